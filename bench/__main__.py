@@ -1,0 +1,33 @@
+"""`make bench`: run every benchmark in bench/, print the figures, write bench/results.json.
+
+Figures are compared against a baseline measured in the same run (ratios), since a shared
+2-core machine is noisy: the kit's outbox → broker → inbox path beside raw kafka-python.
+"""
+from __future__ import annotations
+
+import json
+import platform
+import os
+from pathlib import Path
+
+from . import bus_throughput
+
+BENCHMARKS = [bus_throughput]
+
+
+def main() -> None:
+    results: dict = {}
+    for bench in BENCHMARKS:
+        results.update(bench.run())
+    out = Path(__file__).parent / "results.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"{'benchmark':45s} {'value':>12s} {'unit':8s} {'baseline':>10s}")
+    for name, r in results.items():
+        base = "-" if r["baseline"] is None else f"{r['baseline']:.1f}"
+        print(f"{name:45s} {r['value']:12.1f} {r['unit']:8s} {base:>10s}")
+    print(f"\nwritten to {out.relative_to(Path.cwd()) if out.is_relative_to(Path.cwd()) else out}")
+
+
+if __name__ == "__main__":
+    main()

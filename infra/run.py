@@ -1,0 +1,140 @@
+"""`make run`: start the embedded broker (unless KAFKA_BOOTSTRAP_SERVERS points elsewhere), create
+the topics, start the four services and the twin, wait until each answers, write var/urls.json and
+print the URLs. Ctrl-C (or SIGTERM) stops every process this started, by PID, and removes urls.json.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from services.common.bus import Bus
+from services.common.config import VAR, port_for
+from services.common.topics import topic_specs
+
+from . import broker
+from .ports import check_free
+
+SERVICES = ["demand", "resources", "matching", "logistics"]
+PROCESSES = SERVICES + ["twin"]
+HOST = "127.0.0.1"
+
+
+class Supervisor:
+    def __init__(self, env: dict | None = None, var: Path = VAR):
+        self.env = dict(os.environ if env is None else env)
+        self.var = var
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.broker: subprocess.Popen | None = None
+        self.urls_path = var / "urls.json"
+
+    def preflight(self) -> None:
+        embedded = not self.env.get("KAFKA_BOOTSTRAP_SERVERS")
+        for name in (["kafka"] if embedded else []) + PROCESSES:
+            check_free(name, port_for(name, self.env))
+
+    def start(self) -> dict:
+        (self.var / "log").mkdir(parents=True, exist_ok=True)
+        self.preflight()
+        if not self.env.get("KAFKA_BOOTSTRAP_SERVERS"):
+            port = port_for("kafka", self.env)
+            self.broker = broker.start(port, self.var / "broker", log_path=self.var / "log" / "broker.log")
+            self.env["KAFKA_BOOTSTRAP_SERVERS"] = f"{HOST}:{port}"
+        created = Bus(self.env["KAFKA_BOOTSTRAP_SERVERS"], client_id="bootstrap").ensure_topics(topic_specs())
+        print(f"topics: {len(topic_specs())} ready ({len(created)} created)", flush=True)
+        for name in PROCESSES:
+            self.procs[name] = self._spawn(name)
+        urls = {name: f"http://{HOST}:{port_for(name, self.env)}" for name in PROCESSES}
+        self._wait_healthy(urls, float(self.env.get("START_TIMEOUT_S", "180")))
+        urls["kafka"] = self.env["KAFKA_BOOTSTRAP_SERVERS"]
+        self.urls_path.write_text(json.dumps(urls, indent=2) + "\n")
+        return urls
+
+    def _spawn(self, name: str) -> subprocess.Popen:
+        module = "twin" if name == "twin" else f"services.{name}"
+        log = open(self.var / "log" / f"{name}.log", "ab")
+        return subprocess.Popen([sys.executable, "-m", module], env=self.env, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+    def _wait_healthy(self, urls: dict, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        pending = dict(urls)
+        while pending and time.monotonic() < deadline:
+            for name, url in list(pending.items()):
+                if self.procs[name].poll() is not None:
+                    raise SystemExit(f"error: {name} exited with code {self.procs[name].returncode}; "
+                                     f"see {self.var / 'log' / (name + '.log')}")
+                try:
+                    if requests.get(url + "/health", timeout=2).status_code == 200:
+                        del pending[name]
+                except requests.RequestException:
+                    pass
+            time.sleep(0.3)
+        if pending:
+            raise SystemExit(f"error: not healthy after {timeout:.0f} s: {', '.join(pending)}")
+
+    def watch(self, stop_flag: list) -> None:
+        """Restart a process that dies; a restarted broker gets its topics back (services re-publish)."""
+        restarts: dict[str, int] = {}
+        while not stop_flag:
+            time.sleep(0.5)
+            if self.broker is not None and self.broker.poll() is not None and not stop_flag:
+                print("broker exited; restarting it (services re-publish their outboxes)", flush=True)
+                port = port_for("kafka", self.env)
+                self.broker = broker.start(port, self.var / "broker", log_path=self.var / "log" / "broker.log")
+                Bus(self.env["KAFKA_BOOTSTRAP_SERVERS"], client_id="bootstrap").ensure_topics(topic_specs())
+            for name, proc in list(self.procs.items()):
+                if proc.poll() is not None and not stop_flag:
+                    restarts[name] = restarts.get(name, 0) + 1
+                    if restarts[name] > 5:
+                        raise SystemExit(f"error: {name} keeps exiting; see {self.var / 'log' / (name + '.log')}")
+                    print(f"{name} exited with code {proc.returncode}; restarting", flush=True)
+                    self.procs[name] = self._spawn(name)
+
+    def stop(self) -> None:
+        for name in reversed(list(self.procs)):
+            proc = self.procs[name]
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs.values():
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if self.broker is not None:
+            broker.stop(self.broker)
+        self.urls_path.unlink(missing_ok=True)
+
+
+def main() -> None:
+    sup = Supervisor()
+    stop_flag: list = []
+
+    def _signal(signum, _frame):
+        stop_flag.append(signum)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _signal)
+    sup.preflight()  # a busy port is a one-line error before anything starts
+    try:
+        urls = sup.start()
+        print("\nready:", flush=True)
+        for name, url in urls.items():
+            print(f"  {name:10s} {url}", flush=True)
+        print(f"\ncommand map: {urls['twin']}   (Ctrl-C stops everything)", flush=True)
+        sup.watch(stop_flag)
+    except KeyboardInterrupt:
+        stop_flag.append("int")
+    finally:
+        sup.stop()
+        print("stopped", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""The one module that talks to Kafka (kafka-python). Any Kafka-protocol broker will do.
+
+Timeouts are tuned for a small cluster on one host: a consumer group joins in ~3 s with a 6 s
+session timeout (~23 s with the library defaults), and a 10 ms fetch wait keeps publish → handled
+latency in milliseconds instead of the default 500 ms.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+log = logging.getLogger(__name__)
+
+CONSUMER_DEFAULTS = dict(
+    enable_auto_commit=False,
+    auto_offset_reset="earliest",
+    session_timeout_ms=6000,
+    heartbeat_interval_ms=1000,
+    fetch_max_wait_ms=10,
+    max_poll_records=500,
+)
+
+
+@dataclass(frozen=True)
+class Record:
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    value: bytes
+
+
+class Bus:
+    def __init__(self, bootstrap: str, *, client_id: str = "mutual-deploy"):
+        self.bootstrap = bootstrap
+        self.client_id = client_id
+        self._producer: KafkaProducer | None = None
+
+    @property
+    def producer(self) -> KafkaProducer:
+        if self._producer is None:
+            self._producer = KafkaProducer(
+                bootstrap_servers=self.bootstrap, client_id=self.client_id, acks="all",
+                linger_ms=5, batch_size=512 * 1024, max_request_size=4 * 1024 * 1024,
+                retries=5, max_in_flight_requests_per_connection=1,
+                # Idempotent producers need InitProducerId, which not every Kafka-protocol broker
+                # implements; one request in flight keeps order on retry without it.
+                enable_idempotence=False,
+            )
+        return self._producer
+
+    def send(self, topic: str, key: str | None, value: bytes):
+        """Returns a future; `.get(timeout)` gives (partition, offset) metadata or raises."""
+        return self.producer.send(topic, key=key.encode() if key else None, value=value)
+
+    def flush(self, timeout: float = 30) -> None:
+        if self._producer is not None:
+            self._producer.flush(timeout)
+
+    def consumer(self, topics: list[str], group_id: str | None, **overrides) -> "Subscription":
+        opts = dict(CONSUMER_DEFAULTS, **overrides)
+        consumer = KafkaConsumer(
+            *topics, bootstrap_servers=self.bootstrap, client_id=self.client_id, group_id=group_id, **opts
+        )
+        return Subscription(consumer)
+
+    def end_offsets(self, pairs: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
+        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, client_id=self.client_id)
+        try:
+            tps = [TopicPartition(t, p) for t, p in pairs]
+            return {(tp.topic, tp.partition): off for tp, off in consumer.end_offsets(tps).items()}
+        finally:
+            consumer.close()
+
+    def ensure_topics(self, specs: list[tuple[str, int, dict]]) -> list[str]:
+        """Create missing topics: specs are (name, partitions, configs). Returns the names created."""
+        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=self.client_id)
+        try:
+            existing = set(admin.list_topics())
+            new = [NewTopic(n, p, 1, topic_configs={k: str(v) for k, v in c.items()})
+                   for n, p, c in specs if n not in existing]
+            if new:
+                try:
+                    admin.create_topics(new)
+                except TopicAlreadyExistsError:
+                    pass  # another process created it between list and create
+            return [t.name for t in new]
+        finally:
+            admin.close()
+
+    def list_topics(self) -> set[str]:
+        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=self.client_id)
+        try:
+            return set(admin.list_topics())
+        finally:
+            admin.close()
+
+    def close(self) -> None:
+        if self._producer is not None:
+            self._producer.close(timeout=5)
+            self._producer = None
+
+
+class Subscription:
+    """A consumer-group member: poll records, commit after handling."""
+
+    def __init__(self, consumer: KafkaConsumer):
+        self._consumer = consumer
+
+    def poll(self, timeout_ms: int = 100) -> list[Record]:
+        batches = self._consumer.poll(timeout_ms=timeout_ms)
+        return [
+            Record(m.topic, m.partition, m.offset, m.key.decode(errors="replace") if m.key else None, m.value)
+            for msgs in batches.values() for m in msgs
+        ]
+
+    def commit(self) -> None:
+        self._consumer.commit()
+
+    def assignment(self) -> set[tuple[str, int]]:
+        return {(tp.topic, tp.partition) for tp in self._consumer.assignment()}
+
+    def close(self) -> None:
+        self._consumer.close()

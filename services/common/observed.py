@@ -1,0 +1,40 @@
+"""Incidents a service has heard of: the first consumer every service shares while its own
+domain grows (matching uses them to pre-warm candidates, logistics to pre-plan reception)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Flask, jsonify
+from sqlalchemy import JSON, Column, DateTime, MetaData, String, Table, insert, select
+
+
+def observed_table(metadata: MetaData) -> Table:
+    return Table(
+        "observed_incidents", metadata,
+        Column("incident_id", String(64), primary_key=True),
+        Column("county", String(6), nullable=False),
+        Column("event_id", String(64), nullable=False),
+        Column("report", JSON, nullable=False),
+        Column("seen_at", DateTime(timezone=True), nullable=False),
+    )
+
+
+def observe_handler(table: Table):
+    def handle_incident_reported(ctx) -> None:
+        data = ctx.data
+        if ctx.conn.execute(select(table.c.incident_id).where(table.c.incident_id == data["incident_id"])).first():
+            return  # a second report of the same incident (new event id) changes nothing
+        ctx.conn.execute(insert(table).values(
+            incident_id=data["incident_id"], county=data["location"]["county"], event_id=ctx.event["id"],
+            report=data, seen_at=datetime.now(timezone.utc)))
+    return handle_incident_reported
+
+
+def install_observed_routes(app: Flask, engine, table: Table) -> None:
+    @app.get("/incidents/observed")
+    def observed():
+        with engine.connect() as conn:
+            rows = conn.execute(select(table.c.incident_id, table.c.county, table.c.event_id, table.c.seen_at)
+                                .order_by(table.c.seen_at))
+            return jsonify([{"incident_id": r.incident_id, "county": r.county, "event_id": r.event_id,
+                             "seen_at": r.seen_at.isoformat()} for r in rows])

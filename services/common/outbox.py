@@ -1,0 +1,83 @@
+"""The transactional outbox: a state change and the events it causes commit together.
+
+`Outbox.transaction()` yields a `Tx` whose `emit()` validates the event against its contract,
+seals it into the producer's hash chain and writes it beside the service's own rows. The relay
+(relay.py) publishes committed rows; rows are kept as the producer's tamper-evident ledger.
+"""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from . import contracts
+from .envelope import GENESIS, new_event, seal, verify_chain
+from .storage import chain_head, outbox
+
+
+class ContractViolation(ValueError):
+    def __init__(self, topic: str, issues):
+        self.topic, self.issues = topic, issues
+        super().__init__(f"{topic}: " + "; ".join(f"{i.field}: {i.reason}" for i in issues))
+
+
+class Outbox:
+    def __init__(self, engine: Engine, *, source: str, mode: str = "live", exercise_id: str | None = None):
+        self.engine, self.source, self.mode, self.exercise_id = engine, source, mode, exercise_id
+        self.committed = threading.Event()  # wakes the relay as soon as a transaction with events commits
+
+    def ensure_chain(self) -> None:
+        with self.engine.begin() as conn:
+            if conn.execute(select(chain_head.c.seq).where(chain_head.c.producer == self.source)).first() is None:
+                conn.execute(insert(chain_head).values(producer=self.source, seq=0, hash=GENESIS))
+
+    @contextmanager
+    def transaction(self, cause: dict | None = None):
+        with self.engine.begin() as conn:
+            tx = Tx(conn, self, cause)
+            yield tx
+        if tx.emitted:
+            self.committed.set()
+
+    def events(self) -> list[dict]:
+        with self.engine.connect() as conn:
+            return [r.event for r in conn.execute(select(outbox.c.event).order_by(outbox.c.seq))]
+
+    def verify(self) -> list[str]:
+        """[] when this producer's ledger is intact; otherwise what is wrong and where."""
+        return verify_chain(self.events())
+
+
+class Tx:
+    """One database transaction: the service's writes (`conn`) and the events it emits."""
+
+    def __init__(self, conn: Connection, box: Outbox, cause: dict | None):
+        self.conn, self._box, self._cause, self.emitted = conn, box, cause, []
+
+    def emit(self, topic: str, data: dict, *, key: str, subject: str | None = None,
+             correlationid: str | None = None) -> dict:
+        cause = self._cause or {}
+        event = new_event(
+            topic=topic, source=self._box.source, data=data, subject=subject or key,
+            correlationid=correlationid or cause.get("correlationid") or key,
+            causationid=cause.get("id"), mode=self._box.mode, exerciseid=self._box.exercise_id,
+        )
+        head = self.conn.execute(
+            select(chain_head.c.seq, chain_head.c.hash)
+            .where(chain_head.c.producer == self._box.source).with_for_update()
+        ).one()
+        event = seal(event, seq=head.seq + 1, prevhash=head.hash)
+        issues = contracts.validate_event(topic, event)
+        if issues:
+            raise ContractViolation(topic, issues)
+        self.conn.execute(insert(outbox).values(
+            seq=event["seq"], event_id=event["id"], topic=topic, key=key, event=event, hash=event["hash"],
+            created_at=datetime.now(timezone.utc),
+        ))
+        self.conn.execute(update(chain_head).where(chain_head.c.producer == self._box.source)
+                          .values(seq=event["seq"], hash=event["hash"]))
+        self.emitted.append(event)
+        return event

@@ -1,0 +1,109 @@
+"""Publishes committed outbox rows in seq order, marks them sent, and re-publishes after a wipe.
+
+The embedded broker keeps nothing on disk: after it restarts, every topic is empty. The relay
+notices (a partition's end offset is below an offset it already wrote there), re-creates the
+topics and sends the whole ledger again; consumers' inboxes drop what they had already handled.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from datetime import datetime, timezone
+
+from sqlalchemy import func, select, update
+
+from .bus import Bus
+from .outbox import Outbox
+from .storage import outbox
+from .topics import topic_specs
+
+log = logging.getLogger(__name__)
+
+
+class Relay:
+    def __init__(self, box: Outbox, bus: Bus, *, batch: int = 1000, idle_s: float = 0.05, check_every_s: float = 5.0):
+        self.box, self.bus, self.batch, self.idle_s, self.check_every_s = box, bus, batch, idle_s, check_every_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.stats = {"published": 0, "republished_after_wipe": 0, "errors": 0}
+        self._last_check = time.monotonic()
+
+    def start(self) -> "Relay":
+        self._thread = threading.Thread(target=self._run, name=f"relay:{self.box.source}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10) -> None:
+        self._stop.set()
+        self.box.committed.set()
+        if self._thread:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                sent = self.publish_pending()
+                if time.monotonic() - self._last_check > self.check_every_s:
+                    self._last_check = time.monotonic()
+                    self.check_for_wipe()
+            except Exception as exc:  # broker or database unavailable: keep the rows, try again
+                self.stats["errors"] += 1
+                log.warning("relay %s: %s; retrying", self.box.source, exc)
+                sent = 0
+                self._stop.wait(1.0)
+            if not sent:
+                self.box.committed.wait(self.idle_s)
+                self.box.committed.clear()
+
+    def publish_pending(self) -> int:
+        with self.box.engine.connect() as conn:
+            rows = conn.execute(
+                select(outbox.c.seq, outbox.c.topic, outbox.c.key, outbox.c.event)
+                .where(outbox.c.sent_at.is_(None)).order_by(outbox.c.seq).limit(self.batch)
+            ).all()
+        if not rows:
+            return 0
+        futures = [(r.seq, self.bus.send(r.topic, r.key, json.dumps(r.event, ensure_ascii=False).encode()))
+                   for r in rows]
+        self.bus.flush()
+        now = datetime.now(timezone.utc)
+        done = []
+        for seq, fut in futures:
+            meta = fut.get(timeout=30)  # raises: nothing is marked, the batch is sent again
+            done.append({"s": seq, "p": meta.partition, "o": meta.offset})
+        with self.box.engine.begin() as conn:
+            for d in done:
+                conn.execute(update(outbox).where(outbox.c.seq == d["s"])
+                             .values(sent_at=now, partition=d["p"], offset=d["o"]))
+        self.stats["published"] += len(done)
+        return len(done)
+
+    def check_for_wipe(self) -> bool:
+        with self.box.engine.connect() as conn:
+            written = conn.execute(
+                select(outbox.c.topic, outbox.c.partition, func.max(outbox.c.offset))
+                .where(outbox.c.sent_at.is_not(None)).group_by(outbox.c.topic, outbox.c.partition)
+            ).all()
+        if not written:
+            return False
+        try:
+            ends = self.bus.end_offsets([(t, p) for t, p, _ in written])
+        except Exception as exc:
+            log.info("relay %s: cannot read end offsets (%s); assuming the broker lost its topics", self.box.source, exc)
+            ends = {}
+        if all(ends.get((t, p), -1) > off for t, p, off in written):
+            return False
+        self.republish_all()
+        return True
+
+    def republish_all(self) -> int:
+        """Ensure the topics exist and queue every ledger row for publishing again."""
+        self.bus.ensure_topics(topic_specs())
+        with self.box.engine.begin() as conn:
+            n = conn.execute(update(outbox).values(sent_at=None, partition=None, offset=None)).rowcount
+        self.stats["republished_after_wipe"] += n
+        log.warning("relay %s: broker lost its records; re-publishing %d events", self.box.source, n)
+        self.box.committed.set()
+        return n

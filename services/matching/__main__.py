@@ -1,0 +1,6 @@
+from ..common.runtime import serve
+from .app import build_runtime, create_app
+
+if __name__ == "__main__":
+    runtime = build_runtime()
+    serve(create_app(runtime), runtime)

@@ -1,0 +1,75 @@
+"""Shared fixtures: a real embedded broker per test session, and both databases."""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from infra import broker as embedded
+from infra.ports import free_port
+from services.common.bus import Bus
+from services.common.config import Settings
+from services.common.topics import topic_specs
+
+PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+class BrokerHandle:
+    def __init__(self, workdir):
+        self.workdir, self.port, self.proc = workdir, free_port(), None
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self):
+        self.proc = embedded.start(self.port, self.workdir)
+        Bus(self.bootstrap).ensure_topics(topic_specs())
+        return self
+
+    def restart(self):
+        """Stop and start again on the same port: the in-memory broker comes back empty."""
+        embedded.stop(self.proc)
+        return self.start()
+
+    def stop(self):
+        if self.proc:
+            embedded.stop(self.proc)
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory):
+    handle = BrokerHandle(tmp_path_factory.mktemp("broker")).start()
+    yield handle
+    handle.stop()
+
+
+def postgres_available() -> bool:
+    try:
+        with create_engine(PG_URL, connect_args={"connect_timeout": 2}).connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'db.sqlite'}"
+    if not postgres_available():
+        pytest.skip(f"no PostgreSQL server answers at {PG_URL}")
+    return PG_URL
+
+
+@pytest.fixture
+def make_settings(broker, tmp_path):
+    """Settings for a throw-away service: unique name, so each test has its own schema and group."""
+    def make(*, database_url: str | None = None, mode: str = "live", exercise_id: str | None = None,
+             service: str | None = None) -> Settings:
+        name = service or f"t{uuid.uuid4().hex[:10]}"
+        return Settings(service=name, database_url=database_url or f"sqlite:///{tmp_path / (name + '.db')}",
+                        kafka_bootstrap=broker.bootstrap, mode=mode, exercise_id=exercise_id)
+    return make

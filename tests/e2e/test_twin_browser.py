@@ -1,0 +1,85 @@
+"""The twin's map in a real headless browser: it draws offline, logs no errors, loads nothing remote."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from services.common.contracts import example_event
+from twin import ids, replay
+from twin.app import create_app
+from twin.model import ProvinceModel
+
+pytestmark = pytest.mark.e2e
+DRAW_TIMEOUT_S = 60
+
+# Counts what the map drew: the MapLibre canvas with a WebGL context, the county fill features and
+# the incident's marker as rendered on the map (queried from the map itself, not from the DOM).
+MAP_STATE_JS = """
+const holder = document.getElementById(arguments[0]);
+const graph = holder && holder.querySelector('.js-plotly-plot');
+const subplot = graph && graph._fullLayout && graph._fullLayout.map && graph._fullLayout.map._subplot;
+const map = subplot && subplot.map;
+if (!map || !map.loaded()) return null;
+const canvas = map.getCanvas();
+const layers = map.getStyle().layers.map(l => l.id);
+const rendered = type => map.queryRenderedFeatures({layers: layers.filter(id => map.getLayer(id).type === type)});
+return {canvas: canvas.width * canvas.height, webgl: !!(canvas.getContext('webgl2') || canvas.getContext('webgl')),
+        fills: rendered('fill').length, circles: rendered('circle').length};
+"""
+
+
+@pytest.fixture
+def model() -> ProvinceModel:
+    model = ProvinceModel(seed=0)
+    replay.apply(model, example_event("incident.reported"))
+    load = copy.deepcopy(example_event("county.load-reported"))
+    load["data"].update(county=example_event("incident.reported")["data"]["location"]["county"],
+                        on_duty=120, available=20, committed=90)
+    replay.apply(model, load)
+    return model
+
+
+def test_the_map_draws_offline_with_the_incident_and_no_errors(model, serve_wsgi, chrome, screenshots):
+    origin = serve_wsgi(create_app(model, refresh_ms=1000).server)
+    chrome.get(origin + "/")
+
+    state = WebDriverWait(chrome, DRAW_TIMEOUT_S).until(
+        lambda driver: (s := driver.execute_script(MAP_STATE_JS, ids.MAP)) and s["fills"] and s["circles"] and s)
+    table = chrome.find_element(By.ID, ids.INCIDENT_TABLE_BODY).text
+    chrome.save_screenshot(str(screenshots / "twin-map.png"))
+
+    assert state["webgl"] and state["canvas"] > 0
+    assert state["fills"] >= 50  # county polygons drawn (several per county where they have islands)
+    assert state["circles"] >= 1  # the incident's marker
+    assert example_event("incident.reported")["data"]["incident_id"] in table
+    assert "东阳市" in table
+    assert severe_console_entries(chrome) == []
+    assert remote_resources(chrome, origin) == []
+
+
+def test_the_page_keeps_refreshing_without_errors(model, serve_wsgi, chrome):
+    origin = serve_wsgi(create_app(model, refresh_ms=300).server)
+    chrome.get(origin + "/")
+    WebDriverWait(chrome, DRAW_TIMEOUT_S).until(lambda driver: driver.execute_script(MAP_STATE_JS, ids.MAP))
+    incident = copy.deepcopy(example_event("incident.reported"))
+    incident["data"].update(incident_id="INC-330106-20250915-0001", location={"county": "330106"})
+    replay.apply(model, incident)
+
+    WebDriverWait(chrome, DRAW_TIMEOUT_S).until(
+        lambda driver: "INC-330106-20250915-0001" in driver.find_element(By.ID, ids.INCIDENT_TABLE_BODY).text)
+    WebDriverWait(chrome, DRAW_TIMEOUT_S).until(
+        lambda driver: (driver.execute_script(MAP_STATE_JS, ids.MAP) or {}).get("circles", 0) >= 2)
+    assert severe_console_entries(chrome) == []
+    assert remote_resources(chrome, origin) == []
+
+
+def severe_console_entries(driver) -> list[dict]:
+    return [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def remote_resources(driver, origin: str) -> list[str]:
+    names = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    return [name for name in names if not name.startswith(origin + "/")]

@@ -1,0 +1,130 @@
+"""The whole stack as `make run` starts it: broker, topics, four services, the twin.
+
+A reported incident travels demand → broker → every consumer, each of which sees it exactly once;
+Ctrl-C stops everything and removes var/urls.json; a busy port is a one-line error.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from infra.ports import free_port
+from infra.run import PROCESSES
+from services.common import contracts
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def stack_env(var: Path) -> dict:
+    env = dict(os.environ, VAR_DIR=str(var), DEMO_OFFICERS="3000", PYTHONUNBUFFERED="1")
+    env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
+    env.pop("DATABASE_URL", None)
+    for name in ["kafka"] + PROCESSES:
+        env["KAFKA_PORT" if name == "kafka" else f"{name.upper()}_PORT"] = str(free_port())
+    return env
+
+
+def wait_for(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    var = tmp_path_factory.mktemp("var")
+    env = stack_env(var)
+    proc = subprocess.Popen([sys.executable, "-m", "infra.run"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    urls_file = var / "urls.json"
+    try:
+        wait_for(lambda: urls_file.exists() or proc.poll() is not None, 240, "urls.json")
+        assert proc.poll() is None, proc.stdout.read()
+        yield proc, json.loads(urls_file.read_text()), var
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(60)
+
+
+def test_urls_name_every_process_and_the_broker(stack):
+    _, urls, _ = stack
+    assert set(urls) == set(PROCESSES) | {"kafka"}
+    for name in PROCESSES:
+        assert requests.get(urls[name] + "/health", timeout=5).json()["status"] == "ok"
+
+
+def test_every_service_serves_openapi_31_from_the_contracts(stack):
+    _, urls, _ = stack
+    for name in ["demand", "resources", "matching", "logistics"]:
+        doc = requests.get(urls[name] + "/openapi.json", timeout=5).json()
+        assert doc["openapi"] == "3.1.0" and "/health" in doc["paths"]
+    post = requests.get(urls["demand"] + "/openapi.json", timeout=5).json()["paths"]["/incidents"]["post"]
+    assert post["requestBody"]["content"]["application/json"]["example"] == contracts.example_body("incident-report")
+
+
+def test_a_reported_incident_reaches_every_consumer_exactly_once(stack):
+    _, urls, _ = stack
+    body = contracts.example_body("incident-report")
+    resp = requests.post(urls["demand"] + "/incidents", json=body, timeout=10)
+    assert resp.status_code == 201, resp.text
+    incident_id = resp.json()["incident_id"]
+    for name in ["resources", "matching", "logistics"]:
+        def seen(name=name):
+            rows = requests.get(urls[name] + "/incidents/observed", timeout=5).json()
+            return [r for r in rows if r["incident_id"] == incident_id]
+        wait_for(lambda: seen(), 60, f"{name} to see {incident_id}")
+        assert len(seen()) == 1
+    wait_for(lambda: requests.get(urls["twin"] + "/health", timeout=5).json().get("incidents", 0) >= 1, 60,
+             "the twin to show the incident")
+    # a retry with the same id neither duplicates the incident nor emits again
+    again = requests.post(urls["demand"] + "/incidents", json=dict(body, incident_id=incident_id), timeout=10)
+    assert again.status_code == 200 and again.json()["incident_id"] == incident_id
+
+
+def test_a_bad_body_gets_422_naming_the_field(stack):
+    _, urls, _ = stack
+    body = contracts.example_body("incident-report")
+    body["location"]["county"] = "33"
+    resp = requests.post(urls["demand"] + "/incidents", json=body, timeout=10)
+    assert resp.status_code == 422
+    assert any(e["field"].endswith("location.county") for e in resp.json()["errors"])
+
+
+def test_ctrl_c_stops_every_process_and_removes_urls(stack):
+    proc, urls, var = stack
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(60) == 0
+    assert not (var / "urls.json").exists()
+    for name in PROCESSES:
+        with pytest.raises(requests.ConnectionError):
+            requests.get(urls[name] + "/health", timeout=2)
+    host, port = urls["kafka"].split(":")
+    with pytest.raises(OSError):
+        socket.create_connection((host, int(port)), timeout=1).close()
+
+
+def test_a_busy_port_is_a_one_line_error_naming_the_variable(tmp_path):
+    env = stack_env(tmp_path)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", int(env["MATCHING_PORT"])))
+        s.listen()
+        out = subprocess.run([sys.executable, "-m", "infra.run"], cwd=ROOT, env=env, capture_output=True,
+                             text=True, timeout=60)
+    assert out.returncode != 0
+    lines = [line for line in (out.stdout + out.stderr).splitlines() if line.strip()]
+    assert lines == [f"error: port {env['MATCHING_PORT']} (matching) is already in use; "
+                     f"set MATCHING_PORT=<port> to use another"]

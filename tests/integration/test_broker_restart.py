@@ -1,0 +1,49 @@
+"""The embedded broker keeps nothing: after it restarts, producers re-publish their ledgers and
+consumers' inboxes drop what they had already handled."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from services.common.runtime import Runtime
+from tests.conftest import BrokerHandle
+from tests.integration.test_kit import counting_service, emit_incidents, seen_ids, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def own_broker(tmp_path):
+    handle = BrokerHandle(tmp_path / "broker").start()
+    yield handle
+    handle.stop()
+
+
+def test_a_wiped_broker_is_refilled_from_the_outbox_without_double_effects(own_broker, tmp_path):
+    from services.common.config import Settings
+
+    def settings(name):
+        return Settings(service=name, database_url=f"sqlite:///{tmp_path / (name + '.db')}",
+                        kafka_bootstrap=own_broker.bootstrap)
+
+    producer = Runtime.build(settings("producer"))
+    producer.relay.check_every_s = 0.5
+    producer.start()
+    consumer = counting_service(settings("consumer")).start()
+    try:
+        before = [f"INC-{uuid.uuid4().hex[:6]}" for _ in range(5)]
+        emit_incidents(producer, before)
+        wait_for(lambda: set(seen_ids(consumer)) == set(before), what="first round")
+
+        own_broker.restart()  # every record and committed offset is gone
+        wait_for(lambda: producer.relay.stats["republished_after_wipe"] >= 5, timeout=30, what="re-publish")
+        after = [f"INC-{uuid.uuid4().hex[:6]}" for _ in range(3)]
+        emit_incidents(producer, after)
+        wait_for(lambda: set(seen_ids(consumer)) == set(before + after), timeout=60, what="second round")
+        wait_for(lambda: consumer.worker.stats["duplicates"] >= 5, timeout=30, what="replayed events dropped")
+        assert sorted(seen_ids(consumer)) == sorted(before + after)
+        assert producer.outbox.verify() == []
+    finally:
+        consumer.stop()
+        producer.stop()

@@ -1,0 +1,81 @@
+"""The twin's agents: counties, incidents and units of the province.
+
+Agents hold state only; they know nothing of Kafka or of the map. Each has `as_dict()`, the
+JSON-ready view the model's snapshot is built from.
+"""
+from __future__ import annotations
+
+import mesa
+
+Point = tuple[float, float]  # (lon, lat), WGS84
+
+CLOSED_STATUSES = frozenset({"resolved", "closed", "cancelled"})
+
+
+class CountyAgent(mesa.Agent):
+    """A county (district) with the force it has on duty and how much of it is committed elsewhere."""
+
+    def __init__(self, model: mesa.Model, *, code: str, name: str, city: str, seat: Point,
+                 officers_on_duty: int = 0, officers_available: int = 0, officers_committed: int = 0,
+                 reserve_floor: int = 0) -> None:
+        super().__init__(model)
+        self.code, self.name, self.city, self.seat = code, name, city, tuple(seat)
+        self.officers_on_duty, self.officers_available = officers_on_duty, officers_available
+        self.officers_committed, self.reserve_floor = officers_committed, reserve_floor
+
+    @property
+    def load(self) -> float:
+        """Share of the on-duty force committed to support tasks: 0 is none, 1 is all of it."""
+        return min(self.officers_committed / self.officers_on_duty, 1.0) if self.officers_on_duty else 0.0
+
+    def report_force(self, *, on_duty: int, available: int, committed: int | None = None,
+                     reserve_floor: int | None = None) -> None:
+        """A load report replaces the county's figures; committed defaults to the on-duty officers not available."""
+        self.officers_on_duty, self.officers_available = on_duty, available
+        self.officers_committed = max(on_duty - available, 0) if committed is None else committed
+        if reserve_floor is not None:
+            self.reserve_floor = reserve_floor
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "name": self.name, "city_name": self.city, "seat": list(self.seat),
+                "officers_on_duty": self.officers_on_duty, "officers_available": self.officers_available,
+                "officers_committed": self.officers_committed, "reserve_floor": self.reserve_floor,
+                "load": round(self.load, 4)}
+
+
+class IncidentAgent(mesa.Agent):
+    """An incident as the stream reported it; `grade` is I (most severe) to IV, or None."""
+
+    def __init__(self, model: mesa.Model, *, incident_id: str, county: str, point: Point,
+                 grade: str | None, type: str, status: str = "reported",
+                 reported_at: str | None = None, description: str = "") -> None:
+        super().__init__(model)
+        self.incident_id, self.county, self.point = incident_id, county, tuple(point)
+        self.grade, self.type, self.status = grade, type, status
+        self.reported_at, self.description = reported_at, description
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in CLOSED_STATUSES
+
+    def as_dict(self) -> dict:
+        return {"incident_id": self.incident_id, "county": self.county, "point": list(self.point),
+                "grade": self.grade, "type": self.type, "status": self.status,
+                "reported_at": self.reported_at, "description": self.description}
+
+
+class UnitAgent(mesa.Agent):
+    """A deployable unit (a team of officers with its vehicle) and where it is now."""
+
+    def __init__(self, model: mesa.Model, *, unit_id: str, position: Point,
+                 status: str = "available") -> None:
+        super().__init__(model)
+        self.unit_id, self.position, self.status = unit_id, tuple(position), status
+
+    def report_position(self, position: Point, status: str | None = None) -> None:
+        self.position = tuple(position)
+        if status:
+            self.status = status
+
+    def as_dict(self) -> dict:
+        return {"unit_id": self.unit_id, "position": list(self.position), "status": self.status}

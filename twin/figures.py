@@ -1,0 +1,142 @@
+"""Pure builders for the twin's map and table: plain data in, `go.Figure` or rows out.
+
+The map draws offline: `Choroplethmap` + `Scattermap` on the "white-bg" style, with the county
+polygons shipped as GeoJSON. The `geo` map types and the tile styles fetch from the internet, and so
+does any map *text* (MapLibre loads glyphs from a font server), so incident labels are shown on
+hover and in the table, never as map text. A raster tile layer is added only when a tile server is
+configured (`MAP_TILE_URL`, a `{z}/{x}/{y}` template).
+"""
+from __future__ import annotations
+
+import math
+import os
+
+import plotly.graph_objects as go
+
+GRADE_COLOURS = {"I": "#d62728", "II": "#ff7f0e", "III": "#f2c200", "IV": "#1f77b4"}
+UNGRADED_COLOUR = "#7f7f7f"
+TYPE_NAMES = {"telecom_fraud": "电信诈骗", "mass_gathering": "群体聚集", "major_event": "大型活动", "flood": "洪涝",
+              "violent_crime": "暴力犯罪", "hostage": "劫持人质", "traffic_accident": "交通事故",
+              "missing_person": "人员走失"}
+GRADE_NAMES = {"I": "I级 特别重大", "II": "II级 重大", "III": "III级 较大", "IV": "IV级 一般", None: "未定级 ungraded"}
+
+LOAD_SCALE = [[0.0, "#f2f0f7"], [0.5, "#9e9ac8"], [1.0, "#3f007d"]]
+COLOUR_BY = {  # field -> (colour-bar title, zmin, zmax, hover format of z)
+    "load": ("负载 load", 0.0, 1.0, "%{z:.0%}"),
+    "officers_available": ("可用警力 available", None, None, "%{z}"),
+    "officers_on_duty": ("在岗警力 on duty", None, None, "%{z}"),
+}
+TABLE_COLUMNS = [("incident_id", "编号 ID"), ("grade", "等级 grade"), ("type", "类型 type"),
+                 ("county", "县区 county"), ("status", "状态 status"), ("reported_at", "上报 reported")]
+MAP_SIZE_PX = (800, 600)  # the size the initial zoom is fitted to
+
+
+def province_map(geojson: dict, counties: list[dict], incidents: list[dict], *, colour_by: str = "load",
+                 tile_url: str | None = None) -> go.Figure:
+    """Counties coloured by `colour_by`, incidents as markers by grade. `tile_url` None reads MAP_TILE_URL."""
+    names = {c["code"]: c["name"] for c in counties}
+    traces = [county_trace(geojson, counties, colour_by)] + incident_traces(incidents, names)
+    figure = go.Figure(traces)
+    url = os.environ.get("MAP_TILE_URL", "") if tile_url is None else tile_url
+    figure.update_layout(map=map_layout(geojson, url), margin=dict(l=0, r=0, t=0, b=0),
+                         uirevision="province", showlegend=True, legend=dict(x=0.01, y=0.99, bgcolor="rgba(255,255,255,0.8)"))
+    return figure
+
+
+def county_trace(geojson: dict, counties: list[dict], colour_by: str) -> go.Choroplethmap:
+    title, zmin, zmax, z_format = COLOUR_BY[colour_by]
+    return go.Choroplethmap(
+        geojson=geojson, featureidkey="id", locations=[c["code"] for c in counties],
+        z=[c[colour_by] for c in counties], zmin=zmin, zmax=zmax, colorscale=LOAD_SCALE,
+        marker=dict(opacity=0.75, line=dict(width=0.8, color="#4d4d4d")),
+        colorbar=dict(title=dict(text=title), thickness=14, len=0.6),
+        customdata=[[c["name"], c["city_name"], c["officers_on_duty"], c["officers_available"],
+                     c["officers_committed"]] for c in counties],
+        hovertemplate=("<b>%{customdata[0]}</b> %{customdata[1]}<br>" + f"{title}: {z_format}"
+                       + "<br>在岗 on duty %{customdata[2]} · 可用 available %{customdata[3]}"
+                       + " · 支援中 committed %{customdata[4]}<extra></extra>"),
+        name="县区 counties", showlegend=False,
+    )
+
+
+def incident_traces(incidents: list[dict], county_names: dict[str, str]) -> list[go.Scattermap]:
+    """One marker trace per grade present, so the legend explains the colours."""
+    by_grade: dict[str | None, list[dict]] = {}
+    for incident in incidents:
+        by_grade.setdefault(incident.get("grade"), []).append(incident)
+    return [grade_trace(grade, by_grade[grade], county_names) for grade in sorted(by_grade, key=grade_rank)]
+
+
+def grade_trace(grade: str | None, incidents: list[dict], county_names: dict[str, str]) -> go.Scattermap:
+    return go.Scattermap(
+        lon=[i["point"][0] for i in incidents], lat=[i["point"][1] for i in incidents],
+        mode="markers",  # "text" would make MapLibre fetch glyphs from the internet
+        marker=dict(size=15, color=GRADE_COLOURS.get(grade, UNGRADED_COLOUR), opacity=0.95),
+        text=[incident_label(i, county_names) for i in incidents],
+        customdata=[i["incident_id"] for i in incidents],
+        hovertemplate="%{text}<br>%{customdata}<extra></extra>", name=GRADE_NAMES.get(grade, grade),
+    )
+
+
+def incident_label(incident: dict, county_names: dict[str, str]) -> str:
+    county = county_names.get(incident["county"], incident["county"])
+    return f"{GRADE_NAMES.get(incident.get('grade'), incident.get('grade'))} · {type_name(incident['type'])} · {county}"
+
+
+def type_name(code: str) -> str:
+    return f"{TYPE_NAMES[code]} {code}" if code in TYPE_NAMES else code
+
+
+def grade_rank(grade: str | None) -> int:
+    return list(GRADE_COLOURS).index(grade) if grade in GRADE_COLOURS else len(GRADE_COLOURS)
+
+
+def map_layout(geojson: dict, tile_url: str = "") -> dict:
+    west, south, east, north = geojson_bounds(geojson)
+    layout = dict(style="white-bg", center=dict(lon=(west + east) / 2, lat=(south + north) / 2),
+                  zoom=fit_zoom((west, south, east, north)))
+    if tile_url:
+        layout["layers"] = [dict(sourcetype="raster", source=[tile_url], below="traces")]
+    return layout
+
+
+def geojson_bounds(geojson: dict) -> tuple[float, float, float, float]:
+    """(west, south, east, north) of every coordinate in a FeatureCollection."""
+    lons, lats = [], []
+    for feature in geojson["features"]:
+        for lon, lat in _positions(feature["geometry"]["coordinates"]):
+            lons.append(lon)
+            lats.append(lat)
+    return min(lons), min(lats), max(lons), max(lats)
+
+
+def _positions(coordinates):
+    if coordinates and isinstance(coordinates[0], (int, float)):
+        yield coordinates[0], coordinates[1]
+        return
+    for part in coordinates:
+        yield from _positions(part)
+
+
+def fit_zoom(bounds: tuple[float, float, float, float], size_px: tuple[int, int] = MAP_SIZE_PX) -> float:
+    """The web-Mercator zoom (512-px tiles) at which `bounds` fits into `size_px`, with a small margin."""
+    west, south, east, north = bounds
+    width, height = size_px
+    x_span = max(east - west, 1e-6) / 360
+    y_span = max(abs(_mercator_y(north) - _mercator_y(south)), 1e-6)
+    zoom = min(math.log2(width / 512 / x_span), math.log2(height / 512 / y_span))
+    return round(zoom - 0.15, 2)
+
+
+def _mercator_y(lat: float) -> float:
+    """Latitude as a fraction of the world's Mercator height."""
+    return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)) / (2 * math.pi)
+
+
+def incident_table_rows(incidents: list[dict], county_names: dict[str, str] | None = None) -> list[dict]:
+    """Table rows, newest report first; county codes shown as names when `county_names` is given."""
+    names = county_names or {}
+    rows = [{"incident_id": i["incident_id"], "grade": GRADE_NAMES.get(i.get("grade"), i.get("grade")),
+             "type": type_name(i["type"]), "county": names.get(i["county"], i["county"]), "status": i["status"],
+             "reported_at": i.get("reported_at") or ""} for i in incidents]
+    return sorted(rows, key=lambda row: row["reported_at"], reverse=True)

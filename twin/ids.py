@@ -1,0 +1,11 @@
+"""Component ids of the twin's Dash app: one name each, shared by the layout, callbacks and tests."""
+
+TITLE = "twin-title"
+MAP = "province-map"
+COLOUR_BY = "colour-by"
+INCIDENT_TABLE = "incident-table"
+INCIDENT_TABLE_BODY = "incident-table-body"
+INCIDENT_COUNT = "incident-count"
+CLOCK = "model-clock"
+REFRESH = "refresh-interval"
+STATE_KEY = "state-key"

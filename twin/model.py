@@ -1,0 +1,127 @@
+"""The province as a seeded Mesa 3 model: a county agent per county, incidents as the stream reports them.
+
+The model knows nothing about Kafka or the UI. The replay (`twin.replay`) writes to it from the
+stream's thread while the Dash callbacks read `snapshot()` from the web server's threads, so every
+public method takes `self.lock` (re-entrant, so a caller may hold it across several calls).
+"""
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+
+import mesa
+
+from services.geo import Geography
+from twin.agents import CountyAgent, IncidentAgent, Point, UnitAgent
+
+
+def open_incidents(model: "ProvinceModel") -> int:
+    return sum(1 for incident in model.agents_by_type_or_empty(IncidentAgent) if incident.is_open)
+
+
+def mean_county_load(model: "ProvinceModel") -> float:
+    counties = model.agents_by_type_or_empty(CountyAgent)
+    return sum(c.load for c in counties) / len(counties) if counties else 0.0
+
+
+class ProvinceModel(mesa.Model):
+    def __init__(self, province: str = "330000", seed: int | None = 0, *, geography: Geography | None = None,
+                 start: datetime | None = None, minutes_per_step: float = 1.0) -> None:
+        super().__init__(seed=seed)
+        self.lock = threading.RLock()
+        self.province = province
+        self.geography = geography or Geography.load(province=province)
+        self.clock = (start or datetime.now(timezone.utc)).astimezone(timezone.utc)
+        self.tick = timedelta(minutes=minutes_per_step)
+        self.event_counts: Counter[str] = Counter()
+        self._counties = {c.code: self._county_agent(c) for c in self.geography.counties}
+        self._incidents: dict[str, IncidentAgent] = {}
+        self._units: dict[str, UnitAgent] = {}
+        self.datacollector = mesa.DataCollector(
+            model_reporters={"open_incidents": open_incidents, "mean_county_load": mean_county_load})
+        self.datacollector.collect(self)
+
+    def _county_agent(self, county) -> CountyAgent:
+        return CountyAgent(self, code=county.code, name=county.name, city=county.city_name, seat=county.seat)
+
+    def agents_by_type_or_empty(self, kind: type) -> list:
+        # agents_by_type has no key for a kind until the first agent of that kind exists
+        return list(self.agents_by_type[kind]) if kind in self.agents_by_type else []
+
+    # --- writes (from the replay) ---------------------------------------------------------------
+
+    def add_incident(self, *, incident_id: str, county: str, point: Point | None = None,
+                     grade: str | None = None, type: str = "", status: str = "reported",
+                     reported_at: str | None = None, description: str = "") -> IncidentAgent:
+        """The incident with this id, created on first sight; a second report of it changes nothing."""
+        with self.lock:
+            if incident_id in self._incidents:
+                return self._incidents[incident_id]
+            seat = self.county(county).seat  # a county outside the province raises KeyError
+            incident = IncidentAgent(self, incident_id=incident_id, county=county, point=point or seat,
+                                     grade=grade, type=type, status=status, reported_at=reported_at,
+                                     description=description)
+            self._incidents[incident_id] = incident
+            return incident
+
+    def set_county_load(self, county: str, *, on_duty: int, available: int, committed: int | None = None,
+                        reserve_floor: int | None = None) -> CountyAgent:
+        with self.lock:
+            agent = self.county(county)
+            agent.report_force(on_duty=on_duty, available=available, committed=committed,
+                               reserve_floor=reserve_floor)
+            return agent
+
+    def place_unit(self, *, unit_id: str, position: Point, status: str = "available") -> UnitAgent:
+        with self.lock:
+            unit = self._units.get(unit_id)
+            if unit is None:
+                unit = self._units[unit_id] = UnitAgent(self, unit_id=unit_id, position=position, status=status)
+            else:
+                unit.report_position(position, status)
+            return unit
+
+    def observe_time(self, when: datetime) -> None:
+        """Moves the clock forward to an event's time; the stream never moves it back."""
+        with self.lock:
+            self.clock = max(self.clock, when.astimezone(timezone.utc))
+
+    # --- reads ----------------------------------------------------------------------------------
+
+    def county(self, code: str) -> CountyAgent:
+        try:
+            return self._counties[code]
+        except KeyError:
+            raise KeyError(f"county {code} is not in province {self.province}") from None
+
+    def has_county(self, code: str) -> bool:
+        return code in self._counties
+
+    def counties(self) -> list[CountyAgent]:
+        with self.lock:
+            return list(self._counties.values())
+
+    def incidents(self) -> list[IncidentAgent]:
+        with self.lock:
+            return list(self._incidents.values())
+
+    def incident(self, incident_id: str) -> IncidentAgent | None:
+        with self.lock:
+            return self._incidents.get(incident_id)
+
+    def snapshot(self) -> dict:
+        """A JSON-ready copy of the state: safe to hand to another thread or to the UI."""
+        with self.lock:
+            return {"province": self.province, "clock": self.clock.isoformat(), "steps": self.steps,
+                    "counties": [c.as_dict() for c in self._counties.values()],
+                    "incidents": [i.as_dict() for i in self._incidents.values()],
+                    "units": [u.as_dict() for u in self._units.values()],
+                    "events": dict(self.event_counts)}
+
+    # --- time -----------------------------------------------------------------------------------
+
+    def step(self) -> None:
+        with self.lock:
+            self.clock += self.tick
+            self.datacollector.collect(self)
