@@ -30,7 +30,7 @@ class CountyAgent(mesa.Agent):
 
     def report_force(self, *, on_duty: int, available: int, committed: int | None = None,
                      reserve_floor: int | None = None) -> None:
-        """A load report replaces the county's figures; committed defaults to the on-duty officers not available."""
+        """A load report replaces the county's figures; committed defaults to on duty minus available."""
         self.officers_on_duty, self.officers_available = on_duty, available
         self.officers_committed = max(on_duty - available, 0) if committed is None else committed
         if reserve_floor is not None:

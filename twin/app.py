@@ -8,20 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta, timezone
 
 import dash
 from dash import Input, Output, State, dcc, html
 from flask import jsonify
 
 from twin import ids
-from twin.figures import COLOUR_BY, TABLE_COLUMNS, incident_table_rows, province_map
+from twin.figures import COLOUR_BY, TABLE_COLUMNS, beijing_time, incident_table_rows, province_map
 from twin.model import ProvinceModel
 
 TITLE = "警力跨区互援 · 数字孪生"
 SUBTITLE = "Cross-regional police mutual deployment — digital twin"
 FONT = '"Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif'
-BEIJING = timezone(timedelta(hours=8), "CST")
 CELL = {"borderBottom": "1px solid #ddd", "padding": "4px 8px", "textAlign": "left"}
 COLOUR_OPTIONS = [{"label": f" {title}", "value": key} for key, (title, *_rest) in COLOUR_BY.items()]
 
@@ -69,8 +67,7 @@ def refresh_view(model: ProvinceModel, geojson: dict, colour_by: str, last_key: 
 
 
 def clock_text(iso: str) -> str:
-    beijing = datetime.fromisoformat(iso).astimezone(BEIJING)
-    return f"孪生时钟 twin clock: {beijing:%Y-%m-%d %H:%M:%S} 北京时间 (UTC+8)"
+    return f"孪生时钟 twin clock: {beijing_time(iso)} 北京时间 (UTC+8)"
 
 
 def state_key(snapshot: dict, colour_by: str) -> str:

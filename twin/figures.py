@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+from datetime import datetime, timedelta, timezone
 
 import plotly.graph_objects as go
 
@@ -27,7 +28,8 @@ COLOUR_BY = {  # field -> (colour-bar title, zmin, zmax, hover format of z)
     "officers_on_duty": ("在岗警力 on duty", None, None, "%{z}"),
 }
 TABLE_COLUMNS = [("incident_id", "编号 ID"), ("grade", "等级 grade"), ("type", "类型 type"),
-                 ("county", "县区 county"), ("status", "状态 status"), ("reported_at", "上报 reported")]
+                 ("county", "县区 county"), ("status", "状态 status"), ("reported_at", "上报 reported (UTC+8)")]
+BEIJING = timezone(timedelta(hours=8), "CST")
 MAP_SIZE_PX = (800, 600)  # the size the initial zoom is fitted to
 
 
@@ -38,8 +40,8 @@ def province_map(geojson: dict, counties: list[dict], incidents: list[dict], *, 
     traces = [county_trace(geojson, counties, colour_by)] + incident_traces(incidents, names)
     figure = go.Figure(traces)
     url = os.environ.get("MAP_TILE_URL", "") if tile_url is None else tile_url
-    figure.update_layout(map=map_layout(geojson, url), margin=dict(l=0, r=0, t=0, b=0),
-                         uirevision="province", showlegend=True, legend=dict(x=0.01, y=0.99, bgcolor="rgba(255,255,255,0.8)"))
+    figure.update_layout(map=map_layout(geojson, url), margin=dict(l=0, r=0, t=0, b=0), uirevision="province",
+                         showlegend=True, legend=dict(x=0.01, y=0.99, bgcolor="rgba(255,255,255,0.8)"))
     return figure
 
 
@@ -79,8 +81,8 @@ def grade_trace(grade: str | None, incidents: list[dict], county_names: dict[str
 
 
 def incident_label(incident: dict, county_names: dict[str, str]) -> str:
-    county = county_names.get(incident["county"], incident["county"])
-    return f"{GRADE_NAMES.get(incident.get('grade'), incident.get('grade'))} · {type_name(incident['type'])} · {county}"
+    grade, county = incident.get("grade"), county_names.get(incident["county"], incident["county"])
+    return f"{GRADE_NAMES.get(grade, grade)} · {type_name(incident['type'])} · {county}"
 
 
 def type_name(code: str) -> str:
@@ -136,7 +138,19 @@ def _mercator_y(lat: float) -> float:
 def incident_table_rows(incidents: list[dict], county_names: dict[str, str] | None = None) -> list[dict]:
     """Table rows, newest report first; county codes shown as names when `county_names` is given."""
     names = county_names or {}
-    rows = [{"incident_id": i["incident_id"], "grade": GRADE_NAMES.get(i.get("grade"), i.get("grade")),
-             "type": type_name(i["type"]), "county": names.get(i["county"], i["county"]), "status": i["status"],
-             "reported_at": i.get("reported_at") or ""} for i in incidents]
-    return sorted(rows, key=lambda row: row["reported_at"], reverse=True)
+    newest_first = sorted(incidents, key=lambda i: _instant(i.get("reported_at")), reverse=True)
+    return [{"incident_id": i["incident_id"], "grade": GRADE_NAMES.get(i.get("grade"), i.get("grade")),
+             "type": type_name(i["type"]), "county": names.get(i["county"], i["county"]),
+             "status": i["status"], "reported_at": beijing_time(i.get("reported_at"))} for i in newest_first]
+
+
+def beijing_time(iso: str | None) -> str:
+    """An ISO 8601 instant as Beijing time (UTC+8), the zone every command centre works in."""
+    return f"{_instant(iso).astimezone(BEIJING):%Y-%m-%d %H:%M:%S}" if iso else ""
+
+
+def _instant(iso: str | None) -> datetime:
+    if not iso:
+        return datetime.min.replace(tzinfo=timezone.utc)
+    when = datetime.fromisoformat(iso)
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)

@@ -75,12 +75,11 @@ class ProvinceModel(mesa.Model):
 
     def place_unit(self, *, unit_id: str, position: Point, status: str = "available") -> UnitAgent:
         with self.lock:
-            unit = self._units.get(unit_id)
-            if unit is None:
-                unit = self._units[unit_id] = UnitAgent(self, unit_id=unit_id, position=position, status=status)
+            if unit_id in self._units:
+                self._units[unit_id].report_position(position, status)
             else:
-                unit.report_position(position, status)
-            return unit
+                self._units[unit_id] = UnitAgent(self, unit_id=unit_id, position=position, status=status)
+            return self._units[unit_id]
 
     def observe_time(self, when: datetime) -> None:
         """Moves the clock forward to an event's time; the stream never moves it back."""

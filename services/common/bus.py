@@ -7,6 +7,7 @@ latency in milliseconds instead of the default 500 ms.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
@@ -76,6 +77,25 @@ class Bus:
         finally:
             consumer.close()
 
+    def fetch_one(self, topic: str, partition: int, offset: int, timeout_s: float = 3.0) -> bytes | None:
+        """The value stored at (topic, partition, offset), or None if there is none any more."""
+        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, client_id=self.client_id,
+                                 enable_auto_commit=False, auto_offset_reset="latest", fetch_max_wait_ms=50)
+        try:
+            tp = TopicPartition(topic, partition)
+            consumer.assign([tp])
+            consumer.seek(tp, offset)
+            deadline = time.monotonic() + timeout_s
+            while time.monotonic() < deadline:
+                for msgs in consumer.poll(timeout_ms=200).values():
+                    for m in msgs:
+                        if m.offset == offset:
+                            return m.value
+                        return None  # the broker moved us past it: that offset no longer exists
+            return None
+        finally:
+            consumer.close()
+
     def ensure_topics(self, specs: list[tuple[str, int, dict]]) -> list[str]:
         """Create missing topics: specs are (name, partitions, configs). Returns the names created."""
         admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=self.client_id)
@@ -120,6 +140,10 @@ class Subscription:
 
     def commit(self) -> None:
         self._consumer.commit()
+
+    def rewind(self) -> None:
+        """Read every assigned partition again from its beginning (after the broker lost its log)."""
+        self._consumer.seek_to_beginning()
 
     def assignment(self) -> set[tuple[str, int]]:
         return {(tp.topic, tp.partition) for tp in self._consumer.assignment()}

@@ -10,12 +10,20 @@ import threading
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from . import contracts
 from .envelope import GENESIS, new_event, seal, verify_chain
 from .storage import chain_head, outbox
+
+
+# Built once: constructing SQLAlchemy statements per event cost more than executing them.
+_HEAD = (select(chain_head.c.seq, chain_head.c.hash)
+         .where(chain_head.c.producer == bindparam("producer")).with_for_update())
+_INSERT = insert(outbox)
+_ADVANCE = (update(chain_head).where(chain_head.c.producer == bindparam("b_producer"))
+            .values(seq=bindparam("new_seq"), hash=bindparam("new_hash")))
 
 
 class ContractViolation(ValueError):
@@ -55,29 +63,24 @@ class Tx:
     """One database transaction: the service's writes (`conn`) and the events it emits."""
 
     def __init__(self, conn: Connection, box: Outbox, cause: dict | None):
-        self.conn, self._box, self._cause, self.emitted = conn, box, cause, []
+        self.conn, self._box, self.cause, self.emitted = conn, box, cause, []
 
     def emit(self, topic: str, data: dict, *, key: str, subject: str | None = None,
              correlationid: str | None = None) -> dict:
-        cause = self._cause or {}
+        cause = self.cause or {}
         event = new_event(
             topic=topic, source=self._box.source, data=data, subject=subject or key,
             correlationid=correlationid or cause.get("correlationid") or key,
             causationid=cause.get("id"), mode=self._box.mode, exerciseid=self._box.exercise_id,
         )
-        head = self.conn.execute(
-            select(chain_head.c.seq, chain_head.c.hash)
-            .where(chain_head.c.producer == self._box.source).with_for_update()
-        ).one()
+        head = self.conn.execute(_HEAD, {"producer": self._box.source}).one()
         event = seal(event, seq=head.seq + 1, prevhash=head.hash)
         issues = contracts.validate_event(topic, event)
         if issues:
             raise ContractViolation(topic, issues)
-        self.conn.execute(insert(outbox).values(
-            seq=event["seq"], event_id=event["id"], topic=topic, key=key, event=event, hash=event["hash"],
-            created_at=datetime.now(timezone.utc),
-        ))
-        self.conn.execute(update(chain_head).where(chain_head.c.producer == self._box.source)
-                          .values(seq=event["seq"], hash=event["hash"]))
+        self.conn.execute(_INSERT, {
+            "seq": event["seq"], "event_id": event["id"], "topic": topic, "key": key, "event": event,
+            "hash": event["hash"], "created_at": datetime.now(timezone.utc)})
+        self.conn.execute(_ADVANCE, {"b_producer": self._box.source, "new_seq": event["seq"], "new_hash": event["hash"]})
         self.emitted.append(event)
         return event

@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import traceback
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError, InterfaceError
 
 from . import contracts
@@ -28,6 +29,8 @@ from .storage import deadletters, inbox
 from .topics import DEADLETTER
 
 log = logging.getLogger(__name__)
+_SEEN = select(inbox.c.event_id).where(inbox.c.event_id == bindparam("event_id"))
+_RECORD = insert(inbox)
 TRANSIENT = (OperationalError, InterfaceError)  # database unreachable: wait and retry, never dead-letter
 
 
@@ -61,8 +64,10 @@ class Worker:
         self.bus = bus or Bus(settings.kafka_bootstrap, client_id=settings.service)
         self.group_id = group_id or settings.group_id
         self.retry_s = retry_s
+        self.check_every_s = 5.0
+        self._last: Record | None = None
         self.stats = {"consumed": 0, "handled": 0, "duplicates": 0, "deadlettered": 0, "other_mode": 0,
-                      "retries": 0}
+                      "retries": 0, "rewinds": 0}
         self.ready = threading.Event()  # set once the first poll returned (group joined)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -101,84 +106,137 @@ class Worker:
                     pass
 
     def _consume(self, sub) -> None:
+        last_check = time.monotonic()
         while not self._stop.is_set():
             records = sub.poll(timeout_ms=100)
             self.ready.set()
-            for record in records:
-                self.process(record)
             if records:
-                sub.commit()
+                self.process_batch(records)
+                sub.commit()  # only after every record of the batch is handled or dead-lettered
+                self._last = records[-1]
+            if time.monotonic() - last_check > self.check_every_s:
+                last_check = time.monotonic()
+                if self._broker_lost_log():
+                    log.warning("worker %s: the broker lost its log; reading every partition again", self.group_id)
+                    self.stats["rewinds"] += 1
+                    sub.rewind()  # the inbox drops what was already handled
+
+    def _broker_lost_log(self) -> bool:
+        """Is the last record we handled still at its offset? After a wipe our position is stale:
+        re-published events land at lower offsets, and we would skip them."""
+        last = self._last
+        if last is None:
+            return False
+        try:
+            value = self.bus.fetch_one(last.topic, last.partition, last.offset)
+        except Exception:
+            return False  # cannot tell now; look again later
+        if value == last.value:
+            return False
+        self._last = None
+        return True
 
     def process(self, record: Record) -> None:
-        self.stats["consumed"] += 1
+        self.process_batch([record])
+
+    def process_batch(self, records: list[Record]) -> None:
+        """Handle a poll's records in one transaction, each in its own savepoint.
+
+        One commit per batch instead of per event; a handler that fails rolls back only its own
+        savepoint and the record is dead-lettered inside the same transaction. If the database is
+        unreachable the whole batch is retried: the inbox makes the retry harmless.
+        """
+        while not self._stop.is_set():
+            counts = dict.fromkeys(self.stats, 0)
+            try:
+                if self.box is None:
+                    for record in records:
+                        self._one(None, record, counts)
+                else:
+                    with self.box.transaction() as tx:
+                        for record in records:
+                            self._one(tx, record, counts)
+                for k, v in counts.items():
+                    self.stats[k] += v
+                return
+            except TRANSIENT as exc:
+                self.stats["retries"] += 1
+                log.warning("worker %s: database unavailable (%s); retrying", self.group_id, exc.__class__.__name__)
+                self._stop.wait(self.retry_s)
+        raise InterruptedError("stopped while retrying")  # leave the offsets uncommitted
+
+    def _one(self, tx: Tx | None, record: Record, counts: dict) -> None:
+        counts["consumed"] += 1
         try:
             event = json.loads(record.value)
         except (ValueError, TypeError) as exc:
-            return self.deadletter(record, f"not JSON: {exc}")
+            return self._deadletter(tx, record, f"not JSON: {exc}", counts)
         issues = contracts.validate_event(record.topic, event) if isinstance(event, dict) else []
         if not isinstance(event, dict) or issues:
             reason = "; ".join(f"{i.field}: {i.reason}" for i in issues) or "not a JSON object"
-            return self.deadletter(record, f"breaks the {record.topic} contract: {reason}")
+            return self._deadletter(tx, record, f"breaks the {record.topic} contract: {reason}", counts)
         if not self._same_mode(event):
-            self.stats["other_mode"] += 1
+            counts["other_mode"] += 1
             return
-        self._handle_with_retry(record, event)
+        handler = self.handlers[record.topic]
+        if tx is None:
+            return self._run_plain(handler, record, event, counts)
+        if tx.conn.execute(_SEEN, {"event_id": event["id"]}).first():
+            counts["duplicates"] += 1
+            return
+        savepoint = tx.conn.begin_nested()
+        try:
+            tx.conn.execute(_RECORD, {"event_id": event["id"], "topic": record.topic,
+                                      "handled_at": datetime.now(timezone.utc)})
+            tx.cause = event
+            handler(Context(event, tx, self.settings))
+            savepoint.commit()
+            counts["handled"] += 1
+        except TRANSIENT:
+            raise
+        except IntegrityError:
+            savepoint.rollback()
+            counts["duplicates"] += 1  # another instance recorded it between our check and insert
+        except Exception as exc:
+            savepoint.rollback()
+            log.exception("worker %s: handler failed on %s", self.group_id, event.get("id"))
+            self._deadletter(tx, record, _failure(exc), counts)
+
+    def _run_plain(self, handler, record: Record, event: dict, counts: dict) -> None:
+        try:
+            handler(Context(event, None, self.settings))
+            counts["handled"] += 1
+        except Exception as exc:
+            log.exception("worker %s: handler failed on %s", self.group_id, event.get("id"))
+            self._deadletter(None, record, _failure(exc), counts)
 
     def _same_mode(self, event: dict) -> bool:
         if event.get("mode", "live") != self.settings.mode:
             return False
         return self.settings.mode == "live" or event.get("exerciseid") == self.settings.exercise_id
 
-    def _handle_with_retry(self, record: Record, event: dict) -> None:
-        while not self._stop.is_set():
-            try:
-                return self._handle(record, event)
-            except TRANSIENT as exc:
-                self.stats["retries"] += 1
-                log.warning("worker %s: database unavailable (%s); retrying", self.group_id, exc.__class__.__name__)
-                self._stop.wait(self.retry_s)
-            except Exception as exc:
-                log.exception("worker %s: handler failed on %s", self.group_id, event.get("id"))
-                return self.deadletter(record, f"handler failed: {exc.__class__.__name__}: {exc} "
-                                               f"at {traceback.extract_tb(exc.__traceback__)[-1].line}")
-        raise InterruptedError("stopped while retrying")  # leave the offset uncommitted
-
-    def _handle(self, record: Record, event: dict) -> None:
-        handler = self.handlers[record.topic]
-        if self.box is None:
-            handler(Context(event, None, self.settings))
-            self.stats["handled"] += 1
-            return
-        try:
-            with self.box.transaction(cause=event) as tx:
-                if tx.conn.execute(select(inbox.c.event_id).where(inbox.c.event_id == event["id"])).first():
-                    self.stats["duplicates"] += 1
-                    return
-                tx.conn.execute(insert(inbox).values(event_id=event["id"], topic=record.topic,
-                                                     handled_at=datetime.now(timezone.utc)))
-                handler(Context(event, tx, self.settings))
-        except IntegrityError:
-            self.stats["duplicates"] += 1  # another instance handled it between our check and insert
-            return
-        self.stats["handled"] += 1
-
-    def deadletter(self, record: Record, reason: str) -> None:
-        """Park the record on the dead-letter topic with the reason; never raises for a bad record."""
-        self.stats["deadlettered"] += 1
+    def _deadletter(self, tx: Tx | None, record: Record, reason: str, counts: dict) -> None:
+        """Park the record on the dead-letter topic with the reason; the loop goes on."""
+        counts["deadlettered"] += 1
         log.warning("worker %s: dead-letter %s[%d]@%d: %s", self.group_id, record.topic, record.partition,
                     record.offset, reason)
         data = dead_letter_data(record, reason, self.group_id)
-        key = f"{record.topic}:{record.partition}:{record.offset}"
-        if self.box is not None:
-            with self.box.transaction() as tx:
-                tx.conn.execute(insert(deadletters).values(topic=record.topic, partition=record.partition,
-                                                           offset=record.offset, reason=reason[:2000],
-                                                           at=datetime.now(timezone.utc)))
-                tx.emit(DEADLETTER, data, key=key)
+        where = f"{record.topic}:{record.partition}:{record.offset}"
+        if tx is not None:
+            tx.conn.execute(insert(deadletters).values(topic=record.topic, partition=record.partition,
+                                                       offset=record.offset, reason=reason[:2000],
+                                                       at=datetime.now(timezone.utc)))
+            tx.cause = None
+            tx.emit(DEADLETTER, data, key=record.topic, subject=where)  # keyed by original topic
             return
-        event = new_event(topic=DEADLETTER, source=self.settings.source, data=data, subject=key,
-                          correlationid=key, mode=self.settings.mode, exerciseid=self.settings.exercise_id)
-        self.bus.send(DEADLETTER, key, json.dumps(event).encode()).get(timeout=30)
+        event = new_event(topic=DEADLETTER, source=self.settings.source, data=data, subject=where,
+                          correlationid=where, mode=self.settings.mode, exerciseid=self.settings.exercise_id)
+        self.bus.send(DEADLETTER, record.topic, json.dumps(event).encode()).get(timeout=30)
+
+
+def _failure(exc: Exception) -> str:
+    line = traceback.extract_tb(exc.__traceback__)[-1].line if exc.__traceback__ else ""
+    return f"handler failed: {exc.__class__.__name__}: {exc} at {line}"
 
 
 def dead_letter_data(record: Record, reason: str, group: str) -> dict:

@@ -27,7 +27,7 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
 
 def seed_demo_if_empty(runtime: Runtime, *, officers_n: int | None = None, seed: int | None = None) -> int:
     """Load the demo province into an empty roster and publish every county's load; 0 if not empty."""
-    from ..demo.force import generate
+    from ..demo import generate
     from ..geo import Geography
 
     with runtime.engine.connect() as conn:

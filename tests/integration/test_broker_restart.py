@@ -30,7 +30,9 @@ def test_a_wiped_broker_is_refilled_from_the_outbox_without_double_effects(own_b
     producer = Runtime.build(settings("producer"))
     producer.relay.check_every_s = 0.5
     producer.start()
-    consumer = counting_service(settings("consumer")).start()
+    consumer = counting_service(settings("consumer"))
+    consumer.worker.check_every_s = 0.5
+    consumer.start()
     try:
         before = [f"INC-{uuid.uuid4().hex[:6]}" for _ in range(5)]
         emit_incidents(producer, before)
@@ -42,6 +44,7 @@ def test_a_wiped_broker_is_refilled_from_the_outbox_without_double_effects(own_b
         emit_incidents(producer, after)
         wait_for(lambda: set(seen_ids(consumer)) == set(before + after), timeout=60, what="second round")
         wait_for(lambda: consumer.worker.stats["duplicates"] >= 5, timeout=30, what="replayed events dropped")
+        assert consumer.worker.stats["rewinds"] >= 1
         assert sorted(seen_ids(consumer)) == sorted(before + after)
         assert producer.outbox.verify() == []
     finally:

@@ -87,9 +87,10 @@ def test_colouring_by_available_officers(geography, counties):
 
 def test_table_rows_newest_first_with_county_names():
     rows = incident_table_rows([incident("A", reported_at="2025-01-01T08:00:00Z"),
-                                incident("B", reported_at="2025-01-01T09:00:00Z", grade=None)],
+                                incident("B", reported_at="2025-01-01T16:30:00+08:00", grade=None)],
                                {"330106": "西湖区"})
     assert [r["incident_id"] for r in rows] == ["B", "A"]
+    assert [r["reported_at"] for r in rows] == ["2025-01-01 16:30:00", "2025-01-01 16:00:00"]
     assert rows[0]["county"] == "西湖区"
     assert rows[0]["grade"] == "未定级 ungraded"
     assert rows[1]["type"] == "群体聚集 mass_gathering"
