@@ -13,6 +13,8 @@ from pathlib import Path
 
 from services.common import contracts
 
+from .children import spawn
+
 
 class BrokerError(RuntimeError):
     pass
@@ -40,10 +42,10 @@ def start(port: int, workdir: Path, *, host: str = "127.0.0.1", log_path: Path |
     write_registry(workdir / "schema-registry")
     log = open(log_path or workdir / f"broker-{port}.log", "ab")
     # The registry URL is resolved against the working directory (an absolute file:// path is not).
-    proc = subprocess.Popen(
+    proc = spawn(
         [binary(), "broker", "--listener-url", f"tcp://{host}:{port}",
          "--advertised-listener-url", f"tcp://{host}:{port}", "--schema-registry", "file://./schema-registry"],
-        cwd=workdir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
         env=dict(os.environ, RUST_LOG=os.environ.get("BROKER_LOG", "warn")),
     )
     try:

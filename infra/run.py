@@ -19,6 +19,7 @@ from services.common.config import VAR, port_for
 from services.common.topics import topic_specs
 
 from . import broker
+from .children import spawn
 from .ports import check_free
 
 SERVICES = ["demand", "resources", "matching", "logistics"]
@@ -52,15 +53,28 @@ class Supervisor:
             self.procs[name] = self._spawn(name)
         urls = {name: f"http://{HOST}:{port_for(name, self.env)}" for name in PROCESSES}
         self._wait_healthy(urls, float(self.env.get("START_TIMEOUT_S", "180")))
+        if self.env.get("DEMO", "1") == "1":
+            self.report_demo_incidents(urls["demand"])
         urls["kafka"] = self.env["KAFKA_BOOTSTRAP_SERVERS"]
         self.urls_path.write_text(json.dumps(urls, indent=2) + "\n")
         return urls
 
+    def report_demo_incidents(self, demand_url: str) -> int:
+        """Report the demo incidents through demand's API, as a county would (idempotent by id)."""
+        incidents = json.loads((Path(__file__).parent / "demo_incidents.json").read_text(encoding="utf-8"))
+        created = 0
+        for body in incidents:
+            resp = requests.post(demand_url + "/incidents", json=body, timeout=10)
+            if resp.status_code not in (200, 201):
+                raise SystemExit(f"error: demo incident {body['incident_id']} refused: {resp.text}")
+            created += resp.status_code == 201
+        print(f"demo: {len(incidents)} incidents reported ({created} new)", flush=True)
+        return created
+
     def _spawn(self, name: str) -> subprocess.Popen:
         module = "twin" if name == "twin" else f"services.{name}"
         log = open(self.var / "log" / f"{name}.log", "ab")
-        return subprocess.Popen([sys.executable, "-m", module], env=self.env, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        return spawn([sys.executable, "-m", module], env=self.env, stdout=log, stderr=subprocess.STDOUT)
 
     def _wait_healthy(self, urls: dict, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -121,6 +135,7 @@ def main() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _signal)
+    signal.signal(signal.SIGINT, _signal)  # also when started in the background, where SIGINT is ignored
     sup.preflight()  # a busy port is a one-line error before anything starts
     try:
         urls = sup.start()

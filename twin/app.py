@@ -103,3 +103,8 @@ def install_health(app: dash.Dash, model: ProvinceModel, settings=None) -> None:
     @app.server.get("/health")
     def health_route():
         return jsonify(dict(health(model), mode=mode))
+
+    @app.server.get("/state")
+    def state_route():
+        """The mirrored state as JSON (counties and incidents), for tools and tests."""
+        return jsonify(model.snapshot())

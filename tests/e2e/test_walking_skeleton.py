@@ -88,11 +88,21 @@ def test_a_reported_incident_reaches_every_consumer_exactly_once(stack):
             return [r for r in rows if r["incident_id"] == incident_id]
         wait_for(lambda: seen(), 60, f"{name} to see {incident_id}")
         assert len(seen()) == 1
-    wait_for(lambda: requests.get(urls["twin"] + "/health", timeout=5).json().get("incidents", 0) >= 1, 60,
-             "the twin to show the incident")
+    def on_twin():
+        incidents = requests.get(urls["twin"] + "/state", timeout=5).json()["incidents"]
+        return [i for i in incidents if i["incident_id"] == incident_id]
+    wait_for(on_twin, 60, "the twin to show the incident")
+    assert len(on_twin()) == 1 and on_twin()[0]["county"] == body["location"]["county"]
     # a retry with the same id neither duplicates the incident nor emits again
     again = requests.post(urls["demand"] + "/incidents", json=dict(body, incident_id=incident_id), timeout=10)
     assert again.status_code == 200 and again.json()["incident_id"] == incident_id
+
+
+def test_the_demo_incidents_are_loaded_once(stack):
+    _, urls, _ = stack
+    ids = [i["incident_id"] for i in requests.get(urls["demand"] + "/incidents", timeout=5).json()]
+    assert sorted(i for i in ids if i.startswith("DEMO-")) == ["DEMO-330106-CROWD", "DEMO-330329-NIGHT",
+                                                                "DEMO-330783-FRAUD"]
 
 
 def test_a_bad_body_gets_422_naming_the_field(stack):

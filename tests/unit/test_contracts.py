@@ -11,6 +11,8 @@ from jsonschema import Draft202012Validator
 from services.common import contracts
 from services.common.config import CONTRACTS
 from services.common.contracts import Issue
+from services.common.contracts.fastcheck import _never
+from services.common.contracts.validation import _event_checker, _http_checker
 
 TOPICS = [t.name for t in contracts.topics()]
 HTTP = ["incident-report", "problem", "health"]
@@ -404,9 +406,9 @@ def test_callers_get_copies_they_may_change():
 
 def test_every_contract_gets_a_compiled_fast_check():
     for t in TOPICS:
-        assert contracts._event_checker(t).fast is not contracts._never, t
+        assert _event_checker(t).fast is not _never, t
     for name in HTTP:
-        assert contracts._http_checker(name).fast is not contracts._never, name
+        assert _http_checker(name).fast is not _never, name
 
 
 def mutations(value, path=()):
@@ -451,7 +453,7 @@ def mutate(event, path, replacement):
 
 @pytest.mark.parametrize("topic", TOPICS)
 def test_the_fast_check_agrees_with_jsonschema_on_every_mutation(topic):
-    checker = contracts._event_checker(topic)
+    checker = _event_checker(topic)
     base = example(topic)
     count = 0
     for path, replacement in mutations(base):
@@ -463,7 +465,7 @@ def test_the_fast_check_agrees_with_jsonschema_on_every_mutation(topic):
 
 def test_the_fast_check_agrees_with_jsonschema_on_http_bodies():
     for name in HTTP:
-        checker = contracts._http_checker(name)
+        checker = _http_checker(name)
         base = contracts.example_body(name)
         for path, replacement in mutations(base):
             body = mutate(base, path, replacement) if path else replacement
