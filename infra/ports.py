@@ -15,7 +15,7 @@ def check_free(name: str, port: int, host: str = "127.0.0.1") -> None:
         try:
             s.bind((host, port))
         except OSError:
-            raise PortInUse(f"error: port {port} ({name}) is already in use; set {port_variable(name)}=<port> to use another")
+            raise PortInUse(f"error: port {port} ({name}) is already in use; set {port_variable(name)}=<port> to use another") from None
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -27,7 +27,7 @@ def main() -> None:
     app = create_app(model, settings=settings)
     print(f"twin: http://127.0.0.1:{settings.http_port}/ (mirroring {settings.kafka_bootstrap})", flush=True)
     try:
-        waitress.serve(app.server, host="127.0.0.1", port=settings.http_port, threads=8)
+        waitress.serve(app.server, host=settings.http_host, port=settings.http_port, threads=8)
     finally:
         mirror.stop()
 

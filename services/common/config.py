@@ -55,6 +55,7 @@ class Settings:
     exercise_id: str | None = None
     province: str = "330000"
     http_port: int = 0
+    http_host: str = "127.0.0.1"  # 0.0.0.0 inside a container (HTTP_HOST)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -86,4 +87,5 @@ class Settings:
             exercise_id=exercise_id,
             province=env.get("PROVINCE", "330000"),
             http_port=port_for(service, env) if service in DEFAULT_PORTS else 0,
+            http_host=env.get("HTTP_HOST", "127.0.0.1"),
         )

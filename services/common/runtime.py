@@ -87,10 +87,11 @@ class Runtime:
         return app
 
 
-def serve(app: Flask, runtime: Runtime, *, host: str = "127.0.0.1") -> None:
+def serve(app: Flask, runtime: Runtime) -> None:
     """Run the HTTP server in the foreground and the relay and worker beside it until a signal."""
     import waitress
 
+    host = runtime.settings.http_host
     runtime.start()
     server = waitress.create_server(app, host=host, port=runtime.settings.http_port, threads=8)
     stop = threading.Event()

@@ -7,7 +7,7 @@ import time
 import uuid
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select, update
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, update
 
 from services.common import contracts
 from services.common.bus import Bus

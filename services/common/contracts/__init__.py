@@ -32,10 +32,29 @@ from __future__ import annotations
 from .asyncapi_doc import KAFKA_BINDING_VERSION, SERVERS, asyncapi, asyncapi_yaml
 from .bundling import bundled_event_schema, http_schema, write_broker_registry
 from .cli import main
-from .examples import GENESIS_HASH, canonical_json, event_hash, example_body, example_event, format_json, rehash_examples
+from .examples import (
+                      GENESIS_HASH,
+                      canonical_json,
+                      event_hash,
+                      example_body,
+                      example_event,
+                      format_json,
+                      rehash_examples,
+)
 from .formats import FORMAT_CHECKER
-from .loading import (BASE_URI, DEFS_URI, DIALECT, ENVELOPE_URI, Topic, event_schema_uri, http_names, http_schema_uri,
-                      registry, topic, topics)
+from .loading import (
+                      BASE_URI,
+                      DEFS_URI,
+                      DIALECT,
+                      ENVELOPE_URI,
+                      Topic,
+                      event_schema_uri,
+                      http_names,
+                      http_schema_uri,
+                      registry,
+                      topic,
+                      topics,
+)
 from .validation import Issue, validate_body, validate_event
 
 __all__ = [
