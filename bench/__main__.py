@@ -6,13 +6,13 @@ Figures are compared against a baseline measured in the same run (ratios), since
 from __future__ import annotations
 
 import json
-import platform
 import os
+import platform
 from pathlib import Path
 
-from . import bus_throughput
+from . import bus_throughput, resources_bench
 
-BENCHMARKS = [bus_throughput]
+BENCHMARKS = [bus_throughput, resources_bench]
 
 
 def main() -> None:
@@ -22,10 +22,11 @@ def main() -> None:
     out = Path(__file__).parent / "results.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"{'benchmark':45s} {'value':>12s} {'unit':8s} {'baseline':>10s}")
+    print(f"{'benchmark':45s} {'value':>12s} {'unit':8s} {'baseline':>10s} {'ratio':>7s}")
     for name, r in results.items():
         base = "-" if r["baseline"] is None else f"{r['baseline']:.1f}"
-        print(f"{name:45s} {r['value']:12.1f} {r['unit']:8s} {base:>10s}")
+        ratio = f"{r['value'] / r['baseline']:.2f}x" if r["baseline"] else "-"
+        print(f"{name:45s} {r['value']:12.1f} {r['unit']:8s} {base:>10s} {ratio:>7s}")
     print(f"\nwritten to {out.relative_to(Path.cwd()) if out.is_relative_to(Path.cwd()) else out}")
 
 

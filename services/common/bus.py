@@ -51,6 +51,10 @@ class Bus:
                 # Idempotent producers need InitProducerId, which not every Kafka-protocol broker
                 # implements; one request in flight keeps order on retry without it.
                 enable_idempotence=False,
+                # Never create a topic by publishing to (or refreshing metadata for) it: after a
+                # broker restart it would come back with the default partition count. A send to a
+                # missing topic fails after max_block_ms and the relay retries.
+                allow_auto_create_topics=False, max_block_ms=10000,
             )
         return self._producer
 
@@ -69,18 +73,34 @@ class Bus:
         )
         return Subscription(consumer)
 
-    def end_offsets(self, pairs: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
-        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, client_id=self.client_id)
+    def end_offsets(self, pairs: list[tuple[str, int]], timeout_s: float = 5.0) -> dict[tuple[str, int], int]:
+        """Raises KafkaTimeoutError after `timeout_s` (a broker that just restarted may not answer
+        for a topic yet; callers look again later rather than block for the 30 s default)."""
+        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, client_id=self.client_id,
+                                 allow_auto_create_topics=False)
         try:
             tps = [TopicPartition(t, p) for t, p in pairs]
-            return {(tp.topic, tp.partition): off for tp, off in consumer.end_offsets(tps).items()}
+            return {(tp.topic, tp.partition): off
+                    for tp, off in consumer.end_offsets(tps, timeout_ms=int(timeout_s * 1000)).items()}
+        finally:
+            consumer.close()
+
+    def partitions(self, topic: str) -> set[int]:
+        """The topic's partitions as the broker sees them now (empty if the topic is missing)."""
+        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, client_id=self.client_id,
+                                 allow_auto_create_topics=False)
+        try:
+            return set(consumer.partitions_for_topic(topic) or ())
         finally:
             consumer.close()
 
     def fetch_one(self, topic: str, partition: int, offset: int, timeout_s: float = 3.0) -> bytes | None:
         """The value stored at (topic, partition, offset), or None if there is none any more."""
+        # A read-back must never create the topic: on a broker that has just restarted it would get
+        # the default partition count before the topics are re-created with their own.
         consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, client_id=self.client_id,
-                                 enable_auto_commit=False, auto_offset_reset="latest", fetch_max_wait_ms=50)
+                                 enable_auto_commit=False, auto_offset_reset="latest", fetch_max_wait_ms=50,
+                                 allow_auto_create_topics=False)
         try:
             tp = TopicPartition(topic, partition)
             consumer.assign([tp])

@@ -6,24 +6,38 @@ seals it into the producer's hash chain and writes it beside the service's own r
 """
 from __future__ import annotations
 
+import json
 import threading
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import JSON, Text, bindparam, cast, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from . import contracts
 from .envelope import GENESIS, new_event, seal, verify_chain
-from .storage import chain_head, outbox
+from .storage import Prepared, chain_head, outbox, writer_turn
 
 
-# Built once: constructing SQLAlchemy statements per event cost more than executing them.
-_HEAD = (select(chain_head.c.seq, chain_head.c.hash)
-         .where(chain_head.c.producer == bindparam("producer")).with_for_update())
-_INSERT = insert(outbox)
-_ADVANCE = (update(chain_head).where(chain_head.c.producer == bindparam("b_producer"))
-            .values(seq=bindparam("new_seq"), hash=bindparam("new_hash")))
+def _event_text(dialect):
+    """The event goes in as the JSON text the relay will publish (serialised once, not per read)."""
+    param = bindparam("event", type_=Text)
+    return cast(param, JSON) if dialect.name == "postgresql" else param
+
+
+# Built once and run on the driver: per-statement SQLAlchemy overhead was most of an emit's cost.
+_HEAD = Prepared(select(chain_head.c.seq, chain_head.c.hash)
+                 .where(chain_head.c.producer == bindparam("producer")).with_for_update())
+_INSERT = Prepared(lambda d: insert(outbox).values(
+    seq=bindparam("seq"), event_id=bindparam("event_id"), topic=bindparam("topic"), key=bindparam("key"),
+    event=_event_text(d), hash=bindparam("hash"), created_at=bindparam("created_at")))
+_ADVANCE = Prepared(update(chain_head).where(chain_head.c.producer == bindparam("b_producer"))
+                    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash")))
+
+
+def serialise(event: dict) -> str:
+    """The record value exactly as stored in the outbox and published (UTF-8 text of JSON)."""
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
 
 
 class ContractViolation(ValueError):
@@ -44,7 +58,7 @@ class Outbox:
 
     @contextmanager
     def transaction(self, cause: dict | None = None):
-        with self.engine.begin() as conn:
+        with writer_turn(self.engine), self.engine.begin() as conn:
             tx = Tx(conn, self, cause)
             yield tx
         if tx.emitted:
@@ -73,14 +87,17 @@ class Tx:
             correlationid=correlationid or cause.get("correlationid") or key,
             causationid=cause.get("id"), mode=self._box.mode, exerciseid=self._box.exercise_id,
         )
-        head = self.conn.execute(_HEAD, {"producer": self._box.source}).one()
-        event = seal(event, seq=head.seq + 1, prevhash=head.hash)
+        # Read under the lock every time (FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE holds the
+        # write lock): a cached head would go stale when a worker rolls back one event's savepoint.
+        head = tuple(_HEAD.execute(self.conn, {"producer": self._box.source}).fetchone())
+        event = seal(event, seq=head[0] + 1, prevhash=head[1])
         issues = contracts.validate_event(topic, event)
         if issues:
             raise ContractViolation(topic, issues)
-        self.conn.execute(_INSERT, {
-            "seq": event["seq"], "event_id": event["id"], "topic": topic, "key": key, "event": event,
-            "hash": event["hash"], "created_at": datetime.now(timezone.utc)})
-        self.conn.execute(_ADVANCE, {"b_producer": self._box.source, "new_seq": event["seq"], "new_hash": event["hash"]})
+        _INSERT.execute(self.conn, {
+            "seq": event["seq"], "event_id": event["id"], "topic": topic, "key": key, "event": serialise(event),
+            "hash": event["hash"], "created_at": datetime.now(timezone.utc)}).close()
+        _ADVANCE.execute(self.conn, {"b_producer": self._box.source, "new_seq": event["seq"],
+                                     "new_hash": event["hash"]}).close()
         self.emitted.append(event)
         return event

@@ -12,18 +12,25 @@ import threading
 import time
 from datetime import datetime, timezone
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Text, bindparam, cast, select, update
 
 from .bus import Bus
 from .outbox import Outbox
-from .storage import outbox
+from .storage import Prepared, outbox, writer_turn
 from .topics import topic_specs
 
 log = logging.getLogger(__name__)
 
 
-_MARK_SENT = (update(outbox).where(outbox.c.seq == bindparam("b_seq"))
-              .values(sent_at=bindparam("b_at"), partition=bindparam("b_partition"), offset=bindparam("b_offset")))
+# The event column holds the JSON text that is published: read it as text, send it as it is.
+def _pending(batch: int) -> Prepared:
+    return Prepared(select(outbox.c.seq, outbox.c.topic, outbox.c.key, cast(outbox.c.event, Text))
+                    .where(outbox.c.sent_at.is_(None)).order_by(outbox.c.seq).limit(batch))
+
+
+_MARK_SENT = Prepared(update(outbox).where(outbox.c.seq == bindparam("b_seq"))
+                      .values(sent_at=bindparam("b_at"), partition=bindparam("b_partition"),
+                              offset=bindparam("b_offset")))
 
 
 class Relay:
@@ -33,6 +40,7 @@ class Relay:
         self._thread: threading.Thread | None = None
         self.stats = {"published": 0, "republished_after_wipe": 0, "errors": 0}
         self._last_check = time.monotonic()
+        self._pending: tuple[int, Prepared] | None = None
 
     def start(self) -> "Relay":
         self._thread = threading.Thread(target=self._run, name=f"relay:{self.box.source}", daemon=True)
@@ -63,22 +71,24 @@ class Relay:
 
     def publish_pending(self) -> int:
         with self.box.engine.connect() as conn:
-            rows = conn.execute(
-                select(outbox.c.seq, outbox.c.topic, outbox.c.key, outbox.c.event)
-                .where(outbox.c.sent_at.is_(None)).order_by(outbox.c.seq).limit(self.batch)
-            ).all()
+            if self._pending is None or self._pending[0] != self.batch:
+                self._pending = (self.batch, _pending(self.batch))
+            cur = self._pending[1].execute(conn)
+            rows = cur.fetchall()
+            cur.close()
         if not rows:
             return 0
-        futures = [(r.seq, self.bus.send(r.topic, r.key, json.dumps(r.event, ensure_ascii=False).encode()))
-                   for r in rows]
+        send = self.bus.send
+        futures = [(seq, send(topic, key, text.encode() if isinstance(text, str) else bytes(text)))
+                   for seq, topic, key, text in rows]
         self.bus.flush()
         now = datetime.now(timezone.utc)
         done = []
         for seq, fut in futures:
             meta = fut.get(timeout=30)  # raises: nothing is marked, the batch is sent again
             done.append({"b_seq": seq, "b_at": now, "b_partition": meta.partition, "b_offset": meta.offset})
-        with self.box.engine.begin() as conn:
-            conn.execute(_MARK_SENT, done)  # one executemany for the whole batch
+        with writer_turn(self.box.engine), self.box.engine.begin() as conn:
+            _MARK_SENT.executemany(conn, done)  # one executemany for the whole batch
         self.stats["published"] += len(done)
         return len(done)
 
@@ -96,6 +106,11 @@ class Relay:
         if last is None:
             return False
         try:
+            # A broker that lost its log may have re-created the topic with other partitions
+            # (some create topics on a client's metadata request, with their default count).
+            if last.partition not in self.bus.partitions(last.topic):
+                self.republish_all()
+                return True
             value = self.bus.fetch_one(last.topic, last.partition, last.offset)
             if value is None and self.bus.end_offsets([(last.topic, last.partition)]).get(
                     (last.topic, last.partition), 0) > last.offset:

@@ -5,10 +5,26 @@ database, each in its own schema, chosen through the connection's search_path.
 """
 from __future__ import annotations
 
+import contextlib
+import threading
+import weakref
+
 from sqlalchemy import (
-    JSON, BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text, create_engine, event, text,
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    text,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 kit_metadata = MetaData()
 
@@ -77,7 +93,33 @@ def make_engine(url: str, *, schema: str | None = None) -> Engine:
     return engine
 
 
+_WRITE_LOCKS: "weakref.WeakKeyDictionary[Engine, threading.Lock]" = weakref.WeakKeyDictionary()
+
+
+@contextlib.contextmanager
+def writer_turn(engine: Engine, timeout_s: float = 30.0):
+    """On SQLite, threads of one process that write take turns on a Python lock before BEGIN IMMEDIATE.
+
+    SQLite's busy handler sleeps in growing steps (up to 100 ms) while another connection holds
+    the write lock, so a relay marking rows sent against an emitter committing a thousand times
+    a second lost for hundreds of milliseconds. A lock hands the turn over at once. Other
+    processes still wait in the busy handler; on PostgreSQL this does nothing.
+    """
+    lock = _WRITE_LOCKS.get(engine)
+    if lock is None:
+        yield
+        return
+    got = lock.acquire(timeout=timeout_s)  # on timeout: fall back to SQLite's own waiting
+    try:
+        yield
+    finally:
+        if got:
+            lock.release()
+
+
 def _sqlite_immediate_transactions(engine: Engine) -> None:
+    _WRITE_LOCKS[engine] = threading.Lock()
+
     # pysqlite starts transactions lazily and as DEFERRED, so two writers can both read the chain
     # head and then fail; BEGIN IMMEDIATE takes the write lock up front (SQLAlchemy's own recipe).
     @event.listens_for(engine, "connect")
@@ -91,9 +133,85 @@ def _sqlite_immediate_transactions(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Straight on the driver: exec_driver_sql's machinery cost more than the BEGIN itself.
+        conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")
 
 
 def create_tables(engine: Engine, *metadatas: MetaData) -> None:
     for md in (kit_metadata, *metadatas):
         md.create_all(engine)
+
+
+class Prepared:
+    """A Core statement compiled once per dialect and run on the driver's own cursor.
+
+    On the hot paths (emit, relay, inbox) SQLAlchemy's per-statement machinery (events, cache
+    lookup, result set-up) costs several times what the driver spends on the statement. The SQL
+    is still written with Core and compiled by the engine's dialect (quoting, paramstyle, casts,
+    bind processors such as SQLite's datetime format); it runs inside the caller's transaction,
+    on the very DBAPI connection behind `conn`. `build(dialect)` returns the statement, so a
+    dialect can get its own form.
+    """
+
+    def __init__(self, build):
+        self._build = build if callable(build) else (lambda _dialect: build)
+        self._compiled: dict = {}
+
+    def _for(self, dialect):
+        entry = self._compiled.get(dialect)
+        if entry is None:
+            compiled = self._build(dialect).compile(dialect=dialect)
+            procs = {}
+            for name, bind in compiled.binds.items():
+                proc = bind.type.dialect_impl(dialect).bind_processor(dialect)
+                if proc is not None:
+                    procs[name] = proc
+            order = tuple(compiled.positiontup) if compiled.positional else None
+            fixed = {name: bind.effective_value for name, bind in compiled.binds.items()  # e.g. a LIMIT
+                     if not bind.required and bind.effective_value is not None}
+            entry = self._compiled[dialect] = (str(compiled), order, procs, fixed)
+        return entry
+
+    @staticmethod
+    def _params(order, procs, fixed, params: dict):
+        if fixed:
+            params = {**fixed, **params}
+        if procs:
+            params = {k: (procs[k](v) if k in procs else v) for k, v in params.items()}
+        return [params[k] for k in order] if order is not None else params
+
+    def execute(self, conn, params: dict | None = None):
+        """Run on `conn`'s DBAPI connection; returns the driver cursor (fetchone/fetchall give tuples)."""
+        sql, order, procs, fixed = self._for(conn.dialect)
+        dbapi_conn = conn.connection.dbapi_connection
+        cur = dbapi_conn.cursor()
+        args = self._params(order, procs, fixed, params or {})
+        try:
+            cur.execute(sql, args)
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(conn, dbapi_conn, cur, sql, args, exc, False) from exc
+        return cur
+
+    def executemany(self, conn, rows: list[dict]) -> None:
+        if not rows:
+            return
+        sql, order, procs, fixed = self._for(conn.dialect)
+        dbapi_conn = conn.connection.dbapi_connection
+        cur = dbapi_conn.cursor()
+        args = [self._params(order, procs, fixed, r) for r in rows]
+        try:
+            cur.executemany(sql, args)
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(conn, dbapi_conn, cur, sql, args, exc, True) from exc
+        cur.close()
+
+
+def _wrapped(conn, dbapi_conn, cur, sql, args, exc, many):
+    """The driver's error as SQLAlchemy raises it (IntegrityError, OperationalError, ...), so callers
+    catch the same exceptions either way; a lost connection is invalidated, not pooled again."""
+    dialect = conn.dialect
+    lost = dialect.is_disconnect(exc, dbapi_conn, cur)
+    if lost:
+        conn.invalidate(exc)
+    return DBAPIError.instance(sql, args, exc, dialect.loaded_dbapi.Error, connection_invalidated=lost,
+                               dialect=dialect, ismulti=many)

@@ -13,24 +13,45 @@ import logging
 import threading
 import time
 import traceback
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
 from sqlalchemy import bindparam, insert, select
-from sqlalchemy.exc import IntegrityError, OperationalError, InterfaceError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from . import contracts
 from .bus import Bus, Record
 from .config import Settings
-from .envelope import new_event
+from .envelope import GENESIS, new_event, seal
 from .outbox import Outbox, Tx
-from .storage import deadletters, inbox
+from .storage import Prepared, deadletters, inbox
 from .topics import DEADLETTER
 
 log = logging.getLogger(__name__)
 _SEEN = select(inbox.c.event_id).where(inbox.c.event_id == bindparam("event_id"))
-_RECORD = insert(inbox)
+# The inbox row, written on the driver; and one look-up per poll batch instead of one per record.
+_RECORD = Prepared(insert(inbox).values(event_id=bindparam("event_id"), topic=bindparam("topic"),
+                                        handled_at=bindparam("handled_at")))
+_SEEN_SIZES = (1, 4, 16, 64, 256)  # IN-lists of these lengths, padded by repeating an id
+_SEEN_IN = {n: Prepared(select(inbox.c.event_id).where(inbox.c.event_id.in_([bindparam(f"i{k}") for k in range(n)])))
+            for n in _SEEN_SIZES}
+
+
+def _already_handled(conn, ids: list[str]) -> set[str]:
+    """Which of `ids` the inbox holds (read inside the batch's transaction)."""
+    found: set[str] = set()
+    pos = 0
+    while pos < len(ids):
+        chunk = ids[pos:pos + _SEEN_SIZES[-1]]
+        pos += len(chunk)
+        size = next(n for n in _SEEN_SIZES if n >= len(chunk))
+        chunk += [chunk[-1]] * (size - len(chunk))
+        cur = _SEEN_IN[size].execute(conn, {f"i{k}": v for k, v in enumerate(chunk)})
+        found.update(r[0] for r in cur.fetchall())
+        cur.close()
+    return found
 TRANSIENT = (OperationalError, InterfaceError)  # database unreachable: wait and retry, never dead-letter
 
 
@@ -66,6 +87,8 @@ class Worker:
         self.retry_s = retry_s
         self.check_every_s = 5.0
         self._last: Record | None = None
+        self._instance = uuid.uuid4().hex[:12]
+        self._letters = (0, GENESIS)  # this process's own dead-letter chain when there is no outbox
         self.stats = {"consumed": 0, "handled": 0, "duplicates": 0, "deadlettered": 0, "other_mode": 0,
                       "retries": 0, "rewinds": 0}
         self.ready = threading.Event()  # set once the first poll returned (group joined)
@@ -128,7 +151,9 @@ class Worker:
         if last is None:
             return False
         try:
-            value = self.bus.fetch_one(last.topic, last.partition, last.offset)
+            # A broker that lost its log may have re-created the topic with other partitions.
+            gone = last.partition not in self.bus.partitions(last.topic)
+            value = None if gone else self.bus.fetch_one(last.topic, last.partition, last.offset)
         except Exception:
             return False  # cannot tell now; look again later
         if value == last.value:
@@ -149,13 +174,16 @@ class Worker:
         while not self._stop.is_set():
             counts = dict.fromkeys(self.stats, 0)
             try:
+                checked = [self._check(record) for record in records]  # no database work: outside the transaction
                 if self.box is None:
-                    for record in records:
-                        self._one(None, record, counts)
+                    for record, item in zip(records, checked):
+                        self._one(None, record, item, counts, None)
                 else:
                     with self.box.transaction() as tx:
-                        for record in records:
-                            self._one(tx, record, counts)
+                        ids = [item[0]["id"] for item in checked if item[1] is None and isinstance(item[0].get("id"), str)]
+                        seen = _already_handled(tx.conn, ids) if ids else set()
+                        for record, item in zip(records, checked):
+                            self._one(tx, record, item, counts, seen)
                 for k, v in counts.items():
                     self.stats[k] += v
                 return
@@ -165,32 +193,40 @@ class Worker:
                 self._stop.wait(self.retry_s)
         raise InterruptedError("stopped while retrying")  # leave the offsets uncommitted
 
-    def _one(self, tx: Tx | None, record: Record, counts: dict) -> None:
-        counts["consumed"] += 1
+    def _check(self, record: Record) -> tuple[dict | None, str | None]:
+        """(event, None) for a record that honours its contract, else (None, why it is dead-lettered)."""
         try:
             event = json.loads(record.value)
         except (ValueError, TypeError) as exc:
-            return self._deadletter(tx, record, f"not JSON: {exc}", counts)
+            return None, f"not JSON: {exc}"
         issues = contracts.validate_event(record.topic, event) if isinstance(event, dict) else []
         if not isinstance(event, dict) or issues:
             reason = "; ".join(f"{i.field}: {i.reason}" for i in issues) or "not a JSON object"
-            return self._deadletter(tx, record, f"breaks the {record.topic} contract: {reason}", counts)
+            return None, f"breaks the {record.topic} contract: {reason}"
+        return event, None
+
+    def _one(self, tx: Tx | None, record: Record, checked, counts: dict, seen: set | None) -> None:
+        counts["consumed"] += 1
+        event, problem = checked
+        if problem is not None:
+            return self._deadletter(tx, record, problem, counts)
         if not self._same_mode(event):
             counts["other_mode"] += 1
             return
         handler = self.handlers[record.topic]
         if tx is None:
             return self._run_plain(handler, record, event, counts)
-        if tx.conn.execute(_SEEN, {"event_id": event["id"]}).first():
+        if event["id"] in seen:  # in the inbox before this batch, or earlier in it
             counts["duplicates"] += 1
             return
         savepoint = tx.conn.begin_nested()
         try:
-            tx.conn.execute(_RECORD, {"event_id": event["id"], "topic": record.topic,
-                                      "handled_at": datetime.now(timezone.utc)})
+            _RECORD.execute(tx.conn, {"event_id": event["id"], "topic": record.topic,
+                                      "handled_at": datetime.now(timezone.utc)}).close()
             tx.cause = event
             handler(Context(event, tx, self.settings))
             savepoint.commit()
+            seen.add(event["id"])
             counts["handled"] += 1
         except TRANSIENT:
             raise
@@ -229,9 +265,14 @@ class Worker:
             tx.cause = None
             tx.emit(DEADLETTER, data, key=record.topic, subject=where)  # keyed by original topic
             return
-        event = new_event(topic=DEADLETTER, source=self.settings.source, data=data, subject=where,
-                          correlationid=where, mode=self.settings.mode, exerciseid=self.settings.exercise_id)
+        # No outbox (the twin keeps no database): this process's dead letters form a chain of their own,
+        # under a source unique to the process, so the envelope's seq/prevhash/hash still hold.
+        seq, prev = self._letters
+        event = seal(new_event(topic=DEADLETTER, source=f"{self.settings.source}/{self._instance}", data=data,
+                               subject=where, correlationid=where, mode=self.settings.mode,
+                               exerciseid=self.settings.exercise_id), seq=seq + 1, prevhash=prev)
         self.bus.send(DEADLETTER, record.topic, json.dumps(event).encode()).get(timeout=30)
+        self._letters = (seq + 1, event["hash"])
 
 
 def _failure(exc: Exception) -> str:

@@ -1,14 +1,119 @@
-"""resources' own tables: the roster (the full library arrives with the resource-pool work)."""
-from sqlalchemy import JSON, Column, Integer, MetaData, String, Table
+"""resources' tables (with queries.py, the only modules of this service that talk SQL).
+
+Officers keep their searchable attributes in columns (county, city, module, status, position) and
+tags / certificate names as ';a;b;' text, so every filter runs in SQL on both databases.
+"""
+from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Index, Integer, MetaData, String, Table, UniqueConstraint
 
 metadata = MetaData()
 
+regions = Table(
+    "regions", metadata,
+    Column("code", String(6), primary_key=True),
+    Column("level", String(8), nullable=False),          # province | city | county
+    Column("name", String(64), nullable=False),
+    Column("parent", String(6), index=True),
+)
+
+# One row per county: its settings, and the row a commit locks to serialise its reserve checks.
+counties = Table(
+    "counties", metadata,
+    Column("county", String(6), primary_key=True),
+    Column("city", String(6), nullable=False, index=True),
+    Column("reserve_share", Float),                       # NULL: the service default (70%)
+    Column("accepts", JSON, nullable=False),              # interface standards its systems accept
+    Column("legacy", Boolean, nullable=False, default=False),
+)
+
 officers = Table(
     "officers", metadata,
-    Column("officer_id", String(32), primary_key=True),
-    Column("county", String(6), nullable=False, index=True),
+    Column("officer_id", String(64), primary_key=True),
+    Column("county", String(6), nullable=False),
+    Column("city", String(6), nullable=False, index=True),
+    Column("unit_id", String(64), nullable=False, index=True),
     Column("module", String(32), nullable=False, index=True),
+    Column("role_class", String(16), nullable=False),
     Column("status", String(16), nullable=False, index=True),
+    Column("status_since", DateTime(timezone=True), nullable=False),
+    Column("rest_until", DateTime(timezone=True)),
     Column("duty_minutes_24h", Integer, nullable=False),
-    Column("record", JSON, nullable=False),
+    Column("duty_window_start", DateTime(timezone=True)),
+    Column("points_balance", Float, nullable=False),
+    Column("lon", Float),
+    Column("lat", Float),
+    Column("tags_text", String(512), nullable=False),     # ';cyber_investigation;negotiation;'
+    Column("cert_text", String(512), nullable=False),     # ';e_forensics;'
+    Column("certifications", JSON, nullable=False),       # [{name, issued, expires}]
+    Column("equipment_ids", JSON, nullable=False),
+    Column("personal", JSON, nullable=False),             # name, phone, home_address, id_number, ...
+    Column("commit_id", String(64), index=True),          # the task the officer is committed to
+    Column("task_unit", String(64), index=True),          # the dispatched unit the officer moves with
+    Index("ix_officers_county_status_module", "county", "status", "module"),
 )
+
+units = Table(
+    "units", metadata,
+    Column("unit_id", String(64), primary_key=True),
+    Column("county", String(6), nullable=False, index=True),
+    Column("city", String(6), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("level", String(8), nullable=False),
+    Column("module", String(32), nullable=False),
+)
+
+equipment = Table(
+    "equipment", metadata,
+    Column("equipment_id", String(64), primary_key=True),
+    Column("type", String(32), nullable=False),
+    Column("interface_standard", String(32)),
+    Column("readiness", String(16), nullable=False),
+    Column("owner_unit", String(64), nullable=False, index=True),
+    Column("county", String(6), nullable=False, index=True),
+)
+
+commitments = Table(
+    "commitments", metadata,
+    Column("commit_id", String(64), primary_key=True),
+    Column("plan_id", String(64), nullable=False, unique=True),
+    Column("request_id", String(64), nullable=False, index=True),
+    Column("incident_id", String(64)),
+    Column("county", String(6), nullable=False),          # the receiving county
+    Column("grade", String(3), nullable=False),
+    Column("risk", Integer),
+    Column("task_start", DateTime(timezone=True), nullable=False),
+    Column("task_end", DateTime(timezone=True), nullable=False),
+    Column("officer_ids", JSON, nullable=False),
+    Column("status", String(16), nullable=False),         # committed | released
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+points_ledger = Table(
+    "points_ledger", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("officer_id", String(64), nullable=False, index=True),
+    Column("task_id", String(64), nullable=False),
+    Column("request_id", String(64), nullable=False),
+    Column("county", String(6), nullable=False),          # the officer's home county
+    Column("city", String(6), nullable=False),
+    Column("receiving_county", String(6)),
+    Column("receiving_city", String(6)),
+    Column("points", Float, nullable=False),
+    Column("difficulty", Integer, nullable=False),
+    Column("risk", Integer, nullable=False),
+    Column("duration_h", Float, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("officer_id", "task_id", name="uq_points_officer_task"),
+)
+
+
+def replace_legacy_roster(engine) -> bool:
+    """The first shell of this service kept a demo-only `officers` table of another shape; it holds
+    nothing the demo seed cannot regenerate, so it is dropped and the full library created."""
+    from sqlalchemy import inspect
+
+    columns = {c["name"] for c in inspect(engine).get_columns("officers")} if inspect(engine).has_table("officers") else set()
+    if not columns or "status_since" in columns:
+        return False
+    officers.drop(engine)
+    metadata.create_all(engine)
+    return True

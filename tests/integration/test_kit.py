@@ -161,3 +161,18 @@ def read_topic(broker, topic, predicate, n, timeout=20):
     finally:
         sub.close()
     return found
+
+
+def test_a_consumer_without_a_database_still_dead_letters_with_a_valid_envelope(make_settings, broker):
+    """The twin keeps no database: its dead letters must still pass the broker's contract check."""
+    from services.common.bus import Record
+    from services.common.worker import Worker
+
+    settings = make_settings()
+    worker = Worker(settings, {"incident.reported": lambda ctx: None})
+    worker.process(Record("incident.reported", 0, 7, "k", b"\xff not json"))
+    worker.process(Record("incident.reported", 0, 8, "k", b"[]"))
+    assert worker.stats["deadlettered"] == 2
+    letters = read_topic(broker, "deadletter", lambda e: e["source"].startswith(settings.source + "/"), 2)
+    assert [e["seq"] for e in letters] == [1, 2]
+    assert letters[0]["data"]["raw"].startswith("base64:")

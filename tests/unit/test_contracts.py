@@ -15,7 +15,8 @@ from services.common.contracts.fastcheck import _never
 from services.common.contracts.validation import _event_checker, _http_checker
 
 TOPICS = [t.name for t in contracts.topics()]
-HTTP = ["incident-report", "problem", "health"]
+HTTP = ["incident-report", "problem", "health", "officer-patch", "roster-import", "equipment-compatibility",
+        "county-patch"]
 
 
 def stems(folder: str, suffix: str) -> set[str]:

@@ -1,0 +1,47 @@
+"""Duty time and rest: no officer on duty more than 12 hours in 24 (DOMAIN.md), then mandatory rest.
+
+Duty minutes count inside a 24-hour window that opens with the first duty minute recorded in it;
+once the window has passed, the count starts again from zero.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+DUTY_LIMIT_MIN = 12 * 60
+WINDOW = timedelta(hours=24)
+
+
+def minutes_in_window(minutes: int, window_start: datetime | None, now: datetime) -> int:
+    """Duty minutes that still count at `now`."""
+    if window_start is not None and now - window_start >= WINDOW:
+        return 0
+    return minutes
+
+
+def accrue(minutes: int, window_start: datetime | None, worked: int, started: datetime,
+           now: datetime) -> tuple[int, datetime]:
+    """(minutes, window start) after `worked` more minutes of duty that began at `started`."""
+    current = minutes_in_window(minutes, window_start, now)
+    start = window_start if current and window_start is not None else started
+    return current + worked, start
+
+
+def would_exceed(minutes_now: int, task_minutes: int, limit: int = DUTY_LIMIT_MIN) -> bool:
+    return minutes_now + task_minutes > limit
+
+
+def after_release(minutes_now: int, released_at: datetime, *, rest_minutes: int,
+                  limit: int = DUTY_LIMIT_MIN) -> tuple[str, datetime | None]:
+    """Status after a task ends: resting until rested once the limit is reached, else back on duty."""
+    if minutes_now >= limit:
+        return "resting", released_at + timedelta(minutes=rest_minutes)
+    return "on_duty", None
+
+
+def rested(status: str, rest_until: datetime | None, now: datetime) -> bool:
+    return status == "resting" and (rest_until is None or rest_until <= now)
+
+
+def effective_status(status: str, rest_until: datetime | None, now: datetime) -> str:
+    """A resting officer whose rest is over is on duty again, whether or not anyone wrote it yet."""
+    return "on_duty" if rested(status, rest_until, now) else status

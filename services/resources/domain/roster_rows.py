@@ -1,0 +1,149 @@
+"""Roster rows (CSV or JSON) checked one by one: every bad row is reported with its line and reason.
+
+CSV columns are those of `services.demo.roster.write_officers_csv` (lists joined with ';', a
+certificate as name|issued|expires, home_lon/home_lat); JSON rows are the demo roster's officer
+records (lists as arrays, `home` as [lon, lat]). Both normalise to the same officer dict.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date
+
+from .lifecycle import COMMITTED, STATUSES
+
+MODULES = ("riot_control", "investigation", "technical_support", "patrol", "traffic", "emergency_rescue")
+ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+CODE = re.compile(r"^[a-z][a-z0-9_:-]{0,63}$")
+REQUIRED = ("officer_id", "name", "county", "unit_id", "module", "status")
+
+
+class RowError(ValueError):
+    def __init__(self, field: str, reason: str):
+        super().__init__(reason)
+        self.field, self.reason = field, reason
+
+
+def csv_rows(text: str) -> list[tuple[int, dict]]:
+    """(line number, raw row) for each data row; the header is line 1."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    return [(reader.line_num, row) for row in reader]
+
+
+def check_rows(rows: list[tuple[str, dict]], counties: dict[str, str]) -> tuple[list[dict], list[dict]]:
+    """(officers, errors): errors as {"field": "<where>.<column>", "reason"}; duplicates are errors too."""
+    officers, errors, seen = [], [], {}
+    for where, raw in rows:
+        try:
+            officer = normalise(raw, counties)
+        except RowError as exc:
+            errors.append({"field": f"{where}.{exc.field}", "reason": exc.reason})
+            continue
+        if officer["officer_id"] in seen:
+            errors.append({"field": f"{where}.officer_id",
+                           "reason": f"duplicate of {seen[officer['officer_id']]}"})
+            continue
+        seen[officer["officer_id"]] = where
+        officers.append(officer)
+    return officers, errors
+
+
+def normalise(raw: dict, counties: dict[str, str]) -> dict:
+    if not isinstance(raw, dict):
+        raise RowError("(row)", "expected an object")
+    for name in REQUIRED:
+        if raw.get(name) in (None, ""):
+            raise RowError(name, "required")
+    officer_id, county = str(raw["officer_id"]), str(raw["county"])
+    _expect(ID.match(officer_id), "officer_id", "1-64 letters, digits or . _ : -")
+    _expect(county in counties, "county", f"unknown county {county!r}")
+    city = str(raw.get("city") or counties[county])
+    _expect(city == counties[county], "city", f"county {county} belongs to city {counties[county]}, not {city}")
+    _expect(raw["module"] in MODULES, "module", f"one of {', '.join(MODULES)}")
+    _expect(raw["status"] in STATUSES and raw["status"] not in COMMITTED, "status",
+            "one of on_duty, off_duty, resting, unavailable (a roster cannot commit officers)")
+    return {
+        "officer_id": officer_id, "name": str(raw["name"]), "gender": str(raw.get("gender") or ""),
+        "birth_year": _int(raw, "birth_year", 1940, 2015, None), "county": county, "city": city,
+        "unit_id": _id(raw["unit_id"], "unit_id"), "rank": str(raw.get("rank") or ""), "module": raw["module"],
+        "role_class": str(raw.get("role_class") or "regular"), "tags": _codes(raw.get("tags"), "tags"),
+        "certifications": _certs(raw.get("certifications")), "equipment_ids": _ids(raw.get("equipment_ids")),
+        "status": raw["status"], "duty_minutes_24h": _int(raw, "duty_minutes_24h", 0, 1440, 0),
+        "home": _home(raw), "phone": str(raw.get("phone") or ""), "home_address": str(raw.get("home_address") or ""),
+        "id_number": str(raw.get("id_number") or ""), "base_wage_daily": _int(raw, "base_wage_daily", 0, 100000, 0),
+        "points_balance": _number(raw.get("points_balance") or 0, "points_balance"),
+        "volunteer": str(raw.get("volunteer", "")).lower() in ("true", "1", "yes"),
+    }
+
+
+def _expect(ok, field: str, reason: str) -> None:
+    if not ok:
+        raise RowError(field, reason)
+
+
+def _split(value) -> list:
+    if value in (None, ""):
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else str(value).split(";")
+
+
+def _codes(value, field: str) -> list[str]:
+    items = _split(value)
+    for item in items:
+        _expect(isinstance(item, str) and CODE.match(item), field, f"{item!r} is not a lowercase code")
+    return items
+
+
+def _id(value, field: str) -> str:
+    _expect(isinstance(value, str) and ID.match(value), field, f"{value!r} is not an id")
+    return value
+
+
+def _ids(value) -> list[str]:
+    return [_id(v, "equipment_ids") for v in _split(value)]
+
+
+def _certs(value) -> list[dict]:
+    out = []
+    for item in _split(value):
+        if isinstance(item, str):
+            parts = item.split("|")
+            _expect(len(parts) == 3, "certifications", f"{item!r}: expected name|issued|expires")
+            item = dict(zip(("name", "issued", "expires"), parts))
+        _expect(isinstance(item, dict) and CODE.match(str(item.get("name", ""))), "certifications",
+                f"{item!r}: a certificate needs a lowercase code name")
+        try:
+            issued, expires = date.fromisoformat(item["issued"]), date.fromisoformat(item["expires"])
+        except (KeyError, TypeError, ValueError):
+            raise RowError("certifications", f"{item['name']}: issued and expires must be YYYY-MM-DD dates") from None
+        _expect(expires >= issued, "certifications", f"{item['name']}: expires before it was issued")
+        out.append({"name": item["name"], "issued": issued.isoformat(), "expires": expires.isoformat()})
+    return out
+
+
+def _number(value, field: str) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise RowError(field, f"{value!r} is not a number") from None
+
+
+def _int(raw: dict, field: str, low: int, high: int, default):
+    value = raw.get(field)
+    if value in (None, ""):
+        return default
+    number = _number(value, field)
+    _expect(number == int(number) and low <= number <= high, field, f"an integer from {low} to {high}")
+    return int(number)
+
+
+def _home(raw: dict) -> tuple[float, float] | None:
+    home = raw.get("home")
+    _expect(home in (None, "") or (isinstance(home, (list, tuple)) and len(home) == 2), "home", "expected [lon, lat]")
+    lon, lat = home if home else (raw.get("home_lon"), raw.get("home_lat"))
+    if lon in (None, "") and lat in (None, ""):
+        return None
+    lon, lat = _number(lon, "home_lon"), _number(lat, "home_lat")
+    _expect(-180 <= lon <= 180 and -90 <= lat <= 90, "home", "longitude -180..180 and latitude -90..90")
+    return lon, lat

@@ -1,0 +1,49 @@
+"""What the resource pool tells the others: status changes and county load snapshots."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from . import queries
+from .domain import reserve
+
+
+def stamp(at: datetime) -> str:
+    return at.isoformat(timespec="milliseconds")
+
+
+def parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def status_changed(tx, officer: dict, to: str, at: datetime, reason: str, **extra) -> None:
+    data = {"officer_id": officer["officer_id"], "county": officer["county"], "module": officer["module"],
+            "from": officer["status"], "to": to, "at": stamp(at), "reason": reason[:200]}
+    data.update({k: v for k, v in extra.items() if v})
+    tx.emit("officer.status-changed", data, key=officer["county"], subject=officer["officer_id"])
+
+
+def county_loads(conn, codes: list[str] | None, now: datetime, default_share: float) -> list[dict]:
+    """Each county's load now: on duty (strength), available, committed, reserve floor, received."""
+    rows = queries.county_rows(conn, codes)
+    counts = queries.county_counts(conn, codes, now)
+    received = queries.received_by_county(conn)
+    out = []
+    for county, row in rows.items():
+        c = counts.get(county, {"available": 0, "committed": 0, "by_module": {}})
+        share = row["reserve_share"] if row["reserve_share"] is not None else default_share
+        strength = c["available"] + c["committed"]
+        out.append({"county": county, "on_duty": strength, "available": c["available"],
+                    "committed": c["committed"], "reserve_floor": reserve.floor(strength, share),
+                    "received": received.get(county, 0), "by_module": c["by_module"], "at": stamp(now),
+                    "reserve_share": share})
+    return out
+
+
+def report_loads(tx, codes: list[str] | None, now: datetime, default_share: float) -> list[dict]:
+    """Emit one county.load-reported per county (what demand watches to detect a force gap)."""
+    loads = county_loads(tx.conn, codes, now, default_share)
+    for load in loads:
+        data = {k: v for k, v in load.items() if k != "reserve_share"}
+        tx.emit("county.load-reported", data, key=load["county"], subject=load["county"],
+                correlationid=f"load-{load['county']}")
+    return loads

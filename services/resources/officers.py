@@ -1,0 +1,102 @@
+"""Officers as the API shows them, the availability search and hand edits of one officer."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import numpy as np
+
+from . import queries, updates
+from .domain import duty, lifecycle, masking
+from .domain.policy import Policy
+from .events import report_loads, status_changed
+
+PERSONAL_EDITS = ("phone", "home_address")
+
+
+def view(row: dict, now: datetime, role: str, *, travel_s: float | None = None) -> dict:
+    rest_until = queries.utc(row["rest_until"])
+    today = now.date().isoformat()
+    out = {
+        "officer_id": row["officer_id"], **{k: row["personal"].get(k) for k in ("name", "gender", "rank")},
+        "county": row["county"], "city": row["city"], "unit_id": row["unit_id"], "module": row["module"],
+        "role_class": row["role_class"], "tags": [t for t in row["tags_text"].split(";") if t],
+        "certifications": [dict(c, valid=c["expires"] >= today) for c in row["certifications"]],
+        "equipment_ids": row["equipment_ids"], "status": duty.effective_status(row["status"], rest_until, now),
+        "status_since": queries.utc(row["status_since"]).isoformat(),
+        "rest_until": rest_until.isoformat() if rest_until and rest_until > now else None,
+        "duty_minutes_24h": queries.duty_now(row, now), "points_balance": round(row["points_balance"], 1),
+        "commit_id": row["commit_id"], "position": None if row["lon"] is None else {"lon": row["lon"], "lat": row["lat"]},
+        **{k: row["personal"].get(k) for k in masking.PERSONAL_FIELDS},
+    }
+    if travel_s is not None:
+        out["travel_s"] = int(travel_s)
+    return masking.masked(out, role)
+
+
+def search(conn, filters: dict, now: datetime, role: str, *, travel=None, seats=None) -> dict:
+    """Filter in SQL, then (with a point) bound travel time over the candidates' positions in one matrix."""
+    rows = queries.candidate_positions(conn, filters, now)
+    if filters.get("certification"):
+        valid_on = filters.get("valid_on") or now.date()
+        rows = [r for r in rows if _holds_valid(r.certifications, filters["certification"], valid_on)]
+    ids, seconds = [r.officer_id for r in rows], None
+    if filters.get("point") and rows:
+        origins = np.array([(r.lon, r.lat) if r.lon is not None else seats[r.county] for r in rows], dtype=float)
+        seconds = travel.matrix(origins, [filters["point"]])[:, 0]
+        keep = np.flatnonzero(seconds <= filters.get("max_travel_s", np.inf))
+        keep = keep[np.argsort(seconds[keep], kind="stable")]
+        ids, seconds = [ids[i] for i in keep], seconds[keep]
+    page = slice(filters["offset"], filters["offset"] + filters["limit"])
+    chosen = ids[page]
+    full = queries.officers_by_id(conn, chosen)
+    times = seconds[page] if seconds is not None else [None] * len(chosen)
+    items = [view(full[i], now, role, travel_s=t) for i, t in zip(chosen, times)]
+    return {"total": len(ids), "offset": filters["offset"], "limit": filters["limit"], "items": items}
+
+
+def _holds_valid(certs: list[dict], names: list[str], on: date) -> bool:
+    valid = {c["name"] for c in certs if date.fromisoformat(c["expires"]) >= on}
+    return all(n in valid for n in names)
+
+
+class Forbidden(PermissionError):
+    pass
+
+
+def patch(tx, officer_id: str, body: dict, role: str, policy: Policy, now: datetime) -> dict | None:
+    """Apply a hand edit; raises lifecycle.IllegalTransition or Forbidden, writing nothing then."""
+    rows = queries.lock_officers(tx.conn, [officer_id])
+    if officer_id not in rows:
+        return None
+    row = rows[officer_id]
+    if any(k in body for k in PERSONAL_EDITS) and not masking.may(role, "edit_personal"):
+        raise Forbidden(f"role {role} may not edit personal fields ({', '.join(PERSONAL_EDITS)})")
+    values: dict = {}
+    if "status" in body:
+        current = duty.effective_status(row["status"], queries.utc(row["rest_until"]), now)
+        if body["status"] != current:
+            lifecycle.check_manual(row["status"], body["status"], rested=duty.rested(row["status"], queries.utc(row["rest_until"]), now))
+            values.update(status=body["status"], status_since=now, rest_until=None)
+            status_changed(tx, {**row, "status": current},
+                           body["status"], now, body.get("reason") or "changed by hand")
+    values.update(_roster_values(row, body))
+    if values:
+        updates.update_each(tx.conn, [{"officer_id": officer_id, **values}])
+    if "status" in values:
+        report_loads(tx, [row["county"]], now, policy.reserve_share)
+    return view(queries.officer(tx.conn, officer_id), now, role)
+
+
+def _roster_values(row: dict, body: dict) -> dict:
+    values = {}
+    if "tags" in body:
+        values["tags_text"] = updates.joined(body["tags"])
+    if "certifications" in body:
+        values["certifications"] = body["certifications"]
+        values["cert_text"] = updates.joined(c["name"] for c in body["certifications"])
+    for key in ("equipment_ids", "unit_id", "module"):
+        if key in body:
+            values[key] = body[key]
+    if any(k in body for k in PERSONAL_EDITS):
+        values["personal"] = {**row["personal"], **{k: body[k] for k in PERSONAL_EDITS if k in body}}
+    return values

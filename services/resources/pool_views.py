@@ -1,0 +1,59 @@
+"""Shapes of the pool's read-only answers (no SQL, no I/O)."""
+from __future__ import annotations
+
+from .domain import compatibility, points
+
+
+def region_tree(rows: list[dict]) -> dict:
+    nodes = {r["code"]: {"code": r["code"], "name": r["name"], "level": r["level"], "children": []} for r in rows}
+    root = {}
+    for r in rows:
+        if r["parent"] and r["parent"] in nodes:
+            nodes[r["parent"]]["children"].append(nodes[r["code"]])
+        elif r["level"] == "province":
+            root = nodes[r["code"]]
+    return root
+
+
+def compatibility_report(body: dict, county: dict, items: dict[str, dict]) -> dict:
+    results = []
+    for equipment_id in body["equipment_ids"]:
+        item = items.get(equipment_id)
+        if item is None:
+            results.append({"equipment_id": equipment_id, "found": False, "compatible": False, "usable": False,
+                            "reason": "no such equipment"})
+        else:
+            results.append(dict(compatibility.check(item, county["accepts"]), found=True))
+    found = [r for r in results if r["found"]]
+    return {"county": county["county"], "accepts": county["accepts"], "items": results,
+            "compatibility_rate": compatibility.rate(found)}
+
+
+def officer_points(row: dict, awards: list[dict]) -> dict:
+    return {"officer_id": row["officer_id"], "county": row["county"], "city": row["city"],
+            "points_balance": round(row["points_balance"], 1),
+            "awards": [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in a.items() if k != "id"}
+                       for a in awards]}
+
+
+def reciprocity(flows: list[tuple[str, str, float]], city: str | None) -> list[dict]:
+    pairs = points.reciprocity(flows).values()
+    if not city:
+        return list(pairs)
+    out = []
+    for p in pairs:
+        if city not in (p["city"], p["other_city"]):
+            continue
+        if p["city"] != city:   # seen from `city`: swap the sides
+            p = {"city": city, "other_city": p["city"], "given_points": p["received_points"],
+                 "received_points": p["given_points"], "given_tasks": p["received_tasks"],
+                 "received_tasks": p["given_tasks"], "balance": -p["balance"]}
+        out.append(p)
+    return out
+
+
+def summary(rows) -> dict:
+    out: dict = {}
+    for county, status, n in rows:
+        out.setdefault(county, {})[status] = n
+    return {"officers": sum(n for _, _, n in rows), "counties": out}

@@ -1,0 +1,174 @@
+"""Reads of the resource pool (SQL lives here and in store.py / updates.py only).
+
+Every datetime is stored in UTC; SQLite hands them back naive, so `utc()` puts the zone back.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.engine import Connection
+
+from .domain import duty
+from .store import commitments, counties, equipment, officers, points_ledger, regions, units
+
+STRENGTH = ("on_duty", "reserved", "deployed")
+
+
+def utc(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=timezone.utc)
+
+
+def available_clause(now: datetime):
+    """On duty now: on_duty, or resting with the rest over."""
+    rested = and_(officers.c.status == "resting",
+                  or_(officers.c.rest_until.is_(None), officers.c.rest_until <= now))
+    return or_(officers.c.status == "on_duty", rested)
+
+
+def status_clause(status: str, now: datetime):
+    if status == "on_duty":
+        return available_clause(now)
+    if status == "resting":
+        return and_(officers.c.status == "resting", officers.c.rest_until > now)
+    return officers.c.status == status
+
+
+def search_filters(f: dict, now: datetime) -> list:
+    where = []
+    for name in ("county", "city", "module", "unit_id"):
+        if f.get(name):
+            where.append(officers.c[name].in_(f[name]))
+    for tag in f.get("tag", []):
+        where.append(officers.c.tags_text.contains(f";{tag};", autoescape=True))
+    for cert in f.get("certification", []):
+        where.append(officers.c.cert_text.contains(f";{cert};", autoescape=True))
+    if f.get("status"):
+        where.append(or_(*[status_clause(s, now) for s in f["status"]]))
+    return where
+
+
+def candidate_positions(conn: Connection, f: dict, now: datetime) -> list:
+    """(officer_id, county, lon, lat, certifications) of every officer the filters keep, by id."""
+    cols = [officers.c.officer_id, officers.c.county, officers.c.lon, officers.c.lat]
+    if f.get("certification"):
+        cols.append(officers.c.certifications)
+    stmt = select(*cols).where(*search_filters(f, now)).order_by(officers.c.officer_id)
+    return conn.execute(stmt).all()
+
+
+def officers_by_id(conn: Connection, ids: list[str]) -> dict[str, dict]:
+    out = {}
+    for i in range(0, len(ids), 1000):
+        rows = conn.execute(select(officers).where(officers.c.officer_id.in_(ids[i:i + 1000])))
+        out.update({r.officer_id: r._asdict() for r in rows})
+    return out
+
+
+def officer(conn: Connection, officer_id: str) -> dict | None:
+    return officers_by_id(conn, [officer_id]).get(officer_id)
+
+
+def lock_officers(conn: Connection, ids: list[str]) -> dict[str, dict]:
+    """The officers' rows, locked in id order (PostgreSQL) so two commits never deadlock."""
+    stmt = select(officers).where(officers.c.officer_id.in_(sorted(ids))).order_by(officers.c.officer_id)
+    return {r.officer_id: r._asdict() for r in conn.execute(stmt.with_for_update())}
+
+
+def lock_counties(conn: Connection, codes: list[str]) -> dict[str, dict]:
+    stmt = select(counties).where(counties.c.county.in_(sorted(codes))).order_by(counties.c.county)
+    return {r.county: r._asdict() for r in conn.execute(stmt.with_for_update())}
+
+
+def county_rows(conn: Connection, codes: list[str] | None = None) -> dict[str, dict]:
+    stmt = select(counties).order_by(counties.c.county)
+    if codes is not None:
+        stmt = stmt.where(counties.c.county.in_(codes))
+    return {r.county: r._asdict() for r in conn.execute(stmt)}
+
+
+def county_counts(conn: Connection, codes: list[str] | None, now: datetime) -> dict[str, dict]:
+    """Per county: strength (on duty, committed or not), available, committed, available per module."""
+    avail = available_clause(now)
+    stmt = (select(officers.c.county, officers.c.module,
+                   func.sum(case((avail, 1), else_=0)),
+                   func.sum(case((officers.c.status.in_(("reserved", "deployed")), 1), else_=0)))
+            .group_by(officers.c.county, officers.c.module))
+    if codes is not None:
+        stmt = stmt.where(officers.c.county.in_(codes))
+    out: dict[str, dict] = {}
+    for county, module, available, committed in conn.execute(stmt):
+        c = out.setdefault(county, {"available": 0, "committed": 0, "by_module": {}})
+        c["available"] += int(available or 0)
+        c["committed"] += int(committed or 0)
+        c["by_module"][module] = int(available or 0)
+    return out
+
+
+def received_by_county(conn: Connection) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for county, ids in conn.execute(select(commitments.c.county, commitments.c.officer_ids)
+                                    .where(commitments.c.status == "committed")):
+        out[county] = out.get(county, 0) + len(ids)
+    return out
+
+
+def commitment(conn: Connection, *, plan_id: str | None = None, commit_id: str | None = None) -> dict | None:
+    col, value = (commitments.c.plan_id, plan_id) if plan_id else (commitments.c.commit_id, commit_id)
+    row = conn.execute(select(commitments).where(col == value)).first()
+    return row._asdict() if row else None
+
+
+def equipment_items(conn: Connection, ids: list[str]) -> dict[str, dict]:
+    rows = conn.execute(select(equipment).where(equipment.c.equipment_id.in_(ids)))
+    return {r.equipment_id: r._asdict() for r in rows}
+
+
+def region_rows(conn: Connection) -> list[dict]:
+    return [r._asdict() for r in conn.execute(select(regions).order_by(regions.c.code))]
+
+
+def points_by(conn: Connection, column: str) -> dict[str, float]:
+    col = officers.c[column]
+    rows = conn.execute(select(col, func.sum(officers.c.points_balance)).group_by(col).order_by(col))
+    return {key: round(float(total or 0), 1) for key, total in rows}
+
+
+def ledger(conn: Connection, *, officer_id: str | None = None) -> list[dict]:
+    stmt = select(points_ledger).order_by(points_ledger.c.id)
+    if officer_id:
+        stmt = stmt.where(points_ledger.c.officer_id == officer_id)
+    return [r._asdict() for r in conn.execute(stmt)]
+
+
+def city_flows(conn: Connection) -> list[tuple[str, str, float]]:
+    stmt = select(points_ledger.c.city, points_ledger.c.receiving_city, points_ledger.c.points).where(
+        points_ledger.c.receiving_city.is_not(None))
+    return [(a, b, float(p)) for a, b, p in conn.execute(stmt)]
+
+
+def duty_now(row: dict, now: datetime) -> int:
+    return duty.minutes_in_window(row["duty_minutes_24h"], utc(row["duty_window_start"]), now)
+
+
+def unit_rows(conn: Connection, county: str | None) -> list[dict]:
+    stmt = select(units).order_by(units.c.unit_id)
+    if county:
+        stmt = stmt.where(units.c.county == county)
+    return [r._asdict() for r in conn.execute(stmt)]
+
+
+def commitment_rows(conn: Connection, status: str | None) -> list[dict]:
+    stmt = select(commitments).order_by(commitments.c.at.desc()).limit(500)
+    if status:
+        stmt = stmt.where(commitments.c.status == status)
+    return [{k: (utc(v).isoformat() if isinstance(v, datetime) else v) for k, v in r._asdict().items()}
+            for r in conn.execute(stmt)]
+
+
+def status_counts(conn: Connection) -> list[tuple[str, str, int]]:
+    rows = conn.execute(select(officers.c.county, officers.c.status, func.count())
+                        .group_by(officers.c.county, officers.c.status))
+    return [tuple(r) for r in rows]

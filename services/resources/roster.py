@@ -1,0 +1,73 @@
+"""Filling the pool: the seeded demo force, and roster imports (CSV or JSON) that are all or nothing."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from . import queries, updates
+from .domain import roster_rows
+from .domain.policy import Policy
+from .events import report_loads
+
+
+class RosterRejected(ValueError):
+    def __init__(self, errors: list[dict]):
+        super().__init__(f"{len(errors)} bad rows")
+        self.errors = errors
+
+
+def load_geography(tx, geo, standards: dict[str, tuple[tuple[str, ...], bool]]) -> None:
+    """Province, cities and counties; each county with the interface standards it accepts."""
+    regions = [{"code": geo.province_code, "level": "province", "name": geo.province_name, "parent": None}]
+    regions += [{"code": c.code, "level": "city", "name": c.name, "parent": geo.province_code} for c in geo.cities]
+    regions += [{"code": c.code, "level": "county", "name": c.name, "parent": c.city_code} for c in geo.counties]
+    updates.insert_regions(tx.conn, regions)
+    national = ("GA/T 1400", "GB/T 28181-2016", "PDT")
+    updates.insert_counties(tx.conn, [
+        {"county": c.code, "city": c.city_code, "reserve_share": None,
+         "accepts": list(standards.get(c.code, (national, False))[0]), "legacy": standards.get(c.code, ((), False))[1]}
+        for c in geo.counties])
+
+
+def set_standards(tx, standards: dict[str, tuple[tuple[str, ...], bool]]) -> None:
+    updates.set_standards(tx.conn, [{"county": c, "accepts": list(a), "legacy": legacy}
+                                    for c, (a, legacy) in standards.items()])
+
+
+def load_force(tx, force, now: datetime, rest_min: int = 480) -> int:
+    """Insert a generated force (services.demo): officers, units, equipment."""
+    rows = [updates.officer_values(_officer_dict(o), now, rest_min) for o in force.officers]
+    updates.insert_officers(tx.conn, rows)
+    updates.insert_units(tx.conn, [{"unit_id": u.unit_id, "county": u.county, "city": u.city, "kind": u.kind,
+                                    "level": u.level, "module": u.module} for u in force.units])
+    updates.insert_equipment(tx.conn, [{"equipment_id": e.equipment_id, "type": e.type,
+                                        "interface_standard": e.interface_standard, "readiness": e.readiness,
+                                        "owner_unit": e.owner_unit, "county": e.county} for e in force.equipment])
+    return len(rows)
+
+
+def _officer_dict(o) -> dict:
+    return {"officer_id": o.officer_id, "name": o.name, "gender": o.gender, "birth_year": o.birth_year,
+            "county": o.county, "city": o.city, "unit_id": o.unit_id, "rank": o.rank, "module": o.module,
+            "role_class": o.role_class, "tags": list(o.tags),
+            "certifications": [{"name": c.name, "issued": c.issued.isoformat(), "expires": c.expires.isoformat()}
+                               for c in o.certifications],
+            "equipment_ids": list(o.equipment_ids), "status": o.status, "duty_minutes_24h": o.duty_minutes_24h,
+            "home": o.home, "phone": o.phone, "home_address": o.home_address, "id_number": o.id_number,
+            "base_wage_daily": o.base_wage_daily, "points_balance": o.points_balance, "volunteer": o.volunteer}
+
+
+def import_roster(tx, rows: list[tuple[str, dict]], policy: Policy, now: datetime) -> dict:
+    """Check every row first; write nothing unless all are good. New officers are added, known ones
+    get their roster fields updated (status, duty, points and tasks are the pool's, not the roster's)."""
+    if not rows:
+        raise RosterRejected([{"field": "(body)", "reason": "the roster has no rows"}])
+    cities = {c: r["city"] for c, r in queries.county_rows(tx.conn).items()}
+    officers, errors = roster_rows.check_rows(rows, cities)
+    if errors:
+        raise RosterRejected(errors)
+    known = set(queries.officers_by_id(tx.conn, [o["officer_id"] for o in officers]))
+    values = [updates.officer_values(o, now, policy.rest_min) for o in officers]
+    updates.insert_officers(tx.conn, [v for v in values if v["officer_id"] not in known])
+    updates.update_roster_fields(tx.conn, [v for v in values if v["officer_id"] in known])
+    report_loads(tx, sorted({o["county"] for o in officers}), now, policy.reserve_share)
+    return {"imported": len(values), "added": len(values) - len(known), "updated": len(known)}

@@ -1,0 +1,117 @@
+"""Writes of the resource pool (SQL lives here and in store.py / queries.py only)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy.engine import Connection
+
+from .store import commitments, counties, equipment, officers, points_ledger, regions, units
+
+PERSONAL = ("name", "gender", "birth_year", "rank", "phone", "home_address", "id_number", "base_wage_daily",
+            "volunteer")
+CHUNK = 2000
+
+
+def officer_values(o: dict, now: datetime, rest_min: int = 480) -> dict:
+    """A normalised officer (domain.roster_rows / the demo force) as a row; a resting one rests from now."""
+    lon, lat = o["home"] if o.get("home") else (None, None)
+    return {
+        "officer_id": o["officer_id"], "county": o["county"], "city": o["city"], "unit_id": o["unit_id"],
+        "module": o["module"], "role_class": o.get("role_class") or "regular", "status": o["status"],
+        "status_since": now,
+        "rest_until": now + timedelta(minutes=rest_min) if o["status"] == "resting" else None, "duty_minutes_24h": o.get("duty_minutes_24h") or 0,
+        "duty_window_start": now if o.get("duty_minutes_24h") else None,
+        "points_balance": float(o.get("points_balance") or 0), "lon": lon, "lat": lat,
+        "tags_text": joined(o.get("tags", [])), "cert_text": joined(c["name"] for c in o.get("certifications", [])),
+        "certifications": list(o.get("certifications", [])), "equipment_ids": list(o.get("equipment_ids", [])),
+        "personal": {k: o.get(k) for k in PERSONAL}, "commit_id": None, "task_unit": None,
+    }
+
+
+def joined(items) -> str:
+    items = list(items)
+    return ";" + ";".join(items) + ";" if items else ""
+
+
+def insert_rows(conn: Connection, table, rows: list[dict]) -> None:
+    for i in range(0, len(rows), CHUNK):
+        conn.execute(insert(table), rows[i:i + CHUNK])
+
+
+def insert_regions(conn: Connection, rows: list[dict]) -> None:
+    insert_rows(conn, regions, rows)
+
+
+def insert_counties(conn: Connection, rows: list[dict]) -> None:
+    insert_rows(conn, counties, rows)
+
+
+def insert_officers(conn: Connection, rows: list[dict]) -> None:
+    insert_rows(conn, officers, rows)
+
+
+def insert_units(conn: Connection, rows: list[dict]) -> None:
+    insert_rows(conn, units, rows)
+
+
+def insert_equipment(conn: Connection, rows: list[dict]) -> None:
+    insert_rows(conn, equipment, rows)
+
+
+def update_roster_fields(conn: Connection, rows: list[dict]) -> None:
+    """Re-imported officers: roster fields change; status, duty, points and tasks stay as they are."""
+    keep = {"status", "status_since", "rest_until", "duty_minutes_24h", "duty_window_start", "points_balance",
+            "commit_id", "task_unit", "officer_id"}
+    if not rows:
+        return
+    cols = [k for k in rows[0] if k not in keep]
+    stmt = (update(officers).where(officers.c.officer_id == bindparam("b_id"))
+            .values({k: bindparam(f"b_{k}") for k in cols}))
+    conn.execute(stmt, [{"b_id": r["officer_id"], **{f"b_{k}": r[k] for k in cols}} for r in rows])
+
+
+def update_officers(conn: Connection, ids: list[str], values: dict) -> None:
+    """The same new values for every officer in `ids`."""
+    for i in range(0, len(ids), CHUNK):
+        conn.execute(update(officers).where(officers.c.officer_id.in_(ids[i:i + CHUNK])).values(**values))
+
+
+def update_each(conn: Connection, rows: list[dict]) -> None:
+    """Per-officer values: rows of {"officer_id": ..., column: value, ...}, all with the same columns."""
+    if not rows:
+        return
+    cols = [k for k in rows[0] if k != "officer_id"]
+    stmt = (update(officers).where(officers.c.officer_id == bindparam("b_id"))
+            .values({k: bindparam(f"b_{k}") for k in cols}))
+    conn.execute(stmt, [{"b_id": r["officer_id"], **{f"b_{k}": r[k] for k in cols}} for r in rows])
+
+
+def insert_commitment(conn: Connection, values: dict) -> None:
+    conn.execute(insert(commitments).values(**values))
+
+
+def set_commitment_status(conn: Connection, commit_id: str, status: str) -> None:
+    conn.execute(update(commitments).where(commitments.c.commit_id == commit_id).values(status=status))
+
+
+def insert_points(conn: Connection, rows: list[dict]) -> None:
+    insert_rows(conn, points_ledger, rows)
+
+
+def move_unit(conn: Connection, unit_id: str, lon: float, lat: float) -> int:
+    """Position of the officers travelling with `unit_id` (their dispatched unit, else their own)."""
+    moving = conn.execute(update(officers).where(officers.c.task_unit == unit_id).values(lon=lon, lat=lat))
+    if moving.rowcount:
+        return moving.rowcount
+    return conn.execute(update(officers).where(officers.c.unit_id == unit_id).values(lon=lon, lat=lat)).rowcount
+
+
+def set_reserve_share(conn: Connection, county: str, share: float | None) -> int:
+    return conn.execute(update(counties).where(counties.c.county == county).values(reserve_share=share)).rowcount
+
+
+def set_standards(conn: Connection, rows: list[dict]) -> None:
+    stmt = (update(counties).where(counties.c.county == bindparam("b_county"))
+            .values(accepts=bindparam("b_accepts"), legacy=bindparam("b_legacy")))
+    conn.execute(stmt, [{"b_county": r["county"], "b_accepts": r["accepts"], "b_legacy": r["legacy"]} for r in rows])

@@ -1,0 +1,152 @@
+"""The resource pool over HTTP (Flask test client) on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.test_resources_support import load, officer, pool_fixture, squad, topics  # noqa: F401
+
+pytestmark = pytest.mark.integration
+
+
+def test_search_filters_by_county_module_tag_certification_and_status(pool):
+    _, client = pool
+    load(client, squad("330782", 3) + squad("330703", 2, module="patrol", tags=[], certifications=[])
+         + [officer("OFF-1", "330782", status="off_duty"),
+            officer("EXP-1", "330782", certifications=[{"name": "e_forensics_examiner", "issued": "2020-01-01",
+                                                        "expires": "2021-01-01"}])])
+    ids = lambda q: [o["officer_id"] for o in client.get("/officers?" + q).get_json()["items"]]  # noqa: E731
+    assert ids("county=330782&status=on_duty&certification=e_forensics_examiner") == [
+        "P330782-001", "P330782-002", "P330782-003"]
+    assert ids("module=patrol") == ["P330703-001", "P330703-002"]
+    assert ids("tag=e_forensics&status=off_duty") == ["OFF-1"]
+    assert ids("city=330700&module=patrol,technical_support&limit=2&offset=4") == ["P330782-001", "P330782-002"]
+    assert client.get("/officers?county=330782").get_json()["total"] == 5
+
+
+def test_search_bounds_travel_time_from_a_point_and_sorts_by_it(pool):
+    _, client = pool
+    load(client, squad("330782", 2) + squad("330106", 2))
+    body = client.get("/officers?lon=120.23&lat=29.28&max_travel_min=60").get_json()   # 东阳
+    assert [o["county"] for o in body["items"]] == ["330782", "330782"]                   # 杭州 is > 1 h away
+    wide = client.get("/officers?lon=120.23&lat=29.28&max_travel_min=300").get_json()["items"]
+    assert [o["county"] for o in wide] == ["330782", "330782", "330106", "330106"]
+    assert wide[0]["travel_s"] <= wide[-1]["travel_s"]
+
+
+def test_bad_search_parameters_name_the_field_and_reason(pool):
+    _, client = pool
+    resp = client.get("/officers?status=asleep&lon=500&lat=1&limit=0")
+    assert resp.status_code == 400
+    assert {e["field"] for e in resp.get_json()["errors"]} == {"status", "lon", "limit"}
+
+
+def test_personal_fields_are_masked_and_positions_hidden_unless_the_role_permits(pool):
+    _, client = pool
+    load(client, [officer("A-1", "330782")])
+    default = client.get("/officers/A-1").get_json()
+    assert default["phone"] == "138****5678" and default["position"] is None
+    province = client.get("/officers/A-1", headers={"X-Role": "province_commander"}).get_json()
+    assert province["position"] == {"lon": 120.075, "lat": 29.306} and province["phone"] == "138****5678"
+    personnel = client.get("/officers/A-1", headers={"X-Role": "personnel_admin"}).get_json()
+    assert personnel["phone"] == "13812345678" and personnel["position"] is None
+    assert client.get("/officers/A-1", headers={"X-Role": "root"}).status_code == 400
+
+
+def test_a_patch_follows_the_lifecycle_and_publishes_the_change(pool):
+    runtime, client = pool
+    load(client, [officer("A-1", "330782")])
+    resp = client.patch("/officers/A-1", json={"status": "off_duty", "reason": "shift ended"})
+    assert resp.status_code == 200 and resp.get_json()["status"] == "off_duty"
+    changed = [e["data"] for e in runtime.outbox.events() if e["type"] == "officer.status-changed"]
+    assert changed[-1] | {"at": None} == {"officer_id": "A-1", "county": "330782", "module": "technical_support",
+                                         "from": "on_duty", "to": "off_duty", "at": None, "reason": "shift ended"}
+    refused = client.patch("/officers/A-1", json={"status": "unavailable", "tags": ["x"]})
+    assert refused.status_code == 200
+    before = len(runtime.outbox.events())
+    bad = client.patch("/officers/A-1", json={"status": "reserved"})
+    assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "status"
+    assert len(runtime.outbox.events()) == before
+    assert client.patch("/officers/NOPE", json={"status": "off_duty"}).status_code == 404
+
+
+def test_personal_fields_are_edited_only_by_personnel_and_nothing_is_half_written(pool):
+    runtime, client = pool
+    load(client, [officer("A-1", "330782")])
+    resp = client.patch("/officers/A-1", json={"status": "off_duty", "phone": "13900000000"})
+    assert resp.status_code == 403
+    assert client.get("/officers/A-1").get_json()["status"] == "on_duty"        # status rolled back too
+    ok = client.patch("/officers/A-1", json={"phone": "13900000000"}, headers={"X-Role": "personnel_admin"})
+    assert ok.status_code == 200 and ok.get_json()["phone"] == "13900000000"
+
+
+def test_ending_rest_early_is_an_illegal_transition_with_409_and_the_reason(pool):
+    runtime, client = pool
+    load(client, [officer("A-1", "330782", status="resting")])
+    before = len(runtime.outbox.events())
+    resp = client.patch("/officers/A-1", json={"status": "on_duty"})
+    assert resp.status_code == 409
+    assert resp.get_json()["errors"] == [{"field": "status", "reason": "the mandatory rest has not ended"}]
+    assert client.get("/officers/A-1").get_json()["status"] == "resting" and len(runtime.outbox.events()) == before
+    assert client.patch("/officers/A-1", json={"status": "off_duty"}).status_code == 200
+
+
+def test_county_load_counts_strength_availability_and_the_configurable_floor(pool):
+    runtime, client = pool
+    load(client, squad("330782", 10) + [officer("OFF-1", "330782", status="off_duty")])
+    load_ = client.get("/counties/load?county=330782").get_json()[0]
+    assert (load_["on_duty"], load_["available"], load_["committed"], load_["reserve_floor"]) == (10, 10, 0, 7)
+    patched = client.patch("/counties/330782", json={"reserve_share": 0.9}).get_json()
+    assert patched["reserve_floor"] == 9
+    reported = [e["data"] for e in runtime.outbox.events() if e["type"] == "county.load-reported"]
+    assert reported[-1]["reserve_floor"] == 9
+    assert client.patch("/counties/330782", json={"reserve_share": 2}).status_code == 422
+
+
+def test_a_roster_with_any_bad_row_imports_nothing_and_names_every_bad_row(pool):
+    runtime, client = pool
+    rows = [officer("G-1", "330782"), dict(officer("G-2", "330782"), county="999999"), officer("G-3", "330782", module="cooking"),
+            officer("G-1", "330782")]
+    resp = client.post("/roster/import", json={"officers": rows})
+    assert resp.status_code == 422
+    assert [e["field"] for e in resp.get_json()["errors"]] == ["officers.1.county", "officers.2.module",
+                                                               "officers.3.officer_id"]
+    assert client.get("/officers").get_json()["total"] == 0 and topics(runtime) == []
+
+
+def test_a_csv_roster_reports_bad_lines_and_a_good_one_imports(pool):
+    _, client = pool
+    header = "officer_id,name,county,unit_id,module,status,tags,certifications,home_lon,home_lat\n"
+    bad = header + "C-1,甲,330782,U1,patrol,on_duty,a;b,,120.1,29.3\nC-2,乙,330782,U1,patrol,on_duty,,x|2024|bad,,\n"
+    resp = client.post("/roster/import", data=bad.encode(), content_type="text/csv")
+    assert resp.status_code == 422 and resp.get_json()["errors"][0]["field"] == "line 3.certifications"
+    good = header + "C-1,甲,330782,U1,patrol,on_duty,a;b,,120.1,29.3\n"
+    assert client.post("/roster/import", data=good.encode(), content_type="text/csv").get_json()["added"] == 1
+    again = client.post("/roster/import", data=good.replace("patrol", "traffic").encode(), content_type="text/csv")
+    assert again.get_json() == {"imported": 1, "added": 0, "updated": 1}
+    assert client.get("/officers/C-1").get_json()["module"] == "traffic"
+
+
+def test_equipment_compatibility_with_a_receiving_county(pool):
+    runtime, client = pool
+    from services.resources import updates
+    with runtime.outbox.transaction() as tx:
+        updates.insert_equipment(tx.conn, [
+            {"equipment_id": "EQ-R1", "type": "radio", "interface_standard": "TETRA", "readiness": "ready",
+             "owner_unit": "U1", "county": "330782"},
+            {"equipment_id": "EQ-B1", "type": "body_camera", "interface_standard": "GB/T 28181-2016",
+             "readiness": "ready", "owner_unit": "U1", "county": "330782"}])
+    body = client.post("/equipment/compatibility",
+                       json={"county": "330783", "equipment_ids": ["EQ-R1", "EQ-B1", "EQ-X"]}).get_json()
+    assert [(i["equipment_id"], i["compatible"]) for i in body["items"]] == [
+        ("EQ-R1", False), ("EQ-B1", True), ("EQ-X", False)]
+    assert body["compatibility_rate"] == 0.5 and body["items"][2]["found"] is False
+    unknown = client.post("/equipment/compatibility", json={"county": "999999", "equipment_ids": ["EQ-R1"]})
+    assert unknown.status_code == 422 and unknown.get_json()["errors"][0]["field"] == "county"
+
+
+def test_regions_form_a_province_city_county_tree(pool):
+    _, client = pool
+    tree = client.get("/regions").get_json()
+    assert tree["code"] == "330000" and len(tree["children"]) == 11
+    jinhua = next(c for c in tree["children"] if c["code"] == "330700")
+    assert "330783" in [c["code"] for c in jinhua["children"]]

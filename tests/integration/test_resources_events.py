@@ -1,0 +1,84 @@
+"""The resource pool through the real broker: approved plans in, commits and rejections out."""
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timezone
+
+import pytest
+
+from services.common import contracts
+from services.common.runtime import Runtime
+from services.resources.app import build_runtime, create_app
+from tests.integration.test_kit import wait_for
+from tests.integration.test_resources_support import approved, load, squad, uid
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def live(make_settings, database_url):
+    """A running resources service and a producer standing in for matching and logistics."""
+    resources = build_runtime(make_settings(database_url=database_url))
+    client = create_app(resources).test_client()
+    upstream = Runtime.build(make_settings()).start()
+    resources.start()
+    yield resources, client, upstream
+    resources.stop()
+    upstream.stop()
+
+
+def published(runtime, topic: str, **match) -> list[dict]:
+    """Events of `topic` the service has handed to the broker (relayed), whose data match."""
+    from sqlalchemy import select
+
+    from services.common.storage import outbox
+    with runtime.engine.connect() as conn:
+        rows = conn.execute(select(outbox.c.event).where(outbox.c.topic == topic, outbox.c.sent_at.is_not(None)))
+        return [r.event for r in rows if all(r.event["data"].get(k) == v for k, v in match.items())]
+
+
+def send(upstream, topic: str, data: dict, key: str) -> dict:
+    with upstream.outbox.transaction() as tx:
+        return tx.emit(topic, data, key=key)
+
+
+def test_an_approved_plan_is_committed_and_a_competing_one_rejected_with_reasons(live):
+    resources, client, upstream = live
+    prefix = f"T{uid()}"               # the broker is shared: other tests' plans must not name our officers
+    load(client, squad("330782", 10, prefix=prefix))
+    shared = [f"{prefix}-001", f"{prefix}-002"]
+    first, second = approved(f"PLAN-{uid()}", shared), approved(f"PLAN-{uid()}", shared)
+    cause = send(upstream, "plan.approved", first, key=first["request_id"])
+    wait_for(lambda: published(resources, "officers.committed", plan_id=first["plan_id"]), 60, "the commit")
+    event = published(resources, "officers.committed", plan_id=first["plan_id"])[0]
+    assert event["data"]["officer_ids"] == shared and event["causationid"] == cause["id"]
+    send(upstream, "plan.approved", second, key=second["request_id"])
+    wait_for(lambda: published(resources, "commit.rejected", plan_id=second["plan_id"]), 60, "the rejection")
+    reasons = published(resources, "commit.rejected", plan_id=second["plan_id"])[0]["data"]["reasons"]
+    assert {(r["officer_id"], r["reason"]) for r in reasons} == {(o, "already_committed") for o in shared}
+
+
+def test_dispatch_positions_and_release_flow_back_into_the_pool(live):
+    resources, client, upstream = live
+    prefix = f"T{uid()}"
+    load(client, squad("330782", 10, prefix=prefix))
+    me = f"{prefix}-001"
+    plan = approved(f"PLAN-{uid()}", [me])
+    send(upstream, "plan.approved", plan, key=plan["request_id"])
+    wait_for(lambda: published(resources, "officers.committed", plan_id=plan["plan_id"]), 60, "the commit")
+    now = datetime.now(timezone.utc).isoformat()
+    order = copy.deepcopy(contracts.example_event("dispatch.ordered")["data"])
+    order.update(plan_id=plan["plan_id"], request_id=plan["request_id"], unit_id="UNIT-T-1",
+                 officer_ids=[me], ordered_at=now)
+    send(upstream, "dispatch.ordered", order, key=plan["request_id"])
+    seen = lambda: client.get(f"/officers/{me}", headers={"X-Role": "province_commander"}).get_json()  # noqa
+    wait_for(lambda: seen()["status"] == "deployed", 60, "the dispatch")
+    send(upstream, "unit.position-reported", {"unit_id": "UNIT-T-1", "order_id": order["order_id"],
+                                              "point": {"lon": 120.2, "lat": 29.29}, "at": now}, key="UNIT-T-1")
+    wait_for(lambda: seen()["position"] == {"lon": 120.2, "lat": 29.29}, 60, "the position")
+    send(upstream, "deployment.released", {"deployment_id": "DEP-T", "request_id": plan["request_id"],
+                                           "plan_id": plan["plan_id"], "officer_ids": [me],
+                                           "duty_minutes": 240, "released_at": now}, key=plan["request_id"])
+    wait_for(lambda: published(resources, "points.awarded", officer_id=me), 60, "the points")
+    assert published(resources, "points.awarded", officer_id=me)[0]["data"]["points"] == 10.0
+    assert seen()["status"] == "on_duty" and seen()["duty_minutes_24h"] == 240
