@@ -1,0 +1,1 @@
+"""demand's pure domain rules: no I/O, no clock, no database."""
