@@ -19,6 +19,7 @@ import numpy as np
 from sqlalchemy import create_engine, select, text
 
 from services.common.config import Settings
+from services.common.storage import database_answers
 from services.resources.app import build_runtime, create_app, seed_demo_if_empty
 from services.resources.commit import commit_plan
 from services.resources.store import officers
@@ -111,12 +112,7 @@ def _commit(runtime, ids: list[str], policy) -> None:
 
 
 def postgres_available() -> bool:
-    try:
-        with create_engine(PG_URL, connect_args={"connect_timeout": 2}).connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return True
-    except Exception:
-        return False
+    return database_answers(PG_URL)
 
 
 def run() -> dict:

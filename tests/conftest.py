@@ -5,12 +5,12 @@ import os
 import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from infra import broker as embedded
 from infra.ports import free_port
 from services.common.bus import Bus
 from services.common.config import Settings
+from services.common.storage import database_answers
 from services.common.topics import topic_specs
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -47,12 +47,7 @@ def broker(tmp_path_factory):
 
 
 def postgres_available() -> bool:
-    try:
-        with create_engine(PG_URL, connect_args={"connect_timeout": 2}).connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return True
-    except Exception:
-        return False
+    return database_answers(PG_URL)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

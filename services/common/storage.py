@@ -215,3 +215,16 @@ def _wrapped(conn, dbapi_conn, cur, sql, args, exc, many):
         conn.invalidate(exc)
     return DBAPIError.instance(sql, args, exc, dialect.loaded_dbapi.Error, connection_invalidated=lost,
                                dialect=dialect, ismulti=many)
+
+
+def database_answers(url: str, timeout_s: int = 2) -> bool:
+    """Whether a database server answers at `url` (used to skip PostgreSQL runs where none is served)."""
+    engine = create_engine(normalise_url(url), connect_args={"connect_timeout": timeout_s})
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        return False
+    finally:
+        engine.dispose()
