@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-unit test-integration test-e2e bench exercise up down lint contracts clean
+.PHONY: run test test-unit test-integration test-e2e test-faults bench exercise up up-cluster down lint contracts clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,20 +29,33 @@ test-unit: $(STAMP)
 test-integration: $(STAMP)
 	$(PY) -m pytest -q tests/integration
 
+test-faults: $(STAMP)
+	$(PY) -m pytest -q -ra tests/faults
+
 test-e2e: $(STAMP) system-deps
 	$(PY) -m pytest -q tests/e2e
 
 bench: $(STAMP)
 	$(PY) -m bench
 
+# make exercise SCENARIO=<built-in name or file> [SPEED=1..600]
+SCENARIO ?= telecom-fraud
+exercise: $(STAMP)
+	$(PY) -m twin.exercise run $(SCENARIO) $(if $(SPEED),--speed $(SPEED))
+
 contracts: $(STAMP)
 	$(PY) -m services.common.contracts asyncapi > contracts/asyncapi.yaml
 
 up:
-	docker compose up --build
+	@test -f .env || { echo "error: no .env: cp .env.example .env, then set its passwords and keys"; exit 1; }
+	docker compose up -d --build
+
+up-cluster:
+	@test -f .env || { echo "error: no .env: cp .env.example .env, then set its passwords and keys"; exit 1; }
+	docker compose --env-file .env --env-file infra/compose/cluster.env up -d --build
 
 down:
-	docker compose down
+	docker compose --profile cluster down
 
 lint: $(STAMP)
 	$(PY) -m ruff check services twin infra bench tests

@@ -10,9 +10,20 @@ import os
 import platform
 from pathlib import Path
 
-from . import bus_throughput, resources_bench
+from . import (
+    bus_throughput,
+    demand_bench,
+    deploy_bench,
+    exercise_bench,
+    load_bench,
+    logistics_bench,
+    matching_bench,
+    resources_bench,
+    twin_bench,
+)
 
-BENCHMARKS = [bus_throughput, resources_bench]
+BENCHMARKS = [bus_throughput, demand_bench, resources_bench, twin_bench, exercise_bench, deploy_bench, logistics_bench,
+              load_bench, matching_bench]
 
 
 def main() -> None:
@@ -24,9 +35,9 @@ def main() -> None:
     print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"{'benchmark':45s} {'value':>12s} {'unit':8s} {'baseline':>10s} {'ratio':>7s}")
     for name, r in results.items():
-        base = "-" if r["baseline"] is None else f"{r['baseline']:.1f}"
+        base = "-" if r["baseline"] is None else f"{r['baseline']:.{1 if r['baseline'] >= 10 else 4}f}"
         ratio = f"{r['value'] / r['baseline']:.2f}x" if r["baseline"] else "-"
-        print(f"{name:45s} {r['value']:12.1f} {r['unit']:8s} {base:>10s} {ratio:>7s}")
+        print(f"{name:45s} {r['value']:12.{1 if r['value'] >= 10 else 4}f} {r['unit']:8s} {base:>10s} {ratio:>7s}")
     print(f"\nwritten to {out.relative_to(Path.cwd()) if out.is_relative_to(Path.cwd()) else out}")
 
 

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 from sqlalchemy import create_engine, select, text
 
+from services.common.auth import Identity, signed_in
 from services.common.config import Settings
 from services.common.storage import database_answers
 from services.resources.app import build_runtime, create_app, seed_demo_if_empty
@@ -45,7 +46,7 @@ def runtime_for(url: str, name: str):
 def bench_search(workdir: str, n: int = 100_000, rounds: int = 40) -> dict:
     runtime = runtime_for(f"sqlite:///{workdir}/search.db", "bench_search")
     seed_demo_if_empty(runtime, officers_n=n, seed=11)
-    client = create_app(runtime).test_client()
+    client = signed_in(create_app(runtime).test_client(), Identity("bench", "province_commander"))
     seats = list(runtime.extras["places"].seats.values())
     client.get(f"/officers?lon={seats[0][0]}&lat={seats[0][1]}&max_travel_min=60")   # load the road graph
     with_bound, without = [], []

@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
 import socket
@@ -38,6 +39,10 @@ def write_registry(directory: Path) -> Path:
 def start(port: int, workdir: Path, *, host: str = "127.0.0.1", log_path: Path | None = None,
           wait_s: float = 30) -> subprocess.Popen:
     """Start the broker on host:port with the contracts as its schema registry; wait until it answers."""
+    if not is_loopback(host):
+        # It has no authentication nor ACLs: it must never be reachable from another machine.
+        raise BrokerError(f"the embedded broker listens on loopback only, not {host!r}; other hosts use "
+                          "the docker-compose Kafka (SASL/SCRAM and ACLs)")
     workdir.mkdir(parents=True, exist_ok=True)
     write_registry(workdir / "schema-registry")
     log = open(log_path or workdir / f"broker-{port}.log", "ab")
@@ -54,6 +59,15 @@ def start(port: int, workdir: Path, *, host: str = "127.0.0.1", log_path: Path |
         stop(proc)
         raise
     return proc
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def wait_until_answering(host: str, port: int, wait_s: float, proc: subprocess.Popen | None = None) -> None:

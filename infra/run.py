@@ -14,8 +14,11 @@ from pathlib import Path
 
 import requests
 
+from services.common import users
+from services.common.auth import headers_for, service_identity
 from services.common.bus import Bus
 from services.common.config import VAR, port_for
+from services.common.tokens import Keyring
 from services.common.topics import topic_specs
 
 from . import broker
@@ -43,6 +46,7 @@ class Supervisor:
     def start(self) -> dict:
         (self.var / "log").mkdir(parents=True, exist_ok=True)
         self.preflight()
+        keys = self.signing_keys()
         if not self.env.get("KAFKA_BOOTSTRAP_SERVERS"):
             port = port_for("kafka", self.env)
             self.broker = broker.start(port, self.var / "broker", log_path=self.var / "log" / "broker.log")
@@ -54,17 +58,34 @@ class Supervisor:
         urls = {name: f"http://{HOST}:{port_for(name, self.env)}" for name in PROCESSES}
         self._wait_healthy(urls, float(self.env.get("START_TIMEOUT_S", "180")))
         if self.env.get("DEMO", "1") == "1":
-            self.report_demo_incidents(urls["demand"])
+            self.report_demo_incidents(urls["demand"], keys)
+        self.write_demo_tokens(keys, urls["resources"])
         urls["kafka"] = self.env["KAFKA_BOOTSTRAP_SERVERS"]
         self.urls_path.write_text(json.dumps(urls, indent=2) + "\n")
         return urls
 
-    def report_demo_incidents(self, demand_url: str) -> int:
+    def signing_keys(self) -> Keyring:
+        """The deployment's token keys, shared with every child (a key file under var/ unless set)."""
+        if not self.env.get("AUTH_SIGNING_KEY"):
+            self.env.setdefault("AUTH_KEY_FILE", str(self.var / "auth-keys.json"))
+        return Keyring.from_env(self.env)
+
+    def write_demo_tokens(self, keys: Keyring, resources_url: str) -> None:
+        """A token per demo user (services/common/users.yaml) in var/tokens.json, and how to use one."""
+        path = self.var / "tokens.json"
+        users.write_demo_tokens(path, keys)
+        print(f"tokens: one per demo user in {path}; e.g. as the province commander:\n"
+              f"  curl -H \"Authorization: Bearer $(python -c 'import json; "
+              f"print(json.load(open(\"{path}\"))[\"zj-commander\"][\"token\"])')\" {resources_url}/summary",
+              flush=True)
+
+    def report_demo_incidents(self, demand_url: str, keys: Keyring) -> int:
         """Report the demo incidents through demand's API, as a county would (idempotent by id)."""
         incidents = json.loads((Path(__file__).parent / "demo_incidents.json").read_text(encoding="utf-8"))
         created = 0
+        caller = headers_for(service_identity("demo"), keys)
         for body in incidents:
-            resp = requests.post(demand_url + "/incidents", json=body, timeout=10)
+            resp = requests.post(demand_url + "/incidents", json=body, headers=caller, timeout=10)
             if resp.status_code not in (200, 201):
                 raise SystemExit(f"error: demo incident {body['incident_id']} refused: {resp.text}")
             created += resp.status_code == 201

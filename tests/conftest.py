@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import uuid
 
 import pytest
@@ -12,6 +13,10 @@ from services.common.bus import Bus
 from services.common.config import Settings
 from services.common.storage import database_answers
 from services.common.topics import topic_specs
+
+# Tests sign and verify identity tokens with a key of their own, shared with the processes they start.
+os.environ.setdefault("AUTH_SIGNING_KEY", secrets.token_urlsafe(48))
+os.environ.setdefault("AUTH_KEY_ID", "test")
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -61,10 +66,11 @@ def database_url(request, tmp_path):
 
 @pytest.fixture
 def make_settings(broker, tmp_path):
-    """Settings for a throw-away service: unique name, so each test has its own schema and group."""
+    """Settings for a throw-away service: unique name, so each test has its own schema and group.
+    `acts_as="matching"`: its events carry matching's source, so consumers accept the topics it owns."""
     def make(*, database_url: str | None = None, mode: str = "live", exercise_id: str | None = None,
-             service: str | None = None) -> Settings:
+             service: str | None = None, acts_as: str | None = None) -> Settings:
         name = service or f"t{uuid.uuid4().hex[:10]}"
         return Settings(service=name, database_url=database_url or f"sqlite:///{tmp_path / (name + '.db')}",
-                        kafka_bootstrap=broker.bootstrap, mode=mode, exercise_id=exercise_id)
+                        kafka_bootstrap=broker.bootstrap, mode=mode, exercise_id=exercise_id, acts_as=acts_as)
     return make

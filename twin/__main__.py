@@ -1,41 +1,69 @@
-"""`python -m twin`: mirror the stream into a fresh model and serve the map.
+"""`python -m twin`: rebuild the state from the services, mirror the stream, serve the map.
 
-The composition root of the twin process: settings from the environment, the model, the mirror
-(a consumer that replays the whole stream into the model) and the Dash app under waitress.
+The composition root of the twin process: settings from the environment, the model (with the
+preview's uncertainty from TWIN_* variables), the services' snapshot, the mirror (a consumer that
+replays the whole stream into the model), the simulated field devices in demo and exercise modes,
+an optional recording to replay, and the Dash app under waitress.
 """
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 
 import waitress
 
 from services.common.config import Settings
+from services.common.runtime import Runtime
+from twin import devices, recording
 from twin.app import create_app
+from twin.client import ServicesClient, service_urls
 from twin.model import ProvinceModel
 from twin.replay import start_mirror
+from twin.snapshot import rebuild
+from twin.uncertainty import PreviewConfig
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("kafka").setLevel(logging.WARNING)  # its INFO is a line per partition move
+    logging.getLogger("MESA").setLevel(logging.WARNING)  # its INFO is a line per model step
     settings = Settings.from_env("twin")
-    model = ProvinceModel(province=settings.province)
-    mirror = start_mirror(settings, model)
-    stop_on_signals(mirror)
-    app = create_app(model, settings=settings)
+    model = ProvinceModel(province=settings.province, preview_config=PreviewConfig.from_env(), follow_clock=True)
+    client = ServicesClient(service_urls())
+    rebuild(model, client)
+    record_to = os.environ.get("TWIN_RECORD_TO")
+    mirror = start_mirror(settings, model, recording.Recorder(record_to) if record_to else None)
+    stoppables = [mirror]
+    if devices.enabled(settings.mode, os.environ):
+        stoppables += start_devices(settings, model)
+    replay_from = os.environ.get("TWIN_REPLAY_FROM")
+    app = create_app(model, settings=settings, client=client,
+                     recording=recording.load(replay_from) if replay_from else None)
+    stop_on_signals(stoppables)
     print(f"twin: http://127.0.0.1:{settings.http_port}/ (mirroring {settings.kafka_bootstrap})", flush=True)
     try:
         waitress.serve(app.server, host=settings.http_host, port=settings.http_port, threads=8)
     finally:
-        mirror.stop()
+        for thing in stoppables:
+            thing.stop()
 
 
-def stop_on_signals(mirror) -> None:
-    """SIGTERM and SIGINT stop the mirror, then leave: waitress has no stop call of its own."""
+def start_devices(settings: Settings, model: ProvinceModel) -> list:
+    """The simulated field devices and the runtime (outbox + relay) they publish through."""
+    runtime = Runtime.build(settings).start()
+    speedup = float(os.environ.get("TWIN_DEVICE_SPEEDUP", "1" if settings.mode == "exercise" else "10"))
+    fleet = devices.FieldDevices(model, devices.outbox_publisher(runtime), speedup=speedup,
+                                 interval_s=float(os.environ.get("TWIN_DEVICE_INTERVAL_S", "5"))).start()
+    return [fleet, runtime]
+
+
+def stop_on_signals(stoppables: list) -> None:
+    """SIGTERM and SIGINT stop the mirror and the devices, then leave: waitress has no stop call of its own."""
     def stop(_signum, _frame):
-        mirror.stop()
+        for thing in stoppables:
+            thing.stop()
         sys.exit(0)  # a requested stop is a clean stop
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)

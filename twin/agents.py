@@ -5,6 +5,8 @@ JSON-ready view the model's snapshot is built from.
 """
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import mesa
 
 Point = tuple[float, float]  # (lon, lat), WGS84
@@ -65,17 +67,66 @@ class IncidentAgent(mesa.Agent):
 
 
 class UnitAgent(mesa.Agent):
-    """A deployable unit (a team of officers with its vehicle) and where it is now."""
+    """A deployable unit (a team of officers with its vehicle), where it is and the order it follows."""
 
     def __init__(self, model: mesa.Model, *, unit_id: str, position: Point,
                  status: str = "available") -> None:
         super().__init__(model)
         self.unit_id, self.position, self.status = unit_id, tuple(position), status
+        self.order: dict | None = None  # the dispatch.ordered data the unit is following
+        self.origin: Point | None = None
+        self.arrived_at: str | None = None
+        self.reported_at: str | None = None
+        self.late_alert: dict | None = None  # logistics' unit.late: estimated arrival past the deadline
+        self.escalated = False  # the order went unacknowledged and was escalated
 
-    def report_position(self, position: Point, status: str | None = None) -> None:
+    def report_position(self, position: Point, status: str | None = None, at: str | None = None) -> None:
         self.position = tuple(position)
         if status:
             self.status = status
+        if at:
+            self.reported_at = at
+
+    def follow(self, order: dict, origin: Point) -> None:
+        self.order, self.origin, self.status, self.arrived_at = order, tuple(origin), "dispatched", None
+        self.late_alert, self.escalated = None, False
+
+    @property
+    def destination(self) -> Point | None:
+        point = self.order and self.order["reporting_point"]["point"]
+        return (point["lon"], point["lat"]) if point else None
+
+    def is_late(self, clock_iso: str) -> bool:
+        """Past its deadline without having arrived, arrived after it, or announced late by logistics."""
+        if not self.order:
+            return False
+        if self.late_alert and not self.arrived_at:
+            return True
+        deadline = _instant(self.order["deadline"])
+        reference = _instant(self.arrived_at) if self.arrived_at else _instant(clock_iso)
+        return reference > deadline
 
     def as_dict(self) -> dict:
-        return {"unit_id": self.unit_id, "position": list(self.position), "status": self.status}
+        order = self.order or {}
+        return {"unit_id": self.unit_id, "position": list(self.position), "status": self.status,
+                "order_id": order.get("order_id"), "request_id": order.get("request_id"),
+                "plan_id": order.get("plan_id"), "from_county": order.get("from_county"),
+                "origin": list(self.origin) if self.origin else None,
+                "destination": list(self.destination) if self.destination else None,
+                "officers": len(order.get("officer_ids", [])), "deadline": order.get("deadline"),
+                "ordered_at": order.get("ordered_at"), "arrived_at": self.arrived_at,
+                "late": self.is_late(self.model.current_time().isoformat()), "escalated": self.escalated,
+                "late_by_s": (self.late_alert or {}).get("late_by_s")}
+
+
+class OfficerAgent(mesa.Agent):
+    """One officer as their status changes reach the stream (on_duty, reserved, deployed, resting...)."""
+
+    def __init__(self, model: mesa.Model, *, officer_id: str, county: str, status: str, module: str | None = None):
+        super().__init__(model)
+        self.officer_id, self.county, self.status, self.module = officer_id, county, status, module
+
+
+def _instant(iso: str) -> datetime:
+    when = datetime.fromisoformat(iso)
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)

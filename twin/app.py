@@ -1,110 +1,219 @@
-"""The twin's Dash app: the province map and the incident table, refreshed from the model.
+"""The twin's Dash app: the province map, the support requests with their candidate plans, approvals.
 
 Built by `create_app(model)`; nothing is served or fetched at import. Every script and style is
 served by the app itself (no CDN, no external stylesheet) so the page works on an isolated network.
-Callbacks are thin: `refresh_view` reads one snapshot and hands plain data to the figure builders.
+The page's language comes from `?lang=` (Chinese by default); every label comes from
+`twin.messages`. Callbacks are thin: they read one snapshot and hand plain data to `twin.views`,
+`twin.panel` and `twin.figures`.
 """
 from __future__ import annotations
 
-import hashlib
 import json
+from urllib.parse import parse_qs, urlparse
 
 import dash
-from dash import Input, Output, State, dcc, html
-from flask import jsonify
+from dash import ALL, Input, Output, State, ctx, dcc, html
+from flask import Response, has_request_context, jsonify, request
 
-from twin import ids
-from twin.figures import COLOUR_BY, TABLE_COLUMNS, beijing_time, incident_table_rows, province_map
+from services.common.auth import Identity
+from twin import ids, panel, views
+from twin.client import ServicesClient, service_urls
+from twin.figures import COLOUR_BY, TABLE_COLUMNS, beijing_time, incident_table_rows
+from twin.messages import DEFAULT_LANGUAGE, LANGUAGES, ROLE_NAMES, role_name, text
 from twin.model import ProvinceModel
+from twin.replay_controls import install_replay, replay_section
 
-TITLE = "警力跨区互援 · 数字孪生"
-SUBTITLE = "Cross-regional police mutual deployment — digital twin"
 FONT = '"Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif'
-CELL = {"borderBottom": "1px solid #ddd", "padding": "4px 8px", "textAlign": "left"}
-COLOUR_OPTIONS = [{"label": f" {title}", "value": key} for key, (title, *_rest) in COLOUR_BY.items()]
+CELL = panel.CELL
+DEFAULT_IDENTITY = ("city_commander", "330700")
 
 
-def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000) -> dash.Dash:
-    app = dash.Dash(__name__, title=f"{TITLE} · Twin", serve_locally=True, external_stylesheets=[],
-                    external_scripts=[], update_title=None)
+def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000,
+               client: ServicesClient | None = None, recording: list[dict] | None = None) -> dash.Dash:
+    app = dash.Dash(__name__, title="警力跨区互援 · Twin", serve_locally=True, external_stylesheets=[],
+                    external_scripts=[], update_title=None, suppress_callback_exceptions=True)
     geojson = model.geography.county_geojson()
-    app.layout = lambda: page(model, geojson, refresh_ms)  # built per page load, from the current state
-    register_callbacks(app, model, geojson)
-    install_health(app, model, settings)
+    client = client or ServicesClient(service_urls())
+    app.layout = lambda: page(model, geojson, refresh_ms, language(), recording, acting_as())
+    register_callbacks(app, model, geojson, client)
+    install_replay(app, model.geography, geojson, recording)
+    install_routes(app, model, settings, geojson)
     return app
 
 
-def page(model: ProvinceModel, geojson: dict, refresh_ms: int) -> html.Div:
-    figure, rows, count, clock, key = refresh_view(model, geojson, "load", None)
-    return html.Div(style={"fontFamily": FONT, "margin": "12px 20px", "color": "#222"}, children=[
-        html.H1(id=ids.TITLE, style={"fontSize": "22px", "margin": "4px 0"},
-                children=[TITLE, html.Small(f"  {SUBTITLE}", style={"color": "#666"})]),
-        html.Div(style={"display": "flex", "gap": "24px", "alignItems": "center"}, children=[
-            dcc.RadioItems(id=ids.COLOUR_BY, options=COLOUR_OPTIONS, value="load", inline=True),
+def page_args() -> dict[str, str]:
+    """The page's query (`?lang=en&role=...&region=...`). Dash fetches the layout from /_dash-layout,
+    so the page's own query arrives as that request's Referer (same origin: sent in full)."""
+    if not has_request_context():
+        return {}
+    if request.args:
+        return dict(request.args)
+    query = parse_qs(urlparse(request.referrer or "").query)
+    return {key: values[0] for key, values in query.items()}
+
+
+def language() -> str:
+    lang = page_args().get("lang", DEFAULT_LANGUAGE)
+    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def acting_as() -> tuple[str, str]:
+    """The demo identity the page opens with: `?role=&region=` when given, else a city commander of Jinhua."""
+    role, region = DEFAULT_IDENTITY
+    args = page_args()
+    role = args["role"] if args.get("role") in ROLE_NAMES else role
+    asked = args.get("region", "")
+    return role, asked if len(asked) == 6 and asked.isdigit() else region
+
+
+def page(model: ProvinceModel, geojson: dict, refresh_ms: int, lang: str = DEFAULT_LANGUAGE,
+         recording: list[dict] | None = None, identity: tuple[str, str] = DEFAULT_IDENTITY) -> html.Div:
+    figure, rows, count, clock, options, key = refresh_view(model, geojson, "load", None, lang, None)
+    colour_options = [{"label": f" {text(k, lang)}", "value": k} for k in COLOUR_BY]
+    return html.Div(style={"fontFamily": FONT, "margin": "10px 16px", "color": "#222"}, children=[
+        html.Div(style={"display": "flex", "justifyContent": "space-between", "alignItems": "center"}, children=[
+            html.H1(text("title", lang), id=ids.TITLE, style={"fontSize": "21px", "margin": "4px 0"}),
+            html.Div([html.A(name, href=f"?lang={code}&role={identity[0]}&region={identity[1]}",
+                             id=f"{ids.LANGUAGE}-{code}",
+                             style={"marginLeft": "10px", "fontWeight": "bold" if code == lang else "normal"})
+                      for code, name in LANGUAGES.items()]),
+        ]),
+        identity_bar(model, lang, *identity),
+        html.Div(style={"display": "flex", "gap": "20px", "alignItems": "center"}, children=[
+            dcc.RadioItems(id=ids.COLOUR_BY, options=colour_options, value="load", inline=True),
             html.Span(id=ids.INCIDENT_COUNT, children=count),
             html.Span(id=ids.CLOCK, children=clock, style={"color": "#666"}),
         ]),
-        dcc.Graph(id=ids.MAP, figure=figure, style={"height": "68vh"}, config={"displaylogo": False}),
+        html.Div(style={"display": "flex", "gap": "12px"}, children=[
+            dcc.Graph(id=ids.MAP, figure=figure, style={"height": "70vh", "flex": "3"},
+                      config={"displaylogo": False}),
+            html.Div(style={"flex": "2", "overflowY": "auto", "maxHeight": "72vh"}, children=[
+                html.H3(text("requests", lang), style={"fontSize": "16px", "margin": "4px 0"}),
+                dcc.Dropdown(id=ids.REQUEST_PICKER, options=options, placeholder=text("pick_request", lang),
+                             value=options[0]["value"] if options else None),
+                html.H3(text("plans", lang), style={"fontSize": "16px", "margin": "8px 0 4px"}),
+                html.Div(id=ids.PLAN_PANEL, children=panel.comparison([], lang)),
+                html.Div([panel.reason_input(lang),
+                          html.Button(text("preview_again", lang), id=ids.PREVIEW, n_clicks=0,
+                                      style={"marginLeft": "6px"})], style={"margin": "6px 0"}),
+                html.Div(id=ids.DECISION_RESULT, style={"fontWeight": "bold", "margin": "6px 0"}),
+                dcc.Graph(id=ids.STRENGTH, figure=panel.strength_figure([], lang), config={"displaylogo": False}),
+            ]),
+        ]),
+        replay_section(recording, lang),
         html.Table(id=ids.INCIDENT_TABLE, style={"borderCollapse": "collapse", "width": "100%"}, children=[
-            html.Thead(html.Tr([html.Th(header, style=CELL) for _key, header in TABLE_COLUMNS])),
+            html.Thead(html.Tr([html.Th(text(column, lang), style=CELL) for column in TABLE_COLUMNS])),
             html.Tbody(id=ids.INCIDENT_TABLE_BODY, children=rows),
         ]),
+        dcc.Store(id=ids.LANGUAGE, data=lang),
         dcc.Store(id=ids.STATE_KEY, data=key),
+        dcc.Store(id=ids.PANEL_KEY),
         dcc.Interval(id=ids.REFRESH, interval=refresh_ms),
     ])
 
 
-def refresh_view(model: ProvinceModel, geojson: dict, colour_by: str, last_key: str | None) -> tuple:
-    """(figure, table rows, count text, clock text, state key); the figure is rebuilt only on change."""
+def identity_bar(model: ProvinceModel, lang: str, role: str, region: str) -> html.Div:
+    """The demo's stand-in for a login: who approves, with which role and region."""
+    roles = [{"label": role_name(role, lang), "value": role} for role in ROLE_NAMES]
+    return html.Div(style={"display": "flex", "gap": "8px", "alignItems": "center", "margin": "4px 0"}, children=[
+        html.Span(text("identity", lang)),
+        dcc.Dropdown(id=ids.ROLE, options=roles, value=role, clearable=False, style={"width": "180px"}),
+        dcc.Dropdown(id=ids.REGION, options=views.region_options(model.geography, lang), value=region,
+                     clearable=False, style={"width": "280px"}),
+    ])
+
+
+def refresh_view(model: ProvinceModel, geojson: dict, colour_by: str, request_id: str | None,
+                 lang: str, last_key: str | None) -> tuple:
+    """(figure, table rows, count, clock, request options, state key); the map is rebuilt only on change."""
     snapshot = model.snapshot()
-    key = state_key(snapshot, colour_by)
+    shown = [snapshot["counties"], snapshot["incidents"], snapshot["units"], snapshot["requests"],
+             [(p["plan_id"], p["status"]) for p in snapshot["plans"]]]
+    key = views.digest(colour_by, request_id, lang, shown)
     names = {c["code"]: c["name"] for c in snapshot["counties"]}
     figure = (dash.no_update if key == last_key
-              else province_map(geojson, snapshot["counties"], snapshot["incidents"], colour_by=colour_by))
-    rows = [table_row(row) for row in incident_table_rows(snapshot["incidents"], names)]
-    count = f"事件 incidents: {len(snapshot['incidents'])}"
-    return figure, rows, count, clock_text(snapshot["clock"]), key
+              else views.map_figure(snapshot, geojson, colour_by=colour_by, request_id=request_id, lang=lang))
+    rows = [html.Tr([html.Td(row[column], style=CELL) for column in TABLE_COLUMNS])
+            for row in incident_table_rows(snapshot["incidents"], names, lang)]
+    count = text("incidents_count", lang, n=len(snapshot["incidents"]))
+    clock = text("clock", lang, time=beijing_time(snapshot["clock"]))
+    return figure, rows, count, clock, panel.request_options(snapshot["requests"], names, lang), key
 
 
-def clock_text(iso: str) -> str:
-    return f"孪生时钟 twin clock: {beijing_time(iso)} 北京时间 (UTC+8)"
+def panel_view(model: ProvinceModel, request_id: str | None, lang: str, last_key: str | None) -> tuple:
+    """(comparison, strength figure, key) for the selected request; no_update while nothing changed."""
+    plans = views.plans_of(model.snapshot(), request_id)
+    key = views.digest(request_id, lang, [(p["plan_id"], p["status"], p.get("preview")) for p in plans])
+    if key == last_key:
+        return dash.no_update, dash.no_update, key
+    return panel.comparison(plans, lang), panel.strength_figure(plans, lang), key
 
 
-def state_key(snapshot: dict, colour_by: str) -> str:
-    """A digest of what the map shows, so an unchanged state does not resend the map."""
-    shown = [colour_by, snapshot["counties"], snapshot["incidents"]]
-    return hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def table_row(row: dict) -> html.Tr:
-    return html.Tr([html.Td(row[key], style=CELL) for key, _header in TABLE_COLUMNS])
-
-
-def register_callbacks(app: dash.Dash, model: ProvinceModel, geojson: dict) -> None:
+def register_callbacks(app: dash.Dash, model: ProvinceModel, geojson: dict, client: ServicesClient) -> None:
     @app.callback(
         Output(ids.MAP, "figure"), Output(ids.INCIDENT_TABLE_BODY, "children"),
-        Output(ids.INCIDENT_COUNT, "children"), Output(ids.CLOCK, "children"), Output(ids.STATE_KEY, "data"),
-        Input(ids.REFRESH, "n_intervals"), Input(ids.COLOUR_BY, "value"), State(ids.STATE_KEY, "data"),
+        Output(ids.INCIDENT_COUNT, "children"), Output(ids.CLOCK, "children"),
+        Output(ids.REQUEST_PICKER, "options"), Output(ids.STATE_KEY, "data"),
+        Input(ids.REFRESH, "n_intervals"), Input(ids.COLOUR_BY, "value"), Input(ids.REQUEST_PICKER, "value"),
+        State(ids.LANGUAGE, "data"), State(ids.STATE_KEY, "data"),
         prevent_initial_call=True,
     )
-    def on_refresh(_n_intervals, colour_by, last_key):
-        return refresh_view(model, geojson, colour_by, last_key)
+    def on_refresh(_n_intervals, colour_by, request_id, lang, last_key):
+        return refresh_view(model, geojson, colour_by, request_id, lang, last_key)
+
+    @app.callback(
+        Output(ids.PLAN_PANEL, "children"), Output(ids.STRENGTH, "figure"), Output(ids.PANEL_KEY, "data"),
+        Input(ids.REFRESH, "n_intervals"), Input(ids.REQUEST_PICKER, "value"), Input(ids.PREVIEW, "n_clicks"),
+        State(ids.LANGUAGE, "data"), State(ids.PANEL_KEY, "data"),
+    )
+    def on_panel(_n_intervals, request_id, _previews, lang, last_key):
+        if ctx.triggered_id == ids.PREVIEW and request_id:
+            for plan in model.plans_for(request_id):
+                model.preview(plan["plan_id"])
+        return panel_view(model, request_id, lang, last_key)
+
+    @app.callback(
+        Output(ids.DECISION_RESULT, "children"),
+        Input({"type": ids.DECIDE, "action": ALL, "plan": ALL}, "n_clicks"),
+        State(ids.ROLE, "value"), State(ids.REGION, "value"), State(ids.REJECT_REASON, "value"),
+        State(ids.LANGUAGE, "data"),
+        prevent_initial_call=True,
+    )
+    def on_decide(_clicks, role, region, reason, lang):
+        trigger = ctx.triggered_id
+        if not isinstance(trigger, dict) or not (ctx.triggered and ctx.triggered[0].get("value")):
+            return dash.no_update  # buttons just rendered, not clicked
+        identity = Identity(f"twin-ui:{role}:{region}", role, region)
+        version = (model.plans.get(trigger["plan"]) or {}).get("version", 1)
+        _outcome, message = views.decide(client, plan_id=trigger["plan"], action=trigger["action"],
+                                         identity=identity, reason=reason, version=version, lang=lang)
+        return message
 
 
-def health(model: ProvinceModel) -> dict:
-    with model.lock:
-        return {"status": "ok", "service": "twin", "incidents": len(model.incidents()),
-                "events": dict(model.event_counts)}
-
-
-def install_health(app: dash.Dash, model: ProvinceModel, settings=None) -> None:
+def install_routes(app: dash.Dash, model: ProvinceModel, settings=None, geojson: dict | None = None) -> None:
     mode = getattr(settings, "mode", "live")
+    polygons = json.dumps(geojson or model.geography.county_geojson(), ensure_ascii=False)
+
+    @app.server.get(views.GEOJSON_PATH)
+    def county_polygons():
+        """The county polygons the map's figures point to (fetched once by the browser, then cached)."""
+        return Response(polygons, mimetype="application/geo+json", headers={"Cache-Control": "max-age=3600"})
 
     @app.server.get("/health")
     def health_route():
-        return jsonify(dict(health(model), mode=mode))
+        with model.lock:
+            counts = dict(model.event_counts)
+            return jsonify({"status": "ok", "service": "twin", "mode": mode, "incidents": len(model.incidents()),
+                            "requests": len(model.requests), "plans": len(model.plans), "events": counts})
 
     @app.server.get("/state")
     def state_route():
-        """The mirrored state as JSON (counties and incidents), for tools and tests."""
+        """The mirrored state as JSON (counties, incidents, units, requests, plans with previews)."""
         return jsonify(model.snapshot())
+
+    @app.server.get("/plans/<plan_id>/preview")
+    def preview_route(plan_id: str):
+        """The plan's preview, simulated again now on a fork of the current state."""
+        if plan_id not in model.plans:
+            return jsonify({"title": "Not found", "status": 404, "detail": f"no plan {plan_id}"}), 404
+        return jsonify(model.preview(plan_id))

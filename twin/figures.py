@@ -14,30 +14,35 @@ from datetime import datetime, timedelta, timezone
 
 import plotly.graph_objects as go
 
+from twin.map_layers import officer_trace, route_traces, unit_traces
+from twin.messages import DEFAULT_LANGUAGE, maybe, text
+
 GRADE_COLOURS = {"I": "#d62728", "II": "#ff7f0e", "III": "#f2c200", "IV": "#1f77b4"}
 UNGRADED_COLOUR = "#7f7f7f"
-TYPE_NAMES = {"telecom_fraud": "电信诈骗", "mass_gathering": "群体聚集", "major_event": "大型活动", "flood": "洪涝",
-              "violent_crime": "暴力犯罪", "hostage": "劫持人质", "traffic_accident": "交通事故",
-              "missing_person": "人员走失"}
-GRADE_NAMES = {"I": "I级 特别重大", "II": "II级 重大", "III": "III级 较大", "IV": "IV级 一般", None: "未定级 ungraded"}
-
 LOAD_SCALE = [[0.0, "#f2f0f7"], [0.5, "#9e9ac8"], [1.0, "#3f007d"]]
-COLOUR_BY = {  # field -> (colour-bar title, zmin, zmax, hover format of z)
-    "load": ("负载 load", 0.0, 1.0, "%{z:.0%}"),
-    "officers_available": ("可用警力 available", None, None, "%{z}"),
-    "officers_on_duty": ("在岗警力 on duty", None, None, "%{z}"),
+GAP_SCALE = [[0.0, "#fff5eb"], [0.5, "#fd8d3c"], [1.0, "#7f2704"]]
+COLOUR_BY = {  # field -> (label key, zmin, zmax, hover format of z, colour scale)
+    "load": ("load", 0.0, 1.0, "%{z:.0%}", LOAD_SCALE),
+    "gap": ("gap", 0.0, 1.0, "%{z:.0%}", GAP_SCALE),
+    "officers_available": ("officers_available", None, None, "%{z}", LOAD_SCALE),
+    "officers_on_duty": ("officers_on_duty", None, None, "%{z}", LOAD_SCALE),
 }
-TABLE_COLUMNS = [("incident_id", "编号 ID"), ("grade", "等级 grade"), ("type", "类型 type"),
-                 ("county", "县区 county"), ("status", "状态 status"), ("reported_at", "上报 reported (UTC+8)")]
+TABLE_COLUMNS = ["incident_id", "grade", "type", "county", "status", "reported_at"]
 BEIJING = timezone(timedelta(hours=8), "CST")
 MAP_SIZE_PX = (800, 600)  # the size the initial zoom is fitted to
 
 
 def province_map(geojson: dict, counties: list[dict], incidents: list[dict], *, colour_by: str = "load",
-                 tile_url: str | None = None) -> go.Figure:
-    """Counties coloured by `colour_by`, incidents as markers by grade. `tile_url` None reads MAP_TILE_URL."""
+                 tile_url: str | None = None, lang: str = DEFAULT_LANGUAGE, officers: bool = False,
+                 units: list[dict] = (), routes: list[dict] = (), geojson_url: str | None = None) -> go.Figure:
+    """Counties coloured by `colour_by`, incidents by grade; optionally officers per county, candidate
+    plan routes and deployed units. `tile_url` None reads MAP_TILE_URL. With `geojson_url` (served by
+    the app itself) the browser fetches the polygons once instead of receiving them with every update."""
     names = {c["code"]: c["name"] for c in counties}
-    traces = [county_trace(geojson, counties, colour_by)] + incident_traces(incidents, names)
+    traces = [county_trace(geojson_url or geojson, counties, colour_by, lang)]
+    if officers:
+        traces.append(officer_trace(counties, lang))
+    traces += route_traces(routes, lang) + incident_traces(incidents, names, lang) + unit_traces(units, lang)
     figure = go.Figure(traces)
     url = os.environ.get("MAP_TILE_URL", "") if tile_url is None else tile_url
     figure.update_layout(map=map_layout(geojson, url), margin=dict(l=0, r=0, t=0, b=0), uirevision="province",
@@ -45,48 +50,56 @@ def province_map(geojson: dict, counties: list[dict], incidents: list[dict], *, 
     return figure
 
 
-def county_trace(geojson: dict, counties: list[dict], colour_by: str) -> go.Choroplethmap:
-    title, zmin, zmax, z_format = COLOUR_BY[colour_by]
+def county_trace(geojson: dict | str, counties: list[dict], colour_by: str, lang: str = DEFAULT_LANGUAGE):
+    key, zmin, zmax, z_format, scale = COLOUR_BY[colour_by]
+    title = text(key, lang)
     return go.Choroplethmap(
         geojson=geojson, featureidkey="id", locations=[c["code"] for c in counties],
-        z=[c[colour_by] for c in counties], zmin=zmin, zmax=zmax, colorscale=LOAD_SCALE,
+        z=[c.get(colour_by, 0) for c in counties], zmin=zmin, zmax=zmax, colorscale=scale,
         marker=dict(opacity=0.75, line=dict(width=0.8, color="#4d4d4d")),
         colorbar=dict(title=dict(text=title), thickness=14, len=0.6),
         customdata=[[c["name"], c["city_name"], c["officers_on_duty"], c["officers_available"],
                      c["officers_committed"]] for c in counties],
-        hovertemplate=("<b>%{customdata[0]}</b> %{customdata[1]}<br>" + f"{title}: {z_format}"
-                       + "<br>在岗 on duty %{customdata[2]} · 可用 available %{customdata[3]}"
-                       + " · 支援中 committed %{customdata[4]}<extra></extra>"),
-        name="县区 counties", showlegend=False,
+        hovertemplate=("<b>%{customdata[0]}</b> %{customdata[1]}<br>" + f"{title}: {z_format}<br>"
+                       + f"{text('on_duty_short', lang)} %{{customdata[2]}} · "
+                       + f"{text('available_short', lang)} %{{customdata[3]}} · "
+                       + f"{text('committed_short', lang)} %{{customdata[4]}}<extra></extra>"),
+        name=text("counties", lang), showlegend=False,
     )
 
 
-def incident_traces(incidents: list[dict], county_names: dict[str, str]) -> list[go.Scattermap]:
+def incident_traces(incidents: list[dict], county_names: dict[str, str],
+                    lang: str = DEFAULT_LANGUAGE) -> list[go.Scattermap]:
     """One marker trace per grade present, so the legend explains the colours."""
     by_grade: dict[str | None, list[dict]] = {}
     for incident in incidents:
         by_grade.setdefault(incident.get("grade"), []).append(incident)
-    return [grade_trace(grade, by_grade[grade], county_names) for grade in sorted(by_grade, key=grade_rank)]
+    return [grade_trace(grade, by_grade[grade], county_names, lang) for grade in sorted(by_grade, key=grade_rank)]
 
 
-def grade_trace(grade: str | None, incidents: list[dict], county_names: dict[str, str]) -> go.Scattermap:
+def grade_trace(grade: str | None, incidents: list[dict], county_names: dict[str, str],
+                lang: str = DEFAULT_LANGUAGE) -> go.Scattermap:
     return go.Scattermap(
         lon=[i["point"][0] for i in incidents], lat=[i["point"][1] for i in incidents],
         mode="markers",  # "text" would make MapLibre fetch glyphs from the internet
         marker=dict(size=15, color=GRADE_COLOURS.get(grade, UNGRADED_COLOUR), opacity=0.95),
-        text=[incident_label(i, county_names) for i in incidents],
+        text=[incident_label(i, county_names, lang) for i in incidents],
         customdata=[i["incident_id"] for i in incidents],
-        hovertemplate="%{text}<br>%{customdata}<extra></extra>", name=GRADE_NAMES.get(grade, grade),
+        hovertemplate="%{text}<br>%{customdata}<extra></extra>", name=grade_name(grade, lang),
     )
 
 
-def incident_label(incident: dict, county_names: dict[str, str]) -> str:
-    grade, county = incident.get("grade"), county_names.get(incident["county"], incident["county"])
-    return f"{GRADE_NAMES.get(grade, grade)} · {type_name(incident['type'])} · {county}"
+def incident_label(incident: dict, county_names: dict[str, str], lang: str = DEFAULT_LANGUAGE) -> str:
+    county = county_names.get(incident["county"], incident["county"])
+    return f"{grade_name(incident.get('grade'), lang)} · {type_name(incident['type'], lang)} · {county}"
 
 
-def type_name(code: str) -> str:
-    return f"{TYPE_NAMES[code]} {code}" if code in TYPE_NAMES else code
+def grade_name(grade: str | None, lang: str = DEFAULT_LANGUAGE) -> str:
+    return text(f"grade_{grade}", lang) if grade in GRADE_COLOURS else text("grade_none", lang)
+
+
+def type_name(code: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    return maybe(f"type_{code}", lang, code)
 
 
 def grade_rank(grade: str | None) -> int:
@@ -102,8 +115,20 @@ def map_layout(geojson: dict, tile_url: str = "") -> dict:
     return layout
 
 
+_bounds_of: dict[int, tuple[dict, tuple]] = {}  # id -> (the geojson itself, its bounds): maps reuse one geojson
+
+
 def geojson_bounds(geojson: dict) -> tuple[float, float, float, float]:
-    """(west, south, east, north) of every coordinate in a FeatureCollection."""
+    """(west, south, east, north) of every coordinate in a FeatureCollection (remembered per object)."""
+    known = _bounds_of.get(id(geojson))
+    if known is not None and known[0] is geojson:
+        return known[1]
+    bounds = _scan_bounds(geojson)
+    _bounds_of[id(geojson)] = (geojson, bounds)
+    return bounds
+
+
+def _scan_bounds(geojson: dict) -> tuple[float, float, float, float]:
     lons, lats = [], []
     for feature in geojson["features"]:
         for lon, lat in _positions(feature["geometry"]["coordinates"]):
@@ -135,13 +160,15 @@ def _mercator_y(lat: float) -> float:
     return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)) / (2 * math.pi)
 
 
-def incident_table_rows(incidents: list[dict], county_names: dict[str, str] | None = None) -> list[dict]:
+def incident_table_rows(incidents: list[dict], county_names: dict[str, str] | None = None,
+                        lang: str = DEFAULT_LANGUAGE) -> list[dict]:
     """Table rows, newest report first; county codes shown as names when `county_names` is given."""
     names = county_names or {}
     newest_first = sorted(incidents, key=lambda i: _instant(i.get("reported_at")), reverse=True)
-    return [{"incident_id": i["incident_id"], "grade": GRADE_NAMES.get(i.get("grade"), i.get("grade")),
-             "type": type_name(i["type"]), "county": names.get(i["county"], i["county"]),
-             "status": i["status"], "reported_at": beijing_time(i.get("reported_at"))} for i in newest_first]
+    return [{"incident_id": i["incident_id"], "grade": grade_name(i.get("grade"), lang),
+             "type": type_name(i["type"], lang), "county": names.get(i["county"], i["county"]),
+             "status": maybe("status_" + i["status"], lang, i["status"]),
+             "reported_at": beijing_time(i.get("reported_at"))} for i in newest_first]
 
 
 def beijing_time(iso: str | None) -> str:

@@ -12,8 +12,11 @@ from datetime import datetime, timedelta, timezone
 
 import mesa
 
+from services.common.clock import now
 from services.geo import Geography
-from twin.agents import CountyAgent, IncidentAgent, Point, UnitAgent
+from twin.agents import CountyAgent, IncidentAgent, OfficerAgent, Point, UnitAgent
+from twin.preview import preview_plan
+from twin.uncertainty import PreviewConfig
 
 
 def open_incidents(model: "ProvinceModel") -> int:
@@ -27,17 +30,24 @@ def mean_county_load(model: "ProvinceModel") -> float:
 
 class ProvinceModel(mesa.Model):
     def __init__(self, province: str = "330000", seed: int | None = 0, *, geography: Geography | None = None,
-                 start: datetime | None = None, minutes_per_step: float = 1.0) -> None:
+                 start: datetime | None = None, minutes_per_step: float = 1.0,
+                 preview_config: PreviewConfig | None = None, follow_clock: bool = False) -> None:
         super().__init__(seed=seed)
         self.lock = threading.RLock()
         self.province = province
         self.geography = geography or Geography.load(province=province)
-        self.clock = (start or datetime.now(timezone.utc)).astimezone(timezone.utc)
+        self.clock = (start or now()).astimezone(timezone.utc)
         self.tick = timedelta(minutes=minutes_per_step)
+        self.follow_clock = follow_clock  # live: time also passes between events (services.common.clock)
         self.event_counts: Counter[str] = Counter()
         self._counties = {c.code: self._county_agent(c) for c in self.geography.counties}
         self._incidents: dict[str, IncidentAgent] = {}
         self._units: dict[str, UnitAgent] = {}
+        self._officers: dict[str, OfficerAgent] = {}
+        self.requests: dict[str, dict] = {}  # request_id -> support.requested data, with "status"
+        self.plans: dict[str, dict] = {}  # plan_id -> plan.proposed data, with "status"
+        self.previews: dict[str, dict] = {}  # plan_id -> the plan's latest preview
+        self.preview_config = preview_config or PreviewConfig()
         self.datacollector = mesa.DataCollector(
             model_reporters={"open_incidents": open_incidents, "mean_county_load": mean_county_load})
         self.datacollector.collect(self)
@@ -81,6 +91,63 @@ class ProvinceModel(mesa.Model):
                 self._units[unit_id] = UnitAgent(self, unit_id=unit_id, position=position, status=status)
             return self._units[unit_id]
 
+    def unit(self, unit_id: str) -> UnitAgent | None:
+        with self.lock:
+            return self._units.get(unit_id)
+
+    def units(self) -> list[UnitAgent]:
+        with self.lock:
+            return list(self._units.values())
+
+    def set_officer_status(self, *, officer_id: str, county: str, status: str, module: str | None = None) -> None:
+        with self.lock:
+            officer = self._officers.get(officer_id)
+            if officer is None:
+                self._officers[officer_id] = OfficerAgent(self, officer_id=officer_id, county=county,
+                                                          status=status, module=module)
+            else:
+                officer.county, officer.status = county, status
+
+    def officers_by_county(self) -> dict[str, dict[str, int]]:
+        """{county: {status: count}} of the officers the stream has told about."""
+        with self.lock:
+            counts: dict[str, Counter] = {}
+            for officer in self._officers.values():
+                counts.setdefault(officer.county, Counter())[officer.status] += 1
+            return {county: dict(c) for county, c in counts.items()}
+
+    # --- plans and their previews ---------------------------------------------------------------
+
+    def fork(self) -> dict[str, dict]:
+        """A copy of every county's force figures: what a preview simulates on, away from the live state."""
+        with self.lock:
+            return {code: c.as_dict() for code, c in self._counties.items()}
+
+    def deadline_s(self, plan: dict) -> float | None:
+        """Seconds from the plan's proposal to its request's deadline (None while the request is unknown)."""
+        request = self.requests.get(plan["request_id"])
+        if not request:
+            return None
+        return (_instant(request["deadline"]) - _instant(plan["proposed_at"])).total_seconds()
+
+    def preview(self, plan_id: str, config: PreviewConfig | None = None) -> dict:
+        """Simulates the plan on a fork of the current state and keeps the result."""
+        with self.lock:
+            plan, fork = self.plans[plan_id], self.fork()
+            deadline_s = self.deadline_s(plan)
+        result = preview_plan(plan, fork, deadline_s=deadline_s, config=config or self.preview_config)
+        with self.lock:
+            self.previews[plan_id] = result
+        return result
+
+    def plans_for(self, request_id: str) -> list[dict]:
+        with self.lock:
+            return [p for p in self.plans.values() if p["request_id"] == request_id]
+
+    def current_time(self) -> datetime:
+        """The model's time: the latest event's, or the process clock's when following it and later."""
+        return max(self.clock, now()) if self.follow_clock else self.clock
+
     def observe_time(self, when: datetime) -> None:
         """Moves the clock forward to an event's time; the stream never moves it back."""
         with self.lock:
@@ -112,10 +179,13 @@ class ProvinceModel(mesa.Model):
     def snapshot(self) -> dict:
         """A JSON-ready copy of the state: safe to hand to another thread or to the UI."""
         with self.lock:
-            return {"province": self.province, "clock": self.clock.isoformat(), "steps": self.steps,
+            return {"province": self.province, "clock": self.current_time().isoformat(), "steps": self.steps,
                     "counties": [c.as_dict() for c in self._counties.values()],
                     "incidents": [i.as_dict() for i in self._incidents.values()],
                     "units": [u.as_dict() for u in self._units.values()],
+                    "officers": self.officers_by_county(),
+                    "requests": [dict(r) for r in self.requests.values()],
+                    "plans": [dict(p, preview=self.previews.get(p["plan_id"])) for p in self.plans.values()],
                     "events": dict(self.event_counts)}
 
     # --- time -----------------------------------------------------------------------------------
@@ -124,3 +194,8 @@ class ProvinceModel(mesa.Model):
         with self.lock:
             self.clock += self.tick
             self.datacollector.collect(self)
+
+
+def _instant(iso: str) -> datetime:
+    when = datetime.fromisoformat(iso)
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)

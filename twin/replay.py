@@ -12,6 +12,7 @@ from typing import Callable
 
 from services.common.config import Settings
 from services.common.worker import Worker
+from twin import replay_loop
 from twin.model import ProvinceModel
 
 APPLIED, DUPLICATE, IGNORED, OUTSIDE = "applied", "duplicate", "ignored", "outside_province"
@@ -44,6 +45,7 @@ def on_county_load_reported(model: ProvinceModel, data: dict) -> str:
 HANDLERS: dict[str, Callable[[ProvinceModel, dict], str]] = {
     "incident.reported": on_incident_reported,
     "county.load-reported": on_county_load_reported,
+    **replay_loop.HANDLERS,
 }
 
 
@@ -58,16 +60,19 @@ def apply(model: ProvinceModel, event: dict) -> str:
     return outcome
 
 
-def handlers_for(model: ProvinceModel) -> dict[str, Callable]:
-    """Worker handlers, one per topic the twin models (a topic carries events of its own type)."""
+def handlers_for(model: ProvinceModel, on_event: Callable[[dict], None] | None = None) -> dict[str, Callable]:
+    """Worker handlers, one per topic the twin models (a topic carries events of its own type);
+    `on_event` sees every event too (the recorder)."""
     def handle(ctx) -> None:
         apply(model, ctx.event)
+        if on_event is not None:
+            on_event(ctx.event)
     return {topic: handle for topic in HANDLERS}
 
 
-def start_mirror(settings: Settings, model: ProvinceModel) -> Worker:
+def start_mirror(settings: Settings, model: ProvinceModel, on_event: Callable[[dict], None] | None = None) -> Worker:
     """Starts consuming the stream into `model` under a fresh group, so the whole stream is replayed."""
-    worker = Worker(settings, handlers_for(model), group_id=f"twin-{uuid.uuid4().hex}")
+    worker = Worker(settings, handlers_for(model, on_event), group_id=f"twin-{uuid.uuid4().hex}")
     return worker.start()
 
 

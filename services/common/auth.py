@@ -1,19 +1,23 @@
 """Who is calling: one `Identity` per request (subject, role, region), and the headers a caller sends.
 
-Every service asks `current_identity()` and never reads credentials itself, so the way identities
-are proven can change in one place. Until signed tokens are configured, the identity comes from the
-`X-Role` and `X-Region` headers (a development convenience: anyone can claim anything).
+Every service asks `current_identity()` and never reads credentials itself. The identity is proven
+by a signed token (`Authorization: Bearer <JWT>`, see tokens.py) minted with the deployment's key;
+`headers_for(identity)` mints one, so tests, the twin and services calling each other all send
+real credentials. The permission table (permissions.py) refuses requests without a valid token.
 
 Regions are administrative codes: the province (330000), a city (e.g. 330100) or a county
 (e.g. 330106). `covers()` answers whether an identity's region includes a county.
 """
 from __future__ import annotations
 
+import functools
+import time
 from dataclasses import dataclass
 
-from flask import g, has_request_context, request
+from flask import current_app, g, has_request_context, request
 
 from .http import BadRequest
+from .tokens import DEFAULT_TTL_S, InvalidToken, Keyring
 
 ROLES = (
     "province_commander",
@@ -64,22 +68,68 @@ def region_covers(region: str, county: str) -> bool:
 
 
 def current_identity() -> Identity:
-    """The caller of the request in hand (set once per request, then cached on flask.g)."""
+    """The caller of the request in hand, proven by its bearer token (checked once, cached on flask.g).
+
+    Outside a request (a handler consuming an event) the caller is the service itself.
+    """
     if not has_request_context():
         return Identity("system", "integrator")
     cached = getattr(g, "identity", None)
     if cached is not None:
         return cached
-    role = (request.headers.get("X-Role") or DEFAULT_ROLE).strip()
-    if role not in ROLES:
-        raise BadRequest(400, "Unknown role", [{"field": "X-Role", "reason": f"one of {', '.join(ROLES)}"}])
-    region = (request.headers.get("X-Region") or PROVINCE).strip()
-    if not (len(region) == 6 and region.isdigit()):
-        raise BadRequest(400, "Bad region", [{"field": "X-Region", "reason": "a 6-digit region code"}])
-    g.identity = Identity(request.headers.get("X-Subject") or role, role, region)
+    scheme, _, token = (request.headers.get("Authorization") or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorised("a bearer token is required (Authorization: Bearer <token>)")
+    try:
+        claims = keyring_of_app().verify(token.strip())
+    except InvalidToken as exc:
+        raise Unauthorised(str(exc)) from None
+    if claims.role not in ROLES:
+        raise Unauthorised(f"unknown role {claims.role!r}")
+    if not (len(claims.region) == 6 and claims.region.isdigit()):
+        raise Unauthorised("the region is not a 6-digit region code")
+    g.identity = Identity(claims.subject, claims.role, claims.region)
     return g.identity
 
 
-def headers_for(identity: Identity) -> dict[str, str]:
-    """Headers a client (the twin, another service, a test) sends to act as `identity`."""
-    return {"X-Role": identity.role, "X-Region": identity.region, "X-Subject": identity.subject}
+class Unauthorised(BadRequest):
+    def __init__(self, reason: str):
+        super().__init__(401, "Not authenticated", [{"field": "Authorization", "reason": reason}])
+
+
+def keyring_of_app() -> Keyring:
+    """The keyring of the service handling this request (its Settings), else the deployment's."""
+    runtime = current_app.extensions.get("runtime")
+    ring = getattr(getattr(runtime, "settings", None), "auth_keys", None)
+    return ring or default_keyring()
+
+
+@functools.cache
+def default_keyring() -> Keyring:
+    """The deployment's keyring from the environment or the key file (tokens.Keyring.from_env)."""
+    return Keyring.from_env()
+
+
+def service_identity(service: str) -> Identity:
+    """How a service (or another police system) appears when it calls a service."""
+    return Identity(f"service:{service}", "integrator", PROVINCE)
+
+
+_minted: dict[tuple, tuple[float, str]] = {}
+
+
+def headers_for(identity: Identity, keyring: Keyring | None = None) -> dict[str, str]:
+    """Headers a client (the twin, another service, a test) sends to act as `identity`: a bearer
+    token minted with the deployment's active key (reused until half its lifetime has passed)."""
+    ring = keyring or default_keyring()
+    key = (identity, ring.active, ring.keys[ring.active])
+    fresh = _minted.get(key)
+    if fresh is None or time.time() - fresh[0] > DEFAULT_TTL_S / 2:
+        fresh = _minted[key] = (time.time(), ring.mint(identity.subject, identity.role, identity.region))
+    return {"Authorization": f"Bearer {fresh[1]}"}
+
+
+def signed_in(client, identity: Identity, keyring: Keyring | None = None):
+    """A Flask test client that sends `identity`'s token with every request (tests, benchmarks)."""
+    client.environ_base["HTTP_AUTHORIZATION"] = headers_for(identity, keyring)["Authorization"]
+    return client

@@ -7,6 +7,7 @@ latency in milliseconds instead of the default 500 ms.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass
 
@@ -26,6 +27,23 @@ CONSUMER_DEFAULTS = dict(
 )
 
 
+def security_from_env(env: dict | None = None) -> dict:
+    """kafka-python's security options from KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM,
+    KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD and KAFKA_SSL_CAFILE; {} for a plaintext broker."""
+    env = os.environ if env is None else env
+    protocol = env.get("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").upper()
+    if protocol == "PLAINTEXT":
+        return {}
+    opts: dict = {"security_protocol": protocol}
+    if protocol.startswith("SASL_"):
+        opts.update(sasl_mechanism=env.get("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512"),
+                    sasl_plain_username=env.get("KAFKA_SASL_USERNAME"),
+                    sasl_plain_password=env.get("KAFKA_SASL_PASSWORD"))
+    if env.get("KAFKA_SSL_CAFILE"):
+        opts["ssl_cafile"] = env["KAFKA_SSL_CAFILE"]
+    return opts
+
+
 @dataclass(frozen=True)
 class Record:
     topic: str
@@ -36,16 +54,19 @@ class Record:
 
 
 class Bus:
-    def __init__(self, bootstrap: str, *, client_id: str = "mutual-deploy"):
+    def __init__(self, bootstrap: str, *, client_id: str = "mutual-deploy", security: dict | None = None):
         self.bootstrap = bootstrap
         self.client_id = client_id
+        self.security = security_from_env() if security is None else security
+        # Every client this bus opens: where the brokers are, who we are, how we prove it.
+        self._client = dict(bootstrap_servers=bootstrap, client_id=client_id, **self.security)
         self._producer: KafkaProducer | None = None
 
     @property
     def producer(self) -> KafkaProducer:
         if self._producer is None:
             self._producer = KafkaProducer(
-                bootstrap_servers=self.bootstrap, client_id=self.client_id, acks="all",
+                **self._client, acks="all",
                 linger_ms=5, batch_size=512 * 1024, max_request_size=4 * 1024 * 1024,
                 retries=5, max_in_flight_requests_per_connection=1,
                 # Idempotent producers need InitProducerId, which not every Kafka-protocol broker
@@ -68,16 +89,13 @@ class Bus:
 
     def consumer(self, topics: list[str], group_id: str | None, **overrides) -> "Subscription":
         opts = dict(CONSUMER_DEFAULTS, **overrides)
-        consumer = KafkaConsumer(
-            *topics, bootstrap_servers=self.bootstrap, client_id=self.client_id, group_id=group_id, **opts
-        )
+        consumer = KafkaConsumer(*topics, **self._client, group_id=group_id, **opts)
         return Subscription(consumer)
 
     def end_offsets(self, pairs: list[tuple[str, int]], timeout_s: float = 5.0) -> dict[tuple[str, int], int]:
         """Raises KafkaTimeoutError after `timeout_s` (a broker that just restarted may not answer
         for a topic yet; callers look again later rather than block for the 30 s default)."""
-        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, client_id=self.client_id,
-                                 allow_auto_create_topics=False)
+        consumer = KafkaConsumer(**self._client, allow_auto_create_topics=False)
         try:
             tps = [TopicPartition(t, p) for t, p in pairs]
             return {(tp.topic, tp.partition): off
@@ -87,8 +105,7 @@ class Bus:
 
     def partitions(self, topic: str) -> set[int]:
         """The topic's partitions as the broker sees them now (empty if the topic is missing)."""
-        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, client_id=self.client_id,
-                                 allow_auto_create_topics=False)
+        consumer = KafkaConsumer(**self._client, allow_auto_create_topics=False)
         try:
             return set(consumer.partitions_for_topic(topic) or ())
         finally:
@@ -98,9 +115,8 @@ class Bus:
         """The value stored at (topic, partition, offset), or None if there is none any more."""
         # A read-back must never create the topic: on a broker that has just restarted it would get
         # the default partition count before the topics are re-created with their own.
-        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, client_id=self.client_id,
-                                 enable_auto_commit=False, auto_offset_reset="latest", fetch_max_wait_ms=50,
-                                 allow_auto_create_topics=False)
+        consumer = KafkaConsumer(**self._client, enable_auto_commit=False, auto_offset_reset="latest",
+                                 fetch_max_wait_ms=50, allow_auto_create_topics=False)
         try:
             tp = TopicPartition(topic, partition)
             consumer.assign([tp])
@@ -116,12 +132,35 @@ class Bus:
         finally:
             consumer.close()
 
-    def ensure_topics(self, specs: list[tuple[str, int, dict]]) -> list[str]:
+    def read_all(self, topics: list[str], timeout_s: float = 30.0) -> list[Record]:
+        """Every record the broker holds on `topics`, from the beginning to the current end (no group)."""
+        consumer = KafkaConsumer(**self._client, enable_auto_commit=False, fetch_max_wait_ms=50,
+                                 max_poll_records=5000, allow_auto_create_topics=False)
+        try:
+            tps = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
+            if not tps:
+                return []
+            consumer.assign(tps)
+            consumer.seek_to_beginning(*tps)
+            ends = consumer.end_offsets(tps)
+            out: list[Record] = []
+            deadline = time.monotonic() + timeout_s
+            while any(consumer.position(tp) < ends[tp] for tp in tps):
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"read {len(out)} records of {sum(ends.values())} in {timeout_s} s")
+                for msgs in consumer.poll(timeout_ms=200).values():
+                    out.extend(Record(m.topic, m.partition, m.offset, m.key.decode(errors="replace") if m.key else None,
+                                      m.value) for m in msgs)
+            return out
+        finally:
+            consumer.close()
+
+    def ensure_topics(self, specs: list[tuple[str, int, dict]], replication_factor: int = 1) -> list[str]:
         """Create missing topics: specs are (name, partitions, configs). Returns the names created."""
-        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=self.client_id)
+        admin = KafkaAdminClient(**self._client)
         try:
             existing = set(admin.list_topics())
-            new = [NewTopic(n, p, 1, topic_configs={k: str(v) for k, v in c.items()})
+            new = [NewTopic(n, p, replication_factor, topic_configs={k: str(v) for k, v in c.items()})
                    for n, p, c in specs if n not in existing]
             if new:
                 try:
@@ -132,8 +171,38 @@ class Bus:
         finally:
             admin.close()
 
+    def probe(self, timeout_s: float = 2.0) -> set[str]:
+        """The broker's topic names, or an exception within about `timeout_s` (readiness checks)."""
+        ms = int(timeout_s * 1000)
+        admin = KafkaAdminClient(**self._client, bootstrap_timeout_ms=ms, request_timeout_ms=max(ms, 1000))
+        try:
+            return set(admin.list_topics())
+        finally:
+            admin.close()
+
+    def grant(self, passwords: dict[str, str], acls: list, mechanism: str = "SCRAM-SHA-512") -> dict:
+        """Create or update SCRAM users and add ACL bindings (needs a super user). Adding an ACL or
+        a credential that already exists changes nothing, so the setup job can run on every start."""
+        from kafka.admin import ScramMechanism, UserScramCredentialUpsertion
+
+        mech = ScramMechanism[mechanism.replace("-", "_")]
+        admin = KafkaAdminClient(**self._client)
+        try:
+            users = admin.alter_user_scram_credentials(
+                [UserScramCredentialUpsertion(user, mech, password) for user, password in passwords.items()]
+            ) if passwords else {}
+            failed = {u: err for u, err in (users or {}).items() if err}
+            if failed:
+                raise RuntimeError(f"SCRAM credentials refused: {failed}")
+            result = admin.create_acls(acls) if acls else {"failed": []}
+            if result.get("failed"):
+                raise RuntimeError(f"ACLs refused: {result['failed']}")
+            return {"users": sorted(passwords), "acls": len(acls)}
+        finally:
+            admin.close()
+
     def list_topics(self) -> set[str]:
-        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=self.client_id)
+        admin = KafkaAdminClient(**self._client)
         try:
             return set(admin.list_topics())
         finally:
@@ -167,6 +236,22 @@ class Subscription:
 
     def assignment(self) -> set[tuple[str, int]]:
         return {(tp.topic, tp.partition) for tp in self._consumer.assignment()}
+
+    def lag(self) -> dict[tuple[str, int], int]:
+        """Records behind the partition's end, per assigned partition, from what the last fetches
+        told us (no request to the broker); partitions not fetched yet are left out."""
+        out = {}
+        for tp in self._consumer.assignment():
+            end = self._consumer.highwater(tp)
+            if end is None:
+                continue
+            try:
+                position = self._consumer.position(tp, timeout_ms=0)
+            except Exception:  # no position yet (just assigned)
+                continue
+            if position is not None:
+                out[(tp.topic, tp.partition)] = max(0, end - position)
+        return out
 
     def close(self) -> None:
         self._consumer.close()

@@ -57,10 +57,14 @@ class Settings:
     http_port: int = 0
     http_host: str = "127.0.0.1"  # 0.0.0.0 inside a container (HTTP_HOST)
     extra: dict = field(default_factory=dict)
+    acts_as: str | None = None  # publish as this producer (a test standing in for another service)
+    auth_keys: object = None  # tokens.Keyring that verifies callers; None: the deployment's (AUTH_* env)
+    max_body_bytes: int = 16 * 1024 * 1024  # larger request bodies get 413 (MAX_BODY_BYTES)
 
     @property
     def source(self) -> str:
-        return f"/mutual-deploy/{self.service}"
+        """The producer identity on every event (consumers refuse topics it does not own)."""
+        return f"/mutual-deploy/{self.acts_as or self.service}"
 
     @property
     def group_id(self) -> str:
@@ -88,4 +92,5 @@ class Settings:
             province=env.get("PROVINCE", "330000"),
             http_port=port_for(service, env) if service in DEFAULT_PORTS else 0,
             http_host=env.get("HTTP_HOST", "127.0.0.1"),
+            max_body_bytes=int(env.get("MAX_BODY_BYTES", 16 * 1024 * 1024)),
         )

@@ -5,13 +5,18 @@ client sees exactly which field is wrong and why.
 """
 from __future__ import annotations
 
+import logging
+import time
+import uuid
 from dataclasses import dataclass, field
 
-from flask import Flask, jsonify, request
+from flask import Flask, g, jsonify, request
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
-from . import contracts
+from . import contracts, logs
+
+access_log = logging.getLogger("http")
 
 
 class BadRequest(Exception):
@@ -51,8 +56,15 @@ class Route:
     params: tuple[str, ...] = field(default=())
 
 
-def install_common(app: Flask, *, service: str, routes: list[Route], health_checks: dict, metrics) -> None:
-    """Error handlers, /health, /metrics and /openapi.json on `app`."""
+def install_common(app: Flask, *, service: str, routes: list[Route], health_checks, metrics,
+                   ready_checks=None) -> None:
+    """Error handlers, request ids and access logs, /health, /ready, /metrics and /openapi.json on `app`.
+
+    `metrics` is a metrics.ServiceMetrics; checks are {name: fn} dicts or callables returning one.
+    /health is liveness (the process and its threads), /ready whether the dependencies answer
+    (database, broker), 503 naming what does not.
+    """
+    install_request_tracking(app, metrics)
 
     @app.errorhandler(BadRequest)
     def _bad_request(exc: BadRequest):
@@ -62,25 +74,63 @@ def install_common(app: Flask, *, service: str, routes: list[Route], health_chec
     def _http(exc: HTTPException):
         return problem(exc.code or 500, exc.name, exc.description or "")
 
-    @app.get("/health")
-    def health():
-        checks = {name: _run_check(fn) for name, fn in health_checks.items()}
-        ok = all(v == "ok" for v in checks.values())
-        body = {"status": "ok" if ok else "degraded", "service": service, "checks": checks,
+    def report(checks):
+        checks = checks() if callable(checks) else checks  # a callable: what to check may change at start
+        results = {name: _run_check(fn) for name, fn in checks.items()}
+        ok = all(v == "ok" for v in results.values())
+        body = {"status": "ok" if ok else "degraded", "service": service, "checks": results,
                 "mode": app.config.get("MODE", "live")}
         return jsonify(body), 200 if ok else 503
 
+    @app.get("/health")
+    def health():
+        return report(health_checks)
+
+    @app.get("/ready")
+    def ready():
+        return report(ready_checks if ready_checks is not None else health_checks)
+
     @app.get("/metrics")
     def metrics_endpoint():
-        lines = []
-        for name, value in sorted(metrics().items()):
-            metric = f"mutual_deploy_{name}".replace(".", "_").replace("-", "_")
-            lines.append(f'{metric}{{service="{service}"}} {value}')
-        return "\n".join(lines) + "\n", 200, {"Content-Type": "text/plain; version=0.0.4"}
+        body, content_type = metrics.render()
+        return body, 200, {"Content-Type": content_type}
 
     @app.get("/openapi.json")
     def openapi():
         return jsonify(openapi_document(service, routes))
+
+
+def install_request_tracking(app: Flask, metrics) -> None:
+    """Every request gets an id (X-Request-ID, kept from the caller or made here), a log scope that
+    carries it, one access-log line and its place in the request counters and latency histogram."""
+
+    @app.before_request
+    def _begin():
+        g.request_started = time.perf_counter()
+        g.request_id = (request.headers.get("X-Request-ID") or uuid.uuid4().hex)[:64]
+        g.log_scope = logs.open_scope(request_id=g.request_id)
+
+    @app.after_request
+    def _finish(response):
+        started = getattr(g, "request_started", None)
+        if started is None:
+            return response
+        seconds = time.perf_counter() - started
+        route = request.url_rule.rule if request.url_rule is not None else "(unmatched)"
+        metrics.observe_request(route, request.method, response.status_code, seconds)
+        response.headers["X-Request-ID"] = g.request_id
+        if route not in QUIET_ROUTES:
+            access_log.info("%s %s %d %.1fms", request.method, request.path, response.status_code, seconds * 1000)
+        return response
+
+    @app.teardown_request
+    def _end(_exc):
+        token = g.pop("log_scope", None)
+        if token is not None:
+            logs.close_scope(token)
+
+
+QUIET_ROUTES = {"/health", "/ready", "/metrics"}  # probed every few seconds: counted, not logged
 
 
 def _run_check(fn) -> str:
@@ -101,8 +151,10 @@ def database_check(engine):
 def openapi_document(service: str, routes: list[Route]) -> dict:
     """OpenAPI 3.1 generated from the routes and the contracts they name, so it cannot drift."""
     paths: dict = {}
-    common = [Route("GET", "/health", "Liveness and dependencies", response="health"),
-              Route("GET", "/metrics", "Counters in Prometheus text format")]
+    common = [Route("GET", "/health", "Liveness: the process and its relay and worker threads", response="health"),
+              Route("GET", "/ready", "Readiness: database and broker answer (503 naming what does not)",
+                    response="health"),
+              Route("GET", "/metrics", "Requests, latencies, events, outbox backlog, consumer lag (Prometheus text)")]
     for r in routes + common:
         op: dict = {"summary": r.summary, "operationId": f"{r.method.lower()}_{_op_name(r.path)}",
                     "responses": {str(r.status): _response(r)}}
@@ -114,10 +166,17 @@ def openapi_document(service: str, routes: list[Route]) -> dict:
         if r.params:
             op["parameters"] = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
                                 for p in r.params]
+        if r.path in ("/health", "/ready"):
+            op["security"] = []  # probes answer without a token
+        else:
+            op["responses"]["401"] = _problem_response("No valid bearer token")
+            op["responses"]["403"] = _problem_response("The permission table refuses this role or region")
         paths.setdefault(r.path, {})[r.method.lower()] = op
     return {"openapi": "3.1.0",
             "info": {"title": f"mutual-deploy {service} service", "version": "0.1.0"},
             "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+            "security": [{"bearer": []}],
             "paths": paths}
 
 

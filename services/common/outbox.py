@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from sqlalchemy import JSON, Text, bindparam, cast, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from . import contracts
+from . import contracts, faults, logs
 from .envelope import GENESIS, new_event, seal, verify_chain
 from .storage import Prepared, chain_head, outbox, writer_turn
 
@@ -62,7 +62,9 @@ class Outbox:
             tx = Tx(conn, self, cause)
             yield tx
         if tx.emitted:
+            faults.hit("after_commit")  # test-only: dies here when FAULT_POINT=after_commit:N
             self.committed.set()
+            logs.note(correlationid=tx.emitted[-1]["correlationid"])  # the request's log lines name the incident
 
     def events(self) -> list[dict]:
         with self.engine.connect() as conn:

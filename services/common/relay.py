@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import Text, bindparam, cast, select, update
 
+from . import faults
 from .bus import Bus
 from .outbox import Outbox
 from .storage import Prepared, outbox, writer_turn
@@ -47,6 +48,19 @@ class Relay:
         self._thread.start()
         return self
 
+    @property
+    def alive(self) -> bool:
+        return bool(self._thread and self._thread.is_alive())
+
+    def renewed(self) -> "Relay":
+        """This relay if it never ran, else a new one with the same settings and counters (a stopped
+        relay cannot start again; an instance that leads again after standing by needs one)."""
+        if self._thread is None:
+            return self
+        relay = Relay(self.box, self.bus, batch=self.batch, idle_s=self.idle_s, check_every_s=self.check_every_s)
+        relay.stats = self.stats
+        return relay
+
     def stop(self, timeout: float = 10) -> None:
         self._stop.set()
         self.box.committed.set()
@@ -68,6 +82,14 @@ class Relay:
             if not sent:
                 self.box.committed.wait(self.idle_s)
                 self.box.committed.clear()
+        self._drain()
+
+    def _drain(self) -> None:
+        """On stop, publish what was committed up to now (e.g. by the worker's last batch), once."""
+        try:
+            self.publish_pending()
+        except Exception as exc:  # the rows stay in the outbox: the next start publishes them
+            log.warning("relay %s: could not flush on stop (%s)", self.box.source, exc)
 
     def publish_pending(self) -> int:
         with self.box.engine.connect() as conn:
@@ -87,6 +109,7 @@ class Relay:
         for seq, fut in futures:
             meta = fut.get(timeout=30)  # raises: nothing is marked, the batch is sent again
             done.append({"b_seq": seq, "b_at": now, "b_partition": meta.partition, "b_offset": meta.offset})
+        faults.hit("after_publish")  # test-only: on the broker, not yet marked sent
         with writer_turn(self.box.engine), self.box.engine.begin() as conn:
             _MARK_SENT.executemany(conn, done)  # one executemany for the whole batch
         self.stats["published"] += len(done)

@@ -8,18 +8,22 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from dataclasses import dataclass, field
 
 from flask import Flask
 from sqlalchemy import MetaData, func, select
 from sqlalchemy.engine import Engine
 
+from . import logs, security
 from .bus import Bus
 from .config import Settings
 from .http import Route, database_check, install_common
+from .leadership import Leadership
+from .metrics import ServiceMetrics
 from .outbox import Outbox
 from .relay import Relay
-from .storage import create_tables, deadletters, make_engine
+from .storage import create_tables, deadletters, make_engine, outbox
 from .worker import Handler, Worker
 
 log = logging.getLogger(__name__)
@@ -34,6 +38,8 @@ class Runtime:
     relay: Relay
     worker: Worker | None
     extras: dict = field(default_factory=dict)
+    running: set = field(default_factory=set)  # "relay", "worker": the threads started in this process
+    tasks: list = field(default_factory=list)  # a service's own background threads (start()/stop()), run beside the worker
 
     @classmethod
     def build(cls, settings: Settings, *, metadata: MetaData | None = None,
@@ -46,44 +52,120 @@ class Runtime:
         worker = Worker(settings, handlers, outbox=box, bus=bus) if handlers else None
         return cls(settings, engine, box, bus, Relay(box, bus), worker)
 
-    def start(self) -> "Runtime":
-        self.relay.start()
-        if self.worker:
+    def start(self, *, relay: bool = True, worker: bool = True) -> "Runtime":
+        """Start the relay and the worker threads (a gunicorn web worker starts neither: see infra/serve.py)."""
+        if relay:  # only the leading instance of the service publishes (see leadership.py)
+            self.extras["leadership"] = Leadership(
+                self.engine, f"relay:{self.settings.db_schema}:{self.settings.source}",
+                lead=self._lead_relay, follow=lambda: self.relay.stop()).start()
+            self.running.add("relay")
+        if worker and self.worker:
             self.worker.start()
+            self.running.add("worker")
+        if worker and self.tasks:
+            for task in self.tasks:
+                task.start()
+            self.running.add("tasks")
         return self
 
     def stop(self) -> None:
-        if self.worker:
+        """Graceful: the worker finishes the batch in hand and commits its offsets, then the relay
+        publishes what is committed, then the producer flushes."""
+        if "tasks" in self.running:
+            for task in self.tasks:
+                task.stop()
+        if self.worker and "worker" in self.running:
             self.worker.stop()
-        self.relay.stop()
+        if "relay" in self.running:
+            self.extras["leadership"].stop()  # the leader's relay publishes what is committed, then stops
+        self.running.clear()
         self.bus.close()
         self.engine.dispose()
+
+    def _lead_relay(self) -> None:
+        self.relay = self.relay.renewed()
+        self.relay.start()
+
+    @property
+    def leading(self) -> bool:
+        """Whether this instance's relay publishes the service's outbox."""
+        return "relay" in self.running and self.extras["leadership"].leading
 
     def metrics(self) -> dict:
         out = {f"relay_{k}": v for k, v in self.relay.stats.items()}
         if self.worker:
             out.update({f"worker_{k}": v for k, v in self.worker.stats.items()})
-        with self.engine.connect() as conn:
-            out["deadletters_total"] = conn.execute(select(func.count()).select_from(deadletters)).scalar_one()
+        out["deadletters_total"] = self.deadletters_stored()
         return out
 
+    @property
+    def telemetry(self) -> ServiceMetrics:
+        """This process's Prometheus registry (request counters and the kit's figures)."""
+        if "telemetry" not in self.extras:
+            self.extras["telemetry"] = ServiceMetrics(self.settings.service, self)
+        return self.extras["telemetry"]
+
+    def outbox_backlog(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))).scalar_one()
+
+    def deadletters_stored(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(deadletters)).scalar_one()
+
     def health_checks(self) -> dict:
+        """Liveness: the database answers and every thread this process started is still running."""
         checks = {"database": database_check(self.engine)}
-        if self.worker:
+        if "worker" in self.running:
             checks["worker"] = lambda: True if self.worker.alive else "stopped"
-        checks["relay"] = lambda: True if self.relay.stats["errors"] == 0 or self._relay_recent_ok() else "retrying"
+        if "relay" in self.running:
+            checks["relay"] = self._relay_alive
         return checks
 
-    def _relay_recent_ok(self) -> bool:
-        with self.engine.connect() as conn:
-            from .storage import outbox
-            return conn.execute(select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))).scalar_one() == 0
+    def _relay_alive(self):
+        leadership = self.extras["leadership"]
+        if not leadership.alive:
+            return "stopped"
+        return True if not leadership.leading or self.relay.alive else "stopped"  # standing by is fine
+
+    def ready_checks(self) -> dict:
+        """Readiness: database and broker answer, our topics exist, the relay is not failing, the
+        worker has joined its consumer group."""
+        checks = {"database": database_check(self.engine), "broker": self._broker_check}
+        if "relay" in self.running:
+            checks["relay"] = lambda: self._relay_check() if self.leading else True
+        if "worker" in self.running:
+            checks["worker"] = lambda: True if self.worker.ready.is_set() else "joining its consumer group"
+        return checks
+
+    def _broker_check(self):
+        """Cached for a few seconds: probes come often and each opens a connection."""
+        at, result = self.extras.get("broker_probe", (-1e9, None))
+        if time.monotonic() - at > 5:
+            try:
+                missing = sorted(set(self.worker.handlers if self.worker else ()) - self.bus.probe(2.0))
+                result = True if not missing else f"missing topics: {', '.join(missing)}"
+            except Exception as exc:
+                result = f"unreachable: {exc.__class__.__name__}"
+            self.extras["broker_probe"] = (time.monotonic(), result)
+        return result
+
+    def _relay_check(self):
+        """Failing when the relay had errors in the last 30 s and events are waiting."""
+        count, since = self.extras.get("relay_errors", (0, -1e9))
+        if self.relay.stats["errors"] != count:
+            count, since = self.relay.stats["errors"], time.monotonic()
+            self.extras["relay_errors"] = (count, since)
+        if time.monotonic() - since < 30 and self.outbox_backlog():
+            return "retrying: events are waiting to be published"
+        return True
 
     def install(self, app: Flask, routes: list[Route]) -> Flask:
         app.config["MODE"] = self.settings.mode
         app.extensions["runtime"] = self
-        install_common(app, service=self.settings.service, routes=routes,
-                       health_checks=self.health_checks(), metrics=self.metrics)
+        install_common(app, service=self.settings.service, routes=routes + security.ROUTES,
+                       health_checks=self.health_checks, metrics=self.telemetry, ready_checks=self.ready_checks)
+        security.install(app, self)  # tokens, permission table, size limit, access log, audit endpoints
         return app
 
 
@@ -91,6 +173,7 @@ def serve(app: Flask, runtime: Runtime) -> None:
     """Run the HTTP server in the foreground and the relay and worker beside it until a signal."""
     import waitress
 
+    logs.configure(runtime.settings.service)
     host = runtime.settings.http_host
     runtime.start()
     server = waitress.create_server(app, host=host, port=runtime.settings.http_port, threads=8)

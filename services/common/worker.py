@@ -21,13 +21,13 @@ from typing import Callable
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
-from . import contracts
+from . import contracts, faults, logs
 from .bus import Bus, Record
 from .config import Settings
 from .envelope import GENESIS, new_event, seal
 from .outbox import Outbox, Tx
 from .storage import Prepared, deadletters, inbox
-from .topics import DEADLETTER
+from .topics import DEADLETTER, ownership_problem
 
 log = logging.getLogger(__name__)
 _SEEN = select(inbox.c.event_id).where(inbox.c.event_id == bindparam("event_id"))
@@ -53,6 +53,17 @@ def _already_handled(conn, ids: list[str]) -> set[str]:
         cur.close()
     return found
 TRANSIENT = (OperationalError, InterfaceError)  # database unreachable: wait and retry, never dead-letter
+# SQLite reports statements it cannot run as OperationalError too; those are the handler's fault and would
+# never succeed on retry (the consumer would stall behind them for ever), so they are dead-lettered.
+_SQLITE_REFUSALS = ("syntax error", "no such table", "no such column", "has no column named", "incomplete input")
+
+
+def is_transient(exc: Exception) -> bool:
+    if not isinstance(exc, TRANSIENT):
+        return False
+    if getattr(exc, "connection_invalidated", False) or isinstance(exc, InterfaceError):
+        return True
+    return not any(s in str(getattr(exc, "orig", exc)) for s in _SQLITE_REFUSALS)
 
 
 @dataclass
@@ -91,6 +102,9 @@ class Worker:
         self._letters = (0, GENESIS)  # this process's own dead-letter chain when there is no outbox
         self.stats = {"consumed": 0, "handled": 0, "duplicates": 0, "deadlettered": 0, "other_mode": 0,
                       "retries": 0, "rewinds": 0}
+        self.lag: dict[tuple[str, int], int] = {}  # records behind per assigned partition (for /metrics)
+        self.assigned: set[tuple[str, int]] = set()  # this instance's share of the group's partitions
+        self.lag_every_s = 1.0
         self.ready = threading.Event()  # set once the first poll returned (group joined)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -129,12 +143,17 @@ class Worker:
                     pass
 
     def _consume(self, sub) -> None:
-        last_check = time.monotonic()
+        last_check = last_lag = time.monotonic()
         while not self._stop.is_set():
             records = sub.poll(timeout_ms=100)
             self.ready.set()
+            if time.monotonic() - last_lag > self.lag_every_s:
+                last_lag = time.monotonic()
+                self.lag, self.assigned = sub.lag(), sub.assignment()
             if records:
+                # A stop asked for meanwhile still lets this batch finish and commit (graceful shutdown).
                 self.process_batch(records)
+                faults.hit("after_handle")  # test-only: handled and committed, offsets not yet
                 sub.commit()  # only after every record of the batch is handled or dead-lettered
                 self._last = records[-1]
             if time.monotonic() - last_check > self.check_every_s:
@@ -171,7 +190,7 @@ class Worker:
         savepoint and the record is dead-lettered inside the same transaction. If the database is
         unreachable the whole batch is retried: the inbox makes the retry harmless.
         """
-        while not self._stop.is_set():
+        while True:
             counts = dict.fromkeys(self.stats, 0)
             try:
                 checked = [self._check(record) for record in records]  # no database work: outside the transaction
@@ -189,9 +208,10 @@ class Worker:
                 return
             except TRANSIENT as exc:
                 self.stats["retries"] += 1
-                log.warning("worker %s: database unavailable (%s); retrying", self.group_id, exc.__class__.__name__)
-                self._stop.wait(self.retry_s)
-        raise InterruptedError("stopped while retrying")  # leave the offsets uncommitted
+                log.warning("worker %s: database unavailable (%s: %s); retrying", self.group_id,
+                            exc.__class__.__name__, str(getattr(exc, "orig", exc))[:200])
+                if self._stop.wait(self.retry_s):
+                    raise InterruptedError("stopped while retrying") from exc  # leave the offsets uncommitted
 
     def _check(self, record: Record) -> tuple[dict | None, str | None]:
         """(event, None) for a record that honours its contract, else (None, why it is dead-lettered)."""
@@ -203,6 +223,9 @@ class Worker:
         if not isinstance(event, dict) or issues:
             reason = "; ".join(f"{i.field}: {i.reason}" for i in issues) or "not a JSON object"
             return None, f"breaks the {record.topic} contract: {reason}"
+        not_owner = ownership_problem(record.topic, event.get("source"))
+        if not_owner:
+            return None, f"refused: {not_owner}"  # a service publishing a topic it does not own
         return event, None
 
     def _one(self, tx: Tx | None, record: Record, checked, counts: dict, seen: set | None) -> None:
@@ -220,6 +243,8 @@ class Worker:
             counts["duplicates"] += 1
             return
         savepoint = tx.conn.begin_nested()
+        scope = logs.scope(correlationid=event.get("correlationid"), event_id=event["id"])
+        scope.__enter__()  # left in `finally` below; no extra indentation on the hot path
         try:
             _RECORD.execute(tx.conn, {"event_id": event["id"], "topic": record.topic,
                                       "handled_at": datetime.now(timezone.utc)}).close()
@@ -228,8 +253,12 @@ class Worker:
             savepoint.commit()
             seen.add(event["id"])
             counts["handled"] += 1
-        except TRANSIENT:
-            raise
+        except TRANSIENT as exc:
+            if is_transient(exc):
+                raise
+            savepoint.rollback()
+            log.exception("worker %s: handler failed on %s", self.group_id, event.get("id"))
+            self._deadletter(tx, record, _failure(exc), counts)
         except IntegrityError:
             savepoint.rollback()
             counts["duplicates"] += 1  # another instance recorded it between our check and insert
@@ -237,6 +266,8 @@ class Worker:
             savepoint.rollback()
             log.exception("worker %s: handler failed on %s", self.group_id, event.get("id"))
             self._deadletter(tx, record, _failure(exc), counts)
+        finally:
+            scope.__exit__(None, None, None)
 
     def _run_plain(self, handler, record: Record, event: dict, counts: dict) -> None:
         try:

@@ -1,76 +1,98 @@
-"""demand's use cases as plain functions: they take a transaction, never open one."""
+"""demand's event handlers: plain functions of the worker's context, routed by one dict.
+
+Facts from the other services drive each support request's lifecycle. An event about a request
+demand does not hold (another deployment's, or one from before a database reset) changes nothing.
+"""
 from __future__ import annotations
 
-import uuid
-from datetime import datetime, timezone
-
-from sqlalchemy import insert, select
-
-from ..common.outbox import Tx
-from . import policies
-from .domain.grading import grade
-from .domain.requirements import requirements
-from .store import assessments, incidents
+from . import intake, monitor, status
+from .incidents import location_problems
+from .times import parse
 
 
-def assess(conn, incident: dict, now: datetime, rules: policies.Policies | None = None) -> dict:
-    """Grade the incident by the provincial policy, derive its requirement lines, store both."""
-    rules = rules or policies.current()
-    grading = grade(incident, rules.grading)
-    lines = requirements(incident, grading, rules.templates)
-    conn.execute(insert(assessments).values(
-        incident_id=incident["incident_id"], grade=grading.grade, rule_id=grading.rule_id,
-        policy_version=grading.policy_version, templates_version=rules.templates.version,
-        reason=grading.reason[:1000], grading=grading.as_dict(), lines=lines, assessed_at=now))
-    return assessment_view(grading.as_dict(), rules.templates.version, lines)
-
-
-def assessment_view(grading: dict, templates_version: str, lines: list[dict]) -> dict:
-    return {"grade": grading["grade"], "grading": dict(grading), "requirements_version": templates_version,
-            "requirements": lines}
-
-
-def load_assessment(conn, incident_id: str) -> dict | None:
-    row = conn.execute(select(assessments).where(assessments.c.incident_id == incident_id)).first()
-    return None if row is None else assessment_view(row.grading, row.templates_version, row.lines)
-
-
-def report_incident(tx: Tx, body: dict, *, now: datetime | None = None) -> tuple[dict, bool]:
-    """Record a reported incident and emit `incident.reported`. Returns (incident, created).
-
-    A retry carrying the same `incident_id` returns the stored incident and emits nothing.
-    The incident is graded and its requirement lines derived in the same transaction; they are stored
-    beside it (see `load_assessment`), not added to the `incident.reported` payload, whose contract
-    admits only the reported facts.
-    """
-    incident_id = body.get("incident_id") or f"INC-{uuid.uuid4().hex[:12].upper()}"
-    existing = tx.conn.execute(select(incidents.c.report).where(incidents.c.incident_id == incident_id)).first()
-    if existing:
-        return existing.report, False
-    now = now or datetime.now(timezone.utc)
-    incident = dict(body, incident_id=incident_id,
-                    reported_at=now.isoformat(timespec="milliseconds").replace("+00:00", "Z"))
-    tx.conn.execute(insert(incidents).values(
-        incident_id=incident_id, county=incident["location"]["county"], type=incident["type"],
-        status="reported", report=incident, reported_at=now))
-    assess(tx.conn, incident, now)
-    tx.emit("incident.reported", incident, key=incident_id, subject=incident_id, correlationid=incident_id)
-    return incident, True
+def _geography(ctx):
+    from ..geo import Geography
+    return Geography.load(ctx.settings.province)
 
 
 def handle_incident_reported(ctx) -> None:
-    """An incident reported by another system straight onto the topic is recorded like ours."""
-    data = ctx.data
+    """An incident from another system on the topic is recorded and watched like ours."""
     if ctx.event["source"] == ctx.settings.source:
         return  # our own event coming back: already stored when it was emitted
-    found = ctx.conn.execute(select(incidents.c.incident_id).where(incidents.c.incident_id == data["incident_id"])).first()
-    if found:
+    problems = location_problems(ctx.data["location"], _geography(ctx))
+    if problems:  # dead-lettered with the reason
+        raise ValueError("; ".join(f"{p['field']}: {p['reason']}" for p in problems))
+    intake.report_incident(ctx.tx, ctx.data, now=parse(ctx.data.get("updated_at") or ctx.data["reported_at"]),
+                           emit=False)
+
+
+def on_load_reported(ctx) -> None:
+    if monitor.record_load(ctx.tx, ctx.data):
+        monitor.evaluate(ctx.tx, ctx.data["county"], parse(ctx.data["at"]))
+
+
+def _follow(ctx, target: str, at_field: str, **extra) -> None:
+    row = status.load(ctx.conn, ctx.data["request_id"], lock=True)
+    if row is not None:
+        status.follow(ctx.tx, row, target, cause=ctx.event["type"], at=parse(ctx.data[at_field]), **extra)
+
+
+def on_plan_proposed(ctx) -> None:
+    _follow(ctx, "awaiting_approval", "proposed_at")
+
+
+def on_plan_approved(ctx) -> None:
+    _follow(ctx, "approved", "at")
+
+
+def on_commit_rejected(ctx) -> None:
+    _follow(ctx, "planning", "at")  # matching re-plans
+
+
+def on_officers_committed(ctx) -> None:
+    row = status.load(ctx.conn, ctx.data["request_id"], lock=True)
+    if row is None:
         return
-    reported_at = datetime.fromisoformat(data["reported_at"].replace("Z", "+00:00"))
-    ctx.conn.execute(insert(incidents).values(
-        incident_id=data["incident_id"], county=data["location"]["county"], type=data["type"],
-        status="reported", report=data, reported_at=reported_at))
-    assess(ctx.conn, data, reported_at)
+    committed = sorted(set(row.progress["committed"]) | set(ctx.data["officer_ids"]))
+    need = sum(line["headcount"] for line in row.request["lines"])
+    status.save_progress(ctx.conn, row, committed=committed)
+    target = "committed" if len(committed) >= need else "partially_filled"
+    status.follow(ctx.tx, row, target, cause=ctx.event["type"], at=parse(ctx.data["at"]),
+                  filled=len(committed), need=need)
 
 
-HANDLERS = {"incident.reported": handle_incident_reported}
+def on_dispatch_ordered(ctx) -> None:
+    row = status.load(ctx.conn, ctx.data["request_id"], lock=True)
+    if row is None:
+        return
+    status.save_progress(ctx.conn, row, ordered=sorted(set(row.progress["ordered"]) | {ctx.data["order_id"]}))
+    status.follow(ctx.tx, row, "dispatched", cause=ctx.event["type"], at=parse(ctx.data["ordered_at"]))
+
+
+def on_unit_arrived(ctx) -> None:
+    """On scene once every unit ordered so far has arrived (an arrival also counts as its order)."""
+    row = status.load(ctx.conn, ctx.data["request_id"], lock=True)
+    if row is None:
+        return
+    ordered = set(row.progress["ordered"]) | {ctx.data["order_id"]}
+    arrived = set(row.progress["arrived"]) | {ctx.data["order_id"]}
+    status.save_progress(ctx.conn, row, ordered=sorted(ordered), arrived=sorted(arrived))
+    target = "on_scene" if arrived >= ordered else "dispatched"
+    status.follow(ctx.tx, row, target, cause=ctx.event["type"], at=parse(ctx.data["arrived_at"]))
+
+
+def on_deployment_released(ctx) -> None:
+    _follow(ctx, "released", "released_at")
+
+
+HANDLERS = {
+    "incident.reported": handle_incident_reported,
+    "county.load-reported": on_load_reported,
+    "plan.proposed": on_plan_proposed,
+    "plan.approved": on_plan_approved,
+    "commit.rejected": on_commit_rejected,
+    "officers.committed": on_officers_committed,
+    "dispatch.ordered": on_dispatch_ordered,
+    "unit.arrived": on_unit_arrived,
+    "deployment.released": on_deployment_released,
+}

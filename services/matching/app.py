@@ -1,26 +1,94 @@
-"""matching's HTTP entry point, built by a factory; nothing connects at import time."""
+"""matching's HTTP entry point and composition root, built by a factory; nothing connects at import.
+
+The worker keeps the read model and records requests; a background task takes the first snapshot
+of the force from the resource pool and then plans pending requests every batching window.
+"""
 from __future__ import annotations
 
+import logging
+import os
+import threading
+from pathlib import Path
+
 from flask import Flask
-from sqlalchemy import MetaData
 
-from ..common.config import Settings
-from ..common.http import Route
-from ..common.observed import install_observed_routes, observe_handler, observed_table
+from ..common.clock import now
+from ..common.config import VAR, Settings
+from ..common.observed import install_observed_routes
 from ..common.runtime import Runtime
+from . import readmodel, routes, signing, snapshot
+from .handlers import HANDLERS
+from .planning import Places, Planner
+from .store import metadata, observed
 
-metadata = MetaData()
-observed = observed_table(metadata)
-HANDLERS = {"incident.reported": observe_handler(observed)}
-ROUTES = [Route("GET", "/incidents/observed", "Incidents this service has consumed, once each")]
+log = logging.getLogger(__name__)
 
 
-def build_runtime(settings: Settings | None = None) -> Runtime:
-    return Runtime.build(settings or Settings.from_env("matching"), metadata=metadata, handlers=HANDLERS)
+def key_path(settings: Settings) -> Path:
+    given = settings.extra.get("signing_key") or os.environ.get("MATCHING_SIGNING_KEY")
+    if given:
+        return Path(given)
+    folder = VAR if settings.mode == "live" else VAR / "exercises" / str(settings.exercise_id)
+    return folder / f"{settings.service}-signing-key.pem"
+
+
+class Batcher:
+    """Every `window_s`: take the snapshot if the read model is empty, then plan what is pending."""
+
+    def __init__(self, runtime: Runtime, planner: Planner, *, window_s: float, resources_url: str | None):
+        self.runtime, self.planner, self.window_s, self.url = runtime, planner, window_s, resources_url
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> "Batcher":
+        self._thread = threading.Thread(target=self._run, name="matching:batcher", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(30)
+
+    def ensure_snapshot(self) -> int:
+        with self.runtime.engine.connect() as conn:
+            if readmodel.officer_count(conn) or not self.url:
+                return 0
+        rows, counties = snapshot.fetch(snapshot.Snapshot(self.url), now())
+        with self.runtime.outbox.transaction() as tx:      # the writer's turn: SQLite has one writer
+            return snapshot.store(tx.conn, rows, counties)
+
+    def _run(self) -> None:
+        try:
+            _ = self.planner.places.matrix      # load the geography and travel matrix before the first request
+        except Exception as exc:
+            log.warning("matching: travel matrix not loaded yet (%s)", exc)
+        while not self._stop.wait(self.window_s):
+            try:
+                self.ensure_snapshot()
+                self.planner.plan_pending()
+            except Exception as exc:       # resources down or a transient database error: next window
+                log.warning("matching: planning round failed (%s: %s)", exc.__class__.__name__, exc)
+
+
+def build_runtime(settings: Settings | None = None, *, resources_url: str | None = "env") -> Runtime:
+    settings = settings or Settings.from_env("matching")
+    runtime = Runtime.build(settings, metadata=metadata, handlers=HANDLERS)
+    key = signing.load_or_create(key_path(settings))
+    public = signing.public_key_b64(key)
+    runtime.extras.update(signing_key=key, public_key=public, key_id=signing.key_id(public))
+    planner = Planner(runtime, settings.extra.get("places") or Places(settings.province))
+    runtime.extras["planner"] = planner
+    url = snapshot.resources_url() if resources_url == "env" else resources_url
+    window = float(settings.extra.get("batch_window_s") or os.environ.get("MATCHING_BATCH_WINDOW_S") or 2.0)
+    runtime.extras["batcher"] = Batcher(runtime, planner, window_s=window, resources_url=url)
+    runtime.tasks.append(runtime.extras["batcher"])
+    return runtime
 
 
 def create_app(runtime: Runtime) -> Flask:
     app = Flask("matching")
-    runtime.install(app, ROUTES)
+    runtime.install(app, routes.ROUTES)
     install_observed_routes(app, runtime.engine, observed)
+    routes.install(app, runtime)
     return app

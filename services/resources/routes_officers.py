@@ -11,9 +11,9 @@ from .web import now, role, search_filters
 ROUTES = [
     Route("GET", "/officers", "Search officers: county, city, module, tag, certification (valid on valid_on), "
           "status, unit_id (comma-separated or repeated), lon/lat + max_travel_min, limit, offset"),
-    Route("GET", "/officers/{officer_id}", "One officer (X-Role decides what is masked)", params=("officer_id",)),
+    Route("GET", "/officers/{officer_id}", "One officer (the caller's role decides what is masked)", params=("officer_id",)),
     Route("PATCH", "/officers/{officer_id}", "Edit one officer: status along the lifecycle, roster fields, "
-          "personal fields (personnel_admin)", body="officer-patch", params=("officer_id",)),
+          "personal fields (resource_manager)", body="officer-patch", params=("officer_id",)),
 ]
 
 
@@ -49,7 +49,7 @@ def install(app: Flask, runtime) -> None:
         except lifecycle.IllegalTransition as exc:
             return problem(409, "Illegal status change", str(exc), [{"field": "status", "reason": exc.reason}])
         except officers.Forbidden as exc:
-            return problem(403, "Not allowed for this role", str(exc), [{"field": "X-Role", "reason": str(exc)}])
+            return problem(403, "Not allowed for this role", str(exc), [{"field": "Authorization", "reason": str(exc)}])
         if result is None:
             abort(404, f"no officer {officer_id}")
         return jsonify(result)

@@ -4,10 +4,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timezone
 
-from flask import request
-
+from ..common.auth import current_identity
 from ..common.http import BadRequest
-from .domain import masking
 from .domain.lifecycle import STATUSES
 from .domain.roster_rows import MODULES
 
@@ -23,10 +21,8 @@ def now() -> datetime:
 
 
 def role() -> str:
-    try:
-        return masking.role_of(request.headers.get("X-Role"))
-    except masking.UnknownRole as exc:
-        raise BadRequest(400, "Unknown role", [{"field": "X-Role", "reason": str(exc)}]) from None
+    """The caller's role, from its token: what it may see of officers (domain/masking.py)."""
+    return current_identity().role
 
 
 def search_filters(args) -> dict:

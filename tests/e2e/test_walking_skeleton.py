@@ -20,9 +20,13 @@ import requests
 from infra.ports import free_port
 from infra.run import PROCESSES
 from services.common import contracts
+from services.common.auth import Identity, headers_for
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
+
+
+AS_PROVINCE = headers_for(Identity("zj-commander", "province_commander"))
 
 
 def stack_env(var: Path) -> dict:
@@ -70,21 +74,21 @@ def test_urls_name_every_process_and_the_broker(stack):
 def test_every_service_serves_openapi_31_from_the_contracts(stack):
     _, urls, _ = stack
     for name in ["demand", "resources", "matching", "logistics"]:
-        doc = requests.get(urls[name] + "/openapi.json", timeout=5).json()
+        doc = requests.get(urls[name] + "/openapi.json", headers=AS_PROVINCE, timeout=5).json()
         assert doc["openapi"] == "3.1.0" and "/health" in doc["paths"]
-    post = requests.get(urls["demand"] + "/openapi.json", timeout=5).json()["paths"]["/incidents"]["post"]
+    post = requests.get(urls["demand"] + "/openapi.json", headers=AS_PROVINCE, timeout=5).json()["paths"]["/incidents"]["post"]
     assert post["requestBody"]["content"]["application/json"]["example"] == contracts.example_body("incident-report")
 
 
 def test_a_reported_incident_reaches_every_consumer_exactly_once(stack):
     _, urls, _ = stack
     body = contracts.example_body("incident-report")
-    resp = requests.post(urls["demand"] + "/incidents", json=body, timeout=10)
+    resp = requests.post(urls["demand"] + "/incidents", json=body, headers=AS_PROVINCE, timeout=10)
     assert resp.status_code == 201, resp.text
     incident_id = resp.json()["incident_id"]
     for name in ["resources", "matching", "logistics"]:
         def seen(name=name):
-            rows = requests.get(urls[name] + "/incidents/observed", timeout=5).json()
+            rows = requests.get(urls[name] + "/incidents/observed", headers=AS_PROVINCE, timeout=5).json()
             return [r for r in rows if r["incident_id"] == incident_id]
         wait_for(lambda: seen(), 60, f"{name} to see {incident_id}")
         assert len(seen()) == 1
@@ -94,13 +98,13 @@ def test_a_reported_incident_reaches_every_consumer_exactly_once(stack):
     wait_for(on_twin, 60, "the twin to show the incident")
     assert len(on_twin()) == 1 and on_twin()[0]["county"] == body["location"]["county"]
     # a retry with the same id neither duplicates the incident nor emits again
-    again = requests.post(urls["demand"] + "/incidents", json=dict(body, incident_id=incident_id), timeout=10)
+    again = requests.post(urls["demand"] + "/incidents", json=dict(body, incident_id=incident_id), headers=AS_PROVINCE, timeout=10)
     assert again.status_code == 200 and again.json()["incident_id"] == incident_id
 
 
 def test_the_demo_incidents_are_loaded_once(stack):
     _, urls, _ = stack
-    ids = [i["incident_id"] for i in requests.get(urls["demand"] + "/incidents", timeout=5).json()]
+    ids = [i["incident_id"] for i in requests.get(urls["demand"] + "/incidents", headers=AS_PROVINCE, timeout=5).json()]
     assert sorted(i for i in ids if i.startswith("DEMO-")) == ["DEMO-330106-CROWD", "DEMO-330329-NIGHT",
                                                                 "DEMO-330783-FRAUD"]
 
@@ -109,7 +113,7 @@ def test_a_bad_body_gets_422_naming_the_field(stack):
     _, urls, _ = stack
     body = contracts.example_body("incident-report")
     body["location"]["county"] = "33"
-    resp = requests.post(urls["demand"] + "/incidents", json=body, timeout=10)
+    resp = requests.post(urls["demand"] + "/incidents", json=body, headers=AS_PROVINCE, timeout=10)
     assert resp.status_code == 422
     assert any(e["field"].endswith("location.county") for e in resp.json()["errors"])
 

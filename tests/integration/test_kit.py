@@ -56,7 +56,7 @@ def emit_incidents(rt, ids):
 
 @pytest.fixture
 def pair(make_settings, database_url):
-    producer = Runtime.build(make_settings(database_url=database_url)).start()
+    producer = Runtime.build(make_settings(database_url=database_url, acts_as="demand")).start()
     consumer = counting_service(make_settings(database_url=database_url)).start()
     yield producer, consumer
     consumer.stop()
@@ -135,8 +135,8 @@ def test_the_broker_refuses_a_record_that_breaks_its_topic_schema(broker):
 
 
 def test_exercise_events_never_reach_a_live_consumer(make_settings):
-    live = counting_service(make_settings()).start()
-    exercise = Runtime.build(make_settings(mode="exercise", exercise_id="EX1")).start()
+    live = counting_service(make_settings(acts_as="demand")).start()
+    exercise = Runtime.build(make_settings(mode="exercise", exercise_id="EX1", acts_as="demand")).start()
     try:
         emit_incidents(exercise, ["INC-EXERCISE"])
         wait_for(lambda: live.worker.stats["other_mode"] >= 1, what="exercise event skipped")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from services.common.auth import Identity, headers_for
 from tests.integration.test_resources_support import load, officer, pool_fixture, squad, topics  # noqa: F401
 
 pytestmark = pytest.mark.integration
@@ -43,13 +44,15 @@ def test_bad_search_parameters_name_the_field_and_reason(pool):
 def test_personal_fields_are_masked_and_positions_hidden_unless_the_role_permits(pool):
     _, client = pool
     load(client, [officer("A-1", "330782")])
-    default = client.get("/officers/A-1").get_json()
+    as_city = headers_for(Identity("jh-commander", "city_commander", "330700"))
+    default = client.get("/officers/A-1", headers=as_city).get_json()
     assert default["phone"] == "138****5678" and default["position"] is None
-    province = client.get("/officers/A-1", headers={"X-Role": "province_commander"}).get_json()
+    as_province = headers_for(Identity("zj-commander", "province_commander"))
+    province = client.get("/officers/A-1", headers=as_province).get_json()
     assert province["position"] == {"lon": 120.075, "lat": 29.306} and province["phone"] == "138****5678"
-    personnel = client.get("/officers/A-1", headers={"X-Role": "personnel_admin"}).get_json()
+    personnel = client.get("/officers/A-1", headers=headers_for(Identity("hr", "resource_manager"))).get_json()
     assert personnel["phone"] == "13812345678" and personnel["position"] is None
-    assert client.get("/officers/A-1", headers={"X-Role": "root"}).status_code == 400
+    assert client.get("/officers/A-1", headers={"Authorization": "Bearer forged"}).status_code == 401
 
 
 def test_a_patch_follows_the_lifecycle_and_publishes_the_change(pool):
@@ -72,10 +75,11 @@ def test_a_patch_follows_the_lifecycle_and_publishes_the_change(pool):
 def test_personal_fields_are_edited_only_by_personnel_and_nothing_is_half_written(pool):
     runtime, client = pool
     load(client, [officer("A-1", "330782")])
-    resp = client.patch("/officers/A-1", json={"status": "off_duty", "phone": "13900000000"})
+    county = headers_for(Identity("yw-duty", "county_duty_officer", "330782"))
+    resp = client.patch("/officers/A-1", json={"status": "off_duty", "phone": "13900000000"}, headers=county)
     assert resp.status_code == 403
     assert client.get("/officers/A-1").get_json()["status"] == "on_duty"        # status rolled back too
-    ok = client.patch("/officers/A-1", json={"phone": "13900000000"}, headers={"X-Role": "personnel_admin"})
+    ok = client.patch("/officers/A-1", json={"phone": "13900000000"})  # the pool's resource manager
     assert ok.status_code == 200 and ok.get_json()["phone"] == "13900000000"
 
 

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from services.common import contracts
+from services.common.auth import Identity, headers_for, signed_in
 from services.common.runtime import Runtime
 from services.resources.app import build_runtime, create_app
 from tests.integration.test_kit import wait_for
@@ -17,14 +18,16 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def live(make_settings, database_url):
-    """A running resources service and a producer standing in for matching and logistics."""
+    """A running resources service, and producers standing in for matching and logistics (their events
+    carry those services' sources: resources refuses a topic from a service that does not own it)."""
     resources = build_runtime(make_settings(database_url=database_url))
-    client = create_app(resources).test_client()
-    upstream = Runtime.build(make_settings()).start()
+    client = signed_in(create_app(resources).test_client(), Identity("pool-admin", "resource_manager"))
+    upstream = {name: Runtime.build(make_settings(acts_as=name)).start() for name in ("matching", "logistics")}
     resources.start()
     yield resources, client, upstream
     resources.stop()
-    upstream.stop()
+    for runtime in upstream.values():
+        runtime.stop()
 
 
 def published(runtime, topic: str, **match) -> list[dict]:
@@ -38,7 +41,9 @@ def published(runtime, topic: str, **match) -> list[dict]:
 
 
 def send(upstream, topic: str, data: dict, key: str) -> dict:
-    with upstream.outbox.transaction() as tx:
+    """Publish `topic` from the stand-in for its producer."""
+    owner = next(name for name in upstream if name in contracts.topic(topic).producers)
+    with upstream[owner].outbox.transaction() as tx:
         return tx.emit(topic, data, key=key)
 
 
@@ -71,7 +76,8 @@ def test_dispatch_positions_and_release_flow_back_into_the_pool(live):
     order.update(plan_id=plan["plan_id"], request_id=plan["request_id"], unit_id="UNIT-T-1",
                  officer_ids=[me], ordered_at=now)
     send(upstream, "dispatch.ordered", order, key=plan["request_id"])
-    seen = lambda: client.get(f"/officers/{me}", headers={"X-Role": "province_commander"}).get_json()  # noqa
+    province = headers_for(Identity("zj-commander", "province_commander"))  # the only one who sees positions
+    seen = lambda: client.get(f"/officers/{me}", headers=province).get_json()  # noqa
     wait_for(lambda: seen()["status"] == "deployed", 60, "the dispatch")
     send(upstream, "unit.position-reported", {"unit_id": "UNIT-T-1", "order_id": order["order_id"],
                                               "point": {"lon": 120.2, "lat": 29.29}, "at": now}, key="UNIT-T-1")

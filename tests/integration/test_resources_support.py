@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from services.common import contracts
+from services.common.auth import Identity, signed_in
 from services.resources.app import build_runtime, create_app
 
 SEATS = {"330782": (120.075, 29.306), "330703": (119.705, 29.100), "330727": (120.437, 29.049),
@@ -44,9 +45,10 @@ def approved(plan_id: str, officer_ids: list[str], *, hours: float = 4, county: 
 
 @pytest.fixture(name="pool")
 def pool_fixture(make_settings, database_url):
-    """(runtime, Flask test client) over SQLite or PostgreSQL, regions loaded, no officers yet."""
+    """(runtime, Flask test client signed in as the province's resource manager) over SQLite or
+    PostgreSQL, regions loaded, no officers yet."""
     runtime = build_runtime(make_settings(database_url=database_url))
-    yield runtime, create_app(runtime).test_client()
+    yield runtime, signed_in(create_app(runtime).test_client(), Identity("pool-admin", "resource_manager"))
     runtime.engine.dispose()
 
 

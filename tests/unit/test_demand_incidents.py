@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from services.common import contracts
+from services.common.auth import Identity, signed_in
 from services.common.config import Settings
 
 
@@ -15,7 +16,7 @@ def demand(tmp_path):
     from services.demand.app import build_runtime, create_app
     runtime = build_runtime(Settings(service="demand", database_url=f"sqlite:///{tmp_path / 'd.db'}",
                                      kafka_bootstrap="127.0.0.1:1"))
-    yield runtime, create_app(runtime).test_client()
+    yield runtime, signed_in(create_app(runtime).test_client(), Identity("zj-commander", "province_commander"))
     runtime.engine.dispose()
 
 
@@ -51,8 +52,8 @@ def test_an_incident_from_another_system_is_graded_like_ours(demand):
     from services.demand.handlers import handle_incident_reported
     event = contracts.example_event("incident.reported")
     event = dict(event, source="/city-110/cad")
-    with runtime.engine.begin() as conn:
-        handle_incident_reported(SimpleNamespace(data=event["data"], event=event, settings=runtime.settings, conn=conn))
+    with runtime.outbox.transaction() as tx:
+        handle_incident_reported(SimpleNamespace(data=event["data"], event=event, settings=runtime.settings, tx=tx))
     assessment = client.get(f"/incidents/{event['data']['incident_id']}/assessment").get_json()
     assert (assessment["grade"], assessment["grading"]["rule_id"]) == ("III", "telecom_fraud")
     assert {line["module"] for line in assessment["requirements"]} == {"technical_support", "investigation"}

@@ -157,8 +157,11 @@ def test_the_least_privileged_role_sees_masked_personal_fields_and_no_position()
 def test_only_the_province_sees_positions_and_only_personnel_sees_personal_data():
     assert masking.masked(RECORD, "province_commander")["position"] == RECORD["position"]
     assert masking.masked(RECORD, "province_commander")["phone"] == "138****5678"
-    assert masking.masked(RECORD, "personnel_admin")["phone"] == "13812345678"
-    assert masking.masked(RECORD, "city_commander")["position"] is None
+    assert masking.masked(RECORD, "resource_manager")["phone"] == "13812345678"
+    assert masking.masked(RECORD, "resource_manager")["position"] is None
+    for role in ("city_commander", "county_duty_officer", "support_officer", "integrator", "auditor", "viewer"):
+        seen = masking.masked(RECORD, role)
+        assert seen["position"] is None and seen["phone"] == "138****5678", role
 
 
 def test_an_unknown_role_is_refused():

@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from services.common import contracts
+from services.common import contracts, permissions
+from services.common.auth import Identity, headers_for, signed_in
 from services.common.config import Settings
 
 SERVICES = ["demand", "resources", "matching", "logistics"]
@@ -24,6 +25,15 @@ def service(request, tmp_path):
     runtime.engine.dispose()
 
 
+VIEWER = headers_for(Identity("viewer", "viewer"))
+
+
+def allowed_caller(service: str, method: str, path: str) -> dict:
+    """Headers of a province-wide caller whose role the permission table lets call the endpoint."""
+    grants = permissions.table().rules(service)[f"{method} {path}"]
+    return headers_for(Identity("caller", min(grants, key=lambda role: (grants[role] != "all", role))))
+
+
 def flask_paths(app) -> set[tuple[str, str]]:
     out = set()
     for rule in app.url_map.iter_rules():
@@ -36,7 +46,7 @@ def flask_paths(app) -> set[tuple[str, str]]:
 
 def test_openapi_describes_exactly_the_routes_the_app_serves(service):
     _, app, _ = service
-    doc = app.test_client().get("/openapi.json").get_json()
+    doc = app.test_client().get("/openapi.json", headers=VIEWER).get_json()
     documented = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
     assert documented | {("GET", "/openapi.json")} == flask_paths(app)
     assert doc["openapi"] == "3.1.0"
@@ -44,12 +54,13 @@ def test_openapi_describes_exactly_the_routes_the_app_serves(service):
 
 def test_every_documented_request_body_example_is_accepted(service):
     name, app, _ = service
-    doc = app.test_client().get("/openapi.json").get_json()
+    doc = app.test_client().get("/openapi.json", headers=VIEWER).get_json()
     for path, ops in doc["paths"].items():
         for method, op in ops.items():
             if "requestBody" in op:
                 example = op["requestBody"]["content"]["application/json"]["example"]
-                resp = app.test_client().open(path, method=method.upper(), json=example)
+                resp = app.test_client().open(path, method=method.upper(), json=example,
+                                              headers=allowed_caller(name, method.upper(), path))
                 if "{" in path:  # the literal "{id}" names nothing: the body must pass, the resource is absent
                     assert resp.status_code not in (400, 422) and resp.status_code < 500, (name, path, resp.get_json())
                 else:
@@ -66,7 +77,7 @@ def test_demand_refuses_a_bad_body_with_the_field_and_reason(tmp_path):
     from services.demand.app import build_runtime, create_app
     runtime = build_runtime(Settings(service="demand", database_url=f"sqlite:///{tmp_path / 'd.db'}",
                                      kafka_bootstrap="127.0.0.1:1"))
-    client = create_app(runtime).test_client()
+    client = signed_in(create_app(runtime).test_client(), Identity("zj-commander", "province_commander"))
     body = contracts.example_body("incident-report")
     del body["reported_by"]
     resp = client.post("/incidents", json=body)
@@ -81,12 +92,12 @@ def test_a_reported_incident_and_its_event_commit_together(tmp_path):
     from services.demand.app import build_runtime, create_app
     runtime = build_runtime(Settings(service="demand", database_url=f"sqlite:///{tmp_path / 'd.db'}",
                                      kafka_bootstrap="127.0.0.1:1"))
-    client = create_app(runtime).test_client()
+    client = signed_in(create_app(runtime).test_client(), Identity("zj-commander", "province_commander"))
     resp = client.post("/incidents", json=contracts.example_body("incident-report"))
     assert resp.status_code == 201
     incident = resp.get_json()
     events = runtime.outbox.events()
-    assert [e["type"] for e in events] == ["incident.reported"]
+    assert [e["type"] for e in events] == ["incident.reported", "support.requested"]  # grade III: support asked
     assert events[0]["data"] == incident and events[0]["correlationid"] == incident["incident_id"]
     assert client.get(f"/incidents/{incident['incident_id']}").get_json() == incident
     assert client.get("/incidents/nope").status_code == 404

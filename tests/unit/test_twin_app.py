@@ -1,20 +1,45 @@
-"""The twin's Dash app: thin callbacks over the figure builders, a health route, nothing from a CDN."""
+"""The twin's Dash app: thin callbacks over views, the plan panel, approvals through matching's API."""
 from __future__ import annotations
 
+import copy
+import json
 import re
+import threading
+from datetime import datetime, timezone
 
 import dash
 import pytest
+from flask import Flask, jsonify, request
+from werkzeug.serving import make_server
 
+from services.common.auth import Identity, current_identity
 from services.common.contracts import example_event
-from twin import ids, replay
-from twin.app import create_app, refresh_view
+from twin import ids, panel, replay
+from twin.app import create_app, panel_view, refresh_view
+from twin.client import ServicesClient
 from twin.model import ProvinceModel
+from twin.uncertainty import PreviewConfig
+from twin.views import decide, routes_for
+
+PLAN = "PLAN-REQ-330783-20250915-0003-A"
+REQUEST = "REQ-330783-20250915-0003"
 
 
 @pytest.fixture
 def model() -> ProvinceModel:
-    return ProvinceModel(seed=0)
+    return ProvinceModel(seed=0, preview_config=PreviewConfig(runs=50), start=datetime(2025, 9, 15, tzinfo=timezone.utc))
+
+
+@pytest.fixture
+def loop(model) -> ProvinceModel:
+    """A request with two candidate plans, previewed."""
+    replay.apply(model, example_event("support.requested"))
+    replay.apply(model, example_event("plan.proposed"))
+    other = copy.deepcopy(example_event("plan.proposed"))
+    other["data"].update(plan_id=PLAN[:-1] + "B", kind="fairest")
+    other["data"]["metrics"]["points_spread"] = 3.5
+    replay.apply(model, other)
+    return model
 
 
 @pytest.fixture
@@ -22,36 +47,134 @@ def geojson(model) -> dict:
     return model.geography.county_geojson()
 
 
-def test_refresh_draws_the_map_and_the_table_from_the_model(model, geojson):
-    replay.apply(model, example_event("incident.reported"))
-    figure, rows, count, clock, key = refresh_view(model, geojson, "load", None)
+@pytest.fixture
+def matching():
+    """A stand-in for matching's approval API on a loopback port: province-level plans need a province commander."""
+    calls = []
+    app = Flask("matching-stand-in")
+
+    @app.post("/plans/<plan_id>/<action>")
+    def decide_route(plan_id, action):
+        caller = current_identity()  # the real token check every service uses
+        calls.append({"plan": plan_id, "action": action, "role": caller.role, "region": caller.region,
+                      "body": request.get_json(silent=True)})
+        if caller.role != "province_commander":
+            return jsonify({"title": "Forbidden", "status": 403,
+                            "detail": "plan needs province-level approval"}), 403
+        return jsonify({"plan_id": plan_id, "status": action + "d"}), 200
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield ServicesClient({"matching": f"http://127.0.0.1:{server.server_port}"}), calls
+    server.shutdown()
+
+
+def test_refresh_draws_the_map_table_and_request_list_from_the_model(loop, geojson):
+    replay.apply(loop, example_event("incident.reported"))
+    figure, rows, count, clock, options, key = refresh_view(loop, geojson, "load", REQUEST, "zh", None)
     assert {t.type for t in figure.data} == {"choroplethmap", "scattermap"}
-    assert len(rows) == 1 and "incidents: 1" in count
+    assert len(rows) == 1 and count == "事件 1 起" and "北京时间" in clock
+    assert [o["value"] for o in options] == [REQUEST]
+    assert "东阳市" in options[0]["label"]
+    assert {"最快", "最公平"} <= {t.name for t in figure.data}  # the two candidates drawn as routes
     assert key
 
 
-def test_refresh_does_not_resend_an_unchanged_map(model, geojson):
-    *_, key = refresh_view(model, geojson, "load", None)
-    figure, *_rest, same_key = refresh_view(model, geojson, "load", key)
+def test_refresh_does_not_resend_an_unchanged_map(loop, geojson):
+    *_, key = refresh_view(loop, geojson, "load", REQUEST, "zh", None)
+    figure, *_rest, same_key = refresh_view(loop, geojson, "load", REQUEST, "zh", key)
     assert figure is dash.no_update and same_key == key
 
 
-def test_refresh_redraws_after_an_event_or_a_new_colouring(model, geojson):
-    *_, key = refresh_view(model, geojson, "load", None)
-    assert refresh_view(model, geojson, "officers_available", key)[0] is not dash.no_update
-    replay.apply(model, example_event("incident.reported"))
-    figure, *_ = refresh_view(model, geojson, "load", key)
-    assert figure is not dash.no_update
-    assert any(t.type == "scattermap" for t in figure.data)
+def test_refresh_redraws_after_an_event_a_colouring_or_another_request(loop, geojson):
+    *_, key = refresh_view(loop, geojson, "load", REQUEST, "zh", None)
+    assert refresh_view(loop, geojson, "gap", REQUEST, "zh", key)[0] is not dash.no_update
+    assert refresh_view(loop, geojson, "load", None, "zh", key)[0] is not dash.no_update
+    replay.apply(loop, example_event("dispatch.ordered"))
+    figure, *_ = refresh_view(loop, geojson, "load", REQUEST, "zh", key)
+    assert "支援单元" in {t.name for t in figure.data}
 
 
-def test_health_reports_the_service_and_its_incidents(model):
-    replay.apply(model, example_event("incident.reported"))
-    response = create_app(model).server.test_client().get("/health")
-    assert response.status_code == 200
-    assert response.get_json()["status"] == "ok"
-    assert response.get_json()["service"] == "twin"
-    assert response.get_json()["incidents"] == 1
+def test_the_gap_colouring_shows_the_open_request_county(loop, geojson):
+    figure, *_ = refresh_view(loop, geojson, "gap", REQUEST, "zh", None)
+    counties = figure.data[0]
+    gap = example_event("support.requested")["data"]["gap_ratio"]
+    assert counties.z[list(counties.locations).index("330783")] == pytest.approx(gap)
+    assert counties.z[list(counties.locations).index("330106")] == 0
+
+
+def test_the_panel_compares_the_plans_side_by_side_with_their_previews(loop):
+    comparison, strength, key = panel_view(loop, REQUEST, "zh", None)
+    text = str(comparison)
+    assert "最快" in text and "最公平" in text and "3.5" in text
+    assert "按时到位概率" in text and "%" in text
+    buttons = [c.id for c in comparison._traverse() if isinstance(getattr(c, "id", None), dict)]
+    assert {"type": ids.DECIDE, "action": "approve", "plan": PLAN} in buttons
+    assert len(strength.data) == 6  # 3 donors x 2 plans
+    assert panel_view(loop, REQUEST, "zh", key)[0] is dash.no_update
+
+
+def test_the_panel_in_english(loop):
+    comparison, *_ = panel_view(loop, REQUEST, "en", None)
+    assert "chance of meeting the deadline" in str(comparison) and "Approve" in str(comparison)
+
+
+def test_decided_plans_cannot_be_decided_again(loop):
+    replay.apply(loop, example_event("plan.approved"))
+    comparison = panel.comparison([p for p in loop.snapshot()["plans"] if p["plan_id"] == PLAN], "zh")
+    assert all(b.disabled for b in comparison._traverse() if isinstance(getattr(b, "id", None), dict))
+
+
+def test_approve_as_province_commander_calls_matching_with_that_identity(matching):
+    client, calls = matching
+    outcome, message = decide(client, plan_id=PLAN, action="approve",
+                              identity=Identity("u1", "province_commander", "330000"), reason=None)
+    assert outcome == "approved" and message == f"方案 {PLAN} 已批准"
+    assert calls == [{"plan": PLAN, "action": "approve", "role": "province_commander", "region": "330000",
+                      "body": {"version": 1}}]
+
+
+def test_a_city_commander_is_refused_a_province_plan_and_told_why(matching):
+    client, _calls = matching
+    outcome, message = decide(client, plan_id=PLAN, action="approve",
+                              identity=Identity("u2", "city_commander", "330700"), reason=None, lang="en")
+    assert outcome == "refused"
+    assert "approval level" in message and "province-level" in message
+
+
+def test_a_rejection_needs_a_reason_and_sends_it(matching):
+    client, calls = matching
+    identity = Identity("u1", "province_commander", "330000")
+    assert decide(client, plan_id=PLAN, action="reject", identity=identity, reason="  ")[0] == "invalid"
+    assert calls == []
+    outcome, _message = decide(client, plan_id=PLAN, action="reject", identity=identity, reason="储备不足")
+    assert outcome == "rejected" and calls[0]["body"] == {"reason": "储备不足", "version": 1}
+
+
+def test_matching_down_is_an_error_not_a_crash():
+    client = ServicesClient({"matching": "http://127.0.0.1:9"})
+    outcome, message = decide(client, plan_id=PLAN, action="approve",
+                              identity=Identity("u1", "province_commander", "330000"), reason=None)
+    assert outcome == "error" and "审批失败" in message
+
+
+def test_routes_leave_out_rejected_plans_and_mark_the_approved_one(loop):
+    replay.apply(loop, example_event("plan.approved"))
+    replay.apply(loop, example_event("plan.rejected") | {"data": dict(example_event("plan.rejected")["data"],
+                                                                       plan_id=PLAN[:-1] + "B")})
+    routes = routes_for(loop.snapshot(), REQUEST)
+    assert [(r["plan_id"], r["selected"]) for r in routes] == [(PLAN, True)]
+    assert routes[0]["destination"] == [120.2413, 29.2894]
+
+
+def test_health_state_and_on_demand_preview_routes(loop):
+    client = create_app(loop).server.test_client()
+    health = client.get("/health").get_json()
+    assert (health["status"], health["service"], health["plans"], health["requests"]) == ("ok", "twin", 2, 1)
+    assert client.get("/state").get_json()["plans"][0]["preview"]["plan_id"] == PLAN
+    preview = client.get(f"/plans/{PLAN}/preview")
+    assert preview.status_code == 200 and preview.get_json()["config"]["runs"] == 50
+    assert client.get("/plans/nope/preview").status_code == 404
 
 
 def test_the_page_loads_nothing_from_another_host(model):
@@ -61,10 +184,27 @@ def test_the_page_loads_nothing_from_another_host(model):
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
 
 
-def test_the_layout_holds_the_map_table_and_refresh(model):
-    app = create_app(model, refresh_ms=500)
-    layout = app.layout()
-    found = {c.id for c in layout._traverse() if getattr(c, "id", None)}
-    assert {ids.MAP, ids.INCIDENT_TABLE, ids.REFRESH, ids.COLOUR_BY} <= found
+def test_the_layout_holds_the_map_panel_identity_and_refresh(loop):
+    app = create_app(loop, refresh_ms=500)
+    with app.server.test_request_context("/?lang=en"):
+        layout = app.layout()
+    found = {c.id for c in layout._traverse() if isinstance(getattr(c, "id", None), str)}
+    assert {ids.MAP, ids.INCIDENT_TABLE, ids.REFRESH, ids.COLOUR_BY, ids.REQUEST_PICKER, ids.PLAN_PANEL,
+            ids.ROLE, ids.REGION} <= found
     [interval] = [c for c in layout._traverse() if getattr(c, "id", None) == ids.REFRESH]
     assert interval.interval == 500
+    [title] = [c for c in layout._traverse() if getattr(c, "id", None) == ids.TITLE]
+    assert title.children.startswith("Cross-regional")
+    [picker] = [c for c in layout._traverse() if getattr(c, "id", None) == ids.REQUEST_PICKER]
+    assert picker.value == REQUEST
+
+
+def test_the_page_query_picks_language_and_identity_through_the_layout_request(loop):
+    client = create_app(loop).server.test_client()
+    referer = "http://127.0.0.1/?lang=en&role=province_commander&region=330000"
+    layout = client.get("/_dash-layout", headers={"Referer": referer}).get_data(as_text=True)
+    assert "Cross-regional police mutual deployment" in layout
+    assert '"value":"province_commander"' in layout.replace(" ", "") and '"value":"330000"' in layout.replace(" ", "")
+    default = client.get("/_dash-layout").get_data(as_text=True)
+    assert "警力跨区互援" in json.dumps(json.loads(default), ensure_ascii=False)
+    assert '"value":"city_commander"' in default.replace(" ", "")

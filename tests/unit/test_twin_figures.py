@@ -92,5 +92,50 @@ def test_table_rows_newest_first_with_county_names():
     assert [r["incident_id"] for r in rows] == ["B", "A"]
     assert [r["reported_at"] for r in rows] == ["2025-01-01 16:30:00", "2025-01-01 16:00:00"]
     assert rows[0]["county"] == "西湖区"
-    assert rows[0]["grade"] == "未定级 ungraded"
-    assert rows[1]["type"] == "群体聚集 mass_gathering"
+    assert rows[0]["grade"] == "未定级"
+    assert rows[1]["type"] == "群体聚集"
+
+
+def test_english_labels_come_from_the_same_catalogue_and_place_names_stay(geography, counties):
+    rows = incident_table_rows([incident("A", grade="II")], {"330106": "西湖区"}, lang="en")
+    assert (rows[0]["grade"], rows[0]["type"], rows[0]["county"]) == ("grade II major", "mass gathering", "西湖区")
+    figure = province_map(geography.county_geojson(), counties, [incident()], lang="en")
+    assert figure.data[0].colorbar.title.text == "load"
+    assert "on duty" in figure.data[0].hovertemplate
+    assert [t.name for t in figure.data if t.type == "scattermap"] == ["grade II major"]
+
+
+def test_officers_are_drawn_one_circle_per_county_sized_by_strength(geography, counties):
+    counties[0]["officers_on_duty"] = 400
+    counties[1]["officers_on_duty"] = 0
+    for county in counties:
+        county["seat"] = list(geography.county(county["code"]).seat)
+    figure = province_map(geography.county_geojson(), counties, [], officers=True)
+    [officers] = [t for t in figure.data if t.name == "警力（按县汇总）"]
+    assert len(officers.lon) == 89  # a county with nobody on duty gets no circle
+    assert officers.marker.size[0] == max(officers.marker.size)
+
+
+def test_candidate_plans_are_routes_from_each_donor_to_the_reporting_point(geography, counties):
+    route = {"plan_id": "P-A", "kind": "fastest", "label": "最快", "destination": [120.24, 29.29], "selected": False,
+             "donors": [{"county": "330782", "name": "义乌市", "seat": [120.07, 29.31], "officers": 2},
+                        {"county": "330703", "name": "金东区", "seat": [119.69, 29.10], "officers": 2}]}
+    figure = province_map(geography.county_geojson(), counties, [], routes=[route])
+    [lines] = [t for t in figure.data if t.name == "最快"]
+    assert lines.mode == "lines"
+    assert list(lines.lon) == [120.07, 120.24, None, 119.69, 120.24, None]
+    assert "义乌市" in lines.text[0]
+
+
+def test_units_move_and_late_ones_are_red_and_larger(geography, counties):
+    def unit(unit_id, late, status="moving"):
+        return {"unit_id": unit_id, "order_id": "O-" + unit_id, "position": [120.1, 29.3], "origin": [120.0, 29.3],
+                "status": status, "late": late}
+    units = [unit("U1", False), unit("U2", True), unit("U3", False, "arrived"), unit("U4", False, "released")]
+    figure = province_map(geography.county_geojson(), counties, [], units=units)
+    markers = {t.name: t for t in figure.data if t.type == "scattermap" and t.mode == "markers"}
+    assert list(markers["支援单元"].customdata) == ["U1", "U3"]
+    assert list(markers["超时单元"].customdata) == ["U2"]
+    assert markers["超时单元"].marker.size > markers["支援单元"].marker.size
+    assert markers["超时单元"].marker.color[0] == "#e00000"
+    assert markers["支援单元"].marker.color[1] == "#2ca02c"  # arrived

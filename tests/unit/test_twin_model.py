@@ -68,7 +68,7 @@ def test_incident_of_another_province_is_not_shown(model):
 
 
 def test_unknown_event_types_are_ignored_and_counted(model):
-    event = dict(example_event("incident.reported"), type="plan.proposed")
+    event = dict(example_event("incident.reported"), type="deadletter")
     assert replay.apply(model, event) == replay.IGNORED
     assert model.incidents() == []
     assert model.event_counts["ignored"] == 1

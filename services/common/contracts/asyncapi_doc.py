@@ -60,8 +60,9 @@ def _channel(t: Topic) -> dict:
 def _operations(t: Topic) -> dict:
     refs = {"channel": {"$ref": f"#/channels/{t.name}"},
             "messages": [{"$ref": f"#/channels/{t.name}/messages/{t.name}"}]}
-    out = {f"{t.producer}.send.{t.name}": {
-        "action": "send", "title": f"{t.producer} publishes {t.name}", **copy.deepcopy(refs)}}
+    out = {f"{producer}.send.{t.name}": {
+        "action": "send", "title": f"{producer} publishes {t.name}", **copy.deepcopy(refs)}
+        for producer in t.producers or (t.producer,)}
     for consumer in t.consumers:
         group = {
             "type": "string",

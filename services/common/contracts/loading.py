@@ -28,10 +28,11 @@ class Topic:
     key: str
     partitions: int
     retention_ms: int
-    producer: str
+    producer: str                  # the first (usually only) producer
     consumers: tuple[str, ...]
     edxl_rm: str | None
     description: str
+    producers: tuple[str, ...] = ()  # every producer; `producer: [a, b]` in topics.yaml
 
 
 
@@ -46,12 +47,14 @@ def _topics() -> tuple[Topic, ...]:
         doc = yaml.safe_load(fh)
     out = []
     for entry in doc["topics"]:
+        producers = entry["producer"] if isinstance(entry["producer"], list) else [entry["producer"]]
         out.append(Topic(
             name=entry["name"],
             key=entry["key"],
             partitions=int(entry.get("partitions", 6)),
             retention_ms=int(entry.get("retention_ms", 7 * 24 * 3600 * 1000)),
-            producer=entry["producer"],
+            producer=producers[0],
+            producers=tuple(producers),
             consumers=tuple(entry.get("consumers") or ()),
             edxl_rm=entry.get("edxl_rm"),
             description=" ".join(str(entry.get("description", "")).split()),

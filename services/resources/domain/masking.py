@@ -1,18 +1,18 @@
 """Data protection (DOMAIN.md): personal data masked unless strictly needed, real-time positions for
-the province command centre only. Roles come from the caller (an `X-Role` header until signed
-tokens arrive); an absent role is the least-privileged one.
+the province command centre only. The role is the caller's, proven by its token
+(services.common.auth.current_identity); an unknown role gets the least-privileged view.
 """
 from __future__ import annotations
 
-ROLES = ("viewer", "county_commander", "city_commander", "province_commander", "personnel_admin")
+from ...common.auth import ROLES
+
 DEFAULT_ROLE = "viewer"
 PERSONAL_FIELDS = ("phone", "home_address", "id_number")
-GRANTS = {
-    "viewer": frozenset(),
-    "county_commander": frozenset(),
-    "city_commander": frozenset(),
+# Only the personnel side (resource managers) needs officers' contact details; only the province
+# command sees live positions. Everyone else gets the masked record.
+GRANTS = {role: frozenset() for role in ROLES} | {
     "province_commander": frozenset({"position"}),
-    "personnel_admin": frozenset({"personal", "edit_personal"}),
+    "resource_manager": frozenset({"personal", "edit_personal"}),
 }
 
 
@@ -20,15 +20,15 @@ class UnknownRole(ValueError):
     pass
 
 
-def role_of(header: str | None) -> str:
-    role = (header or DEFAULT_ROLE).strip()
-    if role not in ROLES:
-        raise UnknownRole(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+def role_of(name: str | None) -> str:
+    role = (name or DEFAULT_ROLE).strip()
+    if role not in GRANTS:
+        raise UnknownRole(f"unknown role {role!r}; one of {', '.join(GRANTS)}")
     return role
 
 
 def may(role: str, grant: str) -> bool:
-    return grant in GRANTS[role]
+    return grant in GRANTS.get(role, frozenset())
 
 
 def mask_text(value: str | None, keep_start: int, keep_end: int) -> str | None:

@@ -1,0 +1,84 @@
+"""Reproducible matching instances: the demo province's generated force and random support requests.
+
+    from bench.instances import instance
+    inst = instance(officers=100_000, requests=200, seed=1)
+
+Officers come from services.demo.generate (same seed, same force); requests pick a receiving
+county, a grade with its deadline, and 1-3 lines whose module, tags, certificates and equipment
+are drawn from what the force actually holds, so instances are realistic and mostly feasible.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+
+import numpy as np
+
+from services.matching.domain.geo import county_matrix
+from services.matching.domain.model import Line, Request
+from services.matching.domain.pool import Pool, build_pool
+
+DEADLINE_MIN = {"I": 30, "II": 30, "III": 45, "IV": 60}
+TAG_CERT = {"e_forensics": "e_forensics_examiner", "negotiation": "crisis_negotiator", "eod": "eod_operator",
+            "drone_pilot": "uav_pilot_licence", "sniper": "marksman", "k9": "k9_handler"}
+TAG_KIT = {"e_forensics": "forensic_kit", "drone_pilot": "drone"}
+
+
+@dataclass
+class Instance:
+    pool: Pool
+    requests: list[Request]
+    travel: np.ndarray
+    accepts: dict[str, tuple[str, ...]]
+
+
+@lru_cache(maxsize=4)
+def _force(officers: int, seed: int):
+    from services.demo import generate
+    from services.geo import Geography
+    from services.geo.travel import make_travel_provider
+    geo = Geography.load("330000")
+    force = generate("330000", officers=officers, seed=seed, geography=geo)
+    counties, travel = county_matrix(geo, make_travel_provider(geo, env={}))
+    return force, counties, travel
+
+
+def officer_records(force) -> list[dict]:
+    kit = {e.equipment_id: {"type": e.type, "interface_standard": e.interface_standard, "readiness": e.readiness}
+           for e in force.equipment}
+    return [{"officer_id": o.officer_id, "county": o.county, "module": o.module, "tags": o.tags,
+             "certifications": [{"name": c.name, "expires": c.expires} for c in o.certifications],
+             "equipment": [kit[e] for e in o.equipment_ids], "duty_minutes": o.duty_minutes_24h,
+             "status": o.status, "points": o.points_balance, "unit_id": o.unit_id} for o in force.officers]
+
+
+def instance(*, officers: int, requests: int, seed: int = 1, headcount: int | None = None) -> Instance:
+    """`requests` requests over a force of `officers`; `headcount` fixes one request's total."""
+    force, counties, travel = _force(officers, seed)
+    pool = build_pool(officer_records(force), counties)
+    rng = np.random.default_rng(seed)
+    on_duty = [o for o in force.officers if o.status == "on_duty"]
+    reqs = [_request(rng, i, counties, on_duty, force.as_of, headcount) for i in range(requests)]
+    return Instance(pool, reqs, travel, {s.county: s.accepts for s in force.standards})
+
+
+def _request(rng, i: int, counties, on_duty, as_of, headcount: int | None) -> Request:
+    grade = str(rng.choice(["I", "II", "III", "IV"], p=[0.05, 0.15, 0.3, 0.5]))
+    n_lines = 1 if headcount is None and rng.random() < 0.4 else int(rng.integers(2, 4))
+    sizes = _split(rng, headcount, n_lines) if headcount else rng.integers(2, 16, size=n_lines)
+    lines = []
+    for k, size in enumerate(sizes):
+        model = on_duty[int(rng.integers(len(on_duty)))]       # a real officer's profile, so lines are fillable
+        tags = tuple(t for t in model.tags[:1] if rng.random() < 0.5)
+        lines.append(Line(line_id=f"L{k + 1}", module=model.module, headcount=int(size), tags=tags,
+                          certifications=tuple(TAG_CERT[t] for t in tags if t in TAG_CERT),
+                          equipment=tuple(TAG_KIT[t] for t in tags if t in TAG_KIT) + ("body_camera",)))
+    county = counties[int(rng.integers(len(counties)))]
+    return Request(request_id=f"REQ-{county}-{i:04d}", county=county, lines=tuple(lines), planned_at=as_of,
+                   deadline=as_of + timedelta(minutes=DEADLINE_MIN[grade]), grade=grade)
+
+
+def _split(rng, total: int, parts: int) -> list[int]:
+    cuts = np.sort(rng.choice(np.arange(1, total), size=parts - 1, replace=False))
+    return [int(x) for x in np.diff(np.concatenate([[0], cuts, [total]]))]

@@ -1,0 +1,69 @@
+"""Who read or changed what, and when: one row per authenticated request, kept in the service's database.
+
+Written after the response is built (its status says whether the table allowed it), so refused
+attempts are recorded too. The auditor reads it through GET /audit/access.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Flask, g, request
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, insert, select
+from sqlalchemy.engine import Engine
+
+from . import clock
+from .storage import writer_turn
+
+metadata = MetaData()
+access_log = Table(
+    "access_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("subject", String(128), nullable=False, index=True),
+    Column("role", String(40), nullable=False),
+    Column("region", String(6), nullable=False),
+    Column("method", String(8), nullable=False),
+    Column("path", String(500), nullable=False),
+    Column("query", String(1000), nullable=False),
+    Column("status", Integer, nullable=False),
+)
+MAX_ROWS = 1000
+
+
+def record(engine: Engine, *, identity, method: str, path: str, query: str, status: int) -> None:
+    row = {"at": clock.now().astimezone(timezone.utc), "subject": identity.subject[:128], "role": identity.role, "region": identity.region,
+           "method": method, "path": path[:500], "query": query[:1000], "status": status}
+    with writer_turn(engine), engine.begin() as conn:
+        conn.execute(insert(access_log).values(**row))
+
+
+def entries(engine: Engine, *, subject: str | None = None, path: str | None = None,
+            since: datetime | None = None, limit: int = 100) -> list[dict]:
+    """Newest first; `path` matches a prefix (e.g. /officers)."""
+    q = select(access_log).order_by(access_log.c.id.desc()).limit(min(limit, MAX_ROWS))
+    if subject:
+        q = q.where(access_log.c.subject == subject)
+    if path:
+        q = q.where(access_log.c.path.startswith(path, autoescape=True))
+    if since:
+        q = q.where(access_log.c.at >= since)
+    with engine.connect() as conn:
+        return [_json(dict(r._mapping)) for r in conn.execute(q)]
+
+
+def _json(row: dict) -> dict:
+    at = row["at"]
+    row["at"] = at.isoformat() if at.tzinfo else at.isoformat() + "Z"  # SQLite returns naive UTC
+    return row
+
+
+def install(app: Flask, engine: Engine) -> None:
+    metadata.create_all(engine)
+
+    @app.after_request
+    def _log(response):
+        identity = getattr(g, "identity", None)
+        if identity is not None:
+            record(engine, identity=identity, method=request.method, path=request.path,
+                   query=request.query_string.decode("utf-8", "replace"), status=response.status_code)
+        return response

@@ -1,0 +1,25 @@
+"""Tiered approval of support plans, from the permission table's `approval` section (permissions.yaml).
+
+The province approves major incidents (grade I/II); a city commander approves general ones (III/IV)
+for receiving counties inside their city; a county officer never approves. A request demand marked
+for province-level approval needs the province whatever its grade. matching asks `may_approve`
+before it signs and publishes plan.approved (and before a commander rejects a plan).
+"""
+from __future__ import annotations
+
+from .auth import Identity, region_covers
+from .permissions import Decision, table
+
+
+def may_approve(identity: Identity, *, grade: str, county: str, approval_level: str | None = None) -> Decision:
+    roles = table().approval.get(grade)
+    if roles is None:
+        return Decision(False, f"unknown grade {grade!r}")
+    if identity.role not in roles:
+        return Decision(False, f"role {identity.role} may not approve a grade {grade} plan "
+                               f"(approved by: {', '.join(roles)})")
+    if approval_level == "province" and identity.role != "province_commander":
+        return Decision(False, "this request is approved at province level")
+    if not region_covers(identity.region, county):
+        return Decision(False, f"receiving county {county} lies outside {identity.role}'s region {identity.region}")
+    return Decision(True, f"{identity.role} of {identity.region} may approve a grade {grade} plan for {county}")

@@ -1,0 +1,30 @@
+"""When a request escalates: two watched stages, each escalating once.
+
+- approval: not approved by the launch deadline (grade I) or else the on-scene deadline;
+- on_scene: not on scene by the on-scene deadline.
+A stage that already escalated is not watched again; a request that left the stage (approved, on
+scene, released, closed or cancelled) is not watched for it.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from .lifecycle import NOT_YET_APPROVED, NOT_YET_ON_SCENE
+
+
+def _watched(status: str, launch: datetime | None, deadline: datetime, escalated: list[str]):
+    if status in NOT_YET_APPROVED and "approval" not in escalated:
+        yield "approval", launch or deadline
+    if status in NOT_YET_ON_SCENE and "on_scene" not in escalated:
+        yield "on_scene", deadline
+
+
+def stages_due(status: str, launch: datetime | None, deadline: datetime, escalated: list[str],
+               now: datetime) -> list[str]:
+    """The stages whose deadline has passed at `now` and that have not escalated yet."""
+    return [stage for stage, due in _watched(status, launch, deadline, escalated) if due <= now]
+
+
+def next_check(status: str, launch: datetime | None, deadline: datetime, escalated: list[str]) -> datetime | None:
+    """The earliest deadline still watched, or None when nothing is left to watch."""
+    return min((due for _, due in _watched(status, launch, deadline, escalated)), default=None)

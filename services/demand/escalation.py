@@ -1,0 +1,74 @@
+"""The deadline watch: escalate requests not approved, or not on scene, by their deadlines.
+
+`check_deadlines` is a plain function of a transaction and a time; `DeadlineWatch` runs it (and the
+pre-positioning schedule) in the service's process on the process clock (`clock.now()`), so an
+exercise on a faster clock escalates on exercise time.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from ..common import clock
+from ..common.outbox import Tx
+from . import prepositions, support
+from .domain import escalation
+from .store import requests
+from .times import utc
+
+log = logging.getLogger(__name__)
+
+
+def check_deadlines(tx: Tx, now: datetime, limit: int = 500) -> list[dict]:
+    """Escalate every request with a watched deadline passed at `now`; returns the escalations."""
+    rows = tx.conn.execute(select(requests).where(requests.c.next_check <= now)
+                           .order_by(requests.c.next_check).limit(limit).with_for_update()).all()
+    out = []
+    for row in rows:
+        launch = row.launch_deadline and utc(row.launch_deadline)
+        stages = escalation.stages_due(row.status, launch, utc(row.deadline), row.escalated_stages, now)
+        if stages:  # not approved by the on-scene deadline is not on scene either: one escalation for both
+            out.append(support.escalate_deadline(tx, row, stages, now))
+        else:  # the request left the watched stage: nothing more to watch until it changes
+            tx.conn.execute(update(requests).where(requests.c.request_id == row.request_id).values(
+                next_check=escalation.next_check(row.status, launch, utc(row.deadline), row.escalated_stages)))
+    return out
+
+
+class DeadlineWatch:
+    """A background thread that checks deadlines and due echelons every `interval_s` seconds."""
+
+    def __init__(self, runtime, interval_s: float = 1.0):
+        self.runtime, self.interval_s = runtime, interval_s
+        self.stats = {"ticks": 0, "escalated": 0, "echelons_raised": 0, "errors": 0}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def tick(self, now: datetime | None = None) -> None:
+        now = now or clock.now()
+        with self.runtime.outbox.transaction() as tx:
+            self.stats["escalated"] += len(check_deadlines(tx, now))
+            self.stats["echelons_raised"] += len(prepositions.raise_due(tx, now))
+        self.stats["ticks"] += 1
+
+    def start(self) -> "DeadlineWatch":
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="demand:deadline-watch", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.tick()
+            except Exception:  # logged and counted; the next tick tries again (the database may be back)
+                self.stats["errors"] += 1
+                log.exception("demand: deadline watch failed")

@@ -1,0 +1,97 @@
+"""Force-gap monitoring: each open incident's need against what its county can spare.
+
+Re-evaluated when a county's load report arrives and when an incident is reported or grows. An
+incident that calls for support (gap above the threshold, or grade at or above III) gets one request;
+a later trigger for the same incident never raises a second one, and growth updates the open request.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+
+from ..common.outbox import Tx
+from . import policies, support
+from .domain.gap import Gap, allocate, trigger_reason
+from .domain.overrides import apply as apply_overrides
+from .incidents import load_assessment
+from .store import assessments, county_loads, incidents, overrides, requests
+from .times import parse, utc
+
+MONITORED = ("reported", "supported")  # incidents whose need counts against the county's free force
+
+
+def latest_load(conn, county: str) -> dict | None:
+    row = conn.execute(select(county_loads.c.report).where(county_loads.c.county == county)).first()
+    return None if row is None else row.report
+
+
+def record_load(tx: Tx, report: dict) -> bool:
+    """Keep the county's latest report; False when `report` is older than the one kept."""
+    at = parse(report["at"])
+    row = tx.conn.execute(select(county_loads.c.at).where(county_loads.c.county == report["county"])).first()
+    if row is None:
+        tx.conn.execute(insert(county_loads).values(county=report["county"], report=report, at=at))
+    elif utc(row.at) <= at:
+        tx.conn.execute(update(county_loads).where(county_loads.c.county == report["county"])
+                        .values(report=report, at=at))
+    else:
+        return False
+    return True
+
+
+def county_gaps(conn, county: str) -> tuple[list, dict[str, Gap], dict[str, dict]]:
+    """The county's monitored incidents (oldest first, with `has_request`), the gap of each and the
+    grade and lines in force of each (one query)."""
+    has_request = select(requests.c.request_id).where(requests.c.incident_id == incidents.c.incident_id,
+                                                      requests.c.echelon == "").exists()
+    rows = conn.execute(
+        select(incidents.c.incident_id, incidents.c.report, incidents.c.reported_at, assessments.c.grading,
+               assessments.c.lines, overrides.c.changes, has_request.label("has_request"))
+        .select_from(incidents.join(assessments, assessments.c.incident_id == incidents.c.incident_id)
+                     .outerjoin(overrides, overrides.c.incident_id == incidents.c.incident_id))
+        .where(incidents.c.county == county, incidents.c.status.in_(MONITORED))
+        .order_by(incidents.c.reported_at, incidents.c.incident_id)).all()
+    assessed = {r.incident_id: {"grade": r.grading["grade"], "grading": r.grading,
+                                "requirements": apply_overrides(r.lines, r.changes) if r.changes else r.lines}
+                for r in rows}
+    gaps = allocate([(r.incident_id, assessed[r.incident_id]["requirements"]) for r in rows],
+                    latest_load(conn, county))
+    return rows, gaps, assessed
+
+
+def evaluate(tx: Tx, county: str, at: datetime) -> list[dict]:
+    """Raise a request for every monitored incident of the county that calls for one and has none.
+
+    `at` is the time of the fact that caused the evaluation (a load report, an incident report): a
+    request raised now counts its deadline from it, or from the incident's report if that is later.
+    """
+    rules = policies.current().support
+    rows, gaps, assessed = county_gaps(tx.conn, county)
+    raised = []
+    for row in rows:
+        if row.has_request:
+            continue
+        gap, assessment = gaps[row.incident_id], assessed[row.incident_id]
+        reason = trigger_reason(rules.gap_triggers(gap.ratio), rules.grade_triggers(assessment["grade"]))
+        if reason:
+            requested_at = max(utc(at), _fact_time(row.report))
+            raised.append(support.raise_request(tx, row.report, assessment, gap, reason, requested_at))
+    return raised
+
+
+def on_growth(tx: Tx, incident: dict, why: str) -> dict | None:
+    """An incident grew: escalate its open request, or see whether it now calls for one."""
+    at = _fact_time(incident)
+    row = support.open_request_of(tx.conn, incident["incident_id"])
+    if row is None:
+        evaluate(tx, incident["location"]["county"], at)
+        return None
+    _, gaps, assessed = county_gaps(tx.conn, incident["location"]["county"])
+    gap = gaps.get(incident["incident_id"]) or Gap(need=0, covered=0, basis="no_load_report")
+    return support.escalate_growth(tx, row, assessed.get(incident["incident_id"]) or load_assessment(
+        tx.conn, incident["incident_id"]), gap, at, why)
+
+
+def _fact_time(incident: dict) -> datetime:
+    return parse(incident.get("updated_at") or incident["reported_at"])

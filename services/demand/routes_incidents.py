@@ -1,0 +1,107 @@
+"""demand's incident and pre-positioning endpoints."""
+from __future__ import annotations
+
+from flask import Flask, abort, jsonify, request
+from sqlalchemy import select
+
+from ..common import clock
+from ..common.auth import current_identity
+from ..common.http import BadRequest, Route, validated_body
+from . import intake, prepositions
+from .domain.overrides import OverrideError
+from .incidents import load_assessment, location_problems
+from .store import incidents
+
+# Who may change the template's lines or schedule a major-event task.
+OVERRIDE_ROLES = ("county_duty_officer", "city_commander", "province_commander", "trainer", "integrator")
+
+ROUTES = [
+    Route("POST", "/incidents", "Report an incident (idempotent by incident_id; a bigger size updates it); "
+          "requirement_overrides change the template's lines", body="incident-report", status=201),
+    Route("GET", "/incidents", "List incidents, newest first"),
+    Route("GET", "/incidents/{incident_id}",
+          "One incident as reported; with ?include=assessment also its grade, grading rule and requirement lines",
+          params=("incident_id",)),
+    Route("GET", "/incidents/{incident_id}/assessment",
+          "The incident's grade (with the provincial rule and policy version that produced it), its requirement "
+          "lines and the reporting officer's overrides", params=("incident_id",)),
+    Route("POST", "/prepositions", "Schedule a major-event security task with echelons that become support "
+          "requests when due", body="preposition", status=201),
+    Route("GET", "/prepositions/{preposition_id}", "A scheduled task, its echelons and their requests",
+          params=("preposition_id",)),
+]
+
+
+def _allowed(county: str, what: str) -> None:
+    who = current_identity()
+    if who.role not in OVERRIDE_ROLES or not who.covers(county):
+        raise BadRequest(403, f"Not allowed to {what}", [{"field": "X-Role", "reason": (
+            f"{who.role} of {who.region} may not {what} for county {county} "
+            f"(needs one of {', '.join(OVERRIDE_ROLES)} covering it)")}])
+
+
+def install(app: Flask, runtime) -> None:
+    geography = runtime.extras["geography"]
+
+    @app.post("/incidents")
+    def post_incident():
+        body = validated_body("incident-report")
+        problems = location_problems(body["location"], geography())
+        if problems:
+            raise BadRequest(422, "Unknown place", problems)
+        if body.get("requirement_overrides"):
+            _allowed(body["location"]["county"], "override requirement lines")
+        try:
+            with runtime.outbox.transaction() as tx:
+                incident, outcome = intake.report_incident(tx, body, now=clock.now(), identity=current_identity())
+        except OverrideError as exc:
+            raise BadRequest(422, "Override does not apply", [{"field": exc.field, "reason": exc.reason}]) from None
+        return jsonify(incident), 201 if outcome == "created" else 200
+
+    @app.get("/incidents")
+    def list_incidents():
+        with runtime.engine.connect() as conn:
+            rows = conn.execute(select(incidents.c.report).order_by(incidents.c.reported_at.desc()).limit(500))
+            return jsonify([r.report for r in rows])
+
+    @app.get("/incidents/<incident_id>")
+    def get_incident(incident_id: str):
+        with runtime.engine.connect() as conn:
+            row = conn.execute(select(incidents.c.report).where(incidents.c.incident_id == incident_id)).first()
+            assessment = load_assessment(conn, incident_id) if row is not None else None
+        if row is None:
+            abort(404, f"no incident {incident_id}")
+        if request.args.get("include") == "assessment":
+            return jsonify(dict(row.report, assessment=assessment))
+        return jsonify(row.report)
+
+    @app.get("/incidents/<incident_id>/assessment")
+    def get_assessment(incident_id: str):
+        with runtime.engine.connect() as conn:
+            assessment = load_assessment(conn, incident_id)
+        if assessment is None:
+            abort(404, f"no assessment for incident {incident_id}")
+        return jsonify(assessment)
+
+    @app.post("/prepositions")
+    def post_preposition():
+        body = validated_body("preposition")
+        now = clock.now()
+        problems = location_problems(body["location"], geography()) + prepositions.problems(body, now)
+        if problems:
+            raise BadRequest(422, "Schedule refused", problems)
+        _allowed(body["location"]["county"], "schedule a major-event task")
+        with runtime.engine.connect() as conn:
+            if body.get("preposition_id") and prepositions.view(conn, body["preposition_id"]):
+                return jsonify(prepositions.view(conn, body["preposition_id"])), 200
+        with runtime.outbox.transaction() as tx:
+            plan = prepositions.schedule(tx, body, now=now, by=current_identity().subject)
+        return jsonify(plan), 201
+
+    @app.get("/prepositions/<preposition_id>")
+    def get_preposition(preposition_id: str):
+        with runtime.engine.connect() as conn:
+            plan = prepositions.view(conn, preposition_id)
+        if plan is None:
+            abort(404, f"no pre-positioned task {preposition_id}")
+        return jsonify(plan)

@@ -1,0 +1,70 @@
+"""The background check on the process clock: unacknowledged orders are re-sent and then escalated,
+and a unit still on the way when its deadline passes raises its late alert."""
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy import select, update
+
+from ..common.clock import now as clock_now
+from . import dispatch
+from .domain.times import as_utc, iso, seconds_between
+from .store import orders
+from .timeline import emit
+
+log = logging.getLogger(__name__)
+
+
+def overdue(tx, now) -> int:
+    """Late alerts for units not in place at their deadline that have not raised one yet."""
+    rows = tx.conn.execute(select(orders).where(orders.c.arrived_at.is_(None), orders.c.released_at.is_(None),
+                                                orders.c.late.is_(False), orders.c.deadline < now)).mappings().all()
+    raised = 0
+    for row in rows:
+        eta = max(as_utc(row["eta"]) or now, now)
+        data = {"unit_id": row["unit_id"], "order_id": row["order_id"], "request_id": row["request_id"],
+                "eta": iso(eta), "deadline": iso(row["deadline"]),
+                "late_by_s": seconds_between(row["deadline"], eta), "at": iso(now)}
+        if row["lon"] is not None:
+            data["point"] = {"lon": row["lon"], "lat": row["lat"]}
+        if row["incident_id"]:
+            data["incident_id"] = row["incident_id"]
+        claimed = tx.conn.execute(update(orders).where(orders.c.order_id == row["order_id"],
+                                                       orders.c.late.is_(False)).values(late=True))
+        if claimed.rowcount == 1:  # not already raised by another instance
+            emit(tx, "unit.late", data, key=row["request_id"])
+            raised += 1
+    return raised
+
+
+def run_once(runtime, now=None) -> dict:
+    now = now or clock_now()
+    with runtime.outbox.transaction() as tx:
+        counts = dispatch.chase_unacknowledged(tx, runtime.settings.extra["policy"], now)
+        counts["late"] = overdue(tx, now)
+    return counts
+
+
+class Checker:
+    def __init__(self, runtime, every_s: float = 5.0):
+        self.runtime, self.every_s = runtime, every_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> "Checker":
+        self._thread = threading.Thread(target=self._run, name="logistics:checker", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            try:
+                run_once(self.runtime)
+            except Exception:
+                log.exception("logistics checker failed; trying again in %s s", self.every_s)

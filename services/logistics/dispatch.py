@@ -1,0 +1,154 @@
+"""Dispatch: a committed plan becomes one order per unit; orders are acknowledged, re-sent, escalated.
+
+The response clock starts at ordered_at (the process clock at dispatch). The deadline is the
+support request's (raised by escalations); without a request in hand, the grade's target counted
+from the approval.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import insert, select, update
+
+from ..common.clock import now as clock_now
+from .domain import reception, scope, units
+from .domain.times import as_utc, iso, parse
+from .places import Places
+from .policy import Policy
+from .store import deployments, orders, plans, requests
+from .timeline import emit
+
+
+def remember_plan(conn, plan_id: str, request_id: str, incident_id: str | None, **values) -> dict:
+    """Upsert what one of plan.proposed / plan.approved / officers.committed says of a plan."""
+    row = conn.execute(select(plans).where(plans.c.plan_id == plan_id)).mappings().first()
+    if row is None:
+        conn.execute(insert(plans).values(plan_id=plan_id, request_id=request_id, incident_id=incident_id,
+                                          dispatched=False, **values))
+    else:
+        conn.execute(update(plans).where(plans.c.plan_id == plan_id).values(**values))
+    return dict(conn.execute(select(plans).where(plans.c.plan_id == plan_id)).mappings().one())
+
+
+def dispatch_when_ready(tx, plan: dict, places: Places, policy: Policy) -> list[dict]:
+    """Once a plan is both approved and committed (in either order), order every unit once."""
+    approval, committed = plan.get("approval"), plan.get("committed")
+    if not approval or not committed or plan["dispatched"]:
+        return []
+    conn = tx.conn
+    request = conn.execute(select(requests).where(requests.c.request_id == plan["request_id"])).mappings().first()
+    conn.execute(update(plans).where(plans.c.plan_id == plan["plan_id"]).values(dispatched=True))
+    if request and request["status"] == "cancelled":
+        return []
+    chosen = {a["officer_id"] for a in approval["assignments"]}
+    officers = [o for o in committed["officer_ids"] if o in chosen] or list(committed["officer_ids"])
+    now = clock_now()
+    county = approval["county"]
+    deadline = _deadline(request, approval, policy)
+    point = _reporting_point(request, county, places)
+    until = parse(approval["task_end"]) if approval.get("task_end") else now + timedelta(hours=policy.task_hours)
+    grant = {"area": places.county_area(county) or scope.buffer_area(*point, policy.incident_buffer_m),
+             "from": iso(now), "until": iso(max(until, now)), "tasks": policy.tasks_for((request or {}).get("modules") or [])}
+    dep_id = units.deployment_id(plan["plan_id"])
+    conn.execute(insert(deployments).values(
+        deployment_id=dep_id, plan_id=plan["plan_id"], request_id=plan["request_id"],
+        incident_id=approval.get("incident_id") or plan["incident_id"], county=county, grade=approval["grade"],
+        headcount=len(officers), officer_ids=officers, task_start=now, task_end=max(until, now),
+        arrangements=reception.initial_arrangements(len(officers), policy.medic_team_size), flags=[],
+        status="dispatched", created_at=now))
+    commander = f"{places.county_name(county)}公安局指挥中心 (county_duty_officer {county})"
+    sent = []
+    for unit in units.group_units(plan["plan_id"], officers, plan.get("proposal")):
+        order = {"order_id": units.order_id(plan["plan_id"], unit.unit_id), "plan_id": plan["plan_id"],
+                 "request_id": plan["request_id"], "deployment_id": dep_id, "unit_id": unit.unit_id,
+                 "officer_ids": list(unit.officer_ids),
+                 "reporting_point": {"point": {"lon": point[0], "lat": point[1]}, "county": county,
+                                     "name": _point_name(request, county, places)},
+                 "receiving_commander": commander, "deadline": iso(deadline), "scope": grant,
+                 "ordered_at": iso(now), "attempt": 1}
+        if approval.get("incident_id"):
+            order["incident_id"] = approval["incident_id"]
+        if unit.from_county:
+            order["from_county"] = unit.from_county
+        conn.execute(insert(orders).values(
+            order_id=order["order_id"], deployment_id=dep_id, request_id=plan["request_id"],
+            incident_id=order.get("incident_id"), unit_id=unit.unit_id, from_county=unit.from_county,
+            officer_ids=list(unit.officer_ids), order=order, ordered_at=now, deadline=deadline, attempts=1,
+            last_sent_at=now, late=False))
+        emit(tx, "dispatch.ordered", order, key=plan["request_id"])
+        sent.append(order)
+    return sent
+
+
+def _deadline(request, approval: dict, policy: Policy) -> datetime:
+    if request and request["deadline"]:
+        return as_utc(request["deadline"])
+    minutes = policy.deadline_minutes.get(approval["grade"], 60)
+    return parse(approval["at"]) + timedelta(minutes=minutes)
+
+
+def _reporting_point(request, county: str, places: Places) -> tuple[float, float]:
+    if request and request["lon"] is not None:
+        return (request["lon"], request["lat"])
+    return places.seat(county) or (120.15, 30.28)
+
+
+def _point_name(request, county: str, places: Places) -> str:
+    if request and request["lon"] is not None:
+        return f"{places.county_name(county)} incident command post"
+    return f"{places.county_name(county)}公安局指挥中心"
+
+
+def acknowledge(tx, order_id: str, by: str) -> dict | None:
+    """The unit confirmed its order; None when there is no such order. A second ack changes nothing."""
+    row = tx.conn.execute(select(orders).where(orders.c.order_id == order_id)).mappings().first()
+    if row is None:
+        return None
+    if row["acked_at"] is None:
+        now = clock_now()
+        tx.conn.execute(update(orders).where(orders.c.order_id == order_id).values(acked_at=now))
+        data = {"order_id": order_id, "request_id": row["request_id"], "deployment_id": row["deployment_id"],
+                "unit_id": row["unit_id"], "acknowledged_by": by, "attempt": row["attempts"],
+                "acknowledged_at": iso(now)}
+        if row["incident_id"]:
+            data["incident_id"] = row["incident_id"]
+        emit(tx, "dispatch.acknowledged", data, key=row["request_id"])
+    return dict(tx.conn.execute(select(orders).where(orders.c.order_id == order_id)).mappings().one())
+
+
+def chase_unacknowledged(tx, policy: Policy, now: datetime | None = None) -> dict:
+    """Re-send orders unacknowledged for ack_timeout_s; after max_resends, escalate once."""
+    now = now or clock_now()
+    due = now - timedelta(seconds=policy.ack_timeout_s)
+    rows = tx.conn.execute(select(orders).where(
+        orders.c.acked_at.is_(None), orders.c.escalated_at.is_(None), orders.c.arrived_at.is_(None),
+        orders.c.released_at.is_(None), orders.c.last_sent_at <= due)).mappings().all()
+    resent = escalated = 0
+    for row in rows:
+        # Conditional updates: another instance of logistics running the same check changes the row
+        # first, and then this one emits nothing.
+        if row["attempts"] <= policy.max_resends:
+            order = dict(row["order"], attempt=row["attempts"] + 1)
+            if not _claimed(tx, row, orders.c.attempts == row["attempts"],
+                            attempts=row["attempts"] + 1, last_sent_at=now, order=order):
+                continue
+            emit(tx, "dispatch.ordered", order, key=row["request_id"])
+            resent += 1
+        else:
+            if not _claimed(tx, row, orders.c.escalated_at.is_(None), escalated_at=now):
+                continue
+            data = {"order_id": row["order_id"], "request_id": row["request_id"], "deployment_id": row["deployment_id"],
+                    "unit_id": row["unit_id"], "attempts": row["attempts"], "ordered_at": iso(row["ordered_at"]),
+                    "escalated_to": f"{row['from_county'] or 'donor'} county command centre",
+                    "escalated_at": iso(now)}
+            for k in ("incident_id", "from_county"):
+                if row[k]:
+                    data[k] = row[k]
+            emit(tx, "dispatch.escalated", data, key=row["request_id"])
+            escalated += 1
+    return {"resent": resent, "escalated": escalated}
+
+
+def _claimed(tx, row, condition, **values) -> bool:
+    done = tx.conn.execute(update(orders).where(orders.c.order_id == row["order_id"], condition).values(**values))
+    return done.rowcount == 1

@@ -1,0 +1,1 @@
+"""logistics' pure domain logic: no I/O, plain values in and out."""

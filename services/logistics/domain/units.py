@@ -1,0 +1,51 @@
+"""Which units a committed plan dispatches, and the stable ids of its orders and deployment.
+
+Officers travel as units: the units named by the plan's proposal when logistics saw it, otherwise
+one unit per donor county (read from the officer id, `P-<county>-<n>`, as the resource pool
+issues them). Ids derive from the plan, so handling the same plan twice gives the same orders.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+_COUNTY_IN_ID = re.compile(r"-(\d{6})-")
+
+
+@dataclass(frozen=True)
+class Unit:
+    unit_id: str
+    from_county: str | None
+    officer_ids: tuple[str, ...]
+
+
+def digest(*parts: str, n: int = 12) -> str:
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:n].upper()
+
+
+def county_of(officer_id: str) -> str | None:
+    found = _COUNTY_IN_ID.search(officer_id)
+    return found.group(1) if found else None
+
+
+def group_units(plan_id: str, officer_ids, proposal: dict | None = None) -> list[Unit]:
+    """The units to order, in a stable order; every officer in exactly one unit."""
+    known = {a["officer_id"]: a for a in (proposal or {}).get("assignments", [])}
+    groups: dict[str, list[str]] = {}
+    counties: dict[str, str | None] = {}
+    for officer in officer_ids:
+        a = known.get(officer, {})
+        county = a.get("from_county") or county_of(officer)
+        unit = a.get("unit_id") or f"SU-{county or 'X'}-{digest(plan_id, n=8)}"
+        groups.setdefault(unit, []).append(officer)
+        counties.setdefault(unit, county)
+    return [Unit(u, counties[u], tuple(sorted(ids))) for u, ids in sorted(groups.items())]
+
+
+def order_id(plan_id: str, unit_id: str) -> str:
+    return f"ORD-{digest(plan_id, unit_id, n=16)}"
+
+
+def deployment_id(plan_id: str) -> str:
+    return f"DEP-{digest(plan_id, n=16)}"

@@ -1,0 +1,104 @@
+"""logistics' event handlers: plain functions of the worker's context, routed by one dict."""
+from __future__ import annotations
+
+from sqlalchemy import insert, select, update
+
+from ..common.clock import now as clock_now
+from ..common.observed import observe_handler, observed_table
+from . import dispatch, positions, reception_flow, timeline
+from .domain.times import parse
+from .places import Places
+from .policy import Policy
+from .store import deployments, loads, metadata, orders, requests
+
+observed = observed_table(metadata)
+
+
+def _policy(ctx) -> Policy:
+    return ctx.settings.extra.setdefault("policy", Policy.from_env())
+
+
+def _places(ctx) -> Places:
+    return ctx.settings.extra.setdefault("places", Places(ctx.settings.province))
+
+
+def on_support_requested(ctx) -> None:
+    d = ctx.data
+    timeline.record(ctx.conn, ctx.event)
+    if ctx.conn.execute(select(requests.c.request_id).where(requests.c.request_id == d["request_id"])).first():
+        return
+    point = (d.get("location") or {}).get("point") or {}
+    ctx.conn.execute(insert(requests).values(
+        request_id=d["request_id"], incident_id=d["incident_id"], county=d["county"], grade=d["grade"],
+        approval_level=d["approval_level"], deadline=parse(d["deadline"]), lon=point.get("lon"), lat=point.get("lat"),
+        requested_at=parse(d["requested_at"]), modules=sorted({line["module"] for line in d["lines"]}), status="open"))
+
+
+def on_support_escalated(ctx) -> None:
+    """A higher grade brings a tighter deadline: orders still on the way are held to it."""
+    d = ctx.data
+    timeline.record(ctx.conn, ctx.event)
+    values = {"grade": d["to_grade"], "approval_level": d["approval_level"], "deadline": parse(d["deadline"])}
+    if d.get("lines"):
+        values["modules"] = sorted({line["module"] for line in d["lines"]})
+    ctx.conn.execute(update(requests).where(requests.c.request_id == d["request_id"]).values(**values))
+    ctx.conn.execute(update(deployments).where(deployments.c.request_id == d["request_id"]).values(grade=d["to_grade"]))
+    ctx.conn.execute(update(orders).where(orders.c.request_id == d["request_id"], orders.c.arrived_at.is_(None))
+                     .values(deadline=parse(d["deadline"]), late=False))
+
+
+def on_support_cancelled(ctx) -> None:
+    """Plans not yet dispatched are void; deployed units are released (outcome cancelled)."""
+    d = ctx.data
+    timeline.record(ctx.conn, ctx.event)
+    ctx.conn.execute(update(requests).where(requests.c.request_id == d["request_id"]).values(status="cancelled"))
+    rows = ctx.conn.execute(select(deployments).where(deployments.c.request_id == d["request_id"],
+                                                      deployments.c.status != "released")).mappings().all()
+    for dep in rows:
+        reception_flow.release(ctx.tx, dict(dep), clock_now(), outcome="cancelled")
+
+
+def on_plan_proposed(ctx) -> None:
+    d = ctx.data
+    timeline.record(ctx.conn, ctx.event)
+    dispatch.remember_plan(ctx.conn, d["plan_id"], d["request_id"], d.get("incident_id"), kind=d["kind"], proposal=d)
+
+
+def on_plan_approved(ctx) -> None:
+    d = ctx.data
+    timeline.record(ctx.conn, ctx.event)
+    plan = dispatch.remember_plan(ctx.conn, d["plan_id"], d["request_id"], d.get("incident_id"), approval=d)
+    dispatch.dispatch_when_ready(ctx.tx, plan, _places(ctx), _policy(ctx))
+
+
+def on_officers_committed(ctx) -> None:
+    d = ctx.data
+    timeline.record(ctx.conn, ctx.event)
+    plan = dispatch.remember_plan(ctx.conn, d["plan_id"], d["request_id"], d.get("incident_id"), committed=d)
+    dispatch.dispatch_when_ready(ctx.tx, plan, _places(ctx), _policy(ctx))
+
+
+def on_position_reported(ctx) -> None:
+    positions.apply_report(ctx.tx, ctx.data, _places(ctx), _policy(ctx))
+
+
+def on_load_reported(ctx) -> None:
+    d = ctx.data
+    at = parse(d["at"])
+    if ctx.conn.execute(select(loads.c.county).where(loads.c.county == d["county"], loads.c.at == at)).first():
+        return
+    ctx.conn.execute(insert(loads).values(county=d["county"], at=at, on_duty=d["on_duty"],
+                                          available=d["available"], committed=d["committed"]))
+
+
+HANDLERS = {
+    "incident.reported": observe_handler(observed),
+    "support.requested": on_support_requested,
+    "support.escalated": on_support_escalated,
+    "support.cancelled": on_support_cancelled,
+    "plan.proposed": on_plan_proposed,
+    "plan.approved": on_plan_approved,
+    "officers.committed": on_officers_committed,
+    "unit.position-reported": on_position_reported,
+    "county.load-reported": on_load_reported,
+}

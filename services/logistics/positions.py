@@ -1,0 +1,108 @@
+"""Tracking: a position report moves its unit, re-estimates its arrival, raises a late alert or
+records the arrival (the response clock stops). Reports logistics cannot accept raise an error
+that the worker turns into a dead letter with the reason."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import bindparam, select, update
+
+from .domain import tracking
+from .domain.times import as_utc, iso, parse, seconds_between
+from .places import Places
+from .policy import Policy
+from .reception_flow import note_arrival
+from .store import orders
+from .timeline import emit
+
+# Built once: constructing a statement per report cost more than running it.
+_FIND = select(orders).where(orders.c.order_id == bindparam("b_order_id"))
+_MOVE = update(orders).where(orders.c.order_id == bindparam("b_order_id")).values(
+    {c: bindparam(c) for c in ("lon", "lat", "position_at", "start_km", "progress", "eta", "late", "arrived_at",
+                               "response_s")})
+
+
+class RejectedReport(ValueError):
+    """A position report logistics will not apply; the worker dead-letters it with this reason."""
+
+
+class UnknownUnit(RejectedReport):
+    pass
+
+
+class ImplausibleSpeed(RejectedReport):
+    pass
+
+
+def find_order(conn, unit_id: str, order_id: str) -> dict:
+    row = conn.execute(_FIND, {"b_order_id": order_id}).mappings().first()
+    if row is None or row["unit_id"] != unit_id:
+        raise UnknownUnit(f"unknown unit {unit_id} for order {order_id}: no such dispatched unit")
+    return dict(row)
+
+
+def check_report(row: dict, report: dict, policy: Policy) -> bool:
+    """False for a report older than the one applied; raises ImplausibleSpeed for a jump."""
+    at = parse(report["at"])
+    applied = as_utc(row["position_at"])
+    if applied is not None and at <= applied:
+        return False
+    previous = ((row["lon"], row["lat"]), applied) if applied is not None else None
+    point = (report["point"]["lon"], report["point"]["lat"])
+    speed = tracking.implausible_speed(previous, point, at, report.get("speed_kmh"), policy.max_speed_kmh)
+    if speed is not None:
+        raise ImplausibleSpeed(f"unit {report['unit_id']} would have moved at {speed:.0f} km/h "
+                               f"(plausible: up to {policy.max_speed_kmh:.0f} km/h)")
+    return True
+
+
+def apply_report(tx, report: dict, places: Places, policy: Policy) -> str:
+    """Apply one report; returns 'stale', 'moved', 'late' or 'arrived'."""
+    row = find_order(tx.conn, report["unit_id"], report["order_id"])
+    if not check_report(row, report, policy):
+        return "stale"
+    at = parse(report["at"])
+    point = (report["point"]["lon"], report["point"]["lat"])
+    rp = row["order"]["reporting_point"]["point"]
+    target = (rp["lon"], rp["lat"])
+    remaining_m = tracking.distance_m(point, target)
+    start_m = row["start_km"] * 1000 if row["start_km"] is not None else remaining_m
+    values = {"lon": point[0], "lat": point[1], "position_at": at, "start_km": start_m / 1000,
+              "progress": tracking.progress(start_m, remaining_m)}
+    outcome = "moved"
+    if row["arrived_at"] is None and remaining_m <= policy.arrival_radius_m:
+        values.update(arrived_at=at, response_s=seconds_between(row["ordered_at"], at), eta=at, progress=1.0)
+        outcome = "arrived"
+    elif row["arrived_at"] is None:
+        eta = at + timedelta(seconds=places.travel_s(point, target))
+        values["eta"] = eta
+        deadline = as_utc(row["deadline"])
+        if eta > deadline and not row["late"]:
+            values["late"] = True
+            outcome = "late"
+            _late(tx, row, point, eta, deadline, remaining_m / 1000, at)
+    tx.conn.execute(_MOVE, {c: values.get(c, row[c]) for c in ("lon", "lat", "position_at", "start_km", "progress",
+                                                               "eta", "late", "arrived_at", "response_s")}
+                    | {"b_order_id": row["order_id"]})
+    if outcome == "arrived":
+        _arrived(tx, {**row, **values}, point)
+    return outcome
+
+
+def _late(tx, row: dict, point, eta, deadline, remaining_km: float, at) -> None:
+    data = {"unit_id": row["unit_id"], "order_id": row["order_id"], "request_id": row["request_id"],
+            "point": {"lon": point[0], "lat": point[1]}, "eta": iso(eta), "deadline": iso(deadline),
+            "late_by_s": seconds_between(deadline, eta), "remaining_km": round(remaining_km, 2), "at": iso(at)}
+    if row["incident_id"]:
+        data["incident_id"] = row["incident_id"]
+    emit(tx, "unit.late", data, key=row["request_id"])
+
+
+def _arrived(tx, row: dict, point) -> None:
+    data = {"unit_id": row["unit_id"], "order_id": row["order_id"], "request_id": row["request_id"],
+            "point": {"lon": point[0], "lat": point[1]}, "arrived_at": iso(row["arrived_at"]),
+            "response_s": row["response_s"], "deadline_met": as_utc(row["arrived_at"]) <= as_utc(row["deadline"])}
+    if row["incident_id"]:
+        data["incident_id"] = row["incident_id"]
+    emit(tx, "unit.arrived", data, key=row["request_id"])
+    note_arrival(tx.conn, row["deployment_id"], row["unit_id"], as_utc(row["arrived_at"]))

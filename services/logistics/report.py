@@ -1,0 +1,105 @@
+"""Indicators and the after-action report, from the facts logistics gathered off the event stream."""
+from __future__ import annotations
+
+from sqlalchemy import and_, func, select
+
+from .domain import indicators as ind
+from .domain import reception
+from .domain.times import as_utc, iso
+from .store import deployments, equipment_checks, loads, orders, plans, requests, surveys, timeline
+
+
+def _where(col_county, col_time, f: dict, col_incident=None) -> list:
+    out = []
+    if f.get("county"):
+        out.append(col_county == f["county"])
+    if f.get("city"):
+        out.append(func.substr(col_county, 1, 4) == f["city"][:4])
+    if f.get("from"):
+        out.append(col_time >= f["from"])
+    if f.get("to"):
+        out.append(col_time < f["to"])
+    if f.get("incident") and col_incident is not None:
+        out.append(col_incident == f["incident"])
+    return out
+
+
+def indicators(conn, f: dict) -> dict:
+    """The six indicators for the filters {from, to, city, county, incident} (all optional)."""
+    arrived = conn.execute(select(orders.c.response_s, orders.c.arrived_at, orders.c.deadline, deployments.c.grade)
+                           .join(deployments, deployments.c.deployment_id == orders.c.deployment_id)
+                           .where(orders.c.arrived_at.is_not(None),
+                                  *_where(deployments.c.county, orders.c.ordered_at, f, orders.c.incident_id))).all()
+    arrivals = [{"grade": r.grade, "response_s": r.response_s,
+                 "deadline_met": as_utc(r.arrived_at) <= as_utc(r.deadline)} for r in arrived]
+    deps = conn.execute(select(deployments).where(
+        *_where(deployments.c.county, deployments.c.created_at, f, deployments.c.incident_id))).mappings().all()
+    released = [d for d in deps if d["status"] == "released"]
+    checks = conn.execute(select(equipment_checks.c.checked, equipment_checks.c.compatible)
+                          .join(orders, orders.c.order_id == equipment_checks.c.order_id)
+                          .where(*_where(equipment_checks.c.county, equipment_checks.c.at, f, orders.c.incident_id))
+                          ).mappings().all()
+    ratings = conn.execute(select(surveys.c.side, surveys.c.rating).where(
+        *_where(surveys.c.county, surveys.c.at, f, surveys.c.incident_id))).mappings().all()
+    return {
+        "filters": {k: (iso(v) if hasattr(v, "isoformat") else v) for k, v in f.items() if v},
+        "response_time": ind.response_time(arrivals),
+        "utilisation": ind.utilisation(_latest_loads(conn, f, deps)),
+        "cross_region_clearance": {
+            "rate": round(sum(1 for d in released if d["outcome"] == "completed") / len(released), 4) if released else None,
+            "released": len(released)},
+        "equipment_compatibility": ind.equipment_compatibility([dict(c) for c in checks]),
+        "satisfaction": ind.satisfaction([dict(r) for r in ratings]),
+        "logistics_coverage": ind.logistics_coverage([{"covered": reception.covered(d["arrangements"])} for d in deps]),
+    }
+
+
+def _latest_loads(conn, f: dict, deps) -> list[dict]:
+    """The latest load report per county in the period (for an incident: its receiving and donor counties)."""
+    conds = _where(loads.c.county, loads.c.at, {k: v for k, v in f.items() if k != "incident"})
+    if f.get("incident"):
+        counties = {d["county"] for d in deps}
+        counties |= {c for (c,) in conn.execute(select(orders.c.from_county).where(
+            orders.c.incident_id == f["incident"])) if c}
+        conds.append(loads.c.county.in_(sorted(counties) or [""]))
+    latest = select(loads.c.county, func.max(loads.c.at).label("at")).where(*conds).group_by(loads.c.county).subquery()
+    rows = conn.execute(select(loads).join(latest, and_(loads.c.county == latest.c.county, loads.c.at == latest.c.at)))
+    return [dict(r) for r in rows.mappings()]
+
+
+def incident_report(conn, incident_id: str) -> dict | None:
+    events = conn.execute(select(timeline).where(timeline.c.incident_id == incident_id)
+                          .order_by(timeline.c.at, timeline.c.event_id)).mappings().all()
+    reqs = conn.execute(select(requests).where(requests.c.incident_id == incident_id)).mappings().all()
+    if not events and not reqs:
+        return None
+    request_ids = [r["request_id"] for r in reqs] or sorted({e["request_id"] for e in events if e["request_id"]})
+    plan_rows = conn.execute(select(plans).where(plans.c.request_id.in_(request_ids))).mappings().all()
+    order_rows = conn.execute(select(orders).where(orders.c.incident_id == incident_id)
+                              .order_by(orders.c.ordered_at)).mappings().all()
+    dep_rows = conn.execute(select(deployments).where(deployments.c.incident_id == incident_id)).mappings().all()
+    return {
+        "incident_id": incident_id,
+        "requests": [{"request_id": r["request_id"], "county": r["county"], "grade": r["grade"],
+                      "deadline": iso(r["deadline"]) if r["deadline"] else None, "status": r["status"]} for r in reqs],
+        "timeline": [{"at": iso(e["at"]), "type": e["type"], "actor": e["actor"], "source": e["source"],
+                      "request_id": e["request_id"], "event_id": e["event_id"]} for e in events],
+        "plans": [_plan(p) for p in plan_rows],
+        "deadlines": [{"order_id": o["order_id"], "unit_id": o["unit_id"], "from_county": o["from_county"],
+                       "ordered_at": iso(o["ordered_at"]), "deadline": iso(o["deadline"]),
+                       "arrived_at": iso(o["arrived_at"]) if o["arrived_at"] else None, "response_s": o["response_s"],
+                       "met": (as_utc(o["arrived_at"]) <= as_utc(o["deadline"])) if o["arrived_at"] else None,
+                       "late_alert": bool(o["late"])} for o in order_rows],
+        "reception": [{"deployment_id": d["deployment_id"], "headcount": d["headcount"], "status": d["status"],
+                       "arrangements": d["arrangements"], "flags": d["flags"]} for d in dep_rows],
+        "indicators": indicators(conn, {"incident": incident_id}),
+    }
+
+
+def _plan(p) -> dict:
+    proposal = p["proposal"] or {}
+    return {"plan_id": p["plan_id"], "request_id": p["request_id"], "kind": p["kind"],
+            "chosen": p["approval"] is not None,
+            "approved_by": (p["approval"] or {}).get("approved_by"),
+            "metrics": proposal.get("metrics"), "explanation": proposal.get("explanation"),
+            "officers": len(proposal.get("assignments") or (p["approval"] or {}).get("assignments") or [])}

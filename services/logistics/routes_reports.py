@@ -1,0 +1,79 @@
+"""HTTP: indicators, the after-action report (JSON and HTML), the ledger check."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from flask import Flask, Response, abort, jsonify, request
+
+from ..common.http import BadRequest, Route
+from . import audit, report, report_page
+from .domain.times import parse
+
+ROUTES = [
+    Route("GET", "/indicators", "The six indicators from the event stream (?from=&to=&city=&county=&incident=)"),
+    Route("GET", "/incidents/{incident_id}/report", "After-action report: timeline, plans, deadlines, indicators",
+          params=("incident_id",)),
+    Route("GET", "/incidents/{incident_id}/report.html", "The after-action report as a page with a timeline chart",
+          params=("incident_id",)),
+    Route("GET", "/static/plotly.min.js", "plotly.js, served locally (pages draw offline)"),
+    Route("GET", "/audit/verify", "Verify every producer's hash chain on the broker; names the first broken record"),
+]
+
+
+@lru_cache(maxsize=1)
+def _plotly_js() -> str:
+    from plotly.offline import get_plotlyjs
+    return get_plotlyjs()
+
+
+def _filters() -> dict:
+    f = {}
+    for name in ("from", "to"):
+        if request.args.get(name):
+            try:
+                f[name] = parse(request.args[name])
+            except ValueError:
+                raise BadRequest(400, "Bad query parameter", [{"field": name, "reason": "an RFC 3339 timestamp"}]) from None
+    for name, size in (("city", 6), ("county", 6)):
+        value = request.args.get(name)
+        if value:
+            if not (len(value) == size and value.isdigit()):
+                raise BadRequest(400, "Bad query parameter", [{"field": name, "reason": "a 6-digit region code"}])
+            f[name] = value
+    if request.args.get("incident"):
+        f["incident"] = request.args["incident"]
+    return f
+
+
+def install(app: Flask, runtime) -> None:
+    @app.get("/indicators")
+    def get_indicators():
+        f = _filters()
+        with runtime.engine.connect() as conn:
+            return jsonify(report.indicators(conn, f))
+
+    def _report(incident_id: str) -> dict:
+        with runtime.engine.connect() as conn:
+            found = report.incident_report(conn, incident_id)
+        if found is None:
+            abort(404, f"no events of incident {incident_id}")
+        return found
+
+    @app.get("/incidents/<incident_id>/report")
+    def get_report(incident_id: str):
+        return jsonify(_report(incident_id))
+
+    @app.get("/incidents/<incident_id>/report.html")
+    def get_report_page(incident_id: str):
+        return Response(report_page.render(_report(incident_id)), mimetype="text/html")
+
+    @app.get("/static/plotly.min.js")
+    def plotly_js():
+        return Response(_plotly_js(), mimetype="application/javascript",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+    @app.get("/audit/verify")
+    def verify():
+        result = audit.verify_broker(runtime.bus)
+        result["own_ledger"] = {"source": runtime.settings.source, "problems": runtime.outbox.verify()[:20]}
+        return jsonify(result)

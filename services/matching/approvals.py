@@ -1,0 +1,138 @@
+"""A commander's decision on a plan: approve (signed, then plan.approved) or reject (plan.rejected).
+
+Approval is refused with 409 when the plan no longer matches the state (optimistic version check):
+it is no longer proposed, the caller approved another version, or one of its officers is off duty,
+held by another approved plan or was refused for this request. Such a request is re-planned.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, insert, select, update
+
+from ..common.clock import now
+from . import signing
+from .domain.model import TASK_MINUTES
+from .store import holds, officers, plans, requests
+
+
+class Conflict(Exception):
+    def __init__(self, title: str, errors: list[dict], *, stale: bool = False):
+        super().__init__(title)
+        self.title, self.errors, self.stale = title, errors, stale   # stale: the request needs a re-plan
+
+
+def conflicts(conn, plan, request) -> list[dict]:
+    """What in the current state contradicts the plan (empty: it can be approved)."""
+    ids = [a["officer_id"] for a in plan.body["assignments"]]
+    status = dict(conn.execute(select(officers.c.officer_id, officers.c.status).where(officers.c.officer_id.in_(ids))).all())
+    held = {r.officer_id: r for r in conn.execute(select(holds).where(holds.c.officer_id.in_(ids)))}
+    refused = set(request.exclude or ())
+    out = []
+    for i, officer in enumerate(ids):
+        mine = officer in held and held[officer].request_id == plan.request_id and not held[officer].committed
+        if officer in held and not mine:
+            out.append({"field": f"assignments.{i}.officer_id", "reason": f"{officer} is held by {held[officer].plan_id}"})
+        elif officer in refused:
+            out.append({"field": f"assignments.{i}.officer_id", "reason": f"{officer} was refused by the resource pool"})
+        elif not mine and status.get(officer) != "on_duty":
+            out.append({"field": f"assignments.{i}.officer_id",
+                        "reason": f"{officer} is {status.get(officer, 'unknown')}, no longer on duty"})
+    return out
+
+
+def task_minutes(data: dict) -> int:
+    """Expected time on scene: the request's task window, its expected duration, else by grade."""
+    window = data.get("task_window") or {}
+    if window.get("start") and window.get("end"):
+        span = datetime.fromisoformat(window["end"].replace("Z", "+00:00")) - \
+            datetime.fromisoformat(window["start"].replace("Z", "+00:00"))
+        return max(1, int(span.total_seconds() // 60))
+    return data.get("expected_duration_minutes") or TASK_MINUTES.get(data["grade"], 360)
+
+
+def check_current(conn, plan, request, version: int | None) -> None:
+    if plan.status != "proposed":
+        raise Conflict(f"Plan is {plan.status}", [{"field": "plan_id", "reason": f"the plan is {plan.status}"}])
+    valid_until = plan.body.get("valid_until")
+    if valid_until and datetime.fromisoformat(valid_until) < now():
+        raise Conflict("Plan has expired", [{"field": "valid_until", "reason": f"valid until {valid_until}: "
+                                             "the state may have moved on"}], stale=True)
+    if plan.version != request.version or (version is not None and version != plan.version):
+        raise Conflict("Plan is out of date", [{"field": "version", "reason": f"the request is at version "
+                                                f"{request.version}, the plan at {plan.version}"}])
+    problems = conflicts(conn, plan, request)
+    if problems:
+        raise Conflict("Plan no longer matches the state", problems, stale=True)
+
+
+def replan(conn, request_id: str) -> None:
+    """Mark a request for re-planning: a new version; its proposals are superseded in the next batch."""
+    conn.execute(update(requests).where(requests.c.request_id == request_id)
+                 .values(status="pending", version=requests.c.version + 1))
+
+
+def supersede(tx, request_id: str, reason: str, at: datetime, *, keep: str | None = None) -> None:
+    """Every other proposed plan of the request is voided, each with a plan.rejected."""
+    rows = tx.conn.execute(select(plans).where(plans.c.request_id == request_id, plans.c.status == "proposed")).all()
+    for row in rows:
+        if row.plan_id == keep:
+            continue
+        tx.conn.execute(update(plans).where(plans.c.plan_id == row.plan_id).values(status="superseded", reason=reason))
+        tx.emit("plan.rejected", _rejection(row, "matching", None, reason, at), key=request_id)
+
+
+def approve(tx, plan, request, identity, body: dict, key, at: datetime) -> dict:
+    check_current(tx.conn, plan, request, body.get("version"))
+    data = request.data
+    lines = {line["line_id"]: line for line in data["lines"]}
+    # The task window is the time on scene: from the last arrival for the expected duration (the
+    # eligibility kept duty + own travel + that duration within 12 hours).
+    start = at + timedelta(seconds=max(a["eta_s"] for a in plan.body["assignments"]))
+    end = start + timedelta(minutes=task_minutes(data))
+    approval = {"plan_id": plan.plan_id, "request_id": plan.request_id, "county": data["county"], "grade": data["grade"],
+                "task_start": start.isoformat(), "task_end": end.isoformat(),
+                "assignments": [_approved(a, lines) for a in plan.body["assignments"]],
+                "approved_by": identity.subject, "role": identity.role, "at": at.isoformat()}
+    if data.get("incident_id"):
+        approval["incident_id"] = data["incident_id"]
+    if body.get("comment"):
+        approval["comment"] = body["comment"]
+    approval["signature"] = signing.sign(key, approval)
+    conn = tx.conn
+    conn.execute(delete(holds).where(holds.c.request_id == plan.request_id, holds.c.committed == 0))
+    conn.execute(insert(holds), [{"officer_id": a["officer_id"], "plan_id": plan.plan_id, "request_id": plan.request_id,
+                                  "line_id": a["line_id"], "committed": 0} for a in plan.body["assignments"]])
+    conn.execute(update(plans).where(plans.c.plan_id == plan.plan_id).values(status="approved", approval=approval))
+    conn.execute(update(requests).where(requests.c.request_id == plan.request_id)
+                 .values(status="approved", replaces=None))
+    tx.emit("plan.approved", approval, key=plan.request_id, correlationid=data.get("incident_id"))
+    supersede(tx, plan.request_id, f"superseded: {plan.plan_id} was approved", at)
+    return approval
+
+
+def reject(tx, plan, identity, reason: str, at: datetime) -> dict:
+    if plan.status != "proposed":
+        raise Conflict(f"Plan is {plan.status}", [{"field": "plan_id", "reason": f"the plan is {plan.status}"}])
+    tx.conn.execute(update(plans).where(plans.c.plan_id == plan.plan_id).values(status="rejected", reason=reason))
+    data = _rejection(plan, identity.subject, identity.role, reason, at)
+    tx.emit("plan.rejected", data, key=plan.request_id)
+    return data
+
+
+def _rejection(plan, by: str, role: str | None, reason: str, at: datetime) -> dict:
+    data = {"plan_id": plan.plan_id, "request_id": plan.request_id, "rejected_by": by, "reason": reason[:4000],
+            "at": at.isoformat()}
+    if role in ("city_commander", "province_commander"):
+        data["role"] = role
+    if plan.body.get("incident_id"):
+        data["incident_id"] = plan.body["incident_id"]
+    return data
+
+
+def _approved(a: dict, lines: dict) -> dict:
+    out = {"officer_id": a["officer_id"], "line_id": a["line_id"]}
+    certs = lines.get(a["line_id"], {}).get("certifications") or []
+    if certs:
+        out["certifications"] = list(certs)
+    return out

@@ -1,0 +1,120 @@
+"""Which officers may serve which lines, and the officer classes the flow network works on.
+
+An officer qualifies for a line when on duty, of the line's module, outside the receiving
+county, holding every tag, every certificate valid until the task ends, for each piece of
+equipment a ready item the receiving county's systems accept (team kit travels with the unit),
+and with duty minutes + travel + time on scene within the 12-hour limit.
+
+Officers of one county who qualify for exactly the same lines are interchangeable for every
+objective (travel depends only on the county), so they become one class with a capacity.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .model import DUTY_LIMIT_MIN, Request
+from .pool import MODULES, NO_LINK, TEAM_KIT, Pool
+
+
+@dataclass
+class Lines:
+    """The batch's lines flattened: one entry per (request, line)."""
+    request: list[int]                 # index into the batch's requests
+    line_id: list[str]
+    dest: np.ndarray                   # county index of the receiving county
+    module: np.ndarray
+    headcount: np.ndarray
+
+
+@dataclass
+class Classes:
+    county: np.ndarray                 # county index per class
+    count: np.ndarray                  # officers per class
+    members: list[np.ndarray]          # pool rows per class
+    arc_class: np.ndarray              # every class -> line arc of the full model
+    arc_line: np.ndarray
+    arc_cost: np.ndarray               # travel seconds (int64)
+    eligible: dict[int, np.ndarray]    # line -> pool rows that qualify (for explanations and greedy)
+
+
+def flatten(requests: list[Request], counties: tuple[str, ...]) -> Lines:
+    at = {c: i for i, c in enumerate(counties)}
+    items = [(r, line) for r, req in enumerate(requests) for line in req.lines]
+    return Lines(request=[r for r, _ in items], line_id=[line.line_id for _, line in items],
+                 dest=np.array([at[requests[r].county] for r, _ in items], dtype=np.int64),
+                 module=np.array([MODULES.index(line.module) for _, line in items], dtype=np.int64),
+                 headcount=np.array([line.headcount for _, line in items], dtype=np.int64))
+
+
+def qualifies(pool: Pool, rows: np.ndarray, req: Request, line, dest: int, travel: np.ndarray,
+              accepts: dict[str, tuple[str, ...]]) -> np.ndarray:
+    """Boolean per row of `rows`: may this officer serve `line` of `req`?"""
+    ok = (pool.county[rows] != dest) & (pool.module[rows] == MODULES.index(line.module))
+    for tag in line.tags:
+        t = pool.tag_vocab.index(tag) if tag in pool.tag_vocab else -2
+        ok &= (pool.tag_ids[rows] == t).any(axis=1)
+    end = req.task_end.date().toordinal()
+    for cert in line.certifications:
+        if cert not in pool.cert_vocab:
+            return np.zeros(len(rows), dtype=bool)
+        ok &= pool.cert_expiry[rows, pool.cert_vocab.index(cert)] >= end
+    mask = pool.standard_mask(accepts.get(req.county, ())) | (1 << NO_LINK)
+    for kind in line.equipment:
+        if kind not in pool.kit_vocab:
+            if kind not in TEAM_KIT:
+                return np.zeros(len(rows), dtype=bool)
+            continue
+        k = pool.kit_vocab.index(kind)
+        fits = (pool.kit_ready[rows, k] & mask) != 0
+        ok &= fits | (pool.kit_held[rows, k] == 0) if kind in TEAM_KIT else fits
+    minutes = pool.duty[rows].astype(np.int64) + travel[pool.county[rows], dest] // 60 + req.on_scene_minutes
+    return ok & (minutes <= DUTY_LIMIT_MIN)
+
+
+def build_classes(pool: Pool, requests: list[Request], lines: Lines, travel: np.ndarray,
+                  accepts: dict[str, tuple[str, ...]], *, taken: np.ndarray | None = None) -> Classes:
+    """Classes of interchangeable officers and the class -> line arcs with their travel seconds."""
+    free = pool.available.copy()
+    if taken is not None:
+        free[taken] = False
+    counties, counts, members, arcs = [], [], [], []
+    eligible: dict[int, np.ndarray] = {}
+    flat = [(r, line) for r, req in enumerate(requests) for line in req.lines]
+    for m in np.unique(lines.module):
+        mine = np.flatnonzero(lines.module == m)
+        rows = np.flatnonzero(free & (pool.module == m))
+        table = np.zeros((len(rows), len(mine)), dtype=bool)
+        for col, j in enumerate(mine):
+            r, line = flat[j]
+            ok = qualifies(pool, rows, requests[r], line, int(lines.dest[j]), travel, accepts)
+            if requests[r].exclude:
+                ok &= ~np.isin(rows, [pool.row_of[o] for o in requests[r].exclude if o in pool.row_of])
+            table[:, col] = ok
+            eligible[int(j)] = rows[ok]
+        keep = table.any(axis=1)
+        rows, table = rows[keep], table[keep]
+        if not len(rows):
+            continue
+        key = np.concatenate([pool.county[rows].astype(np.int16).view(np.uint8).reshape(-1, 2),
+                              np.packbits(table, axis=1)], axis=1)
+        _, first, inverse, count = np.unique(key, axis=0, return_index=True, return_inverse=True,
+                                             return_counts=True)
+        inverse = inverse.ravel()
+        order = np.argsort(inverse, kind="stable")
+        bounds = np.cumsum(count)[:-1]
+        base = len(members)
+        members += np.split(rows[order], bounds)
+        counties.append(pool.county[rows[first]])
+        counts.append(count)
+        k, col = np.nonzero(table[first])
+        arcs.append((k + base, mine[col]))
+    if not counts:
+        empty = np.zeros(0, dtype=np.int64)
+        return Classes(empty, empty, [], empty, empty, empty, eligible)
+    county = np.concatenate(counties).astype(np.int64)
+    arc_class = np.concatenate([a for a, _ in arcs]).astype(np.int64)
+    arc_line = np.concatenate([b for _, b in arcs]).astype(np.int64)
+    cost = travel[county[arc_class], lines.dest[arc_line]].astype(np.int64)
+    return Classes(county, np.concatenate(counts).astype(np.int64), members, arc_class, arc_line, cost, eligible)

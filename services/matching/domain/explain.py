@@ -1,0 +1,155 @@
+"""Plain-language reasons: what a plan achieves, why its officers, why not the nearby others,
+and what is missing when a request cannot be met."""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date
+
+import numpy as np
+
+from .model import DUTY_LIMIT_MIN, Assignment, Line, Request
+from .pool import MODULES, NO_LINK, TEAM_KIT, Pool
+
+
+def minutes(seconds: float) -> int:
+    return int(round(seconds / 60))
+
+
+def metrics(req: Request, chosen: list[Assignment], loads: dict, points: dict[str, float]) -> tuple[dict, list[dict]]:
+    """(plan.proposed metrics, per-donor rows: officers, reserve left above the floor, points balance)."""
+    etas = [a.eta_s for a in chosen]
+    latest = max(etas, default=0)
+    per_donor = Counter(a.from_county for a in chosen)
+    donors = []
+    for county, n in sorted(per_donor.items()):
+        load = loads.get(county)
+        row = {"county": county, "officers": n, "points_balance": round(points.get(county, 0.0), 1)}
+        if load:
+            row["reserve_left"] = max(0, load.available - n - load.reserve_floor)
+            row["reserve_ratio"] = round(max(0, load.available - n) / load.on_duty, 4) if load.on_duty else 0.0
+        donors.append(row)
+    ratios = [d["reserve_ratio"] for d in donors if "reserve_ratio" in d]
+    balances = [d["points_balance"] for d in donors]
+    out = {"latest_eta_s": int(latest), "mean_eta_s": round(float(np.mean(etas)), 1) if etas else 0.0,
+           "deadline_met": bool(chosen) and len(chosen) == req.headcount and latest <= req.budget_s,
+           "per_donor": dict(per_donor), "headcount": len(chosen),
+           "fill_ratio": round(len(chosen) / req.headcount, 4) if req.headcount else 1.0,
+           "total_travel_s": int(sum(etas)), "donor_counties": len(per_donor),
+           "points_spread": round(max(balances) - min(balances), 1) if balances else 0.0}
+    if ratios:
+        out["min_reserve_ratio"] = max(0.0, min(1.0, min(ratios)))
+    return out, donors
+
+
+def shortfall(req: Request, chosen: list[Assignment], eligible: dict[str, np.ndarray], pool: Pool,
+              travel: np.ndarray, dest: int) -> list[dict]:
+    """Per short line: needed, assigned, qualified officers in the province and within the deadline."""
+    got = Counter(a.line_id for a in chosen)
+    out = []
+    for line in req.lines:
+        if got[line.line_id] >= line.headcount:
+            continue
+        rows = eligible.get(line.line_id, np.zeros(0, dtype=np.int64))
+        within = int((travel[pool.county[rows], dest] <= req.budget_s).sum()) if len(rows) else 0
+        what = ", ".join(line.tags) or line.module
+        text = (f"{line.line_id}: {line.headcount} {what} needed, {got[line.line_id]} assigned; "
+                f"{within} qualified officers can arrive within {minutes(req.budget_s)} min, "
+                f"{len(rows)} in the whole province")
+        out.append({"line_id": line.line_id, "needed": line.headcount, "assigned": got[line.line_id],
+                    "qualified_within_deadline": within, "qualified": int(len(rows)), "text": text})
+    return out
+
+
+def refusal(pool: Pool, row: int, req: Request, line: Line, dest: int, travel: np.ndarray,
+            accepts: dict, lendable_left: np.ndarray) -> str | None:
+    """Why this officer cannot serve the line (the first rule broken), or None if they could."""
+    if pool.status[row] != "on_duty":
+        return f"is {pool.status[row].replace('_', ' ')}"
+    if pool.module[row] != MODULES.index(line.module):
+        return f"is in {MODULES[pool.module[row]]}"
+    missing = [t for t in line.tags if t not in pool.tags_of(row)]
+    if missing:
+        return f"lacks {', '.join(missing)}"
+    for cert in line.certifications:
+        expires = pool.cert_expiry_of(row, cert)
+        if expires is None:
+            return f"holds no {cert} certificate"
+        if expires < req.task_end.date():
+            return f"certificate {cert} expires {expires.isoformat()}, before the task ends"
+    mask = pool.standard_mask(accepts.get(req.county, ())) | (1 << NO_LINK)
+    for kind in line.equipment:
+        if kind in pool.kit_vocab:
+            k = pool.kit_vocab.index(kind)
+            held, ready = int(pool.kit_held[row, k]), int(pool.kit_ready[row, k])
+            if held and not ready & mask:
+                names = [s for i, s in enumerate(pool.standards) if held >> i & 1 and s]
+                return (f"{kind} ({', '.join(names) or 'item'}) not usable in {req.county}"
+                        if held & mask == 0 else f"{kind} not ready")
+            if not held and kind not in TEAM_KIT:
+                return f"carries no {kind}"
+        elif kind not in TEAM_KIT:
+            return f"carries no {kind}"
+    duty = int(pool.duty[row])
+    if duty + travel[pool.county[row], dest] // 60 + req.on_scene_minutes > DUTY_LIMIT_MIN:
+        return (f"on duty {duty / 60:.0f} h: with {minutes(travel[pool.county[row], dest])} min travel and "
+                f"{req.on_scene_minutes // 60} h on scene it would pass 12 h")
+    if lendable_left[pool.county[row]] <= 0:
+        return "county at reserve floor"
+    return None
+
+
+def why_not(pool: Pool, req: Request, line: Line, dest: int, chosen: set[int], travel: np.ndarray,
+            accepts: dict, lendable_left: np.ndarray, names: dict[str, str], *, nearest: int = 3) -> list[str]:
+    """Sentences about officers of the line's module in the nearest donor counties who were not chosen."""
+    order = [c for c in np.argsort(travel[:, dest], kind="stable") if c != dest][:nearest]
+    out = []
+    for c in order:
+        rows = np.flatnonzero((pool.county == c) & (pool.module == MODULES.index(line.module)))
+        reasons: dict[str, list[str]] = defaultdict(list)
+        for row in rows[:400]:
+            if int(row) in chosen:
+                continue
+            why = refusal(pool, int(row), req, line, dest, travel, accepts, lendable_left)
+            reasons[_kind(why) if why else "held for another request or a faster fill"].append(
+                f"{pool.ids[row]} {why}" if why else pool.ids[row])
+        if reasons:
+            code = pool.counties[c]
+            parts = [f"{len(v)} {k} (e.g. {v[0]})" for k, v in sorted(reasons.items(), key=lambda x: -len(x[1]))[:3]]
+            out.append(f"{names.get(code, code)} ({minutes(travel[c, dest])} min): " + "; ".join(parts))
+    return out
+
+
+GROUPS = (("on duty ", "near the 12-hour duty limit"), ("certificate ", "with certificates expiring during the task"),
+          ("holds no ", "without the certificates"), ("lacks ", "without the skills"),
+          ("county at reserve floor", "in a county at its reserve floor"),
+          ("not usable", "with equipment the receiving systems do not accept"), ("not ready", "with equipment not ready"),
+          ("carries no ", "without the equipment"), ("is in ", "of another module"), ("is ", "not on duty"))
+
+
+def _kind(why: str) -> str:
+    return next((label for key, label in GROUPS if why.startswith(key) or (key.startswith("not ") and key in why)), why)
+
+
+def explanation(req: Request, kind: str, chosen: list[Assignment], metrics_: dict, short: list[dict],
+                refusals: dict[str, list[str]], names: dict[str, str], today: date | None = None) -> str:
+    goal = {"fastest": "the earliest latest arrival, then the least total travel",
+            "fairest": "a fair share of support by task points and the cities' reciprocity, within the deadline",
+            "least_reserve_damage": "keeping donor counties' reserves high, within the deadline"}[kind]
+    head = (f"{len(chosen)} of {req.headcount} officers; latest arrival {minutes(metrics_['latest_eta_s'])} min "
+            f"(deadline {minutes(req.budget_s)} min: {'met' if metrics_['deadline_met'] else 'not met'}). "
+            f"Optimised for {goal}.")
+    lines = []
+    for line in req.lines:
+        mine = [a for a in chosen if a.line_id == line.line_id]
+        by = Counter(a.from_county for a in mine)
+        eta = {a.from_county: a.eta_s for a in mine}
+        donors = ", ".join(f"{n} from {names.get(c, c)} ({minutes(eta[c])} min)" for c, n in by.most_common())
+        why = (f"the nearest qualified: skills, certificates valid to the task's end, equipment accepted in "
+               f"{names.get(req.county, req.county)}, duty time left, donor above its reserve floor" if mine
+               else "nobody qualifies in time")
+        lines.append(f"{line.line_id} ({line.module}{'; ' + ', '.join(line.tags) if line.tags else ''}): "
+                     f"{donors or 'nobody'} — {why}.")
+        if refusals.get(line.line_id):
+            lines.append("Not chosen nearby: " + " | ".join(refusals[line.line_id]) + ".")
+    lines += [f"Missing: {s['text']}." for s in short]
+    return " ".join([head] + lines)[:4000]

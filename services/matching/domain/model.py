@@ -1,0 +1,80 @@
+"""What the optimiser is asked: requests with requirement lines; and what it answers."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+# Expected time on scene by grade when the request does not say (minutes); configurable by the caller.
+TASK_MINUTES = {"I": 480, "II": 480, "III": 360, "IV": 240}
+DUTY_LIMIT_MIN = 12 * 60
+
+
+@dataclass(frozen=True)
+class Line:
+    line_id: str
+    module: str
+    headcount: int
+    tags: tuple[str, ...] = ()
+    certifications: tuple[str, ...] = ()
+    equipment: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Request:
+    request_id: str
+    county: str                        # the receiving county
+    lines: tuple[Line, ...]
+    planned_at: datetime               # when officers would be ordered (the plan's start)
+    deadline: datetime                 # support in place by then
+    grade: str = "IV"
+    task_minutes: int = 0              # expected time on scene; 0: TASK_MINUTES by grade
+    incident_id: str | None = None
+    approval_level: str = "city"
+    exclude: frozenset[str] = field(default_factory=frozenset)   # officers this request may not use
+    window_end: datetime | None = None  # the task's planned end when the request gives one
+
+    @property
+    def on_scene_minutes(self) -> int:
+        return self.task_minutes or TASK_MINUTES.get(self.grade, 360)
+
+    @property
+    def budget_s(self) -> int:
+        """Seconds from the plan's start to the deadline (never negative)."""
+        return max(0, int((self.deadline - self.planned_at).total_seconds()))
+
+    @property
+    def task_end(self) -> datetime:
+        """When the task ends (certificates must stay valid): given, else the deadline plus the time on scene."""
+        return self.window_end or self.deadline + timedelta(minutes=self.on_scene_minutes)
+
+    @property
+    def headcount(self) -> int:
+        return sum(line.headcount for line in self.lines)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    request_id: str
+    line_id: str
+    row: int              # the officer's row in the pool
+    officer_id: str
+    from_county: str
+    eta_s: int
+
+
+@dataclass
+class Certificate:
+    optimal: bool
+    method: str
+    bound: float                       # proven lower bound on the latest arrival (s)
+    gap: float = 0.0
+    total_travel_s: int = 0
+    arcs_total: int = 0                # officer-class to line arcs in the full model
+    arcs_solved: int = 0               # arcs kept in the pruned model
+    arcs_priced: int = 0               # excluded arcs, each checked slower than the threshold
+    widenings: int = 0
+
+    def as_dict(self) -> dict:
+        return {"optimal": self.optimal, "method": self.method, "bound": float(self.bound), "gap": self.gap,
+                "total_travel_s": int(self.total_travel_s), "arcs_total": self.arcs_total,
+                "arcs_solved": self.arcs_solved, "arcs_priced": self.arcs_priced, "widenings": self.widenings}

@@ -1,0 +1,141 @@
+"""Plan a batch of requests together, in priority order (grade, then deadline): each request gets
+the exact fastest plan from the officers higher-priority requests left, and two alternatives (the
+fairest, the least damaging to donor reserves) within the same fill and its deadline (or the
+fastest's arrival when the deadline cannot be met). Within a kind, no officer is proposed to two
+requests of the batch, and officers held by approved plans are never offered (`taken`)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import flow
+from .eligibility import Classes, Lines, build_classes, flatten
+from .model import Assignment, Certificate, Request
+from .pool import Pool
+
+KINDS = ("fastest", "fairest", "least_reserve_damage")
+GRADE_ORDER = {"I": 0, "II": 1, "III": 2, "IV": 3}
+PENALTY_S = 1800        # seconds of travel one unit of unfairness is worth
+RESERVE_S = 3600        # seconds of travel the first quarter of a donor's lendable officers is worth, per officer
+
+
+@dataclass(frozen=True)
+class CountyLoad:
+    on_duty: int
+    available: int
+    reserve_floor: int
+
+    @property
+    def lendable(self) -> int:
+        return max(0, self.available - self.reserve_floor)
+
+
+@dataclass
+class Option:
+    kind: str
+    assignments: list[Assignment]
+    certificate: Certificate
+    threshold: int = 0
+
+
+@dataclass
+class BatchPlan:
+    requests: list[Request]
+    lines: Lines
+    classes: Classes
+    lendable: np.ndarray
+    options: list[dict[str, Option]] = field(default_factory=list)      # per request: kind -> option
+
+
+def lendable_array(pool: Pool, loads: dict[str, CountyLoad]) -> np.ndarray:
+    """Officers each county may lend; without a load report, 30% of its on-duty officers in the pool."""
+    on_duty = np.bincount(pool.county[pool.available], minlength=len(pool.counties))
+    out = np.zeros(len(pool.counties), dtype=np.int64)
+    for i, code in enumerate(pool.counties):
+        load = loads.get(code)
+        out[i] = load.lendable if load else on_duty[i] - int(np.ceil(round(0.7 * on_duty[i], 9)))
+    return out
+
+
+def priority(requests: list[Request]) -> list[int]:
+    return sorted(range(len(requests)), key=lambda r: (GRADE_ORDER.get(requests[r].grade, 9),
+                                                       requests[r].deadline, requests[r].request_id))
+
+
+def plan_batch(pool: Pool, requests: list[Request], travel: np.ndarray, accepts: dict, *,
+               loads: dict[str, CountyLoad] | None = None, fairness: dict[str, float] | None = None,
+               taken: np.ndarray | None = None, kinds: tuple[str, ...] = KINDS, prune: bool = True) -> BatchPlan:
+    lines = flatten(requests, pool.counties)
+    classes = build_classes(pool, requests, lines, travel, accepts, taken=taken)
+    batch = BatchPlan(requests, lines, classes, lendable_array(pool, loads or {}),
+                      [{} for _ in requests])
+    by_line = np.argsort(classes.arc_line, kind="stable")
+    starts = np.searchsorted(classes.arc_line[by_line], np.arange(len(lines.headcount) + 1))
+    arcs_of = [np.concatenate([by_line[starts[j]:starts[j + 1]] for j in _lines_of(lines, r)] or [by_line[:0]])
+               for r in range(len(requests))]
+    fair = np.array([(fairness or {}).get(c, 0.0) for c in pool.counties]) * PENALTY_S
+    for kind in kinds:
+        state = _State(classes.count.copy(), batch.lendable.copy(), {})
+        for r in priority(requests):
+            p = flow.Problem(classes.arc_class[arcs_of[r]], classes.arc_line[arcs_of[r]],
+                             classes.arc_cost[arcs_of[r]], state.count, classes.county, lines.headcount,
+                             lines.dest, state.lendable)
+            fast = flow.solve_fastest(p, travel, prune=prune)
+            if kind == "fastest":
+                flows, cert = fast.flows, fast.certificate
+            elif kind == "fairest":
+                flows, cert = flow.solve_within(p, max(requests[r].budget_s, fast.threshold), fast.keep, fast.fill,
+                                                "min_cost_flow (travel + task-points balance)",
+                                                county_cost=fair.round().astype(np.int64))
+            else:
+                flows, cert = flow.solve_within(p, max(requests[r].budget_s, fast.threshold), fast.keep, fast.fill,
+                                                "min_cost_flow (travel + convex reserve damage)",
+                                                segments=reserve_segments(state.lendable))
+            chosen = _pick(pool, batch, p, flows, state, "points" if kind == "fairest" else "duty")
+            batch.options[r][kind] = Option(kind, chosen, cert, fast.threshold)
+    return batch
+
+
+@dataclass
+class _State:
+    count: np.ndarray       # officers still free per class
+    lendable: np.ndarray    # officers each county may still lend
+    cursor: dict            # class -> officers already named from it
+
+
+def _lines_of(lines: Lines, r: int) -> list[int]:
+    return [j for j, req in enumerate(lines.request) if req == r]
+
+
+def reserve_segments(lendable: np.ndarray, parts: int = 4) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Convex donor cost: each further quarter of what a county may lend costs more per officer
+    (1, 4, 9, 16 x RESERVE_S), so within the deadline the plan spreads over counties with room
+    rather than draining one towards its floor; travel breaks ties."""
+    size = np.ceil(lendable / parts).astype(np.int64)
+    out, given = [], np.zeros_like(lendable)
+    for s in range(parts):
+        cap = np.minimum(size, lendable - given)
+        given = given + cap
+        out.append((cap, np.full(len(lendable), RESERVE_S * (s + 1) ** 2, dtype=np.int64)))
+    return out
+
+
+def _pick(pool: Pool, batch: BatchPlan, p: flow.Problem, flows: np.ndarray, state: _State,
+          prefer: str) -> list[Assignment]:
+    """Name the officers: from each class those with the most duty time left (or fewest points)."""
+    classes, lines, out = batch.classes, batch.lines, []
+    for a in np.flatnonzero(flows):
+        k, j, n = int(p.arc_class[a]), int(p.arc_line[a]), int(flows[a])
+        rows = classes.members[k]
+        key = pool.duty[rows] if prefer == "duty" else pool.points[rows]
+        ordered = rows[np.lexsort((rows, key))]
+        used = state.cursor.setdefault(k, set())
+        free = [int(x) for x in ordered if int(x) not in used][:n]
+        used.update(free)
+        state.count[k] -= n
+        state.lendable[classes.county[k]] -= n
+        req = batch.requests[lines.request[j]]
+        out += [Assignment(req.request_id, lines.line_id[j], row, pool.ids[row],
+                           pool.counties[int(classes.county[k])], int(p.arc_cost[a])) for row in free]
+    return sorted(out, key=lambda x: (x.eta_s, x.line_id, x.officer_id))

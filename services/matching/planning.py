@@ -1,0 +1,154 @@
+"""Turn pending requests into proposed plans: one batch, one transaction, one plan.proposed per
+candidate. A request is planned only for what approved plans do not already hold, so a re-plan
+after a commit rejection or an officer falling out touches only what changed."""
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from datetime import datetime, timedelta
+from functools import cached_property
+
+import numpy as np
+from sqlalchemy import insert, select, update
+
+from ..common.clock import now
+from . import readmodel
+from .approvals import supersede, task_minutes
+from .domain import explain
+from .domain.geo import county_matrix
+from .domain.model import Assignment, Line, Request
+from .domain.planner import KINDS, plan_batch
+from .store import plans, requests
+
+LETTER = {"fastest": "A", "fairest": "B", "least_reserve_damage": "C"}
+VALID_FOR = timedelta(minutes=15)
+
+
+class Places:
+    """The province's counties, their names and the county-seat travel matrix, loaded on first use."""
+
+    def __init__(self, province: str):
+        self.province = province
+
+    @cached_property
+    def matrix(self) -> tuple[tuple[str, ...], np.ndarray, dict[str, str]]:
+        from ..geo import Geography
+        from ..geo.travel import make_travel_provider
+        geo = Geography.load(self.province)
+        codes, seconds = county_matrix(geo, make_travel_provider(geo))
+        return codes, seconds, {c.code: c.name for c in geo.counties}
+
+
+def plan_id(request_id: str, version: int, kind: str) -> str:
+    base = f"PLAN-{request_id}" if len(request_id) <= 52 else "PLAN-" + hashlib.sha1(request_id.encode()).hexdigest()[:16]
+    return f"{base}-{version}{LETTER[kind]}"
+
+
+def to_request(row, held: dict[str, dict], at: datetime) -> Request | None:
+    """The request's open need: its lines less the officers approved plans already hold for it."""
+    data = row.data
+    have = Counter(h["line_id"] for h in held.values() if h["request_id"] == row.request_id)
+    lines = tuple(Line(line["line_id"], line["module"], line["headcount"] - have[line["line_id"]], tuple(line["tags"]),
+                       tuple(line["certifications"]), tuple(line["equipment"]))
+                  for line in data["lines"] if line["headcount"] > have[line["line_id"]])
+    if not lines:
+        return None
+    window = data.get("task_window") or {}
+    return Request(request_id=row.request_id, county=data["county"], lines=lines, planned_at=at,
+                   deadline=readmodel.parse_time(data["deadline"]), grade=data["grade"],
+                   task_minutes=task_minutes(data), incident_id=data.get("incident_id"),
+                   approval_level=data.get("approval_level", "city"), exclude=frozenset(row.exclude or ()),
+                   window_end=readmodel.parse_time(window["end"]) if window.get("end") else None)
+
+
+class Planner:
+    def __init__(self, runtime, places: Places):
+        self.runtime, self.places = runtime, places
+        self._pool, self._print = None, None
+
+    def pool(self, conn, codes):
+        mark = readmodel.fingerprint(conn)
+        if self._pool is None or mark != self._print:
+            self._pool, self._print = readmodel.pool(conn, codes), mark
+        return self._pool
+
+    def plan_pending(self) -> int:
+        """Plan every pending request together; returns how many plans were proposed."""
+        with self.runtime.outbox.transaction() as tx:
+            rows = tx.conn.execute(select(requests).where(requests.c.status == "pending")
+                                   .order_by(requests.c.received_at)).all()
+            if not rows:
+                return 0
+            return self._plan(tx, rows)
+
+    def _plan(self, tx, rows) -> int:
+        conn, at = tx.conn, now()
+        codes, travel, names = self.places.matrix
+        pool = self.pool(conn, codes)
+        held = readmodel.held(conn)
+        todo = []
+        for row in rows:
+            req = to_request(row, held, at)
+            if req is None:
+                conn.execute(update(requests).where(requests.c.request_id == row.request_id).values(status="approved"))
+            else:
+                todo.append((row, req))
+        if not todo:
+            return 0
+        taken = np.array([pool.row_of[o] for o in held if o in pool.row_of], dtype=np.int64)
+        loads, accepts = readmodel.loads(conn), readmodel.accepts(conn)
+        batch = plan_batch(pool, [r for _, r in todo], travel, accepts, loads=loads,
+                           fairness=readmodel.fairness(conn, pool), taken=taken, kinds=KINDS)
+        points = readmodel.county_points(conn, pool)
+        made = 0
+        for r, (row, req) in enumerate(todo):
+            supersede(tx, row.request_id, f"superseded: re-planned as version {row.version}", at)
+            dest = pool.counties.index(req.county)
+            pinned = [Assignment(row.request_id, h["line_id"], pool.row_of[o], o, pool.county_of(pool.row_of[o]),
+                                 int(travel[pool.county[pool.row_of[o]], dest]))
+                      for o, h in held.items()
+                      if h["request_id"] == row.request_id and not h["committed"] and o in pool.row_of]
+            eligible = {batch.lines.line_id[j]: batch.classes.eligible.get(j, np.zeros(0, dtype=np.int64))
+                        for j in range(len(batch.lines.line_id)) if batch.lines.request[j] == r}
+            for kind, option in batch.options[r].items():
+                body = self._proposal(row, req, kind, option, pinned, pool, travel, accepts, loads, points, names,
+                                      eligible, batch.lendable, at)
+                status = "proposed" if body["assignments"] else "infeasible"
+                conn.execute(insert(plans).values(plan_id=body["plan_id"], request_id=row.request_id, kind=kind,
+                                                  status=status, version=row.version, body=body, created_at=at))
+                if body["assignments"]:
+                    tx.emit("plan.proposed", body, key=row.request_id, correlationid=req.incident_id or row.request_id)
+                    made += 1
+            conn.execute(update(requests).where(requests.c.request_id == row.request_id).values(status="proposed"))
+        return made
+
+    def _proposal(self, row, req: Request, kind, option, pinned, pool, travel, accepts, loads, points, names,
+                  eligible, lendable, at: datetime) -> dict:
+        chosen = option.assignments
+        dest = pool.counties.index(req.county)
+        metrics, donors = explain.metrics(req, chosen, loads, points)
+        short = explain.shortfall(req, chosen, eligible, pool, travel, dest)
+        rows = {a.row for a in chosen}
+        refusals = {line.line_id: explain.why_not(pool, req, line, dest, rows, travel, accepts, lendable, names)
+                    for line in req.lines}
+        text = explain.explanation(req, kind, chosen, metrics, short, refusals, names)
+        if pinned:
+            text = f"{len(pinned)} officers kept from the previous plan; planned anew: {len(chosen)}. " + text
+        body = {"plan_id": plan_id(row.request_id, row.version, kind), "request_id": row.request_id, "kind": kind,
+                "version": row.version,
+                "assignments": [_assignment(a, pool) for a in pinned] + [_assignment(a, pool) for a in chosen],
+                "metrics": metrics, "explanation": text, "certificate": option.certificate.as_dict(),
+                "donors": donors, "shortfall": short, "deadline": row.data["deadline"],
+                "proposed_at": at.isoformat(), "valid_until": (at + VALID_FOR).isoformat()}
+        if req.incident_id:
+            body["incident_id"] = req.incident_id
+        if row.replaces:
+            body["replaces"] = row.replaces
+        return body
+
+
+def _assignment(a: Assignment, pool) -> dict:
+    out = {"officer_id": a.officer_id, "line_id": a.line_id, "from_county": a.from_county, "eta_s": int(a.eta_s)}
+    if pool.unit[a.row]:
+        out["unit_id"] = pool.unit[a.row]
+    return out

@@ -1,0 +1,118 @@
+"""HTTP: requests and their candidate plans, a commander's approval or rejection, the signing key."""
+from __future__ import annotations
+
+from flask import Flask, abort, jsonify
+from sqlalchemy import select
+
+from ..common.approval import may_approve
+from ..common.auth import current_identity
+from ..common.clock import now
+from ..common.http import Route, problem, validated_body
+from . import approvals, signing
+from .store import plans, requests
+
+ROUTES = [
+    Route("GET", "/requests", "Support requests matching knows, with their status and plan version"),
+    Route("GET", "/requests/{request_id}/plans", "The candidate plans of a request (all versions, newest first)",
+          params=("request_id",)),
+    Route("GET", "/plans/{plan_id}", "One plan: assignments, metrics, explanation, certificate, status",
+          params=("plan_id",)),
+    Route("POST", "/plans/{plan_id}/approve", "Approve a plan (city commander for grade IV/III in their city, "
+          "province commander for all); signed, then plan.approved. 409 when it no longer matches the state",
+          body="plan-approval", params=("plan_id",)),
+    Route("POST", "/plans/{plan_id}/reject", "Reject a plan with a reason (plan.rejected)", body="plan-rejection",
+          params=("plan_id",)),
+    Route("GET", "/keys", "The public key that verifies approval signatures, and how", response="signing-key"),
+    Route("GET", "/incidents/observed", "Incidents this service has consumed, once each"),
+]
+
+
+def view(row) -> dict:
+    out = dict(row.body, status=row.status, version=row.version)
+    if row.approval:
+        out["approval"] = row.approval
+    if row.reason:
+        out["status_reason"] = row.reason
+    return out
+
+
+def install(app: Flask, runtime) -> None:
+    key = runtime.extras["signing_key"]
+    read = runtime.engine.connect
+
+    def load(conn, plan_id: str):
+        plan = conn.execute(select(plans).where(plans.c.plan_id == plan_id)).first()
+        if plan is None:
+            abort(404, f"no plan {plan_id}")
+        return plan, conn.execute(select(requests).where(requests.c.request_id == plan.request_id)).first()
+
+    @app.get("/requests")
+    def list_requests():
+        with read() as conn:
+            rows = conn.execute(select(requests).order_by(requests.c.received_at)).all()
+        return jsonify([{"request_id": r.request_id, "county": r.data["county"], "grade": r.data["grade"],
+                         "status": r.status, "version": r.version} for r in rows])
+
+    @app.get("/requests/<request_id>/plans")
+    def request_plans(request_id: str):
+        with read() as conn:
+            req = conn.execute(select(requests).where(requests.c.request_id == request_id)).first()
+            if req is None:
+                abort(404, f"no request {request_id}")
+            rows = conn.execute(select(plans).where(plans.c.request_id == request_id)
+                                .order_by(plans.c.version.desc(), plans.c.plan_id)).all()
+        return jsonify({"request_id": request_id, "status": req.status, "version": req.version,
+                        "plans": [view(r) for r in rows]})
+
+    @app.get("/plans/<plan_id>")
+    def get_plan(plan_id: str):
+        with read() as conn:
+            plan, _ = load(conn, plan_id)
+        return jsonify(view(plan))
+
+    @app.post("/plans/<plan_id>/approve")
+    def approve(plan_id: str):
+        body, who = validated_body("plan-approval"), current_identity()
+        with read() as conn:
+            plan, req = load(conn, plan_id)
+        decision = may_approve(who, grade=req.data["grade"], county=req.data["county"],
+                               approval_level=req.data.get("approval_level"))
+        if not decision.allowed:
+            return problem(403, "Not allowed to approve this plan", decision.reason,
+                           [{"field": "Authorization", "reason": decision.reason}])
+        try:
+            with runtime.outbox.transaction() as tx:
+                plan, req = load(tx.conn, plan_id)
+                approval = approvals.approve(tx, plan, req, who, body, key, now())
+        except approvals.Conflict as exc:
+            if exc.stale:
+                with runtime.outbox.transaction() as tx:
+                    approvals.replan(tx.conn, req.request_id)
+            return problem(409, exc.title, "re-planning" if exc.stale else "", exc.errors)
+        return jsonify({"plan_id": plan_id, "status": "approved", "approval": approval,
+                        "digest": signing.digest(approval).hex(), "key_id": runtime.extras["key_id"]})
+
+    @app.post("/plans/<plan_id>/reject")
+    def reject(plan_id: str):
+        body, who = validated_body("plan-rejection"), current_identity()
+        with read() as conn:
+            plan, req = load(conn, plan_id)
+        decision = may_approve(who, grade=req.data["grade"], county=req.data["county"],
+                               approval_level=req.data.get("approval_level"))
+        if not decision.allowed:
+            return problem(403, "Not allowed to reject this plan", decision.reason,
+                           [{"field": "Authorization", "reason": decision.reason}])
+        try:
+            with runtime.outbox.transaction() as tx:
+                plan, _ = load(tx.conn, plan_id)
+                data = approvals.reject(tx, plan, who, body["reason"], now())
+        except approvals.Conflict as exc:
+            return problem(409, exc.title, "", exc.errors)
+        return jsonify({"plan_id": plan_id, "status": "rejected", "rejection": data})
+
+    @app.get("/keys")
+    def keys():
+        public = runtime.extras["public_key"]
+        return jsonify({"algorithm": "Ed25519", "key_id": runtime.extras["key_id"], "public_key": public,
+                        "signed": "SHA-256 of the canonical JSON (keys sorted, no spaces, UTF-8) of plan.approved "
+                                  "data without its signature field; signature = base64 Ed25519 over that digest"})

@@ -1,0 +1,69 @@
+"""The approval's electronic signature: Ed25519 over the SHA-256 digest of the approval's canonical JSON.
+
+Anyone can verify a plan.approved event with the deployment's public key (GET /keys):
+  1. take the event's `data` and remove `signature`;
+  2. serialise it canonically: JSON, keys sorted, no spaces, UTF-8 (non-ASCII kept as is);
+  3. SHA-256 of those bytes is the digest (32 bytes);
+  4. the signature is base64 of the Ed25519 signature over the digest; check it with the public key
+     (base64 of the raw 32-byte key). `verify(data, public_key)` does exactly this.
+The key is the deployment's: MATCHING_SIGNING_KEY names a PEM file; when absent one is generated
+into the service's var folder on first use and kept (mode 0600).
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+
+def canonical(data: dict) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def digest(approval: dict) -> bytes:
+    return hashlib.sha256(canonical({k: v for k, v in approval.items() if k != "signature"})).digest()
+
+
+def load_or_create(path: Path) -> Ed25519PrivateKey:
+    if path.exists():
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError(f"{path.name} is not an Ed25519 private key")
+        return key
+    key = Ed25519PrivateKey.generate()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(pem)
+    return key
+
+
+def public_key_b64(key: Ed25519PrivateKey) -> str:
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return base64.b64encode(raw).decode()
+
+
+def key_id(public_b64: str) -> str:
+    return hashlib.sha256(base64.b64decode(public_b64)).hexdigest()[:16]
+
+
+def sign(key: Ed25519PrivateKey, approval: dict) -> str:
+    return base64.b64encode(key.sign(digest(approval))).decode()
+
+
+def verify(approval: dict, public_b64: str) -> bool:
+    """True when approval["signature"] signs exactly this approval with the key `public_b64`."""
+    try:
+        public = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_b64))
+        public.verify(base64.b64decode(approval["signature"]), digest(approval))
+        return True
+    except (InvalidSignature, KeyError, ValueError):
+        return False

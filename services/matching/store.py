@@ -1,0 +1,70 @@
+"""matching's tables: the read model of the force, requests, plans and the officers approved plans hold.
+The only module of matching that defines database tables."""
+from __future__ import annotations
+
+from sqlalchemy import JSON, Column, DateTime, Float, Integer, MetaData, String, Table, Text
+
+from ..common.observed import observed_table
+
+metadata = MetaData()
+observed = observed_table(metadata)
+
+officers = Table(
+    "officers", metadata,
+    Column("officer_id", String(64), primary_key=True),
+    Column("county", String(6), nullable=False, index=True),
+    Column("module", String(32), nullable=False),
+    Column("tags", JSON, nullable=False),
+    Column("certifications", JSON, nullable=False),      # [{name, expires}]
+    Column("equipment", JSON, nullable=False),           # [{type, interface_standard, readiness}]
+    Column("duty_minutes", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("points", Float, nullable=False, default=0.0),
+    Column("unit_id", String(64)),
+    Column("as_of", DateTime(timezone=True), nullable=False),   # time of the last fact applied
+)
+
+counties = Table(
+    "counties", metadata,
+    Column("county", String(6), primary_key=True),
+    Column("on_duty", Integer, nullable=False, default=0),
+    Column("available", Integer, nullable=False, default=0),
+    Column("reserve_floor", Integer, nullable=False, default=0),
+    Column("accepts", JSON),                             # interface standards the county's systems accept
+    Column("points_given", Float, nullable=False, default=0.0),
+    Column("points_received", Float, nullable=False, default=0.0),
+    Column("as_of", DateTime(timezone=True)),
+)
+
+requests = Table(
+    "requests", metadata,
+    Column("request_id", String(64), primary_key=True),
+    Column("data", JSON, nullable=False),                # the support.requested payload (lines updated on escalation)
+    Column("status", String(16), nullable=False),        # pending, proposed, approved, cancelled
+    Column("version", Integer, nullable=False),          # bumped whenever its plans are re-made
+    Column("exclude", JSON, nullable=False),             # officers refused for this request (commit rejections)
+    Column("replaces", String(64)),                      # the plan the next proposals replace (commit rejected)
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
+plans = Table(
+    "plans", metadata,
+    Column("plan_id", String(64), primary_key=True),
+    Column("request_id", String(64), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("status", String(16), nullable=False),        # proposed, approved, committed, rejected, superseded, void
+    Column("version", Integer, nullable=False),          # the request version it was made for
+    Column("body", JSON, nullable=False),                # the plan.proposed payload
+    Column("approval", JSON),                            # the plan.approved payload once approved
+    Column("reason", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+holds = Table(
+    "holds", metadata,
+    Column("officer_id", String(64), primary_key=True),  # one approved plan per officer at a time
+    Column("plan_id", String(64), nullable=False, index=True),
+    Column("request_id", String(64), nullable=False, index=True),
+    Column("line_id", String(64), nullable=False),
+    Column("committed", Integer, nullable=False, default=0),   # 1 once the resource pool committed it
+)

@@ -1,0 +1,74 @@
+"""The command map over the whole stack as `make run` starts it, in a real headless browser.
+
+The demo incidents become support requests (demand), candidate plans (matching) previewed by the
+twin; a province commander approves one on the map; resources commits it, logistics orders the
+units out, the twin's simulated field devices drive them and the map shows them moving.
+"""
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+
+import pytest
+import requests
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from services.common.auth import Identity, headers_for
+from twin import ids
+
+from .test_twin_browser import remote_resources, severe_console_entries
+from .test_twin_loop_browser import UNIT_LONS_JS
+from .test_walking_skeleton import ROOT, stack_env, wait_for
+
+pytestmark = pytest.mark.e2e
+AS_PROVINCE = headers_for(Identity("zj-commander", "province_commander"))
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    var = tmp_path_factory.mktemp("var")
+    env = dict(stack_env(var), TWIN_DEVICE_SPEEDUP="60", TWIN_DEVICE_INTERVAL_S="1")
+    proc = subprocess.Popen([sys.executable, "-m", "infra.run"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    urls_file = var / "urls.json"
+    try:
+        wait_for(lambda: urls_file.exists() or proc.poll() is not None, 240, "urls.json")
+        assert proc.poll() is None, proc.stdout.read()
+        yield json.loads(urls_file.read_text())
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(60)
+
+
+def test_a_commander_approves_a_demo_plan_on_the_map_and_sees_the_units_move(stack, chrome, screenshots):
+    paths = requests.get(stack["matching"] + "/openapi.json", headers=AS_PROVINCE, timeout=5).json()["paths"]
+    if "/plans/{plan_id}/approve" not in paths:
+        pytest.skip("matching does not offer POST /plans/{plan_id}/approve yet")
+    state = {}
+
+    def previewed_plans():
+        state.update(requests.get(stack["twin"] + "/state", timeout=5).json())
+        return any(p.get("preview") and p["status"] == "proposed" for p in state["plans"])
+    wait_for(previewed_plans, 180, "candidate plans previewed by the twin")
+    request_id = next(p["request_id"] for p in state["plans"] if p["status"] == "proposed")
+
+    chrome.get(stack["twin"] + "/?role=province_commander&region=330000")
+    wait = WebDriverWait(chrome, 90)
+    picker = wait.until(lambda d: d.find_element(By.ID, ids.REQUEST_PICKER))
+    picker.click()
+    wait.until(lambda d: d.find_element(By.XPATH, f"//*[contains(text(), '{request_id}')]")).click()
+    wait.until(lambda d: d.find_elements(By.XPATH, f"//div[@id='{ids.PLAN_PANEL}']//button[text()='批准']"))
+    assert "按时到位概率" in chrome.find_element(By.ID, ids.PLAN_PANEL).text
+    chrome.find_elements(By.XPATH, f"//div[@id='{ids.PLAN_PANEL}']//button[text()='批准' and not(@disabled)]")[0].click()
+    wait.until(lambda d: "已批准" in d.find_element(By.ID, ids.DECISION_RESULT).text)
+
+    moving = WebDriverWait(chrome, 180)
+    first = moving.until(lambda d: d.execute_script(UNIT_LONS_JS, ids.MAP, "支援单元"))
+    moving.until(lambda d: (now := d.execute_script(UNIT_LONS_JS, ids.MAP, "支援单元")) and now != first)
+    chrome.save_screenshot(str(screenshots / "twin-stack.png"))
+    assert severe_console_entries(chrome) == []
+    assert remote_resources(chrome, stack["twin"]) == []

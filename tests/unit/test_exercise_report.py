@@ -1,0 +1,40 @@
+"""The after-action report: JSON with every figure, and an HTML page that works offline."""
+import json
+
+from tests.unit.test_exercise_scoring import loop
+from twin.exercise import report
+from twin.exercise.injects import failing_items, growth_report
+from twin.exercise.scenario import load
+from twin.exercise.scoring import score
+
+
+def test_the_report_is_written_as_json_and_self_contained_html(tmp_path):
+    scenario = load("telecom-fraud")
+    log = [{"at": "2025-09-15T09:05:00+08:00", "kind": "incident", "label": "00:05 incident EX-TF-001",
+            "outcome": "incident EX-TF-001 reported (201)"}]
+    data = report.report_data(scenario, "telecom-fraud-test", score(loop(), inject_log=log,
+                                                                    targets={"max_response_min": 180}), log)
+    json_path, html_path = report.write(data, tmp_path)
+    saved = json.loads(json_path.read_text(encoding="utf-8"))
+    assert saved["on_time"] == 1 and saved["targets"][0]["met"] and saved["injects"] == log
+    page = html_path.read_text(encoding="utf-8")
+    assert 'src="http' not in page and len(page) > 1_000_000  # plotly.js is inlined: opens offline
+    assert "Plotly.newPlot" in page and page.count("Plotly.newPlot") == 3
+    assert scenario.good_response["summary"][:40] in page and "EX-TF-001 reported" in page
+
+
+def test_a_grown_incident_is_reported_again_with_its_new_size_under_a_follow_up_id():
+    original = load("telecom-fraud").injects[0].body["incident"]
+    growth = next(j for j in load("telecom-fraud").injects if j.kind == "incident_growth")
+    body = growth_report(original, growth, 1)
+    assert body["incident_id"] == "EX-TF-001-G1" and body["size"] == {"people_involved": 80}
+    assert body["location"] == original["location"] and body["type"] == "telecom_fraud"
+    assert body["reported_grade"] == "II"  # kept from the first report when the growth names none
+
+
+def test_equipment_failure_takes_the_items_of_that_type_off_the_first_officers_carrying_them():
+    officers = [{"officer_id": "A", "equipment_ids": ["EQ330783-RAD-00001", "EQ330783-BC-00001"]},
+                {"officer_id": "B", "equipment_ids": ["EQ330783-BC-00002"]},
+                {"officer_id": "C", "equipment_ids": ["EQ330783-RAD-00002", "EQ330783-RAD-00003"]}]
+    assert failing_items(officers, "radio", 2) == {"A": ["EQ330783-BC-00001"], "C": ["EQ330783-RAD-00003"]}
+    assert failing_items(officers, "drone", 1) == {}

@@ -1,0 +1,61 @@
+"""The Player: injects at their simulated times on the exercise clock, conditions written as they change."""
+import threading
+import time
+
+from infra.ports import free_port
+from twin.exercise import clock as xclock
+from twin.exercise.conditions import read_conditions
+from twin.exercise.injects import Services
+from twin.exercise.runner import Player
+from twin.exercise.scenario import parse
+
+
+def scenario(**changes):
+    doc = {"name": "drill", "title": "演练", "province": "330000", "start": "2025-09-15T09:00:00+08:00",
+           "duration_h": 0.1, "force": {"seed": 7, "officers": 1000}, "good_response": {"summary": "演练"},
+           "injects": [
+               {"at": "00:01", "kind": "weather", "regions": ["331100"], "speed_factor": 0.5, "until": "00:03",
+                "reason": "大雾"},
+               {"at": "00:02", "kind": "road_closure", "between": ["331126", "331181"], "reason": "塌方"},
+               {"at": "00:04", "kind": "officers_unavailable", "county": "331126", "count": 2, "reason": "生病"}]}
+    return parse({**doc, **changes})
+
+
+def player(tmp_path, scn, *, paused=False):
+    nowhere = f"http://127.0.0.1:{free_port()}"  # nothing listens: service calls fail
+    clock_path = tmp_path / "clock.json"
+    xclock.write_state(clock_path, xclock.start_state(scn.start, 600, paused=paused))
+    return Player(scn, Services(demand=nowhere, resources=nowhere), clock_path, tmp_path / "conditions.json",
+                  out=lambda _line: None)
+
+
+def test_every_inject_is_played_once_in_order_and_a_failed_call_does_not_stop_the_exercise(tmp_path):
+    p = player(tmp_path, scenario())
+    began = time.monotonic()
+    log = p.run()
+    assert [e["kind"] for e in log] == ["weather", "road_closure", "officers_unavailable"]
+    assert [e["ok"] for e in log] == [True, True, False] and log[2]["outcome"].startswith("failed: ")
+    assert log[0]["at"] == "2025-09-15T09:01:00+08:00" and all(e["lag_min"] < 2 for e in log)
+    assert 0.5 < time.monotonic() - began < 5  # 6 simulated minutes at ×600 is 0.6 s
+    final = read_conditions(tmp_path / "conditions.json")
+    assert final.closed == (("331126", "331181"),) and final.slowdowns == ()  # the fog lifted at 00:03
+
+
+def test_a_paused_clock_holds_the_injects_until_it_resumes(tmp_path):
+    p = player(tmp_path, scenario(), paused=True)
+    done = threading.Event()
+    threading.Thread(target=lambda: (p.run(), done.set()), daemon=True).start()
+    time.sleep(1.0)
+    assert p.log == [] and not done.is_set()
+    xclock.write_state(p.clock_path, xclock.resume(xclock.read_state(p.clock_path)))
+    assert done.wait(10) and len(p.log) == 3
+
+
+def test_with_hold_clock_simulated_time_stands_still_while_an_inject_is_applied(tmp_path):
+    p = player(tmp_path, scenario())
+    p.hold_clock = True
+    with p.held_clock():
+        first = p.elapsed_s()
+        time.sleep(0.3)  # 3 simulated minutes at ×600, had the clock run
+        assert p.elapsed_s() == first
+    assert not xclock.read_state(p.clock_path).paused

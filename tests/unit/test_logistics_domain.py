@@ -1,0 +1,148 @@
+"""logistics' pure rules: units, scope, tracking, reception, indicators."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from shapely.geometry import MultiPolygon, Polygon
+
+from services.common.bus import Record
+from services.common.envelope import GENESIS, new_event, seal
+from services.logistics import audit
+from services.logistics.domain import indicators, reception, scope, tracking, units
+from services.logistics.policy import Policy
+
+T0 = datetime(2025, 9, 15, 1, 10, tzinfo=timezone.utc)
+GRANT = {"area": {"type": "Polygon", "coordinates": [[[120.0, 29.0], [120.5, 29.0], [120.5, 29.5], [120.0, 29.5],
+                                                       [120.0, 29.0]]]},
+         "from": "2025-09-15T01:10:00Z", "until": "2025-09-15T13:10:00Z", "tasks": ["e_forensics", "patrol"]}
+WINDOW = (T0, T0 + timedelta(hours=12))
+
+
+def test_officers_travel_in_the_units_the_proposal_names_else_one_unit_per_donor_county():
+    proposal = {"assignments": [{"officer_id": "P-330782-00001", "line_id": "L1", "from_county": "330782",
+                                 "unit_id": "UNIT-A", "eta_s": 60}]}
+    found = units.group_units("PLAN-1", ["P-330782-00001", "P-330703-00002", "P-330703-00003"], proposal)
+    assert [(u.unit_id.startswith("SU-330703-"), u.from_county, u.officer_ids) for u in found] == [
+        (True, "330703", ("P-330703-00002", "P-330703-00003")), (False, "330782", ("P-330782-00001",))]
+
+
+def test_order_and_deployment_ids_are_stable_per_plan_and_unit():
+    assert units.order_id("PLAN-1", "U1") == units.order_id("PLAN-1", "U1") != units.order_id("PLAN-1", "U2")
+    assert units.deployment_id("PLAN-1") != units.deployment_id("PLAN-2")
+
+
+def test_an_island_county_in_several_parts_is_granted_the_hull_of_its_parts():
+    islands = MultiPolygon([Polygon([(0, 0), (1, 0), (1, 1), (0, 1)]), Polygon([(3, 3), (4, 3), (4, 4), (3, 4)])])
+    area = scope.county_area(islands)
+    assert area["type"] == "Polygon" and scope.contains(area, 2, 2) and not scope.contains(area, 0, 4)
+
+
+def test_a_buffer_area_reaches_the_radius_and_no_further():
+    area = scope.buffer_area(120.24, 29.29, 5000)
+    assert scope.contains(area, 120.24 + 0.045, 29.29)          # ~4.4 km east
+    assert not scope.contains(area, 120.24 + 0.06, 29.29)       # ~5.8 km east
+
+
+@pytest.mark.parametrize("at,task,point,expected", [
+    (T0 + timedelta(hours=1), "e_forensics", {"lon": 120.2, "lat": 29.2}, None),
+    (T0 - timedelta(minutes=1), "e_forensics", None, "before the granted window"),
+    (T0 + timedelta(hours=13), "e_forensics", None, "after the granted window"),
+    (T0 + timedelta(hours=1), "arrest", None, "task 'arrest' is not granted"),
+    (T0 + timedelta(hours=1), "patrol", {"lon": 121.0, "lat": 29.2}, "outside the granted area"),
+])
+def test_an_instruction_is_refused_outside_the_grant_with_the_reason(at, task, point, expected):
+    reason = scope.refusal(GRANT, at=at, task=task, point=point, window=WINDOW)
+    assert (reason is None) if expected is None else (expected in reason)
+
+
+def test_distance_and_speed_between_reports():
+    assert tracking.distance_m((120.0, 30.0), (120.0, 30.1)) == pytest.approx(11_120, rel=0.01)
+    assert tracking.speed_kmh((120.0, 30.0), T0, (120.0, 30.1), T0 + timedelta(minutes=10)) == pytest.approx(66.7, rel=0.01)
+
+
+def test_a_jump_faster_than_plausible_is_named_with_its_speed():
+    previous = ((120.0, 30.0), T0)
+    assert tracking.implausible_speed(previous, (120.0, 30.1), T0 + timedelta(minutes=10), None, 200) is None
+    assert tracking.implausible_speed(previous, (120.0, 31.0), T0 + timedelta(minutes=10), None, 200) > 600
+    assert tracking.implausible_speed(None, (120.0, 31.0), T0, 350, 200) == 350
+
+
+def test_progress_runs_from_the_first_report_to_the_reporting_point():
+    assert tracking.progress(10_000, 2_500) == 0.75
+    assert tracking.progress(10_000, 12_000) == 0.0
+
+
+def test_a_team_of_twenty_needs_a_medic_and_a_smaller_one_does_not():
+    assert reception.initial_arrangements(20, 20)["medic"]["status"] == "pending"
+    assert reception.initial_arrangements(19, 20)["medic"]["status"] == "not_needed"
+    assert reception.missing(reception.initial_arrangements(19, 20)) == ["lodging", "meals", "transport"]
+
+
+def test_allowance_is_1_2_times_the_base_wage_per_duty_day_begun():
+    assert reception.allowance(30, 400, 1.2) == 480.0
+    assert reception.allowance(1441, 400, 1.2) == 960.0
+
+
+def test_lodging_beyond_the_free_beds_is_refused():
+    assert reception.lodging_refusal(10, 80, 70) is None
+    assert "11 beds requested but the county has 10 free of 80" == reception.lodging_refusal(11, 80, 70)
+
+
+def test_response_time_mean_p90_and_share_within_deadline_by_grade():
+    arrivals = [{"grade": "III", "response_s": s, "deadline_met": s <= 2700} for s in (600, 1200, 1800, 2400, 3000)]
+    arrivals.append({"grade": "II", "response_s": 1000, "deadline_met": True})
+    out = indicators.response_time(arrivals)
+    assert out["arrivals"] == 6 and out["by_grade"]["III"]["mean_s"] == 1800.0
+    assert out["by_grade"]["III"]["p90_s"] == 3000 and out["by_grade"]["III"]["within_deadline_share"] == 0.8
+    assert out["by_grade"]["II"]["within_deadline_share"] == 1.0
+
+
+def test_utilisation_idle_coverage_satisfaction_and_compatibility():
+    loads = [{"on_duty": 100, "available": 20, "committed": 5}, {"on_duty": 100, "available": 10, "committed": 0}]
+    assert indicators.utilisation(loads)["utilisation"] == 0.85 and indicators.utilisation(loads)["idle_rate"] == 0.15
+    assert indicators.logistics_coverage([{"covered": True}, {"covered": False}])["coverage"] == 0.5
+    assert indicators.satisfaction([{"side": "officer", "rating": 4}, {"side": "receiver", "rating": 5}])["mean"] == 4.5
+    assert indicators.equipment_compatibility([{"checked": 10, "compatible": 9}])["rate"] == 0.9
+    assert indicators.utilisation([])["utilisation"] is None
+
+
+def test_the_policy_file_sets_capacities_and_tasks():
+    policy = Policy.from_env({})
+    assert policy.capacity("330329") == 80 and policy.capacity("330102") == 300
+    assert "e_forensics" in policy.tasks_for(["technical_support"])
+    assert policy.tasks_for([]) == ["support_receiving_command"]
+
+
+def _chain(source: str, n: int) -> list:
+    events, prev = [], GENESIS
+    for seq in range(1, n + 1):
+        event = seal(new_event(topic="unit.late", source=source, data={"n": seq}, subject="s", correlationid="c"),
+                     seq=seq, prevhash=prev)
+        prev = event["hash"]
+        events.append(event)
+    return [Record("unit.late", 0, i, "k", json.dumps(e).encode()) for i, e in enumerate(events)]
+
+
+def test_the_ledger_check_passes_intact_chains_and_redeliveries_and_names_the_first_altered_record():
+    records = _chain("/mutual-deploy/a", 3) + _chain("/mutual-deploy/b", 2)
+    replayed = records + records[:2]                              # a relay re-publishing after a broker restart
+    result = audit.verify_records(replayed)
+    assert result["ok"] and result["producers"]["/mutual-deploy/a"]["events"] == 3
+    event = json.loads(records[1].value)
+    event["data"]["n"] = 99                                       # altered after sealing
+    forged = Record("unit.late", 2, 7, "k", json.dumps(event).encode())
+    result = audit.verify_records([records[0], forged, records[2]])
+    broken = result["producers"]["/mutual-deploy/a"]["first_broken"]
+    assert not result["ok"] and (broken["seq"], broken["partition"], broken["offset"]) == (2, 2, 7)
+    assert "altered" in broken["problem"]
+
+
+def test_the_ledger_check_names_a_deleted_record_and_two_events_claiming_one_place():
+    records = _chain("/mutual-deploy/a", 4)
+    gap = audit.verify_records([records[0], records[1], records[3]])["producers"]["/mutual-deploy/a"]
+    assert gap["first_broken"]["seq"] == 4 and "expected 3" in gap["first_broken"]["problem"]
+    other = _chain("/mutual-deploy/a", 1)[0]                     # another event sealed as seq 1
+    clash = audit.verify_records(records + [Record("unit.late", 1, 9, "k", other.value)])
+    assert not clash["ok"] and "two different events" in clash["producers"]["/mutual-deploy/a"]["problems"][-1]

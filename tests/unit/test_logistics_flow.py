@@ -1,0 +1,267 @@
+"""logistics from a committed plan to release, over a real SQLite database without a broker: events are
+handed to the handlers as the worker would, HTTP goes through the app with signed identities."""
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from services.common import clock, contracts
+from services.common.auth import Identity, headers_for
+from services.common.config import Settings
+from services.common.envelope import new_event
+from services.common.worker import Context
+from services.logistics import checker, positions
+from services.logistics.app import build_runtime, create_app
+from services.logistics.handlers import HANDLERS
+
+T0 = datetime(2025, 9, 15, 1, 10, tzinfo=timezone.utc)      # 09:10 in Zhejiang, after the approval
+PROVINCE = headers_for(Identity("zj-cmd", "province_commander", "330000"))
+RECEIVER = headers_for(Identity("dy-duty", "county_duty_officer", "330783"))      # 东阳市, the receiving county
+DONOR = headers_for(Identity("yw-duty", "county_duty_officer", "330782"))         # 义乌市, a donor county
+UNIT = headers_for(Identity("unit-lead", "support_officer", "330782"))
+SOURCES = {"support.requested": "demand", "plan.proposed": "matching", "plan.approved": "matching",
+           "officers.committed": "resources", "unit.position-reported": "twin", "county.load-reported": "resources"}
+
+
+class Clock:
+    def __init__(self):
+        self.at = T0
+
+    def __call__(self):
+        return self.at
+
+
+@pytest.fixture
+def now():
+    fake = Clock()
+    clock.set_clock(fake)
+    yield fake
+    clock.set_clock(None)
+
+
+@pytest.fixture
+def service(tmp_path, now):
+    runtime = build_runtime(Settings(service="logistics", database_url=f"sqlite:///{tmp_path / 'l.db'}",
+                                     kafka_bootstrap="127.0.0.1:1"))
+    yield runtime, create_app(runtime).test_client()
+    runtime.engine.dispose()
+
+
+def deliver(runtime, topic: str, data: dict) -> None:
+    event = new_event(topic=topic, source=f"/mutual-deploy/{SOURCES[topic]}", data=data, subject="s",
+                      correlationid=data.get("incident_id", "x"))
+    with runtime.outbox.transaction() as tx:
+        tx.cause = event
+        HANDLERS[topic](Context(event, tx, runtime.settings))
+
+
+def example(topic: str) -> dict:
+    return copy.deepcopy(contracts.example_event(topic)["data"])
+
+
+def emitted(runtime, topic: str) -> list[dict]:
+    return [e["data"] for e in runtime.outbox.events() if e["type"] == topic]
+
+
+def dispatched(runtime) -> list[dict]:
+    for topic in ("support.requested", "plan.proposed", "plan.approved", "officers.committed"):
+        deliver(runtime, topic, example(topic))
+    return emitted(runtime, "dispatch.ordered")
+
+
+def report(runtime, order: dict, lon: float, lat: float, at: datetime) -> str:
+    data = {"unit_id": order["unit_id"], "order_id": order["order_id"], "point": {"lon": lon, "lat": lat},
+            "at": at.isoformat()}
+    with runtime.outbox.transaction() as tx:
+        return positions.apply_report(tx, data, runtime.settings.extra["places"], runtime.settings.extra["policy"])
+
+
+def test_a_committed_plan_orders_each_unit_once_with_deadline_reporting_point_and_scope(service):
+    runtime, _ = service
+    deliver(runtime, "plan.approved", example("plan.approved"))
+    assert emitted(runtime, "dispatch.ordered") == []             # approved but not yet committed: no order
+    orders = dispatched(runtime)
+    deliver(runtime, "officers.committed", example("officers.committed"))  # a redelivered commit changes nothing
+    assert len(emitted(runtime, "dispatch.ordered")) == 3
+    assert sorted(o["unit_id"] for o in orders) == ["UNIT-330703-TS-02", "UNIT-330727-CI-01", "UNIT-330782-TS-01"]
+    request = example("support.requested")
+    for order in orders:
+        assert order["deadline"] == "2025-09-15T01:51:40.000Z" and order["ordered_at"] == "2025-09-15T01:10:00.000Z"
+        assert order["reporting_point"] == {"point": request["location"]["point"], "county": "330783",
+                                            "name": "东阳市 incident command post"}
+        assert order["scope"]["tasks"] == sorted({"e_forensics", "evidence_collection", "communications",
+                                                  "investigation", "interviews"})
+        assert order["scope"]["area"]["type"] == "Polygon" and "330783" in order["receiving_commander"]
+
+
+def test_unacknowledged_orders_are_resent_then_escalated_and_acknowledged_ones_left_alone(service, now):
+    runtime, client = service
+    orders = dispatched(runtime)
+    first = orders[0]
+    resp = client.post(f"/orders/{first['order_id']}/ack", json={"unit_id": first["unit_id"]}, headers=UNIT)
+    assert resp.status_code == 200 and resp.get_json()["status"] == "acknowledged"
+    now.at = T0 + timedelta(seconds=121)
+    assert checker.run_once(runtime) == {"resent": 2, "escalated": 0, "late": 0}
+    now.at += timedelta(seconds=121)
+    assert checker.run_once(runtime)["resent"] == 2
+    now.at += timedelta(seconds=121)
+    assert checker.run_once(runtime)["escalated"] == 2
+    assert checker.run_once(runtime) == {"resent": 0, "escalated": 0, "late": 0}
+    resent = [o for o in emitted(runtime, "dispatch.ordered") if o.get("attempt", 1) > 1]
+    assert {o["order_id"] for o in resent} == {o["order_id"] for o in orders[1:]}
+    assert all(o["ordered_at"] == first["ordered_at"] for o in resent)   # the response clock does not restart
+    assert [a["order_id"] for a in emitted(runtime, "dispatch.acknowledged")] == [first["order_id"]]
+
+
+def test_positions_update_eta_raise_a_late_alert_and_stop_the_clock_on_arrival(service, now):
+    runtime, client = service
+    order = next(o for o in dispatched(runtime) if o["unit_id"] == "UNIT-330727-CI-01")
+    assert report(runtime, order, 120.70, 29.05, T0 + timedelta(minutes=30)) == "late"   # ~50 km away, 11 min left
+    alert = emitted(runtime, "unit.late")[0]
+    assert alert["order_id"] == order["order_id"] and alert["late_by_s"] > 0
+    assert report(runtime, order, 120.60, 29.10, T0 + timedelta(minutes=20)) == "stale"  # older: changes nothing
+    point = order["reporting_point"]["point"]
+    now.at = T0 + timedelta(minutes=60)
+    assert report(runtime, order, point["lon"] + 0.002, point["lat"], T0 + timedelta(minutes=58)) == "arrived"
+    arrived = emitted(runtime, "unit.arrived")[0]
+    assert arrived["response_s"] == 58 * 60 and arrived["deadline_met"] is False
+    body = client.get(f"/orders/{order['order_id']}", headers=PROVINCE).get_json()
+    assert body["status"] == "arrived" and body["late"] is True and body["progress"] == 1.0
+
+
+def test_reports_for_unknown_units_or_at_implausible_speed_are_rejected_with_the_reason(service):
+    runtime, _ = service
+    order = dispatched(runtime)[0]
+    with pytest.raises(positions.UnknownUnit, match="unknown unit UNIT-NOBODY"):
+        report(runtime, dict(order, unit_id="UNIT-NOBODY"), 120.2, 29.2, T0 + timedelta(minutes=1))
+    report(runtime, order, 120.00, 29.20, T0 + timedelta(minutes=1))
+    with pytest.raises(positions.ImplausibleSpeed, match="km/h"):
+        report(runtime, order, 121.00, 29.20, T0 + timedelta(minutes=2))     # ~97 km in one minute
+
+
+def test_only_the_receiving_command_may_instruct_and_only_within_scope_and_every_attempt_is_recorded(service, now):
+    runtime, client = service
+    order = dispatched(runtime)[0]
+    url = f"/orders/{order['order_id']}/instructions"
+    now.at = T0 + timedelta(minutes=40)
+    inside = {"task": "e_forensics", "point": order["reporting_point"]["point"]}
+    assert client.post(url, json=inside, headers=RECEIVER).status_code == 201
+    refused = client.post(url, json=inside, headers=DONOR)
+    assert refused.status_code == 403 and "receiving command of county 330783" in refused.get_json()["detail"]
+    wrong_task = client.post(url, json={"task": "arrest"}, headers=RECEIVER)
+    assert wrong_task.status_code == 422 and wrong_task.get_json()["errors"][0]["field"] == "task"
+    far = client.post(url, json={"task": "e_forensics", "point": {"lon": 121.5, "lat": 29.9}}, headers=RECEIVER)
+    assert far.status_code == 422 and "outside the granted area" in far.get_json()["detail"]
+    recorded = emitted(runtime, "instruction.recorded")
+    assert [(r["accepted"], r["region"]) for r in recorded] == [(True, "330783"), (False, "330782"),
+                                                                 (False, "330783"), (False, "330783")]
+
+
+def test_positions_are_core_data_for_the_province_and_the_receiving_command_during_the_task(service):
+    runtime, client = service
+    order = dispatched(runtime)[0]
+    report(runtime, order, 120.10, 29.25, T0 + timedelta(minutes=5))
+    url = f"/units/{order['unit_id']}/position"
+    body = client.get(url, headers=PROVINCE).get_json()
+    assert body["point"] == {"lon": 120.10, "lat": 29.25} and body["classification"] == "core"
+    assert client.get(url, headers=RECEIVER).status_code == 200
+    assert client.get(url, headers=DONOR).status_code == 403
+    assert "point" not in client.get(f"/orders/{order['order_id']}", headers=DONOR).get_json()
+
+
+def test_devices_post_positions_through_the_outbox_and_bad_ones_get_a_clear_4xx(service):
+    runtime, client = service
+    order = dispatched(runtime)[0]
+    url = f"/units/{order['unit_id']}/positions"
+    body = {"order_id": order["order_id"], "point": {"lon": 120.1, "lat": 29.2}, "at": "2025-09-15T01:15:00Z"}
+    assert client.post(url, json=body, headers=UNIT).status_code == 202
+    assert emitted(runtime, "unit.position-reported")[0] == {"unit_id": order["unit_id"], **body}
+    assert client.post("/units/UNIT-X/positions", json=body, headers=UNIT).status_code == 404
+    bad = client.post(url, json=dict(body, point={"lon": 200, "lat": 29.2}), headers=UNIT)
+    assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "point.lon"
+    assert client.post(url, json=body, headers=RECEIVER).status_code == 403
+
+
+def test_reception_capacity_flags_release_and_coverage(service, now):
+    runtime, client = service
+    order = dispatched(runtime)[0]
+    dep = order["deployment_id"]
+    url = f"/deployments/{dep}/arrangements"
+    too_many = client.post(url, json={"lodging": {"status": "arranged", "quantity": 261}}, headers=RECEIVER)
+    assert too_many.status_code == 409 and "260" in too_many.get_json()["detail"]
+    ok = client.post(url, json={"lodging": {"status": "arranged", "quantity": 6}}, headers=RECEIVER)
+    assert ok.status_code == 200 and ok.get_json()["missing"] == ["meals", "transport"]
+    point = order["reporting_point"]["point"]
+    report(runtime, order, point["lon"], point["lat"], T0 + timedelta(minutes=25))
+    flags = client.get(f"/deployments/{dep}", headers=RECEIVER).get_json()["flags"]
+    assert [f["item"] for f in flags] == ["meals", "transport"]
+    client.post(url, json={"meals": {"status": "arranged"}, "transport": {"status": "arranged"}}, headers=RECEIVER)
+    assert client.get("/indicators", headers=PROVINCE).get_json()["logistics_coverage"]["coverage"] == 1.0
+    assert len(emitted(runtime, "logistics.arranged")) == 2
+    assert client.post(f"/deployments/{dep}/release", json={}, headers=DONOR).status_code == 403
+    now.at = T0 + timedelta(hours=5)
+    released = client.post(f"/deployments/{dep}/release", json={"outcome": "completed"}, headers=RECEIVER).get_json()
+    assert released["duty_minutes"] == 300 and set(released["duty_minutes_by_officer"]) == set(released["officer_ids"])
+    assert len(released["officer_ids"]) == 6 and emitted(runtime, "deployment.released")[0] == released
+    assert client.get(f"/deployments/{dep}", headers=RECEIVER).get_json()["allowance"]["per_officer"] == 480.0
+
+
+def test_an_extension_is_requested_by_the_receiver_and_approved_at_the_requests_level(service):
+    runtime, client = service
+    dep = dispatched(runtime)[0]["deployment_id"]
+    url = f"/deployments/{dep}/extension"
+    assert client.post(url, json={"until": "2025-09-16T03:00:00Z", "reason": "more evidence"},
+                       headers=RECEIVER).status_code == 202
+    city = headers_for(Identity("jh-city", "city_commander", "330700"))
+    assert client.post(url + "/approve", json={}, headers=city).status_code == 403   # the request needs the province
+    approved = client.post(url + "/approve", json={"comment": "ok"}, headers=PROVINCE).get_json()
+    assert approved["until"] == "2025-09-16T03:00:00.000Z" and emitted(runtime, "deployment.extended")
+    orders = client.get(f"/orders?deployment_id={dep}", headers=PROVINCE).get_json()
+    assert {o["order"]["scope"]["until"] for o in orders} == {"2025-09-16T03:00:00.000Z"}
+
+
+def test_indicators_and_the_after_action_report_come_from_the_events(service, now):
+    runtime, client = service
+    deliver(runtime, "county.load-reported", example("county.load-reported"))
+    orders = dispatched(runtime)
+    point = orders[0]["reporting_point"]["point"]
+    report(runtime, orders[0], point["lon"], point["lat"], T0 + timedelta(minutes=30))
+    dep = orders[0]["deployment_id"]
+    client.post(f"/deployments/{dep}/surveys", json={"side": "receiver", "rating": 4}, headers=RECEIVER)
+    client.post(f"/deployments/{dep}/surveys", json={"side": "officer", "rating": 2}, headers=UNIT)
+    client.post(f"/orders/{orders[0]['order_id']}/equipment-check", json={"checked": 4, "compatible": 3},
+                headers=RECEIVER)
+    out = client.get("/indicators?county=330783", headers=PROVINCE).get_json()
+    assert out["response_time"]["by_grade"]["III"] == {"arrivals": 1, "mean_s": 1800.0, "p90_s": 1800,
+                                                       "within_deadline_share": 1.0}
+    assert out["satisfaction"]["mean"] == 3.0 and out["equipment_compatibility"]["rate"] == 0.75
+    assert client.get("/indicators?county=330106", headers=PROVINCE).get_json()["response_time"]["arrivals"] == 0
+    incident = orders[0]["incident_id"]
+    util = client.get(f"/indicators?incident={incident}", headers=PROVINCE).get_json()["utilisation"]
+    assert util["utilisation"] == round((240 - 86) / 240, 4)                   # the donor 义乌's load report
+    assert client.get("/indicators?from=yesterday", headers=PROVINCE).status_code == 400
+    body = client.get(f"/incidents/{incident}/report", headers=PROVINCE).get_json()
+    types = [e["type"] for e in body["timeline"]]
+    assert types[:2] == ["support.requested", "plan.proposed"] and types.count("dispatch.ordered") == 3
+    assert "unit.arrived" in types
+    approval = next(e for e in body["timeline"] if e["type"] == "plan.approved")
+    assert approval["actor"].startswith("U-330000-0031")
+    assert body["plans"][0]["chosen"] and body["deadlines"][0]["met"] is True
+    page = client.get(f"/incidents/{incident}/report.html", headers=PROVINCE).get_data(as_text=True)
+    assert '<script src="/static/plotly.min.js">' in page and "cdn" not in page.lower()
+    js = client.get("/static/plotly.min.js")
+    assert js.status_code == 200 and len(js.data) > 1_000_000
+    assert client.get("/incidents/INC-NONE/report", headers=PROVINCE).status_code == 404
+
+
+def test_a_unit_still_on_the_way_at_its_deadline_raises_one_late_alert(service, now):
+    runtime, client = service
+    orders = dispatched(runtime)
+    now.at = T0 + timedelta(minutes=42)                          # the deadline is 09:51:40 local
+    assert checker.run_once(runtime)["late"] == 3
+    now.at += timedelta(minutes=5)
+    assert checker.run_once(runtime)["late"] == 0
+    late = client.get("/orders?late=true", headers=PROVINCE).get_json()
+    assert {o["order_id"] for o in late} == {o["order_id"] for o in orders}

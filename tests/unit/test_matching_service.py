@@ -1,0 +1,184 @@
+"""The matching service in one process (its real database, handlers and HTTP app; no broker):
+requests become signed, tiered approvals; stale plans are refused; refusals re-plan only what changed."""
+from __future__ import annotations
+
+import copy
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from services.common import contracts
+from services.common.auth import Identity, headers_for
+from services.common.clock import now
+from services.common.config import Settings
+from services.common.worker import Context
+from services.demo import generate
+from services.matching import signing, snapshot
+from services.matching.app import build_runtime, create_app
+from services.matching.handlers import HANDLERS
+from services.matching.planning import Places
+from services.matching.store import holds, requests
+
+PROVINCE = headers_for(Identity("zj-duty-chief", "province_commander", "330000"))
+LINES = [{"line_id": "cyber", "module": "investigation", "tags": ["cybercrime_investigation"], "certifications": [],
+          "equipment": ["body_camera"], "headcount": 3},
+         {"line_id": "patrol", "module": "patrol", "tags": [], "certifications": [], "equipment": [], "headcount": 4}]
+
+
+@pytest.fixture(scope="module")
+def force():
+    return generate(officers=6000, seed=5)
+
+
+@pytest.fixture(scope="module")
+def places():
+    p = Places("330000")
+    p.matrix  # noqa: B018  (load the travel matrix once for the module)
+    return p
+
+
+@pytest.fixture
+def service(tmp_path, force, places):
+    settings = Settings(service="matching", database_url=f"sqlite:///{tmp_path / 'm.db'}", kafka_bootstrap="127.0.0.1:1",
+                        extra={"signing_key": str(tmp_path / "key.pem"), "places": places})
+    runtime = build_runtime(settings, resources_url=None)
+    with runtime.engine.begin() as conn:
+        snapshot.load_force(conn, force, now())
+    yield runtime, create_app(runtime).test_client()
+    runtime.engine.dispose()
+
+
+def handle(runtime, topic: str, data: dict) -> None:
+    event = dict(copy.deepcopy(contracts.example_event(topic)), data=data)
+    with runtime.outbox.transaction(cause=event) as tx:
+        HANDLERS[topic](Context(event, tx, runtime.settings))
+
+
+def ask(runtime, request_id: str, *, county: str = "330783", grade: str = "III", level: str = "city",
+        lines=LINES) -> dict:
+    data = copy.deepcopy(contracts.example_event("support.requested")["data"])
+    at = now()
+    data.update(request_id=request_id, county=county, grade=grade, approval_level=level, lines=copy.deepcopy(lines),
+                requested_at=at.isoformat(), deadline=(at + timedelta(minutes=45)).isoformat())
+    for optional in ("task_window", "launch_deadline"):
+        data.pop(optional, None)
+    handle(runtime, "support.requested", data)
+    return data
+
+
+def plans_of(client, request_id: str) -> list[dict]:
+    return client.get(f"/requests/{request_id}/plans", headers=PROVINCE).get_json()["plans"]
+
+
+def proposed(client, request_id: str, kind: str = "fastest") -> dict:
+    return next(p for p in plans_of(client, request_id) if p["kind"] == kind and p["status"] == "proposed")
+
+
+def events(runtime, topic: str) -> list[dict]:
+    return [e["data"] for e in runtime.outbox.events() if e["type"] == topic]
+
+
+def test_a_request_gets_three_valid_candidates_and_a_signed_approval_anyone_can_verify(service):
+    runtime, client = service
+    ask(runtime, "REQ-A")
+    assert runtime.extras["planner"].plan_pending() == 3
+    sent = events(runtime, "plan.proposed")
+    assert {p["kind"] for p in sent} == {"fastest", "fairest", "least_reserve_damage"}
+    fastest = proposed(client, "REQ-A")
+    assert len(fastest["assignments"]) == 7 and fastest["certificate"]["optimal"]
+    assert fastest["metrics"]["latest_eta_s"] == max(a["eta_s"] for a in fastest["assignments"])
+    resp = client.post(f"/plans/{fastest['plan_id']}/approve", json={"version": 1, "comment": "同意"}, headers=PROVINCE)
+    assert resp.status_code == 200, resp.get_json()
+    (approval,) = events(runtime, "plan.approved")
+    assert approval["county"] == "330783" and approval["grade"] == "III" and approval["comment"] == "同意"
+    assert sorted(a["officer_id"] for a in approval["assignments"]) == sorted(a["officer_id"] for a in fastest["assignments"])
+    key = client.get("/keys").get_json()
+    assert signing.verify(approval, key["public_key"])
+    assert {r["plan_id"] for r in events(runtime, "plan.rejected")} == \
+        {p["plan_id"] for p in sent if p["kind"] != "fastest"}          # the other candidates are void
+
+
+def test_only_a_commander_of_the_right_level_and_city_may_approve(service):
+    runtime, client = service
+    ask(runtime, "REQ-B", grade="III", level="city")            # 330783 lies in city 330700
+    ask(runtime, "REQ-C", county="330106", grade="II", level="province")
+    runtime.extras["planner"].plan_pending()
+    b, c = proposed(client, "REQ-B"), proposed(client, "REQ-C")
+    other_city = headers_for(Identity("hz-chief", "city_commander", "330100"))
+    county = headers_for(Identity("dy-duty", "county_duty_officer", "330783"))
+    assert client.post(f"/plans/{b['plan_id']}/approve", json={"version": 1}, headers=other_city).status_code == 403
+    assert client.post(f"/plans/{b['plan_id']}/approve", json={"version": 1}, headers=county).status_code == 403
+    assert client.post(f"/plans/{c['plan_id']}/approve", json={"version": 1},
+                       headers=headers_for(Identity("hz-chief", "city_commander", "330100"))).status_code == 403
+    mine = headers_for(Identity("jh-chief", "city_commander", "330700"))
+    assert client.post(f"/plans/{b['plan_id']}/approve", json={"version": 1}, headers=mine).status_code == 200
+    bad = client.post(f"/plans/{c['plan_id']}/approve", json={"version": "one"}, headers=PROVINCE)
+    assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"].endswith("version")
+
+
+def test_a_plan_whose_officer_went_off_duty_is_refused_with_409_and_re_planned_without_them(service):
+    runtime, client = service
+    ask(runtime, "REQ-D")
+    runtime.extras["planner"].plan_pending()
+    plan = proposed(client, "REQ-D")
+    gone = plan["assignments"][0]
+    handle(runtime, "officer.status-changed", {"officer_id": gone["officer_id"], "county": gone["from_county"],
+                                               "module": "patrol", "from": "on_duty", "to": "resting",
+                                               "at": now().isoformat()})
+    resp = client.post(f"/plans/{plan['plan_id']}/approve", json={"version": 1}, headers=PROVINCE)
+    assert resp.status_code == 409 and gone["officer_id"] in resp.get_json()["errors"][0]["reason"]
+    runtime.extras["planner"].plan_pending()
+    fresh = proposed(client, "REQ-D")
+    assert fresh["version"] == 2 and gone["officer_id"] not in {a["officer_id"] for a in fresh["assignments"]}
+    stale = client.post(f"/plans/{fresh['plan_id']}/approve", json={"version": 1}, headers=PROVINCE)
+    assert stale.status_code == 409 and stale.get_json()["errors"][0]["field"] == "version"
+
+
+def test_a_commit_rejection_re_plans_only_the_refused_officer(service):
+    runtime, client = service
+    ask(runtime, "REQ-E")
+    runtime.extras["planner"].plan_pending()
+    plan = proposed(client, "REQ-E")
+    client.post(f"/plans/{plan['plan_id']}/approve", json={"version": 1}, headers=PROVINCE)
+    refused = plan["assignments"][-1]["officer_id"]
+    handle(runtime, "commit.rejected", {"plan_id": plan["plan_id"], "request_id": "REQ-E", "at": now().isoformat(),
+                                        "reasons": [{"officer_id": refused, "reason": "duty_limit_exceeded"}]})
+    runtime.extras["planner"].plan_pending()
+    new = proposed(client, "REQ-E")
+    kept = {a["officer_id"] for a in plan["assignments"]} - {refused}
+    ids = {a["officer_id"] for a in new["assignments"]}
+    assert new["replaces"] == plan["plan_id"] and kept <= ids and refused not in ids and len(ids) == 7
+
+
+def test_officers_of_an_approved_plan_are_never_offered_to_a_new_request(service):
+    runtime, client = service
+    ask(runtime, "REQ-F")
+    runtime.extras["planner"].plan_pending()
+    plan = proposed(client, "REQ-F")
+    client.post(f"/plans/{plan['plan_id']}/approve", json={"version": 1}, headers=PROVINCE)
+    ask(runtime, "REQ-G")                                             # same place, same needs
+    runtime.extras["planner"].plan_pending()
+    taken = {a["officer_id"] for a in plan["assignments"]}
+    for p in plans_of(client, "REQ-G"):
+        assert not taken & {a["officer_id"] for a in p["assignments"]}
+
+
+def test_an_officer_dropping_out_after_commit_is_replaced_alone(service):
+    runtime, client = service
+    ask(runtime, "REQ-H")
+    runtime.extras["planner"].plan_pending()
+    plan = proposed(client, "REQ-H")
+    client.post(f"/plans/{plan['plan_id']}/approve", json={"version": 1}, headers=PROVINCE)
+    ids = [a["officer_id"] for a in plan["assignments"]]
+    handle(runtime, "officers.committed", {"commit_id": "CMT-1", "plan_id": plan["plan_id"], "request_id": "REQ-H",
+                                           "officer_ids": ids, "at": now().isoformat()})
+    handle(runtime, "officer.status-changed", {"officer_id": ids[0], "county": plan["assignments"][0]["from_county"],
+                                               "module": "patrol", "from": "reserved", "to": "unavailable",
+                                               "at": now().isoformat()})
+    runtime.extras["planner"].plan_pending()
+    top_up = proposed(client, "REQ-H")
+    assert len(top_up["assignments"]) == 1 and top_up["assignments"][0]["officer_id"] not in ids
+    with runtime.engine.connect() as conn:
+        assert len(conn.execute(select(holds).where(holds.c.request_id == "REQ-H")).all()) == 6
+        assert conn.execute(select(requests.c.version).where(requests.c.request_id == "REQ-H")).scalar_one() == 2

@@ -1,0 +1,169 @@
+"""The permission table (services/common/permissions.yaml), cell by cell, against the real service apps.
+
+For every service, every endpoint and every role: a role the table lists gets past the check, every
+other role gets 403 naming the rule; for "own" cells a request naming a region outside the caller's
+is refused and one inside passes. Every route every service serves is in the table, and every row
+of the table is served.
+"""
+from __future__ import annotations
+
+import importlib
+import re
+
+import pytest
+
+from services.common import contracts, permissions
+from services.common.approval import may_approve
+from services.common.auth import ROLES, Identity, headers_for
+from services.common.config import Settings
+from services.common.http import BadRequest
+
+SERVICES = ["demand", "resources", "matching", "logistics"]
+TABLE = permissions.table()
+CITY, INSIDE, OUTSIDE = "330100", "330106", "330783"  # Hangzhou; Xihu lies in it, Dongyang does not
+
+
+@pytest.fixture(scope="module")
+def apps(tmp_path_factory):
+    """service → (its OpenAPI operations by endpoint, its Flask app), built by the service's factory."""
+    built, runtimes = {}, []
+    for name in SERVICES:
+        module = importlib.import_module(f"services.{name}.app")
+        url = f"sqlite:///{tmp_path_factory.mktemp(name) / 'db.sqlite'}"
+        runtime = module.build_runtime(Settings(service=name, database_url=url, kafka_bootstrap="127.0.0.1:1"))
+        app = module.create_app(runtime)
+        doc = app.test_client().get("/openapi.json", headers=headers_for(Identity("t", "viewer"))).get_json()
+        built[name] = ({f"{m.upper()} {p}": op for p, ops in doc["paths"].items() for m, op in ops.items()}, app)
+        runtimes.append(runtime)
+    yield built
+    for runtime in runtimes:
+        runtime.engine.dispose()
+
+
+def served(app) -> set[str]:
+    out = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint != "static":
+            out |= {permissions.endpoint_of(m, rule.rule) for m in rule.methods - {"HEAD", "OPTIONS"}}
+    return out
+
+
+def call(service_app, endpoint: str, identity: Identity, county: str | None = None):
+    """Run the app's before-request hooks (the permission check; not the view) for `endpoint` called
+    as `identity`: path parameters filled with a placeholder (or `county`), the documented example
+    as the body, the region in the query string when given. None when the request passes, else the
+    refusal raised."""
+    operations, app = service_app
+    method, path = endpoint.split(" ", 1)
+    path = re.sub(r"\{county\}", county or INSIDE, path)
+    path = re.sub(r"\{[^}]+\}", "X-1", path)
+    body = operations.get(endpoint, {}).get("requestBody", {}).get("content", {}).get("application/json", {})
+    query = {"county": county} if county else None
+    with app.test_request_context(path, method=method, json=body.get("example"), query_string=query,
+                                  headers=headers_for(identity)):
+        try:
+            app.preprocess_request()
+        except BadRequest as refusal:
+            return refusal
+    return None
+
+
+def refused_by_table(refusal) -> bool:
+    return isinstance(refusal, permissions.Forbidden)
+
+
+def reason(refusal) -> str:
+    return refusal.errors[0]["reason"]
+
+
+CELLS = [(service, endpoint, role) for service in SERVICES for endpoint in sorted(TABLE.rules(service))
+         for role in ROLES]
+
+
+@pytest.mark.parametrize("service, endpoint, role", CELLS, ids=[f"{s}:{e}:{r}" for s, e, r in CELLS])
+def test_each_cell_of_the_table_allows_or_refuses_that_role(apps, service, endpoint, role):
+    refusal = call(apps[service], endpoint, Identity(f"t-{role}", role))
+    if role in TABLE.rules(service)[endpoint]:
+        assert refusal is None, refusal.errors
+    else:
+        assert refused_by_table(refusal) and refusal.status == 403
+        assert f"role {role} may not call {endpoint}" in reason(refusal)
+
+
+OWN = [(s, e, r) for s, e, r in CELLS if TABLE.rules(s)[e].get(r) == "own"]
+
+
+@pytest.mark.parametrize("service, endpoint, role", OWN, ids=[f"{s}:{e}:{r}" for s, e, r in OWN])
+def test_own_region_cells_refuse_other_regions_and_allow_their_own(apps, service, endpoint, role):
+    caller = Identity(f"t-{role}", role, CITY)
+    outside = call(apps[service], endpoint, caller, county=OUTSIDE)
+    assert refused_by_table(outside) and f"not {OUTSIDE}" in reason(outside)
+    inside = call(apps[service], endpoint, caller, county=INSIDE)
+    assert inside is None, inside.errors
+
+
+def test_all_region_cells_are_not_bound_to_the_callers_region(apps):
+    county_trainer = Identity("t", "trainer", INSIDE)   # trainer: all
+    assert call(apps["demand"], "GET /incidents", county_trainer, county=OUTSIDE) is None
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_route_a_service_serves_is_in_the_table_and_every_row_is_served(apps, service):
+    operations, app = apps[service]
+    endpoints = served(app) - TABLE.public
+    assert (set(operations) | {"GET /openapi.json"}) - TABLE.public == endpoints  # documented == served
+    missing = sorted(endpoints - set(TABLE.rules(service)))
+    assert not missing, f"add these {service} endpoints to services/common/permissions.yaml: {missing}"
+    stale = sorted(set(TABLE.rules(service)) - endpoints)
+    assert not stale, f"permissions.yaml names {service} endpoints it does not serve: {stale}"
+
+
+def test_the_region_named_in_the_body_counts_too_and_the_refusal_is_a_403_problem(apps):
+    _, app = apps["demand"]
+    body = contracts.example_body("incident-report")
+    body["location"]["county"] = OUTSIDE
+    resp = app.test_client().post("/incidents", json=body,
+                                  headers=headers_for(Identity("hz", "city_commander", CITY)))
+    assert resp.status_code == 403 and resp.mimetype == "application/problem+json"
+    assert resp.get_json()["title"] == "Not permitted" and OUTSIDE in resp.get_json()["errors"][0]["reason"]
+
+
+def test_a_table_with_an_unknown_role_or_scope_does_not_load(tmp_path):
+    bad = tmp_path / "p.yaml"
+    bad.write_text("services: {demand: {GET /incidents: {root: all}}}\n")
+    with pytest.raises(ValueError, match="root"):
+        permissions.table(bad)
+    bad.write_text("services: {demand: {GET /incidents: {viewer: some}}}\n")
+    with pytest.raises(ValueError, match="some"):
+        permissions.table(bad)
+
+
+# ---------------------------------------------------------------- tiered approval
+
+APPROVERS = {"I": {"province_commander"}, "II": {"province_commander"},
+             "III": {"province_commander", "city_commander"}, "IV": {"province_commander", "city_commander"}}
+
+
+@pytest.mark.parametrize("grade", sorted(APPROVERS))
+@pytest.mark.parametrize("role", ROLES)
+def test_who_may_approve_a_plan_of_each_grade(role, grade):
+    decision = may_approve(Identity("x", role, "330000"), grade=grade, county=INSIDE)
+    assert decision.allowed == (role in APPROVERS[grade]), decision.reason
+
+
+def test_a_city_commander_approves_only_general_plans_inside_their_city():
+    hangzhou = Identity("hz", "city_commander", CITY)
+    assert may_approve(hangzhou, grade="IV", county=INSIDE).allowed
+    assert may_approve(hangzhou, grade="III", county=INSIDE, approval_level="city").allowed
+    outside = may_approve(hangzhou, grade="IV", county=OUTSIDE)
+    assert not outside.allowed and OUTSIDE in outside.reason
+    major = may_approve(hangzhou, grade="II", county=INSIDE)
+    assert not major.allowed and "grade II" in major.reason
+    assert not may_approve(hangzhou, grade="III", county=INSIDE, approval_level="province").allowed
+
+
+def test_a_county_officer_never_approves_and_the_province_approves_anywhere():
+    for grade in APPROVERS:
+        assert not may_approve(Identity("xh", "county_duty_officer", INSIDE), grade=grade, county=INSIDE).allowed
+        assert may_approve(Identity("zj", "province_commander"), grade=grade, county=OUTSIDE,
+                           approval_level="province").allowed

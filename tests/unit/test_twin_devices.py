@@ -1,0 +1,99 @@
+"""Simulated field devices: dispatched units driven to their reporting point, reported through the outbox."""
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from services.common.config import Settings
+from services.common.contracts import example_event, validate_event
+from services.common.runtime import Runtime
+from twin import devices, replay
+from twin.model import ProvinceModel
+
+ORDERED = datetime.fromisoformat(example_event("dispatch.ordered")["data"]["ordered_at"])
+ETA_S = 1620  # the plan's ETA for UNIT-330782-TS-01
+
+
+@pytest.fixture
+def model() -> ProvinceModel:
+    model = ProvinceModel(seed=0, start=datetime(2025, 9, 15, tzinfo=timezone.utc))
+    replay.apply(model, example_event("plan.proposed"))
+    replay.apply(model, example_event("dispatch.ordered"))
+    return model
+
+
+class Sent(list):
+    def __call__(self, data, correlationid):
+        self.append((data, correlationid))
+
+
+def test_a_unit_drives_from_its_donor_seat_to_the_reporting_point_in_the_planned_time(model):
+    [trip] = devices.trips(model)
+    assert trip.origin == model.county("330782").seat and trip.destination == (120.2338, 29.2861)
+    assert trip.duration_s == ETA_S
+    start, halfway, end = (trip.report(ORDERED + timedelta(seconds=s)) for s in (0, ETA_S / 2, ETA_S + 60))
+    assert (start["point"]["lon"], start["point"]["lat"]) == pytest.approx(trip.origin, abs=1e-6)
+    assert halfway["point"]["lon"] == pytest.approx((trip.origin[0] + 120.2338) / 2, abs=1e-5)
+    assert (end["point"]["lon"], end["point"]["lat"]) == (120.2338, 29.2861)
+    assert halfway["speed_kmh"] > 0 and end["speed_kmh"] == 0
+    assert 60 < halfway["heading"] < 120  # Yiwu to Dongyang: roughly east
+
+
+def test_speedup_shortens_the_trip(model):
+    [trip] = devices.trips(model, speedup=10)
+    assert trip.duration_s == pytest.approx(ETA_S / 10)
+
+
+def test_without_the_plan_the_trip_takes_the_road_distance_at_60_kmh(model):
+    model.plans.clear()
+    [trip] = devices.trips(model)
+    assert trip.duration_s == pytest.approx(devices.km(trip.origin, trip.destination) * 1.3 / 60 * 3600)
+
+
+def test_each_tick_reports_until_the_unit_is_at_its_reporting_point(model):
+    sent = Sent()
+    fleet = devices.FieldDevices(model, sent)
+    assert fleet.tick(ORDERED - timedelta(seconds=5)) == []  # not ordered yet at that time
+    fleet.tick(ORDERED + timedelta(seconds=600))
+    fleet.tick(ORDERED + timedelta(seconds=ETA_S))
+    fleet.tick(ORDERED + timedelta(seconds=ETA_S + 60))
+    assert len(sent) == 2
+    assert sent[0][1] == "INC-330783-20250915-0007"
+    assert sent[-1][0]["point"] == {"lon": 120.2338, "lat": 29.2861}
+
+
+def test_arrived_units_are_not_driven(model):
+    replay.apply(model, example_event("unit.arrived"))
+    assert devices.trips(model) == []
+
+
+def test_reports_go_out_through_the_outbox_valid_and_as_the_twin(model, tmp_path):
+    settings = Settings(service="twin", database_url=f"sqlite:///{tmp_path / 'twin.db'}",
+                        kafka_bootstrap="127.0.0.1:1")
+    runtime = Runtime.build(settings)  # not started: the relay would publish, here we read the outbox
+    try:
+        devices.FieldDevices(model, devices.outbox_publisher(runtime)).tick(ORDERED + timedelta(seconds=300))
+        [event] = runtime.outbox.events()
+    finally:
+        runtime.engine.dispose()
+    assert event["type"] == "unit.position-reported" and event["source"] == "/mutual-deploy/twin"
+    assert event["subject"] == "UNIT-330782-TS-01"
+    assert validate_event("unit.position-reported", event) == []
+
+
+def test_the_twin_follows_its_own_reports_on_the_stream(model):
+    [trip] = devices.trips(model)
+    report = copy.deepcopy(example_event("unit.position-reported"))
+    report["data"] = trip.report(ORDERED + timedelta(seconds=800))
+    replay.apply(model, report)
+    unit = model.unit("UNIT-330782-TS-01")
+    assert unit.status == "moving" and unit.position == (report["data"]["point"]["lon"], report["data"]["point"]["lat"])
+
+
+@pytest.mark.parametrize("mode, env, on", [
+    ("live", {}, True), ("live", {"DEMO": "0"}, False), ("exercise", {"DEMO": "0"}, True),
+    ("live", {"DEMO": "0", "TWIN_DEVICES": "1"}, True), ("exercise", {"TWIN_DEVICES": "0"}, False)])
+def test_devices_run_in_the_demo_and_exercises_only(mode, env, on):
+    assert devices.enabled(mode, env) is on

@@ -1,0 +1,159 @@
+"""The mirror follows the support loop: requests, plans (previewed on arrival), orders, positions, arrivals."""
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timezone
+
+import pytest
+
+from services.common.contracts import example_event
+from twin import replay
+from twin.model import ProvinceModel
+from twin.uncertainty import PreviewConfig
+
+REQUEST = "REQ-330783-20250915-0003"
+PLAN = "PLAN-REQ-330783-20250915-0003-A"
+
+
+def event(topic: str, **changes) -> dict:
+    envelope = copy.deepcopy(example_event(topic))
+    envelope["data"].update(changes)
+    return envelope
+
+
+@pytest.fixture
+def model() -> ProvinceModel:
+    model = ProvinceModel(seed=0, start=datetime(2025, 9, 15, tzinfo=timezone.utc),
+                          preview_config=PreviewConfig(runs=100))
+    for county in ("330782", "330703", "330727"):
+        replay.apply(model, event("county.load-reported", county=county, on_duty=200, available=120,
+                                  committed=20, reserve_floor=140))
+    return model
+
+
+@pytest.fixture
+def proposed(model) -> ProvinceModel:
+    replay.apply(model, event("support.requested"))
+    replay.apply(model, event("plan.proposed"))
+    return model
+
+
+def test_a_proposed_plan_is_previewed_against_its_request_deadline(proposed):
+    preview = proposed.previews[PLAN]
+    assert preview["deadline_s"] == 2677  # deadline 09:51:40 - proposed 09:07:03
+    assert preview["config"]["runs"] == 100
+    assert [u["unit_id"] for u in preview["units"]] == ["UNIT-330782-TS-01", "UNIT-330703-TS-02",
+                                                         "UNIT-330727-CI-01"]
+    assert 0 < preview["whole"]["p_deadline"] <= 1
+    assert [d["on_duty"] for d in preview["donors"]] == [200, 200, 200]
+
+
+def test_a_plan_before_its_request_is_previewed_without_a_deadline(model):
+    replay.apply(model, event("plan.proposed"))
+    assert model.previews[PLAN]["deadline_s"] is None
+    assert model.previews[PLAN]["whole"]["p_deadline"] is None
+
+
+def test_the_same_plan_twice_is_kept_and_previewed_once(proposed):
+    first = proposed.previews[PLAN]
+    assert replay.apply(proposed, event("plan.proposed")) == replay.DUPLICATE
+    assert proposed.previews[PLAN] is first
+
+
+def test_a_preview_on_demand_sees_the_state_as_it_is_now(proposed):
+    before = proposed.previews[PLAN]["donors"][0]["end_ratio_p50"]
+    replay.apply(proposed, event("county.load-reported", county="330703", on_duty=200, available=40,
+                                 committed=100, reserve_floor=140))
+    again = proposed.preview(PLAN)
+    assert again["donors"][0]["county"] == "330703"
+    assert again["donors"][0]["end_ratio_p50"] < before
+    assert proposed.previews[PLAN] is again
+
+
+def test_approval_rejection_and_commit_change_the_plan_status(proposed):
+    replay.apply(proposed, event("plan.approved"))
+    assert proposed.plans[PLAN]["status"] == "approved"
+    assert proposed.plans[PLAN]["role"] == "province_commander"
+    assert proposed.requests[REQUEST]["status"] == "approved"
+    replay.apply(proposed, event("officers.committed"))
+    assert proposed.plans[PLAN]["status"] == "committed"
+    assert replay.apply(proposed, event("plan.rejected")) == "unknown_reference"  # plan C was never proposed
+
+
+def test_a_cancelled_request_voids_its_open_plans(proposed):
+    replay.apply(proposed, event("support.cancelled", request_id=REQUEST))
+    assert proposed.requests[REQUEST]["status"] == "cancelled"
+    assert proposed.plans[PLAN]["status"] == "void"
+
+
+def test_an_escalation_moves_the_deadline(proposed):
+    replay.apply(proposed, event("support.escalated"))
+    request = proposed.requests[REQUEST]
+    assert (request["grade"], request["deadline_minutes"]) == ("II", 30)
+    assert len(request["lines"]) == 3
+    assert proposed.preview(PLAN)["deadline_s"] == 2462  # 09:48:05 - 09:07:03
+
+
+def test_a_dispatched_unit_starts_at_its_donor_seat_and_follows_positions_to_arrival(proposed):
+    replay.apply(proposed, event("dispatch.ordered"))
+    unit = proposed.unit("UNIT-330782-TS-01")
+    assert unit.position == proposed.county("330782").seat
+    assert unit.destination == (120.2338, 29.2861) and unit.status == "dispatched"
+    replay.apply(proposed, event("unit.position-reported"))
+    assert unit.position == (120.1586, 29.2977) and unit.status == "moving"
+    replay.apply(proposed, event("unit.arrived"))
+    assert unit.status == "arrived" and unit.position == unit.destination
+    assert unit.as_dict()["late"] is False
+    replay.apply(proposed, event("unit.position-reported"))  # a late-delivered report does not move it back
+    assert unit.position == unit.destination
+
+
+def test_a_unit_past_its_deadline_without_arriving_is_late(proposed):
+    replay.apply(proposed, event("dispatch.ordered"))
+    assert proposed.unit("UNIT-330782-TS-01").as_dict()["late"] is False
+    replay.apply(proposed, event("incident.reported") | {"time": "2025-09-15T10:00:00+08:00"})
+    assert proposed.unit("UNIT-330782-TS-01").as_dict()["late"] is True
+
+
+def test_a_released_deployment_takes_its_units_off_the_map(proposed):
+    replay.apply(proposed, event("dispatch.ordered"))
+    replay.apply(proposed, event("deployment.released"))
+    assert proposed.unit("UNIT-330782-TS-01").status == "released"
+    assert proposed.requests[REQUEST]["status"] == "released"
+
+
+def test_officer_status_changes_are_counted_per_county(model):
+    replay.apply(model, event("officer.status-changed"))
+    replay.apply(model, event("officer.status-changed", officer_id="P-330782-00719", to="deployed"))
+    replay.apply(model, event("officer.status-changed", officer_id="P-330782-00719", to="resting"))
+    assert model.officers_by_county() == {"330782": {"reserved": 1, "resting": 1}}
+
+
+def test_the_snapshot_carries_requests_plans_with_previews_and_units(proposed):
+    replay.apply(proposed, event("dispatch.ordered"))
+    snapshot = proposed.snapshot()
+    assert [r["request_id"] for r in snapshot["requests"]] == [REQUEST]
+    assert snapshot["plans"][0]["preview"]["plan_id"] == PLAN
+    assert snapshot["units"][0]["destination"] == [120.2338, 29.2861]
+
+
+def test_a_late_alert_from_logistics_marks_the_unit_late_until_it_arrives(proposed):
+    replay.apply(proposed, event("dispatch.ordered"))
+    replay.apply(proposed, event("unit.late", unit_id="UNIT-330782-TS-01"))
+    assert proposed.unit("UNIT-330782-TS-01").as_dict()["late"] is True
+    assert proposed.unit("UNIT-330782-TS-01").as_dict()["late_by_s"] == 420
+    replay.apply(proposed, event("unit.arrived"))  # 09:37, before the 09:51 deadline
+    assert proposed.unit("UNIT-330782-TS-01").as_dict()["late"] is False
+
+
+def test_acknowledgement_and_escalation_of_an_order_show_on_the_unit(proposed):
+    replay.apply(proposed, event("dispatch.ordered"))
+    replay.apply(proposed, event("dispatch.acknowledged"))
+    assert proposed.unit("UNIT-330782-TS-01").status == "acknowledged"
+    replay.apply(proposed, event("dispatch.escalated", unit_id="UNIT-330782-TS-01"))
+    assert proposed.unit("UNIT-330782-TS-01").as_dict()["escalated"] is True
+
+
+def test_the_request_follows_demand_lifecycle(proposed):
+    replay.apply(proposed, event("support.status-changed"))
+    assert proposed.requests[REQUEST]["status"] == "partially_filled"

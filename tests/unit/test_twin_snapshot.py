@@ -1,0 +1,61 @@
+"""The twin's start: the services' current state over HTTP (as the twin's own identity), before the stream."""
+from __future__ import annotations
+
+import copy
+import threading
+
+import pytest
+from flask import Flask, jsonify
+from werkzeug.serving import make_server
+
+from services.common.auth import current_identity
+from services.common.contracts import example_body, example_event
+from twin.client import ServicesClient
+from twin.model import ProvinceModel
+from twin.snapshot import rebuild
+from twin.uncertainty import PreviewConfig
+
+
+@pytest.fixture
+def services():
+    """demand, resources and matching answering their snapshot reads, on one loopback port."""
+    seen = []
+    app = Flask("services-stand-in")
+    plan = dict(copy.deepcopy(example_event("plan.proposed")["data"]), status="approved", version=1)
+    incident = dict(example_body("incident-report"), incident_id="INC-330106-20250915-0002")
+
+    @app.before_request
+    def who():
+        seen.append(current_identity())
+
+    app.add_url_rule("/counties/load", "loads", lambda: jsonify([{"county": "330782", "on_duty": 240, "available": 86, "committed": 2,
+                                                "reserve_floor": 168, "at": "2025-09-15T09:10:00+08:00"},
+                                               {"county": "320102", "on_duty": 1, "available": 1, "committed": 0,
+                                                "reserve_floor": 1, "at": "2025-09-15T09:10:00+08:00"}]))
+    app.add_url_rule("/incidents", "incidents", lambda: jsonify([incident]))
+    app.add_url_rule("/requests", "requests", lambda: jsonify([{"request_id": plan["request_id"], "version": 1}]))
+    app.add_url_rule("/requests/<request_id>/plans", "plans",
+                     lambda request_id: jsonify({"request_id": request_id, "plans": [plan]}))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    yield ServicesClient({"demand": url, "resources": url, "matching": url}), seen
+    server.shutdown()
+
+
+def test_the_snapshot_fills_loads_incidents_and_plans_with_their_status(services):
+    client, seen = services
+    model = ProvinceModel(seed=0, preview_config=PreviewConfig(runs=20))
+    assert rebuild(model, client) == {"county_loads": 1, "incidents": 1, "plans": 1}  # 320102 is not ours
+    assert model.county("330782").officers_on_duty == 240
+    assert [i.incident_id for i in model.incidents()] == ["INC-330106-20250915-0002"]
+    [plan] = model.plans.values()
+    assert plan["status"] == "approved" and plan["plan_id"] in model.previews
+    assert {(i.subject, i.role) for i in seen} == {("service:twin", "integrator")}
+
+
+def test_services_that_are_down_leave_the_model_to_the_stream():
+    down = ServicesClient({name: "http://127.0.0.1:9" for name in ("demand", "resources", "matching")})
+    model = ProvinceModel(seed=0)
+    assert rebuild(model, down) == {"county_loads": 0, "incidents": 0, "plans": 0}
+    assert model.incidents() == []

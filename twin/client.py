@@ -1,0 +1,108 @@
+"""Every HTTP call the twin makes to the services, in one place, always as a named identity.
+
+Reads (the snapshot the mirror starts from) go out as the twin's own identity; approvals and
+rejections go out as the person picked in the UI, so matching decides by *their* role and region.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Mapping
+
+import requests
+
+from services.common.auth import Identity, headers_for, service_identity
+from services.common.config import port_for
+
+log = logging.getLogger(__name__)
+TWIN_IDENTITY = service_identity("twin")
+TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What matching answered to an approval or a rejection."""
+
+    outcome: str  # approved | rejected | refused (not allowed at this level) | conflict | error
+    status: int
+    detail: str
+
+
+def service_urls(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """`<NAME>_URL` when set, else the service's loopback port."""
+    env = os.environ if env is None else env
+    return {name: env.get(f"{name.upper()}_URL") or f"http://127.0.0.1:{port_for(name, env)}"
+            for name in ("demand", "resources", "matching", "logistics")}
+
+
+class ServicesClient:
+    def __init__(self, urls: Mapping[str, str], *, session: requests.Session | None = None) -> None:
+        self.urls = dict(urls)
+        self.session = session or requests.Session()
+
+    # --- snapshot reads -------------------------------------------------------------------------
+
+    def county_loads(self) -> list[dict]:
+        return self._get("resources", "/counties/load") or []
+
+    def incidents(self) -> list[dict]:
+        body = self._get("demand", "/incidents") or []
+        return body.get("incidents", []) if isinstance(body, dict) else body
+
+    def plans(self) -> list[dict]:
+        """Every candidate plan matching holds (all requests), each with its status and version."""
+        out = []
+        for request in self._get("matching", "/requests") or []:
+            body = self._get("matching", f"/requests/{request['request_id']}/plans") or {}
+            out += body.get("plans", [])
+        return out
+
+    def _get(self, service: str, path: str):
+        """The JSON body, or None when the service is down or does not offer `path` (logged)."""
+        try:
+            resp = self.session.get(self.urls[service] + path, headers=headers_for(TWIN_IDENTITY), timeout=TIMEOUT_S)
+        except requests.RequestException as exc:
+            log.warning("snapshot: %s%s unreachable: %s", service, path, exc)
+            return None
+        if resp.status_code != 200:
+            log.warning("snapshot: %s%s answered %s", service, path, resp.status_code)
+            return None
+        return resp.json()
+
+    # --- decisions ------------------------------------------------------------------------------
+
+    def approve(self, plan_id: str, identity: Identity, *, version: int, comment: str | None = None) -> Decision:
+        """`version` is the plan's version as shown: matching refuses (409) a plan re-planned since."""
+        body = {"version": version, **({"comment": comment} if comment else {})}
+        return self._decide(f"/plans/{plan_id}/approve", body, identity, success="approved")
+
+    def reject(self, plan_id: str, identity: Identity, reason: str, *, version: int | None = None) -> Decision:
+        body = {"reason": reason, **({"version": version} if version else {})}
+        return self._decide(f"/plans/{plan_id}/reject", body, identity, success="rejected")
+
+    def _decide(self, path: str, body: dict, identity: Identity, *, success: str) -> Decision:
+        try:
+            resp = self.session.post(self.urls["matching"] + path, json=body, headers=headers_for(identity),
+                                     timeout=TIMEOUT_S)
+        except requests.RequestException as exc:
+            return Decision("error", 0, str(exc))
+        detail = _detail(resp)
+        if resp.status_code in (200, 201, 202):
+            return Decision(success, resp.status_code, detail)
+        if resp.status_code in (401, 403):
+            return Decision("refused", resp.status_code, detail)
+        if resp.status_code == 409:
+            return Decision("conflict", resp.status_code, detail)
+        return Decision("error", resp.status_code, detail)
+
+
+def _detail(resp: requests.Response) -> str:
+    """A problem+json's detail (or title), else the body's status, else the raw text."""
+    try:
+        body = resp.json()
+    except ValueError:
+        return resp.text[:300]
+    if isinstance(body, dict):
+        return str(body.get("detail") or body.get("title") or body.get("status") or "")
+    return ""

@@ -1,0 +1,75 @@
+"""python -m twin.exercise run SCENARIO [--speed N] [--twin] [--auto-trainee]   play a scenario
+python -m twin.exercise validate SCENARIO                         check a scenario file
+python -m twin.exercise list                                      built-in scenarios and past exercises
+python -m twin.exercise control EXERCISE_ID pause|resume|speed N  steer a running exercise's clock
+python -m twin.exercise report EXERCISE_ID SCENARIO               rebuild a finished exercise's report
+"""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+
+from .scenario import ScenarioError, builtin_names, load
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m twin.exercise", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run")
+    run.add_argument("scenario")
+    run.add_argument("--speed", type=float, help="clock speed ×1..×600 (default: the scenario's)")
+    run.add_argument("--twin", action="store_true", help="also start the twin's map on the exercise")
+    run.add_argument("--auto-trainee", action="store_true",
+                     help="approve the optimiser's best plan of each request (unattended runs, benchmarks)")
+    run.add_argument("--hold-clock", action="store_true",
+                     help="stop simulated time while each inject is applied (exact inject times at high speed)")
+    sub.add_parser("validate").add_argument("scenario")
+    sub.add_parser("list")
+    ctl = sub.add_parser("control")
+    ctl.add_argument("exercise_id")
+    ctl.add_argument("action", choices=["pause", "resume", "speed"])
+    ctl.add_argument("value", nargs="?", type=float)
+    rep = sub.add_parser("report")
+    rep.add_argument("exercise_id")
+    rep.add_argument("scenario")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        if args.command == "validate":
+            s = load(args.scenario)
+            print(f"{s.name}: valid ({len(s.injects)} injects over {s.duration_s / 3600:g} h)")
+        elif args.command == "list":
+            from .stack import exercises
+            print("built-in scenarios: " + ", ".join(builtin_names()))
+            for x in exercises():
+                print(f"  {x['exercise_id']}  running={x['running']} report={x['report']}")
+        elif args.command == "control":
+            from .stack import control
+            state = control(args.exercise_id, args.action, args.value)
+            print(f"{args.exercise_id}: ×{state.speed:g}{' paused' if state.paused else ''}")
+        elif args.command == "report":
+            from .lifecycle import rescore
+            print("report: %s, %s" % rescore(args.exercise_id, args.scenario))
+        else:
+            from .lifecycle import run_exercise
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds, so the stack stops its processes
+            run_exercise(load(args.scenario), speed=args.speed, with_twin=args.twin, auto_trainee=args.auto_trainee,
+                         hold_clock=args.hold_clock,
+                         out=lambda line: print(line, flush=True))
+    except ScenarioError as exc:
+        print("error: " + "\n  ".join([f"scenario {exc.source}:"] + [f"{w}: {r}" for w, r in exc.problems]),
+              file=sys.stderr)
+        return 2
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

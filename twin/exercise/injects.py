@@ -1,0 +1,142 @@
+"""Playing one inject on the exercise's services, over HTTP as the people it stands for would.
+
+- incident, competing_incident: the county reports it (POST /incidents on demand);
+- incident_growth: the county reports the grown incident as a follow-up report (demand keeps the
+  first report as it was; a follow-up with the new size is graded again) — id `<incident>-G<n>`;
+- officers_unavailable: the city's resource manager marks on-duty officers unavailable (PATCH /officers);
+- equipment_failure: the failed items are taken off the officers who carry them (PATCH /officers);
+- road_closure, weather: the runner changes the exercise's travel conditions (no service call).
+
+Each function returns a one-line outcome for the progress log and the report's timeline.
+"""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import requests
+
+from services.common.auth import Identity, headers_for
+from services.demo.equipment import TYPE_CODE
+
+from .scenario import Inject
+
+TIMEOUT = 30
+PAGE = 100
+
+
+class InjectFailed(RuntimeError):
+    pass
+
+
+@dataclass
+class Services:
+    """Base URLs of the exercise's services, and the incidents reported so far (for growth)."""
+
+    demand: str
+    resources: str
+    reported: dict = field(default_factory=dict)
+    growth: dict = field(default_factory=dict)
+
+
+def county_officer(county: str) -> Identity:
+    return Identity(f"exercise-duty-{county}", "county_duty_officer", county)
+
+
+def resource_manager(county: str) -> Identity:
+    """The city's resource manager, who keeps the city's officers' status and equipment up to date."""
+    return Identity(f"exercise-resources-{county[:4]}00", "resource_manager", county[:4] + "00")
+
+
+def apply(services: Services, inject: Inject) -> str:
+    handler = APPLY.get(inject.kind)
+    return handler(services, inject) if handler else "travel conditions changed"
+
+
+def report_incident(services: Services, inject: Inject) -> str:
+    body = inject.body["incident"]
+    resp = _call("POST", services.demand + "/incidents", county_officer(body["location"]["county"]), json=body)
+    services.reported[body["incident_id"]] = body
+    return f"incident {body['incident_id']} reported ({resp.status_code})"
+
+
+def growth_report(original: dict, inject: Inject, n: int) -> dict:
+    """The follow-up report of a grown incident: the original's facts with the new size (and grade)."""
+    body = {k: v for k, v in original.items() if k != "reported_grade"}
+    body.update(incident_id=f"{original['incident_id']}-G{n}", size=inject.body["size"],
+                description=inject.body.get("description") or f"{original['incident_id']} 事态扩大（续报）")
+    if inject.body.get("reported_grade") or original.get("reported_grade"):
+        body["reported_grade"] = inject.body.get("reported_grade") or original["reported_grade"]
+    return body
+
+
+def report_growth(services: Services, inject: Inject) -> str:
+    incident_id = inject.body["incident_id"]
+    n = services.growth[incident_id] = services.growth.get(incident_id, 0) + 1
+    body = growth_report(services.reported[incident_id], inject, n)
+    _call("POST", services.demand + "/incidents", county_officer(body["location"]["county"]), json=body)
+    return f"incident {incident_id} grew: follow-up {body['incident_id']} reported"
+
+
+def officers_unavailable(services: Services, inject: Inject) -> str:
+    county, want = inject.body["county"], inject.body["count"]
+    who = resource_manager(county)
+    params = {"county": county, "status": "on_duty", "limit": min(want, 1000)}
+    if inject.body.get("module"):
+        params["module"] = inject.body["module"]
+    found = _call("GET", services.resources + "/officers", who, params=params).json()["items"]
+    _each(services, who, [(o["officer_id"], {"status": "unavailable", "reason": inject.body["reason"][:200]})
+                          for o in found])
+    return f"{len(found)} of {want} officers of {county} unavailable"
+
+
+def failing_items(officers: list[dict], equipment_type: str, count: int) -> dict[str, list[str]]:
+    """officer_id -> the equipment list left after `count` items of `equipment_type` fail (first found first)."""
+    code = TYPE_CODE.get(equipment_type)
+    left: dict[str, list[str]] = {}
+    failed = 0
+    for officer in officers:
+        kept = []
+        for item in officer.get("equipment_ids") or []:
+            if failed < count and code and f"-{code}-" in item:
+                failed += 1
+            else:
+                kept.append(item)
+        if len(kept) != len(officer.get("equipment_ids") or []):
+            left[officer["officer_id"]] = kept
+        if failed >= count:
+            break
+    return left
+
+
+def equipment_failure(services: Services, inject: Inject) -> str:
+    county, kind, want = inject.body["county"], inject.body["equipment_type"], inject.body["count"]
+    who = resource_manager(county)
+    changes, failed, offset, total = {}, 0, 0, 1
+    while failed < want and offset < total:  # page through the county's officers until enough items fail
+        page = _call("GET", services.resources + "/officers", who,
+                     params={"county": county, "limit": PAGE, "offset": offset}).json()
+        total, offset = page["total"], offset + PAGE
+        found = failing_items(page["items"], kind, want - failed)
+        failed += sum(len(o.get("equipment_ids") or []) for o in page["items"] if o["officer_id"] in found) \
+            - sum(map(len, found.values()))
+        changes.update(found)
+    _each(services, who, [(officer_id, {"equipment_ids": kept}) for officer_id, kept in changes.items()])
+    return f"{failed} of {want} {kind} in {county} failed"
+
+
+def _each(services: Services, who: Identity, patches: list[tuple[str, dict]]) -> None:
+    """PATCH several officers at once (the HTTP round trips overlap; resources serialises the writes)."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda p: _call("PATCH", f"{services.resources}/officers/{p[0]}", who, json=p[1]), patches))
+
+
+APPLY = {"incident": report_incident, "competing_incident": report_incident, "incident_growth": report_growth,
+         "officers_unavailable": officers_unavailable, "equipment_failure": equipment_failure}
+
+
+def _call(method: str, url: str, who: Identity, **kwargs) -> requests.Response:
+    resp = requests.request(method, url, headers=headers_for(who), timeout=TIMEOUT, **kwargs)
+    if resp.status_code >= 400:
+        raise InjectFailed(f"{method} {url} -> {resp.status_code}: {resp.text[:300]}")
+    return resp

@@ -1,0 +1,97 @@
+"""One exercise from start to report: start the stack, record, play, score, stop.
+
+    run_exercise(load("telecom-fraud"), speed=600)
+
+Each step prints a line; every file lands in var/exercises/<id>/ (see `stack`).
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Callable
+
+import requests
+
+from services.common.auth import Identity, headers_for
+
+from . import clock as xclock
+from . import report
+from .conditions import write_conditions
+from .decisions import AutoTrainee
+from .injects import Services
+from .recorder import Recorder, read_events
+from .runner import Player, write_inject_log
+from .scenario import Scenario, load
+from .schedule import Conditions
+from .scoring import score
+from .stack import ExerciseStack, exercise_dir, import_roster, new_exercise_id
+
+TRAINER = Identity("exercise-trainer", "trainer")
+
+
+def run_exercise(scenario: Scenario, *, speed: float | None = None, exercise_id: str | None = None,
+                 with_twin: bool = False, auto_trainee: bool = False, hold_clock: bool = False,
+                 env: dict | None = None, out: Callable[[str], None] = print) -> dict:
+    exercise_id = exercise_id or new_exercise_id(scenario.name)
+    speed = xclock.check_speed(speed or scenario.speed)
+    stack = ExerciseStack(exercise_id, env=env, force=scenario.force, with_twin=with_twin)
+    # The clock stands still at the scenario's start while the services come up and load the force.
+    xclock.write_state(stack.clock_path, xclock.start_state(scenario.start, speed, paused=True))
+    write_conditions(stack.conditions_path, Conditions())
+    out(f"exercise {exercise_id}: {scenario.title} ({len(scenario.injects)} injects, "
+        f"{scenario.duration_s / 3600:g} h at ×{speed:g})")
+    began = time.monotonic()
+    try:
+        urls = stack.start()
+        out("services: " + ", ".join(f"{k} {v}" for k, v in urls.items()))
+        recorder = Recorder(stack.settings(), stack.dir / "events.jsonl").start()
+        if scenario.roster_path():
+            out(f"roster: {import_roster(urls['resources'], scenario.roster_path(), TRAINER)} officers imported")
+        start_s = time.monotonic() - began
+        xclock.write_state(stack.clock_path, xclock.resume(xclock.read_state(stack.clock_path)))
+        began = time.monotonic()
+        player = Player(scenario, Services(demand=urls["demand"], resources=urls["resources"]), stack.clock_path,
+                        stack.conditions_path, out=out, event_count=lambda: len(recorder.events),
+                        trainee=AutoTrainee(urls["matching"]) if auto_trainee else None, events=recorder.snapshot,
+                        hold_clock=hold_clock)
+        if not auto_trainee:
+            out(f"trainees decide on plans at {urls['matching']} (POST /plans/<id>/approve|reject)")
+        log = player.run()
+        played_s = time.monotonic() - began
+        xclock.write_state(stack.clock_path, xclock.pause(xclock.read_state(stack.clock_path)))
+        recorder.settle()
+        served = served_indicators(urls.get("logistics"))
+        recorder.stop()
+    finally:
+        stack.stop()
+    write_inject_log(stack.dir / "injects.json", log)
+    json_path, html_path = finish(scenario, exercise_id, log, recorder.snapshot(), served)
+    out(f"played in {played_s:.1f} s wall; report: {html_path} and {json_path.name}")
+    return {"exercise_id": exercise_id, "start_s": start_s, "played_s": played_s, "report": str(html_path),
+            "injects": log}
+
+
+def finish(scenario: Scenario, exercise_id: str, inject_log: list[dict], events: list[dict],
+           served: dict | None = None) -> tuple[Path, Path]:
+    scored = score(events, inject_log=inject_log, targets=scenario.good_response.get("targets"),
+                   served_indicators=served)
+    return report.write(report.report_data(scenario, exercise_id, scored, inject_log), exercise_dir(exercise_id))
+
+
+def rescore(exercise_id: str, scenario_name: str) -> tuple[Path, Path]:
+    """Rebuild the report of a finished exercise from its recorded files."""
+    folder = exercise_dir(exercise_id)
+    log = json.loads((folder / "injects.json").read_text(encoding="utf-8"))
+    return finish(load(scenario_name), exercise_id, log, read_events(folder / "events.jsonl"))
+
+
+def served_indicators(logistics_url: str | None) -> dict | None:
+    """logistics' GET /indicators when it serves them; None otherwise (the report computes its own)."""
+    if not logistics_url:
+        return None
+    try:
+        resp = requests.get(logistics_url + "/indicators", headers=headers_for(TRAINER), timeout=5)
+    except requests.RequestException:
+        return None
+    return resp.json() if resp.status_code == 200 and isinstance(resp.json(), dict) else None

@@ -1,0 +1,109 @@
+"""The plan comparison panel: pure builders from the model's snapshot to Dash components.
+
+Plans are shown side by side (one column each): ETA p50/p90 from the preview, the chance of meeting
+the deadline, the reserve left at home, fairness, the donors and matching's explanation, with
+Approve / Reject buttons whose ids name the plan (pattern-matching callbacks).
+"""
+from __future__ import annotations
+
+from dash import dcc, html
+
+from twin import ids
+from twin.figures import beijing_time
+from twin.messages import DEFAULT_LANGUAGE, maybe, text
+from twin.preview import reserve_left
+
+CELL = {"borderBottom": "1px solid #ddd", "padding": "4px 8px", "textAlign": "left", "verticalAlign": "top"}
+OPEN_STATUSES = ("open", "approved")
+
+
+def request_options(requests: list[dict], county_names: dict[str, str], lang: str = DEFAULT_LANGUAGE) -> list[dict]:
+    """Dropdown options, newest request first."""
+    newest = sorted(requests, key=lambda r: r.get("requested_at", ""), reverse=True)
+    return [{"label": text("request_label", lang, county=county_names.get(r["county"], r["county"]),
+                           grade=r["grade"], status=maybe("status_" + r["status"], lang, r["status"]),
+                           deadline=beijing_time(r["deadline"])[11:16]) + f" · {r['request_id']}",
+             "value": r["request_id"]} for r in newest]
+
+
+def plan_summary(plan: dict, lang: str = DEFAULT_LANGUAGE) -> dict:
+    """The figures of one plan as display strings, keyed by the row they fill."""
+    preview, metrics = plan.get("preview") or {}, plan["metrics"]
+    whole = preview.get("whole", {})
+    reserve = reserve_left(preview) if preview else None
+    return {
+        "status": maybe("status_" + plan["status"], lang, plan["status"]),
+        "headcount": str(metrics.get("headcount", len(plan["assignments"]))),
+        "donors": "、".join(d.get("name", d["county"]) for d in preview.get("donors", [])) or
+                  ", ".join(sorted(metrics.get("per_donor", {}))),
+        "eta_plan": minutes(metrics["latest_eta_s"], lang),
+        "eta_p50": minutes(whole.get("p50_s"), lang, never=bool(preview)),
+        "eta_p90": minutes(whole.get("p90_s"), lang, never=bool(preview)),
+        "p_deadline": percent(whole.get("p_deadline")),
+        "reserve_left": percent(reserve if reserve is not None else metrics.get("min_reserve_ratio")),
+        "fairness": f"{metrics['points_spread']:.1f}" if "points_spread" in metrics else text("unknown", lang),
+    }
+
+
+ROWS = ["status", "headcount", "donors", "eta_plan", "eta_p50", "eta_p90", "p_deadline", "reserve_left", "fairness"]
+
+
+def comparison(plans: list[dict], lang: str = DEFAULT_LANGUAGE) -> html.Div:
+    if not plans:
+        return html.Div(text("no_plans", lang), id=ids.PLAN_TABLE)
+    plans = sorted(plans, key=lambda p: p["plan_id"])
+    summaries = [plan_summary(p, lang) for p in plans]
+    head = html.Tr([html.Th(text("metric", lang), style=CELL)] +
+                   [html.Th([maybe("kind_" + str(p.get("kind")), lang, str(p.get("kind"))), html.Br(),
+                             html.Small(p["plan_id"], style={"color": "#666"})], style=CELL) for p in plans])
+    body = [html.Tr([html.Td(text(row, lang), style=CELL)] + [html.Td(s[row], style=CELL) for s in summaries])
+            for row in ROWS]
+    body.append(html.Tr([html.Td(text("explanation", lang), style=CELL)] +
+                        [html.Td(p.get("explanation", ""), style=dict(CELL, fontSize="12px")) for p in plans]))
+    body.append(html.Tr([html.Td("", style=CELL)] + [html.Td(buttons(p, lang), style=CELL) for p in plans]))
+    config = (plans[0].get("preview") or {}).get("config")
+    note = text("preview_runs", lang, runs=config["runs"], mob=config["mobilisation"],
+                travel=config["travel_factor"]) if config else ""
+    return html.Div(id=ids.PLAN_TABLE, children=[
+        html.Table([html.Thead(head), html.Tbody(body)], style={"borderCollapse": "collapse", "width": "100%"}),
+        html.Small(note, style={"color": "#666"}),
+    ])
+
+
+def buttons(plan: dict, lang: str) -> list:
+    decidable = plan["status"] == "proposed"
+    return [
+        html.Button(text("approve", lang), id={"type": ids.DECIDE, "action": "approve", "plan": plan["plan_id"]},
+                    disabled=not decidable, n_clicks=0, style={"marginRight": "6px"}),
+        html.Button(text("reject", lang), id={"type": ids.DECIDE, "action": "reject", "plan": plan["plan_id"]},
+                    disabled=not decidable, n_clicks=0),
+    ]
+
+
+def strength_figure(plans: list[dict], lang: str = DEFAULT_LANGUAGE):
+    """Donors' strength at home over the horizon (median of runs), one line per plan and donor."""
+    import plotly.graph_objects as go
+
+    figure = go.Figure()
+    for plan in sorted(plans, key=lambda p: p["plan_id"]):
+        for donor in (plan.get("preview") or {}).get("donors", []):
+            figure.add_trace(go.Scatter(x=[t / 60 for t in donor["times_s"]], y=donor["strength_p50"], mode="lines",
+                                        name=f"{maybe('kind_' + str(plan.get('kind')), lang, '')} · {donor['name']}"))
+    figure.update_layout(title=dict(text=text("strength_title", lang), font=dict(size=13)), height=220,
+                         margin=dict(l=40, r=10, t=30, b=30), xaxis_title="min", template="simple_white")
+    return figure
+
+
+def minutes(seconds: float | None, lang: str, *, never: bool = False) -> str:
+    if seconds is None:
+        return text("never", lang) if never else text("unknown", lang)
+    return text("minutes", lang, m=seconds / 60)
+
+
+def percent(ratio: float | None) -> str:
+    return "—" if ratio is None else f"{ratio:.0%}"
+
+
+def reason_input(lang: str) -> dcc.Input:
+    return dcc.Input(id=ids.REJECT_REASON, type="text", placeholder=text("reject_reason", lang),
+                     style={"width": "60%"})
