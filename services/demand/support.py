@@ -31,7 +31,7 @@ def raise_request(tx: Tx, incident: dict, assessment: dict, gap: Gap, reason: st
     rules = policies.current().support
     grade = assessment["grade"]
     launch, deadline, minutes = rules.deadline(grade, requested_at)
-    start, end = rules.task_window(grade, requested_at)
+    start, end = rules.task_window(grade, deadline)  # support works from when it must be in place
     if echelon is not None:
         deadline = echelon["deadline"]
         launch, minutes = None, max(1, round((deadline - requested_at).total_seconds() / 60))

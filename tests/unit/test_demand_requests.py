@@ -61,7 +61,7 @@ def test_a_grade_iii_incident_raises_a_request_with_the_deadline_counted_from_it
     assert data["requested_at"] == inc["reported_at"] and data["deadline_minutes"] == 45
     assert data["deadline"] == stamp(later(45)).replace("+00:00", "Z").replace(":00Z", ":00.000Z")
     assert data["gap_basis"] == "no_load_report" and data["need"] == sum(x["headcount"] for x in data["lines"])
-    assert data["task_window"]["start"] == data["requested_at"] and data["expected_duration_minutes"] == 8 * 60
+    assert data["task_window"]["start"] == data["deadline"] and data["expected_duration_minutes"] == 8 * 60
     assert valid("support.requested", data)
     assert the_request(client, inc["incident_id"])["status"] == "requested"
 
