@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
 from functools import cached_property
 
 from flask import Flask
 from sqlalchemy import func, select
 
+from ..common import clock
 from ..common.config import Settings
 from ..common.observed import install_observed_routes
 from ..common.runtime import Runtime
@@ -70,7 +70,7 @@ def seed_demo_if_empty(runtime: Runtime, *, officers_n: int | None = None, seed:
     n = officers_n or int(os.environ.get("DEMO_OFFICERS", "20000"))
     force = generate(runtime.settings.province, officers=n, seed=seed or int(os.environ.get("DEMO_SEED", "7")),
                      geography=runtime.extras["places"].geography)
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     with runtime.outbox.transaction() as tx:
         roster.set_standards(tx, {s.county: (s.accepts, s.legacy) for s in force.standards})
         loaded = roster.load_force(tx, force, now, runtime.settings.extra["policy"].rest_min)

@@ -1,8 +1,9 @@
 """resources' event handlers: plain functions of the worker's context, routed by one dict."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
+from ..common import clock
 from ..common.observed import observe_handler, observed_table
 from . import commit, tasks
 from .domain.policy import Policy
@@ -16,7 +17,7 @@ def _policy(ctx) -> Policy:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 def on_plan_approved(ctx) -> None:

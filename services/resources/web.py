@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
+from ..common import clock
 from ..common.auth import current_identity
 from ..common.http import BadRequest
 from .domain.lifecycle import STATUSES
@@ -17,7 +18,7 @@ LISTS = {"county": COUNTY, "city": COUNTY, "module": None, "tag": CODE, "certifi
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 def role() -> str:
