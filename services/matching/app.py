@@ -29,7 +29,7 @@ def key_path(settings: Settings) -> Path:
     if given:
         return Path(given)
     folder = VAR if settings.mode == "live" else VAR / "exercises" / str(settings.exercise_id)
-    return folder / f"{settings.service}-signing-key.pem"
+    return folder / "matching-signing-key.pem"     # one key per deployment (every instance signs alike)
 
 
 class Batcher:

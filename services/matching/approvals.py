@@ -12,7 +12,7 @@ from sqlalchemy import delete, insert, select, update
 
 from ..common.clock import now
 from . import signing
-from .domain.model import TASK_MINUTES
+from .domain.model import SHIFT_MINUTES, TASK_MINUTES
 from .store import holds, officers, plans, requests
 
 
@@ -78,7 +78,7 @@ def supersede(tx, request_id: str, reason: str, at: datetime, *, keep: str | Non
     for row in rows:
         if row.plan_id == keep:
             continue
-        tx.conn.execute(update(plans).where(plans.c.plan_id == row.plan_id).values(status="superseded", reason=reason))
+        tx.conn.execute(update(plans).where(plans.c.plan_id == row.plan_id).values(status="void", reason=reason))
         tx.emit("plan.rejected", _rejection(row, "matching", None, reason, at), key=request_id)
 
 
@@ -86,10 +86,10 @@ def approve(tx, plan, request, identity, body: dict, key, at: datetime) -> dict:
     check_current(tx.conn, plan, request, body.get("version"))
     data = request.data
     lines = {line["line_id"]: line for line in data["lines"]}
-    # The task window is the time on scene: from the last arrival for the expected duration (the
-    # eligibility kept duty + own travel + that duration within 12 hours).
+    # The task window is the first shift on scene: from the last arrival for the expected duration, at
+    # most one shift (the eligibility kept duty + own travel + that time within 12 hours).
     start = at + timedelta(seconds=max(a["eta_s"] for a in plan.body["assignments"]))
-    end = start + timedelta(minutes=task_minutes(data))
+    end = start + timedelta(minutes=min(task_minutes(data), SHIFT_MINUTES))
     approval = {"plan_id": plan.plan_id, "request_id": plan.request_id, "county": data["county"], "grade": data["grade"],
                 "task_start": start.isoformat(), "task_end": end.isoformat(),
                 "assignments": [_approved(a, lines) for a in plan.body["assignments"]],

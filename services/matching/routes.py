@@ -13,7 +13,8 @@ from .store import plans, requests
 
 ROUTES = [
     Route("GET", "/requests", "Support requests matching knows, with their status and plan version"),
-    Route("GET", "/requests/{request_id}/plans", "The candidate plans of a request (all versions, newest first)",
+    Route("GET", "/requests/{request_id}/plans", "The candidate plans of a request (all versions, newest first); "
+          "`infeasible`: candidates nobody qualifies for, with what is missing",
           params=("request_id",)),
     Route("GET", "/plans/{plan_id}", "One plan: assignments, metrics, explanation, certificate, status",
           params=("plan_id",)),
@@ -61,8 +62,10 @@ def install(app: Flask, runtime) -> None:
                 abort(404, f"no request {request_id}")
             rows = conn.execute(select(plans).where(plans.c.request_id == request_id)
                                 .order_by(plans.c.version.desc(), plans.c.plan_id)).all()
+        # a candidate nobody qualifies for is not a plan: it is listed apart with what is missing
         return jsonify({"request_id": request_id, "status": req.status, "version": req.version,
-                        "plans": [view(r) for r in rows]})
+                        "plans": [view(r) for r in rows if r.status != "infeasible"],
+                        "infeasible": [view(r) for r in rows if r.status == "infeasible"]})
 
     @app.get("/plans/<plan_id>")
     def get_plan(plan_id: str):

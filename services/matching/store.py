@@ -52,7 +52,7 @@ plans = Table(
     Column("plan_id", String(64), primary_key=True),
     Column("request_id", String(64), nullable=False, index=True),
     Column("kind", String(32), nullable=False),
-    Column("status", String(16), nullable=False),        # proposed, approved, committed, rejected, superseded, void
+    Column("status", String(16), nullable=False),        # proposed, infeasible, approved, committed, rejected, void
     Column("version", Integer, nullable=False),          # the request version it was made for
     Column("body", JSON, nullable=False),                # the plan.proposed payload
     Column("approval", JSON),                            # the plan.approved payload once approved

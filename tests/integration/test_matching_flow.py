@@ -33,17 +33,19 @@ PROVINCE = headers_for(Identity("zj-duty-chief", "province_commander", "330000")
 @pytest.fixture
 def stack(make_settings, database_url, tmp_path):
     """resources (seeded, over HTTP) and matching, each acting as itself on the shared broker;
-    a stand-in for demand publishes requests."""
+    a stand-in for demand publishes requests. All three run one exercise of their own, so events
+    other tests leave on the broker (the same demo officer ids) never reach them."""
+    run = {"mode": "exercise", "exercise_id": f"x{uuid.uuid4().hex[:8]}"}
     own = database_url if database_url.startswith("postgresql") else f"sqlite:///{tmp_path / 'pool.db'}"
-    pool = build_resources(make_settings(database_url=own, acts_as="resources"))
+    pool = build_resources(make_settings(database_url=own, acts_as="resources", **run))
     seed_demo_if_empty(pool, officers_n=1500, seed=11)
     port = free_port()
     server = make_server("127.0.0.1", port, resources_app(pool), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    settings = make_settings(database_url=database_url, acts_as="matching")
+    settings = make_settings(database_url=database_url, acts_as="matching", **run)
     settings.extra.update(signing_key=str(tmp_path / "key.pem"), batch_window_s=0.3)
     matching = build_matching(settings, resources_url=f"http://127.0.0.1:{port}")
-    demand = Runtime.build(make_settings(acts_as="demand")).start()
+    demand = Runtime.build(make_settings(acts_as="demand", **run)).start()
     pool.start()
     matching.start()
     yield pool, matching, matching_app(matching).test_client(), demand

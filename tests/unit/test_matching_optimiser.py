@@ -180,3 +180,11 @@ def test_greedy_baseline_is_valid_but_not_better_than_the_exact_plan():
     _, (option,) = fastest(pool, reqs)
     assert len({r for r, _, _ in picks}) == len(picks) == len(option.assignments) == 6
     assert max(a.eta_s for a in option.assignments) <= max(c for *_, c in picks)
+
+
+def test_a_task_longer_than_a_shift_is_staffed_for_its_first_shift():
+    # a 24-hour operation: 3 h on duty + 20 min travel + one 8-hour shift stays within 12 h
+    records = [officer("FRESH", "330102", duty=180), officer("LATE", "330102", duty=250)]
+    req = replace(request(lines=(Line("L1", "patrol", 2),), grade="I"), task_minutes=24 * 60)
+    _, (option,) = fastest(build_pool(records, COUNTIES), [req])
+    assert [a.officer_id for a in option.assignments] == ["FRESH"]

@@ -3,7 +3,7 @@ requests become signed, tiered approvals; stale plans are refused; refusals re-p
 from __future__ import annotations
 
 import copy
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -92,6 +92,8 @@ def test_a_request_gets_three_valid_candidates_and_a_signed_approval_anyone_can_
     assert resp.status_code == 200, resp.get_json()
     (approval,) = events(runtime, "plan.approved")
     assert approval["county"] == "330783" and approval["grade"] == "III" and approval["comment"] == "同意"
+    window = datetime.fromisoformat(approval["task_end"]) - datetime.fromisoformat(approval["task_start"])
+    assert window == timedelta(hours=8)                 # the request's 480 minutes on scene, one shift
     assert sorted(a["officer_id"] for a in approval["assignments"]) == sorted(a["officer_id"] for a in fastest["assignments"])
     key = client.get("/keys").get_json()
     assert signing.verify(approval, key["public_key"])
@@ -182,3 +184,14 @@ def test_an_officer_dropping_out_after_commit_is_replaced_alone(service):
     with runtime.engine.connect() as conn:
         assert len(conn.execute(select(holds).where(holds.c.request_id == "REQ-H")).all()) == 6
         assert conn.execute(select(requests.c.version).where(requests.c.request_id == "REQ-H")).scalar_one() == 2
+
+
+def test_a_request_nobody_can_serve_gets_no_plan_but_says_what_is_missing(service):
+    runtime, client = service
+    ask(runtime, "REQ-I", lines=[{"line_id": "divers", "module": "emergency_rescue", "tags": ["cave_diving"],
+                                  "certifications": [], "equipment": [], "headcount": 5}])
+    assert runtime.extras["planner"].plan_pending() == 0 and not events(runtime, "plan.proposed")
+    body = client.get("/requests/REQ-I/plans", headers=PROVINCE).get_json()
+    assert body["plans"] == [] and len(body["infeasible"]) == 3
+    (short,) = body["infeasible"][0]["shortfall"]
+    assert short["text"].startswith("divers: 5 cave_diving needed, 0 assigned; 0 qualified officers")

@@ -7,6 +7,9 @@ from datetime import datetime, timedelta
 # Expected time on scene by grade when the request does not say (minutes); configurable by the caller.
 TASK_MINUTES = {"I": 480, "II": 480, "III": 360, "IV": 240}
 DUTY_LIMIT_MIN = 12 * 60
+# A task longer than one shift (a grade I operation runs 24 h) is staffed shift by shift: officers are
+# planned for the first shift, and relief is a later extension. Their duty check uses the shift.
+SHIFT_MINUTES = 8 * 60
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,8 @@ class Request:
 
     @property
     def on_scene_minutes(self) -> int:
-        return self.task_minutes or TASK_MINUTES.get(self.grade, 360)
+        """Time on scene for the officers planned now: the task, at most one shift."""
+        return min(self.task_minutes or TASK_MINUTES.get(self.grade, 360), SHIFT_MINUTES)
 
     @property
     def budget_s(self) -> int:

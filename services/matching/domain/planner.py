@@ -70,10 +70,11 @@ def plan_batch(pool: Pool, requests: list[Request], travel: np.ndarray, accepts:
     classes = build_classes(pool, requests, lines, travel, accepts, taken=taken)
     batch = BatchPlan(requests, lines, classes, lendable_array(pool, loads or {}),
                       [{} for _ in requests])
-    by_line = np.argsort(classes.arc_line, kind="stable")
-    starts = np.searchsorted(classes.arc_line[by_line], np.arange(len(lines.headcount) + 1))
-    arcs_of = [np.concatenate([by_line[starts[j]:starts[j + 1]] for j in _lines_of(lines, r)] or [by_line[:0]])
-               for r in range(len(requests))]
+    # arcs of each request: its lines are consecutive in `lines`, so its arcs are one slice by line
+    request_of_arc = np.asarray(lines.request, dtype=np.int64)[classes.arc_line]
+    by_request = np.argsort(request_of_arc, kind="stable")
+    starts = np.searchsorted(request_of_arc[by_request], np.arange(len(requests) + 1))
+    arcs_of = [by_request[starts[r]:starts[r + 1]] for r in range(len(requests))]
     fair = np.array([(fairness or {}).get(c, 0.0) for c in pool.counties]) * PENALTY_S
     for kind in kinds:
         state = _State(classes.count.copy(), batch.lendable.copy(), {})
@@ -101,11 +102,7 @@ def plan_batch(pool: Pool, requests: list[Request], travel: np.ndarray, accepts:
 class _State:
     count: np.ndarray       # officers still free per class
     lendable: np.ndarray    # officers each county may still lend
-    cursor: dict            # class -> officers already named from it
-
-
-def _lines_of(lines: Lines, r: int) -> list[int]:
-    return [j for j, req in enumerate(lines.request) if req == r]
+    cursor: dict            # class -> [its officers in order of preference, how many are named]
 
 
 def reserve_segments(lendable: np.ndarray, parts: int = 4) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -127,12 +124,13 @@ def _pick(pool: Pool, batch: BatchPlan, p: flow.Problem, flows: np.ndarray, stat
     classes, lines, out = batch.classes, batch.lines, []
     for a in np.flatnonzero(flows):
         k, j, n = int(p.arc_class[a]), int(p.arc_line[a]), int(flows[a])
-        rows = classes.members[k]
-        key = pool.duty[rows] if prefer == "duty" else pool.points[rows]
-        ordered = rows[np.lexsort((rows, key))]
-        used = state.cursor.setdefault(k, set())
-        free = [int(x) for x in ordered if int(x) not in used][:n]
-        used.update(free)
+        if k not in state.cursor:
+            rows = classes.members[k]
+            key = pool.duty[rows] if prefer == "duty" else pool.points[rows]
+            state.cursor[k] = [rows[np.lexsort((rows, key))], 0]
+        ordered, start = state.cursor[k]
+        free = [int(x) for x in ordered[start:start + n]]
+        state.cursor[k][1] = start + n
         state.count[k] -= n
         state.lendable[classes.county[k]] -= n
         req = batch.requests[lines.request[j]]
