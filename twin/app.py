@@ -35,7 +35,7 @@ def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000,
     geojson = model.geography.county_geojson()
     client = client or ServicesClient(service_urls())
     app.layout = lambda: page(model, geojson, refresh_ms, language(), recording, acting_as())
-    register_callbacks(app, model, geojson, client)
+    app.twin_callbacks = register_callbacks(app, model, geojson, client)  # plain functions, for tests
     install_replay(app, model.geography, geojson, recording)
     install_routes(app, model, settings, geojson)
     return app
@@ -149,7 +149,7 @@ def panel_view(model: ProvinceModel, request_id: str | None, lang: str, last_key
     return panel.comparison(plans, lang), panel.strength_figure(plans, lang), key
 
 
-def register_callbacks(app: dash.Dash, model: ProvinceModel, geojson: dict, client: ServicesClient) -> None:
+def register_callbacks(app: dash.Dash, model: ProvinceModel, geojson: dict, client: ServicesClient) -> dict:
     @app.callback(
         Output(ids.MAP, "figure"), Output(ids.INCIDENT_TABLE_BODY, "children"),
         Output(ids.INCIDENT_COUNT, "children"), Output(ids.CLOCK, "children"),
@@ -188,6 +188,8 @@ def register_callbacks(app: dash.Dash, model: ProvinceModel, geojson: dict, clie
         _outcome, message = views.decide(client, plan_id=trigger["plan"], action=trigger["action"],
                                          identity=identity, reason=reason, version=version, lang=lang)
         return message
+
+    return {"on_refresh": on_refresh, "on_panel": on_panel, "on_decide": on_decide}
 
 
 def install_routes(app: dash.Dash, model: ProvinceModel, settings=None, geojson: dict | None = None) -> None:

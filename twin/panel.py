@@ -48,10 +48,23 @@ def plan_summary(plan: dict, lang: str = DEFAULT_LANGUAGE) -> dict:
 ROWS = ["status", "headcount", "donors", "eta_plan", "eta_p50", "eta_p90", "p_deadline", "reserve_left", "fairness"]
 
 
+KIND_ORDER = {"fastest": 0, "fairest": 1, "least_reserve_damage": 2}
+SET_ASIDE = ("rejected", "void", "commit_rejected", "superseded")
+
+
+def current(plans: list[dict]) -> list[dict]:
+    """The plans still in play (proposed, approved, committed) of the newest version, by kind;
+    all of them when none is in play, so a decided request still shows what was decided."""
+    live = [p for p in plans if p["status"] not in SET_ASIDE] or list(plans)
+    newest = max((p.get("version", 1) for p in live), default=1)
+    shown = [p for p in live if p.get("version", 1) == newest or p["status"] in ("approved", "committed")]
+    return sorted(shown, key=lambda p: (KIND_ORDER.get(p.get("kind"), 9), p["plan_id"]))
+
+
 def comparison(plans: list[dict], lang: str = DEFAULT_LANGUAGE) -> html.Div:
     if not plans:
         return html.Div(text("no_plans", lang), id=ids.PLAN_TABLE)
-    plans = sorted(plans, key=lambda p: p["plan_id"])
+    plans = current(plans)
     summaries = [plan_summary(p, lang) for p in plans]
     head = html.Tr([html.Th(text("metric", lang), style=CELL)] +
                    [html.Th([maybe("kind_" + str(p.get("kind")), lang, str(p.get("kind"))), html.Br(),
@@ -59,7 +72,7 @@ def comparison(plans: list[dict], lang: str = DEFAULT_LANGUAGE) -> html.Div:
     body = [html.Tr([html.Td(text(row, lang), style=CELL)] + [html.Td(s[row], style=CELL) for s in summaries])
             for row in ROWS]
     body.append(html.Tr([html.Td(text("explanation", lang), style=CELL)] +
-                        [html.Td(p.get("explanation", ""), style=dict(CELL, fontSize="12px")) for p in plans]))
+                        [html.Td(explanation(p, lang), style=dict(CELL, fontSize="12px")) for p in plans]))
     body.append(html.Tr([html.Td("", style=CELL)] + [html.Td(buttons(p, lang), style=CELL) for p in plans]))
     config = (plans[0].get("preview") or {}).get("config")
     note = text("preview_runs", lang, runs=config["runs"], mob=config["mobilisation"],
@@ -68,6 +81,13 @@ def comparison(plans: list[dict], lang: str = DEFAULT_LANGUAGE) -> html.Div:
         html.Table([html.Thead(head), html.Tbody(body)], style={"borderCollapse": "collapse", "width": "100%"}),
         html.Small(note, style={"color": "#666"}),
     ])
+
+
+def explanation(plan: dict, lang: str) -> html.Details:
+    """matching's explanation, its first sentence shown and the rest folded (it can be long)."""
+    words = plan.get("explanation", "")
+    head = words.split("。")[0].split(". ")[0][:80]
+    return html.Details([html.Summary(head), html.Div(words, style={"whiteSpace": "pre-wrap"})])
 
 
 def buttons(plan: dict, lang: str) -> list:
@@ -85,7 +105,7 @@ def strength_figure(plans: list[dict], lang: str = DEFAULT_LANGUAGE):
     import plotly.graph_objects as go
 
     figure = go.Figure()
-    for plan in sorted(plans, key=lambda p: p["plan_id"]):
+    for plan in current(plans) if plans else []:
         for donor in (plan.get("preview") or {}).get("donors", []):
             figure.add_trace(go.Scatter(x=[t / 60 for t in donor["times_s"]], y=donor["strength_p50"], mode="lines",
                                         name=f"{maybe('kind_' + str(plan.get('kind')), lang, '')} · {donor['name']}"))

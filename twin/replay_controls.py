@@ -64,12 +64,13 @@ def install_replay(app: dash.Dash, geography, geojson: dict, recording: list[dic
 
     @app.callback(
         Output(ids.REPLAY_SLIDER, "value"), Output(ids.REPLAY_TICK, "disabled", allow_duplicate=True),
+        Output(ids.REPLAY_PLAY, "children", allow_duplicate=True),
         Input(ids.REPLAY_TICK, "n_intervals"), State(ids.REPLAY_SLIDER, "value"), State(ids.REPLAY_SPEED, "value"),
-        prevent_initial_call=True,
+        State(ids.LANGUAGE, "data"), prevent_initial_call=True,
     )
-    def on_tick(_n, offset_s, speed):
+    def on_tick(_n, offset_s, speed, lang):
         value, playing = advance(offset_s or 0, speed or 1, player.duration_s)
-        return value, not playing
+        return value, not playing, text("replay_pause" if playing else "replay_play", lang)
 
     @app.callback(
         Output(ids.REPLAY_MAP, "figure"), Output(ids.REPLAY_CLOCK, "children"),

@@ -13,7 +13,7 @@ from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
 
 from services.common.auth import Identity, current_identity
-from services.common.contracts import example_event
+from services.common.contracts import example_event, validate_body
 from twin import ids, panel, replay
 from twin.app import create_app, panel_view, refresh_view
 from twin.client import ServicesClient
@@ -174,6 +174,7 @@ def test_health_state_and_on_demand_preview_routes(loop):
     assert client.get("/state").get_json()["plans"][0]["preview"]["plan_id"] == PLAN
     preview = client.get(f"/plans/{PLAN}/preview")
     assert preview.status_code == 200 and preview.get_json()["config"]["runs"] == 50
+    assert validate_body("plan-preview", preview.get_json()) == []
     assert client.get("/plans/nope/preview").status_code == 404
 
 
@@ -208,3 +209,50 @@ def test_the_page_query_picks_language_and_identity_through_the_layout_request(l
     default = client.get("/_dash-layout").get_data(as_text=True)
     assert "警力跨区互援" in json.dumps(json.loads(default), ensure_ascii=False)
     assert '"value":"city_commander"' in default.replace(" ", "")
+
+
+def test_the_panel_shows_the_plans_in_play_of_the_newest_version_by_kind():
+    def plan(plan_id, kind, status="proposed", version=1):
+        return {"plan_id": plan_id, "kind": kind, "status": status, "version": version}
+    plans = [plan("A1", "fairest"), plan("A2", "fastest"), plan("B1", "fastest", version=2),
+             plan("B2", "least_reserve_damage", version=2), plan("B3", "fairest", "rejected", version=2)]
+    assert [p["plan_id"] for p in panel.current(plans)] == ["B1", "B2"]
+    decided = [plan("A1", "fastest", "approved"), plan("B1", "fastest", "rejected", version=2)]
+    assert [p["plan_id"] for p in panel.current(decided)] == ["A1"]
+    assert [p["plan_id"] for p in panel.current([plan("C1", "fastest", "rejected")])] == ["C1"]
+
+
+def test_a_long_explanation_is_folded_after_its_first_sentence(loop):
+    comparison, *_ = panel_view(loop, REQUEST, "zh", None)
+    [details, *_] = [c for c in comparison._traverse() if type(c).__name__ == "Details"]
+    summary = details.children[0].children
+    assert summary == example_event("plan.proposed")["data"]["explanation"].split("。")[0][:80]
+
+
+def triggered(prop_id: str, value):
+    """Dash's callback context as the browser would set it for one triggering input."""
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+    context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": value}]))
+
+
+def test_the_approve_callback_decides_as_the_picked_identity(loop, matching):
+    client, calls = matching
+    callbacks = create_app(loop, client=client).twin_callbacks
+    button = json.dumps({"action": "approve", "plan": PLAN, "type": ids.DECIDE}, separators=(",", ":"))
+    triggered(button + ".n_clicks", 1)
+    message = callbacks["on_decide"]([1, 0], "province_commander", "330000", None, "en")
+    assert message == f"Plan {PLAN} approved"
+    assert calls[-1]["role"] == "province_commander" and calls[-1]["body"] == {"version": 1}
+    triggered(button + ".n_clicks", 0)  # the buttons were just drawn: no click, no call
+    assert callbacks["on_decide"]([0, 0], "province_commander", "330000", None, "en") is dash.no_update
+    assert len(calls) == 1
+
+
+def test_the_preview_button_simulates_the_plans_again(loop):
+    callbacks = create_app(loop).twin_callbacks
+    before = loop.previews[PLAN]
+    triggered(f"{ids.PREVIEW}.n_clicks", 1)
+    comparison, _strength, _key = callbacks["on_panel"](3, REQUEST, 1, "zh", "stale-key")
+    assert loop.previews[PLAN] is not before and loop.previews[PLAN] == before  # same seed, fresh run
+    assert "最快" in str(comparison)

@@ -157,3 +157,9 @@ def test_acknowledgement_and_escalation_of_an_order_show_on_the_unit(proposed):
 def test_the_request_follows_demand_lifecycle(proposed):
     replay.apply(proposed, event("support.status-changed"))
     assert proposed.requests[REQUEST]["status"] == "partially_filled"
+
+
+def test_an_officer_moving_county_is_counted_in_the_new_one_only(model):
+    replay.apply(model, event("officer.status-changed", to="on_duty"))
+    replay.apply(model, event("officer.status-changed", county="330703", to="deployed"))
+    assert model.officers_by_county() == {"330703": {"deployed": 1}}

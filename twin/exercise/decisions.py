@@ -8,6 +8,7 @@ judgement reads the exercise's recorded stream: candidates (`plan.proposed`), ap
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 
 import requests
 
@@ -33,7 +34,7 @@ def decisions(events) -> list[dict]:
     """Each approval or human rejection, with the best candidate available at that moment."""
     proposed: dict[str, list[tuple[str, dict]]] = defaultdict(list)
     out = []
-    for e in sorted(events, key=lambda e: e["time"]):
+    for e in sorted(events, key=lambda e: datetime.fromisoformat(e["time"].replace("Z", "+00:00"))):
         d = e["data"]
         if e["type"] == "plan.proposed":
             proposed[d["request_id"]].append((e["time"], d))
@@ -61,19 +62,18 @@ def judge(decision: dict, verdict: str, candidates: list[dict], at: str) -> dict
 
 
 def pending(events) -> list[dict]:
-    """Candidate plans still open for a decision (proposed, neither approved nor rejected, request not cancelled)."""
-    closed, plans, requests_done = set(), [], set()
+    """Candidate plans open for a decision: proposed, neither approved nor rejected since, request not
+    cancelled. A re-plan (after a refused commit or an escalation) brings new candidates."""
+    closed, plans, cancelled = set(), [], set()
     for e in events:
         d = e["data"]
         if e["type"] == "plan.proposed":
             plans.append(d)
         elif e["type"] in ("plan.approved", "plan.rejected"):
             closed.add(d["plan_id"])
-            if e["type"] == "plan.approved":
-                requests_done.add(d["request_id"])
         elif e["type"] == "support.cancelled":
-            requests_done.add(d["request_id"])
-    return [p for p in plans if p["plan_id"] not in closed and p["request_id"] not in requests_done]
+            cancelled.add(d["request_id"])
+    return [p for p in plans if p["plan_id"] not in closed and p["request_id"] not in cancelled]
 
 
 def decide(matching_url: str, plan_id: str, *, approve: bool, trainee: Identity, comment: str = "",
@@ -96,29 +96,29 @@ def decide(matching_url: str, plan_id: str, *, approve: bool, trainee: Identity,
 
 
 class AutoTrainee:
-    """Stands in for trainees in an unattended run: approves, for each request, the plan the
-    optimiser ranks best (`best_plan`) once its candidates are in, as a province commander."""
+    """Stands in for trainees in an unattended run: approves, for each request, the open candidate
+    the optimiser ranks best (`best_plan`), as a province commander; again after a re-plan."""
 
     def __init__(self, matching_url: str, *, trainee: Identity | None = None):
         self.matching_url, self.trainee = matching_url, trainee or AUTO_TRAINEE
-        self.decided: dict[str, str] = {}  # request_id -> outcome
+        self.tried: set[str] = set()  # plan ids decided on
 
     def step(self, events: list[dict]) -> list[str]:
-        """Decide every open request that has candidates; returns one line per decision."""
+        """Decide every request that has open candidates; returns one line per decision."""
         by_request: dict[str, list[dict]] = defaultdict(list)
         for plan in pending(events):
             by_request[plan["request_id"]].append(plan)
         lines = []
         for request_id, candidates in by_request.items():
-            if request_id in self.decided:
-                continue
             best = best_plan(candidates)
+            if best["plan_id"] in self.tried:
+                continue  # decided already; matching has not answered with new candidates yet
+            self.tried.add(best["plan_id"])
             try:
                 resp = decide(self.matching_url, best["plan_id"], approve=True, trainee=self.trainee,
                               comment="按最优方案执行（自动受训人）")
                 outcome = f"approved {best['plan_id']} ({resp.status_code})"
             except requests.RequestException as exc:
                 outcome = f"could not approve {best['plan_id']}: {exc}"
-            self.decided[request_id] = outcome
             lines.append(f"{request_id}: {outcome}")
         return lines
