@@ -17,6 +17,7 @@ import argparse
 import json
 import sys
 from dataclasses import asdict, dataclass
+from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -31,8 +32,12 @@ class Problem:
     reason: str
 
 
-def verify_rows(rows: list[tuple[int, str, dict]], head: tuple[int, str] | None = None) -> list[Problem]:
-    """(stored seq, stored hash, event) in stored order, and the chain head (seq, hash): what is wrong, where."""
+def verify_rows(rows: list[tuple[int, str, dict]], head: tuple[int, str] | None = None,
+                check: Callable[[dict], str | None] | None = None) -> list[Problem]:
+    """(stored seq, stored hash, event) in stored order, and the chain head (seq, hash): what is wrong, where.
+
+    `check(event)` is the producer's own test of an intact record (e.g. matching verifies the
+    signature of each plan.approved): a reason it returns is reported at that record."""
     problems: list[Problem] = []
     expected, prev, prev_ok = 1, GENESIS, True
     for seq, stored_hash, event in rows:
@@ -51,6 +56,9 @@ def verify_rows(rows: list[tuple[int, str, dict]], head: tuple[int, str] | None 
             ok = True
             if prev_ok and event.get("prevhash") != prev:
                 problems.append(Problem(seq - 1, f"rewritten: seq {seq} was chained to another hash of it"))
+            refused = check(event) if check else None
+            if refused:
+                problems.append(Problem(seq, f"refused: {refused}"))
         expected, prev, prev_ok = seq + 1, event.get("hash"), ok
     if head is not None:
         problems += _against_head(head, expected - 1, prev, prev_ok)
@@ -79,10 +87,10 @@ def _as_dict(value):
     return json.loads(value) if isinstance(value, (str, bytes)) else value
 
 
-def report(engine: Engine, service: str, producer: str) -> dict:
+def report(engine: Engine, service: str, producer: str, check: Callable[[dict], str | None] | None = None) -> dict:
     """The body of GET /audit/ledger: how many records, whether the chain verifies, and every problem."""
     rows, head = stored(engine, producer)
-    problems = verify_rows(rows, head)
+    problems = verify_rows(rows, head, check)
     return {"service": service, "producer": producer, "records": len(rows),
             "head": {"seq": head[0], "hash": head[1]} if head else None,
             "intact": not problems, "problems": [asdict(p) for p in problems]}

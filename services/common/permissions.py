@@ -109,7 +109,8 @@ def install(app: Flask) -> None:
     @app.before_request
     def _enforce():
         rule = request.url_rule
-        endpoint = endpoint_of(request.method, rule.rule if rule else request.path)
+        method = "GET" if request.method == "HEAD" else request.method  # HEAD reads what GET reads
+        endpoint = endpoint_of(method, rule.rule if rule else request.path)
         t = table()
         if endpoint in t.public:
             return None

@@ -28,7 +28,9 @@ def install(app: Flask, runtime) -> None:
 
     @app.get("/audit/ledger")
     def audit_ledger():
-        return jsonify(ledger.report(runtime.engine, app.name, runtime.settings.source))
+        # A service may add its own test of each record (runtime.extras["ledger_check"], event → reason or None).
+        return jsonify(ledger.report(runtime.engine, app.name, runtime.settings.source,
+                                     runtime.extras.get("ledger_check")))
 
 
 def _access_filters(args) -> dict:

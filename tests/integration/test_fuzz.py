@@ -1,6 +1,6 @@
-"""Hostile input: schemathesis generates requests from each service's own OpenAPI description and
-sends them, signed in with a role the permission table allows; no answer is a 5xx or breaks its
-documented response schema. Oversized bodies get 413 and error bodies never leak internals.
+"""Hostile input: schemathesis generates requests from each service's own OpenAPI description, valid
+ones and ones that break it, and sends them signed in with a role the permission table allows; no
+answer is a 5xx or breaks its documented response schema. Oversized bodies get 413 and error bodies never leak internals.
 
 Bounded for CI: a few examples per operation (FUZZ_EXAMPLES raises it for a deeper run).
 """
@@ -12,6 +12,7 @@ import os
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
@@ -50,11 +51,14 @@ def test_generated_requests_get_no_server_error_and_no_schema_violation(service)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 3
     for operation in operations:
-        fuzz(operation, caller_for(name, operation.method.upper(), operation.path))
+        auth = caller_for(name, operation.method.upper(), operation.path)
+        fuzz(operation, GenerationMode.POSITIVE, auth)
+        if list(operation.iter_parameters()) or list(operation.body):  # something to break
+            fuzz(operation, GenerationMode.NEGATIVE, auth)
 
 
-def fuzz(operation, auth: dict) -> None:
-    @given(case=operation.as_strategy())
+def fuzz(operation, mode: GenerationMode, auth: dict) -> None:
+    @given(case=operation.as_strategy(generation_mode=mode))
     @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
               phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
     def probe(case):

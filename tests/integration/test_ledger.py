@@ -108,3 +108,11 @@ def test_the_command_verifies_each_service_and_fails_on_a_broken_ledger(producer
         conn.execute(update(chain_head).where(chain_head.c.producer == settings.source).values(seq=N + 1))
     assert ledger.main(["verify", settings.service]) == 1
     assert f"seq {N + 1}: missing" in capsys.readouterr().out
+
+
+def test_a_producer_check_reports_an_intact_but_refused_record_at_that_record(producer):
+    """e.g. matching's check of each approval's signature: the chain holds, the record does not."""
+    def no_forged(event):
+        return "forged incident" if event["data"]["incident_id"] == "INC-L2" else None
+    report = ledger.report(producer.engine, "t", producer.settings.source, no_forged)
+    assert report["problems"] == [{"seq": 3, "reason": "refused: forged incident"}]

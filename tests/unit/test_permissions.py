@@ -167,3 +167,10 @@ def test_a_county_officer_never_approves_and_the_province_approves_anywhere():
         assert not may_approve(Identity("xh", "county_duty_officer", INSIDE), grade=grade, county=INSIDE).allowed
         assert may_approve(Identity("zj", "province_commander"), grade=grade, county=OUTSIDE,
                            approval_level="province").allowed
+
+
+def test_head_is_allowed_exactly_where_get_is(apps):
+    _, app = apps["resources"]
+    viewer = headers_for(Identity("v", "viewer"))
+    assert app.test_client().head("/regions", headers=viewer).status_code == 200
+    assert app.test_client().head("/officers", headers=viewer).status_code == 403
