@@ -36,6 +36,11 @@ def test_the_auto_trainee_approves_the_best_candidate_once_per_request():
         assert trainee.step(events) == ["REQ-330783-20250915-0003: approved PLAN-FAST (200)"]
         assert trainee.step(events) == []  # decided already
         assert seen == [("PLAN-FAST", "approve", {"version": 3, "comment": "按最优方案执行（自动受训人）"}, "Bearer ")]
+        # the pool refused the commit; matching voids the plans and proposes again: a new decision
+        voided = [ev("plan.rejected", "2025-09-15T01:10:00Z", plan_id=p, rejected_by="matching")
+                  for p in ("PLAN-FAST", "PLAN-SLOW")]
+        assert trainee.step(events + voided + [plan("FAST2", 2500, time="2025-09-15T01:11:00Z")]) == [
+            "REQ-330783-20250915-0003: approved PLAN-FAST2 (200)"]
     finally:
         server.shutdown()
 

@@ -89,10 +89,16 @@ def test_rejections_by_matching_itself_are_not_trainee_decisions():
     assert decisions(events)[-1] == {**decisions(events)[-1], "verdict": "rejected", "rejected_best": True}
 
 
-def test_pending_plans_are_those_of_open_requests_without_a_decision():
+def test_pending_plans_are_those_without_a_decision_and_a_re_plan_brings_new_ones():
     events = loop()[:3]
     assert [p["plan_id"] for p in pending(events)] == ["PLAN-A", "PLAN-B"]
-    assert pending(loop()) == []
+    superseded = ev("plan.rejected", "2025-09-15T01:09:31Z", plan_id="PLAN-B", rejected_by="matching")
+    assert pending(loop() + [superseded]) == []
+    refused = ev("plan.rejected", "2025-09-15T01:10:00Z", plan_id="PLAN-A", rejected_by="matching")
+    replan = plan("A2", 2700, time="2025-09-15T01:11:00Z")
+    assert [p["plan_id"] for p in pending(loop() + [superseded, refused, replan])] == ["PLAN-A2"]
+    cancelled = ev("support.cancelled", "2025-09-15T01:12:00Z", request_id=REQ)
+    assert pending(loop() + [superseded, refused, replan, cancelled]) == []
 
 
 def test_a_load_report_below_the_reserve_floor_and_an_approved_plan_below_70_percent_are_breaches():
