@@ -19,11 +19,12 @@ from . import (
     logistics_bench,
     matching_bench,
     resources_bench,
+    security_bench,
     twin_bench,
 )
 
 BENCHMARKS = [bus_throughput, demand_bench, resources_bench, twin_bench, exercise_bench, deploy_bench, logistics_bench,
-              load_bench, matching_bench]
+              load_bench, matching_bench, security_bench]
 
 
 def main() -> None:

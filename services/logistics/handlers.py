@@ -12,14 +12,19 @@ from .policy import Policy
 from .store import deployments, loads, metadata, orders, requests
 
 observed = observed_table(metadata)
+_observe = observe_handler(observed)
 
 
 def _policy(ctx) -> Policy:
-    return ctx.settings.extra.setdefault("policy", Policy.from_env())
+    if "policy" not in ctx.settings.extra:  # built once: it reads a file
+        ctx.settings.extra["policy"] = Policy.from_env()
+    return ctx.settings.extra["policy"]
 
 
 def _places(ctx) -> Places:
-    return ctx.settings.extra.setdefault("places", Places(ctx.settings.province))
+    if "places" not in ctx.settings.extra:
+        ctx.settings.extra["places"] = Places(ctx.settings.province)
+    return ctx.settings.extra["places"]
 
 
 def on_support_requested(ctx) -> None:
@@ -78,6 +83,16 @@ def on_officers_committed(ctx) -> None:
     dispatch.dispatch_when_ready(ctx.tx, plan, _places(ctx), _policy(ctx))
 
 
+def on_timeline_only(ctx) -> None:
+    """Facts the after-action report shows (who, when) that change nothing in logistics."""
+    timeline.record(ctx.conn, ctx.event)
+
+
+def on_incident_reported(ctx) -> None:
+    _observe(ctx)
+    timeline.record(ctx.conn, ctx.event)
+
+
 def on_position_reported(ctx) -> None:
     positions.apply_report(ctx.tx, ctx.data, _places(ctx), _policy(ctx))
 
@@ -92,7 +107,9 @@ def on_load_reported(ctx) -> None:
 
 
 HANDLERS = {
-    "incident.reported": observe_handler(observed),
+    "incident.reported": on_incident_reported,
+    "plan.rejected": on_timeline_only,
+    "commit.rejected": on_timeline_only,
     "support.requested": on_support_requested,
     "support.escalated": on_support_escalated,
     "support.cancelled": on_support_cancelled,

@@ -107,8 +107,10 @@ def test_reports_of_unknown_units_and_impossible_jumps_go_to_the_dead_letter_top
     wait_for(lambda: any(ghost in r for r in reasons()) and any("km/h" in r for r in reasons()), 60, "dead letters")
     assert any(f"UnknownUnit: unknown unit {ghost}" in r for r in reasons())
     assert any("ImplausibleSpeed" in r and order["unit_id"] in r for r in reasons())
-    letters = [d for d in published(logistics, "deadletter") if d["original_topic"] == "unit.position-reported"]
-    assert any(ghost in d["raw"] and "unknown unit" in d["reason"] for d in letters)
+    def letters():
+        return [d for d in published(logistics, "deadletter") if d["original_topic"] == "unit.position-reported"]
+    wait_for(lambda: any(ghost in d["raw"] and "unknown unit" in d["reason"] for d in letters()), 30,
+             "the dead letter on its topic")
 
 
 def test_the_ledger_check_names_the_first_forged_record_on_the_broker(make_settings, broker):

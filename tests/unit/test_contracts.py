@@ -19,7 +19,7 @@ HTTP = ["incident-report", "problem", "health", "officer-patch", "roster-import"
         "county-patch", "order-ack", "instruction", "position-report", "arrangements", "release",
         "extension-request", "extension-approval", "survey", "equipment-check",
         "request-cancel", "request-close", "preposition", "access-log", "ledger-report",
-        "plan-approval", "plan-rejection", "signing-key"]
+        "plan-approval", "plan-rejection", "signing-key", "plan-preview"]
 
 
 def stems(folder: str, suffix: str) -> set[str]:

@@ -21,7 +21,7 @@ PROVINCE = headers_for(Identity("zj-cmd", "province_commander", "330000"))
 RECEIVER = headers_for(Identity("dy-duty", "county_duty_officer", "330783"))      # 东阳市, the receiving county
 DONOR = headers_for(Identity("yw-duty", "county_duty_officer", "330782"))         # 义乌市, a donor county
 UNIT = headers_for(Identity("unit-lead", "support_officer", "330782"))
-SOURCES = {"support.requested": "demand", "plan.proposed": "matching", "plan.approved": "matching",
+SOURCES = {"incident.reported": "demand", "plan.rejected": "matching", "support.requested": "demand", "plan.proposed": "matching", "plan.approved": "matching",
            "officers.committed": "resources", "unit.position-reported": "twin", "county.load-reported": "resources"}
 
 
@@ -225,7 +225,9 @@ def test_an_extension_is_requested_by_the_receiver_and_approved_at_the_requests_
 def test_indicators_and_the_after_action_report_come_from_the_events(service, now):
     runtime, client = service
     deliver(runtime, "county.load-reported", example("county.load-reported"))
+    deliver(runtime, "incident.reported", example("incident.reported"))
     orders = dispatched(runtime)
+    deliver(runtime, "plan.rejected", example("plan.rejected"))
     point = orders[0]["reporting_point"]["point"]
     report(runtime, orders[0], point["lon"], point["lat"], T0 + timedelta(minutes=30))
     dep = orders[0]["deployment_id"]
@@ -244,7 +246,8 @@ def test_indicators_and_the_after_action_report_come_from_the_events(service, no
     assert client.get("/indicators?from=yesterday", headers=PROVINCE).status_code == 400
     body = client.get(f"/incidents/{incident}/report", headers=PROVINCE).get_json()
     types = [e["type"] for e in body["timeline"]]
-    assert types[:2] == ["support.requested", "plan.proposed"] and types.count("dispatch.ordered") == 3
+    assert types[:3] == ["incident.reported", "support.requested", "plan.proposed"]
+    assert types.count("dispatch.ordered") == 3 and "plan.rejected" in types
     assert "unit.arrived" in types
     approval = next(e for e in body["timeline"] if e["type"] == "plan.approved")
     assert approval["actor"].startswith("U-330000-0031")
