@@ -25,7 +25,8 @@ def test_a_wiped_broker_is_refilled_from_the_outbox_without_double_effects(own_b
 
     def settings(name):
         return Settings(service=name, database_url=f"sqlite:///{tmp_path / (name + '.db')}",
-                        kafka_bootstrap=own_broker.bootstrap)
+                        kafka_bootstrap=own_broker.bootstrap,
+                        acts_as="demand" if name == "producer" else None)  # incident.reported is demand's
 
     producer = Runtime.build(settings("producer"))
     producer.relay.check_every_s = 0.5
