@@ -143,7 +143,16 @@ class Worker:
                     pass
 
     def _consume(self, sub) -> None:
-        last_check = last_lag = time.monotonic()
+        last_lag = time.monotonic()
+        lost, done = threading.Event(), threading.Event()
+        probe = threading.Thread(target=self._watch_log, args=(lost, done), name=f"probe:{self.group_id}", daemon=True)
+        probe.start()  # the read-back opens its own connection: never stall the poll loop for it
+        try:
+            self._poll_loop(sub, lost, last_lag)
+        finally:
+            done.set()
+
+    def _poll_loop(self, sub, lost: threading.Event, last_lag: float) -> None:
         while not self._stop.is_set():
             records = sub.poll(timeout_ms=100)
             self.ready.set()
@@ -156,12 +165,17 @@ class Worker:
                 faults.hit("after_handle")  # test-only: handled and committed, offsets not yet
                 sub.commit()  # only after every record of the batch is handled or dead-lettered
                 self._last = records[-1]
-            if time.monotonic() - last_check > self.check_every_s:
-                last_check = time.monotonic()
-                if self._broker_lost_log():
-                    log.warning("worker %s: the broker lost its log; reading every partition again", self.group_id)
-                    self.stats["rewinds"] += 1
-                    sub.rewind()  # the inbox drops what was already handled
+            if lost.is_set():
+                lost.clear()
+                log.warning("worker %s: the broker lost its log; reading every partition again", self.group_id)
+                self.stats["rewinds"] += 1
+                sub.rewind()  # the inbox drops what was already handled
+
+    def _watch_log(self, lost: threading.Event, done: threading.Event) -> None:
+        """Every `check_every_s`, in its own thread: flag a broker that lost the log we consumed."""
+        while not self._stop.wait(self.check_every_s) and not done.is_set():
+            if not lost.is_set() and self._broker_lost_log():
+                lost.set()
 
     def _broker_lost_log(self) -> bool:
         """Is the last record we handled still at its offset? After a wipe our position is stale:
