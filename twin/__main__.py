@@ -42,7 +42,9 @@ def main() -> None:
     app = create_app(model, settings=settings, client=client,
                      recording=recording.load(replay_from) if replay_from else None)
     stop_on_signals(stoppables)
-    print(f"twin: http://127.0.0.1:{settings.http_port}/ (mirroring {settings.kafka_bootstrap})", flush=True)
+    print(f"twin: http://127.0.0.1:{settings.http_port}/ (mirroring {settings.kafka_bootstrap}); sign in with a "
+          f"user's token (?token=..., var/tokens.json){'; demo users: one click' if app.twin_signin.demo_users else ''}",
+          flush=True)
     try:
         waitress.serve(app.server, host=settings.http_host, port=settings.http_port, threads=8)
     finally:

@@ -4,7 +4,8 @@ Built by `create_app(model)`; nothing is served or fetched at import. Every scri
 served by the app itself (no CDN, no external stylesheet) so the page works on an isolated network.
 The page's language comes from `?lang=` (Chinese by default); every label comes from
 `twin.messages`. Callbacks are thin: they read one snapshot and hand plain data to `twin.views`,
-`twin.panel` and `twin.figures`.
+`twin.panel` and `twin.figures`. Every page and route needs a signed-in user (`twin.signin`);
+decisions go out with that user's own token. `/exercise` is the exercise page (`twin.exercise_page`).
 """
 from __future__ import annotations
 
@@ -15,34 +16,60 @@ import dash
 from dash import ALL, Input, Output, State, ctx, dcc, html
 from flask import Response, has_request_context, jsonify, request
 
-from services.common.auth import Identity
-from twin import ids, panel, views
+from services.common.auth import default_keyring
+from twin import exercise_page, ids, panel, signin, views
 from twin.client import ServicesClient, service_urls
 from twin.figures import COLOUR_BY, TABLE_COLUMNS, beijing_time, incident_table_rows
-from twin.messages import DEFAULT_LANGUAGE, LANGUAGES, ROLE_NAMES, role_name, text
+from twin.messages import DEFAULT_LANGUAGE, LANGUAGES, text
 from twin.model import ProvinceModel
 from twin.replay_controls import install_replay, replay_section
+from twin.user_bar import user_bar
 
 FONT = '"Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif'
 CELL = panel.CELL
-DEFAULT_IDENTITY = ("city_commander", "330700")
 
 
 def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000,
-               client: ServicesClient | None = None, recording: list[dict] | None = None) -> dash.Dash:
+               client: ServicesClient | None = None, recording: list[dict] | None = None,
+               keyring=None, demo: bool | None = None, users: dict | None = None,
+               secret: str | None = None) -> dash.Dash:
+    """The twin's app. `keyring` verifies sign-in tokens (default: the settings' or the deployment's);
+    `demo` offers the one-click demo users (default: DEMO=1 or an exercise); `users` the users.yaml list."""
     app = dash.Dash(__name__, title="警力跨区互援 · Twin", serve_locally=True, external_stylesheets=[],
                     external_scripts=[], update_title=None, suppress_callback_exceptions=True)
     geojson = model.geography.county_geojson()
     client = client or ServicesClient(service_urls())
-    app.layout = lambda: page(model, geojson, refresh_ms, language(), recording, acting_as())
+    mode = getattr(settings, "mode", "live")
+    demo = signin.demo_enabled(mode) if demo is None else demo
+    keyring = keyring or getattr(settings, "auth_keys", None) or default_keyring()
+    app.twin_signin = signin.SignIn(app.server, keyring=keyring, demo=demo, users=users,
+                                    names=signin.display_names(), secret=secret)
+
+    def layout():
+        lang = language()
+        if page_path() == exercise_page.PATH:
+            return exercise_page.page(lang, signin.current_user(), demo)
+        return page(model, geojson, refresh_ms, lang, recording, signin.current_user(), demo)
+
+    app.layout = layout
     app.twin_callbacks = register_callbacks(app, model, geojson, client)  # plain functions, for tests
+    app.twin_callbacks.update(exercise_page.register(app, geojson))
     install_replay(app, model.geography, geojson, recording)
     install_routes(app, model, settings, geojson)
     return app
 
 
+def page_path() -> str:
+    """The page's path ("/" or the exercise page); for /_dash-layout, the path of its Referer."""
+    if not has_request_context():
+        return "/"
+    if not request.path.startswith("/_dash"):
+        return request.path
+    return urlparse(request.referrer or "").path or "/"
+
+
 def page_args() -> dict[str, str]:
-    """The page's query (`?lang=en&role=...&region=...`). Dash fetches the layout from /_dash-layout,
+    """The page's query (`?lang=en`). Dash fetches the layout from /_dash-layout,
     so the page's own query arrives as that request's Referer (same origin: sent in full)."""
     if not has_request_context():
         return {}
@@ -57,28 +84,19 @@ def language() -> str:
     return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
 
 
-def acting_as() -> tuple[str, str]:
-    """The demo identity the page opens with: `?role=&region=` when given, else a city commander of Jinhua."""
-    role, region = DEFAULT_IDENTITY
-    args = page_args()
-    role = args["role"] if args.get("role") in ROLE_NAMES else role
-    asked = args.get("region", "")
-    return role, asked if len(asked) == 6 and asked.isdigit() else region
-
-
 def page(model: ProvinceModel, geojson: dict, refresh_ms: int, lang: str = DEFAULT_LANGUAGE,
-         recording: list[dict] | None = None, identity: tuple[str, str] = DEFAULT_IDENTITY) -> html.Div:
+         recording: list[dict] | None = None, user: signin.SignedIn | None = None, demo: bool = False) -> html.Div:
     figure, rows, count, clock, options, key = refresh_view(model, geojson, "load", None, lang, None)
     colour_options = [{"label": f" {text(k, lang)}", "value": k} for k in COLOUR_BY]
     return html.Div(style={"fontFamily": FONT, "margin": "10px 16px", "color": "#222"}, children=[
         html.Div(style={"display": "flex", "justifyContent": "space-between", "alignItems": "center"}, children=[
             html.H1(text("title", lang), id=ids.TITLE, style={"fontSize": "21px", "margin": "4px 0"}),
-            html.Div([html.A(name, href=f"?lang={code}&role={identity[0]}&region={identity[1]}",
+            html.Div([html.A(name, href=f"?lang={code}",
                              id=f"{ids.LANGUAGE}-{code}",
                              style={"marginLeft": "10px", "fontWeight": "bold" if code == lang else "normal"})
                       for code, name in LANGUAGES.items()]),
         ]),
-        identity_bar(model, lang, *identity),
+        user_bar(user, lang, demo, other=("exercise_page", exercise_page.PATH)),
         html.Div(style={"display": "flex", "gap": "20px", "alignItems": "center"}, children=[
             dcc.RadioItems(id=ids.COLOUR_BY, options=colour_options, value="load", inline=True),
             html.Span(id=ids.INCIDENT_COUNT, children=count),
@@ -109,17 +127,6 @@ def page(model: ProvinceModel, geojson: dict, refresh_ms: int, lang: str = DEFAU
         dcc.Store(id=ids.STATE_KEY, data=key),
         dcc.Store(id=ids.PANEL_KEY),
         dcc.Interval(id=ids.REFRESH, interval=refresh_ms),
-    ])
-
-
-def identity_bar(model: ProvinceModel, lang: str, role: str, region: str) -> html.Div:
-    """The demo's stand-in for a login: who approves, with which role and region."""
-    roles = [{"label": role_name(role, lang), "value": role} for role in ROLE_NAMES]
-    return html.Div(style={"display": "flex", "gap": "8px", "alignItems": "center", "margin": "4px 0"}, children=[
-        html.Span(text("identity", lang)),
-        dcc.Dropdown(id=ids.ROLE, options=roles, value=role, clearable=False, style={"width": "180px"}),
-        dcc.Dropdown(id=ids.REGION, options=views.region_options(model.geography, lang), value=region,
-                     clearable=False, style={"width": "280px"}),
     ])
 
 
@@ -175,18 +182,20 @@ def register_callbacks(app: dash.Dash, model: ProvinceModel, geojson: dict, clie
     @app.callback(
         Output(ids.DECISION_RESULT, "children"),
         Input({"type": ids.DECIDE, "action": ALL, "plan": ALL}, "n_clicks"),
-        State(ids.ROLE, "value"), State(ids.REGION, "value"), State(ids.REJECT_REASON, "value"),
-        State(ids.LANGUAGE, "data"),
+        State(ids.REJECT_REASON, "value"), State(ids.LANGUAGE, "data"),
         prevent_initial_call=True,
     )
-    def on_decide(_clicks, role, region, reason, lang):
+    def on_decide(_clicks, reason, lang):
+        """Approve or reject as the signed-in user: their own token goes to matching."""
         trigger = ctx.triggered_id
         if not isinstance(trigger, dict) or not (ctx.triggered and ctx.triggered[0].get("value")):
             return dash.no_update  # buttons just rendered, not clicked
-        identity = Identity(f"twin-ui:{role}:{region}", role, region)
+        user = signin.current_user()
+        if user is None:
+            return text("signin_again", lang)
         version = (model.plans.get(trigger["plan"]) or {}).get("version", 1)
         _outcome, message = views.decide(client, plan_id=trigger["plan"], action=trigger["action"],
-                                         identity=identity, reason=reason, version=version, lang=lang)
+                                         identity=user.token, reason=reason, version=version, lang=lang)
         return message
 
     return {"on_refresh": on_refresh, "on_panel": on_panel, "on_decide": on_decide}

@@ -1,7 +1,8 @@
 """Every HTTP call the twin makes to the services, in one place, always as a named identity.
 
 Reads (the snapshot the mirror starts from) go out as the twin's own identity; approvals and
-rejections go out as the person picked in the UI, so matching decides by *their* role and region.
+rejections go out with the signed-in user's own token (forwarded as is, never minted by the twin),
+so matching decides by *their* role and region.
 """
 from __future__ import annotations
 
@@ -18,6 +19,12 @@ from services.common.config import port_for
 log = logging.getLogger(__name__)
 TWIN_IDENTITY = service_identity("twin")
 TIMEOUT_S = 5.0
+Caller = Identity | str  # a signed-in user's token (forwarded), or an identity the caller may mint for
+
+
+def auth_headers(caller: Caller) -> dict[str, str]:
+    """The user's own token as it came, or (tests, the twin itself) a token minted for an identity."""
+    return {"Authorization": f"Bearer {caller}"} if isinstance(caller, str) else headers_for(caller)
 
 
 @dataclass(frozen=True)
@@ -72,18 +79,18 @@ class ServicesClient:
 
     # --- decisions ------------------------------------------------------------------------------
 
-    def approve(self, plan_id: str, identity: Identity, *, version: int, comment: str | None = None) -> Decision:
+    def approve(self, plan_id: str, identity: Caller, *, version: int, comment: str | None = None) -> Decision:
         """`version` is the plan's version as shown: matching refuses (409) a plan re-planned since."""
         body = {"version": version, **({"comment": comment} if comment else {})}
         return self._decide(f"/plans/{plan_id}/approve", body, identity, success="approved")
 
-    def reject(self, plan_id: str, identity: Identity, reason: str, *, version: int | None = None) -> Decision:
+    def reject(self, plan_id: str, identity: Caller, reason: str, *, version: int | None = None) -> Decision:
         body = {"reason": reason, **({"version": version} if version else {})}
         return self._decide(f"/plans/{plan_id}/reject", body, identity, success="rejected")
 
-    def _decide(self, path: str, body: dict, identity: Identity, *, success: str) -> Decision:
+    def _decide(self, path: str, body: dict, identity: Caller, *, success: str) -> Decision:
         try:
-            resp = self.session.post(self.urls["matching"] + path, json=body, headers=headers_for(identity),
+            resp = self.session.post(self.urls["matching"] + path, json=body, headers=auth_headers(identity),
                                      timeout=TIMEOUT_S)
         except requests.RequestException as exc:
             return Decision("error", 0, str(exc))

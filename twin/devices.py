@@ -7,7 +7,7 @@ it publishes `unit.position-reported` (source `/mutual-deploy/twin`) through the
 last report is at the reporting point, and logistics decides the arrival from there. The twin sees
 its own reports come back on the stream like any others. Live mode has real devices: this is off.
 
-    TWIN_DEVICES=1|0          force on / off (default: on when MODE=exercise or DEMO=1, the default)
+    TWIN_DEVICES=0            off even in the demo (they are never on in live mode: DEMO=0, not an exercise)
     TWIN_DEVICE_INTERVAL_S=5  seconds between reports
     TWIN_DEVICE_SPEEDUP=10    demo default (1 in an exercise, whose own clock sets the pace)
 """
@@ -23,6 +23,7 @@ from typing import Callable, Mapping
 from services.common.clock import now
 from twin.model import ProvinceModel
 from twin.recording import instant
+from twin.signin import demo_enabled
 
 log = logging.getLogger(__name__)
 ROAD_KMH, CIRCUITY = 60.0, 1.3
@@ -30,10 +31,10 @@ Publish = Callable[[dict, str | None], None]  # (unit.position-reported data, co
 
 
 def enabled(mode: str, env: Mapping[str, str]) -> bool:
-    forced = env.get("TWIN_DEVICES")
-    if forced in ("0", "1"):
-        return forced == "1"
-    return mode == "exercise" or env.get("DEMO", "1") == "1"
+    """On in exercises and in the demo (DEMO=1) only, never in live mode; TWIN_DEVICES=0 turns them off."""
+    if env.get("TWIN_DEVICES") == "0":
+        return False
+    return demo_enabled(mode, env)
 
 
 @dataclass(frozen=True)

@@ -75,21 +75,13 @@ def digest(*parts) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def decide(client: ServicesClient, *, plan_id: str, action: str, identity: Identity, reason: str | None,
+def decide(client: ServicesClient, *, plan_id: str, action: str, identity: Identity | str, reason: str | None,
            version: int = 1, lang: str = DEFAULT_LANGUAGE) -> tuple[str, str]:
-    """Calls matching as `identity` for the plan `version` shown; returns (outcome, message to show)."""
+    """Calls matching as `identity` (the signed-in user's token) for the plan `version` shown;
+    returns (outcome, message to show)."""
     if action == "reject" and not (reason or "").strip():
         return "invalid", text("reason_needed", lang)
     result: Decision = (client.approve(plan_id, identity, version=version) if action == "approve"
                         else client.reject(plan_id, identity, reason.strip(), version=version))
     return result.outcome, text(f"result_{result.outcome}", lang, plan=plan_id, detail=result.detail,
                                 status=result.status)
-
-
-def region_options(geography, lang: str = DEFAULT_LANGUAGE) -> list[dict]:
-    """The province, each city, each county: whom the demo user can act for."""
-    options = [{"label": f"{text('province', lang)} ({geography.province_code})", "value": geography.province_code}]
-    cities = {c.city_code: c.city_name for c in geography.counties}
-    options += [{"label": f"{name} ({code})", "value": code} for code, name in sorted(cities.items())]
-    options += [{"label": f"{c.city_name} {c.name} ({c.code})", "value": c.code} for c in geography.counties]
-    return options

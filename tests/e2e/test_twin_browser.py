@@ -7,6 +7,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from services.common.auth import Identity, headers_for
 from services.common.contracts import example_event
 from twin import ids, replay
 from twin.app import create_app
@@ -14,6 +15,13 @@ from twin.model import ProvinceModel
 
 pytestmark = pytest.mark.e2e
 DRAW_TIMEOUT_S = 60
+PROVINCE = Identity("zj-commander", "province_commander", "330000")
+
+
+def signed_in_url(origin: str, identity: Identity = PROVINCE, path: str = "/") -> str:
+    """The address a user opens once with the token issued for them (the twin keeps it in its cookie)."""
+    token = headers_for(identity)["Authorization"].split()[1]
+    return f"{origin}{path}{'&' if '?' in path else '?'}token={token}"
 
 # Counts what the map drew: the MapLibre canvas with a WebGL context, the county fill features and
 # the incident's marker as rendered on the map (queried from the map itself, not from the DOM).
@@ -44,7 +52,7 @@ def model() -> ProvinceModel:
 
 def test_the_map_draws_offline_with_the_incident_and_no_errors(model, serve_wsgi, chrome, screenshots):
     origin = serve_wsgi(create_app(model, refresh_ms=1000).server)
-    chrome.get(origin + "/")
+    chrome.get(signed_in_url(origin))
 
     state = WebDriverWait(chrome, DRAW_TIMEOUT_S).until(
         lambda driver: (s := driver.execute_script(MAP_STATE_JS, ids.MAP)) and s["fills"] and s["circles"] and s)
@@ -62,7 +70,7 @@ def test_the_map_draws_offline_with_the_incident_and_no_errors(model, serve_wsgi
 
 def test_the_page_keeps_refreshing_without_errors(model, serve_wsgi, chrome):
     origin = serve_wsgi(create_app(model, refresh_ms=300).server)
-    chrome.get(origin + "/")
+    chrome.get(signed_in_url(origin))
     WebDriverWait(chrome, DRAW_TIMEOUT_S).until(lambda driver: driver.execute_script(MAP_STATE_JS, ids.MAP))
     incident = copy.deepcopy(example_event("incident.reported"))
     incident["data"].update(incident_id="INC-330106-20250915-0001", location={"county": "330106"})
@@ -74,6 +82,22 @@ def test_the_page_keeps_refreshing_without_errors(model, serve_wsgi, chrome):
         lambda driver: (driver.execute_script(MAP_STATE_JS, ids.MAP) or {}).get("circles", 0) >= 2)
     assert severe_console_entries(chrome) == []
     assert remote_resources(chrome, origin) == []
+
+
+def test_a_visitor_signs_in_as_a_demo_user_and_out_again(model, serve_wsgi, chrome):
+    origin = serve_wsgi(create_app(model, refresh_ms=1000, demo=True).server)
+    chrome.get(origin + "/?lang=en")
+    WebDriverWait(chrome, DRAW_TIMEOUT_S).until(lambda d: d.find_elements(By.ID, "demo-users"))
+    assert "/signin" in chrome.current_url and "Demo mode" in chrome.find_element(By.ID, "demo-users").text
+    chrome.find_element(By.ID, "demo-hz-commander").click()
+    who = WebDriverWait(chrome, DRAW_TIMEOUT_S).until(lambda d: d.find_elements(By.ID, ids.SIGNED_IN_AS))[0]
+    assert "hz-commander" in who.text and "city commander" in who.text
+    assert chrome.find_element(By.ID, ids.DEMO_BADGE).text == "DEMO"
+    chrome.find_element(By.ID, ids.SIGNOUT).click()
+    WebDriverWait(chrome, DRAW_TIMEOUT_S).until(lambda d: d.find_elements(By.ID, "signin-token"))
+    chrome.get(origin + "/")  # signed out: the map is not shown, the sign-in page is
+    WebDriverWait(chrome, DRAW_TIMEOUT_S).until(lambda d: d.find_elements(By.ID, "signin-token"))
+    assert not chrome.find_elements(By.ID, ids.MAP)
 
 
 def severe_console_entries(driver) -> list[dict]:

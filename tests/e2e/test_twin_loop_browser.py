@@ -16,7 +16,7 @@ from flask import Flask, jsonify
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from services.common.auth import current_identity
+from services.common.auth import Identity, current_identity
 from services.common.contracts import example_event
 from twin import devices, ids, replay
 from twin.app import create_app
@@ -24,7 +24,7 @@ from twin.client import ServicesClient
 from twin.model import ProvinceModel
 from twin.uncertainty import PreviewConfig
 
-from .test_twin_browser import remote_resources, severe_console_entries
+from .test_twin_browser import remote_resources, severe_console_entries, signed_in_url
 
 pytestmark = pytest.mark.e2e
 TIMEOUT_S = 90
@@ -102,7 +102,7 @@ def test_approve_a_plan_on_the_map_and_watch_its_units_move(model, serve_wsgi, c
     stop = threading.Event()
     threading.Thread(target=drive, args=(model, stop), daemon=True).start()
     try:
-        chrome.get(origin + "/?role=city_commander&region=330700")
+        chrome.get(signed_in_url(origin, Identity("jh-commander", "city_commander", "330700")))
         wait = WebDriverWait(chrome, TIMEOUT_S)
         wait.until(lambda d: "最公平" in d.find_element(By.ID, ids.PLAN_PANEL).text)
         panel = chrome.find_element(By.ID, ids.PLAN_PANEL).text
@@ -113,7 +113,7 @@ def test_approve_a_plan_on_the_map_and_watch_its_units_move(model, serve_wsgi, c
         wait.until(lambda d: "无权审批" in d.find_element(By.ID, ids.DECISION_RESULT).text)
         assert model.plans[PLAN_A]["status"] == "proposed"
 
-        chrome.get(origin + "/?role=province_commander&region=330000")
+        chrome.get(signed_in_url(origin))
         wait.until(lambda d: "最公平" in d.find_element(By.ID, ids.PLAN_PANEL).text)
         chrome.find_elements(By.XPATH, f"//div[@id='{ids.PLAN_PANEL}']//button[text()='批准']")[0].click()
         wait.until(lambda d: "已批准" in d.find_element(By.ID, ids.DECISION_RESULT).text)

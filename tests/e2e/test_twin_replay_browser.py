@@ -13,7 +13,7 @@ from twin import ids
 from twin.app import create_app
 from twin.model import ProvinceModel
 
-from .test_twin_browser import remote_resources, severe_console_entries
+from .test_twin_browser import remote_resources, severe_console_entries, signed_in_url
 from .test_twin_loop_browser import UNIT_LONS_JS
 
 pytestmark = pytest.mark.e2e
@@ -31,7 +31,7 @@ def test_a_recording_plays_on_the_replay_map(serve_wsgi, chrome):
                  at("unit.position-reported", "2025-09-15T09:04:00+08:00"),
                  at("unit.arrived", "2025-09-15T09:06:00+08:00")]
     origin = serve_wsgi(create_app(ProvinceModel(seed=0), refresh_ms=5000, recording=recording).server)
-    chrome.get(origin + "/")
+    chrome.get(signed_in_url(origin))
     wait = WebDriverWait(chrome, 90)
     wait.until(lambda d: "09:00:00" in d.find_element(By.ID, ids.REPLAY_CLOCK).text)
     chrome.find_element(By.ID, ids.REPLAY_PLAY).click()  # 60x by default: a recorded minute a second

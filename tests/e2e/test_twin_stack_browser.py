@@ -19,7 +19,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from services.common.auth import Identity, headers_for
 from twin import ids
 
-from .test_twin_browser import remote_resources, severe_console_entries
+from .test_twin_browser import remote_resources, severe_console_entries, signed_in_url
 from .test_twin_loop_browser import UNIT_LONS_JS
 from .test_walking_skeleton import ROOT, stack_env, wait_for
 
@@ -51,12 +51,12 @@ def test_a_commander_approves_a_demo_plan_on_the_map_and_sees_the_units_move(sta
     state = {}
 
     def previewed_plans():
-        state.update(requests.get(stack["twin"] + "/state", timeout=5).json())
+        state.update(requests.get(stack["twin"] + "/state", headers=AS_PROVINCE, timeout=5).json())
         return any(p.get("preview") and p["status"] == "proposed" for p in state["plans"])
     wait_for(previewed_plans, 180, "candidate plans previewed by the twin")
     request_id = next(p["request_id"] for p in state["plans"] if p["status"] == "proposed")
 
-    chrome.get(stack["twin"] + "/?role=province_commander&region=330000")
+    chrome.get(signed_in_url(stack["twin"]))
     wait = WebDriverWait(chrome, 90)
     picker = wait.until(lambda d: d.find_element(By.ID, ids.REQUEST_PICKER))
     picker.click()

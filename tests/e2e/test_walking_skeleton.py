@@ -93,7 +93,7 @@ def test_a_reported_incident_reaches_every_consumer_exactly_once(stack):
         wait_for(lambda: seen(), 60, f"{name} to see {incident_id}")
         assert len(seen()) == 1
     def on_twin():
-        incidents = requests.get(urls["twin"] + "/state", timeout=5).json()["incidents"]
+        incidents = requests.get(urls["twin"] + "/state", headers=AS_PROVINCE, timeout=5).json()["incidents"]
         return [i for i in incidents if i["incident_id"] == incident_id]
     wait_for(on_twin, 60, "the twin to show the incident")
     assert len(on_twin()) == 1 and on_twin()[0]["county"] == body["location"]["county"]

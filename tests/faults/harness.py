@@ -14,9 +14,9 @@ from .oracle import compare, dead_letters, ledger_problems, places_problems, sna
 from .postgres import PrivatePostgres
 from .stream import Stream, on_duty_officers
 
-INCIDENTS = 10  # each needs a plan: three lending counties apiece, one officer each
-MINOR_INCIDENTS = 30  # reported and graded only (most incidents a county handles alone)
-PACE_S = 0.1  # how fast the driver feeds its inputs (at most ten a second)
+INCIDENTS = 6  # each needs a plan: three lending counties apiece, one officer each
+MINOR_INCIDENTS = 20  # reported and graded only (most incidents a county handles alone)
+PACE_S = 0.05  # how fast the driver feeds its inputs (at most twenty a second)
 NORMAL_INCIDENTS_PER_S = 1.0  # a province's normal incident rate for the backpressure fault (60 a minute)
 
 @dataclass

@@ -6,6 +6,7 @@ depend on the order in which plans arrive (the reserve floor is checked per coun
 """
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -110,12 +111,13 @@ def _case(i: int, county: str, team: list[dict], seats: dict, t0: datetime) -> C
                 "ordered_at": stamp(ordered)}
     origin = seats.get(team[0]["county"], (point["lon"] - 0.5, point["lat"] - 0.5))  # the unit sets out from home
     positions = []
+    leg_min = max(1.0, _km(origin, (point["lon"], point["lat"]))) / POSITIONS_PER_UNIT  # 60 km/h: a km a minute
     for k in range(1, POSITIONS_PER_UNIT + 1):
         f = k / POSITIONS_PER_UNIT
         positions.append({"unit_id": unit_id, "order_id": dispatch["order_id"],
                           "point": {"lon": round(origin[0] + f * (point["lon"] - origin[0]), 5),
                                     "lat": round(origin[1] + f * (point["lat"] - origin[1]), 5)},
-                          "speed_kmh": 70.0, "at": stamp(ordered + timedelta(minutes=5 * k))})
+                          "speed_kmh": 60.0, "at": stamp(ordered + timedelta(minutes=leg_min * k * 1.1))})
     minutes = 150 + 10 * (i % 7)
     release = {"deployment_id": deployment_id, "request_id": request_id, "incident_id": incident_id,
                "plan_id": plan_id, "officer_ids": ids, "duty_minutes": minutes, "outcome": "completed",
@@ -129,6 +131,13 @@ def _minor(i: int, county: str, seats: dict) -> dict:
             "location": {"county": county, "point": point, "address": f"{county} 路口 {i}"},
             "size": {"people_involved": 2 + i % 5, "area_km2": 0.01}, "reported_grade": "IV",
             "description": f"故障演练：一般交通事故 {i}。", "reported_by": f"{county} 指挥中心"}
+
+
+def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance in km between two (lon, lat) points."""
+    lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(h))
 
 
 def _square(point: dict, half: float) -> dict:

@@ -12,7 +12,7 @@ import pytest
 from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
 
-from services.common.auth import Identity, current_identity
+from services.common.auth import Identity, current_identity, headers_for, signed_in
 from services.common.contracts import example_event, validate_body
 from twin import ids, panel, replay
 from twin.app import create_app, panel_view, refresh_view
@@ -22,6 +22,7 @@ from twin.uncertainty import PreviewConfig
 from twin.views import decide, routes_for
 
 PLAN = "PLAN-REQ-330783-20250915-0003-A"
+PROVINCE = Identity("zj-commander", "province_commander", "330000")
 REQUEST = "REQ-330783-20250915-0003"
 
 
@@ -168,7 +169,7 @@ def test_routes_leave_out_rejected_plans_and_mark_the_approved_one(loop):
 
 
 def test_health_state_and_on_demand_preview_routes(loop):
-    client = create_app(loop).server.test_client()
+    client = signed_in(create_app(loop).server.test_client(), PROVINCE)
     health = client.get("/health").get_json()
     assert (health["status"], health["service"], health["plans"], health["requests"]) == ("ok", "twin", 2, 1)
     assert client.get("/state").get_json()["plans"][0]["preview"]["plan_id"] == PLAN
@@ -180,7 +181,7 @@ def test_health_state_and_on_demand_preview_routes(loop):
 
 def test_the_page_loads_nothing_from_another_host(model):
     app = create_app(model)
-    html = app.server.test_client().get("/").get_data(as_text=True)
+    html = signed_in(app.server.test_client(), PROVINCE).get("/").get_data(as_text=True)
     assert app.config.serve_locally
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
 
@@ -191,7 +192,7 @@ def test_the_layout_holds_the_map_panel_identity_and_refresh(loop):
         layout = app.layout()
     found = {c.id for c in layout._traverse() if isinstance(getattr(c, "id", None), str)}
     assert {ids.MAP, ids.INCIDENT_TABLE, ids.REFRESH, ids.COLOUR_BY, ids.REQUEST_PICKER, ids.PLAN_PANEL,
-            ids.ROLE, ids.REGION} <= found
+            ids.SIGNED_IN_AS, ids.SIGNOUT} <= found
     [interval] = [c for c in layout._traverse() if getattr(c, "id", None) == ids.REFRESH]
     assert interval.interval == 500
     [title] = [c for c in layout._traverse() if getattr(c, "id", None) == ids.TITLE]
@@ -200,15 +201,15 @@ def test_the_layout_holds_the_map_panel_identity_and_refresh(loop):
     assert picker.value == REQUEST
 
 
-def test_the_page_query_picks_language_and_identity_through_the_layout_request(loop):
+def test_the_page_query_picks_the_language_and_the_bar_shows_the_signed_in_user(loop):
     client = create_app(loop).server.test_client()
-    referer = "http://127.0.0.1/?lang=en&role=province_commander&region=330000"
+    client.get("/?token=" + headers_for(PROVINCE)["Authorization"].split()[1])
+    referer = "http://127.0.0.1/?lang=en"
     layout = client.get("/_dash-layout", headers={"Referer": referer}).get_data(as_text=True)
     assert "Cross-regional police mutual deployment" in layout
-    assert '"value":"province_commander"' in layout.replace(" ", "") and '"value":"330000"' in layout.replace(" ", "")
-    default = client.get("/_dash-layout").get_data(as_text=True)
-    assert "警力跨区互援" in json.dumps(json.loads(default), ensure_ascii=False)
-    assert '"value":"city_commander"' in default.replace(" ", "")
+    assert "zj-commander" in layout and "province commander" in layout
+    default = json.dumps(client.get("/_dash-layout").get_json(), ensure_ascii=False)
+    assert "警力跨区互援" in default and "省级指挥长" in default
 
 
 def test_the_panel_shows_the_plans_in_play_of_the_newest_version_by_kind():
@@ -236,16 +237,19 @@ def triggered(prop_id: str, value):
     context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": value}]))
 
 
-def test_the_approve_callback_decides_as_the_picked_identity(loop, matching):
+def test_the_approve_callback_decides_as_the_signed_in_user(loop, matching):
     client, calls = matching
-    callbacks = create_app(loop, client=client).twin_callbacks
+    app = create_app(loop, client=client)
+    callbacks = app.twin_callbacks
     button = json.dumps({"action": "approve", "plan": PLAN, "type": ids.DECIDE}, separators=(",", ":"))
-    triggered(button + ".n_clicks", 1)
-    message = callbacks["on_decide"]([1, 0], "province_commander", "330000", None, "en")
-    assert message == f"Plan {PLAN} approved"
-    assert calls[-1]["role"] == "province_commander" and calls[-1]["body"] == {"version": 1}
-    triggered(button + ".n_clicks", 0)  # the buttons were just drawn: no click, no call
-    assert callbacks["on_decide"]([0, 0], "province_commander", "330000", None, "en") is dash.no_update
+    with app.server.test_request_context("/_dash-update-component", method="POST", headers=headers_for(PROVINCE)):
+        app.server.preprocess_request()  # the sign-in guard: the request's user
+        triggered(button + ".n_clicks", 1)
+        message = callbacks["on_decide"]([1, 0], None, "en")
+        assert message == f"Plan {PLAN} approved"
+        assert calls[-1]["role"] == "province_commander" and calls[-1]["body"] == {"version": 1}
+        triggered(button + ".n_clicks", 0)  # the buttons were just drawn: no click, no call
+        assert callbacks["on_decide"]([0, 0], None, "en") is dash.no_update
     assert len(calls) == 1
 
 

@@ -5,6 +5,7 @@ import copy
 
 import pytest
 
+from services.common.auth import Identity, signed_in
 from services.common.contracts import example_event
 from services.geo import Geography
 from twin import recording
@@ -67,7 +68,8 @@ def test_the_page_has_the_replay_panel_only_with_a_recording(recorded):
     model = ProvinceModel(seed=0)
     with_recording = create_app(model, recording=recording.load(recorded))
     assert with_recording._replay_player.duration_s == 2400
-    page = with_recording.server.test_client().get("/_dash-layout").get_data(as_text=True)
+    viewer = Identity("zj-viewer", "viewer", "330000")
+    page = signed_in(with_recording.server.test_client(), viewer).get("/_dash-layout").get_data(as_text=True)
     assert "replay-slider" in page
-    bare = create_app(model).server.test_client().get("/_dash-layout").get_data(as_text=True)
+    bare = signed_in(create_app(model).server.test_client(), viewer).get("/_dash-layout").get_data(as_text=True)
     assert "replay-slider" not in bare

@@ -76,13 +76,16 @@ def pending(events) -> list[dict]:
     return [p for p in plans if p["plan_id"] not in closed and p["request_id"] not in cancelled]
 
 
-def decide(matching_url: str, plan_id: str, *, approve: bool, trainee: Identity, comment: str = "",
-           timeout: float = 10) -> requests.Response:
-    """The trainee's decision, sent to matching as the commander they play (role and region).
+def decide(matching_url: str, plan_id: str, *, approve: bool, trainee: Identity | None = None, comment: str = "",
+           timeout: float = 10, token: str | None = None) -> requests.Response:
+    """The trainee's decision, sent to matching as the commander they play (role and region):
+    with `token`, the signed-in trainee's own token (the twin's exercise page), else one minted for `trainee`.
 
     The plan's current version is read first: matching refuses (409) a decision on a plan whose
     request was re-planned meanwhile, as it would a real commander's."""
-    headers = headers_for(trainee)
+    if token is None and trainee is None:
+        raise ValueError("decide needs the trainee's token or identity")
+    headers = {"Authorization": f"Bearer {token}"} if token else headers_for(trainee)
     plan = requests.get(f"{matching_url}/plans/{plan_id}", headers=headers, timeout=timeout)
     if plan.status_code != 200:
         return plan

@@ -1,0 +1,205 @@
+"""The twin's exercise page: its callbacks over an exercise's real files (clock, recorded stream,
+urls, report) and a matching stand-in that checks tokens as every service does."""
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from datetime import datetime, timezone
+
+import dash
+import pytest
+from dash._callback_context import context_value
+from dash._utils import AttributeDict
+from flask import Flask, jsonify, request
+from werkzeug.serving import make_server
+
+from services.common.auth import Identity, current_identity, headers_for
+from services.common.contracts import example_event
+from twin import exercise_page, ids
+from twin.app import create_app
+from twin.exercise import clock as xclock
+from twin.exercise import stack
+from twin.model import ProvinceModel
+from twin.uncertainty import PreviewConfig
+
+EXERCISE = "telecom-fraud-20260101000000-abcd"
+TRAINER = Identity("zj-trainer", "trainer", "330000")
+PROVINCE = Identity("zj-commander", "province_commander", "330000")
+PLAN_A = "PLAN-REQ-330783-20250915-0003-A"
+PLAN_B = "PLAN-REQ-330783-20250915-0003-B"
+
+
+@pytest.fixture
+def matching():
+    calls = []
+    app = Flask("exercise-matching-stand-in")
+
+    @app.get("/plans/<plan_id>")
+    def plan(plan_id):
+        current_identity()
+        return jsonify({"plan_id": plan_id, "version": 2})
+
+    @app.post("/plans/<plan_id>/<action>")
+    def decide(plan_id, action):
+        caller = current_identity()
+        calls.append({"plan": plan_id, "action": action, "subject": caller.subject, "role": caller.role,
+                      "token": request.headers["Authorization"], "body": request.get_json()})
+        if caller.role != "province_commander":
+            return jsonify({"title": "Forbidden", "status": 403, "detail": "province-level plan"}), 403
+        return jsonify({"plan_id": plan_id, "status": action + "d"}), 200
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}", calls
+    server.shutdown()
+
+
+@pytest.fixture
+def exercise(tmp_path, monkeypatch, matching):
+    """A running exercise's folder: its clock, two recorded candidates of one request, its services' URLs."""
+    monkeypatch.setattr(stack, "EXERCISES", tmp_path)
+    folder = tmp_path / EXERCISE
+    xclock.write_state(folder / "clock.json", xclock.start_state(datetime(2025, 9, 15, 1, tzinfo=timezone.utc), 60))
+    slower = copy.deepcopy(example_event("plan.proposed"))
+    slower["data"].update(plan_id=PLAN_B, kind="fairest")
+    slower["data"]["metrics"]["latest_eta_s"] = 3600
+    events = [example_event("incident.reported"), example_event("support.requested"),
+              example_event("plan.proposed"), slower]
+    (folder / "events.jsonl").write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events))
+    (folder / "urls.json").write_text(json.dumps({"matching": matching[0]}))
+    return folder
+
+
+@pytest.fixture
+def app():
+    model = ProvinceModel(seed=0, preview_config=PreviewConfig(runs=20))
+    return create_app(model, demo=False, secret="s" * 48)
+
+
+def as_user(app, identity: Identity | None):
+    """A Dash callback request signed in as `identity` (None: nobody)."""
+    ctx = app.server.test_request_context("/_dash-update-component", method="POST",
+                                          headers=headers_for(identity) if identity else {})
+    ctx.push()
+    app.server.preprocess_request()
+    return ctx
+
+
+def trigger(prop_id: str, value=1):
+    context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": value}]))
+
+
+def test_the_page_lists_the_built_in_scenarios_and_the_exercises(app, exercise):
+    client = app.server.test_client()
+    client.get("/?token=" + headers_for(TRAINER)["Authorization"].split()[1])
+    layout = client.get("/_dash-layout", headers={"Referer": "http://127.0.0.1/exercise?lang=en"}).get_data(as_text=True)
+    for name in ("asian-games-hangzhou", "telecom-fraud", "rainstorm-six-cities", "mountain-gathering-night"):
+        assert name in layout
+    assert EXERCISE in layout and "Tabletop exercises" in layout and "zj-trainer" in layout
+
+
+def test_pending_plans_with_the_optimisers_pick_and_no_report_yet(app, exercise):
+    ctx = as_user(app, PROVINCE)
+    options, pending, report, _log, key = app.twin_callbacks["on_ex_refresh"](1, EXERCISE, "en", None)
+    assert app.twin_callbacks["on_ex_refresh"](2, EXERCISE, "en", key)[1] is dash.no_update  # unchanged
+    ctx.pop()
+    assert [o["value"] for o in options] == [EXERCISE] and "running" in options[0]["label"]
+    cells = [str(c.children) for c in pending._traverse() if type(c).__name__ == "Td"]
+    assert f"★ {PLAN_A} (fastest)" in cells and f"{PLAN_B} (fairest)" in cells  # A arrives first: the pick
+    buttons = [c.id for c in pending._traverse() if isinstance(getattr(c, "id", None), dict)]
+    assert {"type": ids.EX_DECIDE, "action": "approve", "plan": PLAN_B} in buttons
+    assert "written when the exercise ends" in str(report)
+
+
+def test_a_trainee_decides_with_their_own_token_and_matching_judges_them(app, exercise, matching):
+    _url, calls = matching
+    callback = app.twin_callbacks["on_ex_decide"]
+    button = json.dumps({"action": "approve", "plan": PLAN_A, "type": ids.EX_DECIDE}, separators=(",", ":"))
+    ctx = as_user(app, PROVINCE)
+    trigger(button + ".n_clicks")
+    assert callback([1, 0], EXERCISE, "按最快方案", "en") == f"Plan {PLAN_A} approved"
+    ctx.pop()
+    assert calls[-1]["token"] == headers_for(PROVINCE)["Authorization"]
+    assert calls[-1]["body"] == {"version": 2, "comment": "按最快方案"}  # the plan's current version
+    ctx = as_user(app, Identity("dy-duty", "county_duty_officer", "330783"))
+    trigger(button + ".n_clicks")
+    assert callback([1, 0], EXERCISE, None, "en").startswith(f"Not allowed to decide plan {PLAN_A}")
+    reject = json.dumps({"action": "reject", "plan": PLAN_B, "type": ids.EX_DECIDE}, separators=(",", ":"))
+    trigger(reject + ".n_clicks")
+    assert callback([0, 1], EXERCISE, "  ", "en") == "A rejection needs a reason"
+    trigger(reject + ".n_clicks", 0)
+    assert callback([0, 0], EXERCISE, None, "en") is dash.no_update  # drawn, not clicked
+    ctx.pop()
+    assert len(calls) == 2
+
+
+def test_only_a_trainer_steers_the_clock(app, exercise):
+    callback = app.twin_callbacks["on_ex_clock"]
+    clock_file = exercise / "clock.json"
+    ctx = as_user(app, PROVINCE)
+    trigger(f"{ids.EX_PAUSE}.n_clicks")
+    assert callback(1, 1, 0, 0, EXERCISE, 60, "en") == "Only a trainer may start or steer an exercise"
+    ctx.pop()
+    assert not xclock.read_state(clock_file).paused
+    ctx = as_user(app, TRAINER)
+    trigger(f"{ids.EX_PAUSE}.n_clicks")
+    shown = callback(1, 1, 0, 0, EXERCISE, 60, "en")
+    assert xclock.read_state(clock_file).paused and "paused" in shown and "×60" in shown
+    trigger(f"{ids.EX_SET_SPEED}.n_clicks")
+    callback(1, 1, 0, 1, EXERCISE, 300, "en")
+    trigger(f"{ids.EX_RESUME}.n_clicks")
+    shown = callback(1, 1, 1, 1, EXERCISE, 300, "en")
+    state = xclock.read_state(clock_file)
+    assert (state.speed, state.paused) == (300, False) and "×300" in shown and "paused" not in shown
+    trigger(f"{ids.EX_SET_SPEED}.n_clicks")
+    assert "speed must be" in callback(1, 1, 1, 2, EXERCISE, 5000, "en")
+    ctx.pop()
+
+
+def test_only_a_trainer_starts_a_scenario(app, exercise, monkeypatch):
+    started = []
+    monkeypatch.setattr(exercise_page, "start_exercise", lambda name, speed: started.append((name, speed)) or "x-1")
+    callback = app.twin_callbacks["on_ex_start"]
+    ctx = as_user(app, PROVINCE)
+    trigger(f"{ids.EX_START}.n_clicks")
+    assert callback(1, "telecom-fraud", 120, "en") == "Only a trainer may start or steer an exercise"
+    ctx.pop()
+    ctx = as_user(app, TRAINER)
+    trigger(f"{ids.EX_START}.n_clicks")
+    assert callback(1, "telecom-fraud", 120, "en").startswith("Exercise x-1 started")
+    assert "speed must be" in callback(1, "telecom-fraud", 0, "en")
+    ctx.pop()
+    assert started == [("telecom-fraud", 120.0)]
+
+
+def test_the_report_is_linked_and_served_to_signed_in_users_only(app, exercise):
+    (exercise / "report.html").write_text("<html>after-action</html>")
+    ctx = as_user(app, PROVINCE)
+    *_, report, _log, _key = app.twin_callbacks["on_ex_refresh"](1, EXERCISE, "en", None)
+    ctx.pop()
+    assert f"/exercise/{EXERCISE}/report.html" in str(report)
+    client = app.server.test_client()
+    assert client.get(f"/exercise/{EXERCISE}/report.html").status_code == 401
+    resp = client.get(f"/exercise/{EXERCISE}/report.html", headers=headers_for(PROVINCE))
+    assert resp.status_code == 200 and b"after-action" in resp.data
+    (exercise.parent / ".hidden").mkdir()
+    assert client.get("/exercise/.hidden/report.html", headers=headers_for(PROVINCE)).status_code == 404
+    assert client.get("/exercise/nope/report.json", headers=headers_for(PROVINCE)).status_code == 404
+
+
+def test_the_replay_rebuilds_the_map_at_a_moment_of_the_recording(app, exercise):
+    later = copy.deepcopy(example_event("incident.reported"))
+    later["data"].update(incident_id="INC-330106-20250915-0009", location={"county": "330106"})
+    later["time"] = "2025-09-15T09:30:00+08:00"
+    with open(exercise / "events.jsonl", "a") as out:
+        out.write(json.dumps(later, ensure_ascii=False) + "\n")
+    ctx = as_user(app, PROVINCE)
+    start = app.twin_callbacks["on_ex_replay"](0, EXERCISE, "en")
+    end = app.twin_callbacks["on_ex_replay"](1000, EXERCISE, "en")
+    assert app.twin_callbacks["on_ex_replay"](500, "unknown-exercise", "en") is dash.no_update
+    ctx.pop()
+
+    def incidents(figure) -> int:
+        return sum(len(t.lon) for t in figure.data if t.type == "scattermap" and t.name.startswith("grade"))
+    assert (incidents(start), incidents(end)) == (1, 2)  # the second incident is reported later
