@@ -30,7 +30,8 @@ def upsert_officers(conn, rows: list[dict]) -> None:
 
 def upsert_county(conn, county: str, values: dict) -> None:
     if conn.execute(select(counties.c.county).where(counties.c.county == county)).first():
-        conn.execute(update(counties).where(counties.c.county == county).values(**values))
+        if values:  # nothing to change: an empty SET is not SQL
+            conn.execute(update(counties).where(counties.c.county == county).values(**values))
     else:
         conn.execute(insert(counties).values(county=county, **values))
 
