@@ -61,6 +61,12 @@ units = Table(
     Column("module", String(32), nullable=False),
 )
 
+unit_positions = Table(  # the time of the last position applied per unit: an older report changes nothing
+    "unit_positions", metadata,
+    Column("unit_id", String(64), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
 equipment = Table(
     "equipment", metadata,
     Column("equipment_id", String(64), primary_key=True),

@@ -28,6 +28,9 @@ def dispatch(tx, order: dict, now: datetime) -> list[str]:
 
 
 def report_position(tx, report: dict) -> int:
+    """Move the unit's officers, unless a report at least as recent was applied already (late delivery)."""
+    if not updates.newer_position(tx.conn, report["unit_id"], parse_time(report["at"])):
+        return 0
     return updates.move_unit(tx.conn, report["unit_id"], report["point"]["lon"], report["point"]["lat"])
 
 

@@ -1,12 +1,12 @@
 """Writes of the resource pool (SQL lives here and in store.py / queries.py only)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
-from .store import commitments, counties, equipment, officers, points_ledger, regions, units
+from .store import commitments, counties, equipment, officers, points_ledger, regions, unit_positions, units
 
 PERSONAL = ("name", "gender", "birth_year", "rank", "phone", "home_address", "id_number", "base_wage_daily",
             "volunteer")
@@ -97,6 +97,18 @@ def set_commitment_status(conn: Connection, commit_id: str, status: str) -> None
 
 def insert_points(conn: Connection, rows: list[dict]) -> None:
     insert_rows(conn, points_ledger, rows)
+
+
+def newer_position(conn: Connection, unit_id: str, at: datetime) -> bool:
+    """Record `at` as the unit's latest position time; False if a report as recent was applied before."""
+    last = conn.execute(select(unit_positions.c.at).where(unit_positions.c.unit_id == unit_id)).scalar()
+    if last is None:
+        conn.execute(insert(unit_positions).values(unit_id=unit_id, at=at))
+        return True
+    if (last if last.tzinfo else last.replace(tzinfo=timezone.utc)) >= at:
+        return False
+    conn.execute(update(unit_positions).where(unit_positions.c.unit_id == unit_id).values(at=at))
+    return True
 
 
 def move_unit(conn: Connection, unit_id: str, lon: float, lat: float) -> int:

@@ -87,8 +87,6 @@ def test_every_record_delivered_twice_changes_nothing(baseline, tmp_path, fault_
     assert duplicates >= len(stream.cases) * 4, "the inboxes dropped the second copies"
 
 
-@pytest.mark.xfail(strict=True, reason="resources applies every position report it receives (tasks.report_position "
-                   "→ updates.move_unit keeps no report time), so a late, older report moves officers back")
 def test_a_position_report_older_than_the_one_applied_changes_nothing(baseline, tmp_path, fault_table):
     oracle, stream = baseline
     outcome, _ = harness.run(tmp_path, stream, {"track:after": late_position_reports})

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -82,6 +82,12 @@ def test_dispatch_positions_and_release_flow_back_into_the_pool(live):
     send(upstream, "unit.position-reported", {"unit_id": "UNIT-T-1", "order_id": order["order_id"],
                                               "point": {"lon": 120.2, "lat": 29.29}, "at": now}, key="UNIT-T-1")
     wait_for(lambda: seen()["position"] == {"lon": 120.2, "lat": 29.29}, 60, "the position")
+    earlier = (datetime.fromisoformat(now) - timedelta(minutes=5)).isoformat()
+    handled = resources.worker.stats["handled"]
+    send(upstream, "unit.position-reported", {"unit_id": "UNIT-T-1", "order_id": order["order_id"],
+                                              "point": {"lon": 120.0, "lat": 29.0}, "at": earlier}, key="UNIT-T-1")
+    wait_for(lambda: resources.worker.stats["handled"] > handled, 60, "the late report handled")
+    assert seen()["position"] == {"lon": 120.2, "lat": 29.29}, "a report older than the applied one moved the unit"
     send(upstream, "deployment.released", {"deployment_id": "DEP-T", "request_id": plan["request_id"],
                                            "plan_id": plan["plan_id"], "officer_ids": [me],
                                            "duty_minutes": 240, "released_at": now}, key=plan["request_id"])
