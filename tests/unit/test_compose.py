@@ -179,3 +179,10 @@ def variables_the_code_reads() -> tuple[set[str], list[re.Pattern]]:
         for prefix in re.findall(r"f\"([A-Z][A-Z0-9_]*_)\{[^}\"]+\}\"", source):
             patterns.append(re.compile(re.escape(prefix) + r"[A-Z0-9_]+"))
     return literal, patterns
+
+
+def test_the_deployed_twin_offers_no_demo_sign_in_and_no_simulated_devices():
+    """DEMO in .env may load the demo force into resources; the twin of a deployment is never in demo mode."""
+    twin = compose()["services"]["twin"]["environment"]
+    assert twin["DEMO"] == "0"
+    assert "TWIN_SECRET_KEY" in twin and "TWIN_SECRET_KEY" in env_example()
