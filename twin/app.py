@@ -16,8 +16,8 @@ import dash
 from dash import ALL, Input, Output, State, ctx, dcc, html
 from flask import Response, has_request_context, jsonify, request
 
-from services.common.auth import default_keyring
-from twin import exercise_page, ids, panel, signin, views
+from services.common.auth import Identity, default_keyring
+from twin import exercise_page, ids, panel, signin, views, visibility
 from twin.client import ServicesClient, service_urls
 from twin.figures import COLOUR_BY, TABLE_COLUMNS, beijing_time, incident_table_rows
 from twin.messages import DEFAULT_LANGUAGE, LANGUAGES, text
@@ -86,7 +86,8 @@ def language() -> str:
 
 def page(model: ProvinceModel, geojson: dict, refresh_ms: int, lang: str = DEFAULT_LANGUAGE,
          recording: list[dict] | None = None, user: signin.SignedIn | None = None, demo: bool = False) -> html.Div:
-    figure, rows, count, clock, options, key = refresh_view(model, geojson, "load", None, lang, None)
+    figure, rows, count, clock, options, key = refresh_view(model, geojson, "load", None, lang, None,
+                                                            user.identity if user else None)
     colour_options = [{"label": f" {text(k, lang)}", "value": k} for k in COLOUR_BY]
     return html.Div(style={"fontFamily": FONT, "margin": "10px 16px", "color": "#222"}, children=[
         html.Div(style={"display": "flex", "justifyContent": "space-between", "alignItems": "center"}, children=[
@@ -131,9 +132,10 @@ def page(model: ProvinceModel, geojson: dict, refresh_ms: int, lang: str = DEFAU
 
 
 def refresh_view(model: ProvinceModel, geojson: dict, colour_by: str, request_id: str | None,
-                 lang: str, last_key: str | None) -> tuple:
-    """(figure, table rows, count, clock, request options, state key); the map is rebuilt only on change."""
-    snapshot = model.snapshot()
+                 lang: str, last_key: str | None, identity: Identity | None = None) -> tuple:
+    """(figure, table rows, count, clock, request options, state key); the map is rebuilt only on change.
+    Unit positions show only to those who may see them (twin.visibility)."""
+    snapshot = visibility.visible(model.snapshot(), identity)
     shown = [snapshot["counties"], snapshot["incidents"], snapshot["units"], snapshot["requests"],
              [(p["plan_id"], p["status"]) for p in snapshot["plans"]]]
     key = views.digest(colour_by, request_id, lang, shown)
@@ -166,7 +168,8 @@ def register_callbacks(app: dash.Dash, model: ProvinceModel, geojson: dict, clie
         prevent_initial_call=True,
     )
     def on_refresh(_n_intervals, colour_by, request_id, lang, last_key):
-        return refresh_view(model, geojson, colour_by, request_id, lang, last_key)
+        user = signin.current_user()
+        return refresh_view(model, geojson, colour_by, request_id, lang, last_key, user.identity if user else None)
 
     @app.callback(
         Output(ids.PLAN_PANEL, "children"), Output(ids.STRENGTH, "figure"), Output(ids.PANEL_KEY, "data"),
@@ -220,7 +223,8 @@ def install_routes(app: dash.Dash, model: ProvinceModel, settings=None, geojson:
     @app.server.get("/state")
     def state_route():
         """The mirrored state as JSON (counties, incidents, units, requests, plans with previews)."""
-        return jsonify(model.snapshot())
+        user = signin.current_user()
+        return jsonify(visibility.visible(model.snapshot(), user.identity if user else None))
 
     @app.server.get("/plans/<plan_id>/preview")
     def preview_route(plan_id: str):

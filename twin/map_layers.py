@@ -54,7 +54,8 @@ def route_traces(routes: list[dict], lang: str = DEFAULT_LANGUAGE) -> list[go.Sc
 
 def unit_traces(units: list[dict], lang: str = DEFAULT_LANGUAGE) -> list[go.Scattermap]:
     """Units under orders: their path so far, and a marker each; late ones red and larger."""
-    active = [u for u in units if u.get("order_id") and u.get("status") != "released"]
+    # a unit whose position the viewer may not see (twin.visibility) is not drawn at all
+    active = [u for u in units if u.get("order_id") and u.get("status") != "released" and u.get("position")]
     if not active:
         return []
     lon, lat = [], []

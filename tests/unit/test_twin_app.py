@@ -92,8 +92,11 @@ def test_refresh_redraws_after_an_event_a_colouring_or_another_request(loop, geo
     assert refresh_view(loop, geojson, "gap", REQUEST, "zh", key)[0] is not dash.no_update
     assert refresh_view(loop, geojson, "load", None, "zh", key)[0] is not dash.no_update
     replay.apply(loop, example_event("dispatch.ordered"))
-    figure, *_ = refresh_view(loop, geojson, "load", REQUEST, "zh", key)
+    province = Identity("zj-commander", "province_commander", "330000")
+    figure, *_ = refresh_view(loop, geojson, "load", REQUEST, "zh", key, province)
     assert "支援单元" in {t.name for t in figure.data}
+    figure, *_ = refresh_view(loop, geojson, "load", REQUEST, "zh", None, Identity("v", "viewer", "330000"))
+    assert "支援单元" not in {t.name for t in figure.data}  # positions are core data (twin.visibility)
 
 
 def test_the_gap_colouring_shows_the_open_request_county(loop, geojson):
