@@ -155,6 +155,8 @@ def test_an_exercise_beside_live_traffic_leaves_live_state_alone_and_two_exercis
             assert events and {(e["mode"], e.get("exerciseid")) for e in events} == {("exercise", mine)}
             changed = [e["data"]["officer_id"] for e in events if e["type"] == "officer.status-changed"]
             assert changed and all(o.startswith(YIWU if mine == id_a else JINDONG) for o in changed)
-            assert not [e for e in events if e["type"] == "deadletter"]
+            letters = [(e["source"], e["data"].get("original_topic"), e["data"].get("reason"))
+                       for e in events if e["type"] == "deadletter"]
+            assert not letters, letters
         # the live consumers saw the exercises' events go by and skipped them
         assert wait_for(lambda: live_demand.worker.stats["other_mode"] > 0)
