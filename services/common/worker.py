@@ -233,6 +233,8 @@ class Worker:
             event = json.loads(record.value)
         except (ValueError, TypeError) as exc:
             return None, f"not JSON: {exc}"
+        if isinstance(event, dict) and not self._same_mode(event):
+            return event, None  # another mode's or exercise's record: theirs to judge, skipped in _one
         issues = contracts.validate_event(record.topic, event) if isinstance(event, dict) else []
         if not isinstance(event, dict) or issues:
             reason = "; ".join(f"{i.field}: {i.reason}" for i in issues) or "not a JSON object"

@@ -173,6 +173,24 @@ def test_a_consumer_without_a_database_still_dead_letters_with_a_valid_envelope(
     worker.process(Record("incident.reported", 0, 7, "k", b"\xff not json"))
     worker.process(Record("incident.reported", 0, 8, "k", b"[]"))
     assert worker.stats["deadlettered"] == 2
+
     letters = read_topic(broker, "deadletter", lambda e: e["source"].startswith(settings.source + "/"), 2)
     assert [e["seq"] for e in letters] == [1, 2]
     assert letters[0]["data"]["raw"].startswith("base64:")
+
+
+def test_a_broken_record_of_another_mode_is_skipped_not_dead_lettered(make_settings):
+    """A live record that breaks its contract is for the live consumers to judge: an exercise consumer
+    skips it, so the exercise's own stream never carries dead letters about live traffic."""
+    from services.common.bus import Record
+    from services.common.worker import Worker
+
+    bad = copy.deepcopy(contracts.example_event("incident.reported"))
+    bad["source"] = "/mutual-deploy/logistics"  # not a producer of incident.reported
+    live = Worker(make_settings(), {"incident.reported": lambda ctx: None})
+    exercise = Worker(make_settings(mode="exercise", exercise_id="EX2"), {"incident.reported": lambda ctx: None})
+    record = Record("incident.reported", 0, 9, "k", json.dumps(bad).encode())
+    exercise.process(record)
+    assert exercise.stats["deadlettered"] == 0 and exercise.stats["other_mode"] == 1
+    live.process(record)
+    assert live.stats["deadlettered"] == 1
