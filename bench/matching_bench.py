@@ -6,6 +6,8 @@ bench/instances.py (the demo province's generated force, random requests; seeded
   alternatives, eligibility included); baseline: greedy on the same instance.
 - `matching.plan_100k_200.s` / `.peak_mb`: 200 simultaneous requests over 100,000 officers, the
   fastest plans (eligibility, classes, flows, naming officers); peak traced memory; baseline greedy.
+- `matching.plan_100k_200.peak_rss_mb`: how far resident memory rose above the built instance while
+  planning them (everything, OR-Tools included; a fresh process); baseline: the instance's resident size.
 - `matching.greedy_100k_200.s`: the greedy baseline alone.
 - `matching.gap_vs_greedy.*_pct`: how much later the greedy's latest arrival is, and how much more
   total travel it needs, than the exact plans (mean over requests filled alike, %; baseline 0);
@@ -13,6 +15,9 @@ bench/instances.py (the demo province's generated force, random requests; seeded
 """
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 import tracemalloc
 
@@ -48,6 +53,34 @@ def _gaps(inst, batch, lines, picks) -> tuple[float, float]:
     return round(100 * float(np.mean(late)), 2), round(100 * float(np.mean(total)), 2)
 
 
+def _status_mb(field: str) -> float:
+    for line in open("/proc/self/status"):
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024  # kB
+    raise KeyError(field)
+
+
+def _rss_child() -> None:
+    """In a fresh process: resident memory once the instance is built, then the high-water mark while
+    planning (OR-Tools' C++ graphs included, which tracemalloc cannot see). The mark is reset first
+    (Linux: /proc/self/clear_refs), so building the instance does not hide the planner's peak."""
+    import gc
+
+    big = instance(officers=100_000, requests=200, seed=1)
+    gc.collect()
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    before = _status_mb("VmRSS")
+    plan_batch(big.pool, big.requests, big.travel, big.accepts, kinds=("fastest",))
+    print(json.dumps({"before": before, "after": _status_mb("VmHWM")}))
+
+
+def _rss() -> dict:
+    out = subprocess.run([sys.executable, "-m", "bench.matching_bench", "--rss"], capture_output=True, text=True,
+                         check=True, timeout=600)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def run() -> dict:
     small = instance(officers=20_000, requests=1, seed=1, headcount=60)
     plan_ms, greedy_ms = [], []
@@ -70,7 +103,10 @@ def run() -> dict:
     greedy_mb = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     late, travel = _gaps(big, batch, lines, picks)
+    rss = _rss()
     return {
+        "matching.plan_100k_200.peak_rss_mb": {"value": round(rss["after"] - rss["before"], 1), "unit": "MB",
+                                               "baseline": round(rss["before"], 1)},
         "matching.plan_20k_60.p95_ms": {"value": round(float(np.percentile(plan_ms, 95)), 1), "unit": "ms",
                                         "baseline": round(float(np.percentile(greedy_ms, 95)), 1)},
         "matching.plan_100k_200.s": {"value": round(plan_s, 3), "unit": "s", "baseline": round(greedy_s, 3)},
@@ -84,5 +120,8 @@ def run() -> dict:
 
 
 if __name__ == "__main__":
+    if "--rss" in sys.argv:
+        _rss_child()
+        sys.exit(0)
     for name, figure in run().items():
         print(f"{name:45s} {figure}")
