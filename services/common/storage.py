@@ -6,7 +6,9 @@ database, each in its own schema, chosen through the connection's search_path.
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import threading
+import time
 import weakref
 
 from sqlalchemy import (
@@ -117,6 +119,21 @@ def writer_turn(engine: Engine, timeout_s: float = 30.0):
             lock.release()
 
 
+def _wal(cur, attempts: int = 100) -> None:
+    """Switch the file to WAL (it stays so). Two processes opening a new file at once (a service's web
+    and worker roles) can find it locked: the switch does not wait on the busy timeout, so retry."""
+    if cur.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+        return
+    for attempt in range(attempts):
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
+
+
 def _sqlite_immediate_transactions(engine: Engine) -> None:
     _WRITE_LOCKS[engine] = threading.Lock()
 
@@ -126,9 +143,9 @@ def _sqlite_immediate_transactions(engine: Engine) -> None:
     def _connect(dbapi_conn, _record):
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=30000")
+        _wal(cur)
+        cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
     @event.listens_for(engine, "begin")
