@@ -98,6 +98,7 @@ class Worker:
         self.retry_s = retry_s
         self.check_every_s = 5.0
         self._last: Record | None = None
+        self._lost = threading.Event()  # set by the log watch, cleared by the poll loop when it rewinds
         self._instance = uuid.uuid4().hex[:12]
         self._letters = (0, GENESIS)  # this process's own dead-letter chain when there is no outbox
         self.stats = {"consumed": 0, "handled": 0, "duplicates": 0, "deadlettered": 0, "other_mode": 0,
@@ -144,15 +145,15 @@ class Worker:
 
     def _consume(self, sub) -> None:
         last_lag = time.monotonic()
-        lost, done = threading.Event(), threading.Event()
-        probe = threading.Thread(target=self._watch_log, args=(lost, done), name=f"probe:{self.group_id}", daemon=True)
+        done = threading.Event()
+        probe = threading.Thread(target=self._watch_log, args=(done,), name=f"probe:{self.group_id}", daemon=True)
         probe.start()  # the read-back opens its own connection: never stall the poll loop for it
         try:
-            self._poll_loop(sub, lost, last_lag)
+            self._poll_loop(sub, last_lag)
         finally:
             done.set()
 
-    def _poll_loop(self, sub, lost: threading.Event, last_lag: float) -> None:
+    def _poll_loop(self, sub, last_lag: float) -> None:
         while not self._stop.is_set():
             records = sub.poll(timeout_ms=100)
             self.ready.set()
@@ -165,17 +166,18 @@ class Worker:
                 faults.hit("after_handle")  # test-only: handled and committed, offsets not yet
                 sub.commit()  # only after every record of the batch is handled or dead-lettered
                 self._last = records[-1]
-            if lost.is_set():
-                lost.clear()
+            if self._lost.is_set():  # kept on the worker: a reconnect in between does not forget it
+                self._last = None
+                self._lost.clear()
                 log.warning("worker %s: the broker lost its log; reading every partition again", self.group_id)
                 self.stats["rewinds"] += 1
                 sub.rewind()  # the inbox drops what was already handled
 
-    def _watch_log(self, lost: threading.Event, done: threading.Event) -> None:
+    def _watch_log(self, done: threading.Event) -> None:
         """Every `check_every_s`, in its own thread: flag a broker that lost the log we consumed."""
         while not self._stop.wait(self.check_every_s) and not done.is_set():
-            if not lost.is_set() and self._broker_lost_log():
-                lost.set()
+            if not self._lost.is_set() and self._broker_lost_log():
+                self._lost.set()
 
     def _broker_lost_log(self) -> bool:
         """Is the last record we handled still at its offset? After a wipe our position is stale:
@@ -189,10 +191,7 @@ class Worker:
             value = None if gone else self.bus.fetch_one(last.topic, last.partition, last.offset)
         except Exception:
             return False  # cannot tell now; look again later
-        if value == last.value:
-            return False
-        self._last = None
-        return True
+        return value != last.value
 
     def process(self, record: Record) -> None:
         self.process_batch([record])
