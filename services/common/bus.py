@@ -24,6 +24,11 @@ CONSUMER_DEFAULTS = dict(
     heartbeat_interval_ms=1000,
     fetch_max_wait_ms=10,
     max_poll_records=500,
+    # After the embedded broker restarts empty, a subscription must not auto-create its topics with the
+    # broker's default partition count before the relays re-create them with their own; and a topic
+    # that came back with other partitions must be seen in seconds, not after the 5-minute default.
+    allow_auto_create_topics=False,
+    metadata_max_age_ms=5000,
 )
 
 
@@ -129,6 +134,35 @@ class Bus:
                             return m.value
                         return None  # the broker moved us past it: that offset no longer exists
             return None
+        finally:
+            consumer.close()
+
+    def fetch_many(self, wanted: dict[tuple[str, int], int], timeout_s: float = 5.0) -> dict[tuple[str, int], bytes]:
+        """The values stored at several (topic, partition) -> offset places, read with one connection.
+        A place that has no record at that offset any more (or gave no answer in time) is left out."""
+        consumer = KafkaConsumer(**self._client, enable_auto_commit=False, auto_offset_reset="latest",
+                                 fetch_max_wait_ms=50, allow_auto_create_topics=False)
+        try:
+            # A broker that lost its log may have re-created a topic with other partitions: those go unanswered.
+            exist = {t: set(consumer.partitions_for_topic(t) or ()) for t in {t for t, _ in wanted}}
+            places = {TopicPartition(t, p): offset for (t, p), offset in wanted.items() if p in exist[t]}
+            if not places:
+                return {}
+            consumer.assign(list(places))
+            for tp, offset in places.items():
+                consumer.seek(tp, offset)
+            found: dict[tuple[str, int], bytes] = {}
+            answered: set[TopicPartition] = set()
+            deadline = time.monotonic() + timeout_s
+            while len(answered) < len(places) and time.monotonic() < deadline:
+                for tp, msgs in consumer.poll(timeout_ms=200).items():
+                    if tp in answered or not msgs:
+                        continue
+                    answered.add(tp)
+                    consumer.pause(tp)
+                    if msgs[0].offset == places[tp]:  # else the broker moved us past it: that offset is gone
+                        found[(tp.topic, tp.partition)] = msgs[0].value
+            return found
         finally:
             consumer.close()
 

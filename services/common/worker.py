@@ -97,7 +97,7 @@ class Worker:
         self.group_id = group_id or settings.group_id
         self.retry_s = retry_s
         self.check_every_s = 5.0
-        self._last: Record | None = None
+        self._last: dict[tuple[str, int], Record] = {}  # the last record handled on each partition
         self._lost = threading.Event()  # set by the log watch, cleared by the poll loop when it rewinds
         self._instance = uuid.uuid4().hex[:12]
         self._letters = (0, GENESIS)  # this process's own dead-letter chain when there is no outbox
@@ -165,9 +165,10 @@ class Worker:
                 self.process_batch(records)
                 faults.hit("after_handle")  # test-only: handled and committed, offsets not yet
                 sub.commit()  # only after every record of the batch is handled or dead-lettered
-                self._last = records[-1]
+                for record in records:
+                    self._last[(record.topic, record.partition)] = record
             if self._lost.is_set():  # kept on the worker: a reconnect in between does not forget it
-                self._last = None
+                self._last = {}
                 self._lost.clear()
                 log.warning("worker %s: the broker lost its log; reading every partition again", self.group_id)
                 self.stats["rewinds"] += 1
@@ -180,18 +181,18 @@ class Worker:
                 self._lost.set()
 
     def _broker_lost_log(self) -> bool:
-        """Is the last record we handled still at its offset? After a wipe our position is stale:
-        re-published events land at lower offsets, and we would skip them."""
-        last = self._last
-        if last is None:
+        """Is the last record we handled on each partition still at its offset? After a wipe our
+        positions are stale: re-published events land at lower offsets, and we would skip them. Every
+        partition is looked at (producers re-publish in their own order, so one partition can match
+        by chance while another has moved)."""
+        last = dict(self._last)
+        if not last:
             return False
         try:
-            # A broker that lost its log may have re-created the topic with other partitions.
-            gone = last.partition not in self.bus.partitions(last.topic)
-            value = None if gone else self.bus.fetch_one(last.topic, last.partition, last.offset)
+            found = self.bus.fetch_many({tp: r.offset for tp, r in last.items()})
         except Exception:
             return False  # cannot tell now; look again later
-        return value != last.value
+        return any(found.get(tp) != r.value for tp, r in last.items())
 
     def process(self, record: Record) -> None:
         self.process_batch([record])
