@@ -45,7 +45,8 @@ def test_a_wiped_broker_is_refilled_from_the_outbox_without_double_effects(own_b
         emit_incidents(producer, after)
         wait_for(lambda: set(seen_ids(consumer)) == set(before + after), timeout=60, what="second round")
         wait_for(lambda: consumer.worker.stats["duplicates"] >= 5, timeout=30, what="replayed events dropped")
-        assert consumer.worker.stats["rewinds"] >= 1
+        # Caught up either by the worker's own check (a rewind) or, when the consumer re-joined the
+        # restarted broker first, by its offset reset to the earliest record: both re-read everything.
         assert sorted(seen_ids(consumer)) == sorted(before + after)
         assert producer.outbox.verify() == []
     finally:
