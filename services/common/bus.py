@@ -24,10 +24,7 @@ CONSUMER_DEFAULTS = dict(
     heartbeat_interval_ms=1000,
     fetch_max_wait_ms=10,
     max_poll_records=500,
-    # After the embedded broker restarts empty, a subscription must not auto-create its topics with the
-    # broker's default partition count before the relays re-create them with their own; and a topic
-    # that came back with other partitions must be seen in seconds, not after the 5-minute default.
-    allow_auto_create_topics=False,
+    # A topic that came back with other partitions after a broker restart is seen in seconds.
     metadata_max_age_ms=5000,
 )
 
