@@ -5,11 +5,14 @@ import itertools
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from services.common import contracts
-from services.common.auth import Identity, headers_for
+import pytest
+
+from services.common import clock, contracts
+from services.common.auth import Identity, headers_for, signed_in
 from services.common.config import Settings
 from services.common.envelope import new_event
 from services.common.worker import Context
+from services.demand.app import build_runtime, create_app
 
 T0 = datetime(2026, 9, 15, 1, 0, tzinfo=timezone.utc)
 PROVINCE = headers_for(Identity("zj-commander", "province_commander", "330000"))
@@ -63,3 +66,19 @@ def valid(topic: str, data: dict) -> bool:
 
 def later(minutes: float) -> datetime:
     return T0 + timedelta(minutes=minutes)
+
+
+# Shared fixtures: a demand service on a fixed clock, with a province commander signed in.
+@pytest.fixture
+def now():
+    current = {"at": T0}
+    clock.set_clock(lambda: current["at"])
+    yield current
+    clock.set_clock(None)
+
+
+@pytest.fixture
+def demand(tmp_path, now):
+    runtime = build_runtime(settings(tmp_path))
+    yield runtime, signed_in(create_app(runtime).test_client(), Identity("zj-commander", "province_commander"))
+    runtime.engine.dispose()

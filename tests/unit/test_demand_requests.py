@@ -4,39 +4,23 @@ from __future__ import annotations
 
 import pytest
 
-from services.common import clock
-from services.common.auth import Identity, signed_in
-from services.demand.app import build_runtime, create_app
-from tests.unit.test_demand_helpers import (
+from tests.unit.test_demand_helpers import (  # noqa: F401 (now, demand: shared fixtures)
     PROVINCE,
     T0,
     VIEWER,
     WENZHOU,
     XIHU,
     deliver,
+    demand,
     emitted,
     incident,
     later,
     load_report,
+    now,
     settings,
     stamp,
     valid,
 )
-
-
-@pytest.fixture
-def now():
-    current = {"at": T0}
-    clock.set_clock(lambda: current["at"])
-    yield current
-    clock.set_clock(None)
-
-
-@pytest.fixture
-def demand(tmp_path, now):
-    runtime = build_runtime(settings(tmp_path))
-    yield runtime, signed_in(create_app(runtime).test_client(), Identity("zj-commander", "province_commander"))
-    runtime.engine.dispose()
 
 
 def report(client, body, headers=PROVINCE):
