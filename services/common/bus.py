@@ -13,7 +13,14 @@ from dataclasses import dataclass
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import (
+    CommitFailedError,
+    IllegalGenerationError,
+    IllegalStateError,
+    RebalanceInProgressError,
+    TopicAlreadyExistsError,
+    UnknownMemberIdError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -245,8 +252,20 @@ class Bus:
             self._producer = None
 
 
+# A commit refused because the group is re-forming (a member joined or left, the broker restarted).
+# The consumer re-joins on its next poll; the records of the refused commit come again, and the
+# inbox drops them.
+_REJOINING = (CommitFailedError, RebalanceInProgressError, IllegalGenerationError, UnknownMemberIdError)
+
+
 class Subscription:
-    """A consumer-group member: poll records, commit after handling."""
+    """A consumer-group member: poll records, commit after handling.
+
+    A member is never closed and re-created for a group that is re-forming: on the embedded broker,
+    a member that leaves while its join is still pending can stay in the group as its leader, and
+    the group then never completes another join. Commits refused by a rebalance and rewinds asked
+    for before the assignment is known are reported back instead of raised.
+    """
 
     def __init__(self, consumer: KafkaConsumer):
         self._consumer = consumer
@@ -258,12 +277,24 @@ class Subscription:
             for msgs in batches.values() for m in msgs
         ]
 
-    def commit(self) -> None:
-        self._consumer.commit()
+    def commit(self) -> bool:
+        """Commit the positions of everything polled; False if the group is re-forming."""
+        try:
+            self._consumer.commit()
+            return True
+        except _REJOINING as exc:
+            log.info("commit refused while the group re-forms (%s); the records come again", exc)
+            return False
 
-    def rewind(self) -> None:
-        """Read every assigned partition again from its beginning (after the broker lost its log)."""
-        self._consumer.seek_to_beginning()
+    def rewind(self) -> bool:
+        """Read every assigned partition again from its beginning (after the broker lost its log);
+        False if no partition is assigned yet (ask again once the group has formed)."""
+        try:
+            self._consumer.seek_to_beginning()
+            return True
+        except (ValueError, IllegalStateError) as exc:  # nothing assigned, or the assignment changed meanwhile
+            log.info("cannot rewind yet (%s)", exc)
+            return False
 
     def assignment(self) -> set[tuple[str, int]]:
         return {(tp.topic, tp.partition) for tp in self._consumer.assignment()}

@@ -164,15 +164,18 @@ class Worker:
                 # A stop asked for meanwhile still lets this batch finish and commit (graceful shutdown).
                 self.process_batch(records)
                 faults.hit("after_handle")  # test-only: handled and committed, offsets not yet
-                sub.commit()  # only after every record of the batch is handled or dead-lettered
+                # Only after every record of the batch is handled or dead-lettered. Refused while the
+                # group re-forms: the records come again and the inbox drops them.
+                sub.commit()
                 for record in records:
                     self._last[(record.topic, record.partition)] = record
-            if self._lost.is_set():  # kept on the worker: a reconnect in between does not forget it
+            # Kept on the worker (a reconnect in between does not forget it) until a rewind succeeds:
+            # one asked for while the group is still forming waits for the assignment.
+            if self._lost.is_set() and sub.rewind():  # the inbox drops what was already handled
                 self._last = {}
                 self._lost.clear()
                 log.warning("worker %s: the broker lost its log; reading every partition again", self.group_id)
                 self.stats["rewinds"] += 1
-                sub.rewind()  # the inbox drops what was already handled
 
     def _watch_log(self, done: threading.Event) -> None:
         """Every `check_every_s`, in its own thread: flag a broker that lost the log we consumed."""

@@ -18,7 +18,7 @@ from services.common.config import Settings
 from services.common.runtime import Runtime
 
 from .cluster import Cluster
-from .oracle import committed_plans, consumed_topics, dispatched_units, pending
+from .oracle import committed_plans, consumed_topics, dispatched_units, pending, where_stuck
 from .stream import Case, Stream
 
 PHASES = ("report", "dispatch", "track", "release")
@@ -150,7 +150,12 @@ class Driver:
                     self._revived_at = None
                 return time.monotonic() - t0
             time.sleep(0.3)
-        raise AssertionError(f"{what}: not caught up within {timeout_s or self.timeout_s:.0f} s: {left}")
+        try:
+            stuck = where_stuck(self.cluster, self.outboxes)
+        except Exception as exc:  # the diagnosis must not hide the failure
+            stuck = repr(exc)
+        raise AssertionError(f"{what}: not caught up within {timeout_s or self.timeout_s:.0f} s: {left}; "
+                             f"where: {stuck}")
 
 
 def utc_start() -> datetime:

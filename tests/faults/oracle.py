@@ -80,6 +80,42 @@ def pending(cluster, extra_outboxes: dict | None = None) -> dict[str, int]:
     return left
 
 
+def where_stuck(cluster, extra_outboxes: dict | None = None) -> dict[str, dict]:
+    """For a run that did not catch up: per consumer with unhandled events, where those events sit
+    ((topic, partition) -> the offsets their producers were told) beside what the consumer reports
+    (lag per partition, rewinds), and the broker's end offsets for the same partitions."""
+    from services.common.bus import Bus
+
+    rows = []
+    for engine in producers(cluster, extra_outboxes).values():
+        with engine.connect() as conn:
+            rows += conn.execute(select(outbox.c.event_id, outbox.c.topic, outbox.c.partition, outbox.c.offset)).all()
+    out: dict[str, dict] = {}
+    for name, svc in cluster.services.items():
+        handled = handled_or_refused(cluster.engine(name))
+        missing: dict[tuple[str, int], list[int]] = {}
+        for r in rows:
+            if r.topic in consumed_topics(name) and r.event_id not in handled:
+                missing.setdefault((r.topic, r.partition), []).append(r.offset)
+        if not missing:
+            continue
+        try:
+            seen = {k: v for k, v in svc.metrics().items() if "consumer_lag" in k or "rewinds" in k
+                    or "events_handled" in k or "events_consumed" in k}
+        except Exception as exc:  # the service may be down: say so
+            seen = {"metrics unreadable": repr(exc)}
+        try:
+            ends = Bus(cluster.broker.bootstrap, security={}).end_offsets(
+                [tp for tp in missing if tp[1] is not None])
+        except Exception as exc:
+            ends = {"unreadable": repr(exc)}
+        out[name] = {"missing": {f"{t}[{p}]": sorted(o for o in offs if o is not None)[:3] + [f"n={len(offs)}"]
+                                 for (t, p), offs in sorted(missing.items(), key=str)},
+                     "broker_end": {f"{t}[{p}]": v for (t, p), v in ends.items()} if isinstance(ends, dict) else ends,
+                     "consumer": seen}
+    return out
+
+
 def handled_or_refused(engine) -> set[str]:
     """Ids of the events a consumer is through with: handled (its inbox) or dead-lettered with a reason."""
     with engine.connect() as conn:
