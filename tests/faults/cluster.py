@@ -153,6 +153,7 @@ class Cluster:
             env[f"{name.upper()}_DATABASE_URL"] = self.database_url(name)
         self.env = env
         self.services = {name: Service(name, env, workdir / "log") for name in services}
+        self.revived_at_start: list[str] = []  # armed services that died at their fault point while starting
         self._engines: dict = {}
 
     def database_url(self, service: str) -> str:
@@ -169,10 +170,18 @@ class Cluster:
     def start(self, fault_points: dict[str, str] | None = None) -> "Cluster":
         """Broker, then every service (armed with `fault_points[name]` if given, see services.common.faults)."""
         self.broker.start()
+        armed = fault_points or {}
         for name, svc in self.services.items():
-            svc.start(fault_point=(fault_points or {}).get(name))
-        for svc in self.services.values():
-            svc.wait_healthy()
+            svc.start(fault_point=armed.get(name))
+        for name, svc in self.services.items():
+            try:
+                svc.wait_healthy()
+            except RuntimeError:
+                if not (name in armed and svc.proc.returncode == 137):
+                    raise
+                # Died at its fault point while starting (e.g. seeding its pool): start it again, unarmed.
+                self.revived_at_start.append(name)
+                self.restart(name)
         return self
 
     def stop(self) -> None:

@@ -86,7 +86,8 @@ class Driver:
 
     # --- the run -------------------------------------------------------------------------------
     def run(self, hooks: dict[str, Hook] | None = None, *, pace_s: float = 0.0) -> dict[str, float]:
-        """Every phase; `hooks[phase]` runs half-way through that phase's inputs (the fault)."""
+        """Every phase; `hooks[phase]` (or `hooks[f"{phase}@{fraction}"]`) runs part-way through that
+        phase's inputs (the fault)."""
         hooks = hooks or {}
         cases = self.stream.cases
         steps = [(lambda c=c: self._report_and_approve(c)) for c in cases]
@@ -112,17 +113,22 @@ class Driver:
         self.emit("plan.approved", case.plan, key=case.plan["request_id"], incident_id=case.incident_id)
 
     def _phase(self, name: str, hooks: dict, steps: list, pace_s: float) -> None:
-        """hooks[name] runs half-way through the inputs, hooks[name + ':after'] once they are through."""
+        """hooks[name] runs half-way through the inputs, hooks[f"{name}@{f}"] after the fraction f
+        (0 <= f < 1) of them, hooks[name + ':after'] once they are all through."""
         t0 = time.monotonic()
-        half = len(steps) // 2
-        for i, step in enumerate(steps):
-            if i == half and name in hooks:
-                hooks[name](self.cluster, self)
-            step()
+        at: dict[int, list[Hook]] = {}
+        for key, hook in hooks.items():
+            phase, _, fraction = key.partition("@")
+            if key == name or (phase == name and fraction):
+                step = int(len(steps) * float(fraction)) if fraction else len(steps) // 2
+                at.setdefault(min(step, max(len(steps) - 1, 0)), []).append(hook)
+        for i, step in enumerate(steps or [None]):
+            for hook in at.get(i, ()):
+                hook(self.cluster, self)
+            if step is not None:
+                step()
             if pace_s:
                 time.sleep(pace_s)
-        if not steps and name in hooks:
-            hooks[name](self.cluster, self)
         self.wait_caught_up(what=f"phase {name}")
         if f"{name}:after" in hooks:
             hooks[f"{name}:after"](self.cluster, self)

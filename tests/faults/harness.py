@@ -53,7 +53,7 @@ def run(workdir: Path, stream: Stream | None, hooks: dict[str, Hook] | None = No
             extra = driver.outboxes
             outcome = Outcome(snapshot(cluster, extra), ledger_problems(cluster, extra),
                               {n: s.metrics() for n, s in cluster.services.items() if s.running}, timings,
-                              driver.recovery, {"revived": driver.revived,
+                              driver.recovery, {"revived": cluster.revived_at_start + driver.revived,
                                                 "deadletters": {n: dead_letters(cluster.engine(n)) for n in cluster.services}})
         return outcome, stream
     finally:

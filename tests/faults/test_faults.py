@@ -3,6 +3,7 @@ same stream without it (every incident handled, every officer in one place, duty
 identical, no doubled dispatch or award), and every producer's ledger verifies."""
 from __future__ import annotations
 
+import os
 import random
 import time
 from collections import Counter
@@ -12,13 +13,17 @@ import pytest
 
 from . import harness
 from .delivery import POISON_KINDS, late_position_reports, poison_every_topic, redeliver_everything
+from .driver import PHASES
 from .harness import Outcome, kill_and_restart
 from .oracle import consumed_topics
 from .postgres import PrivatePostgres
 from .postgres import available as postgres_unavailable
 
 pytestmark = [pytest.mark.integration, pytest.mark.faults, pytest.mark.timeout(600)]
-DOWN_S = 20.0  # "a service down for a minute", shortened to keep the suite within minutes
+DOWN_S = 60.0  # "a service down for a minute"
+# Where the kills and fault points fall; fixed by default so a failure can be replayed, any other
+# value explores other points: FAULT_SEED=17 make test-faults.
+SEED = int(os.environ.get("FAULT_SEED", "5"))
 
 
 def check(outcome: Outcome, oracle: Outcome, fault: str, table: list, *, recovery: str | None = None) -> None:
@@ -48,25 +53,41 @@ def test_the_oracle_run_exercises_the_whole_stream(baseline):
 
 
 def test_kill_9_of_each_service_mid_flow_loses_and_doubles_nothing(baseline, tmp_path, fault_table):
+    """Each service killed once, at a point drawn from FAULT_SEED: a phase, how far into its inputs,
+    how long it stays down."""
     oracle, stream = baseline
-    rng = random.Random(5)
-    order = ["demand", "matching", "resources", "logistics"]
-    phases = ["report", "report", "dispatch", "track"]
-    hooks = {}
-    for name, phase in zip(order, phases):
-        key = phase if phase not in hooks else f"{phase}:after"
-        hooks[key] = kill_and_restart(name, down_s=rng.uniform(0.2, 2.0))
+    rng = random.Random(SEED)
+    hooks, where = {}, []
+    for name in ("demand", "matching", "resources", "logistics"):
+        phase, fraction = rng.choice(PHASES), round(rng.random(), 2)
+        while f"{phase}@{fraction}" in hooks:
+            fraction = round(rng.random(), 2)
+        down_s = rng.uniform(0.2, 2.0)
+        hooks[f"{phase}@{fraction}"] = kill_and_restart(name, down_s=down_s)
+        where.append(f"{name} {phase}@{fraction:.2f} down {down_s:.1f} s")
     outcome, _ = harness.run(tmp_path, stream, hooks)
-    check(outcome, oracle, "kill -9 of each service (demand, matching, resources, logistics), restart", fault_table)
+    check(outcome, oracle, f"kill -9 of each service at random points, restart (FAULT_SEED={SEED}: "
+          + "; ".join(where) + ")", fault_table)
     assert len(outcome.recovery_s) == 4
 
 
 def test_dying_between_commit_and_publish_and_between_handling_and_offset_commit(baseline, tmp_path, fault_table):
-    """FAULT_POINT (services/common/faults.py) kills a process at the worst moments of the flow."""
+    """FAULT_POINT (services/common/faults.py) kills each process at the worst moments of the flow:
+    the point and the pass drawn from FAULT_SEED (passes few enough that every process gets there)."""
     oracle, stream = baseline
-    armed = {"demand": "after_commit:7", "resources": "after_handle:3", "logistics": "after_publish:2"}
+    rng = random.Random(SEED + 1)
+    # How many passes each process certainly makes in this stream: matching publishes only its plan
+    # proposals, in one planning round or two; the others emit and publish throughout.
+    busy = {"after_commit": 6, "after_handle": 3, "after_publish": 2}
+    passes = {"demand": busy, "resources": busy, "logistics": busy,
+              "matching": {"after_commit": 1, "after_handle": 3, "after_publish": 1}}
+    armed = {}
+    for name, most in passes.items():
+        point = rng.choice(sorted(most))
+        armed[name] = f"{point}:{rng.randint(1, most[point])}"
     outcome, _ = harness.run(tmp_path, stream, fault_points=armed)
-    check(outcome, oracle, "process exits at a fault point: after_commit, after_handle, after_publish", fault_table)
+    check(outcome, oracle, f"process exits at a fault point (FAULT_SEED={SEED}: "
+          + ", ".join(f"{n} {p}" for n, p in armed.items()) + ")", fault_table)
     assert sorted(outcome.notes["revived"]) == sorted(armed), "each armed process died once and came back"
 
 
@@ -124,7 +145,7 @@ def test_postgres_restarted_mid_flow_services_reconnect_and_lose_nothing(baselin
     assert len(outcome.recovery_s) == 2
 
 
-def test_a_burst_of_ten_times_the_rate_while_resources_is_down_20_s_is_absorbed(baseline, tmp_path, fault_table):
+def test_a_burst_of_ten_times_the_rate_while_resources_is_down_a_minute_is_absorbed(baseline, tmp_path, fault_table):
     oracle, stream = baseline
     burst = {}
 
