@@ -131,7 +131,7 @@ def _kit(bootstrap: str, workdir: Path, n: int) -> dict:
     proc = ctx.Process(target=_consumer, args=(bootstrap, f"sqlite:///{workdir / 'consumer.db'}", counts, q))
     proc.start()
     assert q.get(timeout=120) == "ready"
-    settings = Settings(service="bench-producer", database_url=f"sqlite:///{workdir / 'producer.db'}",
+    settings = Settings(service="demand/bench", database_url=f"sqlite:///{workdir / 'producer.db'}",
                         kafka_bootstrap=bootstrap)
     rt = Runtime.build(settings).start()
     data = copy.deepcopy(contracts.example_event(TOPIC)["data"])
