@@ -33,6 +33,11 @@ CONSUMER_DEFAULTS = dict(
     max_poll_records=500,
     # A topic that came back with other partitions after a broker restart is seen in seconds.
     metadata_max_age_ms=5000,
+    # A subscription never creates its topics: after a broker restart its metadata requests would
+    # re-create them with the broker's default partition count before the relays re-create them
+    # with their own, and records sent to the partitions beyond it would never be read. A missing
+    # topic is waited for and joins the assignment once it exists.
+    allow_auto_create_topics=False,
 )
 
 
@@ -85,6 +90,8 @@ class Bus:
                 # broker restart it would come back with the default partition count. A send to a
                 # missing topic fails after max_block_ms and the relay retries.
                 allow_auto_create_topics=False, max_block_ms=10000,
+                # Partition counts that changed under it (a topic re-created after a restart) are seen in seconds.
+                metadata_max_age_ms=5000,
             )
         return self._producer
 
@@ -104,7 +111,8 @@ class Bus:
     def end_offsets(self, pairs: list[tuple[str, int]], timeout_s: float = 5.0) -> dict[tuple[str, int], int]:
         """Raises KafkaTimeoutError after `timeout_s` (a broker that just restarted may not answer
         for a topic yet; callers look again later rather than block for the 30 s default)."""
-        consumer = KafkaConsumer(**self._client, allow_auto_create_topics=False)
+        consumer = KafkaConsumer(**self._client, allow_auto_create_topics=False,
+                                 bootstrap_timeout_ms=int(timeout_s * 1000))
         try:
             tps = [TopicPartition(t, p) for t, p in pairs]
             return {(tp.topic, tp.partition): off
@@ -114,18 +122,32 @@ class Bus:
 
     def partitions(self, topic: str) -> set[int]:
         """The topic's partitions as the broker sees them now (empty if the topic is missing)."""
-        consumer = KafkaConsumer(**self._client, allow_auto_create_topics=False)
+        return self.topic_partitions([topic])[topic]
+
+    def topic_partitions(self, topics: list[str], timeout_s: float = 5.0) -> dict[str, set[int]]:
+        """Each topic's partitions as the broker sees them now (an empty set for a missing topic), from
+        one metadata request that gives up after about `timeout_s` (raises KafkaTimeoutError).
+
+        Not the consumer's partitions_for_topic: that waits without a limit for a metadata refresh,
+        and a broker restarting under it can leave that wait, and the relay or probe calling it,
+        hanging for good."""
+        ms = int(timeout_s * 1000)
+        admin = KafkaAdminClient(**self._client, bootstrap_timeout_ms=ms, request_timeout_ms=max(ms, 1000))
         try:
-            return set(consumer.partitions_for_topic(topic) or ())
+            described = admin.describe_topics(sorted(set(topics)))
         finally:
-            consumer.close()
+            admin.close()
+        found = {t["name"]: {p["partition_index"] for p in t.get("partitions") or () if not p.get("error_code")}
+                 for t in described if not t.get("error_code")}
+        return {t: found.get(t, set()) for t in topics}
 
     def fetch_one(self, topic: str, partition: int, offset: int, timeout_s: float = 3.0) -> bytes | None:
         """The value stored at (topic, partition, offset), or None if there is none any more."""
         # A read-back must never create the topic: on a broker that has just restarted it would get
         # the default partition count before the topics are re-created with their own.
         consumer = KafkaConsumer(**self._client, enable_auto_commit=False, auto_offset_reset="latest",
-                                 fetch_max_wait_ms=50, allow_auto_create_topics=False)
+                                 fetch_max_wait_ms=50, allow_auto_create_topics=False,
+                                 bootstrap_timeout_ms=int(timeout_s * 1000))
         try:
             tp = TopicPartition(topic, partition)
             consumer.assign([tp])
@@ -144,14 +166,15 @@ class Bus:
     def fetch_many(self, wanted: dict[tuple[str, int], int], timeout_s: float = 5.0) -> dict[tuple[str, int], bytes]:
         """The values stored at several (topic, partition) -> offset places, read with one connection.
         A place that has no record at that offset any more (or gave no answer in time) is left out."""
+        # A broker that lost its log may have re-created a topic with other partitions: those go unanswered.
+        exist = self.topic_partitions(sorted({t for t, _ in wanted}), timeout_s)
+        places = {TopicPartition(t, p): offset for (t, p), offset in wanted.items() if p in exist[t]}
+        if not places:
+            return {}
         consumer = KafkaConsumer(**self._client, enable_auto_commit=False, auto_offset_reset="latest",
-                                 fetch_max_wait_ms=50, allow_auto_create_topics=False)
+                                 fetch_max_wait_ms=50, allow_auto_create_topics=False,
+                                 bootstrap_timeout_ms=int(timeout_s * 1000))
         try:
-            # A broker that lost its log may have re-created a topic with other partitions: those go unanswered.
-            exist = {t: set(consumer.partitions_for_topic(t) or ()) for t in {t for t, _ in wanted}}
-            places = {TopicPartition(t, p): offset for (t, p), offset in wanted.items() if p in exist[t]}
-            if not places:
-                return {}
             consumer.assign(list(places))
             for tp, offset in places.items():
                 consumer.seek(tp, offset)
@@ -172,12 +195,13 @@ class Bus:
 
     def read_all(self, topics: list[str], timeout_s: float = 30.0) -> list[Record]:
         """Every record the broker holds on `topics`, from the beginning to the current end (no group)."""
+        exist = self.topic_partitions(topics, min(timeout_s, 10.0))
+        tps = [TopicPartition(t, p) for t in topics for p in sorted(exist[t])]
+        if not tps:
+            return []
         consumer = KafkaConsumer(**self._client, enable_auto_commit=False, fetch_max_wait_ms=50,
                                  max_poll_records=5000, allow_auto_create_topics=False)
         try:
-            tps = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
-            if not tps:
-                return []
             consumer.assign(tps)
             consumer.seek_to_beginning(*tps)
             ends = consumer.end_offsets(tps)
@@ -208,6 +232,10 @@ class Bus:
             return [t.name for t in new]
         finally:
             admin.close()
+
+    def reset_producer(self) -> None:
+        """Drop the producer: the next send opens one with fresh metadata (after the broker changed)."""
+        self.close()
 
     def probe(self, timeout_s: float = 2.0) -> set[str]:
         """The broker's topic names, or an exception within about `timeout_s` (readiness checks)."""

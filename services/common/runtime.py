@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import faulthandler
 import logging
 import signal
 import threading
@@ -186,6 +187,9 @@ def serve(app: Flask, runtime: Runtime) -> None:
 
     signal.signal(signal.SIGTERM, _shutdown)
     signal.signal(signal.SIGINT, _shutdown)
+    # `kill -USR1 <pid>` writes every thread's stack to the log: how to see where a stuck relay or
+    # consumer waits, without stopping it.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     print(f"{runtime.settings.service}: http://{host}:{runtime.settings.http_port}", flush=True)
     try:
         server.run()

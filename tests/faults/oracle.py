@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import signal
 from collections import Counter
 from functools import lru_cache
 
@@ -97,22 +98,28 @@ def where_stuck(cluster, extra_outboxes: dict | None = None) -> dict[str, dict]:
         for r in rows:
             if r.topic in consumed_topics(name) and r.event_id not in handled:
                 missing.setdefault((r.topic, r.partition), []).append(r.offset)
-        if not missing:
+        with cluster.engine(name).connect() as conn:
+            unsent = conn.execute(select(outbox.c.seq).where(outbox.c.sent_at.is_(None)).limit(1)).first()
+        if not missing and unsent is None:
             continue
+        if svc.running:  # every thread's stack into the service's log (services.common.runtime.serve)
+            svc.proc.send_signal(signal.SIGUSR1)
         try:
-            seen = {k: v for k, v in svc.metrics().items() if "consumer_lag" in k or "rewinds" in k
-                    or "events_handled" in k or "events_consumed" in k}
+            seen = {k: v for k, v in svc.metrics().items() if ("consumer_lag" in k and v) or "rewinds" in k
+                    or "events_handled" in k or "events_consumed" in k or "outbox_backlog" in k}
         except Exception as exc:  # the service may be down: say so
             seen = {"metrics unreadable": repr(exc)}
+        placed = [tp for tp in missing if tp[1] is not None]
         try:
-            ends = Bus(cluster.broker.bootstrap, security={}).end_offsets(
-                [tp for tp in missing if tp[1] is not None])
+            ends = {f"{t}[{p}]": v for (t, p), v in
+                    (Bus(cluster.broker.bootstrap, security={}).end_offsets(placed) if placed else {}).items()}
         except Exception as exc:
             ends = {"unreadable": repr(exc)}
         out[name] = {"missing": {f"{t}[{p}]": sorted(o for o in offs if o is not None)[:3] + [f"n={len(offs)}"]
                                  for (t, p), offs in sorted(missing.items(), key=str)},
-                     "broker_end": {f"{t}[{p}]": v for (t, p), v in ends.items()} if isinstance(ends, dict) else ends,
-                     "consumer": seen}
+                     "broker_end": ends,
+                     "consumer": seen, "unsent": unsent is not None,
+                     "stacks": f"log/{name}.log" if svc.running else "not running"}
     return out
 
 

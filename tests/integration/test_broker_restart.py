@@ -52,3 +52,24 @@ def test_a_wiped_broker_is_refilled_from_the_outbox_without_double_effects(own_b
     finally:
         consumer.stop()
         producer.stop()
+
+
+def test_a_topic_a_client_re_creates_after_a_restart_has_the_partitions_of_its_spec(own_broker):
+    """After a restart, clients reach the empty broker before any relay and it creates each topic
+    they ask about with its own default count: every spec must have that count, or records sent to
+    the partitions beyond it are never read."""
+    from kafka import KafkaConsumer
+
+    from services.common.bus import Bus
+    from services.common.topics import topic_specs
+
+    topic = f"recreated-{uuid.uuid4().hex[:8]}"
+    consumer = KafkaConsumer(topic, bootstrap_servers=own_broker.bootstrap, group_id=topic,
+                             allow_auto_create_topics=False)  # the embedded broker creates it all the same
+    try:
+        consumer.poll(timeout_ms=3000)
+    finally:
+        consumer.close()
+    created = Bus(own_broker.bootstrap).topic_partitions([topic])[topic]
+    assert created, "the broker created the topic a subscription asked for"
+    assert {p for _, p, _ in topic_specs()} == {len(created)}
