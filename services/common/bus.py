@@ -124,6 +124,23 @@ class Bus:
         """The topic's partitions as the broker sees them now (empty if the topic is missing)."""
         return self.topic_partitions([topic])[topic]
 
+    def topic_ids(self, topics: list[str], timeout_s: float = 5.0) -> dict[str, str | None]:
+        """Each topic's id (KIP-516) as the broker sees it now, None for a missing topic. A topic
+        that was deleted or lost and created again has a new id: its records before are gone."""
+        return {t: info[0] for t, info in self._describe(topics, timeout_s).items()}
+
+    def _describe(self, topics: list[str], timeout_s: float) -> dict[str, tuple[str | None, set[int]]]:
+        ms = int(timeout_s * 1000)
+        admin = KafkaAdminClient(**self._client, bootstrap_timeout_ms=ms, request_timeout_ms=max(ms, 1000))
+        try:
+            described = admin.describe_topics(sorted(set(topics)))
+        finally:
+            admin.close()
+        found = {t["name"]: (str(t.get("topic_id")) if t.get("topic_id") else None,
+                             {p["partition_index"] for p in t.get("partitions") or () if not p.get("error_code")})
+                 for t in described if not t.get("error_code")}
+        return {t: found.get(t, (None, set())) for t in topics}
+
     def topic_partitions(self, topics: list[str], timeout_s: float = 5.0) -> dict[str, set[int]]:
         """Each topic's partitions as the broker sees them now (an empty set for a missing topic), from
         one metadata request that gives up after about `timeout_s` (raises KafkaTimeoutError).
@@ -131,15 +148,7 @@ class Bus:
         Not the consumer's partitions_for_topic: that waits without a limit for a metadata refresh,
         and a broker restarting under it can leave that wait, and the relay or probe calling it,
         hanging for good."""
-        ms = int(timeout_s * 1000)
-        admin = KafkaAdminClient(**self._client, bootstrap_timeout_ms=ms, request_timeout_ms=max(ms, 1000))
-        try:
-            described = admin.describe_topics(sorted(set(topics)))
-        finally:
-            admin.close()
-        found = {t["name"]: {p["partition_index"] for p in t.get("partitions") or () if not p.get("error_code")}
-                 for t in described if not t.get("error_code")}
-        return {t: found.get(t, set()) for t in topics}
+        return {t: info[1] for t, info in self._describe(topics, timeout_s).items()}
 
     def fetch_one(self, topic: str, partition: int, offset: int, timeout_s: float = 3.0) -> bytes | None:
         """The value stored at (topic, partition, offset), or None if there is none any more."""

@@ -42,6 +42,7 @@ class Relay:
         self.stats = {"published": 0, "republished_after_wipe": 0, "errors": 0}
         self._last_check = time.monotonic()
         self._pending: tuple[int, Prepared] | None = None
+        self._topic_ids: dict[str, str | None] = {}  # as seen at the last check
 
     def start(self) -> "Relay":
         self._thread = threading.Thread(target=self._run, name=f"relay:{self.box.source}", daemon=True)
@@ -116,11 +117,26 @@ class Relay:
         return len(done)
 
     def check_for_wipe(self) -> bool:
-        """Is the last event we published still where the broker said it put it? If not, re-publish.
+        """Has the broker lost records we published? If so, re-publish the whole ledger.
 
-        Comparing end offsets is not enough: some Kafka-protocol brokers report the end offset as
-        the last batch's base offset + 1, so we read back the record itself and compare ids.
+        Two signs. A topic whose id changed since the last check was lost and created again: any
+        record we sent to it before is gone, even if what we sent since is there (the last record
+        alone cannot tell). And, for a loss that happened before this relay started, the last event
+        we published must still be where the broker said it put it; comparing end offsets is not
+        enough (some Kafka-protocol brokers report the end offset as the last batch's base offset
+        + 1), so the record is read back and its id compared.
         """
+        try:
+            ids = self.bus.topic_ids([name for name, _, _ in topic_specs()])
+        except Exception as exc:
+            log.info("relay %s: cannot read topic ids (%s); will check again", self.box.source, exc)
+            return False
+        changed = sorted(t for t, was in self._topic_ids.items() if was is not None and ids.get(t) != was)
+        self._topic_ids = ids
+        if changed:
+            log.warning("relay %s: topics lost and created again: %s", self.box.source, ", ".join(changed))
+            self.republish_all()
+            return True
         with self.box.engine.connect() as conn:
             last = conn.execute(
                 select(outbox.c.event_id, outbox.c.topic, outbox.c.partition, outbox.c.offset)

@@ -99,6 +99,7 @@ class Worker:
         self.check_every_s = 5.0
         self._last: dict[tuple[str, int], Record] = {}  # the last record handled on each partition
         self._lost = threading.Event()  # set by the log watch, cleared by the poll loop when it rewinds
+        self._topic_ids: dict[str, str | None] = {}  # of the subscribed topics, at the last look
         self._instance = uuid.uuid4().hex[:12]
         self._letters = (0, GENESIS)  # this process's own dead-letter chain when there is no outbox
         self.stats = {"consumed": 0, "handled": 0, "duplicates": 0, "deadlettered": 0, "other_mode": 0,
@@ -184,10 +185,20 @@ class Worker:
                 self._lost.set()
 
     def _broker_lost_log(self) -> bool:
-        """Is the last record we handled on each partition still at its offset? After a wipe our
-        positions are stale: re-published events land at lower offsets, and we would skip them. Every
-        partition is looked at (producers re-publish in their own order, so one partition can match
-        by chance while another has moved)."""
+        """Did the broker lose the log we consumed? After a wipe our positions are stale:
+        re-published events land at lower offsets, and we would skip them.
+
+        A subscribed topic whose id changed was lost and created again. Else: is the last record we
+        handled on each partition still at its offset? Every partition is looked at (producers
+        re-publish in their own order, so one partition can match by chance while another has moved)."""
+        try:
+            ids = self.bus.topic_ids(sorted(self.handlers))
+        except Exception:
+            return False  # cannot tell now; look again later
+        changed = any(was is not None and ids.get(t) != was for t, was in self._topic_ids.items())
+        self._topic_ids = ids
+        if changed:
+            return True
         last = dict(self._last)
         if not last:
             return False

@@ -11,8 +11,11 @@ from services.common.worker import Worker
 
 
 class Broker:
-    def __init__(self, stored: dict):
-        self.stored, self.asked = stored, None
+    def __init__(self, stored: dict, ids: dict | None = None):
+        self.stored, self.asked, self.ids = stored, None, ids or {"incident.reported": "id-1"}
+
+    def topic_ids(self, topics):
+        return {t: self.ids.get(t) for t in topics}
 
     def fetch_many(self, wanted):
         self.asked = dict(wanted)
@@ -45,6 +48,16 @@ def test_one_partition_that_moved_is_a_wipe_even_when_the_last_record_overall_ma
 def test_a_partition_with_no_record_at_that_offset_any_more_is_a_wipe():
     broker = Broker({(("incident.reported", 0), 4): b"a"})
     assert worker_after([A, B], broker)._broker_lost_log() is True
+
+
+def test_a_topic_created_again_is_a_wipe_even_when_every_partition_still_matches():
+    stored = {(("incident.reported", 0), 4): b"a", (("incident.reported", 3), 9): b"b"}
+    broker = Broker(stored)
+    w = worker_after([A, B], broker)
+    assert w._broker_lost_log() is False  # the first look only learns the ids
+    broker.ids = {"incident.reported": "id-2"}
+    assert w._broker_lost_log() is True
+    assert w._broker_lost_log() is False, "the new id is the one compared next time"
 
 
 def test_nothing_handled_yet_asks_nothing():
