@@ -92,8 +92,12 @@ class SignIn:
         self.users = users if users is not None else user_list.load()
         self.names = names or {}
         server.secret_key = secret or session_secret()
+        # The cookie is set when the session changes (sign-in, sign-out) and at no other time: were it
+        # re-sent with every response, a map refresh still in flight when the user signs out would
+        # put the old cookie back and undo the sign-out.
         server.config.update(SESSION_COOKIE_NAME="twin_session", SESSION_COOKIE_HTTPONLY=True,
-                             SESSION_COOKIE_SAMESITE="Lax", PERMANENT_SESSION_LIFETIME=timedelta(seconds=DEFAULT_TTL_S))
+                             SESSION_COOKIE_SAMESITE="Lax", SESSION_REFRESH_EACH_REQUEST=False,
+                             PERMANENT_SESSION_LIFETIME=timedelta(seconds=DEFAULT_TTL_S))
         server.before_request(self.guard)
         server.add_url_rule(SIGNIN, "signin", self.signin_page, methods=["GET", "POST"])
         server.add_url_rule(SIGNOUT, "signout", self.signout, methods=["GET", "POST"])

@@ -223,3 +223,15 @@ def test_approve_goes_out_with_the_signed_in_users_token_and_matching_judges_the
     refused = approve_as(Identity("hz-commander", "city_commander", "330100"))
     assert refused.startswith(f"Not allowed to decide plan {plan['plan_id']}")
     assert approve_as(PROVINCE) == f"Plan {plan['plan_id']} approved"
+
+
+def test_a_refresh_in_flight_cannot_undo_a_sign_out(model):
+    """Only sign-in and sign-out set the cookie: a map refresh answered after the sign-out must not
+    put the old session back."""
+    client = app_of(model).server.test_client()
+    assert "twin_session=" in client.post("/signin", data={"token": token_of(PROVINCE)}).headers.get("Set-Cookie", "")
+    refresh = client.get("/state")
+    assert refresh.status_code == 200 and "Set-Cookie" not in refresh.headers
+    signed_out = client.get("/signout")
+    assert "twin_session=" in signed_out.headers.get("Set-Cookie", "")
+    assert client.get("/state").status_code == 401
