@@ -163,7 +163,7 @@ class Relay:
         return True
 
     def republish_all(self) -> int:
-        """Ensure the topics exist with their partitions and queue every ledger row for publishing again."""
+        """Ensure the topics exist and queue every ledger row for publishing again."""
         self.bus.ensure_topics(topic_specs())
         self.bus.reset_producer()  # its metadata may name partitions the broker no longer has
         with self.box.engine.begin() as conn:
