@@ -33,10 +33,10 @@ CONSUMER_DEFAULTS = dict(
     max_poll_records=500,
     # A topic that came back with other partitions after a broker restart is seen in seconds.
     metadata_max_age_ms=5000,
-    # A subscription never creates its topics: after a broker restart its metadata requests would
-    # re-create them with the broker's default partition count before the relays re-create them
-    # with their own, and records sent to the partitions beyond it would never be read. A missing
-    # topic is waited for and joins the assignment once it exists.
+    # A subscription asks the broker not to create its topics (after a restart they would come back
+    # with the broker's default partition count); a missing topic is waited for and joins the
+    # assignment once it exists. Apache Kafka honours this; the embedded broker creates the topic
+    # anyway, with 4 partitions, which is why every topic is specified with 4 (contracts/topics.yaml).
     allow_auto_create_topics=False,
 )
 
