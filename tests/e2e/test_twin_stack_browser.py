@@ -13,6 +13,7 @@ import sys
 
 import pytest
 import requests
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -63,7 +64,8 @@ def test_a_commander_approves_a_demo_plan_on_the_map_and_sees_the_units_move(sta
     wait.until(lambda d: d.find_element(By.XPATH, f"//*[contains(text(), '{request_id}')]")).click()
     wait.until(lambda d: d.find_elements(By.XPATH, f"//div[@id='{ids.PLAN_PANEL}']//button[text()='批准']"))
     assert "按时到位概率" in chrome.find_element(By.ID, ids.PLAN_PANEL).text
-    chrome.find_elements(By.XPATH, f"//div[@id='{ids.PLAN_PANEL}']//button[text()='批准' and not(@disabled)]")[0].click()
+    # The panel re-renders on every refresh: find and click in one step, again if it was replaced meanwhile.
+    wait.until(lambda d: click_first(d, f"//div[@id='{ids.PLAN_PANEL}']//button[text()='批准' and not(@disabled)]"))
     wait.until(lambda d: "已批准" in d.find_element(By.ID, ids.DECISION_RESULT).text)
 
     moving = WebDriverWait(chrome, 180)
@@ -72,3 +74,16 @@ def test_a_commander_approves_a_demo_plan_on_the_map_and_sees_the_units_move(sta
     chrome.save_screenshot(str(screenshots / "twin-stack.png"))
     assert severe_console_entries(chrome) == []
     assert remote_resources(chrome, stack["twin"]) == []
+
+
+def click_first(driver, xpath: str) -> bool:
+    """Click the first element matching `xpath`; False (try again) if there is none yet or the page
+    replaced it between finding and clicking."""
+    try:
+        found = driver.find_elements(By.XPATH, xpath)
+        if not found:
+            return False
+        found[0].click()
+        return True
+    except StaleElementReferenceException:
+        return False
