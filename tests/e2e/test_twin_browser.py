@@ -4,6 +4,7 @@ from __future__ import annotations
 import copy
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -107,3 +108,15 @@ def severe_console_entries(driver) -> list[dict]:
 def remote_resources(driver, origin: str) -> list[str]:
     names = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
     return [name for name in names if not name.startswith(origin + "/")]
+
+def click_first(driver, xpath: str) -> bool:
+    """Click the first element matching `xpath`; False (try again) if there is none yet or the page
+    replaced it between finding and clicking."""
+    try:
+        found = driver.find_elements(By.XPATH, xpath)
+        if not found:
+            return False
+        found[0].click()
+        return True
+    except StaleElementReferenceException:
+        return False

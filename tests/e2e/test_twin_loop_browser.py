@@ -24,7 +24,7 @@ from twin.client import ServicesClient
 from twin.model import ProvinceModel
 from twin.uncertainty import PreviewConfig
 
-from .test_twin_browser import remote_resources, severe_console_entries, signed_in_url
+from .test_twin_browser import click_first, remote_resources, severe_console_entries, signed_in_url
 
 pytestmark = pytest.mark.e2e
 TIMEOUT_S = 90
@@ -108,14 +108,14 @@ def test_approve_a_plan_on_the_map_and_watch_its_units_move(model, serve_wsgi, c
         panel = chrome.find_element(By.ID, ids.PLAN_PANEL).text
         assert "最快" in panel and "按时到位概率" in panel and "%" in panel
 
-        approve_a = chrome.find_elements(By.XPATH, f"//div[@id='{ids.PLAN_PANEL}']//button[text()='批准']")[0]
-        approve_a.click()  # a city commander: matching refuses a province-level plan
+        # a city commander: matching refuses a province-level plan
+        wait.until(lambda d: click_first(d, f"//div[@id='{ids.PLAN_PANEL}']//button[text()='批准']"))
         wait.until(lambda d: "无权审批" in d.find_element(By.ID, ids.DECISION_RESULT).text)
         assert model.plans[PLAN_A]["status"] == "proposed"
 
         chrome.get(signed_in_url(origin))
         wait.until(lambda d: "最公平" in d.find_element(By.ID, ids.PLAN_PANEL).text)
-        chrome.find_elements(By.XPATH, f"//div[@id='{ids.PLAN_PANEL}']//button[text()='批准']")[0].click()
+        wait.until(lambda d: click_first(d, f"//div[@id='{ids.PLAN_PANEL}']//button[text()='批准']"))
         wait.until(lambda d: "已批准" in d.find_element(By.ID, ids.DECISION_RESULT).text)
         wait.until(lambda d: "已批准" in d.find_element(By.ID, ids.PLAN_PANEL).text)
 

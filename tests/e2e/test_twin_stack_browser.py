@@ -13,14 +13,13 @@ import sys
 
 import pytest
 import requests
-from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from services.common.auth import Identity, headers_for
 from twin import ids
 
-from .test_twin_browser import remote_resources, severe_console_entries, signed_in_url
+from .test_twin_browser import click_first, remote_resources, severe_console_entries, signed_in_url
 from .test_twin_loop_browser import UNIT_LONS_JS
 from .test_walking_skeleton import ROOT, stack_env, wait_for
 
@@ -75,15 +74,3 @@ def test_a_commander_approves_a_demo_plan_on_the_map_and_sees_the_units_move(sta
     assert severe_console_entries(chrome) == []
     assert remote_resources(chrome, stack["twin"]) == []
 
-
-def click_first(driver, xpath: str) -> bool:
-    """Click the first element matching `xpath`; False (try again) if there is none yet or the page
-    replaced it between finding and clicking."""
-    try:
-        found = driver.find_elements(By.XPATH, xpath)
-        if not found:
-            return False
-        found[0].click()
-        return True
-    except StaleElementReferenceException:
-        return False
