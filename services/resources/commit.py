@@ -62,6 +62,9 @@ def _commit(tx, plan: dict, rows: list[dict], task: Task, policy: Policy, now: d
         status_changed(tx, {**row, "status": "on_duty"}, "reserved", now, f"committed to {plan['plan_id']}", request_id=plan["request_id"])
     data = {"commit_id": commit_id, "plan_id": plan["plan_id"], "request_id": plan["request_id"],
             "officer_ids": ids, "at": stamp(now)}
+    wages = {r["officer_id"]: r["personal"].get("base_wage_daily") for r in rows}
+    if any(wages.values()):  # logistics pays the allowance on each officer's own wage
+        data["base_wage_daily"] = {k: v for k, v in wages.items() if v}
     if plan.get("incident_id"):
         data["incident_id"] = plan["incident_id"]
     tx.emit("officers.committed", data, key=plan["request_id"], subject=plan["request_id"])

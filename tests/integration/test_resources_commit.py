@@ -38,6 +38,15 @@ def test_an_approved_plan_commits_all_its_officers_and_publishes_it(pool):
     assert commit(runtime, approved("PLAN-1", ids))["commit_id"] == result["commit_id"]   # a retry: same commit
 
 
+def test_the_commit_carries_each_officers_own_base_wage_for_the_allowance(pool):
+    runtime, client = pool
+    load(client, [officer("W1", "330782", base_wage_daily=420), officer("W2", "330782", base_wage_daily=655),
+                  officer("W3", "330782")] + squad("330782", 7))
+    commit(runtime, approved("PLAN-W", ["W1", "W2", "W3"]))
+    committed = [e["data"] for e in runtime.outbox.events() if e["type"] == "officers.committed"][-1]
+    assert committed["base_wage_daily"] == {"W1": 420, "W2": 655}   # W3 has no recorded wage: left out
+
+
 def test_a_plan_breaking_any_rule_commits_nobody_and_says_why_per_officer(pool):
     runtime, client = pool
     load(client, squad("330782", 10) + [officer("TIRED", "330782", duty_minutes_24h=600),
