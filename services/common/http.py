@@ -155,27 +155,29 @@ def openapi_document(service: str, routes: list[Route]) -> dict:
               Route("GET", "/ready", "Readiness: database and broker answer (503 naming what does not)",
                     response="health"),
               Route("GET", "/metrics", "Requests, latencies, events, outbox backlog, consumer lag (Prometheus text)")]
+    schemas = contracts.ComponentSchemas()  # shared definitions, referenced as #/components/schemas/...
     for r in routes + common:
         op: dict = {"summary": r.summary, "operationId": f"{r.method.lower()}_{_op_name(r.path)}",
-                    "responses": {str(r.status): _response(r)}}
+                    "responses": {str(r.status): _response(r, schemas)}}
         if r.body:
             op["requestBody"] = {"required": True, "content": {"application/json": {
-                "schema": contracts.http_schema(r.body), "example": contracts.example_body(r.body)}}}
-            op["responses"]["422"] = _problem_response("The body breaks the contract")
-            op["responses"]["400"] = _problem_response("The body is not JSON")
+                "schema": schemas.http(r.body), "example": contracts.example_body(r.body)}}}
+            op["responses"]["422"] = _problem_response("The body breaks the contract", schemas)
+            op["responses"]["400"] = _problem_response("The body is not JSON", schemas)
         if r.params:
             op["parameters"] = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
                                 for p in r.params]
         if r.path in ("/health", "/ready"):
             op["security"] = []  # probes answer without a token
         else:
-            op["responses"]["401"] = _problem_response("No valid bearer token")
-            op["responses"]["403"] = _problem_response("The permission table refuses this role or region")
+            op["responses"]["401"] = _problem_response("No valid bearer token", schemas)
+            op["responses"]["403"] = _problem_response("The permission table refuses this role or region", schemas)
         paths.setdefault(r.path, {})[r.method.lower()] = op
     return {"openapi": "3.1.0",
             "info": {"title": f"mutual-deploy {service} service", "version": "0.1.0"},
             "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
-            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+            "components": {"schemas": schemas.schemas(),
+                           "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
             "security": [{"bearer": []}],
             "paths": paths}
 
@@ -184,13 +186,13 @@ def _op_name(path: str) -> str:
     return "_".join(p.strip("{}") for p in path.strip("/").split("/")) or "root"
 
 
-def _response(r: Route) -> dict:
+def _response(r: Route, schemas) -> dict:
     resp = {"description": r.summary}
     if r.response:
-        resp["content"] = {"application/json": {"schema": contracts.http_schema(r.response)}}
+        resp["content"] = {"application/json": {"schema": schemas.http(r.response)}}
     return resp
 
 
-def _problem_response(description: str) -> dict:
+def _problem_response(description: str, schemas) -> dict:
     return {"description": description,
-            "content": {"application/problem+json": {"schema": contracts.http_schema("problem")}}}
+            "content": {"application/problem+json": {"schema": schemas.http("problem")}}}

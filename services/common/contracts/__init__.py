@@ -19,6 +19,7 @@ unit tests hold the two to the same verdict.
 Modules: `loading` (topics.yaml, schema files, registry), `bundling` (self-contained schemas, the
 broker's registry files), `formats` (date-time, JSON equality), `fastcheck` (the compiled check),
 `validation` (validate_event, validate_body, Issue), `examples` (example instances, hash chain),
+`components` (the contracts as one document's `components/schemas`, for OpenAPI and AsyncAPI),
 `asyncapi_doc` (the AsyncAPI document) and `cli` (the command line).
 
 Command line:
@@ -32,6 +33,7 @@ from __future__ import annotations
 from .asyncapi_doc import KAFKA_BINDING_VERSION, SERVERS, asyncapi, asyncapi_yaml
 from .bundling import bundled_event_schema, http_schema, write_broker_registry
 from .cli import main
+from .components import ComponentSchemas
 from .examples import (
                       GENESIS_HASH,
                       canonical_json,
@@ -58,7 +60,7 @@ from .loading import (
 from .validation import Issue, validate_body, validate_event
 
 __all__ = [
-    "BASE_URI", "DEFS_URI", "DIALECT", "ENVELOPE_URI", "FORMAT_CHECKER", "GENESIS_HASH", "KAFKA_BINDING_VERSION",
+    "BASE_URI", "ComponentSchemas", "DEFS_URI", "DIALECT", "ENVELOPE_URI", "FORMAT_CHECKER", "GENESIS_HASH", "KAFKA_BINDING_VERSION",
     "SERVERS", "Issue", "Topic", "asyncapi", "asyncapi_yaml", "bundled_event_schema", "canonical_json",
     "event_hash", "event_schema_uri", "example_body", "example_event", "format_json", "http_names",
     "http_schema", "http_schema_uri", "main", "registry", "rehash_examples", "topic", "topics",

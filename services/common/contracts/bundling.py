@@ -16,11 +16,16 @@ from .loading import BASE_URI, DIALECT, ENVELOPE_URI, _schema, _topics, event_sc
 
 
 class _Bundler:
-    """Copies a schema with every $ref it reaches (in any contract file) into one local $defs."""
+    """Copies a schema with every $ref it reaches (in any contract file) into one local $defs.
 
-    def __init__(self) -> None:
+    `prefix` is where the copies are referenced from: "#/$defs/" for a self-contained schema,
+    "#/components/schemas/" for the definitions an OpenAPI or AsyncAPI document holds.
+    """
+
+    def __init__(self, prefix: str = "#/$defs/") -> None:
+        self.prefix = prefix
         self.defs: dict[str, Any] = {}
-        self.names: dict[str, str] = {}  # absolute target URI -> local $defs name
+        self.names: dict[str, str] = {}  # absolute target URI -> local name
 
     def rewrite(self, node: Any, base: str) -> Any:
         if isinstance(node, list):
@@ -44,14 +49,24 @@ class _Bundler:
             node = doc
             for part in filter(None, fragment.split("/")):
                 node = node[part.replace("~1", "/").replace("~0", "~")]
-            name = fragment.rsplit("/", 1)[-1] if fragment else doc_uri.rsplit("/", 1)[-1].split(".")[0]
-            stem, n = name, 2
-            while name in self.defs:
-                name, n = f"{stem}_{n}", n + 1
+            name = fragment.rsplit("/", 1)[-1] if fragment else _file_stem(doc_uri)
+            name = self.reserve(name)
             self.names[target] = name
-            self.defs[name] = None  # reserve the name before descending
             self.defs[name] = self.rewrite(node, doc_uri)
-        return "#/$defs/" + self.names[target]
+        return self.prefix + self.names[target]
+
+    def reserve(self, name: str) -> str:
+        """`name`, or `name_2`, `name_3`... if taken; held (before descending into a recursive schema)."""
+        stem, n = name, 2
+        while name in self.defs:
+            name, n = f"{stem}_{n}", n + 1
+        self.defs[name] = None
+        return name
+
+
+def _file_stem(uri: str) -> str:
+    """incident.reported for .../events/incident.reported.schema.json"""
+    return uri.rsplit("/", 1)[-1].removesuffix(".json").removesuffix(".schema")
 
 
 def _finish(bundler: _Bundler, head: dict, body: dict) -> dict:
@@ -65,17 +80,9 @@ def _finish(bundler: _Bundler, head: dict, body: dict) -> dict:
 @functools.cache
 def _bundled_event(topic_name: str) -> dict:
     t = topic(topic_name)
-    envelope = _schema(ENVELOPE_URI, "envelope")
     payload_uri = event_schema_uri(topic_name)
-    payload = _schema(payload_uri, "event")
     b = _Bundler()
-    body = b.rewrite(envelope, ENVELOPE_URI)
-    for k in ("title", "description"):
-        body.pop(k, None)
-    props = dict(body["properties"])
-    props["type"] = {"description": "The topic name", "const": t.name}
-    props["data"] = b.rewrite(payload, payload_uri)
-    body["properties"] = props
+    body = _envelope_of(b, t.name, b.rewrite(_schema(payload_uri, "event"), payload_uri))
     head = {
         "$schema": DIALECT,
         "$id": f"{BASE_URI}bundled/{t.name}.json",
@@ -83,6 +90,18 @@ def _bundled_event(topic_name: str) -> dict:
         "description": t.description,
     }
     return _finish(b, head, body)
+
+
+def _envelope_of(b: _Bundler, topic_name: str, data: dict) -> dict:
+    """The envelope (its references copied by `b`) with `type` fixed to the topic and `data` = `data`."""
+    body = b.rewrite(_schema(ENVELOPE_URI, "envelope"), ENVELOPE_URI)
+    for k in ("title", "description"):
+        body.pop(k, None)
+    props = dict(body["properties"])
+    props["type"] = {"description": "The topic name", "const": topic_name}
+    props["data"] = data
+    body["properties"] = props
+    return body
 
 
 def bundled_event_schema(topic_name: str) -> dict:

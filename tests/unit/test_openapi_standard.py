@@ -1,0 +1,138 @@
+"""Each service's /openapi.json as the ecosystem's own tools read it: openapi-spec-validator (OpenAPI
+3.1), every '#/...' reference resolved against the document root, and the shared definitions
+under components/schemas giving the same verdicts as the contracts in contracts/."""
+from __future__ import annotations
+
+import copy
+import importlib
+
+import pytest
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate
+from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+from referencing import Registry, Resource
+from referencing.exceptions import Unresolvable
+from referencing.jsonschema import DRAFT202012
+
+from services.common import contracts
+from services.common.auth import Identity, headers_for
+from services.common.config import Settings
+from services.common.contracts.examples import example_body
+from services.common.http import Route, openapi_document
+
+SERVICES = ["demand", "resources", "matching", "logistics"]
+DOC_URI = "urn:openapi"
+
+
+@pytest.fixture(scope="module", params=SERVICES)
+def served(request, tmp_path_factory):
+    """(service, its /openapi.json as served)"""
+    module = importlib.import_module(f"services.{request.param}.app")
+    url = f"sqlite:///{tmp_path_factory.mktemp(request.param) / 'db.sqlite'}"
+    runtime = module.build_runtime(Settings(service=request.param, database_url=url, kafka_bootstrap="127.0.0.1:1"))
+    doc = module.create_app(runtime).test_client().get(
+        "/openapi.json", headers=headers_for(Identity("viewer", "viewer"))).get_json()
+    yield request.param, doc
+    runtime.engine.dispose()
+
+
+def refs(node, out=None) -> list[str]:
+    out = [] if out is None else out
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "$ref" and isinstance(v, str):
+                out.append(v)
+            else:
+                refs(v, out)
+    elif isinstance(node, list):
+        for v in node:
+            refs(v, out)
+    return out
+
+
+def pointer(doc: dict, ref: str):
+    node = doc
+    for part in ref.removeprefix("#/").split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def validator_in(doc: dict, schema: dict) -> Draft202012Validator:
+    """A validator of `schema` whose '#/...' references resolve in the OpenAPI document, as tools do."""
+    registry = Registry().with_resource(DOC_URI, Resource.from_contents(doc, default_specification=DRAFT202012))
+    return Draft202012Validator({"$ref": DOC_URI + schema["$ref"]} if "$ref" in schema else schema,
+                                registry=registry, format_checker=contracts.FORMAT_CHECKER)
+
+
+def test_the_served_document_passes_openapi_spec_validator(served):
+    name, doc = served
+    validate(doc)  # raises OpenAPIValidationError naming the first problem
+
+
+def test_every_reference_resolves_against_the_document_root(served):
+    _, doc = served
+    found = refs(doc)
+    assert found, "the document references its shared schemas"
+    for ref in found:
+        assert ref.startswith("#/components/schemas/"), ref
+        pointer(doc, ref)  # KeyError when the target is missing
+    assert "$defs" not in str(doc) and "$id" not in str(doc)
+
+
+def test_every_request_body_is_a_named_component_that_accepts_its_example_and_refuses_a_broken_one(served):
+    _, doc = served
+    bodies = [(op["requestBody"]["content"]["application/json"], ops, m)
+              for ops in doc["paths"].values() for m, op in ops.items() if "requestBody" in op]
+    for content, _, _ in bodies:
+        schema = content["schema"]
+        name = schema["$ref"].removeprefix("#/components/schemas/")
+        assert content["example"] == example_body(name)
+        check = validator_in(doc, schema)
+        assert check.is_valid(content["example"]), name
+        assert not check.is_valid({**content["example"], "no_such_field": 1}), name
+        assert not check.is_valid([]), name
+
+
+def test_the_components_judge_like_the_contracts(served):
+    """Each component of an HTTP contract accepts and refuses what contracts/ does."""
+    _, doc = served
+    for name in contracts.http_names():
+        if name not in doc["components"]["schemas"]:
+            continue
+        check = validator_in(doc, {"$ref": f"#/components/schemas/{name}"})
+        good = example_body(name)
+        assert check.is_valid(good) and contracts.validate_body(name, good) == []
+        if isinstance(good, dict) and good:
+            for key in good:
+                bad = copy.deepcopy(good)
+                bad[key] = {"not": ["what the contract wants"]}
+                assert check.is_valid(bad) == (contracts.validate_body(name, bad) == []), (name, key)
+
+
+def embedded(node):
+    """The document as it was generated before: each contract's bundled schema (own $id, '#/$defs/...')
+    in place of its reference."""
+    if isinstance(node, dict):
+        ref = node.get("$ref", "")
+        if ref.startswith("#/components/schemas/"):
+            return contracts.http_schema(ref.removeprefix("#/components/schemas/"))
+        return {k: embedded(v) for k, v in node.items()}
+    return node
+
+
+def test_a_document_with_self_relative_defs_is_what_the_validator_refuses():
+    """The check above can fail: the old embedding (bundled schemas with '#/$defs/...') is refused."""
+    doc = openapi_document("demand", [Route("POST", "/incidents", "Report", body="incident-report", status=201)])
+    validate(doc)
+    doc["paths"] = embedded(doc["paths"])
+    del doc["components"]["schemas"]
+    with pytest.raises((OpenAPIValidationError, Unresolvable), match=r"\$defs"):
+        validate(doc)
+
+
+def test_two_contracts_reaching_one_definition_share_one_component():
+    doc = openapi_document("t", [Route("POST", "/a", "A", body="incident-report"),
+                                 Route("POST", "/b", "B", body="preposition")])
+    schemas = doc["components"]["schemas"]
+    assert "county" in schemas and not any(k.startswith("county_") for k in schemas)
+    validate(doc)
