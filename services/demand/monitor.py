@@ -1,8 +1,10 @@
 """Force-gap monitoring: each open incident's need against what its county can spare.
 
 Re-evaluated when a county's load report arrives and when an incident is reported or grows. An
-incident that calls for support (gap above the threshold, or grade at or above III) gets one request;
-a later trigger for the same incident never raises a second one, and growth updates the open request.
+incident that calls for support (gap above the threshold, or grade at or above III) gets one request
+for its shortfall (what the county's free officers cannot cover, line by line; nothing when they cover
+it all); a later trigger for the same incident never raises a second one. Growth adds the new
+shortfall to the open request; officers freed later shrink a request not yet approved.
 """
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ from sqlalchemy import insert, select, update
 
 from ..common.outbox import Tx
 from . import policies, support
-from .domain.gap import Gap, allocate, trigger_reason
+from .domain.gap import Gap, allocate, trigger_reason, unreported
+from .domain.lifecycle import OPEN
 from .domain.overrides import apply as apply_overrides
 from .incidents import load_assessment
 from .store import assessments, county_loads, incidents, overrides, requests
@@ -41,27 +44,32 @@ def record_load(tx: Tx, report: dict) -> bool:
 
 
 def county_gaps(conn, county: str) -> tuple[list, dict[str, Gap], dict[str, dict]]:
-    """The county's monitored incidents (oldest first, with `has_request`), the gap of each and the
-    grade and lines in force of each (one query)."""
-    has_request = select(requests.c.request_id).where(requests.c.incident_id == incidents.c.incident_id,
-                                                      requests.c.echelon == "").exists()
+    """The county's monitored incidents (oldest first, with their own request's row fields `request_id`,
+    `request_status` and `progress` when they have one), the gap of each and the grade and lines in
+    force of each. An open request's recorded local share stays on its incident."""
     rows = conn.execute(
         select(incidents.c.incident_id, incidents.c.report, incidents.c.reported_at, assessments.c.grading,
-               assessments.c.lines, overrides.c.changes, has_request.label("has_request"))
+               assessments.c.lines, overrides.c.changes, requests.c.request_id,
+               requests.c.status.label("request_status"), requests.c.progress)
         .select_from(incidents.join(assessments, assessments.c.incident_id == incidents.c.incident_id)
-                     .outerjoin(overrides, overrides.c.incident_id == incidents.c.incident_id))
+                     .outerjoin(overrides, overrides.c.incident_id == incidents.c.incident_id)
+                     .outerjoin(requests, (requests.c.incident_id == incidents.c.incident_id)
+                                & (requests.c.echelon == "")))
         .where(incidents.c.county == county, incidents.c.status.in_(MONITORED))
         .order_by(incidents.c.reported_at, incidents.c.incident_id)).all()
     assessed = {r.incident_id: {"grade": r.grading["grade"], "grading": r.grading,
                                 "requirements": apply_overrides(r.lines, r.changes) if r.changes else r.lines}
                 for r in rows}
+    held = {r.incident_id: (r.progress or {}).get("local") or {} for r in rows
+            if r.request_id and r.request_status in OPEN}
     gaps = allocate([(r.incident_id, assessed[r.incident_id]["requirements"]) for r in rows],
-                    latest_load(conn, county))
+                    latest_load(conn, county), held)
     return rows, gaps, assessed
 
 
 def evaluate(tx: Tx, county: str, at: datetime) -> list[dict]:
-    """Raise a request for every monitored incident of the county that calls for one and has none.
+    """Raise a request for every monitored incident of the county that calls for one and has none, and
+    shrink the open requests that the county's freed officers now partly cover.
 
     `at` is the time of the fact that caused the evaluation (a load report, an incident report): a
     request raised now counts its deadline from it, or from the incident's report if that is later.
@@ -70,27 +78,35 @@ def evaluate(tx: Tx, county: str, at: datetime) -> list[dict]:
     rows, gaps, assessed = county_gaps(tx.conn, county)
     raised = []
     for row in rows:
-        if row.has_request:
-            continue
         gap, assessment = gaps[row.incident_id], assessed[row.incident_id]
+        if row.request_id:
+            if row.request_status in OPEN:
+                support.shrink(tx, support_row(tx.conn, row.request_id), assessment, gap, utc(at))
+            continue
         reason = trigger_reason(rules.gap_triggers(gap.ratio), rules.grade_triggers(assessment["grade"]))
         if reason:
             requested_at = max(utc(at), _fact_time(row.report))
-            raised.append(support.raise_request(tx, row.report, assessment, gap, reason, requested_at))
+            data = support.raise_request(tx, row.report, assessment, gap, reason, requested_at)
+            if data is not None:
+                raised.append(data)
     return raised
 
 
 def on_growth(tx: Tx, incident: dict, why: str) -> dict | None:
-    """An incident grew: escalate its open request, or see whether it now calls for one."""
+    """An incident grew: its open request asks for the new shortfall, or see whether it now calls for one."""
     at = _fact_time(incident)
     row = support.open_request_of(tx.conn, incident["incident_id"])
     if row is None:
         evaluate(tx, incident["location"]["county"], at)
         return None
     _, gaps, assessed = county_gaps(tx.conn, incident["location"]["county"])
-    gap = gaps.get(incident["incident_id"]) or Gap(need=0, covered=0, basis="no_load_report")
-    return support.escalate_growth(tx, row, assessed.get(incident["incident_id"]) or load_assessment(
-        tx.conn, incident["incident_id"]), gap, at, why)
+    assessment = assessed.get(incident["incident_id"]) or load_assessment(tx.conn, incident["incident_id"])
+    gap = gaps.get(incident["incident_id"]) or unreported(assessment["requirements"])
+    return support.escalate_growth(tx, row, incident, assessment, gap, at, why)
+
+
+def support_row(conn, request_id: str):
+    return conn.execute(select(requests).where(requests.c.request_id == request_id).with_for_update()).first()
 
 
 def _fact_time(incident: dict) -> datetime:

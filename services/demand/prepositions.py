@@ -66,10 +66,11 @@ def raise_due(tx: Tx, now: datetime) -> list[dict]:
         assessment = dict(incidents.load_assessment(tx.conn, plan.incident_id), requirements=e.body["lines"])
         need = sum(line["headcount"] for line in e.body["lines"])
         due_at = utc(e.due_at)
-        grade_minutes = policies.current().support.deadlines[assessment["grade"]].total_minutes
+        grade_minutes = policies.current().support.deadlines[assessment["grade"]].arrive_minutes
         deadline = parse(e.body["in_place_by"]) if e.body.get("in_place_by") else due_at + timedelta(minutes=grade_minutes)
+        scheduled = Gap(need=need, covered=0, basis="scheduled", shortfall=tuple(e.body["lines"]))
         data = support.raise_request(
-            tx, incident, assessment, Gap(need=need, covered=0, basis="scheduled"), "manual", due_at,
+            tx, incident, assessment, scheduled, "manual", due_at,
             echelon={"echelon_id": e.echelon_id, "preposition_id": e.preposition_id, "deadline": deadline,
                      "window_end": parse(plan.body["window"]["end"])})
         tx.conn.execute(update(echelons).where(echelons.c.preposition_id == e.preposition_id,

@@ -12,37 +12,51 @@ from datetime import datetime
 from sqlalchemy import insert, select, update
 
 from ..common.outbox import Tx
-from . import policies
+from . import policies, status
 from .domain import escalation, lifecycle
-from .domain.gap import Gap
+from .domain.gap import Gap, explain
+from .domain.gap import need as need_of
 from .domain.grading import SEVERITY
 from .domain.support_policy import higher_level
 from .store import incidents, requests
 from .times import stamp, utc
+
+MONITOR = "demand force-gap monitor"  # who withdraws a request the county's own officers now cover
 
 
 def rule_text(grading: dict) -> str:
     return f"{grading['rule_id']} ({grading['policy_version']}): {grading['reason']}"[:200]
 
 
+def deadline_line(incident: dict) -> str:
+    """The incident's deadline line: "investigation" support or an "emergency"."""
+    return policies.current().support.line_for(incident.get("type") or incident.get("incident_type"),
+                                               incident.get("domain"))
+
+
 def raise_request(tx: Tx, incident: dict, assessment: dict, gap: Gap, reason: str, requested_at: datetime, *,
-                  echelon: dict | None = None) -> dict:
-    """Record a request for the incident (or one echelon of a scheduled task) and emit support.requested."""
+                  echelon: dict | None = None) -> dict | None:
+    """Record a request for the incident's shortfall (or one echelon of a scheduled task) and emit
+    support.requested; None when the county's own officers cover every line."""
+    if not gap.shortfall:
+        return None
     rules = policies.current().support
-    grade = assessment["grade"]
-    launch, deadline, minutes = rules.deadline(grade, requested_at)
+    grade, line = assessment["grade"], deadline_line(incident)
+    launch, deadline, minutes = rules.deadline(grade, requested_at, line)
     start, end = rules.task_window(grade, deadline)  # support works from when it must be in place
     if echelon is not None:
         deadline = echelon["deadline"]
         launch, minutes = None, max(1, round((deadline - requested_at).total_seconds() / 60))
         start, end = deadline, max(echelon["window_end"], deadline)
+    lines = [dict(x) for x in gap.shortfall]
     data = {
         "request_id": f"REQ-{uuid.uuid4().hex[:12].upper()}", "incident_id": incident["incident_id"],
         "county": incident["location"]["county"], "grade": grade, "rule": rule_text(assessment["grading"]),
         "approval_level": rules.approval_level(grade), "deadline": stamp(deadline), "deadline_minutes": minutes,
-        "lines": assessment["requirements"], "reason": reason, "gap_ratio": gap.ratio or 0.0,
+        "lines": lines, "reason": reason, "gap_ratio": gap.ratio or 0.0,
         "requested_at": stamp(requested_at), "location": incident["location"], "incident_type": incident["type"],
-        "need": gap.need, "gap": gap.gap if gap.ratio is not None else 0, "gap_basis": gap.basis,
+        "need": gap.need, "gap": need_of(lines), "gap_basis": gap.basis, "local_share": dict(gap.local_share),
+        "explanation": explain(gap, reason, grade, assessment["requirements"]), "deadline_line": line,
         "task_window": {"start": stamp(start), "end": stamp(end)},
         "expected_duration_minutes": max(1, round((end - start).total_seconds() / 60)),
     }
@@ -56,7 +70,7 @@ def raise_request(tx: Tx, incident: dict, assessment: dict, gap: Gap, reason: st
         status="requested", approval_level=data["approval_level"], deadline=deadline, launch_deadline=launch,
         requested_at=requested_at, updated_at=requested_at, escalation_level=0, escalated_stages=[],
         next_check=escalation.next_check("requested", launch, deadline, []),
-        progress={"committed": [], "ordered": [], "arrived": []}, request=data))
+        progress={"committed": [], "ordered": [], "arrived": [], "local": dict(gap.local)}, request=data))
     tx.conn.execute(update(incidents).where(incidents.c.incident_id == incident["incident_id"],
                                             incidents.c.status == "reported").values(status="supported"))
     tx.emit("support.requested", data, key=data["request_id"], correlationid=data["incident_id"])
@@ -68,31 +82,70 @@ def open_request_of(conn, incident_id: str):
                                                requests.c.status.in_(lifecycle.OPEN))).first()
 
 
-def escalate_growth(tx: Tx, row, assessment: dict, gap: Gap, at: datetime, why: str) -> dict | None:
-    """An incident that grew: new grade, deadline and lines for its open request (support.escalated)."""
+def escalate_growth(tx: Tx, row, incident: dict, assessment: dict, gap: Gap, at: datetime, why: str) -> dict | None:
+    """An incident that grew: new grade, deadline and lines for its open request (support.escalated).
+
+    The lines become the new shortfall: what was asked before plus only the part of the growth that the
+    county's free officers cannot cover."""
     rules = policies.current().support
     old = row.request
-    grade, lines = assessment["grade"], assessment["requirements"]
-    if SEVERITY[grade] <= SEVERITY[row.grade] and lines == old["lines"]:
+    grade = assessment["grade"]
+    if SEVERITY[grade] <= SEVERITY[row.grade] and [dict(x) for x in gap.shortfall] == old["lines"]:
         return None
+    if not gap.shortfall:
+        return withdraw(tx, row, at, f"{why}; the county's own officers now cover every line")
     grade = grade if SEVERITY[grade] > SEVERITY[row.grade] else row.grade
-    launch, deadline, minutes = rules.deadline(grade, at)
+    launch, deadline, minutes = rules.deadline(grade, at, deadline_line(incident))
     deadline = min(utc(row.deadline), deadline)
     if row.launch_deadline is not None or launch is not None:
         launch = min(d for d in (launch, row.launch_deadline and utc(row.launch_deadline)) if d is not None)
     level = higher_level(row.approval_level, rules.approval_level(grade))
     view = dict(old, grade=grade, rule=rule_text(assessment["grading"]), approval_level=level,
-                deadline=stamp(deadline), deadline_minutes=minutes, lines=lines, need=gap.need,
-                gap_ratio=gap.ratio or 0.0)
+                deadline=stamp(deadline), deadline_minutes=minutes, **_shortfall_fields(row, gap, assessment, grade))
     if launch is not None:
         view["launch_deadline"] = stamp(launch)
     data = _escalated(row, view, to_grade=grade, reason=why, at=at, kind="growth")
     tx.conn.execute(update(requests).where(requests.c.request_id == row.request_id).values(
         grade=grade, severity=SEVERITY[grade], approval_level=level, deadline=deadline, launch_deadline=launch,
-        updated_at=at, request=view,
+        updated_at=at, request=view, progress=dict(row.progress, local=dict(gap.local)),
         next_check=escalation.next_check(row.status, launch, deadline, row.escalated_stages)))
     tx.emit("support.escalated", data, key=row.request_id, correlationid=row.incident_id)
     return data
+
+
+def shrink(tx: Tx, row, assessment: dict, gap: Gap, at: datetime) -> dict | None:
+    """Local officers freed since the request: it asks for less (support.escalated, kind local_cover),
+    or is withdrawn when they cover every line. Only before approval, and only ever downwards."""
+    if row.status not in lifecycle.NOT_YET_APPROVED or gap.basis == "no_load_report":
+        return None
+    before, after = need_of(row.request["lines"]), need_of(gap.shortfall)
+    if after >= before:
+        return None
+    why = f"local officers freed: the county now covers {gap.covered} of {gap.need} itself; asks for {after}, not {before}"
+    if not after:
+        return withdraw(tx, row, at, why)
+    view = dict(row.request, **_shortfall_fields(row, gap, assessment, row.grade))
+    data = _escalated(row, view, to_grade=row.grade, reason=why, at=at, kind="local_cover")
+    tx.conn.execute(update(requests).where(requests.c.request_id == row.request_id).values(
+        updated_at=at, request=view, progress=dict(row.progress, local=dict(gap.local))))
+    tx.emit("support.escalated", data, key=row.request_id, correlationid=row.incident_id)
+    return data
+
+
+def withdraw(tx: Tx, row, at: datetime, why: str) -> dict:
+    """The county covers every line itself: the request is cancelled (support.cancelled) by demand."""
+    status.command(tx, row, "cancelled", at=at, by=MONITOR, note=why)
+    data = {"request_id": row.request_id, "incident_id": row.incident_id, "county": row.county,
+            "reason": why[:1000], "cancelled_by": MONITOR, "cancelled_at": stamp(at)}
+    tx.emit("support.cancelled", data, key=row.request_id, correlationid=row.incident_id)
+    return data
+
+
+def _shortfall_fields(row, gap: Gap, assessment: dict, grade: str) -> dict:
+    lines = [dict(x) for x in gap.shortfall]
+    reason = row.request.get("reason", "grade")
+    return {"lines": lines, "need": gap.need, "gap": need_of(lines), "gap_ratio": gap.ratio or 0.0,
+            "local_share": dict(gap.local_share), "explanation": explain(gap, reason, grade, assessment["requirements"])}
 
 
 def escalate_deadline(tx: Tx, row, due: list[str], now: datetime) -> dict:
@@ -100,8 +153,8 @@ def escalate_deadline(tx: Tx, row, due: list[str], now: datetime) -> dict:
     visible state). The first stage names the escalation; every stage in `due` is marked escalated."""
     level = policies.current().support.next_level(row.approval_level)
     stage = due[0]
-    missed = row.launch_deadline if stage == "approval" and row.launch_deadline is not None else row.deadline
-    what = " nor ".join("approved" if s == "approval" else "on scene" for s in due)
+    missed = row.launch_deadline if stage == "launch" else row.deadline
+    what = " nor ".join({"launch": "launched", "approval": "approved"}.get(s, "on scene") for s in due)
     why = (f"not {what} by the deadline {stamp(utc(missed))} (status {row.status}); "
            f"approval raised from {row.approval_level} to {level}")
     stages = [*row.escalated_stages, *due]
@@ -119,7 +172,8 @@ def escalate_deadline(tx: Tx, row, due: list[str], now: datetime) -> dict:
 def _escalated(row, view: dict, *, to_grade: str, reason: str, at: datetime, kind: str, level: int | None = None,
                stages: list | None = None) -> dict:
     data = {k: view[k] for k in ("request_id", "incident_id", "county", "rule", "approval_level", "deadline",
-                                 "deadline_minutes", "lines", "gap_ratio", "task_window") if k in view}
+                                 "deadline_minutes", "lines", "gap_ratio", "task_window", "local_share",
+                                 "explanation") if k in view}
     data.update(from_grade=row.grade, to_grade=to_grade, reason=reason, escalated_at=stamp(at), kind=kind,
                 from_approval_level=row.approval_level, status=row.status,
                 escalation_level=row.escalation_level if level is None else level)

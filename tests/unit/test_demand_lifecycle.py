@@ -166,10 +166,10 @@ def test_a_city_sees_its_counties_a_county_its_own_the_province_all_sorted(deman
     now["at"] = later(1)
     lucheng = raised(runtime, client, "330302", people=400)         # II, Wenzhou: deadline 01:31
     now["at"] = later(2)
-    binjiang = raised(runtime, client, "330108", people=1200)       # I, Hangzhou: deadline 01:47
+    binjiang = raised(runtime, client, "330108", people=1200)       # I, Hangzhou: deadline 01:32
     ids = lambda rows: [r["request_id"] for r in rows]  # noqa: E731
-    assert ids(client.get("/requests").get_json()) == [lucheng["request_id"], xihu["request_id"],
-                                                       binjiang["request_id"]]
+    assert ids(client.get("/requests").get_json()) == [lucheng["request_id"], binjiang["request_id"],
+                                                       xihu["request_id"]]
     assert ids(client.get("/requests?sort=grade").get_json()) == [binjiang["request_id"], lucheng["request_id"],
                                                                   xihu["request_id"]]
     assert set(ids(client.get("/requests", headers=HANGZHOU).get_json())) == {xihu["request_id"], binjiang["request_id"]}

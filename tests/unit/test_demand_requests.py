@@ -50,13 +50,13 @@ def test_a_grade_iii_incident_raises_a_request_with_the_deadline_counted_from_it
     assert the_request(client, inc["incident_id"])["status"] == "requested"
 
 
-def test_grade_i_gets_a_launch_deadline_and_arrival_after_it_and_province_approval(demand):
+def test_grade_i_is_launched_in_15_and_on_scene_in_30_minutes_of_the_request_with_province_approval(demand):
     runtime, client = demand
     inc = report(client, incident(people=1500))
     [data] = emitted(runtime, "support.requested", incident_id=inc["incident_id"])
-    assert (data["grade"], data["approval_level"], data["deadline_minutes"]) == ("I", "province", 45)
+    assert (data["grade"], data["approval_level"], data["deadline_minutes"]) == ("I", "province", 30)
     assert data["launch_deadline"].startswith("2026-09-15T01:15:00")
-    assert data["deadline"].startswith("2026-09-15T01:45:00")
+    assert data["deadline"].startswith("2026-09-15T01:30:00")  # both clocks from the request, not 15 + 30
 
 
 def test_a_grade_iv_incident_waits_for_the_load_and_is_raised_when_the_gap_exceeds_30_percent(demand, now):

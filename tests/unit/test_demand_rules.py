@@ -55,7 +55,7 @@ def test_a_fact_ahead_takes_the_main_line_and_one_behind_takes_nothing():
 
 def test_the_county_free_force_goes_to_the_oldest_incident_first():
     gaps = allocate([("A", [line("x", "patrol", 6)]), ("B", [line("y", "patrol", 4)])], {"available": 8})
-    assert gaps["A"] == Gap(need=6, covered=6, basis="available") and gaps["A"].ratio == 0.0
+    assert (gaps["A"].need, gaps["A"].covered, gaps["A"].basis, gaps["A"].ratio) == (6, 6, "available", 0.0)
     assert (gaps["B"].gap, gaps["B"].ratio) == (2, 0.5)
 
 
@@ -81,8 +81,8 @@ def test_the_reason_names_what_triggered():
 
 def test_the_policy_file_holds_the_documented_deadlines_levels_and_threshold():
     p = policies.load_support()
-    assert [p.deadline(g, T)[2] for g in ("IV", "III", "II", "I")] == [60, 45, 30, 45]
-    assert p.deadline("I", T)[0] == T + timedelta(minutes=15)
+    assert [p.deadline(g, T)[2] for g in ("IV", "III", "II", "I")] == [60, 45, 30, 30]
+    assert p.deadline("I", T)[:2] == (T + timedelta(minutes=15), T + timedelta(minutes=30))
     assert [p.approval_level(g) for g in ("IV", "III", "II", "I")] == ["city", "city", "province", "province"]
     assert (p.gap_share, p.next_level("city"), p.next_level("province")) == (0.3, "province", "province")
     assert p.gap_triggers(0.31) and not p.gap_triggers(0.30) and not p.gap_triggers(None)
@@ -93,7 +93,7 @@ def test_the_policy_file_holds_the_documented_deadlines_levels_and_threshold():
 @pytest.mark.parametrize("path,value,message", [
     (("triggers", "gap_share"), 1.5, "triggers.gap_share"),
     (("triggers", "grade_at_least"), "V", "triggers.grade_at_least"),
-    (("deadlines", "II"), {"arrive": 0}, "deadlines.II.arrive"),
+    (("deadlines", "II"), {"arrive": 0, "source": "seed"}, "deadlines.II.arrive"),
     (("approval", "I"), "county", "approval.I"),
     (("escalation", "province"), "city", "escalation.province must not go down"),
 ])
@@ -137,10 +137,11 @@ def test_overrides_that_cannot_apply_name_the_field(changes, field, reason):
 # ---------------------------------------------------------------------------------- escalation
 
 def test_watched_stages_follow_the_status_and_escalate_once():
-    launch, deadline = T + timedelta(minutes=15), T + timedelta(minutes=45)
+    launch, deadline = T + timedelta(minutes=15), T + timedelta(minutes=30)
     assert escalation.next_check("requested", launch, deadline, []) == launch
-    assert escalation.stages_due("requested", launch, deadline, [], T + timedelta(minutes=16)) == ["approval"]
-    assert escalation.next_check("requested", launch, deadline, ["approval"]) == deadline
-    assert escalation.stages_due("approved", launch, deadline, ["approval"], deadline) == ["on_scene"]
+    assert escalation.stages_due("requested", launch, deadline, [], T + timedelta(minutes=16)) == ["launch"]
+    assert escalation.next_check("requested", launch, deadline, ["launch"]) == deadline
+    assert escalation.stages_due("approved", launch, deadline, ["launch"], deadline) == ["on_scene"]
+    assert escalation.stages_due("requested", None, deadline, [], deadline) == ["approval", "on_scene"]
     assert escalation.next_check("on_scene", launch, deadline, []) is None
     assert escalation.stages_due("released", launch, deadline, [], deadline) == []

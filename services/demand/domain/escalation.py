@@ -1,20 +1,25 @@
-"""When a request escalates: two watched stages, each escalating once.
+"""When a request escalates: watched stages, each on its own clock, each escalating once.
 
-- approval: not approved by the launch deadline (grade I) or else the on-scene deadline;
+- launch: a request with a launch deadline (grade I) whose units are not launched (dispatched) by it;
+- approval: a request without one that is not approved by its on-scene deadline;
 - on_scene: not on scene by the on-scene deadline.
-A stage that already escalated is not watched again; a request that left the stage (approved, on
-scene, released, closed or cancelled) is not watched for it.
+Both grade I clocks count from the request and are watched separately: missing the launch deadline
+escalates at once, missing the on-scene deadline escalates again. A stage that already escalated is
+not watched again; a request that left the stage is not watched for it.
 """
 from __future__ import annotations
 
 from datetime import datetime
 
-from .lifecycle import NOT_YET_APPROVED, NOT_YET_ON_SCENE
+from .lifecycle import NOT_YET_APPROVED, NOT_YET_LAUNCHED, NOT_YET_ON_SCENE
 
 
 def _watched(status: str, launch: datetime | None, deadline: datetime, escalated: list[str]):
-    if status in NOT_YET_APPROVED and "approval" not in escalated:
-        yield "approval", launch or deadline
+    if launch is not None:
+        if status in NOT_YET_LAUNCHED and "launch" not in escalated:
+            yield "launch", launch
+    elif status in NOT_YET_APPROVED and "approval" not in escalated:
+        yield "approval", deadline
     if status in NOT_YET_ON_SCENE and "on_scene" not in escalated:
         yield "on_scene", deadline
 

@@ -35,6 +35,7 @@ ORDER = {s: i for i, s in enumerate(("requested", "planning", "awaiting_approval
 OPEN = frozenset(STATUSES) - {"released", "closed", "cancelled"}
 DETOURS = frozenset({"planning", "partially_filled"})  # entered only when a fact names them
 NOT_YET_APPROVED = frozenset({"requested", "planning", "awaiting_approval"})
+NOT_YET_LAUNCHED = NOT_YET_APPROVED | {"approved", "partially_filled", "committed"}
 NOT_YET_ON_SCENE = OPEN - {"on_scene"}
 
 

@@ -1,27 +1,43 @@
 """The support-request policy (``policy/support-v*.yaml``): triggers, deadlines by grade, approval levels.
 
+Two deadline lines: emergencies (突发事件) by grade, both clocks counted from the request (grade I:
+launched within 15 minutes and on scene within 30), never later for a more severe grade; and
+investigation support (侦查办案, e.g. telecom fraud), which is not held to an emergency deadline.
 Parsing validates everything up front and names the key that is wrong, so a broken file stops the
-service at start. The methods answer the policy's questions for one grade; they do no I/O.
+service at start. Every entry names its source (seed or assumed). The methods do no I/O.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .grading import GRADES, SEVERITY, PolicyError
+from . import sources
+from .grading import DOMAINS, GRADES, SEVERITY, PolicyError
 
 LEVELS = ("city", "province")
-KEYS = {"version", "effective_from", "triggers", "deadlines", "approval", "escalation", "task_hours", "description"}
+LINES = ("emergency", "investigation")
+KEYS = {"version", "effective_from", "triggers", "deadlines", "investigation", "approval", "escalation",
+        "task_hours", "description"}
 
 
 @dataclass(frozen=True)
 class Deadline:
-    launch_minutes: int | None  # units launched (dispatched) by then, when given
-    arrive_minutes: int          # on scene this long after the launch deadline, or after the request
+    launch_minutes: int | None  # units launched (dispatched) this long after the request, when given
+    arrive_minutes: int          # on scene this long after the request
 
-    @property
-    def total_minutes(self) -> int:
-        return (self.launch_minutes or 0) + self.arrive_minutes
+
+@dataclass(frozen=True)
+class InvestigationLine:
+    """Which incidents are investigation support, and their deadline (the same for every grade)."""
+    types: tuple[str, ...]
+    domains: tuple[str, ...]
+    except_types: tuple[str, ...]  # of a listed domain but emergencies all the same (a hostage-taking)
+    deadline: Deadline
+
+    def covers(self, incident_type: str | None, domain: str | None) -> bool:
+        if incident_type in self.types:
+            return True
+        return domain in self.domains and incident_type not in self.except_types
 
 
 @dataclass(frozen=True)
@@ -30,6 +46,7 @@ class SupportPolicy:
     gap_share: float
     grade_at_least: str
     deadlines: dict[str, Deadline]
+    investigation: InvestigationLine
     approval: dict[str, str]
     escalation: dict[str, str]
     task_hours: dict[str, float]
@@ -40,11 +57,24 @@ class SupportPolicy:
     def gap_triggers(self, gap_ratio: float | None) -> bool:
         return gap_ratio is not None and gap_ratio > self.gap_share
 
-    def deadline(self, grade: str, requested_at: datetime) -> tuple[datetime | None, datetime, int]:
-        """(launch deadline or None, on-scene deadline, minutes from the request to it)."""
-        d = self.deadlines[grade]
+    def line_for(self, incident_type: str | None = None, domain: str | None = None) -> str:
+        """"investigation" for investigation support, else "emergency"."""
+        return "investigation" if self.investigation.covers(incident_type, domain) else "emergency"
+
+    def deadline_of(self, grade: str, line: str = "emergency") -> Deadline:
+        return self.investigation.deadline if line == "investigation" else self.deadlines[grade]
+
+    def deadline(self, grade: str, requested_at: datetime,
+                 line: str = "emergency") -> tuple[datetime | None, datetime, int]:
+        """(launch deadline or None, on-scene deadline, minutes from the request to it), both from the request."""
+        d = self.deadline_of(grade, line)
         launch = requested_at + timedelta(minutes=d.launch_minutes) if d.launch_minutes else None
-        return launch, requested_at + timedelta(minutes=d.total_minutes), d.total_minutes
+        return launch, requested_at + timedelta(minutes=d.arrive_minutes), d.arrive_minutes
+
+    def arrive_minutes(self) -> dict[str, int]:
+        """Minutes from the request to on scene, by grade (emergencies) and for "investigation"."""
+        return {**{g: d.arrive_minutes for g, d in self.deadlines.items()},
+                "investigation": self.investigation.deadline.arrive_minutes}
 
     def approval_level(self, grade: str) -> str:
         return self.approval[grade]
@@ -76,8 +106,10 @@ def parse_support_policy(doc: object) -> SupportPolicy:
     at_least = triggers.get("grade_at_least")
     if at_least not in GRADES:
         raise PolicyError(f"support policy: triggers.grade_at_least must be one of {list(GRADES)}, not {at_least!r}")
+    sources.check("support policy: triggers", triggers.get("source"), PolicyError)
     return SupportPolicy(version=version, gap_share=float(share), grade_at_least=at_least,
-                         deadlines={g: _deadline(g, _per_grade(doc, "deadlines")[g]) for g in GRADES},
+                         deadlines=_deadlines(_per_grade(doc, "deadlines", sourced=False)),
+                         investigation=_investigation(_mapping(doc, "investigation")),
                          approval={g: _level(f"approval.{g}", _per_grade(doc, "approval")[g]) for g in GRADES},
                          escalation=_escalation(_mapping(doc, "escalation")),
                          task_hours={g: _positive(f"task_hours.{g}", _per_grade(doc, "task_hours")[g], 24 * 7)
@@ -91,8 +123,11 @@ def _mapping(doc: dict, key: str) -> dict:
     return value
 
 
-def _per_grade(doc: dict, key: str) -> dict:
+def _per_grade(doc: dict, key: str, *, sourced: bool = True) -> dict:
     value = _mapping(doc, key)
+    if sourced:
+        sources.check(f"support policy: {key}", value.get("source"), PolicyError)
+        value = {k: v for k, v in value.items() if k != "source"}
     if set(value) != set(GRADES):
         raise PolicyError(f"support policy: '{key}' must have exactly the grades {list(GRADES)}")
     return value
@@ -104,12 +139,52 @@ def _positive(where: str, value: object, top: float) -> float:
     return value
 
 
-def _deadline(grade: str, raw: object) -> Deadline:
-    if not isinstance(raw, dict) or "arrive" not in raw or set(raw) - {"launch", "arrive"}:
-        raise PolicyError(f"support policy: deadlines.{grade} must be {{arrive: N}} or {{launch: N, arrive: N}}")
-    arrive = int(_positive(f"deadlines.{grade}.arrive", raw["arrive"], 10080))
-    launch = int(_positive(f"deadlines.{grade}.launch", raw["launch"], 10080)) if "launch" in raw else None
+def _deadline(where: str, raw: object) -> Deadline:
+    if not isinstance(raw, dict) or "arrive" not in raw or set(raw) - {"launch", "arrive", "source"}:
+        raise PolicyError(f"support policy: {where} must be {{arrive: N, source: ...}} "
+                          f"or {{launch: N, arrive: N, source: ...}}")
+    sources.check(f"support policy: {where}", raw.get("source"), PolicyError)
+    arrive = int(_positive(f"{where}.arrive", raw["arrive"], 10080))
+    launch = int(_positive(f"{where}.launch", raw["launch"], 10080)) if "launch" in raw else None
+    if launch is not None and launch >= arrive:
+        raise PolicyError(f"support policy: {where}.launch ({launch}) must come before arrive ({arrive}): "
+                          f"both count from the request")
     return Deadline(launch_minutes=launch, arrive_minutes=arrive)
+
+
+def _deadlines(raw: dict) -> dict[str, Deadline]:
+    """Deadlines by grade; a more severe grade never gets a later one (on scene, nor launched)."""
+    out = {g: _deadline(f"deadlines.{g}", raw[g]) for g in GRADES}
+    for severe, milder in zip(GRADES, GRADES[1:]):
+        a, b = out[severe], out[milder]
+        if a.arrive_minutes > b.arrive_minutes:
+            raise PolicyError(f"support policy: deadlines.{severe}.arrive ({a.arrive_minutes}) is later than "
+                              f"deadlines.{milder}.arrive ({b.arrive_minutes}): a more severe grade never waits longer")
+        if a.launch_minutes is None and b.launch_minutes is not None:
+            raise PolicyError(f"support policy: deadlines.{severe} needs a launch deadline: {milder} has one")
+        if a.launch_minutes and b.launch_minutes and a.launch_minutes > b.launch_minutes:
+            raise PolicyError(f"support policy: deadlines.{severe}.launch is later than deadlines.{milder}.launch")
+    return out
+
+
+def _investigation(raw: dict) -> InvestigationLine:
+    where = "support policy: investigation"
+    unknown = set(raw) - {"types", "domains", "except_types", "launch", "arrive", "source"}
+    if unknown:
+        raise PolicyError(f"{where}: unknown key(s) {sorted(unknown)}")
+    codes = {}
+    for key in ("types", "domains", "except_types"):
+        value = raw.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise PolicyError(f"{where}.{key} must be a list of codes")
+        codes[key] = tuple(value)
+    bad = [d for d in codes["domains"] if d not in DOMAINS]
+    if bad:
+        raise PolicyError(f"{where}.domains: {bad[0]!r} is not one of {list(DOMAINS)}")
+    if not codes["types"] and not codes["domains"]:
+        raise PolicyError(f"{where}: give the 'types' or 'domains' it covers")
+    deadline = _deadline("investigation", {k: v for k, v in raw.items() if k in ("launch", "arrive", "source")})
+    return InvestigationLine(deadline=deadline, **codes)
 
 
 def _level(where: str, value: object) -> str:
@@ -119,6 +194,8 @@ def _level(where: str, value: object) -> str:
 
 
 def _escalation(raw: dict) -> dict[str, str]:
+    sources.check("support policy: escalation", raw.get("source"), PolicyError)
+    raw = {k: v for k, v in raw.items() if k != "source"}
     if set(raw) != set(LEVELS):
         raise PolicyError(f"support policy: 'escalation' must map each of {list(LEVELS)} to the next level")
     out = {level: _level(f"escalation.{level}", raw[level]) for level in LEVELS}
