@@ -103,15 +103,15 @@ def broken(mutate) -> dict:
 
 @pytest.mark.parametrize("mutate,message", [
     (lambda d: d["templates"].pop("default"), "include 'default'"),
-    (lambda d: d["templates"]["telecom_fraud"][0].update(module="cyber"),
+    (lambda d: d["templates"]["telecom_fraud"]["lines"][0].update(module="cyber"),
      "requirement template 'telecom_fraud' line 'forensics': 'module' must be one of"),
-    (lambda d: d["templates"]["mass_gathering"][0]["headcount"].pop("II"),
+    (lambda d: d["templates"]["mass_gathering"]["lines"][0]["headcount"].pop("II"),
      "requirement template 'mass_gathering' line 'riot_control': headcount.II must be an integer"),
-    (lambda d: d["templates"]["flood"][1]["headcount"]["per"].update(measure="rain_mm"),
+    (lambda d: d["templates"]["flood"]["lines"][1]["headcount"]["per"].update(measure="rain_mm"),
      "requirement template 'flood' line 'aerial_search': headcount.per.measure must be one of"),
-    (lambda d: d["templates"]["hostage"][0].update(tags=["Negotiation"]),
+    (lambda d: d["templates"]["hostage"]["lines"][0].update(tags=["Negotiation"]),
      "requirement template 'hostage' line 'negotiators': 'tags' must be a list of distinct lowercase codes"),
-    (lambda d: d["templates"]["hostage"].append(dict(d["templates"]["hostage"][0])),
+    (lambda d: d["templates"]["hostage"]["lines"].append(dict(d["templates"]["hostage"]["lines"][0])),
      "requirement template 'hostage': duplicate line_id 'negotiators'"),
 ])
 def test_broken_templates_are_refused_naming_the_line(mutate, message):
@@ -122,6 +122,6 @@ def test_broken_templates_are_refused_naming_the_line(mutate, message):
 
 def test_a_broken_templates_file_names_the_file(tmp_path):
     bad = tmp_path / "requirements-v9.yaml"
-    bad.write_text(yaml.safe_dump(broken(lambda d: d["templates"]["traffic_accident"][0].update(module=None))))
+    bad.write_text(yaml.safe_dump(broken(lambda d: d["templates"]["traffic_accident"]["lines"][0].update(module=None))))
     with pytest.raises(TemplateError, match=r"^requirements-v9.yaml: requirement template 'traffic_accident'"):
         policies.load_templates(bad)

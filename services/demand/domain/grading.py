@@ -20,6 +20,8 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
+from . import sources
+
 GRADES = ("I", "II", "III", "IV")          # most severe first
 SEVERITY = {g: len(GRADES) - i for i, g in enumerate(GRADES)}  # I → 4 ... IV → 1
 MEASURES = ("people_involved", "area_km2")  # the fields of the contract's `size`
@@ -121,9 +123,10 @@ def parse_policy(doc: object) -> Policy:
     """A validated Policy, or PolicyError naming the rule and the field that is wrong."""
     if not isinstance(doc, dict):
         raise PolicyError("grading policy: the document must be a mapping")
-    unknown = set(doc) - {"version", "effective_from", "reported_grade", "rules", "description"}
+    unknown = set(doc) - {"version", "effective_from", "reported_grade", "rules", "description", "source"}
     if unknown:
         raise PolicyError(f"grading policy: unknown key(s) {sorted(unknown)}")
+    sources.check("grading policy", doc.get("source"), PolicyError)
     version = doc.get("version")
     if not isinstance(version, str) or not version.strip():
         raise PolicyError("grading policy: 'version' must be a non-empty string")
@@ -172,9 +175,10 @@ def _parse_rule(raw: object, index: int) -> Rule:
     def bad(msg: str) -> PolicyError:
         return PolicyError(f"grading rule {rid!r}: {msg}")
 
-    unknown = set(raw) - {"id", "types", "domains", "default", "criteria", "otherwise", "note"}
+    unknown = set(raw) - {"id", "types", "domains", "default", "criteria", "otherwise", "note", "source"}
     if unknown:
         raise bad(f"unknown key(s) {sorted(unknown)}")
+    sources.check(f"grading rule {rid!r}", raw.get("source"), PolicyError)
     types = raw.get("types", [])
     if not isinstance(types, list) or not all(isinstance(t, str) and t for t in types):
         raise bad("'types' must be a list of incident type codes")

@@ -12,7 +12,8 @@ import math
 import re
 from dataclasses import dataclass
 
-from .grading import GRADES, MEASURES, Grading
+from . import sources
+from .grading import DOMAINS, GRADES, MEASURES, Grading
 
 MODULES = ("riot_control", "investigation", "technical_support", "patrol", "traffic", "emergency_rescue")
 CODE = re.compile(r"^[a-z][a-z0-9_:-]{0,63}$")
@@ -41,16 +42,23 @@ class LineTemplate:
 class Templates:
     version: str
     templates: dict  # incident type (or "default") → tuple[LineTemplate, ...]
+    domains: dict = None  # domain → the incident type whose template it uses
 
-    def for_type(self, incident_type: str) -> tuple[LineTemplate, ...]:
-        return self.templates.get(incident_type) or self.templates["default"]
+    def template_name(self, incident_type: str, domain: str | None = None) -> str:
+        """Which template an incident uses: its type's, else its domain's, else "default"."""
+        if incident_type in self.templates:
+            return incident_type
+        return (self.domains or {}).get(domain) or "default"
+
+    def for_type(self, incident_type: str, domain: str | None = None) -> tuple[LineTemplate, ...]:
+        return self.templates[self.template_name(incident_type, domain)]
 
 
 def requirements(incident: dict, grading: Grading, templates: Templates) -> list[dict]:
     """The lines (contract `line` objects) the incident needs at its grade. Pure."""
     size = incident.get("size") or {}
     out = []
-    for t in templates.for_type(incident.get("type", "")):
+    for t in templates.for_type(incident.get("type", ""), incident.get("domain")):
         n = t.by_grade[grading.grade]
         if t.measure and size.get(t.measure) is not None:
             n = max(n, math.ceil(size[t.measure] / t.every))
@@ -64,7 +72,7 @@ def parse_templates(doc: object) -> Templates:
     """Validated Templates, or TemplateError naming the template, line and field that are wrong."""
     if not isinstance(doc, dict):
         raise TemplateError("requirement templates: the document must be a mapping")
-    unknown = set(doc) - {"version", "effective_from", "templates", "description"}
+    unknown = set(doc) - {"version", "effective_from", "templates", "domains", "description"}
     if unknown:
         raise TemplateError(f"requirement templates: unknown key(s) {sorted(unknown)}")
     version = doc.get("version")
@@ -74,7 +82,11 @@ def parse_templates(doc: object) -> Templates:
     if not isinstance(raw, dict) or "default" not in raw:
         raise TemplateError("requirement templates: 'templates' must map incident types to lines and include 'default'")
     out = {}
-    for itype, lines in raw.items():
+    for itype, template in raw.items():
+        if not isinstance(template, dict) or set(template) != {"source", "lines"}:
+            raise TemplateError(f"requirement template {itype!r}: must have exactly 'source' and 'lines'")
+        sources.check(f"requirement template {itype!r}", template["source"], TemplateError)
+        lines = template["lines"]
         if not isinstance(lines, list) or not lines:
             raise TemplateError(f"requirement template {itype!r}: must be a non-empty list of lines")
         parsed, ids = [], set()
@@ -85,7 +97,25 @@ def parse_templates(doc: object) -> Templates:
             ids.add(lt.line_id)
             parsed.append(lt)
         out[itype] = tuple(parsed)
-    return Templates(version=version, templates=out)
+    return Templates(version=version, templates=out, domains=_domains(doc.get("domains"), out))
+
+
+def _domains(raw: object, templates: dict) -> dict:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise TemplateError("requirement templates: 'domains' must map a domain to an incident type's template")
+    sources.check("requirement templates: domains", raw.get("source"), TemplateError)
+    out = {}
+    for domain, itype in raw.items():
+        if domain == "source":
+            continue
+        if domain not in DOMAINS:
+            raise TemplateError(f"requirement templates: domains: {domain!r} is not one of {list(DOMAINS)}")
+        if itype not in templates:
+            raise TemplateError(f"requirement templates: domains.{domain}: no template {itype!r}")
+        out[domain] = itype
+    return out
 
 
 def _parse_line(itype: str, index: int, raw: object) -> LineTemplate:
