@@ -43,8 +43,12 @@ SCENARIO ?= telecom-fraud
 exercise: $(STAMP)
 	$(PY) -m twin.exercise run $(SCENARIO) $(if $(SPEED),--speed $(SPEED))
 
+# contracts/asyncapi.yaml from contracts/, then checked by the AsyncAPI Initiative's parser when installed
 contracts: $(STAMP)
 	$(PY) -m services.common.contracts asyncapi > contracts/asyncapi.yaml
+	@if command -v node >/dev/null 2>&1 && [ -d infra/asyncapi/node_modules ]; then \
+	  node infra/asyncapi/check.mjs contracts/asyncapi.yaml; \
+	else echo "note: run make system-deps to check contracts/asyncapi.yaml with the AsyncAPI parser"; fi
 
 up:
 	@test -f .env || { echo "error: no .env: cp .env.example .env, then set its passwords and keys"; exit 1; }

@@ -491,19 +491,23 @@ def test_asyncapi_generation_is_deterministic():
     assert contracts.asyncapi_yaml() == contracts.asyncapi_yaml()
 
 
-def test_asyncapi_has_a_channel_per_topic_whose_payload_is_the_bundled_schema():
+def test_asyncapi_has_a_channel_per_topic_whose_payload_is_the_topics_event_component():
     doc = contracts.asyncapi()
     assert doc["asyncapi"] == "3.0.0"
     assert list(doc["channels"]) == TOPICS
+    schemas = doc["components"]["schemas"]
     for t in contracts.topics():
         channel = doc["channels"][t.name]
         assert channel["address"] == t.name
         (message,) = channel["messages"].values()
-        assert message["payload"] == contracts.bundled_event_schema(t.name)
+        assert message["payload"] == {"$ref": f"#/components/schemas/{t.name}.event"}
+        event = schemas[f"{t.name}.event"]
+        assert event["properties"]["type"]["const"] == t.name
+        assert event["properties"]["data"] == {"$ref": f"#/components/schemas/{t.name}"}
         assert message["bindings"]["kafka"]["key"]["type"] == "string"
         assert channel["bindings"]["kafka"]["partitions"] == t.partitions
         assert channel["bindings"]["kafka"]["topicConfiguration"]["retention.ms"] == t.retention_ms
-        assert Draft202012Validator(message["payload"]).is_valid(message["examples"][0]["payload"])
+        assert message["examples"][0]["payload"] == contracts.example_event(t.name)
 
 
 def test_asyncapi_servers_are_the_embedded_broker_and_production_kafka():

@@ -1,4 +1,7 @@
-"""The AsyncAPI 3.0 document of all topics, generated from topics.yaml and the bundled schemas."""
+"""The AsyncAPI 3.0 document of all topics, generated from topics.yaml and the contract schemas.
+
+Each message's payload is a reference to its whole event under components/schemas, where every
+definition the contracts reach is held once (see `components`), so AsyncAPI tools resolve them."""
 from __future__ import annotations
 
 import copy
@@ -8,6 +11,7 @@ from typing import Any
 import yaml
 
 from .bundling import _bundled_event
+from .components import ComponentSchemas
 from .examples import example_event
 from .loading import Topic, _schema, _topics, event_schema_uri
 
@@ -30,13 +34,13 @@ def _key_schema(t: Topic) -> dict:
     return out
 
 
-def _channel(t: Topic) -> dict:
+def _channel(t: Topic, schemas: ComponentSchemas) -> dict:
     message = {
         "name": t.name,
         "title": _schema(event_schema_uri(t.name), "event").get("title", t.name),
         "summary": t.description.split(". ")[0].rstrip(".") + ".",
         "contentType": "application/cloudevents+json",
-        "payload": copy.deepcopy(_bundled_event(t.name)),
+        "payload": schemas.event(t.name),
         "bindings": {"kafka": {"key": _key_schema(t), "bindingVersion": KAFKA_BINDING_VERSION}},
         "examples": [{"name": "example", "summary": f"An example {t.name} event",
                       "payload": example_event(t.name)}],
@@ -81,6 +85,8 @@ def asyncapi() -> dict:
     operations: dict[str, Any] = {}
     for t in _topics():
         operations.update(_operations(t))
+    schemas = ComponentSchemas()  # shared definitions, referenced as #/components/schemas/...
+    channels = {t.name: _channel(t, schemas) for t in _topics()}
     return {
         "asyncapi": "3.0.0",
         "id": "urn:mutual-deploy:contracts",
@@ -99,8 +105,9 @@ def asyncapi() -> dict:
             name: {"host": host, "protocol": "kafka", "description": text}
             for name, (host, text) in SERVERS.items()
         },
-        "channels": {t.name: _channel(t) for t in _topics()},
+        "channels": channels,
         "operations": operations,
+        "components": {"schemas": schemas.schemas()},
     }
 
 
