@@ -1,8 +1,8 @@
 """Dispatch: a committed plan becomes one order per unit; orders are acknowledged, re-sent, escalated.
 
 The response clock starts at ordered_at (the process clock at dispatch). The deadline is the
-support request's (raised by escalations); without a request in hand, the grade's target counted
-from the approval.
+support request's (raised by escalations); without a request in hand, the grade's target from demand's
+support policy (`deadlines`), counted from the approval.
 """
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, select, update
 
 from ..common.clock import now as clock_now
+from . import deadlines
 from .domain import reception, scope, units
 from .domain.times import as_utc, iso, parse
 from .places import Places
@@ -83,8 +84,7 @@ def dispatch_when_ready(tx, plan: dict, places: Places, policy: Policy) -> list[
 def _deadline(request, approval: dict, policy: Policy) -> datetime:
     if request and request["deadline"]:
         return as_utc(request["deadline"])
-    minutes = policy.deadline_minutes.get(approval["grade"], 60)
-    return parse(approval["at"]) + timedelta(minutes=minutes)
+    return parse(approval["at"]) + timedelta(minutes=deadlines.arrive_minutes(approval["grade"]))
 
 
 def _reporting_point(request, county: str, places: Places) -> tuple[float, float]:
