@@ -47,7 +47,9 @@ def _force(officers: int, seed: int):
 def officer_records(force) -> list[dict]:
     kit = {e.equipment_id: {"type": e.type, "interface_standard": e.interface_standard, "readiness": e.readiness}
            for e in force.equipment}
+    level = {u.unit_id: u.level for u in force.units}
     return [{"officer_id": o.officer_id, "county": o.county, "module": o.module, "tags": o.tags,
+             "role_class": o.role_class, "province_reserve": level[o.unit_id] == "province",
              "certifications": [{"name": c.name, "expires": c.expires} for c in o.certifications],
              "equipment": [kit[e] for e in o.equipment_ids], "duty_minutes": o.duty_minutes_24h,
              "status": o.status, "points": o.points_balance, "unit_id": o.unit_id} for o in force.officers]

@@ -6,13 +6,13 @@ held by another approved plan or was refused for this request. Such a request is
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import delete, insert, select, update
 
 from ..common.clock import now
 from . import signing
-from .domain.model import SHIFT_MINUTES, TASK_MINUTES
+from .domain.model import TASK_MINUTES
 from .store import holds, officers, plans, requests
 
 
@@ -84,12 +84,16 @@ def supersede(tx, request_id: str, reason: str, at: datetime, *, keep: str | Non
 
 def approve(tx, plan, request, identity, body: dict, key, at: datetime) -> dict:
     check_current(tx.conn, plan, request, body.get("version"))
+    from . import relief
     data = request.data
     lines = {line["line_id"]: line for line in data["lines"]}
-    # The task window is the first shift on scene: from the last arrival for the expected duration, at
-    # most one shift (the eligibility kept duty + own travel + that time within 12 hours).
-    start = at + timedelta(seconds=max(a["eta_s"] for a in plan.body["assignments"]))
-    end = start + timedelta(minutes=min(task_minutes(data), SHIFT_MINUTES))
+    # The task window is this shift on scene: from the last arrival for the expected duration, at most
+    # one shift, and over before any officer passes the duty limit counted from the order (to the
+    # second). A task that runs on gets its relief shift, planned before this one ends.
+    start, end, task_end = relief.shift_window(tx.conn, data, plan.body["assignments"], at)
+    if end <= start:
+        raise Conflict("Plan would pass the duty limit", [{"field": "assignments", "reason": "an officer would reach "
+                                                           "the duty limit before the task starts"}], stale=True)
     approval = {"plan_id": plan.plan_id, "request_id": plan.request_id, "county": data["county"], "grade": data["grade"],
                 "task_start": start.isoformat(), "task_end": end.isoformat(),
                 "assignments": [_approved(a, lines) for a in plan.body["assignments"]],
@@ -106,6 +110,7 @@ def approve(tx, plan, request, identity, body: dict, key, at: datetime) -> dict:
     conn.execute(update(plans).where(plans.c.plan_id == plan.plan_id).values(status="approved", approval=approval))
     conn.execute(update(requests).where(requests.c.request_id == plan.request_id)
                  .values(status="approved", replaces=None))
+    relief.on_approved(conn, data, plan.plan_id, plan.body["assignments"], at, end, task_end)
     tx.emit("plan.approved", approval, key=plan.request_id, correlationid=data.get("incident_id"))
     supersede(tx, plan.request_id, f"superseded: {plan.plan_id} was approved", at)
     return approval

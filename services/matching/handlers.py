@@ -9,7 +9,7 @@ from sqlalchemy import delete, insert, select, update
 
 from ..common.clock import now
 from ..common.observed import observe_handler
-from . import readmodel
+from . import readmodel, relief
 from .approvals import replan, supersede
 from .store import holds, observed, plans, requests
 
@@ -100,6 +100,11 @@ def on_deployment_released(ctx) -> None:
     ctx.conn.execute(update(requests).where(requests.c.request_id == ctx.data["request_id"]).values(status="closed"))
 
 
+def on_deployment_extended(ctx) -> None:
+    """An extension: officers who would pass the duty limit before the new end are re-staffed."""
+    relief.on_extended(ctx.conn, ctx.data, now())
+
+
 HANDLERS = {
     "incident.reported": observe_handler(observed),
     "support.requested": on_support_requested,
@@ -111,4 +116,5 @@ HANDLERS = {
     "officers.committed": on_officers_committed,
     "commit.rejected": on_commit_rejected,
     "deployment.released": on_deployment_released,
+    "deployment.extended": on_deployment_extended,
 }

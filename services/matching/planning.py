@@ -12,7 +12,7 @@ import numpy as np
 from sqlalchemy import insert, select, update
 
 from ..common.clock import now
-from . import readmodel
+from . import readmodel, relief
 from .approvals import supersede, task_minutes
 from .domain import explain
 from .domain.geo import county_matrix
@@ -58,7 +58,8 @@ def to_request(row, held: dict[str, dict], at: datetime) -> Request | None:
                    deadline=readmodel.parse_time(data["deadline"]), grade=data["grade"],
                    task_minutes=task_minutes(data), incident_id=data.get("incident_id"),
                    approval_level=data.get("approval_level", "city"), exclude=frozenset(row.exclude or ()),
-                   window_end=readmodel.parse_time(window["end"]) if window.get("end") else None)
+                   window_end=readmodel.parse_time(window["end"]) if window.get("end") else None,
+                   starts_at=readmodel.parse_time(data["relief_from"]) if data.get("relief_from") else None)
 
 
 class Planner:
@@ -75,6 +76,7 @@ class Planner:
     def plan_pending(self) -> int:
         """Plan every pending request together; returns how many plans were proposed."""
         with self.runtime.outbox.transaction() as tx:
+            relief.promote_due(tx.conn, now())
             rows = tx.conn.execute(select(requests).where(requests.c.status == "pending")
                                    .order_by(requests.c.received_at)).all()
             if not rows:

@@ -8,7 +8,7 @@ from ..common.approval import may_approve
 from ..common.auth import current_identity
 from ..common.clock import now
 from ..common.http import Route, problem, validated_body
-from . import approvals, signing
+from . import approvals, relief, signing
 from .store import plans, requests
 
 ROUTES = [
@@ -23,6 +23,9 @@ ROUTES = [
           body="plan-approval", params=("plan_id",)),
     Route("POST", "/plans/{plan_id}/reject", "Reject a plan with a reason (plan.rejected)", body="plan-rejection",
           params=("plan_id",)),
+    Route("GET", "/alerts", "Duty-limit alerts for the receiving commands: support officers approaching 12 hours on "
+          "duty, or an extension that would take them past it, each with the relief shift planned; a county sees "
+          "its own, a city its counties', the province all"),
     Route("GET", "/keys", "The public key that verifies approval signatures, and how", response="signing-key"),
     Route("GET", "/incidents/observed", "Incidents this service has consumed, once each"),
 ]
@@ -112,6 +115,17 @@ def install(app: Flask, runtime) -> None:
         except approvals.Conflict as exc:
             return problem(409, exc.title, "", exc.errors)
         return jsonify({"plan_id": plan_id, "status": "rejected", "rejection": data})
+
+    @app.get("/alerts")
+    def list_alerts():
+        who = current_identity()
+        with read() as conn:
+            items = relief.raised(conn, now())
+        if who.level == "county":
+            items = [a for a in items if a["county"] == who.region]
+        elif who.level == "city":
+            items = [a for a in items if a["county"][:4] == who.region[:4]]
+        return jsonify({"items": items})
 
     @app.get("/keys")
     def keys():

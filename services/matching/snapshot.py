@@ -69,7 +69,9 @@ def fetch(snap: Snapshot, now: datetime) -> tuple[list[dict], list[tuple[str, di
              "equipment": [{k: kit[e][k] for k in ("type", "interface_standard", "readiness")}
                            for e in o.get("equipment_ids") or [] if e in kit],
              "duty_minutes": o.get("duty_minutes_24h") or 0, "status": o["status"],
-             "points": o.get("points_balance") or 0.0, "unit_id": o.get("unit_id"), "as_of": now}
+             "points": o.get("points_balance") or 0.0, "unit_id": o.get("unit_id"),
+             "role_class": o.get("role_class") or "regular", "province_reserve": int(bool(o.get("province_reserve"))),
+             "as_of": now}
             for o in people]
     counties = []
     for load in snap._get("/counties/load"):
@@ -92,10 +94,12 @@ def load_force(conn, force, now: datetime) -> int:
     """Fill the read model straight from a generated force (services.demo), for tests and exercises."""
     kit = {e.equipment_id: {"type": e.type, "interface_standard": e.interface_standard, "readiness": e.readiness}
            for e in force.equipment}
+    level = {u.unit_id: u.level for u in force.units}
     rows = [{"officer_id": o.officer_id, "county": o.county, "module": o.module, "tags": list(o.tags),
              "certifications": [{"name": c.name, "expires": c.expires.isoformat()} for c in o.certifications],
              "equipment": [kit[e] for e in o.equipment_ids], "duty_minutes": o.duty_minutes_24h,
-             "status": o.status, "points": float(o.points_balance), "unit_id": o.unit_id, "as_of": now}
+             "status": o.status, "points": float(o.points_balance), "unit_id": o.unit_id,
+             "role_class": o.role_class, "province_reserve": int(level.get(o.unit_id) == "province"), "as_of": now}
             for o in force.officers]
     readmodel.upsert_officers(conn, rows)
     for s in force.standards:

@@ -21,6 +21,8 @@ officers = Table(
     Column("status", String(16), nullable=False),
     Column("points", Float, nullable=False, default=0.0),
     Column("unit_id", String(64)),
+    Column("role_class", String(16), nullable=False, default="regular"),   # mobile, specialist, rotating, regular
+    Column("province_reserve", Integer, nullable=False, default=0),      # 1: in the province reserve
     Column("as_of", DateTime(timezone=True), nullable=False),   # time of the last fact applied
 )
 
@@ -40,7 +42,7 @@ requests = Table(
     "requests", metadata,
     Column("request_id", String(64), primary_key=True),
     Column("data", JSON, nullable=False),                # the support.requested payload (lines updated on escalation)
-    Column("status", String(16), nullable=False),        # pending, proposed, approved, cancelled
+    Column("status", String(16), nullable=False),        # scheduled (a relief shift not yet due), pending, proposed, approved, cancelled
     Column("version", Integer, nullable=False),          # bumped whenever its plans are re-made
     Column("exclude", JSON, nullable=False),             # officers refused for this request (commit rejections)
     Column("replaces", String(64)),                      # the plan the next proposals replace (commit rejected)
@@ -67,4 +69,19 @@ holds = Table(
     Column("request_id", String(64), nullable=False, index=True),
     Column("line_id", String(64), nullable=False),
     Column("committed", Integer, nullable=False, default=0),   # 1 once the resource pool committed it
+)
+
+alerts = Table(
+    "alerts", metadata,
+    Column("alert_id", String(96), primary_key=True),
+    Column("kind", String(32), nullable=False),          # approaching_limit, extension_past_limit
+    Column("county", String(6), nullable=False, index=True),   # the receiving county, whose command is alerted
+    Column("request_id", String(64), nullable=False),
+    Column("plan_id", String(64), nullable=False),
+    Column("officer_id", String(64), nullable=False),
+    Column("reaches_limit_at", DateTime(timezone=True), nullable=False),
+    Column("raise_at", DateTime(timezone=True), nullable=False),   # shown to the command from then on
+    Column("relief_request_id", String(64)),             # the relief shift planned for the officer, if any
+    Column("text", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )

@@ -27,8 +27,9 @@ ACCEPTS = {c: ("GB/T 28181-2016", "PDT") for c in COUNTIES}
 
 
 def officer(oid, county, module="patrol", *, tags=(), certs=(), kit=(("body_camera", "GB/T 28181-2016"),),
-            duty=0, status="on_duty", points=0.0):
-    return {"officer_id": oid, "county": county, "module": module, "tags": list(tags),
+            duty=0, status="on_duty", points=0.0, role="mobile", reserve=False):
+    return {"officer_id": oid, "county": county, "module": module, "tags": list(tags), "role_class": role,
+            "province_reserve": reserve,
             "certifications": [{"name": n, "expires": e} for n, e in certs],
             "equipment": [{"type": t, "interface_standard": s, "readiness": "ready"} for t, s in kit],
             "duty_minutes": duty, "status": status, "points": points, "unit_id": f"U-{county}"}

@@ -1,9 +1,11 @@
 """Which officers may serve which lines, and the officer classes the flow network works on.
 
-An officer qualifies for a line when on duty, of the line's module, outside the receiving
-county, holding every tag, every certificate valid until the task ends, for each piece of
-equipment a ready item the receiving county's systems accept (team kit travels with the unit),
-and with duty minutes + travel + time on scene within the 12-hour limit.
+An officer qualifies for a line when on duty, in the deployable pool (mobile, specialist or
+support officers; the province reserve only for the grades it serves), of the line's module,
+outside the receiving county, holding every tag, every certificate valid until the task ends, for
+each piece of equipment a ready item the receiving county's systems accept (team kit travels with
+the unit), and with duty already worked + travel + time on scene within the 12-hour limit, counted
+in seconds (travel is never rounded down).
 
 Officers of one county who qualify for exactly the same lines are interchangeable for every
 objective (travel depends only on the county), so they become one class with a capacity.
@@ -14,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .model import DUTY_LIMIT_MIN, Request
+from .model import DUTY_LIMIT_S, Request
+from .policy import POLICY
 from .pool import MODULES, NO_LINK, TEAM_KIT, Pool
 
 
@@ -69,8 +72,18 @@ def qualifies(pool: Pool, rows: np.ndarray, req: Request, line, dest: int, trave
         k = pool.kit_vocab.index(kind)
         fits = (pool.kit_ready[rows, k] & mask) != 0
         ok &= fits | (pool.kit_held[rows, k] == 0) if kind in TEAM_KIT else fits
-    minutes = pool.duty[rows].astype(np.int64) + travel[pool.county[rows], dest] // 60 + req.on_scene_minutes
-    return ok & (minutes <= DUTY_LIMIT_MIN)
+    return ok & within_duty(pool, rows, req, dest, travel) & pool.sendable(rows, req.grade, POLICY)
+
+
+def duty_seconds(pool: Pool, rows: np.ndarray, req: Request, dest: int, travel: np.ndarray) -> np.ndarray:
+    """Seconds on duty at the end of the officer's shift on this task: worked + own travel (or the wait
+    until a relief shift starts, when longer) + time on scene."""
+    to_start = np.maximum(travel[pool.county[rows], dest].astype(np.int64), req.wait_s)
+    return pool.duty[rows].astype(np.int64) * 60 + to_start + req.on_scene_minutes * 60
+
+
+def within_duty(pool: Pool, rows: np.ndarray, req: Request, dest: int, travel: np.ndarray) -> np.ndarray:
+    return duty_seconds(pool, rows, req, dest, travel) <= DUTY_LIMIT_S
 
 
 def build_classes(pool: Pool, requests: list[Request], lines: Lines, travel: np.ndarray,

@@ -7,7 +7,9 @@ from datetime import date
 
 import numpy as np
 
-from .model import DUTY_LIMIT_MIN, Assignment, Line, Request
+from .eligibility import duty_seconds
+from .model import DUTY_LIMIT_S, Assignment, Line, Request
+from .policy import POLICY
 from .pool import MODULES, NO_LINK, TEAM_KIT, Pool
 
 
@@ -65,6 +67,9 @@ def refusal(pool: Pool, row: int, req: Request, line: Line, dest: int, travel: n
     """Why this officer cannot serve the line (the first rule broken), or None if they could."""
     if pool.status[row] != "on_duty":
         return f"is {pool.status[row].replace('_', ' ')}"
+    if not pool.sendable(np.array([row]), req.grade, POLICY)[0]:
+        return (f"is in the province reserve (grades {', '.join(POLICY.reserve_grades)} only)" if pool.reserve[row]
+                else f"is a {pool.role[row]} officer, outside the deployable pool")
     if pool.module[row] != MODULES.index(line.module):
         return f"is in {MODULES[pool.module[row]]}"
     missing = [t for t in line.tags if t not in pool.tags_of(row)]
@@ -90,9 +95,10 @@ def refusal(pool: Pool, row: int, req: Request, line: Line, dest: int, travel: n
         elif kind not in TEAM_KIT:
             return f"carries no {kind}"
     duty = int(pool.duty[row])
-    if duty + travel[pool.county[row], dest] // 60 + req.on_scene_minutes > DUTY_LIMIT_MIN:
-        return (f"on duty {duty / 60:.0f} h: with {minutes(travel[pool.county[row], dest])} min travel and "
-                f"{req.on_scene_minutes // 60} h on scene it would pass 12 h")
+    total = int(duty_seconds(pool, np.array([row]), req, dest, travel)[0])
+    if total > DUTY_LIMIT_S:
+        return (f"on duty {duty // 60} h {duty % 60:02d} min: with {int(travel[pool.county[row], dest])} s travel and "
+                f"{req.on_scene_minutes} min on scene it would pass {DUTY_LIMIT_S // 3600} h by {total - DUTY_LIMIT_S} s")
     if lendable_left[pool.county[row]] <= 0:
         return "county at reserve floor"
     return None
@@ -119,7 +125,8 @@ def why_not(pool: Pool, req: Request, line: Line, dest: int, chosen: set[int], t
     return out
 
 
-GROUPS = (("on duty ", "near the 12-hour duty limit"), ("certificate ", "with certificates expiring during the task"),
+GROUPS = (("on duty ", "near the 12-hour duty limit"), ("is in the province reserve", "in the province reserve"),
+          ("is a ", "outside the deployable pool"), ("certificate ", "with certificates expiring during the task"),
           ("holds no ", "without the certificates"), ("lacks ", "without the skills"),
           ("county at reserve floor", "in a county at its reserve floor"),
           ("not usable", "with equipment the receiving systems do not accept"), ("not ready", "with equipment not ready"),

@@ -4,12 +4,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-# Expected time on scene by grade when the request does not say (minutes); configurable by the caller.
-TASK_MINUTES = {"I": 480, "II": 480, "III": 360, "IV": 240}
-DUTY_LIMIT_MIN = 12 * 60
+from .policy import POLICY
+
+# Expected time on scene by grade when the request does not say (minutes): the matching policy.
+TASK_MINUTES = POLICY.task_minutes
+DUTY_LIMIT_MIN = POLICY.duty_limit_min
+DUTY_LIMIT_S = POLICY.duty_limit_s
 # A task longer than one shift (a grade I operation runs 24 h) is staffed shift by shift: officers are
-# planned for the first shift, and relief is a later extension. Their duty check uses the shift.
-SHIFT_MINUTES = 8 * 60
+# planned for one shift, and the next echelon (relief) is planned before it ends. Their duty check
+# uses the shift.
+SHIFT_MINUTES = POLICY.shift_min
 
 
 @dataclass(frozen=True)
@@ -35,11 +39,17 @@ class Request:
     approval_level: str = "city"
     exclude: frozenset[str] = field(default_factory=frozenset)   # officers this request may not use
     window_end: datetime | None = None  # the task's planned end when the request gives one
+    starts_at: datetime | None = None   # a relief shift: officers take over then, not on arrival
 
     @property
     def on_scene_minutes(self) -> int:
         """Time on scene for the officers planned now: the task, at most one shift."""
         return min(self.task_minutes or TASK_MINUTES.get(self.grade, 360), SHIFT_MINUTES)
+
+    @property
+    def wait_s(self) -> int:
+        """Seconds from the plan's start until the shift on scene starts at the earliest (a relief shift)."""
+        return max(0, int((self.starts_at - self.planned_at).total_seconds())) if self.starts_at else 0
 
     @property
     def budget_s(self) -> int:

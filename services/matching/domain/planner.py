@@ -12,12 +12,14 @@ import numpy as np
 from . import flow
 from .eligibility import Classes, Lines, build_classes, flatten
 from .model import Assignment, Certificate, Request
+from .policy import POLICY
 from .pool import Pool
 
 KINDS = ("fastest", "fairest", "least_reserve_damage")
 GRADE_ORDER = {"I": 0, "II": 1, "III": 2, "IV": 3}
-PENALTY_S = 1800        # seconds of travel one unit of unfairness is worth
-RESERVE_S = 3600        # seconds of travel the first quarter of a donor's lendable officers is worth, per officer
+PENALTY_S = POLICY.unfairness_s        # seconds of travel one unit of unfairness is worth
+RESERVE_S = POLICY.reserve_quarter_s   # seconds of travel the first quarter of a donor's lendable officers is worth
+COMMITTED = ("reserved", "deployed")
 
 
 @dataclass(frozen=True)
@@ -48,13 +50,27 @@ class BatchPlan:
     options: list[dict[str, Option]] = field(default_factory=list)      # per request: kind -> option
 
 
-def lendable_array(pool: Pool, loads: dict[str, CountyLoad]) -> np.ndarray:
-    """Officers each county may lend; without a load report, 30% of its on-duty officers in the pool."""
-    on_duty = np.bincount(pool.county[pool.available], minlength=len(pool.counties))
-    out = np.zeros(len(pool.counties), dtype=np.int64)
+def lendable_array(pool: Pool, loads: dict[str, CountyLoad], taken: np.ndarray | None = None,
+                   share: float = POLICY.reserve_share) -> np.ndarray:
+    """Officers each county may still lend, net of those approved plans already hold (`taken`).
+
+    With a load report: what the pool says it may lend less the held officers it still counts as
+    available (on duty, not committed yet). Without one: the county's free on-duty officers less its
+    floor, a `share` of its strength (on duty, held or committed to a task)."""
+    n = len(pool.counties)
+    held = np.zeros(len(pool), dtype=bool)
+    if taken is not None and len(taken):
+        held[taken] = True
+    held_free = np.bincount(pool.county[held & pool.available], minlength=n)
+    free = np.bincount(pool.county[pool.available & ~held], minlength=n)
+    strength = np.bincount(pool.county[pool.available | np.isin(pool.status, COMMITTED)], minlength=n)
+    out = np.zeros(n, dtype=np.int64)
     for i, code in enumerate(pool.counties):
         load = loads.get(code)
-        out[i] = load.lendable if load else on_duty[i] - int(np.ceil(round(0.7 * on_duty[i], 9)))
+        if load:
+            out[i] = max(0, load.lendable - int(held_free[i]))
+        else:
+            out[i] = max(0, int(free[i]) - int(np.ceil(round(share * strength[i], 9))))
     return out
 
 
@@ -68,7 +84,7 @@ def plan_batch(pool: Pool, requests: list[Request], travel: np.ndarray, accepts:
                taken: np.ndarray | None = None, kinds: tuple[str, ...] = KINDS, prune: bool = True) -> BatchPlan:
     lines = flatten(requests, pool.counties)
     classes = build_classes(pool, requests, lines, travel, accepts, taken=taken)
-    batch = BatchPlan(requests, lines, classes, lendable_array(pool, loads or {}),
+    batch = BatchPlan(requests, lines, classes, lendable_array(pool, loads or {}, taken),
                       [{} for _ in requests])
     # arcs of each request: its lines are consecutive in `lines`, so its arcs are one slice by line
     request_of_arc = np.asarray(lines.request, dtype=np.int64)[classes.arc_line]

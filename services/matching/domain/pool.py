@@ -37,10 +37,21 @@ class Pool:
     status: np.ndarray                 # object: on_duty, off_duty, reserved, deployed, resting, unavailable
     points: np.ndarray                 # float32 task-points balance
     unit: list[str | None]
+    role: np.ndarray = None            # object: role class (mobile, specialist, rotating, regular)
+    reserve: np.ndarray = None         # bool: in the province reserve (a pool of its own)
     row_of: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self):
         self.row_of = {o: i for i, o in enumerate(self.ids)}
+        if self.role is None:
+            self.role = np.full(len(self.ids), "regular", dtype=object)
+        if self.reserve is None:
+            self.reserve = np.zeros(len(self.ids), dtype=bool)
+
+    def sendable(self, rows: np.ndarray, grade: str, policy) -> np.ndarray:
+        """Boolean per row: may the officer be proposed for a request of `grade` (pool structure)?"""
+        ok = np.isin(self.role[rows], list(policy.deployable)) | policy.regular_deployable
+        return np.where(self.reserve[rows], grade in policy.reserve_grades, ok)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -69,7 +80,8 @@ class Pool:
 def build_pool(records: list[dict], counties: tuple[str, ...]) -> Pool:
     """A pool from officer records: officer_id, county, module, tags, certifications
     [{name, expires}], equipment [{type, interface_standard, readiness}], duty_minutes, status,
-    points, unit_id."""
+    points, unit_id, role_class (default regular: not sent unless the province says so) and
+    province_reserve (default false)."""
     n = len(records)
     county_at = {c: i for i, c in enumerate(counties)}
     tag_vocab, cert_vocab, kit_vocab, standards = {}, {}, {}, {None: 0}
@@ -105,7 +117,9 @@ def build_pool(records: list[dict], counties: tuple[str, ...]) -> Pool:
         duty=np.array([r["duty_minutes"] for r in records], dtype=np.int16),
         status=np.array([r["status"] for r in records], dtype=object),
         points=np.array([r.get("points", 0) for r in records], dtype=np.float32),
-        unit=[r.get("unit_id") for r in records])
+        unit=[r.get("unit_id") for r in records],
+        role=np.array([r.get("role_class") or "regular" for r in records], dtype=object),
+        reserve=np.array([bool(r.get("province_reserve")) for r in records], dtype=bool))
 
 
 def _ordinal(value) -> int:

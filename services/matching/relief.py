@@ -1,0 +1,158 @@
+"""Duty limits through the whole task: each approved shift ends before any of its officers passes
+the limit, a task longer than the shift gets its relief shift (the next echelon) planned and
+proposed before the shift ends, for the same approval, and the receiving command is alerted when
+its support officers come close to the limit, or an extension would take them past it (they are
+then re-staffed by a relief shift).
+
+A relief shift is a request of its own (`<request>-S<n>`), kept `scheduled` until its lead time
+before the shift ends, then planned like any other request: its officers are ordered when it is
+approved, so their duty runs from then, through the wait and the travel, to the end of their shift.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from datetime import datetime, timedelta
+
+from sqlalchemy import insert, select, update
+
+from .approvals import task_minutes
+from .domain.policy import POLICY
+from .readmodel import parse_time
+from .store import alerts, holds, officers, plans, requests
+
+
+def duty_minutes(conn, ids: list[str]) -> dict[str, int]:
+    rows = conn.execute(select(officers.c.officer_id, officers.c.duty_minutes).where(officers.c.officer_id.in_(ids)))
+    return {r.officer_id: int(r.duty_minutes) for r in rows}
+
+
+def reaches_limit(at: datetime, minutes: int) -> datetime:
+    """When an officer ordered out at `at` with `minutes` already on duty reaches the limit."""
+    return at + timedelta(seconds=POLICY.duty_limit_s - minutes * 60)
+
+
+def shift_window(conn, data: dict, assignments: list[dict], at: datetime) -> tuple[datetime, datetime, datetime]:
+    """(start, end, task end) of the shift an approval at `at` orders out: it starts at the last arrival
+    (a relief shift: not before it takes over), runs one shift at most, and ends before any of its
+    officers passes the limit, counted from the order; the task may run on past it."""
+    start = at + timedelta(seconds=max(a["eta_s"] for a in assignments))
+    if data.get("relief_from"):
+        start = max(start, parse_time(data["relief_from"]))
+    planned = start + timedelta(minutes=min(task_minutes(data), POLICY.shift_min))
+    worked = duty_minutes(conn, [a["officer_id"] for a in assignments])
+    cap = min((reaches_limit(at, m) for m in worked.values()), default=planned)
+    window = data.get("task_window") or {}
+    task_end = parse_time(window["end"]) if window.get("end") else start + timedelta(minutes=task_minutes(data))
+    return start, min(planned, cap), max(task_end, min(planned, cap))
+
+
+def relief_id(request_id: str, shift: int) -> str:
+    rid = f"{request_id}-S{shift}"
+    return rid if len(rid) <= 64 else f"R-{hashlib.sha1(rid.encode()).hexdigest()[:20]}-S{shift}"
+
+
+def schedule(conn, data: dict, plan_id: str, assignments: list[dict], frm: datetime, until: datetime,
+             at: datetime, exclude: list[str]) -> str | None:
+    """A relief shift for `assignments`' places from `frm` to `until`: kept until its lead time, then planned."""
+    if (until - frm).total_seconds() < 60:
+        return None
+    shift = int(data.get("shift", 1)) + 1
+    base = data.get("relief_base") or data["request_id"]
+    rid = relief_id(base, shift)
+    while conn.execute(select(requests.c.request_id).where(requests.c.request_id == rid)).first():
+        shift += 1
+        rid = relief_id(base, shift)
+    places = Counter(a["line_id"] for a in assignments)
+    lines = [dict(line, headcount=places[line["line_id"]]) for line in data["lines"] if places[line["line_id"]]]
+    due = frm - timedelta(minutes=POLICY.relief_lead_min)
+    relief = dict(data, request_id=rid, lines=lines, deadline=frm.isoformat(), relief_of=plan_id, relief_base=base,
+                  relief_from=frm.isoformat(), shift=shift, not_before=due.isoformat(),
+                  task_window={"start": frm.isoformat(), "end": until.isoformat()})
+    relief.pop("expected_duration_minutes", None)
+    conn.execute(insert(requests).values(request_id=rid, data=relief, status="pending" if due <= at else "scheduled",
+                                         version=1, exclude=sorted(set(exclude)), received_at=at))
+    return rid
+
+
+def promote_due(conn, at: datetime) -> int:
+    """Scheduled relief shifts whose lead time has come are planned from now on."""
+    due = [r.request_id for r in conn.execute(select(requests.c.request_id, requests.c.data)
+                                              .where(requests.c.status == "scheduled"))
+           if parse_time(r.data["not_before"]) <= at]
+    if due:
+        conn.execute(update(requests).where(requests.c.request_id.in_(due)).values(status="pending"))
+    return len(due)
+
+
+def alert(conn, kind: str, data: dict, plan_id: str, officer_id: str, reaches: datetime, raise_at: datetime,
+          text: str, at: datetime, relief: str | None) -> None:
+    key = f"{kind}:{plan_id}:{officer_id}"
+    if len(key) > 96:
+        key = f"{kind}:{hashlib.sha1(key.encode()).hexdigest()[:40]}"
+    if conn.execute(select(alerts.c.alert_id).where(alerts.c.alert_id == key)).first():
+        return
+    conn.execute(insert(alerts).values(alert_id=key, kind=kind, county=data["county"], request_id=data["request_id"],
+                                       plan_id=plan_id, officer_id=officer_id, reaches_limit_at=reaches,
+                                       raise_at=raise_at, relief_request_id=relief, text=text, created_at=at))
+
+
+def on_approved(conn, data: dict, plan_id: str, assignments: list[dict], at: datetime, end: datetime,
+                task_end: datetime) -> str | None:
+    """After an approval: the relief shift when the task outlasts this one, and the alerts of officers
+    who will come within the warning margin of the limit before the shift ends."""
+    ids = [a["officer_id"] for a in assignments]
+    relief = None
+    if task_end > end:
+        relief = schedule(conn, data, plan_id, assignments, end, task_end, at, ids)
+    warn = timedelta(minutes=POLICY.warn_min)
+    for officer_id, minutes in sorted(duty_minutes(conn, ids).items()):
+        reaches = reaches_limit(at, minutes)
+        if reaches - warn <= end:
+            text = (f"{officer_id} reaches {POLICY.duty_limit_min // 60} h on duty at {reaches.isoformat()}; the shift "
+                    f"ends {end.isoformat()}" + (f"; relief {relief} is planned" if relief else ""))
+            alert(conn, "approaching_limit", data, plan_id, officer_id, reaches, max(at, reaches - warn), text, at, relief)
+    return relief
+
+
+def on_extended(conn, ext: dict, at: datetime) -> str | None:
+    """An extension approved by the receiving side: officers who would pass the limit before the new
+    end are re-staffed by a relief shift from the moment the first of them reaches it, and the
+    receiving command is alerted for each."""
+    plan = conn.execute(select(plans).where(plans.c.plan_id == ext.get("plan_id"))).first()
+    req = conn.execute(select(requests).where(requests.c.request_id == ext["request_id"])).first()
+    if plan is None or plan.approval is None or req is None:
+        return None
+    ordered = parse_time(plan.approval["at"])
+    until = parse_time(ext["until"])
+    ids = ext.get("officer_ids") or [a["officer_id"] for a in plan.approval["assignments"]]
+    over = {o: reaches_limit(ordered, m) for o, m in duty_minutes(conn, ids).items() if reaches_limit(ordered, m) < until}
+    if not over:
+        return None
+    lines = {r.officer_id: r.line_id for r in conn.execute(select(holds).where(holds.c.officer_id.in_(list(over))))}
+    lines |= {a["officer_id"]: a["line_id"] for a in plan.approval["assignments"] if a["officer_id"] in over}
+    first = min(over.values())
+    relief = schedule(conn, req.data, plan.plan_id, [{"officer_id": o, "line_id": lines[o]} for o in over if o in lines],
+                      max(first, at), until, at, list(ids))
+    for officer_id, reaches in sorted(over.items()):
+        text = (f"{officer_id} may not serve the extension to {until.isoformat()}: {POLICY.duty_limit_min // 60} h on "
+                f"duty at {reaches.isoformat()}" + (f"; re-staffed by {relief}" if relief else "; re-staff by hand"))
+        alert(conn, "extension_past_limit", req.data, plan.plan_id, officer_id, reaches, at, text, at, relief)
+    return relief
+
+
+def raised(conn, at: datetime, counties: set[str] | None = None) -> list[dict]:
+    stmt = select(alerts).where(alerts.c.raise_at <= at).order_by(alerts.c.raise_at.desc(), alerts.c.alert_id)
+    out = []
+    for r in conn.execute(stmt):
+        if counties is not None and r.county not in counties:
+            continue
+        out.append({"alert_id": r.alert_id, "kind": r.kind, "county": r.county, "request_id": r.request_id,
+                    "plan_id": r.plan_id, "officer_id": r.officer_id, "reaches_limit_at": _iso(r.reaches_limit_at),
+                    "raised_at": _iso(r.raise_at), "relief_request_id": r.relief_request_id, "text": r.text})
+    return out
+
+
+def _iso(value: datetime) -> str:
+    from datetime import timezone
+    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
