@@ -150,6 +150,33 @@ def test_an_approved_request_escalates_only_when_not_on_scene_by_its_deadline(de
     assert esc["kind"] == "deadline_missed:on_scene" and esc["status"] == "approved"
 
 
+def test_grade_i_escalates_when_not_launched_in_15_minutes_and_again_when_not_on_scene_in_30(demand):
+    runtime, client = demand
+    rid = raised(runtime, client, people=1500)["request_id"]  # I: launched by 01:15, on scene by 01:30
+    fact(runtime, "plan.approved", rid, 5)  # approved in time, but nobody launched
+    with runtime.outbox.transaction() as tx:
+        assert check_deadlines(tx, later(14)) == []
+        [launch] = check_deadlines(tx, later(16))
+    assert launch["kind"] == "deadline_missed:launch" and valid("support.escalated", launch)
+    assert "not launched by the deadline 2026-09-15T01:15:00.000Z" in launch["reason"]
+    fact(runtime, "dispatch.ordered", rid, 20, order_id="ORD-1", unit_id="U1")
+    with runtime.outbox.transaction() as tx:
+        assert check_deadlines(tx, later(29)) == []
+        [late] = check_deadlines(tx, later(31))
+    assert late["kind"] == "deadline_missed:on_scene" and late["escalation_level"] == 2
+
+
+def test_grade_i_launched_in_time_escalates_only_for_the_on_scene_clock(demand):
+    runtime, client = demand
+    rid = raised(runtime, client, people=1500)["request_id"]
+    fact(runtime, "plan.approved", rid, 5)
+    fact(runtime, "dispatch.ordered", rid, 10, order_id="ORD-1", unit_id="U1")
+    with runtime.outbox.transaction() as tx:
+        assert check_deadlines(tx, later(20)) == []
+        [esc] = check_deadlines(tx, later(31))
+    assert esc["kind"] == "deadline_missed:on_scene"
+
+
 def test_a_request_on_scene_in_time_never_escalates(demand):
     runtime, client = demand
     rid = raised(runtime, client)["request_id"]
