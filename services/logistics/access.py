@@ -2,8 +2,9 @@
 
 The receiving side has on-scene command: its county duty officer, or a city commander whose city
 holds the receiving county. Positions are core data: the province command reads them, and the
-receiving command for units under it while their task runs. Every request, reads of positions
-included, is on the kit's access log (services.common.access_log).
+receiving command for units under it while their task runs, once the province has turned that on
+(position_policy). Every request, reads of positions included, is on the kit's access log
+(services.common.access_log).
 """
 from __future__ import annotations
 
@@ -45,8 +46,10 @@ def require_approver(identity: Identity, county: str, level: str | None) -> None
     raise Refused(403, "X-Role", f"an extension of this deployment is approved by {needed}")
 
 
-def may_read_position(identity: Identity, county: str, task_running: bool) -> bool:
+def may_read_position(identity: Identity, county: str, task_running: bool, receiving_command_sees: bool) -> bool:
+    """The province command always; the receiving command for units under it while the task runs, and
+    only when the province has turned that on (`receiving_command_sees`, off by default)."""
     if identity.role == "province_commander":
         return True
-    return task_running and is_receiving_command(identity, county)
+    return receiving_command_sees and task_running and is_receiving_command(identity, county)
 

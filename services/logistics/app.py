@@ -7,7 +7,7 @@ from ..common.config import Settings
 from ..common.http import Route, problem
 from ..common.observed import install_observed_routes
 from ..common.runtime import Runtime
-from . import routes_deployments, routes_orders, routes_reports
+from . import routes_deployments, routes_orders, routes_policy, routes_reports
 from .checker import Checker
 from .handlers import HANDLERS, observed
 from .places import Places
@@ -16,7 +16,8 @@ from .reception_flow import Refused
 from .store import metadata
 
 ROUTES = ([Route("GET", "/incidents/observed", "Incidents this service has consumed, once each")]
-          + routes_orders.ROUTES + routes_deployments.ROUTES + routes_reports.ROUTES)
+          + routes_orders.ROUTES + routes_deployments.ROUTES + routes_reports.ROUTES
+          + routes_policy.ROUTES)
 
 
 def build_runtime(settings: Settings | None = None) -> Runtime:
@@ -40,4 +41,5 @@ def create_app(runtime: Runtime) -> Flask:
     routes_orders.install(app, runtime)
     routes_deployments.install(app, runtime)
     routes_reports.install(app, runtime)
+    routes_policy.install(app, runtime)
     return app

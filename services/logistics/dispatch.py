@@ -51,15 +51,17 @@ def dispatch_when_ready(tx, plan: dict, places: Places, policy: Policy) -> list[
     grant = {"area": places.county_area(county) or scope.buffer_area(*point, policy.incident_buffer_m),
              "from": iso(now), "until": iso(max(until, now)), "tasks": policy.tasks_for((request or {}).get("modules") or [])}
     dep_id = units.deployment_id(plan["plan_id"])
+    teams = units.group_units(plan["plan_id"], officers, plan.get("proposal"))
     conn.execute(insert(deployments).values(
         deployment_id=dep_id, plan_id=plan["plan_id"], request_id=plan["request_id"],
         incident_id=approval.get("incident_id") or plan["incident_id"], county=county, grade=approval["grade"],
         headcount=len(officers), officer_ids=officers, task_start=now, task_end=max(until, now),
-        arrangements=reception.initial_arrangements(len(officers), policy.medic_team_size), flags=[],
+        arrangements=reception.initial_arrangements([len(u.officer_ids) for u in teams], policy.medics_per_team,
+                                                    policy.officers_per_medic), flags=[],
         status="dispatched", created_at=now))
     commander = f"{places.county_name(county)}公安局指挥中心 (county_duty_officer {county})"
     sent = []
-    for unit in units.group_units(plan["plan_id"], officers, plan.get("proposal")):
+    for unit in teams:
         order = {"order_id": units.order_id(plan["plan_id"], unit.unit_id), "plan_id": plan["plan_id"],
                  "request_id": plan["request_id"], "deployment_id": dep_id, "unit_id": unit.unit_id,
                  "officer_ids": list(unit.officer_ids),

@@ -60,7 +60,7 @@ def on_support_cancelled(ctx) -> None:
     rows = ctx.conn.execute(select(deployments).where(deployments.c.request_id == d["request_id"],
                                                       deployments.c.status != "released")).mappings().all()
     for dep in rows:
-        reception_flow.release(ctx.tx, dict(dep), clock_now(), outcome="cancelled")
+        reception_flow.release(ctx.tx, dict(dep), clock_now(), outcome="cancelled", policy=_policy(ctx))
 
 
 def on_plan_proposed(ctx) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from .domain import reception
 from .domain.times import as_utc, iso, parse
 from .policy import Policy
-from .store import deployments, orders, requests
+from .store import deployments, orders, plans, requests
 from .timeline import emit
 
 
@@ -23,6 +23,14 @@ class Refused(Exception):
 def deployment(conn, deployment_id: str) -> dict | None:
     row = conn.execute(select(deployments).where(deployments.c.deployment_id == deployment_id)).mappings().first()
     return dict(row) if row else None
+
+
+def wages_of(conn, plan_ids: list[str]) -> dict[str, dict]:
+    """{plan_id: {officer_id: daily base wage}} as resources committed the plans' officers."""
+    if not plan_ids:
+        return {}
+    rows = conn.execute(select(plans.c.plan_id, plans.c.committed).where(plans.c.plan_id.in_(sorted(set(plan_ids)))))
+    return {pid: dict((committed or {}).get("base_wage_daily") or {}) for pid, committed in rows}
 
 
 def note_arrival(conn, deployment_id: str, unit_id: str, at: datetime) -> None:
@@ -51,6 +59,8 @@ def lodging_in_use(conn, county: str, other_than: str) -> int:
 def arrange(tx, dep: dict, body: dict, policy: Policy, now: datetime) -> dict:
     """Record arrangements (lodging within the county's capacity) and emit logistics.arranged."""
     items = dict(dep["arrangements"])
+    if body.get("medic", {}).get("status") == "not_needed":
+        raise Refused(422, "medic.status", "a medic travels with every team (随队医护): the medic is always needed")
     for item in reception.ITEMS:
         if item in body:
             items[item] = body[item]
@@ -71,8 +81,9 @@ def arrange(tx, dep: dict, body: dict, policy: Policy, now: datetime) -> dict:
     return items
 
 
-def release(tx, dep: dict, now: datetime, outcome: str = "completed") -> dict:
-    """Release every officer; duty runs from each unit's order to now (resources closes duty time)."""
+def release(tx, dep: dict, now: datetime, outcome: str = "completed", policy: Policy | None = None) -> dict:
+    """Release every officer; duty runs from each unit's order to now (resources closes duty time).
+    After a hard task (policy: grades I-II) the release flags psychological follow-up for every officer."""
     if dep["status"] == "released":
         raise Refused(409, "deployment_id", "already released")
     rows = tx.conn.execute(select(orders).where(orders.c.deployment_id == dep["deployment_id"])).mappings().all()
@@ -82,7 +93,8 @@ def release(tx, dep: dict, now: datetime, outcome: str = "completed") -> dict:
     data = {"deployment_id": dep["deployment_id"], "request_id": dep["request_id"], "plan_id": dep["plan_id"],
             "officer_ids": officers, "duty_minutes": max(minutes.values(), default=0),
             "duty_minutes_by_officer": {o: minutes.get(o, 0) for o in officers}, "outcome": outcome,
-            "released_at": iso(now)}
+            "released_at": iso(now),
+            "psychological_followup": (policy or Policy()).needs_psychological_followup(dep["grade"])}
     if dep["incident_id"]:
         data["incident_id"] = dep["incident_id"]
     tx.conn.execute(update(deployments).where(deployments.c.deployment_id == dep["deployment_id"])

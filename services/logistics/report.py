@@ -1,12 +1,13 @@
 """Indicators and the after-action report, from the facts logistics gathered off the event stream."""
 from __future__ import annotations
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, insert, select, update
 
 from .domain import indicators as ind
 from .domain import reception
 from .domain.times import as_utc, iso
-from .store import deployments, equipment_checks, loads, orders, plans, requests, surveys, timeline
+from .policy import Policy
+from .store import case_outcomes, deployments, equipment_checks, loads, orders, plans, requests, surveys, timeline
 
 
 def _where(col_county, col_time, f: dict, col_incident=None) -> list:
@@ -34,24 +35,35 @@ def indicators(conn, f: dict) -> dict:
                  "deadline_met": as_utc(r.arrived_at) <= as_utc(r.deadline)} for r in arrived]
     deps = conn.execute(select(deployments).where(
         *_where(deployments.c.county, deployments.c.created_at, f, deployments.c.incident_id))).mappings().all()
-    released = [d for d in deps if d["status"] == "released"]
     checks = conn.execute(select(equipment_checks.c.checked, equipment_checks.c.compatible)
                           .join(orders, orders.c.order_id == equipment_checks.c.order_id)
                           .where(*_where(equipment_checks.c.county, equipment_checks.c.at, f, orders.c.incident_id))
                           ).mappings().all()
     ratings = conn.execute(select(surveys.c.side, surveys.c.rating).where(
         *_where(surveys.c.county, surveys.c.at, f, surveys.c.incident_id))).mappings().all()
-    return {
-        "filters": {k: (iso(v) if hasattr(v, "isoformat") else v) for k, v in f.items() if v},
+    figures = {
         "response_time": ind.response_time(arrivals),
         "utilisation": ind.utilisation(_latest_loads(conn, f, deps)),
-        "cross_region_clearance": {
-            "rate": round(sum(1 for d in released if d["outcome"] == "completed") / len(released), 4) if released else None,
-            "released": len(released)},
+        "cross_region_clearance": ind.cross_region_clearance(cross_region_cases(conn, f)),
         "equipment_compatibility": ind.equipment_compatibility([dict(c) for c in checks]),
         "satisfaction": ind.satisfaction([dict(r) for r in ratings]),
         "logistics_coverage": ind.logistics_coverage([{"covered": reception.covered(d["arrangements"])} for d in deps]),
     }
+    return {"filters": {k: (iso(v) if hasattr(v, "isoformat") else v) for k, v in f.items() if v},
+            **{k: {**v, "definition": ind.DEFINITIONS[k]} for k, v in figures.items()}}
+
+
+def cross_region_cases(conn, f: dict) -> list[dict]:
+    """Incidents in scope that received officers from another county, with the recorded case outcome."""
+    rows = conn.execute(select(orders.c.incident_id).distinct()
+                        .join(deployments, deployments.c.deployment_id == orders.c.deployment_id)
+                        .where(orders.c.incident_id.is_not(None), orders.c.from_county.is_not(None),
+                               orders.c.from_county != deployments.c.county,
+                               *_where(deployments.c.county, deployments.c.created_at, f, orders.c.incident_id)))
+    incidents = sorted(r.incident_id for r in rows)
+    solved = dict(conn.execute(select(case_outcomes.c.incident_id, case_outcomes.c.solved)
+                               .where(case_outcomes.c.incident_id.in_(incidents or [""]))).all())
+    return [{"incident_id": i, "solved": solved.get(i)} for i in incidents]
 
 
 def _latest_loads(conn, f: dict, deps) -> list[dict]:
@@ -67,7 +79,7 @@ def _latest_loads(conn, f: dict, deps) -> list[dict]:
     return [dict(r) for r in rows.mappings()]
 
 
-def incident_report(conn, incident_id: str) -> dict | None:
+def incident_report(conn, incident_id: str, policy=None) -> dict | None:
     events = conn.execute(select(timeline).where(timeline.c.incident_id == incident_id)
                           .order_by(timeline.c.at, timeline.c.event_id)).mappings().all()
     reqs = conn.execute(select(requests).where(requests.c.incident_id == incident_id)).mappings().all()
@@ -91,7 +103,10 @@ def incident_report(conn, incident_id: str) -> dict | None:
                        "met": (as_utc(o["arrived_at"]) <= as_utc(o["deadline"])) if o["arrived_at"] else None,
                        "late_alert": bool(o["late"])} for o in order_rows],
         "reception": [{"deployment_id": d["deployment_id"], "headcount": d["headcount"], "status": d["status"],
-                       "arrangements": d["arrangements"], "flags": d["flags"]} for d in dep_rows],
+                       "arrangements": d["arrangements"], "flags": d["flags"],
+                       "psychological_followup": (policy or Policy()).needs_psychological_followup(d["grade"])}
+                      for d in dep_rows],
+        "case_outcome": _case_outcome(conn, incident_id),
         "indicators": indicators(conn, {"incident": incident_id}),
     }
 
@@ -103,3 +118,27 @@ def _plan(p) -> dict:
             "approved_by": (p["approval"] or {}).get("approved_by"),
             "metrics": proposal.get("metrics"), "explanation": proposal.get("explanation"),
             "officers": len(proposal.get("assignments") or (p["approval"] or {}).get("assignments") or [])}
+
+
+def _case_outcome(conn, incident_id: str) -> dict | None:
+    row = conn.execute(select(case_outcomes).where(case_outcomes.c.incident_id == incident_id)).mappings().first()
+    return None if row is None else {"solved": row["solved"], "note": row["note"], "recorded_by": row["recorded_by"],
+                                     "at": iso(as_utc(row["at"]))}
+
+
+def record_case_outcome(conn, incident_id: str, solved: bool, note: str | None, identity, now) -> dict:
+    """The receiving command says whether the case was solved; a later word replaces an earlier one."""
+    values = {"solved": solved, "note": note, "recorded_by": identity.subject[:128], "role": identity.role, "at": now}
+    done = conn.execute(update(case_outcomes).where(case_outcomes.c.incident_id == incident_id).values(**values))
+    if done.rowcount == 0:
+        conn.execute(insert(case_outcomes).values(incident_id=incident_id, **values))
+    return _case_outcome(conn, incident_id)
+
+
+def incident_county(conn, incident_id: str) -> str | None:
+    """The receiving county of an incident's support (its deployments, else its requests)."""
+    for table in (deployments, requests):
+        county = conn.execute(select(table.c.county).where(table.c.incident_id == incident_id)).scalar()
+        if county:
+            return county
+    return None

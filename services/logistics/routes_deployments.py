@@ -39,12 +39,14 @@ def install(app: Flask, runtime) -> None:
             if request.args.get(field):
                 query = query.where(getattr(deployments.c, field) == request.args[field])
         with runtime.engine.connect() as conn:
-            return jsonify([views.deployment(_utc(r), policy) for r in conn.execute(query).mappings()])
+            rows = [_utc(r) for r in conn.execute(query).mappings()]
+            wages = reception_flow.wages_of(conn, [r["plan_id"] for r in rows])
+            return jsonify([views.deployment(r, policy, wages.get(r["plan_id"])) for r in rows])
 
     @app.get("/deployments/<deployment_id>")
     def get_deployment(deployment_id: str):
         with runtime.engine.connect() as conn:
-            return jsonify(views.deployment(_found(conn, deployment_id), policy))
+            return jsonify(_view(conn, _found(conn, deployment_id)))
 
     @app.post("/deployments/<deployment_id>/arrangements")
     def arrange(deployment_id: str):
@@ -56,8 +58,8 @@ def install(app: Flask, runtime) -> None:
             dep = _found(tx.conn, deployment_id)
             access.require_reception(identity, dep["county"])
             reception_flow.arrange(tx, dep, body, policy, clock_now())
-            dep = _found(tx.conn, deployment_id)
-        return jsonify(views.deployment(dep, policy))
+            dep = _view(tx.conn, _found(tx.conn, deployment_id))
+        return jsonify(dep)
 
     @app.post("/deployments/<deployment_id>/release")
     def release(deployment_id: str):
@@ -66,7 +68,7 @@ def install(app: Flask, runtime) -> None:
         with runtime.outbox.transaction() as tx:
             dep = _found(tx.conn, deployment_id)
             access.require_receiving_command(identity, dep["county"], "release this deployment")
-            released = reception_flow.release(tx, dep, clock_now(), body.get("outcome", "completed"))
+            released = reception_flow.release(tx, dep, clock_now(), body.get("outcome", "completed"), policy)
         return jsonify(released)
 
     @app.post("/deployments/<deployment_id>/extension")
@@ -107,6 +109,9 @@ def install(app: Flask, runtime) -> None:
                 rater=identity.subject[:128], side=body["side"], rating=body["rating"],
                 comment=body.get("comment"), at=clock_now()))
         return jsonify({"deployment_id": deployment_id, **body}), 201
+
+    def _view(conn, dep: dict) -> dict:
+        return views.deployment(dep, policy, reception_flow.wages_of(conn, [dep["plan_id"]]).get(dep["plan_id"]))
 
 
 def _utc(row) -> dict:

@@ -9,7 +9,7 @@ from sqlalchemy import insert, select
 from ..common.auth import current_identity
 from ..common.clock import now as clock_now
 from ..common.http import Route, validated_body
-from . import access, dispatch, positions, views
+from . import access, dispatch, position_policy, positions, views
 from .domain import scope
 from .domain.times import as_utc, iso, parse
 from .reception_flow import Refused
@@ -28,8 +28,9 @@ ROUTES = [
           "its systems accepted", body="equipment-check", params=("order_id",), status=201),
     Route("POST", "/units/{unit_id}/positions", "A device reports its unit's position (published to "
           "unit.position-reported)", body="position-report", params=("unit_id",), status=202),
-    Route("GET", "/units/{unit_id}/position", "A unit's position, route progress and ETA (core data: province "
-          "command; the receiving command during the task)", params=("unit_id",)),
+    Route("GET", "/units/{unit_id}/position", "A unit's position, route progress and ETA (core data: the province "
+          "command; the receiving command during the task only when the province turned that on, "
+          "GET /policy/positions); every read is on the access log", params=("unit_id",)),
 ]
 
 
@@ -130,9 +131,12 @@ def install(app: Flask, runtime) -> None:
         if row is None:
             abort(404, f"no dispatched unit {unit_id}")
         county = row["order"]["reporting_point"]["county"]
-        if not access.may_read_position(identity, county, row["released_at"] is None):
-            raise Refused(403, "X-Role", "positions are core data: the province command, or the receiving command "
-                                         "for units under it during the task")
+        with runtime.engine.connect() as conn:
+            sharing = position_policy.receiving_command_sees_own_units(conn, policy)
+        if not access.may_read_position(identity, county, row["released_at"] is None, sharing):
+            raise Refused(403, "X-Role", "positions are core data for the province command"
+                                         + ("; the receiving command sees units under it during the task" if sharing
+                                            else "; the province has not opened them to receiving commands"))
         return jsonify(views.position(dict(row)))
 
 

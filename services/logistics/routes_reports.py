@@ -5,12 +5,20 @@ from functools import lru_cache
 
 from flask import Flask, Response, abort, jsonify, request
 
-from ..common.http import BadRequest, Route
-from . import audit, report, report_page
+from ..common.auth import current_identity
+from ..common.clock import now as clock_now
+from ..common.http import BadRequest, Route, validated_body
+from . import access, audit, report, report_page
+from .domain.indicators import DEFINITIONS
 from .domain.times import parse
 
 ROUTES = [
-    Route("GET", "/indicators", "The six indicators from the event stream (?from=&to=&city=&county=&incident=)"),
+    Route("GET", "/indicators", "The six indicators as the plan defines them, each with its definition "
+          "(?from=&to=&city=&county=&incident=): " + " ".join(
+              f"{name.replace('_', ' ')}: {text}" for name, text in DEFINITIONS.items()), response="indicators"),
+    Route("POST", "/incidents/{incident_id}/case-outcome", "The receiving command (or the province) records whether "
+          "a case supported across regions was solved: the cross-region clearance counts it", body="case-outcome",
+          params=("incident_id",)),
     Route("GET", "/incidents/{incident_id}/report", "After-action report: timeline, plans, deadlines, indicators",
           params=("incident_id",)),
     Route("GET", "/incidents/{incident_id}/report.html", "The after-action report as a page with a timeline chart",
@@ -46,6 +54,8 @@ def _filters() -> dict:
 
 
 def install(app: Flask, runtime) -> None:
+    policy = runtime.settings.extra["policy"]
+
     @app.get("/indicators")
     def get_indicators():
         f = _filters()
@@ -54,7 +64,7 @@ def install(app: Flask, runtime) -> None:
 
     def _report(incident_id: str) -> dict:
         with runtime.engine.connect() as conn:
-            found = report.incident_report(conn, incident_id)
+            found = report.incident_report(conn, incident_id, policy)
         if found is None:
             abort(404, f"no events of incident {incident_id}")
         return found
@@ -66,6 +76,19 @@ def install(app: Flask, runtime) -> None:
     @app.get("/incidents/<incident_id>/report.html")
     def get_report_page(incident_id: str):
         return Response(report_page.render(_report(incident_id)), mimetype="text/html")
+
+    @app.post("/incidents/<incident_id>/case-outcome")
+    def post_case_outcome(incident_id: str):
+        identity = current_identity()
+        body = validated_body("case-outcome")
+        with runtime.outbox.transaction() as tx:
+            county = report.incident_county(tx.conn, incident_id)
+            if county is None:
+                abort(404, f"no support for incident {incident_id}")
+            if identity.role != "province_commander":
+                access.require_receiving_command(identity, county, "record the outcome of this case")
+            return jsonify({"incident_id": incident_id, **report.record_case_outcome(
+                tx.conn, incident_id, body["solved"], body.get("note"), identity, clock_now())})
 
     @app.get("/static/plotly.min.js")
     def plotly_js():

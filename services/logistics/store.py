@@ -117,6 +117,29 @@ equipment_checks = Table(
     Column("at", TS, nullable=False),
 )
 
+# Whether each cross-region case was solved, as its receiving command recorded it (cross-region clearance).
+case_outcomes = Table(
+    "case_outcomes", metadata,
+    Column("incident_id", String(64), primary_key=True),
+    Column("solved", Boolean, nullable=False),
+    Column("note", String(400)),
+    Column("recorded_by", String(128), nullable=False),
+    Column("role", String(40), nullable=False),
+    Column("at", TS, nullable=False),
+)
+
+# The province's switch: may a receiving command see the live positions of the units sent to it?
+# Every change is a row (who, when, why): the current value is the latest row, the rest its history.
+position_policy = Table(
+    "position_policy", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("receiving_command_sees_own_units", Boolean, nullable=False),
+    Column("reason", String(400), nullable=False),
+    Column("changed_by", String(128), nullable=False),
+    Column("role", String(40), nullable=False),
+    Column("at", TS, nullable=False),
+)
+
 # County force loads (county.load-reported), latest per county and report time, for utilisation.
 loads = Table(
     "loads", metadata,

@@ -41,7 +41,8 @@ def position(row: dict) -> dict:
             "reporting_point": row["order"]["reporting_point"]}
 
 
-def deployment(row: dict, policy) -> dict:
+def deployment(row: dict, policy, wages: dict | None = None) -> dict:
+    """`wages`: each officer's own daily base wage, as resources committed them (officers.committed)."""
     minutes = None
     if row["released_at"] is not None:
         minutes = round((row["released_at"] - row["task_start"]).total_seconds() / 60)
@@ -52,8 +53,28 @@ def deployment(row: dict, policy) -> dict:
         "task_start": _t(row["task_start"]), "task_end": _t(row["task_end"]), "released_at": _t(row["released_at"]),
         "arrangements": row["arrangements"], "missing": reception.missing(row["arrangements"]),
         "covered": reception.covered(row["arrangements"]), "flags": row["flags"], "extension": row["extension"],
-        "allowance": {"factor": policy.allowance_factor, "base_wage_per_day": policy.base_wage_per_day,
-                      "per_officer_per_day": round(policy.allowance_factor * policy.base_wage_per_day, 2),
-                      "per_officer": (reception.allowance(minutes, policy.base_wage_per_day, policy.allowance_factor)
-                                      if minutes is not None else None)},
+        "allowance": allowance(row, policy, wages or {}, minutes),
+        "care": care(row, policy),
     }
+
+
+def allowance(row: dict, policy, wages: dict, minutes: int | None) -> dict:
+    """factor x each officer's own base wage per duty day begun; amounts once the deployment is released."""
+    officers = list(row["officer_ids"])
+    per_officer = reception.allowances({o: minutes if minutes is not None else 0 for o in officers}, wages,
+                                       policy.allowance_factor)
+    if minutes is None:
+        for item in per_officer.values():
+            item["duty_days"] = item["amount"] = None
+    known = [v["amount"] for v in per_officer.values() if v["amount"] is not None]
+    return {"factor": policy.allowance_factor, "basis": "each officer's own daily base wage",
+            "per_officer": per_officer, "total": round(sum(known), 2) if minutes is not None else None,
+            "wage_unknown": [o for o, v in per_officer.items() if v["base_wage_daily"] is None]}
+
+
+def care(row: dict, policy) -> dict:
+    """Care for the people sent: the medic with every team, psychological follow-up after hard tasks."""
+    followup = policy.needs_psychological_followup(row["grade"])
+    return {"medic": row["arrangements"].get("medic"),
+            "psychological_followup": followup,
+            "followup_due": followup and row["released_at"] is not None}

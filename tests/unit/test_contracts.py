@@ -19,7 +19,8 @@ HTTP = ["incident-report", "problem", "health", "officer-patch", "roster-import"
         "county-patch", "order-ack", "instruction", "position-report", "arrangements", "release",
         "extension-request", "extension-approval", "survey", "equipment-check",
         "request-cancel", "request-close", "preposition", "access-log", "ledger-report",
-        "plan-approval", "plan-rejection", "signing-key", "plan-preview"]
+        "plan-approval", "plan-rejection", "signing-key", "plan-preview", "indicators", "case-outcome",
+        "position-policy"]
 
 
 def stems(folder: str, suffix: str) -> set[str]:

@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
+import yaml
 from shapely.geometry import MultiPolygon, Polygon
 
 from services.common.bus import Record
 from services.common.envelope import GENESIS, new_event, seal
 from services.logistics import audit
 from services.logistics.domain import indicators, reception, scope, tracking, units
-from services.logistics.policy import Policy
+from services.logistics.policy import DEFAULT_FILE, Policy, PolicyError, unsourced_values
 
 T0 = datetime(2025, 9, 15, 1, 10, tzinfo=timezone.utc)
 GRANT = {"area": {"type": "Polygon", "coordinates": [[[120.0, 29.0], [120.5, 29.0], [120.5, 29.5], [120.0, 29.5],
@@ -74,15 +76,26 @@ def test_progress_runs_from_the_first_report_to_the_reporting_point():
     assert tracking.progress(10_000, 12_000) == 0.0
 
 
-def test_a_team_of_twenty_needs_a_medic_and_a_smaller_one_does_not():
-    assert reception.initial_arrangements(20, 20)["medic"]["status"] == "pending"
-    assert reception.initial_arrangements(19, 20)["medic"]["status"] == "not_needed"
-    assert reception.missing(reception.initial_arrangements(19, 20)) == ["lodging", "meals", "transport"]
+def test_a_medic_travels_with_every_team_however_small():
+    small = reception.initial_arrangements([3])
+    assert small["medic"]["status"] == "pending" and small["medic"]["quantity"] == 1
+    assert reception.missing(small) == ["lodging", "meals", "transport", "medic"]
+    teams = reception.initial_arrangements([2, 4, 19])                 # three units: three medics
+    assert teams["medic"]["quantity"] == 3 and teams["lodging"]["quantity"] == 25
+    assert reception.medics_needed([45, 5], 1, 30) == 3                  # a team of 45 takes two
 
 
 def test_allowance_is_1_2_times_the_base_wage_per_duty_day_begun():
     assert reception.allowance(30, 400, 1.2) == 480.0
     assert reception.allowance(1441, 400, 1.2) == 960.0
+
+
+def test_each_officer_is_paid_on_their_own_base_wage_not_a_common_rate():
+    out = reception.allowances({"A": 300, "B": 300, "C": 1500}, {"A": 350, "B": 610, "C": 500}, 1.2)
+    assert (out["A"]["amount"], out["B"]["amount"], out["C"]["amount"]) == (420.0, 732.0, 1200.0)
+    assert out["C"]["duty_days"] == 2 and out["B"]["per_day"] == 732.0
+    unknown = reception.allowances({"D": 60}, {}, 1.2)["D"]
+    assert unknown["base_wage_daily"] is None and unknown["amount"] is None   # never someone else's rate
 
 
 def test_lodging_beyond_the_free_beds_is_refused():
@@ -99,13 +112,41 @@ def test_response_time_mean_p90_and_share_within_deadline_by_grade():
     assert out["by_grade"]["II"]["within_deadline_share"] == 1.0
 
 
-def test_utilisation_idle_coverage_satisfaction_and_compatibility():
+def test_utilisation_is_support_deployed_over_officers_available_to_deploy_not_local_work():
+    # 100 on duty: 20 free, 5 out on support, 75 busy with local work; 100 more: 10 free, none sent
     loads = [{"on_duty": 100, "available": 20, "committed": 5}, {"on_duty": 100, "available": 10, "committed": 0}]
-    assert indicators.utilisation(loads)["utilisation"] == 0.85 and indicators.utilisation(loads)["idle_rate"] == 0.15
-    assert indicators.logistics_coverage([{"covered": True}, {"covered": False}])["coverage"] == 0.5
-    assert indicators.satisfaction([{"side": "officer", "rating": 4}, {"side": "receiver", "rating": 5}])["mean"] == 4.5
-    assert indicators.equipment_compatibility([{"checked": 10, "compatible": 9}])["rate"] == 0.9
+    out = indicators.utilisation(loads)
+    assert (out["utilisation"], out["idle_rate"]) == (round(5 / 35, 4), round(30 / 35, 4))
+    assert (out["deployed"], out["available_to_deploy"], out["local_work"]) == (5, 35, 165)
     assert indicators.utilisation([])["utilisation"] is None
+
+
+def test_satisfaction_weighs_both_sides_alike_and_waits_for_both():
+    many_officers = [{"side": "officer", "rating": 5}] * 4 + [{"side": "receiver", "rating": 1}]
+    out = indicators.satisfaction(many_officers)
+    assert out["score"] == 3.0 and out["by_side"] == {"officer": 5.0, "receiver": 1.0}   # not 4.2 per rating
+    one_side = indicators.satisfaction([{"side": "officer", "rating": 5}])
+    assert one_side["score"] is None and one_side["sides_missing"] == ["receiver"]
+
+
+def test_cross_region_clearance_counts_solved_cases_over_all_cross_region_cases():
+    out = indicators.cross_region_clearance([{"incident_id": "A", "solved": True}, {"incident_id": "B", "solved": False},
+                                             {"incident_id": "C", "solved": None}, {"incident_id": "D", "solved": True}])
+    assert out == {"rate": 0.5, "cases": 4, "solved": 2, "not_solved": 1, "outcome_pending": 1}
+    assert indicators.cross_region_clearance([])["rate"] is None
+
+
+def test_coverage_and_compatibility():
+    assert indicators.logistics_coverage([{"covered": True}, {"covered": False}])["coverage"] == 0.5
+    assert indicators.equipment_compatibility([{"checked": 10, "compatible": 9}])["rate"] == 0.9
+
+
+def test_every_indicator_has_its_definition_in_the_api_description():
+    schema = json.loads((Path(__file__).parents[2] / "contracts/http/indicators.schema.json").read_text())
+    for name, definition in indicators.DEFINITIONS.items():
+        assert definition in schema["properties"][name]["description"], name
+    assert "officers available to deploy" in indicators.DEFINITIONS["utilisation"]
+    assert "order issued to the officers in place" in indicators.DEFINITIONS["response_time"]
 
 
 def test_the_policy_file_sets_capacities_and_tasks():
@@ -113,6 +154,26 @@ def test_the_policy_file_sets_capacities_and_tasks():
     assert policy.capacity("330329") == 80 and policy.capacity("330102") == 300
     assert "e_forensics" in policy.tasks_for(["technical_support"])
     assert policy.tasks_for([]) == ["support_receiving_command"]
+
+
+def test_every_value_of_the_policy_file_names_its_source():
+    doc = yaml.safe_load(DEFAULT_FILE.read_text(encoding="utf-8"))
+    assert unsourced_values(doc) == []
+    policy = Policy.from_env({})
+    assert (policy.medics_per_team, policy.allowance_factor, policy.psychological_followup_grades) == (1, 1.2, ("I", "II"))
+    assert policy.receiving_command_sees_own_units is False
+    doc["reception"]["medics_per_team"] = 1                                  # a bare value: origin unknown
+    doc["tracking"]["arrival_radius_m"]["source"] = "assumed"               # no reason given
+    assert unsourced_values(doc) == ["tracking.arrival_radius_m.value", "reception.medics_per_team"]
+
+
+def test_a_policy_file_with_a_value_of_unnamed_origin_is_refused(tmp_path):
+    doc = yaml.safe_load(DEFAULT_FILE.read_text(encoding="utf-8"))
+    doc["dispatch"]["max_resends"] = 5
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(PolicyError, match="dispatch.max_resends"):
+        Policy.load(path, {})
 
 
 def _chain(source: str, n: int) -> list:

@@ -65,9 +65,15 @@ def emitted(runtime, topic: str) -> list[dict]:
     return [e["data"] for e in runtime.outbox.events() if e["type"] == topic]
 
 
-def dispatched(runtime) -> list[dict]:
+EMERGENCY = {"deadline": "2025-09-15T09:51:40+08:00"}   # a grade III emergency's 45 minutes from the request
+
+
+def dispatched(runtime, request: dict | None = None, **committed) -> list[dict]:
+    """The example plan, approved and committed (`request`: fields changed in support.requested,
+    `committed`: fields added to officers.committed)."""
+    extra = {"support.requested": request or {}, "officers.committed": committed}
     for topic in ("support.requested", "plan.proposed", "plan.approved", "officers.committed"):
-        deliver(runtime, topic, example(topic))
+        deliver(runtime, topic, dict(example(topic), **extra.get(topic, {})))
     return emitted(runtime, "dispatch.ordered")
 
 
@@ -82,7 +88,7 @@ def test_a_committed_plan_orders_each_unit_once_with_deadline_reporting_point_an
     runtime, _ = service
     deliver(runtime, "plan.approved", example("plan.approved"))
     assert emitted(runtime, "dispatch.ordered") == []             # approved but not yet committed: no order
-    orders = dispatched(runtime)
+    orders = dispatched(runtime, EMERGENCY)
     deliver(runtime, "officers.committed", example("officers.committed"))  # a redelivered commit changes nothing
     assert len(emitted(runtime, "dispatch.ordered")) == 3
     assert sorted(o["unit_id"] for o in orders) == ["UNIT-330703-TS-02", "UNIT-330727-CI-01", "UNIT-330782-TS-01"]
@@ -117,7 +123,7 @@ def test_unacknowledged_orders_are_resent_then_escalated_and_acknowledged_ones_l
 
 def test_positions_update_eta_raise_a_late_alert_and_stop_the_clock_on_arrival(service, now):
     runtime, client = service
-    order = next(o for o in dispatched(runtime) if o["unit_id"] == "UNIT-330727-CI-01")
+    order = next(o for o in dispatched(runtime, EMERGENCY) if o["unit_id"] == "UNIT-330727-CI-01")
     assert report(runtime, order, 120.70, 29.05, T0 + timedelta(minutes=30)) == "late"   # ~50 km away, 11 min left
     alert = emitted(runtime, "unit.late")[0]
     assert alert["order_id"] == order["order_id"] and alert["late_by_s"] > 0
@@ -159,16 +165,46 @@ def test_only_the_receiving_command_may_instruct_and_only_within_scope_and_every
                                                                  (False, "330783"), (False, "330783")]
 
 
-def test_positions_are_core_data_for_the_province_and_the_receiving_command_during_the_task(service):
+def test_positions_are_core_data_for_the_province_and_the_receiving_command_sees_them_only_when_the_province_says(
+        service):
     runtime, client = service
     order = dispatched(runtime)[0]
     report(runtime, order, 120.10, 29.25, T0 + timedelta(minutes=5))
     url = f"/units/{order['unit_id']}/position"
     body = client.get(url, headers=PROVINCE).get_json()
     assert body["point"] == {"lon": 120.10, "lat": 29.25} and body["classification"] == "core"
+    assert client.get(url, headers=RECEIVER).status_code == 403                 # off by default
+    assert client.get("/policy/positions", headers=RECEIVER).get_json()["receiving_command_sees_own_units"] is False
+    turn_on = {"receiving_command_sees_own_units": True, "reason": "typhoon defence: the county commands on scene"}
+    assert client.put("/policy/positions", json=turn_on, headers=RECEIVER).status_code == 403
+    assert client.put("/policy/positions", json=turn_on, headers=PROVINCE).status_code == 200
     assert client.get(url, headers=RECEIVER).status_code == 200
-    assert client.get(url, headers=DONOR).status_code == 403
+    assert client.get(url, headers=DONOR).status_code == 403                    # not the receiving command
     assert "point" not in client.get(f"/orders/{order['order_id']}", headers=DONOR).get_json()
+    client.put("/policy/positions", json={"receiving_command_sees_own_units": False, "reason": "typhoon passed"},
+               headers=PROVINCE)
+    assert client.get(url, headers=RECEIVER).status_code == 403
+    history = client.get("/policy/positions", headers=PROVINCE).get_json()["history"]
+    assert [(h["receiving_command_sees_own_units"], h["changed_by"]) for h in history] == [(False, "zj-cmd"),
+                                                                                          (True, "zj-cmd")]
+    auditor = headers_for(Identity("audit", "auditor", "330000"))
+    reads = client.get(f"/audit/access?path={url}", headers=auditor).get_json()
+    reads = reads.get("entries", reads) if isinstance(reads, dict) else reads
+    assert [(r["subject"], r["status"]) for r in reversed(reads)] == [
+        ("zj-cmd", 200), ("dy-duty", 403), ("dy-duty", 200), ("yw-duty", 403), ("dy-duty", 403)]
+
+
+def test_the_position_switch_survives_a_restart(tmp_path, now):
+    settings = Settings(service="logistics", database_url=f"sqlite:///{tmp_path / 'l.db'}", kafka_bootstrap="127.0.0.1:1")
+    runtime = build_runtime(settings)
+    create_app(runtime).test_client().put("/policy/positions", headers=PROVINCE, json={
+        "receiving_command_sees_own_units": True, "reason": "major-event security"})
+    runtime.engine.dispose()
+    again = build_runtime(Settings(service="logistics", database_url=settings.database_url,
+                                   kafka_bootstrap="127.0.0.1:1"))
+    body = create_app(again).test_client().get("/policy/positions", headers=PROVINCE).get_json()
+    assert body["receiving_command_sees_own_units"] is True and body["decided_by"] == "province command"
+    again.engine.dispose()
 
 
 def test_devices_post_positions_through_the_outbox_and_bad_ones_get_a_clear_4xx(service):
@@ -186,26 +222,57 @@ def test_devices_post_positions_through_the_outbox_and_bad_ones_get_a_clear_4xx(
 
 def test_reception_capacity_flags_release_and_coverage(service, now):
     runtime, client = service
-    order = dispatched(runtime)[0]
+    officers = example("officers.committed")["officer_ids"]
+    wages = dict(zip(officers[:5], (350, 420, 480, 560, 640)))              # the sixth has no wage on record
+    order = dispatched(runtime, base_wage_daily=wages)[0]
     dep = order["deployment_id"]
     url = f"/deployments/{dep}/arrangements"
     too_many = client.post(url, json={"lodging": {"status": "arranged", "quantity": 261}}, headers=RECEIVER)
     assert too_many.status_code == 409 and "260" in too_many.get_json()["detail"]
     ok = client.post(url, json={"lodging": {"status": "arranged", "quantity": 6}}, headers=RECEIVER)
-    assert ok.status_code == 200 and ok.get_json()["missing"] == ["meals", "transport"]
+    assert ok.status_code == 200 and ok.get_json()["missing"] == ["meals", "transport", "medic"]
+    assert ok.get_json()["arrangements"]["medic"]["quantity"] == 3          # 6 officers in 3 teams: a medic each
+    refused = client.post(url, json={"medic": {"status": "not_needed"}}, headers=RECEIVER)
+    assert refused.status_code == 422 and "every team" in refused.get_json()["detail"]
     point = order["reporting_point"]["point"]
     report(runtime, order, point["lon"], point["lat"], T0 + timedelta(minutes=25))
     flags = client.get(f"/deployments/{dep}", headers=RECEIVER).get_json()["flags"]
-    assert [f["item"] for f in flags] == ["meals", "transport"]
+    assert [f["item"] for f in flags] == ["meals", "transport", "medic"]
     client.post(url, json={"meals": {"status": "arranged"}, "transport": {"status": "arranged"}}, headers=RECEIVER)
+    assert client.get("/indicators", headers=PROVINCE).get_json()["logistics_coverage"]["coverage"] == 0.0
+    client.post(url, json={"medic": {"status": "arranged", "quantity": 3}}, headers=RECEIVER)
     assert client.get("/indicators", headers=PROVINCE).get_json()["logistics_coverage"]["coverage"] == 1.0
-    assert len(emitted(runtime, "logistics.arranged")) == 2
+    assert len(emitted(runtime, "logistics.arranged")) == 3
     assert client.post(f"/deployments/{dep}/release", json={}, headers=DONOR).status_code == 403
     now.at = T0 + timedelta(hours=5)
     released = client.post(f"/deployments/{dep}/release", json={"outcome": "completed"}, headers=RECEIVER).get_json()
     assert released["duty_minutes"] == 300 and set(released["duty_minutes_by_officer"]) == set(released["officer_ids"])
     assert len(released["officer_ids"]) == 6 and emitted(runtime, "deployment.released")[0] == released
-    assert client.get(f"/deployments/{dep}", headers=RECEIVER).get_json()["allowance"]["per_officer"] == 480.0
+    assert released["psychological_followup"] is False                       # a grade III task
+    body = client.get(f"/deployments/{dep}", headers=RECEIVER).get_json()
+    pay = body["allowance"]["per_officer"]
+    assert [pay[o]["amount"] for o in officers] == [420.0, 504.0, 576.0, 672.0, 768.0, None]
+    assert body["allowance"]["total"] == 2940.0 and body["allowance"]["wage_unknown"] == [officers[5]]
+    assert body["care"] == {"medic": {"status": "arranged", "quantity": 3}, "psychological_followup": False,
+                            "followup_due": False}
+
+
+def test_a_grade_ii_task_flags_psychological_follow_up_on_release(service, now):
+    runtime, client = service
+    for topic in ("support.requested", "plan.proposed", "plan.approved", "officers.committed"):
+        data = example(topic)
+        deliver(runtime, topic, dict(data, grade="II") if "grade" in data else data)
+    dep = emitted(runtime, "dispatch.ordered")[0]["deployment_id"]
+    assert client.get(f"/deployments/{dep}", headers=RECEIVER).get_json()["care"]["followup_due"] is False
+    now.at = T0 + timedelta(hours=3)
+    released = client.post(f"/deployments/{dep}/release", json={}, headers=RECEIVER).get_json()
+    assert released["psychological_followup"] is True
+    assert client.get(f"/deployments/{dep}", headers=RECEIVER).get_json()["care"]["followup_due"] is True
+    incident = released["incident_id"]
+    reception = client.get(f"/incidents/{incident}/report", headers=PROVINCE).get_json()["reception"][0]
+    assert reception["psychological_followup"] is True
+    page = client.get(f"/incidents/{incident}/report.html", headers=PROVINCE).get_data(as_text=True)
+    assert "psychological follow-up for every officer" in page
 
 
 def test_an_extension_is_requested_by_the_receiver_and_approved_at_the_requests_level(service):
@@ -238,11 +305,20 @@ def test_indicators_and_the_after_action_report_come_from_the_events(service, no
     out = client.get("/indicators?county=330783", headers=PROVINCE).get_json()
     assert out["response_time"]["by_grade"]["III"] == {"arrivals": 1, "mean_s": 1800.0, "p90_s": 1800,
                                                        "within_deadline_share": 1.0}
-    assert out["satisfaction"]["mean"] == 3.0 and out["equipment_compatibility"]["rate"] == 0.75
+    assert out["satisfaction"]["score"] == 3.0 and out["equipment_compatibility"]["rate"] == 0.75
+    assert out["response_time"]["definition"].startswith("From the order issued to the officers in place")
+    assert contracts.validate_body("indicators", out) == []
     assert client.get("/indicators?county=330106", headers=PROVINCE).get_json()["response_time"]["arrivals"] == 0
     incident = orders[0]["incident_id"]
     util = client.get(f"/indicators?incident={incident}", headers=PROVINCE).get_json()["utilisation"]
-    assert util["utilisation"] == round((240 - 86) / 240, 4)                   # the donor 义乌's load report
+    assert util["utilisation"] == round(2 / (86 + 2), 4)      # the donor 义乌: 2 sent of 88 deployable (152 local work)
+    clearance = client.get(f"/indicators?incident={incident}", headers=PROVINCE).get_json()["cross_region_clearance"]
+    assert (clearance["cases"], clearance["solved"], clearance["rate"]) == (1, 0, 0.0)   # supported from 3 counties
+    outcome = f"/incidents/{incident}/case-outcome"
+    assert client.post(outcome, json={"solved": True}, headers=DONOR).status_code == 403
+    assert client.post(outcome, json={"solved": True, "note": "23 arrested"}, headers=RECEIVER).status_code == 200
+    clearance = client.get(f"/indicators?incident={incident}", headers=PROVINCE).get_json()["cross_region_clearance"]
+    assert (clearance["cases"], clearance["solved"], clearance["rate"]) == (1, 1, 1.0)
     assert client.get("/indicators?from=yesterday", headers=PROVINCE).status_code == 400
     body = client.get(f"/incidents/{incident}/report", headers=PROVINCE).get_json()
     types = [e["type"] for e in body["timeline"]]
@@ -252,8 +328,10 @@ def test_indicators_and_the_after_action_report_come_from_the_events(service, no
     approval = next(e for e in body["timeline"] if e["type"] == "plan.approved")
     assert approval["actor"].startswith("U-330000-0031")
     assert body["plans"][0]["chosen"] and body["deadlines"][0]["met"] is True
+    assert body["case_outcome"]["solved"] is True and body["indicators"]["cross_region_clearance"]["rate"] == 1.0
     page = client.get(f"/incidents/{incident}/report.html", headers=PROVINCE).get_data(as_text=True)
     assert '<script src="/static/plotly.min.js">' in page and "cdn" not in page.lower()
+    assert "officers available to deploy" in page and "Case outcome: solved" in page   # the plan's definitions
     js = client.get("/static/plotly.min.js")
     assert js.status_code == 200 and len(js.data) > 1_000_000
     assert client.get("/incidents/INC-NONE/report", headers=PROVINCE).status_code == 404
@@ -261,7 +339,7 @@ def test_indicators_and_the_after_action_report_come_from_the_events(service, no
 
 def test_a_unit_still_on_the_way_at_its_deadline_raises_one_late_alert(service, now):
     runtime, client = service
-    orders = dispatched(runtime)
+    orders = dispatched(runtime, EMERGENCY)
     now.at = T0 + timedelta(minutes=42)                          # the deadline is 09:51:40 local
     assert checker.run_once(runtime)["late"] == 3
     now.at += timedelta(minutes=5)

@@ -1,4 +1,5 @@
-"""Reception of a support deployment: what must be arranged, coverage and the allowance."""
+"""Reception of a support deployment: what must be arranged (a medic with every team), coverage and the
+allowance on each officer's own wage."""
 from __future__ import annotations
 
 import math
@@ -7,10 +8,19 @@ ITEMS = ("lodging", "meals", "transport", "medic")
 DONE = ("arranged", "not_needed")
 
 
-def initial_arrangements(headcount: int, medic_team_size: int) -> dict:
+def medics_needed(team_sizes, medics_per_team: int = 1, officers_per_medic: int = 30) -> int:
+    """A medic travels with every team (随队医护), however small; a large team takes one more per
+    `officers_per_medic` officers beyond the first."""
+    return sum(max(medics_per_team, math.ceil(n / officers_per_medic)) for n in team_sizes if n > 0)
+
+
+def initial_arrangements(team_sizes, medics_per_team: int = 1, officers_per_medic: int = 30) -> dict:
+    """What the receiving side must arrange for teams of these sizes (one team per unit under orders)."""
+    sizes = [n for n in team_sizes if n > 0]
+    headcount = sum(sizes)
     items = {k: {"status": "pending", "quantity": headcount} for k in ("lodging", "meals", "transport")}
-    items["medic"] = ({"status": "pending", "quantity": 1} if headcount >= medic_team_size
-                      else {"status": "not_needed", "detail": f"team under {medic_team_size}"})
+    items["medic"] = {"status": "pending", "quantity": medics_needed(sizes, medics_per_team, officers_per_medic),
+                      "detail": f"a medic travels with each of the {len(sizes)} team(s)"}
     return items
 
 
@@ -29,6 +39,21 @@ def duty_days(minutes: int) -> int:
 
 def allowance(minutes: int, base_wage_per_day: float, factor: float) -> float:
     return round(duty_days(minutes) * base_wage_per_day * factor, 2)
+
+
+def allowances(minutes_by_officer: dict, wages: dict, factor: float) -> dict:
+    """Each officer's support allowance: `factor` times their OWN daily base wage per duty day begun.
+
+    {officer_id: {base_wage_daily, duty_days, amount}}; an officer whose wage resources did not send
+    gets amounts of None (paid once the wage is known), never someone else's rate."""
+    out = {}
+    for officer, minutes in sorted(minutes_by_officer.items()):
+        wage = wages.get(officer)
+        days = duty_days(minutes)
+        out[officer] = {"base_wage_daily": wage, "duty_days": days,
+                        "per_day": round(wage * factor, 2) if wage else None,
+                        "amount": allowance(minutes, wage, factor) if wage else None}
+    return out
 
 
 def lodging_refusal(requested: int, capacity: int, in_use: int) -> str | None:
