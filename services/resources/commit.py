@@ -18,7 +18,7 @@ def commit_plan(tx, plan: dict, policy: Policy, now: datetime) -> dict:
     if done:
         return {"status": "committed", "commit_id": done["commit_id"], "officer_ids": done["officer_ids"]}
     ids = [a["officer_id"] for a in plan["assignments"]]
-    task = Task(parse_time(plan["task_start"]), parse_time(plan["task_end"]))
+    task = Task(parse_time(plan["task_start"]), parse_time(plan["task_end"]), parse_time(plan["at"]))
     homes = {r["county"] for r in queries.officers_by_id(conn, ids).values()}
     locked = queries.lock_counties(conn, sorted(homes))        # counties first, then officers: one order
     rows = queries.lock_officers(conn, ids)

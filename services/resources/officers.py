@@ -19,7 +19,7 @@ def view(row: dict, now: datetime, role: str, *, travel_s: float | None = None) 
     out = {
         "officer_id": row["officer_id"], **{k: row["personal"].get(k) for k in ("name", "gender", "rank")},
         "county": row["county"], "city": row["city"], "unit_id": row["unit_id"], "module": row["module"],
-        "role_class": row["role_class"], "tags": [t for t in row["tags_text"].split(";") if t],
+        "role_class": row["role_class"], "province_reserve": row.get("unit_level") == "province", "tags": [t for t in row["tags_text"].split(";") if t],
         "certifications": [dict(c, valid=c["expires"] >= today) for c in row["certifications"]],
         "equipment_ids": row["equipment_ids"], "status": duty.effective_status(row["status"], rest_until, now),
         "status_since": queries.utc(row["status_since"]).isoformat(),

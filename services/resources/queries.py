@@ -60,9 +60,12 @@ def candidate_positions(conn: Connection, f: dict, now: datetime) -> list:
 
 
 def officers_by_id(conn: Connection, ids: list[str]) -> dict[str, dict]:
+    """Officers by id, each with its unit's level (`unit_level`: province, city, county; None if unknown)."""
     out = {}
+    joined = officers.outerjoin(units, units.c.unit_id == officers.c.unit_id)
     for i in range(0, len(ids), 1000):
-        rows = conn.execute(select(officers).where(officers.c.officer_id.in_(ids[i:i + 1000])))
+        rows = conn.execute(select(officers, units.c.level.label("unit_level")).select_from(joined)
+                            .where(officers.c.officer_id.in_(ids[i:i + 1000])))
         out.update({r.officer_id: r._asdict() for r in rows})
     return out
 

@@ -20,7 +20,8 @@ def dispatch(tx, order: dict, now: datetime) -> list[str]:
     if skipped:
         log.warning("dispatch %s: not reserved, left as they are: %s", order["order_id"], ", ".join(skipped))
     ids = [r["officer_id"] for r in moved]
-    updates.update_officers(tx.conn, ids, {"status": "deployed", "status_since": now, "task_unit": order["unit_id"]})
+    ordered = min(parse_time(order["ordered_at"]), now)   # duty runs from the order: the release counts from it
+    updates.update_officers(tx.conn, ids, {"status": "deployed", "status_since": ordered, "task_unit": order["unit_id"]})
     for row in moved:
         status_changed(tx, row, "deployed", parse_time(order["ordered_at"]), f"dispatched by {order['order_id']}",
                        request_id=order["request_id"], deployment_id=order.get("deployment_id"))
@@ -44,7 +45,8 @@ def release(tx, released: dict, policy: Policy, now: datetime) -> list[dict]:
     receiving = _receiving(conn, task)
     changes, awards = [], []
     for row in (r for r in rows.values() if r["status"] in ("reserved", "deployed")):
-        worked = per_officer.get(row["officer_id"], released["duty_minutes"])
+        since = queries.utc(row["status_since"]) if row["status"] == "deployed" else None
+        worked = duty.worked_minutes(per_officer.get(row["officer_id"], released["duty_minutes"]), since, at)
         change, award = _release_one(row, worked, at, task, receiving, released, policy, now)
         changes.append(change)
         awards.append(award)

@@ -16,10 +16,17 @@ from . import duty, reserve
 class Task:
     start: datetime
     end: datetime
+    ordered: datetime | None = None    # when the officers are ordered out: duty runs from then (travel included)
 
     @property
     def minutes(self) -> int:
         return max(0, int((self.end - self.start).total_seconds() // 60))
+
+    @property
+    def duty_seconds(self) -> int:
+        """Seconds of duty the task adds, to the second: from the order (else the start) to the end."""
+        begin = min(self.ordered or self.start, self.start)
+        return max(0, int((self.end - begin).total_seconds()))
 
 
 @dataclass(frozen=True)
@@ -56,9 +63,9 @@ def check_officer(c: Candidate, task: Task, *, limit: int = duty.DUTY_LIMIT_MIN)
         out.append(Rejection("already_committed", f"already {c.status} for another task", c.officer_id))
     elif c.status != "on_duty":
         out.append(Rejection("not_available", f"status is {c.status}", c.officer_id))
-    if duty.would_exceed(c.duty_minutes, task.minutes, limit):
-        out.append(Rejection("duty_limit_exceeded", f"{c.duty_minutes} min on duty in 24 h + {task.minutes} min "
-                             f"task > {limit} min", c.officer_id))
+    if duty.would_exceed_s(c.duty_minutes * 60, task.duty_seconds, limit * 60):
+        out.append(Rejection("duty_limit_exceeded", f"{c.duty_minutes} min on duty in 24 h + {task.duty_seconds} s "
+                             f"from the order to the task's end > {limit} min", c.officer_id))
     for name in c.required:
         if name not in c.certifications:
             out.append(Rejection("certification_missing", f"holds no {name} certificate", c.officer_id))

@@ -5,6 +5,7 @@ once the window has passed, the count starts again from zero.
 """
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 DUTY_LIMIT_MIN = 12 * 60
@@ -28,6 +29,19 @@ def accrue(minutes: int, window_start: datetime | None, worked: int, started: da
 
 def would_exceed(minutes_now: int, task_minutes: int, limit: int = DUTY_LIMIT_MIN) -> bool:
     return minutes_now + task_minutes > limit
+
+
+def would_exceed_s(seconds_now: int, task_seconds: int, limit_s: int = DUTY_LIMIT_MIN * 60) -> bool:
+    """The limit to the second: nothing is rounded down (travel and the task counted in seconds)."""
+    return seconds_now + task_seconds > limit_s
+
+
+def worked_minutes(reported: int, since: datetime | None, until: datetime) -> int:
+    """Duty minutes a task adds: the reported minutes, or the seconds from `since` (the order) to `until`
+    rounded up to a whole minute when that is more, so the count never falls short of the time worked."""
+    if since is None or until <= since:
+        return max(0, reported)
+    return max(reported, math.ceil((until - since).total_seconds() / 60))
 
 
 def after_release(minutes_now: int, released_at: datetime, *, rest_minutes: int,
