@@ -136,3 +136,35 @@ def test_two_contracts_reaching_one_definition_share_one_component():
     schemas = doc["components"]["schemas"]
     assert "county" in schemas and not any(k.startswith("county_") for k in schemas)
     validate(doc)
+
+
+def test_an_untyped_const_gets_the_type_its_value_implies_and_nothing_else_changes():
+    from services.common.contracts.components import _typed_consts
+    schema = {"properties": {"remove": {"const": True}, "const": {"type": "object"}, "n": {"const": 2},
+                             "v": {"const": "1.0", "type": "string"}},
+              "examples": [{"const": 1}], "items": {"anyOf": [{"const": None}, {"const": 1.5}]}}
+    out = _typed_consts(schema)
+    assert out["properties"] == {"remove": {"const": True, "type": "boolean"}, "const": {"type": "object"},
+                                 "n": {"const": 2, "type": "integer"}, "v": {"const": "1.0", "type": "string"}}
+    assert out["examples"] == [{"const": 1}]  # a value, not a schema
+    assert out["items"] == {"anyOf": [{"const": None, "type": "null"}, {"const": 1.5, "type": "number"}]}
+    assert schema["properties"]["remove"] == {"const": True}  # the contract itself is untouched
+
+
+def test_every_const_in_the_served_document_has_a_type(served):
+    name, doc = served
+
+    def consts(node):
+        if isinstance(node, dict):
+            if "const" in node and not isinstance(node["const"], dict):
+                yield node
+            for k, v in node.items():
+                if k not in ("example", "examples", "const", "enum", "default"):
+                    yield from consts(v)
+        elif isinstance(node, list):
+            for v in node:
+                yield from consts(v)
+
+    found = list(consts(doc["components"]["schemas"]))
+    assert found or name != "demand"  # demand's incident report has `remove: {const: true}`
+    assert all("type" in c for c in found), [c for c in found if "type" not in c][:3]

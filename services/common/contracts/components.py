@@ -6,6 +6,10 @@ as '#/$defs/...' relative to its `$id`. jsonschema resolves that; OpenAPI and As
 root, so a document that embeds such schemas is broken for them. Here every contract a document
 names, and every definition it reaches, becomes one entry of the document's `components/schemas`,
 referenced as '#/components/schemas/<name>'; the files in `contracts/` stay the one source.
+
+A `const` without a `type` gets the type its value implies (`{"const": true}` is `{"type": "boolean",
+"const": true}` for any validator): code generators choose a property's type from `type`, and
+openapi-python-client 0.29 writes code that does not compile for an untyped optional boolean const.
 """
 from __future__ import annotations
 
@@ -44,4 +48,39 @@ class ComponentSchemas:
 
     def schemas(self) -> dict:
         """The `components/schemas` object: every schema referenced so far, by name."""
-        return {k: self._bundler.defs[k] for k in sorted(self._bundler.defs)}
+        return {k: _typed_consts(self._bundler.defs[k]) for k in sorted(self._bundler.defs)}
+
+
+_SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas")
+_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+_SCHEMAS = ("items", "additionalProperties", "not", "if", "then", "else", "propertyNames", "contains",
+            "unevaluatedItems", "unevaluatedProperties")
+
+
+def _json_type(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    return {float: "number", str: "string", list: "array", dict: "object"}[type(value)]
+
+
+def _typed_consts(schema):
+    """`schema` with `type` added beside every untyped `const` (walking subschemas only, not values)."""
+    if not isinstance(schema, dict):
+        return schema
+    out = dict(schema)
+    if "const" in out and "type" not in out:
+        out["type"] = _json_type(out["const"])
+    for k in _SCHEMA_MAPS:
+        if isinstance(out.get(k), dict):
+            out[k] = {name: _typed_consts(v) for name, v in out[k].items()}
+    for k in _SCHEMA_LISTS:
+        if isinstance(out.get(k), list):
+            out[k] = [_typed_consts(v) for v in out[k]]
+    for k in _SCHEMAS:
+        if k in out:
+            out[k] = _typed_consts(out[k])
+    return out
