@@ -10,7 +10,7 @@ import yaml
 
 from services.matching.domain import eligibility, explain
 from services.matching.domain import policy as matching_policy
-from services.matching.domain.model import DUTY_LIMIT_S, Line, Request
+from services.matching.domain.model import DUTY_LIMIT_S, Line
 from services.matching.domain.planner import CountyLoad, lendable_array, plan_batch
 from services.matching.domain.pool import build_pool
 from tests.unit.test_matching_optimiser import ACCEPTS, COUNTIES, T0, TRAVEL, officer, plenty, request
