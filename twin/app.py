@@ -17,11 +17,12 @@ from dash import ALL, Input, Output, State, ctx, dcc, html
 from flask import Response, has_request_context, jsonify, request
 
 from services.common.auth import Identity, default_keyring
-from twin import exercise_page, ids, panel, signin, views, visibility
+from twin import exercise_page, ids, panel, signin, views
 from twin.client import ServicesClient, service_urls
 from twin.figures import COLOUR_BY, TABLE_COLUMNS, beijing_time, incident_table_rows
 from twin.messages import DEFAULT_LANGUAGE, LANGUAGES, text
 from twin.model import ProvinceModel
+from twin.position_access import PositionAccess
 from twin.replay_controls import install_replay, replay_section
 from twin.user_bar import user_bar
 
@@ -32,13 +33,15 @@ CELL = panel.CELL
 def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000,
                client: ServicesClient | None = None, recording: list[dict] | None = None,
                keyring=None, demo: bool | None = None, users: dict | None = None,
-               secret: str | None = None) -> dash.Dash:
+               secret: str | None = None, positions: PositionAccess | None = None) -> dash.Dash:
     """The twin's app. `keyring` verifies sign-in tokens (default: the settings' or the deployment's);
-    `demo` offers the one-click demo users (default: DEMO=1 or an exercise); `users` the users.yaml list."""
+    `demo` offers the one-click demo users (default: DEMO=1 or an exercise); `users` the users.yaml list;
+    `positions` who sees live positions and the log of their reads (default: logistics' switch)."""
     app = dash.Dash(__name__, title="警力跨区互援 · Twin", serve_locally=True, external_stylesheets=[],
                     external_scripts=[], update_title=None, suppress_callback_exceptions=True)
     geojson = model.geography.county_geojson()
     client = client or ServicesClient(service_urls())
+    positions = positions or PositionAccess(client)
     mode = getattr(settings, "mode", "live")
     demo = signin.demo_enabled(mode) if demo is None else demo
     keyring = keyring or getattr(settings, "auth_keys", None) or default_keyring()
@@ -49,13 +52,14 @@ def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000,
         lang = language()
         if page_path() == exercise_page.PATH:
             return exercise_page.page(lang, signin.current_user(), demo)
-        return page(model, geojson, refresh_ms, lang, recording, signin.current_user(), demo)
+        return page(model, geojson, refresh_ms, lang, recording, signin.current_user(), demo, positions)
 
     app.layout = layout
-    app.twin_callbacks = register_callbacks(app, model, geojson, client)  # plain functions, for tests
+    app.twin_positions = positions
+    app.twin_callbacks = register_callbacks(app, model, geojson, client, positions)  # plain functions, for tests
     app.twin_callbacks.update(exercise_page.register(app, geojson))
     install_replay(app, model.geography, geojson, recording)
-    install_routes(app, model, settings, geojson)
+    install_routes(app, model, settings, geojson, positions)
     return app
 
 
@@ -85,9 +89,10 @@ def language() -> str:
 
 
 def page(model: ProvinceModel, geojson: dict, refresh_ms: int, lang: str = DEFAULT_LANGUAGE,
-         recording: list[dict] | None = None, user: signin.SignedIn | None = None, demo: bool = False) -> html.Div:
+         recording: list[dict] | None = None, user: signin.SignedIn | None = None, demo: bool = False,
+         positions: PositionAccess | None = None) -> html.Div:
     figure, rows, count, clock, options, key = refresh_view(model, geojson, "load", None, lang, None,
-                                                            user.identity if user else None)
+                                                            user.identity if user else None, positions)
     colour_options = [{"label": f" {text(k, lang)}", "value": k} for k in COLOUR_BY]
     return html.Div(style={"fontFamily": FONT, "margin": "10px 16px", "color": "#222"}, children=[
         html.Div(style={"display": "flex", "justifyContent": "space-between", "alignItems": "center"}, children=[
@@ -132,16 +137,21 @@ def page(model: ProvinceModel, geojson: dict, refresh_ms: int, lang: str = DEFAU
 
 
 def refresh_view(model: ProvinceModel, geojson: dict, colour_by: str, request_id: str | None,
-                 lang: str, last_key: str | None, identity: Identity | None = None) -> tuple:
+                 lang: str, last_key: str | None, identity: Identity | None = None,
+                 positions: PositionAccess | None = None) -> tuple:
     """(figure, table rows, count, clock, request options, state key); the map is rebuilt only on change.
-    Unit positions show only to those who may see them (twin.visibility)."""
-    snapshot = visibility.visible(model.snapshot(), identity)
+    Unit positions show only to those who may see them (twin.visibility); a redrawn map that shows
+    any is a read, logged by `positions`."""
+    positions = positions or PositionAccess()
+    snapshot = positions.visible(model.snapshot(), identity)
     shown = [snapshot["counties"], snapshot["incidents"], snapshot["units"], snapshot["requests"],
              [(p["plan_id"], p["status"]) for p in snapshot["plans"]]]
     key = views.digest(colour_by, request_id, lang, shown)
     names = {c["code"]: c["name"] for c in snapshot["counties"]}
     figure = (dash.no_update if key == last_key
               else views.map_figure(snapshot, geojson, colour_by=colour_by, request_id=request_id, lang=lang))
+    if key != last_key:
+        positions.record(identity, "map", snapshot)
     rows = [html.Tr([html.Td(row[column], style=CELL) for column in TABLE_COLUMNS])
             for row in incident_table_rows(snapshot["incidents"], names, lang)]
     count = text("incidents_count", lang, n=len(snapshot["incidents"]))
@@ -158,7 +168,8 @@ def panel_view(model: ProvinceModel, request_id: str | None, lang: str, last_key
     return panel.comparison(plans, lang), panel.strength_figure(plans, lang), key
 
 
-def register_callbacks(app: dash.Dash, model: ProvinceModel, geojson: dict, client: ServicesClient) -> dict:
+def register_callbacks(app: dash.Dash, model: ProvinceModel, geojson: dict, client: ServicesClient,
+                       positions: PositionAccess | None = None) -> dict:
     @app.callback(
         Output(ids.MAP, "figure"), Output(ids.INCIDENT_TABLE_BODY, "children"),
         Output(ids.INCIDENT_COUNT, "children"), Output(ids.CLOCK, "children"),
@@ -169,7 +180,8 @@ def register_callbacks(app: dash.Dash, model: ProvinceModel, geojson: dict, clie
     )
     def on_refresh(_n_intervals, colour_by, request_id, lang, last_key):
         user = signin.current_user()
-        return refresh_view(model, geojson, colour_by, request_id, lang, last_key, user.identity if user else None)
+        return refresh_view(model, geojson, colour_by, request_id, lang, last_key, user.identity if user else None,
+                            positions)
 
     @app.callback(
         Output(ids.PLAN_PANEL, "children"), Output(ids.STRENGTH, "figure"), Output(ids.PANEL_KEY, "data"),
@@ -204,7 +216,9 @@ def register_callbacks(app: dash.Dash, model: ProvinceModel, geojson: dict, clie
     return {"on_refresh": on_refresh, "on_panel": on_panel, "on_decide": on_decide}
 
 
-def install_routes(app: dash.Dash, model: ProvinceModel, settings=None, geojson: dict | None = None) -> None:
+def install_routes(app: dash.Dash, model: ProvinceModel, settings=None, geojson: dict | None = None,
+                   positions: PositionAccess | None = None) -> None:
+    positions = positions or PositionAccess()
     mode = getattr(settings, "mode", "live")
     polygons = json.dumps(geojson or model.geography.county_geojson(), ensure_ascii=False)
 
@@ -222,9 +236,22 @@ def install_routes(app: dash.Dash, model: ProvinceModel, settings=None, geojson:
 
     @app.server.get("/state")
     def state_route():
-        """The mirrored state as JSON (counties, incidents, units, requests, plans with previews)."""
+        """The mirrored state as JSON (counties, incidents, units, requests, plans with previews);
+        positions only for whom may see them, each read logged."""
         user = signin.current_user()
-        return jsonify(visibility.visible(model.snapshot(), user.identity if user else None))
+        identity = user.identity if user else None
+        shown = positions.visible(model.snapshot(), identity)
+        positions.record(identity, "/state", shown)
+        return jsonify(shown)
+
+    @app.server.get("/audit/positions")
+    def position_reads():
+        """Every read of live positions on the twin (who, role, region, map or /state, units, when)."""
+        user = signin.current_user()
+        if user is None or user.identity.role not in ("auditor", "province_commander"):
+            return jsonify({"title": "Forbidden", "status": 403,
+                            "detail": "the position read log is for the auditor and the province command"}), 403
+        return jsonify({"reads": positions.reads()})
 
     @app.server.get("/plans/<plan_id>/preview")
     def preview_route(plan_id: str):

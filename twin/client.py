@@ -65,6 +65,10 @@ class ServicesClient:
             out += body.get("plans", [])
         return out
 
+    def position_policy(self) -> dict | None:
+        """logistics' switch over live positions (GET /policy/positions); None when it does not answer."""
+        return self._get("logistics", "/policy/positions") if "logistics" in self.urls else None
+
     def _get(self, service: str, path: str):
         """The JSON body, or None when the service is down or does not offer `path` (logged)."""
         try:

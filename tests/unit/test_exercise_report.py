@@ -21,6 +21,8 @@ def test_the_report_is_written_as_json_and_self_contained_html(tmp_path):
     assert 'src="http' not in page and len(page) > 1_000_000  # plotly.js is inlined: opens offline
     assert "Plotly.newPlot" in page and page.count("Plotly.newPlot") == 3
     assert scenario.good_response["summary"][:40] in page and "EX-TF-001 reported" in page
+    assert "Support officers actually deployed / officers available to deploy" in page      # the plan's definitions
+    assert "Cross-region cases solved / cross-region cases" in page
 
 
 def test_a_grown_incident_is_reported_again_with_its_new_size_under_a_follow_up_id():

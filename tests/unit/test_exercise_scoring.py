@@ -40,7 +40,7 @@ def loop(arrived_at="2025-09-15T09:37:02+08:00", response_s=1620):
             plan("A", 2400, donors={"330782": 2, "330703": 2, "330727": 2}), plan("B", 3000),
             ev("plan.approved", "2025-09-15T01:09:30Z", plan_id="PLAN-A"),
             ev("dispatch.ordered", "2025-09-15T01:10:02Z", plan_id="PLAN-A"),
-            ev("logistics.arranged", "2025-09-15T01:30:00Z"),
+            ev("logistics.arranged", "2025-09-15T01:30:00Z", medic={"status": "arranged", "quantity": 3}),
             ev("unit.arrived", "2025-09-15T01:37:02Z", arrived_at=arrived_at, response_s=response_s)]
 
 
@@ -120,25 +120,29 @@ def test_officers_released_after_more_than_12_hours_break_the_duty_limit():
     assert limits["commits_refused_for_duty_limit"] == 1
 
 
-def test_logistics_coverage_counts_deployments_with_lodging_meals_and_transport_arranged():
+def test_logistics_coverage_counts_deployments_with_lodging_meals_transport_and_medic_arranged():
     events = loop() + [ev("dispatch.ordered", deployment_id="DEP-2")]
     cov = logistics_coverage(events)
     assert cov == {"deployments": 2, "covered": 1, "coverage": 0.5, "missing": ["DEP-2"]}
-    pending_lodging = ev("logistics.arranged", deployment_id="DEP-2")
+    pending_lodging = ev("logistics.arranged", deployment_id="DEP-2", medic={"status": "arranged"})
     pending_lodging["data"]["lodging"]["status"] = "pending"
     assert logistics_coverage(events + [pending_lodging])["coverage"] == 0.5
+    small_team_no_medic = ev("logistics.arranged", deployment_id="DEP-2")      # medic "not needed": not covered
+    assert logistics_coverage(events + [small_team_no_medic])["coverage"] == 0.5
 
 
 def test_indicators_come_from_the_stream_and_served_figures_win():
     events = loop() + [ev("county.load-reported", available=80, committed=20), ev("deployment.released")]
     got = indicators(events)
     assert got["response_time_s"]["mean"] == 1620 and got["utilisation"] == 0.2
-    assert got["cross_region_clearance"] == 1.0 and got["logistics_coverage"] == 1.0
-    assert got["equipment_compatibility"] is None
+    assert got["logistics_coverage"] == 1.0
+    assert got["equipment_compatibility"] is None and got["cross_region_clearance"] is None   # not on the stream
     served = {"equipment_compatibility": {"rate": 0.93, "items_checked": 40}, "utilisation": {"utilisation": None},
-              "satisfaction": {"mean": 4.5, "n": 12}}  # the shape logistics' GET /indicators answers with
+              "satisfaction": {"score": 4.5, "by_side": {"officer": 5.0, "receiver": 4.0}, "responses": 12},
+              "cross_region_clearance": {"rate": 0.75, "cases": 4, "solved": 3}}  # logistics' GET /indicators
     got = indicators(events, served)
     assert got["equipment_compatibility"] == 0.93 and got["officer_satisfaction"] == 4.5
+    assert got["cross_region_clearance"] == 0.75
     assert got["utilisation"] == 0.2  # logistics had no figure: the stream's stands
 
 

@@ -18,6 +18,7 @@ from twin import ids, panel, replay
 from twin.app import create_app, panel_view, refresh_view
 from twin.client import ServicesClient
 from twin.model import ProvinceModel
+from twin.position_access import PositionAccess
 from twin.uncertainty import PreviewConfig
 from twin.views import decide, routes_for
 
@@ -263,3 +264,32 @@ def test_the_preview_button_simulates_the_plans_again(loop):
     comparison, _strength, _key = callbacks["on_panel"](3, REQUEST, 1, "zh", "stale-key")
     assert loop.previews[PLAN] is not before and loop.previews[PLAN] == before  # same seed, fresh run
     assert "最快" in str(comparison)
+
+
+class PositionSwitch:
+    """logistics' GET /policy/positions, as the twin's client reads it."""
+
+    def __init__(self, on: bool):
+        self.on = on
+
+    def position_policy(self):
+        return {"receiving_command_sees_own_units": self.on}
+
+
+def test_state_and_map_show_positions_by_the_provinces_switch_and_log_every_read(loop, geojson, tmp_path):
+    for topic in ("dispatch.ordered", "unit.position-reported"):
+        replay.apply(loop, example_event(topic))
+    switch = PositionSwitch(False)
+    access = PositionAccess(switch, log_path=tmp_path / "reads.jsonl", ttl_s=0)
+    app = create_app(loop, positions=access).server
+    receiver = Identity("dy-duty", "county_duty_officer", "330783")
+    units = signed_in(app.test_client(), receiver).get("/state").get_json()["units"]
+    assert units and all(u["position"] is None for u in units)                 # off by default
+    switch.on = True
+    units = signed_in(app.test_client(), receiver).get("/state").get_json()["units"]
+    assert any(u["position"] is not None for u in units)
+    refresh_view(loop, geojson, "load", REQUEST, "zh", None, PROVINCE, access)
+    assert [(r["subject"], r["via"]) for r in access.reads()] == [("zj-commander", "map"), ("dy-duty", "/state")]
+    assert signed_in(app.test_client(), receiver).get("/audit/positions").status_code == 403
+    reads = signed_in(app.test_client(), Identity("audit", "auditor", "330000")).get("/audit/positions").get_json()
+    assert len(reads["reads"]) == 2 and len((tmp_path / "reads.jsonl").read_text().splitlines()) == 2

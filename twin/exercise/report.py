@@ -10,6 +10,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from . import scoring
 from .scenario import Scenario
 from .scoring import parse_time
 
@@ -71,7 +72,8 @@ def to_html(data: dict) -> str:
     good = data["good_response"]
     targets = "".join(f"<tr><td>{e(t['target'])}</td><td>{e(str(t['wanted']))}</td><td>{e(_fmt(t['achieved']))}</td>"
                       f"<td>{'✔' if t['met'] else '✘'}</td></tr>" for t in data["targets"])
-    indicators = "".join(f"<tr><td>{e(k)}</td><td>{e(_fmt(v))}</td></tr>" for k, v in data["indicators"].items())
+    indicators = "".join(f"<tr><td>{e(k)}</td><td>{e(_fmt(v))}</td><td>{e(scoring.definition(k))}</td></tr>"
+                         for k, v in data["indicators"].items())
     injects = "".join(f"<tr><td>{e(i['at'])}</td><td>{e(i['kind'])}</td><td>{e(i['outcome'])}</td>"
                       f"<td>{i.get('lag_min', 0):g}</td></tr>" for i in data["injects"])
     return f"""<!doctype html><html lang="zh"><head><meta charset="utf-8"><title>{e(data['title'])}</title>
@@ -91,7 +93,7 @@ td,th{{border:1px solid #ccc;padding:2px 8px}}</style></head><body>
 (commits refused for the limit: {data['duty_limits']['commits_refused_for_duty_limit']})</li>
 <li>logistics coverage: {_fmt(data['logistics']['coverage'])} ({data['logistics']['covered']} of
 {data['logistics']['deployments']} deployments)</li></ul>
-<h2>The six indicators</h2><table>{indicators}</table>
+<h2>The six indicators</h2><table><tr><th>indicator</th><th>figure</th><th>definition</th></tr>{indicators}</table>
 {''.join(charts)}
 <h2>Injects</h2><table><tr><th>at</th><th>kind</th><th>outcome</th><th>applied late by (simulated min)</th></tr>
 {injects}</table>

@@ -9,8 +9,13 @@ Inputs are CloudEvents envelopes as recorded (`recorder`) and the runner's injec
   elsewhere) than its reserve floor, or an approved plan left a donor below 70% (min_reserve_ratio);
 - duty limit: a released deployment put an officer past 12 hours (720 minutes), and commits refused
   for the duty limit (the system stopped it);
-- logistics coverage: dispatched deployments with lodging, meals and transport arranged (and a medic
-  arranged or not needed) / dispatched deployments.
+- the six indicators as the plan defines them (logistics' GET /indicators gives each definition and
+  wins where it has a figure): utilisation = officers committed to support / officers available to
+  deploy (committed + free; local work left out); cross-region clearance = cross-region cases solved /
+  cross-region cases (whether a case was solved is recorded in logistics, not on the stream: served
+  only); satisfaction from both sides' ratings (served only);
+- logistics coverage: dispatched deployments with lodging, meals, transport and the medic who travels
+  with every team arranged / dispatched deployments.
 """
 from __future__ import annotations
 
@@ -102,8 +107,8 @@ def logistics_coverage(events) -> dict:
 
 
 def _covered(d: dict) -> bool:
-    basics = all(d.get(k, {}).get("status") == "arranged" for k in ("lodging", "meals", "transport"))
-    return basics and d.get("medic", {}).get("status") in ("arranged", "not_needed", None)
+    """Lodging, meals, transport and a medic arranged: a medic travels with every team, however small."""
+    return all(d.get(k, {}).get("status") == "arranged" for k in ("lodging", "meals", "transport", "medic"))
 
 
 def indicators(events, served: dict | None = None) -> dict:
@@ -115,14 +120,11 @@ def indicators(events, served: dict | None = None) -> dict:
         loads[d["county"]] = d  # the latest report of each county
     deployable = sum(d["available"] + d["committed"] for d in loads.values())
     committed = sum(d["committed"] for d in loads.values())
-    reqs = requests_table(events)
-    closed = [r for r in reqs if not r.get("cancelled")]
-    completed = {d["request_id"] for d in t["deployment.released"] if d["outcome"] == "completed"}
     computed = {
         "response_time_s": {"mean": statistics.fmean(responses) if responses else None,
                             "median": statistics.median(responses) if responses else None, "n": len(responses)},
         "utilisation": committed / deployable if deployable else None,
-        "cross_region_clearance": (sum(1 for r in closed if r["request_id"] in completed) / len(closed)) if closed else None,
+        "cross_region_clearance": None,  # cases solved are recorded in logistics: from its indicators when served
         "equipment_compatibility": None,  # not carried on the stream: from logistics' indicators when served
         "officer_satisfaction": None,  # ratings are not on the stream: from logistics' indicators when served
         "logistics_coverage": logistics_coverage(events)["coverage"],
@@ -134,10 +136,21 @@ def indicators(events, served: dict | None = None) -> dict:
     return computed
 
 
+# Each indicator's definition, the plan's own (the same text logistics serves with GET /indicators)
+DEFINED_AS = {"response_time_s": "response_time", "utilisation": "utilisation",
+              "cross_region_clearance": "cross_region_clearance", "equipment_compatibility": "equipment_compatibility",
+              "officer_satisfaction": "satisfaction", "logistics_coverage": "logistics_coverage"}
+
+
+def definition(name: str) -> str:
+    from services.logistics.domain.indicators import DEFINITIONS  # pure text, no service started
+    return DEFINITIONS.get(DEFINED_AS.get(name, name), "")
+
+
 # Where logistics' GET /indicators keeps each figure: indicator -> (its key, the fields that hold a number)
 SERVED = {"utilisation": ("utilisation", ("utilisation",)), "cross_region_clearance": ("cross_region_clearance", ("rate",)),
           "equipment_compatibility": ("equipment_compatibility", ("rate",)),
-          "officer_satisfaction": ("satisfaction", ("mean", "average", "rate", "score")),
+          "officer_satisfaction": ("satisfaction", ("score",)),
           "logistics_coverage": ("logistics_coverage", ("coverage",))}
 
 
