@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from services.demand import policies
-from services.demand.domain.grading import GRADES, PolicyError, SEVERITY
+from services.demand.domain.grading import GRADES, SEVERITY, PolicyError
 from services.demand.domain.support_policy import parse_support_policy
 from services.logistics import deadlines, dispatch
 

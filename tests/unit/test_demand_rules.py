@@ -9,7 +9,7 @@ import yaml
 
 from services.demand import policies
 from services.demand.domain import escalation, lifecycle, overrides
-from services.demand.domain.gap import Gap, allocate, trigger_reason
+from services.demand.domain.gap import allocate, trigger_reason
 from services.demand.domain.grading import PolicyError
 from services.demand.domain.support_policy import higher_level, parse_support_policy
 
