@@ -25,6 +25,11 @@ def now() -> datetime:
     return _clock()
 
 
+def installed() -> Clock:
+    """The clock this process runs on (an exercise clock also answers `rate()`: see `pacing`)."""
+    return _clock
+
+
 def set_clock(clock: Clock | None) -> None:
     """Install `clock` for this process (None restores the wall clock)."""
     global _clock

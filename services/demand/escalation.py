@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from ..common import clock
+from ..common import clock, pacing
 from ..common.outbox import Tx
 from . import prepositions, support
 from .domain import escalation
@@ -66,7 +66,7 @@ class DeadlineWatch:
             self._thread.join(timeout)
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
+        while not self._stop.wait(pacing.wall_s(self.interval_s, floor_s=0.25)):  # on the process clock
             try:
                 self.tick()
             except Exception:  # logged and counted; the next tick tries again (the database may be back)

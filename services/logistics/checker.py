@@ -1,5 +1,6 @@
-"""The background check on the process clock: unacknowledged orders are re-sent and then escalated,
-and a unit still on the way when its deadline passes raises its late alert."""
+"""The background check on the process clock (its period too, in simulated seconds): unacknowledged
+orders are re-sent and then escalated, and a unit still on the way when its deadline passes raises
+its late alert."""
 from __future__ import annotations
 
 import logging
@@ -7,6 +8,7 @@ import threading
 
 from sqlalchemy import select, update
 
+from ..common import pacing
 from ..common.clock import now as clock_now
 from . import dispatch
 from .domain.times import as_utc, iso, seconds_between
@@ -63,7 +65,7 @@ class Checker:
             self._thread.join(10)
 
     def _run(self) -> None:
-        while not self._stop.wait(self.every_s):
+        while not self._stop.wait(pacing.wall_s(self.every_s, floor_s=0.25)):  # on the process clock
             try:
                 run_once(self.runtime)
             except Exception:

@@ -104,6 +104,11 @@ class FileClock:
             pass  # mid-rename or removed at the end of the exercise: keep the last state read
         return self._state
 
+    def rate(self) -> float:
+        """Simulated seconds per wall second now: the speed, 0 while paused (background loops pace on it)."""
+        state = self.state()
+        return 0.0 if state.paused else state.speed
+
     def sim_seconds(self) -> float:
         return self.state().sim_at(time.time())
 
