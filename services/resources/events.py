@@ -23,9 +23,11 @@ def status_changed(tx, officer: dict, to: str, at: datetime, reason: str, **extr
 
 
 def county_loads(conn, codes: list[str] | None, now: datetime, default_share: float) -> list[dict]:
-    """Each county's load now: on duty (strength), available, committed, reserve floor, received."""
+    """Each county's load now: on duty (strength), available, committed, reserve floor, received, and
+    the available officers per module holding each skill tag or certification (`qualified`)."""
     rows = queries.county_rows(conn, codes)
     counts = queries.county_counts(conn, codes, now)
+    qualified = queries.qualified_counts(conn, codes, now)
     received = queries.received_by_county(conn)
     out = []
     for county, row in rows.items():
@@ -34,8 +36,8 @@ def county_loads(conn, codes: list[str] | None, now: datetime, default_share: fl
         strength = c["available"] + c["committed"]
         out.append({"county": county, "on_duty": strength, "available": c["available"],
                     "committed": c["committed"], "reserve_floor": reserve.floor(strength, share),
-                    "received": received.get(county, 0), "by_module": c["by_module"], "at": stamp(now),
-                    "reserve_share": share})
+                    "received": received.get(county, 0), "by_module": c["by_module"],
+                    "qualified": qualified.get(county, {}), "at": stamp(now), "reserve_share": share})
     return out
 
 

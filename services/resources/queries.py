@@ -110,6 +110,24 @@ def county_counts(conn: Connection, codes: list[str] | None, now: datetime) -> d
     return out
 
 
+def qualified_counts(conn: Connection, codes: list[str] | None, now: datetime) -> dict[str, dict]:
+    """Per county and module: how many available officers hold each skill tag or certification.
+
+    Officers are counted in SQL per distinct (county, module, tags, certifications) combination, so
+    the rows returned grow with the variety of qualifications, not with the number of officers."""
+    stmt = (select(officers.c.county, officers.c.module, officers.c.tags_text, officers.c.cert_text, func.count())
+            .where(available_clause(now))
+            .group_by(officers.c.county, officers.c.module, officers.c.tags_text, officers.c.cert_text))
+    if codes is not None:
+        stmt = stmt.where(officers.c.county.in_(codes))
+    out: dict[str, dict] = {}
+    for county, module, tags, certs, n in conn.execute(stmt):
+        held = out.setdefault(county, {}).setdefault(module, {})
+        for code in {c for c in f"{tags};{certs}".split(";") if c}:
+            held[code] = held.get(code, 0) + int(n)
+    return out
+
+
 def received_by_county(conn: Connection) -> dict[str, int]:
     out: dict[str, int] = {}
     for county, ids in conn.execute(select(commitments.c.county, commitments.c.officer_ids)
