@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 import uuid
 
 import pytest
@@ -17,6 +18,8 @@ from services.common.topics import topic_specs
 # Tests sign and verify identity tokens with a key of their own, shared with the processes they start.
 os.environ.setdefault("AUTH_SIGNING_KEY", secrets.token_urlsafe(48))
 os.environ.setdefault("AUTH_KEY_ID", "test")
+# Producers sign their events with keys from one registry shared with the processes tests start.
+os.environ.setdefault("KEYS_DIR", tempfile.mkdtemp(prefix="keys-"))
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

@@ -2,6 +2,11 @@
 
 The canonical form (sorted keys, no spaces, UTF-8) is what the hash covers, so any consumer can
 recompute it from the JSON it received. `hash = sha256(prevhash || canonical(event without hash))`.
+
+Each event is signed by its producer (keys.py): `keyid` names the key, `chainid` the producer's chain
+(the id of its seq 1 event: a producer whose ledger starts again starts a new chain), and
+`signature` is Ed25519 over `signed_digest(event)`, the hash of the event without `hash` and
+`signature`. The signature is then covered by `hash`, like every other field.
 """
 from __future__ import annotations
 
@@ -63,10 +68,41 @@ def new_event(
     return event
 
 
-def seal(event: dict, *, seq: int, prevhash: str) -> dict:
+def signed_digest(event: dict) -> bytes:
+    """What the producer's signature covers: the envelope hash of the event without `hash` and
+    `signature` (64 ASCII hex characters), so seq, prevhash, chainid and keyid are signed too."""
+    return event_hash({k: v for k, v in event.items() if k not in ("hash", "signature")}).encode("ascii")
+
+
+def seal(event: dict, *, seq: int, prevhash: str, signer=None, chainid: str | None = None) -> dict:
+    """Give the event its place in the producer's chain; with a `signer` (keys.Signer) also its
+    signature. `chainid` defaults to the event's own id for seq 1 (a chain is named by its first event)."""
     event = dict(event, seq=seq, prevhash=prevhash)
+    if signer is not None:
+        event["chainid"] = chainid or (event["id"] if seq == 1 else None)
+        if event["chainid"] is None:
+            raise ValueError("a signed event after seq 1 needs its chain's id")
+        event["keyid"] = signer.keyid
+        event["signature"] = signer.sign(signed_digest(event))
     event["hash"] = event_hash(event)
     return event
+
+
+def signature_problem(event: dict, registry) -> str | None:
+    """None when the event's `source` is a registered identity whose key signed it; else why not."""
+    from .keys import identity_of
+    identity = identity_of(event.get("source"))
+    if identity is None:
+        return f"source {event.get('source')!r} is not a registered producer identity"
+    if not isinstance(event.get("chainid"), str):
+        return "unsigned (no chainid)"
+    if event.get("seq") == 1 and event.get("chainid") != event.get("id"):
+        return "seq 1 must name its own id as the chain's id"
+    try:
+        digest = signed_digest(event)
+    except (KeyError, TypeError, AttributeError, UnicodeEncodeError):
+        return "cannot compute the signed digest"
+    return registry.verify(identity, event.get("keyid"), event.get("signature"), digest)
 
 
 def verify_chain(events) -> list[str]:

@@ -1,7 +1,8 @@
 """The transactional outbox: a state change and the events it causes commit together.
 
 `Outbox.transaction()` yields a `Tx` whose `emit()` validates the event against its contract,
-seals it into the producer's hash chain and writes it beside the service's own rows. The relay
+seals it into the producer's hash chain, signs it with the producer's key (keys.py) and writes it
+beside the service's own rows. The relay
 (relay.py) publishes committed rows; rows are kept as the producer's tamper-evident ledger.
 """
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import datetime, timezone
 from sqlalchemy import JSON, Text, bindparam, cast, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from . import contracts, faults, logs
+from . import contracts, faults, keys, logs
 from .envelope import GENESIS, new_event, seal, verify_chain
 from .storage import Prepared, chain_head, outbox, writer_turn
 
@@ -31,6 +32,7 @@ _HEAD = Prepared(select(chain_head.c.seq, chain_head.c.hash)
 _INSERT = Prepared(lambda d: insert(outbox).values(
     seq=bindparam("seq"), event_id=bindparam("event_id"), topic=bindparam("topic"), key=bindparam("key"),
     event=_event_text(d), hash=bindparam("hash"), created_at=bindparam("created_at")))
+_FIRST = Prepared(select(outbox.c.event_id).where(outbox.c.seq == 1))
 _ADVANCE = Prepared(update(chain_head).where(chain_head.c.producer == bindparam("b_producer"))
                     .values(seq=bindparam("new_seq"), hash=bindparam("new_hash")))
 
@@ -50,6 +52,25 @@ class Outbox:
     def __init__(self, engine: Engine, *, source: str, mode: str = "live", exercise_id: str | None = None):
         self.engine, self.source, self.mode, self.exercise_id = engine, source, mode, exercise_id
         self.committed = threading.Event()  # wakes the relay as soon as a transaction with events commits
+        self._chainid: str | None = None  # the id of this ledger's seq 1 event, once committed
+
+    @property
+    def signer(self) -> keys.Signer | None:
+        """The producer's signer; None for a source that is no registrable identity (a throw-away
+        test producer): its events go out unsigned, and every consumer refuses them."""
+        identity = keys.identity_of(self.source)
+        return keys.registry().signer(identity) if identity else None
+
+    def chainid(self, conn, head_seq: int, event_id: str) -> str:
+        """The chain's name: the id of seq 1 (this event's own id when it is seq 1)."""
+        if head_seq == 0:
+            return event_id
+        if self._chainid is None:
+            row = _FIRST.execute(conn, {}).fetchone()
+            if row is None:  # an old ledger whose first rows are gone: named by its head instead
+                return f"head-{head_seq}"
+            self._chainid = row[0]
+        return self._chainid
 
     def ensure_chain(self) -> None:
         with self.engine.begin() as conn:
@@ -92,7 +113,9 @@ class Tx:
         # Read under the lock every time (FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE holds the
         # write lock): a cached head would go stale when a worker rolls back one event's savepoint.
         head = tuple(_HEAD.execute(self.conn, {"producer": self._box.source}).fetchone())
-        event = seal(event, seq=head[0] + 1, prevhash=head[1])
+        signer = self._box.signer
+        event = seal(event, seq=head[0] + 1, prevhash=head[1], signer=signer,
+                     chainid=self._box.chainid(self.conn, head[0], event["id"]) if signer else None)
         issues = contracts.validate_event(topic, event)
         if issues:
             raise ContractViolation(topic, issues)

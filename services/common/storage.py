@@ -61,6 +61,16 @@ inbox = Table(
     Column("handled_at", DateTime(timezone=True), nullable=False),
 )
 
+# What this consumer has seen of each producer's chain (envelope.py): one hash per (chain, seq). An
+# event that puts another hash at a seen place, or does not link to a seen neighbour, is refused.
+chain_links = Table(
+    "chain_links", kit_metadata,
+    Column("chain", String(200), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", String(64), nullable=False),
+    Column("prevhash", String(64), nullable=False),
+)
+
 deadletters = Table(
     "deadletters", kit_metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),

@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 
 from . import contracts
+from .keys import identity_of
 
 DEADLETTER = "deadletter"
 SOURCE_PREFIX = "/mutual-deploy/"
@@ -25,15 +26,17 @@ def producers_of(topic: str) -> frozenset[str]:
 
 
 def ownership_problem(topic: str, source) -> str | None:
-    """None when the envelope's `source` is a producer of `topic` (topics.yaml); otherwise why not.
+    """None when the envelope's `source` is exactly a producer of `topic` (topics.yaml); otherwise why not.
 
-    A producer owns `/mutual-deploy/<producer>` and the sources under it (each field device or twin
-    process publishes under `/mutual-deploy/devices/<id>`, `/mutual-deploy/twin/<instance>`).
+    A service publishes as `/mutual-deploy/<service>` and nothing else (no sub-sources such as
+    `/mutual-deploy/matching/relay-2`); field devices and other police systems each have an identity
+    of their own, `/mutual-deploy/devices/<id>` and `/mutual-deploy/integrators/<id>`, registered
+    one by one in the key registry (keys.py), which then verifies their signatures.
     """
     owners = producers_of(topic)
     if "any" in owners:
         return None
-    name = source[len(SOURCE_PREFIX):].split("/")[0] if isinstance(source, str) and source.startswith(SOURCE_PREFIX) else None
-    if name in owners:
+    identity = identity_of(source)
+    if identity is not None and identity.split("/")[0] in owners:
         return None
     return f"source {source!r} does not produce {topic} (producers: {', '.join(sorted(owners)) or 'none'})"

@@ -1,6 +1,8 @@
 """The consumer loop every service runs: validate, honour mode, de-duplicate, handle, commit.
 
-For each record: decode and validate against the topic's contract; skip events of another mode
+For each record: decode and validate against the topic's contract; refuse what its source does not
+own or did not sign (the key registry, keys.py) and what breaks the producer's chain as this consumer
+has seen it; skip events of another mode
 (exercise traffic never reaches live state, nor one exercise another's); in one database
 transaction record the event id in the inbox and run the handler, so a redelivered event has no
 second effect; commit offsets only after the batch is handled. What cannot be handled goes to the
@@ -13,7 +15,6 @@ import logging
 import threading
 import time
 import traceback
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
@@ -21,12 +22,12 @@ from typing import Callable
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
-from . import contracts, faults, logs
+from . import contracts, faults, keys, logs
 from .bus import Bus, Record
 from .config import Settings
-from .envelope import GENESIS, new_event, seal
+from .envelope import GENESIS, new_event, seal, signature_problem
 from .outbox import Outbox, Tx
-from .storage import Prepared, deadletters, inbox
+from .storage import Prepared, chain_links, deadletters, inbox
 from .topics import DEADLETTER, ownership_problem
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,35 @@ def _already_handled(conn, ids: list[str]) -> set[str]:
         found.update(r[0] for r in cur.fetchall())
         cur.close()
     return found
+# The places next to an event in its producer's chain, as this consumer recorded them.
+_LINKS = Prepared(select(chain_links.c.seq, chain_links.c.hash, chain_links.c.prevhash)
+                  .where(chain_links.c.chain == bindparam("chain"),
+                         chain_links.c.seq.between(bindparam("lo"), bindparam("hi"))))
+_LINK = Prepared(insert(chain_links).values(chain=bindparam("chain"), seq=bindparam("seq"),
+                                            hash=bindparam("hash"), prevhash=bindparam("prevhash")))
+
+
+def chain_of(event: dict) -> str:
+    return f"{event['source']} {event['chainid']}"
+
+
+def link_problem(event: dict, links: dict[int, tuple[str, str]]) -> str | None:
+    """None when the event fits the producer's chain as seen so far (`links`: seq -> (hash, prevhash)
+    around it); else why not. Redelivery, re-publication after a broker wipe and partitions read out
+    of order all fit: the same seq always carries the same hash, and neighbours link."""
+    seq, h, prev = event["seq"], event["hash"], event["prevhash"]
+    here = links.get(seq)
+    if here is not None and here[0] != h:
+        return f"breaks {event['source']}'s chain: seq {seq} was seen with another hash (a fork)"
+    before = links.get(seq - 1)
+    if before is not None and before[0] != prev:
+        return f"breaks {event['source']}'s chain: prevhash is not the hash of seq {seq - 1}"
+    after = links.get(seq + 1)
+    if after is not None and after[1] != h:
+        return f"breaks {event['source']}'s chain: seq {seq + 1} links to another hash of seq {seq}"
+    return None
+
+
 TRANSIENT = (OperationalError, InterfaceError)  # database unreachable: wait and retry, never dead-letter
 # SQLite reports statements it cannot run as OperationalError too; those are the handler's fault and would
 # never succeed on retry (the consumer would stall behind them for ever), so they are dead-lettered.
@@ -100,8 +130,9 @@ class Worker:
         self._last: dict[tuple[str, int], Record] = {}  # the last record handled on each partition
         self._lost = threading.Event()  # set by the log watch, cleared by the poll loop when it rewinds
         self._topic_ids: dict[str, str | None] = {}  # of the subscribed topics, at the last look
-        self._instance = uuid.uuid4().hex[:12]
-        self._letters = (0, GENESIS)  # this process's own dead-letter chain when there is no outbox
+        self._letters = (0, GENESIS, None)  # this process's own dead-letter chain when there is no outbox
+        self._links: dict[str, dict[int, tuple[str, str]]] = {}  # chains seen, when there is no database
+        self.registry = keys.registry()
         self.stats = {"consumed": 0, "handled": 0, "duplicates": 0, "deadlettered": 0, "other_mode": 0,
                       "retries": 0, "rewinds": 0}
         self.lag: dict[tuple[str, int], int] = {}  # records behind per assigned partition (for /metrics)
@@ -256,6 +287,14 @@ class Worker:
         not_owner = ownership_problem(record.topic, event.get("source"))
         if not_owner:
             return None, f"refused: {not_owner}"  # a service publishing a topic it does not own
+        unsigned = signature_problem(event, self.registry)
+        if unsigned:
+            return None, f"refused: {unsigned}"  # forged, or from an identity the registry does not hold
+        if record.topic == "plan.approved":
+            # Acted on only with matching's electronic signature over exactly these officers and this plan.
+            unapproved = self.registry.approval_problem(event["data"])
+            if unapproved:
+                return None, f"refused: {unapproved}"
         return event, None
 
     def _one(self, tx: Tx | None, record: Record, checked, counts: dict, seen: set | None) -> None:
@@ -272,12 +311,22 @@ class Worker:
         if event["id"] in seen:  # in the inbox before this batch, or earlier in it
             counts["duplicates"] += 1
             return
+        chain = chain_of(event)
+        cur = _LINKS.execute(tx.conn, {"chain": chain, "lo": event["seq"] - 1, "hi": event["seq"] + 1})
+        links = {r[0]: (r[1], r[2]) for r in cur.fetchall()}
+        cur.close()
+        broken = link_problem(event, links)
+        if broken:
+            return self._deadletter(tx, record, f"refused: {broken}", counts)
         savepoint = tx.conn.begin_nested()
         scope = logs.scope(correlationid=event.get("correlationid"), event_id=event["id"])
         scope.__enter__()  # left in `finally` below; no extra indentation on the hot path
         try:
             _RECORD.execute(tx.conn, {"event_id": event["id"], "topic": record.topic,
                                       "handled_at": datetime.now(timezone.utc)}).close()
+            if event["seq"] not in links:
+                _LINK.execute(tx.conn, {"chain": chain, "seq": event["seq"], "hash": event["hash"],
+                                        "prevhash": event["prevhash"]}).close()
             tx.cause = event
             handler(Context(event, tx, self.settings))
             savepoint.commit()
@@ -300,6 +349,11 @@ class Worker:
             scope.__exit__(None, None, None)
 
     def _run_plain(self, handler, record: Record, event: dict, counts: dict) -> None:
+        links = self._links.setdefault(chain_of(event), {})
+        broken = link_problem(event, links)
+        if broken:
+            return self._deadletter(None, record, f"refused: {broken}", counts)
+        links[event["seq"]] = (event["hash"], event["prevhash"])
         try:
             handler(Context(event, None, self.settings))
             counts["handled"] += 1
@@ -326,14 +380,16 @@ class Worker:
             tx.cause = None
             tx.emit(DEADLETTER, data, key=record.topic, subject=where)  # keyed by original topic
             return
-        # No outbox (the twin keeps no database): this process's dead letters form a chain of their own,
-        # under a source unique to the process, so the envelope's seq/prevhash/hash still hold.
-        seq, prev = self._letters
-        event = seal(new_event(topic=DEADLETTER, source=f"{self.settings.source}/{self._instance}", data=data,
+        # No outbox: this process's dead letters form a chain of their own (named by its first
+        # letter, signed with the producer's key), so the envelope's seq/prevhash/hash still hold.
+        seq, prev, chainid = self._letters
+        identity = keys.identity_of(self.settings.source)
+        event = seal(new_event(topic=DEADLETTER, source=self.settings.source, data=data,
                                subject=where, correlationid=where, mode=self.settings.mode,
-                               exerciseid=self.settings.exercise_id), seq=seq + 1, prevhash=prev)
+                               exerciseid=self.settings.exercise_id), seq=seq + 1, prevhash=prev,
+                     signer=self.registry.signer(identity) if identity else None, chainid=chainid)
         self.bus.send(DEADLETTER, record.topic, json.dumps(event).encode()).get(timeout=30)
-        self._letters = (seq + 1, event["hash"])
+        self._letters = (seq + 1, event["hash"], event.get("chainid"))
 
 
 def _failure(exc: Exception) -> str:

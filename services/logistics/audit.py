@@ -1,9 +1,11 @@
 """The ledger check: every producer's hash chain, read back from the broker from the beginning.
 
-Records are grouped by producer (the envelope's source, mode and exercise id: an exercise runs its
-own chains), de-duplicated (the relay re-publishes its ledger after a broker restart: the same
+Records are grouped by producer (the envelope's source, chain id, mode and exercise id: an exercise
+runs its own chains, a ledger that started again is a new chain), de-duplicated (the relay re-publishes its ledger after a broker restart: the same
 seq with the same hash), ordered by seq and verified with the event kit's `verify_chain`. A broken
-chain names its first broken record: where it sits on the broker and what is wrong with it.
+chain names its first broken record: where it sits on the broker and what is wrong with it. A record
+whose source does not own its topic (a sub-source such as `/mutual-deploy/matching/relay-2`, a
+stranger) is no chain of its own: it is counted as refused and the check fails.
 """
 from __future__ import annotations
 
@@ -11,11 +13,13 @@ import json
 from collections import defaultdict
 
 from ..common.envelope import verify_chain
-from ..common.topics import topic_names
+from ..common.topics import ownership_problem, topic_names
 
 
 def producer_key(event: dict) -> str:
     key = event.get("source", "?")
+    if event.get("chainid"):
+        key += f" [chain {event['chainid']}]"
     if event.get("mode") == "exercise":
         key += f" (exercise {event.get('exerciseid')})"
     return key
@@ -25,7 +29,7 @@ def verify_records(records) -> dict:
     """Verify the chains in `records` (bus Records); pure apart from decoding."""
     chains: dict[str, dict[int, tuple]] = defaultdict(dict)
     conflicts: dict[str, list] = defaultdict(list)
-    unreadable = 0
+    unreadable, refused = 0, []
     for r in records:
         try:
             event = json.loads(r.value)
@@ -33,14 +37,18 @@ def verify_records(records) -> dict:
         except (ValueError, TypeError, KeyError):
             unreadable += 1
             continue
+        not_owner = ownership_problem(r.topic, event.get("source"))
+        if not_owner:
+            refused.append({"topic": r.topic, "partition": r.partition, "offset": r.offset, "problem": not_owner})
+            continue
         key = producer_key(event)
         seen = chains[key].get(seq)
         if seen is not None and seen[0].get("hash") != event.get("hash"):
             conflicts[key].append((seq, r))
         chains[key].setdefault(seq, (event, r))
     producers = {key: _verify_one(by_seq, conflicts.get(key, [])) for key, by_seq in sorted(chains.items())}
-    return {"ok": all(p["ok"] for p in producers.values()), "records": len(records), "unreadable": unreadable,
-            "producers": producers}
+    return {"ok": all(p["ok"] for p in producers.values()) and not refused, "records": len(records),
+            "unreadable": unreadable, "refused": refused[:20], "producers": producers}
 
 
 def _verify_one(by_seq: dict, conflicts: list) -> dict:

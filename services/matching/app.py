@@ -12,9 +12,9 @@ from pathlib import Path
 
 from flask import Flask
 
-from ..common import pacing
+from ..common import keys, pacing
 from ..common.clock import now
-from ..common.config import VAR, Settings
+from ..common.config import Settings
 from ..common.observed import install_observed_routes
 from ..common.runtime import Runtime
 from . import readmodel, routes, signing, snapshot
@@ -29,8 +29,7 @@ def key_path(settings: Settings) -> Path:
     given = settings.extra.get("signing_key") or os.environ.get("MATCHING_SIGNING_KEY")
     if given:
         return Path(given)
-    folder = VAR if settings.mode == "live" else VAR / "exercises" / str(settings.exercise_id)
-    return folder / "matching-signing-key.pem"     # one key per deployment (every instance signs alike)
+    return keys.registry().private_path("matching")  # one key per deployment: approvals and events
 
 
 class Batcher:
@@ -77,6 +76,8 @@ def build_runtime(settings: Settings | None = None, *, resources_url: str | None
     runtime = Runtime.build(settings, metadata=metadata, handlers=HANDLERS)
     key = signing.load_or_create(key_path(settings))
     public = signing.public_key_b64(key)
+    if not keys.registry().readonly:
+        keys.registry().register("matching", public)  # consumers verify approvals with the registry's keys
     runtime.extras.update(signing_key=key, public_key=public, key_id=signing.key_id(public))
     planner = Planner(runtime, settings.extra.get("places") or Places(settings.province))
     runtime.extras["planner"] = planner

@@ -6,8 +6,10 @@ Anyone can verify a plan.approved event with the deployment's public key (GET /k
   3. SHA-256 of those bytes is the digest (32 bytes);
   4. the signature is base64 of the Ed25519 signature over the digest; check it with the public key
      (base64 of the raw 32-byte key). `verify(data, public_key)` does exactly this.
-The key is the deployment's: MATCHING_SIGNING_KEY names a PEM file; when absent one is generated
-into the service's var folder on first use and kept (mode 0600).
+The key is matching's key in the key registry (services/common/keys.py), the same key that signs its
+events: MATCHING_SIGNING_KEY names a PEM file; when absent one is generated into the registry's
+private folder on first use and kept (mode 0600). Consumers (resources, logistics) check every
+approval with `keys.registry().approval_problem(data)` before acting on it.
 """
 from __future__ import annotations
 
@@ -21,13 +23,15 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from ..common.keys import approval_digest
+
 
 def canonical(data: dict) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def digest(approval: dict) -> bytes:
-    return hashlib.sha256(canonical({k: v for k, v in approval.items() if k != "signature"})).digest()
+    return approval_digest(approval)
 
 
 def load_or_create(path: Path) -> Ed25519PrivateKey:

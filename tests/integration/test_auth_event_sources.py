@@ -11,7 +11,7 @@ from services.common import contracts
 from services.common.runtime import Runtime
 from services.common.storage import deadletters
 from services.common.topics import ownership_problem
-from tests.integration.test_kit import wait_for
+from tests.integration.test_kit import signed_approval, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +25,12 @@ pytestmark = pytest.mark.integration
     ("incident.reported", "/mutual-deploy/demand", True),
     ("incident.reported", "/mutual-deploy/integrators/gongan-110", True),
     ("unit.position-reported", "/mutual-deploy/devices/radio-0042", True),
-    ("unit.position-reported", "/mutual-deploy/twin/5f3a", True),
+    ("unit.position-reported", "/mutual-deploy/twin", True),
+    ("unit.position-reported", "/mutual-deploy/twin/5f3a", False),        # no sub-sources of a service
+    ("plan.approved", "/mutual-deploy/matching/relay-2", False),
+    ("plan.approved", "/mutual-deploy/matching/", False),
+    ("incident.reported", "/mutual-deploy/integrators/gongan-110/x", False),
+    ("incident.reported", "/mutual-deploy/integrators/", False),
     ("unit.position-reported", "/mutual-deploy/resources", False),
     ("deadletter", "/mutual-deploy/resources", True),
 ])
@@ -56,7 +61,7 @@ def test_an_approval_from_a_service_that_does_not_own_the_topic_is_dead_lettered
     try:
         for runtime, plan_id in ((impostor, "PLAN-FORGED-1"), (matching, "PLAN-REAL-1")):
             with runtime.outbox.transaction() as tx:
-                tx.emit("plan.approved", dict(data, plan_id=plan_id), key=data["request_id"])
+                tx.emit("plan.approved", signed_approval(dict(data, plan_id=plan_id)), key=data["request_id"])
 
         def handled():
             with consumer.engine.connect() as conn:

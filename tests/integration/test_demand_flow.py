@@ -10,7 +10,7 @@ import pytest
 from services.common.auth import Identity, signed_in
 from services.common.runtime import Runtime
 from services.demand.app import build_runtime, create_app
-from tests.integration.test_kit import read_topic
+from tests.integration.test_kit import read_topic, signed_approval
 
 pytestmark = pytest.mark.integration
 
@@ -33,6 +33,8 @@ def live(make_settings, database_url):
 
 
 def send(upstream, topic: str, data: dict, key: str) -> dict:
+    if topic == "plan.approved":
+        data = signed_approval(data)
     with upstream.outbox.transaction() as tx:
         return tx.emit(topic, data, key=key)
 

@@ -9,8 +9,9 @@ import uuid
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, update
 
-from services.common import contracts
+from services.common import contracts, keys
 from services.common.bus import Bus
+from services.common.envelope import GENESIS, seal, signature_problem
 from services.common.runtime import Runtime
 from services.common.storage import outbox as outbox_table
 
@@ -19,6 +20,19 @@ pytestmark = pytest.mark.integration
 
 def incident_data(incident_id: str) -> dict:
     return dict(copy.deepcopy(contracts.example_event("incident.reported")["data"]), incident_id=incident_id)
+
+
+def signed(event: dict, identity: str = "demand") -> dict:
+    """`event` as a producer that holds `identity`'s key publishes it alone: seq 1 of a chain of its own."""
+    bare = {k: v for k, v in event.items() if k not in ("seq", "prevhash", "hash", "chainid", "keyid", "signature")}
+    return seal(bare, seq=1, prevhash=GENESIS, signer=keys.registry().signer(identity))
+
+
+def signed_approval(data: dict) -> dict:
+    """plan.approved data with matching's electronic signature (consumers refuse it without)."""
+    from services.matching import signing
+    bare = {k: v for k, v in data.items() if k != "signature"}
+    return dict(bare, signature=signing.sign(keys.registry().signer("matching").key, bare))
 
 
 def counting_service(settings):
@@ -112,7 +126,7 @@ def test_poison_messages_go_to_the_dead_letter_topic_and_the_consumer_keeps_goin
         consumer.worker.process(Record("incident.reported", 0, 2, "k", json.dumps(broken).encode()))
         fine = dict(copy.deepcopy(good), id=str(uuid.uuid4()))
         after = fine["data"]["incident_id"] = f"INC-AFTER-{uuid.uuid4().hex[:6]}"
-        bus.send("incident.reported", after, json.dumps(fine).encode()).get(10)
+        bus.send("incident.reported", after, json.dumps(signed(fine)).encode()).get(10)
         wait_for(lambda: after in seen_ids(consumer), what="good event after poison")
         assert consumer.worker.stats["deadlettered"] == 2
         assert consumer.metrics()["deadletters_total"] == 2
@@ -168,14 +182,16 @@ def test_a_consumer_without_a_database_still_dead_letters_with_a_valid_envelope(
     from services.common.bus import Record
     from services.common.worker import Worker
 
-    settings = make_settings()
+    settings = make_settings(acts_as="twin")
     worker = Worker(settings, {"incident.reported": lambda ctx: None})
     worker.process(Record("incident.reported", 0, 7, "k", b"\xff not json"))
     worker.process(Record("incident.reported", 0, 8, "k", b"[]"))
     assert worker.stats["deadlettered"] == 2
 
-    letters = read_topic(broker, "deadletter", lambda e: e["source"].startswith(settings.source + "/"), 2)
-    assert [e["seq"] for e in letters] == [1, 2]
+    chain = worker._letters[2]  # this process's own chain of letters, signed with the twin's key
+    letters = read_topic(broker, "deadletter", lambda e: e.get("chainid") == chain, 2)
+    assert [e["seq"] for e in letters] == [1, 2] and {e["source"] for e in letters} == {"/mutual-deploy/twin"}
+    assert all(signature_problem(e, keys.registry()) is None for e in letters)
     assert letters[0]["data"]["raw"].startswith("base64:")
 
 

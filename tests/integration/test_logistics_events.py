@@ -17,7 +17,7 @@ from services.common.bus import Bus
 from services.common.runtime import Runtime
 from services.common.storage import deadletters, outbox
 from services.logistics.app import build_runtime, create_app
-from tests.integration.test_kit import wait_for
+from tests.integration.test_kit import signed_approval, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -35,6 +35,8 @@ def live(make_settings, database_url):
 
 def send(upstream, topic: str, data: dict, key: str) -> dict:
     owner = next(name for name in upstream if name in contracts.topic(topic).producers)
+    if topic == "plan.approved":
+        data = signed_approval(data)
     with upstream[owner].outbox.transaction() as tx:
         return tx.emit(topic, data, key=key, correlationid=data.get("incident_id"))
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from services.common import contracts
+from services.common import contracts, keys
 from services.common.bus import Bus
+from services.common.envelope import signature_problem
 
 pytestmark = pytest.mark.integration
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
@@ -19,10 +20,14 @@ SNIPPETS = re.findall(r"```python\n(.*?)```", README, re.S)
 def test_the_readme_producer_publishes_an_event_the_broker_and_the_contract_accept(broker, monkeypatch):
     monkeypatch.chdir(Path(__file__).resolve().parents[2])
     producer = next(s for s in SNIPPETS if "KafkaProducer" in s)
+    registry = keys.registry()
+    registry.signer("integrators/cad-110")  # what `python -m services.common.keys issue integrators/cad-110` does
     namespace: dict = {}
-    exec(producer.replace("127.0.0.1:19092", broker.bootstrap), namespace)  # noqa: S102 - our own README
+    exec(producer.replace("127.0.0.1:19092", broker.bootstrap)  # noqa: S102 - our own README
+         .replace('"cad-110.pem"', repr(str(registry.private_path("integrators/cad-110")))), namespace)
     sent = namespace["event"]
     assert contracts.validate_event("incident.reported", sent) == []
+    assert signature_problem(sent, registry) is None  # every consumer accepts it as the integrator's
     sub = Bus(broker.bootstrap).consumer(["incident.reported"], None)
     deadline, found = time.monotonic() + 20, None
     while found is None and time.monotonic() < deadline:

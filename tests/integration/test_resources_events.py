@@ -10,7 +10,7 @@ from services.common import contracts
 from services.common.auth import Identity, headers_for, signed_in
 from services.common.runtime import Runtime
 from services.resources.app import build_runtime, create_app
-from tests.integration.test_kit import wait_for
+from tests.integration.test_kit import signed_approval, wait_for
 from tests.integration.test_resources_support import approved, load, squad, uid
 
 pytestmark = pytest.mark.integration
@@ -43,6 +43,8 @@ def published(runtime, topic: str, **match) -> list[dict]:
 def send(upstream, topic: str, data: dict, key: str) -> dict:
     """Publish `topic` from the stand-in for its producer."""
     owner = next(name for name in upstream if name in contracts.topic(topic).producers)
+    if topic == "plan.approved":
+        data = signed_approval(data)
     with upstream[owner].outbox.transaction() as tx:
         return tx.emit(topic, data, key=key)
 

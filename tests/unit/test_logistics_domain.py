@@ -179,11 +179,11 @@ def test_a_policy_file_with_a_value_of_unnamed_origin_is_refused(tmp_path):
 def _chain(source: str, n: int) -> list:
     events, prev = [], GENESIS
     for seq in range(1, n + 1):
-        event = seal(new_event(topic="unit.late", source=source, data={"n": seq}, subject="s", correlationid="c"),
+        event = seal(new_event(topic="deadletter", source=source, data={"n": seq}, subject="s", correlationid="c"),
                      seq=seq, prevhash=prev)
         prev = event["hash"]
         events.append(event)
-    return [Record("unit.late", 0, i, "k", json.dumps(e).encode()) for i, e in enumerate(events)]
+    return [Record("deadletter", 0, i, "k", json.dumps(e).encode()) for i, e in enumerate(events)]
 
 
 def test_the_ledger_check_passes_intact_chains_and_redeliveries_and_names_the_first_altered_record():
@@ -193,7 +193,7 @@ def test_the_ledger_check_passes_intact_chains_and_redeliveries_and_names_the_fi
     assert result["ok"] and result["producers"]["/mutual-deploy/a"]["events"] == 3
     event = json.loads(records[1].value)
     event["data"]["n"] = 99                                       # altered after sealing
-    forged = Record("unit.late", 2, 7, "k", json.dumps(event).encode())
+    forged = Record("deadletter", 2, 7, "k", json.dumps(event).encode())
     result = audit.verify_records([records[0], forged, records[2]])
     broken = result["producers"]["/mutual-deploy/a"]["first_broken"]
     assert not result["ok"] and (broken["seq"], broken["partition"], broken["offset"]) == (2, 2, 7)
@@ -205,5 +205,17 @@ def test_the_ledger_check_names_a_deleted_record_and_two_events_claiming_one_pla
     gap = audit.verify_records([records[0], records[1], records[3]])["producers"]["/mutual-deploy/a"]
     assert gap["first_broken"]["seq"] == 4 and "expected 3" in gap["first_broken"]["problem"]
     other = _chain("/mutual-deploy/a", 1)[0]                     # another event sealed as seq 1
-    clash = audit.verify_records(records + [Record("unit.late", 1, 9, "k", other.value)])
+    clash = audit.verify_records(records + [Record("deadletter", 1, 9, "k", other.value)])
     assert not clash["ok"] and "two different events" in clash["producers"]["/mutual-deploy/a"]["problems"][-1]
+
+
+def test_the_ledger_check_refuses_a_sub_source_instead_of_verifying_it_as_a_chain_of_its_own():
+    events, prev = [], GENESIS
+    for seq in (1, 2):
+        event = seal(new_event(topic="plan.approved", source="/mutual-deploy/matching/relay-2", data={"n": seq},
+                               subject="s", correlationid="c"), seq=seq, prevhash=prev)
+        prev = event["hash"]
+        events.append(Record("plan.approved", 0, seq, "k", json.dumps(event).encode()))
+    result = audit.verify_records(_chain("/mutual-deploy/a", 2) + events)
+    assert not result["ok"] and "/mutual-deploy/matching/relay-2" not in result["producers"]
+    assert len(result["refused"]) == 2 and "does not produce plan.approved" in result["refused"][0]["problem"]
