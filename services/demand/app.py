@@ -10,7 +10,7 @@ from ..common.runtime import Runtime
 from . import policies, routes_incidents, routes_requests
 from .escalation import DeadlineWatch
 from .handlers import HANDLERS
-from .store import metadata
+from .store import metadata, upgrade
 
 ROUTES = routes_incidents.ROUTES + routes_requests.ROUTES
 
@@ -19,6 +19,7 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     policies.current()  # a broken policy or template file stops the service here, naming the rule
     settings = settings or Settings.from_env("demand")
     runtime = Runtime.build(settings, metadata=metadata, handlers=HANDLERS)
+    upgrade(runtime.engine)
 
     @cache
     def geography():

@@ -1,10 +1,15 @@
 """Force-gap monitoring: each open incident's need against what its county can spare.
 
 Re-evaluated when a county's load report arrives and when an incident is reported or grows. An
-incident that calls for support (gap above the threshold, or grade at or above III) gets one request
-for its shortfall (what the county's free officers cannot cover, line by line; nothing when they cover
-it all); a later trigger for the same incident never raises a second one. Growth adds the new
+incident that calls for support (gap above the threshold, or grade at or above III) gets one open
+request for its shortfall (what the county's free officers cannot cover, line by line; nothing when
+they cover it all); a later trigger never raises a second one while it is open. Growth adds the new
 shortfall to the open request; officers freed later shrink a request not yet approved.
+
+A request demand withdrew because the county's own officers covered every line hands the incident
+back to the watch (status `reported`): when it grows, or the county's free force no longer covers it,
+it gets a new request. An incident whose request a commander cancelled, or whose support was
+released, is watched again once it grows.
 """
 from __future__ import annotations
 
@@ -22,6 +27,8 @@ from .store import assessments, county_loads, incidents, overrides, requests
 from .times import parse, utc
 
 MONITORED = ("reported", "supported")  # incidents whose need counts against the county's free force
+# An incident whose request ended (released, or cancelled by a commander): watched again when it grows.
+ENDED_SUPPORT = ("supported", "support_dropped", "support_cancelled")
 
 
 def latest_load(conn, county: str) -> dict | None:
@@ -44,24 +51,23 @@ def record_load(tx: Tx, report: dict) -> bool:
 
 
 def county_gaps(conn, county: str) -> tuple[list, dict[str, Gap], dict[str, dict]]:
-    """The county's monitored incidents (oldest first, with their own request's row fields `request_id`,
-    `request_status` and `progress` when they have one), the gap of each and the grade and lines in
-    force of each. An open request's recorded local share stays on its incident."""
+    """The county's monitored incidents (oldest first, with their status and their open request's row
+    fields `request_id`, `request_status` and `progress` when they have one), the gap of each and the
+    grade and lines in force of each. An open request's recorded local share stays on its incident."""
     rows = conn.execute(
-        select(incidents.c.incident_id, incidents.c.report, incidents.c.reported_at, assessments.c.grading,
-               assessments.c.lines, overrides.c.changes, requests.c.request_id,
+        select(incidents.c.incident_id, incidents.c.status, incidents.c.report, incidents.c.reported_at,
+               assessments.c.grading, assessments.c.lines, overrides.c.changes, requests.c.request_id,
                requests.c.status.label("request_status"), requests.c.progress)
         .select_from(incidents.join(assessments, assessments.c.incident_id == incidents.c.incident_id)
                      .outerjoin(overrides, overrides.c.incident_id == incidents.c.incident_id)
                      .outerjoin(requests, (requests.c.incident_id == incidents.c.incident_id)
-                                & (requests.c.echelon == "")))
+                                & (requests.c.echelon == "") & requests.c.status.in_(OPEN)))
         .where(incidents.c.county == county, incidents.c.status.in_(MONITORED))
         .order_by(incidents.c.reported_at, incidents.c.incident_id)).all()
     assessed = {r.incident_id: {"grade": r.grading["grade"], "grading": r.grading,
                                 "requirements": apply_overrides(r.lines, r.changes) if r.changes else r.lines}
                 for r in rows}
-    held = {r.incident_id: (r.progress or {}).get("local") or {} for r in rows
-            if r.request_id and r.request_status in OPEN}
+    held = {r.incident_id: (r.progress or {}).get("local") or {} for r in rows if r.request_id}
     gaps = allocate([(r.incident_id, assessed[r.incident_id]["requirements"]) for r in rows],
                     latest_load(conn, county), held)
     return rows, gaps, assessed
@@ -80,8 +86,9 @@ def evaluate(tx: Tx, county: str, at: datetime) -> list[dict]:
     for row in rows:
         gap, assessment = gaps[row.incident_id], assessed[row.incident_id]
         if row.request_id:
-            if row.request_status in OPEN:
-                support.shrink(tx, support_row(tx.conn, row.request_id), assessment, gap, utc(at))
+            support.shrink(tx, support_row(tx.conn, row.request_id), assessment, gap, utc(at))
+            continue
+        if row.status == "supported":  # its support was released: only growth brings it back (on_growth)
             continue
         reason = trigger_reason(rules.gap_triggers(gap.ratio), rules.grade_triggers(assessment["grade"]))
         if reason:
@@ -93,10 +100,13 @@ def evaluate(tx: Tx, county: str, at: datetime) -> list[dict]:
 
 
 def on_growth(tx: Tx, incident: dict, why: str) -> dict | None:
-    """An incident grew: its open request asks for the new shortfall, or see whether it now calls for one."""
+    """An incident grew: its open request asks for the new shortfall; without one (none yet, or the last
+    one ended) the incident is watched again and gets a request if it now calls for one."""
     at = _fact_time(incident)
     row = support.open_request_of(tx.conn, incident["incident_id"])
     if row is None:
+        tx.conn.execute(update(incidents).where(incidents.c.incident_id == incident["incident_id"],
+                                                incidents.c.status.in_(ENDED_SUPPORT)).values(status="reported"))
         evaluate(tx, incident["location"]["county"], at)
         return None
     _, gaps, assessed = county_gaps(tx.conn, incident["location"]["county"])

@@ -14,8 +14,12 @@ from .domain import escalation, lifecycle
 from .store import incidents, requests, transitions
 from .times import stamp, utc
 
-# What an incident becomes when its own request ends.
-INCIDENT_AFTER = {"closed": "closed", "cancelled": "support_cancelled"}
+# What an incident becomes when its own request ends: only while the incident's state is its request's
+# (an incident handed back to the watch after a withdrawal, or with a newer open request, stays as it is).
+# "support_dropped" fits the column (16 characters) where the longer "support_cancelled", which SQLite
+# files may still hold, did not on PostgreSQL.
+INCIDENT_AFTER = {"closed": "closed", "cancelled": "support_dropped"}
+FOLLOWS_REQUEST = ("supported", "support_dropped", "support_cancelled")
 
 
 def load(conn, request_id: str, *, lock: bool = False):
@@ -53,10 +57,18 @@ def _steps(tx: Tx, row, steps: list[str], *, cause: str, at: datetime, by: str |
             status=current, updated_at=max(utc(row.updated_at), utc(at)),
             next_check=escalation.next_check(current, row.launch_deadline and utc(row.launch_deadline),
                                              utc(row.deadline), row.escalated_stages)))
-        if current in INCIDENT_AFTER and not row.echelon:
-            tx.conn.execute(update(incidents).where(incidents.c.incident_id == row.incident_id)
+        if current in INCIDENT_AFTER and not row.echelon and not _another_open(tx.conn, row):
+            tx.conn.execute(update(incidents).where(incidents.c.incident_id == row.incident_id,
+                                                    incidents.c.status.in_(FOLLOWS_REQUEST))
                             .values(status=INCIDENT_AFTER[current]))
     return events
+
+
+def _another_open(conn, row) -> bool:
+    """Whether the incident has an open request of its own other than `row`."""
+    return conn.execute(select(requests.c.request_id).where(
+        requests.c.incident_id == row.incident_id, requests.c.echelon == "", requests.c.request_id != row.request_id,
+        requests.c.status.in_(lifecycle.OPEN))).first() is not None
 
 
 def history(conn, request_id: str) -> list[dict]:

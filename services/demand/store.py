@@ -1,5 +1,5 @@
 """demand's own tables (the only module of this service that defines database structure)."""
-from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, String, Table, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, Integer, MetaData, String, Table, inspect, text
 
 metadata = MetaData()
 
@@ -47,7 +47,9 @@ county_loads = Table(
     Column("at", DateTime(timezone=True), nullable=False),
 )
 
-# One support request per incident (per echelon for a pre-positioned major event).
+# Support requests: at most one open request per incident (per echelon for a pre-positioned major
+# event). A request that ended (withdrawn, cancelled, released) leaves room for a new one when the
+# incident calls for support again.
 requests = Table(
     "support_requests", metadata,
     Column("request_id", String(64), primary_key=True),
@@ -68,8 +70,12 @@ requests = Table(
     Column("next_check", DateTime(timezone=True), index=True),  # the next deadline to watch, if any
     Column("progress", JSON, nullable=False),           # officers committed, units ordered and arrived
     Column("request", JSON, nullable=False),            # the latest support.requested-shaped view
-    UniqueConstraint("incident_id", "echelon", name="one_request_per_incident_echelon"),
 )
+
+ENDED = ("released", "closed", "cancelled")  # a request in one of these no longer holds its incident's place
+_open = requests.c.status.notin_(ENDED)
+one_open_request = Index("one_open_request_per_incident_echelon", requests.c.incident_id, requests.c.echelon,
+                         unique=True, sqlite_where=_open, postgresql_where=_open)
 
 # Every status change of every request, in order (the same facts as support.status-changed).
 transitions = Table(
@@ -102,4 +108,63 @@ echelons = Table(
     Column("due_at", DateTime(timezone=True), nullable=False, index=True),
     Column("request_id", String(64)),  # set when the echelon became a support request
     Column("body", JSON, nullable=False),
+)
+
+
+OLD_CONSTRAINT = "one_request_per_incident_echelon"
+
+
+def upgrade(engine) -> bool:
+    """Databases made before an incident could have a second request kept one request per incident and
+    echelon for ever: that constraint gives way to `one_open_request`. True when something changed."""
+    with engine.begin() as conn:
+        found = inspect(conn)
+        if not found.has_table(requests.name):
+            return False
+        if OLD_CONSTRAINT not in {c["name"] for c in found.get_unique_constraints(requests.name)}:
+            return False
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f'ALTER TABLE {requests.name} DROP CONSTRAINT IF EXISTS "{OLD_CONSTRAINT}"'))
+            one_open_request.create(conn, checkfirst=True)
+            return True
+        # SQLite drops no constraint: the table is built again and its rows copied over
+        indexes = [index["name"] for index in found.get_indexes(requests.name)]
+        conn.execute(text(f"ALTER TABLE {requests.name} RENAME TO {requests.name}_old"))
+        for name in indexes:
+            conn.execute(text(f'DROP INDEX "{name}"'))
+        requests.create(conn)
+        cols = ", ".join(c.name for c in requests.columns)
+        conn.execute(text(f"INSERT INTO {requests.name} ({cols}) SELECT {cols} FROM {requests.name}_old"))
+        conn.execute(text(f"DROP TABLE {requests.name}_old"))
+    return True
+
+# Needs written as text: what demand proposed from the words (POST /needs/parse or an incident's needs).
+needs_proposals = Table(
+    "needs_proposals", metadata,
+    Column("proposal_id", String(64), primary_key=True),
+    Column("county", String(6), nullable=False, index=True),
+    Column("incident_id", String(64), index=True),
+    Column("text", String(4000), nullable=False),
+    Column("model_version", String(128), nullable=False),
+    Column("lines", JSON, nullable=False),
+    Column("proposed_by", String(128), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+# Every confirmation or edit of proposed lines: who, the lines as proposed and as confirmed, what changed.
+# The matcher is retrained from these (python -m services.demand.needs retrain).
+needs_feedback = Table(
+    "needs_feedback", metadata,
+    Column("feedback_id", String(64), primary_key=True),
+    Column("proposal_id", String(64), nullable=False, index=True),
+    Column("incident_id", String(64), nullable=False, index=True),
+    Column("county", String(6), nullable=False),
+    Column("text", String(4000), nullable=False),
+    Column("model_version", String(128), nullable=False),
+    Column("proposed", JSON, nullable=False),
+    Column("confirmed", JSON, nullable=False),
+    Column("changes", JSON, nullable=False),
+    Column("confirmed_by", String(128), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
 )

@@ -133,8 +133,11 @@ def shrink(tx: Tx, row, assessment: dict, gap: Gap, at: datetime) -> dict | None
 
 
 def withdraw(tx: Tx, row, at: datetime, why: str) -> dict:
-    """The county covers every line itself: the request is cancelled (support.cancelled) by demand."""
+    """The county covers every line itself: the request is cancelled (support.cancelled) by demand, and
+    its incident goes back to the watch (a new request when the county can no longer cover it)."""
     status.command(tx, row, "cancelled", at=at, by=MONITOR, note=why)
+    if not row.echelon:
+        tx.conn.execute(update(incidents).where(incidents.c.incident_id == row.incident_id).values(status="reported"))
     data = {"request_id": row.request_id, "incident_id": row.incident_id, "county": row.county,
             "reason": why[:1000], "cancelled_by": MONITOR, "cancelled_at": stamp(at)}
     tx.emit("support.cancelled", data, key=row.request_id, correlationid=row.incident_id)

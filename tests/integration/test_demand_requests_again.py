@@ -1,0 +1,123 @@
+"""An incident may have a new request once its last one ended: at most one open request per incident,
+on SQLite and PostgreSQL; databases made with the old one-request-for-ever constraint are upgraded."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, UniqueConstraint, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from services.common.auth import Identity, signed_in
+from services.common.config import Settings
+from services.common.storage import make_engine
+from services.demand.app import build_runtime, create_app
+from services.demand.store import requests, upgrade
+from tests.unit.test_demand_helpers import (  # noqa: F401 (now: the fixed clock)
+    PROVINCE,
+    deliver,
+    emitted,
+    incident,
+    later,
+    load_report,
+    now,
+)
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def demand(database_url, now):  # noqa: F811
+    settings = Settings(service=f"t{uuid.uuid4().hex[:10]}", database_url=database_url, kafka_bootstrap="127.0.0.1:1")
+    runtime = build_runtime(settings)
+    yield runtime, signed_in(create_app(runtime).test_client(), Identity("zj-commander", "province_commander"))
+    runtime.engine.dispose()
+
+
+def report(client, body) -> dict:
+    resp = client.post("/incidents", json=body, headers=PROVINCE)
+    assert resp.status_code in (200, 201), resp.get_json()
+    return resp.get_json()
+
+
+def row(request_id: str, incident_id: str, status: str) -> dict:
+    at = datetime(2026, 9, 15, 1, 0, tzinfo=timezone.utc)
+    return dict(request_id=request_id, incident_id=incident_id, echelon="", county="330106", city="330100", grade="III",
+                severity=2, status=status, approval_level="city", deadline=at, requested_at=at, updated_at=at,
+                escalation_level=0, escalated_stages=[], progress={}, request={})
+
+
+def test_a_withdrawn_request_is_followed_by_a_new_one_when_the_incident_grows(demand, now):  # noqa: F811
+    runtime, client = demand
+    deliver(runtime, "county.load-reported", load_report("330106", 0, later(0), by_module={"patrol": 0}))
+    body = incident("330106", people=40)            # IV: crowd lines only, nothing free: force gap
+    report(client, body)
+    [first] = emitted(runtime, "support.requested", incident_id=body["incident_id"])
+    deliver(runtime, "county.load-reported", load_report("330106", 60, later(1), by_module={
+        "riot_control": 20, "patrol": 40}))        # the county now covers every line: withdrawn
+    assert [c["request_id"] for c in emitted(runtime, "support.cancelled")] == [first["request_id"]]
+    now["at"] = later(2)
+    report(client, dict(body, size={"people_involved": 400}))   # II: riot_control 80, negotiators 4, crowd 40
+    requested = emitted(runtime, "support.requested", incident_id=body["incident_id"])
+    assert len(requested) == 2 and requested[1]["request_id"] != first["request_id"]
+    second = requested[1]
+    assert second["grade"] == "II" and {x["line_id"]: x["headcount"] for x in second["lines"]} == {
+        "riot_control": 60, "negotiators": 4}      # 20 riot control and all 40 patrol covered locally
+    assert client.get(f"/requests/{first['request_id']}", headers=PROVINCE).get_json()["status"] == "cancelled"
+    # closing the withdrawn request afterwards leaves the incident and its new request alone
+    resp = client.post(f"/requests/{first['request_id']}/close", json={"comment": "withdrawn"}, headers=PROVINCE)
+    assert resp.status_code == 200, resp.get_json()
+    assert client.get(f"/requests/{second['request_id']}", headers=PROVINCE).get_json()["status"] == "requested"
+    deliver(runtime, "county.load-reported", load_report("330106", 60, later(3), by_module={
+        "riot_control": 20, "patrol": 40}))
+    assert len(emitted(runtime, "support.requested", incident_id=body["incident_id"])) == 2  # still one open
+
+
+def test_a_withdrawn_incident_gets_a_new_request_when_the_county_can_no_longer_cover_it(demand, now):  # noqa: F811
+    runtime, client = demand
+    deliver(runtime, "county.load-reported", load_report("330106", 0, later(0), by_module={"patrol": 0}))
+    body = incident("330106", people=40)
+    report(client, body)
+    deliver(runtime, "county.load-reported", load_report("330106", 60, later(1), by_module={"riot_control": 20,
+                                                                                          "patrol": 40}))
+    assert len(emitted(runtime, "support.cancelled")) == 1
+    deliver(runtime, "county.load-reported", load_report("330106", 2, later(2), by_module={"patrol": 2}))
+    requested = emitted(runtime, "support.requested", incident_id=body["incident_id"])
+    assert len(requested) == 2 and requested[1]["reason"] == "force_gap"
+
+
+def test_the_database_holds_one_open_request_per_incident(demand):
+    runtime, _ = demand
+    with runtime.engine.begin() as conn:
+        conn.execute(insert(requests).values(**row("REQ-A", "INC-X", "cancelled")))
+        conn.execute(insert(requests).values(**row("REQ-B", "INC-X", "released")))
+        conn.execute(insert(requests).values(**row("REQ-C", "INC-X", "requested")))
+    with pytest.raises(IntegrityError):
+        with runtime.engine.begin() as conn:
+            conn.execute(insert(requests).values(**row("REQ-D", "INC-X", "awaiting_approval")))
+
+
+def test_a_database_with_the_old_constraint_is_upgraded_and_keeps_its_requests(database_url):
+    schema = f"t{uuid.uuid4().hex[:10]}"
+    engine = make_engine(database_url, schema=schema)
+    old = MetaData()
+    Table(requests.name, old, *[Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable, index=c.index)
+                                for c in requests.columns],
+          UniqueConstraint("incident_id", "echelon", name="one_request_per_incident_echelon"))
+    Table("unrelated", old, Column("id", Integer, primary_key=True), Column("at", DateTime), Column("x", String(4)))
+    old.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(requests).values(**row("REQ-OLD", "INC-Y", "cancelled")))
+    try:
+        assert upgrade(engine) is True
+        assert upgrade(engine) is False            # once
+        with engine.begin() as conn:
+            conn.execute(insert(requests).values(**row("REQ-NEW", "INC-Y", "requested")))
+            got = {r.request_id: r.status for r in conn.execute(select(requests.c.request_id, requests.c.status))}
+        assert got == {"REQ-OLD": "cancelled", "REQ-NEW": "requested"}
+        with pytest.raises(IntegrityError):
+            with engine.begin() as conn:
+                conn.execute(insert(requests).values(**row("REQ-TWO", "INC-Y", "planning")))
+    finally:
+        engine.dispose()
