@@ -1,0 +1,114 @@
+"""A need written as text, cut into clauses that each ask for one group of officers.
+
+Cut at punctuation and at words that start another need (另外, 还需, 同时); 、 joins a clause that names
+no one to the next (懂越南语、英语的民警 is one group); a clause with two counts of people is cut between
+them (特警10名和刑警5名). A clause that names people but no number takes the number of the next one
+when that says 各 (刑警、特警各10名). Pure: no I/O.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from . import numerals
+from .lexicon import Hit, Lexicon
+
+MAX_CHARS = 2000  # a need longer than this is read up to here (the rest is reported as not read)
+STRONG = re.compile(r"[。；;！!？?\n\r，,：:（）()【】\[\]“”\"]|\s{2,}")
+STARTERS = re.compile(r"另外|另需|此外|还需要|还需|还要|同时|以及|外加|再派|再调|再要|另派|另调|并派|并请")
+JOINERS = "和及与跟加、"
+GE = "各"
+
+
+@dataclass
+class Clause:
+    start: int
+    end: int
+    text: str
+    hits: list[Hit] = field(default_factory=list)
+    counts: list[numerals.Count] = field(default_factory=list)
+
+    def has(self, kind: str) -> bool:
+        return any(h.kinds(kind) for h in self.hits)
+
+    @property
+    def names_people(self) -> bool:
+        return self.has("module") or self.has("people")
+
+    def person_counts(self) -> list[numerals.Count]:
+        return [c for c in self.counts if c.kind == "person" or c.kind == "person?" and not self._thing_after(c)]
+
+    def _thing_after(self, count: numerals.Count) -> bool:
+        return any(h.start >= count.end and h.start - count.end <= 2 and h.kinds("equip") and not h.kinds("people")
+                   for h in self.hits)
+
+
+def split(text: str, lexicon: Lexicon) -> list[Clause]:
+    """The clauses of a normalised text, with their lexicon hits and counts (positions in `text`)."""
+    text = text[:MAX_CHARS]
+    hits = lexicon.scan(text)
+    counts = numerals.counts(text, lexicon.units)
+    cuts = {0, len(text)}
+    for m in STRONG.finditer(text):
+        cuts.update((m.start(), m.end()))
+    for m in STARTERS.finditer(text):
+        if not any(h.start < m.start() < h.end for h in hits):
+            cuts.add(m.start())
+    spans = sorted(cuts)
+    pieces = [_clause(text, a, b, hits, counts) for a, b in zip(spans, spans[1:])]
+    pieces = [c for c in pieces if c.text.strip()]
+    pieces = _split_on_dunhao(text, pieces, hits, counts)
+    out = []
+    for c in pieces:
+        out += _split_counts(text, c, hits, counts)
+    return out
+
+
+def _clause(text, a, b, hits, counts) -> Clause:
+    while a < b and text[a] in " \t":
+        a += 1
+    return Clause(a, b, text[a:b], [h for h in hits if a <= h.start and h.end <= b],
+                  [c for c in counts if a <= c.start and c.end <= b])
+
+
+def _split_on_dunhao(text, pieces, hits, counts) -> list[Clause]:
+    """Cut at 、 between two groups that each name people; otherwise 、 lists qualities of one group."""
+    out = []
+    for c in pieces:
+        marks = [c.start + i for i, ch in enumerate(c.text) if ch == "、"]
+        bounds = [c.start] + [m + 1 for m in marks] + [c.end]
+        parts = [_clause(text, a, b, hits, counts) for a, b in zip(bounds, bounds[1:])]
+        merged: list[Clause] = []
+        for p in parts:
+            if merged and not (merged[-1].names_people or merged[-1].person_counts()):
+                prev = merged.pop()
+                p = _clause(text, prev.start, p.end, hits, counts)
+            merged.append(p)
+        out += [_strip_mark(text, p, hits, counts) for p in merged]
+    return out
+
+
+def _strip_mark(text, c: Clause, hits, counts) -> Clause:
+    end = c.end
+    while end > c.start and text[end - 1] in "、 ":
+        end -= 1
+    return _clause(text, c.start, end, hits, counts) if end != c.end else c
+
+
+def _split_counts(text, c: Clause, hits, counts) -> list[Clause]:
+    people = c.person_counts()
+    if len(people) < 2:
+        return [c]
+    cuts = []
+    for left, right in zip(people, people[1:]):
+        gap = text[left.end:right.start]
+        joiner = next((left.end + i for i, ch in enumerate(gap) if ch in JOINERS), None)
+        if joiner is None:
+            # 特警10名刑警5名: after the first count when it follows its people, else before the second group
+            before_left = any(h.end <= left.start for h in c.hits if h.kinds("module") or h.kinds("people"))
+            joiner = left.end if before_left else right.start
+            while joiner > left.end and any(h.start < joiner < h.end for h in hits):
+                joiner -= 1
+        cuts.append(joiner)
+    bounds = [c.start] + cuts + [c.end]
+    return [_clause(text, a, b, hits, counts) for a, b in zip(bounds, bounds[1:]) if text[a:b].strip(JOINERS + " ")]
