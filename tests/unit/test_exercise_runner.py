@@ -59,3 +59,18 @@ def test_with_hold_clock_simulated_time_stands_still_while_an_inject_is_applied(
         time.sleep(0.3)  # 3 simulated minutes at ×600, had the clock run
         assert p.elapsed_s() == first
     assert not xclock.read_state(p.clock_path).paused
+
+
+def test_work_in_hand_holds_the_clock_and_releases_it_when_the_step_is_done(tmp_path):
+    p = player(tmp_path, scenario())
+    events = [{"type": "support.requested", "data": {"request_id": "R1"}}]
+    p.events, p.hold_work = (lambda: events), True
+    p.__post_init__()
+    p.hold_for_work()
+    held = p.elapsed_s()
+    time.sleep(0.2)  # two simulated minutes at ×600, had the clock run
+    assert xclock.read_state(p.clock_path).paused and p.elapsed_s() == held
+    events.append({"type": "plan.proposed", "data": {"request_id": "R1", "plan_id": "P1A"}})
+    p.hold_for_work()
+    time.sleep(0.1)
+    assert not xclock.read_state(p.clock_path).paused and p.elapsed_s() > held and p.held_s >= 0.2

@@ -50,6 +50,13 @@ def test_a_request_whose_units_all_arrived_before_the_deadline_is_on_time():
     assert row["units_ordered"] == row["units_arrived"] == 1
 
 
+def test_a_re_sent_order_is_one_unit_to_wait_for_not_two():
+    events = loop()
+    events.insert(-1, ev("dispatch.ordered", "2025-09-15T01:12:02Z", plan_id="PLAN-A", attempt=2))
+    [row] = requests_table(events)
+    assert row["units_ordered"] == 1 and row["on_time"]
+
+
 def test_a_late_arrival_makes_the_request_late():
     [row] = requests_table(loop(arrived_at="2025-09-15T10:05:00+08:00", response_s=3300))
     assert not row["on_time"]
@@ -127,7 +134,7 @@ def test_logistics_coverage_counts_deployments_with_lodging_meals_transport_and_
     pending_lodging = ev("logistics.arranged", deployment_id="DEP-2", medic={"status": "arranged"})
     pending_lodging["data"]["lodging"]["status"] = "pending"
     assert logistics_coverage(events + [pending_lodging])["coverage"] == 0.5
-    small_team_no_medic = ev("logistics.arranged", deployment_id="DEP-2")      # medic "not needed": not covered
+    small_team_no_medic = ev("logistics.arranged", deployment_id="DEP-2", medic={"status": "not_needed"})  # not covered
     assert logistics_coverage(events + [small_team_no_medic])["coverage"] == 0.5
 
 

@@ -25,6 +25,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                      help="approve the optimiser's best plan of each request (unattended runs, benchmarks)")
     run.add_argument("--hold-clock", action="store_true",
                      help="stop simulated time while each inject is applied (exact inject times at high speed)")
+    run.add_argument("--free-clock", action="store_true",
+                     help="let simulated time run on while plans, approvals, commits and dispatches are in hand "
+                          "(by default it stands still for them: at ×600 a wall second is ten simulated minutes)")
     sub.add_parser("validate").add_argument("scenario")
     sub.add_parser("list")
     ctl = sub.add_parser("control")
@@ -59,7 +62,7 @@ def main(argv=None) -> int:
             from .lifecycle import run_exercise
             signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds, so the stack stops its processes
             run_exercise(load(args.scenario), speed=args.speed, with_twin=args.twin, auto_trainee=args.auto_trainee,
-                         hold_clock=args.hold_clock,
+                         hold_clock=args.hold_clock, hold_work=not args.free_clock,
                          out=lambda line: print(line, flush=True))
     except ScenarioError as exc:
         print("error: " + "\n  ".join([f"scenario {exc.source}:"] + [f"{w}: {r}" for w, r in exc.problems]),

@@ -17,8 +17,9 @@ from services.common.auth import Identity, headers_for
 
 from . import clock as xclock
 from . import report
-from .conditions import write_conditions
+from .conditions import ExerciseTravel, write_conditions
 from .decisions import AutoTrainee
+from .field import FieldSide
 from .injects import Services
 from .recorder import Recorder, read_events
 from .runner import Player, write_inject_log
@@ -32,7 +33,7 @@ TRAINER = Identity("exercise-trainer", "trainer")
 
 def run_exercise(scenario: Scenario, *, speed: float | None = None, exercise_id: str | None = None,
                  with_twin: bool = False, auto_trainee: bool = False, hold_clock: bool = False,
-                 env: dict | None = None, out: Callable[[str], None] = print) -> dict:
+                 hold_work: bool = True, env: dict | None = None, out: Callable[[str], None] = print) -> dict:
     exercise_id = exercise_id or new_exercise_id(scenario.name)
     speed = xclock.check_speed(speed or scenario.speed)
     stack = ExerciseStack(exercise_id, env=env, force=scenario.force, with_twin=with_twin)
@@ -41,7 +42,7 @@ def run_exercise(scenario: Scenario, *, speed: float | None = None, exercise_id:
     write_conditions(stack.conditions_path, Conditions())
     out(f"exercise {exercise_id}: {scenario.title} ({len(scenario.injects)} injects, "
         f"{scenario.duration_s / 3600:g} h at ×{speed:g})")
-    began = time.monotonic()
+    began, field = time.monotonic(), None
     try:
         urls = stack.start()
         out("services: " + ", ".join(f"{k} {v}" for k, v in urls.items()))
@@ -49,27 +50,50 @@ def run_exercise(scenario: Scenario, *, speed: float | None = None, exercise_id:
         if scenario.roster_path():
             out(f"roster: {import_roster(urls['resources'], scenario.roster_path(), TRAINER)} officers imported")
         start_s = time.monotonic() - began
+        field = field_side(scenario, urls["logistics"], stack, recorder).start()
         xclock.write_state(stack.clock_path, xclock.resume(xclock.read_state(stack.clock_path)))
         began = time.monotonic()
         player = Player(scenario, Services(demand=urls["demand"], resources=urls["resources"]), stack.clock_path,
                         stack.conditions_path, out=out, event_count=lambda: len(recorder.events),
                         trainee=AutoTrainee(urls["matching"]) if auto_trainee else None, events=recorder.snapshot,
-                        hold_clock=hold_clock)
+                        hold_clock=hold_clock, hold_work=hold_work)
         if not auto_trainee:
             out(f"trainees decide on plans at {urls['matching']} (POST /plans/<id>/approve|reject)")
         log = player.run()
         played_s = time.monotonic() - began
         xclock.write_state(stack.clock_path, xclock.pause(xclock.read_state(stack.clock_path)))
+        field.stop()
+        out(f"field: {field.stats['acked']} orders acknowledged, {field.stats['reports']} positions reported, "
+            f"{field.stats['arrived']} units arrived, {field.stats['arranged']} receptions arranged; "
+            f"clock held {player.held_s:.1f} s wall for work in hand")
         recorder.settle()
         served = served_indicators(urls.get("logistics"))
         recorder.stop()
     finally:
+        if field is not None:
+            field.stop()
         stack.stop()
     write_inject_log(stack.dir / "injects.json", log)
     json_path, html_path = finish(scenario, exercise_id, log, recorder.snapshot(), served)
     out(f"played in {played_s:.1f} s wall; report: {html_path} and {json_path.name}")
     return {"exercise_id": exercise_id, "start_s": start_s, "played_s": played_s, "report": str(html_path),
-            "injects": log}
+            "injects": log, "held_s": player.held_s, "field": dict(field.stats)}
+
+
+def field_side(scenario: Scenario, logistics_url: str, stack: ExerciseStack, recorder: Recorder) -> FieldSide:
+    """The units' devices, on the exercise clock, driving under the exercise's travel conditions."""
+    from services.geo import Geography
+
+    geography = Geography.load(scenario.province)
+    travel = ExerciseTravel(geography, stack.conditions_path)
+
+    def seat(county: str):
+        try:
+            return geography.county(county).seat
+        except KeyError:
+            return None
+    return FieldSide(logistics_url, events=recorder.snapshot, now=xclock.FileClock(stack.clock_path), seat=seat,
+                     travel_s=lambda a, b: float(travel.matrix([a], [b])[0, 0]))
 
 
 def finish(scenario: Scenario, exercise_id: str, inject_log: list[dict], events: list[dict],

@@ -20,6 +20,7 @@ from . import clock as xclock
 from . import injects as play
 from .conditions import write_conditions
 from .decisions import AutoTrainee
+from .holds import WorkInHand
 from .scenario import Inject, Scenario
 from .schedule import conditions_at, due, next_at, wall_wait_s
 
@@ -37,11 +38,20 @@ class Player:
     hold_clock: bool = False  # True: simulated time stands still while each inject is applied
     trainee: AutoTrainee | None = None  # unattended runs: approve the best plan of each request
     events: Callable[[], list[dict]] = list
+    hold_work: bool = False  # True: simulated time stands still while a step of the loop is in hand (holds.py)
     log: list[dict] = field(default_factory=list)
+    held_s: float = 0.0  # wall seconds the clock stood still for work in hand
     played: set[int] = field(default_factory=set)
     _calls: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=1), repr=False)
     _decisions: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=1), repr=False)
     _deciding: Future | None = field(default=None, repr=False)
+    _work: WorkInHand | None = field(default=None, repr=False)
+    _work_hold: tuple | None = field(default=None, repr=False)  # (the paused state we wrote, wall instant)
+
+    def __post_init__(self):
+        if self.hold_work:
+            self._work = WorkInHand(auto_decisions=self.trainee is not None)
+            self.hold_clock = True  # an inject is work in hand too
 
     @property
     def start_s(self) -> float:
@@ -69,17 +79,40 @@ class Player:
             if now_conditions != conditions:
                 conditions = now_conditions
                 write_conditions(self.conditions_path, conditions)
+            if self._work is not None:
+                self.hold_for_work()
             if elapsed >= next_progress:
                 self.out(f"[{_hhmm(elapsed)}] {len(self.played)}/{len(self.scenario.injects)} injects played, "
                          f"{self.event_count()} events recorded")
                 next_progress += PROGRESS_EVERY_S
             if elapsed >= duration and len(self.played) == len(self.scenario.injects):
+                self.release_work_hold()
                 self._calls.shutdown(wait=True)
                 self._decisions.shutdown(wait=True)
                 return self.log
             target = min(x for x in (next_at(self.scenario.injects, self.played), duration, next_progress,
                                      _next_change(self.scenario.injects, elapsed)) if x is not None)
-            time.sleep(wall_wait_s(state, self.start_s, target, time.time()))
+            time.sleep(wall_wait_s(state, self.start_s, target, time.time(), cap_s=0.05 if self._work else 0.5))
+
+    def hold_for_work(self) -> None:
+        """Pause the clock while a step of the loop is in hand; resume once none is (holds.py)."""
+        steps = self._work.update(self.events(), time.monotonic())
+        if steps and self._work_hold is None:
+            state = xclock.read_state(self.clock_path)
+            if not state.paused:  # a trainer's pause is theirs: we neither take it nor end it
+                held = xclock.pause(state)
+                xclock.write_state(self.clock_path, held)
+                self._work_hold = (held, time.monotonic())
+        elif not steps:
+            self.release_work_hold()
+
+    def release_work_hold(self) -> None:
+        if self._work_hold is None:
+            return
+        held, since = self._work_hold
+        self._work_hold, self.held_s = None, self.held_s + time.monotonic() - since
+        if xclock.read_state(self.clock_path) == held:  # nobody changed the clock meanwhile
+            xclock.write_state(self.clock_path, xclock.resume(held))
 
     def decide(self, elapsed: float) -> None:
         try:
@@ -94,6 +127,7 @@ class Player:
         began, lag_s = time.monotonic(), self.elapsed_s() - inject.at_s
         with self.held_clock():
             try:
+                self.expect_report(inject)
                 outcome, ok = play.apply(self.services, inject), True
             except (play.InjectFailed, requests.RequestException) as exc:
                 outcome, ok = f"failed: {exc}", False
@@ -103,6 +137,18 @@ class Player:
                          "note": inject.body.get("note", ""), "outcome": outcome, "ok": ok,
                          "lag_min": round(max(lag_s, 0.0) / 60, 1), "wall_s": round(time.monotonic() - began, 3)})
         self.out(f"[{_hhmm(inject.at_s)}] {inject.kind}: {outcome}")
+
+    def expect_report(self, inject: Inject) -> None:
+        """An incident inject is in hand until demand's incident.reported comes back on the stream."""
+        if self._work is None:
+            return
+        if inject.kind in ("incident", "competing_incident"):
+            incident_id = inject.body["incident"]["incident_id"]
+        elif inject.kind == "incident_growth":
+            incident_id = f"{inject.body['incident_id']}-G{self.services.growth.get(inject.body['incident_id'], 0) + 1}"
+        else:
+            return
+        self._work.expect(f"reported:{incident_id}", time.monotonic())
 
     @contextmanager
     def held_clock(self):

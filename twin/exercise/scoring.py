@@ -55,13 +55,16 @@ def requests_table(events) -> list[dict]:
         row = rows.get(d["request_id"])
         if row is not None and (row.get("ordered_at") is None or parse_time(d["ordered_at"]) < parse_time(row["ordered_at"])):
             row["ordered_at"] = d["ordered_at"]
-    arrivals = defaultdict(list)
+    arrivals = defaultdict(dict)
     for a in t["unit.arrived"]:
-        arrivals[a["request_id"]].append(a)
+        arrivals[a["request_id"]][a.get("order_id") or a["unit_id"]] = a
+    ordered = defaultdict(set)  # a re-sent order is the same order
+    for d in t["dispatch.ordered"]:
+        ordered[d["request_id"]].add(d["order_id"])
     for request_id, row in rows.items():
-        got = arrivals.get(request_id, [])
+        got = list(arrivals.get(request_id, {}).values())
         row["units_arrived"] = len(got)
-        row["units_ordered"] = sum(1 for d in t["dispatch.ordered"] if d["request_id"] == request_id)
+        row["units_ordered"] = len(ordered[request_id])
         row["max_response_s"] = max((a["response_s"] for a in got), default=None)
         last = max((a["arrived_at"] for a in got), key=parse_time, default=None)
         row["last_arrival"] = last

@@ -68,7 +68,8 @@ class ExerciseStack(Supervisor):
         self.clock_path, self.conditions_path = self.dir / "clock.json", self.dir / "conditions.json"
         super().__init__(env=env, var=self.dir)
         self.names = SERVICES + (["twin"] if with_twin else [])
-        self.env.update(MODE="exercise", EXERCISE_ID=exercise_id, DEMO="1",
+        # TWIN_DEVICES=0: the runner plays the field side (twin.exercise.field), once, for every run
+        self.env.update(MODE="exercise", EXERCISE_ID=exercise_id, DEMO="1", TWIN_DEVICES="0",
                         **{xclock.ENV_VAR: str(self.clock_path), CONDITIONS_ENV: str(self.conditions_path)})
         force = force or {}
         if "seed" in force:
