@@ -1,7 +1,8 @@
 """Drives a stream through a running cluster, phase by phase, as the neighbours of each service would:
 counties report incidents over HTTP (retrying until the service answers), a commander's approvals,
-logistics' dispatch orders, position reports and releases travel as events from a producer with its
-own outboxes and ledgers (`/mutual-deploy/matching/stream`, `.../logistics/stream`). Between phases it waits until the system has
+logistics' dispatch orders, position reports and releases travel as events from stand-ins that hold
+matching's and logistics' keys, each with its own outbox and ledger (a chain of its own under
+`/mutual-deploy/matching` and `/mutual-deploy/logistics`). Between phases it waits until the system has
 caught up, which is also how recovery after a fault is measured.
 """
 from __future__ import annotations
@@ -33,14 +34,14 @@ Hook = Callable[[Cluster, "Driver"], None]
 class Driver:
     def __init__(self, cluster: Cluster, stream: Stream, workdir: Path, *, timeout_s: float = 120):
         self.cluster, self.stream, self.timeout_s = cluster, stream, timeout_s
-        # Approvals come from under matching's source, orders and positions from under logistics'
-        # (a topic's consumers accept only its producers: /mutual-deploy/<producer>/...).
+        # Approvals come as matching, orders and positions as logistics (a topic's consumers accept
+        # only its producers, signed with their keys), each stand-in on a chain of its own.
         self.runtimes = {}
         for producer in STAND_INS:
             name = f"{producer}/stream"
             db = workdir / f"stream-{producer}.db"
             rt = Runtime.build(Settings(service=name, database_url=f"sqlite:///{db}",
-                                        kafka_bootstrap=cluster.broker.bootstrap))
+                                        kafka_bootstrap=cluster.broker.bootstrap, acts_as=producer))
             rt.relay.check_every_s = 1.0
             self.runtimes[name] = rt
         self.timings: dict[str, float] = {}
