@@ -100,7 +100,7 @@ def stored(conn, incident_id: str) -> dict | None:
 def create(tx: Tx, body: dict, now: datetime, *, emit: bool, status: str = "reported") -> dict:
     """Store a new incident (`incident.reported`-shaped), grade it, and emit it unless it came from the topic."""
     incident_id = body.get("incident_id") or f"INC-{uuid.uuid4().hex[:12].upper()}"
-    incident = {k: v for k, v in body.items() if k not in ("requirement_overrides", "override_reason")}
+    incident = {k: v for k, v in body.items() if k not in ("requirement_overrides", "override_reason", "needs")}
     incident = dict(incident, incident_id=incident_id, reported_at=incident.get("reported_at") or stamp(now))
     tx.conn.execute(insert(incidents).values(
         incident_id=incident_id, county=incident["location"]["county"], type=incident["type"],

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from ..common import clock
 from ..common.auth import current_identity
 from ..common.http import BadRequest, Route, validated_body
-from . import intake, prepositions
+from . import intake, needs_intake, prepositions
 from .domain.overrides import OverrideError
 from .incidents import load_assessment, location_problems
 from .store import incidents
@@ -17,7 +17,11 @@ OVERRIDE_ROLES = ("county_duty_officer", "city_commander", "province_commander",
 
 ROUTES = [
     Route("POST", "/incidents", "Report an incident (idempotent by incident_id; a bigger size updates it); "
-          "requirement_overrides change the template's lines", body="incident-report", status=201),
+          "requirement_overrides change the template's lines; needs.text is parsed into proposed lines, which "
+          "count only as needs.confirmed_lines (recorded with who confirmed what)", body="incident-report", status=201),
+    Route("POST", "/needs/parse", "Propose requirement lines (module, tags, certifications, equipment, headcount), "
+          "each with a confidence and the words it came from, for a need written in plain Chinese; nothing counts "
+          "until confirmed in POST /incidents", body="needs-parse"),
     Route("GET", "/incidents", "List incidents, newest first"),
     Route("GET", "/incidents/{incident_id}",
           "One incident as reported; with ?include=assessment also its grade, grading rule and requirement lines",
@@ -51,12 +55,25 @@ def install(app: Flask, runtime) -> None:
             raise BadRequest(422, "Unknown place", problems)
         if body.get("requirement_overrides"):
             _allowed(body["location"]["county"], "override requirement lines")
+        if (body.get("needs") or {}).get("confirmed_lines"):
+            _allowed(body["location"]["county"], "confirm requirement lines")
         try:
             with runtime.outbox.transaction() as tx:
                 incident, outcome = intake.report_incident(tx, body, now=clock.now(), identity=current_identity())
         except OverrideError as exc:
             raise BadRequest(422, "Override does not apply", [{"field": exc.field, "reason": exc.reason}]) from None
         return jsonify(incident), 201 if outcome == "created" else 200
+
+    @app.post("/needs/parse")
+    def parse_needs():
+        body = validated_body("needs-parse")
+        problems = location_problems({"county": body["county"]}, geography())
+        if problems:
+            raise BadRequest(422, "Unknown place", problems)
+        with runtime.engine.begin() as conn:
+            proposal = needs_intake.propose(conn, body["county"], body["text"], by=current_identity().subject,
+                                            now=clock.now())
+        return jsonify(proposal)
 
     @app.get("/incidents")
     def list_incidents():

@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         print(_figures(version, training.held_out(Parser(lex, trained))))
         print(f"written {path.name}")
         return 0
-    from ..common.config import database_url
+    from ...common.config import database_url
     url = args.database or database_url("demand")
     before = current()
     rows, total, corrected = feedback_rows(url, Parser(lex))

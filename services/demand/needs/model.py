@@ -122,7 +122,8 @@ def train(rows: list[dict[int, float]], targets: list[set[str]], *, version: str
     return Model(version=version, labels=labels, idf=idf.astype(np.float32), weights=w, bias=b, card=card)
 
 
-def save(model: Model, directory: Path = MODEL_DIR) -> Path:
+def save(model: Model, directory: Path | None = None) -> Path:
+    directory = directory or MODEL_DIR
     directory.mkdir(parents=True, exist_ok=True)
     base = directory / model.version
     np.savez_compressed(base.with_suffix(".npz"), idf=model.idf.astype(np.float16),
@@ -140,8 +141,9 @@ def load(card_path: Path | str) -> Model:
                      weights=arrays["weights"].astype(np.float32), bias=arrays["bias"].astype(np.float32), card=card)
 
 
-def versions(directory: Path = MODEL_DIR) -> list[tuple[int, Path]]:
+def versions(directory: Path | None = None) -> list[tuple[int, Path]]:
     """(number, card path) of every stored model version, oldest first."""
+    directory = directory or MODEL_DIR
     out = []
     for p in directory.glob("needs-model-v*.json"):
         m = VERSION.match(p.stem)
@@ -150,6 +152,6 @@ def versions(directory: Path = MODEL_DIR) -> list[tuple[int, Path]]:
     return sorted(out)
 
 
-def next_version(directory: Path = MODEL_DIR) -> str:
+def next_version(directory: Path | None = None) -> str:
     found = versions(directory)
     return f"needs-model-v{(found[-1][0] + 1) if found else 1}"

@@ -16,7 +16,7 @@ from .clauses import GE, Clause, split
 from .lexicon import Lexicon, normalise
 from .model import Model, features
 
-KEEP, ADD, LINE_MIN, LINE_ADD = 0.2, 0.8, 0.25, 0.85
+KEEP, ADD, LINE_MIN, LINE_ADD = 0.2, 0.5, 0.25, 0.85
 NO_COUNT_CAP = 0.6
 # A tag that qualifies officers (a language, first aid) names the module only when nothing else does.
 # Words that ask for something: a clause that names no one is a need only with one of them (现场约200人聚集 is not).
