@@ -1,13 +1,15 @@
-"""The command line: python -m services.common.contracts asyncapi | registry DIR | rehash-examples | bench."""
+"""The command line: python -m services.common.contracts asyncapi | html | registry DIR | rehash-examples | bench |
+compat | release VERSION."""
 from __future__ import annotations
 
 import copy
 import sys
 
+from . import compat
 from .asyncapi_doc import asyncapi_yaml
 from .bundling import write_broker_registry
 from .examples import example_event, rehash_examples
-from .loading import _topics, topic
+from .loading import CONTRACTS, _topics, topic
 from .validation import validate_event
 
 
@@ -48,6 +50,12 @@ def main(argv: list[str] | None = None) -> int:
     reg.add_argument("directory")
     sub.add_parser("rehash-examples", help="rewrite seq/prevhash/hash of the example envelopes")
     sub.add_parser("bench", help="measure validate_event throughput")
+    check = sub.add_parser("compat", help="check the event contracts against the newest release (exit 1 on a problem)")
+    check.add_argument("--mode", choices=compat.MODES, default=compat.LEVEL)
+    check.add_argument("--against", help="a release version (default: the newest in contracts/releases)")
+    rel = sub.add_parser("release", help="snapshot the event contracts as contracts/releases/VERSION.json")
+    rel.add_argument("version")
+    rel.add_argument("--note", default="")
     args = parser.parse_args(argv)
     if args.command == "asyncapi":
         sys.stdout.buffer.write(asyncapi_yaml().encode("utf-8"))
@@ -59,4 +67,21 @@ def main(argv: list[str] | None = None) -> int:
             print(path)
     elif args.command == "bench":
         _bench()
+    elif args.command == "compat":
+        return _compat(args.mode, args.against)
+    elif args.command == "release":
+        print(compat.write_release(CONTRACTS, args.version, args.note))
     return 0
+
+
+def _compat(mode: str, against: str | None) -> int:
+    versions = compat.releases(CONTRACTS)
+    if not versions:
+        print("no release in contracts/releases: nothing to be compatible with")
+        return 0
+    version = against or versions[-1]
+    problems = compat.release_problems(compat.load_release(CONTRACTS, version), compat.contract_files(CONTRACTS), mode)
+    for line in problems:
+        print(line)
+    print(f"event contracts against release {version} ({mode}): {len(problems)} problem(s)")
+    return 1 if problems else 0

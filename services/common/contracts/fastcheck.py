@@ -5,6 +5,7 @@ check on every publish and consume. So each bundled schema is also translated, o
 source of one Python function that returns True or False, with every $ref inlined. Only the
 keywords the contracts use are translated; a schema with any other keyword gets no fast check
 (`_never`), which only costs speed: whenever the fast check says False, jsonschema decides.
+Extension keywords (`x-version` and the like) are annotations, as for jsonschema.
 """
 from __future__ import annotations
 
@@ -85,7 +86,7 @@ class _FastCompiler:
         if s is False:
             self.out(d, "return False")
             return
-        if not isinstance(s, dict) or not _FAST_WORDS.issuperset(s):
+        if not isinstance(s, dict) or not _FAST_WORDS.issuperset(k for k in s if not k.startswith("x-")):
             raise _Unsupported(repr(s)[:80])
         if "$ref" in s:
             self.ref(s["$ref"], v, d)
