@@ -6,11 +6,11 @@ through each unit and the same seed always gives the same numbering.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
-from services.demo import people, skills, structure
+from services.demo import people, shifts, skills, structure
 from services.demo.force import LEVELS, MODULES, ROLE_CLASSES, Officer, Unit
 
 KINDS = sorted(structure.UNIT_SIZE)
@@ -71,13 +71,66 @@ def build_units(plan: Plan, counties) -> list[Unit]:
     return units
 
 
-def build_officers(rng, plan: Plan, counties, rich, as_of, tags, kit_ids) -> list[Officer]:
+# Units that work from the county bureau at the seat; the others are spread over the stations.
+AT_BUREAU = frozenset({"riot_company", "swat", "rescue_team", "tech_team", "forensic_team"})
+
+
+def place_units(units: list[Unit], stations: dict[str, list]) -> list[Unit]:
+    """Each unit at a station: pools, reserves and the bureau's teams at the seat (station 00), a
+    county's patrol, traffic and investigation squads dealt round its stations in turn."""
+    dealt: dict[tuple[str, str], int] = {}
+    out = []
+    for unit in units:
+        own = stations.get(unit.county) or []
+        if not own:
+            out.append(unit)
+            continue
+        if unit.level != "county" or unit.kind in AT_BUREAU:
+            station = own[0]
+        else:
+            k = dealt.get((unit.county, unit.kind), 0)
+            dealt[(unit.county, unit.kind)] = k + 1
+            station = own[k % len(own)]
+        out.append(replace(unit, station_id=station.station_id, station=tuple(station.point)))
+    return out
+
+
+def rank_in_unit(unit_ids: list[str]) -> np.ndarray:
+    """0, 1, 2... within each unit (officers of a unit are contiguous)."""
+    ranks, last, k = np.zeros(len(unit_ids), dtype=int), None, 0
+    for i, uid in enumerate(unit_ids):
+        k = k + 1 if uid == last else 0
+        ranks[i], last = k, uid
+    return ranks
+
+
+def officer_stations(plan: Plan, units: list[Unit], stations: dict[str, list], ranks: np.ndarray):
+    """(station id, point) per officer: the unit's, except that a county's patrol, traffic and
+    investigation officers work from all its stations in turn (a station has a few of each)."""
+    where = {u.unit_id: (u.station_id, u.station, u.level, u.county) for u in units}
+    ids, points = [], []
+    for uid, kind, rank in zip(plan.unit_ids, plan.unit_kinds, ranks.tolist()):
+        sid, point, level, county = where.get(uid, ("", None, "", ""))
+        own = stations.get(county) or []
+        if own and level == "county" and kind not in AT_BUREAU:
+            start = next((i for i, st in enumerate(own) if st.station_id == sid), 0)
+            st = own[(start + rank) % len(own)]
+            sid, point = st.station_id, tuple(st.point)
+        ids.append(sid)
+        points.append(point)
+    return ids, points
+
+
+def build_officers(rng, plan: Plan, counties, rich, as_of, tags, kit_ids, units: list[Unit] = (),
+                   stations: dict | None = None) -> list[Officer]:
     """Draw personal details in a fixed order and make the Officer records."""
     n, c, year = len(plan.roles), plan.county_idx, as_of.year
     codes = [counties[i].code for i in c]
     names, genders = people.names_and_genders(rng, plan.modules)
     birth = people.birth_years(rng, plan.roles, year)
-    status, minutes = people.shift_state(rng, n)
+    ranks = rank_in_unit(plan.unit_ids)
+    status, minutes, watches = shifts.shift_state(rng, [ROLE_CLASSES[r] for r in plan.roles], ranks, as_of)
+    station_ids, station_points = officer_stations(plan, units, stations or {}, ranks)
     home = people.homes(rng, np.array([k.seat for k in counties], dtype=float)[c])
     volunteer, points = people.volunteers_and_points(rng, n)
     columns = {
@@ -93,6 +146,7 @@ def build_officers(rng, plan: Plan, counties, rich, as_of, tags, kit_ids) -> lis
         "id_number": people.id_numbers(rng, codes, birth, genders),
         "base_wage_daily": people.wages(rng, rich[c], birth, year).tolist(),
         "points_balance": points.tolist(), "volunteer": volunteer.tolist(),
+        "station_id": station_ids, "station": station_points, "watch": watches,
     }
     # Positional construction from columns keyed by field name: the keys are checked against the
     # dataclass, and building 100,000 records this way is several times faster than **kwargs.

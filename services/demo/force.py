@@ -53,6 +53,9 @@ class Officer:
     base_wage_daily: int
     points_balance: int
     volunteer: bool
+    station_id: str = ""                          # the police station the officer works from
+    station: tuple[float, float] | None = None    # its (lon, lat)
+    watch: str = ""                               # rotation and watch, e.g. "four_watch/2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,8 @@ class Unit:
     level: str
     module: str
     member_ids: tuple[str, ...]
+    station_id: str = ""
+    station: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True, slots=True)

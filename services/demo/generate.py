@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 
 from services.demo import allocation, equipment, skills, structure
-from services.demo.assemble import build_officers, build_units, sort_into_units
+from services.demo.assemble import build_officers, build_units, place_units, sort_into_units
 from services.demo.force import LEVELS, Force
 
 CST = timezone(timedelta(hours=8))
@@ -50,12 +50,13 @@ def _generate(geo, province: str, officers: int, seed: int, as_of: datetime) -> 
     county_idx, level_idx = _home_counties(counties, cities, capital, officers)
     roles, modules = _roles_and_modules(rng, level_idx, officers)
     plan = sort_into_units(counties, _prefix(province), county_idx, level_idx, roles, modules)
-    units = build_units(plan, counties)
+    stations = _stations(geo, seed)
+    units = place_units(build_units(plan, counties), stations)
     standards = equipment.county_standards(rng, counties, cities, capital.code)
     tags = skills.draw_tags(rng, plan.roles, plan.modules)
     kit, kit_ids = _equipment(rng, plan, [c.code for c in counties], units, standards, tags)
     rich = allocation.richness(counties, capital.seat)
-    officer_list = build_officers(rng, plan, counties, rich, as_of, tags, kit_ids)
+    officer_list = build_officers(rng, plan, counties, rich, as_of, tags, kit_ids, units, stations)
     return Force(province=province, seed=seed, as_of=as_of, officers=officer_list,
                  units=units, equipment=kit, standards=standards)
 
@@ -77,6 +78,14 @@ def _load_geography(province: str):
     # Imported here so that reading a saved roster never needs the boundary data.
     from services.geo import Geography
     return Geography.load(province)
+
+
+def _stations(geo, seed: int) -> dict[str, list]:
+    """County -> its police stations (services.geo.stations); the seat alone without polygons."""
+    if not hasattr(geo, "county_shape"):
+        return {}
+    from services.geo.stations import stations_of
+    return stations_of(geo, seed)
 
 
 def _prefix(province: str) -> str:

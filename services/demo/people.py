@@ -1,4 +1,4 @@
-"""Personal details of synthetic officers: names, ages, ranks, contact data, shift state.
+"""Personal details of synthetic officers: names, ages, ranks, contact data (shifts: services.demo.shifts).
 
 Everything personal is visibly fake: phone numbers are already masked, addresses are on an
 "example road" (示例路), and ID numbers carry a deliberately wrong check character so none can
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from services.demo.force import MODULES, ROLE_CLASSES, STATUSES
+from services.demo.force import MODULES, ROLE_CLASSES
 
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余"
             "于杜叶程魏苏吕丁任卢姚沈钟姜崔谭陆范汪廖石金韦贾夏付方邹熊白孟秦邱侯江尹薛闫"
@@ -24,8 +24,6 @@ FEMALE_SHARE = {"riot_control": 0.04, "investigation": 0.20, "technical_support"
 # Police ranks (警衔) by years of service since joining at about 22.
 RANKS = ("二级警员", "一级警员", "三级警司", "二级警司", "一级警司", "三级警督", "二级警督", "一级警督")
 RANK_YEARS = (2, 5, 9, 13, 17, 22, 28)
-STATUS_P = (0.34, 0.40, 0.22, 0.04)  # about a third on shift, a few % sick or in training
-DUTY_LIMIT_MIN = 720
 VOLUNTEER_SHARE = 0.38
 ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
 ID_CHECK = "10X98765432"
@@ -59,16 +57,6 @@ def birth_years(rng, roles: np.ndarray, year: int) -> np.ndarray:
 def ranks(birth: np.ndarray, year: int) -> list[str]:
     service = np.maximum(year - birth - 22, 0)
     return [RANKS[i] for i in np.searchsorted(RANK_YEARS, service, side="right")]
-
-
-def shift_state(rng, n: int) -> tuple[list[str], np.ndarray]:
-    """Status and minutes worked in the last 24 h; resting officers just came off a long shift."""
-    status = rng.choice(len(STATUSES), size=n, p=STATUS_P)
-    minutes = np.zeros(n, dtype=int)
-    on, rest = status == 0, status == 2
-    minutes[on] = rng.integers(0, 661, on.sum())
-    minutes[rest] = rng.integers(480, DUTY_LIMIT_MIN + 1, rest.sum())
-    return [STATUSES[s] for s in status], minutes
 
 
 def homes(rng, seats: np.ndarray) -> np.ndarray:

@@ -43,7 +43,8 @@ def load_roster(path) -> Force:
         province=document["province"], seed=document["seed"],
         as_of=datetime.fromisoformat(document["as_of"]),
         officers=[_officer(r) for r in document["officers"]],
-        units=[Unit(**{**r, "member_ids": tuple(r["member_ids"])}) for r in document["units"]],
+        units=[Unit(**{**r, "member_ids": tuple(r["member_ids"]), "station": _point(r.get("station"))})
+               for r in document["units"]],
         equipment=[Equipment(**r) for r in document["equipment"]],
         standards=[CountyStandards(**{**r, "accepts": tuple(r["accepts"])}) for r in document["standards"]],
     )
@@ -53,14 +54,20 @@ def _officer(record: dict) -> Officer:
     certs = tuple(Certification(name=c["name"], issued=date.fromisoformat(c["issued"]),
                                 expires=date.fromisoformat(c["expires"])) for c in record["certifications"])
     return Officer(**{**record, "tags": tuple(record["tags"]), "certifications": certs,
-                      "equipment_ids": tuple(record["equipment_ids"]), "home": tuple(record["home"])})
+                      "equipment_ids": tuple(record["equipment_ids"]), "home": tuple(record["home"]),
+                      "station": _point(record.get("station"))})
+
+
+def _point(value) -> tuple[float, float] | None:
+    return tuple(value) if value else None
 
 
 def officer_row(officer: Officer) -> dict:
     """One flat CSV row: lists joined with ';', a certificate as name|issued|expires."""
     row = _record(officer)
     lon, lat = row.pop("home")
-    row.update(home_lon=lon, home_lat=lat, tags=";".join(officer.tags),
+    s_lon, s_lat = row.pop("station") or (None, None)
+    row.update(home_lon=lon, home_lat=lat, station_lon=s_lon, station_lat=s_lat, tags=";".join(officer.tags),
                equipment_ids=";".join(officer.equipment_ids),
                certifications=";".join(f"{c.name}|{c.issued}|{c.expires}" for c in officer.certifications))
     return row
@@ -68,7 +75,8 @@ def officer_row(officer: Officer) -> dict:
 
 def write_officers_csv(force: Force, path) -> Path:
     path = Path(path)
-    columns = [f.name for f in fields(Officer) if f.name != "home"] + ["home_lon", "home_lat"]
+    columns = ([f.name for f in fields(Officer) if f.name not in ("home", "station")]
+               + ["home_lon", "home_lat", "station_lon", "station_lat"])
     # utf-8-sig: spreadsheet programs then show the Chinese names instead of mojibake.
     with path.open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.DictWriter(out, fieldnames=columns)

@@ -15,19 +15,25 @@ from services.demo.force import MODULES, ROLE_CLASSES, Certification
 
 LANGUAGES = ("en", "ja", "ko", "ru", "ar", "vi")
 LANGUAGE_P = (0.55, 0.12, 0.10, 0.07, 0.10, 0.06)
+# A specialist's tags are drawn from the module's pool with these weights (basis: BASIS.md): the
+# everyday skills of a module are common, negotiators, divers, EOD and interpreters scarce.
 SPECIALTY_TAGS = {
-    "investigation": ("cybercrime_investigation", "e_forensics", "financial_investigation",
-                      "negotiation", "foreign_language"),
-    "technical_support": ("e_forensics", "drone_pilot", "eod", "video_analysis", "comms_engineering"),
-    "riot_control": ("mass_incident_handling", "negotiation", "sniper", "k9", "eod"),
-    "emergency_rescue": ("swimming_rescue", "first_aid", "rope_rescue", "drone_pilot", "life_detection"),
-    "patrol": ("k9", "negotiation", "first_aid", "interpreter_sign", "foreign_language"),
-    "traffic": ("accident_reconstruction", "drone_pilot", "first_aid", "foreign_language"),
+    "investigation": {"cybercrime_investigation": 0.32, "financial_investigation": 0.30, "e_forensics": 0.24,
+                      "foreign_language": 0.09, "negotiation": 0.05},
+    "technical_support": {"video_analysis": 0.32, "comms_engineering": 0.26, "drone_pilot": 0.24,
+                          "e_forensics": 0.12, "eod": 0.06},
+    "riot_control": {"mass_incident_handling": 0.60, "k9": 0.14, "sniper": 0.12, "eod": 0.08, "negotiation": 0.06},
+    "emergency_rescue": {"first_aid": 0.38, "rope_rescue": 0.22, "drone_pilot": 0.18, "life_detection": 0.12,
+                         "swimming_rescue": 0.10},
+    "patrol": {"first_aid": 0.45, "k9": 0.25, "interpreter_sign": 0.12, "foreign_language": 0.12, "negotiation": 0.06},
+    "traffic": {"accident_reconstruction": 0.50, "first_aid": 0.28, "drone_pilot": 0.17, "foreign_language": 0.05},
 }
-GENERAL_TAGS = ("mass_incident_handling", "first_aid", "swimming_rescue", "foreign_language",
-                "interpreter_sign")
-# Chance of carrying general tags, by role class (specialists always carry specialty ones).
+GENERAL_TAGS = {"first_aid": 0.62, "swimming_rescue": 0.14, "foreign_language": 0.12, "interpreter_sign": 0.12}
+# Chance of carrying a general tag, by role class (specialists always carry specialty ones).
 GENERAL_TAG_P = {"mobile": 0.55, "rotating": 0.25, "regular": 0.07}
+# Every officer of a module is trained in its core skill: riot-control and stability officers
+# (special police, riot companies) in crowd and mass-incident handling.
+MODULE_CORE_TAG = {"riot_control": "mass_incident_handling"}
 
 # Certificate name and validity in years, by the tag or module that requires it.
 TAG_CERTS = {"drone_pilot": ("uav_pilot_licence", 2), "eod": ("eod_operator", 3),
@@ -39,6 +45,16 @@ MODULE_CERTS = {"riot_control": ("firearms", 1), "patrol": ("firearms", 1),
 WINDOW_STRETCH = 1.12
 
 
+def _weighted(pool: dict[str, float]) -> tuple[tuple[str, ...], np.ndarray]:
+    names = tuple(pool)
+    cum = np.cumsum([pool[t] for t in names])
+    return names, cum / cum[-1]
+
+
+SPECIALTY_CDF = {m: _weighted(pool) for m, pool in SPECIALTY_TAGS.items()}
+GENERAL_CDF = _weighted(GENERAL_TAGS)
+
+
 def draw_tags(rng, roles: np.ndarray, modules: np.ndarray) -> list[tuple[str, ...]]:
     n = len(roles)
     counts = rng.choice([1, 2, 3], size=n, p=[0.45, 0.40, 0.15])
@@ -47,15 +63,18 @@ def draw_tags(rng, roles: np.ndarray, modules: np.ndarray) -> list[tuple[str, ..
     specialist = ROLE_CLASSES.index("specialist")
     out = []
     for i in range(n):
-        role = ROLE_CLASSES[roles[i]]
+        role, module = ROLE_CLASSES[roles[i]], MODULES[modules[i]]
+        core = MODULE_CORE_TAG.get(module)
         if roles[i] == specialist:
-            pool, k = SPECIALTY_TAGS[MODULES[modules[i]]], counts[i]
+            (names, cdf), k = SPECIALTY_CDF[module], counts[i]
         elif general[i] < GENERAL_TAG_P[role]:
-            pool, k = GENERAL_TAGS, 1
+            (names, cdf), k = GENERAL_CDF, 1
         else:
-            out.append(())
+            out.append((core,) if core else ())
             continue
-        chosen = {pool[int(p * len(pool))] for p in picks[i, :k]}
+        chosen = {names[int(np.searchsorted(cdf, p, side="right"))] for p in picks[i, :k]}
+        if core:
+            chosen.add(core)
         out.append(tuple(sorted(t + ":" + LANGUAGES[langs[i]] if t == "foreign_language" else t
                                 for t in chosen)))
     return out

@@ -85,6 +85,10 @@ class Geography:
             found[outside] = _nearest(xy[outside], self.seats)
         return found
 
+    def county_shape(self, code: str) -> BaseGeometry:
+        """The boundary polygon of county `code` (shared: do not modify)."""
+        return self._shapes[self.index_of(code)]
+
     def neighbours(self, code: str) -> list[str]:
         """Codes of the counties whose polygons touch county `code`'s (within ~200 m), sorted."""
         return list(self._adjacency[self.index_of(code)])

@@ -3,6 +3,7 @@ import json
 import subprocess
 import sys
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -118,10 +119,47 @@ def test_each_city_has_a_pool_with_swat_and_forensic_teams(force, geo):
     assert kinds["swat"] > 0 and kinds["forensic_team"] > 0
 
 
-def test_about_a_third_are_on_duty_and_a_few_percent_unavailable(force):
+def test_on_duty_share_follows_the_rotations_and_a_few_percent_are_unavailable(force):
     status = Counter(o.status for o in force.officers)
-    assert 0.28 < status["on_duty"] / len(force.officers) < 0.40
-    assert 0.01 < status["unavailable"] / len(force.officers) < 0.08
+    # four watches (1/4 on shift) for most, day/night/rest (1/3) for specialists, 4 % away
+    assert 0.23 < status["on_duty"] / len(force.officers) < 0.30
+    assert 0.02 < status["unavailable"] / len(force.officers) < 0.06
+    by_watch = Counter(o.watch for o in force.officers if o.status == "on_duty")
+    assert {w.split("/")[0] for w in by_watch} == {"four_watch", "mobile_watch", "day_night_rest"}
+
+
+def test_at_any_hour_on_shift_officers_worked_since_their_shift_began():
+    from services.demo.generate import CST
+    from services.demo.shifts import ROTATIONS
+    for hour in (2, 7, 19, 23):
+        f = generate(officers=3000, seed=3, as_of=datetime(2026, 11, 2, hour, 30, tzinfo=CST))
+        on = [o for o in f.officers if o.status == "on_duty"]
+        for o in on:
+            rota = ROTATIONS[o.watch.split("/")[0]]
+            since_start = ((hour - rota.first_h) % rota.shift_h) * 60 + 30
+            assert o.duty_minutes_24h == since_start, (hour, o.watch)
+        # never most of them within 2 h of the 12-hour limit (only a specialists' night watch ends so)
+        assert sum(o.duty_minutes_24h > 600 for o in on) / len(on) < 0.5, hour
+
+
+def test_officers_start_from_their_stations_not_only_the_county_seat(force, geo):
+    county = "330329"
+    mine = [o for o in force.officers if o.county == county]
+    stations = {o.station_id for o in mine}
+    assert len(stations) >= 3
+    shape = geo.county_shape(county)
+    from shapely.geometry import Point
+    assert all(shape.contains(Point(*o.station)) or o.station_id.endswith("-S00") for o in mine)
+    assert {o.station for o in mine} != {geo.county(county).seat}
+
+
+def test_riot_officers_in_hundreds_per_big_city_and_negotiators_scarce(force):
+    crowd = Counter(o.city for o in force.officers if "mass_incident_handling" in o.tags)
+    assert crowd["330100"] >= 500 and sum(n >= 100 for n in crowd.values()) >= 8
+    negotiators = sum("negotiation" in o.tags for o in force.officers)
+    vietnamese = sum("foreign_language:vi" in o.tags for o in force.officers)
+    assert negotiators < 0.02 * len(force.officers) < crowd["330100"]
+    assert 0 < vietnamese < 60
 
 
 def test_nobody_has_worked_past_the_twelve_hour_limit(force):
