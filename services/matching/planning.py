@@ -4,6 +4,7 @@ after a commit rejection or an officer falling out touches only what changed."""
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import Counter
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -25,18 +26,31 @@ VALID_FOR = timedelta(minutes=15)
 
 
 class Places:
-    """The province's counties, their names and the county-seat travel matrix, loaded on first use."""
+    """The province's counties, their names and the county-seat travel matrix, loaded on first use.
+    In an exercise the matrix follows the closures and weather in force (services.geo.conditions):
+    it is computed again whenever they change, so the next planning round plans on the roads as they are."""
 
-    def __init__(self, province: str):
-        self.province = province
+    def __init__(self, province: str, env=None):
+        self.province, self.env = province, env
+        self._matrix, self._version = None, None
 
     @cached_property
-    def matrix(self) -> tuple[tuple[str, ...], np.ndarray, dict[str, str]]:
+    def _travel(self):
         from ..geo import Geography
-        from ..geo.travel import make_travel_provider
+        from ..geo.conditions import process_travel
         geo = Geography.load(self.province)
-        codes, seconds = county_matrix(geo, make_travel_provider(geo))
-        return codes, seconds, {c.code: c.name for c in geo.counties}
+        return geo, process_travel(geo, os.environ if self.env is None else self.env)
+
+    @property
+    def matrix(self) -> tuple[tuple[str, ...], np.ndarray, dict[str, str]]:
+        geo, travel = self._travel
+        if hasattr(travel, "current"):
+            travel.current()  # re-reads the exercise's conditions when they changed
+        version = getattr(travel, "version", None)
+        if self._matrix is None or version != self._version:
+            codes, seconds = county_matrix(geo, travel)
+            self._matrix, self._version = (codes, seconds, {c.code: c.name for c in geo.counties}), version
+        return self._matrix
 
 
 def plan_id(request_id: str, version: int, kind: str) -> str:

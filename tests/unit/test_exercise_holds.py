@@ -44,3 +44,12 @@ def test_a_step_that_never_ends_stops_holding_after_the_limit():
     events = [ev("support.requested", request_id="R1")]  # matching finds nobody: no plan.proposed ever
     assert work.update(events, 0.0) == ["plan:R1"]
     assert work.update(events, 21.0) == []
+
+
+def test_a_request_matching_planned_without_candidates_stops_holding_at_once():
+    work = WorkInHand()
+    events = [ev("support.requested", request_id="R1"), ev("support.requested", request_id="R2")]
+    assert work.update(events, 0.0) == ["plan:R1", "plan:R2"]
+    assert work.planning() == {"R1", "R2"}
+    work.planned({"R1"})
+    assert work.update(events, 0.5) == ["plan:R2"]

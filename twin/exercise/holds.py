@@ -12,8 +12,9 @@ hand, simulated time stands still, exactly as `--hold-clock` holds it while an i
     commit     plan.approved                   -> until officers.committed / commit.rejected
     dispatch   officers.committed              -> until dispatch.ordered
 
-A human trainee's decision is never held: deciding in time is what the exercise trains. A step that
-does not end (matching finds nobody and proposes nothing) stops holding after `max_wall_s`, so an
+A human trainee's decision is never held: deciding in time is what the exercise trains. Matching
+proposes nothing when nobody qualifies: `planned` closes the planning step of requests matching
+reports as planned (GET /requests). Any step still open after `max_wall_s` stops holding, so an
 exercise never hangs. Pure bookkeeping over the recorded stream; the runner pauses and resumes.
 """
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 @dataclass
 class WorkInHand:
     auto_decisions: bool = False
-    max_wall_s: float = 20.0
+    max_wall_s: float = 60.0
     opened: dict[str, float] = field(default_factory=dict)  # step -> wall instant it opened
     seen: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -39,11 +40,24 @@ class WorkInHand:
             for step in steps:
                 self.opened.pop(step, None)
 
+    def planning(self) -> set[str]:
+        """Requests whose planning step is open."""
+        with self._lock:
+            return {s.split(":", 1)[1] for s in self.opened if s.startswith("plan:")}
+
+    def planned(self, request_ids) -> None:
+        """Matching has planned these requests (with or without candidates)."""
+        self._close(*(f"plan:{r}" for r in request_ids))
+
     def update(self, events: list[dict], wall: float) -> list[str]:
         """Take the events not seen yet; return the steps holding the clock now (oldest first)."""
         for event in events[self.seen:]:
             self._apply(event["type"], event.get("data") or {}, wall)
         self.seen = len(events)
+        return self.holding(wall)
+
+    def holding(self, wall: float) -> list[str]:
+        """The steps holding the clock at `wall` (oldest first)."""
         with self._lock:
             opened = sorted(self.opened.items(), key=lambda kv: kv[1])
         return [s for s, at in opened if wall - at < self.max_wall_s]

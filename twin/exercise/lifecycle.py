@@ -56,7 +56,7 @@ def run_exercise(scenario: Scenario, *, speed: float | None = None, exercise_id:
         player = Player(scenario, Services(demand=urls["demand"], resources=urls["resources"]), stack.clock_path,
                         stack.conditions_path, out=out, event_count=lambda: len(recorder.events),
                         trainee=AutoTrainee(urls["matching"]) if auto_trainee else None, events=recorder.snapshot,
-                        hold_clock=hold_clock, hold_work=hold_work)
+                        hold_clock=hold_clock, hold_work=hold_work, planned=lambda: planned(urls["matching"]))
         if not auto_trainee:
             out(f"trainees decide on plans at {urls['matching']} (POST /plans/<id>/approve|reject)")
         log = player.run()
@@ -108,6 +108,13 @@ def rescore(exercise_id: str, scenario_name: str) -> tuple[Path, Path]:
     folder = exercise_dir(exercise_id)
     log = json.loads((folder / "injects.json").read_text(encoding="utf-8"))
     return finish(load(scenario_name), exercise_id, log, read_events(folder / "events.jsonl"))
+
+
+def planned(matching_url: str) -> set[str]:
+    """Requests matching has planned (proposed, approved...), with candidates or none: GET /requests."""
+    resp = requests.get(matching_url + "/requests", headers=headers_for(TRAINER), timeout=5)
+    resp.raise_for_status()
+    return {r["request_id"] for r in resp.json() if r["status"] != "pending"}
 
 
 def served_indicators(logistics_url: str | None) -> dict | None:

@@ -39,6 +39,7 @@ class Player:
     trainee: AutoTrainee | None = None  # unattended runs: approve the best plan of each request
     events: Callable[[], list[dict]] = list
     hold_work: bool = False  # True: simulated time stands still while a step of the loop is in hand (holds.py)
+    planned: Callable[[], set[str]] | None = None  # request ids matching has planned (GET /requests)
     log: list[dict] = field(default_factory=list)
     held_s: float = 0.0  # wall seconds the clock stood still for work in hand
     played: set[int] = field(default_factory=set)
@@ -47,6 +48,7 @@ class Player:
     _deciding: Future | None = field(default=None, repr=False)
     _work: WorkInHand | None = field(default=None, repr=False)
     _work_hold: tuple | None = field(default=None, repr=False)  # (the paused state we wrote, wall instant)
+    _asked_planned: float = field(default=0.0, repr=False)
 
     def __post_init__(self):
         if self.hold_work:
@@ -97,6 +99,14 @@ class Player:
     def hold_for_work(self) -> None:
         """Pause the clock while a step of the loop is in hand; resume once none is (holds.py)."""
         steps = self._work.update(self.events(), time.monotonic())
+        if self.planned is not None and any(s.startswith("plan:") for s in steps) \
+                and time.monotonic() - self._asked_planned > 0.3:
+            self._asked_planned = time.monotonic()
+            try:
+                self._work.planned(self.planned() & self._work.planning())
+            except requests.RequestException:
+                pass  # asked again on the next turn
+            steps = self._work.holding(time.monotonic())
         if steps and self._work_hold is None:
             state = xclock.read_state(self.clock_path)
             if not state.paused:  # a trainer's pause is theirs: we neither take it nor end it

@@ -5,7 +5,7 @@ the exercise clock's state (`wall_wait_s`), so a speed change or a pause takes e
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from services.geo.conditions import Conditions
 
 from .clock import ClockState
 from .scenario import Inject
@@ -31,23 +31,6 @@ def wall_wait_s(state: ClockState, start_s: float, target_elapsed_s: float, wall
         return cap_s
     wait = state.wall_at(start_s + target_elapsed_s) - wall_now
     return max(0.0, min(cap_s, wait))
-
-
-@dataclass(frozen=True)
-class Conditions:
-    """The travel conditions in force: closed links and weather slow-downs."""
-
-    closed: tuple[tuple[str, str], ...] = ()
-    slowdowns: tuple[tuple[tuple[str, ...], float], ...] = ()  # (regions, speed factor)
-
-    def as_dict(self) -> dict:
-        return {"closed": [list(pair) for pair in self.closed],
-                "slowdowns": [{"regions": list(regions), "speed_factor": factor} for regions, factor in self.slowdowns]}
-
-    @classmethod
-    def from_dict(cls, raw: dict) -> "Conditions":
-        return cls(closed=tuple(tuple(pair) for pair in raw.get("closed", ())),
-                   slowdowns=tuple((tuple(s["regions"]), float(s["speed_factor"])) for s in raw.get("slowdowns", ())))
 
 
 def conditions_at(injects, elapsed_s: float) -> Conditions:
