@@ -15,6 +15,7 @@ from . import (
     demand_bench,
     deploy_bench,
     exercise_bench,
+    intake_bench,
     load_bench,
     logistics_bench,
     matching_bench,
@@ -23,7 +24,7 @@ from . import (
     twin_bench,
 )
 
-BENCHMARKS = [bus_throughput, demand_bench, resources_bench, twin_bench, exercise_bench, deploy_bench, logistics_bench,
+BENCHMARKS = [bus_throughput, demand_bench, intake_bench, resources_bench, twin_bench, exercise_bench, deploy_bench, logistics_bench,
               load_bench, matching_bench, security_bench]
 
 
