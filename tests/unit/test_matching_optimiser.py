@@ -145,7 +145,7 @@ def test_requests_in_one_batch_never_share_an_officer_and_held_officers_are_not_
             request("R2", "330104", (Line("L1", "patrol", 3),))]
     batch, options = fastest(pool, reqs, taken=np.array([pool.row_of["P0"]]))
     for kind in ("fastest", "fairest", "least_reserve_damage"):
-        ids = [a.officer_id for o in batch.options for a in o[kind].assignments]
+        ids = [a.officer_id for r in range(len(reqs)) for a in batch.option(r, kind).assignments]
         assert len(ids) == len(set(ids)) and "P0" not in ids
     assert len(options[0].assignments) == 3 and len(options[1].assignments) == 2   # grade III first
 
@@ -167,6 +167,30 @@ def test_fairest_prefers_donors_that_gave_less_within_the_deadline():
                        fairness={"330102": 1.0, "330103": 0.0})
     assert {a.from_county for a in batch.options[0]["fairest"].assignments} == {"330103"}
     assert {a.from_county for a in batch.options[0]["fastest"].assignments} == {"330102"}
+
+
+def test_criteria_that_agree_give_one_plan_carrying_every_kind():
+    records = [officer(f"P{i}", "330103") for i in range(4)]
+    batch = plan_batch(build_pool(records, COUNTIES), [request(minutes=60)], TRAVEL, ACCEPTS, loads=plenty())
+    (only,) = batch.options[0].values()
+    assert only.kinds == ("fastest", "fairest", "least_reserve_damage")
+    assert batch.option(0, "fairest") is only
+
+
+def test_alternatives_left_never_assign_the_same_officers():
+    records = [officer(f"{c}-{i}", c) for c in ("330102", "330103") for i in range(4)]
+    batch = plan_batch(build_pool(records, COUNTIES), [request(minutes=60)], TRAVEL, ACCEPTS, loads=plenty(),
+                       fairness={"330102": 1.0, "330103": 0.0})
+    sets = [frozenset(a.officer_id for a in o.assignments) for o in batch.options[0].values()]
+    assert len(sets) == len(set(sets)) >= 2
+    assert batch.option(0, "least_reserve_damage") is not None
+
+
+def test_the_explanation_says_which_criteria_agree():
+    from services.matching.domain.explain import agreement
+    assert agreement(("fastest", "fairest", "least_reserve_damage")) == (
+        "fastest, fairest and least reserve damage agree: one plan. ")
+    assert agreement(("fastest",)) == ""
 
 
 def test_greedy_baseline_is_valid_but_not_better_than_the_exact_plan():

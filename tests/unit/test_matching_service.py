@@ -79,12 +79,15 @@ def events(runtime, topic: str) -> list[dict]:
     return [e["data"] for e in runtime.outbox.events() if e["type"] == topic]
 
 
-def test_a_request_gets_three_valid_candidates_and_a_signed_approval_anyone_can_verify(service):
+def test_a_request_gets_distinct_valid_candidates_and_a_signed_approval_anyone_can_verify(service):
     runtime, client = service
     ask(runtime, "REQ-A")
-    assert runtime.extras["planner"].plan_pending() == 3
+    made = runtime.extras["planner"].plan_pending()
     sent = events(runtime, "plan.proposed")
-    assert {p["kind"] for p in sent} == {"fastest", "fairest", "least_reserve_damage"}
+    assert made == len(sent) >= 1 and sent[0]["kind"] == "fastest"
+    # criteria that agree are one plan: no two candidates send the same officers
+    crews = [frozenset(a["officer_id"] for a in p["assignments"]) for p in sent]
+    assert len(crews) == len(set(crews))
     fastest = proposed(client, "REQ-A")
     assert len(fastest["assignments"]) == 7 and fastest["certificate"]["optimal"]
     assert fastest["metrics"]["latest_eta_s"] == max(a["eta_s"] for a in fastest["assignments"])
@@ -192,6 +195,6 @@ def test_a_request_nobody_can_serve_gets_no_plan_but_says_what_is_missing(servic
                                   "certifications": [], "equipment": [], "headcount": 5}])
     assert runtime.extras["planner"].plan_pending() == 0 and not events(runtime, "plan.proposed")
     body = client.get("/requests/REQ-I/plans", headers=PROVINCE).get_json()
-    assert body["plans"] == [] and len(body["infeasible"]) == 3
+    assert body["plans"] == [] and len(body["infeasible"]) == 1   # the three criteria agree on nothing
     (short,) = body["infeasible"][0]["shortfall"]
     assert short["text"].startswith("divers: 5 cave_diving needed, 0 assigned; 0 qualified officers")

@@ -137,12 +137,24 @@ def _kind(why: str) -> str:
     return next((label for key, label in GROUPS if why.startswith(key) or (key.startswith("not ") and key in why)), why)
 
 
+KIND_WORDS = {"fastest": "fastest", "fairest": "fairest", "least_reserve_damage": "least reserve damage"}
+
+
+def agreement(kinds) -> str:
+    """'fastest, fairest and least reserve damage agree.' for a plan that satisfies several criteria."""
+    words = [KIND_WORDS.get(k, k) for k in kinds]
+    if len(words) < 2:
+        return ""
+    return f"{', '.join(words[:-1])} and {words[-1]} agree: one plan. "
+
+
 def explanation(req: Request, kind: str, chosen: list[Assignment], metrics_: dict, short: list[dict],
-                refusals: dict[str, list[str]], names: dict[str, str], today: date | None = None) -> str:
+                refusals: dict[str, list[str]], names: dict[str, str], today: date | None = None,
+                kinds: tuple[str, ...] = ()) -> str:
     goal = {"fastest": "the earliest latest arrival, then the least total travel",
             "fairest": "a fair share of support by task points and the cities' reciprocity, within the deadline",
             "least_reserve_damage": "keeping donor counties' reserves high, within the deadline"}[kind]
-    head = (f"{len(chosen)} of {req.headcount} officers; latest arrival {minutes(metrics_['latest_eta_s'])} min "
+    head = agreement(kinds) + (f"{len(chosen)} of {req.headcount} officers; latest arrival {minutes(metrics_['latest_eta_s'])} min "
             f"(deadline {minutes(req.budget_s)} min: {'met' if metrics_['deadline_met'] else 'not met'}). "
             f"Optimised for {goal}.")
     lines = []

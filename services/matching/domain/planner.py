@@ -39,6 +39,11 @@ class Option:
     assignments: list[Assignment]
     certificate: Certificate
     threshold: int = 0
+    kinds: tuple[str, ...] = ()        # every criterion this plan satisfies (its own kind first)
+    flows: tuple = ()                  # ((class, line, officers), ...): the plan's substance
+
+    def __post_init__(self):
+        self.kinds = self.kinds or (self.kind,)
 
 
 @dataclass
@@ -47,7 +52,11 @@ class BatchPlan:
     lines: Lines
     classes: Classes
     lendable: np.ndarray
-    options: list[dict[str, Option]] = field(default_factory=list)      # per request: kind -> option
+    options: list[dict[str, Option]] = field(default_factory=list)      # per request: kind -> distinct option
+
+    def option(self, r: int, kind: str) -> Option | None:
+        """The plan of request `r` that satisfies `kind` (it may be published under another kind)."""
+        return next((o for o in self.options[r].values() if kind in o.kinds), None)
 
 
 def lendable_array(pool: Pool, loads: dict[str, CountyLoad], taken: np.ndarray | None = None,
@@ -110,8 +119,34 @@ def plan_batch(pool: Pool, requests: list[Request], travel: np.ndarray, accepts:
                                                 "min_cost_flow (travel + convex reserve damage)",
                                                 segments=reserve_segments(state.lendable))
             chosen = _pick(pool, batch, p, flows, state, "points" if kind == "fairest" else "duty")
-            batch.options[r][kind] = Option(kind, chosen, cert, fast.threshold)
+            batch.options[r][kind] = Option(kind, chosen, cert, fast.threshold, flows=_substance(p, flows))
+    for r in range(len(requests)):
+        batch.options[r] = merge_agreeing(batch.options[r])
     return batch
+
+
+def _substance(p: flow.Problem, flows: np.ndarray) -> tuple:
+    used = np.flatnonzero(flows)
+    return tuple(sorted(zip(p.arc_class[used].tolist(), p.arc_line[used].tolist(), flows[used].tolist())))
+
+
+def merge_agreeing(options: dict[str, Option]) -> dict[str, Option]:
+    """One option per distinct plan: an alternative that sends the same numbers from the same officer
+    classes to the same lines as an earlier kind is that plan; the earlier one carries both kinds.
+    No two options left assign the same officers to a request."""
+    kept: dict[str, Option] = {}
+    for kind, option in options.items():
+        same = next((k for k in kept.values() if k.flows == option.flows
+                     or _officers(k) == _officers(option)), None)
+        if same is None:
+            kept[kind] = option
+        else:
+            same.kinds = same.kinds + (kind,)
+    return kept
+
+
+def _officers(option: Option) -> frozenset:
+    return frozenset(a.officer_id for a in option.assignments)
 
 
 @dataclass
