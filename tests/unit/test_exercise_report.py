@@ -40,3 +40,23 @@ def test_equipment_failure_takes_the_items_of_that_type_off_the_first_officers_c
                 {"officer_id": "C", "equipment_ids": ["EQ330783-RAD-00002", "EQ330783-RAD-00003"]}]
     assert failing_items(officers, "radio", 2) == {"A": ["EQ330783-BC-00001"], "C": ["EQ330783-RAD-00003"]}
     assert failing_items(officers, "drone", 1) == {}
+
+
+def test_every_instant_of_the_report_is_in_beijing_time_so_an_inject_and_what_it_caused_stand_together():
+    scenario = load("telecom-fraud")
+    log = [{"at": "2025-09-15T09:05:00+08:00", "kind": "incident", "label": "00:05 incident", "outcome": "reported"}]
+    events = loop()
+    events[0]["time"] = "2025-09-15T01:05:01Z"  # demand's request, a second after the inject, stamped in UTC
+    data = report.report_data(scenario, "tz-test", score(events, inject_log=log), log)
+    assert data["time_zone"] == "Asia/Shanghai"
+    first_two = data["timeline"][:2]
+    assert [r["at"] for r in first_two] == ["2025-09-15T09:05:00+08:00", "2025-09-15T09:05:01+08:00"]
+    assert data["requests"][0]["requested_at"].endswith("+08:00") and data["requests"][0]["deadline"].endswith("+08:00")
+    xs = [x for trace in report.timeline_figure(data).data for x in trace.x]
+    assert (max(xs) - min(xs)).total_seconds() < 3 * 3600  # one axis, one zone: not eight hours apart
+
+
+def test_the_report_zone_can_be_changed():
+    scenario = load("telecom-fraud")
+    data = report.report_data(scenario, "tz-test", score(loop()), [], zone=report.time_zone({"EXERCISE_REPORT_TZ": "UTC"}))
+    assert data["start"] == "2025-09-15T01:00:00+00:00"

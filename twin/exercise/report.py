@@ -1,11 +1,19 @@
 """The after-action report: the scoring's figures as JSON, and one self-contained HTML page with
 charts (plotly.js is inlined, so the page opens offline with no CDN).
+
+One time zone throughout: every instant of the report (injects, requests, decisions, the timeline)
+is written in the report's zone, Beijing time by default (EXERCISE_REPORT_TZ, an IANA name, to
+change it). The services stamp events in UTC and scenarios give their times in +08:00; mixed on one
+chart axis they would stand eight hours apart.
 """
 from __future__ import annotations
 
 import html
 import json
+import os
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -15,10 +23,30 @@ from .scenario import Scenario
 from .scoring import parse_time
 
 
-def report_data(scenario: Scenario, exercise_id: str, scored: dict, inject_log: list[dict]) -> dict:
-    return {"exercise_id": exercise_id, "scenario": scenario.name, "title": scenario.title,
-            "start": scenario.start.isoformat(), "duration_h": scenario.duration_s / 3600,
-            "good_response": scenario.good_response, "injects": inject_log, **scored}
+DEFAULT_TIME_ZONE = "Asia/Shanghai"  # Beijing time, the time the commands work in
+INSTANTS = {"requests": ("requested_at", "deadline", "ordered_at", "last_arrival"), "decisions": ("at",),
+            "timeline": ("at",), "injects": ("at",)}
+
+
+def time_zone(env=None) -> ZoneInfo:
+    return ZoneInfo((os.environ if env is None else env).get("EXERCISE_REPORT_TZ") or DEFAULT_TIME_ZONE)
+
+
+def local(text: str | None, zone: ZoneInfo) -> str | None:
+    """An ISO instant written in `zone` (the same instant, to the second)."""
+    return parse_time(text).astimezone(zone).isoformat(timespec="seconds") if text else text
+
+
+def report_data(scenario: Scenario, exercise_id: str, scored: dict, inject_log: list[dict],
+                zone: ZoneInfo | None = None) -> dict:
+    zone = zone or time_zone()
+    data = {"exercise_id": exercise_id, "scenario": scenario.name, "title": scenario.title,
+            "start": local(scenario.start.isoformat(), zone), "time_zone": zone.key,
+            "duration_h": scenario.duration_s / 3600, "good_response": scenario.good_response,
+            "injects": inject_log, **scored}
+    for table, fields in INSTANTS.items():
+        data[table] = [{**row, **{f: local(row.get(f), zone) for f in fields if row.get(f)}} for row in data[table]]
+    return data
 
 
 def response_figure(data: dict) -> go.Figure:
@@ -51,10 +79,15 @@ def timeline_figure(data: dict) -> go.Figure:
     fig = go.Figure()
     for kind in kinds:
         pick = [r for r in rows if r["what"] == kind]
-        fig.add_scatter(x=[parse_time(r["at"]) for r in pick], y=[kind] * len(pick), mode="markers", name=kind,
+        fig.add_scatter(x=[_wall(r["at"]) for r in pick], y=[kind] * len(pick), mode="markers", name=kind,
                         text=[f"{r['detail']} {r['outcome']}" for r in pick], hoverinfo="x+text")
-    fig.update_layout(title="Timeline", height=120 + 28 * max(len(kinds), 1), showlegend=False, margin={"t": 50})
+    fig.update_layout(title=f"Timeline ({data.get('time_zone', DEFAULT_TIME_ZONE)})", height=120 + 28 * max(len(kinds), 1), showlegend=False, margin={"t": 50})
     return fig
+
+
+def _wall(text: str) -> datetime:
+    """The instant as the report's zone shows it (plotly draws aware datetimes by their own offsets)."""
+    return parse_time(text).replace(tzinfo=None)
 
 
 def write(data: dict, folder: Path) -> tuple[Path, Path]:
