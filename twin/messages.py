@@ -46,6 +46,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "signout": ("退出登录", "Sign out"),
     "exercise_page": ("演练", "Exercises"),
     "map_page": ("指挥地图", "Command map"),
+    "api_docs": ("接口文档：", "API docs:"),
     "ex_title": ("桌面推演", "Tabletop exercises"),
     "ex_scenarios": ("内置想定", "Built-in scenarios"),
     "ex_speed": ("倍速（1–600）", "speed (1–600)"),

@@ -1,9 +1,10 @@
-"""The bar at the top of every twin page: who is signed in, DEMO in demo mode, sign-out, the other page."""
+"""The bar at the top of every twin page: who is signed in, DEMO in demo mode, sign-out, the other page,
+and the API documentation of the services the user's role works with (twin.docs_links)."""
 from __future__ import annotations
 
 from dash import html
 
-from twin import ids
+from twin import docs_links, ids
 from twin.messages import role_name, text
 from twin.signin import SIGNOUT, SignedIn
 
@@ -19,4 +20,16 @@ def user_bar(user: SignedIn | None, lang: str, demo: bool, *, other: tuple[str, 
         html.Span(text("signed_in_as", lang)), html.Strong(who, id=ids.SIGNED_IN_AS), *badge,
         html.A(text("signout", lang), href=f"{SIGNOUT}?lang={lang}", id=ids.SIGNOUT),
         html.A(text(label, lang), href=f"{path}?lang={lang}", id=ids.EXERCISE_LINK),
+        *api_docs(user, lang),
     ])
+
+
+def api_docs(user: SignedIn | None, lang: str) -> list:
+    links = docs_links.doc_links(user.identity.role) if user else []
+    if not links:
+        return []
+    return [html.Span(id=ids.API_DOCS, style={"color": "#666"}, children=[
+        text("api_docs", lang), " ",
+        *[part for i, (name, url) in enumerate(links)
+          for part in ([" · "] if i else []) + [html.A(name, href=url, target="_blank", rel="noopener")]],
+    ])]

@@ -14,7 +14,7 @@ from flask import Flask, g, jsonify, request
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
-from . import contracts, logs
+from . import api_docs, contracts, logs
 
 access_log = logging.getLogger("http")
 
@@ -58,7 +58,8 @@ class Route:
 
 def install_common(app: Flask, *, service: str, routes: list[Route], health_checks, metrics,
                    ready_checks=None) -> None:
-    """Error handlers, request ids and access logs, /health, /ready, /metrics and /openapi.json on `app`.
+    """Error handlers, request ids and access logs, /health, /ready, /metrics, /openapi.json and the
+    API documentation (/docs, Swagger UI served by the service itself: api_docs) on `app`.
 
     `metrics` is a metrics.ServiceMetrics; checks are {name: fn} dicts or callables returning one.
     /health is liveness (the process and its threads), /ready whether the dependencies answer
@@ -98,6 +99,8 @@ def install_common(app: Flask, *, service: str, routes: list[Route], health_chec
     @app.get("/openapi.json")
     def openapi():
         return jsonify(openapi_document(service, routes))
+
+    api_docs.install(app, service)
 
 
 def install_request_tracking(app: Flask, metrics) -> None:

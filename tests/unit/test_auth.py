@@ -105,15 +105,16 @@ def demand(tmp_path_factory):
     ({"Authorization": "Bearer " + NEW.mint("a", "auditor", "zhejiang")}, "6-digit region"),
 ])
 def test_a_request_without_a_valid_token_gets_401_naming_the_reason(demand, headers, reason):
-    for path in ("/incidents", "/openapi.json", "/metrics", "/audit/access", "/no-such-path"):
+    for path in ("/incidents", "/metrics", "/audit/access", "/no-such-path"):
         resp = demand.get(path, headers=headers)
         assert resp.status_code == 401 and resp.mimetype == "application/problem+json", path
         assert resp.get_json()["errors"][0]["field"] == "Authorization"
         assert reason in resp.get_json()["errors"][0]["reason"]
 
 
-def test_health_alone_answers_without_a_token(demand):
+def test_health_and_the_api_description_alone_answer_without_a_token(demand):
     assert demand.get("/health").status_code == 200
+    assert demand.get("/openapi.json").status_code == 200 and demand.get("/docs").status_code == 200
     assert demand.get("/incidents").status_code == 401
 
 

@@ -1,0 +1,77 @@
+"""A service's API documentation (/docs) in a real headless browser that can reach nothing but the
+service: every operation of its OpenAPI description renders, the console stays clean."""
+from __future__ import annotations
+
+import shutil
+import tempfile
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from services.common.config import Settings
+from services.demand.app import build_runtime, create_app
+
+from .conftest import CHROME_FLAGS, CHROMEDRIVER, CHROMIUM
+from .test_twin_browser import remote_resources, severe_console_entries
+
+pytestmark = pytest.mark.e2e
+RENDER_TIMEOUT_S = 60
+# Every host name but the loopback address resolves to nothing: an asset or a font fetched from
+# the internet (a CDN, the online validator) fails, and shows in the console and resource list.
+OFFLINE = "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"
+
+
+@pytest.fixture
+def offline_chrome():
+    if not CHROMIUM.exists() or not CHROMEDRIVER.exists():
+        pytest.skip(f"needs {CHROMIUM} and {CHROMEDRIVER} (Debian packages chromium, chromium-driver)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="e2e-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in CHROME_FLAGS + [OFFLINE, f"--user-data-dir={profile}"]:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def demand(tmp_path):
+    runtime = build_runtime(Settings(service="demand", database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+                                     kafka_bootstrap="127.0.0.1:1"))
+    yield create_app(runtime)
+    runtime.engine.dispose()
+
+
+def test_the_docs_render_every_operation_offline_with_a_clean_console(demand, serve_wsgi, offline_chrome):
+    origin = serve_wsgi(demand)
+    doc = demand.test_client().get("/openapi.json").get_json()
+    operations = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
+
+    offline_chrome.get(origin + "/docs")
+    WebDriverWait(offline_chrome, RENDER_TIMEOUT_S).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, ".opblock")) >= len(operations))
+    rendered = {(block.find_element(By.CSS_SELECTOR, ".opblock-summary-method").text,
+                 block.find_element(By.CSS_SELECTOR, ".opblock-summary-path").get_attribute("data-path"))
+                for block in offline_chrome.find_elements(By.CSS_SELECTOR, ".opblock")}
+    assert rendered == operations
+    assert "mutual-deploy demand service" in offline_chrome.find_element(By.CSS_SELECTOR, ".info .title").text
+    assert offline_chrome.find_elements(By.CSS_SELECTOR, ".models, .model-container"), "no schemas section"
+
+    # One operation opened: its request body schema comes from components/schemas and renders.
+    offline_chrome.find_element(By.CSS_SELECTOR, "#operations-default-post_incidents .opblock-summary").click()
+    WebDriverWait(offline_chrome, RENDER_TIMEOUT_S).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#operations-default-post_incidents .opblock-body"))
+    body = offline_chrome.find_element(By.CSS_SELECTOR, "#operations-default-post_incidents").text
+    assert "incident_id" in body and "Could not resolve reference" not in body
+
+    assert severe_console_entries(offline_chrome) == []
+    assert remote_resources(offline_chrome, origin) == []
