@@ -49,7 +49,7 @@ def test_topics_yaml_lists_every_loop_topic_and_the_deadletter_topic():
         "points.awarded", "plan.proposed", "plan.approved", "plan.rejected", "dispatch.ordered",
         "unit.position-reported", "unit.arrived", "logistics.arranged", "deployment.released",
         "dispatch.acknowledged", "dispatch.escalated", "unit.late", "instruction.recorded",
-        "deployment.extended", "support.status-changed", "deadletter",
+        "deployment.extended", "support.status-changed", "duty.alert-raised", "deadletter",
     }
     assert set(TOPICS) == expected
     assert len(TOPICS) == len(set(TOPICS))
@@ -160,6 +160,13 @@ def test_examples_are_zhejiang_and_correlate_with_their_incident():
         if "incident_id" in event["data"]:
             assert event["correlationid"] == event["data"]["incident_id"], t
         assert event["subject"] in [str(v) for v in event["data"].values()], t
+
+
+def test_the_logistics_example_arranges_the_medic_every_team_takes_along():
+    data = example("logistics.arranged")["data"]
+    assert data["medic"]["status"] == "arranged" and data["medic"]["quantity"] >= 1 and data["headcount"] < 20
+    schema = json.loads((CONTRACTS / "events" / "logistics.arranged.schema.json").read_text(encoding="utf-8"))
+    assert "every team" in schema["properties"]["medic"]["description"]
 
 
 def test_examples_form_a_valid_hash_chain_per_producer():
