@@ -100,6 +100,8 @@ def approve(tx, plan, request, identity, body: dict, key, at: datetime) -> dict:
                 "approved_by": identity.subject, "role": identity.role, "at": at.isoformat()}
     if data.get("incident_id"):
         approval["incident_id"] = data["incident_id"]
+    if relief.marker(data):
+        approval["relief_of"] = relief.marker(data)
     if body.get("comment"):
         approval["comment"] = body["comment"]
     approval["signature"] = signing.sign(key, approval)
@@ -111,6 +113,7 @@ def approve(tx, plan, request, identity, body: dict, key, at: datetime) -> dict:
     conn.execute(update(requests).where(requests.c.request_id == plan.request_id)
                  .values(status="approved", replaces=None))
     relief.on_approved(conn, data, plan.plan_id, plan.body["assignments"], at, end, task_end)
+    relief.publish_due(tx, at)       # alerts due at once go out with the approval
     tx.emit("plan.approved", approval, key=plan.request_id, correlationid=data.get("incident_id"))
     supersede(tx, plan.request_id, f"superseded: {plan.plan_id} was approved", at)
     return approval

@@ -36,10 +36,11 @@ def on_support_escalated(ctx) -> None:
 
 
 def on_support_cancelled(ctx) -> None:
-    request_id = ctx.data["request_id"]
-    supersede(ctx.tx, request_id, "void: the request was cancelled", now())
-    ctx.conn.execute(delete(holds).where(holds.c.request_id == request_id))
-    ctx.conn.execute(update(requests).where(requests.c.request_id == request_id).values(status="cancelled"))
+    """The request and its relief shifts still to come are void."""
+    for request_id in [ctx.data["request_id"], *relief.shifts_of(ctx.conn, ctx.data["request_id"])]:
+        supersede(ctx.tx, request_id, "void: the request was cancelled", now())
+        ctx.conn.execute(delete(holds).where(holds.c.request_id == request_id))
+        ctx.conn.execute(update(requests).where(requests.c.request_id == request_id).values(status="cancelled"))
 
 
 def on_status_changed(ctx) -> None:
@@ -103,6 +104,7 @@ def on_deployment_released(ctx) -> None:
 def on_deployment_extended(ctx) -> None:
     """An extension: officers who would pass the duty limit before the new end are re-staffed."""
     relief.on_extended(ctx.conn, ctx.data, now())
+    relief.publish_due(ctx.tx, now())
 
 
 HANDLERS = {

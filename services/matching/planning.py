@@ -91,6 +91,7 @@ class Planner:
         """Plan every pending request together; returns how many plans were proposed."""
         with self.runtime.outbox.transaction() as tx:
             relief.promote_due(tx.conn, now())
+            relief.publish_due(tx, now())
             rows = tx.conn.execute(select(requests).where(requests.c.status == "pending")
                                    .order_by(requests.c.received_at)).all()
             if not rows:
@@ -158,6 +159,8 @@ class Planner:
                 "proposed_at": at.isoformat(), "valid_until": (at + VALID_FOR).isoformat()}
         if req.incident_id:
             body["incident_id"] = req.incident_id
+        if relief.marker(row.data):
+            body["relief_of"] = relief.marker(row.data)
         if row.replaces:
             body["replaces"] = row.replaces
         return body

@@ -7,6 +7,10 @@ then re-staffed by a relief shift).
 A relief shift is a request of its own (`<request>-S<n>`), kept `scheduled` until its lead time
 before the shift ends, then planned like any other request: its officers are ordered when it is
 approved, so their duty runs from then, through the wait and the travel, to the end of their shift.
+Its plans say so (`relief_of`: the incident's request it relieves, the shift's number, when it takes
+over), so logistics and the twin file it under the same incident as its next echelon.
+
+Alerts are kept for GET /alerts and published once as duty.alert-raised when they are raised.
 """
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ from sqlalchemy import insert, select, update
 from .approvals import task_minutes
 from .domain.policy import POLICY
 from .readmodel import parse_time
-from .store import alerts, holds, officers, plans, requests
+from .store import alerts, alerts_published, holds, officers, plans, requests
 
 
 def duty_minutes(conn, ids: list[str]) -> dict[str, int]:
@@ -73,6 +77,20 @@ def schedule(conn, data: dict, plan_id: str, assignments: list[dict], frm: datet
     conn.execute(insert(requests).values(request_id=rid, data=relief, status="pending" if due <= at else "scheduled",
                                          version=1, exclude=sorted(set(exclude)), received_at=at))
     return rid
+
+
+def marker(data: dict) -> dict | None:
+    """`relief_of` of a relief shift's plans; None for the incident's own request."""
+    if not data.get("relief_base"):
+        return None
+    return {"request_id": data["relief_base"], "shift": int(data["shift"]), "takes_over_at": data["relief_from"]}
+
+
+def shifts_of(conn, request_id: str) -> list[str]:
+    """The relief shifts of the incident's request `request_id` not yet closed or cancelled."""
+    rows = conn.execute(select(requests.c.request_id, requests.c.data)
+                        .where(requests.c.status.notin_(("closed", "cancelled")), requests.c.request_id != request_id))
+    return sorted(r.request_id for r in rows if r.data.get("relief_base") == request_id)
 
 
 def promote_due(conn, at: datetime) -> int:
@@ -141,16 +159,37 @@ def on_extended(conn, ext: dict, at: datetime) -> str | None:
     return relief
 
 
+def publish_due(tx, at: datetime) -> int:
+    """Publish every alert whose time has come and that was not published yet (duty.alert-raised)."""
+    done = select(alerts_published.c.alert_id)
+    rows = tx.conn.execute(select(alerts, requests.c.data).select_from(
+        alerts.outerjoin(requests, requests.c.request_id == alerts.c.request_id))
+        .where(alerts.c.raise_at <= at, alerts.c.alert_id.not_in(done)).order_by(alerts.c.raise_at, alerts.c.alert_id)).all()
+    for r in rows:
+        data = _view(r)
+        incident = (r.data or {}).get("incident_id")
+        if incident:
+            data["incident_id"] = incident
+        tx.conn.execute(insert(alerts_published).values(alert_id=r.alert_id, at=at))
+        tx.emit("duty.alert-raised", {k: v for k, v in data.items() if v is not None}, key=r.request_id,
+                correlationid=incident or r.request_id)
+    return len(rows)
+
+
 def raised(conn, at: datetime, counties: set[str] | None = None) -> list[dict]:
     stmt = select(alerts).where(alerts.c.raise_at <= at).order_by(alerts.c.raise_at.desc(), alerts.c.alert_id)
     out = []
     for r in conn.execute(stmt):
         if counties is not None and r.county not in counties:
             continue
-        out.append({"alert_id": r.alert_id, "kind": r.kind, "county": r.county, "request_id": r.request_id,
-                    "plan_id": r.plan_id, "officer_id": r.officer_id, "reaches_limit_at": _iso(r.reaches_limit_at),
-                    "raised_at": _iso(r.raise_at), "relief_request_id": r.relief_request_id, "text": r.text})
+        out.append(_view(r))
     return out
+
+
+def _view(r) -> dict:
+    return {"alert_id": r.alert_id, "kind": r.kind, "county": r.county, "request_id": r.request_id,
+            "plan_id": r.plan_id, "officer_id": r.officer_id, "reaches_limit_at": _iso(r.reaches_limit_at),
+            "raised_at": _iso(r.raise_at), "relief_request_id": r.relief_request_id, "text": r.text}
 
 
 def _iso(value: datetime) -> str:

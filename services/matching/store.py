@@ -85,3 +85,10 @@ alerts = Table(
     Column("text", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+# Alerts published as duty.alert-raised: each once, when it is raised (its raise_at has come).
+alerts_published = Table(
+    "alerts_published", metadata,
+    Column("alert_id", String(96), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
