@@ -5,7 +5,7 @@ from sqlalchemy import insert, select, update
 
 from ..common.clock import now as clock_now
 from ..common.observed import observe_handler, observed_table
-from . import dispatch, positions, reception_flow, timeline
+from . import dispatch, positions, reception_flow, relief, timeline
 from .domain.times import parse
 from .places import Places
 from .policy import Policy
@@ -53,11 +53,13 @@ def on_support_escalated(ctx) -> None:
 
 
 def on_support_cancelled(ctx) -> None:
-    """Plans not yet dispatched are void; deployed units are released (outcome cancelled)."""
+    """Plans not yet dispatched are void; deployed units are released (outcome cancelled). The request's
+    relief shifts (its next echelons) go with it."""
     d = ctx.data
     timeline.record(ctx.conn, ctx.event)
-    ctx.conn.execute(update(requests).where(requests.c.request_id == d["request_id"]).values(status="cancelled"))
-    rows = ctx.conn.execute(select(deployments).where(deployments.c.request_id == d["request_id"],
+    ids = [d["request_id"], *relief.shifts_of(ctx.conn, d["request_id"])]
+    ctx.conn.execute(update(requests).where(requests.c.request_id.in_(ids)).values(status="cancelled"))
+    rows = ctx.conn.execute(select(deployments).where(deployments.c.request_id.in_(ids),
                                                       deployments.c.status != "released")).mappings().all()
     for dep in rows:
         reception_flow.release(ctx.tx, dict(dep), clock_now(), outcome="cancelled", policy=_policy(ctx))
@@ -66,12 +68,14 @@ def on_support_cancelled(ctx) -> None:
 def on_plan_proposed(ctx) -> None:
     d = ctx.data
     timeline.record(ctx.conn, ctx.event)
+    relief.file(ctx.conn, d)
     dispatch.remember_plan(ctx.conn, d["plan_id"], d["request_id"], d.get("incident_id"), kind=d["kind"], proposal=d)
 
 
 def on_plan_approved(ctx) -> None:
     d = ctx.data
     timeline.record(ctx.conn, ctx.event)
+    relief.file(ctx.conn, d)
     plan = dispatch.remember_plan(ctx.conn, d["plan_id"], d["request_id"], d.get("incident_id"), approval=d)
     dispatch.dispatch_when_ready(ctx.tx, plan, _places(ctx), _policy(ctx))
 

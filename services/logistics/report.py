@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import and_, func, insert, select, update
 
+from . import relief
 from .domain import indicators as ind
 from .domain import reception
 from .domain.times import as_utc, iso
@@ -90,10 +91,12 @@ def incident_report(conn, incident_id: str, policy=None) -> dict | None:
     order_rows = conn.execute(select(orders).where(orders.c.incident_id == incident_id)
                               .order_by(orders.c.ordered_at)).mappings().all()
     dep_rows = conn.execute(select(deployments).where(deployments.c.incident_id == incident_id)).mappings().all()
+    shifts = {p["request_id"]: relief.marker(p) for p in plan_rows}
     return {
         "incident_id": incident_id,
         "requests": [{"request_id": r["request_id"], "county": r["county"], "grade": r["grade"],
-                      "deadline": iso(r["deadline"]) if r["deadline"] else None, "status": r["status"]} for r in reqs],
+                      "deadline": iso(r["deadline"]) if r["deadline"] else None, "status": r["status"],
+                      **_echelon(shifts.get(r["request_id"]))} for r in reqs],
         "timeline": [{"at": iso(e["at"]), "type": e["type"], "actor": e["actor"], "source": e["source"],
                       "request_id": e["request_id"], "event_id": e["event_id"]} for e in events],
         "plans": [_plan(p) for p in plan_rows],
@@ -109,6 +112,11 @@ def incident_report(conn, incident_id: str, policy=None) -> dict | None:
         "case_outcome": _case_outcome(conn, incident_id),
         "indicators": indicators(conn, {"incident": incident_id}),
     }
+
+
+def _echelon(mark: dict | None) -> dict:
+    """A relief shift's place in the incident's support: the request it relieves and its shift."""
+    return {"relief_of": mark["request_id"], "shift": mark["shift"]} if mark else {}
 
 
 def _plan(p) -> dict:
