@@ -116,7 +116,14 @@ class UnitAgent(mesa.Agent):
                 "officers": len(order.get("officer_ids", [])), "deadline": order.get("deadline"),
                 "ordered_at": order.get("ordered_at"), "arrived_at": self.arrived_at,
                 "late": self.is_late(self.model.current_time().isoformat()), "escalated": self.escalated,
-                "late_by_s": (self.late_alert or {}).get("late_by_s")}
+                "late_by_s": (self.late_alert or {}).get("late_by_s"), "duty_alerts": self.duty_alerts()}
+
+    def duty_alerts(self) -> int:
+        """How many of the unit's officers the receiving command was alerted about (near 12 hours on duty)."""
+        order = self.order or {}
+        request = self.model.requests.get(order.get("request_id")) or {}
+        mine = set(order.get("officer_ids", []))
+        return sum(1 for a in request.get("duty_alerts", []) if a["officer_id"] in mine)
 
 
 class OfficerAgent(mesa.Agent):

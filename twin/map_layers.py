@@ -73,7 +73,9 @@ def unit_traces(units: list[dict], lang: str = DEFAULT_LANGUAGE) -> list[go.Scat
                 lon=[u["position"][0] for u in group], lat=[u["position"][1] for u in group], mode="markers",
                 marker=dict(size=size, color=[ARRIVED_COLOUR if u["status"] == "arrived" and colour == UNIT_COLOUR
                                               else colour for u in group]),
-                text=[f"{u['unit_id']} · {maybe('status_' + u['status'], lang, u['status'])}" for u in group],
+                text=[f"{u['unit_id']} · {maybe('status_' + u['status'], lang, u['status'])}"
+                      + (" · " + text("duty_alerts", lang, n=u["duty_alerts"]) if u.get("duty_alerts") else "")
+                      for u in group],
                 customdata=[u["unit_id"] for u in group], hovertemplate="%{text}<extra></extra>",
                 name=text(key, lang)))
     return traces

@@ -77,6 +77,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "pick_request": ("选择支援请求", "Select a support request"),
     "no_requests": ("暂无支援请求", "No support requests yet"),
     "request_label": ("{county} · {grade}级 · {status} · 时限 {deadline}", "{county} · grade {grade} · {status} · due {deadline}"),
+    "relief_label": ("第 {shift} 梯队，接替 {parent}", "shift {shift}, relieves {parent}"),
+    "duty_alerts": ("{n} 人将满 12 小时", "{n} near 12 h on duty"),
     "plans": ("候选方案对比", "Candidate plans"),
     "no_plans": ("该请求暂无候选方案", "No candidate plans for this request yet"),
     "kind_fastest": ("最快", "fastest"),

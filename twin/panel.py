@@ -22,7 +22,8 @@ def request_options(requests: list[dict], county_names: dict[str, str], lang: st
     newest = sorted(requests, key=lambda r: r.get("requested_at", ""), reverse=True)
     return [{"label": text("request_label", lang, county=county_names.get(r["county"], r["county"]),
                            grade=r["grade"], status=maybe("status_" + r["status"], lang, r["status"]),
-                           deadline=beijing_time(r["deadline"])[11:16]) + f" · {r['request_id']}",
+                           deadline=beijing_time(r["deadline"])[11:16]) + f" · {r['request_id']}"
+                      + (" · " + text("relief_label", lang, shift=r["shift"], parent=r["relief_of"]) if r.get("relief_of") else ""),
              "value": r["request_id"]} for r in newest]
 
 

@@ -42,17 +42,35 @@ def on_support_cancelled(model: ProvinceModel, data: dict) -> str:
     return APPLIED
 
 
+def file_relief(model: ProvinceModel, data: dict) -> None:
+    """A relief shift's plan (`relief_of`): its request is filed as the next echelon of the incident's
+    request it relieves (same incident, county and grade; due when it takes over; no gap of its own)."""
+    relief, request_id = data.get("relief_of"), data["request_id"]
+    if not relief or request_id in model.requests:
+        return
+    parent = model.requests.get(relief["request_id"]) or {}
+    model.requests[request_id] = {
+        **{k: parent[k] for k in ("county", "grade", "approval_level", "incident_type", "location", "lines") if k in parent},
+        "county": data.get("county") or parent.get("county"), "grade": data.get("grade") or parent.get("grade"),
+        "request_id": request_id, "incident_id": data.get("incident_id") or parent.get("incident_id"),
+        "relief_of": relief["request_id"], "shift": relief["shift"], "deadline": relief["takes_over_at"],
+        "requested_at": data.get("proposed_at") or data.get("at"), "gap_ratio": 0.0, "status": "open"}
+
+
 def on_plan_proposed(model: ProvinceModel, data: dict) -> str:
     """Keeps the candidate and previews it at once, so the comparison is ready when someone looks."""
     with model.lock:
         if data["plan_id"] in model.plans:
             return DUPLICATE
+        file_relief(model, data)
         model.plans[data["plan_id"]] = dict(data, status="proposed")
     model.preview(data["plan_id"])
     return APPLIED
 
 
 def on_plan_approved(model: ProvinceModel, data: dict) -> str:
+    with model.lock:
+        file_relief(model, data)
     return plan_status(model, data["plan_id"], "approved", approved_by=data.get("approved_by"),
                         role=data.get("role"))
 
@@ -163,6 +181,19 @@ def on_unit_late(model: ProvinceModel, data: dict) -> str:
     return APPLIED
 
 
+def on_duty_alert_raised(model: ProvinceModel, data: dict) -> str:
+    """matching's alert to the receiving command: kept with the request; the unit carrying the officer shows it."""
+    with model.lock:
+        request = model.requests.get(data["request_id"])
+        if request is None:
+            return UNKNOWN
+        alerts = request.setdefault("duty_alerts", [])
+        if any(a["alert_id"] == data["alert_id"] for a in alerts):
+            return DUPLICATE
+        alerts.append(dict(data))
+    return APPLIED
+
+
 def on_officer_status_changed(model: ProvinceModel, data: dict) -> str:
     model.set_officer_status(officer_id=data["officer_id"], county=data["county"], status=data["to"],
                              module=data.get("module"))
@@ -195,4 +226,5 @@ HANDLERS = {
     "dispatch.acknowledged": on_dispatch_acknowledged,
     "dispatch.escalated": on_dispatch_escalated,
     "unit.late": on_unit_late,
+    "duty.alert-raised": on_duty_alert_raised,
 }
