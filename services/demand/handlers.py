@@ -5,7 +5,7 @@ demand does not hold (another deployment's, or one from before a database reset)
 """
 from __future__ import annotations
 
-from . import intake, monitor, status
+from . import intake, monitor, relief, status
 from .incidents import location_problems
 from .times import parse
 
@@ -38,10 +38,12 @@ def _follow(ctx, target: str, at_field: str, **extra) -> None:
 
 
 def on_plan_proposed(ctx) -> None:
+    relief.file(ctx.tx, ctx.data)  # a relief shift's first plan files it beside the request it relieves
     _follow(ctx, "awaiting_approval", "proposed_at")
 
 
 def on_plan_approved(ctx) -> None:
+    relief.file(ctx.tx, ctx.data)
     _follow(ctx, "approved", "at")
 
 
