@@ -18,17 +18,18 @@ OVERRIDE_ROLES = ("county_duty_officer", "city_commander", "province_commander",
 ROUTES = [
     Route("POST", "/incidents", "Report an incident (idempotent by incident_id; a bigger size updates it); "
           "requirement_overrides change the template's lines; needs.text is parsed into proposed lines, which "
-          "count only as needs.confirmed_lines (recorded with who confirmed what)", body="incident-report", status=201),
+          "count only as needs.confirmed_lines (recorded with who confirmed what)", body="incident-report",
+          response="incident", status=201),
     Route("POST", "/needs/parse", "Propose requirement lines (module, tags, certifications, equipment, headcount), "
           "each with a confidence and the words it came from, for a need written in plain Chinese; nothing counts "
           "until confirmed in POST /incidents", body="needs-parse"),
     Route("GET", "/incidents", "List incidents, newest first"),
     Route("GET", "/incidents/{incident_id}",
           "One incident as reported; with ?include=assessment also its grade, grading rule and requirement lines",
-          params=("incident_id",)),
+          response="incident", params=("incident_id",)),
     Route("GET", "/incidents/{incident_id}/assessment",
           "The incident's grade (with the provincial rule and policy version that produced it), its requirement "
-          "lines and the reporting officer's overrides", params=("incident_id",)),
+          "lines and the reporting officer's overrides", response="assessment", params=("incident_id",)),
     Route("POST", "/prepositions", "Schedule a major-event security task with echelons that become support "
           "requests when due", body="preposition", status=201),
     Route("GET", "/prepositions/{preposition_id}", "A scheduled task, its echelons and their requests",

@@ -1,6 +1,7 @@
 """An integrator's own client: openapi-python-client generates a Python package from demand's served
 /openapi.json (into a temporary folder, as an integrating system would), and that package reports an
-incident to a running demand over HTTP and reads the incident's assessment back."""
+incident to a running demand over HTTP and reads the incident's assessment back, both as the typed
+models the contracts describe."""
 from __future__ import annotations
 
 import importlib
@@ -79,6 +80,7 @@ def test_a_generated_client_reports_an_incident_and_reads_its_assessment(demand,
     reported = post.sync_detailed(client=client, body=body)
     assert reported.status_code == 201, reported.content
     assert json.loads(reported.content)["incident_id"] == incident_id
+    assert type(reported.parsed).__name__ == "Incident" and reported.parsed.incident_id == incident_id
 
     read = operation(package, "get_incidents_incident_id_assessment")
     answered = read.sync_detailed(incident_id=incident_id, client=client)
@@ -88,6 +90,11 @@ def test_a_generated_client_reports_an_incident_and_reads_its_assessment(demand,
         from services.demand.incidents import load_assessment
         assert assessment == json.loads(json.dumps(load_assessment(conn, incident_id)))
     assert assessment["grade"] in ("I", "II", "III", "IV")
+    typed = answered.parsed  # the generated model of contracts/http/assessment.schema.json
+    assert type(typed).__name__ == "IncidentAssessment" and typed.grade.value == assessment["grade"]
+    assert typed.grading.rule_id == assessment["grading"]["rule_id"]
+    assert [(line.line_id, line.headcount) for line in typed.requirements] == \
+        [(line["line_id"], line["headcount"]) for line in assessment["requirements"]]
 
 
 def test_the_generated_client_parses_a_refusal_as_the_problem_model(demand, generated):

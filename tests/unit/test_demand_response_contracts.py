@@ -1,0 +1,68 @@
+"""demand's incident answers as their response contracts describe them (contracts/http/incident and
+assessment), and the OpenAPI description names those contracts, so a generated client gets typed models."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from services.common import contracts
+from services.common.auth import Identity, signed_in
+from services.common.config import Settings
+
+
+@pytest.fixture
+def demand(tmp_path):
+    from services.demand.app import build_runtime, create_app
+    runtime = build_runtime(Settings(service="demand", database_url=f"sqlite:///{tmp_path / 'd.db'}",
+                                     kafka_bootstrap="127.0.0.1:1"))
+    yield signed_in(create_app(runtime).test_client(), Identity("zj-commander", "province_commander"))
+    runtime.engine.dispose()
+
+
+def test_every_incident_answer_keeps_its_contract(demand):
+    body = contracts.example_body("incident-report")  # with the officer's override of a template line
+    created = demand.post("/incidents", json=body)
+    incident = created.get_json()
+    assert created.status_code == 201 and contracts.validate_body("incident", incident) == []
+    retried = demand.post("/incidents", json=dict(body, incident_id=incident["incident_id"]))
+    assert retried.status_code == 200 and contracts.validate_body("incident", retried.get_json()) == []
+    grown = demand.post("/incidents", json=dict(body, incident_id=incident["incident_id"],
+                                                size={"people_involved": 2000}))
+    assert "updated_at" in grown.get_json() and contracts.validate_body("incident", grown.get_json()) == []
+
+    assessment = demand.get(f"/incidents/{incident['incident_id']}/assessment").get_json()
+    assert "overrides" in assessment and contracts.validate_body("assessment", assessment) == []
+    combined = demand.get(f"/incidents/{incident['incident_id']}?include=assessment").get_json()
+    assert contracts.validate_body("incident", combined) == []
+
+
+def test_an_assessment_without_overrides_or_reported_grade_keeps_its_contract(demand):
+    body = {k: v for k, v in contracts.example_body("incident-report").items()
+            if k not in ("requirement_overrides", "override_reason", "reported_grade")}
+    incident = demand.post("/incidents", json=body).get_json()
+    assessment = demand.get(f"/incidents/{incident['incident_id']}/assessment").get_json()
+    assert assessment["grading"]["reported_grade"] is None and "overrides" not in assessment
+    assert contracts.validate_body("assessment", assessment) == []
+
+
+def test_the_contracts_refuse_what_a_client_could_not_rely_on():
+    assessment = contracts.example_body("assessment")
+    for broken, field in [({**assessment, "grade": "V"}, "grade"),
+                          ({k: v for k, v in assessment.items() if k != "requirements"}, "requirements"),
+                          ({**assessment, "requirements": [{"line_id": "x"}]}, "requirements")]:
+        assert any(i.field.startswith(field) for i in contracts.validate_body("assessment", broken)), field
+    incident = copy.deepcopy(contracts.example_body("incident"))
+    del incident["reported_at"]
+    assert contracts.validate_body("incident", incident) != []
+
+
+def test_the_openapi_description_names_the_response_contracts(demand):
+    paths = demand.get("/openapi.json").get_json()["paths"]
+
+    def schema(path, method, status):
+        return paths[path][method]["responses"][status]["content"]["application/json"]["schema"]["$ref"]
+
+    assert schema("/incidents", "post", "201") == "#/components/schemas/incident"
+    assert schema("/incidents/{incident_id}", "get", "200") == "#/components/schemas/incident"
+    assert schema("/incidents/{incident_id}/assessment", "get", "200") == "#/components/schemas/assessment"
