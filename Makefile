@@ -43,9 +43,12 @@ SCENARIO ?= telecom-fraud
 exercise: $(STAMP)
 	$(PY) -m twin.exercise run $(SCENARIO) $(if $(SPEED),--speed $(SPEED))
 
-# contracts/asyncapi.yaml from contracts/, then checked by the AsyncAPI Initiative's parser when installed
+# contracts/asyncapi.yaml from contracts/ and its HTML page (contracts/asyncapi.html, built, not kept in git);
+# the event contracts against the previous release (BACKWARD); the AsyncAPI Initiative's parser when installed
 contracts: $(STAMP)
 	$(PY) -m services.common.contracts asyncapi > contracts/asyncapi.yaml
+	$(PY) -m services.common.contracts html contracts/asyncapi.yaml > contracts/asyncapi.html
+	$(PY) -m services.common.contracts compat
 	@if command -v node >/dev/null 2>&1 && [ -d infra/asyncapi/node_modules ]; then \
 	  node infra/asyncapi/check.mjs contracts/asyncapi.yaml; \
 	else echo "note: run make system-deps to check contracts/asyncapi.yaml with the AsyncAPI parser"; fi

@@ -20,10 +20,15 @@ Modules: `loading` (topics.yaml, schema files, registry), `bundling` (self-conta
 broker's registry files), `formats` (date-time, JSON equality), `fastcheck` (the compiled check),
 `validation` (validate_event, validate_body, Issue), `examples` (example instances, hash chain),
 `components` (the contracts as one document's `components/schemas`, for OpenAPI and AsyncAPI),
-`asyncapi_doc` (the AsyncAPI document) and `cli` (the command line).
+`asyncapi_doc` (the AsyncAPI document), `catalogue_html` (that document as one HTML page), `compat`
+(every payload's x-version and the compatibility check against the previous release in
+`contracts/releases/`) and `cli` (the command line).
 
 Command line:
     python -m services.common.contracts asyncapi > contracts/asyncapi.yaml
+    python -m services.common.contracts html contracts/asyncapi.yaml > contracts/asyncapi.html
+    python -m services.common.contracts compat [--mode BACKWARD|FORWARD|FULL]   # against the last release
+    python -m services.common.contracts release VERSION   # snapshot the event contracts as a release
     python -m services.common.contracts registry DIR      # schema files for the embedded broker
     python -m services.common.contracts rehash-examples   # re-chain the example envelopes
     python -m services.common.contracts bench             # validations per second

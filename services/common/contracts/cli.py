@@ -5,9 +5,12 @@ from __future__ import annotations
 import copy
 import sys
 
+import yaml
+
 from . import compat
 from .asyncapi_doc import asyncapi_yaml
 from .bundling import write_broker_registry
+from .catalogue_html import render as render_catalogue
 from .examples import example_event, rehash_examples
 from .loading import CONTRACTS, _topics, topic
 from .validation import validate_event
@@ -46,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m services.common.contracts", description=summary)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("asyncapi", help="print the AsyncAPI 3.0 document (YAML)")
+    page = sub.add_parser("html", help="print the event catalogue as one HTML page, from an AsyncAPI YAML file")
+    page.add_argument("document", nargs="?", default=str(CONTRACTS / "asyncapi.yaml"))
     reg = sub.add_parser("registry", help="write the broker's schema registry files into DIR")
     reg.add_argument("directory")
     sub.add_parser("rehash-examples", help="rewrite seq/prevhash/hash of the example envelopes")
@@ -59,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "asyncapi":
         sys.stdout.buffer.write(asyncapi_yaml().encode("utf-8"))
+    elif args.command == "html":
+        with open(args.document, encoding="utf-8") as fh:
+            sys.stdout.buffer.write(render_catalogue(yaml.safe_load(fh)).encode("utf-8"))
     elif args.command == "registry":
         for path in write_broker_registry(args.directory):
             print(path)
