@@ -29,7 +29,7 @@ def relief_plan(request_id: str, incident_id: str, takes_over: str, **changes) -
     return plan
 
 
-def test_a_relief_shift_is_filed_as_the_incidents_next_echelon_and_watched_to_its_take_over(demand, now):
+def test_a_relief_shift_is_filed_as_the_incidents_next_echelon_and_watched_to_its_take_over(demand, now):  # noqa: F811
     runtime, client = demand
     deliver(runtime, "county.load-reported", load_report("330106", 0, later(0), by_module={"patrol": 0}))
     body = incident("330106", people=40)
@@ -57,7 +57,7 @@ def test_a_relief_shift_is_filed_as_the_incidents_next_echelon_and_watched_to_it
     assert escalated["kind"].startswith("deadline_missed")
 
 
-def test_a_relief_of_a_request_demand_does_not_hold_changes_nothing(demand):
+def test_a_relief_of_a_request_demand_does_not_hold_changes_nothing(demand):  # noqa: F811
     runtime, client = demand
     deliver(runtime, "plan.proposed", relief_plan("REQ-ELSEWHERE", "INC-X", stamp(later(60))), source=MATCHING)
     assert client.get("/requests", headers=PROVINCE).get_json() == []

@@ -31,7 +31,7 @@ def relieve(runtime) -> list[dict]:
     return [o for o in emitted(runtime, "dispatch.ordered") if o["request_id"] == RELIEF]
 
 
-def test_the_relief_shift_is_ordered_to_the_same_incident_and_due_when_it_takes_over(service):
+def test_the_relief_shift_is_ordered_to_the_same_incident_and_due_when_it_takes_over(service):  # noqa: F811
     runtime, client = service
     deliver(runtime, "incident.reported", example("incident.reported"))
     first = dispatched(runtime, EMERGENCY)
@@ -55,7 +55,7 @@ def test_the_relief_shift_is_ordered_to_the_same_incident_and_due_when_it_takes_
     assert every["cross_region_clearance"]["cases"] == 1
 
 
-def test_cancelling_the_incident_request_releases_its_relief_shift_too(service):
+def test_cancelling_the_incident_request_releases_its_relief_shift_too(service):  # noqa: F811
     runtime, client = service
     dispatched(runtime, EMERGENCY)
     relieve(runtime)
