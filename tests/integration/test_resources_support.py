@@ -35,7 +35,8 @@ def approved(plan_id: str, officer_ids: list[str], *, hours: float = 4, county: 
              certifications: list[str] | None = None, grade: str = "III", start_in_h: float = 0) -> dict:
     data = copy.deepcopy(contracts.example_event("plan.approved")["data"])
     start = datetime.now(timezone.utc) + timedelta(hours=start_in_h)
-    data.update(plan_id=plan_id, request_id=f"REQ-{plan_id}", county=county, grade=grade,
+    # ordered out as the task starts: their duty runs from the order (the example's order is long past)
+    data.update(plan_id=plan_id, request_id=f"REQ-{plan_id}", county=county, grade=grade, at=start.isoformat(),
                 task_start=start.isoformat(), task_end=(start + timedelta(hours=hours)).isoformat(),
                 assignments=[{"officer_id": o, **({"certifications": certifications} if certifications else {})}
                              for o in officer_ids])
