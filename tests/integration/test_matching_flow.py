@@ -1,5 +1,5 @@
 """matching through the real broker, beside a real resource pool served over HTTP: the snapshot,
-a request planned into three candidates, a signed approval the pool commits, and a re-plan."""
+a request planned into its candidates (one per distinct plan), a signed approval the pool commits, and a re-plan."""
 from __future__ import annotations
 
 import copy
@@ -83,7 +83,9 @@ def test_a_request_is_planned_approved_signed_and_committed_by_the_pool(stack):
     pool, matching, client, demand = stack
     wait_for(lambda: count(matching) == 1500, 60, "the snapshot of the pool")
     req = request_support(demand)
-    wait_for(lambda: len(published(matching, "plan.proposed", request_id=req["request_id"])) == 3, 60, "three plans")
+    wait_for(lambda: any(e["data"]["kind"] == "fastest" for e in published(matching, "plan.proposed",
+                                                                             request_id=req["request_id"])),
+             60, "the fastest plan (criteria that agree share one plan)")
     fastest = next(e["data"] for e in published(matching, "plan.proposed", request_id=req["request_id"])
                    if e["data"]["kind"] == "fastest")
     assert len(fastest["assignments"]) == 3 and fastest["certificate"]["optimal"]
@@ -102,7 +104,9 @@ def test_an_officer_taken_off_duty_in_the_pool_makes_the_plan_stale_and_re_plann
     pool, matching, client, demand = stack
     wait_for(lambda: count(matching) == 1500, 60, "the snapshot of the pool")
     req = request_support(demand)
-    wait_for(lambda: len(published(matching, "plan.proposed", request_id=req["request_id"])) == 3, 60, "three plans")
+    wait_for(lambda: any(e["data"]["kind"] == "fastest" for e in published(matching, "plan.proposed",
+                                                                             request_id=req["request_id"])),
+             60, "the fastest plan (criteria that agree share one plan)")
     fastest = next(e["data"] for e in published(matching, "plan.proposed", request_id=req["request_id"])
                    if e["data"]["kind"] == "fastest")
     gone = fastest["assignments"][0]["officer_id"]
