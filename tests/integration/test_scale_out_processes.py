@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from infra.children import spawn
 from infra.ports import free_port
-from services.common import contracts
+from services.common import contracts, keys
 from services.common.auth import Identity, headers_for
 from services.common.runtime import Runtime
 from services.common.tokens import Keyring
@@ -48,7 +48,8 @@ def roles(broker, tmp_path):
     env = {"PATH": "/usr/bin:/bin", "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "HTTP_HOST": "127.0.0.1",
            "DATABASE_URL": f"sqlite:///{tmp_path / 'matching.db'}", "VAR_DIR": str(tmp_path),
            "AUTH_KEY_ID": KEY[0], "AUTH_SIGNING_KEY": KEY[1], "WEB_WORKERS": "2", "WEB_THREADS": "2",
-           "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prom"), "LOG_FORMAT": "json"}
+           "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prom"), "LOG_FORMAT": "json",
+           "KEYS_DIR": str(keys.keys_dir())}  # the producers' registry this test's demand signs with
     started = {}
     for role in ("worker", "web"):
         port = free_port()
