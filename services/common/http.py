@@ -5,12 +5,14 @@ client sees exactly which field is wrong and why.
 """
 from __future__ import annotations
 
+import json
 import logging
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
 
-from flask import Flask, g, jsonify, request
+from flask import Flask, current_app, g, jsonify, request
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
@@ -34,9 +36,52 @@ def problem(status: int, title: str, detail: str = "", errors: list[dict] | None
     return resp
 
 
+JSON = "application/json"
+_FLASK_PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+
+def endpoint_of(method: str, flask_rule: str) -> str:
+    """'GET /incidents/<incident_id>' (Flask) → 'GET /incidents/{incident_id}' (Route, the permission table)."""
+    return method + " " + _FLASK_PARAM.sub(r"{\1}", flask_rule)
+
+
+def request_body():
+    """The request's JSON body, parsed once and shared by everything that reads it (the permission
+    check before the view and the view itself), so both see the same thing; None without a body.
+
+    Strict: a body labelled anything but application/json is refused (415 naming the type it came
+    with), unless its route accepts that type too (Route.media: the roster's text/csv, which the view
+    reads itself; this answers None for it). A body that is not JSON, or nested beyond reason, is a 400.
+    """
+    if "json_body" in g:
+        return g.json_body
+    raw = request.get_data(cache=True)
+    if not raw:
+        g.json_body = None
+        return None
+    mimetype = request.mimetype or ""
+    if mimetype != JSON:
+        rule = request.url_rule
+        accepted = current_app.extensions.get("body_media", {}).get(
+            endpoint_of(request.method, rule.rule) if rule else "", (JSON,))
+        if mimetype not in accepted:
+            raise BadRequest(415, "Unsupported media type", [{"field": "Content-Type", "reason": (
+                f"the body must be {' or '.join(accepted)}, not {mimetype or 'unlabelled'}")}])
+        g.json_body = None
+        return None
+    try:
+        g.json_body = json.loads(raw.decode(request.mimetype_params.get("charset") or "utf-8"))
+    except (ValueError, UnicodeDecodeError, LookupError):
+        raise BadRequest(400, "Body is not valid JSON", [{"field": "(body)", "reason": "expected JSON"}]) from None
+    except RecursionError:
+        raise BadRequest(400, "Body is not valid JSON", [{"field": "(body)", "reason": "nested too deeply"}]) from None
+    return g.json_body
+
+
 def validated_body(name: str) -> dict:
-    """The request's JSON body, checked against contracts/http/<name>.schema.json."""
-    body = request.get_json(silent=True, force=True)
+    """The request's JSON body (request_body: the one parse), checked against
+    contracts/http/<name>.schema.json."""
+    body = request_body()
     if body is None:
         raise BadRequest(400, "Body is not valid JSON", [{"field": "(body)", "reason": "expected a JSON object"}])
     issues = contracts.validate_body(name, body)
@@ -54,6 +99,7 @@ class Route:
     response: str | None = None   # contracts/http/<response>.schema.json
     status: int = 200
     params: tuple[str, ...] = field(default=())
+    media: tuple[str, ...] = (JSON,)  # the body's accepted types (request_body); anything else is a 415
 
 
 def install_common(app: Flask, *, service: str, routes: list[Route], health_checks, metrics,
@@ -66,6 +112,7 @@ def install_common(app: Flask, *, service: str, routes: list[Route], health_chec
     (database, broker), 503 naming what does not.
     """
     install_request_tracking(app, metrics)
+    app.extensions["body_media"] = {f"{r.method} {r.path}": r.media for r in routes if r.media != (JSON,)}
 
     @app.errorhandler(BadRequest)
     def _bad_request(exc: BadRequest):
@@ -165,8 +212,11 @@ def openapi_document(service: str, routes: list[Route]) -> dict:
         if r.body:
             op["requestBody"] = {"required": True, "content": {"application/json": {
                 "schema": schemas.http(r.body), "example": contracts.example_body(r.body)}}}
+            for other in set(r.media) - {JSON}:
+                op["requestBody"]["content"][other] = {"schema": {"type": "string"}}
             op["responses"]["422"] = _problem_response("The body breaks the contract", schemas)
             op["responses"]["400"] = _problem_response("The body is not JSON", schemas)
+            op["responses"]["415"] = _problem_response("The body is not labelled application/json", schemas)
         if r.params:
             op["parameters"] = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
                                 for p in r.params]

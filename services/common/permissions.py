@@ -3,23 +3,31 @@
 `decide(identity, service, method, path, regions)` answers from the table alone; `install(app)`
 makes every request but the public ones prove its caller (auth.current_identity, 401 otherwise)
 and pass the table (403 naming the rule otherwise). The service is the Flask app's name.
+
+The hook reads the body through http.request_body, the one strict parse the view reads too (415 for
+a body not labelled application/json), so what it checks is what the view acts on. Where the table
+binds a role to its own region, the hook also loads every object the path names (the resolvers a
+service declares with `objects`) and refuses (403) one whose regions the caller does not cover; list
+routes narrow their rows with `bound_region` / `covers_clause`.
 """
 from __future__ import annotations
 
 import functools
-import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 from flask import Flask, g, request
 
-from .auth import ROLES, Identity, current_identity, region_covers
-from .http import BadRequest
+from .auth import ROLES, Identity, current_identity, region_covers, region_level
+from .http import BadRequest, endpoint_of, request_body
 
 TABLE = Path(__file__).with_name("permissions.yaml")
 SCOPES = ("all", "own")
-_FLASK_PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+# A path parameter's object → the regions it concerns (e.g. an order: its receiving county and the
+# county its unit comes from), or None when there is no such object (the view answers 404).
+Resolver = Callable[[str], "Iterable[str] | None"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,10 @@ class Table:
     def rules(self, service: str) -> dict[str, dict[str, str]]:
         """Endpoint ("METHOD /path") → {role: scope} for `service`, the common endpoints included."""
         return {**self.common, **self.services.get(service, {})}
+
+    def scope(self, identity: Identity, service: str, endpoint: str) -> str | None:
+        """'all', 'own' or None (the role may not call the endpoint)."""
+        return (self.rules(service).get(endpoint) or {}).get(identity.role)
 
     def decide(self, identity: Identity, service: str, endpoint: str, regions: list[str]) -> Decision:
         grants = self.rules(service).get(endpoint)
@@ -78,11 +90,6 @@ def _check_rule(where: str, endpoint: str, grants: dict) -> None:
             raise ValueError(f"permissions.yaml {where} {endpoint}: {role}: {scope} (roles: {ROLES}; scopes: {SCOPES})")
 
 
-def endpoint_of(method: str, flask_rule: str) -> str:
-    """'GET /incidents/<incident_id>' (Flask) → 'GET /incidents/{incident_id}' (Route, the table)."""
-    return method + " " + _FLASK_PARAM.sub(r"{\1}", flask_rule)
-
-
 def regions_named(view_args: dict, args, body, fields: tuple[str, ...]) -> list[str]:
     """Every region code the request names in its path, query string or JSON body."""
     found: list[str] = []
@@ -103,8 +110,49 @@ class Forbidden(BadRequest):
         super().__init__(403, "Not permitted", [{"field": "Authorization", "reason": reason}])
 
 
+def objects(app: Flask, resolvers: dict[str, Resolver], general: Iterable[str] = ()) -> None:
+    """Declare what the path parameters of `app`'s routes name: `resolvers` load an object's regions
+    by its id; `general` parameters name general data, bound to no region (an item of equipment).
+    A parameter that is a region itself (county) is checked as a region field. Every path parameter
+    a service serves is one of the three (tests/unit/test_permissions.py)."""
+    app.extensions.setdefault("objects", {}).update(resolvers)
+    app.extensions.setdefault("general_params", set()).update(general)
+
+
+def object_refusal(identity: Identity, name: str, value: str, regions: Iterable[str] | None) -> str | None:
+    """Why `identity` may not touch the object `name`=`value` concerning `regions`, or None when it may
+    (its region covers one of them; no such object: the view answers 404)."""
+    if regions is None:
+        return None
+    regions = sorted(set(regions))
+    if any(region_covers(identity.region, r) for r in regions):
+        return None
+    return (f"{name} {value} is of region {', '.join(regions) or '(none)'}, outside the region {identity.region} "
+            f"of role {identity.role}")
+
+
+def bound_region() -> str | None:
+    """The caller's region when the table binds this request to it (scope own), else None: what a
+    list route narrows its rows to (covers_clause, region_covers)."""
+    if getattr(g, "permission_scope", None) != "own":
+        return None
+    return current_identity().region
+
+
+def covers_clause(column, region: str):
+    """SQL: `column` (a county code) lies inside `region` (the province, a city or a county), as
+    auth.region_covers answers it."""
+    level = region_level(region)
+    if level == "province":
+        return column.like(region[:2] + "%")
+    if level == "city":
+        return column.like(region[:4] + "%")
+    return column == region
+
+
 def install(app: Flask) -> None:
-    """Refuse, before any view runs, every request the table does not allow."""
+    """Refuse, before any view runs, every request the table does not allow, and every object the
+    path names outside the caller's region where the table binds the caller to it."""
 
     @app.before_request
     def _enforce():
@@ -117,10 +165,18 @@ def install(app: Flask) -> None:
         identity = current_identity()  # 401 without a valid token
         if rule is None:
             return None  # no such path: 404/405 follow, after authentication
-        body = request.get_json(silent=True) if request.is_json else None
+        body = request_body()  # 415 / 400 here, before the table: the view reads this same parse
         decision = t.decide(identity, app.name, endpoint, regions_named(request.view_args or {}, request.args,
                                                                          body, t.region_fields))
         g.permission = decision
         if not decision.allowed:
             raise Forbidden(decision.reason)
+        g.permission_scope = t.scope(identity, app.name, endpoint)
+        if g.permission_scope == "own":
+            resolvers = app.extensions.get("objects", {})
+            for name, value in (request.view_args or {}).items():
+                if name in resolvers:
+                    refusal = object_refusal(identity, name, str(value), resolvers[name](str(value)))
+                    if refusal:
+                        raise Forbidden(refusal)
         return None

@@ -4,13 +4,13 @@ from __future__ import annotations
 from flask import Flask, abort, jsonify, request
 from sqlalchemy import select
 
-from ..common import clock
-from ..common.auth import current_identity
+from ..common import clock, permissions
+from ..common.auth import current_identity, region_covers
 from ..common.http import BadRequest, Route, validated_body
 from . import intake, needs_intake, prepositions
 from .domain.overrides import OverrideError
 from .incidents import load_assessment, location_problems
-from .store import incidents
+from .store import incidents, prepositions as prepositions_table
 
 # Who may change the template's lines or schedule a major-event task.
 OVERRIDE_ROLES = ("county_duty_officer", "city_commander", "province_commander", "trainer", "integrator")
@@ -45,8 +45,40 @@ def _allowed(county: str, what: str) -> None:
             f"(needs one of {', '.join(OVERRIDE_ROLES)} covering it)")}])
 
 
+def _not_another_countys(conn, table, key: str, value: str | None, county: str) -> None:
+    """A report or schedule naming an existing id updates that object only: refused (403) when the
+    object lies outside the caller's region, and (409) when it is another county's than the body says,
+    so an id can never carry one county's report over another county's."""
+    if not value:
+        return
+    stored = conn.execute(select(table.c.county).where(getattr(table.c, key) == value)).scalar()
+    if stored is None:
+        return
+    bound = permissions.bound_region()
+    if bound and not region_covers(bound, stored):
+        who = current_identity()
+        raise permissions.Forbidden(f"{key} {value} is of region {stored}, outside the region {who.region} "
+                                    f"of role {who.role}")
+    if stored != county:
+        raise BadRequest(409, f"{key} belongs to another county", [{"field": key, "reason": (
+            f"{value} is county {stored}'s, not {county}'s: report it with its own county or a new id")}])
+
+
 def install(app: Flask, runtime) -> None:
     geography = runtime.extras["geography"]
+
+    def incident_regions(incident_id: str):
+        with runtime.engine.connect() as conn:
+            county = conn.execute(select(incidents.c.county).where(incidents.c.incident_id == incident_id)).scalar()
+        return None if county is None else [county]
+
+    def preposition_regions(preposition_id: str):
+        with runtime.engine.connect() as conn:
+            county = conn.execute(select(prepositions_table.c.county)
+                                  .where(prepositions_table.c.preposition_id == preposition_id)).scalar()
+        return None if county is None else [county]
+
+    permissions.objects(app, {"incident_id": incident_regions, "preposition_id": preposition_regions})
 
     @app.post("/incidents")
     def post_incident():
@@ -60,6 +92,8 @@ def install(app: Flask, runtime) -> None:
             _allowed(body["location"]["county"], "confirm requirement lines")
         try:
             with runtime.outbox.transaction() as tx:
+                _not_another_countys(tx.conn, incidents, "incident_id", body.get("incident_id"),
+                                     body["location"]["county"])
                 incident, outcome = intake.report_incident(tx, body, now=clock.now(), identity=current_identity())
         except OverrideError as exc:
             raise BadRequest(422, "Override does not apply", [{"field": exc.field, "reason": exc.reason}]) from None
@@ -78,8 +112,11 @@ def install(app: Flask, runtime) -> None:
 
     @app.get("/incidents")
     def list_incidents():
+        query = select(incidents.c.report).order_by(incidents.c.reported_at.desc()).limit(500)
+        if bound := permissions.bound_region():
+            query = query.where(permissions.covers_clause(incidents.c.county, bound))
         with runtime.engine.connect() as conn:
-            rows = conn.execute(select(incidents.c.report).order_by(incidents.c.reported_at.desc()).limit(500))
+            rows = conn.execute(query)
             return jsonify([r.report for r in rows])
 
     @app.get("/incidents/<incident_id>")
@@ -110,6 +147,8 @@ def install(app: Flask, runtime) -> None:
             raise BadRequest(422, "Schedule refused", problems)
         _allowed(body["location"]["county"], "schedule a major-event task")
         with runtime.engine.connect() as conn:
+            _not_another_countys(conn, prepositions_table, "preposition_id", body.get("preposition_id"),
+                                 body["location"]["county"])
             if body.get("preposition_id") and prepositions.view(conn, body["preposition_id"]):
                 return jsonify(prepositions.view(conn, body["preposition_id"])), 200
         with runtime.outbox.transaction() as tx:

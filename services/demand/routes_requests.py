@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, request
+from sqlalchemy import select
 
-from ..common import clock
+from ..common import clock, permissions
 from ..common.auth import current_identity
 from ..common.http import BadRequest, Route, problem, validated_body
 from . import status, views
 from .domain.lifecycle import IllegalTransition
+from .store import requests
 from .times import stamp
 
 COMMAND_ROLES = ("county_duty_officer", "city_commander", "province_commander", "integrator")
@@ -24,6 +26,13 @@ ROUTES = [
 
 
 def install(app: Flask, runtime) -> None:
+
+    def request_regions(request_id: str):
+        with runtime.engine.connect() as conn:
+            county = conn.execute(select(requests.c.county).where(requests.c.request_id == request_id)).scalar()
+        return None if county is None else [county]
+
+    permissions.objects(app, {"request_id": request_regions})
 
     def visible(conn, request_id: str, *, lock: bool = False):
         row = status.load(conn, request_id, lock=lock)

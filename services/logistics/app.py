@@ -7,7 +7,7 @@ from ..common.config import Settings
 from ..common.http import Route, problem
 from ..common.observed import install_observed_routes
 from ..common.runtime import Runtime
-from . import routes_deployments, routes_orders, routes_policy, routes_reports
+from . import regions, routes_deployments, routes_orders, routes_policy, routes_reports
 from .checker import Checker
 from .handlers import HANDLERS, observed
 from .places import Places
@@ -38,6 +38,7 @@ def create_app(runtime: Runtime) -> Flask:
         return problem(exc.status, "Refused", exc.reason, errors=[{"field": exc.field, "reason": exc.reason}])
 
     install_observed_routes(app, runtime.engine, observed)
+    regions.install(app, runtime)
     routes_orders.install(app, runtime)
     routes_deployments.install(app, runtime)
     routes_reports.install(app, runtime)

@@ -4,10 +4,11 @@ from __future__ import annotations
 from flask import Flask, abort, jsonify, request
 from sqlalchemy import insert, select
 
-from ..common.auth import current_identity
+from ..common import permissions
+from ..common.auth import current_identity, region_covers
 from ..common.clock import now as clock_now
 from ..common.http import Route, validated_body
-from . import access, reception_flow, views
+from . import access, reception_flow, regions, views
 from .domain.times import as_utc
 from .reception_flow import Refused
 from .store import deployments, requests, surveys
@@ -38,8 +39,12 @@ def install(app: Flask, runtime) -> None:
         for field in ("request_id", "incident_id"):
             if request.args.get(field):
                 query = query.where(getattr(deployments.c, field) == request.args[field])
+        bound = permissions.bound_region()
         with runtime.engine.connect() as conn:
             rows = [_utc(r) for r in conn.execute(query).mappings()]
+            if bound:  # the deployments received in the caller's region or with a unit from it
+                sent = regions.deployments_from(conn, bound)
+                rows = [r for r in rows if region_covers(bound, r["county"]) or r["deployment_id"] in sent]
             wages = reception_flow.wages_of(conn, [r["plan_id"] for r in rows])
             return jsonify([views.deployment(r, policy, wages.get(r["plan_id"])) for r in rows])
 

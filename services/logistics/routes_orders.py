@@ -6,10 +6,11 @@ import uuid
 from flask import Flask, abort, jsonify, request
 from sqlalchemy import insert, select
 
+from ..common import permissions
 from ..common.auth import current_identity
 from ..common.clock import now as clock_now
 from ..common.http import Route, validated_body
-from . import access, dispatch, position_policy, positions, views
+from . import access, dispatch, position_policy, positions, regions, views
 from .domain import scope
 from .domain.times import as_utc, iso, parse
 from .reception_flow import Refused
@@ -45,8 +46,10 @@ def install(app: Flask, runtime) -> None:
                 query = query.where(getattr(orders.c, field) == request.args[field])
         if request.args.get("late") == "true":
             query = query.where(orders.c.late.is_(True))
+        bound = permissions.bound_region()
         with runtime.engine.connect() as conn:
-            return jsonify([views.order(dict(r)) for r in conn.execute(query).mappings()])
+            return jsonify([views.order(dict(r)) for r in conn.execute(query).mappings()
+                            if not bound or regions.concerns(bound, regions.order_counties(r))])
 
     @app.get("/orders/<order_id>")
     def get_order(order_id: str):

@@ -4,8 +4,9 @@ from __future__ import annotations
 from flask import Flask, abort, jsonify
 from sqlalchemy import select
 
+from ..common import permissions
 from ..common.approval import may_approve
-from ..common.auth import current_identity
+from ..common.auth import current_identity, region_covers
 from ..common.clock import now
 from ..common.http import Route, problem, validated_body
 from . import approvals, relief, signing
@@ -50,10 +51,31 @@ def install(app: Flask, runtime) -> None:
             abort(404, f"no plan {plan_id}")
         return plan, conn.execute(select(requests).where(requests.c.request_id == plan.request_id)).first()
 
+    def request_regions(request_id: str):
+        with read() as conn:
+            data = conn.execute(select(requests.c.data).where(requests.c.request_id == request_id)).scalar()
+        return None if data is None else [data["county"]]
+
+    def plan_regions(plan_id: str):
+        """A plan concerns its receiving county and the counties its officers come from."""
+        with read() as conn:
+            row = conn.execute(select(plans.c.body, requests.c.data).join(
+                requests, requests.c.request_id == plans.c.request_id, isouter=True)
+                .where(plans.c.plan_id == plan_id)).first()
+        if row is None:
+            return None
+        sending = [a.get("from_county") for a in (row.body or {}).get("assignments") or []]
+        return [c for c in [(row.data or {}).get("county"), *sending] if c]
+
+    permissions.objects(app, {"request_id": request_regions, "plan_id": plan_regions})
+
     @app.get("/requests")
     def list_requests():
+        bound = permissions.bound_region()
         with read() as conn:
             rows = conn.execute(select(requests).order_by(requests.c.received_at)).all()
+        if bound:
+            rows = [r for r in rows if region_covers(bound, r.data["county"])]
         return jsonify([{"request_id": r.request_id, "county": r.data["county"], "grade": r.data["grade"],
                          "status": r.status, "version": r.version} for r in rows])
 

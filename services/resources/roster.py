@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ..common.auth import region_covers
 from . import queries, updates
 from .domain import roster_rows
 from .domain.policy import Policy
@@ -13,6 +14,10 @@ class RosterRejected(ValueError):
     def __init__(self, errors: list[dict]):
         super().__init__(f"{len(errors)} bad rows")
         self.errors = errors
+
+
+class OutsideRegion(RosterRejected):
+    """Rows for officers outside the importer's region (their county, or the county they are kept in now)."""
 
 
 def load_geography(tx, geo, standards: dict[str, tuple[tuple[str, ...], bool]]) -> None:
@@ -56,16 +61,26 @@ def _officer_dict(o) -> dict:
             "base_wage_daily": o.base_wage_daily, "points_balance": o.points_balance, "volunteer": o.volunteer}
 
 
-def import_roster(tx, rows: list[tuple[str, dict]], policy: Policy, now: datetime) -> dict:
+def import_roster(tx, rows: list[tuple[str, dict]], policy: Policy, now: datetime, region: str | None = None) -> dict:
     """Check every row first; write nothing unless all are good. New officers are added, known ones
-    get their roster fields updated (status, duty, points and tasks are the pool's, not the roster's)."""
+    get their roster fields updated (status, duty, points and tasks are the pool's, not the roster's).
+    With `region` (an importer bound to it), every row's county and every known officer's current
+    county must lie inside it (OutsideRegion otherwise): no row adds to or takes over another region's officers."""
     if not rows:
         raise RosterRejected([{"field": "(body)", "reason": "the roster has no rows"}])
     cities = {c: r["city"] for c, r in queries.county_rows(tx.conn).items()}
     officers, errors = roster_rows.check_rows(rows, cities)
     if errors:
         raise RosterRejected(errors)
-    known = set(queries.officers_by_id(tx.conn, [o["officer_id"] for o in officers]))
+    stored = queries.officers_by_id(tx.conn, [o["officer_id"] for o in officers])
+    known = set(stored)
+    if region:
+        outside = [{"field": where, "reason": f"officer {o['officer_id']} of county {county} is outside {region}"}
+                   for (where, _), o in zip(rows, officers)
+                   for county in dict.fromkeys([o["county"], stored.get(o["officer_id"], {}).get("county")])
+                   if county and not region_covers(region, county)]
+        if outside:
+            raise OutsideRegion(outside)
     values = [updates.officer_values(o, now, policy.rest_min) for o in officers]
     updates.insert_officers(tx.conn, [v for v in values if v["officer_id"] not in known])
     updates.update_roster_fields(tx.conn, [v for v in values if v["officer_id"] in known])

@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 from flask import Flask, abort, jsonify, request
+from sqlalchemy import select
 
+from ..common import permissions
+from ..common.auth import region_level
 from ..common.http import BadRequest, Route, problem, validated_body
 from . import officers, queries
 from .domain import lifecycle
+from .store import officers as officers_table
 from .web import now, role, search_filters
 
 ROUTES = [
@@ -21,9 +25,24 @@ def install(app: Flask, runtime) -> None:
     policy = runtime.settings.extra["policy"]
     places = runtime.extras["places"]
 
+    def officer_regions(officer_id: str):
+        """An officer is of their home county (where their roster is kept)."""
+        with runtime.engine.connect() as conn:
+            county = conn.execute(select(officers_table.c.county)
+                                  .where(officers_table.c.officer_id == officer_id)).scalar()
+        return None if county is None else [county]
+
+    permissions.objects(app, {"officer_id": officer_regions})
+
     @app.get("/officers")
     def search_officers():
         f, who = search_filters(request.args), role()
+        if bound := permissions.bound_region():  # the region named in the query was checked; none: the caller's
+            level = region_level(bound)
+            if level == "county":
+                f["county"] = [bound]
+            elif level == "city" and not f["county"]:
+                f["city"] = [bound]
         with runtime.engine.connect() as conn:
             if f.get("point"):
                 return jsonify(officers.search(conn, f, now(), who, travel=places.travel, seats=places.seats))

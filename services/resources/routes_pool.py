@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, abort, jsonify, request
 
+from ..common import permissions
 from ..common.http import BadRequest, Route, validated_body
 from . import pool_views, queries, roster, updates
 from .domain import roster_rows
@@ -16,7 +17,8 @@ ROUTES = [
     Route("PATCH", "/counties/{county}", "Set a county's reserve share (null: the default)", body="county-patch",
           params=("county",)),
     Route("POST", "/roster/import", "Import officers from JSON (this body) or CSV (text/csv); every bad row is "
-          "reported (officers.<i>.<column> or line <n>.<column>) and nothing is imported", body="roster-import"),
+          "reported (officers.<i>.<column> or line <n>.<column>) and nothing is imported", body="roster-import",
+          media=("application/json", "text/csv")),
     Route("GET", "/equipment/{equipment_id}", "One item of equipment", params=("equipment_id",)),
     Route("POST", "/equipment/compatibility", "Which items work with a receiving county's systems",
           body="equipment-compatibility"),
@@ -33,6 +35,7 @@ ROUTES = [
 def install(app: Flask, runtime) -> None:
     policy = runtime.settings.extra["policy"]
     read = runtime.engine.connect
+    permissions.objects(app, {}, general=("equipment_id",))  # an item's description is general data
 
     @app.get("/regions")
     def get_regions():
@@ -64,7 +67,9 @@ def install(app: Flask, runtime) -> None:
         rows = _roster_rows()
         try:
             with runtime.outbox.transaction() as tx:
-                return jsonify(roster.import_roster(tx, rows, policy, now()))
+                return jsonify(roster.import_roster(tx, rows, policy, now(), region=permissions.bound_region()))
+        except roster.OutsideRegion as exc:
+            raise BadRequest(403, "Rows outside your region: nothing was imported", exc.errors) from None
         except roster.RosterRejected as exc:
             raise BadRequest(422, f"{len(exc.errors)} bad rows: nothing was imported", exc.errors) from None
 
@@ -120,7 +125,7 @@ def install(app: Flask, runtime) -> None:
 
 
 def _roster_rows() -> list[tuple[str, dict]]:
-    if (request.mimetype or "").endswith("csv"):
+    if request.mimetype == "text/csv":
         text = request.get_data(as_text=True)
         return [(f"line {n}", row) for n, row in roster_rows.csv_rows(text)]
     body = validated_body("roster-import")
