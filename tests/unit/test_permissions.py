@@ -4,6 +4,10 @@ For every service, every endpoint and every role: a role the table lists gets pa
 other role gets 403 naming the rule; for "own" cells a request naming a region outside the caller's
 is refused and one inside passes. Every route every service serves is in the table, and every row
 of the table is served.
+
+Object level: every role × every route that names an object × an object inside and one outside the
+caller's county (written into the service's own tables, objects_by_region): an "own" cell reaches the
+one inside and is refused (403, naming the object's region) the one outside; an "all" cell reaches both.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from services.common.approval import may_approve
 from services.common.auth import ROLES, Identity, headers_for
 from services.common.config import Settings
 from services.common.http import BadRequest
+from tests.unit.objects_by_region import seed
 
 SERVICES = ["demand", "resources", "matching", "logistics"]
 TABLE = permissions.table()
@@ -48,14 +53,15 @@ def served(app) -> set[str]:
     return out
 
 
-def call(service_app, endpoint: str, identity: Identity, county: str | None = None):
+def call(service_app, endpoint: str, identity: Identity, county: str | None = None, ids: dict | None = None):
     """Run the app's before-request hooks (the permission check; not the view) for `endpoint` called
-    as `identity`: path parameters filled with a placeholder (or `county`), the documented example
-    as the body, the region in the query string when given. None when the request passes, else the
-    refusal raised."""
+    as `identity`: path parameters filled with the object `ids` given, else a placeholder naming
+    nothing (or `county`), the documented example as the body, the region in the query string when
+    given. None when the request passes, else the refusal raised."""
     operations, app = service_app
     method, path = endpoint.split(" ", 1)
     path = re.sub(r"\{county\}", county or INSIDE, path)
+    path = re.sub(r"\{([^}]+)\}", lambda m: (ids or {}).get(m.group(1), m.group(0)), path)
     path = re.sub(r"\{[^}]+\}", "X-1", path)
     body = operations.get(endpoint, {}).get("requestBody", {}).get("content", {}).get("application/json", {})
     query = {"county": county} if county else None
@@ -126,6 +132,76 @@ def test_the_region_named_in_the_body_counts_too_and_the_refusal_is_a_403_proble
                                   headers=headers_for(Identity("hz", "city_commander", CITY)))
     assert resp.status_code == 403 and resp.mimetype == "application/problem+json"
     assert resp.get_json()["title"] == "Not permitted" and OUTSIDE in resp.get_json()["errors"][0]["reason"]
+
+
+# ---------------------------------------------------------------- object level
+
+# The path parameters that name an object, per service (each with a resolver loading its regions).
+OBJECTS = {"demand": {"incident_id", "preposition_id", "request_id"}, "resources": {"officer_id"},
+           "matching": {"request_id", "plan_id"},
+           "logistics": {"order_id", "unit_id", "deployment_id", "incident_id"}}
+GENERAL = {"resources": {"equipment_id"}}
+
+
+def params_of(endpoint: str) -> set[str]:
+    return set(re.findall(r"\{([^}]+)\}", endpoint))
+
+
+OBJECT_CELLS = [(s, e, r) for s, e, r in CELLS if params_of(e) & OBJECTS[s]]
+
+
+@pytest.fixture(scope="module")
+def objects(apps):
+    """service → county → {path parameter: id of an object of that county}."""
+    return {service: {county: seed(service, app.extensions["runtime"], county) for county in (INSIDE, OUTSIDE)}
+            for service, (_, app) in apps.items()}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_path_parameter_names_an_object_a_region_or_general_data(apps, service):
+    _, app = apps[service]
+    resolvers, general = set(app.extensions.get("objects", {})), app.extensions.get("general_params", set())
+    assert resolvers == OBJECTS[service] and general == GENERAL.get(service, set())
+    for endpoint in sorted(served(app) - TABLE.public):
+        unknown = params_of(endpoint) - resolvers - general - set(TABLE.region_fields)
+        assert not unknown, f"{service} {endpoint}: declare what {unknown} names (permissions.objects)"
+
+
+@pytest.mark.parametrize("service, endpoint, role", OBJECT_CELLS, ids=[f"{s}:{e}:{r}" for s, e, r in OBJECT_CELLS])
+def test_each_role_reaches_an_object_of_its_region_and_one_of_another_only_where_the_table_says_all(
+        apps, objects, service, endpoint, role):
+    caller = Identity(f"t-{role}", role, INSIDE)
+    scope = TABLE.rules(service)[endpoint].get(role)
+    inside = call(apps[service], endpoint, caller, ids=objects[service][INSIDE])
+    outside = call(apps[service], endpoint, caller, ids=objects[service][OUTSIDE])
+    if scope is None:
+        assert refused_by_table(inside) and refused_by_table(outside)
+    elif scope == "all":
+        assert inside is None and outside is None, (inside or outside).errors
+    else:
+        assert inside is None, inside.errors
+        assert refused_by_table(outside) and outside.status == 403
+        named = sorted(params_of(endpoint) & OBJECTS[service])[0]
+        assert f"{named} {objects[service][OUTSIDE][named]} is of region" in reason(outside)
+        assert OUTSIDE in reason(outside) and INSIDE in reason(outside)
+
+
+@pytest.mark.parametrize("service, endpoint, role", [c for c in OBJECT_CELLS if TABLE.rules(c[0])[c[1]].get(c[2])
+                                                    == "own"][:1] + [("logistics", "GET /orders/{order_id}",
+                                                                      "county_duty_officer")])
+def test_a_city_caller_reaches_the_objects_of_its_counties_only(apps, objects, service, endpoint, role):
+    hangzhou = Identity("hz", role, CITY)
+    assert call(apps[service], endpoint, hangzhou, ids=objects[service][INSIDE]) is None
+    assert refused_by_table(call(apps[service], endpoint, hangzhou, ids=objects[service][OUTSIDE]))
+
+
+def test_the_table_binds_every_region_bound_role_on_object_routes_or_says_why_not():
+    """Where a county- or city-level role may call an object route, it is "own": the exceptions are
+    the instruction route (logistics records every attempt itself), and the trainer (any region)."""
+    loose = [(s, e, r) for s, e, r in OBJECT_CELLS if TABLE.rules(s)[e].get(r) == "all"
+             and r in ("city_commander", "county_duty_officer", "resource_manager", "support_officer")
+             and e != "POST /orders/{order_id}/instructions"]
+    assert not loose, loose
 
 
 def test_a_table_with_an_unknown_role_or_scope_does_not_load(tmp_path):
