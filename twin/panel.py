@@ -49,6 +49,37 @@ def plan_summary(plan: dict, lang: str = DEFAULT_LANGUAGE) -> dict:
 ROWS = ["status", "headcount", "donors", "eta_plan", "eta_p50", "eta_p90", "p_deadline", "reserve_left", "fairness"]
 
 
+def kinds_label(plan: dict, lang: str) -> str:
+    """The plan's criterion; when the criteria agree, all of them ("最快、最公平一致：同一方案")."""
+    kinds = [plan.get("kind")] + [k for k in plan.get("kinds") or () if k != plan.get("kind")]
+    words = [maybe("kind_" + str(k), lang, str(k)) for k in kinds]
+    if len(words) < 2:
+        return words[0]
+    return text("agree", lang, kinds=("、" if lang != "en" else ", ").join(words))
+
+
+def differences(first: dict, plan: dict, names: dict[str, str], lang: str) -> str:
+    """What this plan does differently from the first column: officers per donor county (+ more, − fewer)."""
+    if plan is first:
+        return "—"
+    a, b = first["metrics"].get("per_donor", {}), plan["metrics"].get("per_donor", {})
+    changes = sorted(((b.get(c, 0) - a.get(c, 0), c) for c in set(a) | set(b) if b.get(c, 0) != a.get(c, 0)),
+                     key=lambda x: (-abs(x[0]), x[1]))
+    if not changes:
+        return text("differs_none", lang)
+    return "，".join(f"{'+' if d > 0 else '−'}{abs(d)} {names.get(c, c)}" for d, c in changes[:6]) + \
+        ("…" if len(changes) > 6 else "")
+
+
+def prepositioning(plan: dict, names: dict[str, str], lang: str) -> str:
+    rows = plan.get("prepositioning") or []
+    if not rows:
+        return "—"
+    return "；".join(text("preposition_line", lang, what=r["line_id"], n=r["officers"],
+                          where="、".join(names.get(s["county"], s["name"]) for s in r["stage_at"]) or "—")
+                     for r in rows)
+
+
 KIND_ORDER = {"fastest": 0, "fairest": 1, "least_reserve_damage": 2}
 SET_ASIDE = ("rejected", "void", "commit_rejected", "superseded")
 
@@ -62,16 +93,22 @@ def current(plans: list[dict]) -> list[dict]:
     return sorted(shown, key=lambda p: (KIND_ORDER.get(p.get("kind"), 9), p["plan_id"]))
 
 
-def comparison(plans: list[dict], lang: str = DEFAULT_LANGUAGE) -> html.Div:
+def comparison(plans: list[dict], lang: str = DEFAULT_LANGUAGE, names: dict[str, str] | None = None) -> html.Div:
     if not plans:
         return html.Div(text("no_plans", lang), id=ids.PLAN_TABLE)
-    plans = current(plans)
+    plans, names = current(plans), names or {}
     summaries = [plan_summary(p, lang) for p in plans]
     head = html.Tr([html.Th(text("metric", lang), style=CELL)] +
-                   [html.Th([maybe("kind_" + str(p.get("kind")), lang, str(p.get("kind"))), html.Br(),
+                   [html.Th([kinds_label(p, lang), html.Br(),
                              html.Small(p["plan_id"], style={"color": "#666"})], style=CELL) for p in plans])
     body = [html.Tr([html.Td(text(row, lang), style=CELL)] + [html.Td(s[row], style=CELL) for s in summaries])
             for row in ROWS]
+    if len(plans) > 1:
+        body.append(html.Tr([html.Td(text("differs", lang), style=CELL)] +
+                            [html.Td(differences(plans[0], p, names, lang), style=CELL) for p in plans]))
+    if any(p.get("prepositioning") for p in plans):
+        body.append(html.Tr([html.Td(text("preposition", lang), style=CELL)] +
+                            [html.Td(prepositioning(p, names, lang), style=CELL) for p in plans]))
     body.append(html.Tr([html.Td(text("explanation", lang), style=CELL)] +
                         [html.Td(explanation(p, lang), style=dict(CELL, fontSize="12px")) for p in plans]))
     body.append(html.Tr([html.Td("", style=CELL)] + [html.Td(buttons(p, lang), style=CELL) for p in plans]))

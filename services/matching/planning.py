@@ -148,15 +148,19 @@ class Planner:
         rows = {a.row for a in chosen}
         refusals = {line.line_id: explain.why_not(pool, req, line, dest, rows, travel, accepts, lendable, names)
                     for line in req.lines}
-        text = explain.explanation(req, kind, chosen, metrics, short, refusals, names)
+        preposition = [] if metrics["deadline_met"] else explain.prepositioning(req, chosen, travel, dest, pool, names)
+        text = explain.explanation(req, kind, chosen, metrics, short, refusals, names, kinds=option.kinds,
+                                   preposition=preposition)
         if pinned:
             text = f"{len(pinned)} officers kept from the previous plan; planned anew: {len(chosen)}. " + text
         body = {"plan_id": plan_id(row.request_id, row.version, kind), "request_id": row.request_id, "kind": kind,
-                "version": row.version,
+                "kinds": list(option.kinds), "version": row.version,
                 "assignments": [_assignment(a, pool) for a in pinned] + [_assignment(a, pool) for a in chosen],
                 "metrics": metrics, "explanation": text, "certificate": option.certificate.as_dict(),
                 "donors": donors, "shortfall": short, "deadline": row.data["deadline"],
                 "proposed_at": at.isoformat(), "valid_until": (at + VALID_FOR).isoformat()}
+        if preposition:
+            body["prepositioning"] = preposition
         if req.incident_id:
             body["incident_id"] = req.incident_id
         if relief.marker(row.data):

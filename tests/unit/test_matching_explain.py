@@ -46,3 +46,37 @@ def test_an_infeasible_request_says_what_is_missing_and_keeps_the_best_partial_p
     assert metrics["fill_ratio"] == 0.8 and metrics["deadline_met"] is False
     assert {"county": "330102", "officers": 3, "points_balance": 0.0, "reserve_left": 7,
             "reserve_ratio": 0.47} in donors
+
+
+def test_a_late_plan_names_the_pre_positioning_that_would_have_met_its_deadline():
+    """Two qualified officers, one 25 min away and one 90 min away, for a 30-min deadline and three
+    places: one late, one missing. Staging two at the incident's county, or the county within the
+    deadline, would have met it; the late one's home county is named."""
+    records = [officer("NEAR", "330102", "riot_control", tags=("mass_incident_handling",)),
+               officer("FAR", "330105", "riot_control", tags=("mass_incident_handling",))]
+    line = Line("L1", "riot_control", 3, tags=("mass_incident_handling",))
+    req = request(lines=(line,), minutes=30)
+    pool = build_pool(records, COUNTIES)
+    option = plan_batch(pool, [req], TRAVEL, ACCEPTS, loads=plenty()).options[0]["fastest"]
+    assert sorted(a.officer_id for a in option.assignments) == ["FAR", "NEAR"]
+    names = {"330101": "甲县", "330102": "乙县", "330105": "戊县"}
+    (plan,) = explain.prepositioning(req, option.assignments, TRAVEL, 0, pool, names)
+    assert (plan["officers"], plan["late"], plan["from"]) == (2, 1, {"330105": 1})
+    assert [s["county"] for s in plan["stage_at"]] == ["330101", "330102"]  # home first, then within 30 min
+    assert plan["text"] == ("L1: stage 2 mass_incident_handling at 甲县 (10 min), 乙县 (20 min) before the event"
+                            " — e.g. 1 from 戊县")
+    metrics, _ = explain.metrics(req, option.assignments, plenty(), {})
+    text = explain.explanation(req, "fastest", option.assignments, metrics, [], {}, names, preposition=[plan])
+    assert "Pre-positioning that would have met the deadline: L1: stage 2" in text
+    assert explain.prepositioning(request(lines=(Line("L1", "riot_control", 1, tags=("mass_incident_handling",)),),
+                                          minutes=30), option.assignments[:0], TRAVEL, 0, pool, names)[0]["late"] == 0
+
+
+def test_a_plan_for_which_the_criteria_agree_says_so_first():
+    pool = build_pool([officer("ONLY", "330102")], COUNTIES)
+    req = request(lines=(Line("L1", "patrol", 1),))
+    option = plan_batch(pool, [req], TRAVEL, ACCEPTS, loads=plenty()).options[0]["fastest"]
+    metrics, _ = explain.metrics(req, option.assignments, plenty(), {})
+    text = explain.explanation(req, "fastest", option.assignments, metrics, [], {}, {}, kinds=option.kinds)
+    assert set(option.kinds) == {"fastest", "fairest", "least_reserve_damage"}
+    assert text.startswith("fastest, ") and " agree: one plan. 1 of 1 officers" in text

@@ -227,6 +227,25 @@ def test_the_panel_shows_the_plans_in_play_of_the_newest_version_by_kind():
     assert [p["plan_id"] for p in panel.current([plan("C1", "fastest", "rejected")])] == ["C1"]
 
 
+def test_the_panel_says_when_criteria_agree_what_differs_and_where_to_pre_position():
+    def plan(plan_id, kinds, per_donor, **extra):
+        return {"plan_id": plan_id, "kind": kinds[0], "kinds": kinds, "status": "proposed", "version": 1,
+                "assignments": [], "metrics": {"latest_eta_s": 3600, "per_donor": per_donor}, **extra}
+    staged = [{"line_id": "L1", "officers": 12, "late": 12, "from": {"330302": 12}, "text": "L1: stage 12",
+               "stage_at": [{"county": "330329", "name": "泰顺县", "minutes": 12}]}]
+    names = {"330302": "鹿城区", "330303": "龙湾区", "330329": "泰顺县"}
+    plans = [plan("P-A", ["fastest", "fairest"], {"330302": 40, "330303": 6}, prepositioning=staged),
+             plan("P-C", ["least_reserve_damage"], {"330302": 30, "330303": 9, "330304": 7})]
+    text = str(panel.comparison(plans, "zh", names))
+    assert "最快、最公平一致：同一方案" in text and "对派出地影响最小" in text
+    assert "−10 鹿城区，+7 330304，+3 龙湾区" in text     # what the second plan does differently
+    assert "L1：预置 12 人于 泰顺县" in text
+    english = str(panel.comparison(plans, "en", names))
+    assert "fastest, fairest agree: one plan" in english and "L1: stage 12 at 泰顺县" in english
+    same = str(panel.comparison([plans[0], dict(plans[0], plan_id="P-B", kinds=["fairest"])], "en", names))
+    assert "same donors" in same
+
+
 def test_a_long_explanation_is_folded_after_its_first_sentence(loop):
     comparison, *_ = panel_view(loop, REQUEST, "zh", None)
     [details, *_] = [c for c in comparison._traverse() if type(c).__name__ == "Details"]

@@ -62,6 +62,33 @@ def shortfall(req: Request, chosen: list[Assignment], eligible: dict[str, np.nda
     return out
 
 
+def prepositioning(req: Request, chosen: list[Assignment], travel: np.ndarray, dest: int, pool: Pool,
+                   names: dict[str, str], *, staging: int = 3) -> list[dict]:
+    """What pre-positioning (预置) would have met the deadline: per line, the officers who arrive late or
+    are missing, to be staged before the event where the deadline can be kept (the incident's county
+    first, then the nearest counties within the deadline), and whose late officers they would be."""
+    budget = req.budget_s
+    near = [int(c) for c in np.argsort(travel[:, dest], kind="stable") if travel[c, dest] <= budget]
+    near = sorted(near, key=lambda c: (c != dest, travel[c, dest]))[:staging]
+    stage = [{"county": pool.counties[c], "name": names.get(pool.counties[c], pool.counties[c]),
+              "minutes": minutes(travel[c, dest])} for c in near]
+    out = []
+    for line in req.lines:
+        mine = [a for a in chosen if a.line_id == line.line_id]
+        late = [a for a in mine if a.eta_s > budget]
+        need = len(late) + max(0, line.headcount - len(mine))
+        if not need:
+            continue
+        by = Counter(a.from_county for a in late)
+        what = ", ".join(line.tags) or line.module
+        where = ", ".join(f"{s['name']} ({s['minutes']} min)" for s in stage) or "nowhere within the deadline"
+        source = (" — e.g. " + ", ".join(f"{n} from {names.get(c, c)}" for c, n in by.most_common(3))) if by else ""
+        text = f"{line.line_id}: stage {need} {what} at {where} before the event{source}"
+        out.append({"line_id": line.line_id, "officers": need, "late": len(late), "stage_at": stage,
+                    "from": dict(by), "text": text})
+    return out
+
+
 def refusal(pool: Pool, row: int, req: Request, line: Line, dest: int, travel: np.ndarray,
             accepts: dict, lendable_left: np.ndarray) -> str | None:
     """Why this officer cannot serve the line (the first rule broken), or None if they could."""
@@ -150,7 +177,7 @@ def agreement(kinds) -> str:
 
 def explanation(req: Request, kind: str, chosen: list[Assignment], metrics_: dict, short: list[dict],
                 refusals: dict[str, list[str]], names: dict[str, str], today: date | None = None,
-                kinds: tuple[str, ...] = ()) -> str:
+                kinds: tuple[str, ...] = (), preposition: list[dict] | None = None) -> str:
     goal = {"fastest": "the earliest latest arrival, then the least total travel",
             "fairest": "a fair share of support by task points and the cities' reciprocity, within the deadline",
             "least_reserve_damage": "keeping donor counties' reserves high, within the deadline"}[kind]
@@ -171,4 +198,6 @@ def explanation(req: Request, kind: str, chosen: list[Assignment], metrics_: dic
         if refusals.get(line.line_id):
             lines.append("Not chosen nearby: " + " | ".join(refusals[line.line_id]) + ".")
     lines += [f"Missing: {s['text']}." for s in short]
+    if preposition:
+        lines.append("Pre-positioning that would have met the deadline: " + "; ".join(p["text"] for p in preposition) + ".")
     return " ".join([head] + lines)[:4000]
