@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from services.common import contracts
+from services.common.private import open_private
 
 from .children import spawn
 
@@ -45,7 +46,7 @@ def start(port: int, workdir: Path, *, host: str = "127.0.0.1", log_path: Path |
                           "the docker-compose Kafka (SASL/SCRAM and ACLs)")
     workdir.mkdir(parents=True, exist_ok=True)
     write_registry(workdir / "schema-registry")
-    log = open(log_path or workdir / f"broker-{port}.log", "ab")
+    log = open_private(log_path or workdir / f"broker-{port}.log", "ab")
     # The registry URL is resolved against the working directory (an absolute file:// path is not).
     proc = spawn(
         [binary(), "broker", "--listener-url", f"tcp://{host}:{port}",

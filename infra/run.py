@@ -18,8 +18,10 @@ from services.common import users
 from services.common.auth import headers_for, service_identity
 from services.common.bus import Bus
 from services.common.config import VAR, port_for
+from services.common.private import open_private, private_dir, private_process
 from services.common.tokens import Keyring
 from services.common.topics import topic_specs
+from services.demo.province import ZHEJIANG, demo_incidents, write_demo_users
 
 from . import broker
 from .children import spawn
@@ -33,6 +35,9 @@ HOST = "127.0.0.1"
 class Supervisor:
     def __init__(self, env: dict | None = None, var: Path = VAR):
         self.env = dict(os.environ if env is None else env)
+        # `make run` is the demo unless told otherwise: said explicitly, because the twin reads an
+        # unset DEMO as live (no one-click sign-in)
+        self.env.setdefault("DEMO", "1")
         self.var = var
         self.procs: dict[str, subprocess.Popen] = {}
         self.broker: subprocess.Popen | None = None
@@ -44,8 +49,10 @@ class Supervisor:
             check_free(name, port_for(name, self.env))
 
     def start(self) -> dict:
-        (self.var / "log").mkdir(parents=True, exist_ok=True)
+        private_process(self.var)  # var/ 0700; the databases, logs and keys written there 0600
+        private_dir(self.var / "log")
         self.preflight()
+        self.demo_users()
         keys = self.signing_keys()
         if not self.env.get("KAFKA_BOOTSTRAP_SERVERS"):
             port = port_for("kafka", self.env)
@@ -64,6 +71,15 @@ class Supervisor:
         self.urls_path.write_text(json.dumps(urls, indent=2) + "\n")
         return urls
 
+    @property
+    def province(self) -> str:
+        return self.env.get("PROVINCE", ZHEJIANG)
+
+    def demo_users(self) -> None:
+        """Another province's demo has users of its own regions (var/users.yaml) unless USERS_FILE is set."""
+        if self.province != ZHEJIANG and not self.env.get("USERS_FILE"):
+            self.env["USERS_FILE"] = str(write_demo_users(self.province, self.var / "users.yaml"))
+
     def signing_keys(self) -> Keyring:
         """The deployment's token keys, shared with every child (a key file under var/ unless set)."""
         if not self.env.get("AUTH_SIGNING_KEY"):
@@ -73,15 +89,16 @@ class Supervisor:
     def write_demo_tokens(self, keys: Keyring, resources_url: str) -> None:
         """A token per demo user (services/common/users.yaml) in var/tokens.json, and how to use one."""
         path = self.var / "tokens.json"
-        users.write_demo_tokens(path, keys)
+        doc = users.write_demo_tokens(path, keys, Path(self.env["USERS_FILE"]) if self.env.get("USERS_FILE") else None)
+        commander = next((name for name, who in doc.items() if who["role"] == "province_commander"), "zj-commander")
         print(f"tokens: one per demo user in {path}; e.g. as the province commander:\n"
               f"  curl -H \"Authorization: Bearer $(python -c 'import json; "
-              f"print(json.load(open(\"{path}\"))[\"zj-commander\"][\"token\"])')\" {resources_url}/summary",
+              f"print(json.load(open(\"{path}\"))[\"{commander}\"][\"token\"])')\" {resources_url}/summary",
               flush=True)
 
     def report_demo_incidents(self, demand_url: str, keys: Keyring) -> int:
         """Report the demo incidents through demand's API, as a county would (idempotent by id)."""
-        incidents = json.loads((Path(__file__).parent / "demo_incidents.json").read_text(encoding="utf-8"))
+        incidents = demo_incidents(self.province)
         created = 0
         caller = headers_for(service_identity("demo"), keys)
         for body in incidents:
@@ -94,7 +111,7 @@ class Supervisor:
 
     def _spawn(self, name: str) -> subprocess.Popen:
         module = "twin" if name == "twin" else f"services.{name}"
-        log = open(self.var / "log" / f"{name}.log", "ab")
+        log = open_private(self.var / "log" / f"{name}.log", "ab")
         return spawn([sys.executable, "-m", module], env=self.env, stdout=log, stderr=subprocess.STDOUT)
 
     def _wait_healthy(self, urls: dict, timeout: float) -> None:
@@ -147,8 +164,19 @@ class Supervisor:
         self.urls_path.unlink(missing_ok=True)
 
 
+def var_for(env) -> Path:
+    """var/ for Zhejiang's demo; another province's demo keeps its databases apart (var/provinces/<code>),
+    so switching PROVINCE never mixes two provinces' forces. VAR_DIR, when set, is used as it is."""
+    province = env.get("PROVINCE", ZHEJIANG)
+    if env.get("VAR_DIR") or province == ZHEJIANG:
+        return VAR
+    return VAR / "provinces" / province
+
+
 def main() -> None:
-    sup = Supervisor()
+    var = var_for(os.environ)
+    sup = Supervisor(var=var)
+    sup.env["VAR_DIR"] = str(var)
     stop_flag: list = []
 
     def _signal(signum, _frame):

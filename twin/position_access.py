@@ -19,6 +19,7 @@ from pathlib import Path
 
 from services.common.auth import Identity
 from services.common.config import VAR
+from services.common.private import open_private
 from twin import visibility
 
 LOG_FILE = VAR / "twin" / "position-reads.jsonl"
@@ -54,7 +55,7 @@ class PositionAccess:
         with self._lock:
             self._recent.append(entry)
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.log_path, "a", encoding="utf-8") as fh:
+            with open_private(self.log_path, "a", encoding="utf-8") as fh:
                 fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
         return entry
 

@@ -11,6 +11,7 @@ import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
+from services.common.private import open_private
 from services.geo import Geography
 from twin import replay
 from twin.model import ProvinceModel
@@ -37,7 +38,7 @@ class Recorder:
 
     def __call__(self, event: dict) -> None:
         line = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
-        with self._lock, self.path.open("a", encoding="utf-8") as out:
+        with self._lock, open_private(self.path, "a", encoding="utf-8") as out:  # events name officers: 0600
             out.write(line + "\n")
 
 

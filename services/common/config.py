@@ -5,6 +5,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .private import private_dir, private_process
+
 ROOT = Path(__file__).resolve().parents[2]
 VAR = Path(os.environ.get("VAR_DIR", ROOT / "var"))
 CONTRACTS = ROOT / "contracts"
@@ -40,7 +42,8 @@ def database_url(service: str, env: dict | None = None, mode: str = "live", exer
     if url:
         return url
     folder = VAR if mode == "live" else VAR / "exercises" / str(exercise_id)
-    folder.mkdir(parents=True, exist_ok=True)
+    for one in (VAR, *([] if mode == "live" else [VAR / "exercises", folder])):
+        private_dir(one)
     return f"sqlite:///{folder / (service + '.db')}"
 
 
@@ -79,6 +82,7 @@ class Settings:
     @classmethod
     def from_env(cls, service: str, env: dict | None = None) -> "Settings":
         env = os.environ if env is None else env
+        private_process(Path(env.get("VAR_DIR") or VAR))  # what this process writes under var/ is 0600
         mode = env.get("MODE", "live")
         exercise_id = env.get("EXERCISE_ID") if mode == "exercise" else None
         if mode == "exercise" and not exercise_id:

@@ -28,6 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
+from .private import private_sqlite
+
 kit_metadata = MetaData()
 
 # The producer's ledger: rows are kept after publishing (seq is the hash chain's order).
@@ -94,6 +96,7 @@ def make_engine(url: str, *, schema: str | None = None) -> Engine:
     """An engine for `url`; on PostgreSQL, tables live in `schema` (created if missing)."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
+        private_sqlite(url)  # 0600 before SQLite opens it; its -wal and -shm files take that mode
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         _sqlite_immediate_transactions(engine)
         return engine

@@ -15,6 +15,7 @@ import yaml
 
 from .auth import ROLES, Identity
 from .config import VAR
+from .private import open_private
 from .tokens import Keyring
 
 USERS = Path(__file__).with_name("users.yaml")
@@ -41,15 +42,16 @@ def token(name: str, keyring: Keyring | None = None, *, users: dict | None = Non
     return ring.mint(who.subject, who.role, who.region, **({"ttl_s": ttl_s} if ttl_s else {}))
 
 
-def write_demo_tokens(path: Path = VAR / "tokens.json", keyring: Keyring | None = None) -> dict:
-    """One token per user, written where only this account can read it."""
+def write_demo_tokens(path: Path = VAR / "tokens.json", keyring: Keyring | None = None,
+                      users_file: Path | None = None) -> dict:
+    """One token per user (of `users_file`, else USERS_FILE or users.yaml), readable by this account only."""
     ring = keyring or Keyring.from_env()
-    users = load()
+    users = load(users_file)
     doc = {name: {"role": who.role, "region": who.region, "token": token(name, ring, users=users)}
            for name, who in users.items()}
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
-    path.chmod(0o600)
+    with open_private(path, "w", encoding="utf-8") as out:  # 0600 from the start, never readable in between
+        out.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     return doc
 
 

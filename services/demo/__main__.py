@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from datetime import datetime
 
+from services.common.private import UMASK
 from services.demo.force import STRUCTURE_TARGETS
 from services.demo.generate import CST, DEFAULT_AS_OF, generate
 from services.demo.roster import write_officers_csv, write_roster
@@ -46,6 +48,7 @@ def summary_lines(summary: dict, seconds: float) -> list[str]:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    os.umask(UMASK)  # the roster files carry (fake) ID numbers and addresses: 0600
     started = time.perf_counter()
     force = generate(args.province, officers=args.officers, seed=args.seed, as_of=as_of(args.as_of))
     print("\n".join(summary_lines(force.summary(), time.perf_counter() - started)))

@@ -10,6 +10,8 @@ import argparse
 import signal
 import sys
 
+from services.common.private import private_process
+
 from .scenario import ScenarioError, builtin_names, load
 
 
@@ -42,6 +44,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    private_process()  # the exercise's databases, logs, reports and exports under var/ are 0600
     try:
         if args.command == "validate":
             s = load(args.scenario)
