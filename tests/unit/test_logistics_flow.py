@@ -21,6 +21,11 @@ PROVINCE = headers_for(Identity("zj-cmd", "province_commander", "330000"))
 RECEIVER = headers_for(Identity("dy-duty", "county_duty_officer", "330783"))      # 东阳市, the receiving county
 DONOR = headers_for(Identity("yw-duty", "county_duty_officer", "330782"))         # 义乌市, a donor county
 UNIT = headers_for(Identity("unit-lead", "support_officer", "330782"))
+
+
+def lead_of(order: dict) -> dict:
+    """The unit's own support officer (of the county the unit comes from): who acknowledges its order."""
+    return headers_for(Identity(f"lead-{order['unit_id']}", "support_officer", order["from_county"]))
 SOURCES = {"incident.reported": "demand", "plan.rejected": "matching", "support.requested": "demand", "plan.proposed": "matching", "plan.approved": "matching",
            "officers.committed": "resources", "unit.position-reported": "twin", "county.load-reported": "resources"}
 
@@ -106,7 +111,11 @@ def test_unacknowledged_orders_are_resent_then_escalated_and_acknowledged_ones_l
     runtime, client = service
     orders = dispatched(runtime)
     first = orders[0]
-    resp = client.post(f"/orders/{first['order_id']}/ack", json={"unit_id": first["unit_id"]}, headers=UNIT)
+    other = next(o for o in orders if o["from_county"] != first["from_county"])
+    refused = client.post(f"/orders/{first['order_id']}/ack", json={"unit_id": first["unit_id"]},
+                          headers=lead_of(other))  # a unit of another county: another county's order
+    assert refused.status_code == 403 and first["from_county"] in refused.get_json()["errors"][0]["reason"]
+    resp = client.post(f"/orders/{first['order_id']}/ack", json={"unit_id": first["unit_id"]}, headers=lead_of(first))
     assert resp.status_code == 200 and resp.get_json()["status"] == "acknowledged"
     now.at = T0 + timedelta(seconds=121)
     assert checker.run_once(runtime) == {"resent": 2, "escalated": 0, "late": 0}
@@ -212,10 +221,10 @@ def test_devices_post_positions_through_the_outbox_and_bad_ones_get_a_clear_4xx(
     order = dispatched(runtime)[0]
     url = f"/units/{order['unit_id']}/positions"
     body = {"order_id": order["order_id"], "point": {"lon": 120.1, "lat": 29.2}, "at": "2025-09-15T01:15:00Z"}
-    assert client.post(url, json=body, headers=UNIT).status_code == 202
+    assert client.post(url, json=body, headers=lead_of(order)).status_code == 202
     assert emitted(runtime, "unit.position-reported")[0] == {"unit_id": order["unit_id"], **body}
-    assert client.post("/units/UNIT-X/positions", json=body, headers=UNIT).status_code == 404
-    bad = client.post(url, json=dict(body, point={"lon": 200, "lat": 29.2}), headers=UNIT)
+    assert client.post("/units/UNIT-X/positions", json=body, headers=lead_of(order)).status_code == 404
+    bad = client.post(url, json=dict(body, point={"lon": 200, "lat": 29.2}), headers=lead_of(order))
     assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "point.lon"
     assert client.post(url, json=body, headers=RECEIVER).status_code == 403
 
