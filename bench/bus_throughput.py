@@ -10,6 +10,11 @@ Each path first sends WARMUP events that are not timed. `p99_ms` is measured wit
 emitting as fast as it can, so it includes the backlog queued behind each event whenever the
 producer outruns the relay; `p99_ms_at_1000_per_s` paces the producer at 1,000 events/s to show
 the steady-state latency of one event through outbox, relay, broker, worker and inbox.
+
+The producer is demand (`/mutual-deploy/demand`, the owner of `incident.reported`): its outbox signs
+every event with demand's registered key, so the consumer verifies and handles them; the run fails
+if the consumer dead-letters any. The raw baseline publishes on a topic of its own (RAW_TOPIC, as
+many partitions), so the kit's consumer never sees its unsigned records.
 """
 from __future__ import annotations
 
@@ -31,8 +36,11 @@ from services.common.config import Settings
 from services.common.runtime import Runtime
 from services.common.topics import topic_specs
 
+from . import producers
+
 N = int(__import__("os").environ.get("BENCH_EVENTS", "20000"))
 TOPIC = "incident.reported"
+RAW_TOPIC = "bench.raw-incidents"  # the baseline's records: raw kafka-python, unsigned, nobody's contract
 
 
 WARMUP = int(__import__("os").environ.get("BENCH_WARMUP", "500"))  # events per path, not timed
@@ -48,7 +56,7 @@ def _raw(bootstrap: str, n: int) -> tuple[float, float]:
 
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5, batch_size=512 * 1024,
                              enable_idempotence=False)
-    consumer = KafkaConsumer(TOPIC, bootstrap_servers=bootstrap, group_id=f"bench-raw-{time.time_ns()}",
+    consumer = KafkaConsumer(RAW_TOPIC, bootstrap_servers=bootstrap, group_id=f"bench-raw-{time.time_ns()}",
                              **CONSUMER_DEFAULTS)
     while not consumer.assignment():
         consumer.poll(100)
@@ -58,7 +66,7 @@ def _raw(bootstrap: str, n: int) -> tuple[float, float]:
         futures = []
         for i in range(count):
             event = dict(template, id=f"{prefix}-{i}")
-            futures.append(producer.send(TOPIC, key=str(i % 64).encode(), value=json.dumps(event).encode(),
+            futures.append(producer.send(RAW_TOPIC, key=str(i % 64).encode(), value=json.dumps(event).encode(),
                                          headers=[("sent", repr(time.time()).encode())]))
         producer.flush()
         for f in futures:
@@ -92,9 +100,7 @@ def _consumer(bootstrap: str, db: str, counts: dict, out: mp.Queue) -> None:
     complete = {phase: threading.Event() for phase in counts}  # no polling loop competing for the GIL
 
     def handle(ctx):
-        phase = ctx.data["incident_id"].split("-")[1][:1] if ctx.data["incident_id"].startswith("INC-") else ""
-        if phase not in lat:
-            return  # the baseline's records share the topic
+        phase = ctx.data["incident_id"].split("-")[1][:1]
         t = datetime.fromisoformat(ctx.event["time"].replace("Z", "+00:00")).timestamp()
         lat[phase].append(time.time() - t)
         if len(lat[phase]) >= counts[phase]:
@@ -103,10 +109,36 @@ def _consumer(bootstrap: str, db: str, counts: dict, out: mp.Queue) -> None:
     settings = Settings(service="bench-consumer", database_url=db, kafka_bootstrap=bootstrap)
     rt = Runtime.build(settings, handlers={TOPIC: handle}).start()
     out.put("ready")
-    for phase in counts:
-        complete[phase].wait()
-        out.put((phase, time.time(), lat[phase]))
-    rt.stop()
+    try:
+        for phase in counts:
+            while not complete[phase].wait(0.5):
+                if rt.worker.stats["deadlettered"]:  # refused events never complete a phase: say so now
+                    out.put(("deadlettered", rt.worker.stats["deadlettered"], _last_reason(rt)))
+                    return
+            out.put((phase, time.time(), lat[phase]))
+        deadline = time.monotonic() + 30  # the worker counts a batch once its transaction is committed
+        while rt.worker.stats["handled"] < sum(counts.values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        out.put(("stats", dict(rt.worker.stats)))
+    finally:
+        rt.stop()
+
+
+def _last_reason(rt) -> str:
+    from sqlalchemy import select
+
+    from services.common.storage import deadletters
+    with rt.engine.connect() as conn:
+        row = conn.execute(select(deadletters).order_by(deadletters.c.id.desc()).limit(1)).first()
+    return row.reason if row else ""
+
+
+def _expect(q, phase: str, timeout: float):
+    got = q.get(timeout=timeout)
+    if got[0] == "deadlettered":
+        producers.assert_processed("bus benchmark", handled=0, expected=1, deadlettered=got[1], reason=got[2])
+    assert got[0] == phase, got[0]
+    return got
 
 
 def _emit(rt, prefix: str, n: int, data: dict, rate: float | None = None) -> float:
@@ -131,21 +163,21 @@ def _kit(bootstrap: str, workdir: Path, n: int) -> dict:
     proc = ctx.Process(target=_consumer, args=(bootstrap, f"sqlite:///{workdir / 'consumer.db'}", counts, q))
     proc.start()
     assert q.get(timeout=120) == "ready"
-    settings = Settings(service="demand/bench", database_url=f"sqlite:///{workdir / 'producer.db'}",
+    settings = Settings(service="demand", database_url=f"sqlite:///{workdir / 'producer.db'}",
                         kafka_bootstrap=bootstrap)
     rt = Runtime.build(settings).start()
     data = copy.deepcopy(contracts.example_event(TOPIC)["data"])
     try:
         _emit(rt, "W", WARMUP, data)  # also waits out the consumer's group join
-        phase, _, _ = q.get(timeout=180)
-        assert phase == "W"
+        _expect(q, "W", 180)
         t0 = time.time()
         emitted = _emit(rt, "B", n, data)
-        phase, done, lat = q.get(timeout=600)
-        assert phase == "B"
+        _, done, lat = _expect(q, "B", 600)
         _emit(rt, "P", PACED_N, data, rate=PACED_RATE)
-        phase, _, paced = q.get(timeout=600)
-        assert phase == "P"
+        _, _, paced = _expect(q, "P", 600)
+        _, stats = _expect(q, "stats", 60)
+        producers.assert_processed("bus benchmark", handled=stats["handled"], expected=sum(counts.values()),
+                                   deadlettered=stats["deadlettered"])
         proc.join(30)
     finally:
         rt.stop()
@@ -157,13 +189,14 @@ def _kit(bootstrap: str, workdir: Path, n: int) -> dict:
 
 
 def run() -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
+    with producers.registry(), tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         port = free_port()
         proc = embedded.start(port, work / "broker")
         try:
             bootstrap = f"127.0.0.1:{port}"
-            Bus(bootstrap).ensure_topics(topic_specs())
+            specs = topic_specs()
+            Bus(bootstrap).ensure_topics(specs + [(RAW_TOPIC, next(p for t, p, _ in specs if t == TOPIC), {})])
             raw_rate, raw_p99 = _raw(bootstrap, N)  # same run, same N, same broker
             kit = _kit(bootstrap, work, N)
         finally:

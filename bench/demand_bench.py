@@ -13,6 +13,11 @@ outbox) → relay → broker → a kafka-python consumer in another process. The
   the producer) and consumed.
 - `demand.cpu_ms_per_incident`: CPU time of the service process (HTTP, relay and worker threads) per
   incident during the burst: steadier than wall-clock figures on a shared machine.
+
+demand publishes as itself, signed with its registered key (a throw-away registry per run); the
+reader verifies every `support.requested` of demand's phases as a consumer would (owner, key,
+signature), and demand's own worker must handle its `incident.reported` echo without a dead letter:
+otherwise the run fails instead of reporting figures of refused events.
 """
 from __future__ import annotations
 
@@ -30,6 +35,8 @@ from infra.ports import free_port
 from services.common import contracts
 from services.common.bus import Bus
 from services.common.topics import topic_specs
+
+from . import producers
 
 TOPIC = "support.requested"
 PACED = int(os.environ.get("BENCH_DEMAND_PACED", "60"))
@@ -52,17 +59,21 @@ def _consumer(bootstrap: str, counts: dict, ready, out) -> None:
     consumer.poll(0)
     ready.set()
     seen: dict[str, dict[str, float]] = {phase: {} for phase in counts}
+    refused: dict[str, list[str]] = {phase: [] for phase in counts}
     pending = list(counts)
     while pending:
         for msgs in consumer.poll(100).values():
             now = time.time()
             for m in msgs:
-                incident_id = json.loads(m.value)["data"]["incident_id"]
+                event = json.loads(m.value)
+                incident_id = event["data"]["incident_id"]
                 phase = incident_id.split("-")[1]
                 if phase in seen:
                     seen[phase][incident_id] = now
+                    if phase.startswith("D"):  # demand's events: would a consumer act on them?
+                        refused[phase] += producers.verify_consumed([event])
         while pending and len(seen[pending[0]]) >= counts[pending[0]]:
-            out.put((pending[0], seen[pending[0]]))
+            out.put((pending[0], seen[pending[0]], refused[pending[0]]))
             pending.pop(0)
     consumer.close()
 
@@ -114,6 +125,15 @@ def _demand_sender(client, phase: str, counties: list[str]):
     return send
 
 
+def _echo_handled(runtime, n: int) -> None:
+    """demand's worker handles its own `incident.reported` (signed by the outbox): none dead-lettered."""
+    deadline = time.monotonic() + 60
+    while runtime.worker.stats["handled"] < n and time.monotonic() < deadline and not runtime.worker.stats["deadlettered"]:
+        time.sleep(0.1)
+    producers.assert_processed("demand benchmark: incident.reported", handled=runtime.worker.stats["handled"],
+                               expected=n, deadlettered=runtime.worker.stats["deadlettered"])
+
+
 def _measure(work: Path, bootstrap: str) -> dict:
     from kafka import KafkaProducer
 
@@ -143,10 +163,14 @@ def _measure(work: Path, bootstrap: str) -> dict:
             cpu = time.process_time()
             sent[phase] = _paced(_demand_sender(client, phase, counties), n, rate)
         cpu_ms = (time.process_time() - cpu) * 1000 / BURST  # every thread of the service: HTTP, relay, worker
-        seen = {}
+        seen, refused = {}, []
         for _ in counts:
-            phase, times = out.get(timeout=600)
+            phase, times, problems = out.get(timeout=600)
             seen[phase] = times
+            refused += problems
+        producers.assert_processed("demand benchmark: support.requested", handled=sum(len(seen[p]) for p in ("DW", "DP", "DB")),
+                                   expected=WARMUP + PACED + BURST, deadlettered=len(refused), reason="; ".join(refused[:3]))
+        _echo_handled(runtime, WARMUP + PACED + BURST)
         proc.join(30)
     finally:
         runtime.stop()
@@ -163,7 +187,7 @@ def _measure(work: Path, bootstrap: str) -> dict:
 
 
 def run() -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
+    with producers.registry(), tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         port = free_port()
         proc = embedded.start(port, work / "broker")

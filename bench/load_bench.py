@@ -12,6 +12,10 @@ starts), the embedded broker, SQLite, all on this machine's 2 cores.
   the run; each service's own figure is given too; baseline: the same figure when idle.
 - `load.incidents_per_min`: incidents accepted per minute over the run.
 
+The fleet reports positions as logistics and the commander approves as matching (each a stand-in on
+a chain of its own, signing with that service's key, the approval carrying matching's electronic
+signature), as the fault suite's driver does; the run fails if any service dead-lettered an event.
+
 The issue asks for 5 minutes; LOAD_S (default 45 s) keeps `make bench` under two minutes. Set LOAD_S=300 for
 the full figure.
 """
@@ -30,13 +34,17 @@ import numpy as np
 import requests
 from sqlalchemy import select
 
+from services.common import keys
 from services.common.auth import Identity, headers_for
 from services.common.config import Settings
 from services.common.runtime import Runtime
-from services.common.storage import inbox, outbox
+from services.common.storage import deadletters, inbox, outbox
 from services.geo.seats import curated_seats
+from services.matching import signing
 from tests.faults.cluster import Cluster
 from tests.faults.stream import Stream, on_duty_officers
+
+from . import producers
 
 LOAD_S = float(os.environ.get("LOAD_S", "45"))
 LAG_EVERY_S = 5.0
@@ -58,10 +66,10 @@ class Load:
         self.seats = sorted(curated_seats("330000").items())
         self.posted: dict[str, float] = {}  # incident id → wall time of the POST
         self.fleet = Runtime.build(Settings(service="logistics/fleet", database_url=f"sqlite:///{workdir / 'fleet.db'}",
-                                            kafka_bootstrap=cluster.broker.bootstrap))
+                                            kafka_bootstrap=cluster.broker.bootstrap, acts_as="logistics"))
         self.commander = Runtime.build(Settings(service="matching/commander",
                                                 database_url=f"sqlite:///{workdir / 'commander.db'}",
-                                                kafka_bootstrap=cluster.broker.bootstrap))
+                                                kafka_bootstrap=cluster.broker.bootstrap, acts_as="matching"))
         self.sent_positions = 0
         self.lag: list[int] = []
         self.units: list[tuple[str, str, float, float]] = []  # (unit, order, start lon, start lat)
@@ -72,9 +80,11 @@ class Load:
         """Approve `plans` plans of three officers each; logistics dispatches a unit per lending county."""
         stream = Stream.build(on_duty_officers(self.cluster.engine("resources")), incidents=plans,
                               start=datetime.now(timezone.utc))
+        key = keys.registry().signer("matching").key  # the commander signs the approval as matching does
         for case in stream.cases:
+            plan = dict(case.plan, signature=signing.sign(key, case.plan))
             with self.commander.outbox.transaction() as tx:
-                tx.emit("plan.approved", case.plan, key=case.plan["request_id"], correlationid=case.incident_id)
+                tx.emit("plan.approved", plan, key=plan["request_id"], correlationid=case.incident_id)
         from services.logistics.store import orders
 
         deadline = time.monotonic() + 60
@@ -132,6 +142,14 @@ class Load:
                 t = datetime.fromisoformat(r.event["time"].replace("Z", "+00:00")).timestamp()
                 first[inc] = min(t, first.get(inc, t))
         return first
+
+    def dead_letters(self) -> dict[str, list[str]]:
+        """Each service's dead letters: the reasons, by service."""
+        out = {}
+        for name in self.cluster.services:
+            with self.cluster.engine(name).connect() as conn:
+                out[name] = [r.reason for r in conn.execute(select(deadletters.c.reason))]
+        return out
 
     def positions_handled(self, service: str) -> int:
         with self.cluster.engine(service).connect() as conn:
@@ -199,7 +217,7 @@ def _sustain(load: Load, seconds: float) -> float:
 
 
 def run() -> dict:
-    with tempfile.TemporaryDirectory(prefix="load-") as tmp:
+    with producers.registry(), tempfile.TemporaryDirectory(prefix="load-") as tmp:
         cluster = Cluster(Path(tmp)).start()
         try:
             load = Load(cluster, Path(tmp))
@@ -217,6 +235,9 @@ def run() -> dict:
             lat = [ms for i, ms in load.plan_latencies_ms().items() if i not in idle_ids] or [float("nan")]
             planned, requested = len(load.planned() - idle_ids), len(load.requested() - idle_ids)
             peak = _peak_mb(cluster)
+            refused = [f"{name}: {why}" for name, reasons in load.dead_letters().items() for why in reasons]
+            producers.assert_processed("load benchmark", handled=handled, expected=1, deadlettered=len(refused),
+                                       reason="; ".join(refused[:3]))
             load.fleet.stop()
             load.commander.stop()
         finally:

@@ -1,7 +1,8 @@
 """Position reports through the broker into logistics: 5,000 units reporting.
 
-Each unit is a field device publishing `unit.position-reported` under its own source and hash chain
-(`/mutual-deploy/devices/<unit>`), moving from its county seat towards a reporting point in 东阳.
+Each unit is a field device publishing `unit.position-reported` under its own source, key and hash
+chain (`/mutual-deploy/devices/<unit>`, registered in a throw-away key registry and signing every
+report as a device does), moving from its county seat towards a reporting point in 东阳.
 logistics runs in its own process (worker, inbox, one SQLite database) with its real handler:
 look up the order, check freshness and plausible speed, route progress, an ETA from the road-graph
 travel provider, the late check.
@@ -18,7 +19,8 @@ travel provider, the late check.
   every second over the paced run.
 
 Each phase is capped at BENCH_MAX_PHASE_S (90 s) beyond its sending time, so the benchmark ends on
-an overloaded machine too: the rate is then of the records handled within the cap.
+an overloaded machine too: the rate is then of the records handled within the cap. A report that
+logistics dead-letters (refused signature, chain or contract, or a failing handler) fails the run.
 """
 from __future__ import annotations
 
@@ -35,8 +37,9 @@ import numpy as np
 from infra import broker as embedded
 from infra.ports import free_port
 from services.common.bus import Bus
-from services.common.envelope import GENESIS, new_event, seal
 from services.common.topics import topic_specs
+
+from . import producers
 
 TOPIC = "unit.position-reported"
 UNITS = int(os.environ.get("BENCH_UNITS", "5000"))
@@ -64,11 +67,11 @@ def starts() -> list[tuple[float, float]]:
 
 
 class Devices:
-    """Every unit's device: its own hash chain, one step nearer the reporting point per report."""
+    """Every unit's device: its own key and hash chain, one step nearer the reporting point per report."""
 
     def __init__(self):
         self.start = starts()
-        self.chain = [(0, GENESIS)] * UNITS
+        self.devices = [producers.Device(unit_id(i)) for i in range(UNITS)]
         self.step = [0] * UNITS
 
     def report(self, i: int) -> bytes:
@@ -78,11 +81,7 @@ class Devices:
         data = {"unit_id": unit_id(i), "order_id": order_id(i),
                 "point": {"lon": round(x + (TARGET[0] - x) * share, 6), "lat": round(y + (TARGET[1] - y) * share, 6)},
                 "at": (BASE + timedelta(minutes=5 * k)).isoformat()}
-        seq, prev = self.chain[i]
-        event = seal(new_event(topic=TOPIC, source=f"/mutual-deploy/devices/{unit_id(i)}", data=data,
-                               subject=unit_id(i), correlationid=unit_id(i)), seq=seq + 1, prevhash=prev)
-        self.chain[i] = (seq + 1, event["hash"])
-        return json.dumps(event).encode()
+        return json.dumps(self.devices[i].event(TOPIC, data, subject=unit_id(i))).encode()
 
 
 def _seed_orders(runtime) -> None:
@@ -104,7 +103,7 @@ def _seed_orders(runtime) -> None:
         conn.execute(deployments.insert().values(
             deployment_id="DEP-BENCH", plan_id="PLAN-BENCH", request_id="REQ-BENCH", county="330783", grade="II",
             headcount=UNITS, officer_ids=[f"P-BENCH-{i:05d}" for i in range(UNITS)], task_start=BASE,
-            task_end=deadline, arrangements=reception.initial_arrangements(UNITS, 20), flags=[], status="dispatched",
+            task_end=deadline, arrangements=reception.initial_arrangements([1] * UNITS), flags=[], status="dispatched",
             created_at=BASE))
         conn.execute(orders.insert(), rows)
 
@@ -137,7 +136,7 @@ def _logistics(bootstrap: str, db: str, counts: dict, out, go, handled) -> None:
                 if seen["n"] == total:
                     done[phase].set()
 
-    settings = Settings(service="bench-logistics", database_url=db, kafka_bootstrap=bootstrap)
+    settings = Settings(service="logistics", database_url=db, kafka_bootstrap=bootstrap)
     settings.extra.update(policy=Policy.from_env(), places=Places("330000"))
     settings.extra["places"].travel_s(TARGET, TARGET)     # the road graph, built once
     runtime = Runtime.build(settings, metadata=metadata, handlers={TOPIC: timed})
@@ -146,12 +145,22 @@ def _logistics(bootstrap: str, db: str, counts: dict, out, go, handled) -> None:
     assert go.get(timeout=600) == "go"
     t0, cpu0 = time.time(), time.process_time()
     runtime.start()
-    done["backlog"].wait(MAX_PHASE_S)      # on an overloaded machine: the rate of what was handled by then
-    out.put(("backlog", seen["n"], time.time() - t0, time.process_time() - cpu0))
-    lat.clear()
-    done["paced"].wait(PACED_S + MAX_PHASE_S)
-    out.put(("paced", list(lat)))
-    runtime.stop()
+
+    def wait(phase: str, cap: float) -> None:
+        """Until the phase is handled or `cap` s; stops early once a report is dead-lettered."""
+        end = time.monotonic() + cap
+        while not done[phase].wait(0.5) and time.monotonic() < end and not runtime.worker.stats["deadlettered"]:
+            pass
+
+    try:
+        wait("backlog", MAX_PHASE_S)      # on an overloaded machine: the rate of what was handled by then
+        out.put(("backlog", seen["n"], time.time() - t0, time.process_time() - cpu0, dict(runtime.worker.stats)))
+        lat.clear()
+        wait("paced", PACED_S + MAX_PHASE_S)
+        time.sleep(0.5)  # the last batch's transaction commits, then the worker counts it
+        out.put(("paced", list(lat), dict(runtime.worker.stats)))
+    finally:
+        runtime.stop()
 
 
 def out_wait(q):
@@ -249,7 +258,7 @@ def _paced(send, n: int) -> None:
 
 
 def run() -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
+    with producers.registry(), tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         port = free_port()
         proc = embedded.start(port, work / "broker")
@@ -272,13 +281,17 @@ def run() -> dict:
             worker.start()
             assert out_wait(q) == "ready"
             go.put("go")
-            phase, backlog_handled, elapsed, cpu_s = out_wait(q)
+            phase, backlog_handled, elapsed, cpu_s, stats = out_wait(q)
             assert phase == "backlog"
+            producers.assert_processed("logistics benchmark: backlog", handled=backlog_handled, expected=1,
+                                       deadlettered=stats["deadlettered"])
             lags = _sampled_lag(lambda: _paced(lambda i: bus.send(TOPIC, unit_id(i), devices.report(i)), paced_n),
                                 backlog_n, handled)
             bus.flush()
-            phase, lat = out_wait(q)
+            phase, lat, stats = out_wait(q)
             assert phase == "paced"
+            producers.assert_processed("logistics benchmark", handled=stats["handled"], expected=len(lat),
+                                       deadlettered=stats["deadlettered"])
             worker.join(60)
             raw_p99 = _raw_paced_p99(bootstrap, Devices(), min(PACED_S, 10))
             bus.close()

@@ -18,6 +18,8 @@ from services.common.auth import Identity, headers_for
 from services.common.config import Settings
 from services.common.tokens import Keyring
 
+from . import producers
+
 
 def per_call_us(fn, n: int) -> float:
     start = time.perf_counter()
@@ -57,7 +59,8 @@ def bench_guard(workdir: str, n: int = 300) -> dict:
 
 def bench_ledger(workdir: str, n: int = 5000) -> dict:
     from services.common.runtime import Runtime
-    runtime = Runtime.build(Settings(service="ledger_bench", database_url=f"sqlite:///{workdir}/ledger.db",
+    # demand's own ledger: its outbox signs each record with demand's key, as in service
+    runtime = Runtime.build(Settings(service="demand", database_url=f"sqlite:///{workdir}/ledger.db",
                                      kafka_bootstrap="127.0.0.1:1"))
     data = contracts.example_event("incident.reported")["data"]
     with runtime.outbox.transaction() as tx:
@@ -69,16 +72,19 @@ def bench_ledger(workdir: str, n: int = 5000) -> dict:
     rows, head = ledger.stored(runtime.engine, source)
     read_ms = (time.perf_counter() - start) * 1000
     start = time.perf_counter()
-    report = ledger.report(runtime.engine, "ledger_bench", source)
+    report = ledger.report(runtime.engine, "demand", source)
     verify_ms = (time.perf_counter() - start) * 1000
     assert report["intact"] and report["records"] == n == len(rows) and head[0] == n
+    refused = producers.verify_consumed(event for _, _, event in rows)
+    producers.assert_processed("ledger benchmark", handled=n - len(refused), expected=n, deadlettered=len(refused),
+                               reason="; ".join(refused[:3]))
     runtime.engine.dispose()
     return {"security.ledger_verify_5k.ms": {"value": verify_ms, "unit": "ms", "baseline": read_ms}}
 
 
 def run() -> dict:
     results = bench_tokens()
-    with tempfile.TemporaryDirectory() as workdir:
+    with producers.registry(), tempfile.TemporaryDirectory() as workdir:
         results.update(bench_guard(workdir))
         results.update(bench_ledger(workdir))
     return results
