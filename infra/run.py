@@ -19,6 +19,7 @@ from services.common.auth import headers_for, service_identity
 from services.common.bus import Bus
 from services.common.config import VAR, port_for
 from services.common.private import open_private, private_dir, private_process
+from services.common.sealing import Sealer
 from services.common.tokens import Keyring
 from services.common.topics import topic_specs
 from services.demo.province import ZHEJIANG, demo_incidents, write_demo_users
@@ -54,6 +55,7 @@ class Supervisor:
         self.preflight()
         self.demo_users()
         keys = self.signing_keys()
+        self.personal_data_key()
         if not self.env.get("KAFKA_BOOTSTRAP_SERVERS"):
             port = port_for("kafka", self.env)
             self.broker = broker.start(port, self.var / "broker", log_path=self.var / "log" / "broker.log")
@@ -85,6 +87,13 @@ class Supervisor:
         if not self.env.get("AUTH_SIGNING_KEY"):
             self.env.setdefault("AUTH_KEY_FILE", str(self.var / "auth-keys.json"))
         return Keyring.from_env(self.env)
+
+    def personal_data_key(self) -> None:
+        """The key that seals officers' ID numbers, addresses and phones in the databases: from the
+        environment, else var/personal-data-key.json (created 0600 with a random key if absent)."""
+        if not self.env.get("PERSONAL_DATA_KEY"):
+            self.env.setdefault("PERSONAL_DATA_KEY_FILE", str(self.var / "personal-data-key.json"))
+        Sealer.from_env(self.env)
 
     def write_demo_tokens(self, keys: Keyring, resources_url: str) -> None:
         """A token per demo user (services/common/users.yaml) in var/tokens.json, and how to use one."""

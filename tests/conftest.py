@@ -1,6 +1,7 @@
 """Shared fixtures: a real embedded broker per test session, and both databases."""
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import tempfile
@@ -18,6 +19,8 @@ from services.common.topics import topic_specs
 # Tests sign and verify identity tokens with a key of their own, shared with the processes they start.
 os.environ.setdefault("AUTH_SIGNING_KEY", secrets.token_urlsafe(48))
 os.environ.setdefault("AUTH_KEY_ID", "test")
+# Officers' personal fields are sealed with a key of the tests' own (services/common/sealing.py).
+os.environ.setdefault("PERSONAL_DATA_KEY", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
 # Producers sign their events with keys from one registry shared with the processes tests start.
 os.environ.setdefault("KEYS_DIR", tempfile.mkdtemp(prefix="keys-"))
 

@@ -15,7 +15,7 @@ from . import roster, routes_officers, routes_pool
 from .domain.policy import Policy
 from .events import report_loads
 from .handlers import HANDLERS, observed
-from .store import metadata, officers, regions, replace_legacy_roster
+from .store import metadata, officers, regions, replace_legacy_roster, seal_plain_personal
 
 ROUTES = routes_officers.ROUTES + routes_pool.ROUTES
 
@@ -46,6 +46,7 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     settings.extra.setdefault("policy", Policy.from_env())
     runtime = Runtime.build(settings, metadata=metadata, handlers=HANDLERS)
     replace_legacy_roster(runtime.engine)
+    seal_plain_personal(runtime.engine)
     runtime.extras["places"] = Places(settings.province)
     _ensure_regions(runtime)
     return runtime

@@ -5,6 +5,9 @@ tags / certificate names as ';a;b;' text, so every filter runs in SQL on both da
 """
 from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Index, Integer, MetaData, String, Table, UniqueConstraint
 
+from ..common.sealing import SealedJSON
+from .domain.masking import PERSONAL_FIELDS
+
 metadata = MetaData()
 
 regions = Table(
@@ -45,7 +48,9 @@ officers = Table(
     Column("cert_text", String(512), nullable=False),     # ';e_forensics;'
     Column("certifications", JSON, nullable=False),       # [{name, issued, expires}]
     Column("equipment_ids", JSON, nullable=False),
-    Column("personal", JSON, nullable=False),             # name, phone, home_address, id_number, ...
+    # name, gender, rank, phone, home_address, id_number, ...: the ID number, address and phone sealed
+    # (AES-GCM under the deployment's personal-data key, services/common/sealing.py)
+    Column("personal", SealedJSON(PERSONAL_FIELDS), nullable=False),
     Column("commit_id", String(64), index=True),          # the task the officer is committed to
     Column("task_unit", String(64), index=True),          # the dispatched unit the officer moves with
     Index("ix_officers_county_status_module", "county", "status", "module"),
@@ -110,6 +115,24 @@ points_ledger = Table(
     Column("at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("officer_id", "task_id", name="uq_points_officer_task"),
 )
+
+
+def seal_plain_personal(engine) -> int:
+    """Rows written before personal fields were sealed are sealed now (once: a sealed row is skipped)."""
+    import json
+
+    from sqlalchemy import Text, bindparam, cast, select, update
+
+    raw = cast(officers.c.personal, Text)
+    with engine.connect() as conn:
+        rows = conn.execute(select(officers.c.officer_id, raw).where(~raw.contains("enc:v1:"))).all()
+    rows = [(oid, json.loads(text)) for oid, text in rows]
+    rows = [(oid, p) for oid, p in rows if any(isinstance(p.get(k), str) for k in PERSONAL_FIELDS)]
+    if rows:
+        stmt = update(officers).where(officers.c.officer_id == bindparam("b_id")).values(personal=bindparam("b_p"))
+        with engine.begin() as conn:
+            conn.execute(stmt, [{"b_id": oid, "b_p": p} for oid, p in rows])
+    return len(rows)
 
 
 def replace_legacy_roster(engine) -> bool:
