@@ -30,7 +30,8 @@ def test_parse_checks_the_callers_region_and_the_body(demand):
     _, client = demand
     assert client.post("/needs/parse", json={"county": "330106", "text": TEXT}, headers=WENZHOU).status_code == 403
     assert client.post("/needs/parse", json={"county": "330106"}, headers=XIHU).status_code == 422
-    assert client.post("/needs/parse", data="not json", headers=XIHU).status_code == 400
+    assert client.post("/needs/parse", data="not json", headers=XIHU).status_code == 415  # not labelled JSON
+    assert client.post("/needs/parse", data="not json", content_type="application/json", headers=XIHU).status_code == 400
 
 
 def test_bad_text_is_answered_not_refused(demand):
