@@ -39,10 +39,9 @@ def search(conn, filters: dict, now: datetime, role: str, *, travel=None, seats=
     if filters.get("certification"):
         valid_on = filters.get("valid_on") or now.date()
         rows = [r for r in rows if _holds_valid(r.certifications, filters["certification"], valid_on)]
-    ids, seconds = [r.officer_id for r in rows], None
+    ids, seconds = [r[0] for r in rows], None
     if filters.get("point") and rows:
-        origins = np.array([(r.lon, r.lat) if r.lon is not None else seats[r.county] for r in rows], dtype=float)
-        seconds = travel.matrix(origins, [filters["point"]])[:, 0]
+        seconds = travel.matrix(_origins(rows, seats), [filters["point"]])[:, 0]
         keep = np.flatnonzero(seconds <= filters.get("max_travel_s", np.inf))
         keep = keep[np.argsort(seconds[keep], kind="stable")]
         ids, seconds = [ids[i] for i in keep], seconds[keep]
@@ -52,6 +51,17 @@ def search(conn, filters: dict, now: datetime, role: str, *, travel=None, seats=
     times = seconds[page] if seconds is not None else [None] * len(chosen)
     items = [view(full[i], now, role, travel_s=t) for i, t in zip(chosen, times)]
     return {"total": len(ids), "offset": filters["offset"], "limit": filters["limit"], "items": items}
+
+
+def _origins(rows, seats) -> np.ndarray:
+    """(lon, lat) of each candidate, its county's seat when it has no position: built column-wise
+    (one transpose, one array per column) rather than row by row, the search's main cost at 100k."""
+    _, county, lon, lat = list(zip(*rows))[:4]
+    origins = np.column_stack((np.array(lon, dtype=float), np.array(lat, dtype=float)))
+    unplaced = np.flatnonzero(np.isnan(origins[:, 0]))
+    for i in unplaced:  # None reads as NaN
+        origins[i] = seats[county[i]]
+    return origins
 
 
 def _holds_valid(certs: list[dict], names: list[str], on: date) -> bool:
