@@ -60,6 +60,7 @@ def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000,
     app.twin_callbacks.update(exercise_page.register(app, geojson))
     install_replay(app, model.geography, geojson, recording)
     install_routes(app, model, settings, geojson, positions)
+    app.twin_signin.script_hashes = app.csp_hashes()  # Dash's inline start script, allowed by its hash
     return app
 
 

@@ -7,7 +7,7 @@ it publishes `unit.position-reported` (source `/mutual-deploy/twin`) through the
 last report is at the reporting point, and logistics decides the arrival from there. The twin sees
 its own reports come back on the stream like any others. Live mode has real devices: this is off.
 
-    TWIN_DEVICES=0            off even in the demo (they are never on in live mode: DEMO=0, not an exercise)
+    TWIN_DEVICES=0            off even in the demo (they are never on in live mode: DEMO=0 or unset, not an exercise)
     TWIN_DEVICE_INTERVAL_S=5  seconds between reports
     TWIN_DEVICE_SPEEDUP=10    demo default (1 in an exercise, whose own clock sets the pace)
 """

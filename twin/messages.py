@@ -35,12 +35,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "signin": ("登录", "Sign in"),
     "signin_paste": ("粘贴为您签发的令牌（python -m services.common.users token <用户>，或 var/tokens.json）：",
                      "Paste the token issued for you (python -m services.common.users token <user>, or var/tokens.json):"),
-    "signin_no_demo": ("演示用户登录未开启（在线模式）", "Demo sign-in is off (live mode)"),
+    "signin_no_demo": ("演示用户一键登录未开启（在线模式或非本机访问）",
+                       "One-click demo sign-in is off (live mode, or not on this machine)"),
     "signin_again": ("登录已失效，请重新登录", "Your sign-in has expired: sign in again"),
     "demo_users": ("演示模式：一键登录演示用户", "Demo mode: sign in as a demo user with one click"),
-    "demo_users_note": ("仅在演示和演练模式下提供（DEMO=1 或演练）；在线部署（DEMO=0）必须使用签发的令牌。",
-                        "Offered in demo and exercise modes only (DEMO=1 or an exercise); a live deployment (DEMO=0) "
-                        "needs a token issued for you."),
+    "demo_users_note": ("仅在演示和演练模式下（DEMO=1 或演练）、且仅对本机（127.0.0.1）的浏览器提供；"
+                        "在线部署（DEMO=0）不提供，必须使用签发的令牌。",
+                        "Offered only in demo and exercise modes (DEMO=1 or an exercise) and only to a browser on "
+                        "this machine (127.0.0.1); a live deployment (DEMO=0) never offers it and needs a token "
+                        "issued for you."),
+    "demo_local_only": ("演示模式：一键登录演示用户仅对本机（127.0.0.1）的浏览器提供。",
+                        "Demo mode: one-click sign-in as a demo user is offered only to a browser on this machine "
+                        "(127.0.0.1)."),
+    "signin_cross_site": ("登录请求必须来自本系统的登录页", "A sign-in must come from this twin's own sign-in page"),
     "demo_badge": ("演示模式", "DEMO"),
     "signed_in_as": ("当前用户", "Signed in as"),
     "signout": ("退出登录", "Sign out"),

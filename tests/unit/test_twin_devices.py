@@ -93,7 +93,7 @@ def test_the_twin_follows_its_own_reports_on_the_stream(model):
 
 
 @pytest.mark.parametrize("mode, env, on", [
-    ("live", {}, True), ("live", {"DEMO": "0"}, False), ("exercise", {"DEMO": "0"}, True),
+    ("live", {"DEMO": "1"}, True), ("live", {}, False), ("live", {"DEMO": "0"}, False), ("exercise", {"DEMO": "0"}, True),
     ("live", {"DEMO": "0", "TWIN_DEVICES": "1"}, False), ("exercise", {"TWIN_DEVICES": "0"}, False)])
 def test_devices_run_in_the_demo_and_exercises_only(mode, env, on):
     assert devices.enabled(mode, env) is on
