@@ -5,7 +5,9 @@ served by the app itself (no CDN, no external stylesheet) so the page works on a
 The page's language comes from `?lang=` (Chinese by default); every label comes from
 `twin.messages`. Callbacks are thin: they read one snapshot and hand plain data to `twin.views`,
 `twin.panel` and `twin.figures`. Every page and route needs a signed-in user (`twin.signin`);
-decisions go out with that user's own token. `/exercise` is the exercise page (`twin.exercise_page`).
+decisions go out with that user's own token. Whatever a page, a callback or a route shows passes
+`twin.visibility`: the services' permission table, per role and region, and the rule on positions.
+`/exercise` is the exercise page (`twin.exercise_page`).
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from dash import ALL, Input, Output, State, ctx, dcc, html
 from flask import Response, has_request_context, jsonify, request
 
 from services.common.auth import Identity, default_keyring
-from twin import exercise_page, ids, panel, signin, views
+from twin import exercise_page, ids, panel, signin, views, visibility
 from twin.client import ServicesClient, service_urls
 from twin.figures import COLOUR_BY, TABLE_COLUMNS, beijing_time, incident_table_rows
 from twin.messages import DEFAULT_LANGUAGE, LANGUAGES, text
@@ -160,13 +162,20 @@ def refresh_view(model: ProvinceModel, geojson: dict, colour_by: str, request_id
     return figure, rows, count, clock, panel.request_options(snapshot["requests"], names, lang), key
 
 
-def panel_view(model: ProvinceModel, request_id: str | None, lang: str, last_key: str | None) -> tuple:
-    """(comparison, strength figure, key) for the selected request; no_update while nothing changed."""
-    plans = views.plans_of(model.snapshot(), request_id)
+def panel_view(model: ProvinceModel, request_id: str | None, lang: str, last_key: str | None,
+               identity: Identity | None = None) -> tuple:
+    """(comparison, strength figure, key) for the selected request, as far as `identity` may read its
+    plans (twin.visibility); no_update while nothing changed."""
+    plans = views.plans_of(visibility.permitted(model.snapshot(), identity), request_id)
     key = views.digest(request_id, lang, [(p["plan_id"], p["status"], p.get("preview")) for p in plans])
     if key == last_key:
         return dash.no_update, dash.no_update, key
     return panel.comparison(plans, lang), panel.strength_figure(plans, lang), key
+
+
+def readable_plans(model: ProvinceModel, identity: Identity | None, request_id: str) -> list[dict]:
+    """The request's plans `identity` may read (twin.visibility)."""
+    return views.plans_of(visibility.permitted(model.snapshot(), identity), request_id)
 
 
 def register_callbacks(app: dash.Dash, model: ProvinceModel, geojson: dict, client: ServicesClient,
@@ -190,10 +199,11 @@ def register_callbacks(app: dash.Dash, model: ProvinceModel, geojson: dict, clie
         State(ids.LANGUAGE, "data"), State(ids.PANEL_KEY, "data"),
     )
     def on_panel(_n_intervals, request_id, _previews, lang, last_key):
+        identity = signin.current_identity()
         if ctx.triggered_id == ids.PREVIEW and request_id:
-            for plan in model.plans_for(request_id):
+            for plan in readable_plans(model, identity, request_id):
                 model.preview(plan["plan_id"])
-        return panel_view(model, request_id, lang, last_key)
+        return panel_view(model, request_id, lang, last_key, identity)
 
     @app.callback(
         Output(ids.DECISION_RESULT, "children"),
@@ -256,7 +266,9 @@ def install_routes(app: dash.Dash, model: ProvinceModel, settings=None, geojson:
 
     @app.server.get("/plans/<plan_id>/preview")
     def preview_route(plan_id: str):
-        """The plan's preview, simulated again now on a fork of the current state."""
-        if plan_id not in model.plans:
+        """The plan's preview, simulated again now on a fork of the current state; a plan the user may
+        not read is answered as one that does not exist."""
+        snapshot = visibility.permitted(model.snapshot(), signin.current_identity())
+        if not any(p["plan_id"] == plan_id for p in snapshot["plans"]):
             return jsonify({"title": "Not found", "status": 404, "detail": f"no plan {plan_id}"}), 404
         return jsonify(model.preview(plan_id))

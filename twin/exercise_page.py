@@ -19,7 +19,7 @@ import dash
 from dash import ALL, Input, Output, State, ctx, dcc, html
 from flask import abort, send_from_directory
 
-from twin import ids, signin, views
+from twin import ids, signin, views, visibility
 from twin.exercise import clock as xclock
 from twin.exercise import decisions, lifecycle, replay, scenario, stack
 from twin.exercise.recorder import read_events
@@ -147,9 +147,17 @@ def clock_text(exercise_id: str | None, lang: str) -> str:
     return f"{text('ex_clock', lang, speed=state.speed, paused=paused)} · {beijing_time(sim.isoformat())}"
 
 
-def pending_table(events: list[dict], lang: str) -> html.Component:
-    """Open candidates, the optimiser's pick of each request marked ★, with Approve / Reject."""
-    open_plans = decisions.pending(events)
+def readable_pending(events: list[dict], identity) -> list[dict]:
+    """The exercise's open plans `identity` may read, by the permission table as for live plans
+    (twin.visibility): the requesting county from the exercise's support.requested events."""
+    counties = {e["data"]["request_id"]: e["data"].get("county") for e in events if e.get("type") == "support.requested"}
+    return [p for p in decisions.pending(events)
+            if visibility.may_read(identity, visibility.PLANS, visibility.plan_regions(p, counties.get(p["request_id"])))]
+
+
+def pending_table(events: list[dict], lang: str, identity=None) -> html.Component:
+    """Open candidates `identity` may read, the optimiser's pick of each request marked ★, with Approve / Reject."""
+    open_plans = readable_pending(events, identity)
     if not open_plans:
         return html.Small(text("ex_no_pending", lang), style={"color": "#999"})
     best = {}
@@ -191,7 +199,8 @@ def replay_figure(events: list[dict], geojson: dict, per_mille: int, lang: str):
     until = times[0] + (times[-1] - times[0]) * (max(0, min(per_mille, 1000)) / 1000)
     model = ProvinceModel(province="330000", start=times[0])
     replay.replay_into(model, events, until)
-    return views.map_figure(model.snapshot(), geojson, colour_by="load", request_id=None, lang=lang)
+    snapshot = visibility.visible(model.snapshot(), signin.current_identity())
+    return views.map_figure(snapshot, geojson, colour_by="load", request_id=None, lang=lang)
 
 
 def clicked() -> bool:
@@ -250,8 +259,9 @@ def register(app: dash.Dash, geojson: dict, *, starter=None) -> dict:
         under the pointer), its report links and run log."""
         exercise_id = exercise_id if known(exercise_id) else None
         events = events_of(exercise_id) if exercise_id else []
-        key = views.digest(exercise_id, lang, [p["plan_id"] for p in decisions.pending(events)])
-        pending = dash.no_update if key == last_key else pending_table(events, lang)
+        identity = signin.current_identity()
+        key = views.digest(exercise_id, lang, [p["plan_id"] for p in readable_pending(events, identity)])
+        pending = dash.no_update if key == last_key else pending_table(events, lang, identity)
         log = "\n".join(_runs.get(exercise_id, [])[-LOG_LINES:]) if exercise_id else ""
         return exercise_options(lang), pending, report_links(exercise_id, lang), log, key
 

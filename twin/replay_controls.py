@@ -8,7 +8,7 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, State, dcc, html
 
-from twin import ids, views
+from twin import ids, signin, views, visibility
 from twin.figures import beijing_time
 from twin.messages import DEFAULT_LANGUAGE, text
 from twin.recording import Player, instant
@@ -77,7 +77,7 @@ def install_replay(app: dash.Dash, geography, geojson: dict, recording: list[dic
         Input(ids.REPLAY_SLIDER, "value"), State(ids.LANGUAGE, "data"),
     )
     def on_slider(offset_s, lang):
-        snapshot = player.at(float(offset_s or 0))
+        snapshot = visibility.visible(player.at(float(offset_s or 0)), signin.current_identity())
         figure = views.map_figure(snapshot, geojson, colour_by="load", request_id=None, lang=lang)
         return figure, text("clock", lang, time=beijing_time(snapshot["clock"]))
 

@@ -73,7 +73,7 @@ def matching():
 
 def test_refresh_draws_the_map_table_and_request_list_from_the_model(loop, geojson):
     replay.apply(loop, example_event("incident.reported"))
-    figure, rows, count, clock, options, key = refresh_view(loop, geojson, "load", REQUEST, "zh", None)
+    figure, rows, count, clock, options, key = refresh_view(loop, geojson, "load", REQUEST, "zh", None, PROVINCE)
     assert {t.type for t in figure.data} == {"choroplethmap", "scattermap"}
     assert len(rows) == 1 and count == "事件 1 起" and "北京时间" in clock
     assert [o["value"] for o in options] == [REQUEST]
@@ -83,15 +83,15 @@ def test_refresh_draws_the_map_table_and_request_list_from_the_model(loop, geojs
 
 
 def test_refresh_does_not_resend_an_unchanged_map(loop, geojson):
-    *_, key = refresh_view(loop, geojson, "load", REQUEST, "zh", None)
-    figure, *_rest, same_key = refresh_view(loop, geojson, "load", REQUEST, "zh", key)
+    *_, key = refresh_view(loop, geojson, "load", REQUEST, "zh", None, PROVINCE)
+    figure, *_rest, same_key = refresh_view(loop, geojson, "load", REQUEST, "zh", key, PROVINCE)
     assert figure is dash.no_update and same_key == key
 
 
 def test_refresh_redraws_after_an_event_a_colouring_or_another_request(loop, geojson):
-    *_, key = refresh_view(loop, geojson, "load", REQUEST, "zh", None)
-    assert refresh_view(loop, geojson, "gap", REQUEST, "zh", key)[0] is not dash.no_update
-    assert refresh_view(loop, geojson, "load", None, "zh", key)[0] is not dash.no_update
+    *_, key = refresh_view(loop, geojson, "load", REQUEST, "zh", None, PROVINCE)
+    assert refresh_view(loop, geojson, "gap", REQUEST, "zh", key, PROVINCE)[0] is not dash.no_update
+    assert refresh_view(loop, geojson, "load", None, "zh", key, PROVINCE)[0] is not dash.no_update
     replay.apply(loop, example_event("dispatch.ordered"))
     province = Identity("zj-commander", "province_commander", "330000")
     figure, *_ = refresh_view(loop, geojson, "load", REQUEST, "zh", key, province)
@@ -101,7 +101,7 @@ def test_refresh_redraws_after_an_event_a_colouring_or_another_request(loop, geo
 
 
 def test_the_gap_colouring_shows_the_open_request_county(loop, geojson):
-    figure, *_ = refresh_view(loop, geojson, "gap", REQUEST, "zh", None)
+    figure, *_ = refresh_view(loop, geojson, "gap", REQUEST, "zh", None, PROVINCE)
     counties = figure.data[0]
     gap = example_event("support.requested")["data"]["gap_ratio"]
     assert counties.z[list(counties.locations).index("330783")] == pytest.approx(gap)
@@ -109,18 +109,18 @@ def test_the_gap_colouring_shows_the_open_request_county(loop, geojson):
 
 
 def test_the_panel_compares_the_plans_side_by_side_with_their_previews(loop):
-    comparison, strength, key = panel_view(loop, REQUEST, "zh", None)
+    comparison, strength, key = panel_view(loop, REQUEST, "zh", None, PROVINCE)
     text = str(comparison)
     assert "最快" in text and "最公平" in text and "3.5" in text
     assert "按时到位概率" in text and "%" in text
     buttons = [c.id for c in comparison._traverse() if isinstance(getattr(c, "id", None), dict)]
     assert {"type": ids.DECIDE, "action": "approve", "plan": PLAN} in buttons
     assert len(strength.data) == 6  # 3 donors x 2 plans
-    assert panel_view(loop, REQUEST, "zh", key)[0] is dash.no_update
+    assert panel_view(loop, REQUEST, "zh", key, PROVINCE)[0] is dash.no_update
 
 
 def test_the_panel_in_english(loop):
-    comparison, *_ = panel_view(loop, REQUEST, "en", None)
+    comparison, *_ = panel_view(loop, REQUEST, "en", None, PROVINCE)
     assert "chance of meeting the deadline" in str(comparison) and "Approve" in str(comparison)
 
 
@@ -192,7 +192,8 @@ def test_the_page_loads_nothing_from_another_host(model):
 
 def test_the_layout_holds_the_map_panel_identity_and_refresh(loop):
     app = create_app(loop, refresh_ms=500)
-    with app.server.test_request_context("/?lang=en"):
+    with app.server.test_request_context("/?lang=en", headers=headers_for(PROVINCE)):
+        app.server.preprocess_request()  # the sign-in guard: the request's user
         layout = app.layout()
     found = {c.id for c in layout._traverse() if isinstance(getattr(c, "id", None), str)}
     assert {ids.MAP, ids.INCIDENT_TABLE, ids.REFRESH, ids.COLOUR_BY, ids.REQUEST_PICKER, ids.PLAN_PANEL,
@@ -247,7 +248,7 @@ def test_the_panel_says_when_criteria_agree_what_differs_and_where_to_pre_positi
 
 
 def test_a_long_explanation_is_folded_after_its_first_sentence(loop):
-    comparison, *_ = panel_view(loop, REQUEST, "zh", None)
+    comparison, *_ = panel_view(loop, REQUEST, "zh", None, PROVINCE)
     [details, *_] = [c for c in comparison._traverse() if type(c).__name__ == "Details"]
     summary = details.children[0].children
     assert summary == example_event("plan.proposed")["data"]["explanation"].split("。")[0][:80]
@@ -277,10 +278,13 @@ def test_the_approve_callback_decides_as_the_signed_in_user(loop, matching):
 
 
 def test_the_preview_button_simulates_the_plans_again(loop):
-    callbacks = create_app(loop).twin_callbacks
+    app = create_app(loop)
+    callbacks = app.twin_callbacks
     before = loop.previews[PLAN]
     triggered(f"{ids.PREVIEW}.n_clicks", 1)
-    comparison, _strength, _key = callbacks["on_panel"](3, REQUEST, 1, "zh", "stale-key")
+    with app.server.test_request_context("/_dash-update-component", method="POST", headers=headers_for(PROVINCE)):
+        app.server.preprocess_request()
+        comparison, _strength, _key = callbacks["on_panel"](3, REQUEST, 1, "zh", "stale-key")
     assert loop.previews[PLAN] is not before and loop.previews[PLAN] == before  # same seed, fresh run
     assert "最快" in str(comparison)
 
@@ -312,3 +316,79 @@ def test_state_and_map_show_positions_by_the_provinces_switch_and_log_every_read
     assert signed_in(app.test_client(), receiver).get("/audit/positions").status_code == 403
     reads = signed_in(app.test_client(), Identity("audit", "auditor", "330000")).get("/audit/positions").get_json()
     assert len(reads["reads"]) == 2 and len((tmp_path / "reads.jsonl").read_text().splitlines()) == 2
+
+
+# --- what each role gets: the services' permission table, per role and region ---------------------
+
+VIEWER = Identity("zj-viewer", "viewer", "330000")
+LOGISTICS = Identity("dy-support", "support_officer", "330783")
+DONGYANG_DUTY = Identity("dy-duty", "county_duty_officer", "330783")
+XIHU_DUTY = Identity("xh-duty", "county_duty_officer", "330106")
+
+
+@pytest.fixture
+def two_counties(loop):
+    """The Dongyang request with its plans, an incident in Dongyang and one in Xihu."""
+    replay.apply(loop, example_event("incident.reported"))
+    xihu = copy.deepcopy(example_event("incident.reported"))
+    xihu["data"].update(incident_id="INC-330106-20250915-0001", location={"county": "330106"})
+    replay.apply(loop, xihu)
+    return loop
+
+
+def state_as(app, identity) -> dict:
+    return signed_in(app.server.test_client(), identity).get("/state").get_json()
+
+
+def test_state_gives_each_role_what_the_services_would_give_it(two_counties):
+    app = create_app(two_counties)
+    everything = state_as(app, PROVINCE)
+    assert len(everything["incidents"]) == 2 and everything["requests"] and everything["plans"]
+    for identity in (VIEWER, LOGISTICS):  # the services refuse them incidents, requests and plans
+        state = state_as(app, identity)
+        assert (state["incidents"], state["requests"], state["plans"]) == ([], [], []), identity
+    assert state_as(app, VIEWER)["counties"][0]["load"] == everything["counties"][0]["load"]  # general data
+    dongyang = state_as(app, DONGYANG_DUTY)
+    assert [i["county"] for i in dongyang["incidents"]] == ["330783"]
+    assert [r["request_id"] for r in dongyang["requests"]] == [REQUEST] and len(dongyang["plans"]) == 2
+    xihu = state_as(app, XIHU_DUTY)
+    assert [i["county"] for i in xihu["incidents"]] == ["330106"] and xihu["requests"] == []
+    assert all(p["request_id"] != REQUEST for p in xihu["plans"])
+
+
+def test_a_plans_preview_is_not_found_for_whom_may_not_read_the_plan(loop):
+    app = create_app(loop)
+    assert signed_in(app.server.test_client(), DONGYANG_DUTY).get(f"/plans/{PLAN}/preview").status_code == 200
+    for identity in (XIHU_DUTY, VIEWER, LOGISTICS):
+        resp = signed_in(app.server.test_client(), identity).get(f"/plans/{PLAN}/preview")
+        assert resp.status_code == 404, identity  # as if it did not exist
+
+
+def callback_as(app, identity, name, *args):
+    with app.server.test_request_context("/_dash-update-component", method="POST", headers=headers_for(identity)):
+        app.server.preprocess_request()  # the sign-in guard: the request's user
+        return app.twin_callbacks[name](*args)
+
+
+def test_the_map_callback_and_the_page_show_a_role_only_its_part(two_counties):
+    from twin.messages import text
+    app = create_app(two_counties)
+    _figure, rows, count, _clock, options, _key = callback_as(app, VIEWER, "on_refresh", 1, "load", REQUEST,
+                                                              "en", None)
+    assert (rows, options, count) == ([], [], text("incidents_count", "en", n=0))
+    _figure, rows, count, _clock, options, _key = callback_as(app, XIHU_DUTY, "on_refresh", 1, "load", REQUEST,
+                                                              "en", None)
+    assert len(rows) == 1 and "INC-330106-20250915-0001" in str(rows) and "INC-330783" not in str(rows)
+    assert options == [] and count == text("incidents_count", "en", n=1)
+    page = json.dumps(signed_in(app.server.test_client(), VIEWER).get("/_dash-layout").get_json(), ensure_ascii=False)
+    assert REQUEST not in page and "INC-330106-20250915-0001" not in page
+
+
+def test_the_panel_and_its_preview_button_show_no_plan_of_another_county(loop):
+    app = create_app(loop)
+    before = loop.previews[PLAN]
+    triggered(f"{ids.PREVIEW}.n_clicks", 1)
+    comparison, strength, _key = callback_as(app, XIHU_DUTY, "on_panel", 3, REQUEST, 1, "en", "stale-key")
+    assert PLAN not in str(comparison) and loop.previews[PLAN] is before  # nothing shown, nothing simulated
+    comparison, *_ = callback_as(app, DONGYANG_DUTY, "on_panel", 3, REQUEST, 1, "en", "stale-key")
+    assert PLAN in str(comparison)

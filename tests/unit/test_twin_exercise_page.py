@@ -203,3 +203,20 @@ def test_the_replay_rebuilds_the_map_at_a_moment_of_the_recording(app, exercise)
     def incidents(figure) -> int:
         return sum(len(t.lon) for t in figure.data if t.type == "scattermap" and t.name.startswith("grade"))
     assert (incidents(start), incidents(end)) == (1, 2)  # the second incident is reported later
+
+
+def test_a_trainee_sees_the_plans_and_the_replay_of_their_own_region_only(app, exercise):
+    """The exercise's request is Dongyang's (330783): the permission table applies as to live plans."""
+    def pending_plans(identity) -> str:
+        ctx = as_user(app, identity)
+        _options, pending, *_ = app.twin_callbacks["on_ex_refresh"](1, EXERCISE, "en", None)
+        figure = app.twin_callbacks["on_ex_replay"](1000, EXERCISE, "en")
+        ctx.pop()
+        incidents = sum(len(t.lon) for t in figure.data if t.type == "scattermap" and t.name.startswith("grade"))
+        return str(pending), incidents
+
+    plans, incidents = pending_plans(Identity("dy-duty", "county_duty_officer", "330783"))
+    assert PLAN_A in plans and incidents == 1
+    for outsider in (Identity("xh-duty", "county_duty_officer", "330106"), Identity("zj-viewer", "viewer", "330000")):
+        plans, incidents = pending_plans(outsider)
+        assert PLAN_A not in plans and PLAN_B not in plans and incidents == 0, outsider

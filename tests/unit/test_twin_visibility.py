@@ -27,20 +27,25 @@ def test_the_receiving_command_sees_its_units_only_when_the_province_turned_that
     for receiver in (Identity("jh", "city_commander", "330700"), Identity("dy", "county_duty_officer", "330783")):
         assert positions(receiver) == [None]                                  # off by default
         assert positions(receiver, sharing=True) == [[120.3, 29.3]]
-    assert positions(Identity("hz", "city_commander", "330100"), sharing=True) == [None]   # not its units
+    assert positions(Identity("hz", "city_commander", "330100"), sharing=True) == []       # not its units at all
 
 
-def test_other_regions_roles_and_anonymous_viewers_see_no_position():
-    for who in (Identity("hz", "city_commander", "330100"), Identity("xh", "county_duty_officer", "330106"),
-                Identity("pool", "resource_manager", "330000"), Identity("v", "viewer", "330000"),
-                Identity("a", "auditor", "330000"), None):
+def test_roles_that_read_the_unit_see_its_progress_but_no_position():
+    for who in (Identity("pool", "resource_manager", "330000"), Identity("a", "auditor", "330000"),
+                Identity("jh", "city_commander", "330700")):
         shown = visible(SNAPSHOT, who)["units"][0]
         assert shown["position"] is None and shown["origin"] is None and shown["position_hidden"], who
         assert shown["status"] == "moving"  # progress stays visible
 
 
+def test_other_regions_viewers_and_anonymous_callers_do_not_get_the_unit_at_all():
+    for who in (Identity("hz", "city_commander", "330100"), Identity("xh", "county_duty_officer", "330106"),
+                Identity("v", "viewer", "330000"), None):
+        assert visible(SNAPSHOT, who)["units"] == [], who
+
+
 def test_hidden_units_are_not_drawn_on_the_map():
-    assert unit_traces(visible(SNAPSHOT, Identity("v", "viewer", "330000"))["units"]) == []
+    assert unit_traces(visible(SNAPSHOT, Identity("a", "auditor", "330000"))["units"]) == []
     assert unit_traces(visible(SNAPSHOT, Identity("zj", "province_commander", "330000"))["units"]) != []
 
 
@@ -81,3 +86,85 @@ def test_every_read_that_shows_a_position_is_logged_and_hidden_ones_are_not(tmp_
     assert (entry["subject"], entry["role"], entry["via"], entry["units"]) == ("zj", "province_commander", "map", ["U1"])
     lines = [json.loads(line) for line in (tmp_path / "reads.jsonl").read_text().splitlines()]
     assert lines == [entry] and access.reads() == [entry]
+
+
+# --- the services' permission table, per role and region -------------------------------------------
+
+from services.common.permissions import table  # noqa: E402
+from twin.visibility import RULES, may_read, permitted  # noqa: E402
+
+DONGYANG, XIHU, HANGZHOU = "330783", "330106", "330100"
+STATE = {
+    "counties": [{"code": DONGYANG, "name": "东阳市", "officers_on_duty": 120, "officers_available": 20,
+                  "officers_committed": 90, "reserve_floor": 24, "load": 0.8},
+                 {"code": XIHU, "name": "西湖区", "officers_on_duty": 300, "officers_available": 200,
+                  "officers_committed": 0, "reserve_floor": 60, "load": 0.1}],
+    "incidents": [{"incident_id": "INC-DY", "county": DONGYANG}, {"incident_id": "INC-XH", "county": XIHU}],
+    "requests": [{"request_id": "REQ-DY", "county": DONGYANG}, {"request_id": "REQ-XH", "county": XIHU}],
+    "plans": [{"plan_id": "P-DY", "request_id": "REQ-DY", "assignments": [{"from_county": "330782"}]},
+              {"plan_id": "P-XH", "request_id": "REQ-XH", "assignments": [{"from_county": DONGYANG}]}],
+    "units": [{"unit_id": "U-TO-DY", "request_id": "REQ-DY", "from_county": "330782", "position": [1, 2]},
+              {"unit_id": "U-FROM-DY", "request_id": "REQ-XH", "from_county": DONGYANG, "position": [3, 4]},
+              {"unit_id": "U-IDLE", "request_id": None, "from_county": None, "position": [5, 6]}],
+    "officers": {DONGYANG: {"on_duty": 120}, XIHU: {"on_duty": 300}},
+}
+
+
+def shown(identity) -> dict:
+    view = permitted(STATE, identity)
+    return {"incidents": [i["incident_id"] for i in view["incidents"]],
+            "requests": [r["request_id"] for r in view["requests"]],
+            "plans": [p["plan_id"] for p in view["plans"]], "units": [u["unit_id"] for u in view["units"]],
+            "officers": sorted(view["officers"]), "loads": [c["officers_on_duty"] for c in view["counties"]]}
+
+
+def test_every_rule_the_twin_applies_is_in_the_services_table():
+    for service, endpoint in RULES:
+        assert endpoint in table().rules(service), (service, endpoint)
+
+
+def test_the_province_command_and_the_auditor_see_the_whole_province():
+    for who in (Identity("zj", "province_commander", "330000"), Identity("audit", "auditor", "330000")):
+        assert shown(who) == {"incidents": ["INC-DY", "INC-XH"], "requests": ["REQ-DY", "REQ-XH"],
+                              "plans": ["P-DY", "P-XH"], "units": ["U-TO-DY", "U-FROM-DY", "U-IDLE"],
+                              "officers": [XIHU, DONGYANG], "loads": [120, 300]}
+
+
+def test_a_county_officer_sees_their_county_only():
+    assert shown(Identity("dy-duty", "county_duty_officer", DONGYANG)) == {
+        "incidents": ["INC-DY"], "requests": ["REQ-DY"],
+        "plans": ["P-DY", "P-XH"],          # its request, and the plan that takes officers from Dongyang
+        "units": ["U-TO-DY", "U-FROM-DY"],  # sent to Dongyang, and sent from it
+        "officers": [DONGYANG], "loads": [120, 300]}  # county loads are general data
+    xihu = shown(Identity("xh-duty", "county_duty_officer", XIHU))
+    assert (xihu["incidents"], xihu["requests"], xihu["plans"], xihu["units"]) == (
+        ["INC-XH"], ["REQ-XH"], ["P-XH"], ["U-FROM-DY"])
+
+
+def test_a_city_commander_sees_the_counties_of_their_city():
+    hangzhou = shown(Identity("hz", "city_commander", HANGZHOU))
+    assert (hangzhou["incidents"], hangzhou["requests"], hangzhou["officers"]) == (["INC-XH"], ["REQ-XH"], [XIHU])
+
+
+def test_a_viewer_sees_general_data_only():
+    assert shown(Identity("v", "viewer", "330000")) == {
+        "incidents": [], "requests": [], "plans": [], "units": [], "officers": [], "loads": [120, 300]}
+
+
+def test_a_logistics_officer_sees_the_units_to_or_from_their_county_and_no_incident_request_plan_or_figures():
+    view = shown(Identity("dy-support", "support_officer", DONGYANG))
+    assert view == {"incidents": [], "requests": [], "plans": [], "units": ["U-TO-DY", "U-FROM-DY"], "officers": [],
+                    "loads": [0, 0]}  # not a reader of GET /counties/load
+    assert all(c["load_hidden"] for c in permitted(STATE, Identity("s", "support_officer", DONGYANG))["counties"])
+
+
+def test_nobody_signed_in_sees_nothing_and_the_state_itself_is_untouched():
+    assert shown(None)["incidents"] == [] and shown(None)["units"] == []
+    assert len(STATE["incidents"]) == 2 and STATE["counties"][0]["officers_on_duty"] == 120
+
+
+def test_an_item_of_no_known_county_is_only_for_province_wide_readers():
+    unit = ("logistics", "GET /orders")
+    assert may_read(Identity("zj", "province_commander", "330000"), unit, [None])
+    assert not may_read(Identity("dy", "county_duty_officer", DONGYANG), unit, [None])
+    assert not may_read(Identity("dy", "county_duty_officer", DONGYANG), unit, [])
