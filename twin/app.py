@@ -156,7 +156,7 @@ def refresh_view(model: ProvinceModel, geojson: dict, colour_by: str, request_id
     if key != last_key:
         positions.record(identity, "map", snapshot)
     rows = [html.Tr([html.Td(row[column], style=CELL) for column in TABLE_COLUMNS])
-            for row in incident_table_rows(snapshot["incidents"], names, lang)]
+            for row in incident_table_rows(snapshot["incidents"], names, lang, snapshot.get("requests"))]
     count = text("incidents_count", lang, n=len(snapshot["incidents"]))
     clock = text("clock", lang, time=beijing_time(snapshot["clock"]))
     return figure, rows, count, clock, panel.request_options(snapshot["requests"], names, lang), key

@@ -27,7 +27,7 @@ COLOUR_BY = {  # field -> (label key, zmin, zmax, hover format of z, colour scal
     "officers_available": ("officers_available", None, None, "%{z}", LOAD_SCALE),
     "officers_on_duty": ("officers_on_duty", None, None, "%{z}", LOAD_SCALE),
 }
-TABLE_COLUMNS = ["incident_id", "grade", "type", "county", "status", "reported_at"]
+TABLE_COLUMNS = ["incident_id", "grade", "type", "county", "status", "request", "reported_at"]
 BEIJING = timezone(timedelta(hours=8), "CST")
 MAP_SIZE_PX = (800, 600)  # the size the initial zoom is fitted to
 
@@ -161,14 +161,36 @@ def _mercator_y(lat: float) -> float:
 
 
 def incident_table_rows(incidents: list[dict], county_names: dict[str, str] | None = None,
-                        lang: str = DEFAULT_LANGUAGE) -> list[dict]:
-    """Table rows, newest report first; county codes shown as names when `county_names` is given."""
+                        lang: str = DEFAULT_LANGUAGE, requests: list[dict] | None = None) -> list[dict]:
+    """Table rows, newest report first; county codes shown as names when `county_names` is given.
+
+    The grade is demand's assessed grade once a support request carries it (the reported grade beside
+    it when demand overruled the reporter), else the reported grade, marked as such; `request` is the
+    status of the incident's newest support request ("—" when it has none)."""
     names = county_names or {}
     newest_first = sorted(incidents, key=lambda i: _instant(i.get("reported_at")), reverse=True)
-    return [{"incident_id": i["incident_id"], "grade": grade_name(i.get("grade"), lang),
-             "type": type_name(i["type"], lang), "county": names.get(i["county"], i["county"]),
-             "status": maybe("status_" + i["status"], lang, i["status"]),
-             "reported_at": beijing_time(i.get("reported_at"))} for i in newest_first]
+    latest: dict[str, dict] = {}
+    for r in sorted(requests or [], key=lambda r: r.get("requested_at") or ""):
+        if r.get("incident_id") and not r.get("relief_of"):
+            latest[r["incident_id"]] = r
+    rows = []
+    for i in newest_first:
+        request = latest.get(i["incident_id"])
+        rows.append({"incident_id": i["incident_id"], "grade": _grade_cell(i.get("grade"), request, lang),
+                     "type": type_name(i["type"], lang), "county": names.get(i["county"], i["county"]),
+                     "status": maybe("status_" + i["status"], lang, i["status"]),
+                     "request": maybe("status_" + request["status"], lang, request["status"]) if request else "—",
+                     "reported_at": beijing_time(i.get("reported_at"))})
+    return rows
+
+
+def _grade_cell(reported: str | None, request: dict | None, lang: str) -> str:
+    assessed = (request or {}).get("grade")
+    if assessed is None:
+        return text("grade_as_reported", lang, grade=grade_name(reported, lang)) if reported else grade_name(None, lang)
+    if reported and reported != assessed:
+        return text("grade_overruled", lang, grade=grade_name(assessed, lang), reported=grade_name(reported, lang))
+    return grade_name(assessed, lang)
 
 
 def beijing_time(iso: str | None) -> str:

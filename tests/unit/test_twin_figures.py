@@ -96,9 +96,30 @@ def test_table_rows_newest_first_with_county_names():
     assert rows[1]["type"] == "群体聚集"
 
 
+def test_the_table_shows_the_assessed_grade_the_overruled_one_and_the_request_status():
+    incidents = [incident("OVERRULED", grade="III", reported_at="2025-01-01T08:00:00Z"),
+                 incident("AGREED", grade="II", reported_at="2025-01-01T07:00:00Z"),
+                 incident("LOCAL", grade="IV", reported_at="2025-01-01T06:00:00Z")]
+    requests = [{"request_id": "R0", "incident_id": "OVERRULED", "grade": "III", "status": "cancelled",
+                 "requested_at": "2025-01-01T08:01:00Z"},
+                {"request_id": "R1", "incident_id": "OVERRULED", "grade": "II", "status": "awaiting_approval",
+                 "requested_at": "2025-01-01T08:05:00Z"},
+                {"request_id": "R1-S2", "incident_id": "OVERRULED", "grade": "II", "status": "open",
+                 "requested_at": "2025-01-01T09:00:00Z", "relief_of": {"request_id": "R1", "shift": 2}},
+                {"request_id": "R2", "incident_id": "AGREED", "grade": "II", "status": "on_scene",
+                 "requested_at": "2025-01-01T07:01:00Z"}]
+    rows = {r["incident_id"]: r for r in incident_table_rows(incidents, {}, "zh", requests)}
+    assert (rows["OVERRULED"]["grade"], rows["OVERRULED"]["request"]) == ("II级 重大（上报 III级 较大）", "待审批")
+    assert (rows["AGREED"]["grade"], rows["AGREED"]["request"]) == ("II级 重大", "已到场")
+    assert (rows["LOCAL"]["grade"], rows["LOCAL"]["request"]) == ("IV级 一般（上报）", "—")
+    english = {r["incident_id"]: r for r in incident_table_rows(incidents, {}, "en", requests)}
+    assert english["OVERRULED"]["grade"] == "grade II major (reported grade III relatively major)"
+
+
 def test_english_labels_come_from_the_same_catalogue_and_place_names_stay(geography, counties):
     rows = incident_table_rows([incident("A", grade="II")], {"330106": "西湖区"}, lang="en")
-    assert (rows[0]["grade"], rows[0]["type"], rows[0]["county"]) == ("grade II major", "mass gathering", "西湖区")
+    assert (rows[0]["grade"], rows[0]["type"], rows[0]["county"]) == ("grade II major (as reported)", "mass gathering",
+                                                                      "西湖区")
     figure = province_map(geography.county_geojson(), counties, [incident()], lang="en")
     assert figure.data[0].colorbar.title.text == "load"
     assert "on duty" in figure.data[0].hovertemplate
