@@ -95,9 +95,10 @@ class PreviewModel(mesa.Model):
     def __init__(self, plan: dict, fork: dict[str, dict], *, deadline_s: float | None,
                  config: PreviewConfig) -> None:
         super().__init__(seed=config.seed)
+        self.units = plan_units(plan)
+        config = config.covering(max((u.eta_s for u in self.units), default=0.0), deadline_s)
         self.plan, self.fork, self.deadline_s, self.config = plan, fork, deadline_s, config
         self.elapsed_s = 0.0
-        self.units = plan_units(plan)
         departure, arrival = sample_runs(self.units, config, self.rng)
         runs = [UnitRuns(self, unit, departure[i], arrival[i]) for i, unit in enumerate(self.units)]
         for county in donors_of(self.units):
@@ -126,8 +127,8 @@ def preview_plan(plan: dict, fork: dict[str, dict], *, deadline_s: float | None,
 def preview_numpy(plan: dict, fork: dict[str, dict], *, deadline_s: float | None,
                   config: PreviewConfig | None = None) -> dict:
     """The same preview in closed form over arrays, without agents or steps (the benchmark's baseline)."""
-    config = config or PreviewConfig()
     units = plan_units(plan)
+    config = (config or PreviewConfig()).covering(max((u.eta_s for u in units), default=0.0), deadline_s)
     departure, arrival = sample_runs(units, config, np.random.default_rng(config.seed))
     times = horizon_times(config)
     arrived_at = np.where(arrival <= times[-1], arrival, np.inf)

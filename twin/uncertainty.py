@@ -5,14 +5,16 @@ A distribution is written `kind:parameters` (seconds or factors), e.g. in the en
     TWIN_MOBILISATION=lognormal:600:0.5    median 600 s (10 min), log-space sigma 0.5
     TWIN_TRAVEL_FACTOR=lognormal:1.0:0.2   multiplies the nominal travel time (traffic, weather)
     TWIN_PREVIEW_RUNS=200                  Monte-Carlo runs per plan
-    TWIN_PREVIEW_HORIZON_S=7200            simulated time a preview covers (2 hours)
+    TWIN_PREVIEW_HORIZON_S=7200            the least simulated time a preview covers (2 hours); a plan's
+                                           preview covers its deadline and its latest arrival (covering())
 
 Kinds: `lognormal:median:sigma`, `triangular:low:mode:high`, `uniform:low:high`, `fixed:value`.
 """
 from __future__ import annotations
 
+import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping
 
 import numpy as np
@@ -58,6 +60,16 @@ class Distribution:
             return low + ((high - low) * (mode - low) / 2) ** 0.5
         return high - ((high - low) * (high - mode) / 2) ** 0.5
 
+    def high(self, z: float = 3.09) -> float:
+        """An upper bound the samples pass about once in a thousand (the 99.9th percentile of a
+        lognormal; the top of a bounded kind)."""
+        p = self.params
+        if self.kind == "lognormal":
+            return p[0] * math.exp(z * p[1])
+        if self.kind in ("triangular", "uniform"):
+            return p[-1]
+        return p[0]
+
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         p = self.params
         if self.kind == "lognormal":
@@ -92,6 +104,15 @@ class PreviewConfig:
             travel_factor=Distribution.parse(env.get("TWIN_TRAVEL_FACTOR", str(default.travel_factor))),
             seed=int(env.get("TWIN_PREVIEW_SEED", default.seed)),
         )
+
+    def covering(self, latest_eta_s: float, deadline_s: float | None) -> "PreviewConfig":
+        """This configuration with a horizon that covers the plan: at least the configured horizon, the
+        deadline with a quarter to spare, and the latest unit's arrival at the 99.9th percentile of
+        mobilisation and travel, so the whole requirement's p50 and p90 and the chance of meeting the
+        deadline are numbers, never "beyond the horizon"."""
+        travel = max(latest_eta_s - self.mobilisation.median, 0.0) * self.travel_factor.high()
+        need = max(self.horizon_s, 1.25 * (deadline_s or 0.0), self.mobilisation.high() + travel)
+        return replace(self, horizon_s=math.ceil(need / self.step_s) * self.step_s)
 
     def describe(self) -> dict:
         return {"runs": self.runs, "horizon_s": self.horizon_s, "mobilisation": str(self.mobilisation),

@@ -92,13 +92,22 @@ def test_more_uncertainty_spreads_the_arrivals_and_costs_deadline_chance(plan, f
     assert rough_whole["p_deadline"] < calm_whole["p_deadline"]
 
 
-def test_runs_that_do_not_arrive_within_the_horizon_are_never(plan, fork):
+def test_the_horizon_follows_the_plan_so_its_figures_are_always_numbers(plan, fork):
+    """A configured horizon shorter than the plan (30 min for arrivals up to 45 min) is stretched to
+    cover the deadline and the latest arrival at its 99.9th percentile: no figure is 'beyond the horizon'."""
     slow = PreviewConfig(horizon_s=1800, mobilisation=Distribution("fixed", (600.0,)),
                          travel_factor=Distribution("fixed", (1.0,)))
     preview = preview_plan(plan, fork, deadline_s=2677, config=slow)
-    assert preview["units"][0]["p50_s"] == 1620
-    assert preview["units"][2]["p50_s"] is None and preview["whole"]["p90_s"] is None
-    assert preview["whole"]["p_in_horizon"] == 0.0 and preview["whole"]["p_deadline"] == 0.0
+    latest = max(a["eta_s"] for a in plan["assignments"])
+    assert preview["units"][0]["p50_s"] == 1620 and preview["whole"]["p50_s"] == latest
+    assert preview["whole"]["p_in_horizon"] == 1.0 and preview["whole"]["p_deadline"] == 1.0
+    assert preview["config"]["horizon_s"] == 3360  # 1.25 x the 2677-s deadline, in whole minutes
+    rough = PreviewConfig(horizon_s=1800, travel_factor=Distribution("lognormal", (1.0, 0.5)))
+    covered = rough.covering(latest, 2677)
+    assert covered.horizon_s >= 600 * 4.7 + (latest - 600) * 4.6  # both tails at their 99.9th percentile
+    whole = preview_plan(plan, fork, deadline_s=2677, config=rough)["whole"]
+    assert whole["p90_s"] is not None and whole["p_in_horizon"] >= 0.99
+    assert PreviewConfig(horizon_s=7200).covering(60, None).horizon_s == 7200  # never shorter than configured
 
 
 def test_a_county_that_never_reported_counts_as_unknown_strength(plan):
