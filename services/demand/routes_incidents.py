@@ -10,7 +10,8 @@ from ..common.http import BadRequest, Route, validated_body
 from . import intake, needs_intake, prepositions
 from .domain.overrides import OverrideError
 from .incidents import load_assessment, location_problems
-from .store import incidents, prepositions as prepositions_table
+from .store import incidents
+from .store import prepositions as prepositions_table
 
 # Who may change the template's lines or schedule a major-event task.
 OVERRIDE_ROLES = ("county_duty_officer", "city_commander", "province_commander", "trainer", "integrator")
