@@ -73,9 +73,10 @@ SECURITY_HEADERS = {
 
 def content_security_policy(script_hashes: list[str] = ()) -> str:
     """Everything from the twin itself. Dash's one inline script (the renderer's start) is allowed by its
-    hash (`Dash.csp_hashes`), no other inline script runs; Plotly compiles its map expressions with
-    `new Function` ('unsafe-eval') and sets inline styles; MapLibre draws in workers started from blob:
-    URLs and paints images from data: and blob: URLs. No frame may hold a twin page."""
+    hash (`Dash.csp_hashes`), no other inline script runs. 'unsafe-eval' stays because the Plotly bundle
+    Dash serves generates its WebGL code with `Function` (regl); Plotly and Dash set inline styles;
+    MapLibre draws in workers started from blob: URLs and paints images from data: and blob: URLs.
+    No frame may hold a twin page."""
     scripts = " ".join(["'self'", *script_hashes, "'unsafe-eval'"])
     return "; ".join([
         "default-src 'self'", f"script-src {scripts}", "style-src 'self' 'unsafe-inline'",
