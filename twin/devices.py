@@ -1,7 +1,8 @@
 """Simulated field devices: in the demo and in exercises the twin moves dispatched units and reports them.
 
 Each unit under a `dispatch.ordered` drives from where it was (its donor county's seat) to the
-reporting point in a straight line, taking the plan's ETA for it (or distance at 60 km/h with a
+reporting point along the road graph's route (the county seats the fastest path passes through,
+services.geo.road_graph), taking the plan's ETA for it (or distance at 60 km/h with a
 circuity of 1.3 when the plan is unknown), divided by `speedup`. Every `interval_s` of wall time
 it publishes `unit.position-reported` (source `/mutual-deploy/twin`) through the kit's outbox; the
 last report is at the reporting point, and logistics decides the arrival from there. The twin sees
@@ -21,6 +22,7 @@ from datetime import datetime
 from typing import Callable, Mapping
 
 from services.common.clock import now
+from services.geo.road_graph import RoadGraphTravel, along
 from twin.model import ProvinceModel
 from twin.recording import instant
 from twin.signin import demo_enabled
@@ -46,24 +48,31 @@ class Trip:
     destination: tuple[float, float]
     start: datetime
     duration_s: float
+    path: tuple[tuple[float, float], ...] = ()  # the route, origin to destination; straight when empty
 
     def fraction(self, at: datetime) -> float:
         return min(max((at - self.start).total_seconds() / max(self.duration_s, 1.0), 0.0), 1.0)
 
+    @property
+    def route(self) -> tuple[tuple[float, float], ...]:
+        return self.path or (self.origin, self.destination)
+
     def report(self, at: datetime) -> dict:
         f = self.fraction(at)
-        lon = self.origin[0] + (self.destination[0] - self.origin[0]) * f
-        lat = self.origin[1] + (self.destination[1] - self.origin[1]) * f
+        lon, lat = along(self.route, f)
+        ahead = along(self.route, min(f + 0.01, 1.0))
         moving = 0.0 < f < 1.0
-        speed = km(self.origin, self.destination) * CIRCUITY / (self.duration_s / 3600) if moving else 0.0
+        length = sum(km(a, b) for a, b in zip(self.route, self.route[1:]))
+        speed = length * CIRCUITY / (self.duration_s / 3600) if moving else 0.0
+        towards = ahead if ahead != (lon, lat) else self.destination
         return {"unit_id": self.unit_id, "order_id": self.order_id,
                 "point": {"lon": round(lon, 6), "lat": round(lat, 6)}, "speed_kmh": round(min(speed, 400.0), 1),
-                "heading": round(heading(self.origin, self.destination), 1), "accuracy_m": 10.0,
-                "at": at.isoformat()}
+                "heading": round(heading((lon, lat), towards), 1) if towards != (lon, lat) else 0.0,
+                "accuracy_m": 10.0, "at": at.isoformat()}
 
 
-def trips(model: ProvinceModel, speedup: float = 1.0) -> list[Trip]:
-    """A trip for every unit under orders that has not arrived yet."""
+def trips(model: ProvinceModel, speedup: float = 1.0, route: Callable | None = None) -> list[Trip]:
+    """A trip for every unit under orders that has not arrived yet, along `route(origin, destination)`."""
     out = []
     with model.lock:
         for unit in model.units():
@@ -71,8 +80,9 @@ def trips(model: ProvinceModel, speedup: float = 1.0) -> list[Trip]:
                 continue
             order = unit.order
             seconds = planned_eta(model, order) or km(unit.origin, unit.destination) * CIRCUITY / ROAD_KMH * 3600
+            path = tuple(route(unit.origin, unit.destination)) if route else ()
             out.append(Trip(unit.unit_id, order["order_id"], order.get("incident_id"), unit.origin,
-                            unit.destination, instant(order["ordered_at"]), seconds / max(speedup, 1e-6)))
+                            unit.destination, instant(order["ordered_at"]), seconds / max(speedup, 1e-6), path))
     return out
 
 
@@ -93,13 +103,14 @@ class FieldDevices:
     def __init__(self, model: ProvinceModel, publish: Publish, *, interval_s: float = 5.0, speedup: float = 1.0):
         self.model, self.publish, self.interval_s, self.speedup = model, publish, interval_s, speedup
         self.finished: set[str] = set()  # orders whose unit was reported at its reporting point
+        self._roads: RoadGraphTravel | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def tick(self, at: datetime | None = None) -> list[dict]:
         at = at or now()
         sent = []
-        for trip in trips(self.model, self.speedup):
+        for trip in trips(self.model, self.speedup, self.route):
             if trip.order_id in self.finished or at < trip.start:
                 continue
             report = trip.report(at)
@@ -108,6 +119,12 @@ class FieldDevices:
             if trip.fraction(at) >= 1.0:
                 self.finished.add(trip.order_id)
         return sent
+
+    def route(self, origin, destination) -> list[tuple[float, float]]:
+        """The road graph's route (built once, on the first trip)."""
+        if self._roads is None:
+            self._roads = RoadGraphTravel(self.model.geography)
+        return self._roads.route(origin, destination)
 
     def start(self) -> "FieldDevices":
         self._thread = threading.Thread(target=self._run, name="twin-devices", daemon=True)

@@ -79,6 +79,29 @@ class RoadGraphTravel:
         direct = self._local_s(matrix_km(o, d))
         return np.minimum(via_seats, direct) + self.mobilisation_s
 
+    def route(self, origin, destination) -> list[tuple[float, float]]:
+        """The way a unit drives from `origin` to `destination` (lon, lat): the origin, the county seats
+        the fastest seat-to-seat path passes through, the destination; or straight across when the
+        direct local leg is quicker (as in `matrix`, always so within one county)."""
+        o, d = as_points([origin])[0], as_points([destination])[0]
+        i, j = (int(k) for k in self.geography.locate(np.array([o, d]), snap=True))
+        seats = self.geography.seats
+        via = (self._local_s(pairwise_km(o[None], seats[[i]]))[0] + self.seat_to_seat[i, j]
+               + self._local_s(pairwise_km(d[None], seats[[j]]))[0])
+        if self._local_s(matrix_km(o[None], d[None]))[0, 0] <= via:
+            return [tuple(map(float, o)), tuple(map(float, d))]
+        path, k = [j], j
+        while k != i:
+            k = int(self._predecessors[i, k])
+            path.append(k)
+        return [tuple(map(float, o)), *(tuple(map(float, seats[k])) for k in reversed(path)), tuple(map(float, d))]
+
+    @functools.cached_property
+    def _predecessors(self) -> np.ndarray:
+        _, predecessors = shortest_path(csr_matrix(self.edge_seconds()), method="D", directed=False,
+                                        return_predecessors=True)
+        return predecessors
+
     def _local_s(self, km: np.ndarray) -> np.ndarray:
         return km * self.circuity / self.local_kmh * HOUR
 
@@ -134,6 +157,23 @@ class RoadGraphTravel:
             km = float(block[k, m]) * 1.1  # sea routes bend around headlands too
             seconds = self._link_s(FixedLink("", "", "ferry", km=km, sea_km=km))
             weights[outside[k], inside[m]] = weights[inside[m], outside[k]] = seconds
+
+
+def along(path, fraction: float) -> tuple[float, float]:
+    """The point `fraction` (0..1) of the way along a polyline of (lon, lat), by distance."""
+    points = as_points(path)
+    if len(points) == 1:
+        return tuple(map(float, points[0]))
+    legs = pairwise_km(points[:-1], points[1:])
+    total = float(legs.sum())
+    if total <= 0:
+        return tuple(map(float, points[-1]))
+    target = min(max(fraction, 0.0), 1.0) * total
+    done = np.concatenate([[0.0], np.cumsum(legs)])
+    k = min(int(np.searchsorted(done, target, side="right")) - 1, len(legs) - 1)
+    f = 0.0 if legs[k] <= 0 else (target - done[k]) / legs[k]
+    lon, lat = points[k] + (points[k + 1] - points[k]) * f
+    return float(lon), float(lat)
 
 
 def _is_urban_district(code: str) -> bool:

@@ -97,3 +97,24 @@ def test_the_twin_follows_its_own_reports_on_the_stream(model):
     ("live", {"DEMO": "0", "TWIN_DEVICES": "1"}, False), ("exercise", {"TWIN_DEVICES": "0"}, False)])
 def test_devices_run_in_the_demo_and_exercises_only(mode, env, on):
     assert devices.enabled(mode, env) is on
+
+
+def test_the_field_devices_drive_along_the_road_graphs_route_not_straight_across(model):
+    """Wenzhou's 鹿城区 to the mountain county 泰顺: the route passes the seats of 青田 and 文成 (the
+    fastest seat-to-seat path), so halfway the unit is on that road, not on the straight line."""
+    field = devices.FieldDevices(model, Sent())
+    origin, destination = model.county("330302").seat, model.county("330329").seat
+    route = field.route(origin, destination)
+    names = [model.geography.counties[int(i)].name for i in model.geography.locate(route[1:-1])]
+    assert names == ["鹿城区", "青田县", "文成县", "泰顺县"]
+    trip = devices.Trip("U", "O", None, origin, destination, ORDERED, 7200.0, tuple(route))
+    positions = [trip.report(ORDERED + timedelta(seconds=s)) for s in range(0, 7201, 600)]
+    points = [(p["point"]["lon"], p["point"]["lat"]) for p in positions]
+    assert points[0] == pytest.approx(origin, abs=1e-6) and points[-1] == pytest.approx(destination, abs=1e-6)
+    qingtian = model.county("331121").seat
+    closest = min(devices.km(p, qingtian) for p in points)
+    straight = devices.Trip("U", "O", None, origin, destination, ORDERED, 7200.0)
+    straight_closest = min(devices.km((r["point"]["lon"], r["point"]["lat"]), qingtian)
+                           for r in (straight.report(ORDERED + timedelta(seconds=s)) for s in range(0, 7201, 600)))
+    assert closest < 6 < straight_closest  # it drives through 青田's seat; the straight line misses it
+    assert all(0 <= p["heading"] < 360 for p in positions) and positions[3]["speed_kmh"] > 0
