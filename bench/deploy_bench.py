@@ -28,7 +28,7 @@ from services.common.auth import Identity, headers_for
 from services.common.storage import database_answers, normalise_url
 from services.common.tokens import Keyring
 
-KEY_ID, KEY = "bench", "a-signing-key-used-only-by-the-benchmark-0123456789"
+KEY_ID, KEY = "bench", "YmVuY2gtaXNzdWVyLWtleS1vZi10aGUtYmVuY2htcms"  # the issuer's Ed25519 seed (base64url)
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 DATABASE = "mutual_deploy_bench"
 CLIENTS, WARMUP_S, MEASURE_S, ROUNDS = 16, 1.0, 4.0, 3
@@ -48,7 +48,7 @@ def serve(workers: int, folder: Path, database_url: str) -> tuple[subprocess.Pop
     port = free_port()
     env = {"PATH": "/usr/bin:/bin", "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "HTTP_HOST": "127.0.0.1",
            "MATCHING_PORT": str(port), "DATABASE_URL": database_url,
-           "VAR_DIR": str(folder), "AUTH_KEY_ID": KEY_ID, "AUTH_SIGNING_KEY": KEY, "WEB_WORKERS": str(workers),
+           "VAR_DIR": str(folder), "AUTH_KEY_ID": KEY_ID, "AUTH_ISSUER_KEY": KEY, "WEB_WORKERS": str(workers),
            "WEB_THREADS": "4", "PROMETHEUS_MULTIPROC_DIR": str(folder / f"prom-{workers}"), "LOG_LEVEL": "WARNING"}
     log = open(folder / f"web-{workers}.log", "wb")
     proc = spawn([sys.executable, "-m", "infra.serve", "web", "matching"], env=env, stdout=log,
@@ -67,7 +67,7 @@ def serve(workers: int, folder: Path, database_url: str) -> tuple[subprocess.Pop
 
 def load(url: str) -> tuple[float, float]:
     """(requests per second, p95 latency in ms) over MEASURE_S with CLIENTS threads."""
-    headers = headers_for(Identity("bench", "province_commander"), Keyring({KEY_ID: KEY.encode()}, KEY_ID))
+    headers = headers_for(Identity("bench", "province_commander"), Keyring.from_env({"AUTH_KEY_ID": KEY_ID, "AUTH_ISSUER_KEY": KEY}))
     start = time.monotonic()
     measure_from, stop_at = start + WARMUP_S, start + WARMUP_S + MEASURE_S
     latencies: list[list[float]] = [[] for _ in range(CLIENTS)]

@@ -20,7 +20,7 @@ from services.common.bus import Bus
 from services.common.config import VAR, port_for
 from services.common.private import open_private, private_dir, private_process
 from services.common.sealing import Sealer
-from services.common.tokens import Keyring
+from services.common.tokens import Keyring, public_keys_line
 from services.common.topics import topic_specs
 from services.demo.province import ZHEJIANG, demo_incidents, write_demo_users
 
@@ -62,6 +62,11 @@ class Supervisor:
             self.env["KAFKA_BOOTSTRAP_SERVERS"] = f"{HOST}:{port}"
         created = Bus(self.env["KAFKA_BOOTSTRAP_SERVERS"], client_id="bootstrap").ensure_topics(topic_specs())
         print(f"topics: {len(topic_specs())} ready ({len(created)} created)", flush=True)
+        # The services are given the issuer's public keys only; the twin (demo sign-in) the issuer's key.
+        self.service_env = {k: v for k, v in self.env.items()
+                            if k not in ("AUTH_ISSUER_KEY", "AUTH_KEY_FILE", "AUTH_ISSUER_KEY_FILE")}
+        self.service_env["AUTH_PUBLIC_KEYS"] = public_keys_line(keys)
+        self.service_env["AUTH_KEY_ID"] = keys.active
         for name in PROCESSES:
             self.procs[name] = self._spawn(name)
         urls = {name: f"http://{HOST}:{port_for(name, self.env)}" for name in PROCESSES}
@@ -83,10 +88,12 @@ class Supervisor:
             self.env["USERS_FILE"] = str(write_demo_users(self.province, self.var / "users.yaml"))
 
     def signing_keys(self) -> Keyring:
-        """The deployment's token keys, shared with every child (a key file under var/ unless set)."""
-        if not self.env.get("AUTH_SIGNING_KEY"):
+        """The token issuer's keys (a key pair under var/ unless set): the services read the public
+        keys, the twin's sign-in and the demo tokens below mint with the private key."""
+        if not self.env.get("AUTH_ISSUER_KEY") and not self.env.get("AUTH_PUBLIC_KEYS"):
             self.env.setdefault("AUTH_KEY_FILE", str(self.var / "auth-keys.json"))
-        return Keyring.from_env(self.env)
+            self.env.setdefault("AUTH_ISSUER_KEY_FILE", str(self.var / "auth-issuer-key.json"))
+        return Keyring.from_env(self.env, issuer=True)
 
     def personal_data_key(self) -> None:
         """The key that seals officers' ID numbers, addresses and phones in the databases: from the
@@ -121,7 +128,8 @@ class Supervisor:
     def _spawn(self, name: str) -> subprocess.Popen:
         module = "twin" if name == "twin" else f"services.{name}"
         log = open_private(self.var / "log" / f"{name}.log", "ab")
-        return spawn([sys.executable, "-m", module], env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        env = self.env if name == "twin" else getattr(self, "service_env", self.env)
+        return spawn([sys.executable, "-m", module], env=env, stdout=log, stderr=subprocess.STDOUT)
 
     def _wait_healthy(self, urls: dict, timeout: float) -> None:
         deadline = time.monotonic() + timeout

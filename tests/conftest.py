@@ -16,8 +16,9 @@ from services.common.config import Settings
 from services.common.storage import database_answers
 from services.common.topics import topic_specs
 
-# Tests sign and verify identity tokens with a key of their own, shared with the processes they start.
-os.environ.setdefault("AUTH_SIGNING_KEY", secrets.token_urlsafe(48))
+# Tests mint identity tokens with a test issuer key of their own (headers_for); the processes they
+# start verify with its public key (services/common/tokens.py).
+os.environ.setdefault("AUTH_ISSUER_KEY", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
 os.environ.setdefault("AUTH_KEY_ID", "test")
 # Officers' personal fields are sealed with a key of the tests' own (services/common/sealing.py).
 os.environ.setdefault("PERSONAL_DATA_KEY", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())

@@ -46,7 +46,7 @@ def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000,
     positions = positions or PositionAccess(client)
     mode = getattr(settings, "mode", "live")
     demo = signin.demo_enabled(mode) if demo is None else demo
-    keyring = keyring or getattr(settings, "auth_keys", None) or default_keyring()
+    keyring = (keyring or getattr(settings, "auth_keys", None) or default_keyring()).for_audience("twin")
     app.twin_signin = signin.SignIn(app.server, keyring=keyring, demo=demo, users=users,
                                     names=signin.display_names(), secret=secret)
 

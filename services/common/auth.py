@@ -1,9 +1,11 @@
 """Who is calling: one `Identity` per request (subject, role, region), and the headers a caller sends.
 
 Every service asks `current_identity()` and never reads credentials itself. The identity is proven
-by a signed token (`Authorization: Bearer <JWT>`, see tokens.py) minted with the deployment's key;
-`headers_for(identity)` mints one, so tests, the twin and services calling each other all send
-real credentials. The permission table (permissions.py) refuses requests without a valid token.
+by a signed token (`Authorization: Bearer <JWT>`, see tokens.py) minted by the deployment's issuer
+and addressed to the service (`aud`); a service verifies with the issuer's public keys only.
+`headers_for(identity)` mints one where this process is the issuer (the twin, tests, `make run`);
+a service speaking for itself signs its own token with its registry key instead. The permission
+table (permissions.py) refuses requests without a valid token.
 
 Regions are administrative codes: the province (330000), a city (e.g. 330100) or a county
 (e.g. 330106). `covers()` answers whether an identity's region includes a county.
@@ -16,8 +18,9 @@ from dataclasses import dataclass
 
 from flask import current_app, g, has_request_context, request
 
+from . import keys as producer_keys
 from .http import BadRequest
-from .tokens import DEFAULT_TTL_S, InvalidToken, Keyring
+from .tokens import AUDIENCES, DEFAULT_TTL_S, SERVICE_TTL_S, InvalidToken, Keyring, NotIssuer, service_token
 
 ROLES = (
     "province_commander",
@@ -98,15 +101,17 @@ class Unauthorised(BadRequest):
 
 
 def keyring_of_app() -> Keyring:
-    """The keyring of the service handling this request (its Settings), else the deployment's."""
+    """The keyring of the service handling this request (its Settings), else the deployment's,
+    verifying for this service: a token not addressed to it (`aud`) is refused."""
     runtime = current_app.extensions.get("runtime")
     ring = getattr(getattr(runtime, "settings", None), "auth_keys", None)
-    return ring or default_keyring()
+    return (ring or default_keyring()).for_audience(current_app.name)
 
 
 @functools.cache
 def default_keyring() -> Keyring:
-    """The deployment's keyring from the environment or the key file (tokens.Keyring.from_env)."""
+    """The deployment's keyring from the environment or the key files (tokens.Keyring.from_env):
+    the issuer's public keys, and the private key only in a process given one (the issuer)."""
     return Keyring.from_env()
 
 
@@ -118,14 +123,27 @@ def service_identity(service: str) -> Identity:
 _minted: dict[tuple, tuple[float, str]] = {}
 
 
-def headers_for(identity: Identity, keyring: Keyring | None = None) -> dict[str, str]:
-    """Headers a client (the twin, another service, a test) sends to act as `identity`: a bearer
-    token minted with the deployment's active key (reused until half its lifetime has passed)."""
+def headers_for(identity: Identity, keyring: Keyring | None = None, *,
+                audience: tuple[str, ...] | str = AUDIENCES) -> dict[str, str]:
+    """Headers a client (the twin, another service, a test) sends to act as `identity`, addressed to
+    `audience` (default: every service): a bearer token minted by the issuer's key (reused until half
+    its lifetime has passed). A service speaking for itself (`service_identity(name)`) in a process
+    without the issuer key signs its own token with its registry key."""
     ring = keyring or default_keyring()
-    key = (identity, ring.active, ring.keys[ring.active])
+    service = identity.subject.removeprefix("service:") if identity.subject.startswith("service:") else None
+    if not ring.issuer:
+        if service not in producer_keys.SERVICES or identity.role != "integrator":
+            raise NotIssuer(f"this process holds no issuer key: it cannot mint a token for {identity.subject!r}")
+        key, ttl = ("service", service, audience), SERVICE_TTL_S
+        fresh = _minted.get(key)
+        if fresh is None or time.time() - fresh[0] > ttl / 2:
+            fresh = _minted[key] = (time.time(), service_token(service, audience=audience))
+        return {"Authorization": f"Bearer {fresh[1]}"}
+    key = (identity, ring.active, ring.private, audience)
     fresh = _minted.get(key)
     if fresh is None or time.time() - fresh[0] > DEFAULT_TTL_S / 2:
-        fresh = _minted[key] = (time.time(), ring.mint(identity.subject, identity.role, identity.region))
+        fresh = _minted[key] = (time.time(), ring.mint(identity.subject, identity.role, identity.region,
+                                                       audience=audience))
     return {"Authorization": f"Bearer {fresh[1]}"}
 
 

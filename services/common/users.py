@@ -16,7 +16,7 @@ import yaml
 from .auth import ROLES, Identity
 from .config import VAR
 from .private import open_private
-from .tokens import Keyring
+from .tokens import Keyring, issue_for
 
 USERS = Path(__file__).with_name("users.yaml")
 
@@ -38,14 +38,13 @@ def token(name: str, keyring: Keyring | None = None, *, users: dict | None = Non
     if name not in users:
         raise KeyError(f"no user {name!r}; users: {', '.join(users)}")
     who = users[name]
-    ring = keyring or Keyring.from_env()
-    return ring.mint(who.subject, who.role, who.region, **({"ttl_s": ttl_s} if ttl_s else {}))
+    return issue_for(who.subject, who.role, who.region, keyring, **({"ttl_s": ttl_s} if ttl_s else {}))
 
 
 def write_demo_tokens(path: Path = VAR / "tokens.json", keyring: Keyring | None = None,
                       users_file: Path | None = None) -> dict:
     """One token per user (of `users_file`, else USERS_FILE or users.yaml), readable by this account only."""
-    ring = keyring or Keyring.from_env()
+    ring = keyring or Keyring.from_env(issuer=True)
     users = load(users_file)
     doc = {name: {"role": who.role, "region": who.region, "token": token(name, ring, users=users)}
            for name, who in users.items()}

@@ -31,7 +31,7 @@ PLAN_A = "PLAN-REQ-330783-20250915-0003-A"
 @pytest.fixture
 def matching():
     decided = []
-    app = Flask("exercise-matching-stand-in")
+    app = Flask("matching")  # the name a token is addressed to (aud)
 
     @app.get("/plans/<plan_id>")
     def plan(plan_id):

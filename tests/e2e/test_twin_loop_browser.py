@@ -59,7 +59,7 @@ def model() -> ProvinceModel:
 
 
 def matching_stand_in(model: ProvinceModel) -> Flask:
-    app = Flask("matching-stand-in")
+    app = Flask("matching")  # the name a token is addressed to (aud)
 
     @app.post("/plans/<plan_id>/approve")
     def approve(plan_id):

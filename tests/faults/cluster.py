@@ -4,6 +4,7 @@ or a throwaway PostgreSQL cluster of our own. Everything here can be killed and 
 """
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import signal
@@ -26,7 +27,7 @@ from services.common.topics import topic_specs
 from .postgres import PrivatePostgres
 
 # The processes verify the tokens this process signs (headers_for): one key, shared through the environment.
-os.environ.setdefault("AUTH_SIGNING_KEY", secrets.token_urlsafe(48))
+os.environ.setdefault("AUTH_ISSUER_KEY", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
 os.environ.setdefault("AUTH_KEY_ID", "faults")
 
 SERVICES = ("demand", "resources", "matching", "logistics")

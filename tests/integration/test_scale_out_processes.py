@@ -22,7 +22,7 @@ from services.common.runtime import Runtime
 from services.common.tokens import Keyring
 
 pytestmark = pytest.mark.integration
-KEY = "k-test", "a-signing-key-used-only-by-this-test-0123456789"
+KEY = "k-test", "dGVzdC1pc3N1ZXIta2V5LW9mLXRoaXMtdGVzdC0zMmI"  # the test issuer's Ed25519 seed (base64url)
 
 
 def wait_until(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
@@ -47,7 +47,7 @@ def samples(url: str, headers: dict) -> list:
 def roles(broker, tmp_path):
     env = {"PATH": "/usr/bin:/bin", "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "HTTP_HOST": "127.0.0.1",
            "DATABASE_URL": f"sqlite:///{tmp_path / 'matching.db'}", "VAR_DIR": str(tmp_path),
-           "AUTH_KEY_ID": KEY[0], "AUTH_SIGNING_KEY": KEY[1], "WEB_WORKERS": "2", "WEB_THREADS": "2",
+           "AUTH_KEY_ID": KEY[0], "AUTH_ISSUER_KEY": KEY[1], "WEB_WORKERS": "2", "WEB_THREADS": "2",
            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prom"), "LOG_FORMAT": "json",
            "KEYS_DIR": str(keys.keys_dir())}  # the producers' registry this test's demand signs with
     started = {}
@@ -74,7 +74,7 @@ def test_the_worker_consumes_the_web_serves_and_both_stop_cleanly_on_sigterm(rol
         with producer.outbox.transaction() as tx:
             data = dict(copy.deepcopy(contracts.example_event("incident.reported")["data"]), incident_id=incident)
             tx.emit("incident.reported", data, key=incident)
-        commander = headers_for(Identity("p1", "province_commander"), Keyring({KEY[0]: KEY[1].encode()}, KEY[0]))
+        commander = headers_for(Identity("p1", "province_commander"), Keyring.from_env({"AUTH_KEY_ID": KEY[0], "AUTH_ISSUER_KEY": KEY[1]}))
         deadline = time.monotonic() + 40
         seen = []
         while time.monotonic() < deadline and incident not in seen:  # handled by the worker, served by the web

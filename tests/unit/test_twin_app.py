@@ -53,7 +53,7 @@ def geojson(model) -> dict:
 def matching():
     """A stand-in for matching's approval API on a loopback port: province-level plans need a province commander."""
     calls = []
-    app = Flask("matching-stand-in")
+    app = Flask("matching")  # the name a token is addressed to (aud)
 
     @app.post("/plans/<plan_id>/<action>")
     def decide_route(plan_id, action):

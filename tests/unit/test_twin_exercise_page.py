@@ -33,7 +33,7 @@ PLAN_B = "PLAN-REQ-330783-20250915-0003-B"
 @pytest.fixture
 def matching():
     calls = []
-    app = Flask("exercise-matching-stand-in")
+    app = Flask("matching")  # the name a token is addressed to (aud)
 
     @app.get("/plans/<plan_id>")
     def plan(plan_id):

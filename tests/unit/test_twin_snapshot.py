@@ -20,7 +20,7 @@ from twin.uncertainty import PreviewConfig
 def services():
     """demand, resources and matching answering their snapshot reads, on one loopback port."""
     seen = []
-    app = Flask("services-stand-in")
+    app = Flask("resources")  # a service name: tokens are addressed to the services (aud)
     plan = dict(copy.deepcopy(example_event("plan.proposed")["data"]), status="approved", version=1)
     incident = dict(example_body("incident-report"), incident_id="INC-330106-20250915-0002")
 
