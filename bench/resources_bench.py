@@ -25,6 +25,8 @@ from services.resources.app import build_runtime, create_app, seed_demo_if_empty
 from services.resources.commit import commit_plan
 from services.resources.store import officers
 
+from . import producers
+
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 MODULES = ("patrol", "investigation", "technical_support", "traffic", "riot_control", "emergency_rescue")
 
@@ -40,7 +42,8 @@ def timed(fn) -> float:
 
 
 def runtime_for(url: str, name: str):
-    return build_runtime(Settings(service=name, database_url=url, kafka_bootstrap="127.0.0.1:1"))
+    """resources on its own database (schema `name`): its outbox signs the commit events as resources."""
+    return build_runtime(Settings(service=name, database_url=url, kafka_bootstrap="127.0.0.1:1", acts_as="resources"))
 
 
 def bench_search(workdir: str, n: int = 100_000, rounds: int = 40) -> dict:
@@ -63,7 +66,7 @@ def bench_search(workdir: str, n: int = 100_000, rounds: int = 40) -> dict:
 def plan(ids: list[str]) -> dict:
     start = datetime.now(timezone.utc)
     return {"plan_id": f"PLAN-{uuid.uuid4().hex[:10]}", "request_id": "REQ-BENCH", "county": "330783",
-            "grade": "III", "task_start": start.isoformat(), "task_end": (start + timedelta(hours=4)).isoformat(),
+            "grade": "III", "at": start.isoformat(), "task_start": start.isoformat(), "task_end": (start + timedelta(hours=4)).isoformat(),
             "assignments": [{"officer_id": i} for i in ids]}
 
 
@@ -118,9 +121,9 @@ def postgres_available() -> bool:
 
 def run() -> dict:
     results: dict = {}
-    with tempfile.TemporaryDirectory() as workdir:
+    with producers.registry(), tempfile.TemporaryDirectory() as workdir:
         results.update(bench_search(workdir))
         results.update(bench_commit(f"sqlite:///{workdir}/commit.db", "sqlite"))
-    if postgres_available():
-        results.update(bench_commit(PG_URL, "postgres"))
+        if postgres_available():
+            results.update(bench_commit(PG_URL, "postgres"))
     return results
