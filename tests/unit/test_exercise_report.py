@@ -13,7 +13,8 @@ def test_the_report_is_written_as_json_and_self_contained_html(tmp_path):
     log = [{"at": "2025-09-15T09:05:00+08:00", "kind": "incident", "label": "00:05 incident EX-TF-001",
             "outcome": "incident EX-TF-001 reported (201)"}]
     data = report.report_data(scenario, "telecom-fraud-test", score(loop(), inject_log=log,
-                                                                    targets={"max_response_min": 180}), log)
+                                                                    targets={"max_response_min": 180}), log,
+                              lang="en")
     json_path, html_path = report.write(data, tmp_path)
     saved = json.loads(json_path.read_text(encoding="utf-8"))
     assert saved["on_time"] == 1 and saved["targets"][0]["met"] and saved["injects"] == log
@@ -25,11 +26,13 @@ def test_the_report_is_written_as_json_and_self_contained_html(tmp_path):
     assert "Cross-region cases solved / cross-region cases" in page
 
 
-def test_a_grown_incident_is_reported_again_with_its_new_size_under_a_follow_up_id():
+def test_a_grown_incident_is_reported_again_under_its_own_id_with_its_new_size_and_overrides():
     original = load("telecom-fraud").injects[0].body["incident"]
     growth = next(j for j in load("telecom-fraud").injects if j.kind == "incident_growth")
     body = growth_report(original, growth, 1)
-    assert body["incident_id"] == "EX-TF-001-G1" and body["size"] == {"people_involved": 80}
+    # demand grows the incident it knows (its request asks only the new shortfall), not a second one
+    assert body["incident_id"] == "EX-TF-001" and body["size"] == {"people_involved": 80}
+    assert body["requirement_overrides"] == original["requirement_overrides"]
     assert body["location"] == original["location"] and body["type"] == "telecom_fraud"
     assert body["reported_grade"] == "II"  # kept from the first report when the growth names none
 

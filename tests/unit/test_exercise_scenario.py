@@ -6,9 +6,10 @@ import yaml
 
 from twin.exercise.scenario import SCENARIOS, ScenarioError, builtin_names, load, parse
 
-REFERENCE_CASES = {"asian-games-hangzhou", "telecom-fraud", "rainstorm-six-cities", "mountain-gathering-night"}
+REFERENCE_CASES = {"asian-games-hangzhou", "telecom-fraud", "rainstorm-six-cities", "mountain-gathering-night",
+                   "city-pool-45min"}
 KINDS = {"incident", "competing_incident", "incident_growth", "officers_unavailable", "road_closure", "weather",
-         "equipment_failure"}
+         "equipment_failure", "preposition"}
 
 
 def raw(name="telecom-fraud") -> dict:

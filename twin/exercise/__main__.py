@@ -1,8 +1,11 @@
-"""python -m twin.exercise run SCENARIO [--speed N] [--twin] [--auto-trainee]   play a scenario
+"""python -m twin.exercise run SCENARIO [--speed N] [--twin] [--auto-trainee] [--lang en]   play a scenario
 python -m twin.exercise validate SCENARIO                         check a scenario file
 python -m twin.exercise list                                      built-in scenarios and past exercises
 python -m twin.exercise control EXERCISE_ID pause|resume|speed N  steer a running exercise's clock
-python -m twin.exercise report EXERCISE_ID SCENARIO               rebuild a finished exercise's report
+python -m twin.exercise report EXERCISE_ID SCENARIO [--lang en]   rebuild a finished exercise's report
+
+The after-action report is in Chinese unless --lang en (or EXERCISE_REPORT_LANG=en); every instant in
+Beijing time (EXERCISE_REPORT_TZ to change it).
 """
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import sys
 from services.common.private import private_process
 
 from .scenario import ScenarioError, builtin_names, load
+from .texts import LANGUAGES
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -30,6 +34,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     run.add_argument("--free-clock", action="store_true",
                      help="let simulated time run on while plans, approvals, commits and dispatches are in hand "
                           "(by default it stands still for them: at ×600 a wall second is ten simulated minutes)")
+    run.add_argument("--lang", choices=LANGUAGES, help="the report's language (default: Chinese)")
     sub.add_parser("validate").add_argument("scenario")
     sub.add_parser("list")
     ctl = sub.add_parser("control")
@@ -39,6 +44,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     rep = sub.add_parser("report")
     rep.add_argument("exercise_id")
     rep.add_argument("scenario")
+    rep.add_argument("--lang", choices=LANGUAGES, help="the report's language (default: Chinese)")
     return parser.parse_args(argv)
 
 
@@ -60,12 +66,12 @@ def main(argv=None) -> int:
             print(f"{args.exercise_id}: ×{state.speed:g}{' paused' if state.paused else ''}")
         elif args.command == "report":
             from .lifecycle import rescore
-            print("report: %s, %s" % rescore(args.exercise_id, args.scenario))
+            print("report: %s, %s" % rescore(args.exercise_id, args.scenario, lang=args.lang))
         else:
             from .lifecycle import run_exercise
             signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds, so the stack stops its processes
             run_exercise(load(args.scenario), speed=args.speed, with_twin=args.twin, auto_trainee=args.auto_trainee,
-                         hold_clock=args.hold_clock, hold_work=not args.free_clock,
+                         hold_clock=args.hold_clock, hold_work=not args.free_clock, lang=args.lang,
                          out=lambda line: print(line, flush=True))
     except ScenarioError as exc:
         print("error: " + "\n  ".join([f"scenario {exc.source}:"] + [f"{w}: {r}" for w, r in exc.problems]),

@@ -1,10 +1,13 @@
 """Playing one inject on the exercise's services, over HTTP as the people it stands for would.
 
 - incident, competing_incident: the county reports it (POST /incidents on demand);
-- incident_growth: the county reports the grown incident as a follow-up report (demand keeps the
-  first report as it was; a follow-up with the new size is graded again) — id `<incident>-G<n>`;
+- incident_growth: the county reports the incident again under its own id with the bigger size; demand
+  grows it (graded again, its lines derived again with the reporter's overrides) and its open request
+  asks only for the new shortfall, never the whole need a second time;
 - officers_unavailable: the city's resource manager marks on-duty officers unavailable (PATCH /officers);
 - equipment_failure: the failed items are taken off the officers who carry them (PATCH /officers);
+- preposition: the receiving city's commander schedules a major-event security task with its echelons
+  (POST /prepositions on demand); demand raises each echelon as a support request when it falls due;
 - road_closure, weather: the runner changes the exercise's travel conditions (no service call).
 
 Each function returns a one-line outcome for the progress log and the report's timeline.
@@ -60,10 +63,22 @@ def report_incident(services: Services, inject: Inject) -> str:
     return f"incident {body['incident_id']} reported ({resp.status_code})"
 
 
+def city_commander(county: str) -> Identity:
+    return Identity(f"exercise-command-{county[:4]}00", "city_commander", county[:4] + "00")
+
+
+def schedule_preposition(services: Services, inject: Inject) -> str:
+    body = inject.body["preposition"]
+    resp = _call("POST", services.demand + "/prepositions", city_commander(body["location"]["county"]), json=body)
+    echelons = ", ".join(e["echelon_id"] for e in body["echelons"])
+    return f"pre-positioned task {body['preposition_id']} scheduled ({resp.status_code}): echelons {echelons}"
+
+
 def growth_report(original: dict, inject: Inject, n: int) -> dict:
-    """The follow-up report of a grown incident: the original's facts with the new size (and grade)."""
+    """The report of a grown incident: the original's facts (and overrides) under its id with the new size
+    (and grade); `n` counts the growth reports, for the log."""
     body = {k: v for k, v in original.items() if k != "reported_grade"}
-    body.update(incident_id=f"{original['incident_id']}-G{n}", size=inject.body["size"],
+    body.update(incident_id=original["incident_id"], size=inject.body["size"],
                 description=inject.body.get("description") or f"{original['incident_id']} 事态扩大（续报）")
     if inject.body.get("reported_grade") or original.get("reported_grade"):
         body["reported_grade"] = inject.body.get("reported_grade") or original["reported_grade"]
@@ -75,7 +90,7 @@ def report_growth(services: Services, inject: Inject) -> str:
     n = services.growth[incident_id] = services.growth.get(incident_id, 0) + 1
     body = growth_report(services.reported[incident_id], inject, n)
     _call("POST", services.demand + "/incidents", county_officer(body["location"]["county"]), json=body)
-    return f"incident {incident_id} grew: follow-up {body['incident_id']} reported"
+    return f"incident {incident_id} grew (report {n + 1}): {body['size']}"
 
 
 def officers_unavailable(services: Services, inject: Inject) -> str:
@@ -132,7 +147,8 @@ def _each(services: Services, who: Identity, patches: list[tuple[str, dict]]) ->
 
 
 APPLY = {"incident": report_incident, "competing_incident": report_incident, "incident_growth": report_growth,
-         "officers_unavailable": officers_unavailable, "equipment_failure": equipment_failure}
+         "officers_unavailable": officers_unavailable, "equipment_failure": equipment_failure,
+         "preposition": schedule_preposition}
 
 
 def _call(method: str, url: str, who: Identity, **kwargs) -> requests.Response:

@@ -16,7 +16,7 @@ import requests
 from services.common.auth import Identity, headers_for
 
 from . import clock as xclock
-from . import report
+from . import report, seeds
 from .conditions import ExerciseTravel, write_conditions
 from .decisions import AutoTrainee
 from .field import FieldSide
@@ -27,13 +27,15 @@ from .scenario import Scenario, load
 from .schedule import Conditions
 from .scoring import score
 from .stack import ExerciseStack, exercise_dir, import_roster, new_exercise_id
+from .texts import language
 
 TRAINER = Identity("exercise-trainer", "trainer")
 
 
 def run_exercise(scenario: Scenario, *, speed: float | None = None, exercise_id: str | None = None,
                  with_twin: bool = False, auto_trainee: bool = False, hold_clock: bool = False,
-                 hold_work: bool = True, env: dict | None = None, out: Callable[[str], None] = print) -> dict:
+                 hold_work: bool = True, env: dict | None = None, out: Callable[[str], None] = print,
+                 lang: str | None = None) -> dict:
     exercise_id = exercise_id or new_exercise_id(scenario.name)
     speed = xclock.check_speed(speed or scenario.speed)
     stack = ExerciseStack(exercise_id, env=env, force=scenario.force, with_twin=with_twin)
@@ -74,7 +76,7 @@ def run_exercise(scenario: Scenario, *, speed: float | None = None, exercise_id:
             field.stop()
         stack.stop()
     write_inject_log(stack.dir / "injects.json", log)
-    json_path, html_path = finish(scenario, exercise_id, log, recorder.snapshot(), served)
+    json_path, html_path = finish(scenario, exercise_id, log, recorder.snapshot(), served, lang=lang)
     out(f"played in {played_s:.1f} s wall; report: {html_path} and {json_path.name}")
     return {"exercise_id": exercise_id, "start_s": start_s, "played_s": played_s, "report": str(html_path),
             "injects": log, "held_s": player.held_s, "field": dict(field.stats)}
@@ -97,17 +99,21 @@ def field_side(scenario: Scenario, logistics_url: str, stack: ExerciseStack, rec
 
 
 def finish(scenario: Scenario, exercise_id: str, inject_log: list[dict], events: list[dict],
-           served: dict | None = None) -> tuple[Path, Path]:
+           served: dict | None = None, lang: str | None = None) -> tuple[Path, Path]:
+    """Score the recorded stream and write the report (Chinese unless `lang` or EXERCISE_REPORT_LANG says en),
+    with the reference case's figures beside this run's outcome when the scenario names them."""
     scored = score(events, inject_log=inject_log, targets=scenario.good_response.get("targets"),
                    served_indicators=served)
-    return report.write(report.report_data(scenario, exercise_id, scored, inject_log), exercise_dir(exercise_id))
+    scored["seed_figures"] = seeds.compare(events, scenario.seed_figures)
+    data = report.report_data(scenario, exercise_id, scored, inject_log, lang=language(lang))
+    return report.write(data, exercise_dir(exercise_id))
 
 
-def rescore(exercise_id: str, scenario_name: str) -> tuple[Path, Path]:
+def rescore(exercise_id: str, scenario_name: str, lang: str | None = None) -> tuple[Path, Path]:
     """Rebuild the report of a finished exercise from its recorded files."""
     folder = exercise_dir(exercise_id)
     log = json.loads((folder / "injects.json").read_text(encoding="utf-8"))
-    return finish(load(scenario_name), exercise_id, log, read_events(folder / "events.jsonl"))
+    return finish(load(scenario_name), exercise_id, log, read_events(folder / "events.jsonl"), lang=lang)
 
 
 def planned(matching_url: str) -> set[str]:

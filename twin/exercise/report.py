@@ -1,5 +1,7 @@
 """The after-action report: the scoring's figures as JSON, and one self-contained HTML page with
-charts (plotly.js is inlined, so the page opens offline with no CDN).
+charts (plotly.js is inlined, so the page opens offline with no CDN). In Chinese by default, English
+with `--lang en` (texts.py); a scenario that replays a reference case gets a table of the case's
+figures beside this run's outcome (seeds.py).
 
 One time zone throughout: every instant of the report (injects, requests, decisions, the timeline)
 is written in the report's zone, Beijing time by default (EXERCISE_REPORT_TZ, an IANA name, to
@@ -8,6 +10,7 @@ chart axis they would stand eight hours apart.
 """
 from __future__ import annotations
 
+import functools
 import html
 import json
 import os
@@ -21,6 +24,7 @@ import plotly.io as pio
 from . import scoring
 from .scenario import Scenario
 from .scoring import parse_time
+from .texts import DEFAULT_LANGUAGE, text
 
 
 DEFAULT_TIME_ZONE = "Asia/Shanghai"  # Beijing time, the time the commands work in
@@ -38,12 +42,13 @@ def local(text: str | None, zone: ZoneInfo) -> str | None:
 
 
 def report_data(scenario: Scenario, exercise_id: str, scored: dict, inject_log: list[dict],
-                zone: ZoneInfo | None = None) -> dict:
+                zone: ZoneInfo | None = None, lang: str = DEFAULT_LANGUAGE) -> dict:
     zone = zone or time_zone()
     data = {"exercise_id": exercise_id, "scenario": scenario.name, "title": scenario.title,
-            "start": local(scenario.start.isoformat(), zone), "time_zone": zone.key,
+            "start": local(scenario.start.isoformat(), zone), "time_zone": zone.key, "lang": lang,
             "duration_h": scenario.duration_s / 3600, "good_response": scenario.good_response,
-            "injects": inject_log, **scored}
+            "reference_case": scenario.raw.get("reference_case"), "province": scenario.province,
+            "injects": inject_log, "seed_figures": [], **scored}
     for table, fields in INSTANTS.items():
         data[table] = [{**row, **{f: local(row.get(f), zone) for f in fields if row.get(f)}} for row in data[table]]
     return data
@@ -51,24 +56,30 @@ def report_data(scenario: Scenario, exercise_id: str, scored: dict, inject_log: 
 
 def response_figure(data: dict) -> go.Figure:
     """Per request: the worst unit response against the deadline window."""
+    lang = data.get("lang", DEFAULT_LANGUAGE)
     rows = [r for r in data["requests"] if r.get("max_response_s") is not None]
     fig = go.Figure()
-    fig.add_bar(x=[r["request_id"] for r in rows], y=[r["max_response_s"] / 60 for r in rows], name="slowest unit (min)",
+    fig.add_bar(x=[r["request_id"] for r in rows], y=[r["max_response_s"] / 60 for r in rows],
+                name=text("chart_slowest", lang),
                 marker_color=["#2a9d8f" if r["on_time"] else "#e76f51" for r in rows])
     windows = [(parse_time(r["deadline"]) - parse_time(r["requested_at"])).total_seconds() / 60
                if r.get("deadline") and r.get("requested_at") else None for r in rows]
-    fig.add_scatter(x=[r["request_id"] for r in rows], y=windows, mode="markers", name="deadline window (min)",
+    fig.add_scatter(x=[r["request_id"] for r in rows], y=windows, mode="markers", name=text("chart_window", lang),
                     marker={"symbol": "line-ew-open", "size": 28, "color": "#264653"})
-    fig.update_layout(title="Response time per request", yaxis_title="minutes", height=360, margin={"t": 50})
+    fig.update_layout(title=text("chart_response", lang), yaxis_title=text("chart_minutes", lang), height=360,
+                      margin={"t": 50})
     return fig
 
 
 def decisions_figure(data: dict) -> go.Figure:
+    lang = data.get("lang", DEFAULT_LANGUAGE)
     rows = [d for d in data["decisions"] if d["verdict"] == "approved"]
     fig = go.Figure()
-    fig.add_bar(x=[d["plan_id"] for d in rows], y=[(d.get("chosen_latest_eta_s") or 0) / 60 for d in rows], name="chosen plan")
-    fig.add_bar(x=[d["plan_id"] for d in rows], y=[(d.get("best_latest_eta_s") or 0) / 60 for d in rows], name="best available")
-    fig.update_layout(title="Plans chosen vs best available (latest arrival, min)", barmode="group", height=360,
+    fig.add_bar(x=[d["plan_id"] for d in rows], y=[(d.get("chosen_latest_eta_s") or 0) / 60 for d in rows],
+                name=text("chart_chosen", lang))
+    fig.add_bar(x=[d["plan_id"] for d in rows], y=[(d.get("best_latest_eta_s") or 0) / 60 for d in rows],
+                name=text("chart_best", lang))
+    fig.update_layout(title=text("chart_decisions", lang), barmode="group", height=360,
                       margin={"t": 50})
     return fig
 
@@ -81,7 +92,8 @@ def timeline_figure(data: dict) -> go.Figure:
         pick = [r for r in rows if r["what"] == kind]
         fig.add_scatter(x=[_wall(r["at"]) for r in pick], y=[kind] * len(pick), mode="markers", name=kind,
                         text=[f"{r['detail']} {r['outcome']}" for r in pick], hoverinfo="x+text")
-    fig.update_layout(title=f"Timeline ({data.get('time_zone', DEFAULT_TIME_ZONE)})", height=120 + 28 * max(len(kinds), 1), showlegend=False, margin={"t": 50})
+    title = text("chart_timeline", data.get("lang", DEFAULT_LANGUAGE), zone=data.get("time_zone", DEFAULT_TIME_ZONE))
+    fig.update_layout(title=title, height=120 + 28 * max(len(kinds), 1), showlegend=False, margin={"t": 50})
     return fig
 
 
@@ -99,45 +111,126 @@ def write(data: dict, folder: Path) -> tuple[Path, Path]:
 
 
 def to_html(data: dict) -> str:
+    lang = data.get("lang", DEFAULT_LANGUAGE)
     figures = [response_figure(data), decisions_figure(data), timeline_figure(data)]
     charts = [pio.to_html(fig, full_html=False, include_plotlyjs=(i == 0)) for i, fig in enumerate(figures)]
     e = html.escape
+
+    def t(key, **values):
+        return e(text(key, lang, **values))
+
+    def table(head, rows):
+        return ("<table><tr>" + "".join(f"<th>{t(h)}</th>" for h in head) + "</tr>"
+                + "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows) + "</table>")
     good = data["good_response"]
-    targets = "".join(f"<tr><td>{e(t['target'])}</td><td>{e(str(t['wanted']))}</td><td>{e(_fmt(t['achieved']))}</td>"
-                      f"<td>{'✔' if t['met'] else '✘'}</td></tr>" for t in data["targets"])
-    indicators = "".join(f"<tr><td>{e(k)}</td><td>{e(_fmt(v))}</td><td>{e(scoring.definition(k))}</td></tr>"
-                         for k, v in data["indicators"].items())
-    injects = "".join(f"<tr><td>{e(i['at'])}</td><td>{e(i['kind'])}</td><td>{e(i['outcome'])}</td>"
-                      f"<td>{i.get('lag_min', 0):g}</td></tr>" for i in data["injects"])
-    return f"""<!doctype html><html lang="zh"><head><meta charset="utf-8"><title>{e(data['title'])}</title>
+    na = text("na", lang)
+    targets = table(("col_target", "col_wanted", "col_achieved", "col_met"),
+                    [(e(t_["target"]), e(str(t_["wanted"])), e(_fmt(t_["achieved"], na)), "✔" if t_["met"] else "✘")
+                     for t_ in data["targets"]])
+    indicators = table(("col_indicator", "col_value", "col_definition"),
+                       [(e(k), e(_fmt(v, na)), e(definition(k, lang))) for k, v in data["indicators"].items()])
+    injects = table(("col_at", "col_kind", "col_outcome", "col_lag"),
+                    [(e(i["at"]), e(i["kind"]), e(i["outcome"]), f"{i.get('lag_min', 0):g}") for i in data["injects"]])
+    approved = sum(1 for d in data["decisions"] if d["verdict"] == "approved")
+    logistics = data["logistics"]
+    summary = [text("on_time", lang, n=data["on_time"], of=len(data["requests"])),
+               text("best_chosen", lang, n=data["best_chosen"], of=approved),
+               text("reserve", lang, n=len(data["reserve_breaches"])),
+               text("duty", lang, n=len(data["duty_limits"]["exceeded"]),
+                    refused=data["duty_limits"]["commits_refused_for_duty_limit"]),
+               text("logistics", lang, share=_fmt(logistics["coverage"], na), covered=logistics["covered"],
+                    of=logistics["deployments"])]
+    return f"""<!doctype html><html lang="{'zh' if lang == 'zh' else 'en'}"><head><meta charset="utf-8"><title>{e(data['title'])}</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:auto}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:2px 8px}}</style></head><body>
-<h1>After-action report: {e(data['title'])}</h1>
-<p>Exercise {e(data['exercise_id'])} · scenario {e(data['scenario'])} · start {e(data['start'])} ·
-{data['duration_h']:g} h · {data['events']} events recorded</p>
-<h2>What a good response looks like</h2><p>{e(good['summary'])}</p>
+td,th{{border:1px solid #ccc;padding:2px 8px}}.met{{color:#2a9d8f}}.unmet{{color:#e76f51}}</style></head><body>
+<h1>{t('heading', title=data['title'])}</h1>
+<p>{t('meta', exercise_id=data['exercise_id'], scenario=data['scenario'], start=data['start'], zone=data['time_zone'],
+      hours=data['duration_h'], events=data['events'])}</p>
+<h2>{t('seed')}</h2>{seed_section(data, lang)}
+<h2>{t('good_response')}</h2><p>{e(good['summary'])}</p>
 <ul>{''.join(f'<li>{e(p)}</li>' for p in good.get('points', []))}</ul>
-<h2>Targets</h2><table><tr><th>target</th><th>wanted</th><th>achieved</th><th>met</th></tr>{targets}</table>
-<h2>Summary</h2><ul><li>requests on time: {data['on_time']} of {len(data['requests'])}</li>
-<li>approved plans that were the best available: {data['best_chosen']} of
-{sum(1 for d in data['decisions'] if d['verdict'] == 'approved')}</li>
-<li>reserve floors broken: {len(data['reserve_breaches'])}</li>
-<li>officers past the 12-hour duty limit: {len(data['duty_limits']['exceeded'])}
-(commits refused for the limit: {data['duty_limits']['commits_refused_for_duty_limit']})</li>
-<li>logistics coverage: {_fmt(data['logistics']['coverage'])} ({data['logistics']['covered']} of
-{data['logistics']['deployments']} deployments)</li></ul>
-<h2>The six indicators</h2><table><tr><th>indicator</th><th>figure</th><th>definition</th></tr>{indicators}</table>
+<h2>{t('targets')}</h2>{targets}
+<h2>{t('summary')}</h2><ul>{''.join(f'<li>{e(line)}</li>' for line in summary)}</ul>
+<h2>{t('indicators')}</h2>{indicators}
 {''.join(charts)}
-<h2>Injects</h2><table><tr><th>at</th><th>kind</th><th>outcome</th><th>applied late by (simulated min)</th></tr>
-{injects}</table>
+<h2>{t('injects')}</h2>{injects}
 </body></html>"""
 
 
-def _fmt(value) -> str:
+def definition(indicator: str, lang: str) -> str:
+    """The plan's definition of an indicator: logistics' own text in English, its translation in Chinese."""
+    return text(f"def_{indicator}", "zh") if lang == "zh" else scoring.definition(indicator)
+
+
+def seed_rows(data: dict, lang: str) -> list[dict]:
+    """The reference case's figures as the report shows them: figure, seed, this run, met, why."""
+    out = []
+    for row in data.get("seed_figures", []):
+        label = text(f"measure_{row['measure']}", lang, line=row.get("line") or "")
+        wanted = text(f"compare_{row['compare']}", lang, wanted=row["wanted"], within=row.get("within") or 0)
+        got = _number(row["achieved"], text("na", lang))
+        if row.get("cities"):
+            got = text("run_cities", lang, n=row["achieved"], names="、".join(place(c, lang, data) for c in row["cities"]))
+        why = ""
+        if not row["met"]:
+            values = dict(row.get("reason_values") or {})
+            if "cities" in values:
+                values = {"n": len(values["cities"]), "names": "、".join(place(c, lang, data) for c in values["cities"])}
+            if "county" in values:
+                values["county"] = place(values["county"], lang, data)
+            if "short" in values:
+                values["short"] = ", ".join(f"{k} {v}" for k, v in values["short"].items()) or "-"
+            why = text(f"why_{row['reason']}", lang, **values)
+        seed = row.get("seed_en") if lang == "en" and row.get("seed_en") else row["seed"]
+        out.append({"figure": label, "seed": f"{wanted} — {seed}", "run": got, "met": row["met"], "why": why})
+    return out
+
+
+def seed_section(data: dict, lang: str) -> str:
+    e = html.escape
+    rows = seed_rows(data, lang)
+    if not rows:
+        return f"<p>{e(text('seed_none', lang))}</p>"
+    head = "".join(f"<th>{e(text(h, lang))}</th>" for h in ("col_figure", "col_seed", "col_run", "col_met", "col_why"))
+    body = "".join(
+        f"<tr><td>{e(r['figure'])}</td><td>{e(r['seed'])}</td><td>{e(r['run'])}</td>"
+        f"<td class=\"{'met' if r['met'] else 'unmet'}\">{e(text('met' if r['met'] else 'not_met', lang))}</td>"
+        f"<td>{e(r['why'])}</td></tr>" for r in rows)
+    case = f"<p>{e(text('seed_case', lang, case=data['reference_case']))}</p>" if data.get("reference_case") else ""
+    return f"{case}<table id=\"seed-figures\"><tr>{head}</tr>{body}</table>"
+
+
+def place(code: str, lang: str, data: dict) -> str:
+    """A county's or city's name from the geography data (with its code in English)."""
+    name = _names(data.get("province") or "330000").get(code)
+    if name is None:
+        return code
+    return name if lang == "zh" else f"{name} ({code})"
+
+
+@functools.cache
+def _names(province: str) -> dict[str, str]:
+    from services.geo import Geography
+    try:
+        geography = Geography.load(province)
+    except (KeyError, FileNotFoundError, ValueError):
+        return {}
+    names = {c.code: c.name for c in geography.counties}
+    names.update({c.city_code: c.city_name for c in geography.counties})
+    return names
+
+
+def _number(value, na: str) -> str:
     if value is None:
-        return "n/a"
+        return na
+    return f"{value:g}" if float(value).is_integer() else f"{value:.1f}"
+
+
+def _fmt(value, na: str = "n/a") -> str:
+    if value is None:
+        return na
     if isinstance(value, float):
         return f"{value:.2f}"
     if isinstance(value, dict):
-        return ", ".join(f"{k} {_fmt(v)}" for k, v in value.items())
+        return ", ".join(f"{k} {_fmt(v, na)}" for k, v in value.items())
     return str(value)

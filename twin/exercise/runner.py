@@ -154,8 +154,8 @@ class Player:
             return
         if inject.kind in ("incident", "competing_incident"):
             incident_id = inject.body["incident"]["incident_id"]
-        elif inject.kind == "incident_growth":
-            incident_id = f"{inject.body['incident_id']}-G{self.services.growth.get(inject.body['incident_id'], 0) + 1}"
+        elif inject.kind == "incident_growth":  # reported again under its own id, with the bigger size
+            incident_id = inject.body["incident_id"]
         else:
             return
         self._work.expect(f"reported:{incident_id}", time.monotonic())

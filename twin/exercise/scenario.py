@@ -67,6 +67,11 @@ class Scenario:
     def end(self) -> datetime:
         return self.start + timedelta(seconds=self.duration_s)
 
+    @property
+    def seed_figures(self) -> list[dict]:
+        """The reference case's figures the report sets the outcome beside (seeds.py); none for other scenarios."""
+        return list(self.raw.get("seed_figures", ()))
+
     def roster_path(self) -> Path | None:
         roster = self.force.get("roster")
         return None if roster is None else (self.source.parent if self.source else SCENARIOS) / roster
@@ -133,6 +138,9 @@ def rule_problems(raw: dict) -> list[tuple[str, str]]:
         for name, code in _codes(item):
             if code[:2] != prefix:
                 problems.append((f"injects[{i}].{name}", f"{code} is not in province {raw['province']}"))
+        if item["kind"] == "preposition":
+            problems += [(f"injects[{i}].preposition.{where}", why)
+                         for where, why in preposition_problems(item["preposition"], raw["start"], at, duration_s)]
         named = item.get("incident_id") or item.get("competes_with")
         if named is not None and named not in seen:
             key = "incident_id" if "incident_id" in item else "competes_with"
@@ -143,6 +151,16 @@ def rule_problems(raw: dict) -> list[tuple[str, str]]:
                 problems.append((f"injects[{i}].incident.incident_id", f"{incident_id} is reported twice"))
             seen.add(incident_id)
     return sorted(problems)
+
+
+def preposition_problems(body: dict, start: str, at_s: float, duration_s: float) -> list[tuple[str, str]]:
+    """A scheduled task's echelons fall due after the inject that schedules them and inside the exercise."""
+    out, begin = [], datetime.fromisoformat(start)
+    for k, echelon in enumerate(body["echelons"]):
+        due = (datetime.fromisoformat(echelon["due_at"]) - begin).total_seconds()
+        if not at_s <= due <= duration_s:
+            out.append((f"echelons[{k}].due_at", f"{echelon['due_at']} is not between the inject and the end of the exercise"))
+    return out
 
 
 def offset_s(text: str) -> float:
@@ -158,6 +176,8 @@ def _offset(seconds: float) -> str:
 def _codes(item: dict):
     if item["kind"] in INCIDENT_KINDS:
         yield "incident.location.county", item["incident"]["location"]["county"]
+    if item["kind"] == "preposition":
+        yield "preposition.location.county", item["preposition"]["location"]["county"]
     for key in ("county",):
         if key in item:
             yield key, item[key]
