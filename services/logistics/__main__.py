@@ -3,8 +3,4 @@ from .app import build_runtime, create_app
 
 if __name__ == "__main__":
     runtime = build_runtime()
-    checker = runtime.extras["checker"].start()
-    try:
-        serve(create_app(runtime), runtime)
-    finally:
-        checker.stop()
+    serve(create_app(runtime), runtime)

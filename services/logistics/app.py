@@ -26,6 +26,7 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     settings.extra.setdefault("places", Places(settings.province))
     runtime = Runtime.build(settings, metadata=metadata, handlers=HANDLERS)
     runtime.extras["checker"] = Checker(runtime)
+    runtime.tasks.append(runtime.extras["checker"])  # started with the worker, wherever it runs (infra.serve too)
     return runtime
 
 

@@ -1,0 +1,33 @@
+"""Logistics' re-send and escalation checker runs wherever the service's worker runs: `python -m
+services.logistics` and `infra.serve worker logistics` (docker-compose) both start the runtime, and
+the runtime starts the checker with the worker; it stops with it."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from services.logistics.app import build_runtime
+
+pytestmark = pytest.mark.integration
+
+
+def checkers() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "logistics:checker" and t.is_alive()]
+
+
+def test_the_checker_starts_and_stops_with_the_runtime(make_settings, broker):
+    before = len(checkers())
+    runtime = build_runtime(make_settings(acts_as="logistics"))
+    assert runtime.extras["checker"] in runtime.tasks
+    runtime.start()
+    try:
+        assert len(checkers()) == before + 1
+    finally:
+        runtime.stop()
+    assert len(checkers()) == before
+    web_only = build_runtime(make_settings(acts_as="logistics")).start(relay=False, worker=False)
+    try:  # a gunicorn web worker starts neither the consumer nor the service's threads
+        assert len(checkers()) == before
+    finally:
+        web_only.stop()
