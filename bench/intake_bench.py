@@ -1,9 +1,10 @@
-"""intake: needs written in Chinese → requirement lines, on the held-out split of the labelled corpus.
+"""intake: needs written in Chinese → requirement lines, on the untouched held-out set of the corpus.
 
 The matcher in force (services/demand/needs: lexicon, numeral reader, clause splitter and the model
 trained on the train split) against a keyword-matching baseline (one standard keyword per tag and
-module, Arabic numerals only), on the same held-out descriptions in the same run. Nothing here is
-trained or tuned on the held-out split.
+module, Arabic numerals only), on the same held-out descriptions in the same run. The figures are on
+holdout-v2 (185 descriptions written and labelled after the matcher was built; nothing was tuned on
+it); `intake.first_split.tag_accuracy` is the first held-out split, read while the matcher was built.
 
 - `intake.tag_accuracy`: gold lines whose proposed line has exactly the gold tag set (goal ≥ 0.92);
 - `intake.line_f1`: F1 of lines right in module, tags, certifications and equipment;
@@ -20,8 +21,8 @@ from services.demand.needs import baseline, corpus
 ROUNDS = int(os.environ.get("BENCH_INTAKE_ROUNDS", "5"))
 
 
-def _figures(parse) -> dict:
-    items = corpus.load(corpus.TEST)
+def _figures(parse, path=corpus.HOLDOUT) -> dict:
+    items = corpus.load(path)
     runs = [corpus.score(items, parse) for _ in range(ROUNDS)]
     first = runs[0]
     first["p95_ms"] = sorted(r["p95_ms"] for r in runs)[len(runs) // 2]  # the median run's p95
@@ -32,10 +33,14 @@ def run() -> dict:
     parser = needs.current()
     ours = _figures(lambda text: [line.as_dict() for line in parser.parse(text)])
     base = _figures(baseline.parse)
+    first = corpus.score(corpus.load(corpus.TEST), lambda text: [line.as_dict() for line in parser.parse(text)])
+    first_base = corpus.score(corpus.load(corpus.TEST), baseline.parse)
     return {
         f"intake.{name}": {"value": round(ours[name], 4), "unit": "ratio", "baseline": round(base[name], 4)}
         for name in ("tag_accuracy", "line_f1", "headcount_accuracy")
-    } | {"intake.p95_ms": {"value": round(ours["p95_ms"], 2), "unit": "ms", "baseline": round(base["p95_ms"], 3)}}
+    } | {"intake.p95_ms": {"value": round(ours["p95_ms"], 2), "unit": "ms", "baseline": round(base["p95_ms"], 3)},
+         "intake.first_split.tag_accuracy": {"value": round(first["tag_accuracy"], 4), "unit": "ratio",
+                                             "baseline": round(first_base["tag_accuracy"], 4)}}
 
 
 if __name__ == "__main__":

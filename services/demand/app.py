@@ -7,12 +7,12 @@ from flask import Flask
 
 from ..common.config import Settings
 from ..common.runtime import Runtime
-from . import policies, routes_incidents, routes_requests
+from . import policies, routes_incidents, routes_needs, routes_requests
 from .escalation import DeadlineWatch
 from .handlers import HANDLERS
 from .store import metadata, upgrade
 
-ROUTES = routes_incidents.ROUTES + routes_requests.ROUTES
+ROUTES = routes_incidents.ROUTES + routes_needs.ROUTES + routes_requests.ROUTES
 
 
 def build_runtime(settings: Settings | None = None) -> Runtime:
@@ -36,5 +36,6 @@ def create_app(runtime: Runtime) -> Flask:
     app = Flask("demand")
     runtime.install(app, ROUTES)
     routes_incidents.install(app, runtime)
+    routes_needs.install(app, runtime)
     routes_requests.install(app, runtime)
     return app

@@ -79,18 +79,27 @@ def test_very_long_text_is_read_up_to_the_limit_quickly():
     assert got and all(g["span"]["end"] <= 2000 for g in got)
 
 
-def test_held_out_figures_beat_the_keyword_baseline_and_meet_the_goal():
+def test_the_first_split_meets_the_goal_and_both_held_out_sets_beat_the_keyword_baseline():
+    # the first split was read while the matcher was built: its figure is kept, not claimed as clean
     test = corpus.load(corpus.TEST)
-    ours = training.held_out(needs.current())
+    ours = training.held_out(needs.current(), corpus.TEST)
     base = corpus.score(test, baseline.parse)
     assert len(test) + len(corpus.load(corpus.TRAIN)) >= 300
     assert ours["tag_accuracy"] >= 0.92 and ours["tag_accuracy"] > base["tag_accuracy"]
     assert ours["line_f1"] > base["line_f1"] and ours["headcount_accuracy"] > base["headcount_accuracy"]
+    # the untouched set (nothing tuned on it): measured and reported, beaten baseline, not held to the goal
+    holdout = corpus.load(corpus.HOLDOUT)
+    ours, base = training.held_out(needs.current()), corpus.score(holdout, baseline.parse)
+    assert len(holdout) >= 150 and ours["descriptions"] == len(holdout)
+    assert ours["tag_accuracy"] > base["tag_accuracy"] + 0.2 and ours["line_f1"] > base["line_f1"] + 0.3
+    assert ours["headcount_accuracy"] > base["headcount_accuracy"] + 0.4
 
 
-def test_train_and_test_share_no_description():
+def test_train_and_the_held_out_sets_share_no_description():
     train = {i["text"] for i in corpus.load(corpus.TRAIN)}
-    assert not train & {i["text"] for i in corpus.load(corpus.TEST)}
+    test = {i["text"] for i in corpus.load(corpus.TEST)}
+    holdout = {i["text"] for i in corpus.load(corpus.HOLDOUT)}
+    assert not train & test and not (train | test) & holdout
 
 
 def test_changes_name_kept_edited_removed_and_added_lines():

@@ -1,9 +1,11 @@
 """`python -m services.demand.needs <command>`: the intake matcher's model, trained and measured.
 
-  evaluate                 the model in force on the held-out test split (and the keyword baseline)
+  evaluate                 the model in force on the untouched held-out set (holdout-v2) and on the first
+                           held-out split (test, read while the matcher was built), beside the keyword baseline
   train                    a first model from the corpus's train split alone
   retrain [--database URL] a new model version from the train split plus every recorded correction;
                            prints held-out figures before and after, and writes models/needs-model-v<N+1>
+                           (a running demand takes it up within DEMAND_NEEDS_RELOAD_S seconds)
   parse TEXT               the lines proposed for TEXT (JSON)
 """
 from __future__ import annotations
@@ -57,9 +59,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps([line.as_dict() for line in current().parse(args.text)], ensure_ascii=False, indent=2))
         return 0
     if args.command == "evaluate":
-        test = corpus.load(corpus.TEST)
-        print(_figures(current().version, training.held_out(current())))
-        print(_figures("keyword baseline", corpus.score(test, baseline.parse)))
+        for name, path in (("holdout-v2 (untouched)", corpus.HOLDOUT), ("test (first split)", corpus.TEST)):
+            print(name)
+            print(_figures(current().version, training.held_out(current(), path)))
+            print(_figures("keyword baseline", corpus.score(corpus.load(path), baseline.parse)))
         return 0
     lex = lexicon()
     items = corpus.load(corpus.TRAIN)
@@ -78,12 +81,15 @@ def main(argv: list[str] | None = None) -> int:
     trained = training.fit(lex, items, rows, version=version, parent=before.model.version if before.model else None)
     after = Parser(lex, trained)
     old, new = training.held_out(before), training.held_out(after)
-    trained.card["held_out"] = {"before": old, "after": new}
+    trained.card["held_out"] = {"set": corpus.HOLDOUT.name, "before": old, "after": new}
+    trained.card["first_split"] = {"set": corpus.TEST.name, "before": training.held_out(before, corpus.TEST),
+                                   "after": training.held_out(after, corpus.TEST)}
     path = model.save(trained)
+    print(f"on {corpus.HOLDOUT.name} (untouched):")
     print(_figures(f"before ({before.version})", old))
     print(_figures(f"after  ({after.version})", new))
-    print(f"written {path.name}; it is the model in force from the next start of demand "
-          f"(DEMAND_NEEDS_MODEL names another)")
+    print(f"written {path.name}; a running demand takes it up within its DEMAND_NEEDS_RELOAD_S "
+          f"(GET /needs/model; DEMAND_NEEDS_MODEL names another)")
     return 0
 
 

@@ -1,4 +1,8 @@
-"""The labelled needs (data/train.jsonl, data/test.jsonl) and how a matcher is scored on them.
+"""The labelled needs (data/train.jsonl, data/test.jsonl, data/holdout-v2.jsonl) and how a matcher is scored.
+
+train.jsonl trains the model. test.jsonl, the first held-out split, was read while the matcher was
+being fixed, so its figure is not a clean measure any more; holdout-v2.jsonl (HOLDOUT) was written and
+labelled afterwards and nothing was tuned on it: it is the figure reported (bench/intake_bench.py).
 
 A description's gold lines each carry the words they come from (``span``). A proposed line is paired
 with the gold line whose words it overlaps most (each used once). Figures:
@@ -18,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 DATA = Path(__file__).resolve().parent / "data"
-TRAIN, TEST = DATA / "train.jsonl", DATA / "test.jsonl"
+TRAIN, TEST, HOLDOUT = DATA / "train.jsonl", DATA / "test.jsonl", DATA / "holdout-v2.jsonl"
 
 
 def load(path: Path | str) -> list[dict]:

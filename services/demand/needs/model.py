@@ -13,6 +13,7 @@ training data and held-out figures. Pure apart from `save` and `load`.
 from __future__ import annotations
 
 import json
+import os
 import re
 import zlib
 from dataclasses import dataclass
@@ -126,10 +127,16 @@ def save(model: Model, directory: Path | None = None) -> Path:
     directory = directory or MODEL_DIR
     directory.mkdir(parents=True, exist_ok=True)
     base = directory / model.version
-    np.savez_compressed(base.with_suffix(".npz"), idf=model.idf.astype(np.float16),
-                        weights=model.weights.astype(np.float16), bias=model.bias)
+    # written aside and moved into place, weights before the card: a running demand that sees the card
+    # (versions() needs both files) reads a whole model
+    part = base.with_name(base.name + ".part.npz")
+    np.savez_compressed(part, idf=model.idf.astype(np.float16), weights=model.weights.astype(np.float16),
+                        bias=model.bias)
+    os.replace(part, base.with_suffix(".npz"))
     card = dict(model.card, version=model.version, labels=model.labels)
-    base.with_suffix(".json").write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    part = base.with_name(base.name + ".part.json")
+    part.write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    os.replace(part, base.with_suffix(".json"))
     return base.with_suffix(".json")
 
 
