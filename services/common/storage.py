@@ -172,6 +172,26 @@ def create_tables(engine: Engine, *metadatas: MetaData) -> None:
         md.create_all(engine)
 
 
+def add_columns(engine: Engine, table: Table) -> list[str]:
+    """Columns `table` gained after a database was made are added to it (they must be nullable:
+    the rows already there hold NULL). Returns the names added."""
+    from sqlalchemy import inspect
+    from sqlalchemy.schema import CreateColumn
+
+    with engine.begin() as conn:
+        found = inspect(conn)
+        if not found.has_table(table.name):
+            return []
+        have = {c["name"] for c in found.get_columns(table.name)}
+        added = [c for c in table.columns if c.name not in have]
+        for column in added:
+            if not column.nullable:
+                raise ValueError(f"{table.name}.{column.name} cannot be added to existing rows: not nullable")
+            spec = CreateColumn(column).compile(dialect=conn.dialect)
+            conn.execute(text(f"ALTER TABLE {conn.dialect.identifier_preparer.format_table(table)} ADD COLUMN {spec}"))
+    return [c.name for c in added]
+
+
 class Prepared:
     """A Core statement compiled once per dialect and run on the driver's own cursor.
 

@@ -11,6 +11,7 @@ from ..common import clock
 from ..common.config import Settings
 from ..common.observed import install_observed_routes
 from ..common.runtime import Runtime
+from ..common.storage import add_columns
 from . import roster, routes_officers, routes_pool
 from .domain.policy import Policy
 from .events import report_loads
@@ -46,6 +47,7 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     settings.extra.setdefault("policy", Policy.from_env())
     runtime = Runtime.build(settings, metadata=metadata, handlers=HANDLERS)
     replace_legacy_roster(runtime.engine)
+    add_columns(runtime.engine, officers)   # a pool made before officers had stations
     seal_plain_personal(runtime.engine)
     runtime.extras["places"] = Places(settings.province)
     _ensure_regions(runtime)

@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 import numpy as np
 
-from . import queries, updates
+from . import pool_views, queries, updates
 from .domain import duty, lifecycle, masking
 from .domain.policy import Policy
 from .events import report_loads, status_changed
@@ -26,6 +26,7 @@ def view(row: dict, now: datetime, role: str, *, travel_s: float | None = None) 
         "rest_until": rest_until.isoformat() if rest_until and rest_until > now else None,
         "duty_minutes_24h": queries.duty_now(row, now), "points_balance": round(row["points_balance"], 1),
         "commit_id": row["commit_id"], "position": None if row["lon"] is None else {"lon": row["lon"], "lat": row["lat"]},
+        "station": pool_views.station(row),
         **{k: row["personal"].get(k) for k in masking.PERSONAL_FIELDS},
     }
     if travel_s is not None:

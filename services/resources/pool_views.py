@@ -57,3 +57,10 @@ def summary(rows) -> dict:
     for county, status, n in rows:
         out.setdefault(county, {})[status] = n
     return {"officers": sum(n for _, _, n in rows), "counties": out}
+
+
+def station(row: dict) -> dict | None:
+    """The police station the officer works from (where matching times their travel from), None if not known."""
+    if row.get("station_lon") is None:
+        return None
+    return {"station_id": row.get("station_id"), "point": {"lon": row["station_lon"], "lat": row["station_lat"]}}

@@ -58,7 +58,15 @@ def _officer_dict(o) -> dict:
                                for c in o.certifications],
             "equipment_ids": list(o.equipment_ids), "status": o.status, "duty_minutes_24h": o.duty_minutes_24h,
             "home": o.home, "phone": o.phone, "home_address": o.home_address, "id_number": o.id_number,
-            "base_wage_daily": o.base_wage_daily, "points_balance": o.points_balance, "volunteer": o.volunteer}
+            "base_wage_daily": o.base_wage_daily, "points_balance": o.points_balance, "volunteer": o.volunteer,
+            "station_id": o.station_id or None, "station": o.station}
+
+
+def _keep_station(values: dict, stored: dict | None) -> dict:
+    """A roster row that names no station keeps the one the officer has (rosters without the column)."""
+    if stored and values["station_lon"] is None and stored.get("station_lon") is not None:
+        values.update({k: stored[k] for k in ("station_id", "station_lon", "station_lat")})
+    return values
 
 
 def import_roster(tx, rows: list[tuple[str, dict]], policy: Policy, now: datetime, region: str | None = None) -> dict:
@@ -81,7 +89,8 @@ def import_roster(tx, rows: list[tuple[str, dict]], policy: Policy, now: datetim
                    if county and not region_covers(region, county)]
         if outside:
             raise OutsideRegion(outside)
-    values = [updates.officer_values(o, now, policy.rest_min) for o in officers]
+    values = [_keep_station(updates.officer_values(o, now, policy.rest_min), stored.get(o["officer_id"]))
+              for o in officers]
     updates.insert_officers(tx.conn, [v for v in values if v["officer_id"] not in known])
     updates.update_roster_fields(tx.conn, [v for v in values if v["officer_id"] in known])
     report_loads(tx, sorted({o["county"] for o in officers}), now, policy.reserve_share)

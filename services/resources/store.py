@@ -44,6 +44,9 @@ officers = Table(
     Column("points_balance", Float, nullable=False),
     Column("lon", Float),
     Column("lat", Float),
+    Column("station_id", String(64)),                     # the police station the officer works from
+    Column("station_lon", Float),                         # its point (WGS84); NULL: not known (the seat)
+    Column("station_lat", Float),
     Column("tags_text", String(512), nullable=False),     # ';cyber_investigation;negotiation;'
     Column("cert_text", String(512), nullable=False),     # ';e_forensics;'
     Column("certifications", JSON, nullable=False),       # [{name, issued, expires}]

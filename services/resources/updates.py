@@ -16,6 +16,7 @@ CHUNK = 2000
 def officer_values(o: dict, now: datetime, rest_min: int = 480) -> dict:
     """A normalised officer (domain.roster_rows / the demo force) as a row; a resting one rests from now."""
     lon, lat = o["home"] if o.get("home") else (None, None)
+    s_lon, s_lat = o["station"] if o.get("station") else (None, None)
     return {
         "officer_id": o["officer_id"], "county": o["county"], "city": o["city"], "unit_id": o["unit_id"],
         "module": o["module"], "role_class": o.get("role_class") or "regular", "status": o["status"],
@@ -23,6 +24,7 @@ def officer_values(o: dict, now: datetime, rest_min: int = 480) -> dict:
         "rest_until": now + timedelta(minutes=rest_min) if o["status"] == "resting" else None, "duty_minutes_24h": o.get("duty_minutes_24h") or 0,
         "duty_window_start": now if o.get("duty_minutes_24h") else None,
         "points_balance": float(o.get("points_balance") or 0), "lon": lon, "lat": lat,
+        "station_id": o.get("station_id") or None, "station_lon": s_lon, "station_lat": s_lat,
         "tags_text": joined(o.get("tags", [])), "cert_text": joined(c["name"] for c in o.get("certifications", [])),
         "certifications": list(o.get("certifications", [])), "equipment_ids": list(o.get("equipment_ids", [])),
         "personal": {k: o.get(k) for k in PERSONAL}, "commit_id": None, "task_unit": None,

@@ -1,8 +1,10 @@
 """Roster rows (CSV or JSON) checked one by one: every bad row is reported with its line and reason.
 
 CSV columns are those of `services.demo.roster.write_officers_csv` (lists joined with ';', a
-certificate as name|issued|expires, home_lon/home_lat); JSON rows are the demo roster's officer
-records (lists as arrays, `home` as [lon, lat]). Both normalise to the same officer dict.
+certificate as name|issued|expires, home_lon/home_lat, station_lon/station_lat); JSON rows are the
+demo roster's officer records (lists as arrays, `home` and `station` as [lon, lat]). Both normalise
+to the same officer dict. The police station an officer works from (station_id and its point) is
+optional: without it the officer counts as leaving from the county's seat.
 """
 from __future__ import annotations
 
@@ -74,6 +76,8 @@ def normalise(raw: dict, counties: dict[str, str]) -> dict:
         "id_number": str(raw.get("id_number") or ""), "base_wage_daily": _int(raw, "base_wage_daily", 0, 100000, 0),
         "points_balance": _number(raw.get("points_balance") or 0, "points_balance"),
         "volunteer": str(raw.get("volunteer", "")).lower() in ("true", "1", "yes"),
+        "station_id": _id(raw["station_id"], "station_id") if raw.get("station_id") not in (None, "") else None,
+        "station": _point(raw, "station"),
     }
 
 
@@ -139,11 +143,16 @@ def _int(raw: dict, field: str, low: int, high: int, default):
 
 
 def _home(raw: dict) -> tuple[float, float] | None:
-    home = raw.get("home")
-    _expect(home in (None, "") or (isinstance(home, (list, tuple)) and len(home) == 2), "home", "expected [lon, lat]")
-    lon, lat = home if home else (raw.get("home_lon"), raw.get("home_lat"))
+    return _point(raw, "home")
+
+
+def _point(raw: dict, name: str) -> tuple[float, float] | None:
+    """`name` as [lon, lat] (JSON) or the columns <name>_lon / <name>_lat (CSV); None when absent."""
+    point = raw.get(name)
+    _expect(point in (None, "") or (isinstance(point, (list, tuple)) and len(point) == 2), name, "expected [lon, lat]")
+    lon, lat = point if point else (raw.get(f"{name}_lon"), raw.get(f"{name}_lat"))
     if lon in (None, "") and lat in (None, ""):
         return None
-    lon, lat = _number(lon, "home_lon"), _number(lat, "home_lat")
-    _expect(-180 <= lon <= 180 and -90 <= lat <= 90, "home", "longitude -180..180 and latitude -90..90")
+    lon, lat = _number(lon, f"{name}_lon"), _number(lat, f"{name}_lat")
+    _expect(-180 <= lon <= 180 and -90 <= lat <= 90, name, "longitude -180..180 and latitude -90..90")
     return lon, lat
