@@ -23,6 +23,7 @@ from twin import exercise_page, ids, panel, signin, views, visibility
 from twin.client import ServicesClient, service_urls
 from twin.figures import COLOUR_BY, TABLE_COLUMNS, beijing_time, incident_table_rows
 from twin.messages import DEFAULT_LANGUAGE, LANGUAGES, text
+from services.common import throttle
 from twin.model import ProvinceModel
 from twin.position_access import PositionAccess
 from twin.replay_controls import install_replay, replay_section
@@ -53,6 +54,7 @@ def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000,
     def layout():
         lang = language()
         if page_path() == exercise_page.PATH:
+    throttle.install_sign_in_limits(app.server)  # failed sign-ins: 429 after a burst, before the guard
             return exercise_page.page(lang, signin.current_user(), demo)
         return page(model, geojson, refresh_ms, lang, recording, signin.current_user(), demo, positions)
 

@@ -82,17 +82,22 @@ def current_identity() -> Identity:
         return cached
     scheme, _, token = (request.headers.get("Authorization") or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorised("a bearer token is required (Authorization: Bearer <token>)")
+        raise _refused("a bearer token is required (Authorization: Bearer <token>)")
     try:
         claims = keyring_of_app().verify(token.strip())
     except InvalidToken as exc:
-        raise Unauthorised(str(exc)) from None
+        raise _refused(str(exc)) from None
     if claims.role not in ROLES:
-        raise Unauthorised(f"unknown role {claims.role!r}")
+        raise _refused(f"unknown role {claims.role!r}")
     if not (len(claims.region) == 6 and claims.region.isdigit()):
-        raise Unauthorised("the region is not a 6-digit region code")
+        raise _refused("the region is not a 6-digit region code")
     g.identity = Identity(claims.subject, claims.role, claims.region)
     return g.identity
+
+
+def _refused(reason: str) -> "Unauthorised":
+    g.auth_failure = reason  # counted, logged and rate-limited per client (throttle.py)
+    return Unauthorised(reason)
 
 
 class Unauthorised(BadRequest):

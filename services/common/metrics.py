@@ -40,6 +40,10 @@ class ServiceMetrics:
                                 ["service", "route", "method", "status"], registry=self.registry)
         self.latency = Histogram(f"{PREFIX}_http_request_duration_seconds", "HTTP request latency",
                                  ["service", "route", "method"], buckets=LATENCY_BUCKETS, registry=self.registry)
+        self.auth_failures = Counter(f"{PREFIX}_auth_failures", "Requests refused for a missing, bad or expired "
+                                     "token (401), by reason", ["service", "reason"], registry=self.registry)
+        self.auth_throttled = Counter(f"{PREFIX}_auth_throttled", "Requests refused (429) because their client "
+                                      "failed to authenticate too often", ["service"], registry=self.registry)
         self.kit = KitCollector(service, runtime) if runtime is not None else None
         if self.kit is not None:
             self.registry.register(self.kit)

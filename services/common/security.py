@@ -7,8 +7,9 @@ from datetime import datetime, timezone
 
 from flask import Flask, jsonify, request
 
-from . import access_log, ledger, permissions
-from .http import BadRequest, Route
+from . import access_log, ledger, permissions, throttle
+from .auth import Identity
+from .http import BadRequest, Route, endpoint_of
 
 ROUTES = [
     Route("GET", "/audit/access", "Who called what and when, newest first (?subject=, ?path= prefix, ?since=, "
@@ -19,6 +20,7 @@ ROUTES = [
 
 def install(app: Flask, runtime) -> None:
     app.config["MAX_CONTENT_LENGTH"] = runtime.settings.max_body_bytes
+    install_failure_limits(app, runtime)  # before the permission table: a blocked client's token is not even read
     permissions.install(app)
     access_log.install(app, runtime.engine)
 
@@ -31,6 +33,34 @@ def install(app: Flask, runtime) -> None:
         # A service may add its own test of each record (runtime.extras["ledger_check"], event → reason or None).
         return jsonify(ledger.report(runtime.engine, app.name, runtime.settings.source,
                                      runtime.extras.get("ledger_check")))
+
+
+def install_failure_limits(app: Flask, runtime) -> throttle.FailureLimiter:
+    """Bad tokens counted (mutual_deploy_auth_failures), written to the access log under the client's
+    address, and rate-limited per client (429 with Retry-After; numbers in auth-limits.yaml)."""
+    telemetry = runtime.telemetry
+
+    def public() -> bool:
+        rule = request.url_rule
+        method = "GET" if request.method == "HEAD" else request.method
+        return endpoint_of(method, rule.rule if rule else request.path) in permissions.table().public
+
+    def record(client: str, status: int) -> None:
+        access_log.record(runtime.engine, identity=Identity(f"(unauthenticated) {client}", "none", ""),
+                          method=request.method, path=request.path,
+                          query=request.query_string.decode("utf-8", "replace"), status=status)
+
+    def failed(client: str, reason: str | None) -> None:
+        telemetry.auth_failures.labels(runtime.settings.service, throttle.reason_kind(reason)).inc()
+        record(client, 401)
+
+    def refused(client: str, _wait: int) -> None:
+        telemetry.auth_throttled.labels(runtime.settings.service).inc()
+        record(client, 429)
+
+    limits = runtime.settings.extra.get("auth_limits")
+    return throttle.install(app, limiter=throttle.FailureLimiter(limits), exempt=public,
+                            on_failure=failed, on_refused=refused)
 
 
 def _access_filters(args) -> dict:
