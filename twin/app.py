@@ -18,12 +18,12 @@ import dash
 from dash import ALL, Input, Output, State, ctx, dcc, html
 from flask import Response, has_request_context, jsonify, request
 
+from services.common import throttle
 from services.common.auth import Identity, default_keyring
 from twin import exercise_page, ids, panel, signin, views, visibility
 from twin.client import ServicesClient, service_urls
 from twin.figures import COLOUR_BY, TABLE_COLUMNS, beijing_time, incident_table_rows
 from twin.messages import DEFAULT_LANGUAGE, LANGUAGES, text
-from services.common import throttle
 from twin.model import ProvinceModel
 from twin.position_access import PositionAccess
 from twin.replay_controls import install_replay, replay_section

@@ -16,9 +16,11 @@ from . import roster, routes_officers, routes_pool
 from .domain.policy import Policy
 from .events import report_loads
 from .handlers import HANDLERS, observed
+from .readiness import routes as readiness_routes
+from .readiness import store as readiness_store
 from .store import metadata, officers, regions, replace_legacy_roster, seal_plain_personal
 
-ROUTES = routes_officers.ROUTES + routes_pool.ROUTES
+ROUTES = routes_officers.ROUTES + routes_pool.ROUTES + readiness_routes.ROUTES
 
 
 class Places:
@@ -77,6 +79,7 @@ def seed_demo_if_empty(runtime: Runtime, *, officers_n: int | None = None, seed:
     with runtime.outbox.transaction() as tx:
         roster.set_standards(tx, {s.county: (s.accepts, s.legacy) for s in force.standards})
         loaded = roster.load_force(tx, force, now, runtime.settings.extra["policy"].rest_min)
+        readiness_store.load_rota(tx.conn, readiness_store.rota_of_force(force))
         report_loads(tx, None, now, runtime.settings.extra["policy"].reserve_share)
     return loaded
 
@@ -87,4 +90,5 @@ def create_app(runtime: Runtime) -> Flask:
     install_observed_routes(app, runtime.engine, observed)
     routes_officers.install(app, runtime)
     routes_pool.install(app, runtime)
+    readiness_routes.install(app, runtime)
     return app

@@ -20,7 +20,8 @@ HTTP = ["incident-report", "problem", "health", "officer-patch", "roster-import"
         "extension-request", "extension-approval", "survey", "equipment-check",
         "request-cancel", "request-close", "preposition", "access-log", "ledger-report",
         "plan-approval", "plan-rejection", "signing-key", "plan-preview", "indicators", "case-outcome",
-        "position-policy", "needs-parse", "needs-confirmation", "incident", "assessment"]
+        "position-policy", "needs-parse", "needs-confirmation", "incident", "assessment",
+        "readiness-coverage", "readiness-what-if", "readiness-preposition"]
 
 
 def stems(folder: str, suffix: str) -> set[str]:
