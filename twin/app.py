@@ -48,13 +48,13 @@ def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000,
     mode = getattr(settings, "mode", "live")
     demo = signin.demo_enabled(mode) if demo is None else demo
     keyring = (keyring or getattr(settings, "auth_keys", None) or default_keyring()).for_audience("twin")
+    throttle.install_sign_in_limits(app.server)  # failed sign-ins: 429 after a burst, before the guard
     app.twin_signin = signin.SignIn(app.server, keyring=keyring, demo=demo, users=users,
                                     names=signin.display_names(), secret=secret)
 
     def layout():
         lang = language()
         if page_path() == exercise_page.PATH:
-    throttle.install_sign_in_limits(app.server)  # failed sign-ins: 429 after a burst, before the guard
             return exercise_page.page(lang, signin.current_user(), demo)
         return page(model, geojson, refresh_ms, lang, recording, signin.current_user(), demo, positions)
 
