@@ -2,7 +2,6 @@
 narrowing, the what-if, exact pre-positioning, and bad input answered 4xx naming the field."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from sqlalchemy import select
 

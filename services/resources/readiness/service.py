@@ -113,7 +113,7 @@ class Readiness:
             errors.append({"field": "teams", "reason": "name at least one module and its number of teams"})
         if "weights" in body and not body["weights"]:
             errors.append({"field": "weights", "reason": "give at least one county's weight, or leave weights out"})
-        for m, n in body["teams"].items():
+        for m in body["teams"]:
             if m not in MODULES:
                 errors.append({"field": f"teams.{m}", "reason": f"unknown module (one of {', '.join(MODULES)})"})
         for c in body.get("weights", {}):
