@@ -10,8 +10,8 @@ from datetime import datetime
 
 from sqlalchemy import Column, Integer, String, Table, delete, func, insert, select
 
-from ..queries import available_clause, utc
 from ..handlers import observed as observed_incidents
+from ..queries import available_clause, utc
 from ..store import commitments, counties, metadata, officers, units
 
 rota = Table(
