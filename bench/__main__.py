@@ -20,6 +20,7 @@ from . import (
     load_bench,
     logistics_bench,
     matching_bench,
+    readiness_bench,
     resources_bench,
     security_bench,
     twin_bench,
