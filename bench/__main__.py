@@ -26,7 +26,7 @@ from . import (
     twin_bench,
 )
 
-BENCHMARKS = [bus_throughput, demand_bench, demo_bench, intake_bench, resources_bench, twin_bench, exercise_bench, deploy_bench, logistics_bench,
+BENCHMARKS = [bus_throughput, demand_bench, demo_bench, intake_bench, resources_bench, readiness_bench, twin_bench, exercise_bench, deploy_bench, logistics_bench,
               load_bench, matching_bench, security_bench]
 
 
