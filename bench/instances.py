@@ -3,9 +3,11 @@
     from bench.instances import instance
     inst = instance(officers=100_000, requests=200, seed=1)
 
-Officers come from services.demo.generate (same seed, same force); requests pick a receiving
-county, a grade with its deadline, and 1-3 lines whose module, tags, certificates and equipment
-are drawn from what the force actually holds, so instances are realistic and mostly feasible.
+Officers come from services.demo.generate (same seed, same force) and leave from their police
+stations; requests pick a receiving county, a point in it (near one of its stations), a grade with
+its deadline, and 1-3 lines whose module, tags, certificates and equipment are drawn from what the
+force actually holds, so instances are realistic and mostly feasible. `travel` is the batch's Trips
+(station -> incident point, the default road-graph provider); `seat_travel` the seat-to-seat matrix.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from services.matching.domain.geo import county_matrix
+from services.matching.domain.geo import Trips, county_matrix
 from services.matching.domain.model import Line, Request
 from services.matching.domain.pool import Pool, build_pool
 
@@ -29,8 +31,9 @@ TAG_KIT = {"e_forensics": "forensic_kit", "drone_pilot": "drone"}
 class Instance:
     pool: Pool
     requests: list[Request]
-    travel: np.ndarray
+    travel: Trips
     accepts: dict[str, tuple[str, ...]]
+    seat_travel: np.ndarray | None = None
 
 
 @lru_cache(maxsize=4)
@@ -52,7 +55,8 @@ def officer_records(force) -> list[dict]:
              "role_class": o.role_class, "province_reserve": level[o.unit_id] == "province",
              "certifications": [{"name": c.name, "expires": c.expires} for c in o.certifications],
              "equipment": [kit[e] for e in o.equipment_ids], "duty_minutes": o.duty_minutes_24h,
-             "status": o.status, "points": o.points_balance, "unit_id": o.unit_id} for o in force.officers]
+             "status": o.status, "points": o.points_balance, "unit_id": o.unit_id,
+             "station_id": o.station_id, "station": o.station} for o in force.officers]
 
 
 def instance(*, officers: int, requests: int, seed: int = 1, headcount: int | None = None) -> Instance:
@@ -62,7 +66,14 @@ def instance(*, officers: int, requests: int, seed: int = 1, headcount: int | No
     rng = np.random.default_rng(seed)
     on_duty = [o for o in force.officers if o.status == "on_duty"]
     reqs = [_request(rng, i, counties, on_duty, force.as_of, headcount) for i in range(requests)]
-    return Instance(pool, reqs, travel, {s.county: s.accepts for s in force.standards})
+    return Instance(pool, reqs, _places().trips(pool, reqs), {s.county: s.accepts for s in force.standards},
+                    travel)
+
+
+@lru_cache(maxsize=1)
+def _places():
+    from services.matching.planning import Places
+    return Places("330000", env={})
 
 
 def _request(rng, i: int, counties, on_duty, as_of, headcount: int | None) -> Request:
@@ -77,8 +88,11 @@ def _request(rng, i: int, counties, on_duty, as_of, headcount: int | None) -> Re
                           certifications=tuple(TAG_CERT[t] for t in tags if t in TAG_CERT),
                           equipment=tuple(TAG_KIT[t] for t in tags if t in TAG_KIT) + ("body_camera",)))
     county = counties[int(rng.integers(len(counties)))]
+    local = [o.station for o in on_duty if o.county == county and o.station] or [None]
+    near = local[int(rng.integers(len(local)))]
+    point = None if near is None else (round(near[0] + rng.normal(0, 0.02), 6), round(near[1] + rng.normal(0, 0.02), 6))
     return Request(request_id=f"REQ-{county}-{i:04d}", county=county, lines=tuple(lines), planned_at=as_of,
-                   deadline=as_of + timedelta(minutes=DEADLINE_MIN[grade]), grade=grade)
+                   deadline=as_of + timedelta(minutes=DEADLINE_MIN[grade]), grade=grade, point=point)
 
 
 def _split(rng, total: int, parts: int) -> list[int]:

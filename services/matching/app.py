@@ -17,10 +17,11 @@ from ..common.clock import now
 from ..common.config import Settings
 from ..common.observed import install_observed_routes
 from ..common.runtime import Runtime
+from ..common.storage import add_columns
 from . import readmodel, routes, signing, snapshot
 from .handlers import HANDLERS
 from .planning import Places, Planner
-from .store import metadata, observed
+from .store import metadata, observed, officers
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ class Batcher:
 def build_runtime(settings: Settings | None = None, *, resources_url: str | None = "env") -> Runtime:
     settings = settings or Settings.from_env("matching")
     runtime = Runtime.build(settings, metadata=metadata, handlers=HANDLERS)
+    add_columns(runtime.engine, officers)   # a read model made before officers had stations
     key = signing.load_or_create(key_path(settings))
     public = signing.public_key_b64(key)
     if not keys.registry().readonly:

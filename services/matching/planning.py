@@ -16,7 +16,7 @@ from ..common.clock import now
 from . import readmodel, relief
 from .approvals import supersede, task_minutes
 from .domain import explain
-from .domain.geo import county_matrix
+from .domain.geo import Trips, county_matrix, seconds
 from .domain.model import Assignment, Line, Request
 from .domain.planner import KINDS, plan_batch
 from .store import plans, requests
@@ -26,13 +26,18 @@ VALID_FOR = timedelta(minutes=15)
 
 
 class Places:
-    """The province's counties, their names and the county-seat travel matrix, loaded on first use.
-    In an exercise the matrix follows the closures and weather in force (services.geo.conditions):
-    it is computed again whenever they change, so the next planning round plans on the roads as they are."""
+    """The province's counties, their names and the county-seat travel matrix, loaded on first use,
+    and each batch's travel from the officers' stations (`trips`).
+    In an exercise both follow the closures and weather in force (services.geo.conditions): they are
+    computed again whenever those change, so the next planning round plans on the roads as they are."""
+
+    CACHED = 1024      # destinations whose travel columns are kept
 
     def __init__(self, province: str, env=None):
         self.province, self.env = province, env
         self._matrix, self._version = None, None
+        self._columns: dict = {}
+        self._columns_key = None
 
     @cached_property
     def _travel(self):
@@ -48,9 +53,33 @@ class Places:
             travel.current()  # re-reads the exercise's conditions when they changed
         version = getattr(travel, "version", None)
         if self._matrix is None or version != self._version:
-            codes, seconds = county_matrix(geo, travel)
-            self._matrix, self._version = (codes, seconds, {c.code: c.name for c in geo.counties}), version
+            codes, seat_s = county_matrix(geo, travel)
+            self._matrix, self._version = (codes, seat_s, {c.code: c.name for c in geo.counties}), version
         return self._matrix
+
+    def trips(self, pool, requests: list[Request]) -> Trips:
+        """Seconds from every origin of `pool` (the county seats, then the officers' stations) to each
+        request's destination (its incident point, else the receiving county's seat), from the same
+        provider as the seat matrix, mobilisation included. One provider call covers the destinations
+        not seen before; columns are kept while the stations and the roads' conditions stay the same."""
+        codes, seat_s, _ = self.matrix          # refreshes the conditions
+        geo, travel = self._travel
+        key = (self._version, len(pool.origins), hash(np.nan_to_num(pool.origins).tobytes()))
+        if key != self._columns_key or len(self._columns) > self.CACHED:
+            self._columns, self._columns_key = {}, key
+        dests = [(req.county, tuple(req.point) if req.point else None) for req in requests]
+        new = list(dict.fromkeys(d for d in dests if d not in self._columns))
+        if new:
+            at = {c: i for i, c in enumerate(codes)}
+            points = [p if p else tuple(geo.seats[at[c]]) for c, p in new]
+            origins = np.vstack([np.asarray(geo.seats, dtype=float), pool.stations])
+            fresh = seconds(travel.matrix(origins, points))
+            for k, (county, point) in enumerate(new):
+                if point is None:      # a seat: seat to seat exactly as the county matrix has it
+                    fresh[:len(codes), k] = seat_s[:, at[county]]
+                self._columns[(county, point)] = fresh[:, k]
+        out = np.column_stack([self._columns[d] for d in dests]) if dests else np.zeros((len(pool.origins), 0))
+        return Trips(out.astype(np.int64), pool.origin, pool.origin_county, len(codes))
 
 
 def plan_id(request_id: str, version: int, kind: str) -> str:
@@ -73,7 +102,14 @@ def to_request(row, held: dict[str, dict], at: datetime) -> Request | None:
                    task_minutes=task_minutes(data), incident_id=data.get("incident_id"),
                    approval_level=data.get("approval_level", "city"), exclude=frozenset(row.exclude or ()),
                    window_end=readmodel.parse_time(window["end"]) if window.get("end") else None,
-                   starts_at=readmodel.parse_time(data["relief_from"]) if data.get("relief_from") else None)
+                   starts_at=readmodel.parse_time(data["relief_from"]) if data.get("relief_from") else None,
+                   point=incident_point(data))
+
+
+def incident_point(data: dict) -> tuple[float, float] | None:
+    """Where the support is needed: the request's location point, None when it gives only the county."""
+    point = (data.get("location") or {}).get("point")
+    return (float(point["lon"]), float(point["lat"])) if point else None
 
 
 class Planner:
@@ -100,7 +136,7 @@ class Planner:
 
     def _plan(self, tx, rows) -> int:
         conn, at = tx.conn, now()
-        codes, travel, names = self.places.matrix
+        codes, _, names = self.places.matrix
         pool = self.pool(conn, codes)
         held = readmodel.held(conn)
         todo = []
@@ -114,15 +150,16 @@ class Planner:
             return 0
         taken = np.array([pool.row_of[o] for o in held if o in pool.row_of], dtype=np.int64)
         loads, accepts = readmodel.loads(conn), readmodel.accepts(conn)
-        batch = plan_batch(pool, [r for _, r in todo], travel, accepts, loads=loads,
+        reqs = [r for _, r in todo]
+        batch = plan_batch(pool, reqs, self.places.trips(pool, reqs), accepts, loads=loads,
                            fairness=readmodel.fairness(conn, pool), taken=taken, kinds=KINDS)
         points = readmodel.county_points(conn, pool)
         made = 0
         for r, (row, req) in enumerate(todo):
             supersede(tx, row.request_id, f"superseded: re-planned as version {row.version}", at)
-            dest = pool.counties.index(req.county)
+            travel = batch.trips.reach(r)     # from each officer's station to this request's point
             pinned = [Assignment(row.request_id, h["line_id"], pool.row_of[o], o, pool.county_of(pool.row_of[o]),
-                                 int(travel[pool.county[pool.row_of[o]], dest]))
+                                 int(travel.of([pool.row_of[o]])[0]))
                       for o, h in held.items()
                       if h["request_id"] == row.request_id and not h["committed"] and o in pool.row_of]
             eligible = {batch.lines.line_id[j]: batch.classes.eligible.get(j, np.zeros(0, dtype=np.int64))

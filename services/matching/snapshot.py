@@ -1,8 +1,9 @@
 """The first picture of the force, read from the resource pool's HTTP API (as an integrator);
 the stream keeps it current afterwards (officer.status-changed, county.load-reported, points.awarded).
 
-Officers page through GET /officers; their equipment's type, standard and readiness, and each
-county's accepted standards, come from POST /equipment/compatibility; loads from GET /counties/load.
+Officers page through GET /officers (with the police station each leaves from); their equipment's
+type, standard and readiness, and each county's accepted standards, come from POST
+/equipment/compatibility; loads from GET /counties/load.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from datetime import datetime
 
 import requests as http
 
-from ..common.auth import headers_for, service_identity
+from ..common.auth import Identity, headers_for
 from ..common.config import port_for
 from . import readmodel
 
@@ -25,7 +26,7 @@ def resources_url(env=os.environ) -> str:
 class Snapshot:
     def __init__(self, base_url: str, *, session=None, timeout: float = 30):
         self.base, self.http, self.timeout = base_url, session or http.Session(), timeout
-        self.headers = headers_for(service_identity("matching"), audience="resources")
+        self.headers = headers_for(Identity("matching", "integrator"))
 
     def _get(self, path: str, **params):
         resp = self.http.get(self.base + path, params=params, headers=self.headers, timeout=self.timeout)
@@ -71,7 +72,7 @@ def fetch(snap: Snapshot, now: datetime) -> tuple[list[dict], list[tuple[str, di
              "duty_minutes": o.get("duty_minutes_24h") or 0, "status": o["status"],
              "points": o.get("points_balance") or 0.0, "unit_id": o.get("unit_id"),
              "role_class": o.get("role_class") or "regular", "province_reserve": int(bool(o.get("province_reserve"))),
-             "as_of": now}
+             **station_columns(o.get("station")), "as_of": now}
             for o in people]
     counties = []
     for load in snap._get("/counties/load"):
@@ -81,6 +82,17 @@ def fetch(snap: Snapshot, now: datetime) -> tuple[list[dict], list[tuple[str, di
             values["accepts"] = snap.accepts(load["county"], ids[0])
         counties.append((load["county"], values))
     return rows, counties
+
+
+def station_columns(station) -> dict:
+    """The read model's station columns from the pool's `station` ({station_id, point: {lon, lat}}, or
+    a point given as [lon, lat]); all NULL when the officer has none (they leave from the seat)."""
+    point = (station or {}).get("point")
+    if isinstance(point, dict):
+        point = (point.get("lon"), point.get("lat"))
+    if not point or point[0] is None:
+        return {"station_id": None, "station_lon": None, "station_lat": None}
+    return {"station_id": station.get("station_id"), "station_lon": float(point[0]), "station_lat": float(point[1])}
 
 
 def store(conn, rows: list[dict], counties: list[tuple[str, dict]]) -> int:
@@ -99,7 +111,8 @@ def load_force(conn, force, now: datetime) -> int:
              "certifications": [{"name": c.name, "expires": c.expires.isoformat()} for c in o.certifications],
              "equipment": [kit[e] for e in o.equipment_ids], "duty_minutes": o.duty_minutes_24h,
              "status": o.status, "points": float(o.points_balance), "unit_id": o.unit_id,
-             "role_class": o.role_class, "province_reserve": int(level.get(o.unit_id) == "province"), "as_of": now}
+             "role_class": o.role_class, "province_reserve": int(level.get(o.unit_id) == "province"),
+             **station_columns({"station_id": o.station_id, "point": o.station} if o.station else None), "as_of": now}
             for o in force.officers]
     readmodel.upsert_officers(conn, rows)
     for s in force.standards:

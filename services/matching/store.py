@@ -23,6 +23,9 @@ officers = Table(
     Column("unit_id", String(64)),
     Column("role_class", String(16), nullable=False, default="regular"),   # mobile, specialist, rotating, regular
     Column("province_reserve", Integer, nullable=False, default=0),      # 1: in the province reserve
+    Column("station_id", String(64)),                    # the police station the officer leaves from
+    Column("station_lon", Float),                        # its point (WGS84); NULL: the county's seat
+    Column("station_lat", Float),
     Column("as_of", DateTime(timezone=True), nullable=False),   # time of the last fact applied
 )
 

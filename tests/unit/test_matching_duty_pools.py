@@ -61,9 +61,8 @@ def test_independent_check_no_planned_officer_passes_twelve_hours_on_generated_i
     # the instances hold officers the old minute-rounded rule would have let past the limit
     rows = np.flatnonzero(pool.available)
     boundary = 0
-    for req in inst.requests:
-        dest = pool.counties.index(req.county)
-        trip = travel[pool.county[rows], dest]
+    for r, req in enumerate(inst.requests):
+        trip = travel.of(rows, r)           # from each officer's station to the request's point
         minutes_rule = pool.duty[rows].astype(np.int64) + trip // 60 + req.on_scene_minutes <= 720
         boundary += int((minutes_rule & (pool.duty[rows] * 60 + trip + req.on_scene_minutes * 60 > 43200)).sum())
     assert boundary > 0

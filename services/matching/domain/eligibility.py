@@ -7,8 +7,10 @@ each piece of equipment a ready item the receiving county's systems accept (team
 the unit), and with duty already worked + travel + time on scene within the 12-hour limit, counted
 in seconds (travel is never rounded down).
 
-Officers of one county who qualify for exactly the same lines are interchangeable for every
-objective (travel depends only on the county), so they become one class with a capacity.
+Travel is the officer's own: from their police station (or their county's seat when the roster gives
+none) to the request's destination (`geo.Trips`). Officers of one origin who qualify for exactly the
+same lines are interchangeable for every objective (same travel, same donor county), so they become
+one class with a capacity.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .geo import Trips, trips
 from .model import DUTY_LIMIT_S, Request
 from .policy import POLICY
 from .pool import MODULES, NO_LINK, TEAM_KIT, Pool
@@ -33,13 +36,14 @@ class Lines:
 
 @dataclass
 class Classes:
-    county: np.ndarray                 # county index per class
+    county: np.ndarray                 # county index per class (the donor)
     count: np.ndarray                  # officers per class
     members: list[np.ndarray]          # pool rows per class
     arc_class: np.ndarray              # every class -> line arc of the full model
     arc_line: np.ndarray
     arc_cost: np.ndarray               # travel seconds (int64)
     eligible: dict[int, np.ndarray]    # line -> pool rows that qualify (for explanations and greedy)
+    origin: np.ndarray = None          # origin (station or seat) per class
 
 
 def flatten(requests: list[Request], counties: tuple[str, ...]) -> Lines:
@@ -51,9 +55,9 @@ def flatten(requests: list[Request], counties: tuple[str, ...]) -> Lines:
                  headcount=np.array([line.headcount for _, line in items], dtype=np.int64))
 
 
-def qualifies(pool: Pool, rows: np.ndarray, req: Request, line, dest: int, travel: np.ndarray,
+def qualifies(pool: Pool, rows: np.ndarray, req: Request, line, dest: int, travel_s: np.ndarray,
               accepts: dict[str, tuple[str, ...]]) -> np.ndarray:
-    """Boolean per row of `rows`: may this officer serve `line` of `req`?"""
+    """Boolean per row of `rows`: may this officer serve `line` of `req`? (`travel_s`: each row's travel)"""
     ok = (pool.county[rows] != dest) & (pool.module[rows] == MODULES.index(line.module))
     for tag in line.tags:
         t = pool.tag_vocab.index(tag) if tag in pool.tag_vocab else -2
@@ -72,27 +76,29 @@ def qualifies(pool: Pool, rows: np.ndarray, req: Request, line, dest: int, trave
         k = pool.kit_vocab.index(kind)
         fits = (pool.kit_ready[rows, k] & mask) != 0
         ok &= fits | (pool.kit_held[rows, k] == 0) if kind in TEAM_KIT else fits
-    return ok & within_duty(pool, rows, req, dest, travel) & pool.sendable(rows, req.grade, POLICY)
+    return ok & within_duty(pool, rows, req, travel_s) & pool.sendable(rows, req.grade, POLICY)
 
 
-def duty_seconds(pool: Pool, rows: np.ndarray, req: Request, dest: int, travel: np.ndarray) -> np.ndarray:
+def duty_seconds(pool: Pool, rows: np.ndarray, req: Request, travel_s: np.ndarray) -> np.ndarray:
     """Seconds on duty at the end of the officer's shift on this task: worked + own travel (or the wait
     until a relief shift starts, when longer) + time on scene."""
-    to_start = np.maximum(travel[pool.county[rows], dest].astype(np.int64), req.wait_s)
+    to_start = np.maximum(np.asarray(travel_s, dtype=np.int64), req.wait_s)
     return pool.duty[rows].astype(np.int64) * 60 + to_start + req.on_scene_minutes * 60
 
 
-def within_duty(pool: Pool, rows: np.ndarray, req: Request, dest: int, travel: np.ndarray) -> np.ndarray:
-    return duty_seconds(pool, rows, req, dest, travel) <= DUTY_LIMIT_S
+def within_duty(pool: Pool, rows: np.ndarray, req: Request, travel_s: np.ndarray) -> np.ndarray:
+    return duty_seconds(pool, rows, req, travel_s) <= DUTY_LIMIT_S
 
 
-def build_classes(pool: Pool, requests: list[Request], lines: Lines, travel: np.ndarray,
+def build_classes(pool: Pool, requests: list[Request], lines: Lines, travel: Trips | np.ndarray,
                   accepts: dict[str, tuple[str, ...]], *, taken: np.ndarray | None = None) -> Classes:
-    """Classes of interchangeable officers and the class -> line arcs with their travel seconds."""
+    """Classes of interchangeable officers and the class -> line arcs with their travel seconds.
+    `travel`: the batch's Trips, or a seat-to-seat county matrix (every officer at their seat)."""
+    travel = trips(pool, requests, travel)
     free = pool.available.copy()
     if taken is not None:
         free[taken] = False
-    counties, counts, members, arcs = [], [], [], []
+    counties, origins, counts, members, arcs = [], [], [], [], []
     eligible: dict[int, np.ndarray] = {}
     flat = [(r, line) for r, req in enumerate(requests) for line in req.lines]
     for m in np.unique(lines.module):
@@ -101,7 +107,7 @@ def build_classes(pool: Pool, requests: list[Request], lines: Lines, travel: np.
         table = np.zeros((len(rows), len(mine)), dtype=bool)
         for col, j in enumerate(mine):
             r, line = flat[j]
-            ok = qualifies(pool, rows, requests[r], line, int(lines.dest[j]), travel, accepts)
+            ok = qualifies(pool, rows, requests[r], line, int(lines.dest[j]), travel.of(rows, r), accepts)
             if requests[r].exclude:
                 ok &= ~np.isin(rows, [pool.row_of[o] for o in requests[r].exclude if o in pool.row_of])
             table[:, col] = ok
@@ -110,7 +116,7 @@ def build_classes(pool: Pool, requests: list[Request], lines: Lines, travel: np.
         rows, table = rows[keep], table[keep]
         if not len(rows):
             continue
-        key = np.concatenate([pool.county[rows].astype(np.int16).view(np.uint8).reshape(-1, 2),
+        key = np.concatenate([pool.origin[rows].astype(np.int32).view(np.uint8).reshape(-1, 4),
                               np.packbits(table, axis=1)], axis=1)
         _, first, inverse, count = np.unique(key, axis=0, return_index=True, return_inverse=True,
                                              return_counts=True)
@@ -120,14 +126,18 @@ def build_classes(pool: Pool, requests: list[Request], lines: Lines, travel: np.
         base = len(members)
         members += np.split(rows[order], bounds)
         counties.append(pool.county[rows[first]])
+        origins.append(pool.origin[rows[first]])
         counts.append(count)
         k, col = np.nonzero(table[first])
         arcs.append((k + base, mine[col]))
     if not counts:
         empty = np.zeros(0, dtype=np.int64)
-        return Classes(empty, empty, [], empty, empty, empty, eligible)
+        return Classes(empty, empty, [], empty, empty, empty, eligible, empty)
     county = np.concatenate(counties).astype(np.int64)
+    origin = np.concatenate(origins).astype(np.int64)
     arc_class = np.concatenate([a for a, _ in arcs]).astype(np.int64)
     arc_line = np.concatenate([b for _, b in arcs]).astype(np.int64)
-    cost = travel[county[arc_class], lines.dest[arc_line]].astype(np.int64)
-    return Classes(county, np.concatenate(counts).astype(np.int64), members, arc_class, arc_line, cost, eligible)
+    request = np.asarray(lines.request, dtype=np.int64)
+    cost = travel.seconds[origin[arc_class], request[arc_line]].astype(np.int64)
+    return Classes(county, np.concatenate(counts).astype(np.int64), members, arc_class, arc_line, cost, eligible,
+                   origin)

@@ -8,6 +8,7 @@ from datetime import date
 import numpy as np
 
 from .eligibility import duty_seconds
+from .geo import Reach, reach
 from .model import DUTY_LIMIT_S, Assignment, Line, Request
 from .policy import POLICY
 from .pool import MODULES, NO_LINK, TEAM_KIT, Pool
@@ -44,15 +45,17 @@ def metrics(req: Request, chosen: list[Assignment], loads: dict, points: dict[st
 
 
 def shortfall(req: Request, chosen: list[Assignment], eligible: dict[str, np.ndarray], pool: Pool,
-              travel: np.ndarray, dest: int) -> list[dict]:
-    """Per short line: needed, assigned, qualified officers in the province and within the deadline."""
+              travel: Reach | np.ndarray, dest: int) -> list[dict]:
+    """Per short line: needed, assigned, qualified officers in the province and within the deadline
+    (each from their own station). `travel`: the request's Reach, or a seat-to-seat county matrix."""
+    travel = reach(pool, travel, dest)
     got = Counter(a.line_id for a in chosen)
     out = []
     for line in req.lines:
         if got[line.line_id] >= line.headcount:
             continue
         rows = eligible.get(line.line_id, np.zeros(0, dtype=np.int64))
-        within = int((travel[pool.county[rows], dest] <= req.budget_s).sum()) if len(rows) else 0
+        within = int((travel.of(rows) <= req.budget_s).sum()) if len(rows) else 0
         what = ", ".join(line.tags) or line.module
         text = (f"{line.line_id}: {line.headcount} {what} needed, {got[line.line_id]} assigned; "
                 f"{within} qualified officers can arrive within {minutes(req.budget_s)} min, "
@@ -62,16 +65,17 @@ def shortfall(req: Request, chosen: list[Assignment], eligible: dict[str, np.nda
     return out
 
 
-def prepositioning(req: Request, chosen: list[Assignment], travel: np.ndarray, dest: int, pool: Pool,
+def prepositioning(req: Request, chosen: list[Assignment], travel: Reach | np.ndarray, dest: int, pool: Pool,
                    names: dict[str, str], *, staging: int = 3) -> list[dict]:
     """What pre-positioning (预置) would have met the deadline: per line, the officers who arrive late or
     are missing, to be staged before the event where the deadline can be kept (the incident's county
-    first, then the nearest counties within the deadline), and whose late officers they would be."""
-    budget = req.budget_s
-    near = [int(c) for c in np.argsort(travel[:, dest], kind="stable") if travel[c, dest] <= budget]
-    near = sorted(near, key=lambda c: (c != dest, travel[c, dest]))[:staging]
+    first, then the nearest counties within the deadline, timed from their seats), and whose late
+    officers they would be."""
+    budget, seats = req.budget_s, reach(pool, travel, dest).seats
+    near = [int(c) for c in np.argsort(seats, kind="stable") if seats[c] <= budget]
+    near = sorted(near, key=lambda c: (c != dest, seats[c]))[:staging]
     stage = [{"county": pool.counties[c], "name": names.get(pool.counties[c], pool.counties[c]),
-              "minutes": minutes(travel[c, dest])} for c in near]
+              "minutes": minutes(seats[c])} for c in near]
     out = []
     for line in req.lines:
         mine = [a for a in chosen if a.line_id == line.line_id]
@@ -89,9 +93,10 @@ def prepositioning(req: Request, chosen: list[Assignment], travel: np.ndarray, d
     return out
 
 
-def refusal(pool: Pool, row: int, req: Request, line: Line, dest: int, travel: np.ndarray,
+def refusal(pool: Pool, row: int, req: Request, line: Line, dest: int, travel: Reach | np.ndarray,
             accepts: dict, lendable_left: np.ndarray) -> str | None:
-    """Why this officer cannot serve the line (the first rule broken), or None if they could."""
+    """Why this officer cannot serve the line (the first rule broken), or None if they could.
+    `travel`: the request's Reach, or a seat-to-seat county matrix."""
     if pool.status[row] != "on_duty":
         return f"is {pool.status[row].replace('_', ' ')}"
     if not pool.sendable(np.array([row]), req.grade, POLICY)[0]:
@@ -122,22 +127,27 @@ def refusal(pool: Pool, row: int, req: Request, line: Line, dest: int, travel: n
         elif kind not in TEAM_KIT:
             return f"carries no {kind}"
     duty = int(pool.duty[row])
-    total = int(duty_seconds(pool, np.array([row]), req, dest, travel)[0])
+    travel_s = int(reach(pool, travel, dest).of([row])[0])
+    total = int(duty_seconds(pool, np.array([row]), req, np.array([travel_s]))[0])
     if total > DUTY_LIMIT_S:
-        return (f"on duty {duty // 60} h {duty % 60:02d} min: with {int(travel[pool.county[row], dest])} s travel and "
+        return (f"on duty {duty // 60} h {duty % 60:02d} min: with {travel_s} s travel and "
                 f"{req.on_scene_minutes} min on scene it would pass {DUTY_LIMIT_S // 3600} h by {total - DUTY_LIMIT_S} s")
     if lendable_left[pool.county[row]] <= 0:
         return "county at reserve floor"
     return None
 
 
-def why_not(pool: Pool, req: Request, line: Line, dest: int, chosen: set[int], travel: np.ndarray,
+def why_not(pool: Pool, req: Request, line: Line, dest: int, chosen: set[int], travel: Reach | np.ndarray,
             accepts: dict, lendable_left: np.ndarray, names: dict[str, str], *, nearest: int = 3) -> list[str]:
-    """Sentences about officers of the line's module in the nearest donor counties who were not chosen."""
-    order = [c for c in np.argsort(travel[:, dest], kind="stable") if c != dest][:nearest]
+    """Sentences about officers of the line's module in the nearest donor counties (by their nearest
+    station) who were not chosen, nearest officers first."""
+    travel = reach(pool, travel, dest)
+    near = travel.nearest
+    order = [c for c in np.argsort(near, kind="stable") if c != dest][:nearest]
     out = []
     for c in order:
         rows = np.flatnonzero((pool.county == c) & (pool.module == MODULES.index(line.module)))
+        rows = rows[np.argsort(travel.of(rows), kind="stable")]
         reasons: dict[str, list[str]] = defaultdict(list)
         for row in rows[:400]:
             if int(row) in chosen:
@@ -148,7 +158,7 @@ def why_not(pool: Pool, req: Request, line: Line, dest: int, chosen: set[int], t
         if reasons:
             code = pool.counties[c]
             parts = [f"{len(v)} {k} (e.g. {v[0]})" for k, v in sorted(reasons.items(), key=lambda x: -len(x[1]))[:3]]
-            out.append(f"{names.get(code, code)} ({minutes(travel[c, dest])} min): " + "; ".join(parts))
+            out.append(f"{names.get(code, code)} ({minutes(near[c])} min): " + "; ".join(parts))
     return out
 
 
@@ -188,7 +198,9 @@ def explanation(req: Request, kind: str, chosen: list[Assignment], metrics_: dic
     for line in req.lines:
         mine = [a for a in chosen if a.line_id == line.line_id]
         by = Counter(a.from_county for a in mine)
-        eta = {a.from_county: a.eta_s for a in mine}
+        eta = Counter()
+        for a in mine:   # a county's officers leave from several stations: its latest arrival
+            eta[a.from_county] = max(eta[a.from_county], a.eta_s)
         donors = ", ".join(f"{n} from {names.get(c, c)} ({minutes(eta[c])} min)" for c, n in by.most_common())
         why = (f"the nearest qualified: skills, certificates valid to the task's end, equipment accepted in "
                f"{names.get(req.county, req.county)}, duty time left, donor above its reserve floor" if mine

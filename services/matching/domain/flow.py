@@ -8,8 +8,8 @@ the distinct arc times finds the bottleneck (the smallest latest arrival that ke
 the max-flow one step below as the proof that nothing faster exists); OR-Tools min-cost flow then
 minimises total travel using only arcs within the bottleneck.
 
-Pruning with proof: each line first keeps only arcs from the nearest counties that hold `factor`
-times its headcount. The second stage may only use arcs within the bottleneck, so the pruned answer
+Pruning with proof: each line first keeps only its nearest arcs whose donors hold `factor` times its
+headcount. The second stage may only use arcs within the bottleneck, so the pruned answer
 is the full model's whenever every excluded arc is slower than the bottleneck: each excluded arc is
 priced against it and lines that fail are widened and re-solved. A line the pruned model cannot
 fill is widened to all its arcs, and if the fill still falls short the full model is solved, so the
@@ -101,15 +101,26 @@ def min_cost(g: Graph, allowed: np.ndarray) -> tuple[np.ndarray, int, int]:
     return flows, int(flows.sum()), int(solver.optimal_cost())
 
 
-def radius(p: Problem, arcs: np.ndarray, line: int, travel: np.ndarray, factor: float) -> float:
-    """The travel time within which donors hold `factor` x the line's headcount (inf: never)."""
-    supply = np.bincount(p.class_county[p.arc_class[arcs]], weights=p.class_count[p.arc_class[arcs]],
-                         minlength=len(p.lendable))
-    supply = np.minimum(supply, p.lendable)
-    dest = int(p.line_dest[line])
-    near = np.argsort(travel[:, dest], kind="stable")
-    hit = np.flatnonzero(np.cumsum(supply[near]) >= factor * p.headcount[line])
-    return float(travel[near[hit[0]], dest]) if len(hit) else np.inf
+def radius(p: Problem, arcs: np.ndarray, line: int, factor: float) -> float:
+    """The travel time within which donors hold `factor` x the line's headcount (inf: never): the line's
+    arcs nearest first, each county counting no more than it may lend."""
+    if not len(arcs):
+        return np.inf
+    order = np.argsort(p.arc_cost[arcs], kind="stable")
+    cls = p.arc_class[arcs][order]
+    county, count = p.class_county[cls], p.class_count[cls].astype(np.int64)
+    # each county's running total in that order, capped at what it may lend
+    by = np.argsort(county, kind="stable")
+    total = np.cumsum(count[by])
+    first = np.r_[True, county[by][1:] != county[by][:-1]]
+    start = np.maximum.accumulate(np.where(first, np.arange(len(by)), 0))
+    running = total - np.r_[0, total][start]
+    capped = np.minimum(running, p.lendable[county[by]])
+    gain = capped - np.where(first, 0, np.r_[0, capped[:-1]])
+    supply = np.empty_like(gain)
+    supply[by] = gain
+    hit = np.flatnonzero(np.cumsum(supply) >= factor * p.headcount[line])
+    return float(p.arc_cost[arcs][order][hit[0]]) if len(hit) else np.inf
 
 
 @dataclass
@@ -136,7 +147,7 @@ def bottleneck(g: Graph, cost: np.ndarray, fill: int) -> int:
     return int(cands[lo])
 
 
-def solve_fastest(p: Problem, travel: np.ndarray, *, factor: float = 2.0, prune: bool = True) -> Solution:
+def solve_fastest(p: Problem, *, factor: float = 2.0, prune: bool = True) -> Solution:
     cost, n = p.arc_cost, len(p.arc_cost)
     keep = np.ones(n, dtype=bool)
     if n == 0:
@@ -144,7 +155,7 @@ def solve_fastest(p: Problem, travel: np.ndarray, *, factor: float = 2.0, prune:
     if prune:
         for line in np.unique(p.arc_line):
             mine = p.arc_line == line
-            keep[mine] = cost[mine] <= radius(p, np.flatnonzero(mine), int(line), travel, factor)
+            keep[mine] = cost[mine] <= radius(p, np.flatnonzero(mine), int(line), factor)
     method, widenings = "bottleneck_maxflow+min_cost_flow", 0
     demand = int(p.headcount[np.unique(p.arc_line)].sum()) if n else 0
     g = build_graph(p, np.flatnonzero(keep))

@@ -5,17 +5,22 @@ from __future__ import annotations
 import numpy as np
 
 from .eligibility import Lines
+from .geo import Trips
 
 
-def greedy(eligible: dict[int, np.ndarray], officer_county: np.ndarray, lines: Lines, travel: np.ndarray,
+def greedy(eligible: dict[int, np.ndarray], officer_county: np.ndarray, lines: Lines, travel: Trips | np.ndarray,
            lendable: np.ndarray) -> list[tuple[int, int, int]]:
-    """[(pool row, line, travel seconds)] taking the globally nearest free arc first."""
+    """[(pool row, line, travel seconds)] taking the globally nearest free arc first. `travel`: the
+    batch's Trips, or a seat-to-seat county matrix."""
     js = [np.full(len(rows), j, dtype=np.int64) for j, rows in eligible.items()]
     if not js:
         return []
     rows = np.concatenate(list(eligible.values()))
     line = np.concatenate(js)
-    cost = travel[officer_county[rows], lines.dest[line]]
+    if isinstance(travel, Trips):
+        cost = travel.of(rows, np.asarray(lines.request, dtype=np.int64)[line])
+    else:
+        cost = travel[officer_county[rows], lines.dest[line]]
     order = np.argsort(cost, kind="stable")
     need, left = lines.headcount.copy(), lendable.copy()
     used: set[int] = set()

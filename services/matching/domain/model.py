@@ -40,6 +40,7 @@ class Request:
     exclude: frozenset[str] = field(default_factory=frozenset)   # officers this request may not use
     window_end: datetime | None = None  # the task's planned end when the request gives one
     starts_at: datetime | None = None   # a relief shift: officers take over then, not on arrival
+    point: tuple[float, float] | None = None   # (lon, lat) where support is needed; None: the county's seat
 
     @property
     def on_scene_minutes(self) -> int:

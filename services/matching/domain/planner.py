@@ -11,6 +11,7 @@ import numpy as np
 
 from . import flow
 from .eligibility import Classes, Lines, build_classes, flatten
+from .geo import Trips, trips
 from .model import Assignment, Certificate, Request
 from .policy import POLICY
 from .pool import Pool
@@ -53,6 +54,7 @@ class BatchPlan:
     classes: Classes
     lendable: np.ndarray
     options: list[dict[str, Option]] = field(default_factory=list)      # per request: kind -> distinct option
+    trips: Trips | None = None         # the travel the batch was planned on (origin -> each request)
 
     def option(self, r: int, kind: str) -> Option | None:
         """The plan of request `r` that satisfies `kind` (it may be published under another kind)."""
@@ -88,13 +90,16 @@ def priority(requests: list[Request]) -> list[int]:
                                                        requests[r].deadline, requests[r].request_id))
 
 
-def plan_batch(pool: Pool, requests: list[Request], travel: np.ndarray, accepts: dict, *,
+def plan_batch(pool: Pool, requests: list[Request], travel: Trips | np.ndarray, accepts: dict, *,
                loads: dict[str, CountyLoad] | None = None, fairness: dict[str, float] | None = None,
                taken: np.ndarray | None = None, kinds: tuple[str, ...] = KINDS, prune: bool = True) -> BatchPlan:
+    """`travel`: Trips (each officer's origin -> each request's destination), or a seat-to-seat county
+    matrix, on which every officer leaves from their county's seat for the receiving county's seat."""
     lines = flatten(requests, pool.counties)
+    travel = trips(pool, requests, travel)
     classes = build_classes(pool, requests, lines, travel, accepts, taken=taken)
     batch = BatchPlan(requests, lines, classes, lendable_array(pool, loads or {}, taken),
-                      [{} for _ in requests])
+                      [{} for _ in requests], trips=travel)
     # arcs of each request: its lines are consecutive in `lines`, so its arcs are one slice by line
     request_of_arc = np.asarray(lines.request, dtype=np.int64)[classes.arc_line]
     by_request = np.argsort(request_of_arc, kind="stable")
@@ -107,7 +112,7 @@ def plan_batch(pool: Pool, requests: list[Request], travel: np.ndarray, accepts:
             p = flow.Problem(classes.arc_class[arcs_of[r]], classes.arc_line[arcs_of[r]],
                              classes.arc_cost[arcs_of[r]], state.count, classes.county, lines.headcount,
                              lines.dest, state.lendable)
-            fast = flow.solve_fastest(p, travel, prune=prune)
+            fast = flow.solve_fastest(p, prune=prune)
             if kind == "fastest":
                 flows, cert = fast.flows, fast.certificate
             elif kind == "fairest":

@@ -4,6 +4,9 @@ One row per officer. Tags, certificates and equipment are coded against small vo
 tags as padded id lists, certificates as expiry ordinals (0 = not held), personal equipment as a
 bitmask of the interface standards of the officer's ready items per equipment type (bit 0: an
 item with no data link, which works anywhere).
+
+Officers leave from an origin (`origin`, index into `origins`): the county seats come first (origin i
+is county i's seat, for officers whose station is not known), then each distinct police station.
 """
 from __future__ import annotations
 
@@ -39,10 +42,20 @@ class Pool:
     unit: list[str | None]
     role: np.ndarray = None            # object: role class (mobile, specialist, rotating, regular)
     reserve: np.ndarray = None         # bool: in the province reserve (a pool of its own)
+    origin: np.ndarray = None          # int32: where the officer leaves from, index into `origins`
+    origins: np.ndarray = None         # float (k, 2): (lon, lat) of each origin; NaN for a seat (the provider's)
+    origin_county: np.ndarray = None   # int16 per origin: its county
+    station_ids: list[str] = None      # per origin: the station's id, the county code for a seat
     row_of: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self):
         self.row_of = {o: i for i, o in enumerate(self.ids)}
+        n = len(self.counties)
+        if self.origin is None:        # no stations: every officer leaves from their county's seat
+            self.origin = self.county.astype(np.int32)
+            self.origins = np.full((n, 2), np.nan)
+            self.origin_county = np.arange(n, dtype=np.int16)
+            self.station_ids = list(self.counties)
         if self.role is None:
             self.role = np.full(len(self.ids), "regular", dtype=object)
         if self.reserve is None:
@@ -59,6 +72,11 @@ class Pool:
     @property
     def available(self) -> np.ndarray:
         return self.status == "on_duty"
+
+    @property
+    def stations(self) -> np.ndarray:
+        """(lon, lat) of the origins that are stations (origins from len(counties) on)."""
+        return self.origins[len(self.counties):]
 
     def county_of(self, row: int) -> str:
         return self.counties[int(self.county[row])]
@@ -80,8 +98,9 @@ class Pool:
 def build_pool(records: list[dict], counties: tuple[str, ...]) -> Pool:
     """A pool from officer records: officer_id, county, module, tags, certifications
     [{name, expires}], equipment [{type, interface_standard, readiness}], duty_minutes, status,
-    points, unit_id, role_class (default regular: not sent unless the province says so) and
-    province_reserve (default false)."""
+    points, unit_id, role_class (default regular: not sent unless the province says so),
+    province_reserve (default false) and, when known, station_id with station (lon, lat) or
+    station_lon / station_lat: where the officer leaves from (else the county's seat)."""
     n = len(records)
     county_at = {c: i for i, c in enumerate(counties)}
     tag_vocab, cert_vocab, kit_vocab, standards = {}, {}, {}, {None: 0}
@@ -119,7 +138,44 @@ def build_pool(records: list[dict], counties: tuple[str, ...]) -> Pool:
         points=np.array([r.get("points", 0) for r in records], dtype=np.float32),
         unit=[r.get("unit_id") for r in records],
         role=np.array([r.get("role_class") or "regular" for r in records], dtype=object),
-        reserve=np.array([bool(r.get("province_reserve")) for r in records], dtype=bool))
+        reserve=np.array([bool(r.get("province_reserve")) for r in records], dtype=bool),
+        **_origins(records, counties, county_at))
+
+
+def station_of(record: dict) -> tuple[float, float] | None:
+    """The (lon, lat) of the officer's station, None when the record has none."""
+    point = record.get("station")
+    if isinstance(point, dict):
+        point = (point.get("lon"), point.get("lat"))
+    if not point:
+        point = (record.get("station_lon"), record.get("station_lat"))
+    if point[0] is None or point[1] is None:
+        return None
+    return float(point[0]), float(point[1])
+
+
+def _origins(records: list[dict], counties: tuple[str, ...], county_at: dict[str, int]) -> dict:
+    """Origins: the seats (one per county), then each distinct (county, station) of the records."""
+    n = len(counties)
+    seen: dict[tuple, int] = {}
+    points, owner, names = [(np.nan, np.nan)] * n, list(range(n)), list(counties)
+    origin = np.zeros(len(records), dtype=np.int32)
+    for i, r in enumerate(records):
+        c = county_at[r["county"]]
+        point = station_of(r)
+        if point is None:
+            origin[i] = c
+            continue
+        key = (c, r.get("station_id") or "", point)
+        k = seen.get(key)
+        if k is None:
+            k = seen[key] = len(points)
+            points.append(point)
+            owner.append(c)
+            names.append(r.get("station_id") or f"{counties[c]}@{point[0]:.5f},{point[1]:.5f}")
+        origin[i] = k
+    return {"origin": origin, "origins": np.array(points, dtype=float).reshape(-1, 2),
+            "origin_county": np.array(owner, dtype=np.int16), "station_ids": names}
 
 
 def _ordinal(value) -> int:
