@@ -16,6 +16,12 @@
   which stands still while a step of the loop is in hand). The two should agree: the share reflects
   the plans, not the speed. The ×60 run takes 8 wall minutes; BENCH_EXERCISE_X60=0 leaves it out.
 
+- `exercise.case.<scenario>.<figure>`: each reference case of the seed (the built-in scenarios that
+  name `seed_figures`: telecom fraud, the Asian Games, the six-city rainstorm, the city pool) played at
+  ×600 with the unattended trainee; the value is this run's outcome, the baseline the seed's figure,
+  and `met` / `reason` say whether it was met and, if not, what prevented it (twin/exercise/seeds.py).
+  About a minute and a half each; BENCH_EXERCISE_CASES=0 leaves them out.
+
 The 50 injects cycle through every kind (incidents, growth, competing incidents, officers
 unavailable, equipment failures, road closures, weather) across Zhejiang's cities.
 """
@@ -29,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from twin.exercise import lifecycle
-from twin.exercise.scenario import parse
+from twin.exercise.scenario import builtin_names, load, parse
 
 COUNTIES = ("330782", "330106", "330302", "331082", "331126", "330683", "330481", "330522", "330881", "330902")
 CITIES = ("330700", "330100", "330300", "331000", "331100", "330600", "330400", "330500", "330800", "330900")
@@ -80,6 +86,30 @@ def on_time_share(result: dict) -> float:
     return sum(1 for r in rows if r["on_time"]) / len(rows) if rows else 0.0
 
 
+def reference_cases(speed: float = SPEED) -> dict:
+    """Each reference case's outcome beside its seed figure, from its after-action report."""
+    out = {}
+    for name in builtin_names():
+        scenario = load(name)
+        if not scenario.seed_figures:
+            continue
+        result = lifecycle.run_exercise(scenario, speed=speed, auto_trainee=True, out=lambda line: None, lang="en")
+        report = json.loads(Path(result["report"]).with_suffix(".json").read_text(encoding="utf-8"))
+        for row in report["seed_figures"]:
+            got = row["achieved"]
+            print(f"exercise case {name}: {row['figure']} {got} against the seed's {row['compare']} {row['wanted']:g}: "
+                  + ("met" if row["met"] else f"not met ({row['reason']}: {row.get('reason_values')})"))
+            out[f"exercise.case.{name}.{row['figure']}"] = {
+                "value": float("nan") if got is None else float(got), "unit": UNITS.get(row["measure"], ""),
+                "baseline": float(row["wanted"]), "met": row["met"], "compare": row["compare"],
+                "reason": row.get("reason"), "seed": row.get("seed_en") or row["seed"]}
+    return out
+
+
+UNITS = {"officers_deployed": "officers", "officers_on_case": "officers", "donor_cities": "cities",
+         "max_response_min": "min", "mean_response_min": "min", "completion_min": "min", "line_filled": "officers"}
+
+
 def run() -> dict:
     lines: list[str] = []
     began = time.monotonic()
@@ -102,6 +132,7 @@ def run() -> dict:
         "exercise.8h_x600.on_time_share": {"value": shares[SPEED], "unit": "share", "baseline": shares.get(60.0)},
         **({"exercise.8h_x60.on_time_share": {"value": shares[60.0], "unit": "share", "baseline": None}}
            if 60.0 in shares else {}),
+        **(reference_cases() if os.environ.get("BENCH_EXERCISE_CASES", "1") != "0" else {}),
     }
 
 
