@@ -1,0 +1,52 @@
+"""The seed's reference cases, reproduced: each built-in case scenario played at ×600 on the real
+services with the unattended trainee; every seed figure is met, or the report names what prevents
+it, and that reason is the one asserted here."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from twin.exercise import lifecycle, stack
+from twin.exercise.scenario import load
+
+pytestmark = pytest.mark.integration
+
+CASES = ("telecom-fraud", "asian-games-hangzhou", "rainstorm-six-cities", "city-pool-45min")
+# (scenario, figure) -> the reason the report gives for a figure the 20,000-officer demo force (a third of
+# a real provincial force, every donor keeping 70 % of its on-duty strength) cannot meet:
+UNMET: dict[tuple[str, str], str] = {
+    # the first two waves of the five cities are in place within 2 h; the second line's last units come
+    # from beyond them (Cixi), about 140 min away
+    ("asian-games-hangzhou", "completed_within_2h"): "slowest_unit",
+    # the flooded counties ask about 1,030 after their own share; the six donor cities' spare rescue,
+    # patrol and medical officers above their reserve floors fill about half
+    ("rainstorm-six-cities", "officers_sent"): "plans_short",
+    # the later requests' units are still on the road when the evening ends
+    ("city-pool-45min", "mean_response"): "units_not_arrived",
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_a_reference_case_played_at_speed_meets_its_seed_figures_or_names_what_prevents_it(name, broker, tmp_path,
+                                                                                           monkeypatch):
+    monkeypatch.setattr(stack, "EXERCISES", tmp_path / "exercises")
+    env = dict(os.environ, KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap, VAR_DIR=str(tmp_path), START_TIMEOUT_S="240")
+    scenario = load(name)
+    result = lifecycle.run_exercise(scenario, speed=600, auto_trainee=True, env=env, out=lambda line: None)
+    assert all(i["ok"] for i in result["injects"]), [i["outcome"] for i in result["injects"] if not i["ok"]]
+    report = json.loads(Path(result["report"]).with_suffix(".json").read_text(encoding="utf-8"))
+    assert report["lang"] == "zh" and report["time_zone"] == "Asia/Shanghai"
+    rows = {r["figure"]: r for r in report["seed_figures"]}
+    assert set(rows) == {f["figure"] for f in scenario.seed_figures}
+    outcome = {f: (r["achieved"], r["met"] or r["reason"]) for f, r in rows.items()}
+    for figure, row in rows.items():
+        expected = UNMET.get((name, figure))
+        if expected is None:
+            assert row["met"], outcome
+        else:
+            assert not row["met"] and row["reason"] == expected, outcome
+    page = Path(result["report"]).read_text(encoding="utf-8")
+    assert "与参考案例对照" in page and page.count("<tr>") > len(rows)
