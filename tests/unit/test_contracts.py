@@ -21,7 +21,8 @@ HTTP = ["incident-report", "problem", "health", "officer-patch", "roster-import"
         "request-cancel", "request-close", "preposition", "access-log", "ledger-report",
         "plan-approval", "plan-rejection", "signing-key", "plan-preview", "indicators", "case-outcome",
         "position-policy", "needs-parse", "needs-confirmation", "incident", "assessment",
-        "readiness-coverage", "readiness-what-if", "readiness-preposition"]
+        "readiness-coverage", "readiness-what-if", "readiness-preposition", "performance-report",
+        "performance-history"]
 
 
 def stems(folder: str, suffix: str) -> set[str]:
@@ -555,3 +556,15 @@ def test_write_broker_registry_writes_one_schema_file_per_topic(tmp_path):
 def test_the_command_line_prints_the_asyncapi_document(capsysbinary):
     assert contracts.main(["asyncapi"]) == 0
     assert capsysbinary.readouterr().out.decode("utf-8") == contracts.asyncapi_yaml()
+
+
+@pytest.mark.parametrize("name, field, huge", [
+    ("position-report", "accuracy_m", 1e12),
+    ("plan-approval", "version", 2**62),
+    ("incident-report", "size", {"people_involved": 10**12}),
+])
+def test_numbers_arriving_over_http_have_an_upper_bound(name, field, huge):
+    body = copy.deepcopy(contracts.example_body(name)) if name != "plan-approval" else {"version": 1}
+    assert contracts.validate_body(name, body) == []
+    body[field] = huge
+    assert contracts.validate_body(name, body), f"{name}.{field} = {huge} accepted"
