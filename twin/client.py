@@ -57,6 +57,11 @@ class ServicesClient:
         body = self._get("demand", "/incidents") or []
         return body.get("incidents", []) if isinstance(body, dict) else body
 
+    def requests(self) -> list[dict]:
+        """Every support request demand holds, with its lifecycle status."""
+        body = self._get("demand", "/requests") or []
+        return body.get("requests", []) if isinstance(body, dict) else body
+
     def plans(self) -> list[dict]:
         """Every candidate plan matching holds (all requests), each with its status and version."""
         out = []

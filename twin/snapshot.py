@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 def rebuild(model: ProvinceModel, client: ServicesClient) -> dict[str, int]:
     """Applies each service's snapshot to `model`; returns how many items came from each."""
-    counts = {"county_loads": 0, "incidents": 0, "plans": 0}
+    counts = {"county_loads": 0, "incidents": 0, "requests": 0, "plans": 0}
     for load in client.county_loads():
         if model.has_county(load.get("county", "")):
             replay.on_county_load_reported(model, load)
@@ -25,6 +25,12 @@ def rebuild(model: ProvinceModel, client: ServicesClient) -> dict[str, int]:
     for incident in client.incidents():
         if incident.get("incident_id") and incident.get("location"):
             counts["incidents"] += replay.on_incident_reported(model, incident) == replay.APPLIED
+    for request in client.requests():  # before the plans: a preview needs its request's deadline
+        if {"request_id", "county", "deadline"} <= set(request):
+            if replay_loop.on_support_requested(model, request) == replay_loop.APPLIED:
+                counts["requests"] += 1
+                with model.lock:
+                    model.requests[request["request_id"]]["status"] = request.get("status") or "open"
     for plan in client.plans():
         if {"plan_id", "request_id", "assignments", "proposed_at"} <= set(plan):
             counts["plans"] += replay_loop.on_plan_proposed(model, plan) == replay_loop.APPLIED

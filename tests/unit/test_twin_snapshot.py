@@ -33,7 +33,10 @@ def services():
                                                {"county": "320102", "on_duty": 1, "available": 1, "committed": 0,
                                                 "reserve_floor": 1, "at": "2025-09-15T09:10:00+08:00"}]))
     app.add_url_rule("/incidents", "incidents", lambda: jsonify([incident]))
-    app.add_url_rule("/requests", "requests", lambda: jsonify([{"request_id": plan["request_id"], "version": 1}]))
+    # demand's and matching's GET /requests on one port: demand's fields (matching's list reads only the id)
+    wanted = dict(copy.deepcopy(example_event("support.requested")["data"]), request_id=plan["request_id"],
+                  status="awaiting_approval", version=1)
+    app.add_url_rule("/requests", "requests", lambda: jsonify([wanted]))
     app.add_url_rule("/requests/<request_id>/plans", "plans",
                      lambda request_id: jsonify({"request_id": request_id, "plans": [plan]}))
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -46,7 +49,10 @@ def services():
 def test_the_snapshot_fills_loads_incidents_and_plans_with_their_status(services):
     client, seen = services
     model = ProvinceModel(seed=0, preview_config=PreviewConfig(runs=20))
-    assert rebuild(model, client) == {"county_loads": 1, "incidents": 1, "plans": 1}  # 320102 is not ours
+    assert rebuild(model, client) == {"county_loads": 1, "incidents": 1, "requests": 1, "plans": 1}  # 320102 is not ours
+    request = model.requests[next(iter(model.plans.values()))["request_id"]]
+    assert request["county"] == "330783" and request["status"] == "approved"  # its plan was approved since
+    assert model.previews[next(iter(model.plans))]["deadline_s"] is not None  # the request came first
     assert model.county("330782").officers_on_duty == 240
     assert [i.incident_id for i in model.incidents()] == ["INC-330106-20250915-0002"]
     [plan] = model.plans.values()
@@ -57,5 +63,5 @@ def test_the_snapshot_fills_loads_incidents_and_plans_with_their_status(services
 def test_services_that_are_down_leave_the_model_to_the_stream():
     down = ServicesClient({name: "http://127.0.0.1:9" for name in ("demand", "resources", "matching")})
     model = ProvinceModel(seed=0)
-    assert rebuild(model, down) == {"county_loads": 0, "incidents": 0, "plans": 0}
+    assert rebuild(model, down) == {"county_loads": 0, "incidents": 0, "requests": 0, "plans": 0}
     assert model.incidents() == []
