@@ -12,7 +12,7 @@ from datetime import datetime
 
 import requests as http
 
-from ..common.auth import Identity, headers_for
+from ..common.auth import headers_for, service_identity
 from ..common.config import port_for
 from . import readmodel
 
@@ -26,7 +26,7 @@ def resources_url(env=os.environ) -> str:
 class Snapshot:
     def __init__(self, base_url: str, *, session=None, timeout: float = 30):
         self.base, self.http, self.timeout = base_url, session or http.Session(), timeout
-        self.headers = headers_for(Identity("matching", "integrator"))
+        self.headers = headers_for(service_identity("matching"), audience="resources")
 
     def _get(self, path: str, **params):
         resp = self.http.get(self.base + path, params=params, headers=self.headers, timeout=self.timeout)

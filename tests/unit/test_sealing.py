@@ -12,7 +12,7 @@ from sqlalchemy import Text, cast, insert, select
 from services.common import sealing
 from services.common.auth import Identity, signed_in
 from services.common.config import Settings
-from services.common.sealing import SealError, Sealer
+from services.common.sealing import Sealer, SealError
 from services.resources import store
 from services.resources.app import build_runtime, create_app, seed_demo_if_empty
 
