@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from . import intake, monitor, relief, status
 from .incidents import location_problems
+from .reports.build import record_award
 from .times import parse
 
 
@@ -87,6 +88,11 @@ def on_deployment_released(ctx) -> None:
     _follow(ctx, "released", "released_at")
 
 
+def on_points_awarded(ctx) -> None:
+    """Kept for the performance report's reciprocity between cities."""
+    record_award(ctx.conn, ctx.data, parse(ctx.data["at"]))
+
+
 HANDLERS = {
     "incident.reported": handle_incident_reported,
     "county.load-reported": on_load_reported,
@@ -97,4 +103,5 @@ HANDLERS = {
     "dispatch.ordered": on_dispatch_ordered,
     "unit.arrived": on_unit_arrived,
     "deployment.released": on_deployment_released,
+    "points.awarded": on_points_awarded,
 }

@@ -1,5 +1,5 @@
 """demand's own tables (the only module of this service that defines database structure)."""
-from sqlalchemy import JSON, Column, DateTime, Index, Integer, MetaData, String, Table, inspect, text
+from sqlalchemy import JSON, Column, DateTime, Float, Index, Integer, MetaData, String, Table, inspect, text
 
 metadata = MetaData()
 
@@ -167,4 +167,31 @@ needs_feedback = Table(
     Column("confirmed_by", String(128), nullable=False),
     Column("role", String(32), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
+)
+
+# Task points awarded to officers (points.awarded from resources): the cities' reciprocity balance of the
+# performance report (the officer's home county gives, the request's county receives).
+points_awards = Table(
+    "points_awards", metadata,
+    Column("officer_id", String(64), primary_key=True),
+    Column("task_id", String(64), primary_key=True),
+    Column("county", String(6)),
+    Column("request_id", String(64), index=True),
+    Column("points", Float, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+# Every performance report generated (on demand or by the schedule) whose content differs from the one
+# kept before for the same period and region: its SHA-256 makes a later change visible.
+performance_reports = Table(
+    "performance_reports", metadata,
+    Column("report_id", Integer, primary_key=True, autoincrement=True),
+    Column("period", String(32), nullable=False, index=True),
+    Column("region", String(6), nullable=False, index=True),
+    Column("generated_at", DateTime(timezone=True), nullable=False),
+    Column("trigger", String(16), nullable=False),        # on_demand | schedule
+    Column("generated_by", String(128), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("complete", Integer, nullable=False),           # 1 when every source answered
+    Column("body", JSON, nullable=False),
 )

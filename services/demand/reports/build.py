@@ -1,0 +1,222 @@
+"""Gathering and assembling the performance report for a period and a region (the province or a city).
+
+Where each figure comes from:
+- the six indicators, the idle rate with them: logistics owns their facts (orders and arrivals,
+  equipment checks, surveys, case outcomes, arrangements, load reports), so demand calls its
+  `GET /indicators?from=&to=&city=` (one call per region and period, as the demand service);
+- request → first plan: demand's own requests (support.requested) and the first `plan.proposed` of
+  each (demand consumes it to move the request's lifecycle: request_transitions, cause plan.proposed);
+- the reciprocity balance: `points.awarded` (resources), consumed by demand into `points_awards`; the
+  officer's home county gives, the county of the request (demand's own) receives;
+- equipment readiness and the volunteer share: resources' register and roster, through `Sources.force`
+  (no aggregate is published by resources yet: shown as not available, naming why)."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable
+
+from sqlalchemy import and_, func, insert, select
+
+from ..store import performance_reports, points_awards, requests, transitions
+from ..times import stamp, utc
+from . import figures as fig
+from .periods import Period, phase_of, previous
+
+LOGISTICS_FIGURES = ("response_time", "utilisation", "cross_region_clearance", "equipment_compatibility",
+                     "satisfaction", "logistics_coverage")
+
+
+class SourceUnavailable(RuntimeError):
+    """A service the report reads did not answer."""
+
+
+class EmptyPeriod(ValueError):
+    """Nothing was recorded in the region over the period."""
+
+
+@dataclass
+class Sources:
+    """indicators(filters) -> logistics' GET /indicators answer; force(region) -> {equipment_readiness,
+    equipment_items, volunteer_share, officers} or None."""
+    indicators: Callable[[dict], dict]
+    force: Callable[[str], dict | None] = field(default=lambda region: None)
+    force_note: str = ("resources publishes no aggregate of equipment readiness or of volunteers; "
+                       "these figures wait for it")
+
+
+class LogisticsIndicators:
+    """logistics' `GET /indicators` over HTTP, called as the demand service (LOGISTICS_URL, else its
+    loopback port)."""
+
+    def __init__(self, url: str, *, timeout_s: float = 10.0, session=None):
+        import requests as http
+        self.url, self.timeout_s = url.rstrip("/"), timeout_s
+        self.session = session or http.Session()
+
+    def __call__(self, f: dict) -> dict:
+        from ...common.auth import headers_for, service_identity
+        params = {k: (stamp(v) if isinstance(v, datetime) else v) for k, v in f.items()}
+        try:
+            resp = self.session.get(f"{self.url}/indicators", params=params, timeout=self.timeout_s,
+                                    headers=headers_for(service_identity("demand"), audience="logistics"))
+        except Exception as exc:  # noqa: BLE001 - any failure to reach it is the same to the report
+            raise SourceUnavailable(f"logistics GET /indicators: {exc.__class__.__name__}") from None
+        if resp.status_code != 200:
+            raise SourceUnavailable(f"logistics GET /indicators answered {resp.status_code}")
+        return resp.json()
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(timezone.utc)
+
+
+def _city(county: str) -> str:
+    return county[:4] + "00"
+
+
+def first_plan_seconds(conn, start: datetime, end: datetime) -> list[tuple[str, datetime, float | None]]:
+    """(city, requested_at, seconds to the first plan or None) of every request raised in [start, end)."""
+    first = (select(transitions.c.request_id, func.min(transitions.c.at).label("at"))
+             .where(transitions.c.cause == "plan.proposed").group_by(transitions.c.request_id).subquery())
+    rows = conn.execute(select(requests.c.city, requests.c.requested_at, first.c.at)
+                        .select_from(requests.outerjoin(first, first.c.request_id == requests.c.request_id))
+                        .where(requests.c.requested_at >= _utc(start), requests.c.requested_at < _utc(end)))
+    return [(city, utc(at), None if planned is None else max(0.0, (utc(planned) - utc(at)).total_seconds()))
+            for city, at, planned in rows]
+
+
+def awards(conn, start: datetime, end: datetime) -> list[tuple[str, str, float]]:
+    """(donor city, receiving city, points) of the awards in [start, end) whose request demand knows."""
+    rows = conn.execute(select(points_awards.c.county, requests.c.county, points_awards.c.points)
+                        .join(requests, requests.c.request_id == points_awards.c.request_id)
+                        .where(points_awards.c.at >= _utc(start), points_awards.c.at < _utc(end),
+                               points_awards.c.county.is_not(None)))
+    return [(_city(donor), _city(receiver), float(points)) for donor, receiver, points in rows]
+
+
+def record_award(conn, data: dict, at: datetime) -> bool:
+    """points.awarded kept once per officer and task (a redelivery changes nothing)."""
+    found = conn.execute(select(points_awards.c.officer_id).where(
+        points_awards.c.officer_id == data["officer_id"], points_awards.c.task_id == data["task_id"])).first()
+    if found:
+        return False
+    conn.execute(insert(points_awards).values(officer_id=data["officer_id"], task_id=data["task_id"],
+                                              county=data.get("county"), request_id=data.get("request_id"),
+                                              points=data["points"], at=at))
+    return True
+
+
+def _in(city_filter: str | None, city: str) -> bool:
+    return city_filter is None or city == city_filter
+
+
+def build(conn, sources: Sources, policy: dict, period: Period, region: str, geography, now: datetime) -> dict:
+    """The report (JSON-ready) for `period` and `region` (the province code or a city's); raises
+    EmptyPeriod when nothing of the region was recorded in it."""
+    province = region == geography.province_code
+    cities = [c for c in geography.cities if province or c.code == region]
+    scopes = ([(geography.province_code, geography.province_name, None)] if province else []) + \
+        [(c.code, c.name, c.code) for c in cities]
+    periods = previous(period, int(policy.get("trend_periods", 3))) + [period]
+    phase = phase_of(policy["phases"], period.last_day)
+    incomplete: list[str] = []
+
+    def indicators(p: Period, city: str | None) -> dict | None:
+        f = {"from": p.start, "to": p.end, **({"city": city} if city else {})}
+        try:
+            return sources.indicators(f)
+        except SourceUnavailable as exc:
+            if str(exc) not in incomplete:
+                incomplete.append(str(exc))
+            return None
+
+    plans = first_plan_seconds(conn, periods[0].start, period.end)
+    force_by_region = {code: sources.force(code) for code, _, _ in scopes}
+    if all(v is None for v in force_by_region.values()):
+        incomplete.append(f"equipment readiness, volunteer share: {sources.force_note}")
+    baseline_year = policy.get("baseline_year")
+    needs_baseline = phase is not None and any(
+        "min_vs_baseline" in ((spec.get("phases") or {}).get(phase["name"]) or {}) for spec in policy["figures"].values())
+    regions_out = []
+    for code, name, city in scopes:
+        per_period = []
+        for p in periods:
+            secs = [s for c, at, s in plans if _in(city, c) and p.start <= at < p.end]
+            per_period.append((p.label, fig.values(indicators(p, city), fig.first_plan(secs),
+                                                    force_by_region[code] if p is period else None),
+                               fig.first_plan(secs)))
+        baselines = {}
+        if needs_baseline and baseline_year:
+            from .periods import parse_period
+            base = indicators(parse_period(str(baseline_year)), city)
+            baselines = {"cross_region_clearance": fig.values(base, fig.first_plan([]), None)["cross_region_clearance"][0]}
+        label, current, plan_summary = per_period[-1]
+        regions_out.append({"region": code, "name": name, "level": "province" if city is None else "city",
+                            "figures": fig.rows(policy, phase, current, [(lb, v) for lb, v, _ in per_period[:-1]],
+                                                baselines),
+                            "first_plan": plan_summary})
+    own = regions_out[0]
+    recorded = (own["first_plan"]["requests"] or 0) + sum((r["basis"] or 0) for r in own["figures"]
+                                                          if r["figure"] in ("response_time_min", "logistics_coverage",
+                                                                             "cross_region_clearance"))
+    if recorded == 0 and not any(r["value"] is not None for r in own["figures"]
+                                 if r["figure"] not in ("equipment_readiness", "volunteer_share")):
+        raise EmptyPeriod(f"nothing was recorded in {own['name']} ({region}) over {period.label}")
+    return {
+        "period": period.label, "kind": period.kind, "from": stamp(period.start), "to": stamp(period.end),
+        "region": region, "region_name": scopes[0][1], "level": "province" if province else "city",
+        "phase": None if phase is None else {"name": phase["name"], "from": phase["from"].isoformat(),
+                                             "to": phase["to"].isoformat()},
+        "phase_date": period.last_day.isoformat(),
+        "trend_periods": [p.label for p in periods[:-1]],
+        "policy_version": policy["version"],
+        "regions": regions_out,
+        "reciprocity": fig.reciprocity(awards(conn, period.start, period.end),
+                                       [c.code for c in geography.cities]),
+        "incomplete": incomplete,
+        "generated_at": stamp(now),
+    }
+
+
+def digest(report: dict) -> str:
+    """SHA-256 of the report's content (what was measured, not when it was generated)."""
+    content = {k: v for k, v in report.items() if k not in ("generated_at", "sha256", "kept", "report_id")}
+    raw = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def keep(conn, report: dict, *, trigger: str, by: str, at: datetime) -> dict:
+    """Keep the report when its content differs from the last one kept for the period and region;
+    the answer carries its sha256, report_id and `kept` (new | unchanged)."""
+    sha = digest(report)
+    last = conn.execute(select(performance_reports.c.report_id, performance_reports.c.sha256)
+                        .where(and_(performance_reports.c.period == report["period"],
+                                    performance_reports.c.region == report["region"]))
+                        .order_by(performance_reports.c.report_id.desc()).limit(1)).first()
+    if last is not None and last.sha256 == sha:
+        return {**report, "sha256": sha, "report_id": last.report_id, "kept": "unchanged"}
+    done = conn.execute(insert(performance_reports).values(
+        period=report["period"], region=report["region"], generated_at=_utc(at), trigger=trigger,
+        generated_by=by[:128], sha256=sha, complete=0 if report["incomplete"] else 1, body=report))
+    return {**report, "sha256": sha, "report_id": done.inserted_primary_key[0], "kept": "new"}
+
+
+def history(conn, region_prefix: str | None, period: str | None = None, limit: int = 500) -> list[dict]:
+    stmt = select(performance_reports.c.report_id, performance_reports.c.period, performance_reports.c.region,
+                  performance_reports.c.generated_at, performance_reports.c.trigger,
+                  performance_reports.c.generated_by, performance_reports.c.sha256, performance_reports.c.complete)
+    if region_prefix:
+        stmt = stmt.where(performance_reports.c.region.like(region_prefix + "%"))
+    if period:
+        stmt = stmt.where(performance_reports.c.period == period)
+    rows = conn.execute(stmt.order_by(performance_reports.c.report_id.desc()).limit(limit)).mappings()
+    return [{**dict(r), "generated_at": stamp(utc(r["generated_at"])), "complete": bool(r["complete"])} for r in rows]
+
+
+def scheduled_done(conn, period: str, region: str) -> bool:
+    return conn.execute(select(performance_reports.c.report_id).where(
+        performance_reports.c.period == period, performance_reports.c.region == region,
+        performance_reports.c.trigger == "schedule", performance_reports.c.complete == 1)).first() is not None

@@ -1,0 +1,110 @@
+"""The report's policy, its generation (build, hash, keep) and the schedule that generates it.
+
+REPORT_POLICY names another policy file; REPORT_SCHEDULE (half_year | month | year | off) overrides
+the policy's schedule; LOGISTICS_URL where logistics answers (default its loopback port)."""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from datetime import date, datetime
+from pathlib import Path
+
+import yaml
+
+from ...common import clock, pacing
+from . import build
+from .periods import Period, last_complete
+
+log = logging.getLogger(__name__)
+POLICY_FILE = Path(__file__).resolve().parent.parent / "policy" / "report-v1.yaml"
+SCHEDULES = ("half_year", "month", "year", "off")
+
+
+def load_policy(path: Path | None = None) -> dict:
+    path = Path(os.environ.get("REPORT_POLICY") or path or POLICY_FILE)
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for ph in doc["phases"]:
+        for key in ("from", "to"):
+            if not isinstance(ph[key], date):
+                raise ValueError(f"{path.name}: phases.{ph['name']}.{key}: a date")
+    for name, spec in doc["figures"].items():
+        for where, b in [("target", spec.get("target"))] + [(f"phases.{k}", v) for k, v in (spec.get("phases") or {}).items()]:
+            if b is not None and not ({"min", "max", "min_vs_baseline"} & set(b) and b.get("source")):
+                raise ValueError(f"{path.name}: figures.{name}.{where}: a bound (min, max or min_vs_baseline) and its source")
+    if doc.get("schedule") not in SCHEDULES:
+        raise ValueError(f"{path.name}: schedule: one of {', '.join(SCHEDULES)}")
+    return doc
+
+
+def default_sources(settings) -> build.Sources:
+    from ...common.config import port_for
+    url = os.environ.get("LOGISTICS_URL") or f"http://127.0.0.1:{port_for('logistics', os.environ)}"
+    return build.Sources(indicators=build.LogisticsIndicators(url))
+
+
+class Reports:
+    """Generates, hashes and keeps reports (one transaction each)."""
+
+    def __init__(self, runtime, policy: dict, sources: build.Sources, geography):
+        self.runtime, self.policy, self.sources, self._geography = runtime, policy, sources, geography
+
+    @property
+    def geography(self):
+        return self._geography()
+
+    def generate(self, period: Period, region: str, *, trigger: str, by: str, now: datetime | None = None) -> dict:
+        now = now or clock.now()
+        with self.runtime.engine.begin() as conn:
+            report = build.build(conn, self.sources, self.policy, period, region, self.geography, now)
+            return build.keep(conn, report, trigger=trigger, by=by, at=now)
+
+
+class ReportSchedule:
+    """A background thread: once the latest period of the schedule's kind has ended, the province's and
+    every city's report for it are generated and kept (retried each check until every source answered)."""
+
+    def __init__(self, reports: Reports, kind: str, interval_s: float = 300.0):
+        self.reports, self.kind, self.interval_s = reports, kind, interval_s
+        self.stats = {"checks": 0, "generated": 0, "errors": 0}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def tick(self, now: datetime | None = None) -> list[dict]:
+        now = now or clock.now()
+        self.stats["checks"] += 1
+        if self.kind == "off":
+            return []
+        period = last_complete(self.kind, now)
+        geo = self.reports.geography
+        out = []
+        for region in [geo.province_code] + [c.code for c in geo.cities]:
+            with self.reports.runtime.engine.connect() as conn:
+                if build.scheduled_done(conn, period.label, region):
+                    continue
+            try:
+                made = self.reports.generate(period, region, trigger="schedule", by="service:demand", now=now)
+            except build.EmptyPeriod:
+                continue  # nothing to review in that region
+            out.append({k: made[k] for k in ("period", "region", "sha256", "kept")})
+            self.stats["generated"] += 1
+        return out
+
+    def start(self) -> "ReportSchedule":
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="demand:report-schedule", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.wait(pacing.wall_s(self.interval_s, floor_s=1.0)):
+            try:
+                self.tick()
+            except Exception:  # logged and counted; the next check tries again
+                self.stats["errors"] += 1
+                log.exception("demand: report schedule failed")

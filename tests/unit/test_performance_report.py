@@ -1,0 +1,274 @@
+"""The performance report (demand GET /reports/performance): periods, targets by phase, trend, the
+figures demand measures itself (request → first plan, reciprocity of points), CSV and offline HTML,
+the kept reports with their hashes, the schedule and the bad inputs."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import insert
+
+from services.common import contracts
+from services.common.auth import Identity, signed_in
+from services.common.config import Settings
+from services.demand.reports import build, periods
+from services.demand.store import requests, transitions
+
+UTC = timezone.utc
+HZ, NB = "330100", "330200"  # Hangzhou, Ningbo
+
+
+def ind(utilisation: float, idle: float, arrivals: int = 4, mean_s: float = 2400.0, clearance: float | None = 0.5):
+    return {"response_time": {"arrivals": arrivals, "mean_s": mean_s, "p90_s": mean_s * 1.5,
+                              "within_deadline_share": 0.75, "by_grade": {}},
+            "utilisation": {"utilisation": utilisation, "idle_rate": idle, "deployed": 85, "available_to_deploy": 100,
+                            "local_work": 0, "on_duty": 100},
+            "cross_region_clearance": {"rate": clearance, "cases": 2, "solved": 1, "not_solved": 1, "outcome_pending": 0},
+            "equipment_compatibility": {"rate": 0.93, "items_checked": 40},
+            "satisfaction": {"score": 4.2, "responses": 10},
+            "logistics_coverage": {"coverage": 1.0, "deployments": 3, "fully_arranged": 3}}
+
+
+EMPTY = {"response_time": {"arrivals": 0, "mean_s": None, "p90_s": None, "within_deadline_share": None, "by_grade": {}},
+         "utilisation": {"utilisation": None, "idle_rate": None, "deployed": 0, "available_to_deploy": 0},
+         "cross_region_clearance": {"rate": None, "cases": 0}, "equipment_compatibility": {"rate": None, "items_checked": 0},
+         "satisfaction": {"score": None, "responses": 0}, "logistics_coverage": {"coverage": None, "deployments": 0}}
+
+
+class FakeLogistics:
+    """Answers GET /indicators by the period's start month: H1 2026 has utilisation 0.9, earlier 0.6."""
+
+    def __init__(self):
+        self.calls, self.down = [], False
+
+    def __call__(self, f):
+        if self.down:
+            raise build.SourceUnavailable("logistics GET /indicators: ConnectionError")
+        self.calls.append(f)
+        start = f["from"]
+        if start.year == 2023:
+            return ind(0.5, 0.5, clearance=0.4)
+        if start >= datetime(2026, 1, 1, tzinfo=periods.CST):
+            return ind(0.9, 0.1) if f.get("city") != NB else ind(0.7, 0.3)
+        if start.year < 2024:
+            return EMPTY
+        return ind(0.6, 0.4)
+
+
+@pytest.fixture
+def demand(tmp_path):
+    from services.demand.app import build_runtime, create_app
+    logistics = FakeLogistics()
+    sources = build.Sources(indicators=logistics, force=lambda region: {"equipment_readiness": 0.985,
+                                                                         "equipment_items": 1000,
+                                                                         "volunteer_share": 0.41, "officers": 5000})
+    runtime = build_runtime(Settings(service="demand", database_url=f"sqlite:///{tmp_path / 'd.db'}",
+                                     kafka_bootstrap="127.0.0.1:1", extra={"report_sources": sources}))
+    app = create_app(runtime)
+    yield runtime, app, logistics
+    runtime.engine.dispose()
+
+
+def client(app, role="province_commander", region="330000"):
+    return signed_in(app.test_client(), Identity(f"t-{role}", role, region))
+
+
+def add_request(runtime, request_id: str, county: str, requested_at: datetime, plan_after_min: float | None):
+    with runtime.engine.begin() as conn:
+        conn.execute(insert(requests).values(
+            request_id=request_id, incident_id=f"inc-{request_id}", echelon="", county=county, city=county[:4] + "00",
+            grade="III", severity=2, status="awaiting_approval", approval_level="city",
+            deadline=requested_at + timedelta(minutes=45), requested_at=requested_at, updated_at=requested_at,
+            escalation_level=0, escalated_stages=[], progress={"committed": [], "ordered": [], "arrived": []},
+            request={}))
+        if plan_after_min is not None:
+            for extra in (0, 30):  # the first plan counts, a later version does not
+                conn.execute(insert(transitions).values(
+                    request_id=request_id, from_status="planning", to_status="awaiting_approval",
+                    cause="plan.proposed", at=requested_at + timedelta(minutes=plan_after_min + extra)))
+
+
+def seed(runtime):
+    t = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    add_request(runtime, "r1", "330106", t, 10)
+    add_request(runtime, "r2", "330106", t + timedelta(days=1), 20)
+    add_request(runtime, "r3", "330203", t + timedelta(days=2), 12)
+    add_request(runtime, "r4", "330203", t + timedelta(days=3), None)  # no plan yet
+    add_request(runtime, "old", "330106", datetime(2025, 9, 1, tzinfo=UTC), 40)
+    with runtime.engine.begin() as conn:
+        # Ningbo's officers worked 30 points in Hangzhou's task r1, Hangzhou's 10 in Ningbo's r3
+        build.record_award(conn, {"officer_id": "o1", "task_id": "d1", "county": "330203", "request_id": "r1",
+                                  "points": 30.0}, t + timedelta(days=5))
+        assert not build.record_award(conn, {"officer_id": "o1", "task_id": "d1", "county": "330203",
+                                             "request_id": "r1", "points": 30.0}, t + timedelta(days=5))
+        build.record_award(conn, {"officer_id": "o2", "task_id": "d3", "county": "330106", "request_id": "r3",
+                                  "points": 10.0}, t + timedelta(days=6))
+        build.record_award(conn, {"officer_id": "o3", "task_id": "d1", "county": "330108", "request_id": "r1",
+                                  "points": 99.0}, t + timedelta(days=6))  # same city: not reciprocity
+
+
+def figure(report, region, name):
+    reg = next(r for r in report["regions"] if r["region"] == region)
+    return next(f for f in reg["figures"] if f["figure"] == name)
+
+
+# --- periods -----------------------------------------------------------------------------------------
+
+def test_periods_parse_and_step_back():
+    h1 = periods.parse_period("2026-H1")
+    assert (h1.kind, h1.start.isoformat(), h1.end.isoformat()) == \
+        ("half_year", "2026-01-01T00:00:00+08:00", "2026-07-01T00:00:00+08:00")
+    assert [p.label for p in periods.previous(h1, 3)] == ["2024-H2", "2025-H1", "2025-H2"]
+    assert [p.label for p in periods.previous(periods.parse_period("2026-01"), 2)] == ["2025-11", "2025-12"]
+    assert [p.label for p in periods.previous(periods.parse_period("2026"), 1)] == ["2025"]
+    assert periods.parse_period("2026-06").last_day == date(2026, 6, 30)
+    w = periods.window("2026-01-01", "2026-01-11")
+    assert periods.previous(w, 1)[0].label == "2025-12-22..2025-12-31"
+    assert periods.last_complete("half_year", datetime(2026, 7, 1, 1, tzinfo=UTC)).label == "2026-H1"
+    assert periods.last_complete("half_year", datetime(2026, 3, 1, tzinfo=UTC)).label == "2025-H2"
+    for bad, field in (("2026-H3", "period"), ("2026-13", "period"), ("1999", "period")):
+        with pytest.raises(periods.PeriodError) as exc:
+            periods.parse_period(bad)
+        assert exc.value.field == field
+    with pytest.raises(periods.PeriodError) as exc:
+        periods.window("2026-02-01", "2026-02-01")
+    assert exc.value.field == "to" and "empty" in exc.value.reason
+
+
+# --- the report --------------------------------------------------------------------------------------
+
+def test_the_half_year_report_sets_each_figure_beside_its_target_phase_and_trend(demand):
+    runtime, app, logistics = demand
+    seed(runtime)
+    resp = client(app).get("/reports/performance?period=2026-H1")
+    assert resp.status_code == 200, resp.get_json()
+    report = resp.get_json()
+    assert contracts.validate_body("performance-report", report) == []
+    assert report["phase"]["name"] == "roll_out" and report["trend_periods"] == ["2024-H2", "2025-H1", "2025-H2"]
+    assert [r["region"] for r in report["regions"]][:2] == ["330000", HZ] and len(report["regions"]) == 12
+
+    util = figure(report, "330000", "utilisation")
+    assert util["value"] == 0.9 and util["target"]["value"] == 0.85 and util["phase_target"]["value"] == 0.85
+    assert util["met_target"] is True and [t["value"] for t in util["trend"]] == [0.6, 0.6, 0.6]
+    nb_util = figure(report, NB, "utilisation")
+    assert nb_util["value"] == 0.7 and nb_util["met_phase_target"] is False
+    idle = figure(report, "330000", "idle_rate")
+    assert idle["value"] == 0.1 and idle["met_target"] is True
+    assert figure(report, "330000", "response_time_min")["value"] == 40.0
+    assert figure(report, "330000", "response_time_min")["phase_target"]["value"] == 100.8
+    # +30 % of the 2023 clearance (0.4) in the roll-out phase: 0.52, 0.5 misses it
+    clear = figure(report, "330000", "cross_region_clearance")
+    assert clear["phase_target"]["value"] == 0.52 and clear["met_phase_target"] is False
+    assert figure(report, "330000", "equipment_readiness")["met_target"] is True
+    assert figure(report, "330000", "volunteer_share")["met_target"] is False
+
+    # request → first plan, from demand's own records: 10, 20 (Hangzhou) and 12 (Ningbo) min; r4 unplanned
+    assert figure(report, "330000", "first_plan_min")["value"] == 14.0
+    assert figure(report, HZ, "first_plan_min")["value"] == 15.0
+    assert figure(report, HZ, "first_plan_min")["met_target"] is True
+    assert figure(report, "330000", "first_plan_min")["trend"][-1] == {"period": "2025-H2", "value": 40.0}
+    prov = report["regions"][0]["first_plan"]
+    assert (prov["requests"], prov["planned"]) == (4, 3)
+
+    rec = {r["city"]: r for r in report["reciprocity"]}
+    assert rec[NB]["given_points"] == 30.0 and rec[NB]["received_points"] == 10.0 and rec[NB]["balance"] == 20.0
+    assert rec[HZ]["balance"] == -20.0
+    # the six indicators come from logistics, per city and province, for the period and the trend
+    asked = {(f["from"].isoformat(), f.get("city")) for f in logistics.calls}
+    assert ("2026-01-01T00:00:00+08:00", None) in asked and ("2026-01-01T00:00:00+08:00", NB) in asked
+    assert ("2024-07-01T00:00:00+08:00", HZ) in asked
+
+
+def test_the_report_is_kept_with_its_hash_and_a_change_of_data_shows(demand):
+    runtime, app, _ = demand
+    seed(runtime)
+    c = client(app)
+    first = c.get("/reports/performance?period=2026-H1").get_json()
+    again = c.get("/reports/performance?period=2026-H1").get_json()
+    assert first["kept"] == "new" and again["kept"] == "unchanged" and again["sha256"] == first["sha256"]
+    add_request(runtime, "r5", "330106", datetime(2026, 5, 1, tzinfo=UTC), 50)  # the data changed
+    changed = c.get("/reports/performance?period=2026-H1").get_json()
+    assert changed["kept"] == "new" and changed["sha256"] != first["sha256"]
+    history = c.get("/reports/performance/history?period=2026-H1")
+    assert history.status_code == 200 and contracts.validate_body("performance-history", history.get_json()) == []
+    rows = history.get_json()["reports"]
+    assert [r["sha256"] for r in rows] == [changed["sha256"], first["sha256"]]
+    assert all(r["trigger"] == "on_demand" and r["region"] == "330000" for r in rows)
+
+
+def test_csv_and_offline_html(demand):
+    runtime, app, _ = demand
+    seed(runtime)
+    c = client(app)
+    csv_resp = c.get(f"/reports/performance?period=2026-H1&region={HZ}&format=csv")
+    assert csv_resp.status_code == 200 and csv_resp.mimetype == "text/csv"
+    lines = csv_resp.get_data(as_text=True).splitlines()
+    assert lines[0].startswith("period,region,region_name,figure")
+    util = next(line for line in lines if ",utilisation," in line)
+    assert util.startswith(f"2026-H1,{HZ},杭州市,utilisation,") and ">= 0.85,yes,roll_out" in util
+    assert any(line.startswith(f"2026-H1,{NB},,reciprocity_balance,") and ",20.0," in line for line in lines)
+    page = c.get("/reports/performance?period=2026-H1&format=html")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and page.headers["X-Report-SHA256"] in html
+    assert "<svg" in html and "<polyline" in html and "宁波市" in html
+    assert "<script" not in html and "src=" not in html and "<link" not in html and "@import" not in html
+
+
+def test_a_source_that_does_not_answer_is_named_and_the_schedule_retries(demand):
+    runtime, app, logistics = demand
+    seed(runtime)
+    schedule = runtime.extras["report_schedule"]
+    logistics.down = True
+    made = schedule.tick(datetime(2026, 7, 2, tzinfo=UTC))
+    assert {m["region"] for m in made} == {"330000", HZ, NB}  # cities with nothing recorded are skipped
+    c = client(app)
+    rows = c.get("/reports/performance/history").get_json()["reports"]
+    assert rows and not any(r["complete"] for r in rows)
+    logistics.down = False
+    again = schedule.tick(datetime(2026, 7, 3, tzinfo=UTC))
+    # logistics answers for every city now: each has figures of its own
+    assert len(again) == 12 and {"330000", HZ, NB} <= {m["region"] for m in again}
+    assert all(m["kept"] == "new" for m in again)
+    assert schedule.tick(datetime(2026, 7, 4, tzinfo=UTC)) == []  # done for 2026-H1
+    report = c.get("/reports/performance?period=2026-H1").get_json()
+    assert report["kept"] == "unchanged" and report["incomplete"] == []
+
+
+# --- bad input and regions ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("query,status,field", [
+    ("period=2026-H3", 400, "period"),
+    ("period=June", 400, "period"),
+    ("", 400, "period"),
+    ("from=2026-01-01", 400, "to"),
+    ("from=2026-02-01&to=2026-01-01", 400, "to"),
+    ("from=yesterday&to=2026-01-01", 400, "from"),
+    ("period=2026-H1&from=2026-01-01&to=2026-02-01", 400, "period"),
+    ("period=2026-H1&region=999999", 422, "region"),
+    ("period=2026-H1&region=330106", 422, "region"),
+    ("period=2026-H1&region=33", 400, "region"),
+    ("period=2026-H1&format=pdf", 400, "format"),
+    ("period=2099-H1", 422, "period"),
+    ("period=2019-H1", 422, "period"),
+])
+def test_bad_input_names_the_field(demand, query, status, field):
+    runtime, app, _ = demand
+    seed(runtime)
+    resp = client(app).get(f"/reports/performance?{query}")
+    assert resp.status_code == status, resp.get_json()
+    assert [e["field"] for e in resp.get_json()["errors"]] == [field]
+
+
+def test_a_city_commander_sees_their_city(demand):
+    runtime, app, _ = demand
+    seed(runtime)
+    hz = client(app, "city_commander", HZ)
+    own = hz.get("/reports/performance?period=2026-H1")
+    assert own.status_code == 200 and own.get_json()["region"] == HZ
+    assert [r["region"] for r in own.get_json()["regions"]] == [HZ]
+    assert hz.get(f"/reports/performance?period=2026-H1&region={NB}").status_code == 403
+    assert hz.get("/reports/performance?period=2026-H1&region=330000").status_code == 403
+    client(app).get("/reports/performance?period=2026-H1&region=330200")
+    assert {r["region"] for r in hz.get("/reports/performance/history").get_json()["reports"]} == {HZ}
+    assert client(app, "auditor").get("/reports/performance?period=2026-H1").status_code == 200
+    assert client(app, "county_duty_officer", "330106").get("/reports/performance?period=2026-H1").status_code == 403
