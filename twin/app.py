@@ -20,7 +20,7 @@ from flask import Response, has_request_context, jsonify, request
 
 from services.common import throttle
 from services.common.auth import Identity, default_keyring
-from twin import exercise_page, ids, panel, signin, views, visibility
+from twin import exercise_page, field_page, ids, order_print, panel, signin, views, visibility
 from twin.client import ServicesClient, service_urls
 from twin.figures import COLOUR_BY, TABLE_COLUMNS, beijing_time, incident_table_rows
 from twin.messages import DEFAULT_LANGUAGE, LANGUAGES, text
@@ -64,6 +64,8 @@ def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000,
     app.twin_callbacks.update(exercise_page.register(app, geojson))
     install_replay(app, model.geography, geojson, recording)
     install_routes(app, model, settings, geojson, positions)
+    order_print.install(app, model, client)  # /plans/<id>/order, the signed order for print
+    field_page.install(app, client)  # /field, the page for the officers sent
     app.twin_signin.script_hashes = app.csp_hashes()  # Dash's inline start script, allowed by its hash
     return app
 

@@ -72,7 +72,7 @@ def on_plan_approved(model: ProvinceModel, data: dict) -> str:
     with model.lock:
         file_relief(model, data)
     return plan_status(model, data["plan_id"], "approved", approved_by=data.get("approved_by"),
-                        role=data.get("role"))
+                        role=data.get("role"), approval=dict(data))  # signed: the printed order carries it
 
 
 def on_plan_rejected(model: ProvinceModel, data: dict) -> str:

@@ -55,7 +55,7 @@ STATIC_PREFIXES = ("/_dash-component-suites/", "/assets/")
 SECRET_FILE = VAR / "twin" / "session.key"
 COOKIE = "twin_session"
 # The pages a sign-in may return to, and the only query they keep (the page's language).
-NEXT_PATHS = frozenset({"/", "/exercise"})
+NEXT_PATHS = frozenset({"/", "/exercise", "/field"})
 NEXT_QUERY = ("lang",)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORWARDED = ("Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Real-IP")
