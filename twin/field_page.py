@@ -218,5 +218,7 @@ button:disabled { background: #9aa3af; }
 .ok { color: #0a7a32; font-weight: bold; } .warn { color: #b35c00; font-weight: bold; }
 .bad { color: #b00020; font-weight: bold; } .muted { color: #5a6270; font-size: 14px; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; background: #e4e8ee; font-size: 13px; }
-.field-offline #field-status { background: #fff3cd; color: #7a4b00; padding: 6px 10px; border-radius: 6px; font-weight: bold; }
+.field-offline header { background: #8a5a00; }
+.field-offline #field-status { position: sticky; top: 70px; z-index: 1; background: #fff3cd; color: #7a4b00;
+                               padding: 6px 10px; border-radius: 6px; font-weight: bold; }
 """
