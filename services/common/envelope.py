@@ -26,13 +26,39 @@ def now_iso() -> str:
     return clock.now().astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+# One encoder, built once: json.dumps with options builds a new encoder on every call.
+_encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
 def canonical(obj) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _encode(obj).encode()
 
 
 def event_hash(event: dict) -> str:
     body = {k: v for k, v in event.items() if k != "hash"}
     return hashlib.sha256(event["prevhash"].encode() + canonical(body)).hexdigest()
+
+
+# Sealing encodes each top-level member of the envelope once and joins them: the canonical form of
+# an object is `{` + its members `"key":value` in key order, joined by `,` + `}`, exactly what the
+# encoder writes for the whole object. So the signed digest, the chain hash and the stored text
+# share one encoding of `data` instead of three.
+_KEYS: dict[str, str] = {}
+
+
+def _member(key: str, value) -> str:
+    encoded = _KEYS.get(key)
+    if encoded is None:
+        encoded = _KEYS[key] = _encode(key) + ":"
+    return encoded + _encode(value)
+
+
+def _joined(members: dict[str, str], leave_out: tuple[str, ...]) -> str:
+    return "{" + ",".join(members[k] for k in sorted(members) if k not in leave_out) + "}"
+
+
+def _chain_hash(prevhash: str, members: dict[str, str], leave_out: tuple[str, ...]) -> str:
+    return hashlib.sha256((prevhash + _joined(members, leave_out)).encode()).hexdigest()
 
 
 def new_event(
@@ -77,15 +103,28 @@ def signed_digest(event: dict) -> bytes:
 def seal(event: dict, *, seq: int, prevhash: str, signer=None, chainid: str | None = None) -> dict:
     """Give the event its place in the producer's chain; with a `signer` (keys.Signer) also its
     signature. `chainid` defaults to the event's own id for seq 1 (a chain is named by its first event)."""
+    return sealed(event, seq=seq, prevhash=prevhash, signer=signer, chainid=chainid)[0]
+
+
+def sealed(event: dict, *, seq: int, prevhash: str, signer=None, chainid: str | None = None) -> tuple[dict, str]:
+    """`seal`, and the sealed event's canonical JSON text (what the outbox stores and the relay
+    publishes), with the envelope's members encoded once for the signature, the hash and the text."""
     event = dict(event, seq=seq, prevhash=prevhash)
     if signer is not None:
         event["chainid"] = chainid or (event["id"] if seq == 1 else None)
         if event["chainid"] is None:
             raise ValueError("a signed event after seq 1 needs its chain's id")
         event["keyid"] = signer.keyid
-        event["signature"] = signer.sign(signed_digest(event))
-    event["hash"] = event_hash(event)
-    return event
+    event.pop("hash", None)
+    members = {k: _member(k, v) for k, v in event.items()}
+    if signer is not None:
+        # signed_digest(event): the chain hash of the event without `hash` and `signature`
+        digest = _chain_hash(prevhash, members, ("signature",)).encode("ascii")
+        event["signature"] = signer.sign(digest)
+        members["signature"] = _member("signature", event["signature"])
+    event["hash"] = _chain_hash(prevhash, members, ())
+    members["hash"] = _member("hash", event["hash"])
+    return event, _joined(members, ())
 
 
 def signature_problem(event: dict, registry) -> str | None:

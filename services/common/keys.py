@@ -171,6 +171,10 @@ class Registry:
             self._looked.pop(identity, None)
 
     # ---- signing
+    def current_signer(self, identity: str) -> Signer | None:
+        """The signer this registry has loaded for `identity`, if any (no file is read)."""
+        return self._signers.get(identity)
+
     def signer(self, identity: str) -> Signer:
         """This host's signer for `identity` (created and registered on first use unless read-only)."""
         found = self._signers.get(identity)

@@ -7,8 +7,8 @@ beside the service's own rows. The relay
 """
 from __future__ import annotations
 
-import json
 import threading
+import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
@@ -16,7 +16,7 @@ from sqlalchemy import JSON, Text, bindparam, cast, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from . import contracts, faults, keys, logs
-from .envelope import GENESIS, new_event, seal, verify_chain
+from .envelope import GENESIS, new_event, sealed, verify_chain
 from .storage import Prepared, chain_head, outbox, writer_turn
 
 
@@ -37,11 +37,6 @@ _ADVANCE = Prepared(update(chain_head).where(chain_head.c.producer == bindparam(
                     .values(seq=bindparam("new_seq"), hash=bindparam("new_hash")))
 
 
-def serialise(event: dict) -> str:
-    """The record value exactly as stored in the outbox and published (UTF-8 text of JSON)."""
-    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
-
-
 class ContractViolation(ValueError):
     def __init__(self, topic: str, issues):
         self.topic, self.issues = topic, issues
@@ -53,13 +48,25 @@ class Outbox:
         self.engine, self.source, self.mode, self.exercise_id = engine, source, mode, exercise_id
         self.committed = threading.Event()  # wakes the relay as soon as a transaction with events commits
         self._chainid: str | None = None  # the id of this ledger's seq 1 event, once committed
+        self._identity = keys.identity_of(source)
+        self._signer: tuple[float, keys.Registry, keys.Signer] | None = None  # (looked at, registry, signer)
 
     @property
     def signer(self) -> keys.Signer | None:
         """The producer's signer; None for a source that is no registrable identity (a throw-away
-        test producer): its events go out unsigned, and every consumer refuses them."""
-        identity = keys.identity_of(self.source)
-        return keys.registry().signer(identity) if identity else None
+        test producer): its events go out unsigned, and every consumer refuses them.
+
+        Kept between emits: the process's registry is looked up again every keys.RECHECK_S (a
+        changed KEYS_DIR), and a key rotated by this process's registry is taken at once."""
+        if self._identity is None:
+            return None
+        cached, now = self._signer, time.monotonic()
+        if cached is not None and now - cached[0] < keys.RECHECK_S and cached[1].current_signer(self._identity) is cached[2]:
+            return cached[2]
+        reg = keys.registry()
+        signer = reg.signer(self._identity)
+        self._signer = (now, reg, signer)
+        return signer
 
     def chainid(self, conn, head_seq: int, event_id: str) -> str:
         """The chain's name: the id of seq 1 (this event's own id when it is seq 1)."""
@@ -114,13 +121,13 @@ class Tx:
         # write lock): a cached head would go stale when a worker rolls back one event's savepoint.
         head = tuple(_HEAD.execute(self.conn, {"producer": self._box.source}).fetchone())
         signer = self._box.signer
-        event = seal(event, seq=head[0] + 1, prevhash=head[1], signer=signer,
-                     chainid=self._box.chainid(self.conn, head[0], event["id"]) if signer else None)
+        event, text = sealed(event, seq=head[0] + 1, prevhash=head[1], signer=signer,
+                             chainid=self._box.chainid(self.conn, head[0], event["id"]) if signer else None)
         issues = contracts.validate_event(topic, event)
         if issues:
             raise ContractViolation(topic, issues)
-        _INSERT.execute(self.conn, {
-            "seq": event["seq"], "event_id": event["id"], "topic": topic, "key": key, "event": serialise(event),
+        _INSERT.execute(self.conn, {  # stored and published as its canonical JSON (sorted keys)
+            "seq": event["seq"], "event_id": event["id"], "topic": topic, "key": key, "event": text,
             "hash": event["hash"], "created_at": datetime.now(timezone.utc)}).close()
         _ADVANCE.execute(self.conn, {"b_producer": self._box.source, "new_seq": event["seq"],
                                      "new_hash": event["hash"]}).close()

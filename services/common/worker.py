@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from . import contracts, faults, keys, logs
@@ -59,6 +59,18 @@ _LINKS = Prepared(select(chain_links.c.seq, chain_links.c.hash, chain_links.c.pr
                          chain_links.c.seq.between(bindparam("lo"), bindparam("hi"))))
 _LINK = Prepared(insert(chain_links).values(chain=bindparam("chain"), seq=bindparam("seq"),
                                             hash=bindparam("hash"), prevhash=bindparam("prevhash")))
+# Each event's savepoint, on the driver: SQLAlchemy's begin_nested compiled and ran SAVEPOINT and
+# RELEASE through its whole statement machinery, two fifths of a consumer's time per event. Never
+# nested in itself (one event at a time), so one name will do; a handler's own savepoints nest inside.
+_SAVEPOINT = Prepared(text("SAVEPOINT kit_event"))
+_RELEASE = Prepared(text("RELEASE SAVEPOINT kit_event"))
+_ROLLBACK_TO = Prepared(text("ROLLBACK TO SAVEPOINT kit_event"))
+
+
+def _rollback_event(conn) -> None:
+    """Undo the event's own writes (and its handler's), keep the batch's transaction going."""
+    _ROLLBACK_TO.execute(conn).close()
+    _RELEASE.execute(conn).close()
 
 
 def chain_of(event: dict) -> str:
@@ -318,7 +330,7 @@ class Worker:
         broken = link_problem(event, links)
         if broken:
             return self._deadletter(tx, record, f"refused: {broken}", counts)
-        savepoint = tx.conn.begin_nested()
+        _SAVEPOINT.execute(tx.conn).close()
         scope = logs.scope(correlationid=event.get("correlationid"), event_id=event["id"])
         scope.__enter__()  # left in `finally` below; no extra indentation on the hot path
         try:
@@ -329,20 +341,20 @@ class Worker:
                                         "prevhash": event["prevhash"]}).close()
             tx.cause = event
             handler(Context(event, tx, self.settings))
-            savepoint.commit()
+            _RELEASE.execute(tx.conn).close()
             seen.add(event["id"])
             counts["handled"] += 1
         except TRANSIENT as exc:
             if is_transient(exc):
                 raise
-            savepoint.rollback()
+            _rollback_event(tx.conn)
             log.exception("worker %s: handler failed on %s", self.group_id, event.get("id"))
             self._deadletter(tx, record, _failure(exc), counts)
         except IntegrityError:
-            savepoint.rollback()
+            _rollback_event(tx.conn)
             counts["duplicates"] += 1  # another instance recorded it between our check and insert
         except Exception as exc:
-            savepoint.rollback()
+            _rollback_event(tx.conn)
             log.exception("worker %s: handler failed on %s", self.group_id, event.get("id"))
             self._deadletter(tx, record, _failure(exc), counts)
         finally:

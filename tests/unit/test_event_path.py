@@ -1,0 +1,126 @@
+"""The event path's fast forms hold to the slow ones: one encoding for signature, hash and text; the
+producer's signer kept between emits yet following a rotation; a failing handler's savepoint undone
+while the rest of its batch commits."""
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
+
+from services.common import contracts, keys
+from services.common.bus import Record
+from services.common.config import Settings
+from services.common.envelope import (
+    GENESIS,
+    canonical,
+    event_hash,
+    new_event,
+    seal,
+    sealed,
+    signature_problem,
+    signed_digest,
+)
+from services.common.runtime import Runtime
+from services.common.storage import chain_links, inbox
+from services.common.storage import outbox as outbox_table
+
+
+@pytest.fixture
+def registry(tmp_path, monkeypatch):
+    monkeypatch.setenv("KEYS_DIR", str(tmp_path / "keys"))
+    keys.reset()
+    yield keys.registry()
+    keys.reset()
+
+
+def awkward_event(source="/mutual-deploy/demand"):
+    data = {"text": "绍兴 \u2028 \"quoted\" \\ tab\t", "n": 3, "f": 1.5e-07, "none": None, "list": [{"b": 1, "a": [2, 1]}],
+            "nested": {"z": True, "a": {"y": "ü", "b": -0.0}}}
+    return new_event(topic="incident.reported", source=source, data=data, subject="s", correlationid="c",
+                     causationid="cause")
+
+
+@pytest.mark.parametrize("signed", [False, True])
+def test_sealed_text_is_the_canonical_json_and_its_hash_and_signature_are_the_slow_ones(registry, signed):
+    signer = registry.signer("demand") if signed else None
+    event, text = sealed(awkward_event(), seq=1, prevhash=GENESIS, signer=signer)
+    assert text.encode() == canonical(event)            # what is stored and published
+    assert json.loads(text) == event
+    assert event["hash"] == event_hash(event)           # the chain hash as any consumer computes it
+    if signed:
+        assert signer.key.public_key().verify(
+            __import__("base64").b64decode(event["signature"]), signed_digest(event)) is None
+        assert signature_problem(event, registry) is None
+    else:
+        assert "signature" not in event and "chainid" not in event
+    again = seal(awkward_event(), seq=1, prevhash=GENESIS, signer=signer)
+    assert set(again) == set(event)
+
+
+def test_resealing_ignores_a_stale_hash_and_signature(registry):
+    signer = registry.signer("demand")
+    first = seal(awkward_event(), seq=1, prevhash=GENESIS, signer=signer)
+    moved = seal(first, seq=2, prevhash="ab" * 32, signer=signer, chainid="chain-1")
+    assert moved["hash"] == event_hash(moved) != first["hash"]
+    assert signature_problem(moved, registry) is None
+
+
+def test_the_outbox_stores_the_text_it_publishes_and_signs_with_a_rotated_key_at_once(registry, tmp_path):
+    rt = Runtime.build(Settings(service="demand", database_url=f"sqlite:///{tmp_path / 'p.db'}",
+                                kafka_bootstrap="127.0.0.1:1"))
+    data = copy.deepcopy(contracts.example_event("incident.reported")["data"])
+    try:
+        with rt.outbox.transaction() as tx:
+            first = tx.emit("incident.reported", data, key="k")
+        new_kid = registry.rotate("demand")
+        with rt.outbox.transaction() as tx:
+            second = tx.emit("incident.reported", data, key="k")
+        assert first["keyid"] != new_kid == second["keyid"]
+        with rt.engine.connect() as conn:
+            rows = conn.execute(select(outbox_table.c.event).order_by(outbox_table.c.seq)).scalars().all()
+        assert rows == [first, second]
+        assert rt.outbox.verify() == []
+        assert signature_problem(first, registry) is None and signature_problem(second, registry) is None
+    finally:
+        rt.engine.dispose()
+
+
+def test_a_failing_handler_is_undone_alone_and_the_rest_of_its_batch_commits(registry, tmp_path):
+    producer = Runtime.build(Settings(service="demand", database_url=f"sqlite:///{tmp_path / 'p.db'}",
+                                      kafka_bootstrap="127.0.0.1:1"))
+    data = copy.deepcopy(contracts.example_event("incident.reported")["data"])
+    for i in range(5):
+        with producer.outbox.transaction() as tx:
+            tx.emit("incident.reported", dict(data, incident_id=f"INC-{i}"), key=f"INC-{i}")
+    with producer.engine.connect() as conn:
+        texts = conn.execute(select(outbox_table.c.seq, outbox_table.c.event).order_by(outbox_table.c.seq)).all()
+    producer.engine.dispose()
+    records = [Record("incident.reported", 0, seq, "k", json.dumps(ev).encode()) for seq, ev in texts]
+
+    md = MetaData()
+    done = Table("done", md, Column("n", Integer, primary_key=True), Column("incident_id", String(64)))
+
+    def handle(ctx):
+        ctx.conn.execute(insert(done).values(incident_id=ctx.data["incident_id"]))
+        if ctx.data["incident_id"] == "INC-2":
+            raise RuntimeError("no such county")
+
+    consumer = Runtime.build(Settings(service="bench-consumer", database_url=f"sqlite:///{tmp_path / 'c.db'}",
+                                      kafka_bootstrap="127.0.0.1:1"), metadata=md, handlers={"incident.reported": handle})
+    try:
+        consumer.worker.process_batch(records)
+        consumer.worker.process_batch(records)  # redelivered: nothing happens twice
+        with consumer.engine.connect() as conn:
+            assert conn.execute(select(done.c.incident_id).order_by(done.c.n)).scalars().all() == [
+                "INC-0", "INC-1", "INC-3", "INC-4"]
+            assert conn.execute(select(func.count()).select_from(inbox)).scalar_one() == 4
+            assert sorted(conn.execute(select(chain_links.c.seq)).scalars()) == [1, 2, 4, 5]
+        stats = consumer.worker.stats
+        assert (stats["handled"], stats["deadlettered"], stats["duplicates"]) == (4, 2, 4)
+        letters = [e for e in consumer.outbox.events() if e["type"] == "deadletter"]
+        assert [e["data"]["offset"] for e in letters] == [3, 3]
+        assert "no such county" in letters[0]["data"]["reason"]
+    finally:
+        consumer.engine.dispose()
