@@ -7,30 +7,37 @@ The page's language comes from `?lang=` (Chinese by default); every label comes 
 `twin.panel` and `twin.figures`. Every page and route needs a signed-in user (`twin.signin`);
 decisions go out with that user's own token. Whatever a page, a callback or a route shows passes
 `twin.visibility`: the services' permission table, per role and region, and the rule on positions.
-`/exercise` is the exercise page (`twin.exercise_page`).
+`/exercise` is the exercise page (`twin.exercise_page`), `/board` the situation board (`twin.board`,
+`?wall=1` for the wall screen); the map and the board carry the user's alerts (`twin.alerts`).
+The layout is dash-bootstrap-components on Bootstrap 5, whose stylesheet the twin serves itself
+(from the bootstrap-flask package, `BOOTSTRAP_CSS`); the twin's own styles and scripts are in assets/.
 """
 from __future__ import annotations
 
 import json
+from importlib import resources
 from urllib.parse import parse_qs, urlparse
 
 import dash
+import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, dcc, html
 from flask import Response, has_request_context, jsonify, request
 
 from services.common import throttle
+from services.common.permissions import table as approval_table
 from services.common.auth import Identity, default_keyring
-from twin import exercise_page, field_page, ids, order_print, panel, signin, views, visibility
+from twin import alerts, board, exercise_page, field_page, ids, order_print, panel, signin, views, visibility
 from twin.client import ServicesClient, service_urls
 from twin.figures import COLOUR_BY, TABLE_COLUMNS, beijing_time, incident_table_rows
 from twin.messages import DEFAULT_LANGUAGE, LANGUAGES, text
 from twin.model import ProvinceModel
+from twin.navbar import navbar
 from twin.position_access import PositionAccess
 from twin.replay_controls import install_replay, replay_section
-from twin.user_bar import user_bar
 
 FONT = '"Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif'
 CELL = panel.CELL
+BOOTSTRAP_CSS = "/assets/vendor/bootstrap-5.3.8.min.css"  # served by the twin (install_styles), never a CDN
 
 
 def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000,
@@ -40,7 +47,7 @@ def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000,
     """The twin's app. `keyring` verifies sign-in tokens (default: the settings' or the deployment's);
     `demo` offers the one-click demo users (default: DEMO=1 or an exercise); `users` the users.yaml list;
     `positions` who sees live positions and the log of their reads (default: logistics' switch)."""
-    app = dash.Dash(__name__, title="警力跨区互援 · Twin", serve_locally=True, external_stylesheets=[],
+    app = dash.Dash(__name__, title="警力跨区互援 · Twin", serve_locally=True, external_stylesheets=[BOOTSTRAP_CSS],
                     external_scripts=[], update_title=None, suppress_callback_exceptions=True)
     geojson = model.geography.county_geojson()
     client = client or ServicesClient(service_urls())
@@ -56,12 +63,22 @@ def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000,
         lang = language()
         if page_path() == exercise_page.PATH:
             return exercise_page.page(lang, signin.current_user(), demo)
-        return page(model, geojson, refresh_ms, lang, recording, signin.current_user(), demo, positions)
+        user = signin.current_user()
+        if page_path() == board.PATH:
+            wall = page_args().get("wall") == "1"
+            header = None if wall else navbar(user, lang, demo, board.PATH)
+            return board.page(model, lang, user, wall, refresh_ms, header=header,
+                              alert_parts=alerts.parts(lang, refresh_ms))
+        return page(model, geojson, refresh_ms, lang, recording, user, demo, positions)
 
     app.layout = layout
     app.twin_positions = positions
     app.twin_callbacks = register_callbacks(app, model, geojson, client, positions)  # plain functions, for tests
     app.twin_callbacks.update(exercise_page.register(app, geojson))
+    app.twin_alerts = alerts.AlertLog()  # each user's acknowledged alerts
+    app.twin_callbacks.update(board.register(app, model))
+    app.twin_callbacks.update(alerts.register(app, model, app.twin_alerts))
+    install_styles(app)
     install_replay(app, model.geography, geojson, recording)
     install_routes(app, model, settings, geojson, positions)
     order_print.install(app, model, client)  # /plans/<id>/order, the signed order for print
@@ -100,42 +117,44 @@ def page(model: ProvinceModel, geojson: dict, refresh_ms: int, lang: str = DEFAU
          positions: PositionAccess | None = None) -> html.Div:
     figure, rows, count, clock, options, key = refresh_view(model, geojson, "load", None, lang, None,
                                                             user.identity if user else None, positions)
-    colour_options = [{"label": f" {text(k, lang)}", "value": k} for k in COLOUR_BY]
-    return html.Div(style={"fontFamily": FONT, "margin": "10px 16px", "color": "#222"}, children=[
-        html.Div(style={"display": "flex", "justifyContent": "space-between", "alignItems": "center"}, children=[
-            html.H1(text("title", lang), id=ids.TITLE, style={"fontSize": "21px", "margin": "4px 0"}),
-            html.Div([html.A(name, href=f"?lang={code}",
-                             id=f"{ids.LANGUAGE}-{code}",
-                             style={"marginLeft": "10px", "fontWeight": "bold" if code == lang else "normal"})
-                      for code, name in LANGUAGES.items()]),
+    colour_options = [{"label": text(k, lang), "value": k} for k in COLOUR_BY]
+    map_card = dbc.Card(className="h-100", children=[
+        dbc.CardHeader(html.Div(className="d-flex flex-wrap align-items-center gap-3", children=[
+            dbc.RadioItems(id=ids.COLOUR_BY, options=colour_options, value="load", inline=True,
+                           className="small"),
+            html.Span(id=ids.INCIDENT_COUNT, children=count, className="badge text-bg-secondary"),
+            html.Span(id=ids.CLOCK, children=clock, className="small text-body-secondary ms-auto"),
+        ])),
+        dbc.CardBody(className="p-1", children=dcc.Graph(
+            id=ids.MAP, figure=figure, style={"height": "max(480px, 72vh)"}, config={"displaylogo": False})),
+    ])
+    plan_card = dbc.Card(className="h-100", children=[
+        dbc.CardHeader(html.H2(text("requests", lang), className="h6 mb-0")),
+        dbc.CardBody(style={"overflowY": "auto", "maxHeight": "max(480px, 72vh)"}, children=[
+            dcc.Dropdown(id=ids.REQUEST_PICKER, options=options, placeholder=text("pick_request", lang),
+                         value=options[0]["value"] if options else None),
+            html.H3(text("plans", lang), className="h6 mt-3 mb-1"),
+            html.Div(id=ids.PLAN_PANEL, children=panel.comparison([], lang), className="small"),
+            html.Div(className="d-flex gap-2 my-2", children=[
+                panel.reason_input(lang),
+                html.Button(text("preview_again", lang), id=ids.PREVIEW, n_clicks=0,
+                            className="btn btn-outline-secondary btn-sm")]),
+            html.Div(id=ids.DECISION_RESULT, className="fw-bold my-2"),
+            dcc.Graph(id=ids.STRENGTH, figure=panel.strength_figure([], lang), config={"displaylogo": False}),
         ]),
-        user_bar(user, lang, demo, other=("exercise_page", exercise_page.PATH)),
-        html.Div(style={"display": "flex", "gap": "20px", "alignItems": "center"}, children=[
-            dcc.RadioItems(id=ids.COLOUR_BY, options=colour_options, value="load", inline=True),
-            html.Span(id=ids.INCIDENT_COUNT, children=count),
-            html.Span(id=ids.CLOCK, children=clock, style={"color": "#666"}),
+    ])
+    return html.Div(children=[
+        navbar(user, lang, demo, "/"),
+        dbc.Container(fluid=True, className="py-2", children=[
+            dbc.Row(className="g-3", children=[dbc.Col(map_card, lg=7, xxl=8), dbc.Col(plan_card, lg=5, xxl=4)]),
+            replay_section(recording, lang),
+            dbc.Card(className="mt-3", children=dbc.CardBody(className="p-0", children=dbc.Table(
+                id=ids.INCIDENT_TABLE, size="sm", hover=True, responsive=True, className="mb-0", children=[
+                    html.Thead(html.Tr([html.Th(text(column, lang)) for column in TABLE_COLUMNS])),
+                    html.Tbody(id=ids.INCIDENT_TABLE_BODY, children=rows),
+                ]))),
         ]),
-        html.Div(style={"display": "flex", "gap": "12px"}, children=[
-            dcc.Graph(id=ids.MAP, figure=figure, style={"height": "70vh", "flex": "3"},
-                      config={"displaylogo": False}),
-            html.Div(style={"flex": "2", "overflowY": "auto", "maxHeight": "72vh"}, children=[
-                html.H3(text("requests", lang), style={"fontSize": "16px", "margin": "4px 0"}),
-                dcc.Dropdown(id=ids.REQUEST_PICKER, options=options, placeholder=text("pick_request", lang),
-                             value=options[0]["value"] if options else None),
-                html.H3(text("plans", lang), style={"fontSize": "16px", "margin": "8px 0 4px"}),
-                html.Div(id=ids.PLAN_PANEL, children=panel.comparison([], lang)),
-                html.Div([panel.reason_input(lang),
-                          html.Button(text("preview_again", lang), id=ids.PREVIEW, n_clicks=0,
-                                      style={"marginLeft": "6px"})], style={"margin": "6px 0"}),
-                html.Div(id=ids.DECISION_RESULT, style={"fontWeight": "bold", "margin": "6px 0"}),
-                dcc.Graph(id=ids.STRENGTH, figure=panel.strength_figure([], lang), config={"displaylogo": False}),
-            ]),
-        ]),
-        replay_section(recording, lang),
-        html.Table(id=ids.INCIDENT_TABLE, style={"borderCollapse": "collapse", "width": "100%"}, children=[
-            html.Thead(html.Tr([html.Th(text(column, lang), style=CELL) for column in TABLE_COLUMNS])),
-            html.Tbody(id=ids.INCIDENT_TABLE_BODY, children=rows),
-        ]),
+        *alerts.parts(lang, refresh_ms),
         dcc.Store(id=ids.LANGUAGE, data=lang),
         dcc.Store(id=ids.STATE_KEY, data=key),
         dcc.Store(id=ids.PANEL_KEY),
@@ -229,6 +248,17 @@ def register_callbacks(app: dash.Dash, model: ProvinceModel, geojson: dict, clie
         return message
 
     return {"on_refresh": on_refresh, "on_panel": on_panel, "on_decide": on_decide}
+
+
+def install_styles(app: dash.Dash) -> None:
+    """Bootstrap's stylesheet, from the installed bootstrap-flask package, at BOOTSTRAP_CSS (under /assets/,
+    open like the rest of the page's static files)."""
+    css = (resources.files("flask_bootstrap") / "static" / "bootstrap5" / "css" / "bootstrap.min.css").read_bytes()
+    css = css.replace(b"/*# sourceMappingURL=bootstrap.min.css.map */", b"")
+
+    @app.server.get(BOOTSTRAP_CSS)
+    def bootstrap_css():
+        return Response(css, mimetype="text/css", headers={"Cache-Control": "max-age=86400"})
 
 
 def install_routes(app: dash.Dash, model: ProvinceModel, settings=None, geojson: dict | None = None,

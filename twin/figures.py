@@ -3,7 +3,10 @@
 The map draws offline: `Choroplethmap` + `Scattermap` on the "white-bg" style, with the county
 polygons shipped as GeoJSON. The `geo` map types and the tile styles fetch from the internet, and so
 does any map *text* (MapLibre loads glyphs from a font server), so incident labels are shown on
-hover and in the table, never as map text. A raster tile layer is added only when a tile server is
+hover and in the table, never as map text; place names travel in `layout.meta` and are laid over the
+map as HTML in the browser's own fonts (`twin.place_names`). The legend and the colour bar sit
+outside the map (below it and at its right), so they never cover the province. A raster tile layer
+is added only when a tile server is
 configured (`MAP_TILE_URL`, a `{z}/{x}/{y}` template).
 """
 from __future__ import annotations
@@ -16,6 +19,7 @@ import plotly.graph_objects as go
 
 from twin.map_layers import officer_trace, route_traces, unit_traces
 from twin.messages import DEFAULT_LANGUAGE, maybe, text
+from twin.place_names import label_meta
 
 GRADE_COLOURS = {"I": "#d62728", "II": "#ff7f0e", "III": "#f2c200", "IV": "#1f77b4"}
 UNGRADED_COLOUR = "#7f7f7f"
@@ -30,6 +34,8 @@ COLOUR_BY = {  # field -> (label key, zmin, zmax, hover format of z, colour scal
 TABLE_COLUMNS = ["incident_id", "grade", "type", "county", "status", "request", "reported_at"]
 BEIJING = timezone(timedelta(hours=8), "CST")
 MAP_SIZE_PX = (800, 600)  # the size the initial zoom is fitted to
+LEGEND_HEIGHT_PX = 56  # the strip under the map that holds the legend
+COLOURBAR_WIDTH_PX = 72  # the strip at the map's right that holds the colour bar
 
 
 def province_map(geojson: dict, counties: list[dict], incidents: list[dict], *, colour_by: str = "load",
@@ -45,8 +51,11 @@ def province_map(geojson: dict, counties: list[dict], incidents: list[dict], *, 
     traces += route_traces(routes, lang) + incident_traces(incidents, names, lang) + unit_traces(units, lang)
     figure = go.Figure(traces)
     url = os.environ.get("MAP_TILE_URL", "") if tile_url is None else tile_url
-    figure.update_layout(map=map_layout(geojson, url), margin=dict(l=0, r=0, t=0, b=0), uirevision="province",
-                         showlegend=True, legend=dict(x=0.01, y=0.99, bgcolor="rgba(255,255,255,0.8)"))
+    layout = map_layout(geojson, url)
+    figure.update_layout(map=layout, margin=dict(l=0, r=COLOURBAR_WIDTH_PX, t=0, b=LEGEND_HEIGHT_PX),
+                         uirevision="province", showlegend=True, meta=label_meta(counties, layout["zoom"], lang),
+                         legend=dict(orientation="h", x=0, xanchor="left", y=0, yanchor="top",
+                                     bgcolor="rgba(0,0,0,0)", font=dict(size=12)))
     return figure
 
 
@@ -57,7 +66,8 @@ def county_trace(geojson: dict | str, counties: list[dict], colour_by: str, lang
         geojson=geojson, featureidkey="id", locations=[c["code"] for c in counties],
         z=[c.get(colour_by, 0) for c in counties], zmin=zmin, zmax=zmax, colorscale=scale,
         marker=dict(opacity=0.75, line=dict(width=0.8, color="#4d4d4d")),
-        colorbar=dict(title=dict(text=title), thickness=14, len=0.6),
+        colorbar=dict(title=dict(text=title, side="top"), thickness=12, len=0.6, x=1.005, xanchor="left", y=0.9,
+                      yanchor="top", outlinewidth=0),
         customdata=[[c["name"], c["city_name"], c["officers_on_duty"], c["officers_available"],
                      c["officers_committed"]] for c in counties],
         hovertemplate=("<b>%{customdata[0]}</b> %{customdata[1]}<br>" + f"{title}: {z_format}<br>"

@@ -23,8 +23,13 @@ def on_support_escalated(model: ProvinceModel, data: dict) -> str:
         request = model.requests.get(data["request_id"])
         if request is None:
             return UNKNOWN
+        if data.get("from_grade") and data["to_grade"] != request.get("grade"):
+            request.setdefault("escalated_from", data["from_grade"])  # the grade first requested
+            request["escalated_at"] = data.get("escalated_at")
         request.update(grade=data["to_grade"], approval_level=data["approval_level"], deadline=data["deadline"],
                        deadline_minutes=data["deadline_minutes"], rule=data["rule"])
+        if data.get("launch_deadline"):
+            request["launch_deadline"] = data["launch_deadline"]
         if data.get("lines"):
             request["lines"] = data["lines"]
     return APPLIED

@@ -55,8 +55,9 @@ STATIC_PREFIXES = ("/_dash-component-suites/", "/assets/")
 SECRET_FILE = VAR / "twin" / "session.key"
 COOKIE = "twin_session"
 # The pages a sign-in may return to, and the only query they keep (the page's language).
-NEXT_PATHS = frozenset({"/", "/exercise", "/field"})
+NEXT_PATHS = frozenset({"/", "/exercise", "/field", "/board"})
 NEXT_QUERY = ("lang",)
+NEXT_FLAGS = (("wall", "1"),)  # the situation board's wall-screen mode
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORWARDED = ("Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Real-IP")
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -246,8 +247,10 @@ def safe_next(target: str | None) -> str:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or parts.path not in NEXT_PATHS:
         return "/"
-    kept = [(k, v) for k, v in parse_qsl(parts.query) if k in NEXT_QUERY and v in LANGUAGES]
-    return parts.path + (f"?{urlencode(kept[:1])}" if kept else "")
+    query = parse_qsl(parts.query)
+    kept = [(k, v) for k, v in query if k in NEXT_QUERY and v in LANGUAGES][:1] + \
+        [(k, v) for k, v in query if (k, v) in NEXT_FLAGS][:1]
+    return parts.path + (f"?{urlencode(kept)}" if kept else "")
 
 
 class SignIn:

@@ -59,6 +59,33 @@ def chrome():
         shutil.rmtree(profile, ignore_errors=True)
 
 
+# Every host name but the loopback address resolves to nothing: an asset or a font fetched from
+# the internet (a CDN, the online validator) fails, and shows in the console and resource list.
+OFFLINE = "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"
+
+
+@pytest.fixture
+def offline_chrome():
+    """A headless Chromium like `chrome` that can reach nothing but this machine's loopback address."""
+    if not CHROMIUM.exists() or not CHROMEDRIVER.exists():
+        pytest.skip(f"needs {CHROMIUM} and {CHROMEDRIVER} (Debian packages chromium, chromium-driver)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="e2e-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in CHROME_FLAGS + [OFFLINE, f"--user-data-dir={profile}"]:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
 @pytest.fixture
 def screenshots() -> Path:
     """Where screenshots go: E2E_SCREENSHOTS if set (kept for a look), else a temporary folder."""

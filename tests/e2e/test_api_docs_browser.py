@@ -2,9 +2,6 @@
 service: every operation of its OpenAPI description renders, the console stays clean."""
 from __future__ import annotations
 
-import shutil
-import tempfile
-
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -12,37 +9,10 @@ from selenium.webdriver.support.ui import WebDriverWait
 from services.common.config import Settings
 from services.demand.app import build_runtime, create_app
 
-from .conftest import CHROME_FLAGS, CHROMEDRIVER, CHROMIUM
 from .test_twin_browser import remote_resources, severe_console_entries
 
 pytestmark = pytest.mark.e2e
 RENDER_TIMEOUT_S = 60
-# Every host name but the loopback address resolves to nothing: an asset or a font fetched from
-# the internet (a CDN, the online validator) fails, and shows in the console and resource list.
-OFFLINE = "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"
-
-
-@pytest.fixture
-def offline_chrome():
-    if not CHROMIUM.exists() or not CHROMEDRIVER.exists():
-        pytest.skip(f"needs {CHROMIUM} and {CHROMEDRIVER} (Debian packages chromium, chromium-driver)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="e2e-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in CHROME_FLAGS + [OFFLINE, f"--user-data-dir={profile}"]:
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
-
-
 @pytest.fixture
 def demand(tmp_path):
     runtime = build_runtime(Settings(service="demand", database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",

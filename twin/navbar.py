@@ -1,0 +1,34 @@
+"""The bar across the top of the command map and the situation board (dash-bootstrap-components):
+the title, the pages, the language, the alerts' bell, and under it who is signed in (twin.user_bar)
+and the alerts' panel the bell opens."""
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import html
+
+from twin import alerts, exercise_page, ids
+from twin.messages import LANGUAGES, text
+from twin.signin import SignedIn
+from twin.user_bar import user_bar
+
+PAGES = (("map_page", "/", ids.MAP_LINK), ("board_page", "/board", ids.BOARD_LINK))
+
+
+def navbar(user: SignedIn | None, lang: str, demo: bool, active: str) -> html.Div:
+    """`active` is the path of the page shown ("/" or "/board")."""
+    links = [dbc.NavItem(dbc.NavLink(text(label, lang), href=f"{path}?lang={lang}", id=link_id,
+                                     active=path == active)) for label, path, link_id in PAGES]
+    languages = [html.A(name, href=f"?lang={code}", id=f"{ids.LANGUAGE}-{code}",
+                        className="link-light ms-2" + (" fw-bold" if code == lang else " link-opacity-75"))
+                 for code, name in LANGUAGES.items()]
+    bar = dbc.Navbar(dbc.Container(fluid=True, children=[
+        html.H1(text("title", lang), id=ids.TITLE, className="navbar-brand h5 mb-0 text-wrap"),
+        dbc.Nav(links, navbar=True, className="me-auto"),
+        html.Div(className="d-flex align-items-center gap-2", children=[alerts.bell(lang), html.Span(languages)]),
+    ]), color="dark", dark=True, className="py-1")
+    return html.Div(children=[
+        bar,
+        dbc.Container(fluid=True, className="small border-bottom bg-body-tertiary",
+                      children=user_bar(user, lang, demo, other=("exercise_page", exercise_page.PATH))),
+        dbc.Container(fluid=True, className="pt-2", children=alerts.panel(lang)),
+    ])
