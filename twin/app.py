@@ -24,12 +24,13 @@ from dash import ALL, Input, Output, State, ctx, dcc, html
 from flask import Response, has_request_context, jsonify, request
 
 from services.common import throttle
+from services.common.approval import may_approve
 from services.common.permissions import table as approval_table
 from services.common.auth import Identity, default_keyring
 from twin import alerts, board, exercise_page, field_page, ids, order_print, panel, signin, views, visibility
 from twin.client import ServicesClient, service_urls
 from twin.figures import COLOUR_BY, TABLE_COLUMNS, beijing_time, incident_table_rows
-from twin.messages import DEFAULT_LANGUAGE, LANGUAGES, text
+from twin.messages import DEFAULT_LANGUAGE, LANGUAGES, role_name, text
 from twin.model import ProvinceModel
 from twin.navbar import navbar
 from twin.position_access import PositionAccess
@@ -193,7 +194,28 @@ def panel_view(model: ProvinceModel, request_id: str | None, lang: str, last_key
     key = views.digest(request_id, lang, [(p["plan_id"], p["status"], p.get("preview")) for p in plans])
     if key == last_key:
         return dash.no_update, dash.no_update, key
-    return panel.comparison(plans, lang), panel.strength_figure(plans, lang), key
+    names = {c["code"]: c["name"] for c in snapshot["counties"]}
+    request = next((r for r in snapshot.get("requests") or [] if r.get("request_id") == request_id), None)
+    return (panel.comparison(plans, lang, names, lambda plan: approval_refusal(identity, request, lang)),
+            panel.strength_figure(plans, lang), key)
+
+
+def approval_refusal(identity: Identity | None, request: dict | None, lang: str = DEFAULT_LANGUAGE) -> str | None:
+    """Why `identity` may not decide the request's plans (matching's own rule, services.common.approval),
+    in the page's language, or None when they may; matching checks again when the decision arrives."""
+    if identity is None or request is None:
+        return None
+    grade, county = request.get("grade", ""), request.get("county", "")
+    decision = may_approve(identity, grade=grade, county=county, approval_level=request.get("approval_level"))
+    if decision.allowed:
+        return None
+    roles = approval_table().approval.get(grade) or ()
+    if identity.role not in roles:
+        return text("approve_by_roles", lang, grade=grade,
+                    roles=("、" if lang != "en" else ", ").join(role_name(r, lang) for r in roles))
+    if request.get("approval_level") == "province" and identity.role != "province_commander":
+        return text("approve_by_province", lang)
+    return text("approve_outside_region", lang)
 
 
 def readable_plans(model: ProvinceModel, identity: Identity | None, request_id: str) -> list[dict]:

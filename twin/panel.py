@@ -6,6 +6,8 @@ Approve / Reject buttons whose ids name the plan (pattern-matching callbacks).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dash import dcc, html
 
 from twin import ids
@@ -93,7 +95,10 @@ def current(plans: list[dict]) -> list[dict]:
     return sorted(shown, key=lambda p: (KIND_ORDER.get(p.get("kind"), 9), p["plan_id"]))
 
 
-def comparison(plans: list[dict], lang: str = DEFAULT_LANGUAGE, names: dict[str, str] | None = None) -> html.Div:
+def comparison(plans: list[dict], lang: str = DEFAULT_LANGUAGE, names: dict[str, str] | None = None,
+               refusal: Callable[[dict], str | None] | None = None) -> html.Div:
+    """The plans side by side. `refusal(plan)` says why the signed-in user may not decide a plan (its
+    buttons are then disabled, the reason shown on them), None when they may."""
     if not plans:
         return html.Div(text("no_plans", lang), id=ids.PLAN_TABLE)
     plans, names = current(plans), names or {}
@@ -111,7 +116,8 @@ def comparison(plans: list[dict], lang: str = DEFAULT_LANGUAGE, names: dict[str,
                             [html.Td(prepositioning(p, names, lang), style=CELL) for p in plans]))
     body.append(html.Tr([html.Td(text("explanation", lang), style=CELL)] +
                         [html.Td(explanation(p, lang), style=dict(CELL, fontSize="12px")) for p in plans]))
-    body.append(html.Tr([html.Td("", style=CELL)] + [html.Td(buttons(p, lang), style=CELL) for p in plans]))
+    body.append(html.Tr([html.Td("", style=CELL)] + [html.Td(buttons(p, lang, refusal(p) if refusal else None),
+                                                              style=CELL) for p in plans]))
     config = (plans[0].get("preview") or {}).get("config")
     note = text("preview_runs", lang, runs=config["runs"], mob=config["mobilisation"],
                 travel=config["travel_factor"]) if config else ""
@@ -128,14 +134,20 @@ def explanation(plan: dict, lang: str) -> html.Details:
     return html.Details([html.Summary(head), html.Div(words, style={"whiteSpace": "pre-wrap"})])
 
 
-def buttons(plan: dict, lang: str) -> list:
-    decidable = plan["status"] == "proposed"
-    return [
+def buttons(plan: dict, lang: str, refused: str | None = None) -> list:
+    """Approve / Reject, enabled while the plan is proposed and the user may decide it; otherwise
+    disabled, with the reason (approval level, region) on the buttons and under them."""
+    decidable = plan["status"] == "proposed" and refused is None
+    title = text("not_yours", lang, reason=refused) if refused else None
+    out = [
         html.Button(text("approve", lang), id={"type": ids.DECIDE, "action": "approve", "plan": plan["plan_id"]},
-                    disabled=not decidable, n_clicks=0, style={"marginRight": "6px"}),
+                    disabled=not decidable, n_clicks=0, style={"marginRight": "6px"}, title=title),
         html.Button(text("reject", lang), id={"type": ids.DECIDE, "action": "reject", "plan": plan["plan_id"]},
-                    disabled=not decidable, n_clicks=0),
+                    disabled=not decidable, n_clicks=0, title=title),
     ]
+    if refused and plan["status"] == "proposed":
+        out.append(html.Div(title, className="text-muted", style={"fontSize": "11px"}))
+    return out
 
 
 def strength_figure(plans: list[dict], lang: str = DEFAULT_LANGUAGE):

@@ -392,3 +392,25 @@ def test_the_panel_and_its_preview_button_show_no_plan_of_another_county(loop):
     assert PLAN not in str(comparison) and loop.previews[PLAN] is before  # nothing shown, nothing simulated
     comparison, *_ = callback_as(app, DONGYANG_DUTY, "on_panel", 3, REQUEST, 1, "en", "stale-key")
     assert PLAN in str(comparison)
+
+
+def test_the_buttons_of_a_plan_the_user_may_not_decide_are_disabled_and_say_why():
+    from twin.app import approval_refusal
+
+    grade_iii = {"request_id": "R", "grade": "III", "county": "330783", "approval_level": "city"}
+    grade_ii = dict(grade_iii, grade="II", approval_level="province")
+    county = Identity("dy-duty", "county_duty_officer", "330783")
+    jinhua, hangzhou = Identity("jh", "city_commander", "330700"), Identity("hz", "city_commander", "330100")
+    assert approval_refusal(jinhua, grade_iii) is None                       # 东阳 lies in 金华: theirs
+    assert approval_refusal(Identity("zj", "province_commander", "330000"), grade_ii) is None
+    assert approval_refusal(county, grade_iii, "zh").startswith("III级方案由") and "市级指挥长" in \
+        approval_refusal(county, grade_iii, "zh")
+    assert approval_refusal(hangzhou, grade_iii, "en") == "the receiving county lies outside your region"
+    assert approval_refusal(jinhua, grade_ii, "en").startswith("a grade II plan is approved by: ")
+    plan = {"plan_id": "P1", "kind": "fastest", "status": "proposed", "version": 1, "assignments": [],
+            "metrics": {"latest_eta_s": 600}}
+    refused = panel.comparison([plan], "zh", {}, lambda p: approval_refusal(county, grade_iii, "zh"))
+    decide = [c for c in refused._traverse() if isinstance(getattr(c, "id", None), dict)]
+    assert decide and all(b.disabled and b.title.startswith("无审批权：III级方案由") for b in decide)
+    allowed = panel.comparison([plan], "zh", {}, lambda p: approval_refusal(jinhua, grade_iii, "zh"))
+    assert not any(b.disabled for b in allowed._traverse() if isinstance(getattr(b, "id", None), dict))
