@@ -43,6 +43,10 @@ SERVICES = frozenset({"demand", "resources", "matching", "logistics", "twin"})
 GROUPS = frozenset({"devices", "integrators"})  # identities registered one by one: <group>/<id>
 _MEMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 RECHECK_S = 1.0  # how often a registry file is looked at again (revocations, rotated keys)
+# An entry is replaced whole (written aside, then renamed into its folder), which changes the folder's
+# mtime: while the folder is unchanged, its entries are not looked at one by one. An entry edited in
+# place (no rename) is still seen within FULL_RECHECK_S.
+FULL_RECHECK_S = 30.0
 
 
 def keys_dir(env: dict | None = None) -> Path:
@@ -126,7 +130,9 @@ class Registry:
         self.readonly = os.environ.get("KEY_REGISTRY_READONLY") == "1" if readonly is None else readonly
         self._pinned: dict[str, dict[str, Ed25519PublicKey]] = {}
         self._revoked: dict[str, set[str]] = {}
-        self._looked: dict[str, tuple[float, float]] = {}  # identity -> (monotonic time looked, file mtime)
+        # identity -> (monotonic time looked, file mtime, its folder's mtime then, time the file was last stat'ed)
+        self._looked: dict[str, tuple[float, float, int | None, float]] = {}
+        self._folders: dict[Path, tuple[float, int | None]] = {}  # folder -> (monotonic time looked, mtime_ns)
         self._signers: dict[str, Signer] = {}
         self._lock = threading.Lock()
 
@@ -219,19 +225,40 @@ class Registry:
             return None
         return self._pinned.get(identity, {}).get(kid)
 
+    def _folder_mtime(self, folder: Path, now: float) -> int | None:
+        """The folder's mtime (ns), looked at once per RECHECK_S; None while it cannot be trusted
+        (missing, or changed so recently that a rename in the same clock tick would not show)."""
+        seen = self._folders.get(folder)
+        if seen is not None and now - seen[0] < RECHECK_S:
+            return seen[1]
+        try:
+            mtime = os.stat(folder).st_mtime_ns
+        except OSError:
+            mtime = None
+        if mtime is not None and time.time_ns() - mtime < 2 * 10**9:
+            mtime = None
+        self._folders[folder] = (now, mtime)
+        return mtime
+
     def _refresh(self, identity: str) -> None:
+        """Pin the identity's keys and revocations from its entry, looked at again every RECHECK_S:
+        a folder stat for all its entries while nothing was renamed into it, else the entry's own."""
         looked = self._looked.get(identity)
         now = time.monotonic()
         if looked and now - looked[0] < RECHECK_S:
             return
         path = self.entry_path(identity)
+        folder = self._folder_mtime(path.parent, now)
+        if looked and folder is not None and looked[2] == folder and now - looked[3] < FULL_RECHECK_S:
+            self._looked[identity] = (now, looked[1], folder, looked[3])
+            return
         try:
             mtime = path.stat().st_mtime
         except OSError:
-            self._looked[identity] = (now, -1.0)
+            self._looked[identity] = (now, -1.0, folder, now)
             return
         if looked and looked[1] == mtime:
-            self._looked[identity] = (now, mtime)
+            self._looked[identity] = (now, mtime, folder, now)
             return
         try:
             entry = json.loads(path.read_text(encoding="utf-8"))
@@ -249,7 +276,7 @@ class Registry:
                 continue
             if k.get("revoked"):
                 revoked.add(kid)  # a revocation is never undone by a later edit
-        self._looked[identity] = (now, mtime)
+        self._looked[identity] = (now, mtime, folder, now)
 
     def verify(self, identity: str, kid, signature, message: bytes) -> str | None:
         """None when `signature` is `identity`'s key `kid` over `message`; else why not."""

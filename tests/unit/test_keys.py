@@ -1,7 +1,9 @@
 """The key registry and event signatures: exact identities, pinned keys, rotation, revocation, chain links."""
 from __future__ import annotations
 
+import json
 import stat
+import time
 
 import pytest
 
@@ -104,3 +106,36 @@ def test_chain_links_accept_redelivery_and_any_order_but_not_a_fork(registry):
     assert "prevhash is not the hash of seq 2" in link_problem(dangling, seen)
     before = event(seq=1, prev=GENESIS, registry=registry)
     assert "seq 2 links to another hash of seq 1" in link_problem(before, {2: seen[2]})
+
+
+def _age_folder(path):
+    """Give the entry's folder an mtime well in the past (as if its last rename was long ago)."""
+    import os
+    past = int(time.time()) // 3600 * 3600 - 3600  # the same instant however often it is called
+    os.utime(path.parent, (past, past))
+
+
+def test_a_revocation_by_another_process_is_seen_on_the_next_look(registry, tmp_path, monkeypatch):
+    monkeypatch.setattr(keys, "RECHECK_S", 0.0)
+    e = event(registry=registry)
+    verifier = keys.Registry(registry.root, readonly=True)  # another process's view of the same registry
+    _age_folder(registry.entry_path("matching"))
+    assert signature_problem(e, verifier) is None
+    registry.revoke("matching", e["keyid"])  # written aside and renamed in: the folder changes
+    assert "is not registered (or is revoked)" in signature_problem(e, verifier)
+
+
+def test_entries_are_not_looked_at_one_by_one_while_their_folder_is_unchanged(registry, monkeypatch):
+    monkeypatch.setattr(keys, "RECHECK_S", 0.0)
+    e = event(registry=registry)
+    verifier = keys.Registry(registry.root, readonly=True)
+    path = registry.entry_path("matching")
+    _age_folder(path)
+    assert signature_problem(e, verifier) is None
+    entry = json.loads(path.read_text())
+    entry["keys"][0]["revoked"] = "2025-01-01T00:00:00+00:00"
+    path.write_text(json.dumps(entry))  # edited in place: no rename, the folder's mtime does not move
+    _age_folder(path)
+    assert signature_problem(e, verifier) is None  # not looked at: the folder says nothing changed
+    monkeypatch.setattr(keys, "FULL_RECHECK_S", 0.0)  # ... until the entry's own periodic look
+    assert "is not registered (or is revoked)" in signature_problem(e, verifier)
