@@ -111,6 +111,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "never": ("超出模拟时段", "beyond the horizon"),
     "unknown": ("—", "—"),
     "approve": ("批准", "Approve"),
+    "matching_words": ("匹配服务原文：", "matching's words: "),
     "not_yours": ("无审批权：{reason}", "Not yours to decide: {reason}"),
     "approve_by_roles": ("{grade}级方案由{roles}审批", "a grade {grade} plan is approved by: {roles}"),
     "approve_by_province": ("该请求须由省级审批", "this request is approved at province level"),

@@ -115,7 +115,7 @@ def comparison(plans: list[dict], lang: str = DEFAULT_LANGUAGE, names: dict[str,
         body.append(html.Tr([html.Td(text("preposition", lang), style=CELL)] +
                             [html.Td(prepositioning(p, names, lang), style=CELL) for p in plans]))
     body.append(html.Tr([html.Td(text("explanation", lang), style=CELL)] +
-                        [html.Td(explanation(p, lang), style=dict(CELL, fontSize="12px")) for p in plans]))
+                        [html.Td(explanation(p, lang, names), style=dict(CELL, fontSize="12px")) for p in plans]))
     body.append(html.Tr([html.Td("", style=CELL)] + [html.Td(buttons(p, lang, refusal(p) if refusal else None),
                                                               style=CELL) for p in plans]))
     config = (plans[0].get("preview") or {}).get("config")
@@ -127,11 +127,53 @@ def comparison(plans: list[dict], lang: str = DEFAULT_LANGUAGE, names: dict[str,
     ])
 
 
-def explanation(plan: dict, lang: str) -> html.Details:
-    """matching's explanation, its first sentence shown and the rest folded (it can be long)."""
+def explanation(plan: dict, lang: str, names: dict[str, str] | None = None) -> html.Details:
+    """The plan explained, its first sentence shown and the rest folded (it can be long). In Chinese,
+    a summary built from the plan's figures (who from where, when, what is missing), then matching's
+    own words (with the officers nearby not chosen and why) as it wrote them."""
     words = plan.get("explanation", "")
-    head = words.split("。")[0].split(". ")[0][:80]
-    return html.Details([html.Summary(head), html.Div(words, style={"whiteSpace": "pre-wrap"})])
+    if lang == "en" or not plan.get("metrics"):
+        head = words.split("。")[0].split(". ")[0][:80]
+        return html.Details([html.Summary(head), html.Div(words, style={"whiteSpace": "pre-wrap"})])
+    summary = summary_zh(plan, names or {})
+    head = summary.split("。")[0][:80]
+    return html.Details([html.Summary(head), html.Div(summary, style={"whiteSpace": "pre-wrap"}),
+                         html.Div(text("matching_words", lang) + words,
+                                  style={"whiteSpace": "pre-wrap", "color": "#666", "marginTop": "4px"})])
+
+
+def summary_zh(plan: dict, names: dict[str, str]) -> str:
+    """A Chinese account of a plan from its figures: officers placed and needed, latest arrival against
+    the deadline, donors with their officers and latest arrival, and what is missing."""
+    m = plan["metrics"]
+    placed = m.get("headcount", len(plan.get("assignments", [])))
+    needed = placed + sum(s["needed"] - s["assigned"] for s in plan.get("shortfall") or [])
+    latest = round(m.get("latest_eta_s", 0) / 60)
+    deadline = _deadline_minutes(plan)
+    verdict = "可按时到位" if m.get("deadline_met") else "无法按时全部到位"
+    out = [f"需 {needed} 人，已安排 {placed} 人；最晚 {latest} 分钟到达"
+           + (f"（时限 {deadline} 分钟，{verdict}）" if deadline is not None else "") + "。"]
+    latest_by: dict[str, int] = {}
+    for a in plan.get("assignments", []):
+        latest_by[a["from_county"]] = max(latest_by.get(a["from_county"], 0), int(a["eta_s"]))
+    donors = sorted(m.get("per_donor", {}).items(), key=lambda kv: (-kv[1], kv[0]))
+    if donors:
+        out.append("派出：" + "、".join(f"{names.get(c, c)} {n} 人（{round(latest_by.get(c, 0) / 60)} 分钟）"
+                                      for c, n in donors) + "。")
+    for s in plan.get("shortfall") or []:
+        out.append(f"缺口 {s['line_id']}：需 {s['needed']} 人，已安排 {s['assigned']} 人；时限内可到的合格人员"
+                   f" {s['qualified_within_deadline']} 名，全省合格 {s['qualified']} 名。")
+    if "min_reserve_ratio" in m:
+        out.append(f"派出地出警后在岗警力最低 {m['min_reserve_ratio']:.0%}。")
+    return "".join(out)
+
+
+def _deadline_minutes(plan: dict) -> int | None:
+    from twin.figures import _instant
+
+    if not plan.get("deadline") or not plan.get("proposed_at"):
+        return None
+    return round((_instant(plan["deadline"]) - _instant(plan["proposed_at"])).total_seconds() / 60)
 
 
 def buttons(plan: dict, lang: str, refused: str | None = None) -> list:

@@ -251,7 +251,12 @@ def test_a_long_explanation_is_folded_after_its_first_sentence(loop):
     comparison, *_ = panel_view(loop, REQUEST, "zh", None, PROVINCE)
     [details, *_] = [c for c in comparison._traverse() if type(c).__name__ == "Details"]
     summary = details.children[0].children
-    assert summary == example_event("plan.proposed")["data"]["explanation"].split("。")[0][:80]
+    assert summary == "需 6 人，已安排 6 人；最晚 40 分钟到达（时限 45 分钟，可按时到位）"  # from the plan's figures
+    words = str(details.children[2].children)
+    assert words.startswith("匹配服务原文：") and example_event("plan.proposed")["data"]["explanation"] in words
+    english, *_ = panel_view(loop, REQUEST, "en", None, PROVINCE)
+    [details, *_] = [c for c in english._traverse() if type(c).__name__ == "Details"]
+    assert details.children[0].children == example_event("plan.proposed")["data"]["explanation"].split("。")[0][:80]
 
 
 def triggered(prop_id: str, value):
@@ -414,3 +419,20 @@ def test_the_buttons_of_a_plan_the_user_may_not_decide_are_disabled_and_say_why(
     assert decide and all(b.disabled and b.title.startswith("无审批权：III级方案由") for b in decide)
     allowed = panel.comparison([plan], "zh", {}, lambda p: approval_refusal(jinhua, grade_iii, "zh"))
     assert not any(b.disabled for b in allowed._traverse() if isinstance(getattr(b, "id", None), dict))
+
+
+def test_a_short_late_plan_is_summed_up_in_chinese_from_its_figures():
+    plan = {"plan_id": "P", "request_id": "R", "proposed_at": "2026-12-03T02:32:41Z",
+            "deadline": "2026-12-03T03:02:41Z",
+            "assignments": [{"officer_id": "A", "line_id": "L1", "from_county": "330302", "eta_s": 7200},
+                            {"officer_id": "B", "line_id": "L1", "from_county": "330302", "eta_s": 6900},
+                            {"officer_id": "C", "line_id": "L1", "from_county": "330328", "eta_s": 2940}],
+            "metrics": {"headcount": 3, "latest_eta_s": 7200, "deadline_met": False, "min_reserve_ratio": 0.75,
+                        "per_donor": {"330302": 2, "330328": 1}},
+            "shortfall": [{"line_id": "L1", "needed": 5, "assigned": 3, "qualified_within_deadline": 1,
+                           "qualified": 40, "text": "..."}]}
+    text = panel.summary_zh(plan, {"330302": "鹿城区", "330328": "文成县"})
+    assert text == ("需 5 人，已安排 3 人；最晚 120 分钟到达（时限 30 分钟，无法按时全部到位）。"
+                    "派出：鹿城区 2 人（120 分钟）、文成县 1 人（49 分钟）。"
+                    "缺口 L1：需 5 人，已安排 3 人；时限内可到的合格人员 1 名，全省合格 40 名。"
+                    "派出地出警后在岗警力最低 75%。")
