@@ -141,7 +141,8 @@ def page(model: ProvinceModel, geojson: dict, refresh_ms: int, lang: str = DEFAU
                 html.Button(text("preview_again", lang), id=ids.PREVIEW, n_clicks=0,
                             className="btn btn-outline-secondary btn-sm")]),
             html.Div(id=ids.DECISION_RESULT, className="fw-bold my-2"),
-            dcc.Graph(id=ids.STRENGTH, figure=panel.strength_figure([], lang), config={"displaylogo": False}),
+            dcc.Graph(id=ids.STRENGTH, figure=panel.strength_figure([], lang),
+                      config={"displaylogo": False, "displayModeBar": False}),
         ]),
     ])
     return html.Div(children=[

@@ -67,7 +67,7 @@ def county_trace(geojson: dict | str, counties: list[dict], colour_by: str, lang
         z=[c.get(colour_by, 0) for c in counties], zmin=zmin, zmax=zmax, colorscale=scale,
         marker=dict(opacity=0.75, line=dict(width=0.8, color="#4d4d4d")),
         colorbar=dict(title=dict(text=title, side="top"), thickness=12, len=0.6, x=1.005, xanchor="left", y=0.9,
-                      yanchor="top", outlinewidth=0),
+                      yanchor="top", outlinewidth=0, ticklabelposition="outside bottom"),
         customdata=[[c["name"], c["city_name"], c["officers_on_duty"], c["officers_available"],
                      c["officers_committed"]] for c in counties],
         hovertemplate=("<b>%{customdata[0]}</b> %{customdata[1]}<br>" + f"{title}: {z_format}<br>"
