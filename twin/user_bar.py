@@ -16,7 +16,8 @@ def user_bar(user: SignedIn | None, lang: str, demo: bool, *, other: tuple[str, 
     badge = [html.Span(text("demo_badge", lang), id=ids.DEMO_BADGE,
                        style={"background": "#c60", "color": "white", "padding": "1px 6px"})] if demo else []
     label, path = other
-    return html.Div(style={"display": "flex", "gap": "12px", "alignItems": "center", "margin": "4px 0"}, children=[
+    return html.Div(style={"display": "flex", "flexWrap": "wrap", "columnGap": "12px", "alignItems": "center",
+                           "margin": "4px 0"}, children=[
         html.Span(text("signed_in_as", lang)), html.Strong(who, id=ids.SIGNED_IN_AS), *badge,
         html.A(text("signout", lang), href=f"{SIGNOUT}?lang={lang}", id=ids.SIGNOUT),
         html.A(text(label, lang), href=f"{path}?lang={lang}", id=ids.EXERCISE_LINK),
