@@ -1,0 +1,197 @@
+"""The situation board's queue, the alerts per role and region, their log, and the map's place names."""
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timedelta
+
+from services.common.auth import Identity
+from services.common.contracts import example_event
+from twin import alerts, board, replay
+from twin.app import create_app
+from twin.figures import province_map
+from twin.model import ProvinceModel
+from twin.place_names import english_name, place_labels
+
+PROVINCE = Identity("zj-commander", "province_commander", "330000")
+HANGZHOU = Identity("hz-commander", "city_commander", "330100")
+JINHUA = Identity("jh-commander", "city_commander", "330700")
+DONGYANG = Identity("dy-duty", "county_duty_officer", "330783")
+XIHU = Identity("xh-duty", "county_duty_officer", "330106")
+FRAUD, CROWD, UNIT = "REQ-330783-20250915-0003", "REQ-330102-20250915-0001", "UNIT-330782-TS-01"
+START = datetime.fromisoformat("2025-09-15T09:00:00+08:00")
+
+
+def event(kind: str, **data) -> dict:
+    out = copy.deepcopy(example_event(kind))
+    out["data"].update(data)
+    return out
+
+
+def situation(*, escalate: bool = False) -> ProvinceModel:
+    """A grade III fraud request in 东阳市 (plan, one unit ordered) and a grade I crowd request in 上城区."""
+    model = ProvinceModel(seed=0, start=START)
+    for kind in ("incident.reported", "support.requested", "plan.proposed"):
+        replay.apply(model, example_event(kind))
+    if escalate:
+        replay.apply(model, example_event("support.escalated"))
+    replay.apply(model, example_event("dispatch.ordered"))
+    at = datetime.fromisoformat("2025-09-15T09:20:00+08:00")
+    crowd = event("support.requested", request_id=CROWD, incident_id="INC-330102-20250915-0001", county="330102",
+                  grade="I", approval_level="province", requested_at=at.isoformat(),
+                  deadline=(at + timedelta(minutes=30)).isoformat(),
+                  launch_deadline=(at + timedelta(minutes=15)).isoformat(), deadline_minutes=30)
+    crowd["time"] = at.isoformat()
+    replay.apply(model, crowd)
+    return model
+
+
+def clock_at(model: ProvinceModel, iso: str) -> None:
+    model.observe_time(datetime.fromisoformat(iso))
+
+
+# --- the board ---------------------------------------------------------------------------------------
+
+def test_the_queue_puts_the_soonest_deadline_first_with_grade_one_s_two_deadlines():
+    rows = board.queue(situation().snapshot())
+    assert [r["request_id"] for r in rows] == [CROWD, FRAUD]
+    crowd, fraud = rows
+    assert [which for which, _ in crowd["deadlines"]] == ["launch", "on_scene"]
+    assert crowd["left_s"] == 15 * 60  # launch by 09:35, the clock at 09:20
+    assert [which for which, _ in fraud["deadlines"]] == ["on_scene"]
+    assert fraud["asked"] == 6 and fraud["arrived"] == 0 and fraud["on_the_way"] == 2
+    assert fraud["chance"] is not None and fraud["plan_kind"] == "fastest" and not fraud["decided"]
+
+
+def test_a_launched_grade_one_request_counts_down_to_being_on_scene_only():
+    model = situation()
+    replay.apply(model, event("dispatch.ordered", order_id="ORD-2", request_id=CROWD, unit_id="UNIT-330104-01",
+                              from_county="330104", plan_id="PLAN-X"))
+    crowd = next(r for r in board.queue(model.snapshot()) if r["request_id"] == CROWD)
+    assert [which for which, _ in crowd["deadlines"]] == ["on_scene"] and crowd["launched"]
+
+
+def test_late_units_and_escalations_are_flagged_and_coloured():
+    model = situation(escalate=True)
+    fraud = next(r for r in board.queue(model.snapshot()) if r["request_id"] == FRAUD)
+    assert fraud["escalated_from"] == "III" and fraud["late_units"] == []
+    assert board.row_class(fraud) == "table-warning"
+    replay.apply(model, event("unit.late", unit_id=UNIT, order_id="ORD-20250915-0042"))
+    fraud = next(r for r in board.queue(model.snapshot()) if r["request_id"] == FRAUD)
+    assert fraud["late_units"] == [UNIT] and board.row_class(fraud) == "table-danger"
+
+
+def test_the_board_shows_a_county_only_its_own_requests():
+    model = situation()
+    ids_for = {who: [r["request_id"] for r in board.queue(board.visibility.permitted(model.snapshot(), who))]
+               for who in (PROVINCE, HANGZHOU, DONGYANG, XIHU)}
+    assert ids_for == {PROVINCE: [CROWD, FRAUD], HANGZHOU: [CROWD], DONGYANG: [FRAUD], XIHU: []}
+
+
+def test_the_board_page_and_its_callback_answer_per_user():
+    model = situation()
+    app = create_app(model, refresh_ms=1000)
+    with app.server.test_request_context("/board"):
+        body, count, _clock, clock_iso, key = board.board_view(model, DONGYANG, "zh", None)
+        assert count == "待处理 1 项" and clock_iso.startswith("2025-09-15T01:20")
+        assert len(body) == 1 and FRAUD in str(body[0])
+        again = board.board_view(model, DONGYANG, "zh", key)
+        assert again[0] is board.dash.no_update  # nothing changed: the rows are not sent again
+        page = board.page(model, "zh", None, True, 1000)
+        assert "twin-wall" in page.className and getattr(page, "data-bs-theme") == "dark"
+
+
+# --- alerts -----------------------------------------------------------------------------------------
+
+def kinds(found: list[dict]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for alert in found:
+        out.setdefault(alert["kind"], []).append(alert["id"])
+    return out
+
+
+def test_a_plan_awaits_approval_only_of_whom_may_approve_it():
+    snapshot = situation().snapshot()  # the fraud request is approved at province level
+    assert kinds(alerts.alerts_for(snapshot, PROVINCE))["approval"] == ["approval:PLAN-REQ-330783-20250915-0003-A"]
+    assert "approval" not in kinds(alerts.alerts_for(snapshot, JINHUA))  # its city, but a province-level request
+    assert "approval" not in kinds(alerts.alerts_for(snapshot, DONGYANG))  # a county officer never approves
+    assert kinds(alerts.alerts_for(snapshot, JINHUA))["new_request"] == [f"new_request:{FRAUD}"]
+
+
+def test_a_late_unit_alerts_the_receiving_county_and_the_province_not_another_county():
+    model = situation()
+    replay.apply(model, event("unit.late", unit_id=UNIT, order_id="ORD-20250915-0042", late_by_s=600))
+    snapshot = model.snapshot()
+    late = [a for a in alerts.alerts_for(snapshot, DONGYANG) if a["kind"] == "late"]
+    assert [a["id"] for a in late] == [f"late:{UNIT}:ORD-20250915-0042"]
+    assert "10 分钟" in late[0]["text"] and "义乌市" in late[0]["text"]
+    assert any(a["kind"] == "late" for a in alerts.alerts_for(snapshot, PROVINCE))
+    assert alerts.alerts_for(snapshot, XIHU) == []
+    assert alerts.alerts_for(snapshot, None) == []
+
+
+def test_a_deadline_alerts_within_five_minutes_and_an_escalation_once_per_grade():
+    model = situation(escalate=True)
+    assert "deadline" not in kinds(alerts.alerts_for(model.snapshot(), PROVINCE))
+    clock_at(model, "2025-09-15T09:31:00+08:00")  # grade I's launch due 09:35
+    found = kinds(alerts.alerts_for(model.snapshot(), PROVINCE))
+    assert found["deadline"] == [f"deadline:{CROWD}:launch"]
+    assert found["escalated"] == [f"escalated:{FRAUD}:II"]
+    assert alerts.alerts_for(model.snapshot(), PROVINCE, "en")[0]["text"]  # worded in English too
+
+
+def test_acknowledged_alerts_leave_the_count_and_stay_in_the_users_own_log():
+    model = situation()
+    log = alerts.AlertLog()
+    first = alerts.alerts_for(model.snapshot(), DONGYANG)
+    assert log.acknowledge("dy-duty", first[:1], START) == 1
+    assert log.acknowledge("dy-duty", first[:1], START) == 0  # once
+    assert [a["id"] for a in log.log("dy-duty")] == [first[0]["id"]]
+    assert log.log("dy-duty")[0]["acknowledged_at"] == START.isoformat()
+    assert log.log("xh-duty") == [] and log.acknowledged_ids("zj-commander") == set()
+
+
+def test_the_alerts_view_toasts_only_what_appeared_since_the_page_looked():
+    model = situation()
+    log = alerts.AlertLog()
+    user = alerts.signin.SignedIn(DONGYANG, "token", "东阳市局值班员")
+    badge, colour, listing, _log, toasts, seen = alerts.alerts_view(model, log, user, "zh", None)
+    assert toasts is alerts.dash.no_update and badge == str(len(listing)) and colour == "danger"
+    replay.apply(model, event("unit.late", unit_id=UNIT, order_id="ORD-20250915-0042"))
+    badge2, _c, _l, _g, toasts, seen = alerts.alerts_view(model, log, user, "zh", seen)
+    assert int(badge2) == int(badge) + 1
+    new = toasts.to_plotly_json()["operations"]
+    assert len(new) == 1 and "UNIT-330782-TS-01" in str(new[0])
+    late = f"late:{UNIT}:ORD-20250915-0042"
+    badge3, *_rest = alerts.alerts_view(model, log, user, "zh", seen, {"type": "alert-ack", "alert": late}, True)
+    assert int(badge3) == int(badge) and [a["id"] for a in log.log("dy-duty")] == [late]
+
+
+# --- place names ------------------------------------------------------------------------------------
+
+def test_place_names_in_chinese_and_in_pinyin():
+    assert english_name("杭州市", "city") == "Hangzhou"
+    assert english_name("西湖区") == "Xihu District"
+    assert english_name("东阳市") == "Dongyang City"
+    assert english_name("长兴县") == "Changxing County"
+    assert english_name("景宁畲族自治县") == "Jingning She Autonomous County"
+
+
+def test_the_map_carries_city_and_county_labels_at_their_seats():
+    model = ProvinceModel(seed=0)
+    counties = [c.as_dict() for c in model.counties()]
+    labels = place_labels(counties)
+    cities = [label for label in labels if label["level"] == "city"]
+    assert len(cities) == 11 and cities[0]["name"] == "杭州市" and labels[0]["level"] == "city"
+    assert sum(label["level"] == "county" for label in labels) == len(counties)
+    figure = province_map(model.geography.county_geojson(), counties, [], lang="en")
+    meta = figure.layout.meta
+    assert {"Hangzhou", "Xihu District"} <= {label["name"] for label in meta["place_labels"]}
+    assert meta["county_zoom"] > figure.layout.map.zoom
+    assert figure.layout.legend.y <= 0 and figure.layout.margin.b > 0  # the legend under the map, not on it
+
+
+def test_signing_in_returns_to_the_board_and_keeps_its_wall_screen_mode():
+    from twin.signin import safe_next
+
+    assert safe_next("/board?wall=1&lang=en&x=2") == "/board?lang=en&wall=1"
+    assert safe_next("/board?wall=yes") == "/board"
