@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from . import contracts, faults, keys, logs
 from .bus import Bus, Record
 from .config import Settings
-from .envelope import GENESIS, new_event, seal, signature_problem
+from .envelope import GENESIS, event_hash, new_event, seal, signature_problem
 from .outbox import Outbox, Tx
 from .storage import Prepared, chain_links, deadletters, inbox
 from .topics import DEADLETTER, ownership_problem
@@ -302,6 +302,10 @@ class Worker:
         unsigned = signature_problem(event, self.registry)
         if unsigned:
             return None, f"refused: {unsigned}"  # forged, or from an identity the registry does not hold
+        if event_hash(event) != event["hash"]:
+            # the signature covers everything but `hash`: a record whose hash was altered on the way would
+            # otherwise be linked into the producer's chain and refuse the producer's next genuine event
+            return None, "refused: hash is not the hash of the event (altered after it was signed)"
         if record.topic == "plan.approved":
             # Acted on only with matching's electronic signature over exactly these officers and this plan.
             unapproved = self.registry.approval_problem(event["data"])

@@ -210,3 +210,25 @@ def test_a_broken_record_of_another_mode_is_skipped_not_dead_lettered(make_setti
     assert exercise.stats["deadlettered"] == 0 and exercise.stats["other_mode"] == 1
     live.process(record)
     assert live.stats["deadlettered"] == 1
+
+
+def test_a_record_whose_hash_was_altered_is_refused_and_the_producers_chain_goes_on(make_settings, broker):
+    """The signature covers everything but `hash`: a record altered on the way (its hash replaced) is
+    dead-lettered, not linked into the producer's chain, so the producer's genuine events still pass."""
+    from services.common.bus import Record
+    from services.common.worker import Worker
+
+    producer = Runtime.build(make_settings(acts_as="demand"))
+    for n in (1, 2):
+        with producer.outbox.transaction() as tx:
+            data = dict(contracts.example_event("incident.reported")["data"], incident_id=f"INC-HASH-{n}-{uuid.uuid4().hex[:8]}")
+            tx.emit("incident.reported", data, key=data["incident_id"])
+    first, second = [e for e in producer.outbox.events()][-2:]
+    handled = []
+    consumer = Worker(make_settings(acts_as="twin"), {"incident.reported": lambda ctx: handled.append(ctx.event["id"])})
+    altered = dict(first, hash="0" * 64)
+    consumer.process(Record("incident.reported", 0, 1, "k", json.dumps(altered).encode()))
+    assert consumer.stats["deadlettered"] == 1 and handled == []
+    for offset, event in ((2, first), (3, second)):
+        consumer.process(Record("incident.reported", 0, offset, "k", json.dumps(event).encode()))
+    assert handled == [first["id"], second["id"]] and consumer.stats["deadlettered"] == 1
