@@ -191,7 +191,8 @@ def panel_view(model: ProvinceModel, request_id: str | None, lang: str, last_key
                identity: Identity | None = None) -> tuple:
     """(comparison, strength figure, key) for the selected request, as far as `identity` may read its
     plans (twin.visibility); no_update while nothing changed."""
-    plans = views.plans_of(visibility.permitted(model.snapshot(), identity), request_id)
+    snapshot = visibility.permitted(model.snapshot(), identity)
+    plans = views.plans_of(snapshot, request_id)
     key = views.digest(request_id, lang, [(p["plan_id"], p["status"], p.get("preview")) for p in plans])
     if key == last_key:
         return dash.no_update, dash.no_update, key
