@@ -192,8 +192,8 @@ def register(app: dash.Dash, model: ProvinceModel, log: AlertLog) -> dict:
 def alerts_view(model: ProvinceModel, log: AlertLog, user: signin.SignedIn | None, lang: str, seen: dict | None,
                 trigger=None, clicked: bool = False) -> tuple:
     """(badge, badge colour, open alerts, log, toasts, seen): acknowledges first when an Acknowledge
-    button was clicked; toasts only the alerts that appeared since the page last looked (none on the
-    page's first look: the bell counts those)."""
+    button was clicked (and clears the toasts: the user is looking at the list); toasts only the alerts
+    that appeared since the page last looked (none on the page's first look: the bell counts those)."""
     if user is not None and clicked:
         alerts = open_alerts(model, log, user, lang)
         if trigger == ids.ALERT_ACK_ALL:
@@ -205,7 +205,7 @@ def alerts_view(model: ProvinceModel, log: AlertLog, user: signin.SignedIn | Non
     current = [a["id"] for a in alerts]
     logged = log.log(user.identity.subject) if user else []
     key = views.digest(lang, alerts, [(a["id"], a["acknowledged_at"]) for a in logged])
-    toasts = dash.no_update
+    toasts = [] if (user is not None and clicked) else dash.no_update  # acknowledging clears the toasts
     if seen is not None:
         new = [a for a in alerts if a["id"] not in set(seen.get("ids", []))]
         if new:

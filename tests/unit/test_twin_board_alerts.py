@@ -162,8 +162,10 @@ def test_the_alerts_view_toasts_only_what_appeared_since_the_page_looked():
     new = toasts.to_plotly_json()["operations"]
     assert len(new) == 1 and "UNIT-330782-TS-01" in str(new[0])
     late = f"late:{UNIT}:ORD-20250915-0042"
-    badge3, *_rest = alerts.alerts_view(model, log, user, "zh", seen, {"type": "alert-ack", "alert": late}, True)
+    badge3, _c, _l, _g, toasts, _s = alerts.alerts_view(model, log, user, "zh", seen,
+                                                        {"type": "alert-ack", "alert": late}, True)
     assert int(badge3) == int(badge) and [a["id"] for a in log.log("dy-duty")] == [late]
+    assert toasts == []  # acknowledging clears the toasts
 
 
 # --- place names ------------------------------------------------------------------------------------
