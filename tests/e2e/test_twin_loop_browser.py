@@ -108,9 +108,10 @@ def test_approve_a_plan_on_the_map_and_watch_its_units_move(model, serve_wsgi, c
         panel = chrome.find_element(By.ID, ids.PLAN_PANEL).text
         assert "最快" in panel and "按时到位概率" in panel and "%" in panel
 
-        # a city commander: matching refuses a province-level plan
-        wait.until(lambda d: click_first(d, f"//div[@id='{ids.PLAN_PANEL}']//button[text()='批准']"))
-        wait.until(lambda d: "无权审批" in d.find_element(By.ID, ids.DECISION_RESULT).text)
+        # a city commander may not decide a province-level plan: the buttons say so and do nothing
+        wait.until(lambda d: "无审批权" in d.find_element(By.ID, ids.PLAN_PANEL).text)
+        approve = chrome.find_elements(By.XPATH, f"//div[@id='{ids.PLAN_PANEL}']//button[text()='批准']")
+        assert approve and all(not b.is_enabled() and b.get_attribute("title").startswith("无审批权") for b in approve)
         assert model.plans[PLAN_A]["status"] == "proposed"
 
         chrome.get(signed_in_url(origin))
