@@ -168,8 +168,12 @@ def _sqlite_immediate_transactions(engine: Engine) -> None:
 
 
 def create_tables(engine: Engine, *metadatas: MetaData) -> None:
+    """The tables that are missing, and the indexes a table declared after its database was made."""
     for md in (kit_metadata, *metadatas):
         md.create_all(engine)
+        for table in md.tables.values():
+            for index in table.indexes:
+                index.create(engine, checkfirst=True)
 
 
 def add_columns(engine: Engine, table: Table) -> list[str]:

@@ -50,7 +50,7 @@ deployments = Table(
     Column("flags", JSON, nullable=False),          # items not arranged before arrival
     Column("extension", JSON),                      # a pending extension request
     Column("status", String(16), nullable=False),   # dispatched, on_scene, released
-    Column("created_at", TS, nullable=False),
+    Column("created_at", TS, nullable=False, index=True),  # the indicators' periods
     Column("released_at", TS),
     Column("outcome", String(16)),                  # completed, cancelled, rotated
 )
@@ -65,7 +65,7 @@ orders = Table(
     Column("from_county", String(6)),
     Column("officer_ids", JSON, nullable=False),
     Column("order", JSON, nullable=False),          # the dispatch.ordered payload
-    Column("ordered_at", TS, nullable=False),
+    Column("ordered_at", TS, nullable=False, index=True),  # the indicators' periods
     Column("deadline", TS, nullable=False),
     Column("attempts", Integer, nullable=False, default=1),
     Column("last_sent_at", TS, nullable=False),
@@ -144,7 +144,7 @@ position_policy = Table(
 loads = Table(
     "loads", metadata,
     Column("county", String(6), primary_key=True),
-    Column("at", TS, primary_key=True),
+    Column("at", TS, primary_key=True, index=True),  # a period across every county
     Column("on_duty", Integer, nullable=False),
     Column("available", Integer, nullable=False),
     Column("committed", Integer, nullable=False),

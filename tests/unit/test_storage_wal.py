@@ -45,3 +45,25 @@ def test_other_errors_and_a_lock_that_never_clears_are_raised():
 def test_a_service_database_file_is_in_wal_mode(tmp_path):
     with make_engine(f"sqlite:///{tmp_path / 'svc.db'}").connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+def test_indexes_declared_after_a_database_was_made_are_created_on_start(tmp_path):
+    """logistics' indicator queries filter orders, deployments and load reports by time: a database
+    made before those indexes were declared gains them when the service starts."""
+    from sqlalchemy import MetaData, inspect
+
+    from services.common.storage import create_tables, make_engine
+    from services.logistics import store
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    old = MetaData()
+    for table in store.metadata.tables.values():  # the same tables, without their indexes
+        table.to_metadata(old).indexes.clear()
+    old.create_all(engine)
+    assert not [i for i in inspect(engine).get_indexes("orders") if i["column_names"] == ["ordered_at"]]
+    create_tables(engine, store.metadata)
+    found = inspect(engine)
+    assert [i for i in found.get_indexes("orders") if i["column_names"] == ["ordered_at"]]
+    assert [i for i in found.get_indexes("deployments") if i["column_names"] == ["created_at"]]
+    assert [i for i in found.get_indexes("loads") if i["column_names"] == ["at"]]
+    create_tables(engine, store.metadata)  # again: nothing to do, no error
