@@ -17,6 +17,12 @@ from tests.e2e.test_walking_skeleton import ROOT, stack_env, wait_for
 pytestmark = pytest.mark.e2e
 
 
+def wait_for_value(fetch, timeout: float, what: str):
+    found = []
+    wait_for(lambda: found.append(fetch()) or found[-1], timeout, what)
+    return found[-1]
+
+
 def get(url: str, token: str):
     resp = requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
     assert resp.status_code == 200, (url, resp.status_code, resp.text[:300])
@@ -49,13 +55,21 @@ def test_the_demo_of_a_province_runs_in_that_province(tmp_path: Path, province: 
 
         def planned():
             reqs = [r for r in get(urls["matching"] + "/requests", token) if r["county"] == county]
-            return reqs and get(urls["matching"] + f"/requests/{reqs[0]['request_id']}/plans", token)["plans"]
-        wait_for(planned, 120, f"plans for the night gathering in {county}")
-        plans = planned()
-        donors = {a["from_county"] for p in plans for a in p["assignments"]}
-        assert donors and all(geo.county(d) for d in donors) and county not in donors
-        if not plans[0]["metrics"]["deadline_met"]:  # honestly short: says where staging would have met it
-            assert plans[0]["prepositioning"] and "Pre-positioning" in plans[0]["explanation"]
+            if not reqs or reqs[0]["status"] == "pending":
+                return None
+            doc = get(urls["matching"] + f"/requests/{reqs[0]['request_id']}/plans", token)
+            return doc if doc["plans"] or doc["infeasible"] else None
+        doc = wait_for_value(planned, 120, f"plans for the night gathering in {county}")
+        if doc["plans"]:
+            plans = doc["plans"]
+            donors = {a["from_county"] for p in plans for a in p["assignments"]}
+            assert donors and all(geo.county(d) for d in donors) and county not in donors
+            if not plans[0]["metrics"]["deadline_met"]:  # honestly short: says where staging would have met it
+                assert plans[0]["prepositioning"] and "Pre-positioning" in plans[0]["explanation"]
+        else:  # nobody can reach the far county within the duty limit: said, line by line, with the staging
+            [nobody] = doc["infeasible"][:1]
+            assert nobody["shortfall"] and all(s["assigned"] < s["needed"] for s in nobody["shortfall"])
+            assert "Missing:" in nobody["explanation"] and nobody["prepositioning"][0]["stage_at"][0]["county"] == county
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)

@@ -80,3 +80,12 @@ def test_a_plan_for_which_the_criteria_agree_says_so_first():
     text = explain.explanation(req, "fastest", option.assignments, metrics, [], {}, {}, kinds=option.kinds)
     assert set(option.kinds) == {"fastest", "fairest", "least_reserve_damage"}
     assert text.startswith("fastest, ") and " agree: one plan. 1 of 1 officers" in text
+
+
+def test_a_plan_with_nobody_says_so_instead_of_a_zero_minute_arrival():
+    pool = build_pool([officer("FAR", "330105", "technical_support", tags=("e_forensics",), duty=700)], COUNTIES)
+    req = request(lines=(Line("L1", "technical_support", 2, tags=("e_forensics",)),), minutes=30)
+    metrics, _ = explain.metrics(req, [], plenty(), {})
+    text = explain.explanation(req, "fastest", [], metrics, [], {}, {})
+    assert text.startswith("0 of 2 officers: nobody qualified can be sent (deadline 30 min)")
+    assert "latest arrival 0 min" not in text and "nobody qualifies in time" in text

@@ -191,9 +191,13 @@ def explanation(req: Request, kind: str, chosen: list[Assignment], metrics_: dic
     goal = {"fastest": "the earliest latest arrival, then the least total travel",
             "fairest": "a fair share of support by task points and the cities' reciprocity, within the deadline",
             "least_reserve_damage": "keeping donor counties' reserves high, within the deadline"}[kind]
-    head = agreement(kinds) + (f"{len(chosen)} of {req.headcount} officers; latest arrival {minutes(metrics_['latest_eta_s'])} min "
-            f"(deadline {minutes(req.budget_s)} min: {'met' if metrics_['deadline_met'] else 'not met'}). "
-            f"Optimised for {goal}.")
+    if chosen:
+        head = agreement(kinds) + (f"{len(chosen)} of {req.headcount} officers; latest arrival "
+                                   f"{minutes(metrics_['latest_eta_s'])} min (deadline {minutes(req.budget_s)} min: "
+                                   f"{'met' if metrics_['deadline_met'] else 'not met'}). Optimised for {goal}.")
+    else:
+        head = (f"0 of {req.headcount} officers: nobody qualified can be sent (deadline {minutes(req.budget_s)} min); "
+                f"the reasons line by line below.")
     lines = []
     for line in req.lines:
         mine = [a for a in chosen if a.line_id == line.line_id]
