@@ -15,6 +15,7 @@ The layout is dash-bootstrap-components on Bootstrap 5, whose stylesheet the twi
 from __future__ import annotations
 
 import json
+from html import escape
 from importlib import resources
 from urllib.parse import parse_qs, urlparse
 
@@ -27,12 +28,12 @@ from services.common import throttle
 from services.common.approval import may_approve
 from services.common.permissions import table as approval_table
 from services.common.auth import Identity, default_keyring
-from twin import alerts, board, exercise_page, field_page, ids, order_print, panel, signin, views, visibility
-from twin.client import ServicesClient, service_urls
-from twin.figures import COLOUR_BY, TABLE_COLUMNS, beijing_time, incident_table_rows
+from twin import alerts, board, exercise_page, field_page, ids, order_print, panel, readiness, signin, views, visibility
+from twin.client import ServicesClient, detail_of, service_urls
+from twin.figures import BEIJING, COLOUR_BY, TABLE_COLUMNS, beijing_time, incident_table_rows
 from twin.messages import DEFAULT_LANGUAGE, LANGUAGES, role_name, text
 from twin.model import ProvinceModel
-from twin.navbar import navbar
+from twin.navbar import REPORT_PATH, navbar
 from twin.position_access import PositionAccess
 from twin.replay_controls import install_replay, replay_section
 
@@ -53,6 +54,7 @@ def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000,
     geojson = model.geography.county_geojson()
     client = client or ServicesClient(service_urls())
     positions = positions or PositionAccess(client)
+    circle = readiness.Readiness(client)  # the support circle, read at most once a minute
     mode = getattr(settings, "mode", "live")
     demo = signin.demo_enabled(mode) if demo is None else demo
     keyring = (keyring or getattr(settings, "auth_keys", None) or default_keyring()).for_audience("twin")
@@ -74,7 +76,9 @@ def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000,
 
     app.layout = layout
     app.twin_positions = positions
-    app.twin_callbacks = register_callbacks(app, model, geojson, client, positions)  # plain functions, for tests
+    app.twin_readiness = circle
+    # plain functions, for tests
+    app.twin_callbacks = register_callbacks(app, model, geojson, client, positions, circle)
     app.twin_callbacks.update(exercise_page.register(app, geojson))
     app.twin_alerts = alerts.AlertLog()  # each user's acknowledged alerts
     app.twin_callbacks.update(board.register(app, model))
@@ -82,6 +86,7 @@ def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000,
     install_styles(app)
     install_replay(app, model.geography, geojson, recording)
     install_routes(app, model, settings, geojson, positions)
+    install_report(app, model, client)  # /reports/performance, demand's report read with the user's token
     order_print.install(app, model, client)  # /plans/<id>/order, the signed order for print
     field_page.install(app, client)  # /field, the page for the officers sent
     app.twin_signin.script_hashes = app.csp_hashes()  # Dash's inline start script, allowed by its hash
@@ -166,12 +171,17 @@ def page(model: ProvinceModel, geojson: dict, refresh_ms: int, lang: str = DEFAU
 
 def refresh_view(model: ProvinceModel, geojson: dict, colour_by: str, request_id: str | None,
                  lang: str, last_key: str | None, identity: Identity | None = None,
-                 positions: PositionAccess | None = None) -> tuple:
+                 positions: PositionAccess | None = None, circle: readiness.Readiness | None = None) -> tuple:
     """(figure, table rows, count, clock, request options, state key); the map is rebuilt only on change.
     Unit positions show only to those who may see them (twin.visibility); a redrawn map that shows
-    any is a read, logged by `positions`."""
+    any is a read, logged by `positions`. Coloured by the support circle, the counties carry resources'
+    coverage (`circle`, read at most once a minute), as far as `identity` may read it."""
     positions = positions or PositionAccess()
     snapshot = positions.visible(model.snapshot(), identity)
+    if colour_by == "circle":
+        coverage = circle.coverage() if circle is not None else None
+        counties = readiness.counties_with_circle(snapshot["counties"], coverage, identity, lang)
+        snapshot = dict(snapshot, counties=counties)
     shown = [snapshot["counties"], snapshot["incidents"], snapshot["units"], snapshot["requests"],
              [(p["plan_id"], p["status"]) for p in snapshot["plans"]]]
     key = views.digest(colour_by, request_id, lang, shown)
@@ -188,17 +198,25 @@ def refresh_view(model: ProvinceModel, geojson: dict, colour_by: str, request_id
 
 
 def panel_view(model: ProvinceModel, request_id: str | None, lang: str, last_key: str | None,
-               identity: Identity | None = None) -> tuple:
+               identity: Identity | None = None, circle: readiness.Readiness | None = None) -> tuple:
     """(comparison, strength figure, key) for the selected request, as far as `identity` may read its
-    plans (twin.visibility); no_update while nothing changed."""
+    plans (twin.visibility); no_update while nothing changed. With `circle`, each plan shows the
+    counties that would leave the 1-hour support circle if it were sent (asked once per plan)."""
     snapshot = visibility.permitted(model.snapshot(), identity)
     plans = views.plans_of(snapshot, request_id)
-    key = views.digest(request_id, lang, [(p["plan_id"], p["status"], p.get("preview")) for p in plans])
-    if key == last_key:
-        return dash.no_update, dash.no_update, key
     names = {c["code"]: c["name"] for c in snapshot["counties"]}
     request = next((r for r in snapshot.get("requests") or [] if r.get("request_id") == request_id), None)
-    return (panel.comparison(plans, lang, names, lambda plan: approval_refusal(identity, request, lang)),
+    leaving = None
+    if circle is not None and plans:
+        county = (request or {}).get("county")
+        words = {p["plan_id"]: readiness.leaving_circle(circle.what_if(p, county), names, identity, lang)
+                 for p in panel.current(plans)}
+        leaving = lambda plan: words.get(plan["plan_id"], text("unknown", lang))  # noqa: E731
+    key = views.digest(request_id, lang, [(p["plan_id"], p["status"], p.get("preview")) for p in plans],
+                       leaving and sorted(words.items()))
+    if key == last_key:
+        return dash.no_update, dash.no_update, key
+    return (panel.comparison(plans, lang, names, lambda plan: approval_refusal(identity, request, lang), leaving),
             panel.strength_figure(plans, lang), key)
 
 
@@ -226,7 +244,7 @@ def readable_plans(model: ProvinceModel, identity: Identity | None, request_id: 
 
 
 def register_callbacks(app: dash.Dash, model: ProvinceModel, geojson: dict, client: ServicesClient,
-                       positions: PositionAccess | None = None) -> dict:
+                       positions: PositionAccess | None = None, circle: readiness.Readiness | None = None) -> dict:
     @app.callback(
         Output(ids.MAP, "figure"), Output(ids.INCIDENT_TABLE_BODY, "children"),
         Output(ids.INCIDENT_COUNT, "children"), Output(ids.CLOCK, "children"),
@@ -238,7 +256,7 @@ def register_callbacks(app: dash.Dash, model: ProvinceModel, geojson: dict, clie
     def on_refresh(_n_intervals, colour_by, request_id, lang, last_key):
         user = signin.current_user()
         return refresh_view(model, geojson, colour_by, request_id, lang, last_key, user.identity if user else None,
-                            positions)
+                            positions, circle)
 
     @app.callback(
         Output(ids.PLAN_PANEL, "children"), Output(ids.STRENGTH, "figure"), Output(ids.PANEL_KEY, "data"),
@@ -250,7 +268,7 @@ def register_callbacks(app: dash.Dash, model: ProvinceModel, geojson: dict, clie
         if ctx.triggered_id == ids.PREVIEW and request_id:
             for plan in readable_plans(model, identity, request_id):
                 model.preview(plan["plan_id"])
-        return panel_view(model, request_id, lang, last_key, identity)
+        return panel_view(model, request_id, lang, last_key, identity, circle)
 
     @app.callback(
         Output(ids.DECISION_RESULT, "children"),
@@ -272,6 +290,40 @@ def register_callbacks(app: dash.Dash, model: ProvinceModel, geojson: dict, clie
         return message
 
     return {"on_refresh": on_refresh, "on_panel": on_panel, "on_decide": on_decide}
+
+
+def report_period(when) -> str:
+    """The half-year `when` falls in, in Beijing time (demand's periods): "2026-H1" or "2026-H2"."""
+    local = when.astimezone(BEIJING)
+    return f"{local.year}-H{1 if local.month <= 6 else 2}"
+
+
+def install_report(app: dash.Dash, model: ProvinceModel, client: ServicesClient) -> None:
+    """GET /reports/performance[?period=]: demand's performance report (HTML) of the current half-year
+    by the twin's clock, read with the signed-in user's own token, so demand applies *their* role and
+    region (the province command and the auditor any region, a city commander their city). The navbar
+    links it only for those roles; anyone else is answered 403 here without asking demand."""
+
+    @app.server.get(REPORT_PATH)
+    def performance_report():
+        user = signin.current_user()
+        lang = language()
+        if user is None or not visibility.may_read_anywhere(user.identity, visibility.PERFORMANCE_REPORT):
+            return _report_page(text("report_unavailable", lang), "403"), 403
+        period = request.args.get("period") or report_period(model.current_time())
+        resp = client.performance_report(period, user.token)
+        if resp is None:
+            return _report_page(text("report_unavailable", lang), "demand"), 502
+        if resp.status_code == 200:
+            return Response(resp.content, status=200, mimetype="text/html")
+        detail = f"{resp.status_code}: {detail_of(resp)}"
+        return _report_page(text("report_unavailable", lang), detail), resp.status_code
+
+
+def _report_page(title: str, detail: str) -> Response:
+    return Response(f"<!doctype html><html lang='zh-CN'><meta charset='utf-8'><title>{escape(title)}</title>"
+                    f"<h1 id='report-unavailable'>{escape(title)}</h1><p>{escape(detail)}</p></html>",
+                    mimetype="text/html")
 
 
 def install_styles(app: dash.Dash) -> None:

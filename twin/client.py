@@ -74,6 +74,38 @@ class ServicesClient:
         """logistics' switch over live positions (GET /policy/positions); None when it does not answer."""
         return self._get("logistics", "/policy/positions") if "logistics" in self.urls else None
 
+    def readiness_coverage(self) -> dict | None:
+        """resources' 1-hour support circle, every county (GET /readiness/coverage); None when it does not answer."""
+        return self._get("resources", "/readiness/coverage")
+
+    def readiness_what_if(self, officer_ids: list[str], *, plan_id: str | None = None,
+                          county: str | None = None) -> dict | None:
+        """Which counties would leave the support circle, for which modules, if these officers were sent
+        (POST /readiness/what-if: nothing is written); None when resources does not answer."""
+        body = {"officer_ids": list(officer_ids), **({"plan_id": plan_id} if plan_id else {}),
+                **({"county": county} if county else {})}
+        try:
+            resp = self.session.post(self.urls["resources"] + "/readiness/what-if", json=body,
+                                     headers=headers_for(TWIN_IDENTITY), timeout=TIMEOUT_S)
+        except requests.RequestException as exc:
+            log.warning("readiness what-if for %s: resources unreachable: %s", plan_id, exc)
+            return None
+        if resp.status_code != 200:
+            log.warning("readiness what-if for %s: resources answered %s", plan_id, resp.status_code)
+            return None
+        return resp.json()
+
+    def performance_report(self, period: str, caller: Caller) -> requests.Response | None:
+        """demand's performance report of `period` as HTML, read with the user's own token (demand decides
+        by *their* role and region); None when demand does not answer."""
+        try:
+            return self.session.get(self.urls["demand"] + "/reports/performance",
+                                    params={"period": period, "format": "html"}, headers=auth_headers(caller),
+                                    timeout=TIMEOUT_S * 6)
+        except requests.RequestException as exc:
+            log.warning("performance report %s: demand unreachable: %s", period, exc)
+            return None
+
     def _get(self, service: str, path: str):
         """The JSON body, or None when the service is down or does not offer `path` (logged)."""
         try:
@@ -103,7 +135,7 @@ class ServicesClient:
                                      timeout=TIMEOUT_S)
         except requests.RequestException as exc:
             return Decision("error", 0, str(exc))
-        detail = _detail(resp)
+        detail = detail_of(resp)
         if resp.status_code in (200, 201, 202):
             return Decision(success, resp.status_code, detail)
         if resp.status_code in (401, 403):
@@ -113,7 +145,7 @@ class ServicesClient:
         return Decision("error", resp.status_code, detail)
 
 
-def _detail(resp: requests.Response) -> str:
+def detail_of(resp: requests.Response) -> str:
     """A problem+json's detail (or title), else the body's status, else the raw text."""
     try:
         body = resp.json()

@@ -25,11 +25,14 @@ GRADE_COLOURS = {"I": "#d62728", "II": "#ff7f0e", "III": "#f2c200", "IV": "#1f77
 UNGRADED_COLOUR = "#7f7f7f"
 LOAD_SCALE = [[0.0, "#f2f0f7"], [0.5, "#9e9ac8"], [1.0, "#3f007d"]]
 GAP_SCALE = [[0.0, "#fff5eb"], [0.5, "#fd8d3c"], [1.0, "#7f2704"]]
+CIRCLE_SCALE = [[0.0, "#b2182b"], [0.5, "#fddbc7"], [1.0, "#1a9850"]]  # modules covered: none red, all green
 COLOUR_BY = {  # field -> (label key, zmin, zmax, hover format of z, colour scale)
     "load": ("load", 0.0, 1.0, "%{z:.0%}", LOAD_SCALE),
     "gap": ("gap", 0.0, 1.0, "%{z:.0%}", GAP_SCALE),
     "officers_available": ("officers_available", None, None, "%{z}", LOAD_SCALE),
     "officers_on_duty": ("officers_on_duty", None, None, "%{z}", LOAD_SCALE),
+    # the 1-hour support circle (twin.readiness): modules covered within 60 min, of six
+    "circle": ("circle", 0, 6, "%{z}/6", CIRCLE_SCALE),
 }
 TABLE_COLUMNS = ["incident_id", "grade", "type", "county", "status", "request", "reported_at"]
 BEIJING = timezone(timedelta(hours=8), "CST")
@@ -69,8 +72,9 @@ def county_trace(geojson: dict | str, counties: list[dict], colour_by: str, lang
         colorbar=dict(title=dict(text=title, side="top"), thickness=12, len=0.6, x=1.005, xanchor="left", y=0.9,
                       yanchor="top", outlinewidth=0, ticklabelposition="outside bottom"),
         customdata=[[c["name"], c["city_name"], c["officers_on_duty"], c["officers_available"],
-                     c["officers_committed"]] for c in counties],
+                     c["officers_committed"], c.get("circle_detail", "")] for c in counties],
         hovertemplate=("<b>%{customdata[0]}</b> %{customdata[1]}<br>" + f"{title}: {z_format}<br>"
+                       + ("%{customdata[5]}<br>" if colour_by == "circle" else "")
                        + f"{text('on_duty_short', lang)} %{{customdata[2]}} · "
                        + f"{text('available_short', lang)} %{{customdata[3]}} · "
                        + f"{text('committed_short', lang)} %{{customdata[4]}}<extra></extra>"),

@@ -96,9 +96,11 @@ def current(plans: list[dict]) -> list[dict]:
 
 
 def comparison(plans: list[dict], lang: str = DEFAULT_LANGUAGE, names: dict[str, str] | None = None,
-               refusal: Callable[[dict], str | None] | None = None) -> html.Div:
+               refusal: Callable[[dict], str | None] | None = None,
+               leaving: Callable[[dict], str] | None = None) -> html.Div:
     """The plans side by side. `refusal(plan)` says why the signed-in user may not decide a plan (its
-    buttons are then disabled, the reason shown on them), None when they may."""
+    buttons are then disabled, the reason shown on them), None when they may; `leaving(plan)` the
+    counties that would leave the 1-hour support circle if the plan were sent (twin.readiness)."""
     if not plans:
         return html.Div(text("no_plans", lang), id=ids.PLAN_TABLE)
     plans, names = current(plans), names or {}
@@ -111,6 +113,9 @@ def comparison(plans: list[dict], lang: str = DEFAULT_LANGUAGE, names: dict[str,
     if len(plans) > 1:
         body.append(html.Tr([html.Td(text("differs", lang), style=CELL)] +
                             [html.Td(differences(plans[0], p, names, lang), style=CELL) for p in plans]))
+    if leaving is not None:
+        body.append(html.Tr([html.Td(text("leaving_circle", lang), style=CELL)] +
+                            [html.Td(leaving(p), style=CELL, className="leaving-circle") for p in plans]))
     if any(p.get("prepositioning") for p in plans):
         body.append(html.Tr([html.Td(text("preposition", lang), style=CELL)] +
                             [html.Td(prepositioning(p, names, lang), style=CELL) for p in plans]))

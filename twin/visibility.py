@@ -11,6 +11,7 @@ tables and lists, the plan panel and its previews, /state, a recording's replay)
        units            logistics GET /orders                      the receiving county, the donor county
        officer counts   resources GET /officers                    the county
        county loads     resources GET /counties/load               (general data)
+       support circle   resources GET /readiness/coverage          the county
 
    A county officer therefore sees their county's incidents and requests, the plans and units that
    serve or come from it; a viewer (general data only) sees the counties and their loads and nothing
@@ -37,7 +38,17 @@ PLANS = ("matching", "GET /requests/{request_id}/plans")
 UNITS = ("logistics", "GET /orders")
 OFFICERS = ("resources", "GET /officers")
 COUNTY_LOADS = ("resources", "GET /counties/load")
-RULES = (INCIDENTS, REQUESTS, PLANS, UNITS, OFFICERS, COUNTY_LOADS)
+READINESS = ("resources", "GET /readiness/coverage")  # the support circle (twin.readiness)
+PERFORMANCE_REPORT = ("demand", "GET /reports/performance")
+RULES = (INCIDENTS, REQUESTS, PLANS, UNITS, OFFICERS, COUNTY_LOADS, READINESS)
+
+
+def may_read_anywhere(identity: Identity | None, rule: tuple[str, str]) -> bool:
+    """The table lets `identity` read through `rule` at all (for all regions or its own)."""
+    if identity is None:
+        return False
+    service, endpoint = rule
+    return (table().rules(service).get(endpoint) or {}).get(identity.role) in ("all", "own")
 
 
 def may_read(identity: Identity | None, rule: tuple[str, str], regions=()) -> bool:
