@@ -101,6 +101,38 @@ def test_a_visitor_signs_in_as_a_demo_user_and_out_again(model, serve_wsgi, chro
     assert not chrome.find_elements(By.ID, ids.MAP)
 
 
+CIRCLE_Z_JS = """
+const graph = document.getElementById(arguments[0]).querySelector('.js-plotly-plot');
+const trace = graph && graph.data && graph.data.find(t => t.type === 'choroplethmap');
+return trace ? {z: Object.fromEntries(trace.locations.map((c, i) => [c, trace.z[i]])),
+                hover: trace.hovertemplate} : null;
+"""
+
+
+def test_the_support_circle_colouring_and_the_report_link(model, serve_wsgi, chrome):
+    """The map coloured by resources' support circle (a stand-in), the hover with the support counts, and
+    the navbar's link to the performance report for a province commander."""
+    from flask import Flask, jsonify
+
+    from tests.unit.test_twin_readiness import COVERAGE
+    from twin.client import ServicesClient
+
+    resources = Flask("resources")
+    resources.get("/readiness/coverage")(lambda: jsonify(COVERAGE))
+    client = ServicesClient({"resources": serve_wsgi(resources)})
+    origin = serve_wsgi(create_app(model, refresh_ms=500, client=client).server)
+    chrome.get(signed_in_url(origin))
+    WebDriverWait(chrome, DRAW_TIMEOUT_S).until(lambda driver: driver.execute_script(MAP_STATE_JS, ids.MAP))
+    assert chrome.find_element(By.ID, ids.REPORT_LINK).text == "绩效报告"
+    chrome.find_element(By.XPATH, "//label[text()='1小时支援圈']").click()
+    shown = WebDriverWait(chrome, DRAW_TIMEOUT_S).until(
+        lambda driver: (s := driver.execute_script(CIRCLE_Z_JS, ids.MAP)) and s["z"].get("330783") == 4 and s)
+    assert shown["z"]["330106"] == 1 and "customdata[5]" in shown["hover"]
+    assert chrome.execute_script(MAP_STATE_JS, ids.MAP)["fills"] >= 50  # the counties still drawn
+    assert severe_console_entries(chrome) == []
+    assert remote_resources(chrome, origin) == []
+
+
 def severe_console_entries(driver) -> list[dict]:
     return [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
 
