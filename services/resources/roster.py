@@ -24,7 +24,10 @@ def load_geography(tx, geo, standards: dict[str, tuple[tuple[str, ...], bool]]) 
     """Province, cities and counties; each county with the interface standards it accepts."""
     regions = [{"code": geo.province_code, "level": "province", "name": geo.province_name, "parent": None}]
     regions += [{"code": c.code, "level": "city", "name": c.name, "parent": geo.province_code} for c in geo.cities]
-    regions += [{"code": c.code, "level": "county", "name": c.name, "parent": c.city_code} for c in geo.counties]
+    # a prefecture-level city with no counties (东莞, 中山) is its own county-level unit: one row, the city's
+    cities = {c.code for c in geo.cities}
+    regions += [{"code": c.code, "level": "county", "name": c.name, "parent": c.city_code}
+                for c in geo.counties if c.code not in cities]
     updates.insert_regions(tx.conn, regions)
     national = ("GA/T 1400", "GB/T 28181-2016", "PDT")
     updates.insert_counties(tx.conn, [

@@ -57,3 +57,18 @@ def test_another_province_keeps_its_databases_apart():
     assert var_for({}) == VAR and var_for({"PROVINCE": "330000"}) == VAR
     assert var_for({"PROVINCE": "320000"}) == VAR / "provinces" / "320000"
     assert str(var_for({"PROVINCE": "320000", "VAR_DIR": "/srv/x"})) == str(VAR)  # VAR_DIR decides: config read it
+
+
+def test_a_city_without_counties_is_one_region_row(monkeypatch):
+    """Guangdong's 东莞 and 中山 are prefecture-level cities with no counties: the geography lists each as
+    a city and as its own county-level unit; the pool's region table keeps one row per code."""
+    import services.resources.updates as updates
+    from services.resources.roster import load_geography
+
+    rows = []
+    monkeypatch.setattr(updates, "insert_regions", lambda conn, regions: rows.extend(regions))
+    monkeypatch.setattr(updates, "insert_counties", lambda conn, counties: None)
+    load_geography(type("Tx", (), {"conn": None})(), Geography.load("440000"), {})
+    codes = [r["code"] for r in rows]
+    assert len(codes) == len(set(codes)) and "441900" in codes and "442000" in codes
+    assert next(r for r in rows if r["code"] == "441900")["level"] == "city"
