@@ -26,8 +26,8 @@ from flask import Response, has_request_context, jsonify, request
 
 from services.common import throttle
 from services.common.approval import may_approve
-from services.common.permissions import table as approval_table
 from services.common.auth import Identity, default_keyring
+from services.common.permissions import table as approval_table
 from twin import alerts, board, exercise_page, field_page, ids, order_print, panel, readiness, signin, views, visibility
 from twin.client import ServicesClient, detail_of, service_urls
 from twin.figures import BEIJING, COLOUR_BY, TABLE_COLUMNS, beijing_time, incident_table_rows

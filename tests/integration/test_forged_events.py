@@ -27,7 +27,7 @@ from services.resources.app import build_runtime as build_resources
 from services.resources.app import create_app as resources_app
 from tests.integration.test_kit import read_topic, signed_approval, wait_for
 from tests.integration.test_resources_events import published
-from tests.integration.test_resources_support import approved, load, squad, uid
+from tests.integration.test_resources_support import approved, squad, uid
 
 pytestmark = pytest.mark.integration
 

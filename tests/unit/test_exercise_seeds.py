@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.unit.test_exercise_scoring import ev, loop
+from tests.unit.test_exercise_scoring import loop
 from twin.exercise import lifecycle, report, seeds, stack
 from twin.exercise.scenario import ScenarioError, load, parse
 from twin.exercise.scoring import score

@@ -83,7 +83,6 @@ def test_a_plan_for_which_the_criteria_agree_says_so_first():
 
 
 def test_a_plan_with_nobody_says_so_instead_of_a_zero_minute_arrival():
-    pool = build_pool([officer("FAR", "330105", "technical_support", tags=("e_forensics",), duty=700)], COUNTIES)
     req = request(lines=(Line("L1", "technical_support", 2, tags=("e_forensics",)),), minutes=30)
     metrics, _ = explain.metrics(req, [], plenty(), {})
     text = explain.explanation(req, "fastest", [], metrics, [], {}, {})

@@ -141,7 +141,7 @@ def _records(inst):
     return officer_records(_force(6000, 3)[0])
 
 
-def test_the_service_times_each_officer_from_their_station_in_the_plan_and_its_text(service):
+def test_the_service_times_each_officer_from_their_station_in_the_plan_and_its_text(service):  # noqa: F811 (fixture)
     """The demo force has stations; a request at 东阳's 嵊州 border: each assignment's eta_s is the travel
     from that officer's station to the point, and the text gives each donor county's latest of them."""
     from services.matching.domain.explain import minutes

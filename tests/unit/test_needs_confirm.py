@@ -8,8 +8,18 @@ from sqlalchemy import select
 
 from services.demand.store import needs_feedback
 from tests.unit import test_demand_helpers as helpers
-from tests.unit.test_demand_helpers import HANGZHOU, VIEWER, WENZHOU, XIHU, deliver, emitted, incident, later, \
-    load_report, valid
+from tests.unit.test_demand_helpers import (
+    HANGZHOU,
+    VIEWER,
+    WENZHOU,
+    XIHU,
+    deliver,
+    emitted,
+    incident,
+    later,
+    load_report,
+    valid,
+)
 
 demand, now = helpers.demand, helpers.now  # the demand fixtures: a service on a fixed clock
 

@@ -26,7 +26,6 @@ from .scenario import Scenario
 from .scoring import parse_time
 from .texts import DEFAULT_LANGUAGE, text
 
-
 DEFAULT_TIME_ZONE = "Asia/Shanghai"  # Beijing time, the time the commands work in
 INSTANTS = {"requests": ("requested_at", "deadline", "ordered_at", "last_arrival"), "decisions": ("at",),
             "timeline": ("at",), "injects": ("at",)}

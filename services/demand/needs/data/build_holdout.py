@@ -30,7 +30,7 @@ import json
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-I, T, R, P, TR, E = "investigation", "technical_support", "riot_control", "patrol", "traffic", "emergency_rescue"
+I, T, R, P, TR, E = "investigation", "technical_support", "riot_control", "patrol", "traffic", "emergency_rescue"  # noqa: E741 (module initials)
 CY, EF, FI, NE, MI = "cybercrime_investigation", "e_forensics", "financial_investigation", "negotiation", \
     "mass_incident_handling"
 SN, EOD, DR, VA, CO, K9 = "sniper", "eod", "drone_pilot", "video_analysis", "comms_engineering", "k9"
