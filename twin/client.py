@@ -82,6 +82,8 @@ class ServicesClient:
                           county: str | None = None) -> dict | None:
         """Which counties would leave the support circle, for which modules, if these officers were sent
         (POST /readiness/what-if: nothing is written); None when resources does not answer."""
+        if "resources" not in self.urls:  # a twin wired without resources (a stand-in loop) has no circle
+            return None
         body = {"officer_ids": list(officer_ids), **({"plan_id": plan_id} if plan_id else {}),
                 **({"county": county} if county else {})}
         try:
@@ -107,7 +109,9 @@ class ServicesClient:
             return None
 
     def _get(self, service: str, path: str):
-        """The JSON body, or None when the service is down or does not offer `path` (logged)."""
+        """The JSON body, or None when the service is down, not wired, or does not offer `path` (logged)."""
+        if service not in self.urls:
+            return None
         try:
             resp = self.session.get(self.urls[service] + path, headers=headers_for(TWIN_IDENTITY), timeout=TIMEOUT_S)
         except requests.RequestException as exc:

@@ -60,7 +60,10 @@ def test_a_commander_approves_a_demo_plan_on_the_map_and_sees_the_units_move(sta
     wait = WebDriverWait(chrome, 90)
     picker = wait.until(lambda d: d.find_element(By.ID, ids.REQUEST_PICKER))
     picker.click()
-    wait.until(lambda d: d.find_element(By.XPATH, f"//*[contains(text(), '{request_id}')]")).click()
+    # the request's option in the open list (the same id also shows in alerts, which may be hidden)
+    option = wait.until(lambda d: next((e for e in d.find_elements(By.XPATH, f"//*[contains(text(), '{request_id}')]")
+                                        if e.is_displayed()), None))
+    option.click()
     wait.until(lambda d: d.find_elements(By.XPATH, f"//div[@id='{ids.PLAN_PANEL}']//button[text()='批准']"))
     assert "按时到位概率" in chrome.find_element(By.ID, ids.PLAN_PANEL).text
     # The panel re-renders on every refresh: find and click in one step, again if it was replaced meanwhile.

@@ -31,6 +31,7 @@ from twin.exercise.scenario import parse
 pytestmark = pytest.mark.integration
 MANAGER = Identity("pool-admin", "resource_manager")
 DUTY = Identity("duty-330782", "county_duty_officer", "330782")
+PROVINCE = Identity("zj-commander", "province_commander")  # sees every county's incidents (a duty officer only its own)
 
 
 def scenario(name: str, county: str, unavailable: int) -> object:
@@ -87,8 +88,8 @@ def side(make_settings, tmp_path, mode="live", exercise_id=None):
 
 
 def state(services: Services) -> dict:
-    """What a commander sees: incidents, and each officer's status."""
-    incidents = requests.get(services.demand + "/incidents", headers=headers_for(DUTY), timeout=10).json()
+    """What the province commander sees: incidents, and each officer's status."""
+    incidents = requests.get(services.demand + "/incidents", headers=headers_for(PROVINCE), timeout=10).json()
     officers = requests.get(services.resources + "/officers?limit=1000", headers=headers_for(MANAGER), timeout=10).json()
     return {"incidents": sorted(i["incident_id"] for i in incidents),
             "statuses": {o["officer_id"]: o["status"] for o in officers["items"]}}
