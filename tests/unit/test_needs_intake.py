@@ -20,7 +20,7 @@ def test_parse_proposes_lines_with_confidence_and_words(demand):
     resp = client.post("/needs/parse", json={"county": "330106", "text": TEXT}, headers=XIHU)
     assert resp.status_code == 200
     body = resp.get_json()
-    assert body["proposal_id"].startswith("NP-") and body["model_version"].startswith("needs-lexicon-v1+needs-model-v")
+    assert body["proposal_id"].startswith("NP-") and body["model_version"].startswith("needs-lexicon-v2+needs-model-v")
     assert [(line["line_id"], line["module"], line["headcount"]) for line in body["lines"]] == [
         ("text-1", "investigation", 5), ("text-2", "technical_support", 2)]
     assert body["lines"][0]["span"]["text"] == "需要懂越南语的反诈民警5名"

@@ -4,7 +4,7 @@ A county duty officer writes "需要懂越南语的反诈民警5名、无人机�
 lines (module, specialty tags, certifications, equipment, headcount), each with a confidence and the
 words it came from, and counts them only once the reporter confirms or edits them.
 
-The choice: a curated lexicon (data/lexicon.yaml: about 480 words with synonyms, dialect words and
+The choice: a curated lexicon (data/lexicon.yaml: about 620 words with synonyms, dialect words and
 abbreviations for the pool's modules, tags, certificates and equipment, each with its source), a
 Chinese-numeral reader (numerals.py), a clause splitter (clauses.py) and a small model trained here
 from the labelled corpus (model.py: per-label logistic regression over character n-grams and lexicon

@@ -1,8 +1,11 @@
 """`python -m services.demand.needs <command>`: the intake matcher's model, trained and measured.
 
-  evaluate                 the model in force on the untouched held-out set (holdout-v2) and on the first
+  evaluate                 the model in force on the held-out set (holdout-v2; read while needs-model-v2
+                           was built, so a development set since) and on the first
                            held-out split (test, read while the matcher was built), beside the keyword baseline
-  train                    a first model from the corpus's train split alone
+  train                    a new model version from the corpus's train split alone (after a change to the
+                           lexicon, the clause splitter or the features); its card names the version it
+                           replaces and holds both held-out sets' figures before and after
   retrain [--database URL] a new model version from the train split plus every recorded correction;
                            prints held-out figures before and after, and writes models/needs-model-v<N+1>
                            (a running demand takes it up within DEMAND_NEEDS_RELOAD_S seconds)
@@ -59,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps([line.as_dict() for line in current().parse(args.text)], ensure_ascii=False, indent=2))
         return 0
     if args.command == "evaluate":
-        for name, path in (("holdout-v2 (untouched)", corpus.HOLDOUT), ("test (first split)", corpus.TEST)):
+        for name, path in (("holdout-v2 (development set since needs-model-v2)", corpus.HOLDOUT), ("test (first split)", corpus.TEST)):
             print(name)
             print(_figures(current().version, training.held_out(current(), path)))
             print(_figures("keyword baseline", corpus.score(corpus.load(path), baseline.parse)))
@@ -68,9 +71,17 @@ def main(argv: list[str] | None = None) -> int:
     items = corpus.load(corpus.TRAIN)
     version = model.next_version()
     if args.command == "train":
-        trained = training.fit(lex, items, version=version)
+        before = current() if model.versions() else None
+        trained = training.fit(lex, items, version=version,
+                               parent=before.model.version if before and before.model else None)
+        after = Parser(lex, trained)
+        new = training.held_out(after)
+        if before is not None:
+            trained.card["held_out"] = {"set": corpus.HOLDOUT.name, "before": training.held_out(before), "after": new}
+            trained.card["first_split"] = {"set": corpus.TEST.name, "before": training.held_out(before, corpus.TEST),
+                                           "after": training.held_out(after, corpus.TEST)}
         path = model.save(trained)
-        print(_figures(version, training.held_out(Parser(lex, trained))))
+        print(_figures(version, new))
         print(f"written {path.name}")
         return 0
     from ...common.config import database_url
@@ -85,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     trained.card["first_split"] = {"set": corpus.TEST.name, "before": training.held_out(before, corpus.TEST),
                                    "after": training.held_out(after, corpus.TEST)}
     path = model.save(trained)
-    print(f"on {corpus.HOLDOUT.name} (untouched):")
+    print(f"on {corpus.HOLDOUT.name}:")
     print(_figures(f"before ({before.version})", old))
     print(_figures(f"after  ({after.version})", new))
     print(f"written {path.name}; a running demand takes it up within its DEMAND_NEEDS_RELOAD_S "

@@ -27,7 +27,8 @@ class Hit:
     word: str
     start: int
     end: int
-    meanings: tuple[tuple[str, str], ...]  # (kind, code): module, tag, lang, cert, equip, people, licensed, neg
+    meanings: tuple[tuple[str, str], ...]  # (kind, code): module, tag, lang, cert, equip, people, licensed, neg,
+    #                                       other (people who are not officers: 嫌疑人, 被困人员)
 
     def kinds(self, kind: str) -> list[str]:
         return [code for k, code in self.meanings if k == kind]
@@ -112,6 +113,9 @@ def parse_lexicon(doc: object) -> Lexicon:
         add(w, "licensed", "", "licensed_words")
     for w in _words(doc.get("negations"), "negations"):
         add(w, "neg", "", "negations")
+    if doc.get("not_officers") is not None:
+        for w in _words(doc.get("not_officers"), "not_officers"):
+            add(w, "other", "", "not_officers")
     certs = dict(doc.get("tag_certificates") or {})
     sources.check("lexicon tag_certificates", certs.pop("source", None), LexiconError)
     units = dict(doc.get("units") or {})

@@ -3,7 +3,9 @@
 ``counts(text)`` finds every count expression with its classifier and says whether it counts people
 (名, 人, 位, 个 before a person noun, a squad or platoon) or things (台, 架, 辆, 套, 部, 只, 条). A range
 gives its upper end (a county asks for what it may need), 余/多/来/几 the number written, marked
-approximate; 若干/一些/几名 are counts of unknown size (None). Pure: no I/O.
+approximate; 若干/一些/几名/几十人 are counts of unknown size (None). 俩 and 仨 hold their classifier (派俩特警,
+反诈的仨). A number with no classifier at all (特警10) is a ``bare`` count: the clause decides whether it
+counts the people just named. Pure: no I/O.
 """
 from __future__ import annotations
 
@@ -21,7 +23,12 @@ APPROX = r"(?:余|多|来|几)?"
 RANGE = rf"(?P<lo>{NUM})\s*(?:-|~|～|—|至|到)\s*(?P<hi>{NUM})"
 # a unit (squad, platoon, group) counts people by the sizes in the lexicon
 UNIT_WORDS = ("个中队", "个小队", "个小组", "个班", "个排", "个组", "个连", "中队", "小队", "小组", "班", "排", "组", "连")
-VAGUE = re.compile(r"若干|一些|部分|少量|一批|几名|几个|几位|多名|数名")
+VAGUE = re.compile(r"若干|一些|部分|少量|一批|几名|几个|几位|多名|数名|(?:几|数)[十百](?:[名人个位]|号人)")
+# a number with no classifier is read only when short and not a time, date, money or a code (特警10 but not 14时)
+BARE_MAX = 999
+NOT_AFTER_BARE = re.compile(r"\s*(?:[:：点时分秒号日月年天周岁元万米公里千克度%％.．/]|小时|分钟|公斤)")
+HOLDS_CLASSIFIER = ("俩", "仨")  # 俩 = 两个, 仨 = 三个
+ONE = re.compile(r"(?:弄|来|派|要|调|找|请|给)(个)(?![人月])")  # 派个懂英语的 = 派一个
 
 
 @dataclass(frozen=True)
@@ -87,7 +94,10 @@ def counts(text: str, unit_sizes: dict[str, int]) -> list[Count]:
     for m in _COUNT.finditer(text):
         unit, cls = m.group("unit"), m.group("cls")
         if not unit and not cls:
+            _bare(text, m, out)
             continue
+        if text[max(0, m.start() - 1):m.start()] in ("几", "数") and not m.group("lo"):
+            continue  # 几十人, 数百名: of unknown size (VAGUE)
         if m.group("n") is not None:
             value = cn_number(m.group("n"))
             approx = bool(m.group("approx"))
@@ -108,7 +118,28 @@ def counts(text: str, unit_sizes: dict[str, int]) -> list[Count]:
             out.append(Count(value, "person?", m.start(), m.end(), approx))
         else:
             out.append(Count(value, "person", m.start(), m.end(), approx))
+    for m in ONE.finditer(text):  # 弄个会开无人机的来: 个 after a verb is one
+        if not any(c.start <= m.start(1) < c.end for c in out):
+            out.append(Count(1, "person?", m.start(1), m.end(1)))
     for m in VAGUE.finditer(text):
         if not any(c.start <= m.start() < c.end for c in out):
             out.append(Count(None, "person", m.start(), m.end(), True))
     return sorted(out, key=lambda c: c.start)
+
+
+def _bare(text: str, m: re.Match, out: list) -> None:
+    """A number without classifier: 俩/仨 count like 两个/三个; a short one is kept as a ``bare`` count."""
+    if m.group("n") is None:
+        return
+    number = m.group("n")
+    if text[max(0, m.start() - 1):m.start()].isdigit() or NOT_AFTER_BARE.match(text, m.end()):
+        return
+    approx = bool(m.group("approx"))
+    if number.endswith(HOLDS_CLASSIFIER):
+        value = cn_number(number)
+        if value:
+            out.append(Count(value, "person?", m.start(), m.end(), approx))
+        return
+    value = cn_number(number)
+    if value and value <= BARE_MAX and not (number.isdigit() and number.startswith("0")):
+        out.append(Count(value, "bare", m.start(), m.end(), approx))

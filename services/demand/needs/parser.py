@@ -2,26 +2,67 @@
 
 For every clause (see clauses.py) the lexicon proposes a line: its module, tags, certificates and
 equipment from the words found, its headcount from the count of people. The model (model.py) then
-scores every label on the clause: a lexicon label stays when the model gives it at least KEEP, a label
-the lexicon did not see is added when the model gives it at least ADD (how corrections teach new
-words), a clause with no person noun becomes a line only when the model is sure it asks for officers.
+scores every label on the clause. The lexicon's word is the evidence the reporter checks, so a label it
+found stands unless the model is all but sure against it (below VETO: trained wordings where the word
+describes the incident, not the group); a label the lexicon did not see is added when the model gives
+it at least ADD (how corrections teach new words); the module a group's own word names (技术民警) stays
+unless the model is all but sure of another. A clause with no person noun becomes a line only when the
+model is sure it asks for officers; officers said to be on hand already (现场已有民警十人) and a part of
+a group already asked for (其中铁骑三名) are no line. A clause that only qualifies the line before it
+(，持枪 / ，能讲西班牙语 / ，带上无人机 / ，持证上岗) adds to that line; one that only gives its number
+(，一名即可 / ，能不能调五六个过来) is read with it; 共需二十名 is that line's total.
 A line's confidence is its weakest decision; a line without a headcount is capped at NO_COUNT_CAP, so a
 reporter sees at a glance what to check. Pure: no I/O.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .clauses import GE, Clause, split
 from .lexicon import Lexicon, normalise
 from .model import Model, features
 
-KEEP, ADD, LINE_MIN, LINE_ADD = 0.2, 0.5, 0.25, 0.85
+VETO, ADD, LINE_MIN, LINE_ADD = 0.05, 0.5, 0.25, 0.85
+LINE_MIN_COUNTED = 0.1  # a group named with its number (技侦1) is a line unless the model is sure it is not
+# the model replaces the module a group's own word names only when this sure (and the word's below 1 - it)
+MODULE_WORD_OVERRIDE, MODULE_OVERRIDE = 0.95, 0.7
 NO_COUNT_CAP = 0.6
 # A tag that qualifies officers (a language, first aid) names the module only when nothing else does.
 # Words that ask for something: a clause that names no one is a need only with one of them (现场约200人聚集 is not).
-NEED_WORDS = ("需要", "需", "请求", "请派", "派", "调", "支援", "增援", "要", "抽调", "协助", "配合", "带")
+NEED_WORDS = ("需要", "需", "请求", "请派", "派", "调", "支援", "增援", "要", "抽调", "协助", "配合", "带", "缺")
 MODIFIER_TAGS = ("foreign_language", "first_aid", "interpreter_sign", "mass_incident_handling", "swimming_rescue")
+# Officers already there: a clause saying so asks for no one unless it also asks (已有民警十人，还需…).
+ON_HAND = re.compile(r"已有|现有|只有|仅有|已派|已到|到场|在场|正在|已出动|已在|已经有|已经派|值班")
+NOT_ASKING = re.compile(r"已有|现有|只有|仅有|已派|已到|已出动|已在|已经有|已经派|派出所|值班")
+SUBSET = re.compile(r"^\s*(?:其中|内含|包括)|^\s*关于.*(?:报告|请示|的函)\s*$")  # a part of a group; a title
+TOTAL = re.compile(r"^\s*(?:共需|共计|总共|合计|一共|共要|总计|共)")
+# a clause that qualifies the group before it: its skills (，能讲西班牙语) and certificates (，持枪 / ，配救生员证);
+# what it brings (，带冲锋舟) is equipment, never a specialty
+QUALIFIER = re.compile(r"^\s*(?:要求|最好|必须|须|需|要|能|会|懂|熟悉|精通|擅长|具备|具有)")
+CERTIFIED = re.compile(r"^\s*(?:要求|最好|必须|须|需|要|持|配|带|携|具备|具有|有)")
+SKILL = ("会", "懂", "能", "熟悉", "精通", "擅长", "懂得")
+ONLY_NUMBER = re.compile(r"即可|就行|就够|足够|左右|过来")
+
+
+def _asks(text: str) -> bool:
+    """Whether a clause asks for something (派出所, 已派 are not asking)."""
+    rest = NOT_ASKING.sub("", text)
+    return any(w in rest for w in NEED_WORDS)
+
+
+def _on_hand(text: str) -> bool:
+    return bool(ON_HAND.search(text)) and not _asks(text)
+
+
+def _skilled(c: Clause) -> bool:
+    """会俄语的, 懂急救的: a specialty asked as a skill of the group."""
+    for h in c.hits:
+        if h.kinds("tag") or h.kinds("lang"):
+            before = c.text[max(0, h.start - c.start - 3):h.start - c.start]
+            if h.word.startswith(SKILL) or any(w in before for w in SKILL):
+                return True
+    return False
 
 
 @dataclass
@@ -96,26 +137,40 @@ class Parser:
 
     def parse(self, text: str) -> list[Line]:
         original = text or ""
-        clauses = self.clauses(original)
+        clauses = _join_numbers(self.clauses(original))
         labels = [lexicon_labels(c, self.lexicon) for c in clauses]
         scores = self.model.predict([features(c.text, list(lab)) for c, lab in zip(clauses, labels)]) \
             if self.model else [None] * len(clauses)
         lines: list[Line] = []
-        carried = _carried_counts(clauses)
+        pending: list[tuple[dict, Clause]] = []  # equipment named before any group (无人机2架，飞手2名)
+        carried = _carried_counts(clauses, normalise(original))
         for i, (c, lab, p) in enumerate(zip(clauses, labels, scores)):
-            if c.has("neg"):
+            if c.has("neg") or SUBSET.match(c.text):
                 continue
+            on_hand = _on_hand(c.text)
             names, counted = c.names_people, bool(c.person_counts()) or i in carried
-            rule_line = names or (counted and any(k.startswith("tag:") for k in lab)
-                                  and (bool(lines) or any(w in c.text for w in NEED_WORDS)))
+            tagged = any(k.startswith("tag:") for k in lab)
+            rule_line = not on_hand and (names or counted and tagged and (
+                bool(lines) or _asks(c.text) or _skilled(c) or i in carried or c.counts_a_specialty()))
             p_line = p.get("line", 0.0) if p else (0.9 if names else 0.7)
-            if not (rule_line and p_line >= LINE_MIN or p_line >= LINE_ADD):
-                if lines and not counted and not names and any(k.startswith("equip:") for k in lab):
-                    _attach_equipment(lines[-1], lab, original, c)
+            line_min = LINE_MIN_COUNTED if names and counted else LINE_MIN
+            if not (rule_line and p_line >= line_min or p_line >= LINE_ADD and not on_hand):
+                if names or on_hand:
+                    continue
+                if lines and counted and TOTAL.match(c.text) and not tagged:
+                    _total(lines[-1], c, original)
+                elif lines and not counted:
+                    _attach(lines[-1], lab, original, c, self.lexicon)
+                elif not counted and any(k.startswith("equip:") for k in lab) and _asks(c.text):
+                    pending.append((lab, c))
                 continue
             ge = GE in c.text and len({m for h in c.hits for m in h.kinds("module")}) >= 2
             for module_hit in ([h for h in c.hits if h.kinds("module")] if ge else [None]):
                 lines.append(self._line(len(lines) + 1, c, lab, p, p_line, module_hit, carried.get(i), original))
+            for plab, pc in pending:
+                _attach(lines[-1], {k: v for k, v in plab.items() if k.startswith("equip:")}, original, pc,
+                        self.lexicon)
+            pending = []
         return lines
 
     def _line(self, n, c: Clause, lab: dict, p: dict | None, p_line: float, module_hit, carried, original) -> Line:
@@ -123,7 +178,7 @@ class Parser:
         chosen: dict[str, list] = {}
         for label, hits in lab.items():
             score = p.get(label, 0.5) if p else 0.9
-            if score >= KEEP:
+            if score >= VETO:
                 chosen[label] = hits
                 decisions.append(max(score, 0.5 + score / 2))  # the lexicon and the model agree, or nearly
         if p:
@@ -136,7 +191,7 @@ class Parser:
         else:
             module, module_hits = rule_module(c, {k: v for k, v in chosen.items() if k.startswith("tag:")},
                                               self.lexicon)
-        module, module_conf = self._module(module, p)
+        module, module_conf = self._module(module, p, bool(module_hits and module_hits[0].kinds("module")))
         decisions.append(module_conf)
         if module_hits:
             chosen.setdefault(f"module:{module}", module_hits)
@@ -161,37 +216,78 @@ class Parser:
                     span={"start": c.start, "end": c.end, "text": original[c.start:c.end]}, evidence=evidence,
                     approximate=bool(count and count.approximate))
 
-    def _module(self, rule: str | None, p: dict | None) -> tuple[str, float]:
+    def _module(self, rule: str | None, p: dict | None, named: bool = False) -> tuple[str, float]:
         if not p:
             return (rule, 0.9) if rule else ("patrol", 0.4)
         modules = {k[7:]: v for k, v in p.items() if k.startswith("module:")}
         best = max(modules, key=modules.get) if modules else None
-        if rule is None:
-            if best is None:
+        if rule is None:  # a group named by a general word (民警, 人手): patrol unless the model knows better
+            if best is None or modules[best] < 0.5:
                 return "patrol", 0.4
             return best, modules[best]
-        if best and best != rule and modules[best] >= 0.7 and modules.get(rule, 0.0) < 0.3:
+        sure = MODULE_WORD_OVERRIDE if named else MODULE_OVERRIDE
+        if best and best != rule and modules[best] >= sure and modules.get(rule, 0.0) < 1 - sure:
             return best, modules[best]
         return rule, max(modules.get(rule, 0.5), 0.5 + modules.get(rule, 0.5) / 2)
 
 
-def _carried_counts(clauses: list[Clause]) -> dict:
-    """Clauses that name people without a number take the next clause's when it says 各 (刑警、特警各10名)."""
+def _carried_counts(clauses: list[Clause], text: str) -> dict:
+    """Clauses that name a group without a number take the next clause's when it says 各 (刑警、特警各10名,
+    特警、刑警、交警各五名, 网安、技侦各2人)."""
     out = {}
-    for i in range(len(clauses) - 1, -1, -1):
-        c = clauses[i]
-        if c.names_people and not c.person_counts() and i + 1 < len(clauses):
-            nxt = clauses[i + 1]
-            nxt_counts = nxt.person_counts() or ([out[i + 1]] if i + 1 in out else [])
-            if GE in nxt.text and nxt_counts:
-                out[i] = nxt_counts[0]
+    for i in range(len(clauses) - 2, -1, -1):
+        c, nxt = clauses[i], clauses[i + 1]
+        if not (c.names_people or c.has("tag")) or c.person_counts():
+            continue
+        if GE in nxt.text and nxt.person_counts():
+            out[i] = nxt.person_counts()[0]
+        elif i + 1 in out and text[c.end:nxt.start].strip() == "、":
+            out[i] = out[i + 1]
     return out
 
 
-def _attach_equipment(line: Line, labels: dict, original: str, c: Clause) -> None:
-    """再带两台生命探测仪: equipment named on its own goes with the line before it."""
-    for label, hits in labels.items():
-        if label.startswith("equip:") and label[6:] not in line.equipment:
-            line.equipment = sorted(line.equipment + [label[6:]])
+def _join_numbers(clauses: list[Clause]) -> list[Clause]:
+    """需要能说英语的民警，一名即可: a clause that only gives a number is read with the group before it."""
+    out: list[Clause] = []
+    for c in clauses:
+        prev = out[-1] if out else None
+        if (prev is not None and c.person_counts() and not prev.person_counts() and not prev.has("neg")
+                and (prev.names_people or prev.has("tag") or prev.has("lang"))
+                and not any(h.kinds(k) for h in c.hits for k in ("module", "people", "tag", "lang", "other", "neg"))
+                and (_asks(c.text) or ONLY_NUMBER.search(c.text)) and not TOTAL.match(c.text)):
+            gap = c.start - prev.end
+            out[-1] = Clause(prev.start, c.end, prev.text + " " * gap + c.text, prev.hits + c.hits,
+                             prev.counts + c.counts)
+            continue
+        out.append(c)
+    return out
+
+
+def _attach(line: Line, labels: dict, original: str, c: Clause, lexicon: Lexicon) -> None:
+    """A clause that names no one adds to the line before it: equipment (再带两台生命探测仪); certificates,
+    languages and specialties when it qualifies the group (，持枪 / ，能讲西班牙语 / ，持证上岗)."""
+    skilled, certified = bool(QUALIFIER.match(c.text)), bool(CERTIFIED.match(c.text))
+    add = {k: v for k, v in labels.items()
+           if k.startswith("equip:") or skilled and k.startswith("tag:") or certified and k.startswith("cert:")}
+    if certified and c.has("licensed"):
+        licensed = [h for h in c.hits if h.kinds("licensed")]
+        for t in line.tags:
+            cert = lexicon.tag_certificates.get(t.split(":")[0])
+            if cert:
+                add.setdefault(f"cert:{cert}", licensed)
+    for label, hits in add.items():
+        kind, code = label.split(":", 1)
+        field_ = {"equip": "equipment", "cert": "certifications", "tag": "tags"}[kind]
+        if code not in getattr(line, field_):
+            setattr(line, field_, sorted(getattr(line, field_) + [code]))
             line.evidence += [{"word": original[h.start:h.end], "start": h.start, "end": h.end, "means": label}
                               for h in hits]
+
+
+def _total(line: Line, c: Clause, original: str) -> None:
+    """共需二十名: the total of the line before."""
+    count = c.person_counts()[0]
+    if count.value is not None:
+        line.headcount, line.approximate = count.value, count.approximate
+        line.evidence.append({"word": original[count.start:count.end], "start": count.start, "end": count.end,
+                              "means": "headcount"})

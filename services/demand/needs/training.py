@@ -30,5 +30,5 @@ def fit(lexicon: Lexicon, items: list[dict], feedback_rows: list[tuple[str, list
 
 
 def held_out(parser: Parser, path=None) -> dict:
-    """The parser's figures on a held-out set: the untouched holdout-v2 unless `path` names another."""
+    """The parser's figures on a held-out set: holdout-v2 unless `path` names another."""
     return corpus.score(corpus.load(path or corpus.HOLDOUT), lambda text: [line.as_dict() for line in parser.parse(text)])
