@@ -1,7 +1,7 @@
 """`python -m services.demand.needs <command>`: the intake matcher's model, trained and measured.
 
-  evaluate                 the model in force on the held-out set (holdout-v2; read while needs-model-v2
-                           was built, so a development set since) and on the first
+  evaluate                 the model in force on the untouched held-out set (holdout-v3), on the development
+                           set (holdout-v2, read while needs-model-v2 was built) and on the first
                            held-out split (test, read while the matcher was built), beside the keyword baseline
   train                    a new model version from the corpus's train split alone (after a change to the
                            lexicon, the clause splitter or the features); its card names the version it
@@ -62,7 +62,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps([line.as_dict() for line in current().parse(args.text)], ensure_ascii=False, indent=2))
         return 0
     if args.command == "evaluate":
-        for name, path in (("holdout-v2 (development set since needs-model-v2)", corpus.HOLDOUT), ("test (first split)", corpus.TEST)):
+        for name, path in (("holdout-v3 (untouched)", corpus.HOLDOUT),
+                           ("holdout-v2 (development set since needs-model-v2)", corpus.DEV),
+                           ("test (first split)", corpus.TEST)):
             print(name)
             print(_figures(current().version, training.held_out(current(), path)))
             print(_figures("keyword baseline", corpus.score(corpus.load(path), baseline.parse)))
