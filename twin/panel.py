@@ -208,6 +208,11 @@ def strength_figure(plans: list[dict], lang: str = DEFAULT_LANGUAGE):
                                         name=f"{maybe('kind_' + str(plan.get('kind')), lang, '')} · {donor['name']}"))
     figure.update_layout(title=dict(text=text("strength_title", lang), font=dict(size=13)), height=220,
                          margin=dict(l=40, r=10, t=30, b=30), xaxis_title="min", template="simple_white")
+    if not figure.data:  # no preview yet: say so instead of drawing empty axes
+        figure.update_xaxes(visible=False)
+        figure.update_yaxes(visible=False)
+        figure.add_annotation(text=text("strength_empty", lang), x=0.5, y=0.5, xref="paper", yref="paper",
+                              showarrow=False, font=dict(size=12, color="#6c757d"))
     return figure
 
 

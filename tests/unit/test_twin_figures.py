@@ -160,3 +160,14 @@ def test_units_move_and_late_ones_are_red_and_larger(geography, counties):
     assert markers["超时单元"].marker.size > markers["支援单元"].marker.size
     assert markers["超时单元"].marker.color[0] == "#e00000"
     assert markers["支援单元"].marker.color[1] == "#2ca02c"  # arrived
+
+
+def test_the_strength_chart_says_what_it_waits_for_instead_of_drawing_empty_axes():
+    from twin.panel import strength_figure
+    empty = strength_figure([], "zh")
+    assert not empty.data and empty.layout.xaxis.visible is False
+    assert "有方案推演后" in empty.layout.annotations[0].text
+    plan = {"plan_id": "P1", "version": 1, "kind": "fastest", "status": "proposed", "request_id": "R1",
+            "preview": {"donors": [{"name": "义乌市", "times_s": [0, 600], "strength_p50": [40, 34]}]}}
+    drawn = strength_figure([plan], "en")
+    assert len(drawn.data) == 1 and not drawn.layout.annotations and drawn.layout.xaxis.visible is not False
