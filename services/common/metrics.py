@@ -3,7 +3,8 @@
 HTTP requests are counted by route template, method and status, with a latency histogram. The
 event kit's figures are read when scraped: events consumed, handled, duplicates and dead-lettered
 (worker), events published (relay), the outbox backlog (rows not yet published, from the
-database) and the consumer lag per partition.
+database) and the consumer lag per partition. Background loops (periodic.py) count their rounds and
+errors by loop name.
 
 Under gunicorn several worker processes answer HTTP: with PROMETHEUS_MULTIPROC_DIR set (the web
 role sets it) each writes its counters to files there and a scrape of any of them adds them up.
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import os
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -44,6 +45,14 @@ class ServiceMetrics:
                                      "token (401), by reason", ["service", "reason"], registry=self.registry)
         self.auth_throttled = Counter(f"{PREFIX}_auth_throttled", "Requests refused (429) because their client "
                                       "failed to authenticate too often", ["service"], registry=self.registry)
+        # background loops (common/periodic.py), by loop name
+        self.loop_runs = Counter(f"{PREFIX}_loop_runs", "Rounds of a background loop, failed or not",
+                                 ["service", "loop"], registry=self.registry)
+        self.loop_errors = Counter(f"{PREFIX}_loop_errors", "Rounds of a background loop whose step raised "
+                                   "(logged; the loop goes on)", ["service", "loop"], registry=self.registry)
+        self.loop_last_success = Gauge(f"{PREFIX}_loop_last_success_timestamp_seconds", "Unix time of the last "
+                                       "round of a background loop that ended without an error",
+                                       ["service", "loop"], registry=self.registry, multiprocess_mode="max")
         self.kit = KitCollector(service, runtime) if runtime is not None else None
         if self.kit is not None:
             self.registry.register(self.kit)
