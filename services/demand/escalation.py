@@ -6,20 +6,17 @@ exercise on a faster clock escalates on exercise time.
 """
 from __future__ import annotations
 
-import logging
-import threading
 from datetime import datetime
 
 from sqlalchemy import select, update
 
-from ..common import clock, pacing
+from ..common import clock
 from ..common.outbox import Tx
+from ..common.periodic import Periodic
 from . import prepositions, support
 from .domain import escalation
 from .store import requests
 from .times import utc
-
-log = logging.getLogger(__name__)
 
 
 def check_deadlines(tx: Tx, now: datetime, limit: int = 500) -> list[dict]:
@@ -38,14 +35,14 @@ def check_deadlines(tx: Tx, now: datetime, limit: int = 500) -> list[dict]:
     return out
 
 
-class DeadlineWatch:
-    """A background thread that checks deadlines and due echelons every `interval_s` seconds."""
+class DeadlineWatch(Periodic):
+    """Checks deadlines and due echelons every `interval_s` seconds (the loop: common/periodic.py)."""
 
     def __init__(self, runtime, interval_s: float = 1.0):
         self.runtime, self.interval_s = runtime, interval_s
         self.stats = {"ticks": 0, "escalated": 0, "echelons_raised": 0, "errors": 0}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__("deadline-watch", interval_s, self._counted_tick, floor_s=0.25,
+                         telemetry=runtime, service="demand")
 
     def tick(self, now: datetime | None = None) -> None:
         now = now or clock.now()
@@ -54,21 +51,9 @@ class DeadlineWatch:
             self.stats["echelons_raised"] += len(prepositions.raise_due(tx, now))
         self.stats["ticks"] += 1
 
-    def start(self) -> "DeadlineWatch":
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="demand:deadline-watch", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 10) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while not self._stop.wait(pacing.wall_s(self.interval_s, floor_s=0.25)):  # on the process clock
-            try:
-                self.tick()
-            except Exception:  # logged and counted; the next tick tries again (the database may be back)
-                self.stats["errors"] += 1
-                log.exception("demand: deadline watch failed")
+    def _counted_tick(self) -> None:
+        try:
+            self.tick()
+        except Exception:  # logged by the loop; the next tick tries again (the database may be back)
+            self.stats["errors"] += 1
+            raise

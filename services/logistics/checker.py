@@ -3,19 +3,14 @@ orders are re-sent and then escalated, and a unit still on the way when its dead
 its late alert."""
 from __future__ import annotations
 
-import logging
-import threading
-
 from sqlalchemy import select, update
 
-from ..common import pacing
 from ..common.clock import now as clock_now
+from ..common.periodic import Periodic
 from . import dispatch
 from .domain.times import as_utc, iso, seconds_between
 from .store import orders
 from .timeline import emit
-
-log = logging.getLogger(__name__)
 
 
 def overdue(tx, now) -> int:
@@ -48,25 +43,10 @@ def run_once(runtime, now=None) -> dict:
     return counts
 
 
-class Checker:
+class Checker(Periodic):
+    """`run_once` every `every_s` simulated seconds (the loop: common/periodic.py)."""
+
     def __init__(self, runtime, every_s: float = 5.0):
-        self.runtime, self.every_s = runtime, every_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> "Checker":
-        self._thread = threading.Thread(target=self._run, name="logistics:checker", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(10)
-
-    def _run(self) -> None:
-        while not self._stop.wait(pacing.wall_s(self.every_s, floor_s=0.25)):  # on the process clock
-            try:
-                run_once(self.runtime)
-            except Exception:
-                log.exception("logistics checker failed; trying again in %s s", self.every_s)
+        self.runtime = runtime
+        super().__init__("checker", every_s, lambda: run_once(self.runtime), floor_s=0.25,
+                         telemetry=runtime, service="logistics")

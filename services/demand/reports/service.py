@@ -4,19 +4,17 @@ REPORT_POLICY names another policy file; REPORT_SCHEDULE (half_year | month | ye
 the policy's schedule; LOGISTICS_URL where logistics answers (default its loopback port)."""
 from __future__ import annotations
 
-import logging
 import os
-import threading
 from datetime import date, datetime
 from pathlib import Path
 
 import yaml
 
-from ...common import clock, pacing
+from ...common import clock
+from ...common.periodic import Periodic
 from . import build
 from .periods import Period, last_complete
 
-log = logging.getLogger(__name__)
 POLICY_FILE = Path(__file__).resolve().parent.parent / "policy" / "report-v1.yaml"
 SCHEDULES = ("half_year", "month", "year", "off")
 
@@ -60,15 +58,16 @@ class Reports:
             return build.keep(conn, report, trigger=trigger, by=by, at=now)
 
 
-class ReportSchedule:
+class ReportSchedule(Periodic):
     """A background thread: once the latest period of the schedule's kind has ended, the province's and
-    every city's report for it are generated and kept (retried each check until every source answered)."""
+    every city's report for it are generated and kept (retried each check until every source answered).
+    The loop: common/periodic.py."""
 
     def __init__(self, reports: Reports, kind: str, interval_s: float = 300.0):
         self.reports, self.kind, self.interval_s = reports, kind, interval_s
         self.stats = {"checks": 0, "generated": 0, "errors": 0}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__("report-schedule", interval_s, self._counted_tick, floor_s=1.0,
+                         telemetry=reports.runtime, service="demand")
 
     def tick(self, now: datetime | None = None) -> list[dict]:
         now = now or clock.now()
@@ -90,21 +89,9 @@ class ReportSchedule:
             self.stats["generated"] += 1
         return out
 
-    def start(self) -> "ReportSchedule":
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="demand:report-schedule", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 10) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while not self._stop.wait(pacing.wall_s(self.interval_s, floor_s=1.0)):
-            try:
-                self.tick()
-            except Exception:  # logged and counted; the next check tries again
-                self.stats["errors"] += 1
-                log.exception("demand: report schedule failed")
+    def _counted_tick(self) -> None:
+        try:
+            self.tick()
+        except Exception:  # logged by the loop; the next check tries again
+            self.stats["errors"] += 1
+            raise
