@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from pathlib import Path
 
 from flask import Flask
 
-from ..common import keys, pacing
+from ..common import keys
 from ..common.clock import now
 from ..common.config import Settings
 from ..common.observed import install_observed_routes
+from ..common.periodic import Periodic
 from ..common.runtime import Runtime
 from ..common.storage import add_columns
 from . import readmodel, routes, signing, snapshot
@@ -33,23 +33,14 @@ def key_path(settings: Settings) -> Path:
     return keys.registry().private_path("matching")  # one key per deployment: approvals and events
 
 
-class Batcher:
-    """Every `window_s`: take the snapshot if the read model is empty, then plan what is pending."""
+class Batcher(Periodic):
+    """Every `window_s`: take the snapshot if the read model is empty, then plan what is pending (the
+    loop: common/periodic.py; the travel matrix is loaded in its thread before the first window)."""
 
     def __init__(self, runtime: Runtime, planner: Planner, *, window_s: float, resources_url: str | None):
         self.runtime, self.planner, self.window_s, self.url = runtime, planner, window_s, resources_url
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> "Batcher":
-        self._thread = threading.Thread(target=self._run, name="matching:batcher", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(30)
+        super().__init__("batcher", window_s, self._round_of_planning, telemetry=runtime, service="matching",
+                         join_s=30, prepare=self._load_matrix, on_error=self._failed)
 
     def ensure_snapshot(self) -> int:
         with self.runtime.engine.connect() as conn:
@@ -59,17 +50,19 @@ class Batcher:
         with self.runtime.outbox.transaction() as tx:      # the writer's turn: SQLite has one writer
             return snapshot.store(tx.conn, rows, counties)
 
-    def _run(self) -> None:
+    def _load_matrix(self) -> None:
         try:
             _ = self.planner.places.matrix      # load the geography and travel matrix before the first request
         except Exception as exc:
             log.warning("matching: travel matrix not loaded yet (%s)", exc)
-        while not self._stop.wait(pacing.wall_s(self.window_s)):  # simulated seconds in an exercise
-            try:
-                self.ensure_snapshot()
-                self.planner.plan_pending()
-            except Exception as exc:       # resources down or a transient database error: next window
-                log.warning("matching: planning round failed (%s: %s)", exc.__class__.__name__, exc)
+
+    def _round_of_planning(self) -> None:
+        self.ensure_snapshot()
+        self.planner.plan_pending()
+
+    @staticmethod
+    def _failed(exc: BaseException) -> None:  # resources down or a transient database error: next window
+        log.warning("matching: planning round failed (%s: %s)", exc.__class__.__name__, exc)
 
 
 def build_runtime(settings: Settings | None = None, *, resources_url: str | None = "env") -> Runtime:
