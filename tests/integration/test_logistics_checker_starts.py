@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from services.logistics.app import build_runtime
 
@@ -23,6 +24,10 @@ def test_the_checker_starts_and_stops_with_the_runtime(make_settings, broker):
     runtime.start()
     try:
         assert len(checkers()) == before + 1
+        body, _ = runtime.telemetry.render()  # the body of GET /metrics
+        loops = {(s.name, s.labels["loop"]) for f in text_string_to_metric_families(body.decode())
+                 for s in f.samples if "loop" in s.labels}
+        assert {("mutual_deploy_loop_runs_total", "checker"), ("mutual_deploy_loop_errors_total", "checker")} <= loops
     finally:
         runtime.stop()
     assert len(checkers()) == before
