@@ -10,8 +10,9 @@
 - `readiness.report_halfyear.s`: demand's performance report of a half-year (province and every city, three
   previous half-years as trend) over two years of generated support (12 cross-region requests a day, their
   orders, checks, ratings, outcomes and points, each county's load every 2 hours), as HTML; the six
-  indicators from an in-process logistics through its API (60 calls: 12 regions × 4 periods + the
-  baseline year).
+  indicators from an in-process logistics through its API (`?by=city`: one call per period answers the
+  province and every city; 4 periods + the baseline year, and a call for each city a period's answer
+  does not list).
 """
 from __future__ import annotations
 

@@ -14,7 +14,8 @@ from .domain.times import parse
 
 ROUTES = [
     Route("GET", "/indicators", "The six indicators as the plan defines them, each with its definition "
-          "(?from=&to=&city=&county=&incident=): " + " ".join(
+          "(?from=&to=&city=&county=&incident=; ?by=city adds `by_city`, the same six for each city with "
+          "anything recorded in scope, from one pass over the same rows): " + " ".join(
               f"{name.replace('_', ' ')}: {text}" for name, text in DEFINITIONS.items()), response="indicators"),
     Route("POST", "/incidents/{incident_id}/case-outcome", "The receiving command (or the province) records whether "
           "a case supported across regions was solved: the cross-region clearance counts it", body="case-outcome",
@@ -59,8 +60,11 @@ def install(app: Flask, runtime) -> None:
     @app.get("/indicators")
     def get_indicators():
         f = _filters()
+        by = request.args.get("by")
+        if by not in (None, "", "city"):
+            raise BadRequest(400, "Bad query parameter", [{"field": "by", "reason": "city (or leave it out)"}])
         with runtime.engine.connect() as conn:
-            return jsonify(report.indicators(conn, f))
+            return jsonify(report.indicators(conn, f, by_city=by == "city"))
 
     def _report(incident_id: str) -> dict:
         with runtime.engine.connect() as conn:

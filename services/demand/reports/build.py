@@ -3,7 +3,8 @@
 Where each figure comes from:
 - the six indicators, the idle rate with them: logistics owns their facts (orders and arrivals,
   equipment checks, surveys, case outcomes, arrangements, load reports), so demand calls its
-  `GET /indicators?from=&to=&city=` (one call per region and period, as the demand service);
+  `GET /indicators?from=&to=&city=` as the demand service: for the province's report one call per
+  period with `by=city` answers the province and every city at once; a city's report asks for its city;
 - request → first plan: demand's own requests (support.requested) and the first `plan.proposed` of
   each (demand consumes it to move the request's lifecycle: request_transitions, cause plan.proposed);
 - the reciprocity balance: `points.awarded` (resources), consumed by demand into `points_awards`; the
@@ -109,10 +110,6 @@ def record_award(conn, data: dict, at: datetime) -> bool:
     return True
 
 
-def _in(city_filter: str | None, city: str) -> bool:
-    return city_filter is None or city == city_filter
-
-
 def build(conn, sources: Sources, policy: dict, period: Period, region: str, geography, now: datetime) -> dict:
     """The report (JSON-ready) for `period` and `region` (the province code or a city's); raises
     EmptyPeriod when nothing of the region was recorded in it."""
@@ -124,14 +121,31 @@ def build(conn, sources: Sources, policy: dict, period: Period, region: str, geo
     phase = phase_of(policy["phases"], period.last_day)
     incomplete: list[str] = []
 
-    def indicators(p: Period, city: str | None) -> dict | None:
-        f = {"from": p.start, "to": p.end, **({"city": city} if city else {})}
+    def ask(f: dict) -> dict | None:
         try:
             return sources.indicators(f)
         except SourceUnavailable as exc:
             if str(exc) not in incomplete:
                 incomplete.append(str(exc))
             return None
+
+    asked: dict[tuple[datetime, datetime], dict | None] = {}
+
+    def indicators(p: Period, city: str | None) -> dict | None:
+        if not province:
+            return ask({"from": p.start, "to": p.end, **({"city": city} if city else {})})
+        # the province's report: one call per period gives the province and each city (by=city); a city
+        # the answer does not list (nothing recorded, or a logistics without by=city) is asked alone
+        key = (p.start, p.end)
+        if key not in asked:
+            asked[key] = ask({"from": p.start, "to": p.end, "by": "city"})
+        whole = asked[key]
+        if city is None or whole is None:
+            return whole
+        per_city = whole.get("by_city")
+        if isinstance(per_city, dict) and city in per_city:
+            return per_city[city]
+        return ask({"from": p.start, "to": p.end, "city": city})
 
     plans = first_plan_seconds(conn, periods[0].start, period.end)
     force_by_region = {code: sources.force(code) for code, _, _ in scopes}
@@ -141,10 +155,16 @@ def build(conn, sources: Sources, policy: dict, period: Period, region: str, geo
     needs_baseline = phase is not None and any(
         "min_vs_baseline" in ((spec.get("phases") or {}).get(phase["name"]) or {}) for spec in policy["figures"].values())
     regions_out = []
+    plans_in: dict[tuple[int, str], list[float | None]] = {}  # (period, city) -> seconds, as raised
+    for c, at, s in plans:
+        for i, p in enumerate(periods):
+            if p.start <= at < p.end:
+                plans_in.setdefault((i, c), []).append(s)
+                plans_in.setdefault((i, None), []).append(s)
     for code, name, city in scopes:
         per_period = []
-        for p in periods:
-            secs = [s for c, at, s in plans if _in(city, c) and p.start <= at < p.end]
+        for i, p in enumerate(periods):
+            secs = plans_in.get((i, city), [])
             per_period.append((p.label, fig.values(indicators(p, city), fig.first_plan(secs),
                                                     force_by_region[code] if p is period else None),
                                fig.first_plan(secs)))
