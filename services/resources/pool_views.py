@@ -59,6 +59,22 @@ def summary(rows) -> dict:
     return {"officers": sum(n for _, _, n in rows), "counties": out}
 
 
+def _shares(c: dict) -> dict:
+    return {**c, "equipment_readiness": round(c["ready_items"] / c["equipment_items"], 4) if c["equipment_items"] else None,
+            "volunteer_share": round(c["volunteers"] / c["officers"], 4) if c["officers"] else None}
+
+
+def force_summary(counts: dict[str, dict[str, int]], region: str) -> dict:
+    """The region's equipment readiness (ready items / items in the register) and volunteer share
+    (officers willing to volunteer / officers on the roster), with each of its counties; as of now."""
+    from ..common.auth import region_covers, region_level
+    keys = ("equipment_items", "ready_items", "officers", "volunteers")
+    mine = {c: v for c, v in sorted(counts.items()) if region_covers(region, c)}
+    total = {k: sum(v[k] for v in mine.values()) for k in keys}
+    return {"region": region, "level": region_level(region), **_shares(total),
+            "counties": [{"county": c, **_shares(v)} for c, v in mine.items()]}
+
+
 def station(row: dict) -> dict | None:
     """The police station the officer works from (where matching times their travel from), None if not known."""
     if row.get("station_lon") is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import JSON, and_, case, func, or_, select, type_coerce
 from sqlalchemy.engine import Connection
 
 from .domain import duty
@@ -193,3 +193,23 @@ def status_counts(conn: Connection) -> list[tuple[str, str, int]]:
     rows = conn.execute(select(officers.c.county, officers.c.status, func.count())
                         .group_by(officers.c.county, officers.c.status))
     return [tuple(r) for r in rows]
+
+
+def force_counts(conn: Connection) -> dict[str, dict[str, int]]:
+    """Per county: equipment items and those ready (the register's readiness), officers and those
+    willing to volunteer (the roster's volunteer flag; an officer without it is not counted as one)."""
+    out: dict[str, dict[str, int]] = {}
+
+    def row(county: str) -> dict[str, int]:
+        return out.setdefault(county, {"equipment_items": 0, "ready_items": 0, "officers": 0, "volunteers": 0})
+
+    for county, items, ready in conn.execute(
+            select(equipment.c.county, func.count(), func.sum(case((equipment.c.readiness == "ready", 1), else_=0)))
+            .group_by(equipment.c.county)):
+        row(county).update(equipment_items=int(items), ready_items=int(ready or 0))
+    volunteer = type_coerce(officers.c.personal, JSON)["volunteer"].as_boolean()
+    for county, n, willing in conn.execute(
+            select(officers.c.county, func.count(), func.sum(case((volunteer.is_(True), 1), else_=0)))
+            .group_by(officers.c.county)):
+        row(county).update(officers=int(n), volunteers=int(willing or 0))
+    return out

@@ -1,4 +1,5 @@
-"""HTTP: regions and units, county load and reserve settings, roster import, equipment, task points."""
+"""HTTP: regions and units, county load and reserve settings, roster import, equipment, task points, the
+force's equipment readiness and volunteers."""
 from __future__ import annotations
 
 from flask import Flask, abort, jsonify, request
@@ -28,6 +29,10 @@ ROUTES = [
     Route("GET", "/points/cities", "Points balance per city"),
     Route("GET", "/points/reciprocity", "Support given and received between cities, in points (?city=)"),
     Route("GET", "/summary", "Officers per county and status"),
+    Route("GET", "/force/summary", "Equipment readiness and volunteers of a region as of now (?region= the "
+          "province, a city or a county): items in the equipment register and those ready, officers on the "
+          "roster and those willing to volunteer, the two shares, and each county of the region",
+          response="force-summary"),
     Route("GET", "/incidents/observed", "Incidents this service has consumed, once each"),
 ]
 
@@ -122,6 +127,14 @@ def install(app: Flask, runtime) -> None:
     def summary():
         with read() as conn:
             return jsonify(pool_views.summary(queries.status_counts(conn)))
+
+    @app.get("/force/summary")
+    def force_summary():
+        region = request.args.get("region", "")
+        if not (len(region) == 6 and region.isdigit()):
+            raise BadRequest(400, "Bad query parameter", [{"field": "region", "reason": "a 6-digit region code"}])
+        with read() as conn:
+            return jsonify(pool_views.force_summary(queries.force_counts(conn), region))
 
 
 def _roster_rows() -> list[tuple[str, dict]]:
