@@ -9,8 +9,9 @@ Where each figure comes from:
   each (demand consumes it to move the request's lifecycle: request_transitions, cause plan.proposed);
 - the reciprocity balance: `points.awarded` (resources), consumed by demand into `points_awards`; the
   officer's home county gives, the county of the request (demand's own) receives;
-- equipment readiness and the volunteer share: resources' register and roster, through `Sources.force`
-  (no aggregate is published by resources yet: shown as not available, naming why)."""
+- equipment readiness and the volunteer share: resources' equipment register and roster, through
+  `Sources.force` (resources' `GET /force/summary?region=`, as of the report's generation: the register
+  keeps no history, so the figures stand beside the period they are reported with, not the trend)."""
 from __future__ import annotations
 
 import hashlib
@@ -44,8 +45,7 @@ class Sources:
     equipment_items, volunteer_share, officers} or None."""
     indicators: Callable[[dict], dict]
     force: Callable[[str], dict | None] = field(default=lambda region: None)
-    force_note: str = ("resources publishes no aggregate of equipment readiness or of volunteers; "
-                       "these figures wait for it")
+    force_note: str = "resources was not asked (no source of the equipment register and roster given)"
 
 
 class LogisticsIndicators:
@@ -67,6 +67,27 @@ class LogisticsIndicators:
             raise SourceUnavailable(f"logistics GET /indicators: {exc.__class__.__name__}") from None
         if resp.status_code != 200:
             raise SourceUnavailable(f"logistics GET /indicators answered {resp.status_code}")
+        return resp.json()
+
+
+class ResourcesForce:
+    """resources' `GET /force/summary?region=` over HTTP, called as the demand service (RESOURCES_URL,
+    else its loopback port): {equipment_readiness, equipment_items, volunteer_share, officers, ...}."""
+
+    def __init__(self, url: str, *, timeout_s: float = 10.0, session=None):
+        import requests as http
+        self.url, self.timeout_s = url.rstrip("/"), timeout_s
+        self.session = session or http.Session()
+
+    def __call__(self, region: str) -> dict:
+        from ...common.auth import headers_for, service_identity
+        try:
+            resp = self.session.get(f"{self.url}/force/summary", params={"region": region}, timeout=self.timeout_s,
+                                    headers=headers_for(service_identity("demand"), audience="resources"))
+        except Exception as exc:  # noqa: BLE001 - any failure to reach it is the same to the report
+            raise SourceUnavailable(f"resources GET /force/summary: {exc.__class__.__name__}") from None
+        if resp.status_code != 200:
+            raise SourceUnavailable(f"resources GET /force/summary answered {resp.status_code}")
         return resp.json()
 
 
@@ -148,8 +169,15 @@ def build(conn, sources: Sources, policy: dict, period: Period, region: str, geo
         return ask({"from": p.start, "to": p.end, "city": city})
 
     plans = first_plan_seconds(conn, periods[0].start, period.end)
-    force_by_region = {code: sources.force(code) for code, _, _ in scopes}
-    if all(v is None for v in force_by_region.values()):
+    force_by_region = {}
+    for code, _, _ in scopes:
+        try:
+            force_by_region[code] = sources.force(code)
+        except SourceUnavailable as exc:
+            force_by_region[code] = None
+            if str(exc) not in incomplete:
+                incomplete.append(str(exc))
+    if all(v is None for v in force_by_region.values()) and not any("/force/summary" in i for i in incomplete):
         incomplete.append(f"equipment readiness, volunteer share: {sources.force_note}")
     baseline_year = policy.get("baseline_year")
     needs_baseline = phase is not None and any(

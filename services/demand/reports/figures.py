@@ -14,8 +14,8 @@ SOURCES = {
     "equipment_compatibility": "logistics GET /indicators (equipment_compatibility.rate)",
     "satisfaction": "logistics GET /indicators (satisfaction.score)",
     "logistics_coverage": "logistics GET /indicators (logistics_coverage.coverage)",
-    "equipment_readiness": "resources (the equipment register)",
-    "volunteer_share": "resources (the roster's volunteer flag)",
+    "equipment_readiness": "resources GET /force/summary (the equipment register: ready / items, at generation)",
+    "volunteer_share": "resources GET /force/summary (the roster's volunteer flag: volunteers / officers, at generation)",
     "first_plan_min": "demand (support.requested → the first plan.proposed, both consumed here)",
 }
 

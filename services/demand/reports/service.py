@@ -1,7 +1,8 @@
 """The report's policy, its generation (build, hash, keep) and the schedule that generates it.
 
 REPORT_POLICY names another policy file; REPORT_SCHEDULE (half_year | month | year | off) overrides
-the policy's schedule; LOGISTICS_URL where logistics answers (default its loopback port)."""
+the policy's schedule; LOGISTICS_URL where logistics answers, RESOURCES_URL where resources answers
+(default their loopback ports)."""
 from __future__ import annotations
 
 import os
@@ -38,7 +39,8 @@ def load_policy(path: Path | None = None) -> dict:
 def default_sources(settings) -> build.Sources:
     from ...common.config import port_for
     url = os.environ.get("LOGISTICS_URL") or f"http://127.0.0.1:{port_for('logistics', os.environ)}"
-    return build.Sources(indicators=build.LogisticsIndicators(url))
+    resources = os.environ.get("RESOURCES_URL") or f"http://127.0.0.1:{port_for('resources', os.environ)}"
+    return build.Sources(indicators=build.LogisticsIndicators(url), force=build.ResourcesForce(resources))
 
 
 class Reports:
