@@ -410,11 +410,16 @@ ITEMS = [
 ]
 
 
+def write(items: list[dict], name: str, prefix: str) -> None:
+    """`name`.jsonl beside this file, one description a line with its id (`prefix`-001, ...)."""
+    with (HERE / f"{name}.jsonl").open("w", encoding="utf-8") as f:
+        for i, item in enumerate(items):
+            f.write(json.dumps(dict(id=f"{prefix}-{i + 1:03d}", **item), ensure_ascii=False) + "\n")
+    print(name, len(items))
+
+
 def main() -> None:
-    with (HERE / "holdout-v2.jsonl").open("w", encoding="utf-8") as f:
-        for i, item in enumerate(ITEMS):
-            f.write(json.dumps(dict(id=f"holdout2-{i + 1:03d}", **item), ensure_ascii=False) + "\n")
-    print("holdout-v2", len(ITEMS))
+    write(ITEMS, "holdout-v2", "holdout2")
 
 
 if __name__ == "__main__":

@@ -33,32 +33,35 @@ Run once (`python services/demand/needs/data/build_holdout_v3.py`); its output i
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-HERE = Path(__file__).resolve().parent
-I, T, R, P, TR, E = "investigation", "technical_support", "riot_control", "patrol", "traffic", "emergency_rescue"  # noqa: E741 (module initials)
-CY, EF, FI, NE, MI = "cybercrime_investigation", "e_forensics", "financial_investigation", "negotiation", \
-    "mass_incident_handling"
-SN, EOD, DR, VA, CO, K9 = "sniper", "eod", "drone_pilot", "video_analysis", "comms_engineering", "k9"
-SW, FA, RO, LD, AR, SIGN = "swimming_rescue", "first_aid", "rope_rescue", "life_detection", \
-    "accident_reconstruction", "interpreter_sign"
-
-
-def lang(code):
-    return f"foreign_language:{code}"
-
-
-def H(text, *lines):
-    out = []
-    for span, module, tags, certs, equip, headcount in lines:
-        assert span in text, (text, span)
-        out.append({"module": module, "tags": sorted(tags), "certifications": sorted(certs),
-                    "equipment": sorted(equip), "headcount": headcount, "span": span})
-    return {"text": text, "lines": out}
-
-
-N = ()  # no tags / certificates / equipment
+from build_holdout import (  # noqa: F401
+    AR,
+    CO,
+    CY,
+    DR,
+    EF,
+    EOD,
+    FA,
+    FI,
+    K9,
+    LD,
+    MI,
+    NE,
+    RO,
+    SIGN,
+    SN,
+    SW,
+    TR,
+    VA,
+    E,
+    H,
+    I,
+    N,
+    P,
+    R,
+    T,
+    lang,
+    write,
+)
 
 ITEMS = [
     # fraud, cybercrime, money
@@ -596,10 +599,7 @@ ITEMS = [
 
 
 def main() -> None:
-    with (HERE / "holdout-v3.jsonl").open("w", encoding="utf-8") as f:
-        for i, item in enumerate(ITEMS):
-            f.write(json.dumps(dict(id=f"holdout3-{i + 1:03d}", **item), ensure_ascii=False) + "\n")
-    print("holdout-v3", len(ITEMS))
+    write(ITEMS, "holdout-v3", "holdout3")
 
 
 if __name__ == "__main__":
