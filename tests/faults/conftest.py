@@ -17,7 +17,7 @@ def baseline(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def fault_table():
-    """Rows for the README's fault table; printed at the end, written to $FAULT_TABLE if set."""
+    """Rows for the fault table in docs/reliability.md; printed at the end, written to $FAULT_TABLE if set."""
     rows: list[dict] = []
     yield rows
     if rows:

@@ -1,5 +1,5 @@
 """demand's policy files: a template for every graded incident type, a source on every entry, and the
-README's table of assumptions listing every assumed one."""
+table of assumptions (docs/assumptions.md) listing every assumed one."""
 from __future__ import annotations
 
 import re
@@ -11,7 +11,7 @@ import yaml
 from services.demand import policies
 from services.demand.domain import sources
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ASSUMPTIONS = Path(__file__).resolve().parents[2] / "docs" / "assumptions.md"
 FILES = sorted(policies.POLICY_DIR.glob("*.yaml"))
 
 
@@ -59,9 +59,11 @@ def test_every_grading_rule_and_template_names_its_source():
 
 
 def assumption_rows() -> list[tuple[list[str], str]]:
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index("### Assumptions"):]
-    section = section[:section.index("\n#", 1)]
+    text = ASSUMPTIONS.read_text(encoding="utf-8")
+    assert text.startswith("# Assumptions\n")
+    section = text[text.index("# Assumptions"):]
+    end = section.find("\n#", 1)
+    section = section if end < 0 else section[:end]
     rows = [r for r in section.splitlines() if r.startswith("|") and not r.startswith("| ---")][1:]
     out = []
     for row in rows:
@@ -72,15 +74,15 @@ def assumption_rows() -> list[tuple[list[str], str]]:
 
 
 def matches(entry: str, pattern: str) -> bool:
-    """`*` in a README value stands for any rest of the path (``templates.*``, ``rules[*]``)."""
+    """`*` in a table value stands for any rest of the path (``templates.*``, ``rules[*]``)."""
     return re.fullmatch(re.escape(pattern).replace(r"\*", ".*"), entry) is not None
 
 
-def test_the_readme_lists_every_assumed_value_of_the_demand_policy():
+def test_the_assumptions_table_lists_every_assumed_value_of_the_demand_policy():
     rows = assumption_rows()
     for path in FILES:
         for entry, source in sources.entries(yaml.safe_load(path.read_text(encoding="utf-8"))):
             if not sources.is_assumed(source):
                 continue
             assert any(path.name in where and any(matches(entry, p) for p in patterns)
-                       for patterns, where in rows), f"{path.name} {entry} is assumed but not in the README table"
+                       for patterns, where in rows), f"{path.name} {entry} is assumed but not in docs/assumptions.md"

@@ -1,4 +1,4 @@
-"""The integration guide in the README works as written against the real broker."""
+"""The integration guide (docs/integration.md) works as written against the real broker."""
 from __future__ import annotations
 
 import json
@@ -13,17 +13,17 @@ from services.common.bus import Bus
 from services.common.envelope import signature_problem
 
 pytestmark = pytest.mark.integration
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-SNIPPETS = re.findall(r"```python\n(.*?)```", README, re.S)
+GUIDE = (Path(__file__).resolve().parents[2] / "docs" / "integration.md").read_text(encoding="utf-8")
+SNIPPETS = re.findall(r"```python\n(.*?)```", GUIDE, re.S)
 
 
-def test_the_readme_producer_publishes_an_event_the_broker_and_the_contract_accept(broker, monkeypatch):
+def test_the_guides_producer_publishes_an_event_the_broker_and_the_contract_accept(broker, monkeypatch):
     monkeypatch.chdir(Path(__file__).resolve().parents[2])
     producer = next(s for s in SNIPPETS if "KafkaProducer" in s)
     registry = keys.registry()
     registry.signer("integrators/cad-110")  # what `python -m services.common.keys issue integrators/cad-110` does
     namespace: dict = {}
-    exec(producer.replace("127.0.0.1:19092", broker.bootstrap)  # noqa: S102 - our own README
+    exec(producer.replace("127.0.0.1:19092", broker.bootstrap)  # noqa: S102 - our own guide
          .replace('"cad-110.pem"', repr(str(registry.private_path("integrators/cad-110")))), namespace)
     sent = namespace["event"]
     assert contracts.validate_event("incident.reported", sent) == []
@@ -39,7 +39,7 @@ def test_the_readme_producer_publishes_an_event_the_broker_and_the_contract_acce
     assert found == sent
 
 
-def test_the_readme_consumer_uses_the_documented_topics():
+def test_the_guides_consumer_uses_the_documented_topics():
     consumer = next(s for s in SNIPPETS if "KafkaConsumer" in s)
     names = {t.name for t in contracts.topics()}
     for topic in re.findall(r'"([a-z]+\.[a-z-]+)"', consumer):
