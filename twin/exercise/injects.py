@@ -96,13 +96,22 @@ def report_growth(services: Services, inject: Inject) -> str:
 def officers_unavailable(services: Services, inject: Inject) -> str:
     county, want = inject.body["county"], inject.body["count"]
     who = resource_manager(county)
-    params = {"county": county, "status": "on_duty", "limit": min(want, 1000)}
+    # a few more than asked: an officer listed on duty may be reserved by a plan approved meanwhile
+    # (resources refuses that change with 409: only a release ends a task), and then the next one goes
+    params = {"county": county, "status": "on_duty", "limit": min(want + max(5, want // 2), 1000)}
     if inject.body.get("module"):
         params["module"] = inject.body["module"]
     found = _call("GET", services.resources + "/officers", who, params=params).json()["items"]
-    _each(services, who, [(o["officer_id"], {"status": "unavailable", "reason": inject.body["reason"][:200]})
-                          for o in found])
-    return f"{len(found)} of {want} officers of {county} unavailable"
+    body = {"status": "unavailable", "reason": inject.body["reason"][:200]}
+    done = skipped = 0
+    candidates = [o["officer_id"] for o in found]
+    while candidates and done < want:
+        batch, candidates = candidates[:want - done], candidates[want - done:]
+        outcomes = _each(services, who, [(officer_id, body) for officer_id in batch], busy_ok=True)
+        done += sum(outcomes)
+        skipped += len(outcomes) - sum(outcomes)
+    busy = f" ({skipped} reserved meanwhile, others taken)" if skipped else ""
+    return f"{done} of {want} officers of {county} unavailable{busy}"
 
 
 def failing_items(officers: list[dict], equipment_type: str, count: int) -> dict[str, list[str]]:
@@ -140,10 +149,22 @@ def equipment_failure(services: Services, inject: Inject) -> str:
     return f"{failed} of {want} {kind} in {county} failed"
 
 
-def _each(services: Services, who: Identity, patches: list[tuple[str, dict]]) -> None:
-    """PATCH several officers at once (the HTTP round trips overlap; resources serialises the writes)."""
+def _each(services: Services, who: Identity, patches: list[tuple[str, dict]], *, busy_ok: bool = False) -> list[bool]:
+    """PATCH several officers at once (the HTTP round trips overlap; resources serialises the writes).
+    With `busy_ok` an officer whose status may not change now (409: reserved or deployed) is False, not a failure."""
+    def patch(p) -> bool:
+        url = f"{services.resources}/officers/{p[0]}"
+        if busy_ok:
+            resp = requests.request("PATCH", url, headers=headers_for(who), timeout=TIMEOUT, json=p[1])
+            if resp.status_code == 409:
+                return False
+            if resp.status_code >= 400:
+                raise InjectFailed(f"PATCH {url} -> {resp.status_code}: {resp.text[:300]}")
+            return True
+        _call("PATCH", url, who, json=p[1])
+        return True
     with ThreadPoolExecutor(max_workers=4) as pool:
-        list(pool.map(lambda p: _call("PATCH", f"{services.resources}/officers/{p[0]}", who, json=p[1]), patches))
+        return list(pool.map(patch, patches))
 
 
 APPLY = {"incident": report_incident, "competing_incident": report_incident, "incident_growth": report_growth,
