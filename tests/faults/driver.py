@@ -8,7 +8,7 @@ caught up, which is also how recovery after a fault is measured.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
@@ -170,8 +170,13 @@ class Driver:
 
 
 def utc_start() -> datetime:
-    """The stream's time origin: the current hour, so task windows are near the pool's duty windows."""
-    return datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    """The stream's time origin: 45 minutes ago (whole minutes), so task windows are near the pool's duty
+    windows and every case's order (case i's at origin + 2i + 12 min) is already past when logistics
+    dispatches it. Resources counts a task's duty from the order to the release, at least the minutes
+    reported; with the origin at the top of the hour, in a run in an hour's first 20 minutes the release
+    (stream time) came more than the reported minutes after logistics' order (wall clock), so the count
+    followed the wall clock, which differs run by run, and fault runs differed from the oracle by a minute."""
+    return (datetime.now(timezone.utc) - timedelta(minutes=45)).replace(second=0, microsecond=0)
 
 
 def _retarget(report: dict, units: list[tuple[str, str]] | None) -> list[dict]:
