@@ -48,47 +48,44 @@ class Sources:
     force_note: str = "resources was not asked (no source of the equipment register and roster given)"
 
 
-class LogisticsIndicators:
-    """logistics' `GET /indicators` over HTTP, called as the demand service (LOGISTICS_URL, else its
-    loopback port)."""
+class _ServiceSource:
+    """One GET on another service, called as the demand service (its token addressed to that service);
+    any failure to reach it, or an answer other than 200, is SourceUnavailable."""
+    service = path = ""
 
     def __init__(self, url: str, *, timeout_s: float = 10.0, session=None):
         import requests as http
         self.url, self.timeout_s = url.rstrip("/"), timeout_s
         self.session = session or http.Session()
+
+    def _get(self, params: dict) -> dict:
+        from ...common.auth import headers_for, service_identity
+        what = f"{self.service} GET {self.path}"
+        try:
+            resp = self.session.get(f"{self.url}{self.path}", params=params, timeout=self.timeout_s,
+                                    headers=headers_for(service_identity("demand"), audience=self.service))
+        except Exception as exc:  # noqa: BLE001 - any failure to reach it is the same to the report
+            raise SourceUnavailable(f"{what}: {exc.__class__.__name__}") from None
+        if resp.status_code != 200:
+            raise SourceUnavailable(f"{what} answered {resp.status_code}")
+        return resp.json()
+
+
+class LogisticsIndicators(_ServiceSource):
+    """logistics' `GET /indicators` over HTTP (LOGISTICS_URL, else its loopback port)."""
+    service, path = "logistics", "/indicators"
 
     def __call__(self, f: dict) -> dict:
-        from ...common.auth import headers_for, service_identity
-        params = {k: (stamp(v) if isinstance(v, datetime) else v) for k, v in f.items()}
-        try:
-            resp = self.session.get(f"{self.url}/indicators", params=params, timeout=self.timeout_s,
-                                    headers=headers_for(service_identity("demand"), audience="logistics"))
-        except Exception as exc:  # noqa: BLE001 - any failure to reach it is the same to the report
-            raise SourceUnavailable(f"logistics GET /indicators: {exc.__class__.__name__}") from None
-        if resp.status_code != 200:
-            raise SourceUnavailable(f"logistics GET /indicators answered {resp.status_code}")
-        return resp.json()
+        return self._get({k: (stamp(v) if isinstance(v, datetime) else v) for k, v in f.items()})
 
 
-class ResourcesForce:
-    """resources' `GET /force/summary?region=` over HTTP, called as the demand service (RESOURCES_URL,
-    else its loopback port): {equipment_readiness, equipment_items, volunteer_share, officers, ...}."""
-
-    def __init__(self, url: str, *, timeout_s: float = 10.0, session=None):
-        import requests as http
-        self.url, self.timeout_s = url.rstrip("/"), timeout_s
-        self.session = session or http.Session()
+class ResourcesForce(_ServiceSource):
+    """resources' `GET /force/summary?region=` over HTTP (RESOURCES_URL, else its loopback port):
+    {equipment_readiness, equipment_items, volunteer_share, officers, ...}."""
+    service, path = "resources", "/force/summary"
 
     def __call__(self, region: str) -> dict:
-        from ...common.auth import headers_for, service_identity
-        try:
-            resp = self.session.get(f"{self.url}/force/summary", params={"region": region}, timeout=self.timeout_s,
-                                    headers=headers_for(service_identity("demand"), audience="resources"))
-        except Exception as exc:  # noqa: BLE001 - any failure to reach it is the same to the report
-            raise SourceUnavailable(f"resources GET /force/summary: {exc.__class__.__name__}") from None
-        if resp.status_code != 200:
-            raise SourceUnavailable(f"resources GET /force/summary answered {resp.status_code}")
-        return resp.json()
+        return self._get({"region": region})
 
 
 def _utc(value: datetime) -> datetime:
