@@ -13,19 +13,7 @@ already on scene, suspects, crowds, victims, groups said not to be needed, equip
 people) and numbers in every form (五名, 3人, 俩, 仨, 四五个, 5~8人, 二至三名, 十来名, 二十余名, 三十多人,
 十名左右, 一个班, 两个排, 一个中队, 一个小队, 一个组, 各, 若干, 几个, 多名, 一些, 每点…共…).
 
-Labelling rules (those of the train/test corpus and holdout-v2):
-- a line per group of officers the text asks for; officers already on scene, suspects, crowds and
-  groups the text says are not needed give no line;
-- tags come from the words describing the group asked for (specialty, language, skill), never from
-  the incident (a fraud den does not make 特警 cybercrime investigators);
-- module: the group's head noun (特警 riot_control, 刑警 investigation, 技侦 technical_support, 交警
-  traffic, 搜救 emergency_rescue, 民警/帮手/人手 patrol); without one, the module of its specialty; a
-  language or first-aid skill names the module only when nothing else does (懂俄语的 → patrol);
-- certifications: a certificate named, or 持证/有证/有资质 with a specialty (that specialty's
-  certificate); 持枪/配枪/带枪 is the firearms certificate;
-- equipment the group brings (带无人机, 另带一台排爆机器人) is that line's equipment;
-- headcount: the number of people; a range its upper end; 余/多/来/左右 the number written; 几个, 若干,
-  多名 unknown (null); 班 10, 排 30, 中队 30, 小队 10, (小)组 5; 各 shares the number; things (两台) never.
+Labelling rules: those of the train/test corpus and holdout-v2, stated in build_holdout.py's docstring.
 As in holdout-v2: 一个连 is 100; 至少 N is N; 每… N, 共 M is M; a specialty word in front of 民警
 (会游泳的, 会劝的, 疏导交通的, 反诈) names the module, a language or first aid does not.
 
