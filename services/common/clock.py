@@ -34,3 +34,23 @@ def set_clock(clock: Clock | None) -> None:
     """Install `clock` for this process (None restores the wall clock)."""
     global _clock
     _clock = clock or wall_clock
+
+
+# Timestamps at the edges: RFC 3339 text in contracts and events, timezone-aware UTC datetimes inside.
+# One set for every service (SQLite hands stored datetimes back without a zone; they were written as UTC).
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """`value` as an aware UTC datetime; a naive one was stored as UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def parse_time(text: str) -> datetime:
+    """RFC 3339 text ('…Z' or '…+08:00') → aware UTC datetime."""
+    return as_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+
+
+def stamp(value: datetime) -> str:
+    """Aware or stored-UTC datetime → RFC 3339 UTC text to the millisecond ('2026-06-01T08:00:00.000Z')."""
+    return as_utc(value).isoformat(timespec="milliseconds").replace("+00:00", "Z")

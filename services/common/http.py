@@ -21,10 +21,20 @@ from . import api_docs, contracts, logs
 access_log = logging.getLogger("http")
 
 
-class BadRequest(Exception):
-    def __init__(self, status: int, title: str, errors: list[dict]):
-        super().__init__(title)
-        self.status, self.title, self.errors = status, title, errors
+class Problem(Exception):
+    """The one refusal a view or a use case raises: answered as application/problem+json with the
+    status, a title, a detail and the fields at fault ({field, reason})."""
+
+    def __init__(self, status: int, title: str, errors: list[dict] | None = None, detail: str = ""):
+        super().__init__(detail or title)
+        self.status, self.title, self.errors, self.detail = status, title, errors or [], detail
+
+    @classmethod
+    def of_field(cls, status: int, title: str, field: str, reason: str) -> "Problem":
+        return cls(status, title, [{"field": field, "reason": reason}], detail=reason)
+
+
+BadRequest = Problem  # the name body validation has always raised
 
 
 def problem(status: int, title: str, detail: str = "", errors: list[dict] | None = None):
@@ -114,9 +124,9 @@ def install_common(app: Flask, *, service: str, routes: list[Route], health_chec
     install_request_tracking(app, metrics)
     app.extensions["body_media"] = {f"{r.method} {r.path}": r.media for r in routes if r.media != (JSON,)}
 
-    @app.errorhandler(BadRequest)
-    def _bad_request(exc: BadRequest):
-        return problem(exc.status, exc.title, errors=exc.errors)
+    @app.errorhandler(Problem)
+    def _problem(exc: Problem):
+        return problem(exc.status, exc.title, exc.detail, errors=exc.errors)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

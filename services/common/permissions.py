@@ -119,6 +119,18 @@ def objects(app: Flask, resolvers: dict[str, Resolver], general: Iterable[str] =
     app.extensions.setdefault("general_params", set()).update(general)
 
 
+def check_routes(service: str, routes) -> None:
+    """Refuse to serve a route the permission table has no rule for (it would be refused to everyone:
+    a route added without deciding who may call it). The table's rows without a route are caught by
+    tests/unit/test_permissions.py, which sees every app whole."""
+    rules = table().rules(service)
+    public = table().public
+    missing = [f"{r.method} {r.path}" for r in routes
+               if f"{r.method} {r.path}" not in rules and f"{r.method} {r.path}" not in public]
+    if missing:
+        raise ValueError(f"permissions.yaml has no rule for {service}'s {', '.join(missing)}")
+
+
 def object_refusal(identity: Identity, name: str, value: str, regions: Iterable[str] | None) -> str | None:
     """Why `identity` may not touch the object `name`=`value` concerning `regions`, or None when it may
     (its region covers one of them; no such object: the view answers 404)."""

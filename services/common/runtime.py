@@ -16,7 +16,8 @@ from flask import Flask
 from sqlalchemy import MetaData, func, select
 from sqlalchemy.engine import Engine
 
-from . import logs, security
+from . import logs, permissions, security
+from .api import Api
 from .bus import Bus
 from .config import Settings
 from .http import Route, database_check, install_common
@@ -161,9 +162,20 @@ class Runtime:
             return "retrying: events are waiting to be published"
         return True
 
-    def install(self, app: Flask, routes: list[Route]) -> Flask:
+    def install(self, app: Flask, routes: "list[Route] | list[Api]", deps=None) -> Flask:
+        """The common endpoints, the security kit and the service's own routes on `app`: `routes` are
+        the service's `Api`s (their Blueprints are registered here) or, for a bare app, Routes.
+        `deps` is the service's typed dependency object (api.current_deps)."""
         app.config["MODE"] = self.settings.mode
         app.extensions["runtime"] = self
+        app.extensions["deps"] = deps if deps is not None else self
+        apis = [r for r in routes if isinstance(r, Api)]
+        routes = [r for r in routes if isinstance(r, Route)] + [r for a in apis for r in a.routes]
+        for api in apis:
+            app.register_blueprint(api.blueprint)
+            permissions.objects(app, api.resolvers, api.general)
+        if apis:
+            permissions.check_routes(app.name, routes)
         install_common(app, service=self.settings.service, routes=routes + security.ROUTES,
                        health_checks=self.health_checks, metrics=self.telemetry, ready_checks=self.ready_checks)
         security.install(app, self)  # tokens, permission table, size limit, access log, audit endpoints
