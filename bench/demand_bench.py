@@ -139,7 +139,7 @@ def _measure(work: Path, bootstrap: str) -> dict:
 
     from services.common.auth import Identity, signed_in
     from services.common.config import Settings
-    from services.demand.app import build_runtime, create_app
+    from services.demand.bootstrap import build_runtime, create_app
 
     counts = {"RW": WARMUP, "RP": PACED, "RB": BURST, "DW": WARMUP, "DP": PACED, "DB": BURST}
     ctx = mp.get_context("spawn")

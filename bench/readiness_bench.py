@@ -152,12 +152,12 @@ def bench_report(geo, months: int = 24) -> dict:
     from services.common.auth import Identity, signed_in
     from services.common.config import Settings
     from services.demand import store as dstore
-    from services.demand.app import build_runtime as demand_runtime
-    from services.demand.app import create_app as demand_app
+    from services.demand.bootstrap import build_runtime as demand_runtime
+    from services.demand.bootstrap import create_app as demand_app
     from services.demand.reports import build as report_build
     from services.logistics import store as lstore
-    from services.logistics.app import build_runtime as logistics_runtime
-    from services.logistics.app import create_app as logistics_app
+    from services.logistics.bootstrap import build_runtime as logistics_runtime
+    from services.logistics.bootstrap import create_app as logistics_app
 
     tmp = tempfile.mkdtemp(prefix="report-bench-")
     start = datetime(2026, 7, 1, tzinfo=timezone(timedelta(hours=8))) - timedelta(days=int(months * 30.4))

@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, select, text
 from services.common.auth import Identity, signed_in
 from services.common.config import Settings
 from services.common.storage import database_answers
-from services.resources.app import build_runtime, create_app, seed_demo_if_empty
+from services.resources.bootstrap import build_runtime, create_app, seed_demo_if_empty
 from services.resources.commit import commit_plan
 from services.resources.store import officers
 

@@ -37,7 +37,7 @@ def bench_tokens(n: int = 2000) -> dict:
 
 
 def bench_guard(workdir: str, n: int = 300) -> dict:
-    from services.demand.app import build_runtime, create_app
+    from services.demand.bootstrap import build_runtime, create_app
     ring = Keyring.generate()
     runtime = build_runtime(Settings(service="demand", database_url=f"sqlite:///{workdir}/guard.db",
                                      kafka_bootstrap="127.0.0.1:1", auth_keys=ring))

@@ -33,7 +33,7 @@ ROLES = ("web", "worker")
 def app_module(service: str):
     if service not in SERVICES:
         raise SystemExit(f"error: unknown service {service!r}; one of {', '.join(SERVICES)}")
-    return importlib.import_module(f"services.{service}.app")
+    return importlib.import_module(f"services.{service}.bootstrap")
 
 
 def gunicorn_options(settings, env: dict | None = None) -> dict:

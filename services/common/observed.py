@@ -30,11 +30,16 @@ def observe_handler(table: Table):
     return handle_incident_reported
 
 
+def observed_rows(conn, table: Table) -> list[dict]:
+    """GET /incidents/observed: the incidents heard of, oldest first."""
+    rows = conn.execute(select(table.c.incident_id, table.c.county, table.c.event_id, table.c.seen_at)
+                        .order_by(table.c.seen_at))
+    return [{"incident_id": r.incident_id, "county": r.county, "event_id": r.event_id,
+             "seen_at": r.seen_at.isoformat()} for r in rows]
+
+
 def install_observed_routes(app: Flask, engine, table: Table) -> None:
     @app.get("/incidents/observed")
     def observed():
         with engine.connect() as conn:
-            rows = conn.execute(select(table.c.incident_id, table.c.county, table.c.event_id, table.c.seen_at)
-                                .order_by(table.c.seen_at))
-            return jsonify([{"incident_id": r.incident_id, "county": r.county, "event_id": r.event_id,
-                             "seen_at": r.seen_at.isoformat()} for r in rows])
+            return jsonify(observed_rows(conn, table))

@@ -39,7 +39,8 @@ class Runtime:
     bus: Bus
     relay: Relay
     worker: Worker | None
-    extras: dict = field(default_factory=dict)
+    extras: dict = field(default_factory=dict)   # the kit's own state (leadership, telemetry, probes)
+    deps: object = None   # the service's typed dependencies (the dataclass its bootstrap builds), for views and tests
     running: set = field(default_factory=set)  # "relay", "worker": the threads started in this process
     tasks: list = field(default_factory=list)  # a service's own background threads (start()/stop()), run beside the worker
 
@@ -168,7 +169,7 @@ class Runtime:
         `deps` is the service's typed dependency object (api.current_deps)."""
         app.config["MODE"] = self.settings.mode
         app.extensions["runtime"] = self
-        app.extensions["deps"] = deps if deps is not None else self
+        app.extensions["deps"] = deps if deps is not None else (self.deps if self.deps is not None else self)
         apis = [r for r in routes if isinstance(r, Api)]
         routes = [r for r in routes if isinstance(r, Route)] + [r for a in apis for r in a.routes]
         for api in apis:

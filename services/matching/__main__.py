@@ -1,5 +1,5 @@
 from ..common.runtime import serve
-from .app import build_runtime, create_app
+from .bootstrap import build_runtime, create_app
 
 if __name__ == "__main__":
     runtime = build_runtime()

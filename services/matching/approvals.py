@@ -10,16 +10,63 @@ from datetime import datetime
 
 from sqlalchemy import delete, insert, select, update
 
+from ..common.approval import may_approve
 from ..common.clock import now
-from . import signing
+from ..common.http import Problem
+from . import signing, store
 from .domain.model import TASK_MINUTES
 from .store import holds, officers, plans, requests
 
 
-class Conflict(Exception):
+class Conflict(Problem):
+    """409: the plan no longer matches the state; `stale`: the request is re-planned."""
+
     def __init__(self, title: str, errors: list[dict], *, stale: bool = False):
-        super().__init__(title)
-        self.title, self.errors, self.stale = title, errors, stale   # stale: the request needs a re-plan
+        super().__init__(409, title, errors, detail="re-planning" if stale else "")
+        self.stale = stale
+
+
+def load(conn, plan_id: str):
+    """The plan and its request; 404 when there is no such plan."""
+    row = store.plan(conn, plan_id)
+    if row is None:
+        raise Problem(404, "Not Found", detail=f"no plan {plan_id}")
+    return row, store.request(conn, row.request_id)
+
+
+def _may_decide(who, req, verb: str) -> None:
+    decision = may_approve(who, grade=req.data["grade"], county=req.data["county"],
+                           approval_level=req.data.get("approval_level"))
+    if not decision.allowed:
+        raise Problem(403, f"Not allowed to {verb} this plan", [{"field": "Authorization", "reason": decision.reason}],
+                      detail=decision.reason)
+
+
+def decide_approve(outbox, plan_id: str, who, body: dict, key, at: datetime) -> dict:
+    """The use case: a commander approves a plan. Checked against the approval table, then in one
+    transaction against the current state; a stale plan's request is re-planned and the 409 raised."""
+    with outbox.engine.connect() as conn:
+        _, req = load(conn, plan_id)
+    _may_decide(who, req, "approve")
+    try:
+        with outbox.transaction() as tx:
+            plan, req = load(tx.conn, plan_id)
+            return approve(tx, plan, req, who, body, key, at)
+    except Conflict as exc:
+        if exc.stale:
+            with outbox.transaction() as tx:
+                replan(tx.conn, req.request_id)
+        raise
+
+
+def decide_reject(outbox, plan_id: str, who, reason: str, at: datetime) -> dict:
+    """The use case: a commander rejects a plan with a reason."""
+    with outbox.engine.connect() as conn:
+        _, req = load(conn, plan_id)
+    _may_decide(who, req, "reject")
+    with outbox.transaction() as tx:
+        plan, _ = load(tx.conn, plan_id)
+        return reject(tx, plan, who, reason, at)
 
 
 def conflicts(conn, plan, request) -> list[dict]:

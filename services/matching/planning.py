@@ -4,6 +4,7 @@ after a commit rejection or an officer falling out touches only what changed."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from collections import Counter
 from datetime import datetime, timedelta
@@ -13,7 +14,9 @@ import numpy as np
 from sqlalchemy import insert, select, update
 
 from ..common.clock import now
-from . import readmodel, relief
+from ..common.periodic import Periodic
+from ..common.runtime import Runtime
+from . import readmodel, relief, snapshot
 from .approvals import supersede, task_minutes
 from .domain import explain
 from .domain.geo import Trips, county_matrix, seconds
@@ -21,6 +24,40 @@ from .domain.model import Assignment, Line, Request
 from .domain.planner import KINDS, plan_batch
 from .store import plans, requests
 
+
+class Batcher(Periodic):
+    """Every `window_s`: take the snapshot if the read model is empty, then plan what is pending (the
+    loop: common/periodic.py; the travel matrix is loaded in its thread before the first window)."""
+
+    def __init__(self, runtime: Runtime, planner: Planner, *, window_s: float, resources_url: str | None):
+        self.runtime, self.planner, self.window_s, self.url = runtime, planner, window_s, resources_url
+        super().__init__("batcher", window_s, self._round_of_planning, telemetry=runtime, service="matching",
+                         join_s=30, prepare=self._load_matrix, on_error=self._failed)
+
+    def ensure_snapshot(self) -> int:
+        with self.runtime.engine.connect() as conn:
+            if readmodel.officer_count(conn) or not self.url:
+                return 0
+        rows, counties = snapshot.fetch(snapshot.Snapshot(self.url), now())
+        with self.runtime.outbox.transaction() as tx:      # the writer's turn: SQLite has one writer
+            return snapshot.store(tx.conn, rows, counties)
+
+    def _load_matrix(self) -> None:
+        try:
+            _ = self.planner.places.matrix      # load the geography and travel matrix before the first request
+        except Exception as exc:
+            log.warning("matching: travel matrix not loaded yet (%s)", exc)
+
+    def _round_of_planning(self) -> None:
+        self.ensure_snapshot()
+        self.planner.plan_pending()
+
+    @staticmethod
+    def _failed(exc: BaseException) -> None:  # resources down or a transient database error: next window
+        log.warning("matching: planning round failed (%s: %s)", exc.__class__.__name__, exc)
+
+
+log = logging.getLogger(__name__)
 LETTER = {"fastest": "A", "fairest": "B", "least_reserve_damage": "C"}
 VALID_FOR = timedelta(minutes=15)
 

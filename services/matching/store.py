@@ -1,8 +1,8 @@
 """matching's tables: the read model of the force, requests, plans and the officers approved plans hold.
-The only module of matching that defines database tables."""
+The only module of matching that defines database tables, and the reads its HTTP surface makes."""
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, DateTime, Float, Integer, MetaData, String, Table, Text
+from sqlalchemy import JSON, Column, DateTime, Float, Integer, MetaData, String, Table, Text, select
 
 from ..common.observed import observed_table
 
@@ -95,3 +95,39 @@ alerts_published = Table(
     Column("alert_id", String(96), primary_key=True),
     Column("at", DateTime(timezone=True), nullable=False),
 )
+
+
+# The reads of the HTTP surface (http.py): one query each.
+
+def request(conn, request_id: str):
+    return conn.execute(select(requests).where(requests.c.request_id == request_id)).first()
+
+
+def request_county(conn, request_id: str) -> str | None:
+    data = conn.execute(select(requests.c.data).where(requests.c.request_id == request_id)).scalar()
+    return None if data is None else data["county"]
+
+
+def all_requests(conn) -> list:
+    return conn.execute(select(requests).order_by(requests.c.received_at)).all()
+
+
+def plan(conn, plan_id: str):
+    return conn.execute(select(plans).where(plans.c.plan_id == plan_id)).first()
+
+
+def plans_of(conn, request_id: str) -> list:
+    """A request's plans, newest version first."""
+    return conn.execute(select(plans).where(plans.c.request_id == request_id)
+                        .order_by(plans.c.version.desc(), plans.c.plan_id)).all()
+
+
+def plan_counties(conn, plan_id: str) -> list[str] | None:
+    """The receiving county and the counties the plan's officers come from; None: no such plan."""
+    row = conn.execute(select(plans.c.body, requests.c.data).join(
+        requests, requests.c.request_id == plans.c.request_id, isouter=True)
+        .where(plans.c.plan_id == plan_id)).first()
+    if row is None:
+        return None
+    sending = [a.get("from_county") for a in (row.body or {}).get("assignments") or []]
+    return [c for c in [(row.data or {}).get("county"), *sending] if c]

@@ -1,7 +1,7 @@
 import os
 
 from ..common.runtime import serve
-from .app import build_runtime, create_app, seed_demo_if_empty
+from .bootstrap import build_runtime, create_app, seed_demo_if_empty
 
 if __name__ == "__main__":
     runtime = build_runtime()

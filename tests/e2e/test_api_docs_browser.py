@@ -7,7 +7,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from services.common.config import Settings
-from services.demand.app import build_runtime, create_app
+from services.demand.bootstrap import build_runtime, create_app
 
 from .test_twin_browser import remote_resources, severe_console_entries
 

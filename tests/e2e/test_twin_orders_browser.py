@@ -146,8 +146,8 @@ def test_the_printed_order_carries_the_signature_digest_and_a_qr_code_of_its_ver
 
 @pytest.fixture
 def logistics(tmp_path):
-    from services.logistics.app import build_runtime
-    from services.logistics.app import create_app as logistics_app
+    from services.logistics.bootstrap import build_runtime
+    from services.logistics.bootstrap import create_app as logistics_app
     from services.logistics.handlers import HANDLERS
 
     clock.set_clock(lambda: T0)

@@ -41,7 +41,7 @@ SAME_WHEN_EQUAL = {"dispatch.ordered": "order_id", "unit.arrived": "order_id"}
 @lru_cache(maxsize=None)
 def consumed_topics(service: str) -> frozenset[str]:
     """The topics the service's worker handles (its HANDLERS), else what topics.yaml says."""
-    module = importlib.import_module(f"services.{service}.app")
+    module = importlib.import_module(f"services.{service}.bootstrap")
     handlers = getattr(module, "HANDLERS", None)
     if handlers:
         return frozenset(handlers)

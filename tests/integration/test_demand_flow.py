@@ -9,7 +9,7 @@ import pytest
 
 from services.common.auth import Identity, signed_in
 from services.common.runtime import Runtime
-from services.demand.app import build_runtime, create_app
+from services.demand.bootstrap import build_runtime, create_app
 from tests.integration.test_kit import read_topic, signed_approval
 
 pytestmark = pytest.mark.integration

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from services.common.auth import Identity, signed_in
 from services.common.config import Settings
 from services.common.storage import make_engine
-from services.demand.app import build_runtime, create_app
+from services.demand.bootstrap import build_runtime, create_app
 from services.demand.store import requests, upgrade
 from tests.unit.test_demand_helpers import (  # noqa: F401 (now: the fixed clock)
     PROVINCE,

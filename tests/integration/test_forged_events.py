@@ -22,9 +22,9 @@ from services.common.auth import Identity, headers_for
 from services.common.envelope import GENESIS, event_hash, new_event
 from services.common.runtime import Runtime
 from services.common.storage import deadletters
-from services.logistics.app import build_runtime as build_logistics
-from services.resources.app import build_runtime as build_resources
-from services.resources.app import create_app as resources_app
+from services.logistics.bootstrap import build_runtime as build_logistics
+from services.resources.bootstrap import build_runtime as build_resources
+from services.resources.bootstrap import create_app as resources_app
 from tests.integration.test_kit import read_topic, signed_approval, wait_for
 from tests.integration.test_resources_events import published
 from tests.integration.test_resources_support import approved, squad, uid

@@ -31,7 +31,7 @@ LEAKS = ("Traceback (most recent call last)", '.py", line', ".py:", str(Path(__f
 
 @pytest.fixture(params=SERVICES)
 def service(request, tmp_path, make_settings):
-    module = importlib.import_module(f"services.{request.param}.app")
+    module = importlib.import_module(f"services.{request.param}.bootstrap")
     settings = make_settings(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}")
     settings.max_body_bytes = 64 * 1024
     runtime = module.build_runtime(settings)

@@ -19,7 +19,7 @@ from werkzeug.serving import make_server
 from infra.ports import free_port
 from services.common import contracts
 from services.common.auth import Identity, headers_for
-from services.demand.app import build_runtime, create_app
+from services.demand.bootstrap import build_runtime, create_app
 
 pytestmark = pytest.mark.integration
 COMMANDER = Identity("zj-commander", "province_commander")

@@ -8,7 +8,7 @@ import threading
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from services.logistics.app import build_runtime
+from services.logistics.bootstrap import build_runtime
 
 pytestmark = pytest.mark.integration
 

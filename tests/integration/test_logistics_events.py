@@ -16,7 +16,7 @@ from services.common.auth import Identity, signed_in
 from services.common.bus import Bus
 from services.common.runtime import Runtime
 from services.common.storage import deadletters, outbox
-from services.logistics.app import build_runtime, create_app
+from services.logistics.bootstrap import build_runtime, create_app
 from tests.integration.test_kit import signed_approval, wait_for
 
 pytestmark = pytest.mark.integration

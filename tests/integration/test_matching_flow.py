@@ -17,12 +17,12 @@ from services.common.auth import Identity, headers_for
 from services.common.clock import now
 from services.common.runtime import Runtime
 from services.matching import signing
-from services.matching.app import build_runtime as build_matching
-from services.matching.app import create_app as matching_app
+from services.matching.bootstrap import build_runtime as build_matching
+from services.matching.bootstrap import create_app as matching_app
 from services.matching.store import officers
-from services.resources.app import build_runtime as build_resources
-from services.resources.app import create_app as resources_app
-from services.resources.app import seed_demo_if_empty
+from services.resources.bootstrap import build_runtime as build_resources
+from services.resources.bootstrap import create_app as resources_app
+from services.resources.bootstrap import seed_demo_if_empty
 from tests.integration.test_kit import wait_for
 from tests.integration.test_resources_events import published
 

@@ -9,7 +9,7 @@ import pytest
 from services.common import contracts
 from services.common.auth import Identity, headers_for, signed_in
 from services.common.runtime import Runtime
-from services.resources.app import build_runtime, create_app
+from services.resources.bootstrap import build_runtime, create_app
 from tests.integration.test_kit import signed_approval, wait_for
 from tests.integration.test_resources_support import approved, load, squad, uid
 

@@ -6,8 +6,8 @@ import pytest
 
 from services.common import contracts
 from services.common.auth import Identity, signed_in
-from services.demand.app import build_runtime as build_demand
-from services.demand.app import create_app as create_demand
+from services.demand.bootstrap import build_runtime as build_demand
+from services.demand.bootstrap import create_app as create_demand
 from tests.integration.test_resources_support import load, pool_fixture, squad  # noqa: F401 (the pool fixture)
 from tests.unit.test_demand_helpers import PROVINCE, deliver, emitted, incident, now, settings  # noqa: F401
 

@@ -9,7 +9,7 @@ import pytest
 
 from services.common import contracts
 from services.common.auth import Identity, signed_in
-from services.resources.app import build_runtime, create_app
+from services.resources.bootstrap import build_runtime, create_app
 
 SEATS = {"330782": (120.075, 29.306), "330703": (119.705, 29.100), "330727": (120.437, 29.049),
          "330106": (120.130, 30.260)}

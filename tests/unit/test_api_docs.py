@@ -15,7 +15,7 @@ SERVICES = ["demand", "resources", "matching", "logistics"]
 
 @pytest.fixture(scope="module", params=SERVICES)
 def client(request, tmp_path_factory):
-    module = importlib.import_module(f"services.{request.param}.app")
+    module = importlib.import_module(f"services.{request.param}.bootstrap")
     settings = Settings(service=request.param, kafka_bootstrap="127.0.0.1:1",
                         database_url=f"sqlite:///{tmp_path_factory.mktemp(request.param) / 'db.sqlite'}")
     runtime = module.build_runtime(settings)

@@ -159,7 +159,7 @@ def test_demo_users_each_get_a_token_of_their_role_and_region(tmp_path):
 
 @pytest.fixture(scope="module")
 def demand(tmp_path_factory):
-    from services.demand.app import build_runtime, create_app
+    from services.demand.bootstrap import build_runtime, create_app
     settings = Settings(service="demand", database_url=f"sqlite:///{tmp_path_factory.mktemp('auth') / 'd.db'}",
                         kafka_bootstrap="127.0.0.1:1", auth_keys=NEW.public_only())
     runtime = build_runtime(settings)

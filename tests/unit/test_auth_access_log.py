@@ -16,7 +16,7 @@ AUDITOR = headers_for(Identity("zj-audit", "auditor"))
 
 @pytest.fixture
 def resources(tmp_path):
-    from services.resources.app import build_runtime, create_app
+    from services.resources.bootstrap import build_runtime, create_app
     runtime = build_runtime(Settings(service="resources", database_url=f"sqlite:///{tmp_path / 'r.db'}",
                                      kafka_bootstrap="127.0.0.1:1"))
     yield create_app(runtime).test_client()

@@ -12,7 +12,7 @@ from services.common.auth import Identity, headers_for, signed_in
 from services.common.config import Settings
 from services.common.envelope import new_event
 from services.common.worker import Context
-from services.demand.app import build_runtime, create_app
+from services.demand.bootstrap import build_runtime, create_app
 
 T0 = datetime(2026, 9, 15, 1, 0, tzinfo=timezone.utc)
 PROVINCE = headers_for(Identity("zj-commander", "province_commander", "330000"))

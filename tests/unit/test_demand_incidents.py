@@ -13,7 +13,7 @@ from services.common.config import Settings
 
 @pytest.fixture
 def demand(tmp_path):
-    from services.demand.app import build_runtime, create_app
+    from services.demand.bootstrap import build_runtime, create_app
     runtime = build_runtime(Settings(service="demand", database_url=f"sqlite:///{tmp_path / 'd.db'}",
                                      kafka_bootstrap="127.0.0.1:1"))
     yield runtime, signed_in(create_app(runtime).test_client(), Identity("zj-commander", "province_commander"))

@@ -15,7 +15,7 @@ NOW = datetime(2026, 7, 2, tzinfo=timezone.utc)
 
 @pytest.fixture(scope="module")
 def resources(tmp_path_factory):
-    from services.resources.app import build_runtime, create_app, seed_demo_if_empty
+    from services.resources.bootstrap import build_runtime, create_app, seed_demo_if_empty
     tmp = tmp_path_factory.mktemp("force")
     runtime = build_runtime(Settings(service="resources", database_url=f"sqlite:///{tmp}/r.db",
                                      kafka_bootstrap="127.0.0.1:1"))
@@ -67,7 +67,7 @@ class ClientSession:
 
 
 def test_the_performance_report_reads_readiness_and_volunteers_from_resources(resources, tmp_path):
-    from services.demand.app import build_runtime
+    from services.demand.bootstrap import build_runtime
     from services.demand.reports import build
     from services.demand.reports.periods import parse_period
     from services.demand.reports.service import default_sources

@@ -13,7 +13,7 @@ from services.common.config import Settings
 from services.common.envelope import new_event
 from services.common.worker import Context
 from services.logistics import checker, positions
-from services.logistics.app import build_runtime, create_app
+from services.logistics.bootstrap import build_runtime, create_app
 from services.logistics.handlers import HANDLERS
 
 T0 = datetime(2025, 9, 15, 1, 10, tzinfo=timezone.utc)      # 09:10 in Zhejiang, after the approval

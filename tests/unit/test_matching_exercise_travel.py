@@ -15,7 +15,7 @@ from services.common.worker import Context
 from services.demo import generate
 from services.geo.conditions import ENV_VAR, Conditions, write_conditions
 from services.matching import snapshot
-from services.matching.app import build_runtime
+from services.matching.bootstrap import build_runtime
 from services.matching.handlers import HANDLERS
 from services.matching.planning import Places
 
@@ -52,7 +52,7 @@ def fastest_plan(runtime, request_id: str) -> dict:
     event = dict(copy.deepcopy(contracts.example_event("support.requested")), data=data)
     with runtime.outbox.transaction(cause=event) as tx:
         HANDLERS["support.requested"](Context(event, tx, runtime.settings))
-    runtime.extras["planner"].plan_pending()
+    runtime.deps.planner.plan_pending()
     plans = [e["data"] for e in runtime.outbox.events() if e["type"] == "plan.proposed"]
     return next(p for p in plans if p["request_id"] == request_id and "fastest" in (p.get("kinds") or [p["kind"]]))
 

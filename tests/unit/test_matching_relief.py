@@ -25,7 +25,7 @@ def long_task(runtime, request_id: str, hours: int) -> dict:
 
 
 def approve(runtime, client, request_id: str, *, duty: int | None = None, left_after_arrival: int | None = None) -> dict:
-    runtime.extras["planner"].plan_pending()
+    runtime.deps.planner.plan_pending()
     plan = proposed(client, request_id)
     if left_after_arrival is not None:      # the limit comes this many minutes after the last arrival
         duty = 720 - (max(a["eta_s"] for a in plan["assignments"]) // 60 + 1) - left_after_arrival
@@ -52,12 +52,12 @@ def test_a_task_longer_than_a_shift_gets_its_relief_shift_with_the_same_approval
     assert datetime.fromisoformat(relief.data["not_before"]) == end - timedelta(hours=2)
     assert sum(line["headcount"] for line in relief.data["lines"]) == len(approval["assignments"])
     assert set(relief.exclude) == {a["officer_id"] for a in approval["assignments"]}
-    assert runtime.extras["planner"].plan_pending() == 0          # not due yet
+    assert runtime.deps.planner.plan_pending() == 0          # not due yet
     # when its lead time comes, the relief is planned and proposed before the first shift ends
     due = datetime.fromisoformat(relief.data["not_before"])
     set_clock(lambda: due)
     try:
-        assert runtime.extras["planner"].plan_pending() >= 1
+        assert runtime.deps.planner.plan_pending() >= 1
         plan = proposed(client, "REQ-LONG-S2")
         resp = client.post(f"/plans/{plan['plan_id']}/approve", json={"version": 1}, headers=PROVINCE)
     finally:

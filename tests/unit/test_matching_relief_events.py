@@ -34,7 +34,7 @@ def test_the_relief_shift_plans_say_which_request_they_relieve(service):  # noqa
     end = datetime.fromisoformat(approval["task_end"])
     set_clock(lambda: end - timedelta(hours=2))
     try:
-        runtime.extras["planner"].plan_pending()
+        runtime.deps.planner.plan_pending()
         plan = proposed(client, "REQ-ECH-S2")
         resp = client.post(f"/plans/{plan['plan_id']}/approve", json={"version": 1}, headers=PROVINCE)
     finally:
@@ -56,8 +56,8 @@ def test_a_duty_alert_is_published_to_the_receiving_county_when_it_is_due_and_on
     assert events(runtime, "duty.alert-raised") == []                        # due an hour before the limit
     set_clock(lambda: end - timedelta(minutes=59))
     try:
-        runtime.extras["planner"].plan_pending()
-        runtime.extras["planner"].plan_pending()
+        runtime.deps.planner.plan_pending()
+        runtime.deps.planner.plan_pending()
         served = client.get("/alerts", headers=PROVINCE).get_json()["items"]
     finally:
         set_clock(None)
@@ -81,7 +81,7 @@ def test_cancelling_the_incident_request_voids_its_relief_shift(service):  # noq
     assert status == "cancelled"
     set_clock(lambda: datetime.fromisoformat(approval["task_end"]) - timedelta(hours=2))
     try:
-        runtime.extras["planner"].plan_pending()
+        runtime.deps.planner.plan_pending()
     finally:
         set_clock(None)
     assert plans_of(client, "REQ-CXL-S2") == []

@@ -15,7 +15,7 @@ from services.common.config import Settings
 from services.common.worker import Context
 from services.demo import generate
 from services.matching import signing, snapshot
-from services.matching.app import build_runtime, create_app
+from services.matching.bootstrap import build_runtime, create_app
 from services.matching.handlers import HANDLERS
 from services.matching.planning import Places
 from services.matching.store import holds, requests
@@ -82,7 +82,7 @@ def events(runtime, topic: str) -> list[dict]:
 def test_a_request_gets_distinct_valid_candidates_and_a_signed_approval_anyone_can_verify(service):
     runtime, client = service
     ask(runtime, "REQ-A")
-    made = runtime.extras["planner"].plan_pending()
+    made = runtime.deps.planner.plan_pending()
     sent = events(runtime, "plan.proposed")
     assert made == len(sent) >= 1 and sent[0]["kind"] == "fastest"
     # criteria that agree are one plan: no two candidates send the same officers
@@ -108,7 +108,7 @@ def test_only_a_commander_of_the_right_level_and_city_may_approve(service):
     runtime, client = service
     ask(runtime, "REQ-B", grade="III", level="city")            # 330783 lies in city 330700
     ask(runtime, "REQ-C", county="330106", grade="II", level="province")
-    runtime.extras["planner"].plan_pending()
+    runtime.deps.planner.plan_pending()
     b, c = proposed(client, "REQ-B"), proposed(client, "REQ-C")
     other_city = headers_for(Identity("hz-chief", "city_commander", "330100"))
     county = headers_for(Identity("dy-duty", "county_duty_officer", "330783"))
@@ -125,7 +125,7 @@ def test_only_a_commander_of_the_right_level_and_city_may_approve(service):
 def test_a_plan_whose_officer_went_off_duty_is_refused_with_409_and_re_planned_without_them(service):
     runtime, client = service
     ask(runtime, "REQ-D")
-    runtime.extras["planner"].plan_pending()
+    runtime.deps.planner.plan_pending()
     plan = proposed(client, "REQ-D")
     gone = plan["assignments"][0]
     handle(runtime, "officer.status-changed", {"officer_id": gone["officer_id"], "county": gone["from_county"],
@@ -133,7 +133,7 @@ def test_a_plan_whose_officer_went_off_duty_is_refused_with_409_and_re_planned_w
                                                "at": now().isoformat()})
     resp = client.post(f"/plans/{plan['plan_id']}/approve", json={"version": 1}, headers=PROVINCE)
     assert resp.status_code == 409 and gone["officer_id"] in resp.get_json()["errors"][0]["reason"]
-    runtime.extras["planner"].plan_pending()
+    runtime.deps.planner.plan_pending()
     fresh = proposed(client, "REQ-D")
     assert fresh["version"] == 2 and gone["officer_id"] not in {a["officer_id"] for a in fresh["assignments"]}
     stale = client.post(f"/plans/{fresh['plan_id']}/approve", json={"version": 1}, headers=PROVINCE)
@@ -143,13 +143,13 @@ def test_a_plan_whose_officer_went_off_duty_is_refused_with_409_and_re_planned_w
 def test_a_commit_rejection_re_plans_only_the_refused_officer(service):
     runtime, client = service
     ask(runtime, "REQ-E")
-    runtime.extras["planner"].plan_pending()
+    runtime.deps.planner.plan_pending()
     plan = proposed(client, "REQ-E")
     client.post(f"/plans/{plan['plan_id']}/approve", json={"version": 1}, headers=PROVINCE)
     refused = plan["assignments"][-1]["officer_id"]
     handle(runtime, "commit.rejected", {"plan_id": plan["plan_id"], "request_id": "REQ-E", "at": now().isoformat(),
                                         "reasons": [{"officer_id": refused, "reason": "duty_limit_exceeded"}]})
-    runtime.extras["planner"].plan_pending()
+    runtime.deps.planner.plan_pending()
     new = proposed(client, "REQ-E")
     kept = {a["officer_id"] for a in plan["assignments"]} - {refused}
     ids = {a["officer_id"] for a in new["assignments"]}
@@ -159,11 +159,11 @@ def test_a_commit_rejection_re_plans_only_the_refused_officer(service):
 def test_officers_of_an_approved_plan_are_never_offered_to_a_new_request(service):
     runtime, client = service
     ask(runtime, "REQ-F")
-    runtime.extras["planner"].plan_pending()
+    runtime.deps.planner.plan_pending()
     plan = proposed(client, "REQ-F")
     client.post(f"/plans/{plan['plan_id']}/approve", json={"version": 1}, headers=PROVINCE)
     ask(runtime, "REQ-G")                                             # same place, same needs
-    runtime.extras["planner"].plan_pending()
+    runtime.deps.planner.plan_pending()
     taken = {a["officer_id"] for a in plan["assignments"]}
     for p in plans_of(client, "REQ-G"):
         assert not taken & {a["officer_id"] for a in p["assignments"]}
@@ -172,7 +172,7 @@ def test_officers_of_an_approved_plan_are_never_offered_to_a_new_request(service
 def test_an_officer_dropping_out_after_commit_is_replaced_alone(service):
     runtime, client = service
     ask(runtime, "REQ-H")
-    runtime.extras["planner"].plan_pending()
+    runtime.deps.planner.plan_pending()
     plan = proposed(client, "REQ-H")
     client.post(f"/plans/{plan['plan_id']}/approve", json={"version": 1}, headers=PROVINCE)
     ids = [a["officer_id"] for a in plan["assignments"]]
@@ -181,7 +181,7 @@ def test_an_officer_dropping_out_after_commit_is_replaced_alone(service):
     handle(runtime, "officer.status-changed", {"officer_id": ids[0], "county": plan["assignments"][0]["from_county"],
                                                "module": "patrol", "from": "reserved", "to": "unavailable",
                                                "at": now().isoformat()})
-    runtime.extras["planner"].plan_pending()
+    runtime.deps.planner.plan_pending()
     top_up = proposed(client, "REQ-H")
     assert len(top_up["assignments"]) == 1 and top_up["assignments"][0]["officer_id"] not in ids
     with runtime.engine.connect() as conn:
@@ -193,7 +193,7 @@ def test_a_request_nobody_can_serve_gets_no_plan_but_says_what_is_missing(servic
     runtime, client = service
     ask(runtime, "REQ-I", lines=[{"line_id": "divers", "module": "emergency_rescue", "tags": ["cave_diving"],
                                   "certifications": [], "equipment": [], "headcount": 5}])
-    assert runtime.extras["planner"].plan_pending() == 0 and not events(runtime, "plan.proposed")
+    assert runtime.deps.planner.plan_pending() == 0 and not events(runtime, "plan.proposed")
     body = client.get("/requests/REQ-I/plans", headers=PROVINCE).get_json()
     assert body["plans"] == [] and len(body["infeasible"]) == 1   # the three criteria agree on nothing
     (short,) = body["infeasible"][0]["shortfall"]

@@ -151,9 +151,9 @@ def test_the_service_times_each_officer_from_their_station_in_the_plan_and_its_t
     data = ask(runtime, "REQ-ST", county=DONGYANG)
     data["location"] = {"county": DONGYANG, "point": {"lon": INCIDENT[0], "lat": INCIDENT[1]}}
     handle_again(runtime, data)
-    runtime.extras["planner"].plan_pending()
+    runtime.deps.planner.plan_pending()
     plan = proposed(client, "REQ-ST")
-    planner = runtime.extras["planner"]
+    planner = runtime.deps.planner
     with runtime.engine.connect() as conn:
         pool = planner.pool(conn, planner.places.matrix[0])
         stations = {r.officer_id: r.station_id for r in conn.execute(table.select())}

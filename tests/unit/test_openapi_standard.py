@@ -27,7 +27,7 @@ DOC_URI = "urn:openapi"
 @pytest.fixture(scope="module", params=SERVICES)
 def served(request, tmp_path_factory):
     """(service, its /openapi.json as served)"""
-    module = importlib.import_module(f"services.{request.param}.app")
+    module = importlib.import_module(f"services.{request.param}.bootstrap")
     url = f"sqlite:///{tmp_path_factory.mktemp(request.param) / 'db.sqlite'}"
     runtime = module.build_runtime(Settings(service=request.param, database_url=url, kafka_bootstrap="127.0.0.1:1"))
     doc = module.create_app(runtime).test_client().get(

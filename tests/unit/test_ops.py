@@ -20,7 +20,7 @@ NO_BROKER = "127.0.0.1:1"  # nothing listens there
 
 @pytest.fixture
 def matching(tmp_path):
-    from services.matching.app import build_runtime, create_app
+    from services.matching.bootstrap import build_runtime, create_app
     runtime = build_runtime(Settings(service="matching", database_url=f"sqlite:///{tmp_path / 'm.db'}",
                                      kafka_bootstrap=NO_BROKER))
     yield runtime, create_app(runtime).test_client()

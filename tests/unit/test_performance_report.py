@@ -57,7 +57,7 @@ class FakeLogistics:
 
 @pytest.fixture
 def demand(tmp_path):
-    from services.demand.app import build_runtime, create_app
+    from services.demand.bootstrap import build_runtime, create_app
     logistics = FakeLogistics()
     sources = build.Sources(indicators=logistics, force=lambda region: {"equipment_readiness": 0.985,
                                                                          "equipment_items": 1000,

@@ -19,12 +19,12 @@ NOW = datetime(2026, 7, 2, tzinfo=timezone.utc)
 def seeded(tmp_path_factory):
     from bench.readiness_bench import recorded_history
     from services.demand import store as dstore
-    from services.demand.app import build_runtime as demand_runtime
+    from services.demand.bootstrap import build_runtime as demand_runtime
     from services.demand.reports import build
     from services.geo import Geography
     from services.logistics import store as lstore
-    from services.logistics.app import build_runtime as logistics_runtime
-    from services.logistics.app import create_app as logistics_app
+    from services.logistics.bootstrap import build_runtime as logistics_runtime
+    from services.logistics.bootstrap import create_app as logistics_app
 
     tmp = tmp_path_factory.mktemp("report-batch")
     geo = Geography.load("330000")

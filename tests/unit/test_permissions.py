@@ -33,7 +33,7 @@ def apps(tmp_path_factory):
     """service → (its OpenAPI operations by endpoint, its Flask app), built by the service's factory."""
     built, runtimes = {}, []
     for name in SERVICES:
-        module = importlib.import_module(f"services.{name}.app")
+        module = importlib.import_module(f"services.{name}.bootstrap")
         url = f"sqlite:///{tmp_path_factory.mktemp(name) / 'db.sqlite'}"
         runtime = module.build_runtime(Settings(service=name, database_url=url, kafka_bootstrap="127.0.0.1:1"))
         app = module.create_app(runtime)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from services.common import contracts
 from services.common.auth import Identity, headers_for
 from services.common.config import Settings
-from services.resources.app import build_runtime, create_app, seed_demo_if_empty
+from services.resources.bootstrap import build_runtime, create_app, seed_demo_if_empty
 from services.resources.readiness import store
 from services.resources.store import officers
 

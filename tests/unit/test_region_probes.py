@@ -22,7 +22,7 @@ PROVINCE = Identity("zj", "province_commander")
 
 
 def build(service: str, tmp_path):
-    module = importlib.import_module(f"services.{service}.app")
+    module = importlib.import_module(f"services.{service}.bootstrap")
     runtime = module.build_runtime(Settings(service=service, database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
                                             kafka_bootstrap="127.0.0.1:1"))
     return module.create_app(runtime), runtime

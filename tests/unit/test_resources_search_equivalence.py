@@ -10,7 +10,7 @@ from sqlalchemy import update
 
 from services.common.config import Settings
 from services.resources import officers, queries
-from services.resources.app import build_runtime, seed_demo_if_empty
+from services.resources.bootstrap import build_runtime, seed_demo_if_empty
 from services.resources.store import officers as officers_table
 
 NOW = datetime(2025, 9, 15, 2, 0, tzinfo=timezone.utc)

@@ -14,7 +14,7 @@ from services.common.auth import Identity, signed_in
 from services.common.config import Settings
 from services.common.sealing import Sealer, SealError
 from services.resources import store
-from services.resources.app import build_runtime, create_app, seed_demo_if_empty
+from services.resources.bootstrap import build_runtime, create_app, seed_demo_if_empty
 
 
 def test_a_sealed_value_opens_only_with_its_key_and_in_its_own_field():

@@ -16,7 +16,7 @@ SERVICES = ["demand", "resources", "matching", "logistics"]
 
 @pytest.fixture(params=SERVICES)
 def service(request, tmp_path):
-    module = importlib.import_module(f"services.{request.param}.app")
+    module = importlib.import_module(f"services.{request.param}.bootstrap")
     settings = Settings(service=request.param, database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
                         kafka_bootstrap="127.0.0.1:1")
     runtime = module.build_runtime(settings)
@@ -56,7 +56,7 @@ def test_openapi_describes_exactly_the_routes_the_app_serves(service):
 def test_every_documented_request_body_example_is_accepted(service):
     name, app, runtime = service
     if name == "resources":  # examples name the demo roster's officers (what-if): load a small demo province
-        from services.resources.app import seed_demo_if_empty
+        from services.resources.bootstrap import seed_demo_if_empty
         assert seed_demo_if_empty(runtime, officers_n=2000) == 2000
     doc = app.test_client().get("/openapi.json", headers=VIEWER).get_json()
     for path, ops in doc["paths"].items():
@@ -78,7 +78,7 @@ def test_health_reports_the_database(service):
 
 
 def test_demand_refuses_a_bad_body_with_the_field_and_reason(tmp_path):
-    from services.demand.app import build_runtime, create_app
+    from services.demand.bootstrap import build_runtime, create_app
     runtime = build_runtime(Settings(service="demand", database_url=f"sqlite:///{tmp_path / 'd.db'}",
                                      kafka_bootstrap="127.0.0.1:1"))
     client = signed_in(create_app(runtime).test_client(), Identity("zj-commander", "province_commander"))
@@ -93,7 +93,7 @@ def test_demand_refuses_a_bad_body_with_the_field_and_reason(tmp_path):
 
 
 def test_a_reported_incident_and_its_event_commit_together(tmp_path):
-    from services.demand.app import build_runtime, create_app
+    from services.demand.bootstrap import build_runtime, create_app
     runtime = build_runtime(Settings(service="demand", database_url=f"sqlite:///{tmp_path / 'd.db'}",
                                      kafka_bootstrap="127.0.0.1:1"))
     client = signed_in(create_app(runtime).test_client(), Identity("zj-commander", "province_commander"))

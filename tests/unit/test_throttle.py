@@ -48,7 +48,7 @@ def test_remembered_clients_are_bounded():
 
 @pytest.fixture
 def demand(tmp_path):
-    from services.demand.app import build_runtime, create_app
+    from services.demand.bootstrap import build_runtime, create_app
     settings = Settings(service="demand", database_url=f"sqlite:///{tmp_path / 'd.db'}", kafka_bootstrap="127.0.0.1:1")
     settings.extra["auth_limits"] = LIMITS
     runtime = build_runtime(settings)

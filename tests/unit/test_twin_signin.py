@@ -173,8 +173,8 @@ def real_matching(tmp_path_factory):
     from services.common.worker import Context
     from services.demo import generate
     from services.matching import snapshot
-    from services.matching.app import build_runtime
-    from services.matching.app import create_app as matching_app
+    from services.matching.bootstrap import build_runtime
+    from services.matching.bootstrap import create_app as matching_app
     from services.matching.handlers import HANDLERS
 
     folder = tmp_path_factory.mktemp("matching")
@@ -192,7 +192,7 @@ def real_matching(tmp_path_factory):
         event["data"].pop(optional, None)
     with runtime.outbox.transaction(cause=event) as tx:
         HANDLERS["support.requested"](Context(event, tx, runtime.settings))
-    runtime.extras["planner"].plan_pending()
+    runtime.deps.planner.plan_pending()
     server = make_server("127.0.0.1", 0, matching_app(runtime), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_port}"
