@@ -10,6 +10,7 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import Flask
@@ -39,10 +40,15 @@ class Runtime:
     bus: Bus
     relay: Relay
     worker: Worker | None
-    extras: dict = field(default_factory=dict)   # the kit's own state (leadership, telemetry, probes)
+    extras: dict = field(default_factory=dict)   # retired: services move what they kept here into `deps`
     deps: object = None   # the service's typed dependencies (the dataclass its bootstrap builds), for views and tests
     running: set = field(default_factory=set)  # "relay", "worker": the threads started in this process
     tasks: list = field(default_factory=list)  # a service's own background threads (start()/stop()), run beside the worker
+    ledger_check: Callable[[dict], str | None] | None = None  # a service's own test of each ledger record (security.py)
+    leadership: Leadership | None = None       # who publishes the outbox, once start() ran the relay
+    _telemetry: ServiceMetrics | None = field(default=None, repr=False)
+    _broker_probe: tuple = field(default=(-1e9, None), repr=False)   # (when, result): probes are cached a few seconds
+    _relay_errors: tuple = field(default=(0, -1e9), repr=False)      # (count, since): the relay's recent failures
 
     @classmethod
     def build(cls, settings: Settings, *, metadata: MetaData | None = None,
@@ -58,7 +64,7 @@ class Runtime:
     def start(self, *, relay: bool = True, worker: bool = True) -> "Runtime":
         """Start the relay and the worker threads (a gunicorn web worker starts neither: see infra/serve.py)."""
         if relay:  # only the leading instance of the service publishes (see leadership.py)
-            self.extras["leadership"] = Leadership(
+            self.leadership = Leadership(
                 self.engine, f"relay:{self.settings.db_schema}:{self.settings.source}",
                 lead=self._lead_relay, follow=lambda: self.relay.stop()).start()
             self.running.add("relay")
@@ -80,7 +86,7 @@ class Runtime:
         if self.worker and "worker" in self.running:
             self.worker.stop()
         if "relay" in self.running:
-            self.extras["leadership"].stop()  # the leader's relay publishes what is committed, then stops
+            self.leadership.stop()  # the leader's relay publishes what is committed, then stops
         self.running.clear()
         self.bus.close()
         self.engine.dispose()
@@ -92,7 +98,7 @@ class Runtime:
     @property
     def leading(self) -> bool:
         """Whether this instance's relay publishes the service's outbox."""
-        return "relay" in self.running and self.extras["leadership"].leading
+        return "relay" in self.running and self.leadership.leading
 
     def metrics(self) -> dict:
         out = {f"relay_{k}": v for k, v in self.relay.stats.items()}
@@ -104,9 +110,9 @@ class Runtime:
     @property
     def telemetry(self) -> ServiceMetrics:
         """This process's Prometheus registry (request counters and the kit's figures)."""
-        if "telemetry" not in self.extras:
-            self.extras["telemetry"] = ServiceMetrics(self.settings.service, self)
-        return self.extras["telemetry"]
+        if self._telemetry is None:
+            self._telemetry = ServiceMetrics(self.settings.service, self)
+        return self._telemetry
 
     def outbox_backlog(self) -> int:
         with self.engine.connect() as conn:
@@ -126,7 +132,7 @@ class Runtime:
         return checks
 
     def _relay_alive(self):
-        leadership = self.extras["leadership"]
+        leadership = self.leadership
         if not leadership.alive:
             return "stopped"
         return True if not leadership.leading or self.relay.alive else "stopped"  # standing by is fine
@@ -143,22 +149,22 @@ class Runtime:
 
     def _broker_check(self):
         """Cached for a few seconds: probes come often and each opens a connection."""
-        at, result = self.extras.get("broker_probe", (-1e9, None))
+        at, result = self._broker_probe
         if time.monotonic() - at > 5:
             try:
                 missing = sorted(set(self.worker.handlers if self.worker else ()) - self.bus.probe(2.0))
                 result = True if not missing else f"missing topics: {', '.join(missing)}"
             except Exception as exc:
                 result = f"unreachable: {exc.__class__.__name__}"
-            self.extras["broker_probe"] = (time.monotonic(), result)
+            self._broker_probe = (time.monotonic(), result)
         return result
 
     def _relay_check(self):
         """Failing when the relay had errors in the last 30 s and events are waiting."""
-        count, since = self.extras.get("relay_errors", (0, -1e9))
+        count, since = self._relay_errors
         if self.relay.stats["errors"] != count:
             count, since = self.relay.stats["errors"], time.monotonic()
-            self.extras["relay_errors"] = (count, since)
+            self._relay_errors = (count, since)
         if time.monotonic() - since < 30 and self.outbox_backlog():
             return "retrying: events are waiting to be published"
         return True

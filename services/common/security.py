@@ -30,9 +30,9 @@ def install(app: Flask, runtime) -> None:
 
     @app.get("/audit/ledger")
     def audit_ledger():
-        # A service may add its own test of each record (runtime.extras["ledger_check"], event → reason or None).
+        # A service may add its own test of each record (runtime.ledger_check, event → reason or None).
         return jsonify(ledger.report(runtime.engine, app.name, runtime.settings.source,
-                                     runtime.extras.get("ledger_check")))
+                                     runtime.ledger_check))
 
 
 def install_failure_limits(app: Flask, runtime) -> throttle.FailureLimiter:

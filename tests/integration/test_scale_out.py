@@ -121,10 +121,10 @@ def test_one_instance_publishes_the_shared_outbox_and_another_takes_over_when_it
         pytest.skip("a SQLite database belongs to one process: every instance leads")
     settings = make_settings(database_url=database_url, acts_as="demand")
     first = Runtime.build(settings).start()
-    first.extras["leadership"].retry_s = 0.3
+    first.leadership.retry_s = 0.3
     wait_for(lambda: first.leading, what="the first instance to lead")
     second = Runtime.build(settings).start()
-    second.extras["leadership"].retry_s = 0.3
+    second.leadership.retry_s = 0.3
     try:
         time.sleep(1.0)
         assert first.leading and not second.leading
