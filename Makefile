@@ -41,7 +41,7 @@ bench: $(STAMP)
 # make exercise SCENARIO=<built-in name or file> [SPEED=1..600]
 SCENARIO ?= telecom-fraud
 exercise: $(STAMP)
-	$(PY) -m twin.exercise run $(SCENARIO) $(if $(SPEED),--speed $(SPEED))
+	$(PY) -m infra.exercise run $(SCENARIO) $(if $(SPEED),--speed $(SPEED))
 
 # contracts/asyncapi.yaml from contracts/ and its HTML page (contracts/asyncapi.html, built, not kept in git);
 # the event contracts against the previous release (BACKWARD); the AsyncAPI Initiative's parser when installed

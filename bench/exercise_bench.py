@@ -19,7 +19,7 @@
 - `exercise.case.<scenario>.<figure>`: each reference case of the seed (the built-in scenarios that
   name `seed_figures`: telecom fraud, the Asian Games, the six-city rainstorm, the city pool) played at
   ×600 with the unattended trainee; the value is this run's outcome, the baseline the seed's figure,
-  and `met` / `reason` say whether it was met and, if not, what prevented it (twin/exercise/seeds.py).
+  and `met` / `reason` say whether it was met and, if not, what prevented it (services/exercise/seeds.py).
   About a minute and a half each; BENCH_EXERCISE_CASES=0 leaves them out.
 
 The 50 injects cycle through every kind (incidents, growth, competing incidents, officers
@@ -34,8 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
-from twin.exercise import lifecycle
-from twin.exercise.scenario import builtin_names, load, parse
+from infra.exercise.stack import run_exercise
+from services.exercise.scenario import builtin_names, load, parse
 
 COUNTIES = ("330782", "330106", "330302", "331082", "331126", "330683", "330481", "330522", "330881", "330902")
 CITIES = ("330700", "330100", "330300", "331000", "331100", "330600", "330400", "330500", "330800", "330900")
@@ -93,7 +93,7 @@ def reference_cases(speed: float = SPEED) -> dict:
         scenario = load(name)
         if not scenario.seed_figures:
             continue
-        result = lifecycle.run_exercise(scenario, speed=speed, auto_trainee=True, out=lambda line: None, lang="en")
+        result = run_exercise(scenario, speed=speed, auto_trainee=True, out=lambda line: None, lang="en")
         report = json.loads(Path(result["report"]).with_suffix(".json").read_text(encoding="utf-8"))
         for row in report["seed_figures"]:
             got = row["achieved"]
@@ -113,11 +113,11 @@ UNITS = {"officers_deployed": "officers", "officers_on_case": "officers", "donor
 def run() -> dict:
     lines: list[str] = []
     began = time.monotonic()
-    result = lifecycle.run_exercise(bench_scenario(), speed=SPEED, auto_trainee=True, out=lines.append)
+    result = run_exercise(bench_scenario(), speed=SPEED, auto_trainee=True, out=lines.append)
     total = time.monotonic() - began
     shares = {SPEED: on_time_share(result)}
     if os.environ.get("BENCH_EXERCISE_X60", "1") != "0":
-        shares[60.0] = on_time_share(lifecycle.run_exercise(bench_scenario(), speed=60.0, auto_trainee=True,
+        shares[60.0] = on_time_share(run_exercise(bench_scenario(), speed=60.0, auto_trainee=True,
                                                             out=lines.append))
     failed = [e for e in result["injects"] if not e["ok"]]
     if failed:

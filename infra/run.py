@@ -126,7 +126,8 @@ class Supervisor:
         return created
 
     def _spawn(self, name: str) -> subprocess.Popen:
-        module = "twin" if name == "twin" else f"services.{name}"
+        # the twin through infra.exercise.twin: its exercise page can start exercises on stacks of their own
+        module = "infra.exercise.twin" if name == "twin" else f"services.{name}"
         log = open_private(self.var / "log" / f"{name}.log", "ab")
         env = self.env if name == "twin" else getattr(self, "service_env", self.env)
         return spawn([sys.executable, "-m", module], env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -3,7 +3,8 @@
 The composition root of the twin process: settings from the environment, the model (with the
 preview's uncertainty from TWIN_* variables), the services' snapshot, the mirror (a consumer that
 replays the whole stream into the model), the simulated field devices in demo and exercise modes,
-an optional recording to replay, and the Dash app under waitress.
+an optional recording to replay, and the Dash app under waitress. `main(run_exercise=...)` lets the
+exercise page start exercises (the launcher `make run` gives the twin; `python -m twin` has none).
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from twin.snapshot import rebuild
 from twin.uncertainty import PreviewConfig
 
 
-def main() -> None:
+def main(run_exercise=None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("kafka").setLevel(logging.WARNING)  # its INFO is a line per partition move
     logging.getLogger("MESA").setLevel(logging.WARNING)  # its INFO is a line per model step
@@ -40,7 +41,7 @@ def main() -> None:
         stoppables += start_devices(settings, model)
     replay_from = os.environ.get("TWIN_REPLAY_FROM")
     app = create_app(model, settings=settings, client=client,
-                     recording=recording.load(replay_from) if replay_from else None)
+                     recording=recording.load(replay_from) if replay_from else None, run_exercise=run_exercise)
     stop_on_signals(stoppables)
     print(f"twin: http://127.0.0.1:{settings.http_port}/ (mirroring {settings.kafka_bootstrap}); sign in with a "
           f"user's token (?token=..., var/tokens.json){'; demo users: one click' if app.twin_signin.demo_users else ''}",

@@ -45,10 +45,12 @@ BOOTSTRAP_CSS = "/assets/vendor/bootstrap-5.3.8.min.css"  # served by the twin (
 def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000,
                client: ServicesClient | None = None, recording: list[dict] | None = None,
                keyring=None, demo: bool | None = None, users: dict | None = None,
-               secret: str | None = None, positions: PositionAccess | None = None) -> dash.Dash:
+               secret: str | None = None, positions: PositionAccess | None = None,
+               run_exercise=None) -> dash.Dash:
     """The twin's app. `keyring` verifies sign-in tokens (default: the settings' or the deployment's);
     `demo` offers the one-click demo users (default: DEMO=1 or an exercise); `users` the users.yaml list;
-    `positions` who sees live positions and the log of their reads (default: logistics' switch)."""
+    `positions` who sees live positions and the log of their reads (default: logistics' switch);
+    `run_exercise` plays a scenario on processes of its own, for the exercise page's Start (None: none)."""
     app = dash.Dash(__name__, title="警力跨区互援 · Twin", serve_locally=True, external_stylesheets=[BOOTSTRAP_CSS],
                     external_scripts=[], update_title=None, suppress_callback_exceptions=True)
     geojson = model.geography.county_geojson()
@@ -79,7 +81,7 @@ def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000,
     app.twin_readiness = circle
     # plain functions, for tests
     app.twin_callbacks = register_callbacks(app, model, geojson, client, positions, circle)
-    app.twin_callbacks.update(exercise_page.register(app, geojson))
+    app.twin_callbacks.update(exercise_page.register(app, geojson, run_exercise=run_exercise))
     app.twin_alerts = alerts.AlertLog()  # each user's acknowledged alerts
     app.twin_callbacks.update(board.register(app, model))
     app.twin_callbacks.update(alerts.register(app, model, app.twin_alerts))

@@ -1,11 +1,13 @@
 """The twin's exercise page (/exercise): start a built-in scenario, steer its clock, decide its plans as
 a trainee, open its after-action report and replay it on the map.
 
-Everything goes through twin.exercise: `stack.exercises()` and `stack.control()` (list, pause, resume,
-speed), `lifecycle.run_exercise()` (started in a thread of the twin), `decisions.pending()` and
-`decisions.decide()` (with the signed-in trainee's own token, to the exercise's own matching),
-the report files, and `replay.replay_into()` for the debrief map. Starting and steering an exercise
-is for trainers; any signed-in user may decide plans (matching judges their role and region).
+Everything goes through services.exercise: `store.exercises()` and `store.control()` (list, pause,
+resume, speed), `decisions.pending()` and `decisions.decide()` (with the signed-in trainee's own token,
+to the exercise's own matching), the report files, and `replay.replay_into()` for the debrief map.
+Starting one needs processes of its own, which the twin does not start itself: it is given
+`run_exercise` at construction by the process that starts it (as `make run` does) and runs it in a
+thread; without it the page steers, decides and replays but starts nothing. Starting and steering an exercise is for
+trainers; any signed-in user may decide plans (matching judges their role and region).
 """
 from __future__ import annotations
 
@@ -19,10 +21,10 @@ import dash
 from dash import ALL, Input, Output, State, ctx, dcc, html
 from flask import abort, send_from_directory
 
+from services.exercise import clock as xclock
+from services.exercise import decisions, replay, scenario, store
+from services.exercise.recorder import read_events
 from twin import ids, signin, views, visibility
-from twin.exercise import clock as xclock
-from twin.exercise import decisions, lifecycle, replay, scenario, stack
-from twin.exercise.recorder import read_events
 from twin.figures import beijing_time
 from twin.messages import DEFAULT_LANGUAGE, text
 from twin.model import ProvinceModel
@@ -38,15 +40,16 @@ LOG_LINES = 30
 _runs: dict[str, list[str]] = {}  # exercise id -> the run's progress lines (exercises started by this twin)
 
 
-def start_exercise(name: str, speed: float) -> str:
-    """Start built-in scenario `name` at `speed` in a thread of this process; returns its exercise id."""
+def start_exercise(name: str, speed: float, run_exercise) -> str:
+    """Start built-in scenario `name` at `speed` in a thread of this process with `run_exercise` (the
+    launcher the twin was given: a stack of the exercise's own, played to its report); returns its exercise id."""
     played = scenario.load(name)
-    exercise_id = stack.new_exercise_id(played.name)
+    exercise_id = store.new_exercise_id(played.name)
     log = _runs.setdefault(exercise_id, [])
 
     def run():
         try:
-            lifecycle.run_exercise(played, speed=speed, exercise_id=exercise_id, out=log.append)
+            run_exercise(played, speed=speed, exercise_id=exercise_id, out=log.append)
         except BaseException as exc:  # noqa: BLE001 (SystemExit from a refused roster too): shown on the page
             log.append(f"failed: {exc.__class__.__name__}: {exc}")
 
@@ -66,7 +69,7 @@ def scenario_options() -> list[dict]:
 
 def exercise_options(lang: str) -> list[dict]:
     return [{"label": f"{x['exercise_id']} · {text('ex_running' if x['running'] else 'ex_finished', lang)}",
-             "value": x["exercise_id"]} for x in stack.exercises()]
+             "value": x["exercise_id"]} for x in store.exercises()]
 
 
 def page(lang: str = DEFAULT_LANGUAGE, user: signin.SignedIn | None = None, demo: bool = False) -> html.Div:
@@ -122,13 +125,13 @@ def page(lang: str = DEFAULT_LANGUAGE, user: signin.SignedIn | None = None, demo
 # --- what the page shows of one exercise (plain functions) ---------------------------------------
 
 def events_of(exercise_id: str) -> list[dict]:
-    path = stack.exercise_dir(exercise_id) / "events.jsonl"
+    path = store.exercise_dir(exercise_id) / "events.jsonl"
     return read_events(path) if path.exists() else []
 
 
 def matching_url(exercise_id: str) -> str | None:
     """The exercise's own matching while it runs (its urls.json), else None."""
-    path = stack.exercise_dir(exercise_id) / "urls.json"
+    path = store.exercise_dir(exercise_id) / "urls.json"
     try:
         return json.loads(path.read_text())["matching"]
     except (OSError, ValueError, KeyError):
@@ -138,7 +141,7 @@ def matching_url(exercise_id: str) -> str | None:
 def clock_text(exercise_id: str | None, lang: str) -> str:
     if not exercise_id:
         return ""
-    path = stack.exercise_dir(exercise_id) / "clock.json"
+    path = store.exercise_dir(exercise_id) / "clock.json"
     if not path.exists():
         return ""
     state = xclock.read_state(path)
@@ -184,7 +187,7 @@ def pending_table(events: list[dict], lang: str, identity=None) -> html.Componen
 
 
 def report_links(exercise_id: str | None, lang: str) -> html.Component:
-    if not exercise_id or not (stack.exercise_dir(exercise_id) / "report.html").exists():
+    if not exercise_id or not (store.exercise_dir(exercise_id) / "report.html").exists():
         return html.Small(text("ex_no_report", lang), style={"color": "#999"})
     base = f"{PATH}/{exercise_id}"
     return html.Div([html.A("report.html", href=f"{base}/report.html", target="_blank", id=f"{ids.EX_REPORT}-html"),
@@ -212,13 +215,14 @@ def is_trainer(user: signin.SignedIn | None) -> bool:
 
 
 def known(exercise_id: str | None) -> bool:
-    return bool(exercise_id and EXERCISE_ID.match(exercise_id) and stack.exercise_dir(exercise_id).is_dir())
+    return bool(exercise_id and EXERCISE_ID.match(exercise_id) and store.exercise_dir(exercise_id).is_dir())
 
 
 # --- callbacks and routes ------------------------------------------------------------------------
 
-def register(app: dash.Dash, geojson: dict, *, starter=None) -> dict:
-    """The page's callbacks (returned as plain functions, for tests) and its report route."""
+def register(app: dash.Dash, geojson: dict, *, run_exercise=None) -> dict:
+    """The page's callbacks (returned as plain functions, for tests) and its report route. `run_exercise`
+    plays a scenario on processes of its own (None: this twin starts no exercise)."""
     @app.callback(Output(ids.EX_START_RESULT, "children"), Input(ids.EX_START, "n_clicks"),
                   State(ids.EX_SCENARIO, "value"), State(ids.EX_SPEED, "value"), State(ids.LANGUAGE, "data"),
                   prevent_initial_call=True)
@@ -227,8 +231,10 @@ def register(app: dash.Dash, geojson: dict, *, starter=None) -> dict:
             return dash.no_update
         if not is_trainer(signin.current_user()):
             return text("ex_trainer_only", lang)
+        if run_exercise is None:
+            return text("ex_cannot_start", lang)
         try:
-            exercise_id = (starter or start_exercise)(name, xclock.check_speed(float(speed or 0)))
+            exercise_id = start_exercise(name, xclock.check_speed(float(speed or 0)), run_exercise)
         except (ValueError, FileNotFoundError) as exc:
             return str(exc)
         return text("ex_started", lang, id=exercise_id)
@@ -242,10 +248,10 @@ def register(app: dash.Dash, geojson: dict, *, starter=None) -> dict:
         if ctx.triggered_id in actions and clicked() and known(exercise_id):
             if not is_trainer(signin.current_user()):
                 return text("ex_trainer_only", lang)
-            if not (stack.exercise_dir(exercise_id) / "urls.json").exists():
+            if not (store.exercise_dir(exercise_id) / "urls.json").exists():
                 return text("ex_not_running", lang, id=exercise_id)
             try:
-                stack.control(exercise_id, actions[ctx.triggered_id], float(speed) if speed is not None else None)
+                store.control(exercise_id, actions[ctx.triggered_id], float(speed) if speed is not None else None)
             except ValueError as exc:
                 return str(exc)
         return clock_text(exercise_id if known(exercise_id) else None, lang)
@@ -308,7 +314,7 @@ def register(app: dash.Dash, geojson: dict, *, starter=None) -> dict:
         """A finished exercise's after-action report (signed-in users only, like every twin route)."""
         if not known(exercise_id):
             abort(404)
-        return send_from_directory(stack.exercise_dir(exercise_id), name)
+        return send_from_directory(store.exercise_dir(exercise_id), name)
 
     return {"on_ex_start": on_ex_start, "on_ex_clock": on_ex_clock, "on_ex_refresh": on_ex_refresh,
             "on_ex_decide": on_ex_decide, "on_ex_replay": on_ex_replay}

@@ -15,10 +15,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from services.common.auth import Identity, headers_for
+from services.exercise import clock as xclock
 from twin import ids, replay
 from twin.app import create_app
 from twin.client import ServicesClient
-from twin.exercise import clock as xclock
 from twin.model import ProvinceModel
 
 from .test_twin_browser import MAP_STATE_JS, remote_resources, severe_console_entries, signed_in_url

@@ -15,10 +15,10 @@ from werkzeug.serving import make_server
 
 from services.common.auth import Identity, current_identity
 from services.common.contracts import example_event
+from services.exercise import clock as xclock
+from services.exercise import store
 from twin import ids
 from twin.app import create_app
-from twin.exercise import clock as xclock
-from twin.exercise import stack
 from twin.model import ProvinceModel
 
 from .test_twin_browser import severe_console_entries, signed_in_url
@@ -54,7 +54,7 @@ def matching():
 
 @pytest.fixture
 def exercise(tmp_path, monkeypatch, matching):
-    monkeypatch.setattr(stack, "EXERCISES", tmp_path)
+    monkeypatch.setattr(store, "EXERCISES", tmp_path)
     folder = tmp_path / EXERCISE
     xclock.write_state(folder / "clock.json", xclock.start_state(datetime(2025, 9, 15, 1, tzinfo=timezone.utc), 60))
     other = copy.deepcopy(example_event("plan.proposed"))

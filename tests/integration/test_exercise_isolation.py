@@ -19,14 +19,14 @@ from werkzeug.serving import make_server
 from services.common.auth import Identity, headers_for
 from services.demand.bootstrap import build_runtime as demand_runtime
 from services.demand.bootstrap import create_app as demand_app
-from services.resources.bootstrap import build_runtime as resources_runtime
-from services.resources.bootstrap import create_app as resources_app
-from tests.integration.test_resources_support import squad
 from services.exercise import clock as xclock
 from services.exercise.injects import Services
 from services.exercise.recorder import Recorder
 from services.exercise.runner import Player
 from services.exercise.scenario import parse
+from services.resources.bootstrap import build_runtime as resources_runtime
+from services.resources.bootstrap import create_app as resources_app
+from tests.integration.test_resources_support import squad
 
 pytestmark = pytest.mark.integration
 MANAGER = Identity("pool-admin", "resource_manager")

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from twin.exercise import lifecycle, stack
-from twin.exercise.scenario import load
+from infra.exercise import stack
+from services.exercise import store
+from services.exercise.scenario import load
 
 pytestmark = pytest.mark.integration
 
@@ -32,10 +33,10 @@ UNMET: dict[tuple[str, str], str] = {
 @pytest.mark.parametrize("name", CASES)
 def test_a_reference_case_played_at_speed_meets_its_seed_figures_or_names_what_prevents_it(name, broker, tmp_path,
                                                                                            monkeypatch):
-    monkeypatch.setattr(stack, "EXERCISES", tmp_path / "exercises")
+    monkeypatch.setattr(store, "EXERCISES", tmp_path / "exercises")
     env = dict(os.environ, KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap, VAR_DIR=str(tmp_path), START_TIMEOUT_S="240")
     scenario = load(name)
-    result = lifecycle.run_exercise(scenario, speed=600, auto_trainee=True, env=env, out=lambda line: None)
+    result = stack.run_exercise(scenario, speed=600, auto_trainee=True, env=env, out=lambda line: None)
     assert all(i["ok"] for i in result["injects"]), [i["outcome"] for i in result["injects"] if not i["ok"]]
     report = json.loads(Path(result["report"]).with_suffix(".json").read_text(encoding="utf-8"))
     assert report["lang"] == "zh" and report["time_zone"] == "Asia/Shanghai"

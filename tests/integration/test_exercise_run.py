@@ -8,15 +8,16 @@ from datetime import timedelta
 
 import pytest
 
-from twin.exercise import lifecycle, stack
-from twin.exercise.scenario import parse
-from twin.exercise.scoring import parse_time
+from infra.exercise import stack
+from services.exercise import store
+from services.exercise.scenario import parse
+from services.exercise.scoring import parse_time
 
 pytestmark = pytest.mark.integration
 
 
 def test_an_exercise_runs_its_services_on_the_exercise_clock_and_writes_its_report(broker, tmp_path, monkeypatch):
-    monkeypatch.setattr(stack, "EXERCISES", tmp_path / "exercises")
+    monkeypatch.setattr(store, "EXERCISES", tmp_path / "exercises")
     scn = parse({
         "name": "short-drill", "title": "短演练", "province": "330000", "start": "2025-09-15T09:00:00+08:00",
         "duration_h": 0.25, "speed": 600, "force": {"seed": 3, "officers": 2000},
@@ -29,7 +30,7 @@ def test_an_exercise_runs_its_services_on_the_exercise_clock_and_writes_its_repo
             {"at": "00:05", "kind": "weather", "regions": ["330700"], "speed_factor": 0.5, "reason": "演练：暴雨"}]})
     env = dict(os.environ, KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap, VAR_DIR=str(tmp_path), START_TIMEOUT_S="180")
     lines: list[str] = []
-    result = lifecycle.run_exercise(scn, env=env, hold_clock=True, out=lines.append)
+    result = stack.run_exercise(scn, env=env, hold_clock=True, out=lines.append)
 
     folder = tmp_path / "exercises" / result["exercise_id"]
     assert [e["ok"] for e in result["injects"]] == [True, True], result["injects"]

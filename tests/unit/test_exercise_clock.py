@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from services.common import clock
-from twin.exercise import clock as xclock
+from services.exercise import clock as xclock
 
 START = datetime(2025, 9, 15, 9, 0, tzinfo=timezone(timedelta(hours=8)))
 

@@ -6,8 +6,8 @@ from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
 
 from services.common.auth import Identity
+from services.exercise.decisions import AutoTrainee, decide
 from tests.unit.test_exercise_scoring import ev, plan
-from twin.exercise.decisions import AutoTrainee, decide
 
 
 def matching_double():

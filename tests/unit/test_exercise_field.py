@@ -1,7 +1,7 @@
 """The field side of an exercise: units acknowledge, move and arrive on the exercise clock."""
 from datetime import datetime, timedelta, timezone
 
-from twin.exercise.field import FieldPolicy, FieldSide
+from services.exercise.field import FieldPolicy, FieldSide
 
 T0 = datetime(2025, 9, 15, 9, 10, tzinfo=timezone(timedelta(hours=8)))
 SEAT = {"330782": (120.075, 29.306)}

@@ -1,5 +1,5 @@
 """Work in hand holds the exercise clock: from a request to its dispatch, and an inject until demand has it."""
-from twin.exercise.holds import WorkInHand
+from services.exercise.holds import WorkInHand
 
 
 def ev(kind, **data):

@@ -7,8 +7,8 @@ import threading
 from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
 
-from twin.exercise.injects import Services, officers_unavailable
-from twin.exercise.scenario import Inject
+from services.exercise.injects import Services, officers_unavailable
+from services.exercise.scenario import Inject
 
 
 def test_a_reserved_officer_is_skipped_and_the_next_taken():

@@ -6,9 +6,9 @@ from datetime import datetime, timezone
 import pytest
 
 from services.common.contracts import example_event
+from services.exercise import replay as exercise_replay
+from services.exercise.recorder import read_events
 from twin import recording as twin_recording
-from twin.exercise import replay as exercise_replay
-from twin.exercise.recorder import read_events
 from twin.model import ProvinceModel
 
 

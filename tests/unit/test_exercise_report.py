@@ -1,11 +1,11 @@
 """The after-action report: JSON with every figure, and an HTML page that works offline."""
 import json
 
+from services.exercise import report
+from services.exercise.injects import failing_items, growth_report
+from services.exercise.scenario import load
+from services.exercise.scoring import score
 from tests.unit.test_exercise_scoring import loop
-from twin.exercise import report
-from twin.exercise.injects import failing_items, growth_report
-from twin.exercise.scenario import load
-from twin.exercise.scoring import score
 
 
 def test_the_report_is_written_as_json_and_self_contained_html(tmp_path):

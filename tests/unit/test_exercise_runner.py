@@ -3,11 +3,11 @@ import threading
 import time
 
 from infra.ports import free_port
-from twin.exercise import clock as xclock
-from twin.exercise.conditions import read_conditions
-from twin.exercise.injects import Services
-from twin.exercise.runner import Player
-from twin.exercise.scenario import parse
+from services.exercise import clock as xclock
+from services.exercise.conditions import read_conditions
+from services.exercise.injects import Services
+from services.exercise.runner import Player
+from services.exercise.scenario import parse
 
 
 def scenario(**changes):

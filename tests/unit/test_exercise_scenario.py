@@ -4,7 +4,7 @@ import copy
 import pytest
 import yaml
 
-from twin.exercise.scenario import SCENARIOS, ScenarioError, builtin_names, load, parse
+from services.exercise.scenario import SCENARIOS, ScenarioError, builtin_names, load, parse
 
 REFERENCE_CASES = {"asian-games-hangzhou", "telecom-fraud", "rainstorm-six-cities", "mountain-gathering-night",
                    "city-pool-45min"}

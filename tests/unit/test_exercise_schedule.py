@@ -4,10 +4,10 @@ import functools
 import numpy as np
 import pytest
 
-from twin.exercise.clock import ClockState, pause
-from twin.exercise.conditions import ConditionedTravel, ExerciseTravel, write_conditions
-from twin.exercise.scenario import load
-from twin.exercise.schedule import Conditions, condition_changes, conditions_at, due, next_at, wall_wait_s
+from services.exercise.clock import ClockState, pause
+from services.exercise.conditions import ConditionedTravel, ExerciseTravel, write_conditions
+from services.exercise.scenario import load
+from services.exercise.schedule import Conditions, condition_changes, conditions_at, due, next_at, wall_wait_s
 
 
 @functools.cache

@@ -3,8 +3,8 @@ floors, duty limits, logistics coverage, indicators, targets and the timeline.""
 import copy
 
 from services.common.contracts import example_event
-from twin.exercise.decisions import best_plan, decisions, pending
-from twin.exercise.scoring import (
+from services.exercise.decisions import best_plan, decisions, pending
+from services.exercise.scoring import (
     duty_limits,
     indicators,
     logistics_coverage,

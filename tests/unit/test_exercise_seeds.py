@@ -5,11 +5,11 @@ import json
 
 import pytest
 
+from services.exercise import lifecycle, report, seeds, store
+from services.exercise.scenario import ScenarioError, load, parse
+from services.exercise.scoring import score
+from services.exercise.texts import language
 from tests.unit.test_exercise_scoring import loop
-from twin.exercise import lifecycle, report, seeds, stack
-from twin.exercise.scenario import ScenarioError, load, parse
-from twin.exercise.scoring import score
-from twin.exercise.texts import language
 
 INCIDENT = "INC-330783-20250915-0007"  # the contract examples' incident
 CASES = {"telecom-fraud": {"officers_on_case", "donor_cities", "line_filled", "max_response_min"},
@@ -143,7 +143,7 @@ def test_the_report_is_in_english_on_request(tmp_path):
 
 
 def test_a_finished_exercise_is_rescored_in_either_language(tmp_path, monkeypatch):
-    monkeypatch.setattr(stack, "EXERCISES", tmp_path)
+    monkeypatch.setattr(store, "EXERCISES", tmp_path)
     folder = tmp_path / "x1"
     folder.mkdir()
     (folder / "injects.json").write_text("[]")

@@ -2,15 +2,16 @@
 import pytest
 import yaml
 
-from twin.exercise import clock as xclock
-from twin.exercise import stack
-from twin.exercise.__main__ import main
-from twin.exercise.scenario import SCENARIOS, load
+from infra.exercise import stack
+from infra.exercise.__main__ import main
+from services.exercise import clock as xclock
+from services.exercise import store
+from services.exercise.scenario import SCENARIOS, load
 
 
 @pytest.fixture
 def exercises(tmp_path, monkeypatch):
-    monkeypatch.setattr(stack, "EXERCISES", tmp_path)
+    monkeypatch.setattr(store, "EXERCISES", tmp_path)
     return tmp_path
 
 
@@ -36,14 +37,14 @@ def test_a_running_broker_is_reused_and_none_means_the_exercise_starts_its_own(t
 def test_pause_resume_and_speed_steer_the_exercise_clock(exercises):
     path = exercises / "drill-1" / "clock.json"
     xclock.write_state(path, xclock.start_state(load("telecom-fraud").start, 60))
-    assert stack.control("drill-1", "pause").paused
-    assert not stack.control("drill-1", "resume").paused
-    assert stack.control("drill-1", "speed", 600).speed == 600
+    assert store.control("drill-1", "pause").paused
+    assert not store.control("drill-1", "resume").paused
+    assert store.control("drill-1", "speed", 600).speed == 600
     with pytest.raises(xclock.ClockError):
-        stack.control("drill-1", "speed", 900)
+        store.control("drill-1", "speed", 900)
     with pytest.raises(FileNotFoundError):
-        stack.control("no-such-drill", "pause")
-    [listed] = stack.exercises()
+        store.control("no-such-drill", "pause")
+    [listed] = store.exercises()
     assert listed["exercise_id"] == "drill-1" and listed["speed"] == 600 and not listed["running"]
 
 

@@ -16,10 +16,10 @@ from werkzeug.serving import make_server
 
 from services.common.auth import Identity, current_identity, headers_for
 from services.common.contracts import example_event
+from services.exercise import clock as xclock
+from services.exercise import store
 from twin import exercise_page, ids
 from twin.app import create_app
-from twin.exercise import clock as xclock
-from twin.exercise import stack
 from twin.model import ProvinceModel
 from twin.uncertainty import PreviewConfig
 
@@ -58,7 +58,7 @@ def matching():
 @pytest.fixture
 def exercise(tmp_path, monkeypatch, matching):
     """A running exercise's folder: its clock, two recorded candidates of one request, its services' URLs."""
-    monkeypatch.setattr(stack, "EXERCISES", tmp_path)
+    monkeypatch.setattr(store, "EXERCISES", tmp_path)
     folder = tmp_path / EXERCISE
     xclock.write_state(folder / "clock.json", xclock.start_state(datetime(2025, 9, 15, 1, tzinfo=timezone.utc), 60))
     slower = copy.deepcopy(example_event("plan.proposed"))
@@ -157,20 +157,29 @@ def test_only_a_trainer_steers_the_clock(app, exercise):
     ctx.pop()
 
 
-def test_only_a_trainer_starts_a_scenario(app, exercise, monkeypatch):
+def test_only_a_trainer_starts_a_scenario_with_the_runner_the_twin_was_given(app, exercise, monkeypatch):
     started = []
-    monkeypatch.setattr(exercise_page, "start_exercise", lambda name, speed: started.append((name, speed)) or "x-1")
-    callback = app.twin_callbacks["on_ex_start"]
-    ctx = as_user(app, PROVINCE)
+    monkeypatch.setattr(exercise_page, "start_exercise",
+                        lambda name, speed, run: started.append((name, speed, run)) or "x-1")
+    runner = object()  # infra.exercise.stack.run_exercise, given by the process that starts the twin
+    runs = create_app(ProvinceModel(seed=0, preview_config=PreviewConfig(runs=20)), demo=False, secret="s" * 48,
+                      run_exercise=runner)
+    callback = runs.twin_callbacks["on_ex_start"]
+    ctx = as_user(runs, PROVINCE)
     trigger(f"{ids.EX_START}.n_clicks")
     assert callback(1, "telecom-fraud", 120, "en") == "Only a trainer may start or steer an exercise"
     ctx.pop()
-    ctx = as_user(app, TRAINER)
+    ctx = as_user(runs, TRAINER)
     trigger(f"{ids.EX_START}.n_clicks")
     assert callback(1, "telecom-fraud", 120, "en").startswith("Exercise x-1 started")
     assert "speed must be" in callback(1, "telecom-fraud", 0, "en")
     ctx.pop()
-    assert started == [("telecom-fraud", 120.0)]
+    assert started == [("telecom-fraud", 120.0, runner)]
+    ctx = as_user(app, TRAINER)  # a twin given no runner starts nothing
+    trigger(f"{ids.EX_START}.n_clicks")
+    assert app.twin_callbacks["on_ex_start"](1, "telecom-fraud", 120, "en").startswith("This twin starts no exercise")
+    ctx.pop()
+    assert len(started) == 1
 
 
 def test_the_report_is_linked_and_served_to_signed_in_users_only(app, exercise):

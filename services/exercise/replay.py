@@ -16,7 +16,7 @@ from twin import replay as twin_replay
 from twin.model import ProvinceModel
 
 from .scoring import parse_time
-from .stack import exercise_dir
+from .store import exercise_dir
 
 
 def recording(exercise_id: str) -> Path:

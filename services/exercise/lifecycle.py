@@ -1,15 +1,18 @@
 """One exercise from start to report: start the stack, record, play, score, stop.
 
-    run_exercise(load("telecom-fraud"), speed=600)
+    run_exercise(load("telecom-fraud"), stack, speed=600)
 
-Each step prints a line; every file lands in var/exercises/<id>/ (see `stack`).
+`stack` is the exercise's processes, started and stopped here (`infra.exercise.stack.ExerciseStack`,
+whose `run_exercise` builds one and calls this): `start()` returns the services' URLs, `stop()` ends
+them, `settings()` reads its stream; `exercise_id`, `dir`, `clock_path` and `conditions_path` name its
+files. Each step prints a line; every file lands in var/exercises/<id>/ (see `store`).
 """
 from __future__ import annotations
 
 import json
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Protocol
 
 import requests
 
@@ -26,19 +29,31 @@ from .runner import Player, write_inject_log
 from .scenario import Scenario, load
 from .schedule import Conditions
 from .scoring import score
-from .stack import ExerciseStack, exercise_dir, import_roster, new_exercise_id
+from .store import exercise_dir
 from .texts import language
 
 TRAINER = Identity("exercise-trainer", "trainer")
 
 
-def run_exercise(scenario: Scenario, *, speed: float | None = None, exercise_id: str | None = None,
-                 with_twin: bool = False, auto_trainee: bool = False, hold_clock: bool = False,
-                 hold_work: bool = True, env: dict | None = None, out: Callable[[str], None] = print,
+class Stack(Protocol):
+    """An exercise's processes (infra.exercise.stack.ExerciseStack)."""
+    exercise_id: str
+    dir: Path
+    clock_path: Path
+    conditions_path: Path
+
+    def start(self) -> dict: ...
+
+    def stop(self) -> None: ...
+
+    def settings(self, service: str = ...): ...
+
+
+def run_exercise(scenario: Scenario, stack: Stack, *, speed: float | None = None, auto_trainee: bool = False,
+                 hold_clock: bool = False, hold_work: bool = True, out: Callable[[str], None] = print,
                  lang: str | None = None) -> dict:
-    exercise_id = exercise_id or new_exercise_id(scenario.name)
+    exercise_id = stack.exercise_id
     speed = xclock.check_speed(speed or scenario.speed)
-    stack = ExerciseStack(exercise_id, env=env, force=scenario.force, with_twin=with_twin)
     # The clock stands still at the scenario's start while the services come up and load the force.
     xclock.write_state(stack.clock_path, xclock.start_state(scenario.start, speed, paused=True))
     write_conditions(stack.conditions_path, Conditions())
@@ -82,7 +97,7 @@ def run_exercise(scenario: Scenario, *, speed: float | None = None, exercise_id:
             "injects": log, "held_s": player.held_s, "field": dict(field.stats)}
 
 
-def field_side(scenario: Scenario, logistics_url: str, stack: ExerciseStack, recorder: Recorder) -> FieldSide:
+def field_side(scenario: Scenario, logistics_url: str, stack: Stack, recorder: Recorder) -> FieldSide:
     """The units' devices, on the exercise clock, driving under the exercise's travel conditions."""
     from services.geo import Geography
 
@@ -96,6 +111,20 @@ def field_side(scenario: Scenario, logistics_url: str, stack: ExerciseStack, rec
             return None
     return FieldSide(logistics_url, events=recorder.snapshot, now=xclock.FileClock(stack.clock_path), seat=seat,
                      travel_s=lambda a, b: float(travel.matrix([a], [b])[0, 0]))
+
+
+def import_roster(resources_url: str, path: Path, identity) -> int:
+    """Load a scenario's roster file into the exercise's resource pool (POST /roster/import)."""
+    headers = headers_for(identity)
+    if path.suffix == ".csv":
+        resp = requests.post(resources_url + "/roster/import", data=path.read_bytes(),
+                             headers=dict(headers, **{"Content-Type": "text/csv"}), timeout=300)
+    else:
+        body = json.loads(path.read_text(encoding="utf-8"))
+        resp = requests.post(resources_url + "/roster/import", json=body, headers=headers, timeout=300)
+    if resp.status_code >= 400:
+        raise SystemExit(f"error: roster {path} refused: {resp.text[:500]}")
+    return len(body["officers"]) if path.suffix != ".csv" else resp.json().get("imported", 0)
 
 
 def finish(scenario: Scenario, exercise_id: str, inject_log: list[dict], events: list[dict],

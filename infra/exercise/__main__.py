@@ -1,8 +1,8 @@
-"""python -m twin.exercise run SCENARIO [--speed N] [--twin] [--auto-trainee] [--lang en]   play a scenario
-python -m twin.exercise validate SCENARIO                         check a scenario file
-python -m twin.exercise list                                      built-in scenarios and past exercises
-python -m twin.exercise control EXERCISE_ID pause|resume|speed N  steer a running exercise's clock
-python -m twin.exercise report EXERCISE_ID SCENARIO [--lang en]   rebuild a finished exercise's report
+"""python -m infra.exercise run SCENARIO [--speed N] [--twin] [--auto-trainee] [--lang en]   play a scenario
+python -m infra.exercise validate SCENARIO                         check a scenario file
+python -m infra.exercise list                                      built-in scenarios and past exercises
+python -m infra.exercise control EXERCISE_ID pause|resume|speed N  steer a running exercise's clock
+python -m infra.exercise report EXERCISE_ID SCENARIO [--lang en]   rebuild a finished exercise's report
 
 The after-action report is in Chinese unless --lang en (or EXERCISE_REPORT_LANG=en); every instant in
 Beijing time (EXERCISE_REPORT_TZ to change it).
@@ -14,13 +14,12 @@ import signal
 import sys
 
 from services.common.private import private_process
-
-from .scenario import ScenarioError, builtin_names, load
-from .texts import LANGUAGES
+from services.exercise.scenario import ScenarioError, builtin_names, load
+from services.exercise.texts import LANGUAGES
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m twin.exercise", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m infra.exercise", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run")
@@ -56,19 +55,19 @@ def main(argv=None) -> int:
             s = load(args.scenario)
             print(f"{s.name}: valid ({len(s.injects)} injects over {s.duration_s / 3600:g} h)")
         elif args.command == "list":
-            from .stack import exercises
+            from services.exercise.store import exercises
             print("built-in scenarios: " + ", ".join(builtin_names()))
             for x in exercises():
                 print(f"  {x['exercise_id']}  running={x['running']} report={x['report']}")
         elif args.command == "control":
-            from .stack import control
+            from services.exercise.store import control
             state = control(args.exercise_id, args.action, args.value)
             print(f"{args.exercise_id}: ×{state.speed:g}{' paused' if state.paused else ''}")
         elif args.command == "report":
-            from .lifecycle import rescore
+            from services.exercise.lifecycle import rescore
             print("report: %s, %s" % rescore(args.exercise_id, args.scenario, lang=args.lang))
         else:
-            from .lifecycle import run_exercise
+            from .stack import run_exercise
             signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds, so the stack stops its processes
             run_exercise(load(args.scenario), speed=args.speed, with_twin=args.twin, auto_trainee=args.auto_trainee,
                          hold_clock=args.hold_clock, hold_work=not args.free_clock, lang=args.lang,

@@ -1,7 +1,7 @@
 """Playing a scenario: the injects on the exercise clock, the travel conditions, the progress log.
 
 `Player` is the loop alone (given the services' URLs and a recorder), so tests and the benchmark
-drive it against services they started themselves; `stack.run_exercise` starts everything first.
+drive it against services they started themselves; `lifecycle.run_exercise` starts everything first.
 """
 from __future__ import annotations
 
