@@ -2,8 +2,10 @@
 
 The composition root of the twin process: settings from the environment, the model (with the
 preview's uncertainty from TWIN_* variables), the services' snapshot, the mirror (a consumer that
-replays the whole stream into the model), the simulated field devices in demo and exercise modes,
-an optional recording to replay, and the Dash app under waitress. `main(run_exercise=...)` lets the
+replays the whole stream into the model), the model's steps on the twin clock (every
+TWIN_STEP_S, 60 s; with the simulated field devices of the demo and exercises, every
+TWIN_DEVICE_INTERVAL_S, 5 s, each step reported), an optional recording to replay, and the Dash app
+under waitress. `main(run_exercise=...)` lets the
 exercise page start exercises (the launcher `make run` gives the twin; `python -m twin` has none).
 """
 from __future__ import annotations
@@ -20,7 +22,7 @@ from services.common.runtime import Runtime
 from twin import devices, recording
 from twin.app import create_app
 from twin.client import ServicesClient, service_urls
-from twin.model import ProvinceModel
+from twin.model import ProvinceModel, Stepping
 from twin.replay import start_mirror
 from twin.snapshot import rebuild
 from twin.uncertainty import PreviewConfig
@@ -36,9 +38,7 @@ def main(run_exercise=None) -> None:
     rebuild(model, client)
     record_to = os.environ.get("TWIN_RECORD_TO")
     mirror = start_mirror(settings, model, recording.Recorder(record_to) if record_to else None)
-    stoppables = [mirror]
-    if devices.enabled(settings.mode, os.environ):
-        stoppables += start_devices(settings, model)
+    stoppables = [mirror] + start_steps(settings, model)
     replay_from = os.environ.get("TWIN_REPLAY_FROM")
     app = create_app(model, settings=settings, client=client,
                      recording=recording.load(replay_from) if replay_from else None, run_exercise=run_exercise)
@@ -53,13 +53,15 @@ def main(run_exercise=None) -> None:
             thing.stop()
 
 
-def start_devices(settings: Settings, model: ProvinceModel) -> list:
-    """The simulated field devices and the runtime (outbox + relay) they publish through."""
+def start_steps(settings: Settings, model: ProvinceModel) -> list:
+    """The model's steps on the twin clock; in the demo and exercises each step drives the dispatched units
+    and the simulated field devices report them, through the runtime (outbox + relay) started here."""
+    if not devices.enabled(settings.mode, os.environ):
+        return [Stepping(model.step, float(os.environ.get("TWIN_STEP_S", "60"))).start()]
     runtime = Runtime.build(settings).start()
     speedup = float(os.environ.get("TWIN_DEVICE_SPEEDUP", "1" if settings.mode == "exercise" else "10"))
-    fleet = devices.FieldDevices(model, devices.outbox_publisher(runtime), speedup=speedup,
-                                 interval_s=float(os.environ.get("TWIN_DEVICE_INTERVAL_S", "5"))).start()
-    return [fleet, runtime]
+    fleet = devices.FieldDevices(model, devices.outbox_publisher(runtime), speedup=speedup)
+    return [Stepping(fleet.tick, float(os.environ.get("TWIN_DEVICE_INTERVAL_S", "5"))).start(), runtime]
 
 
 def stop_on_signals(stoppables: list) -> None:

@@ -1,15 +1,14 @@
-"""The twin's agents: counties, incidents and units of the province.
+"""The twin's agents: counties, incidents, units and officers of the province.
 
-Agents hold state only; they know nothing of Kafka or of the map. Each has `as_dict()`, the
-JSON-ready view the model's snapshot is built from.
+Agents know nothing of Kafka or of the map. Each has `as_dict()`, the JSON-ready view the model's
+snapshot is built from. Units act: `UnitAgent.step` moves a unit along its trip (twin.movement) when
+the model drives its units (the demo's and exercises' field devices); the stream sets the rest.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import mesa
 
-Point = tuple[float, float]  # (lon, lat), WGS84
+from twin.movement import Point, Trip, instant
 
 CLOSED_STATUSES = frozenset({"resolved", "closed", "cancelled"})
 
@@ -79,6 +78,16 @@ class UnitAgent(mesa.Agent):
         self.reported_at: str | None = None
         self.late_alert: dict | None = None  # logistics' unit.late: estimated arrival past the deadline
         self.escalated = False  # the order went unacknowledged and was escalated
+        self.trip: Trip | None = None  # the way the model drives it, while it does (twin.movement)
+        self.speed_kmh, self.heading = 0.0, 0.0
+
+    def step(self) -> None:
+        """Moves the unit to where its trip has it at the model's step instant. A unit the model does not
+        drive (live mode: its own device reports it) stays where its last report put it."""
+        self.trip = self.model.trip_of(self)
+        at = self.model.stepped_at
+        if self.trip is not None and at >= self.trip.start:
+            self.position, self.speed_kmh, self.heading = self.trip.state(at)
 
     def report_position(self, position: Point, status: str | None = None, at: str | None = None) -> None:
         self.position = tuple(position)
@@ -102,8 +111,8 @@ class UnitAgent(mesa.Agent):
             return False
         if self.late_alert and not self.arrived_at:
             return True
-        deadline = _instant(self.order["deadline"])
-        reference = _instant(self.arrived_at) if self.arrived_at else _instant(clock_iso)
+        deadline = instant(self.order["deadline"])
+        reference = instant(self.arrived_at) if self.arrived_at else instant(clock_iso)
         return reference > deadline
 
     def as_dict(self) -> dict:
@@ -133,7 +142,3 @@ class OfficerAgent(mesa.Agent):
         super().__init__(model)
         self.officer_id, self.county, self.status, self.module = officer_id, county, status, module
 
-
-def _instant(iso: str) -> datetime:
-    when = datetime.fromisoformat(iso)
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)

@@ -3,20 +3,30 @@
 The model knows nothing about Kafka or the UI. The replay (`twin.replay`) writes to it from the
 stream's thread while the Dash callbacks read `snapshot()` from the web server's threads, so every
 public method takes `self.lock` (re-entrant, so a caller may hold it across several calls).
+
+Time passes by `step()`, on the twin clock: the live twin steps its model every few seconds
+(`Stepping`), each unit agent moves in its own `step` (when the model drives its units: the demo's
+and exercises' field devices, `simulate_movement`), and the reporters are collected. A plan's
+preview (`preview`) simulates the plan on a fork of this same model.
 """
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
 from datetime import datetime, timedelta, timezone
+from typing import Callable
 
 import mesa
 
 from services.common.clock import now
 from services.geo import Geography
 from twin.agents import CountyAgent, IncidentAgent, OfficerAgent, Point, UnitAgent
+from twin.movement import Movement, Route, Trip, trip_of
 from twin.preview import preview_plan
 from twin.uncertainty import PreviewConfig
+
+log = logging.getLogger(__name__)
 
 
 def open_incidents(model: "ProvinceModel") -> int:
@@ -39,6 +49,8 @@ class ProvinceModel(mesa.Model):
         self.clock = (start or now()).astimezone(timezone.utc)
         self.tick = timedelta(minutes=minutes_per_step)
         self.follow_clock = follow_clock  # live: time also passes between events (services.common.clock)
+        self.stepped_at = self.clock  # the instant of the latest step: where the units were moved to
+        self.movement: Movement | None = None  # set when the model drives its units (simulate_movement)
         self.event_counts: Counter[str] = Counter()
         self._counties = {c.code: self._county_agent(c) for c in self.geography.counties}
         self._incidents: dict[str, IncidentAgent] = {}
@@ -146,6 +158,18 @@ class ProvinceModel(mesa.Model):
         with self.lock:
             return [p for p in self.plans.values() if p["request_id"] == request_id]
 
+    def simulate_movement(self, *, speedup: float = 1.0, route: Route | None = None) -> None:
+        """From now on each step moves every unit under orders along its trip (the demo's and exercises'
+        field devices report where the agents are); without this, units are where the stream puts them."""
+        with self.lock:
+            self.movement = Movement(speedup, route)
+
+    def trip_of(self, unit: UnitAgent) -> Trip | None:
+        """The trip the model drives `unit` along now (None when it drives no unit, or not this one)."""
+        if self.movement is None:
+            return None
+        return trip_of(self, unit, self.movement.speedup, self.movement.route)
+
     def current_time(self) -> datetime:
         """The model's time: the latest event's, or the process clock's when following it and later."""
         return max(self.clock, now()) if self.follow_clock else self.clock
@@ -192,10 +216,45 @@ class ProvinceModel(mesa.Model):
 
     # --- time -----------------------------------------------------------------------------------
 
-    def step(self) -> None:
+    def step(self, at: datetime | None = None) -> None:
+        """Time passes to `at` (default: the twin clock when following it, else one tick on); each unit
+        agent steps (moves along its trip when the model drives it), then the reporters are collected."""
         with self.lock:
-            self.clock += self.tick
+            if at is None:
+                at = max(self.clock, now()) if self.follow_clock else self.clock + self.tick
+            self.stepped_at = at.astimezone(timezone.utc)
+            self.clock = max(self.clock, self.stepped_at)
+            if UnitAgent in self.agents_by_type:
+                self.agents_by_type[UnitAgent].shuffle_do("step")
             self.datacollector.collect(self)
+
+
+class Stepping:
+    """Steps the live model on the twin clock every `interval_s` of wall time, on a thread of its own.
+
+    `step(at)` is the model's `step`, or the field devices' `tick` (a step, then the units' reports)."""
+
+    def __init__(self, step: Callable[[datetime], object], interval_s: float):
+        self.step, self.interval_s = step, interval_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> "Stepping":
+        self._thread = threading.Thread(target=self._run, name="twin-steps", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.step(now())
+            except Exception:  # a failed step (a report not published) is done again on the next, afresh
+                log.exception("twin: step failed")
 
 
 def _instant(iso: str) -> datetime:

@@ -18,7 +18,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from services.common.auth import Identity, current_identity
 from services.common.contracts import example_event
-from twin import devices, ids, replay
+from twin import devices, ids, movement, replay
 from twin.app import create_app
 from twin.client import ServicesClient
 from twin.model import ProvinceModel
@@ -89,7 +89,7 @@ def drive(model: ProvinceModel, stop: threading.Event, speedup: float = 60.0) ->
     began = wall = None
     while not stop.wait(0.5):
         if began is None:
-            trips = devices.trips(model)
+            trips = movement.trips(model)
             if not trips:
                 continue
             began, wall = min(t.start for t in trips), time.monotonic()

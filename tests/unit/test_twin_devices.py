@@ -1,4 +1,5 @@
-"""Simulated field devices: dispatched units driven to their reporting point, reported through the outbox."""
+"""Simulated field devices: dispatched units driven by the model to their reporting point (each in its
+agent's step), reported through the outbox."""
 from __future__ import annotations
 
 import copy
@@ -6,10 +7,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.common.config import Settings
 from services.common.contracts import example_event, validate_event
 from services.common.runtime import Runtime
-from twin import devices, replay
+from tests.helpers import offline_settings
+from twin import devices, movement, replay
 from twin.model import ProvinceModel
 
 ORDERED = datetime.fromisoformat(example_event("dispatch.ordered")["data"]["ordered_at"])
@@ -30,7 +31,7 @@ class Sent(list):
 
 
 def test_a_unit_drives_from_its_donor_seat_to_the_reporting_point_in_the_planned_time(model):
-    [trip] = devices.trips(model)
+    [trip] = movement.trips(model)
     assert trip.origin == model.county("330782").seat and trip.destination == (120.2338, 29.2861)
     assert trip.duration_s == ETA_S
     start, halfway, end = (trip.report(ORDERED + timedelta(seconds=s)) for s in (0, ETA_S / 2, ETA_S + 60))
@@ -42,14 +43,14 @@ def test_a_unit_drives_from_its_donor_seat_to_the_reporting_point_in_the_planned
 
 
 def test_speedup_shortens_the_trip(model):
-    [trip] = devices.trips(model, speedup=10)
+    [trip] = movement.trips(model, speedup=10)
     assert trip.duration_s == pytest.approx(ETA_S / 10)
 
 
 def test_without_the_plan_the_trip_takes_the_road_distance_at_60_kmh(model):
     model.plans.clear()
-    [trip] = devices.trips(model)
-    assert trip.duration_s == pytest.approx(devices.km(trip.origin, trip.destination) * 1.3 / 60 * 3600)
+    [trip] = movement.trips(model)
+    assert trip.duration_s == pytest.approx(movement.km(trip.origin, trip.destination) * 1.3 / 60 * 3600)
 
 
 def test_each_tick_reports_until_the_unit_is_at_its_reporting_point(model):
@@ -64,15 +65,31 @@ def test_each_tick_reports_until_the_unit_is_at_its_reporting_point(model):
     assert sent[-1][0]["point"] == {"lon": 120.2338, "lat": 29.2861}
 
 
+def test_the_unit_moves_in_its_agents_step_and_the_devices_report_where_the_agent_is(model):
+    unit = model.unit("UNIT-330782-TS-01")
+    origin = unit.position
+    model.step(ORDERED + timedelta(seconds=ETA_S / 2))
+    assert unit.position == origin and unit.trip is None  # the model drives no unit until told to
+    sent = Sent()
+    fleet = devices.FieldDevices(model, sent)
+    [trip] = movement.trips(model, route=fleet.route)
+    steps = model.steps
+    [report] = fleet.tick(ORDERED + timedelta(seconds=ETA_S / 2))
+    assert model.steps == steps + 1 and model.stepped_at == ORDERED + timedelta(seconds=ETA_S / 2)
+    assert unit.trip == trip and unit.position == trip.state(ORDERED + timedelta(seconds=ETA_S / 2))[0] != origin
+    assert report == trip.report(ORDERED + timedelta(seconds=ETA_S / 2))
+    assert (report["point"]["lon"], report["point"]["lat"]) == pytest.approx(unit.position, abs=1e-6)
+    model.step(ORDERED + timedelta(seconds=ETA_S + 60))  # the live model's own step moves it too
+    assert unit.position == pytest.approx((120.2338, 29.2861)) and unit.speed_kmh == 0
+
+
 def test_arrived_units_are_not_driven(model):
     replay.apply(model, example_event("unit.arrived"))
-    assert devices.trips(model) == []
+    assert movement.trips(model) == []
 
 
 def test_reports_go_out_through_the_outbox_valid_and_as_the_twin(model, tmp_path):
-    settings = Settings(service="twin", database_url=f"sqlite:///{tmp_path / 'twin.db'}",
-                        kafka_bootstrap="127.0.0.1:1")
-    runtime = Runtime.build(settings)  # not started: the relay would publish, here we read the outbox
+    runtime = Runtime.build(offline_settings("twin", tmp_path))  # not started: the relay would publish, here we read the outbox
     try:
         devices.FieldDevices(model, devices.outbox_publisher(runtime)).tick(ORDERED + timedelta(seconds=300))
         [event] = runtime.outbox.events()
@@ -84,7 +101,7 @@ def test_reports_go_out_through_the_outbox_valid_and_as_the_twin(model, tmp_path
 
 
 def test_the_twin_follows_its_own_reports_on_the_stream(model):
-    [trip] = devices.trips(model)
+    [trip] = movement.trips(model)
     report = copy.deepcopy(example_event("unit.position-reported"))
     report["data"] = trip.report(ORDERED + timedelta(seconds=800))
     replay.apply(model, report)
@@ -107,14 +124,14 @@ def test_the_field_devices_drive_along_the_road_graphs_route_not_straight_across
     route = field.route(origin, destination)
     names = [model.geography.counties[int(i)].name for i in model.geography.locate(route[1:-1])]
     assert names == ["鹿城区", "青田县", "文成县", "泰顺县"]
-    trip = devices.Trip("U", "O", None, origin, destination, ORDERED, 7200.0, tuple(route))
+    trip = movement.Trip("U", "O", None, origin, destination, ORDERED, 7200.0, tuple(route))
     positions = [trip.report(ORDERED + timedelta(seconds=s)) for s in range(0, 7201, 600)]
     points = [(p["point"]["lon"], p["point"]["lat"]) for p in positions]
     assert points[0] == pytest.approx(origin, abs=1e-6) and points[-1] == pytest.approx(destination, abs=1e-6)
     qingtian = model.county("331121").seat
-    closest = min(devices.km(p, qingtian) for p in points)
-    straight = devices.Trip("U", "O", None, origin, destination, ORDERED, 7200.0)
-    straight_closest = min(devices.km((r["point"]["lon"], r["point"]["lat"]), qingtian)
+    closest = min(movement.km(p, qingtian) for p in points)
+    straight = movement.Trip("U", "O", None, origin, destination, ORDERED, 7200.0)
+    straight_closest = min(movement.km((r["point"]["lon"], r["point"]["lat"]), qingtian)
                            for r in (straight.report(ORDERED + timedelta(seconds=s)) for s in range(0, 7201, 600)))
     assert closest < 6 < straight_closest  # it drives through 青田's seat; the straight line misses it
     assert all(0 <= p["heading"] < 360 for p in positions) and positions[3]["speed_kmh"] > 0
