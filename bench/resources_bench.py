@@ -50,7 +50,7 @@ def bench_search(workdir: str, n: int = 100_000, rounds: int = 40) -> dict:
     runtime = runtime_for(f"sqlite:///{workdir}/search.db", "bench_search")
     seed_demo_if_empty(runtime, officers_n=n, seed=11)
     client = signed_in(create_app(runtime).test_client(), Identity("bench", "province_commander"))
-    seats = list(runtime.extras["places"].seats.values())
+    seats = list(runtime.deps.places.seats.values())
     client.get(f"/officers?lon={seats[0][0]}&lat={seats[0][1]}&max_travel_min=60")   # load the road graph
     with_bound, without = [], []
     for i in range(rounds):

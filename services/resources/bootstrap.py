@@ -1,57 +1,53 @@
-"""resources' HTTP entry point, built by a factory; nothing connects at import time."""
+"""resources' composition root: `build_runtime` wires the database, the kit and the service's typed
+dependencies (`Resources`); `create_app` serves http.py and readiness/http.py. Nothing connects at
+import time.
+
+The worker commits approved plans and follows their tasks (handlers.py → commit.py, tasks.py); the
+views search and edit the pool (http.py) and read the support circle (readiness/http.py).
+"""
 from __future__ import annotations
 
 import os
-from functools import cached_property
+from dataclasses import dataclass
 
 from flask import Flask
 from sqlalchemy import func, select
 
 from ..common import clock
 from ..common.config import Settings
-from ..common.observed import install_observed_routes
 from ..common.runtime import Runtime
 from ..common.storage import add_columns
-from . import roster, routes_officers, routes_pool
+from . import http, roster
 from .domain.policy import Policy
 from .events import report_loads
-from .handlers import HANDLERS, observed
-from .readiness import routes as readiness_routes
+from .handlers import HANDLERS
+from .places import Places
+from .readiness import http as readiness_http
 from .readiness import store as readiness_store
+from .readiness.policy import ReadinessPolicy
+from .readiness.service import Readiness
 from .store import metadata, officers, regions, replace_legacy_roster, seal_plain_personal
 
-ROUTES = routes_officers.ROUTES + routes_pool.ROUTES + readiness_routes.ROUTES
 
-
-class Places:
-    """The province's geography and travel-time provider, loaded on first use (a search with a point)."""
-
-    def __init__(self, province: str):
-        self.province = province
-
-    @cached_property
-    def geography(self):
-        from ..geo import Geography
-        return Geography.load(self.province)
-
-    @cached_property
-    def travel(self):
-        from ..geo.travel import make_travel_provider
-        return make_travel_provider(self.geography)
-
-    @cached_property
-    def seats(self) -> dict[str, tuple[float, float]]:
-        return {c.code: c.seat for c in self.geography.counties}
+@dataclass
+class Resources:
+    """What resources' views and tests use, typed (runtime.deps)."""
+    runtime: Runtime
+    policy: Policy          # lifecycle, duty and rest, reserve share, points (the handlers read it from settings)
+    places: Places          # geography, travel provider, county seats
+    readiness: Readiness    # the support circle and pre-positioning
 
 
 def build_runtime(settings: Settings | None = None) -> Runtime:
     settings = settings or Settings.from_env("resources")
-    settings.extra.setdefault("policy", Policy.from_env())
+    policy = settings.extra.setdefault("policy", Policy.from_env())
     runtime = Runtime.build(settings, metadata=metadata, handlers=HANDLERS)
     replace_legacy_roster(runtime.engine)
     add_columns(runtime.engine, officers)   # a pool made before officers had stations
     seal_plain_personal(runtime.engine)
-    runtime.extras["places"] = Places(settings.province)
+    places = Places(settings.province)
+    runtime.deps = Resources(runtime, policy, places,
+                             Readiness(places, ReadinessPolicy.from_env(), policy.reserve_share))
     _ensure_regions(runtime)
     return runtime
 
@@ -62,7 +58,7 @@ def _ensure_regions(runtime: Runtime, standards: dict | None = None) -> None:
         if conn.execute(select(func.count()).select_from(regions)).scalar_one():
             return
     with runtime.outbox.transaction() as tx:
-        roster.load_geography(tx, runtime.extras["places"].geography, standards or {})
+        roster.load_geography(tx, runtime.deps.places.geography, standards or {})
 
 
 def seed_demo_if_empty(runtime: Runtime, *, officers_n: int | None = None, seed: int | None = None) -> int:
@@ -74,21 +70,17 @@ def seed_demo_if_empty(runtime: Runtime, *, officers_n: int | None = None, seed:
             return 0
     n = officers_n or int(os.environ.get("DEMO_OFFICERS", "20000"))
     force = generate(runtime.settings.province, officers=n, seed=seed or int(os.environ.get("DEMO_SEED", "7")),
-                     geography=runtime.extras["places"].geography)
+                     geography=runtime.deps.places.geography)
     now = clock.now()
     with runtime.outbox.transaction() as tx:
         roster.set_standards(tx, {s.county: (s.accepts, s.legacy) for s in force.standards})
-        loaded = roster.load_force(tx, force, now, runtime.settings.extra["policy"].rest_min)
+        loaded = roster.load_force(tx, force, now, runtime.deps.policy.rest_min)
         readiness_store.load_rota(tx.conn, readiness_store.rota_of_force(force))
-        report_loads(tx, None, now, runtime.settings.extra["policy"].reserve_share)
+        report_loads(tx, None, now, runtime.deps.policy.reserve_share)
     return loaded
 
 
 def create_app(runtime: Runtime) -> Flask:
     app = Flask("resources")
-    runtime.install(app, ROUTES)
-    install_observed_routes(app, runtime.engine, observed)
-    routes_officers.install(app, runtime)
-    routes_pool.install(app, runtime)
-    readiness_routes.install(app, runtime)
+    runtime.install(app, [http.api, readiness_http.api])
     return app

@@ -4,11 +4,12 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
+from ..common.clock import as_utc, parse_time
 from . import queries, updates
 from .domain import commit_rules, duty
 from .domain.commit_rules import Candidate, CountyLoad, Task
 from .domain.policy import Policy
-from .events import county_loads, parse_time, report_loads, stamp, status_changed
+from .events import county_loads, report_loads, stamp, status_changed
 
 
 def commit_plan(tx, plan: dict, policy: Policy, now: datetime) -> dict:
@@ -35,7 +36,7 @@ def commit_plan(tx, plan: dict, policy: Policy, now: datetime) -> dict:
 
 def _candidate(row: dict, required: tuple[str, ...], now: datetime) -> Candidate:
     certs = {c["name"]: date.fromisoformat(c["expires"]) for c in row["certifications"]}
-    status = duty.effective_status(row["status"], queries.utc(row["rest_until"]), now)
+    status = duty.effective_status(row["status"], as_utc(row["rest_until"]), now)
     return Candidate(row["officer_id"], row["county"], status, queries.duty_now(row, now), certs, required)
 
 

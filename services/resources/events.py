@@ -8,11 +8,9 @@ from .domain import reserve
 
 
 def stamp(at: datetime) -> str:
+    """RFC 3339 to the millisecond with a numeric offset ('…T08:00:00.000+00:00'): the text resources'
+    events and answers have always carried (common.clock.stamp writes 'Z' instead)."""
     return at.isoformat(timespec="milliseconds")
-
-
-def parse_time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def status_changed(tx, officer: dict, to: str, at: datetime, reason: str, **extra) -> None:

@@ -4,12 +4,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..common import clock
-from ..common.observed import observe_handler, observed_table
+from ..common.observed import observe_handler
 from . import commit, tasks
 from .domain.policy import Policy
-from .store import metadata
-
-observed = observed_table(metadata)
+from .store import observed
 
 
 def _policy(ctx) -> Policy:

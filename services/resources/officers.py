@@ -1,11 +1,14 @@
-"""Officers as the API shows them, the availability search and hand edits of one officer."""
+"""Officers as the API shows them, the availability search and hand edits of one officer (the use
+case `edit`, refusing with Problem)."""
 from __future__ import annotations
 
 from datetime import date, datetime
 
 import numpy as np
 
-from . import pool_views, queries, updates
+from ..common.clock import as_utc
+from ..common.http import Problem
+from . import queries, representations, updates
 from .domain import duty, lifecycle, masking
 from .domain.policy import Policy
 from .events import report_loads, status_changed
@@ -14,7 +17,7 @@ PERSONAL_EDITS = ("phone", "home_address")
 
 
 def view(row: dict, now: datetime, role: str, *, travel_s: float | None = None) -> dict:
-    rest_until = queries.utc(row["rest_until"])
+    rest_until = as_utc(row["rest_until"])
     today = now.date().isoformat()
     out = {
         "officer_id": row["officer_id"], **{k: row["personal"].get(k) for k in ("name", "gender", "rank")},
@@ -22,11 +25,11 @@ def view(row: dict, now: datetime, role: str, *, travel_s: float | None = None) 
         "role_class": row["role_class"], "province_reserve": row.get("unit_level") == "province", "tags": [t for t in row["tags_text"].split(";") if t],
         "certifications": [dict(c, valid=c["expires"] >= today) for c in row["certifications"]],
         "equipment_ids": row["equipment_ids"], "status": duty.effective_status(row["status"], rest_until, now),
-        "status_since": queries.utc(row["status_since"]).isoformat(),
+        "status_since": as_utc(row["status_since"]).isoformat(),
         "rest_until": rest_until.isoformat() if rest_until and rest_until > now else None,
         "duty_minutes_24h": queries.duty_now(row, now), "points_balance": round(row["points_balance"], 1),
         "commit_id": row["commit_id"], "position": None if row["lon"] is None else {"lon": row["lon"], "lat": row["lat"]},
-        "station": pool_views.station(row),
+        "station": representations.station(row),
         **{k: row["personal"].get(k) for k in masking.PERSONAL_FIELDS},
     }
     if travel_s is not None:
@@ -70,23 +73,38 @@ def _holds_valid(certs: list[dict], names: list[str], on: date) -> bool:
     return all(n in valid for n in names)
 
 
-class Forbidden(PermissionError):
-    pass
+def edit(outbox, officer_id: str, body: dict, role: str, policy: Policy, now: datetime) -> dict:
+    """The use case: a hand edit of one officer in one transaction (patch); 404 when there is no such
+    officer, 403 and 409 as patch refuses."""
+    if not body:
+        raise Problem(422, "Nothing to change", [{"field": "(body)", "reason": "name at least one field"}])
+    with outbox.transaction() as tx:
+        result = patch(tx, officer_id, body, role, policy, now)
+    if result is None:
+        raise Problem(404, "Not Found", detail=f"no officer {officer_id}")
+    return result
 
 
 def patch(tx, officer_id: str, body: dict, role: str, policy: Policy, now: datetime) -> dict | None:
-    """Apply a hand edit; raises lifecycle.IllegalTransition or Forbidden, writing nothing then."""
+    """Apply a hand edit (None: no such officer); refuses with Problem, writing nothing then: 403 for
+    personal fields the role may not edit, 409 for a status change the lifecycle does not allow."""
     rows = queries.lock_officers(tx.conn, [officer_id])
     if officer_id not in rows:
         return None
     row = rows[officer_id]
     if any(k in body for k in PERSONAL_EDITS) and not masking.may(role, "edit_personal"):
-        raise Forbidden(f"role {role} may not edit personal fields ({', '.join(PERSONAL_EDITS)})")
+        reason = f"role {role} may not edit personal fields ({', '.join(PERSONAL_EDITS)})"
+        raise Problem(403, "Not allowed for this role", [{"field": "Authorization", "reason": reason}], detail=reason)
     values: dict = {}
     if "status" in body:
-        current = duty.effective_status(row["status"], queries.utc(row["rest_until"]), now)
+        current = duty.effective_status(row["status"], as_utc(row["rest_until"]), now)
         if body["status"] != current:
-            lifecycle.check_manual(row["status"], body["status"], rested=duty.rested(row["status"], queries.utc(row["rest_until"]), now))
+            try:
+                lifecycle.check_manual(row["status"], body["status"],
+                                       rested=duty.rested(row["status"], as_utc(row["rest_until"]), now))
+            except lifecycle.IllegalTransition as exc:
+                raise Problem(409, "Illegal status change", [{"field": "status", "reason": exc.reason}],
+                              detail=str(exc)) from None
             values.update(status=body["status"], status_since=now, rest_until=None)
             status_changed(tx, {**row, "status": current},
                            body["status"], now, body.get("reason") or "changed by hand")

@@ -1,24 +1,19 @@
 """Reads of the resource pool (SQL lives here and in store.py / updates.py only).
 
-Every datetime is stored in UTC; SQLite hands them back naive, so `utc()` puts the zone back.
+Every datetime is stored in UTC; SQLite hands them back naive, so `as_utc()` puts the zone back.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import JSON, and_, case, func, or_, select, type_coerce
 from sqlalchemy.engine import Connection
 
+from ..common.clock import as_utc
 from .domain import duty
 from .store import commitments, counties, equipment, officers, points_ledger, regions, units
 
 STRENGTH = ("on_duty", "reserved", "deployed")
-
-
-def utc(value: datetime | None) -> datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=timezone.utc)
 
 
 def available_clause(now: datetime):
@@ -72,6 +67,11 @@ def officers_by_id(conn: Connection, ids: list[str]) -> dict[str, dict]:
 
 def officer(conn: Connection, officer_id: str) -> dict | None:
     return officers_by_id(conn, [officer_id]).get(officer_id)
+
+
+def officer_county(conn: Connection, officer_id: str) -> str | None:
+    """The officer's home county (where their roster is kept), None for no such officer."""
+    return conn.execute(select(officers.c.county).where(officers.c.officer_id == officer_id)).scalar()
 
 
 def lock_officers(conn: Connection, ids: list[str]) -> dict[str, dict]:
@@ -171,7 +171,7 @@ def city_flows(conn: Connection) -> list[tuple[str, str, float]]:
 
 
 def duty_now(row: dict, now: datetime) -> int:
-    return duty.minutes_in_window(row["duty_minutes_24h"], utc(row["duty_window_start"]), now)
+    return duty.minutes_in_window(row["duty_minutes_24h"], as_utc(row["duty_window_start"]), now)
 
 
 def unit_rows(conn: Connection, county: str | None) -> list[dict]:
@@ -185,7 +185,7 @@ def commitment_rows(conn: Connection, status: str | None) -> list[dict]:
     stmt = select(commitments).order_by(commitments.c.at.desc()).limit(500)
     if status:
         stmt = stmt.where(commitments.c.status == status)
-    return [{k: (utc(v).isoformat() if isinstance(v, datetime) else v) for k, v in r._asdict().items()}
+    return [{k: (as_utc(v).isoformat() if isinstance(v, datetime) else v) for k, v in r._asdict().items()}
             for r in conn.execute(stmt)]
 
 

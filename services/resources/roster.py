@@ -4,20 +4,26 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..common.auth import region_covers
+from ..common.http import Problem
 from . import queries, updates
 from .domain import roster_rows
 from .domain.policy import Policy
 from .events import report_loads
 
 
-class RosterRejected(ValueError):
+class RosterRejected(Problem):
+    """422: bad rows, each named with its reason; nothing is imported."""
+
     def __init__(self, errors: list[dict]):
-        super().__init__(f"{len(errors)} bad rows")
-        self.errors = errors
+        super().__init__(422, f"{len(errors)} bad rows: nothing was imported", errors)
 
 
-class OutsideRegion(RosterRejected):
-    """Rows for officers outside the importer's region (their county, or the county they are kept in now)."""
+class OutsideRegion(Problem):
+    """403: rows for officers outside the importer's region (their county, or the county they are kept
+    in now); nothing is imported."""
+
+    def __init__(self, errors: list[dict]):
+        super().__init__(403, "Rows outside your region: nothing was imported", errors)
 
 
 def load_geography(tx, geo, standards: dict[str, tuple[tuple[str, ...], bool]]) -> None:

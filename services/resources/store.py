@@ -1,10 +1,12 @@
-"""resources' tables (with queries.py, the only modules of this service that talk SQL).
+"""resources' tables. The SQL is here, in queries.py (the reads) and updates.py (the writes) only;
+views and use cases call them.
 
 Officers keep their searchable attributes in columns (county, city, module, status, position) and
 tags / certificate names as ';a;b;' text, so every filter runs in SQL on both databases.
 """
 from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Index, Integer, MetaData, String, Table, UniqueConstraint
 
+from ..common.observed import observed_table
 from ..common.sealing import SealedJSON
 from .domain.masking import PERSONAL_FIELDS
 
@@ -118,6 +120,8 @@ points_ledger = Table(
     Column("at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("officer_id", "task_id", name="uq_points_officer_task"),
 )
+
+observed = observed_table(metadata)  # incidents heard of (GET /incidents/observed, pre-positioning's demand)
 
 
 def seal_plain_personal(engine) -> int:

@@ -1,11 +1,12 @@
 """Writes of the resource pool (SQL lives here and in store.py / queries.py only)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
+from ..common.clock import as_utc
 from .store import commitments, counties, equipment, officers, points_ledger, regions, unit_positions, units
 
 PERSONAL = ("name", "gender", "birth_year", "rank", "phone", "home_address", "id_number", "base_wage_daily",
@@ -107,7 +108,7 @@ def newer_position(conn: Connection, unit_id: str, at: datetime) -> bool:
     if last is None:
         conn.execute(insert(unit_positions).values(unit_id=unit_id, at=at))
         return True
-    if (last if last.tzinfo else last.replace(tzinfo=timezone.utc)) >= at:
+    if as_utc(last) >= at:
         return False
     conn.execute(update(unit_positions).where(unit_positions.c.unit_id == unit_id).values(at=at))
     return True

@@ -60,7 +60,7 @@ QUERIES = [
 @pytest.mark.parametrize("query", QUERIES)
 @pytest.mark.parametrize("seat", [0, 5, 40])
 def test_the_search_answers_exactly_as_the_row_by_row_path(pool, query, seat):
-    places = pool.extras["places"]
+    places = pool.deps.places
     point = list(places.seats.values())[seat]
     filters = {"county": [], "city": [], "module": [], "unit_id": [], "tag": [], "certification": [], "status": [],
                "offset": 0, "limit": 50, **query, "point": point}
@@ -72,7 +72,7 @@ def test_the_search_answers_exactly_as_the_row_by_row_path(pool, query, seat):
 
 
 def test_an_officer_without_a_position_is_timed_from_the_seat_of_their_county(pool):
-    places = pool.extras["places"]
+    places = pool.deps.places
     with pool.engine.connect() as conn:
         rows = queries.candidate_positions(conn, {}, NOW)
     origins = officers._origins(rows, places.seats)

@@ -5,5 +5,5 @@
 - `force`: the live force as numpy columns (read from the pool's tables).
 - `coverage`: per county × module × threshold, officers who can be on scene in time.
 - `preposition`: a maximal covering location problem (OR-Tools, SCIP) and its greedy baseline.
-- `routes`: the HTTP API (GET /readiness/coverage, POST /readiness/what-if, POST /readiness/preposition).
+- `http`: the HTTP API (GET /readiness/coverage, POST /readiness/what-if, POST /readiness/preposition).
 """

@@ -1,22 +1,18 @@
-"""Readiness answers from the pool's tables and the travel provider, shaped for the API."""
+"""Readiness answers from the pool's tables and the travel provider, shaped for the API; a request it
+cannot answer is refused with Problem (422 naming each field)."""
 from __future__ import annotations
 
 from datetime import datetime
 
 import numpy as np
 
+from ...common.http import Problem
 from ..events import stamp as iso
 from . import coverage, preposition, store, weights
 from .force import MODULES, Force, build
 from .policy import ReadinessPolicy
 
-
-class Invalid(ValueError):
-    """A request the readiness API refuses: a 422 naming each field."""
-
-    def __init__(self, errors: list[dict]):
-        super().__init__("; ".join(f"{e['field']}: {e['reason']}" for e in errors))
-        self.errors = errors
+UNSOLVABLE = "Pre-positioning request cannot be solved"
 
 
 class Readiness:
@@ -66,7 +62,7 @@ class Readiness:
         unknown = [{"field": f"officer_ids.{i}", "reason": f"no officer {o}"} for i, o in enumerate(officer_ids)
                    if o not in known]
         if unknown:
-            raise Invalid(unknown)
+            raise Problem(422, "Unknown officers", unknown)
         minutes = self.minutes(force)
         state = coverage.project(force, self.policy, now, now)
         before = coverage.compute(force, self.policy, minutes, now, state)
@@ -130,11 +126,11 @@ class Readiness:
         if hours and hours[0] == hours[1]:
             errors.append({"field": "hours", "reason": "an empty window: from and to are equal"})
         if errors:
-            raise Invalid(errors)
+            raise Problem(422, UNSOLVABLE, errors)
         w, source, counted = self._weights(conn, codes, body)
         if w.sum() <= 0:
-            raise Invalid([{"field": "weights" if "weights" in body else "weekday",
-                            "reason": "no demand: every county weighs 0"}])
+            raise Problem(422, UNSOLVABLE, [{"field": "weights" if "weights" in body else "weekday",
+                                             "reason": "no demand: every county weighs 0"}])
         threshold = int(body.get("threshold_min", self.policy.circle_min))
         seats = np.array([c.seat for c in self.counties], dtype=float)
         site_idx = [codes.index(c) for c in sites]

@@ -10,9 +10,10 @@ from datetime import datetime
 
 from sqlalchemy import Column, Integer, String, Table, delete, func, insert, select
 
-from ..handlers import observed as observed_incidents
-from ..queries import available_clause, utc
+from ...common.clock import as_utc
+from ..queries import available_clause
 from ..store import commitments, counties, metadata, officers, units
+from ..store import observed as observed_incidents
 
 rota = Table(
     "rota", metadata,
@@ -57,7 +58,7 @@ def force_rows(conn, now: datetime) -> list[tuple]:
                    officers.c.duty_window_start, lon, lat, units.c.level,
                    rota.c.rotation, rota.c.watch)
             .select_from(joined).order_by(officers.c.officer_id))
-    return [(*r[:7], utc(r[7]), *r[8:]) for r in conn.execute(stmt)]
+    return [(*r[:7], as_utc(r[7]), *r[8:]) for r in conn.execute(stmt)]
 
 
 def reserve_shares(conn) -> dict[str, float | None]:

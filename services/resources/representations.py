@@ -1,4 +1,4 @@
-"""Shapes of the pool's read-only answers (no SQL, no I/O)."""
+"""The resource pool's read-only answers as the API shows them (no SQL, no I/O)."""
 from __future__ import annotations
 
 from .domain import compatibility, points

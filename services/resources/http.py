@@ -1,0 +1,254 @@
+"""resources' HTTP surface: officers (search, read, edit), regions and units, county loads and reserve
+settings, roster import, equipment, commitments, task points, the force's readiness figures. Each route
+is declared once (services.common.api); the views are thin: the edits are use cases (officers.edit,
+counties.set_reserve_share, roster.import_roster) refusing with Problem, the reads are queries.py's,
+shaped by representations.py. The support circle's routes are readiness/http.py's."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from flask import jsonify, request
+
+from ..common.api import Api, current_deps
+from ..common.auth import current_identity, region_level
+from ..common.clock import now
+from ..common.http import Problem, validated_body
+from ..common.observed import observed_rows
+from ..common.permissions import bound_region
+from . import counties, officers, queries, representations, roster
+from .domain.lifecycle import STATUSES
+from .domain.roster_rows import CODE, ID, MODULES, csv_rows
+from .events import county_loads
+from .store import observed
+
+api = Api("resources")
+
+COUNTY = re.compile(r"^[0-9]{6}$")
+LISTS = {"county": COUNTY, "city": COUNTY, "module": None, "tag": CODE, "certification": CODE,
+         "status": None, "unit_id": ID}
+
+
+def _read():
+    return current_deps().runtime.engine.connect()
+
+
+def officer_regions(officer_id: str):
+    """An officer is of their home county (where their roster is kept)."""
+    with _read() as conn:
+        county = queries.officer_county(conn, officer_id)
+    return None if county is None else [county]
+
+
+api.objects({"officer_id": officer_regions}, general=("equipment_id",))  # an item's description is general data
+
+
+# ------------------------------------------------------------------------------------------ officers
+@api.route("GET", "/officers", "Search officers: county, city, module, tag, certification (valid on valid_on), "
+           "status, unit_id (comma-separated or repeated), lon/lat + max_travel_min, limit, offset")
+def search_officers():
+    f, role = search_filters(request.args), current_identity().role
+    if bound := bound_region():  # the region named in the query was checked; none: the caller's
+        level = region_level(bound)
+        if level == "county":
+            f["county"] = [bound]
+        elif level == "city" and not f["county"]:
+            f["city"] = [bound]
+    places = current_deps().places
+    with _read() as conn:
+        if f.get("point"):
+            return jsonify(officers.search(conn, f, now(), role, travel=places.travel, seats=places.seats))
+        return jsonify(officers.search(conn, f, now(), role))
+
+
+@api.route("GET", "/officers/{officer_id}", "One officer (the caller's role decides what is masked)")
+def get_officer(officer_id: str):
+    role = current_identity().role
+    with _read() as conn:
+        row = queries.officer(conn, officer_id)
+    if row is None:
+        raise Problem(404, "Not Found", detail=f"no officer {officer_id}")
+    return jsonify(officers.view(row, now(), role))
+
+
+@api.route("PATCH", "/officers/{officer_id}", "Edit one officer: status along the lifecycle, roster fields, "
+           "personal fields (resource_manager)", body="officer-patch")
+def patch_officer(officer_id: str):
+    body, role, deps = validated_body("officer-patch"), current_identity().role, current_deps()
+    return jsonify(officers.edit(deps.runtime.outbox, officer_id, body, role, deps.policy, now()))
+
+
+# -------------------------------------------------------------------------------------------- the pool
+@api.route("GET", "/regions", "Province → cities → counties")
+def get_regions():
+    with _read() as conn:
+        return jsonify(representations.region_tree(queries.region_rows(conn)))
+
+
+@api.route("GET", "/units", "Units and teams (?county=)")
+def get_units():
+    with _read() as conn:
+        return jsonify(queries.unit_rows(conn, request.args.get("county")))
+
+
+@api.route("GET", "/counties/load", "Every county's load: on duty, available, committed, reserve floor (?county=)")
+def get_loads():
+    codes = [c for c in request.args.get("county", "").split(",") if c] or None
+    with _read() as conn:
+        return jsonify(county_loads(conn, codes, now(), current_deps().policy.reserve_share))
+
+
+@api.route("PATCH", "/counties/{county}", "Set a county's reserve share (null: the default)", body="county-patch")
+def patch_county(county: str):
+    body, deps = validated_body("county-patch"), current_deps()
+    return jsonify(counties.set_reserve_share(deps.runtime.outbox, county, body["reserve_share"], deps.policy, now()))
+
+
+@api.route("POST", "/roster/import", "Import officers from JSON (this body) or CSV (text/csv); every bad row is "
+           "reported (officers.<i>.<column> or line <n>.<column>) and nothing is imported", body="roster-import",
+           media=("application/json", "text/csv"))
+def import_roster():
+    rows, deps = _roster_rows(), current_deps()
+    with deps.runtime.outbox.transaction() as tx:
+        return jsonify(roster.import_roster(tx, rows, deps.policy, now(), region=bound_region()))
+
+
+@api.route("GET", "/equipment/{equipment_id}", "One item of equipment")
+def get_equipment(equipment_id: str):
+    with _read() as conn:
+        item = queries.equipment_items(conn, [equipment_id]).get(equipment_id)
+    if not item:
+        raise Problem(404, "Not Found", detail=f"no equipment {equipment_id}")
+    return jsonify(item)
+
+
+@api.route("POST", "/equipment/compatibility", "Which items work with a receiving county's systems",
+           body="equipment-compatibility")
+def check_compatibility():
+    body = validated_body("equipment-compatibility")
+    with _read() as conn:
+        county = queries.county_rows(conn, [body["county"]]).get(body["county"])
+        if county is None:
+            raise Problem(422, "Unknown county", [{"field": "county", "reason": f"no county {body['county']}"}])
+        items = queries.equipment_items(conn, body["equipment_ids"])
+    return jsonify(representations.compatibility_report(body, county, items))
+
+
+@api.route("GET", "/commitments", "Committed plans (?status=committed|released)")
+def get_commitments():
+    with _read() as conn:
+        return jsonify(queries.commitment_rows(conn, request.args.get("status")))
+
+
+@api.route("GET", "/points/officers/{officer_id}", "An officer's points balance and awards")
+def officer_points(officer_id: str):
+    with _read() as conn:
+        row = queries.officer(conn, officer_id)
+        if row is None:
+            raise Problem(404, "Not Found", detail=f"no officer {officer_id}")
+        awards = queries.ledger(conn, officer_id=officer_id)
+    return jsonify(representations.officer_points(row, awards))
+
+
+@api.route("GET", "/points/counties", "Points balance per county")
+def county_points():
+    with _read() as conn:
+        return jsonify(queries.points_by(conn, "county"))
+
+
+@api.route("GET", "/points/cities", "Points balance per city")
+def city_points():
+    with _read() as conn:
+        return jsonify(queries.points_by(conn, "city"))
+
+
+@api.route("GET", "/points/reciprocity", "Support given and received between cities, in points (?city=)")
+def reciprocity():
+    with _read() as conn:
+        return jsonify(representations.reciprocity(queries.city_flows(conn), request.args.get("city")))
+
+
+@api.route("GET", "/summary", "Officers per county and status")
+def summary():
+    with _read() as conn:
+        return jsonify(representations.summary(queries.status_counts(conn)))
+
+
+@api.route("GET", "/force/summary", "Equipment readiness and volunteers of a region as of now (?region= the "
+           "province, a city or a county): items in the equipment register and those ready, officers on the "
+           "roster and those willing to volunteer, the two shares, and each county of the region",
+           response="force-summary")
+def force_summary():
+    region = request.args.get("region", "")
+    if not (len(region) == 6 and region.isdigit()):
+        raise Problem(400, "Bad query parameter", [{"field": "region", "reason": "a 6-digit region code"}])
+    with _read() as conn:
+        return jsonify(representations.force_summary(queries.force_counts(conn), region))
+
+
+@api.route("GET", "/incidents/observed", "Incidents this service has consumed, once each")
+def incidents_observed():
+    with _read() as conn:
+        return jsonify(observed_rows(conn, observed))
+
+
+# ------------------------------------------------------------------------------------- request parsing
+def _roster_rows() -> list[tuple[str, dict]]:
+    if request.mimetype == "text/csv":
+        text = request.get_data(as_text=True)
+        return [(f"line {n}", row) for n, row in csv_rows(text)]
+    body = validated_body("roster-import")
+    return [(f"officers.{i}", row) for i, row in enumerate(body["officers"])]
+
+
+def search_filters(args) -> dict:
+    """Query string → filters; every bad parameter is named with its reason (400)."""
+    errors, f = [], {}
+    for name, pattern in LISTS.items():
+        values = [v for raw in args.getlist(name) for v in raw.split(",") if v]
+        allowed = MODULES if name == "module" else STATUSES if name == "status" else None
+        for v in values:
+            if (pattern and not pattern.match(v)) or (allowed and v not in allowed):
+                errors.append({"field": name, "reason": f"{v!r} is not a valid {name}"
+                               + (f" (one of {', '.join(allowed)})" if allowed else "")})
+        f[name] = values
+    f["limit"] = _int(args, "limit", 50, 1, 1000, errors)
+    f["offset"] = _int(args, "offset", 0, 0, 10**9, errors)
+    _point(args, f, errors)
+    if args.get("valid_on"):
+        try:
+            f["valid_on"] = date.fromisoformat(args["valid_on"])
+        except ValueError:
+            errors.append({"field": "valid_on", "reason": "expected a YYYY-MM-DD date"})
+    if errors:
+        raise Problem(400, "Bad search parameters", errors)
+    return f
+
+
+def _int(args, name: str, default: int, low: int, high: int, errors: list) -> int:
+    raw = args.get(name)
+    if raw in (None, ""):
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        errors.append({"field": name, "reason": f"an integer from {low} to {high}"})
+        return default
+    return int(raw)
+
+
+def _point(args, f: dict, errors: list) -> None:
+    given = [k for k in ("lon", "lat", "max_travel_min") if args.get(k) not in (None, "")]
+    if not given:
+        return
+    try:
+        lon, lat = float(args["lon"]), float(args["lat"])
+    except (KeyError, ValueError):
+        errors.append({"field": "lon" if "lon" not in given else "lat", "reason": "lon and lat go together, as numbers"})
+        return
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        errors.append({"field": "lon", "reason": "lon -180..180 and lat -90..90 (WGS84)"})
+    f["point"] = (lon, lat)
+    if "max_travel_min" in given:
+        try:
+            f["max_travel_s"] = float(args["max_travel_min"]) * 60
+        except ValueError:
+            errors.append({"field": "max_travel_min", "reason": "a number of minutes"})
