@@ -47,6 +47,7 @@ class Pool:
     origin_county: np.ndarray = None   # int16 per origin: its county
     station_ids: list[str] = None      # per origin: the station's id, the county code for a seat
     row_of: dict[str, int] = field(default_factory=dict)
+    _deployable: tuple | None = field(default=None, repr=False)
 
     def __post_init__(self):
         self.row_of = {o: i for i, o in enumerate(self.ids)}
@@ -61,10 +62,16 @@ class Pool:
         if self.reserve is None:
             self.reserve = np.zeros(len(self.ids), dtype=bool)
 
+    def deployable(self, policy) -> np.ndarray:
+        """Boolean per officer: of a role class proposed for support (computed once per pool and policy)."""
+        key = (tuple(policy.deployable), policy.regular_deployable, id(self.role))
+        if self._deployable is None or self._deployable[0] != key:
+            self._deployable = (key, np.isin(self.role, list(policy.deployable)) | policy.regular_deployable)
+        return self._deployable[1]
+
     def sendable(self, rows: np.ndarray, grade: str, policy) -> np.ndarray:
         """Boolean per row: may the officer be proposed for a request of `grade` (pool structure)?"""
-        ok = np.isin(self.role[rows], list(policy.deployable)) | policy.regular_deployable
-        return np.where(self.reserve[rows], grade in policy.reserve_grades, ok)
+        return np.where(self.reserve[rows], grade in policy.reserve_grades, self.deployable(policy)[rows])
 
     def __len__(self) -> int:
         return len(self.ids)
