@@ -86,14 +86,14 @@ class Devices:
 
 def _seed_orders(runtime) -> None:
     """5,000 dispatched orders, as dispatch would have written them (setup, not measured)."""
+    from services.common.clock import stamp
     from services.logistics.domain import reception
-    from services.logistics.domain.times import iso
     from services.logistics.store import deployments, orders
     deadline = BASE + timedelta(hours=6)
     rows = []
     for i in range(UNITS):
         order = {"order_id": order_id(i), "plan_id": "PLAN-BENCH", "request_id": "REQ-BENCH", "unit_id": unit_id(i),
-                 "officer_ids": [f"P-BENCH-{i:05d}"], "deadline": iso(deadline), "ordered_at": iso(BASE),
+                 "officer_ids": [f"P-BENCH-{i:05d}"], "deadline": stamp(deadline), "ordered_at": stamp(BASE),
                  "reporting_point": {"point": {"lon": TARGET[0], "lat": TARGET[1]}, "county": "330783"},
                  "receiving_commander": "东阳市公安局指挥中心", "scope": {}}
         rows.append({"order_id": order_id(i), "deployment_id": "DEP-BENCH", "request_id": "REQ-BENCH",
@@ -112,9 +112,9 @@ def _logistics(bootstrap: str, db: str, counts: dict, out, go, handled) -> None:
     """logistics' worker with its real position handler, timed; reports latencies and lag per phase."""
     import threading
 
+    from services.common.clock import parse_time
     from services.common.config import Settings
     from services.common.runtime import Runtime
-    from services.logistics.domain.times import parse
     from services.logistics.handlers import HANDLERS
     from services.logistics.places import Places
     from services.logistics.policy import Policy
@@ -128,7 +128,7 @@ def _logistics(bootstrap: str, db: str, counts: dict, out, go, handled) -> None:
     def timed(ctx):
         try:
             handle(ctx)
-            lat.append(time.time() - parse(ctx.event["time"]).timestamp())
+            lat.append(time.time() - parse_time(ctx.event["time"]).timestamp())
         finally:  # a dead-lettered report is handled too
             seen["n"] += 1
             handled.value = seen["n"]

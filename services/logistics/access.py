@@ -9,7 +9,7 @@ receiving command for units under it while their task runs, once the province ha
 from __future__ import annotations
 
 from ..common.auth import Identity
-from .reception_flow import Refused
+from ..common.http import Problem
 
 RECEIVING_ROLES = ("county_duty_officer", "city_commander")
 RECEPTION_ROLES = RECEIVING_ROLES + ("resource_manager",)
@@ -22,19 +22,22 @@ def is_receiving_command(identity: Identity, county: str) -> bool:
 
 def require_receiving_command(identity: Identity, county: str, what: str) -> None:
     if not is_receiving_command(identity, county):
-        raise Refused(403, "X-Role", f"only the receiving command of county {county} (county duty officer or its "
-                                     f"city commander) may {what}; caller is {identity.role} of {identity.region}")
+        raise Problem.of_field(403, "Refused", "X-Role", (
+            f"only the receiving command of county {county} (county duty officer or its city commander) "
+            f"may {what}; caller is {identity.role} of {identity.region}"))
 
 
 def require_reception(identity: Identity, county: str) -> None:
     if not (identity.role in RECEPTION_ROLES and identity.covers(county)):
-        raise Refused(403, "X-Role", f"only the receiving side of county {county} (duty officer, city commander or "
-                                     f"resource manager) records its reception; caller is {identity.role}")
+        raise Problem.of_field(403, "Refused", "X-Role", (
+            f"only the receiving side of county {county} (duty officer, city commander or resource manager) "
+            f"records its reception; caller is {identity.role}"))
 
 
 def require_unit(identity: Identity, what: str) -> None:
     if identity.role not in UNIT_ROLES:
-        raise Refused(403, "X-Role", f"only a support unit (support_officer) or its device (integrator) may {what}")
+        raise Problem.of_field(403, "Refused", "X-Role",
+                               f"only a support unit (support_officer) or its device (integrator) may {what}")
 
 
 def require_approver(identity: Identity, county: str, level: str | None) -> None:
@@ -43,7 +46,7 @@ def require_approver(identity: Identity, county: str, level: str | None) -> None
     if level != "province" and identity.role == "city_commander" and identity.covers(county):
         return
     needed = "the province command" if level == "province" else f"the city command of {county} or the province"
-    raise Refused(403, "X-Role", f"an extension of this deployment is approved by {needed}")
+    raise Problem.of_field(403, "Refused", "X-Role", f"an extension of this deployment is approved by {needed}")
 
 
 def may_read_position(identity: Identity, county: str, task_running: bool, receiving_command_sees: bool) -> bool:

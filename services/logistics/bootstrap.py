@@ -1,47 +1,48 @@
-"""logistics' HTTP entry point and composition root, built by a factory; nothing connects at import time."""
+"""logistics' composition root: `build_runtime` wires the database, the kit and the service's typed
+dependencies (`Logistics`); `create_app` serves http.py. Nothing connects at import.
+
+The worker records what the loop tells logistics and dispatches committed plans (handlers.py); the
+checker (checker.py) re-sends unacknowledged orders, escalates them and raises late alerts, started
+with the worker wherever it runs (`python -m services.logistics`, `infra.serve worker logistics`);
+commands, units and devices act over HTTP (http.py).
+"""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from flask import Flask
 
 from ..common.config import Settings
-from ..common.http import Route, problem
-from ..common.observed import install_observed_routes
 from ..common.runtime import Runtime
-from . import regions, routes_deployments, routes_orders, routes_policy, routes_reports
 from .checker import Checker
-from .handlers import HANDLERS, observed
+from .handlers import HANDLERS
+from .http import api
 from .places import Places
 from .policy import Policy
-from .reception_flow import Refused
 from .store import metadata
 
-ROUTES = ([Route("GET", "/incidents/observed", "Incidents this service has consumed, once each")]
-          + routes_orders.ROUTES + routes_deployments.ROUTES + routes_reports.ROUTES
-          + routes_policy.ROUTES)
+
+@dataclass
+class Logistics:
+    """What logistics' views, the checker and tests use, typed (runtime.deps)."""
+    runtime: Runtime
+    policy: Policy       # data/reception.yaml (LOGISTICS_POLICY names another file)
+    places: Places       # the province's geography and travel times, loaded on first use
+    checker: Checker     # re-sends, escalation and late alerts (one of runtime.tasks)
 
 
 def build_runtime(settings: Settings | None = None) -> Runtime:
     settings = settings or Settings.from_env("logistics")
-    settings.extra.setdefault("policy", Policy.from_env())
-    settings.extra.setdefault("places", Places(settings.province))
+    # The handlers read these two from the settings (the worker's context carries the settings only).
+    policy = settings.extra.setdefault("policy", Policy.from_env())
+    places = settings.extra.setdefault("places", Places(settings.province))
     runtime = Runtime.build(settings, metadata=metadata, handlers=HANDLERS)
-    runtime.extras["checker"] = Checker(runtime)
-    runtime.tasks.append(runtime.extras["checker"])  # started with the worker, wherever it runs (infra.serve too)
+    runtime.deps = Logistics(runtime, policy, places, Checker(runtime))
+    runtime.tasks.append(runtime.deps.checker)  # started with the worker, wherever it runs (infra.serve too)
     return runtime
 
 
 def create_app(runtime: Runtime) -> Flask:
-    app = Flask("logistics", static_folder=None)
-    runtime.install(app, ROUTES)
-
-    @app.errorhandler(Refused)
-    def _refused(exc: Refused):
-        return problem(exc.status, "Refused", exc.reason, errors=[{"field": exc.field, "reason": exc.reason}])
-
-    install_observed_routes(app, runtime.engine, observed)
-    regions.install(app, runtime)
-    routes_orders.install(app, runtime)
-    routes_deployments.install(app, runtime)
-    routes_reports.install(app, runtime)
-    routes_policy.install(app, runtime)
+    app = Flask("logistics", static_folder=None)  # GET /static/plotly.min.js is a route of http.py
+    runtime.install(app, [api])
     return app

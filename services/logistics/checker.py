@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
+from ..common.clock import as_utc, stamp
 from ..common.clock import now as clock_now
 from ..common.periodic import Periodic
 from . import dispatch
-from .domain.times import as_utc, iso, seconds_between
+from .domain.times import seconds_between
 from .store import orders
 from .timeline import emit
 
@@ -21,8 +22,8 @@ def overdue(tx, now) -> int:
     for row in rows:
         eta = max(as_utc(row["eta"]) or now, now)
         data = {"unit_id": row["unit_id"], "order_id": row["order_id"], "request_id": row["request_id"],
-                "eta": iso(eta), "deadline": iso(row["deadline"]),
-                "late_by_s": seconds_between(row["deadline"], eta), "at": iso(now)}
+                "eta": stamp(eta), "deadline": stamp(row["deadline"]),
+                "late_by_s": seconds_between(row["deadline"], eta), "at": stamp(now)}
         if row["lon"] is not None:
             data["point"] = {"lon": row["lon"], "lat": row["lat"]}
         if row["incident_id"]:
@@ -38,7 +39,7 @@ def overdue(tx, now) -> int:
 def run_once(runtime, now=None) -> dict:
     now = now or clock_now()
     with runtime.outbox.transaction() as tx:
-        counts = dispatch.chase_unacknowledged(tx, runtime.settings.extra["policy"], now)
+        counts = dispatch.chase_unacknowledged(tx, runtime.deps.policy, now)
         counts["late"] = overdue(tx, now)
     return counts
 

@@ -10,10 +10,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select, update
 
+from ..common.clock import as_utc, parse_time, stamp
 from ..common.clock import now as clock_now
-from . import deadlines
+from ..common.http import Problem
+from . import deadlines, store
 from .domain import reception, scope, units
-from .domain.times import as_utc, iso, parse
 from .places import Places
 from .policy import Policy
 from .store import deployments, orders, plans, requests
@@ -47,9 +48,10 @@ def dispatch_when_ready(tx, plan: dict, places: Places, policy: Policy) -> list[
     county = approval["county"]
     deadline = _deadline(request, approval, policy)
     point = _reporting_point(request, county, places)
-    until = parse(approval["task_end"]) if approval.get("task_end") else now + timedelta(hours=policy.task_hours)
+    until = parse_time(approval["task_end"]) if approval.get("task_end") else now + timedelta(hours=policy.task_hours)
     grant = {"area": places.county_area(county) or scope.buffer_area(*point, policy.incident_buffer_m),
-             "from": iso(now), "until": iso(max(until, now)), "tasks": policy.tasks_for((request or {}).get("modules") or [])}
+             "from": stamp(now), "until": stamp(max(until, now)),
+             "tasks": policy.tasks_for((request or {}).get("modules") or [])}
     dep_id = units.deployment_id(plan["plan_id"])
     teams = units.group_units(plan["plan_id"], officers, plan.get("proposal"))
     conn.execute(insert(deployments).values(
@@ -67,8 +69,8 @@ def dispatch_when_ready(tx, plan: dict, places: Places, policy: Policy) -> list[
                  "officer_ids": list(unit.officer_ids),
                  "reporting_point": {"point": {"lon": point[0], "lat": point[1]}, "county": county,
                                      "name": _point_name(request, county, places)},
-                 "receiving_commander": commander, "deadline": iso(deadline), "scope": grant,
-                 "ordered_at": iso(now), "attempt": 1}
+                 "receiving_commander": commander, "deadline": stamp(deadline), "scope": grant,
+                 "ordered_at": stamp(now), "attempt": 1}
         if approval.get("incident_id"):
             order["incident_id"] = approval["incident_id"]
         if unit.from_county:
@@ -86,7 +88,7 @@ def dispatch_when_ready(tx, plan: dict, places: Places, policy: Policy) -> list[
 def _deadline(request, approval: dict, policy: Policy) -> datetime:
     if request and request["deadline"]:
         return as_utc(request["deadline"])
-    return parse(approval["at"]) + timedelta(minutes=deadlines.arrive_minutes(approval["grade"]))
+    return parse_time(approval["at"]) + timedelta(minutes=deadlines.arrive_minutes(approval["grade"]))
 
 
 def _reporting_point(request, county: str, places: Places) -> tuple[float, float]:
@@ -101,6 +103,23 @@ def _point_name(request, county: str, places: Places) -> str:
     return f"{places.county_name(county)}公安局指挥中心"
 
 
+def load_order(conn, order_id: str) -> dict:
+    """The order; 404 when there is none."""
+    row = store.order(conn, order_id)
+    if row is None:
+        raise Problem(404, "Not Found", detail=f"no order {order_id}")
+    return row
+
+
+def acknowledge_as(outbox, order_id: str, unit_id: str, by: str) -> dict:
+    """A unit acknowledges its order over HTTP (the order as it then stands); another unit's is a 422."""
+    with outbox.transaction() as tx:
+        row = load_order(tx.conn, order_id)
+        if row["unit_id"] != unit_id:
+            raise Problem.of_field(422, "Refused", "unit_id", f"order {order_id} is for unit {row['unit_id']}")
+        return acknowledge(tx, order_id, by)
+
+
 def acknowledge(tx, order_id: str, by: str) -> dict | None:
     """The unit confirmed its order; None when there is no such order. A second ack changes nothing."""
     row = tx.conn.execute(select(orders).where(orders.c.order_id == order_id)).mappings().first()
@@ -111,7 +130,7 @@ def acknowledge(tx, order_id: str, by: str) -> dict | None:
         tx.conn.execute(update(orders).where(orders.c.order_id == order_id).values(acked_at=now))
         data = {"order_id": order_id, "request_id": row["request_id"], "deployment_id": row["deployment_id"],
                 "unit_id": row["unit_id"], "acknowledged_by": by, "attempt": row["attempts"],
-                "acknowledged_at": iso(now)}
+                "acknowledged_at": stamp(now)}
         if row["incident_id"]:
             data["incident_id"] = row["incident_id"]
         emit(tx, "dispatch.acknowledged", data, key=row["request_id"])
@@ -140,9 +159,9 @@ def chase_unacknowledged(tx, policy: Policy, now: datetime | None = None) -> dic
             if not _claimed(tx, row, orders.c.escalated_at.is_(None), escalated_at=now):
                 continue
             data = {"order_id": row["order_id"], "request_id": row["request_id"], "deployment_id": row["deployment_id"],
-                    "unit_id": row["unit_id"], "attempts": row["attempts"], "ordered_at": iso(row["ordered_at"]),
+                    "unit_id": row["unit_id"], "attempts": row["attempts"], "ordered_at": stamp(row["ordered_at"]),
                     "escalated_to": f"{row['from_county'] or 'donor'} county command centre",
-                    "escalated_at": iso(now)}
+                    "escalated_at": stamp(now)}
             for k in ("incident_id", "from_county"):
                 if row[k]:
                     data[k] = row[k]

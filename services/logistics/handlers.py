@@ -4,14 +4,13 @@ from __future__ import annotations
 from sqlalchemy import insert, select, update
 
 from ..common.clock import now as clock_now
-from ..common.observed import observe_handler, observed_table
+from ..common.clock import parse_time
+from ..common.observed import observe_handler
 from . import dispatch, positions, reception_flow, relief, timeline
-from .domain.times import parse
 from .places import Places
 from .policy import Policy
-from .store import deployments, loads, metadata, orders, requests
+from .store import deployments, loads, observed, orders, requests
 
-observed = observed_table(metadata)
 _observe = observe_handler(observed)
 
 
@@ -35,21 +34,22 @@ def on_support_requested(ctx) -> None:
     point = (d.get("location") or {}).get("point") or {}
     ctx.conn.execute(insert(requests).values(
         request_id=d["request_id"], incident_id=d["incident_id"], county=d["county"], grade=d["grade"],
-        approval_level=d["approval_level"], deadline=parse(d["deadline"]), lon=point.get("lon"), lat=point.get("lat"),
-        requested_at=parse(d["requested_at"]), modules=sorted({line["module"] for line in d["lines"]}), status="open"))
+        approval_level=d["approval_level"], deadline=parse_time(d["deadline"]), lon=point.get("lon"),
+        lat=point.get("lat"), requested_at=parse_time(d["requested_at"]),
+        modules=sorted({line["module"] for line in d["lines"]}), status="open"))
 
 
 def on_support_escalated(ctx) -> None:
     """A higher grade brings a tighter deadline: orders still on the way are held to it."""
     d = ctx.data
     timeline.record(ctx.conn, ctx.event)
-    values = {"grade": d["to_grade"], "approval_level": d["approval_level"], "deadline": parse(d["deadline"])}
+    values = {"grade": d["to_grade"], "approval_level": d["approval_level"], "deadline": parse_time(d["deadline"])}
     if d.get("lines"):
         values["modules"] = sorted({line["module"] for line in d["lines"]})
     ctx.conn.execute(update(requests).where(requests.c.request_id == d["request_id"]).values(**values))
     ctx.conn.execute(update(deployments).where(deployments.c.request_id == d["request_id"]).values(grade=d["to_grade"]))
     ctx.conn.execute(update(orders).where(orders.c.request_id == d["request_id"], orders.c.arrived_at.is_(None))
-                     .values(deadline=parse(d["deadline"]), late=False))
+                     .values(deadline=parse_time(d["deadline"]), late=False))
 
 
 def on_support_cancelled(ctx) -> None:
@@ -103,7 +103,7 @@ def on_position_reported(ctx) -> None:
 
 def on_load_reported(ctx) -> None:
     d = ctx.data
-    at = parse(d["at"])
+    at = parse_time(d["at"])
     if ctx.conn.execute(select(loads.c.county).where(loads.c.county == d["county"], loads.c.at == at)).first():
         return
     ctx.conn.execute(insert(loads).values(county=d["county"], at=at, on_duty=d["on_duty"],

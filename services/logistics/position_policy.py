@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import insert, select
 
-from .domain.times import iso
+from ..common.clock import stamp
 from .policy import Policy
 from .store import position_policy
 
@@ -18,7 +18,7 @@ HISTORY = 50
 
 def _row(r) -> dict:
     return {"receiving_command_sees_own_units": r["receiving_command_sees_own_units"], "reason": r["reason"],
-            "changed_by": r["changed_by"], "role": r["role"], "at": iso(r["at"])}
+            "changed_by": r["changed_by"], "role": r["role"], "at": stamp(r["at"])}
 
 
 def receiving_command_sees_own_units(conn, policy: Policy) -> bool:
@@ -37,3 +37,10 @@ def view(conn, policy: Policy) -> dict:
 def change(conn, value: bool, reason: str, identity, now: datetime) -> None:
     conn.execute(insert(position_policy).values(receiving_command_sees_own_units=value, reason=reason[:400],
                                                 changed_by=identity.subject[:128], role=identity.role, at=now))
+
+
+def change_as(outbox, value: bool, reason: str, who, policy: Policy, now: datetime) -> dict:
+    """The province command turns the switch (the permission table lets only it here); the view after."""
+    with outbox.transaction() as tx:
+        change(tx.conn, value, reason, who, now)
+        return view(tx.conn, policy)

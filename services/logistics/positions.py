@@ -7,8 +7,12 @@ from datetime import timedelta
 
 from sqlalchemy import bindparam, select, update
 
+from ..common.auth import Identity
+from ..common.clock import as_utc, parse_time, stamp
+from ..common.http import Problem
+from . import access, position_policy, store
 from .domain import tracking
-from .domain.times import as_utc, iso, parse, seconds_between
+from .domain.times import seconds_between
 from .places import Places
 from .policy import Policy
 from .reception_flow import note_arrival
@@ -43,7 +47,7 @@ def find_order(conn, unit_id: str, order_id: str) -> dict:
 
 def check_report(row: dict, report: dict, policy: Policy) -> bool:
     """False for a report older than the one applied; raises ImplausibleSpeed for a jump."""
-    at = parse(report["at"])
+    at = parse_time(report["at"])
     applied = as_utc(row["position_at"])
     if applied is not None and at <= applied:
         return False
@@ -61,7 +65,7 @@ def apply_report(tx, report: dict, places: Places, policy: Policy) -> str:
     row = find_order(tx.conn, report["unit_id"], report["order_id"])
     if not check_report(row, report, policy):
         return "stale"
-    at = parse(report["at"])
+    at = parse_time(report["at"])
     point = (report["point"]["lon"], report["point"]["lat"])
     rp = row["order"]["reporting_point"]["point"]
     target = (rp["lon"], rp["lat"])
@@ -91,8 +95,8 @@ def apply_report(tx, report: dict, places: Places, policy: Policy) -> str:
 
 def _late(tx, row: dict, point, eta, deadline, remaining_km: float, at) -> None:
     data = {"unit_id": row["unit_id"], "order_id": row["order_id"], "request_id": row["request_id"],
-            "point": {"lon": point[0], "lat": point[1]}, "eta": iso(eta), "deadline": iso(deadline),
-            "late_by_s": seconds_between(deadline, eta), "remaining_km": round(remaining_km, 2), "at": iso(at)}
+            "point": {"lon": point[0], "lat": point[1]}, "eta": stamp(eta), "deadline": stamp(deadline),
+            "late_by_s": seconds_between(deadline, eta), "remaining_km": round(remaining_km, 2), "at": stamp(at)}
     if row["incident_id"]:
         data["incident_id"] = row["incident_id"]
     emit(tx, "unit.late", data, key=row["request_id"])
@@ -100,9 +104,43 @@ def _late(tx, row: dict, point, eta, deadline, remaining_km: float, at) -> None:
 
 def _arrived(tx, row: dict, point) -> None:
     data = {"unit_id": row["unit_id"], "order_id": row["order_id"], "request_id": row["request_id"],
-            "point": {"lon": point[0], "lat": point[1]}, "arrived_at": iso(row["arrived_at"]),
+            "point": {"lon": point[0], "lat": point[1]}, "arrived_at": stamp(row["arrived_at"]),
             "response_s": row["response_s"], "deadline_met": as_utc(row["arrived_at"]) <= as_utc(row["deadline"])}
     if row["incident_id"]:
         data["incident_id"] = row["incident_id"]
     emit(tx, "unit.arrived", data, key=row["request_id"])
     note_arrival(tx.conn, row["deployment_id"], row["unit_id"], as_utc(row["arrived_at"]))
+
+
+# ---- over HTTP ----
+
+def report_as(outbox, unit_id: str, body: dict, policy: Policy) -> dict | None:
+    """A device's report, checked against the unit's order and published (unit.position-reported: the
+    worker applies it); None when it is older than the report already applied."""
+    report = {"unit_id": unit_id, **body}
+    with outbox.transaction() as tx:
+        try:
+            row = find_order(tx.conn, unit_id, body["order_id"])
+        except UnknownUnit as exc:
+            raise Problem(404, "Not Found", detail=str(exc)) from None
+        try:
+            fresh = check_report(row, report, policy)
+        except ImplausibleSpeed as exc:
+            raise Problem.of_field(422, "Refused", "point", str(exc)) from None
+        if not fresh:
+            return None
+        return tx.emit("unit.position-reported", report, key=unit_id, correlationid=row["incident_id"])
+
+
+def read_as(conn, unit_id: str, who: Identity, policy: Policy) -> dict:
+    """The unit's latest order with its position, for a caller who may see it (access.may_read_position)."""
+    row = store.latest_order_of_unit(conn, unit_id)
+    if row is None:
+        raise Problem(404, "Not Found", detail=f"no dispatched unit {unit_id}")
+    county = row["order"]["reporting_point"]["county"]
+    sharing = position_policy.receiving_command_sees_own_units(conn, policy)
+    if not access.may_read_position(who, county, row["released_at"] is None, sharing):
+        raise Problem.of_field(403, "Refused", "X-Role", "positions are core data for the province command" + (
+            "; the receiving command sees units under it during the task" if sharing
+            else "; the province has not opened them to receiving commands"))
+    return row

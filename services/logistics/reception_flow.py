@@ -1,42 +1,25 @@
-"""Reception of a deployment: arrangements, arrival flags, release and extension."""
+"""Reception of a deployment: arrangements, arrival flags, release and extension; and the receiving
+side's actions over HTTP (the use cases at the end: the unit of work in, `Problem` out)."""
 from __future__ import annotations
 
 from datetime import datetime
 
 from sqlalchemy import select, update
 
+from ..common.auth import Identity
+from ..common.clock import as_utc, parse_time, stamp
+from ..common.http import Problem
+from . import access, dispatch, store
 from .domain import reception
-from .domain.times import as_utc, iso, parse
 from .policy import Policy
-from .store import deployments, orders, plans, requests
+from .store import deployments, orders, requests
 from .timeline import emit
-
-
-class Refused(Exception):
-    """An HTTP action that the rules refuse: status and reason for the problem response."""
-
-    def __init__(self, status: int, field: str, reason: str):
-        super().__init__(reason)
-        self.status, self.field, self.reason = status, field, reason
-
-
-def deployment(conn, deployment_id: str) -> dict | None:
-    row = conn.execute(select(deployments).where(deployments.c.deployment_id == deployment_id)).mappings().first()
-    return dict(row) if row else None
-
-
-def wages_of(conn, plan_ids: list[str]) -> dict[str, dict]:
-    """{plan_id: {officer_id: daily base wage}} as resources committed the plans' officers."""
-    if not plan_ids:
-        return {}
-    rows = conn.execute(select(plans.c.plan_id, plans.c.committed).where(plans.c.plan_id.in_(sorted(set(plan_ids)))))
-    return {pid: dict((committed or {}).get("base_wage_daily") or {}) for pid, committed in rows}
 
 
 def note_arrival(conn, deployment_id: str, unit_id: str, at: datetime) -> None:
     """Flag what was not arranged before this unit arrived; on scene once every unit is in place."""
-    dep = deployment(conn, deployment_id)
-    flags = list(dep["flags"]) + [{"item": item, "unit_id": unit_id, "at": iso(at)}
+    dep = store.deployment(conn, deployment_id)
+    flags = list(dep["flags"]) + [{"item": item, "unit_id": unit_id, "at": stamp(at)}
                                   for item in reception.missing(dep["arrangements"])]
     waiting = conn.execute(select(orders.c.order_id).where(orders.c.deployment_id == deployment_id,
                                                            orders.c.arrived_at.is_(None))).first()
@@ -60,7 +43,8 @@ def arrange(tx, dep: dict, body: dict, policy: Policy, now: datetime) -> dict:
     """Record arrangements (lodging within the county's capacity) and emit logistics.arranged."""
     items = dict(dep["arrangements"])
     if body.get("medic", {}).get("status") == "not_needed":
-        raise Refused(422, "medic.status", "a medic travels with every team (随队医护): the medic is always needed")
+        raise Problem.of_field(422, "Refused", "medic.status",
+                               "a medic travels with every team (随队医护): the medic is always needed")
     for item in reception.ITEMS:
         if item in body:
             items[item] = body[item]
@@ -70,11 +54,11 @@ def arrange(tx, dep: dict, body: dict, policy: Policy, now: datetime) -> dict:
         why = reception.lodging_refusal(beds, policy.capacity(dep["county"]),
                                         lodging_in_use(tx.conn, dep["county"], dep["deployment_id"]))
         if why:
-            raise Refused(409, "lodging.quantity", why)
+            raise Problem.of_field(409, "Refused", "lodging.quantity", why)
     tx.conn.execute(update(deployments).where(deployments.c.deployment_id == dep["deployment_id"])
                     .values(arrangements=items))
     data = {"deployment_id": dep["deployment_id"], "request_id": dep["request_id"], "headcount": dep["headcount"],
-            **{k: items[k] for k in reception.ITEMS}, "at": iso(now)}
+            **{k: items[k] for k in reception.ITEMS}, "at": stamp(now)}
     if dep["incident_id"]:
         data["incident_id"] = dep["incident_id"]
     emit(tx, "logistics.arranged", data, key=dep["request_id"])
@@ -85,7 +69,7 @@ def release(tx, dep: dict, now: datetime, outcome: str = "completed", policy: Po
     """Release every officer; duty runs from each unit's order to now (resources closes duty time).
     After a hard task (policy: grades I-II) the release flags psychological follow-up for every officer."""
     if dep["status"] == "released":
-        raise Refused(409, "deployment_id", "already released")
+        raise Problem.of_field(409, "Refused", "deployment_id", "already released")
     rows = tx.conn.execute(select(orders).where(orders.c.deployment_id == dep["deployment_id"])).mappings().all()
     minutes = {o: max(0, round((now - as_utc(r["ordered_at"])).total_seconds() / 60))
                for r in rows for o in r["officer_ids"]}
@@ -93,7 +77,7 @@ def release(tx, dep: dict, now: datetime, outcome: str = "completed", policy: Po
     data = {"deployment_id": dep["deployment_id"], "request_id": dep["request_id"], "plan_id": dep["plan_id"],
             "officer_ids": officers, "duty_minutes": max(minutes.values(), default=0),
             "duty_minutes_by_officer": {o: minutes.get(o, 0) for o in officers}, "outcome": outcome,
-            "released_at": iso(now),
+            "released_at": stamp(now),
             "psychological_followup": (policy or Policy()).needs_psychological_followup(dep["grade"])}
     if dep["incident_id"]:
         data["incident_id"] = dep["incident_id"]
@@ -105,12 +89,12 @@ def release(tx, dep: dict, now: datetime, outcome: str = "completed", policy: Po
 
 
 def request_extension(conn, dep: dict, body: dict, by: str, now: datetime) -> dict:
-    until = parse(body["until"])
+    until = parse_time(body["until"])
     if until <= as_utc(dep["task_end"]):
-        raise Refused(422, "until", f"must be after the current end {iso(dep['task_end'])}")
+        raise Problem.of_field(422, "Refused", "until", f"must be after the current end {stamp(dep['task_end'])}")
     if dep["status"] == "released":
-        raise Refused(409, "deployment_id", "the deployment is released")
-    pending = {"until": iso(until), "reason": body["reason"], "requested_by": by, "requested_at": iso(now)}
+        raise Problem.of_field(409, "Refused", "deployment_id", "the deployment is released")
+    pending = {"until": stamp(until), "reason": body["reason"], "requested_by": by, "requested_at": stamp(now)}
     conn.execute(update(deployments).where(deployments.c.deployment_id == dep["deployment_id"])
                  .values(extension=pending))
     return pending
@@ -119,14 +103,14 @@ def request_extension(conn, dep: dict, body: dict, by: str, now: datetime) -> di
 def approve_extension(tx, dep: dict, by: str, role: str, now: datetime) -> dict:
     pending = dep["extension"]
     if not pending:
-        raise Refused(409, "extension", "no extension was requested")
+        raise Problem.of_field(409, "Refused", "extension", "no extension was requested")
     data = {"deployment_id": dep["deployment_id"], "request_id": dep["request_id"], "plan_id": dep["plan_id"],
-            "officer_ids": list(dep["officer_ids"]), "previous_until": iso(dep["task_end"]),
+            "officer_ids": list(dep["officer_ids"]), "previous_until": stamp(dep["task_end"]),
             "until": pending["until"], "reason": pending["reason"], "requested_by": pending["requested_by"],
-            "approved_by": by, "role": role, "at": iso(now)}
+            "approved_by": by, "role": role, "at": stamp(now)}
     if dep["incident_id"]:
         data["incident_id"] = dep["incident_id"]
-    until = parse(pending["until"])
+    until = parse_time(pending["until"])
     tx.conn.execute(update(deployments).where(deployments.c.deployment_id == dep["deployment_id"])
                     .values(task_end=until, extension=None))
     for row in tx.conn.execute(select(orders).where(orders.c.deployment_id == dep["deployment_id"])).mappings().all():
@@ -134,3 +118,74 @@ def approve_extension(tx, dep: dict, by: str, role: str, now: datetime) -> dict:
         tx.conn.execute(update(orders).where(orders.c.order_id == row["order_id"]).values(order=order))
     emit(tx, "deployment.extended", data, key=dep["request_id"])
     return data
+
+
+# ---- the receiving side's actions over HTTP ----
+
+def load(conn, deployment_id: str) -> dict:
+    """The deployment; 404 when there is none."""
+    dep = store.deployment(conn, deployment_id)
+    if dep is None:
+        raise Problem(404, "Not Found", detail=f"no deployment {deployment_id}")
+    return dep
+
+
+def arrange_as(outbox, deployment_id: str, who: Identity, body: dict, policy: Policy, now: datetime) -> dict:
+    """The receiving side records lodging, meals, transport or medic; the deployment as it then stands."""
+    if not body:
+        raise Problem.of_field(422, "Refused", "(body)", "name at least one of lodging, meals, transport, medic")
+    with outbox.transaction() as tx:
+        dep = load(tx.conn, deployment_id)
+        access.require_reception(who, dep["county"])
+        arrange(tx, dep, body, policy, now)
+        return load(tx.conn, deployment_id)
+
+
+def release_as(outbox, deployment_id: str, who: Identity, outcome: str, policy: Policy, now: datetime) -> dict:
+    """The receiving command releases the deployment (deployment.released)."""
+    with outbox.transaction() as tx:
+        dep = load(tx.conn, deployment_id)
+        access.require_receiving_command(who, dep["county"], "release this deployment")
+        return release(tx, dep, now, outcome, policy)
+
+
+def request_extension_as(outbox, deployment_id: str, who: Identity, body: dict, now: datetime) -> dict:
+    """The receiving command asks for a later end; pending until a commander approves it."""
+    with outbox.transaction() as tx:
+        dep = load(tx.conn, deployment_id)
+        access.require_receiving_command(who, dep["county"], "request an extension")
+        return request_extension(tx.conn, dep, body, who.subject, now)
+
+
+def approve_extension_as(outbox, deployment_id: str, who: Identity, now: datetime) -> dict:
+    """A commander of the request's approval level approves the pending extension (deployment.extended)."""
+    with outbox.transaction() as tx:
+        dep = load(tx.conn, deployment_id)
+        access.require_approver(who, dep["county"], store.approval_level(tx.conn, dep["request_id"]) or "province")
+        return approve_extension(tx, dep, who.subject, who.role, now)
+
+
+def rate_as(outbox, deployment_id: str, who: Identity, body: dict, now: datetime) -> None:
+    """A support officer (side officer) or the receiving side (side receiver) rates the deployment."""
+    with outbox.transaction() as tx:
+        dep = load(tx.conn, deployment_id)
+        if body["side"] == "officer" and who.role != "support_officer":
+            raise Problem.of_field(403, "Refused", "side", "officer ratings come from support officers")
+        if body["side"] == "receiver" and not (who.role in access.RECEPTION_ROLES and who.covers(dep["county"])):
+            raise Problem.of_field(403, "Refused", "side",
+                                   f"receiver ratings come from the receiving side of {dep['county']}")
+        store.add_survey(tx.conn, deployment_id=deployment_id, incident_id=dep["incident_id"], county=dep["county"],
+                         rater=who.subject[:128], side=body["side"], rating=body["rating"],
+                         comment=body.get("comment"), at=now)
+
+
+def check_equipment_as(outbox, order_id: str, who: Identity, body: dict, now: datetime) -> None:
+    """The receiving side records how many of a unit's items its systems accepted."""
+    if body["compatible"] > body["checked"]:
+        raise Problem.of_field(422, "Refused", "compatible", "cannot exceed checked")
+    with outbox.transaction() as tx:
+        row = dispatch.load_order(tx.conn, order_id)
+        county = row["order"]["reporting_point"]["county"]
+        access.require_reception(who, county)
+        store.add_equipment_check(tx.conn, order_id=order_id, county=county, checked=body["checked"],
+                                  compatible=body["compatible"], at=now)

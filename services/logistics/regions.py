@@ -3,15 +3,13 @@
 An order and a unit on its task concern the receiving county (the order's reporting point) and the
 county the unit comes from; a deployment its receiving county and the counties of its units; an
 incident the county that received support for it. The permission hook loads the object a path names
-and refuses (403) a caller bound to a region that covers none of them; the list routes keep the rows
-that concern the caller's region.
+(http.py's resolvers) and refuses (403) a caller bound to a region that covers none of them; the list
+routes keep the rows that concern the caller's region.
 """
 from __future__ import annotations
 
-from flask import Flask
 from sqlalchemy import select
 
-from ..common import permissions
 from ..common.auth import region_covers
 from .store import deployments, orders, requests
 
@@ -59,14 +57,3 @@ def deployments_from(conn, region: str) -> set[str]:
     """Deployments with a unit from inside `region`."""
     rows = conn.execute(select(orders.c.deployment_id, orders.c.from_county).distinct())
     return {r.deployment_id for r in rows if r.from_county and region_covers(region, r.from_county)}
-
-
-def install(app: Flask, runtime) -> None:
-    def loaded(fn):
-        def resolve(value: str):
-            with runtime.engine.connect() as conn:
-                return fn(conn, value)
-        return resolve
-
-    permissions.objects(app, {"order_id": loaded(of_order), "unit_id": loaded(of_unit),
-                              "deployment_id": loaded(of_deployment), "incident_id": loaded(of_incident)})

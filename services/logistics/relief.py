@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import insert, select
 
-from .domain.times import parse
+from ..common.clock import parse_time
 from .store import plans, requests
 
 
@@ -25,8 +25,8 @@ def file(conn, plan: dict) -> bool:
     conn.execute(insert(requests).values(
         request_id=plan["request_id"], incident_id=plan.get("incident_id") or parent.get("incident_id"),
         county=plan.get("county") or parent.get("county"), grade=plan.get("grade") or parent.get("grade"),
-        approval_level=parent.get("approval_level"), deadline=parse(mark["takes_over_at"]),
-        lon=parent.get("lon"), lat=parent.get("lat"), requested_at=parse(plan.get("proposed_at") or plan["at"]),
+        approval_level=parent.get("approval_level"), deadline=parse_time(mark["takes_over_at"]),
+        lon=parent.get("lon"), lat=parent.get("lat"), requested_at=parse_time(plan.get("proposed_at") or plan["at"]),
         modules=parent.get("modules"), status="cancelled" if parent.get("status") == "cancelled" else "open"))
     return True
 

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from sqlalchemy import and_, func, insert, select, update
 
-from . import relief
+from ..common.clock import as_utc, stamp
+from ..common.http import Problem
+from . import access, relief
 from .domain import indicators as ind
 from .domain import reception
-from .domain.times import as_utc, iso
 from .policy import Policy
 from .store import case_outcomes, deployments, equipment_checks, loads, orders, plans, requests, surveys, timeline
 
@@ -62,7 +63,7 @@ def indicators(conn, f: dict, *, by_city: bool = False) -> dict:
     latest = _latest_loads(conn, f, deps)
     cases_by_city: dict[str, list] = {}
     cases = cross_region_cases(conn, f, cases_by_city if by_city else None)
-    out = {"filters": {k: (iso(v) if hasattr(v, "isoformat") else v) for k, v in f.items() if v},
+    out = {"filters": {k: (stamp(v) if hasattr(v, "isoformat") else v) for k, v in f.items() if v},
            **_six(arrivals, latest, cases, checks, ratings, deps)}
     if by_city:
         groups = [_group(arrivals, lambda r: r["county"]), _group(latest, lambda r: r["county"]),
@@ -132,14 +133,14 @@ def incident_report(conn, incident_id: str, policy=None) -> dict | None:
     return {
         "incident_id": incident_id,
         "requests": [{"request_id": r["request_id"], "county": r["county"], "grade": r["grade"],
-                      "deadline": iso(r["deadline"]) if r["deadline"] else None, "status": r["status"],
+                      "deadline": stamp(r["deadline"]) if r["deadline"] else None, "status": r["status"],
                       **_echelon(shifts.get(r["request_id"]))} for r in reqs],
-        "timeline": [{"at": iso(e["at"]), "type": e["type"], "actor": e["actor"], "source": e["source"],
+        "timeline": [{"at": stamp(e["at"]), "type": e["type"], "actor": e["actor"], "source": e["source"],
                       "request_id": e["request_id"], "event_id": e["event_id"]} for e in events],
         "plans": [_plan(p) for p in plan_rows],
         "deadlines": [{"order_id": o["order_id"], "unit_id": o["unit_id"], "from_county": o["from_county"],
-                       "ordered_at": iso(o["ordered_at"]), "deadline": iso(o["deadline"]),
-                       "arrived_at": iso(o["arrived_at"]) if o["arrived_at"] else None, "response_s": o["response_s"],
+                       "ordered_at": stamp(o["ordered_at"]), "deadline": stamp(o["deadline"]),
+                       "arrived_at": stamp(o["arrived_at"]) if o["arrived_at"] else None, "response_s": o["response_s"],
                        "met": (as_utc(o["arrived_at"]) <= as_utc(o["deadline"])) if o["arrived_at"] else None,
                        "late_alert": bool(o["late"])} for o in order_rows],
         "reception": [{"deployment_id": d["deployment_id"], "headcount": d["headcount"], "status": d["status"],
@@ -168,7 +169,7 @@ def _plan(p) -> dict:
 def _case_outcome(conn, incident_id: str) -> dict | None:
     row = conn.execute(select(case_outcomes).where(case_outcomes.c.incident_id == incident_id)).mappings().first()
     return None if row is None else {"solved": row["solved"], "note": row["note"], "recorded_by": row["recorded_by"],
-                                     "at": iso(as_utc(row["at"]))}
+                                     "at": stamp(as_utc(row["at"]))}
 
 
 def record_case_outcome(conn, incident_id: str, solved: bool, note: str | None, identity, now) -> dict:
@@ -187,3 +188,25 @@ def incident_county(conn, incident_id: str) -> str | None:
         if county:
             return county
     return None
+
+
+# ---- over HTTP ----
+
+def load(conn, incident_id: str, policy: Policy) -> dict:
+    """The incident's after-action report; 404 when logistics saw nothing of it."""
+    found = incident_report(conn, incident_id, policy)
+    if found is None:
+        raise Problem(404, "Not Found", detail=f"no events of incident {incident_id}")
+    return found
+
+
+def record_case_outcome_as(outbox, incident_id: str, who, body: dict, now) -> dict:
+    """The receiving command of the incident's support (or the province) says whether the case was solved."""
+    with outbox.transaction() as tx:
+        county = incident_county(tx.conn, incident_id)
+        if county is None:
+            raise Problem(404, "Not Found", detail=f"no support for incident {incident_id}")
+        if who.role != "province_commander":
+            access.require_receiving_command(who, county, "record the outcome of this case")
+        return {"incident_id": incident_id,
+                **record_case_outcome(tx.conn, incident_id, body["solved"], body.get("note"), who, now)}

@@ -1,7 +1,11 @@
-"""logistics' tables: the one module that declares them (handlers and routes query through Core)."""
+"""logistics' tables (the one module that declares them) and the reads and writes the HTTP views
+need; the handlers and the use-case modules query through Core as well."""
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Integer, MetaData, String, Table
+from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, insert, select
+
+from ..common.clock import as_utc
+from ..common.observed import observed_table
 
 metadata = MetaData()
 TS = DateTime(timezone=True)
@@ -162,3 +166,82 @@ timeline = Table(
     Column("at", TS, nullable=False),
     Column("data", JSON, nullable=False),
 )
+
+observed = observed_table(metadata)  # GET /incidents/observed
+
+
+# ---- reads and writes behind the HTTP views ----
+
+DEPLOYMENT_TIMES = ("task_start", "task_end", "released_at", "created_at")
+
+
+def _deployment(row) -> dict:
+    row = dict(row)
+    for k in DEPLOYMENT_TIMES:
+        row[k] = as_utc(row[k])
+    return row
+
+
+def deployment(conn, deployment_id: str) -> dict | None:
+    """One deployment, its times as aware UTC datetimes; None when there is none."""
+    row = conn.execute(select(deployments).where(deployments.c.deployment_id == deployment_id)).mappings().first()
+    return None if row is None else _deployment(row)
+
+
+def deployments_where(conn, *, request_id: str | None = None, incident_id: str | None = None) -> list[dict]:
+    """Deployments in the order they were made, those of a request or an incident when given."""
+    query = select(deployments).order_by(deployments.c.created_at)
+    if request_id:
+        query = query.where(deployments.c.request_id == request_id)
+    if incident_id:
+        query = query.where(deployments.c.incident_id == incident_id)
+    return [_deployment(r) for r in conn.execute(query).mappings()]
+
+
+def wages_of(conn, plan_ids: list[str]) -> dict[str, dict]:
+    """{plan_id: {officer_id: daily base wage}} as resources committed the plans' officers."""
+    if not plan_ids:
+        return {}
+    rows = conn.execute(select(plans.c.plan_id, plans.c.committed).where(plans.c.plan_id.in_(sorted(set(plan_ids)))))
+    return {pid: dict((committed or {}).get("base_wage_daily") or {}) for pid, committed in rows}
+
+
+def approval_level(conn, request_id: str) -> str | None:
+    return conn.execute(select(requests.c.approval_level).where(requests.c.request_id == request_id)).scalar()
+
+
+def order(conn, order_id: str) -> dict | None:
+    row = conn.execute(select(orders).where(orders.c.order_id == order_id)).mappings().first()
+    return None if row is None else dict(row)
+
+
+def orders_where(conn, *, request_id: str | None = None, deployment_id: str | None = None,
+                 late: bool = False) -> list[dict]:
+    """Orders in the order they were given, those of a request or a deployment, or only late ones."""
+    query = select(orders).order_by(orders.c.ordered_at, orders.c.order_id)
+    if request_id:
+        query = query.where(orders.c.request_id == request_id)
+    if deployment_id:
+        query = query.where(orders.c.deployment_id == deployment_id)
+    if late:
+        query = query.where(orders.c.late.is_(True))
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def latest_order_of_unit(conn, unit_id: str) -> dict | None:
+    """The unit's latest order (its current task); None for a unit never dispatched."""
+    row = conn.execute(select(orders).where(orders.c.unit_id == unit_id)
+                       .order_by(orders.c.ordered_at.desc())).mappings().first()
+    return None if row is None else dict(row)
+
+
+def add_instruction(conn, **values) -> None:
+    conn.execute(insert(instructions).values(**values))
+
+
+def add_survey(conn, **values) -> None:
+    conn.execute(insert(surveys).values(**values))
+
+
+def add_equipment_check(conn, **values) -> None:
+    conn.execute(insert(equipment_checks).values(**values))

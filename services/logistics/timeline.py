@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import insert, select
 
-from .domain.times import parse
+from ..common.clock import parse_time
 from .store import timeline
 
 # Who acted, for events that name a person; otherwise the producing service.
@@ -19,7 +19,7 @@ def record(conn, event: dict) -> None:
     conn.execute(insert(timeline).values(
         event_id=event["id"], incident_id=data.get("incident_id") or event.get("correlationid"),
         request_id=data.get("request_id"), type=event["type"], source=event["source"],
-        actor=(actor or event["source"].rsplit("/", 1)[-1])[:128], at=parse(_when(event)), data=data))
+        actor=(actor or event["source"].rsplit("/", 1)[-1])[:128], at=parse_time(_when(event)), data=data))
 
 
 def _when(event: dict) -> str:

@@ -1,12 +1,12 @@
-"""JSON views of logistics' rows (positions only in `position`: they are core data)."""
+"""The JSON representations of logistics' rows (positions only in `position`: they are core data)."""
 from __future__ import annotations
 
+from ..common.clock import stamp
 from .domain import reception
-from .domain.times import iso
 
 
 def _t(value):
-    return iso(value) if value is not None else None
+    return stamp(value) if value is not None else None
 
 
 def order(row: dict) -> dict:
