@@ -28,8 +28,8 @@ import requests as http
 
 from infra.ports import free_port
 from infra.run import PROCESSES
-from twin.preview import preview_plan
-from twin.uncertainty import PreviewConfig
+from twin.sim.preview import preview_plan
+from twin.sim.uncertainty import PreviewConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -16,10 +16,11 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from services.common.contracts import example_event
-from twin import replay, views
-from twin.model import ProvinceModel
-from twin.preview import preview_numpy, preview_plan
-from twin.uncertainty import PreviewConfig
+from twin.mirror import replay
+from twin.sim.model import ProvinceModel
+from twin.sim.preview import preview_numpy, preview_plan
+from twin.sim.uncertainty import PreviewConfig
+from twin.ui import views
 
 DONORS = [("330782", "330703", "330727", "330784"), ("330102", "330105", "330106", "330110"),
           ("330602", "330603", "330624", "330681")]

@@ -1,11 +1,11 @@
 """`python -m twin`: rebuild the state from the services, mirror the stream, serve the map.
 
-The composition root of the twin process: settings from the environment, the model (with the
-preview's uncertainty from TWIN_* variables), the services' snapshot, the mirror (a consumer that
-replays the whole stream into the model), the model's steps on the twin clock (every
-TWIN_STEP_S, 60 s; with the simulated field devices of the demo and exercises, every
-TWIN_DEVICE_INTERVAL_S, 5 s, each step reported), an optional recording to replay, and the Dash app
-under waitress. `main(run_exercise=...)` lets the
+The composition root of the twin process, which puts its three parts together: settings from the
+environment; the model (twin.sim, with the preview's uncertainty from TWIN_* variables) and its steps
+on the twin clock (every TWIN_STEP_S, 60 s; with the simulated field devices of the demo and
+exercises, every TWIN_DEVICE_INTERVAL_S, 5 s, each step reported); the services' snapshot and the
+mirror, a consumer that replays the whole stream into the model (twin.mirror), and an optional
+recording to replay; the Dash app under waitress (twin.ui). `main(run_exercise=...)` lets the
 exercise page start exercises (the launcher `make run` gives the twin; `python -m twin` has none).
 """
 from __future__ import annotations
@@ -19,13 +19,14 @@ import waitress
 
 from services.common.config import Settings
 from services.common.runtime import Runtime
-from twin import devices, recording
-from twin.app import create_app
-from twin.client import ServicesClient, service_urls
-from twin.model import ProvinceModel, Stepping
-from twin.replay import start_mirror
-from twin.snapshot import rebuild
-from twin.uncertainty import PreviewConfig
+from twin.mirror import recording
+from twin.mirror.client import ServicesClient, service_urls
+from twin.mirror.replay import start_mirror
+from twin.mirror.snapshot import rebuild
+from twin.sim import devices
+from twin.sim.model import ProvinceModel, Stepping
+from twin.sim.uncertainty import PreviewConfig
+from twin.ui.app import create_app
 
 
 def main(run_exercise=None) -> None:

@@ -16,8 +16,7 @@ from sqlalchemy import JSON, Text, bindparam, cast, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from . import contracts, faults, keys, logs
-from .chain import verify_chain
-from .envelope import GENESIS, new_event, sealed
+from .envelope import GENESIS, new_event, sealed, verify_chain
 from .storage import Prepared, chain_head, outbox, writer_turn
 
 

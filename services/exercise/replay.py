@@ -1,9 +1,9 @@
 """Replay for the debrief: play an exercise's recorded stream into the twin's model.
 
 The recording (events.jsonl) holds whole envelopes, one a line: the format of the twin's own
-recordings (twin.recording), so the twin's replay panel opens it as it is
+recordings (twin.mirror.recording), so the twin's replay panel opens it as it is
 (`TWIN_REPLAY_FROM=var/exercises/<id>/events.jsonl`). `replay_into` applies the events with
-`twin.replay.apply`; `until` stops at a simulated instant so the debrief can step through.
+`twin.mirror.replay.apply`; `until` stops at a simulated instant so the debrief can step through.
 """
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
-from twin import recording as twin_recording
-from twin import replay as twin_replay
-from twin.model import ProvinceModel
+from twin.mirror import recording as twin_recording
+from twin.mirror import replay as twin_replay
+from twin.sim.model import ProvinceModel
 
 from .scoring import parse_time
 from .store import exercise_dir

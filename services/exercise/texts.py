@@ -1,5 +1,5 @@
 """Every label of the after-action report, in Simplified Chinese (the default) and English, as the
-twin has them (`twin.messages`): `text(key, lang, **values)`; a missing key raises KeyError.
+twin has them (`twin.ui.messages`): `text(key, lang, **values)`; a missing key raises KeyError.
 
 The language of a report: `--lang en` on the command line, else EXERCISE_REPORT_LANG, else Chinese.
 Place names come from the geography data (Chinese in both languages, with the code in English).

@@ -16,10 +16,11 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from services.common.auth import Identity, headers_for
 from services.exercise import clock as xclock
-from twin import ids, replay
-from twin.app import create_app
-from twin.client import ServicesClient
-from twin.model import ProvinceModel
+from twin.mirror import replay
+from twin.mirror.client import ServicesClient
+from twin.sim.model import ProvinceModel
+from twin.ui import ids
+from twin.ui.app import create_app
 
 from .test_twin_browser import MAP_STATE_JS, remote_resources, severe_console_entries, signed_in_url
 from .test_twin_exercise_browser import PLAN_A, exercise, matching  # noqa: F401  (fixtures)

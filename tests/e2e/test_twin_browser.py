@@ -10,9 +10,10 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from services.common.auth import Identity, headers_for
 from services.common.contracts import example_event
-from twin import ids, replay
-from twin.app import create_app
-from twin.model import ProvinceModel
+from twin.mirror import replay
+from twin.sim.model import ProvinceModel
+from twin.ui import ids
+from twin.ui.app import create_app
 
 pytestmark = pytest.mark.e2e
 DRAW_TIMEOUT_S = 60
@@ -115,7 +116,7 @@ def test_the_support_circle_colouring_and_the_report_link(model, serve_wsgi, chr
     from flask import Flask, jsonify
 
     from tests.unit.test_twin_readiness import COVERAGE
-    from twin.client import ServicesClient
+    from twin.mirror.client import ServicesClient
 
     resources = Flask("resources")
     resources.get("/readiness/coverage")(lambda: jsonify(COVERAGE))

@@ -12,8 +12,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from services.common.auth import Identity
-from twin import ids
-from twin.app import create_app
+from twin.ui import ids
+from twin.ui.app import create_app
 
 from .test_twin_browser import click_first, remote_resources, severe_console_entries, signed_in_url
 from .twin_scene import CROWD_REQUEST, FRAUD_REQUEST, scene, unit_late

@@ -17,9 +17,9 @@ from services.common.auth import Identity, current_identity
 from services.common.contracts import example_event
 from services.exercise import clock as xclock
 from services.exercise import store
-from twin import ids
-from twin.app import create_app
-from twin.model import ProvinceModel
+from twin.sim.model import ProvinceModel
+from twin.ui import ids
+from twin.ui.app import create_app
 
 from .test_twin_browser import severe_console_entries, signed_in_url
 

@@ -18,11 +18,13 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from services.common.auth import Identity, current_identity
 from services.common.contracts import example_event
-from twin import devices, ids, movement, replay
-from twin.app import create_app
-from twin.client import ServicesClient
-from twin.model import ProvinceModel
-from twin.uncertainty import PreviewConfig
+from twin.mirror import replay
+from twin.mirror.client import ServicesClient
+from twin.sim import devices, movement
+from twin.sim.model import ProvinceModel
+from twin.sim.uncertainty import PreviewConfig
+from twin.ui import ids
+from twin.ui.app import create_app
 
 from .test_twin_browser import click_first, remote_resources, severe_console_entries, signed_in_url
 

@@ -31,11 +31,12 @@ from services.common.config import Settings
 from services.common.envelope import new_event
 from services.common.worker import Context
 from services.matching import signing
-from twin import order_print, replay
-from twin.app import create_app
-from twin.client import ServicesClient
-from twin.model import ProvinceModel
-from twin.uncertainty import PreviewConfig
+from twin.mirror import replay
+from twin.mirror.client import ServicesClient
+from twin.sim.model import ProvinceModel
+from twin.sim.uncertainty import PreviewConfig
+from twin.ui import order_print
+from twin.ui.app import create_app
 
 from .test_twin_browser import remote_resources, severe_console_entries, signed_in_url
 

@@ -9,9 +9,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from services.common.contracts import example_event
-from twin import ids
-from twin.app import create_app
-from twin.model import ProvinceModel
+from twin.sim.model import ProvinceModel
+from twin.ui import ids
+from twin.ui.app import create_app
 
 from .test_twin_browser import remote_resources, severe_console_entries, signed_in_url
 from .test_twin_loop_browser import UNIT_LONS_JS

@@ -19,7 +19,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from services.common.auth import Identity, headers_for
-from twin import ids
+from twin.ui import ids
 
 from .test_twin_browser import click_first, remote_resources, severe_console_entries, signed_in_url
 from .test_twin_loop_browser import UNIT_LONS_JS

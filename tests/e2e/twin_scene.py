@@ -7,8 +7,8 @@ import copy
 from datetime import datetime, timedelta
 
 from services.common.contracts import example_event
-from twin import replay
-from twin.model import ProvinceModel
+from twin.mirror import replay
+from twin.sim.model import ProvinceModel
 
 FRAUD_REQUEST = "REQ-330783-20250915-0003"
 CROWD_REQUEST = "REQ-330102-20250915-0001"

@@ -8,8 +8,8 @@ import pytest
 from services.common.contracts import example_event
 from services.exercise import replay as exercise_replay
 from services.exercise.recorder import read_events
-from twin import recording as twin_recording
-from twin.model import ProvinceModel
+from twin.mirror import recording as twin_recording
+from twin.sim.model import ProvinceModel
 
 
 @pytest.fixture(scope="module")

@@ -86,7 +86,7 @@ def report(runtime, order: dict, lon: float, lat: float, at: datetime) -> str:
     data = {"unit_id": order["unit_id"], "order_id": order["order_id"], "point": {"lon": lon, "lat": lat},
             "at": at.isoformat()}
     with runtime.outbox.transaction() as tx:
-        return positions.apply_report(tx, data, runtime.deps.places, runtime.deps.policy)
+        return positions.apply_report(tx, data, runtime.settings.extra["places"], runtime.settings.extra["policy"])
 
 
 def test_a_committed_plan_orders_each_unit_once_with_deadline_reporting_point_and_scope(service):

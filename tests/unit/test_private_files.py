@@ -10,7 +10,7 @@ from services.common import access_log
 from services.common.auth import Identity
 from services.common.config import Settings
 from services.common.runtime import Runtime
-from twin.recording import Recorder
+from twin.mirror.recording import Recorder
 
 
 def mode(path) -> int:

@@ -103,9 +103,9 @@ def test_without_the_issuer_key_a_service_speaks_for_itself_and_for_no_one_else(
 
 
 def test_the_twin_limits_failed_sign_ins_but_not_pages_whose_session_ended(monkeypatch):
-    from twin.app import create_app
-    from twin.model import ProvinceModel
-    from twin.uncertainty import PreviewConfig
+    from twin.sim.model import ProvinceModel
+    from twin.sim.uncertainty import PreviewConfig
+    from twin.ui.app import create_app
     monkeypatch.setenv("AUTH_FAILURE_BURST", "3")
     model = ProvinceModel(seed=0, preview_config=PreviewConfig(runs=5), start=datetime(2025, 9, 15, tzinfo=timezone.utc))
     client = create_app(model, demo=False, secret="s" * 48).server.test_client()

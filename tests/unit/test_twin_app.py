@@ -14,13 +14,14 @@ from werkzeug.serving import make_server
 
 from services.common.auth import Identity, current_identity, headers_for, signed_in
 from services.common.contracts import example_event, validate_body
-from twin import ids, panel, replay
-from twin.app import create_app, panel_view, refresh_view
-from twin.client import ServicesClient
-from twin.model import ProvinceModel
-from twin.position_access import PositionAccess
-from twin.uncertainty import PreviewConfig
-from twin.views import decide, routes_for
+from twin.mirror import replay
+from twin.mirror.client import ServicesClient
+from twin.sim.model import ProvinceModel
+from twin.sim.uncertainty import PreviewConfig
+from twin.ui import ids, panel
+from twin.ui.app import create_app, panel_view, refresh_view
+from twin.ui.position_access import PositionAccess
+from twin.ui.views import decide, routes_for
 
 PLAN = "PLAN-REQ-330783-20250915-0003-A"
 PROVINCE = Identity("zj-commander", "province_commander", "330000")
@@ -97,7 +98,7 @@ def test_refresh_redraws_after_an_event_a_colouring_or_another_request(loop, geo
     figure, *_ = refresh_view(loop, geojson, "load", REQUEST, "zh", key, province)
     assert "支援单元" in {t.name for t in figure.data}
     figure, *_ = refresh_view(loop, geojson, "load", REQUEST, "zh", None, Identity("v", "viewer", "330000"))
-    assert "支援单元" not in {t.name for t in figure.data}  # positions are core data (twin.visibility)
+    assert "支援单元" not in {t.name for t in figure.data}  # positions are core data (twin.ui.visibility)
 
 
 def test_the_gap_colouring_shows_the_open_request_county(loop, geojson):
@@ -376,7 +377,7 @@ def callback_as(app, identity, name, *args):
 
 
 def test_the_map_callback_and_the_page_show_a_role_only_its_part(two_counties):
-    from twin.messages import text
+    from twin.ui.messages import text
     app = create_app(two_counties)
     _figure, rows, count, _clock, options, _key = callback_as(app, VIEWER, "on_refresh", 1, "load", REQUEST,
                                                               "en", None)
@@ -400,7 +401,7 @@ def test_the_panel_and_its_preview_button_show_no_plan_of_another_county(loop):
 
 
 def test_the_buttons_of_a_plan_the_user_may_not_decide_are_disabled_and_say_why():
-    from twin.app import approval_refusal
+    from twin.ui.app import approval_refusal
 
     grade_iii = {"request_id": "R", "grade": "III", "county": "330783", "approval_level": "city"}
     grade_ii = dict(grade_iii, grade="II", approval_level="province")

@@ -6,11 +6,12 @@ from datetime import datetime, timedelta
 
 from services.common.auth import Identity
 from services.common.contracts import example_event
-from twin import alerts, board, replay
-from twin.app import create_app
-from twin.figures import province_map
-from twin.model import ProvinceModel
-from twin.place_names import english_name, place_labels
+from twin.mirror import replay
+from twin.sim.model import ProvinceModel
+from twin.ui import alerts, board
+from twin.ui.app import create_app
+from twin.ui.figures import province_map
+from twin.ui.place_names import english_name, place_labels
 
 PROVINCE = Identity("zj-commander", "province_commander", "330000")
 HANGZHOU = Identity("hz-commander", "city_commander", "330100")
@@ -193,7 +194,7 @@ def test_the_map_carries_city_and_county_labels_at_their_seats():
 
 
 def test_signing_in_returns_to_the_board_and_keeps_its_wall_screen_mode():
-    from twin.signin import safe_next
+    from twin.ui.signin import safe_next
 
     assert safe_next("/board?wall=1&lang=en&x=2") == "/board?lang=en&wall=1"
     assert safe_next("/board?wall=yes") == "/board"

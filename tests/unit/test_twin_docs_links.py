@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from services.common import permissions
 from services.common.auth import ROLES, Identity
-from twin import docs_links, ids
-from twin.signin import SignedIn
-from twin.user_bar import user_bar
+from twin.ui import docs_links, ids
+from twin.ui.signin import SignedIn
+from twin.ui.user_bar import user_bar
 
 ENV = {"DEMAND_URL": "http://demand:8101", "RESOURCES_URL": "http://resources:8102",
        "MATCHING_URL": "http://matching:8103", "LOGISTICS_URL": "http://logistics:8104"}

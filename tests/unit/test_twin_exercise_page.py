@@ -18,10 +18,10 @@ from services.common.auth import Identity, current_identity, headers_for
 from services.common.contracts import example_event
 from services.exercise import clock as xclock
 from services.exercise import store
-from twin import exercise_page, ids
-from twin.app import create_app
-from twin.model import ProvinceModel
-from twin.uncertainty import PreviewConfig
+from twin.sim.model import ProvinceModel
+from twin.sim.uncertainty import PreviewConfig
+from twin.ui import exercise_page, ids
+from twin.ui.app import create_app
 
 EXERCISE = "telecom-fraud-20260101000000-abcd"
 TRAINER = Identity("zj-trainer", "trainer", "330000")

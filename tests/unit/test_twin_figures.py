@@ -6,7 +6,7 @@ import re
 import pytest
 
 from services.geo import Geography
-from twin.figures import GRADE_COLOURS, incident_table_rows, province_map
+from twin.ui.figures import GRADE_COLOURS, incident_table_rows, province_map
 
 URL = re.compile(r"https?://")
 
@@ -163,7 +163,7 @@ def test_units_move_and_late_ones_are_red_and_larger(geography, counties):
 
 
 def test_the_strength_chart_says_what_it_waits_for_instead_of_drawing_empty_axes():
-    from twin.panel import strength_figure
+    from twin.ui.panel import strength_figure
     empty = strength_figure([], "zh")
     assert not empty.data and empty.layout.xaxis.visible is False
     assert "有方案推演后" in empty.layout.annotations[0].text

@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 import pytest
 
 from services.common.contracts import example_event
-from twin import replay
-from twin.model import ProvinceModel
-from twin.uncertainty import PreviewConfig
+from twin.mirror import replay
+from twin.sim.model import ProvinceModel
+from twin.sim.uncertainty import PreviewConfig
 
 REQUEST = "REQ-330783-20250915-0003"
 PLAN = "PLAN-REQ-330783-20250915-0003-A"

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from services.common.contracts import example_event
-from twin import replay
-from twin.figures import province_map
-from twin.model import ProvinceModel
+from twin.mirror import replay
+from twin.sim.model import ProvinceModel
+from twin.ui.figures import province_map
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from services.common.contracts import example_event
-from twin.preview import PreviewModel, UnitRuns, plan_units, preview_numpy, preview_plan, reserve_left
-from twin.uncertainty import Distribution, PreviewConfig
+from twin.sim.preview import PreviewModel, UnitRuns, plan_units, preview_numpy, preview_plan, reserve_left
+from twin.sim.uncertainty import Distribution, PreviewConfig
 
 FIXED = PreviewConfig(mobilisation=Distribution("fixed", (600.0,)), travel_factor=Distribution("fixed", (1.0,)))
 

@@ -14,12 +14,13 @@ from werkzeug.serving import make_server
 from services.common.auth import Identity, current_identity, headers_for, signed_in
 from services.common.contracts import example_event
 from services.common.permissions import table
-from twin import ids, replay
-from twin.app import create_app, panel_view, refresh_view, report_period
-from twin.client import ServicesClient
-from twin.model import ProvinceModel
-from twin.readiness import Readiness
-from twin.uncertainty import PreviewConfig
+from twin.mirror import replay
+from twin.mirror.client import ServicesClient
+from twin.sim.model import ProvinceModel
+from twin.sim.uncertainty import PreviewConfig
+from twin.ui import ids
+from twin.ui.app import create_app, panel_view, refresh_view, report_period
+from twin.ui.readiness import Readiness
 
 REQUEST = "REQ-330783-20250915-0003"
 PLAN = "PLAN-REQ-330783-20250915-0003-A"

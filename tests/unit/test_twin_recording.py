@@ -8,10 +8,10 @@ import pytest
 from services.common.auth import Identity, signed_in
 from services.common.contracts import example_event
 from services.geo import Geography
-from twin import recording
-from twin.app import create_app
-from twin.model import ProvinceModel
-from twin.replay_controls import advance
+from twin.mirror import recording
+from twin.sim.model import ProvinceModel
+from twin.ui.app import create_app
+from twin.ui.replay_controls import advance
 
 
 def at(topic: str, time: str, **changes) -> dict:

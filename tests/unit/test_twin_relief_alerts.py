@@ -8,12 +8,12 @@ from datetime import datetime, timezone
 import pytest
 
 from services.common.contracts import example_event
-from twin import replay
-from twin.map_layers import unit_traces
-from twin.model import ProvinceModel
-from twin.panel import request_options
-from twin.uncertainty import PreviewConfig
-from twin.views import counties_with_gap
+from twin.mirror import replay
+from twin.sim.model import ProvinceModel
+from twin.sim.uncertainty import PreviewConfig
+from twin.ui.map_layers import unit_traces
+from twin.ui.panel import request_options
+from twin.ui.views import counties_with_gap
 
 REQUEST = "REQ-330783-20250915-0003"
 RELIEF = f"{REQUEST}-S2"

@@ -6,8 +6,8 @@ import pytest
 from services.common.config import Settings
 from services.common.contracts import example_event
 from services.common.worker import Context
-from twin import replay
-from twin.model import ProvinceModel
+from twin.mirror import replay
+from twin.sim.model import ProvinceModel
 
 
 @pytest.fixture

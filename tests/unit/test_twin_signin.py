@@ -10,10 +10,10 @@ import pytest
 
 from services.common.auth import Identity, default_keyring, headers_for
 from services.common.tokens import InvalidToken, Keyring
-from twin import signin
-from twin.app import create_app
-from twin.model import ProvinceModel
-from twin.uncertainty import PreviewConfig
+from twin.sim.model import ProvinceModel
+from twin.sim.uncertainty import PreviewConfig
+from twin.ui import signin
+from twin.ui.app import create_app
 
 PROVINCE = Identity("zj-commander", "province_commander", "330000")
 SECRET = "s" * 48
@@ -219,8 +219,8 @@ def test_approve_goes_out_with_the_signed_in_users_token_and_matching_judges_the
     from dash._callback_context import context_value
     from dash._utils import AttributeDict
 
-    from twin import ids
-    from twin.client import ServicesClient
+    from twin.mirror.client import ServicesClient
+    from twin.ui import ids
 
     url, plan = real_matching
     session = RecordingSession()

@@ -10,10 +10,10 @@ from werkzeug.serving import make_server
 
 from services.common.auth import current_identity
 from services.common.contracts import example_body, example_event
-from twin.client import ServicesClient
-from twin.model import ProvinceModel
-from twin.snapshot import rebuild
-from twin.uncertainty import PreviewConfig
+from twin.mirror.client import ServicesClient
+from twin.mirror.snapshot import rebuild
+from twin.sim.model import ProvinceModel
+from twin.sim.uncertainty import PreviewConfig
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ Every read that shows a position is logged."""
 from __future__ import annotations
 
 from services.common.auth import Identity
-from twin.map_layers import unit_traces
-from twin.position_access import PositionAccess
-from twin.visibility import visible
+from twin.ui.map_layers import unit_traces
+from twin.ui.position_access import PositionAccess
+from twin.ui.visibility import visible
 
 SNAPSHOT = {
     "requests": [{"request_id": "REQ-1", "county": "330783"}],
@@ -91,7 +91,7 @@ def test_every_read_that_shows_a_position_is_logged_and_hidden_ones_are_not(tmp_
 # --- the services' permission table, per role and region -------------------------------------------
 
 from services.common.permissions import table  # noqa: E402
-from twin.visibility import RULES, may_read, permitted  # noqa: E402
+from twin.ui.visibility import RULES, may_read, permitted  # noqa: E402
 
 DONGYANG, XIHU, HANGZHOU = "330783", "330106", "330100"
 STATE = {

@@ -1,0 +1,74 @@
+/* Place names over the twin's maps, in the browser's own fonts (no glyphs fetched; see twin/ui/place_names.py).
+ * Each Plotly map whose layout.meta carries place_labels gets an overlay inside MapLibre's container
+ * (under Plotly's legend and hover layers). On every render the labels are projected, cities first,
+ * and a label that would overlap one already placed is hidden; county names only from meta.county_zoom. */
+(function () {
+  "use strict";
+  var PAD = 3;
+
+  function mapOf(graph) {
+    var full = graph._fullLayout;
+    var sub = full && full.map && full.map._subplot;
+    return sub && sub.map;
+  }
+
+  function build(state, labels) {
+    state.layer.textContent = "";
+    state.items = labels.map(function (label) {
+      var el = document.createElement("div");
+      el.className = "twin-place-label twin-place-" + label.level;
+      el.textContent = label.name;
+      el.setAttribute("data-level", label.level);
+      state.layer.appendChild(el);
+      return {label: label, el: el, w: 0, h: 0};
+    });
+  }
+
+  function place(state) {
+    var map = state.map, zoom = map.getZoom();
+    var canvas = map.getCanvas();
+    var width = canvas.clientWidth, height = canvas.clientHeight;
+    var taken = [];
+    state.items.forEach(function (item) {
+      var show = item.label.level === "city" || zoom >= state.countyZoom;
+      var p = show && map.project([item.label.lon, item.label.lat]);
+      if (show) {
+        if (!item.w) { item.el.style.display = "block"; item.w = item.el.offsetWidth; item.h = item.el.offsetHeight; }
+        var box = [p.x - item.w / 2 - PAD, p.y - item.h / 2 - PAD, p.x + item.w / 2 + PAD, p.y + item.h / 2 + PAD];
+        show = box[0] >= 0 && box[1] >= 0 && box[2] <= width && box[3] <= height && !taken.some(function (t) {
+          return box[0] < t[2] && box[2] > t[0] && box[1] < t[3] && box[3] > t[1];
+        });
+        if (show) { taken.push(box); item.el.style.transform = "translate(" + Math.round(box[0] + PAD) + "px," + Math.round(box[1] + PAD) + "px)"; }
+      }
+      item.el.style.display = show ? "block" : "none";
+    });
+  }
+
+  function attach(graph) {
+    var map = mapOf(graph);
+    var meta = graph.layout && graph.layout.meta;
+    if (!map || !meta || !meta.place_labels) { return; }
+    var state = map.__twinPlaceLabels;
+    if (!state) {
+      var layer = document.createElement("div");
+      layer.className = "twin-place-labels";
+      map.getContainer().appendChild(layer);
+      state = map.__twinPlaceLabels = {map: map, layer: layer, key: null, items: []};
+      map.on("render", function () { place(state); });
+    }
+    var key = JSON.stringify(meta.place_labels);
+    if (key !== state.key) {
+      state.key = key;
+      state.countyZoom = meta.county_zoom || 0;
+      build(state, meta.place_labels);
+      place(state);
+    }
+  }
+
+  function scan() {
+    var graphs = document.querySelectorAll(".js-plotly-plot");
+    for (var i = 0; i < graphs.length; i++) { attach(graphs[i]); }
+  }
+
+  window.setInterval(scan, 500);
+})();

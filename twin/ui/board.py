@@ -1,0 +1,222 @@
+"""The situation board (态势板, /board): the open support requests as a queue, soonest deadline first.
+
+Each row: live countdowns to the request's deadlines (grade I has two, counted from the request:
+units launched within 15 minutes and on scene within 30), its grade, status, how many of the asked
+officers are in place and on the way, the best plan's chance of meeting the deadline from the twin's
+own previews (the approved plan's once there is one), and flags for late units, an escalated grade and
+orders escalated for want of an acknowledgement. `?wall=1` is the wall-screen mode of the command
+hall: dark, large type, no controls. Rows come from `visibility.permitted`, so a city or county sees
+its own requests only. The countdowns tick in the browser (assets/countdown.js) from the twin's clock,
+so time passes between refreshes without the page being rebuilt or moving.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, dcc, html
+
+from services.common.auth import Identity
+from twin.sim.model import ProvinceModel
+from twin.ui import ids, signin, views, visibility
+from twin.ui.figures import GRADE_COLOURS, beijing_time, type_name
+from twin.ui.messages import DEFAULT_LANGUAGE, maybe, text
+from twin.ui.panel import current
+
+PATH = "/board"
+SOON_S = 5 * 60  # a deadline this close is "about to pass" (alerts, the row's colour)
+LAUNCHED = frozenset({"dispatched", "acknowledged", "moving", "arrived"})
+ON_THE_WAY = frozenset({"dispatched", "acknowledged", "moving"})
+
+
+def instant(iso: str) -> datetime:
+    when = datetime.fromisoformat(iso)
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def pending_deadlines(request: dict, units: list[dict]) -> list[tuple[str, str]]:
+    """[(which, ISO deadline)] still to be met: grade I's launch deadline until a unit is ordered out,
+    and the on-scene deadline."""
+    out = []
+    if request.get("launch_deadline") and not any(u.get("status") in LAUNCHED for u in units):
+        out.append(("launch", request["launch_deadline"]))
+    out.append(("on_scene", request["deadline"]))
+    return out
+
+
+def units_by_request(snapshot: dict) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for unit in snapshot.get("units", []):
+        if unit.get("request_id") and unit.get("status") != "released":
+            out.setdefault(unit["request_id"], []).append(unit)
+    return out
+
+
+def asked(request: dict) -> int:
+    return int(request.get("gap") or sum(line.get("headcount", 0) for line in request.get("lines") or []))
+
+
+def best_chance(plans: list[dict]) -> tuple[float | None, str | None, bool]:
+    """(chance of meeting the deadline, plan kind, decided): the approved or committed plan's when there
+    is one, else the best of the proposed ones; None where no preview has a chance."""
+    live = [p for p in current(plans) if p["status"] in ("proposed", "approved", "committed")]
+    decided = [p for p in live if p["status"] in ("approved", "committed")]
+    chances = [(((p.get("preview") or {}).get("whole") or {}).get("p_deadline"), p.get("kind"))
+               for p in (decided or live)]
+    chances = [c for c in chances if c[0] is not None]
+    if not chances:
+        return None, None, bool(decided)
+    chance, kind = max(chances, key=lambda c: c[0])
+    return chance, kind, bool(decided)
+
+
+def queue(snapshot: dict) -> list[dict]:
+    """The open requests of a (permitted) snapshot, soonest pending deadline first."""
+    now = instant(snapshot["clock"])
+    names = {c["code"]: c["name"] for c in snapshot.get("counties", [])}
+    units = units_by_request(snapshot)
+    rows = []
+    for request in snapshot.get("requests", []):
+        if request.get("status") in views.CLOSED_REQUESTS:
+            continue
+        mine = units.get(request["request_id"], [])
+        deadlines = pending_deadlines(request, mine)
+        left_s = min((instant(d) - now).total_seconds() for _, d in deadlines)
+        chance, kind, decided = best_chance(views.plans_of(snapshot, request["request_id"]))
+        rows.append({
+            "request_id": request["request_id"], "county": request["county"],
+            "county_name": names.get(request["county"], request["county"]), "grade": request.get("grade"),
+            "status": request.get("status", "open"), "incident_type": request.get("incident_type"),
+            "deadlines": deadlines, "launched": bool(request.get("launch_deadline")) and len(deadlines) == 1,
+            "left_s": left_s, "asked": asked(request),
+            "arrived": sum(u.get("officers", 0) for u in mine if u.get("status") == "arrived"),
+            "on_the_way": sum(u.get("officers", 0) for u in mine if u.get("status") in ON_THE_WAY),
+            "chance": chance, "plan_kind": kind, "decided": decided,
+            "late_units": sorted(u["unit_id"] for u in mine if u.get("late") and u.get("status") != "arrived"),
+            "unacknowledged": sorted(u["unit_id"] for u in mine if u.get("escalated") and u.get("status") == "dispatched"),
+            "escalated_from": request.get("escalated_from"), "relief_of": request.get("relief_of"),
+        })
+    return sorted(rows, key=lambda r: (r["left_s"], r["request_id"]))
+
+
+# --- the page ---------------------------------------------------------------------------------------
+
+def countdown(which: str, deadline: str, lang: str) -> html.Div:
+    """A deadline: its name, a countdown the browser fills in (twin-countdown), and its Beijing time."""
+    return html.Div(className="twin-deadline", children=[
+        html.Span(text(f"deadline_{which}", lang), className="what"),
+        html.Span(className="twin-countdown", **{"data-deadline": deadline, "data-which": which}),
+        html.Small(f" {beijing_time(deadline)[11:16]}", className="text-body-secondary ms-1"),
+    ])
+
+
+def row_class(row: dict) -> str:
+    if row["late_units"] or row["left_s"] < 0:
+        return "table-danger"
+    if row["escalated_from"] or row["unacknowledged"] or row["left_s"] < SOON_S:
+        return "table-warning"
+    return ""
+
+
+def board_row(row: dict, lang: str) -> html.Tr:
+    time_cell = [countdown(which, deadline, lang) for which, deadline in row["deadlines"]]
+    if row["launched"]:
+        time_cell.insert(0, html.Div(className="twin-deadline", children=[
+            html.Span(text("deadline_launch", lang), className="what"), html.Span("✓ " + text("launched", lang))]))
+    grade = row["grade"]
+    share = min(row["arrived"] / row["asked"], 1.0) if row["asked"] else 0.0
+    moving = min(row["on_the_way"] / row["asked"], 1.0 - share) if row["asked"] else 0.0
+    fill = html.Div(className="fill", children=[
+        html.Div([html.Strong(text("fill_text", lang, arrived=row["arrived"], asked=row["asked"])),
+                  html.Small(" · " + text("en_route", lang, n=row["on_the_way"]), className="text-body-secondary")
+                  if row["on_the_way"] else None]),
+        dbc.Progress([dbc.Progress(value=share * 100, color="success", bar=True),
+                      dbc.Progress(value=moving * 100, color="info", striped=True, bar=True)]),
+    ])
+    kind = maybe("kind_" + str(row["plan_kind"]), lang, str(row["plan_kind"])) if row["plan_kind"] else None
+    chance = [html.Strong(f"{row['chance']:.0%}"), html.Br(),
+              html.Small(text("chance_decided" if row["decided"] else "chance_plan", lang, kind=kind),
+                         className="text-body-secondary")] if row["chance"] is not None else ["—"]
+    flags = []
+    if row["late_units"]:
+        flags.append(dbc.Badge(text("flag_late", lang, n=len(row["late_units"])), color="danger", className="me-1",
+                               title=", ".join(row["late_units"])))
+    if row["escalated_from"]:
+        flags.append(dbc.Badge(text("flag_escalated", lang, old=row["escalated_from"], new=grade), color="warning",
+                               text_color="dark", className="me-1"))
+    if row["unacknowledged"]:
+        flags.append(dbc.Badge(text("flag_unacknowledged", lang, n=len(row["unacknowledged"])), color="warning",
+                               text_color="dark", className="me-1", title=", ".join(row["unacknowledged"])))
+    request = [html.Strong(row["county_name"]), " ",
+               html.Span(type_name(row["incident_type"], lang) if row["incident_type"] else "", className="me-1"),
+               html.Br(), html.Small(row["request_id"], className="text-body-secondary")]
+    return html.Tr(className=row_class(row), id={"type": "board-row", "request": row["request_id"]}, children=[
+        html.Td(time_cell), html.Td(request),
+        html.Td(dbc.Badge(grade, color=GRADE_COLOURS.get(grade, "#777"), className="fs-6 twin-grade") if grade else "—"),
+        html.Td(maybe("status_" + row["status"], lang, row["status"])), html.Td(fill), html.Td(chance),
+        html.Td(flags or "—"),
+    ])
+
+
+COLUMNS = ["col_time_left", "col_request", "grade", "status", "col_fill", "col_chance", "col_flags"]
+
+
+def board_body(rows: list[dict], lang: str) -> list:
+    if not rows:
+        return [html.Tr(html.Td(text("board_empty", lang), colSpan=len(COLUMNS), className="text-body-secondary"))]
+    return [board_row(r, lang) for r in rows]
+
+
+def board_view(model: ProvinceModel, identity: Identity | None, lang: str, last_key: str | None) -> tuple:
+    """(rows, count, clock text, clock ISO, key): the queue as `identity` may read it (twin.ui.visibility);
+    rows no_update while nothing shown changed (the countdowns tick in the browser)."""
+    snapshot = visibility.permitted(model.snapshot(), identity)
+    rows = queue(snapshot)
+    shown = [{k: v for k, v in r.items() if k != "left_s"} for r in rows]
+    key = views.digest(lang, shown, [r["left_s"] < SOON_S for r in rows], [r["left_s"] < 0 for r in rows])
+    body = dash.no_update if key == last_key else board_body(rows, lang)
+    clock = text("clock", lang, time=beijing_time(snapshot["clock"]))
+    return body, text("board_count", lang, n=len(rows)), clock, snapshot["clock"], key
+
+
+def table(body: list, lang: str) -> dbc.Table:
+    return dbc.Table([html.Thead(html.Tr([html.Th(text(c, lang)) for c in COLUMNS])),
+                      html.Tbody(id=ids.BOARD_BODY, children=body)],
+                     className="twin-board align-middle", hover=True, responsive=True)
+
+
+def page(model: ProvinceModel, lang: str, user: signin.SignedIn | None, wall: bool, refresh_ms: int,
+         header=None, alert_parts=()) -> html.Div:
+    """The board; `header` the navigation bar (left out on the wall screen), `alert_parts` the alerts'
+    toasts and stores."""
+    body, count, clock, clock_iso, key = board_view(model, user.identity if user else None, lang, None)
+    heading = html.Div(className="d-flex flex-wrap align-items-baseline gap-3 mb-2", children=[
+        html.H1(text("board_title", lang), className="h3 mb-0" if not wall else "mb-0"),
+        dbc.Badge(count, id=ids.BOARD_COUNT, color="primary", className="fs-6"),
+        html.Span(clock, id=ids.BOARD_CLOCK, className="twin-clock text-body-secondary ms-auto",
+                  **{"data-twin-clock": clock_iso}),
+    ])
+    stores = [dcc.Store(id=ids.LANGUAGE, data=lang), dcc.Store(id=ids.BOARD_KEY, data=key),
+              dcc.Interval(id=ids.BOARD_REFRESH, interval=refresh_ms)]
+    if wall:
+        return html.Div(className="twin-wall", **{"data-bs-theme": "dark"},
+                        children=[heading, table(body, lang), *stores])
+    return html.Div(children=[header, dbc.Container(fluid=True, className="py-3", children=[
+        heading, dbc.Card(dbc.CardBody(table(body, lang), className="p-0")),
+        html.A(text("board_wall", lang), href=f"{PATH}?wall=1&lang={lang}", className="btn btn-outline-secondary "
+               "btn-sm mt-2", target="_blank", rel="noopener"),
+    ]), *alert_parts, *stores])
+
+
+def register(app: dash.Dash, model: ProvinceModel) -> dict:
+    @app.callback(
+        Output(ids.BOARD_BODY, "children"), Output(ids.BOARD_COUNT, "children"), Output(ids.BOARD_CLOCK, "children"),
+        Output(ids.BOARD_CLOCK, "data-twin-clock"), Output(ids.BOARD_KEY, "data"),
+        Input(ids.BOARD_REFRESH, "n_intervals"), State(ids.LANGUAGE, "data"), State(ids.BOARD_KEY, "data"),
+        prevent_initial_call=True,
+    )
+    def on_board(_n, lang, last_key):
+        return board_view(model, signin.current_identity(), lang or DEFAULT_LANGUAGE, last_key)
+
+    return {"on_board": on_board}

@@ -1,0 +1,320 @@
+"""The twin's exercise page (/exercise): start a built-in scenario, steer its clock, decide its plans as
+a trainee, open its after-action report and replay it on the map.
+
+Everything goes through services.exercise: `store.exercises()` and `store.control()` (list, pause,
+resume, speed), `decisions.pending()` and `decisions.decide()` (with the signed-in trainee's own token,
+to the exercise's own matching), the report files, and `replay.replay_into()` for the debrief map.
+Starting one needs processes of its own, which the twin does not start itself: it is given
+`run_exercise` at construction by the process that starts it (as `make run` does) and runs it in a
+thread; without it the page steers, decides and replays but starts nothing. Starting and steering an exercise is for
+trainers; any signed-in user may decide plans (matching judges their role and region).
+"""
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from datetime import datetime, timezone
+
+import dash
+from dash import ALL, Input, Output, State, ctx, dcc, html
+from flask import abort, send_from_directory
+
+from services.exercise import clock as xclock
+from services.exercise import decisions, replay, scenario, store
+from services.exercise.recorder import read_events
+from twin.sim.model import ProvinceModel
+from twin.ui import ids, signin, views, visibility
+from twin.ui.figures import beijing_time
+from twin.ui.messages import DEFAULT_LANGUAGE, text
+from twin.ui.panel import CELL
+from twin.ui.user_bar import user_bar
+
+PATH = "/exercise"
+TRAINERS = frozenset({"trainer"})
+EXERCISE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
+REFRESH_MS = 2000
+LOG_LINES = 30
+
+_runs: dict[str, list[str]] = {}  # exercise id -> the run's progress lines (exercises started by this twin)
+
+
+def start_exercise(name: str, speed: float, run_exercise) -> str:
+    """Start built-in scenario `name` at `speed` in a thread of this process with `run_exercise` (the
+    launcher the twin was given: a stack of the exercise's own, played to its report); returns its exercise id."""
+    played = scenario.load(name)
+    exercise_id = store.new_exercise_id(played.name)
+    log = _runs.setdefault(exercise_id, [])
+
+    def run():
+        try:
+            run_exercise(played, speed=speed, exercise_id=exercise_id, out=log.append)
+        except BaseException as exc:  # noqa: BLE001 (SystemExit from a refused roster too): shown on the page
+            log.append(f"failed: {exc.__class__.__name__}: {exc}")
+
+    threading.Thread(target=run, name=f"exercise-{exercise_id}", daemon=True).start()
+    return exercise_id
+
+
+def scenario_options() -> list[dict]:
+    out = []
+    for name in scenario.builtin_names():
+        try:
+            out.append({"label": f"{scenario.load(name).title} ({name})", "value": name})
+        except scenario.ScenarioError:
+            continue
+    return out
+
+
+def exercise_options(lang: str) -> list[dict]:
+    return [{"label": f"{x['exercise_id']} · {text('ex_running' if x['running'] else 'ex_finished', lang)}",
+             "value": x["exercise_id"]} for x in store.exercises()]
+
+
+def page(lang: str = DEFAULT_LANGUAGE, user: signin.SignedIn | None = None, demo: bool = False) -> html.Div:
+    scenarios, exercises = scenario_options(), exercise_options(lang)
+    section = {"borderTop": "1px solid #ccc", "marginTop": "8px", "paddingTop": "4px"}
+    h3 = {"fontSize": "16px", "margin": "6px 0"}
+    return html.Div(style={"fontFamily": '"Noto Sans CJK SC", sans-serif', "margin": "10px 16px"}, children=[
+        html.H1(text("ex_title", lang), id=ids.TITLE, style={"fontSize": "21px", "margin": "4px 0"}),
+        user_bar(user, lang, demo, other=("map_page", "/")),
+        html.Div(style=section, children=[
+            html.H3(text("ex_scenarios", lang), style=h3),
+            html.Div(style={"display": "flex", "gap": "8px", "alignItems": "center"}, children=[
+                dcc.Dropdown(id=ids.EX_SCENARIO, options=scenarios, clearable=False, style={"width": "420px"},
+                             value=scenarios[0]["value"] if scenarios else None),
+                html.Span(text("ex_speed", lang)),
+                dcc.Input(id=ids.EX_SPEED, type="number", min=xclock.MIN_SPEED, max=xclock.MAX_SPEED, value=60,
+                          style={"width": "80px"}),
+                html.Button(text("ex_start", lang), id=ids.EX_START, n_clicks=0),
+            ]),
+            html.Div(id=ids.EX_START_RESULT, style={"fontWeight": "bold", "margin": "4px 0"}),
+        ]),
+        html.Div(style=section, children=[
+            html.H3(text("ex_list", lang), style=h3),
+            html.Div(style={"display": "flex", "gap": "8px", "alignItems": "center"}, children=[
+                dcc.Dropdown(id=ids.EX_PICKER, options=exercises, placeholder=text("ex_pick", lang),
+                             value=exercises[0]["value"] if exercises else None, style={"width": "520px"}),
+                html.Button(text("ex_pause", lang), id=ids.EX_PAUSE, n_clicks=0),
+                html.Button(text("ex_resume", lang), id=ids.EX_RESUME, n_clicks=0),
+                html.Button(text("ex_set_speed", lang), id=ids.EX_SET_SPEED, n_clicks=0),
+                html.Span(id=ids.EX_CLOCK, style={"color": "#666"}),
+            ]),
+        ]),
+        html.Div(style=section, children=[
+            html.H3(text("ex_pending", lang), style=h3),
+            html.Div(id=ids.EX_PENDING),
+            dcc.Input(id=ids.EX_REASON, type="text", placeholder=text("reject_reason", lang), style={"width": "50%"}),
+            html.Div(id=ids.EX_DECISION_RESULT, style={"fontWeight": "bold", "margin": "4px 0"}),
+        ]),
+        html.Div(style=section, children=[html.H3(text("ex_report", lang), style=h3), html.Div(id=ids.EX_REPORT)]),
+        html.Div(style=section, children=[
+            html.H3(text("ex_replay", lang), style=h3),
+            dcc.Slider(id=ids.EX_REPLAY_SLIDER, min=0, max=1000, step=1, value=1000, marks=None, updatemode="mouseup"),
+            dcc.Graph(id=ids.EX_REPLAY_MAP, style={"height": "55vh"}, config={"displaylogo": False}),
+        ]),
+        html.Div(style=section, children=[html.H3(text("ex_log", lang), style=h3),
+                                          html.Pre(id=ids.EX_LOG, style={"fontSize": "12px"})]),
+        dcc.Store(id=ids.LANGUAGE, data=lang),
+        dcc.Store(id=ids.EX_PENDING_KEY),
+        dcc.Interval(id=ids.EX_REFRESH, interval=REFRESH_MS),
+    ])
+
+
+# --- what the page shows of one exercise (plain functions) ---------------------------------------
+
+def events_of(exercise_id: str) -> list[dict]:
+    path = store.exercise_dir(exercise_id) / "events.jsonl"
+    return read_events(path) if path.exists() else []
+
+
+def matching_url(exercise_id: str) -> str | None:
+    """The exercise's own matching while it runs (its urls.json), else None."""
+    path = store.exercise_dir(exercise_id) / "urls.json"
+    try:
+        return json.loads(path.read_text())["matching"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def clock_text(exercise_id: str | None, lang: str) -> str:
+    if not exercise_id:
+        return ""
+    path = store.exercise_dir(exercise_id) / "clock.json"
+    if not path.exists():
+        return ""
+    state = xclock.read_state(path)
+    sim = datetime.fromtimestamp(state.sim_at(time.time()), tz=timezone.utc)  # the exercise clock's own anchor is wall time
+    paused = f" · {text('ex_paused', lang)}" if state.paused else ""
+    return f"{text('ex_clock', lang, speed=state.speed, paused=paused)} · {beijing_time(sim.isoformat())}"
+
+
+def readable_pending(events: list[dict], identity) -> list[dict]:
+    """The exercise's open plans `identity` may read, by the permission table as for live plans
+    (twin.ui.visibility): the requesting county from the exercise's support.requested events."""
+    counties = {e["data"]["request_id"]: e["data"].get("county") for e in events if e.get("type") == "support.requested"}
+    return [p for p in decisions.pending(events)
+            if visibility.may_read(identity, visibility.PLANS, visibility.plan_regions(p, counties.get(p["request_id"])))]
+
+
+def pending_table(events: list[dict], lang: str, identity=None) -> html.Component:
+    """Open candidates `identity` may read, the optimiser's pick of each request marked ★, with Approve / Reject."""
+    open_plans = readable_pending(events, identity)
+    if not open_plans:
+        return html.Small(text("ex_no_pending", lang), style={"color": "#999"})
+    best = {}
+    for plan in open_plans:
+        best.setdefault(plan["request_id"], []).append(plan)
+    best_ids = {decisions.best_plan(plans)["plan_id"] for plans in best.values()}
+    head = ["requests", "plans", "headcount", "eta_plan", "", ""]
+    rows = []
+    for plan in open_plans:
+        metrics = plan.get("metrics", {})
+        eta = metrics.get("latest_eta_s")
+        rows.append(html.Tr([
+            html.Td(plan["request_id"], style=CELL),
+            html.Td(("★ " if plan["plan_id"] in best_ids else "") + f"{plan['plan_id']} ({plan.get('kind', '')})",
+                    style=CELL),
+            html.Td(str(metrics.get("headcount", len(plan.get("assignments", [])))), style=CELL),
+            html.Td(text("minutes", lang, m=eta / 60) if eta is not None else "—", style=CELL),
+            *[html.Td(html.Button(text(action, lang), n_clicks=0,
+                                  id={"type": ids.EX_DECIDE, "action": action, "plan": plan["plan_id"]}), style=CELL)
+              for action in ("approve", "reject")],
+        ]))
+    return html.Table([html.Thead(html.Tr([html.Th(text(h, lang) if h else "", style=CELL) for h in head])),
+                       html.Tbody(rows)], style={"borderCollapse": "collapse"})
+
+
+def report_links(exercise_id: str | None, lang: str) -> html.Component:
+    if not exercise_id or not (store.exercise_dir(exercise_id) / "report.html").exists():
+        return html.Small(text("ex_no_report", lang), style={"color": "#999"})
+    base = f"{PATH}/{exercise_id}"
+    return html.Div([html.A("report.html", href=f"{base}/report.html", target="_blank", id=f"{ids.EX_REPORT}-html"),
+                     html.Span(" · "), html.A("report.json", href=f"{base}/report.json", target="_blank")])
+
+
+def replay_figure(events: list[dict], geojson: dict, per_mille: int, lang: str):
+    """The map as it stood `per_mille`/1000 of the way through the recorded events."""
+    if not events:
+        return dash.no_update
+    times = sorted(replay.parse_time(e["time"]) for e in events)
+    until = times[0] + (times[-1] - times[0]) * (max(0, min(per_mille, 1000)) / 1000)
+    model = ProvinceModel(province="330000", start=times[0])
+    replay.replay_into(model, events, until)
+    snapshot = visibility.visible(model.snapshot(), signin.current_identity())
+    return views.map_figure(snapshot, geojson, colour_by="load", request_id=None, lang=lang)
+
+
+def clicked() -> bool:
+    return bool(ctx.triggered and ctx.triggered[0].get("value"))
+
+
+def is_trainer(user: signin.SignedIn | None) -> bool:
+    return user is not None and user.identity.role in TRAINERS
+
+
+def known(exercise_id: str | None) -> bool:
+    return bool(exercise_id and EXERCISE_ID.match(exercise_id) and store.exercise_dir(exercise_id).is_dir())
+
+
+# --- callbacks and routes ------------------------------------------------------------------------
+
+def register(app: dash.Dash, geojson: dict, *, run_exercise=None) -> dict:
+    """The page's callbacks (returned as plain functions, for tests) and its report route. `run_exercise`
+    plays a scenario on processes of its own (None: this twin starts no exercise)."""
+    @app.callback(Output(ids.EX_START_RESULT, "children"), Input(ids.EX_START, "n_clicks"),
+                  State(ids.EX_SCENARIO, "value"), State(ids.EX_SPEED, "value"), State(ids.LANGUAGE, "data"),
+                  prevent_initial_call=True)
+    def on_ex_start(_clicks, name, speed, lang):
+        if not clicked():
+            return dash.no_update
+        if not is_trainer(signin.current_user()):
+            return text("ex_trainer_only", lang)
+        if run_exercise is None:
+            return text("ex_cannot_start", lang)
+        try:
+            exercise_id = start_exercise(name, xclock.check_speed(float(speed or 0)), run_exercise)
+        except (ValueError, FileNotFoundError) as exc:
+            return str(exc)
+        return text("ex_started", lang, id=exercise_id)
+
+    @app.callback(Output(ids.EX_CLOCK, "children"),
+                  Input(ids.EX_REFRESH, "n_intervals"), Input(ids.EX_PAUSE, "n_clicks"),
+                  Input(ids.EX_RESUME, "n_clicks"), Input(ids.EX_SET_SPEED, "n_clicks"),
+                  Input(ids.EX_PICKER, "value"), State(ids.EX_SPEED, "value"), State(ids.LANGUAGE, "data"))
+    def on_ex_clock(_n, _pause, _resume, _speed_clicks, exercise_id, speed, lang):
+        actions = {ids.EX_PAUSE: "pause", ids.EX_RESUME: "resume", ids.EX_SET_SPEED: "speed"}
+        if ctx.triggered_id in actions and clicked() and known(exercise_id):
+            if not is_trainer(signin.current_user()):
+                return text("ex_trainer_only", lang)
+            if not (store.exercise_dir(exercise_id) / "urls.json").exists():
+                return text("ex_not_running", lang, id=exercise_id)
+            try:
+                store.control(exercise_id, actions[ctx.triggered_id], float(speed) if speed is not None else None)
+            except ValueError as exc:
+                return str(exc)
+        return clock_text(exercise_id if known(exercise_id) else None, lang)
+
+    @app.callback(Output(ids.EX_PICKER, "options"), Output(ids.EX_PENDING, "children"),
+                  Output(ids.EX_REPORT, "children"), Output(ids.EX_LOG, "children"), Output(ids.EX_PENDING_KEY, "data"),
+                  Input(ids.EX_REFRESH, "n_intervals"), Input(ids.EX_PICKER, "value"), State(ids.LANGUAGE, "data"),
+                  State(ids.EX_PENDING_KEY, "data"))
+    def on_ex_refresh(_n, exercise_id, lang, last_key=None):
+        """The exercise list, its open plans (redrawn only when they change: a button is never swapped
+        under the pointer), its report links and run log."""
+        exercise_id = exercise_id if known(exercise_id) else None
+        events = events_of(exercise_id) if exercise_id else []
+        identity = signin.current_identity()
+        key = views.digest(exercise_id, lang, [p["plan_id"] for p in readable_pending(events, identity)])
+        pending = dash.no_update if key == last_key else pending_table(events, lang, identity)
+        log = "\n".join(_runs.get(exercise_id, [])[-LOG_LINES:]) if exercise_id else ""
+        return exercise_options(lang), pending, report_links(exercise_id, lang), log, key
+
+    @app.callback(Output(ids.EX_DECISION_RESULT, "children"),
+                  Input({"type": ids.EX_DECIDE, "action": ALL, "plan": ALL}, "n_clicks"),
+                  State(ids.EX_PICKER, "value"), State(ids.EX_REASON, "value"), State(ids.LANGUAGE, "data"),
+                  prevent_initial_call=True)
+    def on_ex_decide(_clicks, exercise_id, reason, lang):
+        trigger = ctx.triggered_id
+        if not isinstance(trigger, dict) or not clicked():
+            return dash.no_update  # buttons just drawn
+        user = signin.current_user()
+        if user is None:
+            return text("signin_again", lang)
+        url = matching_url(exercise_id) if known(exercise_id) else None
+        if url is None:
+            return text("ex_not_running", lang, id=exercise_id)
+        plan_id, approve = trigger["plan"], trigger["action"] == "approve"
+        if not approve and not (reason or "").strip():
+            return text("reason_needed", lang)
+        try:
+            resp = decisions.decide(url, plan_id, approve=approve, token=user.token, comment=(reason or "").strip())
+        except Exception as exc:  # noqa: BLE001 (requests' errors): shown, the page goes on
+            return text("result_error", lang, status=0, detail=str(exc), plan=plan_id)
+        outcome = {200: "approved" if approve else "rejected", 201: "approved" if approve else "rejected",
+                   401: "refused", 403: "refused", 409: "conflict"}.get(resp.status_code, "error")
+        detail = ""
+        try:
+            body = resp.json()
+            detail = str(body.get("detail") or body.get("title") or "") if isinstance(body, dict) else ""
+        except ValueError:
+            detail = resp.text[:300]
+        return text(f"result_{outcome}", lang, plan=plan_id, detail=detail, status=resp.status_code)
+
+    @app.callback(Output(ids.EX_REPLAY_MAP, "figure"), Input(ids.EX_REPLAY_SLIDER, "value"),
+                  Input(ids.EX_PICKER, "value"), State(ids.LANGUAGE, "data"))
+    def on_ex_replay(per_mille, exercise_id, lang):
+        if not known(exercise_id):
+            return dash.no_update
+        return replay_figure(events_of(exercise_id), geojson, int(per_mille or 0), lang)
+
+    @app.server.get(f"{PATH}/<exercise_id>/<any('report.html', 'report.json'):name>")
+    def exercise_report(exercise_id: str, name: str):
+        """A finished exercise's after-action report (signed-in users only, like every twin route)."""
+        if not known(exercise_id):
+            abort(404)
+        return send_from_directory(store.exercise_dir(exercise_id), name)
+
+    return {"on_ex_start": on_ex_start, "on_ex_clock": on_ex_clock, "on_ex_refresh": on_ex_refresh,
+            "on_ex_decide": on_ex_decide, "on_ex_replay": on_ex_replay}

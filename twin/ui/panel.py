@@ -1,0 +1,231 @@
+"""The plan comparison panel: pure builders from the model's snapshot to Dash components.
+
+Plans are shown side by side (one column each): ETA p50/p90 from the preview, the chance of meeting
+the deadline, the reserve left at home, fairness, the donors and matching's explanation, with
+Approve / Reject buttons whose ids name the plan (pattern-matching callbacks).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from dash import dcc, html
+
+from twin.sim.preview import reserve_left
+from twin.ui import ids
+from twin.ui.figures import beijing_time
+from twin.ui.messages import DEFAULT_LANGUAGE, maybe, text
+
+CELL = {"borderBottom": "1px solid #ddd", "padding": "4px 8px", "textAlign": "left", "verticalAlign": "top"}
+OPEN_STATUSES = ("open", "approved")
+
+
+def request_options(requests: list[dict], county_names: dict[str, str], lang: str = DEFAULT_LANGUAGE) -> list[dict]:
+    """Dropdown options, newest request first."""
+    newest = sorted(requests, key=lambda r: r.get("requested_at", ""), reverse=True)
+    return [{"label": text("request_label", lang, county=county_names.get(r["county"], r["county"]),
+                           grade=r["grade"], status=maybe("status_" + r["status"], lang, r["status"]),
+                           deadline=beijing_time(r["deadline"])[11:16]) + f" · {r['request_id']}"
+                      + (" · " + text("relief_label", lang, shift=r["shift"], parent=r["relief_of"]) if r.get("relief_of") else ""),
+             "value": r["request_id"]} for r in newest]
+
+
+def plan_summary(plan: dict, lang: str = DEFAULT_LANGUAGE) -> dict:
+    """The figures of one plan as display strings, keyed by the row they fill."""
+    preview, metrics = plan.get("preview") or {}, plan["metrics"]
+    whole = preview.get("whole", {})
+    reserve = reserve_left(preview) if preview else None
+    return {
+        "status": maybe("status_" + plan["status"], lang, plan["status"]),
+        "headcount": str(metrics.get("headcount", len(plan["assignments"]))),
+        "donors": "、".join(d.get("name", d["county"]) for d in preview.get("donors", [])) or
+                  ", ".join(sorted(metrics.get("per_donor", {}))),
+        "eta_plan": minutes(metrics["latest_eta_s"], lang),
+        "eta_p50": minutes(whole.get("p50_s"), lang, never=bool(preview)),
+        "eta_p90": minutes(whole.get("p90_s"), lang, never=bool(preview)),
+        "p_deadline": percent(whole.get("p_deadline")),
+        "reserve_left": percent(reserve if reserve is not None else metrics.get("min_reserve_ratio")),
+        "fairness": f"{metrics['points_spread']:.1f}" if "points_spread" in metrics else text("unknown", lang),
+    }
+
+
+ROWS = ["status", "headcount", "donors", "eta_plan", "eta_p50", "eta_p90", "p_deadline", "reserve_left", "fairness"]
+
+
+def kinds_label(plan: dict, lang: str) -> str:
+    """The plan's criterion; when the criteria agree, all of them ("最快、最公平一致：同一方案")."""
+    kinds = [plan.get("kind")] + [k for k in plan.get("kinds") or () if k != plan.get("kind")]
+    words = [maybe("kind_" + str(k), lang, str(k)) for k in kinds]
+    if len(words) < 2:
+        return words[0]
+    return text("agree", lang, kinds=("、" if lang != "en" else ", ").join(words))
+
+
+def differences(first: dict, plan: dict, names: dict[str, str], lang: str) -> str:
+    """What this plan does differently from the first column: officers per donor county (+ more, − fewer)."""
+    if plan is first:
+        return "—"
+    a, b = first["metrics"].get("per_donor", {}), plan["metrics"].get("per_donor", {})
+    changes = sorted(((b.get(c, 0) - a.get(c, 0), c) for c in set(a) | set(b) if b.get(c, 0) != a.get(c, 0)),
+                     key=lambda x: (-abs(x[0]), x[1]))
+    if not changes:
+        return text("differs_none", lang)
+    return "，".join(f"{'+' if d > 0 else '−'}{abs(d)} {names.get(c, c)}" for d, c in changes[:6]) + \
+        ("…" if len(changes) > 6 else "")
+
+
+def prepositioning(plan: dict, names: dict[str, str], lang: str) -> str:
+    rows = plan.get("prepositioning") or []
+    if not rows:
+        return "—"
+    return "；".join(text("preposition_line", lang, what=r["line_id"], n=r["officers"],
+                          where="、".join(names.get(s["county"], s["name"]) for s in r["stage_at"]) or "—")
+                     for r in rows)
+
+
+KIND_ORDER = {"fastest": 0, "fairest": 1, "least_reserve_damage": 2}
+SET_ASIDE = ("rejected", "void", "commit_rejected", "superseded")
+
+
+def current(plans: list[dict]) -> list[dict]:
+    """The plans still in play (proposed, approved, committed) of the newest version, by kind;
+    all of them when none is in play, so a decided request still shows what was decided."""
+    live = [p for p in plans if p["status"] not in SET_ASIDE] or list(plans)
+    newest = max((p.get("version", 1) for p in live), default=1)
+    shown = [p for p in live if p.get("version", 1) == newest or p["status"] in ("approved", "committed")]
+    return sorted(shown, key=lambda p: (KIND_ORDER.get(p.get("kind"), 9), p["plan_id"]))
+
+
+def comparison(plans: list[dict], lang: str = DEFAULT_LANGUAGE, names: dict[str, str] | None = None,
+               refusal: Callable[[dict], str | None] | None = None,
+               leaving: Callable[[dict], str] | None = None) -> html.Div:
+    """The plans side by side. `refusal(plan)` says why the signed-in user may not decide a plan (its
+    buttons are then disabled, the reason shown on them), None when they may; `leaving(plan)` the
+    counties that would leave the 1-hour support circle if the plan were sent (twin.ui.readiness)."""
+    if not plans:
+        return html.Div(text("no_plans", lang), id=ids.PLAN_TABLE)
+    plans, names = current(plans), names or {}
+    summaries = [plan_summary(p, lang) for p in plans]
+    head = html.Tr([html.Th(text("metric", lang), style=CELL)] +
+                   [html.Th([kinds_label(p, lang), html.Br(),
+                             html.Small(p["plan_id"], style={"color": "#666"})], style=CELL) for p in plans])
+    body = [html.Tr([html.Td(text(row, lang), style=CELL)] + [html.Td(s[row], style=CELL) for s in summaries])
+            for row in ROWS]
+    if len(plans) > 1:
+        body.append(html.Tr([html.Td(text("differs", lang), style=CELL)] +
+                            [html.Td(differences(plans[0], p, names, lang), style=CELL) for p in plans]))
+    if leaving is not None:
+        body.append(html.Tr([html.Td(text("leaving_circle", lang), style=CELL)] +
+                            [html.Td(leaving(p), style=CELL, className="leaving-circle") for p in plans]))
+    if any(p.get("prepositioning") for p in plans):
+        body.append(html.Tr([html.Td(text("preposition", lang), style=CELL)] +
+                            [html.Td(prepositioning(p, names, lang), style=CELL) for p in plans]))
+    body.append(html.Tr([html.Td(text("explanation", lang), style=CELL)] +
+                        [html.Td(explanation(p, lang, names), style=dict(CELL, fontSize="12px")) for p in plans]))
+    body.append(html.Tr([html.Td("", style=CELL)] + [html.Td(buttons(p, lang, refusal(p) if refusal else None),
+                                                              style=CELL) for p in plans]))
+    config = (plans[0].get("preview") or {}).get("config")
+    note = text("preview_runs", lang, runs=config["runs"], mob=config["mobilisation"],
+                travel=config["travel_factor"]) if config else ""
+    return html.Div(id=ids.PLAN_TABLE, children=[
+        html.Table([html.Thead(head), html.Tbody(body)], style={"borderCollapse": "collapse", "width": "100%"}),
+        html.Small(note, style={"color": "#666"}),
+    ])
+
+
+def explanation(plan: dict, lang: str, names: dict[str, str] | None = None) -> html.Details:
+    """The plan explained, its first sentence shown and the rest folded (it can be long). In Chinese,
+    a summary built from the plan's figures (who from where, when, what is missing), then matching's
+    own words (with the officers nearby not chosen and why) as it wrote them."""
+    words = plan.get("explanation", "")
+    if lang == "en" or not plan.get("metrics"):
+        head = words.split("。")[0].split(". ")[0][:80]
+        return html.Details([html.Summary(head), html.Div(words, style={"whiteSpace": "pre-wrap"})])
+    summary = summary_zh(plan, names or {})
+    head = summary.split("。")[0][:80]
+    return html.Details([html.Summary(head), html.Div(summary, style={"whiteSpace": "pre-wrap"}),
+                         html.Div(text("matching_words", lang) + words,
+                                  style={"whiteSpace": "pre-wrap", "color": "#666", "marginTop": "4px"})])
+
+
+def summary_zh(plan: dict, names: dict[str, str]) -> str:
+    """A Chinese account of a plan from its figures: officers placed and needed, latest arrival against
+    the deadline, donors with their officers and latest arrival, and what is missing."""
+    m = plan["metrics"]
+    placed = m.get("headcount", len(plan.get("assignments", [])))
+    needed = placed + sum(s["needed"] - s["assigned"] for s in plan.get("shortfall") or [])
+    latest = round(m.get("latest_eta_s", 0) / 60)
+    deadline = _deadline_minutes(plan)
+    verdict = "可按时到位" if m.get("deadline_met") else "无法按时全部到位"
+    out = [f"需 {needed} 人，已安排 {placed} 人；最晚 {latest} 分钟到达"
+           + (f"（时限 {deadline} 分钟，{verdict}）" if deadline is not None else "") + "。"]
+    latest_by: dict[str, int] = {}
+    for a in plan.get("assignments", []):
+        latest_by[a["from_county"]] = max(latest_by.get(a["from_county"], 0), int(a["eta_s"]))
+    donors = sorted(m.get("per_donor", {}).items(), key=lambda kv: (-kv[1], kv[0]))
+    if donors:
+        out.append("派出：" + "、".join(f"{names.get(c, c)} {n} 人（{round(latest_by.get(c, 0) / 60)} 分钟）"
+                                      for c, n in donors) + "。")
+    for s in plan.get("shortfall") or []:
+        out.append(f"缺口 {s['line_id']}：需 {s['needed']} 人，已安排 {s['assigned']} 人；时限内可到的合格人员"
+                   f" {s['qualified_within_deadline']} 名，全省合格 {s['qualified']} 名。")
+    if "min_reserve_ratio" in m:
+        out.append(f"派出地出警后在岗警力最低 {m['min_reserve_ratio']:.0%}。")
+    return "".join(out)
+
+
+def _deadline_minutes(plan: dict) -> int | None:
+    from twin.ui.figures import _instant
+
+    if not plan.get("deadline") or not plan.get("proposed_at"):
+        return None
+    return round((_instant(plan["deadline"]) - _instant(plan["proposed_at"])).total_seconds() / 60)
+
+
+def buttons(plan: dict, lang: str, refused: str | None = None) -> list:
+    """Approve / Reject, enabled while the plan is proposed and the user may decide it; otherwise
+    disabled, with the reason (approval level, region) on the buttons and under them."""
+    decidable = plan["status"] == "proposed" and refused is None
+    title = text("not_yours", lang, reason=refused) if refused else None
+    out = [
+        html.Button(text("approve", lang), id={"type": ids.DECIDE, "action": "approve", "plan": plan["plan_id"]},
+                    disabled=not decidable, n_clicks=0, style={"marginRight": "6px"}, title=title),
+        html.Button(text("reject", lang), id={"type": ids.DECIDE, "action": "reject", "plan": plan["plan_id"]},
+                    disabled=not decidable, n_clicks=0, title=title),
+    ]
+    if refused and plan["status"] == "proposed":
+        out.append(html.Div(title, className="text-muted", style={"fontSize": "11px"}))
+    return out
+
+
+def strength_figure(plans: list[dict], lang: str = DEFAULT_LANGUAGE):
+    """Donors' strength at home over the horizon (median of runs), one line per plan and donor."""
+    import plotly.graph_objects as go
+
+    figure = go.Figure()
+    for plan in current(plans) if plans else []:
+        for donor in (plan.get("preview") or {}).get("donors", []):
+            figure.add_trace(go.Scatter(x=[t / 60 for t in donor["times_s"]], y=donor["strength_p50"], mode="lines",
+                                        name=f"{maybe('kind_' + str(plan.get('kind')), lang, '')} · {donor['name']}"))
+    figure.update_layout(title=dict(text=text("strength_title", lang), font=dict(size=13)), height=220,
+                         margin=dict(l=40, r=10, t=30, b=30), xaxis_title="min", template="simple_white")
+    if not figure.data:  # no preview yet: say so instead of drawing empty axes
+        figure.update_xaxes(visible=False)
+        figure.update_yaxes(visible=False)
+        figure.add_annotation(text=text("strength_empty", lang), x=0.5, y=0.5, xref="paper", yref="paper",
+                              showarrow=False, font=dict(size=12, color="#6c757d"))
+    return figure
+
+
+def minutes(seconds: float | None, lang: str, *, never: bool = False) -> str:
+    if seconds is None:
+        return text("never", lang) if never else text("unknown", lang)
+    return text("minutes", lang, m=seconds / 60)
+
+
+def percent(ratio: float | None) -> str:
+    return "—" if ratio is None else f"{ratio:.0%}"
+
+
+def reason_input(lang: str) -> dcc.Input:
+    return dcc.Input(id=ids.REJECT_REASON, type="text", placeholder=text("reject_reason", lang),
+                     style={"width": "60%"})

@@ -1,0 +1,62 @@
+"""Place names on the map, drawn by the browser with its own fonts: nothing is fetched.
+
+MapLibre draws map text from glyph files (PBF) it loads from a font server, so the map's own text
+layers would leave the machine. Instead the figure carries the names in `layout.meta.place_labels`
+and `assets/place_labels.js` lays them over the map as HTML, placed with the map's projection on
+every move and thinned so that no two overlap: city names always, county names from about city zoom
+(`county_zoom`) on. Names are the geography's own (Chinese); in English, Hanyu Pinyin with the
+kind of unit spelled out (西湖区 → Xihu District, 杭州市 → Hangzhou).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pypinyin import lazy_pinyin
+
+from twin.ui.messages import DEFAULT_LANGUAGE
+
+# Longest suffix first: 自治县 before 县, so 景宁畲族自治县 is an autonomous county.
+COUNTY_SUFFIXES = (("自治县", "Autonomous County"), ("新区", "New Area"), ("区", "District"),
+                   ("县", "County"), ("市", "City"), ("旗", "Banner"))
+CITY_SUFFIXES = ("自治州", "地区", "盟", "市")
+ZOOM_STEP_TO_COUNTIES = 0.8  # county names show once the map is zoomed this far in from the province view
+
+
+@lru_cache(maxsize=4096)
+def english_name(name: str, level: str = "county") -> str:
+    """Hanyu Pinyin of a Chinese place name: a city without its 市, a county with its kind in English."""
+    if level == "city":
+        stem = next((name[:-len(s)] for s in CITY_SUFFIXES if name.endswith(s) and len(name) > len(s) + 1), name)
+        return _pinyin(stem)
+    for suffix, kind in COUNTY_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix) + 1:
+            stem = name[:-len(suffix)]
+            if suffix == "自治县" and stem.endswith("族") and len(stem) > 2:  # 景宁畲族: Jingning She
+                return f"{_pinyin(stem[:-2])} {_pinyin(stem[-2])} {kind}"
+            return f"{_pinyin(stem)} {kind}"
+    return _pinyin(name)
+
+
+def _pinyin(chinese: str) -> str:
+    return "".join(lazy_pinyin(chinese)).capitalize()
+
+
+def place_labels(counties: list[dict], lang: str = DEFAULT_LANGUAGE) -> list[dict]:
+    """One label per city (at the seat of its first county, usually the urban district) and one per
+    county (at its seat); cities first, as the overlay places labels in order and drops those that
+    would overlap one already placed."""
+    cities: dict[str, dict] = {}
+    for county in sorted(counties, key=lambda c: c["code"]):
+        city = county.get("city_name")
+        if city and county.get("seat") and city not in cities and city != county["name"]:
+            cities[city] = {"name": city if lang != "en" else english_name(city, "city"), "level": "city",
+                            "lon": county["seat"][0], "lat": county["seat"][1]}
+    labels = list(cities.values())
+    labels += [{"name": c["name"] if lang != "en" else english_name(c["name"]), "level": "county",
+                "lon": c["seat"][0], "lat": c["seat"][1]} for c in counties if c.get("seat")]
+    return labels
+
+
+def label_meta(counties: list[dict], zoom: float, lang: str = DEFAULT_LANGUAGE) -> dict:
+    """What the figure's `layout.meta` carries for the overlay."""
+    return {"place_labels": place_labels(counties, lang), "county_zoom": round(zoom + ZOOM_STEP_TO_COUNTIES, 2)}
