@@ -151,7 +151,7 @@ def _measure(work: Path, bootstrap: str) -> dict:
                                      kafka_bootstrap=bootstrap))
     runtime.start()
     client = signed_in(create_app(runtime).test_client(), Identity("bench", "province_commander"))
-    counties = [c.code for c in runtime.extras["geography"]().counties]
+    counties = [c.code for c in runtime.deps.geography().counties]
     sent: dict[str, dict[str, float]] = {}
     try:
         producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=0)

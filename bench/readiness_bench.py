@@ -185,7 +185,7 @@ def bench_report(geo, months: int = 24) -> dict:
         conn.execute(dstore.transitions.insert(), d["transitions"])
         conn.execute(dstore.points_awards.insert(), d["awards"])
     client = signed_in(demand_app(drt).test_client(), Identity("zj-commander", "province_commander", "330000"))
-    assert drt.extras["reports"].geography.cities  # loaded once when the service starts
+    assert drt.deps.reports.geography.cities  # loaded once when the service starts
     t0 = time.perf_counter()
     resp = client.get("/reports/performance?period=2026-H1&format=html")
     runs = [time.perf_counter() - t0]

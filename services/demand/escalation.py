@@ -8,30 +8,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
-
 from ..common import clock
+from ..common.clock import as_utc
 from ..common.outbox import Tx
 from ..common.periodic import Periodic
-from . import prepositions, support
+from . import prepositions, store, support
 from .domain import escalation
-from .store import requests
-from .times import utc
 
 
 def check_deadlines(tx: Tx, now: datetime, limit: int = 500) -> list[dict]:
     """Escalate every request with a watched deadline passed at `now`; returns the escalations."""
-    rows = tx.conn.execute(select(requests).where(requests.c.next_check <= now)
-                           .order_by(requests.c.next_check).limit(limit).with_for_update()).all()
     out = []
-    for row in rows:
-        launch = row.launch_deadline and utc(row.launch_deadline)
-        stages = escalation.stages_due(row.status, launch, utc(row.deadline), row.escalated_stages, now)
+    for row in store.due_requests(tx.conn, now, limit):
+        launch = row.launch_deadline and as_utc(row.launch_deadline)
+        stages = escalation.stages_due(row.status, launch, as_utc(row.deadline), row.escalated_stages, now)
         if stages:  # not approved by the on-scene deadline is not on scene either: one escalation for both
             out.append(support.escalate_deadline(tx, row, stages, now))
         else:  # the request left the watched stage: nothing more to watch until it changes
-            tx.conn.execute(update(requests).where(requests.c.request_id == row.request_id).values(
-                next_check=escalation.next_check(row.status, launch, utc(row.deadline), row.escalated_stages)))
+            store.update_request(tx.conn, row.request_id, next_check=escalation.next_check(
+                row.status, launch, as_utc(row.deadline), row.escalated_stages))
     return out
 
 

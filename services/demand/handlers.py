@@ -5,10 +5,9 @@ demand does not hold (another deployment's, or one from before a database reset)
 """
 from __future__ import annotations
 
-from . import intake, monitor, relief, status
-from .incidents import location_problems
+from ..common.clock import parse_time
+from . import relief, report_incident, status, store, support
 from .reports.build import record_award
-from .times import parse
 
 
 def _geography(ctx):
@@ -20,22 +19,22 @@ def handle_incident_reported(ctx) -> None:
     """An incident from another system on the topic is recorded and watched like ours."""
     if ctx.event["source"] == ctx.settings.source:
         return  # our own event coming back: already stored when it was emitted
-    problems = location_problems(ctx.data["location"], _geography(ctx))
+    problems = report_incident.place_problems(ctx.data["location"], _geography(ctx))
     if problems:  # dead-lettered with the reason
         raise ValueError("; ".join(f"{p['field']}: {p['reason']}" for p in problems))
-    intake.report_incident(ctx.tx, ctx.data, now=parse(ctx.data.get("updated_at") or ctx.data["reported_at"]),
-                           emit=False)
+    at = parse_time(ctx.data.get("updated_at") or ctx.data["reported_at"])
+    report_incident.report(ctx.tx, ctx.data, now=at, emit=False)
 
 
 def on_load_reported(ctx) -> None:
-    if monitor.record_load(ctx.tx, ctx.data):
-        monitor.evaluate(ctx.tx, ctx.data["county"], parse(ctx.data["at"]))
+    if store.record_load(ctx.conn, ctx.data):
+        support.evaluate(ctx.tx, ctx.data["county"], parse_time(ctx.data["at"]))
 
 
 def _follow(ctx, target: str, at_field: str, **extra) -> None:
-    row = status.load(ctx.conn, ctx.data["request_id"], lock=True)
+    row = store.request(ctx.conn, ctx.data["request_id"], lock=True)
     if row is not None:
-        status.follow(ctx.tx, row, target, cause=ctx.event["type"], at=parse(ctx.data[at_field]), **extra)
+        status.follow(ctx.tx, row, target, cause=ctx.event["type"], at=parse_time(ctx.data[at_field]), **extra)
 
 
 def on_plan_proposed(ctx) -> None:
@@ -53,35 +52,35 @@ def on_commit_rejected(ctx) -> None:
 
 
 def on_officers_committed(ctx) -> None:
-    row = status.load(ctx.conn, ctx.data["request_id"], lock=True)
+    row = store.request(ctx.conn, ctx.data["request_id"], lock=True)
     if row is None:
         return
     committed = sorted(set(row.progress["committed"]) | set(ctx.data["officer_ids"]))
     need = sum(line["headcount"] for line in row.request["lines"])
-    status.save_progress(ctx.conn, row, committed=committed)
+    store.save_progress(ctx.conn, row, committed=committed)
     target = "committed" if len(committed) >= need else "partially_filled"
-    status.follow(ctx.tx, row, target, cause=ctx.event["type"], at=parse(ctx.data["at"]),
+    status.follow(ctx.tx, row, target, cause=ctx.event["type"], at=parse_time(ctx.data["at"]),
                   filled=len(committed), need=need)
 
 
 def on_dispatch_ordered(ctx) -> None:
-    row = status.load(ctx.conn, ctx.data["request_id"], lock=True)
+    row = store.request(ctx.conn, ctx.data["request_id"], lock=True)
     if row is None:
         return
-    status.save_progress(ctx.conn, row, ordered=sorted(set(row.progress["ordered"]) | {ctx.data["order_id"]}))
-    status.follow(ctx.tx, row, "dispatched", cause=ctx.event["type"], at=parse(ctx.data["ordered_at"]))
+    store.save_progress(ctx.conn, row, ordered=sorted(set(row.progress["ordered"]) | {ctx.data["order_id"]}))
+    status.follow(ctx.tx, row, "dispatched", cause=ctx.event["type"], at=parse_time(ctx.data["ordered_at"]))
 
 
 def on_unit_arrived(ctx) -> None:
     """On scene once every unit ordered so far has arrived (an arrival also counts as its order)."""
-    row = status.load(ctx.conn, ctx.data["request_id"], lock=True)
+    row = store.request(ctx.conn, ctx.data["request_id"], lock=True)
     if row is None:
         return
     ordered = set(row.progress["ordered"]) | {ctx.data["order_id"]}
     arrived = set(row.progress["arrived"]) | {ctx.data["order_id"]}
-    status.save_progress(ctx.conn, row, ordered=sorted(ordered), arrived=sorted(arrived))
+    store.save_progress(ctx.conn, row, ordered=sorted(ordered), arrived=sorted(arrived))
     target = "on_scene" if arrived >= ordered else "dispatched"
-    status.follow(ctx.tx, row, target, cause=ctx.event["type"], at=parse(ctx.data["arrived_at"]))
+    status.follow(ctx.tx, row, target, cause=ctx.event["type"], at=parse_time(ctx.data["arrived_at"]))
 
 
 def on_deployment_released(ctx) -> None:
@@ -90,7 +89,7 @@ def on_deployment_released(ctx) -> None:
 
 def on_points_awarded(ctx) -> None:
     """Kept for the performance report's reciprocity between cities."""
-    record_award(ctx.conn, ctx.data, parse(ctx.data["at"]))
+    record_award(ctx.conn, ctx.data, parse_time(ctx.data["at"]))
 
 
 HANDLERS = {

@@ -12,26 +12,23 @@ from __future__ import annotations
 
 from collections import Counter
 
-from sqlalchemy import insert
-
+from ..common.clock import parse_time, stamp
 from ..common.outbox import Tx
-from . import status
+from . import store
 from .domain import escalation, lifecycle
-from .store import requests
-from .times import parse, stamp
 
 
 def file(tx: Tx, plan: dict) -> bool:
     """Record the relief shift a plan names, once; False when there is nothing to file (no `relief_of`,
     known already, or relieving a request demand does not hold or that has ended)."""
     mark = plan.get("relief_of")
-    if not mark or status.load(tx.conn, plan["request_id"]) is not None:
+    if not mark or store.request(tx.conn, plan["request_id"]) is not None:
         return False
-    parent = status.load(tx.conn, mark["request_id"])
+    parent = store.request(tx.conn, mark["request_id"])
     if parent is None or parent.status not in lifecycle.OPEN:
         return False
-    at = parse(plan.get("proposed_at") or plan["at"])
-    deadline = parse(mark["takes_over_at"])
+    at = parse_time(plan.get("proposed_at") or plan["at"])
+    deadline = parse_time(mark["takes_over_at"])
     places = Counter(a["line_id"] for a in plan["assignments"])
     lines = [dict(line, headcount=places[line["line_id"]]) for line in parent.request["lines"] if places[line["line_id"]]]
     echelon = f"shift-{mark['shift']}"
@@ -40,11 +37,11 @@ def file(tx: Tx, plan: dict) -> bool:
                 gap=sum(places.values()), echelon=echelon, relief_of=mark["request_id"], shift=mark["shift"],
                 explanation=f"relief shift {mark['shift']} of {mark['request_id']}: takes over at {stamp(deadline)}")
     view.pop("launch_deadline", None)
-    tx.conn.execute(insert(requests).values(
-        request_id=plan["request_id"], incident_id=parent.incident_id, echelon=echelon, county=parent.county,
+    store.insert_request(
+        tx.conn, request_id=plan["request_id"], incident_id=parent.incident_id, echelon=echelon, county=parent.county,
         city=parent.city, grade=parent.grade, severity=parent.severity, status="requested",
         approval_level=parent.approval_level, deadline=deadline, launch_deadline=None, requested_at=at,
         updated_at=at, escalation_level=0, escalated_stages=[],
         next_check=escalation.next_check("requested", None, deadline, []),
-        progress={"committed": [], "ordered": [], "arrived": [], "local": {}}, request=view))
+        progress={"committed": [], "ordered": [], "arrived": [], "local": {}}, request=view)
     return True

@@ -2,17 +2,20 @@
 
 Commands (close, cancel) must be one legal step (`lifecycle.check`, refused otherwise). Facts from
 other services move the request forward through `lifecycle.route`; a stale fact changes nothing.
+`decide` is the use case of a person's command over HTTP (refusals as Problem).
 """
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
-
+from ..common.clock import as_utc, stamp
+from ..common.http import Problem
 from ..common.outbox import Tx
+from . import store
 from .domain import escalation, lifecycle
-from .store import incidents, requests, transitions
-from .times import stamp, utc
+from .domain.lifecycle import IllegalTransition
+
+COMMAND_ROLES = ("county_duty_officer", "city_commander", "province_commander", "integrator")
 
 # What an incident becomes when its own request ends: only while the incident's state is its request's
 # (an incident handed back to the watch after a withdrawal, or with a newer open request, stays as it is).
@@ -22,9 +25,36 @@ INCIDENT_AFTER = {"closed": "closed", "cancelled": "support_dropped"}
 FOLLOWS_REQUEST = ("supported", "support_dropped", "support_cancelled")
 
 
-def load(conn, request_id: str, *, lock: bool = False):
-    query = select(requests).where(requests.c.request_id == request_id)
-    return conn.execute(query.with_for_update() if lock else query).first()
+def visible(conn, request_id: str, who, *, lock: bool = False):
+    """The request, when the caller's region covers its county: else 404 (none) or 403."""
+    row = store.request(conn, request_id, lock=lock)
+    if row is None:
+        raise Problem(404, "No such request", [{"field": "request_id", "reason": f"no request {request_id}"}])
+    if not who.covers(row.county):
+        raise Problem(403, "Outside your region", [{"field": "request_id", "reason": (
+            f"request {request_id} is for county {row.county}, outside {who.region}")}])
+    return row
+
+
+def decide(tx: Tx, request_id: str, target: str, who, *, at: datetime, note: str | None,
+           reason: str | None = None):
+    """The use case: a commander cancels (support.cancelled, with `reason`) or closes a request; the
+    request as it is then. 404/403 for a request the caller cannot see or a role that may not command,
+    409 for a step its status does not allow."""
+    row = visible(tx.conn, request_id, who, lock=True)
+    if who.role not in COMMAND_ROLES:
+        raise Problem(403, "Not allowed for this role", [{"field": "X-Role", "reason": (
+            f"{who.role} may not change a request (needs one of {', '.join(COMMAND_ROLES)})")}])
+    try:
+        command(tx, row, target, at=at, by=who.subject, note=note)
+    except IllegalTransition as exc:
+        raise Problem(409, "Illegal transition", [{"field": "status", "reason": str(exc)}], detail=str(exc)) from None
+    if target == "cancelled":
+        tx.emit("support.cancelled", {
+            "request_id": row.request_id, "incident_id": row.incident_id, "county": row.county,
+            "reason": reason, "cancelled_by": who.subject, "cancelled_at": stamp(at)},
+            key=row.request_id, correlationid=row.incident_id)
+    return store.request(tx.conn, request_id)
 
 
 def command(tx: Tx, row, target: str, *, at: datetime, by: str, note: str | None = None) -> list[dict]:
@@ -48,36 +78,14 @@ def _steps(tx: Tx, row, steps: list[str], *, cause: str, at: datetime, by: str |
             data["by"] = by
         if note:
             data["note"] = note[:1000]
-        tx.conn.execute(insert(transitions).values(request_id=row.request_id, from_status=current, to_status=target,
-                                                   cause=cause, by=by, note=note and note[:1000], at=at))
+        store.insert_transition(tx.conn, row, current, target, cause=cause, by=by, note=note and note[:1000], at=at)
         events.append(tx.emit("support.status-changed", data, key=row.request_id, correlationid=row.incident_id))
         current = target
     if events:
-        tx.conn.execute(update(requests).where(requests.c.request_id == row.request_id).values(
-            status=current, updated_at=max(utc(row.updated_at), utc(at)),
-            next_check=escalation.next_check(current, row.launch_deadline and utc(row.launch_deadline),
-                                             utc(row.deadline), row.escalated_stages)))
-        if current in INCIDENT_AFTER and not row.echelon and not _another_open(tx.conn, row):
-            tx.conn.execute(update(incidents).where(incidents.c.incident_id == row.incident_id,
-                                                    incidents.c.status.in_(FOLLOWS_REQUEST))
-                            .values(status=INCIDENT_AFTER[current]))
+        store.update_request(
+            tx.conn, row.request_id, status=current, updated_at=max(as_utc(row.updated_at), as_utc(at)),
+            next_check=escalation.next_check(current, row.launch_deadline and as_utc(row.launch_deadline),
+                                             as_utc(row.deadline), row.escalated_stages))
+        if current in INCIDENT_AFTER and not row.echelon and not store.another_open(tx.conn, row):
+            store.set_incident_status(tx.conn, row.incident_id, INCIDENT_AFTER[current], only_from=FOLLOWS_REQUEST)
     return events
-
-
-def _another_open(conn, row) -> bool:
-    """Whether the incident has an open request of its own other than `row`."""
-    return conn.execute(select(requests.c.request_id).where(
-        requests.c.incident_id == row.incident_id, requests.c.echelon == "", requests.c.request_id != row.request_id,
-        requests.c.status.in_(lifecycle.OPEN))).first() is not None
-
-
-def history(conn, request_id: str) -> list[dict]:
-    rows = conn.execute(select(transitions).where(transitions.c.request_id == request_id).order_by(transitions.c.id))
-    return [{"from_status": r.from_status, "to_status": r.to_status, "cause": r.cause, "by": r.by, "note": r.note,
-             "at": stamp(r.at)} for r in rows]
-
-
-def save_progress(conn, row, **facts) -> None:
-    """Record what happened to a request so far (officers committed, units ordered and arrived)."""
-    conn.execute(update(requests).where(requests.c.request_id == row.request_id)
-                 .values(progress=dict(row.progress, **facts)))

@@ -1,5 +1,18 @@
-"""demand's own tables (the only module of this service that defines database structure)."""
+"""demand's tables and its SQL: the only module of this service that defines database structure or
+writes a query (the performance report's own reads are reports/build.py's). Plain functions of a
+connection; the callers hold the transaction."""
+from __future__ import annotations
+
+from datetime import datetime
+
 from sqlalchemy import JSON, Column, DateTime, Float, Index, Integer, MetaData, String, Table, inspect, text
+from sqlalchemy.sql import delete, insert, select, update
+
+from ..common.clock import as_utc, parse_time, stamp
+from ..common.permissions import covers_clause
+from .domain import overrides as override_rules
+from .domain.grading import SEVERITY
+from .domain.lifecycle import OPEN
 
 metadata = MetaData()
 
@@ -111,33 +124,6 @@ echelons = Table(
 )
 
 
-OLD_CONSTRAINT = "one_request_per_incident_echelon"
-
-
-def upgrade(engine) -> bool:
-    """Databases made before an incident could have a second request kept one request per incident and
-    echelon for ever: that constraint gives way to `one_open_request`. True when something changed."""
-    with engine.begin() as conn:
-        found = inspect(conn)
-        if not found.has_table(requests.name):
-            return False
-        if OLD_CONSTRAINT not in {c["name"] for c in found.get_unique_constraints(requests.name)}:
-            return False
-        if engine.dialect.name == "postgresql":
-            conn.execute(text(f'ALTER TABLE {requests.name} DROP CONSTRAINT IF EXISTS "{OLD_CONSTRAINT}"'))
-            one_open_request.create(conn, checkfirst=True)
-            return True
-        # SQLite drops no constraint: the table is built again and its rows copied over
-        indexes = [index["name"] for index in found.get_indexes(requests.name)]
-        conn.execute(text(f"ALTER TABLE {requests.name} RENAME TO {requests.name}_old"))
-        for name in indexes:
-            conn.execute(text(f'DROP INDEX "{name}"'))
-        requests.create(conn)
-        cols = ", ".join(c.name for c in requests.columns)
-        conn.execute(text(f"INSERT INTO {requests.name} ({cols}) SELECT {cols} FROM {requests.name}_old"))
-        conn.execute(text(f"DROP TABLE {requests.name}_old"))
-    return True
-
 # Needs written as text: what demand proposed from the words (POST /needs/parse or an incident's needs).
 needs_proposals = Table(
     "needs_proposals", metadata,
@@ -195,3 +181,281 @@ performance_reports = Table(
     Column("complete", Integer, nullable=False),           # 1 when every source answered
     Column("body", JSON, nullable=False),
 )
+
+
+OLD_CONSTRAINT = "one_request_per_incident_echelon"
+
+
+def upgrade(engine) -> bool:
+    """Databases made before an incident could have a second request kept one request per incident and
+    echelon for ever: that constraint gives way to `one_open_request`. True when something changed."""
+    with engine.begin() as conn:
+        found = inspect(conn)
+        if not found.has_table(requests.name):
+            return False
+        if OLD_CONSTRAINT not in {c["name"] for c in found.get_unique_constraints(requests.name)}:
+            return False
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f'ALTER TABLE {requests.name} DROP CONSTRAINT IF EXISTS "{OLD_CONSTRAINT}"'))
+            one_open_request.create(conn, checkfirst=True)
+            return True
+        # SQLite drops no constraint: the table is built again and its rows copied over
+        indexes = [index["name"] for index in found.get_indexes(requests.name)]
+        conn.execute(text(f"ALTER TABLE {requests.name} RENAME TO {requests.name}_old"))
+        for name in indexes:
+            conn.execute(text(f'DROP INDEX "{name}"'))
+        requests.create(conn)
+        cols = ", ".join(c.name for c in requests.columns)
+        conn.execute(text(f"INSERT INTO {requests.name} ({cols}) SELECT {cols} FROM {requests.name}_old"))
+        conn.execute(text(f"DROP TABLE {requests.name}_old"))
+    return True
+
+
+# --- incidents, their assessment and the reporting officer's changes --------------------------------
+
+def incident(conn, incident_id: str) -> dict | None:
+    """The incident as reported (its `incident.reported` payload)."""
+    row = conn.execute(select(incidents.c.report).where(incidents.c.incident_id == incident_id)).first()
+    return None if row is None else row.report
+
+
+def incident_county(conn, incident_id: str) -> str | None:
+    return conn.execute(select(incidents.c.county).where(incidents.c.incident_id == incident_id)).scalar()
+
+
+def incident_reports(conn, region: str | None) -> list[dict]:
+    """The incidents newest first (at most 500), inside `region` when given."""
+    query = select(incidents.c.report).order_by(incidents.c.reported_at.desc()).limit(500)
+    if region:
+        query = query.where(covers_clause(incidents.c.county, region))
+    return [r.report for r in conn.execute(query)]
+
+
+def insert_incident(conn, incident: dict, status: str) -> None:
+    conn.execute(insert(incidents).values(
+        incident_id=incident["incident_id"], county=incident["location"]["county"], type=incident["type"],
+        status=status, report=incident, reported_at=parse_time(incident["reported_at"])))
+
+
+def update_report(conn, incident: dict) -> None:
+    conn.execute(update(incidents).where(incidents.c.incident_id == incident["incident_id"]).values(report=incident))
+
+
+def set_incident_status(conn, incident_id: str, status: str, *, only_from: tuple[str, ...] | None = None) -> None:
+    """The incident's status becomes `status` (only from one of `only_from` when given)."""
+    stmt = update(incidents).where(incidents.c.incident_id == incident_id)
+    if only_from is not None:
+        stmt = stmt.where(incidents.c.status.in_(only_from))
+    conn.execute(stmt.values(status=status))
+
+
+def save_assessment(conn, incident_id: str, *, replace: bool, **values) -> None:
+    if replace:
+        conn.execute(delete(assessments).where(assessments.c.incident_id == incident_id))
+    conn.execute(insert(assessments).values(incident_id=incident_id, **values))
+
+
+def assessment(conn, incident_id: str) -> dict | None:
+    """Grade, grading rule and the lines in force (the template's, with the officer's overrides applied)."""
+    row = conn.execute(select(assessments).where(assessments.c.incident_id == incident_id)).first()
+    if row is None:
+        return None
+    view = {"grade": row.grading["grade"], "grading": dict(row.grading), "requirements_version": row.templates_version,
+            "requirements": row.lines}
+    changed = conn.execute(select(overrides).where(overrides.c.incident_id == incident_id)).first()
+    if changed is not None:
+        view["requirements"] = override_rules.apply(row.lines, changed.changes)
+        view["template_requirements"] = row.lines
+        view["overrides"] = {"changes": changed.changes, "overridden_by": changed.overridden_by,
+                             "role": changed.role, "reason": changed.reason, "at": stamp(changed.at)}
+    return view
+
+
+def record_overrides(conn, incident_id: str, changes: list[dict], identity, reason: str | None, at: datetime) -> None:
+    """Keep who changed which template lines of the incident, and why (checked by the caller)."""
+    conn.execute(delete(overrides).where(overrides.c.incident_id == incident_id))
+    conn.execute(insert(overrides).values(incident_id=incident_id, changes=changes, overridden_by=identity.subject,
+                                          role=identity.role, reason=reason, at=at))
+
+
+# --- the counties' load and the incidents watched against it ----------------------------------------
+
+def latest_load(conn, county: str) -> dict | None:
+    row = conn.execute(select(county_loads.c.report).where(county_loads.c.county == county)).first()
+    return None if row is None else row.report
+
+
+def record_load(conn, report: dict) -> bool:
+    """Keep the county's latest report; False when `report` is older than the one kept."""
+    at = parse_time(report["at"])
+    row = conn.execute(select(county_loads.c.at).where(county_loads.c.county == report["county"])).first()
+    if row is None:
+        conn.execute(insert(county_loads).values(county=report["county"], report=report, at=at))
+    elif as_utc(row.at) <= at:
+        conn.execute(update(county_loads).where(county_loads.c.county == report["county"])
+                     .values(report=report, at=at))
+    else:
+        return False
+    return True
+
+
+def watched_incidents(conn, county: str, statuses: tuple[str, ...]) -> list:
+    """The county's incidents in `statuses`, oldest first, with their assessment, overrides and the fields
+    `request_id`, `request_status` and `progress` of their open request when they have one."""
+    return conn.execute(
+        select(incidents.c.incident_id, incidents.c.status, incidents.c.report, incidents.c.reported_at,
+               assessments.c.grading, assessments.c.lines, overrides.c.changes, requests.c.request_id,
+               requests.c.status.label("request_status"), requests.c.progress)
+        .select_from(incidents.join(assessments, assessments.c.incident_id == incidents.c.incident_id)
+                     .outerjoin(overrides, overrides.c.incident_id == incidents.c.incident_id)
+                     .outerjoin(requests, (requests.c.incident_id == incidents.c.incident_id)
+                                & (requests.c.echelon == "") & requests.c.status.in_(OPEN)))
+        .where(incidents.c.county == county, incidents.c.status.in_(statuses))
+        .order_by(incidents.c.reported_at, incidents.c.incident_id)).all()
+
+
+# --- support requests and their transitions ---------------------------------------------------------
+
+SORTS = {"deadline": requests.c.deadline, "grade": requests.c.severity.desc(),
+         "requested_at": requests.c.requested_at, "updated_at": requests.c.updated_at.desc()}
+
+
+def request(conn, request_id: str, *, lock: bool = False):
+    query = select(requests).where(requests.c.request_id == request_id)
+    return conn.execute(query.with_for_update() if lock else query).first()
+
+
+def request_county(conn, request_id: str) -> str | None:
+    return conn.execute(select(requests.c.county).where(requests.c.request_id == request_id)).scalar()
+
+
+def open_request(conn, incident_id: str):
+    """The incident's own open request (not an echelon's), if any."""
+    return conn.execute(select(requests).where(requests.c.incident_id == incident_id, requests.c.echelon == "",
+                                               requests.c.status.in_(OPEN))).first()
+
+
+def another_open(conn, row) -> bool:
+    """Whether the incident has an open request of its own other than `row`."""
+    return conn.execute(select(requests.c.request_id).where(
+        requests.c.incident_id == row.incident_id, requests.c.echelon == "", requests.c.request_id != row.request_id,
+        requests.c.status.in_(OPEN))).first() is not None
+
+
+def insert_request(conn, **values) -> None:
+    conn.execute(insert(requests).values(**values))
+
+
+def update_request(conn, request_id: str, **values) -> None:
+    conn.execute(update(requests).where(requests.c.request_id == request_id).values(**values))
+
+
+def save_progress(conn, row, **facts) -> None:
+    """Record what happened to a request so far (officers committed, units ordered and arrived)."""
+    update_request(conn, row.request_id, progress=dict(row.progress, **facts))
+
+
+def due_requests(conn, now: datetime, limit: int) -> list:
+    """Requests whose next watched deadline has come, locked, the earliest first."""
+    return conn.execute(select(requests).where(requests.c.next_check <= now)
+                        .order_by(requests.c.next_check).limit(limit).with_for_update()).all()
+
+
+def visible_requests(conn, level: str, region: str, *, statuses: list[str], grades: list[str], county: str | None,
+                     city: str | None, sort: str, limit: int) -> list:
+    """GET /requests: the province sees every request of the province, a city its counties', a county its
+    own; filtered, sorted by `sort` (a key of SORTS) then by deadline."""
+    if level == "province":
+        stmt = select(requests).where(requests.c.county.like(region[:2] + "%"))
+    elif level == "city":
+        stmt = select(requests).where(requests.c.city == region)
+    else:
+        stmt = select(requests).where(requests.c.county == region)
+    if statuses:
+        stmt = stmt.where(requests.c.status.in_(statuses))
+    if grades:
+        stmt = stmt.where(requests.c.severity.in_([SEVERITY[g] for g in grades]))
+    if county:
+        stmt = stmt.where(requests.c.county == county)
+    if city:
+        stmt = stmt.where(requests.c.city == city)
+    return conn.execute(stmt.order_by(SORTS[sort], requests.c.deadline, requests.c.request_id).limit(limit)).all()
+
+
+def insert_transition(conn, row, from_status: str, to_status: str, *, cause: str, by: str | None,
+                      note: str | None, at: datetime) -> None:
+    conn.execute(insert(transitions).values(request_id=row.request_id, from_status=from_status, to_status=to_status,
+                                            cause=cause, by=by, note=note, at=at))
+
+
+def history(conn, request_id: str) -> list[dict]:
+    rows = conn.execute(select(transitions).where(transitions.c.request_id == request_id).order_by(transitions.c.id))
+    return [{"from_status": r.from_status, "to_status": r.to_status, "cause": r.cause, "by": r.by, "note": r.note,
+             "at": stamp(r.at)} for r in rows]
+
+
+# --- pre-positioned tasks and their echelons --------------------------------------------------------
+
+def preposition(conn, preposition_id: str):
+    return conn.execute(select(prepositions).where(prepositions.c.preposition_id == preposition_id)).first()
+
+
+def preposition_county(conn, preposition_id: str) -> str | None:
+    return conn.execute(select(prepositions.c.county)
+                        .where(prepositions.c.preposition_id == preposition_id)).scalar()
+
+
+def insert_preposition(conn, body: dict, *, preposition_id: str, incident_id: str, by: str, at: datetime) -> None:
+    conn.execute(insert(prepositions).values(preposition_id=preposition_id, incident_id=incident_id,
+                                             county=body["location"]["county"], body=body, scheduled_by=by, at=at))
+    for e in body["echelons"]:
+        conn.execute(insert(echelons).values(preposition_id=preposition_id, echelon_id=e["echelon_id"],
+                                             due_at=parse_time(e["due_at"]), body=e))
+
+
+def due_echelons(conn, now: datetime) -> list:
+    """Echelons due at `now` and not yet raised, the earliest first."""
+    return conn.execute(select(echelons).where(echelons.c.request_id.is_(None), echelons.c.due_at <= now)
+                        .order_by(echelons.c.due_at)).all()
+
+
+def echelon_raised(conn, echelon, request_id: str) -> None:
+    conn.execute(update(echelons).where(echelons.c.preposition_id == echelon.preposition_id,
+                                        echelons.c.echelon_id == echelon.echelon_id).values(request_id=request_id))
+
+
+def echelons_of(conn, preposition_id: str) -> list:
+    """A task's echelons (due first) with the status of the request each became."""
+    return conn.execute(select(echelons, requests.c.status).select_from(
+        echelons.outerjoin(requests, requests.c.request_id == echelons.c.request_id))
+        .where(echelons.c.preposition_id == preposition_id).order_by(echelons.c.due_at)).all()
+
+
+# --- needs written as text: proposals and confirmations ---------------------------------------------
+
+def insert_proposal(conn, proposal: dict, *, incident_id: str | None, by: str, at: datetime) -> None:
+    conn.execute(insert(needs_proposals).values(
+        proposal_id=proposal["proposal_id"], county=proposal["county"], incident_id=incident_id,
+        text=proposal["text"][:4000], model_version=proposal["model_version"], lines=proposal["lines"],
+        proposed_by=by, at=at))
+
+
+def proposal(conn, proposal_id: str):
+    return conn.execute(select(needs_proposals).where(needs_proposals.c.proposal_id == proposal_id)).first()
+
+
+def latest_proposal(conn, incident_id: str):
+    """The last proposal made from the words of the incident's report."""
+    return conn.execute(select(needs_proposals).where(needs_proposals.c.incident_id == incident_id)
+                        .order_by(needs_proposals.c.at.desc(), needs_proposals.c.proposal_id.desc())).first()
+
+
+def last_confirmed_lines(conn, incident_id: str) -> list[dict] | None:
+    """The lines of the incident's latest confirmation, if any."""
+    row = conn.execute(select(needs_feedback.c.confirmed).where(needs_feedback.c.incident_id == incident_id)
+                       .order_by(needs_feedback.c.at.desc())).first()
+    return None if row is None else row.confirmed
+
+
+def insert_feedback(conn, **values) -> None:
+    conn.execute(insert(needs_feedback).values(**values))

@@ -87,7 +87,7 @@ def test_a_generated_client_reports_an_incident_and_reads_its_assessment(demand,
     assert answered.status_code == 200, answered.content
     assessment = json.loads(answered.content)
     with runtime.engine.connect() as conn:  # what demand itself holds for the incident
-        from services.demand.incidents import load_assessment
+        from services.demand.store import assessment as load_assessment
         assert assessment == json.loads(json.dumps(load_assessment(conn, incident_id)))
     assert assessment["grade"] in ("I", "II", "III", "IV")
     typed = answered.parsed  # the generated model of contracts/http/assessment.schema.json

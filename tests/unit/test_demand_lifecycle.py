@@ -220,8 +220,8 @@ def test_a_scheduled_major_event_raises_each_echelon_when_its_time_comes(demand,
     plan = resp.get_json()
     assert [e["status"] for e in plan["echelons"]] == ["scheduled", "scheduled"]
     assert emitted(runtime, "support.requested") == []  # a planned task is not a force gap
-    watch = runtime.extras["deadline_watch"]
-    from services.demand.times import parse
+    watch = runtime.deps.deadline_watch
+    from services.common.clock import parse_time as parse
     watch.tick(parse(body["echelons"][0]["due_at"]))
     [first] = emitted(runtime, "support.requested")
     assert (first["echelon"], first["reason"], first["preposition_id"]) == ("first_line", "manual", body["preposition_id"])

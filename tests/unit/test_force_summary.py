@@ -79,7 +79,7 @@ def test_the_performance_report_reads_readiness_and_volunteers_from_resources(re
     demand = build_runtime(Settings(service="demand", database_url=f"sqlite:///{tmp_path / 'd.db'}",
                                     kafka_bootstrap="127.0.0.1:1",
                                     extra={"report_sources": build.Sources(indicators=lambda f: answers, force=force)}))
-    reports = demand.extras["reports"]
+    reports = demand.deps.reports
     with demand.engine.connect() as conn:
         report = build.build(conn, reports.sources, reports.policy, parse_period("2026-H1"), "330000",
                              reports.geography, NOW)

@@ -217,7 +217,7 @@ def test_csv_and_offline_html(demand):
 def test_a_source_that_does_not_answer_is_named_and_the_schedule_retries(demand):
     runtime, app, logistics = demand
     seed(runtime)
-    schedule = runtime.extras["report_schedule"]
+    schedule = runtime.deps.report_schedule
     logistics.down = True
     made = schedule.tick(datetime(2026, 7, 2, tzinfo=UTC))
     assert {m["region"] for m in made} == {"330000", HZ, NB}  # cities with nothing recorded are skipped

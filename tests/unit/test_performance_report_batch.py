@@ -78,7 +78,7 @@ def test_the_province_report_is_the_same_with_one_call_per_period(seeded):
     from services.demand.reports.periods import parse_period
 
     drt, _, indicators, calls = seeded
-    reports = drt.extras["reports"]
+    reports = drt.deps.reports
     period = parse_period("2026-H1")
 
     def alone(f):  # a logistics that knows no by=city: every city asked alone, as before

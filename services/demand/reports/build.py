@@ -22,8 +22,8 @@ from typing import Callable
 
 from sqlalchemy import and_, func, insert, select
 
+from ...common.clock import as_utc, stamp
 from ..store import performance_reports, points_awards, requests, transitions
-from ..times import stamp, utc
 from . import figures as fig
 from .periods import Period, phase_of, previous
 
@@ -103,7 +103,7 @@ def first_plan_seconds(conn, start: datetime, end: datetime) -> list[tuple[str, 
     rows = conn.execute(select(requests.c.city, requests.c.requested_at, first.c.at)
                         .select_from(requests.outerjoin(first, first.c.request_id == requests.c.request_id))
                         .where(requests.c.requested_at >= _utc(start), requests.c.requested_at < _utc(end)))
-    return [(city, utc(at), None if planned is None else max(0.0, (utc(planned) - utc(at)).total_seconds()))
+    return [(city, as_utc(at), None if planned is None else max(0.0, (as_utc(planned) - as_utc(at)).total_seconds()))
             for city, at, planned in rows]
 
 
@@ -258,7 +258,7 @@ def history(conn, region_prefix: str | None, period: str | None = None, limit: i
     if period:
         stmt = stmt.where(performance_reports.c.period == period)
     rows = conn.execute(stmt.order_by(performance_reports.c.report_id.desc()).limit(limit)).mappings()
-    return [{**dict(r), "generated_at": stamp(utc(r["generated_at"])), "complete": bool(r["complete"])} for r in rows]
+    return [{**dict(r), "generated_at": stamp(as_utc(r["generated_at"])), "complete": bool(r["complete"])} for r in rows]
 
 
 def scheduled_done(conn, period: str, region: str) -> bool:
