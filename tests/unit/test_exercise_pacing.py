@@ -8,7 +8,7 @@ from services.common import clock, pacing
 from services.demand.escalation import DeadlineWatch
 from services.exercise import clock as xclock
 from services.logistics.checker import Checker
-from services.matching.app import Batcher
+from services.matching.planning import Batcher
 
 START = datetime(2025, 9, 15, 9, 0, tzinfo=timezone(timedelta(hours=8)))
 
