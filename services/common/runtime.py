@@ -40,7 +40,6 @@ class Runtime:
     bus: Bus
     relay: Relay
     worker: Worker | None
-    extras: dict = field(default_factory=dict)   # retired: services move what they kept here into `deps`
     deps: object = None   # the service's typed dependencies (the dataclass its bootstrap builds), for views and tests
     running: set = field(default_factory=set)  # "relay", "worker": the threads started in this process
     tasks: list = field(default_factory=list)  # a service's own background threads (start()/stop()), run beside the worker
