@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-unit test-integration test-e2e test-faults bench exercise up up-cluster down lint contracts clean
+.PHONY: run test check test-unit test-integration test-e2e test-faults bench exercise up up-cluster down lint contracts clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ run: $(STAMP)
 
 test: $(STAMP) system-deps
 	$(PY) -m pytest -q -ra
+
+# the fast edit loop: lint, then the unit tests, stopping at the first failure (no system packages needed)
+check: $(STAMP)
+	$(PY) -m ruff check services twin infra bench tests
+	$(PY) -m pytest -q -x tests/unit
 
 test-unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import secrets
 import tempfile
@@ -15,6 +16,7 @@ from services.common.bus import Bus
 from services.common.config import Settings
 from services.common.storage import database_answers
 from services.common.topics import topic_specs
+from tests.helpers import FixedClock, frozen_clock
 
 # Tests mint identity tokens with a test issuer key of their own (headers_for); the processes they
 # start verify with its public key (services/common/tokens.py).
@@ -71,6 +73,16 @@ def database_url(request, tmp_path):
     if not postgres_available():
         pytest.skip(f"no PostgreSQL server answers at {PG_URL}")
     return PG_URL
+
+
+@pytest.fixture
+def fixed_clock():
+    """`fixed_clock(at)`: the services' clock stands at `at` (the FixedClock returned moves it:
+    `.at = later`) until the test ends, then the wall clock again."""
+    with contextlib.ExitStack() as stack:
+        def install(at) -> FixedClock:
+            return stack.enter_context(frozen_clock(at))
+        yield install
 
 
 @pytest.fixture

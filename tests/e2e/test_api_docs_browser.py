@@ -6,8 +6,8 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from services.common.config import Settings
 from services.demand.bootstrap import build_runtime, create_app
+from tests.helpers import offline_settings
 
 from .test_twin_browser import remote_resources, severe_console_entries
 
@@ -15,8 +15,7 @@ pytestmark = pytest.mark.e2e
 RENDER_TIMEOUT_S = 60
 @pytest.fixture
 def demand(tmp_path):
-    runtime = build_runtime(Settings(service="demand", database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
-                                     kafka_bootstrap="127.0.0.1:1"))
+    runtime = build_runtime(offline_settings("demand", tmp_path))
     yield create_app(runtime)
     runtime.engine.dispose()
 

@@ -12,15 +12,10 @@ import pytest
 import requests
 
 from services.geo.geography import Geography
-from tests.e2e.test_walking_skeleton import ROOT, stack_env, wait_for
+from tests.e2e.test_walking_skeleton import ROOT, stack_env
+from tests.helpers import wait_for
 
 pytestmark = pytest.mark.e2e
-
-
-def wait_for_value(fetch, timeout: float, what: str):
-    found = []
-    wait_for(lambda: found.append(fetch()) or found[-1], timeout, what)
-    return found[-1]
 
 
 def get(url: str, token: str):
@@ -36,7 +31,7 @@ def test_the_demo_of_a_province_runs_in_that_province(tmp_path: Path, province: 
     proc = subprocess.Popen([sys.executable, "-m", "infra.run"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        wait_for(lambda: (tmp_path / "urls.json").exists() or proc.poll() is not None, 240, "urls.json")
+        wait_for(lambda: (tmp_path / "urls.json").exists() or proc.poll() is not None, 240, "urls.json", interval=0.25)
         assert proc.poll() is None, proc.stdout.read()
         urls = json.loads((tmp_path / "urls.json").read_text())
         tokens = json.loads((tmp_path / "tokens.json").read_text())
@@ -59,7 +54,7 @@ def test_the_demo_of_a_province_runs_in_that_province(tmp_path: Path, province: 
                 return None
             doc = get(urls["matching"] + f"/requests/{reqs[0]['request_id']}/plans", token)
             return doc if doc["plans"] or doc["infeasible"] else None
-        doc = wait_for_value(planned, 120, f"plans for the night gathering in {county}")
+        doc = wait_for(planned, 120, f"plans for the night gathering in {county}", interval=0.25)
         if doc["plans"]:
             plans = doc["plans"]
             donors = {a["from_county"] for p in plans for a in p["assignments"]}

@@ -8,8 +8,9 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from services.common.auth import Identity, headers_for
+from services.common.auth import Identity
 from services.common.contracts import example_event
+from tests.helpers import token_for
 from twin.mirror import replay
 from twin.sim.model import ProvinceModel
 from twin.ui import ids
@@ -22,7 +23,7 @@ PROVINCE = Identity("zj-commander", "province_commander", "330000")
 
 def signed_in_url(origin: str, identity: Identity = PROVINCE, path: str = "/") -> str:
     """The address a user opens once with the token issued for them (the twin keeps it in its cookie)."""
-    token = headers_for(identity)["Authorization"].split()[1]
+    token = token_for(identity)
     return f"{origin}{path}{'&' if '?' in path else '?'}token={token}"
 
 # Counts what the map drew: the MapLibre canvas with a WebGL context, the county fill features and

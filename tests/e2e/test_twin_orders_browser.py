@@ -25,12 +25,10 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from services.common import clock, contracts, keys
+from services.common import contracts, keys
 from services.common.auth import Identity, current_identity, headers_for
-from services.common.config import Settings
-from services.common.envelope import new_event
-from services.common.worker import Context
 from services.matching import signing
+from tests.helpers import deliver, example_envelope, offline_settings
 from twin.mirror import replay
 from twin.mirror.client import ServicesClient
 from twin.sim.model import ProvinceModel
@@ -56,20 +54,16 @@ def signed(approval: dict) -> dict:
     return dict(bare, signature=signing.sign(keys.registry().signer("matching").key, bare))
 
 
-def envelope(topic: str, payload: dict) -> dict:
-    return dict(copy.deepcopy(contracts.example_event(topic)), data=payload)
-
-
 # --- the printed order ------------------------------------------------------------------------------
 
 @pytest.fixture
 def approved_model() -> ProvinceModel:
     model = ProvinceModel(seed=0, start=T0, preview_config=PreviewConfig(runs=50))
     for topic in ("incident.reported", "support.requested", "plan.proposed"):
-        replay.apply(model, envelope(topic, data(topic)))
+        replay.apply(model, example_envelope(topic, data(topic)))
     approval = signed(data("plan.approved"))
-    replay.apply(model, envelope("plan.approved", approval))
-    replay.apply(model, envelope("dispatch.ordered", data("dispatch.ordered")))
+    replay.apply(model, example_envelope("plan.approved", approval))
+    replay.apply(model, example_envelope("dispatch.ordered", data("dispatch.ordered")))
     return model
 
 
@@ -146,27 +140,20 @@ def test_the_printed_order_carries_the_signature_digest_and_a_qr_code_of_its_ver
 # --- the field page ---------------------------------------------------------------------------------
 
 @pytest.fixture
-def logistics(tmp_path):
+def logistics(tmp_path, fixed_clock):
     from services.logistics.bootstrap import build_runtime
     from services.logistics.bootstrap import create_app as logistics_app
-    from services.logistics.handlers import HANDLERS
 
-    clock.set_clock(lambda: T0)
-    runtime = build_runtime(Settings(service="logistics", database_url=f"sqlite:///{tmp_path / 'l.db'}",
-                                     kafka_bootstrap="127.0.0.1:1"))
+    fixed_clock(T0)
+    runtime = build_runtime(offline_settings("logistics", tmp_path))
     sources = {"support.requested": "demand", "plan.proposed": "matching", "plan.approved": "matching",
                "officers.committed": "resources"}
     for topic, source in sources.items():
         payload = data(topic, deadline="2025-09-15T09:51:40+08:00") if topic == "support.requested" else data(topic)
         if topic == "plan.approved":
             payload = signed(payload)
-        event = new_event(topic=topic, source=f"/mutual-deploy/{source}", data=payload, subject="s",
-                          correlationid=payload.get("incident_id", "x"))
-        with runtime.outbox.transaction() as tx:
-            tx.cause = event
-            HANDLERS[topic](Context(event, tx, runtime.settings))
+        deliver(runtime, topic, payload, source=f"/mutual-deploy/{source}", subject="s")
     yield runtime, logistics_app(runtime)
-    clock.set_clock(None)
     runtime.engine.dispose()
 
 

@@ -19,11 +19,12 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from services.common.auth import Identity, headers_for
+from tests.helpers import wait_for
 from twin.ui import ids
 
 from .test_twin_browser import click_first, remote_resources, severe_console_entries, signed_in_url
 from .test_twin_loop_browser import UNIT_LONS_JS
-from .test_walking_skeleton import ROOT, stack_env, wait_for
+from .test_walking_skeleton import ROOT, stack_env
 
 pytestmark = pytest.mark.e2e
 AS_PROVINCE = headers_for(Identity("zj-commander", "province_commander"))
@@ -37,7 +38,7 @@ def stack(tmp_path_factory):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     urls_file = var / "urls.json"
     try:
-        wait_for(lambda: urls_file.exists() or proc.poll() is not None, 240, "urls.json")
+        wait_for(lambda: urls_file.exists() or proc.poll() is not None, 240, "urls.json", interval=0.25)
         assert proc.poll() is None, proc.stdout.read()
         yield json.loads(urls_file.read_text())
     finally:
@@ -55,7 +56,7 @@ def test_a_commander_approves_a_demo_plan_on_the_map_and_sees_the_units_move(sta
     def previewed_plans():
         state.update(requests.get(stack["twin"] + "/state", headers=AS_PROVINCE, timeout=5).json())
         return any(p.get("preview") and p["status"] == "proposed" for p in state["plans"])
-    wait_for(previewed_plans, 180, "candidate plans previewed by the twin")
+    wait_for(previewed_plans, 180, "candidate plans previewed by the twin", interval=0.25)
     request_id = next(p["request_id"] for p in state["plans"] if p["status"] == "proposed")
 
     chrome.get(signed_in_url(stack["twin"]))

@@ -11,7 +11,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from infra.ports import free_port
 from infra.run import PROCESSES
 from services.common import contracts
 from services.common.auth import Identity, headers_for
+from tests.helpers import wait_for
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,15 +38,6 @@ def stack_env(var: Path) -> dict:
     return env
 
 
-def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     var = tmp_path_factory.mktemp("var")
@@ -55,7 +46,7 @@ def stack(tmp_path_factory):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     urls_file = var / "urls.json"
     try:
-        wait_for(lambda: urls_file.exists() or proc.poll() is not None, 240, "urls.json")
+        wait_for(lambda: urls_file.exists() or proc.poll() is not None, 240, "urls.json", interval=0.25)
         assert proc.poll() is None, proc.stdout.read()
         yield proc, json.loads(urls_file.read_text()), var
     finally:
@@ -90,12 +81,12 @@ def test_a_reported_incident_reaches_every_consumer_exactly_once(stack):
         def seen(name=name):
             rows = requests.get(urls[name] + "/incidents/observed", headers=AS_PROVINCE, timeout=5).json()
             return [r for r in rows if r["incident_id"] == incident_id]
-        wait_for(lambda: seen(), 60, f"{name} to see {incident_id}")
+        wait_for(lambda: seen(), 60, f"{name} to see {incident_id}", interval=0.25)
         assert len(seen()) == 1
     def on_twin():
         incidents = requests.get(urls["twin"] + "/state", headers=AS_PROVINCE, timeout=5).json()["incidents"]
         return [i for i in incidents if i["incident_id"] == incident_id]
-    wait_for(on_twin, 60, "the twin to show the incident")
+    wait_for(on_twin, 60, "the twin to show the incident", interval=0.25)
     assert len(on_twin()) == 1 and on_twin()[0]["county"] == body["location"]["county"]
     # a retry with the same id neither duplicates the incident nor emits again
     again = requests.post(urls["demand"] + "/incidents", json=dict(body, incident_id=incident_id), headers=AS_PROVINCE, timeout=10)

@@ -11,7 +11,8 @@ from services.common import contracts
 from services.common.runtime import Runtime
 from services.common.storage import deadletters
 from services.common.topics import ownership_problem
-from tests.integration.test_kit import signed_approval, wait_for
+from tests.helpers import wait_for
+from tests.integration.test_kit import signed_approval
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,8 @@ import pytest
 
 from services.common.runtime import Runtime
 from tests.conftest import BrokerHandle
-from tests.integration.test_kit import counting_service, emit_incidents, seen_ids, wait_for
+from tests.helpers import wait_for
+from tests.integration.test_kit import counting_service, emit_incidents, seen_ids
 
 pytestmark = pytest.mark.integration
 

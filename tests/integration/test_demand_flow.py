@@ -8,7 +8,6 @@ from datetime import datetime, timezone
 import pytest
 
 from services.common.auth import Identity, signed_in
-from services.common.runtime import Runtime
 from services.demand.bootstrap import build_runtime, create_app
 from tests.integration.test_kit import read_topic, signed_approval
 
@@ -20,16 +19,14 @@ def now_stamp() -> str:
 
 
 @pytest.fixture
-def live(make_settings, database_url):
+def live(make_settings, database_url, stand_ins):
     """A running demand, and producers standing in for matching and resources."""
     demand = build_runtime(make_settings(database_url=database_url, acts_as="demand"))
     client = signed_in(create_app(demand).test_client(), Identity("zj-commander", "province_commander"))
-    upstream = {name: Runtime.build(make_settings(acts_as=name)).start() for name in ("matching", "resources")}
+    upstream = stand_ins("matching", "resources")
     demand.start()
     yield demand, client, upstream
     demand.stop()
-    for runtime in upstream.values():
-        runtime.stop()
 
 
 def send(upstream, topic: str, data: dict, key: str) -> dict:

@@ -57,7 +57,7 @@ def test_a_withdrawn_request_is_followed_by_a_new_one_when_the_incident_grows(de
     deliver(runtime, "county.load-reported", load_report("330106", 60, later(1), by_module={
         "riot_control": 20, "patrol": 40}))        # the county now covers every line: withdrawn
     assert [c["request_id"] for c in emitted(runtime, "support.cancelled")] == [first["request_id"]]
-    now["at"] = later(2)
+    now.at = later(2)
     report(client, dict(body, size={"people_involved": 400}))   # II: riot_control 80, negotiators 4, crowd 40
     requested = emitted(runtime, "support.requested", incident_id=body["incident_id"])
     assert len(requested) == 2 and requested[1]["request_id"] != first["request_id"]

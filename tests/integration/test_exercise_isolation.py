@@ -8,7 +8,6 @@ own injects and its own events.
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from contextlib import contextmanager
 
@@ -26,6 +25,7 @@ from services.exercise.runner import Player
 from services.exercise.scenario import parse
 from services.resources.bootstrap import build_runtime as resources_runtime
 from services.resources.bootstrap import create_app as resources_app
+from tests.helpers import wait_for
 from tests.integration.test_resources_support import squad
 
 pytestmark = pytest.mark.integration
@@ -101,15 +101,6 @@ def play(tmp_path, make_settings, services, exercise_id, scn) -> tuple[list[dict
     recorder = Recorder(make_settings(mode="exercise", exercise_id=exercise_id), tmp_path / f"{exercise_id}.jsonl").start()
     log = Player(scn, services, clock_path, tmp_path / f"{exercise_id}-conditions.json", out=lambda _: None).run()
     return log, recorder
-
-
-def wait_for(predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_an_exercise_beside_live_traffic_leaves_live_state_alone_and_two_exercises_do_not_mix(make_settings, tmp_path):

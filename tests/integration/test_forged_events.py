@@ -25,7 +25,8 @@ from services.common.storage import deadletters
 from services.logistics.bootstrap import build_runtime as build_logistics
 from services.resources.bootstrap import build_runtime as build_resources
 from services.resources.bootstrap import create_app as resources_app
-from tests.integration.test_kit import read_topic, signed_approval, wait_for
+from tests.helpers import wait_for
+from tests.integration.test_kit import read_topic, signed_approval
 from tests.integration.test_resources_events import published
 from tests.integration.test_resources_support import approved, squad, uid
 

@@ -20,6 +20,7 @@ from infra.ports import free_port
 from services.common import contracts
 from services.common.auth import Identity, headers_for
 from services.demand.bootstrap import build_runtime, create_app
+from tests.helpers import token_for
 
 pytestmark = pytest.mark.integration
 COMMANDER = Identity("zj-commander", "province_commander")
@@ -71,7 +72,7 @@ def body_model(package: str, module):
 def test_a_generated_client_reports_an_incident_and_reads_its_assessment(demand, generated):
     runtime, url = demand
     client_package, package = generated
-    token = headers_for(COMMANDER)["Authorization"].removeprefix("Bearer ")
+    token = token_for(COMMANDER)
     client = client_package.AuthenticatedClient(base_url=url, token=token, raise_on_unexpected_status=True)
     post = operation(package, "post_incidents")
     incident_id = f"INC-GEN-{uuid.uuid4().hex[:8]}"
@@ -100,7 +101,7 @@ def test_a_generated_client_reports_an_incident_and_reads_its_assessment(demand,
 def test_the_generated_client_parses_a_refusal_as_the_problem_model(demand, generated):
     _, url = demand
     client_package, package = generated
-    token = headers_for(COMMANDER)["Authorization"].removeprefix("Bearer ")
+    token = token_for(COMMANDER)
     client = client_package.AuthenticatedClient(base_url=url, token=token)
     post = operation(package, "post_incidents")
     body = body_model(package, post).from_dict({**contracts.example_body("incident-report"),

@@ -14,6 +14,7 @@ from services.common.bus import Bus
 from services.common.envelope import GENESIS, seal, signature_problem
 from services.common.runtime import Runtime
 from services.common.storage import outbox as outbox_table
+from tests.helpers import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -51,15 +52,6 @@ def counting_service(settings):
 def seen_ids(rt) -> list[str]:
     with rt.engine.connect() as conn:
         return [r.incident_id for r in conn.execute(select(rt.seen.c.incident_id).order_by(rt.seen.c.n))]
-
-
-def wait_for(predicate, timeout=30.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def emit_incidents(rt, ids):

@@ -17,20 +17,18 @@ from services.common.bus import Bus
 from services.common.runtime import Runtime
 from services.common.storage import deadletters, outbox
 from services.logistics.bootstrap import build_runtime, create_app
-from tests.integration.test_kit import signed_approval, wait_for
+from tests.helpers import wait_for
+from tests.integration.test_kit import signed_approval
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def live(make_settings, database_url):
+def live(make_settings, database_url, stand_ins):
     logistics = build_runtime(make_settings(database_url=database_url, acts_as="logistics")).start()
-    upstream = {name: Runtime.build(make_settings(acts_as=name)).start()
-                for name in ("demand", "matching", "resources", "twin")}
+    upstream = stand_ins("demand", "matching", "resources", "twin")
     yield logistics, upstream
     logistics.stop()
-    for runtime in upstream.values():
-        runtime.stop()
 
 
 def send(upstream, topic: str, data: dict, key: str) -> dict:

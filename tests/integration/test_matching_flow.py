@@ -23,7 +23,7 @@ from services.matching.store import officers
 from services.resources.bootstrap import build_runtime as build_resources
 from services.resources.bootstrap import create_app as resources_app
 from services.resources.bootstrap import seed_demo_if_empty
-from tests.integration.test_kit import wait_for
+from tests.helpers import wait_for
 from tests.integration.test_resources_events import published
 
 pytestmark = pytest.mark.integration

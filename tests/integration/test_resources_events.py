@@ -8,26 +8,24 @@ import pytest
 
 from services.common import contracts
 from services.common.auth import Identity, headers_for, signed_in
-from services.common.runtime import Runtime
 from services.resources.bootstrap import build_runtime, create_app
-from tests.integration.test_kit import signed_approval, wait_for
+from tests.helpers import wait_for
+from tests.integration.test_kit import signed_approval
 from tests.integration.test_resources_support import approved, load, squad, uid
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def live(make_settings, database_url):
+def live(make_settings, database_url, stand_ins):
     """A running resources service, and producers standing in for matching and logistics (their events
     carry those services' sources: resources refuses a topic from a service that does not own it)."""
     resources = build_runtime(make_settings(database_url=database_url))
     client = signed_in(create_app(resources).test_client(), Identity("pool-admin", "resource_manager"))
-    upstream = {name: Runtime.build(make_settings(acts_as=name)).start() for name in ("matching", "logistics")}
+    upstream = stand_ins("matching", "logistics")
     resources.start()
     yield resources, client, upstream
     resources.stop()
-    for runtime in upstream.values():
-        runtime.stop()
 
 
 def published(runtime, topic: str, **match) -> list[dict]:

@@ -23,6 +23,7 @@ from services.common.bus import Bus
 from services.common.runtime import Runtime
 from services.common.storage import outbox
 from services.common.topics import topic_specs
+from tests.helpers import wait_for
 
 pytestmark = pytest.mark.integration
 TOPIC = "incident.reported"
@@ -30,15 +31,6 @@ TOPIC = "incident.reported"
 
 def incident_data(incident_id: str) -> dict:
     return dict(copy.deepcopy(contracts.example_event(TOPIC)["data"]), incident_id=incident_id)
-
-
-def wait_for(predicate, timeout=40.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def instance(settings, handle=None) -> Runtime:
@@ -93,12 +85,15 @@ def test_two_instances_in_one_group_split_the_partitions_and_handle_each_event_o
         everything = {(TOPIC, p) for p in range(partitions)}
         wait_for(lambda: first.worker.assigned and second.worker.assigned
                  and first.worker.assigned | second.worker.assigned == everything
-                 and not first.worker.assigned & second.worker.assigned, what="the group to split the partitions")
+                 and not first.worker.assigned & second.worker.assigned,
+                 timeout=40, what="the group to split the partitions")
         producer.start()
         ids = [f"INC-{uuid.uuid4().hex[:10]}" for _ in range(120)]
         emit(producer, ids)
-        wait_for(lambda: len(effects_of(first, ids)) >= len(ids), what="every event handled")
-        time.sleep(1.0)  # a double would show up now
+        wait_for(lambda: len(effects_of(first, ids)) >= len(ids), timeout=40, what="every event handled")
+        # every record consumed and its batch committed: no instance will be handed one again, so a double shows now
+        wait_for(lambda: caught_up(settings), timeout=40, what="the group's offsets at the end of the topic",
+                 interval=0.25)
         rows = effects_of(first, ids)
         assert sorted(r.incident_id for r in rows) == sorted(ids)  # each exactly once, no double
         shares = {name: sum(r.instance == name for r in rows) for name in (first.name, second.name)}
@@ -122,19 +117,19 @@ def test_one_instance_publishes_the_shared_outbox_and_another_takes_over_when_it
     settings = make_settings(database_url=database_url, acts_as="demand")
     first = Runtime.build(settings).start()
     first.leadership.retry_s = 0.3
-    wait_for(lambda: first.leading, what="the first instance to lead")
+    wait_for(lambda: first.leading, timeout=40, what="the first instance to lead")
     second = Runtime.build(settings).start()
     second.leadership.retry_s = 0.3
     try:
         time.sleep(1.0)
         assert first.leading and not second.leading
         emit(second, [f"INC-{uuid.uuid4().hex[:8]}"])  # written by the standby (as a web process would)
-        wait_for(lambda: second.outbox_backlog() == 0, what="the leader to publish the standby's event")
+        wait_for(lambda: second.outbox_backlog() == 0, timeout=40, what="the leader to publish the standby's event")
         assert first.relay.stats["published"] >= 1 and second.relay.stats["published"] == 0
         first.stop()
         wait_for(lambda: second.leading, timeout=10, what="the standby to take over")
         emit(second, [f"INC-{uuid.uuid4().hex[:8]}"])
-        wait_for(lambda: second.outbox_backlog() == 0, what="the new leader to publish")
+        wait_for(lambda: second.outbox_backlog() == 0, timeout=40, what="the new leader to publish")
         assert second.relay.stats["published"] >= 1
     finally:
         first.stop()
@@ -190,9 +185,21 @@ def committed_offsets(settings) -> dict[int, int]:
         consumer.close()
 
 
+def caught_up(settings) -> bool:
+    """The group's committed offset on every partition of the topic is that partition's end: each record
+    there was handled (the worker's stats counted) before its batch's offsets were committed."""
+    consumer = _consumer(settings)
+    try:
+        parts = [TopicPartition(TOPIC, p) for p in consumer.partitions_for_topic(TOPIC)]
+        ends = consumer.end_offsets(parts)
+        return all((consumer.committed(tp) or 0) >= ends[tp] for tp in parts)
+    finally:
+        consumer.close()
+
+
 def published_at(producer, key) -> tuple[int, int]:
     """Where the relay put the producer's event with this key."""
-    wait_for(lambda: producer.outbox_backlog() == 0, what="the producer's relay")
+    wait_for(lambda: producer.outbox_backlog() == 0, timeout=40, what="the producer's relay")
     with producer.engine.connect() as conn:
         row = conn.execute(select(outbox.c.partition, outbox.c.offset).where(outbox.c.key == key)).one()
     return row.partition, row.offset

@@ -7,7 +7,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 import uuid
 
 import pytest
@@ -20,22 +19,23 @@ from services.common import contracts, keys
 from services.common.auth import Identity, headers_for
 from services.common.runtime import Runtime
 from services.common.tokens import Keyring
+from tests.helpers import wait_for
 
 pytestmark = pytest.mark.integration
 KEY = "k-test", "dGVzdC1pc3N1ZXIta2V5LW9mLXRoaXMtdGVzdC0zMmI"  # the test issuer's Ed25519 seed (base64url)
 
 
+def answers(url: str, proc: subprocess.Popen) -> bool:
+    """`url` answers 200 (the process serving it must still run)."""
+    assert proc.poll() is None, f"{proc.args} exited with {proc.returncode}"
+    try:
+        return requests.get(url, timeout=3).status_code == 200
+    except requests.RequestException:
+        return False
+
+
 def wait_until(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, f"{proc.args} exited with {proc.returncode}"
-        try:
-            if requests.get(url, timeout=3).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"{url} never answered 200")
+    wait_for(lambda: answers(url, proc), timeout, f"{url} to answer 200", interval=0.3)
 
 
 def samples(url: str, headers: dict) -> list:
@@ -75,13 +75,12 @@ def test_the_worker_consumes_the_web_serves_and_both_stop_cleanly_on_sigterm(rol
             data = dict(copy.deepcopy(contracts.example_event("incident.reported")["data"]), incident_id=incident)
             tx.emit("incident.reported", data, key=incident)
         commander = headers_for(Identity("p1", "province_commander"), Keyring.from_env({"AUTH_KEY_ID": KEY[0], "AUTH_ISSUER_KEY": KEY[1]}))
-        deadline = time.monotonic() + 40
-        seen = []
-        while time.monotonic() < deadline and incident not in seen:  # handled by the worker, served by the web
-            seen = [i["incident_id"] for i in requests.get(web_url + "/incidents/observed", headers=commander,
-                                                            timeout=10).json()]
-            time.sleep(0.2)
-        assert incident in seen
+        def observed() -> list[str]:
+            return [i["incident_id"] for i in requests.get(web_url + "/incidents/observed", headers=commander,
+                                                          timeout=10).json()]
+        # handled by the worker, served by the web
+        wait_for(lambda: incident in observed(), 40, "the incident handled by the worker and served by the web",
+                 interval=0.2)
         for _ in range(10):
             assert requests.get(web_url + "/incidents/observed", headers=commander, timeout=10).status_code == 200
         web_counts = [s for s in samples(web_url, commander) if s.name == "mutual_deploy_http_requests_total"

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from services.common import api_docs, permissions
-from services.common.config import Settings
+from tests.helpers import offline_settings
 
 SERVICES = ["demand", "resources", "matching", "logistics"]
 
@@ -16,9 +16,7 @@ SERVICES = ["demand", "resources", "matching", "logistics"]
 @pytest.fixture(scope="module", params=SERVICES)
 def client(request, tmp_path_factory):
     module = importlib.import_module(f"services.{request.param}.bootstrap")
-    settings = Settings(service=request.param, kafka_bootstrap="127.0.0.1:1",
-                        database_url=f"sqlite:///{tmp_path_factory.mktemp(request.param) / 'db.sqlite'}")
-    runtime = module.build_runtime(settings)
+    runtime = module.build_runtime(offline_settings(request.param, tmp_path_factory.mktemp(request.param)))
     yield request.param, module.create_app(runtime).test_client()
     runtime.engine.dispose()
 

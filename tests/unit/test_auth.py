@@ -10,8 +10,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from services.common import users
 from services.common.auth import Identity, headers_for
-from services.common.config import Settings
 from services.common.tokens import ALGORITHM, AUDIENCES, InvalidToken, Keyring, NotIssuer, service_token
+from tests.helpers import offline_settings
 
 OLD = Keyring.generate("2025a")  # the issuer before rotation
 _b = Keyring.generate("2025b")
@@ -160,8 +160,7 @@ def test_demo_users_each_get_a_token_of_their_role_and_region(tmp_path):
 @pytest.fixture(scope="module")
 def demand(tmp_path_factory):
     from services.demand.bootstrap import build_runtime, create_app
-    settings = Settings(service="demand", database_url=f"sqlite:///{tmp_path_factory.mktemp('auth') / 'd.db'}",
-                        kafka_bootstrap="127.0.0.1:1", auth_keys=NEW.public_only())
+    settings = offline_settings("demand", tmp_path_factory.mktemp("auth"), auth_keys=NEW.public_only())
     runtime = build_runtime(settings)
     yield create_app(runtime).test_client()
     runtime.engine.dispose()

@@ -8,19 +8,15 @@ import pytest
 
 from services.common import contracts
 from services.common.auth import Identity, headers_for
-from services.common.config import Settings
 
 COMMANDER = Identity("hz-commander", "city_commander", "330100")
 AUDITOR = headers_for(Identity("zj-audit", "auditor"))
 
 
 @pytest.fixture
-def resources(tmp_path):
-    from services.resources.bootstrap import build_runtime, create_app
-    runtime = build_runtime(Settings(service="resources", database_url=f"sqlite:///{tmp_path / 'r.db'}",
-                                     kafka_bootstrap="127.0.0.1:1"))
-    yield create_app(runtime).test_client()
-    runtime.engine.dispose()
+def resources(offline_runtime):
+    from services.resources.bootstrap import create_app
+    return create_app(offline_runtime("resources")).test_client()
 
 
 def test_reads_and_refusals_are_logged_with_who_what_when_and_the_outcome(resources):

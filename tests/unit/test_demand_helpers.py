@@ -2,17 +2,15 @@
 from __future__ import annotations
 
 import itertools
-import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.common import clock, contracts
+from services.common import contracts
 from services.common.auth import Identity, headers_for, signed_in
 from services.common.config import Settings
-from services.common.envelope import new_event
-from services.common.worker import Context
 from services.demand.bootstrap import build_runtime, create_app
+from tests.helpers import deliver, offline_settings  # noqa: F401 (deliver: demand's tests import it from here)
 
 T0 = datetime(2026, 9, 15, 1, 0, tzinfo=timezone.utc)
 PROVINCE = headers_for(Identity("zj-commander", "province_commander", "330000"))
@@ -24,7 +22,7 @@ _ids = itertools.count(1)
 
 
 def settings(tmp_path) -> Settings:
-    return Settings(service="demand", database_url=f"sqlite:///{tmp_path / 'demand.db'}", kafka_bootstrap="127.0.0.1:1")
+    return offline_settings("demand", tmp_path)
 
 
 def stamp(at: datetime) -> str:
@@ -45,15 +43,6 @@ def load_report(county: str, available: int, at: datetime, **extra) -> dict:
             "reserve_floor": available, "at": stamp(at), **extra}
 
 
-def deliver(runtime, topic: str, data: dict, *, source: str = "/mutual-deploy/upstream") -> None:
-    """Run demand's handler for `topic` on `data` as the worker would (one transaction, event as cause)."""
-    from services.demand.handlers import HANDLERS
-    event = new_event(topic=topic, source=source, data=data, subject=str(data.get("request_id", topic)),
-                      correlationid=str(data.get("incident_id", "x")), event_id=str(uuid.uuid4()))
-    with runtime.outbox.transaction(cause=event) as tx:
-        HANDLERS[topic](Context(event, tx, runtime.settings))
-
-
 def emitted(runtime, topic: str, **match) -> list[dict]:
     return [e["data"] for e in runtime.outbox.events()
             if e["type"] == topic and all(e["data"].get(k) == v for k, v in match.items())]
@@ -70,11 +59,8 @@ def later(minutes: float) -> datetime:
 
 # Shared fixtures: a demand service on a fixed clock, with a province commander signed in.
 @pytest.fixture
-def now():
-    current = {"at": T0}
-    clock.set_clock(lambda: current["at"])
-    yield current
-    clock.set_clock(None)
+def now(fixed_clock):
+    return fixed_clock(T0)
 
 
 @pytest.fixture

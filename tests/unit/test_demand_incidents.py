@@ -8,16 +8,13 @@ import pytest
 
 from services.common import contracts
 from services.common.auth import Identity, signed_in
-from services.common.config import Settings
 
 
 @pytest.fixture
-def demand(tmp_path):
-    from services.demand.bootstrap import build_runtime, create_app
-    runtime = build_runtime(Settings(service="demand", database_url=f"sqlite:///{tmp_path / 'd.db'}",
-                                     kafka_bootstrap="127.0.0.1:1"))
-    yield runtime, signed_in(create_app(runtime).test_client(), Identity("zj-commander", "province_commander"))
-    runtime.engine.dispose()
+def demand(offline_runtime):
+    from services.demand.bootstrap import create_app
+    runtime = offline_runtime("demand")
+    return runtime, signed_in(create_app(runtime).test_client(), Identity("zj-commander", "province_commander"))
 
 
 def test_a_reported_incident_is_graded_and_its_lines_are_stored(demand):

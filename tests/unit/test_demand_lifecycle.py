@@ -190,9 +190,9 @@ def test_a_request_on_scene_in_time_never_escalates(demand):
 def test_a_city_sees_its_counties_a_county_its_own_the_province_all_sorted(demand, now):
     runtime, client = demand
     xihu = raised(runtime, client, "330106", people=150)            # III, Hangzhou
-    now["at"] = later(1)
+    now.at = later(1)
     lucheng = raised(runtime, client, "330302", people=400)         # II, Wenzhou: deadline 01:31
-    now["at"] = later(2)
+    now.at = later(2)
     binjiang = raised(runtime, client, "330108", people=1200)       # I, Hangzhou: deadline 01:32
     ids = lambda rows: [r["request_id"] for r in rows]  # noqa: E731
     assert ids(client.get("/requests").get_json()) == [lucheng["request_id"], binjiang["request_id"],
@@ -214,7 +214,7 @@ def test_a_scheduled_major_event_raises_each_echelon_when_its_time_comes(demand,
     from services.common import contracts
     runtime, client = demand
     body = contracts.example_body("preposition")
-    now["at"] = T0.replace(year=2030, month=9, day=22)
+    now.at = T0.replace(year=2030, month=9, day=22)
     resp = client.post("/prepositions", json=body, headers=HANGZHOU)
     assert resp.status_code == 201, resp.get_json()
     plan = resp.get_json()
@@ -238,10 +238,10 @@ def test_a_schedule_in_the_past_or_out_of_order_is_refused_naming_the_field(dema
     from services.common import contracts
     _, client = demand
     body = contracts.example_body("preposition")
-    now["at"] = T0.replace(year=2031)
+    now.at = T0.replace(year=2031)
     resp = client.post("/prepositions", json=body)
     assert resp.status_code == 422 and resp.get_json()["errors"][0]["field"] == "window.end"
-    now["at"] = T0
+    now.at = T0
     body["echelons"][1]["in_place_by"] = body["echelons"][1]["due_at"]
     resp = client.post("/prepositions", json=body)
     assert resp.status_code == 422 and resp.get_json()["errors"][0]["field"] == "echelons[1].in_place_by"

@@ -86,7 +86,7 @@ def test_an_older_load_report_does_not_replace_a_newer_one(demand):
 def test_incidents_of_one_county_share_its_free_force_oldest_first(demand, now):
     runtime, client = demand
     first = report(client, incident("330106", people=40))
-    now["at"] = later(1)
+    now.at = later(1)
     second = report(client, incident("330106", people=40))
     need = sum(x["headcount"] for x in client.get(f"/incidents/{first['incident_id']}/assessment").get_json()["requirements"])
     deliver(runtime, "county.load-reported", load_report("330106", need, later(2)))
@@ -109,7 +109,7 @@ def test_a_retry_is_not_a_second_request_and_growth_escalates_the_open_one(deman
     report(client, body)
     report(client, body)
     assert len(emitted(runtime, "support.requested")) == 1
-    now["at"] = later(10)
+    now.at = later(10)
     grown = report(client, dict(body, size={"people_involved": 400}))
     assert grown["size"]["people_involved"] == 400 and grown["updated_at"].startswith("2026-09-15T01:10")
     [esc] = emitted(runtime, "support.escalated")

@@ -8,16 +8,12 @@ import pytest
 
 from services.common import contracts
 from services.common.auth import Identity, signed_in
-from services.common.config import Settings
 
 
 @pytest.fixture
-def demand(tmp_path):
-    from services.demand.bootstrap import build_runtime, create_app
-    runtime = build_runtime(Settings(service="demand", database_url=f"sqlite:///{tmp_path / 'd.db'}",
-                                     kafka_bootstrap="127.0.0.1:1"))
-    yield signed_in(create_app(runtime).test_client(), Identity("zj-commander", "province_commander"))
-    runtime.engine.dispose()
+def demand(offline_runtime):
+    from services.demand.bootstrap import create_app
+    return signed_in(create_app(offline_runtime("demand")).test_client(), Identity("zj-commander", "province_commander"))
 
 
 def test_every_incident_answer_keeps_its_contract(demand):

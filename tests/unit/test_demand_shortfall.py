@@ -56,7 +56,7 @@ def test_growth_adds_only_the_new_shortfall_and_freed_officers_shrink_the_reques
     [shrunk] = emitted(runtime, "support.escalated", kind="local_cover")  # 5 more locals free: 5 fewer asked
     assert by_line(shrunk["lines"]) == {"riot_control": 5, "negotiators": 2, "crowd_patrol": 15}
     assert shrunk["local_share"] == {"riot_control": 25} and valid("support.escalated", shrunk)
-    now["at"] = later(3)
+    now.at = later(3)
     report(client, dict(body, size={"people_involved": 250}))  # still III, the same lines: nothing new to ask
     assert emitted(runtime, "support.escalated", kind="growth") == []
     report(client, dict(body, size={"people_involved": 400}))  # II: riot_control 80, negotiators 4, crowd_patrol 40

@@ -11,7 +11,6 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, s
 
 from services.common import contracts, keys
 from services.common.bus import Record
-from services.common.config import Settings
 from services.common.envelope import (
     GENESIS,
     canonical,
@@ -25,6 +24,7 @@ from services.common.envelope import (
 from services.common.runtime import Runtime
 from services.common.storage import chain_links, inbox
 from services.common.storage import outbox as outbox_table
+from tests.helpers import offline_settings
 
 
 @pytest.fixture
@@ -68,8 +68,7 @@ def test_resealing_ignores_a_stale_hash_and_signature(registry):
 
 
 def test_the_outbox_stores_the_text_it_publishes_and_signs_with_a_rotated_key_at_once(registry, tmp_path):
-    rt = Runtime.build(Settings(service="demand", database_url=f"sqlite:///{tmp_path / 'p.db'}",
-                                kafka_bootstrap="127.0.0.1:1"))
+    rt = Runtime.build(offline_settings("demand", tmp_path, file="p.db"))
     data = copy.deepcopy(contracts.example_event("incident.reported")["data"])
     try:
         with rt.outbox.transaction() as tx:
@@ -88,8 +87,7 @@ def test_the_outbox_stores_the_text_it_publishes_and_signs_with_a_rotated_key_at
 
 
 def test_a_failing_handler_is_undone_alone_and_the_rest_of_its_batch_commits(registry, tmp_path):
-    producer = Runtime.build(Settings(service="demand", database_url=f"sqlite:///{tmp_path / 'p.db'}",
-                                      kafka_bootstrap="127.0.0.1:1"))
+    producer = Runtime.build(offline_settings("demand", tmp_path, file="p.db"))
     data = copy.deepcopy(contracts.example_event("incident.reported")["data"])
     for i in range(5):
         with producer.outbox.transaction() as tx:
@@ -107,8 +105,8 @@ def test_a_failing_handler_is_undone_alone_and_the_rest_of_its_batch_commits(reg
         if ctx.data["incident_id"] == "INC-2":
             raise RuntimeError("no such county")
 
-    consumer = Runtime.build(Settings(service="bench-consumer", database_url=f"sqlite:///{tmp_path / 'c.db'}",
-                                      kafka_bootstrap="127.0.0.1:1"), metadata=md, handlers={"incident.reported": handle})
+    consumer = Runtime.build(offline_settings("bench-consumer", tmp_path, file="c.db"), metadata=md,
+                             handlers={"incident.reported": handle})
     try:
         consumer.worker.process_batch(records)
         consumer.worker.process_batch(records)  # redelivered: nothing happens twice

@@ -8,6 +8,7 @@ from services.exercise.conditions import read_conditions
 from services.exercise.injects import Services
 from services.exercise.runner import Player
 from services.exercise.scenario import parse
+from tests.helpers import wait_for
 
 
 def scenario(**changes):
@@ -72,5 +73,5 @@ def test_work_in_hand_holds_the_clock_and_releases_it_when_the_step_is_done(tmp_
     assert xclock.read_state(p.clock_path).paused and p.elapsed_s() == held
     events.append({"type": "plan.proposed", "data": {"request_id": "R1", "plan_id": "P1A"}})
     p.hold_for_work()
-    time.sleep(0.1)
+    wait_for(lambda: p.elapsed_s() > held, 5, "simulated time to run again")
     assert not xclock.read_state(p.clock_path).paused and p.elapsed_s() > held and p.held_s >= 0.2

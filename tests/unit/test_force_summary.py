@@ -8,7 +8,7 @@ import pytest
 
 from services.common import contracts
 from services.common.auth import Identity, signed_in
-from services.common.config import Settings
+from tests.helpers import offline_settings
 
 NOW = datetime(2026, 7, 2, tzinfo=timezone.utc)
 
@@ -16,9 +16,7 @@ NOW = datetime(2026, 7, 2, tzinfo=timezone.utc)
 @pytest.fixture(scope="module")
 def resources(tmp_path_factory):
     from services.resources.bootstrap import build_runtime, create_app, seed_demo_if_empty
-    tmp = tmp_path_factory.mktemp("force")
-    runtime = build_runtime(Settings(service="resources", database_url=f"sqlite:///{tmp}/r.db",
-                                     kafka_bootstrap="127.0.0.1:1"))
+    runtime = build_runtime(offline_settings("resources", tmp_path_factory.mktemp("force")))
     assert seed_demo_if_empty(runtime, officers_n=2000, seed=7) == 2000
     yield runtime, signed_in(create_app(runtime).test_client(), Identity("service:demand", "integrator", "330000"))
     runtime.engine.dispose()
@@ -76,9 +74,8 @@ def test_the_performance_report_reads_readiness_and_volunteers_from_resources(re
     force = build.ResourcesForce("http://resources.test", session=ClientSession(client))
     assert isinstance(default_sources(None).force, build.ResourcesForce)  # wired by default (RESOURCES_URL)
     answers = {"response_time": {"arrivals": 1, "mean_s": 600.0}, "utilisation": {"utilisation": 0.9}}
-    demand = build_runtime(Settings(service="demand", database_url=f"sqlite:///{tmp_path / 'd.db'}",
-                                    kafka_bootstrap="127.0.0.1:1",
-                                    extra={"report_sources": build.Sources(indicators=lambda f: answers, force=force)}))
+    demand = build_runtime(offline_settings("demand", tmp_path, extra={
+        "report_sources": build.Sources(indicators=lambda f: answers, force=force)}))
     reports = demand.deps.reports
     with demand.engine.connect() as conn:
         report = build.build(conn, reports.sources, reports.policy, parse_period("2026-H1"), "330000",

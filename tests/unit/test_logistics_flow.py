@@ -7,14 +7,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.common import clock, contracts
+from services.common import contracts
 from services.common.auth import Identity, headers_for
-from services.common.config import Settings
-from services.common.envelope import new_event
-from services.common.worker import Context
 from services.logistics import checker, positions
-from services.logistics.bootstrap import build_runtime, create_app
-from services.logistics.handlers import HANDLERS
+from services.logistics.bootstrap import create_app
+from tests import helpers
 
 T0 = datetime(2025, 9, 15, 1, 10, tzinfo=timezone.utc)      # 09:10 in Zhejiang, after the approval
 PROVINCE = headers_for(Identity("zj-cmd", "province_commander", "330000"))
@@ -30,36 +27,20 @@ SOURCES = {"incident.reported": "demand", "plan.rejected": "matching", "support.
            "officers.committed": "resources", "unit.position-reported": "twin", "county.load-reported": "resources"}
 
 
-class Clock:
-    def __init__(self):
-        self.at = T0
-
-    def __call__(self):
-        return self.at
+@pytest.fixture
+def now(fixed_clock):
+    return fixed_clock(T0)
 
 
 @pytest.fixture
-def now():
-    fake = Clock()
-    clock.set_clock(fake)
-    yield fake
-    clock.set_clock(None)
-
-
-@pytest.fixture
-def service(tmp_path, now):
-    runtime = build_runtime(Settings(service="logistics", database_url=f"sqlite:///{tmp_path / 'l.db'}",
-                                     kafka_bootstrap="127.0.0.1:1"))
-    yield runtime, create_app(runtime).test_client()
-    runtime.engine.dispose()
+def service(offline_runtime, now):
+    runtime = offline_runtime("logistics")
+    return runtime, create_app(runtime).test_client()
 
 
 def deliver(runtime, topic: str, data: dict) -> None:
-    event = new_event(topic=topic, source=f"/mutual-deploy/{SOURCES[topic]}", data=data, subject="s",
-                      correlationid=data.get("incident_id", "x"))
-    with runtime.outbox.transaction() as tx:
-        tx.cause = event
-        HANDLERS[topic](Context(event, tx, runtime.settings))
+    """logistics' handler of `topic` on `data`, as from the topic's producer."""
+    helpers.deliver(runtime, topic, data, source=f"/mutual-deploy/{SOURCES[topic]}", subject="s")
 
 
 def example(topic: str) -> dict:
@@ -86,7 +67,7 @@ def report(runtime, order: dict, lon: float, lat: float, at: datetime) -> str:
     data = {"unit_id": order["unit_id"], "order_id": order["order_id"], "point": {"lon": lon, "lat": lat},
             "at": at.isoformat()}
     with runtime.outbox.transaction() as tx:
-        return positions.apply_report(tx, data, runtime.settings.extra["places"], runtime.settings.extra["policy"])
+        return positions.apply_report(tx, data, runtime.deps.places, runtime.deps.policy)
 
 
 def test_a_committed_plan_orders_each_unit_once_with_deadline_reporting_point_and_scope(service):
@@ -203,17 +184,14 @@ def test_positions_are_core_data_for_the_province_and_the_receiving_command_sees
         ("zj-cmd", 200), ("dy-duty", 403), ("dy-duty", 200), ("yw-duty", 403), ("dy-duty", 403)]
 
 
-def test_the_position_switch_survives_a_restart(tmp_path, now):
-    settings = Settings(service="logistics", database_url=f"sqlite:///{tmp_path / 'l.db'}", kafka_bootstrap="127.0.0.1:1")
-    runtime = build_runtime(settings)
+def test_the_position_switch_survives_a_restart(offline_runtime, now):
+    runtime = offline_runtime("logistics")
     create_app(runtime).test_client().put("/policy/positions", headers=PROVINCE, json={
         "receiving_command_sees_own_units": True, "reason": "major-event security"})
     runtime.engine.dispose()
-    again = build_runtime(Settings(service="logistics", database_url=settings.database_url,
-                                   kafka_bootstrap="127.0.0.1:1"))
+    again = offline_runtime("logistics")  # the same file
     body = create_app(again).test_client().get("/policy/positions", headers=PROVINCE).get_json()
     assert body["receiving_command_sees_own_units"] is True and body["decided_by"] == "province command"
-    again.engine.dispose()
 
 
 def test_devices_post_positions_through_the_outbox_and_bad_ones_get_a_clear_4xx(service):

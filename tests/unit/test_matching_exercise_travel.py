@@ -10,14 +10,11 @@ import pytest
 
 from services.common import contracts
 from services.common.clock import now
-from services.common.config import Settings
-from services.common.worker import Context
 from services.demo import generate
 from services.geo.conditions import ENV_VAR, Conditions, write_conditions
 from services.matching import snapshot
-from services.matching.bootstrap import build_runtime
-from services.matching.handlers import HANDLERS
 from services.matching.planning import Places
+from tests.helpers import deliver, example_envelope
 
 COUNTY = "330783"  # Dongyang
 LINES = [{"line_id": "patrol", "module": "patrol", "tags": [], "certifications": [], "equipment": [], "headcount": 12}]
@@ -29,17 +26,15 @@ def force():
 
 
 @pytest.fixture
-def exercise(tmp_path, force):
+def exercise(tmp_path, offline_runtime, force):
     conditions = tmp_path / "conditions.json"
     write_conditions(conditions, Conditions())
     places = Places("330000", env={ENV_VAR: str(conditions)})
-    settings = Settings(service="matching", database_url=f"sqlite:///{tmp_path / 'm.db'}", kafka_bootstrap="127.0.0.1:1",
-                        extra={"signing_key": str(tmp_path / "key.pem"), "places": places})
-    runtime = build_runtime(settings, resources_url=None)
+    runtime = offline_runtime("matching", extra={"signing_key": str(tmp_path / "key.pem"), "places": places},
+                              build_options={"resources_url": None})
     with runtime.engine.begin() as conn:
         snapshot.load_force(conn, force, now())
-    yield runtime, places, conditions
-    runtime.engine.dispose()
+    return runtime, places, conditions
 
 
 def fastest_plan(runtime, request_id: str) -> dict:
@@ -49,9 +44,7 @@ def fastest_plan(runtime, request_id: str) -> dict:
                 requested_at=at.isoformat(), deadline=(at + timedelta(minutes=90)).isoformat())
     for optional in ("task_window", "launch_deadline"):
         data.pop(optional, None)
-    event = dict(copy.deepcopy(contracts.example_event("support.requested")), data=data)
-    with runtime.outbox.transaction(cause=event) as tx:
-        HANDLERS["support.requested"](Context(event, tx, runtime.settings))
+    deliver(runtime, "support.requested", event=example_envelope("support.requested", data))
     runtime.deps.planner.plan_pending()
     plans = [e["data"] for e in runtime.outbox.events() if e["type"] == "plan.proposed"]
     return next(p for p in plans if p["request_id"] == request_id and "fastest" in (p.get("kinds") or [p["kind"]]))

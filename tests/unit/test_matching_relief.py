@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from services.common.auth import Identity, headers_for
-from services.common.clock import now, set_clock
+from services.common.clock import now
 from services.matching.store import officers, requests
+from tests.helpers import frozen_clock
 from tests.unit.test_matching_service import PROVINCE, ask, events, force, handle, places, proposed, service  # noqa: F401
 
 OTHER_COUNTY = headers_for(Identity("ls-duty", "county_duty_officer", "331102"))
@@ -55,13 +56,10 @@ def test_a_task_longer_than_a_shift_gets_its_relief_shift_with_the_same_approval
     assert runtime.deps.planner.plan_pending() == 0          # not due yet
     # when its lead time comes, the relief is planned and proposed before the first shift ends
     due = datetime.fromisoformat(relief.data["not_before"])
-    set_clock(lambda: due)
-    try:
+    with frozen_clock(due):
         assert runtime.deps.planner.plan_pending() >= 1
         plan = proposed(client, "REQ-LONG-S2")
         resp = client.post(f"/plans/{plan['plan_id']}/approve", json={"version": 1}, headers=PROVINCE)
-    finally:
-        set_clock(None)
     assert not {a["officer_id"] for a in plan["assignments"]} & {a["officer_id"] for a in approval["assignments"]}
     assert datetime.fromisoformat(plan["proposed_at"]) < end
     second = resp.get_json()["approval"]
@@ -76,14 +74,11 @@ def test_officers_near_twelve_hours_cut_the_shift_and_alert_the_receiving_comman
     approval = approve(runtime, client, "REQ-NEAR", left_after_arrival=30)   # the limit comes on scene
     start, end = (datetime.fromisoformat(approval[k]) for k in ("task_start", "task_end"))
     assert timedelta(minutes=29) < end - start <= timedelta(minutes=31)      # the shift ends at the limit
-    set_clock(lambda: end - timedelta(minutes=61))      # raised an hour before the limit, not earlier
-    try:
+    with frozen_clock(end - timedelta(minutes=61)) as fixed:      # raised an hour before the limit, not earlier
         assert client.get("/alerts", headers=RECEIVING).get_json()["items"] == []
-        set_clock(lambda: end - timedelta(minutes=59))
+        fixed.at = end - timedelta(minutes=59)
         alerts = client.get("/alerts", headers=RECEIVING).get_json()["items"]
         other = client.get("/alerts", headers=OTHER_COUNTY).get_json()["items"]
-    finally:
-        set_clock(None)
     assert {a["officer_id"] for a in alerts} == {a["officer_id"] for a in approval["assignments"]}
     assert all(a["kind"] == "approaching_limit" and a["relief_request_id"] == "REQ-NEAR-S2" for a in alerts)
     assert other == []

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from services.common import contracts
-from services.common.clock import set_clock
 from services.matching.store import requests
+from tests.helpers import frozen_clock
 from tests.unit.test_matching_relief import approve, long_task
 from tests.unit.test_matching_service import (  # noqa: F401 (force, places, service: fixtures)
     PROVINCE,
@@ -32,13 +32,10 @@ def test_the_relief_shift_plans_say_which_request_they_relieve(service):  # noqa
     approval = approve(runtime, client, "REQ-ECH", duty=0)
     assert "relief_of" not in approval and "relief_of" not in events(runtime, "plan.approved")[0]
     end = datetime.fromisoformat(approval["task_end"])
-    set_clock(lambda: end - timedelta(hours=2))
-    try:
+    with frozen_clock(end - timedelta(hours=2)):
         runtime.deps.planner.plan_pending()
         plan = proposed(client, "REQ-ECH-S2")
         resp = client.post(f"/plans/{plan['plan_id']}/approve", json={"version": 1}, headers=PROVINCE)
-    finally:
-        set_clock(None)
     assert resp.status_code == 200, resp.get_json()
     marker = {"request_id": "REQ-ECH", "shift": 2, "takes_over_at": end.isoformat()}
     [offered] = [p for p in events(runtime, "plan.proposed") if p["plan_id"] == plan["plan_id"]]
@@ -54,13 +51,10 @@ def test_a_duty_alert_is_published_to_the_receiving_county_when_it_is_due_and_on
     approval = approve(runtime, client, "REQ-NEAR", left_after_arrival=30)   # the limit comes on scene
     end = datetime.fromisoformat(approval["task_end"])
     assert events(runtime, "duty.alert-raised") == []                        # due an hour before the limit
-    set_clock(lambda: end - timedelta(minutes=59))
-    try:
+    with frozen_clock(end - timedelta(minutes=59)):
         runtime.deps.planner.plan_pending()
         runtime.deps.planner.plan_pending()
         served = client.get("/alerts", headers=PROVINCE).get_json()["items"]
-    finally:
-        set_clock(None)
     published = events(runtime, "duty.alert-raised")
     assert sorted(a["officer_id"] for a in published) == sorted(a["officer_id"] for a in approval["assignments"])
     assert all(a["county"] == "330783" and a["kind"] == "approaching_limit" and a["incident_id"] == data["incident_id"]
@@ -79,9 +73,6 @@ def test_cancelling_the_incident_request_voids_its_relief_shift(service):  # noq
     with runtime.engine.connect() as conn:
         status = conn.execute(select(requests.c.status).where(requests.c.request_id == "REQ-CXL-S2")).scalar()
     assert status == "cancelled"
-    set_clock(lambda: datetime.fromisoformat(approval["task_end"]) - timedelta(hours=2))
-    try:
+    with frozen_clock(datetime.fromisoformat(approval["task_end"]) - timedelta(hours=2)):
         runtime.deps.planner.plan_pending()
-    finally:
-        set_clock(None)
     assert plans_of(client, "REQ-CXL-S2") == []

@@ -11,14 +11,12 @@ from sqlalchemy import select
 from services.common import contracts
 from services.common.auth import Identity, headers_for
 from services.common.clock import now
-from services.common.config import Settings
-from services.common.worker import Context
 from services.demo import generate
 from services.matching import signing, snapshot
-from services.matching.bootstrap import build_runtime, create_app
-from services.matching.handlers import HANDLERS
+from services.matching.bootstrap import create_app
 from services.matching.planning import Places
 from services.matching.store import holds, requests
+from tests.helpers import deliver, example_envelope
 
 PROVINCE = headers_for(Identity("zj-duty-chief", "province_commander", "330000"))
 LINES = [{"line_id": "cyber", "module": "investigation", "tags": ["cybercrime_investigation"], "certifications": [],
@@ -39,20 +37,17 @@ def places():
 
 
 @pytest.fixture
-def service(tmp_path, force, places):
-    settings = Settings(service="matching", database_url=f"sqlite:///{tmp_path / 'm.db'}", kafka_bootstrap="127.0.0.1:1",
-                        extra={"signing_key": str(tmp_path / "key.pem"), "places": places})
-    runtime = build_runtime(settings, resources_url=None)
+def service(tmp_path, offline_runtime, force, places):
+    runtime = offline_runtime("matching", extra={"signing_key": str(tmp_path / "key.pem"), "places": places},
+                              build_options={"resources_url": None})
     with runtime.engine.begin() as conn:
         snapshot.load_force(conn, force, now())
-    yield runtime, create_app(runtime).test_client()
-    runtime.engine.dispose()
+    return runtime, create_app(runtime).test_client()
 
 
 def handle(runtime, topic: str, data: dict) -> None:
-    event = dict(copy.deepcopy(contracts.example_event(topic)), data=data)
-    with runtime.outbox.transaction(cause=event) as tx:
-        HANDLERS[topic](Context(event, tx, runtime.settings))
+    """matching's handler of `topic` on the contract's example event carrying `data`."""
+    deliver(runtime, topic, event=example_envelope(topic, data))
 
 
 def ask(runtime, request_id: str, *, county: str = "330783", grade: str = "III", level: str = "city",

@@ -58,7 +58,7 @@ def test_lines_confirmed_later_count_as_lines_confirmed_with_the_report(demand, 
     [asked] = emitted(runtime, "support.requested", incident_id=inc)
     assert {x["line_id"] for x in asked["lines"]} == {"forensics", "cyber_investigation"}
 
-    now["at"] = later(5)
+    now.at = later(5)
     resp = client.post(f"/incidents/{inc}/needs/confirm",
                        json={"proposal_id": proposal["proposal_id"], "confirmed_lines": confirmed_from(proposal)},
                        headers=XIHU)

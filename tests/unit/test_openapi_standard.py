@@ -16,9 +16,9 @@ from referencing.jsonschema import DRAFT202012
 
 from services.common import contracts
 from services.common.auth import Identity, headers_for
-from services.common.config import Settings
 from services.common.contracts.examples import example_body
 from services.common.http import Route, openapi_document
+from tests.helpers import offline_settings
 
 SERVICES = ["demand", "resources", "matching", "logistics"]
 DOC_URI = "urn:openapi"
@@ -28,8 +28,7 @@ DOC_URI = "urn:openapi"
 def served(request, tmp_path_factory):
     """(service, its /openapi.json as served)"""
     module = importlib.import_module(f"services.{request.param}.bootstrap")
-    url = f"sqlite:///{tmp_path_factory.mktemp(request.param) / 'db.sqlite'}"
-    runtime = module.build_runtime(Settings(service=request.param, database_url=url, kafka_bootstrap="127.0.0.1:1"))
+    runtime = module.build_runtime(offline_settings(request.param, tmp_path_factory.mktemp(request.param)))
     doc = module.create_app(runtime).test_client().get(
         "/openapi.json", headers=headers_for(Identity("viewer", "viewer"))).get_json()
     yield request.param, doc

@@ -13,16 +13,15 @@ from services.common import contracts, logs
 from services.common.auth import Identity, headers_for
 from services.common.bus import Bus, security_from_env
 from services.common.config import Settings
+from tests.helpers import NO_BROKER, offline_settings
 
 SCRAPER = headers_for(Identity("prometheus", "auditor"))
-NO_BROKER = "127.0.0.1:1"  # nothing listens there
 
 
 @pytest.fixture
 def matching(tmp_path):
     from services.matching.bootstrap import build_runtime, create_app
-    runtime = build_runtime(Settings(service="matching", database_url=f"sqlite:///{tmp_path / 'm.db'}",
-                                     kafka_bootstrap=NO_BROKER))
+    runtime = build_runtime(offline_settings("matching", tmp_path))
     yield runtime, create_app(runtime).test_client()
     runtime.stop()
 

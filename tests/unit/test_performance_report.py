@@ -10,7 +10,6 @@ from sqlalchemy import insert
 
 from services.common import contracts
 from services.common.auth import Identity, signed_in
-from services.common.config import Settings
 from services.demand.reports import build, periods
 from services.demand.store import requests, transitions
 
@@ -56,17 +55,14 @@ class FakeLogistics:
 
 
 @pytest.fixture
-def demand(tmp_path):
-    from services.demand.bootstrap import build_runtime, create_app
+def demand(offline_runtime):
+    from services.demand.bootstrap import create_app
     logistics = FakeLogistics()
     sources = build.Sources(indicators=logistics, force=lambda region: {"equipment_readiness": 0.985,
                                                                          "equipment_items": 1000,
                                                                          "volunteer_share": 0.41, "officers": 5000})
-    runtime = build_runtime(Settings(service="demand", database_url=f"sqlite:///{tmp_path / 'd.db'}",
-                                     kafka_bootstrap="127.0.0.1:1", extra={"report_sources": sources}))
-    app = create_app(runtime)
-    yield runtime, app, logistics
-    runtime.engine.dispose()
+    runtime = offline_runtime("demand", extra={"report_sources": sources})
+    return runtime, create_app(runtime), logistics
 
 
 def client(app, role="province_commander", region="330000"):

@@ -9,7 +9,7 @@ import pytest
 
 from services.common import contracts
 from services.common.auth import Identity, signed_in
-from services.common.config import Settings
+from tests.helpers import offline_settings
 
 START = datetime(2026, 3, 1, tzinfo=timezone.utc)
 NOW = datetime(2026, 7, 2, tzinfo=timezone.utc)
@@ -30,8 +30,7 @@ def seeded(tmp_path_factory):
     geo = Geography.load("330000")
     d, lg = recorded_history(geo, START, months=4, per_day=6, seed=5)
     lg["loads"] = [r for r in lg["loads"] if r["at"].hour % 12 == 0]  # twice a day is enough here
-    lrt = logistics_runtime(Settings(service="logistics", database_url=f"sqlite:///{tmp}/l.db",
-                                     kafka_bootstrap="127.0.0.1:1"))
+    lrt = logistics_runtime(offline_settings("logistics", tmp))
     with lrt.engine.begin() as conn:
         for table, rows in ((lstore.deployments, lg["deployments"]), (lstore.orders, lg["orders"]),
                             (lstore.equipment_checks, lg["checks"]), (lstore.surveys, lg["surveys"]),
@@ -48,9 +47,7 @@ def seeded(tmp_path_factory):
             raise build.SourceUnavailable(f"logistics GET /indicators answered {resp.status_code}")
         return resp.get_json()
 
-    drt = demand_runtime(Settings(service="demand", database_url=f"sqlite:///{tmp}/d.db",
-                                  kafka_bootstrap="127.0.0.1:1",
-                                  extra={"report_sources": build.Sources(indicators=indicators)}))
+    drt = demand_runtime(offline_settings("demand", tmp, extra={"report_sources": build.Sources(indicators=indicators)}))
     with drt.engine.begin() as conn:
         conn.execute(dstore.requests.insert(), d["requests"])
         conn.execute(dstore.transitions.insert(), d["transitions"])

@@ -8,6 +8,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from services.common.metrics import ServiceMetrics
 from services.common.periodic import Periodic
+from tests.helpers import wait_for
 
 
 def samples(telemetry: ServiceMetrics) -> dict:
@@ -18,15 +19,6 @@ def samples(telemetry: ServiceMetrics) -> dict:
             if s.labels.get("loop") is not None:
                 out[(s.name, s.labels["service"], s.labels["loop"])] = s.value
     return out
-
-
-def wait_for(predicate, timeout: float = 5.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
 
 
 def test_a_loop_runs_counts_an_error_goes_on_and_stop_joins(caplog):
@@ -46,7 +38,7 @@ def test_a_loop_runs_counts_an_error_goes_on_and_stop_joins(caplog):
         assert loop.alive and loop._thread.name == "logistics:checker"
         shown = samples(telemetry)
         assert shown[("mutual_deploy_loop_runs_total", "logistics", "checker")] >= 0
-        assert wait_for(lambda: len(calls) >= 4)
+        assert wait_for(lambda: len(calls) >= 4, 5)
         loop.stop()
     assert not loop.alive and not any(t.name == "logistics:checker" for t in threading.enumerate())
     runs = len(calls)
@@ -59,8 +51,8 @@ def test_a_loop_runs_counts_an_error_goes_on_and_stop_joins(caplog):
     assert shown[("mutual_deploy_loop_errors_total", "logistics", "checker")] == 1
     last = shown[("mutual_deploy_loop_last_success_timestamp_seconds", "logistics", "checker")]
     assert time.time() - 10 < last <= time.time()
-    time.sleep(0.1)
-    assert len(calls) == runs  # stopped: no more rounds
+    assert not loop.alive and not any(t.name == "logistics:checker" for t in threading.enumerate())
+    assert len(calls) == runs  # stopped: no thread is left to run another round
 
 
 def test_a_runtime_gives_its_telemetry_and_a_loop_without_telemetry_still_runs():
@@ -90,7 +82,7 @@ def test_prepare_runs_first_and_on_error_replaces_the_log_line(caplog):
                     prepare=lambda: order.append("prepare"), on_error=seen.append)
     with caplog.at_level(logging.ERROR, logger="services.common.periodic"):
         loop.start()
-        assert wait_for(lambda: len(seen) >= 2)
+        assert wait_for(lambda: len(seen) >= 2, 5)
         loop.stop()
     assert order[0] == "prepare" and order.count("prepare") == 1
     assert all(isinstance(e, ValueError) for e in seen) and loop.errors == len(seen)
@@ -101,9 +93,9 @@ def test_a_restarted_loop_runs_again():
     calls = []
     loop = Periodic("again", 0.01, lambda: calls.append(1), floor_s=0.01)
     loop.start()
-    assert wait_for(lambda: calls)
+    assert wait_for(lambda: calls, 5)
     loop.stop()
     n = len(calls)
     loop.start()
-    assert wait_for(lambda: len(calls) > n)
+    assert wait_for(lambda: len(calls) > n, 5)
     loop.stop()

@@ -19,8 +19,8 @@ import pytest
 from services.common import contracts, permissions
 from services.common.approval import may_approve
 from services.common.auth import ROLES, Identity, headers_for
-from services.common.config import Settings
 from services.common.http import BadRequest
+from tests.helpers import offline_settings
 from tests.unit.objects_by_region import seed
 
 SERVICES = ["demand", "resources", "matching", "logistics"]
@@ -34,8 +34,7 @@ def apps(tmp_path_factory):
     built, runtimes = {}, []
     for name in SERVICES:
         module = importlib.import_module(f"services.{name}.bootstrap")
-        url = f"sqlite:///{tmp_path_factory.mktemp(name) / 'db.sqlite'}"
-        runtime = module.build_runtime(Settings(service=name, database_url=url, kafka_bootstrap="127.0.0.1:1"))
+        runtime = module.build_runtime(offline_settings(name, tmp_path_factory.mktemp(name)))
         app = module.create_app(runtime)
         doc = app.test_client().get("/openapi.json", headers=headers_for(Identity("t", "viewer"))).get_json()
         built[name] = ({f"{m.upper()} {p}": op for p, ops in doc["paths"].items() for m, op in ops.items()}, app)

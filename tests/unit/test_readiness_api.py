@@ -7,18 +7,17 @@ from sqlalchemy import select
 
 from services.common import contracts
 from services.common.auth import Identity, headers_for
-from services.common.config import Settings
 from services.resources.bootstrap import build_runtime, create_app, seed_demo_if_empty
 from services.resources.readiness import store
 from services.resources.store import officers
+from tests.helpers import offline_settings
 
 PROVINCE = headers_for(Identity("zj", "province_commander"))
 
 
 @pytest.fixture(scope="module")
 def pool(tmp_path_factory):
-    db = tmp_path_factory.mktemp("readiness") / "resources.db"
-    runtime = build_runtime(Settings(service="resources", database_url=f"sqlite:///{db}", kafka_bootstrap="127.0.0.1:1"))
+    runtime = build_runtime(offline_settings("resources", tmp_path_factory.mktemp("readiness")))
     seed_demo_if_empty(runtime, officers_n=4000, seed=13)
     yield runtime, create_app(runtime).test_client()
     runtime.engine.dispose()

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from services.common import contracts
 from services.common.auth import Identity, headers_for
-from services.common.config import Settings
+from tests.helpers import offline_settings
 from tests.unit.objects_by_region import seed
 
 XIHU, DONGYANG = "330106", "330783"
@@ -23,8 +23,7 @@ PROVINCE = Identity("zj", "province_commander")
 
 def build(service: str, tmp_path):
     module = importlib.import_module(f"services.{service}.bootstrap")
-    runtime = module.build_runtime(Settings(service=service, database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
-                                            kafka_bootstrap="127.0.0.1:1"))
+    runtime = module.build_runtime(offline_settings(service, tmp_path))
     return module.create_app(runtime), runtime
 
 

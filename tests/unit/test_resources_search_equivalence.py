@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from sqlalchemy import update
 
-from services.common.config import Settings
 from services.resources import officers, queries
 from services.resources.bootstrap import build_runtime, seed_demo_if_empty
 from services.resources.store import officers as officers_table
+from tests.helpers import offline_settings
 
 NOW = datetime(2025, 9, 15, 2, 0, tzinfo=timezone.utc)
 
@@ -39,8 +39,7 @@ def reference_search(conn, filters, now, role, *, travel, seats) -> dict:
 
 @pytest.fixture(scope="module")
 def pool(tmp_path_factory):
-    db = tmp_path_factory.mktemp("search") / "resources.db"
-    runtime = build_runtime(Settings(service="resources", database_url=f"sqlite:///{db}", kafka_bootstrap="127.0.0.1:1"))
+    runtime = build_runtime(offline_settings("resources", tmp_path_factory.mktemp("search")))
     seed_demo_if_empty(runtime, officers_n=3000, seed=13)
     with runtime.engine.begin() as conn:  # every seventh officer has no known position: the seat stands in
         ids = [r.officer_id for r in conn.execute(officers_table.select().order_by(officers_table.c.officer_id))]

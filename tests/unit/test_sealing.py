@@ -11,10 +11,10 @@ from sqlalchemy import Text, cast, insert, select
 
 from services.common import sealing
 from services.common.auth import Identity, signed_in
-from services.common.config import Settings
 from services.common.sealing import Sealer, SealError
 from services.resources import store
 from services.resources.bootstrap import build_runtime, create_app, seed_demo_if_empty
+from tests.helpers import offline_settings
 
 
 def test_a_sealed_value_opens_only_with_its_key_and_in_its_own_field():
@@ -47,8 +47,7 @@ def test_keys_rotate_old_values_still_open_and_a_missing_key_file_is_created_060
 
 @pytest.fixture
 def resources(tmp_path):
-    settings = Settings(service="resources", database_url=f"sqlite:///{tmp_path / 'r.db'}", kafka_bootstrap="127.0.0.1:1")
-    runtime = build_runtime(settings)
+    runtime = build_runtime(offline_settings("resources", tmp_path, file="r.db"))
     yield runtime, tmp_path / "r.db"
     runtime.stop()
 

@@ -9,20 +9,15 @@ import pytest
 
 from services.common import contracts, permissions
 from services.common.auth import Identity, headers_for, signed_in
-from services.common.config import Settings
 
 SERVICES = ["demand", "resources", "matching", "logistics"]
 
 
 @pytest.fixture(params=SERVICES)
-def service(request, tmp_path):
-    module = importlib.import_module(f"services.{request.param}.bootstrap")
-    settings = Settings(service=request.param, database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
-                        kafka_bootstrap="127.0.0.1:1")
-    runtime = module.build_runtime(settings)
-    app = module.create_app(runtime)
-    yield request.param, app, runtime
-    runtime.engine.dispose()
+def service(request, offline_runtime):
+    runtime = offline_runtime(request.param)
+    app = importlib.import_module(f"services.{request.param}.bootstrap").create_app(runtime)
+    return request.param, app, runtime
 
 
 VIEWER = headers_for(Identity("viewer", "viewer"))
@@ -77,10 +72,9 @@ def test_health_reports_the_database(service):
     assert body["checks"]["database"] == "ok"
 
 
-def test_demand_refuses_a_bad_body_with_the_field_and_reason(tmp_path):
-    from services.demand.bootstrap import build_runtime, create_app
-    runtime = build_runtime(Settings(service="demand", database_url=f"sqlite:///{tmp_path / 'd.db'}",
-                                     kafka_bootstrap="127.0.0.1:1"))
+def test_demand_refuses_a_bad_body_with_the_field_and_reason(offline_runtime):
+    from services.demand.bootstrap import create_app
+    runtime = offline_runtime("demand")
     client = signed_in(create_app(runtime).test_client(), Identity("zj-commander", "province_commander"))
     body = contracts.example_body("incident-report")
     del body["reported_by"]
@@ -92,10 +86,9 @@ def test_demand_refuses_a_bad_body_with_the_field_and_reason(tmp_path):
     assert runtime.outbox.events() == []  # nothing was recorded for either
 
 
-def test_a_reported_incident_and_its_event_commit_together(tmp_path):
-    from services.demand.bootstrap import build_runtime, create_app
-    runtime = build_runtime(Settings(service="demand", database_url=f"sqlite:///{tmp_path / 'd.db'}",
-                                     kafka_bootstrap="127.0.0.1:1"))
+def test_a_reported_incident_and_its_event_commit_together(offline_runtime):
+    from services.demand.bootstrap import create_app
+    runtime = offline_runtime("demand")
     client = signed_in(create_app(runtime).test_client(), Identity("zj-commander", "province_commander"))
     resp = client.post("/incidents", json=contracts.example_body("incident-report"))
     assert resp.status_code == 201

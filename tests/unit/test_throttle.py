@@ -7,7 +7,6 @@ from datetime import datetime, timezone
 import pytest
 
 from services.common.auth import Identity, headers_for, service_identity
-from services.common.config import Settings
 from services.common.throttle import FailureLimiter, Limits
 from services.common.tokens import Keyring, NotIssuer
 
@@ -47,13 +46,9 @@ def test_remembered_clients_are_bounded():
 
 
 @pytest.fixture
-def demand(tmp_path):
-    from services.demand.bootstrap import build_runtime, create_app
-    settings = Settings(service="demand", database_url=f"sqlite:///{tmp_path / 'd.db'}", kafka_bootstrap="127.0.0.1:1")
-    settings.extra["auth_limits"] = LIMITS
-    runtime = build_runtime(settings)
-    yield create_app(runtime).test_client()
-    runtime.engine.dispose()
+def demand(offline_runtime):
+    from services.demand.bootstrap import create_app
+    return create_app(offline_runtime("demand", extra={"auth_limits": LIMITS})).test_client()
 
 
 def test_bad_tokens_from_one_client_get_429_with_retry_after_then_counted_and_logged(demand):

@@ -14,6 +14,7 @@ from werkzeug.serving import make_server
 
 from services.common.auth import Identity, current_identity, headers_for, signed_in
 from services.common.contracts import example_event, validate_body
+from tests.helpers import token_for
 from twin.mirror import replay
 from twin.mirror.client import ServicesClient
 from twin.sim.model import ProvinceModel
@@ -209,7 +210,7 @@ def test_the_layout_holds_the_map_panel_identity_and_refresh(loop):
 
 def test_the_page_query_picks_the_language_and_the_bar_shows_the_signed_in_user(loop):
     client = create_app(loop).server.test_client()
-    client.get("/?token=" + headers_for(PROVINCE)["Authorization"].split()[1])
+    client.get("/?token=" + token_for(PROVINCE))
     referer = "http://127.0.0.1/?lang=en"
     layout = client.get("/_dash-layout", headers={"Referer": referer}).get_data(as_text=True)
     assert "Cross-regional police mutual deployment" in layout

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.common.config import Settings
 from services.common.contracts import example_event, validate_event
 from services.common.runtime import Runtime
+from tests.helpers import offline_settings
 from twin.mirror import replay
 from twin.sim import devices, movement
 from twin.sim.model import ProvinceModel
@@ -90,9 +90,7 @@ def test_arrived_units_are_not_driven(model):
 
 
 def test_reports_go_out_through_the_outbox_valid_and_as_the_twin(model, tmp_path):
-    settings = Settings(service="twin", database_url=f"sqlite:///{tmp_path / 'twin.db'}",
-                        kafka_bootstrap="127.0.0.1:1")
-    runtime = Runtime.build(settings)  # not started: the relay would publish, here we read the outbox
+    runtime = Runtime.build(offline_settings("twin", tmp_path))  # not started: the relay would publish, here we read the outbox
     try:
         devices.FieldDevices(model, devices.outbox_publisher(runtime)).tick(ORDERED + timedelta(seconds=300))
         [event] = runtime.outbox.events()

@@ -18,6 +18,7 @@ from services.common.auth import Identity, current_identity, headers_for
 from services.common.contracts import example_event
 from services.exercise import clock as xclock
 from services.exercise import store
+from tests.helpers import token_for
 from twin.sim.model import ProvinceModel
 from twin.sim.uncertainty import PreviewConfig
 from twin.ui import exercise_page, ids
@@ -92,7 +93,7 @@ def trigger(prop_id: str, value=1):
 
 def test_the_page_lists_the_built_in_scenarios_and_the_exercises(app, exercise):
     client = app.server.test_client()
-    client.get("/?token=" + headers_for(TRAINER)["Authorization"].split()[1])
+    client.get("/?token=" + token_for(TRAINER))
     layout = client.get("/_dash-layout", headers={"Referer": "http://127.0.0.1/exercise?lang=en"}).get_data(as_text=True)
     for name in ("asian-games-hangzhou", "telecom-fraud", "rainstorm-six-cities", "mountain-gathering-night"):
         assert name in layout

@@ -10,6 +10,7 @@ import pytest
 
 from services.common.auth import Identity, default_keyring, headers_for
 from services.common.tokens import InvalidToken, Keyring
+from tests.helpers import deliver, example_envelope, offline_settings, token_for
 from twin.sim.model import ProvinceModel
 from twin.sim.uncertainty import PreviewConfig
 from twin.ui import signin
@@ -17,11 +18,6 @@ from twin.ui.app import create_app
 
 PROVINCE = Identity("zj-commander", "province_commander", "330000")
 SECRET = "s" * 48
-
-
-def token_of(identity: Identity, ring: Keyring | None = None, **kw) -> str:
-    ring = ring or default_keyring()
-    return ring.mint(identity.subject, identity.role, identity.region, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +54,7 @@ def test_without_a_token_pages_go_to_the_sign_in_page_and_routes_answer_401(mode
 def test_static_assets_need_no_sign_in(model):
     app = app_of(model)
     signed = app.server.test_client()
-    assert signed.get("/?token=" + token_of(PROVINCE)).status_code == 302
+    assert signed.get("/?token=" + token_for(PROVINCE)).status_code == 302
     html = signed.get("/").get_data(as_text=True)
     script = re.search(r'src="(/_dash-component-suites/[^"]+)"', html).group(1)
     assert app.server.test_client().get(script).status_code == 200
@@ -66,7 +62,7 @@ def test_static_assets_need_no_sign_in(model):
 
 def test_a_token_in_the_address_signs_in_once_and_is_dropped_from_it(model):
     client = app_of(model).server.test_client()
-    first = client.get("/?lang=en&token=" + token_of(PROVINCE))
+    first = client.get("/?lang=en&token=" + token_for(PROVINCE))
     assert first.status_code == 302 and first.headers["Location"] == "/?lang=en"
     assert client.get("/state").status_code == 200  # the session cookie from now on
     assert client.get("/").status_code == 200
@@ -76,9 +72,9 @@ def test_a_token_in_the_address_signs_in_once_and_is_dropped_from_it(model):
 
 @pytest.mark.parametrize("bad, reason", [
     ("not-a-token", "not valid"),
-    (token_of(PROVINCE, ttl_s=-60), "expired"),
-    (token_of(PROVINCE, Keyring.generate("other")), "unknown key id"),
-    (token_of(Identity("x", "superuser", "330000")), "unknown role"),
+    (token_for(PROVINCE, ttl_s=-60), "expired"),
+    (token_for(PROVINCE, Keyring.generate("other")), "unknown key id"),
+    (token_for(Identity("x", "superuser", "330000")), "unknown role"),
 ])
 def test_bad_expired_or_foreign_tokens_are_refused(model, bad, reason):
     client = app_of(model).server.test_client()
@@ -92,16 +88,16 @@ def test_bad_expired_or_foreign_tokens_are_refused(model, bad, reason):
 
 def test_a_pasted_token_signs_in_and_returns_to_the_page_asked_for(model):
     client = app_of(model).server.test_client()
-    resp = sign_in(client, {"token": token_of(PROVINCE), "next": "/exercise?lang=en"})
+    resp = sign_in(client, {"token": token_for(PROVINCE), "next": "/exercise?lang=en"})
     assert resp.status_code == 302 and resp.headers["Location"] == "/exercise?lang=en"
     assert client.get("/state").status_code == 200
-    elsewhere = sign_in(client, {"token": token_of(PROVINCE), "next": "//evil.example/"})
+    elsewhere = sign_in(client, {"token": token_for(PROVINCE), "next": "//evil.example/"})
     assert elsewhere.headers["Location"] == "/"  # never sent to another site
 
 
 def test_a_session_cookie_of_another_twin_is_worthless(model):
     one = app_of(model, secret="a" * 48).server.test_client()
-    one.get("/?token=" + token_of(PROVINCE))
+    one.get("/?token=" + token_for(PROVINCE))
     cookie = one.get_cookie("twin_session")
     other = app_of(model, secret="a" * 48).server.test_client()  # even with the same secret: its own table
     other.set_cookie("twin_session", cookie.value)
@@ -161,37 +157,30 @@ def test_a_bearer_token_opens_the_twins_routes_to_programs(model):
 @pytest.fixture(scope="module")
 def real_matching(tmp_path_factory):
     """Matching's real app and database (no broker) on a loopback port, with one grade II request planned."""
-    import copy
     import threading
     from datetime import timedelta
 
     from werkzeug.serving import make_server
 
-    from services.common import contracts
     from services.common.clock import now
-    from services.common.config import Settings
-    from services.common.worker import Context
     from services.demo import generate
     from services.matching import snapshot
     from services.matching.bootstrap import build_runtime
     from services.matching.bootstrap import create_app as matching_app
-    from services.matching.handlers import HANDLERS
 
     folder = tmp_path_factory.mktemp("matching")
-    settings = Settings(service="matching", database_url=f"sqlite:///{folder / 'm.db'}", kafka_bootstrap="127.0.0.1:1",
-                        extra={"signing_key": str(folder / "key.pem")})
-    runtime = build_runtime(settings, resources_url=None)
+    runtime = build_runtime(offline_settings("matching", folder, extra={"signing_key": str(folder / "key.pem")}),
+                            resources_url=None)
     with runtime.engine.begin() as conn:
         snapshot.load_force(conn, generate(officers=3000, seed=5), now())
-    event = copy.deepcopy(contracts.example_event("support.requested"))
+    event = example_envelope("support.requested")
     at = now()
     lines = [{"line_id": "patrol", "module": "patrol", "tags": [], "certifications": [], "equipment": [], "headcount": 4}]
     event["data"].update(request_id="REQ-II", county="330106", grade="II", approval_level="province", lines=lines,
                          requested_at=at.isoformat(), deadline=(at + timedelta(minutes=90)).isoformat())
     for optional in ("task_window", "launch_deadline"):
         event["data"].pop(optional, None)
-    with runtime.outbox.transaction(cause=event) as tx:
-        HANDLERS["support.requested"](Context(event, tx, runtime.settings))
+    deliver(runtime, "support.requested", event=event)
     runtime.deps.planner.plan_pending()
     server = make_server("127.0.0.1", 0, matching_app(runtime), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -228,7 +217,7 @@ def test_approve_goes_out_with_the_signed_in_users_token_and_matching_judges_the
     button = json.dumps({"action": "approve", "plan": plan["plan_id"], "type": ids.DECIDE}, separators=(",", ":"))
 
     def approve_as(identity: Identity) -> str:
-        token = token_of(identity)
+        token = token_for(identity)
         with app.server.test_request_context("/_dash-update-component", method="POST",
                                              headers={"Authorization": f"Bearer {token}"}):
             app.server.preprocess_request()
@@ -246,7 +235,7 @@ def test_a_refresh_in_flight_cannot_undo_a_sign_out(model):
     """Only sign-in and sign-out set the cookie: a map refresh answered after the sign-out must not
     put the old session back."""
     client = app_of(model).server.test_client()
-    assert "twin_session=" in sign_in(client, {"token": token_of(PROVINCE)}).headers.get("Set-Cookie", "")
+    assert "twin_session=" in sign_in(client, {"token": token_for(PROVINCE)}).headers.get("Set-Cookie", "")
     refresh = client.get("/state")
     assert refresh.status_code == 200 and "Set-Cookie" not in refresh.headers
     signed_out = client.get("/signout")
@@ -258,7 +247,7 @@ def test_a_refresh_in_flight_cannot_undo_a_sign_out(model):
 
 def test_the_cookie_carries_no_token_only_an_opaque_session_id(model):
     client = app_of(model).server.test_client()
-    token = token_of(PROVINCE)
+    token = token_for(PROVINCE)
     resp = sign_in(client, {"token": token})
     set_cookie = resp.headers["Set-Cookie"]
     session_id = client.get_cookie("twin_session").value
@@ -272,19 +261,19 @@ def test_the_cookie_carries_no_token_only_an_opaque_session_id(model):
 
 def test_the_cookie_is_secure_over_tls_or_when_configured(model):
     over_tls = app_of(model).server.test_client()
-    resp = over_tls.post("/signin", data={"token": token_of(PROVINCE)}, base_url="https://localhost",
+    resp = over_tls.post("/signin", data={"token": token_for(PROVINCE)}, base_url="https://localhost",
                          headers={"Origin": "https://localhost"})
     assert "secure" in [p.strip().lower() for p in resp.headers["Set-Cookie"].split(";")]
     configured = create_app(model, secret=SECRET)
     configured.twin_signin.secure_cookie = True  # TWIN_SECURE_COOKIE=1: TLS ends at a proxy in front
-    resp = sign_in(configured.server.test_client(), {"token": token_of(PROVINCE)})
+    resp = sign_in(configured.server.test_client(), {"token": token_for(PROVINCE)})
     assert "secure" in [p.strip().lower() for p in resp.headers["Set-Cookie"].split(";")]
 
 
 def test_sign_out_revokes_the_session_so_a_replayed_cookie_opens_nothing(model):
     app = app_of(model)
     client = app.server.test_client()
-    sign_in(client, {"token": token_of(PROVINCE)})
+    sign_in(client, {"token": token_for(PROVINCE)})
     stolen = client.get_cookie("twin_session").value
     assert len(app.twin_signin.sessions) == 1
     client.post("/signout", headers=SAME_SITE)
@@ -298,9 +287,9 @@ def test_sign_out_revokes_the_session_so_a_replayed_cookie_opens_nothing(model):
 def test_signing_in_again_replaces_the_browsers_old_session(model):
     app = app_of(model)
     client = app.server.test_client()
-    sign_in(client, {"token": token_of(PROVINCE)})
+    sign_in(client, {"token": token_for(PROVINCE)})
     first = client.get_cookie("twin_session").value
-    sign_in(client, {"token": token_of(Identity("hz-commander", "city_commander", "330100"))})
+    sign_in(client, {"token": token_for(Identity("hz-commander", "city_commander", "330100"))})
     assert client.get_cookie("twin_session").value != first and len(app.twin_signin.sessions) == 1
     old = app.server.test_client()
     old.set_cookie("twin_session", first)
@@ -334,7 +323,7 @@ def test_the_session_table_holds_no_usable_cookie():
 ])
 def test_a_sign_in_from_another_site_is_refused(model, headers):
     client = app_of(model, demo=True).server.test_client()
-    for data in ({"token": token_of(PROVINCE)}, {"user": "zj-commander"}):
+    for data in ({"token": token_for(PROVINCE)}, {"user": "zj-commander"}):
         resp = sign_in(client, data, headers)
         assert resp.status_code == 403 and "Set-Cookie" not in resp.headers
     assert client.get("/state").status_code == 401
@@ -342,13 +331,13 @@ def test_a_sign_in_from_another_site_is_refused(model, headers):
 
 def test_a_sign_in_whose_referer_is_the_twin_is_accepted(model):
     client = app_of(model).server.test_client()
-    resp = sign_in(client, {"token": token_of(PROVINCE)}, {"Referer": "http://localhost/signin?lang=en"})
+    resp = sign_in(client, {"token": token_for(PROVINCE)}, {"Referer": "http://localhost/signin?lang=en"})
     assert resp.status_code == 302 and client.get("/state").status_code == 200
 
 
 def test_no_state_changing_request_from_another_origin_is_served(model):
     client = app_of(model).server.test_client()
-    sign_in(client, {"token": token_of(PROVINCE)})
+    sign_in(client, {"token": token_for(PROVINCE)})
     resp = client.post("/_dash-update-component", json={}, headers={"Origin": "http://evil.example"})
     assert resp.status_code == 403 and resp.get_json()["errors"][0]["field"] == "Origin"
     assert client.post("/signout", headers={"Origin": "http://evil.example"}).status_code == 403
@@ -358,8 +347,8 @@ def test_no_state_changing_request_from_another_origin_is_served(model):
 def test_the_public_origin_is_configurable_behind_a_proxy(model, monkeypatch):
     monkeypatch.setenv("TWIN_ORIGIN", "https://twin.police.example")
     client = create_app(model, secret=SECRET).server.test_client()
-    assert sign_in(client, {"token": token_of(PROVINCE)}).status_code == 403  # the Host is not the origin
-    resp = sign_in(client, {"token": token_of(PROVINCE)}, {"Origin": "https://twin.police.example"})
+    assert sign_in(client, {"token": token_for(PROVINCE)}).status_code == 403  # the Host is not the origin
+    resp = sign_in(client, {"token": token_for(PROVINCE)}, {"Origin": "https://twin.police.example"})
     assert resp.status_code == 302
 
 
@@ -398,7 +387,7 @@ EVIL_NEXT = ["/%09/evil.com", "//evil.com", "https://evil.com", "/\\evil.com", "
 @pytest.mark.parametrize("target", EVIL_NEXT)
 def test_next_is_a_page_of_the_allow_list_or_the_default_page(model, target):
     client = app_of(model).server.test_client()
-    resp = sign_in(client, {"token": token_of(PROVINCE), "next": target})
+    resp = sign_in(client, {"token": token_for(PROVINCE), "next": target})
     assert resp.status_code == 302 and resp.headers["Location"] == "/", target
     assert signin.safe_next(target) == "/"
 
@@ -413,7 +402,7 @@ def test_next_keeps_the_page_and_its_language_only(target, expected):
 
 def test_a_token_in_the_address_of_a_foreign_looking_path_goes_to_the_default_page(model):
     client = app_of(model).server.test_client()
-    resp = client.get("//evil.com/?token=" + token_of(PROVINCE))
+    resp = client.get("//evil.com/?token=" + token_for(PROVINCE))
     assert resp.status_code == 302 and resp.headers["Location"] == "/"
 
 
@@ -421,7 +410,7 @@ def test_a_token_in_the_address_of_a_foreign_looking_path_goes_to_the_default_pa
 
 def test_every_page_forbids_framing_and_loads_only_from_the_twin(model):
     client = app_of(model).server.test_client()
-    sign_in(client, {"token": token_of(PROVINCE)})
+    sign_in(client, {"token": token_for(PROVINCE)})
     for path in ("/", "/signin", "/state", "/_dash-layout"):
         resp = client.get(path)
         csp = resp.headers["Content-Security-Policy"]
@@ -440,7 +429,7 @@ def test_the_csp_hash_is_the_hash_of_the_inline_script_the_page_holds(model):
     import hashlib
 
     client = app_of(model).server.test_client()
-    sign_in(client, {"token": token_of(PROVINCE)})
+    sign_in(client, {"token": token_for(PROVINCE)})
     resp = client.get("/")
     page = re.sub(r"<!--.*?-->", "", resp.get_data(as_text=True), flags=re.S)  # (Dash's note for old IE)
     inline = re.findall(r'<script(?![^>]*\bsrc=)(?![^>]*type="application/json")[^>]*>(.*?)</script>', page, re.S)
