@@ -1,41 +1,19 @@
-"""The province's geography and travel times, loaded on first use and shared by handlers and routes."""
+"""logistics' places: the province's geography and driving times (services.geo.places, without the
+mobilisation delay: a unit that reports positions is already on the move), plus a county's outline as
+an order's scope area."""
 from __future__ import annotations
 
-import os
 from functools import cached_property, lru_cache
 
 from shapely.geometry import shape
 
+from ..geo.places import Places as ProvincePlaces
 from .domain import scope
 
 
-class Places:
+class Places(ProvincePlaces):
     def __init__(self, province: str):
-        self.province = province
-
-    @cached_property
-    def geography(self):
-        from ..geo import Geography
-        return Geography.load(self.province)
-
-    @cached_property
-    def travel(self):
-        """The configured provider (TRAVEL_BACKEND), driving time only: a unit that reports
-        positions is already on the move, so no mobilisation delay."""
-        from ..geo.travel import make_travel_provider
-        return make_travel_provider(self.geography, {**os.environ, "TRAVEL_MOBILISATION_S": "0"})
-
-    def seat(self, county: str) -> tuple[float, float] | None:
-        try:
-            return self.geography.county(county).seat
-        except KeyError:
-            return None
-
-    def county_name(self, county: str) -> str:
-        try:
-            return self.geography.county(county).name
-        except KeyError:
-            return county
+        super().__init__(province, mobilisation=False)
 
     @cached_property
     def _outlines(self) -> dict:

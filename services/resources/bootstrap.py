@@ -21,7 +21,7 @@ from . import http, roster
 from .domain.policy import Policy
 from .events import report_loads
 from .handlers import HANDLERS
-from .places import Places
+from ..geo.places import Places
 from .readiness import http as readiness_http
 from .readiness import store as readiness_store
 from .readiness.policy import ReadinessPolicy
