@@ -1,4 +1,5 @@
-"""The CloudEvents 1.0 envelope every event travels in, and the producer's hash chain.
+"""The CloudEvents 1.0 envelope every event travels in (`Event`), and the producer's hash chain
+(sealed here, verified in chain.py).
 
 The canonical form (sorted keys, no spaces, UTF-8) is what the hash covers, so any consumer can
 recompute it from the JSON it received. `hash = sha256(prevhash || canonical(event without hash))`.
@@ -14,11 +15,34 @@ import hashlib
 import json
 import uuid
 from datetime import timezone
+from typing import TypedDict
 
 from . import clock
 
 GENESIS = "0" * 64
 SPECVERSION = "1.0"
+
+
+class Event(TypedDict, total=False):
+    """An event as it travels (contracts/envelope.schema.json): a plain dict, typed for readers."""
+    specversion: str
+    id: str
+    source: str                 # the producer, e.g. /mutual-deploy/demand
+    type: str                   # the topic, e.g. incident.reported
+    time: str
+    datacontenttype: str
+    subject: str                # what the event is about
+    correlationid: str          # the incident it belongs to
+    causationid: str            # the event that caused it
+    mode: str                   # live, or exercise
+    exerciseid: str
+    data: dict
+    seq: int                    # its place in the producer's chain, from 1
+    prevhash: str
+    hash: str
+    chainid: str
+    keyid: str
+    signature: str
 
 
 def now_iso() -> str:
@@ -142,18 +166,3 @@ def signature_problem(event: dict, registry) -> str | None:
     except (KeyError, TypeError, AttributeError, UnicodeEncodeError):
         return "cannot compute the signed digest"
     return registry.verify(identity, event.get("keyid"), event.get("signature"), digest)
-
-
-def verify_chain(events) -> list[str]:
-    """Problems found in one producer's events, in seq order; [] means the chain verifies."""
-    problems, prev, expected = [], GENESIS, 1
-    for event in events:
-        seq = event.get("seq")
-        if seq != expected:
-            problems.append(f"seq {seq}: expected {expected} (gap, reorder or deletion)")
-        if event.get("prevhash") != prev:
-            problems.append(f"seq {seq}: prevhash does not match the hash of seq {expected - 1}")
-        if event_hash(event) != event.get("hash"):
-            problems.append(f"seq {seq}: hash does not match the content (altered)")
-        prev, expected = event.get("hash"), (seq or expected) + 1
-    return problems

@@ -16,7 +16,8 @@ from sqlalchemy import JSON, Text, bindparam, cast, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from . import contracts, faults, keys, logs
-from .envelope import GENESIS, new_event, sealed, verify_chain
+from .chain import verify_chain
+from .envelope import GENESIS, new_event, sealed
 from .storage import Prepared, chain_head, outbox, writer_turn
 
 

@@ -1,8 +1,9 @@
 """Publishes committed outbox rows in seq order, marks them sent, and re-publishes after a wipe.
 
 The embedded broker keeps nothing on disk: after it restarts, every topic is empty. The relay
-notices (a partition's end offset is below an offset it already wrote there), re-creates the
-topics and sends the whole ledger again; consumers' inboxes drop what they had already handled.
+notices (wipe.py: a topic created again, or the last event it published no longer where the broker
+put it), re-creates the topics and sends the whole ledger again; consumers' inboxes drop what they
+had already handled.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from .bus import Bus
 from .outbox import Outbox
 from .storage import Prepared, outbox, writer_turn
 from .topics import topic_specs
+from .wipe import WipeCheck
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,15 @@ def _pending(batch: int) -> Prepared:
 _MARK_SENT = Prepared(update(outbox).where(outbox.c.seq == bindparam("b_seq"))
                       .values(sent_at=bindparam("b_at"), partition=bindparam("b_partition"),
                               offset=bindparam("b_offset")))
+_LAST_SENT = (select(outbox.c.event_id, outbox.c.topic, outbox.c.partition, outbox.c.offset)
+              .where(outbox.c.sent_at.is_not(None)).order_by(outbox.c.seq.desc()).limit(1))
+
+
+def _event_id(value: bytes) -> str | None:
+    try:
+        return json.loads(value).get("id")
+    except (ValueError, TypeError, AttributeError):  # not an event of ours
+        return None
 
 
 class Relay:
@@ -42,7 +53,7 @@ class Relay:
         self.stats = {"published": 0, "republished_after_wipe": 0, "errors": 0}
         self._last_check = time.monotonic()
         self._pending: tuple[int, Prepared] | None = None
-        self._topic_ids: dict[str, str | None] = {}  # as seen at the last check
+        self.wipes = WipeCheck(bus, f"relay {box.source}")
 
     def start(self) -> "Relay":
         self._thread = threading.Thread(target=self._run, name=f"relay:{self.box.source}", daemon=True)
@@ -117,50 +128,21 @@ class Relay:
         return len(done)
 
     def check_for_wipe(self) -> bool:
-        """Has the broker lost records we published? If so, re-publish the whole ledger.
-
-        Two signs. A topic whose id changed since the last check was lost and created again: any
-        record we sent to it before is gone, even if what we sent since is there (the last record
-        alone cannot tell). And, for a loss that happened before this relay started, the last event
-        we published must still be where the broker said it put it; comparing end offsets is not
-        enough (some Kafka-protocol brokers report the end offset as the last batch's base offset
-        + 1), so the record is read back and its id compared.
-        """
-        try:
-            ids = self.bus.topic_ids([name for name, _, _ in topic_specs()])
-        except Exception as exc:
-            log.info("relay %s: cannot read topic ids (%s); will check again", self.box.source, exc)
+        """Has the broker lost records we published (wipe.py)? If so, re-publish the whole ledger.
+        The record looked for is the last one published: it must still be where the broker put it."""
+        lost = self.wipes.lost([name for name, _, _ in topic_specs()], self._last_published)
+        if lost is None:
             return False
-        changed = sorted(t for t, was in self._topic_ids.items() if was is not None and ids.get(t) != was)
-        self._topic_ids = ids
-        if changed:
-            log.warning("relay %s: topics lost and created again: %s", self.box.source, ", ".join(changed))
-            self.republish_all()
-            return True
-        with self.box.engine.connect() as conn:
-            last = conn.execute(
-                select(outbox.c.event_id, outbox.c.topic, outbox.c.partition, outbox.c.offset)
-                .where(outbox.c.sent_at.is_not(None)).order_by(outbox.c.seq.desc()).limit(1)
-            ).first()
-        if last is None:
-            return False
-        try:
-            # A broker that lost its log may have re-created the topic with other partitions
-            # (some create topics on a client's metadata request, with their default count).
-            if last.partition not in self.bus.partitions(last.topic):
-                self.republish_all()
-                return True
-            value = self.bus.fetch_one(last.topic, last.partition, last.offset)
-            if value is None and self.bus.end_offsets([(last.topic, last.partition)]).get(
-                    (last.topic, last.partition), 0) > last.offset:
-                return False  # slow answer, but the partition is past our record: not wiped
-        except Exception as exc:  # a slow or restarting broker is not proof of a wipe: look again later
-            log.info("relay %s: cannot read back the last event (%s); will check again", self.box.source, exc)
-            return False
-        if value is not None and json.loads(value).get("id") == last.event_id:
-            return False
+        log.warning("relay %s: %s", self.box.source, lost)
         self.republish_all()
         return True
+
+    def _last_published(self) -> dict:
+        with self.box.engine.connect() as conn:
+            last = conn.execute(_LAST_SENT).first()
+        if last is None:
+            return {}
+        return {(last.topic, last.partition): (last.offset, lambda value: _event_id(value) == last.event_id)}
 
     def republish_all(self) -> int:
         """Ensure the topics exist and queue every ledger row for publishing again."""

@@ -2,11 +2,12 @@
 
 For each record: decode and validate against the topic's contract; refuse what its source does not
 own or did not sign (the key registry, keys.py) and what breaks the producer's chain as this consumer
-has seen it; skip events of another mode
-(exercise traffic never reaches live state, nor one exercise another's); in one database
-transaction record the event id in the inbox and run the handler, so a redelivered event has no
-second effect; commit offsets only after the batch is handled. What cannot be handled goes to the
-dead-letter topic with the reason and is counted; the loop keeps going.
+has seen it (chain.link_problem); skip events of another mode (exercise traffic never reaches live
+state, nor one exercise another's); in one database transaction record the event id in the inbox
+(inbox.py) and run the handler, so a redelivered event has no second effect; commit offsets only
+after the batch is handled. What cannot be handled goes to the dead-letter topic with the reason and
+is counted (dead_letters.py); the loop keeps going. Beside the loop, a thread watches for a broker
+that lost the log we consumed (wipe.py) and has the loop read every partition again.
 """
 from __future__ import annotations
 
@@ -14,51 +15,24 @@ import json
 import logging
 import threading
 import time
-import traceback
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Callable
 
-from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
-from . import contracts, faults, keys, logs
+from . import contracts, faults, inbox, keys, logs
 from .bus import Bus, Record
+from .chain import chain_of, link_problem
 from .config import Settings
-from .envelope import GENESIS, event_hash, new_event, seal, signature_problem
+from .dead_letters import DeadLetters, handler_failure
+from .envelope import Event, event_hash, signature_problem
 from .outbox import Outbox, Tx
-from .storage import Prepared, chain_links, deadletters, inbox
-from .topics import DEADLETTER, ownership_problem
+from .storage import Prepared
+from .topics import ownership_problem
+from .wipe import WipeCheck
 
 log = logging.getLogger(__name__)
-_SEEN = select(inbox.c.event_id).where(inbox.c.event_id == bindparam("event_id"))
-# The inbox row, written on the driver; and one look-up per poll batch instead of one per record.
-_RECORD = Prepared(insert(inbox).values(event_id=bindparam("event_id"), topic=bindparam("topic"),
-                                        handled_at=bindparam("handled_at")))
-_SEEN_SIZES = (1, 4, 16, 64, 256)  # IN-lists of these lengths, padded by repeating an id
-_SEEN_IN = {n: Prepared(select(inbox.c.event_id).where(inbox.c.event_id.in_([bindparam(f"i{k}") for k in range(n)])))
-            for n in _SEEN_SIZES}
-
-
-def _already_handled(conn, ids: list[str]) -> set[str]:
-    """Which of `ids` the inbox holds (read inside the batch's transaction)."""
-    found: set[str] = set()
-    pos = 0
-    while pos < len(ids):
-        chunk = ids[pos:pos + _SEEN_SIZES[-1]]
-        pos += len(chunk)
-        size = next(n for n in _SEEN_SIZES if n >= len(chunk))
-        chunk += [chunk[-1]] * (size - len(chunk))
-        cur = _SEEN_IN[size].execute(conn, {f"i{k}": v for k, v in enumerate(chunk)})
-        found.update(r[0] for r in cur.fetchall())
-        cur.close()
-    return found
-# The places next to an event in its producer's chain, as this consumer recorded them.
-_LINKS = Prepared(select(chain_links.c.seq, chain_links.c.hash, chain_links.c.prevhash)
-                  .where(chain_links.c.chain == bindparam("chain"),
-                         chain_links.c.seq.between(bindparam("lo"), bindparam("hi"))))
-_LINK = Prepared(insert(chain_links).values(chain=bindparam("chain"), seq=bindparam("seq"),
-                                            hash=bindparam("hash"), prevhash=bindparam("prevhash")))
 # Each event's savepoint, on the driver: SQLAlchemy's begin_nested compiled and ran SAVEPOINT and
 # RELEASE through its whole statement machinery, two fifths of a consumer's time per event. Never
 # nested in itself (one event at a time), so one name will do; a handler's own savepoints nest inside.
@@ -71,27 +45,6 @@ def _rollback_event(conn) -> None:
     """Undo the event's own writes (and its handler's), keep the batch's transaction going."""
     _ROLLBACK_TO.execute(conn).close()
     _RELEASE.execute(conn).close()
-
-
-def chain_of(event: dict) -> str:
-    return f"{event['source']} {event['chainid']}"
-
-
-def link_problem(event: dict, links: dict[int, tuple[str, str]]) -> str | None:
-    """None when the event fits the producer's chain as seen so far (`links`: seq -> (hash, prevhash)
-    around it); else why not. Redelivery, re-publication after a broker wipe and partitions read out
-    of order all fit: the same seq always carries the same hash, and neighbours link."""
-    seq, h, prev = event["seq"], event["hash"], event["prevhash"]
-    here = links.get(seq)
-    if here is not None and here[0] != h:
-        return f"breaks {event['source']}'s chain: seq {seq} was seen with another hash (a fork)"
-    before = links.get(seq - 1)
-    if before is not None and before[0] != prev:
-        return f"breaks {event['source']}'s chain: prevhash is not the hash of seq {seq - 1}"
-    after = links.get(seq + 1)
-    if after is not None and after[1] != h:
-        return f"breaks {event['source']}'s chain: seq {seq + 1} links to another hash of seq {seq}"
-    return None
 
 
 TRANSIENT = (OperationalError, InterfaceError)  # database unreachable: wait and retry, never dead-letter
@@ -110,7 +63,8 @@ def is_transient(exc: Exception) -> bool:
 
 @dataclass
 class Context:
-    event: dict
+    """What a handler is given: the event, the batch's transaction (None without an outbox), the settings."""
+    event: Event
     tx: Tx | None
     settings: Settings
 
@@ -141,10 +95,10 @@ class Worker:
         self.check_every_s = 5.0
         self._last: dict[tuple[str, int], Record] = {}  # the last record handled on each partition
         self._lost = threading.Event()  # set by the log watch, cleared by the poll loop when it rewinds
-        self._topic_ids: dict[str, str | None] = {}  # of the subscribed topics, at the last look
-        self._letters = (0, GENESIS, None)  # this process's own dead-letter chain when there is no outbox
+        self.wipes = WipeCheck(self.bus, f"worker {self.group_id}")
         self._links: dict[str, dict[int, tuple[str, str]]] = {}  # chains seen, when there is no database
         self.registry = keys.registry()
+        self.dead_letters = DeadLetters(settings, self.bus, self.registry, self.group_id)
         self.stats = {"consumed": 0, "handled": 0, "duplicates": 0, "deadlettered": 0, "other_mode": 0,
                       "retries": 0, "rewinds": 0}
         self.lag: dict[tuple[str, int], int] = {}  # records behind per assigned partition (for /metrics)
@@ -228,28 +182,13 @@ class Worker:
                 self._lost.set()
 
     def _broker_lost_log(self) -> bool:
-        """Did the broker lose the log we consumed? After a wipe our positions are stale:
-        re-published events land at lower offsets, and we would skip them.
+        """Did the broker lose the log we consumed (wipe.py)? After a wipe our positions are stale:
+        re-published events land at lower offsets, and we would skip them. The records looked for
+        are the last one handled on each partition."""
+        return self.wipes.lost(sorted(self.handlers), self._last_handled) is not None
 
-        A subscribed topic whose id changed was lost and created again. Else: is the last record we
-        handled on each partition still at its offset? Every partition is looked at (producers
-        re-publish in their own order, so one partition can match by chance while another has moved)."""
-        try:
-            ids = self.bus.topic_ids(sorted(self.handlers))
-        except Exception:
-            return False  # cannot tell now; look again later
-        changed = any(was is not None and ids.get(t) != was for t, was in self._topic_ids.items())
-        self._topic_ids = ids
-        if changed:
-            return True
-        last = dict(self._last)
-        if not last:
-            return False
-        try:
-            found = self.bus.fetch_many({tp: r.offset for tp, r in last.items()})
-        except Exception:
-            return False  # cannot tell now; look again later
-        return any(found.get(tp) != r.value for tp, r in last.items())
+    def _last_handled(self) -> dict:
+        return {place: (r.offset, lambda value, mine=r.value: value == mine) for place, r in dict(self._last).items()}
 
     def process(self, record: Record) -> None:
         self.process_batch([record])
@@ -271,7 +210,7 @@ class Worker:
                 else:
                     with self.box.transaction() as tx:
                         ids = [item[0]["id"] for item in checked if item[1] is None and isinstance(item[0].get("id"), str)]
-                        seen = _already_handled(tx.conn, ids) if ids else set()
+                        seen = inbox.already_handled(tx.conn, ids) if ids else set()
                         for record, item in zip(records, checked):
                             self._one(tx, record, item, counts, seen)
                 for k, v in counts.items():
@@ -327,10 +266,7 @@ class Worker:
         if event["id"] in seen:  # in the inbox before this batch, or earlier in it
             counts["duplicates"] += 1
             return
-        chain = chain_of(event)
-        cur = _LINKS.execute(tx.conn, {"chain": chain, "lo": event["seq"] - 1, "hi": event["seq"] + 1})
-        links = {r[0]: (r[1], r[2]) for r in cur.fetchall()}
-        cur.close()
+        links = inbox.links_around(tx.conn, event)
         broken = link_problem(event, links)
         if broken:
             return self._deadletter(tx, record, f"refused: {broken}", counts)
@@ -338,11 +274,9 @@ class Worker:
         scope = logs.scope(correlationid=event.get("correlationid"), event_id=event["id"])
         scope.__enter__()  # left in `finally` below; no extra indentation on the hot path
         try:
-            _RECORD.execute(tx.conn, {"event_id": event["id"], "topic": record.topic,
-                                      "handled_at": datetime.now(timezone.utc)}).close()
+            inbox.record_handled(tx.conn, event, record.topic)
             if event["seq"] not in links:
-                _LINK.execute(tx.conn, {"chain": chain, "seq": event["seq"], "hash": event["hash"],
-                                        "prevhash": event["prevhash"]}).close()
+                inbox.record_link(tx.conn, event)
             tx.cause = event
             handler(Context(event, tx, self.settings))
             _RELEASE.execute(tx.conn).close()
@@ -353,14 +287,14 @@ class Worker:
                 raise
             _rollback_event(tx.conn)
             log.exception("worker %s: handler failed on %s", self.group_id, event.get("id"))
-            self._deadletter(tx, record, _failure(exc), counts)
+            self._deadletter(tx, record, handler_failure(exc), counts)
         except IntegrityError:
             _rollback_event(tx.conn)
             counts["duplicates"] += 1  # another instance recorded it between our check and insert
         except Exception as exc:
             _rollback_event(tx.conn)
             log.exception("worker %s: handler failed on %s", self.group_id, event.get("id"))
-            self._deadletter(tx, record, _failure(exc), counts)
+            self._deadletter(tx, record, handler_failure(exc), counts)
         finally:
             scope.__exit__(None, None, None)
 
@@ -375,7 +309,7 @@ class Worker:
             counts["handled"] += 1
         except Exception as exc:
             log.exception("worker %s: handler failed on %s", self.group_id, event.get("id"))
-            self._deadletter(None, record, _failure(exc), counts)
+            self._deadletter(None, record, handler_failure(exc), counts)
 
     def _same_mode(self, event: dict) -> bool:
         if event.get("mode", "live") != self.settings.mode:
@@ -385,40 +319,4 @@ class Worker:
     def _deadletter(self, tx: Tx | None, record: Record, reason: str, counts: dict) -> None:
         """Park the record on the dead-letter topic with the reason; the loop goes on."""
         counts["deadlettered"] += 1
-        log.warning("worker %s: dead-letter %s[%d]@%d: %s", self.group_id, record.topic, record.partition,
-                    record.offset, reason)
-        data = dead_letter_data(record, reason, self.group_id)
-        where = f"{record.topic}:{record.partition}:{record.offset}"
-        if tx is not None:
-            tx.conn.execute(insert(deadletters).values(topic=record.topic, partition=record.partition,
-                                                       offset=record.offset, reason=reason[:2000],
-                                                       at=datetime.now(timezone.utc)))
-            tx.cause = None
-            tx.emit(DEADLETTER, data, key=record.topic, subject=where)  # keyed by original topic
-            return
-        # No outbox: this process's dead letters form a chain of their own (named by its first
-        # letter, signed with the producer's key), so the envelope's seq/prevhash/hash still hold.
-        seq, prev, chainid = self._letters
-        identity = keys.identity_of(self.settings.source)
-        event = seal(new_event(topic=DEADLETTER, source=self.settings.source, data=data,
-                               subject=where, correlationid=where, mode=self.settings.mode,
-                               exerciseid=self.settings.exercise_id), seq=seq + 1, prevhash=prev,
-                     signer=self.registry.signer(identity) if identity else None, chainid=chainid)
-        self.bus.send(DEADLETTER, record.topic, json.dumps(event).encode()).get(timeout=30)
-        self._letters = (seq + 1, event["hash"], event.get("chainid"))
-
-
-def _failure(exc: Exception) -> str:
-    line = traceback.extract_tb(exc.__traceback__)[-1].line if exc.__traceback__ else ""
-    return f"handler failed: {exc.__class__.__name__}: {exc} at {line}"
-
-
-def dead_letter_data(record: Record, reason: str, group: str) -> dict:
-    try:
-        raw = record.value.decode("utf-8")
-    except (UnicodeDecodeError, AttributeError):
-        import base64
-        raw = "base64:" + base64.b64encode(record.value or b"").decode()
-    return {"original_topic": record.topic, "partition": record.partition, "offset": record.offset,
-            "key": record.key, "raw": raw[:100_000], "reason": reason[:2000], "consumer_group": group,
-            "at": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")}
+        self.dead_letters.park(tx, record, reason)

@@ -1,18 +1,20 @@
 """The ledger check: every producer's hash chain, read back from the broker from the beginning.
 
 Records are grouped by producer (the envelope's source, chain id, mode and exercise id: an exercise
-runs its own chains, a ledger that started again is a new chain), de-duplicated (the relay re-publishes its ledger after a broker restart: the same
-seq with the same hash), ordered by seq and verified with the event kit's `verify_chain`. A broken
-chain names its first broken record: where it sits on the broker and what is wrong with it. A record
-whose source does not own its topic (a sub-source such as `/mutual-deploy/matching/relay-2`, a
-stranger) is no chain of its own: it is counted as refused and the check fails.
+runs its own chains, a ledger that started again is a new chain), de-duplicated (the relay
+re-publishes its ledger after a broker restart: the same seq with the same hash), ordered by seq and
+verified with the event kit's chain verifier (common/chain.py). A broken chain names its first
+broken record: where it sits on the broker (for a deleted one, where the record after it sits) and
+what is wrong with it. A record whose source does not own its topic (a sub-source such as
+`/mutual-deploy/matching/relay-2`, a stranger) is no chain of its own: it is counted as refused and
+the check fails.
 """
 from __future__ import annotations
 
 import json
 from collections import defaultdict
 
-from ..common.envelope import verify_chain
+from ..common.chain import verify_events
 from ..common.topics import ownership_problem, topic_names
 
 
@@ -53,11 +55,13 @@ def verify_records(records) -> dict:
 
 def _verify_one(by_seq: dict, conflicts: list) -> dict:
     ordered = [by_seq[s] for s in sorted(by_seq)]
-    problems = verify_chain([e for e, _ in ordered])
+    found = verify_events([e for e, _ in ordered])
+    problems = [str(p) for p in found]
     first = None
-    if problems:
-        seq = int(problems[0].split()[1].rstrip(":"))
-        _, record = by_seq.get(seq, ordered[0])
+    if found:
+        seq = found[0].seq
+        # a deleted record is not on the broker: name the next one that is
+        _, record = by_seq.get(seq) or next((by_seq[s] for s in sorted(by_seq) if s > seq), ordered[0])
         first = {"seq": seq, "problem": problems[0], "topic": record.topic, "partition": record.partition,
                  "offset": record.offset}
     for seq, record in conflicts:

@@ -17,7 +17,7 @@ from functools import lru_cache
 from sqlalchemy import inspect, select
 
 from services.common import contracts
-from services.common.envelope import verify_chain
+from services.common.chain import verify_chain
 from services.common.storage import inbox, outbox
 from services.common.topics import DEADLETTER
 
@@ -233,7 +233,7 @@ def compare(oracle: dict, actual: dict) -> dict[str, list]:
 
 
 def ledger_problems(cluster, extra_outboxes: dict | None = None) -> dict[str, list[str]]:
-    """Each producer's hash chain (envelope.verify_chain over its outbox in seq order)."""
+    """Each producer's hash chain (chain.verify_chain over its outbox in seq order)."""
     out = {}
     for name, engine in producers(cluster, extra_outboxes).items():
         problems = verify_chain(_outbox_events(engine))

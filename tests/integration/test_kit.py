@@ -180,7 +180,7 @@ def test_a_consumer_without_a_database_still_dead_letters_with_a_valid_envelope(
     worker.process(Record("incident.reported", 0, 8, "k", b"[]"))
     assert worker.stats["deadlettered"] == 2
 
-    chain = worker._letters[2]  # this process's own chain of letters, signed with the twin's key
+    chain = worker.dead_letters.chainid  # this process's own chain of letters, signed with the twin's key
     letters = read_topic(broker, "deadletter", lambda e: e.get("chainid") == chain, 2)
     assert [e["seq"] for e in letters] == [1, 2] and {e["source"] for e in letters} == {"/mutual-deploy/twin"}
     assert all(signature_problem(e, keys.registry()) is None for e in letters)

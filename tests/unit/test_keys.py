@@ -8,8 +8,8 @@ import time
 import pytest
 
 from services.common import keys
+from services.common.chain import link_problem
 from services.common.envelope import GENESIS, new_event, seal, signature_problem
-from services.common.worker import link_problem
 
 
 @pytest.fixture

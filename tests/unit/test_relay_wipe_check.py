@@ -21,11 +21,11 @@ class Broker:
     def topic_ids(self, topics):
         return {t: self.ids.get(t) for t in topics}
 
-    def partitions(self, topic):
-        return {0, 1, 2, 3}
+    def topic_partitions(self, topics):
+        return {t: {0, 1, 2, 3} for t in topics}
 
-    def fetch_one(self, topic, partition, offset):
-        return self.stored.get((topic, partition, offset))
+    def fetch_many(self, wanted):
+        return {tp: self.stored[(*tp, off)] for tp, off in wanted.items() if (*tp, off) in self.stored}
 
     def end_offsets(self, pairs):
         return {}

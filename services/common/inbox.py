@@ -1,0 +1,59 @@
+"""The consumer's inbox: the events it has handled, so a redelivered event has no second effect, and
+the links of each producer's chain it has seen, which a new event must fit (chain.link_problem).
+
+Written and read inside the worker's batch transaction, beside the handler's own writes. Statements
+are built once and run on the driver (storage.Prepared): one look-up per poll batch, not per record.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import bindparam, insert, select
+
+from .chain import chain_of
+from .storage import Prepared, chain_links, inbox
+
+_RECORD = Prepared(insert(inbox).values(event_id=bindparam("event_id"), topic=bindparam("topic"),
+                                        handled_at=bindparam("handled_at")))
+_SEEN_SIZES = (1, 4, 16, 64, 256)  # IN-lists of these lengths, padded by repeating an id
+_SEEN_IN = {n: Prepared(select(inbox.c.event_id).where(inbox.c.event_id.in_([bindparam(f"i{k}") for k in range(n)])))
+            for n in _SEEN_SIZES}
+# The places next to an event in its producer's chain, as this consumer recorded them.
+_LINKS = Prepared(select(chain_links.c.seq, chain_links.c.hash, chain_links.c.prevhash)
+                  .where(chain_links.c.chain == bindparam("chain"),
+                         chain_links.c.seq.between(bindparam("lo"), bindparam("hi"))))
+_LINK = Prepared(insert(chain_links).values(chain=bindparam("chain"), seq=bindparam("seq"),
+                                            hash=bindparam("hash"), prevhash=bindparam("prevhash")))
+
+
+def already_handled(conn, ids: list[str]) -> set[str]:
+    """Which of `ids` the inbox holds (read inside the batch's transaction)."""
+    found: set[str] = set()
+    pos = 0
+    while pos < len(ids):
+        chunk = ids[pos:pos + _SEEN_SIZES[-1]]
+        pos += len(chunk)
+        size = next(n for n in _SEEN_SIZES if n >= len(chunk))
+        chunk += [chunk[-1]] * (size - len(chunk))
+        cur = _SEEN_IN[size].execute(conn, {f"i{k}": v for k, v in enumerate(chunk)})
+        found.update(r[0] for r in cur.fetchall())
+        cur.close()
+    return found
+
+
+def record_handled(conn, event: dict, topic: str) -> None:
+    """Raises IntegrityError if another consumer recorded it first."""
+    _RECORD.execute(conn, {"event_id": event["id"], "topic": topic, "handled_at": datetime.now(timezone.utc)}).close()
+
+
+def links_around(conn, event: dict) -> dict[int, tuple[str, str]]:
+    """seq -> (hash, prevhash) of the event's place and its neighbours in its chain, as seen so far."""
+    cur = _LINKS.execute(conn, {"chain": chain_of(event), "lo": event["seq"] - 1, "hi": event["seq"] + 1})
+    links = {r[0]: (r[1], r[2]) for r in cur.fetchall()}
+    cur.close()
+    return links
+
+
+def record_link(conn, event: dict) -> None:
+    _LINK.execute(conn, {"chain": chain_of(event), "seq": event["seq"], "hash": event["hash"],
+                         "prevhash": event["prevhash"]}).close()

@@ -1,0 +1,40 @@
+"""Publishing: one KafkaProducer per bus, opened on the first send and dropped after the broker changed."""
+from __future__ import annotations
+
+from kafka import KafkaProducer
+
+PRODUCER_OPTIONS = dict(
+    acks="all", linger_ms=5, batch_size=512 * 1024, max_request_size=4 * 1024 * 1024,
+    retries=5, max_in_flight_requests_per_connection=1,
+    # Idempotent producers need InitProducerId, which not every Kafka-protocol broker
+    # implements; one request in flight keeps order on retry without it.
+    enable_idempotence=False,
+    # Never create a topic by publishing to (or refreshing metadata for) it: after a
+    # broker restart it would come back with the default partition count. A send to a
+    # missing topic fails after max_block_ms and the relay retries.
+    allow_auto_create_topics=False, max_block_ms=10000,
+    # Partition counts that changed under it (a topic re-created after a restart) are seen in seconds.
+    metadata_max_age_ms=5000,
+)
+
+
+class Producer:
+    def __init__(self, client: dict):
+        self._client = client
+        self._producer: KafkaProducer | None = None
+
+    def send(self, topic: str, key: str | None, value: bytes):
+        """Returns a future; `.get(timeout)` gives (partition, offset) metadata or raises."""
+        if self._producer is None:
+            self._producer = KafkaProducer(**self._client, **PRODUCER_OPTIONS)
+        return self._producer.send(topic, key=key.encode() if key else None, value=value)
+
+    def flush(self, timeout: float = 30) -> None:
+        if self._producer is not None:
+            self._producer.flush(timeout)
+
+    def close(self) -> None:
+        """Close it; the next send opens one with fresh metadata."""
+        if self._producer is not None:
+            self._producer.close(timeout=5)
+            self._producer = None
