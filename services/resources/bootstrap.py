@@ -17,11 +17,11 @@ from ..common import clock
 from ..common.config import Settings
 from ..common.runtime import Runtime
 from ..common.storage import add_columns
+from ..geo.places import Places
 from . import http, roster
 from .domain.policy import Policy
 from .events import report_loads
 from .handlers import HANDLERS
-from ..geo.places import Places
 from .readiness import http as readiness_http
 from .readiness import store as readiness_store
 from .readiness.policy import ReadinessPolicy
