@@ -97,7 +97,7 @@ def deliver(runtime, topic: str, data: dict | None = None, *, event: dict | None
                           correlationid=correlationid or str(data.get("incident_id", "x")))
     handlers = handlers if handlers is not None else runtime.worker.handlers
     with runtime.outbox.transaction(cause=event) as tx:
-        handlers[topic](Context(event, tx, runtime.settings))
+        handlers[topic](Context(event, tx, runtime.settings, runtime.deps))
     return event
 
 

@@ -40,7 +40,7 @@ class Runtime:
     bus: Bus
     relay: Relay
     worker: Worker | None
-    deps: object = None   # the service's typed dependencies (the dataclass its bootstrap builds), for views and tests
+    _deps: object = field(default=None, repr=False)
     running: set = field(default_factory=set)  # "relay", "worker": the threads started in this process
     tasks: list = field(default_factory=list)  # a service's own background threads (start()/stop()), run beside the worker
     ledger_check: Callable[[dict], str | None] | None = None  # a service's own test of each ledger record (security.py)
@@ -93,6 +93,18 @@ class Runtime:
     def _lead_relay(self) -> None:
         self.relay = self.relay.renewed()
         self.relay.start()
+
+    @property
+    def deps(self):
+        """The service's typed dependencies (the dataclass its bootstrap builds): views read them with
+        api.current_deps(), handlers as ctx.deps, tests directly."""
+        return self._deps
+
+    @deps.setter
+    def deps(self, value) -> None:
+        self._deps = value
+        if self.worker is not None:
+            self.worker.deps = value
 
     @property
     def leading(self) -> bool:

@@ -63,10 +63,12 @@ def is_transient(exc: Exception) -> bool:
 
 @dataclass
 class Context:
-    """What a handler is given: the event, the batch's transaction (None without an outbox), the settings."""
+    """What a handler is given: the event, the batch's transaction (None without an outbox), the settings
+    and the service's typed dependencies (runtime.deps: its policy, places...)."""
     event: Event
     tx: Tx | None
     settings: Settings
+    deps: object = None
 
     @property
     def data(self) -> dict:
@@ -89,6 +91,7 @@ class Worker:
     def __init__(self, settings: Settings, handlers: dict[str, Handler], *, outbox: Outbox | None = None,
                  bus: Bus | None = None, group_id: str | None = None, retry_s: float = 1.0):
         self.settings, self.handlers, self.box = settings, dict(handlers), outbox
+        self.deps = None   # the service's typed dependencies, handed to every handler (set with runtime.deps)
         self.bus = bus or Bus(settings.kafka_bootstrap, client_id=settings.service)
         self.group_id = group_id or settings.group_id
         self.retry_s = retry_s
@@ -278,7 +281,7 @@ class Worker:
             if event["seq"] not in links:
                 inbox.record_link(tx.conn, event)
             tx.cause = event
-            handler(Context(event, tx, self.settings))
+            handler(Context(event, tx, self.settings, self.deps))
             _RELEASE.execute(tx.conn).close()
             seen.add(event["id"])
             counts["handled"] += 1
@@ -305,7 +308,7 @@ class Worker:
             return self._deadletter(None, record, f"refused: {broken}", counts)
         links[event["seq"]] = (event["hash"], event["prevhash"])
         try:
-            handler(Context(event, None, self.settings))
+            handler(Context(event, None, self.settings, self.deps))
             counts["handled"] += 1
         except Exception as exc:
             log.exception("worker %s: handler failed on %s", self.group_id, event.get("id"))

@@ -1,6 +1,8 @@
 """logistics' event handlers: plain functions of the worker's context, routed by one dict."""
 from __future__ import annotations
 
+import functools
+
 from sqlalchemy import insert, select, update
 
 from ..common.clock import now as clock_now
@@ -15,15 +17,22 @@ _observe = observe_handler(observed)
 
 
 def _policy(ctx) -> Policy:
-    if "policy" not in ctx.settings.extra:  # built once: it reads a file
-        ctx.settings.extra["policy"] = Policy.from_env()
-    return ctx.settings.extra["policy"]
+    """The service's policy (runtime.deps); a context handed no dependencies reads the policy file once."""
+    return ctx.deps.policy if ctx.deps is not None else _default_policy()
 
 
 def _places(ctx) -> Places:
-    if "places" not in ctx.settings.extra:
-        ctx.settings.extra["places"] = Places(ctx.settings.province)
-    return ctx.settings.extra["places"]
+    return ctx.deps.places if ctx.deps is not None else _default_places(ctx.settings.province)
+
+
+@functools.cache
+def _default_policy() -> Policy:
+    return Policy.from_env()
+
+
+@functools.cache
+def _default_places(province: str) -> Places:
+    return Places(province)
 
 
 def on_support_requested(ctx) -> None:

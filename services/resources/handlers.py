@@ -1,6 +1,7 @@
 """resources' event handlers: plain functions of the worker's context, routed by one dict."""
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from ..common import clock
@@ -11,7 +12,13 @@ from .store import observed
 
 
 def _policy(ctx) -> Policy:
-    return ctx.settings.extra.get("policy") or Policy.from_env()
+    """The service's policy (runtime.deps); a context handed no dependencies reads the policy file once."""
+    return ctx.deps.policy if ctx.deps is not None else _default_policy()
+
+
+@functools.cache
+def _default_policy() -> Policy:
+    return Policy.from_env()
 
 
 def _now() -> datetime:
