@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -36,15 +37,69 @@ class Lines:
 
 
 @dataclass
+class Block:
+    """The classes of one module (numbered from `start`) and which of the module's lines each may serve."""
+    start: int
+    lines: np.ndarray                  # the module's lines (global ids, ascending)
+    serves: np.ndarray                 # bool (lines, classes of the block)
+
+    def arcs(self, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(class, line) arcs to those of `lines` (ascending) that are the block's, by class then line."""
+        at = np.searchsorted(self.lines, lines)
+        at = at[(at < len(self.lines)) & (self.lines[np.minimum(at, len(self.lines) - 1)] == lines)]
+        k, col = np.nonzero(self.serves[at].T)
+        return self.start + k, self.lines[at][col]
+
+
+@dataclass
 class Classes:
     county: np.ndarray                 # county index per class (the donor)
     count: np.ndarray                  # officers per class
     members: list[np.ndarray]          # pool rows per class
-    arc_class: np.ndarray              # every class -> line arc of the full model
-    arc_line: np.ndarray
-    arc_cost: np.ndarray               # travel seconds (int64)
-    eligible: Mapping[int, np.ndarray]  # line -> pool rows that qualify (for explanations and greedy)
-    origin: np.ndarray = None          # origin (station or seat) per class
+    origin: np.ndarray                 # origin (station or seat) per class
+    blocks: list[Block]                # which lines each class may serve, module by module
+    seconds: np.ndarray                # travel seconds (origin, request)
+    request: np.ndarray                # the request of each line
+    listed: list[int]                  # the lines of modules with free officers, in the order examined
+
+    @cached_property
+    def eligible(self) -> Mapping[int, np.ndarray]:
+        """line -> pool rows that qualify (for explanations and the greedy baseline)."""
+        return Eligible(self)
+
+    def arcs(self, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(class, line, travel seconds) of every arc to `lines` (ascending global ids), in the order of
+        the full model's arcs (`arc_class`, `arc_line`, `arc_cost`)."""
+        parts = [self.blocks[b].arcs(lines) for b in np.unique(self._block_of[lines]) if b >= 0]
+        k = np.concatenate([c for c, _ in parts] or [np.zeros(0, dtype=np.int64)]).astype(np.int64, copy=False)
+        j = np.concatenate([x for _, x in parts] or [np.zeros(0, dtype=np.int64)]).astype(np.int64, copy=False)
+        return k, j, self.seconds[self.origin[k], self.request[j]].astype(np.int64, copy=False)
+
+    @cached_property
+    def _block_of(self) -> np.ndarray:
+        """The block of each line (-1: none)."""
+        out = np.full(len(self.request), -1, dtype=np.int64)
+        for b, block in enumerate(self.blocks):
+            out[block.lines] = b
+        return out
+
+    @cached_property
+    def _all(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.arcs(np.arange(len(self.request)))
+
+    @property
+    def arc_class(self) -> np.ndarray:
+        """Every class -> line arc of the full model, by module, class and line (made on first use)."""
+        return self._all[0]
+
+    @property
+    def arc_line(self) -> np.ndarray:
+        return self._all[1]
+
+    @property
+    def arc_cost(self) -> np.ndarray:
+        """Travel seconds of each arc (int64)."""
+        return self._all[2]
 
 
 def flatten(requests: list[Request], counties: tuple[str, ...]) -> Lines:
@@ -65,17 +120,30 @@ def qualifies(pool: Pool, rows: np.ndarray, req: Request, line, dest: int, trave
 def _qualifies_but_duty(pool: Pool, rows: np.ndarray, req: Request, line, dest: int,
                         accepts: dict[str, tuple[str, ...]]) -> np.ndarray:
     """`qualifies` but for the duty limit (what a profile of alike officers shares)."""
-    ok = (pool.county[rows] != dest) & (pool.module[rows] == MODULES.index(line.module))
-    for tag in line.tags:
+    return (pool.county[rows] != dest) & _requirements(pool, rows, _asks(pool, req, line, accepts))
+
+
+def _asks(pool: Pool, req: Request, line, accepts: dict[str, tuple[str, ...]]) -> tuple:
+    """All `line` of `req` asks of an officer but their county and duty minutes: module, tags,
+    certificates valid on the task's last day, equipment fitting the standards the receiving county
+    accepts, the grade the pool is sent for. Lines asking the same share one answer."""
+    mask = pool.standard_mask(accepts.get(req.county, ())) | (1 << NO_LINK)
+    return (line.module, line.tags, line.certifications, line.equipment, req.task_end.date().toordinal(), mask,
+            req.grade)
+
+
+def _requirements(pool: Pool, rows: np.ndarray, asks: tuple) -> np.ndarray:
+    """Boolean per row: does the officer meet `asks` (`_asks`)?"""
+    module, tags, certifications, equipment, end, mask, grade = asks
+    ok = pool.module[rows] == MODULES.index(module)
+    for tag in tags:
         t = pool.tag_vocab.index(tag) if tag in pool.tag_vocab else -2
         ok &= (pool.tag_ids[rows] == t).any(axis=1)
-    end = req.task_end.date().toordinal()
-    for cert in line.certifications:
+    for cert in certifications:
         if cert not in pool.cert_vocab:
             return np.zeros(len(rows), dtype=bool)
         ok &= pool.cert_expiry[rows, pool.cert_vocab.index(cert)] >= end
-    mask = pool.standard_mask(accepts.get(req.county, ())) | (1 << NO_LINK)
-    for kind in line.equipment:
+    for kind in equipment:
         if kind not in pool.kit_vocab:
             if kind not in TEAM_KIT:
                 return np.zeros(len(rows), dtype=bool)
@@ -83,7 +151,7 @@ def _qualifies_but_duty(pool: Pool, rows: np.ndarray, req: Request, line, dest: 
         k = pool.kit_vocab.index(kind)
         fits = (pool.kit_ready[rows, k] & mask) != 0
         ok &= fits | (pool.kit_held[rows, k] == 0) if kind in TEAM_KIT else fits
-    return ok & pool.sendable(rows, req.grade, POLICY)
+    return ok & pool.sendable(rows, grade, POLICY)
 
 
 def duty_seconds(pool: Pool, rows: np.ndarray, req: Request, travel_s: np.ndarray) -> np.ndarray:
@@ -95,6 +163,23 @@ def duty_seconds(pool: Pool, rows: np.ndarray, req: Request, travel_s: np.ndarra
 
 def within_duty(pool: Pool, rows: np.ndarray, req: Request, travel_s: np.ndarray) -> np.ndarray:
     return duty_seconds(pool, rows, req, travel_s) <= DUTY_LIMIT_S
+
+
+_MIX = np.random.default_rng(20240601).integers(1, 2**63, size=64, dtype=np.int64).astype(np.uint64) | np.uint64(1)
+
+
+def _group(key: np.ndarray) -> np.ndarray:
+    """Index of each row's distinct value in the int64 matrix `key` (in no particular order): rows are
+    hashed to one word each and the grouping checked against the rows themselves, so a collision only
+    costs the exact path (np.unique over whole rows)."""
+    h = np.zeros(len(key), dtype=np.uint64)
+    for i in range(key.shape[1]):
+        h = h * _MIX[i % len(_MIX)] + key[:, i].astype(np.uint64)
+    _, first, inverse = np.unique(h, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    if (key[first][inverse] == key).all():
+        return inverse
+    return np.unique(key, axis=0, return_inverse=True)[1].ravel()
 
 
 def profiles(pool: Pool, rows: np.ndarray, requests: list[Request], special: np.ndarray) -> np.ndarray:
@@ -113,8 +198,7 @@ def profiles(pool: Pool, rows: np.ndarray, requests: list[Request], special: np.
                           pool.kit_ready[rows].astype(np.int64), pool.kit_held[rows].astype(np.int64),
                           pool.deployable(POLICY)[rows, None].astype(np.int64),
                           pool.reserve[rows, None].astype(np.int64), own[:, None].astype(np.int64)], axis=1)
-    _, inverse = np.unique(key, axis=0, return_inverse=True)
-    return inverse.ravel()
+    return _group(key)
 
 
 def duty_cutoff(req: Request, travel_s: np.ndarray) -> np.ndarray:
@@ -124,14 +208,47 @@ def duty_cutoff(req: Request, travel_s: np.ndarray) -> np.ndarray:
     return (DUTY_LIMIT_S - to_start - req.on_scene_minutes * 60) // 60
 
 
+def cutoffs(requests: list[Request], travel: Trips) -> np.ndarray:
+    """`duty_cutoff` from every origin (rows) for every request (columns) of the batch (the first
+    columns of `travel`)."""
+    wait = np.array([req.wait_s for req in requests], dtype=np.int64)
+    scene = np.array([req.on_scene_minutes * 60 for req in requests], dtype=np.int64)
+    to_start = np.maximum(travel.seconds[:, :len(requests)].astype(np.int64, copy=False), wait)
+    return (DUTY_LIMIT_S - to_start - scene) // 60
+
+
+def _levels(cutoff: np.ndarray, profile: np.ndarray, duty: np.ndarray, lo: int, chunk: int = 1 << 22) -> np.ndarray:
+    """For each officer, how many lines' cutoffs of their profile (`cutoff`: profiles x lines, values
+    from `lo`) lie below their duty minutes: officers of one profile at the same level qualify for the
+    same lines. Counted per profile and minute value, a block of profiles at a time."""
+    n, width = cutoff.shape
+    span = int(max(cutoff.max(initial=lo), duty.max(initial=lo))) - lo + 1
+    out = np.zeros(len(profile), dtype=np.int64)
+    step = max(1, chunk // max(width, span))
+    order = np.argsort(profile, kind="stable")
+    bounds = np.searchsorted(profile[order], np.arange(0, n + step, step))
+    for b, start in enumerate(range(0, n, step)):
+        block = cutoff[start:start + step]
+        k = len(block)
+        keys = (np.arange(k, dtype=np.int64)[:, None] * span + (block - lo)).ravel()
+        below = np.cumsum(np.bincount(keys, minlength=k * span).reshape(k, span), axis=1)
+        mine = order[bounds[b]:bounds[b + 1]]
+        # officers with d minutes: cutoffs below d are those up to d - 1
+        out[mine] = below[profile[mine] - start, duty[mine] - lo - 1]
+    return out
+
+
 def build_classes(pool: Pool, requests: list[Request], lines: Lines, travel: Trips | np.ndarray,
                   accepts: dict[str, tuple[str, ...]], *, taken: np.ndarray | None = None) -> Classes:
     """Classes of interchangeable officers and the class -> line arcs with their travel seconds.
     `travel`: the batch's Trips, or a seat-to-seat county matrix (every officer at their seat).
 
-    The rules (`qualifies`) run once per profile of alike officers rather than once per officer; an
-    officer then qualifies for a line when their profile does and their duty minutes are within the
-    line's cutoff for that profile (the same answer as `qualifies` row by row: tests hold the two equal)."""
+    The rules (`qualifies`) run once per profile of alike officers (and once per distinct set of
+    requirements among the lines) rather than once per officer; an officer then qualifies for a line
+    when their profile does and their duty minutes are within the line's cutoff for that profile (the
+    same answer as `qualifies` row by row: tests hold the two equal). Within a profile more duty means
+    fewer lines, so its officers fall into levels by how many cutoffs lie below their minutes; a class
+    is then an origin with the set of lines of one or more (profile, level) groups."""
     travel = trips(pool, requests, travel)
     free = pool.available.copy()
     if taken is not None:
@@ -141,8 +258,14 @@ def build_classes(pool: Pool, requests: list[Request], lines: Lines, travel: Tri
                 for req in requests]
     for rows in excluded:
         special[rows] = True
-    counties, origins, counts, members, arcs, listed = [], [], [], [], [], []
+    counties, origins, counts, members, blocks, listed = [], [], [], [], [], []
     flat = [(r, line) for r, req in enumerate(requests) for line in req.lines]
+    request = np.asarray(lines.request, dtype=np.int64)
+    duty = pool.duty.astype(np.int64)
+    # cutoffs clipped to the free officers' minutes (which answer `duty <= cutoff` alike); small ints
+    lo = int(duty[free].min(initial=0)) - 1
+    cut = np.clip(cutoffs(requests, travel), lo, int(duty[free].max(initial=0)))
+    cut = cut.astype(np.int16 if -2**15 <= lo and cut.max(initial=0) < 2**15 else np.int64)
     for m in np.unique(lines.module):
         mine = np.flatnonzero(lines.module == m)
         rows = np.flatnonzero(free & (pool.module == m))
@@ -153,64 +276,61 @@ def build_classes(pool: Pool, requests: list[Request], lines: Lines, travel: Tri
         first = np.zeros(profile.max() + 1, dtype=np.int64)
         first[profile[::-1]] = np.arange(len(rows))[::-1]
         reps = rows[first]                       # one officer standing for each profile
-        table = np.zeros((len(rows), len(mine)), dtype=bool)
-        duty = pool.duty[rows].astype(np.int64)
-        for col, j in enumerate(mine):
-            r, line = flat[j]
-            req = requests[r]
-            t = travel.of(reps, r)
-            ok = _qualifies_but_duty(pool, reps, req, line, int(lines.dest[j]), accepts)
-            if len(excluded[r]):
-                ok &= ~np.isin(reps, excluded[r])
-            cutoff = np.where(ok, duty_cutoff(req, t), -1)
-            table[:, col] = duty <= cutoff[profile]
-        keep = table.any(axis=1)
-        rows, table = rows[keep], table[keep]
+        asks = [_asks(pool, requests[flat[j][0]], flat[j][1], accepts) for j in mine]
+        distinct = list(dict.fromkeys(asks))
+        meets = np.stack([_requirements(pool, reps, a) for a in distinct], axis=1)
+        ok = meets[:, [distinct.index(a) for a in asks]]
+        ok &= pool.county[reps, None] != lines.dest[mine][None, :]
+        for r in {int(request[j]) for j in mine if len(excluded[int(request[j])])}:
+            ok[np.ix_(np.isin(reps, excluded[r]), np.flatnonzero(request[mine] == r))] = False
+        cutoff = np.where(ok, cut[pool.origin[reps][:, None], request[mine][None, :]], lo).astype(cut.dtype, copy=False)
+        del ok
+        level = _levels(cutoff, profile, duty[rows], lo)
+        keep = level < len(mine)
+        rows, profile, level = rows[keep], profile[keep], level[keep]
         if not len(rows):
             continue
-        key = np.concatenate([pool.origin[rows].astype(np.int32).view(np.uint8).reshape(-1, 4),
+        # (profile, level) groups, then groups of one origin with the same lines merged into classes
+        _, at, group = np.unique(profile * (len(mine) + 1) + level, return_index=True, return_inverse=True)
+        group = group.ravel()
+        table = cutoff[profile[at]] >= duty[rows[at]][:, None]
+        del cutoff
+        key = np.concatenate([pool.origin[rows[at]].astype(np.int32).view(np.uint8).reshape(-1, 4),
                               np.packbits(table, axis=1)], axis=1)
-        _, first, inverse, count = np.unique(key, axis=0, return_index=True, return_inverse=True,
-                                             return_counts=True)
-        inverse = inverse.ravel()
-        order = np.argsort(inverse, kind="stable")
-        bounds = np.cumsum(count)[:-1]
+        _, head, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+        klass = inverse.ravel()[group]
+        count = np.bincount(klass, minlength=len(head))
+        order = np.argsort(klass, kind="stable")
         base = len(members)
-        members += np.split(rows[order], bounds)
-        counties.append(pool.county[rows[first]])
-        origins.append(pool.origin[rows[first]])
+        members += np.split(rows[order], np.cumsum(count)[:-1])
+        lead = rows[at[head]]
+        counties.append(pool.county[lead])
+        origins.append(pool.origin[lead])
         counts.append(count)
-        k, col = np.nonzero(table[first])
-        arcs.append((k + base, mine[col]))
+        blocks.append(Block(base, mine, np.ascontiguousarray(table[head].T)))
+    seconds = travel.seconds[:, :len(requests)]
     if not counts:
         empty = np.zeros(0, dtype=np.int64)
-        return Classes(empty, empty, [], empty, empty, empty, Eligible([], empty, empty, listed), empty)
-    county = np.concatenate(counties).astype(np.int64)
-    origin = np.concatenate(origins).astype(np.int64)
-    arc_class = np.concatenate([a for a, _ in arcs]).astype(np.int64)
-    arc_line = np.concatenate([b for _, b in arcs]).astype(np.int64)
-    request = np.asarray(lines.request, dtype=np.int64)
-    cost = travel.seconds[origin[arc_class], request[arc_line]].astype(np.int64)
-    return Classes(county, np.concatenate(counts).astype(np.int64), members, arc_class, arc_line, cost,
-                   Eligible(members, arc_class, arc_line, listed), origin)
+        return Classes(empty, empty, [], empty, [], seconds, request, listed)
+    return Classes(np.concatenate(counties).astype(np.int64), np.concatenate(counts).astype(np.int64), members,
+                   np.concatenate(origins).astype(np.int64), blocks, seconds, request, listed)
 
 
 class Eligible(Mapping):
     """line -> the pool rows that qualify for it (for explanations and the greedy baseline), made on
-    demand from the classes: every member of a class with an arc to the line, in row order. Lists every
-    line of a module with free officers (`lines`, in the order they were examined), qualified or not."""
+    demand from the classes: every member of a class that may serve the line, in row order. Lists every
+    line of a module with free officers (`Classes.listed`), qualified or not."""
 
-    def __init__(self, members: list[np.ndarray], arc_class: np.ndarray, arc_line: np.ndarray, lines: list[int]):
-        self._members, self._class, self._line = members, arc_class, arc_line
-        self._lines, self._known = lines, set(lines)
+    def __init__(self, classes: Classes):
+        self._classes, self._lines, self._known = classes, classes.listed, set(classes.listed)
 
     def __getitem__(self, j: int) -> np.ndarray:
         if j not in self._known:
             raise KeyError(j)
-        classes = self._class[self._line == j]
-        if not len(classes):
+        k, _, _ = self._classes.arcs(np.array([j]))
+        if not len(k):
             return np.zeros(0, dtype=np.int64)
-        return np.sort(np.concatenate([self._members[k] for k in classes]))
+        return np.sort(np.concatenate([self._classes.members[c] for c in k]))
 
     def __iter__(self):
         return iter(self._lines)

@@ -101,26 +101,35 @@ def min_cost(g: Graph, allowed: np.ndarray) -> tuple[np.ndarray, int, int]:
     return flows, int(flows.sum()), int(solver.optimal_cost())
 
 
-def radius(p: Problem, arcs: np.ndarray, line: int, factor: float) -> float:
-    """The travel time within which donors hold `factor` x the line's headcount (inf: never): the line's
-    arcs nearest first, each county counting no more than it may lend."""
-    if not len(arcs):
-        return np.inf
-    order = np.argsort(p.arc_cost[arcs], kind="stable")
-    cls = p.arc_class[arcs][order]
+def radii(p: Problem, factor: float) -> np.ndarray:
+    """Per arc, the radius of its line: the travel time within which donors hold `factor` x the line's
+    headcount (inf: never), each line's arcs taken nearest first (ties in arc order), each county
+    counting no more than it may lend. All lines of the problem at once."""
+    n = len(p.arc_cost)
+    order = np.lexsort((p.arc_cost, p.arc_line))
+    line, cost = p.arc_line[order], p.arc_cost[order]
+    cls = p.arc_class[order]
     county, count = p.class_county[cls], p.class_count[cls].astype(np.int64)
-    # each county's running total in that order, capped at what it may lend
-    by = np.argsort(county, kind="stable")
+    # each (line, county)'s running total in that order, capped at what the county may lend
+    by = np.lexsort((county, line))
     total = np.cumsum(count[by])
-    first = np.r_[True, county[by][1:] != county[by][:-1]]
-    start = np.maximum.accumulate(np.where(first, np.arange(len(by)), 0))
+    first = np.r_[True, (line[by][1:] != line[by][:-1]) | (county[by][1:] != county[by][:-1])]
+    start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
     running = total - np.r_[0, total][start]
     capped = np.minimum(running, p.lendable[county[by]])
     gain = capped - np.where(first, 0, np.r_[0, capped[:-1]])
     supply = np.empty_like(gain)
     supply[by] = gain
-    hit = np.flatnonzero(np.cumsum(supply) >= factor * p.headcount[line])
-    return float(p.arc_cost[arcs][order][hit[0]]) if len(hit) else np.inf
+    # each line's running supply, nearest first; its radius is the travel of the first arc reaching the goal
+    heads = np.flatnonzero(np.r_[True, line[1:] != line[:-1]])
+    segment = np.repeat(np.arange(len(heads)), np.diff(np.r_[heads, n]))
+    held = np.cumsum(supply)
+    held -= np.r_[0, held][heads][segment]
+    hit = np.minimum.reduceat(np.where(held >= factor * p.headcount[line], np.arange(n), n), heads)
+    radius = np.where(hit < n, cost[np.minimum(hit, n - 1)], np.inf)
+    out = np.empty(n)
+    out[order] = radius[segment]
+    return out
 
 
 @dataclass
@@ -153,9 +162,7 @@ def solve_fastest(p: Problem, *, factor: float = 2.0, prune: bool = True) -> Sol
     if n == 0:
         return Solution(np.zeros(0, dtype=np.int64), 0, 0, keep, Certificate(True, "nothing qualifies", 0))
     if prune:
-        for line in np.unique(p.arc_line):
-            mine = p.arc_line == line
-            keep[mine] = cost[mine] <= radius(p, np.flatnonzero(mine), int(line), factor)
+        keep = cost <= radii(p, factor)
     method, widenings = "bottleneck_maxflow+min_cost_flow", 0
     demand = int(p.headcount[np.unique(p.arc_line)].sum()) if n else 0
     g = build_graph(p, np.flatnonzero(keep))

@@ -100,18 +100,14 @@ def plan_batch(pool: Pool, requests: list[Request], travel: Trips | np.ndarray, 
     classes = build_classes(pool, requests, lines, travel, accepts, taken=taken)
     batch = BatchPlan(requests, lines, classes, lendable_array(pool, loads or {}, taken),
                       [{} for _ in requests], trips=travel)
-    # arcs of each request: its lines are consecutive in `lines`, so its arcs are one slice by line
-    request_of_arc = np.asarray(lines.request, dtype=np.int64)[classes.arc_line]
-    by_request = np.argsort(request_of_arc, kind="stable")
-    starts = np.searchsorted(request_of_arc[by_request], np.arange(len(requests) + 1))
-    arcs_of = [by_request[starts[r]:starts[r + 1]] for r in range(len(requests))]
+    # a request's lines are consecutive in `lines`
+    starts = np.searchsorted(np.asarray(lines.request, dtype=np.int64), np.arange(len(requests) + 1))
     fair = np.array([(fairness or {}).get(c, 0.0) for c in pool.counties]) * PENALTY_S
     for kind in kinds:
         state = _State(classes.count.copy(), batch.lendable.copy(), {})
         for r in priority(requests):
-            p = flow.Problem(classes.arc_class[arcs_of[r]], classes.arc_line[arcs_of[r]],
-                             classes.arc_cost[arcs_of[r]], state.count, classes.county, lines.headcount,
-                             lines.dest, state.lendable)
+            p = flow.Problem(*classes.arcs(np.arange(starts[r], starts[r + 1])), state.count, classes.county,
+                             lines.headcount, lines.dest, state.lendable)
             fast = flow.solve_fastest(p, prune=prune)
             if kind == "fastest":
                 flows, cert = fast.flows, fast.certificate
