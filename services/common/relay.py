@@ -13,7 +13,7 @@ import threading
 import time
 from datetime import datetime, timezone
 
-from sqlalchemy import Text, bindparam, cast, select, update
+from sqlalchemy import Text, bindparam, cast, func, select, update
 
 from . import faults
 from .bus import Bus
@@ -26,9 +26,18 @@ log = logging.getLogger(__name__)
 
 
 # The event column holds the JSON text that is published: read it as text, send it as it is.
-def _pending(batch: int) -> Prepared:
-    return Prepared(select(outbox.c.seq, outbox.c.topic, outbox.c.key, cast(outbox.c.event, Text))
-                    .where(outbox.c.sent_at.is_(None)).order_by(outbox.c.seq).limit(batch))
+# Rows are read by seq from where the last full batch ended (the primary key's index), and those
+# already sent are skipped: "sent_at IS NULL ORDER BY seq" read and sorted every unsent row, so a
+# backlog cost the relay its square. Rows commit in seq order (the chain head is locked while a
+# transaction emits), so none appears behind the place read up to.
+def _after(batch: int) -> Prepared:
+    return Prepared(select(outbox.c.seq, outbox.c.topic, outbox.c.key, cast(outbox.c.event, Text), outbox.c.sent_at)
+                    .where(outbox.c.seq > bindparam("after")).order_by(outbox.c.seq).limit(batch))
+
+
+# Where to start when the place is not known (at start, after a re-publication, once caught up):
+# the first unsent row, found through the sent_at index.
+_FIRST_UNSENT = Prepared(select(func.min(outbox.c.seq)).where(outbox.c.sent_at.is_(None)))
 
 
 _MARK_SENT = Prepared(update(outbox).where(outbox.c.seq == bindparam("b_seq"))
@@ -53,6 +62,7 @@ class Relay:
         self.stats = {"published": 0, "republished_after_wipe": 0, "errors": 0}
         self._last_check = time.monotonic()
         self._pending: tuple[int, Prepared] | None = None
+        self._read_up_to: int | None = None  # the last seq of the last full batch published
         self.wipes = WipeCheck(bus, f"relay {box.source}")
 
     def start(self) -> "Relay":
@@ -103,13 +113,32 @@ class Relay:
         except Exception as exc:  # the rows stay in the outbox: the next start publishes them
             log.warning("relay %s: could not flush on stop (%s)", self.box.source, exc)
 
-    def publish_pending(self) -> int:
+    def _unsent(self) -> list[tuple]:
+        """The next unsent rows in seq order, at most `batch` of them: (seq, topic, key, text)."""
+        if self._pending is None or self._pending[0] != self.batch:
+            self._pending = (self.batch, _after(self.batch))
         with self.box.engine.connect() as conn:
-            if self._pending is None or self._pending[0] != self.batch:
-                self._pending = (self.batch, _pending(self.batch))
-            cur = self._pending[1].execute(conn)
-            rows = cur.fetchall()
-            cur.close()
+            while True:
+                after = self._read_up_to
+                if after is None:
+                    cur = _FIRST_UNSENT.execute(conn)
+                    first = cur.fetchone()[0]
+                    cur.close()
+                    if first is None:
+                        return []
+                    after = first - 1
+                cur = self._pending[1].execute(conn, {"after": after})
+                rows = cur.fetchall()
+                cur.close()
+                # After a full batch the next one follows on; otherwise look for the first unsent row
+                # again next time (cheap once caught up, and it finds rows marked unsent by other means).
+                self._read_up_to = rows[-1][0] if len(rows) == self.batch else None
+                unsent = [r[:4] for r in rows if r[4] is None]
+                if unsent or self._read_up_to is None:
+                    return unsent
+
+    def publish_pending(self) -> int:
+        rows = self._unsent()
         if not rows:
             return 0
         send = self.bus.send
@@ -150,6 +179,7 @@ class Relay:
         self.bus.reset_producer()  # its metadata may name partitions the broker no longer has
         with self.box.engine.begin() as conn:
             n = conn.execute(update(outbox).values(sent_at=None, partition=None, offset=None)).rowcount
+        self._read_up_to = None
         self.stats["republished_after_wipe"] += n
         log.warning("relay %s: broker lost its records; re-publishing %d events", self.box.source, n)
         self.box.committed.set()
