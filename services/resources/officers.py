@@ -8,7 +8,7 @@ import numpy as np
 
 from ..common.clock import as_utc
 from ..common.http import Problem
-from . import queries, representations, updates
+from . import queries, reach, representations, updates
 from .domain import duty, lifecycle, masking
 from .domain.policy import Policy
 from .events import report_loads, status_changed
@@ -38,8 +38,15 @@ def view(row: dict, now: datetime, role: str, *, travel_s: float | None = None) 
 
 
 def search(conn, filters: dict, now: datetime, role: str, *, travel=None, seats=None) -> dict:
-    """Filter in SQL, then (with a point) bound travel time over the candidates' positions in one matrix."""
-    rows = queries.candidate_positions(conn, filters, now)
+    """Filter in SQL, then (with a point) bound travel time over the candidates' positions in one matrix.
+
+    With a bound, SQL keeps only the officers close enough to possibly make it (reach.box: a
+    straight-line box from the provider's fastest speed) or with no known position; the matrix then
+    times those exactly, so the answer is the one timing every candidate would give."""
+    near = None
+    if filters.get("point") and filters.get("max_travel_s") is not None:
+        near = reach.box(travel, filters["point"], filters["max_travel_s"])
+    rows = queries.candidate_positions(conn, filters, now, near)
     if filters.get("certification"):
         valid_on = filters.get("valid_on") or now.date()
         rows = [r for r in rows if _holds_valid(r.certifications, filters["certification"], valid_on)]

@@ -59,6 +59,8 @@ officers = Table(
     Column("commit_id", String(64), index=True),          # the task the officer is committed to
     Column("task_unit", String(64), index=True),          # the dispatched unit the officer moves with
     Index("ix_officers_county_status_module", "county", "status", "module"),
+    # Covering: the search by module and status reads the index alone, never the wide rows.
+    Index("ix_officers_search", "module", "status", "rest_until", "officer_id", "county", "lon", "lat"),
 )
 
 units = Table(
