@@ -26,7 +26,7 @@ from .readiness import http as readiness_http
 from .readiness import store as readiness_store
 from .readiness.policy import ReadinessPolicy
 from .readiness.service import Readiness
-from .store import metadata, officers, regions, replace_legacy_roster, seal_plain_personal
+from .store import drop_replaced_indexes, metadata, officers, regions, replace_legacy_roster, seal_plain_personal
 
 
 @dataclass
@@ -44,6 +44,7 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     runtime = Runtime.build(settings, metadata=metadata, handlers=HANDLERS)
     replace_legacy_roster(runtime.engine)
     add_columns(runtime.engine, officers)   # a pool made before officers had stations
+    drop_replaced_indexes(runtime.engine)
     seal_plain_personal(runtime.engine)
     places = Places(settings.province)
     runtime.deps = Resources(runtime, policy, places,

@@ -9,7 +9,7 @@ from . import queries, updates
 from .domain import commit_rules, duty
 from .domain.commit_rules import Candidate, CountyLoad, Task
 from .domain.policy import Policy
-from .events import county_loads, report_loads, stamp, status_changed
+from .events import report_loads, shifted_counts, stamp, status_changed
 
 
 def commit_plan(tx, plan: dict, policy: Policy, now: datetime) -> dict:
@@ -20,18 +20,41 @@ def commit_plan(tx, plan: dict, policy: Policy, now: datetime) -> dict:
         return {"status": "committed", "commit_id": done["commit_id"], "officer_ids": done["officer_ids"]}
     ids = [a["officer_id"] for a in plan["assignments"]]
     task = Task(parse_time(plan["task_start"]), parse_time(plan["task_end"]), parse_time(plan["at"]))
-    homes = {r["county"] for r in queries.officers_by_id(conn, ids).values()}
+    homes = queries.officer_counties(conn, ids)
     locked = queries.lock_counties(conn, sorted(homes))        # counties first, then officers: one order
-    rows = queries.lock_officers(conn, ids)
-    loads = {c["county"]: CountyLoad(c["available"], c["on_duty"], c["reserve_share"])
-             for c in county_loads(conn, sorted(locked), now, policy.reserve_share)}
+    rows = queries.lock_for_commit(conn, ids)
+    counts = _Counts(conn, sorted(set(locked) | {r["county"] for r in rows.values()} | {plan["county"]}),
+                     sorted(rows), now)
+    loads = {}
+    for county, row in locked.items():
+        c = counts.before.get(county, {"available": 0, "committed": 0})
+        share = row["reserve_share"] if row["reserve_share"] is not None else policy.reserve_share
+        loads[county] = CountyLoad(c["available"], c["available"] + c["committed"], share)
     required = {a["officer_id"]: tuple(a.get("certifications", ())) for a in plan["assignments"]}
     candidates = [_candidate(rows[i], required[i], now) for i in ids if i in rows]
     rejections = commit_rules.check_plan(candidates, [i for i in ids if i not in rows], task, loads,
                                          limit=policy.duty_limit_min)
     if rejections:
         return _reject(tx, plan, rejections, now)
-    return _commit(tx, plan, [rows[i] for i in ids], task, policy, now)
+    return _commit(tx, plan, [rows[i] for i in ids], task, policy, now, counts)
+
+
+class _Counts:
+    """The county counts of a commit with one scan of its counties: the counts after the commit are
+    those before it with the plan's officers (`mine`, whose status alone changes) counted again."""
+
+    def __init__(self, conn, codes: list[str], mine: list[str], now: datetime):
+        """`codes` include the home county of every officer in `mine`."""
+        self.conn, self.mine, self.now = conn, mine, now
+        self.before = queries.county_counts(conn, codes, now)
+        self._mine = self._of_mine()
+
+    def _of_mine(self) -> dict[str, dict]:
+        return queries.county_counts(self.conn, None, self.now, only=self.mine)  # by id: their counties are in
+
+    def after(self) -> dict[str, dict]:
+        """queries.county_counts over `codes` as they stand now, the plan's officers changed."""
+        return shifted_counts(self.before, self._mine, self._of_mine())
 
 
 def _candidate(row: dict, required: tuple[str, ...], now: datetime) -> Candidate:
@@ -49,7 +72,7 @@ def _reject(tx, plan: dict, rejections, now: datetime) -> dict:
     return {"status": "rejected", **data}
 
 
-def _commit(tx, plan: dict, rows: list[dict], task: Task, policy: Policy, now: datetime) -> dict:
+def _commit(tx, plan: dict, rows: list[dict], task: Task, policy: Policy, now: datetime, counts: _Counts) -> dict:
     commit_id = f"CMT-{uuid.uuid4().hex[:12].upper()}"
     ids = [r["officer_id"] for r in rows]
     updates.update_officers(tx.conn, ids, {"status": "reserved", "status_since": now, "commit_id": commit_id,
@@ -69,5 +92,6 @@ def _commit(tx, plan: dict, rows: list[dict], task: Task, policy: Policy, now: d
     if plan.get("incident_id"):
         data["incident_id"] = plan["incident_id"]
     tx.emit("officers.committed", data, key=plan["request_id"], subject=plan["request_id"])
-    report_loads(tx, sorted({r["county"] for r in rows} | {plan["county"]}), now, policy.reserve_share)
+    reported = sorted({r["county"] for r in rows} | {plan["county"]})
+    report_loads(tx, reported, now, policy.reserve_share, counts=counts.after())
     return {"status": "committed", **data}

@@ -20,13 +20,15 @@ def status_changed(tx, officer: dict, to: str, at: datetime, reason: str, **extr
     tx.emit("officer.status-changed", data, key=officer["county"], subject=officer["officer_id"])
 
 
-def county_loads(conn, codes: list[str] | None, now: datetime, default_share: float) -> list[dict]:
+def county_loads(conn, codes: list[str] | None, now: datetime, default_share: float, *,
+                 counts: dict | None = None) -> list[dict]:
     """Each county's load now: on duty (strength), available, committed, reserve floor, received, and
-    the available officers per module holding each skill tag or certification (`qualified`)."""
+    the available officers per module holding each skill tag or certification (`qualified`).
+    `counts`: queries.county_counts over `codes` as they stand, when the caller has them already."""
     rows = queries.county_rows(conn, codes)
-    counts = queries.county_counts(conn, codes, now)
+    counts = queries.county_counts(conn, codes, now) if counts is None else counts
     qualified = queries.qualified_counts(conn, codes, now)
-    received = queries.received_by_county(conn)
+    received = queries.received_by_county(conn, codes)
     out = []
     for county, row in rows.items():
         c = counts.get(county, {"available": 0, "committed": 0, "by_module": {}})
@@ -39,11 +41,27 @@ def county_loads(conn, codes: list[str] | None, now: datetime, default_share: fl
     return out
 
 
-def report_loads(tx, codes: list[str] | None, now: datetime, default_share: float) -> list[dict]:
+def report_loads(tx, codes: list[str] | None, now: datetime, default_share: float, *,
+                 counts: dict | None = None) -> list[dict]:
     """Emit one county.load-reported per county (what demand watches to detect a force gap)."""
-    loads = county_loads(tx.conn, codes, now, default_share)
+    loads = county_loads(tx.conn, codes, now, default_share, counts=counts)
     for load in loads:
         data = {k: v for k, v in load.items() if k != "reserve_share"}
         tx.emit("county.load-reported", data, key=load["county"], subject=load["county"],
                 correlationid=f"load-{load['county']}")
     return loads
+
+
+def shifted_counts(counts: dict[str, dict], before: dict[str, dict], after: dict[str, dict]) -> dict[str, dict]:
+    """queries.county_counts after some officers changed status only (not county or module): the
+    counts of everyone (`counts`), less those officers' counts before the change, plus after it."""
+    out = {county: {"available": c["available"], "committed": c["committed"], "by_module": dict(c["by_module"])}
+           for county, c in counts.items()}
+    for sign, part in ((-1, before), (1, after)):
+        for county, c in part.items():
+            mine = out[county]
+            mine["available"] += sign * c["available"]
+            mine["committed"] += sign * c["committed"]
+            for module, n in c["by_module"].items():
+                mine["by_module"][module] += sign * n
+    return out

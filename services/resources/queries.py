@@ -72,6 +72,14 @@ def officers_by_id(conn: Connection, ids: list[str]) -> dict[str, dict]:
     return out
 
 
+def officer_counties(conn: Connection, ids: list[str]) -> set[str]:
+    """The home counties of the officers in `ids` (those that exist)."""
+    out: set[str] = set()
+    for i in range(0, len(ids), 1000):
+        out.update(conn.execute(select(officers.c.county).where(officers.c.officer_id.in_(ids[i:i + 1000]))).scalars())
+    return out
+
+
 def officer(conn: Connection, officer_id: str) -> dict | None:
     return officers_by_id(conn, [officer_id]).get(officer_id)
 
@@ -87,6 +95,19 @@ def lock_officers(conn: Connection, ids: list[str]) -> dict[str, dict]:
     return {r.officer_id: r._asdict() for r in conn.execute(stmt.with_for_update())}
 
 
+COMMIT_COLUMNS = ("officer_id", "county", "module", "status", "rest_until", "duty_minutes_24h", "duty_window_start",
+                  "certifications")
+
+
+def lock_for_commit(conn: Connection, ids: list[str]) -> dict[str, dict]:
+    """lock_officers with only what a commit reads: the columns above, and `personal` as stored (its
+    sealed fields left sealed: a commit reads only the daily wage, which is never sealed)."""
+    stored = type_coerce(officers.c.personal, JSON).label("personal")
+    stmt = (select(*(officers.c[c] for c in COMMIT_COLUMNS), stored)
+            .where(officers.c.officer_id.in_(sorted(ids))).order_by(officers.c.officer_id))
+    return {r.officer_id: r._asdict() for r in conn.execute(stmt.with_for_update())}
+
+
 def lock_counties(conn: Connection, codes: list[str]) -> dict[str, dict]:
     stmt = select(counties).where(counties.c.county.in_(sorted(codes))).order_by(counties.c.county)
     return {r.county: r._asdict() for r in conn.execute(stmt.with_for_update())}
@@ -99,21 +120,30 @@ def county_rows(conn: Connection, codes: list[str] | None = None) -> dict[str, d
     return {r.county: r._asdict() for r in conn.execute(stmt)}
 
 
-def county_counts(conn: Connection, codes: list[str] | None, now: datetime) -> dict[str, dict]:
-    """Per county: strength (on duty, committed or not), available, committed, available per module."""
-    avail = available_clause(now)
-    stmt = (select(officers.c.county, officers.c.module,
-                   func.sum(case((avail, 1), else_=0)),
-                   func.sum(case((officers.c.status.in_(("reserved", "deployed")), 1), else_=0)))
-            .group_by(officers.c.county, officers.c.module))
+def county_counts(conn: Connection, codes: list[str] | None, now: datetime, *,
+                  only: list[str] | None = None) -> dict[str, dict]:
+    """Per county: strength (on duty, committed or not), available, committed, available per module
+    (of the officers in `only`, when given).
+
+    SQL counts per county, status and module (the order of the load index, so without a sort) and
+    how many of the resting have rested; available = on duty + rested."""
+    rested = func.sum(case((or_(officers.c.rest_until.is_(None), officers.c.rest_until <= now), 1), else_=0))
+    stmt = (select(officers.c.county, officers.c.status, officers.c.module, func.count(), rested)
+            .group_by(officers.c.county, officers.c.status, officers.c.module))
     if codes is not None:
         stmt = stmt.where(officers.c.county.in_(codes))
+    if only is not None:
+        stmt = stmt.where(officers.c.officer_id.in_(only))
     out: dict[str, dict] = {}
-    for county, module, available, committed in conn.execute(stmt):
+    for county, status, module, n, rested_n in conn.execute(stmt):
         c = out.setdefault(county, {"available": 0, "committed": 0, "by_module": {}})
-        c["available"] += int(available or 0)
-        c["committed"] += int(committed or 0)
-        c["by_module"][module] = int(available or 0)
+        available = int(n) if status == "on_duty" else int(rested_n or 0) if status == "resting" else 0
+        c["available"] += available
+        if status in ("reserved", "deployed"):
+            c["committed"] += int(n)
+        c["by_module"][module] = c["by_module"].get(module, 0) + available
+    for c in out.values():
+        c["by_module"] = dict(sorted(c["by_module"].items()))
     return out
 
 
@@ -135,10 +165,13 @@ def qualified_counts(conn: Connection, codes: list[str] | None, now: datetime) -
     return out
 
 
-def received_by_county(conn: Connection) -> dict[str, int]:
+def received_by_county(conn: Connection, codes: list[str] | None = None) -> dict[str, int]:
+    """Officers held by commitments in force, per receiving county (of `codes`, when given)."""
+    stmt = select(commitments.c.county, commitments.c.officer_ids).where(commitments.c.status == "committed")
+    if codes is not None:
+        stmt = stmt.where(commitments.c.county.in_(codes))
     out: dict[str, int] = {}
-    for county, ids in conn.execute(select(commitments.c.county, commitments.c.officer_ids)
-                                    .where(commitments.c.status == "committed")):
+    for county, ids in conn.execute(stmt):
         out[county] = out.get(county, 0) + len(ids)
     return out
 
