@@ -34,6 +34,7 @@ from typing import Callable
 import requests
 
 from services.common.auth import Identity, headers_for
+from services.geo.distance import bearing, km
 
 log = logging.getLogger(__name__)
 Point = tuple[float, float]
@@ -213,16 +214,3 @@ class FieldSide:
 
 def parse(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def km(a: Point, b: Point) -> float:
-    lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 2 * 6371.0 * math.asin(math.sqrt(h))
-
-
-def bearing(a: Point, b: Point) -> float:
-    lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
-    y = math.sin(lon2 - lon1) * math.cos(lat2)
-    x = math.cos(lat1) * math.sin(lat2) - math.sin(lat1) * math.cos(lat2) * math.cos(lon2 - lon1)
-    return math.degrees(math.atan2(y, x)) % 360.0

@@ -10,11 +10,12 @@ devices): each `UnitAgent.step` then puts the unit where its trip has it at the 
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
+from services.geo.distance import bearing as heading
+from services.geo.distance import km
 from services.geo.road_graph import along
 
 ROAD_KMH, CIRCUITY = 60.0, 1.3
@@ -97,21 +98,6 @@ def planned_eta(model, order: dict) -> float | None:
     etas = [a["eta_s"] for a in plan["assignments"]
             if a.get("unit_id") == order["unit_id"] or a["officer_id"] in officers]
     return float(max(etas)) if etas else None
-
-
-def km(a: Point, b: Point) -> float:
-    """Great-circle distance in km."""
-    lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 2 * 6371.0 * math.asin(math.sqrt(h))
-
-
-def heading(a: Point, b: Point) -> float:
-    """Initial bearing from a to b, degrees clockwise from north, in [0, 360)."""
-    lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
-    y = math.sin(lon2 - lon1) * math.cos(lat2)
-    x = math.cos(lat1) * math.sin(lat2) - math.sin(lat1) * math.cos(lat2) * math.cos(lon2 - lon1)
-    return math.degrees(math.atan2(y, x)) % 360.0
 
 
 def instant(iso: str) -> datetime:

@@ -4,14 +4,12 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-EARTH_M = 6_371_008.8
+from ...geo.distance import km
 
 
 def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Great-circle distance between two (lon, lat) points in metres."""
-    lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_M * math.asin(min(1.0, math.sqrt(h)))
+    return km(a, b) * 1000.0
 
 
 def speed_kmh(a: tuple[float, float], a_at: datetime, b: tuple[float, float], b_at: datetime) -> float:
