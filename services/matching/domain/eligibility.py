@@ -44,11 +44,12 @@ class Block:
     serves: np.ndarray                 # bool (lines, classes of the block)
 
     def arcs(self, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(class, line) arcs to those of `lines` (ascending) that are the block's, by class then line."""
-        at = np.searchsorted(self.lines, lines)
-        at = at[(at < len(self.lines)) & (self.lines[np.minimum(at, len(self.lines) - 1)] == lines)]
-        k, col = np.nonzero(self.serves[at].T)
-        return self.start + k, self.lines[at][col]
+        """(class, line) arcs to `lines` (the block's, ascending), by class then line."""
+        if len(lines) == 1:
+            k = np.flatnonzero(self.serves[np.searchsorted(self.lines, lines[0])])
+            return self.start + k, np.full(len(k), lines[0], dtype=np.int64)
+        k, col = np.nonzero(np.ascontiguousarray(self.serves[np.searchsorted(self.lines, lines)].T))
+        return self.start + k, lines[col]
 
 
 @dataclass
@@ -69,11 +70,22 @@ class Classes:
 
     def arcs(self, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(class, line, travel seconds) of every arc to `lines` (ascending global ids), in the order of
-        the full model's arcs (`arc_class`, `arc_line`, `arc_cost`)."""
-        parts = [self.blocks[b].arcs(lines) for b in np.unique(self._block_of[lines]) if b >= 0]
-        k = np.concatenate([c for c, _ in parts] or [np.zeros(0, dtype=np.int64)]).astype(np.int64, copy=False)
-        j = np.concatenate([x for _, x in parts] or [np.zeros(0, dtype=np.int64)]).astype(np.int64, copy=False)
-        return k, j, self.seconds[self.origin[k], self.request[j]].astype(np.int64, copy=False)
+        the full model's arcs (`arc_class`, `arc_line`, `arc_cost`): by block, class and line."""
+        lines = np.asarray(lines, dtype=np.int64)
+        block = self._block_of[lines]
+        if len(lines) > 1:
+            order = np.argsort(block, kind="stable")
+            lines, block = lines[order], block[order]
+        parts = [self.blocks[b].arcs(lines[block == b]) for b in dict.fromkeys(block.tolist()) if b >= 0]
+        if not parts:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, empty
+        k = np.concatenate([c for c, _ in parts]) if len(parts) > 1 else parts[0][0]
+        j = np.concatenate([x for _, x in parts]) if len(parts) > 1 else parts[0][1]
+        requests = self.request[lines]
+        if (requests == requests[0]).all():
+            return k, j, self._by_request[requests[0]][self.origin[k]]
+        return k, j, self._by_request[self.request[j], self.origin[k]]
 
     @cached_property
     def _block_of(self) -> np.ndarray:
@@ -82,6 +94,11 @@ class Classes:
         for b, block in enumerate(self.blocks):
             out[block.lines] = b
         return out
+
+    @cached_property
+    def _by_request(self) -> np.ndarray:
+        """Travel seconds (request, origin), int64."""
+        return np.ascontiguousarray(self.seconds.T, dtype=np.int64)
 
     @cached_property
     def _all(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -262,6 +279,10 @@ def build_classes(pool: Pool, requests: list[Request], lines: Lines, travel: Tri
     flat = [(r, line) for r, req in enumerate(requests) for line in req.lines]
     request = np.asarray(lines.request, dtype=np.int64)
     duty = pool.duty.astype(np.int64)
+    # officers the pool would send for none of the batch's grades serve no line
+    sendable = np.zeros(len(pool), dtype=bool)
+    for grade in {req.grade for req in requests}:
+        sendable |= pool.sendable(np.arange(len(pool)), grade, POLICY)
     # cutoffs clipped to the free officers' minutes (which answer `duty <= cutoff` alike); small ints
     lo = int(duty[free].min(initial=0)) - 1
     cut = np.clip(cutoffs(requests, travel), lo, int(duty[free].max(initial=0)))
@@ -272,6 +293,9 @@ def build_classes(pool: Pool, requests: list[Request], lines: Lines, travel: Tri
         if not len(rows):
             continue
         listed += mine.tolist()
+        rows = rows[sendable[rows]]
+        if not len(rows):
+            continue
         profile = profiles(pool, rows, requests, special)
         first = np.zeros(profile.max() + 1, dtype=np.int64)
         first[profile[::-1]] = np.arange(len(rows))[::-1]
@@ -279,11 +303,16 @@ def build_classes(pool: Pool, requests: list[Request], lines: Lines, travel: Tri
         asks = [_asks(pool, requests[flat[j][0]], flat[j][1], accepts) for j in mine]
         distinct = list(dict.fromkeys(asks))
         meets = np.stack([_requirements(pool, reps, a) for a in distinct], axis=1)
+        live = meets.any(axis=1)                 # profiles meeting no line's requirements serve none
+        alive = live[profile]
+        rows, profile = rows[alive], (np.cumsum(live) - 1)[profile[alive]]
+        reps, meets = reps[live], meets[live]
         ok = meets[:, [distinct.index(a) for a in asks]]
         ok &= pool.county[reps, None] != lines.dest[mine][None, :]
         for r in {int(request[j]) for j in mine if len(excluded[int(request[j])])}:
             ok[np.ix_(np.isin(reps, excluded[r]), np.flatnonzero(request[mine] == r))] = False
-        cutoff = np.where(ok, cut[pool.origin[reps][:, None], request[mine][None, :]], lo).astype(cut.dtype, copy=False)
+        cutoff = cut[:, request[mine]][pool.origin[reps]]
+        cutoff[~ok] = lo
         del ok
         level = _levels(cutoff, profile, duty[rows], lo)
         keep = level < len(mine)
@@ -297,8 +326,8 @@ def build_classes(pool: Pool, requests: list[Request], lines: Lines, travel: Tri
         del cutoff
         key = np.concatenate([pool.origin[rows[at]].astype(np.int32).view(np.uint8).reshape(-1, 4),
                               np.packbits(table, axis=1)], axis=1)
-        _, head, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
-        klass = inverse.ravel()[group]
+        head, inverse = _distinct_rows(key)
+        klass = inverse[group]
         count = np.bincount(klass, minlength=len(head))
         order = np.argsort(klass, kind="stable")
         base = len(members)
@@ -314,6 +343,19 @@ def build_classes(pool: Pool, requests: list[Request], lines: Lines, travel: Tri
         return Classes(empty, empty, [], empty, [], seconds, request, listed)
     return Classes(np.concatenate(counties).astype(np.int64), np.concatenate(counts).astype(np.int64), members,
                    np.concatenate(origins).astype(np.int64), blocks, seconds, request, listed)
+
+
+def _distinct_rows(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first row of each distinct row, index of each row's distinct row), the distinct rows in byte
+    order: what np.unique(key, axis=0, return_index=True, return_inverse=True) gives for uint8 rows."""
+    rows = [bytes(row) for row in key]
+    first: dict[bytes, int] = {}
+    for i, row in enumerate(rows):
+        first.setdefault(row, i)
+    order = sorted(first)
+    rank = {row: r for r, row in enumerate(order)}
+    return (np.array([first[row] for row in order], dtype=np.int64),
+            np.array([rank[row] for row in rows], dtype=np.int64))
 
 
 class Eligible(Mapping):

@@ -17,6 +17,7 @@ fill is exact too.
 """
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,9 +56,9 @@ class Graph:
 def build_graph(p: Problem, arcs: np.ndarray, county_cost: np.ndarray | None = None,
                 segments: list[tuple[np.ndarray, np.ndarray]] | None = None) -> Graph:
     """The network over problem arcs `arcs`. `segments`: [(capacity, cost) per county] (convex costs)."""
-    classes, ci = np.unique(p.arc_class[arcs], return_inverse=True)
-    lines, li = np.unique(p.arc_line[arcs], return_inverse=True)
-    counties, cc = np.unique(p.class_county[classes], return_inverse=True)
+    classes, ci = _distinct(p.arc_class[arcs])
+    lines, li = _distinct(p.arc_line[arcs])
+    counties, cc = _distinct(p.class_county[classes])
     cty0, cls0 = 2, 2 + len(counties)
     line0 = cls0 + len(classes)
     zero = np.zeros(len(p.lendable), dtype=np.int64)
@@ -72,14 +73,32 @@ def build_graph(p: Problem, arcs: np.ndarray, county_cost: np.ndarray | None = N
     return Graph(*cat, first_arc=first, arcs=np.asarray(arcs), line_arcs=line_arcs, lines=lines)
 
 
-def _caps(g: Graph, allowed: np.ndarray) -> np.ndarray:
+def _distinct(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct values, index of each item's value): np.unique(x, return_inverse=True), cheaper
+    for the small arrays of a pruned model."""
+    s = np.sort(x)
+    s = s[_heads(s)]
+    return s, np.searchsorted(s, x)
+
+
+def _heads(x: np.ndarray) -> np.ndarray:
+    """Boolean per item of `x`: the first of a run of equal values."""
+    out = np.empty(len(x), dtype=bool)
+    out[:1] = True
+    np.not_equal(x[1:], x[:-1], out=out[1:])
+    return out
+
+
+def _caps(g: Graph, allowed: np.ndarray | None) -> np.ndarray:
+    if allowed is None:
+        return g.caps
     caps = g.caps.copy()
     caps[g.first_arc:g.first_arc + len(g.arcs)] *= allowed
     return caps
 
 
-def max_fill(g: Graph, allowed: np.ndarray) -> tuple[int, dict[int, int]]:
-    """(max flow, flow into the sink per global line) using the graph's arcs where `allowed`."""
+def max_fill(g: Graph, allowed: np.ndarray | None = None) -> tuple[int, dict[int, int]]:
+    """(max flow, flow into the sink per global line) using the graph's arcs where `allowed` (all: None)."""
     solver = max_flow.SimpleMaxFlow()
     solver.add_arcs_with_capacity(g.tails, g.heads, _caps(g, allowed))
     if solver.solve(SOURCE, SINK) != solver.OPTIMAL:
@@ -104,32 +123,80 @@ def min_cost(g: Graph, allowed: np.ndarray) -> tuple[np.ndarray, int, int]:
 def radii(p: Problem, factor: float) -> np.ndarray:
     """Per arc, the radius of its line: the travel time within which donors hold `factor` x the line's
     headcount (inf: never), each line's arcs taken nearest first (ties in arc order), each county
-    counting no more than it may lend. All lines of the problem at once."""
-    n = len(p.arc_cost)
-    order = np.lexsort((p.arc_cost, p.arc_line))
-    line, cost = p.arc_line[order], p.arc_cost[order]
-    cls = p.arc_class[order]
-    county, count = p.class_county[cls], p.class_count[cls].astype(np.int64)
-    # each (line, county)'s running total in that order, capped at what the county may lend
-    by = np.lexsort((county, line))
-    total = np.cumsum(count[by])
-    first = np.r_[True, (line[by][1:] != line[by][:-1]) | (county[by][1:] != county[by][:-1])]
-    start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
-    running = total - np.r_[0, total][start]
-    capped = np.minimum(running, p.lendable[county[by]])
-    gain = capped - np.where(first, 0, np.r_[0, capped[:-1]])
-    supply = np.empty_like(gain)
-    supply[by] = gain
-    # each line's running supply, nearest first; its radius is the travel of the first arc reaching the goal
-    heads = np.flatnonzero(np.r_[True, line[1:] != line[:-1]])
-    segment = np.repeat(np.arange(len(heads)), np.diff(np.r_[heads, n]))
-    held = np.cumsum(supply)
-    held -= np.r_[0, held][heads][segment]
-    hit = np.minimum.reduceat(np.where(held >= factor * p.headcount[line], np.arange(n), n), heads)
-    radius = np.where(hit < n, cost[np.minimum(hit, n - 1)], np.inf)
-    out = np.empty(n)
-    out[order] = radius[segment]
-    return out
+    counting no more than it may lend.
+
+    A line's radius depends only on its arcs up to it, so it is found among the nearest arcs of all the
+    problem's lines (every arc up to some travel time, ties included), taking four times as many
+    while some line falls short with arcs left beyond."""
+    line = p.arc_line - p.arc_line.min()
+    m = int(line.max()) + 1
+    radius = np.full(m, np.inf)
+    arcs, k = np.arange(len(line)), 64 * m
+    while len(arcs):
+        cost = p.arc_cost[arcs]
+        near = arcs[cost <= np.partition(cost, k)[k]] if k < len(arcs) else arcs
+        reached, at = _reach(p, near, line[near], m, factor)
+        radius[reached] = at
+        if len(near) == len(arcs):
+            break
+        open_ = np.bincount(line[near], minlength=m) < np.bincount(line[arcs], minlength=m)  # arcs left beyond
+        open_[reached] = False
+        arcs, k = np.flatnonzero(open_[line]), 4 * k
+    return radius[line]
+
+
+def _reach(p: Problem, arcs: np.ndarray, line: np.ndarray, m: int, factor: float) -> tuple[list[int], list[int]]:
+    """(lines, travel) of the lines (`line`: index < m per arc of `arcs`, from the problem's first
+    line) whose supply on these arcs
+    reaches `factor` x their headcount, nearest first, and the travel of the arc that does it."""
+    n, first = len(arcs), int(p.arc_line.min())
+    cost = p.arc_cost[arcs]
+    cls = p.arc_class[arcs]
+    county, count = p.class_county[cls], p.class_count[cls]
+    pair = line * len(p.lendable) + county
+    if (np.bincount(pair, weights=count, minlength=m * len(p.lendable)) > np.tile(p.lendable, m)).any():
+        count = _capped(pair, cost, count, p.lendable[county])
+    b = _order([line, cost], n)
+    held = np.cumsum(count[b]).tolist()
+    ends = np.cumsum(np.bincount(line, minlength=m)).tolist()
+    goal = (factor * p.headcount[first:first + m]).tolist()
+    reached, at, start, below = [], [], 0, 0
+    for j, end in enumerate(ends):
+        if end > start:
+            i = bisect_left(held, below + goal[j], start, end)
+            if i < end:
+                reached.append(j)
+                at.append(int(cost[b[i]]))
+            below = held[end - 1]
+        start = end
+    return reached, at
+
+
+def _capped(pair: np.ndarray, cost: np.ndarray, count: np.ndarray, lend: np.ndarray) -> np.ndarray:
+    """What each arc adds to its (line, county) pair's running total, nearest first, when a pair's total
+    is capped at what the county may lend (`lend` per arc)."""
+    a = _order([pair, cost], len(pair))
+    ca, pa, la = count[a], pair[a], lend[a]
+    total = np.cumsum(ca)
+    before = total - ca
+    base = np.maximum.accumulate(np.where(_heads(pa), before, 0))     # totals never fall
+    gain = np.empty(len(pair), dtype=np.int64)
+    gain[a] = np.minimum(total - base, la) - np.minimum(before - base, la)
+    return gain
+
+
+def _order(fields: list[np.ndarray], n: int) -> np.ndarray:
+    """The permutation sorting `n` items by `fields` (non-negative ints, major first), ties in item
+    order: one sort of the fields and the index packed in an int64 when they fit."""
+    bits = [max(1, int(f.max(initial=0)).bit_length()) for f in fields] + [max(1, (n - 1).bit_length())]
+    if sum(bits) > 63 or any(int(f.min(initial=0)) < 0 for f in fields):
+        return np.lexsort(fields[::-1])
+    key = np.zeros(n, dtype=np.int64)
+    for f, width in zip(fields, bits):
+        key = (key << width) | f
+    key = (key << bits[-1]) | np.arange(n)
+    key.sort()
+    return key & ((1 << bits[-1]) - 1)
 
 
 @dataclass
@@ -142,14 +209,24 @@ class Solution:
 
 
 def bottleneck(g: Graph, cost: np.ndarray, fill: int) -> int:
-    """Smallest arc time t such that the graph's arcs of time <= t still carry `fill`."""
+    """Smallest arc time t such that the graph's arcs of time <= t still carry `fill` (a binary search
+    over the arc times, each step a max flow on the same network with the slower arcs closed)."""
     if fill == 0:
         return 0
-    cands = np.unique(cost)
+    cands = _distinct(cost)[0]
     lo, hi = 0, len(cands) - 1
+    if lo == hi:
+        return int(cands[lo])
+    solver = max_flow.SimpleMaxFlow()
+    solver.add_arcs_with_capacity(g.tails, g.heads, g.caps)
+    arcs = np.arange(g.first_arc, g.first_arc + len(g.arcs))
+    caps = g.caps[arcs]
     while lo < hi:
         mid = (lo + hi) // 2
-        if max_fill(g, cost <= cands[mid])[0] == fill:
+        solver.set_arcs_capacity(arcs, caps * (cost <= cands[mid]))
+        if solver.solve(SOURCE, SINK) != solver.OPTIMAL:
+            raise RuntimeError("max flow failed")
+        if solver.optimal_flow() == fill:
             hi = mid
         else:
             lo = mid + 1
@@ -164,20 +241,21 @@ def solve_fastest(p: Problem, *, factor: float = 2.0, prune: bool = True) -> Sol
     if prune:
         keep = cost <= radii(p, factor)
     method, widenings = "bottleneck_maxflow+min_cost_flow", 0
-    demand = int(p.headcount[np.unique(p.arc_line)].sum()) if n else 0
+    lines = _distinct(p.arc_line)[0]
+    demand = int(p.headcount[lines].sum())
     g = build_graph(p, np.flatnonzero(keep))
-    fill, per_line = max_fill(g, np.ones(len(g.arcs), dtype=bool))
+    fill, per_line = max_fill(g)
     if fill < demand and not keep.all():
-        short = [j for j in np.unique(p.arc_line) if per_line.get(int(j), 0) < p.headcount[j]]
+        short = [j for j in lines if per_line.get(int(j), 0) < p.headcount[j]]
         keep |= np.isin(p.arc_line, short)
         widenings += 1
         g = build_graph(p, np.flatnonzero(keep))
-        fill, _ = max_fill(g, np.ones(len(g.arcs), dtype=bool))
+        fill, _ = max_fill(g)
         if fill < demand and not keep.all():
             keep[:] = True
             method += " (full model)"
             g = build_graph(p, np.flatnonzero(keep))
-            fill, _ = max_fill(g, np.ones(len(g.arcs), dtype=bool))
+            fill, _ = max_fill(g)
     theta = bottleneck(g, cost[g.arcs], fill)
     if (~keep & (cost <= theta)).any():        # an excluded arc as fast as the bottleneck: widen, re-solve
         keep |= cost <= theta
@@ -189,8 +267,9 @@ def solve_fastest(p: Problem, *, factor: float = 2.0, prune: bool = True) -> Sol
         raise RuntimeError(f"min-cost flow carried {value}, max flow {fill}")
     full = np.zeros(n, dtype=np.int64)
     full[g.arcs] = flows
+    solved = int(np.count_nonzero(keep))
     cert = Certificate(optimal=True, method=method, bound=theta, total_travel_s=total, arcs_total=n,
-                       arcs_solved=int(keep.sum()), arcs_priced=int((~keep).sum()), widenings=widenings)
+                       arcs_solved=solved, arcs_priced=n - solved, widenings=widenings)
     return Solution(full, fill, theta, keep, cert)
 
 
