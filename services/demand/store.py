@@ -325,6 +325,14 @@ def request(conn, request_id: str, *, lock: bool = False):
     return conn.execute(query.with_for_update() if lock else query).first()
 
 
+def requests_by_id(conn, request_ids: list[str], *, lock: bool = False) -> dict:
+    """request_id -> row, in one query (a county's open requests, read once per evaluation)."""
+    if not request_ids:
+        return {}
+    query = select(requests).where(requests.c.request_id.in_(request_ids))
+    return {r.request_id: r for r in conn.execute(query.with_for_update() if lock else query)}
+
+
 def request_county(conn, request_id: str) -> str | None:
     return conn.execute(select(requests.c.county).where(requests.c.request_id == request_id)).scalar()
 

@@ -63,11 +63,12 @@ def evaluate(tx: Tx, county: str, at: datetime) -> list[dict]:
     """
     rules = policies.current().support
     rows, gaps, assessed = county_gaps(tx.conn, county)
+    open_requests = store.requests_by_id(tx.conn, [r.request_id for r in rows if r.request_id], lock=True)
     raised = []
     for row in rows:
         gap, assessment = gaps[row.incident_id], assessed[row.incident_id]
         if row.request_id:
-            shrink(tx, store.request(tx.conn, row.request_id, lock=True), assessment, gap, as_utc(at))
+            shrink(tx, open_requests[row.request_id], assessment, gap, as_utc(at))
             continue
         if row.status == "supported":  # its support was released: only growth brings it back (reassess)
             continue
