@@ -6,6 +6,7 @@ requests of the batch, and officers held by approved plans are never offered (`t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -35,9 +36,22 @@ class CountyLoad:
 
 
 @dataclass
+class Named:
+    """The officers a plan names, as picked from the classes: (request id, line id, pool rows, donor
+    county, travel seconds) per class -> line arc used. Assignments are made when first read."""
+    ids: list[str]
+    picks: list[tuple[str, str, np.ndarray, str, int]]
+
+    def assignments(self) -> list[Assignment]:
+        out = [Assignment(request_id, line_id, row, self.ids[row], donor, eta)
+               for request_id, line_id, rows, donor, eta in self.picks for row in rows.tolist()]
+        return sorted(out, key=lambda x: (x.eta_s, x.line_id, x.officer_id))
+
+
+@dataclass
 class Option:
     kind: str
-    assignments: list[Assignment]
+    named: Named
     certificate: Certificate
     threshold: int = 0
     kinds: tuple[str, ...] = ()        # every criterion this plan satisfies (its own kind first)
@@ -45,6 +59,11 @@ class Option:
 
     def __post_init__(self):
         self.kinds = self.kinds or (self.kind,)
+
+    @cached_property
+    def assignments(self) -> list[Assignment]:
+        """The officers named, by arrival, line and officer id."""
+        return self.named.assignments()
 
 
 @dataclass
@@ -170,22 +189,21 @@ def reserve_segments(lendable: np.ndarray, parts: int = 4) -> list[tuple[np.ndar
     return out
 
 
-def _pick(pool: Pool, batch: BatchPlan, p: flow.Problem, flows: np.ndarray, state: _State,
-          prefer: str) -> list[Assignment]:
+def _pick(pool: Pool, batch: BatchPlan, p: flow.Problem, flows: np.ndarray, state: _State, prefer: str) -> Named:
     """Name the officers: from each class those with the most duty time left (or fewest points)."""
-    classes, lines, out = batch.classes, batch.lines, []
-    for a in np.flatnonzero(flows):
-        k, j, n = int(p.arc_class[a]), int(p.arc_line[a]), int(flows[a])
+    classes, lines, picks = batch.classes, batch.lines, []
+    used = np.flatnonzero(flows)
+    for k, j, n, eta in zip(p.arc_class[used].tolist(), p.arc_line[used].tolist(), flows[used].tolist(),
+                            p.arc_cost[used].tolist()):
         if k not in state.cursor:
             rows = classes.members[k]
             key = pool.duty[rows] if prefer == "duty" else pool.points[rows]
             state.cursor[k] = [rows[np.lexsort((rows, key))], 0]
         ordered, start = state.cursor[k]
-        free = [int(x) for x in ordered[start:start + n]]
         state.cursor[k][1] = start + n
         state.count[k] -= n
-        state.lendable[classes.county[k]] -= n
-        req = batch.requests[lines.request[j]]
-        out += [Assignment(req.request_id, lines.line_id[j], row, pool.ids[row],
-                           pool.counties[int(classes.county[k])], int(p.arc_cost[a])) for row in free]
-    return sorted(out, key=lambda x: (x.eta_s, x.line_id, x.officer_id))
+        county = int(classes.county[k])
+        state.lendable[county] -= n
+        picks.append((batch.requests[lines.request[j]].request_id, lines.line_id[j], ordered[start:start + n],
+                      pool.counties[county], eta))
+    return Named(pool.ids, picks)
