@@ -68,12 +68,21 @@ def event_hash(event: dict) -> str:
 # encoder writes for the whole object. So the signed digest, the chain hash and the stored text
 # share one encoding of `data` instead of three.
 _KEYS: dict[str, str] = {}
+_encode_str = json.encoder.encode_basestring  # what the encoder does with a str (ensure_ascii=False)
 
 
 def _member(key: str, value) -> str:
     encoded = _KEYS.get(key)
     if encoded is None:
-        encoded = _KEYS[key] = _encode(key) + ":"
+        encoded = _encode(key) + ":"
+        if len(_KEYS) < 64:  # the envelope's own members; a received event's others are not kept
+            _KEYS[key] = encoded
+    # Strings and integers (most members) as the encoder writes them, without its call overhead.
+    kind = type(value)
+    if kind is str:
+        return encoded + _encode_str(value)
+    if kind is int:
+        return encoded + int.__repr__(value)
     return encoded + _encode(value)
 
 
@@ -151,8 +160,19 @@ def sealed(event: dict, *, seq: int, prevhash: str, signer=None, chainid: str | 
     return event, _joined(members, ())
 
 
-def signature_problem(event: dict, registry) -> str | None:
-    """None when the event's `source` is a registered identity whose key signed it; else why not."""
+def digests(event: dict) -> tuple[bytes, str]:
+    """(`signed_digest(event)`, `event_hash(event)`) with each member of the envelope encoded once,
+    as a consumer checks both. Raises as they do on an event they cannot hash."""
+    prevhash = event["prevhash"]
+    if not isinstance(prevhash, str):
+        raise TypeError("prevhash is not a string")
+    members = {k: _member(k, v) for k, v in event.items() if k != "hash"}
+    return _chain_hash(prevhash, members, ("signature",)).encode("ascii"), _chain_hash(prevhash, members, ())
+
+
+def signature_problem(event: dict, registry, digest: bytes | None = None) -> str | None:
+    """None when the event's `source` is a registered identity whose key signed it; else why not.
+    `digest`, when given, is the event's `signed_digest` computed already."""
     from .keys import identity_of
     identity = identity_of(event.get("source"))
     if identity is None:
@@ -162,7 +182,7 @@ def signature_problem(event: dict, registry) -> str | None:
     if event.get("seq") == 1 and event.get("chainid") != event.get("id"):
         return "seq 1 must name its own id as the chain's id"
     try:
-        digest = signed_digest(event)
+        digest = signed_digest(event) if digest is None else digest
     except (KeyError, TypeError, AttributeError, UnicodeEncodeError):
         return "cannot compute the signed digest"
     return registry.verify(identity, event.get("keyid"), event.get("signature"), digest)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import and_, bindparam, insert, or_, select
 
 from .chain import chain_of
 from .storage import Prepared, chain_links, inbox
@@ -24,6 +24,13 @@ _LINKS = Prepared(select(chain_links.c.seq, chain_links.c.hash, chain_links.c.pr
                          chain_links.c.seq.between(bindparam("lo"), bindparam("hi"))))
 _LINK = Prepared(insert(chain_links).values(chain=bindparam("chain"), seq=bindparam("seq"),
                                             hash=bindparam("hash"), prevhash=bindparam("prevhash")))
+# The links at several (chain, seq) places at once: an OR of primary-key look-ups (a row-value IN
+# list is a whole-table scan on SQLite), in lists of these lengths padded by repeating a place.
+_PLACES_SIZES = (1, 4, 16, 64, 256)
+_AT_PLACES = {n: Prepared(select(chain_links.c.chain, chain_links.c.seq, chain_links.c.hash, chain_links.c.prevhash)
+                          .where(or_(*(and_(chain_links.c.chain == bindparam(f"c{k}"), chain_links.c.seq == bindparam(f"s{k}"))
+                                       for k in range(n)))))
+              for n in _PLACES_SIZES}
 
 
 def already_handled(conn, ids: list[str]) -> set[str]:
@@ -57,3 +64,33 @@ def links_around(conn, event: dict) -> dict[int, tuple[str, str]]:
 def record_link(conn, event: dict) -> None:
     _LINK.execute(conn, {"chain": chain_of(event), "seq": event["seq"], "hash": event["hash"],
                          "prevhash": event["prevhash"]}).close()
+
+
+def links_of(conn, events: list[dict]) -> dict[str, dict[int, tuple[str, str]]]:
+    """chain -> {seq: (hash, prevhash)} at the places of `events` and their neighbours, as recorded so
+    far (one look-up for a whole batch instead of one per event)."""
+    places = sorted({(chain_of(e), e["seq"] + d) for e in events for d in (-1, 0, 1)})
+    found: dict[str, dict[int, tuple[str, str]]] = {}
+    pos = 0
+    while pos < len(places):
+        chunk = places[pos:pos + _PLACES_SIZES[-1]]
+        pos += len(chunk)
+        size = next(n for n in _PLACES_SIZES if n >= len(chunk))
+        chunk += [chunk[-1]] * (size - len(chunk))
+        params = {}
+        for k, (chain, seq) in enumerate(chunk):
+            params[f"c{k}"], params[f"s{k}"] = chain, seq
+        cur = _AT_PLACES[size].execute(conn, params)
+        for chain, seq, h, prev in cur.fetchall():
+            found.setdefault(chain, {})[seq] = (h, prev)
+        cur.close()
+    return found
+
+
+def record_batch(conn, handled: list[tuple[dict, str]], new_links: list[dict]) -> None:
+    """The inbox rows of a batch's handled events ((event, topic)) and the chain links first seen in
+    it, each in one statement. Raises IntegrityError if another consumer recorded one first."""
+    at = datetime.now(timezone.utc)
+    _RECORD.executemany(conn, [{"event_id": e["id"], "topic": topic, "handled_at": at} for e, topic in handled])
+    _LINK.executemany(conn, [{"chain": chain_of(e), "seq": e["seq"], "hash": e["hash"], "prevhash": e["prevhash"]}
+                             for e in new_links])

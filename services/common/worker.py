@@ -15,7 +15,7 @@ import json
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from sqlalchemy import text
@@ -26,7 +26,7 @@ from .bus import Bus, Record
 from .chain import chain_of, link_problem
 from .config import Settings
 from .dead_letters import DeadLetters, handler_failure
-from .envelope import Event, event_hash, signature_problem
+from .envelope import Event, digests, signature_problem
 from .outbox import Outbox, Tx
 from .storage import Prepared
 from .topics import ownership_problem
@@ -85,6 +85,16 @@ class Context:
 
 
 Handler = Callable[[Context], None]
+
+
+@dataclass
+class _Batch:
+    """A batch's inbox state in its transaction: the event ids handled (before it, or in it so far),
+    the chain links around its events, and what it records when its handlers are done."""
+    seen: set
+    links: dict
+    handled: list = field(default_factory=list)    # (event, topic)
+    new_links: list = field(default_factory=list)  # events whose place in their chain is new
 
 
 class Worker:
@@ -197,12 +207,14 @@ class Worker:
         self.process_batch([record])
 
     def process_batch(self, records: list[Record]) -> None:
-        """Handle a poll's records in one transaction, each in its own savepoint.
+        """Handle a poll's records in one transaction, each handler in its own savepoint.
 
         One commit per batch instead of per event; a handler that fails rolls back only its own
-        savepoint and the record is dead-lettered inside the same transaction. If the database is
-        unreachable the whole batch is retried: the inbox makes the retry harmless.
+        savepoint and the record is dead-lettered inside the same transaction. The inbox and the
+        chain links are read once for the batch and its rows written once at its end. If the
+        database is unreachable the whole batch is retried: the inbox makes the retry harmless.
         """
+        raced = 0
         while True:
             counts = dict.fromkeys(self.stats, 0)
             try:
@@ -212,19 +224,37 @@ class Worker:
                         self._one(None, record, item, counts, None)
                 else:
                     with self.box.transaction() as tx:
-                        ids = [item[0]["id"] for item in checked if item[1] is None and isinstance(item[0].get("id"), str)]
-                        seen = inbox.already_handled(tx.conn, ids) if ids else set()
+                        batch = self._batch(tx.conn, checked)
                         for record, item in zip(records, checked):
-                            self._one(tx, record, item, counts, seen)
+                            self._one(tx, record, item, counts, batch)
+                        inbox.record_batch(tx.conn, batch.handled, batch.new_links)
                 for k, v in counts.items():
                     self.stats[k] += v
                 return
+            except IntegrityError as exc:
+                # Another instance recorded some of these events after our look-up (PostgreSQL; on
+                # SQLite the batch holds the write lock from its start): the batch was rolled back,
+                # and handled again its inbox look-up finds them.
+                raced += 1
+                if raced > 3:
+                    raise
+                log.info("worker %s: events recorded meanwhile by another consumer (%s); handling the batch again",
+                         self.group_id, str(getattr(exc, "orig", exc))[:200])
             except TRANSIENT as exc:
                 self.stats["retries"] += 1
                 log.warning("worker %s: database unavailable (%s: %s); retrying", self.group_id,
                             exc.__class__.__name__, str(getattr(exc, "orig", exc))[:200])
                 if self._stop.wait(self.retry_s):
                     raise InterruptedError("stopped while retrying") from exc  # leave the offsets uncommitted
+
+    def _batch(self, conn, checked: list) -> "_Batch":
+        """What a batch's transaction reads once: which of its events the inbox holds, and the links
+        around the others in their producers' chains."""
+        events = [event for event, problem in checked
+                  if problem is None and self._same_mode(event) and isinstance(event.get("id"), str)]
+        seen = inbox.already_handled(conn, [e["id"] for e in events]) if events else set()
+        fresh = [e for e in events if e["id"] not in seen]
+        return _Batch(seen, inbox.links_of(conn, fresh) if fresh else {})
 
     def _check(self, record: Record) -> tuple[dict | None, str | None]:
         """(event, None) for a record that honours its contract, else (None, why it is dead-lettered)."""
@@ -241,10 +271,14 @@ class Worker:
         not_owner = ownership_problem(record.topic, event.get("source"))
         if not_owner:
             return None, f"refused: {not_owner}"  # a service publishing a topic it does not own
-        unsigned = signature_problem(event, self.registry)
+        try:
+            signed, whole = digests(event)  # the envelope encoded once for both
+        except (KeyError, TypeError, AttributeError, UnicodeEncodeError):
+            signed = whole = None  # signature_problem names why
+        unsigned = signature_problem(event, self.registry, signed)
         if unsigned:
             return None, f"refused: {unsigned}"  # forged, or from an identity the registry does not hold
-        if event_hash(event) != event["hash"]:
+        if whole != event["hash"]:
             # the signature covers everything but `hash`: a record whose hash was altered on the way would
             # otherwise be linked into the producer's chain and refuse the producer's next genuine event
             return None, "refused: hash is not the hash of the event (altered after it was signed)"
@@ -255,7 +289,7 @@ class Worker:
                 return None, f"refused: {unapproved}"
         return event, None
 
-    def _one(self, tx: Tx | None, record: Record, checked, counts: dict, seen: set | None) -> None:
+    def _one(self, tx: Tx | None, record: Record, checked, counts: dict, batch: "_Batch | None") -> None:
         counts["consumed"] += 1
         event, problem = checked
         if problem is not None:
@@ -266,10 +300,10 @@ class Worker:
         handler = self.handlers[record.topic]
         if tx is None:
             return self._run_plain(handler, record, event, counts)
-        if event["id"] in seen:  # in the inbox before this batch, or earlier in it
+        if event["id"] in batch.seen:  # in the inbox before this batch, or earlier in it
             counts["duplicates"] += 1
             return
-        links = inbox.links_around(tx.conn, event)
+        links = batch.links.setdefault(chain_of(event), {})  # as recorded, and as this batch goes on
         broken = link_problem(event, links)
         if broken:
             return self._deadletter(tx, record, f"refused: {broken}", counts)
@@ -277,13 +311,16 @@ class Worker:
         scope = logs.scope(correlationid=event.get("correlationid"), event_id=event["id"])
         scope.__enter__()  # left in `finally` below; no extra indentation on the hot path
         try:
-            inbox.record_handled(tx.conn, event, record.topic)
-            if event["seq"] not in links:
-                inbox.record_link(tx.conn, event)
             tx.cause = event
             handler(Context(event, tx, self.settings, self.deps))
             _RELEASE.execute(tx.conn).close()
-            seen.add(event["id"])
+            # Recorded with the batch (inbox.record_batch), in its transaction: a handler that failed
+            # leaves neither its inbox row nor its link, as its savepoint's rollback did.
+            batch.seen.add(event["id"])
+            batch.handled.append((event, record.topic))
+            if event["seq"] not in links:
+                links[event["seq"]] = (event["hash"], event["prevhash"])
+                batch.new_links.append(event)
             counts["handled"] += 1
         except TRANSIENT as exc:
             if is_transient(exc):

@@ -122,3 +122,60 @@ def test_a_failing_handler_is_undone_alone_and_the_rest_of_its_batch_commits(reg
         assert "no such county" in letters[0]["data"]["reason"]
     finally:
         consumer.engine.dispose()
+
+
+def test_a_batch_reads_its_inbox_and_links_once_and_still_refuses_forks_and_duplicates_within_it(registry, tmp_path,
+                                                                                                  monkeypatch):
+    producer = Runtime.build(offline_settings("demand", tmp_path, file="p.db"))
+    data = copy.deepcopy(contracts.example_event("incident.reported")["data"])
+    for i in range(3):
+        with producer.outbox.transaction() as tx:
+            tx.emit("incident.reported", dict(data, incident_id=f"INC-{i}"), key=f"INC-{i}")
+    first, second, third = producer.outbox.events()
+    producer.engine.dispose()
+
+    def fork(of, n):  # another event at the same place of demand's chain, signed by demand
+        return seal(new_event(topic="incident.reported", source=of["source"], data=dict(data, incident_id=f"FORK-{n}"),
+                              subject="s", correlationid="c"),
+                    seq=of["seq"], prevhash=of["prevhash"], signer=registry.signer("demand"), chainid=of["chainid"])
+
+    def record(event, offset):
+        return Record("incident.reported", 0, offset, "k", canonical(event))
+
+    handled = []
+    consumer = Runtime.build(offline_settings("bench-consumer", tmp_path, file="c.db"),
+                             handlers={"incident.reported": lambda ctx: handled.append(ctx.data["incident_id"])})
+    try:
+        worker = consumer.worker
+        worker.process_batch([record(first, 0), record(second, 1), record(second, 2), record(fork(second, 1), 3),
+                              record(third, 4)])
+        assert handled == ["INC-0", "INC-1", "INC-2"]
+        assert (worker.stats["handled"], worker.stats["duplicates"], worker.stats["deadlettered"]) == (3, 1, 1)
+        worker.process_batch([record(fork(third, 2), 5)])  # the fork of a place recorded by an earlier batch
+        assert worker.stats["deadlettered"] == 2
+        reasons = [e["data"]["reason"] for e in consumer.outbox.events() if e["type"] == "deadletter"]
+        assert all("seen with another hash" in r for r in reasons), reasons
+        with consumer.engine.connect() as conn:
+            assert sorted(conn.execute(select(chain_links.c.seq)).scalars()) == [1, 2, 3]
+            assert conn.execute(select(func.count()).select_from(inbox)).scalar_one() == 3
+
+        # Another consumer of the group recorded an event after this batch looked in the inbox: the
+        # batch (its handler's writes with it) is rolled back and handled again, the event a duplicate.
+        from services.common import inbox as inbox_module
+        later = dict(data, incident_id="INC-3")
+        p2 = Runtime.build(offline_settings("demand", tmp_path, file="p.db"))
+        with p2.outbox.transaction() as tx:
+            fourth = tx.emit("incident.reported", later, key="INC-3")
+        p2.engine.dispose()
+        with consumer.engine.begin() as conn:
+            inbox_module.record_batch(conn, [(fourth, "incident.reported")], [])
+        real, calls = inbox_module.already_handled, []
+        monkeypatch.setattr(inbox_module, "already_handled",
+                            lambda conn, ids: calls.append(ids) or (set() if len(calls) == 1 else real(conn, ids)))
+        worker.process_batch([record(fourth, 6)])
+        assert len(calls) == 2
+        assert (worker.stats["handled"], worker.stats["duplicates"]) == (3, 2)
+        with consumer.engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(inbox)).scalar_one() == 4
+    finally:
+        consumer.engine.dispose()
