@@ -168,11 +168,11 @@ class System:
     def snapshot(self) -> int:
         """matching's first picture of the force, read from the resource pool's app (not over a socket):
         what its batcher's `ensure_snapshot` does before planning, with snapshot.py's own fetch and store."""
-        from services.matching import readmodel, snapshot
+        from services.matching import snapshot, store
 
         matching = self.runtimes["matching"]
         with matching.engine.connect() as conn:
-            if readmodel.officer_count(conn):
+            if store.officer_count(conn):
                 return 0
         # Its own client: the same paths, and the same token (matching as an integrator, for resources).
         source = snapshot.Snapshot("", session=ClientSession(self.apps["resources"].test_client()))

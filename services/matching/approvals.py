@@ -8,14 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
-
 from ..common.approval import may_approve
 from ..common.clock import now
 from ..common.http import Problem
 from . import signing, store
 from .domain.model import TASK_MINUTES
-from .store import holds, officers, plans, requests
 
 
 class Conflict(Problem):
@@ -55,7 +52,7 @@ def decide_approve(outbox, plan_id: str, who, body: dict, key, at: datetime) -> 
     except Conflict as exc:
         if exc.stale:
             with outbox.transaction() as tx:
-                replan(tx.conn, req.request_id)
+                store.mark_for_replanning(tx.conn, req.request_id)
         raise
 
 
@@ -72,8 +69,8 @@ def decide_reject(outbox, plan_id: str, who, reason: str, at: datetime) -> dict:
 def conflicts(conn, plan, request) -> list[dict]:
     """What in the current state contradicts the plan (empty: it can be approved)."""
     ids = [a["officer_id"] for a in plan.body["assignments"]]
-    status = dict(conn.execute(select(officers.c.officer_id, officers.c.status).where(officers.c.officer_id.in_(ids))).all())
-    held = {r.officer_id: r for r in conn.execute(select(holds).where(holds.c.officer_id.in_(ids)))}
+    status = store.officer_statuses(conn, ids)
+    held = store.holds_of_officers(conn, ids)
     refused = set(request.exclude or ())
     out = []
     for i, officer in enumerate(ids):
@@ -113,19 +110,12 @@ def check_current(conn, plan, request, version: int | None) -> None:
         raise Conflict("Plan no longer matches the state", problems, stale=True)
 
 
-def replan(conn, request_id: str) -> None:
-    """Mark a request for re-planning: a new version; its proposals are superseded in the next batch."""
-    conn.execute(update(requests).where(requests.c.request_id == request_id)
-                 .values(status="pending", version=requests.c.version + 1))
-
-
 def supersede(tx, request_id: str, reason: str, at: datetime, *, keep: str | None = None) -> None:
     """Every other proposed plan of the request is voided, each with a plan.rejected."""
-    rows = tx.conn.execute(select(plans).where(plans.c.request_id == request_id, plans.c.status == "proposed")).all()
-    for row in rows:
+    for row in store.proposed_plans(tx.conn, request_id):
         if row.plan_id == keep:
             continue
-        tx.conn.execute(update(plans).where(plans.c.plan_id == row.plan_id).values(status="void", reason=reason))
+        store.update_plan(tx.conn, row.plan_id, status="void", reason=reason)
         tx.emit("plan.rejected", _rejection(row, "matching", None, reason, at), key=request_id)
 
 
@@ -153,12 +143,11 @@ def approve(tx, plan, request, identity, body: dict, key, at: datetime) -> dict:
         approval["comment"] = body["comment"]
     approval["signature"] = signing.sign(key, approval)
     conn = tx.conn
-    conn.execute(delete(holds).where(holds.c.request_id == plan.request_id, holds.c.committed == 0))
-    conn.execute(insert(holds), [{"officer_id": a["officer_id"], "plan_id": plan.plan_id, "request_id": plan.request_id,
-                                  "line_id": a["line_id"], "committed": 0} for a in plan.body["assignments"]])
-    conn.execute(update(plans).where(plans.c.plan_id == plan.plan_id).values(status="approved", approval=approval))
-    conn.execute(update(requests).where(requests.c.request_id == plan.request_id)
-                 .values(status="approved", replaces=None))
+    store.delete_request_holds(conn, plan.request_id, uncommitted_only=True)
+    store.insert_holds(conn, [{"officer_id": a["officer_id"], "plan_id": plan.plan_id, "request_id": plan.request_id,
+                               "line_id": a["line_id"], "committed": 0} for a in plan.body["assignments"]])
+    store.update_plan(conn, plan.plan_id, status="approved", approval=approval)
+    store.update_request(conn, plan.request_id, status="approved", replaces=None)
     relief.on_approved(conn, data, plan.plan_id, plan.body["assignments"], at, end, task_end)
     relief.publish_due(tx, at)       # alerts due at once go out with the approval
     tx.emit("plan.approved", approval, key=plan.request_id, correlationid=data.get("incident_id"))
@@ -169,7 +158,7 @@ def approve(tx, plan, request, identity, body: dict, key, at: datetime) -> dict:
 def reject(tx, plan, identity, reason: str, at: datetime) -> dict:
     if plan.status != "proposed":
         raise Conflict(f"Plan is {plan.status}", [{"field": "plan_id", "reason": f"the plan is {plan.status}"}])
-    tx.conn.execute(update(plans).where(plans.c.plan_id == plan.plan_id).values(status="rejected", reason=reason))
+    store.update_plan(tx.conn, plan.plan_id, status="rejected", reason=reason)
     data = _rejection(plan, identity.subject, identity.role, reason, at)
     tx.emit("plan.rejected", data, key=plan.request_id)
     return data

@@ -11,18 +11,16 @@ from datetime import datetime, timedelta
 from functools import cached_property
 
 import numpy as np
-from sqlalchemy import insert, select, update
 
 from ..common.clock import now
 from ..common.periodic import Periodic
 from ..common.runtime import Runtime
-from . import readmodel, relief, snapshot
+from . import readmodel, relief, snapshot, store
 from .approvals import supersede, task_minutes
 from .domain import explain
 from .domain.geo import Trips, county_matrix, seconds
 from .domain.model import Assignment, Line, Request
 from .domain.planner import KINDS, plan_batch
-from .store import plans, requests
 
 
 class Batcher(Periodic):
@@ -36,7 +34,7 @@ class Batcher(Periodic):
 
     def ensure_snapshot(self) -> int:
         with self.runtime.engine.connect() as conn:
-            if readmodel.officer_count(conn) or not self.url:
+            if store.officer_count(conn) or not self.url:
                 return 0
         rows, counties = snapshot.fetch(snapshot.Snapshot(self.url), now())
         with self.runtime.outbox.transaction() as tx:      # the writer's turn: SQLite has one writer
@@ -155,7 +153,7 @@ class Planner:
         self._pool, self._print = None, None
 
     def pool(self, conn, codes):
-        mark = readmodel.fingerprint(conn)
+        mark = store.fingerprint(conn)
         if self._pool is None or mark != self._print:
             self._pool, self._print = readmodel.pool(conn, codes), mark
         return self._pool
@@ -165,8 +163,7 @@ class Planner:
         with self.runtime.outbox.transaction() as tx:
             relief.promote_due(tx.conn, now())
             relief.publish_due(tx, now())
-            rows = tx.conn.execute(select(requests).where(requests.c.status == "pending")
-                                   .order_by(requests.c.received_at)).all()
+            rows = store.pending_requests(tx.conn)
             if not rows:
                 return 0
             return self._plan(tx, rows)
@@ -180,7 +177,7 @@ class Planner:
         for row in rows:
             req = to_request(row, held, at)
             if req is None:
-                conn.execute(update(requests).where(requests.c.request_id == row.request_id).values(status="approved"))
+                store.update_request(conn, row.request_id, status="approved")
             else:
                 todo.append((row, req))
         if not todo:
@@ -205,12 +202,12 @@ class Planner:
                 body = self._proposal(row, req, kind, option, pinned, pool, travel, accepts, loads, points, names,
                                       eligible, batch.lendable, at)
                 status = "proposed" if body["assignments"] else "infeasible"
-                conn.execute(insert(plans).values(plan_id=body["plan_id"], request_id=row.request_id, kind=kind,
-                                                  status=status, version=row.version, body=body, created_at=at))
+                store.insert_plan(conn, plan_id=body["plan_id"], request_id=row.request_id, kind=kind, status=status,
+                                  version=row.version, body=body, created_at=at)
                 if body["assignments"]:
                     tx.emit("plan.proposed", body, key=row.request_id, correlationid=req.incident_id or row.request_id)
                     made += 1
-            conn.execute(update(requests).where(requests.c.request_id == row.request_id).values(status="proposed"))
+            store.update_request(conn, row.request_id, status="proposed")
         return made
 
     def _proposal(self, row, req: Request, kind, option, pinned, pool, travel, accepts, loads, points, names,

@@ -1,15 +1,15 @@
 """The read model of the force: officers, county loads, task points and holds, kept from the
-resource pool's events (and a first snapshot of its HTTP API), turned into the optimiser's inputs."""
+resource pool's events (and a first snapshot of its HTTP API), turned into the optimiser's inputs.
+The rows are store.py's; here the facts are applied and the rows shaped."""
 from __future__ import annotations
 
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import delete, func, insert, select, update
 
+from . import store
 from .domain.planner import CountyLoad
 from .domain.pool import Pool, build_pool
-from .store import counties, holds, officers, requests
 
 
 def parse_time(value: str) -> datetime:
@@ -21,75 +21,48 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
 
 
-def upsert_officers(conn, rows: list[dict]) -> None:
-    ids = [r["officer_id"] for r in rows]
-    conn.execute(delete(officers).where(officers.c.officer_id.in_(ids)))
-    if rows:
-        conn.execute(insert(officers), rows)
-
-
-def upsert_county(conn, county: str, values: dict) -> None:
-    if conn.execute(select(counties.c.county).where(counties.c.county == county)).first():
-        if values:  # nothing to change: an empty SET is not SQL
-            conn.execute(update(counties).where(counties.c.county == county).values(**values))
-    else:
-        conn.execute(insert(counties).values(county=county, **values))
-
-
 def status_changed(conn, data: dict) -> str | None:
     """Apply an officer's new status unless an older fact; returns the status now held, None if unknown."""
     at = parse_time(data["at"])
-    row = conn.execute(select(officers.c.as_of).where(officers.c.officer_id == data["officer_id"])).first()
-    if row is None:
+    as_of = store.officer_as_of(conn, data["officer_id"])
+    if as_of is None:
         return None
-    if _utc(row.as_of) > at:
+    if _utc(as_of) > at:
         return None
-    conn.execute(update(officers).where(officers.c.officer_id == data["officer_id"])
-                 .values(status=data["to"], as_of=at))
+    store.set_officer_status(conn, data["officer_id"], data["to"], at)
     return data["to"]
 
 
 def load_reported(conn, data: dict) -> None:
-    upsert_county(conn, data["county"], {"on_duty": data["on_duty"], "available": data["available"],
-                                         "reserve_floor": data["reserve_floor"], "as_of": parse_time(data["at"])})
+    store.upsert_county(conn, data["county"], {"on_duty": data["on_duty"], "available": data["available"],
+                                               "reserve_floor": data["reserve_floor"], "as_of": parse_time(data["at"])})
 
 
 def points_awarded(conn, data: dict) -> None:
-    conn.execute(update(officers).where(officers.c.officer_id == data["officer_id"])
-                 .values(points=officers.c.points + data["points"]))
-    upsert_county(conn, data["county"], {})
-    conn.execute(update(counties).where(counties.c.county == data["county"])
-                 .values(points_given=counties.c.points_given + data["points"]))
-    req = conn.execute(select(requests.c.data).where(requests.c.request_id == data.get("request_id"))).first()
-    if req is not None:
-        upsert_county(conn, req.data["county"], {})
-        conn.execute(update(counties).where(counties.c.county == req.data["county"])
-                     .values(points_received=counties.c.points_received + data["points"]))
-
-
-def officer_count(conn) -> int:
-    return conn.execute(select(func.count()).select_from(officers)).scalar_one()
-
-
-def fingerprint(conn) -> tuple:
-    """Changes whenever the officers table does (count, latest fact, points): when to rebuild the pool."""
-    return tuple(conn.execute(select(func.count(), func.max(officers.c.as_of), func.sum(officers.c.points))).one())
+    """The officer's task points, given by their county and received by the request's (when known)."""
+    store.add_officer_points(conn, data["officer_id"], data["points"])
+    store.upsert_county(conn, data["county"], {})
+    store.add_points_given(conn, data["county"], data["points"])
+    receiving = store.request_county(conn, data.get("request_id"))
+    if receiving is not None:
+        store.upsert_county(conn, receiving, {})
+        store.add_points_received(conn, receiving, data["points"])
 
 
 def pool(conn, county_codes: tuple[str, ...]) -> Pool:
-    rows = [r._asdict() for r in conn.execute(select(officers).order_by(officers.c.officer_id))]
+    """The optimiser's pool of the officers of `county_codes`."""
+    rows = store.officer_rows(conn)
     known = set(county_codes)
     return build_pool([r for r in rows if r["county"] in known], county_codes)
 
 
 def loads(conn) -> dict[str, CountyLoad]:
     return {r.county: CountyLoad(r.on_duty, r.available, r.reserve_floor)
-            for r in conn.execute(select(counties)) if r.as_of is not None}
+            for r in store.county_rows(conn) if r.as_of is not None}
 
 
 def accepts(conn) -> dict[str, tuple[str, ...]]:
-    return {r.county: tuple(r.accepts) for r in conn.execute(select(counties.c.county, counties.c.accepts))
-            if r.accepts is not None}
+    return {r.county: tuple(r.accepts) for r in store.county_accepts(conn) if r.accepts is not None}
 
 
 def county_points(conn, pool_: Pool) -> dict[str, float]:
@@ -104,7 +77,7 @@ def fairness(conn, pool_: Pool) -> dict[str, float]:
     support the county's city gave (points given minus received, across its counties)."""
     per = county_points(conn, pool_)
     flows: dict[str, float] = {}
-    for r in conn.execute(select(counties.c.county, counties.c.points_given, counties.c.points_received)):
+    for r in store.county_points_flows(conn):
         city = r.county[:4] + "00"
         flows[city] = flows.get(city, 0.0) + (r.points_given or 0.0) - (r.points_received or 0.0)
     net = {c: flows.get(c[:4] + "00", 0.0) for c in pool_.counties}
@@ -118,4 +91,4 @@ def _scaled(values: dict[str, float], key: str) -> float:
 
 def held(conn) -> dict[str, dict]:
     """officer_id -> {plan_id, request_id, line_id, committed} for officers approved plans hold."""
-    return {r.officer_id: r._asdict() for r in conn.execute(select(holds))}
+    return {r.officer_id: r._asdict() for r in store.all_holds(conn)}

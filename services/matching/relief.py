@@ -18,17 +18,10 @@ import hashlib
 from collections import Counter
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
-
+from . import store
 from .approvals import task_minutes
 from .domain.policy import POLICY
 from .readmodel import parse_time
-from .store import alerts, alerts_published, holds, officers, plans, requests
-
-
-def duty_minutes(conn, ids: list[str]) -> dict[str, int]:
-    rows = conn.execute(select(officers.c.officer_id, officers.c.duty_minutes).where(officers.c.officer_id.in_(ids)))
-    return {r.officer_id: int(r.duty_minutes) for r in rows}
 
 
 def reaches_limit(at: datetime, minutes: int) -> datetime:
@@ -44,7 +37,7 @@ def shift_window(conn, data: dict, assignments: list[dict], at: datetime) -> tup
     if data.get("relief_from"):
         start = max(start, parse_time(data["relief_from"]))
     planned = start + timedelta(minutes=min(task_minutes(data), POLICY.shift_min))
-    worked = duty_minutes(conn, [a["officer_id"] for a in assignments])
+    worked = store.duty_minutes(conn, [a["officer_id"] for a in assignments])
     cap = min((reaches_limit(at, m) for m in worked.values()), default=planned)
     window = data.get("task_window") or {}
     task_end = parse_time(window["end"]) if window.get("end") else start + timedelta(minutes=task_minutes(data))
@@ -64,7 +57,7 @@ def schedule(conn, data: dict, plan_id: str, assignments: list[dict], frm: datet
     shift = int(data.get("shift", 1)) + 1
     base = data.get("relief_base") or data["request_id"]
     rid = relief_id(base, shift)
-    while conn.execute(select(requests.c.request_id).where(requests.c.request_id == rid)).first():
+    while store.request_exists(conn, rid):
         shift += 1
         rid = relief_id(base, shift)
     places = Counter(a["line_id"] for a in assignments)
@@ -74,8 +67,8 @@ def schedule(conn, data: dict, plan_id: str, assignments: list[dict], frm: datet
                   relief_from=frm.isoformat(), shift=shift, not_before=due.isoformat(),
                   task_window={"start": frm.isoformat(), "end": until.isoformat()})
     relief.pop("expected_duration_minutes", None)
-    conn.execute(insert(requests).values(request_id=rid, data=relief, status="pending" if due <= at else "scheduled",
-                                         version=1, exclude=sorted(set(exclude)), received_at=at))
+    store.insert_request(conn, rid, relief, status="pending" if due <= at else "scheduled", exclude=sorted(set(exclude)),
+                         received_at=at)
     return rid
 
 
@@ -86,20 +79,11 @@ def marker(data: dict) -> dict | None:
     return {"request_id": data["relief_base"], "shift": int(data["shift"]), "takes_over_at": data["relief_from"]}
 
 
-def shifts_of(conn, request_id: str) -> list[str]:
-    """The relief shifts of the incident's request `request_id` not yet closed or cancelled."""
-    rows = conn.execute(select(requests.c.request_id, requests.c.data)
-                        .where(requests.c.status.notin_(("closed", "cancelled")), requests.c.request_id != request_id))
-    return sorted(r.request_id for r in rows if r.data.get("relief_base") == request_id)
-
-
 def promote_due(conn, at: datetime) -> int:
     """Scheduled relief shifts whose lead time has come are planned from now on."""
-    due = [r.request_id for r in conn.execute(select(requests.c.request_id, requests.c.data)
-                                              .where(requests.c.status == "scheduled"))
-           if parse_time(r.data["not_before"]) <= at]
+    due = [r.request_id for r in store.scheduled_requests(conn) if parse_time(r.data["not_before"]) <= at]
     if due:
-        conn.execute(update(requests).where(requests.c.request_id.in_(due)).values(status="pending"))
+        store.set_requests_status(conn, due, "pending")
     return len(due)
 
 
@@ -108,11 +92,11 @@ def alert(conn, kind: str, data: dict, plan_id: str, officer_id: str, reaches: d
     key = f"{kind}:{plan_id}:{officer_id}"
     if len(key) > 96:
         key = f"{kind}:{hashlib.sha1(key.encode()).hexdigest()[:40]}"
-    if conn.execute(select(alerts.c.alert_id).where(alerts.c.alert_id == key)).first():
+    if store.alert_exists(conn, key):
         return
-    conn.execute(insert(alerts).values(alert_id=key, kind=kind, county=data["county"], request_id=data["request_id"],
-                                       plan_id=plan_id, officer_id=officer_id, reaches_limit_at=reaches,
-                                       raise_at=raise_at, relief_request_id=relief, text=text, created_at=at))
+    store.insert_alert(conn, alert_id=key, kind=kind, county=data["county"], request_id=data["request_id"],
+                       plan_id=plan_id, officer_id=officer_id, reaches_limit_at=reaches, raise_at=raise_at,
+                       relief_request_id=relief, text=text, created_at=at)
 
 
 def on_approved(conn, data: dict, plan_id: str, assignments: list[dict], at: datetime, end: datetime,
@@ -124,7 +108,7 @@ def on_approved(conn, data: dict, plan_id: str, assignments: list[dict], at: dat
     if task_end > end:
         relief = schedule(conn, data, plan_id, assignments, end, task_end, at, ids)
     warn = timedelta(minutes=POLICY.warn_min)
-    for officer_id, minutes in sorted(duty_minutes(conn, ids).items()):
+    for officer_id, minutes in sorted(store.duty_minutes(conn, ids).items()):
         reaches = reaches_limit(at, minutes)
         if reaches - warn <= end:
             text = (f"{officer_id} reaches {POLICY.duty_limit_min // 60} h on duty at {reaches.isoformat()}; the shift "
@@ -137,17 +121,18 @@ def on_extended(conn, ext: dict, at: datetime) -> str | None:
     """An extension approved by the receiving side: officers who would pass the limit before the new
     end are re-staffed by a relief shift from the moment the first of them reaches it, and the
     receiving command is alerted for each."""
-    plan = conn.execute(select(plans).where(plans.c.plan_id == ext.get("plan_id"))).first()
-    req = conn.execute(select(requests).where(requests.c.request_id == ext["request_id"])).first()
+    plan = store.plan(conn, ext.get("plan_id"))
+    req = store.request(conn, ext["request_id"])
     if plan is None or plan.approval is None or req is None:
         return None
     ordered = parse_time(plan.approval["at"])
     until = parse_time(ext["until"])
     ids = ext.get("officer_ids") or [a["officer_id"] for a in plan.approval["assignments"]]
-    over = {o: reaches_limit(ordered, m) for o, m in duty_minutes(conn, ids).items() if reaches_limit(ordered, m) < until}
+    over = {o: reaches_limit(ordered, m) for o, m in store.duty_minutes(conn, ids).items()
+            if reaches_limit(ordered, m) < until}
     if not over:
         return None
-    lines = {r.officer_id: r.line_id for r in conn.execute(select(holds).where(holds.c.officer_id.in_(list(over))))}
+    lines = {o: r.line_id for o, r in store.holds_of_officers(conn, list(over)).items()}
     lines |= {a["officer_id"]: a["line_id"] for a in plan.approval["assignments"] if a["officer_id"] in over}
     first = min(over.values())
     relief = schedule(conn, req.data, plan.plan_id, [{"officer_id": o, "line_id": lines[o]} for o in over if o in lines],
@@ -161,25 +146,21 @@ def on_extended(conn, ext: dict, at: datetime) -> str | None:
 
 def publish_due(tx, at: datetime) -> int:
     """Publish every alert whose time has come and that was not published yet (duty.alert-raised)."""
-    done = select(alerts_published.c.alert_id)
-    rows = tx.conn.execute(select(alerts, requests.c.data).select_from(
-        alerts.outerjoin(requests, requests.c.request_id == alerts.c.request_id))
-        .where(alerts.c.raise_at <= at, alerts.c.alert_id.not_in(done)).order_by(alerts.c.raise_at, alerts.c.alert_id)).all()
+    rows = store.unpublished_alerts(tx.conn, at)
     for r in rows:
         data = _view(r)
         incident = (r.data or {}).get("incident_id")
         if incident:
             data["incident_id"] = incident
-        tx.conn.execute(insert(alerts_published).values(alert_id=r.alert_id, at=at))
+        store.mark_published(tx.conn, r.alert_id, at)
         tx.emit("duty.alert-raised", {k: v for k, v in data.items() if v is not None}, key=r.request_id,
                 correlationid=incident or r.request_id)
     return len(rows)
 
 
 def raised(conn, at: datetime, counties: set[str] | None = None) -> list[dict]:
-    stmt = select(alerts).where(alerts.c.raise_at <= at).order_by(alerts.c.raise_at.desc(), alerts.c.alert_id)
     out = []
-    for r in conn.execute(stmt):
+    for r in store.raised_alerts(conn, at):
         if counties is not None and r.county not in counties:
             continue
         out.append(_view(r))

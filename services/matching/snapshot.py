@@ -15,6 +15,7 @@ import requests as http
 from ..common.auth import headers_for, service_identity
 from ..common.config import port_for
 from . import readmodel
+from .store import upsert_county, upsert_officers
 
 PAGE, BATCH = 1000, 10000
 
@@ -96,9 +97,9 @@ def station_columns(station) -> dict:
 
 
 def store(conn, rows: list[dict], counties: list[tuple[str, dict]]) -> int:
-    readmodel.upsert_officers(conn, rows)
+    upsert_officers(conn, rows)
     for county, values in counties:
-        readmodel.upsert_county(conn, county, values)
+        upsert_county(conn, county, values)
     return len(rows)
 
 
@@ -114,7 +115,7 @@ def load_force(conn, force, now: datetime) -> int:
              "role_class": o.role_class, "province_reserve": int(level.get(o.unit_id) == "province"),
              **station_columns({"station_id": o.station_id, "point": o.station} if o.station else None), "as_of": now}
             for o in force.officers]
-    readmodel.upsert_officers(conn, rows)
+    upsert_officers(conn, rows)
     for s in force.standards:
-        readmodel.upsert_county(conn, s.county, {"accepts": list(s.accepts)})
+        upsert_county(conn, s.county, {"accepts": list(s.accepts)})
     return len(rows)

@@ -1,8 +1,13 @@
-"""matching's tables: the read model of the force, requests, plans and the officers approved plans hold.
-The only module of matching that defines database tables, and the reads its HTTP surface makes."""
+"""matching's tables and its SQL: the read model of the force, requests, plans, the officers approved
+plans hold and the duty-limit alerts. The only module of matching that defines database structure or
+writes a query. Plain functions of a connection, one statement each unless said; the callers hold the
+transaction."""
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, DateTime, Float, Integer, MetaData, String, Table, Text, select
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, DateTime, Float, Integer, MetaData, String, Table, Text, func
+from sqlalchemy.sql import delete, insert, select, update
 
 from ..common.observed import observed_table
 
@@ -97,20 +102,204 @@ alerts_published = Table(
 )
 
 
-# The reads of the HTTP surface (http.py): one query each.
+# --- the read model of the force: officers and counties ---------------------------------------------
+
+def upsert_officers(conn, rows: list[dict]) -> None:
+    """Officers as given (full rows) replace those with the same ids: a delete, then one insert."""
+    ids = [r["officer_id"] for r in rows]
+    conn.execute(delete(officers).where(officers.c.officer_id.in_(ids)))
+    if rows:
+        conn.execute(insert(officers), rows)
+
+
+def officer_count(conn) -> int:
+    return conn.execute(select(func.count()).select_from(officers)).scalar_one()
+
+
+def fingerprint(conn) -> tuple:
+    """(count, latest fact, points sum) of the officers table: changes whenever the table does."""
+    return tuple(conn.execute(select(func.count(), func.max(officers.c.as_of), func.sum(officers.c.points))).one())
+
+
+def officer_rows(conn) -> list[dict]:
+    """Every officer's row as a dict, by officer_id."""
+    return [r._asdict() for r in conn.execute(select(officers).order_by(officers.c.officer_id))]
+
+
+def officer_as_of(conn, officer_id: str) -> datetime | None:
+    """The time of the last fact applied to the officer; None: no such officer."""
+    row = conn.execute(select(officers.c.as_of).where(officers.c.officer_id == officer_id)).first()
+    return None if row is None else row.as_of
+
+
+def set_officer_status(conn, officer_id: str, status: str, at: datetime) -> None:
+    conn.execute(update(officers).where(officers.c.officer_id == officer_id).values(status=status, as_of=at))
+
+
+def add_officer_points(conn, officer_id: str, points: float) -> None:
+    conn.execute(update(officers).where(officers.c.officer_id == officer_id)
+                 .values(points=officers.c.points + points))
+
+
+def officer_statuses(conn, ids: list[str]) -> dict[str, str]:
+    """officer_id -> status of those of `ids` the read model knows."""
+    return dict(conn.execute(select(officers.c.officer_id, officers.c.status)
+                             .where(officers.c.officer_id.in_(ids))).all())
+
+
+def duty_minutes(conn, ids: list[str]) -> dict[str, int]:
+    """officer_id -> minutes on duty in the last 24 hours, for those of `ids` the read model knows."""
+    rows = conn.execute(select(officers.c.officer_id, officers.c.duty_minutes).where(officers.c.officer_id.in_(ids)))
+    return {r.officer_id: int(r.duty_minutes) for r in rows}
+
+
+def upsert_county(conn, county: str, values: dict) -> None:
+    """The county's row gets `values` (made with them when new; a known county with no values is left
+    as it is). Two statements: a look-up, then an update or an insert."""
+    if conn.execute(select(counties.c.county).where(counties.c.county == county)).first():
+        if values:  # nothing to change: an empty SET is not SQL
+            conn.execute(update(counties).where(counties.c.county == county).values(**values))
+    else:
+        conn.execute(insert(counties).values(county=county, **values))
+
+
+def add_points_given(conn, county: str, points: float) -> None:
+    conn.execute(update(counties).where(counties.c.county == county)
+                 .values(points_given=counties.c.points_given + points))
+
+
+def add_points_received(conn, county: str, points: float) -> None:
+    conn.execute(update(counties).where(counties.c.county == county)
+                 .values(points_received=counties.c.points_received + points))
+
+
+def county_rows(conn) -> list:
+    """Every county's row (loads, floor, accepted standards, points, as_of)."""
+    return conn.execute(select(counties)).all()
+
+
+def county_accepts(conn) -> list:
+    """(county, accepts) of every county; accepts None when not known."""
+    return conn.execute(select(counties.c.county, counties.c.accepts)).all()
+
+
+def county_points_flows(conn) -> list:
+    """(county, points_given, points_received) of every county."""
+    return conn.execute(select(counties.c.county, counties.c.points_given, counties.c.points_received)).all()
+
+
+# --- the officers approved plans hold ---------------------------------------------------------------
+
+def all_holds(conn) -> list:
+    return conn.execute(select(holds)).all()
+
+
+def hold(conn, officer_id: str):
+    """The hold on the officer, None when no approved plan holds them."""
+    return conn.execute(select(holds).where(holds.c.officer_id == officer_id)).first()
+
+
+def holds_of_officers(conn, ids: list[str]) -> dict:
+    """officer_id -> hold row, for those of `ids` approved plans hold."""
+    return {r.officer_id: r for r in conn.execute(select(holds).where(holds.c.officer_id.in_(ids)))}
+
+
+def insert_holds(conn, rows: list[dict]) -> None:
+    """Holds as given ({officer_id, plan_id, request_id, line_id, committed}), in one insert."""
+    conn.execute(insert(holds), rows)
+
+
+def delete_hold(conn, officer_id: str) -> None:
+    conn.execute(delete(holds).where(holds.c.officer_id == officer_id))
+
+
+def delete_request_holds(conn, request_id: str, *, uncommitted_only: bool = False) -> None:
+    """The request's holds go (only those the resource pool has not committed, when asked)."""
+    if uncommitted_only:
+        conn.execute(delete(holds).where(holds.c.request_id == request_id, holds.c.committed == 0))
+    else:
+        conn.execute(delete(holds).where(holds.c.request_id == request_id))
+
+
+def delete_plan_holds(conn, plan_id: str, officer_ids: list[str] | None = None) -> None:
+    """The plan's holds go: those of `officer_ids` when given, else all."""
+    if officer_ids is not None:
+        conn.execute(delete(holds).where(holds.c.plan_id == plan_id, holds.c.officer_id.in_(officer_ids)))
+    else:
+        conn.execute(delete(holds).where(holds.c.plan_id == plan_id))
+
+
+def commit_holds(conn, plan_id: str) -> None:
+    """The plan's holds are marked committed by the resource pool."""
+    conn.execute(update(holds).where(holds.c.plan_id == plan_id).values(committed=1))
+
+
+# --- requests --------------------------------------------------------------------------------------
 
 def request(conn, request_id: str):
     return conn.execute(select(requests).where(requests.c.request_id == request_id)).first()
 
 
+def request_exists(conn, request_id: str) -> bool:
+    return conn.execute(select(requests.c.request_id).where(requests.c.request_id == request_id)).first() is not None
+
+
+def request_status(conn, request_id: str) -> str | None:
+    """The request's status; None: no such request."""
+    row = conn.execute(select(requests.c.status).where(requests.c.request_id == request_id)).first()
+    return None if row is None else row.status
+
+
 def request_county(conn, request_id: str) -> str | None:
+    """The receiving county of the request; None: no such request."""
     data = conn.execute(select(requests.c.data).where(requests.c.request_id == request_id)).scalar()
     return None if data is None else data["county"]
 
 
 def all_requests(conn) -> list:
+    """Every request, received first."""
     return conn.execute(select(requests).order_by(requests.c.received_at)).all()
 
+
+def pending_requests(conn) -> list:
+    """The requests waiting for a plan, received first."""
+    return conn.execute(select(requests).where(requests.c.status == "pending").order_by(requests.c.received_at)).all()
+
+
+def scheduled_requests(conn) -> list:
+    """(request_id, data) of the relief shifts kept until their lead time."""
+    return conn.execute(select(requests.c.request_id, requests.c.data).where(requests.c.status == "scheduled")).all()
+
+
+def relief_shifts(conn, request_id: str) -> list[str]:
+    """The relief shifts (by `relief_base` in their data) of the request `request_id` not yet closed or
+    cancelled, by id."""
+    rows = conn.execute(select(requests.c.request_id, requests.c.data)
+                        .where(requests.c.status.notin_(("closed", "cancelled")), requests.c.request_id != request_id))
+    return sorted(r.request_id for r in rows if r.data.get("relief_base") == request_id)
+
+
+def insert_request(conn, request_id: str, data: dict, *, status: str, exclude: list[str], received_at: datetime) -> None:
+    """A new request at version 1."""
+    conn.execute(insert(requests).values(request_id=request_id, data=data, status=status, version=1, exclude=exclude,
+                                         received_at=received_at))
+
+
+def update_request(conn, request_id: str, **values) -> None:
+    conn.execute(update(requests).where(requests.c.request_id == request_id).values(**values))
+
+
+def set_requests_status(conn, request_ids: list[str], status: str) -> None:
+    conn.execute(update(requests).where(requests.c.request_id.in_(request_ids)).values(status=status))
+
+
+def mark_for_replanning(conn, request_id: str) -> None:
+    """The request is pending again at a new version (its proposals are superseded in the next batch)."""
+    conn.execute(update(requests).where(requests.c.request_id == request_id)
+                 .values(status="pending", version=requests.c.version + 1))
+
+
+# --- plans -----------------------------------------------------------------------------------------
 
 def plan(conn, plan_id: str):
     return conn.execute(select(plans).where(plans.c.plan_id == plan_id)).first()
@@ -122,6 +311,11 @@ def plans_of(conn, request_id: str) -> list:
                         .order_by(plans.c.version.desc(), plans.c.plan_id)).all()
 
 
+def proposed_plans(conn, request_id: str) -> list:
+    """The request's plans still proposed."""
+    return conn.execute(select(plans).where(plans.c.request_id == request_id, plans.c.status == "proposed")).all()
+
+
 def plan_counties(conn, plan_id: str) -> list[str] | None:
     """The receiving county and the counties the plan's officers come from; None: no such plan."""
     row = conn.execute(select(plans.c.body, requests.c.data).join(
@@ -131,3 +325,44 @@ def plan_counties(conn, plan_id: str) -> list[str] | None:
         return None
     sending = [a.get("from_county") for a in (row.body or {}).get("assignments") or []]
     return [c for c in [(row.data or {}).get("county"), *sending] if c]
+
+
+def insert_plan(conn, *, plan_id: str, request_id: str, kind: str, status: str, version: int, body: dict,
+                created_at: datetime) -> None:
+    conn.execute(insert(plans).values(plan_id=plan_id, request_id=request_id, kind=kind, status=status,
+                                      version=version, body=body, created_at=created_at))
+
+
+def update_plan(conn, plan_id: str, **values) -> None:
+    conn.execute(update(plans).where(plans.c.plan_id == plan_id).values(**values))
+
+
+# --- duty-limit alerts ------------------------------------------------------------------------------
+
+def alert_exists(conn, alert_id: str) -> bool:
+    return conn.execute(select(alerts.c.alert_id).where(alerts.c.alert_id == alert_id)).first() is not None
+
+
+def insert_alert(conn, **values) -> None:
+    """A new alert (every column of `alerts`)."""
+    conn.execute(insert(alerts).values(**values))
+
+
+def unpublished_alerts(conn, at: datetime) -> list:
+    """Alerts raised by `at` not yet published, each with its request's data (None when unknown),
+    earliest raised first."""
+    done = select(alerts_published.c.alert_id)
+    return conn.execute(select(alerts, requests.c.data).select_from(
+        alerts.outerjoin(requests, requests.c.request_id == alerts.c.request_id))
+        .where(alerts.c.raise_at <= at, alerts.c.alert_id.not_in(done))
+        .order_by(alerts.c.raise_at, alerts.c.alert_id)).all()
+
+
+def mark_published(conn, alert_id: str, at: datetime) -> None:
+    conn.execute(insert(alerts_published).values(alert_id=alert_id, at=at))
+
+
+def raised_alerts(conn, at: datetime) -> list:
+    """Alerts raised by `at`, latest first."""
+    return conn.execute(select(alerts).where(alerts.c.raise_at <= at)
+                        .order_by(alerts.c.raise_at.desc(), alerts.c.alert_id)).all()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bench.instances import instance
-from services.matching import readmodel, snapshot
+from services.matching import readmodel, snapshot, store
 from services.matching.domain.geo import trips
 from services.matching.domain.model import Line, Request
 from services.matching.domain.planner import plan_batch
@@ -129,7 +129,7 @@ def test_the_read_model_keeps_the_station_the_pool_publishes(tmp_path):
     for r in rows:
         r.pop("equipment"), r.update(equipment=[])
     with engine.begin() as conn:
-        readmodel.upsert_officers(conn, rows)
+        store.upsert_officers(conn, rows)
         pool = readmodel.pool(conn, (SHENGZHOU, YONGKANG))
     assert pool.station_ids[pool.origin[pool.row_of["SZ"]]] == "330683-S08"
     assert tuple(pool.origins[pool.origin[pool.row_of["SZ"]]]) == BORDER
