@@ -81,6 +81,14 @@ def _distinct(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return s, np.searchsorted(s, x)
 
 
+def _present(x: np.ndarray) -> np.ndarray:
+    """The distinct values of `x` (non-negative ints of a small range), ascending."""
+    lo = int(x.min())
+    seen = np.zeros(int(x.max()) - lo + 1, dtype=bool)
+    seen[x - lo] = True
+    return np.flatnonzero(seen) + lo
+
+
 def _heads(x: np.ndarray) -> np.ndarray:
     """Boolean per item of `x`: the first of a run of equal values."""
     out = np.empty(len(x), dtype=bool)
@@ -128,35 +136,40 @@ def radii(p: Problem, factor: float) -> np.ndarray:
     A line's radius depends only on its arcs up to it, so it is found among the nearest arcs of all the
     problem's lines (every arc up to some travel time, ties included), taking four times as many
     while some line falls short with arcs left beyond."""
-    line = p.arc_line - p.arc_line.min()
+    first = int(p.arc_line.min())
+    line = p.arc_line - first
     m = int(line.max()) + 1
     radius = np.full(m, np.inf)
-    arcs, k = np.arange(len(line)), 64 * m
-    while len(arcs):
-        cost = p.arc_cost[arcs]
-        near = arcs[cost <= np.partition(cost, k)[k]] if k < len(arcs) else arcs
-        reached, at = _reach(p, near, line[near], m, factor)
+    arcs, cost, k = None, p.arc_cost, 64 * m          # arcs None: all of them
+    while True:
+        near = np.flatnonzero(cost <= np.partition(cost, k)[k]) if k < len(cost) else np.arange(len(cost))
+        near = near if arcs is None else arcs[near]
+        reached, at = _reach(p, near, line[near], first, m, factor)
         radius[reached] = at
-        if len(near) == len(arcs):
+        if len(near) == len(cost):
             break
-        open_ = np.bincount(line[near], minlength=m) < np.bincount(line[arcs], minlength=m)  # arcs left beyond
-        open_[reached] = False
-        arcs, k = np.flatnonzero(open_[line]), 4 * k
+        left = np.bincount(line[near], minlength=m) < np.bincount(line if arcs is None else line[arcs], minlength=m)
+        left[reached] = False                          # lines short of their goal with arcs beyond
+        arcs = np.flatnonzero(left[line])
+        if not len(arcs):
+            break
+        cost, k = p.arc_cost[arcs], 4 * k
     return radius[line]
 
 
-def _reach(p: Problem, arcs: np.ndarray, line: np.ndarray, m: int, factor: float) -> tuple[list[int], list[int]]:
-    """(lines, travel) of the lines (`line`: index < m per arc of `arcs`, from the problem's first
-    line) whose supply on these arcs
-    reaches `factor` x their headcount, nearest first, and the travel of the arc that does it."""
-    n, first = len(arcs), int(p.arc_line.min())
+def _reach(p: Problem, arcs: np.ndarray, line: np.ndarray, first: int, m: int,
+           factor: float) -> tuple[list[int], list[int]]:
+    """(lines, travel) of the lines (`line`: index < m per arc of `arcs`, from the problem's line
+    `first`) whose supply on these arcs reaches `factor` x their headcount, nearest first, and the
+    travel of the arc that does it."""
+    n = len(arcs)
     cost = p.arc_cost[arcs]
     cls = p.arc_class[arcs]
     county, count = p.class_county[cls], p.class_count[cls]
     pair = line * len(p.lendable) + county
     if (np.bincount(pair, weights=count, minlength=m * len(p.lendable)) > np.tile(p.lendable, m)).any():
         count = _capped(pair, cost, count, p.lendable[county])
-    b = _order([line, cost], n)
+    b = _order([line, cost], n, [max(1, (m - 1).bit_length()), None])
     held = np.cumsum(count[b]).tolist()
     ends = np.cumsum(np.bincount(line, minlength=m)).tolist()
     goal = (factor * p.headcount[first:first + m]).tolist()
@@ -185,14 +198,16 @@ def _capped(pair: np.ndarray, cost: np.ndarray, count: np.ndarray, lend: np.ndar
     return gain
 
 
-def _order(fields: list[np.ndarray], n: int) -> np.ndarray:
+def _order(fields: list[np.ndarray], n: int, widths: list[int | None] | None = None) -> np.ndarray:
     """The permutation sorting `n` items by `fields` (non-negative ints, major first), ties in item
-    order: one sort of the fields and the index packed in an int64 when they fit."""
-    bits = [max(1, int(f.max(initial=0)).bit_length()) for f in fields] + [max(1, (n - 1).bit_length())]
+    order: one sort of the fields and the index packed in an int64 when they fit. `widths`: the bits
+    of fields known in advance (None: from the field's largest value)."""
+    bits = [w or max(1, int(f.max(initial=0)).bit_length()) for f, w in zip(fields, widths or [None] * len(fields))]
+    bits.append(max(1, (n - 1).bit_length()))
     if sum(bits) > 63 or any(int(f.min(initial=0)) < 0 for f in fields):
         return np.lexsort(fields[::-1])
-    key = np.zeros(n, dtype=np.int64)
-    for f, width in zip(fields, bits):
+    key = fields[0].astype(np.int64)
+    for f, width in zip(fields[1:], bits[1:]):
         key = (key << width) | f
     key = (key << bits[-1]) | np.arange(n)
     key.sort()
@@ -213,7 +228,8 @@ def bottleneck(g: Graph, cost: np.ndarray, fill: int) -> int:
     over the arc times, each step a max flow on the same network with the slower arcs closed)."""
     if fill == 0:
         return 0
-    cands = _distinct(cost)[0]
+    cands = np.sort(cost)
+    cands = cands[_heads(cands)]
     lo, hi = 0, len(cands) - 1
     if lo == hi:
         return int(cands[lo])
@@ -241,7 +257,7 @@ def solve_fastest(p: Problem, *, factor: float = 2.0, prune: bool = True) -> Sol
     if prune:
         keep = cost <= radii(p, factor)
     method, widenings = "bottleneck_maxflow+min_cost_flow", 0
-    lines = _distinct(p.arc_line)[0]
+    lines = _present(p.arc_line)
     demand = int(p.headcount[lines].sum())
     g = build_graph(p, np.flatnonzero(keep))
     fill, per_line = max_fill(g)
