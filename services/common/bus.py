@@ -53,6 +53,10 @@ class Bus:
     def flush(self, timeout: float = 30) -> None:
         self._producer.flush(timeout)
 
+    def send_batch(self, records, timeout: float = 30) -> list:
+        """Send (topic, key, value) records and flush: their futures (producer.Producer.send_batch)."""
+        return self._producer.send_batch(records, timeout)
+
     def reset_producer(self) -> None:
         """Drop the producer: the next send opens one with fresh metadata (after the broker changed)."""
         self._producer.close()

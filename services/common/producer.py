@@ -18,6 +18,10 @@ PRODUCER_OPTIONS = dict(
 )
 
 
+def _no_wakeup() -> None:
+    pass
+
+
 class Producer:
     def __init__(self, client: dict):
         self._client = client
@@ -28,6 +32,29 @@ class Producer:
         if self._producer is None:
             self._producer = KafkaProducer(**self._client, **PRODUCER_OPTIONS)
         return self._producer.send(topic, key=key.encode() if key else None, value=value)
+
+    def send_batch(self, records, timeout: float = 30) -> list:
+        """Send (topic, key, value) records and flush: their futures, done or failed.
+
+        kafka-python wakes its sender thread on each record that opens a partition's batch; for
+        records sent together and flushed at once each wake-up is wasted work (a round of the
+        sender's loop, and the interpreter lock handed to it and back): they are held back until
+        the flush, which wakes it once."""
+        if self._producer is None:
+            self._producer = KafkaProducer(**self._client, **PRODUCER_OPTIONS)
+        producer = self._producer
+        sender = getattr(producer, "_sender", None)
+        held = sender is not None and "wakeup" not in vars(sender)
+        if held:
+            sender.wakeup = _no_wakeup
+        try:
+            futures = [producer.send(topic, key=key.encode() if key else None, value=value)
+                       for topic, key, value in records]
+        finally:
+            if held:
+                del sender.wakeup
+        producer.flush(timeout)
+        return futures
 
     def flush(self, timeout: float = 30) -> None:
         if self._producer is not None:
