@@ -149,26 +149,53 @@ def _asks(pool: Pool, req: Request, line, accepts: dict[str, tuple[str, ...]]) -
             req.grade)
 
 
-def _requirements(pool: Pool, rows: np.ndarray, asks: tuple) -> np.ndarray:
-    """Boolean per row: does the officer meet `asks` (`_asks`)?"""
+def _requirements(pool: Pool, rows: np.ndarray, asks: tuple, memo: dict | None = None) -> np.ndarray:
+    """Boolean per row: does the officer meet `asks` (`_asks`)? `memo`: each test's answer for these
+    rows, kept across calls (lines asking the same tag, certificate or item share it)."""
+    tests = _tests(pool, asks)
+    if tests is None:
+        return np.zeros(len(rows), dtype=bool)
+    memo = {} if memo is None else memo
+    ok = None
+    for key in tests:
+        if key not in memo:
+            memo[key] = _test(pool, rows, key)
+        ok = memo[key] if ok is None else ok & memo[key]
+    return ok
+
+
+def _tests(pool: Pool, asks: tuple) -> list[tuple] | None:
+    """The tests an officer must pass for `asks`, in the pool's vocabularies (None: nobody can)."""
     module, tags, certifications, equipment, end, mask, grade = asks
-    ok = pool.module[rows] == MODULES.index(module)
-    for tag in tags:
-        t = pool.tag_vocab.index(tag) if tag in pool.tag_vocab else -2
-        ok &= (pool.tag_ids[rows] == t).any(axis=1)
+    out = [("module", MODULES.index(module))]
+    out += [("tag", pool.tag_vocab.index(tag) if tag in pool.tag_vocab else -2) for tag in tags]
     for cert in certifications:
         if cert not in pool.cert_vocab:
-            return np.zeros(len(rows), dtype=bool)
-        ok &= pool.cert_expiry[rows, pool.cert_vocab.index(cert)] >= end
+            return None
+        out.append(("cert", pool.cert_vocab.index(cert), end))
     for kind in equipment:
-        if kind not in pool.kit_vocab:
-            if kind not in TEAM_KIT:
-                return np.zeros(len(rows), dtype=bool)
-            continue
-        k = pool.kit_vocab.index(kind)
-        fits = (pool.kit_ready[rows, k] & mask) != 0
-        ok &= fits | (pool.kit_held[rows, k] == 0) if kind in TEAM_KIT else fits
-    return ok & pool.sendable(rows, grade, POLICY)
+        if kind in pool.kit_vocab:
+            out.append(("team kit" if kind in TEAM_KIT else "kit", pool.kit_vocab.index(kind), mask))
+        elif kind not in TEAM_KIT:
+            return None
+    return out + [("grade", grade)]
+
+
+def _test(pool: Pool, rows: np.ndarray, key: tuple) -> np.ndarray:
+    """Boolean per row: does the officer pass the test `key` (`_tests`)?"""
+    name, *args = key
+    if name == "module":
+        return pool.module[rows] == args[0]
+    if name == "tag":
+        return (pool.tag_ids[rows] == args[0]).any(axis=1)
+    if name == "cert":
+        return pool.cert_expiry[rows, args[0]] >= args[1]
+    if name == "grade":
+        return pool.sendable(rows, args[0], POLICY)
+    k, mask = args
+    fits = (pool.kit_ready[rows, k] & mask) != 0
+    # team kit travels with the unit: an officer holding none of it is fine
+    return fits | (pool.kit_held[rows, k] == 0) if name == "team kit" else fits
 
 
 def duty_seconds(pool: Pool, rows: np.ndarray, req: Request, travel_s: np.ndarray) -> np.ndarray:
@@ -239,7 +266,9 @@ def _levels(cutoff: np.ndarray, profile: np.ndarray, duty: np.ndarray, lo: int, 
     from `lo`) lie below their duty minutes: officers of one profile at the same level qualify for the
     same lines. Counted per profile and minute value, a block of profiles at a time."""
     n, width = cutoff.shape
-    span = int(max(cutoff.max(initial=lo), duty.max(initial=lo))) - lo + 1
+    top = int(cutoff.max(initial=lo))
+    duty = np.minimum(duty, top + 1)             # past the largest cutoff, every one lies below
+    span = top - lo + 2
     out = np.zeros(len(profile), dtype=np.int64)
     step = max(1, chunk // max(width, span))
     order = np.argsort(profile, kind="stable")
@@ -302,17 +331,19 @@ def build_classes(pool: Pool, requests: list[Request], lines: Lines, travel: Tri
         reps = rows[first]                       # one officer standing for each profile
         asks = [_asks(pool, requests[flat[j][0]], flat[j][1], accepts) for j in mine]
         distinct = list(dict.fromkeys(asks))
-        meets = np.stack([_requirements(pool, reps, a) for a in distinct], axis=1)
+        memo: dict = {}
+        meets = np.stack([_requirements(pool, reps, a, memo) for a in distinct], axis=1)
         live = meets.any(axis=1)                 # profiles meeting no line's requirements serve none
         alive = live[profile]
         rows, profile = rows[alive], (np.cumsum(live) - 1)[profile[alive]]
         reps, meets = reps[live], meets[live]
         ok = meets[:, [distinct.index(a) for a in asks]]
-        ok &= pool.county[reps, None] != lines.dest[mine][None, :]
         for r in {int(request[j]) for j in mine if len(excluded[int(request[j])])}:
             ok[np.ix_(np.isin(reps, excluded[r]), np.flatnonzero(request[mine] == r))] = False
-        cutoff = cut[:, request[mine]][pool.origin[reps]]
-        cutoff[~ok] = lo
+        # from each origin to each line, no officer of the receiving county
+        reach = cut[:, request[mine]]
+        reach[pool.origin_county[:, None] == lines.dest[mine][None, :]] = lo
+        cutoff = np.where(ok, reach[pool.origin[reps]], lo).astype(cut.dtype, copy=False)
         del ok
         level = _levels(cutoff, profile, duty[rows], lo)
         keep = level < len(mine)
