@@ -115,6 +115,7 @@ def _logistics(bootstrap: str, db: str, counts: dict, out, go, handled) -> None:
     from services.common.clock import parse_time
     from services.common.config import Settings
     from services.common.runtime import Runtime
+    from services.logistics.bootstrap import Logistics
     from services.logistics.handlers import HANDLERS
     from services.logistics.places import Places
     from services.logistics.policy import Policy
@@ -137,9 +138,12 @@ def _logistics(bootstrap: str, db: str, counts: dict, out, go, handled) -> None:
                     done[phase].set()
 
     settings = Settings(service="logistics", database_url=db, kafka_bootstrap=bootstrap)
-    settings.extra.update(policy=Policy.from_env(), places=Places("330000"))
-    settings.extra["places"].travel_s(TARGET, TARGET)     # the road graph, built once
+    places = Places("330000")
+    places.travel_s(TARGET, TARGET)     # the road graph, built once before the clock starts
     runtime = Runtime.build(settings, metadata=metadata, handlers={TOPIC: timed})
+    # The handler reads the policy and places from the runtime's dependencies, as in the service
+    # (bootstrap.Logistics; no checker task here: only position reports are measured).
+    runtime.deps = Logistics(runtime, Policy.from_env(), places, None)
     _seed_orders(runtime)
     out.put("ready")
     assert go.get(timeout=600) == "go"
