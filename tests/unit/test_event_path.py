@@ -179,3 +179,19 @@ def test_a_batch_reads_its_inbox_and_links_once_and_still_refuses_forks_and_dupl
             assert conn.execute(select(func.count()).select_from(inbox)).scalar_one() == 4
     finally:
         consumer.engine.dispose()
+
+
+def test_libsodium_signs_as_cryptography_does_and_both_refuse_an_altered_signature(registry, monkeypatch):
+    import base64
+
+    signer = registry.signer("demand")
+    message = b"0" * 64
+    signature = signer.sign(message)
+    assert base64.b64decode(signature) == signer.key.sign(message)  # Ed25519 is deterministic
+    flipped = base64.b64encode(bytes([base64.b64decode(signature)[0] ^ 1]) + base64.b64decode(signature)[1:]).decode()
+    assert registry.verify("demand", signer.keyid, signature, message) is None
+    assert registry.verify("demand", signer.keyid, flipped, message) is not None
+    assert registry.verify("demand", signer.keyid, signature, message + b"1") is not None
+    monkeypatch.setattr(registry, "_verifiers", {})  # cryptography alone
+    assert registry.verify("demand", signer.keyid, signature, message) is None
+    assert registry.verify("demand", signer.keyid, flipped, message) is not None
