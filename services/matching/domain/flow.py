@@ -55,22 +55,29 @@ class Graph:
 
 def build_graph(p: Problem, arcs: np.ndarray, county_cost: np.ndarray | None = None,
                 segments: list[tuple[np.ndarray, np.ndarray]] | None = None) -> Graph:
-    """The network over problem arcs `arcs`. `segments`: [(capacity, cost) per county] (convex costs)."""
-    classes, ci = _distinct(p.arc_class[arcs])
+    """The network over problem arcs `arcs`. `segments`: [(capacity, cost) per county] (convex costs).
+    Nodes: source, sink, the donor counties, the classes, the lines; arcs in that order."""
+    by_class = p.arc_class[arcs]
+    classes, ci = _distinct(by_class)
     lines, li = _distinct(p.arc_line[arcs])
     counties, cc = _distinct(p.class_county[classes])
-    cty0, cls0 = 2, 2 + len(counties)
-    line0 = cls0 + len(classes)
-    zero = np.zeros(len(p.lendable), dtype=np.int64)
-    parts = [(np.zeros(len(counties)), cty0 + np.arange(len(counties)), cap[counties], cost[counties])
-             for cap, cost in segments or [(p.lendable, county_cost if county_cost is not None else zero)]]
-    parts.append((cty0 + cc, cls0 + np.arange(len(classes)), p.class_count[classes], np.zeros(len(classes))))
-    first = sum(len(t) for t, *_ in parts)
-    parts.append((cls0 + ci, line0 + li, p.class_count[p.arc_class[arcs]], p.arc_cost[arcs]))
-    parts.append((line0 + np.arange(len(lines)), np.ones(len(lines)), p.headcount[lines], np.zeros(len(lines))))
-    cat = [np.concatenate([part[i] for part in parts]).astype(np.int64) for i in range(4)]
-    line_arcs = first + len(arcs) + np.arange(len(lines))
-    return Graph(*cat, first_arc=first, arcs=np.asarray(arcs), line_arcs=line_arcs, lines=lines)
+    nk, nc, nl, na = len(counties), len(classes), len(lines), len(arcs)
+    segments = segments or [(p.lendable, county_cost)]
+    first = len(segments) * nk + nc
+    tails, heads, caps, costs = (np.zeros(first + na + nl, dtype=np.int64) for _ in range(4))
+    for s, (cap, cost) in enumerate(segments):             # source -> county
+        at = slice(s * nk, (s + 1) * nk)
+        heads[at], caps[at] = 2 + np.arange(nk), cap[counties]
+        if cost is not None:
+            costs[at] = cost[counties]
+    at = slice(first - nc, first)                           # county -> class
+    tails[at], heads[at], caps[at] = 2 + cc, 2 + nk + np.arange(nc), p.class_count[classes]
+    at = slice(first, first + na)                           # class -> line
+    tails[at], heads[at], caps[at], costs[at] = 2 + nk + ci, 2 + nk + nc + li, p.class_count[by_class], p.arc_cost[arcs]
+    at = slice(first + na, None)                            # line -> sink
+    tails[at], heads[at], caps[at] = 2 + nk + nc + np.arange(nl), SINK, p.headcount[lines]
+    return Graph(tails, heads, caps, costs, first_arc=first, arcs=np.asarray(arcs),
+                 line_arcs=first + na + np.arange(nl), lines=lines)
 
 
 def _distinct(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -119,9 +126,8 @@ def min_cost(g: Graph, allowed: np.ndarray) -> tuple[np.ndarray, int, int]:
     solver = min_cost_flow.SimpleMinCostFlow()
     solver.add_arcs_with_capacity_and_unit_cost(g.tails, g.heads, _caps(g, allowed), g.costs)
     demand = int(g.caps[g.line_arcs].sum())
-    supplies = np.zeros(int(g.heads.max()) + 1, dtype=np.int64)
-    supplies[SOURCE], supplies[SINK] = demand, -demand
-    solver.set_nodes_supplies(np.arange(len(supplies)), supplies)
+    solver.set_node_supply(SOURCE, demand)
+    solver.set_node_supply(SINK, -demand)
     if solver.solve_max_flow_with_min_cost() != solver.OPTIMAL:
         raise RuntimeError("min cost flow failed")
     flows = np.asarray(solver.flows(np.arange(g.first_arc, g.first_arc + len(g.arcs))), dtype=np.int64)
