@@ -91,6 +91,7 @@ class Relay:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            self.box.committed.clear()  # before reading: a commit from now on wakes the wait below
             try:
                 sent = self.publish_pending()
                 if time.monotonic() - self._last_check > self.check_every_s:
@@ -103,7 +104,6 @@ class Relay:
                 self._stop.wait(1.0)
             if not sent:
                 self.box.committed.wait(self.idle_s)
-                self.box.committed.clear()
         self._drain()
 
     def _drain(self) -> None:
