@@ -153,6 +153,7 @@ class Registry:
         self.readonly = os.environ.get("KEY_REGISTRY_READONLY") == "1" if readonly is None else readonly
         self._pinned: dict[str, dict[str, Ed25519PublicKey]] = {}
         self._verifiers: dict[str, dict[str, object]] = {}  # the pinned keys in libsodium, if present
+        self._paths: dict[str, tuple[Path, Path]] = {}  # identity -> (its entry, the entry's folder)
         self._revoked: dict[str, set[str]] = {}
         # identity -> (monotonic time looked, file mtime, its folder's mtime then, time the file was last stat'ed)
         self._looked: dict[str, tuple[float, float, int | None, float]] = {}
@@ -271,8 +272,12 @@ class Registry:
         now = time.monotonic()
         if looked and now - looked[0] < RECHECK_S:
             return
-        path = self.entry_path(identity)
-        folder = self._folder_mtime(path.parent, now)
+        paths = self._paths.get(identity)
+        if paths is None:  # a consumer of thousands of devices looks often: the paths are built once
+            entry = self.entry_path(identity)
+            paths = self._paths[identity] = (entry, entry.parent)
+        path = paths[0]
+        folder = self._folder_mtime(paths[1], now)
         if looked and folder is not None and looked[2] == folder and now - looked[3] < FULL_RECHECK_S:
             self._looked[identity] = (now, looked[1], folder, looked[3])
             return
