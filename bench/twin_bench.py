@@ -7,6 +7,13 @@
   figure build and JSON serialisation of what the browser receives; baseline: the same map with
   counties and incidents only. `twin.map_update_20k.payload_kb` is the size of that JSON (the county
   polygons are fetched once from the app, not resent with each update).
+- `twin.callback_p95_ms`: the map's refresh callback through the app (POST /_dash-update-component) under
+  the same 20,000 officers and 200 units, a unit moved before each call so the map is redrawn; baseline:
+  the same callback when nothing changed. `twin.callback_kb` is what a redraw sends.
+- `twin.first_map_s`: sign-in (`/?token=`) to the command map's county polygons drawn in headless Chromium
+  (a fresh browser each visit, median of 3), the twin served as the browser tests serve it; baseline: the
+  page's first response in the same visits. `twin.full_map_s`: until the officers and units are drawn
+  over it (baseline: `first_map_s`). Needs Chromium and chromedriver (tests/e2e/conftest.py).
 """
 from __future__ import annotations
 
@@ -22,6 +29,7 @@ from twin.sim.preview import preview_numpy, preview_plan
 from twin.sim.uncertainty import PreviewConfig
 from twin.ui import views
 
+START = datetime(2025, 9, 15, 1, 0, tzinfo=timezone.utc)
 DONORS = [("330782", "330703", "330727", "330784"), ("330102", "330105", "330106", "330110"),
           ("330602", "330603", "330624", "330681")]
 
@@ -62,15 +70,20 @@ def bench_preview() -> dict:
 
 
 def busy_model(officers: int = 20_000, units: int = 200) -> ProvinceModel:
-    start = datetime(2025, 9, 15, 1, 0, tzinfo=timezone.utc)
-    model = ProvinceModel(seed=0, start=start)
+    model = ProvinceModel(seed=0, start=START)
+    replay.apply(model, example_event("incident.reported"))
+    return with_load(model, officers, units)
+
+
+def with_load(model: ProvinceModel, officers: int = 20_000, units: int = 200) -> ProvinceModel:
+    """`officers` on duty, reserved or deployed across every county, and `units` ordered and moving."""
+    start = START
     codes = [c.code for c in model.counties()]
     for i, code in enumerate(codes):
         model.set_county_load(code, on_duty=officers // len(codes), available=150, committed=10 + i % 40)
     for i in range(officers):
         model.set_officer_status(officer_id=f"P-{i:05d}", county=codes[i % len(codes)],
                                  status=("on_duty", "reserved", "deployed")[i % 3])
-    replay.apply(model, example_event("incident.reported"))
     order = example_event("dispatch.ordered")
     for i in range(units):
         event = copy.deepcopy(order)
@@ -103,8 +116,165 @@ def bench_map() -> dict:
             "twin.map_update_20k.payload_kb": {"value": round(payload / 1024, 1), "unit": "KiB", "baseline": None}}
 
 
+# The command map as drawn: MapLibre's county fill features rendered (queried from the map itself),
+# the number of traces the figure holds, and the page's own clock (ms since the sign-in navigation).
+DRAWN_JS = """
+const graph = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');
+const map = graph && graph._fullLayout && graph._fullLayout.map && graph._fullLayout.map._subplot
+            && graph._fullLayout.map._subplot.map;
+if (!map || !map.loaded() || !graph.querySelector('.main-svg')) return null;
+const fills = map.getStyle().layers.filter(l => l.type === 'fill').map(l => l.id);
+const drawn = map.queryRenderedFeatures({layers: fills}).length;
+const nav = performance.getEntriesByType('navigation')[0];
+return {fills: drawn, traces: graph.data.map(t => t.name), now: performance.now(),
+        first_response: nav.responseStart};
+"""
+
+
+def command_model(officers: int = 20_000, units: int = 200) -> ProvinceModel:
+    """The browser tests' command situation (two support requests, a plan, a unit ordered) over a
+    province of `officers` and `units` moving."""
+    from tests.e2e.twin_scene import scene
+
+    return with_load(scene(), officers, units)
+
+
+def province_commander_token() -> str:
+    from services.common.auth import Identity, headers_for
+
+    return headers_for(Identity("zj-commander", "province_commander", "330000"))["Authorization"].split()[1]
+
+
+def first_map(origin: str, token: str) -> dict | None:
+    """One cold visit in a fresh headless Chromium: sign in with `?token=` and wait for the map's county
+    polygons (`first_map_s`), then for its officers and units over them (`full_map_s`), in the page's clock
+    from the sign-in; `first_response_s` is the page's first byte. None without Chromium."""
+    import shutil
+    import tempfile
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    from tests.e2e.conftest import CHROME_FLAGS, CHROMEDRIVER, CHROMIUM
+    from twin.ui import ids
+    from twin.ui.messages import text
+
+    if not CHROMIUM.exists() or not CHROMEDRIVER.exists():
+        return None
+    profile = tempfile.mkdtemp(prefix="twin-bench-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    options.page_load_strategy = "eager"  # back at DOMContentLoaded: the map is watched from then on
+    for flag in CHROME_FLAGS + [f"--user-data-dir={profile}"]:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    officers = text("officers", "zh")
+    try:
+        driver.get(f"{origin}/?token={token}")
+        deadline, out = time.monotonic() + 120, {}
+        while time.monotonic() < deadline:
+            state = driver.execute_script(DRAWN_JS, ids.MAP)
+            if state and state["fills"] >= 50:
+                out.setdefault("first_map_s", state["now"] / 1000)
+                out.setdefault("first_response_s", state["first_response"] / 1000)
+                if officers in state["traces"]:
+                    return dict(out, full_map_s=state["now"] / 1000, traces=len(state["traces"]))
+            time.sleep(0.05)
+        raise TimeoutError("the command map did not draw within 120 s")
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def serve(app) -> tuple[str, object]:
+    """The app on a free loopback port in a thread, as the browser tests serve it."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    threading.Thread(target=server.serve_forever, name="twin-bench-http", daemon=True).start()
+    return f"http://127.0.0.1:{server.server_port}", server
+
+
+def bench_first_map(runs: int = 3) -> dict:
+    """`twin.first_map_s`: sign-in to the command map drawn, median of `runs` cold browsers; baseline:
+    the page's first response in the same visits."""
+    import logging
+
+    from twin.ui.app import create_app
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    origin, server = serve(create_app(command_model(), refresh_ms=2000))
+    try:
+        visits = [first_map(origin, province_commander_token()) for _ in range(runs)]
+    finally:
+        server.shutdown()
+    if None in visits:
+        return {}
+    median = lambda key: statistics.median(v[key] for v in visits)  # noqa: E731
+    return {"twin.first_map_s": {"value": round(median("first_map_s"), 2), "unit": "s",
+                                 "baseline": round(median("first_response_s"), 3)},
+            "twin.full_map_s": {"value": round(median("full_map_s"), 2), "unit": "s",
+                                "baseline": round(median("first_map_s"), 2)}}
+
+
+def refresh_body(model: ProvinceModel, last_key: str | None, request_id: str | None) -> dict:
+    """The map's refresh callback as the page posts it (a tick of the refresh interval)."""
+    from twin.ui import ids
+
+    outputs = [(ids.MAP, "figure"), (ids.INCIDENT_TABLE_BODY, "children"), (ids.INCIDENT_COUNT, "children"),
+               (ids.CLOCK, "children"), (ids.REQUEST_PICKER, "options"), (ids.STATE_KEY, "data")]
+    return {"output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
+            "outputs": [{"id": i, "property": p} for i, p in outputs],
+            "inputs": [{"id": ids.REFRESH, "property": "n_intervals", "value": 1},
+                       {"id": ids.COLOUR_BY, "property": "value", "value": "load"},
+                       {"id": ids.REQUEST_PICKER, "property": "value", "value": request_id}],
+            "changedPropIds": [f"{ids.REFRESH}.n_intervals"],
+            "state": [{"id": ids.LANGUAGE, "property": "data", "value": "zh"},
+                      {"id": ids.STATE_KEY, "property": "data", "value": last_key}]}
+
+
+def bench_callback(calls: int = 40) -> dict:
+    """`twin.callback_p95_ms`: the map's refresh callback (POST /_dash-update-component, through the app)
+    under 20,000 officers and 200 moving units, every call with a unit moved (the map redrawn); baseline:
+    the same callback with nothing changed (no figure sent). `twin.callback_kb` is what a redraw sends."""
+    from tests.e2e.twin_scene import FRAUD_REQUEST
+    from twin.ui import ids
+    from twin.ui.app import create_app
+
+    model = command_model()
+    client = create_app(model, refresh_ms=2000).server.test_client()
+    headers = {"Authorization": f"Bearer {province_commander_token()}"}
+
+    def call(last_key):
+        resp = client.post("/_dash-update-component", json=refresh_body(model, last_key, FRAUD_REQUEST),
+                           headers=headers)
+        assert resp.status_code == 200, resp.status_code
+        return resp
+
+    def timed(moved: bool, key: str | None) -> tuple[list[float], int]:
+        samples, size = [], 0
+        for i in range(calls):
+            if moved:
+                model.place_unit(unit_id="UNIT-0000", position=(119.5 + i * 0.001, 29.5), status="moving")
+            start = time.perf_counter()
+            resp = call(None if moved else key)
+            samples.append((time.perf_counter() - start) * 1000)
+            key = resp.get_json()["response"][ids.STATE_KEY]["data"]
+            size = max(size, len(resp.get_data()))
+        return samples, size
+
+    call(None)  # warm: a first redraw
+    redraw, size = timed(True, None)
+    unchanged, _ = timed(False, call(None).get_json()["response"][ids.STATE_KEY]["data"])
+    p95 = lambda samples: statistics.quantiles(samples, n=20)[-1]  # noqa: E731
+    return {"twin.callback_p95_ms": {"value": round(p95(redraw), 1), "unit": "ms", "baseline": round(p95(unchanged), 1)},
+            "twin.callback_kb": {"value": round(size / 1024, 1), "unit": "KiB", "baseline": None}}
+
+
 def run() -> dict:
-    return {**bench_preview(), **bench_map()}
+    return {**bench_preview(), **bench_map(), **bench_callback(), **bench_first_map()}
 
 
 if __name__ == "__main__":
