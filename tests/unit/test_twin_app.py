@@ -438,3 +438,32 @@ def test_a_short_late_plan_is_summed_up_in_chinese_from_its_figures():
                     "派出：鹿城区 2 人（120 分钟）、文成县 1 人（49 分钟）。"
                     "缺口 L1：需 5 人，已安排 3 人；时限内可到的合格人员 1 名，全省合格 40 名。"
                     "派出地出警后在岗警力最低 75%。")
+
+
+def test_the_page_draws_the_base_map_first_and_lays_the_units_over_it_once_drawn(loop):
+    """The layout's map asks no service and shows no position; once the page says it drew (or after a few
+    ticks if it never does) the whole map follows."""
+    from twin.ui import views
+    from twin.ui.messages import text
+    for topic in ("dispatch.ordered", "unit.position-reported"):
+        replay.apply(loop, example_event(topic))
+    app = create_app(loop, refresh_ms=500)
+    with app.server.test_request_context("/", headers=headers_for(PROVINCE)):
+        app.server.preprocess_request()
+        layout = app.layout()
+    [graph] = [c for c in layout._traverse() if getattr(c, "id", None) == ids.MAP]
+    [state] = [c for c in layout._traverse() if getattr(c, "id", None) == ids.STATE_KEY]
+    assert state.data == views.BASE_MAP_KEY and graph.figure.layout.meta["drawn_signal"] == ids.MAP_DRAWN
+    assert text("units", "zh") not in {t.name for t in graph.figure.data}
+    assert graph.figure.data[0].type == "choroplethmap"
+
+    triggered(f"{ids.REFRESH}.n_intervals", 1)
+    figure, _rows, _count, clock, _options, key = callback_as(app, PROVINCE, "on_refresh", 1, "load", REQUEST,
+                                                              "zh", state.data)
+    assert figure is dash.no_update and key is dash.no_update and clock  # the base map may still be drawing
+    figure, key = callback_as(app, PROVINCE, "on_map_drawn", 1, "load", REQUEST, "zh", state.data)
+    assert text("units", "zh") in {t.name for t in figure.data} and key != views.BASE_MAP_KEY
+    assert callback_as(app, PROVINCE, "on_map_drawn", 2, "load", REQUEST, "zh", key) == (dash.no_update,) * 2
+    triggered(f"{ids.REFRESH}.n_intervals", 3)
+    figure, *_rest = callback_as(app, PROVINCE, "on_refresh", 3, "load", REQUEST, "zh", state.data)
+    assert text("units", "zh") in {t.name for t in figure.data}  # the page never said: filled all the same

@@ -49,6 +49,7 @@ from twin.ui.navbar import REPORT_PATH, navbar
 from twin.ui.position_access import PositionAccess
 from twin.ui.replay_controls import install_replay, replay_section
 
+BASE_MAP_TICKS = 3  # refresh ticks after which the map is filled even if the page never said its base map drew
 FONT = '"Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif'
 CELL = panel.CELL
 BOOTSTRAP_CSS = "/assets/vendor/bootstrap-5.3.8.min.css"  # served by the twin (install_styles), never a CDN
@@ -86,7 +87,7 @@ def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000,
             header = None if wall else navbar(user, lang, demo, board.PATH)
             return board.page(model, lang, user, wall, refresh_ms, header=header,
                               alert_parts=alerts.parts(lang, refresh_ms))
-        return page(model, geojson, refresh_ms, lang, recording, user, demo, positions)
+        return page(model, geojson, refresh_ms, lang, recording, user, demo)
 
     app.layout = layout
     app.twin_positions = positions
@@ -133,10 +134,15 @@ def language() -> str:
 
 
 def page(model: ProvinceModel, geojson: dict, refresh_ms: int, lang: str = DEFAULT_LANGUAGE,
-         recording: list[dict] | None = None, user: signin.SignedIn | None = None, demo: bool = False,
-         positions: PositionAccess | None = None) -> html.Div:
-    figure, rows, count, clock, options, key = refresh_view(model, geojson, "load", None, lang, None,
-                                                            user.identity if user else None, positions)
+         recording: list[dict] | None = None, user: signin.SignedIn | None = None, demo: bool = False) -> html.Div:
+    # The base map at once: counties and incidents as the user may read them, from the model alone (no
+    # service is asked, no position shown). The refresh's first tick lays officers, routes and units over it.
+    snapshot = visibility.permitted(model.snapshot(), user.identity if user else None)
+    figure = views.base_map_figure(snapshot, geojson, colour_by="load", lang=lang)
+    figure.update_layout(meta=dict(figure.layout.meta, drawn_signal=ids.MAP_DRAWN))  # -> on_map_drawn
+    rows, count, clock, options = table_view(snapshot, lang)
+    selected = options[0]["value"] if options else None
+    key = views.BASE_MAP_KEY
     colour_options = [{"label": text(k, lang), "value": k} for k in COLOUR_BY]
     map_card = dbc.Card(className="h-100", children=[
         dbc.CardHeader(html.Div(className="d-flex flex-wrap align-items-center gap-3", children=[
@@ -152,7 +158,7 @@ def page(model: ProvinceModel, geojson: dict, refresh_ms: int, lang: str = DEFAU
         dbc.CardHeader(html.H2(text("requests", lang), className="h6 mb-0")),
         dbc.CardBody(style={"overflowY": "auto", "maxHeight": "max(480px, 72vh)"}, children=[
             dcc.Dropdown(id=ids.REQUEST_PICKER, options=options, placeholder=text("pick_request", lang),
-                         value=options[0]["value"] if options else None),
+                         value=selected),
             html.H3(text("plans", lang), className="h6 mt-3 mb-1"),
             html.Div(id=ids.PLAN_PANEL, children=panel.comparison([], lang), className="small"),
             html.Div(className="d-flex gap-2 my-2", children=[
@@ -178,6 +184,7 @@ def page(model: ProvinceModel, geojson: dict, refresh_ms: int, lang: str = DEFAU
         *alerts.parts(lang, refresh_ms),
         dcc.Store(id=ids.LANGUAGE, data=lang),
         dcc.Store(id=ids.STATE_KEY, data=key),
+        dcc.Store(id=ids.MAP_DRAWN),
         dcc.Store(id=ids.PANEL_KEY),
         dcc.Interval(id=ids.REFRESH, interval=refresh_ms),
     ])
@@ -185,12 +192,17 @@ def page(model: ProvinceModel, geojson: dict, refresh_ms: int, lang: str = DEFAU
 
 def refresh_view(model: ProvinceModel, geojson: dict, colour_by: str, request_id: str | None,
                  lang: str, last_key: str | None, identity: Identity | None = None,
-                 positions: PositionAccess | None = None, circle: readiness.Readiness | None = None) -> tuple:
-    """(figure, table rows, count, clock, request options, state key); the map is rebuilt only on change.
+                 positions: PositionAccess | None = None, circle: readiness.Readiness | None = None,
+                 draw: bool = True) -> tuple:
+    """(figure, table rows, count, clock, request options, state key); the map is rebuilt only on change
+    (never without `draw`: figure and key are then left as they are).
     Unit positions show only to those who may see them (twin.ui.visibility); a redrawn map that shows
     any is a read, logged by `positions`. Coloured by the support circle, the counties carry resources'
     coverage (`circle`, read at most once a minute), as far as `identity` may read it."""
     positions = positions or PositionAccess()
+    if not draw:
+        snapshot = visibility.permitted(model.snapshot(), identity)
+        return (dash.no_update, *table_view(snapshot, lang), dash.no_update)
     snapshot = positions.visible(model.snapshot(), identity)
     if colour_by == "circle":
         coverage = circle.coverage() if circle is not None else None
@@ -199,16 +211,21 @@ def refresh_view(model: ProvinceModel, geojson: dict, colour_by: str, request_id
     shown = [snapshot["counties"], snapshot["incidents"], snapshot["units"], snapshot["requests"],
              [(p["plan_id"], p["status"]) for p in snapshot["plans"]]]
     key = views.digest(colour_by, request_id, lang, shown)
-    names = {c["code"]: c["name"] for c in snapshot["counties"]}
     figure = (dash.no_update if key == last_key
               else views.map_figure(snapshot, geojson, colour_by=colour_by, request_id=request_id, lang=lang))
     if key != last_key:
         positions.record(identity, "map", snapshot)
+    return (figure, *table_view(snapshot, lang), key)
+
+
+def table_view(snapshot: dict, lang: str) -> tuple:
+    """(incident table rows, incident count, clock, request options) of a snapshot already filtered for the user."""
+    names = {c["code"]: c["name"] for c in snapshot["counties"]}
     rows = [html.Tr([html.Td(row[column], style=CELL) for column in TABLE_COLUMNS])
             for row in incident_table_rows(snapshot["incidents"], names, lang, snapshot.get("requests"))]
     count = text("incidents_count", lang, n=len(snapshot["incidents"]))
     clock = text("clock", lang, time=beijing_time(snapshot["clock"]))
-    return figure, rows, count, clock, panel.request_options(snapshot["requests"], names, lang), key
+    return rows, count, clock, panel.request_options(snapshot["requests"], names, lang)
 
 
 def panel_view(model: ProvinceModel, request_id: str | None, lang: str, last_key: str | None,
@@ -267,10 +284,29 @@ def register_callbacks(app: dash.Dash, model: ProvinceModel, geojson: dict, clie
         State(ids.LANGUAGE, "data"), State(ids.STATE_KEY, "data"),
         prevent_initial_call=True,
     )
-    def on_refresh(_n_intervals, colour_by, request_id, lang, last_key):
+    def on_refresh(n_intervals, colour_by, request_id, lang, last_key):
+        """The map redrawn when what it shows changed. Over the page's base map, the interval's first
+        ticks leave the map to `on_map_drawn` (the base map may still be drawing), unless it never says."""
         user = signin.current_user()
+        wait = (last_key == views.BASE_MAP_KEY and ctx.triggered_id == ids.REFRESH
+                and (n_intervals or 0) < BASE_MAP_TICKS)
         return refresh_view(model, geojson, colour_by, request_id, lang, last_key, user.identity if user else None,
-                            positions, circle)
+                            positions, circle, draw=not wait)
+
+    @app.callback(
+        Output(ids.MAP, "figure", allow_duplicate=True), Output(ids.STATE_KEY, "data", allow_duplicate=True),
+        Input(ids.MAP_DRAWN, "data"), State(ids.COLOUR_BY, "value"), State(ids.REQUEST_PICKER, "value"),
+        State(ids.LANGUAGE, "data"), State(ids.STATE_KEY, "data"),
+        prevent_initial_call=True,
+    )
+    def on_map_drawn(_drawn, colour_by, request_id, lang, last_key):
+        """The base map is on screen: officers, routes and units over it (the whole map, as a refresh)."""
+        if last_key != views.BASE_MAP_KEY:
+            return dash.no_update, dash.no_update
+        user = signin.current_user()
+        figure, *_rest, key = refresh_view(model, geojson, colour_by, request_id, lang, last_key,
+                                           user.identity if user else None, positions, circle)
+        return figure, key
 
     @app.callback(
         Output(ids.PLAN_PANEL, "children"), Output(ids.STRENGTH, "figure"), Output(ids.PANEL_KEY, "data"),
@@ -303,7 +339,7 @@ def register_callbacks(app: dash.Dash, model: ProvinceModel, geojson: dict, clie
                                          identity=user.token, reason=reason, version=version, lang=lang)
         return message
 
-    return {"on_refresh": on_refresh, "on_panel": on_panel, "on_decide": on_decide}
+    return {"on_refresh": on_refresh, "on_map_drawn": on_map_drawn, "on_panel": on_panel, "on_decide": on_decide}
 
 
 def report_period(when) -> str:

@@ -9,6 +9,7 @@ INCIDENT_COUNT = "incident-count"
 CLOCK = "model-clock"
 REFRESH = "refresh-interval"
 STATE_KEY = "state-key"
+MAP_DRAWN = "map-drawn"  # set by assets/map_drawn.js once the page's base map has drawn
 LANGUAGE = "language"
 SIGNED_IN_AS = "signed-in-as"
 SIGNOUT = "sign-out"

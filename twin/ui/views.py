@@ -70,6 +70,19 @@ def map_figure(snapshot: dict, geojson: dict, *, colour_by: str, request_id: str
                         routes=routes_for(snapshot, request_id, lang), tile_url=tile_url, geojson_url=geojson_url)
 
 
+# The state key of the page's first map (`base_map_figure`): no refresh's digest equals it, so the first
+# tick sends the whole map.
+BASE_MAP_KEY = "base-map"
+
+
+def base_map_figure(snapshot: dict, geojson: dict, *, colour_by: str, lang: str = DEFAULT_LANGUAGE,
+                    tile_url: str | None = None, geojson_url: str | None = GEOJSON_PATH):
+    """The map as the page first draws it: the counties coloured and the incidents, nothing that needs a
+    service's answer or shows a position (officers, routes and units come with the first refresh)."""
+    return province_map(geojson, counties_with_gap(snapshot), snapshot["incidents"], colour_by=colour_by,
+                        lang=lang, tile_url=tile_url, geojson_url=geojson_url)
+
+
 def digest(*parts) -> str:
     """A short digest of what a view shows, so an unchanged state does not resend it."""
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
