@@ -171,3 +171,21 @@ def test_the_strength_chart_says_what_it_waits_for_instead_of_drawing_empty_axes
             "preview": {"donors": [{"name": "义乌市", "times_s": [0, 600], "strength_p50": [40, 34]}]}}
     drawn = strength_figure([plan], "en")
     assert len(drawn.data) == 1 and not drawn.layout.annotations and drawn.layout.xaxis.visible is not False
+
+
+def test_the_map_with_every_layer_is_a_valid_plotly_figure(geography, counties):
+    """The builders skip plotly's validation for speed: what they build must pass it all the same."""
+    import plotly.graph_objects as go
+
+    for county in counties:
+        county["seat"] = list(geography.county(county["code"]).seat)
+    route = {"plan_id": "P-A", "kind": "fastest", "label": "最快", "destination": [120.24, 29.29], "selected": True,
+             "donors": [{"county": "330782", "name": "义乌市", "seat": [120.07, 29.31], "officers": 2}]}
+    units = [{"unit_id": u, "order_id": "O-" + u, "position": [120.1, 29.3], "origin": [120.0, 29.3],
+              "status": status, "late": late, "duty_alerts": 1}
+             for u, status, late in (("U1", "moving", False), ("U2", "moving", True), ("U3", "arrived", False))]
+    for colour_by in ("load", "gap", "circle"):
+        figure = province_map(geography.county_geojson(), counties, [incident(), incident("INC-2", grade=None)],
+                              colour_by=colour_by, officers=True, units=units, routes=[route], lang="en")
+        checked = go.Figure(figure.to_plotly_json())  # raises on any property plotly does not know
+        assert checked.to_plotly_json() == figure.to_plotly_json()

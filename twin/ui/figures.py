@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 
 import plotly.graph_objects as go
 
-from twin.ui.map_layers import officer_trace, route_traces, unit_traces
+from twin.ui.map_layers import UNCHECKED, officer_trace, route_traces, unit_traces
 from twin.ui.messages import DEFAULT_LANGUAGE, maybe, text
 from twin.ui.place_names import label_meta
 
@@ -52,7 +52,7 @@ def province_map(geojson: dict, counties: list[dict], incidents: list[dict], *, 
     if officers:
         traces.append(officer_trace(counties, lang))
     traces += route_traces(routes, lang) + incident_traces(incidents, names, lang) + unit_traces(units, lang)
-    figure = go.Figure(traces)
+    figure = go.Figure(traces, **UNCHECKED)
     url = os.environ.get("MAP_TILE_URL", "") if tile_url is None else tile_url
     layout = map_layout(geojson, url)
     figure.update_layout(map=layout, margin=dict(l=0, r=COLOURBAR_WIDTH_PX, t=0, b=LEGEND_HEIGHT_PX),
@@ -78,7 +78,7 @@ def county_trace(geojson: dict | str, counties: list[dict], colour_by: str, lang
                        + f"{text('on_duty_short', lang)} %{{customdata[2]}} · "
                        + f"{text('available_short', lang)} %{{customdata[3]}} · "
                        + f"{text('committed_short', lang)} %{{customdata[4]}}<extra></extra>"),
-        name=text("counties", lang), showlegend=False,
+        name=text("counties", lang), showlegend=False, **UNCHECKED,
     )
 
 
@@ -99,7 +99,7 @@ def grade_trace(grade: str | None, incidents: list[dict], county_names: dict[str
         marker=dict(size=15, color=GRADE_COLOURS.get(grade, UNGRADED_COLOUR), opacity=0.95),
         text=[incident_label(i, county_names, lang) for i in incidents],
         customdata=[i["incident_id"] for i in incidents],
-        hovertemplate="%{text}<br>%{customdata}<extra></extra>", name=grade_name(grade, lang),
+        hovertemplate="%{text}<br>%{customdata}<extra></extra>", name=grade_name(grade, lang), **UNCHECKED,
     )
 
 

@@ -12,6 +12,9 @@ import plotly.graph_objects as go
 
 from twin.ui.messages import DEFAULT_LANGUAGE, maybe, text
 
+# The map's traces are built from plain values the builders control, so plotly's validation of each
+# property (most of a redraw's time under 20,000 officers) is skipped; a unit test validates the figures.
+UNCHECKED = {"_validate": False}
 ROUTE_COLOURS = {"fastest": "#2ca02c", "fairest": "#9467bd", "least_reserve_damage": "#8c564b"}
 UNIT_COLOUR, LATE_COLOUR, ARRIVED_COLOUR = "#1f3b99", "#e00000", "#2ca02c"
 
@@ -29,7 +32,7 @@ def officer_trace(counties: list[dict], lang: str = DEFAULT_LANGUAGE) -> go.Scat
         hovertemplate=(f"<b>%{{customdata[0]}}</b><br>{text('on_duty_short', lang)} %{{customdata[1]}} · "
                        f"{text('available_short', lang)} %{{customdata[2]}} · "
                        f"{text('committed_short', lang)} %{{customdata[3]}}<extra></extra>"),
-        name=text("officers", lang),
+        name=text("officers", lang), **UNCHECKED,
     )
 
 
@@ -48,7 +51,7 @@ def route_traces(routes: list[dict], lang: str = DEFAULT_LANGUAGE) -> list[go.Sc
             lon=lon, lat=lat, mode="lines", line=dict(width=4 if route.get("selected") else 2,
                                                       color=ROUTE_COLOURS.get(route.get("kind"), "#555")),
             text=hover, hovertemplate="%{text}<extra></extra>", name=route["label"],
-            opacity=1.0 if route.get("selected") else 0.6))
+            opacity=1.0 if route.get("selected") else 0.6, **UNCHECKED))
     return traces
 
 
@@ -64,7 +67,7 @@ def unit_traces(units: list[dict], lang: str = DEFAULT_LANGUAGE) -> list[go.Scat
             lon += [unit["origin"][0], unit["position"][0], None]
             lat += [unit["origin"][1], unit["position"][1], None]
     traces = [go.Scattermap(lon=lon, lat=lat, mode="lines", line=dict(width=2, color=UNIT_COLOUR),
-                            hoverinfo="skip", showlegend=False, name="paths")]
+                            hoverinfo="skip", showlegend=False, name="paths", **UNCHECKED)]
     on_time = [u for u in active if not u.get("late")]
     late = [u for u in active if u.get("late")]
     for group, colour, size, key in ((on_time, UNIT_COLOUR, 11, "units"), (late, LATE_COLOUR, 16, "late_units")):
@@ -77,5 +80,5 @@ def unit_traces(units: list[dict], lang: str = DEFAULT_LANGUAGE) -> list[go.Scat
                       + (" · " + text("duty_alerts", lang, n=u["duty_alerts"]) if u.get("duty_alerts") else "")
                       for u in group],
                 customdata=[u["unit_id"] for u in group], hovertemplate="%{text}<extra></extra>",
-                name=text(key, lang)))
+                name=text(key, lang), **UNCHECKED))
     return traces
