@@ -43,7 +43,9 @@ class PositionAccess:
         return self._sharing[1]
 
     def visible(self, snapshot: dict, identity: Identity | None) -> dict:
-        return visibility.visible(snapshot, identity, self.receiving_command_sees())
+        """logistics is asked only when its switch decides what `identity` sees (not for the province command)."""
+        sees = self.receiving_command_sees() if visibility.switch_matters(identity) else False
+        return visibility.visible(snapshot, identity, sees)
 
     def record(self, identity: Identity | None, via: str, shown: dict) -> dict | None:
         """Log a read when `shown` (a filtered snapshot) holds any position; the entry, or None."""

@@ -88,6 +88,11 @@ def permitted(snapshot: dict, identity: Identity | None) -> dict:
     return out
 
 
+def switch_matters(identity: Identity | None) -> bool:
+    """Whether logistics' switch over positions changes what `identity` sees (a receiving command's)."""
+    return identity is not None and identity.role != "province_commander" and identity.role in RECEIVING_ROLES
+
+
 def may_see_position(identity: Identity | None, unit: dict, receiving_county: str | None,
                      receiving_command_sees: bool = False) -> bool:
     if identity is None:
