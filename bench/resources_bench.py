@@ -127,3 +127,9 @@ def run() -> dict:
         if postgres_available():
             results.update(bench_commit(PG_URL, "postgres"))
     return results
+
+
+if __name__ == "__main__":  # python -m bench.resources_bench: this module's figures alone
+    for figure, r in run().items():
+        ratio = f"{r['value'] / r['baseline']:.2f}x" if r["baseline"] else "-"
+        print(f"{figure:40s} {r['value']:8.1f} {r['unit']}   baseline {r['baseline']:8.1f}   {ratio}")
