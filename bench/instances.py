@@ -2,18 +2,25 @@
 
     from bench.instances import instance
     inst = instance(officers=100_000, requests=200, seed=1)
+    big = instance(officers=1_000_000, requests=2_000, seed=1, cache=True)   # built once, then read back
 
 Officers come from services.demo.generate (same seed, same force) and leave from their police
 stations; requests pick a receiving county, a point in it (near one of its stations), a grade with
 its deadline, and 1-3 lines whose module, tags, certificates and equipment are drawn from what the
 force actually holds, so instances are realistic and mostly feasible. `travel` is the batch's Trips
 (station -> incident point, the default road-graph provider); `seat_travel` the seat-to-seat matrix.
+
+Generating a large force takes minutes (a million officers: about six), so `cache=True` keeps the
+instance in var/bench/ (not in git), under its size, seed and a digest of the code that makes it.
 """
 from __future__ import annotations
 
+import hashlib
+import pickle
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -25,6 +32,11 @@ DEADLINE_MIN = {"I": 30, "II": 30, "III": 45, "IV": 60}
 TAG_CERT = {"e_forensics": "e_forensics_examiner", "negotiation": "crisis_negotiator", "eod": "eod_operator",
             "drone_pilot": "uav_pilot_licence", "sniper": "marksman", "k9": "k9_handler"}
 TAG_KIT = {"e_forensics": "forensic_kit", "drone_pilot": "drone"}
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / "var" / "bench"
+# what an instance is made from: a change to any of these makes a cached instance stale
+SOURCES = ("bench/instances.py", "services/demo", "services/geo", "services/matching/domain/pool.py",
+           "services/matching/domain/model.py", "services/matching/domain/geo.py", "services/matching/planning.py")
 
 
 @dataclass
@@ -59,8 +71,38 @@ def officer_records(force) -> list[dict]:
              "station_id": o.station_id, "station": o.station} for o in force.officers]
 
 
-def instance(*, officers: int, requests: int, seed: int = 1, headcount: int | None = None) -> Instance:
-    """`requests` requests over a force of `officers`; `headcount` fixes one request's total."""
+def instance(*, officers: int, requests: int, seed: int = 1, headcount: int | None = None,
+             cache: bool = False) -> Instance:
+    """`requests` requests over a force of `officers`; `headcount` fixes one request's total. `cache`:
+    read the instance from var/bench/ when it was built before with the same code, else build and keep it."""
+    if not cache:
+        return _build(officers, requests, seed, headcount)
+    path = CACHE / f"matching_{officers}_{requests}_{seed}_{headcount or 0}_{_digest()}.pkl"
+    if path.exists():
+        with path.open("rb") as f:
+            return pickle.load(f)
+    inst = _build(officers, requests, seed, headcount)
+    _force.cache_clear()                 # a large force is not kept in memory beside its instance
+    CACHE.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".tmp")
+    with partial.open("wb") as f:
+        pickle.dump(inst, f, protocol=pickle.HIGHEST_PROTOCOL)
+    partial.replace(path)
+    return inst
+
+
+@lru_cache(maxsize=1)
+def _digest() -> str:
+    files = sorted(f for name in SOURCES for f in ([ROOT / name] if name.endswith(".py")
+                                                   else (ROOT / name).rglob("*.py")))
+    h = hashlib.sha1()
+    for f in files:
+        h.update(str(f.relative_to(ROOT)).encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def _build(officers: int, requests: int, seed: int, headcount: int | None) -> Instance:
     force, counties, travel = _force(officers, seed)
     pool = build_pool(officer_records(force), counties)
     rng = np.random.default_rng(seed)

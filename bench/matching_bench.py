@@ -12,6 +12,15 @@ bench/instances.py (the demo province's generated force, random requests; seeded
 - `matching.gap_vs_greedy.*_pct`: how much later the greedy's latest arrival is, and how much more
   total travel it needs, than the exact plans (mean over requests filled alike, %; baseline 0);
   `matching.gap_vs_greedy_20k_60.*` the same on the single 60-officer request.
+- `matching.plan_1m_2000.s` / `.peak_mb`: 2,000 simultaneous requests over 1,000,000 officers (generated
+  on the demo province's 90 counties and their stations), every fastest plan proven optimal; baseline:
+  the greedy on the same instance (timed once, in a fresh process). `.peak_rss_mb`: resident memory added
+  by planning in a fresh process (baseline: the process with the instance loaded);
+  `matching.greedy_1m_2000.peak_rss_mb` the same for the greedy.
+
+The instances of a million officers take minutes to generate: they are kept in var/bench/
+(`instance(..., cache=True)`). `python -m bench.matching_bench --scaling` prints the scaling table of
+bench/README.md (100k x 200, 300k x 600, 1M x 2,000).
 """
 from __future__ import annotations
 
@@ -60,25 +69,94 @@ def _status_mb(field: str) -> float:
     raise KeyError(field)
 
 
-def _rss_child() -> None:
-    """In a fresh process: resident memory once the instance is built, then the high-water mark while
-    planning (OR-Tools' C++ graphs included, which tracemalloc cannot see). The mark is reset first
-    (Linux: /proc/self/clear_refs), so building the instance does not hide the planner's peak."""
+def _reset_peak() -> float:
+    """Reset the resident high-water mark to the current size (Linux: /proc/self/clear_refs); returns it."""
     import gc
 
-    big = instance(officers=100_000, requests=200, seed=1)
     gc.collect()
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")
-    before = _status_mb("VmRSS")
+    return _status_mb("VmRSS")
+
+
+def _rss_child(officers: int, requests: int, with_greedy: bool) -> None:
+    """In a fresh process: resident memory once the instance is loaded, then the high-water mark while
+    planning (OR-Tools' C++ graphs included, which tracemalloc cannot see). The mark is reset first,
+    so building the instance does not hide the planner's peak. `with_greedy`: then the greedy's time
+    and high-water mark, after the planner's (whose freed memory the greedy may reuse, not the reverse)."""
+    big = instance(officers=officers, requests=requests, seed=1, cache=True)
+    before = _reset_peak()
     plan_batch(big.pool, big.requests, big.travel, big.accepts, kinds=("fastest",))
-    print(json.dumps({"before": before, "after": _status_mb("VmHWM")}))
+    out = {"before": before, "after": _status_mb("VmHWM")}
+    if with_greedy:
+        out["greedy_before"] = _reset_peak()
+        out["greedy_s"], _ = _timed(lambda: _greedy(big))
+        out["greedy_after"] = _status_mb("VmHWM")
+    print(json.dumps(out))
 
 
-def _rss() -> dict:
-    out = subprocess.run([sys.executable, "-m", "bench.matching_bench", "--rss"], capture_output=True, text=True,
-                         check=True, timeout=600)
+def _rss(officers: int = 100_000, requests: int = 200, with_greedy: bool = False) -> dict:
+    out = subprocess.run([sys.executable, "-m", "bench.matching_bench", "--rss", str(officers), str(requests),
+                          *(["--greedy"] if with_greedy else [])], capture_output=True, text=True, check=True,
+                         timeout=3600)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _traced_peak_mb(fn) -> float:
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def _fastest(inst):
+    return plan_batch(inst.pool, inst.requests, inst.travel, inst.accepts, kinds=("fastest",))
+
+
+def _in_process(officers: int, requests: int, runs: int = 3) -> tuple[float, float, object, object]:
+    """(best time of `runs`, traced peak MB, the batch, the instance) of the fastest plans on a cached
+    instance."""
+    inst = instance(officers=officers, requests=requests, seed=1, cache=True)
+    plan_batch(inst.pool, inst.requests[:5], inst.travel, inst.accepts, kinds=("fastest",))   # warm imports
+    plan_s = min(_timed(lambda: _fastest(inst))[0] for _ in range(runs))
+    peak_mb = _traced_peak_mb(lambda: _fastest(inst))
+    return plan_s, peak_mb, _fastest(inst), inst
+
+
+def million() -> dict:
+    """2,000 requests over 1,000,000 officers: the exact planner's time and memory, the greedy's beside
+    (timed in the fresh process that measures resident memory)."""
+    plan_s, peak_mb, *_ = _in_process(1_000_000, 2_000)
+    rss = _rss(1_000_000, 2_000, with_greedy=True)
+    return {
+        "matching.plan_1m_2000.s": {"value": round(plan_s, 3), "unit": "s", "baseline": round(rss["greedy_s"], 3)},
+        "matching.plan_1m_2000.peak_mb": {"value": round(peak_mb, 1), "unit": "MB", "baseline": None},
+        "matching.plan_1m_2000.peak_rss_mb": {"value": round(rss["after"] - rss["before"], 1), "unit": "MB",
+                                              "baseline": round(rss["before"], 1)},
+        "matching.greedy_1m_2000.s": {"value": round(rss["greedy_s"], 3), "unit": "s", "baseline": None},
+        "matching.greedy_1m_2000.peak_rss_mb": {"value": round(rss["greedy_after"] - rss["greedy_before"], 1),
+                                                "unit": "MB", "baseline": round(rss["greedy_before"], 1)},
+    }
+
+
+SCALES = ((100_000, 200), (300_000, 600), (1_000_000, 2_000))
+
+
+def _scale_row(officers: int, requests: int) -> str:
+    plan_s, peak_mb, batch, inst = _in_process(officers, requests, runs=2)
+    proven = sum(all(o.certificate.optimal for o in opts.values()) for opts in batch.options)
+    greedy_s, _ = _timed(lambda: _greedy(inst))
+    return (f"| {officers:,} x {requests:,} | {plan_s:.2f} s | {peak_mb:.0f} MB | {len(batch.classes.count):,} / "
+            f"{len(batch.classes.arc_class):,} | {proven:,} of {requests:,} | {greedy_s:.1f} s |")
+
+
+def scaling() -> str:
+    """The scaling table (markdown): per size, the exact planner's time (best of 2), its traced peak, the
+    classes and arcs of the full model, how many plans are proven optimal, and the greedy's time (once)."""
+    return "\n".join(["| officers x requests | exact plans | traced peak | classes / arcs | proven optimal | greedy |",
+                      "| --- | --- | --- | --- | --- | --- |", *(_scale_row(o, r) for o, r in SCALES)])
 
 
 def run() -> dict:
@@ -88,7 +166,7 @@ def run() -> dict:
         plan_ms.append(1000 * _timed(lambda: plan_batch(small.pool, small.requests, small.travel, small.accepts))[0])
         greedy_ms.append(1000 * _timed(lambda: _greedy(small))[0])
     small_gaps = _gaps(small, plan_batch(small.pool, small.requests, small.travel, small.accepts), *_greedy(small))
-    big = instance(officers=100_000, requests=200, seed=1)
+    big = instance(officers=100_000, requests=200, seed=1, cache=True)
     plan_batch(big.pool, big.requests[:5], big.travel, big.accepts, kinds=("fastest",))   # warm imports
     plan_s = min(_timed(lambda: plan_batch(big.pool, big.requests, big.travel, big.accepts, kinds=("fastest",)))[0]
                  for _ in range(3))
@@ -104,7 +182,7 @@ def run() -> dict:
     tracemalloc.stop()
     late, travel = _gaps(big, batch, lines, picks)
     rss = _rss()
-    return {
+    return million() | {
         "matching.plan_100k_200.peak_rss_mb": {"value": round(rss["after"] - rss["before"], 1), "unit": "MB",
                                                "baseline": round(rss["before"], 1)},
         "matching.plan_20k_60.p95_ms": {"value": round(float(np.percentile(plan_ms, 95)), 1), "unit": "ms",
@@ -121,7 +199,11 @@ def run() -> dict:
 
 if __name__ == "__main__":
     if "--rss" in sys.argv:
-        _rss_child()
+        at = sys.argv.index("--rss")
+        _rss_child(int(sys.argv[at + 1]), int(sys.argv[at + 2]), "--greedy" in sys.argv)
+        sys.exit(0)
+    if "--scaling" in sys.argv:
+        print(scaling())
         sys.exit(0)
     for name, figure in run().items():
         print(f"{name:45s} {figure}")
