@@ -245,16 +245,10 @@ def profiles(pool: Pool, rows: np.ndarray, requests: list[Request], special: np.
     return _group(key)
 
 
-def duty_cutoff(req: Request, travel_s: np.ndarray) -> np.ndarray:
-    """The most duty minutes an officer may have worked and still serve `req` within the 12-hour limit
-    (within_duty, solved for the minutes worked: an integer, so the floor is exact)."""
-    to_start = np.maximum(np.asarray(travel_s, dtype=np.int64), req.wait_s)
-    return (DUTY_LIMIT_S - to_start - req.on_scene_minutes * 60) // 60
-
-
 def cutoffs(requests: list[Request], travel: Trips) -> np.ndarray:
-    """`duty_cutoff` from every origin (rows) for every request (columns) of the batch (the first
-    columns of `travel`)."""
+    """The most duty minutes an officer may have worked and still serve each request within the 12-hour
+    limit, from every origin (rows) for every request (columns; the first columns of `travel`):
+    `within_duty` solved for the minutes worked, an integer, so the floor is exact."""
     wait = np.array([req.wait_s for req in requests], dtype=np.int64)
     scene = np.array([req.on_scene_minutes * 60 for req in requests], dtype=np.int64)
     to_start = np.maximum(travel.seconds[:, :len(requests)].astype(np.int64, copy=False), wait)
@@ -289,91 +283,122 @@ def build_classes(pool: Pool, requests: list[Request], lines: Lines, travel: Tri
     """Classes of interchangeable officers and the class -> line arcs with their travel seconds.
     `travel`: the batch's Trips, or a seat-to-seat county matrix (every officer at their seat).
 
-    The rules (`qualifies`) run once per profile of alike officers (and once per distinct set of
-    requirements among the lines) rather than once per officer; an officer then qualifies for a line
-    when their profile does and their duty minutes are within the line's cutoff for that profile (the
-    same answer as `qualifies` row by row: tests hold the two equal). Within a profile more duty means
-    fewer lines, so its officers fall into levels by how many cutoffs lie below their minutes; a class
-    is then an origin with the set of lines of one or more (profile, level) groups."""
+    The rules (`qualifies`) run once per profile of alike officers (and each test a line asks once
+    per batch) rather than once per officer; an officer then qualifies for a line when their profile
+    does and their duty minutes are within the line's cutoff for that profile (the same answer as
+    `qualifies` row by row: tests hold the two equal). Within a profile more duty means fewer lines,
+    so its officers fall into levels by how many cutoffs lie below their minutes; a class is then an
+    origin with the set of lines of one or more (profile, level) groups."""
     travel = trips(pool, requests, travel)
     free = pool.available.copy()
     if taken is not None:
         free[taken] = False
-    special = np.zeros(len(pool), dtype=bool)
-    excluded = [np.array([pool.row_of[o] for o in req.exclude if o in pool.row_of], dtype=np.int64)
-                for req in requests]
-    for rows in excluded:
-        special[rows] = True
-    counties, origins, counts, members, blocks, listed = [], [], [], [], [], []
-    flat = [(r, line) for r, req in enumerate(requests) for line in req.lines]
-    request = np.asarray(lines.request, dtype=np.int64)
-    duty = pool.duty.astype(np.int64)
-    # officers the pool would send for none of the batch's grades serve no line
-    sendable = np.zeros(len(pool), dtype=bool)
-    for grade in {req.grade for req in requests}:
-        sendable |= pool.sendable(np.arange(len(pool)), grade, POLICY)
-    # cutoffs clipped to the free officers' minutes (which answer `duty <= cutoff` alike); small ints
-    lo = int(duty[free].min(initial=0)) - 1
-    cut = np.clip(cutoffs(requests, travel), lo, int(duty[free].max(initial=0)))
-    cut = cut.astype(np.int16 if -2**15 <= lo and cut.max(initial=0) < 2**15 else np.int64)
+    batch = _Batch.of(pool, requests, lines, travel, accepts, free)
+    members, blocks, listed = [], [], []
     for m in np.unique(lines.module):
         mine = np.flatnonzero(lines.module == m)
         rows = np.flatnonzero(free & (pool.module == m))
         if not len(rows):
             continue
         listed += mine.tolist()
-        rows = rows[sendable[rows]]
-        if not len(rows):
-            continue
-        profile = profiles(pool, rows, requests, special)
-        first = np.zeros(profile.max() + 1, dtype=np.int64)
-        first[profile[::-1]] = np.arange(len(rows))[::-1]
-        reps = rows[first]                       # one officer standing for each profile
-        asks = [_asks(pool, requests[flat[j][0]], flat[j][1], accepts) for j in mine]
-        distinct = list(dict.fromkeys(asks))
-        memo: dict = {}
-        meets = np.stack([_requirements(pool, reps, a, memo) for a in distinct], axis=1)
-        live = meets.any(axis=1)                 # profiles meeting no line's requirements serve none
-        alive = live[profile]
-        rows, profile = rows[alive], (np.cumsum(live) - 1)[profile[alive]]
-        reps, meets = reps[live], meets[live]
-        ok = meets[:, [distinct.index(a) for a in asks]]
-        for r in {int(request[j]) for j in mine if len(excluded[int(request[j])])}:
-            ok[np.ix_(np.isin(reps, excluded[r]), np.flatnonzero(request[mine] == r))] = False
-        # from each origin to each line, no officer of the receiving county
-        reach = cut[:, request[mine]]
-        reach[pool.origin_county[:, None] == lines.dest[mine][None, :]] = lo
-        cutoff = np.where(ok, reach[pool.origin[reps]], lo).astype(cut.dtype, copy=False)
-        del ok
-        level = _levels(cutoff, profile, duty[rows], lo)
-        keep = level < len(mine)
-        rows, profile, level = rows[keep], profile[keep], level[keep]
-        if not len(rows):
-            continue
-        # (profile, level) groups, then groups of one origin with the same lines merged into classes
-        _, at, group = np.unique(profile * (len(mine) + 1) + level, return_index=True, return_inverse=True)
-        group = group.ravel()
-        table = cutoff[profile[at]] >= duty[rows[at]][:, None]
-        del cutoff
-        key = np.concatenate([pool.origin[rows[at]].astype(np.int32).view(np.uint8).reshape(-1, 4),
-                              np.packbits(table, axis=1)], axis=1)
-        head, inverse = _distinct_rows(key)
-        klass = inverse[group]
-        count = np.bincount(klass, minlength=len(head))
-        order = np.argsort(klass, kind="stable")
-        base = len(members)
-        members += np.split(rows[order], np.cumsum(count)[:-1])
-        lead = rows[at[head]]
-        counties.append(pool.county[lead])
-        origins.append(pool.origin[lead])
-        counts.append(count)
-        blocks.append(Block(base, mine, np.ascontiguousarray(table[head].T)))
-    seconds = travel.seconds[:, :len(requests)]
-    if not counts:
-        empty = np.zeros(0, dtype=np.int64)
-        return Classes(empty, empty, [], empty, [], seconds, request, listed)
-    return Classes(np.concatenate(counties).astype(np.int64), np.concatenate(counts).astype(np.int64), members,
-                   np.concatenate(origins).astype(np.int64), blocks, seconds, request, listed)
+        rows, profile, cutoff = _profile_cutoffs(batch, mine, rows[batch.sendable[rows]])
+        found, table = _classes_of(batch, mine, rows, profile, cutoff)
+        if found:
+            blocks.append(Block(len(members), mine, table))
+            members += found
+    lead = np.array([rows[0] for rows in members], dtype=np.int64)
+    return Classes(pool.county[lead].astype(np.int64), np.array([len(r) for r in members], dtype=np.int64),
+                   members, pool.origin[lead].astype(np.int64), blocks, travel.seconds[:, :len(requests)],
+                   batch.request, listed)
+
+
+@dataclass
+class _Batch:
+    """What eligibility needs of a batch, worked out once for all its modules."""
+    pool: Pool
+    requests: list[Request]
+    lines: Lines
+    asks: list[tuple]                  # per line, what it asks (`_asks`)
+    request: np.ndarray                # per line, its request
+    excluded: list[np.ndarray]         # per request, the pool rows it may not use
+    special: np.ndarray                # per pool row: excluded by some request (a profile of its own)
+    sendable: np.ndarray               # per pool row: sent for some grade of the batch
+    duty: np.ndarray                   # per pool row, minutes worked (int64)
+    cut: np.ndarray                    # (origin, request) duty cutoffs, clipped to [lo, the most worked]
+    lo: int                            # below every free officer's minutes: "no line"
+
+    @classmethod
+    def of(cls, pool: Pool, requests: list[Request], lines: Lines, travel: Trips, accepts: dict,
+           free: np.ndarray) -> _Batch:
+        excluded = [np.array([pool.row_of[o] for o in req.exclude if o in pool.row_of], dtype=np.int64)
+                    for req in requests]
+        special = np.zeros(len(pool), dtype=bool)
+        for rows in excluded:
+            special[rows] = True
+        # officers the pool would send for none of the batch's grades serve no line
+        sendable = np.zeros(len(pool), dtype=bool)
+        for grade in {req.grade for req in requests}:
+            sendable |= pool.sendable(np.arange(len(pool)), grade, POLICY)
+        duty = pool.duty.astype(np.int64)
+        # cutoffs clipped to the free officers' minutes (which answer `duty <= cutoff` alike): small ints
+        lo = int(duty[free].min(initial=0)) - 1
+        cut = np.clip(cutoffs(requests, travel), lo, int(duty[free].max(initial=0)))
+        cut = cut.astype(np.int16 if -2**15 <= lo and cut.max(initial=0) < 2**15 else np.int64)
+        asks = [_asks(pool, req, line, accepts) for req in requests for line in req.lines]
+        return cls(pool, requests, lines, asks, np.asarray(lines.request, dtype=np.int64), excluded, special,
+                   sendable, duty, cut, lo)
+
+
+def _profile_cutoffs(batch: _Batch, mine: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(rows, profile per row, cutoff per profile x line) for the free officers `rows` of the module of
+    lines `mine`: the most duty minutes an officer of the profile may have worked for each line, below
+    every officer's minutes where the profile does not qualify. Profiles qualifying for none are left out."""
+    pool, request = batch.pool, batch.request
+    if not len(rows):
+        return rows, rows, np.zeros((0, len(mine)), dtype=batch.cut.dtype)
+    profile = profiles(pool, rows, batch.requests, batch.special)
+    first = np.zeros(profile.max() + 1, dtype=np.int64)
+    first[profile[::-1]] = np.arange(len(rows))[::-1]
+    reps = rows[first]                           # one officer standing for each profile
+    asks = [batch.asks[j] for j in mine]
+    distinct = list(dict.fromkeys(asks))
+    memo: dict = {}
+    meets = np.stack([_requirements(pool, reps, a, memo) for a in distinct], axis=1)
+    live = meets.any(axis=1)                     # profiles meeting no line's requirements serve none
+    alive = live[profile]
+    rows, profile = rows[alive], (np.cumsum(live) - 1)[profile[alive]]
+    reps, meets = reps[live], meets[live]
+    ok = meets[:, [distinct.index(a) for a in asks]]
+    for r in {int(request[j]) for j in mine if len(batch.excluded[int(request[j])])}:
+        ok[np.ix_(np.isin(reps, batch.excluded[r]), np.flatnonzero(request[mine] == r))] = False
+    # from each origin to each line, no officer of the receiving county
+    reach = batch.cut[:, request[mine]]
+    reach[pool.origin_county[:, None] == batch.lines.dest[mine][None, :]] = batch.lo
+    return rows, profile, np.where(ok, reach[pool.origin[reps]], batch.lo).astype(batch.cut.dtype, copy=False)
+
+
+def _classes_of(batch: _Batch, mine: np.ndarray, rows: np.ndarray, profile: np.ndarray,
+                cutoff: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """(members of each class, bool lines x classes: who may serve what) of one module: officers fall
+    into (profile, level) groups, and groups of one origin with the same lines make one class. The
+    classes are in the order of their (origin bytes, packed lines) keys, their members in row order."""
+    pool, duty = batch.pool, batch.duty
+    if not len(rows):
+        return [], np.zeros((len(mine), 0), dtype=bool)
+    level = _levels(cutoff, profile, duty[rows], batch.lo)
+    keep = level < len(mine)
+    rows, profile, level = rows[keep], profile[keep], level[keep]
+    if not len(rows):
+        return [], np.zeros((len(mine), 0), dtype=bool)
+    _, at, group = np.unique(profile * (len(mine) + 1) + level, return_index=True, return_inverse=True)
+    table = cutoff[profile[at]] >= duty[rows[at]][:, None]
+    key = np.concatenate([pool.origin[rows[at]].astype(np.int32).view(np.uint8).reshape(-1, 4),
+                          np.packbits(table, axis=1)], axis=1)
+    head, inverse = _distinct_rows(key)
+    klass = inverse[group.ravel()]
+    count = np.bincount(klass, minlength=len(head))
+    members = np.split(rows[np.argsort(klass, kind="stable")], np.cumsum(count)[:-1])
+    return members, np.ascontiguousarray(table[head].T)
 
 
 def _distinct_rows(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
