@@ -14,7 +14,6 @@ The layout is dash-bootstrap-components on Bootstrap 5, whose stylesheet the twi
 """
 from __future__ import annotations
 
-import json
 from html import escape
 from importlib import resources
 from urllib.parse import parse_qs, urlparse
@@ -33,9 +32,11 @@ from twin.sim.model import ProvinceModel
 from twin.ui import (
     alerts,
     board,
+    compress,
     exercise_page,
     field_page,
     ids,
+    map_polygons,
     order_print,
     panel,
     readiness,
@@ -66,7 +67,8 @@ def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000,
     `run_exercise` plays a scenario on processes of its own, for the exercise page's Start (None: none)."""
     app = dash.Dash(__name__, title="警力跨区互援 · Twin", serve_locally=True, external_stylesheets=[BOOTSTRAP_CSS],
                     external_scripts=[], update_title=None, suppress_callback_exceptions=True)
-    geojson = model.geography.county_geojson()
+    polygons = map_polygons.county_polygons(model.geography)  # simplified for the map, computed once
+    geojson = polygons.geojson
     client = client or ServicesClient(service_urls())
     positions = positions or PositionAccess(client)
     circle = readiness.Readiness(client)  # the support circle, read at most once a minute
@@ -99,8 +101,9 @@ def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000,
     app.twin_callbacks.update(board.register(app, model))
     app.twin_callbacks.update(alerts.register(app, model, app.twin_alerts))
     install_styles(app)
+    compress.install(app.server)  # gzip: scripts once and kept, the layout and callbacks' answers each time
     install_replay(app, model.geography, geojson, recording)
-    install_routes(app, model, settings, geojson, positions)
+    install_routes(app, model, settings, polygons, positions)
     install_report(app, model, client)  # /reports/performance, demand's report read with the user's token
     order_print.install(app, model, client)  # /plans/<id>/order, the signed order for print
     field_page.install(app, client)  # /field, the page for the officers sent
@@ -387,16 +390,23 @@ def install_styles(app: dash.Dash) -> None:
         return Response(css, mimetype="text/css", headers={"Cache-Control": "max-age=86400"})
 
 
-def install_routes(app: dash.Dash, model: ProvinceModel, settings=None, geojson: dict | None = None,
-                   positions: PositionAccess | None = None) -> None:
+def install_routes(app: dash.Dash, model: ProvinceModel, settings=None,
+                   polygons: map_polygons.MapPolygons | None = None, positions: PositionAccess | None = None) -> None:
     positions = positions or PositionAccess()
     mode = getattr(settings, "mode", "live")
-    polygons = json.dumps(geojson or model.geography.county_geojson(), ensure_ascii=False)
+    polygons = polygons or map_polygons.county_polygons(model.geography)
 
     @app.server.get(views.GEOJSON_PATH)
     def county_polygons():
-        """The county polygons the map's figures point to (fetched once by the browser, then cached)."""
-        return Response(polygons, mimetype="application/geo+json", headers={"Cache-Control": "max-age=3600"})
+        """The county polygons the map's figures point to (fetched once by the browser, then cached),
+        gzipped as kept when the browser takes gzip."""
+        gzipped = "gzip" in request.headers.get("Accept-Encoding", "")
+        resp = Response(polygons.gzipped if gzipped else polygons.body, mimetype="application/geo+json",
+                        headers={"Cache-Control": "private, max-age=3600", "Vary": "Accept-Encoding"})
+        if gzipped:
+            resp.headers["Content-Encoding"] = "gzip"
+        resp.set_etag(polygons.etag)
+        return resp.make_conditional(request)
 
     @app.server.get("/health")
     def health_route():
