@@ -189,3 +189,14 @@ def test_the_map_with_every_layer_is_a_valid_plotly_figure(geography, counties):
                               colour_by=colour_by, officers=True, units=units, routes=[route], lang="en")
         checked = go.Figure(figure.to_plotly_json())  # raises on any property plotly does not know
         assert checked.to_plotly_json() == figure.to_plotly_json()
+
+
+def test_the_strength_chart_is_a_valid_plotly_figure_and_the_empty_one_is_shared():
+    import plotly.graph_objects as go
+
+    from twin.ui.panel import strength_figure
+    plan = {"plan_id": "P1", "version": 1, "kind": "fastest", "status": "proposed", "request_id": "R1",
+            "preview": {"donors": [{"name": "义乌市", "times_s": [0, 600], "strength_p50": [40, 34]}]}}
+    for figure in (strength_figure([], "en"), strength_figure([plan], "zh")):
+        assert go.Figure(figure.to_plotly_json()).to_plotly_json() == figure.to_plotly_json()
+    assert strength_figure([], "en") is strength_figure([], "en")

@@ -6,8 +6,11 @@ Approve / Reject buttons whose ids name the plan (pattern-matching callbacks).
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
+import plotly.graph_objects as go
+import plotly.io as pio
 from dash import dcc, html
 
 from twin.sim.preview import reserve_left
@@ -198,22 +201,37 @@ def buttons(plan: dict, lang: str, refused: str | None = None) -> list:
 
 
 def strength_figure(plans: list[dict], lang: str = DEFAULT_LANGUAGE):
-    """Donors' strength at home over the horizon (median of runs), one line per plan and donor."""
-    import plotly.graph_objects as go
-
-    figure = go.Figure()
-    for plan in current(plans) if plans else []:
-        for donor in (plan.get("preview") or {}).get("donors", []):
-            figure.add_trace(go.Scatter(x=[t / 60 for t in donor["times_s"]], y=donor["strength_p50"], mode="lines",
-                                        name=f"{maybe('kind_' + str(plan.get('kind')), lang, '')} · {donor['name']}"))
-    figure.update_layout(title=dict(text=text("strength_title", lang), font=dict(size=13)), height=220,
-                         margin=dict(l=40, r=10, t=30, b=30), xaxis_title="min", template="simple_white")
-    if not figure.data:  # no preview yet: say so instead of drawing empty axes
-        figure.update_xaxes(visible=False)
-        figure.update_yaxes(visible=False)
-        figure.add_annotation(text=text("strength_empty", lang), x=0.5, y=0.5, xref="paper", yref="paper",
-                              showarrow=False, font=dict(size=12, color="#6c757d"))
+    """Donors' strength at home over the horizon (median of runs), one line per plan and donor. Built
+    from plain values without plotly's validation (a unit test validates it); the empty chart every page
+    opens with is built once per language (shared: do not modify)."""
+    lines = [(plan, donor) for plan in (current(plans) if plans else [])
+             for donor in (plan.get("preview") or {}).get("donors", [])]
+    if not lines:  # no preview yet: say so instead of drawing empty axes
+        return _empty_strength_figure(lang)
+    figure = _strength_axes(lang)
+    for plan, donor in lines:
+        figure.add_trace(go.Scatter(x=[t / 60 for t in donor["times_s"]], y=donor["strength_p50"], mode="lines",
+                                       name=f"{maybe('kind_' + str(plan.get('kind')), lang, '')} · {donor['name']}",
+                                       _validate=False))
     return figure
+
+
+@functools.lru_cache(maxsize=None)
+def _empty_strength_figure(lang: str):
+    figure = _strength_axes(lang, visible=False)
+    figure.add_annotation(text=text("strength_empty", lang), x=0.5, y=0.5, xref="paper", yref="paper",
+                          showarrow=False, font=dict(size=12, color="#6c757d"))
+    return figure
+
+
+def _strength_axes(lang: str, visible: bool = True):
+    layout = dict(title=dict(text=text("strength_title", lang), font=dict(size=13)), height=220,
+                  margin=dict(l=40, r=10, t=30, b=30), xaxis=dict(title=dict(text="min")),
+                  template=pio.templates["simple_white"])
+    if not visible:
+        layout["xaxis"]["visible"] = False
+        layout["yaxis"] = {"visible": False}
+    return go.Figure(layout=layout, _validate=False)
 
 
 def minutes(seconds: float | None, lang: str, *, never: bool = False) -> str:
