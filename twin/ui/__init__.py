@@ -5,6 +5,9 @@
                  page of the officers sent), `order_print` (printed, signed orders), `replay_controls`
 - pieces         `views`, `figures`, `map_layers`, `place_names`, `panel`, `navbar`, `user_bar`,
                  `alerts`, `readiness`, `docs_links`, `messages` (every label, zh and en), `ids`
+- delivery       `map_polygons` (the counties simplified for the map, kept under var/twin/geo),
+                 `compress` (gzip of what the app sends)
 - access         `signin` (users and sessions), `visibility` (who may see what), `position_access`
-- `assets/`      the twin's own styles and scripts, served by the app
+- `assets/`      the twin's own styles and scripts, served by the app (plotly_early.js starts Plotly's
+                 bundle while the layout loads; map_drawn.js tells the page its base map has drawn)
 """
