@@ -33,7 +33,8 @@ import tracemalloc
 import numpy as np
 
 from bench.instances import instance
-from services.matching.domain.eligibility import build_classes, flatten
+from services.matching.domain.classes import build_classes
+from services.matching.domain.eligibility import flatten
 from services.matching.domain.greedy import greedy
 from services.matching.domain.planner import lendable_array, plan_batch
 

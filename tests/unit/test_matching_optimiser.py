@@ -9,7 +9,8 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 
-from services.matching.domain.eligibility import build_classes, flatten
+from services.matching.domain.classes import build_classes
+from services.matching.domain.eligibility import flatten
 from services.matching.domain.greedy import greedy
 from services.matching.domain.model import Line, Request
 from services.matching.domain.planner import CountyLoad, lendable_array, plan_batch

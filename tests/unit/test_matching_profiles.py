@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from bench.instances import instance
-from services.matching.domain.eligibility import build_classes, flatten, qualifies
+from services.matching.domain.classes import build_classes
+from services.matching.domain.eligibility import flatten, qualifies
 from services.matching.domain.geo import trips
 
 

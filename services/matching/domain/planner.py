@@ -11,7 +11,8 @@ from functools import cached_property
 import numpy as np
 
 from . import flow
-from .eligibility import Classes, Lines, build_classes, flatten
+from .classes import Classes, build_classes
+from .eligibility import Lines, flatten
 from .geo import Trips, trips
 from .model import Assignment, Certificate, Request
 from .policy import POLICY
