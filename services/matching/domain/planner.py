@@ -92,9 +92,10 @@ def lendable_array(pool: Pool, loads: dict[str, CountyLoad], taken: np.ndarray |
     held = np.zeros(len(pool), dtype=bool)
     if taken is not None and len(taken):
         held[taken] = True
-    held_free = np.bincount(pool.county[held & pool.available], minlength=n)
-    free = np.bincount(pool.county[pool.available & ~held], minlength=n)
-    strength = np.bincount(pool.county[pool.available | np.isin(pool.status, COMMITTED)], minlength=n)
+    available = pool.available
+    held_free = np.bincount(pool.county[held & available], minlength=n)
+    free = np.bincount(pool.county[available & ~held], minlength=n)
+    strength = np.bincount(pool.county[available | np.isin(pool.status, COMMITTED)], minlength=n)
     out = np.zeros(n, dtype=np.int64)
     for i, code in enumerate(pool.counties):
         load = loads.get(code)
