@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from selenium.common.exceptions import ElementNotInteractableException
+from selenium.common.exceptions import ElementNotInteractableException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -126,13 +126,14 @@ def test_an_alert_appears_when_a_unit_goes_late_and_stays_in_the_log_once_acknow
     badge = WebDriverWait(offline_chrome, TIMEOUT_S).until(  # the request and its escalation, counted
         lambda d: (b := d.find_elements(By.ID, ids.ALERT_BADGE)) and b[0].text not in ("", "0") and b[0])
     time.sleep(1.2)  # the alerts have looked: what was there already is counted on the bell, not toasted
-    count = int(badge.text)
+    count = int(offline_chrome.find_element(By.ID, ids.ALERT_BADGE).text or badge.text)
     assert not offline_chrome.find_elements(By.CSS_SELECTOR, ".twin-alert-stack .toast")
 
     unit_late(model)
-    toast = WebDriverWait(offline_chrome, TIMEOUT_S).until(
-        lambda d: (t := d.find_elements(By.CSS_SELECTOR, ".twin-alert-stack .toast")) and t[0])
-    assert "单元超时" in toast.text and "UNIT-330782-TS-01" in toast.text and "7 分钟" in toast.text
+    # the toast's text is read in the wait: the stack is re-rendered as alerts come, which replaces its elements
+    toast = WebDriverWait(offline_chrome, TIMEOUT_S, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: (t := d.find_elements(By.CSS_SELECTOR, ".twin-alert-stack .toast")) and t[0].text)
+    assert "单元超时" in toast and "UNIT-330782-TS-01" in toast and "7 分钟" in toast
     WebDriverWait(offline_chrome, TIMEOUT_S).until(lambda d: d.find_element(By.ID, ids.ALERT_BADGE).text == str(count + 1))
     offline_chrome.save_screenshot(str(screenshots / "duty-alert.png"))
 
