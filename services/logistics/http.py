@@ -38,28 +38,16 @@ def _read():
     return current_deps().runtime.engine.connect()
 
 
-def order_regions(order_id: str):
-    with _read() as conn:
-        return regions.of_order(conn, order_id)
+def _regions_by(lookup):
+    """A permission resolver: the regions an object concerns, read by `lookup(conn, id)` (regions.py)."""
+    def resolve(object_id: str):
+        with _read() as conn:
+            return lookup(conn, object_id)
+    return resolve
 
 
-def unit_regions(unit_id: str):
-    with _read() as conn:
-        return regions.of_unit(conn, unit_id)
-
-
-def deployment_regions(deployment_id: str):
-    with _read() as conn:
-        return regions.of_deployment(conn, deployment_id)
-
-
-def incident_regions(incident_id: str):
-    with _read() as conn:
-        return regions.of_incident(conn, incident_id)
-
-
-api.objects({"order_id": order_regions, "unit_id": unit_regions, "deployment_id": deployment_regions,
-             "incident_id": incident_regions})
+api.objects({"order_id": _regions_by(regions.of_order), "unit_id": _regions_by(regions.of_unit),
+             "deployment_id": _regions_by(regions.of_deployment), "incident_id": _regions_by(regions.of_incident)})
 
 
 @api.route("GET", "/incidents/observed", "Incidents this service has consumed, once each")
