@@ -3,23 +3,18 @@ orders are re-sent and then escalated, and a unit still on the way when its dead
 its late alert."""
 from __future__ import annotations
 
-from sqlalchemy import select, update
-
 from ..common.clock import as_utc, stamp
 from ..common.clock import now as clock_now
 from ..common.periodic import Periodic
-from . import dispatch
+from . import dispatch, store
 from .domain.times import seconds_between
-from .store import orders
 from .timeline import emit
 
 
 def overdue(tx, now) -> int:
     """Late alerts for units not in place at their deadline that have not raised one yet."""
-    rows = tx.conn.execute(select(orders).where(orders.c.arrived_at.is_(None), orders.c.released_at.is_(None),
-                                                orders.c.late.is_(False), orders.c.deadline < now)).mappings().all()
     raised = 0
-    for row in rows:
+    for row in store.orders_past_deadline(tx.conn, now):
         eta = max(as_utc(row["eta"]) or now, now)
         data = {"unit_id": row["unit_id"], "order_id": row["order_id"], "request_id": row["request_id"],
                 "eta": stamp(eta), "deadline": stamp(row["deadline"]),
@@ -28,9 +23,7 @@ def overdue(tx, now) -> int:
             data["point"] = {"lon": row["lon"], "lat": row["lat"]}
         if row["incident_id"]:
             data["incident_id"] = row["incident_id"]
-        claimed = tx.conn.execute(update(orders).where(orders.c.order_id == row["order_id"],
-                                                       orders.c.late.is_(False)).values(late=True))
-        if claimed.rowcount == 1:  # not already raised by another instance
+        if store.flag_late(tx.conn, row["order_id"]):  # not already raised by another instance
             emit(tx, "unit.late", data, key=row["request_id"])
             raised += 1
     return raised

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
-
 from ..common.clock import as_utc, parse_time, stamp
 from ..common.clock import now as clock_now
 from ..common.http import Problem
@@ -17,19 +15,17 @@ from . import deadlines, store
 from .domain import reception, scope, units
 from .places import Places
 from .policy import Policy
-from .store import deployments, orders, plans, requests
 from .timeline import emit
 
 
 def remember_plan(conn, plan_id: str, request_id: str, incident_id: str | None, **values) -> dict:
     """Upsert what one of plan.proposed / plan.approved / officers.committed says of a plan."""
-    row = conn.execute(select(plans).where(plans.c.plan_id == plan_id)).mappings().first()
-    if row is None:
-        conn.execute(insert(plans).values(plan_id=plan_id, request_id=request_id, incident_id=incident_id,
-                                          dispatched=False, **values))
+    if store.plan(conn, plan_id) is None:
+        store.insert_plan(conn, plan_id=plan_id, request_id=request_id, incident_id=incident_id, dispatched=False,
+                          **values)
     else:
-        conn.execute(update(plans).where(plans.c.plan_id == plan_id).values(**values))
-    return dict(conn.execute(select(plans).where(plans.c.plan_id == plan_id)).mappings().one())
+        store.update_plan(conn, plan_id, **values)
+    return store.plan(conn, plan_id)
 
 
 def dispatch_when_ready(tx, plan: dict, places: Places, policy: Policy) -> list[dict]:
@@ -38,8 +34,8 @@ def dispatch_when_ready(tx, plan: dict, places: Places, policy: Policy) -> list[
     if not approval or not committed or plan["dispatched"]:
         return []
     conn = tx.conn
-    request = conn.execute(select(requests).where(requests.c.request_id == plan["request_id"])).mappings().first()
-    conn.execute(update(plans).where(plans.c.plan_id == plan["plan_id"]).values(dispatched=True))
+    request = store.request(conn, plan["request_id"])
+    store.update_plan(conn, plan["plan_id"], dispatched=True)
     if request and request["status"] == "cancelled":
         return []
     chosen = {a["officer_id"] for a in approval["assignments"]}
@@ -54,13 +50,13 @@ def dispatch_when_ready(tx, plan: dict, places: Places, policy: Policy) -> list[
              "tasks": policy.tasks_for((request or {}).get("modules") or [])}
     dep_id = units.deployment_id(plan["plan_id"])
     teams = units.group_units(plan["plan_id"], officers, plan.get("proposal"))
-    conn.execute(insert(deployments).values(
-        deployment_id=dep_id, plan_id=plan["plan_id"], request_id=plan["request_id"],
+    store.insert_deployment(
+        conn, deployment_id=dep_id, plan_id=plan["plan_id"], request_id=plan["request_id"],
         incident_id=approval.get("incident_id") or plan["incident_id"], county=county, grade=approval["grade"],
         headcount=len(officers), officer_ids=officers, task_start=now, task_end=max(until, now),
         arrangements=reception.initial_arrangements([len(u.officer_ids) for u in teams], policy.medics_per_team,
                                                     policy.officers_per_medic), flags=[],
-        status="dispatched", created_at=now))
+        status="dispatched", created_at=now)
     commander = f"{places.county_name(county)}公安局指挥中心 (county_duty_officer {county})"
     sent = []
     for unit in teams:
@@ -75,11 +71,11 @@ def dispatch_when_ready(tx, plan: dict, places: Places, policy: Policy) -> list[
             order["incident_id"] = approval["incident_id"]
         if unit.from_county:
             order["from_county"] = unit.from_county
-        conn.execute(insert(orders).values(
-            order_id=order["order_id"], deployment_id=dep_id, request_id=plan["request_id"],
+        store.insert_order(
+            conn, order_id=order["order_id"], deployment_id=dep_id, request_id=plan["request_id"],
             incident_id=order.get("incident_id"), unit_id=unit.unit_id, from_county=unit.from_county,
             officer_ids=list(unit.officer_ids), order=order, ordered_at=now, deadline=deadline, attempts=1,
-            last_sent_at=now, late=False))
+            last_sent_at=now, late=False)
         emit(tx, "dispatch.ordered", order, key=plan["request_id"])
         sent.append(order)
     return sent
@@ -122,41 +118,37 @@ def acknowledge_as(outbox, order_id: str, unit_id: str, by: str) -> dict:
 
 def acknowledge(tx, order_id: str, by: str) -> dict | None:
     """The unit confirmed its order; None when there is no such order. A second ack changes nothing."""
-    row = tx.conn.execute(select(orders).where(orders.c.order_id == order_id)).mappings().first()
+    row = store.order(tx.conn, order_id)
     if row is None:
         return None
     if row["acked_at"] is None:
         now = clock_now()
-        tx.conn.execute(update(orders).where(orders.c.order_id == order_id).values(acked_at=now))
+        store.acknowledge_order(tx.conn, order_id, now)
         data = {"order_id": order_id, "request_id": row["request_id"], "deployment_id": row["deployment_id"],
                 "unit_id": row["unit_id"], "acknowledged_by": by, "attempt": row["attempts"],
                 "acknowledged_at": stamp(now)}
         if row["incident_id"]:
             data["incident_id"] = row["incident_id"]
         emit(tx, "dispatch.acknowledged", data, key=row["request_id"])
-    return dict(tx.conn.execute(select(orders).where(orders.c.order_id == order_id)).mappings().one())
+    return store.order(tx.conn, order_id)
 
 
 def chase_unacknowledged(tx, policy: Policy, now: datetime | None = None) -> dict:
     """Re-send orders unacknowledged for ack_timeout_s; after max_resends, escalate once."""
     now = now or clock_now()
     due = now - timedelta(seconds=policy.ack_timeout_s)
-    rows = tx.conn.execute(select(orders).where(
-        orders.c.acked_at.is_(None), orders.c.escalated_at.is_(None), orders.c.arrived_at.is_(None),
-        orders.c.released_at.is_(None), orders.c.last_sent_at <= due)).mappings().all()
     resent = escalated = 0
-    for row in rows:
+    for row in store.orders_to_chase(tx.conn, due):
         # Conditional updates: another instance of logistics running the same check changes the row
         # first, and then this one emits nothing.
         if row["attempts"] <= policy.max_resends:
             order = dict(row["order"], attempt=row["attempts"] + 1)
-            if not _claimed(tx, row, orders.c.attempts == row["attempts"],
-                            attempts=row["attempts"] + 1, last_sent_at=now, order=order):
+            if not store.resend_order(tx.conn, row["order_id"], row["attempts"], last_sent_at=now, body=order):
                 continue
             emit(tx, "dispatch.ordered", order, key=row["request_id"])
             resent += 1
         else:
-            if not _claimed(tx, row, orders.c.escalated_at.is_(None), escalated_at=now):
+            if not store.escalate_order(tx.conn, row["order_id"], now):
                 continue
             data = {"order_id": row["order_id"], "request_id": row["request_id"], "deployment_id": row["deployment_id"],
                     "unit_id": row["unit_id"], "attempts": row["attempts"], "ordered_at": stamp(row["ordered_at"]),
@@ -168,8 +160,3 @@ def chase_unacknowledged(tx, policy: Policy, now: datetime | None = None) -> dic
             emit(tx, "dispatch.escalated", data, key=row["request_id"])
             escalated += 1
     return {"resent": resent, "escalated": escalated}
-
-
-def _claimed(tx, row, condition, **values) -> bool:
-    done = tx.conn.execute(update(orders).where(orders.c.order_id == row["order_id"], condition).values(**values))
-    return done.rowcount == 1

@@ -3,17 +3,14 @@ from __future__ import annotations
 
 import functools
 
-from sqlalchemy import insert, select, update
-
 from ..common.clock import now as clock_now
 from ..common.clock import parse_time
 from ..common.observed import observe_handler
-from . import dispatch, positions, reception_flow, relief, timeline
+from . import dispatch, positions, reception_flow, relief, store, timeline
 from .places import Places
 from .policy import Policy
-from .store import deployments, loads, observed, orders, requests
 
-_observe = observe_handler(observed)
+_observe = observe_handler(store.observed)
 
 
 def _policy(ctx) -> Policy:
@@ -38,14 +35,14 @@ def _default_places(province: str) -> Places:
 def on_support_requested(ctx) -> None:
     d = ctx.data
     timeline.record(ctx.conn, ctx.event)
-    if ctx.conn.execute(select(requests.c.request_id).where(requests.c.request_id == d["request_id"])).first():
+    if store.request_exists(ctx.conn, d["request_id"]):
         return
     point = (d.get("location") or {}).get("point") or {}
-    ctx.conn.execute(insert(requests).values(
-        request_id=d["request_id"], incident_id=d["incident_id"], county=d["county"], grade=d["grade"],
+    store.insert_request(
+        ctx.conn, request_id=d["request_id"], incident_id=d["incident_id"], county=d["county"], grade=d["grade"],
         approval_level=d["approval_level"], deadline=parse_time(d["deadline"]), lon=point.get("lon"),
         lat=point.get("lat"), requested_at=parse_time(d["requested_at"]),
-        modules=sorted({line["module"] for line in d["lines"]}), status="open"))
+        modules=sorted({line["module"] for line in d["lines"]}), status="open")
 
 
 def on_support_escalated(ctx) -> None:
@@ -55,10 +52,9 @@ def on_support_escalated(ctx) -> None:
     values = {"grade": d["to_grade"], "approval_level": d["approval_level"], "deadline": parse_time(d["deadline"])}
     if d.get("lines"):
         values["modules"] = sorted({line["module"] for line in d["lines"]})
-    ctx.conn.execute(update(requests).where(requests.c.request_id == d["request_id"]).values(**values))
-    ctx.conn.execute(update(deployments).where(deployments.c.request_id == d["request_id"]).values(grade=d["to_grade"]))
-    ctx.conn.execute(update(orders).where(orders.c.request_id == d["request_id"], orders.c.arrived_at.is_(None))
-                     .values(deadline=parse_time(d["deadline"]), late=False))
+    store.update_request(ctx.conn, d["request_id"], **values)
+    store.regrade_deployments(ctx.conn, d["request_id"], d["to_grade"])
+    store.hold_orders_to(ctx.conn, d["request_id"], parse_time(d["deadline"]))
 
 
 def on_support_cancelled(ctx) -> None:
@@ -67,11 +63,9 @@ def on_support_cancelled(ctx) -> None:
     d = ctx.data
     timeline.record(ctx.conn, ctx.event)
     ids = [d["request_id"], *relief.shifts_of(ctx.conn, d["request_id"])]
-    ctx.conn.execute(update(requests).where(requests.c.request_id.in_(ids)).values(status="cancelled"))
-    rows = ctx.conn.execute(select(deployments).where(deployments.c.request_id.in_(ids),
-                                                      deployments.c.status != "released")).mappings().all()
-    for dep in rows:
-        reception_flow.release(ctx.tx, dict(dep), clock_now(), outcome="cancelled", policy=_policy(ctx))
+    store.cancel_requests(ctx.conn, ids)
+    for dep in store.unreleased_deployments_of(ctx.conn, ids):
+        reception_flow.release(ctx.tx, dep, clock_now(), outcome="cancelled", policy=_policy(ctx))
 
 
 def on_plan_proposed(ctx) -> None:
@@ -113,10 +107,10 @@ def on_position_reported(ctx) -> None:
 def on_load_reported(ctx) -> None:
     d = ctx.data
     at = parse_time(d["at"])
-    if ctx.conn.execute(select(loads.c.county).where(loads.c.county == d["county"], loads.c.at == at)).first():
+    if store.load_recorded(ctx.conn, d["county"], at):
         return
-    ctx.conn.execute(insert(loads).values(county=d["county"], at=at, on_duty=d["on_duty"],
-                                          available=d["available"], committed=d["committed"]))
+    store.insert_load(ctx.conn, county=d["county"], at=at, on_duty=d["on_duty"], available=d["available"],
+                      committed=d["committed"])
 
 
 HANDLERS = {

@@ -2,7 +2,8 @@
 and the after-action report, the province's switch over live positions. Each route is declared once
 (services.common.api); the views are thin: the decisions are the use cases of dispatch.py,
 instructions.py, positions.py, reception_flow.py, report.py and position_policy.py (they refuse with
-Problem), the reads are store.py's and regions.py's, the JSON shapes representations.py's."""
+Problem), the reads are store.py's (regions.py says which regions an object concerns), the JSON shapes
+representations.py's."""
 from __future__ import annotations
 
 from functools import lru_cache

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select
-
 from ..common.clock import stamp
+from . import store
 from .policy import Policy
-from .store import position_policy
 
 HISTORY = 50
 
@@ -22,21 +20,20 @@ def _row(r) -> dict:
 
 
 def receiving_command_sees_own_units(conn, policy: Policy) -> bool:
-    latest = conn.execute(select(position_policy.c.receiving_command_sees_own_units)
-                          .order_by(position_policy.c.id.desc()).limit(1)).scalar()
+    latest = store.position_switch(conn)
     return policy.receiving_command_sees_own_units if latest is None else bool(latest)
 
 
 def view(conn, policy: Policy) -> dict:
-    rows = conn.execute(select(position_policy).order_by(position_policy.c.id.desc()).limit(HISTORY)).mappings().all()
+    rows = store.position_switch_history(conn, HISTORY)
     return {"receiving_command_sees_own_units": receiving_command_sees_own_units(conn, policy),
             "decided_by": "province command" if rows else "policy file",
             "province_command_sees_all": True, "history": [_row(r) for r in rows]}
 
 
 def change(conn, value: bool, reason: str, identity, now: datetime) -> None:
-    conn.execute(insert(position_policy).values(receiving_command_sees_own_units=value, reason=reason[:400],
-                                                changed_by=identity.subject[:128], role=identity.role, at=now))
+    store.add_position_switch(conn, receiving_command_sees_own_units=value, reason=reason[:400],
+                              changed_by=identity.subject[:128], role=identity.role, at=now)
 
 
 def change_as(outbox, value: bool, reason: str, who, policy: Policy, now: datetime) -> dict:

@@ -5,38 +5,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import bindparam, select, update
-
 from ..common.auth import Identity
 from ..common.clock import as_utc, parse_time, stamp
 from ..common.http import Problem
-from ..common.storage import Prepared
 from . import access, position_policy, store
 from .domain import tracking
 from .domain.times import seconds_between
 from .places import Places
 from .policy import Policy
 from .reception_flow import note_arrival
-from .store import orders
 from .timeline import emit
-
-# Built once and run on the driver (storage.Prepared): constructing a statement per report cost more
-# than running it, and SQLAlchemy's execution machinery about as much again.
-_FIND = Prepared(select(orders).where(orders.c.order_id == bindparam("b_order_id")))
-_MOVE = Prepared(update(orders).where(orders.c.order_id == bindparam("b_order_id")).values(
-    {c: bindparam(c) for c in ("lon", "lat", "position_at", "start_km", "progress", "eta", "late", "arrived_at",
-                               "response_s")}))
-_COLUMNS: dict = {}  # dialect -> [(column name, its result processor or None)]
-
-
-def _columns(dialect, description) -> list:
-    """The orders row's columns as the dialect reads them back (dates, JSON, booleans), given the
-    driver's description of the result (its type codes)."""
-    found = _COLUMNS.get(dialect)
-    if found is None:
-        found = _COLUMNS[dialect] = [(c.name, c.type.dialect_impl(dialect).result_processor(dialect, d[1]))
-                                     for c, d in zip(orders.columns, description)]
-    return found
 
 
 class RejectedReport(ValueError):
@@ -52,11 +30,8 @@ class ImplausibleSpeed(RejectedReport):
 
 
 def find_order(conn, unit_id: str, order_id: str) -> dict:
-    cur = _FIND.execute(conn, {"b_order_id": order_id})
-    found = cur.fetchone()
-    row = None if found is None else {name: (read(v) if read is not None and v is not None else v)
-                                      for (name, read), v in zip(_columns(conn.dialect, cur.description), found)}
-    cur.close()
+    # the report's hot path: the read (and the write in apply_report) run on the driver (store.py)
+    row = store.order_on_driver(conn, order_id)
     if row is None or row["unit_id"] != unit_id:
         raise UnknownUnit(f"unknown unit {unit_id} for order {order_id}: no such dispatched unit")
     return row
@@ -102,9 +77,7 @@ def apply_report(tx, report: dict, places: Places, policy: Policy) -> str:
             values["late"] = True
             outcome = "late"
             _late(tx, row, point, eta, deadline, remaining_m / 1000, at)
-    _MOVE.execute(tx.conn, {c: values.get(c, row[c]) for c in ("lon", "lat", "position_at", "start_km", "progress",
-                                                              "eta", "late", "arrived_at", "response_s")}
-                  | {"b_order_id": row["order_id"]}).close()
+    store.move_unit(tx.conn, row, values)
     if outcome == "arrived":
         _arrived(tx, {**row, **values}, point)
     return outcome

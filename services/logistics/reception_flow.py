@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
-
 from ..common.auth import Identity
 from ..common.clock import as_utc, parse_time, stamp
 from ..common.http import Problem
 from . import access, dispatch, store
 from .domain import reception
 from .policy import Policy
-from .store import deployments, orders, requests
 from .timeline import emit
 
 
@@ -21,21 +18,16 @@ def note_arrival(conn, deployment_id: str, unit_id: str, at: datetime) -> None:
     dep = store.deployment(conn, deployment_id)
     flags = list(dep["flags"]) + [{"item": item, "unit_id": unit_id, "at": stamp(at)}
                                   for item in reception.missing(dep["arrangements"])]
-    waiting = conn.execute(select(orders.c.order_id).where(orders.c.deployment_id == deployment_id,
-                                                           orders.c.arrived_at.is_(None))).first()
+    waiting = store.unit_on_the_way(conn, deployment_id)
     status = dep["status"] if waiting else "on_scene"
-    conn.execute(update(deployments).where(deployments.c.deployment_id == deployment_id)
-                 .values(flags=flags, status=status if dep["status"] != "released" else "released"))
+    store.update_deployment(conn, deployment_id, flags=flags,
+                            status=status if dep["status"] != "released" else "released")
     if not waiting:
-        conn.execute(update(requests).where(requests.c.request_id == dep["request_id"],
-                                            requests.c.status == "open").values(status="on_scene"))
+        store.request_on_scene(conn, dep["request_id"])
 
 
 def lodging_in_use(conn, county: str, other_than: str) -> int:
-    rows = conn.execute(select(deployments.c.arrangements).where(
-        deployments.c.county == county, deployments.c.status != "released",
-        deployments.c.deployment_id != other_than)).scalars()
-    return sum(a.get("lodging", {}).get("quantity", 0) for a in rows
+    return sum(a.get("lodging", {}).get("quantity", 0) for a in store.arrangements_in_county(conn, county, other_than)
                if a.get("lodging", {}).get("status") == "arranged")
 
 
@@ -55,8 +47,7 @@ def arrange(tx, dep: dict, body: dict, policy: Policy, now: datetime) -> dict:
                                         lodging_in_use(tx.conn, dep["county"], dep["deployment_id"]))
         if why:
             raise Problem.of_field(409, "Refused", "lodging.quantity", why)
-    tx.conn.execute(update(deployments).where(deployments.c.deployment_id == dep["deployment_id"])
-                    .values(arrangements=items))
+    store.update_deployment(tx.conn, dep["deployment_id"], arrangements=items)
     data = {"deployment_id": dep["deployment_id"], "request_id": dep["request_id"], "headcount": dep["headcount"],
             **{k: items[k] for k in reception.ITEMS}, "at": stamp(now)}
     if dep["incident_id"]:
@@ -70,7 +61,7 @@ def release(tx, dep: dict, now: datetime, outcome: str = "completed", policy: Po
     After a hard task (policy: grades I-II) the release flags psychological follow-up for every officer."""
     if dep["status"] == "released":
         raise Problem.of_field(409, "Refused", "deployment_id", "already released")
-    rows = tx.conn.execute(select(orders).where(orders.c.deployment_id == dep["deployment_id"])).mappings().all()
+    rows = store.orders_of_deployment(tx.conn, dep["deployment_id"])
     minutes = {o: max(0, round((now - as_utc(r["ordered_at"])).total_seconds() / 60))
                for r in rows for o in r["officer_ids"]}
     officers = [o for o in dep["officer_ids"] if o in minutes] or list(dep["officer_ids"])
@@ -81,9 +72,8 @@ def release(tx, dep: dict, now: datetime, outcome: str = "completed", policy: Po
             "psychological_followup": (policy or Policy()).needs_psychological_followup(dep["grade"])}
     if dep["incident_id"]:
         data["incident_id"] = dep["incident_id"]
-    tx.conn.execute(update(deployments).where(deployments.c.deployment_id == dep["deployment_id"])
-                    .values(status="released", released_at=now, outcome=outcome))
-    tx.conn.execute(update(orders).where(orders.c.deployment_id == dep["deployment_id"]).values(released_at=now))
+    store.update_deployment(tx.conn, dep["deployment_id"], status="released", released_at=now, outcome=outcome)
+    store.release_orders(tx.conn, dep["deployment_id"], now)
     emit(tx, "deployment.released", data, key=dep["request_id"])
     return data
 
@@ -95,8 +85,7 @@ def request_extension(conn, dep: dict, body: dict, by: str, now: datetime) -> di
     if dep["status"] == "released":
         raise Problem.of_field(409, "Refused", "deployment_id", "the deployment is released")
     pending = {"until": stamp(until), "reason": body["reason"], "requested_by": by, "requested_at": stamp(now)}
-    conn.execute(update(deployments).where(deployments.c.deployment_id == dep["deployment_id"])
-                 .values(extension=pending))
+    store.update_deployment(conn, dep["deployment_id"], extension=pending)
     return pending
 
 
@@ -111,11 +100,10 @@ def approve_extension(tx, dep: dict, by: str, role: str, now: datetime) -> dict:
     if dep["incident_id"]:
         data["incident_id"] = dep["incident_id"]
     until = parse_time(pending["until"])
-    tx.conn.execute(update(deployments).where(deployments.c.deployment_id == dep["deployment_id"])
-                    .values(task_end=until, extension=None))
-    for row in tx.conn.execute(select(orders).where(orders.c.deployment_id == dep["deployment_id"])).mappings().all():
+    store.update_deployment(tx.conn, dep["deployment_id"], task_end=until, extension=None)
+    for row in store.orders_of_deployment(tx.conn, dep["deployment_id"]):
         order = dict(row["order"], scope=dict(row["order"]["scope"], until=pending["until"]))
-        tx.conn.execute(update(orders).where(orders.c.order_id == row["order_id"]).values(order=order))
+        store.set_order_body(tx.conn, row["order_id"], order)
     emit(tx, "deployment.extended", data, key=dep["request_id"])
     return data
 

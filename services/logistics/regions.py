@@ -8,10 +8,8 @@ routes keep the rows that concern the caller's region.
 """
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from ..common.auth import region_covers
-from .store import deployments, orders, requests
+from . import store
 
 
 def order_counties(row) -> list[str]:
@@ -24,36 +22,27 @@ def concerns(region: str, counties) -> bool:
 
 
 def of_order(conn, order_id: str) -> list[str] | None:
-    row = conn.execute(select(orders.c.order, orders.c.from_county)
-                       .where(orders.c.order_id == order_id)).mappings().first()
+    row = store.order_counties_row(conn, order_id)
     return None if row is None else order_counties(row)
 
 
 def of_unit(conn, unit_id: str) -> list[str] | None:
     """A unit concerns the counties of its latest order (none: no such dispatched unit)."""
-    row = conn.execute(select(orders.c.order, orders.c.from_county).where(orders.c.unit_id == unit_id)
-                       .order_by(orders.c.ordered_at.desc())).mappings().first()
+    row = store.unit_counties_row(conn, unit_id)
     return None if row is None else order_counties(row)
 
 
 def of_deployment(conn, deployment_id: str) -> list[str] | None:
-    county = conn.execute(select(deployments.c.county)
-                          .where(deployments.c.deployment_id == deployment_id)).scalar()
+    county = store.deployment_county(conn, deployment_id)
     if county is None:
         return None
-    sending = conn.execute(select(orders.c.from_county).distinct()
-                           .where(orders.c.deployment_id == deployment_id)).scalars()
-    return [county, *(c for c in sending if c)]
+    return [county, *(c for c in store.sending_counties(conn, deployment_id) if c)]
 
 
 def of_incident(conn, incident_id: str) -> list[str] | None:
-    counties = set(conn.execute(select(requests.c.county).where(requests.c.incident_id == incident_id)).scalars())
-    counties |= set(conn.execute(select(deployments.c.county)
-                                 .where(deployments.c.incident_id == incident_id)).scalars())
-    return sorted(counties) or None
+    return sorted(store.incident_counties(conn, incident_id)) or None
 
 
 def deployments_from(conn, region: str) -> set[str]:
     """Deployments with a unit from inside `region`."""
-    rows = conn.execute(select(orders.c.deployment_id, orders.c.from_county).distinct())
-    return {r.deployment_id for r in rows if r.from_county and region_covers(region, r.from_county)}
+    return {r.deployment_id for r in store.deployment_senders(conn) if r.from_county and region_covers(region, r.from_county)}

@@ -8,37 +8,32 @@ over. Its orders, arrivals and reception then count for that incident, as one mo
 """
 from __future__ import annotations
 
-from sqlalchemy import insert, select
-
 from ..common.clock import parse_time
-from .store import plans, requests
+from . import store
 
 
 def file(conn, plan: dict) -> bool:
     """Record the relief shift's request from a plan that names one; False when there is nothing to file."""
     mark = plan.get("relief_of")
-    if not mark or conn.execute(select(requests.c.request_id)
-                                .where(requests.c.request_id == plan["request_id"])).first():
+    if not mark or store.request_exists(conn, plan["request_id"]):
         return False
-    parent = conn.execute(select(requests).where(requests.c.request_id == mark["request_id"])).mappings().first()
-    parent = dict(parent) if parent else {}
-    conn.execute(insert(requests).values(
-        request_id=plan["request_id"], incident_id=plan.get("incident_id") or parent.get("incident_id"),
+    parent = store.request(conn, mark["request_id"]) or {}
+    store.insert_request(
+        conn, request_id=plan["request_id"], incident_id=plan.get("incident_id") or parent.get("incident_id"),
         county=plan.get("county") or parent.get("county"), grade=plan.get("grade") or parent.get("grade"),
         approval_level=parent.get("approval_level"), deadline=parse_time(mark["takes_over_at"]),
         lon=parent.get("lon"), lat=parent.get("lat"), requested_at=parse_time(plan.get("proposed_at") or plan["at"]),
-        modules=parent.get("modules"), status="cancelled" if parent.get("status") == "cancelled" else "open"))
+        modules=parent.get("modules"), status="cancelled" if parent.get("status") == "cancelled" else "open")
     return True
 
 
 def shifts_of(conn, request_id: str) -> list[str]:
     """The relief shifts filed under the incident's request `request_id`."""
-    incident = conn.execute(select(requests.c.incident_id).where(requests.c.request_id == request_id)).scalar()
+    incident = store.incident_of_request(conn, request_id)
     if incident is None:
         return []
-    rows = conn.execute(select(plans.c.request_id, plans.c.proposal, plans.c.approval)
-                        .where(plans.c.incident_id == incident, plans.c.request_id != request_id))
-    return sorted({r.request_id for r in rows if marker(r._mapping).get("request_id") == request_id})
+    return sorted({r["request_id"] for r in store.other_plans_of_incident(conn, incident, request_id)
+                   if marker(r).get("request_id") == request_id})
 
 
 def marker(plan_row) -> dict:

@@ -1,30 +1,12 @@
 """Indicators and the after-action report, from the facts logistics gathered off the event stream."""
 from __future__ import annotations
 
-from sqlalchemy import and_, func, insert, select, update
-
 from ..common.clock import as_utc, stamp
 from ..common.http import Problem
-from . import access, relief
+from . import access, relief, store
 from .domain import indicators as ind
 from .domain import reception
 from .policy import Policy
-from .store import case_outcomes, deployments, equipment_checks, loads, orders, plans, requests, surveys, timeline
-
-
-def _where(col_county, col_time, f: dict, col_incident=None) -> list:
-    out = []
-    if f.get("county"):
-        out.append(col_county == f["county"])
-    if f.get("city"):
-        out.append(func.substr(col_county, 1, 4) == f["city"][:4])
-    if f.get("from"):
-        out.append(col_time >= f["from"])
-    if f.get("to"):
-        out.append(col_time < f["to"])
-    if f.get("incident") and col_incident is not None:
-        out.append(col_incident == f["incident"])
-    return out
 
 
 def _city(county: str | None) -> str | None:
@@ -45,21 +27,11 @@ def indicators(conn, f: dict, *, by_city: bool = False) -> dict:
     """The six indicators for the filters {from, to, city, county, incident} (all optional); with
     `by_city`, the same six for each city with anything recorded in scope as well (`by_city`: city
     code → indicators), from the same rows: one pass instead of a call per city."""
-    arrived = conn.execute(select(orders.c.response_s, orders.c.arrived_at, orders.c.deadline, deployments.c.grade,
-                                  deployments.c.county)
-                           .join(deployments, deployments.c.deployment_id == orders.c.deployment_id)
-                           .where(orders.c.arrived_at.is_not(None),
-                                  *_where(deployments.c.county, orders.c.ordered_at, f, orders.c.incident_id))).all()
     arrivals = [{"grade": r.grade, "response_s": r.response_s, "county": r.county,
-                 "deadline_met": as_utc(r.arrived_at) <= as_utc(r.deadline)} for r in arrived]
-    deps = conn.execute(select(deployments.c.county, deployments.c.arrangements).where(
-        *_where(deployments.c.county, deployments.c.created_at, f, deployments.c.incident_id))).mappings().all()
-    checks = conn.execute(select(equipment_checks.c.checked, equipment_checks.c.compatible, equipment_checks.c.county)
-                          .join(orders, orders.c.order_id == equipment_checks.c.order_id)
-                          .where(*_where(equipment_checks.c.county, equipment_checks.c.at, f, orders.c.incident_id))
-                          ).mappings().all()
-    ratings = conn.execute(select(surveys.c.side, surveys.c.rating, surveys.c.county).where(
-        *_where(surveys.c.county, surveys.c.at, f, surveys.c.incident_id))).mappings().all()
+                 "deadline_met": as_utc(r.arrived_at) <= as_utc(r.deadline)} for r in store.arrivals(conn, f)]
+    deps = store.deployment_arrangements(conn, f)
+    checks = store.equipment_checks_in(conn, f)
+    ratings = store.ratings(conn, f)
     latest = _latest_loads(conn, f, deps)
     cases_by_city: dict[str, list] = {}
     cases = cross_region_cases(conn, f, cases_by_city if by_city else None)
@@ -90,15 +62,9 @@ def _six(arrivals, latest, cases, checks, ratings, deps) -> dict:
 def cross_region_cases(conn, f: dict, by_city: dict | None = None) -> list[dict]:
     """Incidents in scope that received officers from another county, with the recorded case outcome;
     `by_city`, when given, gains each city's cases (those received in one of its counties)."""
-    rows = conn.execute(select(orders.c.incident_id, deployments.c.county).distinct()
-                        .join(deployments, deployments.c.deployment_id == orders.c.deployment_id)
-                        .where(orders.c.incident_id.is_not(None), orders.c.from_county.is_not(None),
-                               orders.c.from_county != deployments.c.county,
-                               *_where(deployments.c.county, deployments.c.created_at, f, orders.c.incident_id)))
-    pairs = {(r.incident_id, _city(r.county)) for r in rows}
+    pairs = {(r.incident_id, _city(r.county)) for r in store.cross_region_pairs(conn, f)}
     incidents = sorted({i for i, _ in pairs})
-    solved = dict(conn.execute(select(case_outcomes.c.incident_id, case_outcomes.c.solved)
-                               .where(case_outcomes.c.incident_id.in_(incidents or [""]))).all())
+    solved = store.solved_cases(conn, incidents)
     if by_city is not None:
         for i, city in sorted(pairs):
             by_city.setdefault(city, []).append({"incident_id": i, "solved": solved.get(i)})
@@ -107,28 +73,21 @@ def cross_region_cases(conn, f: dict, by_city: dict | None = None) -> list[dict]
 
 def _latest_loads(conn, f: dict, deps) -> list[dict]:
     """The latest load report per county in the period (for an incident: its receiving and donor counties)."""
-    conds = _where(loads.c.county, loads.c.at, {k: v for k, v in f.items() if k != "incident"})
+    counties = None
     if f.get("incident"):
-        counties = {d["county"] for d in deps}
-        counties |= {c for (c,) in conn.execute(select(orders.c.from_county).where(
-            orders.c.incident_id == f["incident"])) if c}
-        conds.append(loads.c.county.in_(sorted(counties) or [""]))
-    latest = select(loads.c.county, func.max(loads.c.at).label("at")).where(*conds).group_by(loads.c.county).subquery()
-    rows = conn.execute(select(loads).join(latest, and_(loads.c.county == latest.c.county, loads.c.at == latest.c.at)))
-    return [dict(r) for r in rows.mappings()]
+        counties = {d["county"] for d in deps} | store.donor_counties(conn, f["incident"])
+    return store.latest_loads(conn, {k: v for k, v in f.items() if k != "incident"}, counties)
 
 
 def incident_report(conn, incident_id: str, policy=None) -> dict | None:
-    events = conn.execute(select(timeline).where(timeline.c.incident_id == incident_id)
-                          .order_by(timeline.c.at, timeline.c.event_id)).mappings().all()
-    reqs = conn.execute(select(requests).where(requests.c.incident_id == incident_id)).mappings().all()
+    events = store.timeline_of_incident(conn, incident_id)
+    reqs = store.requests_of_incident(conn, incident_id)
     if not events and not reqs:
         return None
     request_ids = [r["request_id"] for r in reqs] or sorted({e["request_id"] for e in events if e["request_id"]})
-    plan_rows = conn.execute(select(plans).where(plans.c.request_id.in_(request_ids))).mappings().all()
-    order_rows = conn.execute(select(orders).where(orders.c.incident_id == incident_id)
-                              .order_by(orders.c.ordered_at)).mappings().all()
-    dep_rows = conn.execute(select(deployments).where(deployments.c.incident_id == incident_id)).mappings().all()
+    plan_rows = store.plans_of_requests(conn, request_ids)
+    order_rows = store.orders_of_incident(conn, incident_id)
+    dep_rows = store.deployments_of_incident(conn, incident_id)
     shifts = {p["request_id"]: relief.marker(p) for p in plan_rows}
     return {
         "incident_id": incident_id,
@@ -167,7 +126,7 @@ def _plan(p) -> dict:
 
 
 def _case_outcome(conn, incident_id: str) -> dict | None:
-    row = conn.execute(select(case_outcomes).where(case_outcomes.c.incident_id == incident_id)).mappings().first()
+    row = store.case_outcome(conn, incident_id)
     return None if row is None else {"solved": row["solved"], "note": row["note"], "recorded_by": row["recorded_by"],
                                      "at": stamp(as_utc(row["at"]))}
 
@@ -175,19 +134,8 @@ def _case_outcome(conn, incident_id: str) -> dict | None:
 def record_case_outcome(conn, incident_id: str, solved: bool, note: str | None, identity, now) -> dict:
     """The receiving command says whether the case was solved; a later word replaces an earlier one."""
     values = {"solved": solved, "note": note, "recorded_by": identity.subject[:128], "role": identity.role, "at": now}
-    done = conn.execute(update(case_outcomes).where(case_outcomes.c.incident_id == incident_id).values(**values))
-    if done.rowcount == 0:
-        conn.execute(insert(case_outcomes).values(incident_id=incident_id, **values))
+    store.put_case_outcome(conn, incident_id, **values)
     return _case_outcome(conn, incident_id)
-
-
-def incident_county(conn, incident_id: str) -> str | None:
-    """The receiving county of an incident's support (its deployments, else its requests)."""
-    for table in (deployments, requests):
-        county = conn.execute(select(table.c.county).where(table.c.incident_id == incident_id)).scalar()
-        if county:
-            return county
-    return None
 
 
 # ---- over HTTP ----
@@ -203,7 +151,7 @@ def load(conn, incident_id: str, policy: Policy) -> dict:
 def record_case_outcome_as(outbox, incident_id: str, who, body: dict, now) -> dict:
     """The receiving command of the incident's support (or the province) says whether the case was solved."""
     with outbox.transaction() as tx:
-        county = incident_county(tx.conn, incident_id)
+        county = store.incident_county(tx.conn, incident_id)
         if county is None:
             raise Problem(404, "Not Found", detail=f"no support for incident {incident_id}")
         if who.role != "province_commander":

@@ -1,11 +1,17 @@
-"""logistics' tables (the one module that declares them) and the reads and writes the HTTP views
-need; the handlers and the use-case modules query through Core as well."""
+"""logistics' tables and its SQL: the only module of this service that defines database structure or
+writes a query. Plain functions of a connection, one statement each unless said; the callers (handlers,
+use-case modules, the HTTP views) hold the transaction. The position report's two statements run on
+the driver (`storage.Prepared`), the rest through Core."""
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, insert, select
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, and_, bindparam, func
+from sqlalchemy.sql import insert, select, update
 
 from ..common.clock import as_utc
 from ..common.observed import observed_table
+from ..common.storage import Prepared
 
 metadata = MetaData()
 TS = DateTime(timezone=True)
@@ -170,7 +176,83 @@ timeline = Table(
 observed = observed_table(metadata)  # GET /incidents/observed
 
 
-# ---- reads and writes behind the HTTP views ----
+
+# --- support requests ------------------------------------------------------------------------------
+
+def request(conn, request_id: str) -> dict | None:
+    """One support request as logistics learned it; None when there is none."""
+    row = conn.execute(select(requests).where(requests.c.request_id == request_id)).mappings().first()
+    return None if row is None else dict(row)
+
+
+def request_exists(conn, request_id: str) -> bool:
+    return conn.execute(select(requests.c.request_id).where(requests.c.request_id == request_id)).first() is not None
+
+
+def insert_request(conn, **values) -> None:
+    conn.execute(insert(requests).values(**values))
+
+
+def update_request(conn, request_id: str, **values) -> None:
+    conn.execute(update(requests).where(requests.c.request_id == request_id).values(**values))
+
+
+def cancel_requests(conn, request_ids: list[str]) -> None:
+    conn.execute(update(requests).where(requests.c.request_id.in_(request_ids)).values(status="cancelled"))
+
+
+def request_on_scene(conn, request_id: str) -> None:
+    """An open request whose units are all in place is on scene."""
+    conn.execute(update(requests).where(requests.c.request_id == request_id, requests.c.status == "open")
+                 .values(status="on_scene"))
+
+
+def approval_level(conn, request_id: str) -> str | None:
+    return conn.execute(select(requests.c.approval_level).where(requests.c.request_id == request_id)).scalar()
+
+
+def incident_of_request(conn, request_id: str) -> str | None:
+    return conn.execute(select(requests.c.incident_id).where(requests.c.request_id == request_id)).scalar()
+
+
+def requests_of_incident(conn, incident_id: str) -> list:
+    return conn.execute(select(requests).where(requests.c.incident_id == incident_id)).mappings().all()
+
+
+# --- plans -----------------------------------------------------------------------------------------
+
+def plan(conn, plan_id: str) -> dict | None:
+    row = conn.execute(select(plans).where(plans.c.plan_id == plan_id)).mappings().first()
+    return None if row is None else dict(row)
+
+
+def insert_plan(conn, **values) -> None:
+    conn.execute(insert(plans).values(**values))
+
+
+def update_plan(conn, plan_id: str, **values) -> None:
+    conn.execute(update(plans).where(plans.c.plan_id == plan_id).values(**values))
+
+
+def plans_of_requests(conn, request_ids: list[str]) -> list:
+    return conn.execute(select(plans).where(plans.c.request_id.in_(request_ids))).mappings().all()
+
+
+def other_plans_of_incident(conn, incident_id: str, request_id: str) -> list:
+    """(request_id, proposal, approval) of the incident's plans for requests other than `request_id`."""
+    return conn.execute(select(plans.c.request_id, plans.c.proposal, plans.c.approval)
+                        .where(plans.c.incident_id == incident_id, plans.c.request_id != request_id)).mappings().all()
+
+
+def wages_of(conn, plan_ids: list[str]) -> dict[str, dict]:
+    """{plan_id: {officer_id: daily base wage}} as resources committed the plans' officers."""
+    if not plan_ids:
+        return {}
+    rows = conn.execute(select(plans.c.plan_id, plans.c.committed).where(plans.c.plan_id.in_(sorted(set(plan_ids)))))
+    return {pid: dict((committed or {}).get("base_wage_daily") or {}) for pid, committed in rows}
+
+
+# --- deployments -----------------------------------------------------------------------------------
 
 DEPLOYMENT_TIMES = ("task_start", "task_end", "released_at", "created_at")
 
@@ -198,17 +280,59 @@ def deployments_where(conn, *, request_id: str | None = None, incident_id: str |
     return [_deployment(r) for r in conn.execute(query).mappings()]
 
 
-def wages_of(conn, plan_ids: list[str]) -> dict[str, dict]:
-    """{plan_id: {officer_id: daily base wage}} as resources committed the plans' officers."""
-    if not plan_ids:
-        return {}
-    rows = conn.execute(select(plans.c.plan_id, plans.c.committed).where(plans.c.plan_id.in_(sorted(set(plan_ids)))))
-    return {pid: dict((committed or {}).get("base_wage_daily") or {}) for pid, committed in rows}
+def deployments_of_incident(conn, incident_id: str) -> list:
+    """The incident's deployments as stored (the after-action report's reception)."""
+    return conn.execute(select(deployments).where(deployments.c.incident_id == incident_id)).mappings().all()
 
 
-def approval_level(conn, request_id: str) -> str | None:
-    return conn.execute(select(requests.c.approval_level).where(requests.c.request_id == request_id)).scalar()
+def unreleased_deployments_of(conn, request_ids: list[str]) -> list[dict]:
+    rows = conn.execute(select(deployments).where(deployments.c.request_id.in_(request_ids),
+                                                  deployments.c.status != "released")).mappings().all()
+    return [dict(r) for r in rows]
 
+
+def insert_deployment(conn, **values) -> None:
+    conn.execute(insert(deployments).values(**values))
+
+
+def update_deployment(conn, deployment_id: str, **values) -> None:
+    conn.execute(update(deployments).where(deployments.c.deployment_id == deployment_id).values(**values))
+
+
+def regrade_deployments(conn, request_id: str, grade: str) -> None:
+    conn.execute(update(deployments).where(deployments.c.request_id == request_id).values(grade=grade))
+
+
+def arrangements_in_county(conn, county: str, other_than: str) -> list[dict]:
+    """The arrangements of the county's deployments not released, but for `other_than`."""
+    return list(conn.execute(select(deployments.c.arrangements).where(
+        deployments.c.county == county, deployments.c.status != "released",
+        deployments.c.deployment_id != other_than)).scalars())
+
+
+def deployment_county(conn, deployment_id: str) -> str | None:
+    return conn.execute(select(deployments.c.county).where(deployments.c.deployment_id == deployment_id)).scalar()
+
+
+def incident_county(conn, incident_id: str) -> str | None:
+    """The receiving county of an incident's support: its deployments', else its requests' (up to two
+    statements)."""
+    for table in (deployments, requests):
+        county = conn.execute(select(table.c.county).where(table.c.incident_id == incident_id)).scalar()
+        if county:
+            return county
+    return None
+
+
+def incident_counties(conn, incident_id: str) -> set[str]:
+    """The counties of the incident's requests and deployments (two statements)."""
+    counties = set(conn.execute(select(requests.c.county).where(requests.c.incident_id == incident_id)).scalars())
+    counties |= set(conn.execute(select(deployments.c.county)
+                                 .where(deployments.c.incident_id == incident_id)).scalars())
+    return counties
+
+
+# --- orders ----------------------------------------------------------------------------------------
 
 def order(conn, order_id: str) -> dict | None:
     row = conn.execute(select(orders).where(orders.c.order_id == order_id)).mappings().first()
@@ -228,12 +352,147 @@ def orders_where(conn, *, request_id: str | None = None, deployment_id: str | No
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
+def orders_of_deployment(conn, deployment_id: str) -> list:
+    """The deployment's orders as stored."""
+    return conn.execute(select(orders).where(orders.c.deployment_id == deployment_id)).mappings().all()
+
+
+def orders_of_incident(conn, incident_id: str) -> list:
+    return conn.execute(select(orders).where(orders.c.incident_id == incident_id)
+                        .order_by(orders.c.ordered_at)).mappings().all()
+
+
 def latest_order_of_unit(conn, unit_id: str) -> dict | None:
     """The unit's latest order (its current task); None for a unit never dispatched."""
     row = conn.execute(select(orders).where(orders.c.unit_id == unit_id)
                        .order_by(orders.c.ordered_at.desc())).mappings().first()
     return None if row is None else dict(row)
 
+
+def insert_order(conn, **values) -> None:
+    conn.execute(insert(orders).values(**values))
+
+
+def acknowledge_order(conn, order_id: str, at: datetime) -> None:
+    conn.execute(update(orders).where(orders.c.order_id == order_id).values(acked_at=at))
+
+
+def set_order_body(conn, order_id: str, body: dict) -> None:
+    """The order's dispatch.ordered payload (its `order` column)."""
+    conn.execute(update(orders).where(orders.c.order_id == order_id).values(order=body))
+
+
+def release_orders(conn, deployment_id: str, at: datetime) -> None:
+    conn.execute(update(orders).where(orders.c.deployment_id == deployment_id).values(released_at=at))
+
+
+def hold_orders_to(conn, request_id: str, deadline: datetime) -> None:
+    """The request's orders not yet in place take the new deadline; their late alert may come again."""
+    conn.execute(update(orders).where(orders.c.request_id == request_id, orders.c.arrived_at.is_(None))
+                 .values(deadline=deadline, late=False))
+
+
+def unit_on_the_way(conn, deployment_id: str) -> bool:
+    """Whether a unit of the deployment has not arrived yet."""
+    return conn.execute(select(orders.c.order_id).where(orders.c.deployment_id == deployment_id,
+                                                        orders.c.arrived_at.is_(None))).first() is not None
+
+
+def orders_to_chase(conn, due: datetime) -> list:
+    """Orders on the way, neither acknowledged nor escalated, last sent at `due` or before."""
+    return conn.execute(select(orders).where(
+        orders.c.acked_at.is_(None), orders.c.escalated_at.is_(None), orders.c.arrived_at.is_(None),
+        orders.c.released_at.is_(None), orders.c.last_sent_at <= due)).mappings().all()
+
+
+# Conditional updates: when another instance of logistics changed the row first, they change nothing
+# and say False.
+
+def resend_order(conn, order_id: str, attempts: int, *, last_sent_at: datetime, body: dict) -> bool:
+    """Attempt `attempts` + 1 of an order still at `attempts`."""
+    done = conn.execute(update(orders).where(orders.c.order_id == order_id, orders.c.attempts == attempts)
+                        .values(attempts=attempts + 1, last_sent_at=last_sent_at, order=body))
+    return done.rowcount == 1
+
+
+def escalate_order(conn, order_id: str, at: datetime) -> bool:
+    done = conn.execute(update(orders).where(orders.c.order_id == order_id, orders.c.escalated_at.is_(None))
+                        .values(escalated_at=at))
+    return done.rowcount == 1
+
+
+def orders_past_deadline(conn, now: datetime) -> list:
+    """Orders on the way whose deadline passed, no late alert raised yet."""
+    return conn.execute(select(orders).where(orders.c.arrived_at.is_(None), orders.c.released_at.is_(None),
+                                             orders.c.late.is_(False), orders.c.deadline < now)).mappings().all()
+
+
+def flag_late(conn, order_id: str) -> bool:
+    done = conn.execute(update(orders).where(orders.c.order_id == order_id, orders.c.late.is_(False))
+                        .values(late=True))
+    return done.rowcount == 1
+
+
+def order_counties_row(conn, order_id: str):
+    """The order's (order, from_county); None when there is none."""
+    return conn.execute(select(orders.c.order, orders.c.from_county)
+                        .where(orders.c.order_id == order_id)).mappings().first()
+
+
+def unit_counties_row(conn, unit_id: str):
+    """(order, from_county) of the unit's latest order; None for a unit never dispatched."""
+    return conn.execute(select(orders.c.order, orders.c.from_county).where(orders.c.unit_id == unit_id)
+                        .order_by(orders.c.ordered_at.desc())).mappings().first()
+
+
+def sending_counties(conn, deployment_id: str) -> list:
+    """The counties the deployment's units come from (None for a unit of the receiving county)."""
+    return list(conn.execute(select(orders.c.from_county).distinct()
+                             .where(orders.c.deployment_id == deployment_id)).scalars())
+
+
+def deployment_senders(conn) -> list:
+    """Every (deployment_id, from_county) pair, once."""
+    return conn.execute(select(orders.c.deployment_id, orders.c.from_county).distinct()).all()
+
+
+# --- a position report: on the driver -------------------------------------------------------------
+# Built once and run on the driver (storage.Prepared): constructing a statement per report cost more
+# than running it, and SQLAlchemy's execution machinery about as much again.
+
+MOVED = ("lon", "lat", "position_at", "start_km", "progress", "eta", "late", "arrived_at", "response_s")
+_FIND = Prepared(select(orders).where(orders.c.order_id == bindparam("b_order_id")))
+_MOVE = Prepared(update(orders).where(orders.c.order_id == bindparam("b_order_id")).values(
+    {c: bindparam(c) for c in MOVED}))
+_COLUMNS: dict = {}  # dialect -> [(column name, its result processor or None)]
+
+
+def _columns(dialect, description) -> list:
+    """The orders row's columns as the dialect reads them back (dates, JSON, booleans), given the
+    driver's description of the result (its type codes)."""
+    found = _COLUMNS.get(dialect)
+    if found is None:
+        found = _COLUMNS[dialect] = [(c.name, c.type.dialect_impl(dialect).result_processor(dialect, d[1]))
+                                     for c, d in zip(orders.columns, description)]
+    return found
+
+
+def order_on_driver(conn, order_id: str) -> dict | None:
+    """`order`, read on the driver; None when there is none."""
+    cur = _FIND.execute(conn, {"b_order_id": order_id})
+    found = cur.fetchone()
+    row = None if found is None else {name: (read(v) if read is not None and v is not None else v)
+                                      for (name, read), v in zip(_columns(conn.dialect, cur.description), found)}
+    cur.close()
+    return row
+
+
+def move_unit(conn, row: dict, values: dict) -> None:
+    """The order `row` takes `values` for the MOVED columns (the rest as in `row`), on the driver."""
+    _MOVE.execute(conn, {c: values.get(c, row[c]) for c in MOVED} | {"b_order_id": row["order_id"]}).close()
+
+
+# --- what the receiving side records ---------------------------------------------------------------
 
 def add_instruction(conn, **values) -> None:
     conn.execute(insert(instructions).values(**values))
@@ -245,3 +504,134 @@ def add_survey(conn, **values) -> None:
 
 def add_equipment_check(conn, **values) -> None:
     conn.execute(insert(equipment_checks).values(**values))
+
+
+def case_outcome(conn, incident_id: str):
+    """The case outcome recorded for the incident; None when there is none."""
+    return conn.execute(select(case_outcomes).where(case_outcomes.c.incident_id == incident_id)).mappings().first()
+
+
+def put_case_outcome(conn, incident_id: str, **values) -> None:
+    """Replace the incident's case outcome, or add it (an update, then an insert when nothing was there)."""
+    done = conn.execute(update(case_outcomes).where(case_outcomes.c.incident_id == incident_id).values(**values))
+    if done.rowcount == 0:
+        conn.execute(insert(case_outcomes).values(incident_id=incident_id, **values))
+
+
+# --- the province's position switch ----------------------------------------------------------------
+
+def position_switch(conn) -> bool | None:
+    """The switch's latest value; None when the province never turned it."""
+    return conn.execute(select(position_policy.c.receiving_command_sees_own_units)
+                        .order_by(position_policy.c.id.desc()).limit(1)).scalar()
+
+
+def position_switch_history(conn, limit: int) -> list:
+    """The latest `limit` changes, newest first."""
+    return conn.execute(select(position_policy).order_by(position_policy.c.id.desc()).limit(limit)).mappings().all()
+
+
+def add_position_switch(conn, **values) -> None:
+    conn.execute(insert(position_policy).values(**values))
+
+
+# --- the timeline and county loads -----------------------------------------------------------------
+
+def event_recorded(conn, event_id: str) -> bool:
+    return conn.execute(select(timeline.c.event_id).where(timeline.c.event_id == event_id)).first() is not None
+
+
+def insert_event(conn, **values) -> None:
+    conn.execute(insert(timeline).values(**values))
+
+
+def timeline_of_incident(conn, incident_id: str) -> list:
+    return conn.execute(select(timeline).where(timeline.c.incident_id == incident_id)
+                        .order_by(timeline.c.at, timeline.c.event_id)).mappings().all()
+
+
+def load_recorded(conn, county: str, at: datetime) -> bool:
+    return conn.execute(select(loads.c.county).where(loads.c.county == county, loads.c.at == at)).first() is not None
+
+
+def insert_load(conn, **values) -> None:
+    conn.execute(insert(loads).values(**values))
+
+
+# --- the indicators' reads -------------------------------------------------------------------------
+# `f` is the filters {from, to, city, county, incident} (all optional).
+
+def _where(col_county, col_time, f: dict, col_incident=None) -> list:
+    out = []
+    if f.get("county"):
+        out.append(col_county == f["county"])
+    if f.get("city"):
+        out.append(func.substr(col_county, 1, 4) == f["city"][:4])
+    if f.get("from"):
+        out.append(col_time >= f["from"])
+    if f.get("to"):
+        out.append(col_time < f["to"])
+    if f.get("incident") and col_incident is not None:
+        out.append(col_incident == f["incident"])
+    return out
+
+
+def arrivals(conn, f: dict) -> list:
+    """Rows (response_s, arrived_at, deadline, grade, county) of the orders in place, by their order's time
+    and their deployment's county."""
+    return conn.execute(select(orders.c.response_s, orders.c.arrived_at, orders.c.deadline, deployments.c.grade,
+                               deployments.c.county)
+                        .join(deployments, deployments.c.deployment_id == orders.c.deployment_id)
+                        .where(orders.c.arrived_at.is_not(None),
+                               *_where(deployments.c.county, orders.c.ordered_at, f, orders.c.incident_id))).all()
+
+
+def deployment_arrangements(conn, f: dict) -> list:
+    """(county, arrangements) of the deployments made in scope."""
+    return conn.execute(select(deployments.c.county, deployments.c.arrangements).where(
+        *_where(deployments.c.county, deployments.c.created_at, f, deployments.c.incident_id))).mappings().all()
+
+
+def equipment_checks_in(conn, f: dict) -> list:
+    """(checked, compatible, county) of the equipment checks in scope."""
+    return conn.execute(select(equipment_checks.c.checked, equipment_checks.c.compatible, equipment_checks.c.county)
+                        .join(orders, orders.c.order_id == equipment_checks.c.order_id)
+                        .where(*_where(equipment_checks.c.county, equipment_checks.c.at, f, orders.c.incident_id))
+                        ).mappings().all()
+
+
+def ratings(conn, f: dict) -> list:
+    """(side, rating, county) of the surveys in scope."""
+    return conn.execute(select(surveys.c.side, surveys.c.rating, surveys.c.county).where(
+        *_where(surveys.c.county, surveys.c.at, f, surveys.c.incident_id))).mappings().all()
+
+
+def cross_region_pairs(conn, f: dict):
+    """Rows (incident_id, county), once each: incidents whose deployment in `county` had a unit from
+    another county."""
+    return conn.execute(select(orders.c.incident_id, deployments.c.county).distinct()
+                        .join(deployments, deployments.c.deployment_id == orders.c.deployment_id)
+                        .where(orders.c.incident_id.is_not(None), orders.c.from_county.is_not(None),
+                               orders.c.from_county != deployments.c.county,
+                               *_where(deployments.c.county, deployments.c.created_at, f, orders.c.incident_id)))
+
+
+def solved_cases(conn, incident_ids: list[str]) -> dict[str, bool]:
+    """{incident_id: solved} of those with a recorded case outcome."""
+    return dict(conn.execute(select(case_outcomes.c.incident_id, case_outcomes.c.solved)
+                             .where(case_outcomes.c.incident_id.in_(incident_ids or [""]))).all())
+
+
+def donor_counties(conn, incident_id: str) -> set[str]:
+    """The counties units came from for the incident."""
+    return {c for (c,) in conn.execute(select(orders.c.from_county).where(orders.c.incident_id == incident_id)) if c}
+
+
+def latest_loads(conn, f: dict, counties: set[str] | None = None) -> list[dict]:
+    """The latest load report per county in the period (of `counties` only, when given)."""
+    conds = _where(loads.c.county, loads.c.at, f)
+    if counties is not None:
+        conds.append(loads.c.county.in_(sorted(counties) or [""]))
+    latest = select(loads.c.county, func.max(loads.c.at).label("at")).where(*conds).group_by(loads.c.county).subquery()
+    rows = conn.execute(select(loads).join(latest, and_(loads.c.county == latest.c.county, loads.c.at == latest.c.at)))
+    return [dict(r) for r in rows.mappings()]

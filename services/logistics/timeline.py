@@ -1,10 +1,8 @@
 """The timeline of every loop event logistics consumed or emitted (who, when): the report's spine."""
 from __future__ import annotations
 
-from sqlalchemy import insert, select
-
 from ..common.clock import parse_time
-from .store import timeline
+from . import store
 
 # Who acted, for events that name a person; otherwise the producing service.
 ACTOR_FIELDS = ("approved_by", "cancelled_by", "acknowledged_by", "issued_by", "requested_by", "rejected_by",
@@ -13,13 +11,13 @@ ACTOR_FIELDS = ("approved_by", "cancelled_by", "acknowledged_by", "issued_by", "
 
 def record(conn, event: dict) -> None:
     data = event["data"]
-    if conn.execute(select(timeline.c.event_id).where(timeline.c.event_id == event["id"])).first():
+    if store.event_recorded(conn, event["id"]):
         return
     actor = next((data[f] for f in ACTOR_FIELDS if isinstance(data.get(f), str)), None)
-    conn.execute(insert(timeline).values(
-        event_id=event["id"], incident_id=data.get("incident_id") or event.get("correlationid"),
+    store.insert_event(
+        conn, event_id=event["id"], incident_id=data.get("incident_id") or event.get("correlationid"),
         request_id=data.get("request_id"), type=event["type"], source=event["source"],
-        actor=(actor or event["source"].rsplit("/", 1)[-1])[:128], at=parse_time(_when(event)), data=data))
+        actor=(actor or event["source"].rsplit("/", 1)[-1])[:128], at=parse_time(_when(event)), data=data)
 
 
 def _when(event: dict) -> str:
