@@ -11,7 +11,6 @@ import os
 from dataclasses import dataclass
 
 from flask import Flask
-from sqlalchemy import func, select
 
 from ..common import clock
 from ..common.config import Settings
@@ -26,7 +25,15 @@ from .readiness import http as readiness_http
 from .readiness import store as readiness_store
 from .readiness.policy import ReadinessPolicy
 from .readiness.service import Readiness
-from .store import drop_replaced_indexes, metadata, officers, regions, replace_legacy_roster, seal_plain_personal
+from .store import (
+    count_rows,
+    drop_replaced_indexes,
+    metadata,
+    officers,
+    regions,
+    replace_legacy_roster,
+    seal_plain_personal,
+)
 
 
 @dataclass
@@ -56,7 +63,7 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
 def _ensure_regions(runtime: Runtime, standards: dict | None = None) -> None:
     """The province, its cities and counties are reference data: loaded once into an empty pool."""
     with runtime.engine.connect() as conn:
-        if conn.execute(select(func.count()).select_from(regions)).scalar_one():
+        if count_rows(conn, regions):
             return
     with runtime.outbox.transaction() as tx:
         roster.load_geography(tx, runtime.deps.places.geography, standards or {})
@@ -67,7 +74,7 @@ def seed_demo_if_empty(runtime: Runtime, *, officers_n: int | None = None, seed:
     from ..demo import generate
 
     with runtime.engine.connect() as conn:
-        if conn.execute(select(func.count()).select_from(officers)).scalar_one():
+        if count_rows(conn, officers):
             return 0
     n = officers_n or int(os.environ.get("DEMO_OFFICERS", "20000"))
     force = generate(runtime.settings.province, officers=n, seed=seed or int(os.environ.get("DEMO_SEED", "7")),

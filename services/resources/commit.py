@@ -5,7 +5,7 @@ import uuid
 from datetime import date, datetime
 
 from ..common.clock import as_utc, parse_time
-from . import queries, updates
+from . import store
 from .domain import commit_rules, duty
 from .domain.commit_rules import Candidate, CountyLoad, Task
 from .domain.policy import Policy
@@ -15,14 +15,14 @@ from .events import report_loads, shifted_counts, stamp, status_changed
 def commit_plan(tx, plan: dict, policy: Policy, now: datetime) -> dict:
     """Reserve the plan's officers and emit officers.committed, or emit commit.rejected with reasons."""
     conn = tx.conn
-    done = queries.commitment(conn, plan_id=plan["plan_id"])
+    done = store.commitment(conn, plan_id=plan["plan_id"])
     if done:
         return {"status": "committed", "commit_id": done["commit_id"], "officer_ids": done["officer_ids"]}
     ids = [a["officer_id"] for a in plan["assignments"]]
     task = Task(parse_time(plan["task_start"]), parse_time(plan["task_end"]), parse_time(plan["at"]))
-    homes = queries.officer_counties(conn, ids)
-    locked = queries.lock_counties(conn, sorted(homes))        # counties first, then officers: one order
-    rows = queries.lock_for_commit(conn, ids)
+    homes = store.officer_counties(conn, ids)
+    locked = store.lock_counties(conn, sorted(homes))        # counties first, then officers: one order
+    rows = store.lock_for_commit(conn, ids)
     counts = _Counts(conn, sorted(set(locked) | {r["county"] for r in rows.values()} | {plan["county"]}),
                      sorted(rows), now)
     loads = {}
@@ -46,21 +46,21 @@ class _Counts:
     def __init__(self, conn, codes: list[str], mine: list[str], now: datetime):
         """`codes` include the home county of every officer in `mine`."""
         self.conn, self.mine, self.now = conn, mine, now
-        self.before = queries.county_counts(conn, codes, now)
+        self.before = store.county_counts(conn, codes, now)
         self._mine = self._of_mine()
 
     def _of_mine(self) -> dict[str, dict]:
-        return queries.county_counts(self.conn, None, self.now, only=self.mine)  # by id: their counties are in
+        return store.county_counts(self.conn, None, self.now, only=self.mine)  # by id: their counties are in
 
     def after(self) -> dict[str, dict]:
-        """queries.county_counts over `codes` as they stand now, the plan's officers changed."""
+        """store.county_counts over `codes` as they stand now, the plan's officers changed."""
         return shifted_counts(self.before, self._mine, self._of_mine())
 
 
 def _candidate(row: dict, required: tuple[str, ...], now: datetime) -> Candidate:
     certs = {c["name"]: date.fromisoformat(c["expires"]) for c in row["certifications"]}
     status = duty.effective_status(row["status"], as_utc(row["rest_until"]), now)
-    return Candidate(row["officer_id"], row["county"], status, queries.duty_now(row, now), certs, required)
+    return Candidate(row["officer_id"], row["county"], status, store.duty_now(row, now), certs, required)
 
 
 def _reject(tx, plan: dict, rejections, now: datetime) -> dict:
@@ -75,9 +75,9 @@ def _reject(tx, plan: dict, rejections, now: datetime) -> dict:
 def _commit(tx, plan: dict, rows: list[dict], task: Task, policy: Policy, now: datetime, counts: _Counts) -> dict:
     commit_id = f"CMT-{uuid.uuid4().hex[:12].upper()}"
     ids = [r["officer_id"] for r in rows]
-    updates.update_officers(tx.conn, ids, {"status": "reserved", "status_since": now, "commit_id": commit_id,
+    store.update_officers(tx.conn, ids, {"status": "reserved", "status_since": now, "commit_id": commit_id,
                                            "rest_until": None})
-    updates.insert_commitment(tx.conn, {
+    store.insert_commitment(tx.conn, {
         "commit_id": commit_id, "plan_id": plan["plan_id"], "request_id": plan["request_id"],
         "incident_id": plan.get("incident_id"), "county": plan["county"], "grade": plan["grade"],
         "risk": plan.get("risk"), "task_start": task.start, "task_end": task.end, "officer_ids": ids,

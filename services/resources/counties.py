@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..common.http import Problem
-from . import updates
+from . import store
 from .domain.policy import Policy
 from .events import report_loads
 
@@ -13,6 +13,6 @@ def set_reserve_share(outbox, county: str, share: float | None, policy: Policy, 
     """Set the county's reserve share (None: the default) and publish its load under it; 404 when
     there is no such county."""
     with outbox.transaction() as tx:
-        if not updates.set_reserve_share(tx.conn, county, share):
+        if not store.set_reserve_share(tx.conn, county, share):
             raise Problem(404, "Not Found", detail=f"no county {county}")
         return report_loads(tx, [county], now, policy.reserve_share)[0]

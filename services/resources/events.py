@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from . import queries
+from . import store
 from .domain import reserve
 
 
@@ -24,11 +24,11 @@ def county_loads(conn, codes: list[str] | None, now: datetime, default_share: fl
                  counts: dict | None = None) -> list[dict]:
     """Each county's load now: on duty (strength), available, committed, reserve floor, received, and
     the available officers per module holding each skill tag or certification (`qualified`).
-    `counts`: queries.county_counts over `codes` as they stand, when the caller has them already."""
-    rows = queries.county_rows(conn, codes)
-    counts = queries.county_counts(conn, codes, now) if counts is None else counts
-    qualified = queries.qualified_counts(conn, codes, now)
-    received = queries.received_by_county(conn, codes)
+    `counts`: store.county_counts over `codes` as they stand, when the caller has them already."""
+    rows = store.county_rows(conn, codes)
+    counts = store.county_counts(conn, codes, now) if counts is None else counts
+    qualified = store.qualified_counts(conn, codes, now)
+    received = store.received_by_county(conn, codes)
     out = []
     for county, row in rows.items():
         c = counts.get(county, {"available": 0, "committed": 0, "by_module": {}})
@@ -53,7 +53,7 @@ def report_loads(tx, codes: list[str] | None, now: datetime, default_share: floa
 
 
 def shifted_counts(counts: dict[str, dict], before: dict[str, dict], after: dict[str, dict]) -> dict[str, dict]:
-    """queries.county_counts after some officers changed status only (not county or module): the
+    """store.county_counts after some officers changed status only (not county or module): the
     counts of everyone (`counts`), less those officers' counts before the change, plus after it."""
     out = {county: {"available": c["available"], "committed": c["committed"], "by_module": dict(c["by_module"])}
            for county, c in counts.items()}

@@ -1,7 +1,7 @@
 """resources' HTTP surface: officers (search, read, edit), regions and units, county loads and reserve
 settings, roster import, equipment, commitments, task points, the force's readiness figures. Each route
 is declared once (services.common.api); the views are thin: the edits are use cases (officers.edit,
-counties.set_reserve_share, roster.import_roster) refusing with Problem, the reads are queries.py's,
+counties.set_reserve_share, roster.import_roster) refusing with Problem, the reads are the store's,
 shaped by representations.py. The support circle's routes are readiness/http.py's."""
 from __future__ import annotations
 
@@ -16,11 +16,10 @@ from ..common.clock import now
 from ..common.http import Problem, validated_body
 from ..common.observed import observed_rows
 from ..common.permissions import bound_region
-from . import counties, officers, queries, representations, roster
+from . import counties, officers, representations, roster, store
 from .domain.lifecycle import STATUSES
 from .domain.roster_rows import CODE, ID, MODULES, csv_rows
 from .events import county_loads
-from .store import observed
 
 api = Api("resources")
 
@@ -36,7 +35,7 @@ def _read():
 def officer_regions(officer_id: str):
     """An officer is of their home county (where their roster is kept)."""
     with _read() as conn:
-        county = queries.officer_county(conn, officer_id)
+        county = store.officer_county(conn, officer_id)
     return None if county is None else [county]
 
 
@@ -65,7 +64,7 @@ def search_officers():
 def get_officer(officer_id: str):
     role = current_identity().role
     with _read() as conn:
-        row = queries.officer(conn, officer_id)
+        row = store.officer(conn, officer_id)
     if row is None:
         raise Problem(404, "Not Found", detail=f"no officer {officer_id}")
     return jsonify(officers.view(row, now(), role))
@@ -82,13 +81,13 @@ def patch_officer(officer_id: str):
 @api.route("GET", "/regions", "Province → cities → counties")
 def get_regions():
     with _read() as conn:
-        return jsonify(representations.region_tree(queries.region_rows(conn)))
+        return jsonify(representations.region_tree(store.region_rows(conn)))
 
 
 @api.route("GET", "/units", "Units and teams (?county=)")
 def get_units():
     with _read() as conn:
-        return jsonify(queries.unit_rows(conn, request.args.get("county")))
+        return jsonify(store.unit_rows(conn, request.args.get("county")))
 
 
 @api.route("GET", "/counties/load", "Every county's load: on duty, available, committed, reserve floor (?county=)")
@@ -116,7 +115,7 @@ def import_roster():
 @api.route("GET", "/equipment/{equipment_id}", "One item of equipment")
 def get_equipment(equipment_id: str):
     with _read() as conn:
-        item = queries.equipment_items(conn, [equipment_id]).get(equipment_id)
+        item = store.equipment_items(conn, [equipment_id]).get(equipment_id)
     if not item:
         raise Problem(404, "Not Found", detail=f"no equipment {equipment_id}")
     return jsonify(item)
@@ -127,51 +126,51 @@ def get_equipment(equipment_id: str):
 def check_compatibility():
     body = validated_body("equipment-compatibility")
     with _read() as conn:
-        county = queries.county_rows(conn, [body["county"]]).get(body["county"])
+        county = store.county_rows(conn, [body["county"]]).get(body["county"])
         if county is None:
             raise Problem(422, "Unknown county", [{"field": "county", "reason": f"no county {body['county']}"}])
-        items = queries.equipment_items(conn, body["equipment_ids"])
+        items = store.equipment_items(conn, body["equipment_ids"])
     return jsonify(representations.compatibility_report(body, county, items))
 
 
 @api.route("GET", "/commitments", "Committed plans (?status=committed|released)")
 def get_commitments():
     with _read() as conn:
-        return jsonify(queries.commitment_rows(conn, request.args.get("status")))
+        return jsonify(store.commitment_rows(conn, request.args.get("status")))
 
 
 @api.route("GET", "/points/officers/{officer_id}", "An officer's points balance and awards")
 def officer_points(officer_id: str):
     with _read() as conn:
-        row = queries.officer(conn, officer_id)
+        row = store.officer(conn, officer_id)
         if row is None:
             raise Problem(404, "Not Found", detail=f"no officer {officer_id}")
-        awards = queries.ledger(conn, officer_id=officer_id)
+        awards = store.ledger(conn, officer_id=officer_id)
     return jsonify(representations.officer_points(row, awards))
 
 
 @api.route("GET", "/points/counties", "Points balance per county")
 def county_points():
     with _read() as conn:
-        return jsonify(queries.points_by(conn, "county"))
+        return jsonify(store.points_by(conn, "county"))
 
 
 @api.route("GET", "/points/cities", "Points balance per city")
 def city_points():
     with _read() as conn:
-        return jsonify(queries.points_by(conn, "city"))
+        return jsonify(store.points_by(conn, "city"))
 
 
 @api.route("GET", "/points/reciprocity", "Support given and received between cities, in points (?city=)")
 def reciprocity():
     with _read() as conn:
-        return jsonify(representations.reciprocity(queries.city_flows(conn), request.args.get("city")))
+        return jsonify(representations.reciprocity(store.city_flows(conn), request.args.get("city")))
 
 
 @api.route("GET", "/summary", "Officers per county and status")
 def summary():
     with _read() as conn:
-        return jsonify(representations.summary(queries.status_counts(conn)))
+        return jsonify(representations.summary(store.status_counts(conn)))
 
 
 @api.route("GET", "/force/summary", "Equipment readiness and volunteers of a region as of now (?region= the "
@@ -183,13 +182,13 @@ def force_summary():
     if not (len(region) == 6 and region.isdigit()):
         raise Problem(400, "Bad query parameter", [{"field": "region", "reason": "a 6-digit region code"}])
     with _read() as conn:
-        return jsonify(representations.force_summary(queries.force_counts(conn), region))
+        return jsonify(representations.force_summary(store.force_counts(conn), region))
 
 
 @api.route("GET", "/incidents/observed", "Incidents this service has consumed, once each")
 def incidents_observed():
     with _read() as conn:
-        return jsonify(observed_rows(conn, observed))
+        return jsonify(observed_rows(conn, store.observed))
 
 
 # ------------------------------------------------------------------------------------- request parsing

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..common.clock import as_utc
 from ..common.http import Problem
-from . import queries, reach, representations, updates
+from . import reach, representations, store
 from .domain import duty, lifecycle, masking
 from .domain.policy import Policy
 from .events import report_loads, status_changed
@@ -27,7 +27,7 @@ def view(row: dict, now: datetime, role: str, *, travel_s: float | None = None) 
         "equipment_ids": row["equipment_ids"], "status": duty.effective_status(row["status"], rest_until, now),
         "status_since": as_utc(row["status_since"]).isoformat(),
         "rest_until": rest_until.isoformat() if rest_until and rest_until > now else None,
-        "duty_minutes_24h": queries.duty_now(row, now), "points_balance": round(row["points_balance"], 1),
+        "duty_minutes_24h": store.duty_now(row, now), "points_balance": round(row["points_balance"], 1),
         "commit_id": row["commit_id"], "position": None if row["lon"] is None else {"lon": row["lon"], "lat": row["lat"]},
         "station": representations.station(row),
         **{k: row["personal"].get(k) for k in masking.PERSONAL_FIELDS},
@@ -46,7 +46,7 @@ def search(conn, filters: dict, now: datetime, role: str, *, travel=None, seats=
     near = None
     if filters.get("point") and filters.get("max_travel_s") is not None:
         near = reach.box(travel, filters["point"], filters["max_travel_s"])
-    rows = queries.candidate_positions(conn, filters, now, near)
+    rows = store.candidate_positions(conn, filters, now, near)
     if filters.get("certification"):
         valid_on = filters.get("valid_on") or now.date()
         rows = [r for r in rows if _holds_valid(r.certifications, filters["certification"], valid_on)]
@@ -58,7 +58,7 @@ def search(conn, filters: dict, now: datetime, role: str, *, travel=None, seats=
         ids, seconds = [ids[i] for i in keep], seconds[keep]
     page = slice(filters["offset"], filters["offset"] + filters["limit"])
     chosen = ids[page]
-    full = queries.officers_by_id(conn, chosen)
+    full = store.officers_by_id(conn, chosen)
     times = seconds[page] if seconds is not None else [None] * len(chosen)
     items = [view(full[i], now, role, travel_s=t) for i, t in zip(chosen, times)]
     return {"total": len(ids), "offset": filters["offset"], "limit": filters["limit"], "items": items}
@@ -95,7 +95,7 @@ def edit(outbox, officer_id: str, body: dict, role: str, policy: Policy, now: da
 def patch(tx, officer_id: str, body: dict, role: str, policy: Policy, now: datetime) -> dict | None:
     """Apply a hand edit (None: no such officer); refuses with Problem, writing nothing then: 403 for
     personal fields the role may not edit, 409 for a status change the lifecycle does not allow."""
-    rows = queries.lock_officers(tx.conn, [officer_id])
+    rows = store.lock_officers(tx.conn, [officer_id])
     if officer_id not in rows:
         return None
     row = rows[officer_id]
@@ -117,19 +117,19 @@ def patch(tx, officer_id: str, body: dict, role: str, policy: Policy, now: datet
                            body["status"], now, body.get("reason") or "changed by hand")
     values.update(_roster_values(row, body))
     if values:
-        updates.update_each(tx.conn, [{"officer_id": officer_id, **values}])
+        store.update_each(tx.conn, [{"officer_id": officer_id, **values}])
     if "status" in values:
         report_loads(tx, [row["county"]], now, policy.reserve_share)
-    return view(queries.officer(tx.conn, officer_id), now, role)
+    return view(store.officer(tx.conn, officer_id), now, role)
 
 
 def _roster_values(row: dict, body: dict) -> dict:
     values = {}
     if "tags" in body:
-        values["tags_text"] = updates.joined(body["tags"])
+        values["tags_text"] = store.joined(body["tags"])
     if "certifications" in body:
         values["certifications"] = body["certifications"]
-        values["cert_text"] = updates.joined(c["name"] for c in body["certifications"])
+        values["cert_text"] = store.joined(c["name"] for c in body["certifications"])
     for key in ("equipment_ids", "unit_id", "module"):
         if key in body:
             values[key] = body[key]

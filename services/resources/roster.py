@@ -5,7 +5,7 @@ from datetime import datetime
 
 from ..common.auth import region_covers
 from ..common.http import Problem
-from . import queries, updates
+from . import store
 from .domain import roster_rows
 from .domain.policy import Policy
 from .events import report_loads
@@ -34,26 +34,26 @@ def load_geography(tx, geo, standards: dict[str, tuple[tuple[str, ...], bool]]) 
     cities = {c.code for c in geo.cities}
     regions += [{"code": c.code, "level": "county", "name": c.name, "parent": c.city_code}
                 for c in geo.counties if c.code not in cities]
-    updates.insert_regions(tx.conn, regions)
+    store.insert_regions(tx.conn, regions)
     national = ("GA/T 1400", "GB/T 28181-2016", "PDT")
-    updates.insert_counties(tx.conn, [
+    store.insert_counties(tx.conn, [
         {"county": c.code, "city": c.city_code, "reserve_share": None,
          "accepts": list(standards.get(c.code, (national, False))[0]), "legacy": standards.get(c.code, ((), False))[1]}
         for c in geo.counties])
 
 
 def set_standards(tx, standards: dict[str, tuple[tuple[str, ...], bool]]) -> None:
-    updates.set_standards(tx.conn, [{"county": c, "accepts": list(a), "legacy": legacy}
+    store.set_standards(tx.conn, [{"county": c, "accepts": list(a), "legacy": legacy}
                                     for c, (a, legacy) in standards.items()])
 
 
 def load_force(tx, force, now: datetime, rest_min: int = 480) -> int:
     """Insert a generated force (services.demo): officers, units, equipment."""
-    rows = [updates.officer_values(_officer_dict(o), now, rest_min) for o in force.officers]
-    updates.insert_officers(tx.conn, rows)
-    updates.insert_units(tx.conn, [{"unit_id": u.unit_id, "county": u.county, "city": u.city, "kind": u.kind,
+    rows = [store.officer_values(_officer_dict(o), now, rest_min) for o in force.officers]
+    store.insert_officers(tx.conn, rows)
+    store.insert_units(tx.conn, [{"unit_id": u.unit_id, "county": u.county, "city": u.city, "kind": u.kind,
                                     "level": u.level, "module": u.module} for u in force.units])
-    updates.insert_equipment(tx.conn, [{"equipment_id": e.equipment_id, "type": e.type,
+    store.insert_equipment(tx.conn, [{"equipment_id": e.equipment_id, "type": e.type,
                                         "interface_standard": e.interface_standard, "readiness": e.readiness,
                                         "owner_unit": e.owner_unit, "county": e.county} for e in force.equipment])
     return len(rows)
@@ -85,11 +85,11 @@ def import_roster(tx, rows: list[tuple[str, dict]], policy: Policy, now: datetim
     county must lie inside it (OutsideRegion otherwise): no row adds to or takes over another region's officers."""
     if not rows:
         raise RosterRejected([{"field": "(body)", "reason": "the roster has no rows"}])
-    cities = {c: r["city"] for c, r in queries.county_rows(tx.conn).items()}
+    cities = {c: r["city"] for c, r in store.county_rows(tx.conn).items()}
     officers, errors = roster_rows.check_rows(rows, cities)
     if errors:
         raise RosterRejected(errors)
-    stored = queries.officers_by_id(tx.conn, [o["officer_id"] for o in officers])
+    stored = store.officers_by_id(tx.conn, [o["officer_id"] for o in officers])
     known = set(stored)
     if region:
         outside = [{"field": where, "reason": f"officer {o['officer_id']} of county {county} is outside {region}"}
@@ -98,9 +98,9 @@ def import_roster(tx, rows: list[tuple[str, dict]], policy: Policy, now: datetim
                    if county and not region_covers(region, county)]
         if outside:
             raise OutsideRegion(outside)
-    values = [_keep_station(updates.officer_values(o, now, policy.rest_min), stored.get(o["officer_id"]))
+    values = [_keep_station(store.officer_values(o, now, policy.rest_min), stored.get(o["officer_id"]))
               for o in officers]
-    updates.insert_officers(tx.conn, [v for v in values if v["officer_id"] not in known])
-    updates.update_roster_fields(tx.conn, [v for v in values if v["officer_id"] in known])
+    store.insert_officers(tx.conn, [v for v in values if v["officer_id"] not in known])
+    store.update_roster_fields(tx.conn, [v for v in values if v["officer_id"] in known])
     report_loads(tx, sorted({o["county"] for o in officers}), now, policy.reserve_share)
     return {"imported": len(values), "added": len(values) - len(known), "updated": len(known)}

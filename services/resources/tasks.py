@@ -5,7 +5,7 @@ import logging
 from datetime import datetime, timedelta
 
 from ..common.clock import as_utc, parse_time
-from . import queries, updates
+from . import store
 from .domain import duty, points
 from .domain.policy import Policy
 from .events import report_loads, stamp, status_changed
@@ -15,14 +15,14 @@ log = logging.getLogger(__name__)
 
 def dispatch(tx, order: dict, now: datetime) -> list[str]:
     """Reserved officers named in a dispatch order are deployed; they move with the order's unit."""
-    rows = queries.lock_officers(tx.conn, order["officer_ids"])
+    rows = store.lock_officers(tx.conn, order["officer_ids"])
     moved = [r for r in rows.values() if r["status"] == "reserved"]
     skipped = sorted(set(order["officer_ids"]) - {r["officer_id"] for r in moved})
     if skipped:
         log.warning("dispatch %s: not reserved, left as they are: %s", order["order_id"], ", ".join(skipped))
     ids = [r["officer_id"] for r in moved]
     ordered = min(parse_time(order["ordered_at"]), now)   # duty runs from the order: the release counts from it
-    updates.update_officers(tx.conn, ids, {"status": "deployed", "status_since": ordered, "task_unit": order["unit_id"]})
+    store.update_officers(tx.conn, ids, {"status": "deployed", "status_since": ordered, "task_unit": order["unit_id"]})
     for row in moved:
         status_changed(tx, row, "deployed", parse_time(order["ordered_at"]), f"dispatched by {order['order_id']}",
                        request_id=order["request_id"], deployment_id=order.get("deployment_id"))
@@ -31,15 +31,15 @@ def dispatch(tx, order: dict, now: datetime) -> list[str]:
 
 def report_position(tx, report: dict) -> int:
     """Move the unit's officers, unless a report at least as recent was applied already (late delivery)."""
-    if not updates.newer_position(tx.conn, report["unit_id"], parse_time(report["at"])):
+    if not store.newer_position(tx.conn, report["unit_id"], parse_time(report["at"])):
         return 0
-    return updates.move_unit(tx.conn, report["unit_id"], report["point"]["lon"], report["point"]["lat"])
+    return store.move_unit(tx.conn, report["unit_id"], report["point"]["lon"], report["point"]["lat"])
 
 
 def release(tx, released: dict, policy: Policy, now: datetime) -> list[dict]:
     """Duty minutes accrue, points are awarded, officers go back on duty or to rest."""
     conn = tx.conn
-    rows = queries.lock_officers(conn, released["officer_ids"])
+    rows = store.lock_officers(conn, released["officer_ids"])
     task = _commitment(conn, released, rows)
     at = parse_time(released["released_at"])
     per_officer = released.get("duty_minutes_by_officer", {})
@@ -54,34 +54,34 @@ def release(tx, released: dict, policy: Policy, now: datetime) -> list[dict]:
         status_changed(tx, row, change["status"], at, f"released from {released['deployment_id']}",
                        request_id=released["request_id"], deployment_id=released["deployment_id"])
         _emit_points(tx, award, released)
-    updates.update_each(conn, changes)
-    updates.insert_points(conn, awards)
+    store.update_each(conn, changes)
+    store.insert_points(conn, awards)
     if task and _finished(conn, task, changes):
-        updates.set_commitment_status(conn, task["commit_id"], "released")
+        store.set_commitment_status(conn, task["commit_id"], "released")
     report_loads(tx, sorted({r["county"] for r in rows.values()}), now, policy.reserve_share)
     return awards
 
 
 def _commitment(conn, released: dict, rows: dict) -> dict | None:
     if released.get("plan_id"):
-        found = queries.commitment(conn, plan_id=released["plan_id"])
+        found = store.commitment(conn, plan_id=released["plan_id"])
         if found:
             return found
     ids = {r["commit_id"] for r in rows.values() if r["commit_id"]}
-    return queries.commitment(conn, commit_id=ids.pop()) if len(ids) == 1 else None
+    return store.commitment(conn, commit_id=ids.pop()) if len(ids) == 1 else None
 
 
 def _receiving(conn, task: dict | None) -> tuple[str | None, str | None]:
     """(county, city) that received the support, for the reciprocity balance between cities."""
     if not task:
         return None, None
-    row = queries.county_rows(conn, [task["county"]]).get(task["county"])
+    row = store.county_rows(conn, [task["county"]]).get(task["county"])
     return task["county"], (row["city"] if row else None)
 
 
 def _finished(conn, task: dict, changes: list[dict]) -> bool:
     released = {c["officer_id"] for c in changes}
-    still = queries.officers_by_id(conn, [i for i in task["officer_ids"] if i not in released])
+    still = store.officers_by_id(conn, [i for i in task["officer_ids"] if i not in released])
     return not any(r["commit_id"] == task["commit_id"] for r in still.values())
 
 

@@ -132,9 +132,9 @@ def test_a_csv_roster_reports_bad_lines_and_a_good_one_imports(pool):
 
 def test_equipment_compatibility_with_a_receiving_county(pool):
     runtime, client = pool
-    from services.resources import updates
+    from services.resources import store
     with runtime.outbox.transaction() as tx:
-        updates.insert_equipment(tx.conn, [
+        store.insert_equipment(tx.conn, [
             {"equipment_id": "EQ-R1", "type": "radio", "interface_standard": "TETRA", "readiness": "ready",
              "owner_unit": "U1", "county": "330782"},
             {"equipment_id": "EQ-B1", "type": "body_camera", "interface_standard": "GB/T 28181-2016",

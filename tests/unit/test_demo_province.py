@@ -62,12 +62,12 @@ def test_another_province_keeps_its_databases_apart():
 def test_a_city_without_counties_is_one_region_row(monkeypatch):
     """Guangdong's 东莞 and 中山 are prefecture-level cities with no counties: the geography lists each as
     a city and as its own county-level unit; the pool's region table keeps one row per code."""
-    import services.resources.updates as updates
+    import services.resources.store as store
     from services.resources.roster import load_geography
 
     rows = []
-    monkeypatch.setattr(updates, "insert_regions", lambda conn, regions: rows.extend(regions))
-    monkeypatch.setattr(updates, "insert_counties", lambda conn, counties: None)
+    monkeypatch.setattr(store, "insert_regions", lambda conn, regions: rows.extend(regions))
+    monkeypatch.setattr(store, "insert_counties", lambda conn, counties: None)
     load_geography(type("Tx", (), {"conn": None})(), Geography.load("440000"), {})
     codes = [r["code"] for r in rows]
     assert len(codes) == len(set(codes)) and "441900" in codes and "442000" in codes

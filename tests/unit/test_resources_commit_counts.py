@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import and_, case, func, or_, select, update
 
-from services.resources import events, queries
+from services.resources import events, store
 from services.resources.bootstrap import build_runtime, seed_demo_if_empty
 from services.resources.commit import commit_plan
 from services.resources.store import officers as officers_table
@@ -57,14 +57,14 @@ def pool(tmp_path_factory):
 @pytest.mark.parametrize("codes", [None, ["330102"], ["330102", "330782", "331002", "999999"]])
 def test_county_counts_answer_as_the_sums_per_county_and_module_did(pool, codes):
     with pool.engine.connect() as conn:
-        assert queries.county_counts(conn, codes, NOW) == reference_county_counts(conn, codes, NOW)
+        assert store.county_counts(conn, codes, NOW) == reference_county_counts(conn, codes, NOW)
 
 
 def test_the_counts_of_some_officers_are_theirs_alone(pool):
     with pool.engine.connect() as conn:
         ids = [r[0] for r in conn.execute(select(officers_table.c.officer_id).where(officers_table.c.county == "330102"))]
-        mine = queries.county_counts(conn, None, NOW, only=ids[:7])
-        whole = queries.county_counts(conn, ["330102"], NOW)
+        mine = store.county_counts(conn, None, NOW, only=ids[:7])
+        whole = store.county_counts(conn, ["330102"], NOW)
     assert sum(c["available"] + c["committed"] for c in mine.values()) <= 7
     assert set(mine) == {"330102"} and set(mine["330102"]["by_module"]) <= set(whole["330102"]["by_module"])
 

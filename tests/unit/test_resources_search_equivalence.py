@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sqlalchemy import update
 
-from services.resources import officers, queries
+from services.resources import officers, store
 from services.resources.bootstrap import build_runtime, seed_demo_if_empty
 from services.resources.store import officers as officers_table
 from tests.helpers import offline_settings
@@ -18,7 +18,7 @@ NOW = datetime(2025, 9, 15, 2, 0, tzinfo=timezone.utc)
 
 def reference_search(conn, filters, now, role, *, travel, seats) -> dict:
     """The search as it was: origins built one row at a time."""
-    rows = queries.candidate_positions(conn, filters, now)
+    rows = store.candidate_positions(conn, filters, now)
     if filters.get("certification"):
         valid_on = filters.get("valid_on") or now.date()
         rows = [r for r in rows if officers._holds_valid(r.certifications, filters["certification"], valid_on)]
@@ -31,7 +31,7 @@ def reference_search(conn, filters, now, role, *, travel, seats) -> dict:
         ids, seconds = [ids[i] for i in keep], seconds[keep]
     page = slice(filters["offset"], filters["offset"] + filters["limit"])
     chosen = ids[page]
-    full = queries.officers_by_id(conn, chosen)
+    full = store.officers_by_id(conn, chosen)
     times = seconds[page] if seconds is not None else [None] * len(chosen)
     items = [officers.view(full[i], now, role, travel_s=t) for i, t in zip(chosen, times)]
     return {"total": len(ids), "offset": filters["offset"], "limit": filters["limit"], "items": items}
@@ -73,7 +73,7 @@ def test_the_search_answers_exactly_as_the_row_by_row_path(pool, query, seat):
 def test_an_officer_without_a_position_is_timed_from_the_seat_of_their_county(pool):
     places = pool.deps.places
     with pool.engine.connect() as conn:
-        rows = queries.candidate_positions(conn, {}, NOW)
+        rows = store.candidate_positions(conn, {}, NOW)
     origins = officers._origins(rows, places.seats)
     unplaced = [i for i, r in enumerate(rows) if r.lon is None]
     assert unplaced and all(tuple(origins[i]) == tuple(places.seats[rows[i].county]) for i in unplaced)

@@ -1,4 +1,5 @@
-"""The rota table (each officer's rotation and watch) and the reads that build the force's columns.
+"""The support circle's SQL: the rota table (each officer's rotation and watch) and the reads that
+build the force's columns (the pool's own tables and SQL are the store package's).
 
 The rota is kept beside the pool's tables, in the same schema: the demo seed fills it from the
 generated force; an officer without a row is projected by their role class's rotation (on duty now
@@ -11,8 +12,7 @@ from datetime import datetime
 from sqlalchemy import Column, Integer, String, Table, delete, func, insert, select
 
 from ...common.clock import as_utc
-from ..queries import available_clause
-from ..store import commitments, counties, metadata, officers, units
+from ..store import available_clause, commitments, counties, metadata, officers, units
 from ..store import observed as observed_incidents
 
 rota = Table(

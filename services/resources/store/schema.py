@@ -1,14 +1,13 @@
-"""resources' tables. The SQL is here, in queries.py (the reads) and updates.py (the writes) only;
-views and use cases call them.
+"""resources' tables and indexes, and the steps that bring an older database up to them at start-up.
 
 Officers keep their searchable attributes in columns (county, city, module, status, position) and
 tags / certificate names as ';a;b;' text, so every filter runs in SQL on both databases.
 """
 from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Index, Integer, MetaData, String, Table, UniqueConstraint
 
-from ..common.observed import observed_table
-from ..common.sealing import SealedJSON
-from .domain.masking import PERSONAL_FIELDS
+from ...common.observed import observed_table
+from ...common.sealing import SealedJSON
+from ..domain.masking import PERSONAL_FIELDS
 
 metadata = MetaData()
 
@@ -168,3 +167,10 @@ def replace_legacy_roster(engine) -> bool:
     officers.drop(engine)
     metadata.create_all(engine)
     return True
+
+
+def count_rows(conn, table: Table) -> int:
+    """How many rows `table` holds (bootstrap loads reference data and the demo force into empty ones)."""
+    from sqlalchemy import func, select
+
+    return conn.execute(select(func.count()).select_from(table)).scalar_one()

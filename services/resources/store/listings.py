@@ -1,0 +1,80 @@
+"""The reads behind resources' listings and summaries: regions, units, equipment, commitments, task
+points and the force's figures."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, case, func, select, type_coerce
+from sqlalchemy.engine import Connection
+
+from ...common.clock import as_utc
+from .schema import commitments, equipment, officers, points_ledger, regions, units
+
+
+def region_rows(conn: Connection) -> list[dict]:
+    return [r._asdict() for r in conn.execute(select(regions).order_by(regions.c.code))]
+
+
+def unit_rows(conn: Connection, county: str | None) -> list[dict]:
+    stmt = select(units).order_by(units.c.unit_id)
+    if county:
+        stmt = stmt.where(units.c.county == county)
+    return [r._asdict() for r in conn.execute(stmt)]
+
+
+def equipment_items(conn: Connection, ids: list[str]) -> dict[str, dict]:
+    rows = conn.execute(select(equipment).where(equipment.c.equipment_id.in_(ids)))
+    return {r.equipment_id: r._asdict() for r in rows}
+
+
+def commitment_rows(conn: Connection, status: str | None) -> list[dict]:
+    stmt = select(commitments).order_by(commitments.c.at.desc()).limit(500)
+    if status:
+        stmt = stmt.where(commitments.c.status == status)
+    return [{k: (as_utc(v).isoformat() if isinstance(v, datetime) else v) for k, v in r._asdict().items()}
+            for r in conn.execute(stmt)]
+
+
+def points_by(conn: Connection, column: str) -> dict[str, float]:
+    col = officers.c[column]
+    rows = conn.execute(select(col, func.sum(officers.c.points_balance)).group_by(col).order_by(col))
+    return {key: round(float(total or 0), 1) for key, total in rows}
+
+
+def ledger(conn: Connection, *, officer_id: str | None = None) -> list[dict]:
+    stmt = select(points_ledger).order_by(points_ledger.c.id)
+    if officer_id:
+        stmt = stmt.where(points_ledger.c.officer_id == officer_id)
+    return [r._asdict() for r in conn.execute(stmt)]
+
+
+def city_flows(conn: Connection) -> list[tuple[str, str, float]]:
+    stmt = select(points_ledger.c.city, points_ledger.c.receiving_city, points_ledger.c.points).where(
+        points_ledger.c.receiving_city.is_not(None))
+    return [(a, b, float(p)) for a, b, p in conn.execute(stmt)]
+
+
+def status_counts(conn: Connection) -> list[tuple[str, str, int]]:
+    rows = conn.execute(select(officers.c.county, officers.c.status, func.count())
+                        .group_by(officers.c.county, officers.c.status))
+    return [tuple(r) for r in rows]
+
+
+def force_counts(conn: Connection) -> dict[str, dict[str, int]]:
+    """Per county: equipment items and those ready (the register's readiness), officers and those
+    willing to volunteer (the roster's volunteer flag; an officer without it is not counted as one)."""
+    out: dict[str, dict[str, int]] = {}
+
+    def row(county: str) -> dict[str, int]:
+        return out.setdefault(county, {"equipment_items": 0, "ready_items": 0, "officers": 0, "volunteers": 0})
+
+    for county, items, ready in conn.execute(
+            select(equipment.c.county, func.count(), func.sum(case((equipment.c.readiness == "ready", 1), else_=0)))
+            .group_by(equipment.c.county)):
+        row(county).update(equipment_items=int(items), ready_items=int(ready or 0))
+    volunteer = type_coerce(officers.c.personal, JSON)["volunteer"].as_boolean()
+    for county, n, willing in conn.execute(
+            select(officers.c.county, func.count(), func.sum(case((volunteer.is_(True), 1), else_=0)))
+            .group_by(officers.c.county)):
+        row(county).update(officers=int(n), volunteers=int(willing or 0))
+    return out
