@@ -2,8 +2,9 @@
 
 `Outbox.transaction()` yields a `Tx` whose `emit()` validates the event against its contract,
 seals it into the producer's hash chain, signs it with the producer's key (keys.py) and writes it
-beside the service's own rows. The relay
-(relay.py) publishes committed rows; rows are kept as the producer's tamper-evident ledger.
+beside the service's own rows; `emit_many()` does the same for several events with one read and
+one advance of the chain head and one insert. The relay (relay.py) publishes committed rows; rows
+are kept as the producer's tamper-evident ledger.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import threading
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from typing import Iterable, NamedTuple
 
 from sqlalchemy import JSON, Text, bindparam, cast, insert, select, update
 from sqlalchemy.engine import Connection, Engine
@@ -104,6 +106,15 @@ class Outbox:
         return verify_chain(self.events())
 
 
+class Emit(NamedTuple):
+    """One event of a batch emit (`Tx.emit_many`): the arguments of `Tx.emit`."""
+    topic: str
+    data: dict
+    key: str
+    subject: str | None = None
+    correlationid: str | None = None
+
+
 class Tx:
     """One database transaction: the service's writes (`conn`) and the events it emits."""
 
@@ -112,25 +123,48 @@ class Tx:
 
     def emit(self, topic: str, data: dict, *, key: str, subject: str | None = None,
              correlationid: str | None = None) -> dict:
-        cause = self.cause or {}
-        event = new_event(
-            topic=topic, source=self._box.source, data=data, subject=subject or key,
-            correlationid=correlationid or cause.get("correlationid") or key,
-            causationid=cause.get("id"), mode=self._box.mode, exerciseid=self._box.exercise_id,
-        )
+        return self.emit_many(((topic, data, key, subject, correlationid),))[0]
+
+    def emit_many(self, items: Iterable[Emit | tuple]) -> list[dict]:
+        """Emit several events in this transaction, in the order given: the same events, chained and
+        signed alike, as one `emit` each, with the chain head read and advanced once and the rows
+        inserted in one statement. Each item is an `Emit` (or a tuple of its fields). All or none: an
+        item that breaks its contract raises ContractViolation before any of them is written."""
+        items = [item if type(item) is Emit else Emit(*item) for item in items]
+        if not items:
+            return []
+        box, cause = self._box, self.cause or {}
+        causationid = cause.get("id")
+        cause_correlation = cause.get("correlationid")
         # Read under the lock every time (FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE holds the
         # write lock): a cached head would go stale when a worker rolls back one event's savepoint.
-        head = tuple(_HEAD.execute(self.conn, {"producer": self._box.source}).fetchone())
-        signer = self._box.signer
-        event, text = sealed(event, seq=head[0] + 1, prevhash=head[1], signer=signer,
-                             chainid=self._box.chainid(self.conn, head[0], event["id"]) if signer else None)
-        issues = contracts.validate_event(topic, event)
-        if issues:
-            raise ContractViolation(topic, issues)
-        _INSERT.execute(self.conn, {  # stored and published as its canonical JSON (sorted keys)
-            "seq": event["seq"], "event_id": event["id"], "topic": topic, "key": key, "event": text,
-            "hash": event["hash"], "created_at": datetime.now(timezone.utc)}).close()
-        _ADVANCE.execute(self.conn, {"b_producer": self._box.source, "new_seq": event["seq"],
-                                     "new_hash": event["hash"]}).close()
-        self.emitted.append(event)
-        return event
+        seq, prev = _HEAD.execute(self.conn, {"producer": box.source}).fetchone()
+        signer = box.signer
+        chainid = None
+        events, rows = [], []
+        created = datetime.now(timezone.utc)
+        for topic, data, key, subject, correlationid in items:
+            event = new_event(
+                topic=topic, source=box.source, data=data, subject=subject or key,
+                correlationid=correlationid or cause_correlation or key,
+                causationid=causationid, mode=box.mode, exerciseid=box.exercise_id,
+            )
+            if signer is not None and chainid is None:
+                chainid = box.chainid(self.conn, seq, event["id"])
+            seq += 1
+            event, text = sealed(event, seq=seq, prevhash=prev, signer=signer, chainid=chainid)
+            issues = contracts.validate_event(topic, event)
+            if issues:
+                raise ContractViolation(topic, issues)
+            prev = event["hash"]
+            events.append(event)
+            rows.append({  # stored and published as its canonical JSON (sorted keys)
+                "seq": seq, "event_id": event["id"], "topic": topic, "key": key, "event": text,
+                "hash": prev, "created_at": created})
+        if len(rows) == 1:
+            _INSERT.execute(self.conn, rows[0]).close()
+        else:
+            _INSERT.executemany(self.conn, rows)
+        _ADVANCE.execute(self.conn, {"b_producer": box.source, "new_seq": seq, "new_hash": prev}).close()
+        self.emitted.extend(events)
+        return events

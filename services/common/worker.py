@@ -83,6 +83,12 @@ class Context:
             raise RuntimeError("this worker has no outbox: it cannot emit")
         return self.tx.emit(topic, data, key=key, subject=subject)
 
+    def emit_many(self, items) -> list[dict]:
+        """Several events in the batch's transaction at once (outbox.Tx.emit_many)."""
+        if self.tx is None:
+            raise RuntimeError("this worker has no outbox: it cannot emit")
+        return self.tx.emit_many(items)
+
 
 Handler = Callable[[Context], None]
 
