@@ -57,6 +57,10 @@ class Bus:
         """Send (topic, key, value) records and flush: their futures (producer.Producer.send_batch)."""
         return self._producer.send_batch(records, timeout)
 
+    def send_many(self, records) -> list:
+        """Send (topic, key, value) records without waiting for them: their futures (Producer.send_many)."""
+        return self._producer.send_many(records)
+
     def reset_producer(self) -> None:
         """Drop the producer: the next send opens one with fresh metadata (after the broker changed)."""
         self._producer.close()

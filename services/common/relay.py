@@ -18,7 +18,7 @@ from sqlalchemy import Text, bindparam, cast, func, select, update
 from . import faults
 from .bus import Bus
 from .outbox import Outbox
-from .storage import Prepared, outbox, writer_turn
+from .storage import Prepared, outbox, writer_turn, writer_turn_if_free
 from .topics import topic_specs
 from .wipe import WipeCheck
 
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 
 # The event column holds the JSON text that is published: read it as text, send it as it is.
-# Rows are read by seq from where the last full batch ended (the primary key's index), and those
+# Rows are read by seq from where the last batch ended (the primary key's index), and those
 # already sent are skipped: "sent_at IS NULL ORDER BY seq" read and sorted every unsent row, so a
 # backlog cost the relay its square. Rows commit in seq order (the chain head is locked while a
 # transaction emits), so none appears behind the place read up to.
@@ -55,14 +55,29 @@ def _event_id(value: bytes) -> str | None:
 
 
 class Relay:
-    def __init__(self, box: Outbox, bus: Bus, *, batch: int = 1000, idle_s: float = 0.05, check_every_s: float = 5.0):
+    """Publishes the outbox in seq order, one batch on the way at a time.
+
+    A batch is sent only once every record of the one before it is on the broker (a failed batch is
+    sent again from its first row, so no row of a key ever lands after a later one of the same key).
+    Marking rows sent is kept off that path: rows the broker acknowledged are marked while the next
+    batch travels, and only when no other thread of the process holds the write turn (the emitters);
+    at the latest once `mark_after` rows or `mark_every_s` seconds are owed, and whenever the relay
+    is idle, stops or fails. A relay that dies with rows owed sends them again on its next start, as
+    one that died between publishing and marking always did: consumers' inboxes drop them.
+    """
+
+    def __init__(self, box: Outbox, bus: Bus, *, batch: int = 1000, idle_s: float = 0.05, check_every_s: float = 5.0,
+                 mark_after: int = 5000, mark_every_s: float = 0.5):
         self.box, self.bus, self.batch, self.idle_s, self.check_every_s = box, bus, batch, idle_s, check_every_s
+        self.mark_after, self.mark_every_s = mark_after, mark_every_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.stats = {"published": 0, "republished_after_wipe": 0, "errors": 0}
         self._last_check = time.monotonic()
         self._pending: tuple[int, Prepared] | None = None
-        self._read_up_to: int | None = None  # the last seq of the last full batch published
+        self._read_up_to: int | None = None  # the last seq handed to the broker and acknowledged
+        self._owed: list[dict] = []           # acknowledged rows not yet marked sent
+        self._owed_since = 0.0
         self.wipes = WipeCheck(bus, f"relay {box.source}")
 
     def start(self) -> "Relay":
@@ -79,7 +94,8 @@ class Relay:
         relay cannot start again; an instance that leads again after standing by needs one)."""
         if self._thread is None:
             return self
-        relay = Relay(self.box, self.bus, batch=self.batch, idle_s=self.idle_s, check_every_s=self.check_every_s)
+        relay = Relay(self.box, self.bus, batch=self.batch, idle_s=self.idle_s, check_every_s=self.check_every_s,
+                      mark_after=self.mark_after, mark_every_s=self.mark_every_s)
         relay.stats = self.stats
         return relay
 
@@ -93,13 +109,14 @@ class Relay:
         while not self._stop.is_set():
             self.box.committed.clear()  # before reading: a commit from now on wakes the wait below
             try:
-                sent = self.publish_pending()
+                sent = self._step()
                 if time.monotonic() - self._last_check > self.check_every_s:
                     self._last_check = time.monotonic()
                     self.check_for_wipe()
             except Exception as exc:  # broker or database unavailable: keep the rows, try again
                 self.stats["errors"] += 1
                 log.warning("relay %s: %s; retrying", self.box.source, exc)
+                self._recover()
                 sent = 0
                 self._stop.wait(1.0)
             if not sent:
@@ -112,6 +129,17 @@ class Relay:
             self.publish_pending()
         except Exception as exc:  # the rows stay in the outbox: the next start publishes them
             log.warning("relay %s: could not flush on stop (%s)", self.box.source, exc)
+            self._recover()
+
+    def _recover(self) -> None:
+        """After a failure: mark what the broker did acknowledge if the database lets us, and look for
+        the first unsent row again (the failed batch is sent again from there)."""
+        self._read_up_to = None
+        try:
+            self._mark_owed()
+        except Exception as exc:  # those rows are sent again: consumers' inboxes drop them
+            log.warning("relay %s: could not mark %d published rows sent (%s)", self.box.source, len(self._owed), exc)
+            self._owed = []
 
     def _unsent(self) -> list[tuple]:
         """The next unsent rows in seq order, at most `batch` of them: (seq, topic, key, text)."""
@@ -130,34 +158,65 @@ class Relay:
                 cur = self._pending[1].execute(conn, {"after": after})
                 rows = cur.fetchall()
                 cur.close()
-                # After a full batch the next one follows on; otherwise look for the first unsent row
-                # again next time (cheap once caught up, and it finds rows marked unsent by other means).
-                self._read_up_to = rows[-1][0] if len(rows) == self.batch else None
+                if not rows:
+                    return []
                 unsent = [r[:4] for r in rows if r[4] is None]
-                if unsent or self._read_up_to is None:
+                if unsent:
                     return unsent
+                self._read_up_to = rows[-1][0]  # a stretch sent already (before a restart): go past it
 
-    def publish_pending(self) -> int:
+    def _step(self) -> int:
+        """Send the next batch and wait for the broker's acknowledgements, marking the rows of earlier
+        batches meanwhile; returns how many were published."""
         rows = self._unsent()
         if not rows:
+            # Caught up: mark what is owed and look for the first unsent row next time (cheap through
+            # its index, and it finds rows marked unsent by other means).
+            self._mark_owed()
+            self._read_up_to = None
             return 0
         records = [(topic, key, text.encode() if isinstance(text, str) else bytes(text)) for _, topic, key, text in rows]
-        send_batch = getattr(self.bus, "send_batch", None)
-        if send_batch is not None:
-            sent = send_batch(records)
+        send_many = getattr(self.bus, "send_many", None)
+        if send_many is not None:
+            sent = send_many(records)
+            if self._owed:
+                self._mark_owed(wait=False)  # while the batch travels
         else:  # a bus with no batch sending (tests' in-process bus)
             sent = [self.bus.send(*record) for record in records]
             self.bus.flush()
+        metas = [fut.get(timeout=30) for fut in sent]  # raises: nothing of this batch is marked, it is sent again
         now = datetime.now(timezone.utc)
-        done = []
-        for (seq, *_), fut in zip(rows, sent):
-            meta = fut.get(timeout=30)  # raises: nothing is marked, the batch is sent again
-            done.append({"b_seq": seq, "b_at": now, "b_partition": meta.partition, "b_offset": meta.offset})
+        done = [{"b_seq": seq, "b_at": now, "b_partition": meta.partition, "b_offset": meta.offset}
+                for (seq, *_), meta in zip(rows, metas)]
         faults.hit("after_publish")  # test-only: on the broker, not yet marked sent
-        with writer_turn(self.box.engine), self.box.engine.begin() as conn:
-            _MARK_SENT.executemany(conn, done)  # one executemany for the whole batch
+        if not self._owed:
+            self._owed_since = time.monotonic()
+        self._owed += done
+        self._read_up_to = rows[-1][0]
         self.stats["published"] += len(done)
+        if len(self._owed) >= self.mark_after or time.monotonic() - self._owed_since >= self.mark_every_s:
+            self._mark_owed()
         return len(done)
+
+    def _mark_owed(self, *, wait: bool = True) -> bool:
+        """Mark the acknowledged rows sent, in one statement; without `wait`, only if no other thread
+        of this process holds the write turn. True once nothing is owed."""
+        if not self._owed:
+            return True
+        turn = writer_turn(self.box.engine) if wait else writer_turn_if_free(self.box.engine)
+        with turn as free:
+            if free is False:
+                return False
+            with self.box.engine.begin() as conn:
+                _MARK_SENT.executemany(conn, self._owed)  # one executemany for all of them
+        self._owed = []
+        return True
+
+    def publish_pending(self) -> int:
+        """Publish the next batch of unsent rows and mark them (and any owed) sent before returning."""
+        n = self._step()
+        self._mark_owed()
+        return n
 
     def check_for_wipe(self) -> bool:
         """Has the broker lost records we published (wipe.py)? If so, re-publish the whole ledger.
@@ -180,6 +239,7 @@ class Relay:
         """Ensure the topics exist and queue every ledger row for publishing again."""
         self.bus.ensure_topics(topic_specs())
         self.bus.reset_producer()  # its metadata may name partitions the broker no longer has
+        self._owed = []  # acknowledged by the broker that lost them: to be sent again, not marked
         with self.box.engine.begin() as conn:
             n = conn.execute(update(outbox).values(sent_at=None, partition=None, offset=None)).rowcount
         self._read_up_to = None

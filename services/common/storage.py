@@ -132,6 +132,23 @@ def writer_turn(engine: Engine, timeout_s: float = 30.0):
             lock.release()
 
 
+@contextlib.contextmanager
+def writer_turn_if_free(engine: Engine):
+    """`writer_turn` without waiting: yields True with the turn taken, False (and nothing taken)
+    while another thread of this process writes. Always True on PostgreSQL."""
+    lock = _WRITE_LOCKS.get(engine)
+    if lock is None:
+        yield True
+        return
+    if not lock.acquire(blocking=False):
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        lock.release()
+
+
 def _wal(cur, attempts: int = 100) -> None:
     """Switch the file to WAL (it stays so). Two processes opening a new file at once (a service's web
     and worker roles) can find it locked: the switch does not wait on the busy timeout, so retry."""
