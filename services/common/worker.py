@@ -123,6 +123,7 @@ class Worker:
         self.lag: dict[tuple[str, int], int] = {}  # records behind per assigned partition (for /metrics)
         self.assigned: set[tuple[str, int]] = set()  # this instance's share of the group's partitions
         self.lag_every_s = 1.0
+        self.commit_every_s = 0.1  # offsets are committed at most this often while records keep coming
         self.ready = threading.Event()  # set once the first poll returned (group joined)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -171,6 +172,7 @@ class Worker:
             done.set()
 
     def _poll_loop(self, sub, last_lag: float) -> None:
+        owed, last_commit = False, time.monotonic()  # offsets of handled records not yet committed
         while not self._stop.is_set():
             records = sub.poll(timeout_ms=100)
             self.ready.set()
@@ -181,11 +183,16 @@ class Worker:
                 # A stop asked for meanwhile still lets this batch finish and commit (graceful shutdown).
                 self.process_batch(records)
                 faults.hit("after_handle")  # test-only: handled and committed, offsets not yet
-                # Only after every record of the batch is handled or dead-lettered. Refused while the
-                # group re-forms: the records come again and the inbox drops them.
-                sub.commit()
+                owed = True
                 for record in records:
                     self._last[(record.topic, record.partition)] = record
+            # Only when every record polled so far is handled or dead-lettered (here, between polls): at
+            # once when a poll brings nothing, else at most every commit_every_s (a commit is a round
+            # trip to the broker; with small polls it was one per few records). Refused while the group
+            # re-forms, or lost with the process: the records come again and the inbox drops them.
+            if owed and (not records or time.monotonic() - last_commit >= self.commit_every_s):
+                sub.commit()
+                owed, last_commit = False, time.monotonic()
             # Kept on the worker (a reconnect in between does not forget it) until a rewind succeeds:
             # one asked for while the group is still forming waits for the assignment.
             if self._lost.is_set() and sub.rewind():  # the inbox drops what was already handled
@@ -193,6 +200,8 @@ class Worker:
                 self._lost.clear()
                 log.warning("worker %s: the broker lost its log; reading every partition again", self.group_id)
                 self.stats["rewinds"] += 1
+        if owed:  # stopping: what was handled is committed before the member leaves
+            sub.commit()
 
     def _watch_log(self, done: threading.Event) -> None:
         """Every `check_every_s`, in its own thread: flag a broker that lost the log we consumed."""
