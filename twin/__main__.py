@@ -7,9 +7,11 @@ exercises, every TWIN_DEVICE_INTERVAL_S, 5 s, each step reported); the services'
 mirror, a consumer that replays the whole stream into the model (twin.mirror), and an optional
 recording to replay; the Dash app under waitress (twin.ui). `main(run_exercise=...)` lets the
 exercise page start exercises (the launcher `make run` gives the twin; `python -m twin` has none).
+The steps and an exercise's field side are counted in the twin's telemetry, served at /metrics.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import signal
@@ -18,6 +20,7 @@ import sys
 import waitress
 
 from services.common.config import Settings
+from services.common.metrics import KitCollector, ServiceMetrics
 from services.common.runtime import Runtime
 from twin.mirror import recording
 from twin.mirror.client import ServicesClient, service_urls
@@ -26,6 +29,7 @@ from twin.mirror.snapshot import rebuild
 from twin.sim import devices
 from twin.sim.model import ProvinceModel, Stepping
 from twin.sim.uncertainty import PreviewConfig
+from twin.ui import prometheus
 from twin.ui.app import create_app
 
 
@@ -39,10 +43,14 @@ def main(run_exercise=None) -> None:
     rebuild(model, client)
     record_to = os.environ.get("TWIN_RECORD_TO")
     mirror = start_mirror(settings, model, recording.Recorder(record_to) if record_to else None)
-    stoppables = [mirror] + start_steps(settings, model)
+    telemetry = ServiceMetrics(settings.service)  # the twin's /metrics
+    stoppables = [mirror] + start_steps(settings, model, telemetry)
     replay_from = os.environ.get("TWIN_REPLAY_FROM")
+    if run_exercise is not None:  # an exercise's field side counts its passes in the twin's telemetry
+        run_exercise = functools.partial(run_exercise, telemetry=telemetry)
     app = create_app(model, settings=settings, client=client,
                      recording=recording.load(replay_from) if replay_from else None, run_exercise=run_exercise)
+    prometheus.install(app, telemetry)  # GET /metrics, for the roles a service's /metrics is for
     stop_on_signals(stoppables)
     print(f"twin: http://127.0.0.1:{settings.http_port}/ (mirroring {settings.kafka_bootstrap}); sign in with a "
           f"user's token (?token=..., var/tokens.json){'; demo users: one click' if app.twin_signin.demo_users else ''}",
@@ -54,15 +62,19 @@ def main(run_exercise=None) -> None:
             thing.stop()
 
 
-def start_steps(settings: Settings, model: ProvinceModel) -> list:
+def start_steps(settings: Settings, model: ProvinceModel, telemetry: ServiceMetrics | None = None) -> list:
     """The model's steps on the twin clock; in the demo and exercises each step drives the dispatched units
-    and the simulated field devices report them, through the runtime (outbox + relay) started here."""
+    and the simulated field devices report them, through the runtime (outbox + relay) started here.
+    The steps are counted in `telemetry` (loop `steps`), with the outbox's figures when the devices report."""
     if not devices.enabled(settings.mode, os.environ):
-        return [Stepping(model.step, float(os.environ.get("TWIN_STEP_S", "60"))).start()]
+        return [Stepping(model.step, float(os.environ.get("TWIN_STEP_S", "60")), telemetry=telemetry).start()]
     runtime = Runtime.build(settings).start()
+    if telemetry is not None:
+        telemetry.registry.register(KitCollector(telemetry.service, runtime))  # published, backlog (read when scraped)
     speedup = float(os.environ.get("TWIN_DEVICE_SPEEDUP", "1" if settings.mode == "exercise" else "10"))
     fleet = devices.FieldDevices(model, devices.outbox_publisher(runtime), speedup=speedup)
-    return [Stepping(fleet.tick, float(os.environ.get("TWIN_DEVICE_INTERVAL_S", "5"))).start(), runtime]
+    interval_s = float(os.environ.get("TWIN_DEVICE_INTERVAL_S", "5"))
+    return [Stepping(fleet.tick, interval_s, telemetry=telemetry).start(), runtime]
 
 
 def stop_on_signals(stoppables: list) -> None:

@@ -103,9 +103,10 @@ def env_without_exercise() -> dict:
 def run_exercise(scenario: Scenario, *, speed: float | None = None, exercise_id: str | None = None,
                  with_twin: bool = False, auto_trainee: bool = False, hold_clock: bool = False,
                  hold_work: bool = True, env: dict | None = None, out: Callable[[str], None] = print,
-                 lang: str | None = None) -> dict:
-    """One exercise from start to report on processes of its own (`lifecycle.run_exercise` on an ExerciseStack)."""
+                 lang: str | None = None, telemetry=None) -> dict:
+    """One exercise from start to report on processes of its own (`lifecycle.run_exercise` on an ExerciseStack);
+    `telemetry` counts the field side's passes (the twin's, when the twin's exercise page started it)."""
     stack = ExerciseStack(exercise_id or new_exercise_id(scenario.name), env=env, force=scenario.force,
                           with_twin=with_twin)
     return lifecycle.run_exercise(scenario, stack, speed=speed, auto_trainee=auto_trainee, hold_clock=hold_clock,
-                                  hold_work=hold_work, out=out, lang=lang)
+                                  hold_work=hold_work, out=out, lang=lang, telemetry=telemetry)

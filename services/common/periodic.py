@@ -3,8 +3,10 @@
 `Periodic` is what `Runtime.tasks` holds (start()/stop()): a daemon thread that waits on a stop
 event paced by the process clock (`pacing.wall_s(every_s, floor_s=...)`, so an exercise at ×600
 runs its loops at the exercise's pace), runs its step, and logs an exception of the step with the
-loop's name; the next round tries again. Given the service's telemetry (a `Runtime` or its
-`ServiceMetrics`) each round is counted in /metrics:
+loop's name; the next round tries again. A loop whose period is wall time whatever the clock
+(`wall_clock=True`: the twin's steps, the exercise's field side, which read the clock themselves)
+waits exactly `every_s` wall seconds. Given the owner's telemetry (a `Runtime` or its
+`ServiceMetrics`, the twin's included) each round is counted in /metrics:
 
     mutual_deploy_loop_runs_total{service,loop}                   every round, failed or not
     mutual_deploy_loop_errors_total{service,loop}                 rounds whose step raised
@@ -22,7 +24,8 @@ log = logging.getLogger(__name__)
 
 
 class Periodic:
-    """Runs `step()` every `every_s` simulated seconds on its own thread until `stop()`.
+    """Runs `step()` every `every_s` simulated seconds (wall seconds with `wall_clock`) on its own
+    thread until `stop()`.
 
     `service` names the owner in the thread's name (`service:name`) and in log lines; the metrics
     carry the telemetry's own service label. `prepare` runs once in the thread before the first
@@ -32,8 +35,9 @@ class Periodic:
     def __init__(self, name: str, every_s: float, step: Callable[[], object], *, floor_s: float = 0.1,
                  telemetry=None, service: str | None = None, join_s: float = 10.0,
                  prepare: Callable[[], object] | None = None,
-                 on_error: Callable[[BaseException], object] | None = None):
+                 on_error: Callable[[BaseException], object] | None = None, wall_clock: bool = False):
         self.name, self.every_s, self.step, self.floor_s = name, every_s, step, floor_s
+        self.wall_clock = wall_clock
         self.service, self.join_s, self.prepare, self.on_error = service, join_s, prepare, on_error
         self.runs = self.errors = 0
         self._telemetry_source = telemetry
@@ -76,8 +80,13 @@ class Periodic:
                 self.prepare()
             except Exception:
                 log.exception("%s: preparing failed; the loop runs anyway", self.label)
-        while not self._stop.wait(pacing.wall_s(self.every_s, floor_s=self.floor_s)):  # on the process clock
+        while not self._stop.wait(self._wait_s()):
             self._round()
+
+    def _wait_s(self) -> float:
+        if self.wall_clock:
+            return self.every_s
+        return pacing.wall_s(self.every_s, floor_s=self.floor_s)  # on the process clock
 
     def _round(self) -> None:
         self.runs += 1

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,6 +33,7 @@ from typing import Callable
 import requests
 
 from services.common.auth import Identity, headers_for
+from services.common.periodic import Periodic
 from services.geo.distance import bearing, km
 
 log = logging.getLogger(__name__)
@@ -114,6 +114,7 @@ class FieldSide:
     arranged: set[str] = field(default_factory=set)
     seen: int = 0
     stats: dict = field(default_factory=lambda: {"acked": 0, "reports": 0, "arrived": 0, "arranged": 0, "refused": 0})
+    loop: Periodic | None = field(default=None, init=False, repr=False)  # the passes' thread, once started
 
     def step(self) -> None:
         """One pass: take new orders, acknowledge those due, report the units due (arrivals first)."""
@@ -159,24 +160,18 @@ class FieldSide:
         self.stats["arranged" if resp.status_code < 400 else "refused"] += 1
         return True
 
-    def start(self, every_s: float = 0.1) -> "FieldSide":
-        """Step every `every_s` wall seconds in a thread of its own until `stop()`."""
-        self._stop = threading.Event()
-
-        def run():
-            while not self._stop.wait(every_s):
-                try:
-                    self.step()
-                except Exception:  # a failed pass is logged; the next one tries again
-                    log.exception("exercise field side: step failed")
-        self._thread = threading.Thread(target=run, name="exercise-field", daemon=True)
-        self._thread.start()
+    def start(self, every_s: float = 0.1, telemetry=None) -> "FieldSide":
+        """Step every `every_s` wall seconds in a thread of its own until `stop()`: the loop
+        `exercise-field` (a `services.common.periodic.Periodic` paced by the wall clock), its passes
+        and failed passes counted in `telemetry` when given (the twin's, when the twin started the
+        exercise) and in `self.loop` either way."""
+        self.loop = Periodic("exercise-field", every_s, self.step, telemetry=telemetry, join_s=10.0,
+                             on_error=_pass_failed, wall_clock=True).start()
         return self
 
     def stop(self) -> None:
-        if getattr(self, "_thread", None):
-            self._stop.set()
-            self._thread.join(10)
+        if self.loop is not None:
+            self.loop.stop()
 
     def _ack(self, trip: Trip) -> None:
         resp = self._call(f"/orders/{trip.order_id}/ack", trip,
@@ -210,6 +205,10 @@ class FieldSide:
                 trip.arrived = trip.acked = True  # refused for good (released, unknown): stop playing it
             return None
         return resp
+
+
+def _pass_failed(_exc: BaseException) -> None:
+    log.exception("exercise field side: step failed")  # the next pass tries again
 
 
 def parse(value: str) -> datetime:

@@ -51,7 +51,8 @@ class Stack(Protocol):
 
 def run_exercise(scenario: Scenario, stack: Stack, *, speed: float | None = None, auto_trainee: bool = False,
                  hold_clock: bool = False, hold_work: bool = True, out: Callable[[str], None] = print,
-                 lang: str | None = None) -> dict:
+                 lang: str | None = None, telemetry=None) -> dict:
+    """`telemetry`: where the field side's passes are counted (the twin's, when the twin started the exercise)."""
     exercise_id = stack.exercise_id
     speed = xclock.check_speed(speed or scenario.speed)
     # The clock stands still at the scenario's start while the services come up and load the force.
@@ -67,7 +68,7 @@ def run_exercise(scenario: Scenario, stack: Stack, *, speed: float | None = None
         if scenario.roster_path():
             out(f"roster: {import_roster(urls['resources'], scenario.roster_path(), TRAINER)} officers imported")
         start_s = time.monotonic() - began
-        field = field_side(scenario, urls["logistics"], stack, recorder).start()
+        field = field_side(scenario, urls["logistics"], stack, recorder).start(telemetry=telemetry)
         xclock.write_state(stack.clock_path, xclock.resume(xclock.read_state(stack.clock_path)))
         began = time.monotonic()
         player = Player(scenario, Services(demand=urls["demand"], resources=urls["resources"]), stack.clock_path,
@@ -81,7 +82,8 @@ def run_exercise(scenario: Scenario, stack: Stack, *, speed: float | None = None
         xclock.write_state(stack.clock_path, xclock.pause(xclock.read_state(stack.clock_path)))
         field.stop()
         out(f"field: {field.stats['acked']} orders acknowledged, {field.stats['reports']} positions reported, "
-            f"{field.stats['arrived']} units arrived, {field.stats['arranged']} receptions arranged; "
+            f"{field.stats['arrived']} units arrived, {field.stats['arranged']} receptions arranged "
+            f"({field.loop.runs} passes, {field.loop.errors} failed); "
             f"clock held {player.held_s:.1f} s wall for work in hand")
         recorder.settle()
         served = served_indicators(urls.get("logistics"))

@@ -1,7 +1,13 @@
 """The field side of an exercise: units acknowledge, move and arrive on the exercise clock."""
+import logging
+import threading
 from datetime import datetime, timedelta, timezone
 
+from prometheus_client.parser import text_string_to_metric_families
+
+from services.common.metrics import ServiceMetrics
 from services.exercise.field import FieldPolicy, FieldSide
+from tests.helpers import wait_for
 
 T0 = datetime(2025, 9, 15, 9, 10, tzinfo=timezone(timedelta(hours=8)))
 SEAT = {"330782": (120.075, 29.306)}
@@ -100,3 +106,35 @@ def test_the_receiving_county_arranges_reception_for_each_deployment_once():
     assert [c[0] for c in arranged] == ["/deployments/DEP-1/arrangements"]
     assert {k: v["status"] for k, v in arranged[0][1].items()} == dict.fromkeys(
         ("lodging", "meals", "transport", "medic"), "arranged")
+
+
+def test_the_passes_run_on_their_own_loop_a_failed_pass_is_counted_and_the_next_one_goes_on(caplog):
+    clock, stream, reads = [T0 + timedelta(seconds=61)], [order()], []
+
+    def events():
+        reads.append(1)
+        if len(reads) == 1:
+            raise ConnectionError("recorder away")
+        return stream
+    side, logistics = field(stream, clock)
+    side.events = events
+    telemetry = ServiceMetrics("twin")  # the twin's, when its exercise page started the exercise
+    with caplog.at_level(logging.ERROR, logger="services.exercise.field"):
+        side.start(every_s=0.01, telemetry=telemetry)
+        assert side.loop.alive and side.loop._thread.name == "exercise-field"
+        assert wait_for(lambda: side.stats["acked"] == 1 and len(reads) >= 3, 5)
+        side.stop()
+    assert not any(t.name == "exercise-field" for t in threading.enumerate())
+    assert side.loop.errors == 1 and side.loop.runs == len(reads)
+    assert [r.getMessage() for r in caplog.records] == ["exercise field side: step failed"]
+    shown = {(s.name, s.labels["loop"]): s.value for f in text_string_to_metric_families(telemetry.render()[0].decode())
+             for s in f.samples if s.labels.get("loop")}
+    assert shown[("mutual_deploy_loop_runs_total", "exercise-field")] == len(reads)
+    assert shown[("mutual_deploy_loop_errors_total", "exercise-field")] == 1
+    assert shown[("mutual_deploy_loop_last_success_timestamp_seconds", "exercise-field")] > 0
+
+
+def test_a_field_side_never_started_stops_quietly():
+    side, _ = field([], [T0])
+    side.stop()
+    assert side.loop is None

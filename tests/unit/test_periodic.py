@@ -99,3 +99,31 @@ def test_a_restarted_loop_runs_again():
     loop.start()
     assert wait_for(lambda: len(calls) > n, 5)
     loop.stop()
+
+
+class FastClock:
+    """An exercise clock at ×600 (what `pacing.rate()` reads)."""
+
+    def __call__(self):
+        from datetime import datetime, timezone
+        return datetime.now(timezone.utc)
+
+    def rate(self) -> float:
+        return 600.0
+
+
+def test_a_wall_clock_loop_keeps_its_wall_period_on_a_fast_exercise_clock():
+    from services.common import clock
+
+    paced, wall = [], []
+    clock.set_clock(FastClock())
+    try:
+        on_clock = Periodic("on-clock", 0.3, lambda: paced.append(1), floor_s=0.01).start()
+        on_wall = Periodic("on-wall", 0.3, lambda: wall.append(1), floor_s=0.01, wall_clock=True).start()
+        time.sleep(0.7)
+        on_clock.stop()
+        on_wall.stop()
+    finally:
+        clock.set_clock(None)
+    assert len(paced) >= 5       # 0.3 simulated s at ×600: the floor, 0.01 s
+    assert 1 <= len(wall) <= 3   # 0.3 wall s whatever the clock: 2 rounds in 0.7 s

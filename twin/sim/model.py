@@ -20,6 +20,7 @@ from typing import Callable
 import mesa
 
 from services.common.clock import now
+from services.common.periodic import Periodic
 from services.geo import Geography
 from twin.sim.agents import CountyAgent, IncidentAgent, OfficerAgent, Point, UnitAgent
 from twin.sim.movement import Movement, Route, Trip, trip_of
@@ -229,32 +230,22 @@ class ProvinceModel(mesa.Model):
             self.datacollector.collect(self)
 
 
-class Stepping:
-    """Steps the live model on the twin clock every `interval_s` of wall time, on a thread of its own.
+class Stepping(Periodic):
+    """Steps the live model on the twin clock every `interval_s` of wall time, on a thread of its own:
+    the twin's loop `steps` (a `services.common.periodic.Periodic` paced by the wall clock), its rounds,
+    failed rounds and last good round counted in `telemetry` (the twin's /metrics).
 
     `step(at)` is the model's `step`, or the field devices' `tick` (a step, then the units' reports)."""
 
-    def __init__(self, step: Callable[[datetime], object], interval_s: float):
-        self.step, self.interval_s = step, interval_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+    def __init__(self, step: Callable[[datetime], object], interval_s: float, *, telemetry=None):
+        super().__init__("steps", interval_s, lambda: step(now()), telemetry=telemetry, service="twin",
+                         join_s=5.0, on_error=_step_failed, wall_clock=True)
+        self.interval_s = interval_s
 
-    def start(self) -> "Stepping":
-        self._thread = threading.Thread(target=self._run, name="twin-steps", daemon=True)
-        self._thread.start()
-        return self
 
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            try:
-                self.step(now())
-            except Exception:  # a failed step (a report not published) is done again on the next, afresh
-                log.exception("twin: step failed")
+def _step_failed(_exc: BaseException) -> None:
+    # a failed step (a report not published) is done again on the next, afresh
+    log.exception("twin: step failed")
 
 
 def _instant(iso: str) -> datetime:

@@ -8,6 +8,7 @@
 - delivery       `map_polygons` (the counties simplified for the map, kept under var/twin/geo),
                  `compress` (gzip of what the app sends)
 - access         `signin` (users and sessions), `visibility` (who may see what), `position_access`
+- operations     `prometheus` (GET /metrics: the twin's loops, for whom the services' /metrics is for)
 - `assets/`      the twin's own styles and scripts, served by the app (plotly_early.js starts Plotly's
                  bundle while the layout loads; map_drawn.js tells the page its base map has drawn)
 """
