@@ -15,7 +15,9 @@
   (a fresh browser each visit, median of 3), the twin served as the browser tests serve it; baseline: the
   page's first response in the same visits. `twin.full_map_s`: until the officers and units are drawn
   over it (baseline: `first_map_s`); `twin.first_map_cpu_s` the page's renderer CPU until the polygons
-  are drawn (baseline: its main thread's). Needs Chromium and chromedriver (tests/e2e/conftest.py).
+  are drawn (baseline: its main thread's); `twin.first_map_plotly_kb` the Plotly bundle the page ran (Plotly's
+  map bundle, twin/ui/plotly_bundle.py, when installed; else Dash's full one). Needs Chromium and
+  chromedriver (tests/e2e/conftest.py).
 """
 from __future__ import annotations
 
@@ -122,7 +124,7 @@ def bench_map() -> dict:
 
 # The command map as drawn: MapLibre's county fill features rendered (queried from the map itself),
 # the number of traces the figure holds, and the page's own clock (ms since the sign-in navigation).
-DRAWN_JS = """
+DRAWN_JS = r"""
 const graph = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');
 const map = graph && graph._fullLayout && graph._fullLayout.map && graph._fullLayout.map._subplot
             && graph._fullLayout.map._subplot.map;
@@ -130,8 +132,9 @@ if (!map || !map.loaded() || !graph.querySelector('.main-svg')) return null;
 const fills = map.getStyle().layers.filter(l => l.type === 'fill').map(l => l.id);
 const drawn = map.queryRenderedFeatures({layers: fills}).length;
 const nav = performance.getEntriesByType('navigation')[0];
+const plotly = performance.getEntriesByType('resource').find(r => /\/plotly[^/_]*\.js(\?|$)/.test(r.name));
 return {fills: drawn, traces: graph.data.map(t => t.name), now: performance.now(),
-        first_response: nav.responseStart};
+        first_response: nav.responseStart, plotly_bytes: plotly ? plotly.decodedBodySize : null};
 """
 
 
@@ -183,7 +186,8 @@ def first_map(origin: str, token: str) -> dict | None:
                 if "first_map_s" not in out:  # the page's CPU so far: what a busy machine stretches
                     metrics = {m["name"]: m["value"] for m in driver.execute_cdp_cmd("Performance.getMetrics", {})["metrics"]}
                     out.update(first_map_s=state["now"] / 1000, first_response_s=state["first_response"] / 1000,
-                               first_map_cpu_s=metrics.get("ProcessTime"), first_map_main_cpu_s=metrics.get("ThreadTime"))
+                               first_map_cpu_s=metrics.get("ProcessTime"), first_map_main_cpu_s=metrics.get("ThreadTime"),
+                               plotly_kb=(state["plotly_bytes"] or 0) / 1024)
                 if officers in state["traces"]:
                     return dict(out, full_map_s=state["now"] / 1000, traces=len(state["traces"]))
             time.sleep(0.05)
@@ -225,7 +229,8 @@ def bench_first_map(runs: int = 3) -> dict:
             "twin.full_map_s": {"value": round(median("full_map_s"), 2), "unit": "s",
                                 "baseline": round(median("first_map_s"), 2)},
             "twin.first_map_cpu_s": {"value": round(median("first_map_cpu_s"), 2), "unit": "s",
-                                     "baseline": round(median("first_map_main_cpu_s"), 2)}}
+                                     "baseline": round(median("first_map_main_cpu_s"), 2)},
+            "twin.first_map_plotly_kb": {"value": round(median("plotly_kb")), "unit": "KiB", "baseline": None}}
 
 
 def refresh_body(model: ProvinceModel, last_key: str | None, request_id: str | None) -> dict:

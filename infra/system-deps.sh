@@ -30,3 +30,9 @@ if command -v npm >/dev/null 2>&1; then
     (cd "$dir" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null)
   fi
 fi
+# Plotly's map bundle, which the twin's pages load instead of Plotly's full one (twin/ui/plotly_bundle.py:
+# plotly.js's own package of the release pinned, checked by its digest), under build/plotly/; only when missing.
+root="$(dirname "$0")/.."
+if command -v npm >/dev/null 2>&1 && [ -x "$root/.venv/bin/python" ]; then
+  (cd "$root" && .venv/bin/python -m twin.ui.plotly_bundle) || true
+fi

@@ -6,7 +6,8 @@
 - pieces         `views`, `figures`, `map_layers`, `place_names`, `panel`, `navbar`, `user_bar`,
                  `alerts`, `readiness`, `docs_links`, `messages` (every label, zh and en), `ids`
 - delivery       `map_polygons` (the counties simplified for the map, kept under var/twin/geo),
-                 `compress` (gzip of what the app sends)
+                 `compress` (gzip of what the app sends), `plotly_bundle` (Plotly's map bundle, the
+                 only trace types the twin draws, served instead of the full bundle when installed)
 - access         `signin` (users and sessions), `visibility` (who may see what), `position_access`
 - operations     `prometheus` (GET /metrics: the twin's loops, for whom the services' /metrics is for)
 - `assets/`      the twin's own styles and scripts, served by the app (plotly_early.js starts Plotly's

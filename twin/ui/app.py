@@ -39,6 +39,7 @@ from twin.ui import (
     map_polygons,
     order_print,
     panel,
+    plotly_bundle,
     readiness,
     signin,
     views,
@@ -54,6 +55,7 @@ BASE_MAP_TICKS = 3  # refresh ticks after which the map is filled even if the pa
 FONT = '"Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif'
 CELL = panel.CELL
 BOOTSTRAP_CSS = "/assets/vendor/bootstrap-5.3.8.min.css"  # served by the twin (install_styles), never a CDN
+PLOTLY_META = "twin-plotly-bundle"  # names the Plotly bundle assets/plotly_early.js loads (twin.ui.plotly_bundle)
 
 
 def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000,
@@ -65,8 +67,10 @@ def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000,
     `demo` offers the one-click demo users (default: DEMO=1 or an exercise); `users` the users.yaml list;
     `positions` who sees live positions and the log of their reads (default: logistics' switch);
     `run_exercise` plays a scenario on processes of its own, for the exercise page's Start (None: none)."""
+    plotly_js = plotly_bundle.load()  # Plotly's map bundle, when installed (else Dash's full bundle)
     app = dash.Dash(__name__, title="警力跨区互援 · Twin", serve_locally=True, external_stylesheets=[BOOTSTRAP_CSS],
-                    external_scripts=[], update_title=None, suppress_callback_exceptions=True)
+                    external_scripts=[], update_title=None, suppress_callback_exceptions=True,
+                    meta_tags=[{"name": PLOTLY_META, "content": plotly_bundle.PAGE_PATH}] if plotly_js else [])
     polygons = map_polygons.county_polygons(model.geography)  # simplified for the map, computed once
     geojson = polygons.geojson
     client = client or ServicesClient(service_urls())
@@ -101,6 +105,7 @@ def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000,
     app.twin_callbacks.update(board.register(app, model))
     app.twin_callbacks.update(alerts.register(app, model, app.twin_alerts))
     install_styles(app)
+    install_plotly(app, plotly_js)
     compress.install(app.server)  # gzip: scripts once and kept, the layout and callbacks' answers each time
     install_replay(app, model.geography, geojson, recording)
     install_routes(app, model, settings, polygons, positions)
@@ -388,6 +393,18 @@ def install_styles(app: dash.Dash) -> None:
     @app.server.get(BOOTSTRAP_CSS)
     def bootstrap_css():
         return Response(css, mimetype="text/css", headers={"Cache-Control": "max-age=86400"})
+
+
+def install_plotly(app: dash.Dash, body: bytes | None) -> None:
+    """Plotly's map bundle at plotly_bundle.PATH (a name that changes with the release: cached for good);
+    assets/plotly_early.js loads it, named by the page's PLOTLY_META tag. Without it, Dash's full bundle."""
+    if body is None:
+        return
+
+    @app.server.get(plotly_bundle.PATH)
+    def plotly_map_bundle():
+        return Response(body, mimetype="application/javascript",
+                        headers={"Cache-Control": "public, max-age=31536000, immutable"})
 
 
 def install_routes(app: dash.Dash, model: ProvinceModel, settings=None,

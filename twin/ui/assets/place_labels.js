@@ -1,7 +1,8 @@
 /* Place names over the twin's maps, in the browser's own fonts (no glyphs fetched; see twin/ui/place_names.py).
  * Each Plotly map whose layout.meta carries place_labels gets an overlay inside MapLibre's container
- * (under Plotly's legend and hover layers). On every render the labels are projected, cities first,
- * and a label that would overlap one already placed is hidden; county names only from meta.county_zoom. */
+ * (under Plotly's legend and hover layers). On every render that moved the map the labels are projected,
+ * cities first, and a label that would overlap one already placed is hidden; county names only from
+ * meta.county_zoom. */
 (function () {
   "use strict";
   var PAD = 3;
@@ -25,8 +26,14 @@
   }
 
   function place(state) {
-    var map = state.map, zoom = map.getZoom();
+    var map = state.map, zoom = map.getZoom(), centre = map.getCenter();
     var canvas = map.getCanvas();
+    // MapLibre renders many frames that do not move the map (while its data loads, on every hover):
+    // the labels stay where they are unless the view, the canvas or the labels changed
+    var view = [zoom, centre.lng, centre.lat, map.getBearing(), map.getPitch(), canvas.width, canvas.height,
+                state.key].join();
+    if (view === state.view) { return; }
+    state.view = view;
     var width = canvas.clientWidth, height = canvas.clientHeight;
     var taken = [];
     state.items.forEach(function (item) {
