@@ -39,12 +39,33 @@ log = logging.getLogger(__name__)
 _SAVEPOINT = Prepared(text("SAVEPOINT kit_event"))
 _RELEASE = Prepared(text("RELEASE SAVEPOINT kit_event"))
 _ROLLBACK_TO = Prepared(text("ROLLBACK TO SAVEPOINT kit_event"))
+# A handled event's savepoint is released when the next event's is set (or at the batch's end): on
+# PostgreSQL each statement is a round trip, and one statement without parameters may hold both.
+_RELEASE_AND_SET = Prepared(text("RELEASE SAVEPOINT kit_event; SAVEPOINT kit_event"))
 
 
 def _rollback_event(conn) -> None:
     """Undo the event's own writes (and its handler's), keep the batch's transaction going."""
     _ROLLBACK_TO.execute(conn).close()
     _RELEASE.execute(conn).close()
+
+
+def _next_savepoint(conn, batch: "_Batch") -> None:
+    """The event's savepoint, the one of the event handled before it (if still open) released."""
+    if not batch.open:
+        _SAVEPOINT.execute(conn).close()
+    elif conn.dialect.name == "postgresql":
+        _RELEASE_AND_SET.execute(conn).close()
+    else:  # SQLite runs one statement per call, in process
+        _RELEASE.execute(conn).close()
+        _SAVEPOINT.execute(conn).close()
+    batch.open = True
+
+
+def _release_last(conn, batch: "_Batch") -> None:
+    if batch.open:
+        _RELEASE.execute(conn).close()
+        batch.open = False
 
 
 TRANSIENT = (OperationalError, InterfaceError)  # database unreachable: wait and retry, never dead-letter
@@ -101,6 +122,7 @@ class _Batch:
     links: dict
     handled: list = field(default_factory=list)    # (event, topic)
     new_links: list = field(default_factory=list)  # events whose place in their chain is new
+    open: bool = False  # the savepoint of the last event handled is not released yet
 
 
 class Worker:
@@ -242,6 +264,7 @@ class Worker:
                         batch = self._batch(tx.conn, checked)
                         for record, item in zip(records, checked):
                             self._one(tx, record, item, counts, batch)
+                        _release_last(tx.conn, batch)
                         inbox.record_batch(tx.conn, batch.handled, batch.new_links)
                 for k, v in counts.items():
                     self.stats[k] += v
@@ -322,13 +345,13 @@ class Worker:
         broken = link_problem(event, links)
         if broken:
             return self._deadletter(tx, record, f"refused: {broken}", counts)
-        _SAVEPOINT.execute(tx.conn).close()
+        _next_savepoint(tx.conn, batch)
         scope = logs.scope(correlationid=event.get("correlationid"), event_id=event["id"])
         scope.__enter__()  # left in `finally` below; no extra indentation on the hot path
         try:
             tx.cause = event
             handler(Context(event, tx, self.settings, self.deps))
-            _RELEASE.execute(tx.conn).close()
+            # Its savepoint stays open until the next event's is set (_next_savepoint) or the batch ends.
             # Recorded with the batch (inbox.record_batch), in its transaction: a handler that failed
             # leaves neither its inbox row nor its link, as its savepoint's rollback did.
             batch.seen.add(event["id"])
@@ -341,13 +364,16 @@ class Worker:
             if is_transient(exc):
                 raise
             _rollback_event(tx.conn)
+            batch.open = False
             log.exception("worker %s: handler failed on %s", self.group_id, event.get("id"))
             self._deadletter(tx, record, handler_failure(exc), counts)
         except IntegrityError:
             _rollback_event(tx.conn)
+            batch.open = False
             counts["duplicates"] += 1  # another instance recorded it between our check and insert
         except Exception as exc:
             _rollback_event(tx.conn)
+            batch.open = False
             log.exception("worker %s: handler failed on %s", self.group_id, event.get("id"))
             self._deadletter(tx, record, handler_failure(exc), counts)
         finally:
