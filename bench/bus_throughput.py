@@ -22,8 +22,9 @@ many partitions), so the kit's consumer never sees its unsigned records.
 
 `python -m bench.bus_throughput --scaling` measures the kit at 1, 4 and 12 partitions of
 `incident.reported`, with 1 and 2 consumer instances in one group, with the outbox and inbox on
-SQLite and on PostgreSQL (TEST_POSTGRES_URL, default the `test` database on 127.0.0.1), each on a
-broker of its own beside raw kafka-python on a topic of as many partitions, and prints a table.
+SQLite and on PostgreSQL (TEST_POSTGRES_URL, default the `test` database on 127.0.0.1; one event per
+transaction there for BENCH_PG_SINGLE_EVENTS events only), each on a broker of its own beside raw
+kafka-python on a topic of as many partitions, and prints a table.
 """
 from __future__ import annotations
 
@@ -63,6 +64,9 @@ PACED_RATE = 1000.0  # events/s for the steady-state latency figure
 PACED_N = int(os.environ.get("BENCH_PACED_EVENTS", "5000"))
 PER_TX = 100  # events per transaction for the batch-emit figure
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+# One event per transaction on PostgreSQL is a commit (a WAL flush) and six round trips each: fewer
+# of them keep the scaling run to minutes.
+PG_SINGLE = int(os.environ.get("BENCH_PG_SINGLE_EVENTS", "1000"))
 
 
 def _cpu_s(pid: int) -> float:
@@ -299,9 +303,11 @@ def _drop(where: _Where) -> None:
 
 
 def _kit(bootstrap: str, broker_pid: int, where: _Where, n: int, *, partitions: int, paced: bool = True,
-         batched: bool = True) -> dict:
-    """Warm-up (not timed); N events as fast as the producer goes, one per transaction; N events
-    PER_TX per transaction; then PACED_N events paced at PACED_RATE/s for the steady-state latency."""
+         batched: bool = True, n_single: int | None = None) -> dict:
+    """Warm-up (not timed); `n_single` (default N) events as fast as the producer goes, one per
+    transaction; N events PER_TX per transaction; then PACED_N events paced at PACED_RATE/s for the
+    steady-state latency."""
+    single = n_single or n
     _tables(where.consumer_urls[0], where.consumer_service)  # before instances sharing a schema start at once
     group = _Consumers(bootstrap, where.consumer_urls, where.consumer_service)
     # The producer is demand, whatever its schema is called: it signs as /mutual-deploy/demand.
@@ -318,15 +324,15 @@ def _kit(bootstrap: str, broker_pid: int, where: _Where, n: int, *, partitions: 
         expected += WARMUP
         cpu0 = (time.process_time(), group.cpu_s(), _cpu_s(broker_pid))
         t0 = time.time()
-        emitted = _emit(rt, "B", n, data)
-        lat = group.wait_phase("B", n, 600)
+        emitted = _emit(rt, "B", single, data)
+        lat = group.wait_phase("B", single, 600)
         done = max(t for _, t in lat)
         cpu1 = (time.process_time(), group.cpu_s(), _cpu_s(broker_pid))
-        expected += n
+        expected += single
         waits = np.array([d - e for e, d in lat])
-        out.update(rate=n / (done - t0), emit=n / emitted, p50=float(np.percentile(waits, 50) * 1000),
+        out.update(rate=single / (done - t0), emit=single / emitted, p50=float(np.percentile(waits, 50) * 1000),
                    p99=float(np.percentile(waits, 99) * 1000),
-                   cpu={k: (b - a) / n * 1000 for k, a, b in zip(("producer", "consumers", "broker"), cpu0, cpu1)})
+                   cpu={k: (b - a) / single * 1000 for k, a, b in zip(("producer", "consumers", "broker"), cpu0, cpu1)})
         if batched:
             t0 = time.time()
             _emit(rt, "T", n, data, per_tx=PER_TX)
@@ -409,7 +415,8 @@ def scaling(partitions=(1, 4, 12), consumers=(1, 2), databases=("sqlite", "postg
                     run_dir = work / f"{db}-{p}-{c}"
                     run_dir.mkdir()
                     where = _sqlite(run_dir, c) if db == "sqlite" else _postgres(c)
-                    raw_rate, _, kit = _measure(run_dir, where, n, partitions=p, paced=False)
+                    raw_rate, _, kit = _measure(run_dir, where, n, partitions=p, paced=False,
+                                                n_single=min(n, PG_SINGLE) if db == "postgres" else None)
                     row = {"db": db, "partitions": p, "consumers": c, "raw": raw_rate, "kit": kit["rate"],
                            "kit_batched": kit["rate_batched"], "p99": kit["p99"], "cpu": kit["cpu"],
                            "load": os.getloadavg()[0]}
