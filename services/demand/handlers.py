@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..common.clock import parse_time
 from . import relief, report_incident, status, store, support
-from .reports.build import record_award
+from .reports.store import record_award
 
 
 def _geography(ctx):

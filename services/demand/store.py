@@ -467,3 +467,8 @@ def last_confirmed_lines(conn, incident_id: str) -> list[dict] | None:
 
 def insert_feedback(conn, **values) -> None:
     conn.execute(insert(needs_feedback).values(**values))
+
+
+def all_feedback(conn):
+    """Every recorded confirmation, oldest first (the needs model's training rows)."""
+    return conn.execute(select(needs_feedback).order_by(needs_feedback.c.at))

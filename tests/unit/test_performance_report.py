@@ -10,7 +10,7 @@ from sqlalchemy import insert
 
 from services.common import contracts
 from services.common.auth import Identity, signed_in
-from services.demand.reports import build, periods
+from services.demand.reports import build, periods, store
 from services.demand.store import requests, transitions
 
 UTC = timezone.utc
@@ -93,13 +93,13 @@ def seed(runtime):
     add_request(runtime, "old", "330106", datetime(2025, 9, 1, tzinfo=UTC), 40)
     with runtime.engine.begin() as conn:
         # Ningbo's officers worked 30 points in Hangzhou's task r1, Hangzhou's 10 in Ningbo's r3
-        build.record_award(conn, {"officer_id": "o1", "task_id": "d1", "county": "330203", "request_id": "r1",
+        store.record_award(conn, {"officer_id": "o1", "task_id": "d1", "county": "330203", "request_id": "r1",
                                   "points": 30.0}, t + timedelta(days=5))
-        assert not build.record_award(conn, {"officer_id": "o1", "task_id": "d1", "county": "330203",
+        assert not store.record_award(conn, {"officer_id": "o1", "task_id": "d1", "county": "330203",
                                              "request_id": "r1", "points": 30.0}, t + timedelta(days=5))
-        build.record_award(conn, {"officer_id": "o2", "task_id": "d3", "county": "330106", "request_id": "r3",
+        store.record_award(conn, {"officer_id": "o2", "task_id": "d3", "county": "330106", "request_id": "r3",
                                   "points": 10.0}, t + timedelta(days=6))
-        build.record_award(conn, {"officer_id": "o3", "task_id": "d1", "county": "330108", "request_id": "r1",
+        store.record_award(conn, {"officer_id": "o3", "task_id": "d1", "county": "330108", "request_id": "r1",
                                   "points": 99.0}, t + timedelta(days=6))  # same city: not reciprocity
 
 

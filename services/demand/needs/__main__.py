@@ -30,15 +30,15 @@ def _figures(name: str, figures: dict) -> str:
 
 def feedback_rows(database_url: str, parser: Parser) -> tuple[list, int, int]:
     """Training rows from every recorded confirmation; (rows, confirmations, corrections)."""
-    from sqlalchemy import create_engine, select
+    from sqlalchemy import create_engine
 
-    from ..store import metadata, needs_feedback
+    from ..store import all_feedback, metadata, needs_feedback
     from .feedback import is_correction, training_rows
     engine = create_engine(database_url)
     metadata.create_all(engine, tables=[needs_feedback])
     rows, total, corrected = [], 0, 0
     with engine.connect() as conn:
-        for r in conn.execute(select(needs_feedback).order_by(needs_feedback.c.at)):
+        for r in all_feedback(conn):
             total += 1
             corrected += is_correction(r.changes)
             rows += training_rows(parser, r.text, r.proposed, r.confirmed)

@@ -17,14 +17,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Callable
 
-from sqlalchemy import and_, func, insert, select
-
-from ...common.clock import as_utc, stamp
-from ..store import performance_reports, points_awards, requests, transitions
+from ...common.clock import stamp
 from . import figures as fig
+from . import store
 from .periods import Period, phase_of, previous
 
 LOGISTICS_FIGURES = ("response_time", "utilisation", "cross_region_clearance", "equipment_compatibility",
@@ -88,44 +86,8 @@ class ResourcesForce(_ServiceSource):
         return self._get({"region": region})
 
 
-def _utc(value: datetime) -> datetime:
-    return value.astimezone(timezone.utc)
 
 
-def _city(county: str) -> str:
-    return county[:4] + "00"
-
-
-def first_plan_seconds(conn, start: datetime, end: datetime) -> list[tuple[str, datetime, float | None]]:
-    """(city, requested_at, seconds to the first plan or None) of every request raised in [start, end)."""
-    first = (select(transitions.c.request_id, func.min(transitions.c.at).label("at"))
-             .where(transitions.c.cause == "plan.proposed").group_by(transitions.c.request_id).subquery())
-    rows = conn.execute(select(requests.c.city, requests.c.requested_at, first.c.at)
-                        .select_from(requests.outerjoin(first, first.c.request_id == requests.c.request_id))
-                        .where(requests.c.requested_at >= _utc(start), requests.c.requested_at < _utc(end)))
-    return [(city, as_utc(at), None if planned is None else max(0.0, (as_utc(planned) - as_utc(at)).total_seconds()))
-            for city, at, planned in rows]
-
-
-def awards(conn, start: datetime, end: datetime) -> list[tuple[str, str, float]]:
-    """(donor city, receiving city, points) of the awards in [start, end) whose request demand knows."""
-    rows = conn.execute(select(points_awards.c.county, requests.c.county, points_awards.c.points)
-                        .join(requests, requests.c.request_id == points_awards.c.request_id)
-                        .where(points_awards.c.at >= _utc(start), points_awards.c.at < _utc(end),
-                               points_awards.c.county.is_not(None)))
-    return [(_city(donor), _city(receiver), float(points)) for donor, receiver, points in rows]
-
-
-def record_award(conn, data: dict, at: datetime) -> bool:
-    """points.awarded kept once per officer and task (a redelivery changes nothing)."""
-    found = conn.execute(select(points_awards.c.officer_id).where(
-        points_awards.c.officer_id == data["officer_id"], points_awards.c.task_id == data["task_id"])).first()
-    if found:
-        return False
-    conn.execute(insert(points_awards).values(officer_id=data["officer_id"], task_id=data["task_id"],
-                                              county=data.get("county"), request_id=data.get("request_id"),
-                                              points=data["points"], at=at))
-    return True
 
 
 def build(conn, sources: Sources, policy: dict, period: Period, region: str, geography, now: datetime) -> dict:
@@ -165,7 +127,7 @@ def build(conn, sources: Sources, policy: dict, period: Period, region: str, geo
             return per_city[city]
         return ask({"from": p.start, "to": p.end, "city": city})
 
-    plans = first_plan_seconds(conn, periods[0].start, period.end)
+    plans = store.first_plan_seconds(conn, periods[0].start, period.end)
     force_by_region = {}
     for code, _, _ in scopes:
         try:
@@ -219,7 +181,7 @@ def build(conn, sources: Sources, policy: dict, period: Period, region: str, geo
         "trend_periods": [p.label for p in periods[:-1]],
         "policy_version": policy["version"],
         "regions": regions_out,
-        "reciprocity": fig.reciprocity(awards(conn, period.start, period.end),
+        "reciprocity": fig.reciprocity(store.awards(conn, period.start, period.end),
                                        [c.code for c in geography.cities]),
         "incomplete": incomplete,
         "generated_at": stamp(now),
@@ -237,31 +199,8 @@ def keep(conn, report: dict, *, trigger: str, by: str, at: datetime) -> dict:
     """Keep the report when its content differs from the last one kept for the period and region;
     the answer carries its sha256, report_id and `kept` (new | unchanged)."""
     sha = digest(report)
-    last = conn.execute(select(performance_reports.c.report_id, performance_reports.c.sha256)
-                        .where(and_(performance_reports.c.period == report["period"],
-                                    performance_reports.c.region == report["region"]))
-                        .order_by(performance_reports.c.report_id.desc()).limit(1)).first()
+    last = store.last_kept(conn, report["period"], report["region"])
     if last is not None and last.sha256 == sha:
         return {**report, "sha256": sha, "report_id": last.report_id, "kept": "unchanged"}
-    done = conn.execute(insert(performance_reports).values(
-        period=report["period"], region=report["region"], generated_at=_utc(at), trigger=trigger,
-        generated_by=by[:128], sha256=sha, complete=0 if report["incomplete"] else 1, body=report))
-    return {**report, "sha256": sha, "report_id": done.inserted_primary_key[0], "kept": "new"}
-
-
-def history(conn, region_prefix: str | None, period: str | None = None, limit: int = 500) -> list[dict]:
-    stmt = select(performance_reports.c.report_id, performance_reports.c.period, performance_reports.c.region,
-                  performance_reports.c.generated_at, performance_reports.c.trigger,
-                  performance_reports.c.generated_by, performance_reports.c.sha256, performance_reports.c.complete)
-    if region_prefix:
-        stmt = stmt.where(performance_reports.c.region.like(region_prefix + "%"))
-    if period:
-        stmt = stmt.where(performance_reports.c.period == period)
-    rows = conn.execute(stmt.order_by(performance_reports.c.report_id.desc()).limit(limit)).mappings()
-    return [{**dict(r), "generated_at": stamp(as_utc(r["generated_at"])), "complete": bool(r["complete"])} for r in rows]
-
-
-def scheduled_done(conn, period: str, region: str) -> bool:
-    return conn.execute(select(performance_reports.c.report_id).where(
-        performance_reports.c.period == period, performance_reports.c.region == region,
-        performance_reports.c.trigger == "schedule", performance_reports.c.complete == 1)).first() is not None
+    report_id = store.insert_report(conn, report, sha=sha, trigger=trigger, by=by, at=at)
+    return {**report, "sha256": sha, "report_id": report_id, "kept": "new"}

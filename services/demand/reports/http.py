@@ -8,7 +8,7 @@ from ...common import clock, permissions
 from ...common.api import Api, current_deps
 from ...common.auth import current_identity, region_covers
 from ...common.http import Problem
-from . import build, render
+from . import build, render, store
 from .periods import PeriodError, parse_period, window
 
 api = Api("demand_reports")
@@ -91,7 +91,7 @@ def performance_history():
         geo = current_deps().reports.geography
         prefix = region[:2] if region == geo.province_code else region[:4]
     with current_deps().runtime.engine.connect() as conn:
-        rows = build.history(conn, prefix, request.args.get("period"))
+        rows = store.history(conn, prefix, request.args.get("period"))
     who = current_identity()
     return jsonify({"reports": [r for r in rows if region_covers(who.region, r["region"])
                                 or r["region"] == who.region]})

@@ -13,7 +13,7 @@ import yaml
 
 from ...common import clock
 from ...common.periodic import Periodic
-from . import build
+from . import build, store
 from .periods import Period, last_complete
 
 POLICY_FILE = Path(__file__).resolve().parent.parent / "policy" / "report-v1.yaml"
@@ -81,7 +81,7 @@ class ReportSchedule(Periodic):
         out = []
         for region in [geo.province_code] + [c.code for c in geo.cities]:
             with self.reports.runtime.engine.connect() as conn:
-                if build.scheduled_done(conn, period.label, region):
+                if store.scheduled_done(conn, period.label, region):
                     continue
             try:
                 made = self.reports.generate(period, region, trigger="schedule", by="service:demand", now=now)
