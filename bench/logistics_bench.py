@@ -139,7 +139,7 @@ def _logistics(bootstrap: str, db: str, counts: dict, out, go, handled) -> None:
 
     settings = Settings(service="logistics", database_url=db, kafka_bootstrap=bootstrap)
     places = Places("330000")
-    places.travel_s(TARGET, TARGET)     # the road graph, built once before the clock starts
+    places.travel_s(TARGET, TARGET)     # the road graph, its county grid and the reporting point's times, before the clock
     runtime = Runtime.build(settings, metadata=metadata, handlers={TOPIC: timed})
     # The handler reads the policy and places from the runtime's dependencies, as in the service
     # (bootstrap.Logistics; no checker task here: only position reports are measured).

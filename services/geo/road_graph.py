@@ -42,10 +42,11 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, shortest_path
 
-from ._distance import as_points, matrix_km, pairwise_km
+from ._distance import as_points, matrix_km, pairwise_km, point_km
 from .links import DEFAULT_BRIDGES, DEFAULT_FERRIES, FixedLink
 
 HOUR = 3600.0
+DESTINATIONS_KEPT = 1024  # `seconds`' destinations (reporting points) kept before starting afresh
 
 
 class RoadGraphTravel:
@@ -64,6 +65,7 @@ class RoadGraphTravel:
         province = geography.province_code
         self.bridge_edges = tuple(DEFAULT_BRIDGES.get(province, ()) if bridge_edges is None else bridge_edges)
         self.ferry_edges = tuple(DEFAULT_FERRIES.get(province, ()) if ferry_edges is None else ferry_edges)
+        self._destinations: dict = {}  # destination -> (its local leg, seconds from every seat to its seat)
 
     def matrix(self, origins, destinations) -> np.ndarray:
         """Seconds from every origin to every destination, shape (len(origins), len(destinations))."""
@@ -78,6 +80,34 @@ class RoadGraphTravel:
         via_seats = o_leg[:, None] + self.seat_to_seat[np.ix_(o_idx, d_idx)] + d_leg[None, :]
         direct = self._local_s(matrix_km(o, d))
         return np.minimum(via_seats, direct) + self.mobilisation_s
+
+    def seconds(self, origin, destination) -> float:
+        """`float(matrix([origin], [destination])[0, 0])` for one pair, for callers that time one point
+        at a time towards a few destinations (logistics' ETA of every position report to its reporting
+        point). Kept per destination: its local leg and the seconds from every seat to its seat (a
+        column of the shortest-path times: one lookup per origin); the origin is located through
+        the geography's grid (`Geography.locate_point`) and its legs are computed on floats, in the
+        same order of operations as `matrix`."""
+        ox, oy = float(origin[0]), float(origin[1])
+        dx, dy = float(destination[0]), float(destination[1])
+        to = self._destinations.get((dx, dy))
+        if to is None:
+            d = as_points([(dx, dy)])
+            d_idx = int(self.geography.locate(d, snap=True)[0])
+            d_leg = float(self._local_s(pairwise_km(d, self.geography.seats[[d_idx]]))[0])
+            if len(self._destinations) >= DESTINATIONS_KEPT:
+                self._destinations.clear()
+            to = self._destinations[(dx, dy)] = (d_leg, self.seat_to_seat[:, d_idx].tolist())
+        d_leg, from_seat = to
+        o_idx = self.geography.locate_point(ox, oy, snap=True)
+        sx, sy = self._seat_points[o_idx]
+        via = self._local_s(point_km(ox, oy, sx, sy)) + from_seat[o_idx] + d_leg
+        direct = self._local_s(point_km(ox, oy, dx, dy))
+        return min(via, direct) + self.mobilisation_s
+
+    @functools.cached_property
+    def _seat_points(self) -> list[tuple[float, float]]:
+        return [tuple(seat) for seat in self.geography.seats.tolist()]
 
     def route(self, origin, destination) -> list[tuple[float, float]]:
         """The way a unit drives from `origin` to `destination` (lon, lat): the origin, the county seats

@@ -8,6 +8,7 @@ from functools import cached_property, lru_cache
 from shapely.geometry import shape
 
 from ..geo.places import Places as ProvincePlaces
+from ..geo.road_graph import RoadGraphTravel
 from .domain import scope
 
 
@@ -26,4 +27,9 @@ class Places(ProvincePlaces):
         return scope.county_area(shape(outline)) if outline else None
 
     def travel_s(self, origin: tuple[float, float], destination: tuple[float, float]) -> float:
+        """Driving seconds from `origin` to `destination`: the road graph's `seconds` (one pair, the
+        destination's part kept: every report of a unit times the way to the same reporting point),
+        any other provider's 1x1 matrix."""
+        if isinstance(self.travel, RoadGraphTravel):
+            return self.travel.seconds(origin, destination)
         return float(self.travel.matrix([origin], [destination])[0, 0])

@@ -59,7 +59,7 @@ def apply_report(tx, report: dict, places: Places, policy: Policy) -> str:
         return "stale"
     at = parse_time(report["at"])
     point = (report["point"]["lon"], report["point"]["lat"])
-    rp = row["order"]["reporting_point"]["point"]
+    rp = row["reporting_point"]
     target = (rp["lon"], rp["lat"])
     remaining_m = tracking.distance_m(point, target)
     start_m = row["start_km"] * 1000 if row["start_km"] is not None else remaining_m

@@ -461,24 +461,32 @@ def deployment_senders(conn) -> list:
 # than running it, and SQLAlchemy's execution machinery about as much again.
 
 MOVED = ("lon", "lat", "position_at", "start_km", "progress", "eta", "late", "arrived_at", "response_s")
-_FIND = Prepared(select(orders).where(orders.c.order_id == bindparam("b_order_id")))
+# What a report reads of its order: the order's state and, of the dispatched body, only the reporting
+# point, taken out by the database (the body's scope area, a county outline of a few hundred
+# positions, cost more to decode than the rest of the report's handling).
+REPORT_COLUMNS = ("order_id", "deployment_id", "request_id", "incident_id", "unit_id", "ordered_at", "deadline", *MOVED)
+_REPORTING_POINT = orders.c.order[("reporting_point", "point")]
+_FIND = Prepared(select(*(orders.c[name] for name in REPORT_COLUMNS), _REPORTING_POINT.label("reporting_point"))
+                 .where(orders.c.order_id == bindparam("b_order_id")))
 _MOVE = Prepared(update(orders).where(orders.c.order_id == bindparam("b_order_id")).values(
     {c: bindparam(c) for c in MOVED}))
+_FOUND_TYPES = [(name, orders.c[name].type) for name in REPORT_COLUMNS] + [("reporting_point", _REPORTING_POINT.type)]
 _COLUMNS: dict = {}  # dialect -> [(column name, its result processor or None)]
 
 
 def _columns(dialect, description) -> list:
-    """The orders row's columns as the dialect reads them back (dates, JSON, booleans), given the
+    """The columns `_FIND` reads as the dialect reads them back (dates, JSON, booleans), given the
     driver's description of the result (its type codes)."""
     found = _COLUMNS.get(dialect)
     if found is None:
-        found = _COLUMNS[dialect] = [(c.name, c.type.dialect_impl(dialect).result_processor(dialect, d[1]))
-                                     for c, d in zip(orders.columns, description)]
+        found = _COLUMNS[dialect] = [(name, kind.dialect_impl(dialect).result_processor(dialect, d[1]))
+                                     for (name, kind), d in zip(_FOUND_TYPES, description)]
     return found
 
 
 def order_on_driver(conn, order_id: str) -> dict | None:
-    """`order`, read on the driver; None when there is none."""
+    """What a position report needs of `order` (REPORT_COLUMNS and its `reporting_point`, {lon, lat}),
+    read on the driver; None when there is none."""
     cur = _FIND.execute(conn, {"b_order_id": order_id})
     found = cur.fetchone()
     row = None if found is None else {name: (read(v) if read is not None and v is not None else v)
