@@ -16,6 +16,7 @@ from typing import Iterable, NamedTuple
 
 from sqlalchemy import JSON, Text, bindparam, cast, insert, select, update
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from . import contracts, faults, keys, logs
 from .chain import verify_chain
@@ -83,9 +84,12 @@ class Outbox:
         return self._chainid
 
     def ensure_chain(self) -> None:
-        with self.engine.begin() as conn:
-            if conn.execute(select(chain_head.c.seq).where(chain_head.c.producer == self.source)).first() is None:
-                conn.execute(insert(chain_head).values(producer=self.source, seq=0, hash=GENESIS))
+        try:
+            with self.engine.begin() as conn:
+                if conn.execute(select(chain_head.c.seq).where(chain_head.c.producer == self.source)).first() is None:
+                    conn.execute(insert(chain_head).values(producer=self.source, seq=0, hash=GENESIS))
+        except IntegrityError:  # another instance of the service, starting at the same moment, made it
+            pass
 
     @contextmanager
     def transaction(self, cause: dict | None = None):
