@@ -174,7 +174,15 @@ class _Consumers:
         self.stats: dict[int, dict] = {}
         for proc in self.procs:
             proc.start()
-        self.pids = [self._next("ready", 180)[1] for _ in self.procs]
+        try:
+            self.pids = [self._next("ready", 180)[1] for _ in self.procs]
+        except BaseException:
+            self.stop_flag.set()
+            for proc in self.procs:
+                proc.join(30)
+                if proc.is_alive():
+                    proc.terminate()
+            raise
 
     def _next(self, want: str | None, timeout: float):
         """Read reports until one of kind `want` (None: any one), keeping every other."""
@@ -279,10 +287,14 @@ def _postgres(consumers: int) -> _Where:
 
 
 def _tables(url: str, service: str) -> None:
+    """The consumers' tables and chain head, made once before instances sharing a schema start."""
+    from services.common.outbox import Outbox
     from services.common.storage import create_tables, make_engine
-    engine = make_engine(url, schema=Settings(service=service, database_url=url, kafka_bootstrap="").db_schema)
+    settings = Settings(service=service, database_url=url, kafka_bootstrap="")
+    engine = make_engine(url, schema=settings.db_schema)
     try:
         create_tables(engine)
+        Outbox(engine, source=settings.source).ensure_chain()
     finally:
         engine.dispose()
 
