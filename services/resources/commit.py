@@ -5,11 +5,12 @@ import uuid
 from datetime import date, datetime
 
 from ..common.clock import as_utc, parse_time
+from ..common.outbox import Emit
 from . import store
 from .domain import commit_rules, duty
 from .domain.commit_rules import Candidate, CountyLoad, Task
 from .domain.policy import Policy
-from .events import report_loads, shifted_counts, stamp, status_changed
+from .events import counts_of, report_loads, shifted_counts, stamp, status_change
 
 
 def commit_plan(tx, plan: dict, policy: Policy, now: datetime) -> dict:
@@ -24,7 +25,7 @@ def commit_plan(tx, plan: dict, policy: Policy, now: datetime) -> dict:
     locked = store.lock_counties(conn, sorted(homes))        # counties first, then officers: one order
     rows = store.lock_for_commit(conn, ids)
     counts = _Counts(conn, sorted(set(locked) | {r["county"] for r in rows.values()} | {plan["county"]}),
-                     sorted(rows), now)
+                     list(rows.values()), now)
     loads = {}
     for county, row in locked.items():
         c = counts.before.get(county, {"available": 0, "committed": 0})
@@ -41,20 +42,18 @@ def commit_plan(tx, plan: dict, policy: Policy, now: datetime) -> dict:
 
 class _Counts:
     """The county counts of a commit with one scan of its counties: the counts after the commit are
-    those before it with the plan's officers (`mine`, whose status alone changes) counted again."""
+    those before it with the plan's officers (`mine`, their locked rows; their status alone changes)
+    counted again, from their rows."""
 
-    def __init__(self, conn, codes: list[str], mine: list[str], now: datetime):
+    def __init__(self, conn, codes: list[str], mine: list[dict], now: datetime):
         """`codes` include the home county of every officer in `mine`."""
-        self.conn, self.mine, self.now = conn, mine, now
+        self.mine, self.now = mine, now
         self.before = store.county_counts(conn, codes, now)
-        self._mine = self._of_mine()
 
-    def _of_mine(self) -> dict[str, dict]:
-        return store.county_counts(self.conn, None, self.now, only=self.mine)  # by id: their counties are in
-
-    def after(self) -> dict[str, dict]:
-        """store.county_counts over `codes` as they stand now, the plan's officers changed."""
-        return shifted_counts(self.before, self._mine, self._of_mine())
+    def after(self, values: dict) -> dict[str, dict]:
+        """store.county_counts over `codes` once the plan's officers took `values` (status, rest_until)."""
+        return shifted_counts(self.before, counts_of(self.mine, self.now),
+                              counts_of([{**r, **values} for r in self.mine], self.now))
 
 
 def _candidate(row: dict, required: tuple[str, ...], now: datetime) -> Candidate:
@@ -75,15 +74,15 @@ def _reject(tx, plan: dict, rejections, now: datetime) -> dict:
 def _commit(tx, plan: dict, rows: list[dict], task: Task, policy: Policy, now: datetime, counts: _Counts) -> dict:
     commit_id = f"CMT-{uuid.uuid4().hex[:12].upper()}"
     ids = [r["officer_id"] for r in rows]
-    store.update_officers(tx.conn, ids, {"status": "reserved", "status_since": now, "commit_id": commit_id,
-                                           "rest_until": None})
+    reserved = {"status": "reserved", "status_since": now, "commit_id": commit_id, "rest_until": None}
+    store.update_officers(tx.conn, ids, reserved)
     store.insert_commitment(tx.conn, {
         "commit_id": commit_id, "plan_id": plan["plan_id"], "request_id": plan["request_id"],
         "incident_id": plan.get("incident_id"), "county": plan["county"], "grade": plan["grade"],
         "risk": plan.get("risk"), "task_start": task.start, "task_end": task.end, "officer_ids": ids,
         "status": "committed", "at": now})
-    for row in rows:
-        status_changed(tx, {**row, "status": "on_duty"}, "reserved", now, f"committed to {plan['plan_id']}", request_id=plan["request_id"])
+    changes = [status_change({**row, "status": "on_duty"}, "reserved", now, f"committed to {plan['plan_id']}",
+                             request_id=plan["request_id"]) for row in rows]
     data = {"commit_id": commit_id, "plan_id": plan["plan_id"], "request_id": plan["request_id"],
             "officer_ids": ids, "at": stamp(now)}
     wages = {r["officer_id"]: r["personal"].get("base_wage_daily") for r in rows}
@@ -91,7 +90,8 @@ def _commit(tx, plan: dict, rows: list[dict], task: Task, policy: Policy, now: d
         data["base_wage_daily"] = {k: v for k, v in wages.items() if v}
     if plan.get("incident_id"):
         data["incident_id"] = plan["incident_id"]
-    tx.emit("officers.committed", data, key=plan["request_id"], subject=plan["request_id"])
+    committed = Emit("officers.committed", data, key=plan["request_id"], subject=plan["request_id"])
     reported = sorted({r["county"] for r in rows} | {plan["county"]})
-    report_loads(tx, reported, now, policy.reserve_share, counts=counts.after())
+    # every event of the commit in one write: the status changes, the commit, then the counties' loads
+    report_loads(tx, reported, now, policy.reserve_share, counts=counts.after(reserved), after=[*changes, committed])
     return {"status": "committed", **data}

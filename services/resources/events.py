@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ..common.clock import as_utc
+from ..common.outbox import Emit
 from . import store
 from .domain import reserve
 
@@ -13,11 +15,16 @@ def stamp(at: datetime) -> str:
     return at.isoformat(timespec="milliseconds")
 
 
-def status_changed(tx, officer: dict, to: str, at: datetime, reason: str, **extra) -> None:
+def status_change(officer: dict, to: str, at: datetime, reason: str, **extra) -> Emit:
+    """The officer.status-changed event of one officer, to emit (with others: `tx.emit_many`)."""
     data = {"officer_id": officer["officer_id"], "county": officer["county"], "module": officer["module"],
             "from": officer["status"], "to": to, "at": stamp(at), "reason": reason[:200]}
     data.update({k: v for k, v in extra.items() if v})
-    tx.emit("officer.status-changed", data, key=officer["county"], subject=officer["officer_id"])
+    return Emit("officer.status-changed", data, key=officer["county"], subject=officer["officer_id"])
+
+
+def status_changed(tx, officer: dict, to: str, at: datetime, reason: str, **extra) -> None:
+    tx.emit_many([status_change(officer, to, at, reason, **extra)])
 
 
 def county_loads(conn, codes: list[str] | None, now: datetime, default_share: float, *,
@@ -42,14 +49,32 @@ def county_loads(conn, codes: list[str] | None, now: datetime, default_share: fl
 
 
 def report_loads(tx, codes: list[str] | None, now: datetime, default_share: float, *,
-                 counts: dict | None = None) -> list[dict]:
-    """Emit one county.load-reported per county (what demand watches to detect a force gap)."""
+                 counts: dict | None = None, after: list[Emit] = ()) -> list[dict]:
+    """Emit one county.load-reported per county (what demand watches to detect a force gap), after the
+    events in `after`: all of them with one write (`tx.emit_many`)."""
     loads = county_loads(tx.conn, codes, now, default_share, counts=counts)
-    for load in loads:
-        data = {k: v for k, v in load.items() if k != "reserve_share"}
-        tx.emit("county.load-reported", data, key=load["county"], subject=load["county"],
-                correlationid=f"load-{load['county']}")
+    reports = [Emit("county.load-reported", {k: v for k, v in load.items() if k != "reserve_share"},
+                    key=load["county"], subject=load["county"], correlationid=f"load-{load['county']}")
+               for load in loads]
+    tx.emit_many([*after, *reports])
     return loads
+
+
+def counts_of(rows, now: datetime) -> dict[str, dict]:
+    """store.county_counts of the officers in `rows` (dicts with county, status, module, rest_until), counted
+    here from rows the caller holds: available = on duty or resting with the rest over, committed =
+    reserved or deployed, each module of theirs named in `by_module` (0 when none is available)."""
+    out: dict[str, dict] = {}
+    for r in rows:
+        c = out.setdefault(r["county"], {"available": 0, "committed": 0, "by_module": {}})
+        status, rest_until = r["status"], r["rest_until"]
+        available = int(status == "on_duty" or (status == "resting" and (rest_until is None or as_utc(rest_until) <= now)))
+        c["available"] += available
+        c["committed"] += int(status in ("reserved", "deployed"))
+        c["by_module"][r["module"]] = c["by_module"].get(r["module"], 0) + available
+    for c in out.values():
+        c["by_module"] = dict(sorted(c["by_module"].items()))
+    return out
 
 
 def shifted_counts(counts: dict[str, dict], before: dict[str, dict], after: dict[str, dict]) -> dict[str, dict]:

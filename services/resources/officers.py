@@ -49,11 +49,10 @@ def search(conn, filters: dict, now: datetime, role: str, *, travel=None, seats=
     rows = store.candidate_positions(conn, filters, now, near)
     if filters.get("certification"):
         valid_on = filters.get("valid_on") or now.date()
-        rows = [r for r in rows if _holds_valid(r.certifications, filters["certification"], valid_on)]
+        rows = [r for r in rows if _holds_valid(r[4], filters["certification"], valid_on)]
     ids, seconds = [r[0] for r in rows], None
     if filters.get("point") and rows:
-        seconds = travel.matrix(_origins(rows, seats), [filters["point"]])[:, 0]
-        keep = np.flatnonzero(seconds <= filters.get("max_travel_s", np.inf))
+        seconds, keep = _timed(travel, _origins(rows, seats), filters["point"], filters.get("max_travel_s"))
         keep = keep[np.argsort(seconds[keep], kind="stable")]
         ids, seconds = [ids[i] for i in keep], seconds[keep]
     page = slice(filters["offset"], filters["offset"] + filters["limit"])
@@ -62,6 +61,23 @@ def search(conn, filters: dict, now: datetime, role: str, *, travel=None, seats=
     times = seconds[page] if seconds is not None else [None] * len(chosen)
     items = [view(full[i], now, role, travel_s=t) for i, t in zip(chosen, times)]
     return {"total": len(ids), "offset": filters["offset"], "limit": filters["limit"], "items": items}
+
+
+def _timed(travel, origins: np.ndarray, point, max_travel_s: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """(seconds, kept): every origin's travel time to `point` (inf for those not timed) and the indexes of
+    those within `max_travel_s`, in origin order. With a bound, only the origins inside the straight-line
+    circle the provider's fastest speed allows (reach.within) are timed: those outside cannot make it,
+    so the same officers are kept, at the same times, as when every origin is timed."""
+    if max_travel_s is None:
+        seconds = travel.matrix(origins, [point])[:, 0]
+        return seconds, np.flatnonzero(seconds <= np.inf)
+    near = reach.within(travel, point, max_travel_s, origins)
+    seconds = np.full(len(origins), np.inf)
+    if near is None:
+        seconds = travel.matrix(origins, [point])[:, 0]
+    elif len(near):
+        seconds[near] = travel.matrix(origins[near], [point])[:, 0]
+    return seconds, np.flatnonzero(seconds <= max_travel_s)
 
 
 def _origins(rows, seats) -> np.ndarray:

@@ -20,7 +20,7 @@ import weakref
 
 import numpy as np
 
-from ..geo._distance import EARTH_RADIUS_KM, matrix_km
+from ..geo._distance import EARTH_RADIUS_KM, matrix_km, pairwise_km
 from ..geo.road_graph import HOUR, RoadGraphTravel
 
 MARGIN = 1.001          # the box is 0.1 % wider than the bound, plus
@@ -51,14 +51,22 @@ def fastest_kmh(travel) -> float | None:
     return speed
 
 
-def box(travel, point: tuple[float, float], max_travel_s: float) -> tuple[float, float, float, float] | None:
-    """(min_lon, max_lon, min_lat, max_lat) holding every position from which `point` can be reached
-    within `max_travel_s` on `travel`; None when no such box is known (or it spans the whole globe)."""
+def reach_km(travel, max_travel_s: float) -> float | None:
+    """How far in a straight line (km, widened by the margins) a position can be from a point and still
+    reach it within `max_travel_s` on `travel`; None when no such distance is known."""
     speed = fastest_kmh(travel)
     if speed is None or not math.isfinite(max_travel_s):
         return None
-    reach_km = max(0.0, max_travel_s - travel.mobilisation_s) / HOUR * speed * MARGIN + MARGIN_KM
-    angle = reach_km / EARTH_RADIUS_KM                      # radians of arc
+    return max(0.0, max_travel_s - travel.mobilisation_s) / HOUR * speed * MARGIN + MARGIN_KM
+
+
+def box(travel, point: tuple[float, float], max_travel_s: float) -> tuple[float, float, float, float] | None:
+    """(min_lon, max_lon, min_lat, max_lat) holding every position from which `point` can be reached
+    within `max_travel_s` on `travel`; None when no such box is known (or it spans the whole globe)."""
+    km = reach_km(travel, max_travel_s)
+    if km is None:
+        return None
+    angle = km / EARTH_RADIUS_KM                            # radians of arc
     lon, lat = float(point[0]), float(point[1])
     d_lat = math.degrees(angle)
     highest = math.radians(abs(lat)) + angle                # the box's latitude farthest from the equator
@@ -72,3 +80,14 @@ def box(travel, point: tuple[float, float], max_travel_s: float) -> tuple[float,
     if lon - d_lon < -180 or lon + d_lon > 180:  # across the antimeridian: no box
         return None
     return (lon - d_lon, lon + d_lon, lat - d_lat, lat + d_lat)
+
+
+def within(travel, point: tuple[float, float], max_travel_s: float, origins: np.ndarray) -> np.ndarray | None:
+    """Indexes of the `origins` (n, 2) that can possibly reach `point` within `max_travel_s`: those
+    no farther than `reach_km` in a straight line (the circle inside the box: the box's corners hold
+    a fifth of its area); None when no such distance is known (every origin may)."""
+    km = reach_km(travel, max_travel_s)
+    if km is None:
+        return None
+    to = np.broadcast_to(np.asarray(point, dtype=float).reshape(1, 2), origins.shape)
+    return np.flatnonzero(pairwise_km(origins, to) <= km)

@@ -5,10 +5,11 @@ import logging
 from datetime import datetime, timedelta
 
 from ..common.clock import as_utc, parse_time
+from ..common.outbox import Emit
 from . import store
 from .domain import duty, points
 from .domain.policy import Policy
-from .events import report_loads, stamp, status_changed
+from .events import report_loads, stamp, status_change
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +24,9 @@ def dispatch(tx, order: dict, now: datetime) -> list[str]:
     ids = [r["officer_id"] for r in moved]
     ordered = min(parse_time(order["ordered_at"]), now)   # duty runs from the order: the release counts from it
     store.update_officers(tx.conn, ids, {"status": "deployed", "status_since": ordered, "task_unit": order["unit_id"]})
-    for row in moved:
-        status_changed(tx, row, "deployed", parse_time(order["ordered_at"]), f"dispatched by {order['order_id']}",
-                       request_id=order["request_id"], deployment_id=order.get("deployment_id"))
+    tx.emit_many([status_change(row, "deployed", parse_time(order["ordered_at"]), f"dispatched by {order['order_id']}",
+                                request_id=order["request_id"], deployment_id=order.get("deployment_id"))
+                  for row in moved])
     return ids
 
 
@@ -44,21 +45,22 @@ def release(tx, released: dict, policy: Policy, now: datetime) -> list[dict]:
     at = parse_time(released["released_at"])
     per_officer = released.get("duty_minutes_by_officer", {})
     receiving = _receiving(conn, task)
-    changes, awards = [], []
+    changes, awards, emits = [], [], []
     for row in (r for r in rows.values() if r["status"] in ("reserved", "deployed")):
         since = as_utc(row["status_since"]) if row["status"] == "deployed" else None
         worked = duty.worked_minutes(per_officer.get(row["officer_id"], released["duty_minutes"]), since, at)
         change, award = _release_one(row, worked, at, task, receiving, released, policy, now)
         changes.append(change)
         awards.append(award)
-        status_changed(tx, row, change["status"], at, f"released from {released['deployment_id']}",
-                       request_id=released["request_id"], deployment_id=released["deployment_id"])
-        _emit_points(tx, award, released)
+        emits += [status_change(row, change["status"], at, f"released from {released['deployment_id']}",
+                                request_id=released["request_id"], deployment_id=released["deployment_id"]),
+                  _points_awarded(award)]
     store.update_each(conn, changes)
     store.insert_points(conn, awards)
     if task and _finished(conn, task, changes):
         store.set_commitment_status(conn, task["commit_id"], "released")
-    report_loads(tx, sorted({r["county"] for r in rows.values()}), now, policy.reserve_share)
+    # each officer's status change and points, then the counties' loads: one write (tx.emit_many)
+    report_loads(tx, sorted({r["county"] for r in rows.values()}), now, policy.reserve_share, after=emits)
     return awards
 
 
@@ -103,10 +105,10 @@ def _release_one(row: dict, worked: int, at: datetime, task: dict | None, receiv
     return change, award
 
 
-def _emit_points(tx, award: dict, released: dict) -> None:
+def _points_awarded(award: dict) -> Emit:
     data = {k: award[k] for k in ("officer_id", "task_id", "county", "request_id", "points", "difficulty",
                                   "duration_h", "risk")}
-    tx.emit("points.awarded", dict(data, at=stamp(award["at"])), key=award["officer_id"],
-            subject=award["officer_id"])
+    return Emit("points.awarded", dict(data, at=stamp(award["at"])), key=award["officer_id"],
+                subject=award["officer_id"])
 
 

@@ -1,14 +1,17 @@
-"""The availability search builds its travel matrix's origins column-wise: the same answers, to the
-officer and the second, as the row-by-row path it replaced, on a seeded pool with and without positions."""
+"""The availability search answers exactly as timing every candidate did: the same officers, in the same
+order, to the second, on a seeded pool with and without positions. The reference reads every candidate
+the filters keep through SQLAlchemy (no box), builds the travel matrix's origins row by row and times
+them all; the search reads only the box (two statements in one, on the driver), times only those
+inside the straight-line circle, and builds its origins column-wise."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
 import numpy as np
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from services.resources import officers, store
+from services.resources import officers, reach, store
 from services.resources.bootstrap import build_runtime, seed_demo_if_empty
 from services.resources.store import officers as officers_table
 from tests.helpers import offline_settings
@@ -16,9 +19,17 @@ from tests.helpers import offline_settings
 NOW = datetime(2025, 9, 15, 2, 0, tzinfo=timezone.utc)
 
 
+def reference_candidates(conn, filters, now) -> list:
+    """Every officer the filters keep, by id, as SQLAlchemy rows (no travel box)."""
+    cols = [officers_table.c.officer_id, officers_table.c.county, officers_table.c.lon, officers_table.c.lat,
+            officers_table.c.certifications]
+    return conn.execute(select(*cols).where(*store.search_filters(filters, now))
+                        .order_by(officers_table.c.officer_id)).all()
+
+
 def reference_search(conn, filters, now, role, *, travel, seats) -> dict:
-    """The search as it was: origins built one row at a time."""
-    rows = store.candidate_positions(conn, filters, now)
+    """The search as it was: every candidate timed, origins built one row at a time."""
+    rows = reference_candidates(conn, filters, now)
     if filters.get("certification"):
         valid_on = filters.get("valid_on") or now.date()
         rows = [r for r in rows if officers._holds_valid(r.certifications, filters["certification"], valid_on)]
@@ -52,6 +63,9 @@ QUERIES = [
     {"status": ["on_duty"], "module": ["patrol"], "max_travel_s": 3600},
     {"status": ["on_duty"], "max_travel_s": 1800, "offset": 20},
     {"module": ["traffic", "riot_control"], "max_travel_s": 7200, "limit": 200},
+    {"certification": ["firearms"], "status": ["on_duty", "resting"], "max_travel_s": 2700},
+    {"tag": ["first_aid"], "max_travel_s": 600},    # mobilisation alone: nobody can make it
+    {"max_travel_s": 3600, "limit": 5000},         # every officer within the hour, whole
     {},  # no bound: every candidate, nearest first
 ]
 
@@ -67,7 +81,20 @@ def test_the_search_answers_exactly_as_the_row_by_row_path(pool, query, seat):
         fast = officers.search(conn, filters, NOW, "province_commander", travel=places.travel, seats=places.seats)
         slow = reference_search(conn, filters, NOW, "province_commander", travel=places.travel, seats=places.seats)
     assert fast == slow
-    assert fast["total"] > 0  # the comparison is not of two empty answers
+    assert fast["total"] > 0 or query.get("max_travel_s") == 600  # the comparison is not of two empty answers
+
+
+def test_the_box_and_the_driver_read_the_candidates_the_reference_reads_inside_the_box(pool):
+    places = pool.deps.places
+    point = list(places.seats.values())[5]
+    box = reach.box(places.travel, point, 3600)
+    for filters in ({"status": ["on_duty"], "module": ["patrol"]}, {"certification": ["firearms"]}):
+        with pool.engine.connect() as conn:
+            fast = store.candidate_positions(conn, filters, NOW, box)
+            every = reference_candidates(conn, filters, NOW)
+        inside = [tuple(r[:4]) + ((r.certifications,) if "certification" in filters else ())
+                  for r in every if r.lon is None or (box[0] <= r.lon <= box[1] and box[2] <= r.lat <= box[3])]
+        assert fast == inside and 0 < len(fast) < len(every)
 
 
 def test_an_officer_without_a_position_is_timed_from_the_seat_of_their_county(pool):
@@ -75,7 +102,23 @@ def test_an_officer_without_a_position_is_timed_from_the_seat_of_their_county(po
     with pool.engine.connect() as conn:
         rows = store.candidate_positions(conn, {}, NOW)
     origins = officers._origins(rows, places.seats)
-    unplaced = [i for i, r in enumerate(rows) if r.lon is None]
-    assert unplaced and all(tuple(origins[i]) == tuple(places.seats[rows[i].county]) for i in unplaced)
-    placed = [i for i, r in enumerate(rows) if r.lon is not None]
-    assert all(tuple(origins[i]) == (rows[i].lon, rows[i].lat) for i in placed[:200])
+    unplaced = [i for i, (_, _, lon, _) in enumerate(rows) if lon is None]
+    assert unplaced and all(tuple(origins[i]) == tuple(places.seats[rows[i][1]]) for i in unplaced)
+    placed = [i for i, (_, _, lon, _) in enumerate(rows) if lon is not None]
+    assert all(tuple(origins[i]) == rows[i][2:4] for i in placed[:200])
+
+
+@pytest.mark.parametrize("seat", [0, 5, 40])
+def test_only_origins_beyond_the_reach_go_untimed_and_every_one_of_them_is_too_far(pool, seat):
+    places = pool.deps.places
+    point = list(places.seats.values())[seat]
+    with pool.engine.connect() as conn:
+        rows = store.candidate_positions(conn, {}, NOW)
+    origins = officers._origins(rows, places.seats)
+    every = places.travel.matrix(origins, [point])[:, 0]
+    for bound in (600, 1800, 3600, 7200):
+        near = reach.within(places.travel, point, bound, origins)
+        far = np.setdiff1d(np.arange(len(origins)), near)
+        assert len(far) and (every[far] > bound).all()
+        seconds, kept = officers._timed(places.travel, origins, point, bound)
+        assert (kept == np.flatnonzero(every <= bound)).all() and (seconds[kept] == every[kept]).all()

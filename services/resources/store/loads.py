@@ -58,10 +58,15 @@ def qualified_counts(conn: Connection, codes: list[str] | None, now: datetime) -
     if codes is not None:
         stmt = stmt.where(officers.c.county.in_(codes))
     out: dict[str, dict] = {}
+    codes_of: dict[tuple, tuple] = {}   # each combination of tags and certifications split once
     for county, module, tags, certs, n in conn.execute(stmt):
+        codes = codes_of.get((tags, certs))
+        if codes is None:
+            codes = codes_of[tags, certs] = tuple({c for c in f"{tags};{certs}".split(";") if c})
         held = out.setdefault(county, {}).setdefault(module, {})
-        for code in {c for c in f"{tags};{certs}".split(";") if c}:
-            held[code] = held.get(code, 0) + int(n)
+        n = int(n)
+        for code in codes:
+            held[code] = held.get(code, 0) + n
     return out
 
 

@@ -59,12 +59,16 @@ officers = Table(
     Column("task_unit", String(64), index=True),          # the dispatched unit the officer moves with
     # Covering indexes: the search by module and status, and the county counts (loads, reserve checks)
     # and searches within counties, read the index alone, never the wide rows. County counts group
-    # by county, status and module: the load index's order, so they need no sort.
-    Index("ix_officers_search", "module", "status", "rest_until", "officer_id", "county", "lon", "lat"),
+    # by county, status and module: the load index's order, so they need no sort. The search index
+    # has the longitude next: a travel-bounded search reads only the band of its box's longitudes
+    # (one range per status), not every officer of the module.
+    Index("ix_officers_near", "module", "status", "lon", "lat", "rest_until", "officer_id", "county"),
     Index("ix_officers_load", "county", "status", "module", "rest_until", "tags_text", "cert_text",
           "officer_id", "lon", "lat"),
 )
-REPLACED_INDEXES = ("ix_officers_county_status_module",)  # ix_officers_load begins with its columns
+# ix_officers_load begins with the first one's columns; ix_officers_near has the second one's, the
+# longitude before the rest
+REPLACED_INDEXES = ("ix_officers_county_status_module", "ix_officers_search")
 
 units = Table(
     "units", metadata,

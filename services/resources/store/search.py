@@ -5,10 +5,12 @@ Every datetime is stored in UTC; SQLite hands them back naive, so `as_utc()` put
 """
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import String, and_, bindparam, or_, select, type_coerce, union_all
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import BindParameter
 
 from ...common.clock import as_utc
 from ..domain import duty
@@ -19,6 +21,7 @@ def available_clause(now: datetime):
     """On duty now: on_duty, or resting with the rest over. Written as `status IN (on_duty, resting)`
     and a rest test so that an index leading with status (after module or county) is searched by
     range rather than scanned."""
+    now = _now(now)
     rested = or_(officers.c.status == "on_duty", officers.c.rest_until.is_(None), officers.c.rest_until <= now)
     return and_(officers.c.status.in_(("on_duty", "resting")), rested)
 
@@ -27,47 +30,140 @@ def status_clause(status: str, now: datetime):
     if status == "on_duty":
         return available_clause(now)
     if status == "resting":
-        return and_(officers.c.status == "resting", officers.c.rest_until > now)
+        return and_(officers.c.status == "resting", officers.c.rest_until > _now(now))
     return officers.c.status == status
 
 
+LISTED = ("county", "city", "module", "unit_id")
+
+
 def search_filters(f: dict, now: datetime) -> list:
+    """The search's conditions. Every value the caller gives is a parameter named after its filter and
+    place (`module_0`, `tag_1`, `now`, ...: `_filter_values`), so searches of one shape share one
+    statement text (`candidate_positions` compiles it once)."""
     where = []
-    for name in ("county", "city", "module", "unit_id"):
+    for name in LISTED:
         if f.get(name):
-            where.append(officers.c[name].in_(f[name]))
-    for tag in f.get("tag", []):
-        where.append(officers.c.tags_text.contains(f";{tag};", autoescape=True))
-    for cert in f.get("certification", []):
-        where.append(officers.c.cert_text.contains(f";{cert};", autoescape=True))
+            where.append(officers.c[name].in_([bindparam(f"{name}_{i}", v) for i, v in enumerate(f[name])]))
+    for column, key in ((officers.c.tags_text, "tag"), (officers.c.cert_text, "certification")):
+        for i, code in enumerate(f.get(key, [])):
+            where.append(column.contains(bindparam(f"{key}_{i}", _like(code)), escape="/"))
     if f.get("status"):
         where.append(or_(*[status_clause(s, now) for s in f["status"]]))
     return where
 
 
+def _now(now):
+    return now if isinstance(now, BindParameter) else bindparam("now", now, type_=officers.c.rest_until.type)
+
+
+def _like(code: str) -> str:
+    """';code;' escaped for LIKE with '/' (as `contains(..., autoescape=True)` escapes it)."""
+    return ";" + code.replace("/", "//").replace("%", "/%").replace("_", "/_") + ";"
+
+
+def _filter_values(f: dict, now: datetime, box) -> dict:
+    """The parameters of search_filters (and of the box), by name."""
+    out = {"now": now}
+    for name in LISTED:
+        out.update((f"{name}_{i}", v) for i, v in enumerate(f.get(name) or ()))
+    for key in ("tag", "certification"):
+        out.update((f"{key}_{i}", _like(code)) for i, code in enumerate(f.get(key, [])))
+    if box is not None:
+        out.update(min_lon=box[0], max_lon=box[1], min_lat=box[2], max_lat=box[3])
+    return out
+
+
+def _shape(f: dict, box) -> tuple:
+    """What the candidates' statement text depends on: which filters hold how many values, the statuses
+    asked for, whether there is a box."""
+    return (tuple(len(f.get(name) or ()) for name in LISTED), len(f.get("tag", [])),
+            len(f.get("certification", [])), tuple(f.get("status") or ()), box is not None)
+
+
+_STATEMENTS: dict[tuple, tuple[str, tuple | None, dict]] = {}   # (dialect, shape) -> compiled text
+_STATEMENTS_KEPT = 256
+
+
 def candidate_positions(conn: Connection, f: dict, now: datetime,
-                        box: tuple[float, float, float, float] | None = None) -> list:
-    """(officer_id, county, lon, lat, certifications) of every officer the filters keep, by id; with
-    `box` (min_lon, max_lon, min_lat, max_lat) only those inside it or with no known position."""
+                        box: tuple[float, float, float, float] | None = None) -> list[tuple]:
+    """(officer_id, county, lon, lat[, certifications]) of every officer the filters keep, by id (the
+    certifications only when a certification is asked for); with `box` (min_lon, max_lon, min_lat,
+    max_lat) only those inside it or with no known position.
+
+    The box is asked as two statements in one (UNION ALL): the officers placed inside it, which an
+    index with the longitude after module and status reads as a range, and those with no position;
+    one condition "no position or inside" would read every officer of the module instead.
+
+    Run on the driver: a search reads thousands of candidates (tens of thousands at a million
+    officers), where SQLAlchemy's Row for each, and compiling the statement, cost as much as the
+    statement. The text is compiled once per shape of search (`_shape`) by the connection's dialect
+    and run with this search's values (datetimes bound as SQLAlchemy binds them); rows are the
+    driver's tuples, the certifications decoded here."""
+    dialect = conn.dialect
+    key = (dialect.name, _shape(f, box))
+    compiled = _STATEMENTS.get(key)
+    if compiled is None:
+        if len(_STATEMENTS) >= _STATEMENTS_KEPT:
+            _STATEMENTS.clear()
+        stmt = _candidates_statement(f, now, box).compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+        compiled = _STATEMENTS[key] = (str(stmt), tuple(stmt.positiontup) if stmt.positional else None, dict(stmt.params))
+    sql, order, fixed = compiled
+    when = officers.c.rest_until.type.dialect_impl(dialect).bind_processor(dialect)
+    params = {**fixed, **_filter_values(f, now, box)}
+    if when is not None:
+        params["now"] = when(params["now"])
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(sql, [params[k] for k in order] if order is not None else params)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    if f.get("certification"):
+        rows = [(*r[:4], _json(r[4])) for r in rows]
+    return rows
+
+
+def _candidates_statement(f: dict, now: datetime, box):
     cols = [officers.c.officer_id, officers.c.county, officers.c.lon, officers.c.lat]
     if f.get("certification"):
         cols.append(officers.c.certifications)
     where = search_filters(f, now)
-    if box is not None:
-        where.append(or_(officers.c.lon.is_(None),
-                         and_(officers.c.lon.between(box[0], box[1]), officers.c.lat.between(box[2], box[3]))))
-    stmt = select(*cols).where(*where).order_by(officers.c.officer_id)
-    return conn.execute(stmt).all()
+    if box is None:
+        return select(*cols).where(*where).order_by(officers.c.officer_id)
+    inside = and_(officers.c.lon.between(bindparam("min_lon", box[0]), bindparam("max_lon", box[1])),
+                  officers.c.lat.between(bindparam("min_lat", box[2]), bindparam("max_lat", box[3])))
+    both = union_all(select(*cols).where(*where, inside), select(*cols).where(*where, officers.c.lon.is_(None)))
+    return both.order_by(both.selected_columns.officer_id)
+
+
+# The JSON columns are read as the driver hands them (text on SQLite, decoded on PostgreSQL) and decoded
+# here, the sealed fields then opened by the column's own type: the same values SQLAlchemy's result
+# processing gives, without its layers per value (a search's 50-officer page reads whole rows; opening
+# the sealed fields is the larger part of what is left).
+_JSON_COLUMNS = ("certifications", "equipment_ids", "personal")
+_BY_ID_COLUMNS = [type_coerce(c, String).label(c.name) if c.name in _JSON_COLUMNS else c for c in officers.c]
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def officers_by_id(conn: Connection, ids: list[str]) -> dict[str, dict]:
     """Officers by id, each with its unit's level (`unit_level`: province, city, county; None if unknown)."""
     out = {}
     joined = officers.outerjoin(units, units.c.unit_id == officers.c.unit_id)
+    personal, dialect = officers.c.personal.type, conn.dialect
     for i in range(0, len(ids), 1000):
-        rows = conn.execute(select(officers, units.c.level.label("unit_level")).select_from(joined)
-                            .where(officers.c.officer_id.in_(ids[i:i + 1000])))
-        out.update({r.officer_id: r._asdict() for r in rows})
+        result = conn.execute(select(*_BY_ID_COLUMNS, units.c.level.label("unit_level")).select_from(joined)
+                              .where(officers.c.officer_id.in_(ids[i:i + 1000])))
+        keys = list(result.keys())
+        for values in result:
+            row = dict(zip(keys, values))
+            row["certifications"] = _json(row["certifications"])
+            row["equipment_ids"] = _json(row["equipment_ids"])
+            row["personal"] = personal.process_result_value(_json(row["personal"]), dialect)
+            out[row["officer_id"]] = row
     return out
 
 
