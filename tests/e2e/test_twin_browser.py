@@ -26,6 +26,16 @@ def signed_in_url(origin: str, identity: Identity = PROVINCE, path: str = "/") -
     token = token_for(identity)
     return f"{origin}{path}{'&' if '?' in path else '?'}token={token}"
 
+
+def sign_in_again(driver, origin: str, identity: Identity = PROVINCE, path: str = "/") -> None:
+    """Another user signs in in this browser. Signing in revokes the browser's old session, so a poll
+    the open page sends meanwhile is refused (401) and logged: the open page's console is checked
+    first, then the page is left and what leaving it logged is dropped, before the new sign-in."""
+    assert severe_console_entries(driver) == []
+    driver.get("about:blank")
+    driver.get_log("browser")
+    driver.get(signed_in_url(origin, identity, path))
+
 # Counts what the map drew: the MapLibre canvas with a WebGL context, the county fill features and
 # the incident's marker as rendered on the map (queried from the map itself, not from the DOM).
 MAP_STATE_JS = """

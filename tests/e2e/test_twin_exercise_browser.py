@@ -21,7 +21,7 @@ from twin.sim.model import ProvinceModel
 from twin.ui import ids
 from twin.ui.app import create_app
 
-from .test_twin_browser import severe_console_entries, signed_in_url
+from .test_twin_browser import severe_console_entries, sign_in_again, signed_in_url
 
 pytestmark = pytest.mark.e2e
 EXERCISE = "telecom-fraud-20260101000000-e2e0"
@@ -78,7 +78,7 @@ def test_a_trainer_pauses_the_exercise_and_a_commander_approves_its_plan(exercis
     wait.until(lambda d: "已暂停" in d.find_element(By.ID, ids.EX_CLOCK).text)
     assert xclock.read_state(exercise / "clock.json").paused
 
-    chrome.get(signed_in_url(origin, path="/exercise"))  # a province commander, as a trainee
+    sign_in_again(chrome, origin, path="/exercise")  # a province commander, as a trainee
     wait.until(lambda d: PLAN_A in d.find_element(By.ID, ids.EX_PENDING).text)
     chrome.find_element(By.XPATH, f"//div[@id='{ids.EX_PENDING}']//tr[td[contains(., '{PLAN_A}')]]"
                                   f"//button[text()='批准']").click()

@@ -26,7 +26,7 @@ from twin.sim.uncertainty import PreviewConfig
 from twin.ui import ids
 from twin.ui.app import create_app
 
-from .test_twin_browser import click_first, remote_resources, severe_console_entries, signed_in_url
+from .test_twin_browser import click_first, remote_resources, severe_console_entries, sign_in_again, signed_in_url
 
 pytestmark = pytest.mark.e2e
 TIMEOUT_S = 90
@@ -116,7 +116,7 @@ def test_approve_a_plan_on_the_map_and_watch_its_units_move(model, serve_wsgi, c
         assert approve and all(not b.is_enabled() and b.get_attribute("title").startswith("无审批权") for b in approve)
         assert model.plans[PLAN_A]["status"] == "proposed"
 
-        chrome.get(signed_in_url(origin))
+        sign_in_again(chrome, origin)  # the province commander, in the same browser
         wait.until(lambda d: "最公平" in d.find_element(By.ID, ids.PLAN_PANEL).text)
         wait.until(lambda d: click_first(d, f"//div[@id='{ids.PLAN_PANEL}']//button[text()='批准']"))
         wait.until(lambda d: "已批准" in d.find_element(By.ID, ids.DECISION_RESULT).text)

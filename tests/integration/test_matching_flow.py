@@ -96,6 +96,9 @@ def test_a_request_is_planned_approved_signed_and_committed_by_the_pool(stack):
     assert sorted(committed["officer_ids"]) == sorted(a["officer_id"] for a in fastest["assignments"])
     wait_for(lambda: client.get(f"/plans/{fastest['plan_id']}", headers=PROVINCE).get_json()["status"] == "committed",
              60, "matching to learn of the commit")
+    # The relay marks rows sent a little after the broker acknowledges them (up to its mark_every_s while
+    # events keep coming), so the pool may act on the approval before matching's row says it was sent.
+    wait_for(lambda: published(matching, "plan.approved", plan_id=fastest["plan_id"]), 30, "the approval marked sent")
     approval = published(matching, "plan.approved", plan_id=fastest["plan_id"])[0]["data"]
     assert signing.verify(approval, client.get("/keys").get_json()["public_key"])
 
