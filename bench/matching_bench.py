@@ -18,9 +18,17 @@ bench/instances.py (the demo province's generated force, random requests; seeded
   by planning in a fresh process (baseline: the process with the instance loaded);
   `matching.greedy_1m_2000.peak_rss_mb` the same for the greedy.
 
+- `matching.joint_<size>.*`: the joint model of the batch (`planner.plan_batch(..., joint=True)`,
+  domain/joint.py) beside the sequential planner in the same run, on the demo force (20,000 officers:
+  what `make run` generates) and the larger synthetic instances: how many requests it plans better or
+  worse (a request does worse only after one before it does better), and over the lower-priority
+  requests (all but the first) the officers placed, the sum of latest arrivals and the total travel,
+  sequential -> joint; time of each (the joint time includes the sequential plans it is compared with).
+
 The instances of a million officers take minutes to generate: they are kept in var/bench/
 (`instance(..., cache=True)`). `python -m bench.matching_bench --scaling` prints the scaling table of
-bench/README.md (100k x 200, 300k x 600, 1M x 2,000).
+bench/README.md (10k x 20, 100k x 200, 1M x 2,000: sequential and joint), `--joint` the joint
+planning table.
 """
 from __future__ import annotations
 
@@ -36,7 +44,7 @@ from bench.instances import instance
 from services.matching.domain.classes import build_classes
 from services.matching.domain.eligibility import flatten
 from services.matching.domain.greedy import greedy
-from services.matching.domain.planner import lendable_array, plan_batch
+from services.matching.domain.planner import lendable_array, objectives, plan_batch, priority
 
 
 def _greedy(inst):
@@ -141,7 +149,7 @@ def million() -> dict:
     }
 
 
-SCALES = ((100_000, 200), (300_000, 600), (1_000_000, 2_000))
+SCALES = ((10_000, 20), (100_000, 200), (1_000_000, 2_000))
 
 
 def _cpu_timed(fn) -> tuple[float, float]:
@@ -151,24 +159,108 @@ def _cpu_timed(fn) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+def _plans(inst, joint: bool):
+    """The fastest plans, sequential or joint (without the policy's time limit, to time it whole)."""
+    return plan_batch(inst.pool, inst.requests, inst.travel, inst.accepts, kinds=("fastest",), joint=joint,
+                      joint_limit_s=0)
+
+
+def _best(fn, runs: int) -> tuple[float, float, object]:
+    """(least wall, least CPU) seconds of `runs` calls of fn, and the last call's result."""
+    times, out = [], None
+    for _ in range(runs):
+        wall, cpu = time.perf_counter(), time.process_time()
+        out = fn()
+        times.append((time.perf_counter() - wall, time.process_time() - cpu))
+    return min(w for w, _ in times), min(c for _, c in times), out
+
+
 def _scale_row(officers: int, requests: int) -> str:
-    plan_s, peak_mb, inst = _in_process(officers, requests, runs=2)
-    plan_cpu = min(_cpu_timed(lambda: _fastest(inst))[1] for _ in range(2))
-    batch = _fastest(inst)
+    runs = 2 if officers < 1_000_000 else 1
+    inst = instance(officers=officers, requests=requests, seed=1, cache=officers >= 100_000)
+    plan_batch(inst.pool, inst.requests[:5], inst.travel, inst.accepts, kinds=("fastest",))   # warm imports
+    seq_s, seq_cpu, _ = _best(lambda: _plans(inst, False), runs)
+    seq_mb = _traced_peak_mb(lambda: _plans(inst, False))
+    joint_s, joint_cpu, batch = _best(lambda: _plans(inst, True), runs)
+    joint_mb = _traced_peak_mb(lambda: _plans(inst, True))
     proven = sum(all(o.certificate.optimal for o in opts.values()) for opts in batch.options)
-    greedy_s, greedy_cpu = _cpu_timed(lambda: _greedy(inst))
-    return (f"| {officers:,} x {requests:,} | {plan_s:.2f} s / {plan_cpu:.2f} s | {peak_mb:.0f} MB | "
-            f"{len(batch.classes.count):,} / {len(batch.classes.arc_class):,} | {proven:,} of {requests:,} | "
-            f"{greedy_s:.1f} s / {greedy_cpu:.1f} s |")
+    return (f"| {officers:,} x {requests:,} | {seq_s:.2f} s / {seq_cpu:.2f} s | {seq_mb:.0f} MB | "
+            f"{joint_s:.2f} s / {joint_cpu:.2f} s | {joint_mb:.0f} MB | {joint_s / seq_s:.1f}x | "
+            f"{len(batch.classes.count):,} / {len(batch.classes.arc_class):,} | {proven:,} of {requests:,} |")
 
 
 def scaling() -> str:
-    """The scaling table (markdown): per size, the exact planner's wall time (best of 2) and CPU time
-    (best of 2 more runs), its traced peak, the classes and arcs of the full model, how many plans are
-    proven optimal, and the greedy's wall and CPU time (once)."""
-    return "\n".join(["| officers x requests | exact plans (wall / CPU) | traced peak | classes / arcs | "
-                      "proven optimal | greedy (wall / CPU) |",
-                      "| --- | --- | --- | --- | --- | --- |", *(_scale_row(o, r) for o, r in SCALES)])
+    """The scaling table (markdown): per size, the sequential planner's fastest plans and the joint
+    model's (which plans the sequential ones too, to compare): wall and CPU time (best of 2 each, once
+    at a million officers), traced peak (tracemalloc: Python and numpy, not OR-Tools' C++ graphs), the
+    classes and arcs of the full model, and how many requests' plans are proven optimal."""
+    return "\n".join(["| officers x requests | sequential (wall / CPU) | traced peak | joint (wall / CPU) | "
+                      "traced peak | joint / sequential | classes / arcs | proven optimal |",
+                      "| --- | --- | --- | --- | --- | --- | --- | --- |", *(_scale_row(o, r) for o, r in SCALES)])
+
+
+JOINT = ((20_000, 20), (20_000, 60), (100_000, 200), (1_000_000, 2_000))
+
+
+def joint_gain(officers: int, requests: int, runs: int = 3) -> dict:
+    """The joint model beside the sequential planner on one instance (seed 1), both timed in this run
+    (best of `runs`): requests planned better / worse, over the lower-priority requests (all but the
+    first in priority order) the officers placed, the sum of latest arrivals and the total travel, and
+    the change in each on the requests planned better and on those planned worse."""
+    inst = instance(officers=officers, requests=requests, seed=1, cache=officers >= 100_000)
+    plan_batch(inst.pool, inst.requests[:5], inst.travel, inst.accepts, kinds=("fastest",))   # warm imports
+    seq_s, seq_cpu, seq = _best(lambda: _plans(inst, False), runs)
+    joint_s, joint_cpu, jnt = _best(lambda: _plans(inst, True), runs)
+    seq = [objectives(o["fastest"]) for o in seq.options]
+    jnt = [objectives(o["fastest"]) for o in jnt.options]
+    order = priority(inst.requests)
+
+    def key(v):                       # (officers, latest, travel): more officers first, then less time
+        return -v[0], v[1], v[2]
+    better = [r for r in order if key(jnt[r]) < key(seq[r])]
+    worse = [r for r in order if key(jnt[r]) > key(seq[r])]
+    rest = order[1:]
+
+    def total(plans, i, rs=rest):
+        return sum(plans[r][i] for r in rs)
+
+    def delta(rs):                    # (officers, latest arrival min, travel h) joint - sequential over rs
+        return (total(jnt, 0, rs) - total(seq, 0, rs), round((total(jnt, 1, rs) - total(seq, 1, rs)) / 60, 1),
+                round((total(jnt, 2, rs) - total(seq, 2, rs)) / 3600, 2))
+    name = f"matching.joint_{officers // 1000}k_{requests}" if officers < 1_000_000 else f"matching.joint_1m_{requests}"
+    return {
+        f"{name}.requests_better": {"value": len(better), "unit": "requests", "baseline": 0, "delta": delta(better)},
+        f"{name}.requests_worse": {"value": len(worse), "unit": "requests", "baseline": 0, "delta": delta(worse)},
+        f"{name}.officers_placed": {"value": total(jnt, 0), "unit": "officers", "baseline": total(seq, 0)},
+        f"{name}.latest_arrival_sum_min": {"value": round(total(jnt, 1) / 60, 1), "unit": "min",
+                                           "baseline": round(total(seq, 1) / 60, 1)},
+        f"{name}.total_travel_h": {"value": round(total(jnt, 2) / 3600, 2), "unit": "h",
+                                   "baseline": round(total(seq, 2) / 3600, 2)},
+        f"{name}.s": {"value": round(joint_s, 3), "unit": "s", "baseline": round(seq_s, 3),
+                      "cpu": (round(joint_cpu, 3), round(seq_cpu, 3))},
+    }
+
+
+def joint(sizes=JOINT) -> str:
+    """The joint planning table (markdown), one row per instance."""
+    rows = ["| officers x requests | sequential (wall / CPU) | joint (wall / CPU) | requests better / worse | "
+            "lower-priority requests: officers placed | sum of latest arrivals | total travel | "
+            "change on the better ones (officers, latest sum, travel) | on the worse ones |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+
+    def change(d):
+        return f"{d[0]:+d}, {d[1]:+,.1f} min, {d[2]:+,.2f} h"
+    for officers, requests in sizes:
+        g = joint_gain(officers, requests, runs=3 if officers < 1_000_000 else 1)
+        f = {k.rsplit(".", 1)[1]: v for k, v in g.items()}
+        rows.append(
+            f"| {officers:,} x {requests:,} | {f['s']['baseline']:.2f} s / {f['s']['cpu'][1]:.2f} s | "
+            f"{f['s']['value']:.2f} s / {f['s']['cpu'][0]:.2f} s | {f['requests_better']['value']} / "
+            f"{f['requests_worse']['value']} | {f['officers_placed']['baseline']:,} → {f['officers_placed']['value']:,} | "
+            f"{f['latest_arrival_sum_min']['baseline']:,.1f} → {f['latest_arrival_sum_min']['value']:,.1f} min | "
+            f"{f['total_travel_h']['baseline']:,.2f} → {f['total_travel_h']['value']:,.2f} h | "
+            f"{change(f['requests_better']['delta'])} | {change(f['requests_worse']['delta'])} |")
+    return "\n".join(rows)
 
 
 def run() -> dict:
@@ -194,7 +286,7 @@ def run() -> dict:
     tracemalloc.stop()
     late, travel = _gaps(big, batch, lines, picks)
     rss = _rss()
-    return million() | {
+    return million() | joint_gain(20_000, 60) | joint_gain(100_000, 200) | {
         "matching.plan_100k_200.peak_rss_mb": {"value": round(rss["after"] - rss["before"], 1), "unit": "MB",
                                                "baseline": round(rss["before"], 1)},
         "matching.plan_20k_60.p95_ms": {"value": round(float(np.percentile(plan_ms, 95)), 1), "unit": "ms",
@@ -216,6 +308,9 @@ if __name__ == "__main__":
         sys.exit(0)
     if "--scaling" in sys.argv:
         print(scaling())
+        sys.exit(0)
+    if "--joint" in sys.argv:
+        print(joint())
         sys.exit(0)
     for name, figure in run().items():
         print(f"{name:45s} {figure}")

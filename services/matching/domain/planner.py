@@ -2,7 +2,13 @@
 the exact fastest plan from the officers higher-priority requests left, and two alternatives (the
 fairest, the least damaging to donor reserves) within the same fill and its deadline (or the
 fastest's arrival when the deadline cannot be met). Within a kind, no officer is proposed to two
-requests of the batch, and officers held by approved plans are never offered (`taken`)."""
+requests of the batch, and officers held by approved plans are never offered (`taken`).
+
+With `joint` (the policy's `batch.joint`), the fastest plans come from one model of the whole batch
+(`joint.solve_joint`): the same objectives in the same priority order, each request planned over every
+plan that keeps the requests before it optimal rather than over the one the solver returned first. They
+replace the sequential fastest plans only when some request's objectives differ (so a batch whose
+requests do not compete keeps exactly the sequential plans); the other alternatives stay sequential."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -14,6 +20,7 @@ from . import flow
 from .classes import Classes, build_classes
 from .eligibility import Lines, flatten
 from .geo import Trips, trips
+from .joint import solve_joint
 from .model import Assignment, Certificate, Request
 from .policy import POLICY
 from .pool import Pool
@@ -75,6 +82,7 @@ class BatchPlan:
     lendable: np.ndarray
     options: list[dict[str, Option]] = field(default_factory=list)      # per request: kind -> distinct option
     trips: Trips | None = None         # the travel the batch was planned on (origin -> each request)
+    fastest_by: str = "sequential"     # or "joint", "sequential (joint: no gain)", "sequential (joint: time limit)"
 
     def option(self, r: int, kind: str) -> Option | None:
         """The plan of request `r` that satisfies `kind` (it may be published under another kind)."""
@@ -113,9 +121,12 @@ def priority(requests: list[Request]) -> list[int]:
 
 def plan_batch(pool: Pool, requests: list[Request], travel: Trips | np.ndarray, accepts: dict, *,
                loads: dict[str, CountyLoad] | None = None, fairness: dict[str, float] | None = None,
-               taken: np.ndarray | None = None, kinds: tuple[str, ...] = KINDS, prune: bool = True) -> BatchPlan:
+               taken: np.ndarray | None = None, kinds: tuple[str, ...] = KINDS, prune: bool = True,
+               joint: bool | None = None, joint_limit_s: float | None = None) -> BatchPlan:
     """`travel`: Trips (each officer's origin -> each request's destination), or a seat-to-seat county
-    matrix, on which every officer leaves from their county's seat for the receiving county's seat."""
+    matrix, on which every officer leaves from their county's seat for the receiving county's seat.
+    `joint`: the fastest plans from the joint model of the batch (None: as the policy says), kept only
+    if found within `joint_limit_s` seconds (None: the policy's limit; 0 or less: none)."""
     lines = flatten(requests, pool.counties)
     travel = trips(pool, requests, travel)
     classes = build_classes(pool, requests, lines, travel, accepts, taken=taken)
@@ -124,6 +135,12 @@ def plan_batch(pool: Pool, requests: list[Request], travel: Trips | np.ndarray, 
     # a request's lines are consecutive in `lines`
     starts = np.searchsorted(np.asarray(lines.request, dtype=np.int64), np.arange(len(requests) + 1))
     fair = np.array([(fairness or {}).get(c, 0.0) for c in pool.counties]) * PENALTY_S
+    joint = POLICY.joint_batch if joint is None else joint
+    limit = POLICY.joint_limit_s if joint_limit_s is None else (joint_limit_s if joint_limit_s > 0 else None)
+    parts = solve_joint(classes, lines, batch.lendable, priority(requests), prune=prune, limit_s=limit) \
+        if joint and "fastest" in kinds else None
+    if joint and "fastest" in kinds:
+        batch.fastest_by = "sequential (joint: time limit)" if parts is None else "sequential (joint: no gain)"
     for kind in kinds:
         state = _State(classes.count.copy(), batch.lendable.copy(), {})
         for r in priority(requests):
@@ -142,9 +159,27 @@ def plan_batch(pool: Pool, requests: list[Request], travel: Trips | np.ndarray, 
                                                 segments=reserve_segments(state.lendable))
             chosen = _pick(pool, batch, p, flows, state, "points" if kind == "fairest" else "duty")
             batch.options[r][kind] = Option(kind, chosen, cert, fast.threshold, flows=_substance(p, flows))
+    if parts is not None and any(objectives(batch.options[r]["fastest"]) != objectives(parts[r])
+                                 for r in range(len(requests))):
+        batch.fastest_by = "joint"
+        state = _State(classes.count.copy(), batch.lendable.copy(), {})
+        for r in priority(requests):
+            part = parts[r]
+            p = flow.Problem(part.arc_class, part.arc_line, part.arc_cost, state.count, classes.county,
+                             lines.headcount, lines.dest, state.lendable)
+            batch.options[r]["fastest"] = Option("fastest", _pick(pool, batch, p, part.flows, state, "duty"),
+                                                 part.certificate, part.threshold, flows=_substance(p, part.flows))
     for r in range(len(requests)):
         batch.options[r] = merge_agreeing(batch.options[r])
     return batch
+
+
+def objectives(plan) -> tuple[int, int, int]:
+    """(officers, latest arrival s, total travel s) of a fastest plan (an Option or a joint Part)."""
+    if isinstance(plan, Option):
+        return len(plan.assignments), int(plan.certificate.bound) if plan.assignments else 0, \
+            int(plan.certificate.total_travel_s)
+    return plan.fill, plan.threshold, int(plan.certificate.total_travel_s)
 
 
 def _substance(p: flow.Problem, flows: np.ndarray) -> tuple:

@@ -34,6 +34,8 @@ class MatchingPolicy:
     reserve_share: float            # a donor keeps this share of its on-duty strength at home
     unfairness_s: int
     reserve_quarter_s: int
+    joint_batch: bool = False       # plan a batch's fastest plans in one model (planner: `joint`)
+    joint_limit_s: float | None = None   # ... kept only if found within this time (None: no limit)
 
     @property
     def duty_limit_s(self) -> int:
@@ -78,10 +80,22 @@ def parse(doc: dict) -> MatchingPolicy:
         regular_deployable=bool(_entry(doc, "pools", "regular")["deployable"]),
         reserve_grades=tuple(_entry(doc, "pools", "province_reserve")["grades"]),
         reserve_share=share, unfairness_s=int(weights["unfairness_s"]),
-        reserve_quarter_s=int(weights["reserve_quarter_s"]))
+        reserve_quarter_s=int(weights["reserve_quarter_s"]),
+        **_batch(doc))
     if not 0 < out.shift_min <= out.duty_limit_min:
         raise PolicyError("matching policy: a shift must be positive and within the duty limit")
     return out
+
+
+def _batch(doc: dict) -> dict:
+    """The optional `batch` entry: joint planning of a batch and its time limit (absent: sequential)."""
+    if "batch" not in doc:
+        return {}
+    batch = _entry(doc, "batch")
+    limit = batch.get("time_limit_s")
+    if limit is not None and float(limit) <= 0:
+        raise PolicyError(f"matching policy: batch.time_limit_s must be positive; got {limit}")
+    return {"joint_batch": bool(batch["joint"]), "joint_limit_s": None if limit is None else float(limit)}
 
 
 def load(path: str | Path | None = None, env=os.environ) -> MatchingPolicy:
