@@ -44,10 +44,11 @@ _ROLLBACK_TO = Prepared(text("ROLLBACK TO SAVEPOINT kit_event"))
 _RELEASE_AND_SET = Prepared(text("RELEASE SAVEPOINT kit_event; SAVEPOINT kit_event"))
 
 
-def _rollback_event(conn) -> None:
+def _rollback_event(conn, batch: "_Batch") -> None:
     """Undo the event's own writes (and its handler's), keep the batch's transaction going."""
     _ROLLBACK_TO.execute(conn).close()
     _RELEASE.execute(conn).close()
+    batch.open = False
 
 
 def _next_savepoint(conn, batch: "_Batch") -> None:
@@ -363,17 +364,14 @@ class Worker:
         except TRANSIENT as exc:
             if is_transient(exc):
                 raise
-            _rollback_event(tx.conn)
-            batch.open = False
+            _rollback_event(tx.conn, batch)
             log.exception("worker %s: handler failed on %s", self.group_id, event.get("id"))
             self._deadletter(tx, record, handler_failure(exc), counts)
         except IntegrityError:
-            _rollback_event(tx.conn)
-            batch.open = False
+            _rollback_event(tx.conn, batch)
             counts["duplicates"] += 1  # another instance recorded it between our check and insert
         except Exception as exc:
-            _rollback_event(tx.conn)
-            batch.open = False
+            _rollback_event(tx.conn, batch)
             log.exception("worker %s: handler failed on %s", self.group_id, event.get("id"))
             self._deadletter(tx, record, handler_failure(exc), counts)
         finally:
