@@ -137,9 +137,9 @@ def plan_batch(pool: Pool, requests: list[Request], travel: Trips | np.ndarray, 
     fair = np.array([(fairness or {}).get(c, 0.0) for c in pool.counties]) * PENALTY_S
     joint = POLICY.joint_batch if joint is None else joint
     limit = POLICY.joint_limit_s if joint_limit_s is None else (joint_limit_s if joint_limit_s > 0 else None)
-    parts = solve_joint(classes, lines, batch.lendable, priority(requests), prune=prune, limit_s=limit) \
-        if joint and "fastest" in kinds else None
+    parts = None
     if joint and "fastest" in kinds:
+        parts = solve_joint(classes, lines, batch.lendable, priority(requests), prune=prune, limit_s=limit)
         batch.fastest_by = "sequential (joint: time limit)" if parts is None else "sequential (joint: no gain)"
     for kind in kinds:
         state = _State(classes.count.copy(), batch.lendable.copy(), {})
