@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, case, func, or_, select, update
+from sqlalchemy import String, bindparam, case, func, or_, select, update
 from sqlalchemy.engine import Connection
 
 from .schema import commitments, counties, officers
@@ -27,21 +27,17 @@ def county_counts(conn: Connection, codes: list[str] | None, now: datetime, *,
 
     SQL counts per county, status and module (the order of the load index, so without a sort) and
     how many of the resting have rested; available = on duty + rested."""
-    rested = func.sum(case((or_(officers.c.rest_until.is_(None), officers.c.rest_until <= now), 1), else_=0))
-    stmt = (select(officers.c.county, officers.c.status, officers.c.module, func.count(), rested)
-            .group_by(officers.c.county, officers.c.status, officers.c.module))
-    if codes is not None:
-        stmt = stmt.where(officers.c.county.in_(codes))
-    if only is not None:
-        stmt = stmt.where(officers.c.officer_id.in_(only))
     out: dict[str, dict] = {}
-    for county, status, module, n, rested_n in conn.execute(stmt):
-        c = out.setdefault(county, {"available": 0, "committed": 0, "by_module": {}})
+    for county, status, module, n, rested_n in _rows(conn, "counts", _counts_statement, now, codes, only):
+        c = out.get(county)
+        if c is None:
+            c = out[county] = {"available": 0, "committed": 0, "by_module": {}}
         available = int(n) if status == "on_duty" else int(rested_n or 0) if status == "resting" else 0
         c["available"] += available
         if status in ("reserved", "deployed"):
             c["committed"] += int(n)
-        c["by_module"][module] = c["by_module"].get(module, 0) + available
+        by_module = c["by_module"]
+        by_module[module] = by_module.get(module, 0) + available
     for c in out.values():
         c["by_module"] = dict(sorted(c["by_module"].items()))
     return out
@@ -52,22 +48,81 @@ def qualified_counts(conn: Connection, codes: list[str] | None, now: datetime) -
 
     Officers are counted in SQL per distinct (county, module, tags, certifications) combination, so
     the rows returned grow with the variety of qualifications, not with the number of officers."""
-    stmt = (select(officers.c.county, officers.c.module, officers.c.tags_text, officers.c.cert_text, func.count())
-            .where(available_clause(now))
-            .group_by(officers.c.county, officers.c.module, officers.c.tags_text, officers.c.cert_text))
-    if codes is not None:
-        stmt = stmt.where(officers.c.county.in_(codes))
     out: dict[str, dict] = {}
     codes_of: dict[tuple, tuple] = {}   # each combination of tags and certifications split once
-    for county, module, tags, certs, n in conn.execute(stmt):
-        codes = codes_of.get((tags, certs))
-        if codes is None:
-            codes = codes_of[tags, certs] = tuple({c for c in f"{tags};{certs}".split(";") if c})
+    for county, module, tags, certs, n in _rows(conn, "qualified", _qualified_statement, now, codes):
+        held_codes = codes_of.get((tags, certs))
+        if held_codes is None:
+            held_codes = codes_of[tags, certs] = tuple({c for c in f"{tags};{certs}".split(";") if c})
         held = out.setdefault(county, {}).setdefault(module, {})
         n = int(n)
-        for code in codes:
+        for code in held_codes:
             held[code] = held.get(code, 0) + n
     return out
+
+
+def _values(name: str, values: list[str] | None) -> list:
+    """`values` as binds named name_0, name_1, ... (their number is part of the statement's shape)."""
+    return [bindparam(f"{name}_{i}", v, type_=String) for i, v in enumerate(values or ())]
+
+
+def _counts_statement(now: datetime, codes: list[str] | None, only: list[str] | None = None):
+    rest_over = or_(officers.c.rest_until.is_(None), officers.c.rest_until <= bindparam("now", now, type_=REST_UNTIL))
+    stmt = (select(officers.c.county, officers.c.status, officers.c.module, func.count(),
+                   func.sum(case((rest_over, 1), else_=0)))
+            .group_by(officers.c.county, officers.c.status, officers.c.module))
+    if codes is not None:
+        stmt = stmt.where(officers.c.county.in_(_values("county", codes)))
+    if only is not None:
+        stmt = stmt.where(officers.c.officer_id.in_(_values("only", only)))
+    return stmt
+
+
+def _qualified_statement(now: datetime, codes: list[str] | None):
+    stmt = (select(officers.c.county, officers.c.module, officers.c.tags_text, officers.c.cert_text, func.count())
+            .where(available_clause(bindparam("now", now, type_=REST_UNTIL)))
+            .group_by(officers.c.county, officers.c.module, officers.c.tags_text, officers.c.cert_text))
+    if codes is not None:
+        stmt = stmt.where(officers.c.county.in_(_values("county", codes)))
+    return stmt
+
+
+REST_UNTIL = officers.c.rest_until.type
+_STATEMENTS: dict[tuple, tuple[str, tuple | None, dict]] = {}   # (dialect, name, shape) -> compiled text
+_STATEMENTS_KEPT = 256
+
+
+def _rows(conn: Connection, name: str, build, now: datetime, codes: list[str] | None,
+          only: list[str] | None = None) -> list[tuple]:
+    """The rows of `build(now, codes[, only])`, run on the driver.
+
+    A commit counts tens of counties, about two thousand grouped rows: compiling the statement (its
+    IN list expanded anew each time) and SQLAlchemy's Row per grouped row cost as much as the
+    counting itself. The text is compiled once per dialect and shape (how many counties, how many
+    officers) and run on the driver's cursor, `now` bound as SQLAlchemy binds it; the rows are the
+    driver's tuples."""
+    dialect = conn.dialect
+    shape = (len(codes) if codes is not None else None, len(only) if only is not None else None)
+    key = (dialect.name, name, shape)
+    compiled = _STATEMENTS.get(key)
+    if compiled is None:
+        if len(_STATEMENTS) >= _STATEMENTS_KEPT:
+            _STATEMENTS.clear()
+        stmt = (build(now, codes, only) if only is not None else build(now, codes)).compile(
+            dialect=dialect, compile_kwargs={"render_postcompile": True})
+        fixed = dict(stmt.params)   # the literals (statuses, 1 and 0); the values below are this call's
+        compiled = _STATEMENTS[key] = (str(stmt), tuple(stmt.positiontup) if stmt.positional else None, fixed)
+    sql, order, fixed = compiled
+    when = REST_UNTIL.dialect_impl(dialect).bind_processor(dialect)
+    params = {**fixed, "now": when(now) if when is not None else now}
+    params.update((f"county_{i}", v) for i, v in enumerate(codes or ()))
+    params.update((f"only_{i}", v) for i, v in enumerate(only or ()))
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(sql, [params[k] for k in order] if order is not None else params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 def received_by_county(conn: Connection, codes: list[str] | None = None) -> dict[str, int]:
