@@ -99,9 +99,11 @@ def _rows(conn: Connection, name: str, build, now: datetime, codes: list[str] | 
     A commit counts tens of counties, about two thousand grouped rows: compiling the statement (its
     IN list expanded anew each time) and SQLAlchemy's Row per grouped row cost as much as the
     counting itself. The text is compiled once per dialect and shape (how many counties, how many
-    officers) and run on the driver's cursor, `now` bound as SQLAlchemy binds it; the rows are the
+    officers, each rounded up to a power of two by repeating the last value, which an IN list
+    ignores) and run on the driver's cursor, `now` bound as SQLAlchemy binds it; the rows are the
     driver's tuples."""
     dialect = conn.dialect
+    codes, only = _padded(codes), _padded(only)
     shape = (len(codes) if codes is not None else None, len(only) if only is not None else None)
     key = (dialect.name, name, shape)
     compiled = _STATEMENTS.get(key)
@@ -123,6 +125,13 @@ def _rows(conn: Connection, name: str, build, now: datetime, codes: list[str] | 
         return cursor.fetchall()
     finally:
         cursor.close()
+
+
+def _padded(values: list[str] | None) -> list[str] | None:
+    """`values` with its last one repeated up to the next power of two (none and one as they are)."""
+    if not values or len(values) & (len(values) - 1) == 0:
+        return values
+    return [*values, *[values[-1]] * ((1 << len(values).bit_length()) - len(values))]
 
 
 def received_by_county(conn: Connection, codes: list[str] | None = None) -> dict[str, int]:
