@@ -49,6 +49,10 @@ AUDIENCES = ("demand", "resources", "matching", "logistics", "twin")  # who a us
 PROVINCE = "330000"
 
 
+VERIFIED_MAX = 4096  # tokens remembered as verified (Keyring.verify); forgotten all at once when full
+_verified: dict[tuple[str, str], tuple] = {}
+
+
 class InvalidToken(ValueError):
     """The token is missing, malformed, expired, not addressed to this service, or not signed by the
     deployment's issuer."""
@@ -123,10 +127,21 @@ class Keyring:
 
     def verify(self, token: str, audience: str | None = None) -> Claims:
         """The claims of a token addressed to `audience` (default: this keyring's) and signed by the
-        issuer, or by a service's registered key for that service's own identity."""
+        issuer, or by a service's registered key for that service's own identity.
+
+        A token verified once is remembered with its expiry and the key that verified it: until it
+        expires it is answered again without the signature check while that same key still verifies
+        for this keyring (the issuer's key id still maps to the same public key; a service's key
+        still registered and not revoked), and checked in full otherwise."""
         audience = audience or self.audience
         if not audience:
             raise InvalidToken("no audience to check the token against")
+        remembered = _verified.get((token, audience))
+        if remembered is not None:
+            claims, expires, iss, kid, key = remembered
+            if time.time() < expires and self._still_verifies(iss, kid, key):
+                return claims
+            _verified.pop((token, audience), None)
         try:
             kid = jwt.get_unverified_header(token).get("kid")
             iss = jwt.decode(token, options={"verify_signature": False}).get("iss")
@@ -149,7 +164,24 @@ class Keyring:
             raise InvalidToken("the token names no role or region")
         if iss != ISSUER and (claims["sub"], role, region) != (f"service:{_service_of(iss)}", "integrator", PROVINCE):
             raise InvalidToken(f"a service's own token speaks for that service only, as an integrator ({iss})")
-        return Claims(claims["sub"], role, region)
+        verified = Claims(claims["sub"], role, region)
+        expires = claims["exp"]
+        if isinstance(expires, (int, float)) and not isinstance(expires, bool):
+            if len(_verified) >= VERIFIED_MAX:
+                _verified.clear()
+            _verified[(token, audience)] = (verified, expires, iss, kid,
+                                            self.keys[kid] if iss == ISSUER else key)
+        return verified
+
+    def _still_verifies(self, iss, kid, key) -> bool:
+        """Whether the key that verified a remembered token is still the one this keyring verifies
+        it with: the issuer's key id unchanged, or the service's key still registered, unrevoked."""
+        if iss == ISSUER:
+            return self.keys.get(kid) == key
+        try:
+            return _service_key(iss, kid) is key
+        except InvalidToken:
+            return False
 
     @classmethod
     def generate(cls, kid: str = "k1") -> "Keyring":
