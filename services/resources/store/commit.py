@@ -13,11 +13,16 @@ from ...common.clock import as_utc
 from .roster import CHUNK, insert_rows
 from .schema import commitments, counties, officers, points_ledger, unit_positions
 
+# The statements of a commit are built once: building one with a 60-value IN list (each value coerced
+# to a bind) cost more than SQLAlchemy's cached compilation of it. Only the IN lists are expanded per call.
+_IDS, _CODES = bindparam("ids", expanding=True), bindparam("codes", expanding=True)
+_LOCK_OFFICERS = (select(officers).where(officers.c.officer_id.in_(_IDS))
+                  .order_by(officers.c.officer_id).with_for_update())
+
 
 def lock_officers(conn: Connection, ids: list[str]) -> dict[str, dict]:
     """The officers' rows, locked in id order (PostgreSQL) so two commits never deadlock."""
-    stmt = select(officers).where(officers.c.officer_id.in_(sorted(ids))).order_by(officers.c.officer_id)
-    return {r.officer_id: r._asdict() for r in conn.execute(stmt.with_for_update())}
+    return {r.officer_id: r._asdict() for r in conn.execute(_LOCK_OFFICERS, {"ids": sorted(ids)})}
 
 
 COMMIT_COLUMNS = ("officer_id", "county", "module", "status", "rest_until", "duty_minutes_24h", "duty_window_start",
@@ -27,15 +32,16 @@ COMMIT_COLUMNS = ("officer_id", "county", "module", "status", "rest_until", "dut
 def lock_for_commit(conn: Connection, ids: list[str]) -> dict[str, dict]:
     """lock_officers with only what a commit reads: the columns above, and `personal` as stored (its
     sealed fields left sealed: a commit reads only the daily wage, which is never sealed)."""
-    stored = type_coerce(officers.c.personal, JSON).label("personal")
-    stmt = (select(*(officers.c[c] for c in COMMIT_COLUMNS), stored)
-            .where(officers.c.officer_id.in_(sorted(ids))).order_by(officers.c.officer_id))
-    return {r.officer_id: r._asdict() for r in conn.execute(stmt.with_for_update())}
+    return {r.officer_id: r._asdict() for r in conn.execute(_LOCK_FOR_COMMIT, {"ids": sorted(ids)})}
+
+
+_LOCK_FOR_COMMIT = (select(*(officers.c[c] for c in COMMIT_COLUMNS), type_coerce(officers.c.personal, JSON).label("personal"))
+                    .where(officers.c.officer_id.in_(_IDS)).order_by(officers.c.officer_id).with_for_update())
+_LOCK_COUNTIES = select(counties).where(counties.c.county.in_(_CODES)).order_by(counties.c.county).with_for_update()
 
 
 def lock_counties(conn: Connection, codes: list[str]) -> dict[str, dict]:
-    stmt = select(counties).where(counties.c.county.in_(sorted(codes))).order_by(counties.c.county)
-    return {r.county: r._asdict() for r in conn.execute(stmt.with_for_update())}
+    return {r.county: r._asdict() for r in conn.execute(_LOCK_COUNTIES, {"codes": sorted(codes)})}
 
 
 def commitment(conn: Connection, *, plan_id: str | None = None, commit_id: str | None = None) -> dict | None:
@@ -46,8 +52,16 @@ def commitment(conn: Connection, *, plan_id: str | None = None, commit_id: str |
 
 def update_officers(conn: Connection, ids: list[str], values: dict) -> None:
     """The same new values for every officer in `ids`."""
+    stmt = _UPDATES.get(tuple(values))
+    if stmt is None:   # one statement per set of columns written (a handful in all)
+        stmt = _UPDATES[tuple(values)] = (update(officers).where(officers.c.officer_id.in_(_IDS))
+                                          .values({k: bindparam(f"v_{k}") for k in values}))
+    params = {f"v_{k}": v for k, v in values.items()}
     for i in range(0, len(ids), CHUNK):
-        conn.execute(update(officers).where(officers.c.officer_id.in_(ids[i:i + CHUNK])).values(**values))
+        conn.execute(stmt, {"ids": ids[i:i + CHUNK], **params})
+
+
+_UPDATES: dict[tuple, object] = {}
 
 
 def update_each(conn: Connection, rows: list[dict]) -> None:
