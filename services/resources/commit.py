@@ -37,7 +37,7 @@ def commit_plan(tx, plan: dict, policy: Policy, now: datetime) -> dict:
                                          limit=policy.duty_limit_min)
     if rejections:
         return _reject(tx, plan, rejections, now)
-    return _commit(tx, plan, [rows[i] for i in ids], task, policy, now, counts)
+    return _commit(tx, plan, [rows[i] for i in ids], task, policy, now, counts, locked)
 
 
 class _Counts:
@@ -71,7 +71,8 @@ def _reject(tx, plan: dict, rejections, now: datetime) -> dict:
     return {"status": "rejected", **data}
 
 
-def _commit(tx, plan: dict, rows: list[dict], task: Task, policy: Policy, now: datetime, counts: _Counts) -> dict:
+def _commit(tx, plan: dict, rows: list[dict], task: Task, policy: Policy, now: datetime, counts: _Counts,
+            locked: dict[str, dict]) -> dict:
     commit_id = f"CMT-{uuid.uuid4().hex[:12].upper()}"
     ids = [r["officer_id"] for r in rows]
     reserved = {"status": "reserved", "status_since": now, "commit_id": commit_id, "rest_until": None}
@@ -93,5 +94,7 @@ def _commit(tx, plan: dict, rows: list[dict], task: Task, policy: Policy, now: d
     committed = Emit("officers.committed", data, key=plan["request_id"], subject=plan["request_id"])
     reported = sorted({r["county"] for r in rows} | {plan["county"]})
     # every event of the commit in one write: the status changes, the commit, then the counties' loads
-    report_loads(tx, reported, now, policy.reserve_share, counts=counts.after(reserved), after=[*changes, committed])
+    # (the counties' rows: those locked above, unchanged since; the receiving county's read if not among them)
+    report_loads(tx, reported, now, policy.reserve_share, counts=counts.after(reserved), rows=locked,
+                 after=[*changes, committed])
     return {"status": "committed", **data}

@@ -28,11 +28,12 @@ def status_changed(tx, officer: dict, to: str, at: datetime, reason: str, **extr
 
 
 def county_loads(conn, codes: list[str] | None, now: datetime, default_share: float, *,
-                 counts: dict | None = None) -> list[dict]:
+                 counts: dict | None = None, rows: dict | None = None) -> list[dict]:
     """Each county's load now: on duty (strength), available, committed, reserve floor, received, and
     the available officers per module holding each skill tag or certification (`qualified`).
-    `counts`: store.county_counts over `codes` as they stand, when the caller has them already."""
-    rows = store.county_rows(conn, codes)
+    `counts`: store.county_counts over `codes` as they stand, when the caller has them already;
+    `rows`: county rows the caller read in this transaction (those of `codes` it lacks are read)."""
+    rows = _county_rows(conn, codes, rows)
     counts = store.county_counts(conn, codes, now) if counts is None else counts
     qualified = store.qualified_counts(conn, codes, now)
     received = store.received_by_county(conn, codes)
@@ -48,11 +49,20 @@ def county_loads(conn, codes: list[str] | None, now: datetime, default_share: fl
     return out
 
 
+def _county_rows(conn, codes: list[str] | None, known: dict | None) -> dict[str, dict]:
+    """store.county_rows(conn, codes), taking the rows of `known` (county -> row) as they are."""
+    if known is None or codes is None:
+        return store.county_rows(conn, codes)
+    missing = [c for c in codes if c not in known]
+    rows = {**known, **store.county_rows(conn, missing)} if missing else known
+    return {c: rows[c] for c in sorted(set(codes)) if c in rows}
+
+
 def report_loads(tx, codes: list[str] | None, now: datetime, default_share: float, *,
-                 counts: dict | None = None, after: list[Emit] = ()) -> list[dict]:
+                 counts: dict | None = None, rows: dict | None = None, after: list[Emit] = ()) -> list[dict]:
     """Emit one county.load-reported per county (what demand watches to detect a force gap), after the
-    events in `after`: all of them with one write (`tx.emit_many`)."""
-    loads = county_loads(tx.conn, codes, now, default_share, counts=counts)
+    events in `after`: all of them with one write (`tx.emit_many`). `counts`, `rows`: as county_loads."""
+    loads = county_loads(tx.conn, codes, now, default_share, counts=counts, rows=rows)
     reports = [Emit("county.load-reported", {k: v for k, v in load.items() if k != "reserve_share"},
                     key=load["county"], subject=load["county"], correlationid=f"load-{load['county']}")
                for load in loads]
