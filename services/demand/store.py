@@ -3,13 +3,29 @@ writes a query (the performance report's own reads are reports/build.py's). Plai
 connection; the callers hold the transaction."""
 from __future__ import annotations
 
+from collections import namedtuple
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, DateTime, Float, Index, Integer, MetaData, String, Table, inspect, text
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    inspect,
+    or_,
+    text,
+)
 from sqlalchemy.sql import delete, insert, select, update
 
 from ..common.clock import as_utc, parse_time, stamp
 from ..common.permissions import covers_clause
+from ..common.storage import Prepared
 from .domain import overrides as override_rules
 from .domain.grading import SEVERITY
 from .domain.lifecycle import OPEN
@@ -183,6 +199,72 @@ performance_reports = Table(
 )
 
 
+# --- statements of the incident report's path, built and compiled once ------------------------------
+# An incident report runs about ten statements; building each with Core and running it through
+# SQLAlchemy's execution cost several times what SQLite spends on it. These are compiled once per
+# dialect (storage.Prepared) and run on the driver inside the caller's transaction.
+
+class _Read:
+    """A select run as a storage.Prepared: rows are named tuples of its selected columns, each value
+    through its column type's own result processing for the dialect (JSON decoded, as SQLAlchemy does)."""
+
+    def __init__(self, stmt):
+        self._prepared = Prepared(stmt)
+        self._types = [c.type for c in stmt.selected_columns]
+        self._row = namedtuple("Row", [c.key for c in stmt.selected_columns])
+        self._procs: dict = {}
+
+    def _processors(self, dialect):
+        procs = self._procs.get(dialect)
+        if procs is None:
+            procs = self._procs[dialect] = tuple(t.dialect_impl(dialect).result_processor(dialect, None)
+                                                 for t in self._types)
+        return procs
+
+    def _made(self, procs, raw):
+        return self._row(*(v if p is None or v is None else p(v) for p, v in zip(procs, raw)))
+
+    def all(self, conn, params: dict | None = None) -> list:
+        cur = self._prepared.execute(conn, params)
+        try:
+            raw = cur.fetchall()
+        finally:
+            cur.close()
+        procs = self._processors(conn.dialect)
+        return [self._made(procs, r) for r in raw]
+
+    def first(self, conn, params: dict | None = None):
+        cur = self._prepared.execute(conn, params)
+        try:
+            raw = cur.fetchone()
+        finally:
+            cur.close()
+        return None if raw is None else self._made(self._processors(conn.dialect), raw)
+
+
+def _one_of(column, values) -> object:
+    """`column IN (values)` for a fixed set of values, as bound constants a compiled statement keeps."""
+    return or_(*(column == v for v in sorted(values)))
+
+
+def _binds(table: Table, names) -> dict:
+    return {name: bindparam(name, type_=table.c[name].type) for name in names}
+
+
+_INCIDENT = _Read(select(incidents.c.county, incidents.c.report).where(incidents.c.incident_id == bindparam("id")))
+_INSERT_INCIDENT = Prepared(insert(incidents).values(_binds(
+    incidents, ("incident_id", "county", "type", "status", "report", "reported_at"))))
+_INSERT_ASSESSMENT = Prepared(insert(assessments).values(_binds(
+    assessments, ("incident_id", "grade", "rule_id", "policy_version", "templates_version", "reason", "grading",
+                  "lines", "assessed_at"))))
+_LATEST_LOAD = _Read(select(county_loads.c.report).where(county_loads.c.county == bindparam("county")))
+_request_inserts: dict[tuple[str, ...], Prepared] = {}
+_REQUESTS_BY_ID = select(requests).where(requests.c.request_id.in_(bindparam("ids", expanding=True)))
+_REQUESTS_BY_ID_LOCKED = _REQUESTS_BY_ID.with_for_update()
+_watched: dict[tuple[str, ...], _Read] = {}
+_status_changes: dict[tuple[str, ...] | None, Prepared] = {}
+
+
 OLD_CONSTRAINT = "one_request_per_incident_echelon"
 
 
@@ -215,8 +297,14 @@ def upgrade(engine) -> bool:
 
 def incident(conn, incident_id: str) -> dict | None:
     """The incident as reported (its `incident.reported` payload)."""
-    row = conn.execute(select(incidents.c.report).where(incidents.c.incident_id == incident_id)).first()
+    row = _INCIDENT.first(conn, {"id": incident_id})
     return None if row is None else row.report
+
+
+def incident_and_county(conn, incident_id: str) -> tuple[str, dict] | None:
+    """(county, the incident as reported) in one read, or None when there is no such incident."""
+    row = _INCIDENT.first(conn, {"id": incident_id})
+    return None if row is None else (row.county, row.report)
 
 
 def incident_county(conn, incident_id: str) -> str | None:
@@ -232,9 +320,9 @@ def incident_reports(conn, region: str | None) -> list[dict]:
 
 
 def insert_incident(conn, incident: dict, status: str) -> None:
-    conn.execute(insert(incidents).values(
-        incident_id=incident["incident_id"], county=incident["location"]["county"], type=incident["type"],
-        status=status, report=incident, reported_at=parse_time(incident["reported_at"])))
+    _INSERT_INCIDENT.execute(conn, {
+        "incident_id": incident["incident_id"], "county": incident["location"]["county"], "type": incident["type"],
+        "status": status, "report": incident, "reported_at": parse_time(incident["reported_at"])}).close()
 
 
 def update_report(conn, incident: dict) -> None:
@@ -243,16 +331,19 @@ def update_report(conn, incident: dict) -> None:
 
 def set_incident_status(conn, incident_id: str, status: str, *, only_from: tuple[str, ...] | None = None) -> None:
     """The incident's status becomes `status` (only from one of `only_from` when given)."""
-    stmt = update(incidents).where(incidents.c.incident_id == incident_id)
-    if only_from is not None:
-        stmt = stmt.where(incidents.c.status.in_(only_from))
-    conn.execute(stmt.values(status=status))
+    prepared = _status_changes.get(only_from)
+    if prepared is None:
+        stmt = update(incidents).where(incidents.c.incident_id == bindparam("id"))
+        if only_from is not None:
+            stmt = stmt.where(_one_of(incidents.c.status, only_from))
+        prepared = _status_changes[only_from] = Prepared(stmt.values(status=bindparam("to")))
+    prepared.execute(conn, {"id": incident_id, "to": status}).close()
 
 
 def save_assessment(conn, incident_id: str, *, replace: bool, **values) -> None:
     if replace:
         conn.execute(delete(assessments).where(assessments.c.incident_id == incident_id))
-    conn.execute(insert(assessments).values(incident_id=incident_id, **values))
+    _INSERT_ASSESSMENT.execute(conn, dict(values, incident_id=incident_id)).close()
 
 
 def assessment(conn, incident_id: str) -> dict | None:
@@ -281,7 +372,7 @@ def record_overrides(conn, incident_id: str, changes: list[dict], identity, reas
 # --- the counties' load and the incidents watched against it ----------------------------------------
 
 def latest_load(conn, county: str) -> dict | None:
-    row = conn.execute(select(county_loads.c.report).where(county_loads.c.county == county)).first()
+    row = _LATEST_LOAD.first(conn, {"county": county})
     return None if row is None else row.report
 
 
@@ -302,16 +393,19 @@ def record_load(conn, report: dict) -> bool:
 def watched_incidents(conn, county: str, statuses: tuple[str, ...]) -> list:
     """The county's incidents in `statuses`, oldest first, with their assessment, overrides and the fields
     `request_id`, `request_status` and `progress` of their open request when they have one."""
-    return conn.execute(
-        select(incidents.c.incident_id, incidents.c.status, incidents.c.report, incidents.c.reported_at,
-               assessments.c.grading, assessments.c.lines, overrides.c.changes, requests.c.request_id,
-               requests.c.status.label("request_status"), requests.c.progress)
-        .select_from(incidents.join(assessments, assessments.c.incident_id == incidents.c.incident_id)
-                     .outerjoin(overrides, overrides.c.incident_id == incidents.c.incident_id)
-                     .outerjoin(requests, (requests.c.incident_id == incidents.c.incident_id)
-                                & (requests.c.echelon == "") & requests.c.status.in_(OPEN)))
-        .where(incidents.c.county == county, incidents.c.status.in_(statuses))
-        .order_by(incidents.c.reported_at, incidents.c.incident_id)).all()
+    read = _watched.get(statuses)
+    if read is None:
+        read = _watched[statuses] = _Read(
+            select(incidents.c.incident_id, incidents.c.status, incidents.c.report,
+                   assessments.c.grading, assessments.c.lines, overrides.c.changes, requests.c.request_id,
+                   requests.c.status.label("request_status"), requests.c.progress)
+            .select_from(incidents.join(assessments, assessments.c.incident_id == incidents.c.incident_id)
+                         .outerjoin(overrides, overrides.c.incident_id == incidents.c.incident_id)
+                         .outerjoin(requests, (requests.c.incident_id == incidents.c.incident_id)
+                                    & (requests.c.echelon == "") & _one_of(requests.c.status, OPEN)))
+            .where(incidents.c.county == bindparam("county"), _one_of(incidents.c.status, statuses))
+            .order_by(incidents.c.reported_at, incidents.c.incident_id))
+    return read.all(conn, {"county": county})
 
 
 # --- support requests and their transitions ---------------------------------------------------------
@@ -329,8 +423,8 @@ def requests_by_id(conn, request_ids: list[str], *, lock: bool = False) -> dict:
     """request_id -> row, in one query (a county's open requests, read once per evaluation)."""
     if not request_ids:
         return {}
-    query = select(requests).where(requests.c.request_id.in_(request_ids))
-    return {r.request_id: r for r in conn.execute(query.with_for_update() if lock else query)}
+    query = _REQUESTS_BY_ID_LOCKED if lock else _REQUESTS_BY_ID
+    return {r.request_id: r for r in conn.execute(query, {"ids": list(request_ids)})}
 
 
 def request_county(conn, request_id: str) -> str | None:
@@ -351,7 +445,11 @@ def another_open(conn, row) -> bool:
 
 
 def insert_request(conn, **values) -> None:
-    conn.execute(insert(requests).values(**values))
+    names = tuple(values)
+    prepared = _request_inserts.get(names)
+    if prepared is None:
+        prepared = _request_inserts[names] = Prepared(insert(requests).values(_binds(requests, names)))
+    prepared.execute(conn, values).close()
 
 
 def update_request(conn, request_id: str, **values) -> None:
