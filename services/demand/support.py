@@ -63,12 +63,16 @@ def evaluate(tx: Tx, county: str, at: datetime) -> list[dict]:
     """
     rules = policies.current().support
     rows, gaps, assessed = county_gaps(tx.conn, county)
-    open_requests = store.requests_by_id(tx.conn, [r.request_id for r in rows if r.request_id], lock=True)
+    # Only a gap measured against a load report can shrink a request (shrink): without one the county's
+    # open requests are neither read nor locked, since nothing here would change them.
+    open_requests = store.requests_by_id(tx.conn, [r.request_id for r in rows if r.request_id
+                                                   and gaps[r.incident_id].basis != "no_load_report"], lock=True)
     raised = []
     for row in rows:
         gap, assessment = gaps[row.incident_id], assessed[row.incident_id]
         if row.request_id:
-            shrink(tx, open_requests[row.request_id], assessment, gap, as_utc(at))
+            if row.request_id in open_requests:
+                shrink(tx, open_requests[row.request_id], assessment, gap, as_utc(at))
             continue
         if row.status == "supported":  # its support was released: only growth brings it back (reassess)
             continue
