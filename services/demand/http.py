@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from ..common import clock, permissions
+from ..common import access_log, clock, permissions
 from ..common.api import Api, current_deps
 from ..common.auth import current_identity, region_covers
 from ..common.clock import stamp
@@ -96,11 +96,17 @@ def post_incident():
         _allowed(county, "confirm requirement lines")
     try:
         with current_deps().runtime.outbox.transaction() as tx:
-            _not_another_countys(store.incident_county, tx.conn, "incident_id", body.get("incident_id"), county)
-            incident, outcome = report_incident.report(tx, body, now=clock.now(), identity=current_identity())
+            known = store.incident_and_county(tx.conn, body["incident_id"]) if body.get("incident_id") else None
+            _not_another_countys(lambda _conn, _id: known and known[0], tx.conn, "incident_id",
+                                 body.get("incident_id"), county)
+            incident, outcome = report_incident.report(tx, body, now=clock.now(), identity=current_identity(),
+                                                       existing=known and known[1])
+            answered = 201 if outcome == "created" else 200
+            access_log.record_in(tx.conn, answered)  # the audit row commits with the report it describes
+        access_log.recorded(answered)
     except OverrideError as exc:
         raise Problem(422, "Override does not apply", [{"field": exc.field, "reason": exc.reason}]) from None
-    return jsonify(incident), 201 if outcome == "created" else 200
+    return jsonify(incident), answered
 
 
 @api.route("POST", "/needs/parse", "Propose requirement lines (module, tags, certifications, equipment, headcount), "

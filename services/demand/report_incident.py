@@ -46,7 +46,11 @@ def place_problems(location: dict, geography) -> list[dict]:
     return []
 
 
-def report(tx: Tx, body: dict, *, now: datetime, identity=None, emit: bool = True) -> tuple[dict, str]:
+_UNREAD = object()
+
+
+def report(tx: Tx, body: dict, *, now: datetime, identity=None, emit: bool = True,
+           existing=_UNREAD) -> tuple[dict, str]:
     """Record a reported incident. Returns (incident, "created" | "grown" | "unchanged").
 
     A report with a known `incident_id` and a bigger size is an update: the incident is re-graded, its
@@ -55,8 +59,11 @@ def report(tx: Tx, body: dict, *, now: datetime, identity=None, emit: bool = Tru
     A need written as text (`needs`) is parsed and the proposal returned under `needs_proposal`; its
     `confirmed_lines` change the template's lines like overrides (recorded with who confirmed what).
     Raises OverrideError when `requirement_overrides` or confirmed lines cannot apply to the template lines.
+    `existing`: the stored incident of that id (None: there is none) when the caller read it already
+    in this transaction.
     """
-    existing = store.incident(tx.conn, body["incident_id"]) if body.get("incident_id") else None
+    if existing is _UNREAD:
+        existing = store.incident(tx.conn, body["incident_id"]) if body.get("incident_id") else None
     if existing is not None:
         if not growth.grows(existing.get("size"), body.get("size")):
             return existing, "unchanged"
