@@ -94,6 +94,7 @@ class Keyring:
     active: str
     private: bytes | None = field(default=None, repr=False)
     audience: str | None = None  # the service this keyring verifies for (see for_audience)
+    _for: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # for_audience's keyrings
 
     def __post_init__(self):
         if self.active not in self.keys:
@@ -110,7 +111,12 @@ class Keyring:
 
     def for_audience(self, audience: str) -> "Keyring":
         """This keyring verifying for `audience` (a service's name): tokens not addressed to it are refused."""
-        return self if self.audience == audience else replace(self, audience=audience)
+        if self.audience == audience:
+            return self
+        ring = self._for.get(audience)  # made once: a service asks for it on every request
+        if ring is None:
+            ring = self._for[audience] = replace(self, audience=audience)
+        return ring
 
     def public_only(self) -> "Keyring":
         return replace(self, private=None)
