@@ -134,13 +134,15 @@ def _padded(values: list[str] | None) -> list[str] | None:
     return [*values, *[values[-1]] * ((1 << len(values).bit_length()) - len(values))]
 
 
+_RECEIVED = select(commitments.c.county, commitments.c.officer_ids).where(commitments.c.status == "committed")
+_RECEIVED_IN = _RECEIVED.where(commitments.c.county.in_(bindparam("codes", expanding=True)))
+
+
 def received_by_county(conn: Connection, codes: list[str] | None = None) -> dict[str, int]:
     """Officers held by commitments in force, per receiving county (of `codes`, when given)."""
-    stmt = select(commitments.c.county, commitments.c.officer_ids).where(commitments.c.status == "committed")
-    if codes is not None:
-        stmt = stmt.where(commitments.c.county.in_(codes))
+    rows = conn.execute(_RECEIVED) if codes is None else conn.execute(_RECEIVED_IN, {"codes": list(codes)})
     out: dict[str, int] = {}
-    for county, ids in conn.execute(stmt):
+    for county, ids in rows:
         out[county] = out.get(county, 0) + len(ids)
     return out
 
