@@ -13,11 +13,13 @@ from .search import available_clause
 STRENGTH = ("on_duty", "reserved", "deployed")
 
 
+_COUNTY_ROWS = select(counties).order_by(counties.c.county)
+_COUNTY_ROWS_IN = _COUNTY_ROWS.where(counties.c.county.in_(bindparam("codes", expanding=True)))
+
+
 def county_rows(conn: Connection, codes: list[str] | None = None) -> dict[str, dict]:
-    stmt = select(counties).order_by(counties.c.county)
-    if codes is not None:
-        stmt = stmt.where(counties.c.county.in_(codes))
-    return {r.county: r._asdict() for r in conn.execute(stmt)}
+    rows = conn.execute(_COUNTY_ROWS) if codes is None else conn.execute(_COUNTY_ROWS_IN, {"codes": list(codes)})
+    return {r.county: r._asdict() for r in rows}
 
 
 def county_counts(conn: Connection, codes: list[str] | None, now: datetime, *,

@@ -171,8 +171,11 @@ def officer_counties(conn: Connection, ids: list[str]) -> set[str]:
     """The home counties of the officers in `ids` (those that exist)."""
     out: set[str] = set()
     for i in range(0, len(ids), 1000):
-        out.update(conn.execute(select(officers.c.county).where(officers.c.officer_id.in_(ids[i:i + 1000]))).scalars())
+        out.update(conn.execute(_COUNTIES_OF, {"ids": ids[i:i + 1000]}).scalars())
     return out
+
+
+_COUNTIES_OF = select(officers.c.county).where(officers.c.officer_id.in_(bindparam("ids", expanding=True)))
 
 
 def officer(conn: Connection, officer_id: str) -> dict | None:
