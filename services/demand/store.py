@@ -331,6 +331,7 @@ def update_report(conn, incident: dict) -> None:
 
 def set_incident_status(conn, incident_id: str, status: str, *, only_from: tuple[str, ...] | None = None) -> None:
     """The incident's status becomes `status` (only from one of `only_from` when given)."""
+    only_from = None if only_from is None else tuple(only_from)
     prepared = _status_changes.get(only_from)
     if prepared is None:
         stmt = update(incidents).where(incidents.c.incident_id == bindparam("id"))
@@ -393,6 +394,7 @@ def record_load(conn, report: dict) -> bool:
 def watched_incidents(conn, county: str, statuses: tuple[str, ...]) -> list:
     """The county's incidents in `statuses`, oldest first, with their assessment, overrides and the fields
     `request_id`, `request_status` and `progress` of their open request when they have one."""
+    statuses = tuple(statuses)
     read = _watched.get(statuses)
     if read is None:
         read = _watched[statuses] = _Read(
