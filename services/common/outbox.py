@@ -102,8 +102,9 @@ class Outbox:
             pass
 
     @contextmanager
-    def _connection(self):
-        """A connection for one transaction: one kept from an earlier transaction if there is one."""
+    def connection(self):
+        """A connection of the outbox's engine for one transaction or read: one kept from an earlier
+        one if there is one (on SQLite). Not to be held beyond the block."""
         try:
             conn = self._idle.pop()
         except IndexError:
@@ -133,7 +134,7 @@ class Outbox:
 
     @contextmanager
     def transaction(self, cause: dict | None = None):
-        with writer_turn(self.engine), self._connection() as conn, conn.begin():
+        with writer_turn(self.engine), self.connection() as conn, conn.begin():
             tx = Tx(conn, self, cause)
             yield tx
         if tx.emitted:

@@ -158,7 +158,7 @@ class Relay:
         """The next unsent rows in seq order, at most `batch` of them: (seq, topic, key, text)."""
         if self._pending is None or self._pending[0] != self.batch:
             self._pending = (self.batch, _after(self.batch))
-        with self.box.engine.connect() as conn:
+        with self.box.connection() as conn:
             while True:
                 after = self._read_up_to
                 if after is None:
@@ -220,7 +220,7 @@ class Relay:
         with turn as free:
             if free is False:
                 return False
-            with self.box.engine.begin() as conn:
+            with self.box.connection() as conn, conn.begin():
                 _MARK_SENT.executemany(conn, self._owed)  # one executemany for all of them
         self._owed = []
         return True
