@@ -99,11 +99,10 @@ def _rows(conn: Connection, name: str, build, now: datetime, codes: list[str] | 
     """The rows of `build(now, codes[, only])`, run on the driver.
 
     A commit counts tens of counties, about two thousand grouped rows: compiling the statement (its
-    IN list expanded anew each time) and SQLAlchemy's Row per grouped row cost as much as the
-    counting itself. The text is compiled once per dialect and shape (how many counties, how many
+    IN list expanded anew each time) and the result's type processing per grouped row cost as much
+    as the counting itself. The text is compiled once per dialect and shape (how many counties, how many
     officers, each rounded up to a power of two by repeating the last value, which an IN list
-    ignores) and run on the driver's cursor, `now` bound as SQLAlchemy binds it; the rows are the
-    driver's tuples."""
+    ignores) and run as the driver's SQL, `now` bound as SQLAlchemy binds it."""
     dialect = conn.dialect
     codes, only = _padded(codes), _padded(only)
     shape = (len(codes) if codes is not None else None, len(only) if only is not None else None)
@@ -121,12 +120,9 @@ def _rows(conn: Connection, name: str, build, now: datetime, codes: list[str] | 
     params = {**fixed, "now": when(now) if when is not None else now}
     params.update((f"county_{i}", v) for i, v in enumerate(codes or ()))
     params.update((f"only_{i}", v) for i, v in enumerate(only or ()))
-    cursor = conn.connection.dbapi_connection.cursor()
-    try:
-        cursor.execute(sql, [params[k] for k in order] if order is not None else params)
-        return cursor.fetchall()
-    finally:
-        cursor.close()
+    # exec_driver_sql: no compilation and no bind processing, but SQLAlchemy's errors (a lost connection:
+    # an OperationalError that the worker retries) and its invalidation of a broken connection
+    return conn.exec_driver_sql(sql, tuple(params[k] for k in order) if order is not None else params).all()
 
 
 def _padded(values: list[str] | None) -> list[str] | None:
