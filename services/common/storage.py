@@ -260,7 +260,7 @@ class Prepared:
         try:
             cur.execute(sql, args)
         except conn.dialect.loaded_dbapi.Error as exc:
-            raise _wrapped(conn, dbapi_conn, cur, sql, args, exc, False) from exc
+            raise driver_error(conn, dbapi_conn, cur, sql, args, exc, False) from exc
         return cur
 
     def executemany(self, conn, rows: list[dict]) -> None:
@@ -273,11 +273,11 @@ class Prepared:
         try:
             cur.executemany(sql, args)
         except conn.dialect.loaded_dbapi.Error as exc:
-            raise _wrapped(conn, dbapi_conn, cur, sql, args, exc, True) from exc
+            raise driver_error(conn, dbapi_conn, cur, sql, args, exc, True) from exc
         cur.close()
 
 
-def _wrapped(conn, dbapi_conn, cur, sql, args, exc, many):
+def driver_error(conn, dbapi_conn, cur, sql, args, exc, many: bool = False):
     """The driver's error as SQLAlchemy raises it (IntegrityError, OperationalError, ...), so callers
     catch the same exceptions either way; a lost connection is invalidated, not pooled again."""
     dialect = conn.dialect

@@ -122,3 +122,18 @@ def test_only_origins_beyond_the_reach_go_untimed_and_every_one_of_them_is_too_f
         assert len(far) and (every[far] > bound).all()
         seconds, kept = officers._timed(places.travel, origins, point, bound)
         assert (kept == np.flatnonzero(every <= bound)).all() and (seconds[kept] == every[kept]).all()
+
+
+def test_a_driver_error_in_the_search_is_raised_as_sqlalchemy_raises_it(tmp_path):
+    """The search runs on the driver's cursor; its errors still come as SQLAlchemy's, so the service's
+    handlers (and a lost connection's invalidation) treat them as they treat every other statement's."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+    runtime = build_runtime(offline_settings("resources", tmp_path))
+    try:
+        with runtime.engine.begin() as conn:
+            conn.execute(text("DROP TABLE officers"))
+            with pytest.raises(OperationalError, match="officers"):
+                store.candidate_positions(conn, {}, NOW)
+    finally:
+        runtime.engine.dispose()

@@ -12,6 +12,7 @@ from sqlalchemy import String, and_, bindparam, or_, select, type_coerce, union_
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import BindParameter
 
+from ...common import storage
 from ...common.clock import as_utc
 from ..domain import duty
 from .schema import officers, units
@@ -113,10 +114,15 @@ def candidate_positions(conn: Connection, f: dict, now: datetime,
     params = {**fixed, **_filter_values(f, now, box)}
     if when is not None:
         params["now"] = when(params["now"])
-    cursor = conn.connection.dbapi_connection.cursor()
+    dbapi_conn = conn.connection.dbapi_connection
+    cursor = dbapi_conn.cursor()
+    args = [params[k] for k in order] if order is not None else params
     try:
-        cursor.execute(sql, [params[k] for k in order] if order is not None else params)
+        cursor.execute(sql, args)
         rows = cursor.fetchall()
+    except dialect.loaded_dbapi.Error as exc:
+        # as SQLAlchemy raises it, so a lost connection is invalidated and callers catch one kind
+        raise storage.driver_error(conn, dbapi_conn, cursor, sql, args, exc) from exc
     finally:
         cursor.close()
     if f.get("certification"):
