@@ -116,8 +116,10 @@ class Outbox:
             yield conn
             clean = True
         finally:
-            # Kept only after a transaction that ended normally (committed, nothing left open).
-            if clean and len(self._idle) < self._keep and not (conn.closed or conn.invalidated or conn.in_transaction()):
+            # Kept only after a block that ended normally with nothing left open, for SQLAlchemy nor
+            # the driver (the pool's rollback on check-in is not needed then).
+            if (clean and len(self._idle) < self._keep and not (conn.closed or conn.invalidated or conn.in_transaction())
+                    and not getattr(conn.connection.dbapi_connection, "in_transaction", True)):
                 self._idle.append(conn)
             else:
                 conn.close()
