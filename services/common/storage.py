@@ -277,6 +277,42 @@ class Prepared:
         cur.close()
 
 
+class Shaped:
+    """Statements whose text depends on the shape of a call (how many values an IN list holds, which
+    filters apply), each compiled once per dialect and shape, expanding IN lists rendered, and run on
+    the driver's cursor: for reads of thousands of rows, where building, compiling and a Row per row
+    cost as much as the statement. `rows(conn, shape, build, values)`: `build()` gives the Core
+    statement of that shape (its literals are kept with the text); `values` bind this call's
+    parameters by name, already in the driver's form. Driver errors are raised as SQLAlchemy raises
+    them (a lost connection invalidated)."""
+
+    def __init__(self, kept: int = 256):
+        self._compiled: dict[tuple, tuple[str, tuple | None, dict]] = {}
+        self._kept = kept
+
+    def rows(self, conn, shape, build, values: dict) -> list[tuple]:
+        key = (conn.dialect.name, shape)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            if len(self._compiled) >= self._kept:
+                self._compiled.clear()
+            stmt = build().compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+            compiled = self._compiled[key] = (str(stmt), tuple(stmt.positiontup) if stmt.positional else None,
+                                              dict(stmt.params))
+        sql, order, fixed = compiled
+        params = {**fixed, **values}
+        args = [params[k] for k in order] if order is not None else params
+        dbapi_conn = conn.connection.dbapi_connection
+        cursor = dbapi_conn.cursor()
+        try:
+            cursor.execute(sql, args)
+            return cursor.fetchall()
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise driver_error(conn, dbapi_conn, cursor, sql, args, exc) from exc
+        finally:
+            cursor.close()
+
+
 def driver_error(conn, dbapi_conn, cur, sql, args, exc, many: bool = False):
     """The driver's error as SQLAlchemy raises it (IntegrityError, OperationalError, ...), so callers
     catch the same exceptions either way; a lost connection is invalidated, not pooled again."""

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import String, bindparam, case, func, or_, select, update
 from sqlalchemy.engine import Connection
 
+from ...common import storage
 from .schema import commitments, counties, officers
 from .search import available_clause
 
@@ -90,39 +91,27 @@ def _qualified_statement(now: datetime, codes: list[str] | None):
 
 
 REST_UNTIL = officers.c.rest_until.type
-_STATEMENTS: dict[tuple, tuple[str, tuple | None, dict]] = {}   # (dialect, name, shape) -> compiled text
-_STATEMENTS_KEPT = 256
+_STATEMENTS = storage.Shaped()   # the counts' statements, per dialect, name and shape
 
 
 def _rows(conn: Connection, name: str, build, now: datetime, codes: list[str] | None,
           only: list[str] | None = None) -> list[tuple]:
-    """The rows of `build(now, codes[, only])`, run on the driver.
+    """The rows of `build(now, codes[, only])`, run on the driver (storage.Shaped).
 
     A commit counts tens of counties, about two thousand grouped rows: compiling the statement (its
     IN list expanded anew each time) and the result's type processing per grouped row cost as much
     as the counting itself. The text is compiled once per dialect and shape (how many counties, how many
     officers, each rounded up to a power of two by repeating the last value, which an IN list
-    ignores) and run as the driver's SQL, `now` bound as SQLAlchemy binds it."""
+    ignores), `now` bound as SQLAlchemy binds it."""
     dialect = conn.dialect
     codes, only = _padded(codes), _padded(only)
-    shape = (len(codes) if codes is not None else None, len(only) if only is not None else None)
-    key = (dialect.name, name, shape)
-    compiled = _STATEMENTS.get(key)
-    if compiled is None:
-        if len(_STATEMENTS) >= _STATEMENTS_KEPT:
-            _STATEMENTS.clear()
-        stmt = (build(now, codes, only) if only is not None else build(now, codes)).compile(
-            dialect=dialect, compile_kwargs={"render_postcompile": True})
-        fixed = dict(stmt.params)   # the literals (statuses, 1 and 0); the values below are this call's
-        compiled = _STATEMENTS[key] = (str(stmt), tuple(stmt.positiontup) if stmt.positional else None, fixed)
-    sql, order, fixed = compiled
+    shape = (name, len(codes) if codes is not None else None, len(only) if only is not None else None)
     when = REST_UNTIL.dialect_impl(dialect).bind_processor(dialect)
-    params = {**fixed, "now": when(now) if when is not None else now}
-    params.update((f"county_{i}", v) for i, v in enumerate(codes or ()))
-    params.update((f"only_{i}", v) for i, v in enumerate(only or ()))
-    # exec_driver_sql: no compilation and no bind processing, but SQLAlchemy's errors (a lost connection:
-    # an OperationalError that the worker retries) and its invalidation of a broken connection
-    return conn.exec_driver_sql(sql, tuple(params[k] for k in order) if order is not None else params).all()
+    values = {"now": when(now) if when is not None else now}
+    values.update((f"county_{i}", v) for i, v in enumerate(codes or ()))
+    values.update((f"only_{i}", v) for i, v in enumerate(only or ()))
+    return _STATEMENTS.rows(conn, shape, lambda: build(now, codes, only) if only is not None else build(now, codes),
+                            values)
 
 
 def _padded(values: list[str] | None) -> list[str] | None:

@@ -82,8 +82,7 @@ def _shape(f: dict, box) -> tuple:
             len(f.get("certification", [])), tuple(f.get("status") or ()), box is not None)
 
 
-_STATEMENTS: dict[tuple, tuple[str, tuple | None, dict]] = {}   # (dialect, shape) -> compiled text
-_STATEMENTS_KEPT = 256
+_STATEMENTS = storage.Shaped()   # the candidates' statement, per dialect and shape of search
 
 
 def candidate_positions(conn: Connection, f: dict, now: datetime,
@@ -102,29 +101,11 @@ def candidate_positions(conn: Connection, f: dict, now: datetime,
     and run with this search's values (datetimes bound as SQLAlchemy binds them); rows are the
     driver's tuples, the certifications decoded here."""
     dialect = conn.dialect
-    key = (dialect.name, _shape(f, box))
-    compiled = _STATEMENTS.get(key)
-    if compiled is None:
-        if len(_STATEMENTS) >= _STATEMENTS_KEPT:
-            _STATEMENTS.clear()
-        stmt = _candidates_statement(f, now, box).compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
-        compiled = _STATEMENTS[key] = (str(stmt), tuple(stmt.positiontup) if stmt.positional else None, dict(stmt.params))
-    sql, order, fixed = compiled
+    values = _filter_values(f, now, box)
     when = officers.c.rest_until.type.dialect_impl(dialect).bind_processor(dialect)
-    params = {**fixed, **_filter_values(f, now, box)}
     if when is not None:
-        params["now"] = when(params["now"])
-    dbapi_conn = conn.connection.dbapi_connection
-    cursor = dbapi_conn.cursor()
-    args = [params[k] for k in order] if order is not None else params
-    try:
-        cursor.execute(sql, args)
-        rows = cursor.fetchall()
-    except dialect.loaded_dbapi.Error as exc:
-        # as SQLAlchemy raises it, so a lost connection is invalidated and callers catch one kind
-        raise storage.driver_error(conn, dbapi_conn, cursor, sql, args, exc) from exc
-    finally:
-        cursor.close()
+        values["now"] = when(values["now"])
+    rows = _STATEMENTS.rows(conn, _shape(f, box), lambda: _candidates_statement(f, now, box), values)
     if f.get("certification"):
         rows = [(*r[:4], _json(r[4])) for r in rows]
     return rows
