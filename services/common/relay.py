@@ -79,7 +79,7 @@ class Relay:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.stats = {"published": 0, "republished_after_wipe": 0, "errors": 0}
-        self._last_check = time.monotonic()
+        self._wiped: str | None = None  # why the broker lost what we published, as the watch found it
         self._pending: tuple[int, Prepared] | None = None
         self._read_up_to: int | None = None  # the last seq handed to the broker and acknowledged
         self._owed: list[dict] = []           # acknowledged rows not yet marked sent
@@ -89,6 +89,9 @@ class Relay:
     def start(self) -> "Relay":
         self._thread = threading.Thread(target=self._run, name=f"relay:{self.box.source}", daemon=True)
         self._thread.start()
+        # The look for a wiped broker reads records back on connections of its own (30-70 ms): done
+        # in the sending thread it held every event committed meanwhile, the kit's slowest latencies.
+        threading.Thread(target=self._watch, name=f"relay-watch:{self.box.source}", daemon=True).start()
         return self
 
     @property
@@ -116,10 +119,10 @@ class Relay:
         while not self._stop.is_set():
             self.box.committed.clear()  # before reading: a commit from now on wakes the wait below
             try:
+                if self._wiped is not None:  # found by the watch: acted on here, between batches
+                    self._republish(self._wiped)
+                    self._wiped = None  # only once done: a failed re-publish is tried again
                 sent = self._step()
-                if time.monotonic() - self._last_check > self.check_every_s:
-                    self._last_check = time.monotonic()
-                    self.check_for_wipe()
             except Exception as exc:  # broker or database unavailable: keep the rows, try again
                 self.stats["errors"] += 1
                 log.warning("relay %s: %s; retrying", self.box.source, exc)
@@ -234,12 +237,35 @@ class Relay:
     def check_for_wipe(self) -> bool:
         """Has the broker lost records we published (wipe.py)? If so, re-publish the whole ledger.
         The record looked for is the last one published: it must still be where the broker put it."""
-        lost = self.wipes.lost([name for name, _, _ in topic_specs()], self._last_published)
+        lost = self._lost()
         if lost is None:
             return False
+        self._republish(lost)
+        return True
+
+    def _lost(self) -> str | None:
+        return self.wipes.lost([name for name, _, _ in topic_specs()], self._last_published)
+
+    def _republish(self, lost: str) -> None:
         log.warning("relay %s: %s", self.box.source, lost)
         self.republish_all()
-        return True
+
+    def _watch(self) -> None:
+        """Every `check_every_s`, in its own thread while the relay runs: flag a broker that lost what
+        we published; the sending thread re-publishes at its next turn (republish_all changes its state)."""
+        last = time.monotonic()
+        while not self._stop.wait(0.25):  # check_every_s may be changed while the relay runs
+            if time.monotonic() - last < self.check_every_s:
+                continue
+            last = time.monotonic()
+            try:
+                lost = self._lost()
+            except Exception as exc:  # the database or the broker unavailable: look again next time
+                log.warning("relay %s: could not look for a wiped broker (%s)", self.box.source, exc)
+                continue
+            if lost is not None:
+                self._wiped = lost
+                self.box.committed.set()  # wake the sending thread if it idles
 
     def _last_published(self) -> dict:
         with self.box.engine.connect() as conn:
