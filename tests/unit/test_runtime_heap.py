@@ -1,0 +1,27 @@
+"""A service's start-up heap is frozen out of the collector's full passes once, when its first
+runtime starts: those passes walked every module, contract and table object with the service's
+threads held."""
+from __future__ import annotations
+
+import gc
+
+from services.common import runtime as runtime_module
+from services.common.runtime import Runtime
+from tests.helpers import offline_settings
+
+
+def test_the_first_start_freezes_the_start_up_heap_and_later_starts_do_not_collect_again(tmp_path, monkeypatch):
+    gc.unfreeze()
+    monkeypatch.setattr(runtime_module, "_settled", False)
+    collected = []
+    real_collect = gc.collect
+    monkeypatch.setattr(gc, "collect", lambda *a: collected.append(a) or real_collect(*a))
+    assert gc.get_freeze_count() == 0
+    first = Runtime.build(offline_settings("first", tmp_path)).start(relay=False, worker=False)
+    frozen = gc.get_freeze_count()
+    assert frozen > 10_000, "modules, contracts and the runtime are frozen"
+    assert len(collected) == 1
+    second = Runtime.build(offline_settings("second", tmp_path)).start(relay=False, worker=False)
+    assert len(collected) == 1 and gc.get_freeze_count() == frozen, "once per process"
+    first.stop()
+    second.stop()
