@@ -68,6 +68,10 @@ class Relay:
 
     While events come a few at a time (a batch under `linger_below` rows), the relay waits
     `linger_s` before reading the next batch, so that a produce request carries more of them.
+
+    Every `check_every_s` a thread of its own looks for a broker that lost what was published
+    (wipe.py); the sending thread re-publishes the ledger between two batches when it did. A slow
+    look, or one a restarting broker leaves unanswered, holds no event.
     """
 
     def __init__(self, box: Outbox, bus: Bus, *, batch: int = 1000, idle_s: float = 0.05, check_every_s: float = 5.0,
