@@ -238,7 +238,7 @@ _settled = False
 def _settle_heap() -> None:
     """Once per process, when its first runtime starts: collect, then freeze what start-up built
     (modules, contracts, policy, geography, the runtime) out of the collector's full passes. Each
-    full pass walked all of it, 40-60 ms with every thread of the service held, a few times a
+    full pass walked all of it, 40-75 ms with every thread of the service held, a few times a
     minute under load: the event path's slowest latencies. Objects created later are collected as
     before; what start-up built and later drops is freed by its reference count."""
     global _settled
