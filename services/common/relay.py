@@ -257,12 +257,11 @@ class Relay:
     def _watch(self) -> None:
         """Every `check_every_s`, in its own thread while the relay runs: flag a broker that lost what
         we published; the sending thread re-publishes at its next turn (republish_all changes its state)."""
-        # Half an interval out of step with the worker's look in the same process (both start together).
-        last = time.monotonic() - self.check_every_s / 2
-        while not self._stop.wait(0.25):  # check_every_s may be changed while the relay runs
-            if time.monotonic() - last < self.check_every_s:
-                continue
-            last = time.monotonic()
+        # The first look after half an interval: out of step with the worker's look in the same
+        # process (both start together).
+        wait = self.check_every_s / 2
+        while not self._stop.wait(wait):
+            wait = self.check_every_s
             try:
                 lost = self._lost()
             except Exception as exc:  # the database or the broker unavailable: look again next time
