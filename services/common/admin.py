@@ -6,6 +6,7 @@ restarting under a client without a limit can leave the caller hanging for good.
 """
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 
 from kafka import KafkaAdminClient
@@ -33,7 +34,48 @@ def describe(client: dict, topics: list[str], timeout_s: float = 5.0) -> dict[st
     One metadata request (raises KafkaTimeoutError after about `timeout_s`). Not the consumer's
     partitions_for_topic: that waits without a limit for a metadata refresh."""
     with _admin(client, timeout_s) as admin:
-        described = admin.describe_topics(sorted(set(topics)))
+        return _described(admin.describe_topics(sorted(set(topics))), topics)
+
+
+class Describer:
+    """`describe` on one admin client kept open between looks, for a caller that looks every few
+    seconds (the wiped-broker check): opening a client costs about six times the request itself.
+
+    Every answer is a fresh metadata request. A look that fails (a broker restarting, a dropped
+    connection) closes the client and raises; the next look opens another. Looks from several
+    threads take turns."""
+
+    def __init__(self, client: dict, timeout_s: float = 5.0):
+        self._client, self._timeout_s = client, timeout_s
+        self._admin: KafkaAdminClient | None = None
+        self._lock = threading.Lock()
+
+    def describe(self, topics: list[str]) -> dict[str, tuple[str | None, set[int]]]:
+        with self._lock:
+            try:
+                if self._admin is None:
+                    ms = int(self._timeout_s * 1000)
+                    self._admin = KafkaAdminClient(**self._client, bootstrap_timeout_ms=ms,
+                                                   request_timeout_ms=max(ms, 1000))
+                return _described(self._admin.describe_topics(sorted(set(topics))), topics)
+            except Exception:
+                self._close()
+                raise
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
+        admin, self._admin = self._admin, None
+        if admin is not None:
+            try:
+                admin.close()
+            except Exception:  # closing a client whose broker went away is best effort
+                pass
+
+
+def _described(described: list[dict], topics: list[str]) -> dict[str, tuple[str | None, set[int]]]:
     found = {t["name"]: (str(t.get("topic_id")) if t.get("topic_id") else None,
                          {p["partition_index"] for p in t.get("partitions") or () if not p.get("error_code")})
              for t in described if not t.get("error_code")}

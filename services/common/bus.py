@@ -44,6 +44,7 @@ class Bus:
         # Every client this bus opens: where the brokers are, who we are, how we prove it.
         self._client = dict(bootstrap_servers=bootstrap, client_id=client_id, **self.security)
         self._producer = Producer(self._client)
+        self._describer = admin.Describer(self._client)  # the wiped-broker looks' client, kept open
 
     # --- publishing (producer.py) ---
     def send(self, topic: str, key: str | None, value: bytes):
@@ -67,16 +68,19 @@ class Bus:
 
     def close(self) -> None:
         self._producer.close()
+        self._describer.close()
 
     # --- consuming (subscription.py) ---
     def consumer(self, topics: list[str], group_id: str | None, **overrides) -> Subscription:
         return subscribe(self._client, topics, group_id, **overrides)
 
     # --- topics (admin.py) ---
-    def topic_ids(self, topics: list[str], timeout_s: float = 5.0) -> dict[str, str | None]:
-        """Each topic's id (KIP-516) as the broker sees it now, None for a missing topic. A topic
-        that was deleted or lost and created again has a new id: its records before are gone."""
-        return {t: info[0] for t, info in admin.describe(self._client, topics, timeout_s).items()}
+    def describe(self, topics: list[str]) -> dict[str, tuple[str | None, set[int]]]:
+        """Each topic's (id, partitions) as the broker sees it now; (None, empty set) for a missing
+        topic. A topic that was deleted or lost and created again has a new id (KIP-516): its
+        records before are gone. On an admin client this bus keeps open for looks made every few
+        seconds (admin.Describer); raises after about 5 s."""
+        return self._describer.describe(topics)
 
     def topic_partitions(self, topics: list[str], timeout_s: float = 5.0) -> dict[str, set[int]]:
         """Each topic's partitions as the broker sees them now (an empty set for a missing topic),
@@ -107,9 +111,11 @@ class Bus:
         """Each partition's end; raises KafkaTimeoutError after `timeout_s` (readback.end_offsets)."""
         return readback.end_offsets(self._client, pairs, timeout_s)
 
-    def fetch_many(self, wanted: dict[tuple[str, int], int], timeout_s: float = 5.0) -> dict[tuple[str, int], bytes]:
-        """The values at several (topic, partition) -> offset places; places without one are left out."""
-        return readback.fetch_many(self._client, wanted, timeout_s)
+    def fetch_many(self, wanted: dict[tuple[str, int], int], timeout_s: float = 5.0,
+                   partitions: dict[str, set[int]] | None = None) -> dict[tuple[str, int], bytes]:
+        """The values at several (topic, partition) -> offset places; places without one are left out.
+        `partitions`: each topic's partitions as just described, when the caller has them."""
+        return readback.fetch_many(self._client, wanted, timeout_s, partitions)
 
     def read_all(self, topics: list[str], timeout_s: float = 30.0) -> list[Record]:
         """Every record the broker holds on `topics`, from the beginning to the current end (no group)."""

@@ -39,11 +39,15 @@ def end_offsets(client: dict, pairs: list[Place], timeout_s: float = 5.0) -> dic
                 for tp, off in consumer.end_offsets(tps, timeout_ms=int(timeout_s * 1000)).items()}
 
 
-def fetch_many(client: dict, wanted: dict[Place, int], timeout_s: float = 5.0) -> dict[Place, bytes]:
+def fetch_many(client: dict, wanted: dict[Place, int], timeout_s: float = 5.0,
+               partitions: dict[str, set[int]] | None = None) -> dict[Place, bytes]:
     """The values stored at several (topic, partition) -> offset places, read with one connection.
-    A place that has no record at that offset any more (or gave no answer in time) is left out."""
+    A place that has no record at that offset any more (or gave no answer in time) is left out.
+    `partitions`: each topic's partitions as the caller has just described them (else described here)."""
     # A broker that lost its log may have re-created a topic with other partitions: those go unanswered.
-    exist = _existing(client, {t for t, _ in wanted}, timeout_s)
+    topics = {t for t, _ in wanted}
+    exist = partitions if partitions is not None and topics <= partitions.keys() else \
+        _existing(client, topics, timeout_s)
     places = {TopicPartition(t, p): offset for (t, p), offset in wanted.items() if p in exist[t]}
     if not places:
         return {}

@@ -35,10 +35,11 @@ class WipeCheck:
         """Why the broker has lost records it held, or None (nothing lost, or it cannot tell now).
         `held()` names the records to look for; it is asked only when every topic kept its id."""
         try:
-            ids = self.bus.topic_ids(topics)
+            described = self.bus.describe(topics)  # one metadata request for the ids and the partitions
         except Exception as exc:
             log.info("%s: cannot read topic ids (%s); will check again", self.who, exc)
             return None
+        ids = {t: info[0] for t, info in described.items()}
         recreated = sorted(t for t, was in self._topic_ids.items() if was is not None and ids.get(t) != was)
         self._topic_ids = ids
         if recreated:
@@ -47,14 +48,14 @@ class WipeCheck:
         if not places:
             return None
         try:
-            gone = self._gone(places)
+            gone = self._gone(places, {t: info[1] for t, info in described.items()})
         except Exception as exc:  # a slow or restarting broker is not proof of a wipe
             log.info("%s: cannot read back what the broker held (%s); will check again", self.who, exc)
             return None
         return f"the record at {gone[0]}[{gone[1]}]@{places[gone][0]} is gone" if gone else None
 
-    def _gone(self, places: Held) -> Place | None:
-        found = self.bus.fetch_many({place: offset for place, (offset, _) in places.items()})
+    def _gone(self, places: Held, partitions: dict[str, set[int]]) -> Place | None:
+        found = self.bus.fetch_many({place: offset for place, (offset, _) in places.items()}, partitions=partitions)
         for place, (_, is_ours) in places.items():
             if place in found and not is_ours(found[place]):
                 return place

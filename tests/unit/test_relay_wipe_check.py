@@ -18,13 +18,13 @@ class Broker:
         self.stored: dict = {}
         self.ensured = 0
 
-    def topic_ids(self, topics):
-        return {t: self.ids.get(t) for t in topics}
+    def describe(self, topics):
+        return {t: (self.ids.get(t), {0, 1, 2, 3}) for t in topics}
 
     def topic_partitions(self, topics):
         return {t: {0, 1, 2, 3} for t in topics}
 
-    def fetch_many(self, wanted):
+    def fetch_many(self, wanted, partitions=None):
         return {tp: self.stored[(*tp, off)] for tp, off in wanted.items() if (*tp, off) in self.stored}
 
     def end_offsets(self, pairs):

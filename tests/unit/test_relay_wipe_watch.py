@@ -24,10 +24,10 @@ class SlowBroker(Broker):
         self.looking = threading.Event()
         self.release = threading.Event()
 
-    def topic_ids(self, topics):
+    def describe(self, topics):
         self.looking.set()
         self.release.wait(10)
-        return super().topic_ids(topics)
+        return super().describe(topics)
 
     def send(self, topic, key, value):
         self.sent.append(value.decode())

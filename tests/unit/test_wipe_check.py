@@ -12,12 +12,12 @@ class Broker:
     def __init__(self, *, stored=None, partitions=(0, 1, 2, 3), end=0, down=False):
         self.stored, self.parts, self.end, self.down = stored or {}, set(partitions), end, down
 
-    def topic_ids(self, topics):
+    def describe(self, topics):
         if self.down:
             raise TimeoutError("no answer")
-        return {t: "id-1" for t in topics}
+        return {t: ("id-1", self.parts) for t in topics}
 
-    def fetch_many(self, wanted):
+    def fetch_many(self, wanted, partitions=None):
         return {p: self.stored[p] for p in wanted if p in self.stored}
 
     def topic_partitions(self, topics):

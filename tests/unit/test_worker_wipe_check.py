@@ -14,10 +14,10 @@ class Broker:
     def __init__(self, stored: dict, ids: dict | None = None):
         self.stored, self.asked, self.ids = stored, None, ids or {"incident.reported": "id-1"}
 
-    def topic_ids(self, topics):
-        return {t: self.ids.get(t) for t in topics}
+    def describe(self, topics):
+        return {t: (self.ids.get(t), {0, 1, 2, 3}) for t in topics}
 
-    def fetch_many(self, wanted):
+    def fetch_many(self, wanted, partitions=None):
         self.asked = dict(wanted)
         return {tp: self.stored[(tp, off)] for tp, off in wanted.items() if (tp, off) in self.stored}
 
