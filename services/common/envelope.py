@@ -170,9 +170,13 @@ def digests(event: dict) -> tuple[bytes, str]:
     return _chain_hash(prevhash, members, ("signature",)).encode("ascii"), _chain_hash(prevhash, members, ())
 
 
-def signature_problem(event: dict, registry, digest: bytes | None = None) -> str | None:
+def signature_problem(event: dict, registry, digest: bytes | None = None, *, vouched: bool = False) -> str | None:
     """None when the event's `source` is a registered identity whose key signed it; else why not.
-    `digest`, when given, is the event's `signed_digest` computed already."""
+    `digest`, when given, is the event's `signed_digest` computed already.
+
+    `vouched`: the caller has verified the signature of the producer's next event, which signed
+    this event's hash as its prevhash (the hash covers this event's signature). Every check is made
+    but the Ed25519 arithmetic: the key must still be the producer's, registered and unrevoked."""
     from .keys import identity_of
     identity = identity_of(event.get("source"))
     if identity is None:
@@ -185,4 +189,6 @@ def signature_problem(event: dict, registry, digest: bytes | None = None) -> str
         digest = signed_digest(event) if digest is None else digest
     except (KeyError, TypeError, AttributeError, UnicodeEncodeError):
         return "cannot compute the signed digest"
+    if vouched:
+        return registry.key_problem(identity, event.get("keyid"), event.get("signature"))
     return registry.verify(identity, event.get("keyid"), event.get("signature"), digest)

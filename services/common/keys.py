@@ -311,14 +311,26 @@ class Registry:
                 revoked.add(kid)  # a revocation is never undone by a later edit
         self._looked[identity] = (now, mtime, folder, now)
 
-    def verify(self, identity: str, kid, signature, message: bytes) -> str | None:
-        """None when `signature` is `identity`'s key `kid` over `message`; else why not."""
+    def key_problem(self, identity: str, kid, signature) -> str | None:
+        """What `verify` checks before the arithmetic: a keyid and a signature of the right form,
+        and `kid` a registered, unrevoked key of `identity`. None when all hold; else why not."""
         if not isinstance(kid, str) or not isinstance(signature, str):
             return "unsigned (no keyid or signature)"
-        public = self.public_key(identity, kid)
-        if public is None:
+        if self.public_key(identity, kid) is None:
             return f"key {kid} is not registered (or is revoked) for {identity}"
-        fast = self._verifiers.get(identity, {}).get(kid)
+        try:
+            if len(base64.b64decode(signature, validate=True)) != 64:
+                raise ValueError("an Ed25519 signature is 64 bytes")
+        except ValueError:
+            return f"signature does not verify with {identity}'s key {kid}"
+        return None
+
+    def verify(self, identity: str, kid, signature, message: bytes) -> str | None:
+        """None when `signature` is `identity`'s key `kid` over `message`; else why not."""
+        problem = self.key_problem(identity, kid, signature)
+        if problem:
+            return problem
+        public, fast = self._pinned[identity][kid], self._verifiers.get(identity, {}).get(kid)
         try:
             raw = base64.b64decode(signature, validate=True)
             if fast is not None:

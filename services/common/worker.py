@@ -256,7 +256,7 @@ class Worker:
         while True:
             counts = dict.fromkeys(self.stats, 0)
             try:
-                checked = [self._check(record) for record in records]  # no database work: outside the transaction
+                checked = self._check_all(records)  # no database work: outside the transaction
                 if self.box is None:
                     for record, item in zip(records, checked):
                         self._one(None, record, item, counts, None)
@@ -295,8 +295,24 @@ class Worker:
         fresh = [e for e in events if e["id"] not in seen]
         return _Batch(seen, inbox.links_of(conn, fresh) if fresh else {})
 
-    def _check(self, record: Record) -> tuple[dict | None, str | None]:
-        """(event, None) for a record that honours its contract, else (None, why it is dead-lettered)."""
+    def _check_all(self, records: list[Record]) -> list[tuple[dict | None, str | None]]:
+        """Each record as (event, None) when it honours its contract, else (None, why it is dead-lettered).
+
+        Signatures are checked newest first within each producer's chain: an event whose signature
+        verifies vouches for the event before it in the batch, since it signed that event's hash as
+        its `prevhash`, and the hash covers all of that event, its signature too (envelope.py). So a
+        run of one producer's events costs one Ed25519 verification, not one each; the one vouched
+        for must still hash to that value, name a registered and unrevoked key of the same producer,
+        and pass every other check. An event whose successor is missing, refused or linked to
+        another hash is verified on its own."""
+        pending = [self._envelope(record) for record in records]
+        unsigned = self._signatures([(i, p) for i, p in enumerate(pending) if len(p) == 3])
+        return [p if len(p) == 2 else self._finish(record, p[0], p[2], unsigned[i])
+                for i, (record, p) in enumerate(zip(records, pending))]
+
+    def _envelope(self, record: Record) -> tuple:
+        """(event, None) or (None, reason) when the record's fate is known before its signature;
+        else (event, signed digest, hash) for `_signatures` and `_finish`."""
         try:
             event = json.loads(record.value)
         except (ValueError, TypeError) as exc:
@@ -314,7 +330,28 @@ class Worker:
             signed, whole = digests(event)  # the envelope encoded once for both
         except (KeyError, TypeError, AttributeError, UnicodeEncodeError):
             signed = whole = None  # signature_problem names why
-        unsigned = signature_problem(event, self.registry, signed)
+        return event, signed, whole
+
+    def _signatures(self, pending: list[tuple[int, tuple]]) -> dict[int, str | None]:
+        """Each pending record's signature problem (None: signed by its producer), by index."""
+        def newest_first(item):
+            event = item[1][0]
+            seq = event.get("seq")
+            return str(event.get("source")), str(event.get("chainid")), -seq if type(seq) is int else 0
+
+        vouched: dict[tuple, set[str]] = {}  # (source, chain, seq) -> hashes a verified successor signed
+        problems: dict[int, str | None] = {}
+        for i, (event, signed, whole) in sorted(pending, key=newest_first):
+            seq, chain = event.get("seq"), event.get("chainid")
+            place = (event.get("source"), chain, seq)
+            vouch = whole is not None and whole in vouched.get(place, ())
+            problem = problems[i] = signature_problem(event, self.registry, signed, vouched=vouch)
+            if problem is None and whole == event["hash"] and type(seq) is int and isinstance(chain, str) \
+                    and seq > 1 and isinstance(event.get("prevhash"), str):
+                vouched.setdefault((place[0], chain, seq - 1), set()).add(event["prevhash"])
+        return problems
+
+    def _finish(self, record: Record, event: dict, whole: str | None, unsigned: str | None) -> tuple[dict | None, str | None]:
         if unsigned:
             return None, f"refused: {unsigned}"  # forged, or from an identity the registry does not hold
         if whole != event["hash"]:
