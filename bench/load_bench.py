@@ -107,18 +107,28 @@ class Load:
         resp.raise_for_status()
         self.posted[body["incident_id"]] = t
 
-    def report_positions(self, n: int) -> None:
-        """The dispatched units' next reports: each drives east at 60 km/h, reporting as it goes."""
+    def report_positions(self, n: int) -> int:
+        """The dispatched units' next reports: each drives east at 60 km/h, reporting as it goes.
+        At most one report of each unit (a fleet behind its rate sends each unit's current place
+        once, not a backlog of places microseconds apart); returns how many were sent.
+
+        Each place is where the unit is at the report's own millisecond `at`, to 1e-7° (about 1 cm):
+        two reports of a unit a few milliseconds apart then imply its true speed, not rounding
+        (to 1e-6° and with the place taken before `at` was rounded, they implied 300-350 km/h and
+        logistics refused them as implausible)."""
+        n = min(n, len(self.units))
         with self.fleet.outbox.transaction() as tx:
             for _ in range(n):
                 unit, order, lon, lat = self.units[self.sent_positions % len(self.units)]
                 now = datetime.now(timezone.utc)
+                now = now.replace(microsecond=now.microsecond // 1000 * 1000)
                 km = 60.0 * (now.timestamp() - self._t0) / 3600
                 tx.emit("unit.position-reported", {
                     "unit_id": unit, "order_id": order, "speed_kmh": 60.0,
-                    "point": {"lon": round(lon + km / (111.32 * math.cos(math.radians(lat))), 6), "lat": lat},
+                    "point": {"lon": round(lon + km / (111.32 * math.cos(math.radians(lat))), 7), "lat": lat},
                     "at": now.isoformat(timespec="milliseconds").replace("+00:00", "Z")}, key=unit)
                 self.sent_positions += 1
+        return n
 
     def requested(self) -> set[str]:
         """Posted incidents demand turned into support requests (the ones matching plans for)."""
@@ -193,8 +203,7 @@ def _sustain(load: Load, seconds: float) -> float:
         while not stop.is_set():
             due = int((time.monotonic() - t0) * POSITIONS_PER_S) - sent
             if due > 0:
-                load.report_positions(min(due, 200))
-                sent += min(due, 200)
+                sent += load.report_positions(min(due, 200))
             else:
                 time.sleep(0.02)
 
