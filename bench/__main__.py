@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import os
 import platform
+import sys
+import traceback
 from pathlib import Path
 
 from . import (
@@ -30,10 +32,15 @@ BENCHMARKS = [bus_throughput, demand_bench, demo_bench, intake_bench, resources_
               load_bench, matching_bench, security_bench]
 
 
-def main() -> None:
+def main() -> int:
     results: dict = {}
+    failed: list[str] = []
     for bench in BENCHMARKS:
-        results.update(bench.run())
+        try:
+            results.update(bench.run())
+        except Exception:  # one benchmark that fails does not take the others' figures with it
+            failed.append(bench.__name__.rsplit(".", 1)[-1])
+            traceback.print_exc()
     out = Path(__file__).parent / "results.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
@@ -43,7 +50,10 @@ def main() -> None:
         ratio = f"{r['value'] / r['baseline']:.2f}x" if r["baseline"] else "-"
         print(f"{name:45s} {r['value']:12.{1 if r['value'] >= 10 else 4}f} {r['unit']:8s} {base:>10s} {ratio:>7s}")
     print(f"\nwritten to {out.relative_to(Path.cwd()) if out.is_relative_to(Path.cwd()) else out}")
+    if failed:
+        print(f"failed (no figures, traceback above): {', '.join(failed)}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

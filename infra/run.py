@@ -72,6 +72,7 @@ class Supervisor:
         urls = {name: f"http://{HOST}:{port_for(name, self.env)}" for name in PROCESSES}
         self._wait_healthy(urls, float(self.env.get("START_TIMEOUT_S", "180")))
         if self.env.get("DEMO", "1") == "1":
+            self.wait_for_county_loads(float(self.env.get("START_TIMEOUT_S", "180")))
             self.report_demo_incidents(urls["demand"], keys)
         self.write_demo_tokens(keys, urls["resources"])
         urls["kafka"] = self.env["KAFKA_BOOTSTRAP_SERVERS"]
@@ -111,6 +112,41 @@ class Supervisor:
               f"  curl -H \"Authorization: Bearer $(python -c 'import json; "
               f"print(json.load(open(\"{path}\"))[\"{commander}\"][\"token\"])')\" {resources_url}/summary",
               flush=True)
+
+    def wait_for_county_loads(self, timeout: float) -> bool:
+        """Until demand holds resources' load report of every demo incident's county.
+
+        A county that reports an incident before demand has its load asks for the whole need (no
+        load report yet), and the request is cancelled seconds later when the report arrives: in
+        the demo a commander would find a support request for an incident the county covers
+        itself. A province in service has every county's load long before an incident."""
+        from sqlalchemy import select
+
+        from services.common.config import Settings
+        from services.common.storage import make_engine
+        from services.demand.store import county_loads
+
+        counties = {body["location"]["county"] for body in demo_incidents(self.province)}
+        settings = Settings.from_env("demand", self.service_env)
+        engine = make_engine(settings.database_url, schema=settings.db_schema)
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                try:
+                    with engine.connect() as conn:
+                        known = set(conn.execute(select(county_loads.c.county)
+                                                 .where(county_loads.c.county.in_(counties))).scalars())
+                except Exception:  # demand creates its tables as it starts
+                    known = set()
+                if known >= counties:
+                    return True
+                if time.monotonic() > deadline:
+                    print(f"demo: no load report yet for {', '.join(sorted(counties - known))}; "
+                          "reporting the incidents anyway", flush=True)
+                    return False
+                time.sleep(0.3)
+        finally:
+            engine.dispose()
 
     def report_demo_incidents(self, demand_url: str, keys: Keyring) -> int:
         """Report the demo incidents through demand's API, as a county would (idempotent by id)."""
