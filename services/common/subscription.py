@@ -37,6 +37,13 @@ CONSUMER_DEFAULTS = dict(
     # kafka-python's own sensors (per fetch and record) are read by nothing here (lag is read from
     # the fetch positions): off, they cost no CPU on every fetch.
     metrics_enabled=False,
+    # A poll that finds no fetch in flight sleeps for this long (kafka-python 3.0), hearing nothing
+    # meanwhile. Now and then one takes a fetch answered just before for none in flight, and the
+    # records that came during the sleep waited for it: with the default 100 ms these were the kit's
+    # slowest events at 1,000 events/s (bench/README.md). It is also the pause before retrying a
+    # failed request (coordinator, heartbeat, metadata): 20 ms keeps those from spinning while a
+    # broker is away (connecting again has its own, growing, backoff).
+    retry_backoff_ms=20,
 )
 
 
