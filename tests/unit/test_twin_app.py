@@ -121,6 +121,13 @@ def test_the_panel_compares_the_plans_side_by_side_with_their_previews(loop):
     assert panel_view(loop, REQUEST, "zh", key, PROVINCE)[0] is dash.no_update
 
 
+def test_the_panel_asks_for_a_request_until_one_is_picked(loop):
+    nothing, *_ = panel_view(loop, None, "zh", None, PROVINCE)
+    assert "在上方选择支援请求" in str(nothing) and "该请求暂无候选方案" not in str(nothing)
+    unplanned, *_ = panel_view(loop, "REQ-NONE", "en", None, PROVINCE)
+    assert "No candidate plans for this request yet" in str(unplanned)
+
+
 def test_the_panel_in_english(loop):
     comparison, *_ = panel_view(loop, REQUEST, "en", None, PROVINCE)
     assert "chance of meeting the deadline" in str(comparison) and "Approve" in str(comparison)

@@ -168,7 +168,8 @@ def page(model: ProvinceModel, geojson: dict, refresh_ms: int, lang: str = DEFAU
             dcc.Dropdown(id=ids.REQUEST_PICKER, options=options, placeholder=text("pick_request", lang),
                          value=selected),
             html.H3(text("plans", lang), className="h6 mt-3 mb-1"),
-            html.Div(id=ids.PLAN_PANEL, children=panel.comparison([], lang), className="small"),
+            html.Div(id=ids.PLAN_PANEL, children=panel.comparison([], lang, picked=bool(selected)),
+                     className="small"),
             html.Div(className="d-flex gap-2 my-2", children=[
                 panel.reason_input(lang),
                 html.Button(text("preview_again", lang), id=ids.PREVIEW, n_clicks=0,
@@ -255,7 +256,8 @@ def panel_view(model: ProvinceModel, request_id: str | None, lang: str, last_key
                        leaving and sorted(words.items()))
     if key == last_key:
         return dash.no_update, dash.no_update, key
-    return (panel.comparison(plans, lang, names, lambda plan: approval_refusal(identity, request, lang), leaving),
+    return (panel.comparison(plans, lang, names, lambda plan: approval_refusal(identity, request, lang), leaving,
+                             picked=request_id is not None),
             panel.strength_figure(plans, lang), key)
 
 

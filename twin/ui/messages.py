@@ -102,6 +102,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "duty_alerts": ("{n} 人将满 12 小时", "{n} near 12 h on duty"),
     "plans": ("候选方案对比", "Candidate plans"),
     "no_plans": ("该请求暂无候选方案", "No candidate plans for this request yet"),
+    "no_request_picked": ("在上方选择支援请求，比较其候选方案", "Select a support request above to compare its plans"),
     "kind_fastest": ("最快", "fastest"),
     "kind_fairest": ("最公平", "fairest"),
     "kind_least_reserve_damage": ("对派出地影响最小", "least reserve damage"),
