@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test check test-unit test-integration test-e2e test-faults bench exercise up up-cluster down lint contracts clean
+.PHONY: map-bundle run test check test-unit test-integration test-e2e test-faults bench exercise up up-cluster down lint contracts clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,12 @@ venv: $(STAMP)
 system-deps:
 	@sh infra/system-deps.sh
 
-run: $(STAMP)
+# Plotly's map bundle for the twin's pages (twin/ui/plotly_bundle.py: fetched with npm once, checked by its
+# digest); without it the twin serves Dash's full bundle and the first map draws later
+map-bundle: $(STAMP)
+	@$(PY) -m twin.ui.plotly_bundle || true
+
+run: $(STAMP) map-bundle
 	$(PY) -m infra.run
 
 test: $(STAMP) system-deps
@@ -40,7 +45,7 @@ test-faults: $(STAMP)
 test-e2e: $(STAMP) system-deps
 	$(PY) -m pytest -q tests/e2e
 
-bench: $(STAMP)
+bench: $(STAMP) map-bundle
 	$(PY) -m bench
 
 # make exercise SCENARIO=<built-in name or file> [SPEED=1..600]
