@@ -230,5 +230,10 @@ def test_the_report_is_demands_for_the_current_half_year_read_with_the_users_tok
     before = len(calls)
     refused = signed_in(app.server.test_client(), DONGYANG_DUTY).get("/reports/performance")
     assert refused.status_code == 403 and len(calls) == before  # demand is not asked
+    reason = refused.get_data(as_text=True)
+    assert "您的角色（县级值班员）无权查看绩效报告" in reason and "省级指挥长" in reason and "市级指挥长" in reason
+    assert "审计员" in reason and "href='/?lang=zh'" in reason
+    english = signed_in(app.server.test_client(), DONGYANG_DUTY).get("/reports/performance?lang=en")
+    assert "Your role (county duty officer) may not read" in english.get_data(as_text=True)
     assert signed_in(app.server.test_client(), AUDITOR).get("/reports/performance?period=2025-H1").status_code == 200
     assert calls[-1]["args"]["period"] == "2025-H1"

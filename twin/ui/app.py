@@ -369,20 +369,28 @@ def install_report(app: dash.Dash, model: ProvinceModel, client: ServicesClient)
         user = signin.current_user()
         lang = language()
         if user is None or not visibility.may_read_anywhere(user.identity, visibility.PERFORMANCE_REPORT):
-            return _report_page(text("report_unavailable", lang), "403"), 403
+            role = user.identity.role if user is not None else ""
+            readers = "、" if lang == "zh" else ", "
+            detail = text("report_forbidden", lang, role=role_name(role, lang), readers=readers.join(
+                role_name(r, lang) for r in visibility.readers(visibility.PERFORMANCE_REPORT)))
+            return _report_page(text("report_unavailable", lang), detail, lang), 403
         period = request.args.get("period") or report_period(model.current_time())
         resp = client.performance_report(period, user.token)
         if resp is None:
-            return _report_page(text("report_unavailable", lang), "demand"), 502
+            return _report_page(text("report_unavailable", lang), text("report_no_answer", lang), lang), 502
         if resp.status_code == 200:
             return Response(resp.content, status=200, mimetype="text/html")
         detail = f"{resp.status_code}: {detail_of(resp)}"
-        return _report_page(text("report_unavailable", lang), detail), resp.status_code
+        return _report_page(text("report_unavailable", lang), detail, lang), resp.status_code
 
 
-def _report_page(title: str, detail: str) -> Response:
-    return Response(f"<!doctype html><html lang='zh-CN'><meta charset='utf-8'><title>{escape(title)}</title>"
-                    f"<h1 id='report-unavailable'>{escape(title)}</h1><p>{escape(detail)}</p></html>",
+def _report_page(title: str, detail: str, lang: str = DEFAULT_LANGUAGE) -> Response:
+    """Why the report is not shown, in the page's language, with the way back to the map."""
+    html_lang = "zh-CN" if lang == "zh" else "en"
+    back = escape(text("back_to_map", lang))
+    return Response(f"<!doctype html><html lang='{html_lang}'><meta charset='utf-8'><title>{escape(title)}</title>"
+                    f"<body style='font-family:sans-serif;margin:2em'><h1 id='report-unavailable'>{escape(title)}</h1>"
+                    f"<p id='report-reason'>{escape(detail)}</p><p><a href='/?lang={lang}'>{back}</a></p></body></html>",
                     mimetype="text/html")
 
 

@@ -51,6 +51,12 @@ def may_read_anywhere(identity: Identity | None, rule: tuple[str, str]) -> bool:
     return (table().rules(service).get(endpoint) or {}).get(identity.role) in ("all", "own")
 
 
+def readers(rule: tuple[str, str]) -> list[str]:
+    """The roles the table lets read through `rule` (for all regions or their own), in the table's order."""
+    service, endpoint = rule
+    return [role for role, scope in (table().rules(service).get(endpoint) or {}).items() if scope in ("all", "own")]
+
+
 def may_read(identity: Identity | None, rule: tuple[str, str], regions=()) -> bool:
     """The table lets `identity` read, through `rule`, an item concerning `regions` (the counties it
     concerns; for a region-bound role one of them must lie in its region, and an item concerning no
