@@ -135,6 +135,41 @@ def test_a_trainee_decides_with_their_own_token_and_matching_judges_them(app, ex
     assert len(calls) == 2
 
 
+def test_the_steering_controls_are_disabled_with_a_note_for_anyone_but_a_trainer(app, exercise):
+    def layout_for(identity):
+        client = app.server.test_client()
+        client.get("/?token=" + token_for(identity))
+        return json.loads(client.get("/_dash-layout", headers={"Referer": "http://127.0.0.1/exercise?lang=en"})
+                          .get_data(as_text=True))
+
+    def found(node, out):
+        if isinstance(node, dict):
+            props = node.get("props", {})
+            if isinstance(props.get("id"), str):
+                out[props["id"]] = props
+            for value in props.values():
+                found(value, out)
+        elif isinstance(node, list):
+            for item in node:
+                found(item, out)
+        return out
+    steering = (ids.EX_SCENARIO, ids.EX_SPEED, ids.EX_START, ids.EX_PAUSE, ids.EX_RESUME, ids.EX_SET_SPEED)
+    trainer, commander = found(layout_for(TRAINER), {}), found(layout_for(PROVINCE), {})
+    assert not any(trainer[i].get("disabled") for i in steering) and ids.EX_TRAINEE_NOTE not in trainer
+    assert all(commander[i].get("disabled") is True for i in steering)
+    assert "you can decide their plans below as a trainee" in commander[ids.EX_TRAINEE_NOTE]["children"]
+    assert commander[ids.EX_REASON].get("disabled") is not True  # a trainee still decides plans
+
+
+def test_the_replay_says_there_is_nothing_to_replay_instead_of_drawing_empty_axes(app, exercise):
+    (exercise / "events.jsonl").write_text("")
+    ctx = as_user(app, PROVINCE)
+    empty = app.twin_callbacks["on_ex_replay"](1000, EXERCISE, "en")
+    ctx.pop()
+    assert empty.layout.annotations[0].text == "No recorded events yet"
+    assert empty.layout.xaxis.visible is False and not empty.data
+
+
 def test_only_a_trainer_steers_the_clock(app, exercise):
     callback = app.twin_callbacks["on_ex_clock"]
     clock_file = exercise / "clock.json"

@@ -18,6 +18,7 @@ import time
 from datetime import datetime, timezone
 
 import dash
+import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, ctx, dcc, html
 from flask import abort, send_from_directory
 
@@ -74,6 +75,7 @@ def exercise_options(lang: str) -> list[dict]:
 
 def page(lang: str = DEFAULT_LANGUAGE, user: signin.SignedIn | None = None, demo: bool = False) -> html.Div:
     scenarios, exercises = scenario_options(), exercise_options(lang)
+    steer = is_trainer(user)  # the buttons only a trainer may use are disabled for anyone else (on_ex_* refuse them too)
     section = {"borderTop": "1px solid #ccc", "marginTop": "8px", "paddingTop": "4px"}
     h3 = {"fontSize": "16px", "margin": "6px 0"}
     return html.Div(style={"fontFamily": '"Noto Sans CJK SC", sans-serif', "margin": "10px 16px"}, children=[
@@ -83,12 +85,14 @@ def page(lang: str = DEFAULT_LANGUAGE, user: signin.SignedIn | None = None, demo
             html.H3(text("ex_scenarios", lang), style=h3),
             html.Div(style={"display": "flex", "gap": "8px", "alignItems": "center"}, children=[
                 dcc.Dropdown(id=ids.EX_SCENARIO, options=scenarios, clearable=False, style={"width": "420px"},
-                             value=scenarios[0]["value"] if scenarios else None),
+                             value=scenarios[0]["value"] if scenarios else None, disabled=not steer),
                 html.Span(text("ex_speed", lang)),
                 dcc.Input(id=ids.EX_SPEED, type="number", min=xclock.MIN_SPEED, max=xclock.MAX_SPEED, value=60,
-                          style={"width": "80px"}),
-                html.Button(text("ex_start", lang), id=ids.EX_START, n_clicks=0),
+                          style={"width": "80px"}, disabled=not steer),
+                html.Button(text("ex_start", lang), id=ids.EX_START, n_clicks=0, disabled=not steer),
             ]),
+            *([] if steer else [html.Div(text("ex_trainee_note", lang), id=ids.EX_TRAINEE_NOTE,
+                                         style={"color": "#666", "margin": "4px 0"})]),
             html.Div(id=ids.EX_START_RESULT, style={"fontWeight": "bold", "margin": "4px 0"}),
         ]),
         html.Div(style=section, children=[
@@ -96,9 +100,9 @@ def page(lang: str = DEFAULT_LANGUAGE, user: signin.SignedIn | None = None, demo
             html.Div(style={"display": "flex", "gap": "8px", "alignItems": "center"}, children=[
                 dcc.Dropdown(id=ids.EX_PICKER, options=exercises, placeholder=text("ex_pick", lang),
                              value=exercises[0]["value"] if exercises else None, style={"width": "520px"}),
-                html.Button(text("ex_pause", lang), id=ids.EX_PAUSE, n_clicks=0),
-                html.Button(text("ex_resume", lang), id=ids.EX_RESUME, n_clicks=0),
-                html.Button(text("ex_set_speed", lang), id=ids.EX_SET_SPEED, n_clicks=0),
+                html.Button(text("ex_pause", lang), id=ids.EX_PAUSE, n_clicks=0, disabled=not steer),
+                html.Button(text("ex_resume", lang), id=ids.EX_RESUME, n_clicks=0, disabled=not steer),
+                html.Button(text("ex_set_speed", lang), id=ids.EX_SET_SPEED, n_clicks=0, disabled=not steer),
                 html.Span(id=ids.EX_CLOCK, style={"color": "#666"}),
             ]),
         ]),
@@ -112,7 +116,8 @@ def page(lang: str = DEFAULT_LANGUAGE, user: signin.SignedIn | None = None, demo
         html.Div(style=section, children=[
             html.H3(text("ex_replay", lang), style=h3),
             dcc.Slider(id=ids.EX_REPLAY_SLIDER, min=0, max=1000, step=1, value=1000, marks=None, updatemode="mouseup"),
-            dcc.Graph(id=ids.EX_REPLAY_MAP, style={"height": "55vh"}, config={"displaylogo": False}),
+            dcc.Graph(id=ids.EX_REPLAY_MAP, figure=no_replay_figure(lang), style={"height": "55vh"},
+                      config={"displaylogo": False}),
         ]),
         html.Div(style=section, children=[html.H3(text("ex_log", lang), style=h3),
                                           html.Pre(id=ids.EX_LOG, style={"fontSize": "12px"})]),
@@ -194,10 +199,21 @@ def report_links(exercise_id: str | None, lang: str) -> html.Component:
                      html.Span(" · "), html.A("report.json", href=f"{base}/report.json", target="_blank")])
 
 
+def no_replay_figure(lang: str) -> go.Figure:
+    """What the replay shows before there is anything to replay: a line saying so, no empty axes."""
+    figure = go.Figure()
+    figure.update_layout(xaxis={"visible": False}, yaxis={"visible": False}, plot_bgcolor="white",
+                         margin={"l": 0, "r": 0, "t": 0, "b": 0},
+                         annotations=[{"text": text("ex_no_events", lang), "showarrow": False,
+                                       "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
+                                       "font": {"size": 14, "color": "#888"}}])
+    return figure
+
+
 def replay_figure(events: list[dict], geojson: dict, per_mille: int, lang: str):
     """The map as it stood `per_mille`/1000 of the way through the recorded events."""
     if not events:
-        return dash.no_update
+        return no_replay_figure(lang)
     times = sorted(replay.parse_time(e["time"]) for e in events)
     until = times[0] + (times[-1] - times[0]) * (max(0, min(per_mille, 1000)) / 1000)
     model = ProvinceModel(province="330000", start=times[0])

@@ -76,6 +76,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ex_start": ("开始演练", "Start the exercise"),
     "ex_started": ("演练 {id} 已开始（服务启动约需半分钟）", "Exercise {id} started (its services take about half a minute to start)"),
     "ex_trainer_only": ("仅演练组（trainer）可开始或控制演练", "Only a trainer may start or steer an exercise"),
+    "ex_trainee_note": ("开始和控制演练由演练组（trainer）操作；您可在下方以受训人身份审批方案。",
+                        "A trainer starts and steers exercises; you can decide their plans below as a trainee."),
     "ex_cannot_start": ("本孪生实例不能启动演练：请在命令行启动（make exercise SCENARIO=<想定>）",
                         "This twin starts no exercise: start one from the command line (make exercise SCENARIO=<scenario>)"),
     "ex_list": ("演练列表", "Exercises"),
