@@ -11,7 +11,11 @@ class PortInUse(SystemExit):
 
 
 def check_free(name: str, port: int, host: str = "127.0.0.1") -> None:
+    """Fails when something listens on `port`. The look binds as the services and the broker do, with
+    SO_REUSEADDR, so the connections of a run stopped a moment ago (TCP's TIME_WAIT, up to a minute)
+    do not count: the next run can bind the port, and starts at once."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError:
