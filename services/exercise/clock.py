@@ -6,6 +6,12 @@ Its state is one small JSON file (var/exercises/<id>/clock.json) that only the r
 file changes. The state is an anchor: at wall instant `wall` the simulated time was `sim`; since
 then it advanced `speed` times faster than the wall clock, unless `paused`. Changing speed or
 pausing re-anchors at the current simulated instant, so simulated time never jumps.
+
+A stop (`until`) is a simulated instant the clock does not run past: it reaches it and stands there,
+as if paused, until the runner moves the stop on (`stop_at`). The runner sets it at the next moment
+it must act at (an inject, a change of conditions, the end), so that on a busy machine a late
+wake-up of the runner does not let simulated time run past that moment: at ×600 a tenth of a
+second late would be a minute of exercise.
 """
 from __future__ import annotations
 
@@ -30,15 +36,21 @@ class ClockState:
     wall: float  # wall epoch seconds at the anchor
     speed: float = 1.0
     paused: bool = False
+    until: float | None = None  # the stop: simulated epoch seconds the clock does not run past
 
     def sim_at(self, wall: float) -> float:
-        return self.sim if self.paused else self.sim + (wall - self.wall) * self.speed
+        sim = self.sim if self.paused else self.sim + (wall - self.wall) * self.speed
+        return sim if self.until is None else min(sim, max(self.until, self.sim))
 
     def wall_at(self, sim: float) -> float:
-        """The wall instant at which simulated time reaches `sim` (inf while paused)."""
-        if self.paused:
+        """The wall instant at which simulated time reaches `sim` (inf while paused or beyond the stop)."""
+        if self.paused or (self.until is not None and sim > self.until):
             return float("inf")
         return self.wall + (sim - self.sim) / self.speed
+
+    def standing(self, wall: float) -> bool:
+        """Simulated time stands still at `wall`: paused, or at the stop."""
+        return self.paused or (self.until is not None and self.sim_at(wall) >= self.until)
 
     def reanchor(self, wall: float, **changes) -> "ClockState":
         return replace(self, sim=self.sim_at(wall), wall=wall, **changes)
@@ -63,6 +75,12 @@ def pause(state: ClockState, wall: float | None = None) -> ClockState:
     return state if state.paused else state.reanchor(time.time() if wall is None else wall, paused=True)
 
 
+def stop_at(state: ClockState, until: float | None, wall: float | None = None) -> ClockState:
+    """The clock stopping at simulated instant `until` (None: running on), re-anchored first so that
+    moving the stop never makes simulated time jump over the wall time it stood at the old one."""
+    return replace(state.reanchor(time.time() if wall is None else wall), until=until)
+
+
 def resume(state: ClockState, wall: float | None = None) -> ClockState:
     if not state.paused:
         return state
@@ -78,8 +96,9 @@ def write_state(path: Path, state: ClockState) -> None:
 
 def read_state(path: Path) -> ClockState:
     raw = json.loads(Path(path).read_text())
+    until = raw.get("until")
     return ClockState(sim=float(raw["sim"]), wall=float(raw["wall"]), speed=float(raw["speed"]),
-                      paused=bool(raw["paused"]))
+                      paused=bool(raw["paused"]), until=None if until is None else float(until))
 
 
 class FileClock:
@@ -105,9 +124,9 @@ class FileClock:
         return self._state
 
     def rate(self) -> float:
-        """Simulated seconds per wall second now: the speed, 0 while paused (background loops pace on it)."""
+        """Simulated seconds per wall second now: the speed, 0 while it stands still (background loops pace on it)."""
         state = self.state()
-        return 0.0 if state.paused else state.speed
+        return 0.0 if state.standing(time.time()) else state.speed
 
     def sim_seconds(self) -> float:
         return self.state().sim_at(time.time())

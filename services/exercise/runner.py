@@ -49,6 +49,7 @@ class Player:
     _work: WorkInHand | None = field(default=None, repr=False)
     _work_hold: tuple | None = field(default=None, repr=False)  # (the paused state we wrote, wall instant)
     _asked_planned: float = field(default=0.0, repr=False)
+    _stop_s: float | None = field(default=None, repr=False)  # the elapsed time the clock's stop was set at
 
     def __post_init__(self):
         if self.hold_work:
@@ -67,8 +68,10 @@ class Player:
         conditions, next_progress = None, PROGRESS_EVERY_S
         duration = self.scenario.duration_s
         while True:
-            state = xclock.read_state(self.clock_path)
-            elapsed = state.sim_at(time.time()) - self.start_s
+            state, now = xclock.read_state(self.clock_path), time.time()
+            elapsed = state.sim_at(now) - self.start_s
+            if self._stop_s is not None and state.until == self.start_s + self._stop_s and state.sim_at(now) >= state.until:
+                elapsed = max(elapsed, self._stop_s)  # at the stop we set (not merely paused): its moment has come
             for inject in due(self.scenario.injects, self.played, elapsed):
                 self.played.add(inject.index)
                 if self.hold_clock:
@@ -92,9 +95,24 @@ class Player:
                 self._calls.shutdown(wait=True)
                 self._decisions.shutdown(wait=True)
                 return self.log
-            target = min(x for x in (next_at(self.scenario.injects, self.played), duration, next_progress,
-                                     _next_change(self.scenario.injects, elapsed)) if x is not None)
+            acts = [x for x in (next_at(self.scenario.injects, self.played), duration,
+                                _next_change(self.scenario.injects, elapsed)) if x is not None and x > elapsed]
+            if self.hold_clock:
+                self.stop_clock_at(min(acts, default=None))
+            target = min((*acts, next_progress))
             time.sleep(wall_wait_s(state, self.start_s, target, time.time(), cap_s=0.05 if self._work else 0.5))
+
+    def stop_clock_at(self, elapsed_s: float | None) -> None:
+        """Simulated time stops at the runner's next moment to act (xclock: the stop), moved on as each
+        passes, so an inject lands at its time however late the runner wakes. None: no stop."""
+        until = None if elapsed_s is None else self.start_s + elapsed_s
+        state = xclock.read_state(self.clock_path)
+        if state.until != until:
+            moved = xclock.stop_at(state, until)
+            xclock.write_state(self.clock_path, moved)
+            if self._work_hold is not None and self._work_hold[0] == state:
+                self._work_hold = (moved, self._work_hold[1])  # still our hold: released as the state now stands
+        self._stop_s = elapsed_s
 
     def hold_for_work(self) -> None:
         """Pause the clock while a step of the loop is in hand; resume once none is (holds.py)."""

@@ -41,6 +41,33 @@ def test_wall_at_inverts_sim_at_and_is_never_while_paused():
     assert xclock.pause(state, wall=60.0).wall_at(START.timestamp() + 9999) == float("inf")
 
 
+def test_the_clock_stands_at_its_stop_and_moving_the_stop_on_makes_no_jump():
+    t0 = START.timestamp()
+    state = xclock.stop_at(xclock.start_state(START, 600, wall=0.0), t0 + 120, wall=0.0)
+    assert state.sim_at(0.1) == t0 + 60 and not state.standing(0.1)
+    assert state.sim_at(0.5) == t0 + 120 and state.standing(0.5)     # 0.5 wall s would be 300 simulated
+    assert state.wall_at(t0 + 120) == 0.2 and state.wall_at(t0 + 121) == float("inf")
+    moved = xclock.stop_at(state, t0 + 240, wall=5.0)                 # stood at the stop from 0.2 to 5.0
+    assert moved.sim_at(5.0) == t0 + 120 and moved.sim_at(5.1) == t0 + 180 and moved.sim_at(9.0) == t0 + 240
+    assert xclock.stop_at(moved, None, wall=9.0).sim_at(10.0) == t0 + 840   # no stop: runs on from it
+    paused = xclock.pause(state, wall=1.0)
+    assert paused.sim_at(1.0) == t0 + 120 and xclock.resume(paused, wall=2.0).sim_at(3.0) == t0 + 120
+
+
+def test_a_file_clock_reads_the_stop_and_does_not_run_while_standing_at_it(tmp_path):
+    path = tmp_path / "clock.json"
+    xclock.write_state(path, xclock.stop_at(xclock.start_state(START, 600), START.timestamp() + 1))
+    fc = xclock.FileClock(path)
+    assert fc.state().until == START.timestamp() + 1
+    assert fc.sim_seconds() <= START.timestamp() + 1
+    while not fc.state().standing(__import__("time").time()):
+        pass
+    assert fc.rate() == 0.0 and fc() == START + timedelta(seconds=1)
+    legacy = tmp_path / "legacy.json"   # a state written before stops existed
+    legacy.write_text('{"sim": 0.0, "wall": 0.0, "speed": 1.0, "paused": true}')
+    assert xclock.read_state(legacy).until is None
+
+
 def test_a_file_clock_follows_changes_written_by_another_process(tmp_path):
     path = tmp_path / "clock.json"
     xclock.write_state(path, xclock.start_state(START, 1, paused=True))

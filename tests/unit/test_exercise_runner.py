@@ -62,6 +62,28 @@ def test_with_hold_clock_simulated_time_stands_still_while_an_inject_is_applied(
     assert not xclock.read_state(p.clock_path).paused
 
 
+def test_with_hold_clock_an_inject_lands_at_its_time_however_late_the_runner_wakes(tmp_path, monkeypatch):
+    real_sleep, late = time.sleep, []
+
+    def oversleep(seconds):  # a busy machine: every sleep of the loop ends 0.3 s late (3 simulated min)
+        late.append(seconds)
+        real_sleep(seconds + 0.3)
+    p = player(tmp_path, scenario())
+    p.hold_clock = True
+    monkeypatch.setattr("services.exercise.runner.time.sleep", oversleep)
+    log = p.run()
+    monkeypatch.undo()
+    assert late and [e["kind"] for e in log] == ["weather", "road_closure", "officers_unavailable"]
+    assert [e["lag_min"] for e in log] == [0.0, 0.0, 0.0]
+    assert p.elapsed_s() == 360  # the end, 0.1 h, not past it
+
+
+def test_without_hold_clock_the_injects_keep_to_the_wall_schedule(tmp_path):
+    p = player(tmp_path, scenario())
+    p.run()
+    assert xclock.read_state(p.clock_path).until is None  # no stop: the clock never waits for the runner
+
+
 def test_work_in_hand_holds_the_clock_and_releases_it_when_the_step_is_done(tmp_path):
     p = player(tmp_path, scenario())
     events = [{"type": "support.requested", "data": {"request_id": "R1"}}]
@@ -75,3 +97,17 @@ def test_work_in_hand_holds_the_clock_and_releases_it_when_the_step_is_done(tmp_
     p.hold_for_work()
     wait_for(lambda: p.elapsed_s() > held, 5, "simulated time to run again")
     assert not xclock.read_state(p.clock_path).paused and p.elapsed_s() > held and p.held_s >= 0.2
+
+
+def test_moving_the_stop_during_a_hold_for_work_does_not_leave_the_clock_paused(tmp_path):
+    p = player(tmp_path, scenario())
+    events = [{"type": "support.requested", "data": {"request_id": "R1"}}]
+    p.events, p.hold_work = (lambda: events), True
+    p.__post_init__()
+    p.hold_for_work()
+    assert xclock.read_state(p.clock_path).paused
+    p.stop_clock_at(240.0)  # the runner's own change of the clock, not a trainer's
+    events.append({"type": "plan.proposed", "data": {"request_id": "R1", "plan_id": "P1A"}})
+    p.hold_for_work()
+    state = xclock.read_state(p.clock_path)
+    assert not state.paused and state.until == p.start_s + 240.0
