@@ -84,12 +84,18 @@ def test_without_hold_clock_the_injects_keep_to_the_wall_schedule(tmp_path):
     assert xclock.read_state(p.clock_path).until is None  # no stop: the clock never waits for the runner
 
 
-def test_work_in_hand_holds_the_clock_and_releases_it_when_the_step_is_done(tmp_path):
+def holding_for_work(tmp_path) -> tuple[Player, list[dict]]:
+    """A player holding the clock for a request not yet planned, and the stream it reads."""
     p = player(tmp_path, scenario())
     events = [{"type": "support.requested", "data": {"request_id": "R1"}}]
     p.events, p.hold_work = (lambda: events), True
     p.__post_init__()
     p.hold_for_work()
+    return p, events
+
+
+def test_work_in_hand_holds_the_clock_and_releases_it_when_the_step_is_done(tmp_path):
+    p, events = holding_for_work(tmp_path)
     held = p.elapsed_s()
     time.sleep(0.2)  # two simulated minutes at ×600, had the clock run
     assert xclock.read_state(p.clock_path).paused and p.elapsed_s() == held
@@ -100,11 +106,7 @@ def test_work_in_hand_holds_the_clock_and_releases_it_when_the_step_is_done(tmp_
 
 
 def test_moving_the_stop_during_a_hold_for_work_does_not_leave_the_clock_paused(tmp_path):
-    p = player(tmp_path, scenario())
-    events = [{"type": "support.requested", "data": {"request_id": "R1"}}]
-    p.events, p.hold_work = (lambda: events), True
-    p.__post_init__()
-    p.hold_for_work()
+    p, events = holding_for_work(tmp_path)
     assert xclock.read_state(p.clock_path).paused
     p.stop_clock_at(240.0)  # the runner's own change of the clock, not a trainer's
     events.append({"type": "plan.proposed", "data": {"request_id": "R1", "plan_id": "P1A"}})
