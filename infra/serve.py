@@ -21,7 +21,6 @@ import shutil
 import signal
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 from services.common import logs
@@ -96,10 +95,10 @@ def run_web(service: str) -> None:
 
 def run_worker(service: str) -> None:
     os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)  # one process: its own registry, not the web's files
-    import waitress
     from flask import Flask
 
     from services.common.config import Settings
+    from services.common.runtime import HttpServer
 
     module = app_module(service)
     logs.configure(f"{service}-worker")
@@ -110,21 +109,11 @@ def run_worker(service: str) -> None:
     app = Flask(service)  # the name the permission table knows the service by
     runtime.install(app, [])  # /health, /ready, /metrics (events, outbox backlog, consumer lag)
     runtime.start()
-    server = waitress.create_server(app, host=runtime.settings.http_host, port=runtime.settings.http_port,
-                                    threads=2)
-    stopping = threading.Event()
-
-    def _stop(_signum, _frame):
-        stopping.set()
-        server.close()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    server = HttpServer(app, runtime.settings.http_host, runtime.settings.http_port, threads=2)
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: server.close())
+    signal.signal(signal.SIGINT, lambda _signum, _frame: server.close())
     try:
         server.run()
-    except (OSError, ValueError):
-        if not stopping.is_set():
-            raise
     finally:
         runtime.stop()  # finish the batch in hand, commit offsets, publish what is committed, flush
 

@@ -202,19 +202,49 @@ class Runtime:
         return app
 
 
+class HttpServer:
+    """waitress serving `app` in the foreground (`run`) until `close`, from a signal handler or another
+    thread. Closing the listening socket alone does not end waitress's loop: it runs while any
+    connection is open, and a client that keeps one alive between requests (Prometheus between
+    scrapes, the twin's session) held a stopping process up until it hung up or waitress's channel
+    timeout (120 s) passed. `close` ends every connection too (dispatcher closes only, no lock taken,
+    so it is safe in a signal handler); requests in hand get `grace_s` to finish first when closed
+    from another thread (none from a signal handler, which must not wait)."""
+
+    def __init__(self, app: Flask, host: str, port: int, threads: int):
+        import waitress
+
+        self._sockets: dict = {}
+        self.server = waitress.create_server(app, map=self._sockets, host=host, port=port, threads=threads)
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        try:
+            self.server.run()
+        except (OSError, ValueError):  # a socket closed under select() while stopping
+            if not self.stopping.is_set():
+                raise
+
+    def close(self, grace_s: float = 0.0) -> None:
+        from waitress import wasyncore
+
+        self.stopping.set()
+        self.server.close()  # no new connections
+        deadline = time.monotonic() + grace_s
+        while time.monotonic() < deadline and any(getattr(c, "requests", None) for c in list(self._sockets.values())):
+            time.sleep(0.05)
+        wasyncore.close_all(self._sockets, ignore_all=True)  # the loop ends with its last connection
+
+
 def serve(app: Flask, runtime: Runtime) -> None:
     """Run the HTTP server in the foreground and the relay and worker beside it until a signal."""
-    import waitress
-
     logs.configure(runtime.settings.service)
     host = runtime.settings.http_host
     runtime.start()
-    server = waitress.create_server(app, host=host, port=runtime.settings.http_port, threads=8)
-    stop = threading.Event()
+    server = HttpServer(app, host, runtime.settings.http_port, threads=8)
 
     def _shutdown(signum, _frame):
         log.info("%s: signal %s, stopping", runtime.settings.service, signum)
-        stop.set()
         server.close()
 
     signal.signal(signal.SIGTERM, _shutdown)
@@ -225,9 +255,6 @@ def serve(app: Flask, runtime: Runtime) -> None:
     print(f"{runtime.settings.service}: http://{host}:{runtime.settings.http_port}", flush=True)
     try:
         server.run()
-    except (OSError, ValueError):
-        if not stop.is_set():
-            raise
     finally:
         runtime.stop()
 
