@@ -15,13 +15,10 @@ import functools
 import logging
 import os
 import signal
-import sys
-
-import waitress
 
 from services.common.config import Settings
 from services.common.metrics import KitCollector, ServiceMetrics
-from services.common.runtime import Runtime
+from services.common.runtime import HttpServer, Runtime
 from twin.mirror import recording
 from twin.mirror.client import ServicesClient, service_urls
 from twin.mirror.replay import start_mirror
@@ -51,13 +48,14 @@ def main(run_exercise=None) -> None:
     app = create_app(model, settings=settings, client=client,
                      recording=recording.load(replay_from) if replay_from else None, run_exercise=run_exercise)
     prometheus.install(app, telemetry)  # GET /metrics, for the roles a service's /metrics is for
-    stop_on_signals(stoppables)
+    server = HttpServer(app.server, settings.http_host, settings.http_port, threads=8)
+    stop_on_signals(server)
     print(f"twin: http://127.0.0.1:{settings.http_port}/ (mirroring {settings.kafka_bootstrap}); sign in with a "
           f"user's token (?token=..., var/tokens.json){'; demo users: one click' if app.twin_signin.demo_users else ''}",
           flush=True)
     try:
-        waitress.serve(app.server, host=settings.http_host, port=settings.http_port, threads=8)
-    finally:
+        server.run()
+    finally:  # the mirror and the devices, once the server has stopped
         for thing in stoppables:
             thing.stop()
 
@@ -77,14 +75,10 @@ def start_steps(settings: Settings, model: ProvinceModel, telemetry: ServiceMetr
     return [Stepping(fleet.tick, interval_s, telemetry=telemetry).start(), runtime]
 
 
-def stop_on_signals(stoppables: list) -> None:
-    """SIGTERM and SIGINT stop the mirror and the devices, then leave: waitress has no stop call of its own."""
-    def stop(_signum, _frame):
-        for thing in stoppables:
-            thing.stop()
-        sys.exit(0)  # a requested stop is a clean stop
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+def stop_on_signals(server: HttpServer) -> None:
+    """SIGTERM and SIGINT close the server and its connections; main() then stops the mirror and the devices."""
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: server.close())
+    signal.signal(signal.SIGINT, lambda _signum, _frame: server.close())
 
 
 if __name__ == "__main__":

@@ -101,9 +101,10 @@ def current(plans: list[dict]) -> list[dict]:
 def comparison(plans: list[dict], lang: str = DEFAULT_LANGUAGE, names: dict[str, str] | None = None,
                refusal: Callable[[dict], str | None] | None = None,
                leaving: Callable[[dict], str] | None = None, picked: bool = True) -> html.Div:
-    """The plans side by side (`picked`: a request is selected; else a prompt to select one). `refusal(plan)` says why the signed-in user may not decide a plan (its
-    buttons are then disabled, the reason shown on them), None when they may; `leaving(plan)` the
-    counties that would leave the 1-hour support circle if the plan were sent (twin.ui.readiness)."""
+    """The plans side by side; with none, a prompt to pick a request unless one is `picked`.
+    `refusal(plan)` says why the signed-in user may not decide a plan (its buttons are then disabled,
+    the reason shown on them), None when they may; `leaving(plan)` the counties that would leave the
+    1-hour support circle if the plan were sent (twin.ui.readiness)."""
     if not plans:
         return html.Div(text("no_plans" if picked else "no_request_picked", lang), id=ids.PLAN_TABLE)
     plans, names = current(plans), names or {}

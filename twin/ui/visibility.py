@@ -45,10 +45,7 @@ RULES = (INCIDENTS, REQUESTS, PLANS, UNITS, OFFICERS, COUNTY_LOADS, READINESS)
 
 def may_read_anywhere(identity: Identity | None, rule: tuple[str, str]) -> bool:
     """The table lets `identity` read through `rule` at all (for all regions or its own)."""
-    if identity is None:
-        return False
-    service, endpoint = rule
-    return (table().rules(service).get(endpoint) or {}).get(identity.role) in ("all", "own")
+    return identity is not None and identity.role in readers(rule)
 
 
 def readers(rule: tuple[str, str]) -> list[str]:
