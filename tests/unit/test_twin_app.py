@@ -389,7 +389,11 @@ def test_the_map_callback_and_the_page_show_a_role_only_its_part(two_counties):
     app = create_app(two_counties)
     _figure, rows, count, _clock, options, _key = callback_as(app, VIEWER, "on_refresh", 1, "load", REQUEST,
                                                               "en", None)
-    assert (rows, options, count) == ([], [], text("incidents_count", "en", n=0))
+    # never shown incidents: told so, with the roles that are, not shown "0 incidents"
+    assert options == [] and count == text("incidents_withheld", "en") != text("incidents_count", "en", n=0)
+    assert len(rows) == 1 and rows[0].children.id == ids.INCIDENTS_WITHHELD
+    assert "Your role (viewer) may not read incidents" in rows[0].children.children
+    assert "province commander" in rows[0].children.children and "INC-" not in str(rows)
     _figure, rows, count, _clock, options, _key = callback_as(app, XIHU_DUTY, "on_refresh", 1, "load", REQUEST,
                                                               "en", None)
     assert len(rows) == 1 and "INC-330106-20250915-0001" in str(rows) and "INC-330783" not in str(rows)
@@ -474,3 +478,53 @@ def test_the_page_draws_the_base_map_first_and_lays_the_units_over_it_once_drawn
     triggered(f"{ids.REFRESH}.n_intervals", 3)
     figure, *_rest = callback_as(app, PROVINCE, "on_refresh", 3, "load", REQUEST, "zh", state.data)
     assert text("units", "zh") in {t.name for t in figure.data}  # the page never said: filled all the same
+
+
+def layout_as(app, identity) -> str:
+    return json.dumps(signed_in(app.server.test_client(), identity).get("/_dash-layout?lang=en").get_json(),
+                      ensure_ascii=False)
+
+
+def test_a_role_never_shown_requests_or_the_counties_figures_is_told_so_not_shown_empties(two_counties):
+    """A support officer may read neither requests nor the counties' load: the plan panel says so (not
+    "pick a request"), the decision controls are hidden, the colourings disabled, and the counties drawn
+    flat with no colour bar, not every county at zero. A county officer with nothing in their county
+    still sees an honest empty."""
+    from twin.ui.messages import text
+    app = create_app(two_counties)
+    support = layout_as(app, LOGISTICS)
+    assert "Your role (support officer) may not read support requests and their plans" in support
+    assert "Your role (support officer) may not read the counties' force and load" in support
+    assert text("no_request_picked", "en") not in support
+    layout = signed_in(app.server.test_client(), LOGISTICS).get("/_dash-layout").get_json()
+    found = {}
+
+    def walk(node):
+        if isinstance(node, dict):
+            props = node.get("props") or {}
+            if props.get("id") in (ids.COLOUR_BY, ids.REQUEST_PICKER, ids.MAP):
+                found[props["id"]] = props
+            if isinstance(props.get("children"), list) and any(
+                    isinstance(c, dict) and (c.get("props") or {}).get("id") == ids.PREVIEW for c in props["children"]):
+                found["controls"] = props
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+    walk(layout)
+    assert all(o["disabled"] for o in found[ids.COLOUR_BY]["options"])
+    assert found[ids.REQUEST_PICKER]["disabled"] is True
+    assert found["controls"]["style"] == {"display": "none"}
+    [counties] = [t for t in found[ids.MAP]["figure"]["data"] if t["type"] == "choroplethmap"]
+    assert counties["showscale"] is False and set(counties["z"]) == {0}
+    assert text("county_figures_withheld", "zh") in counties["hovertemplate"]
+
+    province = layout_as(app, PROVINCE)  # may read everything: none of the notes
+    assert "may not read" not in province
+    xihu = layout_as(app, XIHU_DUTY)  # reads requests in 西湖 only, and there is none: an honest empty
+    assert "may not read" not in xihu
+    comparison, *_ = panel_view(two_counties, None, "en", None, LOGISTICS)
+    assert "may not read support requests" in str(comparison)
+    comparison, *_ = panel_view(two_counties, None, "en", None, XIHU_DUTY)
+    assert text("no_request_picked", "en") in str(comparison)

@@ -97,6 +97,13 @@ def test_the_board_page_and_its_callback_answer_per_user():
         assert len(body) == 1 and FRAUD in str(body[0])
         again = board.board_view(model, DONGYANG, "zh", key)
         assert again[0] is board.dash.no_update  # nothing changed: the rows are not sent again
+        viewer = Identity("zj-viewer", "viewer", "330000")  # never shown requests: told so, not "none open"
+        body, count, *_ = board.board_view(model, viewer, "en", None)
+        assert count == "open: not shown" and "No open support requests" not in str(body)
+        assert body[0].children.id == "board-withheld"
+        assert body[0].children.children.startswith("Your role (viewer) may not read support requests")
+        body, count, *_ = board.board_view(model, XIHU, "en", None)  # may read 西湖's, has none: empty
+        assert count == "0 open" and "No open support requests" in str(body)
         page = board.page(model, "zh", None, True, 1000)
         assert "twin-wall" in page.className and getattr(page, "data-bs-theme") == "dark"
 

@@ -44,6 +44,7 @@ from twin.ui import (
     signin,
     views,
     visibility,
+    withheld,
 )
 from twin.ui.figures import BEIJING, COLOUR_BY, TABLE_COLUMNS, beijing_time, incident_table_rows
 from twin.ui.messages import DEFAULT_LANGUAGE, LANGUAGES, role_name, text
@@ -145,19 +146,24 @@ def page(model: ProvinceModel, geojson: dict, refresh_ms: int, lang: str = DEFAU
          recording: list[dict] | None = None, user: signin.SignedIn | None = None, demo: bool = False) -> html.Div:
     # The base map at once: counties and incidents as the user may read them, from the model alone (no
     # service is asked, no position shown). The refresh's first tick lays officers, routes and units over it.
-    snapshot = visibility.permitted(model.snapshot(), user.identity if user else None)
+    identity = user.identity if user else None
+    snapshot = visibility.permitted(model.snapshot(), identity)
     figure = views.base_map_figure(snapshot, geojson, colour_by="load", lang=lang)
     figure.update_layout(meta=dict(figure.layout.meta, drawn_signal=ids.MAP_DRAWN))  # -> on_map_drawn
-    rows, count, clock, options = table_view(snapshot, lang)
+    rows, count, clock, options = table_view(snapshot, lang, identity)
     selected = options[0]["value"] if options else None
     key = views.BASE_MAP_KEY
-    colour_options = [{"label": text(k, lang), "value": k} for k in COLOUR_BY]
+    loads_withheld = withheld.note(identity, visibility.COUNTY_LOADS, lang)  # every colouring is a county figure
+    requests_withheld = withheld.note(identity, visibility.REQUESTS, lang)
+    colour_options = [{"label": text(k, lang), "value": k, "disabled": bool(loads_withheld)} for k in COLOUR_BY]
     map_card = dbc.Card(className="h-100", children=[
         dbc.CardHeader(html.Div(className="d-flex flex-wrap align-items-center gap-3", children=[
             dbc.RadioItems(id=ids.COLOUR_BY, options=colour_options, value="load", inline=True,
                            className="small"),
             html.Span(id=ids.INCIDENT_COUNT, children=count, className="badge text-bg-secondary"),
             html.Span(id=ids.CLOCK, children=clock, className="small text-body-secondary ms-auto"),
+            html.Small(loads_withheld, id=ids.LOADS_WITHHELD, className="text-body-secondary w-100")
+            if loads_withheld else None,
         ])),
         dbc.CardBody(className="p-1", children=dcc.Graph(
             id=ids.MAP, figure=figure, style={"height": "max(480px, 72vh)"}, config={"displaylogo": False})),
@@ -166,11 +172,13 @@ def page(model: ProvinceModel, geojson: dict, refresh_ms: int, lang: str = DEFAU
         dbc.CardHeader(html.H2(text("requests", lang), className="h6 mb-0")),
         dbc.CardBody(style={"overflowY": "auto", "maxHeight": "max(480px, 72vh)"}, children=[
             dcc.Dropdown(id=ids.REQUEST_PICKER, options=options, placeholder=text("pick_request", lang),
-                         value=selected),
+                         value=selected, disabled=bool(requests_withheld)),
             html.H3(text("plans", lang), className="h6 mt-3 mb-1"),
-            html.Div(id=ids.PLAN_PANEL, children=panel.comparison([], lang, picked=bool(selected)),
+            html.Div(id=ids.PLAN_PANEL, children=panel.comparison([], lang, picked=bool(selected),
+                                                                  withheld=requests_withheld),
                      className="small"),
-            html.Div(className="d-flex gap-2 my-2", children=[
+            # nothing to decide or preview for a role never shown a request: the controls stay, hidden
+            html.Div(className="d-flex gap-2 my-2", style={"display": "none"} if requests_withheld else None, children=[
                 panel.reason_input(lang),
                 html.Button(text("preview_again", lang), id=ids.PREVIEW, n_clicks=0,
                             className="btn btn-outline-secondary btn-sm")]),
@@ -211,7 +219,7 @@ def refresh_view(model: ProvinceModel, geojson: dict, colour_by: str, request_id
     positions = positions or PositionAccess()
     if not draw:
         snapshot = visibility.permitted(model.snapshot(), identity)
-        return (dash.no_update, *table_view(snapshot, lang), dash.no_update)
+        return (dash.no_update, *table_view(snapshot, lang, identity), dash.no_update)
     snapshot = positions.visible(model.snapshot(), identity)
     if colour_by == "circle":
         coverage = circle.coverage() if circle is not None else None
@@ -224,15 +232,22 @@ def refresh_view(model: ProvinceModel, geojson: dict, colour_by: str, request_id
               else views.map_figure(snapshot, geojson, colour_by=colour_by, request_id=request_id, lang=lang))
     if key != last_key:
         positions.record(identity, "map", snapshot)
-    return (figure, *table_view(snapshot, lang), key)
+    return (figure, *table_view(snapshot, lang, identity), key)
 
 
-def table_view(snapshot: dict, lang: str) -> tuple:
-    """(incident table rows, incident count, clock, request options) of a snapshot already filtered for the user."""
+def table_view(snapshot: dict, lang: str, identity: Identity | None = None) -> tuple:
+    """(incident table rows, incident count, clock, request options) of a snapshot already filtered for
+    `identity`; a role never shown incidents is told so (twin.ui.withheld) instead of shown none."""
     names = {c["code"]: c["name"] for c in snapshot["counties"]}
-    rows = [html.Tr([html.Td(row[column], style=CELL) for column in TABLE_COLUMNS])
-            for row in incident_table_rows(snapshot["incidents"], names, lang, snapshot.get("requests"))]
-    count = text("incidents_count", lang, n=len(snapshot["incidents"]))
+    refused = withheld.note(identity, visibility.INCIDENTS, lang)
+    if refused:
+        rows = [html.Tr(html.Td(refused, colSpan=len(TABLE_COLUMNS), className="text-body-secondary",
+                                id=ids.INCIDENTS_WITHHELD))]
+        count = text("incidents_withheld", lang)
+    else:
+        rows = [html.Tr([html.Td(row[column], style=CELL) for column in TABLE_COLUMNS])
+                for row in incident_table_rows(snapshot["incidents"], names, lang, snapshot.get("requests"))]
+        count = text("incidents_count", lang, n=len(snapshot["incidents"]))
     clock = text("clock", lang, time=beijing_time(snapshot["clock"]))
     return rows, count, clock, panel.request_options(snapshot["requests"], names, lang)
 
@@ -257,7 +272,8 @@ def panel_view(model: ProvinceModel, request_id: str | None, lang: str, last_key
     if key == last_key:
         return dash.no_update, dash.no_update, key
     return (panel.comparison(plans, lang, names, lambda plan: approval_refusal(identity, request, lang), leaving,
-                             picked=request_id is not None),
+                             picked=request_id is not None,
+                             withheld=withheld.note(identity, visibility.REQUESTS, lang)),
             panel.strength_figure(plans, lang), key)
 
 
@@ -368,12 +384,9 @@ def install_report(app: dash.Dash, model: ProvinceModel, client: ServicesClient)
     def performance_report():
         user = signin.current_user()
         lang = language()
-        if user is None or not visibility.may_read_anywhere(user.identity, visibility.PERFORMANCE_REPORT):
-            role = user.identity.role if user is not None else ""
-            readers = "、" if lang == "zh" else ", "
-            detail = text("report_forbidden", lang, role=role_name(role, lang), readers=readers.join(
-                role_name(r, lang) for r in visibility.readers(visibility.PERFORMANCE_REPORT)))
-            return _report_page(text("report_unavailable", lang), detail, lang), 403
+        refused = withheld.note(user.identity if user else None, visibility.PERFORMANCE_REPORT, lang)
+        if refused:
+            return _report_page(text("report_unavailable", lang), refused, lang), 403
         period = request.args.get("period") or report_period(model.current_time())
         resp = client.performance_report(period, user.token)
         if resp is None:

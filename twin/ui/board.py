@@ -19,7 +19,7 @@ from dash import Input, Output, State, dcc, html
 
 from services.common.auth import Identity
 from twin.sim.model import ProvinceModel
-from twin.ui import ids, signin, views, visibility
+from twin.ui import ids, signin, views, visibility, withheld
 from twin.ui.figures import GRADE_COLOURS, beijing_time, type_name
 from twin.ui.messages import DEFAULT_LANGUAGE, maybe, text
 from twin.ui.panel import current
@@ -162,7 +162,10 @@ def board_row(row: dict, lang: str) -> html.Tr:
 COLUMNS = ["col_time_left", "col_request", "grade", "status", "col_fill", "col_chance", "col_flags"]
 
 
-def board_body(rows: list[dict], lang: str) -> list:
+def board_body(rows: list[dict], lang: str, refused: str | None = None) -> list:
+    """The rows; with none, that there is none, or `refused` (twin.ui.withheld) for a role never shown any."""
+    if refused:
+        return [html.Tr(html.Td(refused, colSpan=len(COLUMNS), className="text-body-secondary", id=ids.BOARD_WITHHELD))]
     if not rows:
         return [html.Tr(html.Td(text("board_empty", lang), colSpan=len(COLUMNS), className="text-body-secondary"))]
     return [board_row(r, lang) for r in rows]
@@ -170,14 +173,17 @@ def board_body(rows: list[dict], lang: str) -> list:
 
 def board_view(model: ProvinceModel, identity: Identity | None, lang: str, last_key: str | None) -> tuple:
     """(rows, count, clock text, clock ISO, key): the queue as `identity` may read it (twin.ui.visibility);
-    rows no_update while nothing shown changed (the countdowns tick in the browser)."""
+    rows no_update while nothing shown changed (the countdowns tick in the browser). A role the table
+    never shows requests is told so, not shown an empty queue."""
     snapshot = visibility.permitted(model.snapshot(), identity)
+    refused = withheld.note(identity, visibility.REQUESTS, lang)
     rows = queue(snapshot)
     shown = [{k: v for k, v in r.items() if k != "left_s"} for r in rows]
-    key = views.digest(lang, shown, [r["left_s"] < SOON_S for r in rows], [r["left_s"] < 0 for r in rows])
-    body = dash.no_update if key == last_key else board_body(rows, lang)
+    key = views.digest(lang, refused, shown, [r["left_s"] < SOON_S for r in rows], [r["left_s"] < 0 for r in rows])
+    body = dash.no_update if key == last_key else board_body(rows, lang, refused)
     clock = text("clock", lang, time=beijing_time(snapshot["clock"]))
-    return body, text("board_count", lang, n=len(rows)), clock, snapshot["clock"], key
+    count = text("board_count_withheld", lang) if refused else text("board_count", lang, n=len(rows))
+    return body, count, clock, snapshot["clock"], key
 
 
 def table(body: list, lang: str) -> dbc.Table:

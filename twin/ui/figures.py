@@ -39,6 +39,7 @@ BEIJING = timezone(timedelta(hours=8), "CST")
 MAP_SIZE_PX = (800, 600)  # the size the initial zoom is fitted to
 LEGEND_HEIGHT_PX = 56  # the strip under the map that holds the legend
 COLOURBAR_WIDTH_PX = 72  # the strip at the map's right that holds the colour bar
+HIDDEN_FILL = "#e9ecef"  # counties whose figures the role is not shown
 
 
 def province_map(geojson: dict, counties: list[dict], incidents: list[dict], *, colour_by: str = "load",
@@ -65,6 +66,8 @@ def province_map(geojson: dict, counties: list[dict], incidents: list[dict], *, 
 def county_trace(geojson: dict | str, counties: list[dict], colour_by: str, lang: str = DEFAULT_LANGUAGE):
     key, zmin, zmax, z_format, scale = COLOUR_BY[colour_by]
     title = text(key, lang)
+    if counties and all(c.get("load_hidden") for c in counties):
+        return hidden_county_trace(geojson, counties, lang)
     return go.Choroplethmap(
         geojson=geojson, featureidkey="id", locations=[c["code"] for c in counties],
         z=[c.get(colour_by, 0) for c in counties], zmin=zmin, zmax=zmax, colorscale=scale,
@@ -78,6 +81,20 @@ def county_trace(geojson: dict | str, counties: list[dict], colour_by: str, lang
                        + f"{text('on_duty_short', lang)} %{{customdata[2]}} · "
                        + f"{text('available_short', lang)} %{{customdata[3]}} · "
                        + f"{text('committed_short', lang)} %{{customdata[4]}}<extra></extra>"),
+        name=text("counties", lang), showlegend=False, **UNCHECKED,
+    )
+
+
+def hidden_county_trace(geojson: dict | str, counties: list[dict], lang: str = DEFAULT_LANGUAGE):
+    """The counties' outlines and names for a role never shown their figures (twin.ui.visibility): one
+    flat fill and no colour bar, so no county reads as having no officers or no load."""
+    return go.Choroplethmap(
+        geojson=geojson, featureidkey="id", locations=[c["code"] for c in counties], z=[0] * len(counties),
+        zmin=0, zmax=1, colorscale=[[0, HIDDEN_FILL], [1, HIDDEN_FILL]], showscale=False,
+        marker=dict(opacity=0.75, line=dict(width=0.8, color="#4d4d4d")),
+        customdata=[[c["name"], c["city_name"]] for c in counties],
+        hovertemplate=("<b>%{customdata[0]}</b> %{customdata[1]}<br>"
+                       + text("county_figures_withheld", lang) + "<extra></extra>"),
         name=text("counties", lang), showlegend=False, **UNCHECKED,
     )
 
