@@ -502,7 +502,7 @@ def test_a_role_never_shown_requests_or_the_counties_figures_is_told_so_not_show
     def walk(node):
         if isinstance(node, dict):
             props = node.get("props") or {}
-            if props.get("id") in (ids.COLOUR_BY, ids.REQUEST_PICKER, ids.MAP):
+            if props.get("id") in (ids.COLOUR_BY, ids.REQUEST_PICKER, ids.MAP, ids.STRENGTH):
                 found[props["id"]] = props
             if isinstance(props.get("children"), list) and any(
                     isinstance(c, dict) and (c.get("props") or {}).get("id") == ids.PREVIEW for c in props["children"]):
@@ -515,7 +515,7 @@ def test_a_role_never_shown_requests_or_the_counties_figures_is_told_so_not_show
     walk(layout)
     assert all(o["disabled"] for o in found[ids.COLOUR_BY]["options"])
     assert found[ids.REQUEST_PICKER]["disabled"] is True
-    assert found["controls"]["style"] == {"display": "none"}
+    assert found["controls"]["className"] == "d-none" and found[ids.STRENGTH]["style"] == {"display": "none"}
     [counties] = [t for t in found[ids.MAP]["figure"]["data"] if t["type"] == "choroplethmap"]
     assert counties["showscale"] is False and set(counties["z"]) == {0}
     assert text("county_figures_withheld", "zh") in counties["hovertemplate"]

@@ -178,12 +178,13 @@ def page(model: ProvinceModel, geojson: dict, refresh_ms: int, lang: str = DEFAU
                                                                   withheld=requests_withheld),
                      className="small"),
             # nothing to decide or preview for a role never shown a request: the controls stay, hidden
-            html.Div(className="d-flex gap-2 my-2", style={"display": "none"} if requests_withheld else None, children=[
+            html.Div(className="d-none" if requests_withheld else "d-flex gap-2 my-2", children=[
                 panel.reason_input(lang),
                 html.Button(text("preview_again", lang), id=ids.PREVIEW, n_clicks=0,
                             className="btn btn-outline-secondary btn-sm")]),
             html.Div(id=ids.DECISION_RESULT, className="fw-bold my-2"),
             dcc.Graph(id=ids.STRENGTH, figure=panel.strength_figure([], lang),
+                      style={"display": "none"} if requests_withheld else None,
                       config={"displaylogo": False, "displayModeBar": False}),
         ]),
     ])
