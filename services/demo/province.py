@@ -96,7 +96,7 @@ def demo_users(province: str) -> dict:
         f"{tag}-capital-duty": ("county_duty_officer", capital.code, f"{capital.name}公安分局值班员"),
         f"{tag}-fraud-duty": ("county_duty_officer", fraud.code, f"{fraud.name}公安局值班员"),
         f"{tag}-pool": ("resource_manager", province, "省厅警力资源管理"),
-        f"{tag}-support": ("support_officer", fraud.code, f"{fraud.name}公安局后勤保障"),
+        f"{tag}-support": ("support_officer", fraud.code, f"{fraud.name}公安局支援民警"),
         f"{tag}-trainer": ("trainer", province, "省厅演练组"),
         f"{tag}-audit": ("auditor", province, "省厅督察审计"),
         f"{tag}-viewer": ("viewer", province, "值班观察员"),

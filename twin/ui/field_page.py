@@ -44,7 +44,7 @@ REPORT_FIELDS = ("order_id", "point", "at", "speed_kmh", "heading", "accuracy_m"
 
 LABELS: dict[str, tuple[str, str]] = {
     "title": ("支援警力 · 现场", "Support unit · field"),
-    "not_unit": ("本页面供支援分队带队民警使用（后勤保障员角色）。当前用户：{who}",
+    "not_unit": ("本页面供支援分队带队民警使用（支援民警角色）。当前用户：{who}",
                  "This page is for support unit leaders (support officer role). Signed in: {who}"),
     "signout": ("退出", "Sign out"),
 }

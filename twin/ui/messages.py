@@ -246,7 +246,7 @@ ROLE_NAMES: dict[str, tuple[str, str]] = {
     "city_commander": ("市级指挥长", "city commander"),
     "county_duty_officer": ("县级值班员", "county duty officer"),
     "resource_manager": ("资源管理员", "resource manager"),
-    "support_officer": ("后勤保障员", "support officer"),
+    "support_officer": ("支援民警", "support officer"),
     "trainer": ("演练组", "trainer"),
     "integrator": ("系统对接", "integrator"),
     "auditor": ("审计员", "auditor"),
