@@ -97,6 +97,45 @@ def test_the_page_keeps_refreshing_without_errors(model, serve_wsgi, chrome):
     assert remote_resources(chrome, origin) == []
 
 
+SUPPORT_OFFICER = Identity("dy-support", "support_officer", "330783")
+# Whether each element is laid out visibly, its text, and which of a radio group's inputs are disabled.
+PAGE_FACTS_JS = """
+const facts = {shown: {}, texts: {}};
+for (const id of arguments[0]) {
+  const e = document.getElementById(id);
+  facts.shown[id] = !!e && e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden';
+  facts.texts[id] = e ? e.innerText : null;
+}
+facts.radios = [...document.querySelectorAll('#' + arguments[1] + ' input[type=radio]')].map(r => r.disabled);
+return facts;
+"""
+
+
+def test_a_support_officer_is_told_what_they_are_not_shown_and_offered_no_decision(model, serve_wsgi, chrome,
+                                                                                   screenshots):
+    """As the browser lays the page out: the notes show, the decision controls and the colourings do not
+    work, the counties carry no colour bar (a CSS class must not undo what the page hides)."""
+    origin = serve_wsgi(create_app(model, refresh_ms=1000).server)
+    chrome.get(signed_in_url(origin, SUPPORT_OFFICER, "/?lang=en"))
+    WebDriverWait(chrome, DRAW_TIMEOUT_S).until(
+        lambda driver: (s := driver.execute_script(MAP_STATE_JS, ids.MAP)) and s["fills"] and s)
+    chrome.save_screenshot(str(screenshots / "twin-map-support-officer.png"))
+    page = chrome.execute_script(PAGE_FACTS_JS, [ids.INCIDENTS_WITHHELD, ids.INCIDENT_COUNT, ids.LOADS_WITHHELD,
+                                                 ids.PLAN_PANEL, ids.REJECT_REASON, ids.PREVIEW, ids.STRENGTH],
+                                 ids.COLOUR_BY)  # in one go: the table is redrawn every second
+    shown, texts = page["shown"], page["texts"]
+    assert shown[ids.INCIDENTS_WITHHELD] and "may not read incidents" in texts[ids.INCIDENTS_WITHHELD]
+    assert texts[ids.INCIDENT_COUNT] == "incidents: not shown"
+    assert shown[ids.LOADS_WITHHELD] and "may not read the counties' force and load" in texts[ids.LOADS_WITHHELD]
+    assert "may not read support requests" in texts[ids.PLAN_PANEL]
+    assert not shown[ids.REJECT_REASON] and not shown[ids.PREVIEW] and not shown[ids.STRENGTH]
+    assert page["radios"] == [True] * 5  # every colouring disabled
+    counties = chrome.execute_script(CIRCLE_Z_JS, ids.MAP)
+    assert set(counties["z"].values()) == {0} and "not shown" in counties["hover"]
+    assert chrome.execute_script("return document.querySelectorAll('.colorbar').length") == 0
+    assert severe_console_entries(chrome) == []
+
+
 def test_a_visitor_signs_in_as_a_demo_user_and_out_again(model, serve_wsgi, chrome):
     origin = serve_wsgi(create_app(model, refresh_ms=1000, demo=True).server)
     chrome.get(origin + "/?lang=en")
