@@ -159,6 +159,11 @@ def test_the_steering_controls_are_disabled_with_a_note_for_anyone_but_a_trainer
     assert all(commander[i].get("disabled") is True for i in steering)
     assert "you can decide their plans below as a trainee" in commander[ids.EX_TRAINEE_NOTE]["children"]
     assert commander[ids.EX_REASON].get("disabled") is not True  # a trainee still decides plans
+    assert "display" not in commander[ids.EX_REASON]["style"]
+    support = found(layout_for(Identity("dy-support", "support_officer", "330783")), {})  # never shown plans
+    assert all(support[i].get("disabled") is True for i in steering)
+    assert support[ids.EX_TRAINEE_NOTE]["children"] == "A trainer starts and steers exercises."
+    assert support[ids.EX_REASON]["style"]["display"] == "none"  # nothing to reject
 
 
 def test_the_replay_says_there_is_nothing_to_replay_instead_of_drawing_empty_axes(app, exercise):
@@ -265,3 +270,9 @@ def test_a_trainee_sees_the_plans_and_the_replay_of_their_own_region_only(app, e
     for outsider in (Identity("xh-duty", "county_duty_officer", "330106"), Identity("zj-viewer", "viewer", "330000")):
         plans, incidents = pending_plans(outsider)
         assert PLAN_A not in plans and PLAN_B not in plans and incidents == 0, outsider
+    # 西湖 may read plans of its own region and has none open: an honest "none"; the viewer is never shown
+    # plans: told so, with the roles that are, not told there is none
+    assert "No plan awaits a decision" in pending_plans(Identity("xh-duty", "county_duty_officer", "330106"))[0]
+    viewer = pending_plans(Identity("zj-viewer", "viewer", "330000"))[0]
+    assert "No plan awaits a decision" not in viewer and "Your role (viewer) may not read support plans" in viewer
+    assert ids.EX_PLANS_WITHHELD in viewer

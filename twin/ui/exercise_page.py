@@ -26,7 +26,7 @@ from services.exercise import clock as xclock
 from services.exercise import decisions, replay, scenario, store
 from services.exercise.recorder import read_events
 from twin.sim.model import ProvinceModel
-from twin.ui import ids, signin, views, visibility
+from twin.ui import ids, signin, views, visibility, withheld
 from twin.ui.figures import beijing_time
 from twin.ui.messages import DEFAULT_LANGUAGE, text
 from twin.ui.panel import CELL
@@ -76,6 +76,7 @@ def exercise_options(lang: str) -> list[dict]:
 def page(lang: str = DEFAULT_LANGUAGE, user: signin.SignedIn | None = None, demo: bool = False) -> html.Div:
     scenarios, exercises = scenario_options(), exercise_options(lang)
     steer = is_trainer(user)  # the buttons only a trainer may use are disabled for anyone else (on_ex_* refuse them too)
+    plans_withheld = withheld.note(user.identity if user else None, visibility.PLANS, lang)  # never a trainee
     section = {"borderTop": "1px solid #ccc", "marginTop": "8px", "paddingTop": "4px"}
     h3 = {"fontSize": "16px", "margin": "6px 0"}
     return html.Div(style={"fontFamily": '"Noto Sans CJK SC", sans-serif', "margin": "10px 16px"}, children=[
@@ -91,7 +92,8 @@ def page(lang: str = DEFAULT_LANGUAGE, user: signin.SignedIn | None = None, demo
                           style={"width": "80px"}, disabled=not steer),
                 html.Button(text("ex_start", lang), id=ids.EX_START, n_clicks=0, disabled=not steer),
             ]),
-            *([] if steer else [html.Div(text("ex_trainee_note", lang), id=ids.EX_TRAINEE_NOTE,
+            *([] if steer else [html.Div(text("ex_observer_note" if plans_withheld else "ex_trainee_note", lang),
+                                         id=ids.EX_TRAINEE_NOTE,
                                          style={"color": "#666", "margin": "4px 0"})]),
             html.Div(id=ids.EX_START_RESULT, style={"fontWeight": "bold", "margin": "4px 0"}),
         ]),
@@ -109,7 +111,8 @@ def page(lang: str = DEFAULT_LANGUAGE, user: signin.SignedIn | None = None, demo
         html.Div(style=section, children=[
             html.H3(text("ex_pending", lang), style=h3),
             html.Div(id=ids.EX_PENDING),
-            dcc.Input(id=ids.EX_REASON, type="text", placeholder=text("reject_reason", lang), style={"width": "50%"}),
+            dcc.Input(id=ids.EX_REASON, type="text", placeholder=text("reject_reason", lang),
+                      style={"width": "50%", **({"display": "none"} if plans_withheld else {})}),
             html.Div(id=ids.EX_DECISION_RESULT, style={"fontWeight": "bold", "margin": "4px 0"}),
         ]),
         html.Div(style=section, children=[html.H3(text("ex_report", lang), style=h3), html.Div(id=ids.EX_REPORT)]),
@@ -165,6 +168,9 @@ def readable_pending(events: list[dict], identity) -> list[dict]:
 
 def pending_table(events: list[dict], lang: str, identity=None) -> html.Component:
     """Open candidates `identity` may read, the optimiser's pick of each request marked ★, with Approve / Reject."""
+    refused = withheld.note(identity, visibility.PLANS, lang)
+    if refused:  # a role never shown plans is told so, not told there is none
+        return html.Small(refused, id=ids.EX_PLANS_WITHHELD, style={"color": "#666"})
     open_plans = readable_pending(events, identity)
     if not open_plans:
         return html.Small(text("ex_no_pending", lang), style={"color": "#999"})

@@ -45,6 +45,7 @@ EX_RESUME = "ex-resume"
 EX_SET_SPEED = "ex-set-speed"
 EX_CLOCK = "ex-clock"
 EX_PENDING = "ex-pending"
+EX_PLANS_WITHHELD = "ex-plans-withheld"
 EX_PENDING_KEY = "ex-pending-key"
 EX_DECIDE = "ex-decide"  # pattern-matching id type: {"type": EX_DECIDE, "action": approve|reject, "plan": plan_id}
 EX_REASON = "ex-reason"

@@ -15,6 +15,7 @@ from twin.ui.messages import DEFAULT_LANGUAGE, role_name, text
 WHAT = {
     visibility.INCIDENTS: "what_incidents",
     visibility.REQUESTS: "what_requests",
+    visibility.PLANS: "what_plans",
     visibility.COUNTY_LOADS: "what_county_loads",
     visibility.PERFORMANCE_REPORT: "what_report",
 }
