@@ -102,6 +102,7 @@ def test_the_printed_order_carries_the_signature_digest_and_a_qr_code_of_its_ver
     assert "东阳市" in page and "义乌市" in page and "金东区" in page and "磐安县" in page  # receiving, donors
     assert "警员342" in page and "138****5678" in page and "13812345678" not in page     # resources' masking
     assert "涉案手机和电脑电子取证" in page and "东阳市公安局指挥中心" in page               # scope, reporting point
+    assert "技术支援（L1）：技术支援 4 人" in page and "刑侦（L2）：刑侦 2 人" in page          # lines named by module
     assert set(resources.config["callers"]) == {"zj-commander"}   # resources asked with the user's own token
 
     link = chrome.find_element(By.ID, "verify-link").text

@@ -528,3 +528,33 @@ def test_a_role_never_shown_requests_or_the_counties_figures_is_told_so_not_show
     assert "may not read support requests" in str(comparison)
     comparison, *_ = panel_view(two_counties, None, "en", None, XIHU_DUTY)
     assert text("no_request_picked", "en") in str(comparison)
+
+
+def test_request_lines_are_named_in_the_pages_language_and_a_past_deadline_or_nowhere_to_stage_is_said():
+    """The 泰顺 demo case: re-planned after its deadline had passed, so no county can be reached in time
+    and there is nowhere to pre-position. The panel names the lines (not riot_control) and says so,
+    instead of "预置 80 人于 —" and "时限 -8 分钟"."""
+    from twin.ui.messages import line_name
+    assert (line_name("riot_control"), line_name("negotiators", "en")) == ("处突", "negotiators")
+    assert line_name("text-1", "zh", "riot_control") == "处突（text-1）"  # a line read from an incident's text
+    assert line_name("text-2", "en", "patrol") == "patrol (text-2)" and line_name("text-3") == "text-3"
+    nowhere = [{"line_id": "riot_control", "officers": 80, "late": 80, "from": {}, "text": "...", "stage_at": []},
+               {"line_id": "text-1", "officers": 4, "late": 4, "from": {}, "text": "...",
+                "stage_at": [{"county": "330329", "name": "泰顺县", "minutes": 0},
+                             {"county": "330328", "name": "文成县", "minutes": 25}]}]
+    plan = {"plan_id": "P", "request_id": "R", "prepositioning": nowhere}
+    names = {"330329": "泰顺县", "330328": "文成县"}
+    shown = panel.prepositioning(plan, names, "zh", {"text-1": "riot_control"})
+    assert shown == "处突：80 人，时限内无县区可达，无法靠预置按时到位；处突（text-1）：预置 4 人于 泰顺县、文成县"
+    assert "—" not in shown and "riot_control" not in shown.replace("text-1", "")
+    english = panel.prepositioning(plan, names, "en")
+    assert english == "riot control: 80, no county within the deadline to stage them at; text-1: stage 4 at 泰顺县; 文成县"
+
+    late = {"plan_id": "P", "request_id": "R", "proposed_at": "2026-12-04T15:37:00Z", "deadline": "2026-12-04T15:29:00Z",
+            "assignments": [{"officer_id": "A", "line_id": "riot_control", "from_county": "330302", "eta_s": 11760}],
+            "metrics": {"headcount": 1, "latest_eta_s": 11760, "deadline_met": False, "per_donor": {"330302": 1}},
+            "shortfall": [{"line_id": "riot_control", "needed": 2, "assigned": 1, "qualified_within_deadline": 0,
+                           "qualified": 900, "text": "..."}]}
+    summary = panel.summary_zh(late, {"330302": "鹿城区"})
+    assert summary.startswith("需 2 人，已安排 1 人；最晚 196 分钟到达（时限已过 8 分钟，无法按时全部到位）。")
+    assert "缺口 处突：需 2 人" in summary and "-8" not in summary

@@ -274,7 +274,8 @@ def panel_view(model: ProvinceModel, request_id: str | None, lang: str, last_key
         return dash.no_update, dash.no_update, key
     return (panel.comparison(plans, lang, names, lambda plan: approval_refusal(identity, request, lang), leaving,
                              picked=request_id is not None,
-                             withheld=withheld.note(identity, visibility.REQUESTS, lang)),
+                             withheld=withheld.note(identity, visibility.REQUESTS, lang),
+                             modules={line["line_id"]: line.get("module") for line in (request or {}).get("lines") or []}),
             panel.strength_figure(plans, lang), key)
 
 

@@ -126,6 +126,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "differs_none": ("派出构成相同", "same donors"),
     "preposition": ("预置建议（为按时到位）", "pre-positioning that would meet the deadline"),
     "preposition_line": ("{what}：预置 {n} 人于 {where}", "{what}: stage {n} at {where}"),
+    "preposition_nowhere": ("{what}：{n} 人，时限内无县区可达，无法靠预置按时到位", "{what}: {n}, no county within the deadline to stage them at"),
     "metric": ("指标", "metric"),
     "eta_plan": ("方案预计（最晚）", "planned ETA (latest)"),
     "eta_p50": ("全部到位 P50", "all in place P50"),
@@ -243,6 +244,38 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "alert_unacknowledged_text": ("{unit}（{county} 派出）未确认指令 · {id}", "{unit} (from {county}) has not acknowledged · {id}"),
 }
 
+# The lines of a support request by their line_id (services/demand/policy/requirements-v1.yaml); a line
+# of another id (one read from an incident's text, "text-1") is named by its module (line_name).
+LINE_NAMES: dict[str, tuple[str, str]] = {
+    "accident_scene": ("事故现场处置", "accident scene"),
+    "aerial_search": ("空中搜索", "aerial search"),
+    "assault": ("突击", "assault"),
+    "casualty_rescue": ("伤员救护", "casualty rescue"),
+    "cordon": ("警戒封控", "cordon"),
+    "crowd_patrol": ("人群巡逻管控", "crowd patrol"),
+    "cyber_investigation": ("网络侦查", "cyber investigation"),
+    "eod": ("排爆", "bomb disposal"),
+    "evacuation_order": ("疏散秩序维护", "evacuation order"),
+    "evacuation_patrol": ("疏散巡逻", "evacuation patrol"),
+    "forensics": ("电子取证", "e-forensics"),
+    "ground_search": ("地面搜索", "ground search"),
+    "investigation": ("侦查", "investigation"),
+    "k9": ("警犬", "K9"),
+    "marksmen": ("狙击", "marksmen"),
+    "medical": ("医疗救护", "medical"),
+    "negotiators": ("谈判", "negotiators"),
+    "patrol": ("巡逻", "patrol"),
+    "rescue": ("救援", "rescue"),
+    "riot_control": ("处突", "riot control"),
+    "security": ("安保警戒", "security"),
+    "surveillance": ("无人机侦察", "drone surveillance"),
+    "tactical": ("特警战术", "tactical"),
+    "technical": ("技术支援", "technical support"),
+    "traffic_control": ("交通管制", "traffic control"),
+    "traffic_diversion": ("交通疏导", "traffic diversion"),
+    "water_rescue": ("水上救援", "water rescue"),
+}
+
 ROLE_NAMES: dict[str, tuple[str, str]] = {
     "province_commander": ("省级指挥长", "province commander"),
     "city_commander": ("市级指挥长", "city commander"),
@@ -270,3 +303,13 @@ def maybe(key: str, lang: str, fallback: str) -> str:
 def role_name(role: str, lang: str = DEFAULT_LANGUAGE) -> str:
     zh, en = ROLE_NAMES.get(role, (role, role))
     return en if lang == "en" else zh
+
+
+def line_name(line_id: str, lang: str = DEFAULT_LANGUAGE, module: str | None = None) -> str:
+    """A request line's name: from LINE_NAMES, else its module's name with the id ("处突（text-1）"), else the id."""
+    if line_id in LINE_NAMES:
+        zh, en = LINE_NAMES[line_id]
+        return en if lang == "en" else zh
+    if module and f"module_{module}" in MESSAGES:
+        return f"{text('module_' + module, lang)}（{line_id}）" if lang != "en" else f"{text('module_' + module, lang)} ({line_id})"
+    return line_id

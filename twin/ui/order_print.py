@@ -32,7 +32,7 @@ from twin.mirror.client import TIMEOUT_S, ServicesClient, auth_headers
 from twin.sim.model import ProvinceModel
 from twin.ui import signin, visibility
 from twin.ui.figures import beijing_time
-from twin.ui.messages import maybe, role_name
+from twin.ui.messages import line_name, maybe, role_name
 
 ORDER_PATH = "/plans/<plan_id>/order"
 VERIFY_PATH = "/plans/<plan_id>/verify"
@@ -196,7 +196,9 @@ def order_html(found: dict, people: dict[str, dict], link: str) -> str:
                                  str(approval.get("grade") or req.get("grade") or "")))),
         row("请求时间", beijing_time(req.get("requested_at")) + "（北京时间）" if req.get("requested_at") else "—"),
         row("到位时限", beijing_time(req.get("deadline")) + "（北京时间）" if req.get("deadline") else "—"),
-        row("所需警力", "<br>".join(escape(f"{line['line_id']}：{line.get('module', '')} {line.get('headcount', '')} 人"
+        row("所需警力", "<br>".join(escape(f"{line_name(line['line_id'], 'zh', line.get('module'))}："
+                                           f"{maybe('module_' + str(line.get('module')), 'zh', line.get('module') or '')}"
+                                           f" {line.get('headcount', '')} 人"
                                            + (f"（{'、'.join(line.get('tags') or [])}）" if line.get("tags") else ""))
                                     for line in req.get("lines") or []) or "—"),
         "</table>",
@@ -208,7 +210,8 @@ def order_html(found: dict, people: dict[str, dict], link: str) -> str:
         row("简要情况", escape(incident.get("description") or "—")),
         "</table>",
         "<h2>三、派出警力（按派出县区）</h2>",
-        officers_html(plan, people, county, orders_by_unit),
+        officers_html(plan, people, county, orders_by_unit,
+                      {line["line_id"]: line.get("module") for line in req.get("lines") or []}),
         "<h2>四、时间（北京时间）</h2><table class='kv'>",
         row("批准时间", beijing_time(approval.get("at"))),
         row("下达调度", beijing_time(first_order.get("ordered_at")) if first_order else "待物流下达"),
@@ -242,7 +245,9 @@ def order_html(found: dict, people: dict[str, dict], link: str) -> str:
     return "".join(parts)
 
 
-def officers_html(plan: dict, people: dict[str, dict], county, orders_by_unit: dict[str, dict]) -> str:
+def officers_html(plan: dict, people: dict[str, dict], county, orders_by_unit: dict[str, dict],
+                  modules: dict[str, str] | None = None) -> str:
+    modules = modules or {}
     by_donor: dict[str, list[dict]] = {}
     for a in plan["assignments"]:
         by_donor.setdefault(a.get("from_county") or "", []).append(a)
@@ -256,7 +261,8 @@ def officers_html(plan: dict, people: dict[str, dict], county, orders_by_unit: d
             eta = f"{round(a['eta_s'] / 60)} 分钟" if isinstance(a.get("eta_s"), (int, float)) else "—"
             out.append("<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in (
                 a["officer_id"], person.get("name") or "—", person.get("rank") or "—", person.get("phone") or "—",
-                a.get("line_id", ""), a.get("unit_id") or "—", eta)) + "</tr>")
+                line_name(a.get("line_id", ""), "zh", modules.get(a.get("line_id"))), a.get("unit_id") or "—",
+                eta)) + "</tr>")
         out.append("</table>")
     return "".join(out)
 

@@ -16,7 +16,7 @@ from dash import dcc, html
 from twin.sim.preview import reserve_left
 from twin.ui import ids
 from twin.ui.figures import beijing_time
-from twin.ui.messages import DEFAULT_LANGUAGE, maybe, text
+from twin.ui.messages import DEFAULT_LANGUAGE, line_name, maybe, text
 
 CELL = {"borderBottom": "1px solid #ddd", "padding": "4px 8px", "textAlign": "left", "verticalAlign": "top"}
 OPEN_STATUSES = ("open", "approved")
@@ -76,13 +76,20 @@ def differences(first: dict, plan: dict, names: dict[str, str], lang: str) -> st
         ("…" if len(changes) > 6 else "")
 
 
-def prepositioning(plan: dict, names: dict[str, str], lang: str) -> str:
+def prepositioning(plan: dict, names: dict[str, str], lang: str, modules: dict[str, str] | None = None) -> str:
+    """Per line, where its late or missing officers would have to be staged to keep the deadline, or
+    that no county is near enough (a deadline already past at planning, or too short for any seat)."""
     rows = plan.get("prepositioning") or []
     if not rows:
         return "—"
-    return "；".join(text("preposition_line", lang, what=r["line_id"], n=r["officers"],
-                          where="、".join(names.get(s["county"], s["name"]) for s in r["stage_at"]) or "—")
-                     for r in rows)
+    separator = "; " if lang == "en" else "、"
+    out = []
+    for r in rows:
+        what = line_name(r["line_id"], lang, (modules or {}).get(r["line_id"]))
+        where = separator.join(names.get(s["county"], s["name"]) for s in r["stage_at"])
+        out.append(text("preposition_line", lang, what=what, n=r["officers"], where=where) if where
+                   else text("preposition_nowhere", lang, what=what, n=r["officers"]))
+    return ("; " if lang == "en" else "；").join(out)
 
 
 KIND_ORDER = {"fastest": 0, "fairest": 1, "least_reserve_damage": 2}
@@ -101,9 +108,10 @@ def current(plans: list[dict]) -> list[dict]:
 def comparison(plans: list[dict], lang: str = DEFAULT_LANGUAGE, names: dict[str, str] | None = None,
                refusal: Callable[[dict], str | None] | None = None,
                leaving: Callable[[dict], str] | None = None, picked: bool = True,
-               withheld: str | None = None) -> html.Div:
+               withheld: str | None = None, modules: dict[str, str] | None = None) -> html.Div:
     """The plans side by side; with none, a prompt to pick a request unless one is `picked`, or, for a
-    role never shown requests, `withheld` (twin.ui.withheld: why, and who is).
+    role never shown requests, `withheld` (twin.ui.withheld: why, and who is). `modules`: the request's
+    lines' modules by line_id, to name a line the vocabulary does not (messages.line_name).
     `refusal(plan)` says why the signed-in user may not decide a plan (its buttons are then disabled,
     the reason shown on them), None when they may; `leaving(plan)` the counties that would leave the
     1-hour support circle if the plan were sent (twin.ui.readiness)."""
@@ -124,9 +132,10 @@ def comparison(plans: list[dict], lang: str = DEFAULT_LANGUAGE, names: dict[str,
                             [html.Td(leaving(p), style=CELL, className="leaving-circle") for p in plans]))
     if any(p.get("prepositioning") for p in plans):
         body.append(html.Tr([html.Td(text("preposition", lang), style=CELL)] +
-                            [html.Td(prepositioning(p, names, lang), style=CELL) for p in plans]))
+                            [html.Td(prepositioning(p, names, lang, modules), style=CELL) for p in plans]))
     body.append(html.Tr([html.Td(text("explanation", lang), style=CELL)] +
-                        [html.Td(explanation(p, lang, names), style=dict(CELL, fontSize="12px")) for p in plans]))
+                        [html.Td(explanation(p, lang, names, modules), style=dict(CELL, fontSize="12px"))
+                         for p in plans]))
     body.append(html.Tr([html.Td("", style=CELL)] + [html.Td(buttons(p, lang, refusal(p) if refusal else None),
                                                               style=CELL) for p in plans]))
     config = (plans[0].get("preview") or {}).get("config")
@@ -138,7 +147,8 @@ def comparison(plans: list[dict], lang: str = DEFAULT_LANGUAGE, names: dict[str,
     ])
 
 
-def explanation(plan: dict, lang: str, names: dict[str, str] | None = None) -> html.Details:
+def explanation(plan: dict, lang: str, names: dict[str, str] | None = None,
+                modules: dict[str, str] | None = None) -> html.Details:
     """The plan explained, its first sentence shown and the rest folded (it can be long). In Chinese,
     a summary built from the plan's figures (who from where, when, what is missing), then matching's
     own words (with the officers nearby not chosen and why) as it wrote them."""
@@ -146,14 +156,14 @@ def explanation(plan: dict, lang: str, names: dict[str, str] | None = None) -> h
     if lang == "en" or not plan.get("metrics"):
         head = words.split("。")[0].split(". ")[0][:80]
         return html.Details([html.Summary(head), html.Div(words, style={"whiteSpace": "pre-wrap"})])
-    summary = summary_zh(plan, names or {})
+    summary = summary_zh(plan, names or {}, modules)
     head = summary.split("。")[0][:80]
     return html.Details([html.Summary(head), html.Div(summary, style={"whiteSpace": "pre-wrap"}),
                          html.Div(text("matching_words", lang) + words,
                                   style={"whiteSpace": "pre-wrap", "color": "#666", "marginTop": "4px"})])
 
 
-def summary_zh(plan: dict, names: dict[str, str]) -> str:
+def summary_zh(plan: dict, names: dict[str, str], modules: dict[str, str] | None = None) -> str:
     """A Chinese account of a plan from its figures: officers placed and needed, latest arrival against
     the deadline, donors with their officers and latest arrival, and what is missing."""
     m = plan["metrics"]
@@ -162,8 +172,13 @@ def summary_zh(plan: dict, names: dict[str, str]) -> str:
     latest = round(m.get("latest_eta_s", 0) / 60)
     deadline = _deadline_minutes(plan)
     verdict = "可按时到位" if m.get("deadline_met") else "无法按时全部到位"
-    out = [f"需 {needed} 人，已安排 {placed} 人；最晚 {latest} 分钟到达"
-           + (f"（时限 {deadline} 分钟，{verdict}）" if deadline is not None else "") + "。"]
+    if deadline is None:
+        against = ""
+    elif deadline < 0:  # planned after the deadline had passed
+        against = f"（时限已过 {-deadline} 分钟，{verdict}）"
+    else:
+        against = f"（时限 {deadline} 分钟，{verdict}）"
+    out = [f"需 {needed} 人，已安排 {placed} 人；最晚 {latest} 分钟到达{against}。"]
     latest_by: dict[str, int] = {}
     for a in plan.get("assignments", []):
         latest_by[a["from_county"]] = max(latest_by.get(a["from_county"], 0), int(a["eta_s"]))
@@ -172,7 +187,7 @@ def summary_zh(plan: dict, names: dict[str, str]) -> str:
         out.append("派出：" + "、".join(f"{names.get(c, c)} {n} 人（{round(latest_by.get(c, 0) / 60)} 分钟）"
                                       for c, n in donors) + "。")
     for s in plan.get("shortfall") or []:
-        out.append(f"缺口 {s['line_id']}：需 {s['needed']} 人，已安排 {s['assigned']} 人；时限内可到的合格人员"
+        out.append(f"缺口 {line_name(s['line_id'], 'zh', (modules or {}).get(s['line_id']))}：需 {s['needed']} 人，已安排 {s['assigned']} 人；时限内可到的合格人员"
                    f" {s['qualified_within_deadline']} 名，全省合格 {s['qualified']} 名。")
     if "min_reserve_ratio" in m:
         out.append(f"派出地出警后在岗警力最低 {m['min_reserve_ratio']:.0%}。")
