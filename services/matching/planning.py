@@ -138,7 +138,8 @@ def to_request(row, held: dict[str, dict], at: datetime) -> Request | None:
                    approval_level=data.get("approval_level", "city"), exclude=frozenset(row.exclude or ()),
                    window_end=readmodel.parse_time(window["end"]) if window.get("end") else None,
                    starts_at=readmodel.parse_time(data["relief_from"]) if data.get("relief_from") else None,
-                   point=incident_point(data))
+                   point=incident_point(data),
+                   window_s=int(data["deadline_minutes"]) * 60 if data.get("deadline_minutes") else None)
 
 
 def incident_point(data: dict) -> tuple[float, float] | None:

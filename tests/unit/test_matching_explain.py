@@ -72,6 +72,28 @@ def test_a_late_plan_names_the_pre_positioning_that_would_have_met_its_deadline(
                                           minutes=30), option.assignments[:0], TRAVEL, 0, pool, names)[0]["late"] == 0
 
 
+def test_a_re_plan_after_the_deadline_still_names_where_officers_would_have_had_to_wait():
+    """Staged officers set out when the request comes: where to stage is judged by the grade's whole
+    window (30 min here), not by the time left, which is none once the deadline has passed."""
+    import dataclasses
+    from datetime import timedelta
+
+    records = [officer("NEAR", "330102", "riot_control", tags=("mass_incident_handling",)),
+               officer("FAR", "330105", "riot_control", tags=("mass_incident_handling",))]
+    line = Line("L1", "riot_control", 2, tags=("mass_incident_handling",))
+    fresh = request(lines=(line,), minutes=30)
+    pool = build_pool(records, COUNTIES)
+    chosen = plan_batch(pool, [fresh], TRAVEL, ACCEPTS, loads=plenty()).options[0]["fastest"].assignments
+    late = dataclasses.replace(fresh, planned_at=fresh.deadline + timedelta(minutes=8))  # 8 min past it
+    assert late.budget_s == 0
+    (without,) = explain.prepositioning(late, chosen, TRAVEL, 0, pool, {})
+    assert without["stage_at"] == [] and without["late"] == 2  # judged by the time left: nowhere
+    (staged,) = explain.prepositioning(dataclasses.replace(late, window_s=30 * 60), chosen, TRAVEL, 0, pool, {})
+    assert staged["late"] == 2 and [s["county"] for s in staged["stage_at"]] == ["330101", "330102"]
+    assert [s["county"] for s in explain.prepositioning(dataclasses.replace(fresh, window_s=30 * 60), chosen, TRAVEL,
+                                                        0, pool, {})[0]["stage_at"]] == ["330101", "330102"]
+
+
 def test_a_plan_for_which_the_criteria_agree_says_so_first():
     pool = build_pool([officer("ONLY", "330102")], COUNTIES)
     req = request(lines=(Line("L1", "patrol", 1),))
@@ -88,3 +110,20 @@ def test_a_plan_with_nobody_says_so_instead_of_a_zero_minute_arrival():
     text = explain.explanation(req, "fastest", [], metrics, [], {}, {})
     assert text.startswith("0 of 2 officers: nobody qualified can be sent (deadline 30 min)")
     assert "latest arrival 0 min" not in text and "nobody qualifies in time" in text
+
+
+def test_a_request_carries_its_grades_window_from_the_support_request():
+    from datetime import datetime, timezone
+    from types import SimpleNamespace
+
+    from services.common.contracts import example_event
+    from services.matching.planning import to_request
+
+    data = example_event("support.requested")["data"]  # deadline_minutes 45 (grade III)
+    row = SimpleNamespace(request_id=data["request_id"], data=data, exclude=None)
+    late = datetime(2025, 9, 15, 2, 0, tzinfo=timezone.utc)  # 10:00 Beijing, after the 09:51:40 deadline
+    req = to_request(row, {}, late)
+    assert (req.window_s, req.budget_s, req.staging_s) == (45 * 60, 0, 45 * 60)
+    req = to_request(SimpleNamespace(request_id=row.request_id, exclude=None,
+                                     data={k: v for k, v in data.items() if k != "deadline_minutes"}), {}, late)
+    assert (req.window_s, req.staging_s) == (None, 0)

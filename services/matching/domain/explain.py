@@ -69,10 +69,11 @@ def prepositioning(req: Request, chosen: list[Assignment], travel: Reach | np.nd
                    names: dict[str, str], *, staging: int = 3) -> list[dict]:
     """What pre-positioning (预置) would have met the deadline: per line, the officers who arrive late or
     are missing, to be staged before the event where the deadline can be kept (the incident's county
-    first, then the nearest counties within the deadline, timed from their seats), and whose late
-    officers they would be."""
+    first, then the nearest counties within the grade's deadline window, timed from their seats: staged
+    officers set out when the request comes, so a re-plan made late still names where they would have
+    had to wait), and whose late officers they would be."""
     budget, seats = req.budget_s, reach(pool, travel, dest).seats
-    near = [int(c) for c in np.argsort(seats, kind="stable") if seats[c] <= budget]
+    near = [int(c) for c in np.argsort(seats, kind="stable") if seats[c] <= req.staging_s]
     near = sorted(near, key=lambda c: (c != dest, seats[c]))[:staging]
     stage = [{"county": pool.counties[c], "name": names.get(pool.counties[c], pool.counties[c]),
               "minutes": minutes(seats[c])} for c in near]

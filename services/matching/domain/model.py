@@ -41,6 +41,7 @@ class Request:
     window_end: datetime | None = None  # the task's planned end when the request gives one
     starts_at: datetime | None = None   # a relief shift: officers take over then, not on arrival
     point: tuple[float, float] | None = None   # (lon, lat) where support is needed; None: the county's seat
+    window_s: int | None = None         # the grade's whole deadline window (deadline - request), when known
 
     @property
     def on_scene_minutes(self) -> int:
@@ -56,6 +57,13 @@ class Request:
     def budget_s(self) -> int:
         """Seconds from the plan's start to the deadline (never negative)."""
         return max(0, int((self.deadline - self.planned_at).total_seconds()))
+
+    @property
+    def staging_s(self) -> int:
+        """Seconds within which support staged before the event must reach the scene to keep the deadline:
+        the grade's whole window, whenever the plan is made (a re-plan after the deadline still learns
+        where officers would have had to wait); without it, the time left."""
+        return self.window_s if self.window_s is not None else self.budget_s
 
     @property
     def task_end(self) -> datetime:
