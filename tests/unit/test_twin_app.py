@@ -558,3 +558,22 @@ def test_request_lines_are_named_in_the_pages_language_and_a_past_deadline_or_no
     summary = panel.summary_zh(late, {"330302": "鹿城区"})
     assert summary.startswith("需 2 人，已安排 1 人；最晚 196 分钟到达（时限已过 8 分钟，无法按时全部到位）。")
     assert "缺口 处突：需 2 人" in summary and "-8" not in summary
+
+
+def test_an_english_page_names_the_counties_in_english_everywhere_not_only_on_the_map(two_counties):
+    from twin.ui import board
+    from twin.ui.place_names import county_names
+    assert county_names([{"code": "330783", "name": "东阳市"}], "en") == {"330783": "Dongyang City"}
+    app = create_app(two_counties)
+    _figure, rows, _count, _clock, options, _key = callback_as(app, PROVINCE, "on_refresh", 1, "load", REQUEST,
+                                                               "en", None)
+    assert "Dongyang City" in str(rows) and "东阳市" not in str(rows)               # the incident table
+    assert any("Dongyang City" in o["label"] for o in options)                     # the request picker
+    comparison, *_ = panel_view(two_counties, REQUEST, "en", None, PROVINCE)
+    assert "Yiwu City" in str(comparison) and "Jindong District" in str(comparison)  # the plan panel's donors
+    with app.server.test_request_context("/board"):
+        body, *_ = board.board_view(two_counties, PROVINCE, "en", None)
+    assert "Dongyang City" in str(body) and "东阳市" not in str(body)
+    chinese, *_ = panel_view(two_counties, REQUEST, "zh", None, PROVINCE)
+    assert "义乌市" in str(chinese) and "Yiwu" not in str(chinese)
+    assert "东阳市" in str(callback_as(app, PROVINCE, "on_refresh", 1, "load", REQUEST, "zh", None)[1])

@@ -192,7 +192,7 @@ def test_each_plan_shows_the_counties_leaving_the_circle_asked_once_per_plan(ser
     assert len([c for c in calls if c["path"] == "/readiness/what-if"]) == 2  # once per plan
     english = panel_view(loop, REQUEST, "en", None, PROVINCE, circle)[0]
     assert "counties leaving the 1-hour circle if sent" in str(english)
-    assert leaving_cells(english) == ["义乌市 (riot control, patrol); 西湖区 (traffic)", "none"]
+    assert leaving_cells(english) == ["Yiwu City (riot control, patrol); Xihu District (traffic)", "none"]
     # a county duty officer of Dongyang sees no other county leaving; the city of Jinhua sees Yiwu only
     assert leaving_cells(panel_view(loop, REQUEST, "zh", None, DONGYANG_DUTY, circle)[0]) == ["无", "无"]
     assert leaving_cells(panel_view(loop, REQUEST, "zh", None, JINHUA, circle)[0]) == ["义乌市（处突、巡逻）", "无"]

@@ -30,6 +30,7 @@ from twin.ui import ids, signin, views, visibility
 from twin.ui.board import SOON_S, instant, pending_deadlines, units_by_request
 from twin.ui.figures import beijing_time
 from twin.ui.messages import DEFAULT_LANGUAGE, maybe, text
+from twin.ui.place_names import county_names
 
 KINDS = ("approval", "late", "deadline", "escalated", "unacknowledged", "new_request")  # most urgent first
 COLOURS = {"approval": "primary", "late": "danger", "deadline": "danger", "escalated": "warning",
@@ -43,7 +44,7 @@ def alerts_for(snapshot: dict, identity: Identity | None, lang: str = DEFAULT_LA
         return []
     shown = visibility.permitted(snapshot, identity)
     now = instant(shown["clock"])
-    names = {c["code"]: c["name"] for c in shown.get("counties", [])}
+    names = county_names(shown.get("counties", []), lang)
     requests = {r["request_id"]: r for r in shown.get("requests", [])}
     units = units_by_request(shown)
     out = []

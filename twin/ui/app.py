@@ -49,6 +49,7 @@ from twin.ui import (
 from twin.ui.figures import BEIJING, COLOUR_BY, TABLE_COLUMNS, beijing_time, incident_table_rows
 from twin.ui.messages import DEFAULT_LANGUAGE, LANGUAGES, role_name, text
 from twin.ui.navbar import REPORT_PATH, navbar
+from twin.ui.place_names import county_names
 from twin.ui.position_access import PositionAccess
 from twin.ui.replay_controls import install_replay, replay_section
 
@@ -239,7 +240,7 @@ def refresh_view(model: ProvinceModel, geojson: dict, colour_by: str, request_id
 def table_view(snapshot: dict, lang: str, identity: Identity | None = None) -> tuple:
     """(incident table rows, incident count, clock, request options) of a snapshot already filtered for
     `identity`; a role never shown incidents is told so (twin.ui.withheld) instead of shown none."""
-    names = {c["code"]: c["name"] for c in snapshot["counties"]}
+    names = county_names(snapshot["counties"], lang)
     refused = withheld.note(identity, visibility.INCIDENTS, lang)
     if refused:
         rows = [html.Tr(html.Td(refused, colSpan=len(TABLE_COLUMNS), className="text-body-secondary",
@@ -260,7 +261,7 @@ def panel_view(model: ProvinceModel, request_id: str | None, lang: str, last_key
     counties that would leave the 1-hour support circle if it were sent (asked once per plan)."""
     snapshot = visibility.permitted(model.snapshot(), identity)
     plans = views.plans_of(snapshot, request_id)
-    names = {c["code"]: c["name"] for c in snapshot["counties"]}
+    names = county_names(snapshot["counties"], lang)
     request = next((r for r in snapshot.get("requests") or [] if r.get("request_id") == request_id), None)
     leaving = None
     if circle is not None and plans:

@@ -23,6 +23,7 @@ from twin.ui import ids, signin, views, visibility, withheld
 from twin.ui.figures import GRADE_COLOURS, beijing_time, type_name
 from twin.ui.messages import DEFAULT_LANGUAGE, maybe, text
 from twin.ui.panel import current
+from twin.ui.place_names import place_name
 
 PATH = "/board"
 SOON_S = 5 * 60  # a deadline this close is "about to pass" (alerts, the row's colour)
@@ -148,7 +149,7 @@ def board_row(row: dict, lang: str) -> html.Tr:
     if row["unacknowledged"]:
         flags.append(dbc.Badge(text("flag_unacknowledged", lang, n=len(row["unacknowledged"])), color="warning",
                                text_color="dark", className="me-1", title=", ".join(row["unacknowledged"])))
-    request = [html.Strong(row["county_name"]), " ",
+    request = [html.Strong(place_name(row["county_name"], lang)), " ",
                html.Span(type_name(row["incident_type"], lang) if row["incident_type"] else "", className="me-1"),
                html.Br(), html.Small(row["request_id"], className="text-body-secondary")]
     return html.Tr(className=row_class(row), id={"type": "board-row", "request": row["request_id"]}, children=[

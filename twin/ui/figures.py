@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 
 from twin.ui.map_layers import UNCHECKED, officer_trace, route_traces, unit_traces
 from twin.ui.messages import DEFAULT_LANGUAGE, maybe, text
-from twin.ui.place_names import label_meta
+from twin.ui.place_names import county_names, label_meta, place_name
 
 GRADE_COLOURS = {"I": "#d62728", "II": "#ff7f0e", "III": "#f2c200", "IV": "#1f77b4"}
 UNGRADED_COLOUR = "#7f7f7f"
@@ -48,7 +48,7 @@ def province_map(geojson: dict, counties: list[dict], incidents: list[dict], *, 
     """Counties coloured by `colour_by`, incidents by grade; optionally officers per county, candidate
     plan routes and deployed units. `tile_url` None reads MAP_TILE_URL. With `geojson_url` (served by
     the app itself) the browser fetches the polygons once instead of receiving them with every update."""
-    names = {c["code"]: c["name"] for c in counties}
+    names = county_names(counties, lang)
     traces = [county_trace(geojson_url or geojson, counties, colour_by, lang)]
     if officers:
         traces.append(officer_trace(counties, lang))
@@ -74,7 +74,8 @@ def county_trace(geojson: dict | str, counties: list[dict], colour_by: str, lang
         marker=dict(opacity=0.75, line=dict(width=0.8, color="#4d4d4d")),
         colorbar=dict(title=dict(text=title, side="top"), thickness=12, len=0.6, x=1.005, xanchor="left", y=0.9,
                       yanchor="top", outlinewidth=0, ticklabelposition="outside bottom"),
-        customdata=[[c["name"], c["city_name"], c["officers_on_duty"], c["officers_available"],
+        customdata=[[place_name(c["name"], lang), place_name(c["city_name"], lang, "city"), c["officers_on_duty"],
+                     c["officers_available"],
                      c["officers_committed"], c.get("circle_detail", "")] for c in counties],
         hovertemplate=("<b>%{customdata[0]}</b> %{customdata[1]}<br>" + f"{title}: {z_format}<br>"
                        + ("%{customdata[5]}<br>" if colour_by == "circle" else "")
@@ -92,7 +93,7 @@ def hidden_county_trace(geojson: dict | str, counties: list[dict], lang: str = D
         geojson=geojson, featureidkey="id", locations=[c["code"] for c in counties], z=[0] * len(counties),
         zmin=0, zmax=1, colorscale=[[0, HIDDEN_FILL], [1, HIDDEN_FILL]], showscale=False,
         marker=dict(opacity=0.75, line=dict(width=0.8, color="#4d4d4d")),
-        customdata=[[c["name"], c["city_name"]] for c in counties],
+        customdata=[[place_name(c["name"], lang), place_name(c["city_name"], lang, "city")] for c in counties],
         hovertemplate=("<b>%{customdata[0]}</b> %{customdata[1]}<br>"
                        + text("county_figures_withheld", lang) + "<extra></extra>"),
         name=text("counties", lang), showlegend=False, **UNCHECKED,

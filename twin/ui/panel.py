@@ -17,6 +17,7 @@ from twin.sim.preview import reserve_left
 from twin.ui import ids
 from twin.ui.figures import beijing_time
 from twin.ui.messages import DEFAULT_LANGUAGE, line_name, maybe, text
+from twin.ui.place_names import place_name
 
 CELL = {"borderBottom": "1px solid #ddd", "padding": "4px 8px", "textAlign": "left", "verticalAlign": "top"}
 OPEN_STATUSES = ("open", "approved")
@@ -40,7 +41,8 @@ def plan_summary(plan: dict, lang: str = DEFAULT_LANGUAGE) -> dict:
     return {
         "status": maybe("status_" + plan["status"], lang, plan["status"]),
         "headcount": str(metrics.get("headcount", len(plan["assignments"]))),
-        "donors": "、".join(d.get("name", d["county"]) for d in preview.get("donors", [])) or
+        "donors": ("、" if lang != "en" else ", ").join(place_name(d.get("name"), lang) or d["county"]
+                                                       for d in preview.get("donors", [])) or
                   ", ".join(sorted(metrics.get("per_donor", {}))),
         "eta_plan": minutes(metrics["latest_eta_s"], lang),
         "eta_p50": minutes(whole.get("p50_s"), lang, never=bool(preview)),

@@ -41,6 +41,16 @@ def _pinyin(chinese: str) -> str:
     return "".join(lazy_pinyin(chinese)).capitalize()
 
 
+def county_names(counties: list[dict], lang: str = DEFAULT_LANGUAGE) -> dict[str, str]:
+    """{county code: its name in the page's language} (Pinyin with the kind in English for "en")."""
+    return {c["code"]: c["name"] if lang != "en" else english_name(c["name"]) for c in counties}
+
+
+def place_name(name: str, lang: str = DEFAULT_LANGUAGE, level: str = "county") -> str:
+    """One Chinese place name in the page's language."""
+    return name if lang != "en" or not name else english_name(name, level)
+
+
 def place_labels(counties: list[dict], lang: str = DEFAULT_LANGUAGE) -> list[dict]:
     """One label per city (at the seat of its first county, usually the urban district) and one per
     county (at its seat); cities first, as the overlay places labels in order and drops those that
