@@ -577,3 +577,13 @@ def test_an_english_page_names_the_counties_in_english_everywhere_not_only_on_th
     chinese, *_ = panel_view(two_counties, REQUEST, "zh", None, PROVINCE)
     assert "义乌市" in str(chinese) and "Yiwu" not in str(chinese)
     assert "东阳市" in str(callback_as(app, PROVINCE, "on_refresh", 1, "load", REQUEST, "zh", None)[1])
+
+
+def test_the_first_layout_says_the_picked_requests_plans_are_loading_not_that_it_has_none(two_counties):
+    """The page lays out before the panel's callback fills in the plans: with plans in hand it says they
+    are loading; "no candidate plans yet" stays for a request that has none."""
+    app = create_app(two_counties)
+    first = layout_as(app, PROVINCE)
+    assert "Loading the candidate plans…" in first and "No candidate plans for this request yet" not in first
+    assert "Loading" not in str(panel.comparison([], "en", picked=True))
+    assert panel.comparison([], "en", picked=True, loading=True).children == "Loading the candidate plans…"

@@ -175,8 +175,9 @@ def page(model: ProvinceModel, geojson: dict, refresh_ms: int, lang: str = DEFAU
             dcc.Dropdown(id=ids.REQUEST_PICKER, options=options, placeholder=text("pick_request", lang),
                          value=selected, disabled=bool(requests_withheld)),
             html.H3(text("plans", lang), className="h6 mt-3 mb-1"),
-            html.Div(id=ids.PLAN_PANEL, children=panel.comparison([], lang, picked=bool(selected),
-                                                                  withheld=requests_withheld),
+            html.Div(id=ids.PLAN_PANEL, children=panel.comparison(
+                [], lang, picked=bool(selected), withheld=requests_withheld,
+                loading=bool(views.plans_of(snapshot, selected))),  # laid out by on_panel, not with the page
                      className="small"),
             # nothing to decide or preview for a role never shown a request: the controls stay, hidden
             html.Div(className="d-none" if requests_withheld else "d-flex gap-2 my-2", children=[

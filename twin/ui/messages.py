@@ -117,6 +117,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "duty_alerts": ("{n} 人将满 12 小时", "{n} near 12 h on duty"),
     "plans": ("候选方案对比", "Candidate plans"),
     "no_plans": ("该请求暂无候选方案", "No candidate plans for this request yet"),
+    "plans_loading": ("正在载入候选方案…", "Loading the candidate plans…"),
     "no_request_picked": ("在上方选择支援请求，比较其候选方案", "Select a support request above to compare its plans"),
     "kind_fastest": ("最快", "fastest"),
     "kind_fairest": ("最公平", "fairest"),

@@ -110,15 +110,17 @@ def current(plans: list[dict]) -> list[dict]:
 def comparison(plans: list[dict], lang: str = DEFAULT_LANGUAGE, names: dict[str, str] | None = None,
                refusal: Callable[[dict], str | None] | None = None,
                leaving: Callable[[dict], str] | None = None, picked: bool = True,
-               withheld: str | None = None, modules: dict[str, str] | None = None) -> html.Div:
+               withheld: str | None = None, modules: dict[str, str] | None = None, loading: bool = False) -> html.Div:
     """The plans side by side; with none, a prompt to pick a request unless one is `picked`, or, for a
     role never shown requests, `withheld` (twin.ui.withheld: why, and who is). `modules`: the request's
-    lines' modules by line_id, to name a line the vocabulary does not (messages.line_name).
+    lines' modules by line_id, to name a line the vocabulary does not (messages.line_name). `loading`:
+    the picked request has plans the panel's first callback has yet to lay out (the page's first draw).
     `refusal(plan)` says why the signed-in user may not decide a plan (its buttons are then disabled,
     the reason shown on them), None when they may; `leaving(plan)` the counties that would leave the
     1-hour support circle if the plan were sent (twin.ui.readiness)."""
     if not plans:
-        return html.Div(withheld or text("no_plans" if picked else "no_request_picked", lang), id=ids.PLAN_TABLE)
+        waiting = "plans_loading" if loading else "no_plans" if picked else "no_request_picked"
+        return html.Div(withheld or text(waiting, lang), id=ids.PLAN_TABLE)
     plans, names = current(plans), names or {}
     summaries = [plan_summary(p, lang) for p in plans]
     head = html.Tr([html.Th(text("metric", lang), style=CELL)] +
