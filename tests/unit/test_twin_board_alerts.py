@@ -104,6 +104,10 @@ def test_the_board_page_and_its_callback_answer_per_user():
         assert body[0].children.children.startswith("Your role (viewer) may not read support requests")
         body, count, *_ = board.board_view(model, XIHU, "en", None)  # may read 西湖's, has none: empty
         assert count == "0 open" and "No open support requests" in str(body)
+        body, count, *_ = board.board_view(model, None, "en", None)  # nobody signed in: no role to name
+        assert "sign in again" in str(body) and "Your role" not in str(body)
+        body, count, *_ = board.board_view(model, XIHU, "en", None)
+        assert count == "0 open" and "No open support requests" in str(body)
         page = board.page(model, "zh", None, True, 1000)
         assert "twin-wall" in page.className and getattr(page, "data-bs-theme") == "dark"
 

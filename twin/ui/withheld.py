@@ -26,6 +26,8 @@ def note(identity: Identity | None, rule: tuple[str, str], lang: str = DEFAULT_L
     is not shown and the roles that may read it, in the page's language."""
     if visibility.may_read_anywhere(identity, rule):
         return None
+    if identity is None:  # no one signed in (the pages send them to sign in first): no role to name
+        return text("signin_again", lang)
     separator = ", " if lang == "en" else "、"
-    return text("withheld", lang, role=role_name(identity.role if identity else "", lang), what=text(WHAT[rule], lang),
+    return text("withheld", lang, role=role_name(identity.role, lang), what=text(WHAT[rule], lang),
                 readers=separator.join(role_name(r, lang) for r in visibility.readers(rule)))
