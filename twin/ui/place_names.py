@@ -43,7 +43,7 @@ def _pinyin(chinese: str) -> str:
 
 def county_names(counties: list[dict], lang: str = DEFAULT_LANGUAGE) -> dict[str, str]:
     """{county code: its name in the page's language} (Pinyin with the kind in English for "en")."""
-    return {c["code"]: c["name"] if lang != "en" else english_name(c["name"]) for c in counties}
+    return {c["code"]: place_name(c["name"], lang) for c in counties}
 
 
 def place_name(name: str, lang: str = DEFAULT_LANGUAGE, level: str = "county") -> str:
@@ -59,10 +59,10 @@ def place_labels(counties: list[dict], lang: str = DEFAULT_LANGUAGE) -> list[dic
     for county in sorted(counties, key=lambda c: c["code"]):
         city = county.get("city_name")
         if city and county.get("seat") and city not in cities and city != county["name"]:
-            cities[city] = {"name": city if lang != "en" else english_name(city, "city"), "level": "city",
+            cities[city] = {"name": place_name(city, lang, "city"), "level": "city",
                             "lon": county["seat"][0], "lat": county["seat"][1]}
     labels = list(cities.values())
-    labels += [{"name": c["name"] if lang != "en" else english_name(c["name"]), "level": "county",
+    labels += [{"name": place_name(c["name"], lang), "level": "county",
                 "lon": c["seat"][0], "lat": c["seat"][1]} for c in counties if c.get("seat")]
     return labels
 
