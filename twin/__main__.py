@@ -16,6 +16,7 @@ import logging
 import os
 import signal
 
+from services.common import logs
 from services.common.config import Settings
 from services.common.metrics import KitCollector, ServiceMetrics
 from services.common.runtime import HttpServer, Runtime
@@ -32,7 +33,7 @@ from twin.ui.app import create_app
 
 def main(run_exercise=None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("kafka").setLevel(logging.WARNING)  # its INFO is a line per partition move
+    logs.quiet_kafka()
     logging.getLogger("MESA").setLevel(logging.WARNING)  # its INFO is a line per model step
     settings = Settings.from_env("twin")
     model = ProvinceModel(province=settings.province, preview_config=PreviewConfig.from_env(), follow_clock=True)
