@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timezone
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -395,9 +396,32 @@ def test_next_is_a_page_of_the_allow_list_or_the_default_page(model, target):
 @pytest.mark.parametrize("target, expected", [
     ("/", "/"), ("/?lang=en", "/?lang=en"), ("/exercise?lang=zh", "/exercise?lang=zh"),
     ("/exercise?lang=en&x=1", "/exercise?lang=en"), ("/?lang=<script>", "/"), (None, "/"), ("", "/"),
+    # the performance report and its half-year; an after-action report of an exercise
+    ("/reports/performance?period=2026-H1&lang=en", "/reports/performance?lang=en&period=2026-H1"),
+    ("/reports/performance?period=2026-H3&lang=fr", "/reports/performance"),
+    ("/exercise/EX-20261204-a.1/report.html?lang=en", "/exercise/EX-20261204-a.1/report.html?lang=en"),
+    ("/exercise/EX-1/report.json", "/"), ("/exercise/EX-1/events.jsonl", "/"), ("/exercise/.x/report.html", "/"),
+    # another page of the twin is the map, in the page's language; the other pages' queries stay with them
+    ("/state?lang=en", "/?lang=en"), ("/signout?lang=en", "/?lang=en"), ("/?lang=en&period=2026-H1&wall=1", "/?lang=en"),
+    ("/board?period=2026-H1&wall=1", "/board?wall=1"),
 ])
 def test_next_keeps_the_page_and_its_language_only(target, expected):
     assert signin.safe_next(target) == expected
+
+
+def test_a_link_to_the_performance_report_comes_back_to_it_after_signing_in(model):
+    """A commander opening a shared link to the report is sent to sign in, and then to the report."""
+    client = app_of(model).server.test_client()
+    page = client.get("/reports/performance?period=2026-H1&lang=en", headers={"Accept": "text/html"})
+    assert page.status_code == 302
+    asked = parse_qs(urlsplit(page.headers["Location"]).query)
+    assert asked["next"] == ["/reports/performance?lang=en&period=2026-H1"]
+    resp = sign_in(client, {"token": token_for(PROVINCE), "next": asked["next"][0]})
+    assert resp.status_code == 302 and resp.headers["Location"] == "/reports/performance?lang=en&period=2026-H1"
+    # the same with the token in the address
+    other = app_of(model).server.test_client()
+    resp = other.get(f"/reports/performance?lang=en&period=2026-H2&token={token_for(PROVINCE)}")
+    assert resp.status_code == 302 and resp.headers["Location"] == "/reports/performance?lang=en&period=2026-H2"
 
 
 def test_a_token_in_the_address_of_a_foreign_looking_path_goes_to_the_default_page(model):

@@ -31,6 +31,7 @@ import hashlib
 import hmac
 import ipaddress
 import os
+import re
 import secrets
 import threading
 import time
@@ -54,10 +55,12 @@ OPEN_PATHS = frozenset({"/health", SIGNIN, SIGNOUT, "/_favicon.ico"})
 STATIC_PREFIXES = ("/_dash-component-suites/", "/assets/")
 SECRET_FILE = VAR / "twin" / "session.key"
 COOKIE = "twin_session"
-# The pages a sign-in may return to, and the only query they keep (the page's language).
-NEXT_PATHS = frozenset({"/", "/exercise", "/field", "/board"})
-NEXT_QUERY = ("lang",)
-NEXT_FLAGS = (("wall", "1"),)  # the situation board's wall-screen mode
+# The pages a sign-in may return to, and the only query each keeps: the page's language everywhere, the
+# board's wall-screen mode, the report's half-year. Another page of this twin returns to the map.
+NEXT_PATHS = frozenset({"/", "/exercise", "/field", "/board", "/reports/performance"})
+NEXT_PAGES = re.compile(r"/exercise/[A-Za-z0-9][A-Za-z0-9._-]{0,120}/report\.html")  # an after-action report
+NEXT_QUERY = {"lang": lambda v: v in LANGUAGES, "wall": "1".__eq__, "period": re.compile(r"\d{4}-H[12]").fullmatch}
+NEXT_QUERY_OF = {"/board": ("lang", "wall"), "/reports/performance": ("lang", "period")}
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORWARDED = ("Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Real-IP")
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -238,19 +241,23 @@ def same_origin(value: str | None, env: Mapping[str, str] | None = None) -> bool
 
 
 def safe_next(target: str | None) -> str:
-    """Where to go after signing in: a page of the allow-list (NEXT_PATHS) with its language kept;
-    anything else (another host, a scheme, backslashes, encoded or control characters) is "/"."""
+    """Where to go after signing in: a page of the allow-list (NEXT_PATHS, NEXT_PAGES) with its
+    language, the report's half-year and the board's wall mode kept; another page of this twin is the
+    map in its language; anything else (another host, a scheme, backslashes, encoded or control
+    characters) is "/"."""
     target = target or "/"
     if not target.startswith("/") or target.startswith("//") or any(c in target for c in "\\%@") \
             or any(ord(c) < 0x21 or ord(c) == 0x7f for c in target):
         return "/"
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or parts.path not in NEXT_PATHS:
+    if parts.scheme or parts.netloc:
         return "/"
+    path = parts.path if parts.path in NEXT_PATHS or NEXT_PAGES.fullmatch(parts.path) else "/"
     query = parse_qsl(parts.query)
-    kept = [(k, v) for k, v in query if k in NEXT_QUERY and v in LANGUAGES][:1] + \
-        [(k, v) for k, v in query if (k, v) in NEXT_FLAGS][:1]
-    return parts.path + (f"?{urlencode(kept)}" if kept else "")
+    kept = [next(((k, v) for k, v in query if k == name and NEXT_QUERY[name](v)), None)
+            for name in NEXT_QUERY_OF.get(path, ("lang",))]
+    kept = [pair for pair in kept if pair is not None]
+    return path + (f"?{urlencode(kept)}" if kept else "")
 
 
 class SignIn:
