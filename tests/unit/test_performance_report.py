@@ -210,6 +210,30 @@ def test_csv_and_offline_html(demand):
     assert "<script" not in html and "src=" not in html and "<link" not in html and "@import" not in html
 
 
+def test_the_html_page_in_chinese_speaks_the_commanders_language(demand):
+    runtime, app, _ = demand
+    seed(runtime)
+    c = client(app)
+    page = c.get(f"/reports/performance?period=2026-H1&region={HZ}&format=html&lang=zh")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "<html lang='zh-CN'>" in html
+    assert "<title>杭州市 绩效报告 2026年上半年</title>" in html
+    # the half-year in Beijing's calendar days (the report's UTC bounds are 16:00 the day before)
+    assert "2026-01-01 至 2026-06-30（北京时间）" in html and "所处阶段：<b>推广</b>" in html
+    assert "趋势对比：2024年下半年、2025年上半年、2025年下半年" in html
+    assert "<th>指标</th><th>数值</th>" in html and "警力利用率（已调派 / 可调派）" in html
+    # bounds in the figure's unit, and whether they were met
+    assert "≥ 85.0 % <span class=\"ok\">达标</span>" in html
+    assert "≤ 100.8 分钟" in html
+    # the reciprocity table names the cities
+    assert "<tr><td>宁波市</td>" in html and f"<td>{NB}</td>" not in html
+    english = c.get(f"/reports/performance?period=2026-H1&region={HZ}&format=html&lang=en").get_data(as_text=True)
+    assert "2026-01-01 to 2026-06-30 (Beijing time)" in english and "utilisation (deployed / deployable)" in english
+    assert "≥ 85.0 % <span class=\"ok\">met</span>" in english and "≤ 100.8 min" in english
+    bad = c.get("/reports/performance?period=2026-H1&format=html&lang=fr")
+    assert bad.status_code == 400 and bad.get_json()["errors"] == [{"field": "lang", "reason": "'fr': one of en, zh"}]
+
+
 def test_a_source_that_does_not_answer_is_named_and_the_schedule_retries(demand):
     runtime, app, logistics = demand
     seed(runtime)

@@ -79,7 +79,7 @@ def services():
         calls.append({"path": request.path, "caller": caller, "args": dict(request.args)})
         if caller.role not in table().rules("demand")["GET /reports/performance"]:
             return jsonify({"title": "Forbidden", "status": 403, "detail": "not yours"}), 403
-        return Response(f"<html><h1>绩效报告 {request.args['period']} {caller.region}</h1></html>",
+        return Response(f"<html><body><h1>绩效报告 {request.args['period']} {caller.region}</h1></body></html>",
                         mimetype="text/html")
 
     (r_server, r_url), (d_server, d_url) = serve(resources), serve(demand)
@@ -224,8 +224,13 @@ def test_the_report_is_demands_for_the_current_half_year_read_with_the_users_tok
     assert report_period(datetime(2025, 12, 31, 17, tzinfo=timezone.utc)) == "2026-H1"  # Beijing's new year
     resp = signed_in(app.server.test_client(), JINHUA).get("/reports/performance")
     assert resp.status_code == 200 and resp.mimetype == "text/html"
-    assert "绩效报告 2025-H2 330700" in resp.get_data(as_text=True)
-    assert calls[-1]["args"] == {"period": "2025-H2", "format": "html"}
+    page = resp.get_data(as_text=True)
+    assert "绩效报告 2025-H2 330700" in page
+    assert "<body><p style='margin:0 0 .5em'><a id='report-back' href='/?lang=zh'>返回指挥地图</a></p><h1>" in page
+    assert calls[-1]["args"] == {"period": "2025-H2", "format": "html", "lang": "zh"}
+    english = signed_in(app.server.test_client(), JINHUA).get("/reports/performance?lang=en&period=2026-H1")
+    assert "href='/?lang=en'>Back to the command map</a>" in english.get_data(as_text=True)
+    assert calls[-1]["args"] == {"period": "2026-H1", "format": "html", "lang": "en"}
     assert (calls[-1]["caller"].subject, calls[-1]["caller"].role) == ("jh-commander", "city_commander")
     before = len(calls)
     refused = signed_in(app.server.test_client(), DONGYANG_DUTY).get("/reports/performance")

@@ -399,6 +399,9 @@ def test_next_is_a_page_of_the_allow_list_or_the_default_page(model, target):
     # the performance report and its half-year; an after-action report of an exercise
     ("/reports/performance?period=2026-H1&lang=en", "/reports/performance?lang=en&period=2026-H1"),
     ("/reports/performance?period=2026-H3&lang=fr", "/reports/performance"),
+    ("/reports/performance?period=2026-06", "/reports/performance?period=2026-06"),
+    ("/reports/performance?period=2026", "/reports/performance?period=2026"),
+    ("/reports/performance?period=2026-13", "/reports/performance"),
     ("/exercise/EX-20261204-a.1/report.html?lang=en", "/exercise/EX-20261204-a.1/report.html?lang=en"),
     ("/exercise/EX-1/report.json", "/"), ("/exercise/EX-1/events.jsonl", "/"), ("/exercise/.x/report.html", "/"),
     # another page of the twin is the map, in the page's language; the other pages' queries stay with them

@@ -97,12 +97,13 @@ class ServicesClient:
             return None
         return resp.json()
 
-    def performance_report(self, period: str, caller: Caller) -> requests.Response | None:
-        """demand's performance report of `period` as HTML, read with the user's own token (demand decides
-        by *their* role and region); None when demand does not answer."""
+    def performance_report(self, period: str, caller: Caller, lang: str = "zh") -> requests.Response | None:
+        """demand's performance report of `period` as HTML in `lang`, read with the user's own token (demand
+        decides by *their* role and region); None when demand does not answer."""
         try:
             return self.session.get(self.urls["demand"] + "/reports/performance",
-                                    params={"period": period, "format": "html"}, headers=auth_headers(caller),
+                                    params={"period": period, "format": "html", "lang": lang},
+                                    headers=auth_headers(caller),
                                     timeout=TIMEOUT_S * 6)
         except requests.RequestException as exc:
             log.warning("performance report %s: demand unreachable: %s", period, exc)

@@ -392,13 +392,21 @@ def install_report(app: dash.Dash, model: ProvinceModel, client: ServicesClient)
         if refused:
             return _report_page(text("report_unavailable", lang), refused, lang), 403
         period = request.args.get("period") or report_period(model.current_time())
-        resp = client.performance_report(period, user.token)
+        resp = client.performance_report(period, user.token, lang)
         if resp is None:
             return _report_page(text("report_unavailable", lang), text("report_no_answer", lang), lang), 502
         if resp.status_code == 200:
-            return Response(resp.content, status=200, mimetype="text/html")
+            return Response(_with_way_back(resp.text, lang), status=200, mimetype="text/html")
         detail = f"{resp.status_code}: {detail_of(resp)}"
         return _report_page(text("report_unavailable", lang), detail, lang), resp.status_code
+
+
+def _with_way_back(page: str, lang: str) -> str:
+    """demand's report page (a whole offline document) with a link back to the map at its top."""
+    link = (f"<p style='margin:0 0 .5em'><a id='report-back' href='/?lang={lang}'>"
+            f"{escape(text('back_to_map', lang))}</a></p>")
+    head, found, rest = page.partition("<body>")
+    return head + found + link + rest if found else page
 
 
 def _report_page(title: str, detail: str, lang: str = DEFAULT_LANGUAGE) -> Response:

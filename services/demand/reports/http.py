@@ -54,12 +54,16 @@ def period_arg():
            "or from=&to=) for the province or a city (?region=): the six indicators, idle rate, equipment "
            "readiness, volunteer share, request → first plan and the cities' reciprocity of task points, each "
            "beside its target and the phase target of the period's last day, with the previous periods as trend; "
-           "?format=json|csv|html. Each generation whose content changed is kept with its SHA-256",
+           "?format=json|csv|html (?lang=en|zh: the HTML page's language, Beijing dates either way). Each "
+           "generation whose content changed is kept with its SHA-256",
            response="performance-report")
 def performance():
     fmt = request.args.get("format", "json")
     if fmt not in FORMATS:
         raise _bad(400, "Bad query parameter", "format", f"{fmt!r}: one of {', '.join(FORMATS)}")
+    lang = request.args.get("lang", "en")
+    if lang not in render.LANGUAGES:
+        raise _bad(400, "Bad query parameter", "lang", f"{lang!r}: one of {', '.join(render.LANGUAGES)}")
     period, region = period_arg(), region_arg()
     now = clock.now()
     if period.start > now:
@@ -75,7 +79,10 @@ def performance():
         return Response(render.csv_text(report), mimetype="text/csv", headers={
             **headers, "Content-Disposition": f'attachment; filename="{name}.csv"'})
     if fmt == "html":
-        return Response(render.html_page(report), mimetype="text/html", headers=headers)
+        reports = current_deps().reports
+        labels = {name: spec.get(f"label_{lang}") or spec["label"] for name, spec in reports.policy["figures"].items()}
+        cities = {c.code: c.name for c in reports.geography.cities}
+        return Response(render.html_page(report, lang, labels, cities), mimetype="text/html", headers=headers)
     return jsonify(report), 200, headers
 
 
