@@ -3,6 +3,7 @@ figures demand measures itself (request → first plan, reciprocity of points), 
 the kept reports with their hashes, the schedule and the bad inputs."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -225,6 +226,7 @@ def test_the_html_page_in_chinese_speaks_the_commanders_language(demand):
     # bounds in the figure's unit, and whether they were met
     assert "≥ 85.0 % <span class=\"ok\">达标</span>" in html
     assert "≤ 100.8 分钟" in html
+    assert re.search(r"<title>2026年上半年: \d+\.\d %</title>", html)  # the trend's points, named and in their unit
     # the reciprocity table names the cities
     assert "<tr><td>宁波市</td>" in html and f"<td>{NB}</td>" not in html
     english = c.get(f"/reports/performance?period=2026-H1&region={HZ}&format=html&lang=en").get_data(as_text=True)

@@ -43,8 +43,10 @@ def csv_text(report: dict) -> str:
     return out.getvalue()
 
 
-def _spark(points: list[tuple[str, float | None]], target: float | None, width=220, height=60) -> str:
-    """An inline SVG line of the trend, the target as a dashed line."""
+def _spark(points: list[tuple[str, float | None]], target: float | None, width=220, height=60,
+           shown=str) -> str:
+    """An inline SVG line of the trend, the target as a dashed line; each point's tooltip is its period
+    and `shown(value)`."""
     vals = [v for _, v in points if v is not None] + ([target] if target is not None else [])
     if not vals:
         return '<svg width="%d" height="%d" role="img" aria-label="no data"></svg>' % (width, height)
@@ -64,7 +66,7 @@ def _spark(points: list[tuple[str, float | None]], target: float | None, width=2
                      + " ".join(f"{a:.1f},{b:.1f}" for a, b in line) + '"/>')
     for i, (label, v) in enumerate(points):
         if v is not None:
-            parts.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="#1f4e79"><title>{escape(label)}: {v}'
+            parts.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="#1f4e79"><title>{escape(label)}: {escape(shown(v))}'
                          '</title></circle>')
     parts.append("</svg>")
     return "".join(parts)
@@ -182,14 +184,14 @@ def html_page(report: dict, lang: str | None = "en", labels: dict[str, str] | No
     for reg in report["regions"]:
         rows = []
         for r in reg["figures"]:
-            trend = [(t_["period"], t_["value"]) for t_ in r["trend"]] + [(report["period"], r["value"])]
+            trend = [(_period_name(t_["period"], lang), t_["value"]) for t_ in r["trend"]] + [(period, r["value"])]
             target_v = (r["phase_target"] or r["target"] or {}).get("value")
             rows.append(f"<tr><td>{escape(labels.get(r['figure'], r['label']))}</td>"
                         f"<td class='n'>{escape(_fmt(r['value'], r['unit'], lang))}</td>"
                         f"<td class='n'>{'' if r['basis'] is None else r['basis']}</td>"
                         f"<td>{escape(_target(r['target'], r['unit'], lang))} {_cell(r['met_target'], lang)}</td>"
                         f"<td>{escape(_target(r['phase_target'], r['unit'], lang))} {_cell(r['met_phase_target'], lang)}</td>"
-                        f"<td>{_spark(trend, target_v)}</td><td class='s'>{escape(r['source'])}</td></tr>")
+                        f"<td>{_spark(trend, target_v, shown=lambda v, unit=r['unit']: _fmt(v, unit, lang))}</td><td class='s'>{escape(r['source'])}</td></tr>")
         fp = reg["first_plan"]
         sections.append(
             f"<h2>{escape(reg['name'])} ({escape(reg['region'])})</h2>"
