@@ -294,3 +294,16 @@ def test_a_city_commander_sees_their_city(demand):
     assert {r["region"] for r in hz.get("/reports/performance/history").get_json()["reports"]} == {HZ}
     assert client(app, "auditor").get("/reports/performance?period=2026-H1").status_code == 200
     assert client(app, "county_duty_officer", "330106").get("/reports/performance?period=2026-H1").status_code == 403
+
+
+@pytest.mark.parametrize("bound, unit, lang, shown", [
+    ({"op": "<=", "value": 30}, "min", "zh", "≤ 30 分钟"),
+    ({"op": ">=", "value": 0.85}, "share", "en", "≥ 85.0 %"),
+    ({"op": ">=", "value": None, "relative": "1.3 × the baseline year's 0.42"}, "share", "zh", "≥ 基准年数值的 1.3 倍（42.0 %）"),
+    ({"op": ">=", "value": None, "relative": "1.3 × the baseline year's (no figure)"}, "share", "en",
+     "≥ 1.3 × the baseline year's figure (no data)"),
+    (None, "share", "zh", ""),
+])
+def test_a_bound_is_shown_in_its_figures_unit(bound, unit, lang, shown):
+    from services.demand.reports import render
+    assert render._target(bound, unit, lang) == shown

@@ -146,7 +146,10 @@ def _target(b: dict | None, unit: str, lang: str) -> str:
     if b["value"] is None:  # figures.bound: "<ratio> × the baseline year's <figure or (no figure)>"
         found = _RELATIVE.fullmatch(b.get("relative") or "")
         ratio, baseline = found.groups() if found else ("?", "(no figure)")
-        baseline = TEXT[lang]["no_data"] if baseline == "(no figure)" else baseline
+        try:
+            baseline = _fmt(float(baseline), unit, lang)
+        except ValueError:
+            baseline = TEXT[lang]["no_data"]
         return f"{op} " + TEXT[lang]["relative"].format(ratio=ratio, baseline=baseline)
     return f"{op} {_fmt(b['value'], unit, lang)}"
 
