@@ -587,3 +587,12 @@ def test_the_first_layout_says_the_picked_requests_plans_are_loading_not_that_it
     assert "Loading the candidate plans…" in first and "No candidate plans for this request yet" not in first
     assert "Loading" not in str(panel.comparison([], "en", picked=True))
     assert panel.comparison([], "en", picked=True, loading=True).children == "Loading the candidate plans…"
+
+
+def test_english_counts_say_one_incident_and_two_incidents():
+    from twin.ui.messages import text
+    assert text("incidents_count", "en", n=1) == "1 incident"
+    assert text("incidents_count", "en", n=2) == "2 incidents"
+    assert text("incidents_count", "zh", n=1) == "事件 1 起"
+    assert text("flag_late", "en", n=1) == "1 unit late" and text("flag_late", "en", n=3) == "3 units late"
+    assert text("flag_unacknowledged", "en", n=1) == "1 order unacknowledged, escalated"

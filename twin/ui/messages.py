@@ -26,6 +26,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "module_traffic": ("交通", "traffic"),
     "module_emergency_rescue": ("应急救援", "emergency rescue"),
     "incidents_count": ("事件 {n} 起", "{n} incidents"),
+    "incidents_count_one": ("事件 {n} 起", "{n} incident"),
     "clock": ("孪生时钟 {time} 北京时间", "twin clock {time} Beijing time (UTC+8)"),
     "counties": ("县区", "counties"),
     "officers": ("警力（按县汇总）", "officers (per county)"),
@@ -220,9 +221,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "en_route": ("途中 {n} 人", "{n} on the way"),
     "chance_plan": ("{kind}方案", "{kind} plan"),
     "chance_decided": ("{kind}方案（已批准）", "{kind} plan (approved)"),
-    "flag_late": ("{n} 个单元超时", "{n} unit(s) late"),
+    "flag_late": ("{n} 个单元超时", "{n} units late"),
+    "flag_late_one": ("{n} 个单元超时", "{n} unit late"),
     "flag_escalated": ("已升级 {old}→{new}", "escalated {old}→{new}"),
-    "flag_unacknowledged": ("{n} 个指令未确认，已上报", "{n} order(s) unacknowledged, escalated"),
+    "flag_unacknowledged": ("{n} 个指令未确认，已上报", "{n} orders unacknowledged, escalated"),
+    "flag_unacknowledged_one": ("{n} 个指令未确认，已上报", "{n} order unacknowledged, escalated"),
     "alerts": ("告警", "Alerts"),
     "alerts_open": ("未确认告警", "Unacknowledged alerts"),
     "alerts_log": ("已确认记录", "Acknowledged"),
@@ -291,6 +294,10 @@ ROLE_NAMES: dict[str, tuple[str, str]] = {
 
 
 def text(key: str, lang: str = DEFAULT_LANGUAGE, **values) -> str:
+    """The message `key` in `lang`, filled with `values`; with `n=1`, its `<key>_one` form where there is
+    one (English says "1 incident", "2 incidents")."""
+    if values.get("n") == 1 and f"{key}_one" in MESSAGES:
+        key = f"{key}_one"
     zh, en = MESSAGES[key]
     template = en if lang == "en" else zh
     return template.format(**values) if values else template
