@@ -530,6 +530,35 @@ def test_a_role_never_shown_requests_or_the_counties_figures_is_told_so_not_show
     assert text("no_request_picked", "en") in str(comparison)
 
 
+def controls_of(app, identity) -> tuple[str, dict | None]:
+    """The plan controls' class and the donors' chart's style in the layout `identity` is sent."""
+    tree = signed_in(app.server.test_client(), identity).get("/_dash-layout?lang=en").get_json()
+    found = {}
+
+    def walk(node):
+        if isinstance(node, dict):
+            props = node.get("props") or {}
+            if props.get("id") in (ids.PLAN_CONTROLS, ids.STRENGTH):
+                found[props["id"]] = props
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+    walk(tree)
+    return found[ids.PLAN_CONTROLS]["className"], found[ids.STRENGTH].get("style")
+
+
+def test_the_reason_box_preview_button_and_donors_chart_show_only_while_a_request_is_picked(two_counties):
+    """A county officer with no request in their county is offered nothing to reject or preview; the
+    province, whose first request is picked, is; picking a request or clearing the pick shows or hides them."""
+    app = create_app(two_counties)
+    assert controls_of(app, XIHU_DUTY) == ("d-none", {"display": "none"})
+    assert controls_of(app, PROVINCE) == ("d-flex gap-2 my-2", None)
+    assert app.twin_callbacks["on_pick"](None) == ("d-none", {"display": "none"})
+    assert app.twin_callbacks["on_pick"](REQUEST) == ("d-flex gap-2 my-2", None)
+
+
 def test_request_lines_are_named_in_the_pages_language_and_a_past_deadline_or_nowhere_to_stage_is_said():
     """The 泰顺 demo case: re-planned after its deadline had passed, so no county can be reached in time
     and there is nowhere to pre-position. The panel names the lines (not riot_control) and says so,

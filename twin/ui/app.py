@@ -179,14 +179,14 @@ def page(model: ProvinceModel, geojson: dict, refresh_ms: int, lang: str = DEFAU
                 [], lang, picked=bool(selected), withheld=requests_withheld,
                 loading=bool(views.plans_of(snapshot, selected))),  # laid out by on_panel, not with the page
                      className="small"),
-            # nothing to decide or preview for a role never shown a request: the controls stay, hidden
-            html.Div(className="d-none" if requests_withheld else "d-flex gap-2 my-2", children=[
+            # nothing to decide or preview until a request is picked (never, for a role not shown one):
+            # the controls and the donors' chart stay in the page, hidden (on_pick)
+            html.Div(id=ids.PLAN_CONTROLS, className=_controls_class(selected), children=[
                 panel.reason_input(lang),
                 html.Button(text("preview_again", lang), id=ids.PREVIEW, n_clicks=0,
                             className="btn btn-outline-secondary btn-sm")]),
             html.Div(id=ids.DECISION_RESULT, className="fw-bold my-2"),
-            dcc.Graph(id=ids.STRENGTH, figure=panel.strength_figure([], lang),
-                      style={"display": "none"} if requests_withheld else None,
+            dcc.Graph(id=ids.STRENGTH, figure=panel.strength_figure([], lang), style=_chart_style(selected),
                       config={"displaylogo": False, "displayModeBar": False}),
         ]),
     ])
@@ -208,6 +208,14 @@ def page(model: ProvinceModel, geojson: dict, refresh_ms: int, lang: str = DEFAU
         dcc.Store(id=ids.PANEL_KEY),
         dcc.Interval(id=ids.REFRESH, interval=refresh_ms),
     ])
+
+
+def _controls_class(request_id: str | None) -> str:
+    return "d-flex gap-2 my-2" if request_id else "d-none"
+
+
+def _chart_style(request_id: str | None) -> dict | None:
+    return None if request_id else {"display": "none"}
 
 
 def refresh_view(model: ProvinceModel, geojson: dict, colour_by: str, request_id: str | None,
@@ -350,6 +358,12 @@ def register_callbacks(app: dash.Dash, model: ProvinceModel, geojson: dict, clie
                 model.preview(plan["plan_id"])
         return panel_view(model, request_id, lang, last_key, identity, circle)
 
+    @app.callback(Output(ids.PLAN_CONTROLS, "className"), Output(ids.STRENGTH, "style"),
+                  Input(ids.REQUEST_PICKER, "value"), prevent_initial_call=True)
+    def on_pick(request_id):
+        """The reason box, the preview button and the donors' chart only while a request is picked."""
+        return _controls_class(request_id), _chart_style(request_id)
+
     @app.callback(
         Output(ids.DECISION_RESULT, "children"),
         Input({"type": ids.DECIDE, "action": ALL, "plan": ALL}, "n_clicks"),
@@ -369,7 +383,8 @@ def register_callbacks(app: dash.Dash, model: ProvinceModel, geojson: dict, clie
                                          identity=user.token, reason=reason, version=version, lang=lang)
         return message
 
-    return {"on_refresh": on_refresh, "on_map_drawn": on_map_drawn, "on_panel": on_panel, "on_decide": on_decide}
+    return {"on_refresh": on_refresh, "on_map_drawn": on_map_drawn, "on_panel": on_panel, "on_pick": on_pick,
+            "on_decide": on_decide}
 
 
 def report_period(when) -> str:

@@ -25,6 +25,7 @@ PANEL_KEY = "panel-key"
 DECIDE = "decide"  # pattern-matching id type: {"type": DECIDE, "action": approve|reject, "plan": plan_id}
 REJECT_REASON = "reject-reason"
 PREVIEW = "preview-again"
+PLAN_CONTROLS = "plan-controls"  # the reason box and the preview button: shown once a request is picked
 DECISION_RESULT = "decision-result"
 STRENGTH = "donor-strength"
 REPLAY = "replay"
