@@ -256,15 +256,33 @@ def test_the_panel_says_when_criteria_agree_what_differs_and_where_to_pre_positi
     assert "same donors" in same
 
 
+def test_the_donors_are_summed_by_city_with_each_citys_counties_folded_under_it():
+    plan = {"plan_id": "P-A", "kind": "fastest", "status": "proposed", "version": 1, "assignments": [],
+            "metrics": {"latest_eta_s": 3600, "per_donor": {"330302": 8, "330303": 6, "330702": 9, "330304": 6}}}
+    names = {"330302": "鹿城区", "330303": "龙湾区", "330304": "瓯海区", "330702": "婺城区"}
+    cities = {"330302": "温州市", "330303": "温州市", "330304": "温州市", "330702": "金华市"}
+    [donors] = [c for c in panel.comparison([plan], "zh", names, cities=cities)._traverse()
+                if getattr(c, "className", None) == "donors-by-city"]
+    assert donors.children[0].children == "2 市 4 县区：温州市 20 人、金华市 9 人"
+    assert donors.children[1].children == "温州市：鹿城区 8、龙湾区 6、瓯海区 6\n金华市：婺城区 9"
+    english = panel.donors_by_city(plan, names, {k: "Wenzhou" for k in cities}, "en")
+    assert english.children[0].children == "4 counties in 1 city: Wenzhou 29"
+    # without the counties' cities, the plain list of counties as before
+    assert panel.donors_by_city(plan, names, {}, "zh") is None
+    assert "donors-by-city" not in str(panel.comparison([plan], "zh", names))
+
+
 def test_a_long_explanation_is_folded_after_its_first_sentence(loop):
     comparison, *_ = panel_view(loop, REQUEST, "zh", None, PROVINCE)
-    [details, *_] = [c for c in comparison._traverse() if type(c).__name__ == "Details"]
+    [details, *_] = [c for c in comparison._traverse()
+                     if type(c).__name__ == "Details" and getattr(c, "className", None) != "donors-by-city"]
     summary = details.children[0].children
     assert summary == "需 6 人，已安排 6 人；最晚 40 分钟到达（时限 45 分钟，可按时到位）"  # from the plan's figures
     words = str(details.children[2].children)
     assert words.startswith("匹配服务原文：") and example_event("plan.proposed")["data"]["explanation"] in words
     english, *_ = panel_view(loop, REQUEST, "en", None, PROVINCE)
-    [details, *_] = [c for c in english._traverse() if type(c).__name__ == "Details"]
+    [details, *_] = [c for c in english._traverse()
+                     if type(c).__name__ == "Details" and getattr(c, "className", None) != "donors-by-city"]
     assert details.children[0].children == example_event("plan.proposed")["data"]["explanation"].split("。")[0][:80]
 
 

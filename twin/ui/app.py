@@ -49,7 +49,7 @@ from twin.ui import (
 from twin.ui.figures import BEIJING, COLOUR_BY, TABLE_COLUMNS, beijing_time, incident_table_rows
 from twin.ui.messages import DEFAULT_LANGUAGE, LANGUAGES, role_name, text
 from twin.ui.navbar import REPORT_PATH, navbar
-from twin.ui.place_names import county_names
+from twin.ui.place_names import city_names, county_names
 from twin.ui.position_access import PositionAccess
 from twin.ui.replay_controls import install_replay, replay_section
 
@@ -285,7 +285,8 @@ def panel_view(model: ProvinceModel, request_id: str | None, lang: str, last_key
     return (panel.comparison(plans, lang, names, lambda plan: approval_refusal(identity, request, lang), leaving,
                              picked=request_id is not None,
                              withheld=withheld.note(identity, visibility.REQUESTS, lang),
-                             modules={line["line_id"]: line.get("module") for line in (request or {}).get("lines") or []}),
+                             modules={line["line_id"]: line.get("module") for line in (request or {}).get("lines") or []},
+                             cities=city_names(snapshot["counties"], lang)),
             panel.strength_figure(plans, lang), key)
 
 

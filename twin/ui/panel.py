@@ -56,6 +56,32 @@ def plan_summary(plan: dict, lang: str = DEFAULT_LANGUAGE) -> dict:
 ROWS = ["status", "headcount", "donors", "eta_plan", "eta_p50", "eta_p90", "p_deadline", "reserve_left", "fairness"]
 
 
+def donors_by_city(plan: dict, names: dict[str, str], cities: dict[str, str], lang: str) -> html.Details | None:
+    """Who sends how many, at a glance: the donor cities with their officers, most first ("4 市 21 县区：
+    温州市 62 人、金华市 30 人…"), and, unfolded, each city's counties with theirs. None without the
+    plan's officers per county or the counties' cities (the plain list of counties is shown then)."""
+    per = plan["metrics"].get("per_donor") or {}
+    if not per or not cities:
+        return None
+    grouped: dict[str, list[tuple[str, int]]] = {}
+    for county, n in per.items():
+        grouped.setdefault(cities.get(county) or county, []).append((county, n))
+    order = sorted(grouped, key=lambda city: (-sum(n for _, n in grouped[city]), city))
+    comma = ", " if lang == "en" else "、"
+    if lang == "en":
+        k, m = len(per), len(order)
+        head = (f"{k} count{'y' if k == 1 else 'ies'} in {m} cit{'y' if m == 1 else 'ies'}: "
+                + comma.join(f"{city} {sum(n for _, n in grouped[city])}" for city in order))
+    else:
+        head = (f"{len(order)} 市 {len(per)} 县区：" + comma.join(f"{city} {sum(n for _, n in grouped[city])} 人"
+                                                             for city in order))
+    lines = [f"{city}{': ' if lang == 'en' else '：'}" + comma.join(
+        f"{names.get(county, county)} {n}" for county, n in sorted(grouped[city], key=lambda cn: (-cn[1], cn[0])))
+        for city in order]
+    return html.Details([html.Summary(head), html.Div("\n".join(lines), style={"whiteSpace": "pre-wrap"})],
+                        className="donors-by-city")
+
+
 def kinds_label(plan: dict, lang: str) -> str:
     """The plan's criterion; when the criteria agree, all of them ("最快、最公平一致：同一方案")."""
     kinds = [plan.get("kind")] + [k for k in plan.get("kinds") or () if k != plan.get("kind")]
@@ -110,11 +136,13 @@ def current(plans: list[dict]) -> list[dict]:
 def comparison(plans: list[dict], lang: str = DEFAULT_LANGUAGE, names: dict[str, str] | None = None,
                refusal: Callable[[dict], str | None] | None = None,
                leaving: Callable[[dict], str] | None = None, picked: bool = True,
-               withheld: str | None = None, modules: dict[str, str] | None = None, loading: bool = False) -> html.Div:
+               withheld: str | None = None, modules: dict[str, str] | None = None, loading: bool = False,
+               cities: dict[str, str] | None = None) -> html.Div:
     """The plans side by side; with none, a prompt to pick a request unless one is `picked`, or, for a
     role never shown requests, `withheld` (twin.ui.withheld: why, and who is). `modules`: the request's
     lines' modules by line_id, to name a line the vocabulary does not (messages.line_name). `loading`:
     the picked request has plans the panel's first callback has yet to lay out (the page's first draw).
+    `cities`: each county's city in the page's language, to group the donors by city (donors_by_city).
     `refusal(plan)` says why the signed-in user may not decide a plan (its buttons are then disabled,
     the reason shown on them), None when they may; `leaving(plan)` the counties that would leave the
     1-hour support circle if the plan were sent (twin.ui.readiness)."""
@@ -126,6 +154,8 @@ def comparison(plans: list[dict], lang: str = DEFAULT_LANGUAGE, names: dict[str,
     head = html.Tr([html.Th(text("metric", lang), style=CELL)] +
                    [html.Th([kinds_label(p, lang), html.Br(),
                              html.Small(p["plan_id"], style={"color": "#666"})], style=CELL) for p in plans])
+    for plan, summary in zip(plans, summaries):
+        summary["donors"] = donors_by_city(plan, names, cities or {}, lang) or summary["donors"]
     body = [html.Tr([html.Td(text(row, lang), style=CELL)] + [html.Td(s[row], style=CELL) for s in summaries])
             for row in ROWS]
     if len(plans) > 1:

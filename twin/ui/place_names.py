@@ -46,6 +46,11 @@ def county_names(counties: list[dict], lang: str = DEFAULT_LANGUAGE) -> dict[str
     return {c["code"]: place_name(c["name"], lang) for c in counties}
 
 
+def city_names(counties: list[dict], lang: str = DEFAULT_LANGUAGE) -> dict[str, str]:
+    """{county code: its city's name in the page's language}, for the counties whose city is known."""
+    return {c["code"]: place_name(c["city_name"], lang, "city") for c in counties if c.get("city_name")}
+
+
 def place_name(name: str, lang: str = DEFAULT_LANGUAGE, level: str = "county") -> str:
     """One Chinese place name in the page's language."""
     return name if lang != "en" or not name else english_name(name, level)
