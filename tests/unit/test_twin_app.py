@@ -498,6 +498,24 @@ def test_the_page_draws_the_base_map_first_and_lays_the_units_over_it_once_drawn
     assert text("units", "zh") in {t.name for t in figure.data}  # the page never said: filled all the same
 
 
+def layout_props(app, identity, *wanted: str) -> dict[str, dict]:
+    """The props of the components with the `wanted` ids in the layout `identity` is sent."""
+    found = {}
+
+    def walk(node):
+        if isinstance(node, dict):
+            props = node.get("props") or {}
+            if props.get("id") in wanted:
+                found[props["id"]] = props
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+    walk(signed_in(app.server.test_client(), identity).get("/_dash-layout").get_json())
+    return found
+
+
 def layout_as(app, identity) -> str:
     return json.dumps(signed_in(app.server.test_client(), identity).get("/_dash-layout?lang=en").get_json(),
                       ensure_ascii=False)
@@ -514,26 +532,10 @@ def test_a_role_never_shown_requests_or_the_counties_figures_is_told_so_not_show
     assert "Your role (support officer) may not read support requests and their plans" in support
     assert "Your role (support officer) may not read the counties' force and load" in support
     assert text("no_request_picked", "en") not in support
-    layout = signed_in(app.server.test_client(), LOGISTICS).get("/_dash-layout").get_json()
-    found = {}
-
-    def walk(node):
-        if isinstance(node, dict):
-            props = node.get("props") or {}
-            if props.get("id") in (ids.COLOUR_BY, ids.REQUEST_PICKER, ids.MAP, ids.STRENGTH):
-                found[props["id"]] = props
-            if isinstance(props.get("children"), list) and any(
-                    isinstance(c, dict) and (c.get("props") or {}).get("id") == ids.PREVIEW for c in props["children"]):
-                found["controls"] = props
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-    walk(layout)
+    found = layout_props(app, LOGISTICS, ids.COLOUR_BY, ids.REQUEST_PICKER, ids.MAP, ids.STRENGTH, ids.PLAN_CONTROLS)
     assert all(o["disabled"] for o in found[ids.COLOUR_BY]["options"])
     assert found[ids.REQUEST_PICKER]["disabled"] is True
-    assert found["controls"]["className"] == "d-none" and found[ids.STRENGTH]["style"] == {"display": "none"}
+    assert found[ids.PLAN_CONTROLS]["className"] == "d-none" and found[ids.STRENGTH]["style"] == {"display": "none"}
     [counties] = [t for t in found[ids.MAP]["figure"]["data"] if t["type"] == "choroplethmap"]
     assert counties["showscale"] is False and set(counties["z"]) == {0}
     assert text("county_figures_withheld", "zh") in counties["hovertemplate"]
@@ -550,20 +552,7 @@ def test_a_role_never_shown_requests_or_the_counties_figures_is_told_so_not_show
 
 def controls_of(app, identity) -> tuple[str, dict | None]:
     """The plan controls' class and the donors' chart's style in the layout `identity` is sent."""
-    tree = signed_in(app.server.test_client(), identity).get("/_dash-layout?lang=en").get_json()
-    found = {}
-
-    def walk(node):
-        if isinstance(node, dict):
-            props = node.get("props") or {}
-            if props.get("id") in (ids.PLAN_CONTROLS, ids.STRENGTH):
-                found[props["id"]] = props
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-    walk(tree)
+    found = layout_props(app, identity, ids.PLAN_CONTROLS, ids.STRENGTH)
     return found[ids.PLAN_CONTROLS]["className"], found[ids.STRENGTH].get("style")
 
 
