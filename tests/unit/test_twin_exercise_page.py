@@ -208,17 +208,20 @@ def test_only_a_trainer_starts_a_scenario_with_the_runner_the_twin_was_given(app
     callback = runs.twin_callbacks["on_ex_start"]
     ctx = as_user(runs, PROVINCE)
     trigger(f"{ids.EX_START}.n_clicks")
-    assert callback(1, "telecom-fraud", 120, "en") == "Only a trainer may start or steer an exercise"
+    assert callback(1, "telecom-fraud", 120, "en") == \
+        ("Only a trainer may start or steer an exercise", dash.no_update, dash.no_update)
     ctx.pop()
     ctx = as_user(runs, TRAINER)
     trigger(f"{ids.EX_START}.n_clicks")
-    assert callback(1, "telecom-fraud", 120, "en").startswith("Exercise x-1 started")
-    assert "speed must be" in callback(1, "telecom-fraud", 0, "en")
+    message, options, picked = callback(1, "telecom-fraud", 120, "en")
+    assert message.startswith("Exercise x-1 started") and picked == "x-1"  # the page follows it at once
+    assert options == exercise_page.exercise_options("en")
+    assert "speed must be" in callback(1, "telecom-fraud", 0, "en")[0]
     ctx.pop()
     assert started == [("telecom-fraud", 120.0, runner)]
     ctx = as_user(app, TRAINER)  # a twin given no runner starts nothing
     trigger(f"{ids.EX_START}.n_clicks")
-    assert app.twin_callbacks["on_ex_start"](1, "telecom-fraud", 120, "en").startswith("This twin starts no exercise")
+    assert app.twin_callbacks["on_ex_start"](1, "telecom-fraud", 120, "en")[0].startswith("This twin starts no exercise")
     ctx.pop()
     assert len(started) == 1
 
@@ -276,3 +279,41 @@ def test_a_trainee_sees_the_plans_and_the_replay_of_their_own_region_only(app, e
     viewer = pending_plans(Identity("zj-viewer", "viewer", "330000"))[0]
     assert "No plan awaits a decision" not in viewer and "Your role (viewer) may not read support plans" in viewer
     assert ids.EX_PLANS_WITHHELD in viewer
+
+
+def test_a_started_exercise_is_listed_at_once_and_says_where_it_stands(tmp_path, monkeypatch):
+    """Listed as starting while its services come up (before, it was missing from the list until then,
+    and one without a report read "finished"), running, writing its report, finished; one whose thread
+    ended without a report is stopped."""
+    monkeypatch.setattr(store, "EXERCISES", tmp_path)
+    go_on, phase = threading.Event(), threading.Event()
+
+    def runner(played, *, speed, exercise_id, out):
+        folder = store.exercise_dir(exercise_id)
+        phase.wait(5)  # starting
+        (folder / "urls.json").write_text("{}")
+        phase.clear()
+        go_on.set()
+        phase.wait(5)  # running
+        (folder / "urls.json").unlink()
+        (folder / "events.jsonl").write_text("")
+        phase.clear()
+        go_on.set()
+        phase.wait(5)  # writing its report
+
+    exercise_id = exercise_page.start_exercise("telecom-fraud", 60.0, runner)
+
+    def label():
+        return {o["value"]: o["label"] for o in exercise_page.exercise_options("en")}[exercise_id]
+
+    assert label().endswith("· starting")
+    for expected in ("· running", "· writing its report"):
+        phase.set()
+        assert go_on.wait(5)
+        go_on.clear()
+        assert label().endswith(expected)
+    phase.set()
+    exercise_page._threads[exercise_id].join(5)
+    assert label().endswith("· stopped (no report)")
+    (store.exercise_dir(exercise_id) / "report.html").write_text("<html></html>")
+    assert label().endswith("· finished")

@@ -39,6 +39,7 @@ REFRESH_MS = 2000
 LOG_LINES = 30
 
 _runs: dict[str, list[str]] = {}  # exercise id -> the run's progress lines (exercises started by this twin)
+_threads: dict[str, threading.Thread] = {}  # exercise id -> the thread playing it (started by this twin)
 
 
 def start_exercise(name: str, speed: float, run_exercise) -> str:
@@ -54,7 +55,11 @@ def start_exercise(name: str, speed: float, run_exercise) -> str:
         except BaseException as exc:  # noqa: BLE001 (SystemExit from a refused roster too): shown on the page
             log.append(f"failed: {exc.__class__.__name__}: {exc}")
 
-    threading.Thread(target=run, name=f"exercise-{exercise_id}", daemon=True).start()
+    # its folder at once, so the list offers it (starting) and the page can follow it from the first second
+    store.exercise_dir(exercise_id).mkdir(parents=True, exist_ok=True)
+    thread = threading.Thread(target=run, name=f"exercise-{exercise_id}", daemon=True)
+    _threads[exercise_id] = thread
+    thread.start()
     return exercise_id
 
 
@@ -68,9 +73,24 @@ def scenario_options() -> list[dict]:
     return out
 
 
+def exercise_state(x: dict) -> str:
+    """Where an exercise (store.exercises) stands: running (its services answer), finished (its report
+    written), starting or writing its report (its thread here is alive: before the first recorded event,
+    after it), or stopped (none of these: it failed, or another process played it and was stopped)."""
+    if x["running"]:
+        return "ex_running"
+    if x["report"]:
+        return "ex_finished"
+    thread = _threads.get(x["exercise_id"])
+    if thread is not None and thread.is_alive():
+        recorded = (store.exercise_dir(x["exercise_id"]) / "events.jsonl").exists()
+        return "ex_reporting" if recorded else "ex_starting"
+    return "ex_stopped"
+
+
 def exercise_options(lang: str) -> list[dict]:
-    return [{"label": f"{x['exercise_id']} · {text('ex_running' if x['running'] else 'ex_finished', lang)}",
-             "value": x["exercise_id"]} for x in store.exercises()]
+    return [{"label": f"{x['exercise_id']} · {text(exercise_state(x), lang)}", "value": x["exercise_id"]}
+            for x in store.exercises()]
 
 
 def page(lang: str = DEFAULT_LANGUAGE, user: signin.SignedIn | None = None, demo: bool = False) -> html.Div:
@@ -245,21 +265,24 @@ def known(exercise_id: str | None) -> bool:
 def register(app: dash.Dash, geojson: dict, *, run_exercise=None) -> dict:
     """The page's callbacks (returned as plain functions, for tests) and its report route. `run_exercise`
     plays a scenario on processes of its own (None: this twin starts no exercise)."""
-    @app.callback(Output(ids.EX_START_RESULT, "children"), Input(ids.EX_START, "n_clicks"),
+    @app.callback(Output(ids.EX_START_RESULT, "children"),
+                  Output(ids.EX_PICKER, "options", allow_duplicate=True), Output(ids.EX_PICKER, "value"),
+                  Input(ids.EX_START, "n_clicks"),
                   State(ids.EX_SCENARIO, "value"), State(ids.EX_SPEED, "value"), State(ids.LANGUAGE, "data"),
                   prevent_initial_call=True)
     def on_ex_start(_clicks, name, speed, lang):
+        """Start the scenario, and pick the new exercise in the list: the page follows it at once."""
         if not clicked():
-            return dash.no_update
+            return dash.no_update, dash.no_update, dash.no_update
         if not is_trainer(signin.current_user()):
-            return text("ex_trainer_only", lang)
+            return text("ex_trainer_only", lang), dash.no_update, dash.no_update
         if run_exercise is None:
-            return text("ex_cannot_start", lang)
+            return text("ex_cannot_start", lang), dash.no_update, dash.no_update
         try:
             exercise_id = start_exercise(name, xclock.check_speed(float(speed or 0)), run_exercise)
         except (ValueError, FileNotFoundError) as exc:
-            return str(exc)
-        return text("ex_started", lang, id=exercise_id)
+            return str(exc), dash.no_update, dash.no_update
+        return text("ex_started", lang, id=exercise_id), exercise_options(lang), exercise_id
 
     @app.callback(Output(ids.EX_CLOCK, "children"),
                   Input(ids.EX_REFRESH, "n_intervals"), Input(ids.EX_PAUSE, "n_clicks"),
