@@ -72,7 +72,8 @@ def test_a_trainer_pauses_the_exercise_and_a_commander_approves_its_plan(exercis
     wait = WebDriverWait(chrome, 60)
 
     chrome.get(signed_in_url(origin, Identity("zj-trainer", "trainer", "330000"), "/exercise"))
-    wait.until(lambda d: "★ " + PLAN_A in d.find_element(By.ID, ids.EX_PENDING).text)
+    wait.until(lambda d: "★ 最快 · " + PLAN_A in d.find_element(By.ID, ids.EX_PENDING).text)
+    assert "东阳市 · III级 · 时限 45 分钟" in chrome.find_element(By.ID, ids.EX_PENDING).text
     assert "zj-trainer" in chrome.find_element(By.ID, ids.SIGNED_IN_AS).text
     chrome.find_element(By.ID, ids.EX_PAUSE).click()
     wait.until(lambda d: "已暂停" in d.find_element(By.ID, ids.EX_CLOCK).text)

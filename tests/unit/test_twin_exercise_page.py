@@ -107,7 +107,12 @@ def test_pending_plans_with_the_optimisers_pick_and_no_report_yet(app, exercise)
     ctx.pop()
     assert [o["value"] for o in options] == [EXERCISE] and "running" in options[0]["label"]
     cells = [str(c.children) for c in pending._traverse() if type(c).__name__ == "Td"]
-    assert f"★ {PLAN_A} (fastest)" in cells and f"{PLAN_B} (fairest)" in cells  # A arrives first: the pick
+    assert f"★ fastest · {PLAN_A}" in cells and f"fairest · {PLAN_B}" in cells  # A arrives first: the pick
+    # where the request is, its grade and deadline, beside its id; in Chinese the criteria in Chinese
+    assert "Dongyang City · grade III · due in 45 min" in cells[0] and "REQ-330783-20250915-0003" in cells[0]
+    chinese = exercise_page.pending_table(exercise_page.events_of(EXERCISE), "zh", PROVINCE, {"330783": "东阳市"})
+    cells = [str(c.children) for c in chinese._traverse() if type(c).__name__ == "Td"]
+    assert "东阳市 · III级 · 时限 45 分钟" in cells[0] and f"★ 最快 · {PLAN_A}" in cells
     buttons = [c.id for c in pending._traverse() if isinstance(getattr(c, "id", None), dict)]
     assert {"type": ids.EX_DECIDE, "action": "approve", "plan": PLAN_B} in buttons
     assert "written when the exercise ends" in str(report)
@@ -169,10 +174,17 @@ def test_the_steering_controls_are_disabled_with_a_note_for_anyone_but_a_trainer
 def test_the_replay_says_there_is_nothing_to_replay_instead_of_drawing_empty_axes(app, exercise):
     (exercise / "events.jsonl").write_text("")
     ctx = as_user(app, PROVINCE)
-    empty = app.twin_callbacks["on_ex_replay"](1000, EXERCISE, "en")
-    ctx.pop()
+    empty, key = app.twin_callbacks["on_ex_replay"](1000, EXERCISE, None, "en", None)
     assert empty.layout.annotations[0].text == "No recorded events yet"
     assert empty.layout.xaxis.visible is False and not empty.data
+    # the page's refresh leaves it alone while nothing is recorded, and draws the first events once
+    trigger(f"{ids.EX_REFRESH}.n_intervals")
+    assert app.twin_callbacks["on_ex_replay"](1000, EXERCISE, 3, "en", key) == (dash.no_update,) * 2
+    (exercise / "events.jsonl").write_text(json.dumps(example_event("incident.reported"), ensure_ascii=False) + "\n")
+    drawn, again = app.twin_callbacks["on_ex_replay"](1000, EXERCISE, 4, "en", key)
+    assert drawn.data and not drawn.layout.annotations
+    assert app.twin_callbacks["on_ex_replay"](1000, EXERCISE, 5, "en", again) == (dash.no_update,) * 2
+    ctx.pop()
 
 
 def test_only_a_trainer_steers_the_clock(app, exercise):
@@ -248,9 +260,9 @@ def test_the_replay_rebuilds_the_map_at_a_moment_of_the_recording(app, exercise)
     with open(exercise / "events.jsonl", "a") as out:
         out.write(json.dumps(later, ensure_ascii=False) + "\n")
     ctx = as_user(app, PROVINCE)
-    start = app.twin_callbacks["on_ex_replay"](0, EXERCISE, "en")
-    end = app.twin_callbacks["on_ex_replay"](1000, EXERCISE, "en")
-    assert app.twin_callbacks["on_ex_replay"](500, "unknown-exercise", "en") is dash.no_update
+    start, _ = app.twin_callbacks["on_ex_replay"](0, EXERCISE, None, "en", None)
+    end, _ = app.twin_callbacks["on_ex_replay"](1000, EXERCISE, None, "en", None)
+    assert app.twin_callbacks["on_ex_replay"](500, "unknown-exercise", None, "en", None) == (dash.no_update,) * 2
     ctx.pop()
 
     def incidents(figure) -> int:
@@ -263,7 +275,7 @@ def test_a_trainee_sees_the_plans_and_the_replay_of_their_own_region_only(app, e
     def pending_plans(identity) -> str:
         ctx = as_user(app, identity)
         _options, pending, *_ = app.twin_callbacks["on_ex_refresh"](1, EXERCISE, "en", None)
-        figure = app.twin_callbacks["on_ex_replay"](1000, EXERCISE, "en")
+        figure, _ = app.twin_callbacks["on_ex_replay"](1000, EXERCISE, None, "en", None)
         ctx.pop()
         incidents = sum(len(t.lon) for t in figure.data if t.type == "scattermap" and t.name.startswith("grade"))
         return str(pending), incidents

@@ -28,8 +28,9 @@ from services.exercise.recorder import read_events
 from twin.sim.model import ProvinceModel
 from twin.ui import ids, signin, views, visibility, withheld
 from twin.ui.figures import beijing_time
-from twin.ui.messages import DEFAULT_LANGUAGE, text
+from twin.ui.messages import DEFAULT_LANGUAGE, maybe, text
 from twin.ui.panel import CELL
+from twin.ui.place_names import place_name
 from twin.ui.user_bar import user_bar
 
 PATH = "/exercise"
@@ -146,6 +147,7 @@ def page(lang: str = DEFAULT_LANGUAGE, user: signin.SignedIn | None = None, demo
                                           html.Pre(id=ids.EX_LOG, style={"fontSize": "12px"})]),
         dcc.Store(id=ids.LANGUAGE, data=lang),
         dcc.Store(id=ids.EX_PENDING_KEY),
+        dcc.Store(id=ids.EX_REPLAY_KEY),
         dcc.Interval(id=ids.EX_REFRESH, interval=REFRESH_MS),
     ])
 
@@ -186,8 +188,20 @@ def readable_pending(events: list[dict], identity) -> list[dict]:
             if visibility.may_read(identity, visibility.PLANS, visibility.plan_regions(p, counties.get(p["request_id"])))]
 
 
-def pending_table(events: list[dict], lang: str, identity=None) -> html.Component:
-    """Open candidates `identity` may read, the optimiser's pick of each request marked ★, with Approve / Reject."""
+def request_cell(request: dict | None, request_id: str, names: dict[str, str], lang: str) -> list:
+    """Which request a trainee decides on: its county, grade and deadline, then its id."""
+    if not request:
+        return [request_id]
+    county = place_name(names.get(request.get("county"), request.get("county") or ""), lang)
+    grade = text("grade_short", lang, grade=request.get("grade", "?"))
+    due = text("ex_due", lang, m=request["deadline_minutes"]) if request.get("deadline_minutes") is not None else ""
+    return [" · ".join(part for part in (county, grade, due) if part), html.Br(),
+            html.Small(request_id, style={"color": "#666"})]
+
+
+def pending_table(events: list[dict], lang: str, identity=None, names: dict[str, str] | None = None) -> html.Component:
+    """Open candidates `identity` may read, the optimiser's pick of each request marked ★, with Approve / Reject.
+    `names`: county names by code, to say where each request is."""
     refused = withheld.note(identity, visibility.PLANS, lang)
     if refused:  # a role never shown plans is told so, not told there is none
         return html.Small(refused, id=ids.EX_PLANS_WITHHELD, style={"color": "#666"})
@@ -198,15 +212,16 @@ def pending_table(events: list[dict], lang: str, identity=None) -> html.Componen
     for plan in open_plans:
         best.setdefault(plan["request_id"], []).append(plan)
     best_ids = {decisions.best_plan(plans)["plan_id"] for plans in best.values()}
+    requests = {e["data"]["request_id"]: e["data"] for e in events if e.get("type") == "support.requested"}
     head = ["requests", "plans", "headcount", "eta_plan", "", ""]
     rows = []
     for plan in open_plans:
         metrics = plan.get("metrics", {})
         eta = metrics.get("latest_eta_s")
+        kind = maybe("kind_" + str(plan.get("kind")), lang, str(plan.get("kind", "")))
         rows.append(html.Tr([
-            html.Td(plan["request_id"], style=CELL),
-            html.Td(("★ " if plan["plan_id"] in best_ids else "") + f"{plan['plan_id']} ({plan.get('kind', '')})",
-                    style=CELL),
+            html.Td(request_cell(requests.get(plan["request_id"]), plan["request_id"], names or {}, lang), style=CELL),
+            html.Td(("★ " if plan["plan_id"] in best_ids else "") + f"{kind} · {plan['plan_id']}", style=CELL),
             html.Td(str(metrics.get("headcount", len(plan.get("assignments", [])))), style=CELL),
             html.Td(text("minutes", lang, m=eta / 60) if eta is not None else "—", style=CELL),
             *[html.Td(html.Button(text(action, lang), n_clicks=0,
@@ -265,6 +280,8 @@ def known(exercise_id: str | None) -> bool:
 def register(app: dash.Dash, geojson: dict, *, run_exercise=None) -> dict:
     """The page's callbacks (returned as plain functions, for tests) and its report route. `run_exercise`
     plays a scenario on processes of its own (None: this twin starts no exercise)."""
+    names = {f["properties"]["code"]: f["properties"]["name"] for f in geojson.get("features", ())
+             if "code" in (f.get("properties") or {}) and "name" in f["properties"]}
     @app.callback(Output(ids.EX_START_RESULT, "children"),
                   Output(ids.EX_PICKER, "options", allow_duplicate=True), Output(ids.EX_PICKER, "value"),
                   Input(ids.EX_START, "n_clicks"),
@@ -312,7 +329,7 @@ def register(app: dash.Dash, geojson: dict, *, run_exercise=None) -> dict:
         events = events_of(exercise_id) if exercise_id else []
         identity = signin.current_identity()
         key = views.digest(exercise_id, lang, [p["plan_id"] for p in readable_pending(events, identity)])
-        pending = dash.no_update if key == last_key else pending_table(events, lang, identity)
+        pending = dash.no_update if key == last_key else pending_table(events, lang, identity, names)
         log = "\n".join(_runs.get(exercise_id, [])[-LOG_LINES:]) if exercise_id else ""
         return exercise_options(lang), pending, report_links(exercise_id, lang), log, key
 
@@ -347,12 +364,20 @@ def register(app: dash.Dash, geojson: dict, *, run_exercise=None) -> dict:
             detail = resp.text[:300]
         return text(f"result_{outcome}", lang, plan=plan_id, detail=detail, status=resp.status_code)
 
-    @app.callback(Output(ids.EX_REPLAY_MAP, "figure"), Input(ids.EX_REPLAY_SLIDER, "value"),
-                  Input(ids.EX_PICKER, "value"), State(ids.LANGUAGE, "data"))
-    def on_ex_replay(per_mille, exercise_id, lang):
+    @app.callback(Output(ids.EX_REPLAY_MAP, "figure"), Output(ids.EX_REPLAY_KEY, "data"),
+                  Input(ids.EX_REPLAY_SLIDER, "value"), Input(ids.EX_PICKER, "value"),
+                  Input(ids.EX_REFRESH, "n_intervals"), State(ids.LANGUAGE, "data"), State(ids.EX_REPLAY_KEY, "data"))
+    def on_ex_replay(per_mille, exercise_id, _n, lang, drawn=None):
+        """The replay at the slider's point. The page's refresh redraws it only when the exercise's first
+        events arrive (an exercise picked as it starts would otherwise say "nothing recorded" throughout);
+        moving the slider draws the recording so far."""
         if not known(exercise_id):
-            return dash.no_update
-        return replay_figure(events_of(exercise_id), geojson, int(per_mille or 0), lang)
+            return dash.no_update, dash.no_update
+        events = events_of(exercise_id)
+        key = [exercise_id, int(per_mille or 0), bool(events), lang]
+        if ctx.triggered_id == ids.EX_REFRESH and key == drawn:
+            return dash.no_update, dash.no_update
+        return replay_figure(events, geojson, int(per_mille or 0), lang), key
 
     @app.server.get(f"{PATH}/<exercise_id>/<any('report.html', 'report.json'):name>")
     def exercise_report(exercise_id: str, name: str):

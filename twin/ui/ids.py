@@ -54,6 +54,7 @@ EX_DECISION_RESULT = "ex-decision-result"
 EX_REPORT = "ex-report"
 EX_REPLAY_SLIDER = "ex-replay-slider"
 EX_REPLAY_MAP = "ex-replay-map"
+EX_REPLAY_KEY = "ex-replay-key"  # what the replay last drew: (exercise, point, any events, language)
 EX_LOG = "ex-log"
 EX_REFRESH = "ex-refresh"
 BOARD_BODY = "board-body"

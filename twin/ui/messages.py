@@ -95,6 +95,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ex_running": ("进行中", "running"),
     "ex_finished": ("已结束", "finished"),
     "ex_starting": ("启动中", "starting"),
+    "ex_due": ("时限 {m} 分钟", "due in {m} min"),
+    "grade_short": ("{grade}级", "grade {grade}"),
     "ex_reporting": ("生成报告中", "writing its report"),
     "ex_stopped": ("已停止（无报告）", "stopped (no report)"),
     "ex_paused": ("已暂停", "paused"),
