@@ -114,7 +114,7 @@ def test_a_trainer_steers_the_exercise_and_finds_its_report(exercise, serve_wsgi
     origin = serve_wsgi(create_app(ProvinceModel(seed=0), demo=False).server)
     wait = WebDriverWait(chrome, TIMEOUT_S, ignored_exceptions=(StaleElementReferenceException,))
     chrome.get(signed_in_url(origin, TRAINER, "/exercise"))
-    wait.until(lambda d: "★ " + PLAN_A in d.find_element(By.ID, ids.EX_PENDING).text)
+    wait.until(lambda d: "★ 最快 · " + PLAN_A in d.find_element(By.ID, ids.EX_PENDING).text)
     assert "zj-trainer" in chrome.find_element(By.ID, ids.SIGNED_IN_AS).text
     link = wait.until(lambda d: d.find_element(By.ID, f"{ids.EX_REPORT}-html"))
     assert link.get_attribute("href") == f"{origin}/exercise/{exercise.name}/report.html"
