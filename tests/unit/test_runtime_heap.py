@@ -22,6 +22,9 @@ def test_the_first_start_freezes_the_start_up_heap_and_later_starts_do_not_colle
     assert frozen > 10_000, "modules, contracts and the runtime are frozen"
     assert len(collected) == 1
     second = Runtime.build(offline_settings("second", tmp_path)).start(relay=False, worker=False)
-    assert len(collected) == 1 and gc.get_freeze_count() == frozen, "once per process"
+    # Not frozen again: a second freeze would add the second runtime's objects (thousands). The count may
+    # fall meanwhile: frozen objects that die leave the permanent generation, and other threads of this
+    # test process (clients of earlier tests closing) free some (608 of them, once, in a full run).
+    assert len(collected) == 1 and gc.get_freeze_count() <= frozen, "once per process"
     first.stop()
     second.stop()
