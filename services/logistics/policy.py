@@ -2,7 +2,7 @@
 
 Every value in the file names its source (`seed §...` or `assumed (...)`): a value is written
 `{value: ..., source: ...}`, a group of values with one origin carries one `source`. Loading refuses
-a file with a value of unnamed origin, so the table of assumptions (docs/assumptions.md) cannot fall behind.
+a file with a value of unnamed origin, so the table of assumptions (README.md, Assumptions) cannot fall behind.
 """
 from __future__ import annotations
 

@@ -1,9 +1,6 @@
-"""demand's policy files: a template for every graded incident type, a source on every entry, and the
-table of assumptions (docs/assumptions.md) listing every assumed one."""
+"""demand's policy files: a template for every graded incident type and a source on every entry (the
+README's table of assumptions is checked against every policy file in test_policy_sources.py)."""
 from __future__ import annotations
-
-import re
-from pathlib import Path
 
 import pytest
 import yaml
@@ -11,7 +8,6 @@ import yaml
 from services.demand import policies
 from services.demand.domain import sources
 
-ASSUMPTIONS = Path(__file__).resolve().parents[2] / "docs" / "assumptions.md"
 FILES = sorted(policies.POLICY_DIR.glob("*.yaml"))
 
 
@@ -56,33 +52,3 @@ def test_every_grading_rule_and_template_names_its_source():
             assert f"templates.{itype}" in named, (path.name, itype)
         for grade in doc.get("deadlines", {}):
             assert f"deadlines.{grade}" in named, (path.name, grade)
-
-
-def assumption_rows() -> list[tuple[list[str], str]]:
-    text = ASSUMPTIONS.read_text(encoding="utf-8")
-    assert text.startswith("# Assumptions\n")
-    section = text[text.index("# Assumptions"):]
-    end = section.find("\n#", 1)
-    section = section if end < 0 else section[:end]
-    rows = [r for r in section.splitlines() if r.startswith("|") and not r.startswith("| ---")][1:]
-    out = []
-    for row in rows:
-        cells = [c.strip() for c in row.strip("|").split("|")]
-        assert len(cells) == 4, row  # | value | default | where (file) | why assumed |
-        out.append((re.findall(r"`([^`]+)`", cells[0]), cells[2]))
-    return out
-
-
-def matches(entry: str, pattern: str) -> bool:
-    """`*` in a table value stands for any rest of the path (``templates.*``, ``rules[*]``)."""
-    return re.fullmatch(re.escape(pattern).replace(r"\*", ".*"), entry) is not None
-
-
-def test_the_assumptions_table_lists_every_assumed_value_of_the_demand_policy():
-    rows = assumption_rows()
-    for path in FILES:
-        for entry, source in sources.entries(yaml.safe_load(path.read_text(encoding="utf-8"))):
-            if not sources.is_assumed(source):
-                continue
-            assert any(path.name in where and any(matches(entry, p) for p in patterns)
-                       for patterns, where in rows), f"{path.name} {entry} is assumed but not in docs/assumptions.md"

@@ -3,7 +3,7 @@
 Every entry of demand's policy files carries ``source: seed §<section>`` or
 ``source: assumed (<reason>)``. ``check`` validates one; ``entries`` lists every sourced entry of a
 parsed YAML document by its path (``deadlines.III``, ``rules[hostage]``, ``templates.flood``), which
-the table of assumptions (docs/assumptions.md) is checked against. Pure: no I/O.
+the table of assumptions (README.md, Assumptions) is checked against. Pure: no I/O.
 """
 from __future__ import annotations
 
