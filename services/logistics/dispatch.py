@@ -57,7 +57,7 @@ def dispatch_when_ready(tx, plan: dict, places: Places, policy: Policy) -> list[
         arrangements=reception.initial_arrangements([len(u.officer_ids) for u in teams], policy.medics_per_team,
                                                     policy.officers_per_medic), flags=[],
         status="dispatched", created_at=now)
-    commander = f"{places.county_name(county)}公安局指挥中心 (county_duty_officer {county})"
+    commander = f"{places.county_name(county)}公安局指挥中心"  # the receiving side commands on scene
     sent = []
     for unit in teams:
         order = {"order_id": units.order_id(plan["plan_id"], unit.unit_id), "plan_id": plan["plan_id"],
@@ -94,8 +94,9 @@ def _reporting_point(request, county: str, places: Places) -> tuple[float, float
 
 
 def _point_name(request, county: str, places: Places) -> str:
+    """At the incident's place, the receiving county's on-scene command post; without a place, its bureau."""
     if request and request["lon"] is not None:
-        return f"{places.county_name(county)} incident command post"
+        return f"{places.county_name(county)}现场指挥部"
     return f"{places.county_name(county)}公安局指挥中心"
 
 

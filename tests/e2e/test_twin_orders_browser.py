@@ -35,6 +35,7 @@ from twin.sim.model import ProvinceModel
 from twin.sim.uncertainty import PreviewConfig
 from twin.ui import order_print
 from twin.ui.app import create_app
+from twin.ui.messages import task_name
 
 from .test_twin_browser import remote_resources, severe_console_entries, signed_in_url
 
@@ -181,7 +182,9 @@ def test_a_unit_leader_acknowledges_the_order_on_a_phone_and_its_positions_reach
     card = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, f"section.order[data-order='{order['order_id']}']"))
     assert order["reporting_point"]["name"] in card.text and "到位时限" in card.text
     assert "2025-09-15 09:51" in card.text   # the deadline, Beijing time
-    assert all(task in card.text for task in order["scope"]["tasks"])
+    assert all(task_name(task, "zh") in card.text for task in order["scope"]["tasks"])   # the scope, in words
+    assert "电子取证" in card.text and "e_forensics" not in card.text
+    assert "东阳市公安局指挥中心" in card.text and "county_duty_officer" not in card.text   # who commands on scene
     assert len(chrome.find_elements(By.CSS_SELECTOR, "section.order")) == 1   # only the unit from 义乌
 
     chrome.find_element(By.ID, f"ack-{order['order_id']}").click()

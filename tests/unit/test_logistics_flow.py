@@ -82,10 +82,11 @@ def test_a_committed_plan_orders_each_unit_once_with_deadline_reporting_point_an
     for order in orders:
         assert order["deadline"] == "2025-09-15T01:51:40.000Z" and order["ordered_at"] == "2025-09-15T01:10:00.000Z"
         assert order["reporting_point"] == {"point": request["location"]["point"], "county": "330783",
-                                            "name": "东阳市 incident command post"}
+                                            "name": "东阳市现场指挥部"}
         assert order["scope"]["tasks"] == sorted({"e_forensics", "evidence_collection", "communications",
                                                   "investigation", "interviews"})
-        assert order["scope"]["area"]["type"] == "Polygon" and "330783" in order["receiving_commander"]
+        assert order["scope"]["area"]["type"] == "Polygon"
+        assert order["receiving_commander"] == "东阳市公安局指挥中心"  # the receiving county commands on scene
 
 
 def test_unacknowledged_orders_are_resent_then_escalated_and_acknowledged_ones_left_alone(service, now):

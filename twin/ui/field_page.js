@@ -126,7 +126,7 @@
 
   async function refresh() {
     try {
-      const resp = await fetch("/field/orders", { credentials: "same-origin", headers: { Accept: "application/json" } });
+      const resp = await fetch(`/field/orders?lang=${LANG}`, { credentials: "same-origin", headers: { Accept: "application/json" } });
       if (resp.status === 401) { location.href = `/signin?lang=${LANG}&next=/field`; return; }
       const body = await resp.json();
       if (!resp.ok) throw new Error(body.detail || resp.status);

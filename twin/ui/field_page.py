@@ -34,7 +34,7 @@ from flask import Flask, Response, jsonify, request
 from services.common.auth import region_covers
 from twin.mirror.client import TIMEOUT_S, ServicesClient, auth_headers
 from twin.ui import signin
-from twin.ui.messages import role_name
+from twin.ui.messages import role_name, task_name
 
 PATH = "/field"
 SCRIPT = Path(__file__).with_name("field_page.js")
@@ -98,9 +98,10 @@ def install(app, client: ServicesClient) -> None:
             return problem(503, f"logistics unreachable: {exc}")
         if resp.status_code != 200:
             return passthrough(resp)
+        lang = "en" if request.args.get("lang") == "en" else "zh"
         mine = [order for order in resp.json() if current(order, user.identity.region)]
         return jsonify({"user": {"subject": user.identity.subject, "name": user.name, "region": user.identity.region,
-                                 "role": user.identity.role}, "orders": [view(o) for o in mine]})
+                                 "role": user.identity.role}, "orders": [view(o, lang) for o in mine]})
 
     @server.post(PATH + "/orders/<order_id>/ack")
     def field_ack(order_id: str):
@@ -145,9 +146,11 @@ def current(order: dict, region: str) -> bool:
         and order.get("status") != "released"
 
 
-def view(order: dict) -> dict:
-    """What the phone needs of an order (and keeps for when the network is gone)."""
+def view(order: dict, lang: str = "zh") -> dict:
+    """What the phone needs of an order (and keeps for when the network is gone), its scope's tasks
+    named in `lang`."""
     body = order.get("order") or {}
+    scope = body.get("scope") or {}
     return {"order_id": order["order_id"], "unit_id": order["unit_id"], "request_id": order.get("request_id"),
             "incident_id": order.get("incident_id"), "status": order.get("status"),
             "from_county": order.get("from_county"), "officers": len(order.get("officer_ids") or []),
@@ -155,7 +158,8 @@ def view(order: dict) -> dict:
             "acknowledged_at": order.get("acknowledged_at"), "eta": order.get("eta"), "late": order.get("late"),
             "arrived_at": order.get("arrived_at"), "reporting_point": body.get("reporting_point"),
             "receiving_commander": body.get("receiving_commander"), "scope": {
-                k: v for k, v in (body.get("scope") or {}).items() if k in ("from", "until", "tasks")}}
+                **{k: v for k, v in scope.items() if k in ("from", "until")},
+                "tasks": [task_name(task, lang) for task in scope.get("tasks") or []]}}
 
 
 def parsed(resp: requests.Response) -> dict:

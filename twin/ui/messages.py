@@ -285,6 +285,27 @@ LINE_NAMES: dict[str, tuple[str, str]] = {
     "water_rescue": ("水上救援", "water rescue"),
 }
 
+# The tasks of a dispatch order's scope by code (`tasks` in services/logistics/data/reception.yaml); a task
+# written out in words (an order from another system) is shown as written (task_name).
+TASK_NAMES: dict[str, tuple[str, str]] = {
+    "crowd_control": ("人群控制", "crowd control"),
+    "cordon": ("设卡封控", "cordon"),
+    "public_order": ("维护现场秩序", "public order"),
+    "investigation": ("案件侦查", "investigation"),
+    "interviews": ("询问调查", "interviews"),
+    "evidence_collection": ("证据收集固定", "evidence collection"),
+    "e_forensics": ("电子取证", "e-forensics"),
+    "communications": ("通信保障", "communications"),
+    "patrol": ("巡逻防控", "patrol"),
+    "traffic_control": ("交通管制疏导", "traffic control"),
+    "escort": ("警卫护送", "escort"),
+    "rescue": ("抢险救援", "rescue"),
+    "evacuation": ("疏散转移群众", "evacuation"),
+    "first_aid": ("医疗急救", "first aid"),
+    "support_receiving_command": ("按接收地指挥协助处置", "assist as the receiving command directs"),
+}
+
+
 ROLE_NAMES: dict[str, tuple[str, str]] = {
     "province_commander": ("省级指挥长", "province commander"),
     "city_commander": ("市级指挥长", "city commander"),
@@ -326,3 +347,9 @@ def line_name(line_id: str, lang: str = DEFAULT_LANGUAGE, module: str | None = N
     if module and f"module_{module}" in MESSAGES:
         return f"{text('module_' + module, lang)}（{line_id}）" if lang != "en" else f"{text('module_' + module, lang)} ({line_id})"
     return line_id
+
+
+def task_name(task: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A scope task's name in `lang` (TASK_NAMES), or the task as written when it is not a known code."""
+    zh, en = TASK_NAMES.get(task, (task, task))
+    return en if lang == "en" else zh

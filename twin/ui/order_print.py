@@ -32,7 +32,7 @@ from twin.mirror.client import TIMEOUT_S, ServicesClient, auth_headers
 from twin.sim.model import ProvinceModel
 from twin.ui import signin, visibility
 from twin.ui.figures import beijing_time
-from twin.ui.messages import line_name, maybe, role_name
+from twin.ui.messages import line_name, maybe, role_name, task_name
 
 ORDER_PATH = "/plans/<plan_id>/order"
 VERIFY_PATH = "/plans/<plan_id>/verify"
@@ -219,7 +219,7 @@ def order_html(found: dict, people: dict[str, dict], link: str) -> str:
         row("任务结束", beijing_time(approval.get("task_end"))),
         "</table>",
         "<h2>五、任务范围与报到</h2><table class='kv'>",
-        row("任务内容", "<br>".join(escape(t) for t in scope.get("tasks") or []) or "按接收地现场指挥员指令，在任务范围内执行"),
+        row("任务内容", "<br>".join(escape(task_name(t, "zh")) for t in scope.get("tasks") or []) or "按接收地现场指挥员指令，在任务范围内执行"),
         row("授权时段", f"{beijing_time(scope['from'])} 至 {beijing_time(scope['until'])}" if scope.get("from") else "—"),
         row("报到地点", escape(point.get("name") or "—") + (f"（{county(point.get('county'))}）" if point.get("county") else "")),
         row("现场指挥", escape(first_order.get("receiving_commander") or "接收地公安机关现场指挥员")),
