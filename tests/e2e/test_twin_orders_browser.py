@@ -104,6 +104,8 @@ def test_the_printed_order_carries_the_signature_digest_and_a_qr_code_of_its_ver
     assert "警员342" in page and "138****5678" in page and "13812345678" not in page     # resources' masking
     assert "涉案手机和电脑电子取证" in page and "东阳市公安局指挥中心" in page               # scope, reporting point
     assert "技术支援（L1）：技术支援 4 人" in page and "刑侦（L2）：刑侦 2 人" in page          # lines named by module
+    assert "（电子取证、mobile_forensics）" in page and "（涉网犯罪侦查、越南语）" in page   # tags in words, else as written
+    assert "U-330000-0031 省公安厅指挥中心值班长" in page   # an approver the user list does not know: as recorded
     assert set(resources.config["callers"]) == {"zj-commander"}   # resources asked with the user's own token
 
     link = chrome.find_element(By.ID, "verify-link").text

@@ -306,6 +306,35 @@ TASK_NAMES: dict[str, tuple[str, str]] = {
 }
 
 
+# Officers' specialty tags by code (`tags` in services/demand/needs/data/lexicon.yaml, where the first word
+# of each is its standard term) and the languages of `foreign_language:<code>` (ISO 639-1).
+TAG_NAMES: dict[str, tuple[str, str]] = {
+    "cybercrime_investigation": ("涉网犯罪侦查", "cybercrime investigation"),
+    "e_forensics": ("电子取证", "e-forensics"),
+    "financial_investigation": ("经侦", "financial investigation"),
+    "negotiation": ("谈判", "negotiation"),
+    "mass_incident_handling": ("群体性事件处置", "mass-incident handling"),
+    "sniper": ("狙击手", "sniper"),
+    "eod": ("排爆", "EOD"),
+    "drone_pilot": ("无人机操作员", "drone pilot"),
+    "video_analysis": ("视频侦查", "video analysis"),
+    "comms_engineering": ("通信保障", "communications engineering"),
+    "k9": ("警犬", "K9"),
+    "swimming_rescue": ("水上救援", "water rescue"),
+    "first_aid": ("急救", "first aid"),
+    "rope_rescue": ("绳索救援", "rope rescue"),
+    "life_detection": ("生命探测", "life detection"),
+    "accident_reconstruction": ("事故勘查", "accident reconstruction"),
+    "interpreter_sign": ("手语", "sign language"),
+    "foreign_language": ("外语", "foreign language"),
+}
+LANGUAGE_NAMES: dict[str, tuple[str, str]] = {
+    "en": ("英语", "English"), "ja": ("日语", "Japanese"), "ko": ("韩语", "Korean"), "ru": ("俄语", "Russian"),
+    "ar": ("阿拉伯语", "Arabic"), "vi": ("越南语", "Vietnamese"), "th": ("泰语", "Thai"), "my": ("缅甸语", "Burmese"),
+    "fr": ("法语", "French"), "es": ("西班牙语", "Spanish"),
+}
+
+
 ROLE_NAMES: dict[str, tuple[str, str]] = {
     "province_commander": ("省级指挥长", "province commander"),
     "city_commander": ("市级指挥长", "city commander"),
@@ -353,3 +382,13 @@ def task_name(task: str, lang: str = DEFAULT_LANGUAGE) -> str:
     """A scope task's name in `lang` (TASK_NAMES), or the task as written when it is not a known code."""
     zh, en = TASK_NAMES.get(task, (task, task))
     return en if lang == "en" else zh
+
+
+def tag_name(tag: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A specialty tag's name in `lang` (TAG_NAMES; `foreign_language:vi` is 越南语 / Vietnamese), or the
+    tag as it is when unknown."""
+    kind, _, code = tag.partition(":")
+    names = LANGUAGE_NAMES.get(code) if kind == "foreign_language" and code else TAG_NAMES.get(tag)
+    if names is None:
+        return tag
+    return names[1] if lang == "en" else names[0]

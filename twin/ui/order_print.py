@@ -32,7 +32,7 @@ from twin.mirror.client import TIMEOUT_S, ServicesClient, auth_headers
 from twin.sim.model import ProvinceModel
 from twin.ui import signin, visibility
 from twin.ui.figures import beijing_time
-from twin.ui.messages import line_name, maybe, role_name, task_name
+from twin.ui.messages import line_name, maybe, role_name, tag_name, task_name
 
 ORDER_PATH = "/plans/<plan_id>/order"
 VERIFY_PATH = "/plans/<plan_id>/verify"
@@ -89,8 +89,9 @@ def install(app, model: ProvinceModel, client: ServicesClient) -> None:
                                         "批准后方可打印调度令。</p>"), 409
         user = signin.current_user()
         people = officers(client, [a["officer_id"] for a in found["plan"]["assignments"]], user.token if user else None)
-        return page(f"调度令 {plan_id}", order_html(found, people, verify_link(plan_id, found["plan"]["approval"])),
-                    script=True)
+        users = getattr(getattr(app, "twin_signin", None), "names", {})   # users.yaml: who the approver is
+        return page(f"调度令 {plan_id}", order_html(found, people, verify_link(plan_id, found["plan"]["approval"]),
+                                                  users), script=True)
 
     @server.get(VERIFY_PATH)
     def verify_order(plan_id: str):
@@ -175,7 +176,7 @@ def signature_check(approval: dict) -> str | None:
         return f"the key registry could not be read: {exc}"
 
 
-def order_html(found: dict, people: dict[str, dict], link: str) -> str:
+def order_html(found: dict, people: dict[str, dict], link: str, users: dict[str, str] | None = None) -> str:
     plan, req, incident, names = found["plan"], found["request"], found["incident"], found["names"]
     approval = plan["approval"]
     county = lambda code: escape(f"{found['cities'].get(code, '')}{names.get(code, code or '')}")  # noqa: E731
@@ -199,7 +200,8 @@ def order_html(found: dict, people: dict[str, dict], link: str) -> str:
         row("所需警力", "<br>".join(escape(f"{line_name(line['line_id'], 'zh', line.get('module'))}："
                                            f"{maybe('module_' + str(line.get('module')), 'zh', line.get('module') or '')}"
                                            f" {line.get('headcount', '')} 人"
-                                           + (f"（{'、'.join(line.get('tags') or [])}）" if line.get("tags") else ""))
+                                           + (f"（{'、'.join(tag_name(tag, 'zh') for tag in line.get('tags') or [])}）"
+                                              if line.get("tags") else ""))
                                     for line in req.get("lines") or []) or "—"),
         "</table>",
         "<h2>二、事件</h2><table class='kv'>",
@@ -226,7 +228,7 @@ def order_html(found: dict, people: dict[str, dict], link: str) -> str:
         row("纪律", "支援警力到达后接受接收地现场指挥，只在任务范围内行动；超出范围须经接收地授权。"),
         "</table>",
         "<h2>六、审批与电子签名</h2><div class='approval'><table class='kv'>",
-        row("审批人", escape(str(approval.get("approved_by", "")))),
+        row("审批人", escape(approver(str(approval.get("approved_by", "")), users or {}))),
         row("审批层级", escape(LEVELS.get(approval.get("role"), role_name(approval.get("role") or "", "zh")))
             + f"（{escape(role_name(approval.get('role') or '', 'zh'))}）"),
         row("审批时间", beijing_time(approval.get("at")) + "（北京时间）"),
@@ -265,6 +267,12 @@ def officers_html(plan: dict, people: dict[str, dict], county, orders_by_unit: d
                 eta)) + "</tr>")
         out.append("</table>")
     return "".join(out)
+
+
+def approver(subject: str, names: dict[str, str]) -> str:
+    """The approving user's id, with their name where the user list has one (zj-commander（省公安厅指挥中心值班长）)."""
+    name = names.get(subject)
+    return f"{subject}（{name}）" if name else subject
 
 
 def signature_status(approval: dict) -> str:
