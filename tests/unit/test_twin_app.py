@@ -632,3 +632,17 @@ def test_english_counts_say_one_incident_and_two_incidents():
     assert text("incidents_count", "zh", n=1) == "事件 1 起"
     assert text("flag_late", "en", n=1) == "1 unit late" and text("flag_late", "en", n=3) == "3 units late"
     assert text("flag_unacknowledged", "en", n=1) == "1 order unacknowledged, escalated"
+
+
+def test_an_approved_plan_links_to_its_signed_order_and_a_proposed_one_does_not():
+    plan = {"plan_id": "PLAN-R-1A", "kind": "fastest", "status": "proposed", "version": 1, "assignments": [],
+            "metrics": {"latest_eta_s": 600}}
+
+    def links(p):
+        return [c for c in panel.comparison([p], "zh", {})._traverse() if getattr(c, "className", None) == "print-order"]
+
+    assert links(plan) == []
+    for status in ("approved", "committed"):
+        found = links(dict(plan, status=status))
+        assert len(found) == 1 and found[0].href == "/plans/PLAN-R-1A/order" and found[0].children == "打印调度令（含电子签名）"
+    assert links(dict(plan, status="rejected")) == []

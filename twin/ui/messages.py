@@ -157,6 +157,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "approve_by_province": ("该请求须由省级审批", "this request is approved at province level"),
     "approve_outside_region": ("接收县区不在本辖区", "the receiving county lies outside your region"),
     "reject": ("驳回", "Reject"),
+    "print_order": ("打印调度令（含电子签名）", "Print the signed order (in Chinese)"),
     "preview_again": ("重新推演", "Preview again"),
     "reject_reason": ("驳回理由", "reason for rejecting"),
     "reason_needed": ("驳回需要填写理由", "A rejection needs a reason"),

@@ -33,6 +33,7 @@ from twin.sim.model import ProvinceModel
 from twin.ui import signin, visibility
 from twin.ui.figures import beijing_time
 from twin.ui.messages import line_name, maybe, role_name, tag_name, task_name
+from twin.ui.panel import PRINTABLE
 
 ORDER_PATH = "/plans/<plan_id>/order"
 VERIFY_PATH = "/plans/<plan_id>/verify"
@@ -84,7 +85,7 @@ def install(app, model: ProvinceModel, client: ServicesClient) -> None:
         found = readable(model, plan_id)
         if found is None:
             return not_found(plan_id)
-        if found["plan"].get("status") not in ("approved", "committed") or not found["plan"].get("approval"):
+        if found["plan"].get("status") not in PRINTABLE or not found["plan"].get("approval"):
             return page("调度令未生成", f"<p id='order-not-approved'>方案 {escape(plan_id)} 尚未批准，"
                                         "批准后方可打印调度令。</p>"), 409
         user = signin.current_user()

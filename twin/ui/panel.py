@@ -236,9 +236,13 @@ def _deadline_minutes(plan: dict) -> int | None:
     return round((_instant(plan["deadline"]) - _instant(plan["proposed_at"])).total_seconds() / 60)
 
 
+PRINTABLE = ("approved", "committed")
+
+
 def buttons(plan: dict, lang: str, refused: str | None = None) -> list:
     """Approve / Reject, enabled while the plan is proposed and the user may decide it; otherwise
-    disabled, with the reason (approval level, region) on the buttons and under them."""
+    disabled, with the reason (approval level, region) on the buttons and under them. An approved plan
+    also links to its signed order for print."""
     decidable = plan["status"] == "proposed" and refused is None
     title = text("not_yours", lang, reason=refused) if refused else None
     out = [
@@ -249,6 +253,9 @@ def buttons(plan: dict, lang: str, refused: str | None = None) -> list:
     ]
     if refused and plan["status"] == "proposed":
         out.append(html.Div(title, className="text-muted", style={"fontSize": "11px"}))
+    if plan["status"] in PRINTABLE:   # the signed order on paper (twin.ui.order_print), for whoever may read the plan
+        out.append(html.Div(html.A(text("print_order", lang), href=f"/plans/{plan['plan_id']}/order", target="_blank",
+                                   rel="noopener", className="print-order"), style={"marginTop": "6px"}))
     return out
 
 
