@@ -375,7 +375,7 @@ def register(app: dash.Dash, geojson: dict, *, run_exercise=None) -> dict:
             return dash.no_update, dash.no_update
         events = events_of(exercise_id)
         key = [exercise_id, int(per_mille or 0), bool(events), lang]
-        if ctx.triggered_id == ids.EX_REFRESH and key == drawn:
+        if key == drawn and ctx.triggered_id == ids.EX_REFRESH:   # (the key first: cheap, and no context needed)
             return dash.no_update, dash.no_update
         return replay_figure(events, geojson, int(per_mille or 0), lang), key
 
