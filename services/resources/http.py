@@ -33,10 +33,15 @@ def _read():
 
 
 def officer_regions(officer_id: str):
-    """An officer is of their home county (where their roster is kept)."""
+    """An officer is of their home county (where their roster is kept); to be read, also of the county
+    commanding them on a task (the receiving side commands on scene and must know who arrives). Only the
+    home county's roles edit them."""
     with _read() as conn:
         county = store.officer_county(conn, officer_id)
-    return None if county is None else [county]
+        if county is None:
+            return None
+        commanding = store.commanding_county(conn, officer_id) if request.method in ("GET", "HEAD") else None
+    return [county] if commanding is None else [county, commanding]
 
 
 api.objects({"officer_id": officer_regions}, general=("equipment_id",))  # an item's description is general data

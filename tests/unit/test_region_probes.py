@@ -178,3 +178,34 @@ def test_a_plan_of_another_county_is_neither_read_nor_approved(tmp_path):
         assert [r["county"] for r in client.get("/requests", headers=hangzhou).get_json()] == [XIHU]
     finally:
         runtime.engine.dispose()
+
+
+def test_the_receiving_county_reads_the_officers_it_commands_while_the_task_lasts_and_edits_none(resources):
+    """The receiving side commands on scene: while a commitment in force holds a 东阳 officer for a 西湖
+    request, 西湖's duty officer reads that officer (masked for their role), and still may not change
+    them or list 东阳's force; once the commitment is released, the officer is 东阳's alone again."""
+    from datetime import datetime, timedelta, timezone
+
+    from services.resources import store
+
+    client, runtime = resources
+    as_xihu, officer = headers_for(XIHU_DUTY), "/officers/ZJ330783-09001"
+    assert client.get(officer, headers=as_xihu).status_code == 403
+    now = datetime.now(timezone.utc)
+    with runtime.engine.begin() as conn:
+        store.insert_commitment(conn, {
+            "commit_id": "CMT-XIHU", "plan_id": "PLAN-XIHU-1A", "request_id": "REQ-XIHU", "incident_id": None,
+            "county": XIHU, "grade": "IV", "risk": None, "task_start": now, "task_end": now + timedelta(hours=4),
+            "officer_ids": ["ZJ330783-09001"], "status": "committed", "at": now})
+        store.update_officers(conn, ["ZJ330783-09001"], {"status": "reserved", "status_since": now,
+                                                         "commit_id": "CMT-XIHU", "rest_until": None})
+    read = client.get(officer, headers=as_xihu)
+    assert read.status_code == 200 and read.get_json()["county"] == DONGYANG
+    patched = client.patch(officer, json={"status": "unavailable", "reason": "probe"}, headers=as_xihu)
+    assert patched.status_code == 403 and DONGYANG in patched.get_json()["errors"][0]["reason"]
+    assert [o["officer_id"] for o in client.get("/officers", headers=as_xihu).get_json()["items"]] == ["ZJ330106-09001"]
+    other = Identity("bj-duty", "county_duty_officer", "330102")   # 上城区: neither home nor receiving
+    assert client.get(officer, headers=headers_for(other)).status_code == 403
+    with runtime.engine.begin() as conn:
+        store.set_commitment_status(conn, "CMT-XIHU", "released")
+    assert client.get(officer, headers=as_xihu).status_code == 403

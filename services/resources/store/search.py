@@ -15,7 +15,7 @@ from sqlalchemy.sql.elements import BindParameter
 from ...common import storage
 from ...common.clock import as_utc
 from ..domain import duty
-from .schema import officers, units
+from .schema import commitments, officers, units
 
 
 def available_clause(now: datetime):
@@ -172,6 +172,14 @@ def officer(conn: Connection, officer_id: str) -> dict | None:
 def officer_county(conn: Connection, officer_id: str) -> str | None:
     """The officer's home county (where their roster is kept), None for no such officer."""
     return conn.execute(select(officers.c.county).where(officers.c.officer_id == officer_id)).scalar()
+
+
+def commanding_county(conn: Connection, officer_id: str) -> str | None:
+    """The county that commands the officer on scene: the receiving county of the commitment in force
+    that holds them (None when none does)."""
+    return conn.execute(
+        select(commitments.c.county).select_from(officers.join(commitments, commitments.c.commit_id == officers.c.commit_id))
+        .where(officers.c.officer_id == officer_id, commitments.c.status == "committed")).scalar()
 
 
 def duty_now(row: dict, now: datetime) -> int:
