@@ -89,6 +89,15 @@ def test_arrived_units_are_not_driven(model):
     assert movement.trips(model) == []
 
 
+def test_a_unit_whose_arrival_is_on_the_stream_mid_trip_is_not_reported_again(model):
+    sent = Sent()
+    fleet = devices.FieldDevices(model, sent)
+    fleet.tick(ORDERED + timedelta(seconds=600))   # on its way
+    assert len(sent) == 1
+    replay.apply(model, example_event("unit.arrived"))   # logistics' word, read before the trip's end
+    assert fleet.tick(ORDERED + timedelta(seconds=900)) == [] and len(sent) == 1
+
+
 def test_reports_go_out_through_the_outbox_valid_and_as_the_twin(model, tmp_path):
     runtime = Runtime.build(offline_settings("twin", tmp_path))  # not started: the relay would publish, here we read the outbox
     try:

@@ -163,3 +163,44 @@ def test_an_officer_moving_county_is_counted_in_the_new_one_only(model):
     replay.apply(model, event("officer.status-changed", to="on_duty"))
     replay.apply(model, event("officer.status-changed", county="330703", to="deployed"))
     assert model.officers_by_county() == {"330703": {"deployed": 1}}
+
+
+def test_events_read_before_what_they_name_are_applied_when_it_arrives(model):
+    """Across topics, the stream may hand the twin a unit's report and arrival before its dispatch order,
+    and a plan's approval before the plan (a twin starting, a broker that lost its log and got the
+    services' history again): each waits for what it names, so the state is as if read in order."""
+    assert replay.apply(model, event("unit.position-reported")) == replay.replay_loop.UNKNOWN
+    assert replay.apply(model, event("unit.arrived")) == replay.replay_loop.UNKNOWN
+    assert replay.apply(model, event("plan.approved")) == replay.replay_loop.UNKNOWN
+    assert replay.apply(model, event("support.status-changed")) == replay.replay_loop.UNKNOWN
+    assert model.unit("UNIT-330782-TS-01") is None and len(model.parked) == 3
+
+    replay.apply(model, event("support.requested"))
+    assert model.requests[REQUEST]["status"] == "partially_filled"   # demand's word, kept for the request
+    replay.apply(model, event("plan.proposed"))
+    assert model.plans[PLAN]["status"] == "approved"
+    replay.apply(model, event("dispatch.ordered"))
+    unit = model.unit("UNIT-330782-TS-01")
+    assert unit.status == "arrived" and unit.position == unit.destination and model.parked == {}
+    assert model.requests[REQUEST]["status"] == "partially_filled"   # an approval never moves a request back
+
+
+def test_a_fact_of_another_service_never_moves_a_request_back_along_its_lifecycle(proposed):
+    replay.apply(proposed, event("support.status-changed", from_status="dispatched", to_status="on_scene"))
+    replay.apply(proposed, event("plan.approved"))   # read after (another topic, or the snapshot)
+    assert proposed.requests[REQUEST]["status"] == "on_scene"
+    replay.apply(proposed, event("deployment.released"))
+    assert proposed.requests[REQUEST]["status"] == "released"
+    replay.apply(proposed, event("plan.approved"))
+    assert proposed.requests[REQUEST]["status"] == "released"
+
+
+def test_what_waits_is_bounded_per_object_and_in_all(model, monkeypatch):
+    monkeypatch.setattr(replay, "PARKED_PER_OBJECT", 3)
+    monkeypatch.setattr(replay, "PARKED_OBJECTS", 2)
+    for i in range(5):
+        replay.apply(model, event("unit.position-reported", at=f"2025-09-15T01:3{i}:00.000Z"))
+    assert [e["data"]["at"][14:16] for e in model.parked[("unit", "UNIT-330782-TS-01")]] == ["32", "33", "34"]
+    replay.apply(model, event("unit.arrived", unit_id="UNIT-A"))
+    replay.apply(model, event("unit.arrived", unit_id="UNIT-B"))   # the first object's events make room
+    assert set(model.parked) == {("unit", "UNIT-A"), ("unit", "UNIT-B")}

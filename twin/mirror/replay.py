@@ -3,6 +3,12 @@
 The twin keeps its model in memory only. On each start it mirrors the whole stream again under a
 fresh consumer group (so it reads from the earliest offset) and rebuilds the same state; that is
 why every handler is idempotent. Types the twin does not model yet are ignored and counted.
+
+Records are ordered per topic and key only: across topics an event may come before the one that
+makes what it names (a unit's arrival before its dispatch order, a plan's approval before the plan),
+most of all when the twin reads the whole stream at start or the services publish their history again
+to a broker that lost it. Such an event is parked under what it names and applied when that arrives,
+so the state does not depend on which topic was read first (a bounded number per object and in all).
 """
 from __future__ import annotations
 
@@ -49,15 +55,50 @@ HANDLERS: dict[str, Callable[[ProvinceModel, dict], str]] = {
 }
 
 
+# What an event needs the model to hold (kind, field naming it), and what an event makes.
+NEEDS: dict[str, tuple[str, str]] = {
+    **{t: ("request", "request_id") for t in ("support.escalated", "support.cancelled", "support.status-changed",
+                                               "duty.alert-raised")},
+    **{t: ("plan", "plan_id") for t in ("plan.approved", "plan.rejected", "officers.committed", "commit.rejected")},
+    **{t: ("unit", "unit_id") for t in ("unit.position-reported", "unit.arrived", "dispatch.acknowledged",
+                                        "dispatch.escalated", "unit.late")},
+}
+MAKES: dict[str, tuple[tuple[str, str], ...]] = {
+    "support.requested": (("request", "request_id"),),
+    "plan.proposed": (("plan", "plan_id"), ("request", "request_id")),   # a relief plan files its request
+    "plan.approved": (("request", "request_id"),),
+    "dispatch.ordered": (("unit", "unit_id"),),
+}
+PARKED_PER_OBJECT, PARKED_OBJECTS = 50, 2_000
+
+
 def apply(model: ProvinceModel, event: dict) -> str:
-    """Applies one event envelope; returns what happened (applied, duplicate, ignored, outside_province)."""
-    handler = HANDLERS.get(event.get("type"))
+    """Applies one event envelope; returns what happened (applied, duplicate, ignored, outside_province,
+    or unknown_reference: parked until what it names arrives)."""
+    kind = event.get("type")
+    handler = HANDLERS.get(kind)
     with model.lock:
         outcome = IGNORED if handler is None else handler(model, event["data"])
         model.event_counts[outcome] += 1
         if event.get("time"):
             model.observe_time(_instant(event["time"]))
+        if outcome == replay_loop.UNKNOWN and kind in NEEDS:
+            _park(model, event)
+        elif outcome == APPLIED and kind in MAKES:
+            for what, field in MAKES[kind]:
+                for waiting in model.parked.pop((what, str(event["data"].get(field))), ()):
+                    apply(model, waiting)
     return outcome
+
+
+def _park(model: ProvinceModel, event: dict) -> None:
+    what, field = NEEDS[event["type"]]
+    key = (what, str(event["data"].get(field)))
+    if key not in model.parked and len(model.parked) >= PARKED_OBJECTS:
+        model.parked.pop(next(iter(model.parked)))   # the longest waiting object's events: its maker never came
+    waiting = model.parked.setdefault(key, [])
+    waiting.append(event)
+    del waiting[:-PARKED_PER_OBJECT]
 
 
 def handlers_for(model: ProvinceModel, on_event: Callable[[dict], None] | None = None) -> dict[str, Callable]:

@@ -5,9 +5,21 @@ its state by reading the whole stream again on every start.
 """
 from __future__ import annotations
 
+from services.demand.domain.lifecycle import ORDER
 from twin.sim.model import ProvinceModel
 
 APPLIED, DUPLICATE, UNKNOWN = "applied", "duplicate", "unknown_reference"
+
+
+def advance(request: dict, status: str) -> None:
+    """A request's status from another service's fact (a plan approved, a deployment released): forward
+    along demand's lifecycle only. demand's own status-changed events, ordered per request, say where it
+    is; a fact read after them (another topic, the services' snapshot) must not move it back."""
+    current = request.get("status")
+    if current in ("cancelled", "closed"):
+        return
+    if ORDER.get(status, -1) >= ORDER.get(current, -1):
+        request["status"] = status
 
 
 def on_support_requested(model: ProvinceModel, data: dict) -> str:
@@ -101,7 +113,7 @@ def plan_status(model: ProvinceModel, plan_id: str, status: str, **extra) -> str
             return UNKNOWN
         plan.update(status=status, **{k: v for k, v in extra.items() if v is not None})
         if status == "approved" and plan["request_id"] in model.requests:
-            model.requests[plan["request_id"]]["status"] = "approved"
+            advance(model.requests[plan["request_id"]], "approved")
     return APPLIED
 
 
@@ -143,7 +155,7 @@ def on_deployment_released(model: ProvinceModel, data: dict) -> str:
             if unit.order and unit.order["request_id"] == data["request_id"]:
                 unit.status = "released"
         if data["request_id"] in model.requests:
-            model.requests[data["request_id"]]["status"] = "released"
+            advance(model.requests[data["request_id"]], "released")
     return APPLIED
 
 

@@ -53,6 +53,7 @@ class ProvinceModel(mesa.Model):
         self.stepped_at = self.clock  # the instant of the latest step: where the units were moved to
         self.movement: Movement | None = None  # set when the model drives its units (simulate_movement)
         self.event_counts: Counter[str] = Counter()
+        self.parked: dict[tuple[str, str], list[dict]] = {}  # events naming what has not arrived yet (replay)
         self._counties = {c.code: self._county_agent(c) for c in self.geography.counties}
         self._incidents: dict[str, IncidentAgent] = {}
         self._units: dict[str, UnitAgent] = {}

@@ -20,7 +20,6 @@ from twin.ui.messages import DEFAULT_LANGUAGE, line_name, maybe, text
 from twin.ui.place_names import place_name
 
 CELL = {"borderBottom": "1px solid #ddd", "padding": "4px 8px", "textAlign": "left", "verticalAlign": "top"}
-OPEN_STATUSES = ("open", "approved")
 
 
 def request_options(requests: list[dict], county_names: dict[str, str], lang: str = DEFAULT_LANGUAGE) -> list[dict]:
