@@ -23,6 +23,8 @@ from services.common.sealing import Sealer
 from services.common.tokens import Keyring, public_keys_line
 from services.common.topics import topic_specs
 from services.demo.province import ZHEJIANG, demo_incidents, write_demo_users
+from services.logistics.policy import Policy as LogisticsPolicy
+from twin.sim import pace
 
 from . import broker
 from .children import spawn
@@ -67,6 +69,10 @@ class Supervisor:
                             if k not in ("AUTH_ISSUER_KEY", "AUTH_KEY_FILE", "AUTH_ISSUER_KEY_FILE")}
         self.service_env["AUTH_PUBLIC_KEYS"] = public_keys_line(keys)
         self.service_env["AUTH_KEY_ID"] = keys.active
+        # the demo's simulated devices drive faster than real time: logistics' plausibility bound with them
+        scaled = pace.logistics_max_speed(LogisticsPolicy.from_env(self.env).max_speed_kmh, self.env)
+        if scaled is not None:
+            self.service_env["LOGISTICS_MAX_SPEED_KMH"] = f"{scaled:g}"
         for name in PROCESSES:
             self.procs[name] = self._spawn(name)
         urls = {name: f"http://{HOST}:{port_for(name, self.env)}" for name in PROCESSES}

@@ -24,7 +24,7 @@ from twin.mirror import recording
 from twin.mirror.client import ServicesClient, service_urls
 from twin.mirror.replay import start_mirror
 from twin.mirror.snapshot import rebuild
-from twin.sim import devices
+from twin.sim import devices, pace
 from twin.sim.model import ProvinceModel, Stepping
 from twin.sim.uncertainty import PreviewConfig
 from twin.ui import prometheus
@@ -70,7 +70,7 @@ def start_steps(settings: Settings, model: ProvinceModel, telemetry: ServiceMetr
     runtime = Runtime.build(settings).start()
     if telemetry is not None:
         telemetry.registry.register(KitCollector(telemetry.service, runtime))  # published, backlog (read when scraped)
-    speedup = float(os.environ.get("TWIN_DEVICE_SPEEDUP", "1" if settings.mode == "exercise" else "10"))
+    speedup = pace.device_speedup(settings.mode, os.environ)
     fleet = devices.FieldDevices(model, devices.outbox_publisher(runtime), speedup=speedup)
     interval_s = float(os.environ.get("TWIN_DEVICE_INTERVAL_S", "5"))
     return [Stepping(fleet.tick, interval_s, telemetry=telemetry).start(), runtime]

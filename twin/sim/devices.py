@@ -10,7 +10,8 @@ has real devices: this is off.
 
     TWIN_DEVICES=0            off even in the demo (they are never on in live mode: DEMO=0 or unset, not an exercise)
     TWIN_DEVICE_INTERVAL_S=5  seconds between steps, so between reports
-    TWIN_DEVICE_SPEEDUP=10    demo default (1 in an exercise, whose own clock sets the pace)
+    TWIN_DEVICE_SPEEDUP=10    demo default (1 in an exercise, whose own clock sets the pace; twin.sim.pace,
+                              which also scales logistics' plausibility bound for the demo)
 """
 from __future__ import annotations
 
