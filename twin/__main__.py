@@ -65,7 +65,7 @@ def start_steps(settings: Settings, model: ProvinceModel, telemetry: ServiceMetr
     """The model's steps on the twin clock; in the demo and exercises each step drives the dispatched units
     and the simulated field devices report them, through the runtime (outbox + relay) started here.
     The steps are counted in `telemetry` (loop `steps`), with the outbox's figures when the devices report."""
-    if not devices.enabled(settings.mode, os.environ):
+    if not pace.enabled(settings.mode, os.environ):
         return [Stepping(model.step, float(os.environ.get("TWIN_STEP_S", "60")), telemetry=telemetry).start()]
     runtime = Runtime.build(settings).start()
     if telemetry is not None:

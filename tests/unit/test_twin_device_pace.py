@@ -35,6 +35,7 @@ def test_a_speedup_below_real_time_is_refused():
     ({"DEMO": "1", "LOGISTICS_MAX_SPEED_KMH": "150"}, None),     # set explicitly: left alone
     ({"DEMO": "1", "TWIN_DEVICES": "0"}, None),                 # no simulated devices
     ({"DEMO": "0"}, None), ({}, None),                           # live: real devices, real bound
+    ({"DEMO": "1", "MODE": "exercise"}, None),                  # an exercise drives on its own clock, at 1x
 ])
 def test_logistics_bound_follows_the_demo_devices_only(env, bound):
     assert pace.logistics_max_speed(200.0, env) == bound

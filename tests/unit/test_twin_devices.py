@@ -11,7 +11,7 @@ from services.common.contracts import example_event, validate_event
 from services.common.runtime import Runtime
 from tests.helpers import offline_settings
 from twin.mirror import replay
-from twin.sim import devices, movement
+from twin.sim import devices, movement, pace
 from twin.sim.model import ProvinceModel
 
 ORDERED = datetime.fromisoformat(example_event("dispatch.ordered")["data"]["ordered_at"])
@@ -123,7 +123,7 @@ def test_the_twin_follows_its_own_reports_on_the_stream(model):
     ("live", {"DEMO": "1"}, True), ("live", {}, False), ("live", {"DEMO": "0"}, False), ("exercise", {"DEMO": "0"}, True),
     ("live", {"DEMO": "0", "TWIN_DEVICES": "1"}, False), ("exercise", {"TWIN_DEVICES": "0"}, False)])
 def test_devices_run_in_the_demo_and_exercises_only(mode, env, on):
-    assert devices.enabled(mode, env) is on
+    assert pace.enabled(mode, env) is on
 
 
 def test_the_field_devices_drive_along_the_road_graphs_route_not_straight_across(model):

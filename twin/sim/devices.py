@@ -16,7 +16,7 @@ has real devices: this is off.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Callable, Mapping
+from typing import Callable
 
 from services.common.clock import now
 from services.geo.road_graph import RoadGraphTravel
@@ -24,14 +24,6 @@ from twin.sim.model import ProvinceModel
 from twin.sim.movement import position_report
 
 Publish = Callable[[dict, str | None], None]  # (unit.position-reported data, correlation id)
-
-
-def enabled(mode: str, env: Mapping[str, str]) -> bool:
-    """On in exercises and in the demo (DEMO=1, which `make run` sets) only, never in live mode (DEMO unset
-    is live, as for the demo users); TWIN_DEVICES=0 turns them off."""
-    if env.get("TWIN_DEVICES") == "0":
-        return False
-    return mode == "exercise" or env.get("DEMO", "0") == "1"
 
 
 class FieldDevices:

@@ -15,6 +15,14 @@ from typing import Mapping
 DEMO_SPEEDUP = 10.0
 
 
+def enabled(mode: str, env: Mapping[str, str]) -> bool:
+    """The devices run in exercises and in the demo (DEMO=1, which `make run` sets) only, never in live mode
+    (DEMO unset is live, as for the demo users); TWIN_DEVICES=0 turns them off."""
+    if env.get("TWIN_DEVICES") == "0":
+        return False
+    return mode == "exercise" or env.get("DEMO", "0") == "1"
+
+
 def device_speedup(mode: str, env: Mapping[str, str]) -> float:
     """The devices' speedup: TWIN_DEVICE_SPEEDUP, else 1 in an exercise and DEMO_SPEEDUP in the demo."""
     raw = env.get("TWIN_DEVICE_SPEEDUP")
@@ -29,7 +37,8 @@ def device_speedup(mode: str, env: Mapping[str, str]) -> float:
 def logistics_max_speed(base_kmh: float, env: Mapping[str, str]) -> float | None:
     """logistics' plausibility bound for the demo's simulated reports: `base_kmh` times the devices'
     speedup; None when the devices do not run faster than real time or the bound is set explicitly."""
-    if env.get("LOGISTICS_MAX_SPEED_KMH") or env.get("DEMO", "0") != "1" or env.get("TWIN_DEVICES") == "0":
+    mode = env.get("MODE", "live")
+    if env.get("LOGISTICS_MAX_SPEED_KMH") or not enabled(mode, env):
         return None
-    speedup = device_speedup("live", env)
+    speedup = device_speedup(mode, env)
     return base_kmh * speedup if speedup > 1 else None
