@@ -364,16 +364,20 @@ def maybe(key: str, lang: str, fallback: str) -> str:
     return text(key, lang) if key in MESSAGES else fallback
 
 
-def role_name(role: str, lang: str = DEFAULT_LANGUAGE) -> str:
-    zh, en = ROLE_NAMES.get(role, (role, role))
+def named(table: dict[str, tuple[str, str]], key: str, lang: str) -> str:
+    """`key`'s name in `lang` from one of the (zh, en) tables below, or `key` as it is when the table lacks it."""
+    zh, en = table.get(key, (key, key))
     return en if lang == "en" else zh
+
+
+def role_name(role: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    return named(ROLE_NAMES, role, lang)
 
 
 def line_name(line_id: str, lang: str = DEFAULT_LANGUAGE, module: str | None = None) -> str:
     """A request line's name: from LINE_NAMES, else its module's name with the id ("处突（text-1）"), else the id."""
     if line_id in LINE_NAMES:
-        zh, en = LINE_NAMES[line_id]
-        return en if lang == "en" else zh
+        return named(LINE_NAMES, line_id, lang)
     if module and f"module_{module}" in MESSAGES:
         return f"{text('module_' + module, lang)}（{line_id}）" if lang != "en" else f"{text('module_' + module, lang)} ({line_id})"
     return line_id
@@ -381,15 +385,13 @@ def line_name(line_id: str, lang: str = DEFAULT_LANGUAGE, module: str | None = N
 
 def task_name(task: str, lang: str = DEFAULT_LANGUAGE) -> str:
     """A scope task's name in `lang` (TASK_NAMES), or the task as written when it is not a known code."""
-    zh, en = TASK_NAMES.get(task, (task, task))
-    return en if lang == "en" else zh
+    return named(TASK_NAMES, task, lang)
 
 
 def tag_name(tag: str, lang: str = DEFAULT_LANGUAGE) -> str:
     """A specialty tag's name in `lang` (TAG_NAMES; `foreign_language:vi` is 越南语 / Vietnamese), or the
     tag as it is when unknown."""
     kind, _, code = tag.partition(":")
-    names = LANGUAGE_NAMES.get(code) if kind == "foreign_language" and code else TAG_NAMES.get(tag)
-    if names is None:
-        return tag
-    return names[1] if lang == "en" else names[0]
+    if kind == "foreign_language" and code:
+        return named(LANGUAGE_NAMES, code, lang) if code in LANGUAGE_NAMES else tag
+    return named(TAG_NAMES, tag, lang)
