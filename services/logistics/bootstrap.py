@@ -14,12 +14,13 @@ from flask import Flask
 
 from ..common.config import Settings
 from ..common.runtime import Runtime
+from ..common.storage import add_columns
 from .checker import Checker
 from .handlers import HANDLERS
 from .http import api
 from .places import Places
 from .policy import Policy
-from .store import metadata
+from .store import metadata, orders
 
 
 @dataclass
@@ -37,6 +38,7 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     policy = settings.extra.setdefault("policy", Policy.from_env())
     places = settings.extra.setdefault("places", Places(settings.province))
     runtime = Runtime.build(settings, metadata=metadata, handlers=HANDLERS)
+    add_columns(runtime.engine, orders)   # a database made before orders measured a unit's pace
     runtime.deps = Logistics(runtime, policy, places, Checker(runtime))
     runtime.tasks.append(runtime.deps.checker)  # started with the worker, wherever it runs (infra.serve too)
     return runtime

@@ -70,7 +70,7 @@ def apply_report(tx, report: dict, places: Places, policy: Policy) -> str:
         values.update(arrived_at=at, response_s=seconds_between(row["ordered_at"], at), eta=at, progress=1.0)
         outcome = "arrived"
     elif row["arrived_at"] is None:
-        eta = at + timedelta(seconds=places.travel_s(point, target))
+        eta = at + timedelta(seconds=_left_s(row, values, point, at, places.travel_s(point, target), policy))
         values["eta"] = eta
         deadline = as_utc(row["deadline"])
         if eta > deadline and not row["late"]:
@@ -81,6 +81,16 @@ def apply_report(tx, report: dict, places: Places, policy: Policy) -> str:
     if outcome == "arrived":
         _arrived(tx, {**row, **values}, point)
     return outcome
+
+
+def _left_s(row: dict, values: dict, point, at, left_s: float, policy: Policy) -> float:
+    """The seconds the unit still needs at its own pace (tracking.paced_left_s); `values` takes the
+    pace's anchor."""
+    anchor = (as_utc(row["pace_at"]), row["pace_left_s"]) if row["pace_at"] is not None else None
+    moved_m = tracking.distance_m((row["lon"], row["lat"]), point) if row["lon"] is not None else None
+    anchor = tracking.pace_anchor(anchor, at, left_s, moved_m, policy.pace_evidence_s, policy.still_m)
+    values["pace_at"], values["pace_left_s"] = anchor
+    return tracking.paced_left_s(anchor, at, left_s, policy.pace_evidence_s)
 
 
 def _late(tx, row: dict, point, eta, deadline, remaining_km: float, at) -> None:

@@ -83,6 +83,7 @@ orders = Table(
     Column("escalated_at", TS),
     Column("lon", Float), Column("lat", Float), Column("position_at", TS),
     Column("start_km", Float),
+    Column("pace_at", TS), Column("pace_left_s", Float),   # where the unit's pace is measured from (positions.py)
     Column("progress", Float),
     Column("eta", TS),
     Column("late", Boolean, nullable=False, default=False),
@@ -460,7 +461,8 @@ def deployment_senders(conn) -> list:
 # Built once and run on the driver (storage.Prepared): constructing a statement per report cost more
 # than running it, and SQLAlchemy's execution machinery about as much again.
 
-MOVED = ("lon", "lat", "position_at", "start_km", "progress", "eta", "late", "arrived_at", "response_s")
+MOVED = ("lon", "lat", "position_at", "start_km", "pace_at", "pace_left_s", "progress", "eta", "late", "arrived_at",
+         "response_s")
 # What a report reads of its order: the order's state and, of the dispatched body, only the reporting
 # point, taken out by the database (the body's scope area, a county outline of a few hundred
 # positions, cost more to decode than the rest of the report's handling).

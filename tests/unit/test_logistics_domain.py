@@ -76,6 +76,25 @@ def test_progress_runs_from_the_first_report_to_the_reporting_point():
     assert tracking.progress(10_000, 12_000) == 0.0
 
 
+def test_the_pace_is_measured_from_when_the_unit_set_off_and_trusted_after_two_minutes_of_route():
+    minute = timedelta(minutes=1)
+    anchor = tracking.pace_anchor(None, T0, 1800, None, 120, 50)
+    assert anchor == (T0, 1800)                                         # the first report
+    anchor = tracking.pace_anchor(anchor, T0 + 10 * minute, 1800, 3, 120, 50)
+    assert anchor == (T0 + 10 * minute, 1800)                           # still assembling: the clock starts later
+    moving = tracking.pace_anchor(anchor, T0 + 11 * minute, 1740, 900, 120, 50)
+    assert moving == anchor                                             # on its way: the anchor stays
+    # a minute of the estimate covered: not yet evidence, the estimate stands
+    assert tracking.paced_left_s(anchor, T0 + 11 * minute, 1740, 120) == 1740
+    # 10 minutes of the estimate in 5: half the estimate's time is left to go
+    assert tracking.paced_left_s(anchor, T0 + 15 * minute, 1200, 120) == pytest.approx(600)
+    # 5 minutes of the estimate in 10 (a jam): twice
+    assert tracking.paced_left_s(anchor, T0 + 20 * minute, 1500, 120) == pytest.approx(3000)
+    # stopped on the road after covering 5 minutes: the anchor stays and the wait counts
+    held = tracking.pace_anchor(anchor, T0 + 30 * minute, 1500, 2, 120, 50)
+    assert held == anchor and tracking.paced_left_s(held, T0 + 30 * minute, 1500, 120) == pytest.approx(6000)
+
+
 def test_a_medic_travels_with_every_team_however_small():
     small = reception.initial_arrangements([3])
     assert small["medic"]["status"] == "pending" and small["medic"]["quantity"] == 1

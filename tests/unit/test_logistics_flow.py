@@ -128,6 +128,62 @@ def test_positions_update_eta_raise_a_late_alert_and_stop_the_clock_on_arrival(s
     assert body["status"] == "arrived" and body["late"] is True and body["progress"] == 1.0
 
 
+def along(order: dict, share: float) -> tuple[float, float]:
+    """The point `share` of the way on a straight line from (120.65, 29.0) to the order's reporting point."""
+    point = order["reporting_point"]["point"]
+    return 120.65 + (point["lon"] - 120.65) * share, 29.0 + (point["lat"] - 29.0) * share
+
+
+def eta_of(client, order: dict) -> datetime:
+    body = client.get(f"/orders/{order['order_id']}", headers=PROVINCE).get_json()
+    return datetime.fromisoformat(body["eta"].replace("Z", "+00:00"))
+
+
+def test_the_arrival_estimate_follows_the_units_own_pace_from_when_it_set_off(service):
+    runtime, client = service
+    fast, jammed = dispatched(runtime, EMERGENCY)[:2]     # both due at T0 + 41 min 40 s
+    target = (fast["reporting_point"]["point"]["lon"], fast["reporting_point"]["point"]["lat"])
+
+    def left(share: float) -> float:                       # the route's estimate from `share` of the way
+        return runtime.deps.places.travel_s(along(fast, share), target)
+
+    def close(a: datetime, b: datetime) -> bool:           # the API stamps to the millisecond
+        return abs((a - b).total_seconds()) < 0.01
+
+    minute = timedelta(minutes=1)
+
+    # fast: 4 minutes assembling at its station, then the route's 0.7 -> 0.9 stretch, 20 minutes by the estimate, in 10
+    assert report(runtime, fast, *along(fast, 0.7), T0 + minute) == "moved"
+    assert close(eta_of(client, fast), T0 + minute + timedelta(seconds=left(0.7)))   # no pace yet: the estimate
+    assert report(runtime, fast, *along(fast, 0.7), T0 + 5 * minute) == "moved"
+    assert report(runtime, fast, *along(fast, 0.9), T0 + 15 * minute) == "moved"
+    pace = 600 / (left(0.7) - left(0.9))                   # measured from 5 minutes, when it set off
+    assert 0.45 < pace < 0.55
+    assert close(eta_of(client, fast), T0 + 15 * minute + timedelta(seconds=left(0.9) * pace))
+    assert eta_of(client, fast) < T0 + 15 * minute + timedelta(seconds=left(0.9)) - 4 * minute
+
+    # jammed: the 0.8 -> 0.9 stretch, about 10 minutes by the estimate, in 25
+    assert report(runtime, jammed, *along(jammed, 0.8), T0 + minute) == "moved"
+    assert T0 + minute + timedelta(seconds=left(0.9)) < T0 + timedelta(minutes=41)   # the estimate: on time
+    assert report(runtime, jammed, *along(jammed, 0.9), T0 + 26 * minute) == "late"   # its pace: not
+    alert = next(a for a in emitted(runtime, "unit.late") if a["order_id"] == jammed["order_id"])
+    assert alert["eta"] > "2025-09-15T01:55:00"            # 25 min for 10 of the estimate: 25 more to go
+
+
+def test_a_database_made_before_orders_measured_pace_gains_the_columns_and_tracks_on(service, offline_runtime):
+    from sqlalchemy import inspect, text
+    runtime, _ = service
+    order = dispatched(runtime, EMERGENCY)[0]
+    assert report(runtime, order, *along(order, 0.7), T0 + timedelta(minutes=1)) == "moved"
+    with runtime.engine.begin() as conn:                 # as a database of the release before
+        conn.execute(text("ALTER TABLE orders DROP COLUMN pace_at"))
+        conn.execute(text("ALTER TABLE orders DROP COLUMN pace_left_s"))
+    runtime.engine.dispose()
+    again = offline_runtime("logistics")                 # the same file, opened by this release
+    assert {"pace_at", "pace_left_s"} <= {c["name"] for c in inspect(again.engine).get_columns("orders")}
+    assert report(again, order, *along(order, 0.9), T0 + timedelta(minutes=11)) == "moved"
+
+
 def test_reports_for_unknown_units_or_at_implausible_speed_are_rejected_with_the_reason(service):
     runtime, _ = service
     order = dispatched(runtime)[0]

@@ -37,3 +37,28 @@ def progress(start_m: float | None, remaining_m: float) -> float:
     if not start_m:
         return 1.0 if remaining_m == 0 else 0.0
     return max(0.0, min(1.0, 1 - remaining_m / start_m))
+
+
+def pace_anchor(anchor: tuple[datetime, float] | None, at: datetime, left_s: float, moved_m: float | None,
+                evidence_s: float, still_m: float) -> tuple[datetime, float]:
+    """Where the unit's pace is measured from: (when, the route's estimate of the seconds left then).
+
+    The first report sets it. Until the unit has covered `evidence_s` of the estimate it moves to
+    every report at which the unit stood still (moved less than `still_m` since the report before),
+    so that the time a unit spends assembling at its station does not count as slow driving; once
+    the unit is on its way it stays, and a hold-up on the road counts against the pace."""
+    if anchor is None or (anchor[1] - left_s < evidence_s and moved_m is not None and moved_m < still_m):
+        return at, left_s
+    return anchor
+
+
+def paced_left_s(anchor: tuple[datetime, float], at: datetime, left_s: float, evidence_s: float) -> float:
+    """The seconds the unit still needs: the route's estimate of what is left, times the unit's pace
+    against that estimate since `anchor` (elapsed over the estimate's seconds covered) once it has
+    covered `evidence_s` of them; the estimate itself before that. A unit that keeps to the estimate
+    gets the estimate, one in a jam gets a later arrival, one on blue lights an earlier one."""
+    covered = anchor[1] - left_s
+    elapsed = (at - anchor[0]).total_seconds()
+    if covered < evidence_s or elapsed <= 0:
+        return left_s
+    return left_s * elapsed / covered
