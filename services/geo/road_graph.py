@@ -113,18 +113,28 @@ class RoadGraphTravel:
         """The way a unit drives from `origin` to `destination` (lon, lat): the origin, the county seats
         the fastest seat-to-seat path passes through, the destination; or straight across when the
         direct local leg is quicker (as in `matrix`, always so within one county)."""
-        o, d = as_points([origin])[0], as_points([destination])[0]
-        i, j = (int(k) for k in self.geography.locate(np.array([o, d]), snap=True))
-        seats = self.geography.seats
-        via = (self._local_s(pairwise_km(o[None], seats[[i]]))[0] + self.seat_to_seat[i, j]
-               + self._local_s(pairwise_km(d[None], seats[[j]]))[0])
-        if self._local_s(matrix_km(o[None], d[None]))[0, 0] <= via:
-            return [tuple(map(float, o)), tuple(map(float, d))]
+        return self.timed_route(origin, destination)[0]
+
+    def timed_route(self, origin, destination) -> tuple[list[tuple[float, float]], list[float]]:
+        """`route(origin, destination)` and, at each of its points, the driving seconds left along it
+        (no mobilisation: whoever drives it is on the way): the whole trip at the origin, at a seat on
+        the way that seat's shortest time to the destination's seat plus the destination's local leg,
+        0 at the destination. Between two points a unit on the route has the time in proportion."""
+        (ox, oy), (dx, dy) = (float(origin[0]), float(origin[1])), (float(destination[0]), float(destination[1]))
+        i, j = self.geography.locate_point(ox, oy, snap=True), self.geography.locate_point(dx, dy, snap=True)
+        seats = self._seat_points
+        d_leg = self._local_s(point_km(dx, dy, *seats[j]))
+        via = self._local_s(point_km(ox, oy, *seats[i])) + float(self.seat_to_seat[i, j]) + d_leg
+        direct = self._local_s(point_km(ox, oy, dx, dy))
+        if direct <= via:
+            return [(ox, oy), (dx, dy)], [direct, 0.0]
         path, k = [j], j
         while k != i:
             k = int(self._predecessors[i, k])
             path.append(k)
-        return [tuple(map(float, o)), *(tuple(map(float, seats[k])) for k in reversed(path)), tuple(map(float, d))]
+        path.reverse()
+        to_end = self.seat_to_seat[path, j].tolist()
+        return [(ox, oy), *(seats[k] for k in path), (dx, dy)], [via, *(s + d_leg for s in to_end), 0.0]
 
     @functools.cached_property
     def _predecessors(self) -> np.ndarray:

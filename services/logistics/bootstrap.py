@@ -38,7 +38,7 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     policy = settings.extra.setdefault("policy", Policy.from_env())
     places = settings.extra.setdefault("places", Places(settings.province))
     runtime = Runtime.build(settings, metadata=metadata, handlers=HANDLERS)
-    add_columns(runtime.engine, orders)   # a database made before orders measured a unit's pace
+    add_columns(runtime.engine, orders)   # a database made before orders kept a unit's route and pace
     runtime.deps = Logistics(runtime, policy, places, Checker(runtime))
     runtime.tasks.append(runtime.deps.checker)  # started with the worker, wherever it runs (infra.serve too)
     return runtime

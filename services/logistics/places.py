@@ -26,6 +26,17 @@ class Places(ProvincePlaces):
         outline = self._outlines.get(county)
         return scope.county_area(shape(outline)) if outline else None
 
+    def route(self, origin: tuple[float, float], destination: tuple[float, float]) -> dict | None:
+        """The road graph's route from `origin` to `destination` with the driving seconds left at each
+        of its points ({points, left_s}; `RoadGraphTravel.timed_route`), kept on an order so that every
+        report of a unit on it is timed along the way it drives (the graph times a point between two
+        seats by the local roads to a seat, far slower than the expressway it is on). None for any other
+        provider: a routing server times each report on the real roads itself."""
+        if not isinstance(self.travel, RoadGraphTravel):
+            return None
+        points, left = self.travel.timed_route(origin, destination)
+        return {"points": [list(p) for p in points], "left_s": left}
+
     def travel_s(self, origin: tuple[float, float], destination: tuple[float, float]) -> float:
         """Driving seconds from `origin` to `destination`: the road graph's `seconds` (one pair, the
         destination's part kept: every report of a unit times the way to the same reporting point),

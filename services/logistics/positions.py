@@ -70,7 +70,7 @@ def apply_report(tx, report: dict, places: Places, policy: Policy) -> str:
         values.update(arrived_at=at, response_s=seconds_between(row["ordered_at"], at), eta=at, progress=1.0)
         outcome = "arrived"
     elif row["arrived_at"] is None:
-        eta = at + timedelta(seconds=_left_s(row, values, point, at, places.travel_s(point, target), policy))
+        eta = at + timedelta(seconds=_left_s(row, values, point, target, at, places, policy))
         values["eta"] = eta
         deadline = as_utc(row["deadline"])
         if eta > deadline and not row["late"]:
@@ -83,10 +83,19 @@ def apply_report(tx, report: dict, places: Places, policy: Policy) -> str:
     return outcome
 
 
-def _left_s(row: dict, values: dict, point, at, left_s: float, policy: Policy) -> float:
-    """The seconds the unit still needs at its own pace (tracking.paced_left_s); `values` takes the
-    pace's anchor."""
+def _left_s(row: dict, values: dict, point, target, at, places: Places, policy: Policy) -> float:
+    """The seconds the unit still needs: along its route (planned from its first report, and again
+    from where it is when it strays more than `off_route_m` from it; `Places.route`), at its own pace
+    (tracking.paced_left_s). `values` take the route and the pace's anchor."""
     anchor = (as_utc(row["pace_at"]), row["pace_left_s"]) if row["pace_at"] is not None else None
+    route, left_s = row["route"], None
+    if route is not None:
+        left_s, off_m = tracking.left_along(route, point)
+        if off_m > policy.off_route_m:
+            route = anchor = None          # another way: its seconds are not the old route's
+    if route is None:
+        route = values["route"] = places.route(point, target)
+        left_s = route["left_s"][0] if route is not None else places.travel_s(point, target)
     moved_m = tracking.distance_m((row["lon"], row["lat"]), point) if row["lon"] is not None else None
     anchor = tracking.pace_anchor(anchor, at, left_s, moved_m, policy.pace_evidence_s, policy.still_m)
     values["pace_at"], values["pace_left_s"] = anchor

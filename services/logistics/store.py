@@ -83,7 +83,8 @@ orders = Table(
     Column("escalated_at", TS),
     Column("lon", Float), Column("lat", Float), Column("position_at", TS),
     Column("start_km", Float),
-    Column("pace_at", TS), Column("pace_left_s", Float),   # where the unit's pace is measured from (positions.py)
+    Column("route", JSON),                                 # the way it drives, with the seconds left (positions.py)
+    Column("pace_at", TS), Column("pace_left_s", Float),   # where the unit's pace is measured from
     Column("progress", Float),
     Column("eta", TS),
     Column("late", Boolean, nullable=False, default=False),
@@ -466,12 +467,15 @@ MOVED = ("lon", "lat", "position_at", "start_km", "pace_at", "pace_left_s", "pro
 # What a report reads of its order: the order's state and, of the dispatched body, only the reporting
 # point, taken out by the database (the body's scope area, a county outline of a few hundred
 # positions, cost more to decode than the rest of the report's handling).
-REPORT_COLUMNS = ("order_id", "deployment_id", "request_id", "incident_id", "unit_id", "ordered_at", "deadline", *MOVED)
+REPORT_COLUMNS = ("order_id", "deployment_id", "request_id", "incident_id", "unit_id", "ordered_at", "deadline", "route",
+                  *MOVED)
 _REPORTING_POINT = orders.c.order[("reporting_point", "point")]
 _FIND = Prepared(select(*(orders.c[name] for name in REPORT_COLUMNS), _REPORTING_POINT.label("reporting_point"))
                  .where(orders.c.order_id == bindparam("b_order_id")))
 _MOVE = Prepared(update(orders).where(orders.c.order_id == bindparam("b_order_id")).values(
     {c: bindparam(c) for c in MOVED}))
+_MOVE_ROUTED = Prepared(update(orders).where(orders.c.order_id == bindparam("b_order_id")).values(
+    {c: bindparam(c) for c in (*MOVED, "route")}))   # a report that planned the unit's route (again)
 _FOUND_TYPES = [(name, orders.c[name].type) for name in REPORT_COLUMNS] + [("reporting_point", _REPORTING_POINT.type)]
 _COLUMNS: dict = {}  # dialect -> [(column name, its result processor or None)]
 
@@ -498,8 +502,13 @@ def order_on_driver(conn, order_id: str) -> dict | None:
 
 
 def move_unit(conn, row: dict, values: dict) -> None:
-    """The order `row` takes `values` for the MOVED columns (the rest as in `row`), on the driver."""
-    _MOVE.execute(conn, {c: values.get(c, row[c]) for c in MOVED} | {"b_order_id": row["order_id"]}).close()
+    """The order `row` takes `values` for the MOVED columns (the rest as in `row`) and, when `values`
+    has one, the route, on the driver."""
+    params = {c: values.get(c, row[c]) for c in MOVED} | {"b_order_id": row["order_id"]}
+    if "route" in values:
+        _MOVE_ROUTED.execute(conn, params | {"route": values["route"]}).close()
+    else:
+        _MOVE.execute(conn, params).close()
 
 
 # --- what the receiving side records ---------------------------------------------------------------

@@ -72,3 +72,16 @@ def test_logistics_travel_is_the_road_graphs_matrix(geo):
     origins = random_points(geo, 2_000, seed=4, margin=0)
     got = [places.travel_s(origin, REPORTING_POINT) for origin in origins.tolist()]
     np.testing.assert_allclose(got, places.travel.matrix(origins, [REPORTING_POINT])[:, 0], rtol=1e-12, atol=1e-9)
+
+
+def test_a_timed_route_starts_at_the_trips_seconds_and_counts_down_to_its_end(geo):
+    travel = RoadGraphTravel(geo, mobilisation_s=0)
+    origins = random_points(geo, 300, seed=5, margin=0)
+    through_seats = 0
+    for origin in origins.tolist():
+        points, left = travel.timed_route(origin, REPORTING_POINT)
+        assert points == travel.route(origin, REPORTING_POINT) and len(left) == len(points)
+        assert left[0] == pytest.approx(travel.seconds(origin, REPORTING_POINT)) and left[-1] == 0.0
+        assert all(a >= b for a, b in zip(left, left[1:])), (origin, left)
+        through_seats += len(points) > 2
+    assert through_seats > 200          # most of the province reaches 东阳 through other seats

@@ -95,6 +95,16 @@ def test_the_pace_is_measured_from_when_the_unit_set_off_and_trusted_after_two_m
     assert held == anchor and tracking.paced_left_s(held, T0 + 30 * minute, 1500, 120) == pytest.approx(6000)
 
 
+def test_a_point_on_a_route_takes_the_seconds_left_there_and_how_far_off_it_is():
+    route = {"points": [[120.0, 30.0], [120.0, 30.1], [120.2, 30.1]], "left_s": [1500, 900, 0]}
+    assert tracking.left_along(route, (120.0, 30.0)) == (1500, 0)
+    left, off = tracking.left_along(route, (120.0, 30.05))             # half way along the first leg
+    assert left == pytest.approx(1200) and off == pytest.approx(0, abs=1e-6)
+    left, off = tracking.left_along(route, (120.15, 30.11))            # 3/4 of the second, 1.1 km north of it
+    assert left == pytest.approx(225) and off == pytest.approx(1105, rel=0.01)
+    assert tracking.left_along(route, (121.0, 30.1)) == (0, pytest.approx(77_000, rel=0.01))  # past the end: there
+
+
 def test_a_medic_travels_with_every_team_however_small():
     small = reception.initial_arrangements([3])
     assert small["medic"]["status"] == "pending" and small["medic"]["quantity"] == 1

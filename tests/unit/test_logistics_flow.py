@@ -11,6 +11,7 @@ from services.common import contracts
 from services.common.auth import Identity, headers_for
 from services.logistics import checker, positions
 from services.logistics.bootstrap import create_app
+from services.logistics.domain import tracking
 from tests import helpers
 
 T0 = datetime(2025, 9, 15, 1, 10, tzinfo=timezone.utc)      # 09:10 in Zhejiang, after the approval
@@ -144,8 +145,10 @@ def test_the_arrival_estimate_follows_the_units_own_pace_from_when_it_set_off(se
     fast, jammed = dispatched(runtime, EMERGENCY)[:2]     # both due at T0 + 41 min 40 s
     target = (fast["reporting_point"]["point"]["lon"], fast["reporting_point"]["point"]["lat"])
 
-    def left(share: float) -> float:                       # the route's estimate from `share` of the way
-        return runtime.deps.places.travel_s(along(fast, share), target)
+    route = runtime.deps.places.route(along(fast, 0.7), target)   # planned from the first report
+
+    def left(share: float) -> float:                       # the route's seconds left from `share` of the way
+        return tracking.left_along(route, along(fast, share))[0]
 
     def close(a: datetime, b: datetime) -> bool:           # the API stamps to the millisecond
         return abs((a - b).total_seconds()) < 0.01
@@ -170,6 +173,55 @@ def test_the_arrival_estimate_follows_the_units_own_pace_from_when_it_set_off(se
     assert alert["eta"] > "2025-09-15T01:55:00"            # 25 min for 10 of the estimate: 25 more to go
 
 
+def on_route(route: dict, elapsed_s: float) -> tuple[float, float]:
+    """Where a unit is `elapsed_s` into `route` driven at the route's own times."""
+    want = route["left_s"][0] - elapsed_s
+    for (a, b), (la, lb) in zip(zip(route["points"], route["points"][1:]), zip(route["left_s"], route["left_s"][1:])):
+        if lb <= want <= la:
+            share = (la - want) / (la - lb) if la > lb else 0.0
+            return a[0] + (b[0] - a[0]) * share, a[1] + (b[1] - a[1]) * share
+    return tuple(route["points"][-1])
+
+
+def test_a_unit_keeping_to_its_route_is_timed_along_it_and_not_reported_late(service):
+    """磐安 -> 东阳 is 29 minutes by the road graph, through two county seats. The graph times a point
+    between two seats by the local roads to its county's seat, and put this unit, half way and on
+    time, at a 60-minute arrival: a late alert for a unit due 12 minutes inside its 41-minute deadline."""
+    runtime, client = service
+    order = next(o for o in dispatched(runtime, EMERGENCY) if o["unit_id"] == "UNIT-330727-CI-01")
+    places = runtime.deps.places
+    target = (order["reporting_point"]["point"]["lon"], order["reporting_point"]["point"]["lat"])
+    seat = tuple(places.geography.seats[places.geography.index_of("330727")])
+    route = places.route(seat, target)
+    assert len(route["points"]) == 4 and 25 * 60 < route["left_s"][0] < 33 * 60
+    due = T0 + timedelta(minutes=1, seconds=route["left_s"][0])
+    outcomes = []
+    for minute in range(1, 40):
+        point = on_route(route, (minute - 1) * 60)
+        outcomes.append(report(runtime, order, *point, T0 + timedelta(minutes=minute)))
+        if outcomes[-1] == "arrived":
+            break
+        assert abs((eta_of(client, order) - due).total_seconds()) < 60, minute   # the truth, within a minute
+    assert "late" not in outcomes and outcomes[-1] == "arrived"
+    assert emitted(runtime, "unit.late") == []
+    assert max(T0 + timedelta(minutes=m) + timedelta(seconds=places.travel_s(on_route(route, (m - 1) * 60), target))
+               for m in range(1, 29)) > T0 + timedelta(minutes=50)   # the graph's own estimate, point by point
+
+
+def test_a_unit_far_off_its_route_is_routed_again_from_where_it_is(service):
+    runtime, client = service
+    order = next(o for o in dispatched(runtime, EMERGENCY) if o["unit_id"] == "UNIT-330727-CI-01")
+    places = runtime.deps.places
+    target = (order["reporting_point"]["point"]["lon"], order["reporting_point"]["point"]["lat"])
+    seat = tuple(places.geography.seats[places.geography.index_of("330727")])
+    report(runtime, order, *seat, T0 + timedelta(minutes=1))
+    elsewhere = (120.65, 29.45)                              # 25 km north of its way, still plausible in 20 minutes
+    assert tracking.left_along(places.route(seat, target), elsewhere)[1] > 10_000
+    report(runtime, order, *elsewhere, T0 + timedelta(minutes=21))
+    again = places.route(elsewhere, target)
+    assert abs((eta_of(client, order) - (T0 + timedelta(minutes=21, seconds=again["left_s"][0]))).total_seconds()) < 0.01
+
+
 def test_a_database_made_before_orders_measured_pace_gains_the_columns_and_tracks_on(service, offline_runtime):
     from sqlalchemy import inspect, text
     runtime, _ = service
@@ -178,9 +230,10 @@ def test_a_database_made_before_orders_measured_pace_gains_the_columns_and_track
     with runtime.engine.begin() as conn:                 # as a database of the release before
         conn.execute(text("ALTER TABLE orders DROP COLUMN pace_at"))
         conn.execute(text("ALTER TABLE orders DROP COLUMN pace_left_s"))
+        conn.execute(text("ALTER TABLE orders DROP COLUMN route"))
     runtime.engine.dispose()
     again = offline_runtime("logistics")                 # the same file, opened by this release
-    assert {"pace_at", "pace_left_s"} <= {c["name"] for c in inspect(again.engine).get_columns("orders")}
+    assert {"route", "pace_at", "pace_left_s"} <= {c["name"] for c in inspect(again.engine).get_columns("orders")}
     assert report(again, order, *along(order, 0.9), T0 + timedelta(minutes=11)) == "moved"
 
 

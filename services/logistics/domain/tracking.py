@@ -62,3 +62,23 @@ def paced_left_s(anchor: tuple[datetime, float], at: datetime, left_s: float, ev
     if covered < evidence_s or elapsed <= 0:
         return left_s
     return left_s * elapsed / covered
+
+
+def left_along(route: dict, point: tuple[float, float]) -> tuple[float, float]:
+    """(seconds left, metres off the route) of a unit at `point` on `route` ({points: [(lon, lat)...],
+    left_s: [the seconds left at each]}): the point is put on the route's nearest segment (on a local
+    flat projection, metres) and takes the seconds left there, in proportion between the segment's ends."""
+    lon0, lat0 = point
+    kx, ky = 111_320.0 * math.cos(math.radians(lat0)), 110_540.0
+    best = (math.inf, 0.0)
+    points, left = route["points"], route["left_s"]
+    for (a, b), (la, lb) in zip(zip(points, points[1:]), zip(left, left[1:])):
+        ax, ay = (a[0] - lon0) * kx, (a[1] - lat0) * ky
+        bx, by = (b[0] - lon0) * kx, (b[1] - lat0) * ky
+        dx, dy = bx - ax, by - ay
+        length2 = dx * dx + dy * dy
+        t = 0.0 if length2 == 0 else max(0.0, min(1.0, -(ax * dx + ay * dy) / length2))
+        off = math.hypot(ax + t * dx, ay + t * dy)
+        if off < best[0]:
+            best = (off, la + (lb - la) * t)
+    return best[1], best[0]
