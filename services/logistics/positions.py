@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from ..common.auth import Identity
 from ..common.clock import as_utc, parse_time, stamp
+from ..common.clock import now as clock_now
 from ..common.http import Problem
 from . import access, position_policy, store
 from .domain import tracking
@@ -29,6 +30,10 @@ class ImplausibleSpeed(RejectedReport):
     pass
 
 
+class AheadOfTime(RejectedReport):
+    """Stamped later than now: applied, it would make every correct report after it look stale."""
+
+
 def find_order(conn, unit_id: str, order_id: str) -> dict:
     # the report's hot path: the read (and the write in apply_report) run on the driver (store.py)
     row = store.order_on_driver(conn, order_id)
@@ -40,6 +45,10 @@ def find_order(conn, unit_id: str, order_id: str) -> dict:
 def check_report(row: dict, report: dict, policy: Policy) -> bool:
     """False for a report older than the one applied; raises ImplausibleSpeed for a jump."""
     at = parse_time(report["at"])
+    ahead = (at - clock_now()).total_seconds()
+    if ahead > policy.max_ahead_s:
+        raise AheadOfTime(f"unit {report['unit_id']} reported a position at {report['at']}, {ahead:.0f} s ahead of "
+                          f"logistics' clock (allowed: {policy.max_ahead_s:.0f} s): a device clock that is wrong")
     applied = as_utc(row["position_at"])
     if applied is not None and at <= applied:
         return False
@@ -136,6 +145,8 @@ def report_as(outbox, unit_id: str, body: dict, policy: Policy) -> dict | None:
             fresh = check_report(row, report, policy)
         except ImplausibleSpeed as exc:
             raise Problem.of_field(422, "Refused", "point", str(exc)) from None
+        except AheadOfTime as exc:
+            raise Problem.of_field(422, "Refused", "at", str(exc)) from None
         if not fresh:
             return None
         return tx.emit("unit.position-reported", report, key=unit_id, correlationid=row["incident_id"])

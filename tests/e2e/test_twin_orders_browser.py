@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import copy
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
@@ -27,6 +27,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from services.common import contracts, keys
 from services.common.auth import Identity, current_identity, headers_for
+from services.common.clock import stamp
 from services.matching import signing
 from tests.helpers import deliver, example_envelope, offline_settings
 from twin.mirror import replay
@@ -148,17 +149,27 @@ def logistics(tmp_path, fixed_clock):
     from services.logistics.bootstrap import build_runtime
     from services.logistics.bootstrap import create_app as logistics_app
 
-    fixed_clock(T0)
+    # The phone stamps its fixes with its own clock, and logistics refuses a report stamped ahead of
+    # its clock: logistics' clock stands at the moment the test starts (not the examples' 2025).
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    fixed_clock(now)
+    deadline = now + timedelta(minutes=41, seconds=40)     # a grade III emergency's 45 minutes from the request
     runtime = build_runtime(offline_settings("logistics", tmp_path))
     sources = {"support.requested": "demand", "plan.proposed": "matching", "plan.approved": "matching",
                "officers.committed": "resources"}
     for topic, source in sources.items():
-        payload = data(topic, deadline="2025-09-15T09:51:40+08:00") if topic == "support.requested" else data(topic)
+        payload = data(topic, deadline=stamp(deadline)) if topic == "support.requested" else data(topic)
         if topic == "plan.approved":
             payload = signed(payload)
         deliver(runtime, topic, payload, source=f"/mutual-deploy/{source}", subject="s")
     yield runtime, logistics_app(runtime)
     runtime.engine.dispose()
+
+
+def beijing_minute(iso: str) -> str:
+    """An instant as the field page writes it: Beijing time, to the minute."""
+    at = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(timezone(timedelta(hours=8)))
+    return at.strftime("%Y-%m-%d %H:%M")
 
 
 def published(runtime, topic: str) -> list[dict]:
@@ -183,7 +194,7 @@ def test_a_unit_leader_acknowledges_the_order_on_a_phone_and_its_positions_reach
     wait = WebDriverWait(chrome, TIMEOUT_S, ignored_exceptions=(StaleElementReferenceException,))  # re-rendered
     card = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, f"section.order[data-order='{order['order_id']}']"))
     assert order["reporting_point"]["name"] in card.text and "到位时限" in card.text
-    assert "2025-09-15 09:51" in card.text   # the deadline, Beijing time
+    assert beijing_minute(order["deadline"]) in card.text   # the deadline, Beijing time
     assert all(task_name(task, "zh") in card.text for task in order["scope"]["tasks"])   # the scope, in words
     assert "电子取证" in card.text and "e_forensics" not in card.text
     assert "东阳市公安局指挥中心" in card.text and "county_duty_officer" not in card.text   # who commands on scene
@@ -229,4 +240,13 @@ def test_a_unit_leader_acknowledges_the_order_on_a_phone_and_its_positions_reach
                           timeout=5)
     assert again.status_code == 202 and again.json()["repeated"] is True
     assert len(published(runtime, "unit.position-reported")) == len(reports)
+
+    # logistics applies the first report (its worker would; the next, 600 m on a few seconds later, it
+    # would refuse as implausible): the page, read again, shows when the unit is due
+    deliver(runtime, "unit.position-reported", reports[0], source="/mutual-deploy/twin", subject=order["request_id"])
+    eta = requests.get(f"{service}/orders/{order['order_id']}", headers=as_province, timeout=5).json()["eta"]
+    chrome.refresh()
+    due = wait.until(lambda d: d.find_element(By.ID, f"eta-{order['order_id']}"))
+    assert due.text == beijing_minute(eta) and eta < order["deadline"]   # Beijing time; 义乌 is 30 min away
+    assert "预计到达" in chrome.find_element(By.CSS_SELECTOR, f"section.order[data-order='{order['order_id']}']").text
     assert remote_resources(chrome, origin) == []

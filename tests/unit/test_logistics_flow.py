@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.common import contracts
+from services.common import clock, contracts
 from services.common.auth import Identity, headers_for
 from services.logistics import checker, positions
 from services.logistics.bootstrap import create_app
@@ -64,7 +64,11 @@ def dispatched(runtime, request: dict | None = None, **committed) -> list[dict]:
     return emitted(runtime, "dispatch.ordered")
 
 
-def report(runtime, order: dict, lon: float, lat: float, at: datetime) -> str:
+def report(runtime, order: dict, lon: float, lat: float, at: datetime, *, sent_at: datetime | None = None) -> str:
+    """The unit's report of where it was `at`, handled when the (fixed) clock reads `sent_at`: `at`
+    itself unless given, or later if the clock already is."""
+    fixed = clock.installed()
+    fixed.at = max(fixed.at, sent_at or at)
     data = {"unit_id": order["unit_id"], "order_id": order["order_id"], "point": {"lon": lon, "lat": lat},
             "at": at.isoformat()}
     with runtime.outbox.transaction() as tx:
@@ -237,6 +241,17 @@ def test_a_database_made_before_orders_measured_pace_gains_the_columns_and_track
     assert report(again, order, *along(order, 0.9), T0 + timedelta(minutes=11)) == "moved"
 
 
+def test_a_report_stamped_ahead_of_the_clock_is_refused_and_does_not_hold_back_the_next(service):
+    runtime, client = service
+    order = dispatched(runtime)[0]
+    assert report(runtime, order, 120.60, 29.10, T0 + timedelta(minutes=2), sent_at=T0) != "stale"   # 2 min: a clock's drift
+    with pytest.raises(positions.AheadOfTime, match=r"600 s ahead of logistics' clock \(allowed: 300 s\)"):
+        report(runtime, order, 120.59, 29.11, T0 + timedelta(minutes=12), sent_at=T0 + timedelta(minutes=2))
+    assert report(runtime, order, 120.58, 29.12, T0 + timedelta(minutes=3)) != "stale"   # applied
+    body = client.get(f"/units/{order['unit_id']}/position", headers=PROVINCE).get_json()
+    assert body["at"] == "2025-09-15T01:13:00.000Z" and body["point"] == {"lon": 120.58, "lat": 29.12}
+
+
 def test_reports_for_unknown_units_or_at_implausible_speed_are_rejected_with_the_reason(service):
     runtime, _ = service
     order = dispatched(runtime)[0]
@@ -314,6 +329,9 @@ def test_devices_post_positions_through_the_outbox_and_bad_ones_get_a_clear_4xx(
     assert client.post("/units/UNIT-X/positions", json=body, headers=lead_of(order)).status_code == 404
     bad = client.post(url, json=dict(body, point={"lon": 200, "lat": 29.2}), headers=lead_of(order))
     assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "point.lon"
+    ahead = client.post(url, json=dict(body, at="2025-09-15T01:40:00Z"), headers=lead_of(order))   # clock: 01:10
+    assert ahead.status_code == 422 and ahead.get_json()["errors"][0]["field"] == "at"
+    assert "1800 s ahead" in ahead.get_json()["errors"][0]["reason"] and len(emitted(runtime, "unit.position-reported")) == 1
     assert client.post(url, json=body, headers=RECEIVER).status_code == 403
 
 

@@ -15,6 +15,8 @@
     status: ["状态", "Status"],
     deadline: ["到位时限", "Deadline"],
     ordered: ["下令时间", "Ordered"],
+    eta: ["预计到达", "Expected arrival"],
+    arrived: ["到达时间", "Arrived"],
     point: ["报到地点", "Reporting point"],
     coords: ["坐标", "Coordinates"],
     commander: ["现场指挥", "On-scene command"],
@@ -157,6 +159,8 @@
       return `<section class="card order" data-order="${esc(o.order_id)}"><h2>${esc(t("order"))} ${esc(o.order_id)}</h2>` +
         row(t("unit"), esc(o.unit_id)) + row(t("officers"), esc(o.officers)) + row(t("status"), status) +
         row(t("ordered"), esc(beijing(o.ordered_at))) + row(t("deadline"), `<strong>${esc(beijing(o.deadline))}</strong>`) +
+        (o.arrived_at ? row(t("arrived"), `<span id="arrived-${esc(o.order_id)}">${esc(beijing(o.arrived_at))}</span>`)
+          : o.eta ? row(t("eta"), `<span id="eta-${esc(o.order_id)}"${o.late ? ' class="warn"' : ""}>${esc(beijing(o.eta))}</span>`) : "") +
         row(t("point"), `<strong id="reporting-point">${esc(rp.name || "—")}</strong>`) +
         row(t("coords"), pt.lon != null ? `${esc(Number(pt.lat).toFixed(5))}, ${esc(Number(pt.lon).toFixed(5))}` : "—") +
         row(t("commander"), esc(o.receiving_commander || "—")) +
