@@ -43,7 +43,8 @@ def find_order(conn, unit_id: str, order_id: str) -> dict:
 
 
 def check_report(row: dict, report: dict, policy: Policy) -> bool:
-    """False for a report older than the one applied; raises ImplausibleSpeed for a jump."""
+    """False for a report older than the one applied; raises AheadOfTime for one stamped well after
+    logistics' clock, ImplausibleSpeed for a jump."""
     at = parse_time(report["at"])
     ahead = (at - clock_now()).total_seconds()
     if ahead > policy.max_ahead_s:
