@@ -39,13 +39,15 @@ class FakeLogistics:
     """Answers GET /indicators by the period's start month: H1 2026 has utilisation 0.9, earlier 0.6."""
 
     def __init__(self):
-        self.calls, self.down = [], False
+        self.calls, self.down, self.quiet = [], False, set()  # quiet: cities with nothing recorded
 
     def __call__(self, f):
         if self.down:
             raise build.SourceUnavailable("logistics GET /indicators: ConnectionError")
         self.calls.append(f)
         start = f["from"]
+        if f.get("city") in self.quiet:
+            return EMPTY
         if start.year == 2023:
             return ind(0.5, 0.5, clearance=0.4)
         if start >= datetime(2026, 1, 1, tzinfo=periods.CST):
@@ -254,6 +256,81 @@ def test_a_source_that_does_not_answer_is_named_and_the_schedule_retries(demand)
     assert schedule.tick(datetime(2026, 7, 4, tzinfo=UTC)) == []  # done for 2026-H1
     report = c.get("/reports/performance?period=2026-H1").get_json()
     assert report["kept"] == "unchanged" and report["incomplete"] == []
+
+
+def test_a_region_with_nothing_recorded_is_asked_again_until_the_period_has_settled(demand):
+    runtime, app, logistics = demand
+    seed(runtime)
+    schedule = runtime.deps.report_schedule
+    assert schedule.settled_after == timedelta(hours=24)  # the policy's empty_settled_h
+    cities = {c.code for c in runtime.deps.reports.geography.cities}
+    logistics.quiet = cities - {HZ, NB}
+    late = "330300"  # Wenzhou: its first figures reach logistics late
+    h1_end = datetime(2026, 6, 30, 16, tzinfo=UTC)  # 2026-07-01 00:00 Beijing time
+
+    def asked_for(quiet: set[str]) -> set[str]:
+        cities_asked = {f.get("city") for f in logistics.calls} & quiet
+        logistics.calls.clear()
+        return cities_asked
+
+    made = schedule.tick(h1_end + timedelta(hours=12))
+    assert {m["region"] for m in made} == {"330000", HZ, NB}
+    assert asked_for(logistics.quiet) == logistics.quiet
+    assert schedule.tick(h1_end + timedelta(hours=18)) == []
+    assert asked_for(logistics.quiet) == logistics.quiet  # within a day of the end: asked again
+    logistics.quiet.discard(late)  # a late event gives Wenzhou figures
+    assert [m["region"] for m in schedule.tick(h1_end + timedelta(hours=20))] == [late]
+    assert asked_for(logistics.quiet) == logistics.quiet
+
+    # a day after the end, with logistics down, nothing is known to be empty: asked again next check
+    logistics.down = True
+    assert schedule.tick(h1_end + timedelta(hours=30)) == []
+    assert schedule.stats["settled_empty"] == 0
+    logistics.down = False
+    assert schedule.tick(h1_end + timedelta(hours=31)) == []
+    assert asked_for(logistics.quiet) == logistics.quiet  # answered empty, a day after: settled
+    assert schedule.stats["settled_empty"] == len(logistics.quiet) == len(cities) - 3
+    assert schedule.tick(h1_end + timedelta(hours=32)) == []
+    assert asked_for(logistics.quiet) == set() and logistics.calls == []  # nothing asked for 2026-H1
+
+    # the next half-year starts afresh
+    made = schedule.tick(datetime(2027, 1, 2, tzinfo=UTC))
+    assert {m["period"] for m in made} == {"2026-H2"} and asked_for(logistics.quiet) == logistics.quiet
+
+
+def test_an_empty_period_on_demand_says_whether_it_is_known_to_be_empty(demand):
+    runtime, app, logistics = demand
+    seed(runtime)
+    c = client(app)
+    wenzhou = "/reports/performance?period=2026-H1&region=330300"  # no request of Wenzhou in demand's records
+    assert c.get(wenzhou).status_code == 200  # logistics has figures for it
+    logistics.quiet = {"330300"}
+    empty = c.get(wenzhou)
+    assert empty.status_code == 422
+    assert empty.get_json()["errors"] == [{"field": "period",
+                                           "reason": "nothing was recorded in 温州市 (330300) over 2026-H1"}]
+    logistics.down = True
+    unknown = c.get(wenzhou)
+    assert unknown.status_code == 503
+    assert unknown.get_json()["errors"] == [{"field": "period", "reason": (
+        "nothing was recorded in 温州市 (330300) over 2026-H1 as far as is known "
+        "(logistics GET /indicators: ConnectionError)")}]
+    # the province has demand's own records (requests and first plans): a report, with logistics named
+    assert c.get("/reports/performance?period=2026-H1").get_json()["incomplete"] == [
+        "logistics GET /indicators: ConnectionError"]
+
+
+def test_the_report_policy_refuses_a_settling_time_that_is_not_hours(tmp_path):
+    from services.demand.reports.service import POLICY_FILE, load_policy
+    assert load_policy(POLICY_FILE)["empty_settled_h"]["hours"] == 24
+    text = POLICY_FILE.read_text(encoding="utf-8")
+    assert "empty_settled_h: {hours: 24, source: " in text
+    for bad in ("{hours: -1, source: x}", "{hours: a day, source: x}", "{hours: true, source: x}", "{hours: 24}",
+                "24"):
+        path = tmp_path / "report.yaml"
+        path.write_text(re.sub(r"empty_settled_h: .*", f"empty_settled_h: {bad}", text), encoding="utf-8")
+        with pytest.raises(ValueError, match=r"empty_settled_h: \{hours: 0 or more, source: ...\}"):
+            load_policy(path)
 
 
 # --- bad input and regions ---------------------------------------------------------------------------

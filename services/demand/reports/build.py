@@ -34,7 +34,12 @@ class SourceUnavailable(RuntimeError):
 
 
 class EmptyPeriod(ValueError):
-    """Nothing was recorded in the region over the period."""
+    """Nothing was recorded in the region over the period. `unanswered` names the sources of the
+    period's figures that did not answer: while it is not empty, "nothing" may only mean "not told"."""
+
+    def __init__(self, message: str, unanswered: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.unanswered = tuple(unanswered)
 
 
 @dataclass
@@ -100,13 +105,15 @@ def build(conn, sources: Sources, policy: dict, period: Period, region: str, geo
     periods = previous(period, int(policy.get("trend_periods", 3))) + [period]
     phase = phase_of(policy["phases"], period.last_day)
     incomplete: list[str] = []
+    unanswered: list[str] = []  # the indicators' source's failures: what "nothing recorded" may hide
 
     def ask(f: dict) -> dict | None:
         try:
             return sources.indicators(f)
         except SourceUnavailable as exc:
-            if str(exc) not in incomplete:
-                incomplete.append(str(exc))
+            for seen in (incomplete, unanswered):
+                if str(exc) not in seen:
+                    seen.append(str(exc))
             return None
 
     asked: dict[tuple[datetime, datetime], dict | None] = {}
@@ -171,7 +178,8 @@ def build(conn, sources: Sources, policy: dict, period: Period, region: str, geo
                                                                              "cross_region_clearance"))
     if recorded == 0 and not any(r["value"] is not None for r in own["figures"]
                                  if r["figure"] not in ("equipment_readiness", "volunteer_share")):
-        raise EmptyPeriod(f"nothing was recorded in {own['name']} ({region}) over {period.label}")
+        raise EmptyPeriod(f"nothing was recorded in {own['name']} ({region}) over {period.label}"
+                          + (f" as far as is known ({'; '.join(unanswered)})" if unanswered else ""), unanswered)
     return {
         "period": period.label, "kind": period.kind, "from": stamp(period.start), "to": stamp(period.end),
         "region": region, "region_name": scopes[0][1], "level": "province" if province else "city",

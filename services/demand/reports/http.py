@@ -72,6 +72,8 @@ def performance():
         report = current_deps().reports.generate(period, region, trigger="on_demand", by=current_identity().subject,
                                                  now=now)
     except build.EmptyPeriod as exc:
+        if exc.unanswered:  # not known to be empty: asking again once the source answers may find figures
+            raise _bad(503, "Source unavailable", "period", str(exc)) from None
         raise _bad(422, "Empty period", "period", str(exc)) from None
     name = f"performance-{report['period']}-{region}"
     headers = {"X-Report-SHA256": report["sha256"]}
