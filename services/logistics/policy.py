@@ -32,6 +32,7 @@ class Policy:
     still_m: float = 50
     off_route_m: float = 10_000
     max_ahead_s: float = 300
+    on_time_margin_s: float = 120
     medics_per_team: int = 1
     officers_per_medic: int = 30
     allowance_factor: float = 1.2
@@ -70,6 +71,7 @@ class Policy:
             max_speed_kmh=float(env.get("LOGISTICS_MAX_SPEED_KMH", _value(t, "max_speed_kmh", 200))),
             pace_evidence_s=float(_value(t, "pace_evidence_s", 120)), still_m=float(_value(t, "still_m", 50)),
             off_route_m=float(_value(t, "off_route_m", 10_000)), max_ahead_s=float(_value(t, "max_ahead_s", 300)),
+            on_time_margin_s=float(_value(t, "on_time_margin_s", 120)),
             medics_per_team=int(_value(r, "medics_per_team", 1)),
             officers_per_medic=int(_value(r, "officers_per_medic", 30)),
             allowance_factor=float(_value(r, "allowance_factor", 1.2)),

@@ -63,7 +63,8 @@ def check_report(row: dict, report: dict, policy: Policy) -> bool:
 
 
 def apply_report(tx, report: dict, places: Places, policy: Policy) -> str:
-    """Apply one report; returns 'stale', 'moved', 'late' or 'arrived'."""
+    """Apply one report; returns 'stale', 'moved', 'late', 'on_time' (a late unit made up the time) or
+    'arrived'."""
     row = find_order(tx.conn, report["unit_id"], report["order_id"])
     if not check_report(row, report, policy):
         return "stale"
@@ -87,6 +88,10 @@ def apply_report(tx, report: dict, places: Places, policy: Policy) -> str:
             values["late"] = True
             outcome = "late"
             _late(tx, row, point, eta, deadline, remaining_m / 1000, at)
+        elif row["late"] and eta <= deadline - timedelta(seconds=policy.on_time_margin_s):
+            values["late"] = False  # made up the time: the alert is withdrawn, and may be raised again
+            outcome = "on_time"
+            _on_time(tx, row, point, eta, deadline, remaining_m / 1000, at)
     store.move_unit(tx.conn, row, values)
     if outcome == "arrived":
         _arrived(tx, {**row, **values}, point)
@@ -113,12 +118,20 @@ def _left_s(row: dict, values: dict, point, target, at, places: Places, policy: 
 
 
 def _late(tx, row: dict, point, eta, deadline, remaining_km: float, at) -> None:
+    _timing(tx, "unit.late", row, point, eta, deadline, remaining_km, at, late_by_s=seconds_between(deadline, eta))
+
+
+def _on_time(tx, row: dict, point, eta, deadline, remaining_km: float, at) -> None:
+    _timing(tx, "unit.on-time", row, point, eta, deadline, remaining_km, at, early_by_s=seconds_between(eta, deadline))
+
+
+def _timing(tx, topic: str, row: dict, point, eta, deadline, remaining_km: float, at, **by) -> None:
     data = {"unit_id": row["unit_id"], "order_id": row["order_id"], "request_id": row["request_id"],
             "point": {"lon": point[0], "lat": point[1]}, "eta": stamp(eta), "deadline": stamp(deadline),
-            "late_by_s": seconds_between(deadline, eta), "remaining_km": round(remaining_km, 2), "at": stamp(at)}
+            **by, "remaining_km": round(remaining_km, 2), "at": stamp(at)}
     if row["incident_id"]:
         data["incident_id"] = row["incident_id"]
-    emit(tx, "unit.late", data, key=row["request_id"])
+    emit(tx, topic, data, key=row["request_id"])
 
 
 def _arrived(tx, row: dict, point) -> None:

@@ -50,7 +50,7 @@ def test_topics_yaml_lists_every_loop_topic_and_the_deadletter_topic():
         "officer.status-changed", "county.load-reported", "officers.committed", "commit.rejected",
         "points.awarded", "plan.proposed", "plan.approved", "plan.rejected", "dispatch.ordered",
         "unit.position-reported", "unit.arrived", "logistics.arranged", "deployment.released",
-        "dispatch.acknowledged", "dispatch.escalated", "unit.late", "instruction.recorded",
+        "dispatch.acknowledged", "dispatch.escalated", "unit.late", "unit.on-time", "instruction.recorded",
         "deployment.extended", "support.status-changed", "duty.alert-raised", "deadletter",
     }
     assert set(TOPICS) == expected

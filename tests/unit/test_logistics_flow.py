@@ -177,6 +177,64 @@ def test_the_arrival_estimate_follows_the_units_own_pace_from_when_it_set_off(se
     assert alert["eta"] > "2025-09-15T01:55:00"            # 25 min for 10 of the estimate: 25 more to go
 
 
+def test_a_late_unit_that_makes_up_the_time_is_announced_on_time_and_may_be_late_again(service):
+    runtime, client = service
+    order = dispatched(runtime, EMERGENCY)[0]             # due at T0 + 41 min 40 s
+    deadline = T0 + timedelta(minutes=41, seconds=40)
+    target = (order["reporting_point"]["point"]["lon"], order["reporting_point"]["point"]["lat"])
+    route = runtime.deps.places.route(along(order, 0.0), target)
+
+    def left(share: float) -> float:
+        return tracking.left_along(route, along(order, share))[0]
+
+    def late_listed() -> list[str]:
+        return [o["order_id"] for o in client.get("/orders?late=true", headers=PROVINCE).get_json()]
+
+    minute = timedelta(minutes=1)
+    assert T0 + minute + timedelta(seconds=left(0.0)) > deadline  # the route's estimate: late from the start
+    assert report(runtime, order, *along(order, 0.0), T0 + minute) == "late"
+    assert late_listed() == [order["order_id"]]
+    # on blue lights: 40 % of the way in 10 minutes, a quarter of the route's time for it
+    assert report(runtime, order, *along(order, 0.4), T0 + 11 * minute) == "on_time"
+    back = emitted(runtime, "unit.on-time")
+    assert len(back) == 1 and back[0]["order_id"] == order["order_id"]
+    pace = 600 / (left(0.0) - left(0.4))                   # seconds driven per second of the route's estimate
+    eta = T0 + 11 * minute + timedelta(seconds=left(0.4) * pace)
+    assert abs((eta_of(client, order) - eta).total_seconds()) < 0.01
+    assert back[0]["deadline"] == "2025-09-15T01:51:40.000Z" and back[0]["point"]["lon"] == along(order, 0.4)[0]
+    assert back[0]["early_by_s"] == round((deadline - eta_of(client, order)).total_seconds()) > 20 * 60
+    envelope = next(e for e in runtime.outbox.events() if e["type"] == "unit.on-time")
+    assert contracts.validate_event("unit.on-time", envelope) == [] and envelope["subject"] == order["request_id"]
+    assert late_listed() == [] and client.get(f"/orders/{order['order_id']}", headers=PROVINCE).get_json()["late"] is False
+    assert report(runtime, order, *along(order, 0.45), T0 + 12 * minute) == "moved"  # still on time: nothing new
+    # then a jam: 10 % more in 28 minutes, and the late alert comes again
+    assert report(runtime, order, *along(order, 0.5), T0 + 40 * minute) == "late"
+    assert len(emitted(runtime, "unit.late")) == 2 and len(emitted(runtime, "unit.on-time")) == 1
+    assert late_listed() == [order["order_id"]]
+
+
+def test_an_estimate_just_inside_the_deadline_does_not_withdraw_the_late_alert(service):
+    runtime, client = service
+    order = dispatched(runtime, EMERGENCY)[0]
+    deadline = T0 + timedelta(minutes=41, seconds=40)
+    policy = runtime.deps.policy
+    assert policy.on_time_margin_s == 120                  # reception.yaml: tracking.on_time_margin_s
+    assert report(runtime, order, *along(order, 0.0), T0 + timedelta(minutes=1)) == "late"
+    target = (order["reporting_point"]["point"]["lon"], order["reporting_point"]["point"]["lat"])
+    route = runtime.deps.places.route(along(order, 0.0), target)
+    left_04 = tracking.left_along(route, along(order, 0.4))[0]
+    # the same place, reached when the pace puts it one minute inside the deadline: still late
+    # (pace p = covered / elapsed; eta = at + left * p; solve at for eta = deadline - 60 s)
+    covered, start = route["left_s"][0] - left_04, T0 + timedelta(minutes=1)
+    at = start + timedelta(seconds=((deadline - timedelta(seconds=60) - start).total_seconds() * covered)
+                           / (covered + left_04))
+    assert report(runtime, order, *along(order, 0.4), at) == "moved"
+    eta = eta_of(client, order)
+    assert deadline - timedelta(seconds=120) < eta <= deadline
+    assert emitted(runtime, "unit.on-time") == []
+    assert client.get(f"/orders/{order['order_id']}", headers=PROVINCE).get_json()["late"] is True
+
+
 def on_route(route: dict, elapsed_s: float) -> tuple[float, float]:
     """Where a unit is `elapsed_s` into `route` driven at the route's own times."""
     want = route["left_s"][0] - elapsed_s

@@ -146,6 +146,36 @@ def test_a_late_alert_from_logistics_marks_the_unit_late_until_it_arrives(propos
     assert proposed.unit("UNIT-330782-TS-01").as_dict()["late"] is False
 
 
+def test_logistics_withdraws_a_late_alert_when_the_unit_makes_up_the_time(proposed):
+    replay.apply(proposed, event("dispatch.ordered"))
+    unit = proposed.unit("UNIT-330782-TS-01")
+    assert replay.apply(proposed, event("unit.late", unit_id=unit.unit_id)) == "applied"  # at 09:30:10
+    assert unit.as_dict()["late"] is True
+    assert replay.apply(proposed, event("unit.on-time", unit_id=unit.unit_id)) == "applied"  # at 09:36:10
+    assert unit.as_dict()["late"] is False and unit.as_dict()["late_by_s"] is None
+    assert replay.apply(proposed, event("unit.late", unit_id=unit.unit_id, late_by_s=300,
+                                        at="2025-09-15T09:44:00+08:00")) == "applied"  # late again
+    assert unit.as_dict()["late"] is True and unit.as_dict()["late_by_s"] == 300
+
+
+def test_the_later_of_a_late_alert_and_its_withdrawal_stands_whichever_topic_is_read_first(proposed):
+    replay.apply(proposed, event("dispatch.ordered"))
+    unit = proposed.unit("UNIT-330782-TS-01")
+    # unit.late and unit.on-time are two topics: the withdrawal (09:36) may be read before the alert (09:30)
+    assert replay.apply(proposed, event("unit.on-time", unit_id=unit.unit_id)) == "applied"
+    assert replay.apply(proposed, event("unit.late", unit_id=unit.unit_id)) == "stale"
+    assert unit.as_dict()["late"] is False
+    assert replay.apply(proposed, event("unit.on-time", unit_id=unit.unit_id,
+                                        at="2025-09-15T09:20:00+08:00")) == "stale"
+    assert replay.apply(proposed, event("unit.late", unit_id=unit.unit_id,
+                                        at="2025-09-15T09:40:00+08:00")) == "applied"
+    assert unit.as_dict()["late"] is True
+    assert replay.apply(proposed, event("unit.on-time", unit_id=unit.unit_id,
+                                        at="2025-09-15T01:39:00Z")) == "stale"  # 09:39 Beijing time: older
+    assert unit.as_dict()["late"] is True
+    assert replay.apply(proposed, event("unit.on-time", unit_id="UNIT-NOT-ORDERED")) == "unknown_reference"
+
+
 def test_acknowledgement_and_escalation_of_an_order_show_on_the_unit(proposed):
     replay.apply(proposed, event("dispatch.ordered"))
     replay.apply(proposed, event("dispatch.acknowledged"))

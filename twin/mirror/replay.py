@@ -61,7 +61,7 @@ NEEDS: dict[str, tuple[str, str]] = {
                                                "duty.alert-raised")},
     **{t: ("plan", "plan_id") for t in ("plan.approved", "plan.rejected", "officers.committed", "commit.rejected")},
     **{t: ("unit", "unit_id") for t in ("unit.position-reported", "unit.arrived", "dispatch.acknowledged",
-                                        "dispatch.escalated", "unit.late")},
+                                        "dispatch.escalated", "unit.late", "unit.on-time")},
 }
 MAKES: dict[str, tuple[tuple[str, str], ...]] = {
     "support.requested": (("request", "request_id"),),
@@ -74,7 +74,7 @@ PARKED_PER_OBJECT, PARKED_OBJECTS = 50, 2_000
 
 def apply(model: ProvinceModel, event: dict) -> str:
     """Applies one event envelope; returns what happened (applied, duplicate, ignored, outside_province,
-    or unknown_reference: parked until what it names arrives)."""
+    stale: a verdict older than the one applied, or unknown_reference: parked until what it names arrives)."""
     kind = event.get("type")
     handler = HANDLERS.get(kind)
     with model.lock:

@@ -5,10 +5,12 @@ its state by reading the whole stream again on every start.
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from services.demand.domain.lifecycle import ORDER
 from twin.sim.model import ProvinceModel
 
-APPLIED, DUPLICATE, UNKNOWN = "applied", "duplicate", "unknown_reference"
+APPLIED, DUPLICATE, UNKNOWN, STALE = "applied", "duplicate", "unknown_reference", "stale"
 
 
 def advance(request: dict, status: str) -> None:
@@ -194,8 +196,29 @@ def on_unit_late(model: ProvinceModel, data: dict) -> str:
         unit = model.unit(data["unit_id"])
         if unit is None:
             return UNKNOWN
-        unit.late_alert = {"eta": data["eta"], "late_by_s": data["late_by_s"]}
+        if not _newer_timing(unit, data["at"]):
+            return STALE
+        unit.late_alert = {"eta": data["eta"], "late_by_s": data["late_by_s"], "at": data["at"]}
+        unit.timing_at = data["at"]
     return APPLIED
+
+
+def on_unit_on_time(model: ProvinceModel, data: dict) -> str:
+    """logistics withdraws the late alert: the unit made up the time and is expected before its deadline."""
+    with model.lock:
+        unit = model.unit(data["unit_id"])
+        if unit is None:
+            return UNKNOWN
+        if not _newer_timing(unit, data["at"]):
+            return STALE
+        unit.late_alert, unit.timing_at = None, data["at"]
+    return APPLIED
+
+
+def _newer_timing(unit, at: str) -> bool:
+    """unit.late and unit.on-time are two topics, read in no set order between them: the later verdict
+    (by its `at`) stands, whichever is read last."""
+    return unit.timing_at is None or datetime.fromisoformat(at) > datetime.fromisoformat(unit.timing_at)
 
 
 def on_duty_alert_raised(model: ProvinceModel, data: dict) -> str:
@@ -243,5 +266,6 @@ HANDLERS = {
     "dispatch.acknowledged": on_dispatch_acknowledged,
     "dispatch.escalated": on_dispatch_escalated,
     "unit.late": on_unit_late,
+    "unit.on-time": on_unit_on_time,
     "duty.alert-raised": on_duty_alert_raised,
 }

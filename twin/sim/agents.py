@@ -77,6 +77,7 @@ class UnitAgent(mesa.Agent):
         self.arrived_at: str | None = None
         self.reported_at: str | None = None
         self.late_alert: dict | None = None  # logistics' unit.late: estimated arrival past the deadline
+        self.timing_at: str | None = None  # the instant of logistics' latest verdict (unit.late / unit.on-time)
         self.escalated = False  # the order went unacknowledged and was escalated
         self.trip: Trip | None = None  # the way the model drives it, while it does (twin.sim.movement)
         self.speed_kmh, self.heading = 0.0, 0.0
@@ -98,7 +99,7 @@ class UnitAgent(mesa.Agent):
 
     def follow(self, order: dict, origin: Point) -> None:
         self.order, self.origin, self.status, self.arrived_at = order, tuple(origin), "dispatched", None
-        self.late_alert, self.escalated = None, False
+        self.late_alert, self.timing_at, self.escalated = None, None, False
 
     @property
     def destination(self) -> Point | None:

@@ -5,7 +5,8 @@ Raised from the mirrored state as the user may read it (`visibility.permitted`, 
     new_request     an open support request
     approval        a proposed plan this user may approve (services.common.approval.may_approve:
                     grade, the request's approval level, the user's region)
-    late            a unit logistics announced late (unit.late) or past its deadline, not yet arrived
+    late            a unit logistics announced late (unit.late, until its unit.on-time) or past its deadline,
+                    not yet arrived
     deadline        an open request's pending deadline (grade I's launch one too) within 5 minutes or past
     escalated       a request demand escalated to a higher grade (support.escalated)
     unacknowledged  an order escalated because its unit did not acknowledge it (dispatch.escalated)
