@@ -192,33 +192,26 @@ def on_dispatch_escalated(model: ProvinceModel, data: dict) -> str:
 
 def on_unit_late(model: ProvinceModel, data: dict) -> str:
     """logistics' late alert: the unit's estimated arrival is past its deadline."""
-    with model.lock:
-        unit = model.unit(data["unit_id"])
-        if unit is None:
-            return UNKNOWN
-        if not _newer_timing(unit, data["at"]):
-            return STALE
-        unit.late_alert = {"eta": data["eta"], "late_by_s": data["late_by_s"], "at": data["at"]}
-        unit.timing_at = data["at"]
-    return APPLIED
+    return _timing(model, data, {"eta": data["eta"], "late_by_s": data["late_by_s"], "at": data["at"]})
 
 
 def on_unit_on_time(model: ProvinceModel, data: dict) -> str:
     """logistics withdraws the late alert: the unit made up the time and is expected before its deadline."""
+    return _timing(model, data, None)
+
+
+def _timing(model: ProvinceModel, data: dict, late_alert: dict | None) -> str:
+    """unit.late and unit.on-time are two topics, read in no set order between them: the later verdict
+    (by its `at`) stands, whichever is read last."""
     with model.lock:
         unit = model.unit(data["unit_id"])
         if unit is None:
             return UNKNOWN
-        if not _newer_timing(unit, data["at"]):
+        if unit.timing_at is not None and \
+                datetime.fromisoformat(data["at"]) <= datetime.fromisoformat(unit.timing_at):
             return STALE
-        unit.late_alert, unit.timing_at = None, data["at"]
+        unit.late_alert, unit.timing_at = late_alert, data["at"]
     return APPLIED
-
-
-def _newer_timing(unit, at: str) -> bool:
-    """unit.late and unit.on-time are two topics, read in no set order between them: the later verdict
-    (by its `at`) stands, whichever is read last."""
-    return unit.timing_at is None or datetime.fromisoformat(at) > datetime.fromisoformat(unit.timing_at)
 
 
 def on_duty_alert_raised(model: ProvinceModel, data: dict) -> str:
