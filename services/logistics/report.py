@@ -89,6 +89,8 @@ def incident_report(conn, incident_id: str, policy=None) -> dict | None:
     order_rows = store.orders_of_incident(conn, incident_id)
     dep_rows = store.deployments_of_incident(conn, incident_id)
     shifts = {p["request_id"]: relief.marker(p) for p in plan_rows}
+    # announced late at some time (a unit.on-time since withdraws the alert, not the fact it was raised)
+    alerted = {e["data"].get("order_id") for e in events if e["type"] == "unit.late"}
     return {
         "incident_id": incident_id,
         "requests": [{"request_id": r["request_id"], "county": r["county"], "grade": r["grade"],
@@ -101,7 +103,7 @@ def incident_report(conn, incident_id: str, policy=None) -> dict | None:
                        "ordered_at": stamp(o["ordered_at"]), "deadline": stamp(o["deadline"]),
                        "arrived_at": stamp(o["arrived_at"]) if o["arrived_at"] else None, "response_s": o["response_s"],
                        "met": (as_utc(o["arrived_at"]) <= as_utc(o["deadline"])) if o["arrived_at"] else None,
-                       "late_alert": bool(o["late"])} for o in order_rows],
+                       "late_alert": bool(o["late"]) or o["order_id"] in alerted} for o in order_rows],
         "reception": [{"deployment_id": d["deployment_id"], "headcount": d["headcount"], "status": d["status"],
                        "arrangements": d["arrangements"], "flags": d["flags"],
                        "psychological_followup": (policy or Policy()).needs_psychological_followup(d["grade"])}

@@ -211,6 +211,21 @@ def test_a_late_unit_that_makes_up_the_time_is_announced_on_time_and_may_be_late
     assert report(runtime, order, *along(order, 0.5), T0 + 40 * minute) == "late"
     assert len(emitted(runtime, "unit.late")) == 2 and len(emitted(runtime, "unit.on-time")) == 1
     assert late_listed() == [order["order_id"]]
+    # the incident's after-action report: the three verdicts on its timeline, the unit announced late
+    body = client.get(f"/incidents/{order['incident_id']}/report", headers=PROVINCE).get_json()
+    assert [e["type"] for e in body["timeline"] if e["type"] in ("unit.late", "unit.on-time")] == \
+        ["unit.late", "unit.on-time", "unit.late"]
+    assert next(d for d in body["deadlines"] if d["order_id"] == order["order_id"])["late_alert"] is True
+
+
+def test_the_after_action_report_names_a_unit_once_announced_late_that_made_up_the_time(service):
+    runtime, client = service
+    order = dispatched(runtime, EMERGENCY)[0]
+    assert report(runtime, order, *along(order, 0.0), T0 + timedelta(minutes=1)) == "late"
+    assert report(runtime, order, *along(order, 0.4), T0 + timedelta(minutes=11)) == "on_time"
+    rows = client.get(f"/incidents/{order['incident_id']}/report", headers=PROVINCE).get_json()["deadlines"]
+    assert {d["order_id"]: d["late_alert"] for d in rows} == {
+        o["order_id"]: o["order_id"] == order["order_id"] for o in emitted(runtime, "dispatch.ordered")}
 
 
 def test_an_estimate_just_inside_the_deadline_does_not_withdraw_the_late_alert(service):
