@@ -16,7 +16,7 @@ from twin.ui import ids
 from twin.ui.app import create_app
 
 from .test_twin_browser import click_first, remote_resources, severe_console_entries, signed_in_url
-from .twin_scene import CROWD_REQUEST, FRAUD_REQUEST, scene, unit_late
+from .twin_scene import CROWD_REQUEST, FRAUD_REQUEST, scene, unit_late, unit_on_time
 
 pytestmark = pytest.mark.e2e
 TIMEOUT_S = 60
@@ -148,4 +148,29 @@ def test_an_alert_appears_when_a_unit_goes_late_and_stays_in_the_log_once_acknow
     assert "UNIT-330782-TS-01" not in offline_chrome.find_element(By.ID, ids.ALERT_LIST).text
     offline_chrome.save_screenshot(str(screenshots / "duty-alert-log.png"))
     assert remote_resources(offline_chrome, origin) == []
+    assert severe_console_entries(offline_chrome) == []
+
+
+def test_a_late_unit_that_makes_up_the_time_leaves_the_alerts_and_the_board(serve_wsgi, offline_chrome, screenshots):
+    model = scene()
+    origin = serve_wsgi(create_app(model, refresh_ms=500).server)
+    offline_chrome.get(signed_in_url(origin, DONGYANG_DUTY, path="/board"))
+    WebDriverWait(offline_chrome, TIMEOUT_S).until(
+        lambda d: (b := d.find_elements(By.ID, ids.ALERT_BADGE)) and b[0].text not in ("", "0"))
+    time.sleep(1.2)
+    count = int(offline_chrome.find_element(By.ID, ids.ALERT_BADGE).text)
+
+    def board() -> str:
+        return offline_chrome.find_element(By.TAG_NAME, "body").text
+
+    unit_late(model)
+    WebDriverWait(offline_chrome, TIMEOUT_S).until(lambda d: d.find_element(By.ID, ids.ALERT_BADGE).text == str(count + 1))
+    WebDriverWait(offline_chrome, TIMEOUT_S, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: "1 个单元超时" in board())
+    unit_on_time(model)  # no acknowledgement: the alert is gone because the unit is on time again
+    WebDriverWait(offline_chrome, TIMEOUT_S).until(lambda d: d.find_element(By.ID, ids.ALERT_BADGE).text == str(count))
+    WebDriverWait(offline_chrome, TIMEOUT_S, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: "单元超时" not in board())
+    assert model.unit("UNIT-330782-TS-01").as_dict()["late"] is False
+    offline_chrome.save_screenshot(str(screenshots / "duty-board-on-time.png"))
     assert severe_console_entries(offline_chrome) == []

@@ -45,3 +45,8 @@ def scene(*, escalate: bool = True) -> ProvinceModel:
 def unit_late(model: ProvinceModel, late_by_s: int = 420) -> None:
     """logistics announces the ordered unit late."""
     replay.apply(model, event("unit.late", unit_id=UNIT, order_id="ORD-20250915-0042", late_by_s=late_by_s))
+
+
+def unit_on_time(model: ProvinceModel) -> None:
+    """logistics withdraws the alert: the unit made up the time (6 minutes after the alert)."""
+    replay.apply(model, event("unit.on-time", unit_id=UNIT, order_id="ORD-20250915-0042"))
