@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -19,6 +20,7 @@ from services.common.config import port_for
 log = logging.getLogger(__name__)
 TWIN_IDENTITY = service_identity("twin")
 TIMEOUT_S = 5.0
+ARRIVALS_TTL_S = 5.0  # how long the panel's live arrivals are reused before logistics is asked again
 Caller = Identity | str  # a signed-in user's token (forwarded), or an identity the caller may mint for
 
 
@@ -47,6 +49,7 @@ class ServicesClient:
     def __init__(self, urls: Mapping[str, str], *, session: requests.Session | None = None) -> None:
         self.urls = dict(urls)
         self.session = session or requests.Session()
+        self._arrivals: dict[tuple[str, str], tuple[float, list[dict] | None]] = {}
 
     # --- snapshot reads -------------------------------------------------------------------------
 
@@ -108,6 +111,28 @@ class ServicesClient:
         except requests.RequestException as exc:
             log.warning("performance report %s: demand unreachable: %s", period, exc)
             return None
+
+    def arrivals(self, request_id: str, caller: Caller) -> list[dict] | None:
+        """logistics' orders of the request (each unit's expected arrival, lateness, arrival), read with the
+        user's own token so logistics decides what they may see; None when logistics is not wired, does not
+        answer or refuses. Kept ARRIVALS_TTL_S per request and caller: the panel asks at every refresh."""
+        if "logistics" not in self.urls:
+            return None
+        key, now = (request_id, str(caller)), time.monotonic()
+        kept = self._arrivals.get(key)
+        if kept is not None and now - kept[0] < ARRIVALS_TTL_S:
+            return kept[1]
+        try:
+            resp = self.session.get(self.urls["logistics"] + "/orders", params={"request_id": request_id},
+                                    headers=auth_headers(caller), timeout=TIMEOUT_S)
+            body = resp.json() if resp.status_code == 200 else None
+        except (requests.RequestException, ValueError) as exc:
+            log.warning("arrivals of %s: logistics unreachable: %s", request_id, exc)
+            body = None
+        if len(self._arrivals) > 1_000:
+            self._arrivals.clear()
+        self._arrivals[key] = (now, body if isinstance(body, list) else None)
+        return self._arrivals[key][1]
 
     def _get(self, service: str, path: str):
         """The JSON body, or None when the service is down, not wired, or does not offer `path` (logged)."""

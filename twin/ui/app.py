@@ -14,6 +14,7 @@ The layout is dash-bootstrap-components on Bootstrap 5, whose stylesheet the twi
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 from importlib import resources
 from urllib.parse import parse_qs, urlparse
@@ -31,6 +32,7 @@ from twin.mirror.client import ServicesClient, detail_of, service_urls
 from twin.sim.model import ProvinceModel
 from twin.ui import (
     alerts,
+    arrivals,
     board,
     compress,
     exercise_page,
@@ -264,10 +266,13 @@ def table_view(snapshot: dict, lang: str, identity: Identity | None = None) -> t
 
 
 def panel_view(model: ProvinceModel, request_id: str | None, lang: str, last_key: str | None,
-               identity: Identity | None = None, circle: readiness.Readiness | None = None) -> tuple:
+               identity: Identity | None = None, circle: readiness.Readiness | None = None,
+               live_arrivals: Callable[[str], list[dict] | None] | None = None) -> tuple:
     """(comparison, strength figure, key) for the selected request, as far as `identity` may read its
     plans (twin.ui.visibility); no_update while nothing changed. With `circle`, each plan shows the
-    counties that would leave the 1-hour support circle if it were sent (asked once per plan)."""
+    counties that would leave the 1-hour support circle if it were sent (asked once per plan). With
+    `live_arrivals` (request id -> logistics' orders), a request with units dispatched shows them
+    arriving above its plans (twin.ui.arrivals)."""
     snapshot = visibility.permitted(model.snapshot(), identity)
     plans = views.plans_of(snapshot, request_id)
     names = county_names(snapshot["counties"], lang)
@@ -278,16 +283,22 @@ def panel_view(model: ProvinceModel, request_id: str | None, lang: str, last_key
         words = {p["plan_id"]: readiness.leaving_circle(circle.what_if(p, county), names, identity, lang)
                  for p in panel.current(plans)}
         leaving = lambda plan: words.get(plan["plan_id"], text("unknown", lang))  # noqa: E731
+    orders = None
+    if live_arrivals is not None and request_id and \
+            any(u.get("request_id") == request_id for u in snapshot.get("units") or []):
+        orders = live_arrivals(request_id)
     key = views.digest(request_id, lang, [(p["plan_id"], p["status"], p.get("preview")) for p in plans],
-                       leaving and sorted(words.items()))
+                       leaving and sorted(words.items()),
+                       orders and [(o.get("order_id"), o.get("status"), o.get("eta"), o.get("late")) for o in orders])
     if key == last_key:
         return dash.no_update, dash.no_update, key
-    return (panel.comparison(plans, lang, names, lambda plan: approval_refusal(identity, request, lang), leaving,
-                             picked=request_id is not None,
-                             withheld=withheld.note(identity, visibility.REQUESTS, lang),
-                             modules={line["line_id"]: line.get("module") for line in (request or {}).get("lines") or []},
-                             cities=city_names(snapshot["counties"], lang)),
-            panel.strength_figure(plans, lang), key)
+    comparison = panel.comparison(plans, lang, names, lambda plan: approval_refusal(identity, request, lang), leaving,
+                                  picked=request_id is not None,
+                                  withheld=withheld.note(identity, visibility.REQUESTS, lang),
+                                  modules={line["line_id"]: line.get("module") for line in (request or {}).get("lines") or []},
+                                  cities=city_names(snapshot["counties"], lang))
+    live = arrivals.block(orders, names, lang)
+    return (comparison if live is None else html.Div([live, comparison]), panel.strength_figure(plans, lang), key)
 
 
 def approval_refusal(identity: Identity | None, request: dict | None, lang: str = DEFAULT_LANGUAGE) -> str | None:
@@ -357,7 +368,9 @@ def register_callbacks(app: dash.Dash, model: ProvinceModel, geojson: dict, clie
         if ctx.triggered_id == ids.PREVIEW and request_id:
             for plan in readable_plans(model, identity, request_id):
                 model.preview(plan["plan_id"])
-        return panel_view(model, request_id, lang, last_key, identity, circle)
+        user = signin.current_user()
+        live = (lambda rid: client.arrivals(rid, user.token)) if user else None
+        return panel_view(model, request_id, lang, last_key, identity, circle, live)
 
     @app.callback(Output(ids.PLAN_CONTROLS, "className"), Output(ids.STRENGTH, "style"),
                   Input(ids.REQUEST_PICKER, "value"), prevent_initial_call=True)

@@ -1,0 +1,87 @@
+"""Live arrivals of a dispatched request in the plan panel, as logistics estimates them now.
+
+The twin mirrors only logistics' verdicts (unit.late, unit.on-time, unit.arrived); each unit's expected
+arrival (along its route, at its own pace so far) stays with logistics. The panel reads it from
+`GET /orders?request_id=` with the signed-in user's own token, so logistics decides what they may see
+(twin.mirror.client.ServicesClient.arrivals), and sums it up: units in place, on the way with the last
+one expected at, expected late, not yet reporting; then by donor county, the latest first.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from dash import html
+
+from twin.ui.figures import BEIJING
+from twin.ui.messages import DEFAULT_LANGUAGE, text
+
+
+def _instant(iso: str) -> datetime:
+    when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def _hm(iso: str | None) -> str:
+    return f"{_instant(iso).astimezone(BEIJING):%H:%M}" if iso else "—"
+
+
+def summary(orders: list[dict]) -> dict | None:
+    """The figures of the block, None for no order still to report on (none, or all released)."""
+    live = [o for o in orders if o.get("status") != "released"]
+    if not live:
+        return None
+    on_way = [o for o in live if not o.get("arrived_at")]
+    timed = [o for o in on_way if o.get("eta") and o.get("status") == "en_route"]
+    latest = max(timed, key=lambda o: _instant(o["eta"]), default=None)
+    return {"units": len(live), "arrived": len(live) - len(on_way), "on_way": len(on_way),
+            "late": sum(1 for o in on_way if o.get("late")), "silent": len(on_way) - len(timed),
+            "latest_eta": latest and latest["eta"], "deadline": min((o["deadline"] for o in live if o.get("deadline")),
+                                                                     key=_instant, default=None)}
+
+
+def by_county(orders: list[dict]) -> list[tuple[str, int, int, str | None, int]]:
+    """(donor county, units, in place, latest expected arrival of those on the way, expected late)."""
+    rows: dict[str, list] = {}
+    for o in orders:
+        if o.get("status") == "released":
+            continue
+        row = rows.setdefault(o.get("from_county") or "", [0, 0, None, 0])
+        row[0] += 1
+        if o.get("arrived_at"):
+            row[1] += 1
+        elif o.get("eta") and o.get("status") == "en_route":
+            if row[2] is None or _instant(o["eta"]) > _instant(row[2]):
+                row[2] = o["eta"]
+        if o.get("late") and not o.get("arrived_at"):
+            row[3] += 1
+    out = [(county, *values) for county, values in rows.items()]
+    return sorted(out, key=lambda r: (r[3] is None, -(_instant(r[3]).timestamp() if r[3] else 0), r[0]))
+
+
+def block(orders: list[dict] | None, names: dict[str, str], lang: str = DEFAULT_LANGUAGE) -> html.Div | None:
+    """The panel's live-arrivals block, or None (nothing dispatched, or logistics did not answer)."""
+    if orders is None:
+        return None
+    s = summary(orders)
+    if s is None:
+        return None
+    parts = [text("arrivals_in_place", lang, arrived=s["arrived"], units=s["units"])]
+    if s["on_way"]:
+        if s["latest_eta"]:
+            parts.append(text("arrivals_on_way", lang, n=s["on_way"], at=_hm(s["latest_eta"]),
+                              deadline=_hm(s["deadline"])))
+        else:
+            parts.append(text("arrivals_on_way_untimed", lang, n=s["on_way"]))
+    if s["late"]:
+        parts.append(text("arrivals_late", lang, n=s["late"]))
+    if s["silent"]:
+        parts.append(text("arrivals_silent", lang, n=s["silent"]))
+    lines = [text("arrivals_county", lang, county=names.get(c, c), units=n, arrived=a, at=_hm(at),
+                  late=(text("arrivals_county_late", lang, n=k) if k else ""))
+             for c, n, a, at, k in by_county(orders)]
+    style = {"color": "#b02a37", "fontWeight": "bold"} if s["late"] else {}
+    return html.Div([html.Div([html.B(text("arrivals_title", lang)), " ",
+                               html.Span(text("arrivals_sep", lang).join(parts), style=style)]),
+                     html.Details([html.Summary(text("arrivals_by_county", lang)),
+                                   html.Div("\n".join(lines), style={"whiteSpace": "pre-wrap"})])],
+                    id="twin-arrivals", style={"marginBottom": "8px"})
