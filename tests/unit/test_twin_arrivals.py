@@ -41,6 +41,9 @@ def test_the_summary_counts_units_in_place_on_the_way_late_and_silent():
     assert arrivals.summary(ORDERS) == {"units": 4, "arrived": 1, "on_way": 3, "late": 1, "silent": 1,
                                         "latest_eta": "2025-09-15T01:58:00.000Z", "deadline": DEADLINE}
     assert arrivals.summary([ORDERS[4]]) is None and arrivals.summary([]) is None
+    # an order escalated for want of an acknowledgement whose unit then reports: timed, not silent
+    escalated = order("U6", "330782", eta="2025-09-15T01:44:00.000Z", status="escalated")
+    assert arrivals.summary([escalated])["silent"] == 0
     assert arrivals.by_county(ORDERS) == [("330727", 2, 0, "2025-09-15T01:58:00.000Z", 1),
                                           ("330782", 2, 1, "2025-09-15T01:40:00.000Z", 0)]
 

@@ -31,7 +31,7 @@ def summary(orders: list[dict]) -> dict | None:
     if not live:
         return None
     on_way = [o for o in live if not o.get("arrived_at")]
-    timed = [o for o in on_way if o.get("eta") and o.get("status") == "en_route"]
+    timed = [o for o in on_way if o.get("eta")]  # logistics estimates from a unit's first position report
     latest = max(timed, key=lambda o: _instant(o["eta"]), default=None)
     return {"units": len(live), "arrived": len(live) - len(on_way), "on_way": len(on_way),
             "late": sum(1 for o in on_way if o.get("late")), "silent": len(on_way) - len(timed),
@@ -49,7 +49,7 @@ def by_county(orders: list[dict]) -> list[tuple[str, int, int, str | None, int]]
         row[0] += 1
         if o.get("arrived_at"):
             row[1] += 1
-        elif o.get("eta") and o.get("status") == "en_route":
+        elif o.get("eta"):
             if row[2] is None or _instant(o["eta"]) > _instant(row[2]):
                 row[2] = o["eta"]
         if o.get("late") and not o.get("arrived_at"):
