@@ -30,6 +30,15 @@ def test_officers_travel_in_the_units_the_proposal_names_else_one_unit_per_donor
         (True, "330703", ("P-330703-00002", "P-330703-00003")), (False, "330782", ("P-330782-00001",))]
 
 
+def test_without_the_proposal_the_pools_officer_ids_still_give_one_unit_per_donor_county():
+    # the demo pool's ids (the province's ISO 3166-2 letters, then the county): read before the proposal
+    # (another topic), a plan of 330102's and 330481's officers travels as two units, each from its county
+    found = units.group_units("PLAN-1", ["ZJ330102-00447", "ZJ330481-00225", "ZJ330102-00451"])
+    assert [(u.unit_id.startswith(f"SU-{u.from_county}-"), u.from_county, u.officer_ids) for u in found] == [
+        (True, "330102", ("ZJ330102-00447", "ZJ330102-00451")), (True, "330481", ("ZJ330481-00225",))]
+    assert units.county_of("P-330782-00001") == "330782" and units.county_of("OFFICER-7") is None
+
+
 def test_order_and_deployment_ids_are_stable_per_plan_and_unit():
     assert units.order_id("PLAN-1", "U1") == units.order_id("PLAN-1", "U1") != units.order_id("PLAN-1", "U2")
     assert units.deployment_id("PLAN-1") != units.deployment_id("PLAN-2")

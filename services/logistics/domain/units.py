@@ -1,8 +1,10 @@
 """Which units a committed plan dispatches, and the stable ids of its orders and deployment.
 
 Officers travel as units: the units named by the plan's proposal when logistics saw it, otherwise
-one unit per donor county (read from the officer id, `P-<county>-<n>`, as the resource pool
-issues them). Ids derive from the plan, so handling the same plan twice gives the same orders.
+one unit per donor county (read from the officer id: `ZJ<county>-<n>` as the resource pool issues
+them, the province's ISO 3166-2 letters before the county code, or `P-<county>-<n>`). plan.proposed,
+plan.approved and officers.committed are three topics read in no set order between them, so under load
+a plan may be approved and committed before logistics has read its proposal. Ids derive from the plan, so handling the same plan twice gives the same orders.
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-_COUNTY_IN_ID = re.compile(r"-(\d{6})-")
+_COUNTY_IN_ID = re.compile(r"(?:^|\D)(\d{6})-")  # the county code before the serial number
 
 
 @dataclass(frozen=True)
