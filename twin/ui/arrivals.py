@@ -8,17 +8,11 @@ one expected at, expected late, not yet reporting; then by donor county, the lat
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from dash import html
 
+from twin.ui.board import instant as _instant
 from twin.ui.figures import BEIJING
 from twin.ui.messages import DEFAULT_LANGUAGE, text
-
-
-def _instant(iso: str) -> datetime:
-    when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
 def _hm(iso: str | None) -> str:
@@ -40,22 +34,14 @@ def summary(orders: list[dict]) -> dict | None:
 
 
 def by_county(orders: list[dict]) -> list[tuple[str, int, int, str | None, int]]:
-    """(donor county, units, in place, latest expected arrival of those on the way, expected late)."""
-    rows: dict[str, list] = {}
+    """(donor county, units, in place, latest expected arrival of those on the way, expected late), the
+    latest first: `summary` of each donor county's orders."""
+    groups: dict[str, list[dict]] = {}
     for o in orders:
-        if o.get("status") == "released":
-            continue
-        row = rows.setdefault(o.get("from_county") or "", [0, 0, None, 0])
-        row[0] += 1
-        if o.get("arrived_at"):
-            row[1] += 1
-        elif o.get("eta"):
-            if row[2] is None or _instant(o["eta"]) > _instant(row[2]):
-                row[2] = o["eta"]
-        if o.get("late") and not o.get("arrived_at"):
-            row[3] += 1
-    out = [(county, *values) for county, values in rows.items()]
-    return sorted(out, key=lambda r: (r[3] is None, -(_instant(r[3]).timestamp() if r[3] else 0), r[0]))
+        groups.setdefault(o.get("from_county") or "", []).append(o)
+    rows = [(county, s["units"], s["arrived"], s["latest_eta"], s["late"])
+            for county, s in ((county, summary(group)) for county, group in groups.items()) if s is not None]
+    return sorted(rows, key=lambda r: (r[3] is None, -(_instant(r[3]).timestamp() if r[3] else 0), r[0]))
 
 
 def block(orders: list[dict] | None, names: dict[str, str], lang: str = DEFAULT_LANGUAGE) -> html.Div | None:
