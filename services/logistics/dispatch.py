@@ -49,7 +49,7 @@ def dispatch_when_ready(tx, plan: dict, places: Places, policy: Policy) -> list[
              "from": stamp(now), "until": stamp(max(until, now)),
              "tasks": policy.tasks_for((request or {}).get("modules") or [])}
     dep_id = units.deployment_id(plan["plan_id"])
-    teams = units.group_units(plan["plan_id"], officers, plan.get("proposal"))
+    teams = units.group_units(plan["plan_id"], officers, approval, plan.get("proposal"))
     store.insert_deployment(
         conn, deployment_id=dep_id, plan_id=plan["plan_id"], request_id=plan["request_id"],
         incident_id=approval.get("incident_id") or plan["incident_id"], county=county, grade=approval["grade"],

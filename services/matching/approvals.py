@@ -175,7 +175,9 @@ def _rejection(plan, by: str, role: str | None, reason: str, at: datetime) -> di
 
 
 def _approved(a: dict, lines: dict) -> dict:
-    out = {"officer_id": a["officer_id"], "line_id": a["line_id"]}
+    out = {"officer_id": a["officer_id"], "line_id": a["line_id"], "from_county": a["from_county"]}
+    if a.get("unit_id"):  # the unit logistics orders: the approval carries it, so dispatch needs no other event
+        out["unit_id"] = a["unit_id"]
     certs = lines.get(a["line_id"], {}).get("certifications") or []
     if certs:
         out["certifications"] = list(certs)

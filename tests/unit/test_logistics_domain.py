@@ -30,6 +30,24 @@ def test_officers_travel_in_the_units_the_proposal_names_else_one_unit_per_donor
         (True, "330703", ("P-330703-00002", "P-330703-00003")), (False, "330782", ("P-330782-00001",))]
 
 
+def test_the_approvals_units_decide_before_the_proposals_and_need_no_county_in_the_id():
+    # plan.approved names each officer's unit and county (contract 1.2.0): an id with no county in it
+    # still travels with its unit, and where the two events disagree the approval, which was signed, decides
+    approval = {"assignments": [{"officer_id": "OFFICER-7", "line_id": "L1", "from_county": "330782",
+                                 "unit_id": "UNIT-A"},
+                                {"officer_id": "OFFICER-8", "line_id": "L1", "from_county": "330703",
+                                 "unit_id": "UNIT-B"}]}
+    proposal = {"assignments": [{"officer_id": "OFFICER-8", "line_id": "L1", "from_county": "330727",
+                                 "unit_id": "UNIT-C", "eta_s": 60}]}
+    found = units.group_units("PLAN-1", ["OFFICER-7", "OFFICER-8"], approval, proposal)
+    assert [(u.unit_id, u.from_county, u.officer_ids) for u in found] == [
+        ("UNIT-A", "330782", ("OFFICER-7",)), ("UNIT-B", "330703", ("OFFICER-8",))]
+    # an approval of release 1.0.0 (no unit, no county) leaves them to the proposal
+    old = {"assignments": [{"officer_id": "OFFICER-8", "line_id": "L1"}]}
+    assert [(u.unit_id, u.from_county) for u in units.group_units("PLAN-1", ["OFFICER-8"], old, proposal)] == [
+        ("UNIT-C", "330727")]
+
+
 def test_without_the_proposal_the_pools_officer_ids_still_give_one_unit_per_donor_county():
     # the demo pool's ids (the province's ISO 3166-2 letters, then the county): read before the proposal
     # (another topic), a plan of 330102's and 330481's officers travels as two units, each from its county

@@ -94,6 +94,24 @@ def test_a_committed_plan_orders_each_unit_once_with_deadline_reporting_point_an
         assert order["receiving_commander"] == "东阳市公安局指挥中心"  # the receiving county commands on scene
 
 
+def test_a_plan_approved_and_committed_before_its_proposal_is_read_travels_in_the_plans_own_units(service):
+    # three topics read in no set order between them: under load the proposal may come last. The
+    # approval names each officer's unit, so the orders are the plan's units all the same
+    runtime, _ = service
+    deliver(runtime, "support.requested", example("support.requested"))
+    deliver(runtime, "plan.approved", example("plan.approved"))
+    deliver(runtime, "officers.committed", example("officers.committed"))
+    orders = emitted(runtime, "dispatch.ordered")
+    proposal = example("plan.proposed")
+    planned = {}
+    for a in proposal["assignments"]:
+        planned.setdefault(a["unit_id"], (a["from_county"], []))[1].append(a["officer_id"])
+    assert {o["unit_id"]: (o["from_county"], sorted(o["officer_ids"])) for o in orders} == {
+        u: (county, sorted(ids)) for u, (county, ids) in planned.items()}
+    deliver(runtime, "plan.proposed", proposal)                   # read at last: nothing is ordered again
+    assert len(emitted(runtime, "dispatch.ordered")) == len(planned) == 3
+
+
 def test_unacknowledged_orders_are_resent_then_escalated_and_acknowledged_ones_left_alone(service, now):
     runtime, client = service
     orders = dispatched(runtime)

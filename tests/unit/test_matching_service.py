@@ -93,6 +93,10 @@ def test_a_request_gets_distinct_valid_candidates_and_a_signed_approval_anyone_c
     window = datetime.fromisoformat(approval["task_end"]) - datetime.fromisoformat(approval["task_start"])
     assert window == timedelta(hours=8)                 # the request's 480 minutes on scene, one shift
     assert sorted(a["officer_id"] for a in approval["assignments"]) == sorted(a["officer_id"] for a in fastest["assignments"])
+    # each officer's county and unit as proposed: logistics orders the units from the approval alone
+    assert {a["officer_id"]: (a["from_county"], a.get("unit_id")) for a in approval["assignments"]} == \
+        {a["officer_id"]: (a["from_county"], a.get("unit_id")) for a in fastest["assignments"]}
+    assert all(a.get("unit_id") for a in approval["assignments"])
     key = client.get("/keys").get_json()
     assert signing.verify(approval, key["public_key"])
     assert {r["plan_id"] for r in events(runtime, "plan.rejected")} == \

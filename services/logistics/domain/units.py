@@ -1,10 +1,13 @@
 """Which units a committed plan dispatches, and the stable ids of its orders and deployment.
 
-Officers travel as units: the units named by the plan's proposal when logistics saw it, otherwise
-one unit per donor county (read from the officer id: `ZJ<county>-<n>` as the resource pool issues
-them, the province's ISO 3166-2 letters before the county code, or `P-<county>-<n>`). plan.proposed,
+Officers travel as units: the units the approval names (plan.approved carries each officer's unit
+and donor county since contract 1.2.0, so dispatch needs no other event), else those of the plan's
+proposal when logistics has read it, otherwise one unit per donor county (read from the officer id:
+`ZJ<county>-<n>` as the resource pool issues them, the province's ISO 3166-2 letters before the
+county code, or `P-<county>-<n>`). The last two are for approvals of release 1.0.0: plan.proposed,
 plan.approved and officers.committed are three topics read in no set order between them, so under load
-a plan may be approved and committed before logistics has read its proposal. Ids derive from the plan, so handling the same plan twice gives the same orders.
+a plan may be approved and committed before logistics has read its proposal. Ids derive from the plan,
+so handling the same plan twice gives the same orders.
 """
 from __future__ import annotations
 
@@ -31,9 +34,15 @@ def county_of(officer_id: str) -> str | None:
     return found.group(1) if found else None
 
 
-def group_units(plan_id: str, officer_ids, proposal: dict | None = None) -> list[Unit]:
-    """The units to order, in a stable order; every officer in exactly one unit."""
-    known = {a["officer_id"]: a for a in (proposal or {}).get("assignments", [])}
+def group_units(plan_id: str, officer_ids, *plans: dict | None) -> list[Unit]:
+    """The units to order, in a stable order; every officer in exactly one unit. `plans` are the
+    events that may say an officer's unit and county (the approval, then the proposal): the first that
+    says it decides."""
+    known: dict[str, dict] = {}
+    for plan in reversed(plans):
+        for a in (plan or {}).get("assignments", []):
+            known[a["officer_id"]] = {**known.get(a["officer_id"], {}),
+                                      **{k: v for k, v in a.items() if k in ("from_county", "unit_id") and v}}
     groups: dict[str, list[str]] = {}
     counties: dict[str, str | None] = {}
     for officer in officer_ids:
