@@ -10,8 +10,8 @@ from services.common.auth import Identity
 from services.common.contracts import example_event
 from twin.mirror import replay
 from twin.mirror.client import ServicesClient
-from twin.ui import arrivals
-from twin.ui.app import panel_view
+from twin.ui import arrivals, board, visibility
+from twin.ui.app import create_app, panel_view
 
 from .test_twin_loop import REQUEST, model, proposed  # noqa: F401 - the fixtures
 
@@ -117,3 +117,53 @@ def test_the_panel_shows_live_arrivals_once_units_are_dispatched(proposed):  # n
     other = []
     panel_view(proposed, REQUEST, "zh", None, HANGZHOU, live_arrivals=other.append)
     assert other == []  # a city the request does not concern sees none of its units: logistics is not asked
+
+
+# --- the situation board ----------------------------------------------------------------------------
+
+def test_the_board_says_when_the_units_on_the_way_are_expected_once_they_are_dispatched(proposed):  # noqa: F811
+    asked = []
+
+    def live(orders):
+        def read(request_id):
+            asked.append(request_id)
+            return orders
+        return read
+
+    (row,) = board.queue(visibility.permitted(proposed.snapshot(), PROVINCE), live(ORDERS))
+    assert asked == [] and row["live"] is None  # nothing dispatched: logistics is not asked
+    replay.apply(proposed, copy.deepcopy(example_event("dispatch.ordered")))
+    body, _count, _clock, _iso, key = board.board_view(proposed, PROVINCE, "zh", None, live(ORDERS[:2]))
+    cell = str(body[0].children[5])
+    assert asked == [REQUEST] and "预计 09:40 到齐" in cell and "后勤推算" in cell and "text-success" in cell
+    # a unit expected after the deadline turns the estimate red and is counted; one not reporting is named
+    late, _c, _cl, _i, late_key = board.board_view(proposed, PROVINCE, "zh", key, live(ORDERS))
+    cell = str(late[0].children[5])
+    assert "预计 09:58 到齐" in cell and "text-danger" in cell and "1 个预计迟到" in cell
+    assert "1 个尚未报告位置" in cell and late_key != key
+    same = board.board_view(proposed, PROVINCE, "zh", late_key, live(ORDERS))
+    assert same[0] is dash.no_update  # nothing moved: the rows are not sent again
+    en = str(board.board_view(proposed, PROVINCE, "en", None, live(ORDERS))[0][0].children[5])
+    assert "all in by 09:58" in en and "logistics' estimate" in en and "1 expected late" in en
+    # all of them in place, or logistics not answering: the plan's chance, as before dispatch
+    in_place = [ORDERS[1]]
+    for answer in (in_place, None):
+        (row,) = board.queue(visibility.permitted(proposed.snapshot(), PROVINCE), live(answer))
+        assert "到齐" not in str(board.chance_cell(row, "zh"))
+    assert board.live_late({"late": 0, "latest_eta": "2025-09-15T01:52:00Z", "deadline": DEADLINE})
+    assert not board.live_late({"late": 0, "latest_eta": "2025-09-15T01:51:00Z", "deadline": DEADLINE})
+
+
+def test_the_boards_refresh_reads_the_orders_with_the_signed_in_users_token(proposed):  # noqa: F811
+    from services.common.auth import headers_for
+
+    replay.apply(proposed, copy.deepcopy(example_event("dispatch.ordered")))
+    session = Session()
+    app = create_app(proposed, demo=False, secret="s" * 48,
+                     client=ServicesClient({"logistics": "http://logistics"}, session=session))
+    headers = headers_for(PROVINCE)
+    with app.server.test_request_context("/_dash-update-component", method="POST", headers=headers):
+        app.server.preprocess_request()
+        body, *_ = app.twin_callbacks["on_board"](1, "zh", None)
+    assert session.calls == [("http://logistics/orders", {"request_id": REQUEST}, headers["Authorization"])]
+    assert "预计 09:58 到齐" in str(body[0].children[5])

@@ -80,6 +80,11 @@ def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000,
     client = client or ServicesClient(service_urls())
     positions = positions or PositionAccess(client)
     circle = readiness.Readiness(client)  # the support circle, read at most once a minute
+
+    def arrivals_as(user: signin.SignedIn):
+        """logistics' orders of a request as `user` may read them (their own token; kept 5 s)."""
+        return lambda request_id: client.arrivals(request_id, user.token)
+
     mode = getattr(settings, "mode", "live")
     demo = signin.demo_enabled(mode) if demo is None else demo
     keyring = (keyring or getattr(settings, "auth_keys", None) or default_keyring()).for_audience("twin")
@@ -96,7 +101,8 @@ def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000,
             wall = page_args().get("wall") == "1"
             header = None if wall else navbar(user, lang, demo, board.PATH)
             return board.page(model, lang, user, wall, refresh_ms, header=header,
-                              alert_parts=alerts.parts(lang, refresh_ms))
+                              alert_parts=alerts.parts(lang, refresh_ms),
+                              live_arrivals=arrivals_as(user) if user else None)
         return page(model, geojson, refresh_ms, lang, recording, user, demo)
 
     app.layout = layout
@@ -106,7 +112,7 @@ def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000,
     app.twin_callbacks = register_callbacks(app, model, geojson, client, positions, circle)
     app.twin_callbacks.update(exercise_page.register(app, geojson, run_exercise=run_exercise))
     app.twin_alerts = alerts.AlertLog()  # each user's acknowledged alerts
-    app.twin_callbacks.update(board.register(app, model))
+    app.twin_callbacks.update(board.register(app, model, arrivals_as))
     app.twin_callbacks.update(alerts.register(app, model, app.twin_alerts))
     install_styles(app)
     install_plotly(app, plotly_js)

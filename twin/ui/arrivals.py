@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dash import html
 
-from twin.ui.board import instant as _instant
 from twin.ui.figures import BEIJING
+from twin.ui.figures import instant as _instant
 from twin.ui.messages import DEFAULT_LANGUAGE, text
 
 
-def _hm(iso: str | None) -> str:
+def hm(iso: str | None) -> str:
+    """Beijing time of day (HH:MM) of an instant; — for none."""
     return f"{_instant(iso).astimezone(BEIJING):%H:%M}" if iso else "—"
 
 
@@ -54,15 +55,15 @@ def block(orders: list[dict] | None, names: dict[str, str], lang: str = DEFAULT_
     parts = [text("arrivals_in_place", lang, arrived=s["arrived"], units=s["units"])]
     if s["on_way"]:
         if s["latest_eta"]:
-            parts.append(text("arrivals_on_way", lang, n=s["on_way"], at=_hm(s["latest_eta"]),
-                              deadline=_hm(s["deadline"])))
+            parts.append(text("arrivals_on_way", lang, n=s["on_way"], at=hm(s["latest_eta"]),
+                              deadline=hm(s["deadline"])))
         else:
             parts.append(text("arrivals_on_way_untimed", lang, n=s["on_way"]))
     if s["late"]:
         parts.append(text("arrivals_late", lang, n=s["late"]))
     if s["silent"]:
         parts.append(text("arrivals_silent", lang, n=s["silent"]))
-    lines = [text("arrivals_county", lang, county=names.get(c, c), units=n, arrived=a, at=_hm(at),
+    lines = [text("arrivals_county", lang, county=names.get(c, c), units=n, arrived=a, at=hm(at),
                   late=(text("arrivals_county_late", lang, n=k) if k else ""))
              for c, n, a, at, k in by_county(orders)]
     style = {"color": "#b02a37", "fontWeight": "bold"} if s["late"] else {}

@@ -2,16 +2,18 @@
 
 Each row: live countdowns to the request's deadlines (grade I has two, counted from the request:
 units launched within 15 minutes and on scene within 30), its grade, status, how many of the asked
-officers are in place and on the way, the best plan's chance of meeting the deadline from the twin's
-own previews (the approved plan's once there is one), and flags for late units, an escalated grade and
-orders escalated for want of an acknowledgement. `?wall=1` is the wall-screen mode of the command
+officers are in place and on the way, whether they will be in place on time, and flags for late units,
+an escalated grade and orders escalated for want of an acknowledgement. Whether on time is, before
+dispatch, the best plan's chance from the twin's own previews (the approved plan's once there is one);
+once units are on the way, logistics' estimate now: when the last of them is expected, read from
+`GET /orders` with the signed-in user's token (twin.ui.arrivals), the plan's chance beside it. `?wall=1` is the wall-screen mode of the command
 hall: dark, large type, no controls. Rows come from `visibility.permitted`, so a city or county sees
 its own requests only. The countdowns tick in the browser (assets/countdown.js) from the twin's clock,
 so time passes between refreshes without the page being rebuilt or moving.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from typing import Callable
 
 import dash
 import dash_bootstrap_components as dbc
@@ -19,8 +21,8 @@ from dash import Input, Output, State, dcc, html
 
 from services.common.auth import Identity
 from twin.sim.model import ProvinceModel
-from twin.ui import ids, signin, views, visibility, withheld
-from twin.ui.figures import GRADE_COLOURS, beijing_time, type_name
+from twin.ui import arrivals, ids, signin, views, visibility, withheld
+from twin.ui.figures import GRADE_COLOURS, beijing_time, instant, type_name
 from twin.ui.messages import DEFAULT_LANGUAGE, maybe, text
 from twin.ui.panel import current
 from twin.ui.place_names import place_name
@@ -31,9 +33,7 @@ LAUNCHED = frozenset({"dispatched", "acknowledged", "moving", "arrived"})
 ON_THE_WAY = frozenset({"dispatched", "acknowledged", "moving"})
 
 
-def instant(iso: str) -> datetime:
-    when = datetime.fromisoformat(iso)
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+LiveArrivals = Callable[[str], "list[dict] | None"]  # request id -> logistics' orders (None: no answer)
 
 
 def pending_deadlines(request: dict, units: list[dict]) -> list[tuple[str, str]]:
@@ -72,8 +72,9 @@ def best_chance(plans: list[dict]) -> tuple[float | None, str | None, bool]:
     return chance, kind, bool(decided)
 
 
-def queue(snapshot: dict) -> list[dict]:
-    """The open requests of a (permitted) snapshot, soonest pending deadline first."""
+def queue(snapshot: dict, live_arrivals: LiveArrivals | None = None) -> list[dict]:
+    """The open requests of a (permitted) snapshot, soonest pending deadline first. With `live_arrivals`,
+    a request with units on the way carries logistics' estimate of them (`live`: twin.ui.arrivals.summary)."""
     now = instant(snapshot["clock"])
     names = {c["code"]: c["name"] for c in snapshot.get("counties", [])}
     units = units_by_request(snapshot)
@@ -85,6 +86,9 @@ def queue(snapshot: dict) -> list[dict]:
         deadlines = pending_deadlines(request, mine)
         left_s = min((instant(d) - now).total_seconds() for _, d in deadlines)
         chance, kind, decided = best_chance(views.plans_of(snapshot, request["request_id"]))
+        live = None
+        if live_arrivals is not None and any(u.get("status") in ON_THE_WAY for u in mine):
+            live = arrivals.summary(live_arrivals(request["request_id"]) or [])
         rows.append({
             "request_id": request["request_id"], "county": request["county"],
             "county_name": names.get(request["county"], request["county"]), "grade": request.get("grade"),
@@ -93,7 +97,7 @@ def queue(snapshot: dict) -> list[dict]:
             "left_s": left_s, "asked": asked(request),
             "arrived": sum(u.get("officers", 0) for u in mine if u.get("status") == "arrived"),
             "on_the_way": sum(u.get("officers", 0) for u in mine if u.get("status") in ON_THE_WAY),
-            "chance": chance, "plan_kind": kind, "decided": decided,
+            "chance": chance, "plan_kind": kind, "decided": decided, "live": live,
             "late_units": sorted(u["unit_id"] for u in mine if u.get("late") and u.get("status") != "arrived"),
             "unacknowledged": sorted(u["unit_id"] for u in mine if u.get("escalated") and u.get("status") == "dispatched"),
             "escalated_from": request.get("escalated_from"), "relief_of": request.get("relief_of"),
@@ -135,10 +139,6 @@ def board_row(row: dict, lang: str) -> html.Tr:
         dbc.Progress([dbc.Progress(value=share * 100, color="success", bar=True),
                       dbc.Progress(value=moving * 100, color="info", striped=True, bar=True)]),
     ])
-    kind = maybe("kind_" + str(row["plan_kind"]), lang, str(row["plan_kind"])) if row["plan_kind"] else None
-    chance = [html.Strong(f"{row['chance']:.0%}"), html.Br(),
-              html.Small(text("chance_decided" if row["decided"] else "chance_plan", lang, kind=kind),
-                         className="text-body-secondary")] if row["chance"] is not None else ["—"]
     flags = []
     if row["late_units"]:
         flags.append(dbc.Badge(text("flag_late", lang, n=len(row["late_units"])), color="danger", className="me-1",
@@ -155,9 +155,41 @@ def board_row(row: dict, lang: str) -> html.Tr:
     return html.Tr(className=row_class(row), id={"type": "board-row", "request": row["request_id"]}, children=[
         html.Td(time_cell), html.Td(request),
         html.Td(dbc.Badge(grade, color=GRADE_COLOURS.get(grade, "#777"), className="fs-6 twin-grade") if grade else "—"),
-        html.Td(maybe("status_" + row["status"], lang, row["status"])), html.Td(fill), html.Td(chance),
+        html.Td(maybe("status_" + row["status"], lang, row["status"])), html.Td(fill), html.Td(chance_cell(row, lang)),
         html.Td(flags or "—"),
     ])
+
+
+def live_late(live: dict) -> bool:
+    """Logistics expects a unit past the deadline (announced late, or the last one due after it)."""
+    return bool(live["late"]) or bool(live["latest_eta"] and live["deadline"]
+                                      and instant(live["latest_eta"]) > instant(live["deadline"]))
+
+
+def chance_cell(row: dict, lang: str) -> list:
+    """Whether the request will be met: logistics' estimate once units are on the way (when the last is
+    expected, with the plan's chance beside it), else the plan's chance from the twin's previews."""
+    kind = maybe("kind_" + str(row["plan_kind"]), lang, str(row["plan_kind"])) if row["plan_kind"] else None
+    plan = text("chance_decided" if row["decided"] else "chance_plan", lang, kind=kind)
+    live = row.get("live")
+    if live and live["on_way"]:
+        if live["latest_eta"]:
+            late = live_late(live)
+            head = html.Strong(text("live_latest", lang, at=arrivals.hm(live["latest_eta"])),
+                               className="text-danger" if late else "text-success")
+        else:
+            head = html.Strong(text("live_untimed", lang))
+        notes = [text("live_source", lang)]
+        if live["late"]:
+            notes.append(text("arrivals_late", lang, n=live["late"]))
+        if live["silent"] and live["latest_eta"]:
+            notes.append(text("arrivals_silent", lang, n=live["silent"]))
+        if row["chance"] is not None:
+            notes.append(text("live_plan_chance", lang, plan=plan, chance=f"{row['chance']:.0%}"))
+        return [head, html.Br(), html.Small(text("arrivals_sep", lang).join(notes), className="text-body-secondary")]
+    if row["chance"] is None:
+        return ["—"]
+    return [html.Strong(f"{row['chance']:.0%}"), html.Br(), html.Small(plan, className="text-body-secondary")]
 
 
 COLUMNS = ["col_time_left", "col_request", "grade", "status", "col_fill", "col_chance", "col_flags"]
@@ -172,13 +204,15 @@ def board_body(rows: list[dict], lang: str, refused: str | None = None) -> list:
     return [board_row(r, lang) for r in rows]
 
 
-def board_view(model: ProvinceModel, identity: Identity | None, lang: str, last_key: str | None) -> tuple:
+def board_view(model: ProvinceModel, identity: Identity | None, lang: str, last_key: str | None,
+               live_arrivals: LiveArrivals | None = None) -> tuple:
     """(rows, count, clock text, clock ISO, key): the queue as `identity` may read it (twin.ui.visibility);
     rows no_update while nothing shown changed (the countdowns tick in the browser). A role the table
-    never shows requests is told so, not shown an empty queue."""
+    never shows requests is told so, not shown an empty queue. `live_arrivals`: logistics' orders of a
+    request, read as the same user."""
     snapshot = visibility.permitted(model.snapshot(), identity)
     refused = withheld.note(identity, visibility.REQUESTS, lang)
-    rows = queue(snapshot)
+    rows = queue(snapshot, live_arrivals)
     shown = [{k: v for k, v in r.items() if k != "left_s"} for r in rows]
     key = views.digest(lang, refused, shown, [r["left_s"] < SOON_S for r in rows], [r["left_s"] < 0 for r in rows])
     body = dash.no_update if key == last_key else board_body(rows, lang, refused)
@@ -194,10 +228,10 @@ def table(body: list, lang: str) -> dbc.Table:
 
 
 def page(model: ProvinceModel, lang: str, user: signin.SignedIn | None, wall: bool, refresh_ms: int,
-         header=None, alert_parts=()) -> html.Div:
+         header=None, alert_parts=(), live_arrivals: LiveArrivals | None = None) -> html.Div:
     """The board; `header` the navigation bar (left out on the wall screen), `alert_parts` the alerts'
     toasts and stores."""
-    body, count, clock, clock_iso, key = board_view(model, user.identity if user else None, lang, None)
+    body, count, clock, clock_iso, key = board_view(model, user.identity if user else None, lang, None, live_arrivals)
     heading = html.Div(className="d-flex flex-wrap align-items-baseline gap-3 mb-2", children=[
         html.H1(text("board_title", lang), className="h3 mb-0" if not wall else "mb-0"),
         dbc.Badge(count, id=ids.BOARD_COUNT, color="primary", className="fs-6"),
@@ -216,7 +250,8 @@ def page(model: ProvinceModel, lang: str, user: signin.SignedIn | None, wall: bo
     ]), *alert_parts, *stores])
 
 
-def register(app: dash.Dash, model: ProvinceModel) -> dict:
+def register(app: dash.Dash, model: ProvinceModel, arrivals_as: Callable[[signin.SignedIn], LiveArrivals] | None = None) -> dict:
+    """The board's refresh; `arrivals_as(user)`: logistics' orders of a request as that user may read them."""
     @app.callback(
         Output(ids.BOARD_BODY, "children"), Output(ids.BOARD_COUNT, "children"), Output(ids.BOARD_CLOCK, "children"),
         Output(ids.BOARD_CLOCK, "data-twin-clock"), Output(ids.BOARD_KEY, "data"),
@@ -224,6 +259,8 @@ def register(app: dash.Dash, model: ProvinceModel) -> dict:
         prevent_initial_call=True,
     )
     def on_board(_n, lang, last_key):
-        return board_view(model, signin.current_identity(), lang or DEFAULT_LANGUAGE, last_key)
+        user = signin.current_user()
+        live = arrivals_as(user) if user and arrivals_as else None
+        return board_view(model, user.identity if user else None, lang or DEFAULT_LANGUAGE, last_key, live)
 
     return {"on_board": on_board}

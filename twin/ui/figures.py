@@ -200,7 +200,7 @@ def incident_table_rows(incidents: list[dict], county_names: dict[str, str] | No
     it when demand overruled the reporter), else the reported grade, marked as such; `request` is the
     status of the incident's newest support request ("—" when it has none)."""
     names = county_names or {}
-    newest_first = sorted(incidents, key=lambda i: _instant(i.get("reported_at")), reverse=True)
+    newest_first = sorted(incidents, key=lambda i: instant(i.get("reported_at")), reverse=True)
     latest: dict[str, dict] = {}
     for r in sorted(requests or [], key=lambda r: r.get("requested_at") or ""):
         if r.get("incident_id") and not r.get("relief_of"):
@@ -227,10 +227,11 @@ def _grade_cell(reported: str | None, request: dict | None, lang: str) -> str:
 
 def beijing_time(iso: str | None) -> str:
     """An ISO 8601 instant as Beijing time (UTC+8), the zone every command centre works in."""
-    return f"{_instant(iso).astimezone(BEIJING):%Y-%m-%d %H:%M:%S}" if iso else ""
+    return f"{instant(iso).astimezone(BEIJING):%Y-%m-%d %H:%M:%S}" if iso else ""
 
 
-def _instant(iso: str | None) -> datetime:
+def instant(iso: str | None) -> datetime:
+    """An ISO 8601 instant as an aware datetime (a naive one is UTC); none is the earliest instant."""
     if not iso:
         return datetime.min.replace(tzinfo=timezone.utc)
     when = datetime.fromisoformat(iso)

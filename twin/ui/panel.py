@@ -228,11 +228,11 @@ def summary_zh(plan: dict, names: dict[str, str], modules: dict[str, str] | None
 
 
 def _deadline_minutes(plan: dict) -> int | None:
-    from twin.ui.figures import _instant
+    from twin.ui.figures import instant
 
     if not plan.get("deadline") or not plan.get("proposed_at"):
         return None
-    return round((_instant(plan["deadline"]) - _instant(plan["proposed_at"])).total_seconds() / 60)
+    return round((instant(plan["deadline"]) - instant(plan["proposed_at"])).total_seconds() / 60)
 
 
 PRINTABLE = ("approved", "committed")
