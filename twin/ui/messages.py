@@ -64,6 +64,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "exercise_page": ("演练", "Exercises"),
     "map_page": ("指挥地图", "Command map"),
     "report_page": ("绩效报告", "Performance report"),
+    "reception_page": ("接待保障", "Reception"),
     "report_title": ("本半年度绩效报告（{period}）", "performance report of this half-year ({period})"),
     "report_unavailable": ("绩效报告暂不可用", "The performance report is not available"),
     "withheld": ("您的角色（{role}）无权查看{what}；可查看的角色：{readers}。",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
-from twin.ui import alerts, exercise_page, ids, visibility
+from twin.ui import alerts, exercise_page, ids, reception_page, visibility
 from twin.ui.messages import LANGUAGES, text
 from twin.ui.signin import SignedIn
 from twin.ui.user_bar import user_bar
@@ -20,6 +20,9 @@ def navbar(user: SignedIn | None, lang: str, demo: bool, active: str) -> html.Di
     """`active` is the path of the page shown ("/" or "/board")."""
     links = [dbc.NavItem(dbc.NavLink(text(label, lang), href=f"{path}?lang={lang}", id=link_id,
                                      active=path == active)) for label, path, link_id in PAGES]
+    if user is not None and reception_page.linked_for(user.identity.role):
+        links.append(dbc.NavItem(dbc.NavLink(text("reception_page", lang), href=f"{reception_page.PATH}?lang={lang}",
+                                             id=ids.RECEPTION_LINK)))
     if user is not None and visibility.may_read_anywhere(user.identity, visibility.PERFORMANCE_REPORT):
         links.append(dbc.NavItem(dbc.NavLink(text("report_page", lang), href=f"{REPORT_PATH}?lang={lang}",
                                              id=ids.REPORT_LINK, target="_blank")))

@@ -1,0 +1,120 @@
+"""The receiving side's reception page (/reception): the twin's forms over logistics' own deployments API,
+with the real logistics service behind them (its test client), so its rules decide: the region, the
+role, the county's lodging capacity and the medic every team takes."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from services.common.auth import Identity, headers_for
+from twin.mirror.client import ServicesClient
+from twin.sim.model import ProvinceModel
+from twin.ui.app import create_app
+from twin.ui.navbar import navbar
+from twin.ui.signin import SignedIn
+
+from ..system import ClientSession
+from .test_logistics_flow import EMERGENCY, dispatched, emitted, now, service  # noqa: F401 - the fixtures
+
+DONGYANG = Identity("dy-duty", "county_duty_officer", "330783")   # the receiving county
+XIHU = Identity("xh-duty", "county_duty_officer", "330106")       # another county
+JINHUA = Identity("jh-commander", "city_commander", "330700")     # 东阳's city
+PROVINCE = Identity("zj-commander", "province_commander", "330000")
+SAME_SITE = {"Origin": "http://localhost"}
+
+
+@pytest.fixture
+def twin(service):  # noqa: F811
+    runtime, logistics = service
+    dispatched(runtime, EMERGENCY)  # the example plan: 6 officers in 3 units to 东阳, one deployment
+    (dep,) = logistics.get("/deployments", headers=headers_for(PROVINCE)).get_json()
+    client = ServicesClient({"logistics": "http://logistics"}, session=ClientSession(logistics))
+    app = create_app(ProvinceModel(seed=0), demo=False, secret="s" * 48, client=client)
+    return runtime, logistics, app.server.test_client(), dep["deployment_id"]
+
+
+def page(tw, who: Identity, query: str = "") -> str:
+    resp = tw.get("/reception" + query, headers=headers_for(who))
+    assert resp.status_code == 200
+    return resp.get_data(as_text=True)
+
+
+def post(tw, who: Identity, path: str, form: dict, origin: dict = SAME_SITE):
+    return tw.post(path, data=form, headers={**headers_for(who), **origin})
+
+
+def arrangements(logistics, dep_id: str) -> dict:
+    return logistics.get(f"/deployments/{dep_id}", headers=headers_for(PROVINCE)).get_json()["arrangements"]
+
+
+def test_the_receiving_county_sees_what_is_still_to_arrange_and_records_it(twin):
+    runtime, logistics, tw, dep_id = twin
+    html = page(tw, DONGYANG)
+    assert f"id='dep-{dep_id}'" in html and "东阳市 · III级 · 6 人" in html
+    assert "待落实：住宿、就餐、交通、随队医护" in html
+    assert re.findall(r"<select name='(\w+)\.status'", html) == ["lodging", "meals", "transport", "medic"]
+    medic = re.search(r"<select name='medic.status'.*?</select>", html).group(0)
+    assert "not_needed" not in medic  # a medic travels with every team: not offered as "not needed"
+    resp = post(tw, DONGYANG, f"/reception/{dep_id}/arrangements", {
+        "lang": "zh", "lodging.status": "arranged", "lodging.detail": "东阳市公安局培训中心宿舍", "lodging.quantity": "6",
+        "meals.status": "arranged", "meals.detail": "局食堂三餐", "meals.quantity": "",
+        "transport.status": "pending", "medic.status": "arranged"})
+    assert resp.status_code == 303 and "notice=saved" in resp.headers["Location"]
+    saved = arrangements(logistics, dep_id)
+    assert saved["lodging"] == {"status": "arranged", "detail": "东阳市公安局培训中心宿舍", "quantity": 6}
+    assert saved["meals"]["status"] == "arranged" and saved["meals"]["detail"] == "局食堂三餐"
+    assert saved["transport"]["status"] == "pending" and saved["medic"]["status"] == "arranged"
+    (event,) = emitted(runtime, "logistics.arranged")
+    assert event["lodging"]["detail"] == "东阳市公安局培训中心宿舍"
+    html = page(tw, DONGYANG, "?" + resp.headers["Location"].split("?", 1)[1].split("#")[0])
+    assert "已保存，后勤已记录。" in html and "待落实：交通" in html and "东阳市公安局培训中心宿舍" in html
+
+
+def test_logistics_refusals_are_shown_with_the_field_and_nothing_changes(twin):
+    runtime, logistics, tw, dep_id = twin
+    before = arrangements(logistics, dep_id)
+    resp = post(tw, DONGYANG, f"/reception/{dep_id}/arrangements",
+                {"lang": "en", "lodging.status": "arranged", "lodging.quantity": "100000"})
+    assert resp.status_code == 303 and "error=" in resp.headers["Location"]
+    html = page(tw, DONGYANG, "?" + resp.headers["Location"].split("?", 1)[1].split("#")[0])
+    assert "Not saved: lodging.quantity:" in html
+    # another county's duty officer posting to 东阳's deployment: logistics refuses by role and region
+    resp = post(tw, XIHU, f"/reception/{dep_id}/arrangements", {"lang": "zh", "meals.status": "arranged"})
+    assert "error=" in resp.headers["Location"] and "330783" in resp.headers["Location"]
+    assert arrangements(logistics, dep_id) == before and emitted(runtime, "logistics.arranged") == []
+    # a form posted from another site never reaches logistics
+    refused = post(tw, DONGYANG, f"/reception/{dep_id}/arrangements", {"meals.status": "arranged"},
+                   origin={"Origin": "https://elsewhere.example"})
+    assert refused.status_code == 403 and arrangements(logistics, dep_id) == before
+
+
+def test_each_region_sees_only_what_it_receives_and_only_the_receiving_side_gets_the_forms(twin):
+    _runtime, _logistics, tw, dep_id = twin
+    assert dep_id not in page(tw, XIHU) and "本辖区目前没有接收中的支援警力" in page(tw, XIHU)
+    city = page(tw, JINHUA)
+    assert dep_id in city and "<select name='lodging.status'" in city   # 东阳 is in 金华市: the city may record
+    province = page(tw, PROVINCE, "?lang=en")
+    assert dep_id in province and "<select" not in province and "may read this" in province
+    support = Identity("yw-leader", "support_officer", "330782")
+    assert "<select" not in page(tw, support)
+
+
+def test_the_receiving_command_releases_the_deployment_once_confirmed(twin):
+    runtime, logistics, tw, dep_id = twin
+    unconfirmed = post(tw, DONGYANG, f"/reception/{dep_id}/release", {"lang": "zh", "outcome": "completed"})
+    assert "error=" in unconfirmed.headers["Location"] and emitted(runtime, "deployment.released") == []
+    resp = post(tw, DONGYANG, f"/reception/{dep_id}/release", {"lang": "zh", "outcome": "completed",
+                                                                "note": "任务完成", "confirm": "yes"})
+    assert "notice=released" in resp.headers["Location"]
+    (released,) = emitted(runtime, "deployment.released")
+    assert released["deployment_id"] == dep_id and released["outcome"] == "completed"
+    assert dep_id not in page(tw, DONGYANG)  # released: no longer received
+
+
+def test_the_navigation_links_the_page_for_the_receiving_side_and_the_commanders():
+    def linked(who: Identity) -> bool:
+        return "reception-link" in str(navbar(SignedIn(who, "t", who.subject), "zh", False, "/"))
+    assert linked(DONGYANG) and linked(JINHUA) and linked(PROVINCE)
+    assert not linked(Identity("yw-leader", "support_officer", "330782"))
+    assert not linked(Identity("zj-viewer", "viewer", "330000"))
