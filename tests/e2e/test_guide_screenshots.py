@@ -123,3 +123,29 @@ def test_a_trainer_steers_the_exercise_and_finds_its_report(exercise, serve_wsgi
     assert xclock.read_state(exercise / "clock.json").paused
     chrome.save_screenshot(str(screenshots / "trainer-exercise.png"))
     assert severe_console_entries(chrome) == []
+
+
+def test_a_county_duty_officer_records_the_reception_of_the_officers_sent(
+        logistics, serve_wsgi, offline_chrome, screenshots):  # noqa: F811
+    runtime, app = logistics
+    (dep,) = app.test_client().get("/deployments", headers=headers_for(PROVINCE)).get_json()
+    service = serve_wsgi(app)
+    origin = serve_wsgi(create_app(ProvinceModel(seed=0, start=T0),
+                                   client=ServicesClient({"logistics": service})).server)
+    offline_chrome.get(signed_in_url(origin, DONGYANG_DUTY, "/reception"))
+    wait = WebDriverWait(offline_chrome, TIMEOUT_S)
+    card = wait.until(lambda d: d.find_element(By.ID, f"dep-{dep['deployment_id']}"))
+    assert "待落实：住宿、就餐、交通、随队医护" in card.text
+    for item, detail in (("lodging", "东阳市公安局培训中心宿舍"), ("meals", "局食堂三餐"), ("transport", "局车队两辆中巴")):
+        card.find_element(By.CSS_SELECTOR, f"select[name='{item}.status'] option[value='arranged']").click()
+        card.find_element(By.NAME, f"{item}.detail").send_keys(detail)
+    card.find_element(By.CSS_SELECTOR, "form[action$='/arrangements'] button[type=submit]").click()
+    saved = wait.until(lambda d: (c := d.find_element(By.ID, f"dep-{dep['deployment_id']}")) and
+                       "已保存" in c.text and c)
+    assert "待落实：随队医护" in saved.text   # what the officer did not mark is still to do
+    stored = app.test_client().get(f"/deployments/{dep['deployment_id']}", headers=headers_for(PROVINCE)).get_json()
+    assert stored["arrangements"]["lodging"]["detail"] == "东阳市公安局培训中心宿舍"
+    assert stored["arrangements"]["transport"]["status"] == "arranged" and stored["missing"] == ["medic"]
+    offline_chrome.save_screenshot(str(screenshots / "duty-officer-reception.png"))
+    assert remote_resources(offline_chrome, origin) == []
+    assert severe_console_entries(offline_chrome) == []

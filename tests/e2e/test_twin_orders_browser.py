@@ -159,8 +159,8 @@ def logistics(tmp_path, fixed_clock):
                "officers.committed": "resources"}
     for topic, source in sources.items():
         payload = data(topic, deadline=stamp(deadline)) if topic == "support.requested" else data(topic)
-        if topic == "plan.approved":
-            payload = signed(payload)
+        if topic == "plan.approved":  # this shift on scene: 8 hours from now, as matching would approve it
+            payload = signed(dict(payload, task_start=stamp(now), task_end=stamp(now + timedelta(hours=8))))
         deliver(runtime, topic, payload, source=f"/mutual-deploy/{source}", subject="s")
     yield runtime, logistics_app(runtime)
     runtime.engine.dispose()

@@ -66,7 +66,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "saved": ("已保存，后勤已记录。", "Saved: logistics recorded it."),
     "released": ("已解除，支援警力返回派出地。", "Released: the officers return home."),
     "not_saved": ("未保存：{reason}", "Not saved: {reason}"),
-    "medic_note": ("随队医护每队必派，不能标为不需要", "A medic travels with every team: always needed"),
+    "medic_note": ("每队必派，数量已按队数和人数算好；不能标为不需要",
+                   "One with every team, the quantity counted from the teams; never \"not needed\""),
     "read_only": ("您的角色（{role}）可以查看，接待安排由接收地的县级值班员、市级指挥长或警力资源管理员填写。",
                   "Your role ({role}) may read this; the receiving county's duty officer, its city commander or "
                   "the resource manager records the reception."),

@@ -57,7 +57,7 @@ SECRET_FILE = VAR / "twin" / "session.key"
 COOKIE = "twin_session"
 # The pages a sign-in may return to, and the only query each keeps: the page's language everywhere, the
 # board's wall-screen mode, the report's half-year. Another page of this twin returns to the map.
-NEXT_PATHS = frozenset({"/", "/exercise", "/field", "/board", "/reports/performance"})
+NEXT_PATHS = frozenset({"/", "/exercise", "/field", "/board", "/reception", "/reports/performance"})
 NEXT_PAGES = re.compile(r"/exercise/[A-Za-z0-9][A-Za-z0-9._-]{0,120}/report\.html")  # an after-action report
 NEXT_QUERY = {"lang": lambda v: v in LANGUAGES, "wall": "1".__eq__, "period": re.compile(r"\d{4}(-H[12]|-(0[1-9]|1[0-2]))?").fullmatch}
 NEXT_QUERY_OF = {"/board": ("lang", "wall"), "/reports/performance": ("lang", "period")}

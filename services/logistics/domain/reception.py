@@ -19,8 +19,8 @@ def initial_arrangements(team_sizes, medics_per_team: int = 1, officers_per_medi
     sizes = [n for n in team_sizes if n > 0]
     headcount = sum(sizes)
     items = {k: {"status": "pending", "quantity": headcount} for k in ("lodging", "meals", "transport")}
-    items["medic"] = {"status": "pending", "quantity": medics_needed(sizes, medics_per_team, officers_per_medic),
-                      "detail": f"a medic travels with each of the {len(sizes)} team(s)"}
+    # the quantity says how many: one per team, one more per officers_per_medic (the detail is the receiver's)
+    items["medic"] = {"status": "pending", "quantity": medics_needed(sizes, medics_per_team, officers_per_medic)}
     return items
 
 
