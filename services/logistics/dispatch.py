@@ -54,7 +54,7 @@ def dispatch_when_ready(tx, plan: dict, places: Places, policy: Policy) -> list[
         conn, deployment_id=dep_id, plan_id=plan["plan_id"], request_id=plan["request_id"],
         incident_id=approval.get("incident_id") or plan["incident_id"], county=county, grade=approval["grade"],
         headcount=len(officers), officer_ids=officers, task_start=now, task_end=max(until, now),
-        arrangements=reception.initial_arrangements([len(u.officer_ids) for u in teams], policy.medics_per_team,
+        arrangements=reception.initial_arrangements(units.contingents(teams), policy.medics_per_team,
                                                     policy.officers_per_medic), flags=[],
         status="dispatched", created_at=now)
     commander = f"{places.county_name(county)}公安局指挥中心"  # the receiving side commands on scene

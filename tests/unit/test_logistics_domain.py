@@ -141,6 +141,21 @@ def test_a_medic_travels_with_every_team_however_small():
     assert reception.medics_needed([45, 5], 1, 30) == 3                  # a team of 45 takes two
 
 
+def test_a_team_is_a_donor_countys_contingent_however_many_units_it_travels_in():
+    # 12 officers in 11 units from 5 counties (the demo's 东阳 plan had this shape): 5 medics, not 11
+    teams = [units.Unit(f"U{i}", county, tuple(f"P-{county}-{i}-{k}" for k in range(n)))
+             for i, (county, n) in enumerate([("330782", 2), ("330782", 1), ("330782", 1), ("330703", 1),
+                                               ("330703", 1), ("330727", 1), ("330727", 1), ("330702", 1),
+                                               ("330702", 1), ("330602", 1), ("330602", 1)])]
+    assert sorted(units.contingents(teams)) == [2, 2, 2, 2, 4]
+    assert reception.initial_arrangements(units.contingents(teams))["medic"]["quantity"] == 5
+    # a county sending 45 officers in 3 units takes two medics; a unit of no known county is its own team
+    big = [units.Unit(f"B{i}", "330302", tuple(f"P-330302-{i}-{k}" for k in range(15))) for i in range(3)]
+    stray = [units.Unit("SU-X-1", None, ("OFFICER-1",))]
+    assert sorted(units.contingents(big + stray)) == [1, 45]
+    assert reception.initial_arrangements(units.contingents(big + stray))["medic"]["quantity"] == 3
+
+
 def test_allowance_is_1_2_times_the_base_wage_per_duty_day_begun():
     assert reception.allowance(30, 400, 1.2) == 480.0
     assert reception.allowance(1441, 400, 1.2) == 960.0

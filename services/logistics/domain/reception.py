@@ -15,7 +15,8 @@ def medics_needed(team_sizes, medics_per_team: int = 1, officers_per_medic: int 
 
 
 def initial_arrangements(team_sizes, medics_per_team: int = 1, officers_per_medic: int = 30) -> dict:
-    """What the receiving side must arrange for teams of these sizes (one team per unit under orders)."""
+    """What the receiving side must arrange for teams of these sizes (one team per donor county's
+    contingent: units.contingents)."""
     sizes = [n for n in team_sizes if n > 0]
     headcount = sum(sizes)
     items = {k: {"status": "pending", "quantity": headcount} for k in ("lodging", "meals", "transport")}

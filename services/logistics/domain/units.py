@@ -54,6 +54,16 @@ def group_units(plan_id: str, officer_ids, *plans: dict | None) -> list[Unit]:
     return [Unit(u, counties[u], tuple(sorted(ids))) for u, ids in sorted(groups.items())]
 
 
+def contingents(teams: list[Unit]) -> list[int]:
+    """The officers each donor county sends (its units leave from the same county together): the teams a
+    medic travels with. A unit whose county is unknown is a contingent of its own."""
+    sizes: dict[str, int] = {}
+    for unit in teams:
+        key = unit.from_county or unit.unit_id
+        sizes[key] = sizes.get(key, 0) + len(unit.officer_ids)
+    return [sizes[k] for k in sorted(sizes)]
+
+
 def order_id(plan_id: str, unit_id: str) -> str:
     return f"ORD-{digest(plan_id, unit_id, n=16)}"
 
