@@ -208,7 +208,9 @@ def page(user, listed: dict, names: dict[str, str], lang: str, *, notice: str | 
                             error=error if d["deployment_id"] == about else None) for d in listed["deployments"])
     if not may_arrange:
         body = f"<p class='muted' id='reception-read-only'>{escape(label('read_only', lang, role=role_name(role, lang)))}</p>" + body
+    other = "zh" if lang == "en" else "en"
     nav = (f"<a href='/?lang={lang}'>{label('map', lang)}</a><a href='/board?lang={lang}'>{label('board', lang)}</a>"
+           f"<a href='{PATH}?lang={other}' id='reception-language'>{'中文' if other == 'zh' else 'English'}</a>"
            f"<a href='{signin.SIGNOUT}?lang={lang}'>{label('signout', lang)}</a>")
     return (f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
