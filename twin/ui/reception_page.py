@@ -19,7 +19,7 @@ items that were not ready when a unit arrived (logistics' flags): the document's
 from __future__ import annotations
 
 from html import escape
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import requests
 from flask import Response, redirect, request
@@ -162,7 +162,7 @@ def forward(client: ServicesClient, user, deployment_id: str, action: str, body:
     if "/" in deployment_id:
         return back(deployment_id, lang, error="deployment_id")
     try:
-        resp = client.session.post(f"{client.urls['logistics']}/deployments/{deployment_id}/{action}", json=body,
+        resp = client.session.post(f"{client.urls['logistics']}/deployments/{quote(deployment_id, safe='')}/{action}", json=body,
                                    headers=auth_headers(user.token), timeout=TIMEOUT_S)
     except (requests.RequestException, KeyError):
         return back(deployment_id, lang, error=label("unreachable", lang))
@@ -230,7 +230,7 @@ def card(dep: dict, names: dict[str, str], lang: str, may_arrange: bool, may_rel
     dep_id = dep["deployment_id"]
     county = place_name(names.get(dep["county"], dep["county"]), lang)
     head = label("deployment", lang, county=county, grade=dep.get("grade") or "—", headcount=dep["headcount"])
-    status = _pick(DEPLOYMENT_STATUS.get(dep["status"], (dep["status"], dep["status"])), lang)
+    status = escape(_pick(DEPLOYMENT_STATUS.get(dep["status"], (dep["status"], dep["status"])), lang))
     window = f"{beijing_time(dep['task_start'])[5:16]} – {beijing_time(dep['task_end'])[5:16]}"
     missing = dep.get("missing") or []
     state = (f"<p class='ok'>{label('covered', lang)}</p>" if not missing else
@@ -274,7 +274,7 @@ def item_row(item: str, current: dict, lang: str, editable: bool) -> str:
     quantity = current.get("quantity")
     if not editable:
         return (f"<tr><td>{name}</td><td class='{_css(status)}'>{_pick(STATUS_NAMES[status], lang)}</td>"
-                f"<td>{escape(detail)}</td><td>{'' if quantity is None else quantity}</td></tr>")
+                f"<td>{escape(detail)}</td><td>{'' if quantity is None else escape(str(quantity))}</td></tr>")
     allowed = [s for s in STATUSES if not (item == "medic" and s == "not_needed")]
     options = "".join(f"<option value='{s}'{' selected' if s == status else ''}>{_pick(STATUS_NAMES[s], lang)}</option>"
                       for s in allowed)
@@ -282,7 +282,7 @@ def item_row(item: str, current: dict, lang: str, editable: bool) -> str:
     return (f"<tr><td>{name}{note}</td><td><select name='{item}.status' class='{_css(status)}'>{options}</select></td>"
             f"<td><input name='{item}.detail' value='{escape(detail, quote=True)}' maxlength='200'></td>"
             f"<td><input name='{item}.quantity' type='number' min='0' step='1' "
-            f"value='{'' if quantity is None else quantity}'></td></tr>")
+            f"value='{'' if quantity is None else escape(str(quantity), quote=True)}'></td></tr>")
 
 
 def _css(status: str) -> str:
