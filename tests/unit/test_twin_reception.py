@@ -44,6 +44,12 @@ def post(tw, who: Identity, path: str, form: dict, origin: dict = SAME_SITE):
     return tw.post(path, data=form, headers={**headers_for(who), **origin})
 
 
+def after(tw, who: Identity, resp) -> str:
+    """The page the form's redirect leads to (POST, redirect, GET), as `who`."""
+    assert resp.status_code == 303 and resp.headers["Location"].startswith("/reception?")
+    return page(tw, who, "?" + resp.headers["Location"].split("?", 1)[1].split("#")[0])
+
+
 def arrangements(logistics, dep_id: str) -> dict:
     return logistics.get(f"/deployments/{dep_id}", headers=headers_for(PROVINCE)).get_json()["arrangements"]
 
@@ -60,15 +66,16 @@ def test_the_receiving_county_sees_what_is_still_to_arrange_and_records_it(twin)
         "lang": "zh", "lodging.status": "arranged", "lodging.detail": "东阳市公安局培训中心宿舍", "lodging.quantity": "6",
         "meals.status": "arranged", "meals.detail": "局食堂三餐", "meals.quantity": "",
         "transport.status": "pending", "medic.status": "arranged"})
-    assert resp.status_code == 303 and "notice=saved" in resp.headers["Location"]
+    location = resp.headers["Location"]
     saved = arrangements(logistics, dep_id)
     assert saved["lodging"] == {"status": "arranged", "detail": "东阳市公安局培训中心宿舍", "quantity": 6}
     assert saved["meals"]["status"] == "arranged" and saved["meals"]["detail"] == "局食堂三餐"
     assert saved["transport"]["status"] == "pending" and saved["medic"]["status"] == "arranged"
     (event,) = emitted(runtime, "logistics.arranged")
     assert event["lodging"]["detail"] == "东阳市公安局培训中心宿舍"
-    html = page(tw, DONGYANG, "?" + resp.headers["Location"].split("?", 1)[1].split("#")[0])
+    html = after(tw, DONGYANG, resp)
     assert "已保存，后勤已记录。" in html and "待落实：交通" in html and "东阳市公安局培训中心宿舍" in html
+    assert "已保存" not in page(tw, DONGYANG, "?" + location.split("?", 1)[1].split("#")[0])  # said once
 
 
 def test_logistics_refusals_are_shown_with_the_field_and_nothing_changes(twin):
@@ -76,17 +83,19 @@ def test_logistics_refusals_are_shown_with_the_field_and_nothing_changes(twin):
     before = arrangements(logistics, dep_id)
     resp = post(tw, DONGYANG, f"/reception/{dep_id}/arrangements",
                 {"lang": "en", "lodging.status": "arranged", "lodging.quantity": "100000"})
-    assert resp.status_code == 303 and "error=" in resp.headers["Location"]
-    html = page(tw, DONGYANG, "?" + resp.headers["Location"].split("?", 1)[1].split("#")[0])
-    assert "Not saved: lodging.quantity:" in html
+    assert "Not saved: lodging.quantity:" in after(tw, DONGYANG, resp)
     # another county's duty officer posting to 东阳's deployment: logistics refuses by role and region
     resp = post(tw, XIHU, f"/reception/{dep_id}/arrangements", {"lang": "zh", "meals.status": "arranged"})
-    assert "error=" in resp.headers["Location"] and "330783" in resp.headers["Location"]
+    said = after(tw, XIHU, resp)
+    assert f"未保存：Authorization: deployment_id {dep_id}" in said and "outside the region 330106" in said
     assert arrangements(logistics, dep_id) == before and emitted(runtime, "logistics.arranged") == []
     # a form posted from another site never reaches logistics
     refused = post(tw, DONGYANG, f"/reception/{dep_id}/arrangements", {"meals.status": "arranged"},
                    origin={"Origin": "https://elsewhere.example"})
     assert refused.status_code == 403 and arrangements(logistics, dep_id) == before
+    # the page says only what came of the user's own form: a link cannot put words in it
+    crafted = page(tw, DONGYANG, f"?deployment={dep_id}&error=call+0571-000&notice=saved")
+    assert "0571" not in crafted and "已保存" not in crafted and "未保存" not in crafted
 
 
 def test_each_region_sees_only_what_it_receives_and_only_the_receiving_side_gets_the_forms(twin):
@@ -103,10 +112,11 @@ def test_each_region_sees_only_what_it_receives_and_only_the_receiving_side_gets
 def test_the_receiving_command_releases_the_deployment_once_confirmed(twin):
     runtime, logistics, tw, dep_id = twin
     unconfirmed = post(tw, DONGYANG, f"/reception/{dep_id}/release", {"lang": "zh", "outcome": "completed"})
-    assert "error=" in unconfirmed.headers["Location"] and emitted(runtime, "deployment.released") == []
+    assert "未保存：确认解除本批支援警力" in after(tw, DONGYANG, unconfirmed)
+    assert emitted(runtime, "deployment.released") == []
     resp = post(tw, DONGYANG, f"/reception/{dep_id}/release", {"lang": "zh", "outcome": "completed",
                                                                 "note": "任务完成", "confirm": "yes"})
-    assert "notice=released" in resp.headers["Location"]
+    assert "已解除" in after(tw, DONGYANG, resp)
     (released,) = emitted(runtime, "deployment.released")
     assert released["deployment_id"] == dep_id and released["outcome"] == "completed"
     assert dep_id not in page(tw, DONGYANG)  # released: no longer received

@@ -10,7 +10,8 @@ the officers sent to it, and the end of their task.
 Plain HTML forms (no Dash, no script): the county duty officer fills them in on any browser. Everything
 goes to logistics with the user's own token, so logistics decides by their role and region as for any
 other caller and refuses with the field and the reason, which the page shows as it was given (lodging
-beyond the county's capacity, a medic marked not needed). The forms are offered only to the roles the
+beyond the county's capacity, a medic marked not needed), once, after the redirect (the outcome is kept
+on the server for that user: the address names only the deployment). The forms are offered only to the roles the
 services' permission table lets do each (services/common/permissions.yaml); the sign-in's guard refuses
 a form posted from another site (its Origin). Each deployment shows what is still to arrange, and the
 items that were not ready when a unit arrived (logistics' flags): the document's logistics coverage
@@ -18,6 +19,8 @@ items that were not ready when a unit arrived (logistics' flags): the document's
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from html import escape
 from urllib.parse import quote, urlencode
 
@@ -95,35 +98,57 @@ def label(key: str, lang: str, **values) -> str:
     return _pick(LABELS[key], lang).format(**values)
 
 
+class Outcomes:
+    """What came of each user's last form, kept on the server until their page has shown it once: the
+    redirect names only the deployment, so a link cannot make the page say what logistics did not."""
+
+    def __init__(self, size: int = 10_000):
+        self.size, self._said, self._lock = size, OrderedDict(), threading.Lock()
+
+    def keep(self, subject: str, deployment_id: str, notice: str | None = None, error: str | None = None) -> None:
+        with self._lock:
+            self._said[(subject, deployment_id)] = (notice, error)
+            while len(self._said) > self.size:
+                self._said.popitem(last=False)
+
+    def take(self, subject: str, deployment_id: str | None) -> tuple[str | None, str | None]:
+        with self._lock:
+            return self._said.pop((subject, deployment_id), (None, None))
+
+
 def install(app, model: ProvinceModel, client: ServicesClient) -> None:
     server = app.server
     names = {c.code: c.name for c in model.geography.counties}
+    outcomes = server.twin_reception_outcomes = Outcomes()
 
     @server.get(PATH)
     def reception_page():
         lang = "en" if request.args.get("lang") == "en" else "zh"
         user = signin.current_user()
         listed = received(client, user)
-        notice = request.args.get("notice")
-        return Response(page(user, listed, names, lang, notice=notice, about=request.args.get("deployment"),
-                             error=request.args.get("error")), mimetype="text/html")
+        about = request.args.get("deployment")
+        notice, error = outcomes.take(user.identity.subject, about)
+        return Response(page(user, listed, names, lang, notice=notice, about=about, error=error),
+                        mimetype="text/html")
 
     @server.post(PATH + "/<deployment_id>/arrangements")
     def reception_arrange(deployment_id: str):
         lang = "en" if request.form.get("lang") == "en" else "zh"
         body = arrangements_from(request.form)
-        return forward(client, signin.current_user(), deployment_id, "arrangements", body, "saved", lang)
+        return forward(client, outcomes, signin.current_user(), deployment_id, "arrangements", body, "saved", lang)
 
     @server.post(PATH + "/<deployment_id>/release")
     def reception_release(deployment_id: str):
         lang = "en" if request.form.get("lang") == "en" else "zh"
+        user = signin.current_user()
         if request.form.get("confirm") != "yes":
-            return back(deployment_id, lang, error=label("release_confirm", lang))
+            outcomes.keep(user.identity.subject, deployment_id, error=label("release_confirm", lang))
+            return back(deployment_id, lang)
         outcome = request.form.get("outcome") if request.form.get("outcome") in OUTCOMES else "completed"
         body = {"outcome": outcome}
         if (request.form.get("note") or "").strip():
             body["note"] = request.form["note"].strip()
-        return forward(client, signin.current_user(), deployment_id, "release", body, "released", lang)
+        return forward(client, outcomes, user, deployment_id, "release", body, "released", lang)
 
 
 def received(client: ServicesClient, user) -> dict:
@@ -157,22 +182,25 @@ def arrangements_from(form) -> dict:
     return body
 
 
-def forward(client: ServicesClient, user, deployment_id: str, action: str, body: dict, done: str, lang: str):
-    """POSTs to logistics as the user, then back to the page with what came of it (POST, redirect, GET)."""
-    if "/" in deployment_id:
-        return back(deployment_id, lang, error="deployment_id")
+def forward(client: ServicesClient, outcomes: Outcomes, user, deployment_id: str, action: str, body: dict, done: str,
+            lang: str):
+    """POSTs to logistics as the user, keeps what came of it for their page, and goes back to the page
+    (POST, redirect, GET)."""
+    url = f"{client.urls.get('logistics', '')}/deployments/{quote(deployment_id, safe='')}/{action}"
     try:
-        resp = client.session.post(f"{client.urls['logistics']}/deployments/{quote(deployment_id, safe='')}/{action}", json=body,
-                                   headers=auth_headers(user.token), timeout=TIMEOUT_S)
-    except (requests.RequestException, KeyError):
-        return back(deployment_id, lang, error=label("unreachable", lang))
+        resp = client.session.post(url, json=body, headers=auth_headers(user.token), timeout=TIMEOUT_S)
+    except requests.RequestException:
+        outcomes.keep(user.identity.subject, deployment_id, error=label("unreachable", lang))
+        return back(deployment_id, lang)
     if resp.status_code >= 300:
-        return back(deployment_id, lang, error=reason_of(resp))
-    return back(deployment_id, lang, notice=done)
+        outcomes.keep(user.identity.subject, deployment_id, error=reason_of(resp))
+    else:
+        outcomes.keep(user.identity.subject, deployment_id, notice=done)
+    return back(deployment_id, lang)
 
 
-def back(deployment_id: str, lang: str, **what) -> Response:
-    query = urlencode({"lang": lang, "deployment": deployment_id, **what})
+def back(deployment_id: str, lang: str) -> Response:
+    query = urlencode({"lang": lang, "deployment": deployment_id})
     return redirect(f"{PATH}?{query}#dep-{deployment_id}", code=303)
 
 
@@ -206,6 +234,9 @@ def page(user, listed: dict, names: dict[str, str], lang: str, *, notice: str | 
         body = "".join(card(d, names, lang, may_arrange, may_release,
                             notice=notice if d["deployment_id"] == about else None,
                             error=error if d["deployment_id"] == about else None) for d in listed["deployments"])
+    shown = {d["deployment_id"] for d in listed.get("deployments") or []}
+    if about not in shown and (notice or error):  # released, or not the user's to see: said above the list
+        body = said_html(notice, error, lang, about) + body
     if not may_arrange:
         body = f"<p class='muted' id='reception-read-only'>{escape(label('read_only', lang, role=role_name(role, lang)))}</p>" + body
     other = "zh" if lang == "en" else "en"
@@ -240,11 +271,7 @@ def card(dep: dict, names: dict[str, str], lang: str, may_arrange: bool, may_rel
         state += f"<p class='bad'>{escape(label('flags', lang, items=_items(flagged, lang)))}</p>"
     if (dep.get("care") or {}).get("psychological_followup"):
         state += f"<p class='muted'>{label('followup', lang)}</p>"
-    said = ""
-    if notice in ("saved", "released"):
-        said = f"<p class='ok' role='status'>{label(notice, lang)}</p>"
-    elif error:
-        said = f"<p class='bad' role='alert'>{escape(label('not_saved', lang, reason=error))}</p>"
+    said = said_html(notice, error, lang)
     rows = "".join(item_row(item, (dep.get("arrangements") or {}).get(item) or {}, lang, may_arrange) for item in ITEMS)
     table = (f"<table><thead><tr><th>{label('item', lang)}</th><th>{label('state', lang)}</th>"
              f"<th>{label('detail', lang)}</th><th>{label('quantity', lang)}</th></tr></thead><tbody>{rows}</tbody></table>")
@@ -265,6 +292,16 @@ def card(dep: dict, names: dict[str, str], lang: str, may_arrange: bool, may_rel
             f"<p class='muted'>{label('request', lang)} {escape(dep['request_id'])} · {label('status', lang)} {status}"
             f" · {label('window', lang)} {window}（{'Beijing' if lang == 'en' else '北京时间'}）</p>"
             f"{said}{state}{form}{release}</section>")
+
+
+def said_html(notice: str | None, error: str | None, lang: str, about: str | None = None) -> str:
+    """What came of the user's last form; `about` names the deployment when it is not on the page."""
+    prefix = f"{escape(about)}：" if about else ""
+    if notice in ("saved", "released"):
+        return f"<p class='ok' role='status' id='reception-said'>{prefix}{label(notice, lang)}</p>"
+    if error:
+        return f"<p class='bad' role='alert' id='reception-said'>{prefix}{escape(label('not_saved', lang, reason=error))}</p>"
+    return ""
 
 
 def item_row(item: str, current: dict, lang: str, editable: bool) -> str:
