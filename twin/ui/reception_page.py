@@ -201,7 +201,7 @@ def forward(client: ServicesClient, outcomes: Outcomes, user, deployment_id: str
 
 def back(deployment_id: str, lang: str) -> Response:
     query = urlencode({"lang": lang, "deployment": deployment_id})
-    return redirect(f"{PATH}?{query}#dep-{deployment_id}", code=303)
+    return redirect(f"{PATH}?{query}#dep-{quote(deployment_id, safe='')}", code=303)
 
 
 def reason_of(resp: requests.Response) -> str:
