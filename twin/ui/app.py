@@ -14,6 +14,7 @@ The layout is dash-bootstrap-components on Bootstrap 5, whose stylesheet the twi
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from html import escape
 from importlib import resources
@@ -81,10 +82,7 @@ def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000,
     client = client or ServicesClient(service_urls())
     positions = positions or PositionAccess(client)
     circle = readiness.Readiness(client)  # the support circle, read at most once a minute
-
-    def arrivals_as(user: signin.SignedIn):
-        """logistics' orders of a request as `user` may read them (their own token; kept 5 s)."""
-        return lambda request_id: client.arrivals(request_id, user.token)
+    arrivals_as = functools.partial(live_arrivals, client)
 
     mode = getattr(settings, "mode", "live")
     demo = signin.demo_enabled(mode) if demo is None else demo
@@ -309,6 +307,12 @@ def panel_view(model: ProvinceModel, request_id: str | None, lang: str, last_key
     return (comparison if live is None else html.Div([live, comparison]), panel.strength_figure(plans, lang), key)
 
 
+def live_arrivals(client: ServicesClient, user: signin.SignedIn) -> Callable[[str], list[dict] | None]:
+    """logistics' orders of a request as `user` may read them (their own token; kept 5 s by the client):
+    the plan panel's and the board's live arrivals."""
+    return lambda request_id: client.arrivals(request_id, user.token)
+
+
 def approval_refusal(identity: Identity | None, request: dict | None, lang: str = DEFAULT_LANGUAGE) -> str | None:
     """Why `identity` may not decide the request's plans (matching's own rule, services.common.approval),
     in the page's language, or None when they may; matching checks again when the decision arrives."""
@@ -377,7 +381,7 @@ def register_callbacks(app: dash.Dash, model: ProvinceModel, geojson: dict, clie
             for plan in readable_plans(model, identity, request_id):
                 model.preview(plan["plan_id"])
         user = signin.current_user()
-        live = (lambda rid: client.arrivals(rid, user.token)) if user else None
+        live = live_arrivals(client, user) if user else None
         return panel_view(model, request_id, lang, last_key, identity, circle, live)
 
     @app.callback(Output(ids.PLAN_CONTROLS, "className"), Output(ids.STRENGTH, "style"),

@@ -23,8 +23,6 @@ an event delivered twice.
 """
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from html import escape
 from pathlib import Path
 
@@ -34,6 +32,7 @@ from flask import Flask, Response, jsonify, request
 from services.common.auth import region_covers
 from twin.mirror.client import TIMEOUT_S, ServicesClient, auth_headers
 from twin.ui import signin
+from twin.ui.bounded import Bounded
 from twin.ui.messages import role_name, task_name
 
 PATH = "/field"
@@ -50,22 +49,12 @@ LABELS: dict[str, tuple[str, str]] = {
 }
 
 
-class Idempotency:
+class Idempotency(Bounded):
     """The answers already given, by (user, key): a resent report or acknowledgement gets the first
     answer again and is not forwarded twice. Bounded: the oldest keys are forgotten first."""
 
     def __init__(self, size: int = REMEMBERED_KEYS):
-        self.size, self._answers, self._lock = size, OrderedDict(), threading.Lock()
-
-    def get(self, key: tuple[str, str]):
-        with self._lock:
-            return self._answers.get(key)
-
-    def keep(self, key: tuple[str, str], answer: tuple[int, dict]) -> None:
-        with self._lock:
-            self._answers[key] = answer
-            while len(self._answers) > self.size:
-                self._answers.popitem(last=False)
+        super().__init__(size)
 
 
 def install(app, client: ServicesClient) -> None:

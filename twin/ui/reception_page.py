@@ -19,8 +19,6 @@ items that were not ready when a unit arrived (logistics' flags): the document's
 """
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from html import escape
 from urllib.parse import quote, urlencode
 
@@ -31,6 +29,7 @@ from services.common.auth import region_covers
 from twin.mirror.client import TIMEOUT_S, ServicesClient, auth_headers
 from twin.sim.model import ProvinceModel
 from twin.ui import signin, visibility
+from twin.ui.bounded import Bounded
 from twin.ui.figures import beijing_time
 from twin.ui.messages import role_name
 from twin.ui.place_names import place_name
@@ -103,17 +102,13 @@ class Outcomes:
     redirect names only the deployment, so a link cannot make the page say what logistics did not."""
 
     def __init__(self, size: int = 10_000):
-        self.size, self._said, self._lock = size, OrderedDict(), threading.Lock()
+        self._said = Bounded(size)
 
     def keep(self, subject: str, deployment_id: str, notice: str | None = None, error: str | None = None) -> None:
-        with self._lock:
-            self._said[(subject, deployment_id)] = (notice, error)
-            while len(self._said) > self.size:
-                self._said.popitem(last=False)
+        self._said.keep((subject, deployment_id), (notice, error))
 
     def take(self, subject: str, deployment_id: str | None) -> tuple[str | None, str | None]:
-        with self._lock:
-            return self._said.pop((subject, deployment_id), (None, None))
+        return self._said.take((subject, deployment_id), (None, None))
 
 
 def install(app, model: ProvinceModel, client: ServicesClient) -> None:
