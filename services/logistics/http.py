@@ -59,11 +59,19 @@ def incidents_observed():
 
 # ---- orders and positions ----
 
-@api.route("GET", "/orders", "Dispatch orders and their state (?request_id=, ?deployment_id=, ?late=true)")
+MAX_REQUESTS_ASKED = 200  # request ids one GET /orders may name (a board's open requests on a bad day)
+
+
+@api.route("GET", "/orders", "Dispatch orders and their state (?request_id=, repeated for several requests; "
+           "?deployment_id=, ?late=true)")
 def list_orders():
     bound = bound_region()
+    request_ids = [r for r in request.args.getlist("request_id") if r]
+    if len(request_ids) > MAX_REQUESTS_ASKED:
+        raise Problem.of_field(400, "Bad query parameter", "request_id",
+                               f"at most {MAX_REQUESTS_ASKED} request ids in one read, {len(request_ids)} given")
     with _read() as conn:
-        rows = store.orders_where(conn, request_id=request.args.get("request_id"),
+        rows = store.orders_where(conn, request_ids=request_ids or None,
                                   deployment_id=request.args.get("deployment_id"),
                                   late=request.args.get("late") == "true")
     return jsonify([representations.order(r) for r in rows

@@ -341,12 +341,12 @@ def order(conn, order_id: str) -> dict | None:
     return None if row is None else dict(row)
 
 
-def orders_where(conn, *, request_id: str | None = None, deployment_id: str | None = None,
+def orders_where(conn, *, request_ids: list[str] | None = None, deployment_id: str | None = None,
                  late: bool = False) -> list[dict]:
-    """Orders in the order they were given, those of a request or a deployment, or only late ones."""
+    """Orders in the order they were given, those of some requests or of a deployment, or only late ones."""
     query = select(orders).order_by(orders.c.ordered_at, orders.c.order_id)
-    if request_id:
-        query = query.where(orders.c.request_id == request_id)
+    if request_ids:
+        query = query.where(orders.c.request_id.in_(request_ids))
     if deployment_id:
         query = query.where(orders.c.deployment_id == deployment_id)
     if late:

@@ -161,6 +161,16 @@ def test_a_support_officer_cannot_acknowledge_another_countys_order(tmp_path):
         mine = seed("logistics", runtime, XIHU)
         assert [o["order_id"] for o in client.get("/orders", headers=xihu_unit).get_json()] == [mine["order_id"]]
         assert len(client.get("/orders", headers=headers_for(PROVINCE)).get_json()) == 2
+        # several requests in one read (the board's): each order still checked against the caller's region
+        both = f"/orders?request_id=REQ-{DONGYANG}&request_id=REQ-{XIHU}"
+        assert {o["request_id"] for o in client.get(both, headers=headers_for(PROVINCE)).get_json()} == {
+            f"REQ-{DONGYANG}", f"REQ-{XIHU}"}
+        assert [o["order_id"] for o in client.get(both, headers=xihu_unit).get_json()] == [mine["order_id"]]
+        assert [o["order_id"] for o in client.get(f"/orders?request_id=REQ-{XIHU}",
+                                                  headers=headers_for(PROVINCE)).get_json()] == [mine["order_id"]]
+        too_many = "/orders?" + "&".join(f"request_id=REQ-{i}" for i in range(201))
+        refused = client.get(too_many, headers=headers_for(PROVINCE))
+        assert refused.status_code == 400 and refused.get_json()["errors"][0]["field"] == "request_id"
     finally:
         runtime.engine.dispose()
 

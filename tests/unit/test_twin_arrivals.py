@@ -84,7 +84,7 @@ def test_the_client_reads_the_orders_with_the_users_token_and_reuses_them_for_a_
     clock = [100.0]
     monkeypatch.setattr("twin.mirror.client.time.monotonic", lambda: clock[0])
     assert client.arrivals(REQUEST, "tok-a") == ORDERS
-    assert session.calls == [("http://logistics/orders", {"request_id": REQUEST}, "Bearer tok-a")]
+    assert session.calls == [("http://logistics/orders", {"request_id": [REQUEST]}, "Bearer tok-a")]
     clock[0] += 4
     assert client.arrivals(REQUEST, "tok-a") == ORDERS and len(session.calls) == 1
     assert client.arrivals(REQUEST, "tok-b") == ORDERS and len(session.calls) == 2  # another user: asked
@@ -96,12 +96,30 @@ def test_the_client_reads_the_orders_with_the_users_token_and_reuses_them_for_a_
     assert ServicesClient({}).arrivals(REQUEST, "tok-a") is None  # a twin without logistics
 
 
+def test_the_client_reads_several_requests_orders_in_one_read_and_keeps_each(monkeypatch):
+    other = dict(ORDERS[0], order_id="ORD-X", request_id="REQ-OTHER")
+    session = Session(body=[*ORDERS, other])
+    client = ServicesClient({"logistics": "http://logistics"}, session=session)
+    clock = [100.0]
+    monkeypatch.setattr("twin.mirror.client.time.monotonic", lambda: clock[0])
+    got = client.arrivals_of([REQUEST, "REQ-OTHER", "REQ-NONE"], "tok-a")
+    assert got == {REQUEST: ORDERS, "REQ-OTHER": [other], "REQ-NONE": []}  # grouped; none readable: []
+    assert session.calls == [("http://logistics/orders", {"request_id": sorted([REQUEST, "REQ-NONE", "REQ-OTHER"])},
+                              "Bearer tok-a")]
+    clock[0] += 1
+    assert client.arrivals(REQUEST, "tok-a") == ORDERS and len(session.calls) == 1  # kept per request
+    client.arrivals_of([REQUEST, "REQ-NEW"], "tok-a")
+    assert session.calls[-1][1] == {"request_id": ["REQ-NEW"]}  # only what is not kept is asked for
+    refused = ServicesClient({"logistics": "http://logistics"}, session=Session(status=403, body={"title": "no"}))
+    assert refused.arrivals_of([REQUEST, "REQ-OTHER"], "tok-a") == {REQUEST: None, "REQ-OTHER": None}
+
+
 def test_the_panel_shows_live_arrivals_once_units_are_dispatched(proposed):  # noqa: F811
     asked = []
 
-    def live(request_id):
-        asked.append(request_id)
-        return ORDERS
+    def live(request_ids):
+        asked.extend(request_ids)
+        return {r: ORDERS for r in request_ids}
 
     before = panel_view(proposed, REQUEST, "zh", None, PROVINCE, live_arrivals=live)
     assert asked == [] and "实时到位" not in str(before[0])  # nothing dispatched: logistics is not asked
@@ -112,7 +130,7 @@ def test_the_panel_shows_live_arrivals_once_units_are_dispatched(proposed):  # n
     unchanged = panel_view(proposed, REQUEST, "zh", after[2], PROVINCE, live_arrivals=live)
     assert unchanged[0] is dash.no_update and unchanged[2] == after[2]
     moved = panel_view(proposed, REQUEST, "zh", after[2], PROVINCE,
-                       live_arrivals=lambda rid: [dict(ORDERS[0], eta="2025-09-15T01:45:00.000Z"), *ORDERS[1:]])
+                       live_arrivals=lambda rids: {REQUEST: [dict(ORDERS[0], eta="2025-09-15T01:45:00.000Z"), *ORDERS[1:]]})
     assert moved[2] != after[2]  # an estimate changed: the panel is sent again
     other = []
     panel_view(proposed, REQUEST, "zh", None, HANGZHOU, live_arrivals=other.append)
@@ -125,9 +143,9 @@ def test_the_board_says_when_the_units_on_the_way_are_expected_once_they_are_dis
     asked = []
 
     def live(orders):
-        def read(request_id):
-            asked.append(request_id)
-            return orders
+        def read(request_ids):
+            asked.append(list(request_ids))
+            return {r: orders for r in request_ids}
         return read
 
     (row,) = board.queue(visibility.permitted(proposed.snapshot(), PROVINCE), live(ORDERS))
@@ -135,7 +153,7 @@ def test_the_board_says_when_the_units_on_the_way_are_expected_once_they_are_dis
     replay.apply(proposed, copy.deepcopy(example_event("dispatch.ordered")))
     body, _count, _clock, _iso, key = board.board_view(proposed, PROVINCE, "zh", None, live(ORDERS[:2]))
     cell = str(body[0].children[5])
-    assert asked == [REQUEST] and "预计 09:40 到齐" in cell and "后勤推算" in cell and "text-success" in cell
+    assert asked == [[REQUEST]] and "预计 09:40 到齐" in cell and "后勤推算" in cell and "text-success" in cell
     # a unit expected after the deadline turns the estimate red and is counted; one not reporting is named
     late, _c, _cl, _i, late_key = board.board_view(proposed, PROVINCE, "zh", key, live(ORDERS))
     cell = str(late[0].children[5])
@@ -165,5 +183,5 @@ def test_the_boards_refresh_reads_the_orders_with_the_signed_in_users_token(prop
     with app.server.test_request_context("/_dash-update-component", method="POST", headers=headers):
         app.server.preprocess_request()
         body, *_ = app.twin_callbacks["on_board"](1, "zh", None)
-    assert session.calls == [("http://logistics/orders", {"request_id": REQUEST}, headers["Authorization"])]
+    assert session.calls == [("http://logistics/orders", {"request_id": [REQUEST]}, headers["Authorization"])]
     assert "预计 09:58 到齐" in str(body[0].children[5])

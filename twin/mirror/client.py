@@ -116,23 +116,43 @@ class ServicesClient:
         """logistics' orders of the request (each unit's expected arrival, lateness, arrival), read with the
         user's own token so logistics decides what they may see; None when logistics is not wired, does not
         answer or refuses. Kept ARRIVALS_TTL_S per request and caller: the panel asks at every refresh."""
+        return self.arrivals_of([request_id], caller)[request_id]
+
+    def arrivals_of(self, request_ids: list[str], caller: Caller) -> dict[str, list[dict] | None]:
+        """`arrivals` of several requests (request id -> orders, or None), those not kept asked for in one
+        `GET /orders?request_id=…&request_id=…`: the board's requests with units on the way, one read a
+        refresh whatever their number. What logistics answers is kept per request, as `arrivals` keeps it."""
         if "logistics" not in self.urls:
-            return None
-        key, now = (request_id, str(caller)), time.monotonic()
-        kept = self._arrivals.get(key)
-        if kept is not None and now - kept[0] < ARRIVALS_TTL_S:
-            return kept[1]
+            return {r: None for r in request_ids}
+        now, who = time.monotonic(), str(caller)
+        out: dict[str, list[dict] | None] = {}
+        for request_id in request_ids:
+            kept = self._arrivals.get((request_id, who))
+            if kept is not None and now - kept[0] < ARRIVALS_TTL_S:
+                out[request_id] = kept[1]
+        asked = sorted({r for r in request_ids if r not in out})
+        if not asked:
+            return out
+        body = None
         try:
-            resp = self.session.get(self.urls["logistics"] + "/orders", params={"request_id": request_id},
+            resp = self.session.get(self.urls["logistics"] + "/orders", params={"request_id": asked},
                                     headers=auth_headers(caller), timeout=TIMEOUT_S)
             body = resp.json() if resp.status_code == 200 else None
         except (requests.RequestException, ValueError) as exc:
-            log.warning("arrivals of %s: logistics unreachable: %s", request_id, exc)
-            body = None
+            log.warning("arrivals of %s: logistics unreachable: %s", ", ".join(asked), exc)
+        grouped: dict[str, list[dict]] | None = None
+        if isinstance(body, list):
+            grouped = {r: [] for r in asked}
+            for order in body:
+                if isinstance(order, dict) and order.get("request_id") in grouped:
+                    grouped[order["request_id"]].append(order)
         if len(self._arrivals) > 1_000:
             self._arrivals.clear()
-        self._arrivals[key] = (now, body if isinstance(body, list) else None)
-        return self._arrivals[key][1]
+        for request_id in asked:
+            orders = grouped[request_id] if grouped is not None else None
+            self._arrivals[request_id, who] = (now, orders)
+            out[request_id] = orders
+        return out
 
     def _get(self, service: str, path: str):
         """The JSON body, or None when the service is down, not wired, or does not offer `path` (logged)."""

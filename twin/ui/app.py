@@ -15,7 +15,6 @@ The layout is dash-bootstrap-components on Bootstrap 5, whose stylesheet the twi
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from html import escape
 from importlib import resources
 from urllib.parse import parse_qs, urlparse
@@ -273,11 +272,11 @@ def table_view(snapshot: dict, lang: str, identity: Identity | None = None) -> t
 
 def panel_view(model: ProvinceModel, request_id: str | None, lang: str, last_key: str | None,
                identity: Identity | None = None, circle: readiness.Readiness | None = None,
-               live_arrivals: Callable[[str], list[dict] | None] | None = None) -> tuple:
+               live_arrivals: board.LiveArrivals | None = None) -> tuple:
     """(comparison, strength figure, key) for the selected request, as far as `identity` may read its
     plans (twin.ui.visibility); no_update while nothing changed. With `circle`, each plan shows the
     counties that would leave the 1-hour support circle if it were sent (asked once per plan). With
-    `live_arrivals` (request id -> logistics' orders), a request with units dispatched shows them
+    `live_arrivals` (request ids -> logistics' orders of each), a request with units dispatched shows them
     arriving above its plans (twin.ui.arrivals)."""
     snapshot = visibility.permitted(model.snapshot(), identity)
     plans = views.plans_of(snapshot, request_id)
@@ -292,7 +291,7 @@ def panel_view(model: ProvinceModel, request_id: str | None, lang: str, last_key
     orders = None
     if live_arrivals is not None and request_id and \
             any(u.get("request_id") == request_id for u in snapshot.get("units") or []):
-        orders = live_arrivals(request_id)
+        orders = live_arrivals([request_id]).get(request_id)
     key = views.digest(request_id, lang, [(p["plan_id"], p["status"], p.get("preview")) for p in plans],
                        leaving and sorted(words.items()),
                        orders and [(o.get("order_id"), o.get("status"), o.get("eta"), o.get("late")) for o in orders])
@@ -307,10 +306,10 @@ def panel_view(model: ProvinceModel, request_id: str | None, lang: str, last_key
     return (comparison if live is None else html.Div([live, comparison]), panel.strength_figure(plans, lang), key)
 
 
-def live_arrivals(client: ServicesClient, user: signin.SignedIn) -> Callable[[str], list[dict] | None]:
-    """logistics' orders of a request as `user` may read them (their own token; kept 5 s by the client):
-    the plan panel's and the board's live arrivals."""
-    return lambda request_id: client.arrivals(request_id, user.token)
+def live_arrivals(client: ServicesClient, user: signin.SignedIn) -> board.LiveArrivals:
+    """logistics' orders of some requests as `user` may read them (their own token; one read for all of
+    them, each kept 5 s by the client): the plan panel's and the board's live arrivals."""
+    return lambda request_ids: client.arrivals_of(request_ids, user.token)
 
 
 def approval_refusal(identity: Identity | None, request: dict | None, lang: str = DEFAULT_LANGUAGE) -> str | None:

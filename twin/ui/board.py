@@ -33,7 +33,8 @@ LAUNCHED = frozenset({"dispatched", "acknowledged", "moving", "arrived"})
 ON_THE_WAY = frozenset({"dispatched", "acknowledged", "moving"})
 
 
-LiveArrivals = Callable[[str], "list[dict] | None"]  # request id -> logistics' orders (None: no answer)
+# request ids -> logistics' orders of each (None: no answer), read in one go (app.live_arrivals)
+LiveArrivals = Callable[[list[str]], "dict[str, list[dict] | None]"]
 
 
 def pending_deadlines(request: dict, units: list[dict]) -> list[tuple[str, str]]:
@@ -74,21 +75,22 @@ def best_chance(plans: list[dict]) -> tuple[float | None, str | None, bool]:
 
 def queue(snapshot: dict, live_arrivals: LiveArrivals | None = None) -> list[dict]:
     """The open requests of a (permitted) snapshot, soonest pending deadline first. With `live_arrivals`,
-    a request with units on the way carries logistics' estimate of them (`live`: twin.ui.arrivals.summary)."""
+    a request with units on the way carries logistics' estimate of them (`live`: twin.ui.arrivals.summary),
+    those of every such request read at once."""
     now = instant(snapshot["clock"])
     names = {c["code"]: c["name"] for c in snapshot.get("counties", [])}
     units = units_by_request(snapshot)
+    open_requests = [r for r in snapshot.get("requests", []) if r.get("status") not in views.CLOSED_REQUESTS]
+    moving = [r["request_id"] for r in open_requests
+              if any(u.get("status") in ON_THE_WAY for u in units.get(r["request_id"], []))]
+    estimates = live_arrivals(moving) if live_arrivals is not None and moving else {}
     rows = []
-    for request in snapshot.get("requests", []):
-        if request.get("status") in views.CLOSED_REQUESTS:
-            continue
+    for request in open_requests:
         mine = units.get(request["request_id"], [])
         deadlines = pending_deadlines(request, mine)
         left_s = min((instant(d) - now).total_seconds() for _, d in deadlines)
         chance, kind, decided = best_chance(views.plans_of(snapshot, request["request_id"]))
-        live = None
-        if live_arrivals is not None and any(u.get("status") in ON_THE_WAY for u in mine):
-            live = arrivals.summary(live_arrivals(request["request_id"]) or [])
+        live = arrivals.summary(estimates.get(request["request_id"]) or []) if request["request_id"] in moving else None
         rows.append({
             "request_id": request["request_id"], "county": request["county"],
             "county_name": names.get(request["county"], request["county"]), "grade": request.get("grade"),
