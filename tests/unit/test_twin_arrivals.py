@@ -13,6 +13,7 @@ from twin.mirror.client import ServicesClient
 from twin.ui import arrivals, board, visibility
 from twin.ui.app import create_app, panel_view
 
+from .test_twin_app import triggered
 from .test_twin_loop import REQUEST, model, proposed  # noqa: F401 - the fixtures
 
 PROVINCE = Identity("zj-cmd", "province_commander", "330000")
@@ -58,6 +59,11 @@ def test_the_block_speaks_beijing_time_in_either_language():
     one = str(arrivals.block([ORDERS[0]], NAMES, "zh"))
     assert "途中 1 个，预计 09:40 到达（时限 09:51）" in one and "预计迟到" not in one
     assert arrivals.block(None, NAMES) is None and arrivals.block([ORDERS[4]], NAMES) is None
+    assert "倍速" not in zh
+    # the demo's devices drive faster than the plan: the block says so, since its times come that much earlier
+    demo = str(arrivals.block(ORDERS, NAMES, "zh", speedup=10))
+    assert "演示：模拟现场设备以方案行程的 10 倍速行驶" in demo
+    assert "drive 10× faster than the plan's journeys" in str(arrivals.block(ORDERS, NAMES, "en", speedup=10))
 
 
 class Session:
@@ -168,6 +174,9 @@ def test_the_board_says_when_the_units_on_the_way_are_expected_once_they_are_dis
     for answer in (in_place, None):
         (row,) = board.queue(visibility.permitted(proposed.snapshot(), PROVINCE), live(answer))
         assert "到齐" not in str(board.chance_cell(row, "zh"))
+    assert "倍速" not in str(late[0].children[5])
+    sped_up, *_ = board.board_view(proposed, PROVINCE, "zh", None, live(ORDERS), speedup=10)
+    assert "后勤推算；演示设备 10 倍速" in str(sped_up[0].children[5])
     assert board.live_late({"late": 0, "latest_eta": "2025-09-15T01:52:00Z", "deadline": DEADLINE})
     assert not board.live_late({"late": 0, "latest_eta": "2025-09-15T01:51:00Z", "deadline": DEADLINE})
 
@@ -184,4 +193,21 @@ def test_the_boards_refresh_reads_the_orders_with_the_signed_in_users_token(prop
         app.server.preprocess_request()
         body, *_ = app.twin_callbacks["on_board"](1, "zh", None)
     assert session.calls == [("http://logistics/orders", {"request_id": [REQUEST]}, headers["Authorization"])]
-    assert "预计 09:58 到齐" in str(body[0].children[5])
+    assert "预计 09:58 到齐" in str(body[0].children[5]) and "倍速" not in str(body[0].children[5])
+
+
+def test_a_demo_twin_says_its_devices_speedup_beside_live_estimates(proposed, monkeypatch):  # noqa: F811
+    from services.common.auth import headers_for
+
+    monkeypatch.setenv("DEMO", "1")
+    monkeypatch.setenv("TWIN_DEVICE_SPEEDUP", "12")
+    replay.apply(proposed, copy.deepcopy(example_event("dispatch.ordered")))
+    app = create_app(proposed, demo=False, secret="s" * 48,
+                     client=ServicesClient({"logistics": "http://logistics"}, session=Session()))
+    with app.server.test_request_context("/_dash-update-component", method="POST", headers=headers_for(PROVINCE)):
+        app.server.preprocess_request()
+        body, *_ = app.twin_callbacks["on_board"](1, "zh", None)
+        triggered("refresh-interval.n_intervals", 1)
+        panel, *_ = app.twin_callbacks["on_panel"](1, REQUEST, None, "zh", None)
+    assert "演示设备 12 倍速" in str(body[0].children[5])
+    assert "以方案行程的 12 倍速行驶" in str(panel)

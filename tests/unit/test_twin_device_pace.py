@@ -41,6 +41,16 @@ def test_logistics_bound_follows_the_demo_devices_only(env, bound):
     assert pace.logistics_max_speed(200.0, env) == bound
 
 
+@pytest.mark.parametrize(("mode", "env", "shown"), [
+    ("live", {"DEMO": "1"}, 10.0), ("live", {"DEMO": "1", "TWIN_DEVICE_SPEEDUP": "60"}, 60.0),
+    ("live", {}, 1.0),                                  # live mode: real devices, nothing to say
+    ("live", {"DEMO": "1", "TWIN_DEVICES": "0"}, 1.0),  # no simulated devices
+    ("exercise", {}, 1.0),
+])
+def test_the_pages_say_how_fast_the_units_move_only_where_simulated_devices_drive_them(mode, env, shown):
+    assert pace.shown_speedup(mode, env) == shown
+
+
 def test_the_demo_devices_reports_pass_the_scaled_bound_and_not_the_real_one():
     model = ProvinceModel(seed=0)
     replay.apply(model, example_event("plan.proposed"))

@@ -34,6 +34,12 @@ def device_speedup(mode: str, env: Mapping[str, str]) -> float:
     return 1.0 if mode == "exercise" else DEMO_SPEEDUP
 
 
+def shown_speedup(mode: str, env: Mapping[str, str]) -> float:
+    """How much faster than the plans the units move on the twin's pages: the devices' speedup where they
+    run, 1 where none do (live mode: real devices, real time)."""
+    return device_speedup(mode, env) if enabled(mode, env) else 1.0
+
+
 def logistics_max_speed(base_kmh: float, env: Mapping[str, str]) -> float | None:
     """logistics' plausibility bound for the demo's simulated reports: `base_kmh` times the devices'
     speedup; None when the devices do not run faster than real time or the bound is set explicitly."""

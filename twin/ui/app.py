@@ -15,6 +15,7 @@ The layout is dash-bootstrap-components on Bootstrap 5, whose stylesheet the twi
 from __future__ import annotations
 
 import functools
+import os
 from html import escape
 from importlib import resources
 from urllib.parse import parse_qs, urlparse
@@ -29,6 +30,7 @@ from services.common.approval import may_approve
 from services.common.auth import Identity, default_keyring
 from services.common.permissions import table as approval_table
 from twin.mirror.client import ServicesClient, detail_of, service_urls
+from twin.sim import pace
 from twin.sim.model import ProvinceModel
 from twin.ui import (
     alerts,
@@ -67,11 +69,13 @@ def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000,
                client: ServicesClient | None = None, recording: list[dict] | None = None,
                keyring=None, demo: bool | None = None, users: dict | None = None,
                secret: str | None = None, positions: PositionAccess | None = None,
-               run_exercise=None) -> dash.Dash:
+               run_exercise=None, device_speedup: float | None = None) -> dash.Dash:
     """The twin's app. `keyring` verifies sign-in tokens (default: the settings' or the deployment's);
     `demo` offers the one-click demo users (default: DEMO=1 or an exercise); `users` the users.yaml list;
     `positions` who sees live positions and the log of their reads (default: logistics' switch);
-    `run_exercise` plays a scenario on processes of its own, for the exercise page's Start (None: none)."""
+    `run_exercise` plays a scenario on processes of its own, for the exercise page's Start (None: none);
+    `device_speedup` how much faster than the plans the simulated field devices drive (default: as
+    twin.sim.pace reads the mode and environment; 1 where no devices run), said beside live estimates."""
     plotly_js = plotly_bundle.load()  # Plotly's map bundle, when installed (else Dash's full bundle)
     app = dash.Dash(__name__, title="警力跨区互援 · Twin", serve_locally=True, external_stylesheets=[BOOTSTRAP_CSS],
                     external_scripts=[], update_title=None, suppress_callback_exceptions=True,
@@ -85,6 +89,7 @@ def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000,
 
     mode = getattr(settings, "mode", "live")
     demo = signin.demo_enabled(mode) if demo is None else demo
+    speedup = pace.shown_speedup(mode, os.environ) if device_speedup is None else device_speedup
     keyring = (keyring or getattr(settings, "auth_keys", None) or default_keyring()).for_audience("twin")
     throttle.install_sign_in_limits(app.server)  # failed sign-ins: 429 after a burst, before the guard
     app.twin_signin = signin.SignIn(app.server, keyring=keyring, demo=demo, users=users,
@@ -100,17 +105,17 @@ def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000,
             header = None if wall else navbar(user, lang, demo, board.PATH)
             return board.page(model, lang, user, wall, refresh_ms, header=header,
                               alert_parts=alerts.parts(lang, refresh_ms),
-                              live_arrivals=arrivals_as(user) if user else None)
+                              live_arrivals=arrivals_as(user) if user else None, speedup=speedup)
         return page(model, geojson, refresh_ms, lang, recording, user, demo)
 
     app.layout = layout
     app.twin_positions = positions
     app.twin_readiness = circle
     # plain functions, for tests
-    app.twin_callbacks = register_callbacks(app, model, geojson, client, positions, circle)
+    app.twin_callbacks = register_callbacks(app, model, geojson, client, positions, circle, speedup)
     app.twin_callbacks.update(exercise_page.register(app, geojson, run_exercise=run_exercise))
     app.twin_alerts = alerts.AlertLog()  # each user's acknowledged alerts
-    app.twin_callbacks.update(board.register(app, model, arrivals_as))
+    app.twin_callbacks.update(board.register(app, model, arrivals_as, speedup))
     app.twin_callbacks.update(alerts.register(app, model, app.twin_alerts))
     install_styles(app)
     install_plotly(app, plotly_js)
@@ -272,12 +277,12 @@ def table_view(snapshot: dict, lang: str, identity: Identity | None = None) -> t
 
 def panel_view(model: ProvinceModel, request_id: str | None, lang: str, last_key: str | None,
                identity: Identity | None = None, circle: readiness.Readiness | None = None,
-               live_arrivals: board.LiveArrivals | None = None) -> tuple:
+               live_arrivals: board.LiveArrivals | None = None, speedup: float = 1.0) -> tuple:
     """(comparison, strength figure, key) for the selected request, as far as `identity` may read its
     plans (twin.ui.visibility); no_update while nothing changed. With `circle`, each plan shows the
     counties that would leave the 1-hour support circle if it were sent (asked once per plan). With
     `live_arrivals` (request ids -> logistics' orders of each), a request with units dispatched shows them
-    arriving above its plans (twin.ui.arrivals)."""
+    arriving above its plans (twin.ui.arrivals; `speedup`, the demo's devices' pace, said there)."""
     snapshot = visibility.permitted(model.snapshot(), identity)
     plans = views.plans_of(snapshot, request_id)
     names = county_names(snapshot["counties"], lang)
@@ -302,7 +307,7 @@ def panel_view(model: ProvinceModel, request_id: str | None, lang: str, last_key
                                   withheld=withheld.note(identity, visibility.REQUESTS, lang),
                                   modules={line["line_id"]: line.get("module") for line in (request or {}).get("lines") or []},
                                   cities=city_names(snapshot["counties"], lang))
-    live = arrivals.block(orders, names, lang)
+    live = arrivals.block(orders, names, lang, speedup)
     return (comparison if live is None else html.Div([live, comparison]), panel.strength_figure(plans, lang), key)
 
 
@@ -336,7 +341,8 @@ def readable_plans(model: ProvinceModel, identity: Identity | None, request_id: 
 
 
 def register_callbacks(app: dash.Dash, model: ProvinceModel, geojson: dict, client: ServicesClient,
-                       positions: PositionAccess | None = None, circle: readiness.Readiness | None = None) -> dict:
+                       positions: PositionAccess | None = None, circle: readiness.Readiness | None = None,
+                       speedup: float = 1.0) -> dict:
     @app.callback(
         Output(ids.MAP, "figure"), Output(ids.INCIDENT_TABLE_BODY, "children"),
         Output(ids.INCIDENT_COUNT, "children"), Output(ids.CLOCK, "children"),
@@ -381,7 +387,7 @@ def register_callbacks(app: dash.Dash, model: ProvinceModel, geojson: dict, clie
                 model.preview(plan["plan_id"])
         user = signin.current_user()
         live = live_arrivals(client, user) if user else None
-        return panel_view(model, request_id, lang, last_key, identity, circle, live)
+        return panel_view(model, request_id, lang, last_key, identity, circle, live, speedup)
 
     @app.callback(Output(ids.PLAN_CONTROLS, "className"), Output(ids.STRENGTH, "style"),
                   Input(ids.REQUEST_PICKER, "value"), prevent_initial_call=True)

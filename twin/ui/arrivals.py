@@ -45,8 +45,11 @@ def by_county(orders: list[dict]) -> list[tuple[str, int, int, str | None, int]]
     return sorted(rows, key=lambda r: (r[3] is None, -(_instant(r[3]).timestamp() if r[3] else 0), r[0]))
 
 
-def block(orders: list[dict] | None, names: dict[str, str], lang: str = DEFAULT_LANGUAGE) -> html.Div | None:
-    """The panel's live-arrivals block, or None (nothing dispatched, or logistics did not answer)."""
+def block(orders: list[dict] | None, names: dict[str, str], lang: str = DEFAULT_LANGUAGE,
+          speedup: float = 1.0) -> html.Div | None:
+    """The panel's live-arrivals block, or None (nothing dispatched, or logistics did not answer).
+    `speedup`: how much faster than the plan the demo's simulated devices drive (said when above 1, since
+    the estimates then come that much earlier than the plan's)."""
     if orders is None:
         return None
     s = summary(orders)
@@ -67,8 +70,11 @@ def block(orders: list[dict] | None, names: dict[str, str], lang: str = DEFAULT_
                   late=(text("arrivals_county_late", lang, n=k) if k else ""))
              for c, n, a, at, k in by_county(orders)]
     style = {"color": "#b02a37", "fontWeight": "bold"} if s["late"] else {}
+    sped_up = [html.Div(text("arrivals_sped_up", lang, x=f"{speedup:g}"), className="small text-body-secondary",
+                        id="twin-arrivals-sped-up")] if speedup > 1 else []
     return html.Div([html.Div([html.B(text("arrivals_title", lang)), " ",
                                html.Span(text("arrivals_sep", lang).join(parts), style=style)]),
+                     *sped_up,
                      html.Details([html.Summary(text("arrivals_by_county", lang)),
                                    html.Div("\n".join(lines), style={"whiteSpace": "pre-wrap"})])],
                     id="twin-arrivals", style={"marginBottom": "8px"})

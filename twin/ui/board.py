@@ -73,10 +73,10 @@ def best_chance(plans: list[dict]) -> tuple[float | None, str | None, bool]:
     return chance, kind, bool(decided)
 
 
-def queue(snapshot: dict, live_arrivals: LiveArrivals | None = None) -> list[dict]:
+def queue(snapshot: dict, live_arrivals: LiveArrivals | None = None, speedup: float = 1.0) -> list[dict]:
     """The open requests of a (permitted) snapshot, soonest pending deadline first. With `live_arrivals`,
     a request with units on the way carries logistics' estimate of them (`live`: twin.ui.arrivals.summary),
-    those of every such request read at once."""
+    those of every such request read at once; `speedup` (the demo's devices' pace) goes with it."""
     now = instant(snapshot["clock"])
     names = {c["code"]: c["name"] for c in snapshot.get("counties", [])}
     units = units_by_request(snapshot)
@@ -91,6 +91,8 @@ def queue(snapshot: dict, live_arrivals: LiveArrivals | None = None) -> list[dic
         left_s = min((instant(d) - now).total_seconds() for _, d in deadlines)
         chance, kind, decided = best_chance(views.plans_of(snapshot, request["request_id"]))
         live = arrivals.summary(estimates.get(request["request_id"]) or []) if request["request_id"] in moving else None
+        if live is not None:
+            live["speedup"] = speedup
         rows.append({
             "request_id": request["request_id"], "county": request["county"],
             "county_name": names.get(request["county"], request["county"]), "grade": request.get("grade"),
@@ -182,6 +184,8 @@ def chance_cell(row: dict, lang: str) -> list:
         else:
             head = html.Strong(text("live_untimed", lang))
         notes = [text("live_source", lang)]
+        if live.get("speedup", 1.0) > 1:
+            notes.append(text("live_sped_up", lang, x=f"{live['speedup']:g}"))
         if live["late"]:
             notes.append(text("arrivals_late", lang, n=live["late"]))
         if live["silent"] and live["latest_eta"]:
@@ -207,14 +211,14 @@ def board_body(rows: list[dict], lang: str, refused: str | None = None) -> list:
 
 
 def board_view(model: ProvinceModel, identity: Identity | None, lang: str, last_key: str | None,
-               live_arrivals: LiveArrivals | None = None) -> tuple:
+               live_arrivals: LiveArrivals | None = None, speedup: float = 1.0) -> tuple:
     """(rows, count, clock text, clock ISO, key): the queue as `identity` may read it (twin.ui.visibility);
     rows no_update while nothing shown changed (the countdowns tick in the browser). A role the table
     never shows requests is told so, not shown an empty queue. `live_arrivals`: logistics' orders of a
-    request, read as the same user."""
+    request, read as the same user; `speedup`: how fast the demo's devices drive (board.queue)."""
     snapshot = visibility.permitted(model.snapshot(), identity)
     refused = withheld.note(identity, visibility.REQUESTS, lang)
-    rows = queue(snapshot, live_arrivals)
+    rows = queue(snapshot, live_arrivals, speedup)
     shown = [{k: v for k, v in r.items() if k != "left_s"} for r in rows]
     key = views.digest(lang, refused, shown, [r["left_s"] < SOON_S for r in rows], [r["left_s"] < 0 for r in rows])
     body = dash.no_update if key == last_key else board_body(rows, lang, refused)
@@ -230,10 +234,11 @@ def table(body: list, lang: str) -> dbc.Table:
 
 
 def page(model: ProvinceModel, lang: str, user: signin.SignedIn | None, wall: bool, refresh_ms: int,
-         header=None, alert_parts=(), live_arrivals: LiveArrivals | None = None) -> html.Div:
+         header=None, alert_parts=(), live_arrivals: LiveArrivals | None = None, speedup: float = 1.0) -> html.Div:
     """The board; `header` the navigation bar (left out on the wall screen), `alert_parts` the alerts'
     toasts and stores."""
-    body, count, clock, clock_iso, key = board_view(model, user.identity if user else None, lang, None, live_arrivals)
+    body, count, clock, clock_iso, key = board_view(model, user.identity if user else None, lang, None, live_arrivals,
+                                                    speedup)
     heading = html.Div(className="d-flex flex-wrap align-items-baseline gap-3 mb-2", children=[
         html.H1(text("board_title", lang), className="h3 mb-0" if not wall else "mb-0"),
         dbc.Badge(count, id=ids.BOARD_COUNT, color="primary", className="fs-6"),
@@ -252,8 +257,10 @@ def page(model: ProvinceModel, lang: str, user: signin.SignedIn | None, wall: bo
     ]), *alert_parts, *stores])
 
 
-def register(app: dash.Dash, model: ProvinceModel, arrivals_as: Callable[[signin.SignedIn], LiveArrivals] | None = None) -> dict:
-    """The board's refresh; `arrivals_as(user)`: logistics' orders of a request as that user may read them."""
+def register(app: dash.Dash, model: ProvinceModel, arrivals_as: Callable[[signin.SignedIn], LiveArrivals] | None = None,
+             speedup: float = 1.0) -> dict:
+    """The board's refresh; `arrivals_as(user)`: logistics' orders of a request as that user may read them;
+    `speedup`: how fast the demo's devices drive."""
     @app.callback(
         Output(ids.BOARD_BODY, "children"), Output(ids.BOARD_COUNT, "children"), Output(ids.BOARD_CLOCK, "children"),
         Output(ids.BOARD_CLOCK, "data-twin-clock"), Output(ids.BOARD_KEY, "data"),
@@ -263,6 +270,6 @@ def register(app: dash.Dash, model: ProvinceModel, arrivals_as: Callable[[signin
     def on_board(_n, lang, last_key):
         user = signin.current_user()
         live = arrivals_as(user) if user and arrivals_as else None
-        return board_view(model, user.identity if user else None, lang or DEFAULT_LANGUAGE, last_key, live)
+        return board_view(model, user.identity if user else None, lang or DEFAULT_LANGUAGE, last_key, live, speedup)
 
     return {"on_board": on_board}

@@ -231,6 +231,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "live_latest": ("预计 {at} 到齐", "all in by {at}"),
     "live_untimed": ("途中，尚无预计", "on the way, not timed yet"),
     "live_source": ("后勤推算", "logistics' estimate"),
+    "live_sped_up": ("演示设备 {x} 倍速", "demo devices at {x}× speed"),
+    "arrivals_sped_up": ("演示：模拟现场设备以方案行程的 {x} 倍速行驶，后勤推算的到达时间随之提前",
+                         "Demo: the simulated field devices drive {x}× faster than the plan's journeys, and "
+                         "logistics' estimates come earlier with them"),
     "live_plan_chance": ("{plan}：{chance}", "{plan}: {chance}"),
     "arrivals_title": ("实时到位（后勤推算）：", "Live arrivals (logistics' estimate):"),
     "arrivals_sep": ("；", "; "),
