@@ -30,8 +30,22 @@ class Problem(Exception):
         self.status, self.title, self.errors, self.detail = status, title, errors or [], detail
 
     @classmethod
-    def of_field(cls, status: int, title: str, field: str, reason: str) -> "Problem":
-        return cls(status, title, [{"field": field, "reason": reason}], detail=reason)
+    def of_field(cls, status: int, title: str, field: str, reason: str, *, code: str | None = None,
+                 params: dict | None = None) -> "Problem":
+        """One field at fault; `code` and `params` name the refusal for a client that words it in its own
+        language (contracts/http/problem.schema.json), `reason` says it in English for everyone else."""
+        return cls(status, title, [issue(field, reason, code, params)], detail=reason)
+
+
+def issue(field: str, reason: str, code: str | None = None, params: dict | None = None) -> dict:
+    """One entry of a problem's `errors`: the field and the reason, with the refusal's code and its
+    values when it has them."""
+    entry: dict = {"field": field, "reason": reason}
+    if code:
+        entry["code"] = code
+        if params:
+            entry["params"] = params
+    return entry
 
 
 BadRequest = Problem  # the name body validation has always raised

@@ -21,7 +21,7 @@ import yaml
 from flask import Flask, g, request
 
 from .auth import ROLES, Identity, current_identity, region_covers, region_level
-from .http import BadRequest, endpoint_of, request_body
+from .http import BadRequest, endpoint_of, issue, request_body
 
 TABLE = Path(__file__).with_name("permissions.yaml")
 SCOPES = ("all", "own")
@@ -34,6 +34,8 @@ Resolver = Callable[[str], "Iterable[str] | None"]
 class Decision:
     allowed: bool
     reason: str
+    code: str | None = None       # a refusal's name for clients that word it themselves (Forbidden)
+    params: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -59,11 +61,13 @@ class Table:
         scope = grants.get(identity.role)
         if scope is None:
             allowed = ", ".join(sorted(grants)) or "nobody"
-            return Decision(False, f"role {identity.role} may not call {endpoint} (allowed: {allowed})")
-        outside = [r for r in regions if scope == "own" and not region_covers(identity.region, r)]
+            return Decision(False, f"role {identity.role} may not call {endpoint} (allowed: {allowed})",
+                            "permission.role", {"role": identity.role, "endpoint": endpoint})
+        outside = list(dict.fromkeys(r for r in regions if scope == "own" and not region_covers(identity.region, r)))
         if outside:
             return Decision(False, f"role {identity.role} may call {endpoint} for its own region "
-                                   f"{identity.region} only, not {', '.join(outside)}")
+                                   f"{identity.region} only, not {', '.join(outside)}", "permission.region",
+                            {"role": identity.role, "region": identity.region, "outside": ",".join(outside)})
         return Decision(True, f"role {identity.role} may call {endpoint} ({scope})")
 
 
@@ -106,8 +110,8 @@ def regions_named(view_args: dict, args, body, fields: tuple[str, ...]) -> list[
 
 
 class Forbidden(BadRequest):
-    def __init__(self, reason: str):
-        super().__init__(403, "Not permitted", [{"field": "Authorization", "reason": reason}])
+    def __init__(self, reason: str, code: str | None = None, params: dict | None = None):
+        super().__init__(403, "Not permitted", [issue("Authorization", reason, code, params)])
 
 
 def objects(app: Flask, resolvers: dict[str, Resolver], general: Iterable[str] = ()) -> None:
@@ -182,13 +186,17 @@ def install(app: Flask) -> None:
                                                                          body, t.region_fields))
         g.permission = decision
         if not decision.allowed:
-            raise Forbidden(decision.reason)
+            raise Forbidden(decision.reason, decision.code, decision.params)
         g.permission_scope = t.scope(identity, app.name, endpoint)
         if g.permission_scope == "own":
             resolvers = app.extensions.get("objects", {})
             for name, value in (request.view_args or {}).items():
                 if name in resolvers:
-                    refusal = object_refusal(identity, name, str(value), resolvers[name](str(value)))
+                    regions = resolvers[name](str(value))
+                    regions = None if regions is None else list(regions)
+                    refusal = object_refusal(identity, name, str(value), regions)
                     if refusal:
-                        raise Forbidden(refusal)
+                        raise Forbidden(refusal, "permission.object", {
+                            "object": name, "id": str(value), "regions": ",".join(sorted(set(regions))),
+                            "region": identity.region, "role": identity.role})
         return None

@@ -24,14 +24,16 @@ def require_receiving_command(identity: Identity, county: str, what: str) -> Non
     if not is_receiving_command(identity, county):
         raise Problem.of_field(403, "Refused", "X-Role", (
             f"only the receiving command of county {county} (county duty officer or its city commander) "
-            f"may {what}; caller is {identity.role} of {identity.region}"))
+            f"may {what}; caller is {identity.role} of {identity.region}"), code="logistics.receiving_command_only",
+            params={"county": county, "role": identity.role, "region": identity.region})
 
 
 def require_reception(identity: Identity, county: str) -> None:
     if not (identity.role in RECEPTION_ROLES and identity.covers(county)):
         raise Problem.of_field(403, "Refused", "X-Role", (
             f"only the receiving side of county {county} (duty officer, city commander or resource manager) "
-            f"records its reception; caller is {identity.role}"))
+            f"records its reception; caller is {identity.role}"), code="logistics.reception_only",
+            params={"county": county, "role": identity.role, "region": identity.region})
 
 
 def require_unit(identity: Identity, what: str) -> None:

@@ -36,17 +36,21 @@ def arrange(tx, dep: dict, body: dict, policy: Policy, now: datetime) -> dict:
     items = dict(dep["arrangements"])
     if body.get("medic", {}).get("status") == "not_needed":
         raise Problem.of_field(422, "Refused", "medic.status",
-                               "a medic travels with every team (随队医护): the medic is always needed")
+                               "a medic travels with every team (随队医护): the medic is always needed",
+                               code="reception.medic_needed")
     for item in reception.ITEMS:
         if item in body:
             items[item] = body[item]
     lodging = items["lodging"]
     if "lodging" in body and lodging["status"] == "arranged":
         beds = lodging.setdefault("quantity", dep["headcount"])
-        why = reception.lodging_refusal(beds, policy.capacity(dep["county"]),
-                                        lodging_in_use(tx.conn, dep["county"], dep["deployment_id"]))
+        capacity = policy.capacity(dep["county"])
+        in_use = lodging_in_use(tx.conn, dep["county"], dep["deployment_id"])
+        why = reception.lodging_refusal(beds, capacity, in_use)
         if why:
-            raise Problem.of_field(409, "Refused", "lodging.quantity", why)
+            raise Problem.of_field(409, "Refused", "lodging.quantity", why, code="reception.beds_short",
+                                   params={"requested": beds, "free": capacity - in_use, "capacity": capacity,
+                                           "county": dep["county"]})
     store.update_deployment(tx.conn, dep["deployment_id"], arrangements=items)
     data = {"deployment_id": dep["deployment_id"], "request_id": dep["request_id"], "headcount": dep["headcount"],
             **{k: items[k] for k in reception.ITEMS}, "at": stamp(now)}
@@ -60,7 +64,7 @@ def release(tx, dep: dict, now: datetime, outcome: str = "completed", policy: Po
     """Release every officer; duty runs from each unit's order to now (resources closes duty time).
     After a hard task (policy: grades I-II) the release flags psychological follow-up for every officer."""
     if dep["status"] == "released":
-        raise Problem.of_field(409, "Refused", "deployment_id", "already released")
+        raise Problem.of_field(409, "Refused", "deployment_id", "already released", code="deployment.released")
     rows = store.orders_of_deployment(tx.conn, dep["deployment_id"])
     minutes = {o: max(0, round((now - as_utc(r["ordered_at"])).total_seconds() / 60))
                for r in rows for o in r["officer_ids"]}
@@ -83,7 +87,8 @@ def request_extension(conn, dep: dict, body: dict, by: str, now: datetime) -> di
     if until <= as_utc(dep["task_end"]):
         raise Problem.of_field(422, "Refused", "until", f"must be after the current end {stamp(dep['task_end'])}")
     if dep["status"] == "released":
-        raise Problem.of_field(409, "Refused", "deployment_id", "the deployment is released")
+        raise Problem.of_field(409, "Refused", "deployment_id", "the deployment is released",
+                               code="deployment.released")
     pending = {"until": stamp(until), "reason": body["reason"], "requested_by": by, "requested_at": stamp(now)}
     store.update_deployment(conn, dep["deployment_id"], extension=pending)
     return pending

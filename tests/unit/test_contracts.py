@@ -365,7 +365,12 @@ def test_an_incident_report_without_a_county_is_rejected_at_location_county():
 
 def test_a_problem_carries_type_title_status_and_field_errors():
     problem = contracts.example_body("problem")
-    assert problem["status"] == 422 and problem["errors"][0].keys() == {"field", "reason"}
+    assert problem["status"] == 409 and problem["errors"][0].keys() == {"field", "reason", "code", "params"}
+    plain = {**problem, "errors": [{"field": "location.county", "reason": "'33010' does not match '^[0-9]{6}$'"}]}
+    assert contracts.validate_body("problem", plain) == []  # the code and its values are optional
+    for bad in ({"code": "Beds short"}, {"params": {"free": [12]}}, {"hint": "x"}):
+        wrong = {**problem, "errors": [{**problem["errors"][0], **bad}]}
+        assert [i.field for i in contracts.validate_body("problem", wrong)][0].startswith("errors[0]")
     del problem["title"]
     assert contracts.validate_body("problem", problem) == [Issue("title", "'title' is a required property")]
 

@@ -435,11 +435,16 @@ def test_reception_capacity_flags_release_and_coverage(service, now):
     url = f"/deployments/{dep}/arrangements"
     too_many = client.post(url, json={"lodging": {"status": "arranged", "quantity": 261}}, headers=RECEIVER)
     assert too_many.status_code == 409 and "260" in too_many.get_json()["detail"]
+    (error,) = too_many.get_json()["errors"]  # named, with its figures, for a client that words it itself
+    assert error["code"] == "reception.beds_short" and error["field"] == "lodging.quantity"
+    assert error["params"] == {"requested": 261, "free": 260, "capacity": 260, "county": "330783"}
+    assert contracts.validate_body("problem", too_many.get_json()) == []
     ok = client.post(url, json={"lodging": {"status": "arranged", "quantity": 6}}, headers=RECEIVER)
     assert ok.status_code == 200 and ok.get_json()["missing"] == ["meals", "transport", "medic"]
     assert ok.get_json()["arrangements"]["medic"]["quantity"] == 3          # 6 officers in 3 teams: a medic each
     refused = client.post(url, json={"medic": {"status": "not_needed"}}, headers=RECEIVER)
     assert refused.status_code == 422 and "every team" in refused.get_json()["detail"]
+    assert refused.get_json()["errors"][0]["code"] == "reception.medic_needed"
     point = order["reporting_point"]["point"]
     report(runtime, order, point["lon"], point["lat"], T0 + timedelta(minutes=25))
     flags = client.get(f"/deployments/{dep}", headers=RECEIVER).get_json()["flags"]
@@ -449,11 +454,14 @@ def test_reception_capacity_flags_release_and_coverage(service, now):
     client.post(url, json={"medic": {"status": "arranged", "quantity": 3}}, headers=RECEIVER)
     assert client.get("/indicators", headers=PROVINCE).get_json()["logistics_coverage"]["coverage"] == 1.0
     assert len(emitted(runtime, "logistics.arranged")) == 3
-    assert client.post(f"/deployments/{dep}/release", json={}, headers=DONOR).status_code == 403
+    donor = client.post(f"/deployments/{dep}/release", json={}, headers=DONOR)
+    assert donor.status_code == 403 and donor.get_json()["errors"][0]["code"] == "logistics.receiving_command_only"
     now.at = T0 + timedelta(hours=5)
     released = client.post(f"/deployments/{dep}/release", json={"outcome": "completed"}, headers=RECEIVER).get_json()
     assert released["duty_minutes"] == 300 and set(released["duty_minutes_by_officer"]) == set(released["officer_ids"])
     assert len(released["officer_ids"]) == 6 and emitted(runtime, "deployment.released")[0] == released
+    again = client.post(f"/deployments/{dep}/release", json={"outcome": "completed"}, headers=RECEIVER)
+    assert again.status_code == 409 and again.get_json()["errors"][0]["code"] == "deployment.released"
     assert released["psychological_followup"] is False                       # a grade III task
     body = client.get(f"/deployments/{dep}", headers=RECEIVER).get_json()
     pay = body["allowance"]["per_officer"]

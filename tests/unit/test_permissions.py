@@ -81,6 +81,11 @@ def reason(refusal) -> str:
     return refusal.errors[0]["reason"]
 
 
+def named(refusal) -> tuple[str | None, dict | None]:
+    """The refusal's code and values, by which a client words it in its own language."""
+    return refusal.errors[0].get("code"), refusal.errors[0].get("params")
+
+
 CELLS = [(service, endpoint, role) for service in SERVICES for endpoint in sorted(TABLE.rules(service))
          for role in ROLES]
 
@@ -93,6 +98,7 @@ def test_each_cell_of_the_table_allows_or_refuses_that_role(apps, service, endpo
     else:
         assert refused_by_table(refusal) and refusal.status == 403
         assert f"role {role} may not call {endpoint}" in reason(refusal)
+        assert named(refusal) == ("permission.role", {"role": role, "endpoint": endpoint})
 
 
 OWN = [(s, e, r) for s, e, r in CELLS if TABLE.rules(s)[e].get(r) == "own"]
@@ -103,6 +109,7 @@ def test_own_region_cells_refuse_other_regions_and_allow_their_own(apps, service
     caller = Identity(f"t-{role}", role, CITY)
     outside = call(apps[service], endpoint, caller, county=OUTSIDE)
     assert refused_by_table(outside) and f"not {OUTSIDE}" in reason(outside)
+    assert named(outside) == ("permission.region", {"role": role, "region": CITY, "outside": OUTSIDE})
     inside = call(apps[service], endpoint, caller, county=INSIDE)
     assert inside is None, inside.errors
 
@@ -180,9 +187,12 @@ def test_each_role_reaches_an_object_of_its_region_and_one_of_another_only_where
     else:
         assert inside is None, inside.errors
         assert refused_by_table(outside) and outside.status == 403
-        named = sorted(params_of(endpoint) & OBJECTS[service])[0]
-        assert f"{named} {objects[service][OUTSIDE][named]} is of region" in reason(outside)
+        named_param = sorted(params_of(endpoint) & OBJECTS[service])[0]
+        assert f"{named_param} {objects[service][OUTSIDE][named_param]} is of region" in reason(outside)
         assert OUTSIDE in reason(outside) and INSIDE in reason(outside)
+        code, params = named(outside)
+        assert code == "permission.object" and params["object"] == named_param and params["region"] == INSIDE
+        assert OUTSIDE in params["regions"].split(",") and params["role"] == role
 
 
 @pytest.mark.parametrize("service, endpoint, role", [c for c in OBJECT_CELLS if TABLE.rules(c[0])[c[1]].get(c[2])

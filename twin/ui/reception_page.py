@@ -9,8 +9,9 @@ the officers sent to it, and the end of their task.
 
 Plain HTML forms (no Dash, no script): the county duty officer fills them in on any browser. Everything
 goes to logistics with the user's own token, so logistics decides by their role and region as for any
-other caller and refuses with the field and the reason, which the page shows as it was given (lodging
-beyond the county's capacity, a medic marked not needed), once, after the redirect (the outcome is kept
+other caller and refuses with the field and the reason, which the page shows in its own language where
+logistics names the refusal (lodging beyond the county's capacity, a medic marked not needed, a role or
+region refused: twin.ui.refusals) and as it was given otherwise, once, after the redirect (the outcome is kept
 on the server for that user: the address names only the deployment). The forms are offered only to the roles the
 services' permission table lets do each (services/common/permissions.yaml); the sign-in's guard refuses
 a form posted from another site (its Origin). Each deployment shows what is still to arrange, and the
@@ -28,7 +29,7 @@ from flask import Response, redirect, request
 from services.common.auth import region_covers
 from twin.mirror.client import TIMEOUT_S, ServicesClient, auth_headers
 from twin.sim.model import ProvinceModel
-from twin.ui import signin, visibility
+from twin.ui import refusals, signin, visibility
 from twin.ui.bounded import Bounded
 from twin.ui.figures import beijing_time
 from twin.ui.messages import role_name
@@ -113,14 +114,21 @@ class Outcomes:
 
 def install(app, model: ProvinceModel, client: ServicesClient) -> None:
     server = app.server
-    names = {c.code: c.name for c in model.geography.counties}
+    geography = model.geography
+    names = {c.code: c.name for c in geography.counties}
+    cities = {c.code: c.name for c in geography.cities} | {geography.province_code: geography.province_name}
     outcomes = server.twin_reception_outcomes = Outcomes()
+
+    def places(lang: str):
+        """A region code's name in `lang` (a county, a city, the province), for what logistics refused."""
+        return lambda code: (place_name(names[code], lang) if code in names else
+                             place_name(cities[code], lang, "city") if code in cities else code)
 
     @server.get(PATH)
     def reception_page():
         lang = "en" if request.args.get("lang") == "en" else "zh"
         user = signin.current_user()
-        listed = received(client, user)
+        listed = received(client, user, lang, places(lang))
         about = request.args.get("deployment")
         notice, error = outcomes.take(user.identity.subject, about)
         return Response(page(user, listed, names, lang, notice=notice, about=about, error=error),
@@ -130,7 +138,8 @@ def install(app, model: ProvinceModel, client: ServicesClient) -> None:
     def reception_arrange(deployment_id: str):
         lang = "en" if request.form.get("lang") == "en" else "zh"
         body = arrangements_from(request.form)
-        return forward(client, outcomes, signin.current_user(), deployment_id, "arrangements", body, "saved", lang)
+        return forward(client, outcomes, signin.current_user(), deployment_id, "arrangements", body, "saved", lang,
+                       places(lang))
 
     @server.post(PATH + "/<deployment_id>/release")
     def reception_release(deployment_id: str):
@@ -143,18 +152,19 @@ def install(app, model: ProvinceModel, client: ServicesClient) -> None:
         body = {"outcome": outcome}
         if (request.form.get("note") or "").strip():
             body["note"] = request.form["note"].strip()
-        return forward(client, outcomes, user, deployment_id, "release", body, "released", lang)
+        return forward(client, outcomes, user, deployment_id, "release", body, "released", lang, places(lang))
 
 
-def received(client: ServicesClient, user) -> dict:
-    """{"deployments": [...]} received in the user's region and not released, or {"error": reason}."""
+def received(client: ServicesClient, user, lang: str = "zh", place=str) -> dict:
+    """{"deployments": [...]} received in the user's region and not released, or {"error": reason}
+    (in `lang`, `place` naming a region: reason_of)."""
     try:
         resp = client.session.get(client.urls["logistics"] + "/deployments", headers=auth_headers(user.token),
                                   timeout=TIMEOUT_S)
     except (requests.RequestException, KeyError):
         return {"error": "unreachable"}
     if resp.status_code != 200:
-        return {"error": "refused", "reason": reason_of(resp)}
+        return {"error": "refused", "reason": reason_of(resp, lang, place)}
     mine = [d for d in resp.json() if region_covers(user.identity.region, d["county"]) and d["status"] != "released"]
     return {"deployments": sorted(mine, key=lambda d: (d["task_start"], d["deployment_id"]))}
 
@@ -178,9 +188,9 @@ def arrangements_from(form) -> dict:
 
 
 def forward(client: ServicesClient, outcomes: Outcomes, user, deployment_id: str, action: str, body: dict, done: str,
-            lang: str):
-    """POSTs to logistics as the user, keeps what came of it for their page, and goes back to the page
-    (POST, redirect, GET)."""
+            lang: str, place=str):
+    """POSTs to logistics as the user, keeps what came of it for their page (a refusal in `lang`, `place`
+    naming a region: reason_of), and goes back to the page (POST, redirect, GET)."""
     url = f"{client.urls.get('logistics', '')}/deployments/{quote(deployment_id, safe='')}/{action}"
     try:
         resp = client.session.post(url, json=body, headers=auth_headers(user.token), timeout=TIMEOUT_S)
@@ -188,7 +198,7 @@ def forward(client: ServicesClient, outcomes: Outcomes, user, deployment_id: str
         outcomes.keep(user.identity.subject, deployment_id, error=label("unreachable", lang))
         return back(deployment_id, lang)
     if resp.status_code >= 300:
-        outcomes.keep(user.identity.subject, deployment_id, error=reason_of(resp))
+        outcomes.keep(user.identity.subject, deployment_id, error=reason_of(resp, lang, place))
     else:
         outcomes.keep(user.identity.subject, deployment_id, notice=done)
     return back(deployment_id, lang)
@@ -199,16 +209,14 @@ def back(deployment_id: str, lang: str) -> Response:
     return redirect(f"{PATH}?{query}#dep-{quote(deployment_id, safe='')}", code=303)
 
 
-def reason_of(resp: requests.Response) -> str:
-    """A problem's field and reason ("lodging.quantity: 40 beds asked, 12 free"), else its detail."""
+def reason_of(resp: requests.Response, lang: str = "zh", place=str) -> str:
+    """Why logistics refused, in `lang` where it names the refusal ("住宿床位不足：申请 40 张，…"), else its
+    field and reason ("lodging.quantity: …"), else its detail (twin.ui.refusals)."""
     try:
         body = resp.json()
     except ValueError:
         return f"HTTP {resp.status_code}"
-    if not isinstance(body, dict):
-        return f"HTTP {resp.status_code}"
-    said = "; ".join(f"{i.get('field')}: {i.get('reason')}" for i in body.get("errors") or [] if isinstance(i, dict))
-    return said or str(body.get("detail") or body.get("title") or f"HTTP {resp.status_code}")
+    return refusals.said(body, lang, place, resp.status_code) or f"HTTP {resp.status_code}"
 
 
 # --- the page -----------------------------------------------------------------------------------------
