@@ -12,11 +12,12 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from services.common.auth import Identity
+from twin.mirror import replay
 from twin.ui import ids
 from twin.ui.app import create_app
 
 from .test_twin_browser import click_first, remote_resources, severe_console_entries, signed_in_url
-from .twin_scene import CROWD_REQUEST, FRAUD_REQUEST, scene, unit_late, unit_on_time
+from .twin_scene import CROWD_REQUEST, FRAUD_REQUEST, event, scene, unit_late, unit_on_time
 
 pytestmark = pytest.mark.e2e
 TIMEOUT_S = 60
@@ -36,6 +37,19 @@ return Array.from(holder.querySelectorAll('.twin-place-label')).filter(el => el.
                                && r.bottom <= canvas.bottom,
                        font: getComputedStyle(el).fontFamily}; });
 """
+# The visible place names that cover an incident's marker (meta.avoid, projected onto the page).
+COVERED_JS = """
+const holder = document.getElementById(arguments[0]);
+const graph = holder.querySelector('.js-plotly-plot');
+const map = graph._fullLayout.map._subplot.map;
+const canvas = map.getCanvas().getBoundingClientRect();
+const points = (graph.layout.meta.avoid || []).map(p => map.project(p)).map(q => [canvas.left + q.x, canvas.top + q.y]);
+const covered = Array.from(holder.querySelectorAll('.twin-place-label')).filter(el => el.style.display !== 'none')
+  .filter(el => { const r = el.getBoundingClientRect();
+                  return points.some(([x, y]) => x + 7 > r.left && x - 7 < r.right && y + 7 > r.top && y - 7 < r.bottom); })
+  .map(el => el.textContent);
+return {points: points.length, covered: covered};
+"""
 ZOOM_JS = """
 const sub = document.getElementById(arguments[0]).querySelector('.js-plotly-plot')._fullLayout.map._subplot;
 sub.map.jumpTo({center: [arguments[1], arguments[2]], zoom: arguments[3]});
@@ -48,10 +62,16 @@ def shown_labels(driver) -> list[dict] | None:
 
 
 def test_place_names_show_over_the_map_offline_in_chinese_and_english(serve_wsgi, offline_chrome, screenshots):
-    origin = serve_wsgi(create_app(scene(), refresh_ms=1000).server)
+    model = scene()
+    # an incident at 上城区's seat, where the name 杭州市 is drawn: the name moves off the marker
+    replay.apply(model, event("incident.reported", incident_id="INC-330102-20250915-0009",
+                              location={"county": "330102", "point": {"lon": 120.1985, "lat": 30.2460}}))
+    origin = serve_wsgi(create_app(model, refresh_ms=1000).server)
     offline_chrome.get(signed_in_url(origin))
     labels = WebDriverWait(offline_chrome, TIMEOUT_S).until(shown_labels)
     offline_chrome.save_screenshot(str(screenshots / "commander-map.png"))
+    covering = offline_chrome.execute_script(COVERED_JS, ids.MAP)
+    assert covering["points"] == 2 and covering["covered"] == []  # no name over an incident
 
     names = {label["text"] for label in labels}
     assert {"杭州市", "宁波市", "温州市", "金华市"} <= names  # the cities at province zoom

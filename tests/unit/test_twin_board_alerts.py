@@ -201,6 +201,11 @@ def test_the_map_carries_city_and_county_labels_at_their_seats():
     meta = figure.layout.meta
     assert {"Hangzhou", "Xihu District"} <= {label["name"] for label in meta["place_labels"]}
     assert meta["county_zoom"] > figure.layout.map.zoom
+    assert meta["avoid"] == []  # no incident: no marker a name must keep off
+    incident = {"incident_id": "INC-1", "grade": "II", "type": "mass_gathering", "county": "330102",
+                "point": (120.1985, 30.246)}
+    assert province_map(model.geography.county_geojson(), counties, [incident]).layout.meta["avoid"] == [
+        [120.1985, 30.246]]
     assert figure.layout.legend.y <= 0 and figure.layout.margin.b > 0  # the legend under the map, not on it
 
 

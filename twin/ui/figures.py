@@ -56,8 +56,9 @@ def province_map(geojson: dict, counties: list[dict], incidents: list[dict], *, 
     figure = go.Figure(traces, **UNCHECKED)
     url = os.environ.get("MAP_TILE_URL", "") if tile_url is None else tile_url
     layout = map_layout(geojson, url)
+    meta = label_meta(counties, layout["zoom"], lang, [i["point"] for i in incidents])  # no name over an incident
     figure.update_layout(map=layout, margin=dict(l=0, r=COLOURBAR_WIDTH_PX, t=0, b=LEGEND_HEIGHT_PX),
-                         uirevision="province", showlegend=True, meta=label_meta(counties, layout["zoom"], lang),
+                         uirevision="province", showlegend=True, meta=meta,
                          legend=dict(orientation="h", x=0, xanchor="left", y=0, yanchor="top",
                                      bgcolor="rgba(0,0,0,0)", font=dict(size=12)))
     return figure

@@ -72,6 +72,8 @@ def place_labels(counties: list[dict], lang: str = DEFAULT_LANGUAGE) -> list[dic
     return labels
 
 
-def label_meta(counties: list[dict], zoom: float, lang: str = DEFAULT_LANGUAGE) -> dict:
-    """What the figure's `layout.meta` carries for the overlay."""
-    return {"place_labels": place_labels(counties, lang), "county_zoom": round(zoom + ZOOM_STEP_TO_COUNTIES, 2)}
+def label_meta(counties: list[dict], zoom: float, lang: str = DEFAULT_LANGUAGE, avoid=()) -> dict:
+    """What the figure's `layout.meta` carries for the overlay: the labels, the zoom from which county
+    names show, and the points no label may cover (`avoid`: (lon, lat) of the incidents' markers)."""
+    return {"place_labels": place_labels(counties, lang), "county_zoom": round(zoom + ZOOM_STEP_TO_COUNTIES, 2),
+            "avoid": [[round(lon, 5), round(lat, 5)] for lon, lat in avoid]}
