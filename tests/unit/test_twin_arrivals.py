@@ -118,6 +118,9 @@ def test_the_client_reads_several_requests_orders_in_one_read_and_keeps_each(mon
     assert session.calls[-1][1] == {"request_id": ["REQ-NEW"]}  # only what is not kept is asked for
     refused = ServicesClient({"logistics": "http://logistics"}, session=Session(status=403, body={"title": "no"}))
     assert refused.arrivals_of([REQUEST, "REQ-OTHER"], "tok-a") == {REQUEST: None, "REQ-OTHER": None}
+    many = [f"REQ-{i:03d}" for i in range(250)]  # more than one read may name: in reads of 100
+    client.arrivals_of(many, "tok-c")
+    assert [len(call[1]["request_id"]) for call in session.calls[-3:]] == [100, 100, 50]
 
 
 def test_the_panel_shows_live_arrivals_once_units_are_dispatched(proposed):  # noqa: F811

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 TWIN_IDENTITY = service_identity("twin")
 TIMEOUT_S = 5.0
 ARRIVALS_TTL_S = 5.0  # how long the panel's live arrivals are reused before logistics is asked again
+ARRIVALS_PER_READ = 100  # request ids named in one GET /orders (logistics takes up to 200)
 Caller = Identity | str  # a signed-in user's token (forwarded), or an identity the caller may mint for
 
 
@@ -133,26 +134,33 @@ class ServicesClient:
         asked = sorted({r for r in request_ids if r not in out})
         if not asked:
             return out
-        body = None
+        if len(self._arrivals) > 1_000:
+            self._arrivals.clear()
+        for start in range(0, len(asked), ARRIVALS_PER_READ):
+            part = asked[start:start + ARRIVALS_PER_READ]
+            grouped = self._orders_of(part, caller)
+            for request_id in part:
+                orders = grouped[request_id] if grouped is not None else None
+                self._arrivals[request_id, who] = (now, orders)
+                out[request_id] = orders
+        return out
+
+    def _orders_of(self, request_ids: list[str], caller: Caller) -> dict[str, list[dict]] | None:
+        """One `GET /orders` of these requests as `caller`, grouped by request; None when refused or down."""
         try:
-            resp = self.session.get(self.urls["logistics"] + "/orders", params={"request_id": asked},
+            resp = self.session.get(self.urls["logistics"] + "/orders", params={"request_id": request_ids},
                                     headers=auth_headers(caller), timeout=TIMEOUT_S)
             body = resp.json() if resp.status_code == 200 else None
         except (requests.RequestException, ValueError) as exc:
-            log.warning("arrivals of %s: logistics unreachable: %s", ", ".join(asked), exc)
-        grouped: dict[str, list[dict]] | None = None
-        if isinstance(body, list):
-            grouped = {r: [] for r in asked}
-            for order in body:
-                if isinstance(order, dict) and order.get("request_id") in grouped:
-                    grouped[order["request_id"]].append(order)
-        if len(self._arrivals) > 1_000:
-            self._arrivals.clear()
-        for request_id in asked:
-            orders = grouped[request_id] if grouped is not None else None
-            self._arrivals[request_id, who] = (now, orders)
-            out[request_id] = orders
-        return out
+            log.warning("arrivals of %s: logistics unreachable: %s", ", ".join(request_ids), exc)
+            return None
+        if not isinstance(body, list):
+            return None
+        grouped: dict[str, list[dict]] = {r: [] for r in request_ids}
+        for order in body:
+            if isinstance(order, dict) and order.get("request_id") in grouped:
+                grouped[order["request_id"]].append(order)
+        return grouped
 
     def _get(self, service: str, path: str):
         """The JSON body, or None when the service is down, not wired, or does not offer `path` (logged)."""
