@@ -135,8 +135,8 @@ def test_a_county_duty_officer_records_the_reception_of_the_officers_sent(
     offline_chrome.get(signed_in_url(origin, DONGYANG_DUTY, "/reception"))
     # the form's redirect replaces the page: a card found just before it is stale, and looked for again
     wait = WebDriverWait(offline_chrome, TIMEOUT_S, ignored_exceptions=(StaleElementReferenceException,))
-    card = wait.until(lambda d: d.find_element(By.ID, f"dep-{dep['deployment_id']}"))
-    assert "待落实：住宿、就餐、交通、随队医护" in card.text
+    card = wait.until(lambda d: (c := d.find_element(By.ID, f"dep-{dep['deployment_id']}")) and
+                      "待落实：住宿、就餐、交通、随队医护" in c.text and c)
     for item, detail in (("lodging", "东阳市公安局培训中心宿舍"), ("meals", "局食堂三餐"), ("transport", "局车队两辆中巴")):
         card.find_element(By.CSS_SELECTOR, f"select[name='{item}.status'] option[value='arranged']").click()
         card.find_element(By.NAME, f"{item}.detail").send_keys(detail)
