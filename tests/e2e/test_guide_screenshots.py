@@ -133,7 +133,7 @@ def test_a_county_duty_officer_records_the_reception_of_the_officers_sent(
     origin = serve_wsgi(create_app(ProvinceModel(seed=0, start=T0),
                                    client=ServicesClient({"logistics": service})).server)
     offline_chrome.get(signed_in_url(origin, DONGYANG_DUTY, "/reception"))
-    # the form's redirect replaces the page: a card found just before it is stale, and looked for again
+    # the form's redirect replaces the page: a card found as it goes is stale, and looked for again
     wait = WebDriverWait(offline_chrome, TIMEOUT_S, ignored_exceptions=(StaleElementReferenceException,))
     card = wait.until(lambda d: (c := d.find_element(By.ID, f"dep-{dep['deployment_id']}")) and
                       "待落实：住宿、就餐、交通、随队医护" in c.text and c)
@@ -141,6 +141,7 @@ def test_a_county_duty_officer_records_the_reception_of_the_officers_sent(
         card.find_element(By.CSS_SELECTOR, f"select[name='{item}.status'] option[value='arranged']").click()
         card.find_element(By.NAME, f"{item}.detail").send_keys(detail)
     card.find_element(By.CSS_SELECTOR, "form[action$='/arrangements'] button[type=submit]").click()
+    wait.until(lambda d: "deployment=" in d.current_url)  # the form's redirect has replaced the page
     saved = wait.until(lambda d: (c := d.find_element(By.ID, f"dep-{dep['deployment_id']}")) and
                        "已保存" in c.text and c)
     assert "待落实：随队医护" in saved.text   # what the officer did not mark is still to do
