@@ -209,7 +209,7 @@ def test_csv_and_offline_html(demand):
     page = c.get("/reports/performance?period=2026-H1&format=html")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and page.headers["X-Report-SHA256"] in html
-    assert "<svg" in html and "<polyline" in html and "宁波市" in html
+    assert "<svg" in html and "<polyline" in html and "<td>Ningbo</td>" in html  # English by default: the cities in pinyin
     assert "<script" not in html and "src=" not in html and "<link" not in html and "@import" not in html
 
 
@@ -234,6 +234,9 @@ def test_the_html_page_in_chinese_speaks_the_commanders_language(demand):
     english = c.get(f"/reports/performance?period=2026-H1&region={HZ}&format=html&lang=en").get_data(as_text=True)
     assert "2026-01-01 to 2026-06-30 (Beijing time)" in english and "utilisation (deployed / deployable)" in english
     assert "≥ 85.0 % <span class=\"ok\">met</span>" in english and "≤ 100.8 min" in english
+    # the places in pinyin, as the twin's English pages name them
+    assert "<title>Performance report 2026-H1 — Hangzhou</title>" in english and "<h2>Hangzhou (330100)</h2>" in english
+    assert "<tr><td>Ningbo</td>" in english and "杭州" not in english and "宁波" not in english
     bad = c.get("/reports/performance?period=2026-H1&format=html&lang=fr")
     assert bad.status_code == 400 and bad.get_json()["errors"] == [{"field": "lang", "reason": "'fr': one of en, zh"}]
 

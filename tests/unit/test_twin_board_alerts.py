@@ -188,6 +188,8 @@ def test_place_names_in_chinese_and_in_pinyin():
     assert english_name("东阳市") == "Dongyang City"
     assert english_name("长兴县") == "Changxing County"
     assert english_name("景宁畲族自治县") == "Jingning She Autonomous County"
+    assert english_name("浙江省", "province") == "Zhejiang" and english_name("广西壮族自治区", "province") == "Guangxi"
+    assert english_name("重庆市", "province") == "Chongqing"
 
 
 def test_the_map_carries_city_and_county_labels_at_their_seats():

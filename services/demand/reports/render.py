@@ -8,6 +8,8 @@ import re
 from datetime import datetime, timedelta, timezone
 from html import escape
 
+from ...geo.names import english_name
+
 COLUMNS = ("period", "region", "region_name", "figure", "label", "unit", "value", "basis", "target",
            "met_target", "phase", "phase_target", "met_phase_target", "trend", "source")
 
@@ -164,9 +166,15 @@ def html_page(report: dict, lang: str | None = "en", labels: dict[str, str] | No
               city_names: dict[str, str] | None = None) -> str:
     """The report as an offline page in `lang` (en or zh): `labels` name the figures in that language
     (else the report's own labels), `city_names` the cities of the reciprocity table (else their codes).
-    Times are Beijing's; shares are percentages and every bound is in its figure's unit."""
+    Times are Beijing's; shares are percentages and every bound is in its figure's unit; in English the
+    places are named in pinyin (浙江省 → Zhejiang)."""
     lang = _language(lang)
     t, labels, city_names = TEXT[lang], labels or {}, city_names or {}
+    if lang == "en":
+        city_names = {code: english_name(name, "city") for code, name in city_names.items()}
+
+    def place(code: str, name: str) -> str:
+        return name if lang != "en" else english_name(name, "province" if code.endswith("0000") else "city")
     phase = report.get("phase")
     period = _period_name(report["period"], lang)
     generated = _local(report["generated_at"]).strftime("%Y-%m-%d %H:%M")
@@ -178,7 +186,8 @@ def html_page(report: dict, lang: str | None = "en", labels: dict[str, str] | No
              t["policy"].format(version=escape(report["policy_version"])),
              t["generated"].format(at=escape(generated)),
              f"SHA-256 <code>{escape(report.get('sha256', ''))}</code>"]
-    head = (f"<h1>{escape(t['title'].format(period=period, region=report['region_name']))}</h1>"
+    region_name = place(report["region"], report["region_name"])
+    head = (f"<h1>{escape(t['title'].format(period=period, region=region_name))}</h1>"
             f"<p>{' · '.join(facts)}</p>")
     if report["incomplete"]:
         head += f"<p class='no'>{t['incomplete']}" + "; ".join(escape(i) for i in report["incomplete"]) + "</p>"
@@ -197,7 +206,7 @@ def html_page(report: dict, lang: str | None = "en", labels: dict[str, str] | No
                         f"<td>{_spark(trend, target_v, shown=lambda v, unit=r['unit']: _fmt(v, unit, lang))}</td><td class='s'>{escape(r['source'])}</td></tr>")
         fp = reg["first_plan"]
         sections.append(
-            f"<h2>{escape(reg['name'])} ({escape(reg['region'])})</h2>"
+            f"<h2>{escape(place(reg['region'], reg['name']))} ({escape(reg['region'])})</h2>"
             f"<table><tr>{columns}</tr>" + "".join(rows) + "</table>"
             "<p class='s'>" + escape(t["first_plan"].format(
                 requests=fp["requests"], planned=fp["planned"],
@@ -212,7 +221,7 @@ def html_page(report: dict, lang: str | None = "en", labels: dict[str, str] | No
     style = ("body{font-family:sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse;margin:.5em 0}"
              "td,th{border:1px solid #ccc;padding:3px 6px;vertical-align:middle}.n{text-align:right}"
              ".s{font-size:80%;color:#555}.ok{color:#1e7b34;font-weight:bold}.no{color:#b03a2e;font-weight:bold}")
-    title = t["title"].format(period=period, region=report["region_name"])
+    title = t["title"].format(period=period, region=region_name)
     return (f"<!doctype html><html lang='{'zh-CN' if lang == 'zh' else 'en'}'><head><meta charset='utf-8'>"
             f"<title>{escape(title)}</title><style>{style}</style></head><body>"
             + head + "".join(sections) + "</body></html>")
