@@ -60,6 +60,7 @@ class Scenario:
     good_response: dict
     injects: tuple[Inject, ...]
     description: str = ""
+    title_en: str = ""           # the title in English, where the scenario gives one
     source: Path | None = None
     raw: dict = field(default_factory=dict, compare=False)
 
@@ -115,7 +116,8 @@ def parse(raw, *, source: Path | None = None) -> Scenario:
     return Scenario(name=raw["name"], title=raw["title"], province=raw["province"],
                     start=datetime.fromisoformat(raw["start"]), duration_s=raw["duration_h"] * 3600.0,
                     speed=float(raw.get("speed", 60)), force=raw["force"], good_response=raw["good_response"],
-                    injects=injects, description=raw.get("description", ""), source=source, raw=raw)
+                    injects=injects, description=raw.get("description", ""), title_en=raw.get("title_en", ""),
+                    source=source, raw=raw)
 
 
 def schema_problems(raw) -> list[tuple[str, str]]:

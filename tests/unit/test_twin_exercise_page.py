@@ -98,6 +98,11 @@ def test_the_page_lists_the_built_in_scenarios_and_the_exercises(app, exercise):
     for name in ("asian-games-hangzhou", "telecom-fraud", "rainstorm-six-cities", "mountain-gathering-night"):
         assert name in layout
     assert EXERCISE in layout and "Tabletop exercises" in layout and "zj-trainer" in layout
+    # each scenario by its English title on the English page, by its Chinese one on the Chinese page
+    assert "Hangzhou Asian Games security: support from five surrounding cities within two hours" in layout
+    chinese = {o["value"]: o["label"] for o in exercise_page.scenario_options("zh")}
+    assert chinese["asian-games-hangzhou"] == "杭州亚运会安保：周边五市两小时内完成支援 (asian-games-hangzhou)"
+    assert all(not any("\u4e00" <= ch <= "\u9fff" for ch in o["label"]) for o in exercise_page.scenario_options("en"))
 
 
 def test_pending_plans_with_the_optimisers_pick_and_no_report_yet(app, exercise):

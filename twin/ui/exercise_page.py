@@ -64,11 +64,14 @@ def start_exercise(name: str, speed: float, run_exercise) -> str:
     return exercise_id
 
 
-def scenario_options() -> list[dict]:
+def scenario_options(lang: str = DEFAULT_LANGUAGE) -> list[dict]:
+    """The built-in scenarios, each by its title in `lang` (the Chinese title where it has no English one)."""
     out = []
     for name in scenario.builtin_names():
         try:
-            out.append({"label": f"{scenario.load(name).title} ({name})", "value": name})
+            loaded = scenario.load(name)
+            title = loaded.title_en if lang == "en" and loaded.title_en else loaded.title
+            out.append({"label": f"{title} ({name})", "value": name})
         except scenario.ScenarioError:
             continue
     return out
@@ -95,7 +98,7 @@ def exercise_options(lang: str) -> list[dict]:
 
 
 def page(lang: str = DEFAULT_LANGUAGE, user: signin.SignedIn | None = None, demo: bool = False) -> html.Div:
-    scenarios, exercises = scenario_options(), exercise_options(lang)
+    scenarios, exercises = scenario_options(lang), exercise_options(lang)
     steer = is_trainer(user)  # the buttons only a trainer may use are disabled for anyone else (on_ex_* refuse them too)
     plans_withheld = withheld.note(user.identity if user else None, visibility.PLANS, lang)  # never a trainee
     section = {"borderTop": "1px solid #ccc", "marginTop": "8px", "paddingTop": "4px"}
