@@ -92,6 +92,9 @@ def test_logistics_refusals_are_shown_with_the_field_and_nothing_changes(twin):
     # another county's duty officer posting to 东阳's deployment: logistics refuses by role and region
     resp = post(tw, XIHU, f"/reception/{dep_id}/arrangements", {"lang": "zh", "meals.status": "arranged"})
     assert "未保存：这批支援警力涉及金东区、磐安县、义乌市、东阳市，不在您的辖区（西湖区）内" in after(tw, XIHU, resp)
+    resp = post(tw, XIHU, f"/reception/{dep_id}/arrangements", {"lang": "en", "meals.status": "arranged"})
+    assert "This deployment concerns Jindong District, Panan County, Yiwu City, Dongyang City, outside your " \
+           "region (Xihu District)" in after(tw, XIHU, resp)
     # a refusal the twin does not know by name is shown as logistics gave it, with its field
     resp = post(tw, DONGYANG, f"/reception/{dep_id}/arrangements",
                 {"lang": "zh", "lodging.status": "arranged", "lodging.quantity": "many"})
