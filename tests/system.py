@@ -88,6 +88,9 @@ class ClientSession:
     def post(self, url: str, *, json=None, headers=None, timeout=None) -> _Reply:
         return _Reply(self.client.post(url, json=json, headers=headers or {}))
 
+    def request(self, method: str, url: str, *, json=None, headers=None, timeout=None) -> _Reply:
+        return _Reply(self.client.open(url, method=method, json=json, headers=headers or {}))
+
 
 def _module(name: str):
     """The service's composition root: build_runtime, create_app (and resources' seed_demo_if_empty)."""

@@ -139,3 +139,19 @@ def test_the_navigation_links_the_page_for_the_receiving_side_and_the_commanders
     assert linked(DONGYANG) and linked(JINHUA) and linked(PROVINCE)
     assert not linked(Identity("yw-leader", "support_officer", "330782"))
     assert not linked(Identity("zj-viewer", "viewer", "330000"))
+
+
+def test_the_unit_leaders_phone_is_told_why_logistics_refused_in_its_language(twin):
+    _runtime, logistics, tw, _dep_id = twin
+    order = logistics.get("/orders", headers=headers_for(PROVINCE)).get_json()[0]
+    xihu_leader = Identity("xh-leader", "support_officer", "330106")   # not a county this order concerns
+    ack = {"key": "k" * 16, "unit_id": order["unit_id"]}
+    refused = tw.post(f"/field/orders/{order['order_id']}/ack?lang=zh", json=ack,
+                      headers={**headers_for(xihu_leader), **SAME_SITE})
+    answer = refused.get_json()
+    assert refused.status_code == 403 and answer["errors"][0]["code"] == "permission.object"
+    assert answer["said"].startswith("该调令涉及") and answer["said"].endswith("不在您的辖区（西湖区）内")
+    again = tw.post(f"/field/orders/{order['order_id']}/ack?lang=en", json=ack,
+                    headers={**headers_for(xihu_leader), **SAME_SITE}).get_json()
+    assert again["repeated"] is True and again["said"].endswith("outside your region (Xihu District)")
+    assert logistics.get(f"/orders/{order['order_id']}", headers=headers_for(PROVINCE)).get_json()["acknowledged_at"] is None

@@ -81,7 +81,7 @@
         const item = items[0];
         let resp;
         try {
-          const url = item.kind === "ack" ? `/field/orders/${encodeURIComponent(item.order_id)}/ack` : "/field/positions";
+          const url = (item.kind === "ack" ? `/field/orders/${encodeURIComponent(item.order_id)}/ack` : "/field/positions") + `?lang=${LANG}`;
           const body = item.kind === "ack" ? { key: item.key, unit_id: item.unit_id } : Object.assign({ key: item.key }, item.report);
           resp = await fetch(url, { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
         } catch (e) {
@@ -108,11 +108,11 @@
       if (ok && o) { o.acknowledged_at = answer.acknowledged_at || new Date().toISOString(); o.status = answer.status || "acknowledged"; save(ORDERS, orders); render(); }
       const note = $(`ack-note-${item.order_id}`);
       if (note) note.innerHTML = ok ? `<span class="ok">${esc(t("acked", { t: beijing(o && o.acknowledged_at) }))}</span>`
-        : `<span class="bad">${esc(t("ack_refused", { d: answer.detail || status }))}</span>`;
+        : `<span class="bad">${esc(t("ack_refused", { d: answer.said || answer.detail || status }))}</span>`;
     } else {
       const el = $("share-result");
       if (el) el.innerHTML = ok ? `<span class="ok" id="position-delivered">${esc(t("sent", { t: beijing(item.report.at) }))}</span>`
-        : `<span class="bad">${esc(t("refused", { d: answer.detail || status }))}</span>`;
+        : `<span class="bad">${esc(t("refused", { d: answer.said || answer.detail || status }))}</span>`;
     }
   }
 

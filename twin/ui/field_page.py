@@ -31,7 +31,7 @@ from flask import Flask, Response, jsonify, request
 
 from services.common.auth import region_covers
 from twin.mirror.client import TIMEOUT_S, ServicesClient, auth_headers
-from twin.ui import signin
+from twin.ui import refusals, signin
 from twin.ui.bounded import Bounded
 from twin.ui.messages import role_name, task_name
 
@@ -57,7 +57,8 @@ class Idempotency(Bounded):
         super().__init__(size)
 
 
-def install(app, client: ServicesClient) -> None:
+def install(app, client: ServicesClient, geography=None) -> None:
+    """The page and its routes; `geography` names the places in a refusal worded for the phone (else codes)."""
     server: Flask = app.server
     answered = Idempotency()
     server.twin_field_answers = answered
@@ -98,7 +99,8 @@ def install(app, client: ServicesClient) -> None:
         body = request.get_json(silent=True) or {}
         if not isinstance(body.get("unit_id"), str):
             return problem(400, "unit_id is required")
-        return forward(answered, user, body.get("key"), "POST", f"/orders/{order_id}/ack", {"unit_id": body["unit_id"]})
+        return forward(answered, user, body.get("key"), "POST", f"/orders/{order_id}/ack", {"unit_id": body["unit_id"]},
+                       language())
 
     @server.post(PATH + "/positions")
     def field_position():
@@ -108,16 +110,27 @@ def install(app, client: ServicesClient) -> None:
         if not isinstance(unit_id, str) or not unit_id or "/" in unit_id:
             return problem(400, "unit_id is required")
         report = {k: body[k] for k in REPORT_FIELDS if body.get(k) is not None}
-        return forward(answered, user, body.get("key"), "POST", f"/units/{unit_id}/positions", report)
+        return forward(answered, user, body.get("key"), "POST", f"/units/{unit_id}/positions", report, language())
 
-    def forward(answers: Idempotency, user, key, method: str, path: str, body: dict):
-        """Sends to logistics as the user; a key already answered gets that answer, marked `repeated`."""
+    def language() -> str:
+        return "en" if request.args.get("lang") == "en" else "zh"
+
+    def worded(answer: dict, status: int, lang: str) -> dict:
+        """A refusal with `said`: what it says in the phone's language (twin.ui.refusals)."""
+        if status < 400:
+            return answer
+        place = refusals.namer(geography, lang) if geography is not None else str
+        return dict(answer, said=refusals.said(answer, lang, place, status))
+
+    def forward(answers: Idempotency, user, key, method: str, path: str, body: dict, lang: str = "zh"):
+        """Sends to logistics as the user; a key already answered gets that answer, marked `repeated`; a
+        refusal also says why in `lang` (`said`)."""
         if not isinstance(key, str) or not 8 <= len(key) <= 100:
             return problem(400, "an idempotency key (8 to 100 characters) is required")
         remembered = answers.get((user.identity.subject, key))
         if remembered is not None:
             status, answer = remembered
-            return jsonify(dict(answer, repeated=True)), status
+            return jsonify(dict(worded(answer, status, lang), repeated=True)), status
         try:
             resp = client.session.request(method, client.urls["logistics"] + path, json=body,
                                           headers=auth_headers(user.token), timeout=TIMEOUT_S)
@@ -126,7 +139,7 @@ def install(app, client: ServicesClient) -> None:
         answer = parsed(resp)
         if resp.status_code < 500:
             answers.keep((user.identity.subject, key), (resp.status_code, answer))
-        return jsonify(answer), resp.status_code
+        return jsonify(worded(answer, resp.status_code, lang)), resp.status_code
 
 
 def current(order: dict, region: str) -> bool:

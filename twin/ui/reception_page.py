@@ -116,18 +116,11 @@ def install(app, model: ProvinceModel, client: ServicesClient) -> None:
     server = app.server
     geography = model.geography
     names = {c.code: c.name for c in geography.counties}
-    cities = {c.code: c.name for c in geography.cities}
     outcomes = server.twin_reception_outcomes = Outcomes()
 
     def places(lang: str):
-        """A region code's name in `lang` (a county, a city, the province), for what logistics refused."""
-        def name(code: str) -> str:
-            if code in names:
-                return place_name(names[code], lang)
-            if code in cities:
-                return place_name(cities[code], lang, "city")
-            return place_name(geography.province_name, lang, "province") if code == geography.province_code else code
-        return name
+        """A region code's name in `lang`, for what logistics refused."""
+        return refusals.namer(geography, lang)
 
     @server.get(PATH)
     def reception_page():

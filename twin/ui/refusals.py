@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from twin.ui.messages import role_name
+from twin.ui.place_names import place_name
 
 WORDS: dict[str, tuple[str, str]] = {
     "reception.beds_short": ("住宿床位不足：申请 {requested} 张，{county}目前空余 {free} 张（共 {capacity} 张）",
@@ -38,6 +39,20 @@ OBJECTS: dict[str, tuple[str, str]] = {  # what a path parameter names (permissi
     "unit_id": ("该单元", "This unit"), "preposition_id": ("该预置安排", "This prepositioning"),
 }
 PLACES = frozenset(("county", "region", "outside", "regions"))  # params holding region codes (comma-separated)
+
+
+def namer(geography, lang: str) -> Callable[[str], str]:
+    """A region code's name in `lang` (a county, a city or the province of `geography`; else the code)."""
+    counties = {c.code: c.name for c in geography.counties}
+    cities = {c.code: c.name for c in geography.cities}
+
+    def name(code: str) -> str:
+        if code in counties:
+            return place_name(counties[code], lang)
+        if code in cities:
+            return place_name(cities[code], lang, "city")
+        return place_name(geography.province_name, lang, "province") if code == geography.province_code else code
+    return name
 
 
 def said(body, lang: str, place: Callable[[str], str], status: int | None = None) -> str:
