@@ -135,16 +135,19 @@ def check_routes(service: str, routes) -> None:
         raise ValueError(f"permissions.yaml has no rule for {service}'s {', '.join(missing)}")
 
 
-def object_refusal(identity: Identity, name: str, value: str, regions: Iterable[str] | None) -> str | None:
-    """Why `identity` may not touch the object `name`=`value` concerning `regions`, or None when it may
-    (its region covers one of them; no such object: the view answers 404)."""
+def object_refusal(identity: Identity, name: str, value: str, regions: Iterable[str] | None) -> Decision | None:
+    """Why `identity` may not touch the object `name`=`value` concerning `regions` (a refusal with its code
+    and values, as `Table.decide` gives), or None when it may (its region covers one of them; no such
+    object: the view answers 404)."""
     if regions is None:
         return None
     regions = sorted(set(regions))
     if any(region_covers(identity.region, r) for r in regions):
         return None
-    return (f"{name} {value} is of region {', '.join(regions) or '(none)'}, outside the region {identity.region} "
-            f"of role {identity.role}")
+    return Decision(False, f"{name} {value} is of region {', '.join(regions) or '(none)'}, outside the region "
+                           f"{identity.region} of role {identity.role}", "permission.object",
+                    {"object": name, "id": value, "regions": ",".join(regions), "region": identity.region,
+                     "role": identity.role})
 
 
 def bound_region() -> str | None:
@@ -192,11 +195,7 @@ def install(app: Flask) -> None:
             resolvers = app.extensions.get("objects", {})
             for name, value in (request.view_args or {}).items():
                 if name in resolvers:
-                    regions = resolvers[name](str(value))
-                    regions = None if regions is None else list(regions)
-                    refusal = object_refusal(identity, name, str(value), regions)
+                    refusal = object_refusal(identity, name, str(value), resolvers[name](str(value)))
                     if refusal:
-                        raise Forbidden(refusal, "permission.object", {
-                            "object": name, "id": str(value), "regions": ",".join(sorted(set(regions))),
-                            "region": identity.region, "role": identity.role})
+                        raise Forbidden(refusal.reason, refusal.code, refusal.params)
         return None

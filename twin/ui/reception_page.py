@@ -118,15 +118,11 @@ def install(app, model: ProvinceModel, client: ServicesClient) -> None:
     names = {c.code: c.name for c in geography.counties}
     outcomes = server.twin_reception_outcomes = Outcomes()
 
-    def places(lang: str):
-        """A region code's name in `lang`, for what logistics refused."""
-        return refusals.namer(geography, lang)
-
     @server.get(PATH)
     def reception_page():
         lang = "en" if request.args.get("lang") == "en" else "zh"
         user = signin.current_user()
-        listed = received(client, user, lang, places(lang))
+        listed = received(client, user, lang, refusals.namer(geography, lang))
         about = request.args.get("deployment")
         notice, error = outcomes.take(user.identity.subject, about)
         return Response(page(user, listed, names, lang, notice=notice, about=about, error=error),
@@ -137,7 +133,7 @@ def install(app, model: ProvinceModel, client: ServicesClient) -> None:
         lang = "en" if request.form.get("lang") == "en" else "zh"
         body = arrangements_from(request.form)
         return forward(client, outcomes, signin.current_user(), deployment_id, "arrangements", body, "saved", lang,
-                       places(lang))
+                       refusals.namer(geography, lang))
 
     @server.post(PATH + "/<deployment_id>/release")
     def reception_release(deployment_id: str):
@@ -150,7 +146,8 @@ def install(app, model: ProvinceModel, client: ServicesClient) -> None:
         body = {"outcome": outcome}
         if (request.form.get("note") or "").strip():
             body["note"] = request.form["note"].strip()
-        return forward(client, outcomes, user, deployment_id, "release", body, "released", lang, places(lang))
+        return forward(client, outcomes, user, deployment_id, "release", body, "released", lang,
+                       refusals.namer(geography, lang))
 
 
 def received(client: ServicesClient, user, lang: str = "zh", place=str) -> dict:
