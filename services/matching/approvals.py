@@ -10,7 +10,7 @@ from datetime import datetime
 
 from ..common.approval import may_approve
 from ..common.clock import now
-from ..common.http import Problem
+from ..common.http import Problem, issue
 from . import signing, store
 from .domain.model import TASK_MINUTES
 
@@ -19,7 +19,7 @@ class Conflict(Problem):
     """409: the plan no longer matches the state; `stale`: the request is re-planned."""
 
     def __init__(self, title: str, errors: list[dict], *, stale: bool = False):
-        super().__init__(409, title, errors, detail="re-planning" if stale else "")
+        super().__init__(409, title, errors, detail="the request is being re-planned against the current state" if stale else "")
         self.stale = stale
 
 
@@ -35,8 +35,8 @@ def _may_decide(who, req, verb: str) -> None:
     decision = may_approve(who, grade=req.data["grade"], county=req.data["county"],
                            approval_level=req.data.get("approval_level"))
     if not decision.allowed:
-        raise Problem(403, f"Not allowed to {verb} this plan", [{"field": "Authorization", "reason": decision.reason}],
-                      detail=decision.reason)
+        raise Problem(403, f"Not allowed to {verb} this plan",
+                      [issue("Authorization", decision.reason, decision.code, decision.params)], detail=decision.reason)
 
 
 def decide_approve(outbox, plan_id: str, who, body: dict, key, at: datetime) -> dict:
@@ -73,15 +73,19 @@ def conflicts(conn, plan, request) -> list[dict]:
     held = store.holds_of_officers(conn, ids)
     refused = set(request.exclude or ())
     out = []
-    for i, officer in enumerate(ids):
+    for i, a in enumerate(plan.body["assignments"]):
+        officer, field = a["officer_id"], f"assignments.{i}.officer_id"
+        who = {"officer": officer, "county": a.get("from_county", "")}
         mine = officer in held and held[officer].request_id == plan.request_id and not held[officer].committed
         if officer in held and not mine:
-            out.append({"field": f"assignments.{i}.officer_id", "reason": f"{officer} is held by {held[officer].plan_id}"})
+            out.append(issue(field, f"{officer} is held by {held[officer].plan_id}", "plan.officer_held",
+                             who | {"plan": held[officer].plan_id}))
         elif officer in refused:
-            out.append({"field": f"assignments.{i}.officer_id", "reason": f"{officer} was refused by the resource pool"})
+            out.append(issue(field, f"{officer} was refused by the resource pool", "plan.officer_refused", who))
         elif not mine and status.get(officer) != "on_duty":
-            out.append({"field": f"assignments.{i}.officer_id",
-                        "reason": f"{officer} is {status.get(officer, 'unknown')}, no longer on duty"})
+            now_status = status.get(officer, "unknown")
+            out.append(issue(field, f"{officer} is {now_status}, no longer on duty", "plan.officer_off_duty",
+                             who | {"status": now_status}))
     return out
 
 
@@ -97,14 +101,17 @@ def task_minutes(data: dict) -> int:
 
 def check_current(conn, plan, request, version: int | None) -> None:
     if plan.status != "proposed":
-        raise Conflict(f"Plan is {plan.status}", [{"field": "plan_id", "reason": f"the plan is {plan.status}"}])
+        raise Conflict(f"Plan is {plan.status}", [issue("plan_id", f"the plan is {plan.status}", "plan.status",
+                                                        {"status": plan.status})])
     valid_until = plan.body.get("valid_until")
     if valid_until and datetime.fromisoformat(valid_until) < now():
-        raise Conflict("Plan has expired", [{"field": "valid_until", "reason": f"valid until {valid_until}: "
-                                             "the state may have moved on"}], stale=True)
+        raise Conflict("Plan has expired", [issue("valid_until", f"valid until {valid_until}: the state may have "
+                                                  "moved on", "plan.expired", {"valid_until": valid_until})], stale=True)
     if plan.version != request.version or (version is not None and version != plan.version):
-        raise Conflict("Plan is out of date", [{"field": "version", "reason": f"the request is at version "
-                                                f"{request.version}, the plan at {plan.version}"}])
+        raise Conflict("Plan is out of date", [issue("version", f"the request is at version {request.version}, the "
+                                                     f"plan at {plan.version}", "plan.version",
+                                                     {"request_version": request.version, "plan_version": plan.version,
+                                                      "shown": plan.version if version is None else version})])
     problems = conflicts(conn, plan, request)
     if problems:
         raise Conflict("Plan no longer matches the state", problems, stale=True)
@@ -129,8 +136,9 @@ def approve(tx, plan, request, identity, body: dict, key, at: datetime) -> dict:
     # second). A task that runs on gets its relief shift, planned before this one ends.
     start, end, task_end = relief.shift_window(tx.conn, data, plan.body["assignments"], at)
     if end <= start:
-        raise Conflict("Plan would pass the duty limit", [{"field": "assignments", "reason": "an officer would reach "
-                                                           "the duty limit before the task starts"}], stale=True)
+        raise Conflict("Plan would pass the duty limit", [issue("assignments", "an officer would reach the duty limit "
+                                                                "before the task starts", "plan.duty_limit")],
+                       stale=True)
     approval = {"plan_id": plan.plan_id, "request_id": plan.request_id, "county": data["county"], "grade": data["grade"],
                 "task_start": start.isoformat(), "task_end": end.isoformat(),
                 "assignments": [_approved(a, lines) for a in plan.body["assignments"]],
@@ -157,7 +165,8 @@ def approve(tx, plan, request, identity, body: dict, key, at: datetime) -> dict:
 
 def reject(tx, plan, identity, reason: str, at: datetime) -> dict:
     if plan.status != "proposed":
-        raise Conflict(f"Plan is {plan.status}", [{"field": "plan_id", "reason": f"the plan is {plan.status}"}])
+        raise Conflict(f"Plan is {plan.status}", [issue("plan_id", f"the plan is {plan.status}", "plan.status",
+                                                        {"status": plan.status})])
     store.update_plan(tx.conn, plan.plan_id, status="rejected", reason=reason)
     data = _rejection(plan, identity.subject, identity.role, reason, at)
     tx.emit("plan.rejected", data, key=plan.request_id)

@@ -17,6 +17,8 @@ from services.matching.bootstrap import create_app
 from services.matching.planning import Places
 from services.matching.store import holds, requests
 from tests.helpers import deliver, example_envelope
+from twin.mirror.client import Decision
+from twin.ui.views import decision_message
 
 PROVINCE = headers_for(Identity("zj-duty-chief", "province_commander", "330000"))
 LINES = [{"line_id": "cyber", "module": "investigation", "tags": ["cybercrime_investigation"], "certifications": [],
@@ -111,10 +113,17 @@ def test_only_a_commander_of_the_right_level_and_city_may_approve(service):
     b, c = proposed(client, "REQ-B"), proposed(client, "REQ-C")
     other_city = headers_for(Identity("hz-chief", "city_commander", "330100"))
     county = headers_for(Identity("dy-duty", "county_duty_officer", "330783"))
-    assert client.post(f"/plans/{b['plan_id']}/approve", json={"version": 1}, headers=other_city).status_code == 403
-    assert client.post(f"/plans/{b['plan_id']}/approve", json={"version": 1}, headers=county).status_code == 403
-    assert client.post(f"/plans/{c['plan_id']}/approve", json={"version": 1},
-                       headers=headers_for(Identity("hz-chief", "city_commander", "330100"))).status_code == 403
+    outside = client.post(f"/plans/{b['plan_id']}/approve", json={"version": 1}, headers=other_city)
+    assert outside.status_code == 403
+    assert outside.get_json()["errors"][0]["code"] == "permission.object"   # the plan's counties, none of its city
+    by_county = client.post(f"/plans/{b['plan_id']}/approve", json={"version": 1}, headers=county)
+    assert by_county.status_code == 403
+    assert by_county.get_json()["errors"][0]["code"] == "permission.role"  # the table refuses before the approval rules
+    province_level = client.post(f"/plans/{c['plan_id']}/approve", json={"version": 1},
+                                 headers=headers_for(Identity("hz-chief", "city_commander", "330100")))
+    assert province_level.status_code == 403
+    assert {k: province_level.get_json()["errors"][0][k] for k in ("code", "params")} == \
+        {"code": "approval.role", "params": {"role": "city_commander", "grade": "II", "roles": "province_commander"}}
     mine = headers_for(Identity("jh-chief", "city_commander", "330700"))
     assert client.post(f"/plans/{b['plan_id']}/approve", json={"version": 1}, headers=mine).status_code == 200
     bad = client.post(f"/plans/{c['plan_id']}/approve", json={"version": "one"}, headers=PROVINCE)
@@ -132,11 +141,20 @@ def test_a_plan_whose_officer_went_off_duty_is_refused_with_409_and_re_planned_w
                                                "at": now().isoformat()})
     resp = client.post(f"/plans/{plan['plan_id']}/approve", json={"version": 1}, headers=PROVINCE)
     assert resp.status_code == 409 and gone["officer_id"] in resp.get_json()["errors"][0]["reason"]
+    assert {k: resp.get_json()["errors"][0][k] for k in ("code", "params")} == \
+        {"code": "plan.officer_off_duty",
+         "params": {"officer": gone["officer_id"], "county": gone["from_county"], "status": "resting"}}
+    # the twin words this very answer for the commander: who is gone, and that the request is re-planned
+    told = decision_message(Decision("conflict", 409, "", resp.get_json()), plan["plan_id"], "zh",
+                            {gone["from_county"]: "某县"}.get)
+    assert f"民警 {gone['officer_id']}（某县）当前休整，已不在岗" in told and "重新编制方案" in told
     runtime.deps.planner.plan_pending()
     fresh = proposed(client, "REQ-D")
     assert fresh["version"] == 2 and gone["officer_id"] not in {a["officer_id"] for a in fresh["assignments"]}
     stale = client.post(f"/plans/{fresh['plan_id']}/approve", json={"version": 1}, headers=PROVINCE)
     assert stale.status_code == 409 and stale.get_json()["errors"][0]["field"] == "version"
+    assert stale.get_json()["errors"][0]["code"] == "plan.version"
+    assert stale.get_json()["errors"][0]["params"] == {"request_version": 2, "plan_version": 2, "shown": 1}
 
 
 def test_a_commit_rejection_re_plans_only_the_refused_officer(service):

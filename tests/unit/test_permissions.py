@@ -242,9 +242,14 @@ def test_a_city_commander_approves_only_general_plans_inside_their_city():
     assert may_approve(hangzhou, grade="III", county=INSIDE, approval_level="city").allowed
     outside = may_approve(hangzhou, grade="IV", county=OUTSIDE)
     assert not outside.allowed and OUTSIDE in outside.reason
+    assert (outside.code, outside.params) == ("approval.region", {"role": "city_commander", "region": CITY,
+                                                                  "county": OUTSIDE})
     major = may_approve(hangzhou, grade="II", county=INSIDE)
     assert not major.allowed and "grade II" in major.reason
-    assert not may_approve(hangzhou, grade="III", county=INSIDE, approval_level="province").allowed
+    assert (major.code, major.params) == ("approval.role", {"role": "city_commander", "grade": "II",
+                                                            "roles": "province_commander"})
+    province = may_approve(hangzhou, grade="III", county=INSIDE, approval_level="province")
+    assert not province.allowed and (province.code, province.params) == ("approval.province", {"role": "city_commander"})
 
 
 def test_a_county_officer_never_approves_and_the_province_approves_anywhere():

@@ -12,8 +12,10 @@ import pytest
 from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
 
+from services.common.approval import may_approve
 from services.common.auth import Identity, current_identity, headers_for, signed_in
 from services.common.contracts import example_event, validate_body
+from services.common.http import issue, problem
 from tests.helpers import token_for
 from twin.mirror import replay
 from twin.mirror.client import ServicesClient
@@ -62,9 +64,14 @@ def matching():
         caller = current_identity()  # the real token check every service uses
         calls.append({"plan": plan_id, "action": action, "role": caller.role, "region": caller.region,
                       "body": request.get_json(silent=True)})
-        if caller.role != "province_commander":
-            return jsonify({"title": "Forbidden", "status": 403,
-                            "detail": "plan needs province-level approval"}), 403
+        decision = may_approve(caller, grade="II", county="330783")  # the example's plan: a grade II request
+        if not decision.allowed:
+            return problem(403, "Not allowed to approve this plan", decision.reason,
+                           [issue("Authorization", decision.reason, decision.code, decision.params)])
+        if plan_id.endswith("-STALE"):
+            officer = {"officer": "330782-0007", "county": "330782", "status": "resting"}
+            return problem(409, "Plan no longer matches the state", "re-planned", [
+                issue(f"assignments.{i}.officer_id", "gone", "plan.officer_off_duty", officer) for i in range(5)])
         return jsonify({"plan_id": plan_id, "status": action + "d"}), 200
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -150,10 +157,23 @@ def test_approve_as_province_commander_calls_matching_with_that_identity(matchin
 
 def test_a_city_commander_is_refused_a_province_plan_and_told_why(matching):
     client, _calls = matching
-    outcome, message = decide(client, plan_id=PLAN, action="approve",
-                              identity=Identity("u2", "city_commander", "330700"), reason=None, lang="en")
+    city = Identity("u2", "city_commander", "330700")
+    outcome, message = decide(client, plan_id=PLAN, action="approve", identity=city, reason=None, lang="en")
     assert outcome == "refused"
-    assert "approval level" in message and "province-level" in message
+    assert message == f"Not allowed to decide plan {PLAN}: A grade II plan is approved by: province commander; " \
+                      "you are city commander"
+    _outcome, message = decide(client, plan_id=PLAN, action="approve", identity=city, reason=None)
+    assert message == f"无权审批方案 {PLAN}：II级方案由省级指挥长审批，您是市级指挥长"
+
+
+def test_a_plan_that_no_longer_matches_the_state_says_who_is_gone_and_that_it_is_re_planned(matching):
+    client, _calls = matching
+    outcome, message = decide(client, plan_id="PLAN-X-STALE", action="approve", reason=None,
+                              identity=Identity("u1", "province_commander", "330000"),
+                              place={"330782": "义乌市"}.get)
+    assert outcome == "conflict"
+    assert message == ("方案 PLAN-X-STALE 已不能批准：" + "；".join(["民警 330782-0007（义乌市）当前休整，已不在岗"] * 3) +
+                       "；另有 2 项。系统正按当前态势重新编制方案，新方案生成后请重新审批")
 
 
 def test_a_rejection_needs_a_reason_and_sends_it(matching):

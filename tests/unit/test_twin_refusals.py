@@ -42,3 +42,27 @@ def test_anything_the_twin_does_not_know_is_shown_as_the_service_said_it():
         "lodging.quantity: 'many' is not of type 'integer'；住宿床位不足：申请 40 张，东阳市目前空余 12 张（共 260 张）")
     assert refusals.said(problem(detail="no deployment DEP-9"), "zh", place) == "no deployment DEP-9"
     assert refusals.said(["not", "a", "problem"], "zh", place, 502) == "HTTP 502"
+
+
+def test_matching_refusals_of_an_approval_name_the_plan_state_the_version_and_the_time():
+    status = {"field": "plan_id", "reason": "the plan is approved", "code": "plan.status", "params": {"status": "approved"}}
+    assert refusals.said(problem(status), "zh", place) == "该方案当前为「已批准」"
+    assert refusals.said(problem(status), "en", place) == "The plan is approved"
+    version = {"field": "version", "reason": "the request is at version 3, the plan at 3", "code": "plan.version",
+               "params": {"request_version": 3, "plan_version": 3, "shown": 2}}
+    assert refusals.said(problem(version), "zh", place) == "您看到的是第 2 版方案，请求已更新为第 3 版，请审批最新方案"
+    expired = {"field": "valid_until", "reason": "valid until ...", "code": "plan.expired",
+               "params": {"valid_until": "2026-09-15T06:40:00+00:00"}}
+    assert refusals.said(problem(expired), "zh", place) == "方案有效期至 09-15 14:40，已过期，态势可能已变化"  # Beijing time
+    held = {"field": "assignments.0.officer_id", "reason": "held", "code": "plan.officer_held",
+            "params": {"officer": "330783-0001", "county": "330783", "plan": "PLAN-R2-1A"}}
+    assert refusals.said(problem(held), "en", place) == "Officer 330783-0001 (东阳市) is held by plan PLAN-R2-1A"
+    region = {"field": "Authorization", "reason": "outside", "code": "approval.region",
+              "params": {"role": "city_commander", "region": "330700", "county": "330106"}}
+    assert refusals.said(problem(region), "zh", place) == "接收县区西湖区不在您的辖区（金华市）内"
+
+
+def test_at_most_so_many_refusals_and_how_many_more():
+    many = problem(*[BEDS] * 5)
+    assert refusals.said(many, "en", place, most=2).endswith("of 260; and 3 more")
+    assert refusals.said(many, "zh", place, most=5).count("住宿床位不足") == 5 and "另有" not in refusals.said(many, "zh", place, most=5)

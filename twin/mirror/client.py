@@ -37,6 +37,7 @@ class Decision:
     outcome: str  # approved | rejected | refused (not allowed at this level) | conflict | error
     status: int
     detail: str
+    problem: dict | None = None  # the refusal's problem+json body (its errors' codes and values), when it had one
 
 
 def service_urls(env: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -196,11 +197,17 @@ class ServicesClient:
         detail = detail_of(resp)
         if resp.status_code in (200, 201, 202):
             return Decision(success, resp.status_code, detail)
-        if resp.status_code in (401, 403):
-            return Decision("refused", resp.status_code, detail)
-        if resp.status_code == 409:
-            return Decision("conflict", resp.status_code, detail)
-        return Decision("error", resp.status_code, detail)
+        outcome = {401: "refused", 403: "refused", 409: "conflict"}.get(resp.status_code, "error")
+        return Decision(outcome, resp.status_code, detail, problem_of(resp))
+
+
+def problem_of(resp: requests.Response) -> dict | None:
+    """The answer's problem+json body, or None when it has none."""
+    try:
+        body = resp.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
 
 
 def detail_of(resp: requests.Response) -> str:

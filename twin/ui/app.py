@@ -46,6 +46,7 @@ from twin.ui import (
     plotly_bundle,
     readiness,
     reception_page,
+    refusals,
     signin,
     views,
     visibility,
@@ -113,7 +114,8 @@ def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000,
     app.twin_readiness = circle
     # plain functions, for tests
     app.twin_callbacks = register_callbacks(app, model, geojson, client, positions, circle, speedup)
-    app.twin_callbacks.update(exercise_page.register(app, geojson, run_exercise=run_exercise))
+    app.twin_callbacks.update(exercise_page.register(app, geojson, run_exercise=run_exercise,
+                                                           geography=model.geography))
     app.twin_alerts = alerts.AlertLog()  # each user's acknowledged alerts
     app.twin_callbacks.update(board.register(app, model, arrivals_as, speedup))
     app.twin_callbacks.update(alerts.register(app, model, app.twin_alerts))
@@ -411,7 +413,8 @@ def register_callbacks(app: dash.Dash, model: ProvinceModel, geojson: dict, clie
             return text("signin_again", lang)
         version = (model.plans.get(trigger["plan"]) or {}).get("version", 1)
         _outcome, message = views.decide(client, plan_id=trigger["plan"], action=trigger["action"],
-                                         identity=user.token, reason=reason, version=version, lang=lang)
+                                         identity=user.token, reason=reason, version=version, lang=lang,
+                                         place=refusals.namer(model.geography, lang))
         return message
 
     return {"on_refresh": on_refresh, "on_map_drawn": on_map_drawn, "on_panel": on_panel, "on_pick": on_pick,

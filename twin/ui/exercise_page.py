@@ -26,7 +26,8 @@ from services.exercise import clock as xclock
 from services.exercise import decisions, replay, scenario, store
 from services.exercise.recorder import read_events
 from twin.sim.model import ProvinceModel
-from twin.ui import ids, signin, views, visibility, withheld
+from twin.mirror.client import Decision, detail_of, problem_of
+from twin.ui import ids, refusals, signin, views, visibility, withheld
 from twin.ui.figures import beijing_time
 from twin.ui.messages import DEFAULT_LANGUAGE, maybe, text
 from twin.ui.panel import CELL
@@ -280,9 +281,10 @@ def known(exercise_id: str | None) -> bool:
 
 # --- callbacks and routes ------------------------------------------------------------------------
 
-def register(app: dash.Dash, geojson: dict, *, run_exercise=None) -> dict:
+def register(app: dash.Dash, geojson: dict, *, run_exercise=None, geography=None) -> dict:
     """The page's callbacks (returned as plain functions, for tests) and its report route. `run_exercise`
-    plays a scenario on processes of its own (None: this twin starts no exercise)."""
+    plays a scenario on processes of its own (None: this twin starts no exercise); `geography` names the
+    regions in matching's refusals."""
     names = {f["properties"]["code"]: f["properties"]["name"] for f in geojson.get("features", ())
              if "code" in (f.get("properties") or {}) and "name" in f["properties"]}
     @app.callback(Output(ids.EX_START_RESULT, "children"),
@@ -359,13 +361,9 @@ def register(app: dash.Dash, geojson: dict, *, run_exercise=None) -> dict:
             return text("result_error", lang, status=0, detail=str(exc), plan=plan_id)
         outcome = {200: "approved" if approve else "rejected", 201: "approved" if approve else "rejected",
                    401: "refused", 403: "refused", 409: "conflict"}.get(resp.status_code, "error")
-        detail = ""
-        try:
-            body = resp.json()
-            detail = str(body.get("detail") or body.get("title") or "") if isinstance(body, dict) else ""
-        except ValueError:
-            detail = resp.text[:300]
-        return text(f"result_{outcome}", lang, plan=plan_id, detail=detail, status=resp.status_code)
+        problem = None if resp.status_code in (200, 201) else problem_of(resp)
+        result = Decision(outcome, resp.status_code, detail_of(resp), problem)
+        return views.decision_message(result, plan_id, lang, refusals.namer(geography, lang) if geography else str)
 
     @app.callback(Output(ids.EX_REPLAY_MAP, "figure"), Output(ids.EX_REPLAY_KEY, "data"),
                   Input(ids.EX_REPLAY_SLIDER, "value"), Input(ids.EX_PICKER, "value"),

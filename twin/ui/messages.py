@@ -164,8 +164,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "reason_needed": ("驳回需要填写理由", "A rejection needs a reason"),
     "result_approved": ("方案 {plan} 已批准", "Plan {plan} approved"),
     "result_rejected": ("方案 {plan} 已驳回", "Plan {plan} rejected"),
-    "result_refused": ("无权审批方案 {plan}（审批层级不符）：{detail}", "Not allowed to decide plan {plan} (approval level): {detail}"),
-    "result_conflict": ("方案 {plan} 已被处理：{detail}", "Plan {plan} was already decided: {detail}"),
+    "result_refused": ("无权审批方案 {plan}：{detail}", "Not allowed to decide plan {plan}: {detail}"),
+    "result_conflict": ("方案 {plan} 已不能审批：{detail}", "Plan {plan} can no longer be decided: {detail}"),
+    "result_replanning": ("方案 {plan} 已不能批准：{detail}。系统正按当前态势重新编制方案，新方案生成后请重新审批",
+                          "Plan {plan} can no longer be approved: {detail}. The request is being re-planned against "
+                          "the current state: decide on the new plan when it appears"),
     "result_error": ("审批失败（{status}）：{detail}", "The decision failed ({status}): {detail}"),
     "status_open": ("待处理", "open"),
     "status_approved": ("已批准", "approved"),

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 
+from services.common.approval import REPLANNED
 from services.common.auth import Identity
 from twin.mirror.client import Decision, ServicesClient
 from twin.ui.figures import province_map
+from twin.ui import refusals
 from twin.ui.messages import DEFAULT_LANGUAGE, maybe, text
 
 CLOSED_REQUESTS = frozenset({"released", "closed", "cancelled", "on_scene"})
@@ -89,12 +92,22 @@ def digest(*parts) -> str:
 
 
 def decide(client: ServicesClient, *, plan_id: str, action: str, identity: Identity | str, reason: str | None,
-           version: int = 1, lang: str = DEFAULT_LANGUAGE) -> tuple[str, str]:
+           version: int = 1, lang: str = DEFAULT_LANGUAGE, place: Callable[[str], str] = str) -> tuple[str, str]:
     """Calls matching as `identity` (the signed-in user's token) for the plan `version` shown;
     returns (outcome, message to show)."""
     if action == "reject" and not (reason or "").strip():
         return "invalid", text("reason_needed", lang)
     result: Decision = (client.approve(plan_id, identity, version=version) if action == "approve"
                         else client.reject(plan_id, identity, reason.strip(), version=version))
-    return result.outcome, text(f"result_{result.outcome}", lang, plan=plan_id, detail=result.detail,
-                                status=result.status)
+    return result.outcome, decision_message(result, plan_id, lang, place)
+
+
+def decision_message(result: Decision, plan_id: str, lang: str, place: Callable[[str], str] = str) -> str:
+    """What the commander is told of matching's answer: a refusal in the page's language, naming the officers
+    or the rule at fault (at most 3, then how many more), and whether the request is being re-planned."""
+    detail = result.detail
+    if result.problem is not None:
+        detail = refusals.said(result.problem, lang, place, result.status, most=3) or detail
+    codes = {e.get("code") for e in (result.problem or {}).get("errors") or [] if isinstance(e, dict)}
+    key = "result_replanning" if result.outcome == "conflict" and codes & REPLANNED else f"result_{result.outcome}"
+    return text(key, lang, plan=plan_id, detail=detail, status=result.status)
