@@ -147,7 +147,7 @@ def test_a_plan_whose_officer_went_off_duty_is_refused_with_409_and_re_planned_w
     # the twin words this very answer for the commander: who is gone, and that the request is re-planned
     told = decision_message(Decision("conflict", 409, "", resp.get_json()), plan["plan_id"], "zh",
                             {gone["from_county"]: "某县"}.get)
-    assert f"民警 {gone['officer_id']}（某县）当前休整，已不在岗" in told and "重新编制方案" in told
+    assert f"民警 {gone['officer_id']}（某县）当前休整，无法调派" in told and "重新编制方案" in told
     runtime.deps.planner.plan_pending()
     fresh = proposed(client, "REQ-D")
     assert fresh["version"] == 2 and gone["officer_id"] not in {a["officer_id"] for a in fresh["assignments"]}

@@ -172,7 +172,7 @@ def test_a_plan_that_no_longer_matches_the_state_says_who_is_gone_and_that_it_is
                               identity=Identity("u1", "province_commander", "330000"),
                               place={"330782": "义乌市"}.get)
     assert outcome == "conflict"
-    assert message == ("方案 PLAN-X-STALE 已不能批准：" + "；".join(["民警 330782-0007（义乌市）当前休整，已不在岗"] * 3) +
+    assert message == ("方案 PLAN-X-STALE 已不能批准：" + "；".join(["民警 330782-0007（义乌市）当前休整，无法调派"] * 3) +
                        "；另有 2 项。系统正按当前态势重新编制方案，新方案生成后请重新审批")
 
 

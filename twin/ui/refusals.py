@@ -49,7 +49,7 @@ WORDS: dict[str, tuple[str, str]] = {
                           "plan {plan}"),
     "plan.officer_refused": ("民警 {officer}（{county}）已被警力资源池拒绝调用", "Officer {officer} ({county}) was "
                              "refused by the resource pool"),
-    "plan.officer_off_duty": ("民警 {officer}（{county}）当前{status}，已不在岗", "Officer {officer} ({county}) is "
+    "plan.officer_off_duty": ("民警 {officer}（{county}）当前{status}，无法调派", "Officer {officer} ({county}) is "
                               "{status}, no longer on duty"),
     "plan.duty_limit": ("有民警在任务开始前就会达到执勤时长上限", "An officer would reach the duty limit before the "
                         "task starts"),
