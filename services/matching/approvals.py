@@ -52,7 +52,8 @@ def decide_approve(outbox, plan_id: str, who, body: dict, key, at: datetime) -> 
     except Conflict as exc:
         if exc.stale:
             with outbox.transaction() as tx:
-                store.mark_for_replanning(tx.conn, req.request_id)
+                if store.request_status(tx.conn, req.request_id) != "pending":  # not already being re-planned
+                    store.mark_for_replanning(tx.conn, req.request_id)
         raise
 
 
@@ -107,14 +108,14 @@ def check_current(conn, plan, request, version: int | None) -> None:
     if valid_until and datetime.fromisoformat(valid_until) < now():
         raise Conflict("Plan has expired", [issue("valid_until", f"valid until {valid_until}: the state may have "
                                                   "moved on", "plan.expired", {"valid_until": valid_until})], stale=True)
+    problems = conflicts(conn, plan, request)
+    if problems:   # said before a version change: the officers are why the request is (being) re-planned
+        raise Conflict("Plan no longer matches the state", problems, stale=True)
     if plan.version != request.version or (version is not None and version != plan.version):
         raise Conflict("Plan is out of date", [issue("version", f"the request is at version {request.version}, the "
                                                      f"plan at {plan.version}", "plan.version",
                                                      {"request_version": request.version, "plan_version": plan.version,
                                                       "shown": plan.version if version is None else version})])
-    problems = conflicts(conn, plan, request)
-    if problems:
-        raise Conflict("Plan no longer matches the state", problems, stale=True)
 
 
 def supersede(tx, request_id: str, reason: str, at: datetime, *, keep: str | None = None) -> None:

@@ -41,12 +41,16 @@ def on_support_cancelled(ctx) -> None:
 
 def on_status_changed(ctx) -> None:
     """Keep the officer's status; an officer an approved plan holds who drops out before dispatch
-    frees their place, and only that place is planned again."""
+    frees their place, and only that place is planned again. A request whose proposals name an officer
+    who drops out is planned again at once, so no commander is shown (or approves) a plan that can no
+    longer be sent."""
     status = readmodel.status_changed(ctx.conn, ctx.data)
     if status is None or status in ("on_duty", "reserved", "deployed"):
         return
     hold = store.hold(ctx.conn, ctx.data["officer_id"])
     if hold is None:
+        for request_id in store.requests_proposing(ctx.conn, ctx.data["officer_id"]):
+            store.mark_for_replanning(ctx.conn, request_id)
         return
     store.delete_hold(ctx.conn, hold.officer_id)
     if store.request_status(ctx.conn, hold.request_id) not in (None, "cancelled"):

@@ -316,6 +316,14 @@ def proposed_plans(conn, request_id: str) -> list:
     return conn.execute(select(plans).where(plans.c.request_id == request_id, plans.c.status == "proposed")).all()
 
 
+def requests_proposing(conn, officer_id: str) -> list[str]:
+    """The requests whose current proposals (awaiting a commander) name the officer."""
+    rows = conn.execute(select(plans.c.request_id, plans.c.body)
+                        .join(requests, requests.c.request_id == plans.c.request_id)
+                        .where(plans.c.status == "proposed", requests.c.status == "proposed")).all()
+    return sorted({r.request_id for r in rows if any(a["officer_id"] == officer_id for a in r.body["assignments"])})
+
+
 def plan_counties(conn, plan_id: str) -> list[str] | None:
     """The receiving county and the counties the plan's officers come from; None: no such plan."""
     row = conn.execute(select(plans.c.body, requests.c.data).join(

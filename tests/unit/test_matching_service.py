@@ -133,12 +133,17 @@ def test_only_a_commander_of_the_right_level_and_city_may_approve(service):
 def test_a_plan_whose_officer_went_off_duty_is_refused_with_409_and_re_planned_without_them(service):
     runtime, client = service
     ask(runtime, "REQ-D")
+    ask(runtime, "REQ-D2", county="330106")
     runtime.deps.planner.plan_pending()
     plan = proposed(client, "REQ-D")
     gone = plan["assignments"][0]
+    assert gone["officer_id"] not in {a["officer_id"] for p in plans_of(client, "REQ-D2") for a in p["assignments"]}
     handle(runtime, "officer.status-changed", {"officer_id": gone["officer_id"], "county": gone["from_county"],
                                                "module": "patrol", "from": "on_duty", "to": "resting",
                                                "at": now().isoformat()})
+    # re-planned at once, before anyone tries to approve: only the request whose proposals name the officer
+    state = {r["request_id"]: (r["status"], r["version"]) for r in client.get("/requests", headers=PROVINCE).get_json()}
+    assert state == {"REQ-D": ("pending", 2), "REQ-D2": ("proposed", 1)}
     resp = client.post(f"/plans/{plan['plan_id']}/approve", json={"version": 1}, headers=PROVINCE)
     assert resp.status_code == 409 and gone["officer_id"] in resp.get_json()["errors"][0]["reason"]
     assert {k: resp.get_json()["errors"][0][k] for k in ("code", "params")} == \
