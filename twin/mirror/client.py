@@ -194,11 +194,16 @@ class ServicesClient:
                                      timeout=TIMEOUT_S)
         except requests.RequestException as exc:
             return Decision("error", 0, str(exc))
-        detail = detail_of(resp)
-        if resp.status_code in (200, 201, 202):
-            return Decision(success, resp.status_code, detail)
-        outcome = {401: "refused", 403: "refused", 409: "conflict"}.get(resp.status_code, "error")
-        return Decision(outcome, resp.status_code, detail, problem_of(resp))
+        return decision_of(resp, success)
+
+
+def decision_of(resp: requests.Response, success: str) -> Decision:
+    """matching's answer to a decision: `success` (approved, rejected) or why not, with its problem body."""
+    detail = detail_of(resp)
+    if resp.status_code in (200, 201, 202):
+        return Decision(success, resp.status_code, detail)
+    outcome = {401: "refused", 403: "refused", 409: "conflict"}.get(resp.status_code, "error")
+    return Decision(outcome, resp.status_code, detail, problem_of(resp))
 
 
 def problem_of(resp: requests.Response) -> dict | None:

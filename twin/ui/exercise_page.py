@@ -26,7 +26,7 @@ from services.exercise import clock as xclock
 from services.exercise import decisions, replay, scenario, store
 from services.exercise.recorder import read_events
 from twin.sim.model import ProvinceModel
-from twin.mirror.client import Decision, detail_of, problem_of
+from twin.mirror.client import decision_of
 from twin.ui import ids, refusals, signin, views, visibility, withheld
 from twin.ui.figures import beijing_time
 from twin.ui.messages import DEFAULT_LANGUAGE, maybe, text
@@ -359,10 +359,7 @@ def register(app: dash.Dash, geojson: dict, *, run_exercise=None, geography=None
             resp = decisions.decide(url, plan_id, approve=approve, token=user.token, comment=(reason or "").strip())
         except Exception as exc:  # noqa: BLE001 (requests' errors): shown, the page goes on
             return text("result_error", lang, status=0, detail=str(exc), plan=plan_id)
-        outcome = {200: "approved" if approve else "rejected", 201: "approved" if approve else "rejected",
-                   401: "refused", 403: "refused", 409: "conflict"}.get(resp.status_code, "error")
-        problem = None if resp.status_code in (200, 201) else problem_of(resp)
-        result = Decision(outcome, resp.status_code, detail_of(resp), problem)
+        result = decision_of(resp, "approved" if approve else "rejected")
         return views.decision_message(result, plan_id, lang, refusals.namer(geography, lang) if geography else str)
 
     @app.callback(Output(ids.EX_REPLAY_MAP, "figure"), Output(ids.EX_REPLAY_KEY, "data"),
