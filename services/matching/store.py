@@ -4,9 +4,10 @@ writes a query. Plain functions of a connection, one statement each unless said;
 transaction."""
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, DateTime, Float, Integer, MetaData, String, Table, Text, func
+from sqlalchemy import JSON, Column, DateTime, Float, Integer, MetaData, String, Table, Text, cast, func
 from sqlalchemy.sql import delete, insert, select, update
 
 from ..common.observed import observed_table
@@ -318,9 +319,10 @@ def proposed_plans(conn, request_id: str) -> list:
 
 def requests_proposing(conn, officer_id: str) -> list[str]:
     """The requests whose current proposals (awaiting a commander) name the officer."""
+    mentions = cast(plans.c.body, Text).contains(json.dumps(officer_id), autoescape=True)  # only those are decoded
     rows = conn.execute(select(plans.c.request_id, plans.c.body)
                         .join(requests, requests.c.request_id == plans.c.request_id)
-                        .where(plans.c.status == "proposed", requests.c.status == "proposed")).all()
+                        .where(plans.c.status == "proposed", requests.c.status == "proposed", mentions)).all()
     return sorted({r.request_id for r in rows if any(a["officer_id"] == officer_id for a in r.body["assignments"])})
 
 

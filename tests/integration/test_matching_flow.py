@@ -118,10 +118,11 @@ def test_an_officer_taken_off_duty_in_the_pool_makes_the_plan_stale_and_re_plann
                                                    headers=manager)
     assert resp.status_code == 200, resp.get_json()
     wait_for(lambda: status(matching, gone) == "unavailable", 60, "the status change to reach matching")
-    stale = client.post(f"/plans/{fastest['plan_id']}/approve", json={"version": fastest["version"]}, headers=PROVINCE)
-    assert stale.status_code == 409
+    # re-planned on the status change alone, before anyone approves
     wait_for(lambda: any(e["data"]["version"] == 2 for e in published(matching, "plan.proposed",
                                                                         request_id=req["request_id"])), 60, "a re-plan")
+    stale = client.post(f"/plans/{fastest['plan_id']}/approve", json={"version": fastest["version"]}, headers=PROVINCE)
+    assert stale.status_code == 409 and stale.get_json()["errors"][0]["code"] == "plan.status"  # void: superseded
     fresh = [e["data"] for e in published(matching, "plan.proposed", request_id=req["request_id"])
              if e["data"]["version"] == 2]
     assert all(gone not in {a["officer_id"] for a in p["assignments"]} for p in fresh)

@@ -1,0 +1,53 @@
+"""Which requests await a commander on a plan naming an officer (store.requests_proposing), on SQLite and
+PostgreSQL: only current proposals of requests still awaiting approval, the officer's id matched whole
+(not a prefix of another's, not a pattern)."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from services.common.config import Settings
+from services.matching import store
+from services.matching.bootstrap import build_runtime
+from tests.helpers import NO_BROKER
+
+AT = datetime(2026, 12, 5, 8, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def engine(database_url):
+    name = f"t{uuid.uuid4().hex[:10]}"
+    runtime = build_runtime(Settings(service=name, database_url=database_url, kafka_bootstrap=NO_BROKER,
+                                     acts_as="matching"), resources_url=None)
+    yield runtime.engine
+    runtime.engine.dispose()
+    if database_url.startswith("postgresql"):
+        with create_engine(database_url).begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+
+
+def plan(conn, plan_id: str, request_id: str, officers: list[str], status: str = "proposed") -> None:
+    store.insert_plan(conn, plan_id=plan_id, request_id=request_id, kind="fastest", status=status, version=1,
+                      body={"assignments": [{"officer_id": o, "line_id": "crowd"} for o in officers]}, created_at=AT)
+
+
+def test_only_current_proposals_of_requests_awaiting_approval_and_the_whole_id(engine):
+    with engine.begin() as conn:
+        for request_id, status in (("R1", "proposed"), ("R2", "proposed"), ("R3", "approved"), ("R4", "pending")):
+            store.insert_request(conn, request_id, {"county": "330783"}, status=status, exclude=[], received_at=AT)
+        plan(conn, "P1A", "R1", ["ZJ330782-00050", "ZJ330782-00051"])
+        plan(conn, "P1B", "R1", ["ZJ330782-00050"])
+        plan(conn, "P2A", "R2", ["ZJ330782-0005", "ZJ330782_00052"])
+        plan(conn, "P2V", "R2", ["ZJ330782-00051"], status="void")
+        plan(conn, "P3A", "R3", ["ZJ330782-00051"], status="approved")
+        plan(conn, "P4A", "R4", ["ZJ330782-00051"])
+    with engine.connect() as conn:
+        assert store.requests_proposing(conn, "ZJ330782-00050") == ["R1"]
+        assert store.requests_proposing(conn, "ZJ330782-00051") == ["R1"]   # not R2's void plan, nor R3, nor R4
+        assert store.requests_proposing(conn, "ZJ330782-0005") == ["R2"]    # a prefix of R1's ids, not matched there
+        assert store.requests_proposing(conn, "ZJ330782_00050") == []       # "_" is not a wildcard
+        assert store.requests_proposing(conn, "ZJ330782_00052") == ["R2"]
+        assert store.requests_proposing(conn, "ZJ330782%") == []
