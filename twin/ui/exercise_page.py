@@ -25,8 +25,8 @@ from flask import abort, send_from_directory
 from services.exercise import clock as xclock
 from services.exercise import decisions, replay, scenario, store
 from services.exercise.recorder import read_events
-from twin.sim.model import ProvinceModel
 from twin.mirror.client import decision_of
+from twin.sim.model import ProvinceModel
 from twin.ui import ids, refusals, signin, views, visibility, withheld
 from twin.ui.figures import beijing_time
 from twin.ui.messages import DEFAULT_LANGUAGE, maybe, text

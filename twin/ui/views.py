@@ -11,8 +11,8 @@ from collections.abc import Callable
 from services.common.approval import REPLANNED
 from services.common.auth import Identity
 from twin.mirror.client import Decision, ServicesClient
-from twin.ui.figures import province_map
 from twin.ui import refusals
+from twin.ui.figures import province_map
 from twin.ui.messages import DEFAULT_LANGUAGE, maybe, text
 
 CLOSED_REQUESTS = frozenset({"released", "closed", "cancelled", "on_scene"})
