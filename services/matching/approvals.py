@@ -53,7 +53,9 @@ def decide_approve(outbox, plan_id: str, who, body: dict, key, at: datetime) -> 
         if exc.stale:
             with outbox.transaction() as tx:
                 if store.request_status(tx.conn, req.request_id) != "pending":  # not already being re-planned
-                    store.mark_for_replanning(tx.conn, req.request_id)
+                    store.mark_for_replanning(tx.conn, req.request_id,
+                                              [{k: e[k] for k in ("code", "reason", "params") if k in e}
+                                               for e in exc.errors])
         raise
 
 

@@ -23,7 +23,7 @@ from . import signing, snapshot
 from .handlers import HANDLERS
 from .http import api
 from .planning import Batcher, Places, Planner
-from .store import metadata, officers
+from .store import metadata, officers, requests
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,7 @@ def build_runtime(settings: Settings | None = None, *, resources_url: str | None
     settings = settings or Settings.from_env("matching")
     runtime = Runtime.build(settings, metadata=metadata, handlers=HANDLERS)
     add_columns(runtime.engine, officers)   # a read model made before officers had stations
+    add_columns(runtime.engine, requests)   # a database made before requests kept why they were re-planned
     key = signing.load_or_create(key_path(settings))
     public = signing.public_key_b64(key)
     if not keys.registry().readonly:

@@ -239,6 +239,8 @@ class Planner:
             body["relief_of"] = relief.marker(row.data)
         if row.replaces:
             body["replaces"] = row.replaces
+        if row.replanned:
+            body["replanned"] = row.replanned
         return body
 
 

@@ -55,6 +55,7 @@ requests = Table(
     Column("version", Integer, nullable=False),          # bumped whenever its plans are re-made
     Column("exclude", JSON, nullable=False),             # officers refused for this request (commit rejections)
     Column("replaces", String(64)),                      # the plan the next proposals replace (commit rejected)
+    Column("replanned", JSON),                           # why it is planned again since its last plans (plan.proposed)
     Column("received_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -294,10 +295,19 @@ def set_requests_status(conn, request_ids: list[str], status: str) -> None:
     conn.execute(update(requests).where(requests.c.request_id.in_(request_ids)).values(status=status))
 
 
-def mark_for_replanning(conn, request_id: str) -> None:
-    """The request is pending again at a new version (its proposals are superseded in the next batch)."""
+REPLANNED_KEPT = 20  # plan.proposed's replanned: at most this many reasons, the newest
+
+
+def mark_for_replanning(conn, request_id: str, why: list[dict] | None = None) -> None:
+    """The request is pending again at a new version (its proposals are superseded in the next batch).
+    `why` ({code, reason, params}) joins the reasons gathered since its last plans, which its next plans carry."""
+    row = conn.execute(select(requests.c.status, requests.c.replanned).where(requests.c.request_id == request_id)).first()
+    if row is None:
+        return
+    since = list(row.replanned or []) if row.status == "pending" else []
     conn.execute(update(requests).where(requests.c.request_id == request_id)
-                 .values(status="pending", version=requests.c.version + 1))
+                 .values(status="pending", version=requests.c.version + 1,
+                         replanned=(since + list(why or []))[-REPLANNED_KEPT:] or None))
 
 
 # --- plans -----------------------------------------------------------------------------------------

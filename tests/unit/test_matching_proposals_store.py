@@ -51,3 +51,37 @@ def test_only_current_proposals_of_requests_awaiting_approval_and_the_whole_id(e
         assert store.requests_proposing(conn, "ZJ330782_00050") == []       # "_" is not a wildcard
         assert store.requests_proposing(conn, "ZJ330782_00052") == ["R2"]
         assert store.requests_proposing(conn, "ZJ330782%") == []
+
+
+def test_a_database_made_before_requests_kept_why_gains_the_column_and_keeps_its_rows(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = [c for c in store.requests.columns if c.name != "replanned"]
+    with create_engine(url).begin() as conn:
+        conn.execute(text(f"CREATE TABLE requests ({', '.join(f'{c.name} {c.type.compile(conn.dialect)}' for c in old)})"))
+        conn.execute(text("INSERT INTO requests (request_id, data, status, version, exclude, received_at) VALUES "
+                          "('R1', '{\"county\": \"330783\"}', 'proposed', 1, '[]', '2026-12-05 08:00:00')"))
+    runtime = build_runtime(Settings(service="old", database_url=url, kafka_bootstrap=NO_BROKER, acts_as="matching"),
+                            resources_url=None)
+    with runtime.engine.begin() as conn:
+        store.mark_for_replanning(conn, "R1", [{"code": "request.escalated", "reason": "escalated to grade II"}])
+        row = store.request(conn, "R1")
+    runtime.engine.dispose()
+    assert (row.status, row.version, row.replanned) == \
+        ("pending", 2, [{"code": "request.escalated", "reason": "escalated to grade II"}])
+
+
+def test_the_reasons_gather_while_the_request_waits_for_its_next_plans_and_start_again_after(engine):
+    first, second, third = ({"code": "plan.officer_off_duty", "reason": f"O{i} is resting, no longer on duty",
+                             "params": {"officer": f"O{i}", "county": "330782", "status": "resting"}} for i in range(3))
+    with engine.begin() as conn:
+        store.insert_request(conn, "R1", {"county": "330783"}, status="proposed", exclude=[], received_at=AT)
+        store.mark_for_replanning(conn, "R1", [first])
+        store.mark_for_replanning(conn, "R1", [second])          # still pending: both are why
+        assert store.request(conn, "R1").replanned == [first, second]
+        store.update_request(conn, "R1", status="proposed")      # planned: the next reasons start a new list
+        store.mark_for_replanning(conn, "R1", [third])
+        assert store.request(conn, "R1").replanned == [third]
+        for i in range(25):
+            store.mark_for_replanning(conn, "R1", [dict(third, reason=f"reason {i}")])
+        kept = store.request(conn, "R1").replanned
+    assert len(kept) == store.REPLANNED_KEPT and kept[-1]["reason"] == "reason 24"   # the newest, as the contract allows

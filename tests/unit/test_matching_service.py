@@ -156,6 +156,10 @@ def test_a_plan_whose_officer_went_off_duty_is_refused_with_409_and_re_planned_w
     runtime.deps.planner.plan_pending()
     fresh = proposed(client, "REQ-D")
     assert fresh["version"] == 2 and gone["officer_id"] not in {a["officer_id"] for a in fresh["assignments"]}
+    assert fresh["replanned"] == [{"code": "plan.officer_off_duty", "reason": f"{gone['officer_id']} is resting, no longer "
+                                   "on duty", "params": {"officer": gone["officer_id"], "county": gone["from_county"],
+                                                         "status": "resting"}}]   # once: the refused approval adds none
+    assert "replanned" not in plan                                                  # a request's first plans
     stale = client.post(f"/plans/{fresh['plan_id']}/approve", json={"version": 1}, headers=PROVINCE)
     assert stale.status_code == 409 and stale.get_json()["errors"][0]["field"] == "version"
     assert stale.get_json()["errors"][0]["code"] == "plan.version"
@@ -176,6 +180,7 @@ def test_a_commit_rejection_re_plans_only_the_refused_officer(service):
     kept = {a["officer_id"] for a in plan["assignments"]} - {refused}
     ids = {a["officer_id"] for a in new["assignments"]}
     assert new["replaces"] == plan["plan_id"] and kept <= ids and refused not in ids and len(ids) == 7
+    assert [(w["code"], w["params"]) for w in new["replanned"]] == [("commit.rejected", {"officers": 1})]
 
 
 def test_officers_of_an_approved_plan_are_never_offered_to_a_new_request(service):
@@ -220,3 +225,19 @@ def test_a_request_nobody_can_serve_gets_no_plan_but_says_what_is_missing(servic
     assert body["plans"] == [] and len(body["infeasible"]) == 1   # the three criteria agree on nothing
     (short,) = body["infeasible"][0]["shortfall"]
     assert short["text"].startswith("divers: 5 cave_diving needed, 0 assigned; 0 qualified officers")
+
+
+def test_an_escalated_request_is_planned_again_and_its_plans_say_why(service):
+    runtime, client = service
+    asked = ask(runtime, "REQ-ESC")
+    runtime.deps.planner.plan_pending()
+    first = proposed(client, "REQ-ESC")
+    data = copy.deepcopy(contracts.example_event("support.escalated")["data"])
+    data.update(request_id="REQ-ESC", county=asked["county"], lines=asked["lines"],
+                deadline=(now() + timedelta(minutes=30)).isoformat(), escalated_at=now().isoformat())
+    handle(runtime, "support.escalated", data)
+    runtime.deps.planner.plan_pending()
+    again = proposed(client, "REQ-ESC")
+    assert again["version"] == first["version"] + 1
+    assert again["replanned"] == [{"code": "request.escalated", "reason": "escalated to grade II",
+                                   "params": {"grade": "II"}}]

@@ -140,6 +140,26 @@ def test_the_panel_in_english(loop):
     assert "chance of meeting the deadline" in str(comparison) and "Approve" in str(comparison)
 
 
+def test_plans_made_again_say_why_above_the_comparison(loop):
+    comparison, *_ = panel_view(loop, REQUEST, "zh", None, PROVINCE)
+    assert "方案已重新编制" not in str(comparison)                      # a request's first plans: nothing said
+    again = copy.deepcopy(example_event("plan.proposed"))
+    again["id"] = "replanned-1"
+    again["data"].update(plan_id=PLAN[:-1] + "2A", version=2, replanned=[
+        {"code": "plan.officer_off_duty", "reason": "ZJ330782-00337 is unavailable, no longer on duty",
+         "params": {"officer": "ZJ330782-00337", "county": "330782", "status": "unavailable"}},
+        {"code": "request.escalated", "reason": "escalated to grade II", "params": {"grade": "II"}}])
+    replay.apply(loop, again)
+    comparison, *_ = panel_view(loop, REQUEST, "zh", None, PROVINCE)
+    note = next(c for c in comparison._traverse() if getattr(c, "id", None) == "twin-replanned")
+    assert note.children[0].children == "方案已重新编制（第 2 版）："
+    assert note.children[2] == "民警 ZJ330782-00337（义乌市）当前不可调用，无法调派；请求已升级为II级"
+    comparison, *_ = panel_view(loop, REQUEST, "en", None, PROVINCE)
+    note = next(c for c in comparison._traverse() if getattr(c, "id", None) == "twin-replanned")
+    assert note.children[2] == "Officer ZJ330782-00337 (Yiwu City) is unavailable, no longer on duty; The request was " \
+                               "escalated to grade II"
+
+
 def test_decided_plans_cannot_be_decided_again(loop):
     replay.apply(loop, example_event("plan.approved"))
     comparison = panel.comparison([p for p in loop.snapshot()["plans"] if p["plan_id"] == PLAN], "zh")

@@ -309,8 +309,10 @@ def panel_view(model: ProvinceModel, request_id: str | None, lang: str, last_key
                                   withheld=withheld.note(identity, visibility.REQUESTS, lang),
                                   modules={line["line_id"]: line.get("module") for line in (request or {}).get("lines") or []},
                                   cities=city_names(snapshot["counties"], lang))
-    live = arrivals.block(orders, names, lang, speedup)
-    return (comparison if live is None else html.Div([live, comparison]), panel.strength_figure(plans, lang), key)
+    above = [block for block in (arrivals.block(orders, names, lang, speedup),
+                                 panel.replanned_note(plans, lang, refusals.namer(model.geography, lang)))
+             if block is not None]
+    return (html.Div([*above, comparison]) if above else comparison, panel.strength_figure(plans, lang), key)
 
 
 def live_arrivals(client: ServicesClient, user: signin.SignedIn) -> board.LiveArrivals:

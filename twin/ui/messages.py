@@ -164,6 +164,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "reason_needed": ("驳回需要填写理由", "A rejection needs a reason"),
     "result_approved": ("方案 {plan} 已批准", "Plan {plan} approved"),
     "result_rejected": ("方案 {plan} 已驳回", "Plan {plan} rejected"),
+    "replanned_title": ("方案已重新编制（第 {version} 版）：", "Re-planned (version {version}):"),
     "result_refused": ("无权审批方案 {plan}：{detail}", "Not allowed to decide plan {plan}: {detail}"),
     "result_conflict": ("方案 {plan} 已不能审批：{detail}", "Plan {plan} can no longer be decided: {detail}"),
     "result_replanning": ("方案 {plan} 已不能批准：{detail}。系统正按当前态势重新编制方案，新方案生成后请重新审批",

@@ -14,7 +14,7 @@ import plotly.io as pio
 from dash import dcc, html
 
 from twin.sim.preview import reserve_left
-from twin.ui import ids
+from twin.ui import ids, refusals
 from twin.ui.figures import beijing_time
 from twin.ui.messages import DEFAULT_LANGUAGE, line_name, maybe, text
 from twin.ui.place_names import place_name
@@ -130,6 +130,21 @@ def current(plans: list[dict]) -> list[dict]:
     newest = max((p.get("version", 1) for p in live), default=1)
     shown = [p for p in live if p.get("version", 1) == newest or p["status"] in ("approved", "committed")]
     return sorted(shown, key=lambda p: (KIND_ORDER.get(p.get("kind"), 9), p["plan_id"]))
+
+
+def replanned_note(plans: list[dict], lang: str = DEFAULT_LANGUAGE,
+                   place: Callable[[str], str] = str) -> html.Div | None:
+    """Why the plans awaiting a decision were made again (plan.proposed's replanned: an officer gone off duty,
+    an escalation, a refused commit...), worded as the twin words a refusal, at most three reasons; None for a
+    request's first plans."""
+    again = [p for p in current(plans) if p["status"] == "proposed" and p.get("replanned")]
+    if not again:
+        return None
+    why = refusals.said({"errors": again[0]["replanned"]}, lang, place, most=3)
+    return html.Div([html.B(text("replanned_title", lang, version=again[0].get("version", 1))), " ", why],
+                    id="twin-replanned", className="small", style={"marginBottom": "8px", "color": "#664d03",
+                                                                   "background": "#fff3cd", "padding": "4px 8px",
+                                                                   "borderRadius": "4px"})
 
 
 def comparison(plans: list[dict], lang: str = DEFAULT_LANGUAGE, names: dict[str, str] | None = None,

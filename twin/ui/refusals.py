@@ -51,6 +51,10 @@ WORDS: dict[str, tuple[str, str]] = {
                              "refused by the resource pool"),
     "plan.officer_off_duty": ("民警 {officer}（{county}）当前{status}，无法调派", "Officer {officer} ({county}) is "
                               "{status}, no longer on duty"),
+    "request.escalated": ("请求已升级为{grade}级", "The request was escalated to grade {grade}"),
+    "commit.rejected": ("警力资源池拒绝锁定原方案中的 {officers} 名民警", "The resource pool refused {officers} officers of the "
+                        "previous plan"),
+    "commit.rejected_plan": ("警力资源池拒绝了原方案", "The resource pool refused the previous plan"),
     "plan.duty_limit": ("有民警在任务开始前就会达到执勤时长上限", "An officer would reach the duty limit before the "
                         "task starts"),
 }
