@@ -299,14 +299,16 @@ REPLANNED_KEPT = 20  # plan.proposed's replanned: at most this many reasons, the
 
 
 def mark_for_replanning(conn, request_id: str, why: list[dict] | None = None) -> None:
-    """The request is pending again at a new version (its proposals are superseded in the next batch).
-    `why` ({code, reason, params}) joins the reasons gathered since its last plans, which its next plans carry."""
+    """The request is pending again at a new version (its proposals are superseded in the next batch; a
+    request already pending keeps its version). `why` ({code, reason, params}) joins the reasons gathered
+    since its last plans, which its next plans carry."""
     row = conn.execute(select(requests.c.status, requests.c.replanned).where(requests.c.request_id == request_id)).first()
     if row is None:
         return
-    since = list(row.replanned or []) if row.status == "pending" else []
+    waiting = row.status == "pending"   # its next plans are not made yet: their version stays, the reasons gather
+    since = list(row.replanned or []) if waiting else []
     conn.execute(update(requests).where(requests.c.request_id == request_id)
-                 .values(status="pending", version=requests.c.version + 1,
+                 .values(status="pending", version=requests.c.version + (0 if waiting else 1),
                          replanned=(since + list(why or []))[-REPLANNED_KEPT:] or None))
 
 
@@ -328,11 +330,13 @@ def proposed_plans(conn, request_id: str) -> list:
 
 
 def requests_proposing(conn, officer_id: str) -> list[str]:
-    """The requests whose current proposals (awaiting a commander) name the officer."""
+    """The requests whose current proposals name the officer: awaiting a commander, or already waiting to
+    be planned again (their proposals are superseded by the next plans)."""
     mentions = cast(plans.c.body, Text).contains(json.dumps(officer_id), autoescape=True)  # only those are decoded
     rows = conn.execute(select(plans.c.request_id, plans.c.body)
                         .join(requests, requests.c.request_id == plans.c.request_id)
-                        .where(plans.c.status == "proposed", requests.c.status == "proposed", mentions)).all()
+                        .where(plans.c.status == "proposed", requests.c.status.in_(("proposed", "pending")),
+                               mentions)).all()
     return sorted({r.request_id for r in rows if any(a["officer_id"] == officer_id for a in r.body["assignments"])})
 
 

@@ -1,6 +1,7 @@
-"""Which requests await a commander on a plan naming an officer (store.requests_proposing), on SQLite and
-PostgreSQL: only current proposals of requests still awaiting approval, the officer's id matched whole
-(not a prefix of another's, not a pattern)."""
+"""Which requests await a commander (or their next plans) on a plan naming an officer
+(store.requests_proposing), on SQLite and PostgreSQL: only current proposals of requests not yet approved,
+the officer's id matched whole (not a prefix of another's, not a pattern); and why a request is planned
+again, gathered until its next plans."""
 from __future__ import annotations
 
 import uuid
@@ -46,7 +47,7 @@ def test_only_current_proposals_of_requests_awaiting_approval_and_the_whole_id(e
         plan(conn, "P4A", "R4", ["ZJ330782-00051"])
     with engine.connect() as conn:
         assert store.requests_proposing(conn, "ZJ330782-00050") == ["R1"]
-        assert store.requests_proposing(conn, "ZJ330782-00051") == ["R1"]   # not R2's void plan, nor R3, nor R4
+        assert store.requests_proposing(conn, "ZJ330782-00051") == ["R1", "R4"]  # not R2's void plan, nor R3's approved
         assert store.requests_proposing(conn, "ZJ330782-0005") == ["R2"]    # a prefix of R1's ids, not matched there
         assert store.requests_proposing(conn, "ZJ330782_00050") == []       # "_" is not a wildcard
         assert store.requests_proposing(conn, "ZJ330782_00052") == ["R2"]
@@ -78,6 +79,7 @@ def test_the_reasons_gather_while_the_request_waits_for_its_next_plans_and_start
         store.mark_for_replanning(conn, "R1", [first])
         store.mark_for_replanning(conn, "R1", [second])          # still pending: both are why
         assert store.request(conn, "R1").replanned == [first, second]
+        assert store.request(conn, "R1").version == 2              # one new version for both
         store.update_request(conn, "R1", status="proposed")      # planned: the next reasons start a new list
         store.mark_for_replanning(conn, "R1", [third])
         assert store.request(conn, "R1").replanned == [third]
