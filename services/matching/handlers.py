@@ -28,8 +28,8 @@ def on_support_escalated(ctx) -> None:
                   deadline_minutes=data["deadline_minutes"], lines=data.get("lines") or row.data["lines"])
     store.update_request(ctx.conn, row.request_id, data=merged)
     supersede(ctx.tx, row.request_id, f"superseded: the request was escalated to grade {data['to_grade']}", now())
-    store.mark_for_replanning(ctx.conn, row.request_id, [issue("request.escalated", f"escalated to grade "
-                                                               f"{data['to_grade']}", {"grade": data["to_grade"]})])
+    escalated = because("request.escalated", f"escalated to grade {data['to_grade']}", {"grade": data["to_grade"]})
+    store.mark_for_replanning(ctx.conn, row.request_id, [escalated])
 
 
 def on_support_cancelled(ctx) -> None:
@@ -49,8 +49,8 @@ def on_status_changed(ctx) -> None:
     if status is None or status in ("on_duty", "reserved", "deployed"):
         return
     officer = ctx.data["officer_id"]
-    why = [issue("plan.officer_off_duty", f"{officer} is {status}, no longer on duty",
-                 {"officer": officer, "county": ctx.data["county"], "status": status})]
+    why = [because("plan.officer_off_duty", f"{officer} is {status}, no longer on duty",
+                   {"officer": officer, "county": ctx.data["county"], "status": status})]
     hold = store.hold(ctx.conn, officer)
     if hold is None:
         for request_id in store.requests_proposing(ctx.conn, officer):
@@ -94,13 +94,13 @@ def on_commit_rejected(ctx) -> None:
                                    "reason": f"commit rejected by the resource pool: {why}", "at": now().isoformat(),
                                    **({"incident_id": data["incident_id"]} if data.get("incident_id") else {})},
                  key=plan.request_id)
-    refused = (issue("commit.rejected", f"the resource pool refused {len(named)} officers: {why}",
-                     {"officers": len(named)}) if named else
-               issue("commit.rejected_plan", f"the resource pool refused the plan: {why}"))
+    refused = (because("commit.rejected", f"the resource pool refused {len(named)} officers: {why}",
+                       {"officers": len(named)}) if named else
+               because("commit.rejected_plan", f"the resource pool refused the plan: {why}"))
     store.mark_for_replanning(ctx.conn, row.request_id, [refused])
 
 
-def issue(code: str, reason: str, params: dict | None = None) -> dict:
+def because(code: str, reason: str, params: dict | None = None) -> dict:
     """One reason a request is planned again (plan.proposed's replanned)."""
     return {"code": code, "reason": reason[:1000], **({"params": params} if params else {})}
 
