@@ -115,7 +115,7 @@ def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000,
     # plain functions, for tests
     app.twin_callbacks = register_callbacks(app, model, geojson, client, positions, circle, speedup)
     app.twin_callbacks.update(exercise_page.register(app, geojson, run_exercise=run_exercise,
-                                                           geography=model.geography))
+                                                     geography=model.geography))
     app.twin_alerts = alerts.AlertLog()  # each user's acknowledged alerts
     app.twin_callbacks.update(board.register(app, model, arrivals_as, speedup))
     app.twin_callbacks.update(alerts.register(app, model, app.twin_alerts))
