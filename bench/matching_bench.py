@@ -25,6 +25,11 @@ bench/instances.py (the demo province's generated force, random requests; seeded
   requests (all but the first) the officers placed, the sum of latest arrivals and the total travel,
   sequential -> joint; time of each (the joint time includes the sequential plans it is compared with).
 
+- `matching.status_change_lookup.ms`: an officer goes off duty: which requests' plans awaiting a commander
+  name them (`store.requests_proposing`, on SQLite; 10 requests x 3 plans of 121 officers, the median of
+  200 lookups); baseline: reading and decoding every such plan, what the lookup would cost without
+  matching the officer's id in the stored text first. `--status-change` prints it alone.
+
 The instances of a million officers take minutes to generate: they are kept in var/bench/
 (`instance(..., cache=True)`). `python -m bench.matching_bench --scaling` prints the scaling table of
 bench/README.md (10k x 20, 100k x 200, 1M x 2,000: sequential and joint), `--joint` the joint
@@ -263,6 +268,42 @@ def joint(sizes=JOINT) -> str:
     return "\n".join(rows)
 
 
+def status_change(requests: int = 10, officers: int = 121, lookups: int = 200) -> dict:
+    import tempfile
+    from datetime import datetime, timezone
+
+    from sqlalchemy import create_engine, select
+
+    from services.matching import store
+    at = datetime.now(timezone.utc)
+    with tempfile.TemporaryDirectory() as workdir:
+        engine = create_engine(f"sqlite:///{workdir}/matching.db")
+        store.metadata.create_all(engine)
+        with engine.begin() as conn:
+            for r in range(requests):
+                store.insert_request(conn, f"REQ-{r}", {"county": "330783"}, status="proposed", exclude=[],
+                                     received_at=at)
+                for kind in ("A", "B", "C"):
+                    body = {"assignments": [{"officer_id": f"ZJ3307{r:02d}-{i:05d}", "line_id": "crowd",
+                                             "from_county": "330782", "eta_s": 1800} for i in range(officers)]}
+                    store.insert_plan(conn, plan_id=f"PLAN-REQ-{r}-1{kind}", request_id=f"REQ-{r}", kind=kind,
+                                      status="proposed", version=1, body=body, created_at=at)
+        every = (select(store.plans.c.request_id, store.plans.c.body)
+                 .join(store.requests, store.requests.c.request_id == store.plans.c.request_id)
+                 .where(store.plans.c.status == "proposed"))
+        found, decoded = [], []
+        with engine.connect() as conn:
+            for i in range(lookups):
+                officer = f"ZJ3307{i % requests:02d}-{i % officers:05d}"
+                found.append(1000 * _timed(lambda: store.requests_proposing(conn, officer))[0])
+                decoded.append(1000 * _timed(lambda: [r for r in conn.execute(every).all()
+                                                      if any(a["officer_id"] == officer
+                                                             for a in r.body["assignments"])])[0])
+        engine.dispose()
+    return {"matching.status_change_lookup.ms": {"value": round(float(np.median(found)), 3), "unit": "ms",
+                                                 "baseline": round(float(np.median(decoded)), 3)}}
+
+
 def run() -> dict:
     small = instance(officers=20_000, requests=1, seed=1, headcount=60)
     plan_ms, greedy_ms = [], []
@@ -286,7 +327,7 @@ def run() -> dict:
     tracemalloc.stop()
     late, travel = _gaps(big, batch, lines, picks)
     rss = _rss()
-    return million() | joint_gain(20_000, 60) | joint_gain(100_000, 200) | {
+    return million() | joint_gain(20_000, 60) | joint_gain(100_000, 200) | status_change() | {
         "matching.plan_100k_200.peak_rss_mb": {"value": round(rss["after"] - rss["before"], 1), "unit": "MB",
                                                "baseline": round(rss["before"], 1)},
         "matching.plan_20k_60.p95_ms": {"value": round(float(np.percentile(plan_ms, 95)), 1), "unit": "ms",
@@ -308,6 +349,9 @@ if __name__ == "__main__":
         sys.exit(0)
     if "--scaling" in sys.argv:
         print(scaling())
+        sys.exit(0)
+    if "--status-change" in sys.argv:
+        print(status_change())
         sys.exit(0)
     if "--joint" in sys.argv:
         print(joint())
