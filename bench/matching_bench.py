@@ -295,10 +295,10 @@ def status_change(requests: int = 10, officers: int = 121, lookups: int = 200) -
         with engine.connect() as conn:
             for i in range(lookups):
                 officer = f"ZJ3307{i % requests:02d}-{i % officers:05d}"
-                found.append(1000 * _timed(lambda: store.requests_proposing(conn, officer))[0])
-                decoded.append(1000 * _timed(lambda: [r for r in conn.execute(every).all()
-                                                      if any(a["officer_id"] == officer
-                                                             for a in r.body["assignments"])])[0])
+                found.append(1000 * _timed(lambda o=officer: store.requests_proposing(conn, o))[0])
+                decoded.append(1000 * _timed(lambda o=officer: [r for r in conn.execute(every).all()
+                                                                if any(a["officer_id"] == o
+                                                                       for a in r.body["assignments"])])[0])
         engine.dispose()
     return {"matching.status_change_lookup.ms": {"value": round(float(np.median(found)), 3), "unit": "ms",
                                                  "baseline": round(float(np.median(decoded)), 3)}}
