@@ -156,7 +156,7 @@ def test_plans_made_again_say_why_above_the_comparison(loop):
     assert note.children[2] == "民警 ZJ330782-00337（义乌市）当前不可调用，无法调派；请求已升级为II级"
     comparison, *_ = panel_view(loop, REQUEST, "en", None, PROVINCE)
     note = next(c for c in comparison._traverse() if getattr(c, "id", None) == "twin-replanned")
-    assert note.children[2] == "Officer ZJ330782-00337 (Yiwu City) is unavailable, no longer on duty; The request was " \
+    assert note.children[2] == "Officer ZJ330782-00337 (Yiwu City) is unavailable, no longer on duty; the request was " \
                                "escalated to grade II"
 
 

@@ -64,5 +64,7 @@ def test_matching_refusals_of_an_approval_name_the_plan_state_the_version_and_th
 
 def test_at_most_so_many_refusals_and_how_many_more():
     many = problem(*[BEDS] * 5)
-    assert refusals.said(many, "en", place, most=2).endswith("of 260; and 3 more")
+    assert refusals.said(many, "en", place, most=2) == ("Not enough beds: 40 asked, 东阳市 has 12 free of 260; not enough "
+                                                         "beds: 40 asked, 东阳市 has 12 free of 260; and 3 more")
+    assert refusals.said(problem(BEDS, {"reason": "HTTP 502 from logistics"}), "en", place).endswith("; HTTP 502 from logistics")
     assert refusals.said(many, "zh", place, most=5).count("住宿床位不足") == 5 and "另有" not in refusals.said(many, "zh", place, most=5)

@@ -94,6 +94,8 @@ def said(body, lang: str, place: Callable[[str], str], status: int | None = None
         return f"HTTP {status}" if status else ""
     parts = [worded(e, lang, place) for e in body.get("errors") or [] if isinstance(e, dict)]
     parts = [p for p in parts if p]
+    if lang == "en":  # one sentence: "Officer A is resting, ...; officer B ..." (not an acronym's capital)
+        parts[1:] = [p[0].lower() + p[1:] if p[1:2].islower() else p for p in parts[1:]]
     if parts:
         more = len(parts) - most if most is not None and len(parts) > most else 0
         shown = ("；" if lang != "en" else "; ").join(parts[:len(parts) - more])
