@@ -27,8 +27,8 @@ bench/instances.py (the demo province's generated force, random requests; seeded
 
 - `matching.status_change_lookup.ms`: an officer goes off duty: which requests' plans awaiting a commander
   name them (`store.requests_proposing`, on SQLite; 10 requests x 3 plans of 121 officers, the median of
-  200 lookups); baseline: reading and decoding every such plan, what the lookup would cost without
-  matching the officer's id in the stored text first. `--status-change` prints it alone.
+  200 lookups; one indexed read of `proposing`, the officers each proposed plan names); baseline: reading
+  and decoding every such plan. `--status-change` prints it alone.
 
 The instances of a million officers take minutes to generate: they are kept in var/bench/
 (`instance(..., cache=True)`). `python -m bench.matching_bench --scaling` prints the scaling table of

@@ -19,7 +19,7 @@ from ..common import keys
 from ..common.config import Settings
 from ..common.runtime import Runtime
 from ..common.storage import add_columns
-from . import signing, snapshot
+from . import signing, snapshot, store
 from .handlers import HANDLERS
 from .http import api
 from .planning import Batcher, Places, Planner
@@ -51,6 +51,8 @@ def build_runtime(settings: Settings | None = None, *, resources_url: str | None
     runtime = Runtime.build(settings, metadata=metadata, handlers=HANDLERS)
     add_columns(runtime.engine, officers)   # a read model made before officers had stations
     add_columns(runtime.engine, requests)   # a database made before requests kept why they were re-planned
+    with runtime.engine.begin() as conn:
+        store.fill_proposing(conn)          # a database made before plans' officers were kept in `proposing`
     key = signing.load_or_create(key_path(settings))
     public = signing.public_key_b64(key)
     if not keys.registry().readonly:

@@ -1,13 +1,12 @@
 """matching's tables and its SQL: the read model of the force, requests, plans, the officers approved
-plans hold and the duty-limit alerts. The only module of matching that defines database structure or
-writes a query. Plain functions of a connection, one statement each unless said; the callers hold the
-transaction."""
+plans hold, the officers proposed plans name, and the duty-limit alerts. The only module of matching
+that defines database structure or writes a query. Plain functions of a connection, one statement each
+unless said; the callers hold the transaction."""
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, DateTime, Float, Integer, MetaData, String, Table, Text, cast, func
+from sqlalchemy import JSON, Column, DateTime, Float, Integer, MetaData, String, Table, Text, func
 from sqlalchemy.sql import delete, insert, select, update
 
 from ..common.observed import observed_table
@@ -70,6 +69,13 @@ plans = Table(
     Column("approval", JSON),                            # the plan.approved payload once approved
     Column("reason", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+proposing = Table(   # the officers each plan awaiting a commander names: who drops out re-plans its request
+    "proposing", metadata,
+    Column("officer_id", String(64), primary_key=True),
+    Column("plan_id", String(64), primary_key=True),
+    Column("request_id", String(64), nullable=False),
 )
 
 holds = Table(
@@ -331,13 +337,25 @@ def proposed_plans(conn, request_id: str) -> list:
 
 def requests_proposing(conn, officer_id: str) -> list[str]:
     """The requests whose current proposals name the officer: awaiting a commander, or already waiting to
-    be planned again (their proposals are superseded by the next plans)."""
-    mentions = cast(plans.c.body, Text).contains(json.dumps(officer_id), autoescape=True)  # only those are decoded
-    rows = conn.execute(select(plans.c.request_id, plans.c.body)
-                        .join(requests, requests.c.request_id == plans.c.request_id)
-                        .where(plans.c.status == "proposed", requests.c.status.in_(("proposed", "pending")),
-                               mentions)).all()
-    return sorted({r.request_id for r in rows if any(a["officer_id"] == officer_id for a in r.body["assignments"])})
+    be planned again (their proposals are superseded by the next plans). One indexed read."""
+    rows = conn.execute(select(proposing.c.request_id).distinct()
+                        .join(requests, requests.c.request_id == proposing.c.request_id)
+                        .where(proposing.c.officer_id == officer_id,
+                               requests.c.status.in_(("proposed", "pending")))).all()
+    return sorted(r.request_id for r in rows)
+
+
+def fill_proposing(conn) -> int:
+    """A database made before `proposing`: its rows, from the plans still proposed (once; returns how many)."""
+    if conn.execute(select(func.count()).select_from(proposing)).scalar():
+        return 0
+    rows = [{"officer_id": a["officer_id"], "plan_id": p.plan_id, "request_id": p.request_id}
+            for p in conn.execute(select(plans.c.plan_id, plans.c.request_id, plans.c.body)
+                                  .where(plans.c.status == "proposed"))
+            for a in {a["officer_id"]: a for a in p.body["assignments"]}.values()]
+    if rows:
+        conn.execute(insert(proposing), rows)
+    return len(rows)
 
 
 def plan_counties(conn, plan_id: str) -> list[str] | None:
@@ -355,10 +373,18 @@ def insert_plan(conn, *, plan_id: str, request_id: str, kind: str, status: str, 
                 created_at: datetime) -> None:
     conn.execute(insert(plans).values(plan_id=plan_id, request_id=request_id, kind=kind, status=status,
                                       version=version, body=body, created_at=created_at))
+    if status == "proposed":
+        officers_named = sorted({a["officer_id"] for a in body["assignments"]})
+        if officers_named:
+            conn.execute(insert(proposing), [{"officer_id": o, "plan_id": plan_id, "request_id": request_id}
+                                             for o in officers_named])
 
 
 def update_plan(conn, plan_id: str, **values) -> None:
+    """A plan's new values; one no longer proposed names no officer in `proposing`."""
     conn.execute(update(plans).where(plans.c.plan_id == plan_id).values(**values))
+    if values.get("status", "proposed") != "proposed":
+        conn.execute(delete(proposing).where(proposing.c.plan_id == plan_id))
 
 
 # --- duty-limit alerts ------------------------------------------------------------------------------

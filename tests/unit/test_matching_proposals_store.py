@@ -52,18 +52,32 @@ def test_only_current_proposals_of_requests_awaiting_approval_and_the_whole_id(e
         assert store.requests_proposing(conn, "ZJ330782_00050") == []       # "_" is not a wildcard
         assert store.requests_proposing(conn, "ZJ330782_00052") == ["R2"]
         assert store.requests_proposing(conn, "ZJ330782%") == []
+    with engine.begin() as conn:   # superseded: R1's plans name no one any more
+        store.update_plan(conn, "P1A", status="void", reason="superseded")
+        store.update_plan(conn, "P1B", status="approved")
+        assert store.requests_proposing(conn, "ZJ330782-00050") == []
+        assert store.requests_proposing(conn, "ZJ330782-00051") == ["R4"]
 
 
 def test_a_database_made_before_requests_kept_why_gains_the_column_and_keeps_its_rows(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.db'}"
     old = [c for c in store.requests.columns if c.name != "replanned"]
-    with create_engine(url).begin() as conn:
+    engine = create_engine(url)
+    with engine.begin() as conn:
         conn.execute(text(f"CREATE TABLE requests ({', '.join(f'{c.name} {c.type.compile(conn.dialect)}' for c in old)})"))
         conn.execute(text("INSERT INTO requests (request_id, data, status, version, exclude, received_at) VALUES "
                           "('R1', '{\"county\": \"330783\"}', 'proposed', 1, '[]', '2026-12-05 08:00:00')"))
+    store.plans.create(engine)      # and a plan proposed before its officers were kept in `proposing`
+    with engine.begin() as conn:
+        conn.execute(store.plans.insert().values(plan_id="P1A", request_id="R1", kind="fastest", status="proposed",
+                                                 version=1, created_at=AT,
+                                                 body={"assignments": [{"officer_id": "O1", "line_id": "crowd"}]}))
+    engine.dispose()
     runtime = build_runtime(Settings(service="old", database_url=url, kafka_bootstrap=NO_BROKER, acts_as="matching"),
                             resources_url=None)
     with runtime.engine.begin() as conn:
+        assert store.requests_proposing(conn, "O1") == ["R1"]
+        assert store.fill_proposing(conn) == 0                  # once only
         store.mark_for_replanning(conn, "R1", [{"code": "request.escalated", "reason": "escalated to grade II"}])
         row = store.request(conn, "R1")
     runtime.engine.dispose()
