@@ -74,7 +74,7 @@ plans = Table(
 proposing = Table(   # the officers each plan awaiting a commander names: who drops out re-plans its request
     "proposing", metadata,
     Column("officer_id", String(64), primary_key=True),
-    Column("plan_id", String(64), primary_key=True),
+    Column("plan_id", String(64), primary_key=True, index=True),   # dropped by plan when it leaves proposed
     Column("request_id", String(64), nullable=False),
 )
 
