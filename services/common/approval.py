@@ -11,7 +11,8 @@ from .auth import Identity, region_covers
 from .permissions import Decision, table
 
 # matching's refusals of an approval whose plan no longer matches the state (409, contracts/http/problem.schema.json
-# codes). After those in REPLANNED the request is re-planned against the current state at once.
+# codes). After those in REPLANNED the request is re-planned against the current state at once: matching decides
+# so by them (approvals.Conflict), and the twin says so by them.
 REPLANNED = frozenset(("plan.expired", "plan.officer_held", "plan.officer_refused", "plan.officer_off_duty",
                        "plan.duty_limit"))
 

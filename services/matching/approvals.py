@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..common.approval import may_approve
+from ..common.approval import REPLANNED, may_approve
 from ..common.clock import now
 from ..common.http import Problem, issue
 from . import signing, store
@@ -16,11 +16,13 @@ from .domain.model import TASK_MINUTES
 
 
 class Conflict(Problem):
-    """409: the plan no longer matches the state; `stale`: the request is re-planned."""
+    """409: the plan no longer matches the state; `stale` (an error whose code is in approval.REPLANNED, the
+    codes after which the twin tells the commander so): the request is re-planned."""
 
-    def __init__(self, title: str, errors: list[dict], *, stale: bool = False):
-        super().__init__(409, title, errors, detail="the request is being re-planned against the current state" if stale else "")
-        self.stale = stale
+    def __init__(self, title: str, errors: list[dict]):
+        self.stale = any(e.get("code") in REPLANNED for e in errors)
+        super().__init__(409, title, errors,
+                         detail="the request is being re-planned against the current state" if self.stale else "")
 
 
 def load(conn, plan_id: str):
@@ -109,10 +111,10 @@ def check_current(conn, plan, request, version: int | None) -> None:
     valid_until = plan.body.get("valid_until")
     if valid_until and datetime.fromisoformat(valid_until) < now():
         raise Conflict("Plan has expired", [issue("valid_until", f"valid until {valid_until}: the state may have "
-                                                  "moved on", "plan.expired", {"valid_until": valid_until})], stale=True)
+                                                  "moved on", "plan.expired", {"valid_until": valid_until})])
     problems = conflicts(conn, plan, request)
     if problems:   # said before a version change: the officers are why the request is (being) re-planned
-        raise Conflict("Plan no longer matches the state", problems, stale=True)
+        raise Conflict("Plan no longer matches the state", problems)
     if plan.version != request.version or (version is not None and version != plan.version):
         raise Conflict("Plan is out of date", [issue("version", f"the request is at version {request.version}, the "
                                                      f"plan at {plan.version}", "plan.version",
@@ -140,8 +142,7 @@ def approve(tx, plan, request, identity, body: dict, key, at: datetime) -> dict:
     start, end, task_end = relief.shift_window(tx.conn, data, plan.body["assignments"], at)
     if end <= start:
         raise Conflict("Plan would pass the duty limit", [issue("assignments", "an officer would reach the duty limit "
-                                                                "before the task starts", "plan.duty_limit")],
-                       stale=True)
+                                                                "before the task starts", "plan.duty_limit")])
     approval = {"plan_id": plan.plan_id, "request_id": plan.request_id, "county": data["county"], "grade": data["grade"],
                 "task_start": start.isoformat(), "task_end": end.isoformat(),
                 "assignments": [_approved(a, lines) for a in plan.body["assignments"]],
