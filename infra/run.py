@@ -18,7 +18,7 @@ from services.common import users
 from services.common.auth import headers_for, service_identity
 from services.common.bus import Bus
 from services.common.config import VAR, port_for
-from services.common.private import open_private, private_dir, private_process
+from services.common.private import open_private, private_dir, private_process, write_atomic
 from services.common.sealing import Sealer
 from services.common.tokens import Keyring, public_keys_line
 from services.common.topics import topic_specs
@@ -82,7 +82,7 @@ class Supervisor:
             self.report_demo_incidents(urls["demand"], keys)
         self.write_demo_tokens(keys, urls["resources"])
         urls["kafka"] = self.env["KAFKA_BOOTSTRAP_SERVERS"]
-        self.urls_path.write_text(json.dumps(urls, indent=2) + "\n")
+        write_atomic(self.urls_path, json.dumps(urls, indent=2) + "\n")  # complete the moment it exists: others poll for it
         return urls
 
     @property

@@ -21,6 +21,7 @@ from infra.ports import free_port
 from infra.run import SERVICES, Supervisor
 from services.common.bus import Bus
 from services.common.config import VAR, Settings, port_variable
+from services.common.private import write_atomic
 from services.common.topics import topic_specs
 from services.exercise import clock as xclock
 from services.exercise import lifecycle
@@ -80,7 +81,7 @@ class ExerciseStack(Supervisor):
         urls = {name: f"http://127.0.0.1:{self.env[port_variable(name)]}" for name in self.names}
         self._wait_healthy(urls, float(self.env.get("START_TIMEOUT_S", "240")))
         urls["kafka"] = bootstrap
-        self.urls_path.write_text(json.dumps(urls, indent=2) + "\n")
+        write_atomic(self.urls_path, json.dumps(urls, indent=2) + "\n")  # complete the moment it exists: others poll for it
         return urls
 
     def _spawn(self, name: str) -> subprocess.Popen:

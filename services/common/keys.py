@@ -47,6 +47,8 @@ except ImportError:  # the same signatures through cryptography alone
     class BadSignatureError(Exception):
         pass
 
+from .private import write_atomic
+
 SOURCE_PREFIX = "/mutual-deploy/"
 SERVICES = frozenset({"demand", "resources", "matching", "logistics", "twin"})
 GROUPS = frozenset({"devices", "integrators"})  # identities registered one by one: <group>/<id>
@@ -125,26 +127,6 @@ def _private_mode(path: Path) -> None:
     os.chmod(path, 0o700)
 
 
-def _write_atomic(path: Path, data: bytes, mode: int, *, exclusive: bool) -> bool:
-    """Write a complete file under `path`; with `exclusive` the first writer wins (hard link)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    try:
-        if exclusive:
-            try:
-                os.link(tmp, path)
-                return True
-            except FileExistsError:
-                return False
-        os.replace(tmp, path)
-        return True
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 class Registry:
     """The public keys of every identity, read from `root/registry`, pinned once read."""
 
@@ -178,7 +160,7 @@ class Registry:
     def _write_entry(self, identity: str, entry: dict) -> None:
         path = self.entry_path(identity)
         path.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(path, (json.dumps(entry, indent=2, ensure_ascii=False) + "\n").encode(), 0o644, exclusive=False)
+        write_atomic(path, (json.dumps(entry, indent=2, ensure_ascii=False) + "\n").encode(), 0o644, exclusive=False)
 
     def register(self, identity: str, public: str) -> str:
         """Add a public key to an identity's entry (kept if already there); returns its keyid."""
@@ -230,7 +212,7 @@ class Registry:
         _private_mode(path.parent)
         pem = Ed25519PrivateKey.generate().private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-        _write_atomic(path, pem, 0o600, exclusive=True)  # processes starting together: the first key wins
+        write_atomic(path, pem, 0o600, exclusive=True)  # processes starting together: the first key wins
 
     def rotate(self, identity: str) -> str:
         """A new private key for `identity`; the old one stays valid for events already published

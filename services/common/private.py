@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 from pathlib import Path
 
 FILE_MODE = 0o600
@@ -85,6 +86,31 @@ def open_private(path: Path, mode: str = "a", **kwargs):
     except PermissionError:
         pass
     return os.fdopen(fd, mode, **kwargs)
+
+
+def write_atomic(path: Path, data: bytes | str, mode: int = FILE_MODE, *, exclusive: bool = False) -> bool:
+    """Write a complete file at `path`: readers see the old file or the new one, never half of
+    one (a file another process polls for is complete the moment it exists). The file is created
+    with `mode` (private by default). With `exclusive` the first writer wins: False if `path`
+    already exists."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data.encode() if isinstance(data, str) else data)
+    try:
+        if exclusive:
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                return False
+        else:
+            os.replace(tmp, path)
+        return True
+    finally:
+        if tmp.exists():
+            tmp.unlink()
 
 
 def private_sqlite(url: str) -> None:

@@ -40,6 +40,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from .config import VAR
+from .private import write_atomic
 
 ALGORITHM = "EdDSA"
 ISSUER = "mutual-deploy"
@@ -224,9 +225,13 @@ class Keyring:
         new key pair, the issuer's file 0600."""
         if not _current_format(public_path):
             ring, old = cls.generate(), _exists_in_old_format(public_path)
-            if _write_new(issuer_path, {"active": ring.active, "private": _b64e(ring.private)}, replace_old=old):
-                _write_new(public_path, {"active": ring.active, "public": {ring.active: _b64e(ring.keys[ring.active])}},
-                           replace_old=old)
+            # a process starting at the same moment either wins or reads the winner's complete files
+            # (an older-format file is replaced)
+            if write_atomic(issuer_path, json.dumps({"active": ring.active, "private": _b64e(ring.private)}),
+                            exclusive=not old):
+                write_atomic(public_path, json.dumps({"active": ring.active,
+                                                      "public": {ring.active: _b64e(ring.keys[ring.active])}}),
+                             exclusive=not old)
             else:  # another process starting at the same moment made the pair: wait for its public file
                 deadline = time.monotonic() + 10
                 while not _current_format(public_path):
@@ -252,26 +257,6 @@ def _current_format(path: Path) -> bool:
 
 def _exists_in_old_format(path: Path) -> bool:
     return path.exists() and not _current_format(path)
-
-
-def _write_new(path: Path, doc: dict, *, replace_old: bool) -> bool:
-    """Write to a private temporary file, then link it in place: a process starting at the same
-    moment either wins or reads the winner's complete file (an older-format file is replaced)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as out:
-        json.dump(doc, out)
-    try:
-        if replace_old:
-            os.replace(tmp, path)
-        else:
-            os.link(tmp, path)
-        return True
-    except FileExistsError:
-        return False
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def public_keys_line(ring: Keyring) -> str:

@@ -22,6 +22,8 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
+from services.common.private import write_atomic
+
 MIN_SPEED, MAX_SPEED = 1.0, 600.0
 ENV_VAR = "EXERCISE_CLOCK_FILE"
 
@@ -88,10 +90,7 @@ def resume(state: ClockState, wall: float | None = None) -> ClockState:
 
 
 def write_state(path: Path, state: ClockState) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(asdict(state)))
-    os.replace(tmp, path)  # readers see the old state or the new one, never half a file
+    write_atomic(path, json.dumps(asdict(state)))  # readers see the old state or the new one, never half a file
 
 
 def read_state(path: Path) -> ClockState:

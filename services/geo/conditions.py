@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from services.common.private import write_atomic
+
 from .road_graph import RoadGraphTravel
 from .travel import make_travel_provider
 
@@ -114,10 +116,7 @@ class ConditionedTravel:
 
 def write_conditions(path: Path, conditions: Conditions) -> None:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(conditions.as_dict()))
-    os.replace(tmp, path)  # readers see the old conditions or the new, never half a file
+    write_atomic(path, json.dumps(conditions.as_dict()))  # readers see the old conditions or the new, never half a file
 
 
 def read_conditions(path: Path) -> Conditions:

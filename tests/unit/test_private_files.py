@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from services.common import access_log
+from services.common import access_log, private
 from services.common.auth import Identity
 from services.common.config import Settings
 from services.common.runtime import Runtime
@@ -68,3 +68,45 @@ def test_a_recording_of_the_stream_is_0600(tmp_path, umask_restored):
     path = tmp_path / "rec" / "stream.jsonl"
     Recorder(path)({"type": "officer.status-changed", "time": "2026-01-01T00:00:00Z"})
     assert mode(path) == 0o600
+
+
+def test_write_atomic_is_never_seen_half_written_and_is_0600(tmp_path, umask_restored, monkeypatch):
+    """A file another process polls for (var/urls.json) exists only once it is complete."""
+    os.umask(0o022)
+    target = tmp_path / "urls.json"
+    seen_while_writing = []
+    real_fdopen = os.fdopen
+
+    class Watched:
+        def __init__(self, f):
+            self.f = f
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return self.f.__exit__(*exc)
+
+        def write(self, data):
+            seen_while_writing.append(target.exists())
+            return self.f.write(data)
+
+    monkeypatch.setattr(private.os, "fdopen", lambda fd, *a, **k: Watched(real_fdopen(fd, *a, **k)))
+    assert private.write_atomic(target, '{"matching": "http://127.0.0.1:8103"}\n')
+    assert seen_while_writing == [False]
+    assert target.read_text() == '{"matching": "http://127.0.0.1:8103"}\n'
+    assert mode(target) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["urls.json"]  # no temporary file left
+
+
+def test_write_atomic_replaces_whole_or_with_exclusive_keeps_the_first(tmp_path, umask_restored):
+    os.umask(0o022)
+    target = tmp_path / "key.pem"
+    assert private.write_atomic(target, b"first", exclusive=True)
+    assert not private.write_atomic(target, b"second", exclusive=True)
+    assert target.read_bytes() == b"first"
+    assert private.write_atomic(target, b"third")
+    assert target.read_bytes() == b"third"
+    assert private.write_atomic(tmp_path / "entry.json", b"{}", 0o644)
+    assert mode(tmp_path / "entry.json") == 0o644  # a public key's entry: the mode asked for
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["entry.json", "key.pem"]
