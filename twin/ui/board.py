@@ -3,7 +3,8 @@
 Each row: live countdowns to the request's deadlines (grade I has two, counted from the request:
 units launched within 15 minutes and on scene within 30), its grade, status, how many of the asked
 officers are in place and on the way, whether they will be in place on time, and flags for late units,
-an escalated grade and orders escalated for want of an acknowledgement. Whether on time is, before
+every plan missing the deadline by matching's estimate (before units are on the way), an escalated grade
+and orders escalated for want of an acknowledgement. A chance under `AT_RISK` is red and colours the row. Whether on time is, before
 dispatch, the best plan's chance from the twin's own previews (the approved plan's once there is one);
 once units are on the way, logistics' estimate now: when the last of them is expected, read from
 `GET /orders` with the signed-in user's token (twin.ui.arrivals), the plan's chance beside it.
@@ -29,6 +30,7 @@ from twin.ui.place_names import place_name
 
 PATH = "/board"
 SOON_S = 5 * 60  # a deadline this close is "about to pass" (alerts, the row's colour)
+AT_RISK = 0.5    # a plan whose previews meet the deadline less often than this puts the request at risk
 LAUNCHED = frozenset({"dispatched", "acknowledged", "moving", "arrived"})
 ON_THE_WAY = frozenset({"dispatched", "acknowledged", "moving"})
 
@@ -73,6 +75,18 @@ def best_chance(plans: list[dict]) -> tuple[float | None, str | None, bool]:
     return chance, kind, bool(decided)
 
 
+def late_by_plan(plans: list[dict]) -> float | None:
+    """When every plan in question (the approved or committed one, else the proposed ones) misses the
+    deadline by matching's own estimate: the seconds until the last officer of the quickest is in place.
+    None when one of them keeps it, or there is none."""
+    live = [p for p in current(plans) if p["status"] in ("proposed", "approved", "committed")]
+    chosen = [p for p in live if p["status"] in ("approved", "committed")] or live
+    metrics = [p.get("metrics") or {} for p in chosen]
+    if not metrics or any(m.get("deadline_met", True) for m in metrics):
+        return None
+    return min(float(m.get("latest_eta_s", 0.0)) for m in metrics)
+
+
 def queue(snapshot: dict, live_arrivals: LiveArrivals | None = None, speedup: float = 1.0) -> list[dict]:
     """The open requests of a (permitted) snapshot, soonest pending deadline first. With `live_arrivals`,
     a request with units on the way carries logistics' estimate of them (`live`: twin.ui.arrivals.summary),
@@ -89,7 +103,8 @@ def queue(snapshot: dict, live_arrivals: LiveArrivals | None = None, speedup: fl
         mine = units.get(request["request_id"], [])
         deadlines = pending_deadlines(request, mine)
         left_s = min((instant(d) - now).total_seconds() for _, d in deadlines)
-        chance, kind, decided = best_chance(views.plans_of(snapshot, request["request_id"]))
+        plans = views.plans_of(snapshot, request["request_id"])
+        chance, kind, decided = best_chance(plans)
         live = arrivals.summary(estimates.get(request["request_id"]) or []) if request["request_id"] in moving else None
         if live is not None:
             live["speedup"] = speedup
@@ -102,6 +117,8 @@ def queue(snapshot: dict, live_arrivals: LiveArrivals | None = None, speedup: fl
             "arrived": sum(u.get("officers", 0) for u in mine if u.get("status") == "arrived"),
             "on_the_way": sum(u.get("officers", 0) for u in mine if u.get("status") in ON_THE_WAY),
             "chance": chance, "plan_kind": kind, "decided": decided, "live": live,
+            # once units are on the way, they say whether they are late (unit.late, logistics' estimate)
+            "plan_late_s": None if request["request_id"] in moving else late_by_plan(plans),
             "late_units": sorted(u["unit_id"] for u in mine if u.get("late") and u.get("status") != "arrived"),
             "unacknowledged": sorted(u["unit_id"] for u in mine if u.get("escalated") and u.get("status") == "dispatched"),
             "escalated_from": request.get("escalated_from"), "relief_of": request.get("relief_of"),
@@ -123,9 +140,15 @@ def countdown(which: str, deadline: str, lang: str) -> html.Div:
 def row_class(row: dict) -> str:
     if row["late_units"] or row["left_s"] < 0:
         return "table-danger"
-    if row["escalated_from"] or row["unacknowledged"] or row["left_s"] < SOON_S:
+    if (row["escalated_from"] or row["unacknowledged"] or row["left_s"] < SOON_S
+            or row.get("plan_late_s") is not None or at_risk(row["chance"])):
         return "table-warning"
     return ""
+
+
+def at_risk(chance: float | None) -> bool:
+    """A chance of meeting the deadline this low is shown as a risk (red figure, the row in colour)."""
+    return chance is not None and chance < AT_RISK
 
 
 def board_row(row: dict, lang: str) -> html.Tr:
@@ -147,6 +170,11 @@ def board_row(row: dict, lang: str) -> html.Tr:
     if row["late_units"]:
         flags.append(dbc.Badge(text("flag_late", lang, n=len(row["late_units"])), color="danger", className="me-1",
                                title=", ".join(row["late_units"])))
+    if row.get("plan_late_s") is not None:
+        key = "flag_plan_late" if row["decided"] else "flag_plans_late"
+        flags.append(dbc.Badge(text(key + ("" if row["left_s"] > 0 else "_past"), lang,
+                                    need=round(row["plan_late_s"] / 60), left=round(row["left_s"] / 60)),
+                               color="danger", className="me-1 text-wrap text-start"))
     if row["escalated_from"]:
         flags.append(dbc.Badge(text("flag_escalated", lang, old=row["escalated_from"], new=grade), color="warning",
                                text_color="dark", className="me-1"))
@@ -195,7 +223,8 @@ def chance_cell(row: dict, lang: str) -> list:
         return [head, html.Br(), html.Small(text("arrivals_sep", lang).join(notes), className="text-body-secondary")]
     if row["chance"] is None:
         return ["—"]
-    return [html.Strong(f"{row['chance']:.0%}"), html.Br(), html.Small(plan, className="text-body-secondary")]
+    return [html.Strong(f"{row['chance']:.0%}", className="text-danger" if at_risk(row["chance"]) else None),
+            html.Br(), html.Small(plan, className="text-body-secondary")]
 
 
 COLUMNS = ["col_time_left", "col_request", "grade", "status", "col_fill", "col_chance", "col_flags"]
