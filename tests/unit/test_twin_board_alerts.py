@@ -81,11 +81,14 @@ def test_late_units_and_escalations_are_flagged_and_coloured():
     assert fraud["late_units"] == [UNIT] and board.row_class(fraud) == "table-danger"
 
 
-def late_plans(model: ProvinceModel, eta_s: float, *, met: bool = False) -> None:
-    """The crowd request's three plans, each arriving `eta_s` after it is approved (missing its deadline
-    unless `met`)."""
+def late_plans(model: ProvinceModel, eta_s: float, *, met: bool = False, proposed_at: str = "09:22",
+               version: int = 1) -> None:
+    """The crowd request's three plans (on scene by 09:50), the quickest arriving `eta_s` after it is
+    approved, each missing the deadline unless `met`."""
     for i, (kind, letter) in enumerate((("fastest", "A"), ("fairest", "B"), ("least_reserve_damage", "C"))):
-        plan = event("plan.proposed", request_id=CROWD, plan_id=f"PLAN-{CROWD}-1{letter}")
+        plan = event("plan.proposed", request_id=CROWD, plan_id=f"PLAN-{CROWD}-{version}{letter}", version=version,
+                     deadline="2025-09-15T09:50:00+08:00", proposed_at=f"2025-09-15T{proposed_at}:00+08:00")
+        plan["id"] = f"plan-{version}{letter}"
         plan["data"]["kind"] = kind
         plan["data"]["metrics"] = {**plan["data"]["metrics"], "latest_eta_s": eta_s + 600 * i, "deadline_met": met}
         replay.apply(model, plan)
@@ -94,39 +97,45 @@ def late_plans(model: ProvinceModel, eta_s: float, *, met: bool = False) -> None
 def test_a_request_whose_every_plan_misses_the_deadline_is_flagged_with_the_quickest():
     model = situation()
     crowd = next(r for r in board.queue(model.snapshot()) if r["request_id"] == CROWD)
-    assert crowd["plan_late_s"] is None and board.row_class(crowd) == ""  # no plan yet: nothing to say
+    assert crowd["plans_late"] is None and board.row_class(crowd) == ""  # no plan yet: nothing to say
     late_plans(model, 11_700)
     crowd = next(r for r in board.queue(model.snapshot()) if r["request_id"] == CROWD)
-    assert crowd["plan_late_s"] == 11_700  # the quickest of the three
+    assert crowd["plans_late"] == {"need_s": 11_700, "limit_min": 28}  # the quickest of the three
     assert board.row_class(crowd) == "table-warning"
-    cells = str(board.board_row(crowd, "zh"))
-    assert "各方案均超时：最快需 195 分钟到齐，距时限仅 15 分钟" in cells  # launch by 09:35, the clock at 09:20
-    assert "every plan is late: the quickest needs 195 min to be in place, 15 min are left" in str(
+    assert "各方案均超时：最快需 195 分钟到齐（时限 28 分钟）" in str(board.board_row(crowd, "zh"))
+    assert "every plan is late: the quickest needs 195 min to be in place (limit 28 min)" in str(
         board.board_row(crowd, "en"))
-    clock_at(model, "2025-09-15T09:40:00+08:00")
+    late_plans(model, 11_700, proposed_at="09:55", version=2)  # made again after the deadline
     crowd = next(r for r in board.queue(model.snapshot()) if r["request_id"] == CROWD)
-    assert "时限已过" in str(board.board_row(crowd, "zh")) and board.row_class(crowd) == "table-danger"
+    assert "各方案均超时：最快需 195 分钟到齐（编制时已过时限 5 分钟）" in str(board.board_row(crowd, "zh"))
+    approved = event("plan.approved", plan_id=f"PLAN-{CROWD}-2C", request_id=CROWD)  # the slowest: its own figure
+    approved["id"] = "crowd-approved"
+    replay.apply(model, approved)
+    crowd = next(r for r in board.queue(model.snapshot()) if r["request_id"] == CROWD)
+    assert crowd["decided"] and crowd["plans_late"]["need_s"] == 11_700 + 1_200
+    assert "the approved plan is late: it needs 215 min to be in place (planned 5 min after the deadline)" in str(
+        board.board_row(crowd, "en"))
 
 
 def test_one_plan_in_time_or_units_on_the_way_take_the_plan_flag_away():
     model = situation()
     late_plans(model, 600, met=True)
     crowd = next(r for r in board.queue(model.snapshot()) if r["request_id"] == CROWD)
-    assert crowd["plan_late_s"] is None and "超时" not in str(board.board_row(crowd, "zh"))
+    assert crowd["plans_late"] is None and "超时" not in str(board.board_row(crowd, "zh"))
     late = event("plan.proposed", plan_id=f"PLAN-{FRAUD}-2A", version=2)  # made again, late
     late["id"] = "the-plan-made-again"
     late["data"]["metrics"] = {**late["data"]["metrics"], "latest_eta_s": 9_000, "deadline_met": False}
     replay.apply(model, late)
     snapshot = model.snapshot()
-    assert board.late_by_plan(board.views.plans_of(snapshot, FRAUD)) == 9_000
+    assert board.late_by_plan(board.views.plans_of(snapshot, FRAUD))["need_s"] == 9_000
     fraud = next(r for r in board.queue(snapshot) if r["request_id"] == FRAUD)
-    assert fraud["on_the_way"] and fraud["plan_late_s"] is None  # its units say whether they are late
+    assert fraud["on_the_way"] and fraud["plans_late"] is None  # its units say whether they are late
 
 
 def test_a_low_chance_is_shown_red_and_colours_the_row():
     row = next(r for r in board.queue(situation().snapshot()) if r["request_id"] == FRAUD)
     for chance, red in ((0.0, True), (0.49, True), (0.5, False), (0.97, False)):
-        row = {**row, "chance": chance, "live": None, "plan_late_s": None, "left_s": 3600,
+        row = {**row, "chance": chance, "live": None, "plans_late": None, "left_s": 3600,
                "escalated_from": None, "unacknowledged": [], "late_units": []}
         assert ("text-danger" in str(board.chance_cell(row, "zh"))) is red
         assert board.row_class(row) == ("table-warning" if red else "")

@@ -25,7 +25,7 @@ from twin.sim.model import ProvinceModel
 from twin.ui import arrivals, ids, signin, views, visibility, withheld
 from twin.ui.figures import GRADE_COLOURS, beijing_time, instant, type_name
 from twin.ui.messages import DEFAULT_LANGUAGE, maybe, text
-from twin.ui.panel import current
+from twin.ui.panel import current, deadline_minutes
 from twin.ui.place_names import place_name
 
 PATH = "/board"
@@ -75,16 +75,17 @@ def best_chance(plans: list[dict]) -> tuple[float | None, str | None, bool]:
     return chance, kind, bool(decided)
 
 
-def late_by_plan(plans: list[dict]) -> float | None:
+def late_by_plan(plans: list[dict]) -> dict | None:
     """When every plan in question (the approved or committed one, else the proposed ones) misses the
-    deadline by matching's own estimate: the seconds until the last officer of the quickest is in place.
-    None when one of them keeps it, or there is none."""
+    deadline by matching's own estimate, the quickest of them: {"need_s": until its last officer is in
+    place, "limit_min": the minutes it had to the deadline when proposed (panel.deadline_minutes)}.
+    None when one of them keeps the deadline, or there is none."""
     live = [p for p in current(plans) if p["status"] in ("proposed", "approved", "committed")]
     chosen = [p for p in live if p["status"] in ("approved", "committed")] or live
-    metrics = [p.get("metrics") or {} for p in chosen]
-    if not metrics or any(m.get("deadline_met", True) for m in metrics):
+    if not chosen or any((p.get("metrics") or {}).get("deadline_met", True) for p in chosen):
         return None
-    return min(float(m.get("latest_eta_s", 0.0)) for m in metrics)
+    quickest = min(chosen, key=lambda p: p["metrics"].get("latest_eta_s", 0.0))
+    return {"need_s": float(quickest["metrics"].get("latest_eta_s", 0.0)), "limit_min": deadline_minutes(quickest)}
 
 
 def queue(snapshot: dict, live_arrivals: LiveArrivals | None = None, speedup: float = 1.0) -> list[dict]:
@@ -118,7 +119,7 @@ def queue(snapshot: dict, live_arrivals: LiveArrivals | None = None, speedup: fl
             "on_the_way": sum(u.get("officers", 0) for u in mine if u.get("status") in ON_THE_WAY),
             "chance": chance, "plan_kind": kind, "decided": decided, "live": live,
             # once units are on the way, they say whether they are late (unit.late, logistics' estimate)
-            "plan_late_s": None if request["request_id"] in moving else late_by_plan(plans),
+            "plans_late": None if request["request_id"] in moving else late_by_plan(plans),
             "late_units": sorted(u["unit_id"] for u in mine if u.get("late") and u.get("status") != "arrived"),
             "unacknowledged": sorted(u["unit_id"] for u in mine if u.get("escalated") and u.get("status") == "dispatched"),
             "escalated_from": request.get("escalated_from"), "relief_of": request.get("relief_of"),
@@ -141,7 +142,7 @@ def row_class(row: dict) -> str:
     if row["late_units"] or row["left_s"] < 0:
         return "table-danger"
     if (row["escalated_from"] or row["unacknowledged"] or row["left_s"] < SOON_S
-            or row.get("plan_late_s") is not None or at_risk(row["chance"])):
+            or row.get("plans_late") or at_risk(row["chance"])):
         return "table-warning"
     return ""
 
@@ -170,10 +171,11 @@ def board_row(row: dict, lang: str) -> html.Tr:
     if row["late_units"]:
         flags.append(dbc.Badge(text("flag_late", lang, n=len(row["late_units"])), color="danger", className="me-1",
                                title=", ".join(row["late_units"])))
-    if row.get("plan_late_s") is not None:
-        key = "flag_plan_late" if row["decided"] else "flag_plans_late"
-        flags.append(dbc.Badge(text(key + ("" if row["left_s"] > 0 else "_past"), lang,
-                                    need=round(row["plan_late_s"] / 60), left=round(row["left_s"] / 60)),
+    if row.get("plans_late"):
+        late = row["plans_late"]
+        key, limit = "flag_plan_late" if row["decided"] else "flag_plans_late", late["limit_min"]
+        flags.append(dbc.Badge(text(key + ("_past" if limit is not None and limit < 0 else ""), lang,
+                                    need=round(late["need_s"] / 60), limit=abs(limit) if limit is not None else "—"),
                                color="danger", className="me-1 text-wrap text-start"))
     if row["escalated_from"]:
         flags.append(dbc.Badge(text("flag_escalated", lang, old=row["escalated_from"], new=grade), color="warning",

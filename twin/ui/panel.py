@@ -218,7 +218,7 @@ def summary_zh(plan: dict, names: dict[str, str], modules: dict[str, str] | None
     placed = m.get("headcount", len(plan.get("assignments", [])))
     needed = placed + sum(s["needed"] - s["assigned"] for s in plan.get("shortfall") or [])
     latest = round(m.get("latest_eta_s", 0) / 60)
-    deadline = _deadline_minutes(plan)
+    deadline = deadline_minutes(plan)
     verdict = "可按时到位" if m.get("deadline_met") else "无法按时全部到位"
     if deadline is None:
         against = ""
@@ -242,7 +242,8 @@ def summary_zh(plan: dict, names: dict[str, str], modules: dict[str, str] | None
     return "".join(out)
 
 
-def _deadline_minutes(plan: dict) -> int | None:
+def deadline_minutes(plan: dict) -> int | None:
+    """The minutes the plan had to its request's deadline when it was proposed (negative: past it)."""
     from twin.ui.figures import instant
 
     if not plan.get("deadline") or not plan.get("proposed_at"):
