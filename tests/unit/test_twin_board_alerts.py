@@ -139,6 +139,12 @@ def test_a_low_chance_is_shown_red_and_colours_the_row():
                "escalated_from": None, "unacknowledged": [], "late_units": []}
         assert ("text-danger" in str(board.chance_cell(row, "zh"))) is red
         assert board.row_class(row) == ("table-warning" if red else "")
+    live = {"units": 3, "arrived": 0, "on_way": 3, "late": 0, "silent": 0, "latest_eta": "2025-09-15T09:40:00+08:00",
+            "deadline": "2025-09-15T09:51:40+08:00", "speedup": 1.0}
+    row = {**row, "chance": 0.0, "live": live}  # on the way and expected in time: the plan's 0% no longer counts
+    assert board.row_class(row) == ""
+    row = {**row, "chance": 0.97, "live": {**live, "latest_eta": "2025-09-15T10:05:00+08:00"}}  # expected late
+    assert board.row_class(row) == "table-warning"
 
 
 def test_the_board_shows_a_county_only_its_own_requests():

@@ -141,8 +141,10 @@ def countdown(which: str, deadline: str, lang: str) -> html.Div:
 def row_class(row: dict) -> str:
     if row["late_units"] or row["left_s"] < 0:
         return "table-danger"
-    if (row["escalated_from"] or row["unacknowledged"] or row["left_s"] < SOON_S
-            or row.get("plans_late") or at_risk(row["chance"])):
+    live = row.get("live")
+    # units on the way: logistics' estimate of them says whether the request is at risk, not the plan's chance
+    late = live_late(live) if live and live["on_way"] else bool(row.get("plans_late")) or at_risk(row["chance"])
+    if row["escalated_from"] or row["unacknowledged"] or row["left_s"] < SOON_S or late:
         return "table-warning"
     return ""
 
