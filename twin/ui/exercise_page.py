@@ -18,6 +18,7 @@ import time
 from datetime import datetime, timezone
 
 import dash
+import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, ctx, dcc, html
 from flask import abort, send_from_directory
@@ -32,7 +33,6 @@ from twin.ui.figures import beijing_time
 from twin.ui.messages import DEFAULT_LANGUAGE, maybe, text
 from twin.ui.panel import CELL
 from twin.ui.place_names import place_name
-from twin.ui.user_bar import user_bar
 
 PATH = "/exercise"
 TRAINERS = frozenset({"trainer"})
@@ -98,57 +98,65 @@ def exercise_options(lang: str) -> list[dict]:
             for x in store.exercises()]
 
 
+def section(title: str, *children, **kwargs) -> dbc.Card:
+    return dbc.Card(className="mb-3", children=[
+        dbc.CardHeader(html.H2(title, className="h6 mb-0")), dbc.CardBody(list(children), **kwargs)])
+
+
 def page(lang: str = DEFAULT_LANGUAGE, user: signin.SignedIn | None = None, demo: bool = False) -> html.Div:
+    from twin.ui.navbar import navbar  # the bar imports this page's PATH
+
     scenarios, exercises = scenario_options(lang), exercise_options(lang)
     steer = is_trainer(user)  # the buttons only a trainer may use are disabled for anyone else (on_ex_* refuse them too)
     plans_withheld = withheld.note(user.identity if user else None, visibility.PLANS, lang)  # never a trainee
-    section = {"borderTop": "1px solid #ccc", "marginTop": "8px", "paddingTop": "4px"}
-    h3 = {"fontSize": "16px", "margin": "6px 0"}
-    return html.Div(style={"fontFamily": '"Noto Sans CJK SC", sans-serif', "margin": "10px 16px"}, children=[
-        html.H1(text("ex_title", lang), id=ids.TITLE, style={"fontSize": "21px", "margin": "4px 0"}),
-        user_bar(user, lang, demo, other=("map_page", "/")),
-        html.Div(style=section, children=[
-            html.H3(text("ex_scenarios", lang), style=h3),
-            html.Div(style={"display": "flex", "gap": "8px", "alignItems": "center"}, children=[
-                dcc.Dropdown(id=ids.EX_SCENARIO, options=scenarios, clearable=False, style={"width": "420px"},
-                             value=scenarios[0]["value"] if scenarios else None, disabled=not steer),
-                html.Span(text("ex_speed", lang)),
-                dcc.Input(id=ids.EX_SPEED, type="number", min=xclock.MIN_SPEED, max=xclock.MAX_SPEED, value=60,
-                          style={"width": "80px"}, disabled=not steer),
-                html.Button(text("ex_start", lang), id=ids.EX_START, n_clicks=0, disabled=not steer),
-            ]),
-            *([] if steer else [html.Div(text("ex_observer_note" if plans_withheld else "ex_trainee_note", lang),
-                                         id=ids.EX_TRAINEE_NOTE,
-                                         style={"color": "#666", "margin": "4px 0"})]),
-            html.Div(id=ids.EX_START_RESULT, style={"fontWeight": "bold", "margin": "4px 0"}),
+    row = "d-flex flex-wrap gap-2 align-items-center"
+    return html.Div(children=[
+        navbar(user, lang, demo, PATH, other=("map_page", "/"), live_alerts=False),
+        dbc.Container(fluid=True, className="py-2", children=[
+            html.H1(text("ex_title", lang), id=ids.EX_TITLE, className="h4 my-2"),
+            section(text("ex_scenarios", lang),
+                    html.Div(className=row, children=[
+                        dcc.Dropdown(id=ids.EX_SCENARIO, options=scenarios, clearable=False, style={"width": "420px"},
+                                     value=scenarios[0]["value"] if scenarios else None, disabled=not steer),
+                        html.Label(text("ex_speed", lang), htmlFor=ids.EX_SPEED, className="ms-2"),
+                        dcc.Input(id=ids.EX_SPEED, type="number", min=xclock.MIN_SPEED, max=xclock.MAX_SPEED, value=60,
+                                  className="form-control form-control-sm", style={"width": "90px"},
+                                  disabled=not steer),
+                        dbc.Button(text("ex_start", lang), id=ids.EX_START, n_clicks=0, disabled=not steer,
+                                   color="primary", size="sm"),
+                    ]),
+                    *([] if steer else [html.Div(text("ex_observer_note" if plans_withheld else "ex_trainee_note",
+                                                      lang), id=ids.EX_TRAINEE_NOTE,
+                                                 className="text-body-secondary small mt-2")]),
+                    html.Div(id=ids.EX_START_RESULT, className="fw-bold mt-2")),
+            section(text("ex_list", lang),
+                    html.Div(className=row, children=[
+                        dcc.Dropdown(id=ids.EX_PICKER, options=exercises, placeholder=text("ex_pick", lang),
+                                     value=exercises[0]["value"] if exercises else None, style={"width": "520px"}),
+                        dbc.ButtonGroup(size="sm", children=[
+                            dbc.Button(text("ex_pause", lang), id=ids.EX_PAUSE, n_clicks=0, disabled=not steer,
+                                       color="secondary", outline=True),
+                            dbc.Button(text("ex_resume", lang), id=ids.EX_RESUME, n_clicks=0, disabled=not steer,
+                                       color="secondary", outline=True),
+                            dbc.Button(text("ex_set_speed", lang), id=ids.EX_SET_SPEED, n_clicks=0, disabled=not steer,
+                                       color="secondary", outline=True),
+                        ]),
+                        html.Span(id=ids.EX_CLOCK, className="text-body-secondary"),
+                    ])),
+            section(text("ex_pending", lang),
+                    html.Div(id=ids.EX_PENDING),
+                    dcc.Input(id=ids.EX_REASON, type="text", placeholder=text("reject_reason", lang),
+                              className="form-control form-control-sm mt-2",
+                              style={"maxWidth": "720px", **({"display": "none"} if plans_withheld else {})}),
+                    html.Div(id=ids.EX_DECISION_RESULT, className="fw-bold mt-2")),
+            section(text("ex_report", lang), html.Div(id=ids.EX_REPORT)),
+            section(text("ex_replay", lang),
+                    dcc.Slider(id=ids.EX_REPLAY_SLIDER, min=0, max=1000, step=1, value=1000, marks=None,
+                               updatemode="mouseup"),
+                    dcc.Graph(id=ids.EX_REPLAY_MAP, figure=no_replay_figure(lang), style={"height": "55vh"},
+                              config={"displaylogo": False})),
+            section(text("ex_log", lang), html.Pre(id=ids.EX_LOG, className="small mb-0")),
         ]),
-        html.Div(style=section, children=[
-            html.H3(text("ex_list", lang), style=h3),
-            html.Div(style={"display": "flex", "gap": "8px", "alignItems": "center"}, children=[
-                dcc.Dropdown(id=ids.EX_PICKER, options=exercises, placeholder=text("ex_pick", lang),
-                             value=exercises[0]["value"] if exercises else None, style={"width": "520px"}),
-                html.Button(text("ex_pause", lang), id=ids.EX_PAUSE, n_clicks=0, disabled=not steer),
-                html.Button(text("ex_resume", lang), id=ids.EX_RESUME, n_clicks=0, disabled=not steer),
-                html.Button(text("ex_set_speed", lang), id=ids.EX_SET_SPEED, n_clicks=0, disabled=not steer),
-                html.Span(id=ids.EX_CLOCK, style={"color": "#666"}),
-            ]),
-        ]),
-        html.Div(style=section, children=[
-            html.H3(text("ex_pending", lang), style=h3),
-            html.Div(id=ids.EX_PENDING),
-            dcc.Input(id=ids.EX_REASON, type="text", placeholder=text("reject_reason", lang),
-                      style={"width": "50%", **({"display": "none"} if plans_withheld else {})}),
-            html.Div(id=ids.EX_DECISION_RESULT, style={"fontWeight": "bold", "margin": "4px 0"}),
-        ]),
-        html.Div(style=section, children=[html.H3(text("ex_report", lang), style=h3), html.Div(id=ids.EX_REPORT)]),
-        html.Div(style=section, children=[
-            html.H3(text("ex_replay", lang), style=h3),
-            dcc.Slider(id=ids.EX_REPLAY_SLIDER, min=0, max=1000, step=1, value=1000, marks=None, updatemode="mouseup"),
-            dcc.Graph(id=ids.EX_REPLAY_MAP, figure=no_replay_figure(lang), style={"height": "55vh"},
-                      config={"displaylogo": False}),
-        ]),
-        html.Div(style=section, children=[html.H3(text("ex_log", lang), style=h3),
-                                          html.Pre(id=ids.EX_LOG, style={"fontSize": "12px"})]),
         dcc.Store(id=ids.LANGUAGE, data=lang),
         dcc.Store(id=ids.EX_PENDING_KEY),
         dcc.Store(id=ids.EX_REPLAY_KEY),
@@ -228,12 +236,13 @@ def pending_table(events: list[dict], lang: str, identity=None, names: dict[str,
             html.Td(("★ " if plan["plan_id"] in best_ids else "") + f"{kind} · {plan['plan_id']}", style=CELL),
             html.Td(str(metrics.get("headcount", len(plan.get("assignments", [])))), style=CELL),
             html.Td(text("minutes", lang, m=eta / 60) if eta is not None else "—", style=CELL),
-            *[html.Td(html.Button(text(action, lang), n_clicks=0,
-                                  id={"type": ids.EX_DECIDE, "action": action, "plan": plan["plan_id"]}), style=CELL)
+            *[html.Td(dbc.Button(text(action, lang), n_clicks=0, size="sm",
+                                 **({"color": "success"} if action == "approve" else {"color": "danger", "outline": True}),
+                                 id={"type": ids.EX_DECIDE, "action": action, "plan": plan["plan_id"]}), style=CELL)
               for action in ("approve", "reject")],
         ]))
-    return html.Table([html.Thead(html.Tr([html.Th(text(h, lang) if h else "", style=CELL) for h in head])),
-                       html.Tbody(rows)], style={"borderCollapse": "collapse"})
+    return dbc.Table([html.Thead(html.Tr([html.Th(text(h, lang) if h else "", style=CELL) for h in head])),
+                      html.Tbody(rows)], size="sm", hover=True, responsive=True, className="mb-0 align-middle")
 
 
 def report_links(exercise_id: str | None, lang: str) -> html.Component:

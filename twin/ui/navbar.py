@@ -1,4 +1,4 @@
-"""The bar across the top of the command map and the situation board (dash-bootstrap-components):
+"""The bar across the top of the command map, the situation board and the exercise page (dash-bootstrap-components):
 the title, the pages (and demand's performance report, for the roles the permission table lets read it),
 the language, the alerts' bell, and under it who is signed in (twin.ui.user_bar) and the alerts' panel
 the bell opens."""
@@ -16,8 +16,11 @@ PAGES = (("map_page", "/", ids.MAP_LINK), ("board_page", "/board", ids.BOARD_LIN
 REPORT_PATH = "/reports/performance"  # twin.ui.app.install_report: demand's report of the current half-year
 
 
-def navbar(user: SignedIn | None, lang: str, demo: bool, active: str) -> html.Div:
-    """`active` is the path of the page shown ("/" or "/board")."""
+def navbar(user: SignedIn | None, lang: str, demo: bool, active: str, *,
+           other: tuple[str, str] = ("exercise_page", exercise_page.PATH), live_alerts: bool = True) -> html.Div:
+    """`active` is the path of the page shown ("/", "/board" or "/exercise"); `other` the page the user
+    bar links to (twin.ui.user_bar). Without `live_alerts` (the exercise page, which is about an
+    exercise, not the province's live situation) there is no bell and no alerts' panel."""
     links = [dbc.NavItem(dbc.NavLink(text(label, lang), href=f"{path}?lang={lang}", id=link_id,
                                      active=path == active)) for label, path, link_id in PAGES]
     if user is not None and reception_page.linked_for(user.identity.role):
@@ -32,11 +35,12 @@ def navbar(user: SignedIn | None, lang: str, demo: bool, active: str) -> html.Di
     bar = dbc.Navbar(dbc.Container(fluid=True, children=[
         html.H1(text("title", lang), id=ids.TITLE, className="navbar-brand h5 mb-0 text-wrap"),
         dbc.Nav(links, navbar=True, className="me-auto"),
-        html.Div(className="d-flex align-items-center gap-2", children=[alerts.bell(lang), html.Span(languages)]),
+        html.Div(className="d-flex align-items-center gap-2",
+                 children=[*([alerts.bell(lang)] if live_alerts else []), html.Span(languages)]),
     ]), color="dark", dark=True, className="py-1")
     return html.Div(children=[
         bar,
         dbc.Container(fluid=True, className="small border-bottom bg-body-tertiary",
-                      children=user_bar(user, lang, demo, other=("exercise_page", exercise_page.PATH))),
-        dbc.Container(fluid=True, className="pt-2", children=alerts.panel(lang)),
+                      children=user_bar(user, lang, demo, other=other)),
+        *([dbc.Container(fluid=True, className="pt-2", children=alerts.panel(lang))] if live_alerts else []),
     ])
