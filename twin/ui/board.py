@@ -3,14 +3,18 @@
 Each row: live countdowns to the request's deadlines (grade I has two, counted from the request:
 units launched within 15 minutes and on scene within 30), its grade, status, how many of the asked
 officers are in place and on the way, whether they will be in place on time, and flags for late units,
-every plan missing the deadline by matching's estimate (before units are on the way), an escalated grade
-and orders escalated for want of an acknowledgement. A chance under `AT_RISK` is red and colours the row. Whether on time is, before
-dispatch, the best plan's chance from the twin's own previews (the approved plan's once there is one);
-once units are on the way, logistics' estimate now: when the last of them is expected, read from
-`GET /orders` with the signed-in user's token (twin.ui.arrivals), the plan's chance beside it.
-`?wall=1` is the wall-screen mode of the command hall: dark, large type, no controls. Rows come from `visibility.permitted`, so a city or county sees
-its own requests only. The countdowns tick in the browser (assets/countdown.js) from the twin's clock,
-so time passes between refreshes without the page being rebuilt or moving.
+every plan missing the deadline by matching's estimate (before units are on the way), an escalated
+grade and orders escalated for want of an acknowledgement.
+
+Whether on time is, before dispatch, the best plan's chance from the twin's own previews (the approved
+plan's once there is one; under `AT_RISK` it is red and colours the row); once units are on the way,
+logistics' estimate now: when the last of them is expected, read from `GET /orders` with the
+signed-in user's token (twin.ui.arrivals), the plan's chance beside it.
+
+`?wall=1` is the wall-screen mode of the command hall: dark, large type, no controls. Rows come from
+`visibility.permitted`, so a city or county sees its own requests only. The countdowns tick in the
+browser (assets/countdown.js) from the twin's clock, so time passes between refreshes without the
+page being rebuilt or moving.
 """
 from __future__ import annotations
 
