@@ -160,6 +160,27 @@ def test_plans_made_again_say_why_above_the_comparison(loop):
                                "escalated to grade II"
 
 
+def test_plans_that_all_miss_the_deadline_say_so_above_the_comparison_until_units_are_sent(loop):
+    comparison, *_ = panel_view(loop, REQUEST, "zh", None, PROVINCE)
+    assert not any(getattr(c, "id", None) == "twin-plans-late" for c in comparison._traverse())  # on time
+    late = copy.deepcopy(example_event("plan.proposed"))
+    late["id"] = "late-1"
+    late["data"].update(plan_id=PLAN[:-1] + "2A", version=2)
+    late["data"]["metrics"].update(latest_eta_s=9_000, deadline_met=False)
+    replay.apply(loop, late)
+    comparison, *_ = panel_view(loop, REQUEST, "zh", None, PROVINCE)
+    note = next(c for c in comparison._traverse() if getattr(c, "id", None) == "twin-plans-late")
+    limit = panel.deadline_minutes(late["data"])
+    assert note.children[0].children == f"各方案均超时：最快需 150 分钟到齐（时限 {limit} 分钟）"
+    assert "预置建议" in note.children[2]
+    comparison, *_ = panel_view(loop, REQUEST, "en", None, PROVINCE)
+    note = next(c for c in comparison._traverse() if getattr(c, "id", None) == "twin-plans-late")
+    assert note.children[0].children == f"Every plan is late: the quickest needs 150 min to be in place (limit {limit} min)"
+    replay.apply(loop, example_event("dispatch.ordered"))  # a unit sent: its own estimate says if it is late
+    comparison, *_ = panel_view(loop, REQUEST, "zh", None, PROVINCE)
+    assert not any(getattr(c, "id", None) == "twin-plans-late" for c in comparison._traverse())
+
+
 def test_decided_plans_cannot_be_decided_again(loop):
     replay.apply(loop, example_event("plan.approved"))
     comparison = panel.comparison([p for p in loop.snapshot()["plans"] if p["plan_id"] == PLAN], "zh")

@@ -130,6 +130,9 @@ def test_one_plan_in_time_or_units_on_the_way_take_the_plan_flag_away():
     assert board.late_by_plan(board.views.plans_of(snapshot, FRAUD))["need_s"] == 9_000
     fraud = next(r for r in board.queue(snapshot) if r["request_id"] == FRAUD)
     assert fraud["on_the_way"] and fraud["plans_late"] is None  # its units say whether they are late
+    replay.apply(model, event("unit.arrived"))
+    fraud = next(r for r in board.queue(model.snapshot()) if r["request_id"] == FRAUD)
+    assert fraud["arrived"] and not fraud["on_the_way"] and fraud["plans_late"] is None  # in place: no plan flag
 
 
 def test_a_low_chance_is_shown_red_and_colours_the_row():

@@ -296,8 +296,8 @@ def panel_view(model: ProvinceModel, request_id: str | None, lang: str, last_key
                  for p in panel.current(plans)}
         leaving = lambda plan: words.get(plan["plan_id"], text("unknown", lang))  # noqa: E731
     orders = None
-    if live_arrivals is not None and request_id and \
-            any(u.get("request_id") == request_id for u in snapshot.get("units") or []):
+    sent = bool(request_id) and any(u.get("request_id") == request_id for u in snapshot.get("units") or [])
+    if live_arrivals is not None and sent:
         orders = live_arrivals([request_id]).get(request_id)
     key = views.digest(request_id, lang, [(p["plan_id"], p["status"], p.get("preview")) for p in plans],
                        leaving and sorted(words.items()),
@@ -310,7 +310,8 @@ def panel_view(model: ProvinceModel, request_id: str | None, lang: str, last_key
                                   modules={line["line_id"]: line.get("module") for line in (request or {}).get("lines") or []},
                                   cities=city_names(snapshot["counties"], lang))
     above = [block for block in (arrivals.block(orders, names, lang, speedup),
-                                 panel.replanned_note(plans, lang, refusals.namer(model.geography, lang)))
+                                 panel.replanned_note(plans, lang, refusals.namer(model.geography, lang)),
+                                 None if sent else panel.late_note(plans, lang))  # units sent: they say if late
              if block is not None]
     return (html.Div([*above, comparison]) if above else comparison, panel.strength_figure(plans, lang), key)
 

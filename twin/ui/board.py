@@ -29,7 +29,7 @@ from twin.sim.model import ProvinceModel
 from twin.ui import arrivals, ids, signin, views, visibility, withheld
 from twin.ui.figures import GRADE_COLOURS, beijing_time, instant, type_name
 from twin.ui.messages import DEFAULT_LANGUAGE, maybe, text
-from twin.ui.panel import current, deadline_minutes
+from twin.ui.panel import current, late_by_plan, late_words
 from twin.ui.place_names import place_name
 
 PATH = "/board"
@@ -79,19 +79,6 @@ def best_chance(plans: list[dict]) -> tuple[float | None, str | None, bool]:
     return chance, kind, bool(decided)
 
 
-def late_by_plan(plans: list[dict]) -> dict | None:
-    """When every plan in question (the approved or committed one, else the proposed ones) misses the
-    deadline by matching's own estimate, the quickest of them: {"need_s": until its last officer is in
-    place, "limit_min": the minutes it had to the deadline when proposed (panel.deadline_minutes)}.
-    None when one of them keeps the deadline, or there is none."""
-    live = [p for p in current(plans) if p["status"] in ("proposed", "approved", "committed")]
-    chosen = [p for p in live if p["status"] in ("approved", "committed")] or live
-    if not chosen or any((p.get("metrics") or {}).get("deadline_met", True) for p in chosen):
-        return None
-    quickest = min(chosen, key=lambda p: p["metrics"].get("latest_eta_s", 0.0))
-    return {"need_s": float(quickest["metrics"].get("latest_eta_s", 0.0)), "limit_min": deadline_minutes(quickest)}
-
-
 def queue(snapshot: dict, live_arrivals: LiveArrivals | None = None, speedup: float = 1.0) -> list[dict]:
     """The open requests of a (permitted) snapshot, soonest pending deadline first. With `live_arrivals`,
     a request with units on the way carries logistics' estimate of them (`live`: twin.ui.arrivals.summary),
@@ -122,8 +109,8 @@ def queue(snapshot: dict, live_arrivals: LiveArrivals | None = None, speedup: fl
             "arrived": sum(u.get("officers", 0) for u in mine if u.get("status") == "arrived"),
             "on_the_way": sum(u.get("officers", 0) for u in mine if u.get("status") in ON_THE_WAY),
             "chance": chance, "plan_kind": kind, "decided": decided, "live": live,
-            # once units are on the way, they say whether they are late (unit.late, logistics' estimate)
-            "plans_late": None if request["request_id"] in moving else late_by_plan(plans),
+            # once units are sent, they say whether they are late (unit.late, logistics' estimate), not the plan
+            "plans_late": None if mine else late_by_plan(plans),
             "late_units": sorted(u["unit_id"] for u in mine if u.get("late") and u.get("status") != "arrived"),
             "unacknowledged": sorted(u["unit_id"] for u in mine if u.get("escalated") and u.get("status") == "dispatched"),
             "escalated_from": request.get("escalated_from"), "relief_of": request.get("relief_of"),
@@ -178,11 +165,8 @@ def board_row(row: dict, lang: str) -> html.Tr:
         flags.append(dbc.Badge(text("flag_late", lang, n=len(row["late_units"])), color="danger", className="me-1",
                                title=", ".join(row["late_units"])))
     if row.get("plans_late"):
-        late = row["plans_late"]
-        key, limit = "flag_plan_late" if row["decided"] else "flag_plans_late", late["limit_min"]
-        flags.append(dbc.Badge(text(key + ("_past" if limit is not None and limit < 0 else ""), lang,
-                                    need=round(late["need_s"] / 60), limit=abs(limit) if limit is not None else "—"),
-                               color="danger", className="me-1 text-wrap text-start"))
+        flags.append(dbc.Badge(late_words(row["plans_late"], row["decided"], lang), color="danger",
+                               className="me-1 text-wrap text-start"))
     if row["escalated_from"]:
         flags.append(dbc.Badge(text("flag_escalated", lang, old=row["escalated_from"], new=grade), color="warning",
                                text_color="dark", className="me-1"))

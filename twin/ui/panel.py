@@ -147,6 +147,41 @@ def replanned_note(plans: list[dict], lang: str = DEFAULT_LANGUAGE,
                                                                    "borderRadius": "4px"})
 
 
+def late_by_plan(plans: list[dict]) -> dict | None:
+    """When every plan in question (the approved or committed one, else the proposed ones) misses the
+    deadline by matching's own estimate, the quickest of them: {"need_s": until its last officer is in
+    place, "limit_min": the minutes it had to the deadline when proposed (panel.deadline_minutes)}.
+    None when one of them keeps the deadline, or there is none."""
+    live = [p for p in current(plans) if p["status"] in ("proposed", "approved", "committed")]
+    chosen = [p for p in live if p["status"] in ("approved", "committed")] or live
+    if not chosen or any((p.get("metrics") or {}).get("deadline_met", True) for p in chosen):
+        return None
+    quickest = min(chosen, key=lambda p: p["metrics"].get("latest_eta_s", 0.0))
+    return {"need_s": float(quickest["metrics"].get("latest_eta_s", 0.0)), "limit_min": deadline_minutes(quickest)}
+
+
+def late_words(late: dict, decided: bool, lang: str = DEFAULT_LANGUAGE) -> str:
+    """`late_by_plan`'s finding in words: every plan (or the approved one) late, the quickest's minutes
+    against the limit."""
+    limit = late["limit_min"]
+    key = ("flag_plan_late" if decided else "flag_plans_late") + ("_past" if limit is not None and limit < 0 else "")
+    return text(key, lang, need=round(late["need_s"] / 60), limit=abs(limit) if limit is not None else "—")
+
+
+def late_note(plans: list[dict], lang: str = DEFAULT_LANGUAGE) -> html.Div | None:
+    """A red band above the comparison when every plan in question misses the deadline (`late_by_plan`):
+    the commander decides knowing no plan is on time. None otherwise; the caller leaves it out once
+    units are on the way (their own estimates say then)."""
+    late = late_by_plan(plans)
+    if late is None:
+        return None
+    decided = any(p["status"] in ("approved", "committed") for p in current(plans))
+    said = late_words(late, decided, lang)
+    return html.Div([html.B(said[:1].upper() + said[1:]), " ", text("late_note_hint", lang)], id="twin-plans-late",
+                    className="small", style={"marginBottom": "8px", "color": "#842029", "background": "#f8d7da",
+                                              "padding": "4px 8px", "borderRadius": "4px"})
+
+
 def comparison(plans: list[dict], lang: str = DEFAULT_LANGUAGE, names: dict[str, str] | None = None,
                refusal: Callable[[dict], str | None] | None = None,
                leaving: Callable[[dict], str] | None = None, picked: bool = True,
