@@ -17,9 +17,9 @@ README = ROOT / "README.md"
 
 
 def policy_files() -> list[Path]:
-    """Every YAML file under services/ with at least one sourced entry."""
+    """Every YAML file under services/ and twin/ with at least one sourced entry."""
     out = []
-    for path in sorted((ROOT / "services").rglob("*.yaml")):
+    for path in sorted([*(ROOT / "services").rglob("*.yaml"), *(ROOT / "twin").rglob("*.yaml")]):
         if sources.entries(yaml.safe_load(path.read_text(encoding="utf-8"))):
             out.append(path)
     return out
@@ -35,7 +35,7 @@ def assumption_rows(text: str) -> list[tuple[list[str], list[str]]]:
     for row in rows:
         cells = [c.strip() for c in row.strip("|").split("|")]
         assert len(cells) == 4, row  # | value | default | where (file) | why assumed |
-        out.append((re.findall(r"`([^`]+)`", cells[0]), re.findall(r"services/[\w./-]+\.yaml", cells[2])))
+        out.append((re.findall(r"`([^`]+)`", cells[0]), re.findall(r"(?:services|twin)/[\w./-]+\.yaml", cells[2])))
     return out
 
 
@@ -63,7 +63,8 @@ def test_the_policy_files_of_every_service_are_found():
     names = {p.relative_to(ROOT).as_posix() for p in policy_files()}
     assert {"services/demand/policy/grading-v1.yaml", "services/matching/policy/matching-v1.yaml",
             "services/resources/policy/resources-v1.yaml", "services/logistics/data/reception.yaml",
-            "services/demand/needs/data/lexicon.yaml", "services/common/auth-limits.yaml"} <= names
+            "services/demand/needs/data/lexicon.yaml", "services/common/auth-limits.yaml",
+            "twin/ui/board.yaml"} <= names
 
 
 def test_every_assumed_value_of_every_policy_file_has_its_row_in_the_readme():

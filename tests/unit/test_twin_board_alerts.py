@@ -4,6 +4,8 @@ from __future__ import annotations
 import copy
 from datetime import datetime, timedelta
 
+import pytest
+
 from services.common.auth import Identity
 from services.common.contracts import example_event
 from twin.mirror import replay
@@ -133,6 +135,19 @@ def test_one_plan_in_time_or_units_on_the_way_take_the_plan_flag_away():
     replay.apply(model, event("unit.arrived"))
     fraud = next(r for r in board.queue(model.snapshot()) if r["request_id"] == FRAUD)
     assert fraud["arrived"] and not fraud["on_the_way"] and fraud["plans_late"] is None  # in place: no plan flag
+
+
+def test_the_board_s_thresholds_come_from_its_policy_file_with_their_sources(tmp_path):
+    assert board.thresholds() == (board.SOON_S, board.AT_RISK) == (300.0, 0.5)
+    policy = tmp_path / "board.yaml"
+    policy.write_text('soon: {minutes: 10, source: "seed"}\nat_risk: {chance: 0.8, source: "assumed (a drill)"}\n')
+    assert board.thresholds(policy) == (600.0, 0.8)
+    policy.write_text('soon: {minutes: 10}\nat_risk: {chance: 0.8, source: "assumed (a drill)"}\n')
+    with pytest.raises(ValueError, match="board.yaml: soon: 'source' must be"):
+        board.thresholds(policy)
+    policy.write_text('soon: {minutes: 10, source: "seed"}\nat_risk: {chance: 1.5, source: "seed"}\n')
+    with pytest.raises(ValueError, match="at_risk.chance in"):
+        board.thresholds(policy)
 
 
 def test_a_low_chance_is_shown_red_and_colours_the_row():

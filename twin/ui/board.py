@@ -18,13 +18,16 @@ page being rebuilt or moving.
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable
 
 import dash
 import dash_bootstrap_components as dbc
+import yaml
 from dash import Input, Output, State, dcc, html
 
 from services.common.auth import Identity
+from services.demand.domain import sources
 from twin.sim.model import ProvinceModel
 from twin.ui import arrivals, ids, signin, views, visibility, withheld
 from twin.ui.figures import GRADE_COLOURS, beijing_time, instant, type_name
@@ -33,8 +36,22 @@ from twin.ui.panel import current, late_by_plan, late_words
 from twin.ui.place_names import place_name
 
 PATH = "/board"
-SOON_S = 5 * 60  # a deadline this close is "about to pass" (alerts, the row's colour)
-AT_RISK = 0.5    # a plan whose previews meet the deadline less often than this puts the request at risk
+POLICY_FILE = Path(__file__).with_name("board.yaml")
+
+
+def thresholds(path: Path = POLICY_FILE) -> tuple[float, float]:
+    """(seconds before a deadline it is about to pass, the plan chance under which a request is at risk)
+    from the board's policy file, each with its source (seed or assumed)."""
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for name in ("soon", "at_risk"):
+        sources.check(f"{path.name}: {name}", (doc.get(name) or {}).get("source"), ValueError)
+    minutes, chance = float(doc["soon"]["minutes"]), float(doc["at_risk"]["chance"])
+    if not minutes > 0 or not 0 < chance <= 1:
+        raise ValueError(f"{path.name}: soon.minutes must be above 0 and at_risk.chance in (0, 1]")
+    return minutes * 60, chance
+
+
+SOON_S, AT_RISK = thresholds()  # about to pass: alerts, the row's colour; at risk: the chance in red, the row
 LAUNCHED = frozenset({"dispatched", "acknowledged", "moving", "arrived"})
 ON_THE_WAY = frozenset({"dispatched", "acknowledged", "moving"})
 
