@@ -150,7 +150,7 @@ def replanned_note(plans: list[dict], lang: str = DEFAULT_LANGUAGE,
 def late_by_plan(plans: list[dict]) -> dict | None:
     """When every plan in question (the approved or committed one, else the proposed ones) misses the
     deadline by matching's own estimate, the quickest of them: {"need_s": until its last officer is in
-    place, "limit_min": the minutes it had to the deadline when proposed (panel.deadline_minutes)}.
+    place, "limit_min": the minutes it had to the deadline when proposed (`deadline_minutes`)}.
     None when one of them keeps the deadline, or there is none."""
     live = [p for p in current(plans) if p["status"] in ("proposed", "approved", "committed")]
     chosen = [p for p in live if p["status"] in ("approved", "committed")] or live
@@ -171,7 +171,7 @@ def late_words(late: dict, decided: bool, lang: str = DEFAULT_LANGUAGE) -> str:
 def late_note(plans: list[dict], lang: str = DEFAULT_LANGUAGE) -> html.Div | None:
     """A red band above the comparison when every plan in question misses the deadline (`late_by_plan`):
     the commander decides knowing no plan is on time. None otherwise; the caller leaves it out once
-    units are on the way (their own estimates say then)."""
+    units are sent (their own estimates say then whether they are late)."""
     late = late_by_plan(plans)
     if late is None:
         return None
