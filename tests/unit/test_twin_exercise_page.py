@@ -64,7 +64,7 @@ def exercise(tmp_path, monkeypatch, matching):
     xclock.write_state(folder / "clock.json", xclock.start_state(datetime(2025, 9, 15, 1, tzinfo=timezone.utc), 60))
     slower = copy.deepcopy(example_event("plan.proposed"))
     slower["data"].update(plan_id=PLAN_B, kind="fairest")
-    slower["data"]["metrics"]["latest_eta_s"] = 3600
+    slower["data"]["metrics"].update(latest_eta_s=3600, deadline_met=False)  # an hour against 45 minutes
     events = [example_event("incident.reported"), example_event("support.requested"),
               example_event("plan.proposed"), slower]
     (folder / "events.jsonl").write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events))
@@ -113,6 +113,9 @@ def test_pending_plans_with_the_optimisers_pick_and_no_report_yet(app, exercise)
     assert [o["value"] for o in options] == [EXERCISE] and "running" in options[0]["label"]
     cells = [str(c.children) for c in pending._traverse() if type(c).__name__ == "Td"]
     assert f"★ fastest · {PLAN_A}" in cells and f"fairest · {PLAN_B}" in cells  # A arrives first: the pick
+    rows = [r for r in pending._traverse() if type(r).__name__ == "Tr"][1:]
+    etas = [str(r.children[3].children) for r in rows]  # the latest arrival: late in red when it misses the deadline
+    assert etas == ["['40 min']", "[Span(children='60 min · late', className='text-danger fw-bold')]"]
     # where the request is, its grade and deadline, beside its id; in Chinese the criteria in Chinese
     assert "Dongyang City · grade III · due in 45 min" in cells[0] and "REQ-330783-20250915-0003" in cells[0]
     chinese = exercise_page.pending_table(exercise_page.events_of(EXERCISE), "zh", PROVINCE, {"330783": "东阳市"})

@@ -211,6 +211,16 @@ def request_cell(request: dict | None, request_id: str, names: dict[str, str], l
             html.Small(request_id, style={"color": "#666"})]
 
 
+def eta_cell(eta_s: float | None, deadline_met: bool | None, lang: str) -> list:
+    """A plan's latest arrival, marked late in red when matching finds it misses the deadline."""
+    if eta_s is None:
+        return ["—"]
+    minutes = text("minutes", lang, m=eta_s / 60)
+    if deadline_met is False:
+        return [html.Span(f"{minutes} · {text('ex_late', lang)}", className="text-danger fw-bold")]
+    return [minutes]
+
+
 def pending_table(events: list[dict], lang: str, identity=None, names: dict[str, str] | None = None) -> html.Component:
     """Open candidates `identity` may read, the optimiser's pick of each request marked ★, with Approve / Reject.
     `names`: county names by code, to say where each request is."""
@@ -235,7 +245,7 @@ def pending_table(events: list[dict], lang: str, identity=None, names: dict[str,
             html.Td(request_cell(requests.get(plan["request_id"]), plan["request_id"], names or {}, lang), style=CELL),
             html.Td(("★ " if plan["plan_id"] in best_ids else "") + f"{kind} · {plan['plan_id']}", style=CELL),
             html.Td(str(metrics.get("headcount", len(plan.get("assignments", [])))), style=CELL),
-            html.Td(text("minutes", lang, m=eta / 60) if eta is not None else "—", style=CELL),
+            html.Td(eta_cell(eta, metrics.get("deadline_met"), lang), style=CELL),
             *[html.Td(dbc.Button(text(action, lang), n_clicks=0, size="sm",
                                  **({"color": "success"} if action == "approve" else {"color": "danger", "outline": True}),
                                  id={"type": ids.EX_DECIDE, "action": action, "plan": plan["plan_id"]}), style=CELL)

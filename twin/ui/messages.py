@@ -266,6 +266,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "flag_plan_late_past": ("所批方案将超时：需 {need} 分钟到齐（编制时已过时限 {limit} 分钟）",
                             "the approved plan is late: it needs {need} min to be in place "
                             "(planned {limit} min after the deadline)"),
+    "ex_late": ("超时", "late"),
     "late_note_hint": ("「预置建议」一行列出若要按时到位、需事先在何处预置多少警力。",
                        "The pre-positioning row says where officers would have had to be staged to be on time."),
     "flag_escalated": ("已升级 {old}→{new}", "escalated {old}→{new}"),
