@@ -38,6 +38,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from .private import write_atomic
+
 try:  # libsodium signs and verifies Ed25519 in about half the time OpenSSL takes (every event is both)
     from nacl.exceptions import BadSignatureError
     from nacl.signing import SigningKey, VerifyKey
@@ -46,8 +48,6 @@ except ImportError:  # the same signatures through cryptography alone
 
     class BadSignatureError(Exception):
         pass
-
-from .private import write_atomic
 
 SOURCE_PREFIX = "/mutual-deploy/"
 SERVICES = frozenset({"demand", "resources", "matching", "logistics", "twin"})
@@ -159,7 +159,6 @@ class Registry:
 
     def _write_entry(self, identity: str, entry: dict) -> None:
         path = self.entry_path(identity)
-        path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, (json.dumps(entry, indent=2, ensure_ascii=False) + "\n").encode(), 0o644, exclusive=False)
 
     def register(self, identity: str, public: str) -> str:

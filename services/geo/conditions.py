@@ -115,7 +115,6 @@ class ConditionedTravel:
 
 
 def write_conditions(path: Path, conditions: Conditions) -> None:
-    path = Path(path)
     write_atomic(path, json.dumps(conditions.as_dict()))  # readers see the old conditions or the new, never half a file
 
 

@@ -32,7 +32,7 @@ from twin.sim.model import ProvinceModel
 from twin.ui import arrivals, ids, signin, views, visibility, withheld
 from twin.ui.figures import GRADE_COLOURS, beijing_time, instant, type_name
 from twin.ui.messages import DEFAULT_LANGUAGE, maybe, text
-from twin.ui.panel import current, late_by_plan, late_words
+from twin.ui.panel import in_question, late_by_plan, late_words
 from twin.ui.place_names import place_name
 
 PATH = "/board"
@@ -85,15 +85,13 @@ def asked(request: dict) -> int:
 def best_chance(plans: list[dict]) -> tuple[float | None, str | None, bool]:
     """(chance of meeting the deadline, plan kind, decided): the approved or committed plan's when there
     is one, else the best of the proposed ones; None where no preview has a chance."""
-    live = [p for p in current(plans) if p["status"] in ("proposed", "approved", "committed")]
-    decided = [p for p in live if p["status"] in ("approved", "committed")]
-    chances = [(((p.get("preview") or {}).get("whole") or {}).get("p_deadline"), p.get("kind"))
-               for p in (decided or live)]
+    chosen, decided = in_question(plans)
+    chances = [(((p.get("preview") or {}).get("whole") or {}).get("p_deadline"), p.get("kind")) for p in chosen]
     chances = [c for c in chances if c[0] is not None]
     if not chances:
-        return None, None, bool(decided)
+        return None, None, decided
     chance, kind = max(chances, key=lambda c: c[0])
-    return chance, kind, bool(decided)
+    return chance, kind, decided
 
 
 def queue(snapshot: dict, live_arrivals: LiveArrivals | None = None, speedup: float = 1.0) -> list[dict]:

@@ -147,13 +147,20 @@ def replanned_note(plans: list[dict], lang: str = DEFAULT_LANGUAGE,
                                                                    "borderRadius": "4px"})
 
 
-def late_by_plan(plans: list[dict]) -> dict | None:
-    """When every plan in question (the approved or committed one, else the proposed ones) misses the
-    deadline by matching's own estimate, the quickest of them: {"need_s": until its last officer is in
-    place, "limit_min": the minutes it had to the deadline when proposed (`deadline_minutes`)}.
-    None when one of them keeps the deadline, or there is none."""
+def in_question(plans: list[dict]) -> tuple[list[dict], bool]:
+    """(the plans that decide whether the request is on time, decided): the approved or committed one
+    when there is one (True), else the proposed ones (False)."""
     live = [p for p in current(plans) if p["status"] in ("proposed", "approved", "committed")]
-    chosen = [p for p in live if p["status"] in ("approved", "committed")] or live
+    decided = [p for p in live if p["status"] in ("approved", "committed")]
+    return decided or live, bool(decided)
+
+
+def late_by_plan(plans: list[dict]) -> dict | None:
+    """When every plan in question (`in_question`) misses the deadline by matching's own estimate, the
+    quickest of them: {"need_s": until its last officer is in place, "limit_min": the minutes it had to
+    the deadline when proposed (`deadline_minutes`)}. None when one of them keeps the deadline, or there
+    is none."""
+    chosen, _ = in_question(plans)
     if not chosen or any((p.get("metrics") or {}).get("deadline_met", True) for p in chosen):
         return None
     quickest = min(chosen, key=lambda p: p["metrics"].get("latest_eta_s", 0.0))
@@ -175,8 +182,7 @@ def late_note(plans: list[dict], lang: str = DEFAULT_LANGUAGE) -> html.Div | Non
     late = late_by_plan(plans)
     if late is None:
         return None
-    decided = any(p["status"] in ("approved", "committed") for p in current(plans))
-    said = late_words(late, decided, lang)
+    said = late_words(late, in_question(plans)[1], lang)
     return html.Div([html.B(said[:1].upper() + said[1:]), " ", text("late_note_hint", lang)], id="twin-plans-late",
                     className="small", style={"marginBottom": "8px", "color": "#842029", "background": "#f8d7da",
                                               "padding": "4px 8px", "borderRadius": "4px"})
