@@ -213,6 +213,21 @@ def test_a_plan_awaits_approval_only_of_whom_may_approve_it():
     assert kinds(alerts.alerts_for(snapshot, JINHUA))["new_request"] == [f"new_request:{FRAUD}"]
 
 
+def test_an_approval_alert_says_when_the_plan_misses_its_deadline():
+    model = situation()
+    late_plans(model, 11_700)
+    texts = {a["id"]: a["text"] for a in alerts.alerts_for(model.snapshot(), PROVINCE) if a["kind"] == "approval"}
+    assert texts[f"approval:PLAN-{CROWD}-1A"].endswith("（超时：需 195 分钟到齐，时限 28 分钟）")
+    assert texts[f"approval:PLAN-{CROWD}-1C"].endswith("（超时：需 215 分钟到齐，时限 28 分钟）")  # each its own
+    assert "超时" not in texts["approval:PLAN-REQ-330783-20250915-0003-A"]  # the fraud plan keeps its deadline
+    english = {a["id"]: a["text"] for a in alerts.alerts_for(model.snapshot(), PROVINCE, "en")}
+    assert english[f"approval:PLAN-{CROWD}-1A"].endswith(" (late: 195 min to be in place, limit 28 min)")
+    late_plans(model, 600, met=True, version=2)  # made again, in time: the alerts of the new plans say nothing
+    texts = {a["id"]: a["text"] for a in alerts.alerts_for(model.snapshot(), PROVINCE) if a["kind"] == "approval"}
+    again = [t for i, t in texts.items() if i.startswith(f"approval:PLAN-{CROWD}-2")]
+    assert len(again) == 3 and not any("超时" in t for t in again)
+
+
 def test_a_late_unit_alerts_the_receiving_county_and_the_province_not_another_county():
     model = situation()
     replay.apply(model, event("unit.late", unit_id=UNIT, order_id="ORD-20250915-0042", late_by_s=600))

@@ -4,7 +4,8 @@ Raised from the mirrored state as the user may read it (`visibility.permitted`, 
 
     new_request     an open support request
     approval        a proposed plan this user may approve (services.common.approval.may_approve:
-                    grade, the request's approval level, the user's region)
+                    grade, the request's approval level, the user's region); one that misses its
+                    deadline says so, with its minutes to be in place against the limit
     late            a unit logistics announced late (unit.late, until its unit.on-time) or past its deadline,
                     not yet arrived
     deadline        an open request's pending deadline (grade I's launch one too) within 5 minutes or past
@@ -31,6 +32,7 @@ from twin.ui import ids, signin, views, visibility
 from twin.ui.board import SOON_S, instant, pending_deadlines, units_by_request
 from twin.ui.figures import beijing_time
 from twin.ui.messages import DEFAULT_LANGUAGE, maybe, text
+from twin.ui.panel import deadline_minutes
 from twin.ui.place_names import county_names
 
 KINDS = ("approval", "late", "deadline", "escalated", "unacknowledged", "new_request")  # most urgent first
@@ -76,6 +78,7 @@ def alerts_for(snapshot: dict, identity: Identity | None, lang: str = DEFAULT_LA
             add("approval", plan["plan_id"], plan.get("proposed_at"), county=names.get(r["county"], r["county"]),
                 grade=r.get("grade"), kind=maybe("kind_" + str(plan.get("kind")), lang, str(plan.get("kind"))),
                 plan=plan["plan_id"])
+            out[-1]["text"] += lateness(plan, lang)
     for unit in shown.get("units", []):
         if not unit.get("order_id") or unit.get("status") in ("released", "arrived"):
             continue
@@ -87,6 +90,19 @@ def alerts_for(snapshot: dict, identity: Identity | None, lang: str = DEFAULT_LA
             add("unacknowledged", f"{unit['unit_id']}:{unit['order_id']}", None, unit=unit["unit_id"],
                 county=county, id=unit.get("request_id"))
     return sorted(out, key=lambda a: (KINDS.index(a["kind"]), a["id"]))
+
+
+def lateness(plan: dict, lang: str) -> str:
+    """What an approval alert adds when the plan misses its deadline by matching's own estimate: its
+    minutes to be in place against the minutes it had (panel.deadline_minutes); nothing otherwise, so the
+    approver knows from the toast, before opening the plan, that approving it will not be on time."""
+    metrics = plan.get("metrics") or {}
+    if metrics.get("deadline_met", True):
+        return ""
+    limit = deadline_minutes(plan)
+    key = "alert_approval_late" + ("_past" if limit is not None and limit < 0 else "")
+    return text(key, lang, need=round(float(metrics.get("latest_eta_s") or 0) / 60),
+                limit=abs(limit) if limit is not None else "—")
 
 
 class AlertLog:
