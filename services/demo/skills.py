@@ -16,7 +16,9 @@ from services.demo.force import MODULES, ROLE_CLASSES, Certification
 LANGUAGES = ("en", "ja", "ko", "ru", "ar", "vi")
 LANGUAGE_P = (0.55, 0.12, 0.10, 0.07, 0.10, 0.06)
 # A specialist's tags are drawn from the module's pool with these weights (basis: BASIS.md): the
-# everyday skills of a module are common, negotiators, divers, EOD and interpreters scarce.
+# everyday skills of a module are common, negotiators, divers, EOD and interpreters scarce. One pool per
+# module that has specialists (structure.MODULE_MIX); patrol has none, so its dog handlers serve in
+# riot control (special police) and its officers' other skills are the general ones below.
 SPECIALTY_TAGS = {
     "investigation": {"cybercrime_investigation": 0.32, "financial_investigation": 0.30, "e_forensics": 0.24,
                       "foreign_language": 0.09, "negotiation": 0.05},
@@ -25,7 +27,6 @@ SPECIALTY_TAGS = {
     "riot_control": {"mass_incident_handling": 0.60, "k9": 0.14, "sniper": 0.12, "eod": 0.08, "negotiation": 0.06},
     "emergency_rescue": {"first_aid": 0.38, "rope_rescue": 0.22, "drone_pilot": 0.18, "life_detection": 0.12,
                          "swimming_rescue": 0.10},
-    "patrol": {"first_aid": 0.45, "k9": 0.25, "interpreter_sign": 0.12, "foreign_language": 0.12, "negotiation": 0.06},
     "traffic": {"accident_reconstruction": 0.50, "first_aid": 0.28, "drone_pilot": 0.17, "foreign_language": 0.05},
 }
 GENERAL_TAGS = {"first_aid": 0.62, "swimming_rescue": 0.14, "foreign_language": 0.12, "interpreter_sign": 0.12}

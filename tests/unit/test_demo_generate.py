@@ -173,3 +173,11 @@ def test_summary_counts_add_up_and_serialise(force):
     assert sum(summary["by_county"].values()) == summary["officers"] == 20000
     assert sum(summary["by_role_class"].values()) == 20000
     json.dumps(summary)
+
+
+def test_each_module_with_specialists_has_its_own_specialty_pool_and_only_those(force):
+    """A pool for a module without specialists is never drawn (a trade the demand policy might ask of it
+    would find nobody); a module with specialists and no pool would fail the draw."""
+    from services.demo.skills import SPECIALTY_TAGS
+    with_specialists = {o.module for o in force.officers if o.role_class == "specialist"}
+    assert with_specialists == set(SPECIALTY_TAGS)
