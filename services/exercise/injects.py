@@ -10,7 +10,8 @@
   (POST /prepositions on demand); demand raises each echelon as a support request when it falls due;
 - road_closure, weather: the runner changes the exercise's travel conditions (no service call).
 
-Each function returns a one-line outcome for the progress log and the report's timeline.
+Each function returns its `Outcome`: a line in English for the progress log, and the same as a message of
+the report's texts (texts.py, `did_*`) with its values, for the report in its language.
 """
 from __future__ import annotations
 
@@ -32,6 +33,23 @@ class InjectFailed(RuntimeError):
     pass
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What an inject did: one line in English for the progress log (`str()`), and the same as a message
+    key of the report's texts with its values (`said`), so the report words it in its own language."""
+
+    line: str
+    key: str
+    values: dict = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.line
+
+    @property
+    def said(self) -> dict:
+        return {"key": self.key, "values": self.values}
+
+
 @dataclass
 class Services:
     """Base URLs of the exercise's services, and the incidents reported so far (for growth)."""
@@ -51,27 +69,43 @@ def resource_manager(county: str) -> Identity:
     return Identity(f"exercise-resources-{county[:4]}00", "resource_manager", county[:4] + "00")
 
 
-def apply(services: Services, inject: Inject) -> str:
+def apply(services: Services, inject: Inject) -> Outcome:
     handler = APPLY.get(inject.kind)
-    return handler(services, inject) if handler else "travel conditions changed"
+    return handler(services, inject) if handler else conditions_changed(inject)
 
 
-def report_incident(services: Services, inject: Inject) -> str:
+def conditions_changed(inject: Inject) -> Outcome:
+    """A closure or the weather: the runner changes the travel conditions itself; said as the scenario gives it."""
+    body, until = inject.body, inject.until_s  # seconds after the start; None: to the end of the exercise
+    if inject.kind == "road_closure":
+        a, b = body["between"]
+        return Outcome("travel conditions changed", "did_closed", {"a": a, "b": b, "link": body.get("link", "road"),
+                                                                   "until": until, "reason": body.get("reason", "")})
+    return Outcome("travel conditions changed", "did_weather",
+                   {"regions": list(body.get("regions") or []), "factor": body.get("speed_factor"), "until": until,
+                    "reason": body.get("reason", "")})
+
+
+def report_incident(services: Services, inject: Inject) -> Outcome:
     body = inject.body["incident"]
     resp = _call("POST", services.demand + "/incidents", county_officer(body["location"]["county"]), json=body)
     services.reported[body["incident_id"]] = body
-    return f"incident {body['incident_id']} reported ({resp.status_code})"
+    return Outcome(f"incident {body['incident_id']} reported ({resp.status_code})", "did_reported",
+                   {"id": body["incident_id"]})
 
 
 def city_commander(county: str) -> Identity:
     return Identity(f"exercise-command-{county[:4]}00", "city_commander", county[:4] + "00")
 
 
-def schedule_preposition(services: Services, inject: Inject) -> str:
+def schedule_preposition(services: Services, inject: Inject) -> Outcome:
     body = inject.body["preposition"]
     resp = _call("POST", services.demand + "/prepositions", city_commander(body["location"]["county"]), json=body)
     echelons = ", ".join(e["echelon_id"] for e in body["echelons"])
-    return f"pre-positioned task {body['preposition_id']} scheduled ({resp.status_code}): echelons {echelons}"
+    return Outcome(f"pre-positioned task {body['preposition_id']} scheduled ({resp.status_code}): echelons {echelons}",
+                   "did_scheduled", {"id": body["preposition_id"],
+                                     "echelons": [e.get("name") or e["echelon_id"] for e in body["echelons"]],
+                                     "echelon_ids": [e["echelon_id"] for e in body["echelons"]]})
 
 
 def growth_report(original: dict, inject: Inject, n: int) -> dict:
@@ -85,15 +119,16 @@ def growth_report(original: dict, inject: Inject, n: int) -> dict:
     return body
 
 
-def report_growth(services: Services, inject: Inject) -> str:
+def report_growth(services: Services, inject: Inject) -> Outcome:
     incident_id = inject.body["incident_id"]
     n = services.growth[incident_id] = services.growth.get(incident_id, 0) + 1
     body = growth_report(services.reported[incident_id], inject, n)
     _call("POST", services.demand + "/incidents", county_officer(body["location"]["county"]), json=body)
-    return f"incident {incident_id} grew (report {n + 1}): {body['size']}"
+    return Outcome(f"incident {incident_id} grew (report {n + 1}): {body['size']}", "did_grew",
+                   {"id": incident_id, "n": n + 1, "size": dict(body["size"])})
 
 
-def officers_unavailable(services: Services, inject: Inject) -> str:
+def officers_unavailable(services: Services, inject: Inject) -> Outcome:
     county, want = inject.body["county"], inject.body["count"]
     who = resource_manager(county)
     # a few more than asked: an officer listed on duty may be reserved by a plan approved meanwhile
@@ -111,7 +146,10 @@ def officers_unavailable(services: Services, inject: Inject) -> str:
         done += sum(outcomes)
         skipped += len(outcomes) - sum(outcomes)
     busy = f" ({skipped} reserved meanwhile, others taken)" if skipped else ""
-    return f"{done} of {want} officers of {county} unavailable{busy}"
+    short = f" (only {len(found)} on duty and free there)" if len(found) < want else ""
+    return Outcome(f"{done} of {want} officers of {county} unavailable{busy}{short}", "did_unavailable",
+                   {"county": county, "done": done, "want": want, "busy": skipped,
+                    "found": len(found) if short else None})
 
 
 def failing_items(officers: list[dict], equipment_type: str, count: int) -> dict[str, list[str]]:
@@ -133,7 +171,7 @@ def failing_items(officers: list[dict], equipment_type: str, count: int) -> dict
     return left
 
 
-def equipment_failure(services: Services, inject: Inject) -> str:
+def equipment_failure(services: Services, inject: Inject) -> Outcome:
     county, kind, want = inject.body["county"], inject.body["equipment_type"], inject.body["count"]
     who = resource_manager(county)
     changes, failed, offset, total = {}, 0, 0, 1
@@ -146,7 +184,8 @@ def equipment_failure(services: Services, inject: Inject) -> str:
             - sum(map(len, found.values()))
         changes.update(found)
     _each(services, who, [(officer_id, {"equipment_ids": kept}) for officer_id, kept in changes.items()])
-    return f"{failed} of {want} {kind} in {county} failed"
+    return Outcome(f"{failed} of {want} {kind} in {county} failed", "did_failed",
+                   {"county": county, "failed": failed, "want": want, "kind": kind})
 
 
 def _each(services: Services, who: Identity, patches: list[tuple[str, dict]], *, busy_ok: bool = False) -> list[bool]:

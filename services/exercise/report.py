@@ -14,7 +14,7 @@ import functools
 import html
 import json
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -24,7 +24,7 @@ import plotly.io as pio
 from . import scoring
 from .scenario import Scenario
 from .scoring import parse_time
-from .texts import DEFAULT_LANGUAGE, text
+from .texts import DEFAULT_LANGUAGE, MESSAGES, maybe, text
 
 DEFAULT_TIME_ZONE = "Asia/Shanghai"  # Beijing time, the time the commands work in
 INSTANTS = {"requests": ("requested_at", "deadline", "ordered_at", "last_arrival"), "decisions": ("at",),
@@ -124,12 +124,16 @@ def to_html(data: dict) -> str:
     good = data["good_response"]
     na = text("na", lang)
     targets = table(("col_target", "col_wanted", "col_achieved", "col_met"),
-                    [(e(t_["target"]), e(str(t_["wanted"])), e(_fmt(t_["achieved"], na)), "✔" if t_["met"] else "✘")
+                    [(e(maybe(f"target_{t_['target']}", lang, t_["target"])),
+                      e(maybe(f"wanted_{t_['target']}", lang, str(t_["wanted"]), v=t_["wanted"])),
+                      e(achieved(t_["target"], t_["achieved"], na)), "✔" if t_["met"] else "✘")
                      for t_ in data["targets"]])
     indicators = table(("col_indicator", "col_value", "col_definition"),
-                       [(e(k), e(_fmt(v, na)), e(definition(k, lang))) for k, v in data["indicators"].items()])
+                       [(e(maybe(f"indicator_{k}", lang, k)), e(indicator_value(k, v, lang)), e(definition(k, lang)))
+                        for k, v in data["indicators"].items()])
     injects = table(("col_at", "col_kind", "col_outcome", "col_lag"),
-                    [(e(i["at"]), e(i["kind"]), e(i["outcome"]), f"{i.get('lag_min', 0):g}") for i in data["injects"]])
+                    [(e(i["at"]), e(maybe(f"inject_{i['kind']}", lang, i["kind"])), e(inject_words(i, lang, data)),
+                      f"{i.get('lag_min', 0):g}") for i in data["injects"]])
     approved = sum(1 for d in data["decisions"] if d["verdict"] == "approved")
     logistics = data["logistics"]
     summary = [text("on_time", lang, n=data["on_time"], of=len(data["requests"])),
@@ -137,7 +141,8 @@ def to_html(data: dict) -> str:
                text("reserve", lang, n=len(data["reserve_breaches"])),
                text("duty", lang, n=len(data["duty_limits"]["exceeded"]),
                     refused=data["duty_limits"]["commits_refused_for_duty_limit"]),
-               text("logistics", lang, share=_fmt(logistics["coverage"], na), covered=logistics["covered"],
+               text("logistics", lang, share=achieved("logistics_coverage", logistics["coverage"], na),
+                    covered=logistics["covered"],
                     of=logistics["deployments"])]
     return f"""<!doctype html><html lang="{'zh' if lang == 'zh' else 'en'}"><head><meta charset="utf-8"><title>{e(data['title'])}</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:auto}}table{{border-collapse:collapse}}
@@ -154,6 +159,69 @@ td,th{{border:1px solid #ccc;padding:2px 8px}}.met{{color:#2a9d8f}}.unmet{{color
 {''.join(charts)}
 <h2>{t('injects')}</h2>{injects}
 </body></html>"""
+
+
+def achieved(target: str, value, na: str) -> str:
+    """This run's figure for a scenario target: minutes, a count or a share."""
+    if value is None:
+        return na
+    if target == "logistics_coverage":
+        return f"{value:.0%}"
+    return f"{value:.0f}"
+
+
+def indicator_value(name: str, value, lang: str) -> str:
+    """An indicator's figure as a commander reads it: minutes for the response time, shares in per cent."""
+    na = text("na", lang)
+    if value is None:
+        return na
+    if name == "response_time_s" and isinstance(value, dict):
+        if not value.get("n"):
+            return na
+        return text("value_response", lang, mean=f"{value['mean'] / 60:.1f}", median=f"{value['median'] / 60:.1f}",
+                    n=value["n"])
+    if name == "officer_satisfaction":
+        return f"{value:.1f}"
+    if isinstance(value, (int, float)):
+        return f"{value:.0%}"
+    return _fmt(value, na)
+
+
+def inject_words(row: dict, lang: str, data: dict) -> str:
+    """What an inject did in the report's language (the runner's `said`); a failed inject, or one logged
+    before injects said what they did, as the runner wrote it."""
+    said = row.get("said")
+    if not row.get("ok", True) or not said or said.get("key") not in MESSAGES:
+        return row["outcome"]
+    key, v, sep = said["key"], dict(said.get("values") or {}), "、" if lang == "zh" else ", "
+    if "county" in v:
+        v["county"] = place(v["county"], lang, data)
+    if key == "did_unavailable":
+        extra = text("did_unavailable_busy", lang, n=v["busy"]) if v.get("busy") else ""
+        extra += text("did_unavailable_short", lang, found=v["found"]) if v.get("found") is not None else ""
+        return text(key, lang, county=v["county"], done=v["done"], want=v["want"]) + extra
+    if key == "did_failed":
+        v["kind"] = maybe(f"equipment_{v['kind']}", lang, v["kind"])
+    elif key == "did_closed":
+        v.update(a=place(v["a"], lang, data), b=place(v["b"], lang, data), until=_until(v["until"], lang, data),
+                 link=maybe(f"link_{v['link']}", lang, v["link"]))
+    elif key == "did_weather":
+        v.update(regions=sep.join(place(r, lang, data) for r in v["regions"]), until=_until(v["until"], lang, data),
+                 pct=f"{v['factor']:.0%}" if isinstance(v.get("factor"), (int, float)) else "—")
+    elif key == "did_grew":
+        words = {"people_involved": "size_people", "area_km2": "size_area"}
+        v["size"] = sep.join(text(words[k], lang, n=f"{n:g}") if k in words else f"{k} {n}"
+                             for k, n in v["size"].items())
+    elif key == "did_scheduled":
+        v["echelons"] = sep.join(v["echelons"] if lang == "zh" else v.get("echelon_ids") or v["echelons"])
+    return text(key, lang, **v)
+
+
+def _until(seconds, lang: str, data: dict) -> str:
+    """An inject's `until` (seconds after the start) as the clock time it falls at, in the report's zone."""
+    if seconds is None:
+        return text("end_of_exercise", lang)
+    return (parse_time(data["start"]) + timedelta(seconds=seconds)).strftime("%H:%M")
 
 
 def definition(indicator: str, lang: str) -> str:

@@ -161,8 +161,9 @@ class Player:
                 outcome, ok = f"failed: {exc}", False
             except Exception as exc:  # logged as a failed inject, in the report too; the exercise goes on
                 outcome, ok = f"failed: {exc.__class__.__name__}: {exc}", False
+        said = {"said": outcome.said} if isinstance(outcome, play.Outcome) else {}
         self.log.append({"index": inject.index, "at": _iso(sim_at), "kind": inject.kind, "label": inject.label,
-                         "note": inject.body.get("note", ""), "outcome": outcome, "ok": ok,
+                         "note": inject.body.get("note", ""), "outcome": str(outcome), "ok": ok, **said,
                          "lag_min": round(max(lag_s, 0.0) / 60, 1), "wall_s": round(time.monotonic() - began, 3)})
         self.out(f"[{_hhmm(inject.at_s)}] {inject.kind}: {outcome}")
 

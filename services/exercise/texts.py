@@ -81,6 +81,45 @@ MESSAGES: dict[str, tuple[str, str]] = {
                         "the approved plans filled {planned} of {asked} places; short: {short}"),
     "why_fewer_cities": ("最近的合格警力只来自 {n} 个城市：{names}", "the nearest qualified officers came from only {n} cities: {names}"),
     "why_more_cities": ("最近的合格警力分散在 {n} 个城市：{names}", "the nearest qualified officers were spread over {n} cities: {names}"),
+    # the targets a scenario sets (good_response.targets) and how this run's figure is written
+    "target_max_response_min": ("最慢单元响应时间（分钟，下令至到位）", "slowest unit, order to in place (min)"),
+    "target_min_donor_cities": ("派出警力的城市（个）", "donor cities"),
+    "target_min_officers_deployed": ("派出的支援警力（人）", "support officers dispatched"),
+    "target_logistics_coverage": ("后勤保障覆盖率", "logistics coverage"),
+    "wanted_max_response_min": ("≤ {v:g}", "≤ {v:g}"), "wanted_min_donor_cities": ("≥ {v:g}", "≥ {v:g}"),
+    "wanted_min_officers_deployed": ("≥ {v:g}", "≥ {v:g}"), "wanted_logistics_coverage": ("≥ {v:.0%}", "≥ {v:.0%}"),
+    # the six indicators' names, and how their figures read
+    "indicator_response_time_s": ("平均响应时间（下令至到位）", "response time (order to in place)"),
+    "indicator_utilisation": ("警力利用率（已调派 / 可调派）", "utilisation (deployed / deployable)"),
+    "indicator_cross_region_clearance": ("跨区案件破案率", "cross-region clearance rate"),
+    "indicator_equipment_compatibility": ("装备兼容率", "equipment compatibility"),
+    "indicator_officer_satisfaction": ("民警满意度（1–5 分）", "officer satisfaction (1-5)"),
+    "indicator_logistics_coverage": ("后勤保障覆盖率", "logistics coverage"),
+    "value_response": ("平均 {mean} 分钟，中位 {median} 分钟（{n} 个单元）", "mean {mean} min, median {median} min ({n} units)"),
+    # the injects: their kinds, and what each did, as the runner recorded it (injects.Outcome)
+    "inject_incident": ("事件上报", "incident"), "inject_competing_incident": ("竞争性事件", "competing incident"),
+    "inject_incident_growth": ("事态扩大", "incident growth"), "inject_preposition": ("预置任务", "pre-positioned task"),
+    "inject_officers_unavailable": ("警力减员", "officers unavailable"),
+    "inject_equipment_failure": ("装备故障", "equipment failure"), "inject_road_closure": ("道路封闭", "road closure"),
+    "inject_weather": ("恶劣天气", "weather"),
+    "did_reported": ("事件 {id} 已上报", "incident {id} reported"),
+    "did_grew": ("事件 {id} 第 {n} 次报告，规模：{size}", "incident {id} reported again (report {n}), size: {size}"),
+    "did_scheduled": ("预置任务 {id} 已排定，梯队：{echelons}", "pre-positioned task {id} scheduled, echelons: {echelons}"),
+    "did_unavailable": ("{county} {done} / {want} 名民警转为不可用", "{done} of {want} officers of {county} unavailable"),
+    "did_unavailable_busy": ("（{n} 名已被方案占用，改取他人）", " ({n} reserved meanwhile, others taken)"),
+    "did_unavailable_short": ("（在岗空闲的只有 {found} 名）", " (only {found} on duty and free there)"),
+    "did_failed": ("{county} {failed} / {want} 件{kind}失效", "{failed} of {want} {kind} in {county} failed"),
+    "did_closed": ("{a}—{b} 之间的{link}封闭至 {until}：{reason}", "the {link} between {a} and {b} closed until {until}: {reason}"),
+    "did_weather": ("{regions} 道路通行速度降至 {pct}，至 {until}：{reason}",
+                    "roads of {regions} at {pct} of their speed until {until}: {reason}"),
+    "size_people": ("{n} 人", "{n} people"), "size_area": ("{n} 平方公里", "{n} km²"),
+    "link_road": ("道路", "road"), "link_bridge": ("桥梁", "bridge"), "link_ferry": ("轮渡", "ferry"),
+    "end_of_exercise": ("演练结束", "the end of the exercise"),
+    "equipment_body_camera": ("执法记录仪", "body cameras"), "equipment_radio": ("对讲机", "radios"),
+    "equipment_drone": ("无人机", "drones"), "equipment_drone_swarm": ("无人机集群", "drone swarms"),
+    "equipment_eod_robot": ("排爆机器人", "EOD robots"), "equipment_mobile_command_vehicle": ("移动指挥车", "mobile command vehicles"),
+    "equipment_life_detector": ("生命探测仪", "life detectors"), "equipment_forensic_kit": ("取证设备", "forensic kits"),
+    "equipment_riot_shield_set": ("防暴盾牌组", "riot shield sets"), "equipment_vehicle": ("车辆", "vehicles"),
     # the six indicators' definitions (the plan's own; English as logistics serves them)
     "def_response_time_s": ("从调令下达到警力到位：每个单元的调令至到达报到点，以平台记录为准。", None),
     "def_utilisation": ("实际派出的支援警力 / 可调派警力：执行支援任务的警力除以支援中与可派出的警力之和；"
@@ -91,6 +130,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
                                  "双方都评价之前不计。", None),
     "def_logistics_coverage": ("各项保障（住宿、餐饮、交通、随队医护）全部落实的支援任务 / 支援任务。", None),
 }
+
+
+def maybe(key: str, lang: str, default: str, **values) -> str:
+    """`text(key, ...)` when the key is known, else `default` (a code from a newer scenario, say)."""
+    return text(key, lang, **values) if key in MESSAGES else default
 
 
 def text(key: str, lang: str = DEFAULT_LANGUAGE, **values) -> str:

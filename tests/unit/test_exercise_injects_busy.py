@@ -39,4 +39,6 @@ def test_a_reserved_officer_is_skipped_and_the_next_taken():
     finally:
         server.shutdown()
     assert sorted(patched) == ["ZJ330302-00001", "ZJ330302-00003", "ZJ330302-00004"]
-    assert outcome.startswith("3 of 3 officers of 330302 unavailable") and "1 reserved meanwhile" in outcome
+    assert str(outcome).startswith("3 of 3 officers of 330302 unavailable") and "1 reserved meanwhile" in str(outcome)
+    assert outcome.said == {"key": "did_unavailable", "values": {"county": "330302", "done": 3, "want": 3, "busy": 1,
+                                                                "found": None}}

@@ -63,3 +63,48 @@ def test_the_report_zone_can_be_changed():
     scenario = load("telecom-fraud")
     data = report.report_data(scenario, "tz-test", score(loop()), [], zone=report.time_zone({"EXERCISE_REPORT_TZ": "UTC"}))
     assert data["start"] == "2025-09-15T01:00:00+00:00"
+
+
+def test_the_report_words_injects_targets_and_indicators_in_its_own_language(tmp_path):
+    from services.exercise.injects import Outcome, conditions_changed
+    scenario = load("asian-games-hangzhou")
+    closure, weather = (next(j for j in scenario.injects if j.kind == kind) for kind in ("road_closure", "weather"))
+    short = Outcome("2 of 40 officers of 330108 unavailable (only 2 on duty and free there)", "did_unavailable",
+                    {"county": "330108", "done": 2, "want": 40, "busy": 0, "found": 2})
+    log = [{"at": "2023-09-23T15:15:00+08:00", "kind": "officers_unavailable", "outcome": str(short), "ok": True,
+            "said": short.said},
+           {"at": "2023-09-23T15:30:00+08:00", "kind": "road_closure", "ok": True,
+            "outcome": str(conditions_changed(closure)), "said": conditions_changed(closure).said},
+           {"at": "2023-09-23T18:30:00+08:00", "kind": "weather", "ok": True,
+            "outcome": str(conditions_changed(weather)), "said": conditions_changed(weather).said},
+           {"at": "2023-09-23T19:00:00+08:00", "kind": "equipment_failure", "ok": False,
+            "outcome": "failed: PATCH -> 503", "said": {"key": "did_failed", "values": {}}}]
+    for row in log:
+        row["label"] = row["kind"]
+    scored = score(loop(), inject_log=log, targets={"max_response_min": 120, "logistics_coverage": 1.0})
+    zh = report.to_html(report.report_data(scenario, "words-zh", scored, log, lang="zh"))
+    assert "警力减员" in zh and "滨江区 2 / 40 名民警转为不可用（在岗空闲的只有 2 名）" in zh
+    # the closure's end is the clock time it falls at (start 14:00 + 04:00), not the scenario's offset
+    assert "滨江区—萧山区 之间的桥梁封闭至 18:00：钱塘江大桥临时管制" in zh
+    assert "杭州市 道路通行速度降至 70%，至 21:00" in zh
+    assert "failed: PATCH -&gt; 503" in zh  # a failed inject as the runner wrote it
+    targets, indicators = section(zh, "目标"), section(zh, "六项指标")
+    assert "最慢单元响应时间（分钟，下令至到位）" in targets and "max_response_min" not in targets
+    assert "平均响应时间（下令至到位）" in indicators and "response_time_s" not in indicators
+    en = report.to_html(report.report_data(scenario, "words-en", scored, log, lang="en"))
+    assert "the bridge between 滨江区 (330108) and 萧山区 (330109) closed until 18:00" in en
+    assert "2 of 40 officers of 滨江区 (330108) unavailable (only 2 on duty and free there)" in en
+    assert "≥ 100%" in en and "slowest unit, order to in place (min)" in en
+
+
+def test_an_indicator_reads_in_minutes_and_per_cent():
+    assert report.indicator_value("response_time_s", {"mean": 3282.2, "median": 2920, "n": 329}, "zh") == \
+        "平均 54.7 分钟，中位 48.7 分钟（329 个单元）"
+    assert report.indicator_value("utilisation", 0.2134, "en") == "21%"
+    assert report.indicator_value("officer_satisfaction", 4.25, "en") == "4.2"
+    assert report.indicator_value("response_time_s", {"mean": None, "median": None, "n": 0}, "en") == "n/a"
+
+
+def section(page: str, heading: str) -> str:
+    """The HTML under one <h2> of the report, up to the next."""
+    return page.split(f"<h2>{heading}</h2>", 1)[1].split("<h2>", 1)[0]
