@@ -46,7 +46,8 @@ def report_data(scenario: Scenario, exercise_id: str, scored: dict, inject_log: 
     data = {"exercise_id": exercise_id, "scenario": scenario.name, "title": scenario.title,
             "start": local(scenario.start.isoformat(), zone), "time_zone": zone.key, "lang": lang,
             "duration_h": scenario.duration_s / 3600, "good_response": scenario.good_response,
-            "reference_case": scenario.raw.get("reference_case"), "province": scenario.province,
+            "reference_case": scenario.raw.get("reference_case"),
+            "reference_case_en": scenario.raw.get("reference_case_en"), "province": scenario.province,
             "injects": inject_log, "seed_figures": [], **scored}
     for table, fields in INSTANTS.items():
         data[table] = [{**row, **{f: local(row.get(f), zone) for f in fields if row.get(f)}} for row in data[table]]
@@ -151,14 +152,19 @@ td,th{{border:1px solid #ccc;padding:2px 8px}}.met{{color:#2a9d8f}}.unmet{{color
 <p>{t('meta', exercise_id=data['exercise_id'], scenario=data['scenario'], start=data['start'], zone=data['time_zone'],
       hours=data['duration_h'], events=data['events'])}</p>
 <h2>{t('seed')}</h2>{seed_section(data, lang)}
-<h2>{t('good_response')}</h2><p>{e(good['summary'])}</p>
-<ul>{''.join(f'<li>{e(p)}</li>' for p in good.get('points', []))}</ul>
+<h2>{t('good_response')}</h2><p>{e(in_language(good, 'summary', lang))}</p>
+<ul>{''.join(f'<li>{e(p)}</li>' for p in in_language(good, 'points', lang) or [])}</ul>
 <h2>{t('targets')}</h2>{targets}
 <h2>{t('summary')}</h2><ul>{''.join(f'<li>{e(line)}</li>' for line in summary)}</ul>
 <h2>{t('indicators')}</h2>{indicators}
 {''.join(charts)}
 <h2>{t('injects')}</h2>{injects}
 </body></html>"""
+
+
+def in_language(fields: dict, key: str, lang: str):
+    """A scenario's text in the report's language: `key` is Chinese, `key_en` English (else `key`)."""
+    return fields.get(f"{key}_en") or fields.get(key) if lang == "en" else fields.get(key)
 
 
 def achieved(target: str, value, na: str) -> str:
@@ -263,7 +269,8 @@ def seed_section(data: dict, lang: str) -> str:
         f"<tr><td>{e(r['figure'])}</td><td>{e(r['seed'])}</td><td>{e(r['run'])}</td>"
         f"<td class=\"{'met' if r['met'] else 'unmet'}\">{e(text('met' if r['met'] else 'not_met', lang))}</td>"
         f"<td>{e(r['why'])}</td></tr>" for r in rows)
-    case = f"<p>{e(text('seed_case', lang, case=data['reference_case']))}</p>" if data.get("reference_case") else ""
+    case = in_language(data, "reference_case", lang)
+    case = f"<p>{e(text('seed_case', lang, case=case))}</p>" if case else ""
     return f"{case}<table id=\"seed-figures\"><tr>{head}</tr>{body}</table>"
 
 

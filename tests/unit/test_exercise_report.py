@@ -21,7 +21,7 @@ def test_the_report_is_written_as_json_and_self_contained_html(tmp_path):
     page = html_path.read_text(encoding="utf-8")
     assert 'src="http' not in page and len(page) > 1_000_000  # plotly.js is inlined: opens offline
     assert "Plotly.newPlot" in page and page.count("Plotly.newPlot") == 3
-    assert scenario.good_response["summary"][:40] in page and "EX-TF-001 reported" in page
+    assert scenario.good_response["summary_en"][:40] in page and "EX-TF-001 reported" in page
     assert "Support officers actually deployed / officers available to deploy" in page      # the plan's definitions
     assert "Cross-region cases solved / cross-region cases" in page
 
@@ -108,3 +108,20 @@ def test_an_indicator_reads_in_minutes_and_per_cent():
 def section(page: str, heading: str) -> str:
     """The HTML under one <h2> of the report, up to the next."""
     return page.split(f"<h2>{heading}</h2>", 1)[1].split("<h2>", 1)[0]
+
+
+def test_a_scenario_s_own_words_are_shown_in_the_report_s_language():
+    scenario = load("asian-games-hangzhou")
+    good = scenario.good_response
+    assert report.in_language(good, "summary", "zh").startswith("批准各梯队方案")
+    assert report.in_language(good, "summary", "en").startswith("Approve the echelons' plans")
+    assert report.in_language(good, "points", "en")[0].startswith("The echelons are planned hours ahead")
+    assert report.in_language({"summary": "演练"}, "summary", "en") == "演练"  # no English given: the Chinese
+    row = {"figure": "surrounding_cities", "measure": "donor_cities", "compare": "at_least", "wanted": 5,
+           "achieved": 5, "met": True, "seed": "周边 5 个城市支援", "seed_en": "support from the 5 surrounding cities"}
+    data = {"seed_figures": [row], "province": "330000", "reference_case": scenario.raw["reference_case"],
+            "reference_case_en": scenario.raw["reference_case_en"]}
+    assert "参考案例：2023 年杭州亚运会（DOMAIN.md）" in report.seed_section(data, "zh")
+    assert "Reference case: Hangzhou Asian Games 2023 (DOMAIN.md)" in report.seed_section(data, "en")
+    page = report.to_html(report.report_data(scenario, "own-words", score(loop()), [], lang="zh"))
+    assert good["summary"] in page and good["points"][0] in page and good["summary_en"][:30] not in page

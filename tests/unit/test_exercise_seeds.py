@@ -118,7 +118,7 @@ def test_the_report_sets_the_outcome_beside_the_seed_in_chinese_by_default(tmp_p
     events[-1]["data"].update(response_s=4 * 3600)
     data, page = report_page(tmp_path, language(env={}), events)
     assert data["lang"] == "zh" and '<html lang="zh">' in page
-    assert "与参考案例对照" in page and "参考案例：Zhejiang modular support" in page
+    assert "与参考案例对照" in page and "参考案例：浙江模块化支援：跨境电信诈骗" in page
     rows = report.seed_rows(data, "zh")
     assert [r["met"] for r in rows] == [False, False, False, False]
     assert rows[0]["figure"] == "投入案件警力（支援 + 属地，人）" and rows[0]["run"] == "4"
