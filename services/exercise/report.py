@@ -84,16 +84,23 @@ def decisions_figure(data: dict) -> go.Figure:
     return fig
 
 
+LANES = ("inject", *scoring.TIMELINE_TYPES)  # top to bottom: the injects, then the loop in its order
+
+
 def timeline_figure(data: dict) -> go.Figure:
+    """One lane per kind of row, named in the report's language, the loop's stages in their order."""
+    lang = data.get("lang", DEFAULT_LANGUAGE)
     rows = data["timeline"]
-    kinds = sorted({r["what"] for r in rows})
+    kinds = sorted({r["what"] for r in rows}, key=lambda k: (LANES.index(k) if k in LANES else len(LANES), k))
+    names = {kind: maybe(f"lane_{kind}", lang, kind) for kind in kinds}
     fig = go.Figure()
     for kind in kinds:
         pick = [r for r in rows if r["what"] == kind]
-        fig.add_scatter(x=[_wall(r["at"]) for r in pick], y=[kind] * len(pick), mode="markers", name=kind,
-                        text=[f"{r['detail']} {r['outcome']}" for r in pick], hoverinfo="x+text")
-    title = text("chart_timeline", data.get("lang", DEFAULT_LANGUAGE), zone=data.get("time_zone", DEFAULT_TIME_ZONE))
-    fig.update_layout(title=title, height=120 + 28 * max(len(kinds), 1), showlegend=False, margin={"t": 50})
+        fig.add_scatter(x=[_wall(r["at"]) for r in pick], y=[names[kind]] * len(pick), mode="markers",
+                        name=names[kind], text=[f"{r['detail']} {r['outcome']}" for r in pick], hoverinfo="x+text")
+    title = text("chart_timeline", lang, zone=data.get("time_zone", DEFAULT_TIME_ZONE))
+    fig.update_layout(title=title, height=120 + 28 * max(len(kinds), 1), showlegend=False, margin={"t": 50},
+                      yaxis={"categoryorder": "array", "categoryarray": [names[k] for k in reversed(kinds)]})
     return fig
 
 
@@ -133,7 +140,8 @@ def to_html(data: dict) -> str:
                        [(e(maybe(f"indicator_{k}", lang, k)), e(indicator_value(k, v, lang)), e(definition(k, lang)))
                         for k, v in data["indicators"].items()])
     injects = table(("col_at", "col_kind", "col_outcome", "col_lag"),
-                    [(e(i["at"]), e(maybe(f"inject_{i['kind']}", lang, i["kind"])), e(inject_words(i, lang, data)),
+                    [(e(_wall(i["at"]).strftime("%Y-%m-%d %H:%M")), e(maybe(f"inject_{i['kind']}", lang, i["kind"])),
+                      e(inject_words(i, lang, data)),
                       f"{i.get('lag_min', 0):g}") for i in data["injects"]])
     approved = sum(1 for d in data["decisions"] if d["verdict"] == "approved")
     logistics = data["logistics"]

@@ -52,6 +52,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "chart_chosen": ("所选方案", "chosen plan"), "chart_best": ("最优方案", "best available"),
     "chart_timeline": ("时间线（{zone}）", "Timeline ({zone})"),
     "na": ("无", "n/a"),
+    # the timeline's lanes: the injects, then the loop's events in the order they happen
+    "lane_inject": ("注入事件", "injects"), "lane_incident.reported": ("事件上报", "incident reported"),
+    "lane_support.requested": ("支援请求", "support requested"), "lane_support.escalated": ("请求升级", "request escalated"),
+    "lane_plan.approved": ("方案批准", "plan approved"), "lane_plan.rejected": ("方案驳回", "plan rejected"),
+    "lane_commit.rejected": ("调用被拒", "commit refused"), "lane_dispatch.ordered": ("调令下达", "dispatch ordered"),
+    "lane_unit.arrived": ("单元到位", "unit in place"), "lane_deployment.released": ("支援解除", "deployment released"),
     # the seed figures: what each measure counts
     "measure_officers_deployed": ("跨区支援警力（人）", "support officers deployed"),
     "measure_officers_on_case": ("投入案件警力（支援 + 属地，人）", "officers on the case (support + the county's own)"),

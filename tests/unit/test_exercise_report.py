@@ -125,3 +125,15 @@ def test_a_scenario_s_own_words_are_shown_in_the_report_s_language():
     assert "Reference case: Hangzhou Asian Games 2023 (DOMAIN.md)" in report.seed_section(data, "en")
     page = report.to_html(report.report_data(scenario, "own-words", score(loop()), [], lang="zh"))
     assert good["summary"] in page and good["points"][0] in page and good["summary_en"][:30] not in page
+
+
+def test_the_timeline_s_lanes_are_named_in_the_report_s_language_in_the_loop_s_order():
+    scenario = load("telecom-fraud")
+    log = [{"at": "2025-09-15T09:05:00+08:00", "kind": "incident", "label": "00:05 incident", "outcome": "reported"}]
+    data = report.report_data(scenario, "lanes", score(loop(), inject_log=log), log, lang="zh")
+    fig = report.timeline_figure(data)
+    lanes = list(fig.layout.yaxis.categoryarray)[::-1]  # top to bottom
+    assert lanes[0] == "注入事件" and lanes.index("支援请求") < lanes.index("调令下达") < lanes.index("单元到位")
+    assert {trace.y[0] for trace in fig.data} == set(lanes) and not any("." in lane for lane in lanes)
+    english = report.timeline_figure({**data, "lang": "en"})
+    assert "dispatch ordered" in english.layout.yaxis.categoryarray
