@@ -31,16 +31,21 @@ def best_plan(candidates: list[dict]) -> dict | None:
 
 
 def decisions(events) -> list[dict]:
-    """Each approval or human rejection, with the best candidate available at that moment."""
+    """Each approval or human rejection, with the best candidate available at that moment: proposed
+    before it and not rejected since (matching rejects a version a re-plan superseded, or one whose
+    commit was refused, so a trainee is never judged against a plan they could no longer approve)."""
     proposed: dict[str, list[tuple[str, dict]]] = defaultdict(list)
+    rejected: set[str] = set()
     out = []
     for e in sorted(events, key=lambda e: datetime.fromisoformat(e["time"].replace("Z", "+00:00"))):
         d = e["data"]
         if e["type"] == "plan.proposed":
             proposed[d["request_id"]].append((e["time"], d))
         elif e["type"] == "plan.approved" or (e["type"] == "plan.rejected" and d.get("rejected_by") != "matching"):
-            candidates = [p for t, p in proposed[d["request_id"]] if t <= e["time"]]
+            candidates = [p for t, p in proposed[d["request_id"]] if t <= e["time"] and p["plan_id"] not in rejected]
             out.append(judge(d, "approved" if e["type"] == "plan.approved" else "rejected", candidates, e["time"]))
+        if e["type"] == "plan.rejected":
+            rejected.add(d["plan_id"])
     return out
 
 

@@ -166,3 +166,12 @@ def test_the_timeline_merges_injects_and_events_in_time_order():
     rows = timeline(loop(), log)
     assert rows[0]["what"] == "inject" and rows[1]["what"] == "support.requested"
     assert rows[-1]["what"] == "unit.arrived"
+
+
+def test_a_plan_matching_withdrew_before_the_decision_is_not_the_best_available():
+    # PLAN-A (the faster) was superseded by a re-plan before the trainee approved PLAN-B: B was the best left
+    withdrawn = ev("plan.rejected", "2025-09-15T01:08:00Z", plan_id="PLAN-A", rejected_by="matching")
+    events = loop() + [withdrawn]
+    events[3] = ev("plan.approved", "2025-09-15T01:09:30Z", plan_id="PLAN-B")
+    [d] = decisions(events)
+    assert d["chose_best"] and d["best_plan_id"] == "PLAN-B" and d["candidates"] == 1 and d["eta_cost_s"] == 0
