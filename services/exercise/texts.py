@@ -118,7 +118,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "did_closed": ("{a}—{b} 之间的{link}封闭至 {until}：{reason}", "the {link} between {a} and {b} closed until {until}: {reason}"),
     "did_weather": ("{regions} 道路通行速度降至 {pct}，至 {until}：{reason}",
                     "roads of {regions} at {pct} of their speed until {until}: {reason}"),
-    "size_people": ("{n} 人", "{n} people"), "size_area": ("{n} 平方公里", "{n} km²"),
+    "size_people": ("涉及 {n} 人", "{n} people"), "size_area": ("{n} 平方公里", "{n} km²"),
     "link_road": ("道路", "road"), "link_bridge": ("桥梁", "bridge"), "link_ferry": ("轮渡", "ferry"),
     "end_of_exercise": ("演练结束", "the end of the exercise"),
     "equipment_body_camera": ("执法记录仪", "body cameras"), "equipment_radio": ("对讲机", "radios"),
