@@ -32,7 +32,7 @@ from twin.ui import ids, signin, views, visibility
 from twin.ui.board import SOON_S, instant, pending_deadlines, units_by_request
 from twin.ui.figures import beijing_time
 from twin.ui.messages import DEFAULT_LANGUAGE, maybe, text
-from twin.ui.panel import deadline_minutes
+from twin.ui.panel import deadline_minutes, lateness_text
 from twin.ui.place_names import county_names
 
 KINDS = ("approval", "late", "deadline", "escalated", "unacknowledged", "new_request")  # most urgent first
@@ -99,10 +99,8 @@ def lateness(plan: dict, lang: str) -> str:
     metrics = plan.get("metrics") or {}
     if metrics.get("deadline_met", True):
         return ""
-    limit = deadline_minutes(plan)
-    key = "alert_approval_late" + ("_past" if limit is not None and limit < 0 else "")
-    return text(key, lang, need=round(float(metrics.get("latest_eta_s") or 0) / 60),
-                limit=abs(limit) if limit is not None else "—")
+    late = {"need_s": float(metrics.get("latest_eta_s") or 0), "limit_min": deadline_minutes(plan)}
+    return lateness_text("alert_approval_late", late, lang)
 
 
 class AlertLog:

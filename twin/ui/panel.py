@@ -170,8 +170,14 @@ def late_by_plan(plans: list[dict]) -> dict | None:
 def late_words(late: dict, decided: bool, lang: str = DEFAULT_LANGUAGE) -> str:
     """`late_by_plan`'s finding in words: every plan (or the approved one) late, the quickest's minutes
     against the limit."""
+    return lateness_text("flag_plan_late" if decided else "flag_plans_late", late, lang)
+
+
+def lateness_text(key: str, late: dict, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A plan's lateness ({"need_s", "limit_min"}) in the words of message `key`: its minutes to be in place
+    against the limit, or, for a plan made after the deadline, `key`_past with the minutes it came after."""
     limit = late["limit_min"]
-    key = ("flag_plan_late" if decided else "flag_plans_late") + ("_past" if limit is not None and limit < 0 else "")
+    key += "_past" if limit is not None and limit < 0 else ""
     return text(key, lang, need=round(late["need_s"] / 60), limit=abs(limit) if limit is not None else "—")
 
 
