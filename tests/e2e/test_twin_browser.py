@@ -179,7 +179,9 @@ def test_the_support_circle_colouring_and_the_report_link(model, serve_wsgi, chr
     shown = WebDriverWait(chrome, DRAW_TIMEOUT_S).until(
         lambda driver: (s := driver.execute_script(CIRCLE_Z_JS, ids.MAP)) and s["z"].get("330783") == 4 and s)
     assert shown["z"]["330106"] == 1 and "customdata[5]" in shown["hover"]
-    assert chrome.execute_script(MAP_STATE_JS, ids.MAP)["fills"] >= 2  # counties without coverage stay unfilled
+    # the map reports nothing while it redraws for the new layer (map.loaded() is false): wait for it
+    state = WebDriverWait(chrome, DRAW_TIMEOUT_S).until(lambda driver: driver.execute_script(MAP_STATE_JS, ids.MAP))
+    assert state["fills"] >= 2  # counties without coverage stay unfilled
     assert severe_console_entries(chrome) == []
     assert remote_resources(chrome, origin) == []
 
