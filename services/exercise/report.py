@@ -14,12 +14,15 @@ import functools
 import html
 import json
 import os
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import plotly.graph_objects as go
 import plotly.io as pio
+
+from twin.ui import messages
 
 from . import scoring
 from .scenario import Scenario
@@ -58,15 +61,17 @@ def response_figure(data: dict) -> go.Figure:
     """Per request: the worst unit response against the deadline window."""
     lang = data.get("lang", DEFAULT_LANGUAGE)
     rows = [r for r in data["requests"] if r.get("max_response_s") is not None]
+    labels = _unique([request_label(r, lang, data).replace(" · ", "<br>") for r in rows])
     fig = go.Figure()
-    fig.add_bar(x=[r["request_id"] for r in rows], y=[r["max_response_s"] / 60 for r in rows],
-                name=text("chart_slowest", lang),
+    fig.add_bar(x=labels, y=[r["max_response_s"] / 60 for r in rows], name=text("chart_slowest", lang),
+                customdata=[r["request_id"] for r in rows], hovertemplate="%{x}<br>%{customdata}<br>%{y:.0f}",
                 marker_color=["#2a9d8f" if r["on_time"] else "#e76f51" for r in rows])
     windows = [(parse_time(r["deadline"]) - parse_time(r["requested_at"])).total_seconds() / 60
                if r.get("deadline") and r.get("requested_at") else None for r in rows]
-    fig.add_scatter(x=[r["request_id"] for r in rows], y=windows, mode="markers", name=text("chart_window", lang),
+    fig.add_scatter(x=labels, y=windows, mode="markers", name=text("chart_window", lang),
                     marker={"symbol": "line-ew-open", "size": 28, "color": "#264653"})
-    fig.update_layout(title=text("chart_response", lang), yaxis_title=text("chart_minutes", lang), height=360,
+    fig.update_layout(title=text("chart_response", lang), yaxis_title=text("chart_minutes", lang), height=380,
+                      xaxis_tickangle=0,
                       margin={"t": 50})
     return fig
 
@@ -74,14 +79,27 @@ def response_figure(data: dict) -> go.Figure:
 def decisions_figure(data: dict) -> go.Figure:
     lang = data.get("lang", DEFAULT_LANGUAGE)
     rows = [d for d in data["decisions"] if d["verdict"] == "approved"]
+    requests = {r["request_id"]: request_label(r, lang, data) for r in data["requests"]}
+    labels = _unique([plan_label(d, requests, lang).replace(" · ", "<br>") for d in rows])
+    hover = {"customdata": [d["plan_id"] for d in rows], "hovertemplate": "%{x}<br>%{customdata}<br>%{y:.0f}"}
     fig = go.Figure()
-    fig.add_bar(x=[d["plan_id"] for d in rows], y=[(d.get("chosen_latest_eta_s") or 0) / 60 for d in rows],
-                name=text("chart_chosen", lang))
-    fig.add_bar(x=[d["plan_id"] for d in rows], y=[(d.get("best_latest_eta_s") or 0) / 60 for d in rows],
-                name=text("chart_best", lang))
-    fig.update_layout(title=text("chart_decisions", lang), barmode="group", height=360,
+    fig.add_bar(x=labels, y=[(d.get("chosen_latest_eta_s") or 0) / 60 for d in rows],
+                name=text("chart_chosen", lang), **hover)
+    fig.add_bar(x=labels, y=[(d.get("best_latest_eta_s") or 0) / 60 for d in rows],
+                name=text("chart_best", lang), **hover)
+    fig.update_layout(title=text("chart_decisions", lang), barmode="group", height=400, xaxis_tickangle=0,
                       margin={"t": 50})
     return fig
+
+
+def _unique(labels: list[str]) -> list[str]:
+    """Labels as a category axis needs them: a repeated one gets (2), (3) … so its bars stay apart."""
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
+    return out
 
 
 LANES = ("inject", *scoring.TIMELINE_TYPES)  # top to bottom: the injects, then the loop in its order
@@ -157,7 +175,7 @@ def to_html(data: dict) -> str:
 <style>body{{font-family:sans-serif;max-width:1100px;margin:auto}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:2px 8px}}.met{{color:#2a9d8f}}.unmet{{color:#e76f51}}</style></head><body>
 <h1>{t('heading', title=data['title'])}</h1>
-<p>{t('meta', exercise_id=data['exercise_id'], scenario=data['scenario'], start=data['start'], zone=data['time_zone'],
+<p>{t('meta', exercise_id=data['exercise_id'], scenario=data['scenario'], start=_wall(data['start']).strftime('%Y-%m-%d %H:%M'), zone=data['time_zone'],
       hours=data['duration_h'], events=data['events'])}</p>
 <h2>{t('seed')}</h2>{seed_section(data, lang)}
 <h2>{t('good_response')}</h2><p>{e(in_language(good, 'summary', lang))}</p>
@@ -245,22 +263,26 @@ def definition(indicator: str, lang: str) -> str:
 
 def seed_rows(data: dict, lang: str) -> list[dict]:
     """The reference case's figures as the report shows them: figure, seed, this run, met, why."""
-    out = []
+    out, sep = [], "、" if lang == "zh" else ", "
     for row in data.get("seed_figures", []):
-        label = text(f"measure_{row['measure']}", lang, line=row.get("line") or "")
+        specs = row.get("line_specs") or {}
+        label = text(f"measure_{row['measure']}", lang, line=line_label(row.get("line") or "", lang, specs))
         wanted = text(f"compare_{row['compare']}", lang, wanted=row["wanted"], within=row.get("within") or 0)
         got = _number(row["achieved"], text("na", lang))
         if row.get("cities"):
-            got = text("run_cities", lang, n=row["achieved"], names="、".join(place(c, lang, data) for c in row["cities"]))
+            got = text("run_cities", lang, n=row["achieved"], names=sep.join(place(c, lang, data) for c in row["cities"]))
         why = ""
         if not row["met"]:
             values = dict(row.get("reason_values") or {})
             if "cities" in values:
-                values = {"n": len(values["cities"]), "names": "、".join(place(c, lang, data) for c in values["cities"])}
+                values = {"n": len(values["cities"]), "names": sep.join(place(c, lang, data) for c in values["cities"])}
             if "county" in values:
                 values["county"] = place(values["county"], lang, data)
             if "short" in values:
-                values["short"] = ", ".join(f"{k} {v}" for k, v in values["short"].items()) or "-"
+                values["short"] = sep.join(
+                    f"{line_label(k, lang, specs)} {v}" for k, v in values["short"].items()) or "-"
+            if "line" in values:
+                values["line"] = line_label(values["line"], lang, specs)
             why = text(f"why_{row['reason']}", lang, **values)
         seed = row.get("seed_en") if lang == "en" and row.get("seed_en") else row["seed"]
         out.append({"figure": label, "seed": f"{wanted} — {seed}", "run": got, "met": row["met"], "why": why})
@@ -280,6 +302,50 @@ def seed_section(data: dict, lang: str) -> str:
     case = in_language(data, "reference_case", lang)
     case = f"<p>{e(text('seed_case', lang, case=case))}</p>" if case else ""
     return f"{case}<table id=\"seed-figures\"><tr>{head}</tr>{body}</table>"
+
+
+def line_label(line_id: str, lang: str, specs: dict | None = None) -> str:
+    """A request line's name: the template's lines by their names (交通管制); a line a scenario or an
+    incident wrote for itself by the specialties it asked (越南语（侦查）), else by its module."""
+    spec = (specs or {}).get(line_id) or {}
+    if line_id in messages.LINE_NAMES or not spec.get("tags"):
+        return messages.line_name(line_id, lang, spec.get("module"))
+    tags = ("、" if lang == "zh" else ", ").join(messages.tag_name(t, lang) for t in spec["tags"])
+    module = f"module_{spec.get('module')}"
+    if module not in messages.MESSAGES:
+        return tags
+    return f"{tags}（{messages.text(module, lang)}）" if lang == "zh" else f"{tags} ({messages.text(module, lang)})"
+
+
+def request_label(row: dict, lang: str, data: dict) -> str:
+    """A request as a commander names it on a chart: its county, grade and the time it was asked
+    (上城区 · II级 · 14:10); the id is in the hover."""
+    when = _wall(row["requested_at"]).strftime("%H:%M") if row.get("requested_at") else ""
+    grade = text("chart_grade", lang, grade=row["grade"]) if row.get("grade") else ""
+    return " · ".join(p for p in (place_name(row.get("county") or "", data), grade, when) if p) or row["request_id"]
+
+
+def plan_label(decision: dict, requests: dict[str, str], lang: str) -> str:
+    """An approved plan by its request's label, the relief shift it staffs and its version and option
+    (… · 第 2 梯队 · 方案 2A), since plan ids are built from the request's (PLAN-<request>-<version>)."""
+    request = decision["request_id"]
+    base, shift = request, None
+    match = re.fullmatch(r"(.+)-S(\d+)", request)
+    if request not in requests and match and match.group(1) in requests:
+        base, shift = match.group(1), int(match.group(2))
+    if base not in requests:
+        return decision["plan_id"]
+    version = decision["plan_id"].removeprefix(f"PLAN-{request}-")
+    parts = [requests[base]]
+    if shift is not None:
+        parts.append(text("chart_shift", lang, shift=shift))
+    parts.append(decision["plan_id"] if version == decision["plan_id"] else text("chart_plan", lang, version=version))
+    return " · ".join(parts)
+
+
+def place_name(code: str, data: dict) -> str:
+    """A county's or city's name alone (a chart's label has no room for the code)."""
+    return _names(data.get("province") or "330000").get(code, code)
 
 
 def place(code: str, lang: str, data: dict) -> str:

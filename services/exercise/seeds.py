@@ -45,6 +45,8 @@ def case_view(events, scope=None) -> dict:
             row = requests.setdefault(r["request_id"], {"county": r.get("county"), "incident_id": r.get("incident_id")})
             if "lines" in r:
                 row["lines"] = {x["line_id"]: x["headcount"] for x in r["lines"]}
+                row["specs"] = {x["line_id"]: {"module": x.get("module"), "tags": list(x.get("tags") or [])}
+                                for x in r["lines"]}
             if "local_share" in r:
                 row["local"] = sum(r.get("local_share", {}).values())
     approved = {d["plan_id"] for d in t["plan.approved"] if d["request_id"] in requests}
@@ -178,5 +180,9 @@ def compare(events, figures) -> list[dict]:
             row["cities"] = cities(view, figure)
         if not row["met"]:
             row["reason"], row["reason_values"] = why(view, figure, got)
+        named = {figure.get("line"), *(row.get("reason_values") or {}).get("short", {})} - {None}
+        specs = {k: v for r in view["requests"].values() for k, v in r.get("specs", {}).items() if k in named}
+        if specs:
+            row["line_specs"] = specs  # what each named line asked (module, tags), for the report to name it
         rows.append(row)
     return rows

@@ -137,3 +137,22 @@ def test_the_timeline_s_lanes_are_named_in_the_report_s_language_in_the_loop_s_o
     assert {trace.y[0] for trace in fig.data} == set(lanes) and not any("." in lane for lane in lanes)
     english = report.timeline_figure({**data, "lang": "en"})
     assert "dispatch ordered" in english.layout.yaxis.categoryarray
+
+
+def test_the_charts_name_requests_and_plans_as_a_commander_does_with_the_ids_in_the_hover():
+    scenario = load("telecom-fraud")
+    events = loop()
+    shift = events[0]["data"]["request_id"] + "-S2"  # the relief shift's request (services/matching/relief.py)
+    relief = [dict(e, data={**e["data"], "request_id": shift, "plan_id": f"PLAN-{shift}-2A"})
+              for e in (events[1], events[3])]  # its plan proposed and approved
+    data = report.report_data(scenario, "labels", score(events + relief), [], lang="zh")
+    [request] = data["requests"]
+    response = report.response_figure(data)
+    assert list(response.data[0].x) == ["东阳市<br>III级<br>09:06"]  # requested 01:06:40Z, Beijing time
+    assert list(response.data[0].customdata) == [request["request_id"]]
+    decided = report.decisions_figure(data)
+    assert list(decided.data[0].x) == ["东阳市<br>III级<br>09:06<br>PLAN-A", "东阳市<br>III级<br>09:06<br>第 2 梯队<br>方案 2A"]
+    assert "PLAN-A" in decided.data[0].customdata
+    english = report.decisions_figure({**data, "lang": "en"})
+    assert list(english.data[0].x)[1] == "东阳市<br>grade III<br>09:06<br>shift 2<br>plan 2A"
+    assert report._unique(["a", "b", "a"]) == ["a", "b", "a (2)"]

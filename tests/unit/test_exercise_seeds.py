@@ -154,3 +154,18 @@ def test_a_finished_exercise_is_rescored_in_either_language(tmp_path, monkeypatc
     saved = json.loads((folder / "report.json").read_text())
     assert saved["lang"] == "en" and [r["figure"] for r in saved["seed_figures"]] == [
         "investigators_on_case", "cities", "interpreter", "on_scene_within_3h"]
+
+
+def test_a_line_a_scenario_wrote_for_itself_is_named_by_the_specialty_it_asked():
+    events = case()
+    vi = {"line_id": "interpreter_vi", "module": "investigation", "tags": ["foreign_language:vi"],
+          "certifications": [], "equipment": [], "headcount": 1}
+    events[0]["data"]["lines"].append(vi)
+    [row] = seeds.compare(events, [figure("line_filled", 1, line="interpreter_vi")])
+    assert row["reason"] == "plans_short" and row["line_specs"]["interpreter_vi"]["tags"] == ["foreign_language:vi"]
+    data = {"seed_figures": [row], "province": "330000"}
+    [zh] = report.seed_rows(data, "zh")
+    assert zh["figure"] == "到位的越南语（刑侦）岗位人数" and "越南语（刑侦） 1" in zh["why"]
+    [en] = report.seed_rows(data, "en")
+    assert en["figure"] == "officers dispatched on line Vietnamese (investigation)" and "interpreter_vi" not in en["why"]
+    assert report.line_label("water_rescue", "zh") == "水上救援"  # a template's line keeps its own name
