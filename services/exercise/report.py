@@ -305,16 +305,10 @@ def seed_section(data: dict, lang: str) -> str:
 
 
 def line_label(line_id: str, lang: str, specs: dict | None = None) -> str:
-    """A request line's name: the template's lines by their names (交通管制); a line a scenario or an
-    incident wrote for itself by the specialties it asked (越南语（侦查）), else by its module."""
+    """A request line's name (messages.line_name), with the module and specialties the run's requests
+    gave it (`specs`), so a line a scenario wrote for itself reads by what it asked: 越南语（刑侦）."""
     spec = (specs or {}).get(line_id) or {}
-    if line_id in messages.LINE_NAMES or not spec.get("tags"):
-        return messages.line_name(line_id, lang, spec.get("module"))
-    tags = ("、" if lang == "zh" else ", ").join(messages.tag_name(t, lang) for t in spec["tags"])
-    module = f"module_{spec.get('module')}"
-    if module not in messages.MESSAGES:
-        return tags
-    return f"{tags}（{messages.text(module, lang)}）" if lang == "zh" else f"{tags} ({messages.text(module, lang)})"
+    return messages.line_name(line_id, lang, spec.get("module"), spec.get("tags") or ())
 
 
 def request_label(row: dict, lang: str, data: dict) -> str:

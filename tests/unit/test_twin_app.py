@@ -635,6 +635,9 @@ def test_request_lines_are_named_in_the_pages_language_and_a_past_deadline_or_no
     assert (line_name("riot_control"), line_name("negotiators", "en")) == ("处突", "negotiators")
     assert line_name("text-1", "zh", "riot_control") == "处突（text-1）"  # a line read from an incident's text
     assert line_name("text-2", "en", "patrol") == "patrol (text-2)" and line_name("text-3") == "text-3"
+    # a line a scenario wrote for itself reads by the specialty it asks
+    assert line_name("interpreter_vi", "zh", "investigation", ["foreign_language:vi"]) == "越南语（刑侦）"
+    assert line_name("interpreter_vi", "en", None, ["foreign_language:vi"]) == "Vietnamese"
     nowhere = [{"line_id": "riot_control", "officers": 80, "late": 80, "from": {}, "text": "...", "stage_at": []},
                {"line_id": "text-1", "officers": 4, "late": 4, "from": {}, "text": "...",
                 "stage_at": [{"county": "330329", "name": "泰顺县", "minutes": 0},

@@ -322,6 +322,7 @@ LINE_NAMES: dict[str, tuple[str, str]] = {
     "rescue": ("救援", "rescue"),
     "riot_control": ("处突", "riot control"),
     "security": ("安保警戒", "security"),
+    "shelter_order": ("安置点秩序", "order at the shelters"),  # the rainstorm scenario's own line
     "surveillance": ("无人机侦察", "drone surveillance"),
     "tactical": ("特警战术", "tactical"),
     "technical": ("技术支援", "technical support"),
@@ -418,13 +419,21 @@ def role_name(role: str, lang: str = DEFAULT_LANGUAGE) -> str:
     return named(ROLE_NAMES, role, lang)
 
 
-def line_name(line_id: str, lang: str = DEFAULT_LANGUAGE, module: str | None = None) -> str:
-    """A request line's name: from LINE_NAMES, else its module's name with the id ("处突（text-1）"), else the id."""
+def line_name(line_id: str, lang: str = DEFAULT_LANGUAGE, module: str | None = None, tags=()) -> str:
+    """A request line's name: from LINE_NAMES; else, for a line an incident or a scenario wrote for itself,
+    by the specialties it asks with its module ("越南语（刑侦）"), by its module with the id ("处突（text-1）"),
+    or the id."""
     if line_id in LINE_NAMES:
         return named(LINE_NAMES, line_id, lang)
-    if module and f"module_{module}" in MESSAGES:
-        return f"{text('module_' + module, lang)}（{line_id}）" if lang != "en" else f"{text('module_' + module, lang)} ({line_id})"
-    return line_id
+    unit = text(f"module_{module}", lang) if module and f"module_{module}" in MESSAGES else None
+    what = ("、" if lang != "en" else ", ").join(tag_name(t, lang) for t in tags) if tags else None
+    if what is None:
+        what, unit = unit, line_id
+    if what is None:
+        return line_id
+    if unit is None:
+        return what
+    return f"{what} ({unit})" if lang == "en" else f"{what}（{unit}）"
 
 
 def task_name(task: str, lang: str = DEFAULT_LANGUAGE) -> str:
