@@ -644,11 +644,13 @@ def test_request_lines_are_named_in_the_pages_language_and_a_past_deadline_or_no
                              {"county": "330328", "name": "文成县", "minutes": 25}]}]
     plan = {"plan_id": "P", "request_id": "R", "prepositioning": nowhere}
     names = {"330329": "泰顺县", "330328": "文成县"}
-    shown = panel.prepositioning(plan, names, "zh", {"text-1": "riot_control"})
+    shown = panel.prepositioning(plan, names, "zh", {"text-1": {"line_id": "text-1", "module": "riot_control"}})
     assert shown == "处突：80 人，时限内无县区可达，无法靠预置按时到位；处突（text-1）：预置 4 人于 泰顺县、文成县"
     assert "—" not in shown and "riot_control" not in shown.replace("text-1", "")
     english = panel.prepositioning(plan, names, "en")
     assert english == "riot control: 80, no county within the deadline to stage them at; text-1: stage 4 at 泰顺县; 文成县"
+    vietnamese = {"text-1": {"line_id": "text-1", "module": "investigation", "tags": ["foreign_language:vi"]}}
+    assert "越南语（刑侦）：预置 4 人" in panel.prepositioning(plan, names, "zh", vietnamese)
 
     late = {"plan_id": "P", "request_id": "R", "proposed_at": "2026-12-04T15:37:00Z", "deadline": "2026-12-04T15:29:00Z",
             "assignments": [{"officer_id": "A", "line_id": "riot_control", "from_county": "330302", "eta_s": 11760}],

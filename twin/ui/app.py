@@ -307,7 +307,7 @@ def panel_view(model: ProvinceModel, request_id: str | None, lang: str, last_key
     comparison = panel.comparison(plans, lang, names, lambda plan: approval_refusal(identity, request, lang), leaving,
                                   picked=request_id is not None,
                                   withheld=withheld.note(identity, visibility.REQUESTS, lang),
-                                  modules={line["line_id"]: line.get("module") for line in (request or {}).get("lines") or []},
+                                  lines={line["line_id"]: line for line in (request or {}).get("lines") or []},
                                   cities=city_names(snapshot["counties"], lang))
     above = [block for block in (arrivals.block(orders, names, lang, speedup),
                                  panel.replanned_note(plans, lang, refusals.namer(model.geography, lang)),

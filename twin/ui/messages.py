@@ -436,6 +436,12 @@ def line_name(line_id: str, lang: str = DEFAULT_LANGUAGE, module: str | None = N
     return f"{what} ({unit})" if lang == "en" else f"{what}（{unit}）"
 
 
+def request_line_name(line_id: str, lang: str, lines: dict[str, dict] | None) -> str:
+    """line_name with the module and specialties the request gave the line (`lines`: its lines by line_id)."""
+    line = (lines or {}).get(line_id) or {}
+    return line_name(line_id, lang, line.get("module"), line.get("tags") or ())
+
+
 def task_name(task: str, lang: str = DEFAULT_LANGUAGE) -> str:
     """A scope task's name in `lang` (TASK_NAMES), or the task as written when it is not a known code."""
     return named(TASK_NAMES, task, lang)

@@ -32,7 +32,7 @@ from twin.mirror.client import TIMEOUT_S, ServicesClient, auth_headers
 from twin.sim.model import ProvinceModel
 from twin.ui import signin, visibility
 from twin.ui.figures import beijing_time
-from twin.ui.messages import line_name, maybe, role_name, tag_name, task_name
+from twin.ui.messages import line_name, maybe, request_line_name, role_name, tag_name, task_name
 from twin.ui.panel import PRINTABLE
 
 ORDER_PATH = "/plans/<plan_id>/order"
@@ -213,8 +213,7 @@ def order_html(found: dict, people: dict[str, dict], link: str, users: dict[str,
         row("简要情况", escape(incident.get("description") or "—")),
         "</table>",
         "<h2>三、派出警力（按派出县区）</h2>",
-        officers_html(plan, people, county, orders_by_unit,
-                      {line["line_id"]: line.get("module") for line in req.get("lines") or []}),
+        officers_html(plan, people, county, orders_by_unit, {line["line_id"]: line for line in req.get("lines") or []}),
         "<h2>四、时间（北京时间）</h2><table class='kv'>",
         row("批准时间", beijing_time(approval.get("at"))),
         row("下达调度", beijing_time(first_order.get("ordered_at")) if first_order else "待物流下达"),
@@ -249,8 +248,7 @@ def order_html(found: dict, people: dict[str, dict], link: str, users: dict[str,
 
 
 def officers_html(plan: dict, people: dict[str, dict], county, orders_by_unit: dict[str, dict],
-                  modules: dict[str, str] | None = None) -> str:
-    modules = modules or {}
+                  lines: dict[str, dict] | None = None) -> str:
     by_donor: dict[str, list[dict]] = {}
     for a in plan["assignments"]:
         by_donor.setdefault(a.get("from_county") or "", []).append(a)
@@ -264,7 +262,7 @@ def officers_html(plan: dict, people: dict[str, dict], county, orders_by_unit: d
             eta = f"{round(a['eta_s'] / 60)} 分钟" if isinstance(a.get("eta_s"), (int, float)) else "—"
             out.append("<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in (
                 a["officer_id"], person.get("name") or "—", person.get("rank") or "—", person.get("phone") or "—",
-                line_name(a.get("line_id", ""), "zh", modules.get(a.get("line_id"))), a.get("unit_id") or "—",
+                request_line_name(a.get("line_id", ""), "zh", lines), a.get("unit_id") or "—",
                 eta)) + "</tr>")
         out.append("</table>")
     return "".join(out)

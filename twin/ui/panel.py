@@ -16,7 +16,7 @@ from dash import dcc, html
 from twin.sim.preview import reserve_left
 from twin.ui import ids, refusals
 from twin.ui.figures import beijing_time
-from twin.ui.messages import DEFAULT_LANGUAGE, line_name, maybe, text
+from twin.ui.messages import DEFAULT_LANGUAGE, maybe, request_line_name, text
 from twin.ui.place_names import place_name
 
 CELL = {"borderBottom": "1px solid #ddd", "padding": "4px 8px", "textAlign": "left", "verticalAlign": "top"}
@@ -103,7 +103,7 @@ def differences(first: dict, plan: dict, names: dict[str, str], lang: str) -> st
         ("…" if len(changes) > 6 else "")
 
 
-def prepositioning(plan: dict, names: dict[str, str], lang: str, modules: dict[str, str] | None = None) -> str:
+def prepositioning(plan: dict, names: dict[str, str], lang: str, lines: dict[str, dict] | None = None) -> str:
     """Per line, where its late or missing officers would have to be staged to keep the deadline, or
     that no county is near enough (a deadline already past at planning, or too short for any seat)."""
     rows = plan.get("prepositioning") or []
@@ -112,7 +112,7 @@ def prepositioning(plan: dict, names: dict[str, str], lang: str, modules: dict[s
     separator = "; " if lang == "en" else "、"
     out = []
     for r in rows:
-        what = line_name(r["line_id"], lang, (modules or {}).get(r["line_id"]))
+        what = request_line_name(r["line_id"], lang, lines)
         where = separator.join(names.get(s["county"], s["name"]) for s in r["stage_at"])
         out.append(text("preposition_line", lang, what=what, n=r["officers"], where=where) if where
                    else text("preposition_nowhere", lang, what=what, n=r["officers"]))
@@ -197,11 +197,11 @@ def late_note(plans: list[dict], lang: str = DEFAULT_LANGUAGE) -> html.Div | Non
 def comparison(plans: list[dict], lang: str = DEFAULT_LANGUAGE, names: dict[str, str] | None = None,
                refusal: Callable[[dict], str | None] | None = None,
                leaving: Callable[[dict], str] | None = None, picked: bool = True,
-               withheld: str | None = None, modules: dict[str, str] | None = None, loading: bool = False,
+               withheld: str | None = None, lines: dict[str, dict] | None = None, loading: bool = False,
                cities: dict[str, str] | None = None) -> html.Div:
     """The plans side by side; with none, a prompt to pick a request unless one is `picked`, or, for a
-    role never shown requests, `withheld` (twin.ui.withheld: why, and who is). `modules`: the request's
-    lines' modules by line_id, to name a line the vocabulary does not (messages.line_name). `loading`:
+    role never shown requests, `withheld` (twin.ui.withheld: why, and who is). `lines`: the request's
+    lines by line_id, to name a line the vocabulary does not (messages.line_name). `loading`:
     the picked request has plans the panel's first callback has yet to lay out (the page's first draw).
     `cities`: each county's city in the page's language, to group the donors by city (donors_by_city).
     `refusal(plan)` says why the signed-in user may not decide a plan (its buttons are then disabled,
@@ -227,9 +227,9 @@ def comparison(plans: list[dict], lang: str = DEFAULT_LANGUAGE, names: dict[str,
                             [html.Td(leaving(p), style=CELL, className="leaving-circle") for p in plans]))
     if any(p.get("prepositioning") for p in plans):
         body.append(html.Tr([html.Td(text("preposition", lang), style=CELL)] +
-                            [html.Td(prepositioning(p, names, lang, modules), style=CELL) for p in plans]))
+                            [html.Td(prepositioning(p, names, lang, lines), style=CELL) for p in plans]))
     body.append(html.Tr([html.Td(text("explanation", lang), style=CELL)] +
-                        [html.Td(explanation(p, lang, names, modules), style=dict(CELL, fontSize="12px"))
+                        [html.Td(explanation(p, lang, names, lines), style=dict(CELL, fontSize="12px"))
                          for p in plans]))
     body.append(html.Tr([html.Td("", style=CELL)] + [html.Td(buttons(p, lang, refusal(p) if refusal else None),
                                                               style=CELL) for p in plans]))
@@ -243,7 +243,7 @@ def comparison(plans: list[dict], lang: str = DEFAULT_LANGUAGE, names: dict[str,
 
 
 def explanation(plan: dict, lang: str, names: dict[str, str] | None = None,
-                modules: dict[str, str] | None = None) -> html.Details:
+                lines: dict[str, dict] | None = None) -> html.Details:
     """The plan explained, its first sentence shown and the rest folded (it can be long). In Chinese,
     a summary built from the plan's figures (who from where, when, what is missing), then matching's
     own words (with the officers nearby not chosen and why) as it wrote them."""
@@ -251,14 +251,14 @@ def explanation(plan: dict, lang: str, names: dict[str, str] | None = None,
     if lang == "en" or not plan.get("metrics"):
         head = words.split("。")[0].split(". ")[0][:80]
         return html.Details([html.Summary(head), html.Div(words, style={"whiteSpace": "pre-wrap"})])
-    summary = summary_zh(plan, names or {}, modules)
+    summary = summary_zh(plan, names or {}, lines)
     head = summary.split("。")[0][:80]
     return html.Details([html.Summary(head), html.Div(summary, style={"whiteSpace": "pre-wrap"}),
                          html.Div(text("matching_words", lang) + words,
                                   style={"whiteSpace": "pre-wrap", "color": "#666", "marginTop": "4px"})])
 
 
-def summary_zh(plan: dict, names: dict[str, str], modules: dict[str, str] | None = None) -> str:
+def summary_zh(plan: dict, names: dict[str, str], lines: dict[str, dict] | None = None) -> str:
     """A Chinese account of a plan from its figures: officers placed and needed, latest arrival against
     the deadline, donors with their officers and latest arrival, and what is missing."""
     m = plan["metrics"]
@@ -282,7 +282,7 @@ def summary_zh(plan: dict, names: dict[str, str], modules: dict[str, str] | None
         out.append("派出：" + "、".join(f"{names.get(c, c)} {n} 人（{round(latest_by.get(c, 0) / 60)} 分钟）"
                                       for c, n in donors) + "。")
     for s in plan.get("shortfall") or []:
-        out.append(f"缺口 {line_name(s['line_id'], 'zh', (modules or {}).get(s['line_id']))}：需 {s['needed']} 人，已安排 {s['assigned']} 人；时限内可到的合格人员"
+        out.append(f"缺口 {request_line_name(s['line_id'], 'zh', lines)}：需 {s['needed']} 人，已安排 {s['assigned']} 人；时限内可到的合格人员"
                    f" {s['qualified_within_deadline']} 名，全省合格 {s['qualified']} 名。")
     if "min_reserve_ratio" in m:
         out.append(f"派出地出警后在岗警力最低 {m['min_reserve_ratio']:.0%}。")
