@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from services.geo.names import english_name
 from twin.ui import messages
 
 from . import scoring
@@ -47,6 +48,7 @@ def report_data(scenario: Scenario, exercise_id: str, scored: dict, inject_log: 
                 zone: ZoneInfo | None = None, lang: str = DEFAULT_LANGUAGE) -> dict:
     zone = zone or time_zone()
     data = {"exercise_id": exercise_id, "scenario": scenario.name, "title": scenario.title,
+            "title_en": scenario.raw.get("title_en"),
             "start": local(scenario.start.isoformat(), zone), "time_zone": zone.key, "lang": lang,
             "duration_h": scenario.duration_s / 3600, "good_response": scenario.good_response,
             "reference_case": scenario.raw.get("reference_case"),
@@ -171,10 +173,10 @@ def to_html(data: dict) -> str:
                text("logistics", lang, share=achieved("logistics_coverage", logistics["coverage"], na),
                     covered=logistics["covered"],
                     of=logistics["deployments"])]
-    return f"""<!doctype html><html lang="{'zh' if lang == 'zh' else 'en'}"><head><meta charset="utf-8"><title>{e(data['title'])}</title>
+    return f"""<!doctype html><html lang="{'zh' if lang == 'zh' else 'en'}"><head><meta charset="utf-8"><title>{e(in_language(data, 'title', lang))}</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:auto}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:2px 8px}}.met{{color:#2a9d8f}}.unmet{{color:#e76f51}}</style></head><body>
-<h1>{t('heading', title=data['title'])}</h1>
+<h1>{t('heading', title=in_language(data, 'title', lang))}</h1>
 <p>{t('meta', exercise_id=data['exercise_id'], scenario=data['scenario'], start=_wall(data['start']).strftime('%Y-%m-%d %H:%M'), zone=data['time_zone'],
       hours=data['duration_h'], events=data['events'])}</p>
 <h2>{t('seed')}</h2>{seed_section(data, lang)}
@@ -215,7 +217,7 @@ def indicator_value(name: str, value, lang: str) -> str:
     if name == "officer_satisfaction":
         return f"{value:.1f}"
     if isinstance(value, (int, float)):
-        return f"{value:.0%}"
+        return f"{value:.1%}" if 0 < value < 0.1 else f"{value:.0%}"  # a small share is not 0 %
     return _fmt(value, na)
 
 
@@ -316,7 +318,7 @@ def request_label(row: dict, lang: str, data: dict) -> str:
     (上城区 · II级 · 14:10); the id is in the hover."""
     when = _wall(row["requested_at"]).strftime("%H:%M") if row.get("requested_at") else ""
     grade = text("chart_grade", lang, grade=row["grade"]) if row.get("grade") else ""
-    return " · ".join(p for p in (place_name(row.get("county") or "", data), grade, when) if p) or row["request_id"]
+    return " · ".join(p for p in (place_name(row.get("county") or "", lang, data), grade, when) if p) or row["request_id"]
 
 
 def plan_label(decision: dict, requests: dict[str, str], lang: str) -> str:
@@ -337,29 +339,32 @@ def plan_label(decision: dict, requests: dict[str, str], lang: str) -> str:
     return " · ".join(parts)
 
 
-def place_name(code: str, data: dict) -> str:
-    """A county's or city's name alone (a chart's label has no room for the code)."""
-    return _names(data.get("province") or "330000").get(code, code)
+def place_name(code: str, lang: str, data: dict) -> str:
+    """A county's or city's name in the report's language (西湖区, Xihu District; 杭州市, Hangzhou), else the code."""
+    found = _places(data.get("province") or "330000").get(code)
+    if found is None:
+        return code
+    name, level = found
+    return english_name(name, level) if lang == "en" else name
 
 
 def place(code: str, lang: str, data: dict) -> str:
-    """A county's or city's name from the geography data (with its code in English)."""
-    name = _names(data.get("province") or "330000").get(code)
-    if name is None:
-        return code
-    return name if lang == "zh" else f"{name} ({code})"
+    """A county's or city's name in the report's language, with its code in English (Xihu District (330106))."""
+    name = place_name(code, lang, data)
+    return f"{name} ({code})" if lang == "en" and name != code else name
 
 
 @functools.cache
-def _names(province: str) -> dict[str, str]:
+def _places(province: str) -> dict[str, tuple[str, str]]:
+    """Code -> (Chinese name, level) of the province's counties and cities, from the geography data."""
     from services.geo import Geography
     try:
         geography = Geography.load(province)
     except (KeyError, FileNotFoundError, ValueError):
         return {}
-    names = {c.code: c.name for c in geography.counties}
-    names.update({c.city_code: c.city_name for c in geography.counties})
-    return names
+    places = {c.code: (c.name, "county") for c in geography.counties}
+    places.update({c.city_code: (c.city_name, "city") for c in geography.counties})
+    return places
 
 
 def _number(value, na: str) -> str:

@@ -92,8 +92,9 @@ def test_the_report_words_injects_targets_and_indicators_in_its_own_language(tmp
     assert "最慢单元响应时间（分钟，下令至到位）" in targets and "max_response_min" not in targets
     assert "平均响应时间（下令至到位）" in indicators and "response_time_s" not in indicators
     en = report.to_html(report.report_data(scenario, "words-en", scored, log, lang="en"))
-    assert "the bridge between 滨江区 (330108) and 萧山区 (330109) closed until 18:00" in en
-    assert "2 of 40 officers of 滨江区 (330108) unavailable (only 2 on duty and free there)" in en
+    assert f"<title>{scenario.raw['title_en']}</title>" in en and scenario.title not in en  # the English title
+    assert "the bridge between Binjiang District (330108) and Xiaoshan District (330109) closed until 18:00" in en
+    assert "2 of 40 officers of Binjiang District (330108) unavailable (only 2 on duty and free there)" in en
     assert "≥ 100%" in en and "slowest unit, order to in place (min)" in en
 
 
@@ -101,6 +102,8 @@ def test_an_indicator_reads_in_minutes_and_per_cent():
     assert report.indicator_value("response_time_s", {"mean": 3282.2, "median": 2920, "n": 329}, "zh") == \
         "平均 54.7 分钟，中位 48.7 分钟（329 个单元）"
     assert report.indicator_value("utilisation", 0.2134, "en") == "21%"
+    assert report.indicator_value("utilisation", 0.0031, "en") == "0.3%"  # 15 officers of thousands: not 0 %
+    assert report.indicator_value("utilisation", 0.0, "en") == "0%"
     assert report.indicator_value("officer_satisfaction", 4.25, "en") == "4.2"
     assert report.indicator_value("response_time_s", {"mean": None, "median": None, "n": 0}, "en") == "n/a"
 
@@ -154,5 +157,5 @@ def test_the_charts_name_requests_and_plans_as_a_commander_does_with_the_ids_in_
     assert list(decided.data[0].x) == ["东阳市<br>III级<br>09:06<br>PLAN-A", "东阳市<br>III级<br>09:06<br>第 2 梯队<br>方案 2A"]
     assert "PLAN-A" in decided.data[0].customdata
     english = report.decisions_figure({**data, "lang": "en"})
-    assert list(english.data[0].x)[1] == "东阳市<br>grade III<br>09:06<br>shift 2<br>plan 2A"
+    assert list(english.data[0].x)[1] == "Dongyang City<br>grade III<br>09:06<br>shift 2<br>plan 2A"
     assert report._unique(["a", "b", "a"]) == ["a", "b", "a (2)"]
