@@ -116,6 +116,9 @@ def test_pending_plans_with_the_optimisers_pick_and_no_report_yet(app, exercise)
     rows = [r for r in pending._traverse() if type(r).__name__ == "Tr"][1:]
     etas = [str(r.children[3].children) for r in rows]  # the latest arrival: late in red when it misses the deadline
     assert etas == ["['40 min']", "[Span(children='60 min · late', className='text-danger fw-bold')]"]
+    # a plan made after its deadline had passed says so: its minutes are not what made it late
+    assert exercise_page.eta_cell(1080, False, "zh", -12)[0].children == "18 分钟 · 编制时已过时限 12 分钟"
+    assert exercise_page.eta_cell(3600, False, "en", 45)[0].children == "60 min · late"
     # where the request is, its grade and deadline, beside its id; in Chinese the criteria in Chinese
     assert "Dongyang City · grade III · due in 45 min" in cells[0] and "REQ-330783-20250915-0003" in cells[0]
     chinese = exercise_page.pending_table(exercise_page.events_of(EXERCISE), "zh", PROVINCE, {"330783": "东阳市"})
@@ -124,6 +127,19 @@ def test_pending_plans_with_the_optimisers_pick_and_no_report_yet(app, exercise)
     buttons = [c.id for c in pending._traverse() if isinstance(getattr(c, "id", None), dict)]
     assert {"type": ids.EX_DECIDE, "action": "approve", "plan": PLAN_B} in buttons
     assert "written when the exercise ends" in str(report)
+
+
+def test_an_ended_exercise_lists_its_undecided_plans_without_buttons(app, exercise):
+    """Its services are gone (no urls.json): an Approve button would only fail."""
+    (exercise / "urls.json").unlink()
+    ctx = as_user(app, PROVINCE)
+    _options, pending, *_ = app.twin_callbacks["on_ex_refresh"](1, EXERCISE, "zh", None)
+    ctx.pop()
+    assert not [c for c in pending._traverse() if isinstance(getattr(c, "id", None), dict)]  # no decide buttons
+    closed = next(c for c in pending._traverse() if getattr(c, "id", None) == ids.EX_PENDING_CLOSED)
+    assert closed.children == "演练已结束：以下 2 个方案未经审批，已不能再批"
+    cells = [str(c.children) for c in pending._traverse() if type(c).__name__ == "Td"]
+    assert cells.count("未审批") == 2 and f"★ 最快 · {PLAN_A}" in cells
 
 
 def test_a_trainee_decides_with_their_own_token_and_matching_judges_them(app, exercise, matching):

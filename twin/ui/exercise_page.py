@@ -28,7 +28,7 @@ from services.exercise import decisions, replay, scenario, store
 from services.exercise.recorder import read_events
 from twin.mirror.client import decision_of
 from twin.sim.model import ProvinceModel
-from twin.ui import ids, refusals, signin, views, visibility, withheld
+from twin.ui import ids, panel, refusals, signin, views, visibility, withheld
 from twin.ui.figures import beijing_time
 from twin.ui.messages import DEFAULT_LANGUAGE, maybe, text
 from twin.ui.panel import CELL
@@ -211,19 +211,25 @@ def request_cell(request: dict | None, request_id: str, names: dict[str, str], l
             html.Small(request_id, style={"color": "#666"})]
 
 
-def eta_cell(eta_s: float | None, deadline_met: bool | None, lang: str) -> list:
-    """A plan's latest arrival, marked late in red when matching finds it misses the deadline."""
+def eta_cell(eta_s: float | None, deadline_met: bool | None, lang: str, to_deadline: int | None = None) -> list:
+    """A plan's latest arrival, marked late in red when matching finds it misses the deadline, and said to
+    be past it when the deadline had passed before the plan was made (`to_deadline`: the minutes it had
+    then, panel.deadline_minutes), so 18 minutes is not read as late for a 45-minute window."""
     if eta_s is None:
         return ["—"]
     minutes = text("minutes", lang, m=eta_s / 60)
     if deadline_met is False:
-        return [html.Span(f"{minutes} · {text('ex_late', lang)}", className="text-danger fw-bold")]
+        late = text("ex_late_past", lang, m=-to_deadline) if to_deadline is not None and to_deadline <= 0 \
+            else text("ex_late", lang)
+        return [html.Span(f"{minutes} · {late}", className="text-danger fw-bold")]
     return [minutes]
 
 
-def pending_table(events: list[dict], lang: str, identity=None, names: dict[str, str] | None = None) -> html.Component:
+def pending_table(events: list[dict], lang: str, identity=None, names: dict[str, str] | None = None,
+                  live: bool = True) -> html.Component:
     """Open candidates `identity` may read, the optimiser's pick of each request marked ★, with Approve / Reject.
-    `names`: county names by code, to say where each request is."""
+    `names`: county names by code, to say where each request is. Not `live` (the exercise has ended, or
+    stopped): the plans left undecided, said so, with no buttons, since nothing can approve them now."""
     refused = withheld.note(identity, visibility.PLANS, lang)
     if refused:  # a role never shown plans is told so, not told there is none
         return html.Small(refused, id=ids.EX_PLANS_WITHHELD, style={"color": "#666"})
@@ -245,14 +251,19 @@ def pending_table(events: list[dict], lang: str, identity=None, names: dict[str,
             html.Td(request_cell(requests.get(plan["request_id"]), plan["request_id"], names or {}, lang), style=CELL),
             html.Td(("★ " if plan["plan_id"] in best_ids else "") + f"{kind} · {plan['plan_id']}", style=CELL),
             html.Td(str(metrics.get("headcount", len(plan.get("assignments", [])))), style=CELL),
-            html.Td(eta_cell(eta, metrics.get("deadline_met"), lang), style=CELL),
-            *[html.Td(dbc.Button(text(action, lang), n_clicks=0, size="sm",
-                                 **({"color": "success"} if action == "approve" else {"color": "danger", "outline": True}),
-                                 id={"type": ids.EX_DECIDE, "action": action, "plan": plan["plan_id"]}), style=CELL)
-              for action in ("approve", "reject")],
+            html.Td(eta_cell(eta, metrics.get("deadline_met"), lang, panel.deadline_minutes(plan)), style=CELL),
+            *([html.Td(dbc.Button(text(action, lang), n_clicks=0, size="sm",
+                                  **({"color": "success"} if action == "approve" else {"color": "danger", "outline": True}),
+                                  id={"type": ids.EX_DECIDE, "action": action, "plan": plan["plan_id"]}), style=CELL)
+               for action in ("approve", "reject")] if live
+              else [html.Td(text("ex_undecided", lang), style=dict(CELL, color="#999")), html.Td("", style=CELL)]),
         ]))
-    return dbc.Table([html.Thead(html.Tr([html.Th(text(h, lang) if h else "", style=CELL) for h in head])),
-                      html.Tbody(rows)], size="sm", hover=True, responsive=True, className="mb-0 align-middle")
+    table = dbc.Table([html.Thead(html.Tr([html.Th(text(h, lang) if h else "", style=CELL) for h in head])),
+                       html.Tbody(rows)], size="sm", hover=True, responsive=True, className="mb-0 align-middle")
+    if live:
+        return table
+    return html.Div([html.Div(text("ex_pending_closed", lang, n=len(open_plans)), id=ids.EX_PENDING_CLOSED,
+                              className="text-muted mb-2"), table])
 
 
 def report_links(exercise_id: str | None, lang: str) -> html.Component:
@@ -352,8 +363,9 @@ def register(app: dash.Dash, geojson: dict, *, run_exercise=None, geography=None
         exercise_id = exercise_id if known(exercise_id) else None
         events = events_of(exercise_id) if exercise_id else []
         identity = signin.current_identity()
-        key = views.digest(exercise_id, lang, [p["plan_id"] for p in readable_pending(events, identity)])
-        pending = dash.no_update if key == last_key else pending_table(events, lang, identity, names)
+        live = exercise_id is not None and matching_url(exercise_id) is not None
+        key = views.digest(exercise_id, lang, live, [p["plan_id"] for p in readable_pending(events, identity)])
+        pending = dash.no_update if key == last_key else pending_table(events, lang, identity, names, live=live)
         log = "\n".join(_runs.get(exercise_id, [])[-LOG_LINES:]) if exercise_id else ""
         return exercise_options(lang), pending, report_links(exercise_id, lang), log, key
 

@@ -107,6 +107,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ex_clock": ("演练时钟 ×{speed:g}{paused}", "exercise clock ×{speed:g}{paused}"),
     "ex_pending": ("待审批方案（受训人）", "Plans awaiting a decision (trainee)"),
     "ex_no_pending": ("暂无待审批方案", "No plan awaits a decision"),
+    "ex_pending_closed": ("演练已结束：以下 {n} 个方案未经审批，已不能再批",
+                          "The exercise has ended: these {n} plans were never decided and can no longer be"),
+    "ex_undecided": ("未审批", "undecided"),
     "ex_report": ("复盘报告", "After-action report"),
     "ex_no_report": ("演练结束后生成报告", "The report is written when the exercise ends"),
     "ex_replay": ("复盘回放", "Debrief replay"),
@@ -267,6 +270,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                             "the approved plan is late: it needs {need} min to be in place "
                             "(planned {limit} min after the deadline)"),
     "ex_late": ("超时", "late"),
+    "ex_late_past": ("编制时已过时限 {m:.0f} 分钟", "made {m:.0f} min past the deadline"),
     "late_note_hint": ("「预置建议」一行列出若要按时到位、需事先在何处预置多少警力。",
                        "The pre-positioning row says where officers would have had to be staged to be on time."),
     "flag_escalated": ("已升级 {old}→{new}", "escalated {old}→{new}"),
