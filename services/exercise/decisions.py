@@ -34,19 +34,26 @@ def decisions(events) -> list[dict]:
     """Each approval or human rejection, with the best candidate available at that moment: proposed
     before it and not rejected since (matching rejects a version a re-plan superseded, or one whose
     commit was refused, so a trainee is never judged against a plan they could no longer approve)."""
-    proposed: dict[str, list[tuple[str, dict]]] = defaultdict(list)
+    proposed: dict[str, list[tuple[datetime, dict]]] = defaultdict(list)
     rejected: set[str] = set()
     out = []
-    for e in sorted(events, key=lambda e: datetime.fromisoformat(e["time"].replace("Z", "+00:00"))):
-        d = e["data"]
+    for e in sorted(events, key=lambda e: _instant(e["time"])):
+        d, at = e["data"], _instant(e["time"])
         if e["type"] == "plan.proposed":
-            proposed[d["request_id"]].append((e["time"], d))
+            proposed[d["request_id"]].append((at, d))
         elif e["type"] == "plan.approved" or (e["type"] == "plan.rejected" and d.get("rejected_by") != "matching"):
-            candidates = [p for t, p in proposed[d["request_id"]] if t <= e["time"] and p["plan_id"] not in rejected]
-            out.append(judge(d, "approved" if e["type"] == "plan.approved" else "rejected", candidates, e["time"]))
+            candidates = [p for t, p in proposed[d["request_id"]] if t <= at and p["plan_id"] not in rejected]
+            row = judge(d, "approved" if e["type"] == "plan.approved" else "rejected", candidates, e["time"])
+            if proposed[d["request_id"]]:  # how long the request's plans had waited: since its first was proposed
+                row["waited_s"] = max(0, round((at - proposed[d["request_id"]][0][0]).total_seconds()))
+            out.append(row)
         if e["type"] == "plan.rejected":
             rejected.add(d["plan_id"])
     return out
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def judge(decision: dict, verdict: str, candidates: list[dict], at: str) -> dict:

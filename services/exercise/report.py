@@ -167,6 +167,7 @@ def to_html(data: dict) -> str:
     logistics = data["logistics"]
     summary = [text("on_time", lang, n=data["on_time"], of=len(data["requests"])),
                text("best_chosen", lang, n=data["best_chosen"], of=approved),
+               *waited_line(data["decisions"], lang),
                text("reserve", lang, n=len(data["reserve_breaches"])),
                text("duty", lang, n=len(data["duty_limits"]["exceeded"]),
                     refused=data["duty_limits"]["commits_refused_for_duty_limit"]),
@@ -175,7 +176,7 @@ def to_html(data: dict) -> str:
                     of=logistics["deployments"])]
     return f"""<!doctype html><html lang="{'zh' if lang == 'zh' else 'en'}"><head><meta charset="utf-8"><title>{e(in_language(data, 'title', lang))}</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:auto}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:2px 8px}}.met{{color:#2a9d8f}}.unmet{{color:#e76f51}}</style></head><body>
+td,th{{border:1px solid #ccc;padding:2px 8px}}#decisions td{{white-space:nowrap}}.met{{color:#2a9d8f}}.unmet{{color:#e76f51}}</style></head><body>
 <h1>{t('heading', title=in_language(data, 'title', lang))}</h1>
 <p>{t('meta', exercise_id=data['exercise_id'], scenario=data['scenario'], start=_wall(data['start']).strftime('%Y-%m-%d %H:%M'), zone=data['time_zone'],
       hours=data['duration_h'], events=data['events'])}</p>
@@ -186,6 +187,7 @@ td,th{{border:1px solid #ccc;padding:2px 8px}}.met{{color:#2a9d8f}}.unmet{{color
 <h2>{t('summary')}</h2><ul>{''.join(f'<li>{e(line)}</li>' for line in summary)}</ul>
 <h2>{t('indicators')}</h2>{indicators}
 {''.join(charts)}
+<h2>{t('decisions')}</h2>{decisions_table(data, lang)}
 <h2>{t('injects')}</h2>{injects}
 </body></html>"""
 
@@ -324,19 +326,66 @@ def request_label(row: dict, lang: str, data: dict) -> str:
 def plan_label(decision: dict, requests: dict[str, str], lang: str) -> str:
     """An approved plan by its request's label, the relief shift it staffs and its version and option
     (… · 第 2 梯队 · 方案 2A), since plan ids are built from the request's (PLAN-<request>-<version>)."""
+    base, which = plan_parts(decision, requests, lang)
+    return " · ".join([requests[base], *which]) if base is not None else decision["plan_id"]
+
+
+def plan_parts(decision: dict, requests: dict[str, str], lang: str) -> tuple[str | None, list[str]]:
+    """(the request the plan is for, among `requests`, or None; the relief shift and the version: 方案 2A)."""
     request = decision["request_id"]
     base, shift = request, None
     match = re.fullmatch(r"(.+)-S(\d+)", request)
     if request not in requests and match and match.group(1) in requests:
         base, shift = match.group(1), int(match.group(2))
-    if base not in requests:
-        return decision["plan_id"]
     version = decision["plan_id"].removeprefix(f"PLAN-{request}-")
-    parts = [requests[base]]
-    if shift is not None:
-        parts.append(text("chart_shift", lang, shift=shift))
-    parts.append(decision["plan_id"] if version == decision["plan_id"] else text("chart_plan", lang, version=version))
-    return " · ".join(parts)
+    which = [text("chart_shift", lang, shift=shift)] if shift is not None else []
+    which.append(decision["plan_id"] if version == decision["plan_id"] else text("chart_plan", lang, version=version))
+    return (base if base in requests else None), which
+
+
+def waited_line(decisions: list[dict], lang: str) -> list[str]:
+    """How long plans waited for the trainee's decision: the mean and the longest, when any was decided."""
+    waits = [d["waited_s"] / 60 for d in decisions if d.get("waited_s") is not None]
+    if not waits:
+        return []
+    return [text("waited", lang, mean=f"{sum(waits) / len(waits):.0f}", longest=f"{max(waits):.0f}", n=len(waits))]
+
+
+def decisions_table(data: dict, lang: str) -> str:
+    """Every decision the trainee made, in order: when, on which request, which plan, who, how long the
+    request's plans had waited, the plan's latest arrival beside the best then open, and the verdict."""
+    e = html.escape
+    rows = data["decisions"]
+    if not rows:
+        return f"<p>{e(text('decisions_none', lang))}</p>"
+    requests = {r["request_id"]: request_label(r, lang, data) for r in data["requests"]}
+    head = ("col_at", "col_request", "col_verdict", "col_plan", "col_by", "col_waited", "col_chosen", "col_best",
+            "col_judgement")
+    body = []
+    for d in rows:
+        base, which = plan_parts(d, requests, lang)
+        minutes = [_minutes(d.get(k)) for k in ("waited_s", "chosen_latest_eta_s", "best_latest_eta_s")]
+        body.append([_wall(d["at"]).strftime("%H:%M"), requests[base] if base else d["request_id"],
+                     text(f"verdict_{d['verdict']}", lang), " · ".join(which), d.get("by") or "—", *minutes,
+                     judgement(d, lang)])
+    return ("<table id=\"decisions\"><tr>" + "".join(f"<th>{e(text(h, lang))}</th>" for h in head) + "</tr>"
+            + "".join("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>" for row in body) + "</table>")
+
+
+def judgement(decision: dict, lang: str) -> str:
+    """What the decision was worth against the best plan open then."""
+    if decision["verdict"] == "rejected":
+        return text("judged_rejected_best" if decision.get("rejected_best") else "judged_rejected", lang)
+    if decision.get("chose_best"):
+        return text("judged_best", lang)
+    cost = decision.get("eta_cost_s")
+    if cost is not None and cost > 0:
+        return text("judged_later", lang, m=round(cost / 60))
+    return text("judged_not_best", lang)
+
+
+def _minutes(seconds) -> str:
+    return "—" if seconds is None else f"{seconds / 60:.0f}"
 
 
 def place_name(code: str, lang: str, data: dict) -> str:

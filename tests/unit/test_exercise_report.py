@@ -5,7 +5,7 @@ from services.exercise import report
 from services.exercise.injects import failing_items, growth_report
 from services.exercise.scenario import load
 from services.exercise.scoring import score
-from tests.unit.test_exercise_scoring import loop
+from tests.unit.test_exercise_scoring import ev, loop
 
 
 def test_the_report_is_written_as_json_and_self_contained_html(tmp_path):
@@ -159,3 +159,19 @@ def test_the_charts_name_requests_and_plans_as_a_commander_does_with_the_ids_in_
     english = report.decisions_figure({**data, "lang": "en"})
     assert list(english.data[0].x)[1] == "Dongyang City<br>grade III<br>09:06<br>shift 2<br>plan 2A"
     assert report._unique(["a", "b", "a"]) == ["a", "b", "a (2)"]
+
+
+def test_the_report_lists_each_decision_with_its_wait_and_its_worth_against_the_best():
+    scenario = load("telecom-fraud")
+    events = loop()
+    events[3] = ev("plan.approved", "2025-09-15T01:09:30Z", plan_id="PLAN-B")  # the slower of the two
+    data = report.report_data(scenario, "decisions", score(events), [], lang="zh")
+    page = report.to_html(data)
+    table = page.split('<table id="decisions">', 1)[1].split("</table>", 1)[0]
+    cells = [c.split("</td>")[0] for c in table.split("<td>")[1:]]
+    assert cells[:2] == ["09:09", "东阳市 · III级 · 09:06"] and cells[2] == "批准" and "比最优方案晚 10 分钟到齐" in cells
+    assert cells[5:8] == ["2", "50", "40"]  # waited 150 s; its latest arrival 3000 s, the best 2400 s
+    assert "审批用时（自首个方案提出至决定）：平均 2 分钟，最长 2 分钟（1 次决定）" in page
+    rejected = [{**data["decisions"][0], "verdict": "rejected", "rejected_best": True}]
+    assert "rejected the best then open" in report.decisions_table({**data, "decisions": rejected}, "en")
+    assert "No plan was approved or rejected" in report.decisions_table({**data, "decisions": []}, "en")

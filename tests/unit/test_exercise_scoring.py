@@ -81,6 +81,15 @@ def test_approving_a_slower_plan_is_scored_against_the_best_available_then():
     [d] = decisions(events)
     assert d["verdict"] == "approved" and not d["chose_best"]
     assert d["best_plan_id"] == "PLAN-A" and d["eta_cost_s"] == 600
+    assert d["waited_s"] == 150  # plans proposed 01:07:00, approved 01:09:30
+
+
+def test_a_decision_in_another_offset_is_ordered_by_its_instant_not_its_text():
+    """09:09:30+08:00 is 01:09:30Z: after the plans proposed at 01:07Z, though its text sorts before them."""
+    events = loop()
+    events[3] = ev("plan.approved", "2025-09-15T09:09:30+08:00", plan_id="PLAN-A")
+    [d] = decisions(events)
+    assert d["candidates"] == 2 and d["chose_best"] and d["waited_s"] == 150
 
 
 def test_a_plan_proposed_after_the_decision_does_not_count_as_available():
