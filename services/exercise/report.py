@@ -176,7 +176,7 @@ def to_html(data: dict) -> str:
                     of=logistics["deployments"])]
     return f"""<!doctype html><html lang="{'zh' if lang == 'zh' else 'en'}"><head><meta charset="utf-8"><title>{e(in_language(data, 'title', lang))}</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:auto}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:2px 8px}}#decisions td{{white-space:nowrap}}.met{{color:#2a9d8f}}.unmet{{color:#e76f51}}</style></head><body>
+td,th{{border:1px solid #ccc;padding:2px 8px}}#decisions td,#requests td{{white-space:nowrap}}.met{{color:#2a9d8f}}.unmet{{color:#e76f51}}</style></head><body>
 <h1>{t('heading', title=in_language(data, 'title', lang))}</h1>
 <p>{t('meta', exercise_id=data['exercise_id'], scenario=data['scenario'], start=_wall(data['start']).strftime('%Y-%m-%d %H:%M'), zone=data['time_zone'],
       hours=data['duration_h'], events=data['events'])}</p>
@@ -187,6 +187,7 @@ td,th{{border:1px solid #ccc;padding:2px 8px}}#decisions td{{white-space:nowrap}
 <h2>{t('summary')}</h2><ul>{''.join(f'<li>{e(line)}</li>' for line in summary)}</ul>
 <h2>{t('indicators')}</h2>{indicators}
 {''.join(charts)}
+<h2>{t('requests')}</h2>{requests_table(data, lang)}
 <h2>{t('decisions')}</h2>{decisions_table(data, lang)}
 <h2>{t('injects')}</h2>{injects}
 </body></html>"""
@@ -341,6 +342,34 @@ def plan_parts(decision: dict, requests: dict[str, str], lang: str) -> tuple[str
     which = [text("chart_shift", lang, shift=shift)] if shift is not None else []
     which.append(decision["plan_id"] if version == decision["plan_id"] else text("chart_plan", lang, version=version))
     return (base if base in requests else None), which
+
+
+def requests_table(data: dict, lang: str) -> str:
+    """Each support request: where, grade and when asked, its deadline, the first order, the last unit in
+    place, units in place of those ordered, and on time or by how much it was late (clock times)."""
+    e = html.escape
+    rows = data["requests"]
+    if not rows:
+        return f"<p>{e(text('requests_none', lang))}</p>"
+
+    def clock(at):
+        return _wall(at).strftime("%H:%M") if at else "—"
+    head = ("col_request", "col_deadline", "col_ordered", "col_last", "col_units", "col_on_time")
+    body = []
+    for r in rows:
+        if r.get("cancelled"):
+            verdict = text("request_cancelled", lang)
+        elif r.get("on_time"):
+            verdict = text("request_on_time", lang)
+        elif r.get("last_arrival") and r.get("deadline") and r.get("units_arrived") == r.get("units_ordered"):
+            late = (parse_time(r["last_arrival"]) - parse_time(r["deadline"])).total_seconds() / 60
+            verdict = text("request_late", lang, m=f"{late:.0f}")
+        else:
+            verdict = text("request_not_complete", lang)
+        body.append([request_label(r, lang, data), clock(r.get("deadline")), clock(r.get("ordered_at")),
+                     clock(r.get("last_arrival")), f"{r.get('units_arrived', 0)} / {r.get('units_ordered', 0)}", verdict])
+    return ("<table id=\"requests\"><tr>" + "".join(f"<th>{e(text(h, lang))}</th>" for h in head) + "</tr>"
+            + "".join("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>" for row in body) + "</table>")
 
 
 def waited_line(decisions: list[dict], lang: str) -> list[str]:

@@ -175,3 +175,16 @@ def test_the_report_lists_each_decision_with_its_wait_and_its_worth_against_the_
     rejected = [{**data["decisions"][0], "verdict": "rejected", "rejected_best": True}]
     assert "rejected the best then open" in report.decisions_table({**data, "decisions": rejected}, "en")
     assert "No plan was approved or rejected" in report.decisions_table({**data, "decisions": []}, "en")
+
+
+def test_the_report_lists_each_request_with_its_deadline_first_order_last_unit_and_lateness():
+    scenario = load("telecom-fraud")
+    on_time = report.report_data(scenario, "requests", score(loop()), [], lang="zh")
+    table = report.requests_table(on_time, "zh")
+    cells = [c.split("</td>")[0] for c in table.split("<td>")[1:]]
+    assert cells[0] == "东阳市 · III级 · 09:06" and cells[2:] == ["09:10", "09:37", "1 / 1", "按时"]
+    late = report.report_data(scenario, "requests", score(loop(arrived_at="2025-09-15T10:05:00+08:00",
+                                                                  response_s=3300)), [], lang="en")
+    assert "13 min late" in report.requests_table(late, "en")  # due 09:51 (the example's deadline), in at 10:05
+    unfinished = report.report_data(scenario, "requests", score(loop()[:-1]), [], lang="zh")
+    assert "未全部到位" in report.requests_table(unfinished, "zh") and "<h2>支援请求</h2>" in report.to_html(unfinished)
