@@ -185,10 +185,10 @@ td,th{{border:1px solid #ccc;padding:2px 8px}}#decisions td,#requests td{{white-
 <ul>{''.join(f'<li>{e(p)}</li>' for p in in_language(good, 'points', lang) or [])}</ul>
 <h2>{t('targets')}</h2>{targets}
 <h2>{t('summary')}</h2><ul>{''.join(f'<li>{e(line)}</li>' for line in summary)}</ul>
-<h2>{t('indicators')}</h2>{indicators}
-{''.join(charts)}
 <h2>{t('requests')}</h2>{requests_table(data, lang)}
 <h2>{t('decisions')}</h2>{decisions_table(data, lang)}
+<h2>{t('indicators')}</h2>{indicators}
+{''.join(charts)}
 <h2>{t('injects')}</h2>{injects}
 </body></html>"""
 
