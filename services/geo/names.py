@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pypinyin import lazy_pinyin
+from pypinyin import lazy_pinyin, load_phrases_dict
+
+# Place names whose characters pypinyin reads otherwise out of context (都 is dū in a place name).
+load_phrases_dict({"莲都": [["lián"], ["dū"]]})
 
 # Longest suffix first: 自治县 before 县, so 景宁畲族自治县 is an autonomous county.
 COUNTY_SUFFIXES = (("自治县", "Autonomous County"), ("新区", "New Area"), ("区", "District"),
@@ -31,4 +34,7 @@ def english_name(name: str, level: str = "county") -> str:
 
 
 def _pinyin(chinese: str) -> str:
-    return "".join(lazy_pinyin(chinese)).capitalize()
+    """Syllables joined, with the apostrophe Hanyu Pinyin puts before a syllable that starts with a, o or
+    e after another (临安 Lin'an, 瑞安 Rui'an), so the boundary reads as it is written."""
+    syllables = lazy_pinyin(chinese)
+    return "".join(s if i == 0 or s[:1] not in "aoe" else f"'{s}" for i, s in enumerate(syllables)).capitalize()

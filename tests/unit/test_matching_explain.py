@@ -92,6 +92,10 @@ def test_a_re_plan_after_the_deadline_still_names_where_officers_would_have_had_
     assert staged["late"] == 2 and [s["county"] for s in staged["stage_at"]] == ["330101", "330102"]
     assert [s["county"] for s in explain.prepositioning(dataclasses.replace(fresh, window_s=30 * 60), chosen, TRAVEL,
                                                         0, pool, {})[0]["stage_at"]] == ["330101", "330102"]
+    # its explanation says the deadline had passed, not that it was 0 minutes
+    metrics, _ = explain.metrics(late, chosen, plenty(), {})
+    text = explain.explanation(late, "fastest", chosen, metrics, [], {}, {})
+    assert "(deadline passed 8 min before this plan: not met)" in text and "deadline 0 min" not in text
 
 
 def test_a_plan_for_which_the_criteria_agree_says_so_first():

@@ -286,6 +286,12 @@ def test_place_names_in_chinese_and_in_pinyin():
     assert english_name("西湖区") == "Xihu District"
     assert english_name("东阳市") == "Dongyang City"
     assert english_name("长兴县") == "Changxing County"
+    assert english_name("临安区") == "Lin'an District" and english_name("瑞安市") == "Rui'an City"  # the syllables' boundary
+    assert english_name("莲都区") == "Liandu District"  # 都 as a place name reads dū
+    # matching's English explanation names counties as the geography does; the English page reads them in Pinyin
+    from twin.ui.place_names import places_in_english
+    assert places_in_english("riot_control: 33 from 鹿城区 (120 min), 5 from 乐清市; 景宁畲族自治县 at its floor") == \
+        "riot_control: 33 from Lucheng District (120 min), 5 from Yueqing City; Jingning She Autonomous County at its floor"
     assert english_name("景宁畲族自治县") == "Jingning She Autonomous County"
     assert english_name("浙江省", "province") == "Zhejiang" and english_name("广西壮族自治区", "province") == "Guangxi"
     assert english_name("重庆市", "province") == "Chongqing"

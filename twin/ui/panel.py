@@ -17,7 +17,7 @@ from twin.sim.preview import reserve_left
 from twin.ui import ids, refusals
 from twin.ui.figures import beijing_time
 from twin.ui.messages import DEFAULT_LANGUAGE, maybe, request_line_name, text
-from twin.ui.place_names import place_name
+from twin.ui.place_names import place_name, places_in_english
 
 CELL = {"borderBottom": "1px solid #ddd", "padding": "4px 8px", "textAlign": "left", "verticalAlign": "top"}
 
@@ -248,6 +248,8 @@ def explanation(plan: dict, lang: str, names: dict[str, str] | None = None,
     a summary built from the plan's figures (who from where, when, what is missing), then matching's
     own words (with the officers nearby not chosen and why) as it wrote them."""
     words = plan.get("explanation", "")
+    if lang == "en":
+        words = places_in_english(words)
     if lang == "en" or not plan.get("metrics"):
         head = words.split("。")[0].split(". ")[0][:80]
         return html.Details([html.Summary(head), html.Div(words, style={"whiteSpace": "pre-wrap"})])

@@ -9,6 +9,8 @@ kind of unit spelled out (西湖区 → Xihu District, 杭州市 → Hangzhou).
 """
 from __future__ import annotations
 
+import re
+
 from services.geo.names import english_name
 from twin.ui.messages import DEFAULT_LANGUAGE
 
@@ -28,6 +30,15 @@ def city_names(counties: list[dict], lang: str = DEFAULT_LANGUAGE) -> dict[str, 
 def place_name(name: str, lang: str = DEFAULT_LANGUAGE, level: str = "county") -> str:
     """One Chinese place name in the page's language."""
     return name if lang != "en" or not name else english_name(name, level)
+
+
+CHINESE_PLACE = re.compile(r"[\u4e00-\u9fff]+?(?:自治县|新区|区|县|市)(?![\u4e00-\u9fff])")
+
+
+def places_in_english(words: str) -> str:
+    """A text the services wrote in English with the geography's Chinese place names in it (matching's
+    plan explanations: "33 from 鹿城区"), with each name in Pinyin (33 from Lucheng District)."""
+    return CHINESE_PLACE.sub(lambda m: english_name(m.group(0)), words)
 
 
 def place_labels(counties: list[dict], lang: str = DEFAULT_LANGUAGE) -> list[dict]:

@@ -186,6 +186,14 @@ def agreement(kinds) -> str:
     return f"{', '.join(words[:-1])} and {words[-1]} agree: one plan. "
 
 
+def deadline_words(req: Request) -> str:
+    """The deadline as the plan met it: the minutes left when it was made, or how long it had passed."""
+    past = int((req.planned_at - req.deadline).total_seconds())
+    if past >= 60:
+        return f"deadline passed {minutes(past)} min before this plan"
+    return f"deadline {minutes(req.budget_s)} min"
+
+
 def explanation(req: Request, kind: str, chosen: list[Assignment], metrics_: dict, short: list[dict],
                 refusals: dict[str, list[str]], names: dict[str, str], today: date | None = None,
                 kinds: tuple[str, ...] = (), preposition: list[dict] | None = None) -> str:
@@ -194,10 +202,10 @@ def explanation(req: Request, kind: str, chosen: list[Assignment], metrics_: dic
             "least_reserve_damage": "keeping donor counties' reserves high, within the deadline"}[kind]
     if chosen:
         head = agreement(kinds) + (f"{len(chosen)} of {req.headcount} officers; latest arrival "
-                                   f"{minutes(metrics_['latest_eta_s'])} min (deadline {minutes(req.budget_s)} min: "
+                                   f"{minutes(metrics_['latest_eta_s'])} min ({deadline_words(req)}: "
                                    f"{'met' if metrics_['deadline_met'] else 'not met'}). Optimised for {goal}.")
     else:
-        head = (f"0 of {req.headcount} officers: nobody qualified can be sent (deadline {minutes(req.budget_s)} min); "
+        head = (f"0 of {req.headcount} officers: nobody qualified can be sent ({deadline_words(req)}); "
                 f"the reasons line by line below.")
     lines = []
     for line in req.lines:
