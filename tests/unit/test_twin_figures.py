@@ -171,6 +171,8 @@ def test_the_strength_chart_says_what_it_waits_for_instead_of_drawing_empty_axes
             "preview": {"donors": [{"name": "义乌市", "times_s": [0, 600], "strength_p50": [40, 34]}]}}
     drawn = strength_figure([plan], "en")
     assert len(drawn.data) == 1 and not drawn.layout.annotations and drawn.layout.xaxis.visible is not False
+    assert drawn.data[0].name == "fastest · Yiwu City" and drawn.layout.xaxis.title.text == "minutes from approval"
+    assert strength_figure([plan], "zh").data[0].name == "最快 · 义乌市"
 
 
 def test_the_map_with_every_layer_is_a_valid_plotly_figure(geography, counties):

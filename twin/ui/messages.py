@@ -196,6 +196,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "status_closed": ("已关闭", "closed"),
     "preview_runs": ("{runs} 次模拟 · 集结 {mob} · 路程系数 {travel}", "{runs} runs · mobilisation {mob} · travel factor {travel}"),
     "strength_title": ("派出地在家警力（P50）", "strength at home, donors (P50)"),
+    "strength_axis": ("自批准起（分钟）", "minutes from approval"),
     "strength_empty": ("有方案推演后，这里显示各派出地在家警力的变化", "donors' strength at home shows here once a plan is previewed"),
     "incident_id": ("编号", "ID"),
     "request": ("增援请求", "support request"),

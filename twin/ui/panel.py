@@ -334,7 +334,7 @@ def strength_figure(plans: list[dict], lang: str = DEFAULT_LANGUAGE):
     figure = _strength_axes(lang)
     for plan, donor in lines:
         figure.add_trace(go.Scatter(x=[t / 60 for t in donor["times_s"]], y=donor["strength_p50"], mode="lines",
-                                       name=f"{maybe('kind_' + str(plan.get('kind')), lang, '')} · {donor['name']}",
+                                       name=f"{maybe('kind_' + str(plan.get('kind')), lang, '')} · {place_name(donor['name'], lang)}",
                                        _validate=False))
     return figure
 
@@ -349,7 +349,7 @@ def _empty_strength_figure(lang: str):
 
 def _strength_axes(lang: str, visible: bool = True):
     layout = dict(title=dict(text=text("strength_title", lang), font=dict(size=13)), height=220,
-                  margin=dict(l=40, r=10, t=30, b=30), xaxis=dict(title=dict(text="min")),
+                  margin=dict(l=40, r=10, t=30, b=30), xaxis=dict(title=dict(text=text("strength_axis", lang))),
                   template=pio.templates["simple_white"])
     if not visible:
         layout["xaxis"]["visible"] = False
