@@ -147,8 +147,7 @@ def to_html(data: dict) -> str:
         return e(text(key, lang, **values))
 
     def table(head, rows):
-        return ("<table><tr>" + "".join(f"<th>{t(h)}</th>" for h in head) + "</tr>"
-                + "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows) + "</table>")
+        return html_table(head, rows, lang)
     good = data["good_response"]
     na = text("na", lang)
     targets = table(("col_target", "col_wanted", "col_achieved", "col_met"),
@@ -191,6 +190,13 @@ td,th{{border:1px solid #ccc;padding:2px 8px}}#decisions td,#requests td{{white-
 {''.join(charts)}
 <h2>{t('injects')}</h2>{injects}
 </body></html>"""
+
+
+def html_table(head, rows, lang: str, table_id: str | None = None) -> str:
+    """A table with its headings named in `lang` (message keys) and rows of cells already in HTML."""
+    ident = f' id="{table_id}"' if table_id else ""
+    return (f"<table{ident}><tr>" + "".join(f"<th>{html.escape(text(h, lang))}</th>" for h in head) + "</tr>"
+            + "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows) + "</table>")
 
 
 def in_language(fields: dict, key: str, lang: str):
@@ -368,8 +374,7 @@ def requests_table(data: dict, lang: str) -> str:
             verdict = text("request_not_complete", lang)
         body.append([request_label(r, lang, data), clock(r.get("deadline")), clock(r.get("ordered_at")),
                      clock(r.get("last_arrival")), f"{r.get('units_arrived', 0)} / {r.get('units_ordered', 0)}", verdict])
-    return ("<table id=\"requests\"><tr>" + "".join(f"<th>{e(text(h, lang))}</th>" for h in head) + "</tr>"
-            + "".join("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>" for row in body) + "</table>")
+    return html_table(head, [[e(str(c)) for c in row] for row in body], lang, "requests")
 
 
 def waited_line(decisions: list[dict], lang: str) -> list[str]:
@@ -397,8 +402,7 @@ def decisions_table(data: dict, lang: str) -> str:
         body.append([_wall(d["at"]).strftime("%H:%M"), requests[base] if base else d["request_id"],
                      text(f"verdict_{d['verdict']}", lang), " · ".join(which), d.get("by") or "—", *minutes,
                      judgement(d, lang)])
-    return ("<table id=\"decisions\"><tr>" + "".join(f"<th>{e(text(h, lang))}</th>" for h in head) + "</tr>"
-            + "".join("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>" for row in body) + "</table>")
+    return html_table(head, [[e(str(c)) for c in row] for row in body], lang, "decisions")
 
 
 def judgement(decision: dict, lang: str) -> str:
