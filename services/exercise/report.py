@@ -162,17 +162,7 @@ def to_html(data: dict) -> str:
                     [(e(_wall(i["at"]).strftime("%Y-%m-%d %H:%M")), e(maybe(f"inject_{i['kind']}", lang, i["kind"])),
                       e(inject_words(i, lang, data)),
                       f"{i.get('lag_min', 0):g}") for i in data["injects"]])
-    approved = sum(1 for d in data["decisions"] if d["verdict"] == "approved")
-    logistics = data["logistics"]
-    summary = [text("on_time", lang, n=data["on_time"], of=len(data["requests"])),
-               text("best_chosen", lang, n=data["best_chosen"], of=approved),
-               *waited_line(data["decisions"], lang),
-               text("reserve", lang, n=len(data["reserve_breaches"])),
-               text("duty", lang, n=len(data["duty_limits"]["exceeded"]),
-                    refused=data["duty_limits"]["commits_refused_for_duty_limit"]),
-               text("logistics", lang, share=achieved("logistics_coverage", logistics["coverage"], na),
-                    covered=logistics["covered"],
-                    of=logistics["deployments"])]
+    summary = summary_lines(data, lang)
     return f"""<!doctype html><html lang="{'zh' if lang == 'zh' else 'en'}"><head><meta charset="utf-8"><title>{e(in_language(data, 'title', lang))}</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:auto}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:2px 8px}}#decisions td,#requests td{{white-space:nowrap}}.met{{color:#2a9d8f}}.unmet{{color:#e76f51}}</style></head><body>
@@ -190,6 +180,21 @@ td,th{{border:1px solid #ccc;padding:2px 8px}}#decisions td,#requests td{{white-
 {''.join(charts)}
 <h2>{t('injects')}</h2>{injects}
 </body></html>"""
+
+
+def summary_lines(data: dict, lang: str) -> list[str]:
+    """The report's summary, a line each: requests on time, best plans chosen, time to decide, reserve
+    floors broken, the 12-hour limit, logistics coverage (also shown on the exercise page)."""
+    approved = sum(1 for d in data["decisions"] if d["verdict"] == "approved")
+    logistics = data["logistics"]
+    return [text("on_time", lang, n=data["on_time"], of=len(data["requests"])),
+            text("best_chosen", lang, n=data["best_chosen"], of=approved),
+            *waited_line(data["decisions"], lang),
+            text("reserve", lang, n=len(data["reserve_breaches"])),
+            text("duty", lang, n=len(data["duty_limits"]["exceeded"]),
+                 refused=data["duty_limits"]["commits_refused_for_duty_limit"]),
+            text("logistics", lang, share=achieved("logistics_coverage", logistics["coverage"], text("na", lang)),
+                 covered=logistics["covered"], of=logistics["deployments"])]
 
 
 def html_table(head, rows, lang: str, table_id: str | None = None) -> str:

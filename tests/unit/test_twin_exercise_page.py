@@ -142,6 +142,24 @@ def test_an_ended_exercise_lists_its_undecided_plans_without_buttons(app, exerci
     assert cells.count("未审批") == 2 and f"★ 最快 · {PLAN_A}" in cells
 
 
+def test_a_finished_exercise_shows_its_report_s_summary_beside_the_links(exercise):
+    from services.exercise import report
+    from services.exercise.scenario import load
+    from services.exercise.scoring import score
+    from tests.unit.test_exercise_scoring import loop
+
+    data = report.report_data(load("telecom-fraud"), EXERCISE, score(loop()), [], lang="en")  # written in English
+    report.write(data, exercise)
+    shown = exercise_page.report_links(EXERCISE, "zh")  # read in the page's language
+    summary = next(c for c in shown._traverse() if getattr(c, "id", None) == ids.EX_REPORT_SUMMARY)
+    lines = [li.children for li in summary.children]
+    assert lines[0] == "按时完成的请求：1 / 1" and lines[1] == "批准的方案中为最优方案的：1 / 1"
+    assert any(line.startswith("审批用时") for line in lines)
+    (exercise / "report.json").write_text("{}")  # a report the page cannot read: the links alone
+    assert not [c for c in exercise_page.report_links(EXERCISE, "zh")._traverse()
+                if getattr(c, "id", None) == ids.EX_REPORT_SUMMARY]
+
+
 def test_a_trainee_decides_with_their_own_token_and_matching_judges_them(app, exercise, matching):
     _url, calls = matching
     callback = app.twin_callbacks["on_ex_decide"]

@@ -24,7 +24,7 @@ from dash import ALL, Input, Output, State, ctx, dcc, html
 from flask import abort, send_from_directory
 
 from services.exercise import clock as xclock
-from services.exercise import decisions, replay, scenario, store
+from services.exercise import decisions, replay, report, scenario, store
 from services.exercise.recorder import read_events
 from twin.mirror.client import decision_of
 from twin.sim.model import ProvinceModel
@@ -270,8 +270,14 @@ def report_links(exercise_id: str | None, lang: str) -> html.Component:
     if not exercise_id or not (store.exercise_dir(exercise_id) / "report.html").exists():
         return html.Small(text("ex_no_report", lang), style={"color": "#999"})
     base = f"{PATH}/{exercise_id}"
-    return html.Div([html.A("report.html", href=f"{base}/report.html", target="_blank", id=f"{ids.EX_REPORT}-html"),
-                     html.Span(" · "), html.A("report.json", href=f"{base}/report.json", target="_blank")])
+    links = html.Div([html.A("report.html", href=f"{base}/report.html", target="_blank", id=f"{ids.EX_REPORT}-html"),
+                      html.Span(" · "), html.A("report.json", href=f"{base}/report.json", target="_blank")])
+    try:  # the report's summary at a glance, in the page's language
+        data = json.loads((store.exercise_dir(exercise_id) / "report.json").read_text(encoding="utf-8"))
+        lines = report.summary_lines(data, lang)
+    except (OSError, ValueError, KeyError, TypeError):
+        return links
+    return html.Div([html.Ul([html.Li(line) for line in lines], id=ids.EX_REPORT_SUMMARY, className="mb-1"), links])
 
 
 def no_replay_figure(lang: str) -> go.Figure:
