@@ -371,3 +371,23 @@ def test_a_started_exercise_is_listed_at_once_and_says_where_it_stands(tmp_path,
     assert label().endswith("· stopped (no report)")
     (store.exercise_dir(exercise_id) / "report.html").write_text("<html></html>")
     assert label().endswith("· finished")
+
+
+def test_a_replay_rebuilt_once_is_answered_at_once_when_asked_again(app, exercise, monkeypatch):
+    """A long recording takes longer to rebuild than the page's refresh, and the browser drops an answer
+    a newer request has overtaken: the next request must find the figure already built."""
+    built = []
+    real = exercise_page.replay_figure
+    monkeypatch.setattr(exercise_page, "replay_figure", lambda *a: built.append(a[2]) or real(*a))
+    ctx = as_user(app, PROVINCE)
+    first, key = app.twin_callbacks["on_ex_replay"](1000, EXERCISE, None, "en", None)
+    trigger(f"{ids.EX_REFRESH}.n_intervals")  # the refresh that overtook it, the browser never having drawn it
+    again, _ = app.twin_callbacks["on_ex_replay"](1000, EXERCISE, 2, "en", None)
+    assert again is first and built == [1000]
+    moved, _ = app.twin_callbacks["on_ex_replay"](500, EXERCISE, None, "en", key)  # another point: built
+    assert built == [1000, 500] and moved is not first
+    ctx.pop()
+    other = as_user(app, Identity("hz-commander", "city_commander", "330100"))  # another viewer: their own
+    app.twin_callbacks["on_ex_replay"](1000, EXERCISE, None, "en", None)
+    other.pop()
+    assert built == [1000, 500, 1000]

@@ -15,6 +15,7 @@ import json
 import re
 import threading
 import time
+from collections import OrderedDict
 from datetime import datetime, timezone
 
 import dash
@@ -303,6 +304,31 @@ def replay_figure(events: list[dict], geojson: dict, per_mille: int, lang: str):
     return views.map_figure(snapshot, geojson, colour_by="load", request_id=None, lang=lang)
 
 
+_replays: OrderedDict[tuple, go.Figure] = OrderedDict()
+_replays_lock = threading.Lock()
+REPLAYS_KEPT = 16
+
+
+def cached_replay(events: list[dict], geojson: dict, per_mille: int, lang: str, exercise_id: str) -> go.Figure:
+    """replay_figure, kept for the same recording, point, language and viewer. Rebuilding a long
+    recording takes seconds, longer than the page's refresh: the browser drops an answer a newer request
+    for the same figure has overtaken, so without this a figure that takes longer than the refresh
+    would never be shown; the next request finds it here and answers at once."""
+    identity = signin.current_identity()
+    last = events[-1].get("id") if events else None  # the recording as it stands (it only grows)
+    key = (exercise_id, len(events), last, per_mille, lang, identity)  # a viewer sees their own (frozen: hashable)
+    with _replays_lock:
+        if key in _replays:
+            _replays.move_to_end(key)
+            return _replays[key]
+    figure = replay_figure(events, geojson, per_mille, lang)
+    with _replays_lock:
+        _replays[key] = figure
+        while len(_replays) > REPLAYS_KEPT:
+            _replays.popitem(last=False)
+    return figure
+
+
 def clicked() -> bool:
     return bool(ctx.triggered and ctx.triggered[0].get("value"))
 
@@ -412,7 +438,7 @@ def register(app: dash.Dash, geojson: dict, *, run_exercise=None, geography=None
         key = [exercise_id, int(per_mille or 0), bool(events), lang]
         if key == drawn and ctx.triggered_id == ids.EX_REFRESH:   # (the key first: cheap, and no context needed)
             return dash.no_update, dash.no_update
-        return replay_figure(events, geojson, int(per_mille or 0), lang), key
+        return cached_replay(events, geojson, int(per_mille or 0), lang, exercise_id), key
 
     @app.server.get(f"{PATH}/<exercise_id>/<any('report.html', 'report.json'):name>")
     def exercise_report(exercise_id: str, name: str):
