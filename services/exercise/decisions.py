@@ -13,6 +13,7 @@ from datetime import datetime
 import requests
 
 from services.common.auth import Identity, headers_for
+from services.common.clock import parse_time
 
 AUTO_TRAINEE = Identity("exercise-auto-trainee", "province_commander")
 
@@ -37,8 +38,8 @@ def decisions(events) -> list[dict]:
     proposed: dict[str, list[tuple[datetime, dict]]] = defaultdict(list)
     rejected: set[str] = set()
     out = []
-    for e in sorted(events, key=lambda e: _instant(e["time"])):
-        d, at = e["data"], _instant(e["time"])
+    for e in sorted(events, key=lambda e: parse_time(e["time"])):
+        d, at = e["data"], parse_time(e["time"])
         if e["type"] == "plan.proposed":
             proposed[d["request_id"]].append((at, d))
         elif e["type"] == "plan.approved" or (e["type"] == "plan.rejected" and d.get("rejected_by") != "matching"):
@@ -50,10 +51,6 @@ def decisions(events) -> list[dict]:
         if e["type"] == "plan.rejected":
             rejected.add(d["plan_id"])
     return out
-
-
-def _instant(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def judge(decision: dict, verdict: str, candidates: list[dict], at: str) -> dict:

@@ -282,7 +282,7 @@ def seed_rows(data: dict, lang: str) -> list[dict]:
     out, sep = [], "、" if lang == "zh" else ", "
     for row in data.get("seed_figures", []):
         specs = row.get("line_specs") or {}
-        label = text(f"measure_{row['measure']}", lang, line=line_label(row.get("line") or "", lang, specs))
+        label = text(f"measure_{row['measure']}", lang, line=messages.request_line_name(row.get("line") or "", lang, specs))
         wanted = text(f"compare_{row['compare']}", lang, wanted=row["wanted"], within=row.get("within") or 0)
         got = _number(row["achieved"], text("na", lang))
         if row.get("cities"):
@@ -296,9 +296,9 @@ def seed_rows(data: dict, lang: str) -> list[dict]:
                 values["county"] = place(values["county"], lang, data)
             if "short" in values:
                 values["short"] = sep.join(
-                    f"{line_label(k, lang, specs)} {v}" for k, v in values["short"].items()) or "-"
+                    f"{messages.request_line_name(k, lang, specs)} {v}" for k, v in values["short"].items()) or "-"
             if "line" in values:
-                values["line"] = line_label(values["line"], lang, specs)
+                values["line"] = messages.request_line_name(values["line"], lang, specs)
             why = text(f"why_{row['reason']}", lang, **values)
         seed = row.get("seed_en") if lang == "en" and row.get("seed_en") else row["seed"]
         out.append({"figure": label, "seed": f"{wanted} — {seed}", "run": got, "met": row["met"], "why": why})
@@ -318,13 +318,6 @@ def seed_section(data: dict, lang: str) -> str:
     case = in_language(data, "reference_case", lang)
     case = f"<p>{e(text('seed_case', lang, case=case))}</p>" if case else ""
     return f"{case}<table id=\"seed-figures\"><tr>{head}</tr>{body}</table>"
-
-
-def line_label(line_id: str, lang: str, specs: dict | None = None) -> str:
-    """A request line's name (messages.line_name), with the module and specialties the run's requests
-    gave it (`specs`), so a line a scenario wrote for itself reads by what it asked: 越南语（刑侦）."""
-    spec = (specs or {}).get(line_id) or {}
-    return messages.line_name(line_id, lang, spec.get("module"), spec.get("tags") or ())
 
 
 def request_label(row: dict, lang: str, data: dict) -> str:

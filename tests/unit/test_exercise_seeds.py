@@ -10,6 +10,7 @@ from services.exercise.scenario import ScenarioError, load, parse
 from services.exercise.scoring import score
 from services.exercise.texts import language
 from tests.unit.test_exercise_scoring import loop
+from twin.ui import messages
 
 INCIDENT = "INC-330783-20250915-0007"  # the contract examples' incident
 CASES = {"telecom-fraud": {"officers_on_case", "donor_cities", "line_filled", "max_response_min"},
@@ -168,4 +169,4 @@ def test_a_line_a_scenario_wrote_for_itself_is_named_by_the_specialty_it_asked()
     assert zh["figure"] == "到位的越南语（刑侦）岗位人数" and "越南语（刑侦） 1" in zh["why"]
     [en] = report.seed_rows(data, "en")
     assert en["figure"] == "officers dispatched on line Vietnamese (investigation)" and "interpreter_vi" not in en["why"]
-    assert report.line_label("water_rescue", "zh") == "水上救援"  # a template's line keeps its own name
+    assert messages.request_line_name("water_rescue", "zh", None) == "水上救援"  # a template's line keeps its own name
