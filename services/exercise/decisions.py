@@ -61,6 +61,9 @@ def judge(decision: dict, verdict: str, candidates: list[dict], at: str) -> dict
            "best_plan_id": best["plan_id"] if best else None,
            "best_latest_eta_s": best.get("metrics", {}).get("latest_eta_s") if best else None,
            "chosen_latest_eta_s": chosen.get("metrics", {}).get("latest_eta_s") if chosen else None}
+    relief_of = decision.get("relief_of") or (chosen or {}).get("relief_of")
+    if relief_of:  # a relief shift's plan: the request it relieves and the shift's number, as matching wrote them
+        row["relief_of"] = {"request_id": relief_of["request_id"], "shift": relief_of["shift"]}
     if verdict == "approved":
         row["chose_best"] = best is not None and best["plan_id"] == decision["plan_id"]
         if row["best_latest_eta_s"] is not None and row["chosen_latest_eta_s"] is not None:

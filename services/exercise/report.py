@@ -14,7 +14,6 @@ import functools
 import html
 import json
 import os
-import re
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -336,12 +335,13 @@ def plan_label(decision: dict, requests: dict[str, str], lang: str) -> str:
 
 
 def plan_parts(decision: dict, requests: dict[str, str], lang: str) -> tuple[str | None, list[str]]:
-    """(the request the plan is for, among `requests`, or None; the relief shift and the version: 方案 2A)."""
+    """(the request the plan is for, among `requests`, or None; the relief shift and the version: 方案 2A).
+    A relief shift's plan names the request it relieves and its shift (`relief_of`, from matching's events)."""
     request = decision["request_id"]
     base, shift = request, None
-    match = re.fullmatch(r"(.+)-S(\d+)", request)
-    if request not in requests and match and match.group(1) in requests:
-        base, shift = match.group(1), int(match.group(2))
+    relief_of = decision.get("relief_of")
+    if request not in requests and relief_of and relief_of.get("request_id") in requests:
+        base, shift = relief_of["request_id"], int(relief_of["shift"])
     version = decision["plan_id"].removeprefix(f"PLAN-{request}-")
     which = [text("chart_shift", lang, shift=shift)] if shift is not None else []
     which.append(decision["plan_id"] if version == decision["plan_id"] else text("chart_plan", lang, version=version))

@@ -5,6 +5,7 @@ from services.exercise import report
 from services.exercise.injects import failing_items, growth_report
 from services.exercise.scenario import load
 from services.exercise.scoring import score
+from services.matching.relief import relief_id
 from tests.unit.test_exercise_scoring import ev, loop
 
 
@@ -145,9 +146,11 @@ def test_the_timeline_s_lanes_are_named_in_the_report_s_language_in_the_loop_s_o
 def test_the_charts_name_requests_and_plans_as_a_commander_does_with_the_ids_in_the_hover():
     scenario = load("telecom-fraud")
     events = loop()
-    shift = events[0]["data"]["request_id"] + "-S2"  # the relief shift's request (services/matching/relief.py)
-    relief = [dict(e, data={**e["data"], "request_id": shift, "plan_id": f"PLAN-{shift}-2A"})
-              for e in (events[1], events[3])]  # its plan proposed and approved
+    base = events[0]["data"]["request_id"]
+    shift = relief_id(base, 2)  # the relief shift's request, named by matching (services/matching/relief.py)
+    marker = {"request_id": base, "shift": 2, "takes_over_at": "2025-09-15T09:00:00Z"}
+    relief = [dict(e, data={**e["data"], "request_id": shift, "plan_id": f"PLAN-{shift}-2A", "relief_of": marker})
+              for e in (events[1], events[3])]  # its plan proposed and approved, each saying whose shift it relieves
     data = report.report_data(scenario, "labels", score(events + relief), [], lang="zh")
     [request] = data["requests"]
     response = report.response_figure(data)
@@ -159,6 +162,23 @@ def test_the_charts_name_requests_and_plans_as_a_commander_does_with_the_ids_in_
     english = report.decisions_figure({**data, "lang": "en"})
     assert list(english.data[0].x)[1] == "Dongyang City<br>grade III<br>09:06<br>shift 2<br>plan 2A"
     assert report._unique(["a", "b", "a"]) == ["a", "b", "a (2)"]
+
+
+def test_a_relief_shift_is_named_from_its_plan_even_when_its_request_id_was_hashed():
+    """matching hashes a relief shift's id past 64 characters (R-<sha1>-S<n>): the report names the
+    shift from the plan's own `relief_of`, not from the id."""
+    scenario = load("telecom-fraud")
+    events = loop()
+    base = events[0]["data"]["request_id"]
+    shift = relief_id("X" * 70, 3)
+    assert shift.startswith("R-") and not shift.startswith(base)
+    marker = {"request_id": base, "shift": 3, "takes_over_at": "2025-09-15T17:00:00Z"}
+    proposed = dict(events[1], data={**events[1]["data"], "request_id": shift, "plan_id": f"PLAN-{shift}-3A",
+                                     "relief_of": marker})
+    approved = dict(events[3], data={**events[3]["data"], "request_id": shift, "plan_id": f"PLAN-{shift}-3A"})
+    data = report.report_data(scenario, "hashed", score(events + [proposed, approved]), [], lang="zh")
+    assert data["decisions"][1]["relief_of"] == {"request_id": base, "shift": 3}  # from the proposed plan
+    assert list(report.decisions_figure(data).data[0].x)[1] == "东阳市<br>III级<br>09:06<br>第 3 梯队<br>方案 3A"
 
 
 def test_the_report_lists_each_decision_with_its_wait_and_its_worth_against_the_best():
