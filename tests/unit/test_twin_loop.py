@@ -70,6 +70,42 @@ def test_a_preview_on_demand_sees_the_state_as_it_is_now(proposed):
     assert proposed.previews[PLAN] is again
 
 
+def commit_it(model: ProvinceModel, *, with_statuses: bool = True) -> None:
+    """The plan approved and committed as resources does it: its officers reserved, each donor's load
+    reported again with them committed."""
+    replay.apply(model, event("plan.approved"))
+    replay.apply(model, event("officers.committed"))
+    plan = model.plans[PLAN]
+    for a in plan["assignments"] if with_statuses else ():
+        replay.apply(model, event("officer.status-changed", officer_id=a["officer_id"], county=a["from_county"]))
+    for county in {a["from_county"] for a in plan["assignments"]}:
+        replay.apply(model, event("county.load-reported", county=county, on_duty=200, available=118,
+                                  committed=22, reserve_floor=140))
+
+
+def test_a_committed_plan_previewed_again_leaves_home_once_not_twice(proposed):
+    """The donors' loads after the commit count the plan's officers as committed; the preview then sends
+    them from home again. Previewed again, a committed plan is simulated on the state before its commit,
+    so what it shows left at home is what it showed as a proposal (same seed, same draws)."""
+    before = {d["county"]: d["end_ratio_p50"] for d in proposed.previews[PLAN]["donors"]}
+    commit_it(proposed)
+    assert proposed.own_commitment(proposed.plans[PLAN]) == {"330782": 2, "330703": 2, "330727": 2}
+    again = {d["county"]: d["end_ratio_p50"] for d in proposed.preview(PLAN)["donors"]}
+    assert again == before and min(again.values()) == 0.89  # (200 - 20 committed before - 2 sent) / 200
+
+
+def test_a_committed_plan_s_officers_count_once_their_task_is_over_or_they_are_known_elsewhere(proposed):
+    commit_it(proposed, with_statuses=False)  # a twin that has not heard the officers' status changes yet
+    assert sum(proposed.own_commitment(proposed.plans[PLAN]).values()) == 6
+    replay.apply(proposed, event("officer.status-changed", officer_id="P-330782-00342", county="330782",
+                                 to="resting"))  # one already back home and resting: no longer held
+    assert proposed.own_commitment(proposed.plans[PLAN])["330782"] == 1
+    proposed.requests[REQUEST]["status"] = "released"
+    assert proposed.own_commitment(proposed.plans[PLAN]) == {}
+    proposed.plans[PLAN]["status"] = "proposed"
+    assert proposed.own_commitment(proposed.plans[PLAN]) == {}
+
+
 def test_approval_rejection_and_commit_change_the_plan_status(proposed):
     replay.apply(proposed, event("plan.approved"))
     assert proposed.plans[PLAN]["status"] == "approved"

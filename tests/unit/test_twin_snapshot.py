@@ -65,3 +65,42 @@ def test_services_that_are_down_leave_the_model_to_the_stream():
     model = ProvinceModel(seed=0)
     assert rebuild(model, down) == {"county_loads": 0, "incidents": 0, "requests": 0, "plans": 0}
     assert model.incidents() == []
+
+
+class Answers:
+    """The services' snapshot reads as ServicesClient returns them (the HTTP path is tested above)."""
+
+    def __init__(self, loads, plan, request):
+        self.loads, self.plan, self.request = loads, plan, request
+
+    def county_loads(self):
+        return self.loads
+
+    def incidents(self):
+        return []
+
+    def requests(self):
+        return [self.request]
+
+    def plans(self):
+        return [self.plan]
+
+
+def test_a_twin_started_after_a_commit_previews_the_plan_as_it_did_before_the_commit():
+    """Started after the commit, the twin reads loads that count the plan's officers as committed; its
+    preview must not send them from home a second time (it would show donors below what they keep)."""
+    plan = copy.deepcopy(example_event("plan.proposed")["data"])
+    request = dict(copy.deepcopy(example_event("support.requested")["data"]), request_id=plan["request_id"],
+                   status="dispatched", version=1)
+    donors = sorted({a["from_county"] for a in plan["assignments"]})
+
+    def loads(committed):
+        return [{"county": c, "on_duty": 40, "available": 40 - committed, "committed": committed,
+                 "reserve_floor": 28, "at": "2025-09-15T09:10:00+08:00"} for c in donors]
+
+    ratios = {}
+    for status, committed in (("proposed", 0), ("committed", 2)):
+        model = ProvinceModel(seed=0, preview_config=PreviewConfig(runs=20))
+        rebuild(model, Answers(loads(committed), dict(plan, status=status), request))
+        ratios[status] = [d["end_ratio_p50"] for d in model.previews[plan["plan_id"]]["donors"]]
+    assert ratios["committed"] == ratios["proposed"] == [0.95] * 3  # 38 of 40 at home, not 36

@@ -36,5 +36,8 @@ def rebuild(model: ProvinceModel, client: ServicesClient) -> dict[str, int]:
             counts["plans"] += replay_loop.on_plan_proposed(model, plan) == replay_loop.APPLIED
             if plan.get("status") in ("approved", "rejected", "committed", "void"):
                 replay_loop.plan_status(model, plan["plan_id"], plan["status"])
+                if plan["status"] in ("approved", "committed"):
+                    # previewed above as a proposal on today's loads, which count its own commit: again, as committed
+                    model.preview(plan["plan_id"])
     log.info("snapshot: %s", counts)
     return counts

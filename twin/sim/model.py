@@ -147,14 +147,36 @@ class ProvinceModel(mesa.Model):
         return (_instant(request["deadline"]) - _instant(plan["proposed_at"])).total_seconds()
 
     def preview(self, plan_id: str, config: PreviewConfig | None = None) -> dict:
-        """Simulates the plan on a fork of the current state and keeps the result."""
+        """Simulates the plan on a fork of the current state and keeps the result. A plan already
+        committed is simulated on the state before its own commit: its officers leave home in the
+        simulation, so the donors' figures must not count them as committed already as well."""
         with self.lock:
             plan, fork = self.plans[plan_id], self.fork()
+            for county, n in self.own_commitment(plan).items():
+                if county in fork:
+                    fork[county]["officers_committed"] = max(0, fork[county]["officers_committed"] - n)
             deadline_s = self.deadline_s(plan)
         result = preview_plan(plan, fork, deadline_s=deadline_s, config=config or self.preview_config)
         with self.lock:
             self.previews[plan_id] = result
         return result
+
+    def own_commitment(self, plan: dict) -> Counter:
+        """Per donor county, the plan's officers its own commit holds now (reserved or deployed for it):
+        those an officer's status says so, or, for an officer the stream has not told about yet (a twin
+        started from the services' snapshot), all of a committed plan's while its request is not over."""
+        out: Counter = Counter()
+        if plan.get("status") not in ("approved", "committed"):
+            return out
+        if (self.requests.get(plan["request_id"]) or {}).get("status") in ("released", "closed", "cancelled"):
+            return out
+        for a in plan.get("assignments", []):
+            officer = self._officers.get(a["officer_id"])
+            held = officer.status in ("reserved", "deployed") if officer is not None else plan["status"] == "committed"
+            county = a.get("from_county") or (officer.county if officer is not None else None)
+            if held and county:
+                out[county] += 1
+        return out
 
     def plans_for(self, request_id: str) -> list[dict]:
         with self.lock:
