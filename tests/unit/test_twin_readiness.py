@@ -238,7 +238,20 @@ def test_the_report_is_demands_for_the_current_half_year_read_with_the_users_tok
     reason = refused.get_data(as_text=True)
     assert "您的角色（县级值班员）无权查看绩效报告" in reason and "省级指挥长" in reason and "市级指挥长" in reason
     assert "审计员" in reason and "href='/?lang=zh'" in reason
+    assert "report-sped-up" not in page  # devices at the plans' pace: nothing to say
     english = signed_in(app.server.test_client(), DONGYANG_DUTY).get("/reports/performance?lang=en")
     assert "Your role (county duty officer) may not read" in english.get_data(as_text=True)
     assert signed_in(app.server.test_client(), AUDITOR).get("/reports/performance?period=2025-H1").status_code == 200
     assert calls[-1]["args"]["period"] == "2025-H1"
+
+
+def test_the_demo_s_report_says_its_response_times_come_from_devices_driving_faster_than_the_plans(services, loop):
+    """The demo's simulated devices drive 10x faster than the plans: the report's response times are a
+    tenth of a real journey's, and the page says so above the figures, in its language."""
+    client, _calls = services
+    app = create_app(loop, client=client, device_speedup=10)
+    page = signed_in(app.server.test_client(), JINHUA).get("/reports/performance").get_data(as_text=True)
+    note = page.split("<p id='report-sped-up'", 1)[1].split("</p>", 1)[0]
+    assert "10 倍速" in note and "1/10" in note and page.index("report-sped-up") < page.index("<h1>")
+    english = signed_in(app.server.test_client(), JINHUA).get("/reports/performance?lang=en").get_data(as_text=True)
+    assert "drive 10× faster than the plans&#x27; journeys" in english

@@ -124,7 +124,7 @@ def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000,
     compress.install(app.server)  # gzip: scripts once and kept, the layout and callbacks' answers each time
     install_replay(app, model.geography, geojson, recording)
     install_routes(app, model, settings, polygons, positions)
-    install_report(app, model, client)  # /reports/performance, demand's report read with the user's token
+    install_report(app, model, client, speedup)  # /reports/performance, demand's report read with the user's token
     order_print.install(app, model, client)  # /plans/<id>/order, the signed order for print
     field_page.install(app, client, model.geography)  # /field, the page for the officers sent
     reception_page.install(app, model, client)  # /reception, the receiving side's lodging, meals, transport, medic
@@ -430,11 +430,13 @@ def report_period(when) -> str:
     return f"{local.year}-H{1 if local.month <= 6 else 2}"
 
 
-def install_report(app: dash.Dash, model: ProvinceModel, client: ServicesClient) -> None:
+def install_report(app: dash.Dash, model: ProvinceModel, client: ServicesClient, speedup: float = 1.0) -> None:
     """GET /reports/performance[?period=]: demand's performance report (HTML) of the current half-year
     by the twin's clock, read with the signed-in user's own token, so demand applies *their* role and
     region (the province command and the auditor any region, a city commander their city). The navbar
-    links it only for those roles; anyone else is answered 403 here without asking demand."""
+    links it only for those roles; anyone else is answered 403 here without asking demand. Where the
+    demo's simulated devices drive faster than the plans (`speedup`), the page says so above the
+    figures: the response times it reports are shortened as much."""
 
     @app.server.get(REPORT_PATH)
     def performance_report():
@@ -448,15 +450,19 @@ def install_report(app: dash.Dash, model: ProvinceModel, client: ServicesClient)
         if resp is None:
             return _report_page(text("report_unavailable", lang), text("report_no_answer", lang), lang), 502
         if resp.status_code == 200:
-            return Response(_with_way_back(resp.text, lang), status=200, mimetype="text/html")
+            return Response(_with_way_back(resp.text, lang, speedup), status=200, mimetype="text/html")
         detail = f"{resp.status_code}: {detail_of(resp)}"
         return _report_page(text("report_unavailable", lang), detail, lang), resp.status_code
 
 
-def _with_way_back(page: str, lang: str) -> str:
-    """demand's report page (a whole offline document) with a link back to the map at its top."""
+def _with_way_back(page: str, lang: str, speedup: float = 1.0) -> str:
+    """demand's report page (a whole offline document) with a link back to the map at its top, and the
+    demo's device pace when its devices drive faster than the plans."""
     link = (f"<p style='margin:0 0 .5em'><a id='report-back' href='/?lang={lang}'>"
             f"{escape(text('back_to_map', lang))}</a></p>")
+    if speedup > 1:
+        link += (f"<p id='report-sped-up' style='margin:0 0 .5em;padding:.4em .6em;background:#fff3cd;"
+                 f"border:1px solid #e0c36a'>{escape(text('report_sped_up', lang, x=f'{speedup:g}'))}</p>")
     head, found, rest = page.partition("<body>")
     return head + found + link + rest if found else page
 

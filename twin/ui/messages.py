@@ -243,6 +243,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "arrivals_sped_up": ("演示：模拟现场设备以方案行程的 {x} 倍速行驶，后勤推算的到达时间随之提前",
                          "Demo: the simulated field devices drive {x}× faster than the plan's journeys, and "
                          "logistics' estimates come earlier with them"),
+    "report_sped_up": ("演示：模拟现场设备以方案行程的 {x} 倍速行驶，本报告的响应时间随之缩短为实际行程的约 1/{x}，"
+                       "不代表实战水平。",
+                       "Demo: the simulated field devices drive {x}× faster than the plans' journeys, so the response "
+                       "times in this report are about 1/{x} of the real journeys' and do not measure a real deployment."),
     "live_plan_chance": ("{plan}：{chance}", "{plan}: {chance}"),
     "arrivals_title": ("实时到位（后勤推算）：", "Live arrivals (logistics' estimate):"),
     "arrivals_sep": ("；", "; "),
