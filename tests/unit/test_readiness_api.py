@@ -144,3 +144,36 @@ def test_a_city_commander_prepositions_within_the_city(pool):
     assert body["sites"] == 13 and all(s["county"].startswith("3301") for s in body["modules"]["patrol"]["stations"])
     resp = client.post("/readiness/preposition", json={"teams": {"patrol": 1}, "sites": ["330783"]}, headers=city)
     assert resp.status_code == 403 and resp.get_json()["errors"][0]["field"] == "sites.0"
+
+
+def test_what_if_of_a_plan_already_committed_answers_what_sending_its_officers_changed(tmp_path):
+    """Once a plan is committed its officers are no longer available; asked again (a twin started after
+    the commit), the what-if counts them at home before, so it names the same counties as it did for
+    the proposal, not none."""
+    from datetime import datetime, timedelta, timezone
+
+    from services.resources.store import insert_commitment, update_officers
+    runtime = build_runtime(offline_settings("resources", tmp_path))
+    try:
+        seed_demo_if_empty(runtime, officers_n=4000, seed=13)
+        client = create_app(runtime).test_client()
+        with runtime.engine.connect() as conn:
+            ids = [r[0] for r in conn.execute(select(officers.c.officer_id).where(
+                officers.c.module == "riot_control", officers.c.status == "on_duty"))]
+        ask = {"officer_ids": ids, "plan_id": "PLAN-R-1A"}
+        proposed = client.post("/readiness/what-if", json=ask, headers=PROVINCE).get_json()
+        assert proposed["left_circle"] and proposed["available_removed"] == len(ids)
+        now = datetime.now(timezone.utc)
+        with runtime.engine.begin() as conn:  # what a commit writes: the officers reserved, the commitment
+            update_officers(conn, ids, {"status": "reserved", "status_since": now, "commit_id": "CMT-R", "rest_until": None})
+            insert_commitment(conn, {"commit_id": "CMT-R", "plan_id": "PLAN-R-1A", "request_id": "R", "incident_id": None,
+                                     "county": "330783", "grade": "II", "risk": None, "task_start": now,
+                                     "task_end": now + timedelta(hours=8), "officer_ids": ids, "status": "committed",
+                                     "at": now})
+        committed = client.post("/readiness/what-if", json=ask, headers=PROVINCE).get_json()
+        assert committed["left_circle"] == proposed["left_circle"] and committed["changes"] == proposed["changes"]
+        assert committed["available_removed"] == len(ids)
+        anonymous = client.post("/readiness/what-if", json={"officer_ids": ids}, headers=PROVINCE).get_json()
+        assert anonymous["left_circle"] == [] and anonymous["available_removed"] == 0  # no plan named: gone already
+    finally:
+        runtime.engine.dispose()

@@ -41,6 +41,14 @@ class Force:
         return Force(**{**self.__dict__, "state": state})
 
 
+    def restored(self, ids) -> "Force":
+        """The force with these officers, where committed, back in the available pool: as it stood
+        before the commit that holds them (a plan's own officers, to ask what sending them changed)."""
+        state = self.state.copy()
+        state[np.isin(self.ids, list(ids)) & (state == COMMITTED)] = AVAILABLE
+        return Force(**{**self.__dict__, "state": state})
+
+
 def build(rows: list[tuple], counties: list, policy: ReadinessPolicy, now: datetime,
           shares: dict[str, float | None] | None = None, default_share: float = DEFAULT_SHARE) -> Force:
     """A Force from store.force_rows (counties: the geography's, each with .code and .seat)."""

@@ -43,7 +43,7 @@ def post_what_if():
     if body.get("county") and body["county"] not in codes:
         raise Problem(422, "Unknown county", [{"field": "county", "reason": f"no county {body['county']}"}])
     with _read() as conn:
-        out = readiness.what_if(conn, now(), body["officer_ids"], _region_counties(readiness))
+        out = readiness.what_if(conn, now(), body["officer_ids"], _region_counties(readiness), body.get("plan_id"))
     return jsonify({**{k: body[k] for k in ("county", "plan_id") if k in body}, **out})
 
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from ...common.http import Problem
 from ..events import stamp as iso
+from ..store import commitment
 from . import coverage, preposition, store, weights
 from .force import MODULES, Force, build
 from .policy import ReadinessPolicy
@@ -56,8 +57,15 @@ class Readiness:
                           "counties_outside": int((~c.covered[keep]).any(axis=1).sum())} for c in steps],
         }
 
-    def what_if(self, conn, now: datetime, officer_ids: list[str], shown: list[str] | None) -> dict:
+    def what_if(self, conn, now: datetime, officer_ids: list[str], shown: list[str] | None,
+                plan_id: str | None = None) -> dict:
+        """Which counties would leave the circle if `officer_ids` left. When `plan_id`'s commit holds
+        them already, they are counted at home before, so the answer is what sending them changed (not
+        "nothing", the plan's officers being gone from both sides)."""
         force = self.force(conn, now)
+        held = commitment(conn, plan_id=plan_id) if plan_id else None
+        if held and held["status"] == "committed":
+            force = force.restored(set(held["officer_ids"]) & set(officer_ids))
         known = set(force.ids.tolist())
         unknown = [{"field": f"officer_ids.{i}", "reason": f"no officer {o}"} for i, o in enumerate(officer_ids)
                    if o not in known]
