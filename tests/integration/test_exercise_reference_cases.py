@@ -27,8 +27,6 @@ UNMET: dict[tuple[str, str], str] = {
     # specialist and rotating officers are deployable, and on roads the rain has halved an 8-hour stint
     # plus the drive passes 12 hours for most (docs/design/exercises.md, "The rainstorm falls short")
     ("rainstorm-six-cities", "officers_sent"): "plans_short",
-    # the later requests' units are still on the road when the evening ends
-    ("city-pool-45min", "mean_response"): "units_not_arrived",
 }
 
 
