@@ -40,7 +40,6 @@ class Force:
         state[rows] = COMMITTED
         return Force(**{**self.__dict__, "state": state})
 
-
     def restored(self, ids) -> "Force":
         """The force with these officers, where committed, back in the available pool: as it stood
         before the commit that holds them (a plan's own officers, to ask what sending them changed)."""
