@@ -76,13 +76,15 @@ def file_relief(model: ProvinceModel, data: dict) -> None:
         "requested_at": data.get("proposed_at") or data.get("at"), "gap_ratio": 0.0, "status": "open"}
 
 
-def on_plan_proposed(model: ProvinceModel, data: dict) -> str:
-    """Keeps the candidate and previews it at once, so the comparison is ready when someone looks."""
+def on_plan_proposed(model: ProvinceModel, data: dict, status: str = "proposed") -> str:
+    """Keeps the candidate and previews it at once, so the comparison is ready when someone looks.
+    `status`: the plan's status when it is learnt later than proposed (the services' snapshot), so a
+    committed plan is previewed as one (ProvinceModel.preview)."""
     with model.lock:
         if data["plan_id"] in model.plans:
             return DUPLICATE
         file_relief(model, data)
-        model.plans[data["plan_id"]] = dict(data, status="proposed")
+        model.plans[data["plan_id"]] = dict(data, status=status)
     model.preview(data["plan_id"])
     return APPLIED
 

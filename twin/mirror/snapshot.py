@@ -33,11 +33,9 @@ def rebuild(model: ProvinceModel, client: ServicesClient) -> dict[str, int]:
                     model.requests[request["request_id"]]["status"] = request.get("status") or "open"
     for plan in client.plans():
         if {"plan_id", "request_id", "assignments", "proposed_at"} <= set(plan):
-            counts["plans"] += replay_loop.on_plan_proposed(model, plan) == replay_loop.APPLIED
+            held = plan.get("status") if plan.get("status") in ("approved", "committed") else "proposed"
+            counts["plans"] += replay_loop.on_plan_proposed(model, plan, held) == replay_loop.APPLIED
             if plan.get("status") in ("approved", "rejected", "committed", "void"):
                 replay_loop.plan_status(model, plan["plan_id"], plan["status"])
-                if plan["status"] in ("approved", "committed"):
-                    # previewed above as a proposal on today's loads, which count its own commit: again, as committed
-                    model.preview(plan["plan_id"])
     log.info("snapshot: %s", counts)
     return counts
