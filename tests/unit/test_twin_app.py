@@ -128,6 +128,20 @@ def test_the_panel_compares_the_plans_side_by_side_with_their_previews(loop):
     assert panel_view(loop, REQUEST, "zh", key, PROVINCE)[0] is dash.no_update
 
 
+def test_the_panel_shows_how_many_officers_are_in_place_by_the_deadline_and_each_hour():
+    plan = {"plan_id": "P-A", "kind": "fastest", "status": "proposed", "request_id": "R-1",
+            "assignments": [{"officer_id": f"O{i}", "from_county": "330328", "line_id": "L1", "eta_s": 11754} for i in range(121)],
+            "metrics": {"headcount": 121, "latest_eta_s": 11754, "points_spread": 23.3},
+            "preview": {"donors": [], "build_up": [
+                {"at_s": 1799.6, "deadline": True, "in_place_p50": 0, "in_place_p10": 0},
+                {"at_s": 3600, "deadline": False, "in_place_p50": 3, "in_place_p10": 0},
+                {"at_s": 7200, "deadline": False, "in_place_p50": 66, "in_place_p10": 51}]}}
+    assert panel.plan_summary(plan, "zh")["build_up"] == "时限 30 分钟：0 人 · 1 小时：3 人 · 2 小时：66 人"
+    assert panel.plan_summary(plan, "en")["build_up"] == "deadline 30 min: 0 · 1 h: 3 · 2 h: 66"
+    assert "分时到位人数（P50）" in str(panel.comparison([plan], "zh", {}))
+    assert panel.plan_summary(dict(plan, preview=None), "zh")["build_up"] == "—"  # before its preview
+
+
 def test_the_panel_asks_for_a_request_until_one_is_picked(loop):
     nothing, *_ = panel_view(loop, None, "zh", None, PROVINCE)
     assert "在上方选择支援请求" in str(nothing) and "该请求暂无候选方案" not in str(nothing)

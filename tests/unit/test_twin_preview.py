@@ -44,6 +44,24 @@ def test_without_uncertainty_every_run_arrives_at_the_planned_eta(plan, fork):
     assert preview_plan(plan, fork, deadline_s=2399, config=FIXED)["whole"]["p_deadline"] == 0.0
 
 
+def test_the_build_up_counts_the_officers_in_place_at_the_deadline_and_each_hour(plan, fork):
+    # units of 2 arriving at 1620, 2100 and 2400 s
+    points = preview_plan(plan, fork, deadline_s=1800, config=FIXED)["build_up"]
+    assert [(p["at_s"], p["deadline"], p["in_place_p50"], p["in_place_p10"]) for p in points] == [
+        (1800, True, 2, 2), (3600, False, 6, 6)]
+    assert [p["at_s"] for p in preview_plan(plan, fork, deadline_s=None, config=FIXED)["build_up"]] == [3600]
+
+
+def test_the_build_up_goes_on_until_nine_runs_in_ten_are_complete_in_coarser_steps_when_long(plan, fork):
+    for a, eta in zip(plan["assignments"], (3000, 9000, 12000, 12000, 30000, 30000)):
+        a["eta_s"] = eta
+    points = preview_plan(plan, fork, deadline_s=1800, config=FIXED)["build_up"]
+    # the last unit at 30,000 s: 9 hours, in steps of 2 (no more than six hourly marks)
+    assert [p["at_s"] / 3600 for p in points] == [0.5, 2, 4, 6, 8, 10]
+    assert [p["in_place_p50"] for p in points] == [0, 0, 4, 4, 4, 6]
+    assert preview_numpy(plan, fork, deadline_s=1800, config=FIXED)["build_up"] == points
+
+
 def test_donor_strength_drops_when_its_unit_leaves(plan, fork):
     donor = preview_plan(plan, fork, deadline_s=None, config=FIXED)["donors"][0]
     times, strength = donor["times_s"], donor["strength_p50"]

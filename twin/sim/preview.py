@@ -164,9 +164,38 @@ def summarise(plan: dict, units: list[PlanUnit], arrived_at: np.ndarray, strengt
         "units": [{"unit_id": u.unit_id, "from_county": u.from_county, "officers": u.officers, "eta_s": u.eta_s,
                    "p50_s": quantile(arrived_at[i], 0.5), "p90_s": quantile(arrived_at[i], 0.9),
                    "p_deadline": on_time_share(arrived_at[i], deadline_s)} for i, u in enumerate(units)],
+        "build_up": build_up(units, arrived_at, deadline_s, whole),
         "donors": [donor_summary(county, series, fork.get(county) or {}, times) for county, series in
                    sorted(strength.items())],
     }
+
+
+def checkpoints(deadline_s: float | None, whole: np.ndarray, most: int = 6) -> list[float]:
+    """When to count the officers in place: the deadline, and whole hours after the proposal until the
+    hour by which nine runs in ten have everyone in place (every 2 h, 3 h... when that is more than
+    `most` hours away; the last run that never arrives is left to the "beyond the horizon" figures)."""
+    done = whole[np.isfinite(whole)]
+    last = float(np.quantile(done, 0.9, method="inverted_cdf")) if done.size else 3600.0
+    hours = max(int(np.ceil(last / 3600.0)), 1)
+    step = int(np.ceil(hours / most))
+    marks = {3600.0 * h for h in range(step, hours + step, step)}
+    if deadline_s is not None and deadline_s > 0:
+        marks.add(float(deadline_s))
+    return sorted(marks)
+
+
+def build_up(units: list[PlanUnit], arrived_at: np.ndarray, deadline_s: float | None, whole: np.ndarray) -> list[dict]:
+    """Officers in place at each checkpoint (median and 10th percentile of runs): how the plan fills in
+    over time, not only when its last unit arrives; a commander weighs 80 officers by the deadline
+    and the last 10 three hours later differently from nobody until the third hour."""
+    officers = np.array([u.officers for u in units], dtype=float)
+    out = []
+    for at in checkpoints(deadline_s, whole):
+        in_place = officers @ (arrived_at <= at) if len(units) else np.zeros(whole.shape)
+        out.append({"at_s": at, "deadline": deadline_s is not None and at == float(deadline_s),
+                    "in_place_p50": int(np.quantile(in_place, 0.5, method="inverted_cdf")),
+                    "in_place_p10": int(np.quantile(in_place, 0.1, method="inverted_cdf"))})
+    return out
 
 
 def donor_summary(county: str, series: np.ndarray, figures: dict, times: np.ndarray) -> dict:

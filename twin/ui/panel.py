@@ -47,12 +47,29 @@ def plan_summary(plan: dict, lang: str = DEFAULT_LANGUAGE) -> dict:
         "eta_p50": minutes(whole.get("p50_s"), lang, never=bool(preview)),
         "eta_p90": minutes(whole.get("p90_s"), lang, never=bool(preview)),
         "p_deadline": percent(whole.get("p_deadline")),
+        "build_up": build_up(preview.get("build_up"), lang),
         "reserve_left": percent(reserve if reserve is not None else metrics.get("min_reserve_ratio")),
         "fairness": f"{metrics['points_spread']:.1f}" if "points_spread" in metrics else text("unknown", lang),
     }
 
 
-ROWS = ["status", "headcount", "donors", "eta_plan", "eta_p50", "eta_p90", "p_deadline", "reserve_left", "fairness"]
+ROWS = ["status", "headcount", "donors", "eta_plan", "eta_p50", "eta_p90", "p_deadline", "build_up", "reserve_left",
+        "fairness"]
+
+
+def build_up(points: list[dict] | None, lang: str) -> str:
+    """Officers in place over time, median of the preview's runs ("时限 30 分钟：0 人 · 1 小时：0 人 ·
+    2 小时：66 人…"): whether a late plan brings most of its officers early or nobody until the last
+    hour. "—" before the preview."""
+    if not points:
+        return "—"
+    out = []
+    for p in points:
+        at = p["at_s"]
+        when = (text("build_up_deadline", lang, m=at / 60) if p["deadline"] else
+                text("build_up_hours", lang, h=at / 3600) if at % 3600 == 0 else text("minutes", lang, m=at / 60))
+        out.append(text("build_up_point", lang, when=when, n=p["in_place_p50"]))
+    return " · ".join(out)
 
 
 def donors_by_city(plan: dict, names: dict[str, str], cities: dict[str, str], lang: str) -> html.Details | None:
