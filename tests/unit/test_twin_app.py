@@ -135,9 +135,11 @@ def test_the_panel_shows_how_many_officers_are_in_place_by_the_deadline_and_each
             "preview": {"donors": [], "build_up": [
                 {"at_s": 1799.6, "deadline": True, "in_place_p50": 0, "in_place_p10": 0},
                 {"at_s": 3600, "deadline": False, "in_place_p50": 3, "in_place_p10": 0},
-                {"at_s": 7200, "deadline": False, "in_place_p50": 66, "in_place_p10": 51}]}}
-    assert panel.plan_summary(plan, "zh")["build_up"] == "时限 30 分钟：0 人 · 1 小时：3 人 · 2 小时：66 人"
-    assert panel.plan_summary(plan, "en")["build_up"] == "deadline 30 min: 0 · 1 h: 3 · 2 h: 66"
+                {"at_s": 7200, "deadline": False, "in_place_p50": 66, "in_place_p10": 51},
+                {"at_s": 10800, "deadline": False, "in_place_p50": 121, "in_place_p10": 110},
+                {"at_s": 14400, "deadline": False, "in_place_p50": 121, "in_place_p10": 121}]}}
+    assert panel.plan_summary(plan, "zh")["build_up"] == "时限 30 分钟：0 人\n1 小时：3 人\n2 小时：66 人\n3 小时：121 人"
+    assert panel.plan_summary(plan, "en")["build_up"] == "deadline 30 min: 0\n1 h: 3\n2 h: 66\n3 h: 121"
     assert "分时到位人数（P50）" in str(panel.comparison([plan], "zh", {}))
     assert panel.plan_summary(dict(plan, preview=None), "zh")["build_up"] == "—"  # before its preview
 

@@ -58,18 +58,20 @@ ROWS = ["status", "headcount", "donors", "eta_plan", "eta_p50", "eta_p90", "p_de
 
 
 def build_up(points: list[dict] | None, lang: str) -> str:
-    """Officers in place over time, median of the preview's runs ("时限 30 分钟：0 人 · 1 小时：0 人 ·
-    2 小时：66 人…"): whether a late plan brings most of its officers early or nobody until the last
+    """Officers in place over time, median of the preview's runs, a line each ("时限 30 分钟：0 人",
+    "1 小时：0 人", "2 小时：66 人"…): whether a late plan brings most of its officers early or nobody until the last
     hour. "—" before the preview."""
     if not points:
         return "—"
-    out = []
+    out, full, shown = [], points[-1]["in_place_p50"], None
     for p in points:
-        at = p["at_s"]
+        if shown == p["in_place_p50"] == full and not p["deadline"]:
+            continue  # everyone in place at the median already: the hours after add nothing
+        shown, at = p["in_place_p50"], p["at_s"]
         when = (text("build_up_deadline", lang, m=at / 60) if p["deadline"] else
                 text("build_up_hours", lang, h=at / 3600) if at % 3600 == 0 else text("minutes", lang, m=at / 60))
         out.append(text("build_up_point", lang, when=when, n=p["in_place_p50"]))
-    return " · ".join(out)
+    return "\n".join(out)  # one line each (the comparison's cells keep line breaks)
 
 
 def donors_by_city(plan: dict, names: dict[str, str], cities: dict[str, str], lang: str) -> html.Details | None:
@@ -234,8 +236,8 @@ def comparison(plans: list[dict], lang: str = DEFAULT_LANGUAGE, names: dict[str,
                              html.Small(p["plan_id"], style={"color": "#666"})], style=CELL) for p in plans])
     for plan, summary in zip(plans, summaries):
         summary["donors"] = donors_by_city(plan, names, cities or {}, lang) or summary["donors"]
-    body = [html.Tr([html.Td(text(row, lang), style=CELL)] + [html.Td(s[row], style=CELL) for s in summaries])
-            for row in ROWS]
+    body = [html.Tr([html.Td(text(row, lang), style=CELL)] +
+                    [html.Td(s[row], style=dict(CELL, whiteSpace="pre-line")) for s in summaries]) for row in ROWS]
     if len(plans) > 1:
         body.append(html.Tr([html.Td(text("differs", lang), style=CELL)] +
                             [html.Td(differences(plans[0], p, names, lang), style=CELL) for p in plans]))
