@@ -96,6 +96,17 @@ def late_plans(model: ProvinceModel, eta_s: float, *, met: bool = False, propose
         replay.apply(model, plan)
 
 
+def test_a_plan_short_of_certain_says_how_many_of_the_asked_officers_the_deadline_sees():
+    model = situation()
+    late_plans(model, 11_700)  # the example plan's units: 2 officers by the deadline, the other 4 after it
+    rows = {r["request_id"]: r for r in board.queue(model.snapshot())}
+    assert (rows[CROWD]["chance"], rows[CROWD]["on_time"], rows[CROWD]["asked"]) == (0.0, 2, 6)
+    assert "最快方案；时限内到位 2/6 人（P50）" in str(board.chance_cell(rows[CROWD], "zh"))
+    assert "2/6 in place by the deadline (P50)" in str(board.chance_cell(rows[CROWD], "en"))
+    certain = {**rows[FRAUD], "chance": 1.0}
+    assert "时限内到位" not in str(board.chance_cell(certain, "zh"))  # every run on time: nothing to add
+
+
 def test_a_request_whose_every_plan_misses_the_deadline_is_flagged_with_the_quickest():
     model = situation()
     crowd = next(r for r in board.queue(model.snapshot()) if r["request_id"] == CROWD)

@@ -82,16 +82,24 @@ def asked(request: dict) -> int:
     return int(request.get("gap") or sum(line.get("headcount", 0) for line in request.get("lines") or []))
 
 
-def best_chance(plans: list[dict]) -> tuple[float | None, str | None, bool]:
-    """(chance of meeting the deadline, plan kind, decided): the approved or committed plan's when there
-    is one, else the best of the proposed ones; None where no preview has a chance."""
+def best_chance(plans: list[dict]) -> tuple[float | None, str | None, bool, int | None]:
+    """(chance of meeting the deadline, plan kind, decided, officers in place by the deadline): the
+    approved or committed plan's when there is one, else the best of the proposed ones (by chance, then
+    by officers on time); None where no preview has a chance."""
     chosen, decided = in_question(plans)
-    chances = [(((p.get("preview") or {}).get("whole") or {}).get("p_deadline"), p.get("kind")) for p in chosen]
+    chances = [(((p.get("preview") or {}).get("whole") or {}).get("p_deadline"), on_time(p), p.get("kind"))
+               for p in chosen]
     chances = [c for c in chances if c[0] is not None]
     if not chances:
-        return None, None, decided
-    chance, kind = max(chances, key=lambda c: c[0])
-    return chance, kind, decided
+        return None, None, decided, None
+    chance, officers, kind = max(chances, key=lambda c: (c[0], c[1] or 0))
+    return chance, kind, decided, officers
+
+
+def on_time(plan: dict) -> int | None:
+    """The officers a plan's preview has in place by the deadline (median of runs), None without one."""
+    points = (plan.get("preview") or {}).get("build_up") or []
+    return next((p["in_place_p50"] for p in points if p["deadline"]), None)
 
 
 def queue(snapshot: dict, live_arrivals: LiveArrivals | None = None, speedup: float = 1.0) -> list[dict]:
@@ -111,7 +119,7 @@ def queue(snapshot: dict, live_arrivals: LiveArrivals | None = None, speedup: fl
         deadlines = pending_deadlines(request, mine)
         left_s = min((instant(d) - now).total_seconds() for _, d in deadlines)
         plans = views.plans_of(snapshot, request["request_id"])
-        chance, kind, decided = best_chance(plans)
+        chance, kind, decided, officers_on_time = best_chance(plans)
         live = arrivals.summary(estimates.get(request["request_id"]) or []) if request["request_id"] in moving else None
         if live is not None:
             live["speedup"] = speedup
@@ -123,7 +131,7 @@ def queue(snapshot: dict, live_arrivals: LiveArrivals | None = None, speedup: fl
             "left_s": left_s, "asked": asked(request),
             "arrived": sum(u.get("officers", 0) for u in mine if u.get("status") == "arrived"),
             "on_the_way": sum(u.get("officers", 0) for u in mine if u.get("status") in ON_THE_WAY),
-            "chance": chance, "plan_kind": kind, "decided": decided, "live": live,
+            "chance": chance, "plan_kind": kind, "decided": decided, "live": live, "on_time": officers_on_time,
             # once units are sent, they say whether they are late (unit.late, logistics' estimate), not the plan
             "plans_late": None if mine else late_by_plan(plans),
             "late_units": sorted(u["unit_id"] for u in mine if u.get("late") and u.get("status") != "arrived"),
@@ -230,6 +238,8 @@ def chance_cell(row: dict, lang: str) -> list:
         return [head, html.Br(), html.Small(text("arrivals_sep", lang).join(notes), className="text-body-secondary")]
     if row["chance"] is None:
         return ["—"]
+    if row.get("on_time") is not None and row["chance"] < 1:  # how much of the request the deadline sees
+        plan += text("arrivals_sep", lang) + text("chance_on_time", lang, n=row["on_time"], asked=row["asked"])
     return [html.Strong(f"{row['chance']:.0%}", className="text-danger" if at_risk(row["chance"]) else None),
             html.Br(), html.Small(plan, className="text-body-secondary")]
 

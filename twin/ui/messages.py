@@ -240,6 +240,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "en_route": ("途中 {n} 人", "{n} on the way"),
     "chance_plan": ("{kind}方案", "{kind} plan"),
     "chance_decided": ("{kind}方案（已批准）", "{kind} plan (approved)"),
+    "chance_on_time": ("时限内到位 {n}/{asked} 人（P50）", "{n}/{asked} in place by the deadline (P50)"),
     "live_latest": ("预计 {at} 到齐", "all in by {at}"),
     "live_untimed": ("途中，尚无预计", "on the way, not timed yet"),
     "live_source": ("后勤推算", "logistics' estimate"),
