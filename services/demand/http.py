@@ -160,7 +160,8 @@ def post_preposition():
     body = validated_body("preposition")
     now = clock.now()
     county = body["location"]["county"]
-    problems = _place(body["location"]) + prepositions.problems(body, now)
+    problems = (_place(body["location"]) + prepositions.problems(body, now)
+                + prepositions.donor_problems(body, current_deps().geography()))
     if problems:
         raise Problem(422, "Schedule refused", problems)
     _allowed(county, "schedule a major-event task")

@@ -37,6 +37,20 @@ def problems(body: dict, now: datetime) -> list[dict]:
     return out
 
 
+def donor_problems(body: dict, geography) -> list[dict]:
+    """Each designated donor city must be one of the province's cities (or a county-level city it
+    administers directly, by its own code): a city matching cannot find would leave its line unfilled."""
+    cities = {c.city_code for c in geography.counties} | {c.code for c in geography.counties if c.city_code == c.code}
+    out = []
+    for i, e in enumerate(body["echelons"]):
+        for k, line in enumerate(e["lines"]):
+            for n, city in enumerate(line.get("donor_cities") or ()):
+                if city not in cities:
+                    out.append({"field": f"echelons[{i}].lines[{k}].donor_cities[{n}]",
+                                "reason": f"{city} is not a city of province {geography.province_code}"})
+    return out
+
+
 def schedule(tx: Tx, body: dict, *, now: datetime, by: str) -> dict:
     pid = body.get("preposition_id") or f"PRE-{uuid.uuid4().hex[:12].upper()}"
     report = {"type": body.get("type", "major_event"), "domain": "major_event_security", "location": body["location"],

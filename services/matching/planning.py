@@ -89,7 +89,9 @@ class Places:
         version = getattr(travel, "version", None)
         if self._matrix is None or version != self._version:
             codes, seat_s = county_matrix(geo, travel)
-            self._matrix, self._version = (codes, seat_s, {c.code: c.name for c in geo.counties}), version
+            # the counties' names, and the cities' (a line's designated donor cities are named in its explanation)
+            names = {c.city_code: c.city_name for c in geo.counties} | {c.code: c.name for c in geo.counties}
+            self._matrix, self._version = (codes, seat_s, names), version
         return self._matrix
 
     def trips(self, pool, requests: list[Request]) -> Trips:
@@ -127,7 +129,7 @@ def to_request(row, held: dict[str, dict], at: datetime) -> Request | None:
     data = row.data
     have = Counter(h["line_id"] for h in held.values() if h["request_id"] == row.request_id)
     lines = tuple(Line(line["line_id"], line["module"], line["headcount"] - have[line["line_id"]], tuple(line["tags"]),
-                       tuple(line["certifications"]), tuple(line["equipment"]))
+                       tuple(line["certifications"]), tuple(line["equipment"]), tuple(line.get("donor_cities", ())))
                   for line in data["lines"] if line["headcount"] > have[line["line_id"]])
     if not lines:
         return None

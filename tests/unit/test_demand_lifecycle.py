@@ -245,4 +245,9 @@ def test_a_schedule_in_the_past_or_out_of_order_is_refused_naming_the_field(dema
     body["echelons"][1]["in_place_by"] = body["echelons"][1]["due_at"]
     resp = client.post("/prepositions", json=body)
     assert resp.status_code == 422 and resp.get_json()["errors"][0]["field"] == "echelons[1].in_place_by"
+    body = contracts.example_body("preposition")
+    body["echelons"][0]["lines"][0]["donor_cities"] = ["330600", "320500"]    # Suzhou is not in Zhejiang
+    resp = client.post("/prepositions", json=body)
+    assert resp.status_code == 422 and resp.get_json()["errors"][0] == {
+        "field": "echelons[0].lines[0].donor_cities[1]", "reason": "320500 is not a city of province 330000"}
     assert client.post("/prepositions", json=contracts.example_body("preposition"), headers=WENZHOU).status_code == 403

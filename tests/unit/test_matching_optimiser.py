@@ -139,6 +139,26 @@ def test_rules_exclude_tired_expiring_and_incompatible_officers():
     assert {a.officer_id for a in option.assignments} == {"OK1", "OK2"}
 
 
+def test_a_line_with_designated_donor_cities_draws_only_from_them_though_others_are_nearer():
+    # Hangzhou receives; Jiaxing (3304xx) is nearer than Shaoxing (3306xx), which alone is designated
+    counties = ("330105", "330106", "330402", "330481", "330602")
+    records = [officer(f"{c}-{i}", c) for c in counties[1:] for i in range(3)]
+    pool = build_pool(records, counties)
+    accepts = {c: ("GB/T 28181-2016", "PDT") for c in counties}
+    line = Line("L1", "patrol", 2, donor_cities=("330600",))
+    batch = plan_batch(pool, [request(county="330105", lines=(line,), minutes=120)], TRAVEL, accepts,
+                       loads={c: CountyLoad(on_duty=100, available=100, reserve_floor=0) for c in counties})
+    for kind in ("fastest", "fairest", "least_reserve_damage"):
+        assert {a.from_county for a in batch.option(0, kind).assignments} == {"330602"}, kind
+    assert len(batch.options[0]["fastest"].assignments) == 2
+    short = Line("L1", "patrol", 5, donor_cities=("330600", "330481"))  # a city's code, or a county's own
+    batch = plan_batch(pool, [request(county="330105", lines=(short,), minutes=120)], TRAVEL, accepts,
+                       loads={c: CountyLoad(on_duty=100, available=100, reserve_floor=0) for c in counties})
+    chosen = batch.options[0]["fastest"].assignments
+    assert len(chosen) == 5 and {a.from_county for a in chosen} == {"330481", "330602"}
+    assert not Line("L1", "patrol", 1).donor_cities and Line("L1", "patrol", 1).may_send("330106")
+
+
 def test_requests_in_one_batch_never_share_an_officer_and_held_officers_are_not_offered():
     records = [officer(f"P{i}", "330103") for i in range(6)]
     pool = build_pool(records, COUNTIES)

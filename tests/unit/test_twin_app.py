@@ -144,6 +144,22 @@ def test_the_panel_shows_how_many_officers_are_in_place_by_the_deadline_and_each
     assert panel.plan_summary(dict(plan, preview=None), "zh")["build_up"] == "—"  # before its preview
 
 
+def test_the_panel_names_the_donor_cities_the_command_designated_above_the_plans():
+    plan = {"plan_id": "P-A", "kind": "fastest", "status": "proposed", "request_id": "R-1",
+            "assignments": [{"officer_id": "O1", "from_county": "330803", "line_id": "patrol_quzhou", "eta_s": 3900}],
+            "metrics": {"headcount": 1, "latest_eta_s": 3900, "points_spread": 0.0},
+            "shortfall": [{"line_id": "patrol_quzhou", "needed": 40, "assigned": 1, "qualified_within_deadline": 1,
+                           "qualified": 1}]}
+    lines = {"patrol_quzhou": {"line_id": "patrol_quzhou", "module": "patrol", "tags": [], "donor_cities": ["330800"]},
+             "traffic": {"line_id": "traffic", "module": "traffic", "tags": []}}
+    cities = {"330803": "衢州市", "330702": "金华市"}
+    shown = str(panel.comparison([plan], "zh", {}, lines=lines, cities=cities))
+    assert "指挥部指定派出城市：巡逻（patrol_quzhou）：衢州市（方案只从这些城市选派）" in shown and "交通" not in shown.split("（方案")[0]
+    assert "指定城市合格 1 名" in panel.summary_zh(plan, {}, lines)
+    assert "designated-donors" not in str(panel.comparison([plan], "zh", {}, lines={"traffic": lines["traffic"]},
+                                                            cities=cities))
+
+
 def test_the_panel_asks_for_a_request_until_one_is_picked(loop):
     nothing, *_ = panel_view(loop, None, "zh", None, PROVINCE)
     assert "在上方选择支援请求" in str(nothing) and "该请求暂无候选方案" not in str(nothing)

@@ -143,6 +143,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "eta_p50": ("全部到位 P50", "all in place P50"),
     "eta_p90": ("全部到位 P90", "all in place P90"),
     "p_deadline": ("按时到位概率", "chance of meeting the deadline"),
+    "designated_donors": ("指挥部指定派出城市：{lines}（方案只从这些城市选派）",
+                          "Donor cities designated by the command: {lines} (plans draw only on them)"),
     "build_up": ("分时到位人数（P50）", "officers in place over time (P50)"),
     "build_up_point": ("{when}：{n} 人", "{when}: {n}"),
     "build_up_deadline": ("时限 {m:.0f} 分钟", "deadline {m:.0f} min"),

@@ -255,10 +255,26 @@ def comparison(plans: list[dict], lang: str = DEFAULT_LANGUAGE, names: dict[str,
     config = (plans[0].get("preview") or {}).get("config")
     note = text("preview_runs", lang, runs=config["runs"], mob=config["mobilisation"],
                 travel=config["travel_factor"]) if config else ""
+    designated = designated_donors(lines, cities or {}, lang)
     return html.Div(id=ids.PLAN_TABLE, children=[
+        *([html.Div(designated, className="designated-donors small mb-1")] if designated else []),
         html.Table([html.Thead(head), html.Tbody(body)], style={"borderCollapse": "collapse", "width": "100%"}),
         html.Small(note, style={"color": "#666"}),
     ])
+
+
+def designated_donors(lines: dict[str, dict] | None, cities: dict[str, str], lang: str) -> str | None:
+    """The request's lines whose donors the command designated, with their cities ("指挥部指定派出城市：巡逻（…）：衢州市；
+    交通（…）：金华市…"), or None when no line names any. `cities`: each county's city name (a city's code is its
+    counties' first four digits and 00)."""
+    named = [(line_id, line["donor_cities"]) for line_id, line in (lines or {}).items() if line.get("donor_cities")]
+    if not named:
+        return None
+    by_code = {county[:4] + "00": city for county, city in cities.items()} | cities
+    comma = ", " if lang == "en" else "、"
+    parts = [f"{request_line_name(line_id, lang, lines)}{': ' if lang == 'en' else '：'}{comma.join(by_code.get(c, c) for c in codes)}"
+             for line_id, codes in named]
+    return text("designated_donors", lang, lines=("; " if lang == "en" else "；").join(parts))
 
 
 def explanation(plan: dict, lang: str, names: dict[str, str] | None = None,
@@ -303,8 +319,9 @@ def summary_zh(plan: dict, names: dict[str, str], lines: dict[str, dict] | None 
         out.append("派出：" + "、".join(f"{names.get(c, c)} {n} 人（{round(latest_by.get(c, 0) / 60)} 分钟）"
                                       for c, n in donors) + "。")
     for s in plan.get("shortfall") or []:
+        where = "指定城市" if ((lines or {}).get(s["line_id"]) or {}).get("donor_cities") else "全省"
         out.append(f"缺口 {request_line_name(s['line_id'], 'zh', lines)}：需 {s['needed']} 人，已安排 {s['assigned']} 人；时限内可到的合格人员"
-                   f" {s['qualified_within_deadline']} 名，全省合格 {s['qualified']} 名。")
+                   f" {s['qualified_within_deadline']} 名，{where}合格 {s['qualified']} 名。")
     if "min_reserve_ratio" in m:
         out.append(f"派出地出警后在岗警力最低 {m['min_reserve_ratio']:.0%}。")
     return "".join(out)

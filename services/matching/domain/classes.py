@@ -150,6 +150,12 @@ class _Batch:
     cut: np.ndarray                    # (origin, request) duty cutoffs, clipped to [lo, the most worked]
     lo: int                            # below every free officer's minutes: "no line"
 
+    def line_of(self, j: int):
+        """The Line of the batch's flattened line `j` (a request's lines are consecutive, in order)."""
+        r = int(self.request[j])
+        first = int(np.searchsorted(self.request, r))
+        return self.requests[r].lines[j - first]
+
     @classmethod
     def of(cls, pool: Pool, requests: list[Request], lines: Lines, travel: Trips, accepts: dict,
            free: np.ndarray) -> _Batch:
@@ -194,6 +200,12 @@ def _profile_cutoffs(batch: _Batch, mine: np.ndarray, rows: np.ndarray) -> tuple
     # from each origin to each line, no officer of the receiving county
     reach = batch.cut[:, request[mine]]
     reach[pool.origin_county[:, None] == batch.lines.dest[mine][None, :]] = batch.lo
+    # from each origin outside a line's designated donor cities, no officer for that line
+    for k, j in enumerate(mine):
+        line = batch.line_of(int(j))
+        if line.donor_cities:
+            senders = np.array([line.may_send(c) for c in pool.counties])
+            reach[~senders[pool.origin_county], k] = batch.lo
     return rows, profile, np.where(ok, reach[pool.origin[reps]], batch.lo).astype(batch.cut.dtype, copy=False)
 
 

@@ -59,7 +59,7 @@ def shortfall(req: Request, chosen: list[Assignment], eligible: dict[str, np.nda
         what = ", ".join(line.tags) or line.module
         text = (f"{line.line_id}: {line.headcount} {what} needed, {got[line.line_id]} assigned; "
                 f"{within} qualified officers can arrive within {minutes(req.budget_s)} min, "
-                f"{len(rows)} in the whole province")
+                f"{len(rows)} in " + ("the designated cities" if line.donor_cities else "the whole province"))
         out.append({"line_id": line.line_id, "needed": line.headcount, "assigned": got[line.line_id],
                     "qualified_within_deadline": within, "qualified": int(len(rows)), "text": text})
     return out
@@ -144,7 +144,7 @@ def why_not(pool: Pool, req: Request, line: Line, dest: int, chosen: set[int], t
     station) who were not chosen, nearest officers first."""
     travel = reach(pool, travel, dest)
     near = travel.nearest
-    order = [c for c in np.argsort(near, kind="stable") if c != dest][:nearest]
+    order = [c for c in np.argsort(near, kind="stable") if c != dest and line.may_send(pool.counties[c])][:nearest]
     out = []
     for c in order:
         rows = np.flatnonzero((pool.county == c) & (pool.module == MODULES.index(line.module)))
@@ -218,6 +218,8 @@ def explanation(req: Request, kind: str, chosen: list[Assignment], metrics_: dic
         why = (f"the nearest qualified: skills, certificates valid to the task's end, equipment accepted in "
                f"{names.get(req.county, req.county)}, duty time left, donor above its reserve floor" if mine
                else "nobody qualifies in time")
+        if line.donor_cities:
+            why += "; only from the designated cities " + ", ".join(names.get(c, c) for c in line.donor_cities)
         lines.append(f"{line.line_id} ({line.module}{'; ' + ', '.join(line.tags) if line.tags else ''}): "
                      f"{donors or 'nobody'} — {why}.")
         if refusals.get(line.line_id):

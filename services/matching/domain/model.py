@@ -24,6 +24,13 @@ class Line:
     tags: tuple[str, ...] = ()
     certifications: tuple[str, ...] = ()
     equipment: tuple[str, ...] = ()
+    donor_cities: tuple[str, ...] = ()   # only officers of these cities (the command's designated donors); (): any
+
+    def may_send(self, county: str) -> bool:
+        """May an officer of `county` serve this line, as far as where they come from goes? A city's
+        GB/T 2260 code covers its counties (the first four digits); a county-level city the province
+        administers directly is named by its own code."""
+        return not self.donor_cities or county[:4] + "00" in self.donor_cities or county in self.donor_cities
 
 
 @dataclass(frozen=True)
