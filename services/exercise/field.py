@@ -6,9 +6,11 @@ API as a unit's device would (POST /orders/<id>/ack, POST /units/<id>/positions)
 
 - every order (`dispatch.ordered`; a re-send is the same order) is acknowledged `ack_after_s`
   simulated seconds after it was issued;
-- the unit leaves its county's seat once mobilised and drives to the reporting point in the time
-  the exercise's travel provider gives for that trip (closures and weather in force included), in
-  a straight line at that pace; it reports every `report_every_s` simulated seconds, at most once
+- the unit leaves once mobilised from where its officers work, the police station of the order's
+  officers farthest (by travel) from the reporting point, as matching timed them (its county's seat
+  when the roster gives no station), and drives to the reporting point in the time the exercise's
+  travel provider gives for that trip (closures and weather in force included), in a straight line
+  at that pace; it reports every `report_every_s` simulated seconds, at most once
   per `min_wall_gap_s` of wall time (at ×600 a report every simulated minute would flood
   logistics), and always once at the instant it arrives (the device stamps its own fix, so the
   arrival is recorded at its simulated time even if the report is delivered a moment later).
@@ -82,15 +84,16 @@ class Trip:
 
 
 def trip_for(order: dict, seat: Callable[[str], Point | None], travel_s: Callable[[Point, Point], float],
-             policy: FieldPolicy) -> Trip | None:
-    """The trip of one dispatch order: from the donor county's seat to the reporting point."""
-    origin = seat(order.get("from_county") or "")
+             policy: FieldPolicy, stations: Callable[[dict], list[Point]] | None = None) -> Trip | None:
+    """The trip of one dispatch order to the reporting point: from the station of its officers that is
+    the longest trip away (the unit is complete when they arrive), else from the donor county's seat."""
     point = (order.get("reporting_point") or {}).get("point")
-    if origin is None or not point:
+    origins = (stations(order) if stations is not None else []) or [seat(order.get("from_county") or "")]
+    if origins[0] is None or not point:
         return None
     destination = (float(point["lon"]), float(point["lat"]))
     ordered_at = parse(order["ordered_at"])
-    total = max(float(travel_s(origin, destination)), 0.0)
+    total, origin = max((max(float(travel_s(o, destination)), 0.0), o) for o in origins)
     if not math.isfinite(total):
         return None  # cut off by the closures in force: the unit cannot leave (logistics raises it late)
     depart = ordered_at + timedelta(seconds=min(policy.mobilisation_s, total))
@@ -108,6 +111,7 @@ class FieldSide:
     seat: Callable[[str], Point | None]
     travel_s: Callable[[Point, Point], float]
     policy: FieldPolicy = field(default_factory=FieldPolicy)
+    stations: Callable[[dict], list[Point]] | None = None  # an order's officers' stations ([]: not known)
     post: Callable[..., requests.Response] = requests.post
     trips: dict[str, Trip] = field(default_factory=dict)
     receptions: dict[str, tuple[datetime, str]] = field(default_factory=dict)  # deployment -> (due, receiving county)
@@ -134,7 +138,7 @@ class FieldSide:
                 self._report(trip, at)
 
     def _take(self, order: dict) -> None:
-        trip = trip_for(order, self.seat, self.travel_s, self.policy)
+        trip = trip_for(order, self.seat, self.travel_s, self.policy, self.stations)
         if trip is not None:
             self.trips[trip.order_id] = trip
         deployment = order.get("deployment_id")

@@ -68,7 +68,8 @@ def run_exercise(scenario: Scenario, stack: Stack, *, speed: float | None = None
         if scenario.roster_path():
             out(f"roster: {import_roster(urls['resources'], scenario.roster_path(), TRAINER)} officers imported")
         start_s = time.monotonic() - began
-        field = field_side(scenario, urls["logistics"], stack, recorder).start(telemetry=telemetry)
+        field = field_side(scenario, urls["logistics"], stack, recorder,
+                           resources_url=urls.get("resources")).start(telemetry=telemetry)
         xclock.write_state(stack.clock_path, xclock.resume(xclock.read_state(stack.clock_path)))
         began = time.monotonic()
         player = Player(scenario, Services(demand=urls["demand"], resources=urls["resources"]), stack.clock_path,
@@ -99,8 +100,10 @@ def run_exercise(scenario: Scenario, stack: Stack, *, speed: float | None = None
             "injects": log, "held_s": player.held_s, "field": dict(field.stats)}
 
 
-def field_side(scenario: Scenario, logistics_url: str, stack: Stack, recorder: Recorder) -> FieldSide:
-    """The units' devices, on the exercise clock, driving under the exercise's travel conditions."""
+def field_side(scenario: Scenario, logistics_url: str, stack: Stack, recorder: Recorder,
+               resources_url: str | None = None) -> FieldSide:
+    """The units' devices, on the exercise clock, driving under the exercise's travel conditions, each
+    from its officers' police stations (read from the exercise's resource pool)."""
     from services.geo import Geography
 
     geography = Geography.load(scenario.province)
@@ -112,7 +115,35 @@ def field_side(scenario: Scenario, logistics_url: str, stack: Stack, recorder: R
         except KeyError:
             return None
     return FieldSide(logistics_url, events=recorder.snapshot, now=xclock.FileClock(stack.clock_path), seat=seat,
-                     travel_s=lambda a, b: float(travel.matrix([a], [b])[0, 0]))
+                     travel_s=lambda a, b: float(travel.matrix([a], [b])[0, 0]),
+                     stations=OfficerStations(resources_url) if resources_url else None)
+
+
+class OfficerStations:
+    """The police stations an order's officers work from, as the roster in the exercise's resource pool
+    gives them (GET /officers/{id}, as the trainer; each officer read once). An officer the pool does
+    not answer for, or without a station, is left out: with none, the unit leaves from its seat."""
+
+    def __init__(self, resources_url: str, get=requests.get):
+        self.url, self.get, self.known = resources_url, get, {}
+
+    def __call__(self, order: dict) -> list[tuple[float, float]]:
+        for officer_id in order.get("officer_ids") or ():
+            if officer_id not in self.known:
+                self._read(officer_id)
+        return sorted({self.known[o] for o in order.get("officer_ids") or () if self.known.get(o) is not None})
+
+    def _read(self, officer_id: str) -> None:
+        """Its station, kept once the pool has answered (a failed read is tried again with the next order)."""
+        try:
+            resp = self.get(f"{self.url}/officers/{officer_id}", headers=headers_for(TRAINER), timeout=10)
+        except requests.RequestException:
+            return
+        if resp.status_code == 200:
+            point = (resp.json().get("station") or {}).get("point")
+            self.known[officer_id] = (float(point["lon"]), float(point["lat"])) if point else None
+        elif resp.status_code == 404:
+            self.known[officer_id] = None
 
 
 def import_roster(resources_url: str, path: Path, identity) -> int:

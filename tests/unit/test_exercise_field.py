@@ -78,6 +78,48 @@ def test_the_trip_takes_the_time_the_exercise_travel_gives_it():
     assert slow[0].trips["ORD-1"].arrive_at - fast[0].trips["ORD-1"].arrive_at == timedelta(seconds=5400)
 
 
+def test_the_unit_leaves_from_its_officers_station_farthest_from_the_reporting_point_else_its_seat():
+    near, far = (120.20, 29.29), (119.90, 29.40)
+    trips = {near: 1200.0, far: 4800.0, SEAT["330782"]: 1800.0}
+    clock = [T0 + timedelta(seconds=61)]
+
+    def side_with(stations):
+        return FieldSide("http://127.0.0.1", events=lambda: [order()], now=lambda: clock[0], seat=SEAT.get,
+                         travel_s=lambda a, b: trips[a], policy=FieldPolicy(min_wall_gap_s=0.0),
+                         post=Logistics().post, stations=stations)
+
+    both = side_with(lambda o: [near, far])
+    both.step()
+    trip = both.trips["ORD-1"]
+    assert trip.origin == far and trip.arrive_at == T0 + timedelta(seconds=4800)  # the last officer in decides
+    unknown = side_with(lambda o: [])
+    unknown.step()
+    assert unknown.trips["ORD-1"].origin == SEAT["330782"] and unknown.trips["ORD-1"].arrive_at == T0 + timedelta(seconds=1800)
+
+
+def test_the_stations_are_read_once_per_officer_from_the_pool_and_a_failed_read_is_tried_again():
+    import requests
+
+    from services.exercise.lifecycle import OfficerStations
+    answers = {"P-1": (200, {"station": {"station_id": "330782-S03", "point": {"lon": 120.1, "lat": 29.3}}}),
+               "P-2": (200, {"station": None}), "P-3": (404, {}), "P-4": "down"}
+    asked = []
+
+    def get(url, headers, timeout):
+        officer = url.rsplit("/", 1)[-1]
+        asked.append(officer)
+        answer = answers[officer]
+        if answer == "down":
+            raise requests.ConnectionError("refused")
+        return type("Resp", (), {"status_code": answer[0], "json": lambda self: answer[1]})()
+
+    stations = OfficerStations("http://127.0.0.1:1", get=get)
+    assert stations({"officer_ids": ["P-1", "P-2", "P-3", "P-4"]}) == [(120.1, 29.3)]
+    answers["P-4"] = (200, {"station": {"station_id": "330782-S01", "point": {"lon": 120.0, "lat": 29.2}}})
+    assert stations({"officer_ids": ["P-1", "P-4"]}) == [(120.0, 29.2), (120.1, 29.3)]
+    assert sorted(asked) == ["P-1", "P-2", "P-3", "P-4", "P-4"]  # each answer kept; the failed read again
+
+
 def test_reports_follow_the_simulated_period_not_every_pass():
     clock = [T0 + timedelta(seconds=700)]
     side, logistics = field([order()], clock, travel_s=3600.0, report_every_s=300.0)
