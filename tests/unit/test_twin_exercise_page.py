@@ -124,9 +124,21 @@ def test_pending_plans_with_the_optimisers_pick_and_no_report_yet(app, exercise)
     chinese = exercise_page.pending_table(exercise_page.events_of(EXERCISE), "zh", PROVINCE, {"330783": "东阳市"})
     cells = [str(c.children) for c in chinese._traverse() if type(c).__name__ == "Td"]
     assert "东阳市 · III级 · 时限 45 分钟" in cells[0] and f"★ 最快 · {PLAN_A}" in cells
+    assert "指定派出城市" not in str(chinese)  # the example request designates none
     buttons = [c.id for c in pending._traverse() if isinstance(getattr(c, "id", None), dict)]
     assert {"type": ids.EX_DECIDE, "action": "approve", "plan": PLAN_B} in buttons
     assert "written when the exercise ends" in str(report)
+
+
+def test_a_request_with_designated_donor_cities_names_them_beside_its_id():
+    request = {"county": "330182", "grade": "I", "deadline_minutes": 120,
+               "lines": [{"line_id": "patrol_quzhou", "module": "patrol", "tags": [], "donor_cities": ["330800"]},
+                         {"line_id": "traffic_jinhua", "module": "traffic", "tags": [], "donor_cities": ["330700"]}]}
+    cities = {"330803": "衢州市", "330702": "金华市"}
+    zh = str(exercise_page.request_cell(request, "REQ-1", {"330182": "建德市"}, "zh", cities))
+    assert "建德市 · I级 · 时限 120 分钟" in zh and "衢州市" in zh and "金华市" in zh and "指挥部指定派出城市" in zh
+    en = str(exercise_page.request_cell(request, "REQ-1", {"330182": "建德市"}, "en", cities))
+    assert "Donor cities designated by the command" in en and "Quzhou" in en and "Jinhua" in en
 
 
 def test_an_ended_exercise_lists_its_undecided_plans_without_buttons(app, exercise):

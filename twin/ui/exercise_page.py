@@ -201,15 +201,21 @@ def readable_pending(events: list[dict], identity) -> list[dict]:
             if visibility.may_read(identity, visibility.PLANS, visibility.plan_regions(p, counties.get(p["request_id"])))]
 
 
-def request_cell(request: dict | None, request_id: str, names: dict[str, str], lang: str) -> list:
-    """Which request a trainee decides on: its county, grade and deadline, then its id."""
+def request_cell(request: dict | None, request_id: str, names: dict[str, str], lang: str,
+                 cities: dict[str, str] | None = None) -> list:
+    """Which request a trainee decides on: its county, grade and deadline, then its id, and the donor
+    cities the command designated for its lines, if any (`cities`: each county's city name)."""
     if not request:
         return [request_id]
     county = place_name(names.get(request.get("county"), request.get("county") or ""), lang)
     grade = text("grade_short", lang, grade=request.get("grade", "?"))
     due = text("ex_due", lang, m=request["deadline_minutes"]) if request.get("deadline_minutes") is not None else ""
+    lines = {line["line_id"]: line for line in request.get("lines") or ()}
+    designated = panel.designated_donors(lines, {c: place_name(n, lang, "city") for c, n in (cities or {}).items()},
+                                         lang)
     return [" · ".join(part for part in (county, grade, due) if part), html.Br(),
-            html.Small(request_id, style={"color": "#666"})]
+            html.Small(request_id, style={"color": "#666"}),
+            *([html.Br(), html.Small(designated, className="designated-donors")] if designated else [])]
 
 
 def eta_cell(eta_s: float | None, deadline_met: bool | None, lang: str, to_deadline: int | None = None) -> list:
@@ -227,7 +233,7 @@ def eta_cell(eta_s: float | None, deadline_met: bool | None, lang: str, to_deadl
 
 
 def pending_table(events: list[dict], lang: str, identity=None, names: dict[str, str] | None = None,
-                  live: bool = True) -> html.Component:
+                  live: bool = True, cities: dict[str, str] | None = None) -> html.Component:
     """Open candidates `identity` may read, the optimiser's pick of each request marked ★, with Approve / Reject.
     `names`: county names by code, to say where each request is. Not `live` (the exercise has ended, or
     stopped): the plans left undecided, said so, with no buttons, since nothing can approve them now."""
@@ -249,7 +255,8 @@ def pending_table(events: list[dict], lang: str, identity=None, names: dict[str,
         eta = metrics.get("latest_eta_s")
         kind = maybe("kind_" + str(plan.get("kind")), lang, str(plan.get("kind", "")))
         rows.append(html.Tr([
-            html.Td(request_cell(requests.get(plan["request_id"]), plan["request_id"], names or {}, lang), style=CELL),
+            html.Td(request_cell(requests.get(plan["request_id"]), plan["request_id"], names or {}, lang, cities),
+                    style=CELL),
             html.Td(("★ " if plan["plan_id"] in best_ids else "") + f"{kind} · {plan['plan_id']}", style=CELL),
             html.Td(str(metrics.get("headcount", len(plan.get("assignments", [])))), style=CELL),
             html.Td(eta_cell(eta, metrics.get("deadline_met"), lang, panel.deadline_minutes(plan)), style=CELL),
@@ -349,6 +356,8 @@ def register(app: dash.Dash, geojson: dict, *, run_exercise=None, geography=None
     regions in matching's refusals."""
     names = {f["properties"]["code"]: f["properties"]["name"] for f in geojson.get("features", ())
              if "code" in (f.get("properties") or {}) and "name" in f["properties"]}
+    cities = {f["properties"]["code"]: f["properties"]["city_name"] for f in geojson.get("features", ())
+              if "code" in (f.get("properties") or {}) and f["properties"].get("city_name")}
     @app.callback(Output(ids.EX_START_RESULT, "children"),
                   Output(ids.EX_PICKER, "options", allow_duplicate=True), Output(ids.EX_PICKER, "value"),
                   Input(ids.EX_START, "n_clicks"),
@@ -397,7 +406,8 @@ def register(app: dash.Dash, geojson: dict, *, run_exercise=None, geography=None
         identity = signin.current_identity()
         live = exercise_id is not None and matching_url(exercise_id) is not None
         key = views.digest(exercise_id, lang, live, [p["plan_id"] for p in readable_pending(events, identity)])
-        pending = dash.no_update if key == last_key else pending_table(events, lang, identity, names, live=live)
+        pending = dash.no_update if key == last_key else pending_table(events, lang, identity, names, live=live,
+                                                                  cities=cities)
         log = "\n".join(_runs.get(exercise_id, [])[-LOG_LINES:]) if exercise_id else ""
         return exercise_options(lang), pending, report_links(exercise_id, lang), log, key
 
