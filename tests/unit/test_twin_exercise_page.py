@@ -119,6 +119,7 @@ def test_pending_plans_with_the_optimisers_pick_and_no_report_yet(app, exercise)
     # a plan made after its deadline had passed says so: its minutes are not what made it late
     assert exercise_page.eta_cell(1080, False, "zh", -12)[0].children == "18 分钟 · 编制时已过时限 12 分钟"
     assert exercise_page.eta_cell(3600, False, "en", 45)[0].children == "60 min · late"
+    assert exercise_page.eta_cell(1500, False, "zh", 0)[0].children == "25 分钟 · 编制时已到时限"
     # where the request is, its grade and deadline, beside its id; in Chinese the criteria in Chinese
     assert "Dongyang City · grade III · due in 45 min" in cells[0] and "REQ-330783-20250915-0003" in cells[0]
     chinese = exercise_page.pending_table(exercise_page.events_of(EXERCISE), "zh", PROVINCE, {"330783": "东阳市"})

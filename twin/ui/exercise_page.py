@@ -226,8 +226,9 @@ def eta_cell(eta_s: float | None, deadline_met: bool | None, lang: str, to_deadl
         return ["—"]
     minutes = text("minutes", lang, m=eta_s / 60)
     if deadline_met is False:
-        late = text("ex_late_past", lang, m=-to_deadline) if to_deadline is not None and to_deadline <= 0 \
-            else text("ex_late", lang)
+        late = (text("ex_late", lang) if to_deadline is None or to_deadline > 0
+                else text("ex_late_at", lang) if to_deadline == 0  # within the minute: not "0 min past"
+                else text("ex_late_past", lang, m=-to_deadline))
         return [html.Span(f"{minutes} · {late}", className="text-danger fw-bold")]
     return [minutes]
 

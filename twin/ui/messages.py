@@ -283,6 +283,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
                             "(planned {limit} min after the deadline)"),
     "ex_late": ("超时", "late"),
     "ex_late_past": ("编制时已过时限 {m:.0f} 分钟", "made {m:.0f} min past the deadline"),
+    "ex_late_at": ("编制时已到时限", "made as the deadline came"),
     "late_note_hint": ("「预置建议」一行列出若要按时到位、需事先在何处预置多少警力。",
                        "The pre-positioning row says where officers would have had to be staged to be on time."),
     "flag_escalated": ("已升级 {old}→{new}", "escalated {old}→{new}"),
