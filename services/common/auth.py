@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from flask import current_app, g, has_request_context, request
 
+from ..geo.regions import region_covers, region_level
 from . import keys as producer_keys
 from .http import BadRequest
 from .tokens import AUDIENCES, DEFAULT_TTL_S, SERVICE_TTL_S, InvalidToken, Keyring, NotIssuer, service_token
@@ -51,23 +52,6 @@ class Identity:
     def covers(self, county: str) -> bool:
         """True when `county` lies inside this identity's region."""
         return region_covers(self.region, county)
-
-
-def region_level(code: str) -> str:
-    if code.endswith("0000"):
-        return "province"
-    if code.endswith("00"):
-        return "city"
-    return "county"
-
-
-def region_covers(region: str, county: str) -> bool:
-    level = region_level(region)
-    if level == "province":
-        return county[:2] == region[:2]
-    if level == "city":
-        return county[:4] == region[:4]
-    return county == region
 
 
 def current_identity() -> Identity:

@@ -20,7 +20,8 @@ from pathlib import Path
 import yaml
 from flask import Flask, g, request
 
-from .auth import ROLES, Identity, current_identity, region_covers, region_level
+from ..geo.regions import region_covers, region_prefix
+from .auth import ROLES, Identity, current_identity
 from .http import BadRequest, endpoint_of, issue, request_body
 
 TABLE = Path(__file__).with_name("permissions.yaml")
@@ -160,13 +161,9 @@ def bound_region() -> str | None:
 
 def covers_clause(column, region: str):
     """SQL: `column` (a county code) lies inside `region` (the province, a city or a county), as
-    auth.region_covers answers it."""
-    level = region_level(region)
-    if level == "province":
-        return column.like(region[:2] + "%")
-    if level == "city":
-        return column.like(region[:4] + "%")
-    return column == region
+    region_covers answers it."""
+    prefix = region_prefix(region)
+    return column == region if prefix is None else column.like(prefix + "%")
 
 
 def install(app: Flask) -> None:

@@ -24,6 +24,7 @@ from datetime import datetime
 
 from ..common.clock import as_utc, stamp
 from ..common.outbox import Tx
+from ..geo.regions import city_of
 from . import policies, status, store
 from .domain import escalation, growth, lifecycle
 from .domain.gap import Gap, allocate, explain, trigger_reason, unreported
@@ -146,7 +147,7 @@ def raise_request(tx: Tx, incident: dict, assessment: dict, gap: Gap, reason: st
         data.update(echelon=echelon["echelon_id"], preposition_id=echelon["preposition_id"])
     store.insert_request(
         tx.conn, request_id=data["request_id"], incident_id=data["incident_id"], echelon=data.get("echelon", ""),
-        county=data["county"], city=data["county"][:4] + "00", grade=grade, severity=SEVERITY[grade],
+        county=data["county"], city=city_of(data["county"]), grade=grade, severity=SEVERITY[grade],
         status="requested", approval_level=data["approval_level"], deadline=deadline, launch_deadline=launch,
         requested_at=requested_at, updated_at=requested_at, escalation_level=0, escalated_stages=[],
         next_check=escalation.next_check("requested", launch, deadline, []),

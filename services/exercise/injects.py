@@ -22,6 +22,7 @@ import requests
 
 from services.common.auth import Identity, headers_for
 from services.demo.equipment import TYPE_CODE
+from services.geo.regions import city_of
 
 from .scenario import Inject
 
@@ -66,7 +67,7 @@ def county_officer(county: str) -> Identity:
 
 def resource_manager(county: str) -> Identity:
     """The city's resource manager, who keeps the city's officers' status and equipment up to date."""
-    return Identity(f"exercise-resources-{county[:4]}00", "resource_manager", county[:4] + "00")
+    return Identity(f"exercise-resources-{city_of(county)}", "resource_manager", city_of(county))
 
 
 def apply(services: Services, inject: Inject) -> Outcome:
@@ -95,7 +96,7 @@ def report_incident(services: Services, inject: Inject) -> Outcome:
 
 
 def city_commander(county: str) -> Identity:
-    return Identity(f"exercise-command-{county[:4]}00", "city_commander", county[:4] + "00")
+    return Identity(f"exercise-command-{city_of(county)}", "city_commander", city_of(county))
 
 
 def schedule_preposition(services: Services, inject: Inject) -> Outcome:

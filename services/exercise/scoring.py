@@ -23,6 +23,8 @@ import statistics
 from collections import defaultdict
 from datetime import datetime
 
+from services.geo.regions import city_of
+
 from .decisions import decisions
 
 DUTY_LIMIT_MIN = 12 * 60
@@ -194,7 +196,7 @@ def check_targets(result: dict, events, targets: dict) -> list[dict]:
                            lambda got, want: got <= want))
     if "min_donor_cities" in targets:
         approved = {d["plan_id"] for d in t["plan.approved"]}
-        cities = {c[:4] for d in t["plan.proposed"] if d["plan_id"] in approved
+        cities = {city_of(c) for d in t["plan.proposed"] if d["plan_id"] in approved
                   for c in d.get("metrics", {}).get("per_donor", {})}
         out.append(_target("min_donor_cities", targets["min_donor_cities"], len(cities), lambda got, want: got >= want))
     if "min_officers_deployed" in targets:

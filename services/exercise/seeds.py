@@ -24,6 +24,8 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 
+from services.geo.regions import city_of
+
 from .scoring import by_type, parse_time
 
 MEASURES = ("officers_deployed", "officers_on_case", "donor_cities", "max_response_min", "mean_response_min",
@@ -85,13 +87,13 @@ def measure(view: dict, figure: dict) -> float | None:
 
 
 def cities(view: dict, figure: dict) -> list[str]:
-    receiving = {(r.get("county") or "")[:4] for r in view["requests"].values()}
-    out = {(d.get("from_county") or "")[:4] for d in view["orders"] if d.get("from_county")}
+    receiving = {city_of(r["county"]) for r in view["requests"].values() if r.get("county")}
+    out = {city_of(d["from_county"]) for d in view["orders"] if d.get("from_county")}
     if figure.get("outside_only"):
         out -= receiving
     if figure.get("with_local"):
-        out |= {(r.get("county") or "")[:4] for r in view["requests"].values() if r.get("local")}
-    return sorted(c + "00" for c in out if c)
+        out |= {city_of(r["county"]) for r in view["requests"].values() if r.get("local") and r.get("county")}
+    return sorted(out)
 
 
 def completion(view: dict) -> dict[str, float]:

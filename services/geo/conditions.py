@@ -28,6 +28,7 @@ import numpy as np
 
 from services.common.private import write_atomic
 
+from .regions import region_covers
 from .road_graph import RoadGraphTravel
 from .travel import make_travel_provider
 
@@ -58,11 +59,7 @@ class Conditions:
 
 def in_region(county: str, region: str) -> bool:
     """Whether a county lies in a region given by its code (province, city or the county itself)."""
-    if region.endswith("0000"):
-        return county[:2] == region[:2]
-    if region.endswith("00"):
-        return county[:4] == region[:4]
-    return county == region
+    return region_covers(region, county)
 
 
 class ConditionedRoadGraph(RoadGraphTravel):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..common.clock import as_utc, stamp
 from ..common.http import Problem
+from ..geo.regions import city_of
 from . import access, relief, store
 from .domain import indicators as ind
 from .domain import reception
@@ -10,7 +11,7 @@ from .policy import Policy
 
 
 def _city(county: str | None) -> str | None:
-    return None if not county else county[:4] + "00"
+    return None if not county else city_of(county)
 
 
 def _group(rows, county_of) -> dict[str, list]:

@@ -11,6 +11,7 @@ from sqlalchemy.sql import insert, select, update
 
 from ..common.clock import as_utc
 from ..common.observed import observed_table
+from ..common.permissions import covers_clause
 from ..common.storage import Prepared
 
 metadata = MetaData()
@@ -585,7 +586,7 @@ def _where(col_county, col_time, f: dict, col_incident=None) -> list:
     if f.get("county"):
         out.append(col_county == f["county"])
     if f.get("city"):
-        out.append(func.substr(col_county, 1, 4) == f["city"][:4])
+        out.append(covers_clause(col_county, f["city"]))
     if f.get("from"):
         out.append(col_time >= f["from"])
     if f.get("to"):

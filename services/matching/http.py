@@ -100,10 +100,8 @@ def list_alerts():
     who = current_identity()
     with _read() as conn:
         items = relief.raised(conn, now())
-    if who.level == "county":
-        items = [a for a in items if a["county"] == who.region]
-    elif who.level == "city":
-        items = [a for a in items if a["county"][:4] == who.region[:4]]
+    if who.level != "province":
+        items = [a for a in items if who.covers(a["county"])]
     return jsonify({"items": items})
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import numpy as np
 
+from ..geo.regions import city_of
 from . import store
 from .domain.planner import CountyLoad
 from .domain.pool import Pool, build_pool
@@ -78,9 +79,9 @@ def fairness(conn, pool_: Pool) -> dict[str, float]:
     per = county_points(conn, pool_)
     flows: dict[str, float] = {}
     for r in store.county_points_flows(conn):
-        city = r.county[:4] + "00"
+        city = city_of(r.county)
         flows[city] = flows.get(city, 0.0) + (r.points_given or 0.0) - (r.points_received or 0.0)
-    net = {c: flows.get(c[:4] + "00", 0.0) for c in pool_.counties}
+    net = {c: flows.get(city_of(c), 0.0) for c in pool_.counties}
     return {c: 0.5 * _scaled(per, c) + 0.5 * _scaled(net, c) for c in pool_.counties}
 
 

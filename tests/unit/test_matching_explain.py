@@ -24,20 +24,23 @@ def test_a_nearby_officer_left_out_is_explained_by_the_rule_that_excludes_them()
 
 
 def test_a_line_with_designated_donors_explains_only_their_officers_and_names_the_cities():
-    records = [officer("NEAR", "330102", duty=660), officer("MINE", "330105", duty=660)]
-    pool = build_pool(records, COUNTIES)
-    line = Line("L1", "patrol", 1, donor_cities=("330105",))   # a county named by its own code
+    counties = COUNTIES[:4] + ("330482",)          # the farthest county is Pinghu, in Jiaxing
+    accepts = {c: ACCEPTS[COUNTIES[0]] for c in counties}
+    loads = {c: CountyLoad(on_duty=100, available=100, reserve_floor=0) for c in counties}
+    records = [officer("NEAR", "330102", duty=660), officer("MINE", "330482", duty=660)]
+    pool = build_pool(records, counties)
+    line = Line("L1", "patrol", 1, donor_cities=("330400",))   # Jiaxing, by its city code
     req = request(lines=(line,))
-    text = " ".join(explain.why_not(pool, req, line, 0, set(), TRAVEL, ACCEPTS, np.full(5, 9), {}))
+    text = " ".join(explain.why_not(pool, req, line, 0, set(), TRAVEL, accepts, np.full(5, 9), {}))
     assert "MINE on duty 11 h" in text and "NEAR" not in text  # the nearer county is not the command's choice
-    batch = plan_batch(pool, [req], TRAVEL, ACCEPTS, loads=plenty())
+    batch = plan_batch(pool, [req], TRAVEL, accepts, loads=loads)
     option = batch.options[0]["fastest"]
     (short,) = explain.shortfall(req, option.assignments, {"L1": batch.classes.eligible.get(0, np.zeros(0))},
                                  pool, TRAVEL, 0)
     assert short["text"].endswith("0 in the designated cities")
-    words = explain.explanation(req, "fastest", option.assignments, explain.metrics(req, [], plenty(), {})[0],
-                                [short], {}, {"330105": "余杭区"})
-    assert "only from the designated cities 余杭区" in words
+    words = explain.explanation(req, "fastest", option.assignments, explain.metrics(req, [], loads, {})[0],
+                                [short], {}, {"330400": "嘉兴市"})
+    assert "only from the designated cities 嘉兴市" in words
 
 
 def test_a_county_at_its_reserve_floor_is_named_as_such():

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from dash import dcc, html
 
+from services.geo.regions import city_of
 from twin.sim.preview import reserve_left
 from twin.ui import ids, refusals
 from twin.ui.figures import beijing_time
@@ -265,12 +266,12 @@ def comparison(plans: list[dict], lang: str = DEFAULT_LANGUAGE, names: dict[str,
 
 def designated_donors(lines: dict[str, dict] | None, cities: dict[str, str], lang: str) -> str | None:
     """The request's lines whose donors the command designated, with their cities ("指挥部指定派出城市：巡逻（…）：衢州市；
-    交通（…）：金华市…"), or None when no line names any. `cities`: each county's city name (a city's code is its
-    counties' first four digits and 00)."""
+    交通（…）：金华市…"), or None when no line names any. `cities`: each county's city name (services.geo.regions.city_of
+    gives a county's city)."""
     named = [(line_id, line["donor_cities"]) for line_id, line in (lines or {}).items() if line.get("donor_cities")]
     if not named:
         return None
-    by_code = {county[:4] + "00": city for county, city in cities.items()} | cities
+    by_code = {city_of(county): city for county, city in cities.items()} | cities
     comma = ", " if lang == "en" else "、"
     parts = [f"{request_line_name(line_id, lang, lines)}{': ' if lang == 'en' else '：'}{comma.join(by_code.get(c, c) for c in codes)}"
              for line_id, codes in named]

@@ -8,6 +8,7 @@ from ...common import clock, permissions
 from ...common.api import Api, current_deps
 from ...common.auth import current_identity, region_covers
 from ...common.http import Problem
+from ...geo.regions import region_prefix
 from . import build, render, store
 from .periods import PeriodError, parse_period, window
 
@@ -95,10 +96,7 @@ def performance_history():
     region = request.args.get("region") or permissions.bound_region()
     if region and not (len(region) == 6 and region.isdigit()):
         raise _bad(400, "Bad query parameter", "region", f"{region!r} is not a 6-digit region code")
-    prefix = None
-    if region:
-        geo = current_deps().reports.geography
-        prefix = region[:2] if region == geo.province_code else region[:4]
+    prefix = (region_prefix(region) or region) if region else None
     with current_deps().runtime.engine.connect() as conn:
         rows = store.history(conn, prefix, request.args.get("period"))
     who = current_identity()

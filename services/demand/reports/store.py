@@ -7,15 +7,12 @@ from datetime import datetime, timezone
 from sqlalchemy import and_, func, insert, select
 
 from ...common.clock import as_utc, stamp
+from ...geo.regions import city_of
 from ..store import performance_reports, points_awards, requests, transitions
 
 
 def _utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc)
-
-
-def _city(county: str) -> str:
-    return county[:4] + "00"
 
 
 def first_plan_seconds(conn, start: datetime, end: datetime) -> list[tuple[str, datetime, float | None]]:
@@ -35,7 +32,7 @@ def awards(conn, start: datetime, end: datetime) -> list[tuple[str, str, float]]
                         .join(requests, requests.c.request_id == points_awards.c.request_id)
                         .where(points_awards.c.at >= _utc(start), points_awards.c.at < _utc(end),
                                points_awards.c.county.is_not(None)))
-    return [(_city(donor), _city(receiver), float(points)) for donor, receiver, points in rows]
+    return [(city_of(donor), city_of(receiver), float(points)) for donor, receiver, points in rows]
 
 
 def record_award(conn, data: dict, at: datetime) -> bool:

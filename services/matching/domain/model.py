@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from ...geo.regions import city_of
 from .policy import POLICY
 
 # Expected time on scene by grade when the request does not say (minutes): the matching policy.
@@ -28,9 +29,8 @@ class Line:
 
     def may_send(self, county: str) -> bool:
         """May an officer of `county` serve this line, as far as where they come from goes? A city's
-        GB/T 2260 code covers its counties (the first four digits); a county-level city the province
-        administers directly is named by its own code."""
-        return not self.donor_cities or county[:4] + "00" in self.donor_cities or county in self.donor_cities
+        code covers its counties (services.geo.regions.city_of); a county's own code covers it."""
+        return not self.donor_cities or city_of(county) in self.donor_cities or county in self.donor_cities
 
 
 @dataclass(frozen=True)
