@@ -22,6 +22,7 @@ from services.common.metrics import KitCollector, ServiceMetrics
 from services.common.runtime import HttpServer, Runtime
 from twin.mirror import recording
 from twin.mirror.client import ServicesClient, service_urls
+from twin.mirror.names import UnitNames
 from twin.mirror.replay import start_mirror
 from twin.mirror.snapshot import rebuild
 from twin.sim import devices, pace
@@ -42,7 +43,7 @@ def main(run_exercise=None) -> None:
     record_to = os.environ.get("TWIN_RECORD_TO")
     mirror = start_mirror(settings, model, recording.Recorder(record_to) if record_to else None)
     telemetry = ServiceMetrics(settings.service)  # the twin's /metrics
-    stoppables = [mirror] + start_steps(settings, model, telemetry)
+    stoppables = [mirror, UnitNames(model, client).start(telemetry)] + start_steps(settings, model, telemetry)
     replay_from = os.environ.get("TWIN_REPLAY_FROM")
     if run_exercise is not None:  # an exercise's field side counts its passes in the twin's telemetry
         run_exercise = functools.partial(run_exercise, telemetry=telemetry)

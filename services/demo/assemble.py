@@ -27,6 +27,7 @@ class Plan:
     unit_ids: list[str]
     unit_kinds: list[str]
     officer_ids: list[str]
+    unit_numbers: np.ndarray | None = None   # each officer's unit's number among its county's units of its level and kind
 
 
 def sort_into_units(counties, prefix: str, county_idx, level_idx, roles, modules) -> Plan:
@@ -43,7 +44,7 @@ def sort_into_units(counties, prefix: str, county_idx, level_idx, roles, modules
                 for code, a, b, u in zip(codes, lv, k, unit_no)]
     seq = np.arange(len(c)) - np.searchsorted(c, c, side="left") + 1
     officer_ids = [f"{prefix}{code}-{s:05d}" for code, s in zip(codes, seq)]
-    return Plan(c, lv, roles[final], modules[final], unit_ids, [KINDS[b] for b in k], officer_ids)
+    return Plan(c, lv, roles[final], modules[final], unit_ids, [KINDS[b] for b in k], officer_ids, unit_no)
 
 
 def _unit_numbers(group: np.ndarray, kind_idx: np.ndarray) -> np.ndarray:
@@ -56,7 +57,7 @@ def _unit_numbers(group: np.ndarray, kind_idx: np.ndarray) -> np.ndarray:
     return rank % n_units + 1
 
 
-def build_units(plan: Plan, counties) -> list[Unit]:
+def build_units(plan: Plan, counties, province_name: str) -> list[Unit]:
     members: dict[str, list[int]] = {}
     for i, uid in enumerate(plan.unit_ids):
         members.setdefault(uid, []).append(i)
@@ -65,9 +66,10 @@ def build_units(plan: Plan, counties) -> list[Unit]:
         county = counties[plan.county_idx[rows[0]]]
         # A unit's module is its members' commonest (forensic teams mix two).
         module = Counter(MODULES[plan.modules[r]] for r in rows).most_common(1)[0][0]
-        units.append(Unit(unit_id=uid, county=county.code, city=county.city_code,
-                          kind=plan.unit_kinds[rows[0]], level=LEVELS[plan.level_idx[rows[0]]],
-                          module=module, member_ids=tuple(plan.officer_ids[r] for r in rows)))
+        kind, level = plan.unit_kinds[rows[0]], LEVELS[plan.level_idx[rows[0]]]
+        units.append(Unit(unit_id=uid, county=county.code, city=county.city_code, kind=kind, level=level,
+                          module=module, member_ids=tuple(plan.officer_ids[r] for r in rows),
+                          name=structure.unit_name(county, level, kind, int(plan.unit_numbers[rows[0]]), province_name)))
     return units
 
 

@@ -69,6 +69,7 @@ class Unit:
     member_ids: tuple[str, ...]
     station_id: str = ""
     station: tuple[float, float] | None = None
+    name: str = ""   # as the force writes it (services.demo.structure.unit_name); "": a roster that gave none
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,7 +51,7 @@ def _generate(geo, province: str, officers: int, seed: int, as_of: datetime) -> 
     roles, modules = _roles_and_modules(rng, level_idx, officers)
     plan = sort_into_units(counties, _prefix(province), county_idx, level_idx, roles, modules)
     stations = _stations(geo, seed)
-    units = place_units(build_units(plan, counties), stations)
+    units = place_units(build_units(plan, counties, geo.province_name), stations)
     standards = equipment.county_standards(rng, counties, cities, capital.code)
     tags = skills.draw_tags(rng, plan.roles, plan.modules)
     kit, kit_ids = _equipment(rng, plan, [c.code for c in counties], units, standards, tags)

@@ -94,3 +94,43 @@ def unit_kind(level: str, role: str, module: str) -> str:
 
 def unit_id(county: str, level: str, kind: str, seq: int) -> str:
     return f"U{county}-{LEVEL_CODE[level]}-{KIND_CODE[kind]}{seq:03d}"
+
+
+# A unit's name as its force writes it: the bureau, the branch (大队 in a county, 支队 in a city, 总队
+# in the province), then the squad (中队 under a county's branch, 大队 above), numbered per kind, e.g.
+# 平湖市公安局交警大队二中队, 嘉兴市公安局特警支队突击一大队, 杭州市公安局上城区分局巡特警大队处突一中队.
+# kind: (the county's branch, the city's and province's branch, the squad's word before its number)
+BRANCH = {"patrol_squad": ("巡特警", "巡特警", "巡逻"), "traffic_squad": ("交警", "交警", ""),
+          "riot_company": ("巡特警", "特警", "处突"), "investigation_squad": ("刑侦", "刑侦", ""),
+          "tech_team": ("网安", "网安", "技术"), "rescue_team": ("巡特警", "特警", "应急救援"),
+          "swat": ("特警", "特警", "突击"), "forensic_team": ("刑侦", "刑侦", "刑事技术")}
+LEVEL_WORDS = {"county": ("大队", "中队"), "city": ("支队", "大队"), "province": ("总队", "大队")}
+
+
+def unit_name(county, level: str, kind: str, seq: int, province_name: str) -> str:
+    """`county`: the geography's County the unit is based in (its name and its city's name)."""
+    if level == "province":
+        bureau = f"{province_name}公安厅"
+    elif level == "city":
+        bureau = f"{county.city_name}公安局"
+    elif county.name.endswith("区") and county.city_name != county.name:
+        bureau = f"{county.city_name}公安局{county.name}分局"   # a city's district: a branch of its bureau
+    else:
+        bureau = f"{county.name}公安局"
+    county_branch, upper_branch, squad = BRANCH[kind]
+    branch, squad_word = LEVEL_WORDS[level]
+    return f"{bureau}{county_branch if level == 'county' else upper_branch}{branch}{squad}{chinese_number(seq)}{squad_word}"
+
+
+def chinese_number(n: int) -> str:
+    """1 -> 一, 10 -> 十, 12 -> 十二, 20 -> 二十, 105 -> 一百零五 (n from 1 to 999)."""
+    digits = "零一二三四五六七八九"
+    if not 1 <= n <= 999:
+        raise ValueError(f"a squad number from 1 to 999, got {n}")
+    hundreds, tens, ones = n // 100, n // 10 % 10, n % 10
+    out = f"{digits[hundreds]}百" if hundreds else ""
+    if tens:
+        out += ("" if tens == 1 and not hundreds else digits[tens]) + "十"
+    elif hundreds and ones:
+        out += "零"
+    return out + (digits[ones] if ones else "")

@@ -33,6 +33,7 @@ from .store import (
     regions,
     replace_legacy_roster,
     seal_plain_personal,
+    units,
 )
 
 
@@ -51,6 +52,7 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     runtime = Runtime.build(settings, metadata=metadata, handlers=HANDLERS)
     replace_legacy_roster(runtime.engine)
     add_columns(runtime.engine, officers)   # a pool made before officers had stations
+    add_columns(runtime.engine, units)      # a roster made before units had names
     drop_replaced_indexes(runtime.engine)
     seal_plain_personal(runtime.engine)
     places = Places(settings.province)

@@ -26,6 +26,7 @@ api = Api("resources")
 COUNTY = re.compile(r"^[0-9]{6}$")
 LISTS = {"county": COUNTY, "city": COUNTY, "module": None, "tag": CODE, "certification": CODE,
          "status": None, "unit_id": ID}
+MAX_UNIT_IDS = 500   # GET /units?ids=: the names a map's units need, in one read
 
 
 def _read():
@@ -89,10 +90,14 @@ def get_regions():
         return jsonify(representations.region_tree(store.region_rows(conn)))
 
 
-@api.route("GET", "/units", "Units and teams (?county=)")
+@api.route("GET", "/units", "Units and teams, each with its name (?county=, ?ids= up to 500 unit ids, comma-separated)")
 def get_units():
+    ids = [i for i in request.args.get("ids", "").split(",") if i] if "ids" in request.args else None
+    if ids is not None and len(ids) > MAX_UNIT_IDS:
+        raise Problem(400, "Bad query parameter", [{"field": "ids", "reason": f"at most {MAX_UNIT_IDS} unit ids at a "
+                                                                        f"time, got {len(ids)}"}])
     with _read() as conn:
-        return jsonify(store.unit_rows(conn, request.args.get("county")))
+        return jsonify(store.unit_rows(conn, request.args.get("county"), ids))
 
 
 @api.route("GET", "/counties/load", "Every county's load: on duty, available, committed, reserve floor (?county=)")

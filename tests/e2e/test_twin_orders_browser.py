@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -69,8 +69,12 @@ def approved_model() -> ProvinceModel:
     return model
 
 
+UNIT_NAMES = {"UNIT-330782-TS-01": "义乌市公安局网安大队技术一中队", "UNIT-330703-TS-02": "金华市公安局金东区分局网安大队技术二中队"}
+
+
 def resources_stand_in() -> Flask:
-    """resources' GET /officers/{id} as it answers a province commander: name and rank, the phone masked."""
+    """resources' GET /officers/{id} as it answers a province commander: name and rank, the phone masked;
+    and GET /units?ids= with the roster's names of two of the plan's three units."""
     app = Flask("resources")  # the audience a token must be addressed to
     seen = app.config.setdefault("callers", [])
 
@@ -79,6 +83,11 @@ def resources_stand_in() -> Flask:
         seen.append(current_identity().subject)
         return jsonify({"officer_id": officer_id, "name": f"警员{officer_id[-3:]}", "rank": "一级警司",
                         "phone": "138****5678", "masked": ["phone", "home_address", "id_number"]})
+
+    @app.get("/units")
+    def units():
+        asked = request.args["ids"].split(",")
+        return jsonify([{"unit_id": u, "name": UNIT_NAMES[u]} for u in asked if u in UNIT_NAMES])
 
     return app
 
@@ -107,6 +116,8 @@ def test_the_printed_order_carries_the_signature_digest_and_a_qr_code_of_its_ver
     assert "技术支援（L1）：技术支援 4 人" in page and "刑侦（L2）：刑侦 2 人" in page          # lines named by module
     assert "（电子取证、mobile_forensics）" in page and "（涉网犯罪侦查、越南语）" in page   # tags in words, else as written
     assert "U-330000-0031 省公安厅指挥中心值班长" in page   # an approver the user list does not know: as recorded
+    assert all(name in page for name in UNIT_NAMES.values()) and "UNIT-330727-CI-01" in page  # units by name, else id
+    assert "UNIT-330782-TS-01" not in page
     assert set(resources.config["callers"]) == {"zj-commander"}   # resources asked with the user's own token
 
     link = chrome.find_element(By.ID, "verify-link").text

@@ -21,6 +21,8 @@ def test_the_scope_is_named_in_the_page_language_and_free_text_is_kept():
     assert en["scope"]["tasks"] == ["e-forensics", "evidence collection", "现场电子证据固定与移交"]
     assert set(zh["scope"]) == {"from", "until", "tasks"}   # the area stays with logistics
     assert zh["receiving_commander"] == "东阳市公安局指挥中心" and zh["officers"] == 1
+    assert zh["unit_name"] is None and zh["unit_id"] == "U330782-X-TECH002"   # no name from the roster: the id
+    assert view(ORDER, "zh", "义乌市公安局网安大队技术二中队")["unit_name"] == "义乌市公安局网安大队技术二中队"
 
 
 def test_every_task_the_logistics_policy_can_grant_has_a_name_in_both_languages():

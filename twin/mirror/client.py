@@ -11,6 +11,7 @@ import os
 import time
 from dataclasses import dataclass
 from typing import Mapping
+from urllib.parse import urlencode
 
 import requests
 
@@ -20,6 +21,7 @@ from services.common.config import port_for
 log = logging.getLogger(__name__)
 TWIN_IDENTITY = service_identity("twin")
 TIMEOUT_S = 5.0
+UNIT_IDS_PER_READ = 500  # resources' GET /units?ids= limit
 ARRIVALS_TTL_S = 5.0  # how long the panel's live arrivals are reused before logistics is asked again
 ARRIVALS_PER_READ = 100  # request ids named in one GET /orders (logistics takes up to 200)
 Caller = Identity | str  # a signed-in user's token (forwarded), or an identity the caller may mint for
@@ -73,6 +75,18 @@ class ServicesClient:
         for request in self._get("matching", "/requests") or []:
             body = self._get("matching", f"/requests/{request['request_id']}/plans") or {}
             out += body.get("plans", [])
+        return out
+
+    def unit_names(self, unit_ids: list[str]) -> dict[str, str] | None:
+        """Each unit's name as resources' roster keeps it (GET /units?ids=, 500 at a time); a unit the roster
+        does not know, or keeps without a name, is left out. None when resources does not answer."""
+        out: dict[str, str] = {}
+        for start in range(0, len(unit_ids), UNIT_IDS_PER_READ):
+            chunk = unit_ids[start:start + UNIT_IDS_PER_READ]
+            body = self._get("resources", "/units?" + urlencode({"ids": ",".join(chunk)}))
+            if body is None:
+                return None
+            out.update({u["unit_id"]: u["name"] for u in body if u.get("name")})
         return out
 
     def position_policy(self) -> dict | None:

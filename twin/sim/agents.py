@@ -118,7 +118,8 @@ class UnitAgent(mesa.Agent):
 
     def as_dict(self) -> dict:
         order = self.order or {}
-        return {"unit_id": self.unit_id, "position": list(self.position), "status": self.status,
+        return {"unit_id": self.unit_id, "name": self.model.unit_names.get(self.unit_id),
+                "position": list(self.position), "status": self.status,
                 "order_id": order.get("order_id"), "request_id": order.get("request_id"),
                 "plan_id": order.get("plan_id"), "from_county": order.get("from_county"),
                 "origin": list(self.origin) if self.origin else None,

@@ -62,6 +62,7 @@ class ProvinceModel(mesa.Model):
         self.requests: dict[str, dict] = {}  # request_id -> support.requested data, with "status"
         self.plans: dict[str, dict] = {}  # plan_id -> plan.proposed data, with "status"
         self.previews: dict[str, dict] = {}  # plan_id -> the plan's latest preview
+        self.unit_names: dict[str, str] = {}  # unit_id -> its name in the roster (twin.mirror.names)
         self.preview_config = preview_config or PreviewConfig()
         self.datacollector = mesa.DataCollector(
             model_reporters={"open_incidents": open_incidents, "mean_county_load": mean_county_load})
@@ -109,6 +110,11 @@ class ProvinceModel(mesa.Model):
     def unit(self, unit_id: str) -> UnitAgent | None:
         with self.lock:
             return self._units.get(unit_id)
+
+    def unnamed_units(self) -> list[str]:
+        """The units on the map whose roster name the twin has not read yet."""
+        with self.lock:
+            return [u for u in self._units if u not in self.unit_names]
 
     def units(self) -> list[UnitAgent]:
         with self.lock:

@@ -31,7 +31,7 @@ from twin.sim.model import ProvinceModel
 from twin.ui import ids, signin, views, visibility
 from twin.ui.board import SOON_S, instant, pending_deadlines, units_by_request
 from twin.ui.figures import beijing_time
-from twin.ui.messages import DEFAULT_LANGUAGE, maybe, text
+from twin.ui.messages import DEFAULT_LANGUAGE, maybe, text, unit_label
 from twin.ui.panel import deadline_minutes, lateness_text
 from twin.ui.place_names import county_names
 
@@ -84,10 +84,10 @@ def alerts_for(snapshot: dict, identity: Identity | None, lang: str = DEFAULT_LA
             continue
         county = names.get(unit.get("from_county"), unit.get("from_county") or "—")
         if unit.get("late"):
-            add("late", f"{unit['unit_id']}:{unit['order_id']}", None, unit=unit["unit_id"], county=county,
+            add("late", f"{unit['unit_id']}:{unit['order_id']}", None, unit=unit_label(unit), county=county,
                 m=round((unit.get("late_by_s") or 0) / 60), id=unit.get("request_id"))
         if unit.get("escalated") and unit.get("status") == "dispatched":
-            add("unacknowledged", f"{unit['unit_id']}:{unit['order_id']}", None, unit=unit["unit_id"],
+            add("unacknowledged", f"{unit['unit_id']}:{unit['order_id']}", None, unit=unit_label(unit),
                 county=county, id=unit.get("request_id"))
     return sorted(out, key=lambda a: (KINDS.index(a["kind"]), a["id"]))
 

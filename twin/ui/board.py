@@ -31,7 +31,7 @@ from services.demand.domain import sources
 from twin.sim.model import ProvinceModel
 from twin.ui import arrivals, ids, signin, views, visibility, withheld
 from twin.ui.figures import GRADE_COLOURS, beijing_time, instant, type_name
-from twin.ui.messages import DEFAULT_LANGUAGE, maybe, text
+from twin.ui.messages import DEFAULT_LANGUAGE, maybe, text, unit_label
 from twin.ui.panel import in_question, late_by_plan, late_words
 from twin.ui.place_names import place_name
 
@@ -134,8 +134,8 @@ def queue(snapshot: dict, live_arrivals: LiveArrivals | None = None, speedup: fl
             "chance": chance, "plan_kind": kind, "decided": decided, "live": live, "on_time": officers_on_time,
             # once units are sent, they say whether they are late (unit.late, logistics' estimate), not the plan
             "plans_late": None if mine else late_by_plan(plans),
-            "late_units": sorted(u["unit_id"] for u in mine if u.get("late") and u.get("status") != "arrived"),
-            "unacknowledged": sorted(u["unit_id"] for u in mine if u.get("escalated") and u.get("status") == "dispatched"),
+            "late_units": sorted(unit_label(u) for u in mine if u.get("late") and u.get("status") != "arrived"),
+            "unacknowledged": sorted(unit_label(u) for u in mine if u.get("escalated") and u.get("status") == "dispatched"),
             "escalated_from": request.get("escalated_from"), "relief_of": request.get("relief_of"),
         })
     return sorted(rows, key=lambda r: (r["left_s"], r["request_id"]))

@@ -157,7 +157,7 @@
           ? `<p id="ack-note-${esc(o.order_id)}" class="warn">${esc(t("ack_queued"))}</p>`
           : `<button class="ack" data-order="${esc(o.order_id)}" data-unit="${esc(o.unit_id)}" id="ack-${esc(o.order_id)}">${esc(t("ack"))}</button><p id="ack-note-${esc(o.order_id)}"></p>`;
       return `<section class="card order" data-order="${esc(o.order_id)}"><h2>${esc(t("order"))} ${esc(o.order_id)}</h2>` +
-        row(t("unit"), esc(o.unit_id)) + row(t("officers"), esc(o.officers)) + row(t("status"), status) +
+        row(t("unit"), esc(o.unit_name || o.unit_id)) + row(t("officers"), esc(o.officers)) + row(t("status"), status) +
         row(t("ordered"), esc(beijing(o.ordered_at))) + row(t("deadline"), `<strong>${esc(beijing(o.deadline))}</strong>`) +
         (o.arrived_at ? row(t("arrived"), `<span id="arrived-${esc(o.order_id)}">${esc(beijing(o.arrived_at))}</span>`)
           : o.eta ? row(t("eta"), `<span id="eta-${esc(o.order_id)}"${o.late ? ' class="warn"' : ""}>${esc(beijing(o.eta))}</span>`) : "") +
@@ -187,7 +187,7 @@
     const fix = lastFix ? `<p class="muted" id="last-fix">${esc(t("last_fix", { t: beijing(new Date(lastFix.timestamp).toISOString()), a: Math.round(lastFix.coords.accuracy) }))}</p>` : "";
     box.innerHTML = `<h2>${esc(t("share_title"))}</h2>` + (sharing === null
       ? `<p class="muted">${esc(t("share_note"))}</p><button id="share-start">${esc(t("share_start"))}</button>`
-      : `<p class="ok" id="share-on">${esc(t("share_on", { u: o ? o.unit_id : "" }))}</p><button class="secondary" id="share-stop">${esc(t("share_stop"))}</button>`) +
+      : `<p class="ok" id="share-on">${esc(t("share_on", { u: o ? (o.unit_name || o.unit_id) : "" }))}</p><button class="secondary" id="share-stop">${esc(t("share_stop"))}</button>`) +
       fix + `<p id="share-result"></p>`;
     const start = $("share-start"), stop = $("share-stop");
     if (start) start.addEventListener("click", startSharing);

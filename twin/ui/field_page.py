@@ -90,8 +90,10 @@ def install(app, client: ServicesClient, geography=None) -> None:
             return passthrough(resp)
         lang = "en" if request.args.get("lang") == "en" else "zh"
         mine = [order for order in resp.json() if current(order, user.identity.region)]
+        names = (client.unit_names(sorted({o["unit_id"] for o in mine})) or {}) if mine else {}
         return jsonify({"user": {"subject": user.identity.subject, "name": user.name, "region": user.identity.region,
-                                 "role": user.identity.role}, "orders": [view(o, lang) for o in mine]})
+                                 "role": user.identity.role},
+                        "orders": [view(o, lang, names.get(o["unit_id"])) for o in mine]})
 
     @server.post(PATH + "/orders/<order_id>/ack")
     def field_ack(order_id: str):
@@ -148,12 +150,13 @@ def current(order: dict, region: str) -> bool:
         and order.get("status") != "released"
 
 
-def view(order: dict, lang: str = "zh") -> dict:
+def view(order: dict, lang: str = "zh", unit_name: str | None = None) -> dict:
     """What the phone needs of an order (and keeps for when the network is gone), its scope's tasks
-    named in `lang`."""
+    named in `lang`, its unit by the roster's name when resources gave one."""
     body = order.get("order") or {}
     scope = body.get("scope") or {}
-    return {"order_id": order["order_id"], "unit_id": order["unit_id"], "request_id": order.get("request_id"),
+    return {"order_id": order["order_id"], "unit_id": order["unit_id"], "unit_name": unit_name,
+            "request_id": order.get("request_id"),
             "incident_id": order.get("incident_id"), "status": order.get("status"),
             "from_county": order.get("from_county"), "officers": len(order.get("officer_ids") or []),
             "ordered_at": order.get("ordered_at"), "deadline": order.get("deadline"),

@@ -10,7 +10,7 @@ import math
 
 import plotly.graph_objects as go
 
-from twin.ui.messages import DEFAULT_LANGUAGE, maybe, text
+from twin.ui.messages import DEFAULT_LANGUAGE, maybe, text, unit_label
 
 # The map's traces are built from plain values the builders control, so plotly's validation of each
 # property (most of a redraw's time under 20,000 officers) is skipped; a unit test validates the figures.
@@ -76,8 +76,9 @@ def unit_traces(units: list[dict], lang: str = DEFAULT_LANGUAGE) -> list[go.Scat
                 lon=[u["position"][0] for u in group], lat=[u["position"][1] for u in group], mode="markers",
                 marker=dict(size=size, color=[ARRIVED_COLOUR if u["status"] == "arrived" and colour == UNIT_COLOUR
                                               else colour for u in group]),
-                text=[f"{u['unit_id']} · {maybe('status_' + u['status'], lang, u['status'])}"
+                text=[f"{unit_label(u)} · {maybe('status_' + u['status'], lang, u['status'])}"
                       + (" · " + text("duty_alerts", lang, n=u["duty_alerts"]) if u.get("duty_alerts") else "")
+                      + (f"<br>{u['unit_id']}" if u.get("name") else "")
                       for u in group],
                 customdata=[u["unit_id"] for u in group], hovertemplate="%{text}<extra></extra>",
                 name=text(key, lang), **UNCHECKED))

@@ -90,6 +90,9 @@ def install(app, model: ProvinceModel, client: ServicesClient) -> None:
                                         "批准后方可打印调度令。</p>"), 409
         user = signin.current_user()
         people = officers(client, [a["officer_id"] for a in found["plan"]["assignments"]], user.token if user else None)
+        unnamed = sorted({a["unit_id"] for a in found["plan"]["assignments"] if a.get("unit_id")} - set(found["unit_names"]))
+        if unnamed:   # units not dispatched yet: the roster names them
+            found["unit_names"].update(client.unit_names(unnamed) or {})
         users = getattr(getattr(app, "twin_signin", None), "names", {})   # users.yaml: who the approver is
         return page(f"调度令 {plan_id}", order_html(found, people, verify_link(plan_id, found["plan"]["approval"]),
                                                   users), script=True)
@@ -124,10 +127,11 @@ def readable(model: ProvinceModel, plan_id: str) -> dict | None:
     incident = next((i for i in snapshot["incidents"] if i["incident_id"] == incident_id), {})
     with model.lock:
         orders = [dict(u.order) for u in model.units() if u.order and u.order.get("plan_id") == plan_id]
+        unit_names = dict(model.unit_names)
     names = {c["code"]: c["name"] for c in snapshot["counties"]}
     cities = {c["code"]: c.get("city_name") or "" for c in snapshot["counties"]}
     return {"plan": plan, "request": request_, "incident": incident, "orders": orders, "names": names,
-            "cities": cities, "province": getattr(model.geography, "province_name", "")}
+            "cities": cities, "province": getattr(model.geography, "province_name", ""), "unit_names": unit_names}
 
 
 def officers(client: ServicesClient, officer_ids: list[str], token: str | None) -> dict[str, dict]:
@@ -213,7 +217,8 @@ def order_html(found: dict, people: dict[str, dict], link: str, users: dict[str,
         row("简要情况", escape(incident.get("description") or "—")),
         "</table>",
         "<h2>三、派出警力（按派出县区）</h2>",
-        officers_html(plan, people, county, orders_by_unit, {line["line_id"]: line for line in req.get("lines") or []}),
+        officers_html(plan, people, county, orders_by_unit, {line["line_id"]: line for line in req.get("lines") or []},
+                      found.get("unit_names") or {}),
         "<h2>四、时间（北京时间）</h2><table class='kv'>",
         row("批准时间", beijing_time(approval.get("at"))),
         row("下达调度", beijing_time(first_order.get("ordered_at")) if first_order else "待物流下达"),
@@ -248,7 +253,7 @@ def order_html(found: dict, people: dict[str, dict], link: str, users: dict[str,
 
 
 def officers_html(plan: dict, people: dict[str, dict], county, orders_by_unit: dict[str, dict],
-                  lines: dict[str, dict] | None = None) -> str:
+                  lines: dict[str, dict] | None = None, unit_names: dict[str, str] | None = None) -> str:
     by_donor: dict[str, list[dict]] = {}
     for a in plan["assignments"]:
         by_donor.setdefault(a.get("from_county") or "", []).append(a)
@@ -262,7 +267,8 @@ def officers_html(plan: dict, people: dict[str, dict], county, orders_by_unit: d
             eta = f"{round(a['eta_s'] / 60)} 分钟" if isinstance(a.get("eta_s"), (int, float)) else "—"
             out.append("<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in (
                 a["officer_id"], person.get("name") or "—", person.get("rank") or "—", person.get("phone") or "—",
-                request_line_name(a.get("line_id", ""), "zh", lines), a.get("unit_id") or "—",
+                request_line_name(a.get("line_id", ""), "zh", lines),
+                (unit_names or {}).get(a.get("unit_id")) or a.get("unit_id") or "—",
                 eta)) + "</tr>")
         out.append("</table>")
     return "".join(out)

@@ -15,10 +15,12 @@ def region_rows(conn: Connection) -> list[dict]:
     return [r._asdict() for r in conn.execute(select(regions).order_by(regions.c.code))]
 
 
-def unit_rows(conn: Connection, county: str | None) -> list[dict]:
+def unit_rows(conn: Connection, county: str | None, unit_ids: list[str] | None = None) -> list[dict]:
     stmt = select(units).order_by(units.c.unit_id)
     if county:
         stmt = stmt.where(units.c.county == county)
+    if unit_ids is not None:
+        stmt = stmt.where(units.c.unit_id.in_(unit_ids))
     return [r._asdict() for r in conn.execute(stmt)]
 
 

@@ -78,6 +78,7 @@ units = Table(
     Column("kind", String(32), nullable=False),
     Column("level", String(8), nullable=False),
     Column("module", String(32), nullable=False),
+    Column("name", String(64)),   # as the force writes it (平湖市公安局交警大队二中队); null: the roster gave none
 )
 
 unit_positions = Table(  # the time of the last position applied per unit: an older report changes nothing

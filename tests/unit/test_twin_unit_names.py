@@ -1,0 +1,64 @@
+"""The twin names a unit as its roster does (twin.mirror.names): on the map, in the alerts and on the board,
+falling back to the unit's id while resources has not answered or has no name for it."""
+from __future__ import annotations
+
+from tests.unit.test_twin_board_alerts import FRAUD, PROVINCE, UNIT, event, situation
+from twin.mirror import replay
+from twin.mirror.names import RETRY_S, UnitNames
+from twin.ui import alerts, board
+from twin.ui.map_layers import unit_traces
+
+NAME = "义乌市公安局巡特警大队处突一中队"
+
+
+class Roster:
+    """ServicesClient.unit_names over a dict; `down` answers None as when resources does not answer."""
+
+    def __init__(self, names: dict[str, str]):
+        self.names, self.down, self.asked = names, False, []
+
+    def unit_names(self, unit_ids):
+        self.asked.append(sorted(unit_ids))
+        return None if self.down else {u: self.names[u] for u in unit_ids if u in self.names}
+
+
+class Clock:
+    def __init__(self):
+        self.t = 1000.0
+
+    def __call__(self):
+        return self.t
+
+
+def test_a_dispatched_unit_is_named_from_the_roster_and_an_unknown_one_asked_again_later():
+    model = situation()
+    replay.apply(model, event("dispatch.ordered", order_id="ORD-2", request_id=FRAUD, unit_id="U-NOT-IN-ROSTER",
+                              from_county="330782", plan_id="PLAN-X"))
+    roster, clock = Roster({UNIT: NAME}), Clock()
+    names = UnitNames(model, roster, clock=clock)
+    roster.down = True
+    assert names.refresh() == 0 and model.unit_names == {}           # resources down: nothing learned ...
+    roster.down = False
+    assert names.refresh() == 1 and model.unit_names == {UNIT: NAME}  # ... and asked again on the next round
+    assert roster.asked[-1] == sorted([UNIT, "U-NOT-IN-ROSTER"])
+    assert names.refresh() == 0 and len(roster.asked) == 2             # the unknown unit is not asked every round
+    clock.t += RETRY_S
+    roster.names["U-NOT-IN-ROSTER"] = "义乌市公安局交警大队一中队"       # imported since
+    assert names.refresh() == 1 and roster.asked[-1] == ["U-NOT-IN-ROSTER"]
+    unit = next(u for u in model.snapshot()["units"] if u["unit_id"] == UNIT)
+    assert unit["name"] == NAME
+
+
+def test_the_map_the_alerts_and_the_board_say_the_units_name():
+    model = situation()
+    replay.apply(model, event("unit.late", unit_id=UNIT, order_id="ORD-20250915-0042"))
+    unnamed = model.snapshot()
+    UnitNames(model, Roster({UNIT: NAME})).refresh()
+    named = model.snapshot()
+    hover = " ".join(t for trace in unit_traces(named["units"], "zh") for t in (trace.text or ()))
+    assert f"{NAME} · " in hover and f"<br>{UNIT}" in hover
+    assert NAME not in " ".join(t for trace in unit_traces(unnamed["units"], "zh") for t in (trace.text or ()))
+    late = [a for a in alerts.alerts_for(named, PROVINCE, "zh") if a["kind"] == "late"]
+    assert late and NAME in late[0]["text"]
+    fraud = next(r for r in board.queue(named) if r["request_id"] == FRAUD)
+    assert fraud["late_units"] == [NAME]

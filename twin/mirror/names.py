@@ -1,0 +1,42 @@
+"""Units by name: the twin shows 平湖市公安局交警大队二中队 where the stream says U330482-X-TRF002.
+
+The events name a unit by its id; its name is roster data, which resources keeps (GET /units?ids=).
+`UnitNames.refresh` asks for the units on the map it has no name for, in one read, and keeps what it
+learns in `model.unit_names`; a unit the roster has no name for is asked again after `RETRY_S` (it may
+have been imported since), and nothing is asked while resources does not answer. The twin runs it on a
+thread of its own (`start`), so a slow roster never holds up a step or a page.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from services.common.periodic import Periodic
+from twin.mirror.client import ServicesClient
+from twin.sim.model import ProvinceModel
+
+EVERY_S = 5.0     # how soon a newly dispatched unit shows by name
+RETRY_S = 300.0   # a unit the roster gave no name for is asked about again after this long
+
+
+class UnitNames:
+    def __init__(self, model: ProvinceModel, client: ServicesClient, *, clock: Callable[[], float] = time.monotonic):
+        self.model, self.client, self.clock = model, client, clock
+        self._asked: dict[str, float] = {}   # unit_id -> when the roster last had no name for it
+
+    def refresh(self) -> int:
+        """Reads the names of the units still unnamed; returns how many it learned."""
+        now = self.clock()
+        wanted = [u for u in self.model.unnamed_units() if now - self._asked.get(u, -RETRY_S) >= RETRY_S]
+        if not wanted:
+            return 0
+        found = self.client.unit_names(wanted)
+        if found is None:   # resources is down: ask again on the next round
+            return 0
+        with self.model.lock:
+            self.model.unit_names.update(found)
+        self._asked.update({u: now for u in wanted if u not in found})
+        return len(found)
+
+    def start(self, telemetry=None) -> Periodic:
+        return Periodic("unit_names", EVERY_S, self.refresh, telemetry=telemetry, service="twin").start()
