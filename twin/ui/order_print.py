@@ -58,6 +58,8 @@ th, td { border: 1px solid #444; padding: 1mm 1.5mm; text-align: left; vertical-
 th { background: #f2f2f2; font-weight: bold; white-space: nowrap; }
 .kv th { width: 28mm; }
 .donor { font-weight: bold; margin-top: 2mm; }
+.officers td { white-space: nowrap; }
+.officers td:nth-child(6) { white-space: normal; }   /* only the unit's name wraps */
 .approval { display: flex; gap: 6mm; align-items: flex-start; page-break-inside: avoid; }
 .approval table { flex: 1; }
 .qr { width: 36mm; text-align: center; font-size: 8pt; }
