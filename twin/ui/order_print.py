@@ -58,8 +58,13 @@ th, td { border: 1px solid #444; padding: 1mm 1.5mm; text-align: left; vertical-
 th { background: #f2f2f2; font-weight: bold; white-space: nowrap; }
 .kv th { width: 28mm; }
 .donor { font-weight: bold; margin-top: 2mm; }
-.officers td { white-space: nowrap; }
-.officers td:nth-child(6) { white-space: normal; }   /* only the unit's name wraps */
+/* one set of column widths for every donor's table: number, name, rank and phone on one line each */
+.officers { table-layout: fixed; font-size: 9.5pt; }
+.officers th, .officers td { white-space: normal; overflow-wrap: anywhere; }
+.officers th:nth-child(1) { width: 19%; } .officers th:nth-child(2) { width: 8%; }
+.officers th:nth-child(3) { width: 10%; } .officers th:nth-child(4) { width: 14%; }
+.officers th:nth-child(5) { width: 16%; } .officers th:nth-child(6) { width: 22%; }
+.officers th:nth-child(7) { width: 11%; }
 .approval { display: flex; gap: 6mm; align-items: flex-start; page-break-inside: avoid; }
 .approval table { flex: 1; }
 .qr { width: 36mm; text-align: center; font-size: 8pt; }
