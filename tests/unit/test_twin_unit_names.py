@@ -62,3 +62,35 @@ def test_the_map_the_alerts_and_the_board_say_the_units_name():
     assert late and NAME in late[0]["text"]
     fraud = next(r for r in board.queue(named) if r["request_id"] == FRAUD)
     assert fraud["late_units"] == [NAME]
+
+
+class Response:
+    def __init__(self, status_code, body=None):
+        self.status_code, self.body = status_code, body
+
+    def json(self):
+        return self.body
+
+
+class ResourcesSession:
+    """requests.Session's get() as resources' GET /units?ids= answers it (`status` other than 200: refused)."""
+
+    def __init__(self, status=200):
+        self.status, self.reads = status, []
+
+    def get(self, url, params=None, headers=None, timeout=None):
+        assert url.endswith("/units") and headers["Authorization"].startswith("Bearer ")
+        asked = params["ids"].split(",")
+        self.reads.append(len(asked))
+        return Response(self.status, [{"unit_id": u, "name": f"{u}中队" if u != "U-NAMELESS" else None}
+                                      for u in asked])
+
+
+def test_the_client_reads_names_500_at_a_time_and_leaves_out_a_unit_without_one():
+    from twin.mirror.client import ServicesClient
+    session = ResourcesSession()
+    ids = [f"U{i}" for i in range(1100)] + ["U-NAMELESS"]
+    got = ServicesClient({"resources": "http://resources"}, session=session).unit_names(ids)
+    assert session.reads == [500, 500, 101] and len(got) == 1100 and got["U7"] == "U7中队" and "U-NAMELESS" not in got
+    assert ServicesClient({"resources": "http://resources"}, session=ResourcesSession(503)).unit_names(["U1"]) is None
+    assert ServicesClient({}, session=session).unit_names(["U1"]) is None   # a twin wired without resources

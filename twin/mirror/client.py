@@ -11,7 +11,6 @@ import os
 import time
 from dataclasses import dataclass
 from typing import Mapping
-from urllib.parse import urlencode
 
 import requests
 
@@ -80,13 +79,21 @@ class ServicesClient:
     def unit_names(self, unit_ids: list[str]) -> dict[str, str] | None:
         """Each unit's name as resources' roster keeps it (GET /units?ids=, 500 at a time); a unit the roster
         does not know, or keeps without a name, is left out. None when resources does not answer."""
+        if "resources" not in self.urls:
+            return None
         out: dict[str, str] = {}
         for start in range(0, len(unit_ids), UNIT_IDS_PER_READ):
             chunk = unit_ids[start:start + UNIT_IDS_PER_READ]
-            body = self._get("resources", "/units?" + urlencode({"ids": ",".join(chunk)}))
-            if body is None:
+            try:
+                resp = self.session.get(self.urls["resources"] + "/units", params={"ids": ",".join(chunk)},
+                                        headers=headers_for(TWIN_IDENTITY), timeout=TIMEOUT_S)
+            except requests.RequestException as exc:
+                log.warning("unit names: resources unreachable: %s", type(exc).__name__)
                 return None
-            out.update({u["unit_id"]: u["name"] for u in body if u.get("name")})
+            if resp.status_code != 200:
+                log.warning("unit names: resources answered %s", resp.status_code)
+                return None
+            out.update({u["unit_id"]: u["name"] for u in resp.json() if u.get("name")})
         return out
 
     def position_policy(self) -> dict | None:
