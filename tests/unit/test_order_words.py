@@ -1,15 +1,18 @@
 """The words an order is printed and shown in: every specialty tag and language the intake lexicon knows
 has a name in both languages (twin.ui.messages.tag_name), an unknown one is kept as written, and the
-approver is named from the user list."""
+approver is named from the user list; the officers it lists are read from resources as the user."""
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
+import requests
 import yaml
 
+from twin.mirror.client import ServicesClient
 from twin.ui.messages import LANGUAGE_NAMES, TAG_NAMES, tag_name
-from twin.ui.order_print import approver
+from twin.ui.order_print import approver, officers
 
 LEXICON = Path(__file__).resolve().parents[2] / "services" / "demand" / "needs" / "data" / "lexicon.yaml"
 
@@ -37,3 +40,39 @@ def test_the_approver_is_named_from_the_user_list_when_it_is_there():
     names = {"zj-commander": "省公安厅指挥中心值班长"}
     assert approver("zj-commander", names) == "zj-commander（省公安厅指挥中心值班长）"
     assert approver("U-330000-0031 值班长", names) == "U-330000-0031 值班长"
+
+
+class _Answer:
+    def __init__(self, status_code, body=None):
+        self.status_code, self.body = status_code, body
+
+    def json(self):
+        return self.body
+
+
+class _Resources:
+    """resources' GET /officers/{id}: `missing` answer 404, and from `down_after` reads on it does not answer."""
+
+    def __init__(self, missing=(), down_after=None):
+        self.missing, self.down_after, self.reads, self.lock = set(missing), down_after, 0, threading.Lock()
+
+    def get(self, url, headers=None, timeout=None):
+        with self.lock:
+            self.reads += 1
+            down = self.down_after is not None and self.reads > self.down_after
+        if down:
+            raise requests.ConnectionError("refused")
+        officer_id = url.rsplit("/", 1)[1]
+        assert headers == {"Authorization": "Bearer user-token"}   # the user's own token, as it came
+        return _Answer(404) if officer_id in self.missing else _Answer(200, {"officer_id": officer_id, "name": "警员"})
+
+
+def test_the_printed_order_reads_its_officers_with_the_users_token_and_stops_when_resources_is_gone():
+    ids = [f"ZJ330782-{i:05d}" for i in range(121)]
+    fine = _Resources(missing={ids[3]})
+    got = officers(ServicesClient({"resources": "http://resources"}, session=fine), ids, "user-token")
+    assert set(got) == set(ids) - {ids[3]} and fine.reads == 121 and got[ids[0]]["name"] == "警员"
+    gone = _Resources(down_after=10)
+    got = officers(ServicesClient({"resources": "http://resources"}, session=gone), ids, "user-token")
+    assert len(got) == 10 and gone.reads < 121   # the reads after the failure are not tried
+    assert officers(ServicesClient({}, session=fine), ids, "user-token") == {}
