@@ -69,7 +69,9 @@ def build_units(plan: Plan, counties, province_name: str) -> list[Unit]:
         kind, level = plan.unit_kinds[rows[0]], LEVELS[plan.level_idx[rows[0]]]
         units.append(Unit(unit_id=uid, county=county.code, city=county.city_code, kind=kind, level=level,
                           module=module, member_ids=tuple(plan.officer_ids[r] for r in rows),
-                          name=structure.unit_name(county, level, kind, int(plan.unit_numbers[rows[0]]), province_name)))
+                          name=structure.unit_name(county, level, kind, int(plan.unit_numbers[rows[0]]), province_name),
+                          name_en=structure.unit_name_en(county, level, kind, int(plan.unit_numbers[rows[0]]),
+                                                         province_name)))
     return units
 
 

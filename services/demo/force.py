@@ -70,6 +70,7 @@ class Unit:
     station_id: str = ""
     station: tuple[float, float] | None = None
     name: str = ""   # as the force writes it (services.demo.structure.unit_name); "": a roster that gave none
+    name_en: str = ""   # the same in English, for the English pages
 
 
 @dataclass(frozen=True, slots=True)

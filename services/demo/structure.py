@@ -10,6 +10,7 @@ import numpy as np
 
 from services.demo.allocation import apportion
 from services.demo.force import MODULES, ROLE_CLASSES
+from services.geo.names import english_name
 
 # Whole-force targets: the middle of each DOMAIN.md range; "regular" is what is left.
 ROLE_TARGETS = {"mobile": 0.175, "specialist": 0.275, "rotating": 0.125}
@@ -120,6 +121,30 @@ def unit_name(county, level: str, kind: str, seq: int, province_name: str) -> st
     county_branch, upper_branch, squad = BRANCH[kind]
     branch, squad_word = LEVEL_WORDS[level]
     return f"{bureau}{county_branch if level == 'county' else upper_branch}{branch}{squad}{chinese_number(seq)}{squad_word}"
+
+
+# The same in English, for the English pages: the bureau (PSB: public security bureau), the branch, the squad.
+BRANCH_EN = {"巡特警": "Patrol and SWAT", "交警": "Traffic Police", "刑侦": "Criminal Investigation",
+             "网安": "Cyber Security", "特警": "SWAT"}
+SQUAD_EN = {"巡逻": "Patrol", "处突": "Riot", "技术": "Technical", "应急救援": "Rescue", "突击": "Assault",
+            "刑事技术": "Forensics", "": ""}
+LEVEL_WORDS_EN = {"county": ("Brigade", "Squadron"), "city": ("Detachment", "Brigade"), "province": ("Corps", "Brigade")}
+
+
+def unit_name_en(county, level: str, kind: str, seq: int, province_name: str) -> str:
+    """unit_name in English: Pinghu City PSB, Traffic Police Brigade, Squadron 2."""
+    if level == "province":
+        bureau = f"{english_name(province_name, 'province')} Provincial Public Security Department"
+    elif level == "city":
+        bureau = f"{english_name(county.city_name, 'city')} PSB"
+    elif county.name.endswith("区") and county.city_name != county.name:
+        bureau = f"{english_name(county.city_name, 'city')} PSB {english_name(county.name)} Branch"
+    else:
+        bureau = f"{english_name(county.name)} PSB"
+    county_branch, upper_branch, squad = BRANCH[kind]
+    branch, squad_word = LEVEL_WORDS_EN[level]
+    words = f"{SQUAD_EN[squad]} {squad_word}".strip()
+    return f"{bureau}, {BRANCH_EN[county_branch if level == 'county' else upper_branch]} {branch}, {words} {seq}"
 
 
 def chinese_number(n: int) -> str:

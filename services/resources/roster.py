@@ -52,7 +52,8 @@ def load_force(tx, force, now: datetime, rest_min: int = 480) -> int:
     rows = [store.officer_values(_officer_dict(o), now, rest_min) for o in force.officers]
     store.insert_officers(tx.conn, rows)
     store.insert_units(tx.conn, [{"unit_id": u.unit_id, "county": u.county, "city": u.city, "kind": u.kind,
-                                    "level": u.level, "module": u.module, "name": u.name or None}
+                                    "level": u.level, "module": u.module, "name": u.name or None,
+                                    "name_en": u.name_en or None}
                                    for u in force.units])
     store.insert_equipment(tx.conn, [{"equipment_id": e.equipment_id, "type": e.type,
                                         "interface_standard": e.interface_standard, "readiness": e.readiness,

@@ -9,6 +9,7 @@ from twin.ui import alerts, board
 from twin.ui.map_layers import unit_traces
 
 NAME = "义乌市公安局巡特警大队处突一中队"
+NAME_EN = "Yiwu City PSB, Patrol and SWAT Brigade, Riot Squadron 1"
 
 
 class Roster:
@@ -19,7 +20,11 @@ class Roster:
 
     def unit_names(self, unit_ids):
         self.asked.append(sorted(unit_ids))
-        return None if self.down else {u: self.names[u] for u in unit_ids if u in self.names}
+        return None if self.down else {u: {"zh": self.names[u], "en": EN.get(self.names[u], self.names[u])}
+                                       for u in unit_ids if u in self.names}
+
+
+EN = {NAME: NAME_EN}
 
 
 class Clock:
@@ -39,14 +44,14 @@ def test_a_dispatched_unit_is_named_from_the_roster_and_an_unknown_one_asked_aga
     roster.down = True
     assert names.refresh() == 0 and model.unit_names == {}           # resources down: nothing learned ...
     roster.down = False
-    assert names.refresh() == 1 and model.unit_names == {UNIT: NAME}  # ... and asked again on the next round
+    assert names.refresh() == 1 and model.unit_names == {UNIT: {"zh": NAME, "en": NAME_EN}}  # ... asked again
     assert roster.asked[-1] == sorted([UNIT, "U-NOT-IN-ROSTER"])
     assert names.refresh() == 0 and len(roster.asked) == 2             # the unknown unit is not asked every round
     clock.t += RETRY_S
     roster.names["U-NOT-IN-ROSTER"] = "义乌市公安局交警大队一中队"       # imported since
     assert names.refresh() == 1 and roster.asked[-1] == ["U-NOT-IN-ROSTER"]
     unit = next(u for u in model.snapshot()["units"] if u["unit_id"] == UNIT)
-    assert unit["name"] == NAME
+    assert (unit["name"], unit["name_en"]) == (NAME, NAME_EN)
 
 
 def test_the_map_the_alerts_and_the_board_say_the_units_name():
@@ -62,6 +67,11 @@ def test_the_map_the_alerts_and_the_board_say_the_units_name():
     assert late and NAME in late[0]["text"]
     fraud = next(r for r in board.queue(named) if r["request_id"] == FRAUD)
     assert fraud["late_units"] == [NAME]
+    # the English pages say the roster's English name
+    hover_en = " ".join(t for trace in unit_traces(named["units"], "en") for t in (trace.text or ()))
+    assert f"{NAME_EN} · " in hover_en and NAME not in hover_en
+    assert NAME_EN in [a for a in alerts.alerts_for(named, PROVINCE, "en") if a["kind"] == "late"][0]["text"]
+    assert next(r for r in board.queue(named, lang="en") if r["request_id"] == FRAUD)["late_units"] == [NAME_EN]
 
 
 class Response:
@@ -82,8 +92,8 @@ class ResourcesSession:
         assert url.endswith("/units") and headers["Authorization"].startswith("Bearer ")
         asked = params["ids"].split(",")
         self.reads.append(len(asked))
-        return Response(self.status, [{"unit_id": u, "name": f"{u}中队" if u != "U-NAMELESS" else None}
-                                      for u in asked])
+        return Response(self.status, [{"unit_id": u, "name": f"{u}中队" if u != "U-NAMELESS" else None,
+                                       **({"name_en": f"Squadron {u}"} if u != "U7" else {})} for u in asked])
 
 
 def test_the_client_reads_names_500_at_a_time_and_leaves_out_a_unit_without_one():
@@ -91,6 +101,8 @@ def test_the_client_reads_names_500_at_a_time_and_leaves_out_a_unit_without_one(
     session = ResourcesSession()
     ids = [f"U{i}" for i in range(1100)] + ["U-NAMELESS"]
     got = ServicesClient({"resources": "http://resources"}, session=session).unit_names(ids)
-    assert session.reads == [500, 500, 101] and len(got) == 1100 and got["U7"] == "U7中队" and "U-NAMELESS" not in got
+    assert session.reads == [500, 500, 101] and len(got) == 1100 and "U-NAMELESS" not in got
+    assert got["U8"] == {"zh": "U8中队", "en": "Squadron U8"}
+    assert got["U7"] == {"zh": "U7中队", "en": "U7中队"}   # no English name in the roster: the Chinese one
     assert ServicesClient({"resources": "http://resources"}, session=ResourcesSession(503)).unit_names(["U1"]) is None
     assert ServicesClient({}, session=session).unit_names(["U1"]) is None   # a twin wired without resources

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.common.auth import Identity, signed_in
-from services.demo.structure import chinese_number, unit_name
+from services.demo.structure import chinese_number, unit_name, unit_name_en
 from services.geo import Geography
 from tests.helpers import offline_settings
 
@@ -17,6 +17,12 @@ def test_a_units_name_says_its_bureau_branch_and_squad():
     assert unit_name(shangcheng, "county", "riot_company", 1, "浙江省") == "杭州市公安局上城区分局巡特警大队处突一中队"
     assert unit_name(shangcheng, "city", "swat", 12, "浙江省") == "杭州市公安局特警支队突击十二大队"
     assert unit_name(shangcheng, "province", "forensic_team", 3, "浙江省") == "浙江省公安厅刑侦总队刑事技术三大队"
+    assert unit_name_en(pinghu, "county", "traffic_squad", 2, "浙江省") == "Pinghu City PSB, Traffic Police Brigade, Squadron 2"
+    assert unit_name_en(shangcheng, "county", "riot_company", 1, "浙江省") == \
+        "Hangzhou PSB Shangcheng District Branch, Patrol and SWAT Brigade, Riot Squadron 1"
+    assert unit_name_en(shangcheng, "city", "swat", 12, "浙江省") == "Hangzhou PSB, SWAT Detachment, Assault Brigade 12"
+    assert unit_name_en(shangcheng, "province", "forensic_team", 3, "浙江省") == \
+        "Zhejiang Provincial Public Security Department, Criminal Investigation Corps, Forensics Brigade 3"
     assert [chinese_number(n) for n in (1, 10, 11, 20, 21, 100, 105, 110)] == [
         "一", "十", "十一", "二十", "二十一", "一百", "一百零五", "一百一十"]
     with pytest.raises(ValueError):
@@ -36,6 +42,8 @@ def test_resources_serves_each_units_name_by_id(resources):
     every = resources.get("/units").get_json()
     names = [u["name"] for u in every]
     assert len(set(names)) == len(every) and all(n and n.endswith(("中队", "大队")) for n in names)
+    assert len({u["name_en"] for u in every}) == len(every) and all(u["name_en"].endswith(tuple("0123456789"))
+                                                                   for u in every)
     traffic = next(u for u in every if u["kind"] == "traffic_squad" and u["level"] == "county")
     asked = [traffic["unit_id"], every[0]["unit_id"], "U999999-X-NONE001"]
     got = resources.get("/units", query_string={"ids": ",".join(asked)}).get_json()

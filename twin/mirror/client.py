@@ -76,9 +76,10 @@ class ServicesClient:
             out += body.get("plans", [])
         return out
 
-    def unit_names(self, unit_ids: list[str]) -> dict[str, str] | None:
-        """Each unit's name as resources' roster keeps it (GET /units?ids=, 500 at a time); a unit the roster
-        does not know, or keeps without a name, is left out. None when resources does not answer."""
+    def unit_names(self, unit_ids: list[str]) -> dict[str, dict[str, str]] | None:
+        """Each unit's name as resources' roster keeps it (GET /units?ids=, 500 at a time), {"zh": …, "en": …}
+        (the English name, or the Chinese where the roster has none); a unit the roster does not know, or
+        keeps without a name, is left out. None when resources does not answer."""
         if "resources" not in self.urls:
             return None
         out: dict[str, str] = {}
@@ -93,7 +94,8 @@ class ServicesClient:
             if resp.status_code != 200:
                 log.warning("unit names: resources answered %s", resp.status_code)
                 return None
-            out.update({u["unit_id"]: u["name"] for u in resp.json() if u.get("name")})
+            out.update({u["unit_id"]: {"zh": u["name"], "en": u.get("name_en") or u["name"]}
+                        for u in resp.json() if u.get("name")})
         return out
 
     def position_policy(self) -> dict | None:

@@ -118,7 +118,8 @@ class UnitAgent(mesa.Agent):
 
     def as_dict(self) -> dict:
         order = self.order or {}
-        return {"unit_id": self.unit_id, "name": self.model.unit_names.get(self.unit_id),
+        named = self.model.unit_names.get(self.unit_id) or {}
+        return {"unit_id": self.unit_id, "name": named.get("zh"), "name_en": named.get("en"),
                 "position": list(self.position), "status": self.status,
                 "order_id": order.get("order_id"), "request_id": order.get("request_id"),
                 "plan_id": order.get("plan_id"), "from_county": order.get("from_county"),

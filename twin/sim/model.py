@@ -62,7 +62,7 @@ class ProvinceModel(mesa.Model):
         self.requests: dict[str, dict] = {}  # request_id -> support.requested data, with "status"
         self.plans: dict[str, dict] = {}  # plan_id -> plan.proposed data, with "status"
         self.previews: dict[str, dict] = {}  # plan_id -> the plan's latest preview
-        self.unit_names: dict[str, str] = {}  # unit_id -> its name in the roster (twin.mirror.names)
+        self.unit_names: dict[str, dict] = {}  # unit_id -> its roster names, {"zh", "en"} (twin.mirror.names)
         self.preview_config = preview_config or PreviewConfig()
         self.datacollector = mesa.DataCollector(
             model_reporters={"open_incidents": open_incidents, "mean_county_load": mean_county_load})

@@ -84,10 +84,10 @@ def alerts_for(snapshot: dict, identity: Identity | None, lang: str = DEFAULT_LA
             continue
         county = names.get(unit.get("from_county"), unit.get("from_county") or "—")
         if unit.get("late"):
-            add("late", f"{unit['unit_id']}:{unit['order_id']}", None, unit=unit_label(unit), county=county,
+            add("late", f"{unit['unit_id']}:{unit['order_id']}", None, unit=unit_label(unit, lang), county=county,
                 m=round((unit.get("late_by_s") or 0) / 60), id=unit.get("request_id"))
         if unit.get("escalated") and unit.get("status") == "dispatched":
-            add("unacknowledged", f"{unit['unit_id']}:{unit['order_id']}", None, unit=unit_label(unit),
+            add("unacknowledged", f"{unit['unit_id']}:{unit['order_id']}", None, unit=unit_label(unit, lang),
                 county=county, id=unit.get("request_id"))
     return sorted(out, key=lambda a: (KINDS.index(a["kind"]), a["id"]))
 

@@ -102,10 +102,12 @@ def on_time(plan: dict) -> int | None:
     return next((p["in_place_p50"] for p in points if p["deadline"]), None)
 
 
-def queue(snapshot: dict, live_arrivals: LiveArrivals | None = None, speedup: float = 1.0) -> list[dict]:
+def queue(snapshot: dict, live_arrivals: LiveArrivals | None = None, speedup: float = 1.0,
+          lang: str = DEFAULT_LANGUAGE) -> list[dict]:
     """The open requests of a (permitted) snapshot, soonest pending deadline first. With `live_arrivals`,
     a request with units on the way carries logistics' estimate of them (`live`: twin.ui.arrivals.summary),
-    those of every such request read at once; `speedup` (the demo's devices' pace) goes with it."""
+    those of every such request read at once; `speedup` (the demo's devices' pace) goes with it. Late and
+    unacknowledged units are named in `lang`."""
     now = instant(snapshot["clock"])
     names = {c["code"]: c["name"] for c in snapshot.get("counties", [])}
     units = units_by_request(snapshot)
@@ -134,8 +136,9 @@ def queue(snapshot: dict, live_arrivals: LiveArrivals | None = None, speedup: fl
             "chance": chance, "plan_kind": kind, "decided": decided, "live": live, "on_time": officers_on_time,
             # once units are sent, they say whether they are late (unit.late, logistics' estimate), not the plan
             "plans_late": None if mine else late_by_plan(plans),
-            "late_units": sorted(unit_label(u) for u in mine if u.get("late") and u.get("status") != "arrived"),
-            "unacknowledged": sorted(unit_label(u) for u in mine if u.get("escalated") and u.get("status") == "dispatched"),
+            "late_units": sorted(unit_label(u, lang) for u in mine if u.get("late") and u.get("status") != "arrived"),
+            "unacknowledged": sorted(unit_label(u, lang) for u in mine
+                                     if u.get("escalated") and u.get("status") == "dispatched"),
             "escalated_from": request.get("escalated_from"), "relief_of": request.get("relief_of"),
         })
     return sorted(rows, key=lambda r: (r["left_s"], r["request_id"]))
@@ -264,7 +267,7 @@ def board_view(model: ProvinceModel, identity: Identity | None, lang: str, last_
     request, read as the same user; `speedup`: how fast the demo's devices drive (board.queue)."""
     snapshot = visibility.permitted(model.snapshot(), identity)
     refused = withheld.note(identity, visibility.REQUESTS, lang)
-    rows = queue(snapshot, live_arrivals, speedup)
+    rows = queue(snapshot, live_arrivals, speedup, lang)
     shown = [{k: v for k, v in r.items() if k != "left_s"} for r in rows]
     key = views.digest(lang, refused, shown, [r["left_s"] < SOON_S for r in rows], [r["left_s"] < 0 for r in rows])
     body = dash.no_update if key == last_key else board_body(rows, lang, refused)

@@ -93,7 +93,7 @@ def install(app, client: ServicesClient, geography=None) -> None:
         names = (client.unit_names(sorted({o["unit_id"] for o in mine})) or {}) if mine else {}
         return jsonify({"user": {"subject": user.identity.subject, "name": user.name, "region": user.identity.region,
                                  "role": user.identity.role},
-                        "orders": [view(o, lang, names.get(o["unit_id"])) for o in mine]})
+                        "orders": [view(o, lang, (names.get(o["unit_id"]) or {}).get(lang)) for o in mine]})
 
     @server.post(PATH + "/orders/<order_id>/ack")
     def field_ack(order_id: str):

@@ -76,7 +76,7 @@ def unit_traces(units: list[dict], lang: str = DEFAULT_LANGUAGE) -> list[go.Scat
                 lon=[u["position"][0] for u in group], lat=[u["position"][1] for u in group], mode="markers",
                 marker=dict(size=size, color=[ARRIVED_COLOUR if u["status"] == "arrived" and colour == UNIT_COLOUR
                                               else colour for u in group]),
-                text=[f"{unit_label(u)} · {maybe('status_' + u['status'], lang, u['status'])}"
+                text=[f"{unit_label(u, lang)} · {maybe('status_' + u['status'], lang, u['status'])}"
                       + (" · " + text("duty_alerts", lang, n=u["duty_alerts"]) if u.get("duty_alerts") else "")
                       + (f"<br>{u['unit_id']}" if u.get("name") else "")
                       for u in group],

@@ -421,10 +421,10 @@ def text(key: str, lang: str = DEFAULT_LANGUAGE, **values) -> str:
     return template.format(**values) if values else template
 
 
-def unit_label(unit: dict) -> str:
-    """A unit as a commander knows it: its roster name (平湖市公安局交警大队二中队), else its id. The name is
-    the force's own, in Chinese in either language, as on the printed order."""
-    return unit.get("name") or unit["unit_id"]
+def unit_label(unit: dict, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A unit as a commander knows it: its roster name (平湖市公安局交警大队二中队; in English Pinghu City PSB,
+    Traffic Police Brigade, Squadron 2), else its id."""
+    return (unit.get("name_en") if lang == "en" else None) or unit.get("name") or unit["unit_id"]
 
 
 def maybe(key: str, lang: str, fallback: str) -> str:

@@ -102,7 +102,7 @@ def install(app, model: ProvinceModel, client: ServicesClient) -> None:
         people = officers(client, [a["officer_id"] for a in found["plan"]["assignments"]], user.token if user else None)
         unnamed = sorted({a["unit_id"] for a in found["plan"]["assignments"] if a.get("unit_id")} - set(found["unit_names"]))
         if unnamed:   # units not dispatched yet: the roster names them
-            found["unit_names"].update(client.unit_names(unnamed) or {})
+            found["unit_names"].update({u: names["zh"] for u, names in (client.unit_names(unnamed) or {}).items()})
         users = getattr(getattr(app, "twin_signin", None), "names", {})   # users.yaml: who the approver is
         return page(f"调度令 {plan_id}", order_html(found, people, verify_link(plan_id, found["plan"]["approval"]),
                                                   users), script=True)
@@ -137,7 +137,7 @@ def readable(model: ProvinceModel, plan_id: str) -> dict | None:
     incident = next((i for i in snapshot["incidents"] if i["incident_id"] == incident_id), {})
     with model.lock:
         orders = [dict(u.order) for u in model.units() if u.order and u.order.get("plan_id") == plan_id]
-        unit_names = dict(model.unit_names)
+        unit_names = {unit_id: names["zh"] for unit_id, names in model.unit_names.items()}   # the order is in Chinese
     names = {c["code"]: c["name"] for c in snapshot["counties"]}
     cities = {c["code"]: c.get("city_name") or "" for c in snapshot["counties"]}
     return {"plan": plan, "request": request_, "incident": incident, "orders": orders, "names": names,

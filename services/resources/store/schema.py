@@ -79,6 +79,7 @@ units = Table(
     Column("level", String(8), nullable=False),
     Column("module", String(32), nullable=False),
     Column("name", String(64)),   # as the force writes it (平湖市公安局交警大队二中队); null: the roster gave none
+    Column("name_en", String(160)),   # the same in English (Pinghu City PSB, Traffic Police Brigade, Squadron 2)
 )
 
 unit_positions = Table(  # the time of the last position applied per unit: an older report changes nothing
