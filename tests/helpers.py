@@ -75,6 +75,16 @@ def frozen_clock(at: datetime) -> Iterator[FixedClock]:
 
 # --- events --------------------------------------------------------------------------------------------
 
+class StubResponse:
+    """What a stand-in `requests.Session.get` returns: a status code and a JSON body."""
+
+    def __init__(self, status_code: int, body: Any = None):
+        self.status_code, self.body = status_code, body
+
+    def json(self) -> Any:
+        return self.body
+
+
 def example_envelope(topic: str, data: dict | None = None) -> dict:
     """A copy of the contract's example event of `topic` (contracts/examples), carrying `data` if given."""
     event = copy.deepcopy(contracts.example_event(topic))

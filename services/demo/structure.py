@@ -108,22 +108,13 @@ BRANCH = {"patrol_squad": ("巡特警", "巡特警", "巡逻"), "traffic_squad":
 LEVEL_WORDS = {"county": ("大队", "中队"), "city": ("支队", "大队"), "province": ("总队", "大队")}
 
 
-def unit_name(county, level: str, kind: str, seq: int, province_name: str) -> str:
-    """`county`: the geography's County the unit is based in (its name and its city's name)."""
-    if level == "province":
-        bureau = f"{province_name}公安厅"
-    elif level == "city":
-        bureau = f"{county.city_name}公安局"
-    elif county.name.endswith("区") and county.city_name != county.name:
-        bureau = f"{county.city_name}公安局{county.name}分局"   # a city's district: a branch of its bureau
-    else:
-        bureau = f"{county.name}公安局"
-    county_branch, upper_branch, squad = BRANCH[kind]
-    branch, squad_word = LEVEL_WORDS[level]
-    return f"{bureau}{county_branch if level == 'county' else upper_branch}{branch}{squad}{chinese_number(seq)}{squad_word}"
+# The bureau: the province's department, the city's bureau, a city district's branch of it, a county's bureau.
+BUREAU = {"province": "{province}公安厅", "city": "{city}公安局", "district": "{city}公安局{county}分局",
+          "county": "{county}公安局"}
 
-
-# The same in English, for the English pages: the bureau (PSB: public security bureau), the branch, the squad.
+# The same in English, for the English pages (PSB: public security bureau; place names in Pinyin).
+BUREAU_EN = {"province": "{province} Provincial Public Security Department", "city": "{city} PSB",
+             "district": "{city} PSB {county} Branch", "county": "{county} PSB"}
 BRANCH_EN = {"巡特警": "Patrol and SWAT", "交警": "Traffic Police", "刑侦": "Criminal Investigation",
              "网安": "Cyber Security", "特警": "SWAT"}
 SQUAD_EN = {"巡逻": "Patrol", "处突": "Riot", "技术": "Technical", "应急救援": "Rescue", "突击": "Assault",
@@ -131,20 +122,27 @@ SQUAD_EN = {"巡逻": "Patrol", "处突": "Riot", "技术": "Technical", "应急
 LEVEL_WORDS_EN = {"county": ("Brigade", "Squadron"), "city": ("Detachment", "Brigade"), "province": ("Corps", "Brigade")}
 
 
-def unit_name_en(county, level: str, kind: str, seq: int, province_name: str) -> str:
-    """unit_name in English: Pinghu City PSB, Traffic Police Brigade, Squadron 2."""
-    if level == "province":
-        bureau = f"{english_name(province_name, 'province')} Provincial Public Security Department"
-    elif level == "city":
-        bureau = f"{english_name(county.city_name, 'city')} PSB"
-    elif county.name.endswith("区") and county.city_name != county.name:
-        bureau = f"{english_name(county.city_name, 'city')} PSB {english_name(county.name)} Branch"
+def unit_name(county, level: str, kind: str, seq: int, province_name: str, lang: str = "zh") -> str:
+    """`county`: the geography's County the unit is based in (its name and its city's name). In English
+    (`lang` "en"): Pinghu City PSB, Traffic Police Brigade, Squadron 2."""
+    if level in ("province", "city"):
+        bureau_kind = level
     else:
-        bureau = f"{english_name(county.name)} PSB"
+        bureau_kind = "district" if county.name.endswith("区") and county.city_name != county.name else "county"
     county_branch, upper_branch, squad = BRANCH[kind]
-    branch, squad_word = LEVEL_WORDS_EN[level]
-    words = f"{SQUAD_EN[squad]} {squad_word}".strip()
-    return f"{bureau}, {BRANCH_EN[county_branch if level == 'county' else upper_branch]} {branch}, {words} {seq}"
+    branch = county_branch if level == "county" else upper_branch
+    if lang == "en":
+        bureau = BUREAU_EN[bureau_kind].format(province=english_name(province_name, "province"),
+                                               city=english_name(county.city_name, "city"), county=english_name(county.name))
+        branch_word, squad_word = LEVEL_WORDS_EN[level]
+        return f"{bureau}, {BRANCH_EN[branch]} {branch_word}, {f'{SQUAD_EN[squad]} {squad_word}'.strip()} {seq}"
+    bureau = BUREAU[bureau_kind].format(province=province_name, city=county.city_name, county=county.name)
+    branch_word, squad_word = LEVEL_WORDS[level]
+    return f"{bureau}{branch}{branch_word}{squad}{chinese_number(seq)}{squad_word}"
+
+
+def unit_name_en(county, level: str, kind: str, seq: int, province_name: str) -> str:
+    return unit_name(county, level, kind, seq, province_name, lang="en")
 
 
 def chinese_number(n: int) -> str:

@@ -10,6 +10,7 @@ import pytest
 import requests
 import yaml
 
+from tests.helpers import StubResponse
 from twin.mirror.client import ServicesClient
 from twin.ui.messages import LANGUAGE_NAMES, TAG_NAMES, tag_name
 from twin.ui.order_print import approver, officers
@@ -42,14 +43,6 @@ def test_the_approver_is_named_from_the_user_list_when_it_is_there():
     assert approver("U-330000-0031 值班长", names) == "U-330000-0031 值班长"
 
 
-class _Answer:
-    def __init__(self, status_code, body=None):
-        self.status_code, self.body = status_code, body
-
-    def json(self):
-        return self.body
-
-
 class _Resources:
     """resources' GET /officers/{id}: `missing` answer 404, and from `down_after` reads on it does not answer."""
 
@@ -64,7 +57,7 @@ class _Resources:
             raise requests.ConnectionError("refused")
         officer_id = url.rsplit("/", 1)[1]
         assert headers == {"Authorization": "Bearer user-token"}   # the user's own token, as it came
-        return _Answer(404) if officer_id in self.missing else _Answer(200, {"officer_id": officer_id, "name": "警员"})
+        return StubResponse(404) if officer_id in self.missing else StubResponse(200, {"officer_id": officer_id, "name": "警员"})
 
 
 def test_the_printed_order_reads_its_officers_with_the_users_token_and_stops_when_resources_is_gone():

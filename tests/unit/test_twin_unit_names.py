@@ -2,6 +2,7 @@
 falling back to the unit's id while resources has not answered or has no name for it."""
 from __future__ import annotations
 
+from tests.helpers import StubResponse
 from tests.unit.test_twin_board_alerts import FRAUD, PROVINCE, UNIT, event, situation
 from twin.mirror import replay
 from twin.mirror.names import RETRY_S, UnitNames
@@ -74,14 +75,6 @@ def test_the_map_the_alerts_and_the_board_say_the_units_name():
     assert next(r for r in board.queue(named, lang="en") if r["request_id"] == FRAUD)["late_units"] == [NAME_EN]
 
 
-class Response:
-    def __init__(self, status_code, body=None):
-        self.status_code, self.body = status_code, body
-
-    def json(self):
-        return self.body
-
-
 class ResourcesSession:
     """requests.Session's get() as resources' GET /units?ids= answers it (`status` other than 200: refused)."""
 
@@ -92,7 +85,7 @@ class ResourcesSession:
         assert url.endswith("/units") and headers["Authorization"].startswith("Bearer ")
         asked = params["ids"].split(",")
         self.reads.append(len(asked))
-        return Response(self.status, [{"unit_id": u, "name": f"{u}中队" if u != "U-NAMELESS" else None,
+        return StubResponse(self.status, [{"unit_id": u, "name": f"{u}中队" if u != "U-NAMELESS" else None,
                                        **({"name_en": f"Squadron {u}"} if u != "U7" else {})} for u in asked])
 
 
