@@ -116,9 +116,10 @@ def test_a_trainer_steers_the_exercise_and_finds_its_report(exercise, serve_wsgi
     chrome.get(signed_in_url(origin, TRAINER, "/exercise"))
     wait.until(lambda d: "★ 最快 · " + PLAN_A in d.find_element(By.ID, ids.EX_PENDING).text)
     assert "zj-trainer" in chrome.find_element(By.ID, ids.SIGNED_IN_AS).text
-    link = wait.until(lambda d: d.find_element(By.ID, f"{ids.EX_REPORT}-html"))
-    assert link.get_attribute("href") == f"{origin}/exercise/{exercise.name}/report.html"
-    chrome.find_element(By.ID, ids.EX_PAUSE).click()
+    # the page refreshes itself: an element found as it redraws is stale, and is looked for again
+    href = wait.until(lambda d: d.find_element(By.ID, f"{ids.EX_REPORT}-html").get_attribute("href"))
+    assert href == f"{origin}/exercise/{exercise.name}/report.html"
+    wait.until(lambda d: d.find_element(By.ID, ids.EX_PAUSE).click() or True)
     wait.until(lambda d: "已暂停" in d.find_element(By.ID, ids.EX_CLOCK).text)
     assert xclock.read_state(exercise / "clock.json").paused
     chrome.save_screenshot(str(screenshots / "trainer-exercise.png"))
