@@ -146,10 +146,13 @@ def unit_name_en(county, level: str, kind: str, seq: int, province_name: str) ->
 
 
 def chinese_number(n: int) -> str:
-    """1 -> 一, 10 -> 十, 12 -> 十二, 20 -> 二十, 105 -> 一百零五 (n from 1 to 999)."""
+    """1 -> 一, 10 -> 十, 12 -> 十二, 20 -> 二十, 105 -> 一百零五; from 1,000 on (a force far larger than a
+    province's) in Arabic digits, 1001, as squads so numbered are written."""
     digits = "零一二三四五六七八九"
-    if not 1 <= n <= 999:
-        raise ValueError(f"a squad number from 1 to 999, got {n}")
+    if n < 1:
+        raise ValueError(f"a squad number from 1, got {n}")
+    if n > 999:
+        return str(n)
     hundreds, tens, ones = n // 100, n // 10 % 10, n % 10
     out = f"{digits[hundreds]}百" if hundreds else ""
     if tens:

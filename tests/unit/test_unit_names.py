@@ -23,8 +23,8 @@ def test_a_units_name_says_its_bureau_branch_and_squad():
     assert unit_name_en(shangcheng, "city", "swat", 12, "浙江省") == "Hangzhou PSB, SWAT Detachment, Assault Brigade 12"
     assert unit_name_en(shangcheng, "province", "forensic_team", 3, "浙江省") == \
         "Zhejiang Provincial Public Security Department, Criminal Investigation Corps, Forensics Brigade 3"
-    assert [chinese_number(n) for n in (1, 10, 11, 20, 21, 100, 105, 110)] == [
-        "一", "十", "十一", "二十", "二十一", "一百", "一百零五", "一百一十"]
+    assert [chinese_number(n) for n in (1, 10, 11, 20, 21, 100, 105, 110, 999, 1001)] == [
+        "一", "十", "十一", "二十", "二十一", "一百", "一百零五", "一百一十", "九百九十九", "1001"]
     with pytest.raises(ValueError):
         chinese_number(0)
 
