@@ -82,7 +82,7 @@ class ServicesClient:
         keeps without a name, is left out. None when resources does not answer."""
         if "resources" not in self.urls:
             return None
-        out: dict[str, str] = {}
+        out: dict[str, dict[str, str]] = {}
         for start in range(0, len(unit_ids), UNIT_IDS_PER_READ):
             chunk = unit_ids[start:start + UNIT_IDS_PER_READ]
             try:
