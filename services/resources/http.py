@@ -90,7 +90,8 @@ def get_regions():
         return jsonify(representations.region_tree(store.region_rows(conn)))
 
 
-@api.route("GET", "/units", "Units and teams, each with its name (?county=, ?ids= up to 500 unit ids, comma-separated)")
+@api.route("GET", "/units", "Units and teams, each with its name (?county=, ?ids= up to 500 unit ids, comma-separated)",
+           response="units")
 def get_units():
     ids = [i for i in request.args.get("ids", "").split(",") if i] if "ids" in request.args else None
     if ids is not None and len(ids) > MAX_UNIT_IDS:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from services.common import contracts
 from services.common.auth import Identity, signed_in
 from services.demo.structure import chinese_number, unit_name, unit_name_en
 from services.geo import Geography
@@ -40,6 +41,7 @@ def resources(tmp_path_factory):
 
 def test_resources_serves_each_units_name_by_id(resources):
     every = resources.get("/units").get_json()
+    assert contracts.validate_body("units", every) == []
     names = [u["name"] for u in every]
     assert len(set(names)) == len(every) and all(n and n.endswith(("中队", "大队")) for n in names)
     assert len({u["name_en"] for u in every}) == len(every) and all(u["name_en"].endswith(tuple("0123456789"))
