@@ -99,3 +99,16 @@ def test_the_client_reads_names_500_at_a_time_and_leaves_out_a_unit_without_one(
     assert got["U7"] == {"zh": "U7中队", "en": "U7中队"}   # no English name in the roster: the Chinese one
     assert ServicesClient({"resources": "http://resources"}, session=ResourcesSession(503)).unit_names(["U1"]) is None
     assert ServicesClient({}, session=session).unit_names(["U1"]) is None   # a twin wired without resources
+
+
+def test_a_page_asks_the_roster_only_for_the_units_the_twin_cannot_name_yet():
+    from twin.mirror.names import names_for
+    model = situation()
+    model.unit_names[UNIT] = {"zh": NAME, "en": NAME_EN}
+    roster = Roster({"U-PLANNED": "义乌市公安局交警大队一中队"})
+    got = names_for(model, roster, {UNIT, "U-PLANNED", "U-UNKNOWN"})
+    assert roster.asked == [["U-PLANNED", "U-UNKNOWN"]]                 # the held name is not read again
+    assert got == {UNIT: {"zh": NAME, "en": NAME_EN},
+                   "U-PLANNED": {"zh": "义乌市公安局交警大队一中队", "en": "义乌市公安局交警大队一中队"}}
+    assert names_for(model, roster, {UNIT, "U-PLANNED"}) == {k: got[k] for k in (UNIT, "U-PLANNED")}
+    assert len(roster.asked) == 1                                        # kept from the first read

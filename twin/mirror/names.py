@@ -19,6 +19,20 @@ EVERY_S = 5.0     # how soon a newly dispatched unit shows by name
 RETRY_S = 300.0   # a unit the roster gave no name for is asked about again after this long
 
 
+def names_for(model: ProvinceModel, client: ServicesClient, unit_ids) -> dict[str, dict[str, str]]:
+    """The names of `unit_ids`, {"zh", "en"} each: those the twin already holds, and the rest read from
+    the roster in one go (units not dispatched yet, or dispatched since the last round), kept for next
+    time. A unit nobody names is left out."""
+    with model.lock:
+        known = {u: model.unit_names[u] for u in unit_ids if u in model.unit_names}
+    missing = sorted(set(unit_ids) - set(known))
+    found = (client.unit_names(missing) or {}) if missing else {}
+    if found:
+        with model.lock:
+            model.unit_names.update(found)
+    return known | found
+
+
 class UnitNames:
     def __init__(self, model: ProvinceModel, client: ServicesClient, *, clock: Callable[[], float] = time.monotonic):
         self.model, self.client, self.clock = model, client, clock

@@ -126,7 +126,7 @@ def create_app(model: ProvinceModel, *, settings=None, refresh_ms: int = 2000,
     install_routes(app, model, settings, polygons, positions)
     install_report(app, model, client, speedup)  # /reports/performance, demand's report read with the user's token
     order_print.install(app, model, client)  # /plans/<id>/order, the signed order for print
-    field_page.install(app, client, model.geography)  # /field, the page for the officers sent
+    field_page.install(app, client, model.geography, model)  # /field, the page for the officers sent
     reception_page.install(app, model, client)  # /reception, the receiving side's lodging, meals, transport, medic
     app.twin_signin.script_hashes = app.csp_hashes()  # Dash's inline start script, allowed by its hash
     return app

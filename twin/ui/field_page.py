@@ -31,6 +31,8 @@ from flask import Flask, Response, jsonify, request
 
 from services.common.auth import region_covers
 from twin.mirror.client import TIMEOUT_S, ServicesClient, auth_headers
+from twin.mirror.names import names_for
+from twin.sim.model import ProvinceModel
 from twin.ui import refusals, signin
 from twin.ui.bounded import Bounded
 from twin.ui.messages import role_name, task_name
@@ -57,8 +59,9 @@ class Idempotency(Bounded):
         super().__init__(size)
 
 
-def install(app, client: ServicesClient, geography=None) -> None:
-    """The page and its routes; `geography` names the places in a refusal worded for the phone (else codes)."""
+def install(app, client: ServicesClient, geography=None, model: ProvinceModel | None = None) -> None:
+    """The page and its routes; `geography` names the places in a refusal worded for the phone (else codes);
+    `model` holds the units' names (twin.mirror.names; without it units show by id)."""
     server: Flask = app.server
     answered = Idempotency()
     server.twin_field_answers = answered
@@ -90,7 +93,7 @@ def install(app, client: ServicesClient, geography=None) -> None:
             return passthrough(resp)
         lang = "en" if request.args.get("lang") == "en" else "zh"
         mine = [order for order in resp.json() if current(order, user.identity.region)]
-        names = (client.unit_names(sorted({o["unit_id"] for o in mine})) or {}) if mine else {}
+        names = names_for(model, client, {o["unit_id"] for o in mine}) if model is not None else {}
         return jsonify({"user": {"subject": user.identity.subject, "name": user.name, "region": user.identity.region,
                                  "role": user.identity.role},
                         "orders": [view(o, lang, (names.get(o["unit_id"]) or {}).get(lang)) for o in mine]})

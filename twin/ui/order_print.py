@@ -31,6 +31,7 @@ from flask import Flask, Response, jsonify, request
 
 from services.common import keys
 from twin.mirror.client import TIMEOUT_S, ServicesClient, auth_headers
+from twin.mirror.names import names_for
 from twin.sim.model import ProvinceModel
 from twin.ui import signin, visibility
 from twin.ui.figures import beijing_time
@@ -100,9 +101,8 @@ def install(app, model: ProvinceModel, client: ServicesClient) -> None:
                                         "批准后方可打印调度令。</p>"), 409
         user = signin.current_user()
         people = officers(client, [a["officer_id"] for a in found["plan"]["assignments"]], user.token if user else None)
-        unnamed = sorted({a["unit_id"] for a in found["plan"]["assignments"] if a.get("unit_id")} - set(found["unit_names"]))
-        if unnamed:   # units not dispatched yet: the roster names them
-            found["unit_names"].update({u: names["zh"] for u, names in (client.unit_names(unnamed) or {}).items()})
+        named = names_for(model, client, {a["unit_id"] for a in found["plan"]["assignments"] if a.get("unit_id")})
+        found["unit_names"] = {unit_id: names["zh"] for unit_id, names in named.items()}   # the order is in Chinese
         users = getattr(getattr(app, "twin_signin", None), "names", {})   # users.yaml: who the approver is
         return page(f"调度令 {plan_id}", order_html(found, people, verify_link(plan_id, found["plan"]["approval"]),
                                                   users), script=True)
@@ -137,11 +137,10 @@ def readable(model: ProvinceModel, plan_id: str) -> dict | None:
     incident = next((i for i in snapshot["incidents"] if i["incident_id"] == incident_id), {})
     with model.lock:
         orders = [dict(u.order) for u in model.units() if u.order and u.order.get("plan_id") == plan_id]
-        unit_names = {unit_id: names["zh"] for unit_id, names in model.unit_names.items()}   # the order is in Chinese
     names = {c["code"]: c["name"] for c in snapshot["counties"]}
     cities = {c["code"]: c.get("city_name") or "" for c in snapshot["counties"]}
     return {"plan": plan, "request": request_, "incident": incident, "orders": orders, "names": names,
-            "cities": cities, "province": getattr(model.geography, "province_name", ""), "unit_names": unit_names}
+            "cities": cities, "province": getattr(model.geography, "province_name", "")}
 
 
 def officers(client: ServicesClient, officer_ids: list[str], token: str | None) -> dict[str, dict]:
