@@ -73,13 +73,25 @@ def officer_row(officer: Officer) -> dict:
     return row
 
 
+UNIT_COLUMNS = ("unit_name", "unit_name_en", "unit_level", "unit_kind")
+
+
+def unit_columns(unit: Unit | None) -> dict:
+    """The officer's unit as a roster row describes it (unit_name, unit_name_en, unit_level, unit_kind),
+    so that an import adds the unit under its name."""
+    if unit is None:
+        return dict.fromkeys(UNIT_COLUMNS, "")
+    return {"unit_name": unit.name, "unit_name_en": unit.name_en, "unit_level": unit.level, "unit_kind": unit.kind}
+
+
 def write_officers_csv(force: Force, path) -> Path:
     path = Path(path)
     columns = ([f.name for f in fields(Officer) if f.name not in ("home", "station")]
-               + ["home_lon", "home_lat", "station_lon", "station_lat"])
+               + ["home_lon", "home_lat", "station_lon", "station_lat", *UNIT_COLUMNS])
+    units = {u.unit_id: u for u in force.units}
     # utf-8-sig: spreadsheet programs then show the Chinese names instead of mojibake.
     with path.open("w", encoding="utf-8-sig", newline="") as out:
         writer = csv.DictWriter(out, fieldnames=columns)
         writer.writeheader()
-        writer.writerows(officer_row(o) for o in force.officers)
+        writer.writerows({**officer_row(o), **unit_columns(units.get(o.unit_id))} for o in force.officers)
     return path

@@ -84,7 +84,9 @@ def import_roster(tx, rows: list[tuple[str, dict]], policy: Policy, now: datetim
     """Check every row first; write nothing unless all are good. New officers are added, known ones
     get their roster fields updated (status, duty, points and tasks are the pool's, not the roster's).
     With `region` (an importer bound to it), every row's county and every known officer's current
-    county must lie inside it (OutsideRegion otherwise): no row adds to or takes over another region's officers."""
+    county must lie inside it (OutsideRegion otherwise): no row adds to or takes over another region's officers.
+    The units the rows name are added when the pool lacks them, and renamed when a row says so
+    (domain.roster_rows.check_units): a unit lies in its officers' county, so the region check covers them."""
     if not rows:
         raise RosterRejected([{"field": "(body)", "reason": "the roster has no rows"}])
     cities = {c: r["city"] for c, r in store.county_rows(tx.conn).items()}
@@ -100,9 +102,16 @@ def import_roster(tx, rows: list[tuple[str, dict]], policy: Policy, now: datetim
                    if county and not region_covers(region, county)]
         if outside:
             raise OutsideRegion(outside)
+    new_units, renamed, errors = roster_rows.check_units(
+        [(where, o) for (where, _), o in zip(rows, officers)], store.units_by_id(tx.conn, {o["unit_id"] for o in officers}))
+    if errors:
+        raise RosterRejected(errors)
     values = [_keep_station(store.officer_values(o, now, policy.rest_min), stored.get(o["officer_id"]))
               for o in officers]
+    store.insert_units(tx.conn, new_units)
+    store.update_units(tx.conn, renamed)
     store.insert_officers(tx.conn, [v for v in values if v["officer_id"] not in known])
     store.update_roster_fields(tx.conn, [v for v in values if v["officer_id"] in known])
     report_loads(tx, sorted({o["county"] for o in officers}), now, policy.reserve_share)
-    return {"imported": len(values), "added": len(values) - len(known), "updated": len(known)}
+    return {"imported": len(values), "added": len(values) - len(known), "updated": len(known),
+            "units": {"added": len(new_units), "updated": len(renamed)}}

@@ -4,6 +4,9 @@ from __future__ import annotations
 import pytest
 
 from services.common.auth import Identity, headers_for
+from services.demo import generate
+from services.demo.roster import write_officers_csv
+from services.demo.structure import KIND_CODE
 from tests.integration.test_resources_support import load, officer, pool_fixture, squad, topics  # noqa: F401
 
 pytestmark = pytest.mark.integration
@@ -126,8 +129,87 @@ def test_a_csv_roster_reports_bad_lines_and_a_good_one_imports(pool):
     good = header + "C-1,甲,330782,U1,patrol,on_duty,a;b,,120.1,29.3\n"
     assert client.post("/roster/import", data=good.encode(), content_type="text/csv").get_json()["added"] == 1
     again = client.post("/roster/import", data=good.replace("patrol", "traffic").encode(), content_type="text/csv")
-    assert again.get_json() == {"imported": 1, "added": 0, "updated": 1}
+    assert again.get_json() == {"imported": 1, "added": 0, "updated": 1, "units": {"added": 0, "updated": 0}}
     assert client.get("/officers/C-1").get_json()["module"] == "traffic"
+
+
+def test_a_roster_adds_the_units_it_names_under_the_names_it_gives(pool):
+    runtime, client = pool
+    header = "officer_id,name,county,unit_id,module,status,unit_name,unit_name_en,unit_level,unit_kind\n"
+    rows = header + ("C-1,甲,330782,U-YW-TRF2,traffic,on_duty,义乌市公安局交警大队二中队,"
+                     "\"Yiwu City PSB, Traffic Police Brigade, Squadron 2\",,\n"
+                     "C-2,乙,330782,U-YW-TRF2,traffic,on_duty,,,,\n"            # the unit's second officer says nothing
+                     "C-3,丙,330782,U-YW-TRF2,patrol,on_duty,,,,\n"
+                     "C-4,丁,330703,U-JH-SWAT1,riot_control,on_duty,金华市公安局特警支队突击一大队,,city,swat\n"
+                     "C-5,戊,330703,U-JH-PAT1,patrol,on_duty,,,,\n")              # a unit with no name: the id
+    resp = client.post("/roster/import", data=rows.encode(), content_type="text/csv")
+    assert resp.status_code == 200, resp.get_json()
+    assert resp.get_json()["units"] == {"added": 3, "updated": 0}
+    units = {u["unit_id"]: u for u in client.get("/units?ids=U-YW-TRF2,U-JH-SWAT1,U-JH-PAT1").get_json()}
+    assert units["U-YW-TRF2"] == {"unit_id": "U-YW-TRF2", "county": "330782", "city": "330700", "kind": "traffic_squad",
+                                  "level": "county", "module": "traffic", "name": "义乌市公安局交警大队二中队",
+                                  "name_en": "Yiwu City PSB, Traffic Police Brigade, Squadron 2"}
+    assert (units["U-JH-SWAT1"]["level"], units["U-JH-SWAT1"]["kind"], units["U-JH-SWAT1"]["city"]) == ("city", "swat", "330700")
+    assert (units["U-JH-PAT1"]["name"], units["U-JH-PAT1"]["kind"]) == (None, "patrol_squad")
+    renamed = client.post("/roster/import", json={"officers": [
+        officer("C-5", "330703", unit_id="U-JH-PAT1", module="patrol", unit_name="金华市公安局婺城区分局巡特警大队巡逻一中队"),
+        officer("C-1", "330782", unit_id="U-YW-TRF2", module="traffic")]})              # says nothing: keeps its name
+    assert renamed.get_json()["units"] == {"added": 0, "updated": 1}
+    after = {u["unit_id"]: u for u in client.get("/units?ids=U-YW-TRF2,U-JH-PAT1").get_json()}
+    assert after["U-JH-PAT1"]["name"] == "金华市公安局婺城区分局巡特警大队巡逻一中队"
+    assert after["U-YW-TRF2"] == units["U-YW-TRF2"]
+    # a province unit's officers are the province reserve
+    client.post("/roster/import", json={"officers": [officer("P-1", "330106", unit_id="U-ZJ-SWAT1", unit_level="province",
+                                                             unit_kind="swat", module="riot_control")]})
+    assert client.get("/officers/P-1").get_json()["province_reserve"] is True
+    assert client.get("/officers/C-4").get_json()["province_reserve"] is False
+
+
+def test_the_demo_rosters_csv_imports_its_units_as_the_force_names_them(pool, tmp_path):
+    _, client = pool
+    force = generate("330000", officers=1500, seed=11)
+    path = write_officers_csv(force, tmp_path / "officers.csv")
+    resp = client.post("/roster/import", data=path.read_bytes(), content_type="text/csv")
+    assert resp.status_code == 200, resp.get_json()["errors"][:3]
+    named = [u for u in force.units if u.member_ids]
+    assert resp.get_json()["units"] == {"added": len(named), "updated": 0}
+    served = {}
+    for i in range(0, len(named), 500):
+        ids = ",".join(u.unit_id for u in named[i:i + 500])
+        served.update((u["unit_id"], u) for u in client.get(f"/units?ids={ids}").get_json())
+    assert {u.unit_id: (u.county, u.level, u.kind, u.module, u.name, u.name_en) for u in named} == {
+        k: (u["county"], u["level"], u["kind"], u["module"], u["name"], u["name_en"]) for k, u in served.items()}
+
+
+def test_a_roster_that_contradicts_itself_or_the_pool_about_a_unit_imports_nothing(pool):
+    runtime, client = pool
+    load(client, [officer("K-1", "330782", unit_id="U-YW-1", unit_name="义乌市公安局巡特警大队巡逻一中队")])
+    before = len(runtime.outbox.events())
+    malformed = client.post("/roster/import", json={"officers": [
+        officer("N-7", "330703", unit_id="U-JH-3", unit_kind="canteen"),
+        officer("N-8", "330703", unit_id="U-JH-4", unit_name="金" * 65)]})
+    assert malformed.status_code == 422
+    assert [e["field"] for e in malformed.get_json()["errors"]] == ["officers[0].unit_kind", "officers[1].unit_name"]
+    csv = "officer_id,name,county,unit_id,module,status,unit_kind\nN-7,甲,330703,U-JH-3,patrol,on_duty,canteen\n"
+    refused = client.post("/roster/import", data=csv.encode(), content_type="text/csv").get_json()["errors"]
+    assert refused == [{"field": "line 2.unit_kind", "reason": "one of " + ", ".join(KIND_CODE)}]
+    resp = client.post("/roster/import", json={"officers": [
+        officer("N-1", "330703", unit_id="U-JH-1", unit_name="金华市公安局交警支队一大队"),
+        officer("N-2", "330727", unit_id="U-JH-1"),                                     # another county, same unit
+        officer("N-3", "330703", unit_id="U-JH-1", unit_name="金华市公安局交警支队二大队"),   # another name
+        officer("N-4", "330703", unit_id="U-YW-1"),                                     # a 义乌 unit the pool holds
+        officer("N-5", "330703", unit_id="U-JH-2", unit_level="county"),
+        officer("N-6", "330703", unit_id="U-JH-2", unit_level="city")]})
+    assert resp.status_code == 422
+    errors = resp.get_json()["errors"]
+    assert [e["field"] for e in errors] == ["officers.1.unit_id", "officers.2.unit_name", "officers.3.unit_id",
+                                            "officers.5.unit_level"]
+    assert [e["reason"] for e in errors][:3] == [
+        "unit U-JH-1 is in county 330703, not 330727 (as at officers.0)",
+        "unit U-JH-1 is given as '金华市公安局交警支队一大队' at officers.0",
+        "unit U-YW-1 is in county 330782, not 330703"]
+    assert client.get("/officers").get_json()["total"] == 1 and len(runtime.outbox.events()) == before
+    assert [u["unit_id"] for u in client.get("/units?ids=U-JH-1,U-JH-2,U-YW-1").get_json()] == ["U-YW-1"]
 
 
 def test_equipment_compatibility_with_a_receiving_county(pool):

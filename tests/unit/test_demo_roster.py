@@ -37,6 +37,12 @@ def test_the_csv_has_one_row_per_officer_with_lists_joined(force, tmp_path):
     with_tags = next(o for o in force.officers if len(o.tags) > 1)
     row = next(r for r in rows if r["officer_id"] == with_tags.officer_id)
     assert row["tags"].split(";") == list(with_tags.tags)
+    units = {u.unit_id: u for u in force.units}
+    for row in (rows[0], rows[-1]):    # each row describes its officer's unit, so an import names it
+        unit = units[row["unit_id"]]
+        assert (row["unit_name"], row["unit_name_en"], row["unit_level"], row["unit_kind"]) == (
+            unit.name, unit.name_en, unit.level, unit.kind)
+        assert row["unit_name"].endswith("队") and row["unit_name_en"]
 
 
 def test_the_command_line_prints_the_summary_and_writes_the_roster(tmp_path, capsys):

@@ -40,7 +40,9 @@ def resources(tmp_path):
     client = app.test_client()
     roster = contracts.example_body("roster-import")  # a 东阳 officer
     xihu = copy.deepcopy(roster["officers"][0])
-    xihu.update(officer_id="ZJ330106-09001", county=XIHU, city="330100", unit_id="U330106-C-FOR001")
+    xihu.update(officer_id="ZJ330106-09001", county=XIHU, city="330100", unit_id="U330106-C-FOR001",
+                unit_name="杭州市公安局刑侦支队刑事技术一大队",
+                unit_name_en="Hangzhou PSB, Criminal Investigation Detachment, Forensics Brigade 1")
     roster["officers"].append(xihu)
     assert client.post("/roster/import", json=roster, headers=headers_for(Identity("i", "integrator"))).status_code == 200
     yield client, runtime
@@ -139,6 +141,15 @@ def test_a_roster_cannot_add_or_take_over_another_countys_officers(resources):
     assert refused.status_code == 403 and DONGYANG in refused.get_json()["errors"][0]["reason"]
     assert client.post("/roster/import", json=roster, headers=manager).status_code == 403
     assert client.get("/officers/ZJ330783-09001", headers=headers_for(PROVINCE)).get_json()["county"] == DONGYANG
+    # nor rename another county's unit through an officer of its own
+    renaming = copy.deepcopy(roster)
+    renaming["officers"][0].update(officer_id="ZJ330106-09002", county=XIHU, city="330100", unit_name="西湖分局某大队")
+    refused = client.post("/roster/import", json=renaming, headers=manager)
+    assert refused.status_code == 422
+    assert refused.get_json()["errors"] == [{"field": "officers.0.unit_id",
+                                             "reason": f"unit U330783-C-FOR001 is in county {DONGYANG}, not {XIHU}"}]
+    units = client.get("/units?ids=U330783-C-FOR001", headers=headers_for(PROVINCE)).get_json()
+    assert [u["name"] for u in units] == ["金华市公安局刑侦支队刑事技术一大队"]
     csv = client.post("/roster/import", data=b"officer_id\n", content_type="text/csv", headers=manager)
     assert csv.status_code != 415
     assert client.post("/roster/import", data=b"<officers/>", content_type="application/xml",

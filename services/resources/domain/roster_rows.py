@@ -5,13 +5,22 @@ certificate as name|issued|expires, home_lon/home_lat, station_lon/station_lat);
 demo roster's officer records (lists as arrays, `home` and `station` as [lon, lat]). Both normalise
 to the same officer dict. The police station an officer works from (station_id and its point) is
 optional: without it the officer counts as leaving from the county's seat.
+
+A row may also describe the officer's unit (optional, for a unit the pool does not hold yet or to
+rename one): unit_name as the force writes it (平湖市公安局交警大队二中队), unit_name_en, unit_level
+(county, city or province: a province unit is the province reserve) and unit_kind (patrol_squad,
+swat, ...). A unit lies in one county, that of its officers; `check_units` holds the rows to that
+and adds the units the pool lacks.
 """
 from __future__ import annotations
 
 import csv
 import io
 import re
+from collections import Counter
 from datetime import date
+
+from services.demo.structure import KIND_CODE, UNIT_KIND
 
 from .lifecycle import COMMITTED, STATUSES
 
@@ -19,6 +28,10 @@ MODULES = ("riot_control", "investigation", "technical_support", "patrol", "traf
 ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 CODE = re.compile(r"^[a-z][a-z0-9_:-]{0,63}$")
 REQUIRED = ("officer_id", "name", "county", "unit_id", "module", "status")
+UNIT_LEVELS = ("county", "city", "province")
+# a unit's roster fields: (row column, longest text or the values allowed)
+UNIT_FIELDS = {"name": ("unit_name", 64), "name_en": ("unit_name_en", 160), "level": ("unit_level", UNIT_LEVELS),
+               "kind": ("unit_kind", tuple(KIND_CODE))}
 
 
 class RowError(ValueError):
@@ -78,7 +91,64 @@ def normalise(raw: dict, counties: dict[str, str]) -> dict:
         "volunteer": str(raw.get("volunteer", "")).lower() in ("true", "1", "yes"),
         "station_id": _id(raw["station_id"], "station_id") if raw.get("station_id") not in (None, "") else None,
         "station": _point(raw, "station"),
+        "unit": {key: _unit_field(raw, column, allowed) for key, (column, allowed) in UNIT_FIELDS.items()},
     }
+
+
+def check_units(placed: list[tuple[str, dict]], known: dict[str, dict]) -> tuple[list[dict], list[dict], list[dict]]:
+    """The units named by normalised officers (`placed`: (where, officer)), against the units the pool
+    holds (`known`: unit_id -> row): (units to add, known units whose roster fields change, errors).
+
+    Every row of a unit must give its county (the unit's, when the pool holds it) and may not
+    contradict another row's name, level or kind. A new unit is a county unit unless a row says
+    otherwise, of the module most of its rows have and of that module's kind; a known unit keeps
+    what no row gives."""
+    units: dict[str, dict] = {}
+    errors = []
+    for where, officer in placed:
+        unit_id, county, given = officer["unit_id"], officer["county"], officer["unit"]
+        unit = units.get(unit_id)
+        home = unit["county"] if unit else known.get(unit_id, {}).get("county", county)
+        if county != home:
+            errors.append({"field": f"{where}.unit_id", "reason": f"unit {unit_id} is in county {home}, not {county}"
+                           + (f" (as at {unit['where']})" if unit and unit_id not in known else "")})
+            continue
+        if unit is None:
+            unit = units[unit_id] = {"where": where, "county": county, "city": officer["city"], "modules": Counter(),
+                                     "given": {}}
+        unit["modules"][officer["module"]] += 1
+        for key, value in given.items():
+            if value is None:
+                continue
+            first = unit["given"].setdefault(key, (value, where))
+            if first[0] != value:
+                errors.append({"field": f"{where}.{UNIT_FIELDS[key][0]}",
+                               "reason": f"unit {unit_id} is given as {first[0]!r} at {first[1]}"})
+    added, changed = [], []
+    for unit_id, unit in units.items():
+        given = {key: value for key, (value, _) in unit["given"].items()}
+        stored = known.get(unit_id)
+        if stored is None:
+            module = unit["modules"].most_common(1)[0][0]
+            added.append({"unit_id": unit_id, "county": unit["county"], "city": unit["city"],
+                          "level": given.get("level", "county"), "kind": given.get("kind", UNIT_KIND[module]),
+                          "module": module, "name": given.get("name"), "name_en": given.get("name_en")})
+        elif any(stored.get(key) != value for key, value in given.items()):
+            changed.append({"unit_id": unit_id, **{key: given.get(key, stored.get(key)) for key in UNIT_FIELDS}})
+    return added, changed, errors
+
+
+def _unit_field(raw: dict, column: str, allowed):
+    value = raw.get(column)
+    if value in (None, ""):
+        return None
+    _expect(isinstance(value, str), column, "expected text")
+    value = value.strip()
+    if isinstance(allowed, tuple):
+        _expect(value in allowed, column, f"one of {', '.join(allowed)}")
+    else:
+        _expect(len(value) <= allowed and value.isprintable(), column, f"at most {allowed} printable characters")
+    return value or None
 
 
 def _expect(ok, field: str, reason: str) -> None:

@@ -58,7 +58,9 @@ from .roster import (
     insert_units,
     joined,
     officer_values,
+    units_by_id,
     update_roster_fields,
+    update_units,
 )
 from .schema import (
     REPLACED_INDEXES,
@@ -106,7 +108,7 @@ __all__ = [
     "set_standards",
     # roster
     "PERSONAL", "CHUNK", "officer_values", "joined", "insert_rows", "insert_regions", "insert_counties",
-    "insert_officers", "insert_units", "insert_equipment", "update_roster_fields",
+    "insert_officers", "insert_units", "units_by_id", "update_units", "insert_equipment", "update_roster_fields",
     # listings
     "region_rows", "unit_rows", "equipment_items", "commitment_rows", "points_by", "ledger", "city_flows",
     "status_counts", "force_counts",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from .schema import counties, equipment, officers, regions, units
@@ -56,6 +56,23 @@ def insert_officers(conn: Connection, rows: list[dict]) -> None:
 
 def insert_units(conn: Connection, rows: list[dict]) -> None:
     insert_rows(conn, units, rows)
+
+
+def units_by_id(conn: Connection, ids) -> dict[str, dict]:
+    """The units of `ids` the pool holds, by id."""
+    ids, out = sorted(set(ids)), {}
+    for i in range(0, len(ids), 1000):
+        out.update((r.unit_id, r._asdict()) for r in conn.execute(select(units).where(units.c.unit_id.in_(ids[i:i + 1000]))))
+    return out
+
+
+def update_units(conn: Connection, rows: list[dict]) -> None:
+    """Units a roster renames or places anew (name, name_en, level, kind; all four in each row)."""
+    if rows:
+        cols = ("name", "name_en", "level", "kind")
+        stmt = (update(units).where(units.c.unit_id == bindparam("b_id"))
+                .values({k: bindparam(f"b_{k}") for k in cols}))
+        conn.execute(stmt, [{"b_id": r["unit_id"], **{f"b_{k}": r[k] for k in cols}} for r in rows])
 
 
 def insert_equipment(conn: Connection, rows: list[dict]) -> None:
