@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.helpers import StubResponse
 from tests.unit.test_twin_board_alerts import FRAUD, PROVINCE, UNIT, event, situation
 from twin.mirror import replay
-from twin.mirror.names import RETRY_S, UnitNames
+from twin.mirror.names import RENAME_S, RETRY_S, UnitNames
 from twin.ui import alerts, board
 from twin.ui.map_layers import unit_traces
 
@@ -53,6 +53,23 @@ def test_a_dispatched_unit_is_named_from_the_roster_and_an_unknown_one_asked_aga
     assert names.refresh() == 1 and roster.asked[-1] == ["U-NOT-IN-ROSTER"]
     unit = next(u for u in model.snapshot()["units"] if u["unit_id"] == UNIT)
     assert (unit["name"], unit["name_en"]) == (NAME, NAME_EN)
+
+
+def test_a_unit_the_roster_renames_is_shown_under_its_new_name_within_the_rename_interval():
+    model = situation()
+    roster, clock = Roster({UNIT: NAME}), Clock()
+    names = UnitNames(model, roster, clock=clock)
+    assert names.refresh() == 1 and len(roster.asked) == 1
+    clock.t += RENAME_S - 1
+    assert names.refresh() == 0 and len(roster.asked) == 1             # a named unit is not asked every round
+    roster.names[UNIT] = "义乌市公安局巡特警大队处突二中队"                 # a roster import renamed it
+    clock.t += 1
+    assert names.refresh() == 1 and roster.asked[-1] == [UNIT]
+    assert model.unit_names[UNIT]["zh"] == "义乌市公安局巡特警大队处突二中队"
+    del roster.names[UNIT]                                               # a roster that drops the name ...
+    clock.t += RENAME_S
+    assert names.refresh() == 0 and model.unit_names[UNIT]["zh"] == "义乌市公安局巡特警大队处突二中队"   # ... keeps it
+    assert names.refresh() == 0 and len(roster.asked) == 3
 
 
 def test_the_map_the_alerts_and_the_board_say_the_units_name():
