@@ -10,8 +10,9 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
+from services.common.contracts import MODULES
 from services.demo import people, shifts, skills, structure
-from services.demo.force import LEVELS, MODULES, ROLE_CLASSES, Officer, Unit
+from services.demo.force import LEVELS, ROLE_CLASSES, Officer, Unit
 
 KINDS = sorted(structure.UNIT_SIZE)
 

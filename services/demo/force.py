@@ -9,7 +9,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-MODULES = ("riot_control", "investigation", "technical_support", "patrol", "traffic", "emergency_rescue")
 ROLE_CLASSES = ("mobile", "specialist", "rotating", "regular")
 STATUSES = ("on_duty", "off_duty", "resting", "unavailable")
 LEVELS = ("province", "city", "county")

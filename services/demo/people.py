@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from services.demo.force import MODULES, ROLE_CLASSES
+from services.common.contracts import MODULES
+from services.demo.force import ROLE_CLASSES
 
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余"
             "于杜叶程魏苏吕丁任卢姚沈钟姜崔谭陆范汪廖石金韦贾夏付方邹熊白孟秦邱侯江尹薛闫"

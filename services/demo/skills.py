@@ -11,7 +11,8 @@ from datetime import date
 
 import numpy as np
 
-from services.demo.force import MODULES, ROLE_CLASSES, Certification
+from services.common.contracts import MODULES
+from services.demo.force import ROLE_CLASSES, Certification
 
 LANGUAGES = ("en", "ja", "ko", "ru", "ar", "vi")
 LANGUAGE_P = (0.55, 0.12, 0.10, 0.07, 0.10, 0.06)

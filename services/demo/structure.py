@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from services.common.contracts import MODULES
 from services.demo.allocation import apportion
-from services.demo.force import MODULES, ROLE_CLASSES
+from services.demo.force import ROLE_CLASSES
 from services.geo.names import english_name
 
 # Whole-force targets: the middle of each DOMAIN.md range; "regular" is what is left.

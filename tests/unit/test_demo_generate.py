@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from services.common.contracts import MODULES
 from services.demo import generate
 from services.demo.allocation import distance_km
-from services.demo.force import MODULES, STRUCTURE_TARGETS
+from services.demo.force import STRUCTURE_TARGETS
 from services.demo.roster import to_records
 from services.geo import Geography
 

@@ -17,11 +17,11 @@ import time
 from collections.abc import Callable
 
 from services.common.auth import Identity
+from services.common.contracts import MODULES
 from twin.mirror.client import ServicesClient
 from twin.ui import visibility
 from twin.ui.messages import DEFAULT_LANGUAGE, maybe, text
 
-MODULES = ("riot_control", "investigation", "technical_support", "patrol", "traffic", "emergency_rescue")
 THRESHOLDS_MIN = (30, 60, 120)
 
 

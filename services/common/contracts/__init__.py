@@ -54,7 +54,9 @@ from .loading import (
                       DEFS_URI,
                       DIALECT,
                       ENVELOPE_URI,
+                      MODULES,
                       Topic,
+                      defined,
                       event_schema_uri,
                       http_names,
                       http_schema_uri,
@@ -65,7 +67,7 @@ from .loading import (
 from .validation import Issue, validate_body, validate_event
 
 __all__ = [
-    "BASE_URI", "ComponentSchemas", "DEFS_URI", "DIALECT", "ENVELOPE_URI", "FORMAT_CHECKER", "GENESIS_HASH", "KAFKA_BINDING_VERSION",
+    "BASE_URI", "ComponentSchemas", "DEFS_URI", "DIALECT", "ENVELOPE_URI", "FORMAT_CHECKER", "MODULES", "defined", "GENESIS_HASH", "KAFKA_BINDING_VERSION",
     "SERVERS", "Issue", "Topic", "asyncapi", "asyncapi_yaml", "bundled_event_schema", "canonical_json",
     "event_hash", "event_schema_uri", "example_body", "example_event", "format_json", "http_names",
     "http_schema", "http_schema_uri", "main", "registry", "rehash_examples", "topic", "topics",

@@ -41,6 +41,15 @@ def _read_json(path: Path) -> Any:
         return json.load(fh)
 
 
+def defined(name: str) -> tuple:
+    """The values of a shared enumeration in defs.schema.json (`$defs/<name>/enum`), in its order."""
+    return tuple(_read_json(CONTRACTS / "defs.schema.json")["$defs"][name]["enum"])
+
+
+# the six officer modules, as every service and page names them (defs.schema.json, $defs/module)
+MODULES: tuple[str, ...] = defined("module")
+
+
 @functools.cache
 def _topics() -> tuple[Topic, ...]:
     with open(CONTRACTS / "topics.yaml", encoding="utf-8") as fh:

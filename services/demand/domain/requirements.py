@@ -12,10 +12,11 @@ import math
 import re
 from dataclasses import dataclass
 
+from services.common.contracts import MODULES
+
 from . import sources
 from .grading import DOMAINS, GRADES, MEASURES, Grading
 
-MODULES = ("riot_control", "investigation", "technical_support", "patrol", "traffic", "emergency_rescue")
 CODE = re.compile(r"^[a-z][a-z0-9_:-]{0,63}$")
 LINE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 MAX_HEADCOUNT = 10000  # the contract's headcount maximum

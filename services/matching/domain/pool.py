@@ -15,7 +15,8 @@ from datetime import date
 
 import numpy as np
 
-MODULES = ("riot_control", "investigation", "technical_support", "patrol", "traffic", "emergency_rescue")
+from services.common.contracts import MODULES
+
 # Kit a unit brings for its team (vehicles, shields, robots): an officer need not carry it.
 TEAM_KIT = frozenset({"vehicle", "riot_shield_set", "eod_robot", "life_detector", "mobile_command_vehicle",
                       "drone_swarm"})

@@ -20,11 +20,11 @@ import re
 from collections import Counter
 from datetime import date
 
+from services.common.contracts import MODULES
 from services.demo.structure import KIND_CODE, UNIT_KIND
 
 from .lifecycle import COMMITTED, STATUSES
 
-MODULES = ("riot_control", "investigation", "technical_support", "patrol", "traffic", "emergency_rescue")
 ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 CODE = re.compile(r"^[a-z][a-z0-9_:-]{0,63}$")
 REQUIRED = ("officer_id", "name", "county", "unit_id", "module", "status")

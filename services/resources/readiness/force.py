@@ -6,11 +6,12 @@ from datetime import datetime
 
 import numpy as np
 
+from services.common.contracts import MODULES
+
 from ..domain import duty
 from ..domain.reserve import DEFAULT_SHARE
 from .policy import ReadinessPolicy
 
-MODULES = ("riot_control", "investigation", "technical_support", "patrol", "traffic", "emergency_rescue")
 AVAILABLE, COMMITTED, AWAY = 0, 1, 2   # on duty and free; reserved or deployed; off duty, resting, unavailable
 
 
