@@ -115,8 +115,8 @@ def patch_county(county: str):
 
 
 @api.route("POST", "/roster/import", "Import officers from JSON (this body) or CSV (text/csv); every bad row is "
-           "reported (officers.<i>.<column> or line <n>.<column>) and nothing is imported", body="roster-import",
-           media=("application/json", "text/csv"))
+           "reported (officers.<i>.<column> or line <n>.<column>) and nothing is imported; the units the rows name are "
+           "added or renamed", body="roster-import", response="roster-import-result", media=("application/json", "text/csv"))
 def import_roster():
     rows, deps = _roster_rows(), current_deps()
     with deps.runtime.outbox.transaction() as tx:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from services.common import contracts
 from services.common.auth import Identity, headers_for
 from services.demo import generate
 from services.demo.roster import write_officers_csv
@@ -145,6 +146,7 @@ def test_a_roster_adds_the_units_it_names_under_the_names_it_gives(pool):
     resp = client.post("/roster/import", data=rows.encode(), content_type="text/csv")
     assert resp.status_code == 200, resp.get_json()
     assert resp.get_json()["units"] == {"added": 3, "updated": 0}
+    assert contracts.validate_body("roster-import-result", resp.get_json()) == []
     units = {u["unit_id"]: u for u in client.get("/units?ids=U-YW-TRF2,U-JH-SWAT1,U-JH-PAT1").get_json()}
     assert units["U-YW-TRF2"] == {"unit_id": "U-YW-TRF2", "county": "330782", "city": "330700", "kind": "traffic_squad",
                                   "level": "county", "module": "traffic", "name": "义乌市公安局交警大队二中队",

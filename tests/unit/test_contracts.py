@@ -22,7 +22,7 @@ HTTP = ["incident-report", "problem", "health", "officer-patch", "roster-import"
         "plan-approval", "plan-rejection", "signing-key", "plan-preview", "indicators", "case-outcome",
         "position-policy", "needs-parse", "needs-confirmation", "incident", "assessment",
         "readiness-coverage", "readiness-what-if", "readiness-preposition", "performance-report",
-        "performance-history", "force-summary", "units"]
+        "performance-history", "force-summary", "units", "roster-import-result"]
 
 
 def stems(folder: str, suffix: str) -> set[str]:
