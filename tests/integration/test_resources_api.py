@@ -7,7 +7,6 @@ from services.common import contracts
 from services.common.auth import Identity, headers_for
 from services.demo import generate
 from services.demo.roster import write_officers_csv
-from services.demo.structure import KIND_CODE
 from tests.integration.test_resources_support import load, officer, pool_fixture, squad, topics  # noqa: F401
 
 pytestmark = pytest.mark.integration
@@ -194,7 +193,7 @@ def test_a_roster_that_contradicts_itself_or_the_pool_about_a_unit_imports_nothi
     assert [e["field"] for e in malformed.get_json()["errors"]] == ["officers[0].unit_kind", "officers[1].unit_name"]
     csv = "officer_id,name,county,unit_id,module,status,unit_kind\nN-7,甲,330703,U-JH-3,patrol,on_duty,canteen\n"
     refused = client.post("/roster/import", data=csv.encode(), content_type="text/csv").get_json()["errors"]
-    assert refused == [{"field": "line 2.unit_kind", "reason": "one of " + ", ".join(KIND_CODE)}]
+    assert refused == [{"field": "line 2.unit_kind", "reason": "one of " + ", ".join(contracts.defined("unit_kind"))}]
     resp = client.post("/roster/import", json={"officers": [
         officer("N-1", "330703", unit_id="U-JH-1", unit_name="金华市公安局交警支队一大队"),
         officer("N-2", "330727", unit_id="U-JH-1"),                                     # another county, same unit

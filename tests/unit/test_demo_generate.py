@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from services.common.contracts import MODULES
+from services.common.contracts import MODULES, defined
 from services.demo import generate
 from services.demo.allocation import distance_km
 from services.demo.force import STRUCTURE_TARGETS
@@ -94,6 +94,13 @@ def test_every_officer_belongs_to_one_of_the_six_modules_and_patrol_is_largest(f
     modules = Counter(o.module for o in force.officers)
     assert set(modules) == set(MODULES)
     assert modules.most_common(1)[0][0] == "patrol"
+
+
+def test_every_unit_is_of_a_kind_and_level_the_contract_names(force):
+    from services.demo.structure import KIND_CODE, LEVEL_CODE, UNIT_KIND
+    assert set(KIND_CODE) == set(defined("unit_kind")) and set(UNIT_KIND.values()) <= set(KIND_CODE)
+    assert set(LEVEL_CODE) == set(defined("unit_level"))
+    assert {u.kind for u in force.units} == set(KIND_CODE) and {u.level for u in force.units} == set(LEVEL_CODE)
 
 
 def test_specialists_are_concentrated_above_the_counties(force):

@@ -20,18 +20,17 @@ import re
 from collections import Counter
 from datetime import date
 
-from services.common.contracts import MODULES
-from services.demo.structure import KIND_CODE, UNIT_KIND
+from services.common.contracts import MODULES, defined
+from services.demo.structure import UNIT_KIND
 
 from .lifecycle import COMMITTED, STATUSES
 
 ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 CODE = re.compile(r"^[a-z][a-z0-9_:-]{0,63}$")
 REQUIRED = ("officer_id", "name", "county", "unit_id", "module", "status")
-UNIT_LEVELS = ("county", "city", "province")
-# a unit's roster fields: (row column, longest text or the values allowed)
-UNIT_FIELDS = {"name": ("unit_name", 64), "name_en": ("unit_name_en", 160), "level": ("unit_level", UNIT_LEVELS),
-               "kind": ("unit_kind", tuple(KIND_CODE))}
+# a unit's roster fields: (row column, longest text or the values allowed: defs.schema.json's unit_level, unit_kind)
+UNIT_FIELDS = {"name": ("unit_name", 64), "name_en": ("unit_name_en", 160), "level": ("unit_level", defined("unit_level")),
+               "kind": ("unit_kind", defined("unit_kind"))}
 
 
 class RowError(ValueError):
