@@ -206,7 +206,7 @@ def test_a_roster_that_contradicts_itself_or_the_pool_about_a_unit_imports_nothi
     assert [e["field"] for e in errors] == ["officers.1.unit_id", "officers.2.unit_name", "officers.3.unit_id",
                                             "officers.5.unit_level"]
     assert [e["reason"] for e in errors][:3] == [
-        "unit U-JH-1 is in county 330703, not 330727 (as at officers.0)",
+        "unit U-JH-1 is in county 330703, not 330727 (as officers.0 gives it)",
         "unit U-JH-1 is given as '金华市公安局交警支队一大队' at officers.0",
         "unit U-YW-1 is in county 330782, not 330703"]
     assert client.get("/officers").get_json()["total"] == 1 and len(runtime.outbox.events()) == before

@@ -110,7 +110,7 @@ def check_units(placed: list[tuple[str, dict]], known: dict[str, dict]) -> tuple
         home = unit["county"] if unit else known.get(unit_id, {}).get("county", county)
         if county != home:
             errors.append({"field": f"{where}.unit_id", "reason": f"unit {unit_id} is in county {home}, not {county}"
-                           + (f" (as at {unit['where']})" if unit and unit_id not in known else "")})
+                           + (f" (as {unit['where']} gives it)" if unit and unit_id not in known else "")})
             continue
         if unit is None:
             unit = units[unit_id] = {"where": where, "county": county, "city": officer["city"], "modules": Counter(),
