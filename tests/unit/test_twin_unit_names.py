@@ -2,6 +2,8 @@
 falling back to the unit's id while resources has not answered or has no name for it."""
 from __future__ import annotations
 
+import requests
+
 from tests.helpers import StubResponse
 from tests.unit.test_twin_board_alerts import FRAUD, PROVINCE, UNIT, event, situation
 from twin.mirror import replay
@@ -96,23 +98,29 @@ class ResourcesSession:
     """requests.Session's get() as resources' GET /units?ids= answers it (`status` other than 200: refused)."""
 
     def __init__(self, status=200):
-        self.status, self.reads = status, []
+        self.status, self.reads, self.lines = status, [], []
 
     def get(self, url, params=None, headers=None, timeout=None):
         assert url.endswith("/units") and headers["Authorization"].startswith("Bearer ")
         asked = params["ids"].split(",")
         self.reads.append(len(asked))
+        sent = requests.Request("GET", url, params=params).prepare()   # as requests encodes it
+        self.lines.append(len(f"GET {sent.path_url} HTTP/1.1"))
         return StubResponse(self.status, [{"unit_id": u, "name": f"{u}中队" if u != "U-NAMELESS" else None,
                                        **({"name_en": f"Squadron {u}"} if u != "U7" else {})} for u in asked])
 
 
-def test_the_client_reads_names_500_at_a_time_and_leaves_out_a_unit_without_one():
+def test_the_client_reads_names_at_most_500_a_time_and_leaves_out_a_unit_without_one():
     from twin.mirror.client import ServicesClient
     session = ResourcesSession()
     ids = [f"U{i}" for i in range(1100)] + ["U-NAMELESS"]
     got = ServicesClient({"resources": "http://resources"}, session=session).unit_names(ids)
-    assert session.reads == [500, 500, 101] and len(got) == 1100 and "U-NAMELESS" not in got
+    assert sum(session.reads) == 1101 and max(session.reads) <= 500 and len(got) == 1100 and "U-NAMELESS" not in got
     assert got["U8"] == {"zh": "U8中队", "en": "Squadron U8"}
+    # the roster's own ids are longer: as many a read as gunicorn's request line (4,094 bytes) holds
+    long = ServicesClient({"resources": "http://resources"}, session=(session := ResourcesSession()))
+    assert len(long.unit_names([f"U330106-X-PAT{i:03d}" for i in range(500)])) == 500
+    assert sum(session.reads) == 500 and max(session.lines) <= 4094   # 500 in one read: 9,521 bytes
     assert got["U7"] == {"zh": "U7中队", "en": "U7中队"}   # no English name in the roster: the Chinese one
     assert ServicesClient({"resources": "http://resources"}, session=ResourcesSession(503)).unit_names(["U1"]) is None
     assert ServicesClient({}, session=session).unit_names(["U1"]) is None   # a twin wired without resources

@@ -16,6 +16,7 @@ import requests
 
 from services.common.auth import Identity, headers_for, service_identity
 from services.common.config import port_for
+from services.common.query import id_batches
 
 log = logging.getLogger(__name__)
 TWIN_IDENTITY = service_identity("twin")
@@ -77,14 +78,14 @@ class ServicesClient:
         return out
 
     def unit_names(self, unit_ids: list[str]) -> dict[str, dict[str, str]] | None:
-        """Each unit's name as resources' roster keeps it (GET /units?ids=, 500 at a time), {"zh": …, "en": …}
+        """Each unit's name as resources' roster keeps it (GET /units?ids=, up to 500 at a time, as many as a
+        request line holds: services.common.query), {"zh": …, "en": …}
         (the English name, or the Chinese where the roster has none); a unit the roster does not know, or
         keeps without a name, is left out. None when resources does not answer."""
         if "resources" not in self.urls:
             return None
         out: dict[str, dict[str, str]] = {}
-        for start in range(0, len(unit_ids), UNIT_IDS_PER_READ):
-            chunk = unit_ids[start:start + UNIT_IDS_PER_READ]
+        for chunk in id_batches(unit_ids, UNIT_IDS_PER_READ):
             try:
                 resp = self.session.get(self.urls["resources"] + "/units", params={"ids": ",".join(chunk)},
                                         headers=headers_for(TWIN_IDENTITY), timeout=TIMEOUT_S)
