@@ -17,6 +17,7 @@ from typing import Callable, Protocol
 import requests
 
 from services.common.auth import Identity, headers_for
+from services.common.query import id_batches
 
 from . import clock as xclock
 from . import report, seeds
@@ -121,29 +122,35 @@ def field_side(scenario: Scenario, logistics_url: str, stack: Stack, recorder: R
 
 class OfficerStations:
     """The police stations an order's officers work from, as the roster in the exercise's resource pool
-    gives them (GET /officers/{id}, as the trainer; each officer read once). An officer the pool does
-    not answer for, or without a station, is left out: with none, the unit leaves from its seat."""
+    gives them (GET /officers?ids=, as the trainer, up to READ officers a request, as many as a request line holds; each officer read once). An
+    officer the pool does not answer for, or without a station, is left out: with none, the unit leaves
+    from its seat."""
+
+    READ = 500   # resources' most ids in one read
 
     def __init__(self, resources_url: str, get=requests.get):
         self.url, self.get, self.known = resources_url, get, {}
 
     def __call__(self, order: dict) -> list[tuple[float, float]]:
-        for officer_id in order.get("officer_ids") or ():
-            if officer_id not in self.known:
-                self._read(officer_id)
+        ids = dict.fromkeys(o for o in order.get("officer_ids") or () if o not in self.known)
+        for batch in id_batches(ids, self.READ):
+            self._read(batch)
         return sorted({self.known[o] for o in order.get("officer_ids") or () if self.known.get(o) is not None})
 
-    def _read(self, officer_id: str) -> None:
-        """Its station, kept once the pool has answered (a failed read is tried again with the next order)."""
+    def _read(self, ids: list[str]) -> None:
+        """Their stations, kept once the pool has answered (a failed read is tried again with the next order)."""
         try:
-            resp = self.get(f"{self.url}/officers/{officer_id}", headers=headers_for(TRAINER), timeout=10)
+            resp = self.get(f"{self.url}/officers", params={"ids": ",".join(ids)}, headers=headers_for(TRAINER),
+                            timeout=10)
         except requests.RequestException:
             return
-        if resp.status_code == 200:
-            point = (resp.json().get("station") or {}).get("point")
-            self.known[officer_id] = (float(point["lon"]), float(point["lat"])) if point else None
-        elif resp.status_code == 404:
-            self.known[officer_id] = None
+        if resp.status_code != 200:
+            return
+        body = resp.json()
+        for person in body.get("items", ()):
+            point = (person.get("station") or {}).get("point")
+            self.known[person["officer_id"]] = (float(point["lon"]), float(point["lat"])) if point else None
+        self.known.update(dict.fromkeys(body.get("not_shown", ())))
 
 
 def import_roster(resources_url: str, path: Path, identity) -> int:

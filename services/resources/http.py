@@ -16,6 +16,7 @@ from ..common.clock import now
 from ..common.http import Problem, validated_body
 from ..common.observed import observed_rows
 from ..common.permissions import bound_region
+from ..geo.regions import region_covers
 from . import counties, officers, representations, roster, store
 from .domain.lifecycle import STATUSES
 from .domain.roster_rows import CODE, ID, MODULES, csv_rows
@@ -27,6 +28,7 @@ COUNTY = re.compile(r"^[0-9]{6}$")
 LISTS = {"county": COUNTY, "city": COUNTY, "module": None, "tag": CODE, "certification": CODE,
          "status": None, "unit_id": ID}
 MAX_UNIT_IDS = 500   # GET /units?ids=: the names a map's units need, in one read
+MAX_OFFICER_IDS = 500   # GET /officers?ids=: a printed order's officers (a plan may name 121), in one read
 
 
 def _read():
@@ -50,8 +52,13 @@ api.objects({"officer_id": officer_regions}, general=("equipment_id",))  # an it
 
 # ------------------------------------------------------------------------------------------ officers
 @api.route("GET", "/officers", "Search officers: county, city, module, tag, certification (valid on valid_on), "
-           "status, unit_id (comma-separated or repeated), lon/lat + max_travel_min, limit, offset")
+           "status, unit_id (comma-separated or repeated), lon/lat + max_travel_min, limit, offset. Or read "
+           f"officers by id: ids= up to {MAX_OFFICER_IDS} officer ids (comma-separated, no other parameter), "
+           "each as GET /officers/{officer_id} shows it to the caller, in the order asked; the ids it does not "
+           "answer for (no such officer, or not the caller's to read) are listed in not_shown")
 def search_officers():
+    if "ids" in request.args:
+        return jsonify(named_officers(request.args))
     f, role = search_filters(request.args), current_identity().role
     if bound := bound_region():  # the region named in the query was checked; none: the caller's
         level = region_level(bound)
@@ -64,6 +71,30 @@ def search_officers():
         if f.get("point"):
             return jsonify(officers.search(conn, f, now(), role, travel=places.travel, seats=places.seats))
         return jsonify(officers.search(conn, f, now(), role))
+
+
+def named_officers(args) -> dict:
+    """GET /officers?ids=: the officers named, each the caller may read by the rule of GET
+    /officers/{officer_id} (officer_regions: their home county, or the county commanding them on a task,
+    lies in the caller's region where the table binds the caller to it), in the order asked. The others
+    are listed in `not_shown` without saying which are missing and which are another region's."""
+    errors = [{"field": name, "reason": "ids reads officers by id and takes no other parameter"}
+              for name in args if name != "ids"]
+    ids = list(dict.fromkeys(i for raw in args.getlist("ids") for i in raw.split(",") if i))
+    errors += [{"field": "ids", "reason": f"{i!r} is not a valid officer id"} for i in ids if not ID.match(i)][:10]
+    if len(ids) > MAX_OFFICER_IDS:
+        errors.append({"field": "ids", "reason": f"at most {MAX_OFFICER_IDS} officer ids at a time, got {len(ids)}"})
+    if errors:
+        raise Problem(400, "Bad query parameter", errors)
+    with _read() as conn:
+        rows = store.officers_by_id(conn, ids)
+        commanding = store.commanding_counties(conn, list(rows)) if rows else {}
+    if region := bound_region():
+        rows = {i: row for i, row in rows.items()
+                if region_covers(region, row["county"]) or (i in commanding and region_covers(region, commanding[i]))}
+    role, at = current_identity().role, now()
+    return {"items": [officers.view(rows[i], at, role) for i in ids if i in rows],
+            "not_shown": [i for i in ids if i not in rows]}
 
 
 @api.route("GET", "/officers/{officer_id}", "One officer (the caller's role decides what is masked)")

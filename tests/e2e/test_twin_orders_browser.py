@@ -73,16 +73,17 @@ UNIT_NAMES = {"UNIT-330782-TS-01": "义乌市公安局网安大队技术一中�
 
 
 def resources_stand_in() -> Flask:
-    """resources' GET /officers/{id} as it answers a province commander: name and rank, the phone masked;
+    """resources' GET /officers?ids= as it answers a province commander: name and rank, the phone masked;
     and GET /units?ids= with the roster's names of two of the plan's three units."""
     app = Flask("resources")  # the audience a token must be addressed to
     seen = app.config.setdefault("callers", [])
 
-    @app.get("/officers/<officer_id>")
-    def officer(officer_id):
+    @app.get("/officers")
+    def officers_by_id():
         seen.append(current_identity().subject)
-        return jsonify({"officer_id": officer_id, "name": f"警员{officer_id[-3:]}", "rank": "一级警司",
-                        "phone": "138****5678", "masked": ["phone", "home_address", "id_number"]})
+        return jsonify({"items": [{"officer_id": o, "name": f"警员{o[-3:]}", "rank": "一级警司", "phone": "138****5678",
+                                   "masked": ["phone", "home_address", "id_number"]}
+                                  for o in request.args["ids"].split(",")], "not_shown": []})
 
     @app.get("/units")
     def units():

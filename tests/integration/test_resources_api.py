@@ -37,6 +37,24 @@ def test_search_bounds_travel_time_from_a_point_and_sorts_by_it(pool):
     assert wide[0]["travel_s"] <= wide[-1]["travel_s"]
 
 
+def test_officers_are_read_by_id_in_one_request_in_the_order_asked(pool):
+    _, client = pool
+    load(client, squad("330782", 3) + [officer("A-1", "330703")])
+    as_city = headers_for(Identity("jh-commander", "city_commander", "330700"))
+    body = client.get("/officers?ids=P330782-003,A-1,P330782-003,NONE-1", headers=as_city).get_json()
+    assert [o["officer_id"] for o in body["items"]] == ["P330782-003", "A-1"] and body["not_shown"] == ["NONE-1"]
+    assert body["items"][1] == client.get("/officers/A-1", headers=as_city).get_json()   # as one read shows it
+    assert client.get("/officers?ids=", headers=as_city).get_json() == {"items": [], "not_shown": []}
+    too_many = client.get("/officers?ids=" + ",".join(f"X-{i}" for i in range(501)))
+    assert too_many.status_code == 400
+    assert too_many.get_json()["errors"] == [{"field": "ids", "reason": "at most 500 officer ids at a time, got 501"}]
+    bad = client.get("/officers?ids=A-1,no%20such&county=330782")
+    assert bad.status_code == 400
+    assert {(e["field"], e["reason"]) for e in bad.get_json()["errors"]} == {
+        ("county", "ids reads officers by id and takes no other parameter"),
+        ("ids", "'no such' is not a valid officer id")}
+
+
 def test_bad_search_parameters_name_the_field_and_reason(pool):
     _, client = pool
     resp = client.get("/officers?status=asleep&lon=500&lat=1&limit=0")

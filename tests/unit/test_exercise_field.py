@@ -97,27 +97,31 @@ def test_the_unit_leaves_from_its_officers_station_farthest_from_the_reporting_p
     assert unknown.trips["ORD-1"].origin == SEAT["330782"] and unknown.trips["ORD-1"].arrive_at == T0 + timedelta(seconds=1800)
 
 
-def test_the_stations_are_read_once_per_officer_from_the_pool_and_a_failed_read_is_tried_again():
+def test_the_stations_are_read_once_per_officer_from_the_pool_by_id_and_a_failed_read_is_tried_again():
     import requests
 
     from services.exercise.lifecycle import OfficerStations
-    answers = {"P-1": (200, {"station": {"station_id": "330782-S03", "point": {"lon": 120.1, "lat": 29.3}}}),
-               "P-2": (200, {"station": None}), "P-3": (404, {}), "P-4": "down"}
+    stations_of = {"P-1": {"station_id": "330782-S03", "point": {"lon": 120.1, "lat": 29.3}}, "P-2": None}
+    down = {"P-4"}
     asked = []
 
-    def get(url, headers, timeout):
-        officer = url.rsplit("/", 1)[-1]
-        asked.append(officer)
-        answer = answers[officer]
-        if answer == "down":
+    def get(url, params, headers, timeout):
+        assert url == "http://127.0.0.1:1/officers"
+        ids = params["ids"].split(",")
+        asked.append(ids)
+        if down & set(ids):
             raise requests.ConnectionError("refused")
-        return type("Resp", (), {"status_code": answer[0], "json": lambda self: answer[1]})()
+        body = {"items": [{"officer_id": o, "station": stations_of[o]} for o in ids if o in stations_of],
+                "not_shown": [o for o in ids if o not in stations_of]}    # P-3: not in the pool
+        return type("Resp", (), {"status_code": 200, "json": lambda self: body})()
 
     stations = OfficerStations("http://127.0.0.1:1", get=get)
-    assert stations({"officer_ids": ["P-1", "P-2", "P-3", "P-4"]}) == [(120.1, 29.3)]
-    answers["P-4"] = (200, {"station": {"station_id": "330782-S01", "point": {"lon": 120.0, "lat": 29.2}}})
-    assert stations({"officer_ids": ["P-1", "P-4"]}) == [(120.0, 29.2), (120.1, 29.3)]
-    assert sorted(asked) == ["P-1", "P-2", "P-3", "P-4", "P-4"]  # each answer kept; the failed read again
+    assert stations({"officer_ids": ["P-1", "P-2", "P-3"]}) == [(120.1, 29.3)]
+    assert stations({"officer_ids": ["P-1", "P-4"]}) == [(120.1, 29.3)]        # P-4's read failed: not kept
+    down.clear()
+    stations_of["P-4"] = {"station_id": "330782-S01", "point": {"lon": 120.0, "lat": 29.2}}
+    assert stations({"officer_ids": ["P-1", "P-4", "P-3"]}) == [(120.0, 29.2), (120.1, 29.3)]
+    assert asked == [["P-1", "P-2", "P-3"], ["P-4"], ["P-4"]]   # one read an order; each answer kept, the failed read again
 
 
 def test_reports_follow_the_simulated_period_not_every_pass():

@@ -3,7 +3,6 @@ has a name in both languages (twin.ui.messages.tag_name), an unknown one is kept
 approver is named from the user list; the officers it lists are read from resources as the user."""
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ import yaml
 
 from tests.helpers import StubResponse
 from twin.mirror.client import ServicesClient
+from twin.ui import order_print
 from twin.ui.messages import LANGUAGE_NAMES, TAG_NAMES, tag_name
 from twin.ui.order_print import approver, officers
 
@@ -44,28 +44,32 @@ def test_the_approver_is_named_from_the_user_list_when_it_is_there():
 
 
 class _Resources:
-    """resources' GET /officers/{id}: `missing` answer 404, and from `down_after` reads on it does not answer."""
+    """resources' GET /officers?ids=: `missing` are not shown, and from `down_after` reads on it does not
+    answer (`refusing`: it answers 503 instead)."""
 
-    def __init__(self, missing=(), down_after=None):
-        self.missing, self.down_after, self.reads, self.lock = set(missing), down_after, 0, threading.Lock()
+    def __init__(self, missing=(), down_after=None, refusing=False):
+        self.missing, self.down_after, self.refusing, self.reads = set(missing), down_after, refusing, []
 
-    def get(self, url, headers=None, timeout=None):
-        with self.lock:
-            self.reads += 1
-            down = self.down_after is not None and self.reads > self.down_after
-        if down:
+    def get(self, url, params=None, headers=None, timeout=None):
+        assert url == "http://resources/officers" and headers == {"Authorization": "Bearer user-token"}  # the user's own token
+        if self.down_after is not None and len(self.reads) >= self.down_after:
+            if self.refusing:
+                return StubResponse(503, {"title": "Service Unavailable"})
             raise requests.ConnectionError("refused")
-        officer_id = url.rsplit("/", 1)[1]
-        assert headers == {"Authorization": "Bearer user-token"}   # the user's own token, as it came
-        return StubResponse(404) if officer_id in self.missing else StubResponse(200, {"officer_id": officer_id, "name": "警员"})
+        asked = params["ids"].split(",")
+        self.reads.append(asked)
+        return StubResponse(200, {"items": [{"officer_id": o, "name": "警员"} for o in asked if o not in self.missing],
+                                  "not_shown": [o for o in asked if o in self.missing]})
 
 
-def test_the_printed_order_reads_its_officers_with_the_users_token_and_stops_when_resources_is_gone():
+def test_the_printed_order_reads_its_officers_by_id_with_the_users_token_and_stops_when_resources_is_gone(monkeypatch):
     ids = [f"ZJ330782-{i:05d}" for i in range(121)]
     fine = _Resources(missing={ids[3]})
     got = officers(ServicesClient({"resources": "http://resources"}, session=fine), ids, "user-token")
-    assert set(got) == set(ids) - {ids[3]} and fine.reads == 121 and got[ids[0]]["name"] == "警员"
-    gone = _Resources(down_after=10)
-    got = officers(ServicesClient({"resources": "http://resources"}, session=gone), ids, "user-token")
-    assert len(got) == 10 and gone.reads < 121   # the reads after the failure are not tried
+    assert set(got) == set(ids) - {ids[3]} and got[ids[0]]["name"] == "警员"
+    assert fine.reads == [ids]                                   # the plan's 121 officers in one read
+    monkeypatch.setattr(order_print, "OFFICER_READS", 50)
+    for gone in (_Resources(down_after=1), _Resources(down_after=1, refusing=True)):
+        got = officers(ServicesClient({"resources": "http://resources"}, session=gone), ids, "user-token")
+        assert list(got) == ids[:50] and gone.reads == [ids[:50]]   # the reads after the failure are not tried
     assert officers(ServicesClient({}, session=fine), ids, "user-token") == {}

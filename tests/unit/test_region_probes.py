@@ -211,7 +211,15 @@ def test_the_receiving_county_reads_the_officers_it_commands_while_the_task_last
 
     client, runtime = resources
     as_xihu, officer = headers_for(XIHU_DUTY), "/officers/ZJ330783-09001"
+    named = "/officers?ids=ZJ330783-09001,ZJ330106-09001,ZJ330783-NONE"   # read by id, as a printed order does
+
+    def by_id(headers) -> tuple[list[str], list[str]]:
+        body = client.get(named, headers=headers).get_json()
+        return [o["officer_id"] for o in body["items"]], body["not_shown"]
+
     assert client.get(officer, headers=as_xihu).status_code == 403
+    # another county's officer is not told apart from one that does not exist
+    assert by_id(as_xihu) == (["ZJ330106-09001"], ["ZJ330783-09001", "ZJ330783-NONE"])
     now = datetime.now(timezone.utc)
     with runtime.engine.begin() as conn:
         store.insert_commitment(conn, {
@@ -222,11 +230,16 @@ def test_the_receiving_county_reads_the_officers_it_commands_while_the_task_last
                                                          "commit_id": "CMT-XIHU", "rest_until": None})
     read = client.get(officer, headers=as_xihu)
     assert read.status_code == 200 and read.get_json()["county"] == DONGYANG
+    assert by_id(as_xihu) == (["ZJ330783-09001", "ZJ330106-09001"], ["ZJ330783-NONE"])   # in the order asked
+    assert client.get(named, headers=as_xihu).get_json()["items"][0] == read.get_json()   # masked alike
     patched = client.patch(officer, json={"status": "unavailable", "reason": "probe"}, headers=as_xihu)
     assert patched.status_code == 403 and DONGYANG in patched.get_json()["errors"][0]["reason"]
     assert [o["officer_id"] for o in client.get("/officers", headers=as_xihu).get_json()["items"]] == ["ZJ330106-09001"]
     other = Identity("bj-duty", "county_duty_officer", "330102")   # 上城区: neither home nor receiving
     assert client.get(officer, headers=headers_for(other)).status_code == 403
+    assert by_id(headers_for(other)) == ([], ["ZJ330783-09001", "ZJ330106-09001", "ZJ330783-NONE"])
     with runtime.engine.begin() as conn:
         store.set_commitment_status(conn, "CMT-XIHU", "released")
     assert client.get(officer, headers=as_xihu).status_code == 403
+    assert by_id(as_xihu) == (["ZJ330106-09001"], ["ZJ330783-09001", "ZJ330783-NONE"])
+    assert by_id(headers_for(PROVINCE)) == (["ZJ330783-09001", "ZJ330106-09001"], ["ZJ330783-NONE"])

@@ -82,6 +82,7 @@ from .schema import (
 from .search import (
     available_clause,
     candidate_positions,
+    commanding_counties,
     commanding_county,
     duty_now,
     officer,
@@ -99,7 +100,8 @@ __all__ = [
     "replace_legacy_roster", "count_rows",
     # search
     "available_clause", "status_clause", "search_filters", "candidate_positions", "officers_by_id",
-    "officer_counties", "officer", "officer_county", "commanding_county", "duty_now",
+    "officer_counties", "officer", "officer_county", "commanding_county",
+    "commanding_counties", "duty_now",
     # commit
     "lock_officers", "COMMIT_COLUMNS", "lock_for_commit", "lock_counties", "commitment", "update_officers",
     "update_each", "insert_commitment", "set_commitment_status", "insert_points", "newer_position", "move_unit",

@@ -177,9 +177,20 @@ def officer_county(conn: Connection, officer_id: str) -> str | None:
 def commanding_county(conn: Connection, officer_id: str) -> str | None:
     """The county that commands the officer on scene: the receiving county of the commitment in force
     that holds them (None when none does)."""
-    return conn.execute(
-        select(commitments.c.county).select_from(officers.join(commitments, commitments.c.commit_id == officers.c.commit_id))
-        .where(officers.c.officer_id == officer_id, commitments.c.status == "committed")).scalar()
+    return commanding_counties(conn, [officer_id]).get(officer_id)
+
+
+def commanding_counties(conn: Connection, ids: list[str]) -> dict[str, str]:
+    """`commanding_county` of each officer in `ids` that a commitment in force holds."""
+    out: dict[str, str] = {}
+    for i in range(0, len(ids), 1000):
+        out.update((officer_id, county) for officer_id, county in conn.execute(_COMMANDING, {"ids": ids[i:i + 1000]}))
+    return out
+
+
+_COMMANDING = (select(officers.c.officer_id, commitments.c.county)
+               .select_from(officers.join(commitments, commitments.c.commit_id == officers.c.commit_id))
+               .where(officers.c.officer_id.in_(bindparam("ids", expanding=True)), commitments.c.status == "committed"))
 
 
 def duty_now(row: dict, now: datetime) -> int:
