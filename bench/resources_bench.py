@@ -7,6 +7,10 @@
   status changes, the commit event and load snapshots, in one transaction) on SQLite and on
   PostgreSQL; baseline: a 1-officer plan in the same run.
 
+- `resources.read_121_by_id.p95_ms`: a plan's 121 officers read in one GET /officers?ids= over HTTP
+  (waitress on loopback, a 20,000-officer pool, as a city commander), what the printed order does;
+  baseline: the same officers read one GET /officers/{id} each, six at a time, as it did before.
+
 `python -m bench.resources_bench --search 10000,100000,1000000 --commit 1,10,60` gives the same
 figures at other sizes (a scaling curve: each search size beside its own baseline, each plan size
 beside the 1-officer plan); `--keep DIR` keeps the seeded search pools there for the next run (a
@@ -17,8 +21,10 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
@@ -78,6 +84,44 @@ def bench_search(workdir: str, n: int = 100_000, rounds: int = 40) -> dict:
         without.append(timed(lambda url=query: client.get(url)))
     runtime.engine.dispose()
     return {f"resources.search_{size_label(n)}.p95_ms": figure(with_bound, without)}
+
+
+def bench_by_id(workdir: str, n: int = 121, rounds: int = 20) -> dict:
+    """`n` officers of one county read by id in one request, beside one request each (six at a time)."""
+    import requests
+
+    from services.common.auth import headers_for
+    from services.common.runtime import HttpServer
+
+    runtime = runtime_for(f"sqlite:///{workdir}/by_id.db", "bench_by_id")
+    seed_demo_if_empty(runtime, officers_n=20_000, seed=5)
+    with runtime.engine.connect() as conn:
+        ids = conn.execute(select(officers.c.officer_id).where(officers.c.city == "330700")
+                           .order_by(officers.c.officer_id).limit(n)).scalars().all()
+    server = HttpServer(create_app(runtime), "127.0.0.1", 0, threads=8)   # as services.common.runtime.serve
+    threading.Thread(target=server.run, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server.effective_port}"
+    session, headers = requests.Session(), headers_for(Identity("bench", "city_commander", "330700"))
+
+    def together():
+        body = session.get(f"{url}/officers", params={"ids": ",".join(ids)}, headers=headers, timeout=30).json()
+        assert len(body["items"]) == len(ids), body.get("not_shown")
+
+    def one_each():
+        with ThreadPoolExecutor(6) as pool:
+            found = list(pool.map(lambda i: session.get(f"{url}/officers/{i}", headers=headers, timeout=30), ids))
+        assert all(r.status_code == 200 for r in found)
+
+    try:
+        together(), one_each()   # warm: connections, compiled statements
+        by_id, single = [], []
+        for _ in range(rounds):
+            by_id.append(timed(together))
+            single.append(timed(one_each))
+    finally:
+        server.close()
+        runtime.engine.dispose()
+    return {f"resources.read_{n}_by_id.p95_ms": figure(by_id, single)}
 
 
 def plan(ids: list[str]) -> dict:
@@ -150,9 +194,11 @@ def postgres_available() -> bool:
 
 
 def run(search_sizes: tuple[int, ...] = (100_000,), commit_sizes: tuple[int, ...] = (60,), *,
-        keep: str | None = None, search_rounds: int = 40, commit_rounds: int = 15) -> dict:
+        keep: str | None = None, search_rounds: int = 40, commit_rounds: int = 15, by_id: int = 121) -> dict:
     results: dict = {}
     with producers.registry(), tempfile.TemporaryDirectory() as workdir:
+        if by_id:
+            results.update(bench_by_id(workdir, by_id))
         for n in search_sizes:
             results.update(bench_search(keep or workdir, n, search_rounds))
         sizes = tuple(s for s in commit_sizes if s != 1)
@@ -175,11 +221,12 @@ if __name__ == "__main__":  # python -m bench.resources_bench: this module's fig
     parser.add_argument("--keep", help="a folder where the seeded search pools are kept and found again")
     parser.add_argument("--search-rounds", type=int, default=40)
     parser.add_argument("--commit-rounds", type=int, default=15)
+    parser.add_argument("--by-id", type=int, default=121, help="officers read by id in one request (0: none)")
     args = parser.parse_args()
     if args.keep:
         os.makedirs(args.keep, exist_ok=True)
     for name, r in run(args.search, args.commit, keep=args.keep, search_rounds=args.search_rounds,
-                         commit_rounds=args.commit_rounds).items():
+                         commit_rounds=args.commit_rounds, by_id=args.by_id).items():
         ratio = f"{r['value'] / r['baseline']:.2f}x" if r["baseline"] else "-"
         print(f"{name:40s} {r['value']:8.1f} {r['unit']}   baseline {r['baseline']:8.1f}   {ratio}   (medians "
               f"{r['median']:.1f} / {r['baseline_median']:.1f} = {r['median'] / r['baseline_median']:.2f}x)", flush=True)
