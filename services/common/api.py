@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 
 from flask import Blueprint, current_app
 
-from .http import JSON, Route
+from .http import JSON, Route, query_params
 
 _PARAM = re.compile(r"{([^{}]+)}")
 
@@ -47,15 +47,16 @@ class Api:
         self.general: set[str] = set()
 
     def route(self, method: str, path: str, summary: str, *, body: str | None = None,
-              response: str | None = None, status: int = 200, media: tuple[str, ...] = (JSON,)):
-        """Declare `METHOD path` (OpenAPI form) with its summary and contracts, and serve it with the
-        decorated function."""
+              response: str | None = None, status: int = 200, media: tuple[str, ...] = (JSON,),
+              query: dict[str, str | tuple[str, str]] | None = None):
+        """Declare `METHOD path` (OpenAPI form) with its summary, contracts and query parameters
+        ({name: description, or (description, JSON type)}), and serve it with the decorated function."""
         params = tuple(_PARAM.findall(path))
 
         def register(view):
             self.blueprint.add_url_rule(flask_rule(path), endpoint=view.__name__, view_func=view, methods=[method])
             self.routes.append(Route(method, path, summary, body=body, response=response, status=status,
-                                     params=params, media=media))
+                                     params=params, media=media, query=query_params(query)))
             return view
         return register
 

@@ -124,6 +124,12 @@ class Route:
     status: int = 200
     params: tuple[str, ...] = field(default=())
     media: tuple[str, ...] = (JSON,)  # the body's accepted types (request_body); anything else is a 415
+    query: tuple[tuple[str, str, str], ...] = ()   # (name, description, JSON type) of each query parameter
+
+
+def query_params(declared: dict[str, str | tuple[str, str]] | None) -> tuple[tuple[str, str, str], ...]:
+    """{name: description, or (description, JSON type)} → Route.query (a string unless a type is given)."""
+    return tuple((name, *(spec if isinstance(spec, tuple) else (spec, "string"))) for name, spec in (declared or {}).items())
 
 
 def install_common(app: Flask, *, service: str, routes: list[Route], health_checks, metrics,
@@ -241,9 +247,11 @@ def openapi_document(service: str, routes: list[Route]) -> dict:
             op["responses"]["422"] = _problem_response("The body breaks the contract", schemas)
             op["responses"]["400"] = _problem_response("The body is not JSON", schemas)
             op["responses"]["415"] = _problem_response("The body is not labelled application/json", schemas)
-        if r.params:
+        if r.params or r.query:
             op["parameters"] = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
-                                for p in r.params]
+                                for p in r.params] + [
+                {"name": name, "in": "query", "required": False, "description": text, "schema": {"type": kind}}
+                for name, text, kind in r.query]
         if r.path in ("/health", "/ready"):
             op["security"] = []  # probes answer without a token
         else:

@@ -9,11 +9,13 @@ from flask import Flask, jsonify, request
 
 from . import access_log, ledger, permissions, throttle
 from .auth import Identity
-from .http import BadRequest, Route, endpoint_of
+from .http import BadRequest, Route, endpoint_of, query_params
 
 ROUTES = [
     Route("GET", "/audit/access", "Who called what and when, newest first (?subject=, ?path= prefix, ?since=, "
-          "?limit= up to 1000)", response="access-log"),
+          "?limit= up to 1000)", response="access-log", query=query_params({
+              "subject": "only this caller (a user or service:<name>)", "path": "only paths starting so",
+              "since": "only calls at or after this ISO 8601 time", "limit": ("rows, 1 to 1000 (default 100)", "integer")})),
     Route("GET", "/audit/ledger", "Verify this service's hash-chained ledger record by record", response="ledger-report"),
 ]
 

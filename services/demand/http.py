@@ -131,7 +131,7 @@ def list_incidents():
 
 @api.route("GET", "/incidents/{incident_id}",
            "One incident as reported; with ?include=assessment also its grade, grading rule and requirement lines",
-           response="incident")
+           response="incident", query={"include": "assessment: add the grade, grading rule and requirement lines"})
 def get_incident(incident_id: str):
     with _read() as conn:
         incident = store.incident(conn, incident_id)
@@ -238,7 +238,11 @@ def _code(name: str) -> str | None:
 
 
 @api.route("GET", "/requests", "Support requests the caller's region covers (province: all; city: its counties; "
-           "county: its own); filters status, grade, county, city; sort deadline|grade|requested_at|updated_at")
+           "county: its own); filters status, grade, county, city; sort deadline|grade|requested_at|updated_at",
+           query={"status": "statuses, comma-separated or repeated", "grade": "grades I-IV, comma-separated or repeated",
+                  "county": "a 6-digit county code", "city": "a 6-digit city code",
+                  "sort": "deadline (default: most urgent first), grade, requested_at or updated_at",
+                  "limit": ("rows, 1 to 1000 (default 200)", "integer")})
 def list_requests():
     """Filters status, grade (comma-separated or repeated), county, city; sort by deadline (default; most
     urgent first), grade (most severe first), requested_at or updated_at, then by deadline; limit

@@ -63,7 +63,9 @@ MAX_REQUESTS_ASKED = 200  # request ids one GET /orders may name (a board's open
 
 
 @api.route("GET", "/orders", "Dispatch orders and their state (?request_id=, repeated for several requests; "
-           "?deployment_id=, ?late=true)")
+           "?deployment_id=, ?late=true)",
+           query={"request_id": "only these requests' orders, repeated for several (at most 200)",
+                  "deployment_id": "only this deployment's orders", "late": "true: only the orders running late"})
 def list_orders():
     bound = bound_region()
     request_ids = [r for r in request.args.getlist("request_id") if r]
@@ -137,7 +139,8 @@ def _deployment(conn, dep: dict) -> dict:
     return representations.deployment(dep, current_deps().policy, wages)
 
 
-@api.route("GET", "/deployments", "Deployments and their reception (?request_id=, ?incident_id=)")
+@api.route("GET", "/deployments", "Deployments and their reception (?request_id=, ?incident_id=)",
+           query={"request_id": "only this request's deployments", "incident_id": "only this incident's deployments"})
 def list_deployments():
     bound = bound_region()
     with _read() as conn:
@@ -223,7 +226,10 @@ def _filters() -> dict:
 @api.route("GET", "/indicators", "The six indicators as the plan defines them, each with its definition "
            "(?from=&to=&city=&county=&incident=; ?by=city adds `by_city`, the same six for each city with "
            "anything recorded in scope, from one pass over the same rows): " + " ".join(
-               f"{name.replace('_', ' ')}: {text}" for name, text in DEFINITIONS.items()), response="indicators")
+               f"{name.replace('_', ' ')}: {text}" for name, text in DEFINITIONS.items()), response="indicators",
+           query={"from": "from this RFC 3339 time", "to": "up to this RFC 3339 time", "city": "a 6-digit city code",
+                  "county": "a 6-digit county code", "incident": "one incident's id",
+                  "by": "city: add the six for each city (by_city)"})
 def get_indicators():
     f = _filters()
     by = request.args.get("by")

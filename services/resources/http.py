@@ -55,7 +55,18 @@ api.objects({"officer_id": officer_regions}, general=("equipment_id",))  # an it
            "status, unit_id (comma-separated or repeated), lon/lat + max_travel_min, limit, offset. Or read "
            f"officers by id: ids= up to {MAX_OFFICER_IDS} officer ids (comma-separated, no other parameter), "
            "each as GET /officers/{officer_id} shows it to the caller, in the order asked; the ids it does not "
-           "answer for (no such officer, or not the caller's to read) are listed in not_shown")
+           "answer for (no such officer, or not the caller's to read) are listed in not_shown",
+           query={"county": "6-digit county codes, comma-separated or repeated", "city": "6-digit city codes, likewise",
+                  "module": "modules, likewise", "tag": "skill tags the officer holds, likewise",
+                  "certification": "certifications valid on valid_on, likewise",
+                  "valid_on": "the day certifications must be valid on, YYYY-MM-DD (default today)",
+                  "status": "statuses, likewise", "unit_id": "unit ids, likewise",
+                  "lon": ("longitude of the point travel is timed to (with lat and max_travel_min)", "number"),
+                  "lat": ("latitude of that point", "number"),
+                  "max_travel_min": ("only officers within so many minutes' travel, sorted by it", "number"),
+                  "limit": ("rows, 1 to 1000 (default 50)", "integer"), "offset": ("rows skipped", "integer"),
+                  "ids": f"officer ids, comma-separated, at most {MAX_OFFICER_IDS}: read these officers (no other "
+                         "parameter)"})
 def search_officers():
     if "ids" in request.args:
         return jsonify(named_officers(request.args))
@@ -122,7 +133,8 @@ def get_regions():
 
 
 @api.route("GET", "/units", "Units and teams, each with its name (?county=, ?ids= up to 500 unit ids, comma-separated)",
-           response="units")
+           response="units", query={"county": "only this county's units, 6 digits",
+                                    "ids": f"only these units, comma-separated, at most {MAX_UNIT_IDS}"})
 def get_units():
     ids = [i for i in request.args.get("ids", "").split(",") if i] if "ids" in request.args else None
     if ids is not None and len(ids) > MAX_UNIT_IDS:
@@ -132,7 +144,8 @@ def get_units():
         return jsonify(store.unit_rows(conn, request.args.get("county"), ids))
 
 
-@api.route("GET", "/counties/load", "Every county's load: on duty, available, committed, reserve floor (?county=)")
+@api.route("GET", "/counties/load", "Every county's load: on duty, available, committed, reserve floor (?county=)",
+           query={"county": "only these counties, comma-separated"})
 def get_loads():
     codes = [c for c in request.args.get("county", "").split(",") if c] or None
     with _read() as conn:
@@ -175,7 +188,8 @@ def check_compatibility():
     return jsonify(representations.compatibility_report(body, county, items))
 
 
-@api.route("GET", "/commitments", "Committed plans (?status=committed|released)")
+@api.route("GET", "/commitments", "Committed plans (?status=committed|released)",
+           query={"status": "committed or released"})
 def get_commitments():
     with _read() as conn:
         return jsonify(store.commitment_rows(conn, request.args.get("status")))
@@ -203,7 +217,8 @@ def city_points():
         return jsonify(store.points_by(conn, "city"))
 
 
-@api.route("GET", "/points/reciprocity", "Support given and received between cities, in points (?city=)")
+@api.route("GET", "/points/reciprocity", "Support given and received between cities, in points (?city=)",
+           query={"city": "only the flows to and from this city, 6 digits"})
 def reciprocity():
     with _read() as conn:
         return jsonify(representations.reciprocity(store.city_flows(conn), request.args.get("city")))
@@ -218,7 +233,7 @@ def summary():
 @api.route("GET", "/force/summary", "Equipment readiness and volunteers of a region as of now (?region= the "
            "province, a city or a county): items in the equipment register and those ready, officers on the "
            "roster and those willing to volunteer, the two shares, and each county of the region",
-           response="force-summary")
+           response="force-summary", query={"region": "the province, a city or a county, 6 digits (required)"})
 def force_summary():
     region = request.args.get("region", "")
     if not (len(region) == 6 and region.isdigit()):

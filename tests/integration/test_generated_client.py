@@ -97,6 +97,20 @@ def test_a_generated_client_reports_an_incident_and_reads_its_assessment(demand,
     assert [(line.line_id, line.headcount) for line in typed.requirements] == \
         [(line["line_id"], line["headcount"]) for line in assessment["requirements"]]
 
+    # query parameters are the generated operations' own arguments (declared in the document)
+    one = operation(package, "get_incidents_incident_id")
+    assert "include" in inspect.signature(one.sync_detailed).parameters
+    whole = json.loads(one.sync_detailed(incident_id=incident_id, client=client, include="assessment").content)
+    assert whole["assessment"] == assessment
+    assert "assessment" not in json.loads(one.sync_detailed(incident_id=incident_id, client=client).content)
+    listed = operation(package, "get_requests")
+    assert {"status", "grade", "county", "city", "sort", "limit"} <= set(inspect.signature(listed.sync_detailed).parameters)
+    county = contracts.example_body("incident-report")["location"]["county"]
+    other = next(c for c in ("330106", "330783") if c != county)
+    mine = json.loads(listed.sync_detailed(client=client, county=county, limit=5).content)
+    assert mine and {r["county"] for r in mine} == {county}                     # the report's request
+    assert json.loads(listed.sync_detailed(client=client, county=other, limit=5).content) == []
+
 
 def test_the_generated_client_parses_a_refusal_as_the_problem_model(demand, generated):
     _, url = demand

@@ -57,7 +57,11 @@ def period_arg():
            "beside its target and the phase target of the period's last day, with the previous periods as trend; "
            "?format=json|csv|html (?lang=en|zh: the HTML page's language, Beijing dates either way). Each "
            "generation whose content changed is kept with its SHA-256",
-           response="performance-report")
+           response="performance-report",
+           query={"period": "2026-H1, 2026-06 or 2026 (or from and to)", "from": "the period's first day (with to)",
+                  "to": "the period's last day (with from)",
+                  "region": "the province or a city, 6 digits (default: the caller's region)",
+                  "format": "json (default), csv or html", "lang": "en (default) or zh: the HTML page's language"})
 def performance():
     fmt = request.args.get("format", "json")
     if fmt not in FORMATS:
@@ -91,7 +95,8 @@ def performance():
 
 @api.route("GET", "/reports/performance/history", "The reports kept (?period=&region=): period, region, "
            "generated_at, trigger, sha256; the same period with another hash is a later change of its data",
-           response="performance-history")
+           response="performance-history",
+           query={"period": "only this period", "region": "only this region and those within it, 6 digits"})
 def performance_history():
     region = request.args.get("region") or permissions.bound_region()
     if region and not (len(region) == 6 and region.isdigit()):

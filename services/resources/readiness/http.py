@@ -27,7 +27,10 @@ def _read():
            "officers (local, and support from other counties above their reserve floors) who can be on scene "
            "within 30 / 60 / 120 min, and which counties are outside the circle for which modules, at `at` "
            "(default now) and at each shift change within `horizon_h` hours (default 12, at most 24); "
-           "?county= narrows the counties shown", response="readiness-coverage")
+           "?county= narrows the counties shown", response="readiness-coverage",
+           query={"at": "an ISO 8601 time with its offset, from now to 24 h ahead (default now)",
+                  "horizon_h": ("hours of shift changes ahead, 0 to 24 (default 12)", "number"),
+                  "county": "only these counties, comma-separated or repeated"})
 def get_coverage():
     readiness, current = current_deps().readiness, now()
     at, horizon, shown = _coverage_args(request.args, current, readiness)
