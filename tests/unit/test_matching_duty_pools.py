@@ -46,11 +46,38 @@ def test_the_refusal_names_the_seconds_past_the_limit():
 
 
 def test_a_relief_shift_counts_the_wait_until_it_takes_over():
-    # ordered now, takes over in 3 h, 8 h on scene: an officer with 1 h 30 min worked would end at 12 h 30 min
+    # ordered now, takes over in 3 h, 8 h on scene: an officer with 1 h 30 min worked would end at 12 h 30 min;
+    # a stint of 4 h from 4 h after the order (as late as the shift can start) ends at 9 h 30 min: sent
     relief = replace(request(grade="II", lines=ONE, minutes=180), starts_at=T0 + timedelta(hours=3))
-    assert relief.wait_s == 3 * 3600 and relief.on_scene_minutes == 480
-    assert chosen([officer("TIRED", "330102", duty=90)], relief) == []
+    assert relief.wait_s == 3 * 3600 and relief.on_scene_minutes == 480 and relief.stint_start_s == 4 * 3600
+    assert chosen([officer("TIRED", "330102", duty=90)], relief) == ["TIRED"]
+    assert chosen([officer("SPENT", "330102", duty=241)], relief) == []     # 4 h 01 + 4 h + 4 h
     assert chosen([officer("FRESH", "330102", duty=60)], relief) == ["FRESH"]
+    # a relief that takes over after 5 h counts the stint from then
+    later = replace(relief, starts_at=T0 + timedelta(hours=5))
+    assert later.stint_start_s == 5 * 3600
+    assert chosen([officer("TIRED", "330102", duty=181)], later) == []      # 3 h 01 + 5 h + 4 h
+    assert chosen([officer("TIRED", "330102", duty=180)], later) == ["TIRED"]
+
+
+def test_an_officer_without_a_whole_shift_left_is_sent_for_a_stint_that_every_arrival_leaves_whole():
+    # an 8-hour grade II task: the mobile watch, 4 h into its shift, cannot serve the whole shift after an
+    # hour's drive, but arrives within the 4 h every officer of the plan arrives by and still has 4 h then
+    req = request(grade="II", lines=ONE)
+    assert (req.on_scene_minutes, req.stint_minutes, req.stint_start_s) == (480, 240, 4 * 3600)
+    assert chosen([officer("MOBILE", "330102", duty=240)], req, travel_with(3600)) == ["MOBILE"]
+    assert chosen([officer("LATE", "330102", duty=241)], req, travel_with(3600)) == []     # a minute short
+    # no stint for a journey past the latest start, however fresh: the shift could be over before arrival
+    assert chosen([officer("FAR", "330102", duty=0)], req, travel_with(4 * 3600 + 1)) == []
+    assert chosen([officer("FAR", "330102", duty=0)], req, travel_with(4 * 3600)) == ["FAR"]
+    # a task no longer than the stint is the whole time on scene: nothing shorter is offered
+    short = replace(req, task_minutes=180)
+    assert (short.stint_minutes, short.stint_start_s) == (180, 9 * 3600)
+    assert chosen([officer("LATE", "330102", duty=241)], short, travel_with(3600)) == ["LATE"]   # 4 h 01 + 1 h + 3 h
+    assert chosen([officer("SPENT", "330102", duty=481)], short, travel_with(3600)) == []
+    why = explain.refusal(build_pool([officer("LATE", "330102", duty=241)], COUNTIES), 0, req, ONE[0], 0,
+                          travel_with(3600), ACCEPTS, np.array([5] * 5))
+    assert "by 3660 s" in why and "a stint of 240 min from 240 min after the order would pass it by 60 s" in why
 
 
 def test_independent_check_no_planned_officer_passes_twelve_hours_on_generated_instances():
@@ -66,16 +93,23 @@ def test_independent_check_no_planned_officer_passes_twelve_hours_on_generated_i
         minutes_rule = pool.duty[rows].astype(np.int64) + trip // 60 + req.on_scene_minutes <= 720
         boundary += int((minutes_rule & (pool.duty[rows] * 60 + trip + req.on_scene_minutes * 60 > 43200)).sum())
     assert boundary > 0
-    checked = 0
+    checked = stints = 0
     for req, options in zip(inst.requests, batch.options):
         for option in options.values():
+            latest = max((a.eta_s for a in option.assignments), default=0)
             for a in option.assignments:
                 worked = int(pool.duty[a.row]) * 60 + a.eta_s + req.on_scene_minutes * 60
-                assert worked <= 12 * 3600, (req.request_id, a.officer_id, int(pool.duty[a.row]), a.eta_s)
+                # the whole time on scene after the officer's own journey, or a stint from the latest start
+                stint = int(pool.duty[a.row]) * 60 + req.stint_start_s + req.stint_minutes * 60
+                assert worked <= 12 * 3600 or (a.eta_s <= req.stint_start_s and stint <= 12 * 3600), \
+                    (req.request_id, a.officer_id, int(pool.duty[a.row]), a.eta_s)
+                stints += worked > 12 * 3600
+                # every officer still has the stint left when the plan's last officer arrives
+                assert int(pool.duty[a.row]) * 60 + max(latest, req.wait_s) + req.stint_minutes * 60 <= 12 * 3600
                 assert pool.role[a.row] in ("mobile", "specialist", "rotating") or pool.reserve[a.row]
                 assert not pool.reserve[a.row] or req.grade in ("I", "II")
                 checked += 1
-    assert checked > 100
+    assert checked > 100 and stints > 0   # some officers are sent for a stint only
 
 
 def test_regular_officers_are_not_proposed_unless_the_province_says_so(monkeypatch):

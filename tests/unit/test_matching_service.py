@@ -15,7 +15,7 @@ from services.demo import generate
 from services.matching import signing, snapshot
 from services.matching.bootstrap import create_app
 from services.matching.planning import Places
-from services.matching.store import holds, requests
+from services.matching.store import duty_minutes, holds, requests
 from tests.helpers import deliver, example_envelope
 from twin.mirror.client import Decision
 from twin.ui.views import decision_message
@@ -92,8 +92,17 @@ def test_a_request_gets_distinct_valid_candidates_and_a_signed_approval_anyone_c
     assert resp.status_code == 200, resp.get_json()
     (approval,) = events(runtime, "plan.approved")
     assert approval["county"] == "330783" and approval["grade"] == "III" and approval["comment"] == "同意"
-    window = datetime.fromisoformat(approval["task_end"]) - datetime.fromisoformat(approval["task_start"])
-    assert window == timedelta(hours=8)                 # the request's 480 minutes on scene, one shift
+    start, end = (datetime.fromisoformat(approval[k]) for k in ("task_start", "task_end"))
+    # the request's 480 minutes on scene, one shift, ended when its first officer reaches 12 hours (an
+    # officer without the whole shift left is sent for a stint of at least 4 h) and relieved from then
+    with runtime.engine.connect() as conn:
+        worked = duty_minutes(conn, [a["officer_id"] for a in approval["assignments"]])
+    limit = datetime.fromisoformat(approval["at"]) + timedelta(minutes=720 - max(worked.values()))
+    assert end - start == min(timedelta(hours=8), limit - start) >= timedelta(hours=4)
+    with runtime.engine.connect() as conn:
+        relief = conn.execute(select(requests.c.data).where(requests.c.request_id == "REQ-A-S2")).scalar()
+    assert (relief is not None) == (end - start < timedelta(hours=8))
+    assert relief is None or datetime.fromisoformat(relief["relief_from"]) == end
     assert sorted(a["officer_id"] for a in approval["assignments"]) == sorted(a["officer_id"] for a in fastest["assignments"])
     # each officer's county and unit as proposed: logistics orders the units from the approval alone
     assert {a["officer_id"]: (a["from_county"], a.get("unit_id")) for a in approval["assignments"]} == \

@@ -6,7 +6,8 @@ support officers; the province reserve only for the grades it serves), of the li
 outside the receiving county, holding every tag, every certificate valid until the task ends, for
 each piece of equipment a ready item the receiving county's systems accept (team kit travels with
 the unit), and with duty already worked + travel + time on scene within the 12-hour limit, counted
-in seconds (travel is never rounded down).
+in seconds (travel is never rounded down); an officer without the whole time on scene left may still
+serve a stint (`within_duty`, the policy's `duty.stint`).
 
 Travel is the officer's own: from their police station (or their county's seat when the roster gives
 none) to the request's destination (`geo.Trips`). The officer classes the flow network works on are
@@ -128,8 +129,18 @@ def duty_seconds(pool: Pool, rows: np.ndarray, req: Request, travel_s: np.ndarra
     return pool.duty[rows].astype(np.int64) * 60 + to_start + req.on_scene_minutes * 60
 
 
+def stint_seconds(pool: Pool, rows: np.ndarray, req: Request) -> np.ndarray:
+    """Seconds on duty at the end of a stint that starts as late as the plan's shift can start (an
+    officer without the whole time on scene left is sent for a stint: Request.stint_start_s)."""
+    return pool.duty[rows].astype(np.int64) * 60 + req.stint_start_s + req.stint_minutes * 60
+
+
 def within_duty(pool: Pool, rows: np.ndarray, req: Request, travel_s: np.ndarray) -> np.ndarray:
-    return duty_seconds(pool, rows, req, travel_s) <= DUTY_LIMIT_S
+    """The 12-hour limit: the whole time on scene after the officer's own journey, or a stint from the
+    latest the shift can start when the officer arrives by then."""
+    travel_s = np.asarray(travel_s, dtype=np.int64)
+    whole = duty_seconds(pool, rows, req, travel_s) <= DUTY_LIMIT_S
+    return whole | ((travel_s <= req.stint_start_s) & (stint_seconds(pool, rows, req) <= DUTY_LIMIT_S))
 
 
 _MIX = np.random.default_rng(20240601).integers(1, 2**63, size=64, dtype=np.int64).astype(np.uint64) | np.uint64(1)
@@ -174,8 +185,12 @@ def cutoffs(requests: list[Request], travel: Trips) -> np.ndarray:
     `within_duty` solved for the minutes worked, an integer, so the floor is exact."""
     wait = np.array([req.wait_s for req in requests], dtype=np.int64)
     scene = np.array([req.on_scene_minutes * 60 for req in requests], dtype=np.int64)
-    to_start = np.maximum(travel.seconds[:, :len(requests)].astype(np.int64, copy=False), wait)
-    return (DUTY_LIMIT_S - to_start - scene) // 60
+    seconds = travel.seconds[:, :len(requests)].astype(np.int64, copy=False)
+    whole = (DUTY_LIMIT_S - np.maximum(seconds, wait) - scene) // 60
+    start = np.array([req.stint_start_s for req in requests], dtype=np.int64)
+    stint = (DUTY_LIMIT_S - start - np.array([req.stint_minutes * 60 for req in requests], dtype=np.int64)) // 60
+    # a stint only for those who arrive by the latest start; below every officer's minutes otherwise
+    return np.maximum(whole, np.where(seconds <= start, stint, np.iinfo(np.int32).min))
 
 
 def levels(cutoff: np.ndarray, profile: np.ndarray, duty: np.ndarray, lo: int, chunk: int = 1 << 22) -> np.ndarray:

@@ -7,7 +7,7 @@ from datetime import date
 
 import numpy as np
 
-from .eligibility import duty_seconds
+from .eligibility import duty_seconds, stint_seconds, within_duty
 from .geo import Reach, reach
 from .model import DUTY_LIMIT_S, Assignment, Line, Request
 from .policy import POLICY
@@ -130,9 +130,14 @@ def refusal(pool: Pool, row: int, req: Request, line: Line, dest: int, travel: R
     duty = int(pool.duty[row])
     travel_s = int(reach(pool, travel, dest).of([row])[0])
     total = int(duty_seconds(pool, np.array([row]), req, np.array([travel_s]))[0])
-    if total > DUTY_LIMIT_S:
+    if not within_duty(pool, np.array([row]), req, np.array([travel_s]))[0]:
+        stint = int(stint_seconds(pool, np.array([row]), req)[0])
+        shorter = (f"; a stint of {req.stint_minutes} min from {req.stint_start_s // 60} min after the order would pass "
+                   f"it by {stint - DUTY_LIMIT_S} s" if travel_s <= req.stint_start_s else
+                   f"; the journey is longer than the {req.stint_start_s // 60} min a stint allows")
         return (f"on duty {duty // 60} h {duty % 60:02d} min: with {travel_s} s travel and "
-                f"{req.on_scene_minutes} min on scene it would pass {DUTY_LIMIT_S // 3600} h by {total - DUTY_LIMIT_S} s")
+                f"{req.on_scene_minutes} min on scene it would pass {DUTY_LIMIT_S // 3600} h by {total - DUTY_LIMIT_S} s"
+                + shorter)
     if lendable_left[pool.county[row]] <= 0:
         return "county at reserve floor"
     return None

@@ -13,8 +13,9 @@ DUTY_LIMIT_MIN = POLICY.duty_limit_min
 DUTY_LIMIT_S = POLICY.duty_limit_s
 # A task longer than one shift (a grade I operation runs 24 h) is staffed shift by shift: officers are
 # planned for one shift, and the next echelon (relief) is planned before it ends. Their duty check
-# uses the shift.
+# uses the shift; an officer without the whole shift left may still serve a stint (eligibility.within_duty).
 SHIFT_MINUTES = POLICY.shift_min
+STINT_MINUTES = POLICY.stint_min
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,19 @@ class Request:
     def on_scene_minutes(self) -> int:
         """Time on scene for the officers planned now: the task, at most one shift."""
         return min(self.task_minutes or TASK_MINUTES.get(self.grade, 360), SHIFT_MINUTES)
+
+    @property
+    def stint_minutes(self) -> int:
+        """The shortest time on scene an officer without the whole shift left is sent for."""
+        return min(self.on_scene_minutes, STINT_MINUTES)
+
+    @property
+    def stint_start_s(self) -> int:
+        """Seconds from the plan's start by which its shift on scene has started: an officer with the
+        whole time on scene left arrives (and a relief takes over) by the limit less that time, and an
+        officer sent for a stint arrives by then too. What a stint is counted from, so that every
+        officer of a plan still has their stint left when its last officer arrives."""
+        return max(self.wait_s, DUTY_LIMIT_S - self.on_scene_minutes * 60)
 
     @property
     def wait_s(self) -> int:

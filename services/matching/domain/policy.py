@@ -25,6 +25,7 @@ class MatchingPolicy:
     version: str
     duty_limit_min: int             # no officer on duty longer, travel and time on scene included
     shift_min: int                  # officers are planned one shift at a time
+    stint_min: int                  # ... and sent for at least this long on scene when a shift is not left
     relief_lead_min: int            # the next shift is proposed this long before the running one ends
     warn_min: int                   # alert when an officer comes this close to the limit
     task_minutes: dict[str, int]    # expected time on scene by grade when the request gives none
@@ -73,6 +74,7 @@ def parse(doc: dict) -> MatchingPolicy:
         version=str(doc.get("version", "")),
         duty_limit_min=int(_entry(doc, "duty", "limit")["minutes"]),
         shift_min=int(_entry(doc, "duty", "shift")["minutes"]),
+        stint_min=int(_entry(doc, "duty", "stint")["minutes"]),
         relief_lead_min=int(_entry(doc, "duty", "relief_lead")["minutes"]),
         warn_min=int(_entry(doc, "duty", "warn")["minutes"]),
         task_minutes={g: int(tasks[g]) for g in GRADES},
@@ -84,6 +86,8 @@ def parse(doc: dict) -> MatchingPolicy:
         **_batch(doc))
     if not 0 < out.shift_min <= out.duty_limit_min:
         raise PolicyError("matching policy: a shift must be positive and within the duty limit")
+    if not 0 < out.stint_min <= out.shift_min:
+        raise PolicyError("matching policy: a stint must be positive and at most one shift")
     return out
 
 
