@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from urllib.parse import quote
 
 MAX_QUERY_CHARS = 3000   # of encoded ids per request: the path, the other parameters and HTTP/1.1 fit beside
+MAX_IDS = 500            # the most ids one read by id takes (resources' GET /units and GET /officers)
 
 
 def id_batches(ids: Iterable[str], most: int, max_chars: int = MAX_QUERY_CHARS) -> Iterator[list[str]]:

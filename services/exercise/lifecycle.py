@@ -17,7 +17,7 @@ from typing import Callable, Protocol
 import requests
 
 from services.common.auth import Identity, headers_for
-from services.common.query import id_batches
+from services.common.query import MAX_IDS, id_batches
 
 from . import clock as xclock
 from . import report, seeds
@@ -122,18 +122,16 @@ def field_side(scenario: Scenario, logistics_url: str, stack: Stack, recorder: R
 
 class OfficerStations:
     """The police stations an order's officers work from, as the roster in the exercise's resource pool
-    gives them (GET /officers?ids=, as the trainer, up to READ officers a request, as many as a request line holds; each officer read once). An
-    officer the pool does not answer for, or without a station, is left out: with none, the unit leaves
-    from its seat."""
-
-    READ = 500   # resources' most ids in one read
+    gives them (GET /officers?ids=, as the trainer, in batches a request line holds; each officer read
+    once). An officer the pool does not answer for, or without a station, is left out: with none, the
+    unit leaves from its seat."""
 
     def __init__(self, resources_url: str, get=requests.get):
         self.url, self.get, self.known = resources_url, get, {}
 
     def __call__(self, order: dict) -> list[tuple[float, float]]:
         ids = dict.fromkeys(o for o in order.get("officer_ids") or () if o not in self.known)
-        for batch in id_batches(ids, self.READ):
+        for batch in id_batches(ids, MAX_IDS):
             self._read(batch)
         return sorted({self.known[o] for o in order.get("officer_ids") or () if self.known.get(o) is not None})
 

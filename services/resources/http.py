@@ -16,6 +16,7 @@ from ..common.clock import now
 from ..common.http import Problem, validated_body
 from ..common.observed import observed_rows
 from ..common.permissions import bound_region
+from ..common.query import MAX_IDS
 from ..geo.regions import region_covers
 from . import counties, officers, representations, roster, store
 from .domain.lifecycle import STATUSES
@@ -27,8 +28,8 @@ api = Api("resources")
 COUNTY = re.compile(r"^[0-9]{6}$")
 LISTS = {"county": COUNTY, "city": COUNTY, "module": None, "tag": CODE, "certification": CODE,
          "status": None, "unit_id": ID}
-MAX_UNIT_IDS = 500   # GET /units?ids=: the names a map's units need, in one read
-MAX_OFFICER_IDS = 500   # GET /officers?ids=: a printed order's officers (a plan may name 121), in one read
+MAX_UNIT_IDS = MAX_IDS      # GET /units?ids=: the names a map's units need, in one read
+MAX_OFFICER_IDS = MAX_IDS   # GET /officers?ids=: a printed order's officers (a plan may name 121), in one read
 
 
 def _read():
@@ -44,6 +45,12 @@ def officer_regions(officer_id: str):
         if county is None:
             return None
         commanding = store.commanding_county(conn, officer_id) if request.method in ("GET", "HEAD") else None
+    return readable_in(county, commanding)
+
+
+def readable_in(county: str, commanding: str | None) -> list[str]:
+    """The regions an officer of `county` is read in: their home county, and the county commanding them
+    on a task when one does (GET /officers/{officer_id} and GET /officers?ids= alike)."""
     return [county] if commanding is None else [county, commanding]
 
 
@@ -97,12 +104,13 @@ def named_officers(args) -> dict:
         errors.append({"field": "ids", "reason": f"at most {MAX_OFFICER_IDS} officer ids at a time, got {len(ids)}"})
     if errors:
         raise Problem(400, "Bad query parameter", errors)
+    region = bound_region()
     with _read() as conn:
         rows = store.officers_by_id(conn, ids)
-        commanding = store.commanding_counties(conn, list(rows)) if rows else {}
-    if region := bound_region():
+        commanding = store.commanding_counties(conn, list(rows)) if rows and region else {}
+    if region:
         rows = {i: row for i, row in rows.items()
-                if region_covers(region, row["county"]) or (i in commanding and region_covers(region, commanding[i]))}
+                if any(region_covers(region, r) for r in readable_in(row["county"], commanding.get(i)))}
     role, at = current_identity().role, now()
     return {"items": [officers.view(rows[i], at, role) for i in ids if i in rows],
             "not_shown": [i for i in ids if i not in rows]}

@@ -16,12 +16,12 @@ import requests
 
 from services.common.auth import Identity, headers_for, service_identity
 from services.common.config import port_for
-from services.common.query import id_batches
+from services.common.query import MAX_IDS, id_batches
 
 log = logging.getLogger(__name__)
 TWIN_IDENTITY = service_identity("twin")
 TIMEOUT_S = 5.0
-UNIT_IDS_PER_READ = 500  # resources' GET /units?ids= limit
+UNIT_IDS_PER_READ = MAX_IDS  # resources' GET /units?ids= limit
 ARRIVALS_TTL_S = 5.0  # how long the panel's live arrivals are reused before logistics is asked again
 ARRIVALS_PER_READ = 100  # request ids named in one GET /orders (logistics takes up to 200)
 Caller = Identity | str  # a signed-in user's token (forwarded), or an identity the caller may mint for

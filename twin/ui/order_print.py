@@ -28,7 +28,7 @@ import segno
 from flask import Flask, Response, jsonify, request
 
 from services.common import keys
-from services.common.query import id_batches
+from services.common.query import MAX_IDS, id_batches
 from twin.mirror.client import TIMEOUT_S, ServicesClient, auth_headers
 from twin.mirror.names import names_for
 from twin.sim.model import ProvinceModel
@@ -40,7 +40,7 @@ from twin.ui.panel import PRINTABLE
 ORDER_PATH = "/plans/<plan_id>/order"
 VERIFY_PATH = "/plans/<plan_id>/verify"
 SCRIPT_PATH = "/order/print.js"
-OFFICER_READS = 500   # officers read from resources in one request (GET /officers?ids=; a plan may name 121)
+OFFICER_READS = MAX_IDS   # officers read from resources in one request (GET /officers?ids=; a plan may name 121)
 LEVELS = {"province_commander": "省级审批", "city_commander": "市级审批"}
 PRINT_JS = "document.getElementById('print').addEventListener('click', () => window.print());\n"
 
