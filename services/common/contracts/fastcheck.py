@@ -32,8 +32,8 @@ _NUMBER_WORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 _STRING_WORDS = ("minLength", "maxLength", "pattern", "format")
 _ANNOTATIONS = frozenset(("$schema", "$id", "$defs", "$comment", "title", "description", "examples",
                           "default", "deprecated", "readOnly", "writeOnly"))
-_FAST_WORDS = frozenset(("type", "const", "enum", "$ref", "allOf", "not", "if", "then", "else",
-                         *_OBJECT_WORDS, *_ARRAY_WORDS, *_NUMBER_WORDS, *_STRING_WORDS)) | _ANNOTATIONS
+_FAST_WORDS = frozenset(("type", "const", "enum", "$ref", "allOf", "anyOf", "oneOf", "not", "if", "then", "else",
+                         "dependentSchemas", *_OBJECT_WORDS, *_ARRAY_WORDS, *_NUMBER_WORDS, *_STRING_WORDS)) | _ANNOTATIONS
 
 
 class _Unsupported(Exception):
@@ -70,7 +70,7 @@ class _FastCompiler:
         self.out(depth, f"if not ({condition}): return False")
 
     def function(self, schema: Any) -> str:
-        """Compile `schema` into a separate function (for `if` and `not`, whose failure must not return)."""
+        """Compile `schema` into a separate function (for `if`, `not`, `anyOf` and `oneOf`, whose failure must not return)."""
         saved, self.lines = self.lines, []
         name = f"_f{len(self.names)}"
         self.names[name] = None
@@ -94,6 +94,14 @@ class _FastCompiler:
         self.values(s, v, d)
         for sub in s.get("allOf", ()):
             self.emit(sub, v, d)
+        if "anyOf" in s:
+            self.fail_unless(d, " or ".join(f"{self.function(sub)}({v})" for sub in s["anyOf"]))
+        if "oneOf" in s:
+            self.fail_unless(d, f"sum(({', '.join(f'{self.function(sub)}({v})' for sub in s['oneOf'])},)) == 1")
+        for name, sub in s.get("dependentSchemas", {}).items():
+            self.out(d, f"if isinstance({v}, dict) and {name!r} in {v}:")
+            self.emit(sub, v, d + 1)
+            self.out(d + 1, "pass")
         if "not" in s:
             self.out(d, f"if {self.function(s['not'])}({v}): return False")
         if "if" in s:
