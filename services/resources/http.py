@@ -73,7 +73,8 @@ api.objects({"officer_id": officer_regions}, general=("equipment_id",))  # an it
                   "max_travel_min": ("only officers within so many minutes' travel, sorted by it", "number"),
                   "limit": ("rows, 1 to 1000 (default 50)", "integer"), "offset": ("rows skipped", "integer"),
                   "ids": f"officer ids, comma-separated, at most {MAX_OFFICER_IDS}: read these officers (no other "
-                         "parameter)"})
+                         "parameter)"},
+           response="officers")
 def search_officers():
     if "ids" in request.args:
         return jsonify(named_officers(request.args))
@@ -116,7 +117,7 @@ def named_officers(args) -> dict:
             "not_shown": [i for i in ids if i not in rows]}
 
 
-@api.route("GET", "/officers/{officer_id}", "One officer (the caller's role decides what is masked)")
+@api.route("GET", "/officers/{officer_id}", "One officer (the caller's role decides what is masked)", response="officer")
 def get_officer(officer_id: str):
     role = current_identity().role
     with _read() as conn:
@@ -127,7 +128,7 @@ def get_officer(officer_id: str):
 
 
 @api.route("PATCH", "/officers/{officer_id}", "Edit one officer: status along the lifecycle, roster fields, "
-           "personal fields (resource_manager)", body="officer-patch")
+           "personal fields (resource_manager)", body="officer-patch", response="officer")
 def patch_officer(officer_id: str):
     body, role, deps = validated_body("officer-patch"), current_identity().role, current_deps()
     return jsonify(officers.edit(deps.runtime.outbox, officer_id, body, role, deps.policy, now()))

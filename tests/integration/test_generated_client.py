@@ -20,7 +20,7 @@ from infra.ports import free_port
 from services.common import contracts
 from services.common.auth import Identity, headers_for
 from services.demand.bootstrap import build_runtime, create_app
-from tests.helpers import token_for
+from tests.helpers import offline_settings, token_for
 
 pytestmark = pytest.mark.integration
 COMMANDER = Identity("zj-commander", "province_commander")
@@ -39,23 +39,51 @@ def demand(make_settings):
     server.shutdown()
 
 
-@pytest.fixture
-def generated(demand, tmp_path, monkeypatch):
-    """The package openapi-python-client generates from the served document, imported."""
-    _, url = demand
+def generate(url: str, prefix: str, tmp_path, monkeypatch):
+    """The package openapi-python-client generates from the document served at `url`, imported."""
     doc = requests.get(url + "/openapi.json", headers=headers_for(COMMANDER), timeout=10).json()
     (tmp_path / "openapi.json").write_text(json.dumps(doc), encoding="utf-8")
     (tmp_path / "config.yaml").write_text("post_hooks: []\n", encoding="utf-8")  # no formatter needed
-    package = f"demand_client_{uuid.uuid4().hex[:8]}"
+    package = f"{prefix}_client_{uuid.uuid4().hex[:8]}"
     done = subprocess.run(
         [sys.executable, "-m", "openapi_python_client", "generate", "--path", str(tmp_path / "openapi.json"),
          "--meta", "none", "--output-path", str(tmp_path / package), "--config", str(tmp_path / "config.yaml")],
         capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
     monkeypatch.syspath_prepend(str(tmp_path))
-    yield importlib.import_module(package), package
+    return importlib.import_module(package), package
+
+
+def forget(package: str) -> None:
     for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
         del sys.modules[name]
+
+
+@pytest.fixture
+def generated(demand, tmp_path, monkeypatch):
+    """demand's client, generated from its served document."""
+    client_package, package = generate(demand[1], "demand", tmp_path, monkeypatch)
+    yield client_package, package
+    forget(package)
+
+
+@pytest.fixture
+def resources(tmp_path, monkeypatch):
+    """resources serving HTTP on a free loopback port (no broker: reads only), with the demo force of
+    2,000 officers, and its client generated from its served document."""
+    from services.resources.bootstrap import build_runtime as build_resources
+    from services.resources.bootstrap import create_app as create_resources
+    from services.resources.bootstrap import seed_demo_if_empty
+    runtime = build_resources(offline_settings("resources", tmp_path))
+    seed_demo_if_empty(runtime, officers_n=2000, seed=3)
+    port = free_port()
+    server = make_server("127.0.0.1", port, create_resources(runtime), threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    client_package, package = generate(f"http://127.0.0.1:{port}", "resources", tmp_path, monkeypatch)
+    yield f"http://127.0.0.1:{port}", client_package, package
+    forget(package)
+    server.shutdown()
+    runtime.engine.dispose()
 
 
 def operation(package: str, name: str):
@@ -130,3 +158,27 @@ def test_the_generated_client_parses_a_refusal_as_the_problem_model(demand, gene
     refused = operation(package, "get_incidents_incident_id_assessment").sync_detailed(
         incident_id="INC-NONE", client=anonymous)
     assert refused.status_code == 401 and refused.parsed.status == 401
+
+
+def test_a_generated_client_reads_officers_as_the_typed_models_of_their_contracts(resources):
+    url, client_package, package = resources
+    duty = Identity("dy-duty", "county_duty_officer", "330783")
+    client = client_package.AuthenticatedClient(base_url=url, token=token_for(duty), raise_on_unexpected_status=True)
+    search = operation(package, "get_officers")
+    page = search.sync(client=client, limit=5)      # a county's duty officer: their county's officers
+    assert type(page).__name__ == "OfficerSearchPage" and page.total > 5 and len(page.items) == 5
+    first = page.items[0]
+    assert type(first).__name__ == "Officer" and {o.county for o in page.items} == {"330783"}
+    assert first.status.value in ("on_duty", "off_duty", "resting", "unavailable")
+    assert [m.value for m in first.masked] == ["phone", "home_address", "id_number"] and first.position is None
+
+    ids = ",".join([o.officer_id for o in page.items] + ["ZJ330102-00001"])    # the last: another county's
+    named = search.sync(client=client, ids=ids)
+    assert type(named).__name__ == "OfficersById"
+    assert [o.officer_id for o in named.items] == [o.officer_id for o in page.items]
+    assert named.not_shown == ["ZJ330102-00001"]
+
+    one = operation(package, "get_officers_officer_id").sync(officer_id=first.officer_id, client=client)
+    assert type(one).__name__ == "Officer" and one.to_dict() == first.to_dict()
+    assert json.loads(requests.get(f"{url}/officers/{first.officer_id}", timeout=10,
+                                   headers=headers_for(duty)).content) == one.to_dict()   # nothing lost in the model

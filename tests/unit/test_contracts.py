@@ -22,7 +22,7 @@ HTTP = ["incident-report", "problem", "health", "officer-patch", "roster-import"
         "plan-approval", "plan-rejection", "signing-key", "plan-preview", "indicators", "case-outcome",
         "position-policy", "needs-parse", "needs-confirmation", "incident", "assessment",
         "readiness-coverage", "readiness-what-if", "readiness-preposition", "performance-report",
-        "performance-history", "force-summary", "units", "roster-import-result"]
+        "performance-history", "force-summary", "units", "roster-import-result", "officer", "officers"]
 
 
 def stems(folder: str, suffix: str) -> set[str]:
@@ -491,6 +491,26 @@ def test_the_fast_check_agrees_with_jsonschema_on_http_bodies():
         for path, replacement in mutations(base):
             body = mutate(base, path, replacement) if path else replacement
             assert checker.fast(body) == checker.validator.is_valid(body), (name, path, replacement)
+
+
+
+def test_the_fast_check_compiles_any_of_one_of_and_dependent_schemas_as_jsonschema_reads_them():
+    from jsonschema import Draft202012Validator
+
+    from services.common.contracts.fastcheck import _compile
+    schema = {"type": "object", "properties": {
+        "a": {"anyOf": [{"type": "integer"}, {"type": "string", "maxLength": 2}]},
+        "b": {"oneOf": [{"type": "number"}, {"type": "integer", "minimum": 5}]},   # 7 is both: none of oneOf
+        "c": {"oneOf": [{"type": "null"}, {"type": "string", "pattern": "^x"}]}},
+        "dependentSchemas": {"masked": {"properties": {"c": {"type": "null"}}}}}
+    check, validator = _compile(schema, {}), Draft202012Validator(schema)
+    assert check is not _never
+    cases = [{"a": 1}, {"a": "ab"}, {"a": "abc"}, {"a": 1.5}, {"b": 1.5}, {"b": 3}, {"b": 7}, {"b": "7"},
+             {"c": None}, {"c": "xy"}, {"c": "yx"}, {"c": None, "masked": 1}, {"c": "xy", "masked": 1}, [], "s"]
+    verdicts = [check(case) for case in cases]
+    assert verdicts == [validator.is_valid(case) for case in cases]
+    refused = [case for case, ok in zip(cases, verdicts) if not ok]
+    assert refused == [{"a": "abc"}, {"a": 1.5}, {"b": 7}, {"b": "7"}, {"c": "yx"}, {"c": "xy", "masked": 1}, [], "s"]
 
 
 # ------------------------------------------------------------------------------------- AsyncAPI

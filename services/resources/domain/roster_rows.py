@@ -29,6 +29,9 @@ ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 CODE = re.compile(r"^[a-z][a-z0-9_:-]{0,63}$")
 REQUIRED = ("officer_id", "name", "county", "unit_id", "module", "status")
 # a unit's roster fields: (row column, longest text or the values allowed: defs.schema.json's unit_level, unit_kind)
+# the longest text each personal column may hold (contracts/http/officer.schema.json shows them back)
+TEXT_LIMITS = {"name": 64, "gender": 16, "rank": 32, "phone": 32, "home_address": 200, "id_number": 32}
+ROLE_CLASSES = defined("role_class")
 UNIT_FIELDS = {"name": ("unit_name", 64), "name_en": ("unit_name_en", 160), "level": ("unit_level", defined("unit_level")),
                "kind": ("unit_kind", defined("unit_kind"))}
 
@@ -75,6 +78,10 @@ def normalise(raw: dict, counties: dict[str, str]) -> dict:
     city = str(raw.get("city") or counties[county])
     _expect(city == counties[county], "city", f"county {county} belongs to city {counties[county]}, not {city}")
     _expect(raw["module"] in MODULES, "module", f"one of {', '.join(MODULES)}")
+    _expect(raw.get("role_class") in (None, "", *ROLE_CLASSES), "role_class",
+            f"one of {', '.join(ROLE_CLASSES)} (empty: regular)")
+    for name, most in TEXT_LIMITS.items():
+        _expect(len(str(raw.get(name) or "")) <= most, name, f"at most {most} characters")
     _expect(raw["status"] in STATUSES and raw["status"] not in COMMITTED, "status",
             "one of on_duty, off_duty, resting, unavailable (a roster cannot commit officers)")
     return {
