@@ -9,7 +9,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-ROLE_CLASSES = ("mobile", "specialist", "rotating", "regular")
+from services.common.contracts import defined
+
+ROLE_CLASSES = defined("role_class")   # mobile, specialist, rotating, regular: indexes in generated arrays
 STATUSES = ("on_duty", "off_duty", "resting", "unavailable")
 LEVELS = ("province", "city", "county")
 READINESS = ("ready", "maintenance", "faulty")

@@ -12,6 +12,7 @@ from services.common.contracts import MODULES
 from services.demo.allocation import apportion
 from services.demo.force import ROLE_CLASSES
 from services.geo.names import english_name
+from services.resources.domain.units import UNIT_KIND
 
 # Whole-force targets: the middle of each DOMAIN.md range; "regular" is what is left.
 ROLE_TARGETS = {"mobile": 0.175, "specialist": 0.275, "rotating": 0.125}
@@ -37,9 +38,6 @@ MODULE_MIX = {
                             "emergency_rescue": 0.08},
 }
 
-UNIT_KIND = {"patrol": "patrol_squad", "traffic": "traffic_squad", "riot_control": "riot_company",
-             "investigation": "investigation_squad", "technical_support": "tech_team",
-             "emergency_rescue": "rescue_team"}
 # Above the counties, specialists form the named teams of the pools (SWAT, forensics); technical
 # specialists (EOD, drones, communications) stay in tech teams.
 SPECIALIST_KIND = {"riot_control": "swat", "investigation": "forensic_team"}

@@ -97,8 +97,10 @@ def test_every_officer_belongs_to_one_of_the_six_modules_and_patrol_is_largest(f
 
 
 def test_every_unit_is_of_a_kind_and_level_the_contract_names(force):
-    from services.demo.structure import KIND_CODE, LEVEL_CODE, UNIT_KIND
+    from services.demo.structure import KIND_CODE, LEVEL_CODE
+    from services.resources.domain.units import UNIT_KIND
     assert set(KIND_CODE) == set(defined("unit_kind")) and set(UNIT_KIND.values()) <= set(KIND_CODE)
+    assert set(UNIT_KIND) == set(MODULES)        # every module has a default kind (a roster's new unit)
     assert set(LEVEL_CODE) == set(defined("unit_level"))
     assert {u.kind for u in force.units} == set(KIND_CODE) and {u.level for u in force.units} == set(LEVEL_CODE)
 

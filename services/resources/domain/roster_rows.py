@@ -21,9 +21,9 @@ from collections import Counter
 from datetime import date
 
 from services.common.contracts import MODULES, defined
-from services.demo.structure import UNIT_KIND
 
 from .lifecycle import COMMITTED, STATUSES
+from .units import UNIT_KIND
 
 ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 CODE = re.compile(r"^[a-z][a-z0-9_:-]{0,63}$")
