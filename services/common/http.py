@@ -244,9 +244,9 @@ def openapi_document(service: str, routes: list[Route]) -> dict:
                 "schema": schemas.http(r.body), "example": contracts.example_body(r.body)}}}
             for other in set(r.media) - {JSON}:
                 op["requestBody"]["content"][other] = {"schema": {"type": "string"}}
-            op["responses"]["422"] = _problem_response("The body breaks the contract", schemas)
-            op["responses"]["400"] = _problem_response("The body is not JSON", schemas)
-            op["responses"]["415"] = _problem_response("The body is not labelled application/json", schemas)
+            op["responses"]["422"] = _problem_response(422, "The body breaks the contract", schemas)
+            op["responses"]["400"] = _problem_response(400, "The body is not JSON", schemas)
+            op["responses"]["415"] = _problem_response(415, "The body is not labelled application/json", schemas)
         if r.params or r.query:
             op["parameters"] = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
                                 for p in r.params] + [
@@ -255,8 +255,8 @@ def openapi_document(service: str, routes: list[Route]) -> dict:
         if r.path in ("/health", "/ready"):
             op["security"] = []  # probes answer without a token
         else:
-            op["responses"]["401"] = _problem_response("No valid bearer token", schemas)
-            op["responses"]["403"] = _problem_response("The permission table refuses this role or region", schemas)
+            op["responses"]["401"] = _problem_response(401, "No valid bearer token", schemas)
+            op["responses"]["403"] = _problem_response(403, "The permission table refuses this role or region", schemas)
         paths.setdefault(r.path, {})[r.method.lower()] = op
     return {"openapi": "3.1.0",
             "info": {"title": f"mutual-deploy {service} service", "version": "0.1.0"},
@@ -274,10 +274,32 @@ def _op_name(path: str) -> str:
 def _response(r: Route, schemas) -> dict:
     resp = {"description": r.summary}
     if r.response:
-        resp["content"] = {"application/json": {"schema": schemas.http(r.response)}}
+        resp["content"] = {"application/json": {"schema": schemas.http(r.response),
+                                                "example": contracts.example_body(r.response)}}
     return resp
 
 
-def _problem_response(description: str, schemas) -> dict:
+def _problem(status: int, title: str, field: str, reason: str, **extra) -> dict:
+    return {"type": "about:blank", "title": title, "status": status, "detail": title,
+            "errors": [{"field": field, "reason": reason, **extra}]}
+
+
+# each refusal the document declares, as the services word it (tests/unit/test_openapi_standard.py
+# holds these to what a service answers)
+PROBLEM_EXAMPLES = {
+    400: _problem(400, "Body is not valid JSON", "(body)", "expected JSON"),
+    401: _problem(401, "Not authenticated", "Authorization", "a bearer token is required (Authorization: Bearer <token>)"),
+    403: _problem(403, "Not permitted", "Authorization",
+                  "officer_id ZJ330102-00001 is of region 330102, outside the region 330783 of role county_duty_officer",
+                  code="permission.object", params={"id": "ZJ330102-00001", "object": "officer_id", "region": "330783",
+                                                    "regions": "330102", "role": "county_duty_officer"}),
+    415: _problem(415, "Unsupported media type", "Content-Type",
+                  "the body must be application/json, not application/x-www-form-urlencoded"),
+    422: _problem(422, "Body breaks the contract", "status", "'flying' is not one of ['on_duty', 'off_duty', 'unavailable']"),
+}
+
+
+def _problem_response(status: int, description: str, schemas) -> dict:
     return {"description": description,
-            "content": {"application/problem+json": {"schema": schemas.http("problem")}}}
+            "content": {"application/problem+json": {"schema": schemas.http("problem"),
+                                                     "example": PROBLEM_EXAMPLES[status]}}}

@@ -167,3 +167,42 @@ def test_every_const_in_the_served_document_has_a_type(served):
     found = list(consts(doc["components"]["schemas"]))
     assert found or name != "demand"  # demand's incident report has `remove: {const: true}`
     assert all("type" in c for c in found), [c for c in found if "type" not in c][:3]
+
+
+def test_every_answer_the_document_describes_carries_an_example_its_schema_accepts(served):
+    _, doc = served
+    answers = [(path, method, status, media, content)
+               for path, ops in doc["paths"].items() for method, op in ops.items()
+               for status, response in op["responses"].items()
+               for media, content in response.get("content", {}).items() if "$ref" in content["schema"]]
+    assert any(status == "200" for _, _, status, _, _ in answers) and any(s == "403" for _, _, s, _, _ in answers)
+    for path, method, status, media, content in answers:
+        assert "example" in content, (path, method, status)
+        assert validator_in(doc, content["schema"]).is_valid(content["example"]), (path, method, status, media)
+        if media == "application/problem+json":
+            assert content["example"]["status"] == int(status), (path, method, status)
+
+
+def test_the_documented_refusals_are_what_a_service_answers(tmp_path):
+    """resources' own refusals, one per status the document declares, equal its examples."""
+    from services.common.http import PROBLEM_EXAMPLES
+    from services.resources.bootstrap import build_runtime, create_app, seed_demo_if_empty
+    runtime = build_runtime(offline_settings("resources", tmp_path))
+    try:
+        seed_demo_if_empty(runtime, officers_n=2000, seed=5)
+        http = create_app(runtime).test_client()
+        duty = headers_for(Identity("dy-duty", "county_duty_officer", "330783"))
+        mine = "/officers/ZJ330783-00002"
+        answers = {
+            401: http.get(mine),
+            403: http.get("/officers/ZJ330102-00001", headers=duty),
+            400: http.patch(mine, data="x", headers={**duty, "Content-Type": "application/json"}),
+            415: http.patch(mine, data="x", headers=duty, content_type="application/x-www-form-urlencoded"),
+            422: http.patch(mine, json={"status": "flying"}, headers=duty),
+        }
+        assert set(answers) == set(PROBLEM_EXAMPLES)
+        for status, answer in answers.items():
+            assert answer.status_code == status and answer.mimetype == "application/problem+json", status
+            assert answer.get_json() == PROBLEM_EXAMPLES[status], status
+    finally:
+        runtime.engine.dispose()
