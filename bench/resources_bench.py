@@ -5,7 +5,13 @@
   baseline: the same filters without the travel-time bound.
 - `resources.commit_60.<db>.p95_ms`: committing an approved 60-officer plan (locks, checks, 60
   status changes, the commit event and load snapshots, in one transaction) on SQLite and on
-  PostgreSQL; baseline: a 1-officer plan in the same run.
+  PostgreSQL; baseline: a 1-officer plan in the same run. The plan is drawn as matching draws one:
+  5 officers from each of 12 counties. Planned on the demo force of 20,000 officers, the fastest
+  plans of 30 requests of 60 officers each (`bench.instances`) drew from a median of 11.5 donor
+  counties (10th to 90th percentile: 4 to 20), and the demo's own plans draw 121 officers from 14
+  counties and 12 from 5 (`python -m bench.resources_bench --donors` prints the first again).
+- `resources.commit_60_spread.<db>.p95_ms`: the worst case, the same 60 officers from 60 counties,
+  one each (a load report and a county count for every one of them); same baseline.
 
 - `resources.read_121_by_id.p95_ms`: a plan's 121 officers read in one GET /officers?ids= over HTTP
   (waitress on loopback, a 20,000-officer pool, as a city commander), what the printed order does;
@@ -33,6 +39,7 @@ from sqlalchemy import create_engine, select, text
 from services.common.auth import Identity, signed_in
 from services.common.config import Settings
 from services.common.storage import database_answers
+from services.resources import store
 from services.resources.bootstrap import build_runtime, create_app, seed_demo_if_empty
 from services.resources.commit import commit_plan
 from services.resources.store import officers
@@ -131,8 +138,11 @@ def plan(ids: list[str]) -> dict:
             "assignments": [{"officer_id": i} for i in ids]}
 
 
-def lendable_officers(runtime) -> list[str]:
-    """Available officers with room for a 4-hour task, dealt round-robin over counties (so no
+PER_COUNTY = 5   # officers a plan draws from each donor county (60 from 12: see the module's docstring)
+
+
+def lendable_officers(runtime) -> dict[str, list[str]]:
+    """Available officers with room for a 4-hour task, per county: a quarter of each county's (so no
     county's reserve floor is what a sample measures)."""
     with runtime.engine.connect() as conn:
         rows = conn.execute(select(officers.c.officer_id, officers.c.county).where(
@@ -142,30 +152,49 @@ def lendable_officers(runtime) -> list[str]:
         by_county.setdefault(county, []).append(officer_id)
     for ids in by_county.values():   # keep within each county's 30%
         del ids[len(ids) // 4:]
-    out = []
-    while any(by_county.values()):
-        for ids in by_county.values():
-            if ids:
-                out.append(ids.pop())
-    return out
+    return by_county
+
+
+def deal(by_county: dict[str, list[str]], size: int, per_county: int) -> list[str]:
+    """`size` officers, `per_county` from each of the counties with the most, the next in each county's
+    turn (each county's list rotates: the officers dealt go to its end)."""
+    out: list[str] = []
+    for county in sorted(by_county, key=lambda c: -len(by_county[c])):
+        ids = by_county[county]
+        take = min(per_county, size - len(out), len(ids))
+        out += ids[:take]
+        ids[:] = ids[take:] + ids[:take]
+        if len(out) == size:
+            return out
+    raise RuntimeError(f"the pool has fewer than {size} lendable officers in counties of {per_county}")
+
+
+def returned(runtime, ids: list[str]) -> None:
+    """The committed officers back on duty and uncommitted (not timed), so that every round draws from
+    the same pool: the lendable officers are fewer than the rounds' plans need."""
+    with runtime.engine.begin() as conn:
+        store.update_officers(conn, ids, {"status": "on_duty", "status_since": datetime.now(timezone.utc),
+                                                   "commit_id": None, "rest_until": None})
 
 
 def bench_commit(url: str, label: str, rounds: int = 15, sizes: tuple[int, ...] = (60,)) -> dict:
-    """Plans of each size in `sizes` beside a 1-officer plan, in turn, `rounds` times."""
+    """Plans of each size in `sizes` (PER_COUNTY officers from each donor county, and one from each
+    county for the spread figure) beside a 1-officer plan, in turn, `rounds` times."""
     name = f"bench_commit_{uuid.uuid4().hex[:8]}"
     runtime = runtime_for(url, name)
     try:
         seed_demo_if_empty(runtime, officers_n=20_000, seed=5)
         settle(runtime)
         pool, policy = lendable_officers(runtime), runtime.settings.extra["policy"]
-        samples: dict[int, list[float]] = {size: [] for size in (*sizes, 1)}
+        shapes = [(1, 1, ""), *((size, PER_COUNTY, "") for size in sizes), *((size, 1, "_spread") for size in sizes)]
+        samples: dict[tuple, list[float]] = {shape: [] for shape in shapes}
         for _ in range(rounds):
-            for size in samples:
-                ids, pool = pool[:size], pool[size:]
-                if len(ids) < size:
-                    raise RuntimeError("the pool ran out of lendable officers: fewer rounds or smaller plans")
-                samples[size].append(timed(lambda ids=ids: _commit(runtime, ids, policy)))
-        return {f"resources.commit_{size}.{label}.p95_ms": figure(samples[size], samples[1]) for size in sizes}
+            for size, per_county, tag in shapes:
+                ids = deal(pool, size, per_county)
+                samples[size, per_county, tag].append(timed(lambda ids=ids: _commit(runtime, ids, policy)))
+                returned(runtime, ids)
+        return {f"resources.commit_{size}{tag}.{label}.p95_ms": figure(samples[size, per, tag], samples[1, 1, ""])
+                for size, per, tag in shapes if size != 1}
     finally:
         runtime.engine.dispose()
         if url.startswith("postgresql"):
@@ -209,6 +238,21 @@ def run(search_sizes: tuple[int, ...] = (100_000,), commit_sizes: tuple[int, ...
     return results
 
 
+def donors(officers_n: int = 20_000, requests: int = 30, headcount: int = 60, seed: int = 2) -> str:
+    """How many donor counties matching's fastest plans draw from: `requests` requests of `headcount`
+    officers each on the demo force of `officers_n` (bench.instances), planned in one batch."""
+    from bench.instances import instance
+    from services.matching.domain.planner import plan_batch
+    inst = instance(officers=officers_n, requests=requests, seed=seed, headcount=headcount)
+    batch = plan_batch(inst.pool, inst.requests, inst.travel, inst.accepts, kinds=("fastest",))
+    plans = [batch.options[r]["fastest"].assignments for r in range(requests) if "fastest" in batch.options[r]]
+    counties = np.array([len({a.from_county for a in plan}) for plan in plans if plan])
+    sizes = np.array([len(plan) for plan in plans if plan])
+    return (f"{len(counties)} plans of {requests} requests for {headcount} officers each ({officers_n:,} officers): "
+            f"officers per plan median {np.median(sizes):g}; donor counties median {np.median(counties):g}, "
+            f"10th to 90th percentile {np.percentile(counties, 10):g} to {np.percentile(counties, 90):g}")
+
+
 def _sizes(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split(",") if part.strip())
 
@@ -222,7 +266,12 @@ if __name__ == "__main__":  # python -m bench.resources_bench: this module's fig
     parser.add_argument("--search-rounds", type=int, default=40)
     parser.add_argument("--commit-rounds", type=int, default=15)
     parser.add_argument("--by-id", type=int, default=121, help="officers read by id in one request (0: none)")
+    parser.add_argument("--donors", action="store_true", help="print how many donor counties matching's plans of "
+                        "60 officers draw from, and nothing else")
     args = parser.parse_args()
+    if args.donors:
+        print(donors())
+        raise SystemExit(0)
     if args.keep:
         os.makedirs(args.keep, exist_ok=True)
     for name, r in run(args.search, args.commit, keep=args.keep, search_rounds=args.search_rounds,
