@@ -44,7 +44,7 @@ def plan_regions(plan_id: str):
 api.objects({"request_id": request_regions, "plan_id": plan_regions})
 
 
-@api.route("GET", "/requests", "Support requests matching knows, with their status and plan version")
+@api.route("GET", "/requests", "Support requests matching knows, with their status and plan version", response="requests")
 def list_requests():
     bound = bound_region()
     with _read() as conn:
@@ -56,7 +56,7 @@ def list_requests():
 
 
 @api.route("GET", "/requests/{request_id}/plans", "The candidate plans of a request (all versions, newest first); "
-           "`infeasible`: candidates nobody qualifies for, with what is missing")
+           "`infeasible`: candidates nobody qualifies for, with what is missing", response="plans")
 def request_plans(request_id: str):
     with _read() as conn:
         req = store.request(conn, request_id)
@@ -69,7 +69,7 @@ def request_plans(request_id: str):
                     "infeasible": [plan_view(r) for r in rows if r.status == "infeasible"]})
 
 
-@api.route("GET", "/plans/{plan_id}", "One plan: assignments, metrics, explanation, certificate, status")
+@api.route("GET", "/plans/{plan_id}", "One plan: assignments, metrics, explanation, certificate, status", response="plan")
 def get_plan(plan_id: str):
     with _read() as conn:
         plan, _ = approvals.load(conn, plan_id)
@@ -78,7 +78,7 @@ def get_plan(plan_id: str):
 
 @api.route("POST", "/plans/{plan_id}/approve", "Approve a plan (city commander for grade IV/III in their city, "
            "province commander for all); signed, then plan.approved. 409 when it no longer matches the state",
-           body="plan-approval")
+           body="plan-approval", response="plan-decision")
 def approve(plan_id: str):
     body, deps = validated_body("plan-approval"), current_deps()
     approval = approvals.decide_approve(deps.runtime.outbox, plan_id, current_identity(), body, deps.signing_key, now())
@@ -86,7 +86,8 @@ def approve(plan_id: str):
                     "digest": signing.digest(approval).hex(), "key_id": deps.key_id})
 
 
-@api.route("POST", "/plans/{plan_id}/reject", "Reject a plan with a reason (plan.rejected)", body="plan-rejection")
+@api.route("POST", "/plans/{plan_id}/reject", "Reject a plan with a reason (plan.rejected)", body="plan-rejection",
+           response="plan-decision")
 def reject(plan_id: str):
     body = validated_body("plan-rejection")
     data = approvals.decide_reject(current_deps().runtime.outbox, plan_id, current_identity(), body["reason"], now())

@@ -22,7 +22,8 @@ HTTP = ["incident-report", "problem", "health", "officer-patch", "roster-import"
         "plan-approval", "plan-rejection", "signing-key", "plan-preview", "indicators", "case-outcome",
         "position-policy", "needs-parse", "needs-confirmation", "incident", "assessment",
         "readiness-coverage", "readiness-what-if", "readiness-preposition", "performance-report",
-        "performance-history", "force-summary", "units", "roster-import-result", "officer", "officers"]
+        "performance-history", "force-summary", "units", "roster-import-result", "officer", "officers", "plan", "plans", "requests",
+        "plan-decision"]
 
 
 def stems(folder: str, suffix: str) -> set[str]:
