@@ -242,7 +242,8 @@ def _code(name: str) -> str | None:
            query={"status": "statuses, comma-separated or repeated", "grade": "grades I-IV, comma-separated or repeated",
                   "county": "a 6-digit county code", "city": "a 6-digit city code",
                   "sort": "deadline (default: most urgent first), grade, requested_at or updated_at",
-                  "limit": ("rows, 1 to 1000 (default 200)", "integer")})
+                  "limit": ("rows, 1 to 1000 (default 200)", "integer")},
+           response="support-requests")
 def list_requests():
     """Filters status, grade (comma-separated or repeated), county, city; sort by deadline (default; most
     urgent first), grade (most severe first), requested_at or updated_at, then by deadline; limit
@@ -263,7 +264,7 @@ def list_requests():
     return jsonify([request_view(row) for row in rows])
 
 
-@api.route("GET", "/requests/{request_id}", "One support request with its status history")
+@api.route("GET", "/requests/{request_id}", "One support request with its status history", response="support-request")
 def get_request(request_id: str):
     with _read() as conn:
         row = status.visible(conn, request_id, current_identity())
@@ -278,14 +279,14 @@ def _decide(request_id: str, target: str, *, note: str | None, reason: str | Non
 
 
 @api.route("POST", "/requests/{request_id}/cancel", "Withdraw a request (emits support.cancelled); 409 when its "
-           "status does not allow it", body="request-cancel")
+           "status does not allow it", body="request-cancel", response="support-request")
 def cancel_request(request_id: str):
     body = validated_body("request-cancel")
     return _decide(request_id, "cancelled", note=body["reason"], reason=body["reason"])
 
 
 @api.route("POST", "/requests/{request_id}/close", "Close a released (or cancelled) request; 409 otherwise",
-           body="request-close")
+           body="request-close", response="support-request")
 def close_request(request_id: str):
     body = validated_body("request-close")
     return _decide(request_id, "closed", note=body.get("comment"))
