@@ -65,7 +65,8 @@ MAX_REQUESTS_ASKED = 200  # request ids one GET /orders may name (a board's open
 @api.route("GET", "/orders", "Dispatch orders and their state (?request_id=, repeated for several requests; "
            "?deployment_id=, ?late=true)",
            query={"request_id": "only these requests' orders, repeated for several (at most 200)",
-                  "deployment_id": "only this deployment's orders", "late": "true: only the orders running late"})
+                  "deployment_id": "only this deployment's orders", "late": "true: only the orders running late"},
+           response="dispatch-orders")
 def list_orders():
     bound = bound_region()
     request_ids = [r for r in request.args.getlist("request_id") if r]
@@ -80,13 +81,15 @@ def list_orders():
                     if not bound or regions.concerns(bound, regions.order_counties(r))])
 
 
-@api.route("GET", "/orders/{order_id}", "One order: acknowledgement, re-sends, ETA, lateness, arrival")
+@api.route("GET", "/orders/{order_id}", "One order: acknowledgement, re-sends, ETA, lateness, arrival",
+           response="dispatch-order")
 def get_order(order_id: str):
     with _read() as conn:
         return jsonify(representations.order(dispatch.load_order(conn, order_id)))
 
 
-@api.route("POST", "/orders/{order_id}/ack", "A support unit acknowledges its order", body="order-ack")
+@api.route("POST", "/orders/{order_id}/ack", "A support unit acknowledges its order", body="order-ack",
+           response="dispatch-order")
 def ack(order_id: str):
     identity = current_identity()
     access.require_unit(identity, "acknowledge an order")
@@ -140,7 +143,8 @@ def _deployment(conn, dep: dict) -> dict:
 
 
 @api.route("GET", "/deployments", "Deployments and their reception (?request_id=, ?incident_id=)",
-           query={"request_id": "only this request's deployments", "incident_id": "only this incident's deployments"})
+           query={"request_id": "only this request's deployments", "incident_id": "only this incident's deployments"},
+           response="deployments")
 def list_deployments():
     bound = bound_region()
     with _read() as conn:
@@ -154,14 +158,15 @@ def list_deployments():
     return jsonify([representations.deployment(r, policy, wages.get(r["plan_id"])) for r in rows])
 
 
-@api.route("GET", "/deployments/{deployment_id}", "One deployment: arrangements, flags, allowance, extension")
+@api.route("GET", "/deployments/{deployment_id}", "One deployment: arrangements, flags, allowance, extension",
+           response="deployment")
 def get_deployment(deployment_id: str):
     with _read() as conn:
         return jsonify(_deployment(conn, reception_flow.load(conn, deployment_id)))
 
 
 @api.route("POST", "/deployments/{deployment_id}/arrangements", "The receiving side records lodging, meals, "
-           "transport and medic (lodging within the county's capacity)", body="arrangements")
+           "transport and medic (lodging within the county's capacity)", body="arrangements", response="deployment")
 def arrange(deployment_id: str):
     identity, body, deps = current_identity(), validated_body("arrangements"), current_deps()
     dep = reception_flow.arrange_as(deps.runtime.outbox, deployment_id, identity, body, deps.policy, now())
@@ -170,7 +175,7 @@ def arrange(deployment_id: str):
 
 
 @api.route("POST", "/deployments/{deployment_id}/release", "The receiving command releases the deployment",
-           body="release")
+           body="release", response="deployment-released")
 def release(deployment_id: str):
     identity, body, deps = current_identity(), validated_body("release"), current_deps()
     return jsonify(reception_flow.release_as(deps.runtime.outbox, deployment_id, identity,
@@ -178,7 +183,7 @@ def release(deployment_id: str):
 
 
 @api.route("POST", "/deployments/{deployment_id}/extension", "The receiving command requests an extension",
-           body="extension-request", status=202)
+           body="extension-request", status=202, response="extension-pending")
 def request_extension(deployment_id: str):
     identity, body = current_identity(), validated_body("extension-request")
     pending = reception_flow.request_extension_as(current_deps().runtime.outbox, deployment_id, identity, body, now())
@@ -186,7 +191,7 @@ def request_extension(deployment_id: str):
 
 
 @api.route("POST", "/deployments/{deployment_id}/extension/approve", "A commander of the request's approval level "
-           "approves the pending extension", body="extension-approval")
+           "approves the pending extension", body="extension-approval", response="deployment-extended")
 def approve_extension(deployment_id: str):
     identity = current_identity()
     validated_body("extension-approval")

@@ -60,7 +60,7 @@ deployments = Table(
     Column("arrangements", JSON, nullable=False),
     Column("flags", JSON, nullable=False),          # items not arranged before arrival
     Column("extension", JSON),                      # a pending extension request
-    Column("status", String(16), nullable=False),   # dispatched, on_scene, released
+    Column("status", String(16), nullable=False),   # dispatched, released (each unit's arrival: its order)
     Column("created_at", TS, nullable=False, index=True),  # the indicators' periods
     Column("released_at", TS),
     Column("outcome", String(16)),                  # completed, cancelled, rotated

@@ -23,7 +23,8 @@ HTTP = ["incident-report", "problem", "health", "officer-patch", "roster-import"
         "position-policy", "needs-parse", "needs-confirmation", "incident", "assessment",
         "readiness-coverage", "readiness-what-if", "readiness-preposition", "performance-report",
         "performance-history", "force-summary", "units", "roster-import-result", "officer", "officers", "plan", "plans", "requests",
-        "plan-decision", "support-request", "support-requests"]
+        "plan-decision", "support-request", "support-requests", "dispatch-order", "dispatch-orders",
+        "deployment", "deployments", "extension-pending", "deployment-released", "deployment-extended"]
 
 
 def stems(folder: str, suffix: str) -> set[str]:
