@@ -135,7 +135,7 @@ def patch_officer(officer_id: str):
 
 
 # -------------------------------------------------------------------------------------------- the pool
-@api.route("GET", "/regions", "Province → cities → counties")
+@api.route("GET", "/regions", "Province → cities → counties", response="regions")
 def get_regions():
     with _read() as conn:
         return jsonify(representations.region_tree(store.region_rows(conn)))
@@ -154,14 +154,15 @@ def get_units():
 
 
 @api.route("GET", "/counties/load", "Every county's load: on duty, available, committed, reserve floor (?county=)",
-           query={"county": "only these counties, comma-separated"})
+           query={"county": "only these counties, comma-separated"}, response="county-loads")
 def get_loads():
     codes = [c for c in request.args.get("county", "").split(",") if c] or None
     with _read() as conn:
         return jsonify(county_loads(conn, codes, now(), current_deps().policy.reserve_share))
 
 
-@api.route("PATCH", "/counties/{county}", "Set a county's reserve share (null: the default)", body="county-patch")
+@api.route("PATCH", "/counties/{county}", "Set a county's reserve share (null: the default)", body="county-patch",
+           response="county-load")
 def patch_county(county: str):
     body, deps = validated_body("county-patch"), current_deps()
     return jsonify(counties.set_reserve_share(deps.runtime.outbox, county, body["reserve_share"], deps.policy, now()))
@@ -176,7 +177,7 @@ def import_roster():
         return jsonify(roster.import_roster(tx, rows, deps.policy, now(), region=bound_region()))
 
 
-@api.route("GET", "/equipment/{equipment_id}", "One item of equipment")
+@api.route("GET", "/equipment/{equipment_id}", "One item of equipment", response="equipment-item")
 def get_equipment(equipment_id: str):
     with _read() as conn:
         item = store.equipment_items(conn, [equipment_id]).get(equipment_id)
@@ -198,13 +199,13 @@ def check_compatibility():
 
 
 @api.route("GET", "/commitments", "Committed plans (?status=committed|released)",
-           query={"status": "committed or released"})
+           query={"status": "committed or released"}, response="commitments")
 def get_commitments():
     with _read() as conn:
         return jsonify(store.commitment_rows(conn, request.args.get("status")))
 
 
-@api.route("GET", "/points/officers/{officer_id}", "An officer's points balance and awards")
+@api.route("GET", "/points/officers/{officer_id}", "An officer's points balance and awards", response="officer-points")
 def officer_points(officer_id: str):
     with _read() as conn:
         row = store.officer(conn, officer_id)
@@ -214,26 +215,26 @@ def officer_points(officer_id: str):
     return jsonify(representations.officer_points(row, awards))
 
 
-@api.route("GET", "/points/counties", "Points balance per county")
+@api.route("GET", "/points/counties", "Points balance per county", response="points-balances")
 def county_points():
     with _read() as conn:
         return jsonify(store.points_by(conn, "county"))
 
 
-@api.route("GET", "/points/cities", "Points balance per city")
+@api.route("GET", "/points/cities", "Points balance per city", response="points-balances")
 def city_points():
     with _read() as conn:
         return jsonify(store.points_by(conn, "city"))
 
 
 @api.route("GET", "/points/reciprocity", "Support given and received between cities, in points (?city=)",
-           query={"city": "only the flows to and from this city, 6 digits"})
+           query={"city": "only the flows to and from this city, 6 digits"}, response="reciprocity")
 def reciprocity():
     with _read() as conn:
         return jsonify(representations.reciprocity(store.city_flows(conn), request.args.get("city")))
 
 
-@api.route("GET", "/summary", "Officers per county and status")
+@api.route("GET", "/summary", "Officers per county and status", response="status-summary")
 def summary():
     with _read() as conn:
         return jsonify(representations.summary(store.status_counts(conn)))

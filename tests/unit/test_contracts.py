@@ -24,7 +24,9 @@ HTTP = ["incident-report", "problem", "health", "officer-patch", "roster-import"
         "readiness-coverage", "readiness-what-if", "readiness-preposition", "performance-report",
         "performance-history", "force-summary", "units", "roster-import-result", "officer", "officers", "plan", "plans", "requests",
         "plan-decision", "support-request", "support-requests", "dispatch-order", "dispatch-orders",
-        "deployment", "deployments", "extension-pending", "deployment-released", "deployment-extended"]
+        "deployment", "deployments", "extension-pending", "deployment-released", "deployment-extended",
+        "county-load", "county-loads", "regions", "status-summary", "points-balances", "reciprocity", "officer-points",
+        "equipment-item", "commitments"]
 
 
 def stems(folder: str, suffix: str) -> set[str]:
