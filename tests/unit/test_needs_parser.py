@@ -56,6 +56,15 @@ def test_mixed_needs_shared_numbers_certificates_and_equipment():
     assert got[3]["tags"] == ["negotiation"] and got[3]["certifications"] == ["crisis_negotiator"]
 
 
+def test_a_number_of_units_named_after_their_group_counts_their_officers():
+    got = lines("另调一个防暴中队和两架无人机；再派两个特警排")
+    assert [(g["module"], g["headcount"], g["headcount_approximate"]) for g in got] == [
+        ("riot_control", 30, True), ("riot_control", 60, True)]
+    assert got[0]["equipment"] == ["drone"]
+    # a number of things is not a unit: 两个取证箱 stays two boxes on a line of its own count
+    assert [(g["module"], g["headcount"]) for g in lines("需要5名网安民警带两个取证箱")] == [("investigation", 5)]
+
+
 def test_a_crowd_described_is_not_a_need_and_negated_needs_are_dropped():
     got = lines("现场约200人聚集，请求支援一个班的特警。不需要交警")
     assert [(g["module"], g["headcount"]) for g in got] == [("riot_control", 10)]

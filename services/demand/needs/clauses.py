@@ -85,14 +85,22 @@ def split(text: str, lexicon: Lexicon) -> list[Clause]:
 
 
 def _unit_counts(text, hits, counts, units) -> list[numerals.Count]:
-    """狙击组一个, 突击队两个: a number of the units a word ends with counts their officers (组 5, 班 10)."""
+    """狙击组一个, 突击队两个: a number of the units a word ends with counts their officers (组 5, 班 10);
+    一个防暴中队, 两个特警排: so does a number of a group named before its unit (中队 30, 排 30)."""
+    by_size = sorted(units, key=len, reverse=True)
     out = []
     for n in counts:
         word = next((h.word for h in hits if h.end == n.start), None)
-        unit = next((u for u in sorted(units, key=len, reverse=True) if word and word.endswith(u)), None)
+        unit = next((u for u in by_size if word and word.endswith(u)), None)
         if unit and n.kind in ("person?", "bare") and n.value and text[n.start:n.end].endswith(("个", "支")) \
                 or unit and n.kind == "bare" and n.value:
             n = numerals.Count(n.value * units[unit], "person", n.start, n.end, True)
+        elif n.kind == "person?" and n.value and text[n.start:n.end].endswith(("个", "支")):
+            named = max((h for h in hits if h.start == n.end and (h.kinds("module") or h.kinds("people"))),
+                        key=lambda h: h.end, default=None)
+            after = next((u for u in by_size if named and text.startswith(u, named.end)), None)
+            if after:
+                n = numerals.Count(n.value * units[after], "person", n.start, n.end, True)
         out.append(n)
     return out
 
