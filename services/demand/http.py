@@ -111,7 +111,7 @@ def post_incident():
 
 @api.route("POST", "/needs/parse", "Propose requirement lines (module, tags, certifications, equipment, headcount), "
            "each with a confidence and the words it came from, for a need written in plain Chinese; nothing counts "
-           "until confirmed in POST /incidents", body="needs-parse")
+           "until confirmed in POST /incidents", body="needs-parse", response="needs-proposal")
 def parse_needs():
     body = validated_body("needs-parse")
     problems = _place({"county": body["county"]})
@@ -123,7 +123,7 @@ def parse_needs():
     return jsonify(proposal)
 
 
-@api.route("GET", "/incidents", "List incidents, newest first")
+@api.route("GET", "/incidents", "List incidents, newest first", response="incidents")
 def list_incidents():
     with _read() as conn:
         return jsonify(store.incident_reports(conn, permissions.bound_region()))

@@ -26,7 +26,7 @@ HTTP = ["incident-report", "problem", "health", "officer-patch", "roster-import"
         "plan-decision", "support-request", "support-requests", "dispatch-order", "dispatch-orders",
         "deployment", "deployments", "extension-pending", "deployment-released", "deployment-extended",
         "county-load", "county-loads", "regions", "status-summary", "points-balances", "reciprocity", "officer-points",
-        "equipment-item", "commitments"]
+        "equipment-item", "commitments", "needs-proposal", "incidents"]
 
 
 def stems(folder: str, suffix: str) -> set[str]:

@@ -62,3 +62,21 @@ def test_the_openapi_description_names_the_response_contracts(demand):
     assert schema("/incidents", "post", "201") == "#/components/schemas/incident"
     assert schema("/incidents/{incident_id}", "get", "200") == "#/components/schemas/incident"
     assert schema("/incidents/{incident_id}/assessment", "get", "200") == "#/components/schemas/assessment"
+
+
+def test_a_needs_proposal_and_the_incident_list_keep_their_contracts(demand):
+    texts = ["需要5名网安民警带取证设备，2名翻译，另调一个防暴中队和两架无人机", "请派交警若干", "今天天气不错",
+             "需要特警5名，" * 500]                          # 3,500 characters, past the 2,000 read: a note says so
+    for text in texts:
+        answer = demand.post("/needs/parse", json={"county": "330783", "text": text})
+        assert answer.status_code == 200 and contracts.validate_body("needs-proposal", answer.get_json()) == []
+    assert "note" in answer.get_json() and any(line["headcount"] is None for line in demand.post(
+        "/needs/parse", json={"county": "330783", "text": texts[1]}).get_json()["lines"])
+    body = {k: v for k, v in contracts.example_body("incident-report").items()
+            if k not in ("requirement_overrides", "override_reason")}
+    written = demand.post("/incidents", json=dict(body, incident_id="INC-T-NEEDS", needs={"text": texts[0]}))
+    assert written.status_code == 201 and written.get_json()["needs_proposal"]["lines"]
+    assert contracts.validate_body("incident", written.get_json()) == []
+    listed = demand.get("/incidents").get_json()
+    assert "INC-T-NEEDS" in {i["incident_id"] for i in listed} and contracts.validate_body("incidents", listed) == []
+    assert contracts.validate_body("incident", {**written.get_json(), "needs_proposal": {"lines": "many"}}) != []
