@@ -127,7 +127,7 @@ def post_position(unit_id: str):
 
 @api.route("GET", "/units/{unit_id}/position", "A unit's position, route progress and ETA (core data: the province "
            "command; the receiving command during the task only when the province turned that on, "
-           "GET /policy/positions); every read is on the access log")
+           "GET /policy/positions); every read is on the access log", response="unit-position")
 def get_position(unit_id: str):
     identity = current_identity()
     with _read() as conn:
@@ -287,14 +287,15 @@ def verify():
 # ---- the province's switch over live positions ----
 
 @api.route("GET", "/policy/positions", "Whether receiving commands see the live positions of the units sent to "
-           "them (off by default: positions are core data for the province command), with every change")
+           "them (off by default: positions are core data for the province command), with every change",
+           response="position-sharing")
 def get_position_policy():
     with _read() as conn:
         return jsonify(position_policy.view(conn, current_deps().policy))
 
 
 @api.route("PUT", "/policy/positions", "The province command turns the receiving commands' view of their own "
-           "units on or off, with a reason; kept with who and when", body="position-policy")
+           "units on or off, with a reason; kept with who and when", body="position-policy", response="position-sharing")
 def put_position_policy():
     identity, body, deps = current_identity(), validated_body("position-policy"), current_deps()
     return jsonify(position_policy.change_as(deps.runtime.outbox, body["receiving_command_sees_own_units"],

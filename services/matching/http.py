@@ -96,7 +96,7 @@ def reject(plan_id: str):
 
 @api.route("GET", "/alerts", "Duty-limit alerts for the receiving commands: support officers approaching 12 hours on "
            "duty, or an extension that would take them past it, each with the relief shift planned; a county sees "
-           "its own, a city its counties', the province all")
+           "its own, a city its counties', the province all", response="duty-alerts")
 def list_alerts():
     who = current_identity()
     with _read() as conn:

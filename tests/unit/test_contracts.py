@@ -26,7 +26,8 @@ HTTP = ["incident-report", "problem", "health", "officer-patch", "roster-import"
         "plan-decision", "support-request", "support-requests", "dispatch-order", "dispatch-orders",
         "deployment", "deployments", "extension-pending", "deployment-released", "deployment-extended",
         "county-load", "county-loads", "regions", "status-summary", "points-balances", "reciprocity", "officer-points",
-        "equipment-item", "commitments", "needs-proposal", "incidents"]
+        "equipment-item", "commitments", "needs-proposal", "incidents", "duty-alerts", "unit-position",
+        "position-sharing"]
 
 
 def stems(folder: str, suffix: str) -> set[str]:

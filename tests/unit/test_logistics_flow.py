@@ -341,6 +341,7 @@ def test_a_report_stamped_ahead_of_the_clock_is_refused_and_does_not_hold_back_t
     assert report(runtime, order, 120.58, 29.12, T0 + timedelta(minutes=3)) != "stale"   # applied
     body = client.get(f"/units/{order['unit_id']}/position", headers=PROVINCE).get_json()
     assert body["at"] == "2025-09-15T01:13:00.000Z" and body["point"] == {"lon": 120.58, "lat": 29.12}
+    assert contracts.validate_body("unit-position", body) == []
 
 
 def test_reports_for_unknown_units_or_at_implausible_speed_are_rejected_with_the_reason(service):
@@ -390,7 +391,9 @@ def test_positions_are_core_data_for_the_province_and_the_receiving_command_sees
     client.put("/policy/positions", json={"receiving_command_sees_own_units": False, "reason": "typhoon passed"},
                headers=PROVINCE)
     assert client.get(url, headers=RECEIVER).status_code == 403
-    history = client.get("/policy/positions", headers=PROVINCE).get_json()["history"]
+    switch = client.get("/policy/positions", headers=PROVINCE).get_json()
+    assert contracts.validate_body("position-sharing", switch) == [] and switch["decided_by"] == "province command"
+    history = switch["history"]
     assert [(h["receiving_command_sees_own_units"], h["changed_by"]) for h in history] == [(False, "zj-cmd"),
                                                                                           (True, "zj-cmd")]
     auditor = headers_for(Identity("audit", "auditor", "330000"))

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
+from services.common import contracts
 from services.common.auth import Identity, headers_for
 from services.common.clock import now
 from services.matching.store import officers, requests
@@ -77,7 +78,9 @@ def test_officers_near_twelve_hours_cut_the_shift_and_alert_the_receiving_comman
     with frozen_clock(end - timedelta(minutes=61)) as fixed:      # raised an hour before the limit, not earlier
         assert client.get("/alerts", headers=RECEIVING).get_json()["items"] == []
         fixed.at = end - timedelta(minutes=59)
-        alerts = client.get("/alerts", headers=RECEIVING).get_json()["items"]
+        answer = client.get("/alerts", headers=RECEIVING).get_json()
+        assert contracts.validate_body("duty-alerts", answer) == []
+        alerts = answer["items"]
         other = client.get("/alerts", headers=OTHER_COUNTY).get_json()["items"]
     assert {a["officer_id"] for a in alerts} == {a["officer_id"] for a in approval["assignments"]}
     assert all(a["kind"] == "approaching_limit" and a["relief_request_id"] == "REQ-NEAR-S2" for a in alerts)
@@ -100,7 +103,9 @@ def test_an_extension_past_twelve_hours_is_re_staffed_and_alerted(service):  # n
         "previous_until": approval["task_end"], "until": until.isoformat(), "reason": "取证延长",
         "requested_by": "330783 现场指挥员", "approved_by": "zj-duty-chief", "role": "province_commander",
         "at": now().isoformat()})
-    alerts = [a for a in client.get("/alerts", headers=PROVINCE).get_json()["items"] if a["kind"] == "extension_past_limit"]
+    answer = client.get("/alerts", headers=PROVINCE).get_json()
+    assert contracts.validate_body("duty-alerts", answer) == []
+    alerts = [a for a in answer["items"] if a["kind"] == "extension_past_limit"]
     assert {a["officer_id"] for a in alerts} == set(ids)
     (relief_id,) = {a["relief_request_id"] for a in alerts}
     with runtime.engine.connect() as conn:

@@ -216,12 +216,11 @@ WITHOUT_RESPONSE_CONTRACT = {
                "GET /prepositions/{preposition_id}"},
     "resources": {"POST /equipment/compatibility", "GET /incidents/observed", "GET /metrics",
                   "POST /readiness/preposition", "POST /readiness/what-if"},
-    "matching": {"GET /alerts", "GET /incidents/observed", "GET /metrics"},
+    "matching": {"GET /incidents/observed", "GET /metrics"},
     "logistics": {"GET /audit/verify", "POST /deployments/{deployment_id}/surveys", "GET /incidents/observed",
                   "POST /incidents/{incident_id}/case-outcome", "GET /incidents/{incident_id}/report",
                   "GET /incidents/{incident_id}/report.html", "GET /metrics", "POST /orders/{order_id}/equipment-check",
-                  "POST /orders/{order_id}/instructions", "GET /policy/positions", "PUT /policy/positions",
-                  "GET /static/plotly.min.js", "GET /units/{unit_id}/position", "POST /units/{unit_id}/positions"},
+                  "POST /orders/{order_id}/instructions", "GET /static/plotly.min.js", "POST /units/{unit_id}/positions"},
 }
 
 
