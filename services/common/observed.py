@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Flask, jsonify
 from sqlalchemy import JSON, Column, DateTime, MetaData, String, Table, insert, select
+
+from .clock import as_utc
 
 
 def observed_table(metadata: MetaData) -> Table:
@@ -35,11 +36,4 @@ def observed_rows(conn, table: Table) -> list[dict]:
     rows = conn.execute(select(table.c.incident_id, table.c.county, table.c.event_id, table.c.seen_at)
                         .order_by(table.c.seen_at))
     return [{"incident_id": r.incident_id, "county": r.county, "event_id": r.event_id,
-             "seen_at": r.seen_at.isoformat()} for r in rows]
-
-
-def install_observed_routes(app: Flask, engine, table: Table) -> None:
-    @app.get("/incidents/observed")
-    def observed():
-        with engine.connect() as conn:
-            return jsonify(observed_rows(conn, table))
+             "seen_at": as_utc(r.seen_at).isoformat()} for r in rows]   # SQLite hands back UTC without its offset

@@ -51,7 +51,8 @@ api.objects({"order_id": _regions_by(regions.of_order), "unit_id": _regions_by(r
              "deployment_id": _regions_by(regions.of_deployment), "incident_id": _regions_by(regions.of_incident)})
 
 
-@api.route("GET", "/incidents/observed", "Incidents this service has consumed, once each")
+@api.route("GET", "/incidents/observed", "Incidents this service has consumed, once each",
+           response="observed-incidents")
 def incidents_observed():
     with _read() as conn:
         return jsonify(observed_rows(conn, store.observed))
@@ -100,14 +101,15 @@ def ack(order_id: str):
 
 
 @api.route("POST", "/orders/{order_id}/instructions", "The receiving command instructs a unit within its scope; "
-           "anyone else (403) or outside the scope (422) is refused and recorded", body="instruction", status=201)
+           "anyone else (403) or outside the scope (422) is refused and recorded", body="instruction", status=201,
+           response="instruction-recorded")
 def instruct(order_id: str):
     identity, body = current_identity(), validated_body("instruction")
     return jsonify(instructions.instruct_as(current_deps().runtime.outbox, order_id, identity, body, now())), 201
 
 
 @api.route("POST", "/orders/{order_id}/equipment-check", "The receiving side records how many of the unit's items "
-           "its systems accepted", body="equipment-check", status=201)
+           "its systems accepted", body="equipment-check", status=201, response="equipment-check-recorded")
 def equipment_check(order_id: str):
     identity, body = current_identity(), validated_body("equipment-check")
     reception_flow.check_equipment_as(current_deps().runtime.outbox, order_id, identity, body, now())
@@ -115,7 +117,7 @@ def equipment_check(order_id: str):
 
 
 @api.route("POST", "/units/{unit_id}/positions", "A device reports its unit's position (published to "
-           "unit.position-reported)", body="position-report", status=202)
+           "unit.position-reported)", body="position-report", status=202, response="position-accepted")
 def post_position(unit_id: str):
     access.require_unit(current_identity(), "report a unit's position")
     body, deps = validated_body("position-report"), current_deps()
@@ -199,7 +201,7 @@ def approve_extension(deployment_id: str):
 
 
 @api.route("POST", "/deployments/{deployment_id}/surveys", "A support officer or the receiving side rates the "
-           "deployment 1-5", body="survey", status=201)
+           "deployment 1-5", body="survey", status=201, response="survey-recorded")
 def survey(deployment_id: str):
     identity, body = current_identity(), validated_body("survey")
     reception_flow.rate_as(current_deps().runtime.outbox, deployment_id, identity, body, now())
@@ -246,7 +248,7 @@ def get_indicators():
 
 @api.route("POST", "/incidents/{incident_id}/case-outcome", "The receiving command (or the province) records "
            "whether a case supported across regions was solved: the cross-region clearance counts it",
-           body="case-outcome")
+           body="case-outcome", response="case-outcome-recorded")
 def post_case_outcome(incident_id: str):
     identity, body = current_identity(), validated_body("case-outcome")
     return jsonify(report.record_case_outcome_as(current_deps().runtime.outbox, incident_id, identity, body, now()))

@@ -114,7 +114,8 @@ def keys():
                               "data without its signature field; signature = base64 Ed25519 over that digest"})
 
 
-@api.route("GET", "/incidents/observed", "Incidents this service has consumed, once each")
+@api.route("GET", "/incidents/observed", "Incidents this service has consumed, once each",
+           response="observed-incidents")
 def incidents_observed():
     with _read() as conn:
         return jsonify(observed_rows(conn, store.observed))

@@ -252,7 +252,8 @@ def force_summary():
         return jsonify(representations.force_summary(store.force_counts(conn), region))
 
 
-@api.route("GET", "/incidents/observed", "Incidents this service has consumed, once each")
+@api.route("GET", "/incidents/observed", "Incidents this service has consumed, once each",
+           response="observed-incidents")
 def incidents_observed():
     with _read() as conn:
         return jsonify(observed_rows(conn, store.observed))

@@ -27,7 +27,8 @@ HTTP = ["incident-report", "problem", "health", "officer-patch", "roster-import"
         "deployment", "deployments", "extension-pending", "deployment-released", "deployment-extended",
         "county-load", "county-loads", "regions", "status-summary", "points-balances", "reciprocity", "officer-points",
         "equipment-item", "commitments", "needs-proposal", "incidents", "duty-alerts", "unit-position",
-        "position-sharing"]
+        "position-sharing", "instruction-recorded", "equipment-check-recorded", "survey-recorded",
+        "case-outcome-recorded", "position-accepted", "observed-incidents"]
 
 
 def stems(folder: str, suffix: str) -> set[str]:

@@ -13,6 +13,8 @@ from tests.unit.test_logistics_flow import (  # noqa: F401 (now, service: shared
     PROVINCE,
     RECEIVER,
     T0,
+    UNIT,
+    deliver,
     dispatched,
     emitted,
     example,
@@ -97,6 +99,39 @@ def test_a_deployments_whole_life_keeps_its_contracts(service, now):  # noqa: F8
     done = everything(client, dep_id, ids)
     assert done["status"] == "released" and done["allowance"]["total"] == 480.0          # one known wage x 1.2, 1 day
     assert {o["status"] for o in client.get(f"/orders?deployment_id={dep_id}", headers=PROVINCE).get_json()} == {"released"}
+
+
+def test_what_the_field_and_the_receiving_side_record_answers_as_its_contract(service, now):  # noqa: F811
+    runtime, client = service
+    deliver(runtime, "incident.reported", example("incident.reported"))
+    observed = answered(client.get("/incidents/observed", headers=PROVINCE), "observed-incidents")
+    assert [o["incident_id"] for o in observed] == [example("incident.reported")["incident_id"]]
+    order = dispatched(runtime)[0]
+    now.at = T0 + timedelta(minutes=5)
+    position = {"order_id": order["order_id"], "point": {"lon": 120.1, "lat": 29.2}, "at": "2025-09-15T01:14:00Z"}
+    url = f"/units/{order['unit_id']}/positions"
+    taken = answered(client.post(url, json=position, headers=lead_of(order)), "position-accepted", 202)
+    published = [e["id"] for e in runtime.outbox.events() if e["type"] == "unit.position-reported"]
+    assert taken["accepted"] and published == [taken["event_id"]]
+    report(runtime, order, 120.1, 29.2, T0 + timedelta(minutes=4))                # applied
+    stale = answered(client.post(url, json={**position, "at": "2025-09-15T01:13:00Z"}, headers=lead_of(order)),
+                     "position-accepted")
+    assert stale == {"accepted": False, "reason": "older than the report already applied"}
+    now.at = T0 + timedelta(minutes=40)
+    instruction = answered(client.post(f"/orders/{order['order_id']}/instructions", headers=RECEIVER,
+                                       json={"task": "e_forensics", "point": order["reporting_point"]["point"]}),
+                           "instruction-recorded", 201)
+    assert instruction == emitted(runtime, "instruction.recorded")[-1] and instruction["accepted"]
+    check = answered(client.post(f"/orders/{order['order_id']}/equipment-check", json={"checked": 4, "compatible": 3},
+                                 headers=RECEIVER), "equipment-check-recorded", 201)
+    assert check == {"order_id": order["order_id"], "checked": 4, "compatible": 3}
+    dep = order["deployment_id"]
+    for side, who in (("receiver", RECEIVER), ("officer", UNIT)):
+        answered(client.post(f"/deployments/{dep}/surveys", json={"side": side, "rating": 4}, headers=who),
+                 "survey-recorded", 201)
+    outcome = answered(client.post(f"/incidents/{order['incident_id']}/case-outcome", headers=RECEIVER,
+                                   json={"solved": True, "note": "23 arrested"}), "case-outcome-recorded")
+    assert outcome["solved"] and outcome["recorded_by"] == "dy-duty"
 
 
 def test_the_contracts_refuse_what_a_client_could_not_rely_on():

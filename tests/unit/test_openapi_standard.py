@@ -214,13 +214,11 @@ def test_the_documented_refusals_are_what_a_service_answers(tmp_path):
 WITHOUT_RESPONSE_CONTRACT = {
     "demand": {"POST /incidents/{incident_id}/needs/confirm", "GET /metrics", "GET /needs/model", "POST /prepositions",
                "GET /prepositions/{preposition_id}"},
-    "resources": {"POST /equipment/compatibility", "GET /incidents/observed", "GET /metrics",
+    "resources": {"POST /equipment/compatibility", "GET /metrics",
                   "POST /readiness/preposition", "POST /readiness/what-if"},
-    "matching": {"GET /incidents/observed", "GET /metrics"},
-    "logistics": {"GET /audit/verify", "POST /deployments/{deployment_id}/surveys", "GET /incidents/observed",
-                  "POST /incidents/{incident_id}/case-outcome", "GET /incidents/{incident_id}/report",
-                  "GET /incidents/{incident_id}/report.html", "GET /metrics", "POST /orders/{order_id}/equipment-check",
-                  "POST /orders/{order_id}/instructions", "GET /static/plotly.min.js", "POST /units/{unit_id}/positions"},
+    "matching": {"GET /metrics"},
+    "logistics": {"GET /audit/verify", "GET /incidents/{incident_id}/report", "GET /incidents/{incident_id}/report.html",
+                  "GET /metrics", "GET /static/plotly.min.js"},
 }
 
 
