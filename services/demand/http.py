@@ -155,7 +155,7 @@ def get_assessment(incident_id: str):
 
 
 @api.route("POST", "/prepositions", "Schedule a major-event security task with echelons that become support "
-           "requests when due", body="preposition", status=201)
+           "requests when due", body="preposition", status=201, response="preposition-plan")
 def post_preposition():
     body = validated_body("preposition")
     now = clock.now()
@@ -175,7 +175,8 @@ def post_preposition():
     return jsonify(plan), 201
 
 
-@api.route("GET", "/prepositions/{preposition_id}", "A scheduled task, its echelons and their requests")
+@api.route("GET", "/prepositions/{preposition_id}", "A scheduled task, its echelons and their requests",
+           response="preposition-plan")
 def get_preposition(preposition_id: str):
     with _read() as conn:
         plan = prepositions.view(conn, preposition_id)

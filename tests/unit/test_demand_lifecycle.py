@@ -218,6 +218,7 @@ def test_a_scheduled_major_event_raises_each_echelon_when_its_time_comes(demand,
     resp = client.post("/prepositions", json=body, headers=HANGZHOU)
     assert resp.status_code == 201, resp.get_json()
     plan = resp.get_json()
+    assert contracts.validate_body("preposition-plan", plan) == []
     assert [e["status"] for e in plan["echelons"]] == ["scheduled", "scheduled"]
     assert emitted(runtime, "support.requested") == []  # a planned task is not a force gap
     watch = runtime.deps.deadline_watch
@@ -232,6 +233,7 @@ def test_a_scheduled_major_event_raises_each_echelon_when_its_time_comes(demand,
     assert [d["echelon"] for d in emitted(runtime, "support.requested")] == ["first_line", "second_line"]
     shown = client.get(f"/prepositions/{body['preposition_id']}").get_json()
     assert [e["status"] for e in shown["echelons"]] == ["requested", "requested"]
+    assert contracts.validate_body("preposition-plan", shown) == [] and all(e["request_id"] for e in shown["echelons"])
 
 
 def test_a_schedule_in_the_past_or_out_of_order_is_refused_naming_the_field(demand, now):

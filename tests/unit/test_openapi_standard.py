@@ -212,8 +212,7 @@ def test_the_documented_refusals_are_what_a_service_answers(tmp_path):
 # is described by a contract in contracts/http. /metrics (Prometheus text), the report page (HTML) and
 # plotly.js are not JSON. A new route declares its answer's contract (Api.route(response=...)).
 WITHOUT_RESPONSE_CONTRACT = {
-    "demand": {"POST /incidents/{incident_id}/needs/confirm", "GET /metrics", "GET /needs/model", "POST /prepositions",
-               "GET /prepositions/{preposition_id}"},
+    "demand": {"POST /incidents/{incident_id}/needs/confirm", "GET /metrics", "GET /needs/model"},
     "resources": {"POST /equipment/compatibility", "GET /metrics",
                   "POST /readiness/preposition", "POST /readiness/what-if"},
     "matching": {"GET /metrics"},
