@@ -187,7 +187,7 @@ def get_equipment(equipment_id: str):
 
 
 @api.route("POST", "/equipment/compatibility", "Which items work with a receiving county's systems",
-           body="equipment-compatibility")
+           body="equipment-compatibility", response="compatibility-report")
 def check_compatibility():
     body = validated_body("equipment-compatibility")
     with _read() as conn:

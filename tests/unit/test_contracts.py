@@ -28,7 +28,8 @@ HTTP = ["incident-report", "problem", "health", "officer-patch", "roster-import"
         "county-load", "county-loads", "regions", "status-summary", "points-balances", "reciprocity", "officer-points",
         "equipment-item", "commitments", "needs-proposal", "incidents", "duty-alerts", "unit-position",
         "position-sharing", "instruction-recorded", "equipment-check-recorded", "survey-recorded",
-        "case-outcome-recorded", "position-accepted", "observed-incidents", "preposition-plan"]
+        "case-outcome-recorded", "position-accepted", "observed-incidents", "preposition-plan",
+        "compatibility-report"]
 
 
 def stems(folder: str, suffix: str) -> set[str]:

@@ -213,7 +213,7 @@ def test_the_documented_refusals_are_what_a_service_answers(tmp_path):
 # plotly.js are not JSON. A new route declares its answer's contract (Api.route(response=...)).
 WITHOUT_RESPONSE_CONTRACT = {
     "demand": {"POST /incidents/{incident_id}/needs/confirm", "GET /metrics", "GET /needs/model"},
-    "resources": {"POST /equipment/compatibility", "GET /metrics",
+    "resources": {"GET /metrics",
                   "POST /readiness/preposition", "POST /readiness/what-if"},
     "matching": {"GET /metrics"},
     "logistics": {"GET /audit/verify", "GET /incidents/{incident_id}/report", "GET /incidents/{incident_id}/report.html",

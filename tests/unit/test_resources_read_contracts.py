@@ -66,6 +66,11 @@ def test_every_read_keeps_its_contract(pool):
     assert [c["plan_id"] for c in commitments] == ["PLAN-READS"] and commitments[0]["status"] == "released"
     item = client.get(f"/officers/{officers[0]}", headers=PROVINCE).get_json()["equipment_ids"][0]
     assert answered(client, f"/equipment/{item}", "equipment-item")["equipment_id"] == item
+    kit = client.get(f"/officers/{officers[0]}", headers=PROVINCE).get_json()["equipment_ids"]
+    report = client.post("/equipment/compatibility", json={"county": "330783", "equipment_ids": [*kit, "EQ-NO-SUCH"]},
+                         headers=PROVINCE)
+    assert report.status_code == 200 and contracts.validate_body("compatibility-report", report.get_json()) == []
+    assert [i["found"] for i in report.get_json()["items"]] == [True] * len(kit) + [False]
     patched = client.patch("/counties/330783", json={"reserve_share": 0.75}, headers=PROVINCE)
     assert patched.status_code == 200 and contracts.validate_body("county-load", patched.get_json()) == []
     assert patched.get_json()["reserve_share"] == 0.75
