@@ -132,3 +132,18 @@ def token_for(identity: Identity, keyring: Keyring | None = None, **mint) -> str
         return headers_for(identity)["Authorization"].removeprefix("Bearer ")
     ring = keyring or default_keyring()
     return ring.mint(identity.subject, identity.role, identity.region, **mint)
+
+
+# --- response contracts ----------------------------------------------------------------------------------
+
+def assert_answers(name: str, body) -> None:
+    """`body` keeps the response contract contracts/http/<name>.schema.json (the first issues in the message)."""
+    from services.common import contracts
+    issues = contracts.validate_body(name, body)
+    assert issues == [], issues[:3]
+
+
+def response_ref(client, path: str, method: str, status: str = "200") -> str:
+    """The schema reference the served OpenAPI document gives the answer of `method path`."""
+    paths = client.get("/openapi.json").get_json()["paths"]
+    return paths[path][method]["responses"][status]["content"]["application/json"]["schema"]["$ref"]

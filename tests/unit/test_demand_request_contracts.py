@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from services.common import contracts
 from services.demand.escalation import check_deadlines
+from tests.helpers import assert_answers
 from tests.unit.test_demand_helpers import (  # noqa: F401 (now, demand: shared fixtures)
     PROVINCE,
     deliver,
@@ -20,17 +21,13 @@ from tests.unit.test_demand_lifecycle import fact, raised
 from tests.unit.test_demand_relief import MATCHING, relief_plan
 
 
-def valid(name: str, body) -> None:
-    assert contracts.validate_body(name, body) == [], contracts.validate_body(name, body)[:3]
-
-
 def shown(client, request_id: str) -> dict:
     """The request alone and in the list, each checked against its contract."""
     one = client.get(f"/requests/{request_id}", headers=PROVINCE)
     assert one.status_code == 200
-    valid("support-request", one.get_json())
+    assert_answers("support-request", one.get_json())
     listed = client.get("/requests?status=" + one.get_json()["status"], headers=PROVINCE).get_json()
-    valid("support-requests", listed)
+    assert_answers("support-requests", listed)
     assert [{k: v for k, v in one.get_json().items() if k != "history"}] == \
         [r for r in listed if r["request_id"] == request_id]
     return one.get_json()
@@ -55,7 +52,7 @@ def test_every_step_of_a_request_keeps_its_contract(demand):  # noqa: F811
     assert last["progress"]["committed"] == sorted(f"O{i}" for i in range(need)) and last["progress"]["arrived"] == ["ORD-1"]
     closed = client.post(f"/requests/{rid}/close", json={"comment": "任务完成"}, headers=PROVINCE)
     assert closed.status_code == 200 and closed.get_json()["status"] == "closed"
-    valid("support-request", closed.get_json())
+    assert_answers("support-request", closed.get_json())
     assert closed.get_json()["history"][-1]["by"] and closed.get_json()["history"][-1]["note"] == "任务完成"
 
 
@@ -68,7 +65,7 @@ def test_an_escalated_and_a_cancelled_request_keep_their_contract(demand):  # no
     assert escalated["escalated_stages"] == ["approval", "on_scene"] and escalated["escalation_level"] == 1
     cancelled = client.post(f"/requests/{rid}/cancel", json={"reason": "事态平息"}, headers=PROVINCE)
     assert cancelled.status_code == 200
-    valid("support-request", cancelled.get_json())
+    assert_answers("support-request", cancelled.get_json())
     assert shown(client, rid)["status"] == "cancelled"
 
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from services.common import contracts
 from services.logistics import checker
+from tests.helpers import assert_answers
 from tests.unit.test_logistics_flow import (  # noqa: F401 (now, service: shared fixtures)
     PROVINCE,
     RECEIVER,
@@ -25,13 +26,9 @@ from tests.unit.test_logistics_flow import (  # noqa: F401 (now, service: shared
 )
 
 
-def valid(name: str, body) -> None:
-    assert contracts.validate_body(name, body) == [], contracts.validate_body(name, body)[:3]
-
-
 def answered(response, name: str, status: int = 200) -> dict:
     assert response.status_code == status, response.get_json()
-    valid(name, response.get_json())
+    assert_answers(name, response.get_json())
     return response.get_json()
 
 

@@ -6,25 +6,22 @@ from __future__ import annotations
 import copy
 
 from services.common import contracts
+from tests.helpers import assert_answers, response_ref
 
 # the matching service's fixtures (force, places, service) and helpers
 from tests.unit.test_matching_service import LINES, PROVINCE, ask, force, handle, places, proposed, service  # noqa: F401
-
-
-def valid(name: str, body) -> None:
-    assert contracts.validate_body(name, body) == [], contracts.validate_body(name, body)[:3]
 
 
 def every_answer(client, request_id: str) -> dict:
     """GET /requests, the request's plans and each plan alone, each checked against its contract."""
     listed = client.get("/requests", headers=PROVINCE)
     assert listed.status_code == 200
-    valid("requests", listed.get_json())
+    assert_answers("requests", listed.get_json())
     answer = client.get(f"/requests/{request_id}/plans", headers=PROVINCE).get_json()
-    valid("plans", answer)
+    assert_answers("plans", answer)
     for plan in answer["plans"] + answer["infeasible"]:
         one = client.get(f"/plans/{plan['plan_id']}", headers=PROVINCE).get_json()
-        valid("plan", one)
+        assert_answers("plan", one)
         assert one == plan
     return answer
 
@@ -40,7 +37,7 @@ def test_a_plans_whole_life_keeps_its_contracts(service):  # noqa: F811
     approved = client.post(f"/plans/{fastest['plan_id']}/approve", json={"version": 1}, headers=PROVINCE)
     assert approved.status_code == 200
     decision = approved.get_json()
-    valid("plan-decision", decision)
+    assert_answers("plan-decision", decision)
     assert decision["status"] == "approved" and decision["approval"]["plan_id"] == fastest["plan_id"]
     after = every_answer(client, "REQ-LIFE")
     mine = next(p for p in after["plans"] if p["plan_id"] == fastest["plan_id"])
@@ -62,7 +59,7 @@ def test_rejections_and_a_candidate_nobody_qualifies_for_keep_their_contracts(se
     fastest = proposed(client, "REQ-NO")
     refused = client.post(f"/plans/{fastest['plan_id']}/reject", json={"reason": "路线不安全"}, headers=PROVINCE)
     assert refused.status_code == 200
-    valid("plan-decision", refused.get_json())
+    assert_answers("plan-decision", refused.get_json())
     assert refused.get_json()["rejection"]["reason"] == "路线不安全"
     answer = every_answer(client, "REQ-NO")
     assert next(p for p in answer["plans"] if p["plan_id"] == fastest["plan_id"])["status_reason"] == "路线不安全"
@@ -117,13 +114,8 @@ def test_the_http_plan_is_the_published_plan_with_its_status():
 
 def test_the_openapi_description_names_the_plan_contracts(service):  # noqa: F811
     _, client = service
-    paths = client.get("/openapi.json").get_json()["paths"]
-
-    def schema(path, method):
-        return paths[path][method]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
-
-    assert schema("/requests", "get") == "#/components/schemas/requests"
-    assert schema("/requests/{request_id}/plans", "get") == "#/components/schemas/plans"
-    assert schema("/plans/{plan_id}", "get") == "#/components/schemas/plan"
-    assert schema("/plans/{plan_id}/approve", "post") == schema("/plans/{plan_id}/reject", "post") == \
-        "#/components/schemas/plan-decision"
+    assert response_ref(client, "/requests", "get") == "#/components/schemas/requests"
+    assert response_ref(client, "/requests/{request_id}/plans", "get") == "#/components/schemas/plans"
+    assert response_ref(client, "/plans/{plan_id}", "get") == "#/components/schemas/plan"
+    assert response_ref(client, "/plans/{plan_id}/approve", "post") == response_ref(client, "/plans/{plan_id}/reject", "post") \
+        == "#/components/schemas/plan-decision"
