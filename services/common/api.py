@@ -48,15 +48,16 @@ class Api:
 
     def route(self, method: str, path: str, summary: str, *, body: str | None = None,
               response: str | None = None, status: int = 200, media: tuple[str, ...] = (JSON,),
-              query: dict[str, str | tuple[str, str]] | None = None):
+              query: dict[str, str | tuple[str, str]] | None = None, answers: str | None = None):
         """Declare `METHOD path` (OpenAPI form) with its summary, contracts and query parameters
-        ({name: description, or (description, JSON type)}), and serve it with the decorated function."""
+        ({name: description, or (description, JSON type)}), and serve it with the decorated function.
+        `answers`: the media type of a success answer that is not JSON (its contract is then a string)."""
         params = tuple(_PARAM.findall(path))
 
         def register(view):
             self.blueprint.add_url_rule(flask_rule(path), endpoint=view.__name__, view_func=view, methods=[method])
             self.routes.append(Route(method, path, summary, body=body, response=response, status=status,
-                                     params=params, media=media, query=query_params(query)))
+                                     params=params, media=media, query=query_params(query), answers=answers))
             return view
         return register
 

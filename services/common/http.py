@@ -125,6 +125,7 @@ class Route:
     params: tuple[str, ...] = field(default=())
     media: tuple[str, ...] = (JSON,)  # the body's accepted types (request_body); anything else is a 415
     query: tuple[tuple[str, str, str], ...] = ()   # (name, description, JSON type) of each query parameter
+    answers: str | None = None    # a success answer that is not JSON: its media type (text/html...)
 
 
 def query_params(declared: dict[str, str | tuple[str, str]] | None) -> tuple[tuple[str, str, str], ...]:
@@ -234,7 +235,8 @@ def openapi_document(service: str, routes: list[Route]) -> dict:
     common = [Route("GET", "/health", "Liveness: the process and its relay and worker threads", response="health"),
               Route("GET", "/ready", "Readiness: database and broker answer (503 naming what does not)",
                     response="health"),
-              Route("GET", "/metrics", "Requests, latencies, events, outbox backlog, consumer lag (Prometheus text)")]
+              Route("GET", "/metrics", "Requests, latencies, events, outbox backlog, consumer lag (Prometheus text "
+                    "exposition format)", answers="text/plain")]
     schemas = contracts.ComponentSchemas()  # shared definitions, referenced as #/components/schemas/...
     for r in routes + common:
         op: dict = {"summary": r.summary, "operationId": f"{r.method.lower()}_{_op_name(r.path)}",
@@ -273,6 +275,8 @@ def _op_name(path: str) -> str:
 
 def _response(r: Route, schemas) -> dict:
     resp = {"description": r.summary}
+    if r.answers:
+        resp["content"] = {r.answers: {"schema": {"type": "string"}}}
     if r.response:
         resp["content"] = {"application/json": {"schema": schemas.http(r.response),
                                                 "example": contracts.example_body(r.response)}}

@@ -260,7 +260,8 @@ def get_report(incident_id: str):
         return jsonify(report.load(conn, incident_id, current_deps().policy))
 
 
-@api.route("GET", "/incidents/{incident_id}/report.html", "The after-action report as a page with a timeline chart")
+@api.route("GET", "/incidents/{incident_id}/report.html", "The after-action report as a page with a timeline chart",
+           answers="text/html")
 def get_report_page(incident_id: str):
     with _read() as conn:
         found = report.load(conn, incident_id, current_deps().policy)
@@ -273,7 +274,8 @@ def _plotly_js() -> str:
     return get_plotlyjs()
 
 
-@api.route("GET", "/static/plotly.min.js", "plotly.js, served locally (pages draw offline)")
+@api.route("GET", "/static/plotly.min.js", "plotly.js, served locally (pages draw offline)",
+           answers="application/javascript")
 def plotly_js():
     return Response(_plotly_js(), mimetype="application/javascript", headers={"Cache-Control": "public, max-age=86400"})
 

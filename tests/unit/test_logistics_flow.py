@@ -488,8 +488,8 @@ def test_a_grade_ii_task_flags_psychological_follow_up_on_release(service, now):
     incident = released["incident_id"]
     reception = client.get(f"/incidents/{incident}/report", headers=PROVINCE).get_json()["reception"][0]
     assert reception["psychological_followup"] is True
-    page = client.get(f"/incidents/{incident}/report.html", headers=PROVINCE).get_data(as_text=True)
-    assert "psychological follow-up for every officer" in page
+    served = client.get(f"/incidents/{incident}/report.html", headers=PROVINCE)
+    assert served.mimetype == "text/html" and "psychological follow-up for every officer" in served.get_data(as_text=True)
 
 
 def test_an_extension_is_requested_by_the_receiver_and_approved_at_the_requests_level(service):

@@ -209,15 +209,13 @@ def test_the_documented_refusals_are_what_a_service_answers(tmp_path):
 
 
 # The routes whose success answer has no contract yet, each service's own; anything else a route answers
-# is described by a contract in contracts/http. /metrics (Prometheus text), the report page (HTML) and
-# plotly.js are not JSON. A new route declares its answer's contract (Api.route(response=...)).
+# is described by a contract in contracts/http, or (not JSON: /metrics, the report page, plotly.js) by its
+# media type. A new route declares its answer (Api.route(response=...) or answers=...).
 WITHOUT_RESPONSE_CONTRACT = {
-    "demand": {"POST /incidents/{incident_id}/needs/confirm", "GET /metrics", "GET /needs/model"},
-    "resources": {"GET /metrics",
-                  "POST /readiness/preposition", "POST /readiness/what-if"},
-    "matching": {"GET /metrics"},
-    "logistics": {"GET /audit/verify", "GET /incidents/{incident_id}/report", "GET /incidents/{incident_id}/report.html",
-                  "GET /metrics", "GET /static/plotly.min.js"},
+    "demand": {"POST /incidents/{incident_id}/needs/confirm", "GET /needs/model"},
+    "resources": {"POST /readiness/preposition", "POST /readiness/what-if"},
+    "matching": set(),
+    "logistics": {"GET /audit/verify", "GET /incidents/{incident_id}/report"},
 }
 
 
@@ -227,3 +225,23 @@ def test_every_answer_but_the_listed_ones_has_a_contract(served):
                if not any("content" in response for status, response in op["responses"].items()
                           if status.startswith("2"))}
     assert without == WITHOUT_RESPONSE_CONTRACT[name]
+
+
+def test_an_answer_that_is_not_json_is_served_as_the_document_says(served, tmp_path):
+    """/metrics (every service) and plotly.js: the media type the document declares is the one served."""
+    import importlib
+    name, doc = served
+    declared = {path: next(iter(op["get"]["responses"]["200"]["content"]))
+                for path, op in doc["paths"].items() if "get" in op and "{" not in path
+                and "content" in op["get"]["responses"]["200"]
+                and "application/json" not in op["get"]["responses"]["200"]["content"]}
+    assert "/metrics" in declared and (name != "logistics" or "/static/plotly.min.js" in declared)
+    module = importlib.import_module(f"services.{name}.bootstrap")
+    runtime = module.build_runtime(offline_settings(name, tmp_path))
+    try:
+        client = module.create_app(runtime).test_client()
+        for path, media in declared.items():
+            answer = client.get(path, headers=headers_for(Identity("p", "province_commander")))
+            assert answer.status_code == 200 and answer.mimetype == media, (path, answer.mimetype)
+    finally:
+        runtime.engine.dispose()
