@@ -189,7 +189,7 @@ def get_preposition(preposition_id: str):
            "Confirm or edit, after the report, the lines proposed from the incident's words: they then count as "
            "confirmed lines sent with the report do (they refine or join the template's lines, the force gap is "
            "assessed again and an open request asks for the new shortfall), and who changed what is recorded",
-           body="needs-confirmation")
+           body="needs-confirmation", response="needs-confirmed")
 def confirm_needs(incident_id: str):
     body = validated_body("needs-confirmation")
     with _read() as conn:
@@ -205,7 +205,7 @@ def confirm_needs(incident_id: str):
 
 
 @api.route("GET", "/needs/model", "The needs matcher in force: lexicon and model version, its training card and "
-           "held-out figures, when this process loaded it (a newer version is picked up without a restart)")
+           "held-out figures, when this process loaded it (a newer version is picked up without a restart)", response="needs-model")
 def needs_model():
     return jsonify(needs.in_force())
 

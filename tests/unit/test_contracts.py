@@ -29,7 +29,7 @@ HTTP = ["incident-report", "problem", "health", "officer-patch", "roster-import"
         "equipment-item", "commitments", "needs-proposal", "incidents", "duty-alerts", "unit-position",
         "position-sharing", "instruction-recorded", "equipment-check-recorded", "survey-recorded",
         "case-outcome-recorded", "position-accepted", "observed-incidents", "preposition-plan",
-        "compatibility-report"]
+        "compatibility-report", "needs-confirmed", "needs-model"]
 
 
 def stems(folder: str, suffix: str) -> set[str]:
@@ -518,6 +518,18 @@ def test_the_fast_check_compiles_any_of_one_of_and_dependent_schemas_as_jsonsche
     assert verdicts == [validator.is_valid(case) for case in cases]
     refused = [case for case, ok in zip(cases, verdicts) if not ok]
     assert refused == [{"a": "abc"}, {"a": 1.5}, {"b": 7}, {"b": "7"}, {"c": "yx"}, {"c": "xy", "masked": 1}, [], "s"]
+
+
+def test_the_fast_check_counts_properties_as_jsonschema_does():
+    from jsonschema import Draft202012Validator
+
+    from services.common.contracts.fastcheck import _compile
+    schema = {"type": "array", "items": {"type": "object", "minProperties": 2, "maxProperties": 3}}
+    check, validator = _compile(schema, {}), Draft202012Validator(schema)
+    assert check is not _never
+    cases = [[{"a": 1}], [{"a": 1, "b": 2}], [{"a": 1, "b": 2, "c": 3}], [{"a": 1, "b": 2, "c": 3, "d": 4}], [{}]]
+    verdicts = [check(case) for case in cases]
+    assert verdicts == [validator.is_valid(case) for case in cases] == [False, True, True, False, False]
 
 
 # ------------------------------------------------------------------------------------- AsyncAPI

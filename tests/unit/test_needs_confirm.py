@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from services.demand.store import needs_feedback
+from tests.helpers import assert_answers
 from tests.unit import test_demand_helpers as helpers
 from tests.unit.test_demand_helpers import (
     HANGZHOU,
@@ -64,6 +65,10 @@ def test_lines_confirmed_later_count_as_lines_confirmed_with_the_report(demand, 
                        headers=XIHU)
     assert resp.status_code == 200, resp.get_json()
     body = resp.get_json()
+    assert_answers("needs-confirmed", body)
+    assert body["needs_confirmation"]["changes"] == {
+        "kept": [], "edited": [{"line_id": proposal["lines"][0]["line_id"], "headcount": {"from": 5, "to": 6}}],
+        "removed": [proposal["lines"][1]["line_id"]], "added": ["medic"]}
     # the same lines in force as for the incident confirmed at its report
     strip = lambda lines: {k: {f: v for f, v in x.items()} for k, x in lines.items()}  # noqa: E731
     assert strip(lines_of(client, inc)) == strip(lines_of(client, at_once["incident_id"]))

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from services.demand.needs.__main__ import main as needs_cli
 from services.demand.store import needs_feedback
+from tests.helpers import assert_answers
 from tests.unit import test_demand_helpers as helpers
 from tests.unit.test_demand_helpers import HANGZHOU, WENZHOU, XIHU, incident
 
@@ -65,6 +66,7 @@ def test_confirmed_and_edited_lines_count_and_who_changed_what_is_recorded(deman
                                                   "confirmed_lines": confirmed})
     resp = client.post("/incidents", json=body, headers=XIHU)
     assert resp.status_code == 201
+    assert_answers("incident", resp.get_json())  # the record as needs-confirmed's $defs/record describes it
     record = resp.get_json()["needs_confirmation"]
     assert record["confirmed_by"] == "xihu-duty" and record["role"] == "county_duty_officer"
     assert record["changes"] == {"kept": [], "edited": [{"line_id": "text-1", "headcount": {"from": 5, "to": 6}}],

@@ -11,6 +11,7 @@ import pytest
 from services.demand import needs
 from services.demand.needs import model
 from services.demand.needs.__main__ import main as needs_cli
+from tests.helpers import assert_answers
 from tests.unit import test_demand_helpers as helpers
 from tests.unit.test_demand_helpers import VIEWER, XIHU, incident
 
@@ -43,6 +44,7 @@ def test_retrain_is_taken_up_by_the_running_service(demand, models, capsys):
     shown = client.get("/needs/model", headers=XIHU).get_json()
     assert shown["model"] == "needs-model-v1" and shown["version"] == "needs-lexicon-v2+needs-model-v1"
     assert shown["loaded_at"] and shown["reload_s"] == 0.0
+    assert_answers("needs-model", shown)
     text = "需要搜山队员6名"  # 搜山 is no word of the lexicon: the reporter teaches it
     proposal = parse(client, text)
     assert proposal["model_version"].endswith("needs-model-v1")
@@ -66,6 +68,7 @@ def test_retrain_is_taken_up_by_the_running_service(demand, models, capsys):
     assert (shown["model"], shown["parent"]) == ("needs-model-v2", "needs-model-v1")
     assert shown["trained_on"]["confirmed_clauses"] >= 10
     assert shown["held_out"]["set"] == "holdout-v3.jsonl" and 0 < shown["held_out"]["after"]["tag_accuracy"] <= 1
+    assert_answers("needs-model", shown)
     assert client.get("/needs/model", headers=VIEWER).status_code == 403  # not general data for a viewer
 
 
@@ -77,6 +80,7 @@ def test_a_newer_version_that_cannot_be_read_leaves_the_loaded_one_in_force(dema
     assert parse(client, "特警5名")["model_version"].endswith("needs-model-v1")
     shown = client.get("/needs/model", headers=XIHU).get_json()
     assert shown["model"] == "needs-model-v1" and shown["not_loaded"].startswith("needs-model-v2.json")
+    assert_answers("needs-model", shown)
 
 
 def test_within_the_reload_interval_the_loaded_version_stays(models, monkeypatch):

@@ -212,7 +212,7 @@ def test_the_documented_refusals_are_what_a_service_answers(tmp_path):
 # is described by a contract in contracts/http, or (not JSON: /metrics, the report page, plotly.js) by its
 # media type. A new route declares its answer (Api.route(response=...) or answers=...).
 WITHOUT_RESPONSE_CONTRACT = {
-    "demand": {"POST /incidents/{incident_id}/needs/confirm", "GET /needs/model"},
+    "demand": set(),
     "resources": {"POST /readiness/preposition", "POST /readiness/what-if"},
     "matching": set(),
     "logistics": {"GET /audit/verify", "GET /incidents/{incident_id}/report"},

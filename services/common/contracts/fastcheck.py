@@ -26,7 +26,7 @@ _FAST_TYPES = {
     "boolean": "isinstance({v}, bool)",
     "null": "{v} is None",
 }
-_OBJECT_WORDS = ("properties", "additionalProperties", "required", "propertyNames")
+_OBJECT_WORDS = ("properties", "additionalProperties", "required", "propertyNames", "minProperties", "maxProperties")
 _ARRAY_WORDS = ("items", "minItems", "maxItems", "uniqueItems")
 _NUMBER_WORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 _STRING_WORDS = ("minLength", "maxLength", "pattern", "format")
@@ -159,6 +159,10 @@ class _FastCompiler:
 
     def object(self, s: dict, v: str, d: int) -> None:
         props = s.get("properties", {})
+        if "minProperties" in s:
+            self.fail_unless(d, f"len({v}) >= {int(s['minProperties'])}")
+        if "maxProperties" in s:
+            self.fail_unless(d, f"len({v}) <= {int(s['maxProperties'])}")
         if s.get("required"):
             self.fail_unless(d, f"{v}.keys() >= {self.constant(frozenset(s['required']))}")
         for name, sub in props.items():
