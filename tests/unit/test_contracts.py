@@ -29,7 +29,8 @@ HTTP = ["incident-report", "problem", "health", "officer-patch", "roster-import"
         "equipment-item", "commitments", "needs-proposal", "incidents", "duty-alerts", "unit-position",
         "position-sharing", "instruction-recorded", "equipment-check-recorded", "survey-recorded",
         "case-outcome-recorded", "position-accepted", "observed-incidents", "preposition-plan",
-        "compatibility-report", "needs-confirmed", "needs-model"]
+        "compatibility-report", "needs-confirmed", "needs-model",
+        "readiness-impact", "readiness-stationing"]
 
 
 def stems(folder: str, suffix: str) -> set[str]:

@@ -213,7 +213,7 @@ def test_the_documented_refusals_are_what_a_service_answers(tmp_path):
 # media type. A new route declares its answer (Api.route(response=...) or answers=...).
 WITHOUT_RESPONSE_CONTRACT = {
     "demand": set(),
-    "resources": {"POST /readiness/preposition", "POST /readiness/what-if"},
+    "resources": set(),
     "matching": set(),
     "logistics": {"GET /audit/verify", "GET /incidents/{incident_id}/report"},
 }

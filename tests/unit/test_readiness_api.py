@@ -79,9 +79,15 @@ def test_what_if_taking_every_deployable_officer_of_a_module_empties_the_circle_
     resp = client.post("/readiness/what-if", json={"officer_ids": ids, "plan_id": "P-1"}, headers=PROVINCE)
     assert resp.status_code == 200
     body = resp.get_json()
+    assert contracts.validate_body("readiness-impact", body) == []
     left = {c["county"] for c in body["left_circle"] if "riot_control" in c["modules"]}
     assert left == covered and body["plan_id"] == "P-1"
     assert all(ch["support_after"] < ch["support_before"] for ch in body["changes"])
+    city = headers_for(Identity("jh", "city_commander", "330700"))   # 金华: only its own counties are shown
+    shown = client.post("/readiness/what-if", json={"officer_ids": ids}, headers=city).get_json()
+    assert contracts.validate_body("readiness-impact", shown) == []
+    assert shown["left_circle"] == [c for c in body["left_circle"] if c["city"] == "330700"] != []
+    assert {ch["county"][:4] for ch in shown["changes"]} == {"3307"}
     again = client.get("/readiness/coverage?horizon_h=0", headers=PROVINCE).get_json()
     assert {c["county"] for c in again["counties"] if c["modules"]["riot_control"]["covered"]} == covered  # nothing changed
 
@@ -100,6 +106,7 @@ def test_preposition_is_optimal_beats_greedy_or_ties_and_explains_each_station(p
                        headers=PROVINCE)
     assert resp.status_code == 200, resp.get_json()
     body = resp.get_json()
+    assert contracts.validate_body("readiness-stationing", body) == []
     assert body["weights_source"] == "population"          # no incidents recorded yet
     inv = body["modules"]["investigation"]
     assert inv["status"] == "OPTIMAL" and inv["gap"] == 0.0 and len(inv["stations"]) == 10
@@ -115,6 +122,7 @@ def test_preposition_follows_the_weights_given(pool):
     _, client = pool
     body = client.post("/readiness/preposition", json={"teams": {"patrol": 1}, "weights": {"330922": 1.0}},
                        headers=PROVINCE).get_json()
+    assert contracts.validate_body("readiness-stationing", body) == []
     station = body["modules"]["patrol"]["stations"][0]
     assert body["weights_source"] == "request" and "330922" in station["reaches"]
     assert body["modules"]["patrol"]["covered_share"] == 1.0
@@ -141,6 +149,7 @@ def test_a_city_commander_prepositions_within_the_city(pool):
     _, client = pool
     city = headers_for(Identity("hz", "city_commander", "330100"))
     body = client.post("/readiness/preposition", json={"teams": {"patrol": 2}}, headers=city).get_json()
+    assert contracts.validate_body("readiness-stationing", body) == []
     assert body["sites"] == 13 and all(s["county"].startswith("3301") for s in body["modules"]["patrol"]["stations"])
     resp = client.post("/readiness/preposition", json={"teams": {"patrol": 1}, "sites": ["330783"]}, headers=city)
     assert resp.status_code == 403 and resp.get_json()["errors"][0]["field"] == "sites.0"

@@ -39,7 +39,8 @@ def get_coverage():
 
 
 @api.route("POST", "/readiness/what-if", "If these officers left (a candidate plan), which counties would "
-           "leave the support circle for which modules; nothing is changed", body="readiness-what-if")
+           "leave the support circle for which modules; nothing is changed", body="readiness-what-if",
+           response="readiness-impact")
 def post_what_if():
     body, readiness = validated_body("readiness-what-if"), current_deps().readiness
     codes = {c.code for c in readiness.counties}
@@ -52,7 +53,8 @@ def post_what_if():
 
 @api.route("POST", "/readiness/preposition", "Where to station N teams per module to cover the most "
            "demand-weighted counties within 60 min: the optimal stationing (or the stated gap), today's "
-           "stationing and the greedy one beside it, and why each station", body="readiness-preposition")
+           "stationing and the greedy one beside it, and why each station", body="readiness-preposition",
+           response="readiness-stationing")
 def post_preposition():
     body, readiness = validated_body("readiness-preposition"), current_deps().readiness
     if (region := bound_region()):
