@@ -254,7 +254,8 @@ def post_case_outcome(incident_id: str):
     return jsonify(report.record_case_outcome_as(current_deps().runtime.outbox, incident_id, identity, body, now()))
 
 
-@api.route("GET", "/incidents/{incident_id}/report", "After-action report: timeline, plans, deadlines, indicators")
+@api.route("GET", "/incidents/{incident_id}/report", "After-action report: timeline, plans, deadlines, indicators",
+           response="after-action-report")
 def get_report(incident_id: str):
     with _read() as conn:
         return jsonify(report.load(conn, incident_id, current_deps().policy))
@@ -280,7 +281,8 @@ def plotly_js():
     return Response(_plotly_js(), mimetype="application/javascript", headers={"Cache-Control": "public, max-age=86400"})
 
 
-@api.route("GET", "/audit/verify", "Verify every producer's hash chain on the broker; names the first broken record")
+@api.route("GET", "/audit/verify", "Verify every producer's hash chain on the broker; names the first broken record",
+           response="chain-audit")
 def verify():
     runtime = current_deps().runtime
     result = audit.verify_broker(runtime.bus)

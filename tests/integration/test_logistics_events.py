@@ -130,6 +130,7 @@ def test_the_ledger_check_names_the_first_forged_record_on_the_broker(make_setti
         forged["hash"] = events[-1]["hash"]                                    # content does not match its hash
         meta = Bus(broker.bootstrap).send("deadletter", "unit.position-reported", json.dumps(forged).encode()).get(30)
         body = client.get("/audit/verify").get_json()
+        assert contracts.validate_body("chain-audit", body) == []
         mine = body["producers"][producer.settings.source]
         assert mine["events"] == 4 and mine["ok"] is False
         assert mine["first_broken"]["seq"] == 4 and "altered" in mine["first_broken"]["problem"]

@@ -30,7 +30,7 @@ HTTP = ["incident-report", "problem", "health", "officer-patch", "roster-import"
         "position-sharing", "instruction-recorded", "equipment-check-recorded", "survey-recorded",
         "case-outcome-recorded", "position-accepted", "observed-incidents", "preposition-plan",
         "compatibility-report", "needs-confirmed", "needs-model",
-        "readiness-impact", "readiness-stationing"]
+        "readiness-impact", "readiness-stationing", "after-action-report", "chain-audit"]
 
 
 def stems(folder: str, suffix: str) -> set[str]:
@@ -521,16 +521,19 @@ def test_the_fast_check_compiles_any_of_one_of_and_dependent_schemas_as_jsonsche
     assert refused == [{"a": "abc"}, {"a": 1.5}, {"b": 7}, {"b": "7"}, {"c": "yx"}, {"c": "xy", "masked": 1}, [], "s"]
 
 
-def test_the_fast_check_counts_properties_as_jsonschema_does():
+def test_the_fast_check_counts_properties_and_reads_dependent_required_as_jsonschema_does():
     from jsonschema import Draft202012Validator
 
     from services.common.contracts.fastcheck import _compile
-    schema = {"type": "array", "items": {"type": "object", "minProperties": 2, "maxProperties": 3}}
+    schema = {"type": "array", "items": {"type": "object", "minProperties": 2, "maxProperties": 3,
+                                         "dependentRequired": {"a": ["b"], "c": ["a", "b"]}}}
     check, validator = _compile(schema, {}), Draft202012Validator(schema)
     assert check is not _never
-    cases = [[{"a": 1}], [{"a": 1, "b": 2}], [{"a": 1, "b": 2, "c": 3}], [{"a": 1, "b": 2, "c": 3, "d": 4}], [{}]]
+    cases = [[{"a": 1}], [{"a": 1, "b": 2}], [{"a": 1, "b": 2, "c": 3}], [{"a": 1, "b": 2, "c": 3, "d": 4}], [{}],
+             [{"a": 1, "d": 4}], [{"b": 2, "d": 4}], [{"c": 3, "b": 2}], [{"c": 3, "d": 4}]]
     verdicts = [check(case) for case in cases]
-    assert verdicts == [validator.is_valid(case) for case in cases] == [False, True, True, False, False]
+    assert verdicts == [validator.is_valid(case) for case in cases] == [False, True, True, False, False,
+                                                                          False, True, False, False]
 
 
 # ------------------------------------------------------------------------------------- AsyncAPI

@@ -9,6 +9,7 @@ import pytest
 import yaml
 from shapely.geometry import MultiPolygon, Polygon
 
+from services.common import contracts
 from services.common.bus import Record
 from services.common.envelope import GENESIS, new_event, seal
 from services.logistics import audit
@@ -269,6 +270,8 @@ def test_the_ledger_check_passes_intact_chains_and_redeliveries_and_names_the_fi
     broken = result["producers"]["/mutual-deploy/a"]["first_broken"]
     assert not result["ok"] and (broken["seq"], broken["partition"], broken["offset"]) == (2, 2, 7)
     assert "altered" in broken["problem"]
+    assert contracts.validate_body("chain-audit", {**result, "own_ledger": {"source": "/mutual-deploy/logistics",
+                                                                              "problems": []}}) == []
 
 
 def test_the_ledger_check_names_a_deleted_record_and_two_events_claiming_one_place():
@@ -279,6 +282,8 @@ def test_the_ledger_check_names_a_deleted_record_and_two_events_claiming_one_pla
     other = _chain("/mutual-deploy/a", 1)[0]                     # another event sealed as seq 1
     clash = audit.verify_records(records + [Record("deadletter", 1, 9, "k", other.value)])
     assert not clash["ok"] and "two different events" in clash["producers"]["/mutual-deploy/a"]["problems"][-1]
+    assert contracts.validate_body("chain-audit", {**clash, "own_ledger": {"source": "/mutual-deploy/logistics",
+                                                                             "problems": []}}) == []
 
 
 def test_the_ledger_check_refuses_a_sub_source_instead_of_verifying_it_as_a_chain_of_its_own():
@@ -291,3 +296,5 @@ def test_the_ledger_check_refuses_a_sub_source_instead_of_verifying_it_as_a_chai
     result = audit.verify_records(_chain("/mutual-deploy/a", 2) + events)
     assert not result["ok"] and "/mutual-deploy/matching/relay-2" not in result["producers"]
     assert len(result["refused"]) == 2 and "does not produce plan.approved" in result["refused"][0]["problem"]
+    assert contracts.validate_body("chain-audit", {**result, "own_ledger": {"source": "/mutual-deploy/logistics",
+                                                                              "problems": []}}) == []

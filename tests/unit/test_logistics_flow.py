@@ -231,6 +231,8 @@ def test_a_late_unit_that_makes_up_the_time_is_announced_on_time_and_may_be_late
     assert late_listed() == [order["order_id"]]
     # the incident's after-action report: the three verdicts on its timeline, the unit announced late
     body = client.get(f"/incidents/{order['incident_id']}/report", headers=PROVINCE).get_json()
+    helpers.assert_answers("after-action-report", body)   # on the way: nothing arrived, no outcome yet
+    assert body["case_outcome"] is None and {d["met"] for d in body["deadlines"]} == {None}
     assert [e["type"] for e in body["timeline"] if e["type"] in ("unit.late", "unit.on-time")] == \
         ["unit.late", "unit.on-time", "unit.late"]
     assert next(d for d in body["deadlines"] if d["order_id"] == order["order_id"])["late_alert"] is True
@@ -486,8 +488,10 @@ def test_a_grade_ii_task_flags_psychological_follow_up_on_release(service, now):
     assert released["psychological_followup"] is True
     assert client.get(f"/deployments/{dep}", headers=RECEIVER).get_json()["care"]["followup_due"] is True
     incident = released["incident_id"]
-    reception = client.get(f"/incidents/{incident}/report", headers=PROVINCE).get_json()["reception"][0]
-    assert reception["psychological_followup"] is True
+    after = client.get(f"/incidents/{incident}/report", headers=PROVINCE).get_json()
+    helpers.assert_answers("after-action-report", after)   # released
+    reception = after["reception"][0]
+    assert reception["psychological_followup"] is True and reception["status"] == "released"
     served = client.get(f"/incidents/{incident}/report.html", headers=PROVINCE)
     assert served.mimetype == "text/html" and "psychological follow-up for every officer" in served.get_data(as_text=True)
 
@@ -538,6 +542,7 @@ def test_indicators_and_the_after_action_report_come_from_the_events(service, no
     assert (clearance["cases"], clearance["solved"], clearance["rate"]) == (1, 1, 1.0)
     assert client.get("/indicators?from=yesterday", headers=PROVINCE).status_code == 400
     body = client.get(f"/incidents/{incident}/report", headers=PROVINCE).get_json()
+    helpers.assert_answers("after-action-report", body)   # arrived, rated, checked, the case solved
     types = [e["type"] for e in body["timeline"]]
     assert types[:3] == ["incident.reported", "support.requested", "plan.proposed"]
     assert types.count("dispatch.ordered") == 3 and "plan.rejected" in types

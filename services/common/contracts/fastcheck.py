@@ -26,7 +26,8 @@ _FAST_TYPES = {
     "boolean": "isinstance({v}, bool)",
     "null": "{v} is None",
 }
-_OBJECT_WORDS = ("properties", "additionalProperties", "required", "propertyNames", "minProperties", "maxProperties")
+_OBJECT_WORDS = ("properties", "additionalProperties", "required", "propertyNames", "minProperties", "maxProperties",
+                 "dependentRequired")
 _ARRAY_WORDS = ("items", "minItems", "maxItems", "uniqueItems")
 _NUMBER_WORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 _STRING_WORDS = ("minLength", "maxLength", "pattern", "format")
@@ -165,6 +166,8 @@ class _FastCompiler:
             self.fail_unless(d, f"len({v}) <= {int(s['maxProperties'])}")
         if s.get("required"):
             self.fail_unless(d, f"{v}.keys() >= {self.constant(frozenset(s['required']))}")
+        for name, needed in s.get("dependentRequired", {}).items():
+            self.fail_unless(d, f"{name!r} not in {v} or {v}.keys() >= {self.constant(frozenset(needed))}")
         for name, sub in props.items():
             w = self.local()
             self.out(d, f"{w} = {v}.get({name!r}, _MISSING)")
