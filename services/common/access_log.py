@@ -12,17 +12,17 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from flask import Flask, g, request
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, bindparam, insert, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, insert, select
 from sqlalchemy.engine import Engine
 
 from . import clock
-from .storage import Prepared, writer_turn
+from .storage import Prepared, UtcDateTime, writer_turn
 
 metadata = MetaData()
 access_log = Table(
     "access_log", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("at", UtcDateTime(), nullable=False, index=True),
     Column("subject", String(128), nullable=False, index=True),
     Column("role", String(40), nullable=False),
     Column("region", String(6), nullable=False),

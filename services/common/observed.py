@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Column, DateTime, MetaData, String, Table, insert, select
+from sqlalchemy import JSON, Column, MetaData, String, Table, insert, select
 
 from .clock import as_utc
+from .storage import UtcDateTime
 
 
 def observed_table(metadata: MetaData) -> Table:
@@ -16,7 +17,7 @@ def observed_table(metadata: MetaData) -> Table:
         Column("county", String(6), nullable=False),
         Column("event_id", String(64), nullable=False),
         Column("report", JSON, nullable=False),
-        Column("seen_at", DateTime(timezone=True), nullable=False),
+        Column("seen_at", UtcDateTime(), nullable=False),
     )
 
 

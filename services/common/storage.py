@@ -10,6 +10,7 @@ import sqlite3
 import threading
 import time
 import weakref
+from datetime import datetime, timezone
 
 from sqlalchemy import (
     JSON,
@@ -27,8 +28,34 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.types import TypeDecorator
 
 from .private import private_sqlite
+
+
+class UtcDateTime(TypeDecorator):
+    """A point in time, stored in UTC and read back as an aware UTC datetime on every database.
+
+    PostgreSQL keeps `timestamptz` and hands it back in the session's zone; SQLite keeps text without
+    a zone and hands it back naive, and its driver would write an aware non-UTC time as its local wall
+    clock. Every table's times use this type, so what is written is converted to UTC first (a naive
+    value is taken as UTC) and what is read is aware UTC, whichever database holds it.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None or not isinstance(value, datetime):
+            return value
+        value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
 
 kit_metadata = MetaData()
 
@@ -41,8 +68,8 @@ outbox = Table(
     Column("key", String(128), nullable=False),
     Column("event", JSON, nullable=False),
     Column("hash", String(64), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("sent_at", DateTime(timezone=True), index=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("sent_at", UtcDateTime(), index=True),
     Column("partition", Integer),
     Column("offset", BigInteger),
 )
@@ -60,7 +87,7 @@ inbox = Table(
     "inbox", kit_metadata,
     Column("event_id", String(64), primary_key=True),
     Column("topic", String(80), nullable=False),
-    Column("handled_at", DateTime(timezone=True), nullable=False),
+    Column("handled_at", UtcDateTime(), nullable=False),
 )
 
 # What this consumer has seen of each producer's chain (envelope.py): one hash per (chain, seq). An
@@ -80,7 +107,7 @@ deadletters = Table(
     Column("partition", Integer),
     Column("offset", BigInteger),
     Column("reason", Text, nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
 )
 
 

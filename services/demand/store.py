@@ -9,7 +9,6 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     Column,
-    DateTime,
     Float,
     Index,
     Integer,
@@ -25,7 +24,7 @@ from sqlalchemy.sql import delete, insert, select, update
 
 from ..common.clock import as_utc, parse_time, stamp
 from ..common.permissions import covers_clause
-from ..common.storage import Prepared
+from ..common.storage import Prepared, UtcDateTime
 from .domain import overrides as override_rules
 from .domain.grading import SEVERITY
 from .domain.lifecycle import OPEN
@@ -39,7 +38,7 @@ incidents = Table(
     Column("type", String(64), nullable=False),
     Column("status", String(16), nullable=False),
     Column("report", JSON, nullable=False),
-    Column("reported_at", DateTime(timezone=True), nullable=False),
+    Column("reported_at", UtcDateTime(), nullable=False),
 )
 
 # The grade and requirement lines demand assessed for each incident (kept apart from the reported
@@ -54,7 +53,7 @@ assessments = Table(
     Column("reason", String(1000), nullable=False),
     Column("grading", JSON, nullable=False),
     Column("lines", JSON, nullable=False),
-    Column("assessed_at", DateTime(timezone=True), nullable=False),
+    Column("assessed_at", UtcDateTime(), nullable=False),
 )
 
 # The reporting officer's changes to the template lines of an incident, with who made them and why.
@@ -65,7 +64,7 @@ overrides = Table(
     Column("overridden_by", String(128), nullable=False),
     Column("role", String(32), nullable=False),
     Column("reason", String(1000)),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
 )
 
 # The latest load report of each county (what it has free), from county.load-reported.
@@ -73,7 +72,7 @@ county_loads = Table(
     "county_loads", metadata,
     Column("county", String(6), primary_key=True),
     Column("report", JSON, nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
 )
 
 # Support requests: at most one open request per incident (per echelon for a pre-positioned major
@@ -90,13 +89,13 @@ requests = Table(
     Column("severity", Integer, nullable=False),  # I → 4 ... IV → 1, for sorting
     Column("status", String(24), nullable=False, index=True),
     Column("approval_level", String(16), nullable=False),
-    Column("deadline", DateTime(timezone=True), nullable=False),
-    Column("launch_deadline", DateTime(timezone=True)),
-    Column("requested_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("deadline", UtcDateTime(), nullable=False),
+    Column("launch_deadline", UtcDateTime()),
+    Column("requested_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
     Column("escalation_level", Integer, nullable=False, default=0),
     Column("escalated_stages", JSON, nullable=False),   # e.g. ["approval", "on_scene"]
-    Column("next_check", DateTime(timezone=True), index=True),  # the next deadline to watch, if any
+    Column("next_check", UtcDateTime(), index=True),  # the next deadline to watch, if any
     Column("progress", JSON, nullable=False),           # officers committed, units ordered and arrived
     Column("request", JSON, nullable=False),            # the latest support.requested-shaped view
 )
@@ -116,7 +115,7 @@ transitions = Table(
     Column("cause", String(80), nullable=False),
     Column("by", String(128)),
     Column("note", String(1000)),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
 )
 
 # A major-event security task scheduled ahead (e.g. the Asian Games) and its echelons.
@@ -127,14 +126,14 @@ prepositions = Table(
     Column("county", String(6), nullable=False, index=True),
     Column("body", JSON, nullable=False),
     Column("scheduled_by", String(128), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
 )
 
 echelons = Table(
     "preposition_echelons", metadata,
     Column("preposition_id", String(64), primary_key=True),
     Column("echelon_id", String(64), primary_key=True),
-    Column("due_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("due_at", UtcDateTime(), nullable=False, index=True),
     Column("request_id", String(64)),  # set when the echelon became a support request
     Column("body", JSON, nullable=False),
 )
@@ -150,7 +149,7 @@ needs_proposals = Table(
     Column("model_version", String(128), nullable=False),
     Column("lines", JSON, nullable=False),
     Column("proposed_by", String(128), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
 )
 
 # Every confirmation or edit of proposed lines: who, the lines as proposed and as confirmed, what changed.
@@ -168,7 +167,7 @@ needs_feedback = Table(
     Column("changes", JSON, nullable=False),
     Column("confirmed_by", String(128), nullable=False),
     Column("role", String(32), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
 )
 
 # Task points awarded to officers (points.awarded from resources): the cities' reciprocity balance of the
@@ -180,7 +179,7 @@ points_awards = Table(
     Column("county", String(6)),
     Column("request_id", String(64), index=True),
     Column("points", Float, nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("at", UtcDateTime(), nullable=False, index=True),
 )
 
 # Every performance report generated (on demand or by the schedule) whose content differs from the one
@@ -190,7 +189,7 @@ performance_reports = Table(
     Column("report_id", Integer, primary_key=True, autoincrement=True),
     Column("period", String(32), nullable=False, index=True),
     Column("region", String(6), nullable=False, index=True),
-    Column("generated_at", DateTime(timezone=True), nullable=False),
+    Column("generated_at", UtcDateTime(), nullable=False),
     Column("trigger", String(16), nullable=False),        # on_demand | schedule
     Column("generated_by", String(128), nullable=False),
     Column("sha256", String(64), nullable=False),

@@ -6,16 +6,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, and_, bindparam, func
+from sqlalchemy import JSON, Boolean, Column, Float, Integer, MetaData, String, Table, and_, bindparam, func
 from sqlalchemy.sql import insert, select, update
 
 from ..common.clock import as_utc
 from ..common.observed import observed_table
 from ..common.permissions import covers_clause
-from ..common.storage import Prepared
+from ..common.storage import Prepared, UtcDateTime
 
 metadata = MetaData()
-TS = DateTime(timezone=True)
+TS = UtcDateTime()
 
 # What logistics learned of each support request (support.requested / escalated / cancelled).
 requests = Table(

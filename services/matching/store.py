@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, DateTime, Float, Integer, MetaData, String, Table, Text, func
+from sqlalchemy import JSON, Column, Float, Integer, MetaData, String, Table, Text, func
 from sqlalchemy.sql import delete, insert, select, update
 
 from ..common.observed import observed_table
+from ..common.storage import UtcDateTime
 
 metadata = MetaData()
 observed = observed_table(metadata)
@@ -31,7 +32,7 @@ officers = Table(
     Column("station_id", String(64)),                    # the police station the officer leaves from
     Column("station_lon", Float),                        # its point (WGS84); NULL: the county's seat
     Column("station_lat", Float),
-    Column("as_of", DateTime(timezone=True), nullable=False),   # time of the last fact applied
+    Column("as_of", UtcDateTime(), nullable=False),   # time of the last fact applied
 )
 
 counties = Table(
@@ -43,7 +44,7 @@ counties = Table(
     Column("accepts", JSON),                             # interface standards the county's systems accept
     Column("points_given", Float, nullable=False, default=0.0),
     Column("points_received", Float, nullable=False, default=0.0),
-    Column("as_of", DateTime(timezone=True)),
+    Column("as_of", UtcDateTime()),
 )
 
 requests = Table(
@@ -55,7 +56,7 @@ requests = Table(
     Column("exclude", JSON, nullable=False),             # officers refused for this request (commit rejections)
     Column("replaces", String(64)),                      # the plan the next proposals replace (commit rejected)
     Column("replanned", JSON),                           # why it is planned again since its last plans (plan.proposed)
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
 )
 
 plans = Table(
@@ -68,7 +69,7 @@ plans = Table(
     Column("body", JSON, nullable=False),                # the plan.proposed payload
     Column("approval", JSON),                            # the plan.approved payload once approved
     Column("reason", Text),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
 )
 
 proposing = Table(   # the officers each plan awaiting a commander names: who drops out re-plans its request
@@ -95,18 +96,18 @@ alerts = Table(
     Column("request_id", String(64), nullable=False),
     Column("plan_id", String(64), nullable=False),
     Column("officer_id", String(64), nullable=False),
-    Column("reaches_limit_at", DateTime(timezone=True), nullable=False),
-    Column("raise_at", DateTime(timezone=True), nullable=False),   # shown to the command from then on
+    Column("reaches_limit_at", UtcDateTime(), nullable=False),
+    Column("raise_at", UtcDateTime(), nullable=False),   # shown to the command from then on
     Column("relief_request_id", String(64)),             # the relief shift planned for the officer, if any
     Column("text", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
 )
 
 # Alerts published as duty.alert-raised: each once, when it is raised (its raise_at has come).
 alerts_published = Table(
     "alerts_published", metadata,
     Column("alert_id", String(96), primary_key=True),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
 )
 
 

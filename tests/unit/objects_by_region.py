@@ -13,7 +13,7 @@ from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Integer, insert
 
 
 def _placeholder(column):
-    kind = column.type
+    kind = getattr(column.type, "impl", column.type)   # a decorated type (UtcDateTime) by what it stores
     if isinstance(kind, DateTime):
         return datetime(2025, 9, 15, 1, 0, tzinfo=timezone.utc)
     if isinstance(kind, Date):

@@ -3,10 +3,11 @@
 Officers keep their searchable attributes in columns (county, city, module, status, position) and
 tags / certificate names as ';a;b;' text, so every filter runs in SQL on both databases.
 """
-from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Index, Integer, MetaData, String, Table, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Column, Float, Index, Integer, MetaData, String, Table, UniqueConstraint
 
 from ...common.observed import observed_table
 from ...common.sealing import SealedJSON
+from ...common.storage import UtcDateTime
 from ..domain.masking import PERSONAL_FIELDS
 
 metadata = MetaData()
@@ -38,10 +39,10 @@ officers = Table(
     Column("module", String(32), nullable=False, index=True),
     Column("role_class", String(16), nullable=False),
     Column("status", String(16), nullable=False, index=True),
-    Column("status_since", DateTime(timezone=True), nullable=False),
-    Column("rest_until", DateTime(timezone=True)),
+    Column("status_since", UtcDateTime(), nullable=False),
+    Column("rest_until", UtcDateTime()),
     Column("duty_minutes_24h", Integer, nullable=False),
-    Column("duty_window_start", DateTime(timezone=True)),
+    Column("duty_window_start", UtcDateTime()),
     Column("points_balance", Float, nullable=False),
     Column("lon", Float),
     Column("lat", Float),
@@ -85,7 +86,7 @@ units = Table(
 unit_positions = Table(  # the time of the last position applied per unit: an older report changes nothing
     "unit_positions", metadata,
     Column("unit_id", String(64), primary_key=True),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
 )
 
 equipment = Table(
@@ -107,11 +108,11 @@ commitments = Table(
     Column("county", String(6), nullable=False),          # the receiving county
     Column("grade", String(3), nullable=False),
     Column("risk", Integer),
-    Column("task_start", DateTime(timezone=True), nullable=False),
-    Column("task_end", DateTime(timezone=True), nullable=False),
+    Column("task_start", UtcDateTime(), nullable=False),
+    Column("task_end", UtcDateTime(), nullable=False),
     Column("officer_ids", JSON, nullable=False),
     Column("status", String(16), nullable=False),         # committed | released
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
 )
 
 points_ledger = Table(
@@ -128,7 +129,7 @@ points_ledger = Table(
     Column("difficulty", Integer, nullable=False),
     Column("risk", Integer, nullable=False),
     Column("duration_h", Float, nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
     UniqueConstraint("officer_id", "task_id", name="uq_points_officer_task"),
 )
 
