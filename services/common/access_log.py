@@ -81,8 +81,7 @@ def entries(engine: Engine, *, subject: str | None = None, path: str | None = No
 
 
 def _json(row: dict) -> dict:
-    at = row["at"]
-    row["at"] = at.isoformat() if at.tzinfo else at.isoformat() + "Z"  # SQLite returns naive UTC
+    row["at"] = row["at"].isoformat()
     return row
 
 

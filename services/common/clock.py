@@ -37,10 +37,10 @@ def set_clock(clock: Clock | None) -> None:
 
 
 # Timestamps at the edges: RFC 3339 text in contracts and events, timezone-aware UTC datetimes inside.
-# One set for every service (SQLite hands stored datetimes back without a zone; they were written as UTC).
+# One set for every service; the databases' times are aware UTC already (storage.UtcDateTime).
 
 def as_utc(value: datetime | None) -> datetime | None:
-    """`value` as an aware UTC datetime; a naive one was stored as UTC."""
+    """`value` as an aware UTC datetime; a naive one is taken as UTC."""
     if value is None:
         return None
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)

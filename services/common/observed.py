@@ -6,7 +6,6 @@ from datetime import datetime, timezone
 
 from sqlalchemy import JSON, Column, MetaData, String, Table, insert, select
 
-from .clock import as_utc
 from .storage import UtcDateTime
 
 
@@ -37,4 +36,4 @@ def observed_rows(conn, table: Table) -> list[dict]:
     rows = conn.execute(select(table.c.incident_id, table.c.county, table.c.event_id, table.c.seen_at)
                         .order_by(table.c.seen_at))
     return [{"incident_id": r.incident_id, "county": r.county, "event_id": r.event_id,
-             "seen_at": as_utc(r.seen_at).isoformat()} for r in rows]   # SQLite hands back UTC without its offset
+             "seen_at": r.seen_at.isoformat()} for r in rows]

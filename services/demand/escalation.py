@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..common import clock
-from ..common.clock import as_utc
 from ..common.outbox import Tx
 from ..common.periodic import Periodic
 from . import prepositions, store, support
@@ -20,13 +19,13 @@ def check_deadlines(tx: Tx, now: datetime, limit: int = 500) -> list[dict]:
     """Escalate every request with a watched deadline passed at `now`; returns the escalations."""
     out = []
     for row in store.due_requests(tx.conn, now, limit):
-        launch = row.launch_deadline and as_utc(row.launch_deadline)
-        stages = escalation.stages_due(row.status, launch, as_utc(row.deadline), row.escalated_stages, now)
+        launch = row.launch_deadline
+        stages = escalation.stages_due(row.status, launch, row.deadline, row.escalated_stages, now)
         if stages:  # not approved by the on-scene deadline is not on scene either: one escalation for both
             out.append(support.escalate_deadline(tx, row, stages, now))
         else:  # the request left the watched stage: nothing more to watch until it changes
             store.update_request(tx.conn, row.request_id, next_check=escalation.next_check(
-                row.status, launch, as_utc(row.deadline), row.escalated_stages))
+                row.status, launch, row.deadline, row.escalated_stages))
     return out
 
 

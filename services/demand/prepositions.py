@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from ..common.clock import as_utc, parse_time, stamp
+from ..common.clock import parse_time, stamp
 from ..common.outbox import Tx
 from . import policies, report_incident, store, support
 from .domain.gap import Gap
@@ -70,7 +70,7 @@ def raise_due(tx: Tx, now: datetime) -> list[dict]:
         incident = store.incident(tx.conn, plan.incident_id)
         assessment = dict(store.assessment(tx.conn, plan.incident_id), requirements=e.body["lines"])
         need = sum(line["headcount"] for line in e.body["lines"])
-        due_at = as_utc(e.due_at)
+        due_at = e.due_at
         grade_minutes = policies.current().support.deadlines[assessment["grade"]].arrive_minutes
         deadline = (parse_time(e.body["in_place_by"]) if e.body.get("in_place_by")
                     else due_at + timedelta(minutes=grade_minutes))

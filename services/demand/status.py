@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..common.clock import as_utc, stamp
+from ..common.clock import stamp
 from ..common.http import Problem
 from ..common.outbox import Tx
 from . import store
@@ -83,9 +83,9 @@ def _steps(tx: Tx, row, steps: list[str], *, cause: str, at: datetime, by: str |
         current = target
     if events:
         store.update_request(
-            tx.conn, row.request_id, status=current, updated_at=max(as_utc(row.updated_at), as_utc(at)),
-            next_check=escalation.next_check(current, row.launch_deadline and as_utc(row.launch_deadline),
-                                             as_utc(row.deadline), row.escalated_stages))
+            tx.conn, row.request_id, status=current, updated_at=max(row.updated_at, at),
+            next_check=escalation.next_check(current, row.launch_deadline,
+                                             row.deadline, row.escalated_stages))
         if current in INCIDENT_AFTER and not row.echelon and not store.another_open(tx.conn, row):
             store.set_incident_status(tx.conn, row.incident_id, INCIDENT_AFTER[current], only_from=FOLLOWS_REQUEST)
     return events

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql import delete, insert, select, update
 
-from ..common.clock import as_utc, parse_time, stamp
+from ..common.clock import parse_time, stamp
 from ..common.permissions import covers_clause
 from ..common.storage import Prepared, UtcDateTime
 from .domain import overrides as override_rules
@@ -382,7 +382,7 @@ def record_load(conn, report: dict) -> bool:
     row = conn.execute(select(county_loads.c.at).where(county_loads.c.county == report["county"])).first()
     if row is None:
         conn.execute(insert(county_loads).values(county=report["county"], report=report, at=at))
-    elif as_utc(row.at) <= at:
+    elif row.at <= at:
         conn.execute(update(county_loads).where(county_loads.c.county == report["county"])
                      .values(report=report, at=at))
     else:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from ..common.clock import as_utc, stamp
+from ..common.clock import stamp
 from ..common.outbox import Tx
 from ..geo.regions import city_of
 from . import policies, status, store
@@ -73,13 +73,13 @@ def evaluate(tx: Tx, county: str, at: datetime) -> list[dict]:
         gap, assessment = gaps[row.incident_id], assessed[row.incident_id]
         if row.request_id:
             if row.request_id in open_requests:
-                shrink(tx, open_requests[row.request_id], assessment, gap, as_utc(at))
+                shrink(tx, open_requests[row.request_id], assessment, gap, at)
             continue
         if row.status == "supported":  # its support was released: only growth brings it back (reassess)
             continue
         reason = trigger_reason(rules.gap_triggers(gap.ratio), rules.grade_triggers(assessment["grade"]))
         if reason:
-            requested_at = max(as_utc(at), growth.fact_time(row.report))
+            requested_at = max(at, growth.fact_time(row.report))
             data = raise_request(tx, row.report, assessment, gap, reason, requested_at)
             if data is not None:
                 raised.append(data)
@@ -171,9 +171,9 @@ def escalate_growth(tx: Tx, row, incident: dict, assessment: dict, gap: Gap, at:
         return withdraw(tx, row, at, f"{why}; the county's own officers now cover every line")
     grade = grade if SEVERITY[grade] > SEVERITY[row.grade] else row.grade
     launch, deadline, minutes = rules.deadline(grade, at, deadline_line(incident))
-    deadline = min(as_utc(row.deadline), deadline)
+    deadline = min(row.deadline, deadline)
     if row.launch_deadline is not None or launch is not None:
-        launch = min(d for d in (launch, row.launch_deadline and as_utc(row.launch_deadline)) if d is not None)
+        launch = min(d for d in (launch, row.launch_deadline) if d is not None)
     level = higher_level(row.approval_level, rules.approval_level(grade))
     view = dict(old, grade=grade, rule=rule_text(assessment["grading"]), approval_level=level,
                 deadline=stamp(deadline), deadline_minutes=minutes, **_shortfall_fields(row, gap, assessment, grade))
@@ -226,7 +226,7 @@ def escalate_deadline(tx: Tx, row, due: list[str], now: datetime) -> dict:
     stage = due[0]
     missed = row.launch_deadline if stage == "launch" else row.deadline
     what = " nor ".join({"launch": "launched", "approval": "approved"}.get(s, "on scene") for s in due)
-    why = (f"not {what} by the deadline {stamp(as_utc(missed))} (status {row.status}); "
+    why = (f"not {what} by the deadline {stamp(missed)} (status {row.status}); "
            f"approval raised from {row.approval_level} to {level}")
     stages = [*row.escalated_stages, *due]
     view = dict(row.request, approval_level=level)

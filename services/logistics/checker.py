@@ -3,8 +3,8 @@ orders are re-sent and then escalated, and a unit still on the way when its dead
 its late alert."""
 from __future__ import annotations
 
-from ..common.clock import as_utc, stamp
 from ..common.clock import now as clock_now
+from ..common.clock import stamp
 from ..common.periodic import Periodic
 from . import dispatch, store
 from .domain.times import seconds_between
@@ -15,7 +15,7 @@ def overdue(tx, now) -> int:
     """Late alerts for units not in place at their deadline that have not raised one yet."""
     raised = 0
     for row in store.orders_past_deadline(tx.conn, now):
-        eta = max(as_utc(row["eta"]) or now, now)
+        eta = max(row["eta"] or now, now)
         data = {"unit_id": row["unit_id"], "order_id": row["order_id"], "request_id": row["request_id"],
                 "eta": stamp(eta), "deadline": stamp(row["deadline"]),
                 "late_by_s": seconds_between(row["deadline"], eta), "at": stamp(now)}

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from ..common.clock import as_utc, parse_time, stamp
 from ..common.clock import now as clock_now
+from ..common.clock import parse_time, stamp
 from ..common.http import Problem
 from . import deadlines, store
 from .domain import reception, scope, units
@@ -83,7 +83,7 @@ def dispatch_when_ready(tx, plan: dict, places: Places, policy: Policy) -> list[
 
 def _deadline(request, approval: dict, policy: Policy) -> datetime:
     if request and request["deadline"]:
-        return as_utc(request["deadline"])
+        return request["deadline"]
     return parse_time(approval["at"]) + timedelta(minutes=deadlines.arrive_minutes(approval["grade"]))
 
 

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 
 from ..common.auth import Identity
-from ..common.clock import as_utc, parse_time, stamp
+from ..common.clock import parse_time, stamp
 from ..common.http import Problem
 from . import access, dispatch, store
 from .domain import scope
@@ -25,7 +25,7 @@ def instruct_as(outbox, order_id: str, who: Identity, body: dict, now: datetime)
                                    f"caller is {who.role} of {who.region}")
         else:
             grant = row["order"]["scope"]
-            until = min(parse_time(grant["until"]), as_utc(row["released_at"]) or parse_time(grant["until"]))
+            until = min(parse_time(grant["until"]), row["released_at"] or parse_time(grant["until"]))
             reason = scope.refusal(grant, at=now, task=body["task"], point=body.get("point"),
                                    window=(parse_time(grant["from"]), until))
             status = 422 if reason else 201

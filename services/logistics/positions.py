@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from ..common.auth import Identity
-from ..common.clock import as_utc, parse_time, stamp
 from ..common.clock import now as clock_now
+from ..common.clock import parse_time, stamp
 from ..common.http import Problem
 from . import access, position_policy, store
 from .domain import tracking
@@ -50,7 +50,7 @@ def check_report(row: dict, report: dict, policy: Policy) -> bool:
     if ahead > policy.max_ahead_s:
         raise AheadOfTime(f"unit {report['unit_id']} reported a position at {report['at']}, {ahead:.0f} s ahead of "
                           f"logistics' clock (allowed: {policy.max_ahead_s:.0f} s): a device clock that is wrong")
-    applied = as_utc(row["position_at"])
+    applied = row["position_at"]
     if applied is not None and at <= applied:
         return False
     previous = ((row["lon"], row["lat"]), applied) if applied is not None else None
@@ -83,7 +83,7 @@ def apply_report(tx, report: dict, places: Places, policy: Policy) -> str:
     elif row["arrived_at"] is None:
         eta = at + timedelta(seconds=_left_s(row, values, point, target, at, places, policy))
         values["eta"] = eta
-        deadline = as_utc(row["deadline"])
+        deadline = row["deadline"]
         if eta > deadline and not row["late"]:
             values["late"] = True
             outcome = "late"
@@ -102,7 +102,7 @@ def _left_s(row: dict, values: dict, point, target, at, places: Places, policy: 
     """The seconds the unit still needs: along its route (planned from its first report, and again
     from where it is when it strays more than `off_route_m` from it; `Places.route`), at its own pace
     (tracking.paced_left_s). `values` take the route and the pace's anchor."""
-    anchor = (as_utc(row["pace_at"]), row["pace_left_s"]) if row["pace_at"] is not None else None
+    anchor = (row["pace_at"], row["pace_left_s"]) if row["pace_at"] is not None else None
     route, left_s = row["route"], None
     if route is not None:
         left_s, off_m = tracking.left_along(route, point)
@@ -137,11 +137,11 @@ def _timing(tx, topic: str, row: dict, point, eta, deadline, remaining_km: float
 def _arrived(tx, row: dict, point) -> None:
     data = {"unit_id": row["unit_id"], "order_id": row["order_id"], "request_id": row["request_id"],
             "point": {"lon": point[0], "lat": point[1]}, "arrived_at": stamp(row["arrived_at"]),
-            "response_s": row["response_s"], "deadline_met": as_utc(row["arrived_at"]) <= as_utc(row["deadline"])}
+            "response_s": row["response_s"], "deadline_met": row["arrived_at"] <= row["deadline"]}
     if row["incident_id"]:
         data["incident_id"] = row["incident_id"]
     emit(tx, "unit.arrived", data, key=row["request_id"])
-    note_arrival(tx.conn, row["deployment_id"], row["unit_id"], as_utc(row["arrived_at"]))
+    note_arrival(tx.conn, row["deployment_id"], row["unit_id"], row["arrived_at"])
 
 
 # ---- over HTTP ----

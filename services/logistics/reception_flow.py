@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..common.auth import Identity
-from ..common.clock import as_utc, parse_time, stamp
+from ..common.clock import parse_time, stamp
 from ..common.http import Problem
 from . import access, dispatch, store
 from .domain import reception
@@ -66,7 +66,7 @@ def release(tx, dep: dict, now: datetime, outcome: str = "completed", policy: Po
     if dep["status"] == "released":
         raise Problem.of_field(409, "Refused", "deployment_id", "already released", code="deployment.released")
     rows = store.orders_of_deployment(tx.conn, dep["deployment_id"])
-    minutes = {o: max(0, round((now - as_utc(r["ordered_at"])).total_seconds() / 60))
+    minutes = {o: max(0, round((now - r["ordered_at"]).total_seconds() / 60))
                for r in rows for o in r["officer_ids"]}
     officers = [o for o in dep["officer_ids"] if o in minutes] or list(dep["officer_ids"])
     data = {"deployment_id": dep["deployment_id"], "request_id": dep["request_id"], "plan_id": dep["plan_id"],
@@ -84,7 +84,7 @@ def release(tx, dep: dict, now: datetime, outcome: str = "completed", policy: Po
 
 def request_extension(conn, dep: dict, body: dict, by: str, now: datetime) -> dict:
     until = parse_time(body["until"])
-    if until <= as_utc(dep["task_end"]):
+    if until <= dep["task_end"]:
         raise Problem.of_field(422, "Refused", "until", f"must be after the current end {stamp(dep['task_end'])}")
     if dep["status"] == "released":
         raise Problem.of_field(409, "Refused", "deployment_id", "the deployment is released",

@@ -1,7 +1,7 @@
 """Indicators and the after-action report, from the facts logistics gathered off the event stream."""
 from __future__ import annotations
 
-from ..common.clock import as_utc, stamp
+from ..common.clock import stamp
 from ..common.http import Problem
 from ..geo.regions import city_of
 from . import access, relief, store
@@ -29,7 +29,7 @@ def indicators(conn, f: dict, *, by_city: bool = False) -> dict:
     `by_city`, the same six for each city with anything recorded in scope as well (`by_city`: city
     code → indicators), from the same rows: one pass instead of a call per city."""
     arrivals = [{"grade": r.grade, "response_s": r.response_s, "county": r.county,
-                 "deadline_met": as_utc(r.arrived_at) <= as_utc(r.deadline)} for r in store.arrivals(conn, f)]
+                 "deadline_met": r.arrived_at <= r.deadline} for r in store.arrivals(conn, f)]
     deps = store.deployment_arrangements(conn, f)
     checks = store.equipment_checks_in(conn, f)
     ratings = store.ratings(conn, f)
@@ -103,7 +103,7 @@ def incident_report(conn, incident_id: str, policy=None) -> dict | None:
         "deadlines": [{"order_id": o["order_id"], "unit_id": o["unit_id"], "from_county": o["from_county"],
                        "ordered_at": stamp(o["ordered_at"]), "deadline": stamp(o["deadline"]),
                        "arrived_at": stamp(o["arrived_at"]) if o["arrived_at"] else None, "response_s": o["response_s"],
-                       "met": (as_utc(o["arrived_at"]) <= as_utc(o["deadline"])) if o["arrived_at"] else None,
+                       "met": (o["arrived_at"] <= o["deadline"]) if o["arrived_at"] else None,
                        "late_alert": bool(o["late"]) or o["order_id"] in alerted} for o in order_rows],
         "reception": [{"deployment_id": d["deployment_id"], "headcount": d["headcount"], "status": d["status"],
                        "arrangements": d["arrangements"], "flags": d["flags"],
@@ -131,7 +131,7 @@ def _plan(p) -> dict:
 def _case_outcome(conn, incident_id: str) -> dict | None:
     row = store.case_outcome(conn, incident_id)
     return None if row is None else {"solved": row["solved"], "note": row["note"], "recorded_by": row["recorded_by"],
-                                     "at": stamp(as_utc(row["at"]))}
+                                     "at": stamp(row["at"])}
 
 
 def record_case_outcome(conn, incident_id: str, solved: bool, note: str | None, identity, now) -> dict:

@@ -9,7 +9,6 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, Column, Float, Integer, MetaData, String, Table, and_, bindparam, func
 from sqlalchemy.sql import insert, select, update
 
-from ..common.clock import as_utc
 from ..common.observed import observed_table
 from ..common.permissions import covers_clause
 from ..common.storage import Prepared, UtcDateTime
@@ -257,20 +256,10 @@ def wages_of(conn, plan_ids: list[str]) -> dict[str, dict]:
 
 # --- deployments -----------------------------------------------------------------------------------
 
-DEPLOYMENT_TIMES = ("task_start", "task_end", "released_at", "created_at")
-
-
-def _deployment(row) -> dict:
-    row = dict(row)
-    for k in DEPLOYMENT_TIMES:
-        row[k] = as_utc(row[k])
-    return row
-
-
 def deployment(conn, deployment_id: str) -> dict | None:
     """One deployment, its times as aware UTC datetimes; None when there is none."""
     row = conn.execute(select(deployments).where(deployments.c.deployment_id == deployment_id)).mappings().first()
-    return None if row is None else _deployment(row)
+    return None if row is None else dict(row)
 
 
 def deployments_where(conn, *, request_id: str | None = None, incident_id: str | None = None) -> list[dict]:
@@ -280,7 +269,7 @@ def deployments_where(conn, *, request_id: str | None = None, incident_id: str |
         query = query.where(deployments.c.request_id == request_id)
     if incident_id:
         query = query.where(deployments.c.incident_id == incident_id)
-    return [_deployment(r) for r in conn.execute(query).mappings()]
+    return [dict(r) for r in conn.execute(query).mappings()]
 
 
 def deployments_of_incident(conn, incident_id: str) -> list:

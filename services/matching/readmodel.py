@@ -17,18 +17,13 @@ def parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    from datetime import timezone
-    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
-
-
 def status_changed(conn, data: dict) -> str | None:
     """Apply an officer's new status unless an older fact; returns the status now held, None if unknown."""
     at = parse_time(data["at"])
     as_of = store.officer_as_of(conn, data["officer_id"])
     if as_of is None:
         return None
-    if _utc(as_of) > at:
+    if as_of > at:
         return None
     store.set_officer_status(conn, data["officer_id"], data["to"], at)
     return data["to"]

@@ -169,10 +169,6 @@ def raised(conn, at: datetime, counties: set[str] | None = None) -> list[dict]:
 
 def _view(r) -> dict:
     return {"alert_id": r.alert_id, "kind": r.kind, "county": r.county, "request_id": r.request_id,
-            "plan_id": r.plan_id, "officer_id": r.officer_id, "reaches_limit_at": _iso(r.reaches_limit_at),
-            "raised_at": _iso(r.raise_at), "relief_request_id": r.relief_request_id, "text": r.text}
+            "plan_id": r.plan_id, "officer_id": r.officer_id, "reaches_limit_at": r.reaches_limit_at.isoformat(),
+            "raised_at": r.raise_at.isoformat(), "relief_request_id": r.relief_request_id, "text": r.text}
 
-
-def _iso(value: datetime) -> str:
-    from datetime import timezone
-    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()

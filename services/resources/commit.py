@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from ..common.clock import as_utc, parse_time
+from ..common.clock import parse_time
 from ..common.outbox import Emit
 from . import store
 from .domain import commit_rules, duty
@@ -58,7 +58,7 @@ class _Counts:
 
 def _candidate(row: dict, required: tuple[str, ...], now: datetime) -> Candidate:
     certs = {c["name"]: date.fromisoformat(c["expires"]) for c in row["certifications"]}
-    status = duty.effective_status(row["status"], as_utc(row["rest_until"]), now)
+    status = duty.effective_status(row["status"], row["rest_until"], now)
     return Candidate(row["officer_id"], row["county"], status, store.duty_now(row, now), certs, required)
 
 

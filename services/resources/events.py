@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..common.clock import as_utc
 from ..common.outbox import Emit
 from . import store
 from .domain import reserve
@@ -78,7 +77,7 @@ def counts_of(rows, now: datetime) -> dict[str, dict]:
     for r in rows:
         c = out.setdefault(r["county"], {"available": 0, "committed": 0, "by_module": {}})
         status, rest_until = r["status"], r["rest_until"]
-        available = int(status == "on_duty" or (status == "resting" and (rest_until is None or as_utc(rest_until) <= now)))
+        available = int(status == "on_duty" or (status == "resting" and (rest_until is None or rest_until <= now)))
         c["available"] += available
         c["committed"] += int(status in ("reserved", "deployed"))
         c["by_module"][r["module"]] = c["by_module"].get(r["module"], 0) + available

@@ -6,7 +6,6 @@ from datetime import date, datetime
 
 import numpy as np
 
-from ..common.clock import as_utc
 from ..common.http import Problem
 from . import reach, representations, store
 from .domain import duty, lifecycle, masking
@@ -17,7 +16,7 @@ PERSONAL_EDITS = ("phone", "home_address")
 
 
 def view(row: dict, now: datetime, role: str, *, travel_s: float | None = None) -> dict:
-    rest_until = as_utc(row["rest_until"])
+    rest_until = row["rest_until"]
     today = now.date().isoformat()
     out = {
         "officer_id": row["officer_id"], **{k: row["personal"].get(k) for k in ("name", "gender", "rank")},
@@ -25,7 +24,7 @@ def view(row: dict, now: datetime, role: str, *, travel_s: float | None = None) 
         "role_class": row["role_class"], "province_reserve": row.get("unit_level") == "province", "tags": [t for t in row["tags_text"].split(";") if t],
         "certifications": [dict(c, valid=c["expires"] >= today) for c in row["certifications"]],
         "equipment_ids": row["equipment_ids"], "status": duty.effective_status(row["status"], rest_until, now),
-        "status_since": as_utc(row["status_since"]).isoformat(),
+        "status_since": row["status_since"].isoformat(),
         "rest_until": rest_until.isoformat() if rest_until and rest_until > now else None,
         "duty_minutes_24h": store.duty_now(row, now), "points_balance": round(row["points_balance"], 1),
         "commit_id": row["commit_id"], "position": None if row["lon"] is None else {"lon": row["lon"], "lat": row["lat"]},
@@ -120,11 +119,11 @@ def patch(tx, officer_id: str, body: dict, role: str, policy: Policy, now: datet
         raise Problem(403, "Not allowed for this role", [{"field": "Authorization", "reason": reason}], detail=reason)
     values: dict = {}
     if "status" in body:
-        current = duty.effective_status(row["status"], as_utc(row["rest_until"]), now)
+        current = duty.effective_status(row["status"], row["rest_until"], now)
         if body["status"] != current:
             try:
                 lifecycle.check_manual(row["status"], body["status"],
-                                       rested=duty.rested(row["status"], as_utc(row["rest_until"]), now))
+                                       rested=duty.rested(row["status"], row["rest_until"], now))
             except lifecycle.IllegalTransition as exc:
                 raise Problem(409, "Illegal status change", [{"field": "status", "reason": exc.reason}],
                               detail=str(exc)) from None

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..common.clock import as_utc
 from .domain import compatibility, points
 
 
@@ -35,7 +34,7 @@ def compatibility_report(body: dict, county: dict, items: dict[str, dict]) -> di
 def officer_points(row: dict, awards: list[dict]) -> dict:
     return {"officer_id": row["officer_id"], "county": row["county"], "city": row["city"],
             "points_balance": round(row["points_balance"], 1),
-            "awards": [{k: (as_utc(v).isoformat() if isinstance(v, datetime) else v) for k, v in a.items() if k != "id"}
+            "awards": [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in a.items() if k != "id"}
                        for a in awards]}   # SQLite hands back the stored UTC times without their offset
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from ..common.clock import as_utc, parse_time
+from ..common.clock import parse_time
 from ..common.outbox import Emit
 from . import store
 from .domain import duty, points
@@ -47,7 +47,7 @@ def release(tx, released: dict, policy: Policy, now: datetime) -> list[dict]:
     receiving = _receiving(conn, task)
     changes, awards, emits = [], [], []
     for row in (r for r in rows.values() if r["status"] in ("reserved", "deployed")):
-        since = as_utc(row["status_since"]) if row["status"] == "deployed" else None
+        since = row["status_since"] if row["status"] == "deployed" else None
         worked = duty.worked_minutes(per_officer.get(row["officer_id"], released["duty_minutes"]), since, at)
         change, award = _release_one(row, worked, at, task, receiving, released, policy, now)
         changes.append(change)
@@ -89,7 +89,7 @@ def _finished(conn, task: dict, changes: list[dict]) -> bool:
 
 def _release_one(row: dict, worked: int, at: datetime, task: dict | None, receiving: tuple, released: dict,
                  policy: Policy, now: datetime) -> tuple[dict, dict]:
-    minutes, window = duty.accrue(row["duty_minutes_24h"], as_utc(row["duty_window_start"]), worked,
+    minutes, window = duty.accrue(row["duty_minutes_24h"], row["duty_window_start"], worked,
                                   at - timedelta(minutes=worked), at)
     status, rest_until = duty.after_release(minutes, at, rest_minutes=policy.rest_min, limit=policy.duty_limit_min)
     grade = task["grade"] if task else "IV"

@@ -2,17 +2,13 @@
 points awarded) and the reports kept (one row per report whose content changed, with its SHA-256)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import and_, func, insert, select
 
-from ...common.clock import as_utc, stamp
+from ...common.clock import stamp
 from ...geo.regions import city_of
 from ..store import performance_reports, points_awards, requests, transitions
-
-
-def _utc(value: datetime) -> datetime:
-    return value.astimezone(timezone.utc)
 
 
 def first_plan_seconds(conn, start: datetime, end: datetime) -> list[tuple[str, datetime, float | None]]:
@@ -21,8 +17,8 @@ def first_plan_seconds(conn, start: datetime, end: datetime) -> list[tuple[str, 
              .where(transitions.c.cause == "plan.proposed").group_by(transitions.c.request_id).subquery())
     rows = conn.execute(select(requests.c.city, requests.c.requested_at, first.c.at)
                         .select_from(requests.outerjoin(first, first.c.request_id == requests.c.request_id))
-                        .where(requests.c.requested_at >= _utc(start), requests.c.requested_at < _utc(end)))
-    return [(city, as_utc(at), None if planned is None else max(0.0, (as_utc(planned) - as_utc(at)).total_seconds()))
+                        .where(requests.c.requested_at >= start, requests.c.requested_at < end))
+    return [(city, at, None if planned is None else max(0.0, (planned - at).total_seconds()))
             for city, at, planned in rows]
 
 
@@ -30,7 +26,7 @@ def awards(conn, start: datetime, end: datetime) -> list[tuple[str, str, float]]
     """(donor city, receiving city, points) of the awards in [start, end) whose request demand knows."""
     rows = conn.execute(select(points_awards.c.county, requests.c.county, points_awards.c.points)
                         .join(requests, requests.c.request_id == points_awards.c.request_id)
-                        .where(points_awards.c.at >= _utc(start), points_awards.c.at < _utc(end),
+                        .where(points_awards.c.at >= start, points_awards.c.at < end,
                                points_awards.c.county.is_not(None)))
     return [(city_of(donor), city_of(receiver), float(points)) for donor, receiver, points in rows]
 
@@ -58,7 +54,7 @@ def last_kept(conn, period: str, region: str):
 def insert_report(conn, report: dict, *, sha: str, trigger: str, by: str, at: datetime) -> int:
     """Keeps a report; its report_id."""
     done = conn.execute(insert(performance_reports).values(
-        period=report["period"], region=report["region"], generated_at=_utc(at), trigger=trigger,
+        period=report["period"], region=report["region"], generated_at=at, trigger=trigger,
         generated_by=by[:128], sha256=sha, complete=0 if report["incomplete"] else 1, body=report))
     return done.inserted_primary_key[0]
 
@@ -72,7 +68,7 @@ def history(conn, region_prefix: str | None, period: str | None = None, limit: i
     if period:
         stmt = stmt.where(performance_reports.c.period == period)
     rows = conn.execute(stmt.order_by(performance_reports.c.report_id.desc()).limit(limit)).mappings()
-    return [{**dict(r), "generated_at": stamp(as_utc(r["generated_at"])), "complete": bool(r["complete"])} for r in rows]
+    return [{**dict(r), "generated_at": stamp(r["generated_at"]), "complete": bool(r["complete"])} for r in rows]
 
 
 def scheduled_done(conn, period: str, region: str) -> bool:

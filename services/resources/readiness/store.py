@@ -11,7 +11,6 @@ from datetime import datetime
 
 from sqlalchemy import Column, Integer, String, Table, delete, func, insert, select
 
-from ...common.clock import as_utc
 from ..store import available_clause, commitments, counties, metadata, officers, units
 from ..store import observed as observed_incidents
 
@@ -58,7 +57,7 @@ def force_rows(conn, now: datetime) -> list[tuple]:
                    officers.c.duty_window_start, lon, lat, units.c.level,
                    rota.c.rotation, rota.c.watch)
             .select_from(joined).order_by(officers.c.officer_id))
-    return [(*r[:7], as_utc(r[7]), *r[8:]) for r in conn.execute(stmt)]
+    return [tuple(r) for r in conn.execute(stmt)]
 
 
 def reserve_shares(conn) -> dict[str, float | None]:

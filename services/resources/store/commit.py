@@ -9,7 +9,6 @@ from datetime import datetime
 from sqlalchemy import JSON, bindparam, insert, select, type_coerce, update
 from sqlalchemy.engine import Connection
 
-from ...common.clock import as_utc
 from .roster import CHUNK, insert_rows
 from .schema import commitments, counties, officers, points_ledger, unit_positions
 
@@ -92,7 +91,7 @@ def newer_position(conn: Connection, unit_id: str, at: datetime) -> bool:
     if last is None:
         conn.execute(insert(unit_positions).values(unit_id=unit_id, at=at))
         return True
-    if as_utc(last) >= at:
+    if last >= at:
         return False
     conn.execute(update(unit_positions).where(unit_positions.c.unit_id == unit_id).values(at=at))
     return True

@@ -7,7 +7,6 @@ from datetime import datetime
 from sqlalchemy import JSON, case, func, select, type_coerce
 from sqlalchemy.engine import Connection
 
-from ...common.clock import as_utc
 from .schema import commitments, equipment, officers, points_ledger, regions, units
 
 
@@ -33,7 +32,7 @@ def commitment_rows(conn: Connection, status: str | None) -> list[dict]:
     stmt = select(commitments).order_by(commitments.c.at.desc()).limit(500)
     if status:
         stmt = stmt.where(commitments.c.status == status)
-    return [{k: (as_utc(v).isoformat() if isinstance(v, datetime) else v) for k, v in r._asdict().items()}
+    return [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r._asdict().items()}
             for r in conn.execute(stmt)]
 
 

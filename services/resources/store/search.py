@@ -1,7 +1,7 @@
 """Reads of officers: the availability search (its filters, the candidates inside the travel box) and
 officers by id.
 
-Every datetime is stored in UTC; SQLite hands them back naive, so `as_utc()` puts the zone back.
+Times are read back as aware UTC datetimes (storage.UtcDateTime), on either database.
 """
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import BindParameter
 
 from ...common import storage
-from ...common.clock import as_utc
 from ..domain import duty
 from .schema import commitments, officers, units
 
@@ -194,4 +193,4 @@ _COMMANDING = (select(officers.c.officer_id, commitments.c.county)
 
 
 def duty_now(row: dict, now: datetime) -> int:
-    return duty.minutes_in_window(row["duty_minutes_24h"], as_utc(row["duty_window_start"]), now)
+    return duty.minutes_in_window(row["duty_minutes_24h"], row["duty_window_start"], now)
