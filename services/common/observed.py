@@ -31,6 +31,20 @@ def observe_handler(table: Table):
     return handle_incident_reported
 
 
+def declare_route(api, table: Table) -> None:
+    """GET /incidents/observed on the service's `api` (an api.Api), read from its `table`: one
+    declaration for every service that consumes incident.reported."""
+    from flask import jsonify
+
+    from .api import current_deps
+
+    @api.route("GET", "/incidents/observed", "Incidents this service has consumed, once each",
+               response="observed-incidents")
+    def incidents_observed():
+        with current_deps().runtime.engine.connect() as conn:
+            return jsonify(observed_rows(conn, table))
+
+
 def observed_rows(conn, table: Table) -> list[dict]:
     """GET /incidents/observed: the incidents heard of, oldest first."""
     rows = conn.execute(select(table.c.incident_id, table.c.county, table.c.event_id, table.c.seen_at)

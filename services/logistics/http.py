@@ -10,11 +10,11 @@ from functools import lru_cache
 
 from flask import Response, jsonify, request
 
+from ..common import observed
 from ..common.api import Api, current_deps
 from ..common.auth import current_identity, region_covers
 from ..common.clock import now, parse_time
 from ..common.http import Problem, validated_body
-from ..common.observed import observed_rows
 from ..common.permissions import bound_region
 from . import (
     access,
@@ -51,11 +51,7 @@ api.objects({"order_id": _regions_by(regions.of_order), "unit_id": _regions_by(r
              "deployment_id": _regions_by(regions.of_deployment), "incident_id": _regions_by(regions.of_incident)})
 
 
-@api.route("GET", "/incidents/observed", "Incidents this service has consumed, once each",
-           response="observed-incidents")
-def incidents_observed():
-    with _read() as conn:
-        return jsonify(observed_rows(conn, store.observed))
+observed.declare_route(api, store.observed)
 
 
 # ---- orders and positions ----

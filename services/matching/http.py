@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from flask import jsonify
 
+from ..common import observed
 from ..common.api import Api, current_deps
 from ..common.auth import current_identity, region_covers
 from ..common.clock import now
 from ..common.http import Problem, validated_body
-from ..common.observed import observed_rows
 from ..common.permissions import bound_region
 from . import approvals, relief, signing, store
 
@@ -114,8 +114,4 @@ def keys():
                               "data without its signature field; signature = base64 Ed25519 over that digest"})
 
 
-@api.route("GET", "/incidents/observed", "Incidents this service has consumed, once each",
-           response="observed-incidents")
-def incidents_observed():
-    with _read() as conn:
-        return jsonify(observed_rows(conn, store.observed))
+observed.declare_route(api, store.observed)

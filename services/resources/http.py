@@ -10,11 +10,11 @@ from datetime import date
 
 from flask import jsonify, request
 
+from ..common import observed
 from ..common.api import Api, current_deps
 from ..common.auth import current_identity, region_level
 from ..common.clock import now
 from ..common.http import Problem, validated_body
-from ..common.observed import observed_rows
 from ..common.permissions import bound_region
 from ..common.query import MAX_IDS
 from ..geo.regions import region_covers
@@ -252,11 +252,7 @@ def force_summary():
         return jsonify(representations.force_summary(store.force_counts(conn), region))
 
 
-@api.route("GET", "/incidents/observed", "Incidents this service has consumed, once each",
-           response="observed-incidents")
-def incidents_observed():
-    with _read() as conn:
-        return jsonify(observed_rows(conn, store.observed))
+observed.declare_route(api, store.observed)
 
 
 # ------------------------------------------------------------------------------------- request parsing
