@@ -151,6 +151,18 @@ def test_a_city_commander_prepositions_within_the_city(pool):
     body = client.post("/readiness/preposition", json={"teams": {"patrol": 2}}, headers=city).get_json()
     assert contracts.validate_body("readiness-stationing", body) == []
     assert body["sites"] == 13 and all(s["county"].startswith("3301") for s in body["modules"]["patrol"]["stations"])
+    # the city's demand alone: its counties weigh it all, and a share covered is a share of the city's
+    assert {c[:4] for c in body["weights"]} == {"3301"} and abs(sum(body["weights"].values()) - 1) < 1e-3
+    patrol = body["modules"]["patrol"]
+    assert {c[:4] for c in patrol["uncovered"]} <= {"3301"}
+    reached = {c for s in patrol["stations"] for c in s["reaches"] if c.startswith("3301")}
+    assert reached | set(patrol["uncovered"]) == set(body["weights"])
+    province = client.post("/readiness/preposition", json={"teams": {"patrol": 2}, "sites": sorted(body["weights"])},
+                           headers=PROVINCE).get_json()["modules"]["patrol"]
+    assert patrol["covered_share"] > province["covered_share"]   # the same sites weighed by the province's demand
+    resp = client.post("/readiness/preposition", json={"teams": {"patrol": 1}, "weights": {"330106": 1, "330783": 1}},
+                       headers=city)
+    assert resp.status_code == 403 and [e["field"] for e in resp.get_json()["errors"]] == ["weights.330783"]
     resp = client.post("/readiness/preposition", json={"teams": {"patrol": 1}, "sites": ["330783"]}, headers=city)
     assert resp.status_code == 403 and resp.get_json()["errors"][0]["field"] == "sites.0"
 

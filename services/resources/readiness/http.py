@@ -53,19 +53,23 @@ def post_what_if():
 
 @api.route("POST", "/readiness/preposition", "Where to station N teams per module to cover the most "
            "demand-weighted counties within 60 min: the optimal stationing (or the stated gap), today's "
-           "stationing and the greedy one beside it, and why each station", body="readiness-preposition",
+           "stationing and the greedy one beside it, and why each station (a city or county commander: stations "
+           "and demand within their region)", body="readiness-preposition",
            response="readiness-stationing")
 def post_preposition():
     body, readiness = validated_body("readiness-preposition"), current_deps().readiness
+    own = None
     if (region := bound_region()):
         own = [c.code for c in readiness.counties if region_covers(region, c.code)]
         outside = [{"field": f"sites.{i}", "reason": f"county {c} is outside your region {region}"}
                    for i, c in enumerate(body.get("sites") or []) if not region_covers(region, c)]
+        outside += [{"field": f"weights.{c}", "reason": f"county {c} is outside your region {region}"}
+                    for c in body.get("weights") or {} if not region_covers(region, c)]
         if outside:
-            raise Problem(403, "Sites outside your region", outside)
+            raise Problem(403, "Counties outside your region", outside)
         body = {**body, "sites": body.get("sites") or own}
     with _read() as conn:
-        return jsonify(readiness.preposition(conn, now(), body))
+        return jsonify(readiness.preposition(conn, now(), body, own))
 
 
 def _region_counties(readiness) -> list[str] | None:

@@ -110,7 +110,9 @@ class Readiness:
         return {m: [self.counties[i].code for i in keep if not cov.covered[i, k]] for k, m in enumerate(MODULES)}
 
     # ------------------------------------------------------------ pre-positioning
-    def preposition(self, conn, now: datetime, body: dict) -> dict:
+    def preposition(self, conn, now: datetime, body: dict, region: list[str] | None = None) -> dict:
+        """The stationing `body` asks for; `region`, when given, the counties of a region-bound caller:
+        only their demand is weighed (a city commander stations teams for the city's counties)."""
         codes = tuple(c.code for c in self.counties)
         errors = []
         if not body["teams"]:
@@ -136,6 +138,8 @@ class Readiness:
         if errors:
             raise Problem(422, UNSOLVABLE, errors)
         w, source, counted = self._weights(conn, codes, body)
+        if region is not None:
+            w = np.where(np.isin(np.array(codes), region), w, 0.0)
         if w.sum() <= 0:
             raise Problem(422, UNSOLVABLE, [{"field": "weights" if "weights" in body else "weekday",
                                              "reason": "no demand: every county weighs 0"}])
