@@ -263,14 +263,15 @@ def openapi_document(service: str, routes: list[Route]) -> dict:
     return {"openapi": "3.1.0",
             "info": {"title": f"mutual-deploy {service} service", "version": "0.1.0"},
             "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
-            "components": {"schemas": schemas.schemas(),
+            "components": {"schemas": contracts.model_titles(schemas.schemas()),
                            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
             "security": [{"bearer": []}],
             "paths": paths}
 
 
 def _op_name(path: str) -> str:
-    return "_".join(p.strip("{}") for p in path.strip("/").split("/")) or "root"
+    """The path as an identifier: /readiness/what-if -> readiness_what_if (code generators name by it)."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", "_".join(p.strip("{}") for p in path.strip("/").split("/"))) or "root"
 
 
 def _response(r: Route, schemas) -> dict:

@@ -38,7 +38,7 @@ from __future__ import annotations
 from .asyncapi_doc import KAFKA_BINDING_VERSION, SERVERS, asyncapi, asyncapi_yaml
 from .bundling import bundled_event_schema, http_schema, write_broker_registry
 from .cli import main
-from .components import ComponentSchemas
+from .components import ComponentSchemas, model_titles
 from .examples import (
                       GENESIS_HASH,
                       canonical_json,
@@ -67,7 +67,7 @@ from .loading import (
 from .validation import Issue, validate_body, validate_event
 
 __all__ = [
-    "BASE_URI", "ComponentSchemas", "DEFS_URI", "DIALECT", "ENVELOPE_URI", "FORMAT_CHECKER", "MODULES", "defined", "GENESIS_HASH", "KAFKA_BINDING_VERSION",
+    "BASE_URI", "ComponentSchemas", "model_titles", "DEFS_URI", "DIALECT", "ENVELOPE_URI", "FORMAT_CHECKER", "MODULES", "defined", "GENESIS_HASH", "KAFKA_BINDING_VERSION",
     "SERVERS", "Issue", "Topic", "asyncapi", "asyncapi_yaml", "bundled_event_schema", "canonical_json",
     "event_hash", "event_schema_uri", "example_body", "example_event", "format_json", "http_names",
     "http_schema", "http_schema_uri", "main", "registry", "rehash_examples", "topic", "topics",

@@ -13,8 +13,10 @@ openapi-python-client 0.29 writes code that does not compile for an untyped opti
 """
 from __future__ import annotations
 
+import re
+
 from .bundling import _Bundler, _envelope_of
-from .loading import event_schema_uri, http_schema_uri, topic
+from .loading import event_schema_uri, http_schema_uri, topic, topics
 
 PREFIX = "#/components/schemas/"
 
@@ -49,6 +51,57 @@ class ComponentSchemas:
     def schemas(self) -> dict:
         """The `components/schemas` object: every schema referenced so far, by name."""
         return {k: _typed_consts(self._bundler.defs[k]) for k in sorted(self._bundler.defs)}
+
+
+_ROUTE_TITLE = re.compile(r"\((GET|POST|PUT|PATCH|DELETE) /")
+
+
+def _pascal(text: str) -> str:
+    return "".join(w[:1].upper() + w[1:] for w in re.split(r"[^A-Za-z0-9]+", text) if w)
+
+
+def model_titles(schemas: dict[str, dict]) -> dict[str, dict]:
+    """`components/schemas` with titles a code generator makes distinct model names of.
+
+    Generators name a model by its schema's `title` (openapi-python-client keeps only what follows
+    the last '/' of it); a component that only refers to another is given as a copy of it. A title that names its route ('Extension request (POST /deployments/...)')
+    becomes the component's name in PascalCase ('ExtensionRequest'), and a topic's payload is named
+    '<Topic>Payload' ('DeploymentExtendedPayload'), apart from the HTTP answer that carries it
+    ('DeploymentExtended'). Other titles stay. Raises ValueError when two models would still share a
+    name."""
+    payloads = {t.name for t in topics()}
+    out, named = {}, {}
+    for key, schema in schemas.items():
+        schema = _unaliased(schema, schemas)
+        title = schema.get("title")
+        if key in payloads:
+            schema = {**schema, "title": _pascal(key) + "Payload"}
+        elif title and _ROUTE_TITLE.search(title):
+            schema = {**schema, "title": _pascal(key)}
+        out[key] = schema
+        named.setdefault(_pascal(schema.get("title") or key).lower(), []).append(key)
+    clashes = [keys for keys in named.values() if len(keys) > 1]
+    if clashes:
+        raise ValueError(f"components that would share a model name: {clashes}")
+    return out
+
+
+_ANNOTATION_WORDS = {"$ref", "title", "description", "$comment", "examples"}
+
+
+def _unaliased(schema: dict, schemas: dict[str, dict]) -> dict:
+    """A component that only names another ('$ref' and annotations: an HTTP answer that is an event's
+    payload) as a copy of the one it names, under its own title and description: a generator then
+    makes a model of each, where it would otherwise make the one named twice and fail."""
+    seen = set()
+    while set(schema) <= _ANNOTATION_WORDS and str(schema.get("$ref", "")).startswith(PREFIX):
+        name = schema["$ref"][len(PREFIX):]
+        if name in seen or name not in schemas:
+            break
+        seen.add(name)
+        own = {k: v for k, v in schema.items() if k != "$ref"}
+        schema = {**schemas[name], **own}
+    return schema
 
 
 _SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas")
