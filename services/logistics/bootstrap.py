@@ -20,7 +20,7 @@ from .handlers import HANDLERS
 from .http import api
 from .places import Places
 from .policy import Policy
-from .store import metadata, orders
+from .store import metadata, orders, timeline
 
 
 @dataclass
@@ -39,6 +39,7 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     places = settings.extra.setdefault("places", Places(settings.province))
     runtime = Runtime.build(settings, metadata=metadata, handlers=HANDLERS)
     add_columns(runtime.engine, orders)   # a database made before orders kept a unit's route and pace
+    add_columns(runtime.engine, timeline)  # ... and before the timeline kept each event's seq
     runtime.deps = Logistics(runtime, policy, places, Checker(runtime))
     runtime.tasks.append(runtime.deps.checker)  # started with the worker, wherever it runs (infra.serve too)
     return runtime

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Column, Float, Integer, MetaData, String, Table, and_, bindparam, func
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Float, Integer, MetaData, String, Table, and_, bindparam, func
 from sqlalchemy.sql import insert, select, update
 
 from ..common.observed import observed_table
@@ -173,6 +173,7 @@ timeline = Table(
     Column("actor", String(128)),
     Column("at", TS, nullable=False),
     Column("data", JSON, nullable=False),
+    Column("seq", BigInteger),   # the event's place in its producer's chain: the order of facts of one time
 )
 
 observed = observed_table(metadata)  # GET /incidents/observed
@@ -555,8 +556,10 @@ def insert_event(conn, **values) -> None:
 
 
 def timeline_of_incident(conn, incident_id: str) -> list:
+    """The incident's events in time order; those of one time (an incident and the request it raised)
+    in the order their producer emitted them."""
     return conn.execute(select(timeline).where(timeline.c.incident_id == incident_id)
-                        .order_by(timeline.c.at, timeline.c.event_id)).mappings().all()
+                        .order_by(timeline.c.at, timeline.c.seq, timeline.c.event_id)).mappings().all()
 
 
 def load_recorded(conn, county: str, at: datetime) -> bool:

@@ -17,7 +17,8 @@ def record(conn, event: dict) -> None:
     store.insert_event(
         conn, event_id=event["id"], incident_id=data.get("incident_id") or event.get("correlationid"),
         request_id=data.get("request_id"), type=event["type"], source=event["source"],
-        actor=(actor or event["source"].rsplit("/", 1)[-1])[:128], at=parse_time(_when(event)), data=data)
+        actor=(actor or event["source"].rsplit("/", 1)[-1])[:128], at=parse_time(_when(event)), data=data,
+        seq=event.get("seq"))
 
 
 def _when(event: dict) -> str:

@@ -328,10 +328,15 @@ def test_a_database_made_before_orders_measured_pace_gains_the_columns_and_track
         conn.execute(text("ALTER TABLE orders DROP COLUMN pace_at"))
         conn.execute(text("ALTER TABLE orders DROP COLUMN pace_left_s"))
         conn.execute(text("ALTER TABLE orders DROP COLUMN route"))
+        conn.execute(text("ALTER TABLE timeline DROP COLUMN seq"))
     runtime.engine.dispose()
     again = offline_runtime("logistics")                 # the same file, opened by this release
     assert {"route", "pace_at", "pace_left_s"} <= {c["name"] for c in inspect(again.engine).get_columns("orders")}
+    assert "seq" in {c["name"] for c in inspect(again.engine).get_columns("timeline")}
     assert report(again, order, *along(order, 0.9), T0 + timedelta(minutes=11)) == "moved"
+    timeline = create_app(again).test_client().get(f"/incidents/{order['incident_id']}/report",
+                                                   headers=PROVINCE).get_json()["timeline"]
+    assert [e["type"] for e in timeline].count("dispatch.ordered") == 3   # rows kept from before the column
 
 
 def test_a_report_stamped_ahead_of_the_clock_is_refused_and_does_not_hold_back_the_next(service):
@@ -568,3 +573,24 @@ def test_a_unit_still_on_the_way_at_its_deadline_raises_one_late_alert(service, 
     assert checker.run_once(runtime)["late"] == 0
     late = client.get("/orders?late=true", headers=PROVINCE).get_json()
     assert {o["order_id"] for o in late} == {o["order_id"] for o in orders}
+
+
+def test_facts_of_one_time_are_reported_in_the_order_their_producer_emitted_them(service):
+    """demand records an incident and raises its request in one transaction, at one time: the report's
+    timeline gives the incident first (the producer's seq), whatever the events' ids."""
+    from services.common.envelope import GENESIS, new_event, seal
+    runtime, client = service
+    incident, asked = example("incident.reported"), example("support.requested")
+    asked["requested_at"] = incident["reported_at"]
+    events = []
+    for seq, (topic, data, event_id) in enumerate(
+            (("incident.reported", incident, "ffffffff-0000-4000-8000-000000000001"),
+             ("support.requested", asked, "00000000-0000-4000-8000-000000000002")), start=41):
+        events.append(seal(new_event(topic=topic, source="/mutual-deploy/demand", data=data, subject="s",
+                                     correlationid=incident["incident_id"], event_id=event_id),
+                           seq=seq, prevhash=events[-1]["hash"] if events else GENESIS))
+    for event in reversed(events):   # delivered in either order: the timeline keeps the producer's
+        helpers.deliver(runtime, event["type"], event=event)
+    body = client.get(f"/incidents/{incident['incident_id']}/report", headers=PROVINCE).get_json()
+    assert [(e["type"], e["at"]) for e in body["timeline"]] == [
+        ("incident.reported", "2025-09-15T01:05:00.000Z"), ("support.requested", "2025-09-15T01:05:00.000Z")]
