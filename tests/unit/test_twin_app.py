@@ -21,7 +21,7 @@ from twin.mirror import replay
 from twin.mirror.client import ServicesClient
 from twin.sim.model import ProvinceModel
 from twin.sim.uncertainty import PreviewConfig
-from twin.ui import ids, panel
+from twin.ui import alerts, ids, panel
 from twin.ui.app import create_app, panel_view, refresh_view
 from twin.ui.position_access import PositionAccess
 from twin.ui.views import decide, routes_for
@@ -211,6 +211,33 @@ def test_plans_that_all_miss_the_deadline_say_so_above_the_comparison_until_unit
     replay.apply(loop, example_event("dispatch.ordered"))  # a unit sent: its own estimate says if it is late
     comparison, *_ = panel_view(loop, REQUEST, "zh", None, PROVINCE)
     assert not any(getattr(c, "id", None) == "twin-plans-late" for c in comparison._traverse())
+
+
+def test_plans_in_time_but_short_of_officers_say_they_are_short_not_late(loop):
+    """matching's deadline_met is false for a plan that places fewer officers than asked, however soon they
+    arrive: the band (and the approval alert) then says how many it places, not that it is late."""
+    short = copy.deepcopy(example_event("plan.proposed"))
+    short["id"] = "short-1"
+    short["data"].update(plan_id=PLAN[:-1] + "2A", version=2, shortfall=[
+        {"line_id": "L2", "needed": 8, "assigned": 2, "qualified_within_deadline": 2, "qualified": 3,
+         "text": "网络侦查（越南语）：需 8 人，仅 2 人可在时限内到达"}])
+    short["data"]["metrics"].update(deadline_met=False, fill_ratio=0.5)
+    replay.apply(loop, short)
+    assert panel.late_in_time(short["data"]) is False
+    comparison, *_ = panel_view(loop, REQUEST, "zh", None, PROVINCE)
+    note = next(c for c in comparison._traverse() if getattr(c, "id", None) == "twin-plans-late")
+    assert note.children[0].children == "各方案均缺员：最多安排 6/12 人"
+    assert "缺口" in note.children[2] and "超时" not in str(note.children)
+    comparison, *_ = panel_view(loop, REQUEST, "en", None, PROVINCE)
+    note = next(c for c in comparison._traverse() if getattr(c, "id", None) == "twin-plans-late")
+    assert note.children[0].children == "Every plan is short: at most 6 of 12 officers placed"
+    assert alerts.lateness(short["data"], "zh") == "（缺员：安排 6/12 人）"
+    late = copy.deepcopy(short)   # the same plan, its last officer after the deadline too: late says more
+    late["data"]["metrics"].update(latest_eta_s=9_000)
+    assert panel.late_in_time(late["data"]) and alerts.lateness(late["data"], "zh").startswith("（超时：需 150 分钟")
+    bare = copy.deepcopy(short["data"])   # an integrator's plan without the optional counts of the qualified
+    bare["shortfall"] = [{k: v for k, v in bare["shortfall"][0].items() if not k.startswith("qualified")}]
+    assert "缺口 L2：需 8 人，已安排 2 人。" in panel.summary_zh(bare, {})
 
 
 def test_decided_plans_cannot_be_decided_again(loop):

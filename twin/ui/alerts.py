@@ -32,7 +32,7 @@ from twin.ui import ids, signin, views, visibility
 from twin.ui.board import SOON_S, instant, pending_deadlines, units_by_request
 from twin.ui.figures import beijing_time
 from twin.ui.messages import DEFAULT_LANGUAGE, maybe, text, unit_label
-from twin.ui.panel import deadline_minutes, lateness_text
+from twin.ui.panel import deadline_minutes, late_in_time, lateness_text, officers_placed
 from twin.ui.place_names import county_names
 
 KINDS = ("approval", "late", "deadline", "escalated", "unacknowledged", "new_request")  # most urgent first
@@ -94,11 +94,15 @@ def alerts_for(snapshot: dict, identity: Identity | None, lang: str = DEFAULT_LA
 
 def lateness(plan: dict, lang: str) -> str:
     """What an approval alert adds when the plan misses its deadline by matching's own estimate: its
-    minutes to be in place against the minutes it had (panel.deadline_minutes); nothing otherwise, so the
-    approver knows from the toast, before opening the plan, that approving it will not be on time."""
+    minutes to be in place against the minutes it had (panel.deadline_minutes), or, in time but short of
+    officers, how many it places of those asked; nothing otherwise, so the approver knows from the toast,
+    before opening the plan, that approving it will not be on time or not be enough."""
     metrics = plan.get("metrics") or {}
     if metrics.get("deadline_met", True):
         return ""
+    if not late_in_time(plan):   # in time, but short of officers
+        placed, needed = officers_placed(plan)
+        return text("alert_approval_short", lang, placed=placed, needed=needed)
     late = {"need_s": float(metrics.get("latest_eta_s") or 0), "limit_min": deadline_minutes(plan)}
     return lateness_text("alert_approval_late", late, lang)
 

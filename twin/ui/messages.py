@@ -284,6 +284,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ex_late": ("超时", "late"),
     "ex_late_past": ("编制时已过时限 {m:.0f} 分钟", "made {m:.0f} min past the deadline"),
     "ex_late_at": ("编制时已到时限", "made as the deadline came"),
+    "flag_plans_short": ("各方案均缺员：最多安排 {placed}/{needed} 人", "every plan is short: at most {placed} of "
+                         "{needed} officers placed"),
+    "flag_plan_short": ("所批方案缺员：安排 {placed}/{needed} 人", "the approved plan is short: {placed} of {needed} "
+                        "officers placed"),
+    "short_note_hint": ("「缺口」一行列出缺哪些人，以及时限内可到、全省合格的人数。",
+                        "The shortfall row says which officers are missing, and how many qualified officers the "
+                        "province has, within the deadline and at all."),
+    "alert_approval_short": ("（缺员：安排 {placed}/{needed} 人）", " (short: {placed} of {needed} officers placed)"),
     "late_note_hint": ("「预置建议」一行列出若要按时到位、需事先在何处预置多少警力。",
                        "The pre-positioning row says where officers would have had to be staged to be on time."),
     "flag_escalated": ("已升级 {old}→{new}", "escalated {old}→{new}"),

@@ -176,20 +176,45 @@ def in_question(plans: list[dict]) -> tuple[list[dict], bool]:
 
 
 def late_by_plan(plans: list[dict]) -> dict | None:
-    """When every plan in question (`in_question`) misses the deadline by matching's own estimate, the
-    quickest of them: {"need_s": until its last officer is in place, "limit_min": the minutes it had to
-    the deadline when proposed (`deadline_minutes`)}. None when one of them keeps the deadline, or there
-    is none."""
+    """When every plan in question (`in_question`) misses the deadline by matching's own estimate
+    (`deadline_met`: every officer placed, and in place in time), the quickest of them: {"need_s": until
+    its last officer is in place, "limit_min": the minutes it had to the deadline when proposed
+    (`deadline_minutes`)}; when one of them would be in time but none finds every officer asked for,
+    also {"short": True, "placed", "needed"} of the plan that places most. None when one of them keeps
+    the deadline, or there is none."""
     chosen, _ = in_question(plans)
     if not chosen or any((p.get("metrics") or {}).get("deadline_met", True) for p in chosen):
         return None
     quickest = min(chosen, key=lambda p: p["metrics"].get("latest_eta_s", 0.0))
-    return {"need_s": float(quickest["metrics"].get("latest_eta_s", 0.0)), "limit_min": deadline_minutes(quickest)}
+    out = {"need_s": float(quickest["metrics"].get("latest_eta_s", 0.0)), "limit_min": deadline_minutes(quickest)}
+    if not all(late_in_time(p) for p in chosen):
+        placed, needed = max((officers_placed(p) for p in chosen), key=lambda pair: pair[0])
+        out.update(short=True, placed=placed, needed=needed)
+    return out
+
+
+def officers_placed(plan: dict) -> tuple[int, int]:
+    """(officers the plan places, officers its request asks for)."""
+    placed = (plan.get("metrics") or {}).get("headcount", len(plan.get("assignments", [])))
+    return placed, placed + sum(s["needed"] - s["assigned"] for s in plan.get("shortfall") or [])
+
+
+def late_in_time(plan: dict) -> bool:
+    """Whether the plan's last officer is in place after its deadline (matching's estimate); a plan whose
+    deadline is not known is as late as matching says."""
+    limit = deadline_minutes(plan)
+    metrics = plan.get("metrics") or {}
+    if limit is None:
+        return not metrics.get("deadline_met", True)
+    return limit < 0 or metrics.get("latest_eta_s", 0.0) > limit * 60
 
 
 def late_words(late: dict, decided: bool, lang: str = DEFAULT_LANGUAGE) -> str:
     """`late_by_plan`'s finding in words: every plan (or the approved one) late, the quickest's minutes
-    against the limit."""
+    against the limit; or short of officers, the most any places against those asked for."""
+    if late.get("short"):
+        return text("flag_plan_short" if decided else "flag_plans_short", lang, placed=late["placed"],
+                    needed=late["needed"])
     return lateness_text("flag_plan_late" if decided else "flag_plans_late", late, lang)
 
 
@@ -209,7 +234,8 @@ def late_note(plans: list[dict], lang: str = DEFAULT_LANGUAGE) -> html.Div | Non
     if late is None:
         return None
     said = late_words(late, in_question(plans)[1], lang)
-    return html.Div([html.B(said[:1].upper() + said[1:]), " ", text("late_note_hint", lang)], id="twin-plans-late",
+    hint = text("short_note_hint" if late.get("short") else "late_note_hint", lang)
+    return html.Div([html.B(said[:1].upper() + said[1:]), " ", hint], id="twin-plans-late",
                     className="small", style={"marginBottom": "8px", "color": "#842029", "background": "#f8d7da",
                                               "padding": "4px 8px", "borderRadius": "4px"})
 
@@ -321,8 +347,10 @@ def summary_zh(plan: dict, names: dict[str, str], lines: dict[str, dict] | None 
                                       for c, n in donors) + "。")
     for s in plan.get("shortfall") or []:
         where = "指定城市" if ((lines or {}).get(s["line_id"]) or {}).get("donor_cities") else "全省"
-        out.append(f"缺口 {request_line_name(s['line_id'], 'zh', lines)}：需 {s['needed']} 人，已安排 {s['assigned']} 人；时限内可到的合格人员"
-                   f" {s['qualified_within_deadline']} 名，{where}合格 {s['qualified']} 名。")
+        counted = ("qualified_within_deadline" in s and "qualified" in s)   # optional in plan.proposed
+        out.append(f"缺口 {request_line_name(s['line_id'], 'zh', lines)}：需 {s['needed']} 人，已安排 {s['assigned']} 人"
+                   + (f"；时限内可到的合格人员 {s['qualified_within_deadline']} 名，{where}合格 {s['qualified']} 名。"
+                      if counted else "。"))
     if "min_reserve_ratio" in m:
         out.append(f"派出地出警后在岗警力最低 {m['min_reserve_ratio']:.0%}。")
     return "".join(out)
