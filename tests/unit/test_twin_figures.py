@@ -6,7 +6,7 @@ import re
 import pytest
 
 from services.geo import Geography
-from twin.ui.figures import GRADE_COLOURS, incident_table_rows, province_map
+from twin.ui.figures import GRADE_COLOURS, assessed, incident_table_rows, province_map
 
 URL = re.compile(r"https?://")
 
@@ -114,6 +114,24 @@ def test_the_table_shows_the_assessed_grade_the_overruled_one_and_the_request_st
     assert (rows["LOCAL"]["grade"], rows["LOCAL"]["request"]) == ("IV级 一般（上报）", "—")
     english = {r["incident_id"]: r for r in incident_table_rows(incidents, {}, "en", requests)}
     assert english["OVERRULED"]["grade"] == "grade II major (reported grade III relatively major)"
+
+
+def test_the_map_colours_an_incident_by_the_grade_the_table_shows(geography, counties):
+    """A reporter who gave no grade (or one demand overruled): once demand's request carries the assessed
+    grade, the marker takes it, as the table's row does; an incident without a request keeps its own."""
+    incidents = [incident("UNGRADED", grade=None), incident("OVERRULED", grade="III"), incident("LOCAL", grade="IV")]
+    requests = [{"request_id": "R1", "incident_id": "UNGRADED", "grade": "III", "status": "awaiting_approval",
+                 "requested_at": "2025-01-01T08:01:00Z"},
+                {"request_id": "R2", "incident_id": "OVERRULED", "grade": "II", "status": "open",
+                 "requested_at": "2025-01-01T08:02:00Z"}]
+    graded = assessed(incidents, requests)
+    assert [i["grade"] for i in graded] == ["III", "II", "IV"] and incidents[0]["grade"] is None   # a copy
+    figure = province_map(geography.county_geojson(), counties, graded)
+    by_colour = {t.marker.color: list(t.customdata) for t in figure.data if t.type == "scattermap"}
+    assert by_colour == {GRADE_COLOURS["II"]: ["OVERRULED"], GRADE_COLOURS["III"]: ["UNGRADED"],
+                         GRADE_COLOURS["IV"]: ["LOCAL"]}
+    rows = {r["incident_id"]: r["grade"] for r in incident_table_rows(incidents, {}, "zh", requests)}
+    assert rows["UNGRADED"] == "III级 较大" and rows["OVERRULED"].startswith("II级 重大")
 
 
 def test_english_labels_come_from_the_same_catalogue_and_place_names_stay(geography, counties):

@@ -202,10 +202,7 @@ def incident_table_rows(incidents: list[dict], county_names: dict[str, str] | No
     status of the incident's newest support request ("—" when it has none)."""
     names = county_names or {}
     newest_first = sorted(incidents, key=lambda i: instant(i.get("reported_at")), reverse=True)
-    latest: dict[str, dict] = {}
-    for r in sorted(requests or [], key=lambda r: r.get("requested_at") or ""):
-        if r.get("incident_id") and not r.get("relief_of"):
-            latest[r["incident_id"]] = r
+    latest = latest_requests(requests)
     rows = []
     for i in newest_first:
         request = latest.get(i["incident_id"])
@@ -215,6 +212,22 @@ def incident_table_rows(incidents: list[dict], county_names: dict[str, str] | No
                      "request": maybe("status_" + request["status"], lang, request["status"]) if request else "—",
                      "reported_at": beijing_time(i.get("reported_at"))})
     return rows
+
+
+def latest_requests(requests: list[dict] | None) -> dict[str, dict]:
+    """Each incident's newest support request, relief shifts aside: the one carrying demand's grade."""
+    latest: dict[str, dict] = {}
+    for r in sorted(requests or [], key=lambda r: r.get("requested_at") or ""):
+        if r.get("incident_id") and not r.get("relief_of"):
+            latest[r["incident_id"]] = r
+    return latest
+
+
+def assessed(incidents: list[dict], requests: list[dict] | None) -> list[dict]:
+    """The incidents with demand's assessed grade once a support request carries it (as the table shows
+    them), else the grade the reporter gave: the map's markers and the table agree."""
+    latest = latest_requests(requests)
+    return [dict(i, grade=(latest.get(i["incident_id"]) or {}).get("grade") or i.get("grade")) for i in incidents]
 
 
 def _grade_cell(reported: str | None, request: dict | None, lang: str) -> str:

@@ -12,7 +12,7 @@ from services.common.approval import REPLANNED
 from services.common.auth import Identity
 from twin.mirror.client import Decision, ServicesClient
 from twin.ui import refusals
-from twin.ui.figures import province_map
+from twin.ui.figures import assessed, province_map
 from twin.ui.messages import DEFAULT_LANGUAGE, maybe, text
 
 CLOSED_REQUESTS = frozenset({"released", "closed", "cancelled", "on_scene"})
@@ -68,8 +68,8 @@ GEOJSON_PATH = "/geo/counties.geojson"  # served by the app: the browser fetches
 
 def map_figure(snapshot: dict, geojson: dict, *, colour_by: str, request_id: str | None,
                lang: str = DEFAULT_LANGUAGE, tile_url: str | None = None, geojson_url: str | None = GEOJSON_PATH):
-    return province_map(geojson, counties_with_gap(snapshot), snapshot["incidents"], colour_by=colour_by,
-                        lang=lang, officers=True, units=snapshot.get("units", []),
+    return province_map(geojson, counties_with_gap(snapshot), assessed(snapshot["incidents"], snapshot.get("requests")),
+                        colour_by=colour_by, lang=lang, officers=True, units=snapshot.get("units", []),
                         routes=routes_for(snapshot, request_id, lang), tile_url=tile_url, geojson_url=geojson_url)
 
 
@@ -82,8 +82,8 @@ def base_map_figure(snapshot: dict, geojson: dict, *, colour_by: str, lang: str 
                     tile_url: str | None = None, geojson_url: str | None = GEOJSON_PATH):
     """The map as the page first draws it: the counties coloured and the incidents, nothing that needs a
     service's answer or shows a position (officers, routes and units come with the first refresh)."""
-    return province_map(geojson, counties_with_gap(snapshot), snapshot["incidents"], colour_by=colour_by,
-                        lang=lang, tile_url=tile_url, geojson_url=geojson_url)
+    return province_map(geojson, counties_with_gap(snapshot), assessed(snapshot["incidents"], snapshot.get("requests")),
+                        colour_by=colour_by, lang=lang, tile_url=tile_url, geojson_url=geojson_url)
 
 
 def digest(*parts) -> str:
