@@ -27,9 +27,21 @@ def on_support_escalated(ctx) -> None:
     merged = dict(row.data, grade=data["to_grade"], deadline=data["deadline"], approval_level=data["approval_level"],
                   deadline_minutes=data["deadline_minutes"], lines=data.get("lines") or row.data["lines"])
     store.update_request(ctx.conn, row.request_id, data=merged)
-    supersede(ctx.tx, row.request_id, f"superseded: the request was escalated to grade {data['to_grade']}", now())
-    escalated = because("request.escalated", f"escalated to grade {data['to_grade']}", {"grade": data["to_grade"]})
-    store.mark_for_replanning(ctx.conn, row.request_id, [escalated])
+    why = escalation_reason(data, row.data.get("grade"))
+    supersede(ctx.tx, row.request_id, f"superseded: {why['reason']}", now())
+    store.mark_for_replanning(ctx.conn, row.request_id, [why])
+
+
+def escalation_reason(data: dict, grade_before: str | None) -> dict:
+    """Why support.escalated plans the request again, by what changed: its grade; else, at the same grade,
+    its lines (the incident grew, local officers were freed, the reporter confirmed the lines from their
+    words); else the approval level it went to when it missed a deadline."""
+    if data["to_grade"] != (data.get("from_grade") or grade_before):
+        return because("request.escalated", f"escalated to grade {data['to_grade']}", {"grade": data["to_grade"]})
+    if data.get("lines"):
+        return because("request.lines_changed", f"the request's lines changed ({data['kind']})", {"kind": data["kind"]})
+    return because("request.referred", f"referred to the {data['approval_level']} command after {data['kind']}",
+                   {"kind": data["kind"], "level": data["approval_level"]})
 
 
 def on_support_cancelled(ctx) -> None:

@@ -250,3 +250,29 @@ def test_an_escalated_request_is_planned_again_and_its_plans_say_why(service):
     assert again["version"] == first["version"] + 1
     assert again["replanned"] == [{"code": "request.escalated", "reason": "escalated to grade II",
                                    "params": {"grade": "II"}}]
+
+
+@pytest.mark.parametrize("change, code, params", [
+    ({"lines": True}, "request.lines_changed", {"kind": "growth"}),
+    ({"kind": "deadline_missed:approval", "approval_level": "province"}, "request.referred",
+     {"kind": "deadline_missed:approval", "level": "province"}),
+])
+def test_a_request_changed_at_the_same_grade_says_what_changed_not_escalated(service, change, code, params):
+    """support.escalated at the request's own grade (the reporter confirmed the lines, local officers were
+    freed, a deadline missed sent it to the next approval level): its plans say that, not 'escalated to
+    grade III' of a grade III request."""
+    runtime, client = service
+    asked = ask(runtime, "REQ-SAME")
+    runtime.deps.planner.plan_pending()
+    data = copy.deepcopy(contracts.example_event("support.escalated")["data"])
+    data.update(request_id="REQ-SAME", county=asked["county"], from_grade="III", to_grade="III",
+                deadline=(now() + timedelta(minutes=30)).isoformat(), escalated_at=now().isoformat(),
+                **{k: v for k, v in change.items() if k != "lines"})
+    if change.get("lines"):
+        data["lines"] = asked["lines"]
+    else:
+        data.pop("lines", None)
+    handle(runtime, "support.escalated", data)
+    runtime.deps.planner.plan_pending()
+    (why,) = proposed(client, "REQ-SAME")["replanned"]
+    assert (why["code"], why["params"]) == (code, params) and "grade" not in why["reason"]

@@ -68,3 +68,18 @@ def test_at_most_so_many_refusals_and_how_many_more():
                                                          "beds: 40 asked, 东阳市 has 12 free of 260; and 3 more")
     assert refusals.said(problem(BEDS, {"reason": "HTTP 502 from logistics"}), "en", place).endswith("; HTTP 502 from logistics")
     assert refusals.said(many, "zh", place, most=5).count("住宿床位不足") == 5 and "另有" not in refusals.said(many, "zh", place, most=5)
+
+
+def test_why_a_request_was_planned_again_is_worded_by_what_changed():
+    """matching's replanning reasons for a request changed at its own grade (handlers.escalation_reason)."""
+    from services.matching.handlers import escalation_reason
+    base = {"from_grade": "III", "to_grade": "III", "kind": "growth", "approval_level": "city"}
+    lines = escalation_reason({**base, "lines": [{"line_id": "L1"}]}, "III")
+    referred = escalation_reason({**base, "kind": "deadline_missed:approval", "approval_level": "province"}, "III")
+    raised = escalation_reason({**base, "to_grade": "II"}, "III")
+    said = {why["code"]: (refusals.said({"errors": [why]}, "zh", place), refusals.said({"errors": [why]}, "en", place))
+            for why in (lines, referred, raised)}
+    assert said == {"request.lines_changed": ("请求的警力需求已更新", "The request's lines changed"),
+                    "request.referred": ("请求逾期未办，已转上一级审批",
+                                         "The request missed a deadline and went to the next approval level"),
+                    "request.escalated": ("请求已升级为II级", "The request was escalated to grade II")}

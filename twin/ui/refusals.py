@@ -52,6 +52,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "plan.officer_off_duty": ("民警 {officer}（{county}）当前{status}，无法调派", "Officer {officer} ({county}) is "
                               "{status}, no longer on duty"),
     "request.escalated": ("请求已升级为{grade}级", "The request was escalated to grade {grade}"),
+    "request.lines_changed": ("请求的警力需求已更新", "The request's lines changed"),
+    "request.referred": ("请求逾期未办，已转上一级审批", "The request missed a deadline and went to the next approval "
+                         "level"),
     "commit.rejected": ("警力资源池拒绝锁定原方案中的 {officers} 名民警", "The resource pool refused {officers} officers of the "
                         "previous plan"),
     "commit.rejected_plan": ("警力资源池拒绝了原方案", "The resource pool refused the previous plan"),
