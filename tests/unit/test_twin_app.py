@@ -231,6 +231,9 @@ def test_plans_in_time_but_short_of_officers_say_they_are_short_not_late(loop):
     comparison, *_ = panel_view(loop, REQUEST, "en", None, PROVINCE)
     note = next(c for c in comparison._traverse() if getattr(c, "id", None) == "twin-plans-late")
     assert note.children[0].children == "Every plan is short: at most 6 of 12 officers placed"
+    assert panel.plan_summary(dict(short["data"], status="proposed"), "zh")["headcount"] == "6/12"
+    filled = dict(example_event("plan.proposed")["data"], status="proposed")
+    assert panel.plan_summary(filled, "zh")["headcount"] == "6"
     assert alerts.lateness(short["data"], "zh") == "（缺员：安排 6/12 人）"
     late = copy.deepcopy(short)   # the same plan, its last officer after the deadline too: late says more
     late["data"]["metrics"].update(latest_eta_s=9_000)

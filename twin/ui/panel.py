@@ -38,9 +38,10 @@ def plan_summary(plan: dict, lang: str = DEFAULT_LANGUAGE) -> dict:
     preview, metrics = plan.get("preview") or {}, plan["metrics"]
     whole = preview.get("whole", {})
     reserve = reserve_left(preview) if preview else None
+    placed, needed = officers_placed(plan)
     return {
         "status": maybe("status_" + plan["status"], lang, plan["status"]),
-        "headcount": str(metrics.get("headcount", len(plan["assignments"]))),
+        "headcount": str(placed) if placed >= needed else f"{placed}/{needed}",   # short: of those asked
         "donors": ("、" if lang != "en" else ", ").join(place_name(d.get("name"), lang) or d["county"]
                                                        for d in preview.get("donors", [])) or
                   ", ".join(sorted(metrics.get("per_donor", {}))),
