@@ -205,7 +205,8 @@ def confirm_needs(incident_id: str):
 
 
 @api.route("GET", "/needs/model", "The needs matcher in force: lexicon and model version, its training card and "
-           "held-out figures, when this process loaded it (a newer version is picked up without a restart)", response="needs-model")
+           "held-out figures, when this process loaded it (a newer version is picked up without a restart)",
+           response="needs-model")
 def needs_model():
     return jsonify(needs.in_force())
 

@@ -327,8 +327,7 @@ def summary_zh(plan: dict, names: dict[str, str], lines: dict[str, dict] | None 
     """A Chinese account of a plan from its figures: officers placed and needed, latest arrival against
     the deadline, donors with their officers and latest arrival, and what is missing."""
     m = plan["metrics"]
-    placed = m.get("headcount", len(plan.get("assignments", [])))
-    needed = placed + sum(s["needed"] - s["assigned"] for s in plan.get("shortfall") or [])
+    placed, needed = officers_placed(plan)
     latest = round(m.get("latest_eta_s", 0) / 60)
     deadline = deadline_minutes(plan)
     verdict = "可按时到位" if m.get("deadline_met") else "无法按时全部到位"

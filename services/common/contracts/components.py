@@ -64,11 +64,11 @@ def model_titles(schemas: dict[str, dict]) -> dict[str, dict]:
     """`components/schemas` with titles a code generator makes distinct model names of.
 
     Generators name a model by its schema's `title` (openapi-python-client keeps only what follows
-    the last '/' of it); a component that only refers to another is given as a copy of it. A title that names its route ('Extension request (POST /deployments/...)')
+    the last '/' of it). A title that names its route ('Extension request (POST /deployments/...)')
     becomes the component's name in PascalCase ('ExtensionRequest'), and a topic's payload is named
     '<Topic>Payload' ('DeploymentExtendedPayload'), apart from the HTTP answer that carries it
-    ('DeploymentExtended'). Other titles stay. Raises ValueError when two models would still share a
-    name."""
+    ('DeploymentExtended'); other titles stay. A component that only refers to another is given as a
+    copy of it. Raises ValueError when two models would still share a name."""
     payloads = {t.name for t in topics()}
     out, named = {}, {}
     for key, schema in schemas.items():
