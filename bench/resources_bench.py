@@ -21,16 +21,22 @@
 figures at other sizes (a scaling curve: each search size beside its own baseline, each plan size
 beside the 1-officer plan); `--keep DIR` keeps the seeded search pools there for the next run (a
 million officers take a quarter of an hour to seed).
+
+`python -m bench.resources_bench --stages` prints where a commit's time goes instead: each part of the
+three plans' commits (1 officer, 60 from 12 counties, 60 from 60) timed where commit_plan calls it, on
+SQLite and PostgreSQL (bench/README.md has a run).
 """
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import tempfile
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
@@ -177,15 +183,27 @@ def returned(runtime, ids: list[str]) -> None:
                                                    "commit_id": None, "rest_until": None})
 
 
-def bench_commit(url: str, label: str, rounds: int = 15, sizes: tuple[int, ...] = (60,)) -> dict:
-    """Plans of each size in `sizes` (PER_COUNTY officers from each donor county, and one from each
-    county for the spread figure) beside a 1-officer plan, in turn, `rounds` times."""
-    name = f"bench_commit_{uuid.uuid4().hex[:8]}"
+@contextmanager
+def commit_pool(url: str, prefix: str):
+    """(runtime, lendable officers per county, policy) of a seeded 20,000-officer pool on `url`, as the
+    commit figures use it; a PostgreSQL schema made for it is dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     runtime = runtime_for(url, name)
     try:
         seed_demo_if_empty(runtime, officers_n=20_000, seed=5)
         settle(runtime)
-        pool, policy = lendable_officers(runtime), runtime.settings.extra["policy"]
+        yield runtime, lendable_officers(runtime), runtime.settings.extra["policy"]
+    finally:
+        runtime.engine.dispose()
+        if url.startswith("postgresql"):
+            with create_engine(url).begin() as conn:
+                conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+
+
+def bench_commit(url: str, label: str, rounds: int = 15, sizes: tuple[int, ...] = (60,)) -> dict:
+    """Plans of each size in `sizes` (PER_COUNTY officers from each donor county, and one from each
+    county for the spread figure) beside a 1-officer plan, in turn, `rounds` times."""
+    with commit_pool(url, "bench_commit") as (runtime, pool, policy):
         shapes = [(1, 1, ""), *((size, PER_COUNTY, "") for size in sizes), *((size, 1, "_spread") for size in sizes)]
         samples: dict[tuple, list[float]] = {shape: [] for shape in shapes}
         for _ in range(rounds):
@@ -193,13 +211,8 @@ def bench_commit(url: str, label: str, rounds: int = 15, sizes: tuple[int, ...] 
                 ids = deal(pool, size, per_county)
                 samples[size, per_county, tag].append(timed(lambda ids=ids: _commit(runtime, ids, policy)))
                 returned(runtime, ids)
-        return {f"resources.commit_{size}{tag}.{label}.p95_ms": figure(samples[size, per, tag], samples[1, 1, ""])
-                for size, per, tag in shapes if size != 1}
-    finally:
-        runtime.engine.dispose()
-        if url.startswith("postgresql"):
-            with create_engine(url).begin() as conn:
-                conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+    return {f"resources.commit_{size}{tag}.{label}.p95_ms": figure(samples[size, per, tag], samples[1, 1, ""])
+            for size, per, tag in shapes if size != 1}
 
 
 def settle(runtime) -> None:
@@ -216,6 +229,107 @@ def _commit(runtime, ids: list[str], policy) -> None:
         result = commit_plan(tx, plan(ids), policy, datetime.now(timezone.utc))
     if result["status"] != "committed":
         raise RuntimeError(f"benchmark plan refused: {result['reasons'][:3]}")
+
+
+# Where a commit's time goes (`--stages`): the functions a commit calls, each timed where it is called
+# (its module attribute wrapped for the run), inclusive of what it calls. The events' parts are within
+# "events written"; "transaction" is BEGIN and COMMIT (the whole less commit_plan); "the rest" is
+# commit_plan less its timed parts (the rules, the events' payloads, the counts after the commit).
+STAGES = (
+    ("plan looked up, homes read", "services.resources.store", "commitment"),
+    ("plan looked up, homes read", "services.resources.store", "officer_counties"),
+    ("counties and officers locked", "services.resources.store", "lock_counties"),
+    ("counties and officers locked", "services.resources.store", "lock_for_commit"),
+    ("county counts (before)", "services.resources.store", "county_counts"),
+    ("qualified counts (after)", "services.resources.store", "qualified_counts"),
+    ("received, county rows", "services.resources.store", "received_by_county"),
+    ("received, county rows", "services.resources.store", "county_rows"),
+    ("officers updated", "services.resources.store", "update_officers"),
+    ("commitment written", "services.resources.store", "insert_commitment"),
+    ("events written", "services.common.outbox", "Tx.emit_many"),
+    ("  of which sealed", "services.common.outbox", "sealed"),
+    ("    of which signed", "services.common.keys", "Signer.sign"),
+    ("  of which contract checks", "services.common.contracts", "validate_event"),
+)
+_PARTS = frozenset(("  of which sealed", "    of which signed", "  of which contract checks"))
+
+
+@contextmanager
+def timed_stages(spent: dict[str, float]):
+    """While open, each function of STAGES adds the time of its calls to `spent[label]`."""
+    undo = []
+    for label, module, name in STAGES:
+        owner = importlib.import_module(module)
+        *path, attr = name.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        original = owner.__dict__[attr]
+
+        def wrapper(*args, _fn=original, _label=label, **kwargs):
+            start = time.perf_counter()
+            try:
+                return _fn(*args, **kwargs)
+            finally:
+                spent[_label] = spent.get(_label, 0.0) + time.perf_counter() - start
+        setattr(owner, attr, wrapper)
+        undo.append((owner, attr, original))
+    try:
+        yield spent
+    finally:
+        for owner, attr, original in reversed(undo):
+            setattr(owner, attr, original)
+
+
+def commit_stages(url: str, rounds: int = 20, shapes=((1, 1), (60, PER_COUNTY), (60, 1))) -> dict[tuple, dict]:
+    """Per plan shape (officers, per county): the median whole commit and each stage's mean, in ms."""
+    with commit_pool(url, "bench_stages") as (runtime, pool, policy):
+        for shape in shapes:   # warm: statements compiled, caches filled
+            for _ in range(3):
+                ids = deal(pool, *shape)
+                _commit(runtime, ids, policy)
+                returned(runtime, ids)
+        spent: dict[str, float] = {}
+        totals: dict[tuple, dict[str, float]] = {shape: {} for shape in shapes}
+        wholes: dict[tuple, list[float]] = {shape: [] for shape in shapes}
+        planned = dict.fromkeys(shapes, 0.0)
+        with timed_stages(spent):
+            for _ in range(rounds):   # the shapes in turn, as bench_commit takes them
+                for shape in shapes:
+                    ids = deal(pool, *shape)
+                    spent.clear()
+                    start = time.perf_counter()
+                    with runtime.outbox.transaction() as tx:
+                        inner = time.perf_counter()
+                        result = commit_plan(tx, plan(ids), policy, datetime.now(timezone.utc))
+                        planned[shape] += time.perf_counter() - inner
+                    wholes[shape].append(time.perf_counter() - start)
+                    if result["status"] != "committed":
+                        raise RuntimeError(f"benchmark plan refused: {result['reasons'][:3]}")
+                    for label, t in spent.items():
+                        totals[shape][label] = totals[shape].get(label, 0.0) + t
+                    returned(runtime, ids)   # not a commit's: its update is not counted
+    out: dict[tuple, dict] = {}
+    for shape in shapes:
+        stages = {label: 1000 * t / rounds for label, t in totals[shape].items()}
+        top = sum(v for k, v in stages.items() if k not in _PARTS)
+        stages["transaction (BEGIN, COMMIT)"] = 1000 * (sum(wholes[shape]) - planned[shape]) / rounds
+        stages["the rest (rules, payloads, counts after)"] = 1000 * planned[shape] / rounds - top
+        out[shape] = {"median_ms": 1000 * float(np.median(wholes[shape])),
+                      "mean_ms": 1000 * sum(wholes[shape]) / rounds, "stages": stages}
+    return out
+
+
+def stages_table(label: str, figures: dict[tuple, dict]) -> str:
+    """figures (commit_stages) as a text table: a row per stage, a column per plan shape."""
+    shapes = list(figures)
+    heads = ["1 officer" if s == (1, 1) else f"{s[0]} from {s[0] // s[1]} counties" for s in shapes]
+    order = [label for label, _, _ in STAGES] + ["transaction (BEGIN, COMMIT)", "the rest (rules, payloads, counts after)"]
+    lines = [f"{label}: mean ms per commit" + "".join(f" | {h:>20s}" for h in heads)]
+    for stage in dict.fromkeys(order):
+        lines.append(f"  {stage:42s}" + "".join(f" | {figures[s]['stages'].get(stage, 0.0):20.2f}" for s in shapes))
+    lines.append(f"  {'whole commit, mean (median)':42s}" + "".join(
+        f" | {figures[s]['mean_ms']:12.2f} ({figures[s]['median_ms']:.1f})" for s in shapes))
+    return "\n".join(lines)
 
 
 def postgres_available() -> bool:
@@ -268,7 +382,15 @@ if __name__ == "__main__":  # python -m bench.resources_bench: this module's fig
     parser.add_argument("--by-id", type=int, default=121, help="officers read by id in one request (0: none)")
     parser.add_argument("--donors", action="store_true", help="print how many donor counties matching's plans of "
                         "60 officers draw from, and nothing else")
+    parser.add_argument("--stages", action="store_true", help="print where a commit's time goes, stage by stage, "
+                        "on SQLite and (when it answers) PostgreSQL, and nothing else")
     args = parser.parse_args()
+    if args.stages:
+        with producers.registry(), tempfile.TemporaryDirectory() as workdir:
+            print(stages_table("sqlite", commit_stages(f"sqlite:///{workdir}/stages.db", args.commit_rounds)), flush=True)
+            if postgres_available():
+                print(stages_table("postgres", commit_stages(PG_URL, args.commit_rounds)), flush=True)
+        raise SystemExit(0)
     if args.donors:
         print(donors())
         raise SystemExit(0)
