@@ -195,32 +195,44 @@ def test_a_trainee_decides_with_their_own_token_and_matching_judges_them(app, ex
     assert len(calls) == 2
 
 
-def test_the_steering_controls_are_disabled_with_a_note_for_anyone_but_a_trainer(app, exercise):
-    def layout_for(identity):
-        client = app.server.test_client()
-        client.get("/?token=" + token_for(identity))
-        return json.loads(client.get("/_dash-layout", headers={"Referer": "http://127.0.0.1/exercise?lang=en"})
-                          .get_data(as_text=True))
+def layout_for(app, identity, lang="en"):
+    """The exercise page's layout as `identity` is served it (JSON, as the browser gets it)."""
+    client = app.server.test_client()
+    client.get("/?token=" + token_for(identity))
+    return json.loads(client.get("/_dash-layout", headers={"Referer": f"http://127.0.0.1/exercise?lang={lang}"})
+                      .get_data(as_text=True))
 
-    def found(node, out):
-        if isinstance(node, dict):
-            props = node.get("props", {})
-            if isinstance(props.get("id"), str):
-                out[props["id"]] = props
-            for value in props.values():
-                found(value, out)
-        elif isinstance(node, list):
-            for item in node:
-                found(item, out)
-        return out
+
+def found(node, out):
+    """The props of every component with a string id in `node`, by id."""
+    if isinstance(node, dict):
+        props = node.get("props", {})
+        if isinstance(props.get("id"), str):
+            out[props["id"]] = props
+        for value in props.values():
+            found(value, out)
+    elif isinstance(node, list):
+        for item in node:
+            found(item, out)
+    return out
+
+
+def test_the_replay_slider_names_its_two_ends_and_offers_no_number_to_type(app, exercise):
+    for lang, start, end in (("en", "start of the exercise", "latest"), ("zh", "演练开始", "最新")):
+        slider = found(layout_for(app, PROVINCE, lang), {})[ids.EX_REPLAY_SLIDER]
+        assert slider["marks"] == {"0": start, "1000": end}
+        assert slider["value"] == 1000 and slider["allow_direct_input"] is False
+
+
+def test_the_steering_controls_are_disabled_with_a_note_for_anyone_but_a_trainer(app, exercise):
     steering = (ids.EX_SCENARIO, ids.EX_SPEED, ids.EX_START, ids.EX_PAUSE, ids.EX_RESUME, ids.EX_SET_SPEED)
-    trainer, commander = found(layout_for(TRAINER), {}), found(layout_for(PROVINCE), {})
+    trainer, commander = found(layout_for(app, TRAINER), {}), found(layout_for(app, PROVINCE), {})
     assert not any(trainer[i].get("disabled") for i in steering) and ids.EX_TRAINEE_NOTE not in trainer
     assert all(commander[i].get("disabled") is True for i in steering)
     assert "you can decide their plans below as a trainee" in commander[ids.EX_TRAINEE_NOTE]["children"]
     assert commander[ids.EX_REASON].get("disabled") is not True  # a trainee still decides plans
     assert "display" not in commander[ids.EX_REASON]["style"]
-    support = found(layout_for(Identity("dy-support", "support_officer", "330783")), {})  # never shown plans
+    support = found(layout_for(app, Identity("dy-support", "support_officer", "330783")), {})  # never shown plans
     assert all(support[i].get("disabled") is True for i in steering)
     assert support[ids.EX_TRAINEE_NOTE]["children"] == "A trainer starts and steers exercises."
     assert support[ids.EX_REASON]["style"]["display"] == "none"  # nothing to reject

@@ -114,6 +114,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ex_no_report": ("演练结束后生成报告", "The report is written when the exercise ends"),
     "ex_replay": ("复盘回放", "Debrief replay"),
     "ex_no_events": ("尚无记录的事件", "No recorded events yet"),
+    "ex_replay_start": ("演练开始", "start of the exercise"),
+    "ex_replay_end": ("最新", "latest"),
     "ex_log": ("运行记录", "Run log"),
     "ex_not_running": ("演练 {id} 未在运行", "Exercise {id} is not running"),
     "role": ("角色", "role"),
