@@ -254,15 +254,21 @@ STAGES = (
 _PARTS = frozenset(("  of which sealed", "    of which signed", "  of which contract checks"))
 
 
+def stage_owner(module: str, name: str) -> tuple[object, str]:
+    """(the module or class that holds `name` of STAGES, the attribute's own name)."""
+    owner = importlib.import_module(module)
+    *path, attr = name.split(".")
+    for part in path:
+        owner = getattr(owner, part)
+    return owner, attr
+
+
 @contextmanager
 def timed_stages(spent: dict[str, float]):
     """While open, each function of STAGES adds the time of its calls to `spent[label]`."""
     undo = []
     for label, module, name in STAGES:
-        owner = importlib.import_module(module)
-        *path, attr = name.split(".")
-        for part in path:
-            owner = getattr(owner, part)
+        owner, attr = stage_owner(module, name)
         original = owner.__dict__[attr]
 
         def wrapper(*args, _fn=original, _label=label, **kwargs):

@@ -2,17 +2,12 @@
 names is timed where the commit calls it, and put back as it was afterwards."""
 from __future__ import annotations
 
-import importlib
-
-from bench.resources_bench import STAGES, stages_table, timed_stages
+from bench.resources_bench import STAGES, stage_owner, stages_table, timed_stages
 from services.common import contracts
 
 
 def _current(module: str, name: str):
-    owner = importlib.import_module(module)
-    *path, attr = name.split(".")
-    for part in path:
-        owner = getattr(owner, part)
+    owner, attr = stage_owner(module, name)
     return owner.__dict__[attr]
 
 
