@@ -54,6 +54,17 @@ def readable_in(county: str, commanding: str | None) -> list[str]:
     return [county] if commanding is None else [county, commanding]
 
 
+def readable_officers(conn, ids: list[str], region: str | None) -> dict[str, dict]:
+    """The rows of the officers of `ids` that a caller bound to `region` (None: not bound) may read by
+    the rule of GET /officers/{officer_id} (readable_in), by id; the others are left out, missing or not."""
+    rows = store.officers_by_id(conn, ids)
+    if not region or not rows:
+        return rows
+    commanding = store.commanding_counties(conn, list(rows))
+    return {i: row for i, row in rows.items()
+            if any(region_covers(region, r) for r in readable_in(row["county"], commanding.get(i)))}
+
+
 api.objects({"officer_id": officer_regions}, general=("equipment_id",))  # an item's description is general data
 
 
@@ -105,13 +116,8 @@ def named_officers(args) -> dict:
         errors.append({"field": "ids", "reason": f"at most {MAX_OFFICER_IDS} officer ids at a time, got {len(ids)}"})
     if errors:
         raise Problem(400, "Bad query parameter", errors)
-    region = bound_region()
     with _read() as conn:
-        rows = store.officers_by_id(conn, ids)
-        commanding = store.commanding_counties(conn, list(rows)) if rows and region else {}
-    if region:
-        rows = {i: row for i, row in rows.items()
-                if any(region_covers(region, r) for r in readable_in(row["county"], commanding.get(i)))}
+        rows = readable_officers(conn, ids, bound_region())
     role, at = current_identity().role, now()
     return {"items": [officers.view(rows[i], at, role) for i in ids if i in rows],
             "not_shown": [i for i in ids if i not in rows]}
@@ -198,11 +204,12 @@ def check_compatibility():
     return jsonify(representations.compatibility_report(body, county, items))
 
 
-@api.route("GET", "/commitments", "Committed plans (?status=committed|released)",
+@api.route("GET", "/commitments", "Committed plans (?status=committed|released); a region-bound caller sees those "
+           "its region receives (every officer) or sends officers to (its own officers)",
            query={"status": "committed or released"}, response="commitments")
 def get_commitments():
     with _read() as conn:
-        return jsonify(store.commitment_rows(conn, request.args.get("status")))
+        return jsonify(store.commitment_rows(conn, request.args.get("status"), bound_region()))
 
 
 @api.route("GET", "/points/officers/{officer_id}", "An officer's points balance and awards", response="officer-points")

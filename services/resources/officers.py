@@ -8,7 +8,7 @@ import numpy as np
 
 from ..common.http import Problem
 from . import reach, representations, store
-from .domain import duty, lifecycle, masking
+from .domain import duty, lifecycle, masking, roster_rows
 from .domain.policy import Policy
 from .events import report_loads, status_changed
 
@@ -117,6 +117,7 @@ def patch(tx, officer_id: str, body: dict, role: str, policy: Policy, now: datet
     if any(k in body for k in PERSONAL_EDITS) and not masking.may(role, "edit_personal"):
         reason = f"role {role} may not edit personal fields ({', '.join(PERSONAL_EDITS)})"
         raise Problem(403, "Not allowed for this role", [{"field": "Authorization", "reason": reason}], detail=reason)
+    _check_placement(tx.conn, row, body)
     values: dict = {}
     if "status" in body:
         current = duty.effective_status(row["status"], row["rest_until"], now)
@@ -136,6 +137,26 @@ def patch(tx, officer_id: str, body: dict, role: str, policy: Policy, now: datet
     if "status" in values:
         report_loads(tx, [row["county"]], now, policy.reserve_share)
     return view(store.officer(tx.conn, officer_id), now, role)
+
+
+def _check_placement(conn, row: dict, body: dict) -> None:
+    """422 when the edit puts the officer in a unit of another county or one the pool does not hold (a
+    unit lies in its officers' county; the roster import adds new ones), or hands them equipment the
+    pool holds in another county (domain.roster_rows.check_equipment): the officer's own county stays
+    the only one an edit of theirs reaches."""
+    errors = []
+    if "unit_id" in body and body["unit_id"] != row["unit_id"]:
+        unit = store.units_by_id(conn, [body["unit_id"]]).get(body["unit_id"])
+        if unit is None:
+            errors.append({"field": "unit_id", "reason": f"no unit {body['unit_id']} (a roster import adds units)"})
+        elif unit["county"] != row["county"]:
+            errors.append({"field": "unit_id", "reason": f"unit {body['unit_id']} is in county {unit['county']}, "
+                                                        f"not {row['county']}"})
+    if "equipment_ids" in body:
+        errors += roster_rows.check_equipment([("", {"county": row["county"], "equipment_ids": body["equipment_ids"]})],
+                                              store.equipment_items(conn, body["equipment_ids"]))
+    if errors:
+        raise Problem(422, "Not this officer's county", errors)
 
 
 def _roster_values(row: dict, body: dict) -> dict:

@@ -86,7 +86,8 @@ def import_roster(tx, rows: list[tuple[str, dict]], policy: Policy, now: datetim
     With `region` (an importer bound to it), every row's county and every known officer's current
     county must lie inside it (OutsideRegion otherwise): no row adds to or takes over another region's officers.
     The units the rows name are added when the pool lacks them, and renamed when a row says so
-    (domain.roster_rows.check_units): a unit lies in its officers' county, so the region check covers them."""
+    (domain.roster_rows.check_units): a unit lies in its officers' county, so the region check covers them.
+    An item of equipment the pool holds is carried by its own county's officers (check_equipment)."""
     if not rows:
         raise RosterRejected([{"field": "(body)", "reason": "the roster has no rows"}])
     cities = {c: r["city"] for c, r in store.county_rows(tx.conn).items()}
@@ -102,8 +103,11 @@ def import_roster(tx, rows: list[tuple[str, dict]], policy: Policy, now: datetim
                    if county and not region_covers(region, county)]
         if outside:
             raise OutsideRegion(outside)
+    placed = [(where, o) for (where, _), o in zip(rows, officers)]
     new_units, renamed, errors = roster_rows.check_units(
-        [(where, o) for (where, _), o in zip(rows, officers)], store.units_by_id(tx.conn, {o["unit_id"] for o in officers}))
+        placed, store.units_by_id(tx.conn, {o["unit_id"] for o in officers}))
+    errors += roster_rows.check_equipment(placed, store.equipment_items(
+        tx.conn, {i for o in officers for i in o["equipment_ids"]}))
     if errors:
         raise RosterRejected(errors)
     values = [_keep_station(store.officer_values(o, now, policy.rest_min), stored.get(o["officer_id"]))

@@ -83,11 +83,17 @@ def test_what_if_taking_every_deployable_officer_of_a_module_empties_the_circle_
     left = {c["county"] for c in body["left_circle"] if "riot_control" in c["modules"]}
     assert left == covered and body["plan_id"] == "P-1"
     assert all(ch["support_after"] < ch["support_before"] for ch in body["changes"])
-    city = headers_for(Identity("jh", "city_commander", "330700"))   # 金华: only its own counties are shown
-    shown = client.post("/readiness/what-if", json={"officer_ids": ids}, headers=city).get_json()
+    city = headers_for(Identity("jh", "city_commander", "330700"))   # 金华: its own officers, its own counties
+    refused = client.post("/readiness/what-if", json={"officer_ids": ids}, headers=city)
+    assert refused.status_code == 403 and refused.get_json()["errors"][0]["field"].startswith("officer_ids.")
+    with runtime.engine.connect() as conn:
+        own = [r[0] for r in conn.execute(select(officers.c.officer_id).where(
+            officers.c.module == "riot_control", officers.c.city == "330700"))]
+    whole = client.post("/readiness/what-if", json={"officer_ids": own}, headers=PROVINCE).get_json()
+    shown = client.post("/readiness/what-if", json={"officer_ids": own}, headers=city).get_json()
     assert contracts.validate_body("readiness-impact", shown) == []
-    assert shown["left_circle"] == [c for c in body["left_circle"] if c["city"] == "330700"] != []
-    assert {ch["county"][:4] for ch in shown["changes"]} == {"3307"}
+    assert shown["left_circle"] == [c for c in whole["left_circle"] if c["city"] == "330700"]
+    assert shown["changes"] == [ch for ch in whole["changes"] if ch["county"].startswith("3307")] != []
     again = client.get("/readiness/coverage?horizon_h=0", headers=PROVINCE).get_json()
     assert {c["county"] for c in again["counties"] if c["modules"]["riot_control"]["covered"]} == covered  # nothing changed
 

@@ -320,6 +320,25 @@ def test_the_report_is_linked_and_served_to_signed_in_users_only(app, exercise):
     assert client.get("/exercise/nope/report.json", headers=headers_for(PROVINCE)).status_code == 404
 
 
+def test_the_report_is_held_to_the_region_rule_of_the_requests_it_covers(app, exercise):
+    """The exercise's request and incident are Dongyang's (330783): its duty officer and the trainer read
+    the report; Xihu's duty officer is neither linked to it nor served it, as with its plans."""
+    (exercise / "report.html").write_text("<html>after-action</html>")
+    (exercise / "report.json").write_text("{}")
+    client = app.server.test_client()
+    for identity, shown in ((Identity("dy-duty", "county_duty_officer", "330783"), True), (TRAINER, True),
+                            (Identity("xh-duty", "county_duty_officer", "330106"), False),
+                            (Identity("hz", "city_commander", "330100"), False)):
+        ctx = as_user(app, identity)
+        *_, report, _log, _key = app.twin_callbacks["on_ex_refresh"](1, EXERCISE, "en", None)
+        ctx.pop()
+        assert (f"/exercise/{EXERCISE}/report.html" in str(report)) is shown, identity
+        assert ("not shown to you" in str(report)) is not shown, identity
+        for name in ("report.html", "report.json"):
+            resp = client.get(f"/exercise/{EXERCISE}/{name}", headers=headers_for(identity))
+            assert resp.status_code == (200 if shown else 404), (identity, name)
+
+
 def test_the_replay_rebuilds_the_map_at_a_moment_of_the_recording(app, exercise):
     later = copy.deepcopy(example_event("incident.reported"))
     later["data"].update(incident_id="INC-330106-20250915-0009", location={"county": "330106"})

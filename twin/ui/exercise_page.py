@@ -277,9 +277,23 @@ def pending_table(events: list[dict], lang: str, identity=None, names: dict[str,
                               className="text-muted mb-2"), table])
 
 
-def report_links(exercise_id: str | None, lang: str) -> html.Component:
+def report_readable(events: list[dict], identity) -> bool:
+    """`identity` may read the exercise's after-action report: it covers every request and incident of
+    the exercise, so the permission table must let them read the plans of each request (the requesting
+    county) and each incident (its county), as for live ones (twin.ui.visibility). A trainee of one
+    county reads the report of their county's exercise, not of another's."""
+    requests = [e["data"].get("county") for e in events if e.get("type") == "support.requested"]
+    incidents = [(e["data"].get("location") or {}).get("county") for e in events if e.get("type") == "incident.reported"]
+    return (identity is not None
+            and all(visibility.may_read(identity, visibility.PLANS, [c]) for c in requests)
+            and all(visibility.may_read(identity, visibility.INCIDENTS, [c]) for c in incidents))
+
+
+def report_links(exercise_id: str | None, lang: str, readable: bool = True) -> html.Component:
     if not exercise_id or not (store.exercise_dir(exercise_id) / "report.html").exists():
         return html.Small(text("ex_no_report", lang), style={"color": "#999"})
+    if not readable:
+        return html.Small(text("ex_report_withheld", lang), style={"color": "#999"}, id=f"{ids.EX_REPORT}-withheld")
     base = f"{PATH}/{exercise_id}"
     links = html.Div([html.A("report.html", href=f"{base}/report.html", target="_blank", id=f"{ids.EX_REPORT}-html"),
                       html.Span(" · "), html.A("report.json", href=f"{base}/report.json", target="_blank")])
@@ -412,7 +426,8 @@ def register(app: dash.Dash, geojson: dict, *, run_exercise=None, geography=None
         pending = dash.no_update if key == last_key else pending_table(events, lang, identity, names, live=live,
                                                                   cities=cities)
         log = "\n".join(_runs.get(exercise_id, [])[-LOG_LINES:]) if exercise_id else ""
-        return exercise_options(lang), pending, report_links(exercise_id, lang), log, key
+        return (exercise_options(lang), pending, report_links(exercise_id, lang, report_readable(events, identity)),
+                log, key)
 
     @app.callback(Output(ids.EX_DECISION_RESULT, "children"),
                   Input({"type": ids.EX_DECIDE, "action": ALL, "plan": ALL}, "n_clicks"),
@@ -455,8 +470,9 @@ def register(app: dash.Dash, geojson: dict, *, run_exercise=None, geography=None
 
     @app.server.get(f"{PATH}/<exercise_id>/<any('report.html', 'report.json'):name>")
     def exercise_report(exercise_id: str, name: str):
-        """A finished exercise's after-action report (signed-in users only, like every twin route)."""
-        if not known(exercise_id):
+        """A finished exercise's after-action report: signed-in users only, like every twin route, and only
+        those who may read all it covers (report_readable); others are refused as for an unknown one."""
+        if not known(exercise_id) or not report_readable(events_of(exercise_id), signin.current_identity()):
             abort(404)
         return send_from_directory(store.exercise_dir(exercise_id), name)
 

@@ -112,6 +112,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ex_undecided": ("未审批", "undecided"),
     "ex_report": ("复盘报告", "After-action report"),
     "ex_no_report": ("演练结束后生成报告", "The report is written when the exercise ends"),
+    "ex_report_withheld": ("报告涵盖本演练的全部请求，其中有不属于您辖区的，因此不向您显示",
+                           "The report covers every request of this exercise, some outside your region, so it is not shown to you"),
     "ex_replay": ("复盘回放", "Debrief replay"),
     "ex_no_events": ("尚无记录的事件", "No recorded events yet"),
     "ex_replay_start": ("演练开始", "start of the exercise"),

@@ -232,3 +232,19 @@ def _point(raw: dict, name: str) -> tuple[float, float] | None:
     lon, lat = _number(lon, f"{name}_lon"), _number(lat, f"{name}_lat")
     _expect(-180 <= lon <= 180 and -90 <= lat <= 90, name, "longitude -180..180 and latitude -90..90")
     return lon, lat
+
+
+def check_equipment(placed: list[tuple[str, dict]], held: dict[str, dict]) -> list[dict]:
+    """Errors for equipment named by normalised officers (`placed`: (where, officer) with county and
+    equipment_ids) that the pool holds (`held`: equipment_id -> row) in another county: an item is
+    carried by its own county's officers, so no row hands an officer another county's kit. Ids the
+    pool does not hold (a force's own register, not imported here) are kept as the row gives them."""
+    errors = []
+    for where, officer in placed:
+        for i, item_id in enumerate(officer["equipment_ids"]):
+            item = held.get(item_id)
+            if item is not None and item["county"] != officer["county"]:
+                errors.append({"field": f"{where}.equipment_ids.{i}" if where else f"equipment_ids.{i}",
+                               "reason": f"equipment {item_id} is of county {item['county']}, "
+                                         f"not {officer['county']}"})
+    return errors

@@ -12,7 +12,7 @@ from ...common.auth import region_covers
 from ...common.clock import now
 from ...common.http import Problem, validated_body
 from ...common.permissions import bound_region
-from ..http import COUNTY
+from ..http import COUNTY, readable_officers
 
 api = Api("readiness")
 
@@ -47,6 +47,7 @@ def post_what_if():
     if body.get("county") and body["county"] not in codes:
         raise Problem(422, "Unknown county", [{"field": "county", "reason": f"no county {body['county']}"}])
     with _read() as conn:
+        _own_officers(conn, body["officer_ids"])
         out = readiness.what_if(conn, now(), body["officer_ids"], _region_counties(readiness), body.get("plan_id"))
     return jsonify({**{k: body[k] for k in ("county", "plan_id") if k in body}, **out})
 
@@ -70,6 +71,20 @@ def post_preposition():
         body = {**body, "sites": body.get("sites") or own}
     with _read() as conn:
         return jsonify(readiness.preposition(conn, now(), body, own))
+
+
+def _own_officers(conn, ids: list[str]) -> None:
+    """403 when a caller bound to a region names officers it may not read (GET /officers/{officer_id}'s
+    rule): what-if answers whether they exist and are available, which is theirs to know only. Missing
+    and foreign officers are refused alike, as GET /officers?ids= leaves both out."""
+    region = bound_region()
+    if region is None:
+        return
+    readable = readable_officers(conn, ids, region)
+    refused = [{"field": f"officer_ids.{i}", "reason": f"no officer {o} that region {region} may read"}
+               for i, o in enumerate(ids) if o not in readable]
+    if refused:
+        raise Problem(403, "Officers outside your region", refused)
 
 
 def _region_counties(readiness) -> list[str] | None:

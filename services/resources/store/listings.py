@@ -7,6 +7,8 @@ from datetime import datetime
 from sqlalchemy import JSON, case, func, select, type_coerce
 from sqlalchemy.engine import Connection
 
+from ...common.permissions import covers_clause
+from ...geo.regions import region_covers
 from .schema import commitments, equipment, officers, points_ledger, regions, units
 
 
@@ -23,17 +25,37 @@ def unit_rows(conn: Connection, county: str | None, unit_ids: list[str] | None =
     return [r._asdict() for r in conn.execute(stmt)]
 
 
-def equipment_items(conn: Connection, ids: list[str]) -> dict[str, dict]:
-    rows = conn.execute(select(equipment).where(equipment.c.equipment_id.in_(ids)))
-    return {r.equipment_id: r._asdict() for r in rows}
+def equipment_items(conn: Connection, ids) -> dict[str, dict]:
+    """The items of `ids` the pool holds, by id (a thousand ids a statement: a roster names tens of thousands)."""
+    ids, out = sorted(set(ids)), {}
+    for i in range(0, len(ids), 1000):
+        rows = conn.execute(select(equipment).where(equipment.c.equipment_id.in_(ids[i:i + 1000])))
+        out.update((r.equipment_id, r._asdict()) for r in rows)
+    return out
 
 
-def commitment_rows(conn: Connection, status: str | None) -> list[dict]:
-    stmt = select(commitments).order_by(commitments.c.at.desc()).limit(500)
+def commitment_rows(conn: Connection, status: str | None, region: str | None = None, limit: int = 500) -> list[dict]:
+    """The latest `limit` commitments (of `status`, when given). With `region` (a caller bound to it),
+    those that concern it: its receiving county lies inside the region (all the officers shown, as the
+    receiving side commands them), or some of its officers' home counties do (those officers shown)."""
+    stmt = select(commitments).order_by(commitments.c.at.desc(), commitments.c.commit_id)
     if status:
         stmt = stmt.where(commitments.c.status == status)
-    return [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r._asdict().items()}
-            for r in conn.execute(stmt)]
+    if region is None:
+        stmt = stmt.limit(limit)
+    else:
+        own = {i for (i,) in conn.execute(select(officers.c.officer_id).where(covers_clause(officers.c.county, region)))}
+    out = []
+    for r in conn.execute(stmt):
+        row = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r._asdict().items()}
+        if region is not None and not region_covers(region, row["county"]):
+            row["officer_ids"] = [i for i in row["officer_ids"] if i in own]
+            if not row["officer_ids"]:
+                continue
+        out.append(row)
+        if len(out) == limit:
+            break
+    return out
 
 
 def points_by(conn: Connection, column: str) -> dict[str, float]:
