@@ -14,7 +14,7 @@ from ..common import observed
 from ..common.api import Api, current_deps
 from ..common.auth import current_identity, region_covers
 from ..common.clock import now, parse_time
-from ..common.http import Problem, validated_body
+from ..common.http import Problem, endpoint_of, validated_body
 from ..common.permissions import bound_region
 from . import (
     access,
@@ -39,15 +39,24 @@ def _read():
     return current_deps().runtime.engine.connect()
 
 
-def _regions_by(lookup):
-    """A permission resolver: the regions an object concerns, read by `lookup(conn, id)` (regions.py)."""
+# The routes where a unit acts on its own order: only the side that sent it acknowledges the order and
+# reports where the unit is (the receiving county reads both, it does not act for another county's unit).
+UNIT_ACTS = ("POST /orders/{order_id}/ack", "POST /units/{unit_id}/positions")
+
+
+def _regions_by(lookup, acting=None):
+    """A permission resolver: the regions an object concerns, read by `lookup(conn, id)` (regions.py);
+    on the routes of UNIT_ACTS by `acting(conn, id)`, the unit's home county alone, when given."""
     def resolve(object_id: str):
+        rule = request.url_rule
+        chosen = acting if acting and rule and endpoint_of(request.method, rule.rule) in UNIT_ACTS else lookup
         with _read() as conn:
-            return lookup(conn, object_id)
+            return chosen(conn, object_id)
     return resolve
 
 
-api.objects({"order_id": _regions_by(regions.of_order), "unit_id": _regions_by(regions.of_unit),
+api.objects({"order_id": _regions_by(regions.of_order, regions.home_of_order),
+             "unit_id": _regions_by(regions.of_unit, regions.home_of_unit),
              "deployment_id": _regions_by(regions.of_deployment), "incident_id": _regions_by(regions.of_incident)})
 
 

@@ -15,7 +15,17 @@ from .timeline import emit
 
 
 def instruct_as(outbox, order_id: str, who: Identity, body: dict, now: datetime) -> dict:
-    """The instruction as recorded (accepted), or the refusal raised once it is recorded."""
+    """The instruction as recorded (accepted), or the refusal raised once it is recorded. A role that is
+    never a receiving command gets one and the same 403 for any order id, naming no county, so that
+    the answer does not tell whether or where the order exists (recorded when there is such an order)."""
+    if who.role not in access.RECEIVING_ROLES:
+        reason = (f"only a receiving command (county duty officer or city commander) may instruct a unit; "
+                  f"caller is {who.role}")
+        with outbox.transaction() as tx:
+            row = store.order(tx.conn, order_id)
+            if row is not None:
+                _record(tx, row, who, body, reason, now)
+        raise Problem.of_field(403, "Refused", "X-Role", reason)
     with outbox.transaction() as tx:
         row = dispatch.load_order(tx.conn, order_id)
         county = row["order"]["reporting_point"]["county"]

@@ -159,17 +159,28 @@ def approve_extension_as(outbox, deployment_id: str, who: Identity, now: datetim
 
 
 def rate_as(outbox, deployment_id: str, who: Identity, body: dict, now: datetime) -> None:
-    """A support officer (side officer) or the receiving side (side receiver) rates the deployment."""
+    """The officers sent (side officer: the support officer of a county that sent one of its units) or
+    the receiving side (side receiver) rate the deployment; a support officer of the receiving county is
+    neither. One rating per person and side of a deployment, as in any satisfaction survey: a second is
+    refused (409) and the first stands, so that the satisfaction indicator counts each rater once."""
     with outbox.transaction() as tx:
         dep = load(tx.conn, deployment_id)
-        if body["side"] == "officer" and who.role != "support_officer":
-            raise Problem.of_field(403, "Refused", "side", "officer ratings come from support officers")
-        if body["side"] == "receiver" and not (who.role in access.RECEPTION_ROLES and who.covers(dep["county"])):
+        side, rater = body["side"], who.subject[:128]
+        if side == "officer":
+            sending = sorted(c for c in store.sending_counties(tx.conn, deployment_id) if c)
+            if not (who.role == "support_officer" and any(who.covers(c) for c in sending)):
+                raise Problem.of_field(403, "Refused", "side", (
+                    f"officer ratings come from the support officers of the counties that sent units "
+                    f"({', '.join(sending) or 'none known'}); caller is {who.role} of {who.region}"))
+        if side == "receiver" and not (who.role in access.RECEPTION_ROLES and who.covers(dep["county"])):
             raise Problem.of_field(403, "Refused", "side",
                                    f"receiver ratings come from the receiving side of {dep['county']}")
+        if store.survey_given(tx.conn, deployment_id, rater, side):
+            raise Problem.of_field(409, "Refused", "side", f"{rater} already rated deployment {deployment_id} "
+                                   f"as {side}: one rating per person and side", code="survey.already_rated",
+                                   params={"deployment_id": deployment_id, "side": side})
         store.add_survey(tx.conn, deployment_id=deployment_id, incident_id=dep["incident_id"], county=dep["county"],
-                         rater=who.subject[:128], side=body["side"], rating=body["rating"],
-                         comment=body.get("comment"), at=now)
+                         rater=rater, side=side, rating=body["rating"], comment=body.get("comment"), at=now)
 
 
 def check_equipment_as(outbox, order_id: str, who: Identity, body: dict, now: datetime) -> None:

@@ -512,6 +512,12 @@ def add_survey(conn, **values) -> None:
     conn.execute(insert(surveys).values(**values))
 
 
+def survey_given(conn, deployment_id: str, rater: str, side: str) -> bool:
+    """Whether `rater` already rated the deployment as `side`."""
+    return conn.execute(select(surveys.c.id).where(surveys.c.deployment_id == deployment_id, surveys.c.rater == rater,
+                                                   surveys.c.side == side).limit(1)).first() is not None
+
+
 def add_equipment_check(conn, **values) -> None:
     conn.execute(insert(equipment_checks).values(**values))
 
@@ -560,6 +566,17 @@ def timeline_of_incident(conn, incident_id: str) -> list:
     in the order their producer emitted them."""
     return conn.execute(select(timeline).where(timeline.c.incident_id == incident_id)
                         .order_by(timeline.c.at, timeline.c.seq, timeline.c.event_id)).mappings().all()
+
+
+def reported_incident(conn, incident_id: str) -> dict | None:
+    """What incident.reported said of the incident (its data); None when logistics did not see it."""
+    return conn.execute(select(timeline.c.data).where(timeline.c.incident_id == incident_id,
+                                                      timeline.c.type == "incident.reported").limit(1)).scalar()
+
+
+def incident_on_timeline(conn, incident_id: str) -> bool:
+    return conn.execute(select(timeline.c.event_id).where(timeline.c.incident_id == incident_id)
+                        .limit(1)).first() is not None
 
 
 def load_recorded(conn, county: str, at: datetime) -> bool:
