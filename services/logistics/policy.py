@@ -36,6 +36,7 @@ class Policy:
     medics_per_team: int = 1
     officers_per_medic: int = 30
     allowance_factor: float = 1.2
+    allowance_day_min: int = 1440
     psychological_followup_grades: tuple = ("I", "II")
     lodging_capacity_default: int = 300
     lodging_capacity: dict = field(default_factory=dict)
@@ -75,12 +76,15 @@ class Policy:
             medics_per_team=int(_value(r, "medics_per_team", 1)),
             officers_per_medic=int(_value(r, "officers_per_medic", 30)),
             allowance_factor=float(_value(r, "allowance_factor", 1.2)),
+            allowance_day_min=int(_value(r, "allowance_day_min", 1440)),
             psychological_followup_grades=tuple(str(g) for g in _value(r, "psychological_followup_grades", ["I", "II"])),
             lodging_capacity_default=int(lodging.get("default", 300)),
             lodging_capacity={str(k): int(v) for k, v in (lodging.get("counties") or {}).items()},
             receiving_command_sees_own_units=bool(_value(p, "receiving_command_sees_own_units", False)),
             tasks={str(k): list(v) for k, v in _group(doc, "tasks").items()} or None,
         )
+        if values["allowance_day_min"] < 1:
+            raise PolicyError(f"{path}: reception.allowance_day_min must be at least 1 minute")
         if values["medics_per_team"] < 1:
             raise PolicyError(f"{path}: reception.medics_per_team must be at least 1 (a medic travels with every team)")
         return cls(**{k: v for k, v in values.items() if v is not None})

@@ -62,7 +62,7 @@ def allowance(row: dict, policy, wages: dict, minutes: int | None) -> dict:
     """factor x each officer's own base wage per duty day begun; amounts once the deployment is released."""
     officers = list(row["officer_ids"])
     per_officer = reception.allowances({o: minutes if minutes is not None else 0 for o in officers}, wages,
-                                       policy.allowance_factor)
+                                       policy.allowance_factor, policy.allowance_day_min)
     if minutes is None:
         for item in per_officer.values():
             item["duty_days"] = item["amount"] = None

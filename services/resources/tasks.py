@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from ..common.clock import parse_time
 from ..common.outbox import Emit
 from . import store
-from .domain import duty, points
+from .domain import duty
 from .domain.policy import Policy
 from .events import report_loads, stamp, status_change
 
@@ -93,7 +93,7 @@ def _release_one(row: dict, worked: int, at: datetime, task: dict | None, receiv
                                   at - timedelta(minutes=worked), at)
     status, rest_until = duty.after_release(minutes, at, rest_minutes=policy.rest_min, limit=policy.duty_limit_min)
     grade = task["grade"] if task else "IV"
-    difficulty, risk = points.difficulty_of(grade), points.risk_of(grade, task["risk"] if task else None)
+    difficulty, risk = policy.points.difficulty_of(grade), policy.points.risk_of(grade, task["risk"] if task else None)
     earned = policy.points.award(difficulty=difficulty, duration_h=worked / 60, risk=risk)
     change = {"officer_id": row["officer_id"], "status": status, "status_since": now, "rest_until": rest_until,
               "duty_minutes_24h": minutes, "duty_window_start": window, "commit_id": None, "task_unit": None,

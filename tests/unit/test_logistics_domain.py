@@ -162,6 +162,21 @@ def test_allowance_is_1_2_times_the_base_wage_per_duty_day_begun():
     assert reception.allowance(1441, 400, 1.2) == 960.0
 
 
+def test_the_length_of_a_paid_day_is_the_policys(tmp_path):
+    doc = yaml.safe_load(DEFAULT_FILE.read_text(encoding="utf-8"))
+    assert Policy.load(DEFAULT_FILE, env={}).allowance_day_min == 1440
+    doc["reception"]["allowance_day_min"]["value"] = 720   # a province paying per half day begun
+    path = tmp_path / "reception.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    policy = Policy.load(path, env={})
+    out = reception.allowances({"A": 800}, {"A": 400}, policy.allowance_factor, policy.allowance_day_min)["A"]
+    assert (out["duty_days"], out["amount"]) == (2, 960.0)
+    doc["reception"]["allowance_day_min"]["value"] = 0
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(PolicyError, match="allowance_day_min"):
+        Policy.load(path, env={})
+
+
 def test_each_officer_is_paid_on_their_own_base_wage_not_a_common_rate():
     out = reception.allowances({"A": 300, "B": 300, "C": 1500}, {"A": 350, "B": 610, "C": 500}, 1.2)
     assert (out["A"]["amount"], out["B"]["amount"], out["C"]["amount"]) == (420.0, 732.0, 1200.0)

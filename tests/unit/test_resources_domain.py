@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+import yaml
 
 from services.resources.domain import compatibility, duty, lifecycle, masking, points, reserve, roster_rows
 from services.resources.domain.commit_rules import Candidate, CountyLoad, Task, check_plan
@@ -132,6 +133,22 @@ def test_points_configuration_is_read_from_the_environment():
     assert policy.points.per_hour == 1.0 and policy.reserve_share == 0.8 and policy.rest_min == 600
     with pytest.raises(ValueError):
         Policy.from_env({"RESERVE_SHARE": "1.5"})
+
+
+def test_the_grade_scales_of_points_are_the_policy_files(tmp_path):
+    from services.resources.domain.policy import DEFAULT_FILE
+    default = Policy.from_env({}).points
+    assert [default.difficulty_of(g) for g in ("I", "II", "III", "IV")] == [5, 4, 3, 2]
+    assert (default.risk_of("I"), default.risk_of("IV"), default.risk_of("IV", 3)) == (4, 1, 3)   # a plan's own risk wins
+    doc = yaml.safe_load(DEFAULT_FILE.read_text(encoding="utf-8"))
+    doc["points"]["difficulty"]["IV"] = 1
+    path = tmp_path / "resources.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    assert Policy.from_env({"RESOURCES_POLICY": str(path)}).points.difficulty_of("IV") == 1
+    del doc["points"]["risk"]["II"]
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ValueError, match="points.risk"):
+        Policy.from_env({"RESOURCES_POLICY": str(path)})
 
 
 def test_reciprocity_balances_support_given_against_support_received():

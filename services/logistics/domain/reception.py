@@ -33,16 +33,20 @@ def covered(arrangements: dict) -> bool:
     return not missing(arrangements)
 
 
-def duty_days(minutes: int) -> int:
-    """Support duty is paid per day begun: 1 minute to 24 hours is one day."""
-    return max(1, math.ceil(minutes / 1440))
+DAY_MIN = 1440
 
 
-def allowance(minutes: int, base_wage_per_day: float, factor: float) -> float:
-    return round(duty_days(minutes) * base_wage_per_day * factor, 2)
+def duty_days(minutes: int, day_min: int = DAY_MIN) -> int:
+    """Support duty is paid per day begun (the policy's `reception.allowance_day_min`): with days of
+    24 hours, 1 minute to 24 hours is one day."""
+    return max(1, math.ceil(minutes / day_min))
 
 
-def allowances(minutes_by_officer: dict, wages: dict, factor: float) -> dict:
+def allowance(minutes: int, base_wage_per_day: float, factor: float, day_min: int = DAY_MIN) -> float:
+    return round(duty_days(minutes, day_min) * base_wage_per_day * factor, 2)
+
+
+def allowances(minutes_by_officer: dict, wages: dict, factor: float, day_min: int = DAY_MIN) -> dict:
     """Each officer's support allowance: `factor` times their OWN daily base wage per duty day begun.
 
     {officer_id: {base_wage_daily, duty_days, amount}}; an officer whose wage resources did not send
@@ -50,10 +54,10 @@ def allowances(minutes_by_officer: dict, wages: dict, factor: float) -> dict:
     out = {}
     for officer, minutes in sorted(minutes_by_officer.items()):
         wage = wages.get(officer)
-        days = duty_days(minutes)
+        days = duty_days(minutes, day_min)
         out[officer] = {"base_wage_daily": wage, "duty_days": days,
                         "per_day": round(wage * factor, 2) if wage else None,
-                        "amount": allowance(minutes, wage, factor) if wage else None}
+                        "amount": allowance(minutes, wage, factor, day_min) if wage else None}
     return out
 
 

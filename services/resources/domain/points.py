@@ -3,16 +3,16 @@
     points = duration_h × (per_hour + per_difficulty × difficulty) × (1 + per_risk × (risk − 1))
 
 rounded to 0.1. Difficulty and risk run from 1 to 5. Difficulty comes from the incident grade
-(I → 5, II → 4, III → 3, IV → 2); risk is given by the approved plan, else derived from the grade.
+(the policy's `points.difficulty`: I → 5, II → 4, III → 3, IV → 2); risk is given by the approved
+plan, else derived from the grade (`points.risk`: I → 4 … IV → 1).
 With the defaults (0.5, 0.5, 0.25) a grade III task of 6 hours at risk 2 earns 6 × 2.0 × 1.25 = 15.
 Every coefficient is configurable (POINTS_PER_HOUR, POINTS_PER_DIFFICULTY, POINTS_PER_RISK).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-GRADE_DIFFICULTY = {"I": 5, "II": 4, "III": 3, "IV": 2}
-GRADE_RISK = {"I": 4, "II": 3, "III": 2, "IV": 1}
+GRADES = ("I", "II", "III", "IV")
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,20 @@ class PointsPolicy:
     per_hour: float = 0.5
     per_difficulty: float = 0.5
     per_risk: float = 0.25
+    difficulty: dict = field(default_factory=lambda: {"I": 5, "II": 4, "III": 3, "IV": 2}, hash=False)  # per grade
+    risk: dict = field(default_factory=lambda: {"I": 4, "II": 3, "III": 2, "IV": 1}, hash=False)  # unless given
+
+    def __post_init__(self):
+        for name in ("difficulty", "risk"):
+            scale = getattr(self, name)
+            if set(scale) != set(GRADES) or not all(isinstance(v, int) and 1 <= v <= 5 for v in scale.values()):
+                raise ValueError(f"points.{name} gives each grade (I-IV) a whole number from 1 to 5; got {scale}")
+
+    def difficulty_of(self, grade: str) -> int:
+        return self.difficulty[grade]
+
+    def risk_of(self, grade: str, given: int | None = None) -> int:
+        return given if given is not None else self.risk[grade]
 
     def award(self, *, difficulty: int, duration_h: float, risk: int) -> float:
         if not (1 <= difficulty <= 5 and 1 <= risk <= 5):
@@ -27,14 +41,6 @@ class PointsPolicy:
         hours = max(0.0, duration_h)
         raw = hours * (self.per_hour + self.per_difficulty * difficulty) * (1 + self.per_risk * (risk - 1))
         return round(max(0.0, raw), 1)
-
-
-def difficulty_of(grade: str) -> int:
-    return GRADE_DIFFICULTY[grade]
-
-
-def risk_of(grade: str, given: int | None = None) -> int:
-    return given if given is not None else GRADE_RISK[grade]
 
 
 def reciprocity(rows: list[tuple[str, str, float]]) -> dict[tuple[str, str], dict]:

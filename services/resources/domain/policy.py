@@ -27,7 +27,8 @@ class Policy:
         pts = doc["points"]
         points = PointsPolicy(per_hour=float(env.get("POINTS_PER_HOUR", pts["per_hour"])),
                               per_difficulty=float(env.get("POINTS_PER_DIFFICULTY", pts["per_difficulty"])),
-                              per_risk=float(env.get("POINTS_PER_RISK", pts["per_risk"])))
+                              per_risk=float(env.get("POINTS_PER_RISK", pts["per_risk"])),
+                              difficulty=dict(pts["difficulty"]), risk=dict(pts["risk"]))
         share = float(env.get("RESERVE_SHARE", doc["reserve"]["share"]))
         if not 0 <= share <= 1:
             raise ValueError(f"RESERVE_SHARE must be between 0 and 1; got {share}")
