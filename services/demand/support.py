@@ -77,7 +77,7 @@ def evaluate(tx: Tx, county: str, at: datetime) -> list[dict]:
             continue
         if row.status == "supported":  # its support was released: only growth brings it back (reassess)
             continue
-        reason = trigger_reason(rules.gap_triggers(gap.ratio), rules.grade_triggers(assessment["grade"]))
+        reason = trigger_reason(rules.gap_triggers(gap.exact_ratio), rules.grade_triggers(assessment["grade"]))
         if reason:
             requested_at = max(at, growth.fact_time(row.report))
             data = raise_request(tx, row.report, assessment, gap, reason, requested_at)
@@ -161,7 +161,14 @@ def escalate_growth(tx: Tx, row, incident: dict, assessment: dict, gap: Gap, at:
     """An incident that grew: new grade, deadline and lines for its open request (support.escalated).
 
     The lines become the new shortfall: what was asked before plus only the part of the growth that the
-    county's free officers cannot cover."""
+    county's free officers cannot cover.
+
+    Deadlines: the new grade's, counted from the growth, but never later than those already set (growth
+    never gives support more time). The launch deadline counts from the same moment as the on-scene one,
+    so it keeps the grade's lead on it: when the earlier on-scene deadline is the one counted from the
+    request, so is the launch deadline (grade II requested at 01:00, on scene by 01:30, grows to I at
+    01:20: launched by 01:15, not 01:35, which would fall after 01:30). A launch deadline already passed
+    escalates at the next check, as any missed one does."""
     rules = policies.current().support
     old = row.request
     grade = assessment["grade"]
@@ -170,8 +177,10 @@ def escalate_growth(tx: Tx, row, incident: dict, assessment: dict, gap: Gap, at:
     if not gap.shortfall:
         return withdraw(tx, row, at, f"{why}; the county's own officers now cover every line")
     grade = grade if SEVERITY[grade] > SEVERITY[row.grade] else row.grade
-    launch, deadline, minutes = rules.deadline(grade, at, deadline_line(incident))
-    deadline = min(row.deadline, deadline)
+    launch, arrive, minutes = rules.deadline(grade, at, deadline_line(incident))
+    deadline = min(row.deadline, arrive)
+    if launch is not None:
+        launch -= arrive - deadline  # the same clock as the on-scene deadline kept
     if row.launch_deadline is not None or launch is not None:
         launch = min(d for d in (launch, row.launch_deadline) if d is not None)
     level = higher_level(row.approval_level, rules.approval_level(grade))

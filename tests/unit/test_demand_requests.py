@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from services.demand.escalation import check_deadlines
 from tests.unit.test_demand_helpers import (  # noqa: F401 (now, demand: shared fixtures)
     PROVINCE,
     T0,
@@ -75,6 +76,21 @@ def test_a_grade_iv_incident_waits_for_the_load_and_is_raised_when_the_gap_excee
     assert len(emitted(runtime, "support.requested")) == 1
 
 
+def test_a_gap_just_over_30_percent_raises_a_request_though_its_ratio_shows_as_0_3(demand):
+    runtime, client = demand
+    body = incident("330106", people=40, requirement_overrides=[{"line_id": "crowd_patrol", "headcount": 1992}],
+                    override_reason="a long cordon")
+    inc = report(client, body)
+    need = sum(x["headcount"] for x in client.get(f"/incidents/{inc['incident_id']}/assessment").get_json()["requirements"])
+    short = 3 * need // 10 + 1  # the smallest gap over 30 %
+    assert need == 2003 and round(short / need, 4) == 0.3
+    deliver(runtime, "county.load-reported", load_report("330106", need - short + 1, later(1)))  # just under 30 %
+    assert emitted(runtime, "support.requested") == []
+    deliver(runtime, "county.load-reported", load_report("330106", need - short, later(2)))  # 601 of 2003: 30.005 %
+    [data] = emitted(runtime, "support.requested")
+    assert (data["reason"], data["gap"], data["gap_ratio"]) == ("force_gap", short, 0.3) and valid("support.requested", data)
+
+
 def test_an_older_load_report_does_not_replace_a_newer_one(demand):
     runtime, client = demand
     inc = report(client, incident("330106", people=40))
@@ -121,6 +137,23 @@ def test_a_retry_is_not_a_second_request_and_growth_escalates_the_open_one(deman
     assert (shown["grade"], shown["approval_level"]) == ("II", "province") and shown["lines"] == esc["lines"]
     assert [e["data"].get("updated_at") for e in runtime.outbox.events() if e["type"] == "incident.reported"][-1] \
         == grown["updated_at"]
+
+
+def test_growth_to_grade_i_keeps_the_launch_deadline_before_the_on_scene_one(demand, now):
+    runtime, client = demand
+    body = incident(people=400)  # grade II: on scene by 01:30
+    report(client, body)
+    now.at = later(20)
+    report(client, dict(body, size={"people_involved": 1200}))  # grade I at 01:20
+    [esc] = emitted(runtime, "support.escalated")
+    assert (esc["from_grade"], esc["to_grade"]) == ("II", "I") and valid("support.escalated", esc)
+    assert esc["deadline"].startswith("2026-09-15T01:30:00")  # the earlier: from the request, not 01:50
+    assert esc["launch_deadline"].startswith("2026-09-15T01:15:00")  # the same clock: not 01:35, after it
+    shown = the_request(client, body["incident_id"])
+    assert (shown["launch_deadline"], shown["deadline"]) == (esc["launch_deadline"], esc["deadline"])
+    with runtime.outbox.transaction() as tx:
+        [missed] = check_deadlines(tx, later(21))
+    assert missed["kind"] == "deadline_missed:launch" and valid("support.escalated", missed)
 
 
 # ---------------------------------------------------------------------------------- bad input
@@ -185,4 +218,5 @@ def test_a_growing_incident_from_another_system_escalates_its_request(demand):
             source="/mutual-deploy/integrators/cad-110")
     [esc] = emitted(runtime, "support.escalated")
     assert (esc["from_grade"], esc["to_grade"]) == ("III", "I") and esc["escalated_at"].startswith("2026-09-15T01:05")
+    assert (esc["launch_deadline"][:19], esc["deadline"][:19]) == ("2026-09-15T01:20:00", "2026-09-15T01:35:00")
     assert [e["type"] for e in runtime.outbox.events()] == ["support.requested", "support.escalated"]  # no echo

@@ -70,6 +70,15 @@ def test_without_a_load_report_the_gap_is_unknown_not_zero():
     assert gap.ratio is None and gap.basis == "no_load_report"
 
 
+def test_the_trigger_compares_the_exact_gap_not_the_rounded_one_shown():
+    rules = policies.load_support()
+    at_30 = allocate([("A", [line("x", "patrol", 10)])], {"available": 7})["A"]
+    over_30 = allocate([("A", [line("x", "patrol", 2003)])], {"available": 1402})["A"]  # 601 of 2003: 30.005 %
+    assert (at_30.ratio, over_30.ratio) == (0.3, 0.3)
+    assert not rules.gap_triggers(at_30.exact_ratio) and rules.gap_triggers(over_30.exact_ratio)
+    assert allocate([("A", [line("x", "patrol", 4)])], None)["A"].exact_ratio is None
+
+
 def test_the_reason_names_what_triggered():
     assert trigger_reason(True, True) == "force_gap_and_grade"
     assert trigger_reason(True, False) == "force_gap"

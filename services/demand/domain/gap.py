@@ -34,11 +34,19 @@ class Gap:
         return self.need - self.covered
 
     @property
-    def ratio(self) -> float | None:
-        """Share of the need the county lacks; None when no load report says what it has."""
+    def exact_ratio(self) -> float | None:
+        """Share of the need the county lacks, unrounded; None when no load report says what it has.
+
+        The trigger compares this one: a gap of 601 in 2003 exceeds 30 % though it shows as 0.3."""
         if self.basis == "no_load_report":
             return None
-        return round(self.gap / self.need, 4) if self.need else 0.0
+        return self.gap / self.need if self.need else 0.0
+
+    @property
+    def ratio(self) -> float | None:
+        """The exact ratio rounded to 4 places, for display only (`gap_ratio` of the events)."""
+        exact = self.exact_ratio
+        return None if exact is None else round(exact, 4)
 
 
 def need(lines: list[dict]) -> int:

@@ -55,6 +55,8 @@ class SupportPolicy:
         return SEVERITY[grade] >= SEVERITY[self.grade_at_least]
 
     def gap_triggers(self, gap_ratio: float | None) -> bool:
+        """The gap exceeds the share; give the unrounded ratio (Gap.exact_ratio), since a rounded one
+        hides a gap just over the share. Exactly the share does not trigger."""
         return gap_ratio is not None and gap_ratio > self.gap_share
 
     def line_for(self, incident_type: str | None = None, domain: str | None = None) -> str:
