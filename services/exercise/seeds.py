@@ -117,6 +117,8 @@ def met(figure: dict, got: float | None) -> bool:
         return got <= want
     if compare == "about":
         return abs(got - want) <= figure.get("within", 0)
+    if compare == "exactly":   # a count the case reports exactly (15 investigators, from 3 cities)
+        return got == want
     return got >= want
 
 

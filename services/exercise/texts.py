@@ -91,6 +91,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "measure_line_filled": ("到位的{line}岗位人数", "officers dispatched on line {line}"),
     "compare_at_least": ("≥ {wanted:g}", "≥ {wanted:g}"), "compare_at_most": ("≤ {wanted:g}", "≤ {wanted:g}"),
     "compare_about": ("约 {wanted:g}（±{within:g}）", "about {wanted:g} (±{within:g})"),
+    "compare_exactly": ("= {wanted:g}", "= {wanted:g}"),
     "run_cities": ("{n:g}（{names}）", "{n:g} ({names})"),
     # why a seed figure is not met
     "why_no_request": ("该案件未形成支援请求", "the case raised no support request"),

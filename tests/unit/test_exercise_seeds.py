@@ -67,6 +67,13 @@ def test_officers_on_the_case_count_the_support_and_the_countys_own():
     assert row["achieved"] == 2 and not row["met"] and row["reason"] == "asked_less"
 
 
+def test_a_figure_the_case_reports_exactly_is_met_only_exactly():
+    """The case drew 15 investigators from 3 cities: one more or one fewer is another outcome."""
+    for wanted, met, reason in ((4, True, None), (3, False, "asked_more"), (5, False, "asked_less")):
+        [row] = seeds.compare(case(local=2), [figure("officers_on_case", wanted, compare="exactly")])
+        assert (row["achieved"], row["met"], row.get("reason")) == (4, met, reason), row
+
+
 def test_cities_count_the_receiving_city_only_when_it_covered_a_line():
     view = seeds.case_view(case(local=2), [INCIDENT])
     assert seeds.cities(view, {"with_local": True}) == ["330700"]
@@ -123,7 +130,7 @@ def test_the_report_sets_the_outcome_beside_the_seed_in_chinese_by_default(tmp_p
     rows = report.seed_rows(data, "zh")
     assert [r["met"] for r in rows] == [False, False, False, False]
     assert rows[0]["figure"] == "投入案件警力（支援 + 属地，人）" and rows[0]["run"] == "4"
-    assert rows[0]["seed"].startswith("约 15（±2） — 抽调技术侦查人员 15 名")
+    assert rows[0]["seed"].startswith("= 15 — 抽调技术侦查人员 15 名")
     assert rows[1]["run"] == "1（金华市）" and rows[1]["why"] == "最近的合格警力只来自 1 个城市：金华市"
     assert rows[3]["why"] == "最慢单元 UNIT-330782-TS-01（来自义乌市）用时 240 分钟：路程本身超出目标"
     assert "最慢单元 UNIT-330782-TS-01（来自义乌市）" in page and "未达到" in page
@@ -135,7 +142,7 @@ def test_the_report_is_in_english_on_request(tmp_path):
     assert '<html lang="en">' in page and "Against the reference case" in page
     rows = report.seed_rows(data, "en")
     assert rows[0]["figure"] == "officers on the case (support + the county's own)"
-    assert rows[0]["seed"].startswith("about 15 (±2) — 15 technical investigators drawn")
+    assert rows[0]["seed"].startswith("= 15 — 15 technical investigators drawn")
     assert rows[3]["met"] and rows[3]["why"] == ""
     assert "Support officers actually deployed / officers available to deploy" in page  # logistics' definitions
     assert language(env={"EXERCISE_REPORT_LANG": "en"}) == "en"
