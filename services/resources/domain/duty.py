@@ -1,7 +1,10 @@
-"""Duty time and rest: no officer on duty more than 12 hours in 24 (DOMAIN.md), then mandatory rest.
+"""Duty time and rest: no officer on duty more than 12 hours a day (DOMAIN.md), then mandatory rest.
 
-Duty minutes count inside a 24-hour window that opens with the first duty minute recorded in it;
-once the window has passed, the count starts again from zero.
+A day is an officer's own: duty minutes count inside a 24-hour window that opens with the first duty
+minute recorded in it; once the window has passed, the count starts again from zero. Each such day
+holds at most 12 hours, and an officer who reaches them rests (`after_release`). Like a calendar day,
+the window is fixed, not sliding: tasks on either side of its end count in two days, so a run of
+tasks across it may last longer than 12 hours, each day's part within them.
 """
 from __future__ import annotations
 
