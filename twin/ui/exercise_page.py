@@ -152,10 +152,12 @@ def page(lang: str = DEFAULT_LANGUAGE, user: signin.SignedIn | None = None, demo
                     html.Div(id=ids.EX_DECISION_RESULT, className="fw-bold mt-2")),
             section(text("ex_report", lang), html.Div(id=ids.EX_REPORT)),
             section(text("ex_replay", lang),
-                    # per mille of the recording's span: its two ends named, no number to type
-                    dcc.Slider(id=ids.EX_REPLAY_SLIDER, min=0, max=1000, step=1, value=1000,
-                               marks={0: text("ex_replay_start", lang), 1000: text("ex_replay_end", lang)},
-                               updatemode="mouseup", allow_direct_input=False),
+                    # per mille of the recording's span: its two ends named, no number to type; the
+                    # padding keeps the names, centred on the ends, inside the card
+                    html.Div(dcc.Slider(id=ids.EX_REPLAY_SLIDER, min=0, max=1000, step=1, value=1000,
+                                        marks={0: text("ex_replay_start", lang), 1000: text("ex_replay_end", lang)},
+                                        updatemode="mouseup", allow_direct_input=False),
+                             style={"padding": "0 5rem"}),
                     dcc.Graph(id=ids.EX_REPLAY_MAP, figure=no_replay_figure(lang), style={"height": "55vh"},
                               config={"displaylogo": False})),
             section(text("ex_log", lang), html.Pre(id=ids.EX_LOG, className="small mb-0")),
