@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import insert
 
-from . import keys
+from . import contracts, keys
 from .config import Settings
 from .envelope import GENESIS, new_event, seal
 from .outbox import Tx
@@ -66,11 +66,37 @@ def handler_failure(exc: Exception) -> str:
     return f"handler failed: {exc.__class__.__name__}: {exc} at {line}"
 
 
+MAX_ISSUES = 100
+
+
 def dead_letter_data(record: Record, reason: str, group: str) -> dict:
+    """The letter: the record as it came, the reason, and `issues`, the record's contract violations
+    (each field and why, as an HTTP refusal lists them) when it is JSON and breaks its topic's contract."""
     try:
         raw = record.value.decode("utf-8")
     except (UnicodeDecodeError, AttributeError):
         raw = "base64:" + base64.b64encode(record.value or b"").decode()
-    return {"original_topic": record.topic, "partition": record.partition, "offset": record.offset,
+    data = {"original_topic": record.topic, "partition": record.partition, "offset": record.offset,
             "key": record.key, "raw": raw[:100_000], "reason": reason[:2000], "consumer_group": group,
             "at": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")}
+    issues = contract_issues(record)
+    if issues:
+        data["issues"] = issues
+    return data
+
+
+def contract_issues(record: Record) -> list[dict]:
+    """The record's violations of its topic's contract (none when it is not JSON, or keeps the contract):
+    found again here, on the dead-letter path only, so the worker's checks stay as they are."""
+    try:
+        event = json.loads(record.value)
+    except (ValueError, TypeError):
+        return []
+    if not isinstance(event, dict):
+        return [{"field": "(record)", "reason": f"a JSON {type(event).__name__}, not an object"}]
+    try:
+        found = contracts.validate_event(record.topic, event)
+    except KeyError:   # a topic with no contract: the reason says so
+        return []
+    return [{"field": i.field[:512] or "(record)", "reason": i.reason[:1000] or "invalid"}
+            for i in found[:MAX_ISSUES]]

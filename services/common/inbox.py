@@ -6,11 +6,13 @@ are built once and run on the driver (storage.Prepared): one look-up per poll ba
 """
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timezone
 
 from sqlalchemy import and_, bindparam, insert, or_, select
 
 from .chain import chain_of
+from .keys import SERVICES, SOURCE_PREFIX
 from .storage import Prepared, chain_links, inbox
 
 _RECORD = Prepared(insert(inbox).values(event_id=bindparam("event_id"), topic=bindparam("topic"),
@@ -33,8 +35,19 @@ _AT_PLACES = {n: Prepared(select(chain_links.c.chain, chain_links.c.seq, chain_l
               for n in _PLACES_SIZES}
 
 
+def key(event: dict) -> str:
+    """What the inbox holds of a handled event: events are told apart by (source, id) (the envelope's
+    contract). A service's own ids are uuid4s its outbox made, unique across the backbone, kept as they
+    are; a device's or another system's id is its own to choose and may repeat another producer's, so
+    it is held as the SHA-256 of its source and id (64 hex digits, the column's width)."""
+    source, event_id = event.get("source"), event["id"]
+    if isinstance(source, str) and source.startswith(SOURCE_PREFIX) and source[len(SOURCE_PREFIX):] in SERVICES:
+        return event_id
+    return hashlib.sha256(f"{source}\x00{event_id}".encode()).hexdigest()
+
+
 def already_handled(conn, ids: list[str]) -> set[str]:
-    """Which of `ids` the inbox holds (read inside the batch's transaction)."""
+    """Which of `ids` (inbox keys: `key`) the inbox holds (read inside the batch's transaction)."""
     found: set[str] = set()
     pos = 0
     while pos < len(ids):
@@ -50,7 +63,7 @@ def already_handled(conn, ids: list[str]) -> set[str]:
 
 def record_handled(conn, event: dict, topic: str) -> None:
     """Raises IntegrityError if another consumer recorded it first."""
-    _RECORD.execute(conn, {"event_id": event["id"], "topic": topic, "handled_at": datetime.now(timezone.utc)}).close()
+    _RECORD.execute(conn, {"event_id": key(event), "topic": topic, "handled_at": datetime.now(timezone.utc)}).close()
 
 
 def links_around(conn, event: dict) -> dict[int, tuple[str, str]]:
@@ -91,6 +104,6 @@ def record_batch(conn, handled: list[tuple[dict, str]], new_links: list[dict]) -
     """The inbox rows of a batch's handled events ((event, topic)) and the chain links first seen in
     it, each in one statement. Raises IntegrityError if another consumer recorded one first."""
     at = datetime.now(timezone.utc)
-    _RECORD.executemany(conn, [{"event_id": e["id"], "topic": topic, "handled_at": at} for e, topic in handled])
+    _RECORD.executemany(conn, [{"event_id": key(e), "topic": topic, "handled_at": at} for e, topic in handled])
     _LINK.executemany(conn, [{"chain": chain_of(e), "seq": e["seq"], "hash": e["hash"], "prevhash": e["prevhash"]}
                              for e in new_links])

@@ -291,8 +291,8 @@ class Worker:
         around the others in their producers' chains."""
         events = [event for event, problem in checked
                   if problem is None and self._same_mode(event) and isinstance(event.get("id"), str)]
-        seen = inbox.already_handled(conn, [e["id"] for e in events]) if events else set()
-        fresh = [e for e in events if e["id"] not in seen]
+        seen = inbox.already_handled(conn, [inbox.key(e) for e in events]) if events else set()
+        fresh = [e for e in events if inbox.key(e) not in seen]
         return _Batch(seen, inbox.links_of(conn, fresh) if fresh else {})
 
     def _check_all(self, records: list[Record]) -> list[tuple[dict | None, str | None]]:
@@ -376,7 +376,7 @@ class Worker:
         handler = self.handlers[record.topic]
         if tx is None:
             return self._run_plain(handler, record, event, counts)
-        if event["id"] in batch.seen:  # in the inbox before this batch, or earlier in it
+        if inbox.key(event) in batch.seen:  # in the inbox before this batch, or earlier in it (by source and id)
             counts["duplicates"] += 1
             return
         links = batch.links.setdefault(chain_of(event), {})  # as recorded, and as this batch goes on
@@ -396,7 +396,7 @@ class Worker:
             # Its savepoint stays open until the next event's is set (_next_savepoint) or the batch ends.
             # Recorded with the batch (inbox.record_batch), in its transaction: a handler that failed
             # leaves neither its inbox row nor its link, as its savepoint's rollback did.
-            batch.seen.add(event["id"])
+            batch.seen.add(inbox.key(event))
             batch.handled.append((event, record.topic))
             if event["seq"] not in links:
                 links[event["seq"]] = (event["hash"], event["prevhash"])

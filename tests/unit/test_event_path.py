@@ -195,3 +195,60 @@ def test_libsodium_signs_as_cryptography_does_and_both_refuse_an_altered_signatu
     monkeypatch.setattr(registry, "_verifiers", {})  # cryptography alone
     assert registry.verify("demand", signer.keyid, signature, message) is None
     assert registry.verify("demand", signer.keyid, flipped, message) is not None
+
+
+def test_a_record_breaking_its_contract_is_parked_with_each_issue_and_one_that_keeps_it_with_none(registry, tmp_path):
+    """The dead letter says what the contract refused, field by field (contracts/events/deadletter:
+    `issues`), as an HTTP refusal does; a record refused for another reason (here a handler's) has none."""
+    data = copy.deepcopy(contracts.example_event("incident.reported")["data"])
+    broken = new_event(topic="incident.reported", source="/mutual-deploy/demand", subject="s", correlationid="c",
+                       data=dict(data, reported_at="2025-13-45T99:99:99+08:00", incident_id=""))
+    records = [Record("incident.reported", 0, 1, "k", json.dumps(broken).encode()),
+               Record("incident.reported", 0, 2, "k", b"[1, 2]"),
+               Record("incident.reported", 0, 3, "k", b"\xff not json")]
+
+    def handle(ctx):
+        raise AssertionError("no record here reaches a handler")
+
+    consumer = Runtime.build(offline_settings("bench-consumer", tmp_path, file="c.db"),
+                             handlers={"incident.reported": handle})
+    try:
+        consumer.worker.process_batch(records)
+        letters = {e["data"]["offset"]: e["data"] for e in consumer.outbox.events() if e["type"] == "deadletter"}
+        assert sorted(letters) == [1, 2, 3]
+        fields = {i["field"] for i in letters[1]["issues"]}
+        assert {"data.reported_at", "data.incident_id"} <= fields, letters[1]["issues"]
+        assert all(i["reason"] for i in letters[1]["issues"])
+        assert letters[2]["issues"] == [{"field": "(record)", "reason": "a JSON list, not an object"}]
+        assert "issues" not in letters[3] and letters[3]["reason"].startswith("not JSON")
+        for event in consumer.outbox.events():   # as emitted, the letters keep their own contract
+            assert event["type"] != "deadletter" or contracts.validate_event("deadletter", event) == []
+    finally:
+        consumer.engine.dispose()
+
+
+def test_two_producers_may_use_one_event_id_and_each_event_is_handled_once(registry, tmp_path):
+    """Events are told apart by (source, id): two systems whose ids happen to coincide both get their
+    incident handled, and each redelivery is still a duplicate."""
+    data = copy.deepcopy(contracts.example_event("incident.reported")["data"])
+    records = []
+    for n, system in enumerate(("cad-110", "cad-120")):
+        event = new_event(topic="incident.reported", source=f"/mutual-deploy/integrators/{system}", subject="s",
+                          correlationid="c", data=dict(data, incident_id=f"INC-{system}"), event_id="evt-0001")
+        sealed_event = seal(event, seq=1, prevhash=GENESIS, signer=registry.signer(f"integrators/{system}"))
+        records.append(Record("incident.reported", 0, n, "k", json.dumps(sealed_event).encode()))
+    md = MetaData()
+    done = Table("done", md, Column("n", Integer, primary_key=True), Column("incident_id", String(64)))
+    consumer = Runtime.build(offline_settings("bench-consumer", tmp_path, file="c.db"), metadata=md,
+                             handlers={"incident.reported": lambda ctx: ctx.conn.execute(
+                                 insert(done).values(incident_id=ctx.data["incident_id"]))})
+    try:
+        consumer.worker.process_batch(records)
+        consumer.worker.process_batch(records[::-1])   # both delivered again
+        with consumer.engine.connect() as conn:
+            assert conn.execute(select(done.c.incident_id).order_by(done.c.n)).scalars().all() == [
+                "INC-cad-110", "INC-cad-120"]
+            assert conn.execute(select(func.count()).select_from(inbox)).scalar_one() == 2
+        assert (consumer.worker.stats["handled"], consumer.worker.stats["duplicates"]) == (2, 2)
+    finally:
+        consumer.engine.dispose()
