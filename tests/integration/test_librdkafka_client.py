@@ -107,7 +107,7 @@ def test_the_guides_librdkafka_consumer_reads_the_services_events_as_published(b
     setup = snippet("confluent_kafka", "Consumer(").split("while True:")[0]
     namespace: dict = {}
     exec(setup.replace("127.0.0.1:19092", broker.bootstrap)  # noqa: S102 - our own guide
-         .replace('"city-dispatch"', repr(f"city-dispatch-{uuid.uuid4().hex[:8]}")), namespace)
+         .replace('"integrators.city-dispatch"', repr(f"integrators.city-dispatch-{uuid.uuid4().hex[:8]}")), namespace)
     consumer = namespace["consumer"]
     try:
         record, deadline = None, time.monotonic() + 20  # the guide's session: joined in about 3 s

@@ -218,6 +218,8 @@ def test_a_release_snapshot_is_written_once_and_reads_back(tmp_path, current):
 
 def test_the_command_line_reports_the_release_check(capsys):
     assert main(["compat"]) == 0
-    assert "0 problem(s)" in capsys.readouterr().out
-    assert main(["compat", "--mode", "FORWARD"]) == 1  # fields were added since 1.0.0
+    assert "against release 2.0.0 (BACKWARD): 0 problem(s)" in capsys.readouterr().out   # the newest
+    assert main(["compat", "--mode", "FORWARD", "--against", "1.0.0"]) == 1  # fields were added since 1.0.0
     assert "added-field" in capsys.readouterr().out
+    # since 1.0.0 the counts gained a maximum at a new major version: breaking, and released as 2.0.0
+    assert main(["compat", "--against", "1.0.0"]) == 0

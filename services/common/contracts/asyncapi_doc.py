@@ -73,6 +73,13 @@ def _operations(t: Topic) -> dict:
             "description": f"{consumer} live; {consumer}.exercise.<exerciseid> in an exercise",
             "pattern": f"^{re.escape(consumer)}(\\.exercise\\.[A-Za-z0-9._:-]+)?$",
         }
+        if consumer == "integrators":   # one group per system: a shared one would split the records among them
+            group = {
+                "type": "string",
+                "description": "each system its own group, e.g. integrators.<system> (integrators.city-dispatch): "
+                               "systems sharing a group would share out the records, each reading only some",
+                "pattern": "^integrators\\.[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+            }
         out[f"{consumer}.receive.{t.name}"] = {
             "action": "receive", "title": f"{consumer} consumes {t.name}", **copy.deepcopy(refs),
             "bindings": {"kafka": {"groupId": group, "bindingVersion": KAFKA_BINDING_VERSION}},
