@@ -168,6 +168,11 @@ class Tx:
     def __init__(self, conn: Connection, box: Outbox, cause: dict | None):
         self.conn, self._box, self.cause, self.emitted = conn, box, cause, []
 
+    @property
+    def source(self) -> str:
+        """The producer this transaction's events are emitted as (/mutual-deploy/<service>)."""
+        return self._box.source
+
     def emit(self, topic: str, data: dict, *, key: str, subject: str | None = None,
              correlationid: str | None = None) -> dict:
         return self.emit_many(((topic, data, key, subject, correlationid),))[0]

@@ -22,8 +22,12 @@ def handle_incident_reported(ctx) -> None:
     problems = report_incident.place_problems(ctx.data["location"], _geography(ctx))
     if problems:  # dead-lettered with the reason
         raise ValueError("; ".join(f"{p['field']}: {p['reason']}" for p in problems))
+    reporter = store.incident_reporter(ctx.conn, ctx.data["incident_id"])
+    if reporter is not None and reporter != ctx.event["source"]:  # dead-lettered with the reason
+        raise ValueError(f"incident {ctx.data['incident_id']} is reported by {reporter}: only its reporter "
+                         f"reports it again (its growth), not {ctx.event['source']}")
     at = parse_time(ctx.data.get("updated_at") or ctx.data["reported_at"])
-    report_incident.report(ctx.tx, ctx.data, now=at, emit=False)
+    report_incident.report(ctx.tx, ctx.data, now=at, emit=False, reporter=ctx.event["source"])
 
 
 def on_load_reported(ctx) -> None:

@@ -50,7 +50,7 @@ _UNREAD = object()
 
 
 def report(tx: Tx, body: dict, *, now: datetime, identity=None, emit: bool = True,
-           existing=_UNREAD) -> tuple[dict, str]:
+           existing=_UNREAD, reporter: str | None = None) -> tuple[dict, str]:
     """Record a reported incident. Returns (incident, "created" | "grown" | "unchanged").
 
     A report with a known `incident_id` and a bigger size is an update: the incident is re-graded, its
@@ -60,7 +60,8 @@ def report(tx: Tx, body: dict, *, now: datetime, identity=None, emit: bool = Tru
     `confirmed_lines` change the template's lines like overrides (recorded with who confirmed what).
     Raises OverrideError when `requirement_overrides` or confirmed lines cannot apply to the template lines.
     `existing`: the stored incident of that id (None: there is none) when the caller read it already
-    in this transaction.
+    in this transaction. `reporter`: the event source that reported it on the topic (demand's own when
+    it came over HTTP), kept with a new incident.
     """
     if existing is _UNREAD:
         existing = store.incident(tx.conn, body["incident_id"]) if body.get("incident_id") else None
@@ -75,18 +76,20 @@ def report(tx: Tx, body: dict, *, now: datetime, identity=None, emit: bool = Tru
             tx.emit("incident.reported", incident, key=incident["incident_id"], correlationid=incident["incident_id"])
         support.reassess(tx, incident, at, growth.note(existing, incident), reopen=True)
         return incident, "grown"
-    incident = record(tx, body, now, emit=emit)
+    incident = record(tx, body, now, emit=emit, reporter=reporter)
     answer = _stated_lines(tx.conn, incident, body, identity, now)
     support.evaluate(tx, incident["location"]["county"], parse_time(incident["reported_at"]))
     return answer, "created"
 
 
-def record(tx: Tx, body: dict, now: datetime, *, emit: bool, status: str = "reported") -> dict:
-    """Store a new incident (`incident.reported`-shaped), grade it, and emit it unless it came from the topic."""
+def record(tx: Tx, body: dict, now: datetime, *, emit: bool, status: str = "reported",
+           reporter: str | None = None) -> dict:
+    """Store a new incident (`incident.reported`-shaped), grade it, and emit it unless it came from the topic.
+    `reporter`: the source that reported it on the topic; demand's own (`tx.source`) when none is given."""
     incident_id = body.get("incident_id") or f"INC-{uuid.uuid4().hex[:12].upper()}"
     incident = {k: v for k, v in body.items() if k not in ("requirement_overrides", "override_reason", "needs")}
     incident = dict(incident, incident_id=incident_id, reported_at=incident.get("reported_at") or stamp(now))
-    store.insert_incident(tx.conn, incident, status)
+    store.insert_incident(tx.conn, incident, status, reporter or tx.source)
     assess(tx.conn, incident, now)
     if emit:
         tx.emit("incident.reported", incident, key=incident_id, subject=incident_id, correlationid=incident_id)

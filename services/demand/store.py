@@ -24,7 +24,7 @@ from sqlalchemy.sql import delete, insert, select, update
 
 from ..common.clock import parse_time, stamp
 from ..common.permissions import covers_clause
-from ..common.storage import Prepared, UtcDateTime
+from ..common.storage import Prepared, UtcDateTime, add_columns
 from .domain import overrides as override_rules
 from .domain.grading import SEVERITY
 from .domain.lifecycle import OPEN
@@ -39,6 +39,9 @@ incidents = Table(
     Column("status", String(16), nullable=False),
     Column("report", JSON, nullable=False),
     Column("reported_at", UtcDateTime(), nullable=False),
+    # the event source that reported it on the topic (another system); demand's own for one posted over
+    # HTTP; NULL in a database made before it was kept. Only that source reports the incident again.
+    Column("reporter", String(120)),
 )
 
 # The grade and requirement lines demand assessed for each incident (kept apart from the reported
@@ -252,7 +255,7 @@ def _binds(table: Table, names) -> dict:
 
 _INCIDENT = _Read(select(incidents.c.county, incidents.c.report).where(incidents.c.incident_id == bindparam("id")))
 _INSERT_INCIDENT = Prepared(insert(incidents).values(_binds(
-    incidents, ("incident_id", "county", "type", "status", "report", "reported_at"))))
+    incidents, ("incident_id", "county", "type", "status", "report", "reported_at", "reporter"))))
 _INSERT_ASSESSMENT = Prepared(insert(assessments).values(_binds(
     assessments, ("incident_id", "grade", "rule_id", "policy_version", "templates_version", "reason", "grading",
                   "lines", "assessed_at"))))
@@ -269,7 +272,13 @@ OLD_CONSTRAINT = "one_request_per_incident_echelon"
 
 def upgrade(engine) -> bool:
     """Databases made before an incident could have a second request kept one request per incident and
-    echelon for ever: that constraint gives way to `one_open_request`. True when something changed."""
+    echelon for ever: that constraint gives way to `one_open_request`; those made before incidents kept
+    their reporter gain the column. True when something changed."""
+    added = bool(add_columns(engine, incidents))
+    return _one_open_request(engine) or added
+
+
+def _one_open_request(engine) -> bool:
     with engine.begin() as conn:
         found = inspect(conn)
         if not found.has_table(requests.name):
@@ -318,10 +327,16 @@ def incident_reports(conn, region: str | None) -> list[dict]:
     return [r.report for r in conn.execute(query)]
 
 
-def insert_incident(conn, incident: dict, status: str) -> None:
+def insert_incident(conn, incident: dict, status: str, reporter: str | None = None) -> None:
     _INSERT_INCIDENT.execute(conn, {
         "incident_id": incident["incident_id"], "county": incident["location"]["county"], "type": incident["type"],
-        "status": status, "report": incident, "reported_at": parse_time(incident["reported_at"])}).close()
+        "status": status, "report": incident, "reported_at": parse_time(incident["reported_at"]),
+        "reporter": reporter}).close()
+
+
+def incident_reporter(conn, incident_id: str) -> str | None:
+    """The source that reported the incident (None: none kept, or no such incident)."""
+    return conn.execute(select(incidents.c.reporter).where(incidents.c.incident_id == incident_id)).scalar()
 
 
 def update_report(conn, incident: dict) -> None:

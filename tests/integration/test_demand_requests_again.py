@@ -6,14 +6,26 @@ import uuid
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, UniqueConstraint, insert, select
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    insert,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.exc import IntegrityError
 
 from services.common.auth import Identity, signed_in
 from services.common.config import Settings
 from services.common.storage import make_engine
 from services.demand.bootstrap import build_runtime, create_app
-from services.demand.store import requests, upgrade
+from services.demand.store import incidents, requests, upgrade
 from tests.unit.test_demand_helpers import (  # noqa: F401 (now: the fixed clock)
     PROVINCE,
     deliver,
@@ -32,7 +44,15 @@ def demand(database_url, now):  # noqa: F811
     settings = Settings(service=f"t{uuid.uuid4().hex[:10]}", database_url=database_url, kafka_bootstrap="127.0.0.1:1")
     runtime = build_runtime(settings)
     yield runtime, signed_in(create_app(runtime).test_client(), Identity("zj-commander", "province_commander"))
-    runtime.engine.dispose()
+    drop_schema(runtime.engine, settings.service)
+
+
+def drop_schema(engine, schema: str) -> None:
+    """The test's PostgreSQL schema goes with it (on SQLite each test has its own file); the engine too."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
 
 
 def report(client, body) -> dict:
@@ -120,4 +140,20 @@ def test_a_database_with_the_old_constraint_is_upgraded_and_keeps_its_requests(d
             with engine.begin() as conn:
                 conn.execute(insert(requests).values(**row("REQ-TWO", "INC-Y", "planning")))
     finally:
-        engine.dispose()
+        drop_schema(engine, schema)
+
+
+def test_a_database_made_before_incidents_kept_their_reporter_gains_the_column(database_url):
+    schema = f"t{uuid.uuid4().hex[:10]}"
+    engine = make_engine(database_url, schema=schema)
+    old = MetaData()
+    Table(incidents.name, old, *[Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
+                                 for c in incidents.columns if c.name != "reporter"])
+    old.create_all(engine)
+    try:
+        assert upgrade(engine) is True
+        assert upgrade(engine) is False            # once
+        with engine.connect() as conn:
+            assert "reporter" in {c["name"] for c in inspect(conn).get_columns(incidents.name)}
+    finally:
+        drop_schema(engine, schema)

@@ -50,7 +50,8 @@ def test_an_incident_from_another_system_is_graded_like_ours(demand):
     event = contracts.example_event("incident.reported")
     event = dict(event, source="/city-110/cad")
     with runtime.outbox.transaction() as tx:
-        handle_incident_reported(SimpleNamespace(data=event["data"], event=event, settings=runtime.settings, tx=tx))
+        handle_incident_reported(SimpleNamespace(data=event["data"], event=event, settings=runtime.settings, tx=tx,
+                                                 conn=tx.conn))
     assessment = client.get(f"/incidents/{event['data']['incident_id']}/assessment").get_json()
     assert (assessment["grade"], assessment["grading"]["rule_id"]) == ("III", "telecom_fraud")
     assert {line["module"] for line in assessment["requirements"]} == {"technical_support", "investigation"}

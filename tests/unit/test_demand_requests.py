@@ -210,6 +210,25 @@ def test_an_incident_from_another_system_in_an_unknown_county_is_refused_for_the
     assert emitted(runtime, "support.requested") == []
 
 
+def test_only_the_system_that_reported_an_incident_reports_it_again(demand):
+    """Another system, even a registered one, does not re-grade an incident that is not its own: its
+    report is refused for the dead-letter topic and the incident stays as its reporter left it."""
+    runtime, client = demand
+    data = dict(incident(people=150), reported_at=stamp(T0))
+    deliver(runtime, "incident.reported", data, source="/mutual-deploy/integrators/cad-110")
+    bigger = dict(data, size={"people_involved": 1200}, updated_at=stamp(later(5)))
+    with pytest.raises(ValueError, match=f"incident {data['incident_id']} is reported by "
+                                         "/mutual-deploy/integrators/cad-110: only its reporter"):
+        deliver(runtime, "incident.reported", bigger, source="/mutual-deploy/integrators/cad-120")
+    assert client.get(f"/incidents/{data['incident_id']}", headers=PROVINCE).get_json()["size"]["people_involved"] == 150
+    assert emitted(runtime, "support.escalated") == []
+    posted = incident(people=150)   # one posted over HTTP is demand's own: no system re-reports it on the topic
+    report(client, posted)
+    with pytest.raises(ValueError, match="is reported by /mutual-deploy/demand"):
+        deliver(runtime, "incident.reported", dict(posted, reported_at=stamp(T0), size={"people_involved": 1200}),
+                source="/mutual-deploy/integrators/cad-110")
+
+
 def test_a_growing_incident_from_another_system_escalates_its_request(demand):
     runtime, client = demand
     data = dict(incident(people=150), reported_at=stamp(T0))
