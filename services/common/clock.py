@@ -47,8 +47,13 @@ def as_utc(value: datetime | None) -> datetime | None:
 
 
 def parse_time(text: str) -> datetime:
-    """RFC 3339 text ('…Z' or '…+08:00') → aware UTC datetime."""
-    return as_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    """RFC 3339 text ('…Z' or '…+08:00') → aware UTC datetime. Raises ValueError for text that is not a
+    time, and for a time whose UTC falls outside the years 1 to 9999 (9999-12-31T23:59-14:00), so that
+    callers refusing a bad time refuse that one too."""
+    try:
+        return as_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except OverflowError:
+        raise ValueError(f"{text} is outside the years 1 to 9999 in UTC") from None
 
 
 def stamp(value: datetime) -> str:

@@ -94,12 +94,24 @@ def request_body():
         g.json_body = None
         return None
     try:
-        g.json_body = json.loads(raw.decode(request.mimetype_params.get("charset") or "utf-8"))
+        g.json_body = json.loads(raw.decode(request.mimetype_params.get("charset") or "utf-8"),
+                                 parse_constant=_not_json)
+    except NotJson as exc:
+        raise BadRequest(400, "Body is not valid JSON", [{"field": "(body)", "reason": str(exc)}]) from None
     except (ValueError, UnicodeDecodeError, LookupError):
         raise BadRequest(400, "Body is not valid JSON", [{"field": "(body)", "reason": "expected JSON"}]) from None
     except RecursionError:
         raise BadRequest(400, "Body is not valid JSON", [{"field": "(body)", "reason": "nested too deeply"}]) from None
     return g.json_body
+
+
+class NotJson(ValueError):
+    """NaN, Infinity or -Infinity in a body: Python's JSON reader takes them, JSON (RFC 8259) has no such
+    numbers, and a range check lets NaN through (it is neither below a minimum nor above a maximum)."""
+
+
+def _not_json(constant: str):
+    raise NotJson(f"{constant} is not a JSON number (RFC 8259)")
 
 
 def validated_body(name: str) -> dict:

@@ -76,7 +76,7 @@ def _access_filters(args) -> dict:
         try:
             since = datetime.fromisoformat(args["since"].replace("Z", "+00:00"))
             out["since"] = since.astimezone(timezone.utc) if since.tzinfo else since.replace(tzinfo=timezone.utc)
-        except ValueError:
+        except (ValueError, OverflowError):   # not a time, or one outside the years 1 to 9999 in UTC
             errors.append({"field": "since", "reason": "an ISO 8601 date-time"})
     if errors:
         raise BadRequest(400, "Bad audit query", errors)

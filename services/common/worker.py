@@ -314,7 +314,7 @@ class Worker:
         """(event, None) or (None, reason) when the record's fate is known before its signature;
         else (event, signed digest, hash) for `_signatures` and `_finish`."""
         try:
-            event = json.loads(record.value)
+            event = json.loads(record.value, parse_constant=_not_a_number)
         except (ValueError, TypeError) as exc:
             return None, f"not JSON: {exc}"
         if isinstance(event, dict) and not self._same_mode(event):
@@ -440,3 +440,9 @@ class Worker:
         """Park the record on the dead-letter topic with the reason; the loop goes on."""
         counts["deadlettered"] += 1
         self.dead_letters.park(tx, record, reason)
+
+
+def _not_a_number(constant: str):
+    """NaN and ±Infinity: Python's JSON reader takes them, JSON (RFC 8259) has none, and a contract's
+    range check lets NaN through; a record holding one is not JSON."""
+    raise ValueError(f"{constant} is not a JSON number (RFC 8259)")

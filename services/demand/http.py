@@ -115,8 +115,8 @@ def post_incident():
 def parse_needs():
     body = validated_body("needs-parse")
     problems = _place({"county": body["county"]})
-    if problems:
-        raise Problem(422, "Unknown place", problems)
+    if problems:   # named as this body names the county (the incident's is location.county)
+        raise Problem(422, "Unknown place", [dict(p, field=p["field"].removeprefix("location.")) for p in problems])
     with current_deps().runtime.engine.begin() as conn:
         proposal = needs_intake.propose(conn, body["county"], body["text"], by=current_identity().subject,
                                         now=clock.now())

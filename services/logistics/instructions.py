@@ -41,7 +41,8 @@ def instruct_as(outbox, order_id: str, who: Identity, body: dict, now: datetime)
             status = 422 if reason else 201
         record = _record(tx, row, who, body, reason, now)
     if reason:
-        raise Problem.of_field(status, "Refused", "X-Role" if status == 403 else "task", reason[:200])
+        raise Problem.of_field(status, "Refused", "X-Role" if status == 403 else scope.refused_field(reason),
+                               reason[:200])
     return record
 
 

@@ -34,6 +34,11 @@ class AheadOfTime(RejectedReport):
     """Stamped later than now: applied, it would make every correct report after it look stale."""
 
 
+class BeforeTheOrder(RejectedReport):
+    """Stamped before the unit was ordered: applied at its reporting point, it would be an arrival
+    before the order, a response time of nothing."""
+
+
 def find_order(conn, unit_id: str, order_id: str) -> dict:
     # the report's hot path: the read (and the write in apply_report) run on the driver (store.py)
     row = store.order_on_driver(conn, order_id)
@@ -44,8 +49,11 @@ def find_order(conn, unit_id: str, order_id: str) -> dict:
 
 def check_report(row: dict, report: dict, policy: Policy) -> bool:
     """False for a report older than the one applied; raises AheadOfTime for one stamped well after
-    logistics' clock, ImplausibleSpeed for a jump."""
+    logistics' clock, BeforeTheOrder for one stamped before the order, ImplausibleSpeed for a jump."""
     at = parse_time(report["at"])
+    if row["ordered_at"] is not None and at < row["ordered_at"]:
+        raise BeforeTheOrder(f"unit {report['unit_id']} reported a position at {report['at']}, before its order "
+                             f"of {stamp(row['ordered_at'])}: a device clock that is wrong, or another task's fix")
     ahead = (at - clock_now()).total_seconds()
     if ahead > policy.max_ahead_s:
         raise AheadOfTime(f"unit {report['unit_id']} reported a position at {report['at']}, {ahead:.0f} s ahead of "
@@ -154,12 +162,14 @@ def report_as(outbox, unit_id: str, body: dict, policy: Policy) -> dict | None:
         try:
             row = find_order(tx.conn, unit_id, body["order_id"])
         except UnknownUnit as exc:
-            raise Problem(404, "Not Found", detail=str(exc)) from None
+            if store.latest_order_of_unit(tx.conn, unit_id) is None:   # no such dispatched unit: the path
+                raise Problem.of_field(404, "Not Found", "unit_id", f"no dispatched unit {unit_id}") from None
+            raise Problem.of_field(422, "Refused", "order_id", str(exc)) from None   # not this unit's order
         try:
             fresh = check_report(row, report, policy)
         except ImplausibleSpeed as exc:
             raise Problem.of_field(422, "Refused", "point", str(exc)) from None
-        except AheadOfTime as exc:
+        except (AheadOfTime, BeforeTheOrder) as exc:
             raise Problem.of_field(422, "Refused", "at", str(exc)) from None
         if not fresh:
             return None

@@ -61,13 +61,18 @@ def decide_approve(outbox, plan_id: str, who, body: dict, key, at: datetime) -> 
         raise
 
 
-def decide_reject(outbox, plan_id: str, who, reason: str, at: datetime) -> dict:
-    """The use case: a commander rejects a plan with a reason."""
+def decide_reject(outbox, plan_id: str, who, reason: str, at: datetime, version: int | None = None) -> dict:
+    """The use case: a commander rejects a plan with a reason; with `version`, the plan's version they
+    saw (409 when the plan is at another: they would reject what they did not see, as approve refuses)."""
     with outbox.engine.connect() as conn:
         _, req = load(conn, plan_id)
     _may_decide(who, req, "reject")
     with outbox.transaction() as tx:
         plan, _ = load(tx.conn, plan_id)
+        if version is not None and version != plan.version:
+            raise Conflict("Plan is out of date", [issue("version", f"the plan is at version {plan.version}, not "
+                                                                    f"{version}", "plan.version",
+                                                         {"plan_version": plan.version, "shown": version})])
         return reject(tx, plan, who, reason, at)
 
 

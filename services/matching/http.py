@@ -90,7 +90,8 @@ def approve(plan_id: str):
            response="plan-decision")
 def reject(plan_id: str):
     body = validated_body("plan-rejection")
-    data = approvals.decide_reject(current_deps().runtime.outbox, plan_id, current_identity(), body["reason"], now())
+    data = approvals.decide_reject(current_deps().runtime.outbox, plan_id, current_identity(), body["reason"], now(),
+                                   body.get("version"))
     return jsonify({"plan_id": plan_id, "status": "rejected", "rejection": data})
 
 

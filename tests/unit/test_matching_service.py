@@ -173,6 +173,12 @@ def test_a_plan_whose_officer_went_off_duty_is_refused_with_409_and_re_planned_w
     assert stale.status_code == 409 and stale.get_json()["errors"][0]["field"] == "version"
     assert stale.get_json()["errors"][0]["code"] == "plan.version"
     assert stale.get_json()["errors"][0]["params"] == {"request_version": 2, "plan_version": 2, "shown": 1}
+    # a rejection names the version it saw too: the plan now shown is not the one the commander turned down
+    turned = client.post(f"/plans/{fresh['plan_id']}/reject", json={"version": 1, "reason": "too far"}, headers=PROVINCE)
+    assert turned.status_code == 409 and turned.get_json()["errors"][0]["code"] == "plan.version"
+    assert proposed(client, "REQ-D")["plan_id"] == fresh["plan_id"]                 # still there to decide on
+    assert client.post(f"/plans/{fresh['plan_id']}/reject", json={"version": 2, "reason": "too far"},
+                       headers=PROVINCE).status_code == 200
 
 
 def test_a_commit_rejection_re_plans_only_the_refused_officer(service):

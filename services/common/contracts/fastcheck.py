@@ -10,10 +10,9 @@ Extension keywords (`x-version` and the like) are annotations, as for jsonschema
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any, Callable
 
-from .formats import _DATE_TIME, FORMAT_CHECKER, _json_equal, _unique
+from .formats import _DATE_TIME, FORMAT_CHECKER, _json_equal, _unique, utc_time
 
 _MISSING = object()
 _FAST_TYPES = {
@@ -222,7 +221,7 @@ class _FastCompiler:
         if fmt == "date-time":  # _is_date_time, inlined
             self.fail_unless(d, f"_DATE_TIME.match({v}) is not None")
             self.out(d, "try:")
-            self.out(d + 1, f"_fromisoformat({v}.upper())")
+            self.out(d + 1, f"_utc_time({v})")
             self.out(d, "except ValueError:")
             self.out(d + 1, "return False")
         elif fmt in FORMAT_CHECKER.checkers:
@@ -241,7 +240,7 @@ def _compile(schema: Any, defs: dict) -> Callable[[Any], bool]:
     source = "\n".join([*functions, "def check(v0):", *gen.lines, "    return True", ""])
     namespace = {k: v for k, v in gen.names.items() if not isinstance(v, list)}
     namespace.update(_MISSING=_MISSING, _json_equal=_json_equal, _unique=_unique,
-                     _DATE_TIME=_DATE_TIME, _fromisoformat=datetime.fromisoformat,
+                     _DATE_TIME=_DATE_TIME, _utc_time=utc_time,
                      _conforms=FORMAT_CHECKER.conforms)
     exec(compile(source, "<contract fast check>", "exec"), namespace)
     check = namespace["check"]

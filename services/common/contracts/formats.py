@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from jsonschema import FormatChecker
@@ -20,8 +20,17 @@ def _is_date_time(value: object) -> bool:
         return True
     if not _DATE_TIME.match(value):
         return False
-    datetime.fromisoformat(value.upper())  # raises ValueError for a month 13, a 31 February...
+    utc_time(value)  # raises ValueError for a month 13, a 31 February, a time before year 1 in UTC...
     return True
+
+
+def utc_time(value: str) -> datetime:
+    """The RFC 3339 text as a UTC time; ValueError for a date that does not exist, and for one whose UTC
+    falls outside the years 1 to 9999 (9999-12-31T23:59:59-14:00), which no service could compute with."""
+    try:
+        return datetime.fromisoformat(value.upper()).astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError(f"{value} is outside the years 1 to 9999 in UTC") from None
 
 
 def _json_equal(a: Any, b: Any) -> bool:

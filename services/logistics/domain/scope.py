@@ -38,7 +38,8 @@ def contains(area: dict, lon: float, lat: float) -> bool:
 
 
 def refusal(scope: dict, *, at: datetime, task: str, point: dict | None, window: tuple[datetime, datetime]) -> str | None:
-    """Why an instruction falls outside the grant, or None when it is within it."""
+    """Why an instruction falls outside the grant, or None when it is within it (`refused_field` names
+    what the reason is about)."""
     start, until = window
     if at < start:
         return f"before the granted window, which opens at {start.isoformat()}"
@@ -49,6 +50,15 @@ def refusal(scope: dict, *, at: datetime, task: str, point: dict | None, window:
     if point is not None and not contains(scope["area"], point["lon"], point["lat"]):
         return "the point lies outside the granted area"
     return None
+
+
+def refused_field(reason: str) -> str:
+    """The instruction's field a `refusal` is about: its task, its point, or the time it is given at."""
+    if reason.startswith("task "):
+        return "task"
+    if reason.startswith("the point "):
+        return "point"
+    return "(time)"
 
 
 def as_geojson(geometry: BaseGeometry) -> dict:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from collections import Counter
 from datetime import date
@@ -25,6 +26,8 @@ from services.common.contracts import MODULES, defined
 from .lifecycle import COMMITTED, STATUSES
 from .units import UNIT_KIND
 
+TEXT_FIELDS = ("officer_id", "name", "gender", "county", "city", "unit_id", "rank", "module", "role_class", "status",
+               "phone", "home_address", "id_number", "station_id")
 ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 CODE = re.compile(r"^[a-z][a-z0-9_:-]{0,63}$")
 REQUIRED = ("officer_id", "name", "county", "unit_id", "module", "status")
@@ -72,6 +75,9 @@ def normalise(raw: dict, counties: dict[str, str]) -> dict:
     for name in REQUIRED:
         if raw.get(name) in (None, ""):
             raise RowError(name, "required")
+    for name in TEXT_FIELDS:   # a JSON row's number, list or object is not taken for its text
+        _expect(raw.get(name) is None or isinstance(raw[name], str), name,
+                f"a string, not a JSON {type(raw.get(name)).__name__}")
     officer_id, county = str(raw["officer_id"]), str(raw["county"])
     _expect(ID.match(officer_id), "officer_id", "1-64 letters, digits or . _ : -")
     _expect(county in counties, "county", f"unknown county {county!r}")
@@ -203,10 +209,15 @@ def _certs(value) -> list[dict]:
 
 
 def _number(value, field: str) -> float:
+    """A finite number (a JSON number or a CSV cell's text); not true/false, nan or inf."""
     try:
-        return float(value)
+        if isinstance(value, bool):
+            raise TypeError
+        number = float(value)
     except (TypeError, ValueError):
         raise RowError(field, f"{value!r} is not a number") from None
+    _expect(math.isfinite(number), field, f"{value!r} is not a finite number")
+    return number
 
 
 def _int(raw: dict, field: str, low: int, high: int, default):

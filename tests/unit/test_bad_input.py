@@ -1,0 +1,113 @@
+"""Bad input gets a clear error and changes nothing: numbers JSON does not have, times no service can
+compute with, roster cells of the wrong kind, a position stamped before its order, and refusals that
+name the field they are about."""
+from __future__ import annotations
+
+import copy
+import json
+
+from services.common import contracts
+from services.common.auth import Identity, headers_for
+from services.common.bus import Record
+from services.common.envelope import GENESIS, new_event, seal
+from services.common.runtime import Runtime
+from tests.helpers import offline_settings
+from tests.unit.test_event_path import registry  # noqa: F401 (the key registry fixture)
+from tests.unit.test_logistics_object_access import RECEIVER, lead_of, service  # noqa: F401 (logistics, dispatched)
+from tests.unit.test_resources_object_access import PROVINCE, XIHU_POOL, pool  # noqa: F401 (resources, a roster)
+
+INTEGRATOR = headers_for(Identity("i", "integrator"))
+JSON = "application/json"
+FAR = "9999-12-31T23:59:59-14:00"   # a valid RFC 3339 text whose UTC is past the year 9999
+
+
+def problem(resp, status: int) -> list[dict]:
+    assert resp.status_code == status, (resp.status_code, resp.get_json())
+    return resp.get_json()["errors"]
+
+
+def test_nan_and_infinity_in_a_body_are_refused_before_anything_changes(pool):  # noqa: F811
+    client, _ = pool
+    assert client.patch("/counties/330783", json={"reserve_share": 0.9}, headers=PROVINCE).status_code == 200
+    for constant in ("NaN", "Infinity", "-Infinity"):
+        errors = problem(client.patch("/counties/330783", data=f'{{"reserve_share": {constant}}}', content_type=JSON,
+                                      headers=PROVINCE), 400)
+        assert errors == [{"field": "(body)", "reason": f"{constant} is not a JSON number (RFC 8259)"}]
+    [load] = client.get("/counties/load?county=330783", headers=PROVINCE).get_json()
+    assert load["reserve_share"] == 0.9
+
+
+def test_a_record_holding_nan_is_parked_as_not_json(registry, tmp_path):  # noqa: F811
+    data = copy.deepcopy(contracts.example_event("incident.reported")["data"])
+    data["size"]["area_km2"] = "@"
+    event = seal(new_event(topic="incident.reported", source="/mutual-deploy/demand", data=data, subject="s",
+                           correlationid="c"), seq=1, prevhash=GENESIS, signer=registry.signer("demand"))
+    value = json.dumps(event).replace('"@"', "NaN").encode()
+    consumer = Runtime.build(offline_settings("bench-consumer", tmp_path, file="c.db"),
+                             handlers={"incident.reported": lambda ctx: None})
+    try:
+        consumer.worker.process_batch([Record("incident.reported", 0, 1, "k", value)])
+        [letter] = [e["data"] for e in consumer.outbox.events() if e["type"] == "deadletter"]
+        assert letter["reason"] == "not JSON: NaN is not a JSON number (RFC 8259)"
+        assert consumer.worker.stats["handled"] == 0
+    finally:
+        consumer.engine.dispose()
+
+
+def test_roster_cells_of_the_wrong_kind_are_named_and_nothing_is_imported(pool):  # noqa: F811
+    client, _ = pool
+    row = copy.deepcopy(contracts.example_body("roster-import")["officers"][0])
+    row.update(officer_id="ZJ330106-09009", county="330106", city="330100", unit_id="U330106-C-FOR001")
+    for key in ("unit_name", "unit_name_en"):
+        row.pop(key, None)
+    for bad, field, reason in ((dict(row, birth_year="inf"), "birth_year", "'inf' is not a finite number"),
+                               (dict(row, duty_minutes_24h="nan"), "duty_minutes_24h", "'nan' is not a finite number"),
+                               (dict(row, base_wage_daily=True), "base_wage_daily", "True is not a number"),
+                               (dict(row, name={"a": 1}), "name", "a string, not a JSON dict"),
+                               (dict(row, officer_id=7), "officer_id", "a string, not a JSON int")):
+        errors = problem(client.post("/roster/import", json={"officers": [bad]}, headers=XIHU_POOL), 422)
+        assert errors == [{"field": f"officers.0.{field}", "reason": reason}], errors
+    csv = "officer_id,name,county,unit_id,module,status,birth_year\nZJ330106-09009,李四,330106,U330106-C-FOR001,patrol,on_duty,inf\n"
+    errors = problem(client.post("/roster/import", data=csv, content_type="text/csv", headers=XIHU_POOL), 422)
+    assert [e["field"] for e in errors] == ["line 2.birth_year"]
+    assert client.get("/officers/ZJ330106-09009", headers=PROVINCE).status_code == 404
+
+
+def test_a_time_no_service_can_compute_with_is_refused_by_the_contract_and_the_query(service):  # noqa: F811
+    runtime, client, order, _ = service
+    errors = problem(client.post(f"/deployments/{order['deployment_id']}/extension",
+                                 json={"until": FAR, "reason": "the search goes on"}, headers=RECEIVER), 422)
+    assert [e["field"] for e in errors] == ["until"]
+    assert [e["field"] for e in problem(client.get(f"/indicators?to={FAR}", headers=RECEIVER), 400)] == ["to"]
+    since = "0001-01-01T00:00:00%2B14:00"
+    auditor = headers_for(Identity("a", "auditor"))
+    assert [e["field"] for e in problem(client.get(f"/audit/access?since={since}", headers=auditor), 400)] == ["since"]
+
+
+def test_a_position_stamped_before_its_order_is_refused_and_not_an_arrival(service):  # noqa: F811
+    runtime, client, order, _ = service
+    body = {"order_id": order["order_id"], "point": order["reporting_point"]["point"], "at": "1970-01-01T00:00:00Z"}
+    [error] = problem(client.post(f"/units/{order['unit_id']}/positions", json=body, headers=lead_of(order)), 422)
+    assert error["field"] == "at" and "before its order" in error["reason"]
+    assert client.get(f"/orders/{order['order_id']}", headers=RECEIVER).get_json().get("arrived_at") is None
+    elsewhere = dict(body, order_id="ORD-NOT-THIS-UNITS", at=order["ordered_at"])
+    [error] = problem(client.post(f"/units/{order['unit_id']}/positions", json=elsewhere, headers=lead_of(order)), 422)
+    assert error["field"] == "order_id"
+
+
+def test_an_instruction_outside_the_grant_is_refused_naming_what_is_outside(service):  # noqa: F811
+    runtime, client, order, _ = service
+    granted = order["scope"]["tasks"][0]
+    far_away = {"task": granted, "point": {"lon": 0.0, "lat": 0.0}}
+    [error] = problem(client.post(f"/orders/{order['order_id']}/instructions", json=far_away, headers=RECEIVER), 422)
+    assert error == {"field": "point", "reason": "the point lies outside the granted area"}
+    [error] = problem(client.post(f"/orders/{order['order_id']}/instructions", json={"task": "not_granted"},
+                                  headers=RECEIVER), 422)
+    assert error["field"] == "task"
+
+
+def test_an_unknown_county_is_named_as_the_body_names_it(offline_runtime):
+    from services.demand.bootstrap import create_app
+    client = create_app(offline_runtime("demand")).test_client()
+    errors = problem(client.post("/needs/parse", json={"county": "999999", "text": "需要十名巡警"}, headers=PROVINCE), 422)
+    assert [e["field"] for e in errors] == ["county"]
