@@ -255,10 +255,10 @@ def list_requests():
     sort = request.args.get("sort", "deadline")
     if sort not in store.SORTS:
         raise Problem(400, "Bad sort", [{"field": "sort", "reason": f"one of {', '.join(store.SORTS)}"}])
-    try:
-        limit = min(max(int(request.args.get("limit", 200)), 1), 1000)
-    except ValueError:
-        raise Problem(400, "Bad limit", [{"field": "limit", "reason": "an integer 1-1000"}]) from None
+    raw = request.args.get("limit", "200")
+    if not raw.isdigit() or not 1 <= int(raw) <= 1000:   # refused, not clamped: the caller learns its page size
+        raise Problem(400, "Bad limit", [{"field": "limit", "reason": "an integer 1-1000"}])
+    limit = int(raw)
     who = current_identity()
     with _read() as conn:
         rows = store.visible_requests(conn, who.level, who.region, statuses=statuses, grades=grades, county=county,

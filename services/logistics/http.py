@@ -79,6 +79,8 @@ def list_orders():
     if len(request_ids) > MAX_REQUESTS_ASKED:
         raise Problem.of_field(400, "Bad query parameter", "request_id",
                                f"at most {MAX_REQUESTS_ASKED} request ids in one read, {len(request_ids)} given")
+    if request.args.get("late") not in (None, "", "true", "false"):
+        raise Problem.of_field(400, "Bad query parameter", "late", "true or false")
     with _read() as conn:
         rows = store.orders_where(conn, request_ids=request_ids or None,
                                   deployment_id=request.args.get("deployment_id"),

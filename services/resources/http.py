@@ -156,15 +156,27 @@ def get_units():
         raise Problem(400, "Bad query parameter", [{"field": "ids", "reason": f"at most {MAX_UNIT_IDS} unit ids at a "
                                                                         f"time, got {len(ids)}"}])
     with _read() as conn:
-        return jsonify(store.unit_rows(conn, request.args.get("county"), ids))
+        return jsonify(store.unit_rows(conn, _county_codes("county", most=1)[0] if request.args.get("county") else None,
+                                       ids))
 
 
 @api.route("GET", "/counties/load", "Every county's load: on duty, available, committed, reserve floor (?county=)",
            query={"county": "only these counties, comma-separated"}, response="county-loads")
 def get_loads():
-    codes = [c for c in request.args.get("county", "").split(",") if c] or None
+    codes = _county_codes("county") or None
     with _read() as conn:
         return jsonify(county_loads(conn, codes, now(), current_deps().policy.reserve_share))
+
+
+def _county_codes(name: str, most: int | None = None) -> list[str]:
+    """The query's 6-digit codes under `name` (comma-separated), 400 naming it for anything else: a code
+    mistyped would otherwise answer with nothing, as if the county had nothing to show."""
+    codes = [c for c in request.args.get(name, "").split(",") if c]
+    bad = [c for c in codes if not COUNTY.match(c)]
+    if bad or (most is not None and len(codes) > most):
+        reason = f"{bad[0]!r} is not a 6-digit code" if bad else f"at most {most} code"
+        raise Problem(400, "Bad query parameter", [{"field": name, "reason": reason}])
+    return codes
 
 
 @api.route("PATCH", "/counties/{county}", "Set a county's reserve share (null: the default)", body="county-patch",
@@ -208,8 +220,11 @@ def check_compatibility():
            "its region receives (every officer) or sends officers to (its own officers)",
            query={"status": "committed or released"}, response="commitments")
 def get_commitments():
+    status = request.args.get("status")
+    if status not in (None, "", "committed", "released"):
+        raise Problem(400, "Bad query parameter", [{"field": "status", "reason": "committed or released"}])
     with _read() as conn:
-        return jsonify(store.commitment_rows(conn, request.args.get("status"), bound_region()))
+        return jsonify(store.commitment_rows(conn, status or None, bound_region()))
 
 
 @api.route("GET", "/points/officers/{officer_id}", "An officer's points balance and awards", response="officer-points")
@@ -237,8 +252,9 @@ def city_points():
 @api.route("GET", "/points/reciprocity", "Support given and received between cities, in points (?city=)",
            query={"city": "only the flows to and from this city, 6 digits"}, response="reciprocity")
 def reciprocity():
+    city = _county_codes("city", most=1)
     with _read() as conn:
-        return jsonify(representations.reciprocity(store.city_flows(conn), request.args.get("city")))
+        return jsonify(representations.reciprocity(store.city_flows(conn), city[0] if city else None))
 
 
 @api.route("GET", "/summary", "Officers per county and status", response="status-summary")

@@ -111,3 +111,20 @@ def test_an_unknown_county_is_named_as_the_body_names_it(offline_runtime):
     client = create_app(offline_runtime("demand")).test_client()
     errors = problem(client.post("/needs/parse", json={"county": "999999", "text": "需要十名巡警"}, headers=PROVINCE), 422)
     assert [e["field"] for e in errors] == ["county"]
+
+
+def test_a_query_value_mistyped_is_refused_naming_it_not_answered_with_nothing(pool, service, offline_runtime):  # noqa: F811
+    client, _ = pool
+    for url, field in (("/commitments?status=flying", "status"), ("/units?county=abc", "county"),
+                       ("/counties/load?county=330783,abc", "county"), ("/points/reciprocity?city=abc", "city")):
+        assert [e["field"] for e in problem(client.get(url, headers=PROVINCE), 400)] == [field], url
+    assert client.get("/counties/load?county=330783", headers=PROVINCE).status_code == 200
+    assert client.get("/commitments?status=released", headers=PROVINCE).status_code == 200
+    _, logistics, *_ = service
+    assert [e["field"] for e in problem(logistics.get("/orders?late=yes", headers=RECEIVER), 400)] == ["late"]
+    assert logistics.get("/orders?late=false", headers=RECEIVER).status_code == 200
+    from services.demand.bootstrap import create_app
+    demand = create_app(offline_runtime("demand")).test_client()
+    for limit in ("-5", "0", "1001", "ten"):
+        assert [e["field"] for e in problem(demand.get(f"/requests?limit={limit}", headers=PROVINCE), 400)] == ["limit"]
+    assert demand.get("/requests?limit=1000", headers=PROVINCE).status_code == 200
