@@ -159,11 +159,12 @@ def install_common(app: Flask, *, service: str, routes: list[Route], health_chec
 
     @app.errorhandler(Problem)
     def _problem(exc: Problem):
-        return problem(exc.status, exc.title, exc.detail, errors=exc.errors)
+        return problem(exc.status, exc.title, exc.detail, errors=exc.errors or _missing(exc.status, exc.detail))
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
-        return problem(exc.code or 500, exc.name, exc.description or "")
+        return problem(exc.code or 500, exc.name, exc.description or "",
+                       errors=_missing(exc.code or 500, "no such resource"))
 
     def report(checks):
         checks = checks() if callable(checks) else checks  # a callable: what to check may change at start
@@ -314,6 +315,17 @@ PROBLEM_EXAMPLES = {
                   "the body must be application/json, not application/x-www-form-urlencoded"),
     422: _problem(422, "Body breaks the contract", "status", "'flying' is not one of ['on_duty', 'off_duty', 'unavailable']"),
 }
+
+
+def _missing(status: int, reason: str) -> list[dict]:
+    """A 404 that names nothing says which part of the path named nothing: the route's one path
+    variable (/officers/{officer_id}: officer_id), or the path itself; other refusals as they are."""
+    if status != 404:
+        return []
+    rule = request.url_rule
+    names = list(rule.arguments) if rule is not None else []
+    field = names[0] if len(names) == 1 else "(path)"
+    return [{"field": field, "reason": (reason or "no such resource")[:1000]}]
 
 
 def _problem_response(status: int, description: str, schemas) -> dict:

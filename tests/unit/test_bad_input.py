@@ -128,3 +128,10 @@ def test_a_query_value_mistyped_is_refused_naming_it_not_answered_with_nothing(p
     for limit in ("-5", "0", "1001", "ten"):
         assert [e["field"] for e in problem(demand.get(f"/requests?limit={limit}", headers=PROVINCE), 400)] == ["limit"]
     assert demand.get("/requests?limit=1000", headers=PROVINCE).status_code == 200
+
+
+def test_a_404_names_the_part_of_the_path_that_names_nothing(pool):  # noqa: F811
+    client, _ = pool
+    assert problem(client.get("/officers/ZJ-NOBODY", headers=PROVINCE), 404) == [
+        {"field": "officer_id", "reason": "no officer ZJ-NOBODY"}]
+    assert problem(client.get("/no/such/route", headers=PROVINCE), 404)[0]["field"] == "(path)"
