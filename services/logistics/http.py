@@ -195,7 +195,8 @@ def release(deployment_id: str):
            body="extension-request", status=202, response="extension-pending")
 def request_extension(deployment_id: str):
     identity, body = current_identity(), validated_body("extension-request")
-    pending = reception_flow.request_extension_as(current_deps().runtime.outbox, deployment_id, identity, body, now())
+    deps = current_deps()
+    pending = reception_flow.request_extension_as(deps.runtime.outbox, deployment_id, identity, body, now(), deps.policy)
     return jsonify(pending), 202
 
 

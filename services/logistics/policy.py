@@ -37,6 +37,7 @@ class Policy:
     officers_per_medic: int = 30
     allowance_factor: float = 1.2
     allowance_day_min: int = 1440
+    max_extension_h: float = 24
     psychological_followup_grades: tuple = ("I", "II")
     lodging_capacity_default: int = 300
     lodging_capacity: dict = field(default_factory=dict)
@@ -67,6 +68,7 @@ class Policy:
         values = dict(
             ack_timeout_s=float(env.get("LOGISTICS_ACK_TIMEOUT_S", _value(d, "ack_timeout_s", 120))),
             max_resends=int(_value(d, "max_resends", 2)), task_hours=float(_value(d, "task_hours", 12)),
+            max_extension_h=float(_value(d, "max_extension_h", 24)),
             incident_buffer_m=float(_value(d, "incident_buffer_m", 5000)),
             arrival_radius_m=float(env.get("LOGISTICS_ARRIVAL_RADIUS_M", _value(t, "arrival_radius_m", 500))),
             max_speed_kmh=float(env.get("LOGISTICS_MAX_SPEED_KMH", _value(t, "max_speed_kmh", 200))),

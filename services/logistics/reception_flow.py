@@ -2,7 +2,7 @@
 side's actions over HTTP (the use cases at the end: the unit of work in, `Problem` out)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ..common.auth import Identity
 from ..common.clock import parse_time, stamp
@@ -82,10 +82,13 @@ def release(tx, dep: dict, now: datetime, outcome: str = "completed", policy: Po
     return data
 
 
-def request_extension(conn, dep: dict, body: dict, by: str, now: datetime) -> dict:
+def request_extension(conn, dep: dict, body: dict, by: str, now: datetime, max_hours: float = 24) -> dict:
     until = parse_time(body["until"])
     if until <= dep["task_end"]:
         raise Problem.of_field(422, "Refused", "until", f"must be after the current end {stamp(dep['task_end'])}")
+    if until > dep["task_end"] + timedelta(hours=max_hours):   # the policy's dispatch.max_extension_h
+        raise Problem.of_field(422, "Refused", "until", f"at most {max_hours:g} h after the current end "
+                                                        f"{stamp(dep['task_end'])}; ask again for more")
     if dep["status"] == "released":
         raise Problem.of_field(409, "Refused", "deployment_id", "the deployment is released",
                                code="deployment.released")
@@ -142,12 +145,14 @@ def release_as(outbox, deployment_id: str, who: Identity, outcome: str, policy: 
         return release(tx, dep, now, outcome, policy)
 
 
-def request_extension_as(outbox, deployment_id: str, who: Identity, body: dict, now: datetime) -> dict:
-    """The receiving command asks for a later end; pending until a commander approves it."""
+def request_extension_as(outbox, deployment_id: str, who: Identity, body: dict, now: datetime,
+                         policy: Policy | None = None) -> dict:
+    """The receiving command asks for a later end, at most `dispatch.max_extension_h` after the current
+    one; pending until a commander approves it."""
     with outbox.transaction() as tx:
         dep = load(tx.conn, deployment_id)
         access.require_receiving_command(who, dep["county"], "request an extension")
-        return request_extension(tx.conn, dep, body, who.subject, now)
+        return request_extension(tx.conn, dep, body, who.subject, now, (policy or Policy()).max_extension_h)
 
 
 def approve_extension_as(outbox, deployment_id: str, who: Identity, now: datetime) -> dict:

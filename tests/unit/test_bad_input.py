@@ -135,3 +135,17 @@ def test_a_404_names_the_part_of_the_path_that_names_nothing(pool):  # noqa: F81
     assert problem(client.get("/officers/ZJ-NOBODY", headers=PROVINCE), 404) == [
         {"field": "officer_id", "reason": "no officer ZJ-NOBODY"}]
     assert problem(client.get("/no/such/route", headers=PROVINCE), 404)[0]["field"] == "(path)"
+
+
+def test_an_extension_moves_a_tasks_end_by_a_day_at_most(service):  # noqa: F811
+    runtime, client, order, _ = service
+    url = f"/deployments/{order['deployment_id']}/extension"
+    end = client.get(f"/deployments/{order['deployment_id']}", headers=RECEIVER).get_json()["task_end"]
+    from datetime import timedelta
+
+    from services.common.clock import parse_time, stamp
+    [error] = problem(client.post(url, json={"until": stamp(parse_time(end) + timedelta(hours=24, seconds=1)),
+                                             "reason": "the search goes on"}, headers=RECEIVER), 422)
+    assert error["field"] == "until" and error["reason"].startswith("at most 24 h after the current end")
+    assert client.post(url, json={"until": stamp(parse_time(end) + timedelta(hours=24)), "reason": "the search goes on"},
+                       headers=RECEIVER).status_code == 202
