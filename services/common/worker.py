@@ -314,8 +314,8 @@ class Worker:
         """(event, None) or (None, reason) when the record's fate is known before its signature;
         else (event, signed digest, hash) for `_signatures` and `_finish`."""
         try:
-            event = json.loads(record.value, parse_constant=_not_a_number)
-        except (ValueError, TypeError) as exc:
+            event = _decode(record.value.decode("utf-8"))
+        except (ValueError, TypeError, AttributeError) as exc:   # UnicodeDecodeError is a ValueError
             return None, f"not JSON: {exc}"
         if isinstance(event, dict) and not self._same_mode(event):
             return event, None  # another mode's or exercise's record: theirs to judge, skipped in _one
@@ -446,3 +446,7 @@ def _not_a_number(constant: str):
     """NaN and ±Infinity: Python's JSON reader takes them, JSON (RFC 8259) has none, and a contract's
     range check lets NaN through; a record holding one is not JSON."""
     raise ValueError(f"{constant} is not a JSON number (RFC 8259)")
+
+
+# One decoder, built once (json.loads with an option builds one per call): a record's UTF-8 text.
+_decode = json.JSONDecoder(parse_constant=_not_a_number).decode
