@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import time
 import uuid
@@ -95,7 +96,7 @@ def request_body():
         return None
     try:
         g.json_body = json.loads(raw.decode(request.mimetype_params.get("charset") or "utf-8"),
-                                 parse_constant=_not_json)
+                                 parse_constant=_not_json, parse_float=_finite)
     except NotJson as exc:
         raise BadRequest(400, "Body is not valid JSON", [{"field": "(body)", "reason": str(exc)}]) from None
     except (ValueError, UnicodeDecodeError, LookupError):
@@ -112,6 +113,14 @@ class NotJson(ValueError):
 
 def _not_json(constant: str):
     raise NotJson(f"{constant} is not a JSON number (RFC 8259)")
+
+
+def _finite(text: str) -> float:
+    """A JSON number too large for a float (1e999) is read as infinity: refused like Infinity itself."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise NotJson(f"{text[:40]} is beyond the numbers a float holds")
+    return value
 
 
 def validated_body(name: str) -> dict:

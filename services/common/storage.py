@@ -81,7 +81,7 @@ chain_head = Table(
     Column("hash", String(64), nullable=False),
 )
 
-# Handled event ids: a redelivered event finds its id here and has no second effect.
+# Handled events, by inbox.key (source and id): a redelivered event finds itself here and has no second effect.
 inbox = Table(
     "inbox", kit_metadata,
     Column("event_id", String(64), primary_key=True),

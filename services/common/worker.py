@@ -3,8 +3,8 @@
 For each record: decode and validate against the topic's contract; refuse what its source does not
 own or did not sign (the key registry, keys.py) and what breaks the producer's chain as this consumer
 has seen it (chain.link_problem); skip events of another mode (exercise traffic never reaches live
-state, nor one exercise another's); in one database transaction record the event id in the inbox
-(inbox.py) and run the handler, so a redelivered event has no second effect; commit offsets only
+state, nor one exercise another's); in one database transaction record the event in the inbox by
+its source and id (inbox.py) and run the handler, so a redelivered event has no second effect; commit offsets only
 after the batch is handled. What cannot be handled goes to the dead-letter topic with the reason and
 is counted (dead_letters.py); the loop keeps going. Beside the loop, a thread watches for a broker
 that lost the log we consumed (wipe.py) and has the loop read every partition again.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -117,7 +118,8 @@ Handler = Callable[[Context], None]
 
 @dataclass
 class _Batch:
-    """A batch's inbox state in its transaction: the event ids handled (before it, or in it so far),
+    """A batch's inbox state in its transaction: the inbox keys (inbox.key) of the events handled
+    (before it, or in it so far),
     the chain links around its events, and what it records when its handlers are done."""
     seen: set
     links: dict
@@ -291,8 +293,9 @@ class Worker:
         around the others in their producers' chains."""
         events = [event for event, problem in checked
                   if problem is None and self._same_mode(event) and isinstance(event.get("id"), str)]
-        seen = inbox.already_handled(conn, [inbox.key(e) for e in events]) if events else set()
-        fresh = [e for e in events if inbox.key(e) not in seen]
+        keys = [inbox.key(e) for e in events]
+        seen = inbox.already_handled(conn, keys) if events else set()
+        fresh = [e for e, k in zip(events, keys) if k not in seen]
         return _Batch(seen, inbox.links_of(conn, fresh) if fresh else {})
 
     def _check_all(self, records: list[Record]) -> list[tuple[dict | None, str | None]]:
@@ -376,7 +379,8 @@ class Worker:
         handler = self.handlers[record.topic]
         if tx is None:
             return self._run_plain(handler, record, event, counts)
-        if inbox.key(event) in batch.seen:  # in the inbox before this batch, or earlier in it (by source and id)
+        handled_as = inbox.key(event)
+        if handled_as in batch.seen:  # in the inbox before this batch, or earlier in it (by source and id)
             counts["duplicates"] += 1
             return
         links = batch.links.setdefault(chain_of(event), {})  # as recorded, and as this batch goes on
@@ -396,7 +400,7 @@ class Worker:
             # Its savepoint stays open until the next event's is set (_next_savepoint) or the batch ends.
             # Recorded with the batch (inbox.record_batch), in its transaction: a handler that failed
             # leaves neither its inbox row nor its link, as its savepoint's rollback did.
-            batch.seen.add(inbox.key(event))
+            batch.seen.add(handled_as)
             batch.handled.append((event, record.topic))
             if event["seq"] not in links:
                 links[event["seq"]] = (event["hash"], event["prevhash"])
@@ -449,4 +453,11 @@ def _not_a_number(constant: str):
 
 
 # One decoder, built once (json.loads with an option builds one per call): a record's UTF-8 text.
-_decode = json.JSONDecoder(parse_constant=_not_a_number).decode
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):   # 1e999: infinity by another spelling
+        raise ValueError(f"{text[:40]} is beyond the numbers a float holds")
+    return value
+
+
+_decode = json.JSONDecoder(parse_constant=_not_a_number, parse_float=_finite).decode

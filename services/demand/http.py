@@ -256,7 +256,7 @@ def list_requests():
     if sort not in store.SORTS:
         raise Problem(400, "Bad sort", [{"field": "sort", "reason": f"one of {', '.join(store.SORTS)}"}])
     raw = request.args.get("limit", "200")
-    if not raw.isdigit() or not 1 <= int(raw) <= 1000:   # refused, not clamped: the caller learns its page size
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 1000:   # refused, not clamped: the caller learns its page size
         raise Problem(400, "Bad limit", [{"field": "limit", "reason": "an integer 1-1000"}])
     limit = int(raw)
     who = current_identity()

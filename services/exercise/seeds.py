@@ -16,7 +16,7 @@ and measured one of these ways:
     completion_min      per request, first order to the last unit in place; the longest request
     line_filled         dispatched officers on the plan line `line` (e.g. the interpreter)
 
-`compare` is at_least, at_most or about (within `within` of `wanted`). When a figure is not met, the
+`compare` is at_least, at_most, about (within `within` of `wanted`) or exactly (a count the case reports exactly). When a figure is not met, the
 row says why with a stable `reason` code (what a test asserts) and a sentence with the numbers.
 """
 from __future__ import annotations

@@ -51,9 +51,12 @@ def check_report(row: dict, report: dict, policy: Policy) -> bool:
     """False for a report older than the one applied; raises AheadOfTime for one stamped well after
     logistics' clock, BeforeTheOrder for one stamped before the order, ImplausibleSpeed for a jump."""
     at = parse_time(report["at"])
-    if row["ordered_at"] is not None and at < row["ordered_at"]:
-        raise BeforeTheOrder(f"unit {report['unit_id']} reported a position at {report['at']}, before its order "
-                             f"of {stamp(row['ordered_at'])}: a device clock that is wrong, or another task's fix")
+    ordered = row["ordered_at"]
+    if ordered is not None:   # as published (to the millisecond), less the clock skew allowed ahead too
+        earliest = ordered.replace(microsecond=ordered.microsecond // 1000 * 1000) - timedelta(seconds=policy.max_ahead_s)
+        if at < earliest:
+            raise BeforeTheOrder(f"unit {report['unit_id']} reported a position at {report['at']}, before its order "
+                                 f"of {stamp(ordered)}: a device clock that is wrong, or another task's fix")
     ahead = (at - clock_now()).total_seconds()
     if ahead > policy.max_ahead_s:
         raise AheadOfTime(f"unit {report['unit_id']} reported a position at {report['at']}, {ahead:.0f} s ahead of "
@@ -86,7 +89,9 @@ def apply_report(tx, report: dict, places: Places, policy: Policy) -> str:
               "progress": tracking.progress(start_m, remaining_m)}
     outcome = "moved"
     if row["arrived_at"] is None and remaining_m <= policy.arrival_radius_m:
-        values.update(arrived_at=at, response_s=seconds_between(row["ordered_at"], at), eta=at, progress=1.0)
+        arrived = max(at, row["ordered_at"]) if row["ordered_at"] is not None else at   # a skewed clock: not before
+        values.update(arrived_at=arrived, response_s=seconds_between(row["ordered_at"], arrived), eta=arrived,
+                      progress=1.0)
         outcome = "arrived"
     elif row["arrived_at"] is None:
         eta = at + timedelta(seconds=_left_s(row, values, point, target, at, places, policy))

@@ -118,9 +118,9 @@ def approve_extension(tx, dep: dict, by: str, role: str, now: datetime) -> dict:
 
 # ---- the receiving side's actions over HTTP ----
 
-def load(conn, deployment_id: str) -> dict:
-    """The deployment; 404 when there is none."""
-    dep = store.deployment(conn, deployment_id)
+def load(conn, deployment_id: str, *, lock: bool = False) -> dict:
+    """The deployment (its row locked with `lock`); 404 when there is none."""
+    dep = store.deployment(conn, deployment_id, lock=lock)
     if dep is None:
         raise Problem(404, "Not Found", detail=f"no deployment {deployment_id}")
     return dep
@@ -169,7 +169,7 @@ def rate_as(outbox, deployment_id: str, who: Identity, body: dict, now: datetime
     neither. One rating per person and side of a deployment, as in any satisfaction survey: a second is
     refused (409) and the first stands, so that the satisfaction indicator counts each rater once."""
     with outbox.transaction() as tx:
-        dep = load(tx.conn, deployment_id)
+        dep = load(tx.conn, deployment_id, lock=True)   # two taps of one rater: the second waits, then finds the first
         side, rater = body["side"], who.subject[:128]
         if side == "officer":
             sending = sorted(c for c in store.sending_counties(tx.conn, deployment_id) if c)

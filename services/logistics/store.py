@@ -257,9 +257,11 @@ def wages_of(conn, plan_ids: list[str]) -> dict[str, dict]:
 
 # --- deployments -----------------------------------------------------------------------------------
 
-def deployment(conn, deployment_id: str) -> dict | None:
-    """One deployment, its times as aware UTC datetimes; None when there is none."""
-    row = conn.execute(select(deployments).where(deployments.c.deployment_id == deployment_id)).mappings().first()
+def deployment(conn, deployment_id: str, *, lock: bool = False) -> dict | None:
+    """One deployment, its times as aware UTC datetimes; None when there is none. `lock`: its row held
+    until the transaction ends (FOR UPDATE on PostgreSQL; SQLite's write transaction holds it already)."""
+    query = select(deployments).where(deployments.c.deployment_id == deployment_id)
+    row = conn.execute(query.with_for_update() if lock else query).mappings().first()
     return None if row is None else dict(row)
 
 

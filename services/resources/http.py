@@ -155,9 +155,9 @@ def get_units():
     if ids is not None and len(ids) > MAX_UNIT_IDS:
         raise Problem(400, "Bad query parameter", [{"field": "ids", "reason": f"at most {MAX_UNIT_IDS} unit ids at a "
                                                                         f"time, got {len(ids)}"}])
+    county = _county_codes("county", most=1)
     with _read() as conn:
-        return jsonify(store.unit_rows(conn, _county_codes("county", most=1)[0] if request.args.get("county") else None,
-                                       ids))
+        return jsonify(store.unit_rows(conn, county[0] if county else None, ids))
 
 
 @api.route("GET", "/counties/load", "Every county's load: on duty, available, committed, reserve floor (?county=)",

@@ -33,6 +33,9 @@ def test_nan_and_infinity_in_a_body_are_refused_before_anything_changes(pool):  
         errors = problem(client.patch("/counties/330783", data=f'{{"reserve_share": {constant}}}', content_type=JSON,
                                       headers=PROVINCE), 400)
         assert errors == [{"field": "(body)", "reason": f"{constant} is not a JSON number (RFC 8259)"}]
+    errors = problem(client.patch("/counties/330783", data='{"reserve_share": 1e999}', content_type=JSON,
+                                  headers=PROVINCE), 400)   # infinity by another spelling
+    assert errors == [{"field": "(body)", "reason": "1e999 is beyond the numbers a float holds"}]
     [load] = client.get("/counties/load?county=330783", headers=PROVINCE).get_json()
     assert load["reserve_share"] == 0.9
 
@@ -42,13 +45,15 @@ def test_a_record_holding_nan_is_parked_as_not_json(registry, tmp_path):  # noqa
     data["size"]["area_km2"] = "@"
     event = seal(new_event(topic="incident.reported", source="/mutual-deploy/demand", data=data, subject="s",
                            correlationid="c"), seq=1, prevhash=GENESIS, signer=registry.signer("demand"))
-    value = json.dumps(event).replace('"@"', "NaN").encode()
+    records = [Record("incident.reported", 0, n, "k", json.dumps(event).replace('"@"', number).encode())
+               for n, number in enumerate(("NaN", "1e999"))]
     consumer = Runtime.build(offline_settings("bench-consumer", tmp_path, file="c.db"),
                              handlers={"incident.reported": lambda ctx: None})
     try:
-        consumer.worker.process_batch([Record("incident.reported", 0, 1, "k", value)])
-        [letter] = [e["data"] for e in consumer.outbox.events() if e["type"] == "deadletter"]
-        assert letter["reason"] == "not JSON: NaN is not a JSON number (RFC 8259)"
+        consumer.worker.process_batch(records)
+        letters = [e["data"]["reason"] for e in consumer.outbox.events() if e["type"] == "deadletter"]
+        assert letters == ["not JSON: NaN is not a JSON number (RFC 8259)",
+                           "not JSON: 1e999 is beyond the numbers a float holds"]
         assert consumer.worker.stats["handled"] == 0
     finally:
         consumer.engine.dispose()
@@ -93,6 +98,19 @@ def test_a_position_stamped_before_its_order_is_refused_and_not_an_arrival(servi
     elsewhere = dict(body, order_id="ORD-NOT-THIS-UNITS", at=order["ordered_at"])
     [error] = problem(client.post(f"/units/{order['unit_id']}/positions", json=elsewhere, headers=lead_of(order)), 422)
     assert error["field"] == "order_id"
+    # a device clock a little behind logistics' (within the skew allowed ahead) is no report before the order;
+    # at the reporting point it is an arrival at the order's time, not before it
+    from datetime import timedelta
+
+    from services.common.clock import parse_time, stamp
+    behind = dict(body, at=stamp(parse_time(order["ordered_at"]) - timedelta(seconds=30)))
+    assert client.post(f"/units/{order['unit_id']}/positions", json=behind, headers=lead_of(order)).status_code == 202
+    [event] = [e for e in runtime.outbox.events() if e["type"] == "unit.position-reported"]
+    from services.logistics.handlers import HANDLERS
+    from tests import helpers
+    helpers.deliver(runtime, "unit.position-reported", event=event, handlers=HANDLERS)
+    arrived = client.get(f"/orders/{order['order_id']}", headers=RECEIVER).get_json()
+    assert arrived["arrived_at"] == order["ordered_at"] and arrived["response_s"] == 0
 
 
 def test_an_instruction_outside_the_grant_is_refused_naming_what_is_outside(service):  # noqa: F811
@@ -115,6 +133,7 @@ def test_an_unknown_county_is_named_as_the_body_names_it(offline_runtime):
 
 def test_a_query_value_mistyped_is_refused_naming_it_not_answered_with_nothing(pool, service, offline_runtime):  # noqa: F811
     client, _ = pool
+    assert client.get("/units?county=,", headers=PROVINCE).status_code == 200   # no code given: every unit
     for url, field in (("/commitments?status=flying", "status"), ("/units?county=abc", "county"),
                        ("/counties/load?county=330783,abc", "county"), ("/points/reciprocity?city=abc", "city")):
         assert [e["field"] for e in problem(client.get(url, headers=PROVINCE), 400)] == [field], url
@@ -125,7 +144,7 @@ def test_a_query_value_mistyped_is_refused_naming_it_not_answered_with_nothing(p
     assert logistics.get("/orders?late=false", headers=RECEIVER).status_code == 200
     from services.demand.bootstrap import create_app
     demand = create_app(offline_runtime("demand")).test_client()
-    for limit in ("-5", "0", "1001", "ten"):
+    for limit in ("-5", "0", "1001", "ten", "²", "١٠"):
         assert [e["field"] for e in problem(demand.get(f"/requests?limit={limit}", headers=PROVINCE), 400)] == ["limit"]
     assert demand.get("/requests?limit=1000", headers=PROVINCE).status_code == 200
 
