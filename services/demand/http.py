@@ -133,6 +133,8 @@ def list_incidents():
            "One incident as reported; with ?include=assessment also its grade, grading rule and requirement lines",
            response="incident", query={"include": "assessment: add the grade, grading rule and requirement lines"})
 def get_incident(incident_id: str):
+    if request.args.get("include") not in (None, "", "assessment"):
+        raise Problem(400, "Bad query parameter", [{"field": "include", "reason": "assessment, or nothing"}])
     with _read() as conn:
         incident = store.incident(conn, incident_id)
         assessment = store.assessment(conn, incident_id) if incident is not None else None

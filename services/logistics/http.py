@@ -233,6 +233,8 @@ def _filters() -> dict:
             if not (len(value) == size and value.isdigit()):
                 raise Problem(400, "Bad query parameter", [{"field": name, "reason": "a 6-digit region code"}])
             f[name] = value
+    if "from" in f and "to" in f and f["to"] <= f["from"]:
+        raise Problem(400, "Bad query parameter", [{"field": "to", "reason": "must be after from"}])
     if request.args.get("incident"):
         f["incident"] = request.args["incident"]
     return f

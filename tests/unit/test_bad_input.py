@@ -168,3 +168,17 @@ def test_an_extension_moves_a_tasks_end_by_a_day_at_most(service):  # noqa: F811
     assert error["field"] == "until" and error["reason"].startswith("at most 24 h after the current end")
     assert client.post(url, json={"until": stamp(parse_time(end) + timedelta(hours=24)), "reason": "the search goes on"},
                        headers=RECEIVER).status_code == 202
+
+
+def test_more_mistyped_query_values_are_refused(service, offline_runtime):  # noqa: F811
+    _, logistics, *_ = service
+    errors = problem(logistics.get("/indicators?from=2025-09-15T02:00:00Z&to=2025-09-15T01:00:00Z", headers=RECEIVER), 400)
+    assert [e["field"] for e in errors] == ["to"]
+    from services.demand.bootstrap import create_app
+    demand = create_app(offline_runtime("demand")).test_client()
+    assert [e["field"] for e in problem(demand.get("/reports/performance/history?period=abc", headers=PROVINCE),
+                                        400)] == ["period"]
+    assert demand.get("/reports/performance/history?period=2026-H1", headers=PROVINCE).status_code == 200
+    assert demand.get("/reports/performance/history?period=2026-06-01..2026-06-15", headers=PROVINCE).status_code == 200
+    assert [e["field"] for e in problem(demand.get("/incidents/INC-X?include=everything", headers=PROVINCE),
+                                        400)] == ["include"]

@@ -2,6 +2,8 @@
 Its own Api beside demand's (http.py), installed on the same app."""
 from __future__ import annotations
 
+import re
+
 from flask import Response, jsonify, request
 
 from ...common import clock, permissions
@@ -93,6 +95,9 @@ def performance():
     return jsonify(report), 200, headers
 
 
+WINDOW_LABEL = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\.\.[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
 @api.route("GET", "/reports/performance/history", "The reports kept (?period=&region=): period, region, "
            "generated_at, trigger, sha256; the same period with another hash is a later change of its data",
            response="performance-history",
@@ -102,8 +107,14 @@ def performance_history():
     if region and not (len(region) == 6 and region.isdigit()):
         raise _bad(400, "Bad query parameter", "region", f"{region!r} is not a 6-digit region code")
     prefix = (region_prefix(region) or region) if region else None
+    period = request.args.get("period")
+    if period and not WINDOW_LABEL.match(period):   # a window's label (2026-06-01..2026-06-15) as it is kept
+        try:   # a period mistyped would answer "none kept", as if nothing had been reported
+            period = parse_period(period).label
+        except PeriodError as exc:
+            raise _bad(400, "Bad query parameter", exc.field, exc.reason) from None
     with current_deps().runtime.engine.connect() as conn:
-        rows = store.history(conn, prefix, request.args.get("period"))
+        rows = store.history(conn, prefix, period or None)
     who = current_identity()
     return jsonify({"reports": [r for r in rows if region_covers(who.region, r["region"])
                                 or r["region"] == who.region]})
