@@ -5,6 +5,7 @@ import importlib
 
 import pytest
 
+from services.common import keys
 from tests.helpers import offline_settings
 
 
@@ -24,3 +25,12 @@ def offline_runtime(tmp_path):
     yield make
     for runtime in built:
         runtime.engine.dispose()
+
+
+@pytest.fixture
+def registry(tmp_path, monkeypatch):
+    """The key registry in the test's own folder (KEYS_DIR), read afresh before and after."""
+    monkeypatch.setenv("KEYS_DIR", str(tmp_path / "keys"))
+    keys.reset()
+    yield keys.registry()
+    keys.reset()

@@ -12,7 +12,6 @@ from services.common.bus import Record
 from services.common.envelope import GENESIS, new_event, seal
 from services.common.runtime import Runtime
 from tests.helpers import offline_settings
-from tests.unit.test_event_path import registry  # noqa: F401 (the key registry fixture)
 from tests.unit.test_logistics_object_access import RECEIVER, lead_of, service  # noqa: F401 (logistics, dispatched)
 from tests.unit.test_resources_object_access import PROVINCE, XIHU_POOL, pool  # noqa: F401 (resources, a roster)
 
@@ -40,7 +39,7 @@ def test_nan_and_infinity_in_a_body_are_refused_before_anything_changes(pool):  
     assert load["reserve_share"] == 0.9
 
 
-def test_a_record_holding_nan_is_parked_as_not_json(registry, tmp_path):  # noqa: F811
+def test_a_record_holding_nan_is_parked_as_not_json(registry, tmp_path):
     data = copy.deepcopy(contracts.example_event("incident.reported")["data"])
     data["size"]["area_km2"] = "@"
     event = seal(new_event(topic="incident.reported", source="/mutual-deploy/demand", data=data, subject="s",

@@ -9,7 +9,7 @@ import json
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 
-from services.common import contracts, keys
+from services.common import contracts
 from services.common.bus import Record
 from services.common.envelope import (
     GENESIS,
@@ -25,14 +25,6 @@ from services.common.runtime import Runtime
 from services.common.storage import chain_links, inbox
 from services.common.storage import outbox as outbox_table
 from tests.helpers import offline_settings
-
-
-@pytest.fixture
-def registry(tmp_path, monkeypatch):
-    monkeypatch.setenv("KEYS_DIR", str(tmp_path / "keys"))
-    keys.reset()
-    yield keys.registry()
-    keys.reset()
 
 
 def awkward_event(source="/mutual-deploy/demand"):

@@ -9,19 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from services.common import contracts, keys
+from services.common import contracts
 from services.common.envelope import GENESIS, event_hash, new_event, seal, signature_problem
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = (ROOT / "docs" / "integration.md").read_text(encoding="utf-8")
-
-
-@pytest.fixture
-def registry(tmp_path, monkeypatch):
-    monkeypatch.setenv("KEYS_DIR", str(tmp_path / "keys"))
-    keys.reset()
-    yield keys.registry()
-    keys.reset()
 
 
 @pytest.fixture

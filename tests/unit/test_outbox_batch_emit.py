@@ -8,21 +8,13 @@ import itertools
 import pytest
 from sqlalchemy import select
 
-from services.common import contracts, envelope, keys
+from services.common import contracts, envelope
 from services.common.outbox import ContractViolation, Emit
 from services.common.runtime import Runtime
 from services.common.storage import chain_head, outbox
 from tests.helpers import offline_settings
 
 CAUSE = {"id": "cause-1", "correlationid": "INC-7"}
-
-
-@pytest.fixture
-def registry(tmp_path, monkeypatch):
-    monkeypatch.setenv("KEYS_DIR", str(tmp_path / "keys"))
-    keys.reset()
-    yield keys.registry()
-    keys.reset()
 
 
 @pytest.fixture
