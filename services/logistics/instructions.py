@@ -29,20 +29,20 @@ def instruct_as(outbox, order_id: str, who: Identity, body: dict, now: datetime)
     with outbox.transaction() as tx:
         row = dispatch.load_order(tx.conn, order_id)
         county = row["order"]["reporting_point"]["county"]
-        status, reason = 201, None
+        status, field, reason = 201, None, None
         if not access.is_receiving_command(who, county):
-            status, reason = 403, (f"only the receiving command of county {county} may instruct this unit; "
-                                   f"caller is {who.role} of {who.region}")
+            status, field, reason = 403, "X-Role", (f"only the receiving command of county {county} may instruct "
+                                                    f"this unit; caller is {who.role} of {who.region}")
         else:
             grant = row["order"]["scope"]
             until = min(parse_time(grant["until"]), row["released_at"] or parse_time(grant["until"]))
-            reason = scope.refusal(grant, at=now, task=body["task"], point=body.get("point"),
-                                   window=(parse_time(grant["from"]), until))
-            status = 422 if reason else 201
+            found = scope.refused(grant, at=now, task=body["task"], point=body.get("point"),
+                                  window=(parse_time(grant["from"]), until))
+            if found:
+                status, (field, reason) = 422, found
         record = _record(tx, row, who, body, reason, now)
     if reason:
-        raise Problem.of_field(status, "Refused", "X-Role" if status == 403 else scope.refused_field(reason),
-                               reason[:200])
+        raise Problem.of_field(status, "Refused", field, reason[:200])
     return record
 
 

@@ -38,27 +38,25 @@ def contains(area: dict, lon: float, lat: float) -> bool:
 
 
 def refusal(scope: dict, *, at: datetime, task: str, point: dict | None, window: tuple[datetime, datetime]) -> str | None:
-    """Why an instruction falls outside the grant, or None when it is within it (`refused_field` names
-    what the reason is about)."""
+    """Why an instruction falls outside the grant, or None when it is within it."""
+    found = refused(scope, at=at, task=task, point=point, window=window)
+    return found[1] if found else None
+
+
+def refused(scope: dict, *, at: datetime, task: str, point: dict | None,
+            window: tuple[datetime, datetime]) -> tuple[str, str] | None:
+    """(the instruction's field at fault: its task, its point, or "(time)" it is given at; why), or None
+    when the instruction is within the grant."""
     start, until = window
     if at < start:
-        return f"before the granted window, which opens at {start.isoformat()}"
+        return "(time)", f"before the granted window, which opens at {start.isoformat()}"
     if at > until:
-        return f"after the granted window, which closed at {until.isoformat()}"
+        return "(time)", f"after the granted window, which closed at {until.isoformat()}"
     if task not in scope["tasks"]:
-        return f"task {task!r} is not granted; granted: {', '.join(scope['tasks'])}"
+        return "task", f"task {task!r} is not granted; granted: {', '.join(scope['tasks'])}"
     if point is not None and not contains(scope["area"], point["lon"], point["lat"]):
-        return "the point lies outside the granted area"
+        return "point", "the point lies outside the granted area"
     return None
-
-
-def refused_field(reason: str) -> str:
-    """The instruction's field a `refusal` is about: its task, its point, or the time it is given at."""
-    if reason.startswith("task "):
-        return "task"
-    if reason.startswith("the point "):
-        return "point"
-    return "(time)"
 
 
 def as_geojson(geometry: BaseGeometry) -> dict:
