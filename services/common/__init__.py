@@ -24,6 +24,7 @@ Events: the envelope and its chain
     keys          the key registry: who may publish, and the keys that verify their events
     topics        the topic list (contracts/topics.yaml) and who owns each topic
     contracts     the JSON Schemas in contracts/ as Python: validation, examples, AsyncAPI
+    strict_json   JSON as RFC 8259 has it (no NaN, no infinity), for bodies and records
 
 Events: producing
     outbox        Outbox and Tx: a state change and the events it causes commit together

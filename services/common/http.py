@@ -5,9 +5,7 @@ client sees exactly which field is wrong and why.
 """
 from __future__ import annotations
 
-import json
 import logging
-import math
 import re
 import time
 import uuid
@@ -17,7 +15,7 @@ from flask import Flask, current_app, g, jsonify, request
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
-from . import api_docs, contracts, logs
+from . import api_docs, contracts, logs, strict_json
 
 access_log = logging.getLogger("http")
 
@@ -95,32 +93,14 @@ def request_body():
         g.json_body = None
         return None
     try:
-        g.json_body = json.loads(raw.decode(request.mimetype_params.get("charset") or "utf-8"),
-                                 parse_constant=_not_json, parse_float=_finite)
-    except NotJson as exc:
+        g.json_body = strict_json.loads(raw.decode(request.mimetype_params.get("charset") or "utf-8"))
+    except strict_json.NotJson as exc:
         raise BadRequest(400, "Body is not valid JSON", [{"field": "(body)", "reason": str(exc)}]) from None
     except (ValueError, UnicodeDecodeError, LookupError):
         raise BadRequest(400, "Body is not valid JSON", [{"field": "(body)", "reason": "expected JSON"}]) from None
     except RecursionError:
         raise BadRequest(400, "Body is not valid JSON", [{"field": "(body)", "reason": "nested too deeply"}]) from None
     return g.json_body
-
-
-class NotJson(ValueError):
-    """NaN, Infinity or -Infinity in a body: Python's JSON reader takes them, JSON (RFC 8259) has no such
-    numbers, and a range check lets NaN through (it is neither below a minimum nor above a maximum)."""
-
-
-def _not_json(constant: str):
-    raise NotJson(f"{constant} is not a JSON number (RFC 8259)")
-
-
-def _finite(text: str) -> float:
-    """A JSON number too large for a float (1e999) is read as infinity: refused like Infinity itself."""
-    value = float(text)
-    if not math.isfinite(value):
-        raise NotJson(f"{text[:40]} is beyond the numbers a float holds")
-    return value
 
 
 def validated_body(name: str) -> dict:

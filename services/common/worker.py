@@ -11,9 +11,7 @@ that lost the log we consumed (wipe.py) and has the loop read every partition ag
 """
 from __future__ import annotations
 
-import json
 import logging
-import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -22,7 +20,7 @@ from typing import Callable
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
-from . import contracts, faults, inbox, keys, logs
+from . import contracts, faults, inbox, keys, logs, strict_json
 from .bus import Bus, Record
 from .chain import chain_of, link_problem
 from .config import Settings
@@ -317,7 +315,7 @@ class Worker:
         """(event, None) or (None, reason) when the record's fate is known before its signature;
         else (event, signed digest, hash) for `_signatures` and `_finish`."""
         try:
-            event = _decode(record.value.decode("utf-8"))
+            event = strict_json.loads(record.value.decode("utf-8"))
         except (ValueError, TypeError, AttributeError) as exc:   # UnicodeDecodeError is a ValueError
             return None, f"not JSON: {exc}"
         if isinstance(event, dict) and not self._same_mode(event):
@@ -444,20 +442,3 @@ class Worker:
         """Park the record on the dead-letter topic with the reason; the loop goes on."""
         counts["deadlettered"] += 1
         self.dead_letters.park(tx, record, reason)
-
-
-def _not_a_number(constant: str):
-    """NaN and ±Infinity: Python's JSON reader takes them, JSON (RFC 8259) has none, and a contract's
-    range check lets NaN through; a record holding one is not JSON."""
-    raise ValueError(f"{constant} is not a JSON number (RFC 8259)")
-
-
-# One decoder, built once (json.loads with an option builds one per call): a record's UTF-8 text.
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):   # 1e999: infinity by another spelling
-        raise ValueError(f"{text[:40]} is beyond the numbers a float holds")
-    return value
-
-
-_decode = json.JSONDecoder(parse_constant=_not_a_number, parse_float=_finite).decode
