@@ -16,7 +16,7 @@ from services.common.bus import Bus
 from services.common.config import Settings
 from services.common.storage import database_answers
 from services.common.topics import topic_specs
-from tests.helpers import FixedClock, frozen_clock
+from tests.helpers import FixedClock, drop_schemas, frozen_clock
 
 # Tests mint identity tokens with a test issuer key of their own (headers_for); the processes they
 # start verify with its public key (services/common/tokens.py).
@@ -89,9 +89,17 @@ def fixed_clock():
 def make_settings(broker, tmp_path):
     """Settings for a throw-away service: unique name, so each test has its own schema and group.
     `acts_as="matching"`: its events carry matching's source, so consumers accept the topics it owns."""
+    made: list[Settings] = []  # the schemas of those on PostgreSQL are dropped after the test
+
     def make(*, database_url: str | None = None, mode: str = "live", exercise_id: str | None = None,
              service: str | None = None, acts_as: str | None = None) -> Settings:
         name = service or f"t{uuid.uuid4().hex[:10]}"
-        return Settings(service=name, database_url=database_url or f"sqlite:///{tmp_path / (name + '.db')}",
-                        kafka_bootstrap=broker.bootstrap, mode=mode, exercise_id=exercise_id, acts_as=acts_as)
-    return make
+        settings = Settings(service=name, database_url=database_url or f"sqlite:///{tmp_path / (name + '.db')}",
+                            kafka_bootstrap=broker.bootstrap, mode=mode, exercise_id=exercise_id, acts_as=acts_as)
+        if not service:
+            made.append(settings)
+        return settings
+    yield make
+    for url in {s.database_url for s in made}:
+        drop_schemas(url, [s.db_schema for s in made if s.database_url == url])
+

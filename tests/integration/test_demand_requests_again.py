@@ -17,7 +17,6 @@ from sqlalchemy import (
     insert,
     inspect,
     select,
-    text,
 )
 from sqlalchemy.exc import IntegrityError
 
@@ -26,6 +25,7 @@ from services.common.config import Settings
 from services.common.storage import make_engine
 from services.demand.bootstrap import build_runtime, create_app
 from services.demand.store import incidents, requests, upgrade
+from tests.helpers import drop_schemas
 from tests.unit.test_demand_helpers import (  # noqa: F401 (now: the fixed clock)
     PROVINCE,
     deliver,
@@ -44,15 +44,8 @@ def demand(database_url, now):  # noqa: F811
     settings = Settings(service=f"t{uuid.uuid4().hex[:10]}", database_url=database_url, kafka_bootstrap="127.0.0.1:1")
     runtime = build_runtime(settings)
     yield runtime, signed_in(create_app(runtime).test_client(), Identity("zj-commander", "province_commander"))
-    drop_schema(runtime.engine, settings.service)
-
-
-def drop_schema(engine, schema: str) -> None:
-    """The test's PostgreSQL schema goes with it (on SQLite each test has its own file); the engine too."""
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    engine.dispose()
+    runtime.engine.dispose()
+    drop_schemas(database_url, [settings.db_schema])
 
 
 def report(client, body) -> dict:
@@ -140,7 +133,8 @@ def test_a_database_with_the_old_constraint_is_upgraded_and_keeps_its_requests(d
             with engine.begin() as conn:
                 conn.execute(insert(requests).values(**row("REQ-TWO", "INC-Y", "planning")))
     finally:
-        drop_schema(engine, schema)
+        engine.dispose()
+        drop_schemas(database_url, [schema])
 
 
 def test_a_database_made_before_incidents_kept_their_reporter_gains_the_column(database_url):
@@ -156,4 +150,5 @@ def test_a_database_made_before_incidents_kept_their_reporter_gains_the_column(d
         with engine.connect() as conn:
             assert "reporter" in {c["name"] for c in inspect(conn).get_columns(incidents.name)}
     finally:
-        drop_schema(engine, schema)
+        engine.dispose()
+        drop_schemas(database_url, [schema])

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 from services.common.config import Settings
 from services.matching import store
 from services.matching.bootstrap import build_runtime
-from tests.helpers import NO_BROKER
+from tests.helpers import NO_BROKER, drop_schemas
 
 AT = datetime(2026, 12, 5, 8, 0, tzinfo=timezone.utc)
 
@@ -25,9 +25,7 @@ def engine(database_url):
                                      acts_as="matching"), resources_url=None)
     yield runtime.engine
     runtime.engine.dispose()
-    if database_url.startswith("postgresql"):
-        with create_engine(database_url).begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+    drop_schemas(database_url, [name])
 
 
 def plan(conn, plan_id: str, request_id: str, officers: list[str], status: str = "proposed") -> None:

@@ -15,7 +15,7 @@ from services.common.config import Settings
 from services.resources import store
 from services.resources.bootstrap import build_runtime, seed_demo_if_empty
 from services.resources.store import officers
-from tests.helpers import NO_BROKER
+from tests.helpers import NO_BROKER, drop_schemas
 
 NOW = datetime.now(timezone.utc)
 
@@ -38,6 +38,7 @@ def pool(database_url):
             conn.execute(update(officers).where(officers.c.officer_id.in_(part)).values(**values))
     yield runtime
     runtime.engine.dispose()
+    drop_schemas(database_url, [name])
     if database_url.startswith("postgresql"):
         with create_engine(database_url).begin() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))

@@ -7,9 +7,10 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, Table, create_engine, insert, select, text
+from sqlalchemy import Column, Integer, MetaData, Table, insert, select
 
-from services.common.storage import Prepared, UtcDateTime, make_engine, normalise_url
+from services.common.storage import Prepared, UtcDateTime, make_engine
+from tests.helpers import drop_schemas
 
 CST = timezone(timedelta(hours=8))
 INSTANT = datetime(2025, 9, 15, 1, 5, 0, 123000, tzinfo=timezone.utc)   # 09:05:00.123 in Zhejiang
@@ -24,9 +25,7 @@ def times(database_url):
     meta.create_all(engine)
     yield engine, table
     engine.dispose()
-    if database_url.startswith("postgresql"):
-        with create_engine(normalise_url(database_url)).begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    drop_schemas(database_url, [schema])
 
 
 def test_a_time_written_with_any_offset_is_read_back_as_the_same_instant_in_utc(times):
