@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 
 from flask import Blueprint, current_app
 
+from . import paging
 from .http import JSON, Route, query_params
 
 _PARAM = re.compile(r"{([^{}]+)}")
@@ -48,16 +49,22 @@ class Api:
 
     def route(self, method: str, path: str, summary: str, *, body: str | None = None,
               response: str | None = None, status: int = 200, media: tuple[str, ...] = (JSON,),
-              query: dict[str, str | tuple[str, str]] | None = None, answers: str | None = None):
+              query: dict[str, str | tuple[str, str]] | None = None, answers: str | None = None,
+              paged: int | None = None):
         """Declare `METHOD path` (OpenAPI form) with its summary, contracts and query parameters
         ({name: description, or (description, JSON type)}), and serve it with the decorated function.
-        `answers`: the media type of a success answer that is not JSON (its contract is then a string)."""
+        `answers`: the media type of a success answer that is not JSON (its contract is then a string).
+        `paged`: a list answered in pages of this many rows by default (`?limit=`, `?offset=`; the view
+        answers with paging.answer, which sets the headers X-Total-Count and Link)."""
         params = tuple(_PARAM.findall(path))
+        if paged:
+            query = {**(query or {}), **paging.declared(paged)}
 
         def register(view):
             self.blueprint.add_url_rule(flask_rule(path), endpoint=view.__name__, view_func=view, methods=[method])
             self.routes.append(Route(method, path, summary, body=body, response=response, status=status,
-                                     params=params, media=media, query=query_params(query), answers=answers))
+                                     params=params, media=media, query=query_params(query), answers=answers,
+                                     paged=bool(paged)))
             return view
         return register
 

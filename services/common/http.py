@@ -127,6 +127,7 @@ class Route:
     media: tuple[str, ...] = (JSON,)  # the body's accepted types (request_body); anything else is a 415
     query: tuple[tuple[str, str, str], ...] = ()   # (name, description, JSON type) of each query parameter
     answers: str | None = None    # a success answer that is not JSON: its media type (text/html...)
+    paged: bool = False           # a list in pages: the answer's headers X-Total-Count and Link (paging.py)
 
 
 def query_params(declared: dict[str, str | tuple[str, str]] | None) -> tuple[tuple[str, str, str], ...]:
@@ -276,8 +277,18 @@ def _op_name(path: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", "_".join(p.strip("{}") for p in path.strip("/").split("/"))) or "root"
 
 
+PAGE_HEADERS = {
+    "X-Total-Count": {"description": "How many rows the list holds in all, across its pages",
+                      "schema": {"type": "integer", "minimum": 0}},
+    "Link": {"description": 'While rows are left, the next page: `</path?...&offset=N>; rel="next"` (RFC 8288, '
+                            "relative to the request)", "schema": {"type": "string"}},
+}
+
+
 def _response(r: Route, schemas) -> dict:
     resp = {"description": r.summary}
+    if r.paged:
+        resp["headers"] = PAGE_HEADERS
     if r.answers:
         resp["content"] = {r.answers: {"schema": {"type": "string"}}}
     if r.response:

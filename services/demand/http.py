@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from ..common import access_log, clock, permissions
+from ..common import access_log, clock, paging, permissions
 from ..common.api import Api, current_deps
 from ..common.auth import current_identity, region_covers
 from ..common.clock import stamp
@@ -123,10 +123,13 @@ def parse_needs():
     return jsonify(proposal)
 
 
-@api.route("GET", "/incidents", "List incidents, newest first", response="incidents")
+@api.route("GET", "/incidents", "List incidents, newest first (in pages: ?limit=, ?offset=)", response="incidents",
+           paged=500)
 def list_incidents():
+    limit, offset = paging.args(500)
     with _read() as conn:
-        return jsonify(store.incident_reports(conn, permissions.bound_region()))
+        page, total = store.incident_reports(conn, permissions.bound_region(), limit=limit, offset=offset)
+    return paging.answer(page, total, limit, offset)
 
 
 @api.route("GET", "/incidents/{incident_id}",
@@ -245,27 +248,23 @@ def _code(name: str) -> str | None:
            "county: its own); filters status, grade, county, city; sort deadline|grade|requested_at|updated_at",
            query={"status": "statuses, comma-separated or repeated", "grade": "grades I-IV, comma-separated or repeated",
                   "county": "a 6-digit county code", "city": "a 6-digit city code",
-                  "sort": "deadline (default: most urgent first), grade, requested_at or updated_at",
-                  "limit": ("rows, 1 to 1000 (default 200)", "integer")},
-           response="support-requests")
+                  "sort": "deadline (default: most urgent first), grade, requested_at or updated_at"},
+           response="support-requests", paged=200)
 def list_requests():
     """Filters status, grade (comma-separated or repeated), county, city; sort by deadline (default; most
-    urgent first), grade (most severe first), requested_at or updated_at, then by deadline; limit
-    (default 200, at most 1000)."""
+    urgent first), grade (most severe first), requested_at or updated_at, then by deadline; in pages
+    (limit default 200, at most 1000; offset)."""
     statuses, grades = _choices("status", STATUSES), _choices("grade", GRADES)
     county, city = _code("county"), _code("city")
     sort = request.args.get("sort", "deadline")
     if sort not in store.SORTS:
         raise Problem(400, "Bad sort", [{"field": "sort", "reason": f"one of {', '.join(store.SORTS)}"}])
-    raw = request.args.get("limit", "200")
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 1000:   # refused, not clamped: the caller learns its page size
-        raise Problem(400, "Bad limit", [{"field": "limit", "reason": "an integer 1-1000"}])
-    limit = int(raw)
+    limit, offset = paging.args(200)
     who = current_identity()
     with _read() as conn:
-        rows = store.visible_requests(conn, who.level, who.region, statuses=statuses, grades=grades, county=county,
-                                      city=city, sort=sort, limit=limit)
-    return jsonify([request_view(row) for row in rows])
+        rows, total = store.visible_requests(conn, who.level, who.region, statuses=statuses, grades=grades,
+                                             county=county, city=city, sort=sort, limit=limit, offset=offset)
+    return paging.answer([request_view(row) for row in rows], total, limit, offset)
 
 
 @api.route("GET", "/requests/{request_id}", "One support request with its status history", response="support-request")

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
+    func,
     inspect,
     or_,
     text,
@@ -319,12 +320,14 @@ def incident_county(conn, incident_id: str) -> str | None:
     return conn.execute(select(incidents.c.county).where(incidents.c.incident_id == incident_id)).scalar()
 
 
-def incident_reports(conn, region: str | None) -> list[dict]:
-    """The incidents newest first (at most 500), inside `region` when given."""
-    query = select(incidents.c.report).order_by(incidents.c.reported_at.desc()).limit(500)
+def incident_reports(conn, region: str | None, *, limit: int, offset: int = 0) -> tuple[list[dict], int]:
+    """(a page of the incidents, newest first, inside `region` when given; how many there are in all)."""
+    query, count = select(incidents.c.report), select(func.count()).select_from(incidents)
     if region:
-        query = query.where(covers_clause(incidents.c.county, region))
-    return [r.report for r in conn.execute(query)]
+        query, count = (q.where(covers_clause(incidents.c.county, region)) for q in (query, count))
+    page = conn.execute(query.order_by(incidents.c.reported_at.desc(), incidents.c.incident_id)
+                        .limit(limit).offset(offset))
+    return [r.report for r in page], conn.execute(count).scalar_one()
 
 
 def insert_incident(conn, incident: dict, status: str, reporter: str | None = None) -> None:
@@ -484,9 +487,9 @@ def due_requests(conn, now: datetime, limit: int) -> list:
 
 
 def visible_requests(conn, level: str, region: str, *, statuses: list[str], grades: list[str], county: str | None,
-                     city: str | None, sort: str, limit: int) -> list:
+                     city: str | None, sort: str, limit: int, offset: int = 0) -> tuple[list, int]:
     """GET /requests: the province sees every request of the province, a city its counties', a county its
-    own; filtered, sorted by `sort` (a key of SORTS) then by deadline."""
+    own; filtered, sorted by `sort` (a key of SORTS) then by deadline. (The page, how many in all.)"""
     if level == "province":
         stmt = select(requests).where(requests.c.county.like(region[:2] + "%"))
     elif level == "city":
@@ -501,7 +504,9 @@ def visible_requests(conn, level: str, region: str, *, statuses: list[str], grad
         stmt = stmt.where(requests.c.county == county)
     if city:
         stmt = stmt.where(requests.c.city == city)
-    return conn.execute(stmt.order_by(SORTS[sort], requests.c.deadline, requests.c.request_id).limit(limit)).all()
+    total = conn.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+    page = stmt.order_by(SORTS[sort], requests.c.deadline, requests.c.request_id).limit(limit).offset(offset)
+    return conn.execute(page).all(), total
 
 
 def insert_transition(conn, row, from_status: str, to_status: str, *, cause: str, by: str | None,

@@ -16,6 +16,7 @@ from typing import Callable, Protocol
 
 import requests
 
+from services.common import paging
 from services.common.auth import Identity, headers_for
 from services.common.query import MAX_IDS, id_batches
 
@@ -185,9 +186,12 @@ def rescore(exercise_id: str, scenario_name: str, lang: str | None = None) -> tu
 
 def planned(matching_url: str) -> set[str]:
     """Requests matching has planned (proposed, approved...), with candidates or none: GET /requests."""
-    resp = requests.get(matching_url + "/requests", headers=headers_for(TRAINER), timeout=5)
-    resp.raise_for_status()
-    return {r["request_id"] for r in resp.json() if r["status"] != "pending"}
+    resp, rows = paging.every_row(requests.get, matching_url + "/requests", params={"limit": paging.MOST},
+                                  headers=headers_for(TRAINER), timeout=5)
+    if rows is None:
+        resp.raise_for_status()
+        raise requests.HTTPError(f"matching answered GET /requests with {resp.status_code}, not a list", response=resp)
+    return {r["request_id"] for r in rows if r["status"] != "pending"}
 
 
 def served_indicators(logistics_url: str | None) -> dict | None:

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from flask import Response, jsonify, request
 
-from ..common import observed
+from ..common import observed, paging
 from ..common.api import Api, current_deps
 from ..common.auth import current_identity, region_covers
 from ..common.clock import now, parse_time
@@ -69,10 +69,10 @@ MAX_REQUESTS_ASKED = 200  # request ids one GET /orders may name (a board's open
 
 
 @api.route("GET", "/orders", "Dispatch orders and their state (?request_id=, repeated for several requests; "
-           "?deployment_id=, ?late=true)",
+           "?deployment_id=, ?late=true), oldest order first (in pages: ?limit=, ?offset=)",
            query={"request_id": "only these requests' orders, repeated for several (at most 200)",
                   "deployment_id": "only this deployment's orders", "late": "true: only the orders running late"},
-           response="dispatch-orders")
+           response="dispatch-orders", paged=500)
 def list_orders():
     bound = bound_region()
     request_ids = [r for r in request.args.getlist("request_id") if r]
@@ -81,12 +81,14 @@ def list_orders():
                                f"at most {MAX_REQUESTS_ASKED} request ids in one read, {len(request_ids)} given")
     if request.args.get("late") not in (None, "", "true", "false"):
         raise Problem.of_field(400, "Bad query parameter", "late", "true or false")
+    limit, offset = paging.args(500)
     with _read() as conn:
         rows = store.orders_where(conn, request_ids=request_ids or None,
                                   deployment_id=request.args.get("deployment_id"),
                                   late=request.args.get("late") == "true")
-    return jsonify([representations.order(r) for r in rows
-                    if not bound or regions.concerns(bound, regions.order_counties(r))])
+    page, total = paging.sliced([r for r in rows if not bound or regions.concerns(bound, regions.order_counties(r))],
+                                limit, offset)
+    return paging.answer([representations.order(r) for r in page], total, limit, offset)
 
 
 @api.route("GET", "/orders/{order_id}", "One order: acknowledgement, re-sends, ETA, lateness, arrival",
@@ -151,10 +153,12 @@ def _deployment(conn, dep: dict) -> dict:
     return representations.deployment(dep, current_deps().policy, wages)
 
 
-@api.route("GET", "/deployments", "Deployments and their reception (?request_id=, ?incident_id=)",
+@api.route("GET", "/deployments", "Deployments and their reception (?request_id=, ?incident_id=), oldest first "
+           "(in pages: ?limit=, ?offset=)",
            query={"request_id": "only this request's deployments", "incident_id": "only this incident's deployments"},
-           response="deployments")
+           response="deployments", paged=500)
 def list_deployments():
+    limit, offset = paging.args(500)
     bound = bound_region()
     with _read() as conn:
         rows = store.deployments_where(conn, request_id=request.args.get("request_id"),
@@ -162,9 +166,11 @@ def list_deployments():
         if bound:  # the deployments received in the caller's region or with a unit from it
             sent = regions.deployments_from(conn, bound)
             rows = [r for r in rows if region_covers(bound, r["county"]) or r["deployment_id"] in sent]
-        wages = store.wages_of(conn, [r["plan_id"] for r in rows])
+        page, total = paging.sliced(rows, limit, offset)
+        wages = store.wages_of(conn, [r["plan_id"] for r in page])
     policy = current_deps().policy
-    return jsonify([representations.deployment(r, policy, wages.get(r["plan_id"])) for r in rows])
+    return paging.answer([representations.deployment(r, policy, wages.get(r["plan_id"])) for r in page],
+                         total, limit, offset)
 
 
 @api.route("GET", "/deployments/{deployment_id}", "One deployment: arrangements, flags, allowance, extension",

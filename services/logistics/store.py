@@ -267,7 +267,7 @@ def deployment(conn, deployment_id: str, *, lock: bool = False) -> dict | None:
 
 def deployments_where(conn, *, request_id: str | None = None, incident_id: str | None = None) -> list[dict]:
     """Deployments in the order they were made, those of a request or an incident when given."""
-    query = select(deployments).order_by(deployments.c.created_at)
+    query = select(deployments).order_by(deployments.c.created_at, deployments.c.deployment_id)
     if request_id:
         query = query.where(deployments.c.request_id == request_id)
     if incident_id:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from ..common import observed
+from ..common import observed, paging
 from ..common.api import Api, current_deps
 from ..common.auth import current_identity, region_covers
 from ..common.clock import now
@@ -44,15 +44,18 @@ def plan_regions(plan_id: str):
 api.objects({"request_id": request_regions, "plan_id": plan_regions})
 
 
-@api.route("GET", "/requests", "Support requests matching knows, with their status and plan version", response="requests")
+@api.route("GET", "/requests", "Support requests matching knows, with their status and plan version, received "
+           "first (in pages: ?limit=, ?offset=)", response="requests", paged=500)
 def list_requests():
+    limit, offset = paging.args(500)
     bound = bound_region()
     with _read() as conn:
         rows = store.all_requests(conn)
     if bound:
         rows = [r for r in rows if region_covers(bound, r.data["county"])]
-    return jsonify([{"request_id": r.request_id, "county": r.data["county"], "grade": r.data["grade"],
-                     "status": r.status, "version": r.version} for r in rows])
+    page, total = paging.sliced(rows, limit, offset)
+    return paging.answer([{"request_id": r.request_id, "county": r.data["county"], "grade": r.data["grade"],
+                           "status": r.status, "version": r.version} for r in page], total, limit, offset)
 
 
 @api.route("GET", "/requests/{request_id}/plans", "The candidate plans of a request (all versions, newest first); "

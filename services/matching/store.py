@@ -267,7 +267,7 @@ def request_county(conn, request_id: str) -> str | None:
 
 def all_requests(conn) -> list:
     """Every request, received first."""
-    return conn.execute(select(requests).order_by(requests.c.received_at)).all()
+    return conn.execute(select(requests).order_by(requests.c.received_at, requests.c.request_id)).all()
 
 
 def pending_requests(conn) -> list:

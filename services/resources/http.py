@@ -10,7 +10,7 @@ from datetime import date
 
 from flask import jsonify, request
 
-from ..common import observed
+from ..common import observed, paging
 from ..common.api import Api, current_deps
 from ..common.auth import current_identity, region_level
 from ..common.clock import now
@@ -216,15 +216,17 @@ def check_compatibility():
     return jsonify(representations.compatibility_report(body, county, items))
 
 
-@api.route("GET", "/commitments", "Committed plans (?status=committed|released); a region-bound caller sees those "
-           "its region receives (every officer) or sends officers to (its own officers)",
-           query={"status": "committed or released"}, response="commitments")
+@api.route("GET", "/commitments", "Committed plans, latest first (?status=committed|released; in pages: ?limit=, "
+           "?offset=); a region-bound caller sees those its region receives (every officer) or sends officers to "
+           "(its own officers)", query={"status": "committed or released"}, response="commitments", paged=500)
 def get_commitments():
     status = request.args.get("status")
     if status not in (None, "", "committed", "released"):
         raise Problem(400, "Bad query parameter", [{"field": "status", "reason": "committed or released"}])
+    limit, offset = paging.args(500)
     with _read() as conn:
-        return jsonify(store.commitment_rows(conn, status or None, bound_region()))
+        page, total = store.commitment_rows(conn, status or None, bound_region(), limit=limit, offset=offset)
+    return paging.answer(page, total, limit, offset)
 
 
 @api.route("GET", "/points/officers/{officer_id}", "An officer's points balance and awards", response="officer-points")

@@ -90,7 +90,7 @@ def test_the_client_reads_the_orders_with_the_users_token_and_reuses_them_for_a_
     clock = [100.0]
     monkeypatch.setattr("twin.mirror.client.time.monotonic", lambda: clock[0])
     assert client.arrivals(REQUEST, "tok-a") == ORDERS
-    assert session.calls == [("http://logistics/orders", {"request_id": [REQUEST]}, "Bearer tok-a")]
+    assert session.calls == [("http://logistics/orders", {"request_id": [REQUEST], "limit": 1000}, "Bearer tok-a")]
     clock[0] += 4
     assert client.arrivals(REQUEST, "tok-a") == ORDERS and len(session.calls) == 1
     assert client.arrivals(REQUEST, "tok-b") == ORDERS and len(session.calls) == 2  # another user: asked
@@ -110,12 +110,12 @@ def test_the_client_reads_several_requests_orders_in_one_read_and_keeps_each(mon
     monkeypatch.setattr("twin.mirror.client.time.monotonic", lambda: clock[0])
     got = client.arrivals_of([REQUEST, "REQ-OTHER", "REQ-NONE"], "tok-a")
     assert got == {REQUEST: ORDERS, "REQ-OTHER": [other], "REQ-NONE": []}  # grouped; none readable: []
-    assert session.calls == [("http://logistics/orders", {"request_id": sorted([REQUEST, "REQ-NONE", "REQ-OTHER"])},
+    assert session.calls == [("http://logistics/orders", {"request_id": sorted([REQUEST, "REQ-NONE", "REQ-OTHER"]), "limit": 1000},
                               "Bearer tok-a")]
     clock[0] += 1
     assert client.arrivals(REQUEST, "tok-a") == ORDERS and len(session.calls) == 1  # kept per request
     client.arrivals_of([REQUEST, "REQ-NEW"], "tok-a")
-    assert session.calls[-1][1] == {"request_id": ["REQ-NEW"]}  # only what is not kept is asked for
+    assert session.calls[-1][1] == {"request_id": ["REQ-NEW"], "limit": 1000}  # only what is not kept is asked for
     refused = ServicesClient({"logistics": "http://logistics"}, session=Session(status=403, body={"title": "no"}))
     assert refused.arrivals_of([REQUEST, "REQ-OTHER"], "tok-a") == {REQUEST: None, "REQ-OTHER": None}
     many = [f"REQ-{i:03d}" for i in range(250)]  # more than one read may name: in reads of 100
@@ -195,7 +195,7 @@ def test_the_boards_refresh_reads_the_orders_with_the_signed_in_users_token(prop
     with app.server.test_request_context("/_dash-update-component", method="POST", headers=headers):
         app.server.preprocess_request()
         body, *_ = app.twin_callbacks["on_board"](1, "zh", None)
-    assert session.calls == [("http://logistics/orders", {"request_id": [REQUEST]}, headers["Authorization"])]
+    assert session.calls == [("http://logistics/orders", {"request_id": [REQUEST], "limit": 1000}, headers["Authorization"])]
     assert "预计 09:58 到齐" in str(body[0].children[5]) and "倍速" not in str(body[0].children[5])
 
 

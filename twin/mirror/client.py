@@ -14,6 +14,7 @@ from typing import Mapping
 
 import requests
 
+from services.common import paging
 from services.common.auth import Identity, headers_for, service_identity
 from services.common.config import port_for
 from services.common.query import MAX_IDS, id_batches
@@ -61,18 +62,16 @@ class ServicesClient:
         return self._get("resources", "/counties/load") or []
 
     def incidents(self) -> list[dict]:
-        body = self._get("demand", "/incidents") or []
-        return body.get("incidents", []) if isinstance(body, dict) else body
+        return self._rows("demand", f"/incidents?limit={paging.MOST}")
 
     def requests(self) -> list[dict]:
         """Every support request demand holds, with its lifecycle status."""
-        body = self._get("demand", "/requests") or []
-        return body.get("requests", []) if isinstance(body, dict) else body
+        return self._rows("demand", f"/requests?limit={paging.MOST}")
 
     def plans(self) -> list[dict]:
         """Every candidate plan matching holds (all requests), each with its status and version."""
         out = []
-        for request in self._get("matching", "/requests") or []:
+        for request in self._rows("matching", f"/requests?limit={paging.MOST}"):
             body = self._get("matching", f"/requests/{request['request_id']}/plans") or {}
             out += body.get("plans", [])
         return out
@@ -173,13 +172,13 @@ class ServicesClient:
     def _orders_of(self, request_ids: list[str], caller: Caller) -> dict[str, list[dict]] | None:
         """One `GET /orders` of these requests as `caller`, grouped by request; None when refused or down."""
         try:
-            resp = self.session.get(self.urls["logistics"] + "/orders", params={"request_id": request_ids},
-                                    headers=auth_headers(caller), timeout=TIMEOUT_S)
-            body = resp.json() if resp.status_code == 200 else None
-        except (requests.RequestException, ValueError) as exc:
+            _, body = paging.every_row(self.session.get, self.urls["logistics"] + "/orders",
+                                       params={"request_id": request_ids, "limit": paging.MOST},
+                                       headers=auth_headers(caller), timeout=TIMEOUT_S)
+        except requests.RequestException as exc:
             log.warning("arrivals of %s: logistics unreachable: %s", ", ".join(request_ids), exc)
             return None
-        if not isinstance(body, list):
+        if body is None:
             return None
         grouped: dict[str, list[dict]] = {r: [] for r in request_ids}
         for order in body:
@@ -200,6 +199,22 @@ class ServicesClient:
             log.warning("snapshot: %s%s answered %s", service, path, resp.status_code)
             return None
         return resp.json()
+
+    def _rows(self, service: str, path: str) -> list:
+        """Every row of a list the service answers in pages (following Link rel="next"); [] when the
+        service is down, not wired, or refuses (logged)."""
+        if service not in self.urls:
+            return []
+        try:
+            resp, rows = paging.every_row(self.session.get, self.urls[service] + path,
+                                          headers=headers_for(TWIN_IDENTITY), timeout=TIMEOUT_S)
+        except requests.RequestException as exc:
+            log.warning("snapshot: %s%s unreachable: %s", service, path, exc)
+            return []
+        if rows is None:
+            log.warning("snapshot: %s%s answered %s", service, path, resp.status_code)
+            return []
+        return rows
 
     # --- decisions ------------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from pathlib import Path
 import requests
 from flask import Flask, Response, jsonify, request
 
+from services.common import paging
 from services.common.auth import region_covers
 from twin.mirror.client import TIMEOUT_S, ServicesClient, auth_headers
 from twin.mirror.names import names_for
@@ -85,14 +86,15 @@ def install(app, client: ServicesClient, geography=None, model: ProvinceModel | 
         if user.identity.role not in UNIT_ROLES:
             return problem(403, "this page is for support unit leaders (support_officer)")
         try:
-            resp = client.session.get(client.urls["logistics"] + "/orders", headers=auth_headers(user.token),
-                                      timeout=TIMEOUT_S)
+            resp, rows = paging.every_row(client.session.get, client.urls["logistics"] + "/orders",
+                                          params={"limit": paging.MOST}, headers=auth_headers(user.token),
+                                          timeout=TIMEOUT_S)
         except (requests.RequestException, KeyError) as exc:
             return problem(503, f"logistics unreachable: {exc}")
-        if resp.status_code != 200:
+        if rows is None:
             return passthrough(resp)
         lang = "en" if request.args.get("lang") == "en" else "zh"
-        mine = [order for order in resp.json() if current(order, user.identity.region)]
+        mine = [order for order in rows if current(order, user.identity.region)]
         names = names_for(model, client, {o["unit_id"] for o in mine}) if model is not None else {}
         return jsonify({"user": {"subject": user.identity.subject, "name": user.name, "region": user.identity.region,
                                  "role": user.identity.role},

@@ -26,6 +26,7 @@ from urllib.parse import quote, urlencode
 import requests
 from flask import Response, redirect, request
 
+from services.common import paging
 from services.common.auth import region_covers
 from twin.mirror.client import TIMEOUT_S, ServicesClient, auth_headers
 from twin.sim.model import ProvinceModel
@@ -154,13 +155,14 @@ def received(client: ServicesClient, user, lang: str = "zh", place=str) -> dict:
     """{"deployments": [...]} received in the user's region and not released, or {"error": reason}
     (in `lang`, `place` naming a region: reason_of)."""
     try:
-        resp = client.session.get(client.urls["logistics"] + "/deployments", headers=auth_headers(user.token),
-                                  timeout=TIMEOUT_S)
+        resp, rows = paging.every_row(client.session.get, client.urls["logistics"] + "/deployments",
+                                      params={"limit": paging.MOST}, headers=auth_headers(user.token),
+                                      timeout=TIMEOUT_S)
     except (requests.RequestException, KeyError):
         return {"error": "unreachable"}
-    if resp.status_code != 200:
+    if rows is None:
         return {"error": "refused", "reason": reason_of(resp, lang, place)}
-    mine = [d for d in resp.json() if region_covers(user.identity.region, d["county"]) and d["status"] != "released"]
+    mine = [d for d in rows if region_covers(user.identity.region, d["county"]) and d["status"] != "released"]
     return {"deployments": sorted(mine, key=lambda d: (d["task_start"], d["deployment_id"]))}
 
 

@@ -34,28 +34,32 @@ def equipment_items(conn: Connection, ids) -> dict[str, dict]:
     return out
 
 
-def commitment_rows(conn: Connection, status: str | None, region: str | None = None, limit: int = 500) -> list[dict]:
-    """The latest `limit` commitments (of `status`, when given). With `region` (a caller bound to it),
-    those that concern it: its receiving county lies inside the region (all the officers shown, as the
-    receiving side commands them), or some of its officers' home counties do (those officers shown)."""
+def commitment_rows(conn: Connection, status: str | None, region: str | None = None, *, limit: int = 500,
+                    offset: int = 0) -> tuple[list[dict], int]:
+    """(A page of the commitments, latest first (of `status`, when given); how many there are in all.)
+    With `region` (a caller bound to it), those that concern it: its receiving county lies inside the
+    region (all the officers shown, as the receiving side commands them), or some of its officers' home
+    counties do (those officers shown)."""
     stmt = select(commitments).order_by(commitments.c.at.desc(), commitments.c.commit_id)
     if status:
         stmt = stmt.where(commitments.c.status == status)
     if region is None:
-        stmt = stmt.limit(limit)
-    else:
-        own = {i for (i,) in conn.execute(select(officers.c.officer_id).where(covers_clause(officers.c.county, region)))}
+        total = conn.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+        return [_commitment(r) for r in conn.execute(stmt.limit(limit).offset(offset))], total
+    own = {i for (i,) in conn.execute(select(officers.c.officer_id).where(covers_clause(officers.c.county, region)))}
     out = []
     for r in conn.execute(stmt):
-        row = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r._asdict().items()}
-        if region is not None and not region_covers(region, row["county"]):
+        row = _commitment(r)
+        if not region_covers(region, row["county"]):
             row["officer_ids"] = [i for i in row["officer_ids"] if i in own]
             if not row["officer_ids"]:
                 continue
         out.append(row)
-        if len(out) == limit:
-            break
-    return out
+    return out[offset:offset + limit], len(out)
+
+
+def _commitment(r) -> dict:
+    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r._asdict().items()}
 
 
 def points_by(conn: Connection, column: str) -> dict[str, float]:

@@ -1,0 +1,83 @@
+"""Pages of a list route: `?limit=` and `?offset=` in, the rows of the page out as the JSON array the
+route always answered, with the whole count in `X-Total-Count` and, while rows are left, the next
+page's address in `Link: <...>; rel="next"` (RFC 8288, relative to the request, as GitHub's API
+pages). A client that reads only the body gets the first page; one that follows `rel="next"` (the
+`links` of a `requests` response) gets every row.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlencode, urljoin
+
+from flask import jsonify, request
+
+from .http import Problem
+
+MOST = 1000  # rows one page may hold
+MOST_PAGES = 1000  # pages a reader follows before it stops (a million rows at the most per page)
+
+
+def declared(default: int) -> dict[str, tuple[str, str]]:
+    """The two query parameters as `api.route(query=...)` declares them."""
+    return {"limit": (f"rows in the page, 1 to {MOST} (default {default}); the header Link rel=\"next\" names "
+                      "the next page and X-Total-Count the rows in all", "integer"),
+            "offset": ("rows skipped before the page (default 0)", "integer")}
+
+
+def args(default: int) -> tuple[int, int]:
+    """(limit, offset) of the request; a 400 naming each bad one (refused, not clamped: the caller learns
+    the page it gets)."""
+    errors = []
+    limit = _count("limit", default, 1, MOST, errors)
+    offset = _count("offset", 0, 0, 10 ** 9, errors)
+    if errors:
+        raise Problem(400, "Bad page", errors)
+    return limit, offset
+
+
+def _count(name: str, default: int, low: int, high: int, errors: list[dict]) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        errors.append({"field": name, "reason": f"an integer {low}-{high}"})
+        return default
+    return int(raw)
+
+
+def answer(page: list, total: int, limit: int, offset: int):
+    """The page as the route's JSON array, with X-Total-Count and, while rows are left, Link rel="next"."""
+    resp = jsonify(page)
+    resp.headers["X-Total-Count"] = str(total)
+    if offset + limit < total:
+        query = {k: v for k, v in request.args.lists() if k not in ("limit", "offset")}
+        query.update(limit=[str(limit)], offset=[str(offset + limit)])
+        resp.headers["Link"] = f'<{request.path}?{urlencode(query, doseq=True)}>; rel="next"'
+    return resp
+
+
+def sliced(rows: list, limit: int, offset: int) -> tuple[list, int]:
+    """(the page of `rows`, how many there are in all), for a list filtered after it was read."""
+    return rows[offset:offset + limit], len(rows)
+
+
+def every_row(get: Callable, url: str, **kwargs) -> tuple[object, list | None]:
+    """The client's side: `get(url, **kwargs)` (a requests session's get) and each next page its Link names,
+    as (the last response, the rows of every page), or (the first response that is not a 200 JSON
+    array, None). `params` go with the first request only: the next page's address carries them."""
+    rows: list = []
+    for _ in range(MOST_PAGES):
+        resp = get(url, **kwargs)
+        try:
+            body = resp.json() if resp.status_code == 200 else None
+        except ValueError:
+            body = None
+        if not isinstance(body, list):
+            return resp, None
+        rows += body
+        following = (getattr(resp, "links", None) or {}).get("next", {}).get("url")
+        if not following:
+            return resp, rows
+        url = urljoin(resp.url or url, following)
+        kwargs.pop("params", None)
+    return resp, rows
