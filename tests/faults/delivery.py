@@ -14,7 +14,7 @@ from services.common.storage import outbox
 from services.common.topics import DEADLETTER
 
 from .cluster import Cluster
-from .driver import Driver
+from .driver import Driver, retarget
 from .oracle import consumed_topics, producers
 
 
@@ -41,10 +41,8 @@ def late_position_reports(cluster: Cluster, driver: Driver) -> None:
     t0 = time.monotonic()
     units = _units(cluster)
     for case in driver.stream.cases:
-        first = case.positions[0]
-        for unit_id, order_id in units.get(case.plan["request_id"], [(first["unit_id"], first["order_id"])]):
-            driver.emit("unit.position-reported", dict(first, unit_id=unit_id, order_id=order_id),
-                        key=unit_id, incident_id=case.incident_id)
+        for report in retarget(case, case.positions[0], units.get(case.plan["request_id"])):
+            driver.emit("unit.position-reported", report, key=report["unit_id"], incident_id=case.incident_id)
     driver.wait_caught_up(what="late reports handled")
     driver.recovery.append(time.monotonic() - t0)
 

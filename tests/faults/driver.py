@@ -16,6 +16,7 @@ import requests
 
 from services.common import keys
 from services.common.auth import Identity, headers_for
+from services.common.clock import parse_time, stamp
 from services.common.config import Settings
 from services.common.runtime import Runtime
 from services.matching import signing
@@ -106,7 +107,7 @@ class Driver:
             "request_id"], incident_id=c.incident_id)) for c in go] if own_dispatch else [], pace_s)
         units = {} if own_dispatch else dispatched_units(self.cluster)
         moves = [(c, p) for k in range(len(cases[0].positions) if cases else 0) for c in go
-                 for p in _retarget(c.positions[k], units.get(c.plan["request_id"]))]
+                 for p in retarget(c, c.positions[k], units.get(c.plan["request_id"]))]
         self._phase("track", hooks, [(lambda c=c, p=p: self.emit("unit.position-reported", p, key=p["unit_id"],
                                                                    incident_id=c.incident_id)) for c, p in moves], pace_s)
         self._phase("release", hooks, [(lambda c=c: self.emit("deployment.released", c.release, key=c.release[
@@ -179,8 +180,11 @@ def utc_start() -> datetime:
     return (datetime.now(timezone.utc) - timedelta(minutes=45)).replace(second=0, microsecond=0)
 
 
-def _retarget(report: dict, units: list[tuple[str, str]] | None) -> list[dict]:
-    """The stand-in's position report, or the same point for each unit logistics dispatched."""
+def retarget(case: Case, report: dict, units: list[tuple[str, str, datetime]] | None) -> list[dict]:
+    """The stand-in's position report, or the same point for each unit logistics dispatched, stamped as
+    long after logistics' own order as the stream stamps it after the stream's."""
     if not units:
         return [report]
-    return [dict(report, unit_id=unit_id, order_id=order_id) for unit_id, order_id in units]
+    after = parse_time(report["at"]) - parse_time(case.dispatch["ordered_at"])
+    return [dict(report, unit_id=unit_id, order_id=order_id, at=stamp(ordered_at + after))
+            for unit_id, order_id, ordered_at in units]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .cluster import Cluster
 from .driver import Driver, Hook, utc_start
-from .oracle import compare, dead_letters, ledger_problems, places_problems, snapshot
+from .oracle import compare, dead_letters, demand_decisions, ledger_problems, places_problems, snapshot
 from .postgres import PrivatePostgres
 from .stream import Stream, on_duty_officers
 
@@ -34,6 +34,16 @@ class Outcome:
         diff["ledgers"] = [f"{k}: {p}" for k, v in self.ledgers.items() for p in v]
         return diff
 
+    def explain(self, oracle: "Outcome", diff: dict) -> str:
+        """For each incident a difference names: demand's decision in the oracle and in this run, and what
+        each service dead-lettered in this run (the first failure then tells its cause)."""
+        named = {k for kind in ("lost", "doubled") for k in diff[kind]} | {c[0] for c in diff["changed"]}
+        ids = sorted({part for key in named for part in key if isinstance(part, str) and part.startswith("INC-")})
+        ours, theirs = self.notes.get("demand", {}), oracle.notes.get("demand", {})
+        lines = [f"{i}: oracle {theirs.get(i)}; this run {ours.get(i)}" for i in ids]
+        dead = {n: d for n, d in self.notes.get("deadletters", {}).items() if d}
+        return "\n".join(lines + ([f"dead letters: {dead}"] if dead else []))
+
 
 def run(workdir: Path, stream: Stream | None, hooks: dict[str, Hook] | None = None, *,
         postgres: PrivatePostgres | None = None, validate: bool = True, pace_s: float = PACE_S,
@@ -54,7 +64,8 @@ def run(workdir: Path, stream: Stream | None, hooks: dict[str, Hook] | None = No
             outcome = Outcome(snapshot(cluster, extra), ledger_problems(cluster, extra),
                               {n: s.metrics() for n, s in cluster.services.items() if s.running}, timings,
                               driver.recovery, {"revived": cluster.revived_at_start + driver.revived,
-                                                "deadletters": {n: dead_letters(cluster.engine(n)) for n in cluster.services}})
+                                                "deadletters": {n: dead_letters(cluster.engine(n)) for n in cluster.services},
+                                                "demand": demand_decisions(cluster.engine("demand"))})
         return outcome, stream
     finally:
         cluster.stop()

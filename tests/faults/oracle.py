@@ -12,12 +12,14 @@ import importlib
 import json
 import signal
 from collections import Counter
+from datetime import datetime
 from functools import lru_cache
 
 from sqlalchemy import inspect, select
 
 from services.common import contracts
 from services.common.chain import verify_chain
+from services.common.clock import as_utc
 from services.common.storage import inbox, outbox
 from services.common.topics import DEADLETTER
 
@@ -136,14 +138,15 @@ def handled_or_refused(engine) -> set[str]:
     return ids
 
 
-def dispatched_units(cluster) -> dict[str, list[tuple[str, str]]]:
-    """{request_id: [(unit_id, order_id)]} of the orders logistics issued (from its own tables)."""
+def dispatched_units(cluster) -> dict[str, list[tuple[str, str, datetime]]]:
+    """{request_id: [(unit_id, order_id, ordered_at)]} of the orders logistics issued (from its own tables)."""
     from services.logistics.store import orders
 
     out: dict[str, list] = {}
     with cluster.engine("logistics").connect() as conn:
-        for r in conn.execute(select(orders.c.request_id, orders.c.unit_id, orders.c.order_id).order_by(orders.c.unit_id)):
-            out.setdefault(r.request_id, []).append((r.unit_id, r.order_id))
+        for r in conn.execute(select(orders.c.request_id, orders.c.unit_id, orders.c.order_id, orders.c.ordered_at)
+                              .order_by(orders.c.unit_id)):
+            out.setdefault(r.request_id, []).append((r.unit_id, r.order_id, as_utc(r.ordered_at)))
     return out
 
 
@@ -256,4 +259,26 @@ def places_problems(snap: dict) -> list[str]:
             status, has_commit = value[0], value[5]
             if status in ("reserved", "deployed") and not has_commit:
                 out.append(f"{key[1]} is {status} without a commitment")
+    return out
+
+
+def demand_decisions(engine) -> dict[str, dict]:
+    """Why demand decided as it did, per incident, to explain a difference from the oracle: the incident's
+    county and status, its own request (trigger, gap and its basis, local share) and the county's load
+    demand had recorded at the end."""
+    from services.demand.store import county_loads, incidents, requests
+
+    with engine.connect() as conn:
+        loads = {r.county: r.report for r in conn.execute(select(county_loads.c.county, county_loads.c.report))}
+        asked = {r.incident_id: r.request for r in conn.execute(
+            select(requests.c.incident_id, requests.c.request).where(requests.c.echelon == ""))}
+        out = {}
+        for r in conn.execute(select(incidents.c.incident_id, incidents.c.county, incidents.c.status)):
+            req = asked.get(r.incident_id) or {}
+            load = loads.get(r.county) or {}
+            out[r.incident_id] = {
+                "county": r.county, "status": r.status,
+                "request": {k: req.get(k) for k in ("reason", "need", "gap", "gap_ratio", "gap_basis", "local_share",
+                                                    "requested_at")} if req else None,
+                "county_load": {k: load.get(k) for k in ("available", "on_duty", "committed", "at")} if load else None}
     return out

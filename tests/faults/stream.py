@@ -25,6 +25,7 @@ INCIDENT_KINDS = [  # (type, domain, people involved, area km², proposed grade)
 ]
 OFFICERS_PER_PLAN = 3
 POSITIONS_PER_UNIT = 4
+APPROACH_KM = 1.0  # between a unit's position reports, a minute apart
 MIN_ON_DUTY_TO_LEND = 6
 MAX_DUTY_MIN = 300
 
@@ -109,15 +110,18 @@ def _case(i: int, county: str, team: list[dict], seats: dict, t0: datetime) -> C
                 "scope": {"area": _square(point, 0.01), "from": stamp(start), "until": stamp(end),
                           "tasks": ["现场秩序维护"]},
                 "ordered_at": stamp(ordered)}
-    origin = seats.get(team[0]["county"], (point["lon"] - 0.5, point["lat"] - 0.5))  # the unit sets out from home
+    origin = seats.get(team[0]["county"], (point["lon"] - 0.5, point["lat"] - 0.5))  # the unit comes from home
+    # The last stretch of its way in, a report a minute at 60 km/h, the last at the reporting point: stamped
+    # from the order (the driver moves them to logistics' own order), so logistics takes every one of
+    # them, neither before the order nor ahead of its clock nor faster than a car.
     positions = []
-    leg_min = max(1.0, _km(origin, (point["lon"], point["lat"]))) / POSITIONS_PER_UNIT  # 60 km/h: a km a minute
+    km = _km(origin, (point["lon"], point["lat"]))
     for k in range(1, POSITIONS_PER_UNIT + 1):
-        f = k / POSITIONS_PER_UNIT
+        f = min(1.0, (POSITIONS_PER_UNIT - k) * APPROACH_KM / km) if km else 0.0   # share of the way still to go
         positions.append({"unit_id": unit_id, "order_id": dispatch["order_id"],
-                          "point": {"lon": round(origin[0] + f * (point["lon"] - origin[0]), 5),
-                                    "lat": round(origin[1] + f * (point["lat"] - origin[1]), 5)},
-                          "speed_kmh": 60.0, "at": stamp(ordered + timedelta(minutes=leg_min * k * 1.1))})
+                          "point": {"lon": round(point["lon"] + f * (origin[0] - point["lon"]), 5),
+                                    "lat": round(point["lat"] + f * (origin[1] - point["lat"]), 5)},
+                          "speed_kmh": 60.0, "at": stamp(ordered + timedelta(minutes=k))})
     minutes = 150 + 10 * (i % 7)
     release = {"deployment_id": deployment_id, "request_id": request_id, "incident_id": incident_id,
                "plan_id": plan_id, "officer_ids": ids, "duty_minutes": minutes, "outcome": "completed",

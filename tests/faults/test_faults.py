@@ -32,9 +32,10 @@ def check(outcome: Outcome, oracle: Outcome, fault: str, table: list, *, recover
           f"differences {Counter((kind, key[0] if kind == 'changed' else key[:2]) for kind in ('lost', 'doubled', 'changed') for key in ([c[0] for c in diff[kind]] if kind == 'changed' else diff[kind]))}")
     table.append({"fault": fault, "runs": 1, "lost": len(diff["lost"]) + len(diff["changed"]),
                   "doubled": len(diff["doubled"]), "recovery": recovery or _seconds(outcome.recovery_s)})
-    assert diff["lost"] == [], f"lost after {fault}: {diff['lost'][:10]}"
-    assert diff["changed"] == [], f"changed after {fault}: {diff['changed'][:10]}"
-    assert diff["doubled"] == [], f"doubled after {fault}: {diff['doubled'][:10]}"
+    why = outcome.explain(oracle, diff) if diff["lost"] or diff["changed"] or diff["doubled"] else ""
+    assert diff["lost"] == [], f"lost after {fault}: {diff['lost'][:10]}\n{why}"
+    assert diff["changed"] == [], f"changed after {fault}: {diff['changed'][:10]}\n{why}"
+    assert diff["doubled"] == [], f"doubled after {fault}: {diff['doubled'][:10]}\n{why}"
     assert diff["places"] == [], diff["places"]
     assert diff["ledgers"] == [], diff["ledgers"]
 
@@ -50,6 +51,12 @@ def test_the_oracle_run_exercises_the_whole_stream(baseline):
     assert sum(k[0] == "commitment" for k in facts) >= len(stream.cases) // 2, "most plans commit"
     assert any(k[0] == "points" for k in facts), "released officers earn points"
     assert oracle.ledgers == {}
+    # every input is taken: nothing dead-lettered, and each unit logistics sent reports its way in and arrives
+    assert {name: dead for name, dead in oracle.notes["deadletters"].items() if dead} == {}
+    events = oracle.snapshot["events"]
+    sent = {k[-1] for k in events if k[:2] == ("logistics", "dispatch.ordered")}      # unit ids
+    arrived = {k[-1] for k in events if k[:2] == ("logistics", "unit.arrived")}
+    assert sent and arrived == sent, f"{len(arrived & sent)} of {len(sent)} units arrived"
 
 
 def test_kill_9_of_each_service_mid_flow_loses_and_doubles_nothing(baseline, tmp_path, fault_table):
