@@ -52,7 +52,7 @@ def answer(page: list, total: int, limit: int, offset: int):
     if offset + limit < total:
         query = {k: v for k, v in request.args.lists() if k not in ("limit", "offset")}
         query.update(limit=[str(limit)], offset=[str(offset + limit)])
-        resp.headers["Link"] = f'<{request.path}?{urlencode(query, doseq=True)}>; rel="next"'
+        resp.headers["Link"] = f'<{request.script_root}{request.path}?{urlencode(query, doseq=True)}>; rel="next"'
     return resp
 
 

@@ -66,6 +66,8 @@ def test_incidents_come_in_pages_newest_first_with_the_count_and_the_next_page(d
     assert [i["incident_id"] for i in first.get_json()] == ids[::-1][:3]           # newest first
     (link,) = parse_header_links(first.headers["Link"])
     assert link["rel"] == "next" and link["url"] == "/incidents?limit=3&offset=3"
+    behind = client.get("/incidents?limit=3", headers=PROVINCE, environ_overrides={"SCRIPT_NAME": "/demand"})
+    assert parse_header_links(behind.headers["Link"])[0]["url"] == "/demand/incidents?limit=3&offset=3"  # a proxy's prefix kept
     last = client.get("/incidents?limit=3&offset=6", headers=PROVINCE)
     assert [i["incident_id"] for i in last.get_json()] == [ids[0]] and "Link" not in last.headers
     # a reader that follows the links gets each incident once, in order

@@ -212,7 +212,8 @@ class ServicesClient:
             log.warning("snapshot: %s%s unreachable: %s", service, path, exc)
             return []
         if rows is None:
-            log.warning("snapshot: %s%s answered %s", service, path, resp.status_code)
+            log.warning("snapshot: %s%s answered %s%s", service, path, resp.status_code,
+                        " with something other than a list" if resp.status_code == 200 else "")
             return []
         return rows
 
