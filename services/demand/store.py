@@ -389,6 +389,24 @@ def record_overrides(conn, incident_id: str, changes: list[dict], identity, reas
 
 # --- the counties' load and the incidents watched against it ----------------------------------------
 
+# A transaction-scoped advisory lock per schema and county (its key a 64-bit slice of an MD5, with documented
+# functions only): advisory locks are database-wide, and one database may host several demands' schemas.
+_LOCK_COUNTY = text("SELECT pg_advisory_xact_lock(('x' || substr(md5(current_schema() || '/demand/county-gap/' "
+                    "|| :county), 1, 16))::bit(64)::bigint)")
+
+
+def lock_county(conn, county: str) -> None:
+    """Take the county's turn to assess its force gap, until the transaction ends.
+
+    An incident reported while a load report of its county is handled: each transaction read the
+    other's write as not yet committed, so the report was assessed against the old load and the load
+    against the county's incidents without the new one, and neither raised the request that both
+    together call for. On PostgreSQL the second now waits for the first and then reads its facts;
+    SQLite's writers take turns already (BEGIN IMMEDIATE)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(_LOCK_COUNTY, {"county": county})
+
+
 def latest_load(conn, county: str) -> dict | None:
     row = _LATEST_LOAD.first(conn, {"county": county})
     return None if row is None else row.report

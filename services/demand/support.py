@@ -44,7 +44,10 @@ ENDED_SUPPORT = ("supported", "support_dropped", "support_cancelled")
 def county_gaps(conn, county: str) -> tuple[list, dict[str, Gap], dict[str, dict]]:
     """The county's watched incidents (oldest first, with their status and their open request's row
     fields `request_id`, `request_status` and `progress` when they have one), the gap of each and the
-    grade and lines in force of each. An open request's recorded local share stays on its incident."""
+    grade and lines in force of each. An open request's recorded local share stays on its incident.
+    The county's turn is taken first (store.lock_county): what follows reads what an assessment of the
+    county committed meanwhile, and the next one waits for this transaction."""
+    store.lock_county(conn, county)
     rows = store.watched_incidents(conn, county, WATCHED)
     assessed = {r.incident_id: {"grade": r.grading["grade"], "grading": r.grading,
                                 "requirements": apply_overrides(r.lines, r.changes) if r.changes else r.lines}

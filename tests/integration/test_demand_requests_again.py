@@ -2,6 +2,7 @@
 on SQLite and PostgreSQL; databases made with the old one-request-for-ever constraint are upgraded."""
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import datetime, timezone
 
@@ -23,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from services.common.auth import Identity, signed_in
 from services.common.config import Settings
 from services.common.storage import make_engine
+from services.demand import report_incident
 from services.demand.bootstrap import build_runtime, create_app
 from services.demand.store import incidents, requests, upgrade
 from tests.helpers import drop_schemas
@@ -152,3 +154,33 @@ def test_a_database_made_before_incidents_kept_their_reporter_gains_the_column(d
     finally:
         engine.dispose()
         drop_schemas(database_url, [schema])
+
+
+def test_an_incident_reported_while_its_countys_load_report_is_handled_gets_its_request(demand, now):  # noqa: F811
+    """The report's transaction and the load report's run at once: whichever assesses the county second
+    must read the other's facts (the new incident, the new load), else neither raises the request."""
+    runtime, client = demand
+    deliver(runtime, "county.load-reported", load_report("330106", 60, later(0), by_module={
+        "riot_control": 20, "patrol": 40}))        # the county covers a small crowd itself
+    body = incident("330106", people=40)
+    reported, go = threading.Event(), threading.Event()
+
+    def county_reports():                           # POST /incidents' use case, held open before its commit
+        with runtime.outbox.transaction() as tx:
+            report_incident.report(tx, body, now=later(1))
+            reported.set()
+            go.wait(20)
+
+    first = threading.Thread(target=county_reports)
+    first.start()
+    assert reported.wait(20)
+    second = threading.Thread(target=deliver, args=(runtime, "county.load-reported", load_report(
+        "330106", 0, later(2), by_module={"patrol": 0})))    # meanwhile: nobody free any more
+    second.start()
+    second.join(3)   # handled now if nothing makes it wait for the report's transaction
+    go.set()
+    first.join(20)
+    second.join(20)
+    assert not first.is_alive() and not second.is_alive()
+    [data] = emitted(runtime, "support.requested", incident_id=body["incident_id"])
+    assert data["reason"] == "force_gap" and data["gap_basis"] == "by_module"
