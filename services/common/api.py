@@ -61,6 +61,8 @@ class Api:
             query = {**(query or {}), **paging.declared(paged)}
 
         def register(view):
+            if paged:
+                view.page_default = paged   # paging.args() reads it
             self.blueprint.add_url_rule(flask_rule(path), endpoint=view.__name__, view_func=view, methods=[method])
             self.routes.append(Route(method, path, summary, body=body, response=response, status=status,
                                      params=params, media=media, query=query_params(query), answers=answers,

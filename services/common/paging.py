@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import urlencode, urljoin
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 
 from .http import Problem
 
@@ -24,9 +24,12 @@ def declared(default: int) -> dict[str, tuple[str, str]]:
             "offset": ("rows skipped before the page (default 0)", "integer")}
 
 
-def args(default: int) -> tuple[int, int]:
+def args(default: int | None = None) -> tuple[int, int]:
     """(limit, offset) of the request; a 400 naming each bad one (refused, not clamped: the caller learns
-    the page it gets)."""
+    the page it gets). `default`: the page's rows when no limit is asked; by default the number the
+    view's route declares (`api.route(paged=...)`)."""
+    if default is None:
+        default = current_app.view_functions[request.endpoint].page_default
     errors = []
     limit = _count("limit", default, 1, MOST, errors)
     offset = _count("offset", 0, 0, 10 ** 9, errors)

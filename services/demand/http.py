@@ -126,7 +126,7 @@ def parse_needs():
 @api.route("GET", "/incidents", "List incidents, newest first (in pages: ?limit=, ?offset=)", response="incidents",
            paged=500)
 def list_incidents():
-    limit, offset = paging.args(500)
+    limit, offset = paging.args()
     with _read() as conn:
         page, total = store.incident_reports(conn, permissions.bound_region(), limit=limit, offset=offset)
     return paging.answer(page, total, limit, offset)
@@ -259,7 +259,7 @@ def list_requests():
     sort = request.args.get("sort", "deadline")
     if sort not in store.SORTS:
         raise Problem(400, "Bad sort", [{"field": "sort", "reason": f"one of {', '.join(store.SORTS)}"}])
-    limit, offset = paging.args(200)
+    limit, offset = paging.args()
     who = current_identity()
     with _read() as conn:
         rows, total = store.visible_requests(conn, who.level, who.region, statuses=statuses, grades=grades,

@@ -81,7 +81,7 @@ def list_orders():
                                f"at most {MAX_REQUESTS_ASKED} request ids in one read, {len(request_ids)} given")
     if request.args.get("late") not in (None, "", "true", "false"):
         raise Problem.of_field(400, "Bad query parameter", "late", "true or false")
-    limit, offset = paging.args(500)
+    limit, offset = paging.args()
     with _read() as conn:
         rows = store.orders_where(conn, request_ids=request_ids or None,
                                   deployment_id=request.args.get("deployment_id"),
@@ -158,7 +158,7 @@ def _deployment(conn, dep: dict) -> dict:
            query={"request_id": "only this request's deployments", "incident_id": "only this incident's deployments"},
            response="deployments", paged=500)
 def list_deployments():
-    limit, offset = paging.args(500)
+    limit, offset = paging.args()
     bound = bound_region()
     with _read() as conn:
         rows = store.deployments_where(conn, request_id=request.args.get("request_id"),

@@ -47,7 +47,7 @@ api.objects({"request_id": request_regions, "plan_id": plan_regions})
 @api.route("GET", "/requests", "Support requests matching knows, with their status and plan version, received "
            "first (in pages: ?limit=, ?offset=)", response="requests", paged=500)
 def list_requests():
-    limit, offset = paging.args(500)
+    limit, offset = paging.args()
     bound = bound_region()
     with _read() as conn:
         rows = store.all_requests(conn)

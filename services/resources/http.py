@@ -223,7 +223,7 @@ def get_commitments():
     status = request.args.get("status")
     if status not in (None, "", "committed", "released"):
         raise Problem(400, "Bad query parameter", [{"field": "status", "reason": "committed or released"}])
-    limit, offset = paging.args(500)
+    limit, offset = paging.args()
     with _read() as conn:
         page, total = store.commitment_rows(conn, status or None, bound_region(), limit=limit, offset=offset)
     return paging.answer(page, total, limit, offset)

@@ -171,3 +171,27 @@ def test_a_refused_page_ends_the_read_with_that_answer():
     resp, rows = paging.every_row(lambda url, **kw: Refused(), "http://svc/x")
     assert rows is None and resp.status_code == 403
 
+
+
+def test_the_default_page_is_the_one_the_route_declares():
+    from flask import Flask
+
+    from services.common.api import Api
+
+    api = Api("pages")
+
+    @api.route("GET", "/numbers", "Numbers", paged=2)
+    def numbers():
+        limit, offset = paging.args()
+        page, total = paging.sliced(list(range(5)), limit, offset)
+        return paging.answer(page, total, limit, offset)
+
+    app = Flask("pages")
+    app.register_blueprint(api.blueprint)
+    client = app.test_client()
+    first = client.get("/numbers")
+    assert first.get_json() == [0, 1] and first.headers["X-Total-Count"] == "5"
+    assert parse_header_links(first.headers["Link"])[0]["url"] == "/numbers?limit=2&offset=2"
+    assert client.get("/numbers?limit=5").get_json() == [0, 1, 2, 3, 4]
+    declared = {name: text for name, text, _ in api.routes[0].query}
+    assert "(default 2)" in declared["limit"] and set(declared) == {"limit", "offset"}
