@@ -25,12 +25,17 @@ class Conflict(Problem):
                          detail="the request is being re-planned against the current state" if self.stale else "")
 
 
-def load(conn, plan_id: str):
-    """The plan and its request; 404 when there is no such plan."""
+def load(conn, plan_id: str, *, lock: bool = False):
+    """The plan and its request; 404 when there is no such plan. `lock`: for a decision, the request's row
+    is locked and the plan read again under the lock, so a decision on any plan of the request committed
+    meanwhile shows (two commanders approving two candidates at once: the second is told the first's)."""
     row = store.plan(conn, plan_id)
     if row is None:
         raise Problem(404, "Not Found", detail=f"no plan {plan_id}")
-    return row, store.request(conn, row.request_id)
+    if not lock:
+        return row, store.request(conn, row.request_id)
+    req = store.request(conn, row.request_id, lock=True)
+    return store.plan(conn, plan_id), req
 
 
 def _may_decide(who, req, verb: str) -> None:
@@ -49,7 +54,7 @@ def decide_approve(outbox, plan_id: str, who, body: dict, key, at: datetime) -> 
     _may_decide(who, req, "approve")
     try:
         with outbox.transaction() as tx:
-            plan, req = load(tx.conn, plan_id)
+            plan, req = load(tx.conn, plan_id, lock=True)
             return approve(tx, plan, req, who, body, key, at)
     except Conflict as exc:
         if exc.stale:
@@ -68,7 +73,7 @@ def decide_reject(outbox, plan_id: str, who, reason: str, at: datetime, version:
         _, req = load(conn, plan_id)
     _may_decide(who, req, "reject")
     with outbox.transaction() as tx:
-        plan, _ = load(tx.conn, plan_id)
+        plan, _ = load(tx.conn, plan_id, lock=True)
         if version is not None and version != plan.version:
             raise Conflict("Plan is out of date", [issue("version", f"the plan is at version {plan.version}, not "
                                                                     f"{version}", "plan.version",

@@ -245,8 +245,11 @@ def commit_holds(conn, plan_id: str) -> None:
 
 # --- requests --------------------------------------------------------------------------------------
 
-def request(conn, request_id: str):
-    return conn.execute(select(requests).where(requests.c.request_id == request_id)).first()
+def request(conn, request_id: str, *, lock: bool = False):
+    """The request's row; `lock`: held until the transaction ends (SELECT ... FOR UPDATE), so that decisions
+    on its plans take turns."""
+    query = select(requests).where(requests.c.request_id == request_id)
+    return conn.execute(query.with_for_update() if lock else query).first()
 
 
 def request_exists(conn, request_id: str) -> bool:

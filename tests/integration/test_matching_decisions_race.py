@@ -1,0 +1,95 @@
+"""Two commanders decide on a request's plans at the same moment, on both databases: one decision wins,
+the other is told what happened (409), and one plan.approved goes out, never two. (On PostgreSQL both
+passed their checks: the second died on the officer holds' key, a 500, where the two crews shared an
+officer, and would have gone out too where they did not.)"""
+from __future__ import annotations
+
+import threading
+import uuid
+
+import pytest
+
+from services.common.auth import Identity
+from services.common.clock import now
+from services.common.config import Settings
+from services.demo import generate
+from services.matching import approvals, snapshot
+from services.matching.bootstrap import build_runtime
+from services.matching.planning import Places
+from tests.helpers import NO_BROKER, drop_schemas
+from tests.unit.test_matching_service import ask, events
+
+PROVINCE = Identity("zj-duty-chief", "province_commander", "330000")
+CITY = Identity("jh-commander", "city_commander", "330700")   # 东阳 330783 lies in 金华
+
+
+@pytest.fixture(scope="module")
+def places():
+    return Places("330000")
+
+
+@pytest.fixture
+def matching(database_url, tmp_path, places):
+    settings = Settings(service=f"t{uuid.uuid4().hex[:10]}", database_url=database_url, kafka_bootstrap=NO_BROKER,
+                        extra={"signing_key": str(tmp_path / "key.pem"), "places": places})
+    runtime = build_runtime(settings, resources_url=None)
+    with runtime.engine.begin() as conn:
+        snapshot.load_force(conn, generate(officers=3000, seed=5), now())
+    yield runtime
+    runtime.engine.dispose()
+    drop_schemas(database_url, [settings.db_schema])
+
+
+def decide_at_once(runtime, monkeypatch, decisions) -> list:
+    """Run the decisions in threads that each pass their checks before either writes (when nothing makes
+    them take turns); each one's result or the Problem it raised."""
+    both_checked = threading.Barrier(len(decisions))
+    checked = approvals.check_current
+
+    def check_then_wait(*args, **kwargs):
+        checked(*args, **kwargs)
+        try:
+            both_checked.wait(timeout=3)   # taking turns, the other waits on the request's lock: go on alone
+        except threading.BrokenBarrierError:
+            pass
+    monkeypatch.setattr(approvals, "check_current", check_then_wait)
+    results = [None] * len(decisions)
+
+    def run(i, decide):
+        try:
+            results[i] = decide()
+        except approvals.Problem as exc:
+            results[i] = exc
+    threads = [threading.Thread(target=run, args=(i, d)) for i, d in enumerate(decisions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not any(t.is_alive() for t in threads)
+    return results
+
+
+def test_two_commanders_approving_two_candidates_at_once_send_one_plan(matching, monkeypatch):
+    runtime = matching
+    ask(runtime, "REQ-RACE")
+    assert runtime.deps.planner.plan_pending() >= 2
+    plans = [p for p in events(runtime, "plan.proposed") if p["request_id"] == "REQ-RACE"][:2]
+    key = runtime.deps.signing_key
+    results = decide_at_once(runtime, monkeypatch, [
+        lambda p=plans[0]: approvals.decide_approve(runtime.outbox, p["plan_id"], PROVINCE, {"version": 1}, key, now()),
+        lambda p=plans[1]: approvals.decide_approve(runtime.outbox, p["plan_id"], CITY, {"version": 1}, key, now())])
+    refused = [r for r in results if isinstance(r, approvals.Problem)]
+    assert len(refused) == 1 and refused[0].status == 409, results
+    assert len([a for a in events(runtime, "plan.approved") if a["request_id"] == "REQ-RACE"]) == 1
+
+
+def test_a_double_click_on_approve_approves_once(matching, monkeypatch):
+    runtime = matching
+    ask(runtime, "REQ-TWICE")
+    runtime.deps.planner.plan_pending()
+    plan = next(p for p in events(runtime, "plan.proposed") if p["request_id"] == "REQ-TWICE")
+    key = runtime.deps.signing_key
+    approve = lambda: approvals.decide_approve(runtime.outbox, plan["plan_id"], PROVINCE, {"version": 1}, key, now())  # noqa: E731
+    results = decide_at_once(runtime, monkeypatch, [approve, approve])
+    assert sum(isinstance(r, approvals.Problem) and r.status == 409 for r in results) == 1, results
+    assert len([a for a in events(runtime, "plan.approved") if a["plan_id"] == plan["plan_id"]]) == 1
