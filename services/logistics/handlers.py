@@ -64,8 +64,10 @@ def on_support_cancelled(ctx) -> None:
     timeline.record(ctx.conn, ctx.event)
     ids = [d["request_id"], *relief.shifts_of(ctx.conn, d["request_id"])]
     store.cancel_requests(ctx.conn, ids)
-    for dep in store.unreleased_deployments_of(ctx.conn, ids):
-        reception_flow.release(ctx.tx, dep, clock_now(), outcome="cancelled", policy=_policy(ctx))
+    for found in store.unreleased_deployments_of(ctx.conn, ids):
+        dep = store.deployment(ctx.conn, found["deployment_id"], lock=True)   # a release at once waits, or was first
+        if dep["status"] != "released":
+            reception_flow.release(ctx.tx, dep, clock_now(), outcome="cancelled", policy=_policy(ctx))
 
 
 def on_plan_proposed(ctx) -> None:

@@ -119,7 +119,10 @@ def approve_extension(tx, dep: dict, by: str, role: str, now: datetime) -> dict:
 # ---- the receiving side's actions over HTTP ----
 
 def load(conn, deployment_id: str, *, lock: bool = False) -> dict:
-    """The deployment (its row locked with `lock`); 404 when there is none."""
+    """The deployment (its row locked with `lock`); 404 when there is none. Every change of a deployment
+    locks it first: two at once (a release tapped twice, a release and the request's cancellation, an
+    extension approved by two commanders) each read the other's as not yet committed on PostgreSQL and
+    both went out; the second now waits, then finds the first (released: 409)."""
     dep = store.deployment(conn, deployment_id, lock=lock)
     if dep is None:
         raise Problem(404, "Not Found", detail=f"no deployment {deployment_id}")
@@ -131,7 +134,7 @@ def arrange_as(outbox, deployment_id: str, who: Identity, body: dict, policy: Po
     if not body:
         raise Problem.of_field(422, "Refused", "(body)", "name at least one of lodging, meals, transport, medic")
     with outbox.transaction() as tx:
-        dep = load(tx.conn, deployment_id)
+        dep = load(tx.conn, deployment_id, lock=True)   # decisions on it take turns (load)
         access.require_reception(who, dep["county"])
         arrange(tx, dep, body, policy, now)
         return load(tx.conn, deployment_id)
@@ -140,7 +143,7 @@ def arrange_as(outbox, deployment_id: str, who: Identity, body: dict, policy: Po
 def release_as(outbox, deployment_id: str, who: Identity, outcome: str, policy: Policy, now: datetime) -> dict:
     """The receiving command releases the deployment (deployment.released)."""
     with outbox.transaction() as tx:
-        dep = load(tx.conn, deployment_id)
+        dep = load(tx.conn, deployment_id, lock=True)   # decisions on it take turns (load)
         access.require_receiving_command(who, dep["county"], "release this deployment")
         return release(tx, dep, now, outcome, policy)
 
@@ -150,7 +153,7 @@ def request_extension_as(outbox, deployment_id: str, who: Identity, body: dict, 
     """The receiving command asks for a later end, at most `dispatch.max_extension_h` after the current
     one; pending until a commander approves it."""
     with outbox.transaction() as tx:
-        dep = load(tx.conn, deployment_id)
+        dep = load(tx.conn, deployment_id, lock=True)   # decisions on it take turns (load)
         access.require_receiving_command(who, dep["county"], "request an extension")
         return request_extension(tx.conn, dep, body, who.subject, now, (policy or Policy()).max_extension_h)
 
@@ -158,7 +161,7 @@ def request_extension_as(outbox, deployment_id: str, who: Identity, body: dict, 
 def approve_extension_as(outbox, deployment_id: str, who: Identity, now: datetime) -> dict:
     """A commander of the request's approval level approves the pending extension (deployment.extended)."""
     with outbox.transaction() as tx:
-        dep = load(tx.conn, deployment_id)
+        dep = load(tx.conn, deployment_id, lock=True)   # decisions on it take turns (load)
         access.require_approver(who, dep["county"], store.approval_level(tx.conn, dep["request_id"]) or "province")
         return approve_extension(tx, dep, who.subject, who.role, now)
 
