@@ -122,9 +122,8 @@ def acknowledge(tx, order_id: str, by: str) -> dict | None:
     row = store.order(tx.conn, order_id)
     if row is None:
         return None
-    if row["acked_at"] is None:
-        now = clock_now()
-        store.acknowledge_order(tx.conn, order_id, now)
+    now = clock_now()
+    if row["acked_at"] is None and store.acknowledge_order(tx.conn, order_id, now):  # once, two taps at once too
         data = {"order_id": order_id, "request_id": row["request_id"], "deployment_id": row["deployment_id"],
                 "unit_id": row["unit_id"], "acknowledged_by": by, "attempt": row["attempts"],
                 "acknowledged_at": stamp(now)}

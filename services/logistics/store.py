@@ -368,8 +368,12 @@ def insert_order(conn, **values) -> None:
     conn.execute(insert(orders).values(**values))
 
 
-def acknowledge_order(conn, order_id: str, at: datetime) -> None:
-    conn.execute(update(orders).where(orders.c.order_id == order_id).values(acked_at=at))
+def acknowledge_order(conn, order_id: str, at: datetime) -> bool:
+    """Mark the order acknowledged at `at`; False when it already was (by a transaction committed meanwhile:
+    on PostgreSQL the update waits for it and then finds the order acknowledged)."""
+    done = conn.execute(update(orders).where(orders.c.order_id == order_id, orders.c.acked_at.is_(None))
+                        .values(acked_at=at))
+    return done.rowcount == 1
 
 
 def set_order_body(conn, order_id: str, body: dict) -> None:

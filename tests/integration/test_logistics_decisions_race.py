@@ -1,6 +1,7 @@
 """A deployment released twice at once (a tap twice, two commanders), on both databases: one release goes
-out, the other is told it is released (409). (On PostgreSQL both read the deployment as running and both
-published deployment.released, so resources closed the officers' duty twice.)"""
+out, the other is told it is released (409); an order acknowledged twice at once, once. (On PostgreSQL
+both read the deployment as running and both published deployment.released, so resources closed the
+officers' duty twice; both read the order unacknowledged and both published dispatch.acknowledged.)"""
 from __future__ import annotations
 
 import threading
@@ -12,7 +13,7 @@ import pytest
 from services.common.auth import Identity
 from services.common.config import Settings
 from services.common.http import Problem
-from services.logistics import reception_flow
+from services.logistics import dispatch, reception_flow, store
 from services.logistics.bootstrap import build_runtime
 from tests.helpers import NO_BROKER, drop_schemas
 from tests.unit.test_logistics_flow import T0, dispatched, emitted, now  # noqa: F401 (now: the fixed clock)
@@ -61,3 +62,28 @@ def test_a_deployment_released_twice_at_once_is_released_once(logistics, now, mo
     refused = [r for r in results if isinstance(r, Problem)]
     assert len(refused) == 1 and refused[0].status == 409, results
     assert len(emitted(runtime, "deployment.released")) == 1
+
+
+def test_an_order_acknowledged_twice_at_once_is_acknowledged_once(logistics, monkeypatch):
+    runtime = logistics
+    [order, *_] = dispatched(runtime)
+    both_read = threading.Barrier(2)
+    mark = store.acknowledge_order
+
+    def read_then_wait(conn, order_id, at):   # both have read the order unacknowledged before either writes
+        try:
+            both_read.wait(timeout=3)
+        except threading.BrokenBarrierError:
+            pass
+        return mark(conn, order_id, at)
+    monkeypatch.setattr(store, "acknowledge_order", read_then_wait)
+    lead = f"lead-{order['unit_id']}"
+    threads = [threading.Thread(target=dispatch.acknowledge_as, args=(runtime.outbox, order["order_id"],
+                                                                       order["unit_id"], lead)) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not any(t.is_alive() for t in threads)
+    acks = [a for a in emitted(runtime, "dispatch.acknowledged") if a["order_id"] == order["order_id"]]
+    assert len(acks) == 1
