@@ -5,6 +5,7 @@ status.decide, the reads store.py's."""
 from __future__ import annotations
 
 from flask import jsonify, request
+from sqlalchemy.exc import IntegrityError
 
 from ..common import access_log, clock, paging, permissions
 from ..common.api import Api, current_deps
@@ -94,19 +95,32 @@ def post_incident():
         _allowed(county, "override requirement lines")
     if (body.get("needs") or {}).get("confirmed_lines"):
         _allowed(county, "confirm requirement lines")
-    try:
-        with current_deps().runtime.outbox.transaction() as tx:
-            known = store.incident_and_county(tx.conn, body["incident_id"]) if body.get("incident_id") else None
-            _not_another_countys(lambda _conn, _id: known and known[0], tx.conn, "incident_id",
-                                 body.get("incident_id"), county)
-            incident, outcome = report_incident.report(tx, body, now=clock.now(), identity=current_identity(),
-                                                       existing=known and known[1])
-            answered = 201 if outcome == "created" else 200
-            access_log.record_in(tx.conn, answered)  # the audit row commits with the report it describes
-        access_log.recorded(answered)
-    except OverrideError as exc:
-        raise Problem(422, "Override does not apply", [{"field": exc.field, "reason": exc.reason}]) from None
+    for attempt in (1, 2):
+        try:
+            incident, answered = _report(body, county)
+            break
+        except IntegrityError:
+            # The same report at once from a client that retried (PostgreSQL: both found no incident of that id,
+            # the other stored it first): once more, this one finds it and answers as for a retry.
+            if attempt == 2 or not body.get("incident_id"):
+                raise
+        except OverrideError as exc:
+            raise Problem(422, "Override does not apply", [{"field": exc.field, "reason": exc.reason}]) from None
+    access_log.recorded(answered)
     return jsonify(incident), answered
+
+
+def _report(body: dict, county: str) -> tuple[dict, int]:
+    """POST /incidents' transaction: (the incident as answered, 201 or 200)."""
+    with current_deps().runtime.outbox.transaction() as tx:
+        known = store.incident_and_county(tx.conn, body["incident_id"]) if body.get("incident_id") else None
+        _not_another_countys(lambda _conn, _id: known and known[0], tx.conn, "incident_id",
+                             body.get("incident_id"), county)
+        incident, outcome = report_incident.report(tx, body, now=clock.now(), identity=current_identity(),
+                                                   existing=known and known[1])
+        answered = 201 if outcome == "created" else 200
+        access_log.record_in(tx.conn, answered)  # the audit row commits with the report it describes
+    return incident, answered
 
 
 @api.route("POST", "/needs/parse", "Propose requirement lines (module, tags, certifications, equipment, headcount), "

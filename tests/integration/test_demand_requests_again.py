@@ -184,3 +184,34 @@ def test_an_incident_reported_while_its_countys_load_report_is_handled_gets_its_
     assert not first.is_alive() and not second.is_alive()
     [data] = emitted(runtime, "support.requested", incident_id=body["incident_id"])
     assert data["reason"] == "force_gap" and data["gap_basis"] == "by_module"
+
+
+def test_the_same_report_twice_at_once_is_one_incident_and_two_good_answers(demand, monkeypatch):
+    """A county's client that timed out and sent its report again while the first was still being stored."""
+    runtime, client = demand
+    from services.demand import store as demand_store
+    both_read = threading.Barrier(2)
+    read = demand_store.incident_and_county
+
+    def read_then_wait(conn, incident_id):   # both have looked for the incident before either stores it
+        found = read(conn, incident_id)
+        try:
+            both_read.wait(timeout=3)
+        except threading.BrokenBarrierError:
+            pass
+        return found
+    monkeypatch.setattr(demand_store, "incident_and_county", read_then_wait)
+    body = incident("330106", people=40)
+    app = client.application
+    answers = [None, None]
+
+    def post(i):
+        with app.test_client() as own:
+            answers[i] = own.post("/incidents", json=body, headers=PROVINCE).status_code
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(answers) == [200, 201]
+    assert len(emitted(runtime, "incident.reported", incident_id=body["incident_id"])) == 1
