@@ -189,8 +189,17 @@ def post_preposition():
         known = prepositions.view(conn, body["preposition_id"]) if body.get("preposition_id") else None
     if known:
         return jsonify(known), 200
-    with current_deps().runtime.outbox.transaction() as tx:
-        plan = prepositions.schedule(tx, body, now=now, by=current_identity().subject)
+    try:
+        with current_deps().runtime.outbox.transaction() as tx:
+            plan = prepositions.schedule(tx, body, now=now, by=current_identity().subject)
+    except IntegrityError:
+        if not body.get("preposition_id"):
+            raise
+        with _read() as conn:   # the same schedule sent again at once: the other stored it first
+            known = prepositions.view(conn, body["preposition_id"])
+        if known is None:
+            raise
+        return jsonify(known), 200
     return jsonify(plan), 201
 
 

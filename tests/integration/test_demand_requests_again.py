@@ -215,3 +215,34 @@ def test_the_same_report_twice_at_once_is_one_incident_and_two_good_answers(dema
         t.join(30)
     assert sorted(answers) == [200, 201]
     assert len(emitted(runtime, "incident.reported", incident_id=body["incident_id"])) == 1
+
+
+def test_the_same_schedule_twice_at_once_is_one_task_and_two_good_answers(demand, now, monkeypatch):  # noqa: F811
+    runtime, client = demand
+    from services.common import contracts
+    from services.demand import store as demand_store
+    now.at = now.at.replace(year=2030, month=9, day=22)
+    body = dict(contracts.example_body("preposition"), preposition_id="PRE-TWICE")
+    both_read = threading.Barrier(2)
+    read = demand_store.preposition_county
+
+    def read_then_wait(conn, preposition_id):   # both have looked for the task before either stores it
+        found = read(conn, preposition_id)
+        try:
+            both_read.wait(timeout=3)
+        except threading.BrokenBarrierError:
+            pass
+        return found
+    monkeypatch.setattr(demand_store, "preposition_county", read_then_wait)
+    answers = [None, None]
+
+    def post(i):
+        with client.application.test_client() as own:
+            answers[i] = own.post("/prepositions", json=body, headers=PROVINCE).status_code
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(answers) == [200, 201]
+    assert len(emitted(runtime, "incident.reported")) == 1    # the task's incident, once
