@@ -12,6 +12,7 @@ Fixtures built on them live in the conftests: `fixed_clock` (tests/conftest.py),
 from __future__ import annotations
 
 import copy
+import threading
 import time
 import warnings
 from contextlib import contextmanager
@@ -169,3 +170,45 @@ def drop_schemas(database_url: str, names: list[str]) -> None:
                 warnings.warn(f"schema {name} left on the test server: {exc.__class__.__name__}", stacklevel=2)
     finally:
         engine.dispose()
+
+
+# --- two transactions at once ------------------------------------------------------------------------
+
+def meeting(fn: Callable, *, parties: int = 2, before: bool = False, timeout_s: float = 3.0) -> Callable:
+    """`fn` wrapped so that its callers meet once each has run it (`before`: before they run it), so
+    that all have read before any writes. A caller that waits `timeout_s` in vain goes on alone: where
+    the code makes transactions take turns, the others wait on a lock it holds."""
+    met = threading.Barrier(parties)
+
+    def meet() -> None:
+        try:
+            met.wait(timeout=timeout_s)
+        except threading.BrokenBarrierError:
+            pass
+
+    def wrapped(*args, **kwargs):
+        if before:
+            meet()
+        result = fn(*args, **kwargs)
+        if not before:
+            meet()
+        return result
+    return wrapped
+
+
+def at_once(*calls: Callable, timeout_s: float = 30.0) -> list:
+    """Run the calls in threads of their own, together: each one's result, or the exception it raised."""
+    results: list = [None] * len(calls)
+
+    def run(i: int, call: Callable) -> None:
+        try:
+            results[i] = call()
+        except Exception as exc:   # noqa: BLE001 - the caller asserts on what each call ended with
+            results[i] = exc
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout_s)
+    assert not any(t.is_alive() for t in threads), "a call did not end"
+    return results

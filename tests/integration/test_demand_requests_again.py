@@ -27,7 +27,7 @@ from services.common.storage import make_engine
 from services.demand import report_incident
 from services.demand.bootstrap import build_runtime, create_app
 from services.demand.store import incidents, requests, upgrade
-from tests.helpers import drop_schemas
+from tests.helpers import at_once, drop_schemas, meeting
 from tests.unit.test_demand_helpers import (  # noqa: F401 (now: the fixed clock)
     PROVINCE,
     deliver,
@@ -190,29 +190,10 @@ def test_the_same_report_twice_at_once_is_one_incident_and_two_good_answers(dema
     """A county's client that timed out and sent its report again while the first was still being stored."""
     runtime, client = demand
     from services.demand import store as demand_store
-    both_read = threading.Barrier(2)
-    read = demand_store.incident_and_county
-
-    def read_then_wait(conn, incident_id):   # both have looked for the incident before either stores it
-        found = read(conn, incident_id)
-        try:
-            both_read.wait(timeout=3)
-        except threading.BrokenBarrierError:
-            pass
-        return found
-    monkeypatch.setattr(demand_store, "incident_and_county", read_then_wait)
+    # both have looked for the incident before either stores it
+    monkeypatch.setattr(demand_store, "incident_and_county", meeting(demand_store.incident_and_county))
     body = incident("330106", people=40)
-    app = client.application
-    answers = [None, None]
-
-    def post(i):
-        with app.test_client() as own:
-            answers[i] = own.post("/incidents", json=body, headers=PROVINCE).status_code
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    answers = at_once(*[lambda: post_as_new_client(client, "/incidents", body)] * 2)
     assert sorted(answers) == [200, 201]
     assert len(emitted(runtime, "incident.reported", incident_id=body["incident_id"])) == 1
 
@@ -223,26 +204,14 @@ def test_the_same_schedule_twice_at_once_is_one_task_and_two_good_answers(demand
     from services.demand import store as demand_store
     now.at = now.at.replace(year=2030, month=9, day=22)
     body = dict(contracts.example_body("preposition"), preposition_id="PRE-TWICE")
-    both_read = threading.Barrier(2)
-    read = demand_store.preposition_county
-
-    def read_then_wait(conn, preposition_id):   # both have looked for the task before either stores it
-        found = read(conn, preposition_id)
-        try:
-            both_read.wait(timeout=3)
-        except threading.BrokenBarrierError:
-            pass
-        return found
-    monkeypatch.setattr(demand_store, "preposition_county", read_then_wait)
-    answers = [None, None]
-
-    def post(i):
-        with client.application.test_client() as own:
-            answers[i] = own.post("/prepositions", json=body, headers=PROVINCE).status_code
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
+    # both have looked for the task before either stores it
+    monkeypatch.setattr(demand_store, "preposition_county", meeting(demand_store.preposition_county))
+    answers = at_once(*[lambda: post_as_new_client(client, "/prepositions", body)] * 2)
     assert sorted(answers) == [200, 201]
     assert len(emitted(runtime, "incident.reported")) == 1    # the task's incident, once
+
+
+def post_as_new_client(client, path: str, body: dict) -> int:
+    """POST as the province from a test client of its own (one per thread); the status answered."""
+    with client.application.test_client() as own:
+        return own.post(path, json=body, headers=PROVINCE).status_code

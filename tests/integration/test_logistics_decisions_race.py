@@ -4,7 +4,6 @@ both read the deployment as running and both published deployment.released, so r
 officers' duty twice; both read the order unacknowledged and both published dispatch.acknowledged.)"""
 from __future__ import annotations
 
-import threading
 import uuid
 from datetime import timedelta
 
@@ -15,7 +14,7 @@ from services.common.config import Settings
 from services.common.http import Problem
 from services.logistics import dispatch, reception_flow, store
 from services.logistics.bootstrap import build_runtime
-from tests.helpers import NO_BROKER, drop_schemas
+from tests.helpers import NO_BROKER, at_once, drop_schemas, meeting
 from tests.unit.test_logistics_flow import T0, dispatched, emitted, now  # noqa: F401 (now: the fixed clock)
 
 RECEIVER = Identity("dy-duty", "county_duty_officer", "330783")      # 东阳市, the receiving county
@@ -35,30 +34,13 @@ def test_a_deployment_released_twice_at_once_is_released_once(logistics, now, mo
     [order, *_] = dispatched(runtime)
     deployment_id = order["deployment_id"]
     now.at = T0 + timedelta(hours=5)
-    both_read = threading.Barrier(2)
-    release = reception_flow.release
+    # both have read the deployment before either writes
+    monkeypatch.setattr(reception_flow, "release", meeting(reception_flow.release, before=True))
 
-    def read_then_wait(tx, dep, *args, **kwargs):   # both have read the deployment before either writes
-        try:
-            both_read.wait(timeout=3)    # taking turns, the other waits on the deployment's lock: go on alone
-        except threading.BrokenBarrierError:
-            pass
-        return release(tx, dep, *args, **kwargs)
-    monkeypatch.setattr(reception_flow, "release", read_then_wait)
-    results = [None, None]
-
-    def tap(i):
-        try:
-            results[i] = reception_flow.release_as(runtime.outbox, deployment_id, RECEIVER, "completed",
-                                                   runtime.deps.policy, now.at)
-        except Problem as exc:
-            results[i] = exc
-    threads = [threading.Thread(target=tap, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert not any(t.is_alive() for t in threads)
+    def tap():
+        return reception_flow.release_as(runtime.outbox, deployment_id, RECEIVER, "completed", runtime.deps.policy,
+                                         now.at)
+    results = at_once(tap, tap)
     refused = [r for r in results if isinstance(r, Problem)]
     assert len(refused) == 1 and refused[0].status == 409, results
     assert len(emitted(runtime, "deployment.released")) == 1
@@ -67,23 +49,11 @@ def test_a_deployment_released_twice_at_once_is_released_once(logistics, now, mo
 def test_an_order_acknowledged_twice_at_once_is_acknowledged_once(logistics, monkeypatch):
     runtime = logistics
     [order, *_] = dispatched(runtime)
-    both_read = threading.Barrier(2)
-    mark = store.acknowledge_order
+    # both have read the order unacknowledged before either writes
+    monkeypatch.setattr(store, "acknowledge_order", meeting(store.acknowledge_order, before=True))
 
-    def read_then_wait(conn, order_id, at):   # both have read the order unacknowledged before either writes
-        try:
-            both_read.wait(timeout=3)
-        except threading.BrokenBarrierError:
-            pass
-        return mark(conn, order_id, at)
-    monkeypatch.setattr(store, "acknowledge_order", read_then_wait)
-    lead = f"lead-{order['unit_id']}"
-    threads = [threading.Thread(target=dispatch.acknowledge_as, args=(runtime.outbox, order["order_id"],
-                                                                       order["unit_id"], lead)) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert not any(t.is_alive() for t in threads)
+    def tap():
+        return dispatch.acknowledge_as(runtime.outbox, order["order_id"], order["unit_id"], f"lead-{order['unit_id']}")
+    assert not any(isinstance(r, Exception) for r in at_once(tap, tap))
     acks = [a for a in emitted(runtime, "dispatch.acknowledged") if a["order_id"] == order["order_id"]]
     assert len(acks) == 1

@@ -4,7 +4,6 @@ passed their checks: the second died on the officer holds' key, a 500, where the
 officer, and would have gone out too where they did not.)"""
 from __future__ import annotations
 
-import threading
 import uuid
 
 import pytest
@@ -16,7 +15,7 @@ from services.demo import generate
 from services.matching import approvals, snapshot
 from services.matching.bootstrap import build_runtime
 from services.matching.planning import Places
-from tests.helpers import NO_BROKER, drop_schemas
+from tests.helpers import NO_BROKER, at_once, drop_schemas, meeting
 from tests.unit.test_matching_service import ask, events
 
 PROVINCE = Identity("zj-duty-chief", "province_commander", "330000")
@@ -40,33 +39,11 @@ def matching(database_url, tmp_path, places):
     drop_schemas(database_url, [settings.db_schema])
 
 
-def decide_at_once(runtime, monkeypatch, decisions) -> list:
-    """Run the decisions in threads that each pass their checks before either writes (when nothing makes
+def decide_at_once(monkeypatch, *decisions) -> list:
+    """The decisions in threads that each pass their checks before either writes (when nothing makes
     them take turns); each one's result or the Problem it raised."""
-    both_checked = threading.Barrier(len(decisions))
-    checked = approvals.check_current
-
-    def check_then_wait(*args, **kwargs):
-        checked(*args, **kwargs)
-        try:
-            both_checked.wait(timeout=3)   # taking turns, the other waits on the request's lock: go on alone
-        except threading.BrokenBarrierError:
-            pass
-    monkeypatch.setattr(approvals, "check_current", check_then_wait)
-    results = [None] * len(decisions)
-
-    def run(i, decide):
-        try:
-            results[i] = decide()
-        except approvals.Problem as exc:
-            results[i] = exc
-    threads = [threading.Thread(target=run, args=(i, d)) for i, d in enumerate(decisions)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert not any(t.is_alive() for t in threads)
-    return results
+    monkeypatch.setattr(approvals, "check_current", meeting(approvals.check_current, parties=len(decisions)))
+    return at_once(*decisions)
 
 
 def test_two_commanders_approving_two_candidates_at_once_send_one_plan(matching, monkeypatch):
@@ -75,9 +52,10 @@ def test_two_commanders_approving_two_candidates_at_once_send_one_plan(matching,
     assert runtime.deps.planner.plan_pending() >= 2
     plans = [p for p in events(runtime, "plan.proposed") if p["request_id"] == "REQ-RACE"][:2]
     key = runtime.deps.signing_key
-    results = decide_at_once(runtime, monkeypatch, [
+    results = decide_at_once(
+        monkeypatch,
         lambda p=plans[0]: approvals.decide_approve(runtime.outbox, p["plan_id"], PROVINCE, {"version": 1}, key, now()),
-        lambda p=plans[1]: approvals.decide_approve(runtime.outbox, p["plan_id"], CITY, {"version": 1}, key, now())])
+        lambda p=plans[1]: approvals.decide_approve(runtime.outbox, p["plan_id"], CITY, {"version": 1}, key, now()))
     refused = [r for r in results if isinstance(r, approvals.Problem)]
     assert len(refused) == 1 and refused[0].status == 409, results
     assert len([a for a in events(runtime, "plan.approved") if a["request_id"] == "REQ-RACE"]) == 1
@@ -90,6 +68,6 @@ def test_a_double_click_on_approve_approves_once(matching, monkeypatch):
     plan = next(p for p in events(runtime, "plan.proposed") if p["request_id"] == "REQ-TWICE")
     key = runtime.deps.signing_key
     approve = lambda: approvals.decide_approve(runtime.outbox, plan["plan_id"], PROVINCE, {"version": 1}, key, now())  # noqa: E731
-    results = decide_at_once(runtime, monkeypatch, [approve, approve])
+    results = decide_at_once(monkeypatch, approve, approve)
     assert sum(isinstance(r, approvals.Problem) and r.status == 409 for r in results) == 1, results
     assert len([a for a in events(runtime, "plan.approved") if a["plan_id"] == plan["plan_id"]]) == 1
