@@ -31,15 +31,22 @@ def args(default: int | None = None) -> tuple[int, int]:
     if default is None:
         default = current_app.view_functions[request.endpoint].page_default
     errors = []
-    limit = _count("limit", default, 1, MOST, errors)
-    offset = _count("offset", 0, 0, 10 ** 9, errors)
+    limit, offset = page_of(request.args, default, errors)
     if errors:
         raise Problem(400, "Bad page", errors)
     return limit, offset
 
 
-def _count(name: str, default: int, low: int, high: int, errors: list[dict]) -> int:
-    raw = request.args.get(name)
+def page_of(query, default: int, errors: list[dict], most: int = MOST) -> tuple[int, int]:
+    """(limit, offset) read from a query string (`request.args`), each bad one added to `errors`."""
+    return whole_number(query, "limit", default, 1, most, errors), whole_number(query, "offset", 0, 0, 10 ** 9, errors)
+
+
+def whole_number(query, name: str, default: int, low: int, high: int, errors: list[dict]) -> int:
+    """The query parameter `name` as a whole number from `low` to `high` written in ASCII digits (not
+    "²" or "١", which Python's isdigit takes), `default` when it is absent or empty; else its issue is
+    added to `errors` and `default` returned."""
+    raw = query.get(name)
     if raw is None or raw == "":
         return default
     if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:

@@ -300,8 +300,7 @@ def search_filters(args) -> dict:
                 errors.append({"field": name, "reason": f"{v!r} is not a valid {name}"
                                + (f" (one of {', '.join(allowed)})" if allowed else "")})
         f[name] = values
-    f["limit"] = _int(args, "limit", 50, 1, 1000, errors)
-    f["offset"] = _int(args, "offset", 0, 0, 10**9, errors)
+    f["limit"], f["offset"] = paging.page_of(args, 50, errors)
     _point(args, f, errors)
     if args.get("valid_on"):
         try:
@@ -311,16 +310,6 @@ def search_filters(args) -> dict:
     if errors:
         raise Problem(400, "Bad search parameters", errors)
     return f
-
-
-def _int(args, name: str, default: int, low: int, high: int, errors: list) -> int:
-    raw = args.get(name)
-    if raw in (None, ""):
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        errors.append({"field": name, "reason": f"an integer from {low} to {high}"})
-        return default
-    return int(raw)
 
 
 def _point(args, f: dict, errors: list) -> None:

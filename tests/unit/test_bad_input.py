@@ -134,7 +134,8 @@ def test_a_query_value_mistyped_is_refused_naming_it_not_answered_with_nothing(p
     client, _ = pool
     assert client.get("/units?county=,", headers=PROVINCE).status_code == 200   # no code given: every unit
     for url, field in (("/commitments?status=flying", "status"), ("/units?county=abc", "county"),
-                       ("/counties/load?county=330783,abc", "county"), ("/points/reciprocity?city=abc", "city")):
+                       ("/counties/load?county=330783,abc", "county"), ("/points/reciprocity?city=abc", "city"),
+                       ("/officers?limit=²", "limit"), ("/officers?offset=١", "offset")):  # digits int() takes too
         assert [e["field"] for e in problem(client.get(url, headers=PROVINCE), 400)] == [field], url
     assert client.get("/counties/load?county=330783", headers=PROVINCE).status_code == 200
     assert client.get("/commitments?status=released", headers=PROVINCE).status_code == 200
