@@ -311,8 +311,12 @@ REPLANNED_KEPT = 20  # plan.proposed's replanned: at most this many reasons, the
 def mark_for_replanning(conn, request_id: str, why: list[dict] | None = None) -> None:
     """The request is pending again at a new version (its proposals are superseded in the next batch; a
     request already pending keeps its version). `why` ({code, reason, params}) joins the reasons gathered
-    since its last plans, which its next plans carry."""
-    row = conn.execute(select(requests.c.status, requests.c.replanned).where(requests.c.request_id == request_id)).first()
+    since its last plans, which its next plans carry. The row is read locked, so that two reasons arriving at
+    once (an officer dropping out while the pool refuses a commit) take turns: the second sees the request
+    pending and adds its reason at the same version, where it would have replaced the first's and bumped the
+    version twice."""
+    row = conn.execute(select(requests.c.status, requests.c.replanned).where(requests.c.request_id == request_id)
+                       .with_for_update()).first()
     if row is None:
         return
     waiting = row.status == "pending"   # its next plans are not made yet: their version stays, the reasons gather

@@ -4,6 +4,8 @@ passed their checks: the second died on the officer holds' key, a 500, where the
 officer, and would have gone out too where they did not.)"""
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 
 import pytest
@@ -71,3 +73,34 @@ def test_a_double_click_on_approve_approves_once(matching, monkeypatch):
     results = decide_at_once(monkeypatch, approve, approve)
     assert sum(isinstance(r, approvals.Problem) and r.status == 409 for r in results) == 1, results
     assert len([a for a in events(runtime, "plan.approved") if a["plan_id"] == plan["plan_id"]]) == 1
+
+
+def test_two_reasons_to_plan_a_request_again_at_once_keep_both_at_one_new_version(matching):
+    """An officer drops out while the pool refuses the request's commit: both handlers mark the request for
+    planning again at the same moment. The second must see the first's mark (pending, its reason kept) and
+    add its own at the same version; on PostgreSQL it used to read the request as proposed, bump the version
+    a second time and replace the first reason with its own."""
+    from services.matching import store
+    runtime = matching
+    with runtime.engine.begin() as conn:
+        store.insert_request(conn, "REQ-TWO-WHYS", {"county": "330783", "grade": "II", "lines": []}, status="proposed",
+                             exclude=[], received_at=now())
+    first_marked, second_started = threading.Event(), threading.Event()
+
+    def first():
+        with runtime.engine.begin() as conn:
+            store.mark_for_replanning(conn, "REQ-TWO-WHYS", [{"code": "plan.officer_off_duty", "reason": "first"}])
+            first_marked.set()
+            second_started.wait(5)
+            time.sleep(0.5)   # the second reads (or waits for the lock) while this one has not committed
+
+    def second():
+        assert first_marked.wait(5)
+        second_started.set()
+        with runtime.engine.begin() as conn:
+            store.mark_for_replanning(conn, "REQ-TWO-WHYS", [{"code": "commit.rejected", "reason": "second"}])
+    assert at_once(first, second) == [None, None]
+    with runtime.engine.connect() as conn:
+        row = store.request(conn, "REQ-TWO-WHYS")
+    assert (row.status, row.version) == ("pending", 2)
+    assert [w["reason"] for w in row.replanned] == ["first", "second"]
