@@ -66,11 +66,6 @@ def answer(page: list, total: int, limit: int, offset: int):
     return resp
 
 
-def sliced(rows: list, limit: int, offset: int) -> tuple[list, int]:
-    """(the page of `rows`, how many there are in all), for a list filtered after it was read."""
-    return rows[offset:offset + limit], len(rows)
-
-
 def every_row(get: Callable, url: str, **kwargs) -> tuple[object, list | None]:
     """The client's side: `get(url, **kwargs)` (a requests session's get) and each next page its Link names,
     as (the last response, the rows of every page), or (the first response that is not a 200 JSON

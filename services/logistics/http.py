@@ -12,7 +12,7 @@ from flask import Response, jsonify, request
 
 from ..common import observed, paging
 from ..common.api import Api, current_deps
-from ..common.auth import current_identity, region_covers
+from ..common.auth import current_identity
 from ..common.clock import now, parse_time
 from ..common.http import Problem, endpoint_of, validated_body
 from ..common.permissions import bound_region
@@ -83,11 +83,9 @@ def list_orders():
         raise Problem.of_field(400, "Bad query parameter", "late", "true or false")
     limit, offset = paging.args()
     with _read() as conn:
-        rows = store.orders_where(conn, request_ids=request_ids or None,
-                                  deployment_id=request.args.get("deployment_id"),
-                                  late=request.args.get("late") == "true")
-    page, total = paging.sliced([r for r in rows if not bound or regions.concerns(bound, regions.order_counties(r))],
-                                limit, offset)
+        page, total = store.orders_page(conn, region=bound, request_ids=request_ids or None,
+                                        deployment_id=request.args.get("deployment_id"),
+                                        late=request.args.get("late") == "true", limit=limit, offset=offset)
     return paging.answer([representations.order(r) for r in page], total, limit, offset)
 
 
@@ -160,13 +158,9 @@ def _deployment(conn, dep: dict) -> dict:
 def list_deployments():
     limit, offset = paging.args()
     bound = bound_region()
-    with _read() as conn:
-        rows = store.deployments_where(conn, request_id=request.args.get("request_id"),
-                                       incident_id=request.args.get("incident_id"))
-        if bound:  # the deployments received in the caller's region or with a unit from it
-            sent = regions.deployments_from(conn, bound)
-            rows = [r for r in rows if region_covers(bound, r["county"]) or r["deployment_id"] in sent]
-        page, total = paging.sliced(rows, limit, offset)
+    with _read() as conn:   # a region-bound caller: the deployments received in its region or with a unit from it
+        page, total = store.deployments_page(conn, region=bound, request_id=request.args.get("request_id"),
+                                             incident_id=request.args.get("incident_id"), limit=limit, offset=offset)
         wages = store.wages_of(conn, [r["plan_id"] for r in page])
     policy = current_deps().policy
     return paging.answer([representations.deployment(r, policy, wages.get(r["plan_id"])) for r in page],

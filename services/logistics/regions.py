@@ -72,8 +72,3 @@ def of_incident(conn, incident_id: str) -> list[str] | None:
         county = (reported.get("location") or {}).get("county")
         return [county] if county else []
     return [] if store.incident_on_timeline(conn, incident_id) else None
-
-
-def deployments_from(conn, region: str) -> set[str]:
-    """Deployments with a unit from inside `region`."""
-    return {r.deployment_id for r in store.deployment_senders(conn) if r.from_county and region_covers(region, r.from_county)}

@@ -7,7 +7,7 @@ from flask import jsonify
 
 from ..common import observed, paging
 from ..common.api import Api, current_deps
-from ..common.auth import current_identity, region_covers
+from ..common.auth import current_identity
 from ..common.clock import now
 from ..common.http import Problem, validated_body
 from ..common.permissions import bound_region
@@ -50,10 +50,7 @@ def list_requests():
     limit, offset = paging.args()
     bound = bound_region()
     with _read() as conn:
-        rows = store.all_requests(conn)
-    if bound:
-        rows = [r for r in rows if region_covers(bound, r.data["county"])]
-    page, total = paging.sliced(rows, limit, offset)
+        page, total = store.requests_page(conn, bound, limit=limit, offset=offset)
     return paging.answer([{"request_id": r.request_id, "county": r.data["county"], "grade": r.data["grade"],
                            "status": r.status, "version": r.version} for r in page], total, limit, offset)
 

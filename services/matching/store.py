@@ -10,6 +10,7 @@ from sqlalchemy import JSON, Column, Float, Integer, MetaData, String, Table, Te
 from sqlalchemy.sql import delete, insert, select, update
 
 from ..common.observed import observed_table
+from ..common.permissions import covers_clause
 from ..common.storage import UtcDateTime
 
 metadata = MetaData()
@@ -268,9 +269,14 @@ def request_county(conn, request_id: str) -> str | None:
     return None if data is None else data["county"]
 
 
-def all_requests(conn) -> list:
-    """Every request, received first."""
-    return conn.execute(select(requests).order_by(requests.c.received_at, requests.c.request_id)).all()
+def requests_page(conn, region: str | None, *, limit: int, offset: int = 0) -> tuple[list, int]:
+    """(a page of the requests, received first, those of counties inside `region` when given; how many
+    there are in all). The page is cut by the database, not after a read of all."""
+    where = [covers_clause(requests.c.data["county"].as_string(), region)] if region else []
+    page = conn.execute(select(requests.c.request_id, requests.c.data, requests.c.status, requests.c.version)
+                        .where(*where).order_by(requests.c.received_at, requests.c.request_id)
+                        .limit(limit).offset(offset)).all()
+    return page, conn.execute(select(func.count()).select_from(requests).where(*where)).scalar_one()
 
 
 def pending_requests(conn) -> list:

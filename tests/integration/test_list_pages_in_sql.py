@@ -1,0 +1,120 @@
+"""The list routes that used to read every row and cut the page afterwards (matching's requests,
+logistics' orders and deployments) now have the database filter by the caller's region, cut the page
+and count. On both databases, every page of every region comes out as the rule written in Python
+says (`region_covers` on the counties each row concerns), in the same order, with the same count."""
+from __future__ import annotations
+
+import functools
+import random
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from services.common.auth import region_covers
+from services.common.clock import now
+from services.common.storage import create_tables, make_engine
+from services.logistics import regions
+from services.logistics import store as logistics
+from services.matching import store as matching
+from tests.helpers import drop_schemas
+
+COUNTIES = ["330106", "330102", "330110", "330783", "330782", "330702", "330302", "330381"]
+REGIONS = [None, "330000", "330100", "330700", "330783", "330106", "330300", "330500"]   # 330500: none of them
+PAGES = [(1, 0), (3, 0), (3, 3), (7, 5), (1000, 0), (5, 40), (4, 1000)]
+
+
+@pytest.fixture
+def engine_of(database_url):
+    made = []
+
+    def make(*metadatas):
+        schema = f"t{uuid.uuid4().hex[:10]}"
+        engine = make_engine(database_url, schema=schema)
+        create_tables(engine, *metadatas)
+        made.append((engine, schema))
+        return engine
+    yield make
+    for engine, _ in made:
+        engine.dispose()
+    drop_schemas(database_url, [schema for _, schema in made])
+
+
+def pages_agree(read, expected: list, key) -> None:
+    """`read(limit=, offset=)` gives each page of `expected` and its whole count."""
+    for limit, offset in PAGES:
+        page, total = read(limit=limit, offset=offset)
+        assert total == len(expected), (limit, offset)
+        assert [key(r) for r in page] == [key(r) for r in expected[offset:offset + limit]], (limit, offset)
+
+
+def test_matchings_requests_page_by_region_in_the_database(engine_of):
+    engine, rng, t0 = engine_of(matching.metadata), random.Random(7), now()
+    with engine.begin() as conn:
+        for i in range(40):
+            at = t0 + timedelta(minutes=rng.randrange(20))   # ties in time: the id decides
+            matching.insert_request(conn, f"REQ-{i:02d}", {"county": rng.choice(COUNTIES), "grade": "III", "lines": []},
+                                    status="pending", exclude=[], received_at=at)
+    with engine.connect() as conn:
+        everything = sorted(conn.execute(matching.requests.select()).all(), key=lambda r: (r.received_at, r.request_id))
+        for region in REGIONS:
+            expected = [r for r in everything if not region or region_covers(region, r.data["county"])]
+            pages_agree(functools.partial(matching.requests_page, conn, region), expected, lambda r: r.request_id)
+        assert matching.requests_page(conn, "330500", limit=10)[1] == 0
+
+
+def orders_and_deployments(conn, rng) -> None:
+    """30 deployments received in one county each, with 0 to 3 units' orders from counties of their own
+    (some from no known county), each reporting to its deployment's county, as dispatch writes them."""
+    t0 = now()
+    for d in range(30):
+        county, dep = rng.choice(COUNTIES), f"DEP-{d:02d}"
+        logistics.insert_deployment(conn, deployment_id=dep, plan_id=f"P-{d}", request_id=f"REQ-{d % 12}",
+                                    incident_id=f"INC-{d % 5}", county=county, grade="III", headcount=4,
+                                    officer_ids=[], task_start=t0, task_end=t0 + timedelta(hours=8), arrangements={},
+                                    flags=[], status="dispatched", created_at=t0 + timedelta(minutes=rng.randrange(15)))
+        for u in range(rng.randrange(4)):
+            logistics.insert_order(conn, order_id=f"ORD-{d:02d}-{u}", deployment_id=dep, request_id=f"REQ-{d % 12}",
+                                   incident_id=f"INC-{d % 5}", unit_id=f"U-{d}-{u}",
+                                   from_county=rng.choice(COUNTIES) if rng.random() < 0.9 else None, officer_ids=[],
+                                   order={"reporting_point": {"point": {"lon": 120.1, "lat": 30.2}, "county": county}},
+                                   ordered_at=t0 + timedelta(minutes=rng.randrange(15)), deadline=t0, attempts=1,
+                                   last_sent_at=t0, late=rng.random() < 0.3)
+
+
+def test_logistics_orders_page_by_region_and_filters_in_the_database(engine_of):
+    engine, rng = engine_of(logistics.metadata), random.Random(11)
+    with engine.begin() as conn:
+        orders_and_deployments(conn, rng)
+    with engine.connect() as conn:
+        everything = sorted((dict(r) for r in conn.execute(logistics.orders.select()).mappings()),
+                            key=lambda r: (r["ordered_at"], r["order_id"]))
+        assert any(r["from_county"] is None for r in everything)
+        for region in REGIONS:
+            for filters, keep in (({}, lambda r: True), ({"late": True}, lambda r: r["late"]),
+                                  ({"request_ids": ["REQ-1", "REQ-5"]}, lambda r: r["request_id"] in ("REQ-1", "REQ-5")),
+                                  ({"deployment_id": "DEP-03"}, lambda r: r["deployment_id"] == "DEP-03")):
+                expected = [r for r in everything if keep(r) and (not region or regions.concerns(region, regions.order_counties(r)))]
+                pages_agree(functools.partial(logistics.orders_page, conn, region=region, **filters), expected, lambda r: r["order_id"])
+
+
+def test_logistics_deployments_page_by_region_in_the_database(engine_of):
+    engine, rng = engine_of(logistics.metadata), random.Random(13)
+    with engine.begin() as conn:
+        orders_and_deployments(conn, rng)
+    with engine.connect() as conn:
+        everything = sorted((dict(r) for r in conn.execute(logistics.deployments.select()).mappings()),
+                            key=lambda r: (r["created_at"], r["deployment_id"]))
+        orders = [dict(r) for r in conn.execute(logistics.orders.select()).mappings()]
+        for region in REGIONS:
+            sent = {o["deployment_id"] for o in orders if region and o["from_county"] and region_covers(region, o["from_county"])}
+            for filters, keep in (({}, lambda r: True), ({"request_id": "REQ-3"}, lambda r: r["request_id"] == "REQ-3"),
+                                  ({"incident_id": "INC-2"}, lambda r: r["incident_id"] == "INC-2")):
+                expected = [r for r in everything if keep(r) and (not region or region_covers(region, r["county"])
+                                                                  or r["deployment_id"] in sent)]
+                pages_agree(functools.partial(logistics.deployments_page, conn, region=region, **filters), expected, lambda r: r["deployment_id"])
+        # a deployment received elsewhere is a county's when one of its units comes from there
+        received_elsewhere = [o for o in orders if o["from_county"] == "330783"]
+        assert received_elsewhere, "the random force should send from 东阳"
+        mine = {r["deployment_id"] for r in logistics.deployments_page(conn, region="330783", limit=1000)[0]}
+        assert {o["deployment_id"] for o in received_elsewhere} <= mine
