@@ -19,6 +19,7 @@ from pathlib import Path
 
 import yaml
 from flask import Flask, g, request
+from sqlalchemy import and_
 
 from ..geo.regions import region_covers, region_prefix
 from .auth import ROLES, Identity, current_identity
@@ -161,9 +162,17 @@ def bound_region() -> str | None:
 
 def covers_clause(column, region: str):
     """SQL: `column` (a county code) lies inside `region` (the province, a city or a county), as
-    region_covers answers it."""
+    region_covers answers it. A city or the province is a range of codes (from its prefix up to the next
+    prefix), not `LIKE 'prefix%'`: the same codes for codes of digits, and a range both databases can
+    search an index for, where SQLite's LIKE (it ignores case) and PostgreSQL's (it needs a pattern
+    index) scan the table."""
     prefix = region_prefix(region)
-    return column == region if prefix is None else column.like(prefix + "%")
+    if prefix is None:
+        return column == region
+    following = str(int(prefix) + 1).zfill(len(prefix))
+    if len(following) > len(prefix):   # "99": no prefix of its length follows it
+        return column.like(prefix + "%")
+    return and_(column >= prefix, column < following)
 
 
 def install(app: Flask) -> None:

@@ -50,7 +50,7 @@ deployments = Table(
     Column("plan_id", String(64), nullable=False, unique=True),
     Column("request_id", String(64), nullable=False, index=True),
     Column("incident_id", String(64), index=True),
-    Column("county", String(6), nullable=False),
+    Column("county", String(6), nullable=False, index=True),   # the region's page (orders_page, deployments_page)
     Column("grade", String(3)),
     Column("headcount", Integer, nullable=False),
     Column("officer_ids", JSON, nullable=False),
@@ -72,7 +72,7 @@ orders = Table(
     Column("request_id", String(64), nullable=False, index=True),
     Column("incident_id", String(64)),
     Column("unit_id", String(64), nullable=False, index=True),
-    Column("from_county", String(6)),
+    Column("from_county", String(6), index=True),          # the region's page (orders_page, deployments_page)
     Column("officer_ids", JSON, nullable=False),
     Column("order", JSON, nullable=False),          # the dispatch.ordered payload
     Column("ordered_at", TS, nullable=False, index=True),  # the indicators' periods

@@ -19,8 +19,9 @@ from services.logistics import store as logistics
 from services.matching import store as matching
 from tests.helpers import drop_schemas
 
-COUNTIES = ["330106", "330102", "330110", "330783", "330782", "330702", "330302", "330381"]
-REGIONS = [None, "330000", "330100", "330700", "330783", "330106", "330300", "330500"]   # 330500: none of them
+COUNTIES = ["330106", "330102", "330110", "330783", "330782", "330702", "330302", "330381", "330902", "331002"]
+REGIONS = [None, "330000", "330100", "330700", "330783", "330106", "330300", "330900", "331000",
+           "330500"]   # 330500: none of them
 PAGES = [(1, 0), (3, 0), (3, 3), (7, 5), (1000, 0), (5, 40), (4, 1000)]
 
 

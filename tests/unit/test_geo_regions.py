@@ -34,10 +34,11 @@ def test_the_sql_clause_keeps_the_same_counties_as_region_covers():
     table = Table("t", MetaData(), Column("county", String(6)))
     engine = create_engine("sqlite://")
     table.metadata.create_all(engine)
-    counties = ["330482", "330481", "330102", "320582", "429004", "429006"]
+    # 舟山 (3309..) ends where 台州 (3310..) begins, and 浙江 (33..) where 安徽 (34..) does: the range's edges
+    counties = ["330482", "330481", "330102", "320582", "429004", "429006", "330902", "330999", "331002", "340102"]
     with engine.begin() as conn:
         conn.execute(insert(table), [{"county": c} for c in counties])
-        for region in ("330000", "330400", "330482", "429004", "420000"):
+        for region in ("330000", "330400", "330482", "429004", "420000", "330900", "331000", "340000"):
             got = {r.county for r in conn.execute(select(table.c.county).where(covers_clause(table.c.county, region)))}
             assert got == {c for c in counties if region_covers(region, c)}, region
     assert region_prefix("330400") == "3304" and region_prefix("330000") == "33" and region_prefix("330482") is None
