@@ -22,6 +22,7 @@ from . import (
     load_bench,
     logistics_bench,
     matching_bench,
+    pages_bench,
     readiness_bench,
     resources_bench,
     security_bench,
@@ -29,7 +30,7 @@ from . import (
 )
 
 BENCHMARKS = [bus_throughput, demand_bench, demo_bench, intake_bench, resources_bench, readiness_bench, twin_bench, exercise_bench, deploy_bench, logistics_bench,
-              load_bench, matching_bench, security_bench]
+              pages_bench, load_bench, matching_bench, security_bench]
 
 
 def main() -> int:

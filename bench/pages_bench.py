@@ -1,0 +1,131 @@
+"""A page of logistics' orders as the table grows: the database filters by the caller's region, cuts
+the page and counts (`store.orders_page`), beside the way the route used to answer, measured in the same
+run: every order read and decoded, filtered by region in Python, then the page cut.
+
+`logistics.orders_page.<rows>.<caller>.p95_ms`: the route's page of 50 (`GET /orders?limit=50&offset=`,
+through the Flask app: token, permissions, the page as JSON) for the province commander reading a page
+in the middle of the orders and for a city commander (金华, three of the 18 counties that receive and
+send: about 3 orders in 10 concern it) reading its first page, on SQLite, at 2,000, 20,000 and 100,000
+orders (a province's orders of a bad day, of a year, of several). Baseline: the old answer of the same page, read in-process (store and
+representation, no HTTP), so the ratio flatters the old way if anything; it is timed fewer times at the
+larger sizes (at least 3), where one read of every order takes seconds.
+"""
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+from sqlalchemy import select
+
+from services.common import contracts
+from services.common.auth import Identity, region_covers, signed_in
+from services.common.config import Settings
+from services.logistics import regions, representations, store
+from services.logistics.bootstrap import build_runtime, create_app
+
+SIZES = tuple(int(s) for s in os.environ.get("BENCH_PAGE_SIZES", "2000,20000,100000").split(","))
+ROUNDS = int(os.environ.get("BENCH_PAGE_ROUNDS", "20"))
+LIMIT = 50
+CALLERS = {"province": Identity("bench", "province_commander", "330000"),
+           "city": Identity("bench-jh", "city_commander", "330700")}
+# The counties that receive and send, each as often: 金华's three and 15 of the rest of the province.
+COUNTIES = ["330106", "330102", "330110", "330109", "330302", "330381", "330402", "330502", "330602", "330681",
+            "330783", "330782", "330702", "331002", "331081", "330902", "331102", "330802"]
+
+
+def _orders(n: int, rng: random.Random) -> tuple[list[dict], list[dict]]:
+    """`n` orders of n/4 deployments, four units each from anywhere, reporting to their deployment's county."""
+    example = contracts.example_event("dispatch.ordered")["data"]
+    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    orders, deployments = [], []
+    for i in range(n):
+        at, dep = t0 + timedelta(minutes=i * 3), f"DEP-{i // 4:06d}"
+        if i % 4 == 0:
+            to = rng.choice(COUNTIES)
+            deployments.append({"deployment_id": dep, "plan_id": f"PLAN-{i // 4:06d}", "request_id": f"REQ-{i // 8:06d}",
+                                "incident_id": f"INC-{i // 8:06d}", "county": to, "grade": "III", "headcount": 16,
+                                "officer_ids": [], "task_start": at, "task_end": at + timedelta(hours=12),
+                                "arrangements": {}, "flags": [], "status": "released", "created_at": at})
+        home = rng.choice(COUNTIES)
+        order = dict(example, order_id=f"ORD-{i:06d}", unit_id=f"U-{home}-{i:06d}", from_county=home, deployment_id=dep,
+                     reporting_point=dict(example["reporting_point"], county=to))
+        route = [[120.0 + k / 100, 29.0 + k / 100, 600 - k * 100] for k in range(7)]
+        orders.append({"order_id": f"ORD-{i:06d}", "deployment_id": dep, "request_id": f"REQ-{i // 8:06d}",
+                       "incident_id": f"INC-{i // 8:06d}", "unit_id": f"U-{home}-{i:06d}", "from_county": home,
+                       "officer_ids": [f"P-{home}-{i:06d}-{k}" for k in range(4)], "order": order, "ordered_at": at,
+                       "deadline": at + timedelta(minutes=60), "attempts": 1, "last_sent_at": at, "acked_at": at,
+                       "route": route, "progress": 1.0, "eta": at + timedelta(minutes=50),
+                       "arrived_at": at + timedelta(minutes=48), "response_s": 2880, "late": rng.random() < 0.1})
+    return orders, deployments
+
+
+def _old_page(conn, region: str | None, limit: int, offset: int) -> tuple[list[dict], int]:
+    """The page as the route answered it before: every order read, filtered, then cut."""
+    rows = [dict(r) for r in conn.execute(select(store.orders).order_by(store.orders.c.ordered_at,
+                                                                         store.orders.c.order_id)).mappings()]
+    kept = [r for r in rows if not region or regions.concerns(region, regions.order_counties(r))]
+    return [representations.order(r) for r in kept[offset:offset + limit]], len(kept)
+
+
+def _p95(times: list[float]) -> float:
+    return round(float(np.percentile(times, 95)), 2)
+
+
+def bench_size(workdir: str, n: int) -> dict:
+    runtime = build_runtime(Settings(service="logistics", database_url=f"sqlite:///{workdir}/orders_{n}.db",
+                                     kafka_bootstrap="127.0.0.1:1"))
+    try:
+        rows, deployments = _orders(n, random.Random(n))
+        with runtime.engine.begin() as conn:
+            for start in range(0, n, 5000):
+                conn.execute(store.orders.insert(), rows[start:start + 5000])
+                conn.execute(store.deployments.insert(), deployments[start // 4:(start + 5000) // 4])
+        app = create_app(runtime)
+        out = {}
+        for who, identity in CALLERS.items():
+            client = signed_in(app.test_client(), identity)
+            region = None if identity.level == "province" else identity.region
+            total = sum(1 for r in rows if not region or regions.concerns(
+                region, [r["order"]["reporting_point"]["county"], r["from_county"]]))
+            offset = (total // 2) // LIMIT * LIMIT if who == "province" else 0
+            url = f"/orders?limit={LIMIT}&offset={offset}"
+            first = client.get(url)
+            assert first.status_code == 200 and first.headers["X-Total-Count"] == str(total), first.status_code
+            with runtime.engine.connect() as conn:
+                old, old_total = _old_page(conn, region, LIMIT, offset)
+            assert old_total == total and [o["order_id"] for o in old] == [o["order_id"] for o in first.get_json()]
+            assert not region or all(any(region_covers(region, c) for c in (o["order"]["reporting_point"]["county"],
+                                                                             o["from_county"])) for o in old)
+            new_ms, old_ms = [], []
+            for i in range(ROUNDS):
+                t = time.perf_counter()
+                client.get(url)
+                new_ms.append((time.perf_counter() - t) * 1000)
+                if i < max(3, ROUNDS * 2000 // n):   # the old way reads every order: 5 to 10 s a page at 100,000
+                    with runtime.engine.connect() as conn:
+                        t = time.perf_counter()
+                        _old_page(conn, region, LIMIT, offset)
+                        old_ms.append((time.perf_counter() - t) * 1000)
+            out[f"logistics.orders_page.{n // 1000}k.{who}.p95_ms"] = {"value": _p95(new_ms), "unit": "ms",
+                                                                        "baseline": _p95(old_ms)}
+        return out
+    finally:
+        runtime.engine.dispose()
+
+
+def run() -> dict:
+    results: dict = {}
+    with tempfile.TemporaryDirectory(prefix="bench-pages-") as workdir:
+        for n in SIZES:
+            results.update(bench_size(workdir, n))
+    return results
+
+
+if __name__ == "__main__":
+    for name, figure in run().items():
+        ratio = figure["value"] / figure["baseline"] if figure["baseline"] else float("nan")
+        print(f"{name:45s} {figure['value']:9.2f} ms   old way {figure['baseline']:9.2f} ms   {ratio:.3f}x")
