@@ -83,13 +83,22 @@ def orders_and_deployments(conn, rng) -> None:
                                    last_sent_at=t0, late=rng.random() < 0.3)
 
 
-def test_logistics_orders_page_by_region_and_filters_in_the_database(engine_of):
-    engine, rng = engine_of(logistics.metadata), random.Random(11)
+def seeded(engine_of, seed: int):
+    """logistics' tables holding `orders_and_deployments` of the seed."""
+    engine = engine_of(logistics.metadata)
     with engine.begin() as conn:
-        orders_and_deployments(conn, rng)
-    with engine.connect() as conn:
-        everything = sorted((dict(r) for r in conn.execute(logistics.orders.select()).mappings()),
-                            key=lambda r: (r["ordered_at"], r["order_id"]))
+        orders_and_deployments(conn, random.Random(seed))
+    return engine
+
+
+def rows_of(conn, table, *order: str) -> list[dict]:
+    """Every row of `table`, sorted by the columns `order` names."""
+    return sorted((dict(r) for r in conn.execute(table.select()).mappings()), key=lambda r: tuple(r[c] for c in order))
+
+
+def test_logistics_orders_page_by_region_and_filters_in_the_database(engine_of):
+    with seeded(engine_of, 11).connect() as conn:
+        everything = rows_of(conn, logistics.orders, "ordered_at", "order_id")
         assert any(r["from_county"] is None for r in everything)
         for region in REGIONS:
             for filters, keep in (({}, lambda r: True), ({"late": True}, lambda r: r["late"]),
@@ -100,13 +109,9 @@ def test_logistics_orders_page_by_region_and_filters_in_the_database(engine_of):
 
 
 def test_logistics_deployments_page_by_region_in_the_database(engine_of):
-    engine, rng = engine_of(logistics.metadata), random.Random(13)
-    with engine.begin() as conn:
-        orders_and_deployments(conn, rng)
-    with engine.connect() as conn:
-        everything = sorted((dict(r) for r in conn.execute(logistics.deployments.select()).mappings()),
-                            key=lambda r: (r["created_at"], r["deployment_id"]))
-        orders = [dict(r) for r in conn.execute(logistics.orders.select()).mappings()]
+    with seeded(engine_of, 13).connect() as conn:
+        everything = rows_of(conn, logistics.deployments, "created_at", "deployment_id")
+        orders = rows_of(conn, logistics.orders, "order_id")
         for region in REGIONS:
             sent = {o["deployment_id"] for o in orders if region and o["from_county"] and region_covers(region, o["from_county"])}
             for filters, keep in (({}, lambda r: True), ({"request_id": "REQ-3"}, lambda r: r["request_id"] == "REQ-3"),
