@@ -7,11 +7,10 @@ in. Where the unit itself acts (acknowledges its order, reports its position), i
 unit concern its home county alone: the sending side acts for its unit, the receiving county reads.
 The permission hook loads the object a path names (http.py's resolvers) and refuses (403) a caller
 bound to a region that covers none of them; the list routes keep the rows that concern the caller's
-region.
+region, by the same rule written in SQL (store.orders_page, store.deployments_page).
 """
 from __future__ import annotations
 
-from ..common.auth import region_covers
 from . import store
 
 
@@ -24,10 +23,6 @@ def home_county(row) -> list[str]:
     """The county the order's unit comes from; none when it is not known (then no region-bound caller
     acts for the unit: only an unbound one, a device's integrator)."""
     return [row["from_county"]] if row["from_county"] else []
-
-
-def concerns(region: str, counties) -> bool:
-    return any(region_covers(region, c) for c in counties)
 
 
 def of_order(conn, order_id: str) -> list[str] | None:
