@@ -509,7 +509,7 @@ def visible_requests(conn, level: str, region: str, *, statuses: list[str], grad
     """GET /requests: the province sees every request of the province, a city its counties', a county its
     own; filtered, sorted by `sort` (a key of SORTS) then by deadline. (The page, how many in all.)"""
     if level == "province":
-        stmt = select(requests).where(requests.c.county.like(region[:2] + "%"))
+        stmt = select(requests).where(covers_clause(requests.c.county, region))
     elif level == "city":
         stmt = select(requests).where(requests.c.city == region)
     else:
