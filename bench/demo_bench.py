@@ -26,7 +26,7 @@ from pathlib import Path
 
 import requests as http
 
-from infra.ports import free_port
+from infra.ports import free_ports
 from infra.run import PROCESSES
 from twin.sim.preview import preview_plan
 from twin.sim.uncertainty import PreviewConfig
@@ -38,8 +38,9 @@ def _env(var: Path) -> dict:
     env = dict(os.environ, VAR_DIR=str(var), PYTHONUNBUFFERED="1", DEMO="1")
     for name in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "PROVINCE"):
         env.pop(name, None)
-    for name in ["kafka"] + PROCESSES:
-        env["KAFKA_PORT" if name == "kafka" else f"{name.upper()}_PORT"] = str(free_port())
+    names = ["kafka"] + PROCESSES
+    for name, port in zip(names, free_ports(len(names))):
+        env["KAFKA_PORT" if name == "kafka" else f"{name.upper()}_PORT"] = str(port)
     return env
 
 

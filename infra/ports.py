@@ -23,6 +23,24 @@ def check_free(name: str, port: int, host: str = "127.0.0.1") -> None:
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    return free_ports(1, host)[0]
+
+
+def free_ports(n: int, host: str = "127.0.0.1", exclude=()) -> list[int]:
+    """`n` different ports free now, none of them in `exclude`. Every socket is held until all are
+    chosen: asked one at a time, the system may hand back a port it has just released, and two services
+    given one port fail in the worst way (the second cannot bind, and its callers reach the first)."""
+    held: list[socket.socket] = []
+    ports: list[int] = []
+    try:
+        while len(ports) < n:
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            held.append(s)
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+            if port not in exclude:
+                ports.append(port)
+    finally:
+        for s in held:
+            s.close()
+    return ports

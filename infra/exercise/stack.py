@@ -17,7 +17,7 @@ from typing import Callable
 
 from infra import broker
 from infra.children import spawn
-from infra.ports import free_port
+from infra.ports import free_ports
 from infra.run import SERVICES, Supervisor
 from services.common.bus import Bus
 from services.common.config import VAR, Settings, port_variable
@@ -64,14 +64,14 @@ class ExerciseStack(Supervisor):
             self.env.update(DEMO_SEED=str(force["seed"]), DEMO_OFFICERS=str(force["officers"]))
         elif "roster" in force:
             self.env["DEMO"] = "0"  # the roster file is imported once the services answer
-        for name in self.names:
-            self.env[port_variable(name)] = str(free_port())
+        for name, port in zip(self.names, free_ports(len(self.names))):
+            self.env[port_variable(name)] = str(port)
 
     def start(self) -> dict:
         (self.dir / "log").mkdir(parents=True, exist_ok=True)
         bootstrap = running_broker(self.env)
         if bootstrap is None:
-            port = free_port()
+            port = free_ports(1, exclude={int(self.env[port_variable(name)]) for name in self.names})[0]
             self.broker = broker.start(port, self.dir / "broker", log_path=self.dir / "log" / "broker.log")
             bootstrap = f"127.0.0.1:{port}"
         self.env["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap

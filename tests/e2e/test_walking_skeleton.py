@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from infra.ports import free_port
+from infra.ports import free_ports
 from infra.run import PROCESSES
 from services.common import contracts
 from services.common.auth import Identity, headers_for
@@ -33,8 +33,9 @@ def stack_env(var: Path) -> dict:
     env = dict(os.environ, VAR_DIR=str(var), DEMO_OFFICERS="3000", PYTHONUNBUFFERED="1")
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
     env.pop("DATABASE_URL", None)
-    for name in ["kafka"] + PROCESSES:
-        env["KAFKA_PORT" if name == "kafka" else f"{name.upper()}_PORT"] = str(free_port())
+    names = ["kafka"] + PROCESSES
+    for name, port in zip(names, free_ports(len(names))):
+        env["KAFKA_PORT" if name == "kafka" else f"{name.upper()}_PORT"] = str(port)
     return env
 
 

@@ -17,7 +17,7 @@ import requests
 
 from infra import broker as embedded
 from infra.children import spawn
-from infra.ports import free_port
+from infra.ports import free_port, free_ports
 from services.common.auth import Identity, headers_for
 from services.common.bus import Bus
 from services.common.config import ROOT
@@ -149,8 +149,8 @@ class Cluster:
         env = {k: v for k, v in os.environ.items() if not k.endswith("DATABASE_URL") and k != "FAULT_POINT"}
         env.update(VAR_DIR=str(workdir / "var"), DEMO="1", DEMO_OFFICERS=str(officers), DEMO_SEED="7",
                    KAFKA_BOOTSTRAP_SERVERS=self.broker.bootstrap, PYTHONUNBUFFERED="1")
-        for name in services:
-            env[f"{name.upper()}_PORT"] = str(free_port())
+        for name, port in zip(services, free_ports(len(services), exclude={self.broker.port})):
+            env[f"{name.upper()}_PORT"] = str(port)
             env[f"{name.upper()}_DATABASE_URL"] = self.database_url(name)
         self.env = env
         self.services = {name: Service(name, env, workdir / "log") for name in services}

@@ -40,3 +40,13 @@ def test_a_port_whose_server_just_stopped_is_free_though_its_connections_linger_
         plain.bind(("127.0.0.1", port))
     plain.close()
     check_free("resources", port)  # the service itself could bind it: so may the look
+
+
+def test_ports_asked_together_are_all_different_and_none_of_those_excluded():
+    """A cluster's services get their ports together: two given one port (asked one at a time, the system
+    may hand back a port it just released) left one unable to bind and its callers talking to the other."""
+    from infra.ports import free_ports
+    first = free_ports(300)
+    assert len(set(first)) == 300
+    again = free_ports(300, exclude=set(first))   # `first` are released: without `exclude` some could recur
+    assert len(set(again)) == 300 and not set(again) & set(first)
