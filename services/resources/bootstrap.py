@@ -28,6 +28,7 @@ from .readiness.service import Readiness
 from .store import (
     count_rows,
     drop_replaced_indexes,
+    fill_commitment_officers,
     metadata,
     officers,
     regions,
@@ -55,6 +56,7 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     add_columns(runtime.engine, units)      # a roster made before units had names
     drop_replaced_indexes(runtime.engine)
     seal_plain_personal(runtime.engine)
+    fill_commitment_officers(runtime.engine)   # commitments made before their officers were kept apart
     places = Places(settings.province)
     runtime.deps = Resources(runtime, policy, places,
                              Readiness(places, ReadinessPolicy.from_env(), policy.reserve_share))

@@ -81,7 +81,7 @@ def _commit(tx, plan: dict, rows: list[dict], task: Task, policy: Policy, now: d
         "commit_id": commit_id, "plan_id": plan["plan_id"], "request_id": plan["request_id"],
         "incident_id": plan.get("incident_id"), "county": plan["county"], "grade": plan["grade"],
         "risk": plan.get("risk"), "task_start": task.start, "task_end": task.end, "officer_ids": ids,
-        "status": "committed", "at": now})
+        "status": "committed", "at": now}, {r["officer_id"]: r["county"] for r in rows})
     changes = [status_change({**row, "status": "on_duty"}, "reserved", now, f"committed to {plan['plan_id']}",
                              request_id=plan["request_id"]) for row in rows]
     data = {"commit_id": commit_id, "plan_id": plan["plan_id"], "request_id": plan["request_id"],

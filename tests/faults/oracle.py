@@ -192,7 +192,7 @@ def _demand_facts(engine, facts: dict) -> None:
 
 
 def _resources_facts(engine, facts: dict) -> None:
-    from services.resources.store import commitments, officers, points_ledger
+    from services.resources.store import commitment_officers, commitments, officers, points_ledger
 
     with engine.connect() as conn:
         for r in conn.execute(select(officers.c.officer_id, officers.c.status, officers.c.duty_minutes_24h,
@@ -202,6 +202,12 @@ def _resources_facts(engine, facts: dict) -> None:
                                                 r.lon, r.lat, r.commit_id is not None, r.task_unit)
         for r in conn.execute(select(commitments.c.plan_id, commitments.c.officer_ids, commitments.c.status)):
             facts[("commitment", r.plan_id)] = (tuple(sorted(r.officer_ids)), r.status)
+        kept: dict[str, list[str]] = {}   # each commitment's officers as the region lists find them
+        for r in conn.execute(select(commitments.c.plan_id, commitment_officers.c.officer_id).join_from(
+                commitments, commitment_officers, commitments.c.commit_id == commitment_officers.c.commit_id)):
+            kept.setdefault(r.plan_id, []).append(r.officer_id)
+        for plan_id, officer_ids in kept.items():
+            facts[("commitment officers", plan_id)] = tuple(sorted(officer_ids))
         awards: Counter = Counter()
         for r in conn.execute(select(points_ledger.c.officer_id, points_ledger.c.task_id, points_ledger.c.points)):
             awards[(r.officer_id, r.task_id)] += r.points

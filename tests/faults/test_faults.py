@@ -50,6 +50,9 @@ def test_the_oracle_run_exercises_the_whole_stream(baseline):
     assert sum(k[0] == "incident" for k in facts) == len(stream.cases) + len(stream.minor)
     assert sum(k[0] == "commitment" for k in facts) >= len(stream.cases) // 2, "most plans commit"
     assert any(k[0] == "points" for k in facts), "released officers earn points"
+    # each commitment's officers are kept beside it, as the region lists read them
+    assert {k[1]: v[0] for k, v in facts.items() if k[0] == "commitment"} == {
+        k[1]: v for k, v in facts.items() if k[0] == "commitment officers"}
     assert oracle.ledgers == {}
     # every input is taken: nothing dead-lettered, and each unit logistics sent reports its way in and arrives
     assert {name: dead for name, dead in oracle.notes["deadletters"].items() if dead} == {}

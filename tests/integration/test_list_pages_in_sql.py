@@ -1,5 +1,5 @@
 """The list routes that used to read every row and cut the page afterwards (matching's requests,
-logistics' orders and deployments) now have the database filter by the caller's region, cut the page
+logistics' orders and deployments, resources' commitments) now have the database filter by the caller's region, cut the page
 and count. On both databases, every page of every region comes out as the rule written in Python
 says (`region_covers` on the counties each row concerns), in the same order, with the same count."""
 from __future__ import annotations
@@ -17,6 +17,7 @@ from services.common.storage import create_tables, make_engine
 from services.logistics import regions
 from services.logistics import store as logistics
 from services.matching import store as matching
+from services.resources import store as resources
 from tests.helpers import drop_schemas
 
 COUNTIES = ["330106", "330102", "330110", "330783", "330782", "330702", "330302", "330381", "330902", "331002"]
@@ -124,3 +125,32 @@ def test_logistics_deployments_page_by_region_in_the_database(engine_of):
         assert received_elsewhere, "the random force should send from 东阳"
         mine = {r["deployment_id"] for r in logistics.deployments_page(conn, region="330783", limit=1000)[0]}
         assert {o["deployment_id"] for o in received_elsewhere} <= mine
+
+
+def test_resources_commitments_page_by_region_in_the_database(engine_of):
+    """40 commitments received in one county each, of 1 to 6 officers from counties of their own: a
+    region sees those it receives with every officer, and those it sends officers to with its own."""
+    engine, rng, t0 = engine_of(resources.metadata), random.Random(17), now()
+    with engine.begin() as conn:
+        for i in range(40):
+            homes = {f"OFF-{i:02d}-{k}": rng.choice(COUNTIES) for k in range(rng.randrange(1, 7))}
+            resources.insert_commitment(conn, {
+                "commit_id": f"CMT-{i:02d}", "plan_id": f"P-{i}", "request_id": f"REQ-{i}", "incident_id": None,
+                "county": rng.choice(COUNTIES), "grade": "III", "risk": None, "task_start": t0,
+                "task_end": t0 + timedelta(hours=8), "officer_ids": list(homes),
+                "status": rng.choice(["committed", "released"]),
+                "at": t0 + timedelta(minutes=rng.randrange(20))}, homes)   # ties in time: the id decides
+    with engine.connect() as conn:
+        everything = rows_of(conn, resources.commitments, "at", "commit_id")
+        everything.sort(key=lambda r: r["at"], reverse=True)                  # latest first, then by id
+        home = {r.officer_id: r.county for r in conn.execute(resources.commitment_officers.select())}
+        for region in REGIONS:
+            for status in (None, "committed", "released"):
+                expected = []
+                for r in everything:
+                    own = [i for i in r["officer_ids"] if region and region_covers(region, home[i])]
+                    if status in (None, r["status"]) and (not region or region_covers(region, r["county"]) or own):
+                        received = not region or region_covers(region, r["county"])
+                        expected.append({**r, "officer_ids": r["officer_ids"] if received else own})
+                read = functools.partial(resources.commitment_rows, conn, status, region)
+                pages_agree(read, expected, lambda r: (r["commit_id"], r["officer_ids"]))

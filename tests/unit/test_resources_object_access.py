@@ -113,3 +113,24 @@ def test_commitments_are_listed_to_the_regions_they_concern(pool):
     assert [r["officer_ids"] for r in listed["dongyang"]] == [["ZJ330783-09001"]]                # sends: its own
     assert [r["officer_ids"] for r in listed["province"]] == [["ZJ330783-09001", "ZJ330106-09001"]]
     assert listed["ningbo"] == []
+
+
+def test_commitments_made_before_their_officers_were_kept_apart_are_filled_in_at_start(pool):
+    """A database whose commitments predate `commitment_officers`: the start-up step fills in each one's
+    officers from the roster, once, and the region lists then find them as before."""
+    client, runtime = pool
+    now = datetime.now(timezone.utc)
+    with runtime.engine.begin() as conn:   # written as an older service wrote it: the commitment row alone
+        conn.execute(store.commitments.insert().values(
+            commit_id="CMT-OLD", plan_id="PLAN-OLD-1A", request_id="REQ-330106-2", incident_id=None, county=XIHU,
+            grade="III", risk=None, task_start=now, task_end=now + timedelta(hours=4),
+            officer_ids=["ZJ330783-09001", "ZJ330106-09001", "ZJ330783-GONE"], status="committed", at=now))
+    assert client.get("/commitments", headers=DONGYANG_DUTY).get_json() == []   # not found before
+    assert store.fill_commitment_officers(runtime.engine) == 1
+    assert store.fill_commitment_officers(runtime.engine) == 0                   # once
+    with runtime.engine.connect() as conn:
+        kept = sorted(conn.execute(store.commitment_officers.select()).all())
+    assert kept == [("CMT-OLD", "ZJ330106-09001", XIHU), ("CMT-OLD", "ZJ330783-09001", DONGYANG)]
+    assert [r["officer_ids"] for r in client.get("/commitments", headers=DONGYANG_DUTY).get_json()] == [["ZJ330783-09001"]]
+    assert client.get("/commitments", headers=XIHU_DUTY).get_json()[0]["officer_ids"] == [
+        "ZJ330783-09001", "ZJ330106-09001", "ZJ330783-GONE"]   # received: every officer, as written

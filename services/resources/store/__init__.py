@@ -64,11 +64,13 @@ from .roster import (
 )
 from .schema import (
     REPLACED_INDEXES,
+    commitment_officers,
     commitments,
     count_rows,
     counties,
     drop_replaced_indexes,
     equipment,
+    fill_commitment_officers,
     metadata,
     observed,
     officers,
@@ -96,7 +98,8 @@ from .search import (
 __all__ = [
     # schema
     "metadata", "regions", "counties", "officers", "units", "unit_positions", "equipment", "commitments",
-    "points_ledger", "observed", "REPLACED_INDEXES", "seal_plain_personal", "drop_replaced_indexes",
+    "commitment_officers", "points_ledger", "observed", "REPLACED_INDEXES", "seal_plain_personal",
+    "drop_replaced_indexes", "fill_commitment_officers",
     "replace_legacy_roster", "count_rows",
     # search
     "available_clause", "status_clause", "search_filters", "candidate_positions", "officers_by_id",

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, bindparam, insert, select, type_coerce, update
 from sqlalchemy.engine import Connection
 
 from .roster import CHUNK, insert_rows
-from .schema import commitments, counties, officers, points_ledger, unit_positions
+from .schema import commitment_officers, commitments, counties, officers, points_ledger, unit_positions
 
 # The statements of a commit are built once: building one with a 60-value IN list (each value coerced
 # to a bind) cost more than SQLAlchemy's cached compilation of it. Only the IN lists are expanded per call.
@@ -73,8 +73,18 @@ def update_each(conn: Connection, rows: list[dict]) -> None:
     conn.execute(stmt, [{"b_id": r["officer_id"], **{f"b_{k}": r[k] for k in cols}} for r in rows])
 
 
-def insert_commitment(conn: Connection, values: dict) -> None:
+def insert_commitment(conn: Connection, values: dict, homes: dict[str, str] | None = None) -> None:
+    """The commitment and, in `commitment_officers`, each of its officers with their home county: from
+    `homes` (officer id to county), else as the roster has it (an officer it does not hold is left out)."""
     conn.execute(insert(commitments).values(**values))
+    ids = values["officer_ids"]
+    if homes is None:
+        homes = dict(conn.execute(_HOMES, {"ids": ids}).all()) if ids else {}
+    insert_rows(conn, commitment_officers, [{"commit_id": values["commit_id"], "officer_id": o, "county": homes[o]}
+                                            for o in dict.fromkeys(ids) if o in homes])
+
+
+_HOMES = select(officers.c.officer_id, officers.c.county).where(officers.c.officer_id.in_(_IDS))
 
 
 def set_commitment_status(conn: Connection, commit_id: str, status: str) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, case, func, select, type_coerce
+from sqlalchemy import JSON, case, func, or_, select, type_coerce
 from sqlalchemy.engine import Connection
 
 from ...common.permissions import covers_clause
 from ...geo.regions import region_covers
-from .schema import commitments, equipment, officers, points_ledger, regions, units
+from .schema import commitment_officers, commitments, equipment, officers, points_ledger, regions, units
 
 
 def region_rows(conn: Connection) -> list[dict]:
@@ -39,23 +39,24 @@ def commitment_rows(conn: Connection, status: str | None, region: str | None = N
     """(A page of the commitments, latest first (of `status`, when given); how many there are in all.)
     With `region` (a caller bound to it), those that concern it: its receiving county lies inside the
     region (all the officers shown, as the receiving side commands them), or some of its officers' home
-    counties do (those officers shown)."""
-    stmt = select(commitments).order_by(commitments.c.at.desc(), commitments.c.commit_id)
+    counties do (those officers shown). The database filters, counts and cuts the page."""
+    stmt = select(commitments)
     if status:
         stmt = stmt.where(commitments.c.status == status)
-    if region is None:
-        total = conn.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
-        return [_commitment(r) for r in conn.execute(stmt.limit(limit).offset(offset))], total
-    own = {i for (i,) in conn.execute(select(officers.c.officer_id).where(covers_clause(officers.c.county, region)))}
-    out = []
-    for r in conn.execute(stmt):
-        row = _commitment(r)
-        if not region_covers(region, row["county"]):
-            row["officer_ids"] = [i for i in row["officer_ids"] if i in own]
-            if not row["officer_ids"]:
-                continue
-        out.append(row)
-    return out[offset:offset + limit], len(out)
+    if region is not None:
+        sends = select(commitment_officers.c.commit_id).where(covers_clause(commitment_officers.c.county, region))
+        stmt = stmt.where(or_(covers_clause(commitments.c.county, region), commitments.c.commit_id.in_(sends)))
+    total = conn.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+    page = [_commitment(r) for r in conn.execute(
+        stmt.order_by(commitments.c.at.desc(), commitments.c.commit_id).limit(limit).offset(offset))]
+    sent = {r["commit_id"] for r in page if region is not None and not region_covers(region, r["county"])}
+    if sent:   # received elsewhere: only the region's own officers
+        own = set(conn.execute(select(commitment_officers.c.commit_id, commitment_officers.c.officer_id).where(
+            commitment_officers.c.commit_id.in_(sorted(sent)), covers_clause(commitment_officers.c.county, region))).all())
+        for row in page:
+            if row["commit_id"] in sent:
+                row["officer_ids"] = [i for i in row["officer_ids"] if (row["commit_id"], i) in own]
+    return page, total
 
 
 def _commitment(r) -> dict:

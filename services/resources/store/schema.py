@@ -113,6 +113,19 @@ commitments = Table(
     Column("officer_ids", JSON, nullable=False),
     Column("status", String(16), nullable=False),         # committed | released
     Column("at", UtcDateTime(), nullable=False),
+    Index("ix_commitments_county", "county"),
+)
+
+# Each commitment's officers with their home counties when committed, written with the commitment: a
+# region's commitments (those it receives, those it sends officers to) are found, counted and paged by
+# the database. An officer's row points at a commitment only while it is in force, and `officer_ids`
+# is a JSON list no index can search.
+commitment_officers = Table(
+    "commitment_officers", metadata,
+    Column("commit_id", String(64), primary_key=True),
+    Column("officer_id", String(64), primary_key=True),
+    Column("county", String(6), nullable=False),          # the officer's home county
+    Index("ix_commitment_officers_county", "county", "commit_id"),
 )
 
 points_ledger = Table(
@@ -152,6 +165,35 @@ def seal_plain_personal(engine) -> int:
         with engine.begin() as conn:
             conn.execute(stmt, [{"b_id": oid, "b_p": p} for oid, p in rows])
     return len(rows)
+
+
+def fill_commitment_officers(engine) -> int:
+    """Commitments made before `commitment_officers` was kept get their rows, each officer's home county
+    read from the roster (an officer no longer in it is left out, as the roster no longer places them).
+    Returns how many commitments were filled. Two instances starting together may both try: the one
+    whose rows clash finds them written by the other."""
+    from sqlalchemy import bindparam, insert, select
+    from sqlalchemy.exc import IntegrityError
+
+    with engine.connect() as conn:
+        missing = conn.execute(select(commitments.c.commit_id, commitments.c.officer_ids).where(
+            commitments.c.commit_id.not_in(select(commitment_officers.c.commit_id)))).all()
+        ids = sorted({i for _, officer_ids in missing for i in officer_ids})
+        homes: dict[str, str] = {}
+        stmt = select(officers.c.officer_id, officers.c.county).where(officers.c.officer_id.in_(bindparam("ids", expanding=True)))
+        for i in range(0, len(ids), 1000):
+            homes.update(conn.execute(stmt, {"ids": ids[i:i + 1000]}).all())
+    rows = [{"commit_id": c, "officer_id": o, "county": homes[o]} for c, officer_ids in missing
+            for o in dict.fromkeys(officer_ids) if o in homes]
+    if not rows:
+        return 0
+    try:
+        with engine.begin() as conn:
+            for i in range(0, len(rows), 1000):
+                conn.execute(insert(commitment_officers), rows[i:i + 1000])
+    except IntegrityError:
+        return 0
+    return len({r["commit_id"] for r in rows})
 
 
 def drop_replaced_indexes(engine) -> None:
