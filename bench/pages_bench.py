@@ -9,6 +9,13 @@ send: about 3 orders in 10 concern it) reading its first page, on SQLite, at 2,0
 orders (a province's orders of a bad day, of a year, of several). Baseline: the old answer of the same page, read in-process (store and
 representation, no HTTP), so the ratio flatters the old way if anything; it is timed fewer times at the
 larger sizes (at least 3), where one read of every order takes seconds.
+
+`resources.commitments_page.<rows>.<caller>.p95_ms`: resources' `GET /commitments?limit=50` for 金华's
+city commander and 东阳's duty officer (first pages; each commitment received in one of the 18 counties
+with 12 officers from three of them, so about 4 in 10 concern 金华 and 1 in 8 东阳), at the same sizes.
+Baseline: the old answer of the same page in-process: every commitment read and filtered in Python by
+its receiving county and the region's officers (read here from the commitments' officers, not from a
+roster of the region's officers as the route did, so again the old way is flattered).
 """
 from __future__ import annotations
 
@@ -24,14 +31,19 @@ from sqlalchemy import select
 from services.common import contracts
 from services.common.auth import Identity, region_covers, signed_in
 from services.common.config import Settings
+from services.common.permissions import covers_clause
 from services.logistics import regions, representations, store
 from services.logistics.bootstrap import build_runtime, create_app
+from services.resources import bootstrap as resources_bootstrap
+from services.resources import store as resources_store
 
 SIZES = tuple(int(s) for s in os.environ.get("BENCH_PAGE_SIZES", "2000,20000,100000").split(","))
 ROUNDS = int(os.environ.get("BENCH_PAGE_ROUNDS", "20"))
 LIMIT = 50
 CALLERS = {"province": Identity("bench", "province_commander", "330000"),
            "city": Identity("bench-jh", "city_commander", "330700")}
+COMMITMENT_CALLERS = {"city": Identity("bench-jh", "city_commander", "330700"),
+                      "county": Identity("bench-dy", "county_duty_officer", "330783")}
 # The counties that receive and send, each as often: 金华's three and 15 of the rest of the province.
 COUNTIES = ["330106", "330102", "330110", "330109", "330302", "330381", "330402", "330502", "330602", "330681",
             "330783", "330782", "330702", "331002", "331081", "330902", "331102", "330802"]
@@ -116,11 +128,81 @@ def bench_size(workdir: str, n: int) -> dict:
         runtime.engine.dispose()
 
 
+def _commitments(n: int, rng: random.Random) -> tuple[list[dict], list[dict]]:
+    """`n` commitments, each received in one county with 12 officers, 4 from each of three counties."""
+    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    rows, kept = [], []
+    for i in range(n):
+        at, commit_id = t0 + timedelta(minutes=i * 3), f"CMT-{i:06d}"
+        homes = {f"ZJ{c}-{i:06d}{k}": c for c in rng.sample(COUNTIES, 3) for k in range(4)}
+        rows.append({"commit_id": commit_id, "plan_id": f"PLAN-{i:06d}", "request_id": f"REQ-{i // 2:06d}",
+                     "incident_id": f"INC-{i // 2:06d}", "county": rng.choice(COUNTIES), "grade": "III", "risk": 2,
+                     "task_start": at, "task_end": at + timedelta(hours=12), "officer_ids": list(homes),
+                     "status": "released", "at": at})
+        kept.extend({"commit_id": commit_id, "officer_id": o, "county": c} for o, c in homes.items())
+    return rows, kept
+
+
+def _old_commitments(conn, region: str, limit: int, offset: int) -> tuple[list[dict], int]:
+    """The page as the route answered it before: the region's officers read, every commitment read and
+    filtered in Python, then cut."""
+    t, kept = resources_store.commitments, resources_store.commitment_officers
+    own = {o for (o,) in conn.execute(select(kept.c.officer_id).where(covers_clause(kept.c.county, region)))}
+    out = []
+    for r in conn.execute(select(t).order_by(t.c.at.desc(), t.c.commit_id)):
+        row = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r._asdict().items()}
+        if not region_covers(region, row["county"]):
+            row["officer_ids"] = [i for i in row["officer_ids"] if i in own]
+            if not row["officer_ids"]:
+                continue
+        out.append(row)
+    return out[offset:offset + limit], len(out)
+
+
+def bench_commitments(workdir: str, n: int) -> dict:
+    runtime = resources_bootstrap.build_runtime(Settings(service="resources", kafka_bootstrap="127.0.0.1:1",
+                                                         database_url=f"sqlite:///{workdir}/commitments_{n}.db"))
+    try:
+        rows, kept = _commitments(n, random.Random(n))
+        with runtime.engine.begin() as conn:
+            for start in range(0, n, 5000):
+                conn.execute(resources_store.commitments.insert(), rows[start:start + 5000])
+            for start in range(0, len(kept), 20000):
+                conn.execute(resources_store.commitment_officers.insert(), kept[start:start + 20000])
+        app = resources_bootstrap.create_app(runtime)
+        out = {}
+        for who, identity in COMMITMENT_CALLERS.items():
+            client = signed_in(app.test_client(), identity)
+            url = f"/commitments?limit={LIMIT}"
+            first = client.get(url)
+            with runtime.engine.connect() as conn:
+                old, old_total = _old_commitments(conn, identity.region, LIMIT, 0)
+            assert first.status_code == 200 and first.headers["X-Total-Count"] == str(old_total), first.status_code
+            assert old == first.get_json(), "the page differs from the old way's"
+            new_ms, old_ms = [], []
+            for i in range(ROUNDS):
+                t = time.perf_counter()
+                client.get(url)
+                new_ms.append((time.perf_counter() - t) * 1000)
+                if i < max(3, ROUNDS * 2000 // n):
+                    with runtime.engine.connect() as conn:
+                        t = time.perf_counter()
+                        _old_commitments(conn, identity.region, LIMIT, 0)
+                        old_ms.append((time.perf_counter() - t) * 1000)
+            out[f"resources.commitments_page.{n // 1000}k.{who}.p95_ms"] = {"value": _p95(new_ms), "unit": "ms",
+                                                                             "baseline": _p95(old_ms)}
+        return out
+    finally:
+        runtime.engine.dispose()
+
+
 def run() -> dict:
     results: dict = {}
     with tempfile.TemporaryDirectory(prefix="bench-pages-") as workdir:
         for n in SIZES:
             results.update(bench_size(workdir, n))
+        for n in SIZES:
+            results.update(bench_commitments(workdir, n))
     return results
 
 

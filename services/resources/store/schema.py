@@ -114,6 +114,7 @@ commitments = Table(
     Column("status", String(16), nullable=False),         # committed | released
     Column("at", UtcDateTime(), nullable=False),
     Index("ix_commitments_county", "county"),
+    Index("ix_commitments_at", "at", "commit_id"),        # the lists' order: latest first
 )
 
 # Each commitment's officers with their home counties when committed, written with the commitment: a
