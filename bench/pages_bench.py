@@ -12,7 +12,7 @@ larger sizes (at least 3), where one read of every order takes seconds.
 
 `resources.commitments_page.<rows>.<caller>.p95_ms`: resources' `GET /commitments?limit=50` for 金华's
 city commander and 东阳's duty officer (first pages; each commitment received in one of the 18 counties
-with 12 officers from three of them, so about 4 in 10 concern 金华 and 1 in 8 东阳), at the same sizes.
+with 12 officers from three of them, so about 5 in 10 concern 金华 and 2 in 10 东阳), at the same sizes.
 Baseline: the old answer of the same page in-process: every commitment read and filtered in Python by
 its receiving county and the region's officers (read here from the commitments' officers, not from a
 roster of the region's officers as the route did, so again the old way is flattered).
