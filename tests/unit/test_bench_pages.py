@@ -1,0 +1,29 @@
+"""The pages benchmark compares like with like: on its own random orders and commitments, each figure's
+page through the route is the page the old way answered (the benchmark asserts it before timing), for
+every caller it times."""
+from __future__ import annotations
+
+import random
+
+from bench import pages_bench
+from services.common.auth import region_covers
+
+
+def test_the_commitments_it_times_concern_the_callers_as_described():
+    rows, kept = pages_bench._commitments(600, random.Random(3))
+    assert len(kept) == 12 * len(rows)
+    homes: dict[str, set] = {}
+    for k in kept:
+        homes.setdefault(k["commit_id"], set()).add(k["county"])
+    assert all(len(c) == 3 for c in homes.values())
+    share = {region: sum(region_covers(region, r["county"]) or any(region_covers(region, c) for c in homes[r["commit_id"]])
+                         for r in rows) / len(rows) for region in ("330700", "330783")}
+    assert 0.4 < share["330700"] < 0.65 and 0.12 < share["330783"] < 0.3   # about 5 and 2 in 10
+
+
+def test_each_figure_is_timed_on_the_page_the_old_way_gave(tmp_path, monkeypatch):
+    monkeypatch.setattr(pages_bench, "ROUNDS", 2)
+    figures = {**pages_bench.bench_size(str(tmp_path), 400), **pages_bench.bench_commitments(str(tmp_path), 400)}
+    assert set(figures) == {"logistics.orders_page.0k.province.p95_ms", "logistics.orders_page.0k.city.p95_ms",
+                            "resources.commitments_page.0k.city.p95_ms", "resources.commitments_page.0k.county.p95_ms"}
+    assert all(f["value"] > 0 and f["baseline"] > 0 for f in figures.values())
