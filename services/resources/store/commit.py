@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from .roster import CHUNK, insert_rows
 from .schema import commitment_officers, commitments, counties, officers, points_ledger, unit_positions
+from .search import officer_homes
 
 # The statements of a commit are built once: building one with a 60-value IN list (each value coerced
 # to a bind) cost more than SQLAlchemy's cached compilation of it. Only the IN lists are expanded per call.
@@ -77,14 +78,19 @@ def insert_commitment(conn: Connection, values: dict, homes: dict[str, str] | No
     """The commitment and, in `commitment_officers`, each of its officers with their home county: from
     `homes` (officer id to county), else as the roster has it (an officer it does not hold is left out)."""
     conn.execute(insert(commitments).values(**values))
-    ids = values["officer_ids"]
+    insert_officer_homes(conn, [(values["commit_id"], values["officer_ids"])], homes)
+
+
+def insert_officer_homes(conn: Connection, made: list[tuple[str, list[str]]], homes: dict[str, str] | None = None) -> int:
+    """`commitment_officers`' rows of the commitments `made` ((commit id, officer ids), ...): each officer
+    with their home county, from `homes` or else the roster (an officer it does not hold is left out).
+    Returns how many of the commitments got rows."""
     if homes is None:
-        homes = dict(conn.execute(_HOMES, {"ids": ids}).all()) if ids else {}
-    insert_rows(conn, commitment_officers, [{"commit_id": values["commit_id"], "officer_id": o, "county": homes[o]}
-                                            for o in dict.fromkeys(ids) if o in homes])
-
-
-_HOMES = select(officers.c.officer_id, officers.c.county).where(officers.c.officer_id.in_(_IDS))
+        homes = officer_homes(conn, sorted({o for _, ids in made for o in ids}))
+    rows = [{"commit_id": commit_id, "officer_id": o, "county": homes[o]}
+            for commit_id, ids in made for o in dict.fromkeys(ids) if o in homes]
+    insert_rows(conn, commitment_officers, rows)
+    return len({r["commit_id"] for r in rows})
 
 
 def set_commitment_status(conn: Connection, commit_id: str, status: str) -> None:

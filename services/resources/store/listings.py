@@ -59,7 +59,7 @@ def commitment_rows(conn: Connection, status: str | None, region: str | None = N
     sent = {r["commit_id"] for r in page if region is not None and not region_covers(region, r["county"])}
     if sent:   # received elsewhere: only the region's own officers
         mine = set(conn.execute(select(commitment_officers.c.commit_id, commitment_officers.c.officer_id).where(
-            commitment_officers.c.commit_id.in_(sorted(sent)), covers_clause(commitment_officers.c.county, region))).all())
+            commitment_officers.c.commit_id.in_(sorted(sent)), own)).all())
         for row in page:
             if row["commit_id"] in sent:
                 row["officer_ids"] = [i for i in row["officer_ids"] if (row["commit_id"], i) in mine]

@@ -173,28 +173,21 @@ def fill_commitment_officers(engine) -> int:
     read from the roster (an officer no longer in it is left out, as the roster no longer places them).
     Returns how many commitments were filled. Two instances starting together may both try: the one
     whose rows clash finds them written by the other."""
-    from sqlalchemy import bindparam, insert, select
+    from sqlalchemy import select
     from sqlalchemy.exc import IntegrityError
+
+    from .commit import insert_officer_homes
 
     with engine.connect() as conn:
         missing = conn.execute(select(commitments.c.commit_id, commitments.c.officer_ids).where(
             commitments.c.commit_id.not_in(select(commitment_officers.c.commit_id)))).all()
-        ids = sorted({i for _, officer_ids in missing for i in officer_ids})
-        homes: dict[str, str] = {}
-        stmt = select(officers.c.officer_id, officers.c.county).where(officers.c.officer_id.in_(bindparam("ids", expanding=True)))
-        for i in range(0, len(ids), 1000):
-            homes.update(conn.execute(stmt, {"ids": ids[i:i + 1000]}).all())
-    rows = [{"commit_id": c, "officer_id": o, "county": homes[o]} for c, officer_ids in missing
-            for o in dict.fromkeys(officer_ids) if o in homes]
-    if not rows:
+    if not missing:
         return 0
     try:
         with engine.begin() as conn:
-            for i in range(0, len(rows), 1000):
-                conn.execute(insert(commitment_officers), rows[i:i + 1000])
+            return insert_officer_homes(conn, [tuple(m) for m in missing])
     except IntegrityError:
         return 0
-    return len({r["commit_id"] for r in rows})
 
 
 def drop_replaced_indexes(engine) -> None:

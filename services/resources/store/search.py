@@ -164,6 +164,17 @@ def officer_counties(conn: Connection, ids: list[str]) -> set[str]:
 _COUNTIES_OF = select(officers.c.county).where(officers.c.officer_id.in_(bindparam("ids", expanding=True)))
 
 
+def officer_homes(conn: Connection, ids: list[str]) -> dict[str, str]:
+    """Each officer of `ids` the roster holds: their home county."""
+    out: dict[str, str] = {}
+    for i in range(0, len(ids), 1000):
+        out.update(conn.execute(_HOMES_OF, {"ids": ids[i:i + 1000]}).all())
+    return out
+
+
+_HOMES_OF = select(officers.c.officer_id, officers.c.county).where(officers.c.officer_id.in_(bindparam("ids", expanding=True)))
+
+
 def officer(conn: Connection, officer_id: str) -> dict | None:
     return officers_by_id(conn, [officer_id]).get(officer_id)
 
