@@ -280,8 +280,9 @@ def _op_name(path: str) -> str:
 PAGE_HEADERS = {
     "X-Total-Count": {"description": "How many rows the list holds in all, across its pages",
                       "schema": {"type": "integer", "minimum": 0}},
-    "Link": {"description": 'While rows are left, the next page: `</path?...&offset=N>; rel="next"` (RFC 8288, '
-                            "relative to the request)", "schema": {"type": "string"}},
+    "Link": {"description": 'While rows are left, the next page: `</path?...&after=TOKEN>; rel="next"` (RFC 8288, '
+                            "relative to the request), placed after the last row of this page",
+             "schema": {"type": "string"}},
 }
 
 

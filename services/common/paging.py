@@ -1,8 +1,13 @@
-"""Pages of a list route: `?limit=` and `?offset=` in, the rows of the page out as the JSON array the
-route always answered, with the whole count in `X-Total-Count` and, while rows are left, the next
-page's address in `Link: <...>; rel="next"` (RFC 8288, relative to the request, as GitHub's API
+"""Pages of a list route: `?limit=` and `?offset=` or `?after=` in, the rows of the page out as the JSON
+array the route always answered, with the whole count in `X-Total-Count` and, while rows are left, the
+next page's address in `Link: <...>; rel="next"` (RFC 8288, relative to the request, as GitHub's API
 pages). A client that reads only the body gets the first page; one that follows `rel="next"` (the
 `links` of a `requests` response) gets every row.
+
+The next page's address places it by key (`?after=`, keyset.py): after the last row given, in the
+list's order. Following the links therefore costs about the same per page to the end of a long list,
+and a row written meanwhile neither repeats a row nor hides one. `?offset=` is still read, for a reader
+that jumps to a page.
 """
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from urllib.parse import urlencode, urljoin
 from flask import current_app, jsonify, request
 
 from .http import Problem
+from .keyset import Order
 
 MOST = 1000  # rows one page may hold
 MOST_PAGES = 1000  # pages a reader follows before it stops (a million rows at the most per page)
@@ -21,20 +27,32 @@ def declared(default: int) -> dict[str, tuple[str, str]]:
     """The two query parameters as `api.route(query=...)` declares them."""
     return {"limit": (f"rows in the page, 1 to {MOST} (default {default}); the header Link rel=\"next\" names "
                       "the next page and X-Total-Count the rows in all", "integer"),
-            "offset": ("rows skipped before the page (default 0)", "integer")}
+            "offset": ("rows skipped before the page (default 0); not with after", "integer"),
+            "after": ("the page after this position: the value a page's Link rel=\"next\" carries "
+                      "(an opaque token of this list and its order); not with offset", "string")}
 
 
-def args(default: int | None = None) -> tuple[int, int]:
-    """(limit, offset) of the request; a 400 naming each bad one (refused, not clamped: the caller learns
-    the page it gets). `default`: the page's rows when no limit is asked; by default the number the
-    view's route declares (`api.route(paged=...)`)."""
+def args(order: Order, default: int | None = None) -> tuple[int, int, tuple | None]:
+    """(limit, offset, after) of the request, `after` the values of the row the page follows in `order`
+    (None when not asked); a 400 naming each bad one (refused, not clamped: the caller learns the page
+    it gets). `default`: the page's rows when no limit is asked; by default the number the view's route
+    declares (`api.route(paged=...)`)."""
     if default is None:
         default = current_app.view_functions[request.endpoint].page_default
     errors = []
     limit, offset = page_of(request.args, default, errors)
+    after = None
+    token = request.args.get("after")
+    if token:
+        if request.args.get("offset"):
+            errors.append({"field": "after", "reason": "either after or offset, not both"})
+        try:
+            after = order.position(token)
+        except ValueError as exc:
+            errors.append({"field": "after", "reason": str(exc)})
     if errors:
         raise Problem(400, "Bad page", errors)
-    return limit, offset
+    return limit, offset, after
 
 
 def page_of(query, default: int, errors: list[dict], most: int = MOST) -> tuple[int, int]:
@@ -55,13 +73,16 @@ def whole_number(query, name: str, default: int, low: int, high: int, errors: li
     return int(raw)
 
 
-def answer(page: list, total: int, limit: int, offset: int):
-    """The page as the route's JSON array, with X-Total-Count and, while rows are left, Link rel="next"."""
-    resp = jsonify(page)
+def answer(rows: list, total: int, limit: int, order: Order, view: Callable = lambda row: row):
+    """The page as the route's JSON array (`view` of each row), with X-Total-Count and, while rows are
+    left, Link rel="next" placing the next page after the last row. `rows`: the page as read with one
+    row more than `limit` asked for (`limit + 1`), which says whether rows are left."""
+    page = rows[:limit]
+    resp = jsonify([view(row) for row in page])
     resp.headers["X-Total-Count"] = str(total)
-    if offset + limit < total:
-        query = {k: v for k, v in request.args.lists() if k not in ("limit", "offset")}
-        query.update(limit=[str(limit)], offset=[str(offset + limit)])
+    if len(rows) > limit:
+        query = {k: v for k, v in request.args.lists() if k not in ("limit", "offset", "after")}
+        query.update(limit=[str(limit)], after=[order.token(page[-1])])
         resp.headers["Link"] = f'<{request.script_root}{request.path}?{urlencode(query, doseq=True)}>; rel="next"'
     return resp
 

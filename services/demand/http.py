@@ -137,13 +137,14 @@ def parse_needs():
     return jsonify(proposal)
 
 
-@api.route("GET", "/incidents", "List incidents, newest first (in pages: ?limit=, ?offset=)", response="incidents",
+@api.route("GET", "/incidents", "List incidents, newest first (in pages: ?limit=, ?offset= or ?after=)", response="incidents",
            paged=500)
 def list_incidents():
-    limit, offset = paging.args()
+    limit, offset, after = paging.args(store.INCIDENTS_ORDER)
     with _read() as conn:
-        page, total = store.incident_reports(conn, permissions.bound_region(), limit=limit, offset=offset)
-    return paging.answer(page, total, limit, offset)
+        rows, total = store.incident_reports(conn, permissions.bound_region(), limit=limit + 1, offset=offset,
+                                             after=after)
+    return paging.answer(rows, total, limit, store.INCIDENTS_ORDER, lambda r: r.report)
 
 
 @api.route("GET", "/incidents/{incident_id}",
@@ -276,18 +277,20 @@ def _code(name: str) -> str | None:
 def list_requests():
     """Filters status, grade (comma-separated or repeated), county, city; sort by deadline (default; most
     urgent first), grade (most severe first), requested_at or updated_at, then by deadline; in pages
-    (limit default 200, at most 1000; offset)."""
+    (limit default 200, at most 1000; offset, or after: the position a page's Link rel="next" carries)."""
     statuses, grades = _choices("status", STATUSES), _choices("grade", GRADES)
     county, city = _code("county"), _code("city")
     sort = request.args.get("sort", "deadline")
     if sort not in store.SORTS:
         raise Problem(400, "Bad sort", [{"field": "sort", "reason": f"one of {', '.join(store.SORTS)}"}])
-    limit, offset = paging.args()
+    order = store.REQUESTS_ORDERS[sort]
+    limit, offset, after = paging.args(order)
     who = current_identity()
     with _read() as conn:
         rows, total = store.visible_requests(conn, who.level, who.region, statuses=statuses, grades=grades,
-                                             county=county, city=city, sort=sort, limit=limit, offset=offset)
-    return paging.answer([request_view(row) for row in rows], total, limit, offset)
+                                             county=county, city=city, sort=sort, limit=limit + 1, offset=offset,
+                                             after=after)
+    return paging.answer(rows, total, limit, order, request_view)
 
 
 @api.route("GET", "/requests/{request_id}", "One support request with its status history", response="support-request")

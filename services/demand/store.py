@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql import delete, insert, select, update
 
+from ..common import keyset
 from ..common.clock import parse_time, stamp
 from ..common.permissions import covers_clause
 from ..common.storage import Prepared, UtcDateTime, add_columns
@@ -320,14 +321,22 @@ def incident_county(conn, incident_id: str) -> str | None:
     return conn.execute(select(incidents.c.county).where(incidents.c.incident_id == incident_id)).scalar()
 
 
-def incident_reports(conn, region: str | None, *, limit: int, offset: int = 0) -> tuple[list[dict], int]:
-    """(a page of the incidents, newest first, inside `region` when given; how many there are in all)."""
-    query, count = select(incidents.c.report), select(func.count()).select_from(incidents)
+INCIDENTS_ORDER = keyset.Order("incidents", incidents.c.reported_at.desc(), incidents.c.incident_id)
+
+
+def incident_reports(conn, region: str | None, *, limit: int, offset: int = 0,
+                     after: tuple | None = None) -> tuple[list, int]:
+    """(a page of the incidents, newest first, inside `region` when given, each a row of `report` (the
+    incident as reported) and the columns of INCIDENTS_ORDER; how many there are in all). `after`: the
+    page starts after the incident with these values of INCIDENTS_ORDER."""
+    query, count = (select(incidents.c.report, incidents.c.reported_at, incidents.c.incident_id),
+                    select(func.count()).select_from(incidents))
     if region:
         query, count = (q.where(covers_clause(incidents.c.county, region)) for q in (query, count))
-    page = conn.execute(query.order_by(incidents.c.reported_at.desc(), incidents.c.incident_id)
-                        .limit(limit).offset(offset))
-    return [r.report for r in page], conn.execute(count).scalar_one()
+    if after is not None:
+        query = query.where(INCIDENTS_ORDER.after(after))
+    page = conn.execute(query.order_by(*INCIDENTS_ORDER.terms).limit(limit).offset(offset)).all()
+    return page, conn.execute(count).scalar_one()
 
 
 def insert_incident(conn, incident: dict, status: str, reporter: str | None = None) -> None:
@@ -449,6 +458,9 @@ def watched_incidents(conn, county: str, statuses: tuple[str, ...]) -> list:
 
 SORTS = {"deadline": requests.c.deadline, "grade": requests.c.severity.desc(),
          "requested_at": requests.c.requested_at, "updated_at": requests.c.updated_at.desc()}
+# each sort as the page's whole order: then by deadline, then by id (keyset.py)
+REQUESTS_ORDERS = {name: keyset.Order(f"requests.{name}", term, requests.c.deadline, requests.c.request_id)
+                   for name, term in SORTS.items()}
 
 
 def request(conn, request_id: str, *, lock: bool = False):
@@ -505,9 +517,11 @@ def due_requests(conn, now: datetime, limit: int) -> list:
 
 
 def visible_requests(conn, level: str, region: str, *, statuses: list[str], grades: list[str], county: str | None,
-                     city: str | None, sort: str, limit: int, offset: int = 0) -> tuple[list, int]:
+                     city: str | None, sort: str, limit: int, offset: int = 0,
+                     after: tuple | None = None) -> tuple[list, int]:
     """GET /requests: the province sees every request of the province, a city its counties', a county its
-    own; filtered, sorted by `sort` (a key of SORTS) then by deadline. (The page, how many in all.)"""
+    own; filtered, sorted by `sort` (a key of SORTS) then by deadline. (The page, how many in all.)
+    `after`: the page starts after the request with these values of REQUESTS_ORDERS[sort]."""
     if level == "province":
         stmt = select(requests).where(covers_clause(requests.c.county, region))
     elif level == "city":
@@ -523,7 +537,10 @@ def visible_requests(conn, level: str, region: str, *, statuses: list[str], grad
     if city:
         stmt = stmt.where(requests.c.city == city)
     total = conn.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-    page = stmt.order_by(SORTS[sort], requests.c.deadline, requests.c.request_id).limit(limit).offset(offset)
+    order = REQUESTS_ORDERS[sort]
+    if after is not None:
+        stmt = stmt.where(order.after(after))
+    page = stmt.order_by(*order.terms).limit(limit).offset(offset)
     return conn.execute(page).all(), total
 
 

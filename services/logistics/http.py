@@ -69,7 +69,7 @@ MAX_REQUESTS_ASKED = 200  # request ids one GET /orders may name (a board's open
 
 
 @api.route("GET", "/orders", "Dispatch orders and their state (?request_id=, repeated for several requests; "
-           "?deployment_id=, ?late=true), oldest order first (in pages: ?limit=, ?offset=)",
+           "?deployment_id=, ?late=true), oldest order first (in pages: ?limit=, ?offset= or ?after=)",
            query={"request_id": "only these requests' orders, repeated for several (at most 200)",
                   "deployment_id": "only this deployment's orders", "late": "true: only the orders running late"},
            response="dispatch-orders", paged=500)
@@ -81,12 +81,13 @@ def list_orders():
                                f"at most {MAX_REQUESTS_ASKED} request ids in one read, {len(request_ids)} given")
     if request.args.get("late") not in (None, "", "true", "false"):
         raise Problem.of_field(400, "Bad query parameter", "late", "true or false")
-    limit, offset = paging.args()
+    limit, offset, after = paging.args(store.ORDERS_ORDER)
     with _read() as conn:
-        page, total = store.orders_page(conn, region=bound, request_ids=request_ids or None,
+        rows, total = store.orders_page(conn, region=bound, request_ids=request_ids or None,
                                         deployment_id=request.args.get("deployment_id"),
-                                        late=request.args.get("late") == "true", limit=limit, offset=offset)
-    return paging.answer([representations.order(r) for r in page], total, limit, offset)
+                                        late=request.args.get("late") == "true", limit=limit + 1, offset=offset,
+                                        after=after)
+    return paging.answer(rows, total, limit, store.ORDERS_ORDER, representations.order)
 
 
 @api.route("GET", "/orders/{order_id}", "One order: acknowledgement, re-sends, ETA, lateness, arrival",
@@ -152,19 +153,20 @@ def _deployment(conn, dep: dict) -> dict:
 
 
 @api.route("GET", "/deployments", "Deployments and their reception (?request_id=, ?incident_id=), oldest first "
-           "(in pages: ?limit=, ?offset=)",
+           "(in pages: ?limit=, ?offset= or ?after=)",
            query={"request_id": "only this request's deployments", "incident_id": "only this incident's deployments"},
            response="deployments", paged=500)
 def list_deployments():
-    limit, offset = paging.args()
+    limit, offset, after = paging.args(store.DEPLOYMENTS_ORDER)
     bound = bound_region()
     with _read() as conn:   # a region-bound caller: the deployments received in its region or with a unit from it
-        page, total = store.deployments_page(conn, region=bound, request_id=request.args.get("request_id"),
-                                             incident_id=request.args.get("incident_id"), limit=limit, offset=offset)
-        wages = store.wages_of(conn, [r["plan_id"] for r in page])
+        rows, total = store.deployments_page(conn, region=bound, request_id=request.args.get("request_id"),
+                                             incident_id=request.args.get("incident_id"), limit=limit + 1,
+                                             offset=offset, after=after)
+        wages = store.wages_of(conn, [r["plan_id"] for r in rows[:limit]])
     policy = current_deps().policy
-    return paging.answer([representations.deployment(r, policy, wages.get(r["plan_id"])) for r in page],
-                         total, limit, offset)
+    return paging.answer(rows, total, limit, store.DEPLOYMENTS_ORDER,
+                         lambda r: representations.deployment(r, policy, wages.get(r["plan_id"])))
 
 
 @api.route("GET", "/deployments/{deployment_id}", "One deployment: arrangements, flags, allowance, extension",

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, Boolean, Column, Float, Integer, MetaData, String, Table, and_, bindparam, func
 from sqlalchemy.sql import insert, or_, select, update
 
+from ..common import keyset
 from ..common.observed import observed_table
 from ..common.permissions import covers_clause
 from ..common.storage import Prepared, UtcDateTime
@@ -265,10 +266,15 @@ def deployment(conn, deployment_id: str, *, lock: bool = False) -> dict | None:
     return None if row is None else dict(row)
 
 
+DEPLOYMENTS_ORDER = keyset.Order("deployments", deployments.c.created_at, deployments.c.deployment_id)
+
+
 def deployments_page(conn, *, region: str | None = None, request_id: str | None = None,
-                     incident_id: str | None = None, limit: int, offset: int = 0) -> tuple[list[dict], int]:
+                     incident_id: str | None = None, limit: int, offset: int = 0,
+                     after: tuple | None = None) -> tuple[list[dict], int]:
     """(a page of the deployments in the order they were made: those of a request or an incident when
-    given, and when `region` is, those received inside it or with a unit from it; how many in all)."""
+    given, and when `region` is, those received inside it or with a unit from it; how many in all).
+    `after`: the page starts after the deployment with these values of DEPLOYMENTS_ORDER."""
     where = []
     if request_id:
         where.append(deployments.c.request_id == request_id)
@@ -277,10 +283,12 @@ def deployments_page(conn, *, region: str | None = None, request_id: str | None 
     if region:
         sent = select(orders.c.deployment_id).where(covers_clause(orders.c.from_county, region))
         where.append(or_(covers_clause(deployments.c.county, region), deployments.c.deployment_id.in_(sent)))
-    page = conn.execute(select(deployments).where(*where).order_by(deployments.c.created_at, deployments.c.deployment_id)
+    total = conn.execute(select(func.count()).select_from(deployments).where(*where)).scalar_one()
+    if after is not None:
+        where.append(DEPLOYMENTS_ORDER.after(after))
+    page = conn.execute(select(deployments).where(*where).order_by(*DEPLOYMENTS_ORDER.terms)
                         .limit(limit).offset(offset)).mappings()
-    rows = [dict(r) for r in page]
-    return rows, conn.execute(select(func.count()).select_from(deployments).where(*where)).scalar_one()
+    return [dict(r) for r in page], total
 
 
 def deployments_of_incident(conn, incident_id: str) -> list:
@@ -342,14 +350,18 @@ def order(conn, order_id: str) -> dict | None:
     return None if row is None else dict(row)
 
 
+ORDERS_ORDER = keyset.Order("orders", orders.c.ordered_at, orders.c.order_id)
+
+
 def orders_page(conn, *, region: str | None = None, request_ids: list[str] | None = None,
-                deployment_id: str | None = None, late: bool = False, limit: int, offset: int = 0
-                ) -> tuple[list[dict], int]:
+                deployment_id: str | None = None, late: bool = False, limit: int, offset: int = 0,
+                after: tuple | None = None) -> tuple[list[dict], int]:
     """(a page of the orders in the order they were given: those of some requests or of a deployment, or
     only late ones, and those concerning `region` when given, the county the unit reports to or the one
     it comes from; how many there are in all). The page is cut by the database, not after a read of all.
     The county an order's unit reports to is its deployment's (dispatch writes both from the approval),
-    found by the deployments' county index rather than by parsing each order's JSON."""
+    found by the deployments' county index rather than by parsing each order's JSON. `after`: the page
+    starts after the order with these values of ORDERS_ORDER."""
     where = []
     if request_ids:
         where.append(orders.c.request_id.in_(request_ids))
@@ -360,10 +372,11 @@ def orders_page(conn, *, region: str | None = None, request_ids: list[str] | Non
     if region:
         received = select(deployments.c.deployment_id).where(covers_clause(deployments.c.county, region))
         where.append(or_(orders.c.deployment_id.in_(received), covers_clause(orders.c.from_county, region)))
-    page = conn.execute(select(orders).where(*where).order_by(orders.c.ordered_at, orders.c.order_id)
-                        .limit(limit).offset(offset)).mappings()
-    rows = [dict(r) for r in page]
-    return rows, conn.execute(select(func.count()).select_from(orders).where(*where)).scalar_one()
+    total = conn.execute(select(func.count()).select_from(orders).where(*where)).scalar_one()
+    if after is not None:
+        where.append(ORDERS_ORDER.after(after))
+    page = conn.execute(select(orders).where(*where).order_by(*ORDERS_ORDER.terms).limit(limit).offset(offset)).mappings()
+    return [dict(r) for r in page], total
 
 
 def orders_of_deployment(conn, deployment_id: str) -> list:

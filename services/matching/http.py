@@ -45,14 +45,15 @@ api.objects({"request_id": request_regions, "plan_id": plan_regions})
 
 
 @api.route("GET", "/requests", "Support requests matching knows, with their status and plan version, received "
-           "first (in pages: ?limit=, ?offset=)", response="requests", paged=500)
+           "first (in pages: ?limit=, ?offset= or ?after=)", response="requests", paged=500)
 def list_requests():
-    limit, offset = paging.args()
+    limit, offset, after = paging.args(store.REQUESTS_ORDER)
     bound = bound_region()
     with _read() as conn:
-        page, total = store.requests_page(conn, bound, limit=limit, offset=offset)
-    return paging.answer([{"request_id": r.request_id, "county": r.data["county"], "grade": r.data["grade"],
-                           "status": r.status, "version": r.version} for r in page], total, limit, offset)
+        rows, total = store.requests_page(conn, bound, limit=limit + 1, offset=offset, after=after)
+    return paging.answer(rows, total, limit, store.REQUESTS_ORDER,
+                         lambda r: {"request_id": r.request_id, "county": r.data["county"], "grade": r.data["grade"],
+                                    "status": r.status, "version": r.version})
 
 
 @api.route("GET", "/requests/{request_id}/plans", "The candidate plans of a request (all versions, newest first); "

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Column, Float, Integer, MetaData, String, Table, Text, func
 from sqlalchemy.sql import delete, insert, select, update
 
+from ..common import keyset
 from ..common.observed import observed_table
 from ..common.permissions import covers_clause
 from ..common.storage import UtcDateTime
@@ -269,14 +270,22 @@ def request_county(conn, request_id: str) -> str | None:
     return None if data is None else data["county"]
 
 
-def requests_page(conn, region: str | None, *, limit: int, offset: int = 0) -> tuple[list, int]:
+REQUESTS_ORDER = keyset.Order("requests", requests.c.received_at, requests.c.request_id)
+
+
+def requests_page(conn, region: str | None, *, limit: int, offset: int = 0,
+                  after: tuple | None = None) -> tuple[list, int]:
     """(a page of the requests, received first, those of counties inside `region` when given; how many
-    there are in all). The page is cut by the database, not after a read of all."""
+    there are in all). The page is cut by the database, not after a read of all. `after`: the page
+    starts after the request with these values of REQUESTS_ORDER."""
     where = [covers_clause(requests.c.data["county"].as_string(), region)] if region else []
-    page = conn.execute(select(requests.c.request_id, requests.c.data, requests.c.status, requests.c.version)
-                        .where(*where).order_by(requests.c.received_at, requests.c.request_id)
-                        .limit(limit).offset(offset)).all()
-    return page, conn.execute(select(func.count()).select_from(requests).where(*where)).scalar_one()
+    total = conn.execute(select(func.count()).select_from(requests).where(*where)).scalar_one()
+    if after is not None:
+        where.append(REQUESTS_ORDER.after(after))
+    page = conn.execute(select(requests.c.request_id, requests.c.received_at, requests.c.data, requests.c.status,
+                               requests.c.version)
+                        .where(*where).order_by(*REQUESTS_ORDER.terms).limit(limit).offset(offset)).all()
+    return page, total
 
 
 def pending_requests(conn) -> list:

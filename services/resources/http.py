@@ -217,16 +217,17 @@ def check_compatibility():
 
 
 @api.route("GET", "/commitments", "Committed plans, latest first (?status=committed|released; in pages: ?limit=, "
-           "?offset=); a region-bound caller sees those its region receives (every officer) or sends officers to "
+           "?offset= or ?after=); a region-bound caller sees those its region receives (every officer) or sends officers to "
            "(its own officers)", query={"status": "committed or released"}, response="commitments", paged=500)
 def get_commitments():
     status = request.args.get("status")
     if status not in (None, "", "committed", "released"):
         raise Problem(400, "Bad query parameter", [{"field": "status", "reason": "committed or released"}])
-    limit, offset = paging.args()
+    limit, offset, after = paging.args(store.COMMITMENTS_ORDER)
     with _read() as conn:
-        page, total = store.commitment_rows(conn, status or None, bound_region(), limit=limit, offset=offset)
-    return paging.answer(page, total, limit, offset)
+        rows, total = store.commitment_rows(conn, status or None, bound_region(), limit=limit + 1, offset=offset,
+                                            after=after)
+    return paging.answer(rows, total, limit, store.COMMITMENTS_ORDER)
 
 
 @api.route("GET", "/points/officers/{officer_id}", "An officer's points balance and awards", response="officer-points")

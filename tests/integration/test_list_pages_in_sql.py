@@ -1,7 +1,9 @@
 """The list routes that used to read every row and cut the page afterwards (matching's requests,
 logistics' orders and deployments, resources' commitments) now have the database filter by the caller's region, cut the page
 and count. On both databases, every page of every region comes out as the rule written in Python
-says (`region_covers` on the counties each row concerns), in the same order, with the same count."""
+says (`region_covers` on the counties each row concerns), in the same order, with the same count; and a
+reader that starts each page after the last row of the one before (`after`, through the token a page's
+link carries) reads every row once, in that order."""
 from __future__ import annotations
 
 import functools
@@ -42,12 +44,23 @@ def engine_of(database_url):
     drop_schemas(database_url, [schema for _, schema in made])
 
 
-def pages_agree(read, expected: list, key) -> None:
-    """`read(limit=, offset=)` gives each page of `expected` and its whole count."""
+def pages_agree(read, expected: list, key, order) -> None:
+    """`read(limit=, offset=)` gives each page of `expected` and its whole count; `read(limit=, after=)`,
+    after the position of each page's last row in `order`, gives the next page."""
     for limit, offset in PAGES:
         page, total = read(limit=limit, offset=offset)
         assert total == len(expected), (limit, offset)
         assert [key(r) for r in page] == [key(r) for r in expected[offset:offset + limit]], (limit, offset)
+    for limit in (1, 3, 7):
+        got, after = [], None
+        for _ in range(len(expected) + 1):
+            page, total = read(limit=limit, after=after)
+            assert total == len(expected)
+            got += page
+            if len(page) < limit:
+                break
+            after = order.position(order.token(page[-1]))
+        assert [key(r) for r in got] == [key(r) for r in expected], limit
 
 
 def test_matchings_requests_page_by_region_in_the_database(engine_of):
@@ -61,7 +74,8 @@ def test_matchings_requests_page_by_region_in_the_database(engine_of):
         everything = sorted(conn.execute(matching.requests.select()).all(), key=lambda r: (r.received_at, r.request_id))
         for region in REGIONS:
             expected = [r for r in everything if not region or region_covers(region, r.data["county"])]
-            pages_agree(functools.partial(matching.requests_page, conn, region), expected, lambda r: r.request_id)
+            pages_agree(functools.partial(matching.requests_page, conn, region), expected, lambda r: r.request_id,
+                        matching.REQUESTS_ORDER)
         assert matching.requests_page(conn, "330500", limit=10)[1] == 0
 
 
@@ -106,7 +120,8 @@ def test_logistics_orders_page_by_region_and_filters_in_the_database(engine_of):
                                   ({"request_ids": ["REQ-1", "REQ-5"]}, lambda r: r["request_id"] in ("REQ-1", "REQ-5")),
                                   ({"deployment_id": "DEP-03"}, lambda r: r["deployment_id"] == "DEP-03")):
                 expected = [r for r in everything if keep(r) and (not region or any(region_covers(region, c) for c in regions.order_counties(r)))]
-                pages_agree(functools.partial(logistics.orders_page, conn, region=region, **filters), expected, lambda r: r["order_id"])
+                pages_agree(functools.partial(logistics.orders_page, conn, region=region, **filters), expected, lambda r: r["order_id"],
+                            logistics.ORDERS_ORDER)
 
 
 def test_logistics_deployments_page_by_region_in_the_database(engine_of):
@@ -119,7 +134,8 @@ def test_logistics_deployments_page_by_region_in_the_database(engine_of):
                                   ({"incident_id": "INC-2"}, lambda r: r["incident_id"] == "INC-2")):
                 expected = [r for r in everything if keep(r) and (not region or region_covers(region, r["county"])
                                                                   or r["deployment_id"] in sent)]
-                pages_agree(functools.partial(logistics.deployments_page, conn, region=region, **filters), expected, lambda r: r["deployment_id"])
+                pages_agree(functools.partial(logistics.deployments_page, conn, region=region, **filters), expected, lambda r: r["deployment_id"],
+                            logistics.DEPLOYMENTS_ORDER)
         # a deployment received elsewhere is a county's when one of its units comes from there
         received_elsewhere = [o for o in orders if o["from_county"] == "330783"]
         assert received_elsewhere, "the random force should send from 东阳"
@@ -153,4 +169,4 @@ def test_resources_commitments_page_by_region_in_the_database(engine_of):
                         received = not region or region_covers(region, r["county"])
                         expected.append({**r, "officer_ids": r["officer_ids"] if received else own})
                 read = functools.partial(resources.commitment_rows, conn, status, region)
-                pages_agree(read, expected, lambda r: (r["commit_id"], r["officer_ids"]))
+                pages_agree(read, expected, lambda r: (r["commit_id"], r["officer_ids"]), resources.COMMITMENTS_ORDER)

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, case, exists, func, or_, select, type_coerce
 from sqlalchemy.engine import Connection
 
+from ...common import keyset
 from ...common.permissions import covers_clause
 from ...geo.regions import region_covers
 from .schema import commitment_officers, commitments, equipment, officers, points_ledger, regions, units
@@ -34,12 +35,16 @@ def equipment_items(conn: Connection, ids) -> dict[str, dict]:
     return out
 
 
+COMMITMENTS_ORDER = keyset.Order("commitments", commitments.c.at.desc(), commitments.c.commit_id)
+
+
 def commitment_rows(conn: Connection, status: str | None, region: str | None = None, *, limit: int = 500,
-                    offset: int = 0) -> tuple[list[dict], int]:
+                    offset: int = 0, after: tuple | None = None) -> tuple[list[dict], int]:
     """(A page of the commitments, latest first (of `status`, when given); how many there are in all.)
     With `region` (a caller bound to it), those that concern it: its receiving county lies inside the
     region (all the officers shown, as the receiving side commands them), or some of its officers' home
-    counties do (those officers shown). The database filters, counts and cuts the page."""
+    counties do (those officers shown). The database filters, counts and cuts the page; `after`: it starts after the
+    commitment with these values of COMMITMENTS_ORDER."""
     where = [commitments.c.status == status] if status else []
     count_where, page_where = list(where), list(where)
     if region is not None:
@@ -54,8 +59,10 @@ def commitment_rows(conn: Connection, status: str | None, region: str | None = N
         count_where.append(or_(received, commitments.c.commit_id.in_(select(commitment_officers.c.commit_id).where(own))))
         page_where.append(or_(received, exists().where(commitment_officers.c.commit_id == commitments.c.commit_id, own)))
     total = conn.execute(select(func.count()).select_from(commitments).where(*count_where)).scalar_one()
+    if after is not None:
+        page_where.append(COMMITMENTS_ORDER.after(after))
     page = [_commitment(r) for r in conn.execute(select(commitments).where(*page_where).order_by(
-        commitments.c.at.desc(), commitments.c.commit_id).limit(limit).offset(offset))]
+        *COMMITMENTS_ORDER.terms).limit(limit).offset(offset))]
     sent = {r["commit_id"] for r in page if region is not None and not region_covers(region, r["county"])}
     if sent:   # received elsewhere: only the region's own officers
         mine = set(conn.execute(select(commitment_officers.c.commit_id, commitment_officers.c.officer_id).where(

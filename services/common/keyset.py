@@ -1,0 +1,93 @@
+"""Paging by key: a list read in a fixed order resumes after the last row a page gave, instead of
+skipping `offset` rows. A page then costs about the same at the end of a long list as at its start,
+and a row added while a reader pages (a new incident at the top of a list newest first) neither
+repeats a row on the next page nor pushes one past it.
+
+An `Order` names the list and its columns, each ascending or `.desc()`, the last of them unique (an
+id), so that a row's values place it exactly. `Order.after(values)` is the SQL condition "comes after
+that row"; `Order.token(row)` writes a row's place as the opaque `?after=` value a page's
+`Link rel="next"` carries, and `Order.position(token)` reads it back, refusing a token that is not a
+place in this list and this order.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy import and_, or_
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
+
+from .clock import as_utc
+
+MOST_CHARS = 2000   # a longer token is not one this service wrote
+
+
+class Order:
+    """`name`: which list and order (a token of another is refused); `terms`: the ORDER BY, columns
+    or `column.desc()`, the last unique. A column named twice is compared once, where first named."""
+
+    def __init__(self, name: str, *terms):
+        self.name, self.terms = name, terms
+        self.columns: list[tuple[ColumnElement, bool]] = []   # (column, descending), each column once
+        for term in terms:
+            descending = isinstance(term, UnaryExpression) and term.modifier is operators.desc_op
+            column = term.element if descending else term
+            if not any(column is c for c, _ in self.columns):
+                self.columns.append((column, descending))
+
+    def after(self, values: tuple) -> ColumnElement:
+        """Rows after the row with these values, in this order. Written as "the first column at or past
+        its value, and then lexicographically past" so a database reads on from the first column's index."""
+        first, descending = self.columns[0]
+        bound = first <= values[0] if descending else first >= values[0]
+        past, same = [], []
+        for (column, descending), value in zip(self.columns, values):
+            past.append(and_(*same, column < value if descending else column > value))
+            same.append(column == value)
+        return and_(bound, or_(*past))
+
+    def token(self, row) -> str:
+        """The `?after=` value placing `row` (a mapping, or a Row) in this order."""
+        mapping = row if isinstance(row, Mapping) else row._mapping
+        values = [mapping[column.name] for column, _ in self.columns]
+        text = json.dumps([self.name, *[v.isoformat() if isinstance(v, datetime) else v for v in values]],
+                          ensure_ascii=False, separators=(",", ":"))
+        return base64.urlsafe_b64encode(text.encode()).decode("ascii").rstrip("=")
+
+    def position(self, token: str) -> tuple:
+        """The values `token` places a row at; ValueError saying why when it is not a place in this list."""
+        try:
+            if len(token) > MOST_CHARS:
+                raise ValueError
+            decoded = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode())
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            raise ValueError("not a position a page of this list gave (its Link rel=\"next\")") from None
+        if not isinstance(decoded, list) or not decoded or decoded[0] != self.name:
+            raise ValueError("a position in another list or another order")
+        if len(decoded) != len(self.columns) + 1:
+            raise ValueError("not a position a page of this list gave (its Link rel=\"next\")")
+        return tuple(_typed(column, value) for (column, _), value in zip(self.columns, decoded[1:]))
+
+
+def _typed(column: ColumnElement, value):
+    """`value` as the column's Python type; ValueError when it cannot be one."""
+    kind = getattr(column.type, "impl", column.type).python_type   # a TypeDecorator's: its stored type's
+    if kind is datetime:
+        try:
+            when = datetime.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            when = None
+        if when is None or when.tzinfo is None:
+            raise ValueError(f"{column.name}: not a time with its zone")
+        return as_utc(when)
+    if kind is int:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError(f"{column.name}: not an integer")
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"{column.name}: not a string")
+    return value
