@@ -1,6 +1,6 @@
 """The list routes that used to read every row and cut the page afterwards (matching's requests,
 logistics' orders and deployments, resources' commitments) now have the database filter by the caller's region, cut the page
-and count. On both databases, every page of every region comes out as the rule written in Python
+and count; demand's incidents and requests always did. On both databases, every page of every region comes out as the rule written in Python
 says (`region_covers` on the counties each row concerns), in the same order, with the same count; and a
 reader that starts each page after the last row of the one before (`after`, through the token a page's
 link carries) reads every row once, in that order."""
@@ -16,6 +16,7 @@ import pytest
 from services.common.auth import region_covers
 from services.common.clock import now
 from services.common.storage import create_tables, make_engine
+from services.demand import store as demand
 from services.logistics import regions
 from services.logistics import store as logistics
 from services.matching import store as matching
@@ -106,6 +107,11 @@ def seeded(engine_of, seed: int):
     return engine
 
 
+def field(name: str):
+    """A row's column by name, whether the row is a dict (as expected) or a Row (as a page reads it)."""
+    return lambda row: row[name] if isinstance(row, dict) else row._mapping[name]
+
+
 def rows_of(conn, table, *order: str) -> list[dict]:
     """Every row of `table`, sorted by the columns `order` names."""
     return sorted((dict(r) for r in conn.execute(table.select()).mappings()), key=lambda r: tuple(r[c] for c in order))
@@ -170,3 +176,39 @@ def test_resources_commitments_page_by_region_in_the_database(engine_of):
                         expected.append({**r, "officer_ids": r["officer_ids"] if received else own})
                 read = functools.partial(resources.commitment_rows, conn, status, region)
                 pages_agree(read, expected, lambda r: (r["commit_id"], r["officer_ids"]), resources.COMMITMENTS_ORDER)
+
+
+def test_demands_incidents_and_requests_page_by_region_and_sort_in_the_database(engine_of):
+    """Incidents newest first and requests in each of their four sorts, then by deadline, then by id, with
+    ties in every column but the id: by offset and by position, for the province, a city and a county."""
+    engine, rng, t0 = engine_of(demand.metadata), random.Random(19), now()
+    with engine.begin() as conn:
+        for i in range(36):
+            county = rng.choice(COUNTIES)
+            at = t0 + timedelta(minutes=rng.randrange(6))
+            demand.insert_incident(conn, {"incident_id": f"INC-{i:02d}", "location": {"county": county},
+                                          "type": "mass_gathering", "reported_at": at.isoformat()}, "reported")
+            grade = rng.choice(["I", "II", "III", "IV"])
+            demand.insert_request(conn, request_id=f"REQ-{i:02d}", incident_id=f"INC-{i:02d}", echelon="",
+                                  county=county, city=county[:4] + "00", grade=grade,
+                                  severity={"I": 4, "II": 3, "III": 2, "IV": 1}[grade], status="pending_approval",
+                                  approval_level="city", deadline=t0 + timedelta(hours=rng.randrange(3)),
+                                  requested_at=at, updated_at=t0 + timedelta(minutes=rng.randrange(4)),
+                                  escalation_level=0, escalated_stages=[], progress={}, request={})
+    with engine.connect() as conn:
+        incidents = rows_of(conn, demand.incidents, "incident_id")
+        incidents.sort(key=lambda r: r["reported_at"], reverse=True)            # newest first, then by id
+        for region in (None, "330700", "330783", "330500"):
+            expected = [r for r in incidents if not region or region_covers(region, r["county"])]
+            pages_agree(functools.partial(demand.incident_reports, conn, region), expected,
+                        field("incident_id"), demand.INCIDENTS_ORDER)
+        requests = rows_of(conn, demand.requests, "request_id")
+        sorts = {"deadline": lambda r: r["deadline"], "grade": lambda r: -r["severity"],
+                 "requested_at": lambda r: r["requested_at"], "updated_at": lambda r: -r["updated_at"].timestamp()}
+        for sort, first in sorts.items():
+            ordered = sorted(requests, key=lambda r, first=first: (first(r), r["deadline"], r["request_id"]))
+            for level, region in (("province", "330000"), ("city", "330700"), ("county", "330783")):
+                expected = [r for r in ordered if region_covers(region, r["county"])]
+                read = functools.partial(demand.visible_requests, conn, level, region, statuses=[], grades=[],
+                                         county=None, city=None, sort=sort)
+                pages_agree(read, expected, field("request_id"), demand.REQUESTS_ORDERS[sort])
