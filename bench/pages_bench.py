@@ -142,8 +142,8 @@ def bench_size(workdir: str, n: int) -> dict:
                 by_link = linked[linked.index("<") + 1:linked.index(">")]
                 assert "after=" in by_link and client.get(by_link).get_json() == first.get_json()
                 out[f"logistics.orders_page.{n // 1000}k.{who}_by_link.p95_ms"] = _timed(
-                    n, functools.partial(client.get, by_link), lambda conn, get=client.get, url=url: get(url), runtime.engine,
-                    every_round=True)
+                    n, functools.partial(client.get, by_link), lambda conn, get=client.get, url=url: get(url),
+                    runtime.engine, every_round=True)
         return out
     finally:
         runtime.engine.dispose()

@@ -6,8 +6,8 @@ pages). A client that reads only the body gets the first page; one that follows 
 
 The next page's address places it by key (`?after=`, keyset.py): after the last row given, in the
 list's order. Following the links therefore costs about the same per page to the end of a long list,
-and a row added meanwhile (on top of a list newest first) neither repeats a row nor hides one. `?offset=` is still read, for a reader
-that jumps to a page.
+and a row added meanwhile (on top of a list newest first) neither repeats a row nor hides one.
+`?offset=` is still read, for a reader that jumps to a page.
 """
 from __future__ import annotations
 

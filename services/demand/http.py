@@ -137,8 +137,8 @@ def parse_needs():
     return jsonify(proposal)
 
 
-@api.route("GET", "/incidents", "List incidents, newest first (in pages: ?limit=, ?offset= or ?after=)", response="incidents",
-           paged=500)
+@api.route("GET", "/incidents", "List incidents, newest first (in pages: ?limit=, ?offset= or ?after=)",
+           response="incidents", paged=500)
 def list_incidents():
     limit, offset, after = paging.args(store.INCIDENTS_ORDER)
     with _read() as conn:

@@ -375,7 +375,8 @@ def orders_page(conn, *, region: str | None = None, request_ids: list[str] | Non
     total = conn.execute(select(func.count()).select_from(orders).where(*where)).scalar_one()
     if after is not None:
         where.append(ORDERS_ORDER.after(after))
-    page = conn.execute(select(orders).where(*where).order_by(*ORDERS_ORDER.terms).limit(limit).offset(offset)).mappings()
+    page = conn.execute(select(orders).where(*where).order_by(*ORDERS_ORDER.terms)
+                        .limit(limit).offset(offset)).mappings()
     return [dict(r) for r in page], total
 
 

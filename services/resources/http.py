@@ -217,8 +217,9 @@ def check_compatibility():
 
 
 @api.route("GET", "/commitments", "Committed plans, latest first (?status=committed|released; in pages: ?limit=, "
-           "?offset= or ?after=); a region-bound caller sees those its region receives (every officer) or sends officers to "
-           "(its own officers)", query={"status": "committed or released"}, response="commitments", paged=500)
+           "?offset= or ?after=); a region-bound caller sees those its region receives (every officer) or sends "
+           "officers to (its own officers)", query={"status": "committed or released"}, response="commitments",
+           paged=500)
 def get_commitments():
     status = request.args.get("status")
     if status not in (None, "", "committed", "released"):

@@ -1,9 +1,10 @@
 """The list routes that used to read every row and cut the page afterwards (matching's requests,
-logistics' orders and deployments, resources' commitments) now have the database filter by the caller's region, cut the page
-and count; demand's incidents and requests always did. On both databases, every page of every region comes out as the rule written in Python
-says (`region_covers` on the counties each row concerns), in the same order, with the same count; and a
-reader that starts each page after the last row of the one before (`after`, through the token a page's
-link carries) reads every row once, in that order."""
+logistics' orders and deployments, resources' commitments) now have the database filter by the caller's
+region, cut the page and count; demand's incidents and requests always did. On both databases, every
+page of every region comes out as the rule written in Python says (`region_covers` on the counties each
+row concerns), in the same order, with the same count; and a reader that starts each page after the last
+row of the one before (`after`, through the token a page's link carries) reads every row once, in that
+order."""
 from __future__ import annotations
 
 import functools
@@ -126,8 +127,8 @@ def test_logistics_orders_page_by_region_and_filters_in_the_database(engine_of):
                                   ({"request_ids": ["REQ-1", "REQ-5"]}, lambda r: r["request_id"] in ("REQ-1", "REQ-5")),
                                   ({"deployment_id": "DEP-03"}, lambda r: r["deployment_id"] == "DEP-03")):
                 expected = [r for r in everything if keep(r) and (not region or any(region_covers(region, c) for c in regions.order_counties(r)))]
-                pages_agree(functools.partial(logistics.orders_page, conn, region=region, **filters), expected, lambda r: r["order_id"],
-                            logistics.ORDERS_ORDER)
+                pages_agree(functools.partial(logistics.orders_page, conn, region=region, **filters), expected,
+                            lambda r: r["order_id"], logistics.ORDERS_ORDER)
 
 
 def test_logistics_deployments_page_by_region_in_the_database(engine_of):
@@ -140,8 +141,8 @@ def test_logistics_deployments_page_by_region_in_the_database(engine_of):
                                   ({"incident_id": "INC-2"}, lambda r: r["incident_id"] == "INC-2")):
                 expected = [r for r in everything if keep(r) and (not region or region_covers(region, r["county"])
                                                                   or r["deployment_id"] in sent)]
-                pages_agree(functools.partial(logistics.deployments_page, conn, region=region, **filters), expected, lambda r: r["deployment_id"],
-                            logistics.DEPLOYMENTS_ORDER)
+                pages_agree(functools.partial(logistics.deployments_page, conn, region=region, **filters), expected,
+                            lambda r: r["deployment_id"], logistics.DEPLOYMENTS_ORDER)
         # a deployment received elsewhere is a county's when one of its units comes from there
         received_elsewhere = [o for o in orders if o["from_county"] == "330783"]
         assert received_elsewhere, "the random force should send from 东阳"

@@ -217,7 +217,8 @@ def test_commitments_are_paged_latest_first_for_the_province_and_a_region(offlin
     client = resources_app(runtime).test_client()
     page = client.get("/commitments?limit=3", headers=PROVINCE)
     assert [c["commit_id"] for c in page.get_json()] == ["C-3", "C-2", "C-1"] and page.headers["X-Total-Count"] == "4"
-    assert next_page(page) == ("/commitments", {"limit": "3", "after": ["commitments", page.get_json()[-1]["at"], "C-1"]})
+    assert next_page(page) == ("/commitments", {"limit": "3",
+                                                "after": ["commitments", page.get_json()[-1]["at"], "C-1"]})
     rest = client.get(parse_header_links(page.headers["Link"])[0]["url"], headers=PROVINCE)
     assert [c["commit_id"] for c in rest.get_json()] == ["C-0"] and "Link" not in rest.headers
     own = client.get("/commitments?limit=1&offset=1", headers=HANGZHOU)    # received in Hangzhou: C-3 and C-1

@@ -116,6 +116,6 @@ __all__ = [
     "PERSONAL", "CHUNK", "officer_values", "joined", "insert_rows", "insert_regions", "insert_counties",
     "insert_officers", "insert_units", "units_by_id", "update_units", "insert_equipment", "update_roster_fields",
     # listings
-    "region_rows", "unit_rows", "equipment_items", "COMMITMENTS_ORDER", "commitment_rows", "points_by", "ledger", "city_flows",
-    "status_counts", "force_counts",
+    "region_rows", "unit_rows", "equipment_items", "COMMITMENTS_ORDER", "commitment_rows", "points_by", "ledger",
+    "city_flows", "status_counts", "force_counts",
 ]
