@@ -11,8 +11,6 @@ place in this list and this order.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from collections.abc import Mapping
 from datetime import datetime
@@ -21,9 +19,11 @@ from sqlalchemy import and_, or_
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 
+from . import b64url
 from .clock import as_utc
 
 MOST_CHARS = 2000   # a longer token is not one this service wrote
+NOT_GIVEN = "not a position a page of this list gave (its Link rel=\"next\")"
 
 
 class Order:
@@ -56,20 +56,20 @@ class Order:
         values = [mapping[column.name] for column, _ in self.columns]
         text = json.dumps([self.name, *[v.isoformat() if isinstance(v, datetime) else v for v in values]],
                           ensure_ascii=False, separators=(",", ":"))
-        return base64.urlsafe_b64encode(text.encode()).decode("ascii").rstrip("=")
+        return b64url.encode(text.encode())
 
     def position(self, token: str) -> tuple:
         """The values `token` places a row at; ValueError saying why when it is not a place in this list."""
         try:
             if len(token) > MOST_CHARS:
                 raise ValueError
-            decoded = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode())
-        except (ValueError, binascii.Error, UnicodeDecodeError):
-            raise ValueError("not a position a page of this list gave (its Link rel=\"next\")") from None
+            decoded = json.loads(b64url.decode(token).decode())
+        except ValueError:   # binascii.Error, UnicodeDecodeError and JSONDecodeError are ValueErrors
+            raise ValueError(NOT_GIVEN) from None
         if not isinstance(decoded, list) or not decoded or decoded[0] != self.name:
             raise ValueError("a position in another list or another order")
         if len(decoded) != len(self.columns) + 1:
-            raise ValueError("not a position a page of this list gave (its Link rel=\"next\")")
+            raise ValueError(NOT_GIVEN)
         return tuple(_typed(column, value) for (column, _), value in zip(self.columns, decoded[1:]))
 
 

@@ -20,7 +20,6 @@ Nothing filters on these fields; one that must be searched by exact value gets a
 """
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 import hmac
@@ -35,6 +34,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import JSON
 from sqlalchemy.types import TypeDecorator
 
+from . import b64url
+
 PREFIX = "enc:v1:"
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -46,13 +47,12 @@ class SealError(ValueError):
 
 def _b64d(text: str) -> bytes:
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        return b64url.decode(text)
     except ValueError:
         raise ValueError("a personal-data key or sealed value is not base64url") from None
 
 
-def _b64e(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+_b64e = b64url.encode
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,6 @@ faster must not make credentials expire faster, nor keep them alive longer.
 """
 from __future__ import annotations
 
-import base64
 import json
 import os
 import secrets
@@ -39,6 +38,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from . import b64url
 from .config import VAR
 from .private import write_atomic
 
@@ -72,13 +72,12 @@ class Claims:
 
 def _b64d(text: str) -> bytes:
     try:
-        return base64.urlsafe_b64decode(text.strip() + "=" * (-len(text.strip()) % 4))
+        return b64url.decode(text.strip())
     except ValueError:
         raise ValueError("a token key is not base64url") from None
 
 
-def _b64e(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+_b64e = b64url.encode
 
 
 def _raw_public(private: bytes) -> bytes:
