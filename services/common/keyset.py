@@ -88,6 +88,10 @@ def _typed(column: ColumnElement, value):
         if not isinstance(value, int) or isinstance(value, bool):
             raise ValueError(f"{column.name}: not an integer")
         return value
+    if kind is float:
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise ValueError(f"{column.name}: not a number")
+        return float(value)
     if not isinstance(value, str):
         raise ValueError(f"{column.name}: not a string")
     return value

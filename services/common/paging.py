@@ -81,10 +81,16 @@ def answer(rows: list, total: int, limit: int, order: Order, view: Callable = la
     resp = jsonify([view(row) for row in page])
     resp.headers["X-Total-Count"] = str(total)
     if len(rows) > limit:
-        query = {k: v for k, v in request.args.lists() if k not in ("limit", "offset", "after")}
-        query.update(limit=[str(limit)], after=[order.token(page[-1])])
-        resp.headers["Link"] = f'<{request.script_root}{request.path}?{urlencode(query, doseq=True)}>; rel="next"'
+        resp.headers["Link"] = next_link(order.token(page[-1]), limit)
     return resp
+
+
+def next_link(after: str, limit: int) -> str:
+    """`Link: <...>; rel="next"`: this request's address with `limit` and `after` in place of its limit,
+    offset and after."""
+    query = {k: v for k, v in request.args.lists() if k not in ("limit", "offset", "after")}
+    query.update(limit=[str(limit)], after=[after])
+    return f'<{request.script_root}{request.path}?{urlencode(query, doseq=True)}>; rel="next"'
 
 
 def every_row(get: Callable, url: str, **kwargs) -> tuple[object, list | None]:

@@ -70,7 +70,8 @@ api.objects({"officer_id": officer_regions}, general=("equipment_id",))  # an it
 
 # ------------------------------------------------------------------------------------------ officers
 @api.route("GET", "/officers", "Search officers: county, city, module, tag, certification (valid on valid_on), "
-           "status, unit_id (comma-separated or repeated), lon/lat + max_travel_min, limit, offset. Or read "
+           "status, unit_id (comma-separated or repeated), lon/lat + max_travel_min; a page by limit and offset, "
+           "or by after: the `next` of the page before (also in Link rel=\"next\"), by id or by travel time. Or read "
            f"officers by id: ids= up to {MAX_OFFICER_IDS} officer ids (comma-separated, no other parameter), "
            "each as GET /officers/{officer_id} shows it to the caller, in the order asked; the ids it does not "
            "answer for (no such officer, or not the caller's to read) are listed in not_shown",
@@ -82,7 +83,10 @@ api.objects({"officer_id": officer_regions}, general=("equipment_id",))  # an it
                   "lon": ("longitude of the point travel is timed to (with lat and max_travel_min)", "number"),
                   "lat": ("latitude of that point", "number"),
                   "max_travel_min": ("only officers within so many minutes' travel, sorted by it", "number"),
-                  "limit": ("rows, 1 to 1000 (default 50)", "integer"), "offset": ("rows skipped", "integer"),
+                  "limit": ("rows, 1 to 1000 (default 50)", "integer"),
+                  "offset": ("rows skipped (default 0); not with after", "integer"),
+                  "after": ("the page after this position: the `next` of the page before (an opaque token of "
+                            "the search's order: by id, or by travel time with a point); not with offset", "string"),
                   "ids": f"officer ids, comma-separated, at most {MAX_OFFICER_IDS}: read these officers (no other "
                          "parameter)"},
            response="officers")
@@ -99,8 +103,13 @@ def search_officers():
     places = current_deps().places
     with _read() as conn:
         if f.get("point"):
-            return jsonify(officers.search(conn, f, now(), role, travel=places.travel, seats=places.seats))
-        return jsonify(officers.search(conn, f, now(), role))
+            page = officers.search(conn, f, now(), role, travel=places.travel, seats=places.seats)
+        else:
+            page = officers.search(conn, f, now(), role)
+    resp = jsonify(page)
+    if page.get("next"):
+        resp.headers["Link"] = paging.next_link(page["next"], page["limit"])
+    return resp
 
 
 def named_officers(args) -> dict:
@@ -304,6 +313,13 @@ def search_filters(args) -> dict:
         f[name] = values
     f["limit"], f["offset"] = paging.page_of(args, 50, errors)
     _point(args, f, errors)
+    if args.get("after"):
+        if args.get("offset"):
+            errors.append({"field": "after", "reason": "either after or offset, not both"})
+        try:
+            f["after"] = (officers.BY_TRAVEL if "point" in f else officers.BY_ID).position(args["after"])
+        except ValueError as exc:
+            errors.append({"field": "after", "reason": str(exc)})
     if args.get("valid_on"):
         try:
             f["valid_on"] = date.fromisoformat(args["valid_on"])

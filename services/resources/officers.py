@@ -2,11 +2,14 @@
 case `edit`, refusing with Problem)."""
 from __future__ import annotations
 
+import bisect
 from datetime import date, datetime
 
 import numpy as np
+from sqlalchemy import Float, column
 
 from ..common.http import Problem
+from ..common.keyset import Order
 from . import reach, representations, store
 from .domain import duty, lifecycle, masking, roster_rows
 from .domain.policy import Policy
@@ -31,17 +34,31 @@ def view(row: dict, now: datetime, role: str, *, travel_s: float | None = None) 
         "station": representations.station(row),
         **{k: row["personal"].get(k) for k in masking.PERSONAL_FIELDS},
     }
-    if travel_s is not None:
+    if travel_s is not None and np.isfinite(travel_s):   # not timed: no road reaches them (last in the order)
         out["travel_s"] = int(travel_s)
     return masking.masked(out, role)
 
 
-def search(conn, filters: dict, now: datetime, role: str, *, travel=None, seats=None) -> dict:
-    """Filter in SQL, then (with a point) bound travel time over the candidates' positions in one matrix.
+# The orders a search's pages follow (the `?after=` token and the answer's `next`): by id, or by travel
+# time to the search's point and then by id.
+BY_ID = Order("officers.by_id", store.officers.c.officer_id)
+BY_TRAVEL = Order("officers.by_travel", column("travel_s", Float), store.officers.c.officer_id)
 
-    With a bound, SQL keeps only the officers close enough to possibly make it (reach.box: a
-    straight-line box from the provider's fastest speed) or with no known position; the matrix then
-    times those exactly, so the answer is the one timing every candidate would give."""
+
+def search(conn, filters: dict, now: datetime, role: str, *, travel=None, seats=None) -> dict:
+    """One page of the officers the filters keep, by id, or by travel time when the search names a point,
+    with `next` (the `?after=` of the page that follows) while officers are left.
+
+    Without a point or a certification the database cuts the page and counts (store.candidate_page).
+    Otherwise every candidate is read (filtered in SQL; certifications' validity decided here) and, with
+    a point, timed in one matrix. With a bound, SQL keeps only the officers close enough to possibly make
+    it (reach.box: a straight-line box from the provider's fastest speed) or with no known position; the
+    matrix then times those exactly, so the answer is the one timing every candidate would give."""
+    limit, offset, after = filters["limit"], filters["offset"], filters.get("after")
+    if not filters.get("point") and not filters.get("certification"):
+        chosen, total = store.candidate_page(conn, filters, now, limit=limit + 1, offset=offset,
+                                             after=after[0] if after else None)
+        return _page(conn, chosen, None, total, filters, now, role)
     near = None
     if filters.get("point") and filters.get("max_travel_s") is not None:
         near = reach.box(travel, filters["point"], filters["max_travel_s"])
@@ -49,17 +66,35 @@ def search(conn, filters: dict, now: datetime, role: str, *, travel=None, seats=
     if filters.get("certification"):
         valid_on = filters.get("valid_on") or now.date()
         rows = [r for r in rows if _holds_valid(r[4], filters["certification"], valid_on)]
-    ids, seconds = [r[0] for r in rows], None
-    if filters.get("point") and rows:
-        seconds, keep = _timed(travel, _origins(rows, seats), filters["point"], filters.get("max_travel_s"))
-        keep = keep[np.argsort(seconds[keep], kind="stable")]
-        ids, seconds = [ids[i] for i in keep], seconds[keep]
-    page = slice(filters["offset"], filters["offset"] + filters["limit"])
-    chosen = ids[page]
-    full = store.officers_by_id(conn, chosen)
-    times = seconds[page] if seconds is not None else [None] * len(chosen)
-    items = [view(full[i], now, role, travel_s=t) for i, t in zip(chosen, times)]
-    return {"total": len(ids), "offset": filters["offset"], "limit": filters["limit"], "items": items}
+    if not filters.get("point"):
+        ids = sorted(r[0] for r in rows)   # in Python's order, the one `after` is compared in
+        start = bisect.bisect_right(ids, after[0]) if after else offset
+        return _page(conn, ids[start:start + limit + 1], None, len(ids), filters, now, role)
+    if not rows:
+        return _page(conn, [], None, 0, filters, now, role)
+    seconds, keep = _timed(travel, _origins(rows, seats), filters["point"], filters.get("max_travel_s"))
+    timed = sorted((float(seconds[i]), rows[i][0]) for i in keep)
+    start = bisect.bisect_right(timed, after) if after else offset
+    page = timed[start:start + limit + 1]
+    return _page(conn, [i for _, i in page], [s for s, _ in page], len(timed), filters, now, role)
+
+
+def _page(conn, chosen: list[str], seconds: list[float] | None, total: int, filters: dict, now: datetime,
+          role: str) -> dict:
+    """The answer from the page's ids as read with one more than the limit (which says whether officers
+    are left), each with its travel time when the search times them."""
+    limit = filters["limit"]
+    full = store.officers_by_id(conn, chosen[:limit])
+    times = seconds or [None] * len(chosen)
+    items = [view(full[i], now, role, travel_s=t) for i, t in zip(chosen[:limit], times) if i in full]
+    out = {"total": total, "limit": limit, "items": items}
+    if filters.get("after") is None:
+        out["offset"] = filters["offset"]
+    if len(chosen) > limit:
+        last = chosen[limit - 1]
+        out["next"] = (BY_ID.token({"officer_id": last}) if seconds is None
+                       else BY_TRAVEL.token({"travel_s": seconds[limit - 1], "officer_id": last}))
+    return out
 
 
 def _timed(travel, origins: np.ndarray, point, max_travel_s: float | None) -> tuple[np.ndarray, np.ndarray]:

@@ -21,6 +21,7 @@ from services.demand import store as demand
 from services.logistics import regions
 from services.logistics import store as logistics
 from services.matching import store as matching
+from services.resources import officers
 from services.resources import store as resources
 from tests.helpers import drop_schemas
 
@@ -213,3 +214,41 @@ def test_demands_incidents_and_requests_page_by_region_and_sort_in_the_database(
                 read = functools.partial(demand.visible_requests, conn, level, region, statuses=[], grades=[],
                                          county=None, city=None, sort=sort)
                 pages_agree(read, expected, field("request_id"), demand.REQUESTS_ORDERS[sort])
+
+
+def test_resources_officer_search_pages_in_the_database(engine_of):
+    """The search without a point (store.candidate_page): each filter's officers in id order, cut and
+    counted by the database, by offset and after the last id of the page before, on both databases;
+    resting officers whose rest is over count as on duty, as the search's status rule says."""
+    engine, rng, t0 = engine_of(resources.metadata), random.Random(23), now()
+    modules = ["patrol", "traffic", "special_police"]
+    with engine.begin() as conn:
+        for i in range(60):
+            county, status = rng.choice(COUNTIES), rng.choice(["on_duty", "resting", "off_duty"])
+            rest = t0 + timedelta(hours=rng.choice([-2, 3])) if status == "resting" and rng.random() < 0.8 else None
+            conn.execute(resources.officers.insert().values(
+                officer_id=f"ZJ{county}-{i:05d}", county=county, city=county[:4] + "00", unit_id=f"U{county}-A",
+                module=rng.choice(modules), role_class="regular", status=status, status_since=t0, rest_until=rest,
+                duty_minutes_24h=0, points_balance=0.0, tags_text=";", cert_text=";", certifications=[],
+                equipment_ids=[], personal={"name": f"officer {i}"}))
+    with engine.connect() as conn:
+        everything = rows_of(conn, resources.officers, "officer_id")
+
+        def on_duty(r):
+            return r["status"] == "on_duty" or (r["status"] == "resting" and (r["rest_until"] is None
+                                                                              or r["rest_until"] <= t0))
+        cases = [({}, lambda r: True), ({"county": ["330783"]}, lambda r: r["county"] == "330783"),
+                 ({"city": ["330100", "330700"]}, lambda r: r["city"] in ("330100", "330700")),
+                 ({"status": ["on_duty"]}, on_duty),
+                 ({"module": ["patrol"], "status": ["on_duty", "off_duty"]},
+                  lambda r: r["module"] == "patrol" and (on_duty(r) or r["status"] == "off_duty")),
+                 ({"county": ["330500"]}, lambda r: False)]
+        for f, keep in cases:
+            expected = [r for r in everything if keep(r)]
+            assert expected or f == {"county": ["330500"]}
+
+            def read(limit, offset=0, after=None, f=f):
+                ids, total = resources.candidate_page(conn, f, t0, limit=limit, offset=offset,
+                                                      after=after[0] if after else None)
+                return [{"officer_id": i} for i in ids], total
+            pages_agree(read, expected, lambda r: r["officer_id"], officers.BY_ID)

@@ -4,11 +4,14 @@ holds committed, resting, imported and demo officers; and the roster import refu
 contract could not show back."""
 from __future__ import annotations
 
+import base64
 import copy
 import json
 from datetime import datetime, timedelta, timezone
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from requests.utils import parse_header_links
 
 from services.common import contracts
 from services.common.auth import Identity, headers_for
@@ -82,6 +85,58 @@ def test_every_officer_answer_keeps_its_contract(pool, role):
         assert all(o["masked"] == ["phone", "home_address", "id_number"] for o in shown)
     placed = [o for o in shown if o["position"]]
     assert bool(placed) == (role == "province"), "live positions for the province command only"
+
+
+@pytest.mark.parametrize("role, query, size", [("province", "status=on_duty", 25), ("city", "module=patrol", 25),
+                                               ("county", "", 7),
+                                               ("province", "lon=120.24&lat=29.29&max_travel_min=90", 25)])
+def test_a_reader_following_next_gets_the_whole_search_once_each_page_in_its_contract(pool, role, query, size):
+    """Page after page by `next` (the header's Link naming the same position, the filters kept), as one
+    page of a thousand gives them: by id, or by travel time with a point; only the caller's region."""
+    client, _ = pool
+    whole = get(client, role, f"/officers?{query}&limit=1000")
+    assert 2 * size < whole["total"] <= 1000 and "next" not in whole
+    seen, url = [], f"/officers?{query}&limit={size}"
+    while True:
+        answer = client.get(url, headers=headers_for(ROLES[role]))
+        page = answer.get_json()
+        assert answer.status_code == 200 and page["total"] == whole["total"] and page["limit"] == size
+        assert_answers("officers", page)
+        assert ("offset" in page) == (not seen)      # a page asked with after has no offset
+        seen += page["items"]
+        if "next" not in page:
+            assert "Link" not in answer.headers
+            break
+        (link,) = parse_header_links(answer.headers["Link"])
+        url = link["url"]
+        target = parse_qs(urlsplit(url).query)
+        assert link["rel"] == "next" and target["after"] == [page["next"]] and target["limit"] == [str(size)]
+        assert all(target[k] == v for k, v in parse_qs(query).items()), (target, query)
+    assert [o["officer_id"] for o in seen] == [o["officer_id"] for o in whole["items"]]
+    assert seen == whole["items"]
+    if role != "province":
+        assert {o["county"][:4] for o in seen} == {ROLES[role].region[:4]}
+        assert role == "city" or {o["county"] for o in seen} == {ROLES[role].region}
+
+
+def test_a_search_page_asked_at_a_bad_position_is_refused_naming_after(pool):
+    client, _ = pool
+    headers = headers_for(ROLES["province"])
+    by_id = get(client, "province", "/officers?limit=5")["next"]
+    by_travel = get(client, "province", "/officers?lon=120.24&lat=29.29&max_travel_min=90&limit=5")["next"]
+    point = "lon=120.24&lat=29.29&max_travel_min=90"
+    for url, reason in ((f"/officers?after={by_travel}", "another list"), (f"/officers?{point}&after={by_id}", "another list"),
+                        ("/officers?after=!!", "gave"), (f"/officers?{point}&after={_token('officers.by_travel', 'x', 'A')}",
+                                                         "not a number"),
+                        (f"/officers?after={by_id}&offset=5", "either after or offset")):
+        answer = client.get(url, headers=headers)
+        assert answer.status_code == 400, url
+        assert [(e["field"], reason in e["reason"]) for e in answer.get_json()["errors"]] == [("after", True)], url
+    assert client.get(f"/officers?{point}&after={by_travel}", headers=headers).status_code == 200
+
+
+def _token(*values) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
 
 
 def test_an_edit_answers_the_officer_as_the_contract_says(pool):

@@ -3,7 +3,8 @@ writes a query (the support circle's own rota table and reads are readiness/stor
 functions of a connection; the callers hold the transaction. By topic:
 
 - schema.py: the tables and indexes, and the steps that bring an older database up to them;
-- search.py: officers: the availability search (filters, the travel box) and reads by id;
+- search.py: officers: the availability search (filters, the travel box, a page cut and counted by the
+  database) and reads by id;
 - commit.py: the locks and writes of a commit, of a task's dispatch, positions and release, and of a
   hand edit;
 - loads.py: counties: their rows and settings, and the counts behind each county's load;
@@ -84,6 +85,7 @@ from .schema import (
 )
 from .search import (
     available_clause,
+    candidate_page,
     candidate_positions,
     commanding_counties,
     commanding_county,
@@ -103,7 +105,7 @@ __all__ = [
     "drop_replaced_indexes", "fill_commitment_officers",
     "replace_legacy_roster", "count_rows",
     # search
-    "available_clause", "status_clause", "search_filters", "candidate_positions", "officers_by_id",
+    "available_clause", "status_clause", "search_filters", "candidate_positions", "candidate_page", "officers_by_id",
     "officer_counties", "officer", "officer_county", "commanding_county",
     "commanding_counties", "duty_now",
     # commit

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import String, and_, bindparam, or_, select, type_coerce, union_all
+from sqlalchemy import Integer, String, and_, bindparam, func, or_, select, type_coerce, union_all
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import BindParameter
 
@@ -108,6 +108,39 @@ def candidate_positions(conn: Connection, f: dict, now: datetime,
     if f.get("certification"):
         rows = [(*r[:4], _json(r[4])) for r in rows]
     return rows
+
+
+def candidate_page(conn: Connection, f: dict, now: datetime, *, limit: int, offset: int = 0,
+                   after: str | None = None) -> tuple[list[str], int]:
+    """(ids, total): the ids of one page of the officers the filters keep, in id order (`limit` of them,
+    `offset` skipped, or those after the id `after`), and how many the filters keep in all. Two
+    statements cut in the database, for a search with neither point nor certification (both decided
+    per candidate in Python): a page costs a count and the page's rows, not a read of every candidate,
+    so a reader following the pages to the end of a million officers reads each once."""
+    values = _filter_values(f, now, None)
+    when = officers.c.rest_until.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    if when is not None:
+        values["now"] = when(values["now"])
+    shape = _shape(f, None)
+    total = _STATEMENTS.rows(conn, ("count", shape), lambda: _count_statement(f, now), values)[0][0]
+    values.update(page_limit=limit, page_offset=offset)
+    if after is not None:
+        values["after"] = after
+    rows = _STATEMENTS.rows(conn, ("page", shape, after is not None), lambda: _page_statement(f, now, after is not None),
+                            values)
+    return [r[0] for r in rows], total
+
+
+def _count_statement(f: dict, now: datetime):
+    return select(func.count()).select_from(officers).where(*search_filters(f, now))
+
+
+def _page_statement(f: dict, now: datetime, after: bool):
+    where = search_filters(f, now)
+    if after:
+        where.append(officers.c.officer_id > bindparam("after", "", type_=String))
+    return (select(officers.c.officer_id).where(*where).order_by(officers.c.officer_id)
+            .limit(bindparam("page_limit", 0, type_=Integer)).offset(bindparam("page_offset", 0, type_=Integer)))
 
 
 def _candidates_statement(f: dict, now: datetime, box):
