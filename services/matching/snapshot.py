@@ -1,7 +1,7 @@
 """The first picture of the force, read from the resource pool's HTTP API (as an integrator);
 the stream keeps it current afterwards (officer.status-changed, county.load-reported, points.awarded).
 
-Officers page through GET /officers (with the police station each leaves from); their equipment's
+Officers page through GET /officers by position (`next`; with the police station each leaves from); their equipment's
 type, standard and readiness, and each county's accepted standards, come from POST
 /equipment/compatibility; loads from GET /counties/load.
 """
@@ -40,13 +40,14 @@ class Snapshot:
         return resp.json()
 
     def officers(self) -> list[dict]:
-        out, offset = [], 0
-        while True:
-            page = self._get("/officers", limit=PAGE, offset=offset)
+        """Every officer, page after page in id order, each page asked after the last one's `next`
+        (a page costs the same to the end of the force; an officer added meanwhile is not counted twice)."""
+        out, page = [], self._get("/officers", limit=PAGE)
+        out += page["items"]
+        while page.get("next") and page["items"]:
+            page = self._get("/officers", limit=PAGE, after=page["next"])
             out += page["items"]
-            offset += len(page["items"])
-            if not page["items"] or offset >= page["total"]:
-                return out
+        return out
 
     def equipment(self, ids: list[str], county: str) -> dict[str, dict]:
         found = {}
