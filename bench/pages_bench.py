@@ -21,10 +21,22 @@ with 12 officers from three of them, so about 5 in 10 concern 金华 and 2 in 10
 Baseline: the old answer of the same page in-process: every commitment read and filtered in Python by
 its receiving county and the region's officers (read here from the commitments' officers, not from a
 roster of the region's officers as the route did, so again the old way is flattered).
+
+`resources.officers_page.<officers>.province_by_link.p95_ms`: resources' `GET /officers?limit=1000` for
+the province, the page in the middle of the force reached by position (`?after=`, as the page before's
+`next` names it), on the demo force at 20,000 and 100,000 officers (SQLite). Baseline: the same page as
+the route answered it before, in-process and encoded as JSON: every candidate read by id, then cut.
+
+`matching.snapshot_officers.<officers>.s`: matching's first picture of the force (`Snapshot.officers`,
+pages of 1,000 following `next`) through the Flask app, once; baseline: the same pages the old way
+(every candidate read on each page), in-process, once. The old way's whole read grows with the square
+of the force, the new one in proportion.
 """
 from __future__ import annotations
 
 import functools
+import gc
+import json
 import os
 import random
 import tempfile
@@ -40,10 +52,13 @@ from services.common.config import Settings
 from services.common.permissions import covers_clause
 from services.logistics import regions, representations, store
 from services.logistics.bootstrap import build_runtime, create_app
+from services.matching import snapshot
 from services.resources import bootstrap as resources_bootstrap
+from services.resources import officers as resources_officers
 from services.resources import store as resources_store
 
 SIZES = tuple(int(s) for s in os.environ.get("BENCH_PAGE_SIZES", "2000,20000,100000").split(","))
+OFFICER_SIZES = tuple(int(s) for s in os.environ.get("BENCH_OFFICER_PAGE_SIZES", "20000,100000").split(","))
 ROUNDS = int(os.environ.get("BENCH_PAGE_ROUNDS", "20"))
 LIMIT = 50
 CALLERS = {"province": Identity("bench", "province_commander", "330000"),
@@ -107,7 +122,8 @@ def _timed(n: int, new, old, engine, *, every_round: bool = False) -> dict:
                 t = time.perf_counter()
                 old(conn)
                 old_ms.append((time.perf_counter() - t) * 1000)
-    return {"value": _p95(new_ms), "unit": "ms", "baseline": _p95(old_ms)}
+    return {"value": _p95(new_ms), "unit": "ms", "baseline": _p95(old_ms),
+            "median": round(float(np.median(new_ms)), 2), "baseline_median": round(float(np.median(old_ms)), 2)}
 
 
 def bench_size(workdir: str, n: int) -> dict:
@@ -208,6 +224,67 @@ def bench_commitments(workdir: str, n: int) -> dict:
         runtime.engine.dispose()
 
 
+def _old_officers_page(conn, limit: int, offset: int, at: datetime) -> list[dict]:
+    """A search page as GET /officers answered it before: every candidate read (by id), then cut; its
+    officers shown and encoded as JSON, as the route does (no HTTP or token check)."""
+    ids = [r[0] for r in resources_store.candidate_positions(conn, {}, at)][offset:offset + limit]
+    full = resources_store.officers_by_id(conn, ids)
+    items = [resources_officers.view(full[i], at, "province_commander") for i in ids]
+    json.dumps({"total": len(ids), "offset": offset, "limit": limit, "items": items}, ensure_ascii=False)
+    return items
+
+
+class _Session:
+    """requests.Session's get() onto a Flask test client, for matching's snapshot."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def get(self, url, params=None, headers=None, timeout=None):
+        resp = self.client.get(url, query_string=params, headers=headers)
+        assert resp.status_code == 200, resp.get_json()
+        return type("Reply", (), {"raise_for_status": staticmethod(lambda: None), "json": staticmethod(resp.get_json)})
+
+
+def bench_officers(workdir: str, n: int) -> dict:
+    runtime = resources_bootstrap.build_runtime(Settings(service="resources", kafka_bootstrap="127.0.0.1:1",
+                                                         database_url=f"sqlite:///{workdir}/officers_{n}.db"))
+    try:
+        resources_bootstrap.seed_demo_if_empty(runtime, officers_n=n, seed=11)
+        app = resources_bootstrap.create_app(runtime)
+        gc.collect()   # what start-up built kept out of the collector's full passes, as a service's start
+        gc.freeze()    # does (common.runtime._settle_heap); else a pass over it lands in one page in 16
+        client = signed_in(app.test_client(), CALLERS["province"])
+        page, offset = snapshot.PAGE, (n // 2) // snapshot.PAGE * snapshot.PAGE
+        with runtime.engine.connect() as conn:
+            ids = [i for (i,) in conn.execute(select(resources_store.officers.c.officer_id)
+                                              .order_by(resources_store.officers.c.officer_id))]
+        at = datetime.now(timezone.utc)
+        url = f"/officers?limit={page}&after={resources_officers.BY_ID.token({'officer_id': ids[offset - 1]})}"
+        first = client.get(url).get_json()
+        with runtime.engine.connect() as conn:
+            old = _old_officers_page(conn, page, offset, at)
+        assert [o["officer_id"] for o in first["items"]] == [o["officer_id"] for o in old] == ids[offset:offset + page]
+        out = {f"resources.officers_page.{n // 1000}k.province_by_link.p95_ms": _timed(
+            n, functools.partial(client.get, url), functools.partial(_old_officers_page, limit=page, offset=offset, at=at),
+            runtime.engine)}
+        source = snapshot.Snapshot("", session=_Session(app.test_client()))
+        t = time.perf_counter()
+        everyone = source.officers()
+        new_s = time.perf_counter() - t
+        assert [o["officer_id"] for o in everyone] == ids
+        t = time.perf_counter()
+        with runtime.engine.connect() as conn:     # the old way's pages, each reading every candidate
+            old_n = sum(len(_old_officers_page(conn, page, start, at)) for start in range(0, n, page))
+        old_s = time.perf_counter() - t
+        assert old_n == n
+        out[f"matching.snapshot_officers.{n // 1000}k.s"] = {"value": round(new_s, 2), "unit": "s", "baseline": round(old_s, 2)}
+        return out
+    finally:
+        gc.unfreeze()
+        runtime.engine.dispose()
+
+
 def run() -> dict:
     results: dict = {}
     with tempfile.TemporaryDirectory(prefix="bench-pages-") as workdir:
@@ -215,10 +292,13 @@ def run() -> dict:
             results.update(bench_size(workdir, n))
         for n in SIZES:
             results.update(bench_commitments(workdir, n))
+        for n in OFFICER_SIZES:
+            results.update(bench_officers(workdir, n))
     return results
 
 
 if __name__ == "__main__":
     for name, figure in run().items():
         ratio = figure["value"] / figure["baseline"] if figure["baseline"] else float("nan")
-        print(f"{name:45s} {figure['value']:9.2f} ms   baseline {figure['baseline']:9.2f} ms   {ratio:.3f}x")
+        unit = figure["unit"]
+        print(f"{name:45s} {figure['value']:9.2f} {unit:2s}   baseline {figure['baseline']:9.2f} {unit:2s}   {ratio:.3f}x")
