@@ -175,15 +175,17 @@ def failing_items(officers: list[dict], equipment_type: str, count: int) -> dict
 def equipment_failure(services: Services, inject: Inject) -> Outcome:
     county, kind, want = inject.body["county"], inject.body["equipment_type"], inject.body["count"]
     who = resource_manager(county)
-    changes, failed, offset, total = {}, 0, 0, 1
-    while failed < want and offset < total:  # page through the county's officers until enough items fail
-        page = _call("GET", services.resources + "/officers", who,
-                     params={"county": county, "limit": PAGE, "offset": offset}).json()
-        total, offset = page["total"], offset + PAGE
+    changes, failed, after = {}, 0, None
+    while failed < want:  # page through the county's officers (each page after the last) until enough items fail
+        params = {"county": county, "limit": PAGE, **({"after": after} if after else {})}
+        page = _call("GET", services.resources + "/officers", who, params=params).json()
         found = failing_items(page["items"], kind, want - failed)
         failed += sum(len(o.get("equipment_ids") or []) for o in page["items"] if o["officer_id"] in found) \
             - sum(map(len, found.values()))
         changes.update(found)
+        after = page.get("next")
+        if not after:
+            break
     _each(services, who, [(officer_id, {"equipment_ids": kept}) for officer_id, kept in changes.items()])
     return Outcome(f"{failed} of {want} {kind} in {county} failed", "did_failed",
                    {"county": county, "failed": failed, "want": want, "kind": kind})

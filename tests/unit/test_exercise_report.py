@@ -208,3 +208,40 @@ def test_the_report_lists_each_request_with_its_deadline_first_order_last_unit_a
     assert "13 min late" in report.requests_table(late, "en")  # due 09:51 (the example's deadline), in at 10:05
     unfinished = report.report_data(scenario, "requests", score(loop()[:-1]), [], lang="zh")
     assert "未全部到位" in report.requests_table(unfinished, "zh") and "<h2>支援请求</h2>" in report.to_html(unfinished)
+
+
+def test_equipment_failure_pages_through_the_county_until_enough_items_fail(tmp_path, monkeypatch):
+    """Against the pool itself (resources' app, pages of 7): the inject reads the county's officers page
+    after page by `next` and takes the first `count` radios, in id order, off the officers carrying them."""
+    from services.exercise import injects
+    from services.exercise.scenario import Inject
+    from services.resources.bootstrap import build_runtime, create_app, seed_demo_if_empty
+    from tests.helpers import offline_settings
+
+    runtime = build_runtime(offline_settings("resources", tmp_path))
+    seed_demo_if_empty(runtime, officers_n=3000, seed=5)
+    client, asked = create_app(runtime).test_client(), []
+
+    class Reply:
+        def __init__(self, resp):
+            self.status_code, self.text, self.json = resp.status_code, resp.get_data(as_text=True), resp.get_json
+
+    def request(method, url, headers=None, timeout=None, params=None, json=None):
+        asked.append((method, dict(params or {})))
+        return Reply(client.open(url.removeprefix("http://pool"), method=method, headers=headers,
+                                 query_string=params, json=json))
+    monkeypatch.setattr(injects.requests, "request", request)
+    monkeypatch.setattr(injects, "PAGE", 7)
+    manager = {"Authorization": injects.headers_for(injects.resource_manager("330783"))["Authorization"]}
+    before = client.get("/officers?county=330783&limit=1000", headers=manager).get_json()["items"]
+    radios = [(o["officer_id"], e) for o in before for e in o["equipment_ids"] if "-RAD-" in e]
+    assert len(radios) > 12
+    inject = Inject(0, 600.0, "equipment_failure", {"county": "330783", "equipment_type": "radio", "count": 12})
+    outcome = injects.equipment_failure(injects.Services(demand="http://none", resources="http://pool"), inject)
+    assert outcome.values["failed"] == 12
+    after = {o["officer_id"]: o["equipment_ids"]
+             for o in client.get("/officers?county=330783&limit=1000", headers=manager).get_json()["items"]}
+    assert [(i, e) for i, e in radios if e not in after[i]] == radios[:12]
+    pages = [p for m, p in asked if m == "GET"]
+    assert len(pages) > 1 and "after" not in pages[0] and all("after" in p and "offset" not in p for p in pages[1:])
+    runtime.engine.dispose()
