@@ -73,10 +73,13 @@ def search(conn, filters: dict, now: datetime, role: str, *, travel=None, seats=
     if not rows:
         return _page(conn, [], None, 0, filters, now, role)
     seconds, keep = _timed(travel, _origins(rows, seats), filters["point"], filters.get("max_travel_s"))
-    timed = sorted((float(seconds[i]), rows[i][0]) for i in keep)
-    start = bisect.bisect_right(timed, after) if after else offset
-    page = timed[start:start + limit + 1]
-    return _page(conn, [i for _, i in page], [s for s, _ in page], len(timed), filters, now, role)
+    seconds, ids = seconds[keep], np.array([rows[i][0] for i in keep], dtype=str)
+    order = np.lexsort((ids, seconds))   # by time, then by id (numpy compares text as Python does)
+    if after:
+        past = (seconds > after[0]) | ((seconds == after[0]) & (ids > after[1]))
+        order, offset = order[past[order]], 0
+    page = order[offset:offset + limit + 1]
+    return _page(conn, ids[page].tolist(), seconds[page].tolist(), len(keep), filters, now, role)
 
 
 def _page(conn, chosen: list[str], seconds: list[float] | None, total: int, filters: dict, now: datetime,
