@@ -50,12 +50,13 @@ class Api:
     def route(self, method: str, path: str, summary: str, *, body: str | None = None,
               response: str | None = None, status: int = 200, media: tuple[str, ...] = (JSON,),
               query: dict[str, str | tuple[str, str]] | None = None, answers: str | None = None,
-              paged: int | None = None):
+              paged: int | None = None, linked: bool = False):
         """Declare `METHOD path` (OpenAPI form) with its summary, contracts and query parameters
         ({name: description, or (description, JSON type)}), and serve it with the decorated function.
         `answers`: the media type of a success answer that is not JSON (its contract is then a string).
         `paged`: a list answered in pages of this many rows by default (`?limit=`, `?offset=`; the view
-        answers with paging.answer, which sets the headers X-Total-Count and Link)."""
+        answers with paging.answer, which sets the headers X-Total-Count and Link). `linked`: an answer
+        that names its next page in the header Link alone (paging.next_link; the count in its body)."""
         params = tuple(_PARAM.findall(path))
         if paged:
             query = {**(query or {}), **paging.declared(paged)}
@@ -66,7 +67,7 @@ class Api:
             self.blueprint.add_url_rule(flask_rule(path), endpoint=view.__name__, view_func=view, methods=[method])
             self.routes.append(Route(method, path, summary, body=body, response=response, status=status,
                                      params=params, media=media, query=query_params(query), answers=answers,
-                                     paged=bool(paged)))
+                                     paged=bool(paged), linked=linked))
             return view
         return register
 

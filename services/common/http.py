@@ -128,6 +128,7 @@ class Route:
     query: tuple[tuple[str, str, str], ...] = ()   # (name, description, JSON type) of each query parameter
     answers: str | None = None    # a success answer that is not JSON: its media type (text/html...)
     paged: bool = False           # a list in pages: the answer's headers X-Total-Count and Link (paging.py)
+    linked: bool = False          # an answer naming its next page in the header Link only
 
 
 def query_params(declared: dict[str, str | tuple[str, str]] | None) -> tuple[tuple[str, str, str], ...]:
@@ -290,6 +291,8 @@ def _response(r: Route, schemas) -> dict:
     resp = {"description": r.summary}
     if r.paged:
         resp["headers"] = PAGE_HEADERS
+    elif r.linked:
+        resp["headers"] = {"Link": PAGE_HEADERS["Link"]}
     if r.answers:
         resp["content"] = {r.answers: {"schema": {"type": "string"}}}
     if r.response:

@@ -89,7 +89,7 @@ api.objects({"officer_id": officer_regions}, general=("equipment_id",))  # an it
                             "the search's order: by id, or by travel time with a point); not with offset", "string"),
                   "ids": f"officer ids, comma-separated, at most {MAX_OFFICER_IDS}: read these officers (no other "
                          "parameter)"},
-           response="officers")
+           response="officers", linked=True)
 def search_officers():
     if "ids" in request.args:
         return jsonify(named_officers(request.args))

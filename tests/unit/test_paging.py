@@ -232,6 +232,10 @@ def test_the_openapi_document_declares_the_page_parameters_and_headers():
     assert {p["name"] for p in op["parameters"]} >= {"limit", "offset", "after"}
     assert set(op["responses"]["200"]["headers"]) == {"X-Total-Count", "Link"}
     assert "headers" not in doc["paths"]["/incidents/{incident_id}"]["get"]["responses"]["200"]
+    from services.resources.http import api as resources_api
+    search = openapi_document("resources", resources_api.routes)["paths"]["/officers"]["get"]   # its count in its body
+    assert {p["name"] for p in search["parameters"]} >= {"limit", "offset", "after"}
+    assert set(search["responses"]["200"]["headers"]) == {"Link"}
 
 
 def test_a_refused_page_ends_the_read_with_that_answer():
