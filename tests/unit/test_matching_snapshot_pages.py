@@ -1,6 +1,7 @@
 """matching's first picture of the force reads every officer of the pool once, page after page by the
 position each page gives (`next`), not by offsets; an officer the pool adds between two pages is read
-with the page it falls in, and none is read twice."""
+when it sorts after the position reached (one sorting before it is the stream's to bring), and none is
+read twice."""
 from __future__ import annotations
 
 from services.matching import snapshot
