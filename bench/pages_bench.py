@@ -266,7 +266,8 @@ def bench_officers(workdir: str, n: int) -> dict:
             old = _old_officers_page(conn, page, offset, at)
         assert [o["officer_id"] for o in first["items"]] == [o["officer_id"] for o in old] == ids[offset:offset + page]
         out = {f"resources.officers_page.{n // 1000}k.province_by_link.p95_ms": _timed(
-            n, functools.partial(client.get, url), functools.partial(_old_officers_page, limit=page, offset=offset, at=at),
+            n, functools.partial(client.get, url),
+            functools.partial(_old_officers_page, limit=page, offset=offset, at=at),
             runtime.engine)}
         source = snapshot.Snapshot("", session=_Session(app.test_client()))
         t = time.perf_counter()
@@ -278,7 +279,8 @@ def bench_officers(workdir: str, n: int) -> dict:
             old_n = sum(len(_old_officers_page(conn, page, start, at)) for start in range(0, n, page))
         old_s = time.perf_counter() - t
         assert old_n == n
-        out[f"matching.snapshot_officers.{n // 1000}k.s"] = {"value": round(new_s, 2), "unit": "s", "baseline": round(old_s, 2)}
+        out[f"matching.snapshot_officers.{n // 1000}k.s"] = {"value": round(new_s, 2), "unit": "s",
+                                                             "baseline": round(old_s, 2)}
         return out
     finally:
         gc.unfreeze()
@@ -301,4 +303,5 @@ if __name__ == "__main__":
     for name, figure in run().items():
         ratio = figure["value"] / figure["baseline"] if figure["baseline"] else float("nan")
         unit = figure["unit"]
-        print(f"{name:45s} {figure['value']:9.2f} {unit:2s}   baseline {figure['baseline']:9.2f} {unit:2s}   {ratio:.3f}x")
+        print(f"{name:45s} {figure['value']:9.2f} {unit:2s}   baseline {figure['baseline']:9.2f} {unit:2s}   "
+              f"{ratio:.3f}x")

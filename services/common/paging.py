@@ -41,18 +41,25 @@ def args(order: Order, default: int | None = None) -> tuple[int, int, tuple | No
         default = current_app.view_functions[request.endpoint].page_default
     errors = []
     limit, offset = page_of(request.args, default, errors)
-    after = None
-    token = request.args.get("after")
-    if token:
-        if request.args.get("offset"):
-            errors.append({"field": "after", "reason": "either after or offset, not both"})
-        try:
-            after = order.position(token)
-        except ValueError as exc:
-            errors.append({"field": "after", "reason": str(exc)})
+    after = position_of(request.args, order, errors)
     if errors:
         raise Problem(400, "Bad page", errors)
     return limit, offset, after
+
+
+def position_of(query, order: Order, errors: list[dict]) -> tuple | None:
+    """The values `?after=` places the page after in `order` (None when not asked); a bad token, or
+    one sent with `?offset=`, added to `errors`."""
+    token = query.get("after")
+    if not token:
+        return None
+    if query.get("offset"):
+        errors.append({"field": "after", "reason": "either after or offset, not both"})
+    try:
+        return order.position(token)
+    except ValueError as exc:
+        errors.append({"field": "after", "reason": str(exc)})
+        return None
 
 
 def page_of(query, default: int, errors: list[dict], most: int = MOST) -> tuple[int, int]:

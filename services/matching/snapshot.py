@@ -1,9 +1,9 @@
 """The first picture of the force, read from the resource pool's HTTP API (as an integrator);
 the stream keeps it current afterwards (officer.status-changed, county.load-reported, points.awarded).
 
-Officers page through GET /officers by position (`next`; with the police station each leaves from); their equipment's
-type, standard and readiness, and each county's accepted standards, come from POST
-/equipment/compatibility; loads from GET /counties/load.
+Officers page through GET /officers by position (`next`), each with the police station they leave
+from; their equipment's type, standard and readiness, and each county's accepted standards, come from
+POST /equipment/compatibility; loads from GET /counties/load.
 """
 from __future__ import annotations
 

@@ -313,13 +313,9 @@ def search_filters(args) -> dict:
         f[name] = values
     f["limit"], f["offset"] = paging.page_of(args, 50, errors)
     _point(args, f, errors)
-    if args.get("after"):
-        if args.get("offset"):
-            errors.append({"field": "after", "reason": "either after or offset, not both"})
-        try:
-            f["after"] = (officers.BY_TRAVEL if "point" in f else officers.BY_ID).position(args["after"])
-        except ValueError as exc:
-            errors.append({"field": "after", "reason": str(exc)})
+    order = officers.BY_TRAVEL if "point" in f else officers.BY_ID   # a timed search's pages follow travel time
+    if (after := paging.position_of(args, order, errors)) is not None:
+        f["after"] = after
     if args.get("valid_on"):
         try:
             f["valid_on"] = date.fromisoformat(args["valid_on"])

@@ -62,9 +62,11 @@ def _like(code: str) -> str:
     return ";" + code.replace("/", "//").replace("%", "/%").replace("_", "/_") + ";"
 
 
-def _filter_values(f: dict, now: datetime, box) -> dict:
-    """The parameters of search_filters (and of the box), by name."""
-    out = {"now": now}
+def _filter_values(conn: Connection, f: dict, now: datetime, box) -> dict:
+    """The parameters of search_filters (and of the box), by name, in the driver's form (`now` bound
+    as SQLAlchemy binds the column's type on this connection's dialect)."""
+    when = officers.c.rest_until.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    out = {"now": now if when is None else when(now)}
     for name in LISTED:
         out.update((f"{name}_{i}", v) for i, v in enumerate(f.get(name) or ()))
     for key in ("tag", "certification"):
@@ -99,11 +101,7 @@ def candidate_positions(conn: Connection, f: dict, now: datetime,
     statement. The text is compiled once per shape of search (`_shape`) by the connection's dialect
     and run with this search's values (datetimes bound as SQLAlchemy binds them); rows are the
     driver's tuples, the certifications decoded here."""
-    dialect = conn.dialect
-    values = _filter_values(f, now, box)
-    when = officers.c.rest_until.type.dialect_impl(dialect).bind_processor(dialect)
-    if when is not None:
-        values["now"] = when(values["now"])
+    values = _filter_values(conn, f, now, box)
     rows = _STATEMENTS.rows(conn, _shape(f, box), lambda: _candidates_statement(f, now, box), values)
     if f.get("certification"):
         rows = [(*r[:4], _json(r[4])) for r in rows]
@@ -117,17 +115,14 @@ def candidate_page(conn: Connection, f: dict, now: datetime, *, limit: int, offs
     statements cut in the database, for a search with neither point nor certification (both decided
     per candidate in Python): a page costs a count and the page's rows, not a read of every candidate,
     so a reader following the pages to the end of a million officers reads each once."""
-    values = _filter_values(f, now, None)
-    when = officers.c.rest_until.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-    if when is not None:
-        values["now"] = when(values["now"])
+    values = _filter_values(conn, f, now, None)
     shape = _shape(f, None)
     total = _STATEMENTS.rows(conn, ("count", shape), lambda: _count_statement(f, now), values)[0][0]
     values.update(page_limit=limit, page_offset=offset)
     if after is not None:
         values["after"] = after
-    rows = _STATEMENTS.rows(conn, ("page", shape, after is not None), lambda: _page_statement(f, now, after is not None),
-                            values)
+    rows = _STATEMENTS.rows(conn, ("page", shape, after is not None),
+                            lambda: _page_statement(f, now, after is not None), values)
     return [r[0] for r in rows], total
 
 
