@@ -29,6 +29,7 @@ from .store import (
     count_rows,
     drop_replaced_indexes,
     fill_commitment_officers,
+    fill_officer_certificates,
     metadata,
     officers,
     regions,
@@ -57,6 +58,7 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     drop_replaced_indexes(runtime.engine)
     seal_plain_personal(runtime.engine)
     fill_commitment_officers(runtime.engine)   # commitments made before their officers were kept apart
+    fill_officer_certificates(runtime.engine)  # officers imported before their certificates were kept apart
     places = Places(settings.province)
     runtime.deps = Resources(runtime, policy, places,
                              Readiness(places, ReadinessPolicy.from_env(), policy.reserve_share))

@@ -2,8 +2,7 @@
 case `edit`, refusing with Problem)."""
 from __future__ import annotations
 
-import bisect
-from datetime import date, datetime
+from datetime import datetime
 
 import numpy as np
 from sqlalchemy import Float, column
@@ -49,27 +48,20 @@ def search(conn, filters: dict, now: datetime, role: str, *, travel=None, seats=
     """One page of the officers the filters keep, by id, or by travel time when the search names a point,
     with `next` (the `?after=` of the page that follows) while officers are left.
 
-    Without a point or a certification the database cuts the page and counts (store.candidate_page).
-    Otherwise every candidate is read (filtered in SQL; certifications' validity decided here) and, with
-    a point, timed in one matrix. With a bound, SQL keeps only the officers close enough to possibly make
-    it (reach.box: a straight-line box from the provider's fastest speed) or with no known position; the
-    matrix then times those exactly, so the answer is the one timing every candidate would give."""
+    Without a point the database cuts the page and counts (store.candidate_page). With one, every
+    candidate is read (filtered in SQL, certificates' validity included) and timed in one matrix. With a
+    bound, SQL keeps only the officers close enough to possibly make it (reach.box: a straight-line box
+    from the provider's fastest speed) or with no known position; the matrix then times those exactly,
+    so the answer is the one timing every candidate would give."""
     limit, offset, after = filters["limit"], filters["offset"], filters.get("after")
-    if not filters.get("point") and not filters.get("certification"):
+    if not filters.get("point"):
         chosen, total = store.candidate_page(conn, filters, now, limit=limit + 1, offset=offset,
                                              after=after[0] if after else None)
         return _page(conn, chosen, None, total, filters, now, role)
     near = None
-    if filters.get("point") and filters.get("max_travel_s") is not None:
+    if filters.get("max_travel_s") is not None:
         near = reach.box(travel, filters["point"], filters["max_travel_s"])
     rows = store.candidate_positions(conn, filters, now, near)
-    if filters.get("certification"):
-        valid_on = filters.get("valid_on") or now.date()
-        rows = [r for r in rows if _holds_valid(r[4], filters["certification"], valid_on)]
-    if not filters.get("point"):
-        ids = sorted(r[0] for r in rows)   # in Python's order, the one `after` is compared in
-        start = bisect.bisect_right(ids, after[0]) if after else offset
-        return _page(conn, ids[start:start + limit + 1], None, len(ids), filters, now, role)
     if not rows:
         return _page(conn, [], None, 0, filters, now, role)
     seconds, keep = _timed(travel, _origins(rows, seats), filters["point"], filters.get("max_travel_s"))
@@ -126,11 +118,6 @@ def _origins(rows, seats) -> np.ndarray:
     for i in unplaced:  # None reads as NaN
         origins[i] = seats[county[i]]
     return origins
-
-
-def _holds_valid(certs: list[dict], names: list[str], on: date) -> bool:
-    valid = {c["name"] for c in certs if date.fromisoformat(c["expires"]) >= on}
-    return all(n in valid for n in names)
 
 
 def edit(outbox, officer_id: str, body: dict, role: str, policy: Policy, now: datetime) -> dict:

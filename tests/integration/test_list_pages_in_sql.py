@@ -219,20 +219,29 @@ def test_demands_incidents_and_requests_page_by_region_and_sort_in_the_database(
 def test_resources_officer_search_pages_in_the_database(engine_of):
     """The search without a point (store.candidate_page): each filter's officers in id order, cut and
     counted by the database, by offset and after the last id of the page before, on both databases;
-    resting officers whose rest is over count as on duty, as the search's status rule says."""
+    resting officers whose rest is over count as on duty, as the search's status rule says; a
+    certification counts on the days it is valid (expired yesterday: not held; expires today: held)."""
     engine, rng, t0 = engine_of(resources.metadata), random.Random(23), now()
     modules = ["patrol", "traffic", "special_police"]
+    today, later = t0.date(), t0.date() + timedelta(days=30)
+    expiries = [(today - timedelta(days=1)).isoformat(), today.isoformat(), later.isoformat()]
     with engine.begin() as conn:
         for i in range(60):
             county, status = rng.choice(COUNTIES), rng.choice(["on_duty", "resting", "off_duty"])
             rest = t0 + timedelta(hours=rng.choice([-2, 3])) if status == "resting" and rng.random() < 0.8 else None
-            conn.execute(resources.officers.insert().values(
+            certs = [{"name": name, "issued": "2020-01-01", "expires": rng.choice(expiries)}
+                     for name in ("firearms", "first_aid") if rng.random() < 0.6]
+            resources.insert_officers(conn, [dict(   # the officer's row and their certificates' rows
                 officer_id=f"ZJ{county}-{i:05d}", county=county, city=county[:4] + "00", unit_id=f"U{county}-A",
                 module=rng.choice(modules), role_class="regular", status=status, status_since=t0, rest_until=rest,
-                duty_minutes_24h=0, points_balance=0.0, tags_text=";", cert_text=";", certifications=[],
-                equipment_ids=[], personal={"name": f"officer {i}"}))
+                duty_minutes_24h=0, points_balance=0.0, tags_text=";", cert_text=resources.joined(c["name"] for c in certs),
+                certifications=certs, equipment_ids=[], personal={"name": f"officer {i}"})])
     with engine.connect() as conn:
         everything = rows_of(conn, resources.officers, "officer_id")
+
+        def holds(r, names, day):   # each name held with an expiry on or after the day
+            return all(any(c["name"] == n and c["expires"] >= day.isoformat() for c in r["certifications"])
+                       for n in names)
 
         def on_duty(r):
             return r["status"] == "on_duty" or (r["status"] == "resting" and (r["rest_until"] is None
@@ -242,7 +251,13 @@ def test_resources_officer_search_pages_in_the_database(engine_of):
                  ({"status": ["on_duty"]}, on_duty),
                  ({"module": ["patrol"], "status": ["on_duty", "off_duty"]},
                   lambda r: r["module"] == "patrol" and (on_duty(r) or r["status"] == "off_duty")),
-                 ({"county": ["330500"]}, lambda r: False)]
+                 ({"county": ["330500"]}, lambda r: False),
+                 ({"certification": ["firearms"]}, lambda r: holds(r, ["firearms"], today)),
+                 ({"certification": ["firearms", "first_aid"], "status": ["on_duty"]},
+                  lambda r: holds(r, ["firearms", "first_aid"], today) and on_duty(r)),
+                 ({"certification": ["first_aid"], "valid_on": later}, lambda r: holds(r, ["first_aid"], later))]
+        named = [r for r in everything if any(c["name"] == "firearms" for c in r["certifications"])]
+        assert 0 < len([r for r in named if holds(r, ["firearms"], today)]) < len(named)   # some expired
         for f, keep in cases:
             expected = [r for r in everything if keep(r)]
             assert expected or f == {"county": ["330500"]}

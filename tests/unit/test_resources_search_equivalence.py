@@ -5,7 +5,7 @@ them all; the search reads only the box (two statements in one, on the driver), 
 inside the straight-line circle, and builds its origins column-wise."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import numpy as np
 import pytest
@@ -19,20 +19,28 @@ from tests.helpers import offline_settings
 NOW = datetime(2025, 9, 15, 2, 0, tzinfo=timezone.utc)
 
 
+def holds_valid(certs: list[dict], names: list[str], on: date) -> bool:
+    """Every certificate of `names` held with an expiry date on or after `on` (decided in Python)."""
+    valid = {c["name"] for c in certs if date.fromisoformat(c["expires"]) >= on}
+    return all(n in valid for n in names)
+
+
 def reference_candidates(conn, filters, now) -> list:
-    """Every officer the filters keep, by id, as SQLAlchemy rows (no travel box)."""
+    """Every officer the filters keep, by id, as SQLAlchemy rows (no travel box); certificates' names
+    and dates decided here, in Python, from each officer's list."""
     cols = [officers_table.c.officer_id, officers_table.c.county, officers_table.c.lon, officers_table.c.lat,
             officers_table.c.certifications]
-    return conn.execute(select(*cols).where(*store.search_filters(filters, now))
+    rows = conn.execute(select(*cols).where(*store.search_filters({**filters, "certification": []}, now))
                         .order_by(officers_table.c.officer_id)).all()
+    if filters.get("certification"):
+        valid_on = filters.get("valid_on") or now.date()
+        rows = [r for r in rows if holds_valid(r.certifications, filters["certification"], valid_on)]
+    return rows
 
 
 def reference_search(conn, filters, now, role, *, travel, seats) -> dict:
     """The search as it was: every candidate timed, origins built one row at a time."""
     rows = reference_candidates(conn, filters, now)
-    if filters.get("certification"):
-        valid_on = filters.get("valid_on") or now.date()
-        rows = [r for r in rows if officers._holds_valid(r.certifications, filters["certification"], valid_on)]
     ids, seconds = [r.officer_id for r in rows], None
     if filters.get("point") and rows:
         origins = np.array([(r.lon, r.lat) if r.lon is not None else seats[r.county] for r in rows], dtype=float)
@@ -55,6 +63,13 @@ def pool(tmp_path_factory):
     with runtime.engine.begin() as conn:  # every seventh officer has no known position: the seat stands in
         ids = [r.officer_id for r in conn.execute(officers_table.select().order_by(officers_table.c.officer_id))]
         conn.execute(update(officers_table).where(officers_table.c.officer_id.in_(ids[::7])).values(lon=None, lat=None))
+        # every fifth holder's firearms certificate expired before NOW (so holding the name is not enough)
+        held = conn.execute(select(officers_table.c.officer_id, officers_table.c.certifications)
+                            .where(officers_table.c.cert_text.contains(";firearms;"))
+                            .order_by(officers_table.c.officer_id)).all()
+        store.update_each(conn, [{"officer_id": officer_id, "certifications": [
+            dict(c, expires="2025-03-31") if c["name"] == "firearms" else c for c in certs]}
+            for officer_id, certs in held[::5]])
     yield runtime
     runtime.engine.dispose()
 
@@ -97,7 +112,10 @@ UNTIMED = [
     {"status": ["on_duty"], "module": ["patrol"]},
     {"status": ["on_duty"], "offset": 120, "limit": 40},     # cut by the database: the count and the page
     {"county": ["330783", "330106"], "status": ["resting"]},
-    {"certification": ["firearms"], "status": ["on_duty", "resting"], "offset": 10},   # every candidate read
+    {"certification": ["firearms"], "status": ["on_duty", "resting"], "offset": 10},   # dates read in SQL
+    {"certification": ["firearms"], "valid_on": date(2025, 3, 31)},    # the expired ones' last day
+    {"certification": ["first_aid"], "valid_on": date(2026, 9, 1)},    # a later day: fewer still valid
+    {"certification": ["firearms", "first_aid"], "limit": 20},
     {"tag": ["no_such_tag"]},
     {"limit": 1000, "offset": 2500},
 ]
@@ -112,6 +130,19 @@ def test_a_search_without_a_point_answers_as_the_reference_in_id_order(pool, que
     assert _without_next(fast) == slow
     assert fast["total"] > 0 or query.get("tag") == ["no_such_tag"]
     assert ("next" in fast) == (filters["offset"] + filters["limit"] < fast["total"])
+
+
+def test_a_certification_counts_only_on_the_days_it_is_valid(pool):
+    """The database reads each holder's expiry date: a certificate that expired before the day asked is
+    not held, one that expires on that day still is."""
+    def total(**query):
+        with pool.engine.connect() as conn:
+            return officers.search(conn, _filters(**query), NOW, "province_commander")["total"]
+    holders = total(tag=[], certification=["firearms"], valid_on=date(2025, 1, 1))
+    expired_on_the_31st = holders - total(certification=["firearms"], valid_on=date(2025, 4, 1))
+    assert holders > 1000 and expired_on_the_31st == len(range(0, holders, 5))
+    assert total(certification=["firearms"], valid_on=date(2025, 3, 31)) == holders
+    assert total(certification=["firearms"]) == holders - expired_on_the_31st
 
 
 @pytest.mark.parametrize("query", [{"status": ["on_duty"]}, {"certification": ["firearms"]},
@@ -147,7 +178,7 @@ def test_the_box_and_the_driver_read_the_candidates_the_reference_reads_inside_t
         with pool.engine.connect() as conn:
             fast = store.candidate_positions(conn, filters, NOW, box)
             every = reference_candidates(conn, filters, NOW)
-        inside = [tuple(r[:4]) + ((r.certifications,) if "certification" in filters else ())
+        inside = [tuple(r[:4])
                   for r in every if r.lon is None or (box[0] <= r.lon <= box[1] and box[2] <= r.lat <= box[3])]
         assert fast == inside and 0 < len(fast) < len(every)
 

@@ -52,6 +52,7 @@ from .loads import (
 from .roster import (
     CHUNK,
     PERSONAL,
+    certificate_rows,
     insert_counties,
     insert_equipment,
     insert_officers,
@@ -60,6 +61,7 @@ from .roster import (
     insert_units,
     joined,
     officer_values,
+    replace_certificates,
     units_by_id,
     update_roster_fields,
     update_units,
@@ -73,8 +75,10 @@ from .schema import (
     drop_replaced_indexes,
     equipment,
     fill_commitment_officers,
+    fill_officer_certificates,
     metadata,
     observed,
+    officer_certificates,
     officers,
     points_ledger,
     regions,
@@ -102,7 +106,7 @@ __all__ = [
     # schema
     "metadata", "regions", "counties", "officers", "units", "unit_positions", "equipment", "commitments",
     "commitment_officers", "points_ledger", "observed", "REPLACED_INDEXES", "seal_plain_personal",
-    "drop_replaced_indexes", "fill_commitment_officers",
+    "drop_replaced_indexes", "fill_commitment_officers", "officer_certificates", "fill_officer_certificates",
     "replace_legacy_roster", "count_rows",
     # search
     "available_clause", "status_clause", "search_filters", "candidate_positions", "candidate_page", "officers_by_id",
@@ -117,6 +121,7 @@ __all__ = [
     # roster
     "PERSONAL", "CHUNK", "officer_values", "joined", "insert_rows", "insert_regions", "insert_counties",
     "insert_officers", "insert_units", "units_by_id", "update_units", "insert_equipment", "update_roster_fields",
+    "certificate_rows", "replace_certificates",
     # listings
     "region_rows", "unit_rows", "equipment_items", "COMMITMENTS_ORDER", "commitment_rows", "points_by", "ledger",
     "city_flows", "status_counts", "force_counts",

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import JSON, bindparam, insert, select, type_coerce, update
 from sqlalchemy.engine import Connection
 
-from .roster import CHUNK, insert_rows
+from .roster import CHUNK, insert_rows, replace_certificates
 from .schema import commitment_officers, commitments, counties, officers, points_ledger, unit_positions
 from .search import officer_homes
 
@@ -65,13 +65,16 @@ _UPDATES: dict[tuple, object] = {}
 
 
 def update_each(conn: Connection, rows: list[dict]) -> None:
-    """Per-officer values: rows of {"officer_id": ..., column: value, ...}, all with the same columns."""
+    """Per-officer values: rows of {"officer_id": ..., column: value, ...}, all with the same columns (new
+    `certifications` replace the officers' certificate rows too)."""
     if not rows:
         return
     cols = [k for k in rows[0] if k != "officer_id"]
     stmt = (update(officers).where(officers.c.officer_id == bindparam("b_id"))
             .values({k: bindparam(f"b_{k}") for k in cols}))
     conn.execute(stmt, [{"b_id": r["officer_id"], **{f"b_{k}": r[k] for k in cols}} for r in rows])
+    if "certifications" in cols:
+        replace_certificates(conn, rows)
 
 
 def insert_commitment(conn: Connection, values: dict, homes: dict[str, str] | None = None) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from .schema import counties, equipment, officers, regions, units
+from .schema import counties, equipment, officer_certificates, officers, regions, units
 
 PERSONAL = ("name", "gender", "birth_year", "rank", "phone", "home_address", "id_number", "base_wage_daily",
             "volunteer")
@@ -52,6 +52,23 @@ def insert_counties(conn: Connection, rows: list[dict]) -> None:
 
 def insert_officers(conn: Connection, rows: list[dict]) -> None:
     insert_rows(conn, officers, rows)
+    insert_rows(conn, officer_certificates, certificate_rows(rows))
+
+
+def certificate_rows(rows: list[dict]) -> list[dict]:
+    """`officer_certificates`' rows of officers' rows (each with `officer_id` and `certifications`): one
+    per certificate (the same name and expiry listed twice, once)."""
+    return [{"officer_id": r["officer_id"], "name": name, "expires": expires} for r in rows
+            for name, expires in sorted({(c["name"], c["expires"]) for c in r["certifications"]})]
+
+
+def replace_certificates(conn: Connection, rows: list[dict]) -> None:
+    """The officers' certificate rows replaced by those of their new `certifications` (rows of officers
+    whose certifications changed: `officer_id`, `certifications`)."""
+    ids = [r["officer_id"] for r in rows]
+    for i in range(0, len(ids), 1000):
+        conn.execute(delete(officer_certificates).where(officer_certificates.c.officer_id.in_(ids[i:i + 1000])))
+    insert_rows(conn, officer_certificates, certificate_rows(rows))
 
 
 def insert_units(conn: Connection, rows: list[dict]) -> None:
@@ -89,3 +106,5 @@ def update_roster_fields(conn: Connection, rows: list[dict]) -> None:
     stmt = (update(officers).where(officers.c.officer_id == bindparam("b_id"))
             .values({k: bindparam(f"b_{k}") for k in cols}))
     conn.execute(stmt, [{"b_id": r["officer_id"], **{f"b_{k}": r[k] for k in cols}} for r in rows])
+    if "certifications" in cols:
+        replace_certificates(conn, rows)

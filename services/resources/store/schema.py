@@ -1,7 +1,8 @@
 """resources' tables and indexes, and the steps that bring an older database up to them at start-up.
 
-Officers keep their searchable attributes in columns (county, city, module, status, position) and
-tags / certificate names as ';a;b;' text, so every filter runs in SQL on both databases.
+Officers keep their searchable attributes in columns (county, city, module, status, position), tags /
+certificate names as ';a;b;' text and each certificate as a row of `officer_certificates` (its name and
+expiry), so every filter runs in SQL on both databases.
 """
 from sqlalchemy import JSON, Boolean, Column, Float, Index, Integer, MetaData, String, Table, UniqueConstraint
 
@@ -129,6 +130,16 @@ commitment_officers = Table(
     Index("ix_commitment_officers_county", "county", "commit_id"),
 )
 
+# Each officer's certificates, one row per certificate, written with the officer's `certifications`
+# (store.roster.certificate_rows): a certification search asks the database for holders valid on a day
+# (by officer and name, from the key) rather than reading every holder's JSON list.
+officer_certificates = Table(
+    "officer_certificates", metadata,
+    Column("officer_id", String(64), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("expires", String(10), primary_key=True),     # YYYY-MM-DD: compared as text, in date order
+)
+
 points_ledger = Table(
     "points_ledger", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
@@ -188,6 +199,32 @@ def fill_commitment_officers(engine) -> int:
             return insert_officer_homes(conn, [tuple(m) for m in missing])
     except IntegrityError:
         return 0
+
+
+def fill_officer_certificates(engine) -> int:
+    """Officers imported before `officer_certificates` was kept get their rows, from each one's
+    `certifications` (once: any row there means every write since kept it). Returns how many rows were
+    written. Two instances starting together may both try: the one whose rows clash finds them written."""
+    from sqlalchemy import func, select
+    from sqlalchemy.exc import IntegrityError
+
+    from .roster import certificate_rows
+
+    with engine.connect() as conn:
+        if conn.execute(select(func.count()).select_from(officer_certificates)).scalar_one():
+            return 0
+        held = conn.execute(select(officers.c.officer_id, officers.c.certifications)
+                            .where(officers.c.cert_text != "")).all()
+    rows = certificate_rows([{"officer_id": o, "certifications": c} for o, c in held])
+    if not rows:
+        return 0
+    try:
+        with engine.begin() as conn:
+            for i in range(0, len(rows), 5000):
+                conn.execute(officer_certificates.insert(), rows[i:i + 5000])
+    except IntegrityError:
+        return 0
+    return len(rows)
 
 
 def drop_replaced_indexes(engine) -> None:

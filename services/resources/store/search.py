@@ -14,7 +14,7 @@ from sqlalchemy.sql.elements import BindParameter
 
 from ...common import storage
 from ..domain import duty
-from .schema import commitments, officers, units
+from .schema import commitments, officer_certificates, officers, units
 
 
 def available_clause(now: datetime):
@@ -39,18 +39,33 @@ LISTED = ("county", "city", "module", "unit_id")
 
 def search_filters(f: dict, now: datetime) -> list:
     """The search's conditions. Every value the caller gives is a parameter named after its filter and
-    place (`module_0`, `tag_1`, `now`, ...: `_filter_values`), so searches of one shape share one
-    statement text (`candidate_positions` compiles it once)."""
+    place (`module_0`, `tag_1`, `now`, `valid_on`, ...: `_filter_values`), so searches of one shape share
+    one statement text (`candidate_positions` compiles it once).
+
+    A certification keeps the officers holding one of that name valid on `valid_on` (the day asked, or
+    today's date at `now`): a look-up of each candidate in `officer_certificates` by its key (officer,
+    name, expiry), not a read of the candidate's JSON list."""
     where = []
     for name in LISTED:
         if f.get(name):
             where.append(officers.c[name].in_([bindparam(f"{name}_{i}", v) for i, v in enumerate(f[name])]))
-    for column, key in ((officers.c.tags_text, "tag"), (officers.c.cert_text, "certification")):
-        for i, code in enumerate(f.get(key, [])):
-            where.append(column.contains(bindparam(f"{key}_{i}", _like(code)), escape="/"))
+    for i, code in enumerate(f.get("tag", [])):
+        where.append(officers.c.tags_text.contains(bindparam(f"tag_{i}", _like(code)), escape="/"))
+    held = officer_certificates.c
+    for i, code in enumerate(f.get("certification", [])):
+        where.append(select(held.officer_id).where(
+            held.officer_id == officers.c.officer_id, held.name == bindparam(f"cert_name_{i}", code, type_=String),
+            held.expires >= bindparam("valid_on", _valid_on(f, now), type_=String)).exists())
     if f.get("status"):
         where.append(or_(*[status_clause(s, now) for s in f["status"]]))
     return where
+
+
+def _valid_on(f: dict, now) -> str:
+    """The day certificates must be valid on, as the ISO text their expiry dates are kept in (so the
+    database compares them as text, in date order)."""
+    day = f.get("valid_on") or (now.date() if isinstance(now, datetime) else None)
+    return day.isoformat() if day is not None else ""
 
 
 def _now(now):
@@ -69,8 +84,10 @@ def _filter_values(conn: Connection, f: dict, now: datetime, box) -> dict:
     out = {"now": now if when is None else when(now)}
     for name in LISTED:
         out.update((f"{name}_{i}", v) for i, v in enumerate(f.get(name) or ()))
-    for key in ("tag", "certification"):
-        out.update((f"{key}_{i}", _like(code)) for i, code in enumerate(f.get(key, [])))
+    out.update((f"tag_{i}", _like(code)) for i, code in enumerate(f.get("tag", [])))
+    out.update((f"cert_name_{i}", code) for i, code in enumerate(f.get("certification", [])))
+    if f.get("certification"):
+        out["valid_on"] = _valid_on(f, now)
     if box is not None:
         out.update(min_lon=box[0], max_lon=box[1], min_lat=box[2], max_lat=box[3])
     return out
@@ -88,9 +105,8 @@ _STATEMENTS = storage.Shaped()   # the candidates' statement, per dialect and sh
 
 def candidate_positions(conn: Connection, f: dict, now: datetime,
                         box: tuple[float, float, float, float] | None = None) -> list[tuple]:
-    """(officer_id, county, lon, lat[, certifications]) of every officer the filters keep, by id (the
-    certifications only when a certification is asked for); with `box` (min_lon, max_lon, min_lat,
-    max_lat) only those inside it or with no known position.
+    """(officer_id, county, lon, lat) of every officer the filters keep, by id; with `box` (min_lon,
+    max_lon, min_lat, max_lat) only those inside it or with no known position.
 
     The box is asked as two statements in one (UNION ALL): the officers placed inside it, which an
     index with the longitude after module and status reads as a range, and those with no position;
@@ -100,20 +116,17 @@ def candidate_positions(conn: Connection, f: dict, now: datetime,
     officers), where SQLAlchemy's Row for each, and compiling the statement, cost as much as the
     statement. The text is compiled once per shape of search (`_shape`) by the connection's dialect
     and run with this search's values (datetimes bound as SQLAlchemy binds them); rows are the
-    driver's tuples, the certifications decoded here."""
+    driver's tuples."""
     values = _filter_values(conn, f, now, box)
-    rows = _STATEMENTS.rows(conn, _shape(f, box), lambda: _candidates_statement(f, now, box), values)
-    if f.get("certification"):
-        rows = [(*r[:4], _json(r[4])) for r in rows]
-    return rows
+    return _STATEMENTS.rows(conn, _shape(f, box), lambda: _candidates_statement(f, now, box), values)
 
 
 def candidate_page(conn: Connection, f: dict, now: datetime, *, limit: int, offset: int = 0,
                    after: str | None = None) -> tuple[list[str], int]:
     """(ids, total): the ids of one page of the officers the filters keep, in id order (`limit` of them,
     `offset` skipped, or those after the id `after`), and how many the filters keep in all. Two
-    statements cut in the database, for a search with neither point nor certification (both decided
-    per candidate in Python): a page costs a count and the page's rows, not a read of every candidate,
+    statements cut in the database, for a search without a point (whose travel times are decided per
+    candidate in Python): a page costs a count and the page's rows, not a read of every candidate,
     so a reader following the pages to the end of a million officers reads each once."""
     values = _filter_values(conn, f, now, None)
     shape = _shape(f, None)
@@ -140,8 +153,6 @@ def _page_statement(f: dict, now: datetime, after: bool):
 
 def _candidates_statement(f: dict, now: datetime, box):
     cols = [officers.c.officer_id, officers.c.county, officers.c.lon, officers.c.lat]
-    if f.get("certification"):
-        cols.append(officers.c.certifications)
     where = search_filters(f, now)
     if box is None:
         return select(*cols).where(*where).order_by(officers.c.officer_id)
