@@ -27,7 +27,7 @@ from .leadership import Leadership
 from .metrics import ServiceMetrics
 from .outbox import Outbox
 from .relay import Relay
-from .storage import create_tables, deadletters, make_engine, outbox
+from .storage import StatisticsKeeper, create_tables, deadletters, make_engine, outbox, refresh_statistics
 from .worker import Handler, Worker
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,7 @@ class Runtime:
     _telemetry: ServiceMetrics | None = field(default=None, repr=False)
     _broker_probe: tuple = field(default=(-1e9, None), repr=False)   # (when, result): probes are cached a few seconds
     _relay_errors: tuple = field(default=(0, -1e9), repr=False)      # (count, since): the relay's recent failures
+    _statistics: StatisticsKeeper | None = field(default=None, repr=False)  # SQLite's planner figures kept fresh
 
     @classmethod
     def build(cls, settings: Settings, *, metadata: MetaData | None = None,
@@ -75,6 +76,8 @@ class Runtime:
             for task in self.tasks:
                 task.start()
             self.running.add("tasks")
+        refresh_statistics(self.engine)   # what start-up loaded (a demo force, a roster) analysed before use
+        self._statistics = StatisticsKeeper(self.engine).start()
         _settle_heap()
         return self
 
@@ -88,6 +91,9 @@ class Runtime:
             self.worker.stop()
         if "relay" in self.running:
             self.leadership.stop()  # the leader's relay publishes what is committed, then stops
+        if self._statistics is not None:
+            self._statistics.stop()
+            self._statistics = None
         self.running.clear()
         self.bus.close()
         self.engine.dispose()

@@ -6,6 +6,7 @@ database, each in its own schema, chosen through the connection's search_path.
 from __future__ import annotations
 
 import contextlib
+import logging
 import sqlite3
 import threading
 import time
@@ -32,6 +33,8 @@ from sqlalchemy.types import TypeDecorator
 
 from .clock import as_utc
 from .private import private_sqlite
+
+log = logging.getLogger(__name__)
 
 
 class UtcDateTime(TypeDecorator):
@@ -361,3 +364,64 @@ def database_answers(url: str, timeout_s: int = 2) -> bool:
         return False
     finally:
         engine.dispose()
+
+
+def refresh_statistics(engine: Engine, *, factor: float = 2.0, least: int = 500) -> list[str]:
+    """SQLite keeps no statistics of its own: without them its planner guesses how many rows each index
+    finds, and took the index on officers' status alone (then every candidate's wide row) over the
+    covering search index, and sorted a search's candidates rather than read the key in order. So
+    each table of `least` rows or more that has none, or has grown or shrunk `factor` times since it
+    was last analysed, is analysed (ANALYZE, that table alone), then the pool's connections are
+    replaced so that each loads the new figures. Returns the tables analysed. PostgreSQL analyses its
+    tables itself (autovacuum): nothing is done there."""
+    if engine.dialect.name != "sqlite":
+        return []
+    with engine.connect() as conn:
+        tables = [r[0] for r in conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+        known: dict[str, int] = {}
+        if conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").first():
+            for table, stat in conn.exec_driver_sql("SELECT tbl, stat FROM sqlite_stat1"):
+                known[table] = max(known.get(table, 0), int(str(stat).split()[0]))
+        stale = []
+        for table in tables:
+            rows = conn.exec_driver_sql(f'SELECT count(*) FROM "{table}"').scalar()
+            seen = known.get(table)
+            if rows >= least and (seen is None or rows > seen * factor or rows * factor < seen):
+                stale.append(table)
+    if stale:
+        with writer_turn(engine), engine.begin() as conn:
+            for table in stale:
+                conn.exec_driver_sql(f'ANALYZE "{table}"')
+        engine.dispose()
+    return stale
+
+
+class StatisticsKeeper:
+    """refresh_statistics now and then every `every_s` seconds, in a thread of its own (start/stop):
+    tables grow as the service works (orders, commitments, a roster imported)."""
+
+    def __init__(self, engine: Engine, every_s: float = 600.0):
+        self.engine, self.every_s = engine, every_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> "StatisticsKeeper":
+        if self.engine.dialect.name == "sqlite" and self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="statistics", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            try:
+                refresh_statistics(self.engine)
+            except Exception:   # a locked or closing database: the next turn tries again
+                log.warning("could not refresh the database's statistics", exc_info=True)

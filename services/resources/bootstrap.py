@@ -15,7 +15,7 @@ from flask import Flask
 from ..common import clock
 from ..common.config import Settings
 from ..common.runtime import Runtime
-from ..common.storage import add_columns
+from ..common.storage import add_columns, refresh_statistics
 from ..geo.places import Places
 from . import http, roster
 from .domain.policy import Policy
@@ -91,6 +91,7 @@ def seed_demo_if_empty(runtime: Runtime, *, officers_n: int | None = None, seed:
         loaded = roster.load_force(tx, force, now, runtime.deps.policy.rest_min)
         readiness_store.load_rota(tx.conn, readiness_store.rota_of_force(force))
         report_loads(tx, None, now, runtime.deps.policy.reserve_share)
+    refresh_statistics(runtime.engine)   # a whole force loaded: the planner's figures too
     return loaded
 
 

@@ -10,7 +10,7 @@ from datetime import date
 
 from flask import jsonify, request
 
-from ..common import observed, paging
+from ..common import observed, paging, storage
 from ..common.api import Api, current_deps
 from ..common.auth import current_identity, region_level
 from ..common.clock import now
@@ -201,7 +201,9 @@ def patch_county(county: str):
 def import_roster():
     rows, deps = _roster_rows(), current_deps()
     with deps.runtime.outbox.transaction() as tx:
-        return jsonify(roster.import_roster(tx, rows, deps.policy, now(), region=bound_region()))
+        result = roster.import_roster(tx, rows, deps.policy, now(), region=bound_region())
+    storage.refresh_statistics(deps.runtime.engine)   # a roster many times the pool's: the planner's figures too
+    return jsonify(result)
 
 
 @api.route("GET", "/equipment/{equipment_id}", "One item of equipment", response="equipment-item")
