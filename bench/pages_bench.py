@@ -27,6 +27,13 @@ the province, the page in the middle of the force reached by position (`?after=`
 `next` names it), on the demo force at 20,000 and 100,000 officers (SQLite). Baseline: the same page as
 the route answered it before, in-process and encoded as JSON: every candidate read by id, then cut.
 
+`resources.officers_page.<officers>.certified_by_link.p95_ms`: the province's search for on-duty holders
+of a valid firearms certificate (`GET /officers?certification=firearms&status=on_duty&limit=50`), the
+page in the middle reached by position: the database reads each holder's expiry dates, cuts and counts.
+Baseline: the same page as the route answered it before, in-process and encoded as JSON: every holder
+of the name read with their certificates (on the driver, as the route did), the dates checked in
+Python, the ids sorted and the page cut.
+
 `matching.snapshot_officers.<officers>.s`: matching's first picture of the force (`Snapshot.officers`,
 pages of 1,000 following `next`) through the Flask app, once; baseline: the same pages the old way
 (every candidate read on each page), in-process, once. The old way's whole read grows with the square
@@ -41,12 +48,12 @@ import os
 import random
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
-from services.common import contracts
+from services.common import contracts, storage
 from services.common.auth import Identity, region_covers, signed_in
 from services.common.config import Settings
 from services.common.permissions import covers_clause
@@ -56,6 +63,7 @@ from services.matching import snapshot
 from services.resources import bootstrap as resources_bootstrap
 from services.resources import officers as resources_officers
 from services.resources import store as resources_store
+from services.resources.store import search as resources_search
 
 SIZES = tuple(int(s) for s in os.environ.get("BENCH_PAGE_SIZES", "2000,20000,100000").split(","))
 OFFICER_SIZES = tuple(int(s) for s in os.environ.get("BENCH_OFFICER_PAGE_SIZES", "20000,100000").split(","))
@@ -234,6 +242,42 @@ def _old_officers_page(conn, limit: int, offset: int, at: datetime) -> list[dict
     return items
 
 
+_OLD_CERTIFIED = storage.Shaped()
+
+
+def _old_certified_ids(conn, f: dict, at: datetime) -> list[str]:
+    """The certification search's officers as the route found them before: every holder of the names (the
+    names' text) read with their certificates on the driver, the expiry dates checked in Python, the
+    ids sorted."""
+    table, names = resources_store.officers, f["certification"]
+    plain = {**f, "certification": []}
+    values = resources_search._filter_values(conn, plain, at, None)
+    values.update((f"old_{i}", f";{n};") for i, n in enumerate(names))
+    rows = _OLD_CERTIFIED.rows(conn, (len(names),), lambda: (
+        select(table.c.officer_id, table.c.certifications)
+        .where(*resources_store.search_filters(plain, at),
+               *[table.c.cert_text.contains(bindparam(f"old_{i}", "")) for i in range(len(names))])
+        .order_by(table.c.officer_id)), values)
+    on, kept = at.date(), []
+    for officer_id, certs in rows:
+        certs = json.loads(certs) if isinstance(certs, str) else certs
+        valid = {c["name"] for c in certs if date.fromisoformat(c["expires"]) >= on}
+        if all(n in valid for n in names):
+            kept.append(officer_id)
+    return sorted(kept)
+
+
+def _old_certified_page(conn, f: dict, limit: int, offset: int, at: datetime) -> list[dict]:
+    """Its page as GET /officers answered it before: every holder read (`_old_certified_ids`), the page
+    cut, its officers shown and encoded as JSON."""
+    kept = _old_certified_ids(conn, f, at)
+    ids = kept[offset:offset + limit]
+    full = resources_store.officers_by_id(conn, ids)
+    items = [resources_officers.view(full[i], at, "province_commander") for i in ids]
+    json.dumps({"total": len(kept), "offset": offset, "limit": limit, "items": items}, ensure_ascii=False)
+    return items
+
+
 class _Session:
     """requests.Session's get() onto a Flask test client, for matching's snapshot."""
 
@@ -269,6 +313,7 @@ def bench_officers(workdir: str, n: int) -> dict:
             n, functools.partial(client.get, url),
             functools.partial(_old_officers_page, limit=page, offset=offset, at=at),
             runtime.engine)}
+        out.update(_certified(client, runtime, n, at))
         source = snapshot.Snapshot("", session=_Session(app.test_client()))
         t = time.perf_counter()
         everyone = source.officers()
@@ -285,6 +330,24 @@ def bench_officers(workdir: str, n: int) -> dict:
     finally:
         gc.unfreeze()
         runtime.engine.dispose()
+
+
+def _certified(client, runtime, n: int, at: datetime) -> dict:
+    """The certification search's middle page of 50 by position, beside the old way's (module docstring)."""
+    f = {"certification": ["firearms"], "status": ["on_duty"]}
+    with runtime.engine.connect() as conn:
+        ids = _old_certified_ids(conn, f, at)
+    offset = len(ids) // 2 // 50 * 50
+    url = (f"/officers?certification=firearms&status=on_duty&limit=50"
+           f"&after={resources_officers.BY_ID.token({'officer_id': ids[offset - 1]})}")
+    page = client.get(url).get_json()
+    with runtime.engine.connect() as conn:
+        old = _old_certified_page(conn, f, 50, offset, at)
+    assert len(ids) >= 100 and page["total"] == len(ids)
+    assert [o["officer_id"] for o in page["items"]] == [o["officer_id"] for o in old] == ids[offset:offset + 50]
+    return {f"resources.officers_page.{n // 1000}k.certified_by_link.p95_ms": _timed(
+        n, functools.partial(client.get, url),
+        functools.partial(_old_certified_page, f=f, limit=50, offset=offset, at=at), runtime.engine)}
 
 
 def run() -> dict:

@@ -31,10 +31,12 @@ def test_each_figure_is_timed_on_the_page_the_old_way_gave(tmp_path, monkeypatch
 
 
 def test_the_officer_pages_it_times_are_the_old_ways_and_the_snapshot_reads_every_officer(tmp_path, monkeypatch):
-    """bench_officers asserts its page by position is the old way's page at that offset and that the
-    snapshot read every officer once, in id order; at 2,500 officers the middle page is the third."""
+    """bench_officers asserts its pages by position (the whole force's, and the certification search's) are
+    the old way's pages at that offset and that the snapshot read every officer once, in id order; at
+    2,500 officers the middle page is the third."""
     monkeypatch.setattr(pages_bench, "ROUNDS", 2)
     figures = pages_bench.bench_officers(str(tmp_path), 2500)
-    assert set(figures) == {"resources.officers_page.2k.province_by_link.p95_ms", "matching.snapshot_officers.2k.s"}
+    assert set(figures) == {"resources.officers_page.2k.province_by_link.p95_ms", "matching.snapshot_officers.2k.s",
+                            "resources.officers_page.2k.certified_by_link.p95_ms"}
     assert all(f["value"] > 0 and f["baseline"] > 0 for f in figures.values())
     assert figures["matching.snapshot_officers.2k.s"]["unit"] == "s"
