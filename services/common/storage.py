@@ -367,6 +367,17 @@ def database_answers(url: str, timeout_s: int = 2) -> bool:
 
 
 def refresh_statistics(engine: Engine, *, factor: float = 2.0, least: int = 500) -> list[str]:
+    """`_refresh_statistics`, its failure (a database locked past the timeout, a closing engine) logged
+    and not raised: the figures serve the planner, and a service starting, a roster just imported or a
+    force just loaded must not fail for want of them. The next look tries again."""
+    try:
+        return _refresh_statistics(engine, factor, least)
+    except (DBAPIError, sqlite3.Error):   # the driver's own from the connect hooks' pragmas
+        log.warning("could not refresh the database's statistics", exc_info=True)
+        return []
+
+
+def _refresh_statistics(engine: Engine, factor: float, least: int) -> list[str]:
     """SQLite keeps no statistics of its own: without them its planner guesses how many rows each index
     finds, and took the index on officers' status alone (then every candidate's wide row) over the
     covering search index, and sorted a search's candidates rather than read the key in order. So

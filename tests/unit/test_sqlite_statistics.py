@@ -105,3 +105,25 @@ def test_with_the_figures_a_certification_search_reads_the_covering_index_and_th
         assert "COVERING INDEX ix_officers_near" in count[0]
     finally:
         runtime.engine.dispose()
+
+
+def test_a_database_locked_past_the_timeout_is_logged_not_raised(tmp_path, caplog, monkeypatch):
+    """A roster import that committed must not answer 500 because the figures could not be taken: the
+    driver's error (as SQLite raises it past the busy timeout, or wrapped by SQLAlchemy) is logged."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+    engine, rows = _table(tmp_path)
+    _add(engine, rows, 0, 600)
+    take = storage._refresh_statistics
+    for error in (sqlite3.OperationalError("database is locked"),
+                  OperationalError("ANALYZE", {}, sqlite3.OperationalError("database is locked"))):
+        def locked(*args, error=error):
+            raise error
+        monkeypatch.setattr(storage, "_refresh_statistics", locked)
+        caplog.clear()
+        assert storage.refresh_statistics(engine) == []
+        assert "could not refresh the database's statistics" in caplog.text
+    monkeypatch.setattr(storage, "_refresh_statistics", take)
+    assert storage.refresh_statistics(engine) == ["rows"]
+    engine.dispose()
