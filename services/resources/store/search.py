@@ -61,11 +61,10 @@ def search_filters(f: dict, now: datetime) -> list:
     return where
 
 
-def _valid_on(f: dict, now) -> str:
+def _valid_on(f: dict, now: datetime) -> str:
     """The day certificates must be valid on, as the ISO text their expiry dates are kept in (so the
     database compares them as text, in date order)."""
-    day = f.get("valid_on") or (now.date() if isinstance(now, datetime) else None)
-    return day.isoformat() if day is not None else ""
+    return (f.get("valid_on") or now.date()).isoformat()
 
 
 def _now(now):
