@@ -280,15 +280,27 @@ def deployments_page(conn, *, region: str | None = None, request_id: str | None 
         where.append(deployments.c.request_id == request_id)
     if incident_id:
         where.append(deployments.c.incident_id == incident_id)
-    if region:
-        sent = select(orders.c.deployment_id).where(covers_clause(orders.c.from_county, region))
-        where.append(or_(covers_clause(deployments.c.county, region), deployments.c.deployment_id.in_(sent)))
-    total = conn.execute(select(func.count()).select_from(deployments).where(*where)).scalar_one()
+    total = conn.execute(select(func.count()).select_from(deployments).where(*where, *_deployments_of(region)))\
+        .scalar_one()
+    if not total:
+        return [], 0
+    where += _deployments_of(region, unindexed=bool(region) and not (request_id or incident_id)
+                             and keyset.read_in_order(conn, deployments, total))
     if after is not None:
         where.append(DEPLOYMENTS_ORDER.after(after))
     page = conn.execute(select(deployments).where(*where).order_by(*DEPLOYMENTS_ORDER.terms)
                         .limit(limit).offset(offset)).mappings()
     return [dict(r) for r in page], total
+
+
+def _deployments_of(region: str | None, *, unindexed: bool = False) -> list:
+    """The condition "the deployment concerns `region`: received there or with a unit from there" (none
+    without a region); `unindexed`: as _orders_of."""
+    if not region:
+        return []
+    column = keyset.Unindexed if unindexed else (lambda c: c)
+    sent = select(orders.c.deployment_id).where(covers_clause(orders.c.from_county, region))
+    return [or_(covers_clause(column(deployments.c.county), region), column(deployments.c.deployment_id).in_(sent))]
 
 
 def deployments_of_incident(conn, incident_id: str) -> list:
@@ -369,15 +381,27 @@ def orders_page(conn, *, region: str | None = None, request_ids: list[str] | Non
         where.append(orders.c.deployment_id == deployment_id)
     if late:
         where.append(orders.c.late.is_(True))
-    if region:
-        received = select(deployments.c.deployment_id).where(covers_clause(deployments.c.county, region))
-        where.append(or_(orders.c.deployment_id.in_(received), covers_clause(orders.c.from_county, region)))
-    total = conn.execute(select(func.count()).select_from(orders).where(*where)).scalar_one()
+    total = conn.execute(select(func.count()).select_from(orders).where(*where, *_orders_of(region))).scalar_one()
+    if not total:
+        return [], 0
+    # a region's orders alone (no request's, no deployment's): read in order when they are many
+    where += _orders_of(region, unindexed=bool(region) and not (request_ids or deployment_id)
+                        and keyset.read_in_order(conn, orders, total))
     if after is not None:
         where.append(ORDERS_ORDER.after(after))
     page = conn.execute(select(orders).where(*where).order_by(*ORDERS_ORDER.terms)
                         .limit(limit).offset(offset)).mappings()
     return [dict(r) for r in page], total
+
+
+def _orders_of(region: str | None, *, unindexed: bool = False) -> list:
+    """The condition "the order concerns `region`" (none without one); `unindexed`: written so that the
+    database tests it on rows read in the list's order rather than finding them by its indexes."""
+    if not region:
+        return []
+    column = keyset.Unindexed if unindexed else (lambda c: c)
+    received = select(deployments.c.deployment_id).where(covers_clause(deployments.c.county, region))
+    return [or_(column(orders.c.deployment_id).in_(received), covers_clause(column(orders.c.from_county), region))]
 
 
 def orders_of_deployment(conn, deployment_id: str) -> list:

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import pytest
 
+from services.common import keyset
 from services.common.auth import region_covers
 from services.common.clock import now
 from services.common.storage import create_tables, make_engine
@@ -119,7 +120,13 @@ def rows_of(conn, table, *order: str) -> list[dict]:
     return sorted((dict(r) for r in conn.execute(table.select()).mappings()), key=lambda r: tuple(r[c] for c in order))
 
 
-def test_logistics_orders_page_by_region_and_filters_in_the_database(engine_of):
+# DENSE 0: every region's rows read in the list's order (on SQLite); 2: always through the indexes
+BOTH_WAYS = pytest.mark.parametrize("dense", [0.0, 2.0], ids=["in_order", "by_index"])
+
+
+@BOTH_WAYS
+def test_logistics_orders_page_by_region_and_filters_in_the_database(engine_of, monkeypatch, dense):
+    monkeypatch.setattr(keyset, "DENSE", dense)
     with seeded(engine_of, 11).connect() as conn:
         everything = rows_of(conn, logistics.orders, "ordered_at", "order_id")
         assert any(r["from_county"] is None for r in everything)
@@ -132,7 +139,9 @@ def test_logistics_orders_page_by_region_and_filters_in_the_database(engine_of):
                             lambda r: r["order_id"], logistics.ORDERS_ORDER)
 
 
-def test_logistics_deployments_page_by_region_in_the_database(engine_of):
+@BOTH_WAYS
+def test_logistics_deployments_page_by_region_in_the_database(engine_of, monkeypatch, dense):
+    monkeypatch.setattr(keyset, "DENSE", dense)
     with seeded(engine_of, 13).connect() as conn:
         everything = rows_of(conn, logistics.deployments, "created_at", "deployment_id")
         orders = rows_of(conn, logistics.orders, "order_id")
