@@ -25,7 +25,7 @@ from . import b64url
 from .clock import as_utc
 
 MOST_CHARS = 2000   # a longer token is not one this service wrote
-DENSE = 0.05        # a filter keeping this share of a table's rows or more is read in the list's order
+SCAN_COST = 1.0     # read_in_order: a row the walk in order reads, against a row the sort takes
 NOT_GIVEN = "not a position a page of this list gave (its Link rel=\"next\")"
 
 
@@ -121,17 +121,19 @@ def _unindexed_sqlite(element: Unindexed, compiler, **kw) -> str:
     return "+" + compiler.process(element.column, **kw)
 
 
-def read_in_order(conn, table: Table, matching: int) -> bool:
-    """Whether a page of the `matching` rows of `table` that a filter keeps is best read by walking the
-    table in the list's order and stopping at the page's last row, rather than by finding every kept
-    row through the filter's indexes and sorting them: so when the filter keeps DENSE of the rows or
-    more (about 1/DENSE rows read per row of the page, where the sort would take them all).
+def read_in_order(conn, table: Table, matching: int, reach: int) -> bool:
+    """Whether the rows `offset` to `offset + limit` (`reach` = offset + limit) of the `matching` rows of
+    `table` that a filter keeps are best read by walking the table in the list's order, the filter
+    tested on each row, until the page's last; rather than by finding all `matching` through the
+    filter's indexes and sorting them. The walk reads about `reach` × rows / `matching` rows, the sort
+    takes `matching`: the walk is chosen when it reads no more (SCAN_COST weighs one row read by it
+    against one sorted).
 
     SQLite only: with the statistics it keeps (the rows an index key finds on average) its planner
     takes the filter's indexes for a region's orders, the 30,000 of 100,000 that concern a city, and
     sorts them all for a page of 50. Its table's largest rowid stands for its size (rows deleted make
-    it larger, and the choice then falls back to the indexes). PostgreSQL weighs this itself."""
+    it larger, and the choice then leans to the indexes). PostgreSQL weighs this itself."""
     if conn.dialect.name != "sqlite" or matching <= 0:
         return False
     rows = conn.execute(select(func.max(literal_column("rowid"))).select_from(table)).scalar()
-    return bool(rows) and matching >= DENSE * rows
+    return bool(rows) and SCAN_COST * reach * rows <= matching * matching
