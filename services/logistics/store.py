@@ -285,7 +285,7 @@ def deployments_page(conn, *, region: str | None = None, request_id: str | None 
     if not total:
         return [], 0
     where += _deployments_of(region, unindexed=bool(region) and not (request_id or incident_id)
-                             and keyset.read_in_order(conn, deployments, total, offset + limit))
+                             and keyset.read_in_order(conn, deployments, total, offset, limit))
     if after is not None:
         where.append(DEPLOYMENTS_ORDER.after(after))
     page = conn.execute(select(deployments).where(*where).order_by(*DEPLOYMENTS_ORDER.terms)
@@ -386,7 +386,7 @@ def orders_page(conn, *, region: str | None = None, request_ids: list[str] | Non
         return [], 0
     # a region's orders alone (no request's, no deployment's): read in order when they are many
     where += _orders_of(region, unindexed=bool(region) and not (request_ids or deployment_id)
-                        and keyset.read_in_order(conn, orders, total, offset + limit))
+                        and keyset.read_in_order(conn, orders, total, offset, limit))
     if after is not None:
         where.append(ORDERS_ORDER.after(after))
     page = conn.execute(select(orders).where(*where).order_by(*ORDERS_ORDER.terms)

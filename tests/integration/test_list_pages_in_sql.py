@@ -120,13 +120,13 @@ def rows_of(conn, table, *order: str) -> list[dict]:
     return sorted((dict(r) for r in conn.execute(table.select()).mappings()), key=lambda r: tuple(r[c] for c in order))
 
 
-# SCAN_COST 0: every region's rows read in the list's order (on SQLite); infinite: always through the indexes
-BOTH_WAYS = pytest.mark.parametrize("scan_cost", [0.0, float("inf")], ids=["in_order", "by_index"])
+# a walk that costs nothing: every region's rows read in the list's order (on SQLite); infinitely: never
+BOTH_WAYS = pytest.mark.parametrize("walked", [0.0, float("inf")], ids=["in_order", "by_index"])
 
 
 @BOTH_WAYS
-def test_logistics_orders_page_by_region_and_filters_in_the_database(engine_of, monkeypatch, scan_cost):
-    monkeypatch.setattr(keyset, "SCAN_COST", scan_cost)
+def test_logistics_orders_page_by_region_and_filters_in_the_database(engine_of, monkeypatch, walked):
+    monkeypatch.setattr(keyset, "WALKED", walked)
     with seeded(engine_of, 11).connect() as conn:
         everything = rows_of(conn, logistics.orders, "ordered_at", "order_id")
         assert any(r["from_county"] is None for r in everything)
@@ -140,8 +140,8 @@ def test_logistics_orders_page_by_region_and_filters_in_the_database(engine_of, 
 
 
 @BOTH_WAYS
-def test_logistics_deployments_page_by_region_in_the_database(engine_of, monkeypatch, scan_cost):
-    monkeypatch.setattr(keyset, "SCAN_COST", scan_cost)
+def test_logistics_deployments_page_by_region_in_the_database(engine_of, monkeypatch, walked):
+    monkeypatch.setattr(keyset, "WALKED", walked)
     with seeded(engine_of, 13).connect() as conn:
         everything = rows_of(conn, logistics.deployments, "created_at", "deployment_id")
         orders = rows_of(conn, logistics.orders, "order_id")

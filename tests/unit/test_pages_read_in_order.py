@@ -1,7 +1,8 @@
 """A region's page of logistics' orders and deployments on SQLite: read in the list's order when the
 region's rows are many (the scan stops at the page's last row), through the filter's indexes when they
-are few or the page lies deep in them (a sort of the region's rows reads fewer), and the same rows either way (tests/integration/test_list_pages_in_sql.py
-checks every page of every region both ways on both databases)."""
+are few (a sort of a few rows costs less than a walk through many), and the same rows either way
+(tests/integration/test_list_pages_in_sql.py checks every page of every region both ways on both
+databases)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -66,16 +67,19 @@ def test_unindexed_is_sqlites_unary_plus_and_the_column_elsewhere():
         str(plain.compile(dialect=postgresql.dialect(), compile_kwargs=literal)) == "orders.from_county = '330783'"
 
 
-def test_the_walk_in_order_is_taken_when_it_reads_no_more_rows_than_the_sort_takes(engine):
+def test_the_walk_in_order_is_taken_when_it_costs_no_more_than_the_sort(engine):
+    walk = keyset.read_in_order
     with engine.connect() as conn:
-        # 3,000 orders, a page reaching row 48: the walk reads 48 × 3,000 / matching rows
-        assert keyset.read_in_order(conn, store.orders, 380, 48)       # 379 rows read, 380 sorted
-        assert not keyset.read_in_order(conn, store.orders, 379, 48)   # 380 read, 379 sorted
-        assert not keyset.read_in_order(conn, store.orders, 1000, 400)  # deep: 1,200 read, 1,000 sorted
-        assert keyset.read_in_order(conn, store.orders, 1000, 300)
-        assert not keyset.read_in_order(conn, store.orders, 0, 50)
-        assert keyset.read_in_order(conn, store.deployments, 250, 50)  # 1,000 deployments
-        assert not keyset.read_in_order(conn, store.deployments, 200, 50)
+        # 3,000 orders, the first page of 48: the walk reads 48 × 3,000 / matching rows, each 0.4 of a
+        # row sorted; the sort takes the matching rows
+        assert walk(conn, store.orders, 241, 0, 48)       # 0.4 × 48 × 3,000 = 57,600 ≤ 241²
+        assert not walk(conn, store.orders, 239, 0, 48)
+        assert not walk(conn, store.orders, 0, 0, 50)
+        # deep: a row skipped from the sort's output costs 5 rows sorted
+        assert walk(conn, store.orders, 1000, 900, 100)         # 1.2 M against 5.5 M
+        assert not walk(conn, store.orders, 200, 150, 50)       # 240,000 against 190,000
+        assert walk(conn, store.deployments, 143, 0, 50)        # 1,000 deployments: 20,000 ≤ 143²
+        assert not walk(conn, store.deployments, 141, 0, 50)
 
 
 def test_a_citys_orders_are_read_in_order_and_a_county_that_sends_few_through_its_indexes(engine):
@@ -86,12 +90,6 @@ def test_a_citys_orders_are_read_in_order_and_a_county_that_sends_few_through_it
     assert len(few) == 1 and "MULTI-INDEX OR" in few[0] and "SCAN orders" not in few[0], few
     none = plans(engine, lambda conn: store.orders_page(conn, region="330500", limit=50))
     assert none == []   # nothing there: counted, and no page read
-    with engine.connect() as conn:
-        total = store.orders_page(conn, region="330700", limit=1)[1]
-    assert 1000 < total < 3000
-    # the page's last row lies deep, past the walk's break-even (total² / 3,000 rows): the sort takes fewer
-    deep = plans(engine, lambda conn: store.orders_page(conn, region="330700", limit=50, offset=total - 100))
-    assert len(deep) == 1 and "MULTI-INDEX OR" in deep[0], deep
 
 
 def test_the_same_page_either_way(engine, monkeypatch):
@@ -99,7 +97,7 @@ def test_the_same_page_either_way(engine, monkeypatch):
         for region in ("330700", "330783", "330282", "330000"):
             in_order = store.orders_page(conn, region=region, limit=50, offset=20)
             deployments = store.deployments_page(conn, region=region, limit=50, offset=20)
-            monkeypatch.setattr(keyset, "SCAN_COST", float("inf"))
+            monkeypatch.setattr(keyset, "WALKED", float("inf"))
             assert store.orders_page(conn, region=region, limit=50, offset=20) == in_order
             assert store.deployments_page(conn, region=region, limit=50, offset=20) == deployments
             monkeypatch.undo()
