@@ -46,6 +46,7 @@ import gc
 import json
 import os
 import random
+import sys
 import tempfile
 import time
 from datetime import date, datetime, timedelta, timezone
@@ -53,7 +54,7 @@ from datetime import date, datetime, timedelta, timezone
 import numpy as np
 from sqlalchemy import bindparam, select
 
-from services.common import contracts, storage
+from services.common import contracts, keyset, storage
 from services.common.auth import Identity, region_covers, signed_in
 from services.common.config import Settings
 from services.common.permissions import covers_clause
@@ -362,7 +363,63 @@ def run() -> dict:
     return results
 
 
+# `--walk`: for each caller and page, the page as read_in_order chooses to read it, walked in order and
+# sorted (the choice forced each way), medians of ms through the Flask app, SQLite; the force of
+# `_orders` with three counties' units sent at set rates: 慈溪 (330282) one in a hundred, 余姚 (330281)
+# one in a thousand, 瑞安 (330381) one in twenty; and 东阳 and 金华 as the force has them.
+WALK_CALLERS = (("330281", (0,)), ("330282", (0, 500)), ("330381", (0, 2000, 8000)), ("330783", (0, 5000)),
+                ("330700", (0, 1000, 10000, 25000)))
+
+
+def walk_or_sort(workdir: str, n: int, rounds: int = 5) -> list[str]:
+    """Rows of a table: caller, its orders, the offset, then the chosen way, the walk and the sort (ms)."""
+    runtime = build_runtime(Settings(service="logistics", database_url=f"sqlite:///{workdir}/walk_{n}.db",
+                                     kafka_bootstrap="127.0.0.1:1"))
+    rows, deployments = _orders(n, random.Random(n))
+    for i, row in enumerate(rows):
+        rare = "330282" if i % 100 == 7 else "330281" if i % 1000 == 3 else "330381" if i % 20 == 11 else None
+        row["from_county"] = rare or row["from_county"]
+    with runtime.engine.begin() as conn:
+        for start in range(0, n, 5000):
+            conn.execute(store.orders.insert(), rows[start:start + 5000])
+            conn.execute(store.deployments.insert(), deployments[start // 4:(start + 5000) // 4])
+    storage.refresh_statistics(runtime.engine)
+    app, chosen = create_app(runtime), keyset.WALKED
+    out = []
+    try:
+        for region, offsets in WALK_CALLERS:
+            level = "city_commander" if region.endswith("00") else "county_duty_officer"
+            client = signed_in(app.test_client(), Identity(f"bench-{region}", level, region))
+            for offset in offsets:
+                url = f"/orders?limit={LIMIT}&offset={offset}"
+                total = int(client.get(url).headers["X-Total-Count"])
+                ways: dict[str, list[float]] = {"chosen": [], "walk": [], "sort": []}
+                pages = {}
+                for _ in range(2):   # the three ways in turn, twice
+                    for way, walked in (("chosen", chosen), ("walk", 0.0), ("sort", float("inf"))):
+                        keyset.WALKED = walked
+                        pages[way] = client.get(url).get_json()
+                        for _ in range(rounds):
+                            t = time.perf_counter()
+                            client.get(url)
+                            ways[way].append((time.perf_counter() - t) * 1000)
+                keyset.WALKED = chosen
+                assert pages["chosen"] == pages["walk"] == pages["sort"]
+                out.append(f"| {region} | {total:,} | {offset:,} | " + " | ".join(
+                    f"{np.median(ways[w]):.1f}" for w in ("chosen", "walk", "sort")) + " |")
+    finally:
+        keyset.WALKED = chosen
+        runtime.engine.dispose()
+    return out
+
+
 if __name__ == "__main__":
+    if "--walk" in sys.argv:   # python -m bench.pages_bench --walk [orders]
+        size = int(sys.argv[-1]) if sys.argv[-1].isdigit() else 100_000
+        print(f"{size:,} orders\n| caller | its orders | offset | as chosen | walked | sorted |\n| --- | --- | --- | --- | --- | --- |")
+        with tempfile.TemporaryDirectory(prefix="bench-walk-") as workdir:
+            print("\n".join(walk_or_sort(workdir, size)))
+        raise SystemExit(0)
     for name, figure in run().items():
         ratio = figure["value"] / figure["baseline"] if figure["baseline"] else float("nan")
         unit = figure["unit"]

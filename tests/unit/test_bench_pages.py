@@ -40,3 +40,13 @@ def test_the_officer_pages_it_times_are_the_old_ways_and_the_snapshot_reads_ever
                             "resources.officers_page.2k.certified_by_link.p95_ms"}
     assert all(f["value"] > 0 and f["baseline"] > 0 for f in figures.values())
     assert figures["matching.snapshot_officers.2k.s"]["unit"] == "s"
+
+
+def test_the_walk_or_sort_table_times_one_page_three_ways(tmp_path):
+    """walk_or_sort asserts the page as chosen, walked and sorted is one page; a row per caller and
+    offset, with its count of orders: the rare senders at the rates the table's note gives."""
+    rows = pages_bench.walk_or_sort(str(tmp_path), 4000, rounds=1)
+    assert len(rows) == sum(len(offsets) for _, offsets in pages_bench.WALK_CALLERS)
+    counts = {r.split(" | ")[0].strip("| "): int(r.split(" | ")[1].replace(",", "")) for r in rows}
+    assert counts["330281"] == 4 and counts["330282"] == 40   # one in a thousand, one in a hundred
+    assert all(float(x) > 0 for r in rows for x in r.strip("| ").split(" | ")[3:])
