@@ -14,7 +14,8 @@ SERVICE = ISSUER.public_only().for_audience("demand")
 
 
 def test_a_remembered_token_still_expires_on_time():
-    token = ISSUER.mint("a", "viewer", "330000", ttl_s=1)
+    # expiry is in whole seconds from a whole-second `iat`: a ttl of 1 can be spent before the first check
+    token = ISSUER.mint("a", "viewer", "330000", ttl_s=3)
     assert SERVICE.verify(token).subject == "a"
     assert SERVICE.verify(token).subject == "a"  # from memory
     expires = jwt.decode(token, options={"verify_signature": False})["exp"]
