@@ -4,6 +4,7 @@ use-case modules, the HTTP views) hold the transaction. The position report's tw
 the driver (`storage.Prepared`), the rest through Core."""
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from sqlalchemy import JSON, BigInteger, Boolean, Column, Float, Integer, MetaData, String, Table, and_, bindparam, func
@@ -280,20 +281,27 @@ def deployments_page(conn, *, region: str | None = None, request_id: str | None 
         where.append(deployments.c.request_id == request_id)
     if incident_id:
         where.append(deployments.c.incident_id == incident_id)
-    total = conn.execute(select(func.count()).select_from(deployments).where(*where, *_deployments_of(region)))\
-        .scalar_one()
+    return _region_page(conn, DEPLOYMENTS_ORDER, deployments, where, functools.partial(_deployments_of, region),
+                        by_key=bool(request_id or incident_id), limit=limit, offset=offset, after=after)
+
+
+def _region_page(conn, order: keyset.Order, table: Table, where: list, of_region, *, by_key: bool, limit: int,
+                 offset: int, after: tuple | None) -> tuple[list[dict], int]:
+    """(the page of `table`'s rows meeting `where` and `of_region(unindexed)` in `order`, how many in all).
+    The count decides how the region's rule is read (keyset.read_in_order), unless `by_key`: a filter of
+    `where` finds few rows by its own index."""
+    rule = of_region(False)
+    total = conn.execute(select(func.count()).select_from(table).where(*where, *rule)).scalar_one()
     if not total:
         return [], 0
-    where += _deployments_of(region, unindexed=bool(region) and not (request_id or incident_id)
-                             and keyset.read_in_order(conn, deployments, total, offset, limit))
-    if after is not None:
-        where.append(DEPLOYMENTS_ORDER.after(after))
-    page = conn.execute(select(deployments).where(*where).order_by(*DEPLOYMENTS_ORDER.terms)
-                        .limit(limit).offset(offset)).mappings()
-    return [dict(r) for r in page], total
+    if rule and not by_key and keyset.read_in_order(conn, table, total, offset, limit):
+        rule = of_region(True)
+    page_where = [*where, *rule, *([order.after(after)] if after is not None else [])]
+    page = conn.execute(select(table).where(*page_where).order_by(*order.terms).limit(limit).offset(offset))
+    return [dict(r) for r in page.mappings()], total
 
 
-def _deployments_of(region: str | None, *, unindexed: bool = False) -> list:
+def _deployments_of(region: str | None, unindexed: bool = False) -> list:
     """The condition "the deployment concerns `region`: received there or with a unit from there" (none
     without a region); `unindexed`: as _orders_of."""
     if not region:
@@ -381,20 +389,11 @@ def orders_page(conn, *, region: str | None = None, request_ids: list[str] | Non
         where.append(orders.c.deployment_id == deployment_id)
     if late:
         where.append(orders.c.late.is_(True))
-    total = conn.execute(select(func.count()).select_from(orders).where(*where, *_orders_of(region))).scalar_one()
-    if not total:
-        return [], 0
-    # a region's orders alone (no request's, no deployment's): read in order when they are many
-    where += _orders_of(region, unindexed=bool(region) and not (request_ids or deployment_id)
-                        and keyset.read_in_order(conn, orders, total, offset, limit))
-    if after is not None:
-        where.append(ORDERS_ORDER.after(after))
-    page = conn.execute(select(orders).where(*where).order_by(*ORDERS_ORDER.terms)
-                        .limit(limit).offset(offset)).mappings()
-    return [dict(r) for r in page], total
+    return _region_page(conn, ORDERS_ORDER, orders, where, functools.partial(_orders_of, region),
+                        by_key=bool(request_ids or deployment_id), limit=limit, offset=offset, after=after)
 
 
-def _orders_of(region: str | None, *, unindexed: bool = False) -> list:
+def _orders_of(region: str | None, unindexed: bool = False) -> list:
     """The condition "the order concerns `region`" (none without one); `unindexed`: written so that the
     database tests it on rows read in the list's order rather than finding them by its indexes."""
     if not region:
