@@ -48,30 +48,86 @@ def search(conn, filters: dict, now: datetime, role: str, *, travel=None, seats=
     """One page of the officers the filters keep, by id, or by travel time when the search names a point,
     with `next` (the `?after=` of the page that follows) while officers are left.
 
-    Without a point the database cuts the page and counts (store.candidate_page). With one, every
-    candidate is read (filtered in SQL, certificates' validity included) and timed in one matrix. With a
-    bound, SQL keeps only the officers close enough to possibly make it (reach.box: a straight-line box
-    from the provider's fastest speed) or with no known position; the matrix then times those exactly,
-    so the answer is the one timing every candidate would give."""
+    Without a point the database cuts the page and counts (store.candidate_page). With one, the
+    candidates are read (filtered in SQL, certificates' validity included) and timed in one matrix.
+    With a bound, SQL keeps only the officers close enough to possibly make it (reach.box: a
+    straight-line box from the provider's fastest speed) or with no known position; the matrix then
+    times those exactly, so the answer is the one timing every candidate would give. Without a bound,
+    the database counts and the nearest are found in ever wider boxes (`_nearest`)."""
     limit, offset, after = filters["limit"], filters["offset"], filters.get("after")
     if not filters.get("point"):
         chosen, total = store.candidate_page(conn, filters, now, limit=limit + 1, offset=offset,
                                              after=after[0] if after else None)
         return _page(conn, chosen, None, total, filters, now, role)
-    near = None
-    if filters.get("max_travel_s") is not None:
-        near = reach.box(travel, filters["point"], filters["max_travel_s"])
-    rows = store.candidate_positions(conn, filters, now, near)
-    if not rows:
-        return _page(conn, [], None, 0, filters, now, role)
-    seconds, keep = _timed(travel, _origins(rows, seats), filters["point"], filters.get("max_travel_s"))
+    if filters.get("max_travel_s") is None:
+        rows, seconds, keep, total = _nearest(conn, filters, now, travel, seats, after)
+    else:
+        bound = filters["max_travel_s"]
+        rows = store.candidate_positions(conn, filters, now, reach.box(travel, filters["point"], bound))
+        seconds, keep = _timed(travel, _origins(rows, seats), filters["point"], bound) if rows else (None, [])
+        total = len(keep)
+    if not len(keep):
+        return _page(conn, [], None, total, filters, now, role)
     seconds, ids = seconds[keep], np.array([rows[i][0] for i in keep], dtype=str)
     order = np.lexsort((ids, seconds))   # by time, then by id (numpy compares text as Python does)
     if after:
-        past = (seconds > after[0]) | ((seconds == after[0]) & (ids > after[1]))
-        order, offset = order[past[order]], 0
+        order, offset = order[_past(seconds, ids, after)[order]], 0
     page = order[offset:offset + limit + 1]
-    return _page(conn, ids[page].tolist(), seconds[page].tolist(), len(keep), filters, now, role)
+    return _page(conn, ids[page].tolist(), seconds[page].tolist(), total, filters, now, role)
+
+
+# An unbounded search with a point looks for its nearest officers within this reach first (the drive
+# beyond mobilisation, in seconds), then in reaches twice as wide, at most BOXES times; a search of FEW
+# candidates or fewer, or one whose page lies beyond the last box, times every candidate. Set on 100,000
+# officers (bench/README.md): a first reach of 600 s or a widening of 3 read more in the dense cities;
+# each box is a statement, which a filter with no index (a tag) makes a scan of the table.
+FIRST_REACH_S = 300
+BOXES = 4
+FEW = 1000
+
+
+def _nearest(conn, filters: dict, now: datetime, travel, seats, after) -> tuple[list, np.ndarray, np.ndarray, int]:
+    """(rows, seconds, kept, total) for an unbounded search with a point: the candidates read and their
+    travel times, the indexes of those kept (enough of the nearest for the page), and how many the
+    filters keep in all (counted by the database; those no road reaches included, last in the order).
+
+    Within a bound, reach.box holds every candidate who can make it, so the candidates kept within it
+    are all those of the search that close, and every officer not kept is strictly slower than each
+    one kept: when the kept hold the page and the one after it, the page is the one timing every
+    candidate gives. Otherwise the reach widens. A provider with no box (a routing server), an `after`
+    that no road reaches, or a box holding every candidate: every candidate is timed."""
+    point, total = filters["point"], store.candidate_count(conn, filters, now)
+    if not total:
+        return [], None, np.array([], int), 0
+    needed = filters["limit"] + 1 + (0 if after else filters["offset"])
+    mobilisation = float(getattr(travel, "mobilisation_s", 0.0))
+    bound = max(mobilisation + FIRST_REACH_S, after[0] if after else 0.0)
+    rows: list = []
+    for _ in range(BOXES if total > FEW else 0):
+        near = reach.box(travel, point, bound) if np.isfinite(bound) else None
+        if near is None:
+            break
+        rows = store.candidate_positions(conn, filters, now, near)
+        if len(rows) >= total:   # the box holds them all: time every one
+            break
+        seconds, keep = _timed(travel, _origins(rows, seats), point, bound) if rows else (None, np.array([], int))
+        if len(keep) and (np.count_nonzero(_past(seconds[keep], _ids(rows, keep), after)) if after
+                          else len(keep)) >= needed:
+            return rows, seconds, keep, total
+        bound = mobilisation + (bound - mobilisation) * 2
+    if len(rows) < total:
+        rows = store.candidate_positions(conn, filters, now, None)
+    seconds, keep = _timed(travel, _origins(rows, seats), point, None) if rows else (None, np.array([], int))
+    return rows, seconds, keep, total
+
+
+def _ids(rows, keep) -> np.ndarray:
+    return np.array([rows[i][0] for i in keep], dtype=str)
+
+
+def _past(seconds: np.ndarray, ids: np.ndarray, after) -> np.ndarray:
+    """Which of the officers (travel times and ids) come after the position `after` in the search's order."""
+    return (seconds > after[0]) | ((seconds == after[0]) & (ids > after[1]))
 
 
 def _page(conn, chosen: list[str], seconds: list[float] | None, total: int, filters: dict, now: datetime,

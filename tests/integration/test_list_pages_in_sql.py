@@ -12,6 +12,7 @@ import random
 import uuid
 from datetime import timedelta
 
+import numpy as np
 import pytest
 
 from services.common import keyset
@@ -276,3 +277,51 @@ def test_resources_officer_search_pages_in_the_database(engine_of):
                                                       after=after[0] if after else None)
                 return [{"officer_id": i} for i in ids], total
             pages_agree(read, expected, lambda r: r["officer_id"], officers.BY_ID)
+
+
+@pytest.mark.parametrize("few", [0, officers.FEW])
+def test_resources_nearest_officers_page_by_travel_time_on_both_databases(engine_of, monkeypatch, few):
+    """The search with a point and no bound (officers._nearest): each page, by offset and by following
+    `next`, is the reference's (every candidate timed, by travel time then id), and the count is every
+    candidate's, those with no position timed from their county's seat; found in widening boxes
+    (`few` 0) or by timing every candidate, on both databases."""
+    from services.geo.places import Places
+
+    monkeypatch.setattr(officers, "FEW", few)
+    places, engine, rng, t0 = Places("330000"), engine_of(resources.metadata), random.Random(31), now()
+    counties = [c for c in places.seats if c.startswith(("3301", "3307", "3306", "3311"))]
+    with engine.begin() as conn:
+        for i in range(400):
+            county = rng.choice(counties)
+            seat = places.seats[county]
+            lon, lat = (None, None) if i % 9 == 0 else (seat[0] + rng.uniform(-0.2, 0.2), seat[1] + rng.uniform(-0.2, 0.2))
+            resources.insert_officers(conn, [dict(
+                officer_id=f"ZJ{county}-{i:05d}", county=county, city=county[:4] + "00", unit_id=f"U{county}-A",
+                module=rng.choice(["patrol", "traffic"]), role_class="regular", status=rng.choice(["on_duty", "off_duty"]),
+                status_since=t0, rest_until=None, duty_minutes_24h=0, points_balance=0.0, tags_text=";", cert_text=";",
+                certifications=[], equipment_ids=[], personal={"name": f"officer {i}"}, lon=lon, lat=lat)])
+    timing = {"travel": places.travel, "seats": places.seats}
+    with engine.connect() as conn:
+        everything = rows_of(conn, resources.officers, "officer_id")
+        for f, point in (({}, places.seats["330783"]), ({"status": ["on_duty"], "module": ["patrol"]}, places.seats["330106"])):
+            kept = [r for r in everything if all(r[k] in v for k, v in f.items() if k != "status")
+                    and (not f.get("status") or r["status"] == "on_duty")]
+            origins = [(r["lon"], r["lat"]) if r["lon"] is not None else places.seats[r["county"]] for r in kept]
+            seconds = places.travel.matrix(np.array(origins, dtype=float), [point])[:, 0]
+            expected = [r["officer_id"] for _, r in sorted(zip(seconds, kept), key=lambda p: (p[0], p[1]["officer_id"]))]
+            filters = {"county": [], "city": [], "module": [], "unit_id": [], "tag": [], "certification": [],
+                       "status": [], **f, "point": point}
+            for limit, offset in PAGES:
+                page = officers.search(conn, {**filters, "limit": limit, "offset": offset}, t0, "province_commander", **timing)
+                assert page["total"] == len(expected)
+                assert [o["officer_id"] for o in page["items"]] == expected[offset:offset + limit], (limit, offset)
+            for limit in (7, 50):
+                got, after = [], None
+                while True:
+                    page = officers.search(conn, {**filters, "limit": limit, "offset": 0, "after": after}, t0,
+                                           "province_commander", **timing)
+                    got += [o["officer_id"] for o in page["items"]]
+                    if "next" not in page:
+                        break
+                    after = officers.BY_TRAVEL.position(page["next"])
+                assert got == expected, limit

@@ -82,12 +82,17 @@ QUERIES = [
     {"tag": ["first_aid"], "max_travel_s": 600},    # mobilisation alone: nobody can make it
     {"max_travel_s": 3600, "limit": 5000},         # every officer within the hour, whole
     {},  # no bound: every candidate, nearest first
+    {"status": ["on_duty"], "offset": 700},                  # no bound, deep: the reach widens
+    {"module": ["traffic"], "status": ["on_duty"], "limit": 20},   # no bound, few candidates
+    {"certification": ["firearms"], "limit": 10},
 ]
 
 
 @pytest.mark.parametrize("query", QUERIES)
 @pytest.mark.parametrize("seat", [0, 5, 40])
-def test_the_search_answers_exactly_as_the_row_by_row_path(pool, query, seat):
+@pytest.mark.parametrize("few", [0, officers.FEW])   # unbounded: the widening boxes, or every candidate
+def test_the_search_answers_exactly_as_the_row_by_row_path(pool, query, seat, few, monkeypatch):
+    monkeypatch.setattr(officers, "FEW", few)
     places = pool.deps.places
     point = list(places.seats.values())[seat]
     filters = _filters(**query, point=point)
@@ -148,8 +153,10 @@ def test_a_certification_counts_only_on_the_days_it_is_valid(pool):
 @pytest.mark.parametrize("query", [{"status": ["on_duty"]}, {"certification": ["firearms"]},
                                    {"module": ["patrol"], "max_travel_s": 5400, "point": 5},
                                    {"status": ["on_duty"], "point": 40}])
-def test_following_next_gives_every_officer_once_in_the_order_of_the_whole_list(pool, query):
+@pytest.mark.parametrize("few", [0, officers.FEW])
+def test_following_next_gives_every_officer_once_in_the_order_of_the_whole_list(pool, query, few, monkeypatch):
     """Page after page by `next` (by id, or by travel time with a point) gives the reference's whole list."""
+    monkeypatch.setattr(officers, "FEW", few)
     places = pool.deps.places
     query = dict(query)
     if "point" in query:
@@ -223,3 +230,46 @@ def test_a_driver_error_in_the_search_is_raised_as_sqlalchemy_raises_it(tmp_path
                 store.candidate_positions(conn, {}, NOW)
     finally:
         runtime.engine.dispose()
+
+
+@pytest.mark.parametrize("seat", [0, 5])
+def test_an_unbounded_search_reads_the_nearest_in_widening_boxes_and_answers_as_timing_them_all(pool, seat,
+                                                                                                monkeypatch):
+    """Without a bound the page is found in boxes of widening reach, not by reading every candidate: the
+    first page of 20 reads one box, holding a fraction of the candidates; a deep page widens it; and both
+    answer as the reference that times every candidate. A search of few candidates, one whose page lies
+    beyond the last box, and one on a provider with no box read every candidate, once."""
+    places = pool.deps.places
+    point = list(places.seats.values())[seat]
+    reads: list[tuple] = []
+    real = store.candidate_positions
+
+    def counted(conn, f, now, box=None):
+        rows = real(conn, f, now, box)
+        reads.append((box, len(rows)))
+        return rows
+    monkeypatch.setattr(store, "candidate_positions", counted)
+    monkeypatch.setattr(officers, "FEW", 100)     # this pool's 831 on duty count as many
+    timing = {"travel": places.travel, "seats": places.seats}
+
+    def search(**query):
+        reads.clear()
+        filters = _filters(status=["on_duty"], point=point, limit=20, **query)
+        fast = officers.search(conn, filters, NOW, "province_commander", **timing)
+        assert _without_next(fast) == reference_search(conn, filters, NOW, "province_commander", **timing)
+        return fast
+
+    with pool.engine.connect() as conn:
+        for offset, boxes in ((0, 1), (60, 2)):
+            fast = search(offset=offset)
+            assert len(reads) >= boxes and all(box is not None for box, _ in reads)
+            assert reads[-1][1] < fast["total"]    # the last box still held fewer than every candidate
+        fast = search(offset=800)                  # beyond the last box: every candidate
+        assert len(reads) == officers.BOXES + 1 and reads[-1] == (None, fast["total"])
+        monkeypatch.setattr(officers, "FEW", 1000)
+        fast = search()
+        assert reads == [(None, fast["total"])]
+        monkeypatch.setattr(officers, "FEW", 100)
+        monkeypatch.setattr(reach, "box", lambda *a: None)     # a routing server
+        fast = search()
+        assert reads == [(None, fast["total"])]

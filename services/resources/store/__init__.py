@@ -89,6 +89,7 @@ from .schema import (
 )
 from .search import (
     available_clause,
+    candidate_count,
     candidate_page,
     candidate_positions,
     commanding_counties,
@@ -109,7 +110,7 @@ __all__ = [
     "drop_replaced_indexes", "fill_commitment_officers", "officer_certificates", "fill_officer_certificates",
     "replace_legacy_roster", "count_rows",
     # search
-    "available_clause", "status_clause", "search_filters", "candidate_positions", "candidate_page", "officers_by_id",
+    "available_clause", "status_clause", "search_filters", "candidate_positions", "candidate_count", "candidate_page", "officers_by_id",
     "officer_counties", "officer", "officer_county", "commanding_county",
     "commanding_counties", "duty_now",
     # commit

@@ -138,6 +138,12 @@ def candidate_page(conn: Connection, f: dict, now: datetime, *, limit: int, offs
     return [r[0] for r in rows], total
 
 
+def candidate_count(conn: Connection, f: dict, now: datetime) -> int:
+    """How many officers the filters keep (the count `candidate_page` answers with its page)."""
+    values = _filter_values(conn, f, now, None)
+    return _STATEMENTS.rows(conn, ("count", _shape(f, None)), lambda: _count_statement(f, now), values)[0][0]
+
+
 def _count_statement(f: dict, now: datetime):
     return select(func.count()).select_from(officers).where(*search_filters(f, now))
 
