@@ -2,6 +2,7 @@
 case `edit`, refusing with Problem)."""
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 import numpy as np
@@ -77,12 +78,12 @@ def search(conn, filters: dict, now: datetime, role: str, *, travel=None, seats=
 
 
 # An unbounded search with a point looks for its nearest officers within this reach first (the drive
-# beyond mobilisation, in seconds), then in reaches twice as wide, at most BOXES times; a search of FEW
-# candidates or fewer, or one whose page lies beyond the last box, times every candidate. Set on 100,000
-# officers (bench/README.md): a first reach of 600 s or a widening of 3 read more in the dense cities;
-# each box is a statement, which a filter with no index (a tag) makes a scan of the table.
+# beyond mobilisation, in seconds), then in wider reaches: as wide as would hold the page were the
+# officers found spread evenly, at least twice the last. A search of FEW candidates or fewer times every
+# candidate, and so does one whose boxes have read half the candidates or would hold every county seat.
+# Set on 100,000 officers (bench/README.md): a first reach of 600 s read more in the dense cities; each
+# box is a statement, which a filter with no index (a tag) makes a scan of the table.
 FIRST_REACH_S = 300
-BOXES = 4
 FEW = 1000
 
 
@@ -103,22 +104,31 @@ def _nearest(conn, filters: dict, now: datetime, travel, seats, after) -> tuple[
     mobilisation = float(getattr(travel, "mobilisation_s", 0.0))
     bound = max(mobilisation + FIRST_REACH_S, after[0] if after else 0.0)
     rows: list = []
-    for _ in range(BOXES if total > FEW else 0):
+    read = 0
+    while total > FEW and read < total / 2:
         near = reach.box(travel, point, bound) if np.isfinite(bound) else None
-        if near is None:
+        if near is None or _spans(near, seats):
             break
         rows = store.candidate_positions(conn, filters, now, near)
+        read += len(rows)
         if len(rows) >= total:   # the box holds them all: time every one
             break
         seconds, keep = _timed(travel, _origins(rows, seats), point, bound) if rows else (None, np.array([], int))
-        if len(keep) and (np.count_nonzero(_past(seconds[keep], _ids(rows, keep), after)) if after
-                          else len(keep)) >= needed:
+        found = np.count_nonzero(_past(seconds[keep], _ids(rows, keep), after)) if after and len(keep) else len(keep)
+        if found >= needed:
             return rows, seconds, keep, total
-        bound = mobilisation + (bound - mobilisation) * 2
+        wider = max(2.0, 1.25 * math.sqrt(needed / found)) if found else 3.0
+        bound = mobilisation + (bound - mobilisation) * wider
     if len(rows) < total:
         rows = store.candidate_positions(conn, filters, now, None)
     seconds, keep = _timed(travel, _origins(rows, seats), point, None) if rows else (None, np.array([], int))
     return rows, seconds, keep, total
+
+
+def _spans(box, seats) -> bool:
+    """Does the box hold every county seat (so, about, the whole province)?"""
+    lon, lat = np.asarray(list(seats.values()), dtype=float).T
+    return box[0] <= lon.min() and box[1] >= lon.max() and box[2] <= lat.min() and box[3] >= lat.max()
 
 
 def _ids(rows, keep) -> np.ndarray:
