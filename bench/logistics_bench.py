@@ -90,7 +90,7 @@ def _seed_orders(runtime) -> None:
     """5,000 dispatched orders, as dispatch would have written them (setup, not measured)."""
     from services.common.clock import stamp
     from services.logistics.domain import reception
-    from services.logistics.store import deployments, orders
+    from services.logistics.store import deployment_counties, deployments, orders
     deadline = BASE + timedelta(hours=6)
     rows = []
     for i in range(UNITS):
@@ -107,6 +107,7 @@ def _seed_orders(runtime) -> None:
             headcount=UNITS, officer_ids=[f"P-BENCH-{i:05d}" for i in range(UNITS)], task_start=BASE,
             task_end=deadline, arrangements=reception.initial_arrangements([1] * UNITS), flags=[], status="dispatched",
             created_at=BASE))
+        conn.execute(deployment_counties.insert().values(county="330783", deployment_id="DEP-BENCH"))
         conn.execute(orders.insert(), rows)
 
 

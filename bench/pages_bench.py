@@ -15,6 +15,11 @@ follows the links reaches it (`?after=`, the position of the previous page's las
 page by `?offset=` through the route in the same run: the offset skips half the orders, the position
 reads on from the index.
 
+`logistics.deployments_page.<rows>.city.p95_ms`: 金华's first page of deployments (`GET /deployments?limit=50`
+through the Flask app), found by `deployment_counties` (a row per county a deployment concerns), beside
+the same page read in-process as it was before that table: the deployments received in the region or
+named by an order sent from it (a list of the region's sent orders), counted and cut by the database.
+
 `resources.commitments_page.<rows>.<caller>.p95_ms`: resources' `GET /commitments?limit=50` for 金华's
 city commander and 东阳's duty officer (first pages; each commitment received in one of the 18 counties
 with 12 officers from three of them, so about 5 in 10 concern 金华 and 2 in 10 东阳), at the same sizes.
@@ -52,7 +57,7 @@ import time
 from datetime import date, datetime, timedelta, timezone
 
 import numpy as np
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select
 
 from services.common import contracts, keyset, storage
 from services.common.auth import Identity, region_covers, signed_in
@@ -113,6 +118,18 @@ def _old_page(conn, region: str | None, limit: int, offset: int) -> tuple[list[d
     return [representations.order(r) for r in kept[offset:offset + limit]], len(kept)
 
 
+def _old_deployments_page(conn, region: str, limit: int, offset: int) -> tuple[list[dict], int]:
+    """The region's page of deployments as it was read before `deployment_counties`: received in the
+    region, or named by an order sent from it."""
+    def of_region(unindexed: bool = False) -> list:
+        column = keyset.Unindexed if unindexed else (lambda c: c)
+        sent = select(store.orders.c.deployment_id).where(covers_clause(store.orders.c.from_county, region))
+        return [or_(covers_clause(column(store.deployments.c.county), region),
+                    column(store.deployments.c.deployment_id).in_(sent))]
+    return store._region_page(conn, store.DEPLOYMENTS_ORDER, store.deployments, [], of_region, by_key=False,
+                              limit=limit, offset=offset, after=None)
+
+
 def _p95(times: list[float]) -> float:
     return round(float(np.percentile(times, 95)), 2)
 
@@ -144,6 +161,7 @@ def bench_size(workdir: str, n: int) -> dict:
             for start in range(0, n, 5000):
                 conn.execute(store.orders.insert(), rows[start:start + 5000])
                 conn.execute(store.deployments.insert(), deployments[start // 4:(start + 5000) // 4])
+        store.fill_deployment_counties(runtime.engine)   # as dispatch writes them (rows inserted here in bulk)
         app = create_app(runtime)
         out = {}
         for who, identity in CALLERS.items():
@@ -169,6 +187,16 @@ def bench_size(workdir: str, n: int) -> dict:
                 out[f"logistics.orders_page.{n // 1000}k.{who}_by_link.p95_ms"] = _timed(
                     n, functools.partial(client.get, by_link), lambda conn, get=client.get, url=url: get(url),
                     runtime.engine, every_round=True)
+        client, region = signed_in(app.test_client(), CALLERS["city"]), CALLERS["city"].region
+        first = client.get(f"/deployments?limit={LIMIT}")
+        with runtime.engine.connect() as conn:
+            old, old_total = _old_deployments_page(conn, region, LIMIT, 0)
+        assert first.headers["X-Total-Count"] == str(old_total) and \
+            [d["deployment_id"] for d in first.get_json()] == [d["deployment_id"] for d in old]
+        out[f"logistics.deployments_page.{n // 1000}k.city.p95_ms"] = _timed(
+            n, functools.partial(client.get, f"/deployments?limit={LIMIT}"),
+            functools.partial(_old_deployments_page, region=region, limit=LIMIT, offset=0), runtime.engine,
+            every_round=True)
         return out
     finally:
         runtime.engine.dispose()
@@ -383,6 +411,7 @@ def walk_or_sort(workdir: str, n: int, rounds: int = 5) -> list[str]:
         for start in range(0, n, 5000):
             conn.execute(store.orders.insert(), rows[start:start + 5000])
             conn.execute(store.deployments.insert(), deployments[start // 4:(start + 5000) // 4])
+    store.fill_deployment_counties(runtime.engine)
     storage.refresh_statistics(runtime.engine)
     app, chosen = create_app(runtime), keyset.WALKED
     out = []

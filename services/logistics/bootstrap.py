@@ -20,7 +20,7 @@ from .handlers import HANDLERS
 from .http import api
 from .places import Places
 from .policy import Policy
-from .store import metadata, orders, timeline
+from .store import fill_deployment_counties, metadata, orders, timeline
 
 
 @dataclass
@@ -40,6 +40,7 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     runtime = Runtime.build(settings, metadata=metadata, handlers=HANDLERS)
     add_columns(runtime.engine, orders)   # a database made before orders kept a unit's route and pace
     add_columns(runtime.engine, timeline)  # ... and before the timeline kept each event's seq
+    fill_deployment_counties(runtime.engine)   # ... and before the counties each deployment concerns were kept
     runtime.deps = Logistics(runtime, policy, places, Checker(runtime))
     runtime.tasks.append(runtime.deps.checker)  # started with the worker, wherever it runs (infra.serve too)
     return runtime

@@ -8,7 +8,10 @@ import functools
 from datetime import datetime
 
 from sqlalchemy import JSON, BigInteger, Boolean, Column, Float, Integer, MetaData, String, Table, and_, bindparam, func
-from sqlalchemy.sql import insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql import insert, or_, select, union, update
 
 from ..common import keyset
 from ..common.observed import observed_table
@@ -93,6 +96,15 @@ orders = Table(
     Column("arrived_at", TS),
     Column("response_s", Integer),
     Column("released_at", TS),
+)
+
+# The counties each deployment concerns: where it is received and where each of its units comes from,
+# one row each, written with the deployment and its orders. A region's deployments are those with a row
+# of a county inside it (deployments_page): read by the key's county range, not from every order.
+deployment_counties = Table(
+    "deployment_counties", metadata,
+    Column("county", String(6), primary_key=True),
+    Column("deployment_id", String(64), primary_key=True),
 )
 
 instructions = Table(
@@ -307,8 +319,8 @@ def _deployments_of(region: str | None, unindexed: bool = False) -> list:
     if not region:
         return []
     column = keyset.Unindexed if unindexed else (lambda c: c)
-    sent = select(orders.c.deployment_id).where(covers_clause(orders.c.from_county, region))
-    return [or_(covers_clause(column(deployments.c.county), region), column(deployments.c.deployment_id).in_(sent))]
+    concerned = select(deployment_counties.c.deployment_id).where(covers_clause(deployment_counties.c.county, region))
+    return [column(deployments.c.deployment_id).in_(concerned)]
 
 
 def deployments_of_incident(conn, incident_id: str) -> list:
@@ -324,6 +336,32 @@ def unreleased_deployments_of(conn, request_ids: list[str]) -> list[dict]:
 
 def insert_deployment(conn, **values) -> None:
     conn.execute(insert(deployments).values(**values))
+    _concerns(conn, values["deployment_id"], values["county"])
+
+
+def _concerns(conn, deployment_id: str, county: str | None) -> None:
+    """Record that the deployment concerns `county` (once: a second unit from a county adds nothing)."""
+    if county:
+        statement = (sqlite_insert if conn.dialect.name == "sqlite" else postgresql_insert)(deployment_counties)
+        conn.execute(statement.values(county=county, deployment_id=deployment_id).on_conflict_do_nothing())
+
+
+def fill_deployment_counties(engine) -> int:
+    """Deployments made before `deployment_counties` was kept get their rows, from their own county and
+    their orders' (once: any row there means every dispatch since wrote its own). Returns how many rows
+    were written. Two instances starting together may both try: the one whose rows clash finds them
+    written."""
+    with engine.connect() as conn:
+        if conn.execute(select(func.count()).select_from(deployment_counties)).scalar_one():
+            return 0
+    both = union(select(deployments.c.county, deployments.c.deployment_id),
+                 select(orders.c.from_county, orders.c.deployment_id).where(orders.c.from_county.is_not(None)))
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(deployment_counties).from_select(["county", "deployment_id"], both))
+            return conn.execute(select(func.count()).select_from(deployment_counties)).scalar_one()
+    except IntegrityError:
+        return 0
 
 
 def update_deployment(conn, deployment_id: str, **values) -> None:
@@ -422,6 +460,7 @@ def latest_order_of_unit(conn, unit_id: str) -> dict | None:
 
 def insert_order(conn, **values) -> None:
     conn.execute(insert(orders).values(**values))
+    _concerns(conn, values["deployment_id"], values.get("from_county"))
 
 
 def acknowledge_order(conn, order_id: str, at: datetime) -> bool:

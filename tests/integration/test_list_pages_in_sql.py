@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
+from sqlalchemy import select
 
 from services.common import keyset
 from services.common.auth import region_covers
@@ -159,6 +160,30 @@ def test_logistics_deployments_page_by_region_in_the_database(engine_of, monkeyp
         assert received_elsewhere, "the random force should send from 东阳"
         mine = {r["deployment_id"] for r in logistics.deployments_page(conn, region="330783", limit=1000)[0]}
         assert {o["deployment_id"] for o in received_elsewhere} <= mine
+
+
+def test_the_counties_a_deployment_concerns_are_written_with_it_and_filled_for_an_older_database(engine_of):
+    """Each deployment has one row per county it concerns (where it is received, where each unit comes
+    from; a county sending two units, once), as dispatch writes them; a database made before the table
+    was kept gets the same rows at start, once, and its pages are the same."""
+    engine = seeded(engine_of, 13)
+    link = logistics.deployment_counties
+    with engine.connect() as conn:
+        written = sorted(tuple(r) for r in conn.execute(select(link.c.county, link.c.deployment_id)))
+        deployments = rows_of(conn, logistics.deployments, "deployment_id")
+        orders = rows_of(conn, logistics.orders, "order_id")
+        pages = {region: logistics.deployments_page(conn, region=region, limit=1000) for region in REGIONS}
+    concerned = {(d["county"], d["deployment_id"]) for d in deployments}
+    concerned |= {(o["from_county"], o["deployment_id"]) for o in orders if o["from_county"]}
+    assert written == sorted(concerned) and len(concerned) > len(deployments)
+    assert any(sum(1 for o in orders if (o["from_county"], o["deployment_id"]) == pair) > 1 for pair in concerned)
+    with engine.begin() as conn:
+        conn.execute(link.delete())
+    assert logistics.fill_deployment_counties(engine) == len(concerned)
+    assert logistics.fill_deployment_counties(engine) == 0          # once
+    with engine.connect() as conn:
+        assert sorted(tuple(r) for r in conn.execute(select(link.c.county, link.c.deployment_id))) == written
+        assert {region: logistics.deployments_page(conn, region=region, limit=1000) for region in REGIONS} == pages
 
 
 def test_resources_commitments_page_by_region_in_the_database(engine_of):

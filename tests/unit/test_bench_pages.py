@@ -26,6 +26,7 @@ def test_each_figure_is_timed_on_the_page_the_old_way_gave(tmp_path, monkeypatch
     figures = {**pages_bench.bench_size(str(tmp_path), 400), **pages_bench.bench_commitments(str(tmp_path), 400)}
     assert set(figures) == {"logistics.orders_page.0k.province.p95_ms", "logistics.orders_page.0k.city.p95_ms",
                             "logistics.orders_page.0k.province_by_link.p95_ms",
+                            "logistics.deployments_page.0k.city.p95_ms",
                             "resources.commitments_page.0k.city.p95_ms", "resources.commitments_page.0k.county.p95_ms"}
     assert all(f["value"] > 0 and f["baseline"] > 0 for f in figures.values())
 
