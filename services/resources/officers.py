@@ -95,8 +95,9 @@ def _nearest(conn, filters: dict, now: datetime, travel, seats, after) -> tuple[
     Within a bound, reach.box holds every candidate who can make it, so the candidates kept within it
     are all those of the search that close, and every officer not kept is strictly slower than each
     one kept: when the kept hold the page and the one after it, the page is the one timing every
-    candidate gives. Otherwise the reach widens. A provider with no box (a routing server), an `after`
-    that no road reaches, or a box holding every candidate: every candidate is timed."""
+    candidate gives. Otherwise the reach widens. Every candidate is timed instead for a search of FEW
+    or fewer, once the boxes have read half of them, for a box holding them all or every county seat,
+    on a provider with no box (a routing server), and after a position no road reaches."""
     point, total = filters["point"], store.candidate_count(conn, filters, now)
     if not total:
         return [], None, np.array([], int), 0
