@@ -65,11 +65,11 @@ def search(conn, filters: dict, now: datetime, role: str, *, travel=None, seats=
     else:
         bound = filters["max_travel_s"]
         rows = store.candidate_positions(conn, filters, now, reach.box(travel, filters["point"], bound))
-        seconds, keep = _timed(travel, _origins(rows, seats), filters["point"], bound) if rows else (None, [])
+        seconds, keep = _timed_rows(travel, rows, seats, filters["point"], bound)
         total = len(keep)
     if not len(keep):
         return _page(conn, [], None, total, filters, now, role)
-    seconds, ids = seconds[keep], np.array([rows[i][0] for i in keep], dtype=str)
+    seconds, ids = seconds[keep], _ids(rows, keep)
     order = np.lexsort((ids, seconds))   # by time, then by id (numpy compares text as Python does)
     if after:
         order, offset = order[_past(seconds, ids, after)[order]], 0
@@ -114,7 +114,7 @@ def _nearest(conn, filters: dict, now: datetime, travel, seats, after) -> tuple[
         read += len(rows)
         if len(rows) >= total:   # the box holds them all: time every one
             break
-        seconds, keep = _timed(travel, _origins(rows, seats), point, bound) if rows else (None, np.array([], int))
+        seconds, keep = _timed_rows(travel, rows, seats, point, bound)
         found = np.count_nonzero(_past(seconds[keep], _ids(rows, keep), after)) if after and len(keep) else len(keep)
         if found >= needed:
             return rows, seconds, keep, total
@@ -122,14 +122,18 @@ def _nearest(conn, filters: dict, now: datetime, travel, seats, after) -> tuple[
         bound = mobilisation + (bound - mobilisation) * wider
     if len(rows) < total:
         rows = store.candidate_positions(conn, filters, now, None)
-    seconds, keep = _timed(travel, _origins(rows, seats), point, None) if rows else (None, np.array([], int))
-    return rows, seconds, keep, total
+    return (rows, *_timed_rows(travel, rows, seats, point, None), total)
 
 
 def _spans(box, seats) -> bool:
     """Does the box hold every county seat (so, about, the whole province)?"""
     lon, lat = np.asarray(list(seats.values()), dtype=float).T
     return box[0] <= lon.min() and box[1] >= lon.max() and box[2] <= lat.min() and box[3] >= lat.max()
+
+
+def _timed_rows(travel, rows: list, seats, point, max_travel_s: float | None) -> tuple[np.ndarray | None, np.ndarray]:
+    """`_timed` of the candidates' rows (their origins as `_origins` builds them); none kept of no rows."""
+    return _timed(travel, _origins(rows, seats), point, max_travel_s) if rows else (None, np.array([], int))
 
 
 def _ids(rows, keep) -> np.ndarray:

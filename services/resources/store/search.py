@@ -129,7 +129,7 @@ def candidate_page(conn: Connection, f: dict, now: datetime, *, limit: int, offs
     so a reader following the pages to the end of a million officers reads each once."""
     values = _filter_values(conn, f, now, None)
     shape = _shape(f, None)
-    total = _STATEMENTS.rows(conn, ("count", shape), lambda: _count_statement(f, now), values)[0][0]
+    total = _count(conn, f, now, values)
     values.update(page_limit=limit, page_offset=offset)
     if after is not None:
         values["after"] = after
@@ -140,7 +140,10 @@ def candidate_page(conn: Connection, f: dict, now: datetime, *, limit: int, offs
 
 def candidate_count(conn: Connection, f: dict, now: datetime) -> int:
     """How many officers the filters keep (the count `candidate_page` answers with its page)."""
-    values = _filter_values(conn, f, now, None)
+    return _count(conn, f, now, _filter_values(conn, f, now, None))
+
+
+def _count(conn: Connection, f: dict, now: datetime, values: dict) -> int:
     return _STATEMENTS.rows(conn, ("count", _shape(f, None)), lambda: _count_statement(f, now), values)[0][0]
 
 
